@@ -197,3 +197,22 @@ export interface TxWitness {
   /** This slot's public data (§7). */
   readonly publicData: readonly [bigint, bigint];
 }
+
+/** A closed batch: what the prover proves and the contract accepts (docs/protocol.md §8). */
+export interface Batch {
+  readonly profile: Profile;
+  readonly context: BatchContext;
+  readonly oldStateRoot: bigint;
+  readonly newStateRoot: bigint;
+  readonly globalBefore: GlobalState;
+  readonly globalAfter: GlobalState;
+  readonly accountRootBefore: bigint;
+  readonly accountRootAfter: bigint;
+  /** Exactly profile.nTx witnesses; unused slots are no-ops. */
+  readonly witnesses: readonly TxWitness[];
+  /** The circuit's public input array, 4 + U + K + 2·nTx elements. */
+  readonly publicInputs: readonly bigint[];
+}
+
+/** A Groth16 proof packed for the Solidity verifier: [a0, a1, b00, b01, b10, b11, c0, c1]. */
+export type SolidityProof = readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
