@@ -32,7 +32,8 @@ export function isPoseidonReady(): boolean {
  */
 export function poseidon(inputs: readonly bigint[]): bigint {
   if (instance === null) throw new Error("Poseidon is not initialised: await initCrypto() first");
-  if (inputs.length < 1 || inputs.length > 16) throw new RangeError(`Poseidon takes 1..16 inputs, got ${inputs.length}`);
+  if (inputs.length < 1 || inputs.length > 16)
+    throw new RangeError(`Poseidon takes 1..16 inputs, got ${inputs.length}`);
   const out = instance.F.toObject(instance(inputs.map(toField)));
   if (out >= FIELD_MODULUS) throw new Error("Poseidon output out of field");
   return out;
