@@ -173,7 +173,7 @@ export interface OrderUpdate {
 
 /**
  * Everything the circuit needs for one slot, produced by the reference model while applying
- * the transaction. Account A and B roles per type are in docs/circuits.md.
+ * the transaction. Account A and B roles per type are in docs/protocol.md §11.
  */
 export interface TxWitness {
   readonly tx: Tx;

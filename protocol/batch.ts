@@ -1,0 +1,187 @@
+/**
+ * Batches (docs/protocol.md §8): a fixed number of transaction slots proven together, their
+ * public input array, the L1 calldata that rebuilds it, and the signature domain (§2).
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { BITS } from "./constants.ts";
+import { ensure, ProtocolError } from "./errors.ts";
+import { fitsUnsigned } from "./field.ts";
+import { packSettlement } from "./pubdata.ts";
+import type { RollupState } from "./state.ts";
+import { validateContext } from "./transition.ts";
+import { TxType } from "./types.ts";
+import type { Batch, BatchContext, GlobalState, Tx, TxWitness } from "./types.ts";
+
+/**
+ * The public input array `[oldStateRoot, newStateRoot, t, domain, price[1..U],
+ * settlement[0..K), f0/f1 of every slot]` (§8); unused settlement records are 0.
+ */
+export function publicInputs(
+  batch: Pick<Batch, "profile" | "context" | "oldStateRoot" | "newStateRoot" | "witnesses">,
+): bigint[] {
+  const { profile, context: ctx } = batch;
+  const settlements = Array.from({ length: profile.settlements }, (_, i) => {
+    const r = ctx.settlements[i];
+    return r === undefined ? 0n : packSettlement(r);
+  });
+  return [
+    batch.oldStateRoot,
+    batch.newStateRoot,
+    ctx.timestamp,
+    ctx.domain,
+    ...ctx.prices,
+    ...settlements,
+    ...batch.witnesses.flatMap((w) => w.publicData),
+  ];
+}
+
+/**
+ * Collects up to `profile.nTx` transactions applied to `state` at one batch context, then
+ * closes them into a `Batch`, padding with no-ops. Each `add` is atomic (see `applyTx`): a
+ * rejected transaction leaves both the state and the batch unchanged.
+ */
+export class BatchBuilder {
+  readonly context: BatchContext;
+  private readonly state: RollupState;
+  private readonly witnesses: TxWitness[] = [];
+  private readonly oldStateRoot: bigint;
+  private readonly globalBefore: GlobalState;
+  private readonly accountRootBefore: bigint;
+  private closed = false;
+
+  constructor(state: RollupState, context: BatchContext) {
+    validateContext(context, state.profile);
+    this.state = state;
+    this.context = context;
+    this.oldStateRoot = state.stateRoot;
+    this.globalBefore = state.globalState;
+    this.accountRootBefore = state.accountRoot;
+  }
+
+  /** Transactions added so far. */
+  get size(): number {
+    return this.witnesses.length;
+  }
+
+  get isFull(): boolean {
+    return this.witnesses.length >= this.state.profile.nTx;
+  }
+
+  /** Applies `tx` to the state in the next slot; throws `BATCH_FULL` when every slot is used. */
+  add(tx: Tx): TxWitness {
+    ensure(!this.closed, "BATCH_FULL", "the batch is closed");
+    ensure(!this.isFull, "BATCH_FULL", `the batch already holds ${this.state.profile.nTx} transactions`);
+    const witness = this.state.applyTx(tx, this.context);
+    this.witnesses.push(witness);
+    return witness;
+  }
+
+  /** Pads the remaining slots with no-ops and returns the batch. The builder is spent after. */
+  close(): Batch {
+    ensure(!this.closed, "BATCH_FULL", "the batch is already closed");
+    while (!this.isFull) this.add({ type: TxType.NOOP });
+    this.closed = true;
+    const profile = this.state.profile;
+    const witnesses = this.witnesses.slice();
+    const newStateRoot = this.state.stateRoot;
+    const batch = {
+      profile,
+      context: this.context,
+      oldStateRoot: this.oldStateRoot,
+      newStateRoot,
+      globalBefore: this.globalBefore,
+      globalAfter: this.state.globalState,
+      accountRootBefore: this.accountRootBefore,
+      accountRootAfter: this.state.accountRoot,
+      witnesses,
+    };
+    return { ...batch, publicInputs: publicInputs(batch) };
+  }
+}
+
+/** `BatchHeader` of the rollup contract (§8.1), field for field. */
+export interface BatchHeader {
+  readonly newStateRoot: bigint;
+  readonly timestamp: bigint;
+  readonly prices: readonly bigint[];
+  readonly priceRoundIds: readonly bigint[];
+  readonly settlements: readonly bigint[];
+  readonly settlementRoundIds: readonly bigint[];
+}
+
+/** Oracle rounds backing a batch: one per price, one per settlement record in use. */
+export interface OracleRounds {
+  readonly priceRoundIds: readonly bigint[];
+  readonly settlementRoundIds: readonly bigint[];
+}
+
+/** The arguments of `submitBatch` but the proof: the header and `slots` (f0, f1 per slot). */
+export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchHeader; slots: bigint[] } {
+  const { profile, context: ctx } = batch;
+  ensure(
+    rounds.priceRoundIds.length === profile.underlyings,
+    "BAD_CONTEXT",
+    `expected ${profile.underlyings} price round ids`,
+  );
+  ensure(
+    rounds.settlementRoundIds.length === ctx.settlements.length,
+    "BAD_CONTEXT",
+    `expected ${ctx.settlements.length} settlement round ids`,
+  );
+  const roundBits = 80;
+  for (const id of [...rounds.priceRoundIds, ...rounds.settlementRoundIds]) {
+    ensure(fitsUnsigned(id, roundBits), "OUT_OF_RANGE", `round id ${id} exceeds uint80`);
+  }
+  const pad = (values: readonly bigint[]): bigint[] =>
+    Array.from({ length: profile.settlements }, (_, i) => values[i] ?? 0n);
+  return {
+    header: {
+      newStateRoot: batch.newStateRoot,
+      timestamp: ctx.timestamp,
+      prices: ctx.prices.slice(),
+      priceRoundIds: rounds.priceRoundIds.slice(),
+      settlements: pad(ctx.settlements.map(packSettlement)),
+      settlementRoundIds: pad(rounds.settlementRoundIds),
+    },
+    slots: batch.witnesses.flatMap((w) => w.publicData),
+  };
+}
+
+function word(v: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let x = v;
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+/** An L1 address from `0x`-prefixed hex or its integer value. */
+export function parseAddress(address: string | bigint): bigint {
+  if (typeof address === "bigint") {
+    ensure(fitsUnsigned(address, BITS.owner), "OUT_OF_RANGE", "an address is 160 bits");
+    return address;
+  }
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new ProtocolError("OUT_OF_RANGE", `bad address ${address}`);
+  return BigInt(address);
+}
+
+/**
+ * `domain = uint256(keccak256(abi.encode("tessera", chainId, rollupAddress))) >> 4` (§2): 252
+ * bits, so it is a field element.
+ */
+export function domainSeparator(chainId: bigint, rollupAddress: string | bigint): bigint {
+  ensure(fitsUnsigned(chainId, 256), "OUT_OF_RANGE", `chain id ${chainId}`);
+  const tag = new TextEncoder().encode("tessera");
+  const tail = new Uint8Array(32);
+  tail.set(tag);
+  // abi.encode(string, uint256, address): head (offset, chainId, address), then length and data.
+  const parts = [word(96n), word(chainId), word(parseAddress(rollupAddress)), word(BigInt(tag.length)), tail];
+  const encoded = new Uint8Array(32 * parts.length);
+  parts.forEach((p, i) => encoded.set(p, 32 * i));
+  const digest = keccak_256(encoded);
+  let v = 0n;
+  for (const byte of digest) v = (v << 8n) | BigInt(byte);
+  return v >> 4n;
+}

@@ -1,0 +1,73 @@
+/**
+ * Protocol constants (docs/protocol.md §1, §4, §6.2). The same in every profile.
+ */
+
+/** Collateral, fees, PnL, notional and cost are in USDC base units (1e-6 USDC). */
+export const QUOTE_DECIMALS = 6;
+/** Sizes are in 1e-4 of one underlying unit (or one option contract on one unit). */
+export const SIZE_DECIMALS = 4;
+/** Prices, strikes, funding index and premiums are in cents per whole underlying unit. */
+export const PRICE_DECIMALS = 2;
+
+/** Denominator of every basis-point rate. */
+export const BPS = 10_000n;
+
+/** Initial margin on perp notional: 10% (10x). */
+export const IM_BPS = 1000n;
+/** Maintenance margin on perp notional: 5%. */
+export const MM_BPS = 500n;
+/** Short option initial margin: max(OPT_A_IM × price − 10^4 × otm, OPT_B_IM × price) per unit. */
+export const OPT_A_IM = 1500n;
+export const OPT_B_IM = 1000n;
+/** Short option maintenance margin, same shape as the initial margin. */
+export const OPT_A_MM = 750n;
+export const OPT_B_MM = 500n;
+export const MAKER_FEE_BPS = 2n;
+export const TAKER_FEE_BPS = 5n;
+/** Liquidation penalty on `q × price[u]`, paid by the liquidatee to the insurance fund. */
+export const LIQ_PENALTY_BPS = 100n;
+/** Bound of one funding update: `|delta| × 10^4 ≤ FUNDING_CAP_BPS × price[u]`. */
+export const FUNDING_CAP_BPS = 10n;
+
+/** Account 0 receives swept fees. */
+export const FEE_ACCOUNT = 0n;
+/** Account 1 takes liquidated positions and absorbs shortfalls. */
+export const INSURANCE_ACCOUNT = 1n;
+/** User accounts are numbered from here, in registration order. */
+export const FIRST_USER_ACCOUNT = 2n;
+
+/** Bit widths of docs/protocol.md §1 (hard limits, range-checked in the circuit). */
+export const BITS = {
+  orderId: 48,
+  /** Order size and fill size, unsigned, at least 1. */
+  size: 48,
+  /** Position size, signed. */
+  positionSize: 48,
+  price: 40,
+  /** Deposit, withdrawal, forced-withdrawal and sweep amounts in public data. */
+  amount: 56,
+  /** Collateral, signed. */
+  collateral: 64,
+  /** Position cost, signed. */
+  cost: 96,
+  feePool: 64,
+  /** Funding index and funding delta, signed. */
+  fundingIndex: 56,
+  timestamp: 32,
+  owner: 160,
+  underlying: 8,
+  kind: 2,
+  /** Order flags: reduceOnly, postOnly, timeInForce (2 bits). */
+  flags: 4,
+  /** Instrument id (§3). */
+  instrument: 82,
+  /** Maximum account-tree depth. */
+  maxAccountDepth: 32,
+} as const;
+
+/** Order flag bits (§5.1). */
+export const FLAG_REDUCE_ONLY = 1n;
+export const FLAG_POST_ONLY = 2n;
+/** Time in force, bits 2-3 of the flags: the sequencer's promise, not a proven rule. */
+export const TimeInForce = { GTC: 0n, IOC: 1n, FOK: 2n } as const;
+export const TIF_SHIFT = 2n;

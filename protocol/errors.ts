@@ -1,0 +1,55 @@
+/**
+ * Typed protocol errors with stable codes (docs/protocol.md §10).
+ */
+
+export const ERROR_CODES = [
+  "BAD_SIGNATURE",
+  "SIDE_MISMATCH",
+  "INSTRUMENT_MISMATCH",
+  "SELF_TRADE",
+  "BAD_INSTRUMENT",
+  "INSTRUMENT_EXPIRED",
+  "ORDER_EXPIRED",
+  "ORDER_SLOT_REUSED",
+  "OVERFILL",
+  "PRICE_LIMIT",
+  "POST_ONLY_TAKER",
+  "NO_POSITION_SLOT",
+  "NO_POSITION",
+  "REDUCE_ONLY",
+  "MARGIN",
+  "NEGATIVE_COLLATERAL",
+  "ACCOUNT_HEALTHY",
+  "BAD_LIQUIDATION",
+  "FUNDING_CAP",
+  "FUNDING_TOO_EARLY",
+  "NOT_EXPIRED",
+  "NO_SETTLEMENT_PRICE",
+  "INSUFFICIENT_FREE_COLLATERAL",
+  "FEE_POOL",
+  "ACCOUNT_MISMATCH",
+  "UNKNOWN_ACCOUNT",
+  "OUT_OF_RANGE",
+  "BAD_MESSAGE",
+  "BAD_CONTEXT",
+  "BAD_PROFILE",
+  "BATCH_FULL",
+] as const;
+
+export type ProtocolErrorCode = (typeof ERROR_CODES)[number];
+
+/** Every rule violation of the protocol. `code` is stable; the message is for people. */
+export class ProtocolError extends Error {
+  readonly code: ProtocolErrorCode;
+
+  constructor(code: ProtocolErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = "ProtocolError";
+    this.code = code;
+  }
+}
+
+/** Throws `ProtocolError(code, message)` unless `condition` holds. */
+export function ensure(condition: boolean, code: ProtocolErrorCode, message: string): asserts condition {
+  if (!condition) throw new ProtocolError(code, message);
+}

@@ -1,0 +1,75 @@
+/**
+ * Trading keys (docs/protocol.md §2): a Baby Jubjub EdDSA key derived from a wallet signature.
+ *
+ * The wallet signs `KEY_MESSAGE_V1` with EIP-191 `personal_sign`; the 32-byte private key is
+ * keccak256 of the 65-byte r‖s‖v signature. The public key is circomlib's `prv2pub` of it and
+ * `pkHash = H(Ax, Ay)` is what an account leaf stores.
+ */
+import { buildEddsa } from "circomlibjs";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { ProtocolError } from "./errors.ts";
+import { poseidon } from "./poseidon.ts";
+import type { PublicKey } from "./types.ts";
+
+export const KEY_MESSAGE_V1 =
+  "Tessera trading key v1\nThis signature derives your Tessera trading key. Sign it only on the Tessera app.";
+
+/** The part of circomlibjs' eddsa object the protocol uses. Field elements are opaque. */
+export interface CircomlibEddsa {
+  prv2pub(prv: Uint8Array): [Uint8Array, Uint8Array];
+  signPoseidon(prv: Uint8Array, msg: Uint8Array): { R8: [Uint8Array, Uint8Array]; S: bigint };
+  verifyPoseidon(
+    msg: Uint8Array,
+    sig: { R8: [Uint8Array, Uint8Array]; S: bigint },
+    A: [Uint8Array, Uint8Array],
+  ): boolean;
+  babyJub: { F: { e(x: bigint): Uint8Array; toObject(x: Uint8Array): bigint } };
+}
+
+let eddsa: CircomlibEddsa | null = null;
+let pending: Promise<void> | null = null;
+
+/** Builds circomlibjs' EdDSA once (part of `initCrypto()` in index.ts). */
+export function initEddsa(): Promise<void> {
+  pending ??= (buildEddsa() as Promise<CircomlibEddsa>).then((e) => {
+    eddsa = e;
+  });
+  return pending;
+}
+
+/** The initialised circomlibjs EdDSA; throws before `initCrypto()`. */
+export function circomlibEddsa(): CircomlibEddsa {
+  if (eddsa === null) throw new Error("EdDSA is not initialised: await initCrypto() first");
+  return eddsa;
+}
+
+/** A trading private key: 32 bytes. */
+export type PrivateKey = Uint8Array;
+
+/** keccak256 of the wallet's 65-byte signature of `KEY_MESSAGE_V1`. */
+export function tradingKeyFromSignature(signature: Uint8Array): PrivateKey {
+  if (signature.length !== 65) {
+    throw new ProtocolError("BAD_SIGNATURE", `a wallet signature is 65 bytes (r‖s‖v), got ${signature.length}`);
+  }
+  return keccak_256(signature);
+}
+
+/** Same as `tradingKeyFromSignature` for a 0x-prefixed hex signature as wallets return it. */
+export function tradingKeyFromSignatureHex(hex: string): PrivateKey {
+  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
+  if (!/^[0-9a-fA-F]{130}$/.test(body)) throw new ProtocolError("BAD_SIGNATURE", "expected 65 bytes of hex");
+  const bytes = new Uint8Array(65);
+  for (let i = 0; i < 65; i++) bytes[i] = parseInt(body.slice(2 * i, 2 * i + 2), 16);
+  return tradingKeyFromSignature(bytes);
+}
+
+export function publicKeyOf(privateKey: PrivateKey): PublicKey {
+  const e = circomlibEddsa();
+  const [x, y] = e.prv2pub(privateKey);
+  return { x: e.babyJub.F.toObject(x), y: e.babyJub.F.toObject(y) };
+}
+
+/** `pkHash = H(Ax, Ay)`, stored in the account leaf. */
+export function pkHash(publicKey: PublicKey): bigint {
+  return poseidon([publicKey.x, publicKey.y]);
+}

@@ -1,0 +1,180 @@
+/**
+ * Valuation and margin (docs/protocol.md §6.1, §6.2). Cross margin over all slots.
+ *
+ * Margins are returned ×10^4 (in quote base units × 10^4) so that no division happens:
+ *   IM×10^4 = Σ perps |size|·price·IM_BPS + Σ short options |size|·max(OPT_A_IM·price − 10^4·otm, OPT_B_IM·price)
+ * `meetsIM ⇔ 10^4·equity ≥ IM×10^4`, `belowMM ⇔ 10^4·equity < MM×10^4`.
+ */
+import { BPS, IM_BPS, MM_BPS, OPT_A_IM, OPT_A_MM, OPT_B_IM, OPT_B_MM } from "./constants.ts";
+import { abs, max, min } from "./field.ts";
+import { decodeInstrument } from "./instruments.ts";
+import { InstrumentKind } from "./types.ts";
+import type { Account, InstrumentSpec, Position } from "./types.ts";
+
+/** Prices and funding indices a valuation uses; index u−1 holds underlying u, in cents. */
+export interface Marks {
+  readonly prices: readonly bigint[];
+  readonly fundingIndex: readonly bigint[];
+}
+
+function priceOf(marks: Marks, underlying: number): bigint {
+  const p = marks.prices[underlying - 1];
+  if (p === undefined) throw new RangeError(`no price for underlying ${underlying}`);
+  return p;
+}
+
+/** Intrinsic value per unit of an option at underlying price `price` (cents). */
+export function intrinsic(spec: InstrumentSpec, price: bigint): bigint {
+  if (spec.kind === InstrumentKind.CALL) return max(price - spec.strike, 0n);
+  if (spec.kind === InstrumentKind.PUT) return max(spec.strike - price, 0n);
+  throw new RangeError("intrinsic value of a perpetual");
+}
+
+/** How far out of the money an option is at `price`: call `max(K − price, 0)`, put `max(price − K, 0)`. */
+export function outOfTheMoney(spec: InstrumentSpec, price: bigint): bigint {
+  if (spec.kind === InstrumentKind.CALL) return max(spec.strike - price, 0n);
+  if (spec.kind === InstrumentKind.PUT) return max(price - spec.strike, 0n);
+  throw new RangeError("moneyness of a perpetual");
+}
+
+/** Mark per unit (cents): perp `price − F`, option its intrinsic value. */
+export function markOf(spec: InstrumentSpec, marks: Marks): bigint {
+  const price = priceOf(marks, spec.underlying);
+  if (spec.kind === InstrumentKind.PERP) {
+    const f = marks.fundingIndex[spec.underlying - 1];
+    if (f === undefined) throw new RangeError(`no funding index for underlying ${spec.underlying}`);
+    return price - f;
+  }
+  return intrinsic(spec, price);
+}
+
+/** `value(pos) = size × mark − cost` (quote units); 0 for an empty slot. */
+export function positionValue(pos: Position, marks: Marks): bigint {
+  if (pos.size === 0n) return 0n;
+  return pos.size * markOf(decodeInstrument(pos.instrument), marks) - pos.cost;
+}
+
+/** `equity = collateral + Σ value(pos)` (quote units, signed). */
+export function equity(account: Account, marks: Marks): bigint {
+  return account.positions.reduce((sum, pos) => sum + positionValue(pos, marks), account.collateral);
+}
+
+interface MarginRates {
+  readonly perp: bigint;
+  readonly optA: bigint;
+  readonly optB: bigint;
+}
+const INITIAL: MarginRates = { perp: IM_BPS, optA: OPT_A_IM, optB: OPT_B_IM };
+const MAINTENANCE: MarginRates = { perp: MM_BPS, optA: OPT_A_MM, optB: OPT_B_MM };
+
+function positionMarginScaled(pos: Position, marks: Marks, rates: MarginRates): bigint {
+  if (pos.size === 0n) return 0n;
+  const spec = decodeInstrument(pos.instrument);
+  const price = priceOf(marks, spec.underlying);
+  if (spec.kind === InstrumentKind.PERP) return abs(pos.size) * price * rates.perp;
+  if (pos.size > 0n) return 0n; // long options: the premium, paid through cost, is the whole risk
+  const perUnit = max(rates.optA * price - BPS * outOfTheMoney(spec, price), rates.optB * price);
+  return -pos.size * perUnit;
+}
+
+function marginScaled(account: Account, marks: Marks, rates: MarginRates): bigint {
+  return account.positions.reduce((sum, pos) => sum + positionMarginScaled(pos, marks, rates), 0n);
+}
+
+/** Initial margin × 10^4. */
+export function initialMarginScaled(account: Account, marks: Marks): bigint {
+  return marginScaled(account, marks, INITIAL);
+}
+
+/** Maintenance margin × 10^4. */
+export function maintenanceMarginScaled(account: Account, marks: Marks): bigint {
+  return marginScaled(account, marks, MAINTENANCE);
+}
+
+export function meetsIM(account: Account, marks: Marks): boolean {
+  return BPS * equity(account, marks) >= initialMarginScaled(account, marks);
+}
+
+export function belowMM(account: Account, marks: Marks): boolean {
+  return BPS * equity(account, marks) < maintenanceMarginScaled(account, marks);
+}
+
+/**
+ * The most collateral a withdrawal can take now: the largest `w ≥ 0` with
+ * `collateral − w ≥ 0` and `10^4·(equity − w) ≥ IM×10^4` (§6.8), or 0.
+ */
+export function freeCollateral(account: Account, marks: Marks): bigint {
+  const headroom = BPS * equity(account, marks) - initialMarginScaled(account, marks);
+  if (headroom <= 0n || account.collateral <= 0n) return 0n;
+  return min(account.collateral, headroom / BPS);
+}
+
+/** `10^4·equity − MM×10^4` with underlying `u` priced at `price`, everything else held. */
+function maintenanceHeadroom(account: Account, marks: Marks, underlying: number, price: bigint): bigint {
+  const prices = marks.prices.slice();
+  prices[underlying - 1] = price;
+  const moved = { prices, fundingIndex: marks.fundingIndex };
+  return BPS * equity(account, moved) - maintenanceMarginScaled(account, moved);
+}
+
+/** Upper bound of the price search (prices are 40-bit cents). */
+const PRICE_LIMIT = (1n << 40n) - 1n;
+
+/**
+ * Display only: the oracle price of the underlying of slot `index` at which the account
+ * reaches maintenance margin (`equity = MM`) with all other prices held, nearest to the current
+ * price; `null` when no price in `[0, 2^40)` makes it fall below MM, or the slot is empty. An
+ * account already below MM gets the current price.
+ *
+ * The headroom is piecewise linear in the price, with kinks only at strikes and where a short
+ * option's margin switches between its two terms, so a scan over those breakpoints finds every
+ * interval holding a crossing, and a bisection inside it finds the first price below MM.
+ */
+export function liquidationPrice(account: Account, index: number, marks: Marks): bigint | null {
+  const pos = account.positions[index];
+  if (pos === undefined || pos.size === 0n) return null;
+  const u = decodeInstrument(pos.instrument).underlying;
+  const current = priceOf(marks, u);
+  const headroom = (price: bigint): bigint => maintenanceHeadroom(account, marks, u, price);
+  if (headroom(current) < 0n) return current;
+
+  const breakpoints = new Set<bigint>([0n, PRICE_LIMIT, current]);
+  for (const p of account.positions) {
+    if (p.size === 0n) continue;
+    const spec = decodeInstrument(p.instrument);
+    if (spec.underlying !== u || spec.kind === InstrumentKind.PERP) continue;
+    breakpoints.add(spec.strike);
+    // OPT_A·x − 10^4·otm(x) = OPT_B·x: for a call otm = K − x, for a put otm = x − K.
+    const k = spec.strike * BPS;
+    const kink = spec.kind === InstrumentKind.CALL ? k / (BPS + OPT_A_MM - OPT_B_MM) : k / (BPS + OPT_B_MM - OPT_A_MM);
+    for (const b of [kink - 1n, kink, kink + 1n]) if (b > 0n && b < PRICE_LIMIT) breakpoints.add(b);
+  }
+  const sorted = [...breakpoints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const at = sorted.indexOf(current);
+
+  // First price below MM moving away from `current` (healthy) toward `edge`.
+  const bisect = (healthy: bigint, unhealthy: bigint): bigint => {
+    let good = healthy;
+    let bad = unhealthy;
+    while (abs(bad - good) > 1n) {
+      const mid = (good + bad) / 2n;
+      if (headroom(mid) < 0n) bad = mid;
+      else good = mid;
+    }
+    return bad;
+  };
+  const search = (step: 1 | -1): bigint | null => {
+    let prev = current;
+    for (let i = at + step; i >= 0 && i < sorted.length; i += step) {
+      const b = sorted[i]!;
+      if (headroom(b) < 0n) return bisect(prev, b);
+      prev = b;
+    }
+    return null;
+  };
+  const down = search(-1);
+  const up = search(1);
+  if (down === null) return up;
+  if (up === null) return down;
+  return current - down <= up - current ? down : up;
+}

@@ -1,0 +1,158 @@
+/**
+ * Per-slot public data `f0, f1` (docs/protocol.md §7). Offsets are from the least significant
+ * bit; each packer checks every field against its width.
+ */
+import { BITS } from "./constants.ts";
+import { ensure } from "./errors.ts";
+import { fitsUnsigned } from "./field.ts";
+import { TxType } from "./types.ts";
+import type { SideCode } from "./types.ts";
+
+/** Bits of the account id field in public data (any profile's accountDepth fits in it). */
+export const ACCOUNT_ID_BITS = 32;
+/** Offset of the funding delta: it is packed as `delta + 2^63` in 64 bits. */
+export const FUNDING_DELTA_OFFSET = 1n << 63n;
+
+type Field = readonly [value: bigint, bits: number, name: string];
+
+/** Packs `fields` from bit 0 upwards, checking each fits its width. */
+export function packBits(fields: readonly Field[]): bigint {
+  let out = 0n;
+  let offset = 0n;
+  for (const [value, bits, name] of fields) {
+    ensure(fitsUnsigned(value, bits), "OUT_OF_RANGE", `${name} = ${value} does not fit ${bits} bits`);
+    out |= value << offset;
+    offset += BigInt(bits);
+  }
+  return out;
+}
+
+export type PublicData = readonly [f0: bigint, f1: bigint];
+
+export const NOOP_DATA: PublicData = [0n, 0n];
+
+export function depositData(accountId: bigint, amount: bigint, owner: bigint, pkHash: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.DEPOSIT), 4, "type"],
+    [accountId, ACCOUNT_ID_BITS, "accountId"],
+    [amount, BITS.amount, "amount"],
+    [owner, BITS.owner, "owner"],
+  ]);
+  return [f0, pkHash];
+}
+
+export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.WITHDRAW), 4, "type"],
+    [accountId, ACCOUNT_ID_BITS, "accountId"],
+    [amount, BITS.amount, "amount"],
+    [orderId, BITS.orderId, "orderId"],
+  ]);
+  return [f0, 0n];
+}
+
+export function forcedWithdrawData(accountId: bigint, served: bigint, requested: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.FORCED_WITHDRAW), 4, "type"],
+    [accountId, ACCOUNT_ID_BITS, "accountId"],
+    [served, BITS.amount, "served"],
+    [requested, BITS.amount, "requested"],
+  ]);
+  return [f0, 0n];
+}
+
+/** Trade (type 4) and liquidation (type 5) share f0's layout. */
+function fillF0(
+  type: bigint,
+  maker: bigint,
+  taker: bigint,
+  q: bigint,
+  p: bigint,
+  takerSide: SideCode,
+  makerOrderId: bigint,
+): bigint {
+  return packBits([
+    [type, 4, "type"],
+    [maker, ACCOUNT_ID_BITS, "maker"],
+    [taker, ACCOUNT_ID_BITS, "taker"],
+    [q, BITS.size, "q"],
+    [p, BITS.price, "p"],
+    [BigInt(takerSide), 1, "takerSide"],
+    [makerOrderId, BITS.orderId, "makerOrderId"],
+  ]);
+}
+
+export function tradeData(fill: {
+  readonly maker: bigint;
+  readonly taker: bigint;
+  readonly size: bigint;
+  readonly price: bigint;
+  readonly takerSide: SideCode;
+  readonly makerOrderId: bigint;
+  readonly takerOrderId: bigint;
+  readonly instrument: bigint;
+}): PublicData {
+  const f0 = fillF0(
+    BigInt(TxType.TRADE),
+    fill.maker,
+    fill.taker,
+    fill.size,
+    fill.price,
+    fill.takerSide,
+    fill.makerOrderId,
+  );
+  const f1 = packBits([
+    [fill.instrument, BITS.instrument, "instrument"],
+    [fill.takerOrderId, BITS.orderId, "takerOrderId"],
+  ]);
+  return [f0, f1];
+}
+
+/** Liquidation: maker = insurance fund, taker = liquidatee, p = X, takerSide = its closing side. */
+export function liquidationData(
+  insurance: bigint,
+  liquidatee: bigint,
+  size: bigint,
+  price: bigint,
+  closingSide: SideCode,
+  instrument: bigint,
+): PublicData {
+  const f0 = fillF0(BigInt(TxType.LIQUIDATE), insurance, liquidatee, size, price, closingSide, 0n);
+  return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
+}
+
+export function fundingData(underlying: number, delta: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.FUNDING), 4, "type"],
+    [BigInt(underlying), BITS.underlying, "underlying"],
+    [delta + FUNDING_DELTA_OFFSET, 64, "delta + 2^63"],
+  ]);
+  return [f0, 0n];
+}
+
+export function settlementData(accountId: bigint, instrument: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.SETTLE), 4, "type"],
+    [accountId, ACCOUNT_ID_BITS, "accountId"],
+  ]);
+  return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
+}
+
+/** Fee sweep: the amount sits at bit 36 like the other amounts (bits 4..35 are zero). */
+export function feeSweepData(amount: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.FEE_SWEEP), 4, "type"],
+    [0n, ACCOUNT_ID_BITS, "unused"],
+    [amount, BITS.amount, "amount"],
+  ]);
+  return [f0, 0n];
+}
+
+/** A settlement record packed for the public inputs: `underlying │ expiry<<8 │ price<<40`. */
+export function packSettlement(record: { underlying: number; expiry: bigint; price: bigint }): bigint {
+  return packBits([
+    [BigInt(record.underlying), BITS.underlying, "underlying"],
+    [record.expiry, BITS.timestamp, "expiry"],
+    [record.price, BITS.price, "price"],
+  ]);
+}

@@ -1,0 +1,210 @@
+/**
+ * The rollup state and its transition function (docs/protocol.md §4, §6, §7).
+ *
+ * `RollupState.applyTx` applies one transaction exactly as the circuit proves it and returns
+ * the slot's full witness. It is atomic: every check runs against a private copy, and the
+ * state changes only when all of them pass. Trees are persistent (see tree.ts), so the copy
+ * and `clone()` cost O(1).
+ *
+ * Roles of the witness's accounts A and B per type (the circuit relies on them):
+ *   no-op, funding: A = B = account 0 unchanged;   deposit, withdraw, forced withdrawal: A = the
+ *   account, B = account 0 unchanged;   trade: A = maker, B = taker;   liquidation: A = insurance
+ *   fund, B = liquidatee;   settlement: A = the account, B = insurance fund;   fee sweep: A = fee
+ *   account, B = account 0 unchanged (after A's update).
+ * A's proof is against the account root before the slot, B's against the root after A's update.
+ */
+import { emptyAccount, emptyOrderLeaf, leafHash, positionsHash } from "./account.ts";
+import { BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT } from "./constants.ts";
+import { ensure } from "./errors.ts";
+import { FIELD_MODULUS, fitsUnsigned } from "./field.ts";
+import type { Marks } from "./margin.ts";
+import { poseidon } from "./poseidon.ts";
+import { Transition, transition, validateContext } from "./transition.ts";
+import type { AccountEntry, OrderSlot } from "./transition.ts";
+import { SparseMerkleTree } from "./tree.ts";
+import type { Account, BatchContext, GlobalState, MerkleProof, Profile, Tx, TxWitness } from "./types.ts";
+
+export type { OrderSlot } from "./transition.ts";
+
+/** Key and owner of a system account created at genesis. */
+export interface SystemAccountKeys {
+  readonly pkHash: bigint;
+  readonly owner: bigint;
+}
+
+/** Everything L1 needs to pay an account out in exodus mode (§9 of the contract docs). */
+export interface ExitProof {
+  readonly accountId: bigint;
+  readonly account: Account;
+  /** Leaf preimage: `H(pkHash, owner, collateral, orderRoot, positionsHash)`. */
+  readonly positionsHash: bigint;
+  readonly leaf: bigint;
+  readonly proof: MerkleProof;
+  readonly accountRoot: bigint;
+  /** Global preimage: `globalHash = H(feePool, fundingIndex[1..U], lastFundingTime[1..U])`. */
+  readonly global: GlobalState;
+  readonly globalHash: bigint;
+  readonly stateRoot: bigint;
+}
+
+/** `globalHash = H(feePool, fundingIndex[1..U], lastFundingTime[1..U])`. */
+export function globalHash(global: GlobalState): bigint {
+  return poseidon([global.feePool, ...global.fundingIndex, ...global.lastFundingTime]);
+}
+
+/** `stateRoot = H(accountRoot, globalHash)`. */
+export function stateRootOf(accountRoot: bigint, global: GlobalState): bigint {
+  return poseidon([accountRoot, globalHash(global)]);
+}
+
+/**
+ * The rollup state: account tree (leaves carry account records and order trees) and global
+ * state. Pure: no I/O, no clock; time comes in through the `BatchContext`.
+ */
+export class RollupState {
+  readonly profile: Profile;
+  private tree: SparseMerkleTree<AccountEntry>;
+  private global: GlobalState;
+  private readonly empty: AccountEntry;
+
+  private constructor(
+    profile: Profile,
+    tree: SparseMerkleTree<AccountEntry>,
+    global: GlobalState,
+    empty: AccountEntry,
+  ) {
+    this.profile = profile;
+    this.tree = tree;
+    this.global = global;
+    this.empty = empty;
+  }
+
+  /**
+   * The state at genesis: every leaf empty except the fee account (0) and the insurance fund
+   * (1), created with the given keys; fee pool, funding indices and funding times zero.
+   */
+  static genesis(
+    profile: Profile,
+    system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys },
+  ): RollupState {
+    const account = emptyAccount(profile);
+    const empty: AccountEntry = {
+      account,
+      orders: new SparseMerkleTree<OrderSlot>(profile.orderDepth, emptyOrderLeaf()),
+    };
+    const tree = new SparseMerkleTree<AccountEntry>(profile.accountDepth, leafHash(account, profile));
+    const zeros = Array.from({ length: profile.underlyings }, () => 0n);
+    const state = new RollupState(profile, tree, { feePool: 0n, fundingIndex: zeros, lastFundingTime: zeros }, empty);
+    for (const [id, keys] of [
+      [FEE_ACCOUNT, system.feeAccount],
+      [INSURANCE_ACCOUNT, system.insurance],
+    ] as const) {
+      ensure(keys.pkHash > 0n && keys.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", `system account ${id}: pkHash`);
+      ensure(fitsUnsigned(keys.owner, BITS.owner), "OUT_OF_RANGE", `system account ${id}: owner`);
+      const created = { ...empty, account: { ...account, pkHash: keys.pkHash, owner: keys.owner } };
+      tree.set(id, leafHash(created.account, profile), created);
+    }
+    return state;
+  }
+
+  /** An independent copy in O(1), for dry runs. */
+  clone(): RollupState {
+    return new RollupState(this.profile, this.tree.clone(), this.global, this.empty);
+  }
+
+  account(id: bigint): Account {
+    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
+    return (this.tree.getValue(id) ?? this.empty).account;
+  }
+
+  /** The order-tree slot `orderId mod 2^orderDepth` of an account: the order it holds and its fill. */
+  orderState(accountId: bigint, orderId: bigint): OrderSlot {
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
+    ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", `order id ${orderId}`);
+    const orders = (this.tree.getValue(accountId) ?? this.empty).orders;
+    return orders.getValue(orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n)) ?? { orderId: 0n, filled: 0n };
+  }
+
+  /** How much of `orderId` is filled, or `null` when a newer order evicted it from its slot. */
+  filledOf(accountId: bigint, orderId: bigint): bigint | null {
+    const slot = this.orderState(accountId, orderId);
+    if (slot.orderId > orderId) return null;
+    return slot.orderId === orderId ? slot.filled : 0n;
+  }
+
+  get globalState(): GlobalState {
+    return this.global;
+  }
+
+  get accountRoot(): bigint {
+    return this.tree.root;
+  }
+
+  get globalHash(): bigint {
+    return globalHash(this.global);
+  }
+
+  get stateRoot(): bigint {
+    return stateRootOf(this.tree.root, this.global);
+  }
+
+  /** Valuation inputs at the given oracle prices and the current funding indices. */
+  marks(prices: readonly bigint[]): Marks {
+    return { prices, fundingIndex: this.global.fundingIndex };
+  }
+
+  /** Leaf preimage, Merkle proof and global preimage of an account, for the contract's exodus. */
+  exitProof(accountId: bigint): ExitProof {
+    const account = this.account(accountId);
+    const proof = this.tree.proof(accountId);
+    const leaf = this.tree.get(accountId);
+    const gh = globalHash(this.global);
+    return {
+      accountId,
+      account,
+      positionsHash: positionsHash(account.positions, this.profile),
+      leaf,
+      proof,
+      accountRoot: this.tree.root,
+      global: this.global,
+      globalHash: gh,
+      stateRoot: poseidon([this.tree.root, gh]),
+    };
+  }
+
+  /**
+   * Applies `tx` at batch context `ctx` (§6) and returns its witness. Atomic: on any failure
+   * it throws `ProtocolError` and the state is unchanged.
+   */
+  applyTx(tx: Tx, ctx: BatchContext): TxWitness {
+    validateContext(ctx, this.profile);
+    const t = new Transition(this.profile, this.empty, ctx, this.tree.clone(), this.global);
+    const globalBefore = this.global;
+    const accountRootBefore = this.tree.root;
+    const effect = transition(t, tx);
+    this.tree = t.tree;
+    this.global = t.global;
+    return {
+      tx,
+      a: effect.a,
+      b: effect.b,
+      orderA: effect.orderA ?? null,
+      orderB: effect.orderB ?? null,
+      posSlotA: effect.posSlotA ?? 0,
+      posSlotB: effect.posSlotB ?? 0,
+      settlementIndex: effect.settlementIndex ?? 0,
+      served: effect.served ?? 0n,
+      liquidationPrice: effect.liquidationPrice ?? 0n,
+      globalBefore,
+      globalAfter: t.global,
+      accountRootBefore,
+      accountRootAfter: t.tree.root,
+      publicData: effect.publicData,
+    };
+  }
+
+  /** Runs `applyTx` on a copy: the witness it would produce, or the error it would throw. */
+  dryRun(tx: Tx, ctx: BatchContext): TxWitness {
+    return this.clone().applyTx(tx, ctx);
+  }
+}

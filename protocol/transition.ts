@@ -1,0 +1,553 @@
+/**
+ * The transition rules of docs/protocol.md §6, one function per transaction type, run on a
+ * private copy of the state (`Transition`). `RollupState.applyTx` (state.ts) commits the copy
+ * only when the rule returns.
+ */
+import { applyFill, findSlot, hasOpenPosition, leafHash, orderLeafHash, slotFor, withPosition } from "./account.ts";
+import {
+  BITS,
+  BPS,
+  FEE_ACCOUNT,
+  FLAG_POST_ONLY,
+  FLAG_REDUCE_ONLY,
+  FUNDING_CAP_BPS,
+  INSURANCE_ACCOUNT,
+  LIQ_PENALTY_BPS,
+  MAKER_FEE_BPS,
+  TAKER_FEE_BPS,
+} from "./constants.ts";
+import { ensure, ProtocolError } from "./errors.ts";
+import { abs, fitsSigned, fitsUnsigned, FIELD_MODULUS } from "./field.ts";
+import { isOption, validateInstrument, WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
+import { pkHash as hashPublicKey } from "./keys.ts";
+import { belowMM, equity, intrinsic, meetsIM } from "./margin.ts";
+import type { Marks } from "./margin.ts";
+import {
+  depositData,
+  feeSweepData,
+  forcedWithdrawData,
+  fundingData,
+  liquidationData,
+  NOOP_DATA,
+  settlementData,
+  tradeData,
+  withdrawData,
+} from "./pubdata.ts";
+import type { PublicData } from "./pubdata.ts";
+import { verifyOrderSignature } from "./signing.ts";
+import type { SparseMerkleTree } from "./tree.ts";
+import { InstrumentKind, Side, TxType } from "./types.ts";
+import type {
+  Account,
+  AccountUpdate,
+  BatchContext,
+  GlobalState,
+  InstrumentSpec,
+  Order,
+  OrderUpdate,
+  Profile,
+  SideCode,
+  SignedOrder,
+  Tx,
+} from "./types.ts";
+
+/** What an order-tree leaf holds: `H(orderId, filled)`'s preimage. */
+export interface OrderSlot {
+  readonly orderId: bigint;
+  readonly filled: bigint;
+}
+
+/** An account record with its order tree (whose root is `account.orderRoot`). */
+export interface AccountEntry {
+  readonly account: Account;
+  readonly orders: SparseMerkleTree<OrderSlot>;
+}
+
+/** Checks a batch context against the profile's shape and the field widths (`BAD_CONTEXT`). */
+export function validateContext(ctx: BatchContext, profile: Profile): void {
+  const fail = (why: string): never => {
+    throw new ProtocolError("BAD_CONTEXT", why);
+  };
+  if (!fitsUnsigned(ctx.timestamp, BITS.timestamp)) fail(`timestamp ${ctx.timestamp}`);
+  if (!fitsUnsigned(ctx.domain, 252)) fail("domain must be a 252-bit value");
+  if (ctx.prices.length !== profile.underlyings) fail(`expected ${profile.underlyings} prices`);
+  for (const p of ctx.prices) if (!fitsUnsigned(p, BITS.price)) fail(`price ${p}`);
+  if (ctx.settlements.length > profile.settlements) fail(`more than ${profile.settlements} settlement records`);
+  for (const r of ctx.settlements) {
+    if (!Number.isInteger(r.underlying) || r.underlying < 1 || r.underlying > profile.underlyings) {
+      fail(`settlement underlying ${r.underlying}`);
+    }
+    if (r.expiry <= 0n || r.expiry > ctx.timestamp) fail(`settlement expiry ${r.expiry} not in (0, t]`);
+    if (!fitsUnsigned(r.price, BITS.price)) fail(`settlement price ${r.price}`);
+  }
+}
+
+/** Range checks of §1 on an order as signed (`OUT_OF_RANGE`). */
+function checkOrderRanges(order: Order, profile: Profile): void {
+  const where = `order ${order.orderId} of account ${order.accountId}`;
+  ensure(fitsUnsigned(order.accountId, profile.accountDepth), "OUT_OF_RANGE", `${where}: accountId`);
+  ensure(fitsUnsigned(order.instrument, BITS.instrument), "OUT_OF_RANGE", `${where}: instrument`);
+  ensure(order.side === Side.BUY || order.side === Side.SELL, "OUT_OF_RANGE", `${where}: side`);
+  ensure(order.size >= 1n && fitsUnsigned(order.size, BITS.size), "OUT_OF_RANGE", `${where}: size`);
+  ensure(fitsUnsigned(order.price, BITS.price), "OUT_OF_RANGE", `${where}: price`);
+  ensure(fitsUnsigned(order.orderId, BITS.orderId), "OUT_OF_RANGE", `${where}: orderId`);
+  ensure(fitsUnsigned(order.expiry, BITS.timestamp), "OUT_OF_RANGE", `${where}: expiry`);
+  ensure(fitsUnsigned(order.flags, BITS.flags), "OUT_OF_RANGE", `${where}: flags`);
+}
+
+/** Range checks of §1 on an account after a transaction (`OUT_OF_RANGE`). */
+function checkAccountRanges(id: bigint, a: Account): void {
+  ensure(fitsSigned(a.collateral, BITS.collateral), "OUT_OF_RANGE", `account ${id}: collateral ${a.collateral}`);
+  for (const p of a.positions) {
+    ensure(fitsSigned(p.size, BITS.positionSize), "OUT_OF_RANGE", `account ${id}: position size ${p.size}`);
+    ensure(fitsSigned(p.cost, BITS.cost), "OUT_OF_RANGE", `account ${id}: position cost ${p.cost}`);
+  }
+}
+
+/** §6.7: every touched account but the insurance fund has collateral ≥ 0 or an open position. */
+function checkCollateralRule(id: bigint, a: Account): void {
+  if (id === INSURANCE_ACCOUNT) return;
+  ensure(
+    a.collateral >= 0n || hasOpenPosition(a),
+    "NEGATIVE_COLLATERAL",
+    `account ${id} would hold ${a.collateral} collateral and no position`,
+  );
+}
+
+/** The position shrank toward zero without flipping (§6.3.9). */
+function reduces(before: bigint, after: bigint): boolean {
+  return before !== 0n && (after === 0n || after > 0n === before > 0n) && abs(after) < abs(before);
+}
+
+/** Size of slot `index` (0 when the slot is past the end). */
+function sizeAt(a: Account, index: number): bigint {
+  return a.positions[index]?.size ?? 0n;
+}
+
+/**
+ * A transaction in progress: a private copy of the tree and global state, and the account
+ * updates made so far. Discarded on failure, committed by `RollupState` on success.
+ */
+export class Transition {
+  readonly tree: SparseMerkleTree<AccountEntry>;
+  global: GlobalState;
+
+  constructor(
+    readonly profile: Profile,
+    private readonly empty: AccountEntry,
+    readonly ctx: BatchContext,
+    tree: SparseMerkleTree<AccountEntry>,
+    global: GlobalState,
+  ) {
+    this.tree = tree;
+    this.global = global;
+  }
+
+  /** Valuation at this batch's prices and the current funding indices. */
+  get marks(): Marks {
+    return { prices: this.ctx.prices, fundingIndex: this.global.fundingIndex };
+  }
+
+  entry(id: bigint): AccountEntry {
+    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
+    return this.tree.getValue(id) ?? this.empty;
+  }
+
+  /** A registered account (non-zero pkHash), else `UNKNOWN_ACCOUNT`. */
+  registered(id: bigint): AccountEntry {
+    const e = this.entry(id);
+    ensure(e.account.pkHash !== 0n, "UNKNOWN_ACCOUNT", `account ${id} is not registered`);
+    return e;
+  }
+
+  /**
+   * Writes `after` (or leaves the account unchanged when null), returning the update with the
+   * proof against the root before the write.
+   */
+  write(id: bigint, after: AccountEntry | null): AccountUpdate {
+    const before = this.entry(id);
+    const proof = this.tree.proof(id);
+    if (after !== null) {
+      checkAccountRanges(id, after.account);
+      this.tree.set(id, leafHash(after.account, this.profile), after);
+    }
+    return { accountId: id, before: before.account, after: (after ?? before).account, proof };
+  }
+
+  /** §5.3: records a fill of `q` of `signed` in its account's order tree. */
+  fillOrder(entry: AccountEntry, signed: SignedOrder, q: bigint): { entry: AccountEntry; update: OrderUpdate } {
+    const { order } = signed;
+    const index = order.orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n);
+    const stored = entry.orders.getValue(index) ?? { orderId: 0n, filled: 0n };
+    const proof = entry.orders.proof(index);
+    ensure(
+      order.orderId >= stored.orderId,
+      "ORDER_SLOT_REUSED",
+      `order ${order.orderId} of account ${order.accountId}: slot ${index} holds newer order ${stored.orderId}`,
+    );
+    const filledBefore = order.orderId === stored.orderId ? stored.filled : 0n;
+    ensure(
+      filledBefore + q <= order.size,
+      "OVERFILL",
+      `order ${order.orderId} of account ${order.accountId}: ${filledBefore} + ${q} > size ${order.size}`,
+    );
+    const orders = entry.orders.clone();
+    const filled = filledBefore + q;
+    orders.set(index, orderLeafHash(order.orderId, filled), { orderId: order.orderId, filled });
+    return {
+      entry: { account: { ...entry.account, orderRoot: orders.root }, orders },
+      update: { signed, storedId: stored.orderId, storedFilled: stored.filled, proof },
+    };
+  }
+
+  /** The signer's key hashes to the account's pkHash and the signature verifies (§6.3.1). */
+  checkSignature(entry: AccountEntry, signed: SignedOrder): void {
+    const id = signed.order.accountId;
+    ensure(
+      hashPublicKey(signed.publicKey) === entry.account.pkHash,
+      "BAD_SIGNATURE",
+      `order ${signed.order.orderId}: key is not account ${id}'s trading key`,
+    );
+    ensure(
+      verifyOrderSignature(signed, this.ctx.domain),
+      "BAD_SIGNATURE",
+      `order ${signed.order.orderId} of account ${id}: invalid signature`,
+    );
+  }
+
+  price(underlying: number): bigint {
+    return this.ctx.prices[underlying - 1]!;
+  }
+
+  fundingIndex(underlying: number): bigint {
+    return this.global.fundingIndex[underlying - 1]!;
+  }
+
+  /** Cost per unit of a fill at price `p`: `p − F[u]` for perps, `p` for options (§6.1). */
+  unitCost(spec: InstrumentSpec, p: bigint): bigint {
+    return spec.kind === InstrumentKind.PERP ? p - this.fundingIndex(spec.underlying) : p;
+  }
+
+  /** Moves `amount` (≥ 0) into the fee pool. */
+  addFees(amount: bigint): void {
+    const feePool = this.global.feePool + amount;
+    ensure(fitsUnsigned(feePool, BITS.feePool), "OUT_OF_RANGE", `fee pool ${feePool}`);
+    this.global = { ...this.global, feePool };
+  }
+}
+
+/** Shortfall rule (§6.4.4): a liquidatee or settled account with no position and negative cash. */
+function absorbShortfall(account: Account, insurance: Account): { account: Account; insurance: Account } {
+  if (hasOpenPosition(account) || account.collateral >= 0n) return { account, insurance };
+  return {
+    account: { ...account, collateral: 0n },
+    insurance: { ...insurance, collateral: insurance.collateral + account.collateral },
+  };
+}
+
+export interface Effect {
+  readonly a: AccountUpdate;
+  readonly b: AccountUpdate;
+  readonly orderA?: OrderUpdate;
+  readonly orderB?: OrderUpdate;
+  readonly posSlotA?: number;
+  readonly posSlotB?: number;
+  readonly settlementIndex?: number;
+  readonly served?: bigint;
+  readonly liquidationPrice?: bigint;
+  readonly publicData: PublicData;
+}
+
+/** Dispatches `tx` to its rule. */
+export function transition(t: Transition, tx: Tx): Effect {
+  switch (tx.type) {
+    case TxType.NOOP:
+      return unchangedPair(t, NOOP_DATA);
+    case TxType.DEPOSIT:
+      return deposit(t, tx);
+    case TxType.WITHDRAW:
+      return withdraw(t, tx.withdrawal);
+    case TxType.FORCED_WITHDRAW:
+      return forcedWithdraw(t, tx.accountId, tx.requested);
+    case TxType.TRADE:
+      return trade(t, tx);
+    case TxType.LIQUIDATE:
+      return liquidate(t, tx);
+    case TxType.FUNDING:
+      return funding(t, tx.underlying, tx.delta);
+    case TxType.SETTLE:
+      return settle(t, tx.accountId, tx.instrument);
+    case TxType.FEE_SWEEP:
+      return feeSweep(t, tx.amount);
+    default:
+      throw new ProtocolError("OUT_OF_RANGE", `unknown transaction type ${(tx as { type: unknown }).type}`);
+  }
+}
+
+/** No-op and funding: A and B are account 0, unchanged. */
+function unchangedPair(t: Transition, publicData: PublicData): Effect {
+  const a = t.write(FEE_ACCOUNT, null);
+  const b = t.write(FEE_ACCOUNT, null);
+  return { a, b, publicData };
+}
+
+/** §6.8 deposit: create the leaf (if unregistered) or match its owner and key; add the amount. */
+function deposit(t: Transition, tx: Extract<Tx, { type: typeof TxType.DEPOSIT }>): Effect {
+  ensure(fitsUnsigned(tx.accountId, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${tx.accountId}`);
+  ensure(fitsUnsigned(tx.amount, BITS.amount), "OUT_OF_RANGE", `deposit amount ${tx.amount}`);
+  ensure(fitsUnsigned(tx.owner, BITS.owner), "OUT_OF_RANGE", `owner ${tx.owner}`);
+  ensure(tx.pkHash >= 0n && tx.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", "pkHash is not a field element");
+  const entry = t.entry(tx.accountId);
+  const acc = entry.account;
+  const unregistered = acc.pkHash === 0n && acc.owner === 0n;
+  ensure(
+    unregistered || (acc.pkHash === tx.pkHash && acc.owner === tx.owner),
+    "ACCOUNT_MISMATCH",
+    `account ${tx.accountId} belongs to another owner or key`,
+  );
+  const after = { ...acc, pkHash: tx.pkHash, owner: tx.owner, collateral: acc.collateral + tx.amount };
+  const a = t.write(tx.accountId, { ...entry, account: after });
+  const b = t.write(FEE_ACCOUNT, null);
+  return { a, b, publicData: depositData(tx.accountId, tx.amount, tx.owner, tx.pkHash) };
+}
+
+/** §6.8 withdraw (signed message of §5.2): `collateral −= amount`, then collateral ≥ 0 and IM. */
+function withdraw(t: Transition, signed: SignedOrder): Effect {
+  const msg = signed.order;
+  checkOrderRanges(msg, t.profile);
+  ensure(
+    msg.instrument === WITHDRAWAL_INSTRUMENT && msg.side === Side.BUY && msg.price === 0n && msg.flags === 0n,
+    "BAD_MESSAGE",
+    "a withdrawal has instrument 0, side 0, price 0 and flags 0",
+  );
+  ensure(msg.expiry >= t.ctx.timestamp, "ORDER_EXPIRED", `withdrawal ${msg.orderId} expired at ${msg.expiry}`);
+  const entry = t.registered(msg.accountId);
+  t.checkSignature(entry, signed);
+  const filled = t.fillOrder(entry, signed, msg.size);
+  const after = { ...filled.entry.account, collateral: filled.entry.account.collateral - msg.size };
+  ensure(
+    after.collateral >= 0n && meetsIM(after, t.marks),
+    "INSUFFICIENT_FREE_COLLATERAL",
+    `account ${msg.accountId} cannot withdraw ${msg.size}`,
+  );
+  const a = t.write(msg.accountId, { ...filled.entry, account: after });
+  const b = t.write(FEE_ACCOUNT, null);
+  return { a, b, orderA: filled.update, publicData: withdrawData(msg.accountId, msg.size, msg.orderId) };
+}
+
+/** §6.8 forced withdrawal: serve all of `requested` if collateral and IM allow, else nothing. */
+function forcedWithdraw(t: Transition, accountId: bigint, requested: bigint): Effect {
+  ensure(fitsUnsigned(requested, BITS.amount), "OUT_OF_RANGE", `requested ${requested}`);
+  const entry = t.entry(accountId);
+  const acc = entry.account;
+  const drained = { ...acc, collateral: acc.collateral - requested };
+  const served = acc.collateral >= requested && meetsIM(drained, t.marks) ? requested : 0n;
+  const a = t.write(accountId, served === 0n ? null : { ...entry, account: drained });
+  const b = t.write(FEE_ACCOUNT, null);
+  return { a, b, served, publicData: forcedWithdrawData(accountId, served, requested) };
+}
+
+/** §6.3 trade between a maker (A) and a taker (B). */
+function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): Effect {
+  const maker = tx.maker.order;
+  const taker = tx.taker.order;
+  const { size: q, price: p } = tx;
+  const now = t.ctx.timestamp;
+  checkOrderRanges(maker, t.profile);
+  checkOrderRanges(taker, t.profile);
+  ensure(q >= 1n && fitsUnsigned(q, BITS.size), "OUT_OF_RANGE", `fill size ${q}`);
+  ensure(fitsUnsigned(p, BITS.price), "OUT_OF_RANGE", `fill price ${p}`);
+  ensure(maker.accountId !== taker.accountId, "SELF_TRADE", `account ${maker.accountId} on both sides`);
+  ensure(maker.instrument === taker.instrument, "INSTRUMENT_MISMATCH", "maker and taker trade different instruments");
+  ensure(maker.side !== taker.side, "SIDE_MISMATCH", "maker and taker are on the same side");
+  const spec = validateInstrument(maker.instrument, t.profile, now);
+  ensure(maker.expiry >= now, "ORDER_EXPIRED", `maker order ${maker.orderId} expired at ${maker.expiry}`);
+  ensure(taker.expiry >= now, "ORDER_EXPIRED", `taker order ${taker.orderId} expired at ${taker.expiry}`);
+  const [buy, sell] = maker.side === Side.BUY ? [maker, taker] : [taker, maker];
+  ensure(buy.price >= p && p >= sell.price, "PRICE_LIMIT", `fill price ${p} outside [${sell.price}, ${buy.price}]`);
+  ensure((taker.flags & FLAG_POST_ONLY) === 0n, "POST_ONLY_TAKER", `taker order ${taker.orderId} is post-only`);
+
+  const makerEntry = t.registered(maker.accountId);
+  const takerEntry = t.registered(taker.accountId);
+  t.checkSignature(makerEntry, tx.maker);
+  t.checkSignature(takerEntry, tx.taker);
+  const makerFilled = t.fillOrder(makerEntry, tx.maker, q);
+  const takerFilled = t.fillOrder(takerEntry, tx.taker, q);
+
+  const unit = t.unitCost(spec, p);
+  const notional = q * p;
+  const side = (order: Order, entry: AccountEntry, feeBps: bigint) => {
+    const acc = entry.account;
+    const slot = slotFor(acc, order.instrument);
+    ensure(slot >= 0, "NO_POSITION_SLOT", `account ${order.accountId} has no free position slot`);
+    const signedQ = order.side === Side.BUY ? q : -q;
+    const filled = applyFill(acc, slot, order.instrument, signedQ, signedQ * unit);
+    const fee = (notional * feeBps) / BPS;
+    const after = { ...filled, collateral: filled.collateral - fee };
+    const reduced = reduces(sizeAt(acc, slot), sizeAt(after, slot));
+    ensure(
+      (order.flags & FLAG_REDUCE_ONLY) === 0n || reduced,
+      "REDUCE_ONLY",
+      `reduce-only order ${order.orderId} would grow or flip the position of account ${order.accountId}`,
+    );
+    ensure(
+      order.accountId === INSURANCE_ACCOUNT || meetsIM(after, t.marks) || (reduced && equity(after, t.marks) >= 0n),
+      "MARGIN",
+      `account ${order.accountId} would not meet initial margin`,
+    );
+    checkCollateralRule(order.accountId, after);
+    return { slot, after, fee };
+  };
+  const m = side(maker, makerFilled.entry, MAKER_FEE_BPS);
+  const k = side(taker, takerFilled.entry, TAKER_FEE_BPS);
+  t.addFees(m.fee + k.fee);
+
+  const a = t.write(maker.accountId, { ...makerFilled.entry, account: m.after });
+  const b = t.write(taker.accountId, { ...takerFilled.entry, account: k.after });
+  return {
+    a,
+    b,
+    orderA: makerFilled.update,
+    orderB: takerFilled.update,
+    posSlotA: m.slot,
+    posSlotB: k.slot,
+    publicData: tradeData({
+      maker: maker.accountId,
+      taker: taker.accountId,
+      size: q,
+      price: p,
+      takerSide: taker.side,
+      makerOrderId: maker.orderId,
+      takerOrderId: taker.orderId,
+      instrument: maker.instrument,
+    }),
+  };
+}
+
+/** §6.4 liquidation: the insurance fund (A) takes `q` of the liquidatee's (B) position at mark. */
+function liquidate(t: Transition, tx: Extract<Tx, { type: typeof TxType.LIQUIDATE }>): Effect {
+  const { accountId: id, instrument, size: q } = tx;
+  ensure(id !== INSURANCE_ACCOUNT, "BAD_LIQUIDATION", "the insurance fund cannot be liquidated");
+  ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  const entry = t.entry(id);
+  const acc = entry.account;
+  const slotL = findSlot(acc, instrument);
+  ensure(slotL >= 0, "NO_POSITION", `account ${id} holds no position in instrument ${instrument}`);
+  const spec = validateInstrument(instrument, t.profile, t.ctx.timestamp);
+  const held = sizeAt(acc, slotL);
+  ensure(q >= 1n && q <= abs(held), "BAD_LIQUIDATION", `liquidation size ${q} not in [1, ${abs(held)}]`);
+  ensure(belowMM(acc, t.marks), "ACCOUNT_HEALTHY", `account ${id} is above maintenance margin`);
+
+  const price = t.price(spec.underlying);
+  const x = spec.kind === InstrumentKind.PERP ? price : intrinsic(spec, price);
+  const unit = t.unitCost(spec, x);
+  const closingSide: SideCode = held > 0n ? Side.SELL : Side.BUY;
+  const qL = held > 0n ? -q : q;
+  const penalty = (q * price * LIQ_PENALTY_BPS) / BPS;
+  const liquidated = applyFill(acc, slotL, instrument, qL, qL * unit);
+
+  const insEntry = t.entry(INSURANCE_ACCOUNT);
+  const slotI = slotFor(insEntry.account, instrument);
+  ensure(slotI >= 0, "NO_POSITION_SLOT", "the insurance fund has no free position slot");
+  const took = applyFill(insEntry.account, slotI, instrument, -qL, -qL * unit);
+
+  const settled = absorbShortfall(
+    { ...liquidated, collateral: liquidated.collateral - penalty },
+    { ...took, collateral: took.collateral + penalty },
+  );
+  checkCollateralRule(id, settled.account);
+
+  const a = t.write(INSURANCE_ACCOUNT, { ...insEntry, account: settled.insurance });
+  const b = t.write(id, { ...entry, account: settled.account });
+  return {
+    a,
+    b,
+    posSlotA: slotI,
+    posSlotB: slotL,
+    liquidationPrice: x,
+    publicData: liquidationData(INSURANCE_ACCOUNT, id, q, x, closingSide, instrument),
+  };
+}
+
+/** §6.5 funding update of one underlying. */
+function funding(t: Transition, underlying: number, delta: bigint): Effect {
+  ensure(
+    Number.isInteger(underlying) && underlying >= 1 && underlying <= t.profile.underlyings,
+    "BAD_INSTRUMENT",
+    `underlying ${underlying}`,
+  );
+  ensure(fitsSigned(delta, BITS.fundingIndex), "OUT_OF_RANGE", `funding delta ${delta}`);
+  const now = t.ctx.timestamp;
+  ensure(
+    abs(delta) * BPS <= FUNDING_CAP_BPS * t.price(underlying),
+    "FUNDING_CAP",
+    `|${delta}| exceeds ${FUNDING_CAP_BPS} bps of ${t.price(underlying)}`,
+  );
+  const last = t.global.lastFundingTime[underlying - 1]!;
+  ensure(
+    now >= last + t.profile.fundingInterval,
+    "FUNDING_TOO_EARLY",
+    `underlying ${underlying}: last funding at ${last}, interval ${t.profile.fundingInterval}, now ${now}`,
+  );
+  const index = t.fundingIndex(underlying) + delta;
+  ensure(fitsSigned(index, BITS.fundingIndex), "OUT_OF_RANGE", `funding index ${index}`);
+  const fundingIndex = t.global.fundingIndex.slice();
+  const lastFundingTime = t.global.lastFundingTime.slice();
+  fundingIndex[underlying - 1] = index;
+  lastFundingTime[underlying - 1] = now;
+  t.global = { ...t.global, fundingIndex, lastFundingTime };
+  return unchangedPair(t, fundingData(underlying, delta));
+}
+
+/** §6.6 settlement of an expired option at the batch's settlement price; shortfall rule. */
+function settle(t: Transition, accountId: bigint, instrument: bigint): Effect {
+  ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  const spec = validateInstrument(instrument, t.profile);
+  ensure(isOption(spec), "BAD_INSTRUMENT", "only options settle");
+  const entry = t.entry(accountId);
+  const acc = entry.account;
+  const slot = findSlot(acc, instrument);
+  ensure(slot >= 0, "NO_POSITION", `account ${accountId} holds no position in instrument ${instrument}`);
+  ensure(spec.expiry <= t.ctx.timestamp, "NOT_EXPIRED", `option expires at ${spec.expiry}`);
+  const settlementIndex = t.ctx.settlements.findIndex(
+    (r) => r.underlying === spec.underlying && r.expiry === spec.expiry,
+  );
+  ensure(
+    settlementIndex >= 0,
+    "NO_SETTLEMENT_PRICE",
+    `no settlement record for underlying ${spec.underlying} at ${spec.expiry}`,
+  );
+  const record = t.ctx.settlements[settlementIndex]!;
+  const pos = acc.positions[slot]!;
+  const payout = pos.size * intrinsic(spec, record.price) - pos.cost;
+  const cleared = withPosition({ ...acc, collateral: acc.collateral + payout }, slot, { ...pos, size: 0n });
+
+  if (accountId === INSURANCE_ACCOUNT) {
+    const a = t.write(accountId, { ...entry, account: cleared });
+    const b = t.write(INSURANCE_ACCOUNT, null);
+    return { a, b, posSlotA: slot, settlementIndex, publicData: settlementData(accountId, instrument) };
+  }
+  const insEntry = t.entry(INSURANCE_ACCOUNT);
+  const settled = absorbShortfall(cleared, insEntry.account);
+  checkCollateralRule(accountId, settled.account);
+  const a = t.write(accountId, { ...entry, account: settled.account });
+  const b = t.write(
+    INSURANCE_ACCOUNT,
+    settled.insurance === insEntry.account ? null : { ...insEntry, account: settled.insurance },
+  );
+  return { a, b, posSlotA: slot, settlementIndex, publicData: settlementData(accountId, instrument) };
+}
+
+/** §6.8 fee sweep from the fee pool to the fee account (A). */
+function feeSweep(t: Transition, amount: bigint): Effect {
+  ensure(fitsUnsigned(amount, BITS.amount), "OUT_OF_RANGE", `sweep amount ${amount}`);
+  ensure(amount <= t.global.feePool, "FEE_POOL", `sweep ${amount} exceeds the fee pool ${t.global.feePool}`);
+  t.global = { ...t.global, feePool: t.global.feePool - amount };
+  const entry = t.entry(FEE_ACCOUNT);
+  const a = t.write(FEE_ACCOUNT, {
+    ...entry,
+    account: { ...entry.account, collateral: entry.account.collateral + amount },
+  });
+  const b = t.write(FEE_ACCOUNT, null);
+  return { a, b, publicData: feeSweepData(amount) };
+}

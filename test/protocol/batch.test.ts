@@ -1,0 +1,145 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  BatchBuilder,
+  getProfile,
+  l1Calldata,
+  packSettlement,
+  PROFILE_NAMES,
+  ProtocolError,
+  publicInputs,
+  Side,
+  stateRootOf,
+  TxType,
+  validateProfile,
+} from "../../protocol/index.ts";
+import type { Batch } from "../../protocol/index.ts";
+import {
+  checkWitness,
+  ctx,
+  DEMO,
+  depositTx,
+  DOMAIN,
+  ETH_PRICE,
+  order,
+  runBatch,
+  T0,
+  TEST,
+  tradeTx,
+  UNIT,
+  USDC,
+  world,
+} from "./fixtures.ts";
+
+const isCode = (code: string) => (e: unknown) => e instanceof ProtocolError && e.code === code;
+
+function checkChain(batch: Batch): void {
+  const ws = batch.witnesses;
+  assert.equal(ws.length, batch.profile.nTx);
+  assert.equal(stateRootOf(ws[0]!.accountRootBefore, ws[0]!.globalBefore), batch.oldStateRoot);
+  for (let i = 1; i < ws.length; i++) {
+    assert.equal(ws[i]!.accountRootBefore, ws[i - 1]!.accountRootAfter);
+    assert.deepEqual(ws[i]!.globalBefore, ws[i - 1]!.globalAfter);
+  }
+  assert.equal(stateRootOf(ws.at(-1)!.accountRootAfter, ws.at(-1)!.globalAfter), batch.newStateRoot);
+  for (const w of ws) checkWitness(w, batch.profile);
+}
+
+describe("BatchBuilder (§8)", () => {
+  test("pads with no-ops and lays out the public inputs", () => {
+    const s = world();
+    const old = s.stateRoot;
+    const settlement = { underlying: 2, expiry: T0 - 5n, price: 123n };
+    const context = ctx({ settlements: [settlement] });
+    const batch = runBatch(s, context, [depositTx(2n, 5n * USDC)]);
+    assert.equal(batch.witnesses[1]!.tx.type, TxType.NOOP);
+    assert.equal(batch.oldStateRoot, old);
+    assert.equal(batch.newStateRoot, s.stateRoot);
+    const pi = batch.publicInputs;
+    assert.equal(pi.length, 4 + TEST.underlyings + TEST.settlements + 2 * TEST.nTx);
+    assert.deepEqual(pi.slice(0, 7), [
+      old,
+      s.stateRoot,
+      T0,
+      DOMAIN,
+      ETH_PRICE,
+      context.prices[1],
+      packSettlement(settlement),
+    ]);
+    assert.deepEqual(pi.slice(7), [...batch.witnesses[0]!.publicData, 0n, 0n]);
+    assert.deepEqual(publicInputs(batch), pi);
+    checkChain(batch);
+  });
+
+  test("BATCH_FULL beyond nTx and after close; a rejected tx does not take a slot", () => {
+    const s = world();
+    const b = new BatchBuilder(s, ctx());
+    b.add(depositTx(2n, 1n));
+    assert.throws(() => b.add(depositTx(16n, 1n)), isCode("OUT_OF_RANGE"));
+    assert.equal(b.size, 1);
+    b.add(depositTx(3n, 1n));
+    assert.ok(b.isFull);
+    assert.throws(() => b.add({ type: TxType.NOOP }), isCode("BATCH_FULL"));
+    const batch = b.close();
+    assert.equal(batch.witnesses.length, 2);
+    assert.throws(() => b.close(), isCode("BATCH_FULL"));
+    assert.throws(() => b.add({ type: TxType.NOOP }), isCode("BATCH_FULL"));
+  });
+
+  test("a demo-profile batch (P = 4, nTx = 4) chains its witnesses", () => {
+    const s = world([10_000n * USDC, 10_000n * USDC], DEMO);
+    const batch = runBatch(s, ctx({}, DEMO), [
+      tradeTx(order({ accountId: 2n, side: Side.SELL }), order({ accountId: 3n, side: Side.BUY }), UNIT, ETH_PRICE),
+      { type: TxType.FUNDING, underlying: 1, delta: 100n },
+      { type: TxType.FEE_SWEEP, amount: 1n },
+    ]);
+    assert.equal(batch.publicInputs.length, 4 + 2 + 2 + 8);
+    checkChain(batch);
+    assert.equal(s.account(0n).collateral, 1n);
+  });
+
+  test("l1Calldata gives the header and slots, padding unused settlement records with 0", () => {
+    const s = world([], DEMO);
+    const settlement = { underlying: 1, expiry: T0 - 100n, price: 290_000n };
+    const batch = runBatch(s, ctx({ settlements: [settlement] }, DEMO), [depositTx(4n, 9n)]);
+    const { header, slots } = l1Calldata(batch, { priceRoundIds: [11n, 12n], settlementRoundIds: [13n] });
+    assert.deepEqual(header, {
+      newStateRoot: batch.newStateRoot,
+      timestamp: T0,
+      prices: batch.context.prices,
+      priceRoundIds: [11n, 12n],
+      settlements: [packSettlement(settlement), 0n],
+      settlementRoundIds: [13n, 0n],
+    });
+    assert.deepEqual(slots, batch.publicInputs.slice(4 + 2 + 2));
+    assert.throws(() => l1Calldata(batch, { priceRoundIds: [1n], settlementRoundIds: [1n] }), isCode("BAD_CONTEXT"));
+    assert.throws(
+      () => l1Calldata(batch, { priceRoundIds: [1n, 1n << 80n], settlementRoundIds: [1n] }),
+      isCode("OUT_OF_RANGE"),
+    );
+  });
+});
+
+describe("profiles (§9)", () => {
+  test("profiles.json loads into validated profiles", () => {
+    assert.deepEqual(PROFILE_NAMES, ["test", "demo", "prod"]);
+    const prod = getProfile("prod");
+    assert.deepEqual(
+      [
+        prod.nTx,
+        prod.accountDepth,
+        prod.orderDepth,
+        prod.positions,
+        prod.underlyings,
+        prod.settlements,
+        prod.fundingInterval,
+      ],
+      [64, 24, 16, 4, 2, 4, 3600n],
+    );
+    assert.equal(getProfile("test").fundingInterval, 60n);
+    assert.throws(() => getProfile("huge"), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...prod, positions: 3 }), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...prod, accountDepth: 33 }), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...prod, underlyings: 4 }), isCode("BAD_PROFILE"));
+  });
+});
