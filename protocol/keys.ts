@@ -7,6 +7,7 @@
  */
 import { buildEddsa } from "circomlibjs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { publicKeyFast } from "./eddsa-fast.ts";
 import { ProtocolError } from "./errors.ts";
 import { poseidon } from "./poseidon.ts";
 import type { PublicKey } from "./types.ts";
@@ -63,10 +64,9 @@ export function tradingKeyFromSignatureHex(hex: string): PrivateKey {
   return tradingKeyFromSignature(bytes);
 }
 
+/** The trading public key: circomlib's `prv2pub`, computed by the fast implementation. */
 export function publicKeyOf(privateKey: PrivateKey): PublicKey {
-  const e = circomlibEddsa();
-  const [x, y] = e.prv2pub(privateKey);
-  return { x: e.babyJub.F.toObject(x), y: e.babyJub.F.toObject(y) };
+  return publicKeyFast(privateKey);
 }
 
 /** `pkHash = H(Ax, Ay)`, stored in the account leaf. */

@@ -1,11 +1,15 @@
 /**
  * Order hashing and EdDSA-Poseidon signatures (docs/protocol.md §5.1, §5.2).
  *
- * All signature checks in the protocol go through `verifyOrderSignature`.
+ * All signature checks in the protocol go through `verifyOrderSignature`, which uses the fast
+ * verifier of eddsa-fast.ts: it accepts exactly what circomlib's EdDSAPoseidonVerifier accepts
+ * for points on the curve. (circomlibjs' own `verifyPoseidon` is not used: it accepts an
+ * identity-R8, S = 0 forgery under small-order keys, which the circuit rejects.)
  */
+import { EddsaVerifier, signFast } from "./eddsa-fast.ts";
 import { FIELD_MODULUS } from "./field.ts";
 import { WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
-import { circomlibEddsa, publicKeyOf } from "./keys.ts";
+import { publicKeyOf } from "./keys.ts";
 import type { PrivateKey } from "./keys.ts";
 import { poseidon } from "./poseidon.ts";
 import { Side } from "./types.ts";
@@ -42,13 +46,7 @@ export function withdrawalOrder(accountId: bigint, amount: bigint, orderId: bigi
 
 /** Signs `order` for `domain` with a trading key (EdDSA-Poseidon over `orderHash`). */
 export function signOrder(privateKey: PrivateKey, order: Order, domain: bigint): SignedOrder {
-  const e = circomlibEddsa();
-  const sig = e.signPoseidon(privateKey, e.babyJub.F.e(orderHash(order, domain)));
-  return {
-    order,
-    signature: { R8x: e.babyJub.F.toObject(sig.R8[0]), R8y: e.babyJub.F.toObject(sig.R8[1]), S: sig.S },
-    publicKey: publicKeyOf(privateKey),
-  };
+  return { order, signature: signFast(privateKey, orderHash(order, domain)), publicKey: publicKeyOf(privateKey) };
 }
 
 function isFieldElement(v: bigint): boolean {
@@ -58,6 +56,8 @@ function isFieldElement(v: bigint): boolean {
 /** Bound of the cache of verified signatures (entries, oldest evicted first). */
 const VERIFIED_CACHE_SIZE = 16_384;
 const verified = new Set<string>();
+/** Keeps per-key tables for frequent signers (market makers); see EddsaVerifier. */
+const verifier = new EddsaVerifier();
 
 /**
  * True when `signed.signature` is a valid EdDSA-Poseidon signature of `orderHash(order, domain)`
@@ -72,9 +72,7 @@ export function verifyOrderSignature(signed: SignedOrder, domain: bigint): boole
   const msg = orderHash(signed.order, domain);
   const key = `${msg}:${s.R8x}:${s.R8y}:${s.S}:${pk.x}:${pk.y}`;
   if (verified.has(key)) return true;
-  const e = circomlibEddsa();
-  const F = e.babyJub.F;
-  const ok = e.verifyPoseidon(F.e(msg), { R8: [F.e(s.R8x), F.e(s.R8y)], S: s.S }, [F.e(pk.x), F.e(pk.y)]);
+  const ok = verifier.verify(pk, msg, s);
   if (ok) {
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value!);
     verified.add(key);
