@@ -1,0 +1,121 @@
+pragma circom 2.1.6;
+
+// Valuation and margin (docs/protocol.md §6.1–6.2).  All requirements are scaled by 10^4
+// (basis points), so no division happens.
+
+include "range.circom";
+include "instrument.circom";
+
+// Intrinsic value and out-of-the-money amount of an option at price `price`:
+//   d = price - strike;  call: intrinsic = max(d, 0), otm = max(-d, 0);  put: the reverse.
+// price, strike: 40 bits (caller obligation);  isCall, isPut: bits, not both.
+// intrinsic, otm: 40 bits (0 for a perp).
+template OptionMoneyness() {
+    signal input price;
+    signal input strike;
+    signal input isCall;
+    signal input isPut;
+    signal output intrinsic;
+    signal output otm;
+    signal d <== price - strike;
+    signal dNeg <== SignedRange(40)(d);
+    signal up <== (1 - dNeg) * d;     // max(d, 0)
+    signal down <== up - d;           // max(-d, 0)
+    signal callUp <== isCall * up;
+    signal callDown <== isCall * down;
+    signal putUp <== isPut * up;
+    signal putDown <== isPut * down;
+    intrinsic <== callUp + putDown;
+    otm <== callDown + putUp;
+}
+
+// One position's value and margin terms.
+//   value = size × mark − cost,  mark = price − F (perp) | intrinsic (option)
+//   im    = |size| × price × IM_BPS                                   (perp)
+//         = |size| × max(OPT_A_IM × price − 10^4 × otm, OPT_B_IM × price) (short option)
+//         = 0                                                        (long option, empty)
+//   mm    = the same with MM_BPS, OPT_A_MM, OPT_B_MM.
+// Caller obligations: the slot is canonical (size 0 ⇒ inst = cost = 0) and a non-empty slot
+// holds a tradable instrument (both maintained by PositionUpdate).
+// size: signed 48 (checked); cost: signed 96; price: 40 bits; F: signed 56.
+// value: signed < 2^106; im, mm: < 2^103.
+template PositionRisk(U) {
+    signal input inst;
+    signal input size;
+    signal input cost;
+    signal input prices[U];
+    signal input funding[U];
+    signal output value;
+    signal output im;
+    signal output mm;
+
+    component m = InstrumentMarket(U);
+    m.id <== inst;
+    m.prices <== prices;
+    m.funding <== funding;
+    signal intrinsic;
+    signal otm;
+    (intrinsic, otm) <== OptionMoneyness()(m.price, m.strike, m.isCall, m.isPut);
+    signal perpMark <== m.isPerp * (m.price - m.fundingIndex);
+    value <== size * (perpMark + intrinsic) - cost;
+
+    signal sizeNeg <== SignedRange(48)(size);
+    signal absSize <== size - 2 * sizeNeg * size;
+    signal notional <== absSize * m.price;
+    signal perpIm <== m.isPerp * notional;
+    signal shortOption <== (1 - m.isPerp) * sizeNeg;
+
+    // max(a, b) = b + max(a - b, 0) with a - b signed, |a - b| < 2^54.
+    signal diffIm <== 500 * m.price - 10000 * otm;
+    signal diffImNeg <== SignedRange(55)(diffIm);
+    signal optIm <== 1000 * m.price + (1 - diffImNeg) * diffIm;
+    signal diffMm <== 250 * m.price - 10000 * otm;
+    signal diffMmNeg <== SignedRange(55)(diffMm);
+    signal optMm <== 500 * m.price + (1 - diffMmNeg) * diffMm;
+    signal shortAbs <== shortOption * absSize;
+    im <== 1000 * perpIm + shortAbs * optIm;
+    mm <== 500 * perpIm + shortAbs * optMm;
+}
+
+// Cross-margin totals of one account (§6.2): valueSum = Σ value(pos), im and mm ×10^4.
+// valueSum: signed < 2^110 (P ≤ 16); im, mm: < 2^107.
+template AccountRisk(P, U) {
+    signal input inst[P];
+    signal input size[P];
+    signal input cost[P];
+    signal input prices[U];
+    signal input funding[U];
+    signal output valueSum;
+    signal output im;
+    signal output mm;
+    var v = 0;
+    var i = 0;
+    var m = 0;
+    component pos[P];
+    for (var j = 0; j < P; j++) {
+        pos[j] = PositionRisk(U);
+        pos[j].inst <== inst[j];
+        pos[j].size <== size[j];
+        pos[j].cost <== cost[j];
+        pos[j].prices <== prices;
+        pos[j].funding <== funding;
+        v += pos[j].value;
+        i += pos[j].im;
+        m += pos[j].mm;
+    }
+    valueSum <== v;
+    im <== i;
+    mm <== m;
+}
+
+// out = 1 iff 10^4 × (collateral + valueSum) ≥ requirement.
+// collateral: signed 65; valueSum: signed < 2^110; requirement: < 2^107.  The difference is
+// below 2^125 in absolute value, checked at 128 bits.
+template MeetsRequirement() {
+    signal input collateral;
+    signal input valueSum;
+    signal input requirement;
+    signal output out;
+    signal neg <== SignedRange(128)(10000 * (collateral + valueSum) - requirement);
+    out <== 1 - neg;
+}

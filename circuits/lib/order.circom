@@ -1,0 +1,89 @@
+pragma circom 2.1.6;
+
+// Orders: hash, signature, order-tree rule (docs/protocol.md §5).
+
+include "circomlib/circuits/poseidon.circom";
+include "circomlib/circuits/eddsaposeidon.circom";
+include "circomlib/circuits/comparators.circom";
+include "range.circom";
+include "merkle.circom";
+
+// orderHash = H(domain, accountId, instrument, side, size, price, orderId, expiry, flags).
+// Widths are checked by the rule templates that use each field, not here.
+template OrderHash() {
+    signal input domain;
+    signal input accountId;
+    signal input instrument;
+    signal input side;
+    signal input size;
+    signal input price;
+    signal input orderId;
+    signal input expiry;
+    signal input flags;
+    signal output out <== Poseidon(9)([domain, accountId, instrument, side, size, price, orderId, expiry, flags]);
+}
+
+// When enabled: H(Ax, Ay) == pkHash and (R8, S) is a valid EdDSA-Poseidon signature of msg by
+// A (circomlib EdDSAPoseidonVerifier: S < subgroup order, 8·A != 0, S·B8 == R8 + 8·h·A).
+// When disabled the key is replaced by the base point so the verifier's witness always exists.
+// enabled: bit (caller obligation);  S: 253 bits (checked by the verifier even when disabled:
+// pass 0 for an unused signature).
+template OrderSignature() {
+    signal input enabled;
+    signal input pkHash;
+    signal input Ax;
+    signal input Ay;
+    signal input R8x;
+    signal input R8y;
+    signal input S;
+    signal input msg;
+    var BASE8[2] = [
+        5299619240641551281634865583518297030282874472190772894086521144482721001553,
+        16950150798460657717958625567821834550301663161624707787222815936182638968203
+    ];
+    signal keyHash <== Poseidon(2)([Ax, Ay]);
+    enabled * (keyHash - pkHash) === 0;
+    signal ax <== BASE8[0] + enabled * (Ax - BASE8[0]);
+    signal ay <== BASE8[1] + enabled * (Ay - BASE8[1]);
+    EdDSAPoseidonVerifier()(enabled, ax, ay, S, R8x, R8y, msg);
+}
+
+// The order-tree rule (§5.3) for a fill of `fill` on an order of `size`.
+// Slot orderId mod 2^orderDepth holds leaf H(storedId, storedFilled) under oldRoot.
+//   orderId >= storedId (else ORDER_SLOT_REUSED); filledBefore = storedFilled if equal, else 0;
+//   filledBefore + fill <= size (else OVERFILL); new leaf H(orderId, filledBefore + fill).
+// When disabled nothing is checked and newRoot == oldRoot.
+// enabled: bit (caller obligation); orderId, storedId, size, fill, storedFilled: 48 bits
+// (checked, also when disabled: pass zeros); fill >= 1 and size >= 1 are the caller's rules.
+template OrderTreeUpdate(orderDepth) {
+    assert(orderDepth <= 48);
+    signal input enabled;
+    signal input oldRoot;
+    signal input orderId;
+    signal input storedId;
+    signal input storedFilled;
+    signal input size;
+    signal input fill;
+    signal input siblings[orderDepth];
+    signal output newRoot;
+
+    signal idBits[48] <== Num2Bits(48)(orderId);
+    signal pathBits[orderDepth];
+    for (var i = 0; i < orderDepth; i++) {
+        pathBits[i] <== idBits[i];
+    }
+    // orderId >= storedId.
+    signal stale <== SafeLessThan(48)(orderId, storedId);
+    enabled * stale === 0;
+    signal same <== IsEqual()([orderId, storedId]);
+    RangeCheck(48)(storedFilled);
+    RangeCheck(48)(fill);
+    signal filledBefore <== same * storedFilled;
+    signal filledAfter <== filledBefore + fill;
+    AssertLessEqIfEnabled(49)(enabled, filledAfter, size);
+    RangeCheck(48)(size);
+
+    signal oldLeaf <== Poseidon(2)([storedId, storedFilled]);
+    signal newLeaf <== Poseidon(2)([orderId, filledAfter]);
+    newRoot <== MerkleUpdate(orderDepth)(enabled, oldRoot, oldLeaf, newLeaf, pathBits, siblings);
+}

@@ -1,0 +1,452 @@
+pragma circom 2.1.6;
+
+// One batch slot: any transaction type, one-hot on txType (docs/protocol.md §6, §7).
+// Account roles per type (fixed, docs/circuits.md):
+//   no-op, funding: A = B = account 0 unchanged     deposit, withdraw, forced: A = the account
+//   trade: A = maker, B = taker                     liquidation: A = insurance (1), B = liquidatee
+//   settlement: A = the account, B = insurance      fee sweep: A = fee account 0
+// B's Merkle proof is against the account root after A's update.
+
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/bitify.circom";
+include "lib/range.circom";
+include "lib/select.circom";
+include "lib/merkle.circom";
+include "lib/account.circom";
+include "lib/order.circom";
+include "lib/instrument.circom";
+include "lib/margin.circom";
+include "lib/position.circom";
+
+// Transaction type codes (§7).
+function TX_NOOP() { return 0; }
+function TX_DEPOSIT() { return 1; }
+function TX_WITHDRAW() { return 2; }
+function TX_FORCED() { return 3; }
+function TX_TRADE() { return 4; }
+function TX_LIQUIDATE() { return 5; }
+function TX_FUNDING() { return 6; }
+function TX_SETTLE() { return 7; }
+function TX_SWEEP() { return 8; }
+
+// Fee, penalty and funding-cap rates in basis points (§6.2).
+function MAKER_FEE_BPS() { return 2; }
+function TAKER_FEE_BPS() { return 5; }
+function LIQ_PENALTY_BPS() { return 100; }
+function FUNDING_CAP_BPS() { return 10; }
+
+// An account as the slot sees it before its update: leaf preimage and Merkle path.
+// id: accountDepth bits (checked); owner: 160 bits; collateral: signed 64; pos*: see AccountLeaf.
+bus AccountWitness(P, accountDepth) {
+    signal id;
+    signal pkHash;
+    signal owner;
+    signal collateral;
+    signal orderRoot;
+    signal posInst[P];
+    signal posSize[P];
+    signal posCost[P];
+    signal siblings[accountDepth];
+}
+
+// An order (or withdrawal message) with its signature, key and order-tree leaf before the fill.
+// Fields as §5.1; widths checked in TxSlot and OrderTreeUpdate.  All zero when unused.
+bus OrderWitness(orderDepth) {
+    signal instrument;
+    signal side;
+    signal size;
+    signal price;
+    signal orderId;
+    signal expiry;
+    signal flags;
+    signal Ax;
+    signal Ay;
+    signal R8x;
+    signal R8y;
+    signal S;
+    signal storedId;
+    signal storedFilled;
+    signal siblings[orderDepth];
+}
+
+// Per-slot transaction parameters (unused ones are 0).
+//   amount: 56 bits (deposit, withdraw, forced `requested`, sweep);  owner: 160 bits, pkHash
+//   (deposit);  fillSize: 48 bits, fillPrice: 40 bits (trade; fillSize also the liquidated size);
+//   underlying: 1..U, delta: signed 56 (funding);  settleIdx: [0, K);  posSlotA/B: [0, P).
+bus TxParams() {
+    signal txType;
+    signal amount;
+    signal owner;
+    signal pkHash;
+    signal fillSize;
+    signal fillPrice;
+    signal underlying;
+    signal delta;
+    signal settleIdx;
+    signal posSlotA;
+    signal posSlotB;
+}
+
+// Global state carried from slot to slot (§4).  feePool: 64 bits; funding: signed 56;
+// lastFunding: 32 bits.
+bus GlobalWitness(U) {
+    signal feePool;
+    signal funding[U];
+    signal lastFunding[U];
+}
+
+// The batch context every slot reads (public, checked once per batch in Batch).
+// t: 32 bits; prices: 40 bits; settle*: decoded settlement records (u 8, expiry 32, price 40).
+bus BatchEnv(U, K) {
+    signal t;
+    signal domain;
+    signal prices[U];
+    signal settleU[K];
+    signal settleExpiry[K];
+    signal settlePrice[K];
+}
+
+template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
+    assert(K >= 1);
+    input BatchEnv(U, K) env;
+    input GlobalWitness(U) gBefore;
+    signal input rootBefore;
+    input TxParams() tx;
+    input AccountWitness(P, accountDepth) a;
+    input AccountWitness(P, accountDepth) b;
+    input OrderWitness(orderDepth) oa;
+    input OrderWitness(orderDepth) ob;
+    output GlobalWitness(U) gAfter;
+    signal output rootAfter;
+    signal output f0;
+    signal output f1;
+
+    // ---- type selectors ---------------------------------------------------------------
+    signal sel[9] <== OneHot(9)(tx.txType);
+    signal isDeposit <== sel[TX_DEPOSIT()];
+    signal isWithdraw <== sel[TX_WITHDRAW()];
+    signal isForced <== sel[TX_FORCED()];
+    signal isTrade <== sel[TX_TRADE()];
+    signal isLiq <== sel[TX_LIQUIDATE()];
+    signal isFunding <== sel[TX_FUNDING()];
+    signal isSettle <== sel[TX_SETTLE()];
+    signal isSweep <== sel[TX_SWEEP()];
+
+    // ---- accounts and roles -----------------------------------------------------------
+    signal aPath[accountDepth] <== IndexBits(accountDepth)(a.id);
+    signal bPath[accountDepth] <== IndexBits(accountDepth)(b.id);
+    signal aIsInsurance <== IsEqual()([a.id, 1]);
+    signal bIsInsurance <== IsEqual()([b.id, 1]);
+    signal sameAccount <== IsEqual()([a.id, b.id]);
+    isTrade * sameAccount === 0;                                                       // SELF_TRADE
+    isLiq * (1 - aIsInsurance) === 0;                                                  // BAD_LIQUIDATION: A is the insurance fund
+    isLiq * bIsInsurance === 0;                                                        // BAD_LIQUIDATION: never the insurance fund
+    isSettle * (1 - bIsInsurance) === 0;                                               // ROLE: B is the insurance fund
+    isSweep * a.id === 0;                                                              // ROLE: A is the fee account
+
+    // ---- parameter widths ---------------------------------------------------------------
+    RangeCheck(56)(tx.amount);
+    RangeCheck(160)(tx.owner);
+    signal posSelA[P] <== OneHot(P)(tx.posSlotA);
+    signal posSelB[P] <== OneHot(P)(tx.posSlotB);
+    signal isFill <== isTrade + isLiq;
+    signal q <== isFill * tx.fillSize;
+    RangeCheck(48)(q);
+    signal qZero <== IsZero()(q);
+    isFill * qZero === 0;                                                              // OUT_OF_RANGE: q >= 1
+    signal p <== isTrade * tx.fillPrice;
+
+    // ---- orders: hash, signature, expiry, flags, order tree -------------------------------
+    signal orderAOn <== isWithdraw + isTrade;
+    signal hashA <== OrderHash()(env.domain, a.id, oa.instrument, oa.side, oa.size, oa.price, oa.orderId, oa.expiry, oa.flags);
+    signal hashB <== OrderHash()(env.domain, b.id, ob.instrument, ob.side, ob.size, ob.price, ob.orderId, ob.expiry, ob.flags);
+    OrderSignature()(orderAOn, a.pkHash, oa.Ax, oa.Ay, oa.R8x, oa.R8y, oa.S, hashA);   // BAD_SIGNATURE
+    OrderSignature()(isTrade, b.pkHash, ob.Ax, ob.Ay, ob.R8x, ob.R8y, ob.S, hashB);
+    AssertBit()(oa.side);
+    AssertBit()(ob.side);
+    signal flagsA[4] <== Num2Bits(4)(oa.flags);
+    signal flagsB[4] <== Num2Bits(4)(ob.flags);
+    AssertLessEqIfEnabled(32)(orderAOn, env.t, oa.expiry);                        // ORDER_EXPIRED
+    AssertLessEqIfEnabled(32)(isTrade, env.t, ob.expiry);
+    signal qTrade <== isTrade * tx.fillSize;
+    signal withdrawn <== isWithdraw * tx.amount;
+    signal fillA <== qTrade + withdrawn;
+    signal orderRootA <== OrderTreeUpdate(orderDepth)(orderAOn, a.orderRoot, oa.orderId, oa.storedId, oa.storedFilled, oa.size, fillA, oa.siblings);
+    signal orderRootB <== OrderTreeUpdate(orderDepth)(isTrade, b.orderRoot, ob.orderId, ob.storedId, ob.storedFilled, ob.size, qTrade, ob.siblings);
+
+    // Withdrawal message (§5.2): instrument 0, side 0, price 0, flags 0, size = amount.
+    isWithdraw * oa.instrument === 0;                                                  // BAD_MESSAGE
+    isWithdraw * oa.side === 0;                                                        // BAD_MESSAGE
+    isWithdraw * oa.price === 0;                                                       // BAD_MESSAGE
+    isWithdraw * oa.flags === 0;                                                       // BAD_MESSAGE
+    isWithdraw * (oa.size - tx.amount) === 0;                                          // BAD_MESSAGE
+    signal sizeZeroA <== IsZero()(oa.size);
+    orderAOn * sizeZeroA === 0;                                                        // OUT_OF_RANGE: sizes >= 1
+
+    // ---- trade matching (§6.3.1, 4, 5) -----------------------------------------------------
+    isTrade * (oa.instrument - ob.instrument) === 0;                                   // INSTRUMENT_MISMATCH
+    isTrade * (oa.side + ob.side - 1) === 0;                                           // SIDE_MISMATCH
+    signal buyPrice <== oa.price + oa.side * (ob.price - oa.price);
+    signal sellPrice <== oa.price + ob.price - buyPrice;
+    AssertLessEqIfEnabled(40)(isTrade, p, buyPrice);                              // PRICE_LIMIT
+    AssertLessEqIfEnabled(40)(isTrade, sellPrice, p);
+    isTrade * flagsB[1] === 0;                                                         // POST_ONLY_TAKER
+
+    // ---- the instrument this slot fills or settles -----------------------------------------
+    signal instA <== Select(P)(posSelA, a.posInst);
+    signal instB <== Select(P)(posSelB, b.posInst);
+    signal sizeA <== Select(P)(posSelA, a.posSize);
+    signal sizeB <== Select(P)(posSelB, b.posSize);
+    signal tradeInst <== isTrade * oa.instrument;
+    signal liqInst <== isLiq * instB;
+    signal settleInst <== isSettle * instA;
+    signal instrument <== tradeInst + liqInst + settleInst;
+    component mkt = InstrumentMarket(U);
+    mkt.id <== instrument;
+    mkt.prices <== env.prices;
+    mkt.funding <== gBefore.funding;
+    // Trades and liquidations need a live instrument (BAD_INSTRUMENT, INSTRUMENT_EXPIRED).
+    AssertTradable()(isFill, mkt.validUnderlying, mkt.strike, mkt.expiry, mkt.isPerp, mkt.isCall, mkt.isPut, env.t);
+
+    // Liquidation price X (§6.4.2): perp price[u]; option intrinsic value at price[u].
+    signal intrinsicNow;
+    signal otmNow;
+    (intrinsicNow, otmNow) <== OptionMoneyness()(mkt.price, mkt.strike, mkt.isCall, mkt.isPut);
+    signal liqPrice <== mkt.isPerp * mkt.price + intrinsicNow;
+
+    // Settlement record (§6.6): same underlying and expiry, expiry <= t; intrinsic at S.
+    signal recSel[K] <== OneHot(K)(tx.settleIdx);
+    signal recU <== Select(K)(recSel, env.settleU);
+    signal recExpiry <== Select(K)(recSel, env.settleExpiry);
+    signal recPrice <== Select(K)(recSel, env.settlePrice);
+    isSettle * (1 - mkt.isCall - mkt.isPut) === 0;                                     // BAD_INSTRUMENT: options only
+    isSettle * (recU - mkt.underlying) === 0;                                          // NO_SETTLEMENT_PRICE
+    isSettle * (recExpiry - mkt.expiry) === 0;                                         // NO_SETTLEMENT_PRICE
+    AssertLessEqIfEnabled(32)(isSettle, mkt.expiry, env.t);                      // NOT_EXPIRED
+    signal intrinsicSettle;
+    signal otmSettle;
+    (intrinsicSettle, otmSettle) <== OptionMoneyness()(recPrice, mkt.strike, mkt.isCall, mkt.isPut);
+
+    // ---- position updates (§6.3.6-7, §6.4.2, §6.6) ------------------------------------------
+    signal liqFillPrice <== isLiq * liqPrice;
+    signal settleFillPrice <== isSettle * intrinsicSettle;
+    signal fillPrice <== p + liqFillPrice + settleFillPrice;
+    signal costPrice <== fillPrice - mkt.isPerp * mkt.fundingIndex;
+    signal makerSigned <== q * (1 - 2 * oa.side);              // maker's signed fill (trade)
+    signal sizeBNeg <== SignedRange(48)(sizeB);
+    signal liqCloseB <== q * (2 * sizeBNeg - 1);                // liquidatee's closing fill
+    signal tradeDqA <== isTrade * makerSigned;
+    signal liqDqB <== isLiq * liqCloseB;
+    signal dqA <== tradeDqA - liqDqB - isSettle * sizeA;
+    signal dqB <== liqDqB - tradeDqA;
+    component updA = PositionUpdate(P);
+    updA.enabled <== isFill + isSettle;
+    updA.sel <== posSelA;
+    updA.inst <== a.posInst;
+    updA.size <== a.posSize;
+    updA.cost <== a.posCost;
+    updA.instrument <== instrument;
+    updA.dq <== dqA;
+    updA.costPrice <== costPrice;
+    component updB = PositionUpdate(P);
+    updB.enabled <== isFill;
+    updB.sel <== posSelB;
+    updB.inst <== b.posInst;
+    updB.size <== b.posSize;
+    updB.cost <== b.posCost;
+    updB.instrument <== instrument;
+    updB.dq <== dqB;
+    updB.costPrice <== costPrice;
+    isLiq * (1 - updB.reduced) === 0;                                                  // BAD_LIQUIDATION: 1 <= q <= |size|
+
+    // ---- fees and penalty (§6.3.8, §6.4.3) ---------------------------------------------------
+    // q·p < 2^88, so q·p·bps < 2^95 and every quotient fits 82 bits.
+    signal notional <== q * p;
+    signal makerFee;
+    signal makerRem;
+    (makerFee, makerRem) <== DivByConst(82, 10000)(notional * MAKER_FEE_BPS());
+    signal takerFee;
+    signal takerRem;
+    (takerFee, takerRem) <== DivByConst(82, 10000)(notional * TAKER_FEE_BPS());
+    signal qLiq <== isLiq * tx.fillSize;
+    signal liqNotional <== qLiq * mkt.price;
+    signal penalty;
+    signal penaltyRem;
+    (penalty, penaltyRem) <== DivByConst(82, 10000)(liqNotional * LIQ_PENALTY_BPS());
+
+    // ---- risk of A and B after their position updates ------------------------------------------
+    component riskA = AccountRisk(P, U);
+    riskA.inst <== updA.newInst;
+    riskA.size <== updA.newSize;
+    riskA.cost <== updA.newCost;
+    riskA.prices <== env.prices;
+    riskA.funding <== gBefore.funding;
+    component riskB = AccountRisk(P, U);
+    riskB.inst <== updB.newInst;
+    riskB.size <== updB.newSize;
+    riskB.cost <== updB.newCost;
+    riskB.prices <== env.prices;
+    riskB.funding <== gBefore.funding;
+
+    // ---- forced withdrawal (§6.8): served = requested iff collateral covers it and IM holds ----
+    signal forcedCollateral <== a.collateral - tx.amount;
+    signal forcedNeg <== SignedRange(65)(forcedCollateral);
+    signal forcedIm <== MeetsRequirement()(forcedCollateral, riskA.valueSum, riskA.im);
+    signal forcedCovered <== isForced * (1 - forcedNeg);
+    signal forcedOk <== forcedCovered * forcedIm;
+    signal served <== forcedOk * tx.amount;
+
+    // ---- collateral (§6.3.8, §6.4.3-4, §6.6, §6.8) -----------------------------------------
+    signal cashA <== (isDeposit + isSweep - isWithdraw) * tx.amount;
+    signal midA <== a.collateral + cashA - served - makerFee + penalty - updA.realised;
+    signal midB <== b.collateral - takerFee - penalty - updB.realised;
+    // |mid| < 2^97 (a realised cost is signed 96).
+    signal midANeg <== SignedRange(97)(midA);
+    signal midBNeg <== SignedRange(97)(midB);
+    signal noOpenA <== AllZero(P)(updA.newSize);
+    signal noOpenB <== AllZero(P)(updB.newSize);
+    // Shortfall: a closed-out debtor's negative cash moves to the insurance fund.
+    signal debtB <== isLiq * noOpenB;
+    signal absorbB <== debtB * midBNeg;
+    // A settling insurance fund is both A and B: nothing moves.
+    signal settleUser <== isSettle * (1 - aIsInsurance);
+    signal debtA <== settleUser * noOpenA;
+    signal absorbA <== debtA * midANeg;
+    signal movedB <== absorbB * midB;
+    signal movedA <== absorbA * midA;
+    signal collateralA <== midA - movedA + movedB;
+    signal collateralB <== midB - movedB + movedA;
+    signal collateralANeg <== SignedRange(64)(collateralA);
+    signal collateralBNeg <== SignedRange(64)(collateralB);
+    // Collateral rule §6.7 (NEGATIVE_COLLATERAL), insurance fund exempt.
+    signal strandedA <== noOpenA * collateralANeg;
+    signal strandedB <== noOpenB * collateralBNeg;
+    (1 - aIsInsurance) * strandedA === 0;                                              // NEGATIVE_COLLATERAL
+    (1 - bIsInsurance) * strandedB === 0;                                              // NEGATIVE_COLLATERAL
+
+    // ---- margin (§6.3.9-10, §6.4.1, §6.8) ----------------------------------------------------
+    signal imA <== MeetsRequirement()(collateralA, riskA.valueSum, riskA.im);
+    signal imB <== MeetsRequirement()(collateralB, riskB.valueSum, riskB.im);
+    signal solventA <== MeetsRequirement()(collateralA, riskA.valueSum, 0);
+    signal solventB <== MeetsRequirement()(collateralB, riskB.valueSum, 0);
+    signal reducedSolventA <== updA.reduced * solventA;
+    signal reducedSolventB <== updB.reduced * solventB;
+    signal marginOkA <== imA + reducedSolventA - imA * reducedSolventA;
+    signal marginOkB <== imB + reducedSolventB - imB * reducedSolventB;
+    signal tradeA <== isTrade * (1 - aIsInsurance);
+    signal tradeB <== isTrade * (1 - bIsInsurance);
+    tradeA * (1 - marginOkA) === 0;                                                    // MARGIN
+    tradeB * (1 - marginOkB) === 0;                                                    // MARGIN
+    signal reduceOnlyA <== isTrade * flagsA[0];
+    signal reduceOnlyB <== isTrade * flagsB[0];
+    reduceOnlyA * (1 - updA.reduced) === 0;                                            // REDUCE_ONLY
+    reduceOnlyB * (1 - updB.reduced) === 0;                                            // REDUCE_ONLY
+    isWithdraw * collateralANeg === 0;                                                 // INSUFFICIENT_FREE_COLLATERAL
+    isWithdraw * (1 - imA) === 0;                                                      // INSUFFICIENT_FREE_COLLATERAL
+    // Liquidation: the liquidatee is below maintenance margin before (ACCOUNT_HEALTHY).
+    component riskBefore = AccountRisk(P, U);
+    riskBefore.inst <== b.posInst;
+    riskBefore.size <== b.posSize;
+    riskBefore.cost <== b.posCost;
+    riskBefore.prices <== env.prices;
+    riskBefore.funding <== gBefore.funding;
+    signal healthyB <== MeetsRequirement()(b.collateral, riskBefore.valueSum, riskBefore.mm);
+    isLiq * healthyB === 0;                                                            // ACCOUNT_HEALTHY
+
+    // ---- deposit (§6.8): the account is unregistered or already has this owner and key --------
+    // Unregistered means pkHash = owner = 0 (docs/protocol.md §6.8, as protocol/ decides it).
+    signal aNoKey <== IsZero()(a.pkHash);
+    signal aNoOwner <== IsZero()(a.owner);
+    signal aEmpty <== aNoKey * aNoOwner;
+    signal samePk <== IsEqual()([a.pkHash, tx.pkHash]);
+    signal sameOwner <== IsEqual()([a.owner, tx.owner]);
+    signal aMatches <== samePk * sameOwner;
+    signal depositMismatch <== isDeposit * (1 - aEmpty);
+    depositMismatch * (1 - aMatches) === 0;                                            // ACCOUNT_MISMATCH
+    signal pkHashA <== a.pkHash + isDeposit * (tx.pkHash - a.pkHash);
+    signal ownerA <== a.owner + isDeposit * (tx.owner - a.owner);
+
+    // ---- funding (§6.5) --------------------------------------------------------------------
+    signal fundSel[U] <== Indicator(U, 1)(tx.underlying);
+    var fundSelSum = 0;
+    for (var u = 0; u < U; u++) { fundSelSum += fundSel[u]; }
+    isFunding * (1 - fundSelSum) === 0;                                                // BAD_INSTRUMENT: underlying 1..U
+    signal fundPrice <== Select(U)(fundSel, env.prices);
+    signal fundLast <== Select(U)(fundSel, gBefore.lastFunding);
+    signal delta <== isFunding * tx.delta;
+    signal deltaNeg <== SignedRange(56)(delta);
+    signal absDelta <== delta - 2 * deltaNeg * delta;
+    AssertLessEqIfEnabled(70)(isFunding, absDelta * 10000, fundPrice * FUNDING_CAP_BPS());   // FUNDING_CAP
+    AssertLessEqIfEnabled(33)(isFunding, fundLast + fundingInterval, env.t);                  // FUNDING_TOO_EARLY
+    signal fundOn[U];
+    for (var u = 0; u < U; u++) {
+        fundOn[u] <== isFunding * fundSel[u];
+        gAfter.funding[u] <== gBefore.funding[u] + fundSel[u] * delta;
+        _ <== SignedRange(56)(gAfter.funding[u]);
+        gAfter.lastFunding[u] <== gBefore.lastFunding[u] + fundOn[u] * (env.t - gBefore.lastFunding[u]);
+    }
+
+    // ---- fee pool (§6.3.8, §6.8 sweep; FEE_POOL when a sweep exceeds it) -------------------
+    gAfter.feePool <== gBefore.feePool + makerFee + takerFee - isSweep * tx.amount;
+    RangeCheck(64)(gAfter.feePool);
+
+    // ---- account tree: A then B ----------------------------------------------------------------
+    signal leafABefore <== AccountLeaf(P)(a.pkHash, a.owner, a.collateral, a.orderRoot, a.posInst, a.posSize, a.posCost);
+    signal leafAAfter <== AccountLeaf(P)(pkHashA, ownerA, collateralA, orderRootA, updA.newInst, updA.newSize, updA.newCost);
+    signal leafBBefore <== AccountLeaf(P)(b.pkHash, b.owner, b.collateral, b.orderRoot, b.posInst, b.posSize, b.posCost);
+    signal leafBAfter <== AccountLeaf(P)(b.pkHash, b.owner, collateralB, orderRootB, updB.newInst, updB.newSize, updB.newCost);
+    signal rootMid <== MerkleUpdate(accountDepth)(1, rootBefore, leafABefore, leafAAfter, aPath, a.siblings);
+    rootAfter <== MerkleUpdate(accountDepth)(1, rootMid, leafBBefore, leafBAfter, bPath, b.siblings);
+
+    // ---- public data (§7) ------------------------------------------------------------------------
+    var S4 = 1 << 4;
+    var S12 = 1 << 12;
+    var S36 = 1 << 36;
+    var S68 = 1 << 68;
+    var S82 = 1 << 82;
+    var S92 = 1 << 92;
+    var S116 = 1 << 116;
+    var S156 = 1 << 156;
+    var S157 = 1 << 157;
+    signal closeSideB <== 1 - sizeBNeg;      // the liquidatee sells when it is long
+    signal pd[9][2];
+    pd[0][0] <== 0;
+    pd[0][1] <== 0;
+    pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S36 + tx.owner * S92);
+    pd[1][1] <== isDeposit * tx.pkHash;
+    pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S36 + oa.orderId * S92);
+    pd[2][1] <== 0;
+    pd[3][0] <== isForced * (3 + a.id * S4 + tx.amount * S92) + served * S36;
+    pd[3][1] <== 0;
+    pd[4][0] <== isTrade * (4 + a.id * S4 + b.id * S36 + tx.fillSize * S68 + tx.fillPrice * S116 + ob.side * S156 + oa.orderId * S157);
+    pd[4][1] <== isTrade * (oa.instrument + ob.orderId * S82);
+    pd[5][0] <== isLiq * (5 + S4 + b.id * S36 + tx.fillSize * S68 + liqPrice * S116 + closeSideB * S156);
+    pd[5][1] <== isLiq * instrument;
+    pd[6][0] <== isFunding * (6 + tx.underlying * S4 + (1 << 63) * S12) + delta * S12;
+    pd[6][1] <== 0;
+    pd[7][0] <== isSettle * (7 + a.id * S4);
+    pd[7][1] <== isSettle * instrument;
+    pd[8][0] <== isSweep * (8 + tx.amount * S36);
+    pd[8][1] <== 0;
+    var sum0 = 0;
+    var sum1 = 0;
+    for (var i = 0; i < 9; i++) {
+        sum0 += pd[i][0];
+        sum1 += pd[i][1];
+    }
+    f0 <== sum0;
+    f1 <== sum1;
+}
+
+// out = 1 iff every in[i] == 0.
+template AllZero(n) {
+    signal input in[n];
+    signal output out;
+    var zeros = 0;
+    signal z[n];
+    for (var i = 0; i < n; i++) {
+        z[i] <== IsZero()(in[i]);
+        zeros += z[i];
+    }
+    out <== IsEqual()([zeros, n]);
+}

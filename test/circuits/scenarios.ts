@@ -1,0 +1,272 @@
+/**
+ * Batches built by the reference model (protocol/) for the circuit tests: every transaction
+ * type, on one evolving `test`-profile state, plus the compiled `test` batch circuit and the
+ * "adversarial closure" used by the soundness tests.
+ */
+import { toCircuitInput } from "../../protocol/circuitInput.ts";
+import type { CircuitInput } from "../../protocol/circuitInput.ts";
+import {
+  emptyAccount,
+  FIELD_MODULUS,
+  InstrumentKind,
+  leafHash,
+  optionId,
+  Side,
+  SparseMerkleTree,
+  TxType,
+  withdrawalOrder,
+} from "../../protocol/index.ts";
+import type { Batch, Profile, RollupState, Tx } from "../../protocol/index.ts";
+import { profileSource } from "../../scripts/zk/build.ts";
+import {
+  ctx,
+  depositTx,
+  ETH,
+  ETH_PRICE,
+  order,
+  runBatch,
+  sign,
+  T0,
+  TEST,
+  tradeTx,
+  UNIT,
+  USDC,
+  world,
+} from "../protocol/fixtures.ts";
+import { Circuit } from "./harness.ts";
+import type { CircuitInputs, Witness } from "./harness.ts";
+
+export { ETH, ETH_PRICE, T0, TEST, UNIT, USDC };
+
+/** A 3,000.00 USDC ETH call expiring 1,000 s after T0. */
+export const ETH_CALL = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 1_000n);
+/**
+ * The ETH price of the liquidation batch. Account 4 (1 ETH long from 3,000, 399.4 USDC) is
+ * then at equity −100.6 USDC: liquidated, it leaves a deficit the insurance fund absorbs.
+ */
+export const CRASH_PRICE = 250_000n;
+/**
+ * Buying 1 ETH at 3,000 USDC as taker needs 300 USDC of initial margin plus the 1.5 USDC
+ * taker fee: this deposit meets it exactly.
+ */
+export const MARGIN_BOUNDARY_DEPOSIT = 301_500_000n;
+/** The ETH settlement price of the call. */
+export const SETTLE_PRICE = 310_000n;
+
+export interface Scenario {
+  readonly name: string;
+  readonly batch: Batch;
+  /** Account tree (leaf hashes) before the batch: an adversarial prover recomputes paths in it. */
+  readonly accounts: SparseMerkleTree;
+  /** Transaction types this batch exercises. */
+  readonly types: readonly number[];
+}
+
+let scenarios: readonly Scenario[] | null = null;
+
+/**
+ * The scenario batches, in the order they apply to one state (accounts 2, 3 funded with 10,000
+ * USDC, account 4 with 400 USDC, account 5 created at the margin boundary, account 6 writing a
+ * call it cannot pay at expiry). Together they hold every transaction type and both shortfall
+ * paths (liquidation and settlement).
+ */
+export function buildScenarios(): readonly Scenario[] {
+  if (scenarios !== null) return scenarios;
+  const state = world([10_000n * USDC, 10_000n * USDC, 400n * USDC]);
+  const out: Scenario[] = [];
+  const add = (name: string, context: Parameters<typeof runBatch>[1], txs: readonly Tx[]): void => {
+    const accounts = accountTree(state);
+    out.push({ name, batch: runBatch(state, context, txs), accounts, types: txs.map((t) => t.type) });
+  };
+  add("deposit and perp trade", ctx(), [
+    depositTx(2n, 5n * USDC),
+    tradeTx(
+      order({ accountId: 2n, side: Side.BUY, orderId: 1n }),
+      order({ accountId: 3n, side: Side.SELL, orderId: 1n }),
+      UNIT / 2n,
+      ETH_PRICE,
+    ),
+  ]);
+  add("withdraw and served forced withdrawal", ctx(), [
+    { type: TxType.WITHDRAW, withdrawal: sign(withdrawalOrder(2n, 100n * USDC, 7n, T0 + 60n)) },
+    { type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: 50n * USDC },
+  ]);
+  add("refused forced withdrawal and fee sweep", ctx(), [
+    { type: TxType.FORCED_WITHDRAW, accountId: 4n, requested: 1_000n * USDC },
+    { type: TxType.FEE_SWEEP, amount: state.globalState.feePool },
+  ]);
+  add("funding and no-op", ctx(), [{ type: TxType.FUNDING, underlying: 1, delta: 250n }, { type: TxType.NOOP }]);
+  add("leveraged long and option trade", ctx(), [
+    tradeTx(
+      order({ accountId: 4n, side: Side.BUY, orderId: 2n, size: UNIT }),
+      order({ accountId: 3n, side: Side.SELL, orderId: 2n, size: UNIT }),
+      UNIT,
+      ETH_PRICE,
+    ),
+    tradeTx(
+      order({ accountId: 3n, side: Side.SELL, instrument: ETH_CALL, orderId: 3n, price: 5_000n, size: UNIT }),
+      order({ accountId: 2n, side: Side.BUY, instrument: ETH_CALL, orderId: 2n, price: 6_000n, size: UNIT }),
+      UNIT,
+      5_000n,
+    ),
+  ]);
+  add("liquidation", ctx({ prices: [CRASH_PRICE, 6_000_000n] }), [
+    { type: TxType.LIQUIDATE, accountId: 4n, instrument: ETH, size: UNIT },
+  ]);
+  const settleCtx = ctx({
+    timestamp: T0 + 2_000n,
+    settlements: [{ underlying: 1, expiry: T0 + 1_000n, price: SETTLE_PRICE }],
+  });
+  add("option settlement", settleCtx, [
+    { type: TxType.SETTLE, accountId: 2n, instrument: ETH_CALL },
+    { type: TxType.SETTLE, accountId: 3n, instrument: ETH_CALL },
+  ]);
+  add("two fills in one order slot", ctx(), [
+    tradeTx(
+      order({ accountId: 2n, side: Side.BUY, orderId: 9n }),
+      order({ accountId: 3n, side: Side.SELL, orderId: 9n }),
+      UNIT,
+      ETH_PRICE,
+    ),
+    tradeTx(
+      order({ accountId: 2n, side: Side.BUY, orderId: 13n }),
+      order({ accountId: 3n, side: Side.SELL, orderId: 13n }),
+      UNIT,
+      ETH_PRICE,
+    ),
+  ]);
+  add("trade at exactly initial margin", ctx(), [
+    depositTx(5n, MARGIN_BOUNDARY_DEPOSIT),
+    tradeTx(
+      order({ accountId: 2n, side: Side.SELL, orderId: 20n }),
+      order({ accountId: 5n, side: Side.BUY, orderId: 1n }),
+      UNIT,
+      ETH_PRICE,
+    ),
+  ]);
+  const shortCall = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 1_500n);
+  add("short call opened on thin collateral", ctx(), [
+    depositTx(6n, 50n * USDC),
+    tradeTx(
+      order({ accountId: 6n, side: Side.SELL, instrument: shortCall, orderId: 1n, price: 5_000n, size: UNIT / 10n }),
+      order({ accountId: 2n, side: Side.BUY, instrument: shortCall, orderId: 30n, price: 5_000n, size: UNIT / 10n }),
+      UNIT / 10n,
+      5_000n,
+    ),
+  ]);
+  add(
+    "settlement into a shortfall",
+    ctx({ timestamp: T0 + 2_000n, settlements: [{ underlying: 1, expiry: T0 + 1_500n, price: 400_000n }] }),
+    [
+      { type: TxType.SETTLE, accountId: 6n, instrument: shortCall },
+      { type: TxType.SETTLE, accountId: 2n, instrument: shortCall },
+    ],
+  );
+  scenarios = out;
+  return out;
+}
+
+/** The account tree of `state` as bare leaf hashes. */
+function accountTree(state: RollupState): SparseMerkleTree {
+  const profile = state.profile;
+  const empty = leafHash(emptyAccount(profile), profile);
+  const tree = new SparseMerkleTree(profile.accountDepth, empty);
+  for (let id = 0n; id < 1n << BigInt(profile.accountDepth); id++) {
+    const leaf = leafHash(state.account(id), profile);
+    if (leaf !== empty) tree.set(id, leaf);
+  }
+  if (tree.root !== state.accountRoot) throw new Error("account tree rebuild mismatch");
+  return tree;
+}
+
+export function scenario(name: string): Scenario {
+  const s = buildScenarios().find((x) => x.name === name);
+  if (s === undefined) throw new Error(`no scenario ${name}`);
+  return s;
+}
+
+let circuit: Promise<Circuit> | null = null;
+
+/** The `test` profile's batch circuit (compiled once per run; compile.ts caches it by content). */
+export function testCircuit(): Promise<Circuit> {
+  circuit ??= Circuit.fromSource(TEST.name, profileSource(TEST.name));
+  return circuit;
+}
+
+export function inputOf(batch: Batch): CircuitInputs {
+  return structuredClone(toCircuitInput(batch)) as CircuitInput as CircuitInputs;
+}
+
+/** Sets slot `slot` of a per-slot input array (`name[slot]`), or a nested element. */
+export function setSlot(input: CircuitInputs, name: string, slot: number, value: bigint, j?: number): void {
+  const arr = input[name];
+  if (!Array.isArray(arr)) throw new Error(`${name} is not a per-slot array`);
+  const v = ((value % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS;
+  if (j === undefined) arr[slot] = v.toString();
+  else (arr[slot] as string[])[j] = v.toString();
+}
+
+export function slotValue(input: CircuitInputs, name: string, slot: number, j?: number): bigint {
+  const arr = input[name] as unknown[];
+  const v = j === undefined ? arr[slot] : (arr[slot] as unknown[])[j];
+  return BigInt(v as string);
+}
+
+/** Wire index of `publicInputs[j]` (wire 0 is the constant 1; the circuit has no outputs). */
+export function publicWire(j: number): number {
+  return 1 + j;
+}
+
+/** Indices in `publicInputs` the circuit computes: the new state root and every f0, f1. */
+export function computedPublicInputs(nTx: number, profile: Profile = TEST): number[] {
+  const base = 4 + profile.underlyings + profile.settlements;
+  return [1, ...Array.from({ length: 2 * nTx }, (_, k) => base + k)];
+}
+
+/**
+ * The adversarial prover's completion of a tampered input: the witness the wasm computes
+ * (asserts ignored) with the public new state root and every slot's f0/f1 replaced by what
+ * the circuit computed for them, i.e. what the prover would publish for its own transition.
+ * With `accounts` (the tree before the batch) it also recomputes every slot's Merkle paths
+ * from the leaves the circuit computed, as a prover must when an early slot changes.
+ * What remains violated is the broken rule itself. Indices in `keep` are published as given
+ * (a prover whose public data disagrees with what it proves).
+ */
+export function adversarialWitness(
+  c: Circuit,
+  input: CircuitInputs,
+  keep: readonly number[] = [],
+  accounts?: SparseMerkleTree,
+): { witness: Witness; failedAsserts: number; messages: readonly string[] } {
+  const nTx = (input["txType"] as unknown[]).length;
+  const nPub = (input["publicInputs"] as unknown[]).length;
+  let result = c.witnessIgnoringAsserts(input);
+  if (accounts !== undefined) {
+    const inp = structuredClone(input);
+    for (let pass = 0; pass < nTx; pass++) {
+      const tree = accounts.clone();
+      let changed = false;
+      for (let i = 0; i < nTx; i++) {
+        for (const side of ["a", "b"] as const) {
+          const id = slotValue(inp, `${side}Id`, i);
+          const siblings = tree.proof(id).siblings;
+          const current = inp[`${side}Siblings`] as string[][];
+          if (siblings.some((v, level) => current[i]![level] !== v.toString())) {
+            current[i] = siblings.map(String);
+            changed = true;
+          }
+          tree.set(id, c.get(result.witness, `slot[${i}].leaf${side.toUpperCase()}After`));
+        }
+      }
+      if (!changed) break;
+      result = c.witnessIgnoringAsserts(inp);
+    }
+  }
+  const w = result.witness.slice();
+  // The computed entries are [1] and the last 2·nTx (f0, f1 of every slot).
+  const computed = [1, ...Array.from({ length: 2 * nTx }, (_, k) => nPub - 2 * nTx + k)];
+  for (const j of computed) {
+    if (!keep.includes(j)) w[publicWire(j)] = c.solveWire(w, publicWire(j));
+  }
+  return { witness: w, failedAsserts: result.failedAsserts, messages: result.messages };
+}
