@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
+import {ITesseraRollup} from "./interfaces/ITesseraRollup.sol";
+
+/// @title TesseraRollup
+/// @notice Custody and settlement contract of the Tessera zk-rollup (perpetuals and European options).
+/// It holds the collateral, keeps the account registry and the priority queue, accepts a batch only
+/// with a valid Groth16 proof over public inputs it rebuilds itself (docs/protocol.md §8), pays
+/// withdrawals by pull payment, and lets everyone leave with their equity if the operator stops
+/// serving the priority queue (exodus).
+/// @dev Roles: the operator submits batches; the admin (Ownable2Step owner) can replace the operator
+/// and nothing else. No role can move users' funds. Not upgradeable.
+///
+/// Invariants:
+/// - `stateRoot` only changes through a verified proof whose public input 0 is the previous root.
+/// - Priority operations are consumed strictly in queue order, each exactly once.
+/// - `l2Custody` = Σ consumed deposits − Σ credited withdrawals − Σ exit payouts: the collateral
+///   that backs the L2 state. Unconsumed deposits and claimable balances are held on top of it.
+// The state variables are the protocol's L1 state; splitting them across contracts would not help a reader.
+// solhint-disable-next-line max-states-count
+contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice BN254 scalar field modulus (the circuit's native field).
+    uint256 public constant FIELD_MODULUS =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @notice User accounts are numbered from 2; 0 is the fee account, 1 the insurance fund.
+    uint256 public constant FIRST_USER_ACCOUNT = 2;
+    /// @notice Deposit and withdrawal amounts are below 2^56 base units.
+    uint256 public constant MAX_AMOUNT = (1 << 56) - 1;
+
+    uint256 internal constant TX_DEPOSIT = 1;
+    uint256 internal constant TX_WITHDRAW = 2;
+    uint256 internal constant TX_FORCED_WITHDRAW = 3;
+    uint256 internal constant TX_TYPE_MASK = 0xF;
+    uint256 internal constant MASK_8 = 0xFF;
+    uint256 internal constant MASK_32 = (1 << 32) - 1;
+    uint256 internal constant MASK_40 = (1 << 40) - 1;
+    uint256 internal constant MASK_56 = (1 << 56) - 1;
+    /// @dev f0 of a forced withdrawal with the `served` bits (36..92) cleared.
+    uint256 internal constant FORCED_SERVED_CLEAR = ~(MASK_56 << 36);
+    uint256 internal constant KIND_PERP = 0;
+    uint256 internal constant KIND_CALL = 1;
+
+    /// @notice The collateral token (USDC, 6 decimals).
+    IERC20 public immutable collateral;
+    /// @notice The Groth16 verifier of this profile.
+    address public immutable verifier;
+    /// @notice Signature domain of this deployment (docs/protocol.md §2).
+    uint256 public immutable domain;
+    /// @notice Transaction slots per batch.
+    uint256 public immutable nTx;
+    /// @notice Number of underlyings U (ids 1..U).
+    uint256 public immutable underlyings;
+    /// @notice Settlement records per batch K.
+    uint256 public immutable settlementCount;
+    /// @notice Depth of the account tree.
+    uint256 public immutable accountDepth;
+    /// @notice Position slots per account P.
+    uint256 public immutable positionsPerAccount;
+    /// @notice Length of the verifier's public-input array, 4 + U + K + 2·nTx.
+    uint256 public immutable publicInputCount;
+    /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N])`.
+    bytes4 public immutable verifySelector;
+    /// @notice Maximum age (seconds) of a batch price's oracle round at the batch timestamp.
+    uint256 public immutable maxOracleAge;
+    /// @notice Seconds a priority operation may wait before anyone can activate the exodus.
+    uint256 public immutable forcedRequestDeadline;
+
+    AggregatorV3Interface[] internal _feeds;
+    /// @dev Per feed, 10^(decimals − 2): answer / scale = cents.
+    uint256[] internal _feedScale;
+    /// @dev Poseidon hashers by arity (index n − 1).
+    address[8] internal _poseidon;
+
+    /// @notice The address allowed to submit batches.
+    address public operator;
+    /// @notice The last verified state root.
+    uint256 public stateRoot;
+    /// @notice Number of the last verified batch (the first batch is 1; 0 means genesis).
+    uint256 public batchNumber;
+    /// @notice Timestamp of the last verified batch (0 at genesis).
+    uint64 public lastBatchTimestamp;
+    uint256[] internal _lastPrices;
+    /// @notice Collateral backing the L2 state (see the invariants above).
+    uint256 public l2Custody;
+
+    /// @notice L1 owner of each registered account.
+    mapping(uint256 accountId => address owner) public accountOwner;
+    /// @notice Trading-key hash of each registered account.
+    mapping(uint256 accountId => uint256 pkHash) public accountPkHash;
+    /// @notice The id the next registration receives.
+    uint256 public nextAccountId;
+
+    PriorityOp[] internal _queue;
+    /// @notice Index of the oldest unconsumed priority operation.
+    uint256 public queueHead;
+
+    /// @notice Withdrawn collateral each owner can claim.
+    mapping(address owner => uint256 amount) public claimable;
+    /// @notice True once the escape hatch is active (permanent).
+    bool public exodus;
+    /// @notice Accounts that have exited during exodus.
+    mapping(uint256 accountId => bool done) public exited;
+
+    modifier notInExodus() {
+        if (exodus) revert ExodusIsActive();
+        _;
+    }
+
+    modifier onlyInExodus() {
+        if (!exodus) revert ExodusNotActive();
+        _;
+    }
+
+    /// @param cfg Deployment parameters, see {ITesseraRollup.Config}.
+    constructor(Config memory cfg) Ownable(cfg.admin) {
+        _validateConfig(cfg);
+        uint256 u = cfg.feeds.length;
+        Profile memory p = cfg.profile;
+        for (uint256 i = 0; i < u; ++i) {
+            uint8 decimals = cfg.feeds[i].decimals();
+            if (decimals < 2 || decimals > 38) revert InvalidConfig("feedDecimals");
+            _feeds.push(cfg.feeds[i]);
+            _feedScale.push(10 ** (decimals - 2));
+            _lastPrices.push(0);
+        }
+        _poseidon = cfg.poseidonHashers;
+
+        collateral = cfg.collateral;
+        verifier = cfg.verifier;
+        domain = uint256(keccak256(abi.encode("tessera", block.chainid, address(this)))) >> 4;
+        nTx = p.nTx;
+        underlyings = u;
+        settlementCount = p.settlements;
+        accountDepth = p.accountDepth;
+        positionsPerAccount = p.positions;
+        uint256 n = 4 + u + p.settlements + 2 * uint256(p.nTx);
+        publicInputCount = n;
+        verifySelector = bytes4(
+            keccak256(
+                bytes(
+                    string.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", Strings.toString(n), "])")
+                )
+            )
+        );
+        maxOracleAge = cfg.maxOracleAge;
+        forcedRequestDeadline = cfg.forcedRequestDeadline;
+
+        stateRoot = cfg.genesisStateRoot;
+        accountOwner[0] = cfg.feeAccountOwner;
+        accountPkHash[0] = cfg.feeAccountPkHash;
+        accountOwner[1] = cfg.insuranceFundOwner;
+        accountPkHash[1] = cfg.insuranceFundPkHash;
+        nextAccountId = FIRST_USER_ACCOUNT;
+        operator = cfg.operator;
+        emit AccountRegistered(0, cfg.feeAccountOwner, cfg.feeAccountPkHash);
+        emit AccountRegistered(1, cfg.insuranceFundOwner, cfg.insuranceFundPkHash);
+        emit OperatorChanged(address(0), cfg.operator);
+    }
+
+    /// @dev Rejects a configuration the contract could not run with (`InvalidConfig(field)`).
+    function _validateConfig(Config memory cfg) internal pure {
+        uint256 u = cfg.feeds.length;
+        Profile memory p = cfg.profile;
+        if (address(cfg.collateral) == address(0)) revert InvalidConfig("collateral");
+        if (cfg.verifier == address(0)) revert InvalidConfig("verifier");
+        if (cfg.operator == address(0)) revert InvalidConfig("operator");
+        if (u == 0 || 1 + 2 * u > 8) revert InvalidConfig("feeds");
+        if (p.nTx == 0) revert InvalidConfig("nTx");
+        if (p.accountDepth < 1 || p.accountDepth > 32) revert InvalidConfig("accountDepth");
+        if (p.positions < 2 || p.positions > 16 || p.positions % 2 != 0) revert InvalidConfig("positions");
+        if (cfg.genesisStateRoot >= FIELD_MODULUS) revert InvalidConfig("genesisStateRoot");
+        if (cfg.feeAccountOwner == address(0) || cfg.feeAccountPkHash >= FIELD_MODULUS) {
+            revert InvalidConfig("feeAccount");
+        }
+        if (cfg.insuranceFundOwner == address(0) || cfg.insuranceFundPkHash >= FIELD_MODULUS) {
+            revert InvalidConfig("insuranceFund");
+        }
+        if (cfg.maxOracleAge == 0) revert InvalidConfig("maxOracleAge");
+        if (cfg.forcedRequestDeadline == 0) revert InvalidConfig("forcedRequestDeadline");
+        _requireHasher(cfg.poseidonHashers, 2);
+        _requireHasher(cfg.poseidonHashers, 5);
+        _requireHasher(cfg.poseidonHashers, 6);
+        _requireHasher(cfg.poseidonHashers, 1 + 2 * u);
+        if (p.positions > 2) _requireHasher(cfg.poseidonHashers, p.positions / 2);
+    }
+
+    // ================================================================ accounts and priority queue
+
+    /// @inheritdoc ITesseraRollup
+    function register(uint256 pkHash) public returns (uint256 accountId) {
+        if (pkHash == 0 || pkHash >= FIELD_MODULUS) revert InvalidPkHash(pkHash);
+        accountId = nextAccountId;
+        uint256 capacity = 1 << accountDepth;
+        if (accountId >= capacity) revert AccountTreeFull(capacity);
+        nextAccountId = accountId + 1;
+        accountOwner[accountId] = msg.sender;
+        accountPkHash[accountId] = pkHash;
+        emit AccountRegistered(accountId, msg.sender, pkHash);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function deposit(uint256 accountId, uint256 amount) public nonReentrant notInExodus returns (uint256 queueIndex) {
+        address owner = accountOwner[accountId];
+        if (owner == address(0)) revert UnknownAccount(accountId);
+        if (amount == 0 || amount > MAX_AMOUNT) revert InvalidAmount(amount);
+        uint256 f0 = TX_DEPOSIT | (accountId << 4) | (amount << 36) | (uint256(uint160(owner)) << 92);
+        queueIndex = _enqueue(f0, accountPkHash[accountId]);
+        emit DepositQueued(queueIndex, accountId, msg.sender, amount);
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function registerAndDeposit(
+        uint256 pkHash,
+        uint256 amount
+    ) external returns (uint256 accountId, uint256 queueIndex) {
+        accountId = register(pkHash);
+        queueIndex = deposit(accountId, amount);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function requestForcedWithdrawal(
+        uint256 accountId,
+        uint256 amount
+    ) external notInExodus returns (uint256 queueIndex) {
+        address owner = accountOwner[accountId];
+        if (owner == address(0)) revert UnknownAccount(accountId);
+        if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
+        if (amount == 0 || amount > MAX_AMOUNT) revert InvalidAmount(amount);
+        queueIndex = _enqueue(TX_FORCED_WITHDRAW | (accountId << 4) | (amount << 92), 0);
+        emit ForcedWithdrawalRequested(queueIndex, accountId, amount);
+    }
+
+    function _enqueue(uint256 f0, uint256 f1) internal returns (uint256 queueIndex) {
+        queueIndex = _queue.length;
+        uint64 queuedAt = uint64(block.timestamp);
+        _queue.push(PriorityOp({f0: f0, f1: f1, requester: msg.sender, queuedAt: queuedAt, refunded: false}));
+        emit PriorityOpQueued(queueIndex, f0, f1, queuedAt);
+    }
+
+    // ================================================================ batches
+
+    /// @inheritdoc ITesseraRollup
+    function submitBatch(
+        BatchHeader calldata header,
+        uint256[] calldata slots,
+        uint256[8] calldata proof
+    ) external notInExodus {
+        if (msg.sender != operator) revert NotOperator(msg.sender);
+        _checkShape(header, slots);
+        uint64 t = header.timestamp;
+        if (t < lastBatchTimestamp) revert TimestampBeforeLastBatch(t, lastBatchTimestamp);
+        if (t > block.timestamp) revert TimestampInFuture(t, block.timestamp);
+        _checkPrices(header);
+        _checkSettlements(header);
+        _verify(proof, _buildPublicInputs(header, slots));
+
+        uint256 oldRoot = stateRoot;
+        uint256 number = batchNumber + 1;
+        stateRoot = header.newStateRoot;
+        batchNumber = number;
+        lastBatchTimestamp = t;
+        _lastPrices = header.prices;
+        uint256 consumed = _applySlots(number, slots);
+        emit BatchVerified(number, oldRoot, header.newStateRoot, t, consumed);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function publicInputs(
+        BatchHeader calldata header,
+        uint256[] calldata slots
+    ) external view returns (uint256[] memory) {
+        _checkShape(header, slots);
+        return _buildPublicInputs(header, slots);
+    }
+
+    function _checkShape(BatchHeader calldata header, uint256[] calldata slots) internal view {
+        uint256 u = underlyings;
+        uint256 k = settlementCount;
+        if (
+            header.prices.length != u ||
+            header.priceRoundIds.length != u ||
+            header.settlements.length != k ||
+            header.settlementRoundIds.length != k ||
+            slots.length != 2 * nTx
+        ) {
+            revert BadBatchShape(
+                header.prices.length,
+                header.priceRoundIds.length,
+                header.settlements.length,
+                header.settlementRoundIds.length,
+                slots.length
+            );
+        }
+    }
+
+    /// @dev Each price must be its feed's answer (in cents) at the given round, and that round must
+    /// be updated at or before the batch timestamp and at most `maxOracleAge` before it.
+    function _checkPrices(BatchHeader calldata header) internal view {
+        uint64 t = header.timestamp;
+        for (uint256 i = 0; i < header.prices.length; ++i) {
+            uint256 underlying = i + 1;
+            uint80 roundId = header.priceRoundIds[i];
+            (uint256 cents, uint256 updatedAt) = _roundCents(underlying, roundId);
+            if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
+            if (t - updatedAt > maxOracleAge) revert StaleOraclePrice(underlying, roundId, updatedAt, t);
+            if (cents != header.prices[i]) revert OraclePriceMismatch(underlying, roundId, cents, header.prices[i]);
+        }
+    }
+
+    /// @dev Each nonzero record `underlying | expiry << 8 | price << 40` must have 1 ≤ underlying ≤ U,
+    /// no bits above 80, expiry ≤ batch timestamp, and price = the answer in force at expiry.
+    function _checkSettlements(BatchHeader calldata header) internal view {
+        for (uint256 i = 0; i < header.settlements.length; ++i) {
+            uint256 record = header.settlements[i];
+            if (record == 0) continue;
+            uint256 underlying = record & MASK_8;
+            uint256 expiry = (record >> 8) & MASK_32;
+            uint256 price = record >> 40;
+            if (underlying == 0 || underlying > underlyings || price > MASK_40 || expiry > header.timestamp) {
+                revert InvalidSettlementRecord(i, record);
+            }
+            uint256 expected = _priceInForceAt(underlying, expiry, header.settlementRoundIds[i]);
+            if (expected != price) revert SettlementPriceMismatch(i, expected, price);
+        }
+    }
+
+    /// @dev The public-input array of docs/protocol.md §8, against the current root.
+    function _buildPublicInputs(
+        BatchHeader calldata header,
+        uint256[] calldata slots
+    ) internal view returns (uint256[] memory inputs) {
+        inputs = new uint256[](publicInputCount);
+        inputs[0] = stateRoot;
+        inputs[1] = header.newStateRoot;
+        inputs[2] = header.timestamp;
+        inputs[3] = domain;
+        uint256 at = 4;
+        for (uint256 i = 0; i < header.prices.length; ++i) inputs[at++] = header.prices[i];
+        for (uint256 i = 0; i < header.settlements.length; ++i) inputs[at++] = header.settlements[i];
+        for (uint256 i = 0; i < slots.length; ++i) inputs[at++] = slots[i];
+    }
+
+    /// @dev Calls the snarkjs verifier with `proof[0..8)` then the inputs, so any profile's verifier plugs in.
+    function _verify(uint256[8] calldata proof, uint256[] memory inputs) internal view {
+        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodePacked(verifySelector, proof, inputs));
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
+    }
+
+    /// @dev Matches deposit and forced-withdrawal slots against the queue in order and credits
+    /// withdrawals. Returns the number of priority operations consumed.
+    function _applySlots(uint256 number, uint256[] calldata slots) internal returns (uint256 consumed) {
+        uint256 head = queueHead;
+        uint256 queueLength = _queue.length;
+        for (uint256 i = 0; i < slots.length; i += 2) {
+            uint256 f0 = slots[i];
+            uint256 txType = f0 & TX_TYPE_MASK;
+            uint256 accountId = (f0 >> 4) & MASK_32;
+            uint256 amount = (f0 >> 36) & MASK_56;
+            if (txType == TX_DEPOSIT || txType == TX_FORCED_WITHDRAW) {
+                if (head == queueLength) revert PriorityQueueExhausted(i / 2);
+                PriorityOp storage op = _queue[head];
+                uint256 queued = txType == TX_FORCED_WITHDRAW ? f0 & FORCED_SERVED_CLEAR : f0;
+                if (queued != op.f0 || slots[i + 1] != op.f1) revert PriorityOpMismatch(i / 2, head, op.f0, f0);
+                ++head;
+                if (txType == TX_DEPOSIT) {
+                    l2Custody += amount;
+                } else {
+                    _creditWithdrawal(number, accountId, amount, true);
+                }
+            } else if (txType == TX_WITHDRAW) {
+                _creditWithdrawal(number, accountId, amount, false);
+            }
+        }
+        consumed = head - queueHead;
+        queueHead = head;
+    }
+
+    function _creditWithdrawal(uint256 number, uint256 accountId, uint256 amount, bool forced) internal {
+        address owner = accountOwner[accountId];
+        l2Custody -= amount;
+        claimable[owner] += amount;
+        emit WithdrawalCredited(number, accountId, owner, amount, forced);
+    }
+
+    // ================================================================ oracle
+
+    /// @dev The answer of `roundId` of the feed of `underlying` in cents, and its `updatedAt`.
+    /// Reverts unless the round exists and its answer is positive.
+    function _roundCents(uint256 underlying, uint80 roundId) internal view returns (uint256 cents, uint256 updatedAt) {
+        int256 answer;
+        try _feeds[underlying - 1].getRoundData(roundId) returns (uint80, int256 a, uint256, uint256 at, uint80) {
+            answer = a;
+            updatedAt = at;
+        } catch {
+            revert InvalidOracleRound(underlying, roundId, 0, 0);
+        }
+        if (answer <= 0 || updatedAt == 0) revert InvalidOracleRound(underlying, roundId, answer, updatedAt);
+        cents = uint256(answer) / _feedScale[underlying - 1];
+    }
+
+    /// @dev The answer in cents of the round in force at `expiry`: `roundId` updated at or before
+    /// `expiry`, and the next round, if it exists, updated after it.
+    function _priceInForceAt(uint256 underlying, uint256 expiry, uint80 roundId) internal view returns (uint256 cents) {
+        uint256 updatedAt;
+        (cents, updatedAt) = _roundCents(underlying, roundId);
+        if (updatedAt > expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
+        try _feeds[underlying - 1].getRoundData(roundId + 1) returns (uint80, int256, uint256, uint256 nextAt, uint80) {
+            if (nextAt != 0 && nextAt <= expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
+        } catch {
+            // No next round: `roundId` is the latest, so it is in force.
+            return cents;
+        }
+    }
+
+    // ================================================================ payments
+
+    /// @inheritdoc ITesseraRollup
+    function claim(address owner) external nonReentrant returns (uint256 amount) {
+        amount = claimable[owner];
+        if (amount == 0) revert NothingToClaim(owner);
+        claimable[owner] = 0;
+        emit Claimed(owner, amount);
+        collateral.safeTransfer(owner, amount);
+    }
+
+    // ================================================================ exodus
+
+    /// @inheritdoc ITesseraRollup
+    function activateExodus() external notInExodus {
+        uint256 head = queueHead;
+        if (head == _queue.length) revert NoPendingPriorityOp();
+        uint64 queuedAt = _queue[head].queuedAt;
+        uint256 overdueAt = uint256(queuedAt) + forcedRequestDeadline;
+        if (block.timestamp <= overdueAt) revert ExodusTooEarly(head, overdueAt);
+        exodus = true;
+        emit ExodusActivated(head, queuedAt);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function refundDeposit(uint256 queueIndex) external nonReentrant onlyInExodus {
+        if (queueIndex < queueHead || queueIndex >= _queue.length) revert NotRefundable(queueIndex);
+        PriorityOp storage op = _queue[queueIndex];
+        if (op.f0 & TX_TYPE_MASK != TX_DEPOSIT || op.refunded) revert NotRefundable(queueIndex);
+        op.refunded = true;
+        uint256 amount = (op.f0 >> 36) & MASK_56;
+        address depositor = op.requester;
+        emit DepositRefunded(queueIndex, depositor, amount);
+        collateral.safeTransfer(depositor, amount);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    /// @dev Exit rule: payout = max(0, equity), equity = collateral + Σ value(position) (+ feePool for
+    /// account 0), valued at the last verified batch's prices: perp `size·(price − F[u]) − cost`;
+    /// option not expired at the last batch `size·intrinsic(price) − cost`; option expired by then
+    /// `size·intrinsic(S) − cost` with S the answer in force at expiry (validated like a settlement
+    /// record). The payout is capped by `l2Custody`, which only binds if the system carries bad debt.
+    function exit(
+        uint256 accountId,
+        uint256[] calldata leafPreimage,
+        uint256[] calldata siblings,
+        uint256[] calldata globalPreimage,
+        uint80[] calldata settlementRoundIds
+    ) external nonReentrant onlyInExodus {
+        if (exited[accountId]) revert AlreadyExited(accountId);
+        address owner = accountOwner[accountId];
+        if (owner == address(0)) revert UnknownAccount(accountId);
+        if (settlementRoundIds.length != positionsPerAccount) revert BadExitProofShape();
+        _checkExitProof(accountId, owner, leafPreimage, siblings, globalPreimage);
+        int256 equity = _exitEquity(accountId, leafPreimage, globalPreimage, settlementRoundIds);
+        uint256 payout = equity > 0 ? uint256(equity) : 0;
+        if (payout > l2Custody) payout = l2Custody;
+        exited[accountId] = true;
+        l2Custody -= payout;
+        emit Exited(accountId, owner, equity, payout);
+        if (payout != 0) collateral.safeTransfer(owner, payout);
+    }
+
+    /// @dev Reverts unless the leaf belongs to `owner` and, with its path and the global preimage,
+    /// hashes to the last verified state root.
+    function _checkExitProof(
+        uint256 accountId,
+        address owner,
+        uint256[] calldata leafPreimage,
+        uint256[] calldata siblings,
+        uint256[] calldata globalPreimage
+    ) internal view {
+        if (
+            leafPreimage.length != 4 + 3 * positionsPerAccount ||
+            siblings.length != accountDepth ||
+            globalPreimage.length != 1 + 2 * underlyings
+        ) revert BadExitProofShape();
+        if (leafPreimage[1] != uint256(uint160(owner))) revert LeafOwnerMismatch(accountId, leafPreimage[1], owner);
+        uint256 root = _exitRoot(accountId, leafPreimage, siblings, globalPreimage);
+        if (root != stateRoot) revert ExitProofMismatch(root, stateRoot);
+    }
+
+    /// @dev State root from an account leaf preimage, its Merkle path and the global preimage
+    /// (docs/protocol.md §4).
+    function _exitRoot(
+        uint256 accountId,
+        uint256[] calldata leafPreimage,
+        uint256[] calldata siblings,
+        uint256[] calldata globalPreimage
+    ) internal view returns (uint256 node) {
+        uint256[] memory leaf = new uint256[](5);
+        for (uint256 i = 0; i < 4; ++i) leaf[i] = leafPreimage[i];
+        leaf[4] = _positionsHash(leafPreimage);
+        node = _hash(leaf);
+        uint256[] memory pair = new uint256[](2);
+        for (uint256 level = 0; level < siblings.length; ++level) {
+            bool right = (accountId >> level) & 1 == 1;
+            pair[0] = right ? siblings[level] : node;
+            pair[1] = right ? node : siblings[level];
+            node = _hash(pair);
+        }
+        pair[0] = node;
+        pair[1] = _hash(globalPreimage);
+        node = _hash(pair);
+    }
+
+    /// @dev positionsHash: H(6 words) when P = 2, else H(pairHash[0..P/2)) with pairHash[j] = H(6 words).
+    function _positionsHash(uint256[] calldata leafPreimage) internal view returns (uint256) {
+        uint256 pairs = positionsPerAccount / 2;
+        uint256[] memory pairHashes = new uint256[](pairs);
+        uint256[] memory pair = new uint256[](6);
+        for (uint256 j = 0; j < pairs; ++j) {
+            for (uint256 w = 0; w < 6; ++w) pair[w] = leafPreimage[4 + 6 * j + w];
+            pairHashes[j] = _hash(pair);
+        }
+        return pairs == 1 ? pairHashes[0] : _hash(pairHashes);
+    }
+
+    function _exitEquity(
+        uint256 accountId,
+        uint256[] calldata leafPreimage,
+        uint256[] calldata globalPreimage,
+        uint80[] calldata settlementRoundIds
+    ) internal view returns (int256 equity) {
+        equity = _signed(leafPreimage[2]);
+        for (uint256 i = 0; i < settlementRoundIds.length; ++i) {
+            int256 size = _signed(leafPreimage[5 + 3 * i]);
+            int256 cost = _signed(leafPreimage[6 + 3 * i]);
+            if (size != 0) {
+                equity += size * _mark(leafPreimage[4 + 3 * i], globalPreimage, settlementRoundIds[i]);
+            }
+            equity -= cost;
+        }
+        if (accountId == 0) equity += int256(globalPreimage[0]);
+    }
+
+    /// @dev Mark of one unit of `instrument` at the last verified batch (docs/protocol.md §6.1),
+    /// with expired options at their settlement price.
+    function _mark(
+        uint256 instrument,
+        uint256[] calldata globalPreimage,
+        uint80 settlementRoundId
+    ) internal view returns (int256) {
+        uint256 underlying = instrument & MASK_8;
+        uint256 kind = (instrument >> 8) & 3;
+        if (kind == KIND_PERP) {
+            return int256(_lastPrices[underlying - 1]) - _signed(globalPreimage[underlying]);
+        }
+        uint256 strike = (instrument >> 10) & MASK_40;
+        uint256 expiry = (instrument >> 50) & MASK_32;
+        uint256 price =
+            expiry <= lastBatchTimestamp
+                ? _priceInForceAt(underlying, expiry, settlementRoundId)
+                : _lastPrices[underlying - 1];
+        if (kind == KIND_CALL) return price > strike ? int256(price - strike) : int256(0);
+        return strike > price ? int256(strike - price) : int256(0);
+    }
+
+    /// @dev Field encoding → signed integer (docs/protocol.md §1). `x` is below the modulus (checked when hashed).
+    function _signed(uint256 x) internal pure returns (int256) {
+        return x > FIELD_MODULUS / 2 ? -int256(FIELD_MODULUS - x) : int256(x);
+    }
+
+    /// @dev circomlib Poseidon of `inputs` through the deployed hasher of that arity.
+    function _hash(uint256[] memory inputs) internal view returns (uint256) {
+        uint256 n = inputs.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (inputs[i] >= FIELD_MODULUS) revert NotAFieldElement(inputs[i]);
+        }
+        bytes4 selector = bytes4(keccak256(bytes(string.concat("poseidon(uint256[", Strings.toString(n), "])"))));
+        (bool ok, bytes memory ret) = _poseidon[n - 1].staticcall(abi.encodePacked(selector, inputs));
+        if (!ok || ret.length != 32) revert HasherFailed(n);
+        return abi.decode(ret, (uint256));
+    }
+
+    function _requireHasher(address[8] memory hashers, uint256 arity) internal pure {
+        if (hashers[arity - 1] == address(0)) revert InvalidConfig("poseidonHashers");
+    }
+
+    // ================================================================ views and admin
+
+    /// @inheritdoc ITesseraRollup
+    function priorityQueueLength() external view returns (uint256) {
+        return _queue.length;
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function priorityOp(uint256 queueIndex) external view returns (PriorityOp memory) {
+        return _queue[queueIndex];
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function feeds() external view returns (AggregatorV3Interface[] memory) {
+        return _feeds;
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function lastPrices() external view returns (uint256[] memory) {
+        return _lastPrices;
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function setOperator(address newOperator) external onlyOwner {
+        if (newOperator == address(0)) revert InvalidConfig("operator");
+        emit OperatorChanged(operator, newOperator);
+        operator = newOperator;
+    }
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @notice The Foundry cheatcodes the Solidity tests use (served by Hardhat 3's test runner at
+/// the standard address). The npm forge-std 1.1.2 cannot be imported here: it ships no `src/`
+/// (which Hardhat resolves `forge-std/...` to) and no `ds-test`.
+// Foundry's names for the cheatcode interface and its constant.
+// solhint-disable-next-line interface-starts-with-i
+interface Vm {
+    function warp(uint256 newTimestamp) external;
+    function prank(address sender) external;
+    function startPrank(address sender) external;
+    function stopPrank() external;
+    function expectRevert(bytes calldata revertData) external;
+    function assume(bool condition) external pure;
+}
+
+/// @notice Minimal test base: cheatcodes, bounded fuzz inputs and assertions that revert with
+/// the compared values.
+abstract contract TestBase {
+    // solhint-disable-next-line const-name-snakecase
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    error AssertionFailed(string what, uint256 expected, uint256 actual);
+    error AssertionFailedAddress(string what, address expected, address actual);
+
+    function assertEq(uint256 actual, uint256 expected, string memory what) internal pure {
+        if (actual != expected) revert AssertionFailed(what, expected, actual);
+    }
+
+    function assertEq(address actual, address expected, string memory what) internal pure {
+        if (actual != expected) revert AssertionFailedAddress(what, expected, actual);
+    }
+
+    function assertTrue(bool condition, string memory what) internal pure {
+        if (!condition) revert AssertionFailed(what, 1, 0);
+    }
+
+    /// @dev Maps `x` into `[min, max]` uniformly enough for fuzzing.
+    function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        if (min > max) revert AssertionFailed("bound", min, max);
+        if (max - min == type(uint256).max) return x;
+        return min + (x % (max - min + 1));
+    }
+}

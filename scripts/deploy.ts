@@ -1,0 +1,149 @@
+/**
+ * Deploys a Tessera rollup: the Poseidon hashers the exodus needs, the collateral token and
+ * oracle feeds unless given, and `TesseraRollup` itself. Used by the contract tests, the demo
+ * and the end-to-end test; the caller brings the genesis state root and the system accounts
+ * (protocol/state.ts `RollupState.genesis`), and the verifier unless the profile's generated one
+ * (`contracts/generated/<Profile>Verifier.sol`, e.g. `TestVerifier`) should be deployed.
+ */
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { poseidonContract } from "circomlibjs";
+import type { Contract } from "ethers";
+import type { Profile } from "../protocol/types.ts";
+import { verifierContractName } from "./zk/build.ts";
+
+/** Owner address and trading-key hash of a system account (0 fee account, 1 insurance fund). */
+export interface SystemAccount {
+  readonly owner: string;
+  readonly pkHash: bigint;
+}
+
+export interface DeployOptions {
+  readonly profile: Profile;
+  /** `RollupState.genesis(profile, ...).stateRoot`. */
+  readonly genesisStateRoot: bigint;
+  readonly feeAccount: SystemAccount;
+  readonly insuranceFund: SystemAccount;
+  /** Submits batches. */
+  readonly operator: string;
+  /** Can rotate the operator and nothing else. */
+  readonly admin: string;
+  /** Seconds; 3600 on a real network. */
+  readonly maxOracleAge: bigint;
+  /** Seconds a priority operation may wait before the exodus can start. */
+  readonly forcedRequestDeadline: bigint;
+  /** Verifier address; default: deploy the profile's generated verifier. */
+  readonly verifier?: string;
+  /** Collateral token address; default: deploy `TestUSDC` owned by the deployer. */
+  readonly collateral?: string;
+  /** One feed per underlying (index u-1); default: deploy a `MockAggregator` per underlying. */
+  readonly feeds?: readonly string[];
+  /** First answers (8 decimals) of the deployed mock feeds, index u-1; default none pushed. */
+  readonly initialAnswers?: readonly bigint[];
+  /** Deploys everything; default: the first signer. */
+  readonly deployer?: HardhatEthersSigner;
+}
+
+export interface TesseraDeployment {
+  readonly rollup: Contract;
+  readonly collateral: Contract;
+  readonly feeds: readonly Contract[];
+  readonly verifier: string;
+  /** Hasher address by Poseidon arity. */
+  readonly hashers: ReadonlyMap<number, string>;
+  /** Signature domain of the deployment (docs/protocol.md §2). */
+  readonly domain: bigint;
+}
+
+/** Feed descriptions of the mock oracles, index u-1 (protocol/instruments.ts UNDERLYINGS order). */
+const FEED_NAMES = ["ETH / USD", "BTC / USD", "SOL / USD"];
+
+/** Poseidon arities the rollup calls during exit (docs/protocol.md §4): nodes, leaf, pairs, global. */
+export function hasherArities(profile: Profile): number[] {
+  const arities = new Set([2, 5, 6, 1 + 2 * profile.underlyings]);
+  if (profile.positions > 2) arities.add(profile.positions / 2);
+  return [...arities].sort((a, b) => a - b);
+}
+
+/** Deploys circomlibjs' `poseidon(uint256[n])` contract for each arity the profile needs. */
+export async function deployHashers(
+  ethers: HardhatEthers,
+  profile: Profile,
+  deployer: HardhatEthersSigner,
+): Promise<Map<number, string>> {
+  const hashers = new Map<number, string>();
+  for (const n of hasherArities(profile)) {
+    const factory = new ethers.ContractFactory([], poseidonContract.createCode(n), deployer);
+    const hasher = await factory.deploy();
+    await hasher.waitForDeployment();
+    hashers.set(n, await hasher.getAddress());
+  }
+  return hashers;
+}
+
+async function deployed(contract: Contract): Promise<Contract> {
+  await contract.waitForDeployment();
+  return contract;
+}
+
+export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions): Promise<TesseraDeployment> {
+  const deployer = opts.deployer ?? (await ethers.getSigners())[0]!;
+  const { profile } = opts;
+
+  const collateral = opts.collateral
+    ? await ethers.getContractAt("TestUSDC", opts.collateral, deployer)
+    : await deployed(await ethers.deployContract("TestUSDC", [deployer.address], deployer));
+
+  let feeds: Contract[];
+  if (opts.feeds) {
+    if (opts.feeds.length !== profile.underlyings) {
+      throw new RangeError(
+        `profile ${profile.name} has ${profile.underlyings} underlyings, got ${opts.feeds.length} feeds`,
+      );
+    }
+    feeds = await Promise.all(opts.feeds.map((a) => ethers.getContractAt("MockAggregator", a, deployer)));
+  } else {
+    feeds = [];
+    for (let u = 0; u < profile.underlyings; u++) {
+      const feed = await deployed(
+        await ethers.deployContract("MockAggregator", [FEED_NAMES[u] ?? `U${u + 1} / USD`, deployer.address], deployer),
+      );
+      const answer = opts.initialAnswers?.[u];
+      if (answer !== undefined) await (await feed.getFunction("pushAnswer")(answer)).wait();
+      feeds.push(feed);
+    }
+  }
+
+  const verifier =
+    opts.verifier ??
+    (await (
+      await deployed(await ethers.deployContract(verifierContractName(profile.name), [], deployer))
+    ).getAddress());
+
+  const hashers = await deployHashers(ethers, profile, deployer);
+  const poseidonHashers = Array.from({ length: 8 }, (_, i) => hashers.get(i + 1) ?? ethers.ZeroAddress);
+
+  const config = {
+    collateral: await collateral.getAddress(),
+    feeds: await Promise.all(feeds.map((f) => f.getAddress())),
+    verifier,
+    profile: {
+      nTx: profile.nTx,
+      settlements: profile.settlements,
+      accountDepth: profile.accountDepth,
+      positions: profile.positions,
+    },
+    genesisStateRoot: opts.genesisStateRoot,
+    feeAccountOwner: opts.feeAccount.owner,
+    feeAccountPkHash: opts.feeAccount.pkHash,
+    insuranceFundOwner: opts.insuranceFund.owner,
+    insuranceFundPkHash: opts.insuranceFund.pkHash,
+    operator: opts.operator,
+    admin: opts.admin,
+    maxOracleAge: opts.maxOracleAge,
+    forcedRequestDeadline: opts.forcedRequestDeadline,
+    poseidonHashers,
+  };
+  const rollup = await deployed(await ethers.deployContract("TesseraRollup", [config], deployer));
+  const domain = (await rollup.getFunction("domain")()) as bigint;
+  return { rollup, collateral, feeds, verifier, hashers, domain };
+}

@@ -1,0 +1,150 @@
+/**
+ * Shared set-up of the contract tests: a `test`-profile rollup on the in-process network with a
+ * MockVerifier (unit tests only), funded users, and builders of batch calldata whose public data
+ * comes from protocol/pubdata.ts.
+ */
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { Contract } from "ethers";
+import { getProfile } from "../../protocol/profiles.ts";
+import type { Profile } from "../../protocol/types.ts";
+import { deployTessera } from "../../scripts/deploy.ts";
+import type { TesseraDeployment } from "../../scripts/deploy.ts";
+
+export const PROFILE: Profile = getProfile("test");
+/** 4 + U + K + 2·nTx. */
+export const N_PUBLIC = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.nTx;
+export const MAX_ORACLE_AGE = 3600n;
+export const FORCED_DEADLINE = 7n * 86_400n;
+/** 8-decimal feed answers: ETH 3,000.12345678 and BTC 60,000.5 USD. */
+export const ETH_ANSWER = 300_012_345_678n;
+export const BTC_ANSWER = 6_000_050_000_000n;
+export const FEE_PK_HASH = 111n;
+export const INSURANCE_PK_HASH = 222n;
+/** Arbitrary genesis root for tests that do not exercise the exit proof. */
+export const GENESIS_ROOT = 0x1234n;
+export const USER_FUNDS = 1_000_000_000_000n; // 1,000,000 USDC
+
+export interface BatchHeader {
+  newStateRoot: bigint;
+  timestamp: bigint;
+  prices: bigint[];
+  priceRoundIds: bigint[];
+  settlements: bigint[];
+  settlementRoundIds: bigint[];
+}
+
+export interface Fixture extends TesseraDeployment {
+  readonly ethers: HardhatEthers;
+  readonly mock: Contract;
+  readonly admin: HardhatEthersSigner;
+  readonly operator: HardhatEthersSigner;
+  readonly alice: HardhatEthersSigner;
+  readonly bob: HardhatEthersSigner;
+  readonly carol: HardhatEthersSigner;
+  readonly feeOwner: HardhatEthersSigner;
+  readonly insuranceOwner: HardhatEthersSigner;
+}
+
+export interface FixtureOptions {
+  /** Collateral token; default a fresh TestUSDC. */
+  readonly collateral?: string;
+  /** Genesis root and system keys; default the arbitrary constants above. */
+  readonly genesisStateRoot?: bigint;
+  readonly feePkHash?: bigint;
+  readonly insurancePkHash?: bigint;
+}
+
+/** Deploys a test-profile rollup around a MockVerifier and funds alice, bob and carol. */
+export async function deployWithMockVerifier(ethers: HardhatEthers, options: FixtureOptions = {}): Promise<Fixture> {
+  const [admin, operator, alice, bob, carol, feeOwner, insuranceOwner] = await ethers.getSigners();
+  const mock = await ethers.deployContract("MockVerifier", [N_PUBLIC], admin);
+  await mock.waitForDeployment();
+  const deployment = await deployTessera(ethers, {
+    profile: PROFILE,
+    genesisStateRoot: options.genesisStateRoot ?? GENESIS_ROOT,
+    feeAccount: { owner: feeOwner!.address, pkHash: options.feePkHash ?? FEE_PK_HASH },
+    insuranceFund: { owner: insuranceOwner!.address, pkHash: options.insurancePkHash ?? INSURANCE_PK_HASH },
+    operator: operator!.address,
+    admin: admin!.address,
+    maxOracleAge: MAX_ORACLE_AGE,
+    forcedRequestDeadline: FORCED_DEADLINE,
+    verifier: await mock.getAddress(),
+    initialAnswers: [ETH_ANSWER, BTC_ANSWER],
+    deployer: admin!,
+    ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
+  });
+  const rollupAddress = await deployment.rollup.getAddress();
+  for (const user of [alice!, bob!, carol!]) {
+    await (await deployment.collateral.getFunction("mint").send(user.address, USER_FUNDS)).wait();
+    const token = deployment.collateral.connect(user) as Contract;
+    await (await token.getFunction("approve").send(rollupAddress, USER_FUNDS)).wait();
+  }
+  return {
+    ...deployment,
+    ethers,
+    mock,
+    admin: admin!,
+    operator: operator!,
+    alice: alice!,
+    bob: bob!,
+    carol: carol!,
+    feeOwner: feeOwner!,
+    insuranceOwner: insuranceOwner!,
+  };
+}
+
+/** `⌊answer / 10^(decimals − 2)⌋` for the 8-decimal mock feeds. */
+export function cents(answer: bigint): bigint {
+  return answer / 1_000_000n;
+}
+
+/** The latest round of every feed: its id and the price in cents. */
+export async function latestPrices(feeds: readonly Contract[]): Promise<{ prices: bigint[]; roundIds: bigint[] }> {
+  const prices: bigint[] = [];
+  const roundIds: bigint[] = [];
+  for (const feed of feeds) {
+    const [roundId, answer] = (await feed.getFunction("latestRoundData")()) as [bigint, bigint];
+    prices.push(cents(answer));
+    roundIds.push(roundId);
+  }
+  return { prices, roundIds };
+}
+
+/** Timestamp of the latest block. */
+export async function now(ethers: HardhatEthers): Promise<bigint> {
+  const block = await ethers.provider.getBlock("latest");
+  return BigInt(block!.timestamp);
+}
+
+/** A header at the latest block's time with the feeds' latest rounds and no settlement. */
+export async function headerNow(f: Fixture, newStateRoot: bigint): Promise<BatchHeader> {
+  const { prices, roundIds } = await latestPrices(f.feeds);
+  return {
+    newStateRoot,
+    timestamp: await now(f.ethers),
+    prices,
+    priceRoundIds: roundIds,
+    settlements: Array.from({ length: PROFILE.settlements }, () => 0n),
+    settlementRoundIds: Array.from({ length: PROFILE.settlements }, () => 0n),
+  };
+}
+
+/** Flattens slot public data into `slots`, padding with no-ops to nTx slots. */
+export function slotsOf(data: readonly (readonly [bigint, bigint])[]): bigint[] {
+  if (data.length > PROFILE.nTx) throw new RangeError(`at most ${PROFILE.nTx} slots`);
+  const out = data.flatMap(([f0, f1]) => [f0, f1]);
+  while (out.length < 2 * PROFILE.nTx) out.push(0n);
+  return out;
+}
+
+/** Reference public-input array of docs/protocol.md §8, computed independently of the contract. */
+export function referencePublicInputs(
+  oldRoot: bigint,
+  header: BatchHeader,
+  slots: readonly bigint[],
+  domain: bigint,
+): bigint[] {
+  return [oldRoot, header.newStateRoot, header.timestamp, domain, ...header.prices, ...header.settlements, ...slots];
+}
+
+export const ZERO_PROOF: bigint[] = Array.from({ length: 8 }, () => 0n);

@@ -1,0 +1,533 @@
+/**
+ * TesseraRollup unit tests with a MockVerifier: registry, priority queue, batch acceptance and
+ * every rejection, pull payments, exodus activation and refunds, roles.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { expect } from "chai";
+import { network } from "hardhat";
+import type { Contract } from "ethers";
+import { FIELD_MODULUS } from "../../protocol/field.ts";
+import { depositData, forcedWithdrawData, packSettlement, withdrawData } from "../../protocol/pubdata.ts";
+import {
+  BTC_ANSWER,
+  ETH_ANSWER,
+  FORCED_DEADLINE,
+  GENESIS_ROOT,
+  INSURANCE_PK_HASH,
+  MAX_ORACLE_AGE,
+  N_PUBLIC,
+  PROFILE,
+  USER_FUNDS,
+  ZERO_PROOF,
+  cents,
+  deployWithMockVerifier,
+  headerNow,
+  now,
+  referencePublicInputs,
+  slotsOf,
+} from "./fixtures.ts";
+import type { BatchHeader, Fixture } from "./fixtures.ts";
+
+const { ethers, networkHelpers } = await network.create();
+
+async function fixture(): Promise<Fixture> {
+  return deployWithMockVerifier(ethers);
+}
+
+function as(contract: Contract, signer: { address: string }): Contract {
+  return contract.connect(signer as never) as Contract;
+}
+
+/** Registers `pkHash` for the signer and deposits `amount`; returns the account id. */
+async function registerAndDeposit(f: Fixture, user: Fixture["alice"], pkHash: bigint, amount: bigint): Promise<bigint> {
+  const rollup = as(f.rollup, user);
+  const accountId = (await rollup.getFunction("nextAccountId")()) as bigint;
+  await (await rollup.getFunction("registerAndDeposit")(pkHash, amount)).wait();
+  return accountId;
+}
+
+async function submit(f: Fixture, header: BatchHeader, slots: bigint[]): Promise<unknown> {
+  return as(f.rollup, f.operator).getFunction("submitBatch")(header, slots, ZERO_PROOF);
+}
+
+describe("TesseraRollup", () => {
+  describe("deployment", () => {
+    it("test_constructor_domainAndShape: domain is keccak(abi.encode('tessera', chainId, address)) >> 4", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const { chainId } = await ethers.provider.getNetwork();
+      const encoded = ethers.AbiCoder.defaultAbiCoder().encode(
+        ["string", "uint256", "address"],
+        ["tessera", chainId, await f.rollup.getAddress()],
+      );
+      assert.equal(f.domain, BigInt(ethers.keccak256(encoded)) >> 4n);
+      assert.equal(await f.rollup.getFunction("publicInputCount")(), BigInt(N_PUBLIC));
+      assert.equal(await f.rollup.getFunction("stateRoot")(), GENESIS_ROOT);
+      assert.equal(await f.rollup.getFunction("nextAccountId")(), 2n);
+      assert.equal(await f.rollup.getFunction("accountOwner")(1n), f.insuranceOwner.address);
+      assert.equal(await f.rollup.getFunction("accountPkHash")(1n), INSURANCE_PK_HASH);
+      const selector = ethers.id(`verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${N_PUBLIC}])`).slice(0, 10);
+      assert.equal(await f.rollup.getFunction("verifySelector")(), selector);
+    });
+
+    it("test_constructor_rejectsZeroOperator", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const factory = await ethers.getContractFactory("TesseraRollup");
+      const config = {
+        collateral: await f.collateral.getAddress(),
+        feeds: await Promise.all(f.feeds.map((x) => x.getAddress())),
+        verifier: f.verifier,
+        profile: { nTx: 2, settlements: 1, accountDepth: 4, positions: 2 },
+        genesisStateRoot: 1n,
+        feeAccountOwner: f.feeOwner.address,
+        feeAccountPkHash: 1n,
+        insuranceFundOwner: f.insuranceOwner.address,
+        insuranceFundPkHash: 2n,
+        operator: ethers.ZeroAddress,
+        admin: f.admin.address,
+        maxOracleAge: 1n,
+        forcedRequestDeadline: 1n,
+        poseidonHashers: Array.from({ length: 8 }, (_, i) => f.hashers.get(i + 1) ?? ethers.ZeroAddress),
+      };
+      await expect(factory.deploy(config))
+        .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
+        .withArgs("operator");
+      await expect(
+        factory.deploy({
+          ...config,
+          operator: f.operator.address,
+          poseidonHashers: config.poseidonHashers.map(() => ethers.ZeroAddress),
+        }),
+      )
+        .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
+        .withArgs("poseidonHashers");
+    });
+  });
+
+  describe("accounts and deposits", () => {
+    it("test_register_assignsIdsFrom2", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(as(f.rollup, f.alice).getFunction("register")(77n))
+        .to.emit(f.rollup, "AccountRegistered")
+        .withArgs(2n, f.alice.address, 77n);
+      await (await as(f.rollup, f.bob).getFunction("register")(78n)).wait();
+      assert.equal(await f.rollup.getFunction("accountOwner")(3n), f.bob.address);
+      assert.equal(await f.rollup.getFunction("accountPkHash")(3n), 78n);
+    });
+
+    it("test_register_rejectsBadPkHash", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const rollup = as(f.rollup, f.alice);
+      await expect(rollup.getFunction("register")(0n))
+        .to.be.revertedWithCustomError(rollup, "InvalidPkHash")
+        .withArgs(0n);
+      await expect(rollup.getFunction("register")(FIELD_MODULUS))
+        .to.be.revertedWithCustomError(rollup, "InvalidPkHash")
+        .withArgs(FIELD_MODULUS);
+    });
+
+    it("test_register_treeFull: ids stop at 2^accountDepth", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const rollup = as(f.rollup, f.alice);
+      const capacity = 1n << BigInt(PROFILE.accountDepth);
+      for (let id = 2n; id < capacity; id++) await (await rollup.getFunction("register")(id)).wait();
+      await expect(rollup.getFunction("register")(5n))
+        .to.be.revertedWithCustomError(rollup, "AccountTreeFull")
+        .withArgs(capacity);
+    });
+
+    it("test_deposit_queuesPublicDataOfProtocol", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const rollupAddress = await f.rollup.getAddress();
+      await (await as(f.rollup, f.alice).getFunction("register")(77n)).wait();
+      const amount = 5_000_000_000n;
+      const [f0, f1] = depositData(2n, amount, BigInt(f.alice.address), 77n);
+      // bob funds alice's account: the leaf owner stays alice.
+      const tx = as(f.rollup, f.bob).getFunction("deposit")(2n, amount);
+      await expect(tx).to.emit(f.rollup, "DepositQueued").withArgs(0n, 2n, f.bob.address, amount);
+      await expect(tx).to.emit(f.rollup, "PriorityOpQueued");
+      const op = (await f.rollup.getFunction("priorityOp")(0n)) as { f0: bigint; f1: bigint; requester: string };
+      assert.equal(op.f0, f0);
+      assert.equal(op.f1, f1);
+      assert.equal(op.requester, f.bob.address);
+      assert.equal(await f.collateral.getFunction("balanceOf")(rollupAddress), amount);
+      assert.equal(await f.collateral.getFunction("balanceOf")(f.bob.address), USER_FUNDS - amount);
+    });
+
+    it("test_deposit_rejectsUnknownAccountAndBadAmount", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const rollup = as(f.rollup, f.alice);
+      await expect(rollup.getFunction("deposit")(2n, 1n))
+        .to.be.revertedWithCustomError(rollup, "UnknownAccount")
+        .withArgs(2n);
+      await (await rollup.getFunction("register")(77n)).wait();
+      await expect(rollup.getFunction("deposit")(2n, 0n))
+        .to.be.revertedWithCustomError(rollup, "InvalidAmount")
+        .withArgs(0n);
+      await expect(rollup.getFunction("deposit")(2n, 1n << 56n))
+        .to.be.revertedWithCustomError(rollup, "InvalidAmount")
+        .withArgs(1n << 56n);
+    });
+
+    it("test_requestForcedWithdrawal_ownerOnly", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      await expect(as(f.rollup, f.bob).getFunction("requestForcedWithdrawal")(id, 10n))
+        .to.be.revertedWithCustomError(f.rollup, "NotAccountOwner")
+        .withArgs(id, f.bob.address);
+      await expect(as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 10n))
+        .to.emit(f.rollup, "ForcedWithdrawalRequested")
+        .withArgs(1n, id, 10n);
+      const op = (await f.rollup.getFunction("priorityOp")(1n)) as { f0: bigint; f1: bigint };
+      assert.equal(op.f0, forcedWithdrawData(id, 0n, 10n)[0]);
+      assert.equal(op.f1, 0n);
+    });
+  });
+
+  describe("submitBatch", () => {
+    it("test_submitBatch_acceptsDepositAndWithdrawal", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000_000n);
+      const header = await headerNow(f, 0xabcn);
+      const slots = slotsOf([
+        depositData(id, 1_000_000n, BigInt(f.alice.address), 77n),
+        withdrawData(id, 400_000n, 9n),
+      ]);
+      const inputs = referencePublicInputs(GENESIS_ROOT, header, slots, f.domain);
+      assert.deepEqual([...((await f.rollup.getFunction("publicInputs")(header, slots)) as bigint[])], inputs);
+      await (
+        await f.mock.getFunction("setExpectedInputsHash")(
+          ethers.solidityPackedKeccak256(
+            inputs.map(() => "uint256"),
+            inputs,
+          ),
+        )
+      ).wait();
+
+      const tx = submit(f, header, slots);
+      await expect(tx).to.emit(f.rollup, "BatchVerified").withArgs(1n, GENESIS_ROOT, 0xabcn, header.timestamp, 1n);
+      await expect(tx).to.emit(f.rollup, "WithdrawalCredited").withArgs(1n, id, f.alice.address, 400_000n, false);
+      assert.equal(await f.rollup.getFunction("stateRoot")(), 0xabcn);
+      assert.equal(await f.rollup.getFunction("batchNumber")(), 1n);
+      assert.equal(await f.rollup.getFunction("queueHead")(), 1n);
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), 400_000n);
+      assert.equal(await f.rollup.getFunction("l2Custody")(), 600_000n);
+      assert.deepEqual(
+        [...((await f.rollup.getFunction("lastPrices")()) as bigint[])],
+        [cents(ETH_ANSWER), cents(BTC_ANSWER)],
+      );
+    });
+
+    it("test_submitBatch_forcedWithdrawalServedAndRefused", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      await (await as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 300n)).wait();
+      await (await as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 5_000n)).wait();
+      const deposit = depositData(id, 1_000n, BigInt(f.alice.address), 77n);
+      await (
+        (await submit(f, await headerNow(f, 1n), slotsOf([deposit, forcedWithdrawData(id, 300n, 300n)]))) as {
+          wait(): Promise<unknown>;
+        }
+      ).wait();
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), 300n);
+      // Refused (served = 0) is still consumed, and proven so.
+      await expect(submit(f, await headerNow(f, 2n), slotsOf([forcedWithdrawData(id, 0n, 5_000n)])))
+        .to.emit(f.rollup, "WithdrawalCredited")
+        .withArgs(2n, id, f.alice.address, 0n, true);
+      assert.equal(await f.rollup.getFunction("queueHead")(), 3n);
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), 300n);
+    });
+
+    it("test_submitBatch_rejectsNonOperatorAndBadShape", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const header = await headerNow(f, 1n);
+      await expect(as(f.rollup, f.admin).getFunction("submitBatch")(header, slotsOf([]), ZERO_PROOF))
+        .to.be.revertedWithCustomError(f.rollup, "NotOperator")
+        .withArgs(f.admin.address);
+      await expect(submit(f, header, [0n, 0n])).to.be.revertedWithCustomError(f.rollup, "BadBatchShape");
+      await expect(submit(f, { ...header, prices: [1n] }, slotsOf([]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "BadBatchShape",
+      );
+    });
+
+    it("test_submitBatch_wrongProof: the verifier says false", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await (await f.mock.getFunction("setResult")(false)).wait();
+      await expect(submit(f, await headerNow(f, 1n), slotsOf([]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "InvalidProof",
+      );
+    });
+
+    it("test_submitBatch_tamperedPublicData and replayed batch are rejected by the proof binding", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      const header = await headerNow(f, 5n);
+      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 10n, 1n)]);
+      const inputs = referencePublicInputs(GENESIS_ROOT, header, slots, f.domain);
+      await (
+        await f.mock.getFunction("setExpectedInputsHash")(
+          ethers.solidityPackedKeccak256(
+            inputs.map(() => "uint256"),
+            inputs,
+          ),
+        )
+      ).wait();
+      // Tampered: a bigger withdrawal than the proof covers, or another new root.
+      const tampered = slots.slice();
+      tampered[2] = withdrawData(id, 1_000n, 1n)[0];
+      await expect(submit(f, header, tampered)).to.be.revertedWithCustomError(f.rollup, "InvalidProof");
+      await expect(submit(f, { ...header, newStateRoot: 6n }, slots)).to.be.revertedWithCustomError(
+        f.rollup,
+        "InvalidProof",
+      );
+      await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
+      // Replayed: public input 0 is now the new root, so the same proof no longer verifies.
+      await expect(submit(f, header, slots)).to.be.revertedWithCustomError(f.rollup, "InvalidProof");
+    });
+
+    it("test_submitBatch_skippedDeposit and deposit data mismatch", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      await (await as(f.rollup, f.alice).getFunction("deposit")(id, 2_000n)).wait();
+      const first = depositData(id, 1_000n, BigInt(f.alice.address), 77n);
+      const second = depositData(id, 2_000n, BigInt(f.alice.address), 77n);
+      const header = await headerNow(f, 1n);
+      await expect(submit(f, header, slotsOf([second])))
+        .to.be.revertedWithCustomError(f.rollup, "PriorityOpMismatch")
+        .withArgs(0n, 0n, first[0], second[0]);
+      const wrongKey: readonly [bigint, bigint] = [first[0], 78n];
+      await expect(submit(f, header, slotsOf([wrongKey]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "PriorityOpMismatch",
+      );
+      const wrongOwner = depositData(id, 1_000n, BigInt(f.bob.address), 77n);
+      await expect(submit(f, header, slotsOf([wrongOwner]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "PriorityOpMismatch",
+      );
+      const forcedInstead = forcedWithdrawData(id, 0n, 1_000n);
+      await expect(submit(f, header, slotsOf([forcedInstead]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "PriorityOpMismatch",
+      );
+      await expect(submit(f, header, slotsOf([first, second]))).to.emit(f.rollup, "BatchVerified");
+      await expect(submit(f, header, slotsOf([first])))
+        .to.be.revertedWithCustomError(f.rollup, "PriorityQueueExhausted")
+        .withArgs(0n);
+    });
+
+    it("test_submitBatch_staleOrInventedOraclePrice", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const header = await headerNow(f, 1n);
+      await expect(submit(f, { ...header, prices: [header.prices[0]! + 1n, header.prices[1]!] }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "OraclePriceMismatch")
+        .withArgs(1n, header.priceRoundIds[0], header.prices[0], header.prices[0]! + 1n);
+      await expect(submit(f, { ...header, priceRoundIds: [header.priceRoundIds[0]!, 99n] }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "InvalidOracleRound")
+        .withArgs(2n, 99n, 0n, 0n);
+      await networkHelpers.time.increase(MAX_ORACLE_AGE + 10n);
+      const late = { ...header, timestamp: await now(ethers) };
+      await expect(submit(f, late, slotsOf([]))).to.be.revertedWithCustomError(f.rollup, "StaleOraclePrice");
+    });
+
+    it("test_submitBatch_oracleRoundAfterBatch and non-positive answers", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const before = await now(ethers);
+      await networkHelpers.time.increase(10n);
+      await (await f.feeds[0]!.getFunction("pushAnswer")(310_000_000_000n)).wait();
+      const header = await headerNow(f, 1n);
+      await expect(submit(f, { ...header, timestamp: before }, slotsOf([]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "OracleRoundAfterBatch",
+      );
+      await (await f.feeds[1]!.getFunction("pushAnswer")(-1n)).wait();
+      const negative = await headerNow(f, 1n);
+      await expect(
+        submit(f, { ...negative, prices: [negative.prices[0]!, 0n] }, slotsOf([])),
+      ).to.be.revertedWithCustomError(f.rollup, "InvalidOracleRound");
+    });
+
+    it("test_submitBatch_timestampInFutureOrBackwards", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const header = await headerNow(f, 1n);
+      await expect(
+        submit(f, { ...header, timestamp: header.timestamp + 100n }, slotsOf([])),
+      ).to.be.revertedWithCustomError(f.rollup, "TimestampInFuture");
+      await ((await await submit(f, header, slotsOf([]))) as { wait(): Promise<unknown> }).wait();
+      await expect(submit(f, { ...header, timestamp: header.timestamp - 1n }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "TimestampBeforeLastBatch")
+        .withArgs(header.timestamp - 1n, header.timestamp);
+      // Equal timestamps are fine.
+      await expect(submit(f, header, slotsOf([]))).to.emit(f.rollup, "BatchVerified");
+    });
+
+    it("test_submitBatch_settlementRecords: good record accepted, bad price and wrong round rejected", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const eth = f.feeds[0]!;
+      // Rounds: 1 (deployment), 2 at t0+100 with 3,100.00, 3 at t0+200 with 3,200.00.
+      const t0 = await now(ethers);
+      await networkHelpers.time.increase(100n);
+      await (await eth.getFunction("setAnswerAt")(310_000_000_000n, t0 + 100n)).wait();
+      await networkHelpers.time.increase(100n);
+      await (await eth.getFunction("setAnswerAt")(320_000_000_000n, t0 + 200n)).wait();
+      const expiry = t0 + 150n; // round 2 is in force
+      const base = await headerNow(f, 1n);
+      const record = packSettlement({ underlying: 1, expiry, price: 310_000n });
+      const good = { ...base, settlements: [record], settlementRoundIds: [2n] };
+      assert.equal(
+        ((await f.rollup.getFunction("publicInputs")(good, slotsOf([]))) as bigint[])[4 + PROFILE.underlyings],
+        record,
+      );
+
+      const badPrice = { ...good, settlements: [packSettlement({ underlying: 1, expiry, price: 320_000n })] };
+      await expect(submit(f, badPrice, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "SettlementPriceMismatch")
+        .withArgs(0n, 310_000n, 320_000n);
+      await expect(submit(f, { ...good, settlementRoundIds: [1n] }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "RoundNotInForceAtExpiry")
+        .withArgs(1n, 1n, expiry);
+      await expect(submit(f, { ...good, settlementRoundIds: [3n] }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "RoundNotInForceAtExpiry")
+        .withArgs(1n, 3n, expiry);
+      const future = packSettlement({ underlying: 1, expiry: base.timestamp + 1n, price: 320_000n });
+      await expect(submit(f, { ...good, settlements: [future], settlementRoundIds: [3n] }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "InvalidSettlementRecord")
+        .withArgs(0n, future);
+      const noUnderlying = packSettlement({ underlying: 3, expiry, price: 310_000n });
+      await expect(submit(f, { ...good, settlements: [noUnderlying] }, slotsOf([]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "InvalidSettlementRecord",
+      );
+      await expect(submit(f, good, slotsOf([]))).to.emit(f.rollup, "BatchVerified");
+    });
+  });
+
+  describe("claim", () => {
+    it("test_claim_paysOwnerOnce: anyone triggers, the owner is paid, a second claim fails", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 700n, 3n)]);
+      await ((await await submit(f, await headerNow(f, 1n), slots)) as { wait(): Promise<unknown> }).wait();
+      const before = (await f.collateral.getFunction("balanceOf")(f.alice.address)) as bigint;
+      await expect(as(f.rollup, f.carol).getFunction("claim")(f.alice.address))
+        .to.emit(f.rollup, "Claimed")
+        .withArgs(f.alice.address, 700n);
+      assert.equal(await f.collateral.getFunction("balanceOf")(f.alice.address), before + 700n);
+      await expect(as(f.rollup, f.alice).getFunction("claim")(f.alice.address))
+        .to.be.revertedWithCustomError(f.rollup, "NothingToClaim")
+        .withArgs(f.alice.address);
+    });
+  });
+
+  describe("reentrancy", () => {
+    it("test_claim_reentrancy: a token re-entering claim cannot pay twice", async () => {
+      const token = await ethers.deployContract("ReentrantToken");
+      await token.waitForDeployment();
+      const f = await deployWithMockVerifier(ethers, { collateral: await token.getAddress() });
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 600n, 3n)]);
+      await ((await await submit(f, await headerNow(f, 1n), slots)) as { wait(): Promise<unknown> }).wait();
+      const rollupAddress = await f.rollup.getAddress();
+      const reenter = f.rollup.interface.encodeFunctionData("claim", [f.alice.address]);
+      await (await token.getFunction("arm")(rollupAddress, reenter)).wait();
+      const before = (await token.getFunction("balanceOf")(f.alice.address)) as bigint;
+      await (await as(f.rollup, f.bob).getFunction("claim")(f.alice.address)).wait();
+      assert.equal(await token.getFunction("reentryAttempted")(), true);
+      assert.equal(await token.getFunction("reentrySucceeded")(), false);
+      const selector = f.rollup.interface.getError("ReentrancyGuardReentrantCall")!.selector;
+      assert.equal(await token.getFunction("reentryRevertData")(), selector);
+      assert.equal(await token.getFunction("balanceOf")(f.alice.address), before + 600n);
+      assert.equal(await token.getFunction("balanceOf")(rollupAddress), 400n);
+    });
+  });
+
+  describe("exodus", () => {
+    it("test_activateExodus_tooEarly and without pending operations", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(
+        f.rollup,
+        "NoPendingPriorityOp",
+      );
+      await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      const op = (await f.rollup.getFunction("priorityOp")(0n)) as { queuedAt: bigint };
+      await expect(f.rollup.getFunction("activateExodus")())
+        .to.be.revertedWithCustomError(f.rollup, "ExodusTooEarly")
+        .withArgs(0n, op.queuedAt + FORCED_DEADLINE);
+      // At exactly queuedAt + deadline it is still too early; one second later it opens.
+      await networkHelpers.time.increaseTo(op.queuedAt + FORCED_DEADLINE - 1n);
+      await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(f.rollup, "ExodusTooEarly");
+      await networkHelpers.time.increaseTo(op.queuedAt + FORCED_DEADLINE);
+      await expect(f.rollup.getFunction("activateExodus")())
+        .to.emit(f.rollup, "ExodusActivated")
+        .withArgs(0n, op.queuedAt);
+    });
+
+    it("test_exodus_servedQueueCannotTrigger: a served forced request does not open the hatch", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n)]);
+      await ((await await submit(f, await headerNow(f, 1n), slots)) as { wait(): Promise<unknown> }).wait();
+      await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
+      await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(
+        f.rollup,
+        "NoPendingPriorityOp",
+      );
+    });
+
+    it("test_exodus_activation blocks batches and deposits, refunds unconsumed deposits once", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      await (await as(f.rollup, f.bob).getFunction("deposit")(id, 2_500n)).wait();
+      await expect(as(f.rollup, f.carol).getFunction("refundDeposit")(1n)).to.be.revertedWithCustomError(
+        f.rollup,
+        "ExodusNotActive",
+      );
+      await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
+      await expect(as(f.rollup, f.carol).getFunction("activateExodus")()).to.emit(f.rollup, "ExodusActivated");
+      await expect(submit(f, await headerNow(f, 1n), slotsOf([]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "ExodusIsActive",
+      );
+      await expect(as(f.rollup, f.alice).getFunction("deposit")(id, 1n)).to.be.revertedWithCustomError(
+        f.rollup,
+        "ExodusIsActive",
+      );
+      await expect(as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 1n)).to.be.revertedWithCustomError(
+        f.rollup,
+        "ExodusIsActive",
+      );
+      const bobBefore = (await f.collateral.getFunction("balanceOf")(f.bob.address)) as bigint;
+      await expect(as(f.rollup, f.carol).getFunction("refundDeposit")(1n))
+        .to.emit(f.rollup, "DepositRefunded")
+        .withArgs(1n, f.bob.address, 2_500n);
+      assert.equal(await f.collateral.getFunction("balanceOf")(f.bob.address), bobBefore + 2_500n);
+      await expect(as(f.rollup, f.carol).getFunction("refundDeposit")(1n))
+        .to.be.revertedWithCustomError(f.rollup, "NotRefundable")
+        .withArgs(1n);
+      await expect(as(f.rollup, f.carol).getFunction("refundDeposit")(2n)).to.be.revertedWithCustomError(
+        f.rollup,
+        "NotRefundable",
+      );
+    });
+  });
+
+  describe("roles", () => {
+    it("test_setOperator_adminOnly, and the admin cannot submit", async () => {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(as(f.rollup, f.alice).getFunction("setOperator")(f.alice.address))
+        .to.be.revertedWithCustomError(f.rollup, "OwnableUnauthorizedAccount")
+        .withArgs(f.alice.address);
+      await expect(as(f.rollup, f.admin).getFunction("setOperator")(f.carol.address))
+        .to.emit(f.rollup, "OperatorChanged")
+        .withArgs(f.operator.address, f.carol.address);
+      const header = await headerNow(f, 1n);
+      await expect(submit(f, header, slotsOf([]))).to.be.revertedWithCustomError(f.rollup, "NotOperator");
+      await expect(as(f.rollup, f.carol).getFunction("submitBatch")(header, slotsOf([]), ZERO_PROOF)).to.emit(
+        f.rollup,
+        "BatchVerified",
+      );
+    });
+  });
+});
