@@ -1,0 +1,30 @@
+/** Messages between the prover pool (prover/pool.ts) and its prover processes (prover/worker.ts). */
+import type { Groth16ProofJson } from "../protocol/proof.ts";
+
+/** Circuit artifacts a prover proves with (absolute paths, from scripts/zk/build.ts). */
+export interface ProverArtifacts {
+  readonly wasm: string;
+  readonly zkey: string;
+  /** Verification key JSON: every proof is verified before it is reported done. */
+  readonly vkey: string;
+}
+
+export interface ProveRequest {
+  readonly jobId: string;
+  readonly artifacts: ProverArtifacts;
+  /** Circuit input signals (protocol/circuitInput.ts `toCircuitInput`). */
+  readonly input: unknown;
+}
+
+export type ProverMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "progress"; readonly jobId: string; readonly stage: "witness" | "prove" | "verify" }
+  | {
+      readonly type: "done";
+      readonly jobId: string;
+      readonly proof: Groth16ProofJson;
+      readonly publicSignals: readonly string[];
+      readonly witnessMs: number;
+      readonly proveMs: number;
+    }
+  | { readonly type: "failed"; readonly jobId: string; readonly message: string };

@@ -1,0 +1,213 @@
+/**
+ * The proving service: a job queue in front of `provers` prover processes (prover/worker.ts,
+ * snarkjs Groth16). Each job is retried up to `maxAttempts` times: a prover that dies or hangs
+ * mid-proof (crash, OOM, `timeoutMs` exceeded) is replaced and its job goes back to the front
+ * of the queue, so a lost prover costs a retry, not a batch. The prover checks each proof
+ * against the verification key before reporting it, so an invalid proof is a failed attempt.
+ *
+ * Processes rather than worker threads: snarkjs loads ffjavascript, whose `web-worker`
+ * dependency takes over any worker thread it is imported in; a process also bounds a
+ * prover's memory and can be killed cleanly.
+ */
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Groth16ProofJson } from "../protocol/proof.ts";
+import type { ProverArtifacts, ProverMessage, ProveRequest } from "./messages.ts";
+
+export interface ProverPoolOptions {
+  readonly artifacts: ProverArtifacts;
+  readonly provers: number;
+  readonly maxAttempts: number;
+  /** A prover that works longer than this on one job is killed and the job retried. */
+  readonly timeoutMs: number;
+  readonly onEvent?: (event: JobEvent) => void;
+}
+
+export type JobStage = "queued" | "witness" | "prove" | "verify" | "done" | "retry" | "failed";
+
+export interface JobEvent {
+  readonly jobId: string;
+  readonly stage: JobStage;
+  readonly attempt: number;
+  readonly detail?: string;
+}
+
+export interface ProofResult {
+  readonly jobId: string;
+  readonly proof: Groth16ProofJson;
+  readonly publicSignals: readonly string[];
+  readonly attempts: number;
+  readonly witnessMs: number;
+  readonly proveMs: number;
+}
+
+/** A job that failed `maxAttempts` times. */
+export class ProvingError extends Error {
+  readonly code = "PROVING_FAILED";
+  constructor(
+    readonly jobId: string,
+    readonly attempts: number,
+    message: string,
+  ) {
+    super(`job ${jobId} failed after ${attempts} attempts: ${message}`);
+    this.name = "ProvingError";
+  }
+}
+
+interface Job {
+  readonly id: string;
+  readonly input: unknown;
+  attempt: number;
+  lastError: string;
+  readonly resolve: (r: ProofResult) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface Prover {
+  readonly process: ChildProcess;
+  ready: boolean;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+export class ProverPool {
+  private readonly queue: Job[] = [];
+  private readonly provers: Prover[] = [];
+  private closed = false;
+
+  constructor(private readonly options: ProverPoolOptions) {
+    for (let i = 0; i < options.provers; i++) this.provers.push(this.spawn());
+  }
+
+  /** Prover processes currently alive (replacements included). */
+  get size(): number {
+    return this.provers.length;
+  }
+
+  /** The pids of the provers, for operators (and tests that kill one). */
+  pids(): number[] {
+    return this.provers.map((p) => p.process.pid ?? -1);
+  }
+
+  private emit(job: Job, stage: JobStage, detail?: string): void {
+    this.options.onEvent?.({ jobId: job.id, stage, attempt: job.attempt, ...(detail === undefined ? {} : { detail }) });
+  }
+
+  private spawn(): Prover {
+    const child = fork(fileURLToPath(new URL("./worker.ts", import.meta.url)), [], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    const prover: Prover = { process: child, ready: false, job: null, timer: null };
+    child.on("message", (m: ProverMessage) => this.onMessage(prover, m));
+    child.on("exit", (code, signal) => this.onExit(prover, signal ?? `exit code ${code}`));
+    child.on("error", () => undefined);
+    return prover;
+  }
+
+  private onMessage(prover: Prover, m: ProverMessage): void {
+    if (m.type === "ready") {
+      prover.ready = true;
+      this.dispatch();
+      return;
+    }
+    const job = prover.job;
+    if (job === null || m.jobId !== job.id) return;
+    if (m.type === "progress") {
+      this.emit(job, m.stage);
+      return;
+    }
+    this.release(prover);
+    if (m.type === "failed") this.retryOrFail(job, m.message);
+    else this.finish(job, m);
+    this.dispatch();
+  }
+
+  private finish(job: Job, m: Extract<ProverMessage, { type: "done" }>): void {
+    this.emit(job, "done");
+    job.resolve({
+      jobId: job.id,
+      proof: m.proof,
+      publicSignals: m.publicSignals,
+      attempts: job.attempt,
+      witnessMs: m.witnessMs,
+      proveMs: m.proveMs,
+    });
+  }
+
+  private onExit(prover: Prover, how: string): void {
+    if (prover.timer !== null) clearTimeout(prover.timer);
+    const i = this.provers.indexOf(prover);
+    if (i < 0) return;
+    const job = prover.job;
+    prover.job = null;
+    if (this.closed) {
+      this.provers.splice(i, 1);
+      if (job !== null) job.reject(new ProvingError(job.id, job.attempt, "the prover pool closed"));
+      return;
+    }
+    this.provers[i] = this.spawn();
+    if (job !== null) this.retryOrFail(job, `the prover died mid-proof (${how})`);
+  }
+
+  private release(prover: Prover): void {
+    if (prover.timer !== null) clearTimeout(prover.timer);
+    prover.timer = null;
+    prover.job = null;
+  }
+
+  private retryOrFail(job: Job, message: string): void {
+    job.lastError = message;
+    if (job.attempt >= this.options.maxAttempts) {
+      this.emit(job, "failed", message);
+      job.reject(new ProvingError(job.id, job.attempt, message));
+      return;
+    }
+    this.emit(job, "retry", message);
+    // Retried first: it is the oldest work.
+    this.queue.unshift(job);
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const prover of this.provers) {
+      if (this.queue.length === 0) return;
+      if (!prover.ready || prover.job !== null || !prover.process.connected) continue;
+      const job = this.queue.shift()!;
+      job.attempt += 1;
+      prover.job = job;
+      prover.timer = setTimeout(() => prover.process.kill("SIGKILL"), this.options.timeoutMs);
+      const request: ProveRequest = { jobId: job.id, artifacts: this.options.artifacts, input: job.input };
+      prover.process.send(request);
+    }
+  }
+
+  /** Queues a proof of `input`; resolves with a verified proof or rejects with ProvingError. */
+  prove(jobId: string, input: unknown): Promise<ProofResult> {
+    if (this.closed) return Promise.reject(new ProvingError(jobId, 0, "the prover pool is closed"));
+    return new Promise<ProofResult>((resolve, reject) => {
+      const job: Job = { id: jobId, input, attempt: 0, lastError: "", resolve, reject };
+      this.queue.push(job);
+      this.emit(job, "queued");
+      this.dispatch();
+    });
+  }
+
+  /** Stops every prover; queued and running jobs are rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new ProvingError(job.id, job.attempt, "the prover pool closed"));
+    await Promise.all(
+      this.provers.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.process.exitCode !== null || p.process.signalCode !== null) resolve();
+            else {
+              p.process.once("exit", () => resolve());
+              p.process.kill("SIGKILL");
+            }
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,499 @@
+/**
+ * `TesseraClient`: the typed REST client of the venue (reference: docs/api.md, /openapi.json).
+ *
+ * Every endpoint is a method; replies are validated and decoded (sdk/wire.ts), refusals throw
+ * `TesseraApiError` with the server's code, status and message (`RateLimitError` for 429).
+ * Private routes open a session by themselves (challenge signed with the trading key) and
+ * renew it before it expires or when the venue answers `UNAUTHORIZED`.
+ */
+import { z } from "zod";
+import { getProfile } from "../protocol/profiles.ts";
+import type { Profile, SignedOrder } from "../protocol/types.ts";
+import { apiError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
+import type { TradingKey } from "./keys.ts";
+import { buildOrder, OrderIdAllocator } from "./orders.ts";
+import type { OrderRequest } from "./orders.ts";
+import {
+  accountSchema,
+  batchStatusSchema,
+  bookSnapshotSchema,
+  cancelResultSchema,
+  challengeSchema,
+  closeBatchResultSchema,
+  depositResultSchema,
+  errorReplySchema,
+  fillSchema,
+  fundingSchema,
+  marketSchema,
+  openOrderSchema,
+  optionChainSchema,
+  oracleSchema,
+  placeResultSchema,
+  replaceResultSchema,
+  sessionSchema,
+  setOracleResultSchema,
+  statusSchema,
+  tickerSchema,
+  toJsonText,
+} from "./wire.ts";
+import type {
+  AccountSummary,
+  BatchStatus,
+  BookSnapshot,
+  CancelledOrder,
+  Fill,
+  Funding,
+  Market,
+  OpenOrder,
+  OptionChain,
+  OracleUnderlying,
+  PlaceResult,
+  ReplaceResult,
+  SessionToken,
+  Ticker,
+  VenueStatus,
+} from "./wire.ts";
+
+/** An instrument by id or by name (`ETH-PERP`, `ETH-20261127-3000-C`). */
+export type InstrumentRef = bigint | string;
+
+export interface ClientOptions {
+  /** Base URL of the venue, e.g. `http://127.0.0.1:8600`. */
+  readonly url: string;
+  /** The trading key: needed to place orders and for private routes. */
+  readonly key?: TradingKey;
+  /** The account the key trades for (assigned at the first deposit). */
+  readonly accountId?: bigint;
+  /** Operator bearer token, for the `/v1/admin/*` routes only. */
+  readonly adminToken?: string;
+  /** Default order lifetime in seconds when a request gives no expiry (default 1 day). */
+  readonly orderTtlSeconds?: bigint;
+  /** Wall clock, unix milliseconds (default `Date.now`). */
+  readonly clock?: () => number;
+  /** The fetch implementation (default the global one). */
+  readonly fetch?: typeof fetch;
+}
+
+type Auth = "none" | "session" | "admin";
+
+interface RequestSpec {
+  readonly auth?: Auth;
+  readonly body?: unknown;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+}
+
+/** Renew a session this long before it expires, milliseconds. */
+const SESSION_MARGIN_MS = 30_000;
+const DEFAULT_ORDER_TTL_SECONDS = 86_400n;
+
+function refOf(instrument: InstrumentRef): string {
+  return typeof instrument === "bigint" ? instrument.toString() : instrument;
+}
+
+export class TesseraClient {
+  readonly url: string;
+  private readonly options: ClientOptions;
+  private readonly clock: () => number;
+  private readonly fetchImpl: typeof fetch;
+  private statusCache: VenueStatus | null = null;
+  private marketsCache: Map<bigint, Market> | null = null;
+  private session: SessionToken | null = null;
+  private sessionPending: Promise<SessionToken> | null = null;
+  private allocator: OrderIdAllocator | null = null;
+  /** Order-tree slot → id of this client's order believed resting there. */
+  private readonly busy = new Map<bigint, bigint>();
+
+  constructor(options: ClientOptions) {
+    this.url = options.url.replace(/\/+$/, "");
+    this.options = options;
+    this.clock = options.clock ?? Date.now;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  get accountId(): bigint {
+    if (this.options.accountId === undefined) throw new TesseraSdkError("this client has no accountId");
+    return this.options.accountId;
+  }
+
+  get key(): TradingKey {
+    if (this.options.key === undefined) throw new TesseraSdkError("this client has no trading key");
+    return this.options.key;
+  }
+
+  // --- transport -----------------------------------------------------------------------------
+
+  private async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    spec: RequestSpec = {},
+  ): Promise<z.output<S>> {
+    const auth = spec.auth ?? "none";
+    try {
+      return await this.send(
+        method,
+        path,
+        schema,
+        spec,
+        auth === "session" ? (await this.sessionToken()).token : undefined,
+      );
+    } catch (e) {
+      // A session the venue forgot (restart, expiry): open a new one and retry once.
+      if (auth !== "session" || !isUnauthorized(e)) throw e;
+      this.session = null;
+      return this.send(method, path, schema, spec, (await this.sessionToken()).token);
+    }
+  }
+
+  private async send<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    spec: RequestSpec,
+    sessionToken: string | undefined,
+  ): Promise<z.output<S>> {
+    const headers: Record<string, string> = {};
+    if (spec.body !== undefined) headers["content-type"] = "application/json";
+    if (sessionToken !== undefined) headers.authorization = `Bearer ${sessionToken}`;
+    if (spec.auth === "admin") {
+      if (this.options.adminToken === undefined)
+        throw new TesseraSdkError("operator routes need the adminToken option");
+      headers.authorization = `Bearer ${this.options.adminToken}`;
+    }
+    const query = Object.entries(spec.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
+    const qs = query.length === 0 ? "" : "?" + new URLSearchParams(query.map(([k, v]) => [k, String(v)])).toString();
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchImpl(this.url + path + qs, {
+        method,
+        headers,
+        body: spec.body === undefined ? undefined : toJsonText(spec.body),
+      });
+      text = await res.text();
+    } catch (e) {
+      throw new TesseraConnectionError("CONNECTION", `${method} ${path}: the venue at ${this.url} is unreachable`, {
+        cause: e,
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new TesseraConnectionError(
+        "BAD_RESPONSE",
+        `${method} ${path}: HTTP ${res.status} with a body that is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      const err = errorReplySchema.safeParse(json);
+      if (!err.success)
+        throw new TesseraConnectionError("BAD_RESPONSE", `${method} ${path}: HTTP ${res.status} without an error code`);
+      throw apiError(err.data.code, res.status, err.data.message, res.headers.get("retry-after"));
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new TesseraConnectionError(
+        "BAD_RESPONSE",
+        `${method} ${path}: unexpected reply: ${parsed.error.issues[0]?.message ?? ""}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  // --- venue -----------------------------------------------------------------------------------
+
+  /** `GET /v1/status`: profile, domain, open batch, journal length, state root. */
+  async status(): Promise<VenueStatus> {
+    const s = await this.request("GET", "/v1/status", statusSchema);
+    this.statusCache = s;
+    return s;
+  }
+
+  /** The deployment's signature domain (fetched once). */
+  async domain(): Promise<bigint> {
+    return (this.statusCache ?? (await this.status())).domain;
+  }
+
+  /** The venue's circuit profile (order-tree depth, position slots, ...), fetched once. */
+  async profile(): Promise<Profile> {
+    return getProfile((this.statusCache ?? (await this.status())).profile);
+  }
+
+  /** `GET /health`: resolves when the venue serves requests. */
+  async health(): Promise<boolean> {
+    return (await this.request("GET", "/health", z.object({ ok: z.boolean() }))).ok;
+  }
+
+  /** `GET /v1/batches/:number`: a batch's proof status. */
+  batch(number: bigint): Promise<BatchStatus> {
+    return this.request("GET", `/v1/batches/${number}`, batchStatusSchema);
+  }
+
+  // --- market data ---------------------------------------------------------------------------
+
+  /** `GET /v1/instruments`: listed markets with tick and lot sizes. */
+  async instruments(filter: { kind?: "perp" | "option"; underlying?: number } = {}): Promise<Market[]> {
+    const r = await this.request("GET", "/v1/instruments", z.object({ instruments: z.array(marketSchema) }), {
+      query: { kind: filter.kind, underlying: filter.underlying },
+    });
+    return r.instruments;
+  }
+
+  /** One listed market by id or name (the listing is fetched once and cached). */
+  async market(instrument: InstrumentRef): Promise<Market> {
+    if (this.marketsCache === null)
+      this.marketsCache = new Map((await this.instruments()).map((m) => [m.instrument, m]));
+    const found =
+      typeof instrument === "bigint"
+        ? this.marketsCache.get(instrument)
+        : [...this.marketsCache.values()].find((m) => m.name === instrument || m.instrument.toString() === instrument);
+    if (found === undefined) throw new TesseraSdkError(`instrument ${refOf(instrument)} is not listed`);
+    return found;
+  }
+
+  /** `GET /v1/option-chain`: calls and puts per expiry and strike, with best bid and ask. */
+  optionChain(underlying: number): Promise<OptionChain> {
+    return this.request("GET", "/v1/option-chain", optionChainSchema, { query: { underlying } });
+  }
+
+  /** `GET /v1/instruments/:instrument/book`: a snapshot with its sequence number. */
+  book(instrument: InstrumentRef, depth?: number): Promise<BookSnapshot> {
+    return this.request("GET", `/v1/instruments/${encodeURIComponent(refOf(instrument))}/book`, bookSnapshotSchema, {
+      query: { depth },
+    });
+  }
+
+  /** `GET /v1/instruments/:instrument/trades`: recent trades, newest first. */
+  async trades(instrument: InstrumentRef, limit?: number): Promise<Fill[]> {
+    const r = await this.request(
+      "GET",
+      `/v1/instruments/${encodeURIComponent(refOf(instrument))}/trades`,
+      z.object({ trades: z.array(fillSchema) }),
+      { query: { limit } },
+    );
+    return r.trades;
+  }
+
+  /** `GET /v1/tickers`: best bid/ask, last price, volume, index and mark price per market. */
+  async tickers(): Promise<Ticker[]> {
+    return (await this.request("GET", "/v1/tickers", z.object({ tickers: z.array(tickerSchema) }))).tickers;
+  }
+
+  /** `GET /v1/oracle`: index and mark prices and funding indices per underlying. */
+  async oracle(): Promise<OracleUnderlying[]> {
+    return (await this.request("GET", "/v1/oracle", oracleSchema)).underlyings;
+  }
+
+  /** `GET /v1/funding`: funding index, last and next update per underlying. */
+  funding(): Promise<Funding> {
+    return this.request("GET", "/v1/funding", fundingSchema);
+  }
+
+  // --- sessions --------------------------------------------------------------------------------
+
+  /**
+   * A valid session token for this client's account (opened or renewed as needed): the
+   * challenge of `POST /v1/auth/challenge` signed with the trading key, posted to
+   * `/v1/auth/session`. Concurrent callers share one login. `fresh` forces a new session
+   * (after a reconnect: a restarted venue forgets its sessions).
+   */
+  async sessionToken(options: { fresh?: boolean } = {}): Promise<SessionToken> {
+    if (options.fresh === true && this.sessionPending === null) this.session = null;
+    if (this.session !== null && this.session.expiresAt - SESSION_MARGIN_MS > this.clock()) return this.session;
+    this.sessionPending ??= this.login().finally(() => {
+      this.sessionPending = null;
+    });
+    return this.sessionPending;
+  }
+
+  private async login(): Promise<SessionToken> {
+    const accountId = this.accountId;
+    const key = this.key;
+    const { challenge } = await this.request("POST", "/v1/auth/challenge", challengeSchema, { body: { accountId } });
+    const signature = key.signChallenge(await this.domain(), accountId, challenge);
+    const session = await this.request("POST", "/v1/auth/session", sessionSchema, {
+      body: { accountId, challenge, publicKey: key.publicKey, signature },
+    });
+    this.session = session;
+    return session;
+  }
+
+  // --- account ---------------------------------------------------------------------------------
+
+  /** `GET /v1/account`: collateral, equity, margins, positions with PnL and liquidation price. */
+  account(): Promise<AccountSummary> {
+    return this.request("GET", "/v1/account", accountSchema, { auth: "session" });
+  }
+
+  /** `GET /v1/account/orders`: the account's open orders (also resets the slot bookkeeping). */
+  async openOrders(): Promise<OpenOrder[]> {
+    const r = await this.request("GET", "/v1/account/orders", z.object({ orders: z.array(openOrderSchema) }), {
+      auth: "session",
+    });
+    const allocator = await this.orderIds();
+    this.busy.clear();
+    for (const o of r.orders) {
+      allocator.observe(o.orderId);
+      this.busy.set(allocator.slotOf(o.orderId), o.orderId);
+    }
+    return r.orders;
+  }
+
+  /** `GET /v1/account/fills`: the account's fills, newest first, with proof status. */
+  async fills(limit?: number): Promise<Fill[]> {
+    const r = await this.request("GET", "/v1/account/fills", z.object({ fills: z.array(fillSchema) }), {
+      auth: "session",
+      query: { limit },
+    });
+    return r.fills;
+  }
+
+  // --- orders ----------------------------------------------------------------------------------
+
+  /** The client's order-id allocator (seeded from the clock, sized by the venue's profile). */
+  async orderIds(): Promise<OrderIdAllocator> {
+    this.allocator ??= new OrderIdAllocator((await this.profile()).orderDepth, BigInt(Math.floor(this.clock() / 1000)));
+    return this.allocator;
+  }
+
+  /** Signs a request with the trading key: a fresh order id unless given, default expiry. */
+  async signOrder(r: OrderRequest): Promise<SignedOrder> {
+    const allocator = await this.orderIds();
+    let orderId = r.orderId;
+    if (orderId === undefined) {
+      if (this.busy.size >= allocator.slotCount) await this.openOrders();
+      orderId = allocator.next(new Set(this.busy.keys()));
+    } else allocator.observe(orderId);
+    const expiry =
+      r.expiry ?? BigInt(Math.floor(this.clock() / 1000)) + (this.options.orderTtlSeconds ?? DEFAULT_ORDER_TTL_SECONDS);
+    return this.key.signOrder(buildOrder(this.accountId, r, orderId, expiry), await this.domain());
+  }
+
+  /**
+   * `POST /v1/orders`: signs and places an order. Resolves with the venue's result (resting,
+   * filled or cancelled with `stopCode`); throws `TesseraApiError` when it is refused.
+   */
+  async placeOrder(r: OrderRequest): Promise<PlaceResult> {
+    try {
+      return await this.placeSigned(await this.signOrder(r), r.clientOrderId);
+    } catch (e) {
+      // Our slot bookkeeping was stale (an order filled or cancelled elsewhere): resync once.
+      if (r.orderId !== undefined || !isCode(e, "ORDER_SLOT_BUSY")) throw e;
+      await this.openOrders();
+      return this.placeSigned(await this.signOrder(r), r.clientOrderId);
+    }
+  }
+
+  /** `POST /v1/orders` with an order signed elsewhere. */
+  async placeSigned(signed: SignedOrder, clientOrderId?: string): Promise<PlaceResult> {
+    const result = await this.request("POST", "/v1/orders", placeResultSchema, {
+      body: { order: signed, ...(clientOrderId === undefined ? {} : { clientOrderId }) },
+    });
+    this.track(result);
+    return result;
+  }
+
+  /** `DELETE /v1/orders/:orderId`. Throws `ORDER_NOT_FOUND` when it is not open. */
+  async cancelOrder(orderId: bigint): Promise<CancelledOrder[]> {
+    const r = await this.request("DELETE", `/v1/orders/${orderId}`, cancelResultSchema, { auth: "session" });
+    this.untrack(r.cancelled);
+    return r.cancelled;
+  }
+
+  /** `DELETE /v1/orders/by-client-id/:clientOrderId`. */
+  async cancelByClientId(clientOrderId: string): Promise<CancelledOrder[]> {
+    const r = await this.request(
+      "DELETE",
+      `/v1/orders/by-client-id/${encodeURIComponent(clientOrderId)}`,
+      cancelResultSchema,
+      {
+        auth: "session",
+      },
+    );
+    this.untrack(r.cancelled);
+    return r.cancelled;
+  }
+
+  /** `POST /v1/orders/cancel-all`: every open order, or those of one instrument. */
+  async cancelAll(instrument?: InstrumentRef): Promise<CancelledOrder[]> {
+    const r = await this.request("POST", "/v1/orders/cancel-all", cancelResultSchema, {
+      auth: "session",
+      body: instrument === undefined ? {} : { instrument: refOf(instrument) },
+    });
+    this.untrack(r.cancelled);
+    return r.cancelled;
+  }
+
+  /**
+   * `POST /v1/orders/:orderId/replace`: cancels `oldOrderId` and places the new order in one
+   * step. The new order may reuse the old one's slot, so its id only has to be fresh.
+   */
+  async replaceOrder(oldOrderId: bigint, r: OrderRequest): Promise<ReplaceResult> {
+    const allocator = await this.orderIds();
+    const oldSlot = allocator.slotOf(oldOrderId);
+    const busy = new Set([...this.busy.keys()].filter((s) => s !== oldSlot));
+    const signed = await this.signOrder({ ...r, orderId: r.orderId ?? allocator.next(busy) });
+    const result = await this.request("POST", `/v1/orders/${oldOrderId}/replace`, replaceResultSchema, {
+      auth: "session",
+      body: { order: signed, ...(r.clientOrderId === undefined ? {} : { clientOrderId: r.clientOrderId }) },
+    });
+    this.untrack([result.replaced]);
+    this.track(result.order);
+    return result;
+  }
+
+  /** Updates the slot bookkeeping from a stream `fill` or `orders` message of this account. */
+  observeOrders(update: { placed: PlaceResult | null; cancelled: readonly CancelledOrder[] }): void {
+    if (update.placed !== null) this.track(update.placed);
+    this.untrack(update.cancelled);
+  }
+
+  private track(result: PlaceResult): void {
+    const allocator = this.allocator;
+    if (allocator === null) return;
+    if (result.status === "resting") this.busy.set(allocator.slotOf(result.orderId), result.orderId);
+    this.untrack(result.cancelled);
+  }
+
+  private untrack(cancelled: readonly CancelledOrder[]): void {
+    const allocator = this.allocator;
+    if (allocator === null) return;
+    for (const c of cancelled) {
+      if (this.options.accountId !== c.accountId) continue;
+      const slot = allocator.slotOf(c.orderId);
+      if (this.busy.get(slot) === c.orderId) this.busy.delete(slot);
+    }
+  }
+
+  // --- operator --------------------------------------------------------------------------------
+
+  /** `POST /v1/admin/deposits` (operator): credits an L1 deposit, registering the key if new. */
+  deposit(d: {
+    accountId: bigint;
+    owner: bigint;
+    pkHash: bigint;
+    amount: bigint;
+  }): Promise<{ batch: bigint; slot: number }> {
+    return this.request("POST", "/v1/admin/deposits", depositResultSchema, { auth: "admin", body: d });
+  }
+
+  /** `POST /v1/admin/oracle` (operator): new oracle prices in cents, index u−1 for underlying u. */
+  async setOracle(prices: readonly bigint[]): Promise<bigint[]> {
+    return (await this.request("POST", "/v1/admin/oracle", setOracleResultSchema, { auth: "admin", body: { prices } }))
+      .prices;
+  }
+
+  /** `POST /v1/admin/close-batch` (operator): closes the open batch; its number or null. */
+  async closeBatch(): Promise<bigint | null> {
+    return (await this.request("POST", "/v1/admin/close-batch", closeBatchResultSchema, { auth: "admin" })).batch;
+  }
+}
+
+function isCode(e: unknown, code: string): e is TesseraApiError {
+  return e instanceof TesseraApiError && e.code === code;
+}
+
+function isUnauthorized(e: unknown): boolean {
+  return isCode(e, "UNAUTHORIZED");
+}

@@ -1,0 +1,34 @@
+/**
+ * The Tessera TypeScript SDK for market makers (docs/sdk.md): a typed REST client, a
+ * self-healing WebSocket stream with local order books, trading keys from a wallet, and order
+ * helpers. Amounts are bigint everywhere: prices in cents, sizes in 1e-4 units, collateral in
+ * USDC base units (docs/protocol.md §1).
+ */
+export { LocalOrderBook } from "./book.ts";
+export type { BookLevel, DeltaOutcome } from "./book.ts";
+export { TesseraClient } from "./client.ts";
+export type { ClientOptions, InstrumentRef } from "./client.ts";
+export { RateLimitError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
+export { TradingKey } from "./keys.ts";
+export type { KeyWallet } from "./keys.ts";
+export { buildOrder, ceilTo, checkIncrements, floorTo, OrderIdAllocator, orderFlags } from "./orders.ts";
+export type { OrderRequest, SideName, TimeInForceName } from "./orders.ts";
+export { backoffDelay, TesseraStream } from "./stream.ts";
+export type { BackoffOptions, StreamEvents, StreamOptions, TickerUpdate } from "./stream.ts";
+export type {
+  AccountSummary,
+  BatchStatus,
+  BookSnapshot,
+  CancelledOrder,
+  Fill,
+  Funding,
+  Level,
+  Market,
+  OpenOrder,
+  OptionChain,
+  OracleUnderlying,
+  PlaceResult,
+  ReplaceResult,
+  Ticker,
+  VenueStatus,
+} from "./wire.ts";

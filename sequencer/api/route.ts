@@ -1,0 +1,106 @@
+/**
+ * One route = method, path, auth, zod schemas and a handler. The same table drives fastify's
+ * routing, edge validation and the OpenAPI document, so the document cannot drift from the
+ * code.
+ */
+import { z } from "zod";
+import { SequencerError } from "../errors.ts";
+import type { Session } from "./sessions.ts";
+
+export type Auth = "none" | "session" | "admin";
+export type Method = "GET" | "POST" | "DELETE";
+
+export interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface RequestContext<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** The caller's session when `auth` is `session`. */
+  readonly session: Session | null;
+  /** Client IP, for unauthenticated rate limits. */
+  readonly ip: string;
+  /** Request arrival, unix ms. */
+  readonly arrivedMs: number;
+}
+
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  readonly method: Method;
+  /** fastify path syntax, e.g. `/v1/orders/:orderId`. */
+  readonly url: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly auth: Auth;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  /** Documented responses: status → description. */
+  readonly responses: Readonly<Record<number, string>>;
+  readonly handle: (ctx: RequestContext<z.output<P>, z.output<Q>, z.output<B>>) => Reply | Promise<Reply>;
+}
+
+/** A route with its types erased: validates raw input and runs the handler. */
+export interface Route {
+  readonly method: Method;
+  readonly url: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly auth: Auth;
+  readonly schemas: { readonly params?: z.ZodType; readonly query?: z.ZodType; readonly body?: z.ZodType };
+  readonly responses: Readonly<Record<number, string>>;
+  run(
+    raw: { params: unknown; query: unknown; body: unknown },
+    session: Session | null,
+    ip: string,
+    arrivedMs: number,
+  ): Promise<Reply>;
+}
+
+const empty = z.object({}).strict();
+
+/** Formats zod issues as one line a person can act on. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new SequencerError("BAD_REQUEST", `invalid ${where}: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+export function defineRoute<
+  P extends z.ZodType = typeof empty,
+  Q extends z.ZodType = typeof empty,
+  B extends z.ZodType = typeof empty,
+>(spec: RouteSpec<P, Q, B>): Route {
+  const params = (spec.params ?? empty) as P;
+  const query = (spec.query ?? empty) as Q;
+  const body = spec.body as B | undefined;
+  return {
+    method: spec.method,
+    url: spec.url,
+    summary: spec.summary,
+    tag: spec.tag,
+    auth: spec.auth,
+    schemas: { params: spec.params, query: spec.query, body: spec.body },
+    responses: spec.responses,
+    async run(raw, session, ip, arrivedMs) {
+      const ctx = {
+        params: parse(params, raw.params, "path parameters"),
+        query: parse(query, raw.query, "query"),
+        body: (body === undefined ? {} : parse(body, raw.body, "body")) as z.output<B>,
+        session,
+        ip,
+        arrivedMs,
+      };
+      return spec.handle(ctx);
+    },
+  };
+}

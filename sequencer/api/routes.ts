@@ -1,0 +1,750 @@
+/**
+ * The REST routes of the venue (reference: docs/api.md, generated: /openapi.json).
+ */
+import { ProtocolError } from "../../protocol/errors.ts";
+import { decodeInstrument, instrumentName, parseInstrumentName, UNDERLYINGS } from "../../protocol/instruments.ts";
+import { intrinsic } from "../../protocol/margin.ts";
+import { orderHash } from "../../protocol/signing.ts";
+import { InstrumentKind, Side } from "../../protocol/types.ts";
+import type { SideCode, SignedOrder } from "../../protocol/types.ts";
+import { VerifierUnavailableError } from "../auth/verify-pool.ts";
+import type { VerifyPool } from "../auth/verify-pool.ts";
+import type { Sequencer } from "../core.ts";
+import type { RestingOrder } from "../engine/book.ts";
+import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
+import type { Market } from "../engine/markets.ts";
+import { SequencerError } from "../errors.ts";
+import { accountView } from "../views.ts";
+import { toWire } from "../wire.ts";
+import type { VenueMetrics } from "./metrics.ts";
+import type { RateLimiter } from "./ratelimit.ts";
+import type { Reply, Route } from "./route.ts";
+import { defineRoute } from "./route.ts";
+import {
+  batchParamsSchema,
+  cancelAllSchema,
+  chainQuerySchema,
+  challengeSchema,
+  clientOrderIdParamsSchema,
+  depositSchema,
+  forcedWithdrawalSchema,
+  depthQuerySchema,
+  instrumentParamsSchema,
+  instrumentsQuerySchema,
+  limitQuerySchema,
+  oracleSchema,
+  orderIdParamsSchema,
+  placeOrderSchema,
+  replaceOrderSchema,
+  sessionSchema,
+} from "./schemas.ts";
+import type { Session, SessionStore } from "./sessions.ts";
+import { sessionMessage } from "./sessions.ts";
+
+export interface ApiContext {
+  readonly venue: Sequencer;
+  readonly verifier: VerifyPool;
+  readonly sessions: SessionStore;
+  /** Per-account limit on order actions. */
+  readonly limiter: RateLimiter;
+  /** Per-IP limit on authentication requests. */
+  readonly authLimiter: RateLimiter;
+  readonly metrics: VenueMetrics;
+  /** Wall clock, unix ms (the API's only clock; the engine takes it as an argument). */
+  readonly clock: () => bigint;
+}
+
+// --- views -----------------------------------------------------------------------------------
+
+const sideName = (s: SideCode): "buy" | "sell" => (s === Side.BUY ? "buy" : "sell");
+const kindName = (k: number): "perp" | "call" | "put" =>
+  k === InstrumentKind.PERP ? "perp" : k === InstrumentKind.CALL ? "call" : "put";
+
+export function marketView(m: Market) {
+  return {
+    instrument: m.instrument,
+    name: m.name,
+    kind: kindName(m.kind),
+    underlying: m.underlying,
+    strike: m.strike,
+    expiry: m.expiry,
+    tickSize: m.tickSize,
+    lotSize: m.lotSize,
+    minSize: m.minSize,
+  };
+}
+
+export function fillView(f: Fill, proofStatus?: string) {
+  return {
+    tradeId: f.tradeId,
+    instrument: f.instrument,
+    name: instrumentName(f.instrument),
+    price: f.price,
+    size: f.size,
+    takerSide: sideName(f.takerSide),
+    maker: { accountId: f.makerAccount, orderId: f.makerOrderId },
+    taker: { accountId: f.takerAccount, orderId: f.takerOrderId },
+    batch: f.batch,
+    slot: f.slot,
+    time: f.time,
+    ...(proofStatus === undefined ? {} : { proofStatus }),
+  };
+}
+
+export function restingView(o: RestingOrder) {
+  return {
+    accountId: o.accountId,
+    orderId: o.orderId,
+    clientOrderId: o.clientOrderId,
+    instrument: o.instrument,
+    name: instrumentName(o.instrument),
+    side: sideName(o.side),
+    price: o.price,
+    size: o.signed.order.size,
+    filled: o.filled,
+    remaining: o.remaining,
+    flags: o.signed.order.flags,
+    expiry: o.signed.order.expiry,
+    acceptedAt: o.acceptedAt,
+  };
+}
+
+export function cancelledView(c: CancelledOrder) {
+  return {
+    accountId: c.order.accountId,
+    orderId: c.order.orderId,
+    clientOrderId: c.order.clientOrderId,
+    reason: c.reason,
+    code: c.code,
+  };
+}
+
+export function placeView(r: PlaceResult) {
+  return {
+    accountId: r.accountId,
+    orderId: r.orderId,
+    clientOrderId: r.clientOrderId,
+    instrument: r.instrument,
+    status: r.status,
+    filled: r.filled,
+    remaining: r.remaining,
+    stopCode: r.stopCode,
+    fills: r.fills.map((f) => fillView(f)),
+    cancelled: r.cancelled.map(cancelledView),
+  };
+}
+
+const ok = (body: unknown, status = 200): Reply => ({ status, body: toWire(body) });
+
+// --- helpers ---------------------------------------------------------------------------------
+
+/** An instrument id from an id or a name; must be listed. */
+function resolveInstrument(api: ApiContext, ref: string): bigint {
+  let id: bigint;
+  if (/^[0-9]+$/.test(ref)) id = BigInt(ref);
+  else {
+    try {
+      id = parseInstrumentName(ref);
+    } catch (e) {
+      if (e instanceof ProtocolError)
+        throw new SequencerError("UNKNOWN_INSTRUMENT", `${ref} is not an instrument name`);
+      throw e;
+    }
+  }
+  api.venue.engine.market(id);
+  return id;
+}
+
+async function verifyOrder(api: ApiContext, signed: SignedOrder): Promise<void> {
+  let valid: boolean;
+  try {
+    valid = await api.verifier.verify(
+      signed.publicKey,
+      orderHash(signed.order, api.venue.config.domain),
+      signed.signature,
+    );
+  } catch (e) {
+    if (e instanceof VerifierUnavailableError) throw new SequencerError("UNAVAILABLE", e.message);
+    throw e;
+  }
+  if (!valid)
+    throw new SequencerError(
+      "BAD_SIGNATURE",
+      `the signature does not verify for order ${signed.order.orderId}: sign orderHash (docs/protocol.md §5.1) with this deployment's domain`,
+    );
+}
+
+function sessionOf(session: Session | null): Session {
+  if (session === null) throw new SequencerError("UNAUTHORIZED", "this route needs a session token");
+  return session;
+}
+
+function requireOwnOrder(session: Session, signed: SignedOrder): void {
+  if (signed.order.accountId !== session.accountId)
+    throw new SequencerError(
+      "FORBIDDEN",
+      `the session is for account ${session.accountId}, the order for ${signed.order.accountId}`,
+    );
+}
+
+// --- routes ----------------------------------------------------------------------------------
+
+const ERR_400 = { 400: "invalid request (code BAD_REQUEST)" };
+const ERR_AUTH = { 401: "missing or expired session (UNAUTHORIZED)" };
+
+export function buildRoutes(api: ApiContext): Route[] {
+  const { venue, metrics } = api;
+  const engine = venue.engine;
+
+  const place = defineRoute({
+    method: "POST",
+    url: "/v1/orders",
+    summary: "Place a signed order (limit, market = IOC with a protective limit, IOC, FOK, post-only, reduce-only)",
+    tag: "orders",
+    auth: "none",
+    body: placeOrderSchema,
+    responses: {
+      200: "accepted: resting, filled, or cancelled (IOC remainder / stopped by a protocol rule, see stopCode)",
+      ...ERR_400,
+      401: "BAD_SIGNATURE",
+      403: "KEY_MISMATCH",
+      404: "UNKNOWN_INSTRUMENT / UNKNOWN_ACCOUNT",
+      409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY / DUPLICATE_CLIENT_ORDER_ID",
+      422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / ORDER_EXPIRED / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
+      429: "RATE_LIMITED",
+    },
+    async handle({ body }) {
+      const t0 = performance.now();
+      const signed = body.order;
+      const options = { clientOrderId: body.clientOrderId ?? null };
+      try {
+        api.limiter.take(`account ${signed.order.accountId}`, Number(api.clock()));
+        engine.check(signed, options, api.clock());
+        await verifyOrder(api, signed);
+        const outcome = venue.execute(
+          { kind: "place", order: signed, clientOrderId: options.clientOrderId },
+          api.clock(),
+        );
+        if (outcome.kind !== "place") throw new Error("unexpected outcome");
+        metrics.orders.inc({ outcome: outcome.result.status });
+        metrics.fills.inc(outcome.result.fills.length);
+        return ok(placeView(outcome.result));
+      } catch (e) {
+        if (e instanceof SequencerError) metrics.orders.inc({ outcome: e.code });
+        throw e;
+      } finally {
+        metrics.ackLatency.observe((performance.now() - t0) / 1000);
+      }
+    },
+  });
+
+  const cancel = defineRoute({
+    method: "DELETE",
+    url: "/v1/orders/:orderId",
+    summary: "Cancel one open order of the session's account",
+    tag: "orders",
+    auth: "session",
+    params: orderIdParamsSchema,
+    responses: { 200: "cancelled", ...ERR_400, ...ERR_AUTH, 404: "ORDER_NOT_FOUND", 429: "RATE_LIMITED" },
+    handle({ params, session }) {
+      const s = sessionOf(session);
+      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
+      const outcome = venue.execute(
+        { kind: "cancel", accountId: s.accountId, orderId: params.orderId, reason: "user" },
+        api.clock(),
+      );
+      if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
+      metrics.cancels.inc(outcome.cancelled.length);
+      return ok({ cancelled: outcome.cancelled.map(cancelledView) });
+    },
+  });
+
+  const cancelByClientId = defineRoute({
+    method: "DELETE",
+    url: "/v1/orders/by-client-id/:clientOrderId",
+    summary: "Cancel one open order by its client order id",
+    tag: "orders",
+    auth: "session",
+    params: clientOrderIdParamsSchema,
+    responses: { 200: "cancelled", ...ERR_400, ...ERR_AUTH, 404: "ORDER_NOT_FOUND", 429: "RATE_LIMITED" },
+    handle({ params, session }) {
+      const s = sessionOf(session);
+      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
+      const order = engine.findByClientId(s.accountId, params.clientOrderId);
+      if (order === null)
+        throw new SequencerError(
+          "ORDER_NOT_FOUND",
+          `account ${s.accountId} has no open order with client id ${params.clientOrderId}`,
+        );
+      const outcome = venue.execute(
+        { kind: "cancel", accountId: s.accountId, orderId: order.orderId, reason: "user" },
+        api.clock(),
+      );
+      if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
+      metrics.cancels.inc(outcome.cancelled.length);
+      return ok({ cancelled: outcome.cancelled.map(cancelledView) });
+    },
+  });
+
+  const cancelAll = defineRoute({
+    method: "POST",
+    url: "/v1/orders/cancel-all",
+    summary: "Cancel every open order of the session's account (optionally in one instrument)",
+    tag: "orders",
+    auth: "session",
+    body: cancelAllSchema,
+    responses: {
+      200: "cancelled (possibly none)",
+      ...ERR_400,
+      ...ERR_AUTH,
+      404: "UNKNOWN_INSTRUMENT",
+      429: "RATE_LIMITED",
+    },
+    handle({ body, session }) {
+      const s = sessionOf(session);
+      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
+      const instrument = body.instrument === undefined ? null : resolveInstrument(api, body.instrument);
+      const outcome = venue.execute(
+        { kind: "cancelAll", accountId: s.accountId, instrument, reason: "user" },
+        api.clock(),
+      );
+      if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
+      metrics.cancels.inc(outcome.cancelled.length);
+      return ok({ cancelled: outcome.cancelled.map(cancelledView) });
+    },
+  });
+
+  const replace = defineRoute({
+    method: "POST",
+    url: "/v1/orders/:orderId/replace",
+    summary: "Replace an open order with a new signed order (cancel + place, one step)",
+    tag: "orders",
+    auth: "session",
+    params: orderIdParamsSchema,
+    body: replaceOrderSchema,
+    responses: {
+      200: "old order cancelled; the new order's result (its `rejection` set if a protocol rule refused its first fill)",
+      ...ERR_400,
+      ...ERR_AUTH,
+      403: "FORBIDDEN (order of another account) / KEY_MISMATCH",
+      404: "ORDER_NOT_FOUND",
+      409: "DUPLICATE_ORDER_ID",
+      422: "validation codes as for placing",
+    },
+    async handle({ params, body, session }) {
+      const s = sessionOf(session);
+      requireOwnOrder(s, body.order);
+      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
+      await verifyOrder(api, body.order);
+      const outcome = venue.execute(
+        {
+          kind: "replace",
+          accountId: s.accountId,
+          oldOrderId: params.orderId,
+          order: body.order,
+          clientOrderId: body.clientOrderId ?? null,
+        },
+        api.clock(),
+      );
+      if (outcome.kind !== "replace") throw new Error("unexpected outcome");
+      const r = outcome.placed.rejection;
+      return ok({
+        replaced: cancelledView(outcome.cancelled),
+        order: placeView(outcome.placed),
+        rejection: r === null ? null : { code: r.code, message: r.message },
+      });
+    },
+  });
+
+  // --- market data ---
+
+  const instruments = defineRoute({
+    method: "GET",
+    url: "/v1/instruments",
+    summary: "Listed instruments: perpetuals and the option chain, with tick and lot sizes",
+    tag: "market data",
+    auth: "none",
+    query: instrumentsQuerySchema,
+    responses: { 200: "instruments", ...ERR_400 },
+    handle({ query }) {
+      const list = engine
+        .listMarkets()
+        .filter((m) => query.kind === undefined || (query.kind === "perp") === (m.kind === InstrumentKind.PERP))
+        .filter((m) => query.underlying === undefined || m.underlying === query.underlying);
+      return ok({ instruments: list.map(marketView) });
+    },
+  });
+
+  const bestOf = (instrument: bigint) => {
+    const book = engine.book(instrument);
+    return { bid: book.best(Side.BUY)?.price ?? null, ask: book.best(Side.SELL)?.price ?? null };
+  };
+
+  const chain = defineRoute({
+    method: "GET",
+    url: "/v1/option-chain",
+    summary: "The option chain of one underlying: per expiry and strike, the call and put with best bid/ask",
+    tag: "market data",
+    auth: "none",
+    query: chainQuerySchema,
+    responses: { 200: "rows sorted by expiry, strike", ...ERR_400 },
+    handle({ query }) {
+      const rows = new Map<string, { expiry: bigint; strike: bigint; call: unknown; put: unknown }>();
+      for (const m of engine.listMarkets()) {
+        if (m.underlying !== query.underlying || m.kind === InstrumentKind.PERP) continue;
+        const key = `${m.expiry}:${m.strike}`;
+        const row = rows.get(key) ?? { expiry: m.expiry, strike: m.strike, call: null, put: null };
+        const leg = { instrument: m.instrument, name: m.name, ...bestOf(m.instrument) };
+        if (m.kind === InstrumentKind.CALL) row.call = leg;
+        else row.put = leg;
+        rows.set(key, row);
+      }
+      const sorted = [...rows.values()].sort((a, b) =>
+        a.expiry !== b.expiry ? (a.expiry < b.expiry ? -1 : 1) : a.strike < b.strike ? -1 : a.strike > b.strike ? 1 : 0,
+      );
+      return ok({ underlying: query.underlying, rows: sorted });
+    },
+  });
+
+  const book = defineRoute({
+    method: "GET",
+    url: "/v1/instruments/:instrument/book",
+    summary: "Order book snapshot with its sequence number (apply WebSocket `book` updates with a higher seq)",
+    tag: "market data",
+    auth: "none",
+    params: instrumentParamsSchema,
+    query: depthQuerySchema,
+    responses: { 200: "snapshot", ...ERR_400, 404: "UNKNOWN_INSTRUMENT" },
+    handle({ params, query }) {
+      const snap = engine.snapshot(resolveInstrument(api, params.instrument), query.depth);
+      return ok({
+        instrument: snap.instrument,
+        seq: snap.seq,
+        bids: snap.bids.map(([price, size, orders]) => ({ price, size, orders })),
+        asks: snap.asks.map(([price, size, orders]) => ({ price, size, orders })),
+      });
+    },
+  });
+
+  const trades = defineRoute({
+    method: "GET",
+    url: "/v1/instruments/:instrument/trades",
+    summary: "Recent trades, newest first",
+    tag: "market data",
+    auth: "none",
+    params: instrumentParamsSchema,
+    query: limitQuerySchema,
+    responses: { 200: "trades", ...ERR_400, 404: "UNKNOWN_INSTRUMENT" },
+    handle({ params, query }) {
+      const id = resolveInstrument(api, params.instrument);
+      return ok({ trades: venue.recentTrades(id, query.limit).map((f) => fillView(f)) });
+    },
+  });
+
+  const oraclePrice = (u: number): bigint => venue.ledger.oraclePrices[u - 1]!;
+
+  const tickers = defineRoute({
+    method: "GET",
+    url: "/v1/tickers",
+    summary: "Per instrument: best bid/ask, last price, cumulative volume, index and mark price",
+    tag: "market data",
+    auth: "none",
+    responses: { 200: "tickers" },
+    handle() {
+      return ok({
+        tickers: engine.listMarkets().map((m) => {
+          const s = venue.marketStats(m.instrument);
+          const index = oraclePrice(m.underlying);
+          return {
+            instrument: m.instrument,
+            name: m.name,
+            ...bestOf(m.instrument),
+            lastPrice: s.lastPrice,
+            volume: s.volume,
+            trades: s.trades,
+            indexPrice: index,
+            markPrice: m.kind === InstrumentKind.PERP ? index : intrinsic(decodeInstrument(m.instrument), index),
+          };
+        }),
+      });
+    },
+  });
+
+  const oracle = defineRoute({
+    method: "GET",
+    url: "/v1/oracle",
+    summary: "Oracle (index) prices, perp mark prices and funding indices per underlying",
+    tag: "market data",
+    auth: "none",
+    responses: { 200: "prices in cents" },
+    handle() {
+      const g = venue.ledger.state.globalState;
+      return ok({
+        underlyings: UNDERLYINGS.filter((u) => u.id <= venue.config.profile.underlyings).map((u) => ({
+          underlying: u.id,
+          symbol: u.symbol,
+          indexPrice: oraclePrice(u.id),
+          markPrice: oraclePrice(u.id),
+          fundingIndex: g.fundingIndex[u.id - 1],
+          lastFundingTime: g.lastFundingTime[u.id - 1],
+        })),
+      });
+    },
+  });
+
+  const funding = defineRoute({
+    method: "GET",
+    url: "/v1/funding",
+    summary: "Funding state per underlying: index (cents per unit, signed), last update, interval",
+    tag: "market data",
+    auth: "none",
+    responses: { 200: "funding" },
+    handle() {
+      const g = venue.ledger.state.globalState;
+      const interval = venue.config.profile.fundingInterval;
+      return ok({
+        interval,
+        underlyings: UNDERLYINGS.filter((u) => u.id <= venue.config.profile.underlyings).map((u) => ({
+          underlying: u.id,
+          symbol: u.symbol,
+          fundingIndex: g.fundingIndex[u.id - 1],
+          lastFundingTime: g.lastFundingTime[u.id - 1],
+          nextFundingTime: g.lastFundingTime[u.id - 1]! + interval,
+        })),
+      });
+    },
+  });
+
+  const status = defineRoute({
+    method: "GET",
+    url: "/v1/status",
+    summary: "Venue status: profile, open batch, journal length, state root",
+    tag: "venue",
+    auth: "none",
+    responses: { 200: "status" },
+    handle() {
+      return ok({
+        profile: venue.config.profile.name,
+        domain: venue.config.domain,
+        openBatch: venue.ledger.currentBatch,
+        openSince: venue.ledger.openSince,
+        journal: venue.journal.length,
+        stateRoot: venue.ledger.state.stateRoot,
+        unprovedBatches: venue.unprovedBatches().map((b) => b.number),
+      });
+    },
+  });
+
+  const batch = defineRoute({
+    method: "GET",
+    url: "/v1/batches/:number",
+    summary: "Proof status of a batch (open, closed, proving, proved, submitted, failed) and its proof once proved",
+    tag: "venue",
+    auth: "none",
+    params: batchParamsSchema,
+    responses: { 200: "status", ...ERR_400 },
+    handle({ params }) {
+      const proof = venue.journal.proofOf(params.number);
+      return ok({ number: params.number, status: venue.batchStatus(params.number), proof });
+    },
+  });
+
+  // --- account (session) ---
+
+  const account = defineRoute({
+    method: "GET",
+    url: "/v1/account",
+    summary: "Collateral, equity, margin usage, positions with PnL and liquidation price",
+    tag: "account",
+    auth: "session",
+    responses: { 200: "account", ...ERR_AUTH },
+    handle({ session }) {
+      return ok(accountView(venue, sessionOf(session).accountId));
+    },
+  });
+
+  const openOrders = defineRoute({
+    method: "GET",
+    url: "/v1/account/orders",
+    summary: "Open orders of the session's account",
+    tag: "account",
+    auth: "session",
+    responses: { 200: "orders", ...ERR_AUTH },
+    handle({ session }) {
+      return ok({ orders: engine.openOrders(sessionOf(session).accountId).map(restingView) });
+    },
+  });
+
+  const fills = defineRoute({
+    method: "GET",
+    url: "/v1/account/fills",
+    summary: "Fills of the session's account, newest first, with batch number and proof status",
+    tag: "account",
+    auth: "session",
+    query: limitQuerySchema,
+    responses: { 200: "fills", ...ERR_400, ...ERR_AUTH },
+    handle({ session, query }) {
+      const id = sessionOf(session).accountId;
+      return ok({ fills: venue.journal.fillsOf(id, query.limit).map((f) => fillView(f, venue.batchStatus(f.batch))) });
+    },
+  });
+
+  // --- auth ---
+
+  const challenge = defineRoute({
+    method: "POST",
+    url: "/v1/auth/challenge",
+    summary: "A one-time challenge to sign with the trading key (valid 60 s)",
+    tag: "auth",
+    auth: "none",
+    body: challengeSchema,
+    responses: { 200: "challenge", ...ERR_400, 429: "RATE_LIMITED" },
+    handle({ body, ip }) {
+      const now = Number(api.clock());
+      api.authLimiter.take(`ip ${ip}`, now);
+      const c = api.sessions.challenge(body.accountId, now);
+      return ok({
+        challenge: c.challenge,
+        expiresAt: c.expiresAt,
+        sign: "EdDSA-Poseidon over Poseidon(domain, SESSION_TAG, accountId, challenge), see docs/api.md",
+      });
+    },
+  });
+
+  const session = defineRoute({
+    method: "POST",
+    url: "/v1/auth/session",
+    summary: "Exchange a signed challenge for a short-lived bearer token",
+    tag: "auth",
+    auth: "none",
+    body: sessionSchema,
+    responses: {
+      200: "token",
+      ...ERR_400,
+      401: "UNAUTHORIZED / BAD_SIGNATURE",
+      403: "KEY_MISMATCH",
+      404: "UNKNOWN_ACCOUNT",
+    },
+    async handle({ body, ip }) {
+      const now = Number(api.clock());
+      api.authLimiter.take(`ip ${ip}`, now);
+      api.sessions.consume(body.accountId, body.challenge, now);
+      venue.ledger.checkKey(body.accountId, body.publicKey);
+      let valid: boolean;
+      try {
+        valid = await api.verifier.verify(
+          body.publicKey,
+          sessionMessage(venue.config.domain, body.accountId, body.challenge),
+          body.signature,
+        );
+      } catch (e) {
+        if (e instanceof VerifierUnavailableError) throw new SequencerError("UNAVAILABLE", e.message);
+        throw e;
+      }
+      if (!valid) throw new SequencerError("BAD_SIGNATURE", "the challenge signature does not verify");
+      const s = api.sessions.open(body.accountId, now);
+      return ok({ token: s.token, accountId: s.accountId, expiresAt: s.expiresAt });
+    },
+  });
+
+  // --- operator ---
+
+  const deposit = defineRoute({
+    method: "POST",
+    url: "/v1/admin/deposits",
+    summary: "Operator: apply an L1 deposit (in L1 queue order) until the L1 watcher does it",
+    tag: "operator",
+    auth: "admin",
+    body: depositSchema,
+    responses: {
+      200: "applied: batch and slot",
+      ...ERR_400,
+      401: "UNAUTHORIZED",
+      422: "ACCOUNT_MISMATCH / OUT_OF_RANGE",
+    },
+    handle({ body }) {
+      const outcome = venue.execute({ kind: "deposit", ...body, queueIndex: body.queueIndex ?? null }, api.clock());
+      if (outcome.kind !== "deposit") throw new Error("unexpected outcome");
+      return ok(outcome.at);
+    },
+  });
+
+  const forcedWithdrawal = defineRoute({
+    method: "POST",
+    url: "/v1/admin/forced-withdrawals",
+    summary: "Operator: apply an L1 forced withdrawal request (served in full or refused) until the L1 watcher does it",
+    tag: "operator",
+    auth: "admin",
+    body: forcedWithdrawalSchema,
+    responses: {
+      200: "applied: batch, slot and the amount served (0 = refused)",
+      ...ERR_400,
+      401: "UNAUTHORIZED",
+      409: "L1_OUT_OF_ORDER",
+    },
+    handle({ body }) {
+      const outcome = venue.execute(
+        { kind: "forcedWithdrawal", ...body, queueIndex: body.queueIndex ?? null },
+        api.clock(),
+      );
+      if (outcome.kind !== "forcedWithdrawal") throw new Error("unexpected outcome");
+      return ok({ ...outcome.at, served: outcome.served });
+    },
+  });
+
+  const setOracle = defineRoute({
+    method: "POST",
+    url: "/v1/admin/oracle",
+    summary: "Operator: new oracle prices (cents per underlying) and their feed round ids, used by the next batch",
+    tag: "operator",
+    auth: "admin",
+    body: oracleSchema,
+    responses: { 200: "applied", ...ERR_400, 401: "UNAUTHORIZED" },
+    handle({ body }) {
+      const roundIds = body.roundIds ?? body.prices.map(() => 0n);
+      venue.execute({ kind: "oracle", prices: body.prices, roundIds }, api.clock());
+      return ok({ prices: body.prices, roundIds });
+    },
+  });
+
+  const closeBatch = defineRoute({
+    method: "POST",
+    url: "/v1/admin/close-batch",
+    summary: "Operator: close the open batch now",
+    tag: "operator",
+    auth: "admin",
+    responses: { 200: "the closed batch number, or null", 401: "UNAUTHORIZED" },
+    handle() {
+      const outcome = venue.execute({ kind: "closeBatch" }, api.clock());
+      return ok({ batch: outcome.kind === "closeBatch" ? outcome.batch : null });
+    },
+  });
+
+  return [
+    place,
+    cancelAll,
+    cancelByClientId,
+    cancel,
+    replace,
+    instruments,
+    chain,
+    book,
+    trades,
+    tickers,
+    oracle,
+    funding,
+    status,
+    batch,
+    account,
+    openOrders,
+    fills,
+    challenge,
+    session,
+    deposit,
+    forcedWithdrawal,
+    setOracle,
+    closeBatch,
+  ];
+}
+
+export { resolveInstrument };

@@ -1,0 +1,105 @@
+/**
+ * Request schemas of the REST and WebSocket API (zod, validated at the edge only). Every
+ * integer that is money, size, price, id or time travels as a decimal string.
+ */
+import { z } from "zod";
+import { BITS } from "../../protocol/constants.ts";
+import { accountIdSchema, clientOrderIdSchema, fieldElement, orderIdSchema, signedOrderSchema, uint } from "../wire.ts";
+
+export const emptySchema = z.object({}).strict();
+
+/** An instrument by id (decimal) or by name (`ETH-PERP`, `BTC-20261225-100000-C`). */
+export const instrumentRefSchema = z
+  .string()
+  .regex(/^([0-9]{1,25}|[A-Z]{2,6}-[0-9A-Z.-]{2,40})$/, "an instrument id or name such as ETH-PERP")
+  .describe("instrument id (decimal) or name");
+
+export const placeOrderSchema = z
+  .object({
+    order: signedOrderSchema,
+    clientOrderId: clientOrderIdSchema.optional(),
+  })
+  .strict();
+
+export const replaceOrderSchema = placeOrderSchema;
+
+export const orderIdParamsSchema = z.object({ orderId: orderIdSchema }).strict();
+export const clientOrderIdParamsSchema = z.object({ clientOrderId: clientOrderIdSchema }).strict();
+export const instrumentParamsSchema = z.object({ instrument: instrumentRefSchema }).strict();
+
+export const cancelAllSchema = z.object({ instrument: instrumentRefSchema.optional() }).strict();
+
+export const depthQuerySchema = z
+  .object({ depth: z.coerce.number().int().min(1).max(500).default(50).describe("levels per side") })
+  .strict();
+export const limitQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(500).default(100).describe("most recent first") })
+  .strict();
+export const instrumentsQuerySchema = z
+  .object({
+    kind: z.enum(["perp", "option"]).optional(),
+    underlying: z.coerce.number().int().min(1).max(255).optional(),
+  })
+  .strict();
+export const chainQuerySchema = z.object({ underlying: z.coerce.number().int().min(1).max(255) }).strict();
+export const batchParamsSchema = z.object({ number: uint(63, "batch number") }).strict();
+
+export const challengeSchema = z.object({ accountId: accountIdSchema }).strict();
+export const sessionSchema = z
+  .object({
+    accountId: accountIdSchema,
+    challenge: fieldElement,
+    publicKey: z.object({ x: fieldElement, y: fieldElement }).strict(),
+    signature: z.object({ R8x: fieldElement, R8y: fieldElement, S: fieldElement }).strict(),
+  })
+  .strict();
+
+export const depositSchema = z
+  .object({
+    accountId: accountIdSchema,
+    owner: uint(BITS.owner, "L1 owner address as an integer"),
+    pkHash: fieldElement,
+    amount: uint(BITS.amount, "USDC base units"),
+    queueIndex: uint(64, "L1 priority queue index (omit without L1)").optional(),
+  })
+  .strict();
+export const forcedWithdrawalSchema = z
+  .object({
+    accountId: accountIdSchema,
+    requested: uint(BITS.amount, "USDC base units"),
+    queueIndex: uint(64, "L1 priority queue index (omit without L1)").optional(),
+  })
+  .strict();
+export const oracleSchema = z
+  .object({
+    prices: z.array(uint(BITS.price, "cents")).min(1).max(8),
+    roundIds: z.array(uint(80, "feed round id")).min(1).max(8).optional(),
+  })
+  .strict();
+
+/** Client → server WebSocket messages. */
+export const wsMessageSchema = z.discriminatedUnion("op", [
+  z
+    .object({
+      op: z.literal("subscribe"),
+      channel: z.enum(["book", "trades", "ticker"]),
+      instrument: instrumentRefSchema,
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal("unsubscribe"),
+      channel: z.enum(["book", "trades", "ticker"]),
+      instrument: instrumentRefSchema,
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal("auth"),
+      token: z.string().min(1).max(100),
+      cancelOnDisconnect: z.boolean().default(false),
+    })
+    .strict(),
+  z.object({ op: z.literal("ping") }).strict(),
+]);
+export type WsMessage = z.output<typeof wsMessageSchema>;

@@ -1,0 +1,25 @@
+/**
+ * A signature-verifier process of the pool (forked by verify-pool.ts): checks EdDSA-Poseidon
+ * signatures with protocol/'s fast verifier. Messages carry field elements as decimal strings.
+ * Exits when its parent goes away.
+ */
+import { verifyFast } from "../../protocol/eddsa-fast.ts";
+import { initPoseidon } from "../../protocol/poseidon.ts";
+import type { VerifyReply, VerifyRequest } from "./verify-pool.ts";
+
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error("verify-worker must be forked with an IPC channel");
+await initPoseidon();
+process.on("disconnect", () => process.exit(0));
+process.on("message", (batch: VerifyRequest[]) => {
+  const replies: VerifyReply[] = batch.map((r) => ({
+    id: r.id,
+    ok: verifyFast({ x: BigInt(r.ax), y: BigInt(r.ay) }, BigInt(r.msg), {
+      R8x: BigInt(r.r8x),
+      R8y: BigInt(r.r8y),
+      S: BigInt(r.s),
+    }),
+  }));
+  send(replies);
+});
+send("ready");

@@ -1,0 +1,109 @@
+/**
+ * The sequencer's commands: the only inputs that change the venue. Each is applied with the
+ * `now` (unix milliseconds) at which it was accepted; the journal stores command and `now`, so
+ * replaying the journal rebuilds the same books, state and batches.
+ */
+import { z } from "zod";
+import { BITS } from "../protocol/constants.ts";
+import type { SignedOrder } from "../protocol/types.ts";
+import type { CancelReason } from "./engine/engine.ts";
+import {
+  accountIdSchema,
+  clientOrderIdSchema,
+  fieldElement,
+  instrumentSchema,
+  orderIdSchema,
+  signedOrderSchema,
+  uint,
+} from "./wire.ts";
+
+export type Command =
+  | { readonly kind: "place"; readonly order: SignedOrder; readonly clientOrderId: string | null }
+  | {
+      readonly kind: "cancel";
+      readonly accountId: bigint;
+      readonly orderId: bigint;
+      readonly reason: CancelReason;
+    }
+  | {
+      readonly kind: "cancelAll";
+      readonly accountId: bigint;
+      readonly instrument: bigint | null;
+      readonly reason: CancelReason;
+    }
+  | {
+      readonly kind: "replace";
+      readonly accountId: bigint;
+      readonly oldOrderId: bigint;
+      readonly order: SignedOrder;
+      readonly clientOrderId: string | null;
+    }
+  /**
+   * An L1 deposit. `queueIndex` is its position in the L1 priority queue (operations must be
+   * applied in queue order); null for an operator deposit on a venue without L1.
+   */
+  | {
+      readonly kind: "deposit";
+      readonly accountId: bigint;
+      readonly owner: bigint;
+      readonly pkHash: bigint;
+      readonly amount: bigint;
+      readonly queueIndex: bigint | null;
+    }
+  /** An L1 forced withdrawal request (served in full or refused, §6.8), in queue order. */
+  | {
+      readonly kind: "forcedWithdrawal";
+      readonly accountId: bigint;
+      readonly requested: bigint;
+      readonly queueIndex: bigint | null;
+    }
+  /**
+   * New oracle prices in cents, index u−1 for underlying u, with the feed round that gives
+   * each (0 when unknown, e.g. without L1); used by the next batch opened.
+   */
+  | { readonly kind: "oracle"; readonly prices: readonly bigint[]; readonly roundIds: readonly bigint[] }
+  /** Close the open batch (on time); a batch also closes by itself when full. */
+  | { readonly kind: "closeBatch" };
+
+export type CommandKind = Command["kind"];
+
+const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected"]);
+
+/** Decodes a journaled command (the same wire format as the API). */
+export const commandSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("place"), order: signedOrderSchema, clientOrderId: clientOrderIdSchema.nullable() }),
+  z.object({ kind: z.literal("cancel"), accountId: accountIdSchema, orderId: orderIdSchema, reason: reasonSchema }),
+  z.object({
+    kind: z.literal("cancelAll"),
+    accountId: accountIdSchema,
+    instrument: instrumentSchema.nullable(),
+    reason: reasonSchema,
+  }),
+  z.object({
+    kind: z.literal("replace"),
+    accountId: accountIdSchema,
+    oldOrderId: orderIdSchema,
+    order: signedOrderSchema,
+    clientOrderId: clientOrderIdSchema.nullable(),
+  }),
+  z.object({
+    kind: z.literal("deposit"),
+    accountId: accountIdSchema,
+    owner: uint(BITS.owner, "L1 owner address"),
+    pkHash: fieldElement,
+    amount: uint(BITS.amount, "quote base units"),
+    queueIndex: uint(64, "L1 priority queue index").nullable(),
+  }),
+  z.object({
+    kind: z.literal("forcedWithdrawal"),
+    accountId: accountIdSchema,
+    requested: uint(BITS.amount, "quote base units"),
+    queueIndex: uint(64, "L1 priority queue index").nullable(),
+  }),
+  z.object({
+    kind: z.literal("oracle"),
+    prices: z.array(uint(BITS.price, "cents")).min(1),
+    roundIds: z.array(uint(80, "feed round id")).min(1),
+  }),
+  z.object({ kind: z.literal("closeBatch") }),
+]);

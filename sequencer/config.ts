@@ -1,0 +1,122 @@
+/**
+ * Service configuration from the environment (`TESSERA_*`), validated by zod. Every variable
+ * has a default that suits a local devnet; docs/api.md lists them.
+ */
+import { z } from "zod";
+import { domainSeparator } from "../protocol/batch.ts";
+import { Journal } from "./journal/journal.ts";
+import { JsonRpcProvider, Wallet } from "ethers";
+import type { L1Link, ServiceConfig } from "./service.ts";
+import { fieldElement, uint } from "./wire.ts";
+
+const SECONDS_PER_DAY = 86_400n;
+
+const envSchema = z.object({
+  TESSERA_HOST: z.string().default("127.0.0.1"),
+  TESSERA_PORT: z.coerce.number().int().min(0).max(65535).default(8600),
+  TESSERA_DB: z.string().min(1).default("tessera-sequencer.db"),
+  TESSERA_PROFILE: z.string().default("demo"),
+  TESSERA_CHAIN_ID: uint(64, "chain id").default(31337n),
+  TESSERA_ROLLUP_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/)
+    .default("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+  /** pkHash and L1 owner of the system accounts (fee account 0, insurance fund 1) at genesis. */
+  TESSERA_FEE_PK_HASH: fieldElement.default(1n),
+  TESSERA_FEE_OWNER: uint(160, "owner").default(0n),
+  TESSERA_INSURANCE_PK_HASH: fieldElement.default(1n),
+  TESSERA_INSURANCE_OWNER: uint(160, "owner").default(0n),
+  TESSERA_PRICES: z
+    .string()
+    .regex(/^\d+(,\d+)*$/)
+    .default("300000,6000000")
+    .transform((s) => s.split(",").map(BigInt)),
+  TESSERA_LISTED_AT: uint(32, "unix seconds").optional(),
+  TESSERA_OPTION_WEEKS: z.coerce.number().int().min(0).max(8).default(2),
+  TESSERA_STRIKES_EACH_SIDE: z.coerce.number().int().min(0).max(20).default(3),
+  TESSERA_ADMIN_TOKEN: z.string().min(16).optional(),
+  TESSERA_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
+  TESSERA_BATCH_MAX_AGE_MS: z.coerce.number().int().min(100).default(5000),
+  TESSERA_SESSION_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  TESSERA_ORDER_RATE: z.coerce.number().positive().default(200),
+  TESSERA_ORDER_BURST: z.coerce.number().positive().default(400),
+  TESSERA_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 20)
+    .default(16 * 1024),
+  TESSERA_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("NORMAL"),
+  TESSERA_PROVERS: z.coerce.number().int().min(0).max(8).default(0),
+  TESSERA_PROOF_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  TESSERA_PROOF_TIMEOUT_MS: z.coerce.number().int().min(1000).default(600_000),
+  TESSERA_L1_RPC: z.string().url().optional(),
+  TESSERA_OPERATOR_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/)
+    .optional(),
+  TESSERA_L1_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+});
+
+/**
+ * The option listing time: explicit, else the one recorded in the journal, else today's UTC
+ * midnight (then recorded by the journal, so restarts list the same markets).
+ */
+function listingTime(explicit: bigint | undefined, dbFile: string, nowMs: number): bigint {
+  if (explicit !== undefined) return explicit;
+  const recorded = Journal.peekMeta(dbFile, "listedAt");
+  if (recorded !== null) return BigInt(recorded);
+  const now = BigInt(Math.floor(nowMs / 1000));
+  return now - (now % SECONDS_PER_DAY);
+}
+
+/** The L1 link from `TESSERA_L1_RPC` + `TESSERA_OPERATOR_KEY`, or null when either is unset. */
+export function l1FromEnv(env: NodeJS.ProcessEnv): L1Link | null {
+  const e = envSchema.parse(env);
+  if (e.TESSERA_L1_RPC === undefined || e.TESSERA_OPERATOR_KEY === undefined) return null;
+  const provider = new JsonRpcProvider(e.TESSERA_L1_RPC);
+  return {
+    rollup: e.TESSERA_ROLLUP_ADDRESS,
+    runner: new Wallet(e.TESSERA_OPERATOR_KEY, provider),
+    pollMs: e.TESSERA_L1_POLL_MS,
+  };
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceConfig {
+  const r = envSchema.safeParse(env);
+  if (!r.success)
+    throw new Error(`bad configuration: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const e = r.data;
+  return {
+    host: e.TESSERA_HOST,
+    port: e.TESSERA_PORT,
+    dbFile: e.TESSERA_DB,
+    profile: e.TESSERA_PROFILE,
+    domain: domainSeparator(e.TESSERA_CHAIN_ID, e.TESSERA_ROLLUP_ADDRESS),
+    system: {
+      feeAccount: { pkHash: e.TESSERA_FEE_PK_HASH, owner: e.TESSERA_FEE_OWNER },
+      insurance: { pkHash: e.TESSERA_INSURANCE_PK_HASH, owner: e.TESSERA_INSURANCE_OWNER },
+    },
+    initialPrices: e.TESSERA_PRICES,
+    listedAt: listingTime(e.TESSERA_LISTED_AT, e.TESSERA_DB, nowMs),
+    optionWeeks: e.TESSERA_OPTION_WEEKS,
+    strikesEachSide: e.TESSERA_STRIKES_EACH_SIDE,
+    adminToken: e.TESSERA_ADMIN_TOKEN ?? null,
+    verifyWorkers: e.TESSERA_VERIFY_WORKERS,
+    batchMaxAgeMs: e.TESSERA_BATCH_MAX_AGE_MS,
+    sessionTtlMs: e.TESSERA_SESSION_TTL_MS,
+    orderRatePerSecond: e.TESSERA_ORDER_RATE,
+    orderBurst: e.TESSERA_ORDER_BURST,
+    bodyLimit: e.TESSERA_BODY_LIMIT,
+    synchronous: e.TESSERA_SYNCHRONOUS,
+    logLevel: e.TESSERA_LOG_LEVEL,
+    provers: e.TESSERA_PROVERS,
+    proofAttempts: e.TESSERA_PROOF_ATTEMPTS,
+    proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * A price-time priority limit order book for one instrument.
+ *
+ * Prices are cents and sizes are 1e-4 units (docs/protocol.md §1), both bigint. Each price
+ * level is a FIFO doubly linked list of resting orders, so adding at the tail, removing any
+ * order and reducing the head are O(1); the sorted price ladders use binary search (O(log n)
+ * lookup, O(n) insertion of a new level, which is rare relative to fills).
+ *
+ * Invariants: a level exists iff it holds at least one order; `level.total` is the sum of its
+ * orders' `remaining`; every resting order has `remaining > 0`; the best bid is below the best
+ * ask (the engine never leaves a crossed book).
+ */
+import type { SideCode, SignedOrder } from "../../protocol/types.ts";
+import { Side } from "../../protocol/types.ts";
+
+/** An order resting in the book. `remaining` is the only mutable field besides the links. */
+export interface RestingOrder {
+  readonly signed: SignedOrder;
+  readonly accountId: bigint;
+  readonly orderId: bigint;
+  readonly instrument: bigint;
+  readonly side: SideCode;
+  /** Limit price, cents. */
+  readonly price: bigint;
+  readonly clientOrderId: string | null;
+  readonly reduceOnly: boolean;
+  /** Acceptance time, unix milliseconds (display only: priority is the list order). */
+  readonly acceptedAt: bigint;
+  /** Size still open, 1e-4 units; > 0 while resting. */
+  remaining: bigint;
+  /** Size filled so far (the order tree's `filled`), 1e-4 units. */
+  filled: bigint;
+  prev: RestingOrder | null;
+  next: RestingOrder | null;
+}
+
+export class PriceLevel {
+  head: RestingOrder | null = null;
+  tail: RestingOrder | null = null;
+  /** Sum of `remaining` over the level's orders. */
+  total = 0n;
+  count = 0;
+  constructor(readonly price: bigint) {}
+}
+
+/** One changed price level: `size` is the level's new total (0 = level removed). */
+export interface LevelChange {
+  readonly side: SideCode;
+  readonly price: bigint;
+  readonly size: bigint;
+}
+
+export interface BookSnapshot {
+  readonly instrument: bigint;
+  /** Sequence number of the last change included. */
+  readonly seq: bigint;
+  /** Best first: [price, size, orderCount]. */
+  readonly bids: readonly (readonly [bigint, bigint, number])[];
+  readonly asks: readonly (readonly [bigint, bigint, number])[];
+}
+
+class Ladder {
+  readonly levels = new Map<bigint, PriceLevel>();
+  /** Prices sorted best first. */
+  readonly prices: bigint[] = [];
+
+  /** `descending` for bids (best = highest), ascending for asks. */
+  constructor(private readonly descending: boolean) {}
+
+  private better(a: bigint, b: bigint): boolean {
+    return this.descending ? a > b : a < b;
+  }
+
+  /** Index of the first price not better than `price` (binary search). */
+  private indexOf(price: bigint): number {
+    let lo = 0;
+    let hi = this.prices.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.better(this.prices[mid]!, price)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  level(price: bigint): PriceLevel {
+    let level = this.levels.get(price);
+    if (level === undefined) {
+      level = new PriceLevel(price);
+      this.levels.set(price, level);
+      this.prices.splice(this.indexOf(price), 0, price);
+    }
+    return level;
+  }
+
+  drop(level: PriceLevel): void {
+    this.levels.delete(level.price);
+    const i = this.indexOf(level.price);
+    if (this.prices[i] === level.price) this.prices.splice(i, 1);
+  }
+
+  best(): PriceLevel | null {
+    const p = this.prices[0];
+    return p === undefined ? null : this.levels.get(p)!;
+  }
+}
+
+export class OrderBook {
+  private readonly bids = new Ladder(true);
+  private readonly asks = new Ladder(false);
+  private readonly dirty = new Map<string, { side: SideCode; price: bigint }>();
+  /** Incremented once per published batch of level changes. */
+  seq = 0n;
+
+  constructor(readonly instrument: bigint) {}
+
+  private ladder(side: SideCode): Ladder {
+    return side === Side.BUY ? this.bids : this.asks;
+  }
+
+  private touch(side: SideCode, price: bigint): void {
+    this.dirty.set(`${side}:${price}`, { side, price });
+  }
+
+  /** Appends an order at the tail of its price level (lowest time priority). */
+  add(order: RestingOrder): void {
+    const level = this.ladder(order.side).level(order.price);
+    order.prev = level.tail;
+    order.next = null;
+    if (level.tail === null) level.head = order;
+    else level.tail.next = order;
+    level.tail = order;
+    level.total += order.remaining;
+    level.count += 1;
+    this.touch(order.side, order.price);
+  }
+
+  /** Removes a resting order (cancel, or fully filled). */
+  remove(order: RestingOrder): void {
+    const ladder = this.ladder(order.side);
+    const level = ladder.levels.get(order.price);
+    if (level === undefined) throw new Error(`order ${order.orderId} is not in the book`);
+    if (order.prev === null) level.head = order.next;
+    else order.prev.next = order.next;
+    if (order.next === null) level.tail = order.prev;
+    else order.next.prev = order.prev;
+    order.prev = null;
+    order.next = null;
+    level.total -= order.remaining;
+    level.count -= 1;
+    if (level.count === 0) ladder.drop(level);
+    this.touch(order.side, order.price);
+  }
+
+  /** Records a fill of `q` against a resting order; removes it when nothing remains. */
+  fill(order: RestingOrder, q: bigint): void {
+    const level = this.ladder(order.side).levels.get(order.price)!;
+    order.remaining -= q;
+    order.filled += q;
+    level.total -= q;
+    this.touch(order.side, order.price);
+    if (order.remaining === 0n) {
+      // remove() subtracts `remaining` (now 0) again: harmless.
+      this.remove(order);
+    }
+  }
+
+  /** Best level on `side`, or null when that side is empty. */
+  best(side: SideCode): PriceLevel | null {
+    return this.ladder(side).best();
+  }
+
+  /** Levels of `side`, best first. Do not modify the book while iterating. */
+  *levels(side: SideCode): Generator<PriceLevel> {
+    const ladder = this.ladder(side);
+    for (const price of ladder.prices) yield ladder.levels.get(price)!;
+  }
+
+  /** Level changes since the last call, with the new sequence number (null when none). */
+  flushChanges(): { seq: bigint; changes: LevelChange[] } | null {
+    if (this.dirty.size === 0) return null;
+    const changes: LevelChange[] = [];
+    for (const { side, price } of this.dirty.values()) {
+      const level = this.ladder(side).levels.get(price);
+      changes.push({ side, price, size: level?.total ?? 0n });
+    }
+    this.dirty.clear();
+    this.seq += 1n;
+    return { seq: this.seq, changes };
+  }
+
+  snapshot(depth: number): BookSnapshot {
+    const side = (s: SideCode): [bigint, bigint, number][] => {
+      const out: [bigint, bigint, number][] = [];
+      for (const level of this.levels(s)) {
+        if (out.length >= depth) break;
+        out.push([level.price, level.total, level.count]);
+      }
+      return out;
+    };
+    return { instrument: this.instrument, seq: this.seq, bids: side(Side.BUY), asks: side(Side.SELL) };
+  }
+}

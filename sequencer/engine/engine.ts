@@ -1,0 +1,536 @@
+/**
+ * The matching engine: one order book per market, price-time priority, and every fill run
+ * through protocol/'s rules (via the `Ledger`) before it exists.
+ *
+ * Deterministic: the engine reads no clock and no randomness. Each command takes `now` (unix
+ * milliseconds, bigint) and the same commands with the same `now` values always produce the
+ * same books, fills and batches — this is what the journal replays.
+ *
+ * Fill rules: the maker is the resting order, the taker the incoming one, the price is the
+ * maker's. A fill protocol/ rejects is never made. When the rejection is the maker's (its
+ * order expired, its account lost margin, its reduce-only order no longer reduces...), the
+ * maker order is cancelled and matching continues; when it is the taker's, the taker stops
+ * there (rejected outright when nothing filled).
+ *
+ * Self-trade prevention: a taker meeting a resting order of its own account cancels that
+ * resting order (cancel-resting) and continues.
+ */
+import { ProtocolError } from "../../protocol/errors.ts";
+import type { SideCode, SignedOrder } from "../../protocol/types.ts";
+import { Side } from "../../protocol/types.ts";
+import { SequencerError } from "../errors.ts";
+import type { BookSnapshot, LevelChange, RestingOrder } from "./book.ts";
+import { OrderBook } from "./book.ts";
+import type { Market } from "./markets.ts";
+import type { DecodedFlags } from "./flags.ts";
+import { decodeFlags } from "./flags.ts";
+
+/** Where a fill landed: the batch and slot of its TRADE transaction. */
+export interface FillLocation {
+  readonly batch: bigint;
+  readonly slot: number;
+}
+
+/** A fill the engine plans, for an all-or-nothing dry run (FOK). */
+export interface PlannedFill {
+  readonly maker: SignedOrder;
+  readonly taker: SignedOrder;
+  readonly size: bigint;
+  readonly price: bigint;
+}
+
+/** Who a rejected fill is blamed on. */
+export type Blame = "maker" | "taker";
+
+/**
+ * What the engine needs from the rollup state. Implemented by `sequencer/ledger.ts` on top of
+ * protocol/'s `RollupState` and `BatchBuilder`; every rule check is protocol/'s own code.
+ */
+export interface Ledger {
+  /** Applies one TRADE through protocol/ and adds it to the open batch. Throws ProtocolError. */
+  trade(fill: PlannedFill, now: bigint): FillLocation;
+  /** The first ProtocolError these fills would raise in sequence, or null; changes nothing. */
+  dryRun(fills: readonly PlannedFill[], now: bigint): ProtocolError | null;
+  /** Whose order a rejected fill is blamed on. */
+  blame(error: ProtocolError, fill: PlannedFill, now: bigint): Blame;
+  /** The order-tree leaf in `orderId`'s slot: `(storedId, storedFilled)`. */
+  orderSlot(accountId: bigint, orderId: bigint): { readonly storedId: bigint; readonly storedFilled: bigint };
+  /** Order-tree slot index of an order id (orderId mod 2^orderDepth). */
+  slotOf(orderId: bigint): bigint;
+  /** Signed position size of an account in an instrument (0 when none). */
+  positionSize(accountId: bigint, instrument: bigint): bigint;
+  /** Checks the order's signature and that its key is the account's key; throws SequencerError. */
+  authenticate(signed: SignedOrder): void;
+}
+
+export interface Fill {
+  /** Global fill sequence number, from 1. */
+  readonly tradeId: bigint;
+  readonly instrument: bigint;
+  /** Cents (the maker's price). */
+  readonly price: bigint;
+  /** 1e-4 units. */
+  readonly size: bigint;
+  readonly takerSide: SideCode;
+  readonly makerAccount: bigint;
+  readonly makerOrderId: bigint;
+  readonly takerAccount: bigint;
+  readonly takerOrderId: bigint;
+  readonly batch: bigint;
+  readonly slot: number;
+  /** Unix milliseconds. */
+  readonly time: bigint;
+}
+
+export type CancelReason = "user" | "self_trade" | "replaced" | "disconnect" | "maker_rejected";
+
+export interface CancelledOrder {
+  readonly order: RestingOrder;
+  readonly reason: CancelReason;
+  /** For `maker_rejected`: the protocol code that made the order untradeable. */
+  readonly code: string | null;
+}
+
+export type OrderStatus = "resting" | "filled" | "cancelled";
+
+export interface PlaceResult {
+  readonly accountId: bigint;
+  readonly orderId: bigint;
+  readonly instrument: bigint;
+  readonly clientOrderId: string | null;
+  readonly status: OrderStatus;
+  /** 1e-4 units filled by this command. */
+  readonly filled: bigint;
+  /** Size left resting in the book (0 unless status is `resting`). */
+  readonly remaining: bigint;
+  readonly fills: readonly Fill[];
+  /** Resting orders this command cancelled (self-trade prevention, untradeable makers). */
+  readonly cancelled: readonly CancelledOrder[];
+  /** Why an unfilled remainder was dropped: `IOC_UNFILLED` or a protocol code; null otherwise. */
+  readonly stopCode: string | null;
+  /**
+   * Set when the taker was rejected with nothing filled. The command still changed the books
+   * when `cancelled` is non-empty (untradeable makers were purged), so it is journaled then.
+   */
+  readonly rejection: SequencerError | null;
+}
+
+export interface PlaceOptions {
+  readonly clientOrderId: string | null;
+}
+
+function opposite(side: SideCode): SideCode {
+  return side === Side.BUY ? Side.SELL : Side.BUY;
+}
+
+function crosses(takerSide: SideCode, limit: bigint, makerPrice: bigint): boolean {
+  return takerSide === Side.BUY ? makerPrice <= limit : makerPrice >= limit;
+}
+
+const MS_PER_SECOND = 1000n;
+
+export class MatchingEngine {
+  private readonly books = new Map<bigint, OrderBook>();
+  private readonly markets = new Map<bigint, Market>();
+  /** accountId → orderId → resting order. */
+  private readonly open = new Map<bigint, Map<bigint, RestingOrder>>();
+  /** accountId → order-tree slot → resting order occupying it. */
+  private readonly slots = new Map<bigint, Map<bigint, RestingOrder>>();
+  /**
+   * accountId → order-tree slot → highest order id accepted in it. An accepted id is burned
+   * (no replay of a cancelled order) by requiring every new id to exceed it, which is the order
+   * tree's own rule (§5.3) extended to orders that never filled; memory stays bounded by the
+   * slots an account uses.
+   */
+  private readonly highest = new Map<bigint, Map<bigint, bigint>>();
+  private nextTradeId = 1n;
+
+  constructor(
+    private readonly ledger: Ledger,
+    markets: readonly Market[],
+  ) {
+    for (const m of markets) {
+      this.markets.set(m.instrument, m);
+      this.books.set(m.instrument, new OrderBook(m.instrument));
+    }
+  }
+
+  market(instrument: bigint): Market {
+    const m = this.markets.get(instrument);
+    if (m === undefined) throw new SequencerError("UNKNOWN_INSTRUMENT", `instrument ${instrument} is not listed`);
+    return m;
+  }
+
+  listMarkets(): Market[] {
+    return [...this.markets.values()];
+  }
+
+  book(instrument: bigint): OrderBook {
+    this.market(instrument);
+    return this.books.get(instrument)!;
+  }
+
+  snapshot(instrument: bigint, depth: number): BookSnapshot {
+    return this.book(instrument).snapshot(depth);
+  }
+
+  /** Book changes since the last call, per instrument, each with its new sequence number. */
+  flushBookChanges(): { instrument: bigint; seq: bigint; changes: LevelChange[] }[] {
+    const out: { instrument: bigint; seq: bigint; changes: LevelChange[] }[] = [];
+    for (const book of this.books.values()) {
+      const c = book.flushChanges();
+      if (c !== null) out.push({ instrument: book.instrument, ...c });
+    }
+    return out;
+  }
+
+  openOrders(accountId: bigint): RestingOrder[] {
+    return [...(this.open.get(accountId)?.values() ?? [])];
+  }
+
+  findOpen(accountId: bigint, orderId: bigint): RestingOrder | null {
+    return this.open.get(accountId)?.get(orderId) ?? null;
+  }
+
+  findByClientId(accountId: bigint, clientOrderId: string): RestingOrder | null {
+    for (const o of this.open.get(accountId)?.values() ?? []) if (o.clientOrderId === clientOrderId) return o;
+    return null;
+  }
+
+  /** Every check that needs no state change; throws SequencerError. */
+  private validate(
+    signed: SignedOrder,
+    options: PlaceOptions,
+    flags: DecodedFlags,
+    now: bigint,
+    replacing: RestingOrder | null,
+  ): Market {
+    const o = signed.order;
+    const market = this.market(o.instrument);
+    if (o.size < market.minSize)
+      throw new SequencerError("MIN_SIZE", `size ${o.size} is below the minimum ${market.minSize} of ${market.name}`);
+    if (o.size % market.lotSize !== 0n)
+      throw new SequencerError("LOT_SIZE", `size ${o.size} is not a multiple of the lot size ${market.lotSize}`);
+    if (o.price <= 0n || o.price % market.tickSize !== 0n)
+      throw new SequencerError(
+        "TICK_SIZE",
+        `price ${o.price} is not a positive multiple of the tick size ${market.tickSize} of ${market.name}`,
+      );
+    const nowSeconds = now / MS_PER_SECOND;
+    if (o.expiry < nowSeconds) throw new SequencerError("ORDER_EXPIRED", `order expired at ${o.expiry}`);
+    if (market.expiry !== 0n && market.expiry <= nowSeconds)
+      throw new SequencerError("INSTRUMENT_EXPIRED", `${market.name} expired at ${market.expiry}`);
+    if (flags.postOnly && flags.timeInForce !== "GTC")
+      throw new SequencerError("BAD_ORDER", "a post-only order must be good-till-cancelled");
+
+    const slot = this.ledger.slotOf(o.orderId);
+    const highest = this.highest.get(o.accountId)?.get(slot);
+    if (highest !== undefined && o.orderId <= highest)
+      throw new SequencerError(
+        "DUPLICATE_ORDER_ID",
+        `order id ${o.orderId} is not above ${highest}, the highest id account ${o.accountId} used in its slot (orderId mod 2^orderDepth): use a higher order id`,
+      );
+    const stored = this.ledger.orderSlot(o.accountId, o.orderId);
+    if (stored.storedId >= o.orderId && (stored.storedId > o.orderId || stored.storedFilled > 0n))
+      throw new SequencerError(
+        "DUPLICATE_ORDER_ID",
+        `order id ${o.orderId} is not above the id ${stored.storedId} already recorded in its order-tree slot: use a higher order id`,
+      );
+    const busy = this.slots.get(o.accountId)?.get(slot);
+    if (busy !== undefined && busy !== replacing)
+      throw new SequencerError(
+        "ORDER_SLOT_BUSY",
+        `order id ${o.orderId} shares its order-tree slot with open order ${busy.orderId}: cancel it or pick another id`,
+      );
+    if (options.clientOrderId !== null) {
+      const holder = this.findByClientId(o.accountId, options.clientOrderId);
+      if (holder !== null && holder !== replacing)
+        throw new SequencerError(
+          "DUPLICATE_CLIENT_ORDER_ID",
+          `client order id ${options.clientOrderId} is already used by open order ${holder.orderId}`,
+        );
+    }
+    if (flags.reduceOnly) {
+      const pos = this.ledger.positionSize(o.accountId, o.instrument);
+      const reduces = o.side === Side.BUY ? pos < 0n : pos > 0n;
+      if (!reduces)
+        throw new SequencerError("PROTOCOL_REJECTED", "a reduce-only order must trade against an open position");
+    }
+    this.ledger.authenticate(signed);
+    return market;
+  }
+
+  /** Runs every check `place` makes before touching anything (for the API, before the costly
+   * signature check); throws SequencerError. */
+  check(signed: SignedOrder, options: PlaceOptions, now: bigint): void {
+    this.validate(signed, options, decodeFlags(signed.order.flags), now, null);
+  }
+
+  /**
+   * Places a signed order. Throws SequencerError when the order is rejected before touching
+   * anything; otherwise returns what happened (possibly a rejection after purging makers).
+   */
+  place(signed: SignedOrder, options: PlaceOptions, now: bigint): PlaceResult {
+    return this.placeReplacing(signed, options, now, null);
+  }
+
+  /**
+   * `replacing` is an open order of the same account that is cancelled once the new order has
+   * passed every check that needs no state change (it may share the new order's tree slot).
+   */
+  private placeReplacing(
+    signed: SignedOrder,
+    options: PlaceOptions,
+    now: bigint,
+    replacing: RestingOrder | null,
+  ): PlaceResult {
+    const o = signed.order;
+    const flags = decodeFlags(o.flags);
+    this.validate(signed, options, flags, now, replacing);
+    const book = this.books.get(o.instrument)!;
+    const makerSide = opposite(o.side);
+
+    if (flags.postOnly) {
+      const best = book.best(makerSide);
+      if (best !== null && crosses(o.side, o.price, best.price))
+        throw new SequencerError(
+          "POST_ONLY_WOULD_CROSS",
+          `post-only ${o.side === Side.BUY ? "bid" : "ask"} at ${o.price} would cross the best price ${best.price}`,
+        );
+    }
+
+    if (flags.timeInForce === "FOK") this.checkFillOrKill(signed, now);
+    if (replacing !== null) this.cancelResting(replacing);
+
+    const fills: Fill[] = [];
+    const cancelled: CancelledOrder[] = [];
+    const selfTrades: RestingOrder[] = [];
+    let remaining = o.size;
+    let stopCode: string | null = null;
+    let stopError: ProtocolError | null = null;
+
+    outer: for (;;) {
+      if (remaining === 0n) break;
+      let level = book.best(makerSide);
+      // Skip levels whose every order is this account's own (cancelled below, after matching).
+      let maker: RestingOrder | null = null;
+      while (level !== null && crosses(o.side, o.price, level.price)) {
+        for (let m = level.head; m !== null; m = m.next) {
+          if (m.accountId !== o.accountId) {
+            maker = m;
+            break;
+          }
+          if (!selfTrades.includes(m)) selfTrades.push(m);
+        }
+        if (maker !== null) break;
+        level = this.levelAfter(book, makerSide, level.price);
+      }
+      if (maker === null) break;
+
+      const q = remaining < maker.remaining ? remaining : maker.remaining;
+      const fill: PlannedFill = { maker: maker.signed, taker: signed, size: q, price: maker.price };
+      try {
+        const at = this.ledger.trade(fill, now);
+        book.fill(maker, q);
+        if (maker.remaining === 0n) this.forget(maker);
+        remaining -= q;
+        fills.push({
+          tradeId: this.nextTradeId++,
+          instrument: o.instrument,
+          price: maker.price,
+          size: q,
+          takerSide: o.side,
+          makerAccount: maker.accountId,
+          makerOrderId: maker.orderId,
+          takerAccount: o.accountId,
+          takerOrderId: o.orderId,
+          batch: at.batch,
+          slot: at.slot,
+          time: now,
+        });
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        if (this.ledger.blame(e, fill, now) === "maker") {
+          this.cancelResting(maker);
+          cancelled.push({ order: maker, reason: "maker_rejected", code: e.code });
+          continue outer;
+        }
+        stopCode = e.code;
+        stopError = e;
+        break;
+      }
+    }
+
+    if (fills.length === 0 && stopError !== null) {
+      // Nothing traded: the taker is rejected and its self-trade victims stay untouched.
+      return this.result(signed, options, "cancelled", 0n, 0n, fills, cancelled, stopCode, stopError);
+    }
+
+    // The order is accepted: burn its id, apply self-trade prevention.
+    this.burn(o.accountId, o.orderId);
+    for (const m of selfTrades) {
+      if (m.remaining === 0n || this.findOpen(m.accountId, m.orderId) !== m) continue;
+      this.cancelResting(m);
+      cancelled.push({ order: m, reason: "self_trade", code: null });
+    }
+
+    const filled = o.size - remaining;
+    if (remaining === 0n) return this.result(signed, options, "filled", filled, 0n, fills, cancelled, null, null);
+    if (stopCode !== null || flags.timeInForce !== "GTC") {
+      return this.result(signed, options, "cancelled", filled, 0n, fills, cancelled, stopCode ?? "IOC_UNFILLED", null);
+    }
+    const resting: RestingOrder = {
+      signed,
+      accountId: o.accountId,
+      orderId: o.orderId,
+      instrument: o.instrument,
+      side: o.side,
+      price: o.price,
+      clientOrderId: options.clientOrderId,
+      reduceOnly: flags.reduceOnly,
+      acceptedAt: now,
+      remaining,
+      filled,
+      prev: null,
+      next: null,
+    };
+    book.add(resting);
+    this.index(resting);
+    return this.result(signed, options, "resting", filled, remaining, fills, cancelled, null, null);
+  }
+
+  private result(
+    signed: SignedOrder,
+    options: PlaceOptions,
+    status: OrderStatus,
+    filled: bigint,
+    remaining: bigint,
+    fills: Fill[],
+    cancelled: CancelledOrder[],
+    stopCode: string | null,
+    error: ProtocolError | null,
+  ): PlaceResult {
+    return {
+      accountId: signed.order.accountId,
+      orderId: signed.order.orderId,
+      instrument: signed.order.instrument,
+      clientOrderId: options.clientOrderId,
+      status,
+      filled,
+      remaining,
+      fills,
+      cancelled,
+      stopCode,
+      rejection:
+        error === null
+          ? null
+          : new SequencerError(
+              error.code,
+              `the order cannot trade: ${error.message}`,
+              error.code === "BAD_SIGNATURE" ? 401 : 422,
+            ),
+    };
+  }
+
+  /** The next level after `price` on `side` (levels are not modified during the scan). */
+  private levelAfter(book: OrderBook, side: SideCode, price: bigint): ReturnType<OrderBook["best"]> {
+    for (const level of book.levels(side)) {
+      if (side === Side.BUY ? level.price < price : level.price > price) return level;
+    }
+    return null;
+  }
+
+  /**
+   * Fill-or-kill: the crossing liquidity of other accounts must cover the size, and every
+   * planned fill must pass protocol/ in sequence (dry run), or nothing happens.
+   */
+  private checkFillOrKill(signed: SignedOrder, now: bigint): void {
+    const o = signed.order;
+    const book = this.books.get(o.instrument)!;
+    const plan: PlannedFill[] = [];
+    let need = o.size;
+    for (const level of book.levels(opposite(o.side))) {
+      if (need === 0n || !crosses(o.side, o.price, level.price)) break;
+      for (let m = level.head; m !== null && need > 0n; m = m.next) {
+        if (m.accountId === o.accountId) continue;
+        const q = need < m.remaining ? need : m.remaining;
+        plan.push({ maker: m.signed, taker: signed, size: q, price: m.price });
+        need -= q;
+      }
+    }
+    if (need > 0n)
+      throw new SequencerError("FOK_UNFILLED", `fill-or-kill: only ${o.size - need} of ${o.size} is available`);
+    const error = this.ledger.dryRun(plan, now);
+    if (error !== null)
+      throw new SequencerError(error.code, `fill-or-kill cannot fill completely: ${error.message}`, 422);
+  }
+
+  /** Cancels one resting order of `accountId`. Throws ORDER_NOT_FOUND. */
+  cancel(accountId: bigint, orderId: bigint, reason: CancelReason = "user"): CancelledOrder {
+    const order = this.findOpen(accountId, orderId);
+    if (order === null)
+      throw new SequencerError("ORDER_NOT_FOUND", `account ${accountId} has no open order ${orderId}`);
+    this.cancelResting(order);
+    return { order, reason, code: null };
+  }
+
+  /** Cancels every resting order of an account, optionally in one instrument. */
+  cancelAll(accountId: bigint, instrument: bigint | null, reason: CancelReason = "user"): CancelledOrder[] {
+    const out: CancelledOrder[] = [];
+    for (const order of this.openOrders(accountId)) {
+      if (instrument !== null && order.instrument !== instrument) continue;
+      this.cancelResting(order);
+      out.push({ order, reason, code: null });
+    }
+    return out;
+  }
+
+  /**
+   * Replace = cancel `oldOrderId` and place the new signed order. When the new order fails a
+   * check that needs no state change, nothing happens and the old order keeps its place; once
+   * it passes them the old order is cancelled, even if the new one is then rejected by a
+   * protocol rule on its first fill.
+   */
+  replace(
+    accountId: bigint,
+    oldOrderId: bigint,
+    signed: SignedOrder,
+    options: PlaceOptions,
+    now: bigint,
+  ): { cancelled: CancelledOrder; placed: PlaceResult } {
+    if (signed.order.accountId !== accountId)
+      throw new SequencerError("FORBIDDEN", "the new order belongs to another account");
+    const old = this.findOpen(accountId, oldOrderId);
+    if (old === null)
+      throw new SequencerError("ORDER_NOT_FOUND", `account ${accountId} has no open order ${oldOrderId}`);
+    const placed = this.placeReplacing(signed, options, now, old);
+    return { cancelled: { order: old, reason: "replaced", code: null }, placed };
+  }
+
+  private cancelResting(order: RestingOrder): void {
+    this.books.get(order.instrument)!.remove(order);
+    this.forget(order);
+  }
+
+  private index(order: RestingOrder): void {
+    let byId = this.open.get(order.accountId);
+    if (byId === undefined) this.open.set(order.accountId, (byId = new Map()));
+    byId.set(order.orderId, order);
+    let bySlot = this.slots.get(order.accountId);
+    if (bySlot === undefined) this.slots.set(order.accountId, (bySlot = new Map()));
+    bySlot.set(this.ledger.slotOf(order.orderId), order);
+  }
+
+  private forget(order: RestingOrder): void {
+    this.open.get(order.accountId)?.delete(order.orderId);
+    this.slots.get(order.accountId)?.delete(this.ledger.slotOf(order.orderId));
+  }
+
+  private burn(accountId: bigint, orderId: bigint): void {
+    let slots = this.highest.get(accountId);
+    if (slots === undefined) this.highest.set(accountId, (slots = new Map()));
+    const slot = this.ledger.slotOf(orderId);
+    const previous = slots.get(slot);
+    if (previous === undefined || orderId > previous) slots.set(slot, orderId);
+  }
+}

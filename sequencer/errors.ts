@@ -1,0 +1,54 @@
+/**
+ * The sequencer's typed errors. Every rejection the venue returns carries a stable `code`
+ * (documented in docs/api.md) and the HTTP status the API maps it to. Protocol rule failures
+ * (`ProtocolError` from protocol/) keep their protocol code and are reported as 422.
+ */
+
+/** HTTP status for each sequencer error code. One table, so the API and the docs agree. */
+export const SEQUENCER_ERRORS = {
+  BAD_REQUEST: 400,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHORIZED: 401,
+  BAD_SIGNATURE: 401,
+  KEY_MISMATCH: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  UNKNOWN_INSTRUMENT: 404,
+  UNKNOWN_ACCOUNT: 404,
+  ORDER_NOT_FOUND: 404,
+  DUPLICATE_ORDER_ID: 409,
+  ORDER_SLOT_BUSY: 409,
+  DUPLICATE_CLIENT_ORDER_ID: 409,
+  L1_OUT_OF_ORDER: 409,
+  TICK_SIZE: 422,
+  LOT_SIZE: 422,
+  MIN_SIZE: 422,
+  BAD_ORDER: 422,
+  ORDER_EXPIRED: 422,
+  INSTRUMENT_EXPIRED: 422,
+  POST_ONLY_WOULD_CROSS: 422,
+  FOK_UNFILLED: 422,
+  PROTOCOL_REJECTED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type SequencerErrorCode = keyof typeof SEQUENCER_ERRORS;
+
+/** A rejection with a stable code, an HTTP status and a message a person can act on. */
+export class SequencerError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: SequencerErrorCode, message: string);
+  /** A protocol rule failure, reported with the protocol's own code (docs/protocol.md §10). */
+  constructor(code: string, message: string, status: number);
+  constructor(code: string, message: string, status?: number) {
+    super(message);
+    this.name = "SequencerError";
+    this.code = code;
+    this.status = status ?? SEQUENCER_ERRORS[code as SequencerErrorCode];
+  }
+}

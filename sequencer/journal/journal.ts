@@ -1,0 +1,277 @@
+/**
+ * The sequencer's write-ahead journal: SQLite (better-sqlite3) in WAL mode.
+ *
+ * Every command that changed the venue is appended, with its `now` and a digest of its
+ * outcome, in one SQLite transaction together with the fills it made — before the caller
+ * acknowledges it. Replaying the commands in `seq` order with their recorded `now` rebuilds
+ * the same books, rollup state and batches; the digests let the replay prove it did.
+ *
+ * Durability: `synchronous = NORMAL` (the default here) survives a crash of the process
+ * (SIGKILL), which is what the venue promises; `FULL` also survives power loss at the cost
+ * of an fsync per command.
+ */
+import Database from "better-sqlite3";
+import type { Command } from "../commands.ts";
+import { commandSchema } from "../commands.ts";
+import type { Fill } from "../engine/engine.ts";
+import type { SolidityProof } from "../../protocol/types.ts";
+import { toJson } from "../wire.ts";
+
+export type Synchronous = "NORMAL" | "FULL";
+
+export interface JournalEntry {
+  readonly seq: bigint;
+  /** Unix milliseconds at which the command was applied. */
+  readonly now: bigint;
+  readonly command: Command;
+  /** The outcome digest written with it. */
+  readonly outcome: string;
+}
+
+/** Where a closed batch is in the proof pipeline ("closed" = not picked up yet). */
+export type ProofStatus = "closed" | "proving" | "proved" | "submitted" | "failed";
+
+export interface StoredFill extends Fill {
+  /** Status recorded for the fill's batch, or null when none was recorded (open or closed). */
+  readonly proofStatus: ProofStatus | null;
+}
+
+/** Thrown when a journal was written by a venue with another configuration. */
+export class JournalMismatchError extends Error {
+  readonly code = "JOURNAL_MISMATCH";
+  constructor(message: string) {
+    super(message);
+    this.name = "JournalMismatchError";
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS commands (
+  seq INTEGER PRIMARY KEY,
+  now TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  outcome TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fills (
+  trade_id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  instrument TEXT NOT NULL,
+  price TEXT NOT NULL,
+  size TEXT NOT NULL,
+  taker_side INTEGER NOT NULL,
+  maker_account INTEGER NOT NULL,
+  maker_order TEXT NOT NULL,
+  taker_account INTEGER NOT NULL,
+  taker_order TEXT NOT NULL,
+  batch INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  time TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fills_maker ON fills (maker_account, trade_id);
+CREATE INDEX IF NOT EXISTS fills_taker ON fills (taker_account, trade_id);
+CREATE TABLE IF NOT EXISTS batches (
+  number INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  proof TEXT
+);
+`;
+
+interface FillRow {
+  trade_id: number;
+  instrument: string;
+  price: string;
+  size: string;
+  taker_side: number;
+  maker_account: number;
+  maker_order: string;
+  taker_account: number;
+  taker_order: string;
+  batch: number;
+  slot: number;
+  time: string;
+  status: string | null;
+}
+
+export class Journal {
+  private readonly db: Database.Database;
+  private readonly insertCommand: Database.Statement;
+  private readonly insertFill: Database.Statement;
+  private readonly appendTx: (now: bigint, command: Command, outcome: string, fills: readonly Fill[]) => bigint;
+  private nextSeq: bigint;
+
+  private constructor(file: string, synchronous: Synchronous) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${synchronous}`);
+    this.db.exec(SCHEMA);
+    this.insertCommand = this.db.prepare("INSERT INTO commands (seq, now, kind, body, outcome) VALUES (?, ?, ?, ?, ?)");
+    this.insertFill = this.db.prepare(
+      `INSERT INTO fills (trade_id, seq, instrument, price, size, taker_side, maker_account, maker_order,
+         taker_account, taker_order, batch, slot, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const last = this.db.prepare("SELECT MAX(seq) AS seq FROM commands").get() as { seq: number | null };
+    this.nextSeq = BigInt(last.seq ?? 0) + 1n;
+    this.appendTx = this.db.transaction((now: bigint, command: Command, outcome: string, fills: readonly Fill[]) => {
+      const seq = this.nextSeq;
+      this.insertCommand.run(seq, now.toString(), command.kind, toJson(command), outcome);
+      for (const f of fills) {
+        this.insertFill.run(
+          f.tradeId,
+          seq,
+          f.instrument.toString(),
+          f.price.toString(),
+          f.size.toString(),
+          f.takerSide,
+          f.makerAccount,
+          f.makerOrderId.toString(),
+          f.takerAccount,
+          f.takerOrderId.toString(),
+          f.batch,
+          f.slot,
+          f.time.toString(),
+        );
+      }
+      this.nextSeq = seq + 1n;
+      return seq;
+    });
+  }
+
+  /**
+   * Opens (or creates) the journal at `file`. `meta` identifies the venue configuration
+   * (profile, domain, genesis, markets); a journal written under another one is refused.
+   */
+  static open(file: string, meta: Readonly<Record<string, string>>, synchronous: Synchronous = "NORMAL"): Journal {
+    const journal = new Journal(file, synchronous);
+    journal.checkMeta(meta);
+    return journal;
+  }
+
+  /** A configuration value recorded by an earlier run, or null (new or absent file). */
+  static peekMeta(file: string, key: string): string | null {
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+    } catch {
+      return null;
+    }
+    try {
+      const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+      return row?.value ?? null;
+    } catch {
+      return null;
+    } finally {
+      db.close();
+    }
+  }
+
+  private checkMeta(meta: Readonly<Record<string, string>>): void {
+    const get = this.db.prepare("SELECT value FROM meta WHERE key = ?");
+    const put = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(meta)) {
+        const row = get.get(key) as { value: string } | undefined;
+        if (row === undefined) put.run(key, value);
+        else if (row.value !== value)
+          throw new JournalMismatchError(
+            `journal ${key} is ${row.value} but this venue is configured with ${value}: use another database file`,
+          );
+      }
+    })();
+  }
+
+  /** Appends one command with its outcome digest and fills, durably. Returns its seq. */
+  append(now: bigint, command: Command, outcome: string, fills: readonly Fill[]): bigint {
+    return this.appendTx(now, command, outcome, fills);
+  }
+
+  get length(): bigint {
+    return this.nextSeq - 1n;
+  }
+
+  /** Every command in order, decoded. */
+  *entries(): Generator<JournalEntry> {
+    const rows = this.db.prepare("SELECT seq, now, body, outcome FROM commands ORDER BY seq").iterate() as Iterable<{
+      seq: number;
+      now: string;
+      body: string;
+      outcome: string;
+    }>;
+    for (const row of rows) {
+      yield {
+        seq: BigInt(row.seq),
+        now: BigInt(row.now),
+        command: commandSchema.parse(JSON.parse(row.body)) as Command,
+        outcome: row.outcome,
+      };
+    }
+  }
+
+  /** An account's fills, newest first, with the proof status of their batch. */
+  fillsOf(accountId: bigint, limit: number): StoredFill[] {
+    const rows = this.db
+      .prepare(
+        `SELECT f.*, b.status AS status FROM fills f LEFT JOIN batches b ON b.number = f.batch
+         WHERE f.maker_account = ? OR f.taker_account = ? ORDER BY f.trade_id DESC LIMIT ?`,
+      )
+      .all(accountId, accountId, limit) as FillRow[];
+    return rows.map((r) => ({
+      tradeId: BigInt(r.trade_id),
+      instrument: BigInt(r.instrument),
+      price: BigInt(r.price),
+      size: BigInt(r.size),
+      takerSide: r.taker_side === 0 ? 0 : 1,
+      makerAccount: BigInt(r.maker_account),
+      makerOrderId: BigInt(r.maker_order),
+      takerAccount: BigInt(r.taker_account),
+      takerOrderId: BigInt(r.taker_order),
+      batch: BigInt(r.batch),
+      slot: r.slot,
+      time: BigInt(r.time),
+      proofStatus: r.status as ProofStatus | null,
+    }));
+  }
+
+  /** Records a batch's proof pipeline status (outside the replayed command stream). */
+  setBatchStatus(batch: bigint, status: ProofStatus, detail = ""): void {
+    this.db
+      .prepare(
+        `INSERT INTO batches (number, status, detail) VALUES (?, ?, ?)
+         ON CONFLICT(number) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
+      )
+      .run(batch, status, detail);
+  }
+
+  /** The recorded status of a batch, or null when none was recorded. */
+  batchStatus(batch: bigint): ProofStatus | null {
+    const row = this.db.prepare("SELECT status FROM batches WHERE number = ?").get(batch) as
+      { status: string } | undefined;
+    return (row?.status ?? null) as ProofStatus | null;
+  }
+
+  /** Stores a batch's packed proof (`uint256[8]`) and marks it proved. */
+  recordProof(batch: bigint, proof: SolidityProof): void {
+    this.db
+      .prepare(
+        `INSERT INTO batches (number, status, detail, proof) VALUES (?, 'proved', '', ?)
+         ON CONFLICT(number) DO UPDATE SET status = 'proved', detail = '', proof = excluded.proof`,
+      )
+      .run(batch, toJson(proof));
+  }
+
+  /** The stored proof of a batch, or null. */
+  proofOf(batch: bigint): SolidityProof | null {
+    const row = this.db.prepare("SELECT proof FROM batches WHERE number = ?").get(batch) as
+      { proof: string | null } | undefined;
+    if (row?.proof == null) return null;
+    const values = (JSON.parse(row.proof) as string[]).map(BigInt);
+    if (values.length !== 8) throw new Error(`batch ${batch}: stored proof has ${values.length} elements`);
+    return values as unknown as SolidityProof;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

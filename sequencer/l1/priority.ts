@@ -1,0 +1,49 @@
+/**
+ * L1 priority operations (the rollup contract's queue: `priorityOp(i)` → `{f0, f1}`) as
+ * sequencer commands. The words are the slot public data of docs/protocol.md §7, packed by
+ * protocol/pubdata.ts; for a queued forced withdrawal the `served` bits are 0 (the batch
+ * fills them in). Decoding is the inverse of those packers (tests round-trip through them).
+ */
+import { BITS } from "../../protocol/constants.ts";
+import { ACCOUNT_ID_BITS } from "../../protocol/pubdata.ts";
+import { TxType } from "../../protocol/types.ts";
+import type { Command } from "../commands.ts";
+
+/** A queue entry the venue cannot apply (unknown type or malformed words). */
+export class PriorityOpError extends Error {
+  readonly code = "BAD_PRIORITY_OP";
+}
+
+const TYPE_BITS = 4;
+const ACCOUNT_OFFSET = BigInt(TYPE_BITS);
+const AMOUNT_OFFSET = ACCOUNT_OFFSET + BigInt(ACCOUNT_ID_BITS);
+const AFTER_AMOUNT_OFFSET = AMOUNT_OFFSET + BigInt(BITS.amount);
+
+function bits(word: bigint, offset: bigint, width: number): bigint {
+  return (word >> offset) & ((1n << BigInt(width)) - 1n);
+}
+
+/** The command for priority operation `queueIndex` with public data `(f0, f1)`. */
+export function priorityOpCommand(queueIndex: bigint, f0: bigint, f1: bigint): Command {
+  const type = Number(bits(f0, 0n, TYPE_BITS));
+  const accountId = bits(f0, ACCOUNT_OFFSET, ACCOUNT_ID_BITS);
+  if (type === TxType.DEPOSIT) {
+    const owner = bits(f0, AFTER_AMOUNT_OFFSET, BITS.owner);
+    if (f0 >> (AFTER_AMOUNT_OFFSET + BigInt(BITS.owner)) !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: deposit f0 has bits above the owner`);
+    return { kind: "deposit", accountId, owner, pkHash: f1, amount: bits(f0, AMOUNT_OFFSET, BITS.amount), queueIndex };
+  }
+  if (type === TxType.FORCED_WITHDRAW) {
+    if (bits(f0, AMOUNT_OFFSET, BITS.amount) !== 0n || f1 !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: a queued forced withdrawal has served = 0 and f1 = 0`);
+    if (f0 >> (AFTER_AMOUNT_OFFSET + BigInt(BITS.amount)) !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: forced-withdrawal f0 has bits above the amount`);
+    return {
+      kind: "forcedWithdrawal",
+      accountId,
+      requested: bits(f0, AFTER_AMOUNT_OFFSET, BITS.amount),
+      queueIndex,
+    };
+  }
+  throw new PriorityOpError(`priority op ${queueIndex}: type ${type} is not a deposit (1) or forced withdrawal (3)`);
+}

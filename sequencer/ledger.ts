@@ -1,0 +1,211 @@
+/**
+ * The sequencer's live rollup state: protocol/'s `RollupState` plus the open batch
+ * (protocol/'s `BatchBuilder`). Every transaction the venue makes goes through here, so every
+ * rule check is protocol/'s own code; the engine only plans fills.
+ *
+ * A batch opens at the first transaction after the previous one closed, with the context
+ * `{ timestamp: now in seconds, domain, prices: the latest oracle prices }`, and closes when
+ * it holds `nTx` transactions or on a `closeBatch` command. Closed batches wait in
+ * `takeClosed()` for the proving pipeline.
+ */
+import { BatchBuilder } from "../protocol/batch.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { pkHash } from "../protocol/keys.ts";
+import type { RollupState } from "../protocol/state.ts";
+import type { Batch, BatchContext, Profile, PublicKey, SignedOrder, Tx } from "../protocol/types.ts";
+import { TxType } from "../protocol/types.ts";
+import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
+import { SequencerError } from "./errors.ts";
+
+export interface ClosedBatch {
+  /** Batch number, from 1, in closing order. */
+  readonly number: bigint;
+  readonly batch: Batch;
+  /** Real (non-padding) transactions in the batch. */
+  readonly txCount: number;
+  /** The feed round behind each price of the batch context (submitBatch's `priceRoundIds`). */
+  readonly priceRoundIds: readonly bigint[];
+}
+
+/** Where a transaction landed and, for a forced withdrawal, what it served. */
+export interface Applied extends FillLocation {
+  readonly served: bigint;
+}
+
+const MS_PER_SECOND = 1000n;
+
+export class ProtocolLedger implements Ledger {
+  private prices: readonly bigint[];
+  private roundIds: readonly bigint[];
+  private builderRounds: readonly bigint[] = [];
+  private builder: BatchBuilder | null = null;
+  private nextBatch = 1n;
+  private openedAt = 0n;
+  private closed: ClosedBatch[] = [];
+  private readonly keyHashes = new Map<string, bigint>();
+
+  constructor(
+    readonly state: RollupState,
+    readonly domain: bigint,
+    initialPrices: readonly bigint[],
+  ) {
+    this.prices = initialPrices;
+    this.roundIds = initialPrices.map(() => 0n);
+  }
+
+  get profile(): Profile {
+    return this.state.profile;
+  }
+
+  get oraclePrices(): readonly bigint[] {
+    return this.prices;
+  }
+
+  /** The feed round behind each oracle price (0 = not from L1). */
+  get oracleRoundIds(): readonly bigint[] {
+    return this.roundIds;
+  }
+
+  /** The context the next transaction is applied with. */
+  context(now: bigint): BatchContext {
+    return this.builder?.context ?? this.freshContext(now);
+  }
+
+  private freshContext(now: bigint): BatchContext {
+    return { timestamp: now / MS_PER_SECOND, domain: this.domain, prices: this.prices, settlements: [] };
+  }
+
+  /** The number the open batch has or the next one will have. */
+  get currentBatch(): bigint {
+    return this.nextBatch;
+  }
+
+  /** Unix ms at which the open batch opened, or null when none is open. */
+  get openSince(): bigint | null {
+    return this.builder === null ? null : this.openedAt;
+  }
+
+  /**
+   * Applies `tx` through protocol/ in the open batch, opening one if needed. Throws
+   * ProtocolError and changes nothing (a batch opened for a rejected transaction is discarded,
+   * so the batch context depends only on accepted commands).
+   */
+  apply(tx: Tx, now: bigint): Applied {
+    const fresh = this.builder === null;
+    const builder = this.builder ?? new BatchBuilder(this.state, this.freshContext(now));
+    const witness = builder.add(tx);
+    if (fresh) {
+      this.builder = builder;
+      this.builderRounds = this.roundIds;
+      this.openedAt = now;
+    }
+    const at = { batch: this.nextBatch, slot: builder.size - 1, served: witness.served };
+    if (builder.isFull) this.closeBatch();
+    return at;
+  }
+
+  /** Closes the open batch (padding it with no-ops); returns its number, or null if none. */
+  closeBatch(): bigint | null {
+    if (this.builder === null) return null;
+    const number = this.nextBatch;
+    const txCount = this.builder.size;
+    this.closed.push({ number, batch: this.builder.close(), txCount, priceRoundIds: this.builderRounds });
+    this.builder = null;
+    this.nextBatch += 1n;
+    return number;
+  }
+
+  /** Batches closed since the last call, oldest first. */
+  takeClosed(): ClosedBatch[] {
+    const out = this.closed;
+    this.closed = [];
+    return out;
+  }
+
+  /** New oracle prices (cents per underlying) and their feed rounds; the next batch uses them. */
+  setPrices(prices: readonly bigint[], roundIds: readonly bigint[]): void {
+    const u = this.profile.underlyings;
+    if (prices.length !== u || roundIds.length !== u)
+      throw new SequencerError(
+        "BAD_REQUEST",
+        `expected ${u} prices and ${u} round ids, got ${prices.length} and ${roundIds.length}`,
+      );
+    this.prices = prices;
+    this.roundIds = roundIds;
+  }
+
+  trade(fill: PlannedFill, now: bigint): FillLocation {
+    const { batch, slot } = this.apply(
+      { type: TxType.TRADE, maker: fill.maker, taker: fill.taker, size: fill.size, price: fill.price },
+      now,
+    );
+    return { batch, slot };
+  }
+
+  dryRun(fills: readonly PlannedFill[], now: bigint): ProtocolError | null {
+    const copy = this.state.clone();
+    const ctx = this.context(now);
+    try {
+      for (const f of fills)
+        copy.applyTx({ type: TxType.TRADE, maker: f.maker, taker: f.taker, size: f.size, price: f.price }, ctx);
+      return null;
+    } catch (e) {
+      if (e instanceof ProtocolError) return e;
+      throw e;
+    }
+  }
+
+  /**
+   * Whose order a rejected fill is blamed on. An expired maker order is the maker's; for the
+   * per-account checks (order tree, position slot, reduce-only, margin, collateral rule) the
+   * protocol names the failing account in its message, and maker ≠ taker always holds.
+   */
+  blame(error: ProtocolError, fill: PlannedFill, now: bigint): Blame {
+    const maker = fill.maker.order;
+    if (error.code === "ORDER_EXPIRED") return maker.expiry < this.context(now).timestamp ? "maker" : "taker";
+    const named = [...error.message.matchAll(/account (\d+)/g)].map((m) => BigInt(m[1]!));
+    return named.includes(maker.accountId) ? "maker" : "taker";
+  }
+
+  orderSlot(accountId: bigint, orderId: bigint): { storedId: bigint; storedFilled: bigint } {
+    const s = this.state.orderState(accountId, orderId);
+    return { storedId: s.orderId, storedFilled: s.filled };
+  }
+
+  slotOf(orderId: bigint): bigint {
+    return orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n);
+  }
+
+  positionSize(accountId: bigint, instrument: bigint): bigint {
+    return (
+      this.state.account(accountId).positions.find((p) => p.size !== 0n && p.instrument === instrument)?.size ?? 0n
+    );
+  }
+
+  private hashKey(key: PublicKey): bigint {
+    const k = `${key.x}:${key.y}`;
+    let h = this.keyHashes.get(k);
+    if (h === undefined) {
+      h = pkHash(key);
+      if (this.keyHashes.size > 100_000) this.keyHashes.clear();
+      this.keyHashes.set(k, h);
+    }
+    return h;
+  }
+
+  authenticate(signed: SignedOrder): void {
+    this.checkKey(signed.order.accountId, signed.publicKey);
+  }
+
+  /** The account exists and `key` is its trading key; throws UNKNOWN_ACCOUNT / KEY_MISMATCH. */
+  checkKey(accountId: bigint, key: PublicKey): void {
+    const capacity = 1n << BigInt(this.profile.accountDepth);
+    if (accountId >= capacity)
+      throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} does not exist (the tree holds ${capacity})`);
+    const account = this.state.account(accountId);
+    if (account.pkHash === 0n)
+      throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} is not registered: deposit on L1 first`);
+    if (this.hashKey(key) !== account.pkHash)
+      throw new SequencerError("KEY_MISMATCH", `the public key is not account ${accountId}'s trading key`);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Assembles the venue: crypto, the journaled core (replayed on start), the signature pool,
+ * sessions, rate limits, metrics, the HTTP/WS server, and the batch timer that closes a batch
+ * once it has been open `batchMaxAgeMs`.
+ */
+import type { ContractRunner } from "ethers";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { initCrypto } from "../protocol/index.ts";
+import { getProfile } from "../protocol/profiles.ts";
+import { VerifyPool } from "./auth/verify-pool.ts";
+import { VenueMetrics } from "./api/metrics.ts";
+import { RateLimiter } from "./api/ratelimit.ts";
+import { buildServer } from "./api/server.ts";
+import { SessionStore } from "./api/sessions.ts";
+import { Sequencer } from "./core.ts";
+import type { SystemAccountKeys } from "../protocol/state.ts";
+import type { Synchronous } from "./journal/journal.ts";
+import { defaultListing } from "./listing.ts";
+import { ProvingStage } from "./pipeline/proving.ts";
+import { L1Submitter } from "./l1/submitter.ts";
+import { L1Watcher } from "./l1/watcher.ts";
+import { ProverPool } from "../prover/pool.ts";
+import { ensureProfileBuilt } from "../scripts/zk/build.ts";
+
+export interface ServiceConfig {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly dbFile: string;
+  readonly profile: string;
+  readonly domain: bigint;
+  readonly system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys };
+  /** Oracle prices until the first oracle update, cents per underlying; also the strike-grid centre. */
+  readonly initialPrices: readonly bigint[];
+  /** Option listing time, unix seconds (see listing.ts). */
+  readonly listedAt: bigint;
+  readonly optionWeeks: number;
+  readonly strikesEachSide: number;
+  readonly adminToken: string | null;
+  readonly verifyWorkers: number;
+  readonly batchMaxAgeMs: number;
+  readonly sessionTtlMs: number;
+  readonly orderRatePerSecond: number;
+  readonly orderBurst: number;
+  readonly bodyLimit: number;
+  readonly synchronous: Synchronous;
+  readonly logLevel: string;
+  /** Prover processes; 0 runs the venue without proving (batches stay `closed`). */
+  readonly provers: number;
+  /** Attempts per batch proof before it is marked failed. */
+  readonly proofAttempts: number;
+  readonly proofTimeoutMs: number;
+}
+
+/** The L1 link: the rollup contract and a runner that signs as the operator. */
+export interface L1Link {
+  readonly rollup: string;
+  readonly runner: ContractRunner;
+  readonly pollMs: number;
+}
+
+export interface Service {
+  readonly url: string;
+  readonly venue: Sequencer;
+  readonly app: FastifyInstance;
+  readonly log: Logger;
+  /** The proving stage, when `provers > 0`. */
+  readonly proving: ProvingStage | null;
+  close(): Promise<void>;
+}
+
+/** A monotonic wall clock in unix ms: never returns less than it did before. */
+function monotonicClock(): () => bigint {
+  let last = 0n;
+  return () => {
+    const now = BigInt(Date.now());
+    last = now > last ? now : last;
+    return last;
+  };
+}
+
+export async function startService(cfg: ServiceConfig, l1: L1Link | null = null): Promise<Service> {
+  const log = pino({ level: cfg.logLevel, base: { service: "tessera-sequencer" } });
+  await initCrypto();
+  const profile = getProfile(cfg.profile);
+  const markets = defaultListing({
+    listedAt: cfg.listedAt,
+    spot: cfg.initialPrices,
+    weeks: cfg.optionWeeks,
+    strikesEachSide: cfg.strikesEachSide,
+    underlyings: profile.underlyings,
+  });
+  const started = performance.now();
+  const venue = Sequencer.open(
+    { profile, domain: cfg.domain, markets, system: cfg.system, initialPrices: cfg.initialPrices },
+    cfg.dbFile,
+    cfg.synchronous,
+    { listedAt: cfg.listedAt.toString() },
+  );
+  log.info(
+    { commands: venue.journal.length.toString(), ms: Math.round(performance.now() - started) },
+    "journal replayed",
+  );
+  const clock = monotonicClock();
+  const verifier = new VerifyPool(cfg.verifyWorkers);
+  const metrics = new VenueMetrics();
+  const api = {
+    venue,
+    verifier,
+    sessions: new SessionStore(cfg.sessionTtlMs),
+    limiter: new RateLimiter(cfg.orderRatePerSecond, cfg.orderBurst),
+    authLimiter: new RateLimiter(20, 40),
+    metrics,
+    clock,
+  };
+  venue.on((e) => {
+    if (e.type === "batch") {
+      metrics.batches.inc();
+      log.info({ batch: e.closed.number.toString(), txs: e.closed.txCount }, "batch closed");
+    }
+    if (e.type === "halted") log.fatal({ err: e.error }, "venue halted: restart it to replay the journal");
+  });
+  const app = await buildServer(api, log, { bodyLimit: cfg.bodyLimit, adminToken: cfg.adminToken, version: "0.1.0" });
+  const url = await app.listen({ host: cfg.host, port: cfg.port });
+
+  const timer = setInterval(
+    () => {
+      const since = venue.ledger.openSince;
+      if (since !== null && clock() - since >= BigInt(cfg.batchMaxAgeMs)) {
+        try {
+          venue.execute({ kind: "closeBatch" }, clock());
+        } catch (e) {
+          log.error({ err: e }, "closing the batch on time failed");
+        }
+      }
+    },
+    Math.max(50, Math.floor(cfg.batchMaxAgeMs / 4)),
+  );
+  timer.unref();
+
+  let pool: ProverPool | null = null;
+  let proving: ProvingStage | null = null;
+  if (cfg.provers > 0) {
+    const built = await ensureProfileBuilt(profile.name, { quiet: true });
+    if (built.testOnlyCeremony) log.warn({ zkey: built.zkey }, "proving with TEST-ONLY keys: anyone can forge proofs");
+    pool = new ProverPool({
+      artifacts: { wasm: built.wasm, zkey: built.zkey, vkey: built.vkey },
+      provers: cfg.provers,
+      maxAttempts: cfg.proofAttempts,
+      timeoutMs: cfg.proofTimeoutMs,
+      onEvent: (e) => log.debug(e, "proof job"),
+    });
+    proving = new ProvingStage(venue, pool, log);
+    proving.start();
+  }
+
+  let l1Timer: NodeJS.Timeout | null = null;
+  let l1Poll: Promise<void> = Promise.resolve();
+  if (l1 !== null) {
+    const watcher = new L1Watcher(venue, l1.rollup, l1.runner, clock, log);
+    const submitter = new L1Submitter(venue, l1.rollup, l1.runner, log);
+    const poll = (): void => {
+      l1Poll = watcher
+        .poll()
+        .then(() => submitter.poll())
+        .catch((e: unknown) => log.error({ err: e }, "L1 poll failed"));
+    };
+    l1Timer = setInterval(poll, l1.pollMs);
+    poll();
+  }
+
+  log.info(
+    { url, profile: profile.name, markets: markets.length, provers: cfg.provers, l1: l1?.rollup ?? null },
+    "listening",
+  );
+  return {
+    url,
+    venue,
+    app,
+    log,
+    proving,
+    async close() {
+      clearInterval(timer);
+      if (l1Timer !== null) clearInterval(l1Timer);
+      await l1Poll;
+      proving?.stop();
+      await app.close();
+      await pool?.close();
+      await verifier.close();
+      venue.close();
+    },
+  };
+}

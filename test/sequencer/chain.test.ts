@@ -1,0 +1,155 @@
+/**
+ * The venue against a real rollup contract: a Hardhat node (child process), the contracts
+ * deployed by scripts/deploy.ts with the generated TestVerifier, and the sequencer as a child
+ * process with its L1 watcher, prover pool and submitter. Deposits registered on L1 reach the
+ * venue through the watcher, the feeds' rounds price the batches, a trade is matched, and the
+ * batches are proved and accepted on chain by `submitBatch`, in order.
+ *
+ * Two processes because better-sqlite3 (the journal) and Hardhat's EDR native addon crash
+ * when loaded into one process.
+ */
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+import { createInterface } from "node:readline";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { network } from "hardhat";
+import type { Contract } from "ethers";
+import { RollupState } from "../../protocol/state.ts";
+import { getProfile } from "../../protocol/profiles.ts";
+import { Side } from "../../protocol/types.ts";
+import { deployTessera } from "../../scripts/deploy.ts";
+import { ROOT, startChild, stopChild } from "./child.ts";
+import { ADMIN_TOKEN, Client, tempDb, Trader, venueEnv } from "./traders.ts";
+
+/** Hardhat's well-known development key of account #1 (the operator here). */
+const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const PORT = 18_545 + (process.pid % 1000);
+
+const HARDHAT = "node_modules/hardhat/dist/src/cli.js";
+
+/** Compiles the contracts (a no-op when up to date) and starts a Hardhat node on PORT. */
+async function startChain(): Promise<{ stop: () => Promise<void> }> {
+  await promisify(execFile)(process.execPath, [HARDHAT, "build"], { cwd: ROOT });
+  const child = spawn(process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(PORT)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 120_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes("Started HTTP")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => reject(new Error("hardhat node exited")));
+  });
+  return {
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", { timeout: 900_000 }, async () => {
+  const chain = await startChain();
+  const db = tempDb();
+  try {
+    const { ethers } = await network.connect({ network: "localhost", override: { url: `http://127.0.0.1:${PORT}` } });
+    const profile = getProfile("test");
+    const [admin, operator, aliceWallet, bobWallet, feeOwner, insuranceOwner] = await ethers.getSigners();
+    const fee = new Trader("fee", 0n);
+    const insurance = new Trader("insurance", 1n);
+    const alice = new Trader("alice", 2n);
+    const bob = new Trader("bob", 3n);
+    const system = {
+      feeAccount: { pkHash: fee.pkHash, owner: BigInt(feeOwner!.address) },
+      insurance: { pkHash: insurance.pkHash, owner: BigInt(insuranceOwner!.address) },
+    };
+    const d = await deployTessera(ethers, {
+      profile,
+      genesisStateRoot: RollupState.genesis(profile, system).stateRoot,
+      feeAccount: { owner: feeOwner!.address, pkHash: fee.pkHash },
+      insuranceFund: { owner: insuranceOwner!.address, pkHash: insurance.pkHash },
+      operator: operator!.address,
+      admin: admin!.address,
+      maxOracleAge: 3600n,
+      forcedRequestDeadline: 7n * 86_400n,
+      initialAnswers: [300_012_345_678n, 6_000_050_000_000n],
+      deployer: admin!,
+    });
+    const rollupAddress = await d.rollup.getAddress();
+    const signers = [new Trader("alice", 2n, d.domain), new Trader("bob", 3n, d.domain)] as const;
+    const amount = 50_000_000_000n;
+    for (const [wallet, trader] of [
+      [aliceWallet!, alice],
+      [bobWallet!, bob],
+    ] as const) {
+      await (await d.collateral.getFunction("mint")(wallet.address, amount)).wait();
+      await (await (d.collateral.connect(wallet) as Contract).getFunction("approve")(rollupAddress, amount)).wait();
+      await (
+        await (d.rollup.connect(wallet) as Contract).getFunction("registerAndDeposit")(trader.pkHash, amount)
+      ).wait();
+    }
+
+    const venue = await startChild(
+      venueEnv(db.file, {
+        TESSERA_PROFILE: "test",
+        TESSERA_PROVERS: "1",
+        TESSERA_OPTION_WEEKS: "0",
+        TESSERA_ROLLUP_ADDRESS: rollupAddress,
+        TESSERA_FEE_PK_HASH: fee.pkHash.toString(),
+        TESSERA_FEE_OWNER: BigInt(feeOwner!.address).toString(),
+        TESSERA_INSURANCE_PK_HASH: insurance.pkHash.toString(),
+        TESSERA_INSURANCE_OWNER: BigInt(insuranceOwner!.address).toString(),
+        TESSERA_PRICES: "300012,6000050",
+        TESSERA_L1_RPC: `http://127.0.0.1:${PORT}`,
+        TESSERA_OPERATOR_KEY: OPERATOR_KEY,
+        TESSERA_L1_POLL_MS: "200",
+      }),
+    );
+    try {
+      const client = new Client(venue.url);
+      // The watcher applies the oracle round, then both deposits (batch 1).
+      let openBatch = "";
+      for (let i = 0; i < 200 && openBatch !== "2"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        openBatch = (await client.get("/v1/status")).body.openBatch as string;
+      }
+      assert.equal(openBatch, "2", "both deposits filled batch 1");
+      const [aliceSigner, bobSigner] = signers;
+      const token = await client.session(aliceSigner);
+      assert.equal((await client.get("/v1/account", token)).body.collateral, amount.toString());
+
+      await client.place(aliceSigner.sign({ side: Side.SELL, size: 10_000n, price: 300_000n, orderId: 1n }));
+      const trade = await client.place(
+        bobSigner.sign({ side: Side.BUY, size: 10_000n, price: 300_000n, orderId: 1n, tif: "IOC" }),
+      );
+      assert.equal(trade.body.status, "filled", JSON.stringify(trade.body));
+      assert.equal((await client.post("/v1/admin/close-batch", {}, ADMIN_TOKEN)).body.batch, "2");
+
+      let status = "";
+      for (let i = 0; i < 1200 && status !== "submitted" && status !== "failed"; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        status = (await client.get("/v1/batches/2")).body.status as string;
+      }
+      assert.equal(status, "submitted", JSON.stringify((await client.get("/v1/batches/2")).body));
+      assert.equal((await client.get("/v1/batches/1")).body.status, "submitted");
+      const root = (await client.get("/v1/status")).body.stateRoot as string;
+      assert.equal((await d.rollup.getFunction("stateRoot")()).toString(), root, "L1 holds the venue's state root");
+      const fills = (await client.get("/v1/account/fills", await client.session(bobSigner))).body.fills as Record<
+        string,
+        string
+      >[];
+      assert.equal(fills[0]!.proofStatus, "submitted");
+    } finally {
+      await stopChild(venue);
+    }
+  } finally {
+    await chain.stop();
+    db.cleanup();
+  }
+});

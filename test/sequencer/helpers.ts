@@ -1,0 +1,84 @@
+/**
+ * Test helpers that run the venue in-process (they load better-sqlite3): configurations, a
+ * venue on a temp database, an in-process service. Actors live in traders.ts.
+ */
+import type { Service, ServiceConfig } from "../../sequencer/service.ts";
+import { startService } from "../../sequencer/service.ts";
+import { Sequencer } from "../../sequencer/core.ts";
+import type { VenueConfig } from "../../sequencer/core.ts";
+import { defaultListing } from "../../sequencer/listing.ts";
+import { getProfile } from "../../protocol/profiles.ts";
+import { initCrypto } from "../../protocol/index.ts";
+import { ADMIN_TOKEN, Client, domain, LISTED_AT, tempDb } from "./traders.ts";
+
+export * from "./traders.ts";
+
+export function serviceConfig(dbFile: string, overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  const system = { pkHash: 1n, owner: 0n };
+  return {
+    host: "127.0.0.1",
+    port: 0,
+    dbFile,
+    profile: "demo",
+    domain: domain(),
+    system: { feeAccount: system, insurance: system },
+    initialPrices: [300_000n, 6_000_000n],
+    listedAt: LISTED_AT,
+    optionWeeks: 1,
+    strikesEachSide: 1,
+    adminToken: ADMIN_TOKEN,
+    verifyWorkers: 0,
+    batchMaxAgeMs: 600_000,
+    sessionTtlMs: 60_000,
+    orderRatePerSecond: 1000,
+    orderBurst: 1000,
+    bodyLimit: 16 * 1024,
+    synchronous: "NORMAL",
+    logLevel: "warn",
+    provers: 0,
+    proofAttempts: 2,
+    proofTimeoutMs: 300_000,
+    ...overrides,
+  };
+}
+
+export async function startVenue(
+  overrides: Partial<ServiceConfig> = {},
+): Promise<{ service: Service; client: Client; file: string; cleanup: () => Promise<void> }> {
+  const db = tempDb();
+  const service = await startService(serviceConfig(db.file, overrides));
+  return {
+    service,
+    client: new Client(service.url),
+    file: db.file,
+    cleanup: async () => {
+      await service.close();
+      db.cleanup();
+    },
+  };
+}
+
+/** The in-process venue configuration matching `serviceConfig` (no HTTP). */
+export function venueConfig(): VenueConfig {
+  const cfg = serviceConfig(":memory:");
+  const profile = getProfile(cfg.profile);
+  return {
+    profile,
+    domain: cfg.domain,
+    system: cfg.system,
+    initialPrices: cfg.initialPrices,
+    markets: defaultListing({
+      listedAt: cfg.listedAt,
+      spot: cfg.initialPrices,
+      weeks: cfg.optionWeeks,
+      strikesEachSide: cfg.strikesEachSide,
+      underlyings: profile.underlyings,
+    }),
+  };
+}
+
+/** A journaled venue on `file` (created or replayed). */
+export async function openVenue(file: string): Promise<Sequencer> {
+  await initCrypto();
+  return Sequencer.open(venueConfig(), file);
+}

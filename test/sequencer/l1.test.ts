@@ -1,0 +1,131 @@
+/**
+ * L1-facing commands: priority operations decoded from their public data words, applied in
+ * queue order; forced withdrawals served or refused by protocol/; oracle round ids carried
+ * into the batches they price.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { depositData, forcedWithdrawData } from "../../protocol/pubdata.ts";
+import { Side } from "../../protocol/types.ts";
+import type { Sequencer } from "../../sequencer/core.ts";
+import { SequencerError } from "../../sequencer/errors.ts";
+import { priorityOpCommand, PriorityOpError } from "../../sequencer/l1/priority.ts";
+import { openVenue, tempDb, Trader } from "./helpers.ts";
+
+describe("L1 priority operations", () => {
+  const db = tempDb();
+  let venue: Sequencer;
+  let now = 1_800_000_000_000n;
+  const alice = new Trader("alice", 2n);
+  const bob = new Trader("bob", 3n);
+
+  before(async () => {
+    venue = await openVenue(db.file);
+  });
+  after(() => {
+    venue.close();
+    db.cleanup();
+  });
+
+  test("deposit and forced-withdrawal words decode to the commands protocol/ packed them from", () => {
+    const [f0, f1] = depositData(7n, 123_456n, 0xabcdefn, 42n);
+    assert.deepEqual(priorityOpCommand(5n, f0, f1), {
+      kind: "deposit",
+      accountId: 7n,
+      owner: 0xabcdefn,
+      pkHash: 42n,
+      amount: 123_456n,
+      queueIndex: 5n,
+    });
+    const [g0, g1] = forcedWithdrawData(9n, 0n, (1n << 56n) - 1n);
+    assert.deepEqual(priorityOpCommand(6n, g0, g1), {
+      kind: "forcedWithdrawal",
+      accountId: 9n,
+      requested: (1n << 56n) - 1n,
+      queueIndex: 6n,
+    });
+    const [s0] = forcedWithdrawData(9n, 1n, 1n);
+    assert.throws(() => priorityOpCommand(7n, s0, 0n), PriorityOpError);
+    assert.throws(() => priorityOpCommand(7n, 4n, 0n), PriorityOpError);
+  });
+
+  test("priority operations apply in queue order only", () => {
+    const op = (i: bigint, t: Trader) =>
+      priorityOpCommand(i, ...depositData(t.accountId, 100_000_000_000n, t.owner, t.pkHash));
+    assert.throws(
+      () => venue.execute(op(1n, alice), (now += 1000n)),
+      (e: unknown) => e instanceof SequencerError && e.code === "L1_OUT_OF_ORDER",
+    );
+    venue.execute(op(0n, alice), (now += 1000n));
+    venue.execute(op(1n, bob), (now += 1000n));
+    assert.equal(venue.expectedQueueIndex, 2n);
+    assert.equal(venue.ledger.state.account(alice.accountId).collateral, 100_000_000_000n);
+  });
+
+  test("a forced withdrawal is served when collateral and margin allow, else refused with 0", () => {
+    // bob opens a position so that part of his collateral is margin.
+    venue.execute(
+      {
+        kind: "place",
+        order: alice.sign({ side: Side.SELL, size: 100_000n, price: 300_000n, orderId: 1n }),
+        clientOrderId: null,
+      },
+      (now += 1000n),
+    );
+    venue.execute(
+      {
+        kind: "place",
+        order: bob.sign({ side: Side.BUY, size: 100_000n, price: 300_000n, orderId: 1n, tif: "IOC" }),
+        clientOrderId: null,
+      },
+      (now += 1000n),
+    );
+    const served = venue.execute(
+      { kind: "forcedWithdrawal", accountId: bob.accountId, requested: 1_000_000n, queueIndex: 2n },
+      (now += 1000n),
+    );
+    assert.equal(served.kind === "forcedWithdrawal" && served.served, 1_000_000n);
+    const all = venue.ledger.state.account(bob.accountId).collateral;
+    const refused = venue.execute(
+      { kind: "forcedWithdrawal", accountId: bob.accountId, requested: all, queueIndex: 3n },
+      (now += 1000n),
+    );
+    assert.equal(refused.kind === "forcedWithdrawal" && refused.served, 0n);
+    assert.equal(venue.ledger.state.account(bob.accountId).collateral, all, "a refused request changes nothing");
+    assert.equal(venue.expectedQueueIndex, 4n);
+  });
+
+  test("oracle round ids travel with the batch they price, and survive a replay", async () => {
+    venue.execute({ kind: "closeBatch" }, (now += 1000n));
+    venue.execute({ kind: "oracle", prices: [301_000n, 6_100_000n], roundIds: [11n, 12n] }, (now += 1000n));
+    venue.execute(
+      {
+        kind: "place",
+        order: alice.sign({ side: Side.SELL, size: 10n, price: 300_000n, orderId: 2n }),
+        clientOrderId: null,
+      },
+      (now += 1000n),
+    );
+    venue.execute(
+      {
+        kind: "place",
+        order: bob.sign({ side: Side.BUY, size: 10n, price: 300_000n, orderId: 2n, tif: "IOC" }),
+        clientOrderId: null,
+      },
+      (now += 1000n),
+    );
+    venue.execute({ kind: "closeBatch" }, (now += 1000n));
+    const last = venue.unprovedBatches().at(-1)!;
+    assert.deepEqual(last.priceRoundIds, [11n, 12n]);
+    assert.deepEqual(last.batch.context.prices, [301_000n, 6_100_000n]);
+    const replayed = await openVenue(db.file);
+    try {
+      const again = replayed.unprovedBatches().at(-1)!;
+      assert.deepEqual(again.priceRoundIds, [11n, 12n]);
+      assert.deepEqual(again.batch.publicInputs, last.batch.publicInputs);
+      assert.equal(replayed.expectedQueueIndex, 4n);
+    } finally {
+      replayed.close();
+    }
+  });
+});
