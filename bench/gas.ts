@@ -18,7 +18,7 @@ import { initPoseidon } from "../protocol/poseidon.ts";
 import { getProfile, PROFILE_NAMES } from "../protocol/profiles.ts";
 import { depositData, tradeData, withdrawData } from "../protocol/pubdata.ts";
 import { perpId } from "../protocol/instruments.ts";
-import { KEY_MESSAGE_V1, initEddsa, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../protocol/keys.ts";
+import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../protocol/keys.ts";
 import { packProof } from "../protocol/proof.ts";
 import type { Groth16ProofJson } from "../protocol/proof.ts";
 import { signOrder, withdrawalOrder } from "../protocol/signing.ts";
@@ -170,7 +170,6 @@ report.submitBatch = batches;
 
 // ---------------------------------------------------------------- real proof (test profile, generated TestVerifier)
 {
-  await initEddsa();
   const profile = getProfile("test");
   const built = await ensureProfileBuilt(profile.name, { quiet: true });
   const key = tradingKeyFromSignatureHex(await alice!.signMessage(KEY_MESSAGE_V1));

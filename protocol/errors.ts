@@ -38,18 +38,29 @@ export const ERROR_CODES = [
 
 export type ProtocolErrorCode = (typeof ERROR_CODES)[number];
 
-/** Every rule violation of the protocol. `code` is stable; the message is for people. */
+/**
+ * Every rule violation of the protocol. `code` is stable; the message is for people.
+ * `accountId` names the account whose own rule failed (its order, position slot, margin,
+ * collateral), when the failure is one account's; a venue uses it to decide whose order to drop.
+ */
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;
+  readonly accountId: bigint | undefined;
 
-  constructor(code: ProtocolErrorCode, message: string) {
+  constructor(code: ProtocolErrorCode, message: string, accountId?: bigint) {
     super(`${code}: ${message}`);
     this.name = "ProtocolError";
     this.code = code;
+    this.accountId = accountId;
   }
 }
 
-/** Throws `ProtocolError(code, message)` unless `condition` holds. */
-export function ensure(condition: boolean, code: ProtocolErrorCode, message: string): asserts condition {
-  if (!condition) throw new ProtocolError(code, message);
+/** Throws `ProtocolError(code, message, accountId)` unless `condition` holds. */
+export function ensure(
+  condition: boolean,
+  code: ProtocolErrorCode,
+  message: string,
+  accountId?: bigint,
+): asserts condition {
+  if (!condition) throw new ProtocolError(code, message, accountId);
 }

@@ -2,16 +2,16 @@
  * The Tessera reference model: pure TypeScript, bigint only, no I/O, no clock.
  * Call `await initCrypto()` once before hashing or signing.
  */
-import { initEddsa } from "./keys.ts";
 import { initPoseidon } from "./poseidon.ts";
 
-/** Initialises Poseidon and EdDSA (both asynchronous in circomlibjs). Idempotent. */
+/** Initialises the hash (circomlibjs' Poseidon builds asynchronously). Idempotent. */
 export async function initCrypto(): Promise<void> {
-  await Promise.all([initPoseidon(), initEddsa()]);
+  await initPoseidon();
 }
 
 export * from "./account.ts";
 export * from "./batch.ts";
+export * from "./circuitInput.ts";
 export * from "./constants.ts";
 export * from "./errors.ts";
 export * from "./field.ts";
@@ -20,6 +20,7 @@ export * from "./keys.ts";
 export * from "./margin.ts";
 export * from "./poseidon.ts";
 export * from "./profiles.ts";
+export * from "./proof.ts";
 export * from "./pubdata.ts";
 export * from "./signing.ts";
 export * from "./state.ts";

@@ -5,7 +5,6 @@
  * keccak256 of the 65-byte r‖s‖v signature. The public key is circomlib's `prv2pub` of it and
  * `pkHash = H(Ax, Ay)` is what an account leaf stores.
  */
-import { buildEddsa } from "circomlibjs";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { publicKeyFast } from "./eddsa-fast.ts";
 import { ProtocolError } from "./errors.ts";
@@ -14,35 +13,6 @@ import type { PublicKey } from "./types.ts";
 
 export const KEY_MESSAGE_V1 =
   "Tessera trading key v1\nThis signature derives your Tessera trading key. Sign it only on the Tessera app.";
-
-/** The part of circomlibjs' eddsa object the protocol uses. Field elements are opaque. */
-export interface CircomlibEddsa {
-  prv2pub(prv: Uint8Array): [Uint8Array, Uint8Array];
-  signPoseidon(prv: Uint8Array, msg: Uint8Array): { R8: [Uint8Array, Uint8Array]; S: bigint };
-  verifyPoseidon(
-    msg: Uint8Array,
-    sig: { R8: [Uint8Array, Uint8Array]; S: bigint },
-    A: [Uint8Array, Uint8Array],
-  ): boolean;
-  babyJub: { F: { e(x: bigint): Uint8Array; toObject(x: Uint8Array): bigint } };
-}
-
-let eddsa: CircomlibEddsa | null = null;
-let pending: Promise<void> | null = null;
-
-/** Builds circomlibjs' EdDSA once (part of `initCrypto()` in index.ts). */
-export function initEddsa(): Promise<void> {
-  pending ??= (buildEddsa() as Promise<CircomlibEddsa>).then((e) => {
-    eddsa = e;
-  });
-  return pending;
-}
-
-/** The initialised circomlibjs EdDSA; throws before `initCrypto()`. */
-export function circomlibEddsa(): CircomlibEddsa {
-  if (eddsa === null) throw new Error("EdDSA is not initialised: await initCrypto() first");
-  return eddsa;
-}
 
 /** A trading private key: 32 bytes. */
 export type PrivateKey = Uint8Array;

@@ -79,3 +79,15 @@ export function verifyOrderSignature(signed: SignedOrder, domain: bigint): boole
   }
   return ok;
 }
+
+/** "tessera-session" as an integer: the tag that separates session messages from orders. */
+export const SESSION_TAG = 0x746573736572612d73657373696f6en;
+
+/**
+ * The field element a trading key signs to open an API session on a venue: `H(domain,
+ * SESSION_TAG, accountId, challenge)`. It has 4 Poseidon inputs where an order hash has 9, so a
+ * session signature can never be replayed as an order, and the domain binds it to one deployment.
+ */
+export function sessionMessage(domain: bigint, accountId: bigint, challenge: bigint): bigint {
+  return poseidon([domain, SESSION_TAG, accountId, challenge]);
+}

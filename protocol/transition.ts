@@ -97,10 +97,10 @@ function checkOrderRanges(order: Order, profile: Profile): void {
 
 /** Range checks of §1 on an account after a transaction (`OUT_OF_RANGE`). */
 function checkAccountRanges(id: bigint, a: Account): void {
-  ensure(fitsSigned(a.collateral, BITS.collateral), "OUT_OF_RANGE", `account ${id}: collateral ${a.collateral}`);
+  ensure(fitsSigned(a.collateral, BITS.collateral), "OUT_OF_RANGE", `account ${id}: collateral ${a.collateral}`, id);
   for (const p of a.positions) {
-    ensure(fitsSigned(p.size, BITS.positionSize), "OUT_OF_RANGE", `account ${id}: position size ${p.size}`);
-    ensure(fitsSigned(p.cost, BITS.cost), "OUT_OF_RANGE", `account ${id}: position cost ${p.cost}`);
+    ensure(fitsSigned(p.size, BITS.positionSize), "OUT_OF_RANGE", `account ${id}: position size ${p.size}`, id);
+    ensure(fitsSigned(p.cost, BITS.cost), "OUT_OF_RANGE", `account ${id}: position cost ${p.cost}`, id);
   }
 }
 
@@ -111,6 +111,7 @@ function checkCollateralRule(id: bigint, a: Account): void {
     a.collateral >= 0n || hasOpenPosition(a),
     "NEGATIVE_COLLATERAL",
     `account ${id} would hold ${a.collateral} collateral and no position`,
+    id,
   );
 }
 
@@ -184,12 +185,14 @@ export class Transition {
       order.orderId >= stored.orderId,
       "ORDER_SLOT_REUSED",
       `order ${order.orderId} of account ${order.accountId}: slot ${index} holds newer order ${stored.orderId}`,
+      order.accountId,
     );
     const filledBefore = order.orderId === stored.orderId ? stored.filled : 0n;
     ensure(
       filledBefore + q <= order.size,
       "OVERFILL",
       `order ${order.orderId} of account ${order.accountId}: ${filledBefore} + ${q} > size ${order.size}`,
+      order.accountId,
     );
     const orders = entry.orders.clone();
     const filled = filledBefore + q;
@@ -207,11 +210,13 @@ export class Transition {
       hashPublicKey(signed.publicKey) === entry.account.pkHash,
       "BAD_SIGNATURE",
       `order ${signed.order.orderId}: key is not account ${id}'s trading key`,
+      id,
     );
     ensure(
       verifyOrderSignature(signed, this.ctx.domain),
       "BAD_SIGNATURE",
       `order ${signed.order.orderId} of account ${id}: invalid signature`,
+      id,
     );
   }
 
@@ -379,7 +384,7 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
   const side = (order: Order, entry: AccountEntry, feeBps: bigint) => {
     const acc = entry.account;
     const slot = slotFor(acc, order.instrument);
-    ensure(slot >= 0, "NO_POSITION_SLOT", `account ${order.accountId} has no free position slot`);
+    ensure(slot >= 0, "NO_POSITION_SLOT", `account ${order.accountId} has no free position slot`, order.accountId);
     const signedQ = order.side === Side.BUY ? q : -q;
     const filled = applyFill(acc, slot, order.instrument, signedQ, signedQ * unit);
     const fee = (notional * feeBps) / BPS;
@@ -389,11 +394,13 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
       (order.flags & FLAG_REDUCE_ONLY) === 0n || reduced,
       "REDUCE_ONLY",
       `reduce-only order ${order.orderId} would grow or flip the position of account ${order.accountId}`,
+      order.accountId,
     );
     ensure(
       order.accountId === INSURANCE_ACCOUNT || meetsIM(after, t.marks) || (reduced && equity(after, t.marks) >= 0n),
       "MARGIN",
       `account ${order.accountId} would not meet initial margin`,
+      order.accountId,
     );
     checkCollateralRule(order.accountId, after);
     return { slot, after, fee };

@@ -14,7 +14,7 @@ import type { PrivateKey } from "../protocol/keys.ts";
 import { initPoseidon } from "../protocol/poseidon.ts";
 import { orderHash } from "../protocol/signing.ts";
 import type { Order, PublicKey, Signature, SignedOrder } from "../protocol/types.ts";
-import { sessionMessage } from "../sequencer/api/sessions.ts";
+import { sessionMessage } from "../protocol/signing.ts";
 import { TesseraSdkError } from "./errors.ts";
 
 /** A wallet that can sign `KEY_MESSAGE_V1` with EIP-191 `personal_sign`. */

@@ -41,6 +41,8 @@ export type SequencerErrorCode = keyof typeof SEQUENCER_ERRORS;
 export class SequencerError extends Error {
   readonly code: string;
   readonly status: number;
+  /** For RATE_LIMITED: milliseconds until a retry can succeed (sent as `Retry-After`). */
+  retryAfterMs: number | undefined;
 
   constructor(code: SequencerErrorCode, message: string);
   /** A protocol rule failure, reported with the protocol's own code (docs/protocol.md §10). */

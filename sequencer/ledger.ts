@@ -158,13 +158,12 @@ export class ProtocolLedger implements Ledger {
   /**
    * Whose order a rejected fill is blamed on. An expired maker order is the maker's; for the
    * per-account checks (order tree, position slot, reduce-only, margin, collateral rule) the
-   * protocol names the failing account in its message, and maker ≠ taker always holds.
+   * protocol error carries the failing account, and maker ≠ taker always holds.
    */
   blame(error: ProtocolError, fill: PlannedFill, now: bigint): Blame {
     const maker = fill.maker.order;
     if (error.code === "ORDER_EXPIRED") return maker.expiry < this.context(now).timestamp ? "maker" : "taker";
-    const named = [...error.message.matchAll(/account (\d+)/g)].map((m) => BigInt(m[1]!));
-    return named.includes(maker.accountId) ? "maker" : "taker";
+    return error.accountId === maker.accountId ? "maker" : "taker";
   }
 
   orderSlot(accountId: bigint, orderId: bigint): { storedId: bigint; storedFilled: bigint } {

@@ -31,10 +31,12 @@ export class RateLimiter {
     b.updatedMs = nowMs;
     if (b.tokens < 1) {
       const waitMs = Math.ceil(((1 - b.tokens) * 1000) / this.ratePerSecond);
-      throw new SequencerError(
+      const err = new SequencerError(
         "RATE_LIMITED",
         `${key} exceeds ${this.ratePerSecond} requests per second (burst ${this.burst}): retry in ${waitMs} ms`,
       );
+      err.retryAfterMs = waitMs;
+      throw err;
     }
     b.tokens -= 1;
   }

@@ -39,7 +39,7 @@ import {
   sessionSchema,
 } from "./schemas.ts";
 import type { Session, SessionStore } from "./sessions.ts";
-import { sessionMessage } from "./sessions.ts";
+import { sessionMessage } from "../../protocol/signing.ts";
 
 export interface ApiContext {
   readonly venue: Sequencer;

@@ -65,6 +65,9 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   app.setErrorHandler((err, _req, reply) => {
     const r = toReply(err, log);
     api.metrics.rejections.inc({ code: r.code });
+    if (err instanceof SequencerError && err.retryAfterMs !== undefined) {
+      void reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
+    }
     void reply.status(r.status).send({ code: r.code, message: r.message });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -73,6 +76,11 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
 
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
   const hub = new StreamHub(api, log);
+  // Disconnects are handled before the server (and then the venue's journal) closes.
+  app.addHook("preClose", (done) => {
+    hub.disconnectAll();
+    done();
+  });
   app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip));
 
   app.get("/openapi.json", () => document);

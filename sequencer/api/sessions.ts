@@ -2,7 +2,7 @@
  * Signed-challenge sessions for private reads, cancels and WebSocket streams.
  *
  * 1. `POST /v1/auth/challenge {accountId}` returns a random 248-bit challenge (valid 60 s, one use).
- * 2. The client signs `sessionMessage(domain, accountId, challenge)` with its trading key
+ * 2. The client signs `sessionMessage(domain, accountId, challenge)` (protocol/signing.ts) with its trading key
  *    (EdDSA-Poseidon, the same key as its orders) and posts it to `/v1/auth/session`.
  * 3. The venue checks the signature and that the key is the account's, and returns a bearer
  *    token valid for `ttlMs`.
@@ -10,16 +10,7 @@
  * never be replayed as an order and vice versa; the domain binds it to this deployment.
  */
 import { randomBytes } from "node:crypto";
-import { poseidon } from "../../protocol/poseidon.ts";
 import { SequencerError } from "../errors.ts";
-
-/** "tessera-session" as an integer tag. */
-export const SESSION_TAG = BigInt("0x" + Buffer.from("tessera-session").toString("hex"));
-
-/** The field element a client signs to open a session. */
-export function sessionMessage(domain: bigint, accountId: bigint, challenge: bigint): bigint {
-  return poseidon([domain, SESSION_TAG, accountId, challenge]);
-}
 
 interface Challenge {
   readonly accountId: bigint;

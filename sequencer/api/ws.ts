@@ -27,6 +27,8 @@ interface Client {
   readonly channels: Set<string>;
   session: Session | null;
   cancelOnDisconnect: boolean;
+  /** Set once the disconnect has been handled (by the socket's close or by shutdown). */
+  gone: boolean;
 }
 
 const BOOK_SNAPSHOT_DEPTH = 50;
@@ -34,6 +36,7 @@ const BOOK_SNAPSHOT_DEPTH = 50;
 export class StreamHub {
   private readonly channels = new Map<string, Set<Client>>();
   private readonly accounts = new Map<bigint, Set<Client>>();
+  private readonly clients = new Set<Client>();
   private nextId = 1;
 
   constructor(
@@ -101,7 +104,15 @@ export class StreamHub {
 
   /** Serves one connection until it closes. */
   handle(socket: WebSocket, ip: string): void {
-    const client: Client = { socket, id: this.nextId++, channels: new Set(), session: null, cancelOnDisconnect: false };
+    const client: Client = {
+      socket,
+      id: this.nextId++,
+      channels: new Set(),
+      session: null,
+      cancelOnDisconnect: false,
+      gone: false,
+    };
+    this.clients.add(client);
     this.api.metrics.wsClients.inc();
     socket.on("message", (data, isBinary) => {
       try {
@@ -180,7 +191,21 @@ export class StreamHub {
     }
   }
 
+  /**
+   * Shutdown: handles every connection's disconnect now (cancel-on-disconnect included, while
+   * the journal is still open) and closes the sockets. Call before the venue closes.
+   */
+  disconnectAll(): void {
+    for (const client of [...this.clients]) {
+      this.onClose(client);
+      client.socket.close(1001, "venue shutting down");
+    }
+  }
+
   private onClose(client: Client): void {
+    if (client.gone) return;
+    client.gone = true;
+    this.clients.delete(client);
     this.api.metrics.wsClients.dec();
     for (const key of client.channels) this.channels.get(key)?.delete(client);
     const session = client.session;

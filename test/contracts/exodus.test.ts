@@ -13,7 +13,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { BatchBuilder, domainSeparator, l1Calldata } from "../../protocol/batch.ts";
 import { toField } from "../../protocol/field.ts";
 import { decodeInstrument, optionId, perpId } from "../../protocol/instruments.ts";
-import { KEY_MESSAGE_V1, initEddsa, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
+import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
 import type { PrivateKey } from "../../protocol/keys.ts";
 import { positionValue } from "../../protocol/margin.ts";
 import { initPoseidon } from "../../protocol/poseidon.ts";
@@ -115,7 +115,6 @@ const DEPOSIT = 20_000_000_000n; // 20,000 USDC
 describe("exodus end to end with protocol/ state", () => {
   before(async () => {
     await initPoseidon();
-    await initEddsa();
   });
 
   it("test_domain_matchesProtocolDomainSeparator", async () => {

@@ -13,7 +13,7 @@ import type { Contract } from "ethers";
 import * as snarkjs from "snarkjs";
 import { BatchBuilder, l1Calldata } from "../../protocol/batch.ts";
 import { toCircuitInput } from "../../protocol/circuitInput.ts";
-import { KEY_MESSAGE_V1, initEddsa, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
+import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
 import { initPoseidon } from "../../protocol/poseidon.ts";
 import { packProof } from "../../protocol/proof.ts";
 import type { Groth16ProofJson } from "../../protocol/proof.ts";
@@ -30,7 +30,6 @@ const { ethers } = await network.create();
 describe("real proof", () => {
   before(async () => {
     await initPoseidon();
-    await initEddsa();
   });
   // snarkjs leaves BN254 worker threads running; they would keep the test process alive.
   after(releaseCurve);

@@ -15,7 +15,7 @@ import { domainSeparator } from "../../protocol/batch.ts";
 import { orderHash } from "../../protocol/signing.ts";
 import type { Order, PublicKey, SideCode, SignedOrder } from "../../protocol/types.ts";
 import { initCrypto } from "../../protocol/index.ts";
-import { sessionMessage } from "../../sequencer/api/sessions.ts";
+import { sessionMessage } from "../../protocol/signing.ts";
 import { toWire } from "../../sequencer/wire.ts";
 
 // Traders hash their keys at construction.
