@@ -1,0 +1,83 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeSlot } from "../../web/lib/pubdata.ts";
+import {
+  depositData,
+  feeSweepData,
+  forcedWithdrawData,
+  fundingData,
+  liquidationData,
+  NOOP_DATA,
+  settlementData,
+  tradeData,
+  withdrawData,
+} from "../../protocol/pubdata.ts";
+import { optionId, perpId } from "../../protocol/instruments.ts";
+import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
+
+const max = (bits: number) => (1n << BigInt(bits)) - 1n;
+
+test("decodeSlot inverts every packer of protocol/pubdata.ts, at maximal field values", () => {
+  const owner = max(160);
+  assert.deepEqual(decodeSlot(...depositData(max(32), max(56), owner, 123n)), {
+    type: TxType.DEPOSIT,
+    accountId: max(32),
+    amount: max(56),
+    owner,
+    pkHash: 123n,
+  });
+  assert.deepEqual(decodeSlot(...withdrawData(7n, 1000n, max(48))), {
+    type: TxType.WITHDRAW,
+    accountId: 7n,
+    amount: 1000n,
+    orderId: max(48),
+  });
+  assert.deepEqual(decodeSlot(...forcedWithdrawData(9n, 0n, max(56))), {
+    type: TxType.FORCED_WITHDRAW,
+    accountId: 9n,
+    served: 0n,
+    requested: max(56),
+  });
+  const instrument = optionId(2, InstrumentKind.PUT, max(40), max(32));
+  assert.deepEqual(
+    decodeSlot(
+      ...tradeData({
+        maker: max(32),
+        taker: 3n,
+        size: max(48),
+        price: max(40),
+        takerSide: Side.SELL,
+        makerOrderId: max(48),
+        takerOrderId: max(48) - 1n,
+        instrument,
+      }),
+    ),
+    {
+      type: TxType.TRADE,
+      maker: max(32),
+      taker: 3n,
+      size: max(48),
+      price: max(40),
+      takerSide: Side.SELL,
+      makerOrderId: max(48),
+      instrument,
+      takerOrderId: max(48) - 1n,
+    },
+  );
+  assert.deepEqual(decodeSlot(...liquidationData(1n, 5n, 100n, 300000n, Side.BUY, perpId(1))), {
+    type: TxType.LIQUIDATE,
+    maker: 1n,
+    taker: 5n,
+    size: 100n,
+    price: 300000n,
+    takerSide: Side.BUY,
+    makerOrderId: 0n,
+    instrument: perpId(1),
+    takerOrderId: 0n,
+  });
+  assert.deepEqual(decodeSlot(...fundingData(2, -300n)), { type: TxType.FUNDING, underlying: 2, delta: -300n });
+  assert.deepEqual(decodeSlot(...settlementData(4n, instrument)), { type: TxType.SETTLE, accountId: 4n, instrument });
+  assert.deepEqual(decodeSlot(...feeSweepData(max(56))), { type: TxType.FEE_SWEEP, amount: max(56) });
+  assert.deepEqual(decodeSlot(...NOOP_DATA), { type: TxType.NOOP });
+  assert.deepEqual(decodeSlot(15n, 0n), { type: "unknown", code: 15 });
+});

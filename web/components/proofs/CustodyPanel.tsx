@@ -1,0 +1,199 @@
+"use client";
+/**
+ * Custody: what protects the trader's funds without trusting the operator. Time since the last
+ * verified batch, the L1 queue of deposits and forced withdrawals with their deadlines, the
+ * forced withdrawal request, and the exodus: once a queued request is overdue anyone may
+ * activate it, and then accounts exit with their equity at the last verified state.
+ */
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { usePublicClient, useReadContract, useReadContracts, useWriteContract } from "wagmi";
+import { TxType } from "../../../protocol/types.ts";
+import { rollupAbi, usdcAbi } from "../../lib/contracts.ts";
+import { explain } from "../../lib/errors.ts";
+import { fieldHex, formatDuration, formatUsdc, shortHex } from "../../lib/format.ts";
+import { useNow } from "../../lib/market.ts";
+import { decodeSlot } from "../../lib/pubdata.ts";
+import { useSession } from "../../lib/session.tsx";
+import { txLabel, useL1Tx } from "../../lib/tx.ts";
+import { useVenue } from "../../lib/venue.tsx";
+import { WithdrawRequest } from "../funds/WithdrawRequest.tsx";
+import { Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
+
+/** Pending queue entries shown at most. */
+const SHOWN = 20n;
+
+export function CustodyPanel() {
+  const { deployment } = useVenue();
+  const { rollup, usdc } = deployment.contracts;
+  const session = useSession();
+  const client = usePublicClient({ chainId: deployment.chainId });
+  const queryClient = useQueryClient();
+  const { mutateAsync: write } = useWriteContract();
+  const now = useNow();
+  const refresh = () => void queryClient.invalidateQueries();
+  const activate = useL1Tx(refresh);
+  const refund = useL1Tx(refresh);
+
+  const base = { address: rollup, abi: rollupAbi } as const;
+  const reads = useReadContracts({
+    contracts: [
+      { ...base, functionName: "stateRoot" },
+      { ...base, functionName: "batchNumber" },
+      { ...base, functionName: "lastBatchTimestamp" },
+      { ...base, functionName: "queueHead" },
+      { ...base, functionName: "priorityQueueLength" },
+      { ...base, functionName: "exodus" },
+      { ...base, functionName: "forcedRequestDeadline" },
+      { address: usdc, abi: usdcAbi, functionName: "balanceOf", args: [rollup] },
+    ],
+    allowFailure: false,
+    query: { refetchInterval: 5_000 },
+  });
+  const claimable = useReadContract({
+    ...base,
+    functionName: "claimable",
+    args: session.address === undefined ? undefined : [session.address],
+    query: { enabled: session.address !== undefined },
+  });
+
+  const [stateRoot, batchNumber, lastBatch, head, length, exodus, deadline, held] = reads.data ?? [];
+  const pending = useQuery({
+    queryKey: ["queue", head?.toString(), length?.toString()],
+    enabled: head !== undefined && length !== undefined && client !== undefined,
+    queryFn: async () => {
+      const end = length! - head! > SHOWN ? head! + SHOWN : length!;
+      const ops = [];
+      for (let i = head!; i < end; i++) {
+        ops.push(
+          client!.readContract({ ...base, functionName: "priorityOp", args: [i] }).then((op) => ({ index: i, ...op })),
+        );
+      }
+      return Promise.all(ops);
+    },
+  });
+
+  if (reads.error !== null) return <ErrorText>{explain(reads.error)}</ErrorText>;
+  if (reads.data === undefined) return <Empty>Reading the rollup contract…</Empty>;
+
+  const oldest = pending.data?.[0];
+  const overdueAt = oldest === undefined ? null : oldest.queuedAt + deadline!;
+  const mine = (pending.data ?? []).filter((op) => op.requester === session.address);
+
+  return (
+    <div className="two-col" style={{ gridTemplateColumns: "minmax(0,1fr) minmax(0,1fr)" }}>
+      <Panel title="Custody" labelId="custody-title">
+        <div className="panel-body form">
+          {exodus === true && (
+            <p className="error" role="alert">
+              Exodus mode: the operator missed a deadline. Trading has stopped; every account can exit with its equity
+              at the last verified state, and unserved deposits can be refunded.
+            </p>
+          )}
+          <dl className="summary" style={{ gridTemplateColumns: "auto 1fr" }}>
+            <dt>Last verified batch</dt>
+            <dd>
+              {batchNumber === 0n ? "none yet" : `#${batchNumber!.toString()}, ${formatDuration(now - lastBatch!)} ago`}
+            </dd>
+            <dt>State root on L1</dt>
+            <dd className="hex">{shortHex(fieldHex(stateRoot!), 10)}</dd>
+            <dt>USDC held by the rollup</dt>
+            <dd>{formatUsdc(held!)}</dd>
+            <dt>Waiting in the L1 queue</dt>
+            <dd>{(length! - head!).toString()}</dd>
+            <dt>Deadline per request</dt>
+            <dd>{formatDuration(deadline!)}</dd>
+            <dt>Oldest request overdue</dt>
+            <dd className={overdueAt !== null && now >= overdueAt ? "neg" : undefined}>
+              {overdueAt === null ? "—" : now >= overdueAt ? "now" : `in ${formatDuration(overdueAt - now)}`}
+            </dd>
+          </dl>
+          {pending.data !== undefined && pending.data.length > 0 && (
+            <table aria-label="Pending L1 requests">
+              <thead>
+                <tr>
+                  <th>Queue #</th>
+                  <th>Type</th>
+                  <th>Requester</th>
+                  <th className="num">Waiting</th>
+                </tr>
+              </thead>
+              <tbody>
+                {pending.data.map((op) => {
+                  const slot = decodeSlot(op.f0, op.f1);
+                  return (
+                    <tr key={op.index.toString()}>
+                      <td className="num">{op.index.toString()}</td>
+                      <td>
+                        {slot.type === TxType.DEPOSIT
+                          ? `Deposit ${formatUsdc(slot.amount)}`
+                          : slot.type === TxType.FORCED_WITHDRAW
+                            ? `Withdrawal ${formatUsdc(slot.requested)}`
+                            : "Request"}
+                      </td>
+                      <td className="hex">{shortHex(op.requester)}</td>
+                      <td className="num">{formatDuration(now - op.queuedAt)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )}
+          {exodus === false && (
+            <>
+              <button
+                disabled={overdueAt === null || now < overdueAt || activate.busy}
+                onClick={() => void activate.run(() => write({ ...base, functionName: "activateExodus" }))}
+                title="Possible only when the oldest waiting request is past its deadline"
+              >
+                {txLabel(activate.state, "Activate exodus")}
+              </button>
+              <TxStatus state={activate.state} done="Exodus activated." />
+            </>
+          )}
+        </div>
+      </Panel>
+      <Panel title={exodus === true ? "Exit" : "Forced withdrawal"} labelId="exit-title">
+        <div className="panel-body form">
+          {exodus === true ? (
+            <>
+              <p className="muted" style={{ margin: 0 }}>
+                Refund your deposits that no batch served, then exit your account with its equity at the last verified
+                state root.
+              </p>
+              {mine
+                .filter((op) => decodeSlot(op.f0, op.f1).type === TxType.DEPOSIT && !op.refunded)
+                .map((op) => (
+                  <button
+                    key={op.index.toString()}
+                    disabled={refund.busy}
+                    onClick={() =>
+                      void refund.run(() => write({ ...base, functionName: "refundDeposit", args: [op.index] }))
+                    }
+                  >
+                    Refund deposit #{op.index.toString()}
+                  </button>
+                ))}
+              <TxStatus state={refund.state} done="Refunded to your wallet." />
+              <p className="notice" style={{ margin: 0 }}>
+                Exiting needs your account leaf and its Merkle path at the last verified root. This app does not rebuild
+                them from L1 calldata yet; the operator&apos;s exit-proof export or the SDK can produce them.
+              </p>
+            </>
+          ) : (
+            <>
+              <p className="muted" style={{ margin: 0 }}>
+                Ask for your collateral on L1 without the operator. The next batches must serve the request within{" "}
+                {formatDuration(deadline!)}, or anyone can stop the exchange and let every account exit.
+              </p>
+              <WithdrawRequest onDone={refresh} />
+            </>
+          )}
+          <dl className="summary">
+            <dt>Claimable by you</dt>
+            <dd>{claimable.data === undefined ? "—" : `${formatUsdc(claimable.data)} USDC`}</dd>
+          </dl>
+        </div>
+      </Panel>
+    </div>
+  );
+}

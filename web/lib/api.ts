@@ -1,0 +1,356 @@
+/**
+ * The sequencer's REST API (sequencer/api/routes.ts; reference docs/api.md), behind one module:
+ * every request the app makes and every response shape it relies on is here, validated with
+ * zod at the edge, so the rest of the app works with typed bigints only. Integers cross JSON
+ * as decimal strings; event times arrive in unix milliseconds and become unix seconds here.
+ *
+ * Private reads and cancels need a session: the trading key signs a one-time challenge
+ * (protocol/signing.ts `sessionMessage`) and the venue returns a short-lived bearer token.
+ */
+import { z } from "zod";
+import { sessionMessage } from "../../protocol/signing.ts";
+import { Side } from "../../protocol/types.ts";
+import type { PublicKey, SideCode, Signature, SignedOrder } from "../../protocol/types.ts";
+
+/** A request the sequencer refused or could not answer; `code` is the API's stable code. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+// ---------------------------------------------------------------- primitives
+
+const int = z
+  .union([z.string().regex(/^-?\d+$/), z.number().int()])
+  .transform((v) => BigInt(v))
+  .describe("an integer as a decimal string");
+/** A small count or number (batch, slot, journal length): a decimal string or a JSON number. */
+const count = z.union([z.string().regex(/^\d{1,15}$/), z.number().int().nonnegative()]).transform((v) => Number(v));
+/** An event time: unix milliseconds on the wire, unix seconds in the app. */
+const timeMs = int.transform((ms) => ms / 1000n);
+const sideName = z.enum(["buy", "sell"]).transform((s): SideCode => (s === "buy" ? Side.BUY : Side.SELL));
+
+// ---------------------------------------------------------------- market data
+
+const instrumentSchema = z.object({
+  instrument: int,
+  name: z.string(),
+  kind: z.enum(["perp", "call", "put"]),
+  underlying: z.number().int(),
+  /** Cents; 0 for perps. */
+  strike: int,
+  /** Unix seconds; 0 for perps. */
+  expiry: int,
+  /** Every price is a multiple of this many cents. */
+  tickSize: int,
+  /** Every size is a multiple of this many 1e-4 units. */
+  lotSize: int,
+  /** Smallest order size, 1e-4 units. */
+  minSize: int,
+});
+export type Instrument = z.infer<typeof instrumentSchema>;
+
+const tickerSchema = z.object({
+  instrument: int,
+  name: z.string(),
+  bid: int.nullable(),
+  ask: int.nullable(),
+  lastPrice: int.nullable(),
+  /** Cumulative traded size, 1e-4 units. */
+  volume: int,
+  trades: count,
+  /** Oracle price of the underlying, cents. */
+  indexPrice: int,
+  /** Perps: the index; options: intrinsic value at the index. Cents. */
+  markPrice: int,
+});
+export type Ticker = z.infer<typeof tickerSchema>;
+
+const oracleSchema = z.object({
+  underlyings: z.array(
+    z.object({
+      underlying: z.number().int(),
+      symbol: z.string(),
+      indexPrice: int,
+      markPrice: int,
+      /** Cents per unit, signed (docs/protocol.md §6.5). */
+      fundingIndex: int,
+      /** Unix seconds. */
+      lastFundingTime: int,
+    }),
+  ),
+});
+export type OracleState = z.infer<typeof oracleSchema>;
+
+const fundingSchema = z.object({
+  interval: int,
+  underlyings: z.array(
+    z.object({ underlying: z.number().int(), fundingIndex: int, lastFundingTime: int, nextFundingTime: int }),
+  ),
+});
+export type FundingState = z.infer<typeof fundingSchema>;
+
+const bookLevel = z.object({ price: int, size: int, orders: count });
+const bookSchema = z.object({ instrument: int, seq: int, bids: z.array(bookLevel), asks: z.array(bookLevel) });
+export type Book = z.infer<typeof bookSchema>;
+
+const fillSchema = z.object({
+  tradeId: z.union([z.string(), z.number()]).transform(String),
+  instrument: int,
+  name: z.string(),
+  price: int,
+  size: int,
+  takerSide: sideName,
+  maker: z.object({ accountId: int, orderId: int }),
+  taker: z.object({ accountId: int, orderId: int }),
+  /** The batch that carries the fill. */
+  batch: count,
+  slot: count,
+  time: timeMs,
+  /** Account fills only: open, closed, proving, proved, submitted, failed. */
+  proofStatus: z.string().optional(),
+});
+/** A trade (public) or one of the account's fills. */
+export type Fill = z.infer<typeof fillSchema>;
+
+const statusSchema = z.object({
+  profile: z.string(),
+  domain: int,
+  openBatch: count,
+  openSince: timeMs.nullable().optional(),
+  journal: count,
+  stateRoot: int,
+  unprovedBatches: z.array(count),
+});
+export type VenueStatus = z.infer<typeof statusSchema>;
+
+export const BATCH_STATUSES = ["open", "closed", "proving", "proved", "submitted", "failed"] as const;
+const batchStatusSchema = z.object({ number: count, status: z.enum(BATCH_STATUSES) });
+export type BatchStatus = z.infer<typeof batchStatusSchema>;
+
+// ---------------------------------------------------------------- account (session)
+
+const positionSchema = z.object({
+  instrument: int,
+  name: z.string(),
+  size: int,
+  cost: int,
+  mark: int,
+  pnl: int,
+  liquidationPrice: int.nullable(),
+});
+export type PositionView = z.infer<typeof positionSchema>;
+
+const accountSchema = z.object({
+  accountId: int,
+  collateral: int,
+  equity: int,
+  initialMargin: int,
+  maintenanceMargin: int,
+  freeCollateral: int,
+  marginUsageBps: int.nullable(),
+  positions: z.array(positionSchema),
+  openOrders: count,
+});
+export type AccountView = z.infer<typeof accountSchema>;
+
+const openOrderSchema = z.object({
+  orderId: int,
+  clientOrderId: z.string().nullable(),
+  instrument: int,
+  name: z.string(),
+  side: sideName,
+  price: int,
+  size: int,
+  filled: int,
+  remaining: int,
+  flags: int,
+  expiry: int,
+  acceptedAt: timeMs,
+});
+export type OpenOrder = z.infer<typeof openOrderSchema>;
+
+const placeResultSchema = z.object({
+  orderId: int,
+  status: z.string(),
+  filled: int,
+  remaining: int,
+  stopCode: z.string().nullable(),
+  fills: z.array(fillSchema),
+});
+export type PlaceResult = z.infer<typeof placeResultSchema>;
+
+const challengeSchema = z.object({ challenge: int, expiresAt: count });
+const sessionSchema = z.object({ token: z.string(), accountId: int, expiresAt: count });
+export type ApiSession = z.infer<typeof sessionSchema>;
+
+// ---------------------------------------------------------------- client
+
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+const errorBodySchema = z.object({ code: z.string(), message: z.string() });
+
+/** The app's client of one sequencer. */
+export class SequencerClient {
+  constructor(readonly baseUrl: string) {}
+
+  private async request<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    init: { method?: string; body?: unknown; token?: string } = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method: init.method ?? "GET",
+        headers,
+        ...(init.body === undefined ? {} : { body: toJson(init.body) }),
+      });
+    } catch {
+      throw new ApiError("UNREACHABLE", 0, `The exchange server at ${this.baseUrl} is not responding.`);
+    }
+    const body: unknown = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = errorBodySchema.safeParse(body);
+      throw error.success
+        ? new ApiError(error.data.code, response.status, error.data.message)
+        : new ApiError("HTTP_ERROR", response.status, `The exchange server answered ${response.status}.`);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError("BAD_RESPONSE", response.status, `Unexpected answer from the exchange server for ${path}.`);
+    }
+    return parsed.data;
+  }
+
+  instruments(): Promise<Instrument[]> {
+    return this.request("/v1/instruments", z.object({ instruments: z.array(instrumentSchema) })).then(
+      (r) => r.instruments,
+    );
+  }
+
+  tickers(): Promise<Ticker[]> {
+    return this.request("/v1/tickers", z.object({ tickers: z.array(tickerSchema) })).then((r) => r.tickers);
+  }
+
+  oracle(): Promise<OracleState> {
+    return this.request("/v1/oracle", oracleSchema);
+  }
+
+  funding(): Promise<FundingState> {
+    return this.request("/v1/funding", fundingSchema);
+  }
+
+  status(): Promise<VenueStatus> {
+    return this.request("/v1/status", statusSchema);
+  }
+
+  batchStatus(number: number): Promise<BatchStatus> {
+    return this.request(`/v1/batches/${number}`, batchStatusSchema);
+  }
+
+  book(instrument: bigint, depth = 50): Promise<Book> {
+    return this.request(`/v1/instruments/${instrument}/book?depth=${depth}`, bookSchema);
+  }
+
+  trades(instrument: bigint, limit = 100): Promise<Fill[]> {
+    return this.request(
+      `/v1/instruments/${instrument}/trades?limit=${limit}`,
+      z.object({ trades: z.array(fillSchema) }),
+    ).then((r) => r.trades);
+  }
+
+  placeOrder(signed: SignedOrder, clientOrderId?: string): Promise<PlaceResult> {
+    return this.request("/v1/orders", placeResultSchema, {
+      method: "POST",
+      body: clientOrderId === undefined ? { order: signed } : { order: signed, clientOrderId },
+    });
+  }
+
+  cancelOrder(token: string, orderId: bigint): Promise<void> {
+    return this.request(`/v1/orders/${orderId}`, z.unknown(), { method: "DELETE", token }).then(() => undefined);
+  }
+
+  cancelAll(token: string, instrument?: bigint): Promise<void> {
+    return this.request("/v1/orders/cancel-all", z.unknown(), {
+      method: "POST",
+      token,
+      body: instrument === undefined ? {} : { instrument: instrument.toString() },
+    }).then(() => undefined);
+  }
+
+  account(token: string): Promise<AccountView> {
+    return this.request("/v1/account", accountSchema, { token });
+  }
+
+  openOrders(token: string): Promise<OpenOrder[]> {
+    return this.request("/v1/account/orders", z.object({ orders: z.array(openOrderSchema) }), { token }).then(
+      (r) => r.orders,
+    );
+  }
+
+  fills(token: string, limit = 100): Promise<Fill[]> {
+    return this.request(`/v1/account/fills?limit=${limit}`, z.object({ fills: z.array(fillSchema) }), { token }).then(
+      (r) => r.fills,
+    );
+  }
+
+  /** Opens a session: asks a challenge, signs it with `signMessage`, trades it for a token. */
+  async openSession(
+    accountId: bigint,
+    domain: bigint,
+    publicKey: PublicKey,
+    signMessage: (message: bigint) => Signature,
+  ): Promise<ApiSession> {
+    const { challenge } = await this.request("/v1/auth/challenge", challengeSchema, {
+      method: "POST",
+      body: { accountId },
+    });
+    const signature = signMessage(sessionMessage(domain, accountId, challenge));
+    return this.request("/v1/auth/session", sessionSchema, {
+      method: "POST",
+      body: { accountId, challenge, publicKey, signature },
+    });
+  }
+}
+
+/** Live message payloads (sequencer/api/ws.ts), parsed with the same schemas as REST. */
+export const livePayload = {
+  book: z.discriminatedUnion("type", [
+    z.object({
+      type: z.literal("book_snapshot"),
+      instrument: int,
+      seq: int,
+      bids: z.array(bookLevel),
+      asks: z.array(bookLevel),
+    }),
+    z.object({
+      type: z.literal("book"),
+      instrument: int,
+      seq: int,
+      /** Changed levels: `size` is the level's new total, 0 = removed. */
+      changes: z.array(z.object({ side: z.union([z.literal(0), z.literal(1)]), price: int, size: int })),
+    }),
+  ]),
+  trade: fillSchema,
+  /** The live part of a ticker; the rest comes from REST. */
+  ticker: z.object({
+    instrument: int,
+    bid: int.nullable(),
+    ask: int.nullable(),
+    lastPrice: int.nullable(),
+    volume: int,
+  }),
+} as const;

@@ -1,0 +1,94 @@
+/**
+ * Every error the app shows, in plain words. Codes come from the protocol (docs/protocol.md
+ * §10), the sequencer (sequencer/errors.ts), the contracts (custom errors) and the wallet.
+ */
+import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
+import { ApiError } from "./api.ts";
+import { AmountInputError } from "./format.ts";
+import { DeploymentError } from "./deployment.ts";
+
+const MESSAGES: Readonly<Record<string, string>> = {
+  // protocol rules
+  BAD_SIGNATURE: "The order's signature does not match your trading key. Unlock trading again and retry.",
+  MARGIN: "Not enough margin: this order would take your account below its initial margin.",
+  REDUCE_ONLY: "A reduce-only order can only shrink your position, and this one would not.",
+  POST_ONLY_TAKER: "A post-only order would have traded immediately, so it was not placed.",
+  PRICE_LIMIT: "The price moved past your limit.",
+  ORDER_EXPIRED: "The order expired before it could be filled.",
+  INSTRUMENT_EXPIRED: "This option has expired and can no longer be traded.",
+  NO_POSITION_SLOT: "Your account holds the maximum number of positions. Close one to open another.",
+  INSUFFICIENT_FREE_COLLATERAL: "You cannot withdraw that much: the rest of your collateral backs open positions.",
+  NEGATIVE_COLLATERAL: "This would leave your account with negative cash and no position.",
+  OVERFILL: "The order is already filled.",
+  ORDER_SLOT_REUSED: "A newer order replaced this one in your order tree.",
+  SELF_TRADE: "The order would have traded against your own order.",
+  UNKNOWN_ACCOUNT: "The exchange does not know this account yet: your deposit is still waiting for a batch.",
+  // sequencer
+  UNREACHABLE: "The exchange server is not responding. Prices may be stale; check your connection.",
+  RATE_LIMITED: "Too many requests. Wait a moment and try again.",
+  ORDER_SLOT_BUSY: "Too many open orders share an order slot. Cancel an order and retry.",
+  DUPLICATE_ORDER_ID: "That order id was already used. Retry to pick a new one.",
+  TICK_SIZE: "The price must be a multiple of the market's tick size.",
+  LOT_SIZE: "The size must be a multiple of the market's lot size.",
+  MIN_SIZE: "The size is below the market's minimum order size.",
+  POST_ONLY_WOULD_CROSS: "A post-only order would have traded immediately, so it was not placed.",
+  FOK_UNFILLED: "Fill-or-kill: the book could not fill the whole order, so nothing was traded.",
+  UNAVAILABLE: "The exchange is temporarily unavailable.",
+  // contracts
+  FaucetCooldown: "The faucet gives test USDC once an hour per address. Try again later.",
+  ExodusIsActive: "The rollup is in exodus mode: only exits and refunds are possible.",
+  ExodusNotActive: "Exits open only once the exodus has been activated.",
+  NothingToClaim: "Nothing to claim yet: withdrawals become claimable once their batch is verified on L1.",
+  InvalidAmount: "The amount must be positive and below 2^56 base units.",
+  NotAccountOwner: "Only the wallet that owns this account can do that.",
+  ExodusTooEarly: "The oldest waiting request is not overdue yet, so the exodus cannot start.",
+  NoPendingPriorityOp: "No request is waiting in the L1 queue, so the exodus cannot start.",
+  AlreadyExited: "This account has already exited.",
+  ERC20InsufficientBalance: "Your wallet does not hold that much USDC.",
+  ERC20InsufficientAllowance: "Approve the rollup to move that much USDC first.",
+};
+
+/**
+ * The Solidity custom error named in a wallet's or node's revert message (for example Hardhat's
+ * "reverted with custom error 'FaucetCooldown(...)'"), when the wallet did not pass the revert
+ * data through in a form viem decodes.
+ */
+function customErrorName(message: string): string | null {
+  const match = /custom error '?([A-Za-z_][A-Za-z0-9_]*)\(/.exec(message);
+  return match === null ? null : match[1]!;
+}
+
+/** The sentence for a stable error code, or `fallback` for a code without one. */
+export function explainCode(code: string, fallback: string): string {
+  return MESSAGES[code] ?? fallback;
+}
+
+/** A person-readable sentence for any error the app can meet. */
+export function explain(error: unknown): string {
+  if (error instanceof ApiError) return MESSAGES[error.code] ?? error.message;
+  if (error instanceof AmountInputError || error instanceof DeploymentError) return error.message;
+  if (error instanceof BaseError) {
+    if (error.walk((e) => e instanceof UserRejectedRequestError) !== null)
+      return "You declined the request in your wallet.";
+    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (revert instanceof ContractFunctionRevertedError) {
+      const name = revert.data?.errorName;
+      if (name !== undefined) return MESSAGES[name] ?? `The contract refused the transaction (${name}).`;
+      return revert.reason ?? "The contract refused the transaction.";
+    }
+    const named = customErrorName(error.message);
+    if (named !== null) return MESSAGES[named] ?? `The contract refused the transaction (${named}).`;
+    if (/connect|fetch|network|HTTP request failed/i.test(error.shortMessage)) {
+      return "The blockchain node is not reachable. Is the local chain running?";
+    }
+    return error.shortMessage;
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && MESSAGES[code] !== undefined) return MESSAGES[code];
+    const named = customErrorName(error.message);
+    if (named !== null) return MESSAGES[named] ?? `The contract refused the transaction (${named}).`;
+    return error.message;
+  }
+  return "Something went wrong.";
+}
