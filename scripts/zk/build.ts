@@ -9,7 +9,10 @@
  *
  * TEST-ONLY: without `--ptau` the ceremony is the local known-tau one (scripts/zk/ptau.ts), and
  * phase 2 is always a single public beacon; the resulting keys let anyone forge proofs. A real
- * deployment needs a public phase-1 file and a phase-2 MPC.
+ * deployment needs a public phase-1 file and a phase-2 MPC. With the known-tau ceremony the final
+ * zkey is written directly from the known scalars (scripts/zk/zkey.ts), byte-identical to snarkjs's
+ * `zkey new` + `zkey beacon` on the known-tau ptau, which is then never generated; a ceremony file
+ * goes through snarkjs.
  *
  * Everything is cached under `build/zk/<profile>-<key>/`; the key hashes the compile key (all
  * circuit sources, circom2 and circomlib versions, the main source), the ceremony's identity, the
@@ -35,10 +38,11 @@ import type { CompiledCircuit } from "./compile.ts";
 import { withLock } from "./lock.ts";
 import { MEASURED_RATES, Step, formatSeconds } from "./progress.ts";
 import type { ProgressOptions } from "./progress.ts";
-import { ensureTestOnlyPtau, readPtauInfo, releaseCurve, testOnlyPtauPath } from "./ptau.ts";
+import { readPtauInfo, releaseCurve, testOnlyPtauPath } from "./ptau.ts";
 import { groth16Power, readR1csHeader } from "./r1cs.ts";
 import type { R1csHeader } from "./r1cs.ts";
 import { groth16VerifierTemplate, snarkjsVersion } from "./snarkjs-package.ts";
+import { KNOWN_TAU_ZKEY_SECONDS_PER_1000_CONSTRAINTS, knownTauZkey } from "./zkey.ts";
 
 /** Bump when the pipeline's output for the same inputs changes. */
 const PIPELINE_VERSION = 1;
@@ -125,6 +129,7 @@ export interface Manifest {
   readonly testOnlyReason: string;
   readonly ceremony: {
     readonly kind: "test-only-known-tau" | "file";
+    /** The ceremony file; for the known-tau ceremony the ptau the zkey equals a setup from (not generated). */
     readonly file: string;
     readonly identity: string;
   };
@@ -137,8 +142,11 @@ export interface Manifest {
   readonly nPrvInputs: number;
   readonly power: number;
   readonly zkeyBytes: number;
-  /** Seconds per step of the first build (0 when an earlier build had cached that step). */
-  readonly firstBuildSeconds: Readonly<Record<"compile" | "ptau" | "setup" | "beacon" | "export" | "total", number>>;
+  /**
+   * Seconds per step of the first build (0 when an earlier build had cached that step). With the
+   * known-tau ceremony `setup` is the whole zkey, beacon included, and `beacon` is 0.
+   */
+  readonly firstBuildSeconds: Readonly<Record<"compile" | "setup" | "beacon" | "export" | "total", number>>;
   /** Seconds a cached `ensure…Built` took, last measured. */
   cachedBuildSeconds?: number;
   /** Witness and proof of one input, last measured (`measureProving`). */
@@ -263,30 +271,47 @@ async function buildInto(
         (ceremony.kind === "test-only-known-tau" ? " (TEST-ONLY known-tau ceremony)" : ` (ceremony ${ceremony.file})`),
     );
   }
-  const ptau =
-    ceremony.kind === "file" ? { file: ceremony.file, seconds: 0 } : await ensureTestOnlyPtau(power, progress);
-
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
     const k = header.nConstraints / 1000;
-    const setupStep = new Step(progress, "groth16 setup (zkey new)", MEASURED_RATES.setupPer1000Constraints * k);
-    await snarkjs.zKey["newZKey"]!(compiled.r1cs, ptau.file, path.join(tmp, "phase1.zkey"), logger);
-    const setupSeconds = setupStep.done();
+    let ptauFile: string;
+    let setupSeconds: number;
+    let beaconSeconds = 0;
+    if (ceremony.kind === "test-only-known-tau") {
+      // The ptau is not needed: the zkey comes straight from the known tau, alpha, beta and delta.
+      ptauFile = testOnlyPtauPath(power);
+      const setupStep = new Step(
+        progress,
+        "TEST-ONLY known-tau groth16 setup and phase-2 beacon",
+        KNOWN_TAU_ZKEY_SECONDS_PER_1000_CONSTRAINTS * k,
+      );
+      await knownTauZkey(
+        compiled.r1cs,
+        { ptauPower: power, beacon: TEST_ONLY_PHASE2_BEACON, progress },
+        path.join(tmp, "main.zkey"),
+      );
+      setupSeconds = setupStep.done();
+    } else {
+      ptauFile = ceremony.file;
+      const setupStep = new Step(progress, "groth16 setup (zkey new)", MEASURED_RATES.setupPer1000Constraints * k);
+      await snarkjs.zKey["newZKey"]!(compiled.r1cs, ptauFile, path.join(tmp, "phase1.zkey"), logger);
+      setupSeconds = setupStep.done();
 
-    const beaconStep = new Step(progress, "TEST-ONLY phase-2 beacon", MEASURED_RATES.beaconPer1000Constraints * k);
-    const ok: unknown = await snarkjs.zKey["beacon"]!(
-      path.join(tmp, "phase1.zkey"),
-      path.join(tmp, "main.zkey"),
-      TEST_ONLY_PHASE2_BEACON.name,
-      TEST_ONLY_PHASE2_BEACON.beaconHash,
-      TEST_ONLY_PHASE2_BEACON.numIterationsExp,
-      logger,
-    );
-    if (ok === false) throw new BuildError("snarkjs zkey beacon failed");
-    rmSync(path.join(tmp, "phase1.zkey"));
-    const beaconSeconds = beaconStep.done();
+      const beaconStep = new Step(progress, "TEST-ONLY phase-2 beacon", MEASURED_RATES.beaconPer1000Constraints * k);
+      const ok: unknown = await snarkjs.zKey["beacon"]!(
+        path.join(tmp, "phase1.zkey"),
+        path.join(tmp, "main.zkey"),
+        TEST_ONLY_PHASE2_BEACON.name,
+        TEST_ONLY_PHASE2_BEACON.beaconHash,
+        TEST_ONLY_PHASE2_BEACON.numIterationsExp,
+        logger,
+      );
+      if (ok === false) throw new BuildError("snarkjs zkey beacon failed");
+      rmSync(path.join(tmp, "phase1.zkey"));
+      beaconSeconds = beaconStep.done();
+    }
 
     const exportStep = new Step(progress, "export vkey and Solidity verifier", 2);
     const vkey: unknown = await snarkjs.zKey["exportVerificationKey"]!(path.join(tmp, "main.zkey"), logger);
@@ -310,7 +335,7 @@ async function buildInto(
         ceremony.kind === "test-only-known-tau"
           ? "TEST-ONLY: known-tau phase 1 and public-beacon phase 2; anyone can forge proofs"
           : "TEST-ONLY: phase 2 is a single public beacon; anyone can forge proofs",
-      ceremony: { kind: ceremony.kind, file: path.relative(ROOT, ptau.file), identity: ceremony.identity },
+      ceremony: { kind: ceremony.kind, file: path.relative(ROOT, ptauFile), identity: ceremony.identity },
       snarkjs: snarkjsVersion(),
       compileKey: compiled.key,
       nConstraints: header.nConstraints,
@@ -322,7 +347,6 @@ async function buildInto(
       zkeyBytes: statSync(path.join(tmp, "main.zkey")).size,
       firstBuildSeconds: {
         compile: round(compileSeconds),
-        ptau: round(ptau.seconds),
         setup: round(setupSeconds),
         beacon: round(beaconSeconds),
         export: round(exportSeconds),

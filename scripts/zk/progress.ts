@@ -13,7 +13,6 @@
  */
 export const MEASURED_RATES = {
   /** TEST-ONLY known-tau ptau generator: seconds per 2^12 of ceremony size (2^power). */
-  knownTauPtauPer4096: 8,
   /** `groth16 setup` (zkey new): seconds per 1,000 constraints. */
   setupPer1000Constraints: 5,
   /** zkey beacon contribution: seconds per 1,000 constraints. */

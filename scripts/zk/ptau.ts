@@ -30,17 +30,13 @@
  *      unity (level power+1 of section 12 has the missing last power tau^(2^(power+1)−1) left out).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { blake2b } from "@noble/hashes/blake2.js";
 import { ChaCha, buildBn128 } from "ffjavascript";
 import type { Curve, ModuleBuilder, WasmGroup } from "ffjavascript";
 import { ROOT } from "./compile.ts";
-import { withLock } from "./lock.ts";
-import { MEASURED_RATES, Step } from "./progress.ts";
 import { snarkjsVersion } from "./snarkjs-package.ts";
-import type { ProgressOptions } from "./progress.ts";
 
 /** The public beacon of the TEST-ONLY ceremony. Changing it changes every test verifier. */
 export const TEST_ONLY_CEREMONY = {
@@ -76,32 +72,7 @@ interface BeaconKey {
   readonly pubKeyG2: readonly Uint8Array[];
 }
 
-/** Returns the path of the cached TEST-ONLY prepared ptau of `power`, generating it if missing. */
-export async function ensureTestOnlyPtau(
-  power: number,
-  progress: ProgressOptions,
-): Promise<{ file: string; generated: boolean; seconds: number }> {
-  const file = testOnlyPtauPath(power);
-  if (existsSync(file)) return { file, generated: false, seconds: 0 };
-  mkdirSync(PTAU_CACHE_DIR, { recursive: true });
-  return withLock(
-    file,
-    async () => {
-      if (existsSync(file)) return { file, generated: false, seconds: 0 };
-      const step = new Step(
-        progress,
-        `TEST-ONLY known-tau ptau 2^${power}`,
-        MEASURED_RATES.knownTauPtauPer4096 * 2 ** (power - 12),
-      );
-      const tmp = `${file}.tmp-${process.pid}`;
-      await writeTestOnlyPtau(power, tmp);
-      renameSync(tmp, file);
-      return { file, generated: true, seconds: step.done() };
-    },
-    () => progress.enabled && console.error(`${progress.prefix} waiting for another process writing ${file}`),
-  );
-}
-
+/** Where the TEST-ONLY prepared ptau of `power` lives (its name is the ceremony's identity). */
 export function testOnlyPtauPath(power: number): string {
   return path.join(
     PTAU_CACHE_DIR,
@@ -302,7 +273,7 @@ function batchInverse(values: readonly bigint[], r: bigint): bigint[] {
   return out;
 }
 
-function modPow(base: bigint, exp: bigint, r: bigint): bigint {
+export function modPow(base: bigint, exp: bigint, r: bigint): bigint {
   let result = 1n;
   let b = base % r;
   let e = exp;
@@ -314,7 +285,7 @@ function modPow(base: bigint, exp: bigint, r: bigint): bigint {
   return result;
 }
 
-function modInverse(a: bigint, r: bigint): bigint {
+export function modInverse(a: bigint, r: bigint): bigint {
   return modPow(a, r - 2n, r);
 }
 
@@ -328,7 +299,7 @@ const WINDOWS = 32;
  * multiplication with at most 32 mixed additions and no doublings, about 10 times fewer group
  * operations than a double-and-add scalar multiplication.
  */
-function addFixedBasePlugin(module: ModuleBuilder): void {
+export function addFixedBasePlugin(module: ModuleBuilder): void {
   for (const [prefix, n8] of [
     ["g1m", 32],
     ["g2m", 64],
@@ -390,7 +361,7 @@ function addFixedBasePlugin(module: ModuleBuilder): void {
 }
 
 /** `s_i·G` for the generator G of G1 or G2, on ffjavascript's worker threads (both cores). */
-class FixedBase {
+export class FixedBase {
   private constructor(
     private readonly curve: Curve,
     private readonly g: WasmGroup,
@@ -447,7 +418,7 @@ class FixedBase {
 }
 
 /** Writes `v < 2^256` as 32 little-endian bytes. */
-function writeScalarLE(buff: Uint8Array, offset: number, v: bigint): void {
+export function writeScalarLE(buff: Uint8Array, offset: number, v: bigint): void {
   const hex = v.toString(16).padStart(64, "0");
   for (let i = 0; i < 32; i++) buff[offset + i] = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16);
 }
@@ -483,15 +454,21 @@ function firstChallengeHash(curve: Curve, power: number): Uint8Array {
   return hasher.digest();
 }
 
+/**
+ * snarkjs `misc.rngFromBeaconParams`: ChaCha seeded with `sha256^(2^numIterationsExp)(beacon)`
+ * (numIterationsExp < 32, the range this project uses).
+ */
+export function beaconRng(beaconHashHex: string, numIterationsExp: number): ChaCha {
+  let h: Uint8Array = Buffer.from(beaconHashHex, "hex");
+  for (let i = 0; i < 2 ** numIterationsExp; i++) h = createHash("sha256").update(h).digest();
+  const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  return new ChaCha(Array.from({ length: 8 }, (_, i) => view.getUint32(i * 4, false)));
+}
+
 /** snarkjs `keyFromBeacon` + `createPTauKey` for the TEST-ONLY beacon. */
 function beaconKey(curve: Curve, challenge: Uint8Array): BeaconKey {
   const { Fr, G1, G2 } = curve;
-  let h: Uint8Array = Buffer.from(TEST_ONLY_CEREMONY.beaconHash, "hex");
-  for (let i = 0; i < 2 ** TEST_ONLY_CEREMONY.numIterationsExp; i++) {
-    h = createHash("sha256").update(h).digest();
-  }
-  const view = new DataView(h.buffer, h.byteOffset, h.byteLength);
-  const rng = new ChaCha(Array.from({ length: 8 }, (_, i) => view.getUint32(i * 4, false)));
+  const rng = beaconRng(TEST_ONLY_CEREMONY.beaconHash, TEST_ONLY_CEREMONY.numIterationsExp);
   const tau = Fr.fromRng(rng);
   const alpha = Fr.fromRng(rng);
   const beta = Fr.fromRng(rng);
@@ -588,13 +565,13 @@ async function writeSection(write: (b: Uint8Array) => Promise<void>, id: number,
   for (const p of parts) await write(p);
 }
 
-function u32(v: number): Uint8Array {
+export function u32(v: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, v, true);
   return b;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let offset = 0;
   for (const p of parts) {
