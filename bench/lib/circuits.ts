@@ -1,0 +1,124 @@
+/**
+ * Circuit figures of one profile: constraints per batch, per trade and per transaction type
+ * (test/circuits/costs.ts), and the witness and Groth16 proving time of a batch full of trades
+ * (scripts/zk/build.ts `measureProving`, which also records them in the build's manifest).
+ */
+import { toCircuitInput } from "../../protocol/circuitInput.ts";
+import { getProfile } from "../../protocol/profiles.ts";
+import { Side, TxType } from "../../protocol/types.ts";
+import type { Profile, Tx } from "../../protocol/types.ts";
+import { ensureProfileBuilt, measureProving } from "../../scripts/zk/build.ts";
+import { ctx, ETH_PRICE, order, runBatch, tradeTx, UNIT, USDC, world } from "../../test/protocol/fixtures.ts";
+import { partCount, parts } from "../../test/circuits/costs.ts";
+import type { Part } from "../../test/circuits/costs.ts";
+import type { Figure } from "./report.ts";
+
+/**
+ * The word `Part.usedBy` (test/circuits/costs.ts) uses for a transaction type; parts marked
+ * `all` count for every type. Types without a word need only the account updates.
+ */
+const USED_BY_WORD: Readonly<Record<keyof typeof TxType, string | null>> = {
+  NOOP: null,
+  DEPOSIT: null,
+  WITHDRAW: "withdraw",
+  FORCED_WITHDRAW: "forced",
+  TRADE: "trade",
+  LIQUIDATE: "liquidation",
+  FUNDING: null,
+  SETTLE: "settlement",
+  FEE_SWEEP: null,
+};
+
+/** `nTx` ETH-perp trades between accounts 2 (maker, buys) and 3 (taker, sells): a full batch. */
+function fullTradeBatch(profile: Profile) {
+  const state = world([10_000n * USDC, 10_000n * USDC], profile);
+  const txs: Tx[] = Array.from({ length: profile.nTx }, (_, i) =>
+    tradeTx(
+      order({ accountId: 2n, side: Side.BUY, orderId: BigInt(i + 1) }),
+      order({ accountId: 3n, side: Side.SELL, orderId: BigInt(i + 1) }),
+      UNIT,
+      ETH_PRICE,
+    ),
+  );
+  return runBatch(state, ctx({}, profile), txs);
+}
+
+/** Measures the circuit figures of `profileName`; builds the circuit if the cache is cold. */
+export async function circuitFigures(profileName: string, log: (msg: string) => void): Promise<Figure[]> {
+  const profile = getProfile(profileName);
+  const built = await ensureProfileBuilt(profileName);
+  const perSlot = Math.round(built.nConstraints / profile.nTx);
+  const figures: Figure[] = [
+    {
+      name: "constraints_per_batch",
+      profile: profileName,
+      value: built.nConstraints,
+      unit: "constraints",
+      better: "lower",
+      source: "scripts/zk/build.ts",
+      note: `nTx ${profile.nTx}, accountDepth ${profile.accountDepth}, orderDepth ${profile.orderDepth}, P ${profile.positions}`,
+    },
+    {
+      name: "constraints_per_trade",
+      profile: profileName,
+      value: perSlot,
+      unit: "constraints",
+      better: "lower",
+      source: "scripts/zk/build.ts",
+      note: "batch ÷ nTx; every slot costs this whatever type it holds",
+    },
+  ];
+
+  log(`[bench circuits ${profileName}] measuring gadget costs (test/circuits/costs.ts)`);
+  const measured: { part: Part; constraints: number }[] = [];
+  for (const part of parts(profile)) measured.push({ part, constraints: (await partCount(part)) * part.perSlot });
+  for (const [type, word] of Object.entries(USED_BY_WORD)) {
+    const used = measured.filter(
+      ({ part }) => part.usedBy.startsWith("all") || (word !== null && new RegExp(`\\b${word}\\b`).test(part.usedBy)),
+    );
+    figures.push({
+      name: `active_constraints_per_slot.${type.toLowerCase()}`,
+      profile: profileName,
+      value: used.reduce((sum, u) => sum + u.constraints, 0),
+      unit: "constraints",
+      better: "lower",
+      source: "test/circuits/costs.ts",
+      note: "gadgets this type uses (upper bound); its slot still costs constraints_per_trade",
+    });
+  }
+
+  log(`[bench circuits ${profileName}] witness and proof of a batch of ${profile.nTx} trades`);
+  const input = toCircuitInput(fullTradeBatch(profile));
+  const proving = await measureProving(built, input);
+  const ms = (s: number): number => Math.round(s * 1000);
+  figures.push(
+    {
+      name: "witness_ms_per_batch",
+      profile: profileName,
+      value: ms(proving.witnessSeconds),
+      unit: "ms",
+      better: "lower",
+      source: "scripts/zk/build.ts measureProving",
+      note: `snarkjs wasm witness, ${profile.nTx} trades`,
+    },
+    {
+      name: "prove_ms_per_batch",
+      profile: profileName,
+      value: ms(proving.proveSeconds),
+      unit: "ms",
+      better: "lower",
+      source: "scripts/zk/build.ts measureProving",
+      note: `snarkjs groth16.prove, ${built.nConstraints.toLocaleString("en-US")} constraints, ${profile.nTx} trades`,
+    },
+    {
+      name: "prove_ms_per_trade",
+      profile: profileName,
+      value: ms(proving.proveSeconds / profile.nTx),
+      unit: "ms",
+      better: "lower",
+      source: "scripts/zk/build.ts measureProving",
+      note: "prove_ms_per_batch ÷ nTx",
+    },
+  );
+  return figures;
+}

@@ -1,0 +1,332 @@
+/**
+ * The benchmark report: `npm run bench` (this file under tsx) measures every headline figure
+ * of Tessera and writes bench/report.json and bench/report.md; the report it replaces is kept
+ * as bench/report.previous.json and the Markdown shows each figure's change against it.
+ * Progress goes to stderr. See docs/benchmarks.md for what each figure means.
+ *
+ *   npx tsx scripts/bench.ts                 full run, writes the report (2–5 min, warm caches)
+ *   npx tsx scripts/bench.ts --only e2e,tree  those sections only; prints Markdown, writes nothing
+ *   npx tsx scripts/bench.ts --render         rewrites report.md from report.json and report.previous.json
+ *
+ * Sections, in order: circuits (in this process: constraint counts and proving of the test and
+ * demo circuits), tree, eddsa, sequencer, gas, e2e (child processes: the scripts under bench/).
+ * A section that fails is listed in the report with its error, the others still run, and the
+ * exit code is 1.
+ */
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { initCrypto } from "../protocol/index.ts";
+import { circuitFigures } from "../bench/lib/circuits.ts";
+import { BenchError, HARDHAT_CLI, numberAt, readJson, ROOT, runNode, runTs } from "../bench/lib/children.ts";
+import type { E2eResult } from "../bench/lib/e2e.ts";
+import { describeMachine } from "../bench/lib/machine.ts";
+import { renderMarkdown } from "../bench/lib/report.ts";
+import type { Figure, Report, SectionError } from "../bench/lib/report.ts";
+
+const REPORT = path.join(ROOT, "bench", "report.json");
+const PREVIOUS = path.join(ROOT, "bench", "report.previous.json");
+const MARKDOWN = path.join(ROOT, "bench", "report.md");
+const CIRCUIT_PROFILES = ["test", "demo"] as const;
+const MINUTE = 60_000;
+
+const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+
+type Section = () => Promise<Figure[]>;
+
+const SECTIONS: Readonly<Record<string, Section>> = {
+  async circuits() {
+    await initCrypto();
+    const figures: Figure[] = [];
+    for (const profile of CIRCUIT_PROFILES) figures.push(...(await circuitFigures(profile, log)));
+    return figures;
+  },
+
+  async tree() {
+    await runTs("bench/tree.ts", "bench/tree.ts", 5 * MINUTE);
+    const j = readJson("bench/tree.json");
+    const src = "bench/tree.ts";
+    const depth = numberAt(j, "depth", src);
+    return [
+      fig("tree_updates_per_s", "prod", numberAt(j, "updatesPerSecond", src), "1/s", "higher", src, `depth ${depth}`),
+      fig("tree_proofs_per_s", "prod", numberAt(j, "proofsPerSecond", src), "1/s", "higher", src, `depth ${depth}`),
+      fig(
+        "poseidon2_per_s",
+        "any",
+        numberAt(j, "poseidon2PerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        "protocol/poseidon.ts, 2 inputs",
+      ),
+    ];
+  },
+
+  async eddsa() {
+    await runTs("bench/eddsa.ts", "bench/eddsa.ts", 5 * MINUTE);
+    const j = readJson("bench/eddsa.json");
+    const src = "bench/eddsa.ts";
+    const perCpu = "per CPU-second of one core";
+    return [
+      fig(
+        "eddsa_verify_per_s",
+        "any",
+        numberAt(j, "fastVerify.perCpuSecond", src),
+        "1/s",
+        "higher",
+        src,
+        `protocol/eddsa-fast.ts, 256 keys, ${perCpu}`,
+      ),
+      fig(
+        "eddsa_verify_cached_key_per_s",
+        "any",
+        numberAt(j, "fastVerifyCachedKey.perCpuSecond", src),
+        "1/s",
+        "higher",
+        src,
+        `one hot key, ${perCpu}`,
+      ),
+      fig("eddsa_sign_per_s", "any", numberAt(j, "fastSign.perCpuSecond", src), "1/s", "higher", src, perCpu),
+      fig(
+        "eddsa_verify_circomlibjs_per_s",
+        "any",
+        numberAt(j, "circomlibjsVerify.perCpuSecond", src),
+        "1/s",
+        "higher",
+        src,
+        `reference, ${perCpu}`,
+      ),
+    ];
+  },
+
+  async sequencer() {
+    await runTs("bench/sequencer.ts", "bench/sequencer.ts", 8 * MINUTE);
+    const j = readJson("bench/sequencer.json");
+    const src = "bench/sequencer.ts";
+    const profile = String((j as { profile?: unknown }).profile ?? "prod");
+    const moderate = `HTTP, ${numberAt(j, "http.moderate.concurrency", src)} in flight`;
+    const saturated = `HTTP, ${numberAt(j, "http.saturated.concurrency", src)} in flight`;
+    return [
+      fig(
+        "match_orders_per_s",
+        profile,
+        numberAt(j, "core.fillsPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        "taker orders filled: journal, matching, risk check, both signatures",
+      ),
+      fig(
+        "place_orders_per_s",
+        profile,
+        numberAt(j, "core.restingOrdersPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        "resting orders journaled (no signature check)",
+      ),
+      fig("ack_p50_ms", profile, numberAt(j, "http.moderate.ackP50Ms", src), "ms", "lower", src, moderate),
+      fig("ack_p99_ms", profile, numberAt(j, "http.moderate.ackP99Ms", src), "ms", "lower", src, moderate),
+      fig(
+        "http_orders_per_s",
+        profile,
+        numberAt(j, "http.moderate.ordersPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        moderate,
+      ),
+      fig("ack_p50_ms_saturated", profile, numberAt(j, "http.saturated.ackP50Ms", src), "ms", "lower", src, saturated),
+      fig("ack_p99_ms_saturated", profile, numberAt(j, "http.saturated.ackP99Ms", src), "ms", "lower", src, saturated),
+      fig(
+        "http_orders_per_s_saturated",
+        profile,
+        numberAt(j, "http.saturated.ordersPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        saturated,
+      ),
+    ];
+  },
+
+  async gas() {
+    await runNode("bench/gas.ts", [HARDHAT_CLI, "run", "bench/gas.ts"], 12 * MINUTE);
+    const j = readJson("bench/gas.json");
+    const src = "bench/gas.ts";
+    const figures: Figure[] = [];
+    for (const profile of ["test", "demo", "prod"]) {
+      const at = (k: string): number => numberAt(j, `submitBatch.${profile}.${k}`, src);
+      const nTx = at("nTx");
+      figures.push(
+        fig(
+          "gas_per_batch",
+          profile,
+          at("contractOnlyAllTrades") + at("groth16VerifyEstimate"),
+          "gas",
+          "lower",
+          src,
+          `${nTx} trades; contract measured + Groth16 verify estimated`,
+        ),
+        fig("gas_per_trade", profile, at("totalPerTradeEstimate"), "gas", "lower", src, "gas_per_batch ÷ nTx"),
+        fig(
+          "gas_per_batch_contract_only",
+          profile,
+          at("contractOnlyAllTrades"),
+          "gas",
+          "lower",
+          src,
+          "submitBatch with a MockVerifier",
+        ),
+      );
+    }
+    figures.push(
+      fig(
+        "gas_per_batch_real_proof",
+        "test",
+        numberAt(j, "realProof.submitBatch", src),
+        "gas",
+        "lower",
+        src,
+        "first batch (deposit + withdrawal), TestVerifier",
+      ),
+      fig("gas_deposit", "test", numberAt(j, "userOperations.deposit", src), "gas", "lower", src, "repeat deposit"),
+      fig(
+        "gas_register_and_deposit",
+        "test",
+        numberAt(j, "userOperations.registerAndDeposit", src),
+        "gas",
+        "lower",
+        src,
+      ),
+      fig("gas_claim", "test", numberAt(j, "userOperations.claim", src), "gas", "lower", src),
+    );
+    return figures;
+  },
+
+  async e2e() {
+    const out = await runTs("bench/lib/e2e.ts", "bench/lib/e2e.ts", 15 * MINUTE);
+    const line = out.trim().split("\n").at(-1) ?? "";
+    const r = JSON.parse(line) as E2eResult;
+    const src = "bench/lib/e2e.ts";
+    const polled = `status polled every ${r.pollMs} ms; batch closed at once`;
+    return [
+      fig(
+        "batch_e2e_ms",
+        r.profile,
+        r.acceptedToSubmittedMs,
+        "ms",
+        "lower",
+        src,
+        `order accepted → batch verified on L1; ${polled}`,
+      ),
+      fig(
+        "batch_e2e_to_proved_ms",
+        r.profile,
+        r.acceptedToProvedMs,
+        "ms",
+        "lower",
+        src,
+        "order accepted → batch proved",
+      ),
+      fig("batch_e2e_taker_ack_ms", r.profile, r.takerAckMs, "ms", "lower", src, "the crossing order's reply"),
+      fig(
+        "gas_per_batch_measured",
+        r.profile,
+        r.submitBatchGas,
+        "gas",
+        "lower",
+        src,
+        `submitBatch on the node, TestVerifier, 1 trade of ${r.nTx} slots`,
+      ),
+    ];
+  },
+};
+
+function fig(
+  name: string,
+  profile: string,
+  value: number,
+  unit: string,
+  better: Figure["better"],
+  source: string,
+  note?: string,
+): Figure {
+  return note === undefined
+    ? { name, profile, value, unit, better, source }
+    : { name, profile, value, unit, better, source, note };
+}
+
+type Command = { readonly kind: "run"; readonly only: readonly string[] | null } | { readonly kind: "render" };
+
+function parseArgs(argv: readonly string[]): Command {
+  if (argv.length === 0) return { kind: "run", only: null };
+  if (argv.length === 1 && argv[0] === "--render") return { kind: "render" };
+  if (argv[0] !== "--only" || argv.length !== 2) {
+    throw new BenchError("usage: scripts/bench.ts [--only section,... | --render]");
+  }
+  const only = argv[1]!.split(",");
+  for (const s of only) {
+    if (!(s in SECTIONS)) throw new BenchError(`unknown section ${s}; known: ${Object.keys(SECTIONS).join(", ")}`);
+  }
+  return { kind: "run", only };
+}
+
+function readReport(file: string): Report | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Report) : null;
+}
+
+async function main(): Promise<void> {
+  const command = parseArgs(process.argv.slice(2));
+  if (command.kind === "render") {
+    const report = readReport(REPORT);
+    if (report === null) throw new BenchError(`${path.relative(ROOT, REPORT)} does not exist: run the benchmark first`);
+    writeFileSync(MARKDOWN, renderMarkdown(report, readReport(PREVIOUS)));
+    log(`[bench] rewrote ${path.relative(ROOT, MARKDOWN)}`);
+    return;
+  }
+  const { only } = command;
+  const machine = describeMachine();
+  const measuredAt = new Date().toISOString();
+  const started = performance.now();
+  log(`[bench] ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverageAtStart.join(" / ")}`);
+
+  const figures: Figure[] = [];
+  const errors: SectionError[] = [];
+  for (const [section, run] of Object.entries(SECTIONS)) {
+    if (only !== null && !only.includes(section)) continue;
+    const t = performance.now();
+    log(`[bench] ${section} …`);
+    try {
+      const got = await run();
+      figures.push(...got);
+      log(`[bench] ${section}: ${got.length} figures in ${Math.round((performance.now() - t) / 1000)} s`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      errors.push({ section, message });
+      log(`[bench] ${section} FAILED after ${Math.round((performance.now() - t) / 1000)} s: ${message}`);
+    }
+  }
+
+  const report: Report = {
+    schema: 1,
+    measuredAt,
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    machine,
+    figures,
+    errors,
+  };
+  const previous = readReport(REPORT);
+  if (only !== null) {
+    process.stdout.write(renderMarkdown(report, previous));
+  } else {
+    if (previous !== null) copyFileSync(REPORT, PREVIOUS);
+    writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(MARKDOWN, renderMarkdown(report, previous));
+    log(
+      `[bench] wrote ${path.relative(ROOT, REPORT)} and ${path.relative(ROOT, MARKDOWN)} in ${report.durationSeconds} s`,
+    );
+  }
+  if (errors.length > 0) process.exitCode = 1;
+}
+
+await main();
