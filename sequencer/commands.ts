@@ -63,7 +63,29 @@ export type Command =
    */
   | { readonly kind: "oracle"; readonly prices: readonly bigint[]; readonly roundIds: readonly bigint[] }
   /** Close the open batch (on time); a batch also closes by itself when full. */
-  | { readonly kind: "closeBatch" };
+  | { readonly kind: "closeBatch" }
+  /**
+   * A signed L2 withdrawal (docs/protocol.md §5.2): the withdrawal message signed as an order
+   * with instrument 0; checked by protocol/ (free collateral) and paid on L1 to the owner.
+   */
+  | { readonly kind: "withdraw"; readonly withdrawal: SignedOrder }
+  /** The funding updates due at `now` (one FUNDING per underlying whose interval elapsed). */
+  | { readonly kind: "funding" }
+  /** Stops trading in every option whose expiry has passed (its resting orders cancelled). */
+  | { readonly kind: "expire" }
+  /**
+   * Settles every open position of the option series `(underlying, expiry)` at `price`
+   * (cents), the feed answer of `roundId`, the round in force at expiry (§6.6, §8).
+   */
+  | {
+      readonly kind: "settle";
+      readonly underlying: number;
+      readonly expiry: bigint;
+      readonly price: bigint;
+      readonly roundId: bigint;
+    }
+  /** Moves the whole fee pool to the fee account (FEE_SWEEP). */
+  | { readonly kind: "sweepFees" };
 
 export type CommandKind = Command["kind"];
 
@@ -106,4 +128,15 @@ export const commandSchema = z.discriminatedUnion("kind", [
     roundIds: z.array(uint(80, "feed round id")).min(1),
   }),
   z.object({ kind: z.literal("closeBatch") }),
+  z.object({ kind: z.literal("withdraw"), withdrawal: signedOrderSchema }),
+  z.object({ kind: z.literal("funding") }),
+  z.object({ kind: z.literal("expire") }),
+  z.object({
+    kind: z.literal("settle"),
+    underlying: z.number().int().min(1).max(255),
+    expiry: uint(BITS.timestamp, "unix seconds"),
+    price: uint(BITS.price, "cents"),
+    roundId: uint(80, "feed round id"),
+  }),
+  z.object({ kind: z.literal("sweepFees") }),
 ]);

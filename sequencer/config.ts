@@ -6,6 +6,7 @@ import { z } from "zod";
 import { domainSeparator } from "../protocol/batch.ts";
 import { Journal } from "./journal/journal.ts";
 import { JsonRpcProvider, Wallet } from "ethers";
+import { DEFAULT_FEE_SWEEP_THRESHOLD } from "./service.ts";
 import type { L1Link, ServiceConfig } from "./service.ts";
 import { fieldElement, uint } from "./wire.ts";
 
@@ -54,6 +55,7 @@ const envSchema = z.object({
   TESSERA_PROVERS: z.coerce.number().int().min(0).max(8).default(0),
   TESSERA_PROOF_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TESSERA_PROOF_TIMEOUT_MS: z.coerce.number().int().min(1000).default(600_000),
+  TESSERA_FEE_SWEEP_THRESHOLD: uint(56, "quote base units").default(DEFAULT_FEE_SWEEP_THRESHOLD),
   TESSERA_L1_RPC: z.string().url().optional(),
   TESSERA_OPERATOR_KEY: z
     .string()
@@ -118,5 +120,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     provers: e.TESSERA_PROVERS,
     proofAttempts: e.TESSERA_PROOF_ATTEMPTS,
     proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_MS,
+    feeSweepThreshold: e.TESSERA_FEE_SWEEP_THRESHOLD,
   };
 }

@@ -6,11 +6,14 @@
  * ordered; the journal records them in that order with their `now`. On start, `open()` replays
  * the journal through the same code and checks each outcome against its recorded digest.
  */
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../protocol/constants.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import { decodeInstrument, perpId } from "../protocol/instruments.ts";
+import { intrinsic } from "../protocol/margin.ts";
 import { RollupState } from "../protocol/state.ts";
 import type { SystemAccountKeys } from "../protocol/state.ts";
-import { TxType } from "../protocol/types.ts";
-import type { Profile, SolidityProof, Tx } from "../protocol/types.ts";
+import { Side, TxType } from "../protocol/types.ts";
+import type { Profile, SignedOrder, SolidityProof, Tx } from "../protocol/types.ts";
 import type { Command } from "./commands.ts";
 import type { CancelledOrder, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
 import { MatchingEngine } from "./engine/engine.ts";
@@ -22,6 +25,9 @@ import { Journal } from "./journal/journal.ts";
 import type { Applied, ClosedBatch } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "./wire.ts";
+import { fundingDelta } from "./risk/funding.ts";
+import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
+import type { RiskActions } from "./risk/liquidator.ts";
 
 export interface VenueConfig {
   readonly profile: Profile;
@@ -38,9 +44,99 @@ export type Outcome =
   | { readonly kind: "cancel"; readonly cancelled: readonly CancelledOrder[] }
   | { readonly kind: "replace"; readonly cancelled: CancelledOrder; readonly placed: PlaceResult }
   | { readonly kind: "deposit"; readonly at: FillLocation }
-  | { readonly kind: "forcedWithdrawal"; readonly at: FillLocation; readonly served: bigint }
-  | { readonly kind: "oracle" }
-  | { readonly kind: "closeBatch"; readonly batch: bigint | null };
+  | {
+      readonly kind: "forcedWithdrawal";
+      readonly at: FillLocation;
+      readonly served: bigint;
+      readonly withdrawal: WithdrawalRecord;
+    }
+  | { readonly kind: "oracle"; readonly risk: RiskActions }
+  | { readonly kind: "closeBatch"; readonly batch: bigint | null }
+  | { readonly kind: "withdraw"; readonly withdrawal: WithdrawalRecord }
+  | { readonly kind: "funding"; readonly updates: readonly FundingUpdate[]; readonly risk: RiskActions }
+  | { readonly kind: "expire"; readonly instruments: readonly bigint[]; readonly cancelled: readonly CancelledOrder[] }
+  | {
+      readonly kind: "settle";
+      readonly settled: readonly SettledPosition[];
+      readonly cancelled: readonly CancelledOrder[];
+    }
+  | { readonly kind: "sweepFees"; readonly amount: bigint; readonly at: FillLocation | null };
+
+/** One FUNDING transaction: the index of `underlying` moved by `delta` cents per unit. */
+export interface FundingUpdate {
+  readonly underlying: number;
+  /** Signed cents per unit; positive: longs pay shorts. */
+  readonly delta: bigint;
+  /** The oracle price the delta was measured against, cents. */
+  readonly price: bigint;
+  /** The funding index after the update (cents per unit, signed). */
+  readonly index: bigint;
+  /** Batch time of the update, unix seconds. */
+  readonly time: bigint;
+  readonly batch: bigint;
+  readonly slot: number;
+}
+
+/** An L2 withdrawal (signed) or an L1 forced withdrawal, where it landed and what it paid. */
+export interface WithdrawalRecord {
+  readonly kind: "withdrawal" | "forced";
+  readonly accountId: bigint;
+  /** Quote base units asked for. */
+  readonly requested: bigint;
+  /** Quote base units paid on L1 once the batch is verified (0: a refused forced withdrawal). */
+  readonly served: bigint;
+  /** The withdrawal message's order id (null for a forced withdrawal). */
+  readonly orderId: bigint | null;
+  readonly batch: bigint;
+  readonly slot: number;
+  /** Unix ms at which it was applied. */
+  readonly time: bigint;
+}
+
+/** One position closed by an option settlement (§6.6). */
+export interface SettledPosition {
+  readonly accountId: bigint;
+  readonly instrument: bigint;
+  /** Signed size settled, 1e-4 contracts. */
+  readonly size: bigint;
+  /** `size × intrinsic(S)`: what the position was worth at the settlement price, quote units. */
+  readonly value: bigint;
+  readonly batch: bigint;
+  readonly slot: number;
+}
+
+/** A settled option series: its settlement price and the feed round that gave it. */
+export interface SeriesSettlement {
+  readonly underlying: number;
+  readonly expiry: bigint;
+  /** Cents. */
+  readonly price: bigint;
+  readonly roundId: bigint;
+  /** Unix ms at which the series settled. */
+  readonly time: bigint;
+}
+
+/** A closed batch as the batch explorer lists it (status and L1 transaction come from the journal). */
+export interface BatchSummary {
+  readonly number: bigint;
+  readonly oldStateRoot: bigint;
+  readonly newStateRoot: bigint;
+  /** The batch context's timestamp, unix seconds. */
+  readonly timestamp: bigint;
+  /** Unix ms at which the batch opened and closed. */
+  readonly openedAt: bigint;
+  readonly closedAt: bigint;
+  /** Real (non-padding) transactions. */
+  readonly txCount: number;
+  /** Transactions per type name (noop padding included). */
+  readonly txTypes: Readonly<Record<string, number>>;
+  /** The circuit's public inputs (docs/protocol.md §8), the proof's public signals. */
+  readonly publicInputs: readonly bigint[];
+}
+
+const TX_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(TxType).map(([name, code]) => [code, name.toLowerCase()]),
+);
 
 export type VenueEvent =
   | {
@@ -57,6 +153,7 @@ export type VenueEvent =
       readonly cancelled: readonly CancelledOrder[];
     }
   | { readonly type: "batch"; readonly closed: ClosedBatch }
+  | { readonly type: "withdrawal"; readonly withdrawal: WithdrawalRecord }
   /** The venue stopped taking commands (journal write failed or an internal error). */
   | { readonly type: "halted"; readonly error: Error };
 
@@ -88,16 +185,59 @@ function digest(outcome: Outcome): string {
     case "forcedWithdrawal":
       return toJson([outcome.at.batch, outcome.at.slot, outcome.served]);
     case "oracle":
-      return "{}";
+      return toJson(risk(outcome.risk));
     case "closeBatch":
       return toJson(outcome.batch);
+    case "withdraw":
+      return toJson([outcome.withdrawal.batch, outcome.withdrawal.slot]);
+    case "funding":
+      return toJson({ u: outcome.updates.map((u) => [u.underlying, u.delta, u.batch, u.slot]), r: risk(outcome.risk) });
+    case "expire":
+      return toJson({ i: outcome.instruments, c: outcome.cancelled.map((c) => [c.order.accountId, c.order.orderId]) });
+    case "settle":
+      return toJson(outcome.settled.map((p) => [p.accountId, p.instrument, p.size, p.batch, p.slot]));
+    case "sweepFees":
+      return toJson([outcome.amount, outcome.at?.batch ?? null, outcome.at?.slot ?? null]);
   }
+}
+
+function risk(r: RiskActions) {
+  return {
+    f: r.fills.map((f) => [f.tradeId, f.takerAccount, f.instrument, f.size, f.price, f.batch, f.slot]),
+    c: r.cancelled.map((c) => [c.order.accountId, c.order.orderId]),
+    s: r.skipped.map((k) => [k.accountId, k.instrument, k.code]),
+  };
 }
 
 function fillsOf(outcome: Outcome): readonly Fill[] {
   if (outcome.kind === "place") return outcome.result.fills;
   if (outcome.kind === "replace") return outcome.placed.fills;
+  if (outcome.kind === "oracle" || outcome.kind === "funding") return outcome.risk.fills;
   return [];
+}
+
+/** Resting orders an outcome cancelled. */
+function cancelledOf(outcome: Outcome): readonly CancelledOrder[] {
+  switch (outcome.kind) {
+    case "cancel":
+      return outcome.cancelled;
+    case "place":
+      return outcome.result.cancelled;
+    case "replace":
+      return [outcome.cancelled, ...outcome.placed.cancelled];
+    case "oracle":
+    case "funding":
+      return outcome.risk.cancelled;
+    case "expire":
+    case "settle":
+      return outcome.cancelled;
+    default:
+      return [];
+  }
+}
+
+function samePrices(a: readonly bigint[], b: readonly bigint[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
 }
 
 /** Whether an outcome changed anything (a rejection that purged no maker changed nothing). */
@@ -105,10 +245,14 @@ function changed(outcome: Outcome): boolean {
   if (outcome.kind === "place") return outcome.result.rejection === null || outcome.result.cancelled.length > 0;
   if (outcome.kind === "cancel") return outcome.cancelled.length > 0;
   if (outcome.kind === "closeBatch") return outcome.batch !== null;
+  if (outcome.kind === "funding") return outcome.updates.length > 0;
+  if (outcome.kind === "expire") return outcome.instruments.length > 0;
+  if (outcome.kind === "sweepFees") return outcome.amount > 0n;
   return true;
 }
 
 const RECENT_TRADES = 200;
+const MS_PER_SECOND = 1000n;
 
 export interface MarketStats {
   lastPrice: bigint | null;
@@ -129,6 +273,15 @@ export class Sequencer {
   private replaying = false;
   private halted: Error | null = null;
   private nextQueueIndex = 0n;
+  /** Withdrawals and forced withdrawals per account, oldest first. */
+  private readonly withdrawals = new Map<bigint, WithdrawalRecord[]>();
+  /** The last funding update per underlying. */
+  private readonly lastFunding = new Map<number, FundingUpdate>();
+  /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
+  private readonly expired = new Set<bigint>();
+  private readonly settledSeries = new Map<string, SeriesSettlement>();
+  /** Every closed batch, by number order (the explorer's list). */
+  private readonly summaries: BatchSummary[] = [];
   /** The `now` of the last command applied (unix ms); commands never go back in time. */
   private lastNow = 0n;
 
@@ -277,14 +430,248 @@ export class Sequencer {
           command.queueIndex,
           now,
         );
-        return { kind: "forcedWithdrawal", at: { batch, slot }, served };
+        const withdrawal = this.recordWithdrawal({
+          kind: "forced",
+          accountId: command.accountId,
+          requested: command.requested,
+          served,
+          orderId: null,
+          batch,
+          slot,
+          time: now,
+        });
+        return { kind: "forcedWithdrawal", at: { batch, slot }, served, withdrawal };
       }
-      case "oracle":
+      case "oracle": {
         this.ledger.setPrices(command.prices, command.roundIds);
-        return { kind: "oracle" };
+        // Every later transaction is checked at the new prices: the open batch (old prices) closes.
+        this.ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, command.prices));
+        return { kind: "oracle", risk: liquidateUnderwater(this.ledger, this.engine, now) };
+      }
       case "closeBatch":
-        return { kind: "closeBatch", batch: this.ledger.closeBatch() };
+        return { kind: "closeBatch", batch: this.ledger.closeBatch(now) };
+      case "withdraw":
+        return { kind: "withdraw", withdrawal: this.withdraw(command.withdrawal, now) };
+      case "funding": {
+        const updates = this.applyFunding(now);
+        const risk = updates.length > 0 ? liquidateUnderwater(this.ledger, this.engine, now) : NO_RISK_ACTIONS;
+        return { kind: "funding", updates, risk };
+      }
+      case "expire":
+        return { kind: "expire", ...this.expireSeries(now) };
+      case "settle":
+        return { kind: "settle", ...this.settle(command, now) };
+      case "sweepFees": {
+        const amount = this.ledger.state.globalState.feePool;
+        if (amount === 0n) return { kind: "sweepFees", amount, at: null };
+        const { batch, slot } = this.ledger.apply({ type: TxType.FEE_SWEEP, amount }, now);
+        return { kind: "sweepFees", amount, at: { batch, slot } };
+      }
     }
+  }
+
+  /** A signed withdrawal: order-id rules, key, then protocol/ (free collateral). */
+  private withdraw(signed: SignedOrder, now: bigint): WithdrawalRecord {
+    const o = signed.order;
+    this.ledger.checkKey(o.accountId, signed.publicKey);
+    this.engine.checkOrderId(o.accountId, o.orderId);
+    const { batch, slot } = this.applyL1({ type: TxType.WITHDRAW, withdrawal: signed }, null, now);
+    this.engine.burnOrderId(o.accountId, o.orderId);
+    return this.recordWithdrawal({
+      kind: "withdrawal",
+      accountId: o.accountId,
+      requested: o.size,
+      served: o.size,
+      orderId: o.orderId,
+      batch,
+      slot,
+      time: now,
+    });
+  }
+
+  private recordWithdrawal(record: WithdrawalRecord): WithdrawalRecord {
+    let list = this.withdrawals.get(record.accountId);
+    if (list === undefined) this.withdrawals.set(record.accountId, (list = []));
+    list.push(record);
+    return record;
+  }
+
+  /** Underlyings whose funding interval has elapsed at `now` (unix ms). */
+  private fundingDueAt(now: bigint): number[] {
+    const t = now / MS_PER_SECOND;
+    const g = this.ledger.state.globalState;
+    const interval = this.config.profile.fundingInterval;
+    const due: number[] = [];
+    for (let u = 1; u <= this.config.profile.underlyings; u++)
+      if (t >= g.lastFundingTime[u - 1]! + interval) due.push(u);
+    return due;
+  }
+
+  /**
+   * One FUNDING per due underlying, with the rate from the perpetual book's premium over the
+   * oracle (risk/funding.ts), in a batch whose timestamp is at least the due time.
+   */
+  private applyFunding(now: bigint): FundingUpdate[] {
+    const due = this.fundingDueAt(now);
+    if (due.length === 0) return [];
+    const prices = this.ledger.oraclePrices;
+    const g = this.ledger.state.globalState;
+    const interval = this.config.profile.fundingInterval;
+    this.ledger.ensureContext(
+      now,
+      (ctx) =>
+        samePrices(ctx.prices, prices) && due.every((u) => ctx.timestamp >= g.lastFundingTime[u - 1]! + interval),
+    );
+    const updates: FundingUpdate[] = [];
+    for (const u of due) {
+      const perp = perpId(u);
+      const listed = this.engine.listMarkets().some((m) => m.instrument === perp);
+      const book = listed ? this.engine.book(perp) : null;
+      const delta = fundingDelta(
+        book?.best(Side.BUY)?.price ?? null,
+        book?.best(Side.SELL)?.price ?? null,
+        prices[u - 1]!,
+      );
+      const { batch, slot } = this.ledger.apply({ type: TxType.FUNDING, underlying: u, delta }, now);
+      const after = this.ledger.state.globalState;
+      const update = {
+        underlying: u,
+        delta,
+        price: prices[u - 1]!,
+        index: after.fundingIndex[u - 1]!,
+        time: after.lastFundingTime[u - 1]!,
+        batch,
+        slot,
+      };
+      this.lastFunding.set(u, update);
+      updates.push(update);
+    }
+    return updates;
+  }
+
+  /** Stops trading in every listed option whose expiry passed: its resting orders are cancelled. */
+  private expireSeries(now: bigint): { instruments: bigint[]; cancelled: CancelledOrder[] } {
+    const t = now / MS_PER_SECOND;
+    const instruments: bigint[] = [];
+    const cancelled: CancelledOrder[] = [];
+    for (const m of this.engine.listMarkets()) {
+      if (m.expiry === 0n || m.expiry > t || this.expired.has(m.instrument)) continue;
+      this.expired.add(m.instrument);
+      instruments.push(m.instrument);
+      cancelled.push(...this.engine.cancelInstrument(m.instrument, "expired"));
+    }
+    return { instruments, cancelled };
+  }
+
+  /**
+   * Settles every open position of the series `(underlying, expiry)` (every account, the
+   * insurance fund included) in batches carrying its settlement record (§6.6).
+   */
+  private settle(
+    c: Extract<Command, { kind: "settle" }>,
+    now: bigint,
+  ): { settled: SettledPosition[]; cancelled: CancelledOrder[] } {
+    const key = `${c.underlying}:${c.expiry}`;
+    if (this.settledSeries.has(key))
+      throw new SequencerError(
+        "ALREADY_SETTLED",
+        `the series of underlying ${c.underlying} expiring ${c.expiry} is settled`,
+      );
+    if (!this.engine.listMarkets().some((m) => m.underlying === c.underlying && m.expiry === c.expiry && m.expiry > 0n))
+      throw new SequencerError(
+        "UNKNOWN_INSTRUMENT",
+        `no option of underlying ${c.underlying} expiring at ${c.expiry} is listed`,
+      );
+    if (c.expiry > now / MS_PER_SECOND)
+      throw new SequencerError("NOT_EXPIRED", `the series expires at ${c.expiry}: settle it after expiry`, 422);
+    const { cancelled } = this.expireSeries(now);
+    const holders: { accountId: bigint; instrument: bigint; size: bigint }[] = [];
+    for (const accountId of new Set([FEE_ACCOUNT, INSURANCE_ACCOUNT, ...this.ledger.registeredAccounts()])) {
+      for (const p of this.ledger.state.account(accountId).positions) {
+        if (p.size === 0n) continue;
+        const spec = decodeInstrument(p.instrument);
+        if (spec.underlying === c.underlying && spec.expiry === c.expiry)
+          holders.push({ accountId, instrument: p.instrument, size: p.size });
+      }
+    }
+    const record = { underlying: c.underlying, expiry: c.expiry, price: c.price };
+    const settleAll = (): SettledPosition[] =>
+      holders.map((h) => {
+        const { batch, slot } = this.ledger.apply(
+          { type: TxType.SETTLE, accountId: h.accountId, instrument: h.instrument },
+          now,
+        );
+        return { ...h, value: h.size * intrinsic(decodeInstrument(h.instrument), c.price), batch, slot };
+      });
+    // With no holder there is no transaction, and no batch needs to carry the record.
+    const settled =
+      holders.length === 0 ? [] : this.ledger.withSettlements([{ record, roundId: c.roundId }], now, settleAll);
+    this.settledSeries.set(key, { ...record, roundId: c.roundId, time: now });
+    return { settled, cancelled };
+  }
+
+  /**
+   * The housekeeping commands due at `now`, in the order to run them: stop expired series,
+   * funding updates, and a fee sweep once the fee pool exceeds `feeSweepThreshold` (quote
+   * units). The service's timer executes them; each is journaled like any command.
+   */
+  dueCommands(now: bigint, feeSweepThreshold: bigint): Command[] {
+    const due: Command[] = [];
+    const t = now / MS_PER_SECOND;
+    if (this.engine.listMarkets().some((m) => m.expiry !== 0n && m.expiry <= t && !this.expired.has(m.instrument)))
+      due.push({ kind: "expire" });
+    if (this.fundingDueAt(now).length > 0) due.push({ kind: "funding" });
+    if (this.ledger.state.globalState.feePool > feeSweepThreshold) due.push({ kind: "sweepFees" });
+    return due;
+  }
+
+  /** Expired option series not settled yet, `(underlying, expiry)` pairs, oldest first. */
+  unsettledSeries(): { underlying: number; expiry: bigint }[] {
+    const out = new Map<string, { underlying: number; expiry: bigint }>();
+    for (const m of this.engine.listMarkets()) {
+      const key = `${m.underlying}:${m.expiry}`;
+      if (this.expired.has(m.instrument) && !this.settledSeries.has(key))
+        out.set(key, { underlying: m.underlying, expiry: m.expiry });
+    }
+    return [...out.values()].sort((a, b) =>
+      a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : a.underlying - b.underlying,
+    );
+  }
+
+  /** Trading status of a listed instrument: `active`, `expired` (not settled) or `settled`. */
+  instrumentStatus(instrument: bigint): {
+    status: "active" | "expired" | "settled";
+    settlement: SeriesSettlement | null;
+  } {
+    const m = this.engine.market(instrument);
+    const settlement = this.settledSeries.get(`${m.underlying}:${m.expiry}`) ?? null;
+    if (settlement !== null) return { status: "settled", settlement };
+    return { status: this.expired.has(instrument) ? "expired" : "active", settlement: null };
+  }
+
+  /** An account's withdrawals and forced withdrawals, newest first. */
+  withdrawalsOf(accountId: bigint): WithdrawalRecord[] {
+    return [...(this.withdrawals.get(accountId) ?? [])].reverse();
+  }
+
+  /** The last funding update of an underlying, or null before the first. */
+  lastFundingOf(underlying: number): FundingUpdate | null {
+    return this.lastFunding.get(underlying) ?? null;
+  }
+
+  /** Closed batches, newest first: `limit` of them with numbers below `before` (null: from the newest). */
+  batchSummaries(before: bigint | null, limit: number): BatchSummary[] {
+    const out: BatchSummary[] = [];
+    for (let i = this.summaries.length - 1; i >= 0 && out.length < limit; i--) {
+      const b = this.summaries[i]!;
+      if (before === null || b.number < before) out.push(b);
+    }
+    return out;
+  }
+
+  /** The summary of closed batch `number`, or null (open or never closed). */
+  batchSummary(number: bigint): BatchSummary | null {
+    return this.summaries[Number(number) - 1] ?? null;
   }
 
   /** L1 priority operations must arrive in queue order (the contract checks each slot). */
@@ -328,6 +715,22 @@ export class Sequencer {
     }
     const closed = this.ledger.takeClosed();
     for (const c of closed) {
+      const txTypes: Record<string, number> = {};
+      for (const w of c.batch.witnesses) {
+        const name = TX_TYPE_NAMES[w.tx.type]!;
+        txTypes[name] = (txTypes[name] ?? 0) + 1;
+      }
+      this.summaries.push({
+        number: c.number,
+        oldStateRoot: c.batch.oldStateRoot,
+        newStateRoot: c.batch.newStateRoot,
+        timestamp: c.batch.context.timestamp,
+        openedAt: c.openedAt,
+        closedAt: c.closedAt,
+        txCount: c.txCount,
+        txTypes,
+        publicInputs: c.batch.publicInputs,
+      });
       const status = this.journal.batchStatus(c.number);
       if (status === "submitted") continue;
       this.pending.set(c.number, c);
@@ -338,14 +741,7 @@ export class Sequencer {
     for (const b of books) this.emit({ type: "book", ...b });
     for (const f of fills) this.emit({ type: "trade", fill: f });
     const placed = outcome.kind === "place" ? outcome.result : outcome.kind === "replace" ? outcome.placed : null;
-    const cancelled =
-      outcome.kind === "cancel"
-        ? outcome.cancelled
-        : outcome.kind === "place"
-          ? outcome.result.cancelled
-          : outcome.kind === "replace"
-            ? [outcome.cancelled, ...outcome.placed.cancelled]
-            : [];
+    const cancelled = cancelledOf(outcome);
     const accounts = new Set<bigint>();
     if (placed !== null) accounts.add(placed.accountId);
     for (const f of fills) accounts.add(f.makerAccount);
@@ -358,6 +754,8 @@ export class Sequencer {
         cancelled: cancelled.filter((c) => c.order.accountId === accountId),
       });
     }
+    if (outcome.kind === "withdraw" || outcome.kind === "forcedWithdrawal")
+      this.emit({ type: "withdrawal", withdrawal: outcome.withdrawal });
     for (const c of closed) this.emit({ type: "batch", closed: c });
   }
 

@@ -4,15 +4,17 @@
  * rule check is protocol/'s own code; the engine only plans fills.
  *
  * A batch opens at the first transaction after the previous one closed, with the context
- * `{ timestamp: now in seconds, domain, prices: the latest oracle prices }`, and closes when
- * it holds `nTx` transactions or on a `closeBatch` command. Closed batches wait in
- * `takeClosed()` for the proving pipeline.
+ * `{ timestamp: now in seconds, domain, prices: the latest oracle prices, settlements: the
+ * records of the settlement in progress }`, and closes when it holds `nTx` transactions, on a
+ * `closeBatch` command, or when a transaction needs a context the open batch does not have
+ * (`ensureContext`: new prices for a liquidation, a later timestamp for funding, a settlement
+ * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
 import { BatchBuilder } from "../protocol/batch.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { pkHash } from "../protocol/keys.ts";
 import type { RollupState } from "../protocol/state.ts";
-import type { Batch, BatchContext, Profile, PublicKey, SignedOrder, Tx } from "../protocol/types.ts";
+import type { Batch, BatchContext, Profile, PublicKey, SettlementRecord, SignedOrder, Tx } from "../protocol/types.ts";
 import { TxType } from "../protocol/types.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "./errors.ts";
@@ -25,11 +27,24 @@ export interface ClosedBatch {
   readonly txCount: number;
   /** The feed round behind each price of the batch context (submitBatch's `priceRoundIds`). */
   readonly priceRoundIds: readonly bigint[];
+  /** The feed round behind each settlement record (submitBatch's `settlementRoundIds`). */
+  readonly settlementRoundIds: readonly bigint[];
+  /** Unix ms at which the batch opened and closed. */
+  readonly openedAt: bigint;
+  readonly closedAt: bigint;
+}
+
+/** A settlement record with the feed round that gives its price (the round in force at expiry). */
+export interface SettlementWithRound {
+  readonly record: SettlementRecord;
+  readonly roundId: bigint;
 }
 
 /** Where a transaction landed and, for a forced withdrawal, what it served. */
 export interface Applied extends FillLocation {
   readonly served: bigint;
+  /** For a liquidation: the rules' price X (cents). */
+  readonly liquidationPrice: bigint;
 }
 
 const MS_PER_SECOND = 1000n;
@@ -38,6 +53,11 @@ export class ProtocolLedger implements Ledger {
   private prices: readonly bigint[];
   private roundIds: readonly bigint[];
   private builderRounds: readonly bigint[] = [];
+  private builderSettlementRounds: readonly bigint[] = [];
+  /** Settlement records the next batch opened carries (set while a settlement runs). */
+  private settling: readonly SettlementWithRound[] = [];
+  /** Accounts ever registered by a deposit (the accounts the risk engine watches). */
+  private readonly registered = new Set<bigint>();
   private builder: BatchBuilder | null = null;
   private nextBatch = 1n;
   private openedAt = 0n;
@@ -72,7 +92,46 @@ export class ProtocolLedger implements Ledger {
   }
 
   private freshContext(now: bigint): BatchContext {
-    return { timestamp: now / MS_PER_SECOND, domain: this.domain, prices: this.prices, settlements: [] };
+    return {
+      timestamp: now / MS_PER_SECOND,
+      domain: this.domain,
+      prices: this.prices,
+      settlements: this.settling.map((s) => s.record),
+    };
+  }
+
+  /**
+   * Closes the open batch unless `accept` holds for its context, so that the next transaction
+   * opens a batch at `now` with the latest prices (and the settlement records in progress).
+   */
+  ensureContext(now: bigint, accept: (ctx: BatchContext) => boolean): void {
+    if (this.builder !== null && !accept(this.builder.context)) this.closeBatch(now);
+  }
+
+  /**
+   * Runs `fn` with `settlements` carried by every batch opened meanwhile (the open batch is
+   * closed first unless it already carries them all). At most `profile.settlements` records.
+   */
+  withSettlements<T>(settlements: readonly SettlementWithRound[], now: bigint, fn: () => T): T {
+    if (settlements.length > this.profile.settlements)
+      throw new SequencerError(
+        "BAD_REQUEST",
+        `a batch carries at most ${this.profile.settlements} settlement records, got ${settlements.length}`,
+      );
+    const has = (ctx: BatchContext, r: SettlementRecord): boolean =>
+      ctx.settlements.some((c) => c.underlying === r.underlying && c.expiry === r.expiry && c.price === r.price);
+    this.ensureContext(now, (ctx) => settlements.every((s) => has(ctx, s.record)));
+    this.settling = settlements;
+    try {
+      return fn();
+    } finally {
+      this.settling = [];
+    }
+  }
+
+  /** Accounts registered by a deposit, in registration order. */
+  registeredAccounts(): Iterable<bigint> {
+    return this.registered;
   }
 
   /** The number the open batch has or the next one will have. */
@@ -97,19 +156,34 @@ export class ProtocolLedger implements Ledger {
     if (fresh) {
       this.builder = builder;
       this.builderRounds = this.roundIds;
+      this.builderSettlementRounds = this.settling.map((s) => s.roundId);
       this.openedAt = now;
     }
-    const at = { batch: this.nextBatch, slot: builder.size - 1, served: witness.served };
-    if (builder.isFull) this.closeBatch();
+    if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
+    const at = {
+      batch: this.nextBatch,
+      slot: builder.size - 1,
+      served: witness.served,
+      liquidationPrice: witness.liquidationPrice,
+    };
+    if (builder.isFull) this.closeBatch(now);
     return at;
   }
 
   /** Closes the open batch (padding it with no-ops); returns its number, or null if none. */
-  closeBatch(): bigint | null {
+  closeBatch(now: bigint): bigint | null {
     if (this.builder === null) return null;
     const number = this.nextBatch;
     const txCount = this.builder.size;
-    this.closed.push({ number, batch: this.builder.close(), txCount, priceRoundIds: this.builderRounds });
+    this.closed.push({
+      number,
+      batch: this.builder.close(),
+      txCount,
+      priceRoundIds: this.builderRounds,
+      settlementRoundIds: this.builderSettlementRounds,
+      openedAt: this.openedAt,
+      closedAt: now,
+    });
     this.builder = null;
     this.nextBatch += 1n;
     return number;

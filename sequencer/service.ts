@@ -1,7 +1,8 @@
 /**
  * Assembles the venue: crypto, the journaled core (replayed on start), the signature pool,
- * sessions, rate limits, metrics, the HTTP/WS server, and the batch timer that closes a batch
- * once it has been open `batchMaxAgeMs`.
+ * sessions, rate limits, metrics, the HTTP/WS server, and the venue timer that closes a batch
+ * once it has been open `batchMaxAgeMs` and runs the housekeeping commands when due (option
+ * expiry, funding, fee sweep: `Sequencer.dueCommands`).
  */
 import type { ContractRunner } from "ethers";
 import type { FastifyInstance } from "fastify";
@@ -19,7 +20,7 @@ import type { SystemAccountKeys } from "../protocol/state.ts";
 import type { Synchronous } from "./journal/journal.ts";
 import { defaultListing } from "./listing.ts";
 import { ProvingStage } from "./pipeline/proving.ts";
-import { L1Submitter } from "./l1/submitter.ts";
+import { L1Submitter, rollupSubmission } from "./l1/submitter.ts";
 import { L1Watcher } from "./l1/watcher.ts";
 import { ProverPool } from "../prover/pool.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
@@ -52,6 +53,11 @@ export interface ServiceConfig {
   /** Attempts per batch proof before it is marked failed. */
   readonly proofAttempts: number;
   readonly proofTimeoutMs: number;
+  /**
+   * The fee pool is swept to the fee account once it exceeds this many quote base units
+   * (default `DEFAULT_FEE_SWEEP_THRESHOLD`, 1,000 USDC).
+   */
+  readonly feeSweepThreshold?: bigint;
 }
 
 /** The L1 link: the rollup contract and a runner that signs as the operator. */
@@ -70,6 +76,8 @@ export interface Service {
   readonly proving: ProvingStage | null;
   close(): Promise<void>;
 }
+
+export const DEFAULT_FEE_SWEEP_THRESHOLD = 1_000_000_000n;
 
 /** A monotonic wall clock in unix ms: never returns less than it did before. */
 function monotonicClock(): () => bigint {
@@ -104,6 +112,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     "journal replayed",
   );
   const clock = monotonicClock();
+  const built = cfg.provers > 0 ? await ensureProfileBuilt(profile.name, { quiet: true }) : null;
   const verifier = new VerifyPool(cfg.verifyWorkers);
   const metrics = new VenueMetrics();
   const api = {
@@ -114,6 +123,8 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     authLimiter: new RateLimiter(20, 40),
     metrics,
     clock,
+    batchMaxAgeMs: BigInt(cfg.batchMaxAgeMs),
+    verificationKeyFile: built?.vkey ?? null,
   };
   venue.on((e) => {
     if (e.type === "batch") {
@@ -125,8 +136,19 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   const app = await buildServer(api, log, { bodyLimit: cfg.bodyLimit, adminToken: cfg.adminToken, version: "0.1.0" });
   const url = await app.listen({ host: cfg.host, port: cfg.port });
 
+  // With L1 attached, nothing is scheduled (funding, expiry, closing batches) until an L1 poll
+  // has brought a round of every feed: a batch submitted to L1 needs real round ids.
+  let scheduling = l1 === null;
   const timer = setInterval(
     () => {
+      if (!scheduling) return;
+      for (const command of venue.dueCommands(clock(), cfg.feeSweepThreshold ?? DEFAULT_FEE_SWEEP_THRESHOLD)) {
+        try {
+          venue.execute(command, clock());
+        } catch (e) {
+          log.error({ err: e, command: command.kind }, "scheduled command failed");
+        }
+      }
       const since = venue.ledger.openSince;
       if (since !== null && clock() - since >= BigInt(cfg.batchMaxAgeMs)) {
         try {
@@ -142,8 +164,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
 
   let pool: ProverPool | null = null;
   let proving: ProvingStage | null = null;
-  if (cfg.provers > 0) {
-    const built = await ensureProfileBuilt(profile.name, { quiet: true });
+  if (built !== null) {
     if (built.testOnlyCeremony) log.warn({ zkey: built.zkey }, "proving with TEST-ONLY keys: anyone can forge proofs");
     pool = new ProverPool({
       artifacts: { wasm: built.wasm, zkey: built.zkey, vkey: built.vkey },
@@ -160,11 +181,14 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   let l1Poll: Promise<void> = Promise.resolve();
   if (l1 !== null) {
     const watcher = new L1Watcher(venue, l1.rollup, l1.runner, clock, log);
-    const submitter = new L1Submitter(venue, l1.rollup, l1.runner, log);
+    const submitter = new L1Submitter(venue, rollupSubmission(l1.rollup, l1.runner), log);
     const poll = (): void => {
       l1Poll = watcher
         .poll()
-        .then(() => submitter.poll())
+        .then(() => {
+          scheduling ||= venue.ledger.oracleRoundIds.every((id) => id !== 0n);
+          return submitter.poll();
+        })
         .catch((e: unknown) => log.error({ err: e }, "L1 poll failed"));
     };
     l1Timer = setInterval(poll, l1.pollMs);

@@ -11,10 +11,13 @@ import type { SideCode, SignedOrder } from "../protocol/types.ts";
 /** An unsigned integer below 2^bits, as a decimal string. */
 export function uint(bits: number, description: string) {
   const limit = 1n << BigInt(bits);
+  const digits = /^(0|[1-9]\d{0,77})$/;
+  // zod runs every check even after one failed: the refinement re-tests the format so that
+  // `BigInt` never sees a malformed string.
   return z
     .string()
-    .regex(/^(0|[1-9]\d{0,77})$/, "expected a decimal integer string without leading zeros")
-    .refine((s) => BigInt(s) < limit, `must be below 2^${bits}`)
+    .regex(digits, "expected a decimal integer string without leading zeros")
+    .refine((s) => digits.test(s) && BigInt(s) < limit, `must be below 2^${bits}`)
     .transform((s) => BigInt(s))
     .describe(description);
 }
@@ -22,10 +25,12 @@ export function uint(bits: number, description: string) {
 /** A signed integer with |v| < 2^bits, as a decimal string. */
 export function int(bits: number, description: string) {
   const limit = 1n << BigInt(bits);
+  const digits = /^(0|-?[1-9]\d{0,77})$/;
   return z
     .string()
-    .regex(/^(0|-?[1-9]\d{0,77})$/, "expected a decimal integer string without leading zeros")
+    .regex(digits, "expected a decimal integer string without leading zeros")
     .refine((s) => {
+      if (!digits.test(s)) return false;
       const v = BigInt(s);
       return v < limit && v > -limit;
     }, `must be within ±2^${bits}`)
@@ -37,7 +42,10 @@ export function int(bits: number, description: string) {
 export const fieldElement = z
   .string()
   .regex(/^(0|[1-9]\d{0,77})$/, "expected a decimal field element")
-  .refine((s) => BigInt(s) < FIELD_MODULUS, "must be below the BN254 scalar field modulus")
+  .refine(
+    (s) => /^(0|[1-9]\d{0,77})$/.test(s) && BigInt(s) < FIELD_MODULUS,
+    "must be below the BN254 scalar field modulus",
+  )
   .transform((s) => BigInt(s));
 
 export const accountIdSchema = uint(BITS.maxAccountDepth, "account id");

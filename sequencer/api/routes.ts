@@ -1,7 +1,9 @@
 /**
  * The REST routes of the venue (reference: docs/api.md, generated: /openapi.json).
  */
+import { readFileSync } from "node:fs";
 import { ProtocolError } from "../../protocol/errors.ts";
+import { unpackProof } from "../../protocol/proof.ts";
 import { decodeInstrument, instrumentName, parseInstrumentName, UNDERLYINGS } from "../../protocol/instruments.ts";
 import { intrinsic } from "../../protocol/margin.ts";
 import { orderHash } from "../../protocol/signing.ts";
@@ -9,7 +11,7 @@ import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
 import { VerifierUnavailableError } from "../auth/verify-pool.ts";
 import type { VerifyPool } from "../auth/verify-pool.ts";
-import type { Sequencer } from "../core.ts";
+import type { BatchSummary, Sequencer, WithdrawalRecord } from "../core.ts";
 import type { RestingOrder } from "../engine/book.ts";
 import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
 import type { Market } from "../engine/markets.ts";
@@ -22,6 +24,7 @@ import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
 import {
   batchParamsSchema,
+  batchesQuerySchema,
   cancelAllSchema,
   chainQuerySchema,
   challengeSchema,
@@ -37,6 +40,8 @@ import {
   placeOrderSchema,
   replaceOrderSchema,
   sessionSchema,
+  settlementSchema,
+  withdrawalSchema,
 } from "./schemas.ts";
 import type { Session, SessionStore } from "./sessions.ts";
 import { sessionMessage } from "../../protocol/signing.ts";
@@ -52,6 +57,10 @@ export interface ApiContext {
   readonly metrics: VenueMetrics;
   /** Wall clock, unix ms (the API's only clock; the engine takes it as an argument). */
   readonly clock: () => bigint;
+  /** How long a batch stays open at most (ms): the basis of withdrawal estimates. */
+  readonly batchMaxAgeMs: bigint;
+  /** The Groth16 verification key (snarkjs JSON file) of the venue's circuit, when it proves. */
+  readonly verificationKeyFile: string | null;
 }
 
 // --- views -----------------------------------------------------------------------------------
@@ -77,6 +86,7 @@ export function marketView(m: Market) {
 export function fillView(f: Fill, proofStatus?: string) {
   return {
     tradeId: f.tradeId,
+    kind: f.kind,
     instrument: f.instrument,
     name: instrumentName(f.instrument),
     price: f.price,
@@ -131,6 +141,57 @@ export function placeView(r: PlaceResult) {
     stopCode: r.stopCode,
     fills: r.fills.map((f) => fillView(f)),
     cancelled: r.cancelled.map(cancelledView),
+  };
+}
+
+/**
+ * A withdrawal's progress, from its batch's place in the pipeline: `pending` (its batch is
+ * open), `in_batch` (closed, being proved), `proven`, `claimable` (verified on L1, `l1TxHash`;
+ * the owner claims on L1), or `failed` (the proof or submission failed and awaits the operator).
+ */
+export function withdrawalView(venue: Sequencer, w: WithdrawalRecord, batchMaxAgeMs: bigint) {
+  const pipeline = venue.batchStatus(w.batch);
+  const record = venue.journal.batchRecord(w.batch);
+  const status =
+    pipeline === "open"
+      ? "pending"
+      : pipeline === "closed" || pipeline === "proving"
+        ? "in_batch"
+        : pipeline === "proved"
+          ? "proven"
+          : pipeline === "submitted"
+            ? "claimable"
+            : "failed";
+  const openSince = venue.ledger.openSince;
+  return {
+    kind: w.kind,
+    accountId: w.accountId,
+    requested: w.requested,
+    served: w.served,
+    outcome: w.served === 0n ? "refused" : "served",
+    orderId: w.orderId,
+    batch: w.batch,
+    slot: w.slot,
+    time: w.time,
+    status,
+    l1TxHash: pipeline === "submitted" ? (record?.detail ?? null) : null,
+    estimatedBatchCloseAt: status === "pending" && openSince !== null ? openSince + batchMaxAgeMs : null,
+  };
+}
+
+export function batchSummaryView(venue: Sequencer, b: BatchSummary) {
+  const record = venue.journal.batchRecord(b.number);
+  return {
+    number: b.number,
+    oldStateRoot: b.oldStateRoot,
+    newStateRoot: b.newStateRoot,
+    timestamp: b.timestamp,
+    openedAt: b.openedAt,
+    closedAt: b.closedAt,
+    txCount: b.txCount,
+    txTypes: b.txTypes,
+    proofStatus: record?.status ?? "closed",
+    l1TxHash: record?.status === "submitted" ? record.detail : null,
   };
 }
 
@@ -361,7 +422,8 @@ export function buildRoutes(api: ApiContext): Route[] {
   const instruments = defineRoute({
     method: "GET",
     url: "/v1/instruments",
-    summary: "Listed instruments: perpetuals and the option chain, with tick and lot sizes",
+    summary:
+      "Listed instruments: perpetuals and the option chain, with tick and lot sizes, status (active, expired, settled) and settlement price",
     tag: "market data",
     auth: "none",
     query: instrumentsQuerySchema,
@@ -370,8 +432,16 @@ export function buildRoutes(api: ApiContext): Route[] {
       const list = engine
         .listMarkets()
         .filter((m) => query.kind === undefined || (query.kind === "perp") === (m.kind === InstrumentKind.PERP))
-        .filter((m) => query.underlying === undefined || m.underlying === query.underlying);
-      return ok({ instruments: list.map(marketView) });
+        .filter((m) => query.underlying === undefined || m.underlying === query.underlying)
+        .map((m) => ({ market: m, ...venue.instrumentStatus(m.instrument) }))
+        .filter((m) => query.status === undefined || m.status === query.status);
+      return ok({
+        instruments: list.map((m) => ({
+          ...marketView(m.market),
+          status: m.status,
+          settlementPrice: m.settlement?.price ?? null,
+        })),
+      });
     },
   });
 
@@ -492,10 +562,16 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  /** The last funding delta in basis points of the oracle price at that time (rounded toward zero). */
+  const lastRateBps = (u: number): bigint | null => {
+    const last = venue.lastFundingOf(u);
+    return last === null ? null : (last.delta * 10_000n) / last.price;
+  };
+
   const funding = defineRoute({
     method: "GET",
     url: "/v1/funding",
-    summary: "Funding state per underlying: index (cents per unit, signed), last update, interval",
+    summary: "Funding state per underlying: index (cents per unit, signed), last and next update, last rate",
     tag: "market data",
     auth: "none",
     responses: { 200: "funding" },
@@ -510,6 +586,8 @@ export function buildRoutes(api: ApiContext): Route[] {
           fundingIndex: g.fundingIndex[u.id - 1],
           lastFundingTime: g.lastFundingTime[u.id - 1],
           nextFundingTime: g.lastFundingTime[u.id - 1]! + interval,
+          lastDelta: venue.lastFundingOf(u.id)?.delta ?? null,
+          lastRateBps: lastRateBps(u.id),
         })),
       });
     },
@@ -538,14 +616,118 @@ export function buildRoutes(api: ApiContext): Route[] {
   const batch = defineRoute({
     method: "GET",
     url: "/v1/batches/:number",
-    summary: "Proof status of a batch (open, closed, proving, proved, submitted, failed) and its proof once proved",
+    summary:
+      "Proof status of a batch (open, closed, proving, proved, submitted, failed), its detail (L1 transaction hash, or the last error) and its proof once proved",
     tag: "venue",
     auth: "none",
     params: batchParamsSchema,
     responses: { 200: "status", ...ERR_400 },
     handle({ params }) {
       const proof = venue.journal.proofOf(params.number);
-      return ok({ number: params.number, status: venue.batchStatus(params.number), proof });
+      const detail = venue.journal.batchRecord(params.number)?.detail ?? "";
+      return ok({ number: params.number, status: venue.batchStatus(params.number), detail, proof });
+    },
+  });
+
+  const batches = defineRoute({
+    method: "GET",
+    url: "/v1/batches",
+    summary:
+      "Closed batches, newest first: roots, transactions by type, proof status, L1 transaction, times (page with `before`)",
+    tag: "venue",
+    auth: "none",
+    query: batchesQuerySchema,
+    responses: { 200: "a page of batches and the `nextBefore` cursor (null on the last page)", ...ERR_400 },
+    handle({ query }) {
+      const page = venue.batchSummaries(query.before ?? null, query.limit);
+      const last = page.at(-1);
+      return ok({
+        batches: page.map((b) => batchSummaryView(venue, b)),
+        nextBefore: last !== undefined && last.number > 1n && page.length === query.limit ? last.number : null,
+      });
+    },
+  });
+
+  const batchProof = defineRoute({
+    method: "GET",
+    url: "/v1/batches/:number/proof",
+    summary: "A proved batch's Groth16 proof (snarkjs JSON) and public signals, to verify with the verification key",
+    tag: "venue",
+    auth: "none",
+    params: batchParamsSchema,
+    responses: { 200: "proof and public signals", ...ERR_400, 404: "NOT_FOUND (no such batch, or not proved yet)" },
+    handle({ params }) {
+      const summary = venue.batchSummary(params.number);
+      const proof = venue.journal.proofOf(params.number);
+      if (summary === null || proof === null)
+        throw new SequencerError(
+          "NOT_FOUND",
+          `batch ${params.number} has no proof yet (see /v1/batches/${params.number})`,
+        );
+      return ok({
+        number: params.number,
+        proof: unpackProof(proof),
+        publicSignals: summary.publicInputs.map((v) => v.toString()),
+      });
+    },
+  });
+
+  const verificationKey = defineRoute({
+    method: "GET",
+    url: "/v1/verification-key",
+    summary: "The Groth16 verification key (snarkjs JSON) of the circuit that proves this venue's batches",
+    tag: "venue",
+    auth: "none",
+    responses: { 200: "verification key", 404: "NOT_FOUND (the venue runs without proving)" },
+    handle() {
+      if (api.verificationKeyFile === null)
+        throw new SequencerError("NOT_FOUND", "this venue runs without provers: it has no verification key");
+      return { status: 200, body: JSON.parse(readFileSync(api.verificationKeyFile, "utf8")) as unknown };
+    },
+  });
+
+  // --- withdrawals ---
+
+  const withdraw = defineRoute({
+    method: "POST",
+    url: "/v1/withdrawals",
+    summary:
+      "Withdraw collateral to the account's L1 owner: the withdrawal message (docs/protocol.md §5.2) signed as an order",
+    tag: "account",
+    auth: "none",
+    body: withdrawalSchema,
+    responses: {
+      200: "accepted: the withdrawal with its batch, slot and status",
+      ...ERR_400,
+      401: "BAD_SIGNATURE",
+      403: "KEY_MISMATCH",
+      404: "UNKNOWN_ACCOUNT",
+      409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
+      422: "BAD_MESSAGE / ORDER_EXPIRED / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE",
+      429: "RATE_LIMITED",
+    },
+    async handle({ body }) {
+      const signed = body.withdrawal;
+      api.limiter.take(`account ${signed.order.accountId}`, Number(api.clock()));
+      venue.ledger.checkKey(signed.order.accountId, signed.publicKey);
+      await verifyOrder(api, signed);
+      const outcome = venue.execute({ kind: "withdraw", withdrawal: signed }, api.clock());
+      if (outcome.kind !== "withdraw") throw new Error("unexpected outcome");
+      return ok(withdrawalView(venue, outcome.withdrawal, api.batchMaxAgeMs));
+    },
+  });
+
+  const withdrawals = defineRoute({
+    method: "GET",
+    url: "/v1/account/withdrawals",
+    summary: "Withdrawals and forced withdrawals of the session's account, newest first, with status and estimate",
+    tag: "account",
+    auth: "session",
+    query: limitQuerySchema,
+    responses: { 200: "withdrawals", ...ERR_400, ...ERR_AUTH },
+    handle({ session, query }) {
+      const list = venue.withdrawalsOf(sessionOf(session).accountId).slice(0, query.limit);
+      return ok({ withdrawals: list.map((w) => withdrawalView(venue, w, api.batchMaxAgeMs)) });
     },
   });
 
@@ -707,6 +889,29 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  const settle = defineRoute({
+    method: "POST",
+    url: "/v1/admin/settlements",
+    summary:
+      "Operator: settle an expired option series at a price (cents) until the L1 watcher does it from the feed round in force at expiry",
+    tag: "operator",
+    auth: "admin",
+    body: settlementSchema,
+    responses: {
+      200: "settled positions",
+      ...ERR_400,
+      401: "UNAUTHORIZED",
+      404: "UNKNOWN_INSTRUMENT (no listed series)",
+      409: "ALREADY_SETTLED",
+      422: "NOT_EXPIRED",
+    },
+    handle({ body }) {
+      const outcome = venue.execute({ kind: "settle", ...body, roundId: body.roundId ?? 0n }, api.clock());
+      if (outcome.kind !== "settle") throw new Error("unexpected outcome");
+      return ok({ settled: outcome.settled });
+    },
+  });
+
   const closeBatch = defineRoute({
     method: "POST",
     url: "/v1/admin/close-batch",
@@ -734,15 +939,21 @@ export function buildRoutes(api: ApiContext): Route[] {
     oracle,
     funding,
     status,
+    batches,
+    batchProof,
     batch,
+    verificationKey,
+    withdraw,
     account,
     openOrders,
     fills,
+    withdrawals,
     challenge,
     session,
     deposit,
     forcedWithdrawal,
     setOracle,
+    settle,
     closeBatch,
   ];
 }

@@ -39,10 +39,32 @@ export const instrumentsQuerySchema = z
   .object({
     kind: z.enum(["perp", "option"]).optional(),
     underlying: z.coerce.number().int().min(1).max(255).optional(),
+    status: z
+      .enum(["active", "expired", "settled"])
+      .optional()
+      .describe("active: trading; expired: past expiry, awaiting settlement; settled: with its settlement price"),
   })
   .strict();
 export const chainQuerySchema = z.object({ underlying: z.coerce.number().int().min(1).max(255) }).strict();
 export const batchParamsSchema = z.object({ number: uint(63, "batch number") }).strict();
+export const batchesQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20).describe("batches per page, newest first"),
+    before: uint(63, "list batches numbered below this (the previous page's nextBefore)").optional(),
+  })
+  .strict();
+
+/** An L2 withdrawal: the withdrawal message of docs/protocol.md §5.2, signed as an order. */
+export const withdrawalSchema = z.object({ withdrawal: signedOrderSchema }).strict();
+
+export const settlementSchema = z
+  .object({
+    underlying: z.number().int().min(1).max(255),
+    expiry: uint(BITS.timestamp, "the series' expiry, unix seconds"),
+    price: uint(BITS.price, "settlement price, cents"),
+    roundId: uint(80, "feed round in force at expiry (omit without L1)").optional(),
+  })
+  .strict();
 
 export const challengeSchema = z.object({ accountId: accountIdSchema }).strict();
 export const sessionSchema = z

@@ -3,6 +3,7 @@
  * edge, errors as `{ code, message }` with the status of their code, `/openapi.json`,
  * `/metrics` (prom-client) and `/v1/ws` (ws via @fastify/websocket).
  */
+import cors from "@fastify/cors";
 import { timingSafeEqual } from "node:crypto";
 import websocket from "@fastify/websocket";
 import Fastify, { LogController } from "fastify";
@@ -74,6 +75,15 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     void reply.status(404).send({ code: "NOT_FOUND", message: `no route ${req.method} ${req.url}: see /openapi.json` });
   });
 
+  // Browsers (the web app) call the API cross-origin. Authentication is a bearer token, never a
+  // cookie, so any origin may call; the token is what is checked.
+  await app.register(cors, {
+    origin: true,
+    methods: ["GET", "POST", "PUT", "DELETE"],
+    allowedHeaders: ["authorization", "content-type"],
+    exposedHeaders: ["retry-after"],
+    maxAge: 600,
+  });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
   const hub = new StreamHub(api, log);
   // Disconnects are handled before the server (and then the venue's journal) closes.

@@ -1,6 +1,7 @@
 /**
  * WebSocket streams (`/v1/ws`): public book / trades / ticker channels per instrument and, after
- * `auth` with a session token, the account's private order and fill updates.
+ * `auth` with a session token, the account's private order, fill (trades and liquidations,
+ * `kind`) and withdrawal updates.
  *
  * Book stream: on subscribe the client gets a `book_snapshot` with `seq`, then `book` messages
  * with `seq + 1, seq + 2, ...` holding changed levels (`size` is the level's new total, 0 =
@@ -16,7 +17,7 @@ import type { VenueEvent } from "../core.ts";
 import { SequencerError } from "../errors.ts";
 import { toJson } from "../wire.ts";
 import type { ApiContext } from "./routes.ts";
-import { cancelledView, fillView, placeView, resolveInstrument } from "./routes.ts";
+import { cancelledView, fillView, placeView, resolveInstrument, withdrawalView } from "./routes.ts";
 import { describeIssues } from "./route.ts";
 import { wsMessageSchema } from "./schemas.ts";
 import type { Session } from "./sessions.ts";
@@ -94,6 +95,13 @@ export class StreamHub {
             type: "orders",
             placed: e.placed === null ? null : placeView(e.placed),
             cancelled: e.cancelled.map(cancelledView),
+          });
+        return;
+      case "withdrawal":
+        for (const c of this.accounts.get(e.withdrawal.accountId) ?? [])
+          this.send(c, {
+            type: "withdrawal",
+            ...withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs),
           });
         return;
       case "batch":

@@ -63,9 +63,17 @@ export interface Ledger {
   authenticate(signed: SignedOrder): void;
 }
 
+/** A fill from matching (`trade`) or a liquidation taken over by the insurance fund. */
+export type FillKind = "trade" | "liquidation";
+
 export interface Fill {
-  /** Global fill sequence number, from 1. */
+  /** Global fill sequence number, from 1 (liquidations share the sequence). */
   readonly tradeId: bigint;
+  /**
+   * `liquidation`: the insurance fund (maker, account 1) took the position of the liquidatee
+   * (taker) at the rules' price (docs/protocol.md §6.4); both order ids are 0.
+   */
+  readonly kind: FillKind;
   readonly instrument: bigint;
   /** Cents (the maker's price). */
   readonly price: bigint;
@@ -82,7 +90,16 @@ export interface Fill {
   readonly time: bigint;
 }
 
-export type CancelReason = "user" | "self_trade" | "replaced" | "disconnect" | "maker_rejected";
+export type CancelReason =
+  | "user"
+  | "self_trade"
+  | "replaced"
+  | "disconnect"
+  | "maker_rejected"
+  /** The account was liquidated: every resting order of it is cancelled. */
+  | "liquidation"
+  /** The option reached its expiry: the series stopped trading. */
+  | "expired";
 
 export interface CancelledOrder {
   readonly order: RestingOrder;
@@ -223,25 +240,7 @@ export class MatchingEngine {
     if (flags.postOnly && flags.timeInForce !== "GTC")
       throw new SequencerError("BAD_ORDER", "a post-only order must be good-till-cancelled");
 
-    const slot = this.ledger.slotOf(o.orderId);
-    const highest = this.highest.get(o.accountId)?.get(slot);
-    if (highest !== undefined && o.orderId <= highest)
-      throw new SequencerError(
-        "DUPLICATE_ORDER_ID",
-        `order id ${o.orderId} is not above ${highest}, the highest id account ${o.accountId} used in its slot (orderId mod 2^orderDepth): use a higher order id`,
-      );
-    const stored = this.ledger.orderSlot(o.accountId, o.orderId);
-    if (stored.storedId >= o.orderId && (stored.storedId > o.orderId || stored.storedFilled > 0n))
-      throw new SequencerError(
-        "DUPLICATE_ORDER_ID",
-        `order id ${o.orderId} is not above the id ${stored.storedId} already recorded in its order-tree slot: use a higher order id`,
-      );
-    const busy = this.slots.get(o.accountId)?.get(slot);
-    if (busy !== undefined && busy !== replacing)
-      throw new SequencerError(
-        "ORDER_SLOT_BUSY",
-        `order id ${o.orderId} shares its order-tree slot with open order ${busy.orderId}: cancel it or pick another id`,
-      );
+    this.checkOrderId(o.accountId, o.orderId, replacing);
     if (options.clientOrderId !== null) {
       const holder = this.findByClientId(o.accountId, options.clientOrderId);
       if (holder !== null && holder !== replacing)
@@ -258,6 +257,60 @@ export class MatchingEngine {
     }
     this.ledger.authenticate(signed);
     return market;
+  }
+
+  /**
+   * The order-id rules shared by orders and withdrawal messages (both use the order tree,
+   * §5.3): above every id the account used in the slot, above the id the tree holds there, and
+   * the slot not held by another open order. Throws DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY.
+   */
+  checkOrderId(accountId: bigint, orderId: bigint, replacing: RestingOrder | null = null): void {
+    const slot = this.ledger.slotOf(orderId);
+    const highest = this.highest.get(accountId)?.get(slot);
+    if (highest !== undefined && orderId <= highest)
+      throw new SequencerError(
+        "DUPLICATE_ORDER_ID",
+        `order id ${orderId} is not above ${highest}, the highest id account ${accountId} used in its slot (orderId mod 2^orderDepth): use a higher order id`,
+      );
+    const stored = this.ledger.orderSlot(accountId, orderId);
+    if (stored.storedId >= orderId && (stored.storedId > orderId || stored.storedFilled > 0n))
+      throw new SequencerError(
+        "DUPLICATE_ORDER_ID",
+        `order id ${orderId} is not above the id ${stored.storedId} already recorded in its order-tree slot: use a higher order id`,
+      );
+    const busy = this.slots.get(accountId)?.get(slot);
+    if (busy !== undefined && busy !== replacing)
+      throw new SequencerError(
+        "ORDER_SLOT_BUSY",
+        `order id ${orderId} shares its order-tree slot with open order ${busy.orderId}: cancel it or pick another id`,
+      );
+  }
+
+  /** Burns an id used outside matching (a withdrawal message): no later order may reuse it. */
+  burnOrderId(accountId: bigint, orderId: bigint): void {
+    this.burn(accountId, orderId);
+  }
+
+  /** The next fill sequence number, for a fill made outside matching (a liquidation). */
+  allocateTradeId(): bigint {
+    return this.nextTradeId++;
+  }
+
+  /** Cancels every resting order in `instrument` (all accounts), e.g. at the option's expiry. */
+  cancelInstrument(instrument: bigint, reason: CancelReason): CancelledOrder[] {
+    const book = this.book(instrument);
+    const out: CancelledOrder[] = [];
+    for (const side of [Side.BUY, Side.SELL] as const) {
+      for (const level of [...book.levels(side)]) {
+        for (let m = level.head; m !== null;) {
+          const next = m.next;
+          this.cancelResting(m);
+          out.push({ order: m, reason, code: null });
+          m = next;
+        }
+      }
+    }
+    return out;
   }
 
   /** Runs every check `place` makes before touching anything (for the API, before the costly
@@ -336,6 +389,7 @@ export class MatchingEngine {
         remaining -= q;
         fills.push({
           tradeId: this.nextTradeId++,
+          kind: "trade",
           instrument: o.instrument,
           price: maker.price,
           size: q,

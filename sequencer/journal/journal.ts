@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS fills (
   taker_order TEXT NOT NULL,
   batch INTEGER NOT NULL,
   slot INTEGER NOT NULL,
-  time TEXT NOT NULL
+  time TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'trade'
 );
 CREATE INDEX IF NOT EXISTS fills_maker ON fills (maker_account, trade_id);
 CREATE INDEX IF NOT EXISTS fills_taker ON fills (taker_account, trade_id);
@@ -92,6 +93,7 @@ interface FillRow {
   batch: number;
   slot: number;
   time: string;
+  kind: string;
   status: string | null;
 }
 
@@ -107,10 +109,14 @@ export class Journal {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${synchronous}`);
     this.db.exec(SCHEMA);
+    // Journals written before liquidations existed have no fill kind: every fill was a trade.
+    const columns = this.db.prepare("PRAGMA table_info(fills)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "kind"))
+      this.db.exec("ALTER TABLE fills ADD COLUMN kind TEXT NOT NULL DEFAULT 'trade'");
     this.insertCommand = this.db.prepare("INSERT INTO commands (seq, now, kind, body, outcome) VALUES (?, ?, ?, ?, ?)");
     this.insertFill = this.db.prepare(
       `INSERT INTO fills (trade_id, seq, instrument, price, size, taker_side, maker_account, maker_order,
-         taker_account, taker_order, batch, slot, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         taker_account, taker_order, batch, slot, time, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const last = this.db.prepare("SELECT MAX(seq) AS seq FROM commands").get() as { seq: number | null };
     this.nextSeq = BigInt(last.seq ?? 0) + 1n;
@@ -132,6 +138,7 @@ export class Journal {
           f.batch,
           f.slot,
           f.time.toString(),
+          f.kind,
         );
       }
       this.nextSeq = seq + 1n;
@@ -219,6 +226,7 @@ export class Journal {
       .all(accountId, accountId, limit) as FillRow[];
     return rows.map((r) => ({
       tradeId: BigInt(r.trade_id),
+      kind: r.kind === "liquidation" ? "liquidation" : "trade",
       instrument: BigInt(r.instrument),
       price: BigInt(r.price),
       size: BigInt(r.size),
@@ -259,6 +267,13 @@ export class Journal {
          ON CONFLICT(number) DO UPDATE SET status = 'proved', detail = '', proof = excluded.proof`,
       )
       .run(batch, toJson(proof));
+  }
+
+  /** The recorded status of a batch with its detail (the L1 transaction hash once submitted). */
+  batchRecord(batch: bigint): { status: ProofStatus; detail: string } | null {
+    const row = this.db.prepare("SELECT status, detail FROM batches WHERE number = ?").get(batch) as
+      { status: string; detail: string } | undefined;
+    return row === undefined ? null : { status: row.status as ProofStatus, detail: row.detail };
   }
 
   /** The stored proof of a batch, or null. */

@@ -1,29 +1,65 @@
 /**
  * The L1 submitter: sends proved batches to the rollup contract's `submitBatch` strictly in
  * batch order (each batch's old root is the contract's current root), with the header and
- * slots of protocol/batch.ts `l1Calldata` and the journaled packed proof, then marks them
- * `submitted`. A reverted submission marks the batch `failed` with the reason and stops the
- * submitter: later batches build on it.
+ * slots of protocol/batch.ts `l1Calldata` (price and settlement round ids included) and the
+ * journaled packed proof, then marks them `submitted` with the transaction hash.
+ *
+ * Idempotent: before each send the contract's state root is read. When it already is the
+ * batch's new root, the batch is on L1 (an earlier send was mined though its receipt was lost)
+ * and is marked `submitted` without sending again; when it is neither the batch's old nor new
+ * root, L1 diverged from the venue and the submitter stops. A failed send is retried on later
+ * polls (the batch stays `proved`, the error in its detail); after `maxAttempts` failures the
+ * batch is marked `failed` and the submitter stops: later batches build on it.
  */
-import type { Contract, ContractRunner } from "ethers";
+import type { ContractRunner } from "ethers";
 import type { Logger } from "pino";
 import { l1Calldata } from "../../protocol/batch.ts";
+import type { BatchHeader } from "../../protocol/batch.ts";
+import type { SolidityProof } from "../../protocol/types.ts";
 import type { Sequencer } from "../core.ts";
+import type { ClosedBatch } from "../ledger.ts";
 import { rollupContract } from "./contracts.ts";
 
+/** The two calls of the rollup contract the submitter makes. */
+export interface RollupSubmission {
+  /** The contract's current state root. */
+  stateRoot(): Promise<bigint>;
+  /** Sends `submitBatch`; `wait` resolves once it is mined and throws if it reverted. */
+  submitBatch(
+    header: BatchHeader,
+    slots: readonly bigint[],
+    proof: SolidityProof,
+  ): Promise<{ readonly hash: string; wait(): Promise<unknown> }>;
+}
+
+/** `RollupSubmission` over the deployed rollup contract, signing with `runner` (the operator). */
+export function rollupSubmission(rollupAddress: string, runner: ContractRunner): RollupSubmission {
+  const rollup = rollupContract(rollupAddress, runner);
+  return {
+    stateRoot: async () => (await rollup.getFunction("stateRoot")()) as bigint,
+    submitBatch: async (header, slots, proof) =>
+      (await rollup.getFunction("submitBatch")(header, slots, [...proof])) as {
+        hash: string;
+        wait(): Promise<unknown>;
+      },
+  };
+}
+
+/** Sends of one batch before it is marked failed. */
+export const DEFAULT_SUBMIT_ATTEMPTS = 5;
+
 export class L1Submitter {
-  private readonly rollup: Contract;
   private running: Promise<void> | null = null;
   private stopped: string | null = null;
+  /** Failed sends and the last transaction hash sent, per batch number. */
+  private readonly attempts = new Map<bigint, { failures: number; lastHash: string | null }>();
 
   constructor(
     private readonly venue: Sequencer,
-    rollupAddress: string,
-    runner: ContractRunner,
+    private readonly rollup: RollupSubmission,
     private readonly log: Logger,
-  ) {
-    this.rollup = rollupContract(rollupAddress, runner);
-  }
+    private readonly maxAttempts: number = DEFAULT_SUBMIT_ATTEMPTS,
+  ) {}
 
   /** Why the submitter stopped, or null while it runs. */
   get stoppedBecause(): string | null {
@@ -38,6 +74,12 @@ export class L1Submitter {
     return this.running;
   }
 
+  private markSubmitted(batch: ClosedBatch, hash: string, how: string): void {
+    this.venue.setBatchStatus(batch.number, "submitted", hash);
+    this.attempts.delete(batch.number);
+    this.log.info({ batch: batch.number.toString(), tx: hash }, how);
+  }
+
   private async submitReady(): Promise<void> {
     while (this.stopped === null) {
       const next = this.venue.provedBatches()[0];
@@ -48,22 +90,45 @@ export class L1Submitter {
       if (next === undefined || oldest === undefined || next.number !== oldest.number) return;
       const proof = this.venue.journal.proofOf(next.number);
       if (proof === null) return;
-      const { header, slots } = l1Calldata(next.batch, { priceRoundIds: next.priceRoundIds, settlementRoundIds: [] });
+      const tried = this.attempts.get(next.number) ?? { failures: 0, lastHash: null };
+      this.attempts.set(next.number, tried);
+
+      const root = await this.rollup.stateRoot();
+      if (root === next.batch.newStateRoot) {
+        this.markSubmitted(next, tried.lastHash ?? "", "batch already on L1: not sent again");
+        continue;
+      }
+      if (root !== next.batch.oldStateRoot) {
+        this.stopped = `batch ${next.number}: L1 root ${root} is neither the batch's old nor its new root`;
+        this.log.error({ batch: next.number.toString() }, this.stopped);
+        return;
+      }
+
+      const { header, slots } = l1Calldata(next.batch, {
+        priceRoundIds: next.priceRoundIds,
+        settlementRoundIds: next.settlementRoundIds,
+      });
       try {
-        const tx = (await this.rollup.getFunction("submitBatch")(header, slots, [...proof])) as {
-          hash: string;
-          wait(): Promise<{ gasUsed: bigint } | null>;
-        };
-        const receipt = await tx.wait();
-        this.venue.setBatchStatus(next.number, "submitted", tx.hash);
-        this.log.info(
-          { batch: next.number.toString(), tx: tx.hash, gas: receipt?.gasUsed.toString() },
-          "batch submitted",
-        );
+        const tx = await this.rollup.submitBatch(header, slots, proof);
+        tried.lastHash = tx.hash;
+        await tx.wait();
+        this.markSubmitted(next, tx.hash, "batch submitted");
       } catch (e) {
-        this.stopped = `batch ${next.number}: ${e instanceof Error ? e.message : String(e)}`;
-        this.venue.setBatchStatus(next.number, "failed", this.stopped);
-        this.log.error({ batch: next.number.toString(), err: e }, "batch submission failed: submitter stopped");
+        const reason = `batch ${next.number}: ${e instanceof Error ? e.message : String(e)}`;
+        if ((await this.rollup.stateRoot()) === next.batch.newStateRoot) {
+          this.markSubmitted(next, tried.lastHash ?? "", "batch on L1 despite the send error");
+          continue;
+        }
+        tried.failures += 1;
+        if (tried.failures >= this.maxAttempts) {
+          this.stopped = reason;
+          this.venue.setBatchStatus(next.number, "failed", reason);
+          this.log.error({ batch: next.number.toString(), err: e }, "batch submission failed: submitter stopped");
+        } else {
+          this.venue.setBatchStatus(next.number, "proved", `send ${tried.failures} failed, retrying: ${reason}`);
+          this.log.warn({ batch: next.number.toString(), err: e }, "batch submission failed: retrying");
+        }
+        return;
       }
     }
   }

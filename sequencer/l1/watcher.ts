@@ -1,13 +1,15 @@
 /**
  * The L1 watcher: polls the rollup's priority queue and the oracle feeds and turns what is
  * new into journaled commands — deposits and forced withdrawals in queue order (resuming at
- * `Sequencer.expectedQueueIndex` after a restart) and oracle prices with their round ids.
+ * `Sequencer.expectedQueueIndex` after a restart), oracle prices with their round ids, and
+ * the settlement of every expired option series at the feed round in force at its expiry
+ * (the round the contract checks, `settlementRoundIds`), once L1 time has passed the expiry.
  */
 import type { Contract, ContractRunner } from "ethers";
 import type { Logger } from "pino";
 import type { Sequencer } from "../core.ts";
 import { SequencerError } from "../errors.ts";
-import { answerToCents, feedContract, rollupContract } from "./contracts.ts";
+import { answerToCents, feedContract, rollupContract, roundInForceAt } from "./contracts.ts";
 import { priorityOpCommand } from "./priority.ts";
 
 export class L1Watcher {
@@ -36,6 +38,39 @@ export class L1Watcher {
   private async pollOnce(): Promise<void> {
     await this.pollOracle();
     await this.pollQueue();
+    await this.pollSettlements();
+  }
+
+  private async pollSettlements(): Promise<void> {
+    const series = this.venue.unsettledSeries();
+    if (series.length === 0 || this.feeds === null) return;
+    const block = await this.runner.provider?.getBlock("latest");
+    if (block === null || block === undefined) return;
+    for (const s of series) {
+      // A round updated before expiry may still appear until L1 time passes the expiry.
+      if (BigInt(block.timestamp) <= s.expiry) continue;
+      const feed = this.feeds[s.underlying - 1];
+      if (feed === undefined) continue;
+      const round = await roundInForceAt(feed.contract, s.expiry);
+      if (round === null) {
+        this.log.error({ underlying: s.underlying, expiry: s.expiry.toString() }, "no feed round in force at expiry");
+        continue;
+      }
+      const price = answerToCents(round.answer, feed.decimals);
+      this.venue.execute(
+        { kind: "settle", underlying: s.underlying, expiry: s.expiry, price, roundId: round.roundId },
+        this.clock(),
+      );
+      this.log.info(
+        {
+          underlying: s.underlying,
+          expiry: s.expiry.toString(),
+          price: price.toString(),
+          round: round.roundId.toString(),
+        },
+        "option series settled",
+      );
+    }
   }
 
   private async pollOracle(): Promise<void> {
@@ -51,14 +86,19 @@ export class L1Watcher {
     const rounds = await Promise.all(
       this.feeds.map(async (f) => {
         const r = (await f.contract.getFunction("latestRoundData")()) as [bigint, bigint, bigint, bigint, bigint];
-        return { roundId: r[0], cents: answerToCents(r[1], f.decimals) };
+        return { roundId: r[0], cents: answerToCents(r[1], f.decimals), updatedAt: r[3] };
       }),
     );
     const prices = rounds.map((r) => r.cents);
     const roundIds = rounds.map((r) => r.roundId);
     const current = this.venue.ledger.oracleRoundIds;
     if (roundIds.every((id, i) => id === current[i])) return;
-    this.venue.execute({ kind: "oracle", prices, roundIds }, this.clock());
+    // A batch may only use rounds stamped at or before its own timestamp (the contract checks
+    // `updatedAt <= timestamp`), and batches are stamped with this venue's clock: a round from a
+    // chain whose clock runs ahead waits until ours has passed it.
+    const now = this.clock();
+    if (rounds.some((r) => r.updatedAt * 1000n > now)) return;
+    this.venue.execute({ kind: "oracle", prices, roundIds }, now);
     this.log.info({ prices: prices.map(String), roundIds: roundIds.map(String) }, "oracle round");
   }
 

@@ -3,7 +3,9 @@
  * deployed by scripts/deploy.ts with the generated TestVerifier, and the sequencer as a child
  * process with its L1 watcher, prover pool and submitter. Deposits registered on L1 reach the
  * venue through the watcher, the feeds' rounds price the batches, a trade is matched, and the
- * batches are proved and accepted on chain by `submitBatch`, in order.
+ * batches are proved and accepted on chain by `submitBatch`, in order. The batch explorer's
+ * proof and verification key verify with snarkjs (as a browser would), and an L2 withdrawal
+ * goes from pending to claimable on L1.
  *
  * Two processes because better-sqlite3 (the journal) and Hardhat's EDR native addon crash
  * when loaded into one process.
@@ -14,13 +16,17 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
+import * as snarkjs from "snarkjs";
+import { withdrawalOrder } from "../../protocol/signing.ts";
+import { toWire } from "../../sequencer/wire.ts";
 import type { Contract } from "ethers";
 import { RollupState } from "../../protocol/state.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { Side } from "../../protocol/types.ts";
 import { deployTessera } from "../../scripts/deploy.ts";
+import { releaseCurve } from "../../scripts/zk/ptau.ts";
 import { ROOT, startChild, stopChild } from "./child.ts";
-import { ADMIN_TOKEN, Client, tempDb, Trader, venueEnv } from "./traders.ts";
+import { ADMIN_TOKEN, Client, FAR_EXPIRY, tempDb, Trader, venueEnv } from "./traders.ts";
 
 /** Hardhat's well-known development key of account #1 (the operator here). */
 const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -136,7 +142,11 @@ test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", {
         await new Promise((r) => setTimeout(r, 250));
         status = (await client.get("/v1/batches/2")).body.status as string;
       }
-      assert.equal(status, "submitted", JSON.stringify((await client.get("/v1/batches/2")).body));
+      assert.equal(
+        status,
+        "submitted",
+        JSON.stringify([(await client.get("/v1/batches/1")).body, (await client.get("/v1/batches/2")).body]),
+      );
       assert.equal((await client.get("/v1/batches/1")).body.status, "submitted");
       const root = (await client.get("/v1/status")).body.stateRoot as string;
       assert.equal((await d.rollup.getFunction("stateRoot")()).toString(), root, "L1 holds the venue's state root");
@@ -145,6 +155,40 @@ test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", {
         string
       >[];
       assert.equal(fills[0]!.proofStatus, "submitted");
+
+      // The batch explorer lists batch 2 with its L1 transaction; its proof verifies in snarkjs.
+      const listed = (await client.get("/v1/batches")).body.batches as Record<string, unknown>[];
+      const b2 = listed.find((b) => b.number === "2")!;
+      assert.equal(b2.proofStatus, "submitted");
+      assert.match(b2.l1TxHash as string, /^0x[0-9a-f]{64}$/);
+      assert.deepEqual(b2.txTypes, { trade: 1, noop: 1 });
+      const download = (await client.get("/v1/batches/2/proof")).body;
+      const vkey = (await client.get("/v1/verification-key")).body;
+      try {
+        assert.equal(await snarkjs.groth16.verify(vkey, download.publicSignals as string[], download.proof), true);
+      } finally {
+        await releaseCurve(); // snarkjs's worker threads would keep this process alive
+      }
+
+      // An L2 withdrawal: pending, then in a batch, then claimable on L1 by alice's wallet.
+      const aliceToken = await client.session(aliceSigner);
+      const amountOut = 1_000_000n;
+      const w = await client.post("/v1/withdrawals", {
+        withdrawal: toWire(aliceSigner.sign(withdrawalOrder(2n, amountOut, 5n, FAR_EXPIRY))),
+      });
+      assert.equal(w.status, 200, JSON.stringify(w.body));
+      assert.equal(w.body.status, "pending");
+      await client.post("/v1/admin/close-batch", {}, ADMIN_TOKEN);
+      let mine: Record<string, unknown> = {};
+      for (let i = 0; i < 1200 && mine.status !== "claimable" && mine.status !== "failed"; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        mine = (
+          (await client.get("/v1/account/withdrawals", aliceToken)).body.withdrawals as Record<string, unknown>[]
+        )[0]!;
+      }
+      assert.equal(mine.status, "claimable", JSON.stringify(mine));
+      assert.match(mine.l1TxHash as string, /^0x[0-9a-f]{64}$/);
+      assert.equal(await d.rollup.getFunction("claimable")(aliceWallet!.address), amountOut);
     } finally {
       await stopChild(venue);
     }

@@ -38,6 +38,7 @@ export function serviceConfig(dbFile: string, overrides: Partial<ServiceConfig> 
     provers: 0,
     proofAttempts: 2,
     proofTimeoutMs: 300_000,
+    feeSweepThreshold: 1_000_000_000n,
     ...overrides,
   };
 }

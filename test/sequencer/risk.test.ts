@@ -1,0 +1,247 @@
+/**
+ * The risk engine through the journaled core: liquidations on oracle moves (insurance fund
+ * takes the position, resting orders cancelled, fills recorded), funding on schedule from the
+ * book's premium (clamped to the protocol cap), the fee sweep, and replay of all of them.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Sequencer } from "../../sequencer/core.ts";
+import { fundingCap, fundingDelta } from "../../sequencer/risk/funding.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
+import { Side } from "../../protocol/types.ts";
+import { WebSocket } from "ws";
+import { ADMIN_TOKEN, ETH_PERP, openVenue, startVenue, tempDb, Trader } from "./helpers.ts";
+import type { OrderSpec } from "./helpers.ts";
+
+const RICH = 100_000_000_000n;
+const ONE = 10_000n;
+const P = 300_000n;
+const BTC = 6_000_000n;
+
+let now = 1_800_000_000_000n;
+const tick = (ms = 1000n): bigint => (now += ms);
+
+function place(venue: Sequencer, t: Trader, spec: OrderSpec) {
+  const outcome = venue.execute({ kind: "place", order: t.sign(spec), clientOrderId: null }, tick());
+  if (outcome.kind !== "place") throw new Error("expected a place outcome");
+  return outcome.result;
+}
+
+function deposit(venue: Sequencer, t: Trader, amount: bigint): void {
+  venue.execute(
+    { kind: "deposit", accountId: t.accountId, owner: t.owner, pkHash: t.pkHash, amount, queueIndex: null },
+    tick(),
+  );
+}
+
+function fingerprint(venue: Sequencer): string {
+  return JSON.stringify(
+    {
+      root: venue.ledger.state.stateRoot,
+      batch: venue.ledger.currentBatch,
+      unproved: venue.unprovedBatches().map((b) => [b.number, b.batch.publicInputs]),
+      fills: [2n, 3n, 4n].map((id) => venue.journal.fillsOf(id, 100)),
+      funding: [1, 2].map((u) => venue.lastFundingOf(u)),
+    },
+    (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+  );
+}
+
+describe("funding rate", () => {
+  test("is the book's mid minus the oracle, clamped to the protocol cap, 0 without a two-sided book", () => {
+    assert.equal(fundingCap(P), 300n, "10 bps of 3,000.00 USD is 3.00 USD");
+    assert.equal(fundingDelta(P + 50n, P + 150n, P), 100n);
+    assert.equal(fundingDelta(P - 150n, P - 50n, P), -100n);
+    assert.equal(fundingDelta(P + 5_000n, P + 6_000n, P), 300n, "clamped above");
+    assert.equal(fundingDelta(P - 6_000n, P - 5_000n, P), -300n, "clamped below");
+    assert.equal(fundingDelta(null, P, P), 0n);
+    assert.equal(fundingDelta(P, null, P), 0n);
+  });
+});
+
+describe("risk engine", () => {
+  const db = tempDb();
+  let venue: Sequencer;
+  const alice = new Trader("alice", 2n);
+  const bob = new Trader("bob", 3n);
+  const carol = new Trader("carol", 4n);
+
+  before(async () => {
+    venue = await openVenue(db.file);
+    deposit(venue, alice, 400_000_000n); // 400 USDC: 1 ETH long at 3,000 needs 300 (IM) and 150 (MM)
+    deposit(venue, bob, RICH);
+    deposit(venue, carol, RICH);
+    // The listed options expired long before this clock: stop them so only risk commands are due.
+    venue.execute({ kind: "expire" }, tick());
+  });
+  after(() => {
+    venue.close();
+    db.cleanup();
+  });
+
+  test("an oracle move below maintenance margin liquidates the account before any further fill", () => {
+    place(venue, bob, { side: Side.SELL, size: ONE, price: P, orderId: 1n });
+    assert.equal(
+      place(venue, alice, { side: Side.BUY, size: ONE, price: P, orderId: 1n, tif: "IOC" }).status,
+      "filled",
+    );
+    place(venue, alice, { side: Side.BUY, size: ONE / 10n, price: 200_000n, orderId: 2n });
+    assert.equal(venue.engine.openOrders(alice.accountId).length, 1);
+
+    // 3,000 → 2,900: equity ≈ 298.5 USDC ≥ MM 145: healthy, nothing happens.
+    const calm = venue.execute({ kind: "oracle", prices: [290_000n, BTC], roundIds: [1n, 1n] }, tick());
+    assert.equal(calm.kind === "oracle" && calm.risk.fills.length, 0);
+    assert.equal(venue.ledger.positionSize(alice.accountId, ETH_PERP), ONE);
+
+    // 2,900 → 2,700: equity ≈ 98.5 USDC < MM 135: liquidated in full at the oracle price.
+    const batchBefore = venue.ledger.currentBatch;
+    const outcome = venue.execute({ kind: "oracle", prices: [270_000n, BTC], roundIds: [2n, 1n] }, tick());
+    assert.equal(outcome.kind, "oracle");
+    if (outcome.kind !== "oracle") return;
+    assert.equal(outcome.risk.fills.length, 1);
+    const fill = outcome.risk.fills[0]!;
+    assert.equal(fill.kind, "liquidation");
+    assert.equal(fill.makerAccount, INSURANCE_ACCOUNT);
+    assert.equal(fill.takerAccount, alice.accountId);
+    assert.equal(fill.takerSide, Side.SELL, "the liquidatee closes its long");
+    assert.equal(fill.size, ONE);
+    assert.equal(fill.price, 270_000n);
+    assert.ok(fill.batch > batchBefore - 1n);
+    assert.equal(venue.ledger.positionSize(alice.accountId, ETH_PERP), 0n);
+    assert.equal(venue.ledger.positionSize(INSURANCE_ACCOUNT, ETH_PERP), ONE, "the insurance fund took it");
+    assert.equal(venue.ledger.positionSize(bob.accountId, ETH_PERP), -ONE, "the healthy counterparty is untouched");
+    assert.deepEqual(
+      outcome.risk.cancelled.map((c) => [c.order.accountId, c.order.orderId, c.reason]),
+      [[alice.accountId, 2n, "liquidation"]],
+    );
+    assert.equal(venue.engine.openOrders(alice.accountId).length, 0);
+
+    // The liquidation ran in a batch priced at the new oracle prices.
+    venue.execute({ kind: "closeBatch" }, tick());
+    const liquidated = venue.unprovedBatches().find((b) => b.number === fill.batch)!;
+    assert.deepEqual(liquidated.batch.context.prices, [270_000n, BTC]);
+    assert.deepEqual(liquidated.priceRoundIds, [2n, 1n]);
+
+    // It is in the account's history and the public trades.
+    const history = venue.journal.fillsOf(alice.accountId, 10);
+    assert.equal(history[0]!.kind, "liquidation");
+    assert.equal(history[1]!.kind, "trade");
+    assert.equal(venue.recentTrades(ETH_PERP, 1)[0]!.kind, "liquidation");
+  });
+
+  test("funding runs once per interval with the premium of the book, then is not due until the next", () => {
+    const interval = venue.config.profile.fundingInterval;
+    place(venue, bob, { side: Side.SELL, size: ONE, price: 275_000n, orderId: 2n, postOnly: true });
+    place(venue, carol, { side: Side.BUY, size: ONE, price: 274_000n, orderId: 1n, postOnly: true });
+    assert.deepEqual(
+      venue.dueCommands(now, RICH).map((c) => c.kind),
+      ["funding"],
+    );
+    const outcome = venue.execute({ kind: "funding" }, tick());
+    assert.equal(outcome.kind, "funding");
+    if (outcome.kind !== "funding") return;
+    // mid 2,745.00 − oracle 2,700.00 = 4,500 cents, capped at 10 bps of 2,700.00 = 270 cents.
+    assert.deepEqual(
+      outcome.updates.map((u) => [u.underlying, u.delta, u.index]),
+      [
+        [1, 270n, 270n],
+        [2, 0n, 0n],
+      ],
+    );
+    const t = now / 1000n;
+    assert.deepEqual(venue.ledger.state.globalState.lastFundingTime, [t, t]);
+    assert.equal(venue.lastFundingOf(1)!.delta, 270n);
+
+    const journaled = venue.journal.length;
+    const again = venue.execute({ kind: "funding" }, tick());
+    assert.equal(again.kind === "funding" && again.updates.length, 0, "not due again within the interval");
+    assert.equal(venue.journal.length, journaled, "a funding command with nothing due is not journaled");
+    assert.deepEqual(venue.dueCommands(now, RICH), []);
+
+    tick(interval * 1000n);
+    assert.deepEqual(
+      venue.dueCommands(now, RICH).map((c) => c.kind),
+      ["funding"],
+    );
+    const next = venue.execute({ kind: "funding" }, tick());
+    assert.equal(next.kind === "funding" && next.updates[0]!.index, 540n, "the index accumulates");
+  });
+
+  test("the fee pool is swept to the fee account once it exceeds the threshold", () => {
+    const pool = venue.ledger.state.globalState.feePool;
+    assert.ok(pool > 0n, "trades paid fees");
+    assert.deepEqual(venue.dueCommands(now, pool), [], "not above the threshold");
+    assert.deepEqual(
+      venue.dueCommands(now, pool - 1n).map((c) => c.kind),
+      ["sweepFees"],
+    );
+    const feeBefore = venue.ledger.state.account(FEE_ACCOUNT).collateral;
+    const outcome = venue.execute({ kind: "sweepFees" }, tick());
+    assert.equal(outcome.kind === "sweepFees" && outcome.amount, pool);
+    assert.equal(venue.ledger.state.globalState.feePool, 0n);
+    assert.equal(venue.ledger.state.account(FEE_ACCOUNT).collateral, feeBefore + pool);
+  });
+
+  test("replaying the journal reproduces liquidations, funding and sweeps", async () => {
+    venue.execute({ kind: "closeBatch" }, tick());
+    const before = fingerprint(venue);
+    const replayed = await openVenue(db.file);
+    try {
+      assert.equal(fingerprint(replayed), before);
+    } finally {
+      replayed.close();
+    }
+  });
+});
+
+describe("liquidations over the API", () => {
+  test("a liquidation shows in the account's fills, positions, trades and WebSocket channel", async () => {
+    const v = await startVenue();
+    try {
+      const { client } = v;
+      const alice = new Trader("alice", 2n);
+      const bob = new Trader("bob", 3n);
+      await client.deposit(alice, 400_000_000n);
+      await client.deposit(bob, RICH);
+      await client.place(bob.sign({ side: Side.SELL, size: ONE, price: P, orderId: 1n }));
+      const filled = await client.place(alice.sign({ side: Side.BUY, size: ONE, price: P, orderId: 1n, tif: "IOC" }));
+      assert.equal(filled.body.status, "filled");
+
+      const token = await client.session(alice);
+      const ws = new WebSocket(v.service.url.replace("http", "ws") + "/v1/ws");
+      await new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+      const pushed = new Promise<Record<string, unknown>>((resolve) => {
+        ws.on("message", (data: Buffer) => {
+          const m = JSON.parse(data.toString()) as Record<string, unknown>;
+          if (m.type === "fill" && m.kind === "liquidation") resolve(m);
+        });
+      });
+      ws.send(JSON.stringify({ op: "auth", token }));
+      await new Promise((r) => setTimeout(r, 100));
+
+      const oracle = await client.post("/v1/admin/oracle", { prices: ["270000", BTC.toString()] }, ADMIN_TOKEN);
+      assert.equal(oracle.status, 200);
+      const message = await pushed;
+      ws.close();
+      assert.equal(message.price, "270000");
+      assert.deepEqual(message.maker, { accountId: "1", orderId: "0" });
+
+      const fills = (await client.get("/v1/account/fills", token)).body.fills as Record<string, unknown>[];
+      assert.deepEqual(
+        fills.map((f) => [f.kind, f.takerSide, f.size]),
+        [
+          ["liquidation", "sell", ONE.toString()],
+          ["trade", "buy", ONE.toString()],
+        ],
+      );
+      assert.deepEqual((await client.get("/v1/account", token)).body.positions, [], "the position is gone");
+      const trades = (await client.get("/v1/instruments/ETH-PERP/trades")).body.trades as Record<string, unknown>[];
+      assert.equal(trades[0]!.kind, "liquidation");
+    } finally {
+      await v.cleanup();
+    }
+  });
+});
