@@ -9,12 +9,11 @@
  * and every batch must end on the state root L1 accepted.
  */
 import type { Contract, Provider } from "ethers";
-import { BITS } from "../../protocol/constants.ts";
-import { ACCOUNT_ID_BITS, FUNDING_DELTA_OFFSET } from "../../protocol/pubdata.ts";
+import { decodeSlot, unpackSettlement } from "../../protocol/pubdata.ts";
 import { RollupState } from "../../protocol/state.ts";
 import type { SystemAccountKeys } from "../../protocol/state.ts";
 import { TxType } from "../../protocol/types.ts";
-import type { BatchContext, Profile, SettlementRecord, Tx, TxTypeCode } from "../../protocol/types.ts";
+import type { BatchContext, Profile, Tx, TxTypeCode } from "../../protocol/types.ts";
 
 /** One batch as L1 accepted it. */
 export interface AcceptedBatch {
@@ -25,17 +24,6 @@ export interface AcceptedBatch {
   readonly context: BatchContext;
   /** Public data per slot, `[f0, f1]`, NOOP padding included. */
   readonly slots: readonly (readonly [bigint, bigint])[];
-}
-
-const bits = (v: bigint, offset: number, width: number): bigint => (v >> BigInt(offset)) & ((1n << BigInt(width)) - 1n);
-
-/** Unpacks `underlying | expiry << 8 | price << 40` (0 = unused), docs/protocol.md §8.1. */
-function unpackSettlement(packed: bigint): SettlementRecord {
-  return {
-    underlying: Number(bits(packed, 0, BITS.underlying)),
-    expiry: bits(packed, BITS.underlying, BITS.timestamp),
-    price: packed >> BigInt(BITS.underlying + BITS.timestamp),
-  };
 }
 
 /** Every batch `rollup` verified, in order, decoded from its `submitBatch` calldata. */
@@ -71,25 +59,17 @@ export async function acceptedBatches(rollup: Contract, provider: Provider, doma
 }
 
 /** The transaction of a slot the venue generated, from its public data; null for a user slot. */
-function venueTx(type: TxTypeCode, f0: bigint, f1: bigint): Tx | null {
-  switch (type) {
+function venueTx(f0: bigint, f1: bigint): Tx | null {
+  const d = decodeSlot(f0, f1);
+  switch (d.type) {
     case TxType.FUNDING:
-      return {
-        type,
-        underlying: Number(bits(f0, 4, BITS.underlying)),
-        delta: bits(f0, 4 + BITS.underlying, 64) - FUNDING_DELTA_OFFSET,
-      };
+      return { type: d.type, underlying: d.underlying, delta: d.delta };
     case TxType.LIQUIDATE:
-      return {
-        type,
-        accountId: bits(f0, 4 + ACCOUNT_ID_BITS, ACCOUNT_ID_BITS),
-        size: bits(f0, 4 + 2 * ACCOUNT_ID_BITS, BITS.size),
-        instrument: bits(f1, 0, BITS.instrument),
-      };
+      return { type: d.type, accountId: d.taker, size: d.size, instrument: d.instrument };
     case TxType.SETTLE:
-      return { type, accountId: bits(f0, 4, ACCOUNT_ID_BITS), instrument: bits(f1, 0, BITS.instrument) };
+      return { type: d.type, accountId: d.accountId, instrument: d.instrument };
     case TxType.FEE_SWEEP:
-      return { type, amount: bits(f0, 4 + ACCOUNT_ID_BITS, BITS.amount) };
+      return { type: d.type, amount: d.amount };
     default:
       return null;
   }
@@ -131,7 +111,7 @@ export function replay(
     for (const [slot, [f0, f1]] of batch.slots.entries()) {
       const type = Number(f0 & 0xfn) as TxTypeCode;
       if (type === TxType.NOOP) continue;
-      let tx = venueTx(type, f0, f1);
+      let tx = venueTx(f0, f1);
       if (tx === null) {
         tx = userTxs[nextUser++] ?? null;
         if (tx?.type !== type) {
@@ -145,10 +125,13 @@ export function replay(
       if (witness.publicData[0] !== f0 || witness.publicData[1] !== f1) {
         throw new Error(`batch ${batch.number} slot ${slot}: the replay's public data differs from L1's`);
       }
-      const pays = type === TxType.WITHDRAW || type === TxType.FORCED_WITHDRAW;
-      const payout = pays
-        ? { accountId: bits(f0, 4, ACCOUNT_ID_BITS), amount: bits(f0, 4 + ACCOUNT_ID_BITS, BITS.amount) }
-        : null;
+      const d = decodeSlot(f0, f1);
+      const payout =
+        d.type === TxType.WITHDRAW
+          ? { accountId: d.accountId, amount: d.amount }
+          : d.type === TxType.FORCED_WITHDRAW
+            ? { accountId: d.accountId, amount: d.served }
+            : null;
       applied.push({ batch: batch.number, tx, payout });
     }
     if (state.stateRoot !== batch.newStateRoot) {

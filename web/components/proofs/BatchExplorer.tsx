@@ -18,8 +18,8 @@ import { rollupAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
 import { fieldHex, formatPrice, formatSize, formatUsdc, formatUtc, shortHex } from "../../lib/format.ts";
 import { useVenueStatus } from "../../lib/market.ts";
-import { decodeSlot, TX_TYPE_NAMES } from "../../lib/pubdata.ts";
-import type { DecodedSlot } from "../../lib/pubdata.ts";
+import { decodeSlot, TX_TYPE_NAMES } from "../../../protocol/pubdata.ts";
+import type { DecodedSlot } from "../../../protocol/pubdata.ts";
 import { useVenue } from "../../lib/venue.tsx";
 import { Badge, Empty, ErrorText, Panel } from "../ui.tsx";
 

@@ -12,7 +12,7 @@ import { rollupAbi, usdcAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
 import { fieldHex, formatDuration, formatUsdc, shortHex } from "../../lib/format.ts";
 import { useNow } from "../../lib/market.ts";
-import { decodeSlot } from "../../lib/pubdata.ts";
+import { decodeSlot } from "../../../protocol/pubdata.ts";
 import { useSession } from "../../lib/session.tsx";
 import { txLabel, useL1Tx } from "../../lib/tx.ts";
 import { useVenue } from "../../lib/venue.tsx";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeSlot } from "../../web/lib/pubdata.ts";
+import { decodeSlot } from "../../protocol/pubdata.ts";
 import {
   depositData,
   feeSweepData,
