@@ -13,16 +13,16 @@
  * the Groth16 proof was verified by the contract). Runs in its own process because
  * better-sqlite3 and Hardhat's EDR addon cannot share one.
  */
-import { execFile, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
 import { network } from "hardhat";
 import type { Contract } from "ethers";
 import { getProfile } from "../../protocol/profiles.ts";
 import { RollupState } from "../../protocol/state.ts";
 import { Side } from "../../protocol/types.ts";
 import { deployTessera } from "../../scripts/deploy.ts";
-import { ROOT, startChild, stopChild } from "../../test/sequencer/child.ts";
+import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
+import { stopProcess } from "../../scripts/demo/processes.ts";
+import { startChild, stopChild } from "../../test/sequencer/child.ts";
 import { ADMIN_TOKEN, Client, tempDb, Trader, venueEnv } from "../../test/sequencer/traders.ts";
 
 /** What the parent (scripts/bench.ts) reads. Times in milliseconds. */
@@ -43,7 +43,6 @@ export interface E2eResult {
 /** Hardhat's well-known development key of account #1 (the operator). */
 const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const PORT = 28_545 + (process.pid % 1000);
-const HARDHAT = "node_modules/hardhat/dist/src/cli.js";
 const PROFILE = "test";
 const POLL_MS = 50;
 
@@ -52,32 +51,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 class E2eError extends Error {
   readonly code = "BENCH_E2E";
-}
-
-/** Compiles the contracts (a no-op when up to date) and starts a Hardhat node on PORT. */
-async function startChain(): Promise<{ stop: () => Promise<void> }> {
-  await promisify(execFile)(process.execPath, [HARDHAT, "build"], { cwd: ROOT });
-  const child = spawn(process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(PORT)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new E2eError("hardhat node did not start")), 120_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.includes("Started HTTP")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(() => reject(new E2eError("hardhat node exited")));
-  });
-  return {
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
 
 /** Polls `fetch` until `done` holds or `timeoutMs` passes; returns the last value. */
@@ -92,7 +65,8 @@ async function pollUntil<T>(fetchValue: () => Promise<T>, done: (v: T) => boolea
 
 async function run(): Promise<E2eResult> {
   log(`hardhat node on 127.0.0.1:${PORT}`);
-  const chain = await startChain();
+  await buildContracts();
+  const chain = await startChain(PORT);
   const db = tempDb();
   try {
     const { ethers } = await network.connect({ network: "localhost", override: { url: `http://127.0.0.1:${PORT}` } });
@@ -210,7 +184,7 @@ async function run(): Promise<E2eResult> {
       await stopChild(venue);
     }
   } finally {
-    await chain.stop();
+    await stopProcess(chain);
     db.cleanup();
   }
 }

@@ -10,9 +10,6 @@
  * Two processes because better-sqlite3 (the journal) and Hardhat's EDR native addon crash
  * when loaded into one process.
  */
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
-import { createInterface } from "node:readline";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
@@ -24,44 +21,19 @@ import { RollupState } from "../../protocol/state.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { Side } from "../../protocol/types.ts";
 import { deployTessera } from "../../scripts/deploy.ts";
+import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
+import { stopProcess } from "../../scripts/demo/processes.ts";
 import { releaseCurve } from "../../scripts/zk/ptau.ts";
-import { ROOT, startChild, stopChild } from "./child.ts";
+import { startChild, stopChild } from "./child.ts";
 import { ADMIN_TOKEN, Client, FAR_EXPIRY, tempDb, Trader, venueEnv } from "./traders.ts";
 
 /** Hardhat's well-known development key of account #1 (the operator here). */
 const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const PORT = 18_545 + (process.pid % 1000);
 
-const HARDHAT = "node_modules/hardhat/dist/src/cli.js";
-
-/** Compiles the contracts (a no-op when up to date) and starts a Hardhat node on PORT. */
-async function startChain(): Promise<{ stop: () => Promise<void> }> {
-  await promisify(execFile)(process.execPath, [HARDHAT, "build"], { cwd: ROOT });
-  const child = spawn(process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(PORT)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 120_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.includes("Started HTTP")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(() => reject(new Error("hardhat node exited")));
-  });
-  return {
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
 test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", { timeout: 900_000 }, async () => {
-  const chain = await startChain();
+  await buildContracts();
+  const chain = await startChain(PORT);
   const db = tempDb();
   try {
     const { ethers } = await network.connect({ network: "localhost", override: { url: `http://127.0.0.1:${PORT}` } });
@@ -193,7 +165,7 @@ test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", {
       await stopChild(venue);
     }
   } finally {
-    await chain.stop();
+    await stopProcess(chain);
     db.cleanup();
   }
 });
