@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { network } from "hardhat";
 import type { Contract } from "ethers";
 import { z } from "zod";
+import { getProfile } from "../protocol/profiles.ts";
 import { TesseraClient } from "../sdk/client.ts";
 import { TradingKey } from "../sdk/keys.ts";
 import { ensureProfileBuilt, writeGeneratedVerifier } from "./zk/build.ts";
@@ -42,7 +43,10 @@ import {
 import { buildWeb, startWeb, webBuildIsFresh, writeWebDeployment } from "./demo/web.ts";
 
 const CHAIN_ID = 31337;
-/** The bot's deposit: 1,000,000 USDC (base units, 6 decimals). */
+/** The demo's option listing: one weekly expiry, three strikes, calls and puts. */
+const DEMO_LISTING = { weeks: 1, strikesEachSide: 1, optionsPerUnderlying: 6 } as const;
+
+/** Each market maker's deposit: 1,000,000 USDC (base units, 6 decimals). */
 const BOT_DEPOSIT = 1_000_000_000_000n;
 /** Test USDC minted to each trader account (5..9) for the web app: 100,000 USDC. */
 const TRADER_MINT = 100_000_000_000n;
@@ -157,40 +161,64 @@ try {
     dbFile: path.join(LOG_DIR, "sequencer.db"),
     adminToken,
     provers: args.provers,
+    optionWeeks: DEMO_LISTING.weeks,
+    strikesEachSide: DEMO_LISTING.strikesEachSide,
     onLine: logTo("sequencer"),
   });
   supervise(sequencer.process);
   say(`sequencer on ${sequencer.url} (L1 watcher, submitter, ${args.provers} prover(s))`);
 
+  // Market makers: every listed instrument gets a two-sided quote. A quote needs a position
+  // slot free for its fill, and each bot keeps one slot for its perp hedge, so each bot account
+  // quotes its underlying's perp and at most P − 1 options; enough accounts per underlying share
+  // the chain (--option-offset). With the demo profile (P = 4) and DEMO_LISTING: two accounts per
+  // underlying, 8 resting quotes each, within the 16 order slots.
   const botWallet = devWallet(DEV_ROLES.marketMaker);
   const botKey = await TradingKey.fromWallet(botWallet);
-  const botAccount = await depositOnL1(deployed, deployer, signers[DEV_ROLES.marketMaker]!, botKey.pkHash, BOT_DEPOSIT);
-  const botClient = new TesseraClient({ url: sequencer.url, key: botKey, accountId: botAccount });
-  for (let i = 0; ; i++) {
-    try {
-      await botClient.account();
-      break;
-    } catch (e) {
-      if (i >= 300) throw new DemoError("DEPOSIT_NOT_SEEN", `the venue never saw the bot's L1 deposit: ${String(e)}`);
-      await new Promise((r) => setTimeout(r, 200));
+  const optionsPerBot = Math.max(1, getProfile(args.profile).positions - 1);
+  const botsPerUnderlying = Math.ceil(DEMO_LISTING.optionsPerUnderlying / optionsPerBot);
+  const botAccounts: bigint[] = [];
+  for (let u = 1; u <= deployed.feeds.length; u++) {
+    for (let k = 0; k < botsPerUnderlying; k++) {
+      const account = await depositOnL1(
+        deployed,
+        deployer,
+        signers[DEV_ROLES.marketMaker]!,
+        botKey.pkHash,
+        BOT_DEPOSIT,
+      );
+      botAccounts.push(account);
+      const botClient = new TesseraClient({ url: sequencer.url, key: botKey, accountId: account });
+      for (let i = 0; ; i++) {
+        try {
+          await botClient.account();
+          break;
+        } catch (e) {
+          if (i >= 300)
+            throw new DemoError("DEPOSIT_NOT_SEEN", `the venue never saw the bot's L1 deposit: ${String(e)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      const name = `market-maker-${u}-${k + 1}`;
+      supervise(
+        startProcess({
+          name,
+          command: process.execPath,
+          args: [
+            "--import",
+            "tsx",
+            path.join(ROOT, "sdk/bot/main.ts"),
+            ...["--url", sequencer.url, "--wallet-key", botWallet.privateKey, "--account", account.toString()],
+            ...["--underlyings", String(u), "--options", String(optionsPerBot)],
+            ...["--option-offset", String(k * optionsPerBot)],
+          ],
+          cwd: ROOT,
+          onLine: logTo(name),
+        }),
+      );
     }
   }
-  say(`market maker funded on L1 (account ${botAccount}, 1,000,000 USDC)`);
-  supervise(
-    startProcess({
-      name: "market maker",
-      command: process.execPath,
-      args: [
-        "--import",
-        "tsx",
-        path.join(ROOT, "sdk/bot/main.ts"),
-        ...["--url", sequencer.url, "--wallet-key", botWallet.privateKey, "--account", botAccount.toString()],
-        ...["--underlyings", deployed.feeds.map((_, i) => i + 1).join(",")],
-      ],
-      cwd: ROOT,
-      onLine: logTo("market-maker"),
-    }),
-  );
+  say(`${botAccounts.length} market-maker accounts funded on L1 (${botAccounts.join(", ")}; 1,000,000 USDC each)`);
 
   const walk = new OracleWalk(INITIAL_ANSWERS.slice(0, deployed.feeds.length), args.seed, ORACLE_STEP_BPS);
   const oracleLog = logTo("oracle");
@@ -238,7 +266,7 @@ try {
       const w = devWallet(DEV_ROLES.firstTrader + k);
       return `  trader #${DEV_ROLES.firstTrader + k}  ${w.address}  key ${w.privateKey}  (100,000 TestUSDC)`;
     }),
-    `  market maker ${botWallet.address} (account ${botAccount}), operator ${devWallet(DEV_ROLES.operator).address}`,
+    `  market maker ${botWallet.address} (accounts ${botAccounts.join(", ")}), operator ${devWallet(DEV_ROLES.operator).address}`,
     "Import a trader key into your wallet, add the network (RPC above, chain id 31337), then",
     "deposit from the Portfolio page.",
     "",

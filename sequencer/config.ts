@@ -34,6 +34,13 @@ const envSchema = z.object({
     .transform((s) => s.split(",").map(BigInt)),
   TESSERA_LISTED_AT: uint(32, "unix seconds").optional(),
   TESSERA_OPTION_WEEKS: z.coerce.number().int().min(0).max(8).default(2),
+  /** Further option expiries, comma-separated unix seconds (short-dated test and demo series). */
+  TESSERA_OPTION_EXPIRIES: z
+    .string()
+    .regex(/^[1-9]\d{0,9}(,[1-9]\d{0,9})*$/, "comma-separated unix seconds")
+    .transform((s) => s.split(",").map(BigInt))
+    .refine((expiries) => expiries.every((t) => t < 1n << 32n), "each expiry fits 32 bits (unix seconds)")
+    .optional(),
   TESSERA_STRIKES_EACH_SIDE: z.coerce.number().int().min(0).max(20).default(3),
   TESSERA_ADMIN_TOKEN: z.string().min(16).optional(),
   TESSERA_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
@@ -107,6 +114,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     initialPrices: e.TESSERA_PRICES,
     listedAt: listingTime(e.TESSERA_LISTED_AT, e.TESSERA_DB, nowMs),
     optionWeeks: e.TESSERA_OPTION_WEEKS,
+    optionExpiries: e.TESSERA_OPTION_EXPIRIES ?? [],
     strikesEachSide: e.TESSERA_STRIKES_EACH_SIDE,
     adminToken: e.TESSERA_ADMIN_TOKEN ?? null,
     verifyWorkers: e.TESSERA_VERIFY_WORKERS,

@@ -1,8 +1,9 @@
 /**
  * The venue's default listing: a perpetual per underlying and a weekly option chain around a
- * reference spot, with the tick and lot sizes the engine enforces. The listing is part of the
- * venue configuration recorded in the journal; it is computed from an explicit `listedAt`
- * (unix seconds) so that a restart lists exactly the same markets.
+ * reference spot, with the tick and lot sizes the engine enforces, plus any explicitly dated
+ * series (short-dated ones for tests and demos). The listing is part of the venue
+ * configuration recorded in the journal; it is computed from an explicit `listedAt` and
+ * explicit expiries (unix seconds) so that a restart lists exactly the same markets.
  */
 import { InstrumentKind } from "../protocol/types.ts";
 import {
@@ -41,6 +42,11 @@ export interface ListingOptions {
   /** Reference spot per underlying (cents, index u−1), the centre of the strike grid. */
   readonly spot: readonly bigint[];
   readonly weeks: number;
+  /**
+   * Further option expiries, unix seconds, listed with the same strikes besides the weekly
+   * ones (a date already among them is listed once). Default: none.
+   */
+  readonly expiries?: readonly bigint[];
   /** Strikes either side of the money. */
   readonly strikesEachSide: number;
   readonly underlyings: number;
@@ -63,7 +69,7 @@ export function defaultListing(o: ListingOptions): Market[] {
       lotSize: policy.perpLot,
       minSize: policy.perpLot,
     });
-    const expiries: bigint[] = [];
+    const expiries: bigint[] = [...(o.expiries ?? [])];
     let from = o.listedAt;
     for (let w = 0; w < o.weeks; w++) {
       from = nextWeeklyExpiry(from, FRIDAY);

@@ -38,6 +38,8 @@ export interface ServiceConfig {
   /** Option listing time, unix seconds (see listing.ts). */
   readonly listedAt: bigint;
   readonly optionWeeks: number;
+  /** Further option expiries, unix seconds, besides the weekly ones (listing.ts); default none. */
+  readonly optionExpiries?: readonly bigint[];
   readonly strikesEachSide: number;
   readonly adminToken: string | null;
   readonly verifyWorkers: number;
@@ -97,6 +99,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     listedAt: cfg.listedAt,
     spot: cfg.initialPrices,
     weeks: cfg.optionWeeks,
+    expiries: cfg.optionExpiries ?? [],
     strikesEachSide: cfg.strikesEachSide,
     underlyings: profile.underlyings,
   });

@@ -172,6 +172,10 @@ export interface SequencerOptions {
   readonly adminToken: string;
   readonly provers: number;
   readonly optionWeeks?: number;
+  /** Further option expiries, unix seconds (short-dated series; `TESSERA_OPTION_EXPIRIES`). */
+  readonly optionExpiries?: readonly bigint[];
+  /** Option strikes listed either side of the money (default: the venue's, 3). */
+  readonly strikesEachSide?: number;
   readonly pollMs?: number;
   /**
    * `TESSERA_BATCH_MAX_AGE_MS` (default 8000). The venue timer first runs a quarter of it after
@@ -206,6 +210,8 @@ export async function startSequencer(o: SequencerOptions): Promise<{ process: Ma
     TESSERA_ADMIN_TOKEN: o.adminToken,
     TESSERA_PROVERS: String(o.provers),
     TESSERA_OPTION_WEEKS: String(o.optionWeeks ?? 2),
+    ...(o.strikesEachSide === undefined ? {} : { TESSERA_STRIKES_EACH_SIDE: String(o.strikesEachSide) }),
+    ...(o.optionExpiries?.length ? { TESSERA_OPTION_EXPIRIES: o.optionExpiries.join(",") } : {}),
     TESSERA_L1_RPC: o.rpcUrl,
     TESSERA_OPERATOR_KEY: devWallet(DEV_ROLES.operator).privateKey,
     TESSERA_L1_POLL_MS: String(o.pollMs ?? 250),

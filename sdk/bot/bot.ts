@@ -40,6 +40,8 @@ export interface BotConfig {
   readonly hedgeSlippageBps: bigint;
   /** Option instruments quoted per underlying: nearest expiry, strikes nearest the money. */
   readonly optionsPerUnderlying: number;
+  /** Options nearest the money to leave to other bots before this one's (a shared chain). */
+  readonly optionOffset: number;
   /** Notional of each option quote (contracts × spot), quote units. */
   readonly optionNotional: bigint;
   /** Option position limit per instrument as notional, quote units. */
@@ -61,6 +63,7 @@ export const DEFAULT_BOT_CONFIG: BotConfig = {
   hedgeBandNotional: 6_000_000_000n,
   hedgeSlippageBps: 50n,
   optionsPerUnderlying: 2,
+  optionOffset: 0,
   optionNotional: 3_000_000_000n,
   maxOptionNotional: 30_000_000_000n,
   option: { volSpread: 0.03, minSpreadTicks: 1n, skewVolAtMax: 0.05, minSecondsToExpiry: 3600n, rate: 0 },
@@ -261,7 +264,10 @@ export class MarketMaker {
     return portfolioGreeks(positions, index, now, this.surface, this.config.option.rate);
   }
 
-  /** The nearest live expiry's options, strikes nearest the money, calls and puts alternately. */
+  /**
+   * The nearest live expiry's options, strikes nearest the money, calls and puts alternately,
+   * from `optionOffset` on.
+   */
   private optionUniverse(markets: readonly Market[], u: number, index: bigint, now: bigint): Market[] {
     const live = markets.filter(
       (m) => m.kind !== "perp" && m.underlying === u && m.expiry - now >= this.config.option.minSecondsToExpiry,
@@ -275,7 +281,7 @@ export class MarketMaker {
         const d = distance(a) - distance(b);
         return d !== 0n ? (d < 0n ? -1 : 1) : a.kind === b.kind ? 0 : a.kind === "call" ? -1 : 1;
       })
-      .slice(0, this.config.optionsPerUnderlying);
+      .slice(this.config.optionOffset, this.config.optionOffset + this.config.optionsPerUnderlying);
   }
 
   /** Makes the open orders equal `wanted`: keep, replace, place, cancel. */

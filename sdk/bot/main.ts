@@ -10,6 +10,7 @@
  *   --account ID              the account id (required)
  *   --underlyings 1,2         underlyings to quote (default 1 = ETH)
  *   --options N               option instruments per underlying (default 2)
+ *   --option-offset K         skip the K options nearest the money (several bots share a chain)
  *   --spread-bps N            perp half spread, basis points (default 5)
  *   --interval-ms N           requote interval (default 2000)
  *   --deposit AMOUNT          first register and fund the account (operator route: devnets
@@ -42,6 +43,7 @@ const argsSchema = z
       .default("1")
       .transform((s) => s.split(",").map(Number)),
     options: z.coerce.number().int().min(0).max(32).default(DEFAULT_BOT_CONFIG.optionsPerUnderlying),
+    "option-offset": z.coerce.number().int().min(0).max(64).default(DEFAULT_BOT_CONFIG.optionOffset),
     "spread-bps": decimal.default(DEFAULT_BOT_CONFIG.perpHalfSpreadBps),
     "interval-ms": z.coerce.number().int().min(100).default(DEFAULT_BOT_CONFIG.intervalMs),
     deposit: decimal.optional(),
@@ -62,6 +64,7 @@ const { values } = parseArgs({
     account: { type: "string" },
     underlyings: { type: "string" },
     options: { type: "string" },
+    "option-offset": { type: "string" },
     "spread-bps": { type: "string" },
     "interval-ms": { type: "string" },
     deposit: { type: "string" },
@@ -99,6 +102,7 @@ const bot = new MarketMaker(
     ...DEFAULT_BOT_CONFIG,
     underlyings: args.underlyings,
     optionsPerUnderlying: args.options,
+    optionOffset: args["option-offset"],
     perpHalfSpreadBps: args["spread-bps"],
     intervalMs: args["interval-ms"],
   },

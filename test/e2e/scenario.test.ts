@@ -3,7 +3,9 @@
  * the contracts of scripts/deploy.ts with the generated `TestVerifier`, and the sequencer as a
  * child process with its L1 watcher, Groth16 prover, risk engine (funding, liquidations) and
  * submitter. Traders derive their trading keys from their wallets and deposit on L1; they
- * trade a perp and an option; the oracle moves on L1; funding is applied; a thin account is
+ * trade a call and a put of a short-dated series, which expires during the test and is settled
+ * at the feed round in force at expiry; they trade a perp and a weekly option; the oracle
+ * moves on L1; funding is applied; a thin account is
  * liquidated when the price falls; a trader withdraws on L2 and another asks L1 for a forced
  * withdrawal; every batch is proven and verified on chain; both claim. Finally the batches L1
  * accepted are replayed through a protocol/ `RollupState` (replay.ts), and the L1 state root
@@ -16,8 +18,9 @@ import path from "node:path";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
+import { z } from "zod";
 import type { Contract } from "ethers";
-import { abs } from "../../protocol/field.ts";
+import { abs, max } from "../../protocol/field.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { TxType } from "../../protocol/types.ts";
@@ -54,6 +57,17 @@ const FORCED = 1_000_000_000n;
 const WITHDRAWN = 2_000_000_000n;
 /** One ETH in size units (1e-4). */
 const ONE = 10_000n;
+/**
+ * Seconds from the sequencer's start to the short-dated series' expiry: time to start it and
+ * trade the series, and all the test waits for the expiry.
+ */
+const SHORT_DATED_SECONDS = 40n;
+/** The short-dated series' strike, and the feed's answer in force at its expiry (cents). */
+const SHORT_STRIKE = 300_000n;
+const AT_EXPIRY = 305_000n;
+/** Premiums of the short-dated call and put, cents per contract. */
+const CALL_PREMIUM = 10_000n;
+const PUT_PREMIUM = 3_000n;
 
 /** Logs of the children, kept for diagnosis: .cache/e2e/<name>.log. */
 const LOG_DIR = path.join(ROOT, ".cache", "e2e");
@@ -78,9 +92,27 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, every
 }
 
 const json = (v: unknown): string => toJsonText(v);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `GET /v1/instruments` fields the SDK's `Market` leaves out: trading status and settlement. */
+const instrumentStatuses = z.object({
+  instruments: z.array(
+    z.object({
+      instrument: z.string().transform(BigInt),
+      status: z.enum(["active", "expired", "settled"]),
+      settlementPrice: z.string().transform(BigInt).nullable(),
+    }),
+  ),
+});
+
+/** A feed round as `latestRoundData` returns it: id, answer, update time (unix seconds). */
+async function latestRound(feed: Contract): Promise<{ roundId: bigint; answer: bigint; updatedAt: bigint }> {
+  const r = (await feed.getFunction("latestRoundData")()) as readonly bigint[];
+  return { roundId: r[0]!, answer: r[1]!, updatedAt: r[3]! };
+}
 
 test(
-  "deposits, perp and option trades, oracle, funding, liquidation, withdrawals: proven on L1 and replayed by protocol/",
+  "deposits, option settlement at expiry, perp and option trades, oracle, funding, liquidation, withdrawals: proven on L1 and replayed by protocol/",
   {
     timeout: 1_500_000,
   },
@@ -142,6 +174,8 @@ test(
     ];
 
     const log = createWriteStream(path.join(LOG_DIR, "sequencer.log"));
+    // The short-dated series (docs/api.md TESSERA_OPTION_EXPIRIES).
+    const expiry = wallSeconds() + SHORT_DATED_SECONDS;
     const venue = await startSequencer({
       deployed: d,
       rpcUrl: RPC,
@@ -150,6 +184,7 @@ test(
       adminToken: ADMIN_TOKEN,
       provers: 1,
       optionWeeks: 1,
+      optionExpiries: [expiry],
       pollMs: 200,
       onLine: (line) => log.write(line + "\n"),
     });
@@ -195,6 +230,65 @@ test(
         (await alice.oracle())[0]!.indexPrice === cents ? true : undefined,
       );
 
+    // The short-dated series at 3,000: alice writes the call to bob, bob writes the put to alice.
+    const series = (await alice.instruments({ kind: "option", underlying: 1 })).filter(
+      (m) => m.expiry === expiry && m.strike === SHORT_STRIKE,
+    );
+    const shortCall = series.find((m) => m.kind === "call");
+    const shortPut = series.find((m) => m.kind === "put");
+    assert.ok(shortCall !== undefined && shortPut !== undefined, "the short-dated series is listed");
+    await trade(alice, bob, shortCall.instrument, "sell", ONE, CALL_PREMIUM);
+    await trade(bob, alice, shortPut.instrument, "sell", ONE, PUT_PREMIUM);
+    assert.ok(wallSeconds() < expiry, "the short-dated series was traded before its expiry");
+
+    // The round in force at expiry (3,050: the call is in the money, the put out of it), and one
+    // after it (3,000) that must not be used; the latter moves L1 time past the expiry.
+    await pushRound(eth, AT_EXPIRY * ANSWER_PER_CENT, wallSeconds());
+    const inForce = await latestRound(eth);
+    assert.ok(inForce.updatedAt <= expiry);
+    await oracleAt(AT_EXPIRY);
+    const beforeSettlement = { alice: await alice.account(), bob: await bob.account() };
+    for (const account of Object.values(beforeSettlement)) assert.equal(account.positions.length, 2);
+    await sleep(Number(expiry + 2n - wallSeconds()) * 1000);
+    await pushRound(eth, 300_000n * ANSWER_PER_CENT, wallSeconds());
+    const afterExpiry = await latestRound(eth);
+    assert.ok(afterExpiry.updatedAt > expiry && afterExpiry.roundId === inForce.roundId + 1n);
+
+    // The venue settles both options at the round in force at expiry: positions closed, each
+    // trader's collateral moved by size × intrinsic(S) − cost of every settled position.
+    const settled = await until("the short-dated series' settlement", async () => {
+      const r = await fetch(`${venue.url}/v1/instruments?kind=option&underlying=1&status=settled`);
+      const list = instrumentStatuses.parse(await r.json()).instruments;
+      return list.some((m) => m.instrument === shortCall.instrument) ? list : undefined;
+    });
+    const settlementPrices = settled
+      .filter((m) => m.instrument === shortCall.instrument || m.instrument === shortPut.instrument)
+      .map((m) => m.settlementPrice);
+    assert.deepEqual(settlementPrices, [inForce.answer / ANSWER_PER_CENT, inForce.answer / ANSWER_PER_CENT]);
+    assert.equal(inForce.answer / ANSWER_PER_CENT, AT_EXPIRY, "settled at the round in force at expiry");
+    /** Intrinsic value at the settlement price, cents per contract. */
+    const intrinsic = (m: { instrument: bigint }): bigint =>
+      max(m.instrument === shortCall.instrument ? AT_EXPIRY - SHORT_STRIKE : SHORT_STRIKE - AT_EXPIRY, 0n);
+    for (const [trader, before] of [
+      [alice, beforeSettlement.alice],
+      [bob, beforeSettlement.bob],
+    ] as const) {
+      const after = await until("the settled positions gone", async () => {
+        const a = await trader.account();
+        return a.positions.length === 0 ? a : undefined;
+      });
+      const moved = before.positions.reduce((sum, p) => sum + p.size * intrinsic(p) - p.cost, 0n);
+      assert.equal(after.collateral, before.collateral + moved, `account ${before.accountId}`);
+    }
+    // Bob is long the call in the money (+50 USD less its premium) and short the put out of it
+    // (+ its premium); alice the opposite.
+    const bobMoved = ONE * (AT_EXPIRY - SHORT_STRIKE) - ONE * CALL_PREMIUM + ONE * PUT_PREMIUM;
+    assert.equal(
+      (await bob.account()).collateral - beforeSettlement.bob.collateral,
+      bobMoved,
+      "bob's collateral moved by his options' value at settlement",
+    );
+
     // A perp: alice sells one ETH to bob at 3,000.
     const perp = (await alice.market("ETH-PERP")).instrument;
     await trade(alice, bob, perp, "sell", ONE, 300_000n);
@@ -207,7 +301,9 @@ test(
     assert.ok(bobPerp.pnl > 0n, `the long gains when the index rises (pnl ${bobPerp.pnl})`);
 
     // An option: alice writes the call nearest the money, bob buys it.
-    const calls = (await alice.instruments({ kind: "option", underlying: 1 })).filter((m) => m.kind === "call");
+    const calls = (await alice.instruments({ kind: "option", underlying: 1 })).filter(
+      (m) => m.kind === "call" && m.expiry !== expiry,
+    );
     assert.ok(calls.length > 0, "options are listed");
     const call = calls.reduce((a, b) => (abs(a.strike - 310_000n) <= abs(b.strike - 310_000n) ? a : b));
     const premium = ((20_000n + call.tickSize - 1n) / call.tickSize) * call.tickSize;
@@ -292,6 +388,23 @@ test(
     const kinds = new Set(reference.applied.map((a) => a.tx.type));
     assert.ok(kinds.has(TxType.FUNDING), "funding was applied");
     assert.ok(kinds.has(TxType.LIQUIDATE), "carol was liquidated");
+    const settlements = reference.applied.filter((a) => a.tx.type === TxType.SETTLE);
+    assert.deepEqual(
+      settlements.map((a) => (a.tx.type === TxType.SETTLE ? [a.tx.accountId, a.tx.instrument] : [])).sort(),
+      [
+        [aliceId, shortCall.instrument],
+        [aliceId, shortPut.instrument],
+        [bobId, shortCall.instrument],
+        [bobId, shortPut.instrument],
+      ].sort(),
+      "protocol/ settles every position of the short-dated series",
+    );
+    // Every batch of SETTLE slots carried the series' record; L1 checked its round id.
+    const records = batches.flatMap((b) => b.context.settlements);
+    assert.ok(records.length > 0);
+    for (const record of records) {
+      assert.deepEqual(record, { underlying: 1, expiry, price: AT_EXPIRY }, "L1 settled the series at S");
+    }
     const paidTo = (accountId: bigint): bigint =>
       reference.applied.reduce((sum, a) => sum + (a.payout?.accountId === accountId ? a.payout.amount : 0n), 0n);
     const predicted = { alice: paidTo(aliceId), bob: paidTo(bobId) };

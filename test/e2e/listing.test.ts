@@ -1,0 +1,73 @@
+/**
+ * The short-dated listing option of the e2e scenario (`TESSERA_OPTION_EXPIRIES`): validated by
+ * sequencer/config.ts and listed by sequencer/listing.ts besides the weekly series.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { InstrumentKind } from "../../protocol/types.ts";
+import { configFromEnv } from "../../sequencer/config.ts";
+import { defaultListing } from "../../sequencer/listing.ts";
+import type { ListingOptions } from "../../sequencer/listing.ts";
+
+/** Saturday 2026-11-21 00:00 UTC: the weekly series expire on Friday 2026-11-27 08:00 UTC. */
+const LISTED_AT = 1_795_219_200n;
+const WEEKLY = 1_795_766_400n;
+const SHORT = LISTED_AT + 120n;
+
+const listing = (o: Partial<ListingOptions> = {}): ReturnType<typeof defaultListing> =>
+  defaultListing({
+    listedAt: LISTED_AT,
+    spot: [300_000n, 6_000_000n],
+    weeks: 1,
+    strikesEachSide: 1,
+    underlyings: 2,
+    ...o,
+  });
+
+const expiriesOf = (markets: ReturnType<typeof defaultListing>): bigint[] =>
+  [...new Set(markets.filter((m) => m.expiry !== 0n).map((m) => m.expiry))].sort((a, b) => (a < b ? -1 : 1));
+
+describe("short-dated option listing", () => {
+  test("without extra expiries the listing is the weekly one", () => {
+    assert.deepEqual(listing({ expiries: [] }), listing());
+    assert.deepEqual(expiriesOf(listing()), [WEEKLY]);
+  });
+
+  test("an extra expiry lists calls and puts at the weekly strikes for every underlying", () => {
+    const markets = listing({ expiries: [SHORT] });
+    assert.deepEqual(expiriesOf(markets), [SHORT, WEEKLY]);
+    for (const underlying of [1, 2]) {
+      for (const kind of [InstrumentKind.CALL, InstrumentKind.PUT]) {
+        const strikesAt = (expiry: bigint): bigint[] =>
+          markets
+            .filter((m) => m.underlying === underlying && m.expiry === expiry && m.kind === kind)
+            .map((m) => m.strike);
+        assert.equal(strikesAt(SHORT).length, 3);
+        assert.deepEqual(strikesAt(SHORT), strikesAt(WEEKLY), `underlying ${underlying} kind ${kind}`);
+      }
+    }
+    assert.equal(markets.length, listing().length * 2 - 2, "one more chain per underlying, perps once");
+    assert.equal(new Set(markets.map((m) => m.instrument)).size, markets.length, "no instrument twice");
+  });
+
+  test("an extra expiry equal to a weekly one is listed once", () => {
+    assert.deepEqual(listing({ expiries: [WEEKLY, WEEKLY] }), listing());
+  });
+
+  test("TESSERA_OPTION_EXPIRIES is parsed to unix seconds and defaults to none", () => {
+    const env = { TESSERA_LISTED_AT: LISTED_AT.toString(), TESSERA_DB: "unused.db" };
+    assert.deepEqual(configFromEnv(env, 0).optionExpiries, []);
+    const cfg = configFromEnv({ ...env, TESSERA_OPTION_EXPIRIES: `${SHORT},${WEEKLY}` }, 0);
+    assert.deepEqual(cfg.optionExpiries, [SHORT, WEEKLY]);
+  });
+
+  test("TESSERA_OPTION_EXPIRIES rejects what is not a list of 32-bit unix seconds", () => {
+    const env = { TESSERA_LISTED_AT: LISTED_AT.toString(), TESSERA_DB: "unused.db" };
+    for (const bad of ["", "0", "-5", "12,", "1.5", "abc", "4294967296", `${SHORT} ,${WEEKLY}`]) {
+      assert.throws(() => configFromEnv({ ...env, TESSERA_OPTION_EXPIRIES: bad }, 0), /TESSERA_OPTION_EXPIRIES/, bad);
+    }
+    assert.deepEqual(configFromEnv({ ...env, TESSERA_OPTION_EXPIRIES: "4294967295" }, 0).optionExpiries, [
+      4_294_967_295n,
+    ]);
+  });
+});
