@@ -16,6 +16,7 @@ import {
   publicKeyOf,
   ProtocolError,
   RollupState,
+  Side,
   signOrder,
   tradingKeyFromSignature,
   TxType,
@@ -106,6 +107,11 @@ export function sign(order: Order, domain: bigint = DOMAIN, key: PrivateKey = ke
 export function order(o: Partial<Order> & Pick<Order, "accountId" | "side">): Order {
   return { instrument: ETH, size: UNIT, price: ETH_PRICE, orderId: 1n, expiry: T0 + 3600n, flags: 0n, ...o };
 }
+
+/** A buy order of `accountId` with the defaults of `order`. */
+export const buy = (accountId: bigint, o: Partial<Order> = {}): Order => order({ accountId, side: Side.BUY, ...o });
+/** A sell order of `accountId` with the defaults of `order`. */
+export const sell = (accountId: bigint, o: Partial<Order> = {}): Order => order({ accountId, side: Side.SELL, ...o });
 
 export function tradeTx(maker: Order, taker: Order, size: bigint, price: bigint): Tx {
   return { type: TxType.TRADE, maker: sign(maker), taker: sign(taker), size, price };

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { equity, InstrumentKind, INSURANCE_ACCOUNT, optionId, Side, TxType } from "../../protocol/index.ts";
-import type { BatchContext, Order, RollupState, Tx } from "../../protocol/index.ts";
+import { equity, InstrumentKind, INSURANCE_ACCOUNT, optionId, TxType } from "../../protocol/index.ts";
+import type { BatchContext, RollupState, Tx } from "../../protocol/index.ts";
 import {
   BTC,
   BTC_PRICE,
@@ -9,7 +9,6 @@ import {
   ctx,
   ETH,
   ETH_PRICE,
-  order,
   rejects,
   T0,
   TEST,
@@ -17,10 +16,10 @@ import {
   UNIT,
   USDC,
   world,
+  buy,
+  sell,
 } from "./fixtures.ts";
 
-const buy = (accountId: bigint, o: Partial<Order> = {}) => order({ accountId, side: Side.BUY, ...o });
-const sell = (accountId: bigint, o: Partial<Order> = {}) => order({ accountId, side: Side.SELL, ...o });
 const BIG = 100_000n * USDC;
 const at = (ethPrice: bigint, over: Partial<BatchContext> = {}) => ctx({ prices: [ethPrice, BTC_PRICE], ...over });
 const liquidate = (accountId: bigint, size: bigint, instrument = ETH): Tx => ({

@@ -7,10 +7,9 @@ import {
   INSURANCE_ACCOUNT,
   optionId,
   perpId,
-  Side,
   TxType,
 } from "../../protocol/index.ts";
-import type { Order, Tx } from "../../protocol/index.ts";
+import type { Tx } from "../../protocol/index.ts";
 import {
   BTC,
   BTC_PRICE,
@@ -19,7 +18,6 @@ import {
   ETH,
   ETH_PRICE,
   keyOf,
-  order,
   rejects,
   sign,
   T0,
@@ -28,10 +26,10 @@ import {
   UNIT,
   USDC,
   world,
+  buy,
+  sell,
 } from "./fixtures.ts";
 
-const buy = (accountId: bigint, o: Partial<Order> = {}) => order({ accountId, side: Side.BUY, ...o });
-const sell = (accountId: bigint, o: Partial<Order> = {}) => order({ accountId, side: Side.SELL, ...o });
 const fee = (q: bigint, p: bigint, bps: bigint) => (q * p * bps) / 10_000n;
 const BIG = 100_000n * USDC;
 
