@@ -93,6 +93,19 @@ export interface WithdrawalRecord {
   readonly time: bigint;
 }
 
+/** An L1 deposit as the venue applied it. */
+export interface DepositRecord {
+  readonly accountId: bigint;
+  /** Quote base units. */
+  readonly amount: bigint;
+  /** Its place in the rollup's L1 priority queue (null: credited by the operator route, no L1). */
+  readonly queueIndex: bigint | null;
+  readonly batch: bigint;
+  readonly slot: number;
+  /** Unix ms at which it was applied. */
+  readonly time: bigint;
+}
+
 /** One position closed by an option settlement (§6.6). */
 export interface SettledPosition {
   readonly accountId: bigint;
@@ -273,6 +286,8 @@ export class Sequencer {
   private replaying = false;
   private halted: Error | null = null;
   private nextQueueIndex = 0n;
+  /** Deposits per account, oldest first. */
+  private readonly deposits = new Map<bigint, DepositRecord[]>();
   /** Withdrawals and forced withdrawals per account, oldest first. */
   private readonly withdrawals = new Map<bigint, WithdrawalRecord[]>();
   /** The last funding update per underlying. */
@@ -421,6 +436,16 @@ export class Sequencer {
           command.queueIndex,
           now,
         );
+        let list = this.deposits.get(command.accountId);
+        if (list === undefined) this.deposits.set(command.accountId, (list = []));
+        list.push({
+          accountId: command.accountId,
+          amount: command.amount,
+          queueIndex: command.queueIndex,
+          batch,
+          slot,
+          time: now,
+        });
         return { kind: "deposit", at: { batch, slot } };
       }
       case "forcedWithdrawal": {
@@ -647,6 +672,11 @@ export class Sequencer {
     const settlement = this.settledSeries.get(`${m.underlying}:${m.expiry}`) ?? null;
     if (settlement !== null) return { status: "settled", settlement };
     return { status: this.expired.has(instrument) ? "expired" : "active", settlement: null };
+  }
+
+  /** An account's L1 deposits as applied, newest first. */
+  depositsOf(accountId: bigint): DepositRecord[] {
+    return [...(this.deposits.get(accountId) ?? [])].reverse();
   }
 
   /** An account's withdrawals and forced withdrawals, newest first. */

@@ -11,7 +11,7 @@ import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
 import { VerifierUnavailableError } from "../auth/verify-pool.ts";
 import type { VerifyPool } from "../auth/verify-pool.ts";
-import type { BatchSummary, Sequencer, WithdrawalRecord } from "../core.ts";
+import type { BatchSummary, DepositRecord, Sequencer, WithdrawalRecord } from "../core.ts";
 import type { RestingOrder } from "../engine/book.ts";
 import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
 import type { Market } from "../engine/markets.ts";
@@ -149,9 +149,13 @@ export function placeView(r: PlaceResult) {
  * open), `in_batch` (closed, being proved), `proven`, `claimable` (verified on L1, `l1TxHash`;
  * the owner claims on L1), or `failed` (the proof or submission failed and awaits the operator).
  */
-export function withdrawalView(venue: Sequencer, w: WithdrawalRecord, batchMaxAgeMs: bigint) {
-  const pipeline = venue.batchStatus(w.batch);
-  const record = venue.journal.batchRecord(w.batch);
+/**
+ * Where a transaction's batch is: `pending` (the batch is open; `estimatedBatchCloseAt` says
+ * when it closes by age), `in_batch` (closed or being proven), `proven`, `verified` (accepted on
+ * L1, with the transaction hash) or `failed`.
+ */
+function batchProgress(venue: Sequencer, batch: bigint, batchMaxAgeMs: bigint) {
+  const pipeline = venue.batchStatus(batch);
   const status =
     pipeline === "open"
       ? "pending"
@@ -160,9 +164,18 @@ export function withdrawalView(venue: Sequencer, w: WithdrawalRecord, batchMaxAg
         : pipeline === "proved"
           ? "proven"
           : pipeline === "submitted"
-            ? "claimable"
+            ? "verified"
             : "failed";
   const openSince = venue.ledger.openSince;
+  return {
+    status,
+    l1TxHash: pipeline === "submitted" ? (venue.journal.batchRecord(batch)?.detail ?? null) : null,
+    estimatedBatchCloseAt: status === "pending" && openSince !== null ? openSince + batchMaxAgeMs : null,
+  } as const;
+}
+
+export function withdrawalView(venue: Sequencer, w: WithdrawalRecord, batchMaxAgeMs: bigint) {
+  const progress = batchProgress(venue, w.batch, batchMaxAgeMs);
   return {
     kind: w.kind,
     accountId: w.accountId,
@@ -173,9 +186,22 @@ export function withdrawalView(venue: Sequencer, w: WithdrawalRecord, batchMaxAg
     batch: w.batch,
     slot: w.slot,
     time: w.time,
-    status,
-    l1TxHash: pipeline === "submitted" ? (record?.detail ?? null) : null,
-    estimatedBatchCloseAt: status === "pending" && openSince !== null ? openSince + batchMaxAgeMs : null,
+    ...progress,
+    // Verified on L1 means the owner can claim it there.
+    status: progress.status === "verified" ? "claimable" : progress.status,
+  };
+}
+
+/** A deposit: credited on L2 from `pending` on; `verified` once its batch is accepted on L1. */
+export function depositView(venue: Sequencer, d: DepositRecord, batchMaxAgeMs: bigint) {
+  return {
+    accountId: d.accountId,
+    amount: d.amount,
+    queueIndex: d.queueIndex,
+    batch: d.batch,
+    slot: d.slot,
+    time: d.time,
+    ...batchProgress(venue, d.batch, batchMaxAgeMs),
   };
 }
 
@@ -731,6 +757,20 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  const deposits = defineRoute({
+    method: "GET",
+    url: "/v1/account/deposits",
+    summary: "L1 deposits of the session's account as applied, newest first, with batch status and estimate",
+    tag: "account",
+    auth: "session",
+    query: limitQuerySchema,
+    responses: { 200: "deposits", ...ERR_400, ...ERR_AUTH },
+    handle({ session, query }) {
+      const list = venue.depositsOf(sessionOf(session).accountId).slice(0, query.limit);
+      return ok({ deposits: list.map((d) => depositView(venue, d, api.batchMaxAgeMs)) });
+    },
+  });
+
   // --- account (session) ---
 
   const account = defineRoute({
@@ -948,6 +988,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     openOrders,
     fills,
     withdrawals,
+    deposits,
     challenge,
     session,
     deposit,

@@ -86,6 +86,18 @@ describe("withdrawals, batches and settlements API", () => {
     assert.equal(list[0]!.estimatedBatchCloseAt, null);
   });
 
+  test("an account's deposits are listed with their batch and status; a session is required", async () => {
+    const token = await client.session(bob);
+    const list = (await client.get("/v1/account/deposits", token)).body.deposits as Record<string, unknown>[];
+    assert.equal(list.length, 1);
+    assert.equal(list[0]!.accountId, bob.accountId.toString());
+    assert.equal(list[0]!.amount, FUNDS.toString());
+    assert.equal(list[0]!.batch, "1");
+    assert.equal(list[0]!.status, "in_batch", "batch 1 is closed and, without provers, never proven");
+    assert.equal(list[0]!.l1TxHash, null);
+    assert.equal((await client.get("/v1/account/deposits")).status, 401);
+  });
+
   test("bad withdrawals are rejected with their code and change nothing", async () => {
     await expectRejected(
       client,
