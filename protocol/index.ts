@@ -22,6 +22,7 @@ export * from "./poseidon.ts";
 export * from "./profiles.ts";
 export * from "./proof.ts";
 export * from "./pubdata.ts";
+export * from "./rebuild.ts";
 export * from "./signing.ts";
 export * from "./state.ts";
 export * from "./tree.ts";

@@ -26,6 +26,12 @@ import type { Account, BatchContext, GlobalState, MerkleProof, Profile, Tx, TxWi
 
 export type { OrderSlot } from "./transition.ts";
 
+/** Options of `RollupState.applyTx`. */
+export interface ApplyOptions {
+  /** The transaction is a replay of a verified batch's public data: skip key and signature checks. */
+  readonly proven?: boolean;
+}
+
 /** Key and owner of a system account created at genesis. */
 export interface SystemAccountKeys {
   readonly pkHash: bigint;
@@ -174,11 +180,14 @@ export class RollupState {
 
   /**
    * Applies `tx` at batch context `ctx` (§6) and returns its witness. Atomic: on any failure
-   * it throws `ProtocolError` and the state is unchanged.
+   * it throws `ProtocolError` and the state is unchanged. `options.proven` replays a
+   * transaction that a verified batch already proved (protocol/rebuild.ts): its orders carry
+   * no real signature, so the key and signature checks are skipped. Never set it for
+   * transactions that are not covered by a verified proof.
    */
-  applyTx(tx: Tx, ctx: BatchContext): TxWitness {
+  applyTx(tx: Tx, ctx: BatchContext, options: ApplyOptions = {}): TxWitness {
     validateContext(ctx, this.profile);
-    const t = new Transition(this.profile, this.empty, ctx, this.tree.clone(), this.global);
+    const t = new Transition(this.profile, this.empty, ctx, this.tree.clone(), this.global, options.proven === true);
     const globalBefore = this.global;
     const accountRootBefore = this.tree.root;
     const effect = transition(t, tx);

@@ -3,7 +3,7 @@
  * `web/lib/deployment.ts` validates, and the profile's verification key), and `next start`
  * after `next build` when the production build is missing or older than its sources.
  */
-import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../zk/compile.ts";
 import { DemoError } from "./errors.ts";
@@ -31,6 +31,8 @@ export interface WebDeployment {
 
 /** Writes `web/public/deployment.json` and `web/public/verification_key.json`. */
 export function writeWebDeployment(d: WebDeployment): string {
+  // web/public holds only these generated files, so a fresh clone has no such folder.
+  mkdirSync(path.join(WEB_DIR, "public"), { recursive: true });
   const file = path.join(WEB_DIR, "public", "deployment.json");
   const json = {
     chainId: d.chainId,

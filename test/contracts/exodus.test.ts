@@ -11,12 +11,12 @@ import { network } from "hardhat";
 import type { Contract } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { BatchBuilder, domainSeparator, l1Calldata } from "../../protocol/batch.ts";
-import { toField } from "../../protocol/field.ts";
 import { decodeInstrument, optionId, perpId } from "../../protocol/instruments.ts";
 import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
 import type { PrivateKey } from "../../protocol/keys.ts";
 import { positionValue } from "../../protocol/margin.ts";
 import { initPoseidon } from "../../protocol/poseidon.ts";
+import { exitArguments } from "../../protocol/rebuild.ts";
 import { signOrder } from "../../protocol/signing.ts";
 import { RollupState } from "../../protocol/state.ts";
 import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
@@ -94,17 +94,8 @@ function order(t: Trader, fields: Omit<Order, "accountId" | "flags">, domain: bi
 
 /** `exit` arguments for `accountId` from protocol/'s exit proof (signed values field-encoded). */
 function exitArgs(state: RollupState, accountId: bigint, roundIds: readonly bigint[]): unknown[] {
-  const p = state.exitProof(accountId);
-  const a = p.account;
-  const leaf = [
-    a.pkHash,
-    a.owner,
-    toField(a.collateral),
-    a.orderRoot,
-    ...a.positions.flatMap((pos) => [pos.instrument, toField(pos.size), toField(pos.cost)]),
-  ];
-  const global = [p.global.feePool, ...p.global.fundingIndex.map(toField), ...p.global.lastFundingTime];
-  return [accountId, leaf, [...p.proof.siblings], global, [...roundIds]];
+  const a = exitArguments(state.exitProof(accountId));
+  return [a.accountId, [...a.leafPreimage], [...a.siblings], [...a.globalPreimage], [...roundIds]];
 }
 
 const ETH_3000 = 300_000_000_000n;

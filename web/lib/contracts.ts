@@ -29,6 +29,7 @@ export const rollupAbi = parseAbi([
   "function priorityQueueLength() view returns (uint256)",
   "function priorityOp(uint256 queueIndex) view returns (PriorityOp)",
   "function lastPrices() view returns (uint256[])",
+  "function feeds() view returns (address[])",
   "function domain() view returns (uint256)",
   "function stateRoot() view returns (uint256)",
   "function batchNumber() view returns (uint256)",
@@ -51,8 +52,18 @@ export const rollupAbi = parseAbi([
   "error NoPendingPriorityOp()",
   "error ExodusTooEarly(uint256 queueIndex, uint256 overdueAt)",
   "error AlreadyExited(uint256 accountId)",
+  "error BadExitProofShape()",
+  "error LeafOwnerMismatch(uint256 accountId, uint256 leafOwner, address registryOwner)",
+  "error ExitProofMismatch(uint256 computedRoot, uint256 stateRoot)",
+  "error RoundNotInForceAtExpiry(uint256 underlying, uint80 roundId, uint256 expiry)",
   "error InvalidPkHash(uint256 pkHash)",
   "error AccountTreeFull(uint256 capacity)",
+]);
+
+/** The Chainlink-style price feeds the rollup reads (AggregatorV3Interface). */
+export const feedAbi = parseAbi([
+  "function latestRoundData() view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
+  "function getRoundData(uint80 roundId) view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
 ]);
 
 export const usdcAbi = parseAbi([

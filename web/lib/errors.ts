@@ -6,6 +6,7 @@ import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } fr
 import { ApiError } from "./api.ts";
 import { AmountInputError } from "./format.ts";
 import { DeploymentError } from "./deployment.ts";
+import { RebuildError } from "../../protocol/rebuild.ts";
 
 const MESSAGES: Readonly<Record<string, string>> = {
   // protocol rules
@@ -44,6 +45,11 @@ const MESSAGES: Readonly<Record<string, string>> = {
   ExodusTooEarly: "The oldest waiting request is not overdue yet, so the exodus cannot start.",
   NoPendingPriorityOp: "No request is waiting in the L1 queue, so the exodus cannot start.",
   AlreadyExited: "This account has already exited.",
+  ExitProofMismatch:
+    "The exit proof does not match the rollup's last verified state root: a batch was verified after it was built. Try again.",
+  LeafOwnerMismatch: "The account in the exit proof belongs to another owner.",
+  BadExitProofShape: "The exit proof has the wrong shape for this rollup: the app's profile is not the rollup's.",
+  RoundNotInForceAtExpiry: "The oracle round given for an expired option was not the one in force at its expiry.",
   ERC20InsufficientBalance: "Your wallet does not hold that much USDC.",
   ERC20InsufficientAllowance: "Approve the rollup to move that much USDC first.",
 };
@@ -63,8 +69,23 @@ export function explainCode(code: string, fallback: string): string {
   return MESSAGES[code] ?? fallback;
 }
 
+/** Why a verified batch could not be replayed, in plain words (protocol/rebuild.ts). */
+function explainRebuild(error: RebuildError): string {
+  const where = `batch ${error.batchNumber}${error.slot === undefined ? "" : `, transaction ${error.slot + 1}`}`;
+  switch (error.code) {
+    case "BAD_CALLDATA":
+    case "UNKNOWN_TX_TYPE":
+      return `The data of verified ${where} is not in a format this app understands. Update the app and retry.`;
+    case "TX_REJECTED":
+    case "PUBDATA_MISMATCH":
+    case "ROOT_MISMATCH":
+      return `Replaying verified ${where} from L1 gave a different state than the one proven on chain, so no exit proof can be built here. The app's rules may be out of date: update it and retry.`;
+  }
+}
+
 /** A person-readable sentence for any error the app can meet. */
 export function explain(error: unknown): string {
+  if (error instanceof RebuildError) return explainRebuild(error);
   if (error instanceof ApiError) return MESSAGES[error.code] ?? error.message;
   if (error instanceof AmountInputError || error instanceof DeploymentError) return error.message;
   if (error instanceof BaseError) {

@@ -7,31 +7,19 @@
 import { Fragment, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { usePublicClient } from "wagmi";
-import { decodeFunctionData } from "viem";
-import type { Hash } from "viem";
 import { instrumentName } from "../../../protocol/instruments.ts";
 import { Side, TxType } from "../../../protocol/types.ts";
-import type { SolidityProof } from "../../../protocol/types.ts";
 import { unpackProof } from "../../../protocol/proof.ts";
 import { publicInputsFromCalldata, verifyGroth16 } from "../../lib/batchProof.ts";
-import { rollupAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
 import { fieldHex, formatPrice, formatSize, formatUsdc, formatUtc, shortHex } from "../../lib/format.ts";
 import { useVenueStatus } from "../../lib/market.ts";
 import { decodeSlot, TX_TYPE_NAMES } from "../../../protocol/pubdata.ts";
 import type { DecodedSlot } from "../../../protocol/pubdata.ts";
 import { useVenue } from "../../lib/venue.tsx";
+import { readBatchCalldata, readVerifiedBatches } from "../../lib/verifiedBatches.ts";
+import type { VerifiedBatch } from "../../lib/verifiedBatches.ts";
 import { Badge, Empty, ErrorText, Panel } from "../ui.tsx";
-
-interface VerifiedBatch {
-  readonly number: bigint;
-  readonly oldStateRoot: bigint;
-  readonly newStateRoot: bigint;
-  readonly timestamp: bigint;
-  readonly priorityOps: bigint;
-  readonly txHash: Hash;
-  readonly block: bigint;
-}
 
 function useVerifiedBatches() {
   const { deployment } = useVenue();
@@ -40,25 +28,8 @@ function useVerifiedBatches() {
     queryKey: ["verifiedBatches", deployment.contracts.rollup],
     enabled: client !== undefined,
     refetchInterval: 6_000,
-    queryFn: async (): Promise<VerifiedBatch[]> => {
-      const logs = await client!.getContractEvents({
-        address: deployment.contracts.rollup,
-        abi: rollupAbi,
-        eventName: "BatchVerified",
-        fromBlock: BigInt(deployment.deployBlock),
-      });
-      return logs
-        .map((l) => ({
-          number: l.args.batchNumber!,
-          oldStateRoot: l.args.oldStateRoot!,
-          newStateRoot: l.args.newStateRoot!,
-          timestamp: l.args.timestamp!,
-          priorityOps: l.args.priorityOpsConsumed!,
-          txHash: l.transactionHash,
-          block: l.blockNumber,
-        }))
-        .reverse();
-    },
+    queryFn: async () =>
+      (await readVerifiedBatches(client!, deployment.contracts.rollup, BigInt(deployment.deployBlock))).reverse(),
   });
 }
 
@@ -70,15 +41,7 @@ function useCalldata(batch: VerifiedBatch) {
     queryKey: ["batchCalldata", batch.txHash],
     enabled: client !== undefined,
     staleTime: Infinity,
-    queryFn: async () => {
-      const tx = await client!.getTransaction({ hash: batch.txHash });
-      const call = decodeFunctionData({ abi: rollupAbi, data: tx.input });
-      if (call.functionName !== "submitBatch") {
-        throw new Error("This batch was submitted through another contract, so its calldata cannot be read directly.");
-      }
-      const [header, slots, proof] = call.args;
-      return { header, slots, proof: proof as unknown as SolidityProof };
-    },
+    queryFn: () => readBatchCalldata(client!, batch),
   });
 }
 

@@ -17,6 +17,7 @@ import { useSession } from "../../lib/session.tsx";
 import { txLabel, useL1Tx } from "../../lib/tx.ts";
 import { useVenue } from "../../lib/venue.tsx";
 import { WithdrawRequest } from "../funds/WithdrawRequest.tsx";
+import { ExitWithFunds } from "./ExitWithFunds.tsx";
 import { Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
 
 /** Pending queue entries shown at most. */
@@ -174,10 +175,11 @@ export function CustodyPanel() {
                   </button>
                 ))}
               <TxStatus state={refund.state} done="Refunded to your wallet." />
-              <p className="notice" style={{ margin: 0 }}>
-                Exiting needs your account leaf and its Merkle path at the last verified root. This app does not rebuild
-                them from L1 calldata yet; the operator&apos;s exit-proof export or the SDK can produce them.
+              <p className="muted" style={{ margin: 0 }}>
+                The app reads every verified batch from L1, rebuilds your account in this browser and sends its exit
+                proof: nothing comes from the operator.
               </p>
+              <ExitWithFunds onDone={refresh} />
             </>
           ) : (
             <>

@@ -1,0 +1,195 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  decodeSlot,
+  FIELD_MODULUS,
+  leafHash,
+  poseidon,
+  verifyProof,
+  InstrumentKind,
+  l1Calldata,
+  optionId,
+  ProtocolError,
+  TxType,
+  withdrawalOrder,
+} from "../../protocol/index.ts";
+import type { Batch, BatchContext, RollupState, Tx } from "../../protocol/index.ts";
+import { applyPostedBatch, exitArguments, provenTx, RebuildError, rebuildState } from "../../protocol/rebuild.ts";
+import type { PostedBatch, RebuildErrorCode } from "../../protocol/rebuild.ts";
+import {
+  BTC_PRICE,
+  buy,
+  ctx,
+  DEMO,
+  depositTx,
+  DOMAIN,
+  ETH_PRICE,
+  runBatch,
+  sell,
+  sign,
+  T0,
+  tradeTx,
+  UNIT,
+  USDC,
+  world,
+} from "./fixtures.ts";
+
+const BIG = 100_000n * USDC;
+const EXP = T0 + 86_400n;
+const CALL = optionId(1, InstrumentKind.CALL, 300_000n, EXP);
+/** Leaves account 3 exactly at initial margin after buying 1 ETH at 3,000 as taker. */
+const LEVERAGED = 300n * USDC + (UNIT * ETH_PRICE * 5n) / 10_000n;
+
+const at = (over: Partial<BatchContext>): BatchContext => ctx(over, DEMO);
+const posted = (batch: Batch): PostedBatch =>
+  l1Calldata(batch, {
+    priceRoundIds: batch.context.prices.map((_, i) => BigInt(i + 1)),
+    settlementRoundIds: batch.context.settlements.map((_, i) => BigInt(i + 10)),
+  });
+
+/**
+ * Four batches on the demo profile with every transaction type: deposits; perp and option
+ * trades with one maker order filled across two batches; a liquidation, a withdrawal, a served
+ * and a refused forced withdrawal, funding; then option settlement, a fee sweep and funding.
+ */
+function history(): { genesis: RollupState; live: RollupState; batches: Batch[] } {
+  const genesis = world([], DEMO);
+  const live = genesis.clone();
+  const batches: Batch[] = [];
+  const run = (context: BatchContext, txs: readonly Tx[]) => batches.push(runBatch(live, context, txs));
+
+  run(at({}), [depositTx(2n, BIG), depositTx(3n, LEVERAGED), depositTx(4n, BIG), depositTx(5n, BIG)]);
+  run(at({}), [
+    tradeTx(sell(2n), buy(3n), UNIT, ETH_PRICE),
+    tradeTx(sell(4n, { instrument: CALL, price: 5_000n }), buy(5n, { instrument: CALL, price: 5_000n }), UNIT, 5_000n),
+    tradeTx(sell(2n, { orderId: 2n, size: 2n * UNIT, price: 299_000n }), buy(4n, { orderId: 2n }), UNIT / 2n, 299_500n),
+  ]);
+  run(at({ timestamp: T0 + 60n, prices: [280_000n, BTC_PRICE] }), [
+    { type: TxType.LIQUIDATE, accountId: 3n, instrument: buy(3n).instrument, size: UNIT },
+    tradeTx(sell(2n, { orderId: 2n, size: 2n * UNIT, price: 279_000n }), buy(5n, { orderId: 2n }), UNIT / 2n, 280_000n),
+    { type: TxType.WITHDRAW, withdrawal: sign(withdrawalOrder(5n, 10n * USDC, 3n, T0 + 60n)) },
+    { type: TxType.FUNDING, underlying: 1, delta: 120n },
+  ]);
+  run(at({ timestamp: T0 + 61n }), [
+    { type: TxType.FORCED_WITHDRAW, accountId: 4n, requested: 25n * USDC },
+    { type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: BIG },
+  ]);
+  const feePool = live.globalState.feePool;
+  run(at({ timestamp: EXP + 10n, settlements: [{ underlying: 1, expiry: EXP, price: 320_000n }] }), [
+    { type: TxType.SETTLE, accountId: 5n, instrument: CALL },
+    { type: TxType.SETTLE, accountId: 4n, instrument: CALL },
+    { type: TxType.FEE_SWEEP, amount: feePool / 2n },
+    { type: TxType.FUNDING, underlying: 1, delta: -80n },
+  ]);
+  return { genesis, live, batches };
+}
+
+const { genesis, live, batches } = history();
+const genesisRoot = genesis.stateRoot;
+const calldata = batches.map(posted);
+
+function rejectsWith(code: RebuildErrorCode, slot: number | undefined, fn: () => unknown): void {
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof RebuildError && e.code === code && e.slot === slot,
+    `expected ${code}`,
+  );
+}
+
+/** The calldata with slot value `index` of batch `b` replaced by `value`. */
+function withSlot(b: number, index: number, value: bigint): PostedBatch[] {
+  return calldata.map((c, i) => (i === b ? { ...c, slots: c.slots.map((v, j) => (j === index ? value : v)) } : c));
+}
+
+describe("rebuilding the state from L1 calldata (§12)", () => {
+  test("the history uses every transaction type and both forced-withdrawal outcomes", () => {
+    const types = new Set(batches.flatMap((b) => b.witnesses.map((w) => w.tx.type)));
+    assert.deepEqual([...types].sort(), Object.values(TxType).sort());
+    const forced = batches[3]!.witnesses.slice(0, 2).map((w) => w.served);
+    assert.deepEqual(forced, [25n * USDC, 0n]);
+  });
+
+  test("rebuilds every account, the global state and every exit proof", () => {
+    const progress: number[] = [];
+    const rebuilt = rebuildState(genesis, calldata, DOMAIN, (done) => progress.push(done));
+    assert.deepEqual(progress, [1, 2, 3, 4, 5]);
+    assert.equal(rebuilt.stateRoot, live.stateRoot);
+    assert.equal(rebuilt.accountRoot, live.accountRoot);
+    assert.deepEqual(rebuilt.globalState, live.globalState);
+    for (let id = 0n; id < 1n << BigInt(DEMO.accountDepth); id++) {
+      assert.deepEqual(rebuilt.account(id), live.account(id), `account ${id}`);
+      assert.deepEqual(rebuilt.exitProof(id), live.exitProof(id), `exit proof of ${id}`);
+    }
+    assert.deepEqual(rebuilt.orderState(2n, 2n), { orderId: 2n, filled: UNIT }, "a maker order filled across batches");
+    assert.equal(genesis.stateRoot, genesisRoot, "the genesis state is left untouched");
+  });
+
+  test("every prefix of the history rebuilds to that batch's posted root", () => {
+    const state = genesis.clone();
+    calldata.forEach((c, i) => {
+      applyPostedBatch(state, c, DOMAIN, BigInt(i + 1));
+      assert.equal(state.stateRoot, batches[i]!.newStateRoot);
+    });
+  });
+
+  test("a posted root that the data does not produce is ROOT_MISMATCH", () => {
+    const bad = calldata.map((c, i) => (i === 2 ? { ...c, header: { ...c.header, newStateRoot: 1n } } : c));
+    rejectsWith("ROOT_MISMATCH", undefined, () => rebuildState(genesis, bad, DOMAIN));
+    // A deposit re-encodes to the tampered data, so only the root gives it away.
+    rejectsWith("ROOT_MISMATCH", undefined, () =>
+      rebuildState(genesis, withSlot(0, 0, calldata[0]!.slots[0]! + (1n << 36n)), DOMAIN),
+    );
+  });
+
+  test("a slot whose replay gives other public data is PUBDATA_MISMATCH", () => {
+    // The second forced withdrawal claims it was served: the rules refuse it.
+    const f0 = calldata[3]!.slots[2]!;
+    rejectsWith("PUBDATA_MISMATCH", 1, () => rebuildState(genesis, withSlot(3, 2, f0 + (BIG << 36n)), DOMAIN));
+  });
+
+  test("a slot the rules reject is TX_REJECTED, an unknown type UNKNOWN_TX_TYPE, a short list BAD_CALLDATA", () => {
+    // Trade slot 0 of batch 1 with the taker set to the maker (a self-trade).
+    const f0 = calldata[1]!.slots[0]!;
+    const selfTrade = (f0 & ~(((1n << 32n) - 1n) << 36n)) | (2n << 36n);
+    rejectsWith("TX_REJECTED", 0, () => rebuildState(genesis, withSlot(1, 0, selfTrade), DOMAIN));
+    rejectsWith("UNKNOWN_TX_TYPE", 3, () => rebuildState(genesis, withSlot(0, 6, 9n), DOMAIN));
+    const short = calldata.map((c, i) => (i === 0 ? { ...c, slots: c.slots.slice(2) } : c));
+    rejectsWith("BAD_CALLDATA", undefined, () => rebuildState(genesis, short, DOMAIN));
+  });
+
+  test("synthetic orders are refused unless the replay is explicitly proven", () => {
+    const state = genesis.clone();
+    applyPostedBatch(state, calldata[0]!, DOMAIN, 1n);
+    const trade = batches[1]!.witnesses[0]!.publicData;
+    const tx = provenTx(decodeSlot(trade[0], trade[1]));
+    assert.ok(tx !== null);
+    const root = state.stateRoot;
+    assert.throws(
+      () => state.applyTx(tx, ctx({}, DEMO)),
+      (e: unknown) => e instanceof ProtocolError && e.code === "BAD_SIGNATURE",
+    );
+    assert.equal(state.stateRoot, root);
+    assert.deepEqual(state.applyTx(tx, ctx({}, DEMO), { proven: true }).publicData, trade);
+  });
+
+  test("exit arguments carry the leaf and global preimages field-encoded, and the path to the root", () => {
+    const rebuilt = rebuildState(genesis, calldata, DOMAIN);
+    assert.ok(
+      rebuilt.account(2n).positions.some((p) => p.size < 0n),
+      "account 2 is short: a negative value to encode",
+    );
+    for (const id of [0n, 1n, 2n, 3n, 4n, 5n]) {
+      const proof = rebuilt.exitProof(id);
+      const args = exitArguments(proof);
+      assert.equal(args.accountId, id);
+      assert.equal(args.leafPreimage.length, 4 + 3 * DEMO.positions);
+      assert.equal(args.siblings.length, DEMO.accountDepth);
+      assert.equal(args.globalPreimage.length, 1 + 2 * DEMO.underlyings);
+      for (const v of [...args.leafPreimage, ...args.globalPreimage]) assert.ok(v >= 0n && v < FIELD_MODULUS);
+      assert.equal(leafHash(proof.account, DEMO), proof.leaf);
+      assert.ok(verifyProof(proof.accountRoot, proof.leaf, { index: id, siblings: args.siblings }));
+      assert.equal(poseidon([...args.globalPreimage]), proof.globalHash);
+      assert.equal(poseidon([proof.accountRoot, proof.globalHash]), live.stateRoot);
+    }
+  });
+});
