@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { getProfile } from "../protocol/profiles.ts";
+import { withdrawalOrder } from "../protocol/signing.ts";
 import type { Profile, SignedOrder } from "../protocol/types.ts";
 import { apiError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
 import type { TradingKey } from "./keys.ts";
@@ -15,12 +16,15 @@ import { buildOrder, OrderIdAllocator } from "./orders.ts";
 import type { OrderRequest } from "./orders.ts";
 import {
   accountSchema,
+  batchPageSchema,
+  batchProofSchema,
   batchStatusSchema,
   bookSnapshotSchema,
   cancelResultSchema,
   challengeSchema,
   closeBatchResultSchema,
   depositResultSchema,
+  depositSchema,
   errorReplySchema,
   fillSchema,
   fundingSchema,
@@ -35,12 +39,17 @@ import {
   statusSchema,
   tickerSchema,
   toJsonText,
+  verificationKeySchema,
+  withdrawalSchema,
 } from "./wire.ts";
 import type {
   AccountSummary,
+  BatchPage,
+  BatchProof,
   BatchStatus,
   BookSnapshot,
   CancelledOrder,
+  Deposit,
   Fill,
   Funding,
   Market,
@@ -52,6 +61,8 @@ import type {
   SessionToken,
   Ticker,
   VenueStatus,
+  VerificationKey,
+  Withdrawal,
 } from "./wire.ts";
 
 /** An instrument by id or by name (`ETH-PERP`, `ETH-20261127-3000-C`). */
@@ -225,17 +236,39 @@ export class TesseraClient {
     return (await this.request("GET", "/health", z.object({ ok: z.boolean() }))).ok;
   }
 
-  /** `GET /v1/batches/:number`: a batch's proof status. */
+  /** `GET /v1/batches/:number`: a batch's proof status, its detail and packed proof. */
   batch(number: bigint): Promise<BatchStatus> {
     return this.request("GET", `/v1/batches/${number}`, batchStatusSchema);
   }
 
+  /**
+   * `GET /v1/batches`: one page of closed batches, newest first (`limit` 1..100, default 20).
+   * Pass the page's `nextBefore` as `before` for the next, older page.
+   */
+  batches(page: { limit?: number; before?: bigint } = {}): Promise<BatchPage> {
+    return this.request("GET", "/v1/batches", batchPageSchema, {
+      query: { limit: page.limit, before: page.before?.toString() },
+    });
+  }
+
+  /** `GET /v1/batches/:number/proof`: the Groth16 proof and public signals; `NOT_FOUND` until proved. */
+  batchProof(number: bigint): Promise<BatchProof> {
+    return this.request("GET", `/v1/batches/${number}/proof`, batchProofSchema);
+  }
+
+  /** `GET /v1/verification-key`: the circuit's snarkjs key; `NOT_FOUND` on a venue without provers. */
+  verificationKey(): Promise<VerificationKey> {
+    return this.request("GET", "/v1/verification-key", verificationKeySchema);
+  }
+
   // --- market data ---------------------------------------------------------------------------
 
-  /** `GET /v1/instruments`: listed markets with tick and lot sizes. */
-  async instruments(filter: { kind?: "perp" | "option"; underlying?: number } = {}): Promise<Market[]> {
+  /** `GET /v1/instruments`: listed markets with tick and lot sizes, status and settlement price. */
+  async instruments(
+    filter: { kind?: "perp" | "option"; underlying?: number; status?: Market["status"] } = {},
+  ): Promise<Market[]> {
     const r = await this.request("GET", "/v1/instruments", z.object({ instruments: z.array(marketSchema) }), {
-      query: { kind: filter.kind, underlying: filter.underlying },
+      query: { kind: filter.kind, underlying: filter.underlying, status: filter.status },
     });
     return r.instruments;
   }
@@ -285,7 +318,7 @@ export class TesseraClient {
     return (await this.request("GET", "/v1/oracle", oracleSchema)).underlyings;
   }
 
-  /** `GET /v1/funding`: funding index, last and next update per underlying. */
+  /** `GET /v1/funding`: funding index, last and next update, last delta and rate per underlying. */
   funding(): Promise<Funding> {
     return this.request("GET", "/v1/funding", fundingSchema);
   }
@@ -349,6 +382,67 @@ export class TesseraClient {
     return r.fills;
   }
 
+  /** `GET /v1/account/withdrawals`: withdrawals and forced withdrawals, newest first, with status. */
+  async withdrawals(limit?: number): Promise<Withdrawal[]> {
+    const r = await this.request(
+      "GET",
+      "/v1/account/withdrawals",
+      z.object({ withdrawals: z.array(withdrawalSchema) }),
+      {
+        auth: "session",
+        query: { limit },
+      },
+    );
+    return r.withdrawals;
+  }
+
+  /** `GET /v1/account/deposits`: L1 deposits as applied, newest first, with status. */
+  async deposits(limit?: number): Promise<Deposit[]> {
+    const r = await this.request("GET", "/v1/account/deposits", z.object({ deposits: z.array(depositSchema) }), {
+      auth: "session",
+      query: { limit },
+    });
+    return r.deposits;
+  }
+
+  // --- withdrawals -----------------------------------------------------------------------------
+
+  /**
+   * Signs the withdrawal message of `amount` USDC base units (docs/protocol.md §5.2): an order
+   * with instrument 0, a fresh order id from the same allocator as orders (its slot must hold
+   * no open order; the id is burned) and the default expiry.
+   */
+  async signWithdrawal(amount: bigint, options: { orderId?: bigint; expiry?: bigint } = {}): Promise<SignedOrder> {
+    const order = withdrawalOrder(
+      this.accountId,
+      amount,
+      await this.allocateOrderId(options.orderId),
+      this.expiryOf(options.expiry),
+    );
+    return this.key.signOrder(order, await this.domain());
+  }
+
+  /**
+   * `POST /v1/withdrawals`: withdraws `amount` USDC base units to the account's L1 owner (who
+   * claims it once the batch is verified). Resolves with the withdrawal and its status; throws
+   * `TesseraApiError` (e.g. `INSUFFICIENT_FREE_COLLATERAL`) when refused.
+   */
+  async withdraw(amount: bigint, options: { orderId?: bigint; expiry?: bigint } = {}): Promise<Withdrawal> {
+    try {
+      return await this.submitWithdrawal(await this.signWithdrawal(amount, options));
+    } catch (e) {
+      // Our slot bookkeeping was stale (an order rests in the slot we picked): resync once.
+      if (options.orderId !== undefined || !isCode(e, "ORDER_SLOT_BUSY")) throw e;
+      await this.openOrders();
+      return this.submitWithdrawal(await this.signWithdrawal(amount, options));
+    }
+  }
+
+  /** `POST /v1/withdrawals` with a withdrawal message already signed (`signWithdrawal`). */
+  submitWithdrawal(withdrawal: SignedOrder): Promise<Withdrawal> {
+    return this.request("POST", "/v1/withdrawals", withdrawalSchema, { body: { withdrawal } });
+  }
+
   // --- orders ----------------------------------------------------------------------------------
 
   /** The client's order-id allocator (seeded from the clock, sized by the venue's profile). */
@@ -359,15 +453,26 @@ export class TesseraClient {
 
   /** Signs a request with the trading key: a fresh order id unless given, default expiry. */
   async signOrder(r: OrderRequest): Promise<SignedOrder> {
+    const orderId = await this.allocateOrderId(r.orderId);
+    return this.key.signOrder(buildOrder(this.accountId, r, orderId, this.expiryOf(r.expiry)), await this.domain());
+  }
+
+  /** `given` (recorded with the allocator), else a fresh id in a slot with no open order of ours. */
+  private async allocateOrderId(given: bigint | undefined): Promise<bigint> {
     const allocator = await this.orderIds();
-    let orderId = r.orderId;
-    if (orderId === undefined) {
-      if (this.busy.size >= allocator.slotCount) await this.openOrders();
-      orderId = allocator.next(new Set(this.busy.keys()));
-    } else allocator.observe(orderId);
-    const expiry =
-      r.expiry ?? BigInt(Math.floor(this.clock() / 1000)) + (this.options.orderTtlSeconds ?? DEFAULT_ORDER_TTL_SECONDS);
-    return this.key.signOrder(buildOrder(this.accountId, r, orderId, expiry), await this.domain());
+    if (given !== undefined) {
+      allocator.observe(given);
+      return given;
+    }
+    if (this.busy.size >= allocator.slotCount) await this.openOrders();
+    return allocator.next(new Set(this.busy.keys()));
+  }
+
+  /** `given`, else now + the order lifetime: unix seconds. */
+  private expiryOf(given: bigint | undefined): bigint {
+    return (
+      given ?? BigInt(Math.floor(this.clock() / 1000)) + (this.options.orderTtlSeconds ?? DEFAULT_ORDER_TTL_SECONDS)
+    );
   }
 
   /**

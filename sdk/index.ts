@@ -17,11 +17,16 @@ export { backoffDelay, TesseraStream } from "./stream.ts";
 export type { BackoffOptions, StreamEvents, StreamOptions, TickerUpdate } from "./stream.ts";
 export type {
   AccountSummary,
+  BatchPage,
+  BatchProof,
   BatchStatus,
+  BatchSummary,
   BookSnapshot,
   CancelledOrder,
+  Deposit,
   Fill,
   Funding,
+  Groth16Proof,
   Level,
   Market,
   OpenOrder,
@@ -31,4 +36,6 @@ export type {
   ReplaceResult,
   Ticker,
   VenueStatus,
+  VerificationKey,
+  Withdrawal,
 } from "./wire.ts";

@@ -15,7 +15,7 @@ import { LocalOrderBook } from "./book.ts";
 import type { InstrumentRef, TesseraClient } from "./client.ts";
 import { apiError, TesseraApiError, TesseraConnectionError } from "./errors.ts";
 import { streamMessageSchema, toJsonText } from "./wire.ts";
-import type { CancelledOrder, Fill, PlaceResult, StreamMessage } from "./wire.ts";
+import type { CancelledOrder, Fill, PlaceResult, StreamMessage, Withdrawal } from "./wire.ts";
 
 export interface BackoffOptions {
   /** First retry delay, ms (default 250). */
@@ -64,10 +64,12 @@ export interface StreamEvents {
   resync: { instrument: bigint; expected: bigint; got: bigint };
   trade: Fill;
   ticker: TickerUpdate;
-  /** One of the account's fills (private). */
+  /** One of the account's fills (private): `kind` `trade`, or `liquidation` (the insurance fund took over a position). */
   fill: Fill;
   /** The account's orders changed: placed and/or cancelled (private). */
   orders: { placed: PlaceResult | null; cancelled: CancelledOrder[] };
+  /** One of the account's withdrawals or forced withdrawals, with its status (private). */
+  withdrawal: Withdrawal;
   /** A refusal from the venue, or a message the SDK could not read. */
   error: TesseraApiError | TesseraConnectionError;
 }
@@ -355,6 +357,11 @@ export class TesseraStream {
       case "ticker": {
         const { type: _type, ...ticker } = message;
         this.emit("ticker", ticker);
+        return;
+      }
+      case "withdrawal": {
+        const { type: _type, ...withdrawal } = message;
+        this.emit("withdrawal", withdrawal);
         return;
       }
       case "orders": {

@@ -31,11 +31,17 @@ export const marketSchema = z.object({
   /** Sizes are multiples of this many 1e-4 units. */
   lotSize: big,
   minSize: big,
+  /** `active`, `expired` (an option past expiry, awaiting settlement) or `settled`. */
+  status: z.enum(["active", "expired", "settled"]),
+  /** Cents; the settlement price of a settled option series, else null. */
+  settlementPrice: big.nullable(),
 });
 export type Market = z.output<typeof marketSchema>;
 
 export const fillSchema = z.object({
   tradeId: big,
+  /** `liquidation`: the insurance fund (maker) took over the taker's position, order ids 0. */
+  kind: z.enum(["trade", "liquidation"]),
   instrument: big,
   name: z.string(),
   price: big,
@@ -160,6 +166,10 @@ export const fundingSchema = z.object({
       fundingIndex: big,
       lastFundingTime: big,
       nextFundingTime: big,
+      /** The last funding delta, cents per unit (positive: longs paid shorts); null before any. */
+      lastDelta: big.nullable(),
+      /** `lastDelta` in basis points of the oracle price then (rounded toward zero); null before any. */
+      lastRateBps: big.nullable(),
     }),
   ),
 });
@@ -177,8 +187,120 @@ export const statusSchema = z.object({
 });
 export type VenueStatus = z.output<typeof statusSchema>;
 
-export const batchStatusSchema = z.object({ number: big, status: z.string() });
+export const batchStatusSchema = z.object({
+  number: big,
+  /** `open`, `closed`, `proving`, `proved`, `submitted` or `failed`. */
+  status: z.string(),
+  /** The L1 transaction hash once submitted, else the last error (empty when none). */
+  detail: z.string(),
+  /** The packed Groth16 proof (`uint256[8]`, protocol/proof.ts) once proved, else null. */
+  proof: z.array(big).length(8).nullable(),
+});
 export type BatchStatus = z.output<typeof batchStatusSchema>;
+
+export const batchSummarySchema = z.object({
+  number: big,
+  oldStateRoot: big,
+  newStateRoot: big,
+  /** The batch context's timestamp, unix seconds. */
+  timestamp: big,
+  /** Unix milliseconds. */
+  openedAt: big,
+  /** Unix milliseconds. */
+  closedAt: big,
+  /** Real (non-padding) transactions. */
+  txCount: z.number().int(),
+  /** Transactions per type name (`trade`, `deposit`, ..., padding `noop` included). */
+  txTypes: z.record(z.string(), z.number().int()),
+  /** `closed`, `proving`, `proved`, `submitted` or `failed`. */
+  proofStatus: z.string(),
+  l1TxHash: z.string().nullable(),
+});
+export type BatchSummary = z.output<typeof batchSummarySchema>;
+
+export const batchPageSchema = z.object({
+  batches: z.array(batchSummarySchema),
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextBefore: big.nullable(),
+});
+export type BatchPage = z.output<typeof batchPageSchema>;
+
+/** A field element as snarkjs writes it: a decimal string (kept a string, snarkjs's input). */
+const decimal = z.string().regex(/^\d+$/, "expected a decimal string");
+const g1 = z.array(decimal).length(3);
+
+/** A Groth16 proof in snarkjs JSON (`protocol/proof.ts` `unpackProof`). */
+export const groth16ProofSchema = z.object({
+  pi_a: g1,
+  pi_b: z.array(z.array(decimal).length(2)).length(3),
+  pi_c: g1,
+  protocol: z.literal("groth16"),
+  curve: z.literal("bn128"),
+});
+export type Groth16Proof = z.output<typeof groth16ProofSchema>;
+
+/** `GET /v1/batches/:number/proof`: arguments of `snarkjs.groth16.verify(vkey, publicSignals, proof)`. */
+export const batchProofSchema = z.object({
+  number: big,
+  proof: groth16ProofSchema,
+  /** The batch's public inputs (docs/protocol.md §8), decimal strings as snarkjs takes them. */
+  publicSignals: z.array(decimal),
+});
+export type BatchProof = z.output<typeof batchProofSchema>;
+
+/** The circuit's snarkjs verification key: its header checked, the curve points kept as sent. */
+export const verificationKeySchema = z.looseObject({
+  protocol: z.literal("groth16"),
+  curve: z.literal("bn128"),
+  nPublic: z.number().int().nonnegative(),
+});
+export type VerificationKey = z.output<typeof verificationKeySchema>;
+
+/**
+ * Where a deposit or withdrawal's batch is: `pending` (open; `estimatedBatchCloseAt`),
+ * `in_batch` (closed, being proved), `proven`, `failed`, and `verified` (deposits) or
+ * `claimable` (withdrawals: the L1 owner can call `claim(owner)`).
+ */
+const progressFields = {
+  l1TxHash: z.string().nullable(),
+  /** Unix milliseconds, while `pending`; else null. */
+  estimatedBatchCloseAt: big.nullable(),
+};
+
+export const withdrawalSchema = z.object({
+  /** `withdrawal` (L2, signed) or `forced` (from the L1 priority queue). */
+  kind: z.enum(["withdrawal", "forced"]),
+  accountId: big,
+  /** USDC base units asked for. */
+  requested: big,
+  /** USDC base units paid on L1 once verified (0 when refused). */
+  served: big,
+  outcome: z.enum(["served", "refused"]),
+  /** The withdrawal message's order id; null for a forced withdrawal. */
+  orderId: big.nullable(),
+  batch: big,
+  slot: z.number().int(),
+  /** Unix milliseconds at which it was applied. */
+  time: big,
+  status: z.enum(["pending", "in_batch", "proven", "claimable", "failed"]),
+  ...progressFields,
+});
+export type Withdrawal = z.output<typeof withdrawalSchema>;
+
+export const depositSchema = z.object({
+  accountId: big,
+  /** USDC base units. */
+  amount: big,
+  /** Its place in the L1 priority queue; null when the operator credited it without L1. */
+  queueIndex: big.nullable(),
+  batch: big,
+  slot: z.number().int(),
+  /** Unix milliseconds at which it was applied. */
+  time: big,
+  status: z.enum(["pending", "in_batch", "proven", "verified", "failed"]),
+  ...progressFields,
+});
+export type Deposit = z.output<typeof depositSchema>;
 
 export const accountSchema = z.object({
   accountId: big,
@@ -235,6 +357,7 @@ export const streamMessageSchema = z.discriminatedUnion("type", [
   }),
   fillSchema.extend({ type: z.literal("trade") }),
   fillSchema.extend({ type: z.literal("fill") }),
+  withdrawalSchema.extend({ type: z.literal("withdrawal") }),
   z.object({ type: z.literal("orders"), placed: placeResultSchema.nullable(), cancelled: z.array(cancelledSchema) }),
   z.object({ type: z.literal("authenticated"), accountId: big, cancelOnDisconnect: z.boolean() }),
   errorReplySchema.extend({ type: z.literal("error") }),

@@ -214,7 +214,19 @@ describe("REST client against a real sequencer", () => {
   test("a rate-limited account gets RateLimitError with the wait the venue asked for", async () => {
     const small = await startSdkVenue({ orderRatePerSecond: 1, orderBurst: 2 });
     try {
-      const t = await small.trader("limited", 2n);
+      const trader = await small.trader("limited", 2n);
+      // The same trader through a fetch that records the Retry-After header of each reply.
+      const retryAfter: (string | null)[] = [];
+      const t = new TesseraClient({
+        url: small.url,
+        key: trader.key,
+        accountId: 2n,
+        fetch: async (input, init) => {
+          const res = await fetch(input, init);
+          retryAfter.push(res.headers.get("retry-after"));
+          return res;
+        },
+      });
       let error: unknown = null;
       for (let i = 0; i < 4 && error === null; i++) {
         try {
@@ -227,6 +239,9 @@ describe("REST client against a real sequencer", () => {
       assert.equal(error.code, "RATE_LIMITED");
       assert.equal(error.status, 429);
       assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 1000, `retryAfterMs ${error.retryAfterMs}`);
+      const header = retryAfter.at(-1);
+      assert.ok(header !== null && header !== undefined && /^\d+$/.test(header), `Retry-After ${String(header)}`);
+      assert.equal(error.retryAfterMs, Number(header) * 1000, "the wait is the header's, in ms");
     } finally {
       await small.close();
     }

@@ -154,6 +154,8 @@ const perp: Market = {
   tickSize: 1n,
   lotSize: 10n,
   minSize: 10n,
+  status: "active",
+  settlementPrice: null,
 };
 
 function option(kind: "call" | "put", strike: bigint): Market {
@@ -167,6 +169,8 @@ function option(kind: "call" | "put", strike: bigint): Market {
     tickSize: 10n,
     lotSize: 100n,
     minSize: 100n,
+    status: "active",
+    settlementPrice: null,
   };
 }
 
