@@ -37,6 +37,10 @@ export class L1Watcher {
 
   private async pollOnce(): Promise<void> {
     await this.pollOracle();
+    // Nothing enters a batch before a round of every feed does: L1 accepts no batch whose
+    // prices lack a round (InvalidOracleRound), and the first round may still be waiting for
+    // our clock (pollOracle).
+    if (this.venue.ledger.oracleRoundIds.some((id) => id === 0n)) return;
     await this.pollQueue();
     await this.pollSettlements();
   }
