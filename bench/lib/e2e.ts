@@ -14,16 +14,13 @@
  * better-sqlite3 and Hardhat's EDR addon cannot share one.
  */
 import { createInterface } from "node:readline";
-import { network } from "hardhat";
 import type { Contract } from "ethers";
-import { getProfile } from "../../protocol/profiles.ts";
-import { RollupState } from "../../protocol/state.ts";
 import { Side } from "../../protocol/types.ts";
-import { deployTessera } from "../../scripts/deploy.ts";
 import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
 import { stopProcess } from "../../scripts/demo/processes.ts";
 import { startChild, stopChild } from "../../test/sequencer/child.ts";
-import { ADMIN_TOKEN, Client, tempDb, Trader, venueEnv } from "../../test/sequencer/traders.ts";
+import { fundedRollup } from "../../test/sequencer/rollup-fixture.ts";
+import { ADMIN_TOKEN, Client, tempDb } from "../../test/sequencer/traders.ts";
 
 /** What the parent (scripts/bench.ts) reads. Times in milliseconds. */
 export interface E2eResult {
@@ -40,10 +37,7 @@ export interface E2eResult {
   readonly nTx: number;
 }
 
-/** Hardhat's well-known development key of account #1 (the operator). */
-const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const PORT = 28_545 + (process.pid % 1000);
-const PROFILE = "test";
 const POLL_MS = 50;
 
 const log = (msg: string): void => void process.stderr.write(`[bench e2e] ${msg}\n`);
@@ -69,60 +63,11 @@ async function run(): Promise<E2eResult> {
   const chain = await startChain(PORT);
   const db = tempDb();
   try {
-    const { ethers } = await network.connect({ network: "localhost", override: { url: `http://127.0.0.1:${PORT}` } });
-    const profile = getProfile(PROFILE);
-    const [admin, operator, aliceWallet, bobWallet, feeOwner, insuranceOwner] = await ethers.getSigners();
-    const fee = new Trader("fee", 0n);
-    const insurance = new Trader("insurance", 1n);
-    const system = {
-      feeAccount: { pkHash: fee.pkHash, owner: BigInt(feeOwner!.address) },
-      insurance: { pkHash: insurance.pkHash, owner: BigInt(insuranceOwner!.address) },
-    };
-    log("deploying the contracts (TestVerifier)");
-    const d = await deployTessera(ethers, {
-      profile,
-      genesisStateRoot: RollupState.genesis(profile, system).stateRoot,
-      feeAccount: { owner: feeOwner!.address, pkHash: fee.pkHash },
-      insuranceFund: { owner: insuranceOwner!.address, pkHash: insurance.pkHash },
-      operator: operator!.address,
-      admin: admin!.address,
-      maxOracleAge: 3600n,
-      forcedRequestDeadline: 7n * 86_400n,
-      initialAnswers: [300_012_345_678n, 6_000_050_000_000n],
-      deployer: admin!,
-    });
-    const rollupAddress = await d.rollup.getAddress();
-    const alice = new Trader("alice", 2n, d.domain);
-    const bob = new Trader("bob", 3n, d.domain);
-    const amount = 50_000_000_000n;
-    for (const [wallet, trader] of [
-      [aliceWallet!, alice],
-      [bobWallet!, bob],
-    ] as const) {
-      await (await d.collateral.getFunction("mint")(wallet.address, amount)).wait();
-      await (await (d.collateral.connect(wallet) as Contract).getFunction("approve")(rollupAddress, amount)).wait();
-      await (
-        await (d.rollup.connect(wallet) as Contract).getFunction("registerAndDeposit")(trader.pkHash, amount)
-      ).wait();
-    }
-
+    log("deploying the contracts (TestVerifier) and funding two traders on L1");
+    const { ethers, profile, d, operator, alice, bob, env } = await fundedRollup(PORT, db.file);
     log("starting the sequencer with 1 prover and the L1 submitter");
-    const venue = await startChild(
-      venueEnv(db.file, {
-        TESSERA_PROFILE: PROFILE,
-        TESSERA_PROVERS: "1",
-        TESSERA_OPTION_WEEKS: "0",
-        TESSERA_ROLLUP_ADDRESS: rollupAddress,
-        TESSERA_FEE_PK_HASH: fee.pkHash.toString(),
-        TESSERA_FEE_OWNER: BigInt(feeOwner!.address).toString(),
-        TESSERA_INSURANCE_PK_HASH: insurance.pkHash.toString(),
-        TESSERA_INSURANCE_OWNER: BigInt(insuranceOwner!.address).toString(),
-        TESSERA_PRICES: "300012,6000050",
-        TESSERA_L1_RPC: `http://127.0.0.1:${PORT}`,
-        TESSERA_OPERATOR_KEY: OPERATOR_KEY,
-        TESSERA_L1_POLL_MS: "200",
-      }),
-    );
+    const venue = await startChild(env);
+
     // The sequencer's warnings and errors (pino JSON on stdout), to explain a failed batch.
     const problems: string[] = [];
     createInterface({ input: venue.process.stdout! }).on("line", (line) => {
@@ -169,9 +114,9 @@ async function run(): Promise<E2eResult> {
       const submittedAt = performance.now();
       if (last !== "submitted") throw failure(`batch 2 ended ${last}`);
 
-      const submitBatchGas = await lastSubmitBatchGas(ethers.provider, d.rollup, operator!.address);
+      const submitBatchGas = await lastSubmitBatchGas(ethers.provider, d.rollup, operator.address);
       return {
-        profile: PROFILE,
+        profile: profile.name,
         takerAckMs: Math.round(accepted - sent),
         acceptedToClosedMs: Math.round(closedAt - accepted),
         acceptedToProvedMs: Math.round((provedAt ?? submittedAt) - accepted),

@@ -12,23 +12,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { network } from "hardhat";
 import * as snarkjs from "snarkjs";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { toWire } from "../../sequencer/wire.ts";
-import type { Contract } from "ethers";
-import { RollupState } from "../../protocol/state.ts";
-import { getProfile } from "../../protocol/profiles.ts";
 import { Side } from "../../protocol/types.ts";
-import { deployTessera } from "../../scripts/deploy.ts";
 import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
 import { stopProcess } from "../../scripts/demo/processes.ts";
 import { releaseCurve } from "../../scripts/zk/ptau.ts";
 import { startChild, stopChild } from "./child.ts";
-import { ADMIN_TOKEN, Client, FAR_EXPIRY, tempDb, Trader, venueEnv } from "./traders.ts";
+import { FUNDS, fundedRollup } from "./rollup-fixture.ts";
+import { ADMIN_TOKEN, Client, FAR_EXPIRY, tempDb } from "./traders.ts";
 
-/** Hardhat's well-known development key of account #1 (the operator here). */
-const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const PORT = 18_545 + (process.pid % 1000);
 
 test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", { timeout: 900_000 }, async () => {
@@ -36,59 +30,9 @@ test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", {
   const chain = await startChain(PORT);
   const db = tempDb();
   try {
-    const { ethers } = await network.connect({ network: "localhost", override: { url: `http://127.0.0.1:${PORT}` } });
-    const profile = getProfile("test");
-    const [admin, operator, aliceWallet, bobWallet, feeOwner, insuranceOwner] = await ethers.getSigners();
-    const fee = new Trader("fee", 0n);
-    const insurance = new Trader("insurance", 1n);
-    const alice = new Trader("alice", 2n);
-    const bob = new Trader("bob", 3n);
-    const system = {
-      feeAccount: { pkHash: fee.pkHash, owner: BigInt(feeOwner!.address) },
-      insurance: { pkHash: insurance.pkHash, owner: BigInt(insuranceOwner!.address) },
-    };
-    const d = await deployTessera(ethers, {
-      profile,
-      genesisStateRoot: RollupState.genesis(profile, system).stateRoot,
-      feeAccount: { owner: feeOwner!.address, pkHash: fee.pkHash },
-      insuranceFund: { owner: insuranceOwner!.address, pkHash: insurance.pkHash },
-      operator: operator!.address,
-      admin: admin!.address,
-      maxOracleAge: 3600n,
-      forcedRequestDeadline: 7n * 86_400n,
-      initialAnswers: [300_012_345_678n, 6_000_050_000_000n],
-      deployer: admin!,
-    });
-    const rollupAddress = await d.rollup.getAddress();
-    const signers = [new Trader("alice", 2n, d.domain), new Trader("bob", 3n, d.domain)] as const;
-    const amount = 50_000_000_000n;
-    for (const [wallet, trader] of [
-      [aliceWallet!, alice],
-      [bobWallet!, bob],
-    ] as const) {
-      await (await d.collateral.getFunction("mint")(wallet.address, amount)).wait();
-      await (await (d.collateral.connect(wallet) as Contract).getFunction("approve")(rollupAddress, amount)).wait();
-      await (
-        await (d.rollup.connect(wallet) as Contract).getFunction("registerAndDeposit")(trader.pkHash, amount)
-      ).wait();
-    }
-
-    const venue = await startChild(
-      venueEnv(db.file, {
-        TESSERA_PROFILE: "test",
-        TESSERA_PROVERS: "1",
-        TESSERA_OPTION_WEEKS: "0",
-        TESSERA_ROLLUP_ADDRESS: rollupAddress,
-        TESSERA_FEE_PK_HASH: fee.pkHash.toString(),
-        TESSERA_FEE_OWNER: BigInt(feeOwner!.address).toString(),
-        TESSERA_INSURANCE_PK_HASH: insurance.pkHash.toString(),
-        TESSERA_INSURANCE_OWNER: BigInt(insuranceOwner!.address).toString(),
-        TESSERA_PRICES: "300012,6000050",
-        TESSERA_L1_RPC: `http://127.0.0.1:${PORT}`,
-        TESSERA_OPERATOR_KEY: OPERATOR_KEY,
-        TESSERA_L1_POLL_MS: "200",
-      }),
-    );
+    const { d, aliceWallet, alice, bob, env } = await fundedRollup(PORT, db.file);
+    const signers = [alice, bob] as const;
+    const venue = await startChild(env);
     try {
       const client = new Client(venue.url);
       // The watcher applies the oracle round, then both deposits (batch 1).
@@ -100,7 +44,7 @@ test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", {
       assert.equal(openBatch, "2", "both deposits filled batch 1");
       const [aliceSigner, bobSigner] = signers;
       const token = await client.session(aliceSigner);
-      assert.equal((await client.get("/v1/account", token)).body.collateral, amount.toString());
+      assert.equal((await client.get("/v1/account", token)).body.collateral, FUNDS.toString());
 
       await client.place(aliceSigner.sign({ side: Side.SELL, size: 10_000n, price: 300_000n, orderId: 1n }));
       const trade = await client.place(
@@ -160,7 +104,7 @@ test("L1 deposits, oracle rounds, matching, proving and submitBatch on chain", {
       }
       assert.equal(mine.status, "claimable", JSON.stringify(mine));
       assert.match(mine.l1TxHash as string, /^0x[0-9a-f]{64}$/);
-      assert.equal(await d.rollup.getFunction("claimable")(aliceWallet!.address), amountOut);
+      assert.equal(await d.rollup.getFunction("claimable")(aliceWallet.address), amountOut);
     } finally {
       await stopChild(venue);
     }
