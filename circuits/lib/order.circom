@@ -23,8 +23,24 @@ template OrderHash() {
     signal output out <== Poseidon(9)([domain, accountId, instrument, side, size, price, orderId, expiry, flags]);
 }
 
-// When enabled: H(Ax, Ay) == pkHash and (R8, S) is a valid EdDSA-Poseidon signature of msg by
-// A (circomlib EdDSAPoseidonVerifier: S < subgroup order, 8·A != 0, S·B8 == R8 + 8·h·A).
+// When enabled, (x, y) is a point of Baby Jubjub: a·x² + y² == 1 + d·x²·y² (circomlib's
+// BabyCheck, gated by `enabled`). 4 constraints.
+template OnCurveIf() {
+    signal input enabled;
+    signal input x;
+    signal input y;
+    var a = 168700;
+    var d = 168696;
+    signal x2 <== x * x;
+    signal y2 <== y * y;
+    signal x2y2 <== x2 * y2;
+    enabled * (a * x2 + y2 - 1 - d * x2y2) === 0;
+}
+
+// When enabled: A and R8 are points of Baby Jubjub (OnCurveIf: circomlib's verifier checks
+// neither, and its addition formulas are only a group law on the curve), H(Ax, Ay) == pkHash and
+// (R8, S) is a valid EdDSA-Poseidon signature of msg by A (circomlib EdDSAPoseidonVerifier:
+// S < subgroup order, 8·A != 0, S·B8 == R8 + 8·h·A). The same checks as protocol/signing.ts.
 // When disabled the key is replaced by the base point so the verifier's witness always exists.
 // enabled: bit (caller obligation);  S: 253 bits (checked by the verifier even when disabled:
 // pass 0 for an unused signature).
@@ -41,6 +57,14 @@ template OrderSignature() {
         5299619240641551281634865583518297030282874472190772894086521144482721001553,
         16950150798460657717958625567821834550301663161624707787222815936182638968203
     ];
+    component keyOnCurve = OnCurveIf();
+    keyOnCurve.enabled <== enabled;
+    keyOnCurve.x <== Ax;
+    keyOnCurve.y <== Ay;
+    component r8OnCurve = OnCurveIf();
+    r8OnCurve.enabled <== enabled;
+    r8OnCurve.x <== R8x;
+    r8OnCurve.y <== R8y;
     signal keyHash <== Poseidon(2)([Ax, Ay]);
     enabled * (keyHash - pkHash) === 0;
     signal ax <== BASE8[0] + enabled * (Ax - BASE8[0]);

@@ -178,6 +178,20 @@ describe("soundness of the batch circuit (test profile)", () => {
     assertRejected(inp, /ForceEqualIfEnabled/);
   });
 
+  test("soundness: a signature whose R8 is not a curve point is rejected by the on-curve check", () => {
+    // circomlib's verifier alone takes any pair as R8; its addition formulas are a group law on
+    // the curve only, so the circuit checks R8 (and A) on Baby Jubjub, as protocol/ does.
+    const inp = input(TRADE);
+    setSlot(inp, "oaR8y", 1, slotValue(inp, "oaR8y", 1) + 1n);
+    assertRejected(inp, /OnCurveIf/);
+  });
+
+  test("soundness: a public key that is not a curve point is rejected by the on-curve check", () => {
+    const inp = input(TRADE);
+    setSlot(inp, "obAx", 1, slotValue(inp, "obAx", 1) + 1n);
+    assertRejected(inp, /OnCurveIf/);
+  });
+
   test("soundness: an order validly signed by another account's key is rejected", () => {
     const inp = input(TRADE);
     setOrder(inp, "oa", 1, signOrder(keyOf(3n), signedAt(TRADE, 1, "oa").order, DOMAIN));
