@@ -410,16 +410,28 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev The answer in cents of the round in force at `expiry`: `roundId` updated at or before
-    /// `expiry`, and the next round, if it exists, updated after it.
+    /// `expiry`, and the round after it, if it exists, updated after `expiry`. Chainlink's proxies
+    /// number rounds per phase (`phaseId << 64 | n`): the round after the last of a phase is round 1
+    /// of the next phase, so when `roundId + 1` does not exist that round is checked instead.
     function _priceInForceAt(uint256 underlying, uint256 expiry, uint80 roundId) internal view returns (uint256 cents) {
         uint256 updatedAt;
         (cents, updatedAt) = _roundCents(underlying, roundId);
         if (updatedAt > expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
-        try _feeds[underlying - 1].getRoundData(roundId + 1) returns (uint80, int256, uint256, uint256 nextAt, uint80) {
-            if (nextAt != 0 && nextAt <= expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
+        (bool exists, uint256 nextAt) = _roundTime(underlying, roundId + 1);
+        if (!exists) {
+            uint256 nextPhase = (uint256(roundId) >> 64) + 1;
+            // A phase id past 16 bits does not exist on a proxy; its first round cannot be "after".
+            if (nextPhase <= type(uint16).max) (exists, nextAt) = _roundTime(underlying, uint80((nextPhase << 64) | 1));
+        }
+        if (exists && nextAt <= expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
+    }
+
+    /// @dev Whether round `roundId` of the feed of `underlying` exists, and its `updatedAt`.
+    function _roundTime(uint256 underlying, uint80 roundId) internal view returns (bool exists, uint256 updatedAt) {
+        try _feeds[underlying - 1].getRoundData(roundId) returns (uint80, int256, uint256, uint256 at, uint80) {
+            return (at != 0, at);
         } catch {
-            // No next round: `roundId` is the latest, so it is in force.
-            return cents;
+            return (false, 0);
         }
     }
 

@@ -9,6 +9,7 @@ import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 import {MockAggregator} from "../oracle/MockAggregator.sol";
 import {TestUSDC} from "../token/TestUSDC.sol";
 import {MockVerifier} from "../mocks/MockVerifier.sol";
+import {PhasedAggregator} from "../mocks/PhasedAggregator.sol";
 
 /// @notice Fuzz tests of deposits, claims, forced withdrawals and the public-input array, on a
 /// `test`-profile rollup (nTx 2, U 2, K 1, depth 4, P 2) with a MockVerifier. The exit proof
@@ -45,36 +46,41 @@ contract TesseraRollupTest is TestBase {
         ethFeed.pushAnswer(ETH_ANSWER);
         btcFeed.pushAnswer(BTC_ANSWER);
         verifier = new MockVerifier(N_PUBLIC);
+        rollup = _deploy(ethFeed);
+    }
 
+    /// @dev A `test`-profile rollup whose ETH feed is `eth` (BTC: `btcFeed`).
+    function _deploy(AggregatorV3Interface eth) internal returns (TesseraRollup) {
         AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
-        feeds[0] = ethFeed;
+        feeds[0] = eth;
         feeds[1] = btcFeed;
         address[8] memory hashers;
         // Exit is not exercised here: any nonzero address satisfies the constructor.
         for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
-        rollup = new TesseraRollup(
-            ITesseraRollup.Config({
-                collateral: IERC20(address(usdc)),
-                feeds: feeds,
-                verifier: address(verifier),
-                profile: ITesseraRollup.Profile({
-                    nTx: uint16(N_TX),
-                    settlements: uint8(K),
-                    accountDepth: 4,
-                    positions: 2
-                }),
-                genesisStateRoot: GENESIS_ROOT,
-                feeAccountOwner: FEE_OWNER,
-                feeAccountPkHash: 11,
-                insuranceFundOwner: INSURANCE_OWNER,
-                insuranceFundPkHash: 22,
-                operator: OPERATOR,
-                admin: address(this),
-                maxOracleAge: 3600,
-                forcedRequestDeadline: 7 days,
-                poseidonHashers: hashers
-            })
-        );
+        return
+            new TesseraRollup(
+                ITesseraRollup.Config({
+                    collateral: IERC20(address(usdc)),
+                    feeds: feeds,
+                    verifier: address(verifier),
+                    profile: ITesseraRollup.Profile({
+                        nTx: uint16(N_TX),
+                        settlements: uint8(K),
+                        accountDepth: 4,
+                        positions: 2
+                    }),
+                    genesisStateRoot: GENESIS_ROOT,
+                    feeAccountOwner: FEE_OWNER,
+                    feeAccountPkHash: 11,
+                    insuranceFundOwner: INSURANCE_OWNER,
+                    insuranceFundPkHash: 22,
+                    operator: OPERATOR,
+                    admin: address(this),
+                    maxOracleAge: 3600,
+                    forcedRequestDeadline: 7 days,
+                    poseidonHashers: hashers
+                })
+            );
     }
 
     // ---------------------------------------------------------------- helpers
@@ -279,5 +285,57 @@ contract TesseraRollupTest is TestBase {
         vm.prank(OPERATOR);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.OraclePriceMismatch.selector, 2, 1, real, real + delta));
         rollup.submitBatch(h, _slots(0, 0, 0, 0), proof);
+    }
+
+    // ---------------------------------------------------------------- settlement rounds
+
+    /// @dev A settlement record of docs/protocol.md §8: underlying | expiry << 8 | price << 40.
+    function _record(uint256 underlying, uint256 expiry, uint256 price) internal pure returns (uint256) {
+        return underlying | (expiry << 8) | (price << 40);
+    }
+
+    /// On a Chainlink proxy the round after the last of phase 1 is round 1 of phase 2, not
+    /// `roundId + 1`: a record may not claim phase 1's last round is in force at an expiry after
+    /// phase 2's first round, and the round really in force there is accepted.
+    function test_submitBatch_settlementRoundAcrossFeedPhases() public {
+        PhasedAggregator phased = new PhasedAggregator();
+        uint256 t = block.timestamp;
+        phased.push(ETH_ANSWER, t - 100);
+        uint80 lastOfPhase1 = phased.push(ETH_ANSWER + 1e8, t - 50);
+        phased.nextPhase();
+        uint80 firstOfPhase2 = phased.push(ETH_ANSWER + 2e8, t - 20);
+        assertEq(firstOfPhase2, (uint80(2) << 64) | 1, "phase 2, round 1");
+        TesseraRollup r = _deploy(phased);
+
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.prices[0] = uint256(ETH_ANSWER + 2e8) / 1e6;
+        h.priceRoundIds[0] = firstOfPhase2;
+        uint256[8] memory proof;
+
+        // Expiry t − 10: phase 2's first round (t − 20) is in force, not phase 1's last (t − 50).
+        uint256 expiry = t - 10;
+        h.settlements[0] = _record(1, expiry, uint256(ETH_ANSWER + 1e8) / 1e6);
+        h.settlementRoundIds[0] = lastOfPhase1;
+        vm.prank(OPERATOR);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITesseraRollup.RoundNotInForceAtExpiry.selector, 1, lastOfPhase1, expiry)
+        );
+        r.submitBatch(h, _slots(0, 0, 0, 0), proof);
+
+        h.settlements[0] = _record(1, expiry, uint256(ETH_ANSWER + 2e8) / 1e6);
+        h.settlementRoundIds[0] = firstOfPhase2;
+        vm.prank(OPERATOR);
+        r.submitBatch(h, _slots(0, 0, 0, 0), proof);
+        assertEq(r.batchNumber(), 1, "the record with the round in force is accepted");
+
+        // Expiry t − 30: phase 1's last round is in force (phase 2 began after it).
+        ITesseraRollup.BatchHeader memory h2 = _header(2);
+        h2.prices[0] = h.prices[0];
+        h2.priceRoundIds[0] = firstOfPhase2;
+        h2.settlements[0] = _record(1, t - 30, uint256(ETH_ANSWER + 1e8) / 1e6);
+        h2.settlementRoundIds[0] = lastOfPhase1;
+        vm.prank(OPERATOR);
+        r.submitBatch(h2, _slots(0, 0, 0, 0), proof);
+        assertEq(r.batchNumber(), 2, "the last round of a phase is in force until the next phase's first");
     }
 }
