@@ -36,6 +36,7 @@ import {
   replaceResultSchema,
   sessionSchema,
   setOracleResultSchema,
+  settlementSchema,
   statusSchema,
   tickerSchema,
   toJsonText,
@@ -59,6 +60,7 @@ import type {
   PlaceResult,
   ReplaceResult,
   SessionToken,
+  Settlement,
   Ticker,
   VenueStatus,
   VerificationKey,
@@ -394,6 +396,20 @@ export class TesseraClient {
       },
     );
     return r.withdrawals;
+  }
+
+  /**
+   * `GET /v1/account/settlements`: the account's option positions closed by their series'
+   * settlement, newest first: price, round, value, cost and realised PnL.
+   */
+  async settlements(limit?: number): Promise<Settlement[]> {
+    const r = await this.request(
+      "GET",
+      "/v1/account/settlements",
+      z.object({ settlements: z.array(settlementSchema) }),
+      { auth: "session", query: { limit } },
+    );
+    return r.settlements;
   }
 
   /** `GET /v1/account/deposits`: L1 deposits as applied, newest first, with status. */

@@ -34,6 +34,7 @@ export type {
   OracleUnderlying,
   PlaceResult,
   ReplaceResult,
+  Settlement,
   Ticker,
   VenueStatus,
   VerificationKey,

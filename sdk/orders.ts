@@ -91,6 +91,15 @@ export function ceilTo(v: bigint, step: bigint): bigint {
 const IDS_PER_SECOND_SHIFT = 16n;
 const MAX_ORDER_ID = (1n << BigInt(BITS.orderId)) - 1n;
 
+/**
+ * The first order id a client seeded at `nowSeconds` uses: `nowSeconds · 2^16`. Every client of
+ * an account (this SDK, the web app) seeds its ids this way, so ids keep growing across
+ * processes and clients unless one placed over 65,536 orders a second.
+ */
+export function firstOrderIdAt(nowSeconds: bigint): bigint {
+  return nowSeconds << IDS_PER_SECOND_SHIFT;
+}
+
 export class OrderIdAllocator {
   private last: bigint;
   private readonly slotMask: bigint;
@@ -105,7 +114,7 @@ export class OrderIdAllocator {
   constructor(orderDepth: number, nowSeconds: bigint) {
     this.slotMask = (1n << BigInt(orderDepth)) - 1n;
     this.slotCount = 2 ** orderDepth;
-    this.last = (nowSeconds << IDS_PER_SECOND_SHIFT) - 1n;
+    this.last = firstOrderIdAt(nowSeconds) - 1n;
   }
 
   /** The order-tree slot of an id. */

@@ -15,7 +15,7 @@ import { LocalOrderBook } from "./book.ts";
 import type { InstrumentRef, TesseraClient } from "./client.ts";
 import { apiError, TesseraApiError, TesseraConnectionError } from "./errors.ts";
 import { streamMessageSchema, toJsonText } from "./wire.ts";
-import type { CancelledOrder, Fill, PlaceResult, StreamMessage, Withdrawal } from "./wire.ts";
+import type { CancelledOrder, Fill, PlaceResult, Settlement, StreamMessage, Withdrawal } from "./wire.ts";
 
 export interface BackoffOptions {
   /** First retry delay, ms (default 250). */
@@ -68,8 +68,14 @@ export interface StreamEvents {
   fill: Fill;
   /** The account's orders changed: placed and/or cancelled (private). */
   orders: { placed: PlaceResult | null; cancelled: CancelledOrder[] };
-  /** One of the account's withdrawals or forced withdrawals, with its status (private). */
+  /**
+   * One of the account's withdrawals or forced withdrawals, with its status (private): pushed
+   * when applied and again each time its batch moves on (`in_batch`, `proven`, `claimable`,
+   * `failed`).
+   */
   withdrawal: Withdrawal;
+  /** One of the account's option positions closed by its series' settlement (private). */
+  settlement: Settlement;
   /** A refusal from the venue, or a message the SDK could not read. */
   error: TesseraApiError | TesseraConnectionError;
 }
@@ -362,6 +368,11 @@ export class TesseraStream {
       case "withdrawal": {
         const { type: _type, ...withdrawal } = message;
         this.emit("withdrawal", withdrawal);
+        return;
+      }
+      case "settlement": {
+        const { type: _type, ...settlement } = message;
+        this.emit("settlement", settlement);
         return;
       }
       case "orders": {

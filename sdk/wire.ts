@@ -287,6 +287,34 @@ export const withdrawalSchema = z.object({
 });
 export type Withdrawal = z.output<typeof withdrawalSchema>;
 
+/**
+ * An option position closed by its series' settlement (docs/protocol.md §6.6), as the venue
+ * recorded it: `value = size × intrinsic(price)`, `pnl = value − cost` (what settling added to
+ * collateral).
+ */
+export const settlementSchema = z.object({
+  accountId: big,
+  instrument: big,
+  name: z.string(),
+  /** Signed, 1e-4 contracts. */
+  size: big,
+  /** The series' settlement price, cents. */
+  price: big,
+  /** The feed round that gave the price (0 when the operator settled without L1). */
+  roundId: big,
+  /** USDC base units, signed. */
+  value: big,
+  /** The position's cost just before settlement, USDC base units, signed. */
+  cost: big,
+  /** Realised PnL, USDC base units, signed. */
+  pnl: big,
+  batch: big,
+  slot: z.number().int(),
+  /** Unix milliseconds at which the series settled. */
+  time: big,
+});
+export type Settlement = z.output<typeof settlementSchema>;
+
 export const depositSchema = z.object({
   accountId: big,
   /** USDC base units. */
@@ -358,6 +386,7 @@ export const streamMessageSchema = z.discriminatedUnion("type", [
   fillSchema.extend({ type: z.literal("trade") }),
   fillSchema.extend({ type: z.literal("fill") }),
   withdrawalSchema.extend({ type: z.literal("withdrawal") }),
+  settlementSchema.extend({ type: z.literal("settlement") }),
   z.object({ type: z.literal("orders"), placed: placeResultSchema.nullable(), cancelled: z.array(cancelledSchema) }),
   z.object({ type: z.literal("authenticated"), accountId: big, cancelOnDisconnect: z.boolean() }),
   errorReplySchema.extend({ type: z.literal("error") }),

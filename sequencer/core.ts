@@ -106,16 +106,32 @@ export interface DepositRecord {
   readonly time: bigint;
 }
 
-/** One position closed by an option settlement (§6.6). */
+/**
+ * One position closed by an option settlement (§6.6): the venue's settlement record, journaled
+ * with the settle command and listed by `GET /v1/account/settlements`.
+ */
 export interface SettledPosition {
   readonly accountId: bigint;
   readonly instrument: bigint;
   /** Signed size settled, 1e-4 contracts. */
   readonly size: bigint;
+  /** The settlement price S of the series, cents. */
+  readonly price: bigint;
+  /** The feed round that gave S (0 when settled by the operator without L1). */
+  readonly roundId: bigint;
   /** `size × intrinsic(S)`: what the position was worth at the settlement price, quote units. */
   readonly value: bigint;
+  /** The position's accumulated cost (§6.1) just before settlement, quote units (signed). */
+  readonly cost: bigint;
+  /**
+   * `value − cost`: what settling added to the account's collateral, quote units (before the
+   * shortfall rule of §6.4.4, which only bites an account left with negative collateral).
+   */
+  readonly pnl: bigint;
   readonly batch: bigint;
   readonly slot: number;
+  /** Unix ms at which the series settled. */
+  readonly time: bigint;
 }
 
 /** A settled option series: its settlement price and the feed round that gave it. */
@@ -147,6 +163,29 @@ export interface BatchSummary {
   readonly publicInputs: readonly bigint[];
 }
 
+/**
+ * Where a transaction's batch is, as the API reports it for deposits and withdrawals
+ * (docs/api.md): `pending` (open), `in_batch` (closed or being proved), `proven`, `verified`
+ * (accepted on L1) or `failed` (proof or submission failed; the operator must act).
+ */
+export type BatchStage = "pending" | "in_batch" | "proven" | "verified" | "failed";
+
+export function batchStage(pipeline: "open" | ProofStatus): BatchStage {
+  switch (pipeline) {
+    case "open":
+      return "pending";
+    case "closed":
+    case "proving":
+      return "in_batch";
+    case "proved":
+      return "proven";
+    case "submitted":
+      return "verified";
+    case "failed":
+      return "failed";
+  }
+}
+
 const TX_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(TxType).map(([name, code]) => [code, name.toLowerCase()]),
 );
@@ -166,7 +205,12 @@ export type VenueEvent =
       readonly cancelled: readonly CancelledOrder[];
     }
   | { readonly type: "batch"; readonly closed: ClosedBatch }
+  /**
+   * A withdrawal was applied, or the batch holding it moved on in the pipeline (a change of its
+   * `batchStage`): the record is unchanged, its status is read from the batch.
+   */
   | { readonly type: "withdrawal"; readonly withdrawal: WithdrawalRecord }
+  | { readonly type: "settlement"; readonly settlement: SettledPosition }
   /** The venue stopped taking commands (journal write failed or an internal error). */
   | { readonly type: "halted"; readonly error: Error };
 
@@ -220,6 +264,11 @@ function risk(r: RiskActions) {
     c: r.cancelled.map((c) => [c.order.accountId, c.order.orderId]),
     s: r.skipped.map((k) => [k.accountId, k.instrument, k.code]),
   };
+}
+
+/** Settlement records an outcome made. */
+function settlementsOf(outcome: Outcome): readonly SettledPosition[] {
+  return outcome.kind === "settle" ? outcome.settled : [];
 }
 
 function fillsOf(outcome: Outcome): readonly Fill[] {
@@ -290,6 +339,8 @@ export class Sequencer {
   private readonly deposits = new Map<bigint, DepositRecord[]>();
   /** Withdrawals and forced withdrawals per account, oldest first. */
   private readonly withdrawals = new Map<bigint, WithdrawalRecord[]>();
+  /** The same records by batch, to push a withdrawal's status when its batch moves on. */
+  private readonly withdrawalsByBatch = new Map<bigint, WithdrawalRecord[]>();
   /** The last funding update per underlying. */
   private readonly lastFunding = new Map<number, FundingUpdate>();
   /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
@@ -343,6 +394,7 @@ export class Sequencer {
 
   private replay(): void {
     this.replaying = true;
+    const settlements: { seq: bigint; settled: readonly SettledPosition[] }[] = [];
     try {
       for (const entry of this.journal.entries()) {
         const outcome = this.run(entry.command, entry.now);
@@ -351,8 +403,11 @@ export class Sequencer {
           throw new ReplayDivergenceError(
             `journal command ${entry.seq} (${entry.command.kind}) replayed to ${d}, journaled ${entry.outcome}`,
           );
+        if (outcome.kind === "settle") settlements.push({ seq: entry.seq, settled: outcome.settled });
         this.publish(outcome);
       }
+      // Journals written before settlement records existed get them back from the replay.
+      this.journal.restoreSettlements(settlements);
     } finally {
       this.replaying = false;
     }
@@ -380,7 +435,7 @@ export class Sequencer {
     let outcome: Outcome;
     try {
       outcome = this.run(command, at);
-      if (changed(outcome)) this.journal.append(at, command, digest(outcome), fillsOf(outcome));
+      if (changed(outcome)) this.journal.append(at, command, digest(outcome), fillsOf(outcome), settlementsOf(outcome));
     } catch (e) {
       // A SequencerError is a rejection that changed nothing. Anything else (a failed journal
       // write, a bug) may leave memory ahead of the journal: stop taking commands; a restart
@@ -518,6 +573,9 @@ export class Sequencer {
     let list = this.withdrawals.get(record.accountId);
     if (list === undefined) this.withdrawals.set(record.accountId, (list = []));
     list.push(record);
+    let inBatch = this.withdrawalsByBatch.get(record.batch);
+    if (inBatch === undefined) this.withdrawalsByBatch.set(record.batch, (inBatch = []));
+    inBatch.push(record);
     return record;
   }
 
@@ -610,13 +668,13 @@ export class Sequencer {
     if (c.expiry > now / MS_PER_SECOND)
       throw new SequencerError("NOT_EXPIRED", `the series expires at ${c.expiry}: settle it after expiry`, 422);
     const { cancelled } = this.expireSeries(now);
-    const holders: { accountId: bigint; instrument: bigint; size: bigint }[] = [];
+    const holders: { accountId: bigint; instrument: bigint; size: bigint; cost: bigint }[] = [];
     for (const accountId of new Set([FEE_ACCOUNT, INSURANCE_ACCOUNT, ...this.ledger.registeredAccounts()])) {
       for (const p of this.ledger.state.account(accountId).positions) {
         if (p.size === 0n) continue;
         const spec = decodeInstrument(p.instrument);
         if (spec.underlying === c.underlying && spec.expiry === c.expiry)
-          holders.push({ accountId, instrument: p.instrument, size: p.size });
+          holders.push({ accountId, instrument: p.instrument, size: p.size, cost: p.cost });
       }
     }
     const record = { underlying: c.underlying, expiry: c.expiry, price: c.price };
@@ -626,7 +684,8 @@ export class Sequencer {
           { type: TxType.SETTLE, accountId: h.accountId, instrument: h.instrument },
           now,
         );
-        return { ...h, value: h.size * intrinsic(decodeInstrument(h.instrument), c.price), batch, slot };
+        const value = h.size * intrinsic(decodeInstrument(h.instrument), c.price);
+        return { ...h, price: c.price, roundId: c.roundId, value, pnl: value - h.cost, batch, slot, time: now };
       });
     // With no holder there is no transaction, and no batch needs to carry the record.
     const settled =
@@ -784,9 +843,16 @@ export class Sequencer {
         cancelled: cancelled.filter((c) => c.order.accountId === accountId),
       });
     }
-    if (outcome.kind === "withdraw" || outcome.kind === "forcedWithdrawal")
-      this.emit({ type: "withdrawal", withdrawal: outcome.withdrawal });
-    for (const c of closed) this.emit({ type: "batch", closed: c });
+    const applied = outcome.kind === "withdraw" || outcome.kind === "forcedWithdrawal" ? outcome.withdrawal : null;
+    if (applied !== null) this.emit({ type: "withdrawal", withdrawal: applied });
+    for (const s of settlementsOf(outcome)) this.emit({ type: "settlement", settlement: s });
+    for (const c of closed) {
+      // Closing moved its withdrawals from `pending` to `in_batch` (one applied by this very
+      // command was just pushed with its batch already closed).
+      for (const w of this.withdrawalsByBatch.get(c.number) ?? [])
+        if (w !== applied) this.emit({ type: "withdrawal", withdrawal: w });
+      this.emit({ type: "batch", closed: c });
+    }
   }
 
   private emit(event: VenueEvent): void {
@@ -803,9 +869,12 @@ export class Sequencer {
     return [...this.pending.values()].filter((b) => this.proved.has(b.number));
   }
 
-  /** Records a batch's pipeline status; a submitted batch is no longer kept in memory. */
+  /**
+   * Records a batch's pipeline status; a submitted batch is no longer kept in memory. When its
+   * stage changes (`batchStage`), its withdrawals are pushed again with their new status.
+   */
   setBatchStatus(number: bigint, status: ProofStatus, detail = ""): void {
-    this.journal.setBatchStatus(number, status, detail);
+    this.movingStage(number, () => this.journal.setBatchStatus(number, status, detail));
     if (status === "submitted") {
       this.pending.delete(number);
       this.proved.delete(number);
@@ -814,8 +883,16 @@ export class Sequencer {
 
   /** Stores a batch's proof: the batch moves from the prover's input to the submitter's. */
   recordProof(number: bigint, proof: SolidityProof): void {
-    this.journal.recordProof(number, proof);
+    this.movingStage(number, () => this.journal.recordProof(number, proof));
     this.proved.add(number);
+  }
+
+  /** Runs `update` on batch `number`'s status and pushes its withdrawals if its stage changed. */
+  private movingStage(number: bigint, update: () => void): void {
+    const before = batchStage(this.batchStatus(number));
+    update();
+    if (batchStage(this.batchStatus(number)) === before) return;
+    for (const w of this.withdrawalsByBatch.get(number) ?? []) this.emit({ type: "withdrawal", withdrawal: w });
   }
 
   /** A batch's place in the pipeline: `open` until it closes, then its recorded status. */

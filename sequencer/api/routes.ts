@@ -11,7 +11,8 @@ import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
 import { VerifierUnavailableError } from "../auth/verify-pool.ts";
 import type { VerifyPool } from "../auth/verify-pool.ts";
-import type { BatchSummary, DepositRecord, Sequencer, WithdrawalRecord } from "../core.ts";
+import { batchStage } from "../core.ts";
+import type { BatchSummary, DepositRecord, Sequencer, SettledPosition, WithdrawalRecord } from "../core.ts";
 import type { RestingOrder } from "../engine/book.ts";
 import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
 import type { Market } from "../engine/markets.ts";
@@ -145,27 +146,13 @@ export function placeView(r: PlaceResult) {
 }
 
 /**
- * A withdrawal's progress, from its batch's place in the pipeline: `pending` (its batch is
- * open), `in_batch` (closed, being proved), `proven`, `claimable` (verified on L1, `l1TxHash`;
- * the owner claims on L1), or `failed` (the proof or submission failed and awaits the operator).
- */
-/**
- * Where a transaction's batch is: `pending` (the batch is open; `estimatedBatchCloseAt` says
- * when it closes by age), `in_batch` (closed or being proven), `proven`, `verified` (accepted on
- * L1, with the transaction hash) or `failed`.
+ * Where a transaction's batch is (`batchStage`): `pending` (the batch is open;
+ * `estimatedBatchCloseAt` says when it closes by age), `in_batch` (closed or being proven),
+ * `proven`, `verified` (accepted on L1, with the transaction hash) or `failed`.
  */
 function batchProgress(venue: Sequencer, batch: bigint, batchMaxAgeMs: bigint) {
   const pipeline = venue.batchStatus(batch);
-  const status =
-    pipeline === "open"
-      ? "pending"
-      : pipeline === "closed" || pipeline === "proving"
-        ? "in_batch"
-        : pipeline === "proved"
-          ? "proven"
-          : pipeline === "submitted"
-            ? "verified"
-            : "failed";
+  const status = batchStage(pipeline);
   const openSince = venue.ledger.openSince;
   return {
     status,
@@ -189,6 +176,27 @@ export function withdrawalView(venue: Sequencer, w: WithdrawalRecord, batchMaxAg
     ...progress,
     // Verified on L1 means the owner can claim it there.
     status: progress.status === "verified" ? "claimable" : progress.status,
+  };
+}
+
+/**
+ * A position closed by its option series' settlement: `value = size × intrinsic(price)`, and
+ * `pnl = value − cost`, what settling added to collateral (quote units, signed).
+ */
+export function settlementView(p: SettledPosition) {
+  return {
+    accountId: p.accountId,
+    instrument: p.instrument,
+    name: instrumentName(p.instrument),
+    size: p.size,
+    price: p.price,
+    roundId: p.roundId,
+    value: p.value,
+    cost: p.cost,
+    pnl: p.pnl,
+    batch: p.batch,
+    slot: p.slot,
+    time: p.time,
   };
 }
 
@@ -811,6 +819,21 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  const settlements = defineRoute({
+    method: "GET",
+    url: "/v1/account/settlements",
+    summary:
+      "Option positions of the session's account closed by their series' settlement, newest first: size, settlement price and feed round, value, cost and realised PnL",
+    tag: "account",
+    auth: "session",
+    query: limitQuerySchema,
+    responses: { 200: "settlements", ...ERR_400, ...ERR_AUTH },
+    handle({ session, query }) {
+      const id = sessionOf(session).accountId;
+      return ok({ settlements: venue.journal.settlementsOf(id, query.limit).map(settlementView) });
+    },
+  });
+
   // --- auth ---
 
   const challenge = defineRoute({
@@ -948,7 +971,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     handle({ body }) {
       const outcome = venue.execute({ kind: "settle", ...body, roundId: body.roundId ?? 0n }, api.clock());
       if (outcome.kind !== "settle") throw new Error("unexpected outcome");
-      return ok({ settled: outcome.settled });
+      return ok({ settled: outcome.settled.map(settlementView) });
     },
   });
 
@@ -987,6 +1010,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     account,
     openOrders,
     fills,
+    settlements,
     withdrawals,
     deposits,
     challenge,

@@ -1,7 +1,8 @@
 /**
  * WebSocket streams (`/v1/ws`): public book / trades / ticker channels per instrument and, after
  * `auth` with a session token, the account's private order, fill (trades and liquidations,
- * `kind`) and withdrawal updates.
+ * `kind`), withdrawal (on acceptance and at each status change of its batch) and settlement
+ * updates.
  *
  * Book stream: on subscribe the client gets a `book_snapshot` with `seq`, then `book` messages
  * with `seq + 1, seq + 2, ...` holding changed levels (`size` is the level's new total, 0 =
@@ -17,7 +18,7 @@ import type { VenueEvent } from "../core.ts";
 import { SequencerError } from "../errors.ts";
 import { toJson } from "../wire.ts";
 import type { ApiContext } from "./routes.ts";
-import { cancelledView, fillView, placeView, resolveInstrument, withdrawalView } from "./routes.ts";
+import { cancelledView, fillView, placeView, resolveInstrument, settlementView, withdrawalView } from "./routes.ts";
 import { describeIssues } from "./route.ts";
 import { wsMessageSchema } from "./schemas.ts";
 import type { Session } from "./sessions.ts";
@@ -103,6 +104,10 @@ export class StreamHub {
             type: "withdrawal",
             ...withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs),
           });
+        return;
+      case "settlement":
+        for (const c of this.accounts.get(e.settlement.accountId) ?? [])
+          this.send(c, { type: "settlement", ...settlementView(e.settlement) });
         return;
       case "batch":
       case "halted":

@@ -2,8 +2,8 @@
  * The sequencer's write-ahead journal: SQLite (better-sqlite3) in WAL mode.
  *
  * Every command that changed the venue is appended, with its `now` and a digest of its
- * outcome, in one SQLite transaction together with the fills it made — before the caller
- * acknowledges it. Replaying the commands in `seq` order with their recorded `now` rebuilds
+ * outcome, in one SQLite transaction together with the fills and settlement records it made —
+ * before the caller acknowledges it. Replaying the commands in `seq` order with their recorded `now` rebuilds
  * the same books, rollup state and batches; the digests let the replay prove it did.
  *
  * Durability: `synchronous = NORMAL` (the default here) survives a crash of the process
@@ -13,6 +13,7 @@
 import Database from "better-sqlite3";
 import type { Command } from "../commands.ts";
 import { commandSchema } from "../commands.ts";
+import type { SettledPosition } from "../core.ts";
 import type { Fill } from "../engine/engine.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import { toJson } from "../wire.ts";
@@ -72,6 +73,22 @@ CREATE TABLE IF NOT EXISTS fills (
 );
 CREATE INDEX IF NOT EXISTS fills_maker ON fills (maker_account, trade_id);
 CREATE INDEX IF NOT EXISTS fills_taker ON fills (taker_account, trade_id);
+CREATE TABLE IF NOT EXISTS settlements (
+  batch INTEGER NOT NULL,
+  slot INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  account INTEGER NOT NULL,
+  instrument TEXT NOT NULL,
+  size TEXT NOT NULL,
+  price TEXT NOT NULL,
+  round_id TEXT NOT NULL,
+  value TEXT NOT NULL,
+  cost TEXT NOT NULL,
+  pnl TEXT NOT NULL,
+  time TEXT NOT NULL,
+  PRIMARY KEY (batch, slot)
+);
+CREATE INDEX IF NOT EXISTS settlements_account ON settlements (account, batch, slot);
 CREATE TABLE IF NOT EXISTS batches (
   number INTEGER PRIMARY KEY,
   status TEXT NOT NULL,
@@ -97,11 +114,35 @@ interface FillRow {
   status: string | null;
 }
 
+interface SettlementRow {
+  batch: number;
+  slot: number;
+  account: number;
+  instrument: string;
+  size: string;
+  price: string;
+  round_id: string;
+  value: string;
+  cost: string;
+  pnl: string;
+  time: string;
+}
+
 export class Journal {
   private readonly db: Database.Database;
   private readonly insertCommand: Database.Statement;
   private readonly insertFill: Database.Statement;
-  private readonly appendTx: (now: bigint, command: Command, outcome: string, fills: readonly Fill[]) => bigint;
+  private readonly insertSettlement: Database.Statement;
+  private readonly restoreSettlementsTx: (
+    rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[],
+  ) => void;
+  private readonly appendTx: (
+    now: bigint,
+    command: Command,
+    outcome: string,
+    fills: readonly Fill[],
+    settled: readonly SettledPosition[],
+  ) => bigint;
   private nextSeq: bigint;
 
   private constructor(file: string, synchronous: Synchronous) {
@@ -118,32 +159,62 @@ export class Journal {
       `INSERT INTO fills (trade_id, seq, instrument, price, size, taker_side, maker_account, maker_order,
          taker_account, taker_order, batch, slot, time, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // OR IGNORE: a replay restores the records of journals written before they existed.
+    this.insertSettlement = this.db.prepare(
+      `INSERT OR IGNORE INTO settlements (batch, slot, seq, account, instrument, size, price, round_id, value, cost,
+         pnl, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.restoreSettlementsTx = this.db.transaction(
+      (rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[]) => {
+        for (const { seq, settled } of rebuilt) for (const p of settled) this.writeSettlement(seq, p);
+      },
+    );
     const last = this.db.prepare("SELECT MAX(seq) AS seq FROM commands").get() as { seq: number | null };
     this.nextSeq = BigInt(last.seq ?? 0) + 1n;
-    this.appendTx = this.db.transaction((now: bigint, command: Command, outcome: string, fills: readonly Fill[]) => {
-      const seq = this.nextSeq;
-      this.insertCommand.run(seq, now.toString(), command.kind, toJson(command), outcome);
-      for (const f of fills) {
-        this.insertFill.run(
-          f.tradeId,
-          seq,
-          f.instrument.toString(),
-          f.price.toString(),
-          f.size.toString(),
-          f.takerSide,
-          f.makerAccount,
-          f.makerOrderId.toString(),
-          f.takerAccount,
-          f.takerOrderId.toString(),
-          f.batch,
-          f.slot,
-          f.time.toString(),
-          f.kind,
-        );
-      }
-      this.nextSeq = seq + 1n;
-      return seq;
-    });
+    this.appendTx = this.db.transaction(
+      (now: bigint, command: Command, outcome: string, fills: readonly Fill[], settled: readonly SettledPosition[]) => {
+        const seq = this.nextSeq;
+        this.insertCommand.run(seq, now.toString(), command.kind, toJson(command), outcome);
+        for (const f of fills) {
+          this.insertFill.run(
+            f.tradeId,
+            seq,
+            f.instrument.toString(),
+            f.price.toString(),
+            f.size.toString(),
+            f.takerSide,
+            f.makerAccount,
+            f.makerOrderId.toString(),
+            f.takerAccount,
+            f.takerOrderId.toString(),
+            f.batch,
+            f.slot,
+            f.time.toString(),
+            f.kind,
+          );
+        }
+        for (const p of settled) this.writeSettlement(seq, p);
+        this.nextSeq = seq + 1n;
+        return seq;
+      },
+    );
+  }
+
+  private writeSettlement(seq: bigint, p: SettledPosition): void {
+    this.insertSettlement.run(
+      p.batch,
+      p.slot,
+      seq,
+      p.accountId,
+      p.instrument.toString(),
+      p.size.toString(),
+      p.price.toString(),
+      p.roundId.toString(),
+      p.value.toString(),
+      p.cost.toString(),
+      p.pnl.toString(),
+      p.time.toString(),
+    );
   }
 
   /**
@@ -189,9 +260,24 @@ export class Journal {
     })();
   }
 
-  /** Appends one command with its outcome digest and fills, durably. Returns its seq. */
-  append(now: bigint, command: Command, outcome: string, fills: readonly Fill[]): bigint {
-    return this.appendTx(now, command, outcome, fills);
+  /** Appends one command with its outcome digest, fills and settlement records, durably. Returns its seq. */
+  append(
+    now: bigint,
+    command: Command,
+    outcome: string,
+    fills: readonly Fill[],
+    settled: readonly SettledPosition[] = [],
+  ): bigint {
+    return this.appendTx(now, command, outcome, fills, settled);
+  }
+
+  /**
+   * Writes the settlement records of journaled settle commands (by `seq`) as a replay rebuilt
+   * them, where they are missing (a journal from before settlement records); existing rows are
+   * kept. Call after iterating `entries()` (SQLite writes nothing while a read is open).
+   */
+  restoreSettlements(rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[]): void {
+    if (rebuilt.length > 0) this.restoreSettlementsTx(rebuilt);
   }
 
   get length(): bigint {
@@ -239,6 +325,26 @@ export class Journal {
       slot: r.slot,
       time: BigInt(r.time),
       proofStatus: r.status as ProofStatus | null,
+    }));
+  }
+
+  /** An account's settled option positions, newest first. */
+  settlementsOf(accountId: bigint, limit: number): SettledPosition[] {
+    const rows = this.db
+      .prepare("SELECT * FROM settlements WHERE account = ? ORDER BY batch DESC, slot DESC LIMIT ?")
+      .all(accountId, limit) as SettlementRow[];
+    return rows.map((r) => ({
+      accountId: BigInt(r.account),
+      instrument: BigInt(r.instrument),
+      size: BigInt(r.size),
+      price: BigInt(r.price),
+      roundId: BigInt(r.round_id),
+      value: BigInt(r.value),
+      cost: BigInt(r.cost),
+      pnl: BigInt(r.pnl),
+      batch: BigInt(r.batch),
+      slot: r.slot,
+      time: BigInt(r.time),
     }));
   }
 
