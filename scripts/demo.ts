@@ -26,6 +26,7 @@ import { TesseraClient } from "../sdk/client.ts";
 import { TradingKey } from "../sdk/keys.ts";
 import { ensureProfileBuilt, writeGeneratedVerifier } from "./zk/build.ts";
 import { ROOT } from "./zk/compile.ts";
+import { DEV_TRADER_INDICES } from "./demo/devAccounts.ts";
 import { DemoError } from "./demo/errors.ts";
 import { OracleWalk, pushRounds } from "./demo/oracle.ts";
 import { startProcess, stopAll, type Managed } from "./demo/processes.ts";
@@ -148,7 +149,7 @@ try {
   const deployer = signers[DEV_ROLES.admin]!;
   const deployed = await deployStack(ethers, args.profile);
   say(`rollup deployed at ${deployed.rollup}`);
-  for (let i = DEV_ROLES.firstTrader; i < DEV_ROLES.firstTrader + 5; i++) {
+  for (const i of DEV_TRADER_INDICES) {
     const usdc = deployed.deployment.collateral.connect(deployer) as Contract;
     await (await usdc.getFunction("mint")(signers[i]!.address, TRADER_MINT)).wait();
   }
@@ -262,13 +263,14 @@ try {
     `  logs           ${path.relative(ROOT, LOG_DIR)}/*.log`,
     "",
     "DEVELOPMENT ACCOUNTS (Hardhat's public keys: never use them on a real network)",
-    ...Array.from({ length: 5 }, (_, k) => {
-      const w = devWallet(DEV_ROLES.firstTrader + k);
-      return `  trader #${DEV_ROLES.firstTrader + k}  ${w.address}  key ${w.privateKey}  (100,000 TestUSDC)`;
+    ...DEV_TRADER_INDICES.map((i) => {
+      const w = devWallet(i);
+      return `  trader #${i}  ${w.address}  key ${w.privateKey}  (100,000 TestUSDC)`;
     }),
     `  market maker ${botWallet.address} (accounts ${botAccounts.join(", ")}), operator ${devWallet(DEV_ROLES.operator).address}`,
-    "Import a trader key into your wallet, add the network (RPC above, chain id 31337), then",
-    "deposit from the Portfolio page.",
+    'In the app, "Development account" (header) trades as one of them with no wallet extension;',
+    "or import a trader key into your wallet and add the network (RPC above, chain id 31337).",
+    "Then deposit from the Portfolio page.",
     "",
   ];
   process.stdout.write(lines.join("\n"));

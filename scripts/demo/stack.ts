@@ -18,23 +18,12 @@ import { RollupState } from "../../protocol/state.ts";
 import { TradingKey } from "../../sdk/keys.ts";
 import { deployTessera, type TesseraDeployment } from "../deploy.ts";
 import { ROOT } from "../zk/compile.ts";
+import { DEV_MNEMONIC, DEV_ROLES } from "./devAccounts.ts";
 import { DemoError } from "./errors.ts";
 import { pushRound, wallSeconds } from "./oracle.ts";
 import { startProcess, stopProcess, waitForLine, type Managed } from "./processes.ts";
 
-/** Hardhat's public development mnemonic. DEVELOPMENT ONLY. */
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-
-/** Roles of the development accounts (index into Hardhat's list). */
-export const DEV_ROLES = {
-  admin: 0,
-  operator: 1,
-  marketMaker: 2,
-  feeOwner: 3,
-  insuranceOwner: 4,
-  /** Accounts 5..9 are left for people and tests (traders). */
-  firstTrader: 5,
-} as const;
+export { DEV_MNEMONIC, DEV_ROLES } from "./devAccounts.ts";
 
 /** Hardhat's development account `index` (m/44'/60'/0'/0/index). DEVELOPMENT ONLY. */
 export function devWallet(index: number): HDNodeWallet {

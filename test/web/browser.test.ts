@@ -7,91 +7,89 @@
  * One trader (development account 5) connects, derives the trading key from one signature,
  * funds the account through the faucet, approve and deposit, places and cancels an order, buys
  * a perp and an option that a second trader (development account 6, through the SDK) offers,
- * finds the batch of the perp fill verified on L1 and verifies its proof in the browser. Each
- * screen is saved under test-results/web/. Every process and the browser stop on the way out.
+ * finds the batch of the perp fill verified on L1 and verifies its proof in the browser, then
+ * withdraws on L2 through the Funds panel, follows the withdrawal until claimable, claims it to
+ * the wallet (checked on chain), and finds the option's short-dated series, expired during the
+ * test, settled at the oracle round in force at its expiry, with what the position was paid. Each screen is saved under
+ * test-results/web/. Every process and the browser stop on the way out.
  *
  * Needs /usr/bin/chromium (`apt-get install -y chromium`).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import type { Contract } from "ethers";
+import type { Page } from "playwright-core";
 import type { Hex } from "viem";
 import { abs } from "../../protocol/field.ts";
 import { TesseraClient } from "../../sdk/client.ts";
 import { TradingKey } from "../../sdk/keys.ts";
 import { stopAll, type Managed } from "../../scripts/demo/processes.ts";
-import { DEV_ROLES, depositOnL1, devWallet } from "../../scripts/demo/stack.ts";
-import { ROOT } from "../../scripts/zk/compile.ts";
-import { formatPrice, formatSize } from "../../web/lib/format.ts";
-import { CHAIN_ID, startStack } from "./browser/stack.ts";
+import { pushRound, wallSeconds } from "../../scripts/demo/oracle.ts";
+import { buildWeb, webBuildIsFresh } from "../../scripts/demo/web.ts";
+import { ANSWER_PER_CENT, DEV_ROLES, depositOnL1, devWallet } from "../../scripts/demo/stack.ts";
+import { formatPrice, formatSize, formatUsdc } from "../../web/lib/format.ts";
+import {
+  accessibilityViolations,
+  launchBrowser,
+  overflowing,
+  screenshotter,
+  sees,
+  until,
+  type Browser,
+} from "./browser/page.ts";
+import { CHAIN_ID, logDir, startStack, type Stack } from "./browser/stack.ts";
 import { installWallet } from "./browser/wallet.ts";
 
-/** Debian's chromium; playwright never downloads a browser here. */
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = path.join(ROOT, "test-results", "web");
 /** The counterparty's deposit: 50,000 USDC (base units). */
 const MAKER_DEPOSIT = 50_000_000_000n;
 /** One ETH in size units (1e-4). */
 const ONE = 10_000n;
 /** The perp trade's price: 3,000.00 USD in cents (the initial oracle price). */
 const PERP_PRICE = 300_000n;
-/** Longest wait for one thing the page must show (a deposit, a fill, a verified batch). */
-const STEP_MS = 60_000;
+/** The L2 withdrawal: 100 USDC (base units). */
+const WITHDRAWN = 100_000_000n;
+/**
+ * The short-dated series expires this long after the stack starts (the web app already built):
+ * after the option is bought (about 50 s in), about when the other steps are done.
+ */
+const SHORT_DATED_SECONDS = 100n;
+/** The ETH price of the round pushed before the short-dated expiry, cents: the series settles at it. */
+const AT_EXPIRY = 305_000n;
+
+/** A feed round as `latestRoundData` returns it: id, answer, update time (unix seconds). */
+async function latestRound(feed: Contract): Promise<{ roundId: bigint; answer: bigint; updatedAt: bigint }> {
+  const r = (await feed.getFunction("latestRoundData")()) as readonly bigint[];
+  return { roundId: r[0]!, answer: r[1]!, updatedAt: r[3]! };
+}
 
 const children: Managed[] = [];
-let context: BrowserContext | null = null;
-const profileDir = mkdtempSync(path.join(tmpdir(), "tessera-chromium-"));
-after(async () => {
-  await context?.close().catch(() => undefined);
-  await stopAll(children);
-  rmSync(profileDir, { recursive: true, force: true });
+const browsers: Browser[] = [];
+let stack: Stack;
+let shortExpiry: bigint;
+before(async () => {
+  // Build the web app first (when its sources changed), so the expiry is timed from a ready stack.
+  if (!webBuildIsFresh()) {
+    mkdirSync(logDir("trade"), { recursive: true });
+    const buildLog = createWriteStream(path.join(logDir("trade"), "next-build.log"));
+    await buildWeb((line) => buildLog.write(line + "\n"));
+  }
+  shortExpiry = wallSeconds() + SHORT_DATED_SECONDS;
+  stack = await startStack(children, "trade", 0, { optionExpiries: [shortExpiry] });
 });
-
-/** Waits until `locator` is visible; `what` names it in the failure. */
-async function sees(locator: Locator, what: string, timeout = STEP_MS): Promise<void> {
-  try {
-    await locator.first().waitFor({ state: "visible", timeout });
-  } catch (e) {
-    throw new Error(`the page never showed ${what}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
-  }
-}
-
-let shot = 0;
-async function screenshot(page: Page, name: string): Promise<void> {
-  shot += 1;
-  await page.screenshot({
-    path: path.join(SCREENSHOTS, `${String(shot).padStart(2, "0")}-${name}.png`),
-    fullPage: true,
-  });
-}
-
-/** Polls `probe` until it returns a value other than undefined (errors retry). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = STEP_MS): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown = null;
-  while (performance.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last === null ? "" : `: ${String(last)}`}`);
-}
+after(async () => {
+  for (const b of browsers) await b.close();
+  await stopAll(children);
+});
+const screenshot = screenshotter("trade");
+/** The trader's wallet: development account 5. DEVELOPMENT KEY ONLY. */
+const traderWallet = devWallet(DEV_ROLES.firstTrader);
 
 test(
-  "the web app in chromium: key, deposit, orders, perp and option fills, proofs verified on L1 and in the browser",
+  "the web app in chromium: key, deposit, orders, perp and option fills, proofs verified on L1 and in the browser, L2 withdrawal claimed, settled series",
   { timeout: 280_000 },
   async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    const stack = await startStack(children);
-
     // The counterparty: development account 6 deposits through L1 and trades through the SDK.
     const signers = await stack.ethers.getSigners();
     const makerKey = await TradingKey.fromWallet(devWallet(DEV_ROLES.firstTrader + 1));
@@ -105,23 +103,10 @@ test(
     const maker = new TesseraClient({ url: stack.sequencerUrl, key: makerKey, accountId: makerId });
     await until("the counterparty's deposit at the venue", () => maker.account());
 
-    // The browser and its wallet: development account 5. DEVELOPMENT KEY ONLY.
-    const traderWallet = devWallet(DEV_ROLES.firstTrader);
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 1000 },
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-      ],
-    });
+    // The browser and its injected wallet: development account 5.
+    const browser = await launchBrowser();
+    browsers.push(browser);
+    const { context } = browser;
     const address = await installWallet(context, {
       privateKey: traderWallet.privateKey as Hex,
       rpcUrl: stack.rpcUrl,
@@ -193,10 +178,11 @@ test(
     assert.match((await positions.getByRole("row").filter({ hasText: "ETH-PERP" }).textContent()) ?? "", /\+1/);
     await screenshot(page, "perp-position");
 
-    // An option bought from the chain: the counterparty writes the call nearest the money.
-    const calls = (await maker.instruments({ kind: "option", underlying: 1 })).filter((m) => m.kind === "call");
-    assert.ok(calls.length > 0, "options are listed");
-    const call = calls.reduce((a, b) => (abs(a.strike - PERP_PRICE) <= abs(b.strike - PERP_PRICE) ? a : b));
+    // An option bought from the chain: the counterparty writes the short-dated call nearest the
+    // money (its expiry, the first tab, passes later in the test and the series settles).
+    const call = (await maker.instruments({ kind: "option", underlying: 1 }))
+      .filter((m) => m.kind === "call" && m.expiry === shortExpiry)
+      .reduce((a, b) => (abs(a.strike - PERP_PRICE) <= abs(b.strike - PERP_PRICE) ? a : b));
     const premium = ((20_000n + call.tickSize - 1n) / call.tickSize) * call.tickSize;
     const contracts = call.minSize > call.lotSize ? call.minSize : call.lotSize;
     assert.equal(
@@ -238,6 +224,138 @@ test(
     await sees(page.getByText(/^Valid Groth16 proof for these public inputs/), "the proof verified in the browser");
     await screenshot(page, "proof-verified");
 
+    // An L2 withdrawal through the Funds panel: signed with the trading key, followed to L1, claimed.
+    await page.goto(`${stack.webUrl}/portfolio`);
+    const form = page.getByRole("form", { name: "Withdraw from your trading account" });
+    await sees(form.getByRole("button", { name: /^Max: [\d,.]+ USDC$/ }), "the free collateral");
+    await form.getByLabel("Amount to withdraw (USDC)").fill(formatUsdc(WITHDRAWN, { group: false }));
+    await form.getByRole("button", { name: "Sign and withdraw" }).click();
+    await sees(
+      page.getByRole("status").filter({ hasText: `Withdrawal of ${formatUsdc(WITHDRAWN)} USDC accepted` }),
+      "the accepted withdrawal",
+    );
+    const withdrawal = page
+      .getByRole("list", { name: "Your withdrawals" })
+      .getByRole("listitem")
+      .filter({ hasText: `${formatUsdc(WITHDRAWN)} USDC` });
+    await sees(withdrawal, "the withdrawal in the list");
+    await screenshot(page, "withdrawal-sent");
+    await sees(withdrawal.getByText("claimable", { exact: true }), "the withdrawal claimable", 120_000);
+    await screenshot(page, "withdrawal-claimable");
+    const usdc = stack.deployed.deployment.collateral;
+    const balanceBefore = (await usdc.getFunction("balanceOf")(address)) as bigint;
+    await page.getByRole("button", { name: "Claim to wallet" }).click();
+    await sees(page.getByText("Claimed: the USDC is in your wallet."), "the claim mined");
+    const balanceAfter = (await usdc.getFunction("balanceOf")(address)) as bigint;
+    assert.equal(balanceAfter - balanceBefore, WITHDRAWN, "the wallet received exactly the withdrawn amount");
+    await sees(withdrawal.getByText("claimed", { exact: true }), "the withdrawal claimed");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, "withdrawal-claimed-390px");
+    await page.setViewportSize({ width: 1440, height: 1000 });
+
+    // The short-dated series: the round in force at its expiry (pushed now if there is time), a
+    // round after it, and the series settled at the former's price in "Expired series".
+    const eth = stack.deployed.deployment.feeds[0]!.connect(signers[DEV_ROLES.admin]!) as Contract;
+    if (wallSeconds() + 3n < shortExpiry) await pushRound(eth, AT_EXPIRY * ANSWER_PER_CENT, wallSeconds());
+    const inForce = await latestRound(eth);
+    assert.ok(inForce.updatedAt <= shortExpiry, "the latest round was in force at the short-dated expiry");
+    const wait = shortExpiry + 2n - wallSeconds();
+    if (wait > 0n) await new Promise((r) => setTimeout(r, Number(wait) * 1000));
+    await pushRound(eth, inForce.answer, wallSeconds());
+    const settlementPrice = inForce.answer / ANSWER_PER_CENT;
+    await page.goto(`${stack.webUrl}/options`);
+    const expiredRow = page
+      .getByRole("table", { name: "Expired series" })
+      .getByRole("row")
+      .filter({ hasText: call.name });
+    await sees(expiredRow.getByText(formatPrice(settlementPrice), { exact: true }), `${call.name} settled`);
+    const intrinsic = settlementPrice > call.strike ? settlementPrice - call.strike : 0n;
+    assert.equal(
+      await expiredRow.getByRole("cell").nth(3).textContent(),
+      formatPrice(intrinsic),
+      "intrinsic per contract",
+    );
+    // The trader's short-dated call, closed by the settlement, with what it paid.
+    const settledRow = page
+      .getByRole("table", { name: "Option positions" })
+      .getByRole("row")
+      .filter({ hasText: call.name });
+    const paid = contracts * intrinsic - contracts * premium;
+    await sees(
+      settledRow.getByText(
+        `Settled at ${formatPrice(settlementPrice)}: ${formatPrice(intrinsic)} per contract, worth ${formatUsdc(contracts * intrinsic, { plus: true })} USDC (PnL ${formatUsdc(paid, { plus: true })})`,
+      ),
+      "the settled position's outcome",
+    );
+    await screenshot(page, "series-settled");
+
+    assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+  },
+);
+
+/** The app's pages, by the heading or control each shows once loaded. */
+const PAGES = [
+  { path: "/", name: "perps", ready: (page: Page) => page.getByRole("heading", { name: "ETH-PERP" }) },
+  { path: "/options", name: "options", ready: (page: Page) => page.getByRole("region", { name: "Expired series" }) },
+  { path: "/portfolio", name: "portfolio", ready: (page: Page) => page.getByRole("table", { name: "Deposits" }) },
+  { path: "/proofs", name: "proofs", ready: (page: Page) => page.getByRole("table", { name: "Verified batches" }) },
+] as const;
+
+test(
+  "a development account without a wallet extension, at phone and laptop widths: no sideways scrolling, no serious accessibility violations",
+  { timeout: 120_000 },
+  async () => {
+    // A browser with no injected wallet: the app's own "Development account" connector on the
+    // local chain signs in the page with Hardhat's public key of trader #5 (the trader above).
+    const browser = await launchBrowser({ width: 390, height: 844 });
+    browsers.push(browser);
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(stack.webUrl);
+    await page.getByText("Development account", { exact: true }).click();
+    await sees(page.getByText(/anyone can spend them/), "the warning that the keys are public");
+    await page.getByRole("button", { name: `Use trader #${DEV_ROLES.firstTrader}` }).click();
+    await sees(page.getByRole("button", { name: "Unlock trading" }), "the connected development account");
+    await page.getByRole("button", { name: "Unlock trading" }).click();
+    const header = page.getByRole("status").filter({ hasText: /^Account #\d+$/ });
+    await sees(header, "the trader's account, found with the key the page derived");
+    assert.match(
+      (await page
+        .getByLabel(/^Wallet 0x/)
+        .first()
+        .getAttribute("aria-label")) ?? "",
+      new RegExp(`^Wallet ${traderWallet.address}$`, "i"),
+    );
+
+    for (const width of [390, 1440]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 1000 });
+      for (const { path: route, name, ready } of PAGES) {
+        await page.goto(`${stack.webUrl}${route}`);
+        await sees(ready(page), `the ${name} page`);
+        await sees(page.getByRole("status").filter({ hasText: /^Account #\d+$/ }), `the account on ${name}`);
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scrollWidth > width) {
+          const culprits = await overflowing(page, width);
+          assert.fail(`${name} at ${width} px scrolls sideways (${scrollWidth} px wide): ${culprits.join("; ")}`);
+        }
+        const violations = await accessibilityViolations(page);
+        assert.deepEqual(violations, [], `${name} at ${width} px: ${JSON.stringify(violations, null, 1)}`);
+        if (width === 390) await screenshot(page, `${name}-390px-dev-account`);
+      }
+    }
+
+    // Keyboard: arrow keys move between the account's tabs; Tab then reaches their panel.
+    await page.goto(stack.webUrl);
+    await page.getByRole("tab", { name: /^Positions/ }).focus();
+    await page.keyboard.press("ArrowRight");
+    const ordersTab = page.getByRole("tab", { name: /^Open orders/ });
+    assert.equal(await ordersTab.getAttribute("aria-selected"), "true", "ArrowRight selects the next tab");
+    assert.ok(await ordersTab.evaluate((el) => el === document.activeElement), "and focuses it");
+    await page.keyboard.press("Tab");
+    const focused = page.locator(":focus");
+    assert.equal(await focused.getAttribute("role"), "tabpanel", "Tab goes from the selected tab to its panel");
+    assert.equal(await focused.getAttribute("aria-labelledby"), await ordersTab.getAttribute("id"));
     assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
   },
 );

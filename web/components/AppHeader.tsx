@@ -7,6 +7,7 @@ import { explain } from "../lib/errors.ts";
 import { shortHex } from "../lib/format.ts";
 import { useSession } from "../lib/session.tsx";
 import { useLiveStatus, useVenue } from "../lib/venue.tsx";
+import { DEV_CONNECTOR_PREFIX, offersDevAccounts } from "../lib/wagmi.ts";
 
 const NAV = [
   { href: "/", label: "Perps" },
@@ -51,22 +52,51 @@ function Wallet() {
 
   let control;
   if (session.address === undefined) {
-    const injected = connectors[0];
+    const injected = connectors.find((c) => c.id === "injected");
+    const devAccounts = offersDevAccounts(deployment)
+      ? connectors.filter((c) => c.id.startsWith(DEV_CONNECTOR_PREFIX))
+      : [];
     control = (
-      <button
-        className="primary"
-        disabled={busy}
-        onClick={() =>
-          void act(async () => {
-            if (injected === undefined || typeof window === "undefined" || !("ethereum" in window)) {
-              throw new Error("No browser wallet found. Install a wallet extension such as MetaMask, then reload.");
-            }
-            await connect.mutateAsync({ connector: injected });
-          })
-        }
-      >
-        Connect wallet
-      </button>
+      <>
+        <button
+          className="primary"
+          disabled={busy}
+          onClick={() =>
+            void act(async () => {
+              if (injected === undefined || typeof window === "undefined" || !("ethereum" in window)) {
+                throw new Error(
+                  "No browser wallet found. Install a wallet extension such as MetaMask" +
+                    (devAccounts.length > 0 ? ", or use a development account," : "") +
+                    " then reload.",
+                );
+              }
+              await connect.mutateAsync({ connector: injected });
+            })
+          }
+        >
+          Connect wallet
+        </button>
+        {devAccounts.length > 0 && (
+          <details className="menu">
+            <summary>Development account</summary>
+            <div className="panel menu-body" role="group" aria-label="Development accounts">
+              <p className="muted">
+                Hardhat&apos;s public test keys on this local chain: the page signs for them, and anyone can spend them.
+                Never send real funds to these addresses.
+              </p>
+              {devAccounts.map((c) => (
+                <button
+                  key={c.uid}
+                  disabled={busy}
+                  onClick={() => void act(() => connect.mutateAsync({ connector: c }))}
+                >
+                  Use {c.name.replace("Development account ", "trader ")}
+                </button>
+              ))}
+            </div>
+          </details>
+        )}
+      </>
     );
   } else if (!session.onChain) {
     control = (
@@ -112,14 +142,11 @@ function Wallet() {
       )}
       {control}
       {session.address !== undefined && (
-        <details style={{ position: "relative" }}>
+        <details className="menu">
           <summary className="num" aria-label={`Wallet ${session.address}`}>
             {shortHex(session.address)}
           </summary>
-          <div
-            className="panel"
-            style={{ position: "absolute", right: 0, top: 28, padding: 8, gap: 6, width: 200, zIndex: 20 }}
-          >
+          <div className="panel menu-body">
             {session.key !== null && <button onClick={session.lock}>Lock trading key</button>}
             <button onClick={() => void act(() => disconnect.mutateAsync({}))}>Disconnect</button>
           </div>

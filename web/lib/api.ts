@@ -39,6 +39,9 @@ const sideName = z.enum(["buy", "sell"]).transform((s): SideCode => (s === "buy"
 
 // ---------------------------------------------------------------- market data
 
+export const INSTRUMENT_STATUSES = ["active", "expired", "settled"] as const;
+export type InstrumentStatus = (typeof INSTRUMENT_STATUSES)[number];
+
 const instrumentSchema = z.object({
   instrument: int,
   name: z.string(),
@@ -54,6 +57,10 @@ const instrumentSchema = z.object({
   lotSize: int,
   /** Smallest order size, 1e-4 units. */
   minSize: int,
+  /** `active`, `expired` (an option past expiry, awaiting settlement) or `settled`. */
+  status: z.enum(INSTRUMENT_STATUSES),
+  /** Cents: the price a settled option series was settled at; null until then. */
+  settlementPrice: int.nullable(),
 });
 export type Instrument = z.infer<typeof instrumentSchema>;
 
@@ -187,6 +194,63 @@ const placeResultSchema = z.object({
 });
 export type PlaceResult = z.infer<typeof placeResultSchema>;
 
+export const WITHDRAWAL_STATUSES = ["pending", "in_batch", "proven", "claimable", "failed"] as const;
+
+/**
+ * A withdrawal of the account (docs/api.md "Withdrawals"): an L2 withdrawal it signed
+ * (`kind: "withdrawal"`) or a forced withdrawal from the L1 queue (`kind: "forced"`), with the
+ * progress of the batch that carries it.
+ */
+const withdrawalSchema = z.object({
+  kind: z.enum(["withdrawal", "forced"]),
+  accountId: int,
+  /** USDC base units asked for. */
+  requested: int,
+  /** USDC base units paid to the L1 owner once verified; 0 when refused. */
+  served: int,
+  outcome: z.enum(["served", "refused"]),
+  /** The withdrawal message's order id; null for a forced withdrawal. */
+  orderId: int.nullable(),
+  batch: count,
+  slot: count,
+  /** When it was applied. */
+  time: timeMs,
+  status: z.enum(WITHDRAWAL_STATUSES),
+  /** The L1 `submitBatch` transaction once `claimable`, else null. */
+  l1TxHash: z.string().nullable(),
+  /** While `pending`: when its batch closes by age; else null. */
+  estimatedBatchCloseAt: timeMs.nullable(),
+});
+export type Withdrawal = z.infer<typeof withdrawalSchema>;
+
+/**
+ * One of the account's option positions closed by its series' settlement (docs/api.md
+ * "Option expiry"), as the venue recorded it: `value = size × intrinsic(price)` and
+ * `pnl = value − cost`, what settling added to collateral.
+ */
+const settlementSchema = z.object({
+  accountId: int,
+  instrument: int,
+  name: z.string(),
+  /** Signed, 1e-4 contracts. */
+  size: int,
+  /** The series' settlement price, cents. */
+  price: int,
+  /** The feed round that gave the price (0: settled by the operator without L1). */
+  roundId: int,
+  /** USDC base units, signed. */
+  value: int,
+  /** The position's cost just before settlement, USDC base units, signed. */
+  cost: int,
+  /** Realised PnL, USDC base units, signed. */
+  pnl: int,
+  batch: count,
+  slot: count,
+  /** When the series settled. */
+  time: timeMs,
+});
+export type Settlement = z.infer<typeof settlementSchema>;
+
 const challengeSchema = z.object({ challenge: int, expiresAt: count });
 const sessionSchema = z.object({ token: z.string(), accountId: int, expiresAt: count });
 export type ApiSession = z.infer<typeof sessionSchema>;
@@ -235,10 +299,12 @@ export class SequencerClient {
     return parsed.data;
   }
 
-  instruments(): Promise<Instrument[]> {
-    return this.request("/v1/instruments", z.object({ instruments: z.array(instrumentSchema) })).then(
-      (r) => r.instruments,
-    );
+  /** Listed instruments; with `status`, only those in that state (e.g. settled option series). */
+  instruments(status?: InstrumentStatus): Promise<Instrument[]> {
+    return this.request(
+      status === undefined ? "/v1/instruments" : `/v1/instruments?status=${status}`,
+      z.object({ instruments: z.array(instrumentSchema) }),
+    ).then((r) => r.instruments);
   }
 
   tickers(): Promise<Ticker[]> {
@@ -307,6 +373,29 @@ export class SequencerClient {
     );
   }
 
+  /** The account's option positions closed by settlement, newest first. */
+  settlements(token: string, limit = 100): Promise<Settlement[]> {
+    return this.request(
+      `/v1/account/settlements?limit=${limit}`,
+      z.object({ settlements: z.array(settlementSchema) }),
+      { token },
+    ).then((r) => r.settlements);
+  }
+
+  /** Posts a signed withdrawal message (protocol/signing.ts `withdrawalOrder`, §5.2). */
+  withdraw(signed: SignedOrder): Promise<Withdrawal> {
+    return this.request("/v1/withdrawals", withdrawalSchema, { method: "POST", body: { withdrawal: signed } });
+  }
+
+  /** The account's withdrawals and forced withdrawals, newest first. */
+  withdrawals(token: string, limit = 100): Promise<Withdrawal[]> {
+    return this.request(
+      `/v1/account/withdrawals?limit=${limit}`,
+      z.object({ withdrawals: z.array(withdrawalSchema) }),
+      { token },
+    ).then((r) => r.withdrawals);
+  }
+
   /** Opens a session: asks a challenge, signs it with `signMessage`, trades it for a token. */
   async openSession(
     accountId: bigint,
@@ -353,4 +442,8 @@ export const livePayload = {
     lastPrice: int.nullable(),
     volume: int,
   }),
+  /** A withdrawal of the account, on its private stream (the fields of the REST list). */
+  withdrawal: withdrawalSchema.extend({ type: z.literal("withdrawal") }),
+  /** A position of the account closed by settlement, on its private stream (the fields of the REST list). */
+  settlement: settlementSchema.extend({ type: z.literal("settlement") }),
 } as const;

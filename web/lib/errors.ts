@@ -4,7 +4,7 @@
  */
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
 import { ApiError } from "./api.ts";
-import { AmountInputError } from "./format.ts";
+import { AmountInputError, formatUsdc } from "./format.ts";
 import { DeploymentError } from "./deployment.ts";
 import { RebuildError } from "../../protocol/rebuild.ts";
 
@@ -19,6 +19,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   INSTRUMENT_EXPIRED: "This option has expired and can no longer be traded.",
   NO_POSITION_SLOT: "Your account holds the maximum number of positions. Close one to open another.",
   INSUFFICIENT_FREE_COLLATERAL: "You cannot withdraw that much: the rest of your collateral backs open positions.",
+  BAD_MESSAGE: "The withdrawal message was malformed, so the exchange refused it. Reload the page and retry.",
+  KEY_MISMATCH: "This trading key is not your account's key. Lock and unlock trading with the wallet that owns it.",
   NEGATIVE_COLLATERAL: "This would leave your account with negative cash and no position.",
   OVERFILL: "The order is already filled.",
   ORDER_SLOT_REUSED: "A newer order replaced this one in your order tree.",
@@ -67,6 +69,18 @@ function customErrorName(message: string): string | null {
 /** The sentence for a stable error code, or `fallback` for a code without one. */
 export function explainCode(code: string, fallback: string): string {
   return MESSAGES[code] ?? fallback;
+}
+
+/**
+ * A refused withdrawal in plain words; when the amount was above the free collateral, says how
+ * much is free (`freeCollateral`, USDC base units, null when unknown).
+ */
+export function explainWithdrawal(error: unknown, freeCollateral: bigint | null): string {
+  if (error instanceof ApiError && error.code === "INSUFFICIENT_FREE_COLLATERAL" && freeCollateral !== null) {
+    const free = freeCollateral > 0n ? freeCollateral : 0n;
+    return `You cannot withdraw that much: ${formatUsdc(free)} USDC is free, the rest of your collateral backs open positions.`;
+  }
+  return explain(error);
 }
 
 /** Why a verified batch could not be replayed, in plain words (protocol/rebuild.ts). */

@@ -1,40 +1,32 @@
 /**
- * The exodus exit from L1 data alone: read every verified batch's `submitBatch` calldata,
- * rebuild the state with protocol/rebuild.ts, check it against the rollup's last verified root,
- * and encode the `exit` arguments of each account the wallet owns. Nothing comes from the
+ * The exodus exit from L1 data alone: read every verified batch's `submitBatch` calldata, then
+ * rebuild the state from it in a dedicated Web Worker (exit.worker.ts, exitWorkerJob.ts:
+ * protocol/rebuild.ts replay, root check, exit arguments) while the page shows the progress,
+ * and add the feed rounds that value options expired by the last batch. Nothing comes from the
  * sequencer, which may be gone.
  */
 import type { Address, PublicClient } from "viem";
 import { decodeInstrument, isOption } from "../../protocol/instruments.ts";
-import { initPoseidon } from "../../protocol/poseidon.ts";
-import { applyPostedBatch, exitArguments } from "../../protocol/rebuild.ts";
 import type { ExitArguments } from "../../protocol/rebuild.ts";
-import { RollupState } from "../../protocol/state.ts";
 import { feedAbi, rollupAbi } from "./contracts.ts";
 import type { Deployment } from "./deployment.ts";
+import { ExitError, fromFailure } from "./exitWorkerJob.ts";
+import type { NumberedBatch, RebuildRequest, RebuiltExit, WorkerMessage } from "./exitWorkerJob.ts";
 import { readBatchCalldata, readVerifiedBatches } from "./verifiedBatches.ts";
 
 /** Feed rounds walked back from the latest at most, looking for the one in force at an expiry. */
 const MAX_ROUNDS_BACK = 10_000;
 
-export type ExitErrorCode = "MISSING_BATCHES" | "GENESIS_MISMATCH" | "STALE_ROOT" | "NO_ACCOUNT" | "NO_ROUND";
-
-/** The exit could not be prepared from L1; the message says why in plain words. */
-export class ExitError extends Error {
-  readonly code: ExitErrorCode;
-
-  constructor(code: ExitErrorCode, message: string) {
-    super(message);
-    this.name = "ExitError";
-    this.code = code;
-  }
-}
-
 /** Where the preparation is, for the progress line. */
 export type ExitProgress =
   | { readonly phase: "reading"; readonly done: number; readonly total: number }
-  | { readonly phase: "rebuilding"; readonly done: number; readonly total: number }
-  | { readonly phase: "proving" };
+  | {
+      readonly phase: "rebuilding";
+      readonly done: number;
+      readonly total: number;
+      /** Estimated seconds until the replay ends, from the pace so far (display only); null before the first batch. */
+      readonly secondsLeft: number | null;
+    };
 
 /** Everything `exit` needs for one account. */
 export interface PreparedExit {
@@ -43,12 +35,13 @@ export interface PreparedExit {
   readonly settlementRoundIds: readonly bigint[];
 }
 
-/** Lets the browser paint the progress between two pieces of synchronous work. */
-const yieldToBrowser = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+const cancelled = () => new ExitError("CANCELLED", "The exit was cancelled before it was sent.");
 
 /**
- * Rebuilds the last verified state from L1 and prepares the exit of every account registered to
- * `owner` that the state holds and that has not exited yet.
+ * Reads the verified batches from L1, rebuilds the last verified state in a worker and prepares
+ * the exit of every account registered to `owner` that the state holds and that has not exited
+ * yet. Aborting `signal` stops the reads and terminates the worker (rejecting with `CANCELLED`).
+ * Rejects with `ExitError` or, when a posted batch does not replay, protocol/rebuild.ts's `RebuildError`.
  */
 export async function prepareExits(
   client: PublicClient,
@@ -56,6 +49,7 @@ export async function prepareExits(
   domain: bigint,
   owner: Address,
   onProgress: (progress: ExitProgress) => void,
+  signal: AbortSignal,
 ): Promise<PreparedExit[]> {
   const rollup = { address: deployment.contracts.rollup, abi: rollupAbi } as const;
   const fromBlock = BigInt(deployment.deployBlock);
@@ -82,8 +76,8 @@ export async function prepareExits(
   const exited = await Promise.all(
     candidates.map((id) => client.readContract({ ...rollup, functionName: "exited", args: [id] })),
   );
-  const ids = candidates.filter((_, i) => !exited[i]);
-  if (ids.length === 0) {
+  const accountIds = candidates.filter((_, i) => !exited[i]);
+  if (accountIds.length === 0) {
     throw new ExitError(
       "NO_ACCOUNT",
       candidates.length === 0
@@ -92,64 +86,104 @@ export async function prepareExits(
     );
   }
 
-  const batches = await readVerifiedBatches(client, deployment.contracts.rollup, fromBlock);
-  if (BigInt(batches.length) !== batchNumber) {
+  const verified = await readVerifiedBatches(client, deployment.contracts.rollup, fromBlock);
+  if (BigInt(verified.length) !== batchNumber) {
     throw new ExitError(
       "MISSING_BATCHES",
-      `The rollup verified ${batchNumber} batches but the node returned ${batches.length} of their events. Use a node that keeps the rollup's whole history.`,
+      `The rollup verified ${batchNumber} batches but the node returned ${verified.length} of their events. Use a node that keeps the rollup's whole history.`,
     );
   }
-  const calldata = [];
-  for (const [i, batch] of batches.entries()) {
-    onProgress({ phase: "reading", done: i, total: batches.length });
-    calldata.push(await readBatchCalldata(client, batch));
+  const batches: NumberedBatch[] = [];
+  for (const [i, batch] of verified.entries()) {
+    if (signal.aborted) throw cancelled();
+    onProgress({ phase: "reading", done: i, total: verified.length });
+    const { header, slots } = await readBatchCalldata(client, batch);
+    batches.push({ number: batch.number, header, slots });
   }
 
-  await initPoseidon();
-  const state = RollupState.genesis(deployment.profile, {
-    feeAccount: { pkHash: feePkHash, owner: BigInt(feeOwner) },
-    insurance: { pkHash: insPkHash, owner: BigInt(insOwner) },
-  });
-  const genesisRoot = batches[0]?.oldStateRoot ?? stateRoot;
-  if (state.stateRoot !== genesisRoot) {
-    throw new ExitError(
-      "GENESIS_MISMATCH",
-      `The genesis state built from the rollup's system accounts does not match the first batch. Is the deployment's profile (${deployment.profile.name}) the one the rollup runs?`,
-    );
-  }
-  for (const [i, data] of calldata.entries()) {
-    onProgress({ phase: "rebuilding", done: i, total: calldata.length });
-    await yieldToBrowser();
-    applyPostedBatch(state, data, domain, batches[i]!.number);
-  }
-  if (state.stateRoot !== stateRoot) {
-    throw new ExitError("STALE_ROOT", "A new batch was verified while the state was rebuilt. Try again.");
-  }
-
-  onProgress({ phase: "proving" });
-  await yieldToBrowser();
-  // An account whose first deposit no batch served is not in the state: its deposit is refunded instead.
-  const inState = ids.filter((id) => state.account(id).owner === BigInt(owner));
-  if (inState.length === 0) {
-    throw new ExitError(
-      "NO_ACCOUNT",
-      "No account of this wallet is in the last verified state: refund its unserved deposits instead.",
-    );
-  }
+  const rebuilt = await runRebuildWorker(
+    {
+      profile: deployment.profile.name,
+      system: {
+        feeAccount: { pkHash: feePkHash, owner: BigInt(feeOwner) },
+        insurance: { pkHash: insPkHash, owner: BigInt(insOwner) },
+      },
+      genesisRoot: verified[0]?.oldStateRoot ?? stateRoot,
+      batches,
+      domain,
+      stateRoot,
+      owner: BigInt(owner),
+      accountIds,
+    },
+    onProgress,
+    signal,
+  );
   return Promise.all(
-    inState.map(async (id) => {
-      const proof = state.exitProof(id);
+    rebuilt.map(async ({ args, positions }) => {
       const settlementRoundIds = await Promise.all(
-        proof.account.positions.map((position) => {
+        positions.map((position) => {
           if (position.size === 0n) return 0n;
           const spec = decodeInstrument(position.instrument);
           if (!isOption(spec) || spec.expiry > lastBatchTimestamp) return 0n;
           return roundInForceAt(client, feeds[spec.underlying - 1]!, spec.expiry);
         }),
       );
-      return { args: exitArguments(proof), settlementRoundIds };
+      return { args, settlementRoundIds };
     }),
   );
+}
+
+/**
+ * Runs one rebuild in a fresh dedicated worker, forwarding its progress with a time estimate;
+ * the worker is terminated when it answers, fails or `signal` aborts.
+ */
+function runRebuildWorker(
+  request: RebuildRequest,
+  onProgress: (progress: ExitProgress) => void,
+  signal: AbortSignal,
+): Promise<RebuiltExit[]> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(cancelled());
+      return;
+    }
+    const worker = new Worker(new URL("./exit.worker.ts", import.meta.url), { type: "module", name: "tessera-exit" });
+    const started = performance.now();
+    const finish = () => {
+      worker.terminate();
+      signal.removeEventListener("abort", abort);
+    };
+    const abort = () => {
+      finish();
+      reject(cancelled());
+    };
+    signal.addEventListener("abort", abort, { once: true });
+    worker.addEventListener("message", (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      switch (message.type) {
+        case "progress": {
+          const { done, total } = message;
+          const perBatch = (performance.now() - started) / 1000 / done;
+          onProgress({ phase: "rebuilding", done, total, secondsLeft: perBatch * (total - done) });
+          return;
+        }
+        case "done":
+          finish();
+          resolve([...message.exits]);
+          return;
+        case "failed":
+          finish();
+          reject(fromFailure(message.failure));
+          return;
+      }
+    });
+    worker.addEventListener("error", (event) => {
+      finish();
+      reject(new ExitError("WORKER_FAILED", `The rebuild worker stopped: ${event.message || "it could not start"}.`));
+    });
+    onProgress({ phase: "rebuilding", done: 0, total: request.batches.length, secondsLeft: null });
+    worker.postMessage(request);
+  });
 }
 
 /** The feed round whose answer was in force at `at`: the last one updated at or before it. */

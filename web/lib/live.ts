@@ -6,7 +6,8 @@
  * and `{ "op": "auth", "token" }` for the account's private stream. Server → client
  * (sequencer/api/ws.ts): flat messages `{ "type", "instrument", ... }`: `book_snapshot` then
  * `book` (sequenced changed levels) on the book channel, `trade` on trades, `ticker`; and,
- * after auth, `fill` and `orders` for the account. Payload shapes are `livePayload` in api.ts.
+ * after auth, `fill`, `orders`, `withdrawal` (applied, then at each status change of its batch)
+ * and `settlement` for the account. Payload shapes are `livePayload` in api.ts.
  *
  * The connection reconnects with capped exponential backoff and resubscribes every channel that
  * still has a listener. `status` tells the UI whether prices on screen are live.
@@ -25,7 +26,7 @@ const CHANNEL_OF: Readonly<Record<string, PublicChannel>> = {
   trade: "trades",
   ticker: "ticker",
 };
-const PRIVATE_TYPES = new Set(["fill", "orders"]);
+const PRIVATE_TYPES = new Set(["fill", "orders", "withdrawal", "settlement"]);
 
 const MAX_BACKOFF_MS = 15_000;
 
@@ -88,7 +89,7 @@ export class LiveFeed {
     if (token !== null) this.send({ op: "auth", token });
   }
 
-  /** Listens to the account's private messages (`fill`, `orders`). */
+  /** Listens to the account's private messages (`fill`, `orders`, `withdrawal`, `settlement`). */
   onPrivate(listener: Listener): () => void {
     this.privateListeners.add(listener);
     return () => this.privateListeners.delete(listener);

@@ -20,8 +20,8 @@ import { buildWeb, startWeb, webBuildIsFresh, writeWebDeployment } from "../../.
 export const PROFILE = "test";
 /** Hardhat's chain id. */
 export const CHAIN_ID = 31337;
-/** Logs of the children, kept for diagnosis. */
-export const LOG_DIR = path.join(ROOT, ".cache", "web-browser");
+/** Logs and journals of the children, one folder per test, kept for diagnosis. */
+export const logDir = (name: string): string => path.join(ROOT, ".cache", "web-browser", name);
 
 export interface Stack {
   readonly rpcUrl: string;
@@ -29,10 +29,26 @@ export interface Stack {
   readonly webUrl: string;
   readonly ethers: HardhatEthers;
   readonly deployed: Deployed;
+  /** The sequencer process (with its provers), for tests that take the operator away. */
+  readonly sequencer: Managed;
 }
 
-/** Starts the stack; `children` receives every process started, newest last. */
-export async function startStack(children: Managed[]): Promise<Stack> {
+/** What a test may add to the stack. */
+export interface StackOptions {
+  /** Further option expiries to list, unix seconds (short-dated series; none by default). */
+  readonly optionExpiries?: readonly bigint[];
+}
+
+/**
+ * Starts the stack; `children` receives every process started, newest last. `name` keeps each
+ * test's logs and journal apart; ports also differ by `portOffset`, so two tests never share one.
+ */
+export async function startStack(
+  children: Managed[],
+  name: string,
+  portOffset = 0,
+  options: StackOptions = {},
+): Promise<Stack> {
   const built = await ensureProfileBuilt(PROFILE, { quiet: true });
   const generated = generatedVerifierPath(built);
   if (!existsSync(generated) || readFileSync(generated, "utf8") !== readFileSync(built.verifier, "utf8")) {
@@ -41,23 +57,25 @@ export async function startStack(children: Managed[]): Promise<Stack> {
     );
   }
   await buildContracts();
-  mkdirSync(LOG_DIR, { recursive: true });
+  const dir = logDir(name);
+  mkdirSync(dir, { recursive: true });
 
-  const chainPort = 26_545 + (process.pid % 1000);
+  const chainPort = 26_545 + ((process.pid + portOffset) % 1000);
   const rpcUrl = `http://127.0.0.1:${chainPort}`;
   children.push(await startChain(chainPort));
   const { ethers } = await network.connect({ network: "localhost", override: { url: rpcUrl } });
   const deployed = await deployStack(ethers, PROFILE);
 
-  const log = createWriteStream(path.join(LOG_DIR, "sequencer.log"));
+  const log = createWriteStream(path.join(dir, "sequencer.log"));
   const sequencer = await startSequencer({
     deployed,
     rpcUrl,
     port: 0,
-    dbFile: path.join(LOG_DIR, "sequencer.db"),
+    dbFile: path.join(dir, "sequencer.db"),
     adminToken: "browser-test-admin-token-0123456789",
     provers: 1,
     optionWeeks: 1,
+    ...(options.optionExpiries === undefined ? {} : { optionExpiries: options.optionExpiries }),
     pollMs: 200,
     batchMaxAgeMs: 2000,
     onLine: (line) => log.write(line + "\n"),
@@ -76,10 +94,17 @@ export async function startStack(children: Managed[]): Promise<Stack> {
     vkeyFile: built.vkey,
   });
   if (!webBuildIsFresh()) {
-    const buildLog = createWriteStream(path.join(LOG_DIR, "next-build.log"));
+    const buildLog = createWriteStream(path.join(dir, "next-build.log"));
     await buildWeb((line) => buildLog.write(line + "\n"));
   }
-  const webPort = 23_000 + (process.pid % 1000);
+  const webPort = 23_000 + ((process.pid + portOffset) % 1000);
   children.push(await startWeb(webPort));
-  return { rpcUrl, sequencerUrl: sequencer.url, webUrl: `http://127.0.0.1:${webPort}`, ethers, deployed };
+  return {
+    rpcUrl,
+    sequencerUrl: sequencer.url,
+    webUrl: `http://127.0.0.1:${webPort}`,
+    ethers,
+    deployed,
+    sequencer: sequencer.process,
+  };
 }

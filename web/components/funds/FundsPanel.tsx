@@ -1,19 +1,24 @@
 "use client";
 /**
  * Funds: test USDC from the faucet, approve and deposit into the rollup (registering the
- * account with the trading key on first deposit), withdraw through the L1 queue, and claim.
- * Every step shows its L1 state; deposits and withdrawals also show their rollup state:
- * queued on L1 → served by a verified batch → done (or claimable).
+ * account with the trading key on first deposit); withdraw with a signed L2 withdrawal (or,
+ * if the operator ignores it, through the L1 queue), follow each withdrawal to L1, and claim.
+ * Every step shows its L1 state; deposits and withdrawals also show their rollup state.
  */
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { usePublicClient, useReadContract, useWriteContract } from "wagmi";
+import { useQueryClient } from "@tanstack/react-query";
+import { useReadContract, useWriteContract } from "wagmi";
 import { rollupAbi, usdcAbi } from "../../lib/contracts.ts";
 import { useUsdcInput } from "../../lib/amountInput.ts";
 import { formatUsdc } from "../../lib/format.ts";
+import { useL1Funds, useWithdrawals } from "../../lib/funds.ts";
+import { useNow, useVenueStatus } from "../../lib/market.ts";
 import { useSession } from "../../lib/session.tsx";
 import { txLabel, useL1Tx } from "../../lib/tx.ts";
 import { useVenue } from "../../lib/venue.tsx";
+import { explain } from "../../lib/errors.ts";
 import { Badge, Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
+import { L2Withdraw } from "./L2Withdraw.tsx";
+import { WithdrawalList } from "./WithdrawalList.tsx";
 import { WithdrawRequest } from "./WithdrawRequest.tsx";
 
 /** The L1 queue as the rollup sees it: what batches have consumed so far. */
@@ -27,42 +32,6 @@ function useQueue() {
     query: { refetchInterval: 5_000 },
   });
   return head.data ?? null;
-}
-
-function useMyRequests() {
-  const { deployment } = useVenue();
-  const { address, accountId } = useSession();
-  const client = usePublicClient({ chainId: deployment.chainId });
-  return useQuery({
-    queryKey: ["l1requests", address, accountId?.toString()],
-    enabled: address !== undefined && client !== undefined,
-    refetchInterval: 5_000,
-    queryFn: async () => {
-      const base = {
-        address: deployment.contracts.rollup,
-        abi: rollupAbi,
-        fromBlock: BigInt(deployment.deployBlock),
-      } as const;
-      const [deposits, forced, credited, claimed] = await Promise.all([
-        client!.getContractEvents({ ...base, eventName: "DepositQueued", args: { depositor: address } }),
-        accountId === null
-          ? Promise.resolve([])
-          : client!.getContractEvents({ ...base, eventName: "ForcedWithdrawalRequested", args: { accountId } }),
-        client!.getContractEvents({ ...base, eventName: "WithdrawalCredited", args: { owner: address } }),
-        client!.getContractEvents({ ...base, eventName: "Claimed", args: { owner: address } }),
-      ]);
-      return {
-        deposits: deposits.map((l) => ({
-          queueIndex: l.args.queueIndex!,
-          accountId: l.args.accountId!,
-          amount: l.args.amount!,
-        })),
-        forced: forced.map((l) => ({ queueIndex: l.args.queueIndex!, amount: l.args.amount! })),
-        credited: credited.map((l) => ({ batch: l.args.batchNumber!, amount: l.args.amount!, forced: l.args.forced! })),
-        claimed: claimed.reduce((sum, l) => sum + l.args.amount!, 0n),
-      };
-    },
-  });
 }
 
 export function FundsPanel() {
@@ -96,7 +65,10 @@ export function FundsPanel() {
     query: { enabled: me !== undefined, refetchInterval: 5_000 },
   });
   const head = useQueue();
-  const requests = useMyRequests();
+  const requests = useL1Funds();
+  const withdrawals = useWithdrawals();
+  const now = useNow();
+  const venueStatus = useVenueStatus();
 
   const faucet = useL1Tx(refresh);
   const approve = useL1Tx(refresh);
@@ -114,7 +86,7 @@ export function FundsPanel() {
   const canDeposit = depositAmount.amount !== null && session.key !== null && !needsApproval;
 
   return (
-    <div className="two-col" style={{ gridTemplateColumns: "minmax(0,1fr) minmax(0,1fr)" }}>
+    <div className="two-col" style={{ gridTemplateColumns: "repeat(auto-fit, minmax(min(100%, 360px), 1fr))" }}>
       <Panel title="Deposit" labelId="deposit-title">
         <div className="panel-body form">
           <dl className="summary">
@@ -231,14 +203,26 @@ export function FundsPanel() {
       </Panel>
       <Panel title="Withdraw" labelId="withdraw-title">
         <div className="panel-body form">
-          <p className="muted" style={{ margin: 0 }}>
-            A withdrawal is requested on L1 and served by the next batches: the proof shows it was paid, or refused
-            because it would leave your positions under-margined. Verified withdrawals become claimable here.
-          </p>
-          <WithdrawRequest onDone={refresh} />
+          <L2Withdraw />
+          <h3 className="muted" style={{ fontSize: 12, margin: "8px 0 0" }}>
+            Your withdrawals
+          </h3>
+          {withdrawals.error !== null && <ErrorText>{explain(withdrawals.error)}</ErrorText>}
+          {withdrawals.data === undefined ? (
+            <Empty>{session.token === null ? "Unlock trading to see your withdrawals." : "Loading withdrawals…"}</Empty>
+          ) : (
+            <WithdrawalList
+              withdrawals={withdrawals.data}
+              l1={requests.data?.withdrawals ?? { creditedAt: new Map(), lastClaimAt: null }}
+              unprovedBatches={venueStatus.data?.unprovedBatches ?? []}
+              now={now}
+            />
+          )}
           <dl className="summary">
             <dt>Claimable now</dt>
             <dd>{claimable.data === undefined ? "—" : `${formatUsdc(claimable.data)} USDC`}</dd>
+            <dt>Claimed so far</dt>
+            <dd>{requests.data === undefined ? "—" : `${formatUsdc(requests.data.claimed)} USDC`}</dd>
           </dl>
           <button
             className="primary"
@@ -251,50 +235,13 @@ export function FundsPanel() {
           </button>
           <TxStatus state={claim.state} done="Claimed: the USDC is in your wallet." />
           <h3 className="muted" style={{ fontSize: 12, margin: "8px 0 0" }}>
-            Your withdrawals
+            If the operator ignores you
           </h3>
-          {requests.data === undefined || (requests.data.forced.length === 0 && requests.data.credited.length === 0) ? (
-            <Empty>No withdrawals yet.</Empty>
-          ) : (
-            <table aria-label="Withdrawals">
-              <thead>
-                <tr>
-                  <th>Request</th>
-                  <th className="num">Amount</th>
-                  <th>Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {requests.data.forced.map((f) => (
-                  <tr key={`q${f.queueIndex}`}>
-                    <td>Queue #{f.queueIndex.toString()}</td>
-                    <td className="num">{formatUsdc(f.amount)}</td>
-                    <td>
-                      {head !== null && f.queueIndex < head ? (
-                        <Badge status="verified" />
-                      ) : (
-                        <span className="badge pending">waiting for a batch</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-                {requests.data.credited.map((c, i) => (
-                  <tr key={`c${c.batch}-${i}`}>
-                    <td>Batch {c.batch.toString()}</td>
-                    <td className="num">{formatUsdc(c.amount)}</td>
-                    <td>
-                      <span className="badge done">credited{c.forced ? " (forced)" : ""}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          {requests.data !== undefined && (
-            <p className="muted" style={{ margin: 0 }}>
-              Claimed so far: {formatUsdc(requests.data.claimed)} USDC.
-            </p>
-          )}
+          <p className="muted" style={{ margin: 0 }}>
+            Ask on L1 instead: the next batches must serve the request (or prove it would under-margin your positions)
+            before a deadline, or anyone may freeze the rollup and everyone exits with their funds.
+          </p>
+          <WithdrawRequest onDone={refresh} />
         </div>
       </Panel>
     </div>

@@ -166,7 +166,15 @@ function Pipeline() {
     queryFn: () => Promise.all(unproved.slice(-10).map((n) => api.batchStatus(n))),
     refetchInterval: 5_000,
   });
-  if (status.error !== null) return <ErrorText>{explain(status.error)}</ErrorText>;
+  // A gone sequencer (the exodus case) is said at the first failed attempt, not after the retries.
+  const failure = status.error ?? (status.data === undefined ? status.failureReason : null);
+  if (failure !== null) {
+    return (
+      <div className="panel-body">
+        <ErrorText>{explain(failure)}</ErrorText>
+      </div>
+    );
+  }
   if (status.data === undefined) return <Empty>Loading…</Empty>;
   return (
     <div className="panel-body form">

@@ -6,7 +6,7 @@
  * activate it, and then accounts exit with their equity at the last verified state.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { usePublicClient, useReadContract, useReadContracts, useWriteContract } from "wagmi";
+import { useBlock, usePublicClient, useReadContract, useReadContracts, useWriteContract } from "wagmi";
 import { TxType } from "../../../protocol/types.ts";
 import { rollupAbi, usdcAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
@@ -30,7 +30,12 @@ export function CustodyPanel() {
   const client = usePublicClient({ chainId: deployment.chainId });
   const queryClient = useQueryClient();
   const { mutateAsync: write } = useWriteContract();
-  const now = useNow();
+  const wallClock = useNow();
+  const latestBlock = useBlock({ chainId: deployment.chainId, query: { refetchInterval: 5_000 } });
+  // Deadlines are the chain's (`block.timestamp`); a development chain moved ahead in time runs
+  // ahead of the wall clock, and the next block is never earlier than the latest one.
+  const chainTime = latestBlock.data?.timestamp;
+  const now = chainTime !== undefined && chainTime > wallClock ? chainTime : wallClock;
   const refresh = () => void queryClient.invalidateQueries();
   const activate = useL1Tx(refresh);
   const refund = useL1Tx(refresh);
@@ -176,8 +181,8 @@ export function CustodyPanel() {
                 ))}
               <TxStatus state={refund.state} done="Refunded to your wallet." />
               <p className="muted" style={{ margin: 0 }}>
-                The app reads every verified batch from L1, rebuilds your account in this browser and sends its exit
-                proof: nothing comes from the operator.
+                The app reads every verified batch from L1, rebuilds your account in a background worker of this browser
+                and sends its exit proof: nothing comes from the operator.
               </p>
               <ExitWithFunds onDone={refresh} />
             </>

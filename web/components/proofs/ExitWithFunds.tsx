@@ -1,13 +1,15 @@
 "use client";
 /**
- * "Exit with my funds" in exodus mode: rebuilds the last verified state in the browser from the
- * verified batches' L1 calldata (web/lib/exit.ts, protocol/rebuild.ts), then sends `exit` for
- * every account the connected wallet owns, paying each account's equity to its owner.
+ * "Exit with my funds" in exodus mode: rebuilds the last verified state in a Web Worker from the
+ * verified batches' L1 calldata (web/lib/exit.ts, protocol/rebuild.ts) while showing the batches
+ * done and the time left, then sends `exit` for every account the connected wallet owns, paying
+ * each account's equity to its owner. Leaving the page cancels the rebuild.
  */
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { usePublicClient, useWriteContract } from "wagmi";
 import { rollupAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
+import { formatUsdc } from "../../lib/format.ts";
 import { prepareExits } from "../../lib/exit.ts";
 import type { ExitProgress } from "../../lib/exit.ts";
 import { useSession } from "../../lib/session.tsx";
@@ -19,7 +21,8 @@ type Step =
   | { readonly phase: "idle" }
   | { readonly phase: "preparing"; readonly progress: ExitProgress | null }
   | { readonly phase: "exiting"; readonly accountId: bigint; readonly index: number; readonly count: number }
-  | { readonly phase: "done"; readonly count: number }
+  /** `paid`: the USDC base units the rollup's `Exited` events report as paid to the wallet. */
+  | { readonly phase: "done"; readonly count: number; readonly paid: bigint }
   | { readonly phase: "error"; readonly message: string };
 
 function progressText(progress: ExitProgress | null): string {
@@ -27,10 +30,13 @@ function progressText(progress: ExitProgress | null): string {
   switch (progress.phase) {
     case "reading":
       return `Reading verified batches from L1: ${progress.done} of ${progress.total}…`;
-    case "rebuilding":
-      return `Rebuilding the state from their data: ${progress.done} of ${progress.total} batches…`;
-    case "proving":
-      return "Computing your exit proof…";
+    case "rebuilding": {
+      const left =
+        progress.secondsLeft === null || progress.done === progress.total
+          ? ""
+          : `, about ${Math.max(1, Math.ceil(progress.secondsLeft))} s left`;
+      return `Rebuilding the state in a background worker: ${progress.done} of ${progress.total} batches${left}…`;
+    }
   }
 }
 
@@ -42,13 +48,24 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
   const tx = useL1Tx();
   const [step, setStep] = useState<Step>({ phase: "idle" });
   const busy = step.phase === "preparing" || step.phase === "exiting";
+  // The running preparation, aborted (worker terminated) when the panel unmounts.
+  const running = useRef<AbortController | null>(null);
+  useEffect(() => () => running.current?.abort(), []);
 
   const start = async () => {
     if (address === undefined || client === undefined) return;
+    const controller = new AbortController();
+    running.current = controller;
+    tx.reset();
     setStep({ phase: "preparing", progress: null });
     try {
-      const exits = await prepareExits(client, deployment, domain, address, (progress) =>
-        setStep({ phase: "preparing", progress }),
+      const exits = await prepareExits(
+        client,
+        deployment,
+        domain,
+        address,
+        (progress) => setStep({ phase: "preparing", progress }),
+        controller.signal,
       );
       for (const [index, exit] of exits.entries()) {
         setStep({ phase: "exiting", accountId: exit.args.accountId, index, count: exits.length });
@@ -66,10 +83,20 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
           return;
         }
       }
-      setStep({ phase: "done", count: exits.length });
+      const exited = await client.getContractEvents({
+        address: deployment.contracts.rollup,
+        abi: rollupAbi,
+        eventName: "Exited",
+        args: { accountId: exits.map((exit) => exit.args.accountId) },
+        fromBlock: BigInt(deployment.deployBlock),
+      });
+      const paid = exited.reduce((sum, log) => sum + log.args.payout!, 0n);
+      setStep({ phase: "done", count: exits.length, paid });
       onDone();
     } catch (e) {
-      setStep({ phase: "error", message: explain(e) });
+      if (!controller.signal.aborted) setStep({ phase: "error", message: explain(e) });
+    } finally {
+      if (running.current === controller) running.current = null;
     }
   };
 
@@ -92,8 +119,8 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
       )}
       {step.phase === "done" && (
         <p className="ok" role="status">
-          {step.count === 1 ? "Your account has exited" : `Your ${step.count} accounts have exited`}: the equity at the
-          last verified state was paid to your wallet.
+          {step.count === 1 ? "Your account has exited" : `Your ${step.count} accounts have exited`}:{" "}
+          {formatUsdc(step.paid)} USDC, the equity at the last verified state, was paid to your wallet.
         </p>
       )}
       {step.phase === "error" && <ErrorText>{step.message}</ErrorText>}

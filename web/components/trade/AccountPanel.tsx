@@ -4,7 +4,7 @@
  * sequencer's account view (computed there with protocol/margin); fees of fills are recomputed
  * here with the protocol's fee rates.
  */
-import { useState } from "react";
+import { useId, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { BPS, MAKER_FEE_BPS, TAKER_FEE_BPS } from "../../../protocol/constants.ts";
 import { abs } from "../../../protocol/field.ts";
@@ -17,7 +17,7 @@ import { useAccount, useFills, useMarks, useOpenOrders } from "../../lib/market.
 import type { Marks } from "../../../protocol/margin.ts";
 import { useSession } from "../../lib/session.tsx";
 import { useVenue } from "../../lib/venue.tsx";
-import { Badge, Empty, ErrorText, Signed } from "../ui.tsx";
+import { Badge, Empty, ErrorText, Signed, TabList, TabPanel, tabId } from "../ui.tsx";
 
 type Tab = "positions" | "orders" | "fills";
 
@@ -256,6 +256,7 @@ export function AccountPanel({
   const session = useSession();
   const account = useAccount();
   const [tab, setTab] = useState<Tab>("positions");
+  const ids = useId();
   let body;
   if (session.key === null || session.accountId === null) {
     body = <Empty>Connect your wallet and unlock trading to see your positions and orders.</Empty>;
@@ -282,20 +283,26 @@ export function AccountPanel({
   }
   return (
     <section className={`panel ${className ?? ""}`} aria-label="Account">
-      <div className="tabs" role="tablist">
-        {(["positions", "orders", "fills"] as const).map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-            {t === "positions"
-              ? `Positions${account.data ? ` (${account.data.positions.length})` : ""}`
-              : t === "orders"
-                ? `Open orders${account.data ? ` (${account.data.openOrders})` : ""}`
-                : "Fills"}
-          </button>
-        ))}
-      </div>
-      <div className="scroll" role="tabpanel" style={{ maxHeight: 320 }}>
+      <TabList
+        label="Account"
+        idPrefix={`${ids}-account`}
+        panelId={`${ids}-account-panel`}
+        selected={tab}
+        onSelect={setTab}
+        tabs={[
+          { value: "positions", label: `Positions${account.data ? ` (${account.data.positions.length})` : ""}` },
+          { value: "orders", label: `Open orders${account.data ? ` (${account.data.openOrders})` : ""}` },
+          { value: "fills", label: "Fills" },
+        ]}
+      />
+      <TabPanel
+        id={`${ids}-account-panel`}
+        labelledBy={tabId(`${ids}-account`, tab)}
+        className="scroll"
+        style={{ maxHeight: 320 }}
+      >
         {body}
-      </div>
+      </TabPanel>
     </section>
   );
 }

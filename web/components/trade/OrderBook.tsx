@@ -1,12 +1,12 @@
 "use client";
 /** The order book with cumulative depth bars, and the recent trades, in one tabbed panel. */
-import { useState } from "react";
+import { useId, useState } from "react";
 import { Side } from "../../../protocol/types.ts";
 import { formatClock, formatPercent, formatPrice, formatSize } from "../../lib/format.ts";
 import { useBook, useTrades } from "../../lib/market.ts";
 import type { BookLevel } from "../../lib/market.ts";
 import { explain } from "../../lib/errors.ts";
-import { Empty } from "../ui.tsx";
+import { Empty, TabList, TabPanel, tabId } from "../ui.tsx";
 
 const DEPTH = 14;
 
@@ -111,17 +111,21 @@ export function BookAndTrades({
   readonly onPick: (price: bigint) => void;
 }) {
   const [tab, setTab] = useState<"book" | "trades">("book");
+  const ids = useId();
   return (
     <section className="panel area-book" aria-label="Order book and trades">
-      <div className="tabs" role="tablist">
-        <button role="tab" aria-selected={tab === "book"} onClick={() => setTab("book")}>
-          Order book
-        </button>
-        <button role="tab" aria-selected={tab === "trades"} onClick={() => setTab("trades")}>
-          Trades
-        </button>
-      </div>
-      <div className="scroll" role="tabpanel">
+      <TabList
+        label="Order book and trades"
+        idPrefix={`${ids}-book`}
+        panelId={`${ids}-book-panel`}
+        selected={tab}
+        onSelect={setTab}
+        tabs={[
+          { value: "book", label: "Order book" },
+          { value: "trades", label: "Trades" },
+        ]}
+      />
+      <TabPanel id={`${ids}-book-panel`} labelledBy={tabId(`${ids}-book`, tab)} className="scroll">
         {instrument === null ? (
           <Empty>Pick a market.</Empty>
         ) : tab === "book" ? (
@@ -129,7 +133,7 @@ export function BookAndTrades({
         ) : (
           <Trades instrument={instrument} />
         )}
-      </div>
+      </TabPanel>
     </section>
   );
 }

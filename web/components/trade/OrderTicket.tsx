@@ -22,21 +22,18 @@ import {
   parseSize,
 } from "../../lib/format.ts";
 import { accountOf, useAccount, useMarks, useOpenOrders } from "../../lib/market.ts";
-import { nextOrderId } from "../../lib/orderIds.ts";
+import { allocateOrderId } from "../../lib/orderIds.ts";
 import { leverageX100, orderFlags, previewFill, sign } from "../../lib/orders.ts";
 import type { TimeInForceName } from "../../lib/orders.ts";
 import { useSession } from "../../lib/session.tsx";
 import { useVenue } from "../../lib/venue.tsx";
+import { TabList } from "../ui.tsx";
 
 /** How far past the best opposite price a market order may fill, in basis points. */
 const MARKET_SLIPPAGE_BPS = 100n;
 /** Lifetime of a resting (GTC) order, seconds; immediate orders live a few minutes. */
 const GTC_LIFETIME = 28n * 86_400n;
 const IMMEDIATE_LIFETIME = 300n;
-
-function lastOrderIdKey(accountId: bigint): string {
-  return `tessera:lastOrderId:${accountId}`;
-}
 
 export interface PriceHint {
   readonly price: bigint;
@@ -139,11 +136,11 @@ export function OrderTicket({
     setResult(null);
     try {
       const accountId = session.accountId;
-      const nowMs = BigInt(Date.now());
-      const last = BigInt(localStorage.getItem(lastOrderIdKey(accountId)) ?? "0");
-      const orderId = nextOrderId(
-        last,
-        nowMs,
+      const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+      const orderId = allocateOrderId(
+        localStorage,
+        accountId,
+        nowSeconds,
         (openOrders.data ?? []).map((o) => o.orderId),
         deployment.profile.orderDepth,
       );
@@ -156,7 +153,7 @@ export function OrderTicket({
         size: parsed.size!,
         price: parsed.price!,
         orderId,
-        expiry: nowMs / 1000n + (immediate ? IMMEDIATE_LIFETIME : GTC_LIFETIME),
+        expiry: nowSeconds + (immediate ? IMMEDIATE_LIFETIME : GTC_LIFETIME),
         flags: orderFlags({
           reduceOnly,
           postOnly: type === "limit" && postOnly,
@@ -164,7 +161,6 @@ export function OrderTicket({
         }),
       };
       const signed = sign(session.key.privateKey, order, domain);
-      localStorage.setItem(lastOrderIdKey(accountId), orderId.toString());
       const placed = await api.placeOrder(signed);
       const filled = placed.filled === 0n ? "" : `, ${formatSize(placed.filled)} filled`;
       const stopped = placed.stopCode === null ? "" : ` Stopped: ${explainCode(placed.stopCode, placed.stopCode)}`;
@@ -206,13 +202,16 @@ export function OrderTicket({
             {option ? "Sell" : "Sell / Short"}
           </button>
         </div>
-        <div className="tabs" role="tablist" aria-label="Order type">
-          {(["limit", "market"] as const).map((t) => (
-            <button key={t} type="button" role="tab" aria-selected={type === t} onClick={() => setType(t)}>
-              {t === "limit" ? "Limit" : "Market"}
-            </button>
-          ))}
-        </div>
+        <TabList
+          label="Order type"
+          idPrefix={`${id}-type`}
+          selected={type}
+          onSelect={setType}
+          tabs={[
+            { value: "limit", label: "Limit" },
+            { value: "market", label: "Market" },
+          ]}
+        />
         {type === "limit" ? (
           <div className="field">
             <label htmlFor={`${id}-price`}>{option ? "Premium per contract (USDC)" : "Price (USDC)"}</label>

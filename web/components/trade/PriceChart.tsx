@@ -100,7 +100,7 @@ export function PriceChart({ instrument, name }: { readonly instrument: bigint |
           {explain(candles.error)}
         </p>
       )}
-      <div ref={container} style={{ flex: 1, minHeight: 240 }} role="img" aria-label={`Price chart of ${name}`} />
+      <div ref={container} style={{ flex: 1, minHeight: 240 }} role="figure" aria-label={`Price chart of ${name}`} />
     </section>
   );
 }
