@@ -5,14 +5,15 @@
  * while one is under way is the safety net, a fast one while the feed is down) and the
  * rollup's L1 events of the wallet (deposits, forced requests, credits and claims).
  */
-import { useEffect } from "react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { usePublicClient } from "wagmi";
+import { useAccountFeed } from "./accountFeed.ts";
+import type { AccountFeed } from "./accountFeed.ts";
 import { livePayload } from "./api.ts";
 import type { Withdrawal } from "./api.ts";
 import { rollupAbi } from "./contracts.ts";
 import { useSession } from "./session.tsx";
-import { useLiveStatus, useVenue } from "./venue.tsx";
+import { useVenue } from "./venue.tsx";
 import { logPosition, mergeWithdrawal } from "./withdrawals.ts";
 import type { L1Withdrawals } from "./withdrawals.ts";
 
@@ -26,38 +27,26 @@ const OFFLINE_POLL_MS = 3_000;
 /** Poll interval of the L1 event scan, ms. */
 const L1_POLL_MS = 4_000;
 
-/** The react-query key of the account's withdrawals (under "account": refreshed on its changes). */
-function withdrawalsKey(accountId: bigint | null): readonly unknown[] {
-  return ["account", accountId?.toString(), "withdrawals"];
-}
+const WITHDRAWALS: AccountFeed<Withdrawal> = {
+  name: "withdrawals",
+  read: (api, token) => api.withdrawals(token),
+  fromMessage: (data) => {
+    const parsed = livePayload.withdrawal.safeParse(data);
+    if (!parsed.success) return null;
+    const { type: _type, ...withdrawal } = parsed.data;
+    return withdrawal;
+  },
+  merge: mergeWithdrawal,
+  pollMs: (list, live) => {
+    if (!live) return OFFLINE_POLL_MS;
+    const underWay = (list ?? []).some((w) => w.status !== "claimable" && w.status !== "failed");
+    return underWay ? IN_PROGRESS_POLL_MS : false;
+  },
+};
 
 /** The account's withdrawals and forced withdrawals, newest first. */
 export function useWithdrawals() {
-  const { api, live } = useVenue();
-  const { token, accountId } = useSession();
-  const client = useQueryClient();
-  const status = useLiveStatus();
-  const query = useQuery({
-    queryKey: withdrawalsKey(accountId),
-    enabled: token !== null,
-    queryFn: () => api.withdrawals(token!),
-    refetchInterval: (q) => {
-      if (status !== "live") return OFFLINE_POLL_MS;
-      const underWay = (q.state.data ?? []).some((w) => w.status !== "claimable" && w.status !== "failed");
-      return underWay ? IN_PROGRESS_POLL_MS : false;
-    },
-  });
-  useEffect(
-    () =>
-      live.onPrivate((data) => {
-        const parsed = livePayload.withdrawal.safeParse(data);
-        if (!parsed.success) return;
-        const { type: _type, ...withdrawal } = parsed.data;
-        client.setQueryData<Withdrawal[]>(withdrawalsKey(accountId), (old) => mergeWithdrawal(old ?? [], withdrawal));
-      }),
-    [live, client, accountId],
-  );
-  return query;
+  return useAccountFeed(WITHDRAWALS);
 }
 
 /** The wallet's rollup events on L1: deposits, forced requests, credited withdrawals, claims. */
