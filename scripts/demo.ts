@@ -134,7 +134,7 @@ try {
   await assertPortFree(args["sequencer-port"], "sequencer");
   if (!args["no-web"]) await assertPortFree(args["web-port"], "web");
 
-  say(`circuit profile ${args.profile}: building unless cached (the first demo build takes ~25 min)`);
+  say(`circuit profile ${args.profile}: building unless cached (the first demo build takes about 4–6 min here)`);
   const built = await ensureProfileBuilt(args.profile);
   if (writeGeneratedVerifier(built)) say(`wrote contracts/generated/${built.contractName}.sol`);
   say(`circuit ${built.built ? "built" : "cached"}: ${built.nConstraints} constraints (TEST-ONLY ceremony)`);
