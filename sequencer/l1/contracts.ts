@@ -5,6 +5,10 @@
  */
 import { Contract } from "ethers";
 import type { ContractRunner } from "ethers";
+import { roundInForceAt as inForceAt } from "../../protocol/feedRounds.ts";
+import type { FeedRound } from "../../protocol/feedRounds.ts";
+
+export type { FeedRound } from "../../protocol/feedRounds.ts";
 
 export const ROLLUP_ABI = [
   "function priorityQueueLength() view returns (uint256)",
@@ -28,13 +32,6 @@ export function feedContract(address: string, runner: ContractRunner): Contract 
   return new Contract(address, FEED_ABI, runner);
 }
 
-/** A feed round: its id, raw answer and update time (unix seconds). */
-export interface FeedRound {
-  readonly roundId: bigint;
-  readonly answer: bigint;
-  readonly updatedAt: bigint;
-}
-
 /** The part of a feed contract `roundInForceAt` reads (an ethers `Contract` of FEED_ABI). */
 export interface FeedReader {
   getFunction(name: "latestRoundData" | "getRoundData"): (...args: bigint[]) => Promise<unknown>;
@@ -43,28 +40,24 @@ export interface FeedReader {
 /** How far back `roundInForceAt` walks from the latest round before giving up. */
 const MAX_ROUNDS_BACK = 1024;
 
+type RoundData = [bigint, bigint, bigint, bigint, bigint];
+
 /**
- * The round in force at `expiry`, by the contract's rule (TesseraRollup `_priceInForceAt`):
- * updated at or before `expiry`, with the next round (if any) updated after it. Walks back
- * from the latest round; null when no such round is within `MAX_ROUNDS_BACK` rounds or the
- * feed does not serve the older rounds.
+ * The round in force at `expiry`, by the contract's rule (TesseraRollup `_priceInForceAt`),
+ * across Chainlink proxy phases (protocol/feedRounds.ts); null when no such round is within
+ * `MAX_ROUNDS_BACK` rounds of the latest or the feed does not serve the older rounds.
  */
 export async function roundInForceAt(feed: FeedReader, expiry: bigint): Promise<FeedRound | null> {
-  type RoundData = [bigint, bigint, bigint, bigint, bigint];
   const latest = (await feed.getFunction("latestRoundData")()) as RoundData;
-  let round: FeedRound = { roundId: latest[0], answer: latest[1], updatedAt: latest[3] };
-  for (let i = 0; i < MAX_ROUNDS_BACK; i++) {
-    if (round.updatedAt !== 0n && round.updatedAt <= expiry) return round;
-    if (round.roundId <= 1n) return null;
-    let r: RoundData;
+  const read = async (roundId: bigint): Promise<FeedRound | null> => {
     try {
-      r = (await feed.getFunction("getRoundData")(round.roundId - 1n)) as RoundData;
+      const r = (await feed.getFunction("getRoundData")(roundId)) as RoundData;
+      return r[3] === 0n ? null : { roundId, answer: r[1], updatedAt: r[3] };
     } catch {
       return null;
     }
-    round = { roundId: round.roundId - 1n, answer: r[1], updatedAt: r[3] };
-  }
-  return null;
+  };
+  return inForceAt(read, { roundId: latest[0], answer: latest[1], updatedAt: latest[3] }, expiry, MAX_ROUNDS_BACK);
 }
 
 /** A feed answer with `decimals` decimals in cents: `⌊answer / 10^(decimals − 2)⌋` (§8.1). */

@@ -6,6 +6,8 @@
  * sequencer, which may be gone.
  */
 import type { Address, PublicClient } from "viem";
+import { roundInForceAt as inForceAt } from "../../protocol/feedRounds.ts";
+import type { FeedRound } from "../../protocol/feedRounds.ts";
 import { decodeInstrument, isOption } from "../../protocol/instruments.ts";
 import type { ExitArguments } from "../../protocol/rebuild.ts";
 import { feedAbi, rollupAbi } from "./contracts.ts";
@@ -186,24 +188,35 @@ function runRebuildWorker(
   });
 }
 
-/** The feed round whose answer was in force at `at`: the last one updated at or before it. */
+/**
+ * The feed round in force at `at` by the rollup's rule, across Chainlink proxy phases
+ * (protocol/feedRounds.ts).
+ */
 async function roundInForceAt(client: PublicClient, feed: Address, at: bigint): Promise<bigint> {
-  const latest = await client.readContract({ address: feed, abi: feedAbi, functionName: "latestRoundData" });
-  let [id, , , updatedAt] = latest;
-  for (let steps = 0; updatedAt > at; steps++) {
-    if (steps === MAX_ROUNDS_BACK || id <= 1n) {
-      throw new ExitError(
-        "NO_ROUND",
-        `The price feed ${feed} has no round in force at ${at}, so an option cannot be valued.`,
-      );
+  const read = async (roundId: bigint): Promise<FeedRound | null> => {
+    try {
+      const [, answer, , updatedAt] = await client.readContract({
+        address: feed,
+        abi: feedAbi,
+        functionName: "getRoundData",
+        args: [roundId],
+      });
+      return updatedAt === 0n ? null : { roundId, answer, updatedAt };
+    } catch {
+      return null;
     }
-    id -= 1n;
-    [, , , updatedAt] = await client.readContract({
-      address: feed,
-      abi: feedAbi,
-      functionName: "getRoundData",
-      args: [id],
-    });
+  };
+  const [roundId, answer, , updatedAt] = await client.readContract({
+    address: feed,
+    abi: feedAbi,
+    functionName: "latestRoundData",
+  });
+  const round = await inForceAt(read, { roundId, answer, updatedAt }, at, MAX_ROUNDS_BACK);
+  if (round === null) {
+    throw new ExitError(
+      "NO_ROUND",
+      `The price feed ${feed} has no round in force at ${at}, so an option cannot be valued.`,
+    );
   }
-  return id;
+  return round.roundId;
 }
