@@ -3,6 +3,7 @@
  * run of the demo sees the same price path (round k of a run is the same in every run).
  */
 import type { Contract } from "ethers";
+import type { FeedRound } from "../../protocol/feedRounds.ts";
 
 /** xorshift64*: a small deterministic generator over 64-bit bigints (not for secrets). */
 export class SeededRandom {
@@ -61,6 +62,12 @@ export class OracleWalk {
   }
 }
 
+/** A feed's latest round (`latestRoundData`): id, raw answer, update time (unix seconds). */
+export async function latestRound(feed: Contract): Promise<FeedRound> {
+  const r = (await feed.getFunction("latestRoundData")()) as readonly bigint[];
+  return { roundId: r[0]!, answer: r[1]!, updatedAt: r[3]! };
+}
+
 /**
  * Pushes a round with `answer` (8 decimals) to a mock feed, stamped one second before the wall
  * clock `nowSeconds` (never before the previous round). Hardhat mines each block at least a
@@ -72,7 +79,7 @@ export class OracleWalk {
 export async function pushRound(feed: Contract, answer: bigint, nowSeconds: bigint): Promise<void> {
   let previous = 0n;
   try {
-    previous = ((await feed.getFunction("latestRoundData")()) as readonly bigint[])[3]!;
+    previous = (await latestRound(feed)).updatedAt;
   } catch {
     // no round yet
   }

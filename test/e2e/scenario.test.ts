@@ -29,7 +29,7 @@ import { TesseraClient } from "../../sdk/client.ts";
 import { TradingKey } from "../../sdk/keys.ts";
 import { toJsonText } from "../../sdk/wire.ts";
 import { ensureProfileBuilt, generatedVerifierPath } from "../../scripts/zk/build.ts";
-import { pushRound, wallSeconds } from "../../scripts/demo/oracle.ts";
+import { latestRound, pushRound, wallSeconds } from "../../scripts/demo/oracle.ts";
 import { stopAll, type Managed } from "../../scripts/demo/processes.ts";
 import { ROOT } from "../../scripts/zk/compile.ts";
 import {
@@ -104,12 +104,6 @@ const instrumentStatuses = z.object({
     }),
   ),
 });
-
-/** A feed round as `latestRoundData` returns it: id, answer, update time (unix seconds). */
-async function latestRound(feed: Contract): Promise<{ roundId: bigint; answer: bigint; updatedAt: bigint }> {
-  const r = (await feed.getFunction("latestRoundData")()) as readonly bigint[];
-  return { roundId: r[0]!, answer: r[1]!, updatedAt: r[3]! };
-}
 
 test(
   "deposits, option settlement at expiry, perp and option trades, oracle, funding, liquidation, withdrawals: proven on L1 and replayed by protocol/",

@@ -26,7 +26,7 @@ import { abs } from "../../protocol/field.ts";
 import { TesseraClient } from "../../sdk/client.ts";
 import { TradingKey } from "../../sdk/keys.ts";
 import { stopAll, type Managed } from "../../scripts/demo/processes.ts";
-import { pushRound, wallSeconds } from "../../scripts/demo/oracle.ts";
+import { latestRound, pushRound, wallSeconds } from "../../scripts/demo/oracle.ts";
 import { buildWeb, webBuildIsFresh } from "../../scripts/demo/web.ts";
 import { ANSWER_PER_CENT, DEV_ROLES, depositOnL1, devWallet } from "../../scripts/demo/stack.ts";
 import { formatPrice, formatSize, formatUsdc } from "../../web/lib/format.ts";
@@ -57,12 +57,6 @@ const WITHDRAWN = 100_000_000n;
 const SHORT_DATED_SECONDS = 100n;
 /** The ETH price of the round pushed before the short-dated expiry, cents: the series settles at it. */
 const AT_EXPIRY = 305_000n;
-
-/** A feed round as `latestRoundData` returns it: id, answer, update time (unix seconds). */
-async function latestRound(feed: Contract): Promise<{ roundId: bigint; answer: bigint; updatedAt: bigint }> {
-  const r = (await feed.getFunction("latestRoundData")()) as readonly bigint[];
-  return { roundId: r[0]!, answer: r[1]!, updatedAt: r[3]! };
-}
 
 const children: Managed[] = [];
 const browsers: Browser[] = [];
