@@ -605,6 +605,20 @@ export class TesseraClient {
       .prices;
   }
 
+  /**
+   * `POST /v1/admin/settlements` (operator, venues without L1): settles the expired series of
+   * `underlying` expiring at `expiry` (unix seconds) at `price` (cents), the answer of feed round
+   * `roundId` if given; resolves with the settlement record of every position it closed.
+   */
+  async settle(s: { underlying: number; expiry: bigint; price: bigint; roundId?: bigint }): Promise<Settlement[]> {
+    return (
+      await this.request("POST", "/v1/admin/settlements", z.object({ settled: z.array(settlementSchema) }), {
+        auth: "admin",
+        body: s,
+      })
+    ).settled;
+  }
+
   /** `POST /v1/admin/close-batch` (operator): closes the open batch; its number or null. */
   async closeBatch(): Promise<bigint | null> {
     return (await this.request("POST", "/v1/admin/close-batch", closeBatchResultSchema, { auth: "admin" })).batch;

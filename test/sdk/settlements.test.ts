@@ -10,7 +10,7 @@ import type { TesseraClient } from "../../sdk/client.ts";
 import { TesseraApiError } from "../../sdk/errors.ts";
 import { TesseraStream } from "../../sdk/stream.ts";
 import type { Market } from "../../sdk/wire.ts";
-import { ADMIN_TOKEN, ETH_PRICE, ONE, startSdkVenue } from "./venue.ts";
+import { ETH_PRICE, ONE, startSdkVenue } from "./venue.ts";
 import type { SdkVenue } from "./venue.ts";
 
 /** Seconds from the venue's start to the expiry of the short-lived series. */
@@ -56,12 +56,8 @@ describe("settlements and withdrawal statuses through the SDK", () => {
     const pushed = stream.next("settlement");
     const wait = Number(expiry * 1000n) + 50 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const res = await fetch(`${v.url}/v1/admin/settlements`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ underlying: 1, expiry: expiry.toString(), price: PRICE.toString(), roundId: "3" }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    const settled = await v.admin.settle({ underlying: 1, expiry, price: PRICE, roundId: 3n });
+    assert.equal(settled.length, 2, "the buyer's and the writer's positions");
 
     const [record, ...rest] = await bob.settlements();
     assert.deepEqual(rest, []);
@@ -72,6 +68,11 @@ describe("settlements and withdrawal statuses through the SDK", () => {
     assert.deepEqual([record!.value, record!.cost, record!.pnl], [200_000_000n, 100_000_000n, 100_000_000n]);
     assert.ok(record!.time >= expiry * 1000n);
     assert.deepEqual(await pushed, record, "the stream's settlement is the REST record");
+    assert.deepEqual(
+      settled.find((r) => r.accountId === 3n),
+      record,
+      "the operator's answer is the same record",
+    );
 
     const writer = await alice.settlements(1);
     assert.deepEqual(
