@@ -25,7 +25,7 @@ import {
   renameVerifier,
 } from "../../scripts/zk/build.ts";
 import { ROOT } from "../../scripts/zk/compile.ts";
-import { TEST_ONLY_CEREMONY, lagrangeScalars, releaseCurve, writeTestOnlyPtau } from "../../scripts/zk/ptau.ts";
+import { TEST_ONLY_CEREMONY, lagrangeScalars, modPow, releaseCurve, writeTestOnlyPtau } from "../../scripts/zk/ptau.ts";
 import { groth16Power, readR1csHeader } from "../../scripts/zk/r1cs.ts";
 
 const work = mkdtempSync(path.join(tmpdir(), "tessera-pipeline-"));
@@ -225,15 +225,3 @@ describe("profiles", () => {
     );
   });
 });
-
-function modPow(base: bigint, exp: bigint, r: bigint): bigint {
-  let result = 1n;
-  let b = base % r;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % r;
-    b = (b * b) % r;
-    e >>= 1n;
-  }
-  return result;
-}

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeSlot } from "../../protocol/pubdata.ts";
 import {
+  decodeSlot,
   depositData,
   feeSweepData,
   forcedWithdrawData,
