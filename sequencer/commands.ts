@@ -18,7 +18,18 @@ import {
 } from "./wire.ts";
 
 export type Command =
-  | { readonly kind: "place"; readonly order: SignedOrder; readonly clientOrderId: string | null }
+  | {
+      readonly kind: "place";
+      readonly order: SignedOrder;
+      readonly clientOrderId: string | null;
+      /** The cancel-on-disconnect group (WebSocket connection id) the order joins, if any. */
+      readonly group?: string | null;
+    }
+  /**
+   * Cancels every resting order of a cancel-on-disconnect group: its connection closed, or the
+   * venue restarted (no connection outlives a restart).
+   */
+  | { readonly kind: "cancelGroup"; readonly group: string; readonly reason: CancelReason }
   | {
       readonly kind: "cancel";
       readonly accountId: bigint;
@@ -91,9 +102,18 @@ export type CommandKind = Command["kind"];
 
 const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected"]);
 
+/** A cancel-on-disconnect group: a WebSocket connection id. */
+export const groupSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a connection id");
+
 /** Decodes a journaled command (the same wire format as the API). */
 export const commandSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("place"), order: signedOrderSchema, clientOrderId: clientOrderIdSchema.nullable() }),
+  z.object({
+    kind: z.literal("place"),
+    order: signedOrderSchema,
+    clientOrderId: clientOrderIdSchema.nullable(),
+    group: groupSchema.nullable().optional(),
+  }),
+  z.object({ kind: z.literal("cancelGroup"), group: groupSchema, reason: reasonSchema }),
   z.object({ kind: z.literal("cancel"), accountId: accountIdSchema, orderId: orderIdSchema, reason: reasonSchema }),
   z.object({
     kind: z.literal("cancelAll"),

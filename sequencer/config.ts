@@ -9,6 +9,10 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { DEFAULT_FEE_SWEEP_THRESHOLD } from "./service.ts";
 import type { L1Link, ServiceConfig } from "./service.ts";
 import { fieldElement, uint } from "./wire.ts";
+import { DEFAULT_RATE_LIMITS } from "./api/ratelimit.ts";
+import { DEFAULT_MAX_OPEN_ORDERS } from "./api/server.ts";
+import { DEFAULT_WS_LIMITS } from "./api/ws.ts";
+import { DEFAULT_MAX_QUEUE } from "./auth/verify-pool.ts";
 
 const SECONDS_PER_DAY = 86_400n;
 
@@ -58,7 +62,28 @@ const envSchema = z.object({
     .min(1024)
     .max(1 << 20)
     .default(16 * 1024),
-  TESSERA_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("NORMAL"),
+  /** FULL (default) keeps the journal's promise across power loss; NORMAL only across a process crash. */
+  TESSERA_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("FULL"),
+  TESSERA_IP_RATE: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ipRate),
+  TESSERA_IP_BURST: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ipBurst),
+  TESSERA_CANCEL_RATE: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.cancelRate),
+  TESSERA_CANCEL_BURST: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.cancelBurst),
+  TESSERA_READ_RATE: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.readRate),
+  TESSERA_READ_BURST: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.readBurst),
+  TESSERA_RATE_LIMIT_KEYS: z.coerce.number().int().min(100).default(DEFAULT_RATE_LIMITS.maxKeys),
+  TESSERA_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).default(DEFAULT_MAX_OPEN_ORDERS),
+  TESSERA_VERIFY_QUEUE: z.coerce.number().int().min(1).default(DEFAULT_MAX_QUEUE),
+  /** `false` (default), `true`, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
+  TESSERA_TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((v): boolean | string => (v === "false" ? false : v === "true" ? true : v)),
+  TESSERA_WS_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_WS_LIMITS.maxConnectionsPerIp),
+  TESSERA_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(DEFAULT_WS_LIMITS.maxSubscriptions),
+  TESSERA_WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_WS_LIMITS.maxBufferedBytes),
+  TESSERA_WS_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_WS_LIMITS.idleTimeoutMs),
+  TESSERA_WS_PING_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pingIntervalMs),
+  TESSERA_WS_PONG_TIMEOUT_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pongTimeoutMs),
   TESSERA_PROVERS: z.coerce.number().int().min(0).max(8).default(0),
   TESSERA_PROOF_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TESSERA_PROOF_TIMEOUT_MS: z.coerce.number().int().min(1000).default(600_000),
@@ -129,5 +154,27 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     proofAttempts: e.TESSERA_PROOF_ATTEMPTS,
     proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_MS,
     feeSweepThreshold: e.TESSERA_FEE_SWEEP_THRESHOLD,
+    api: {
+      rateLimits: {
+        ipRate: e.TESSERA_IP_RATE,
+        ipBurst: e.TESSERA_IP_BURST,
+        cancelRate: e.TESSERA_CANCEL_RATE,
+        cancelBurst: e.TESSERA_CANCEL_BURST,
+        readRate: e.TESSERA_READ_RATE,
+        readBurst: e.TESSERA_READ_BURST,
+        maxKeys: e.TESSERA_RATE_LIMIT_KEYS,
+      },
+      maxOpenOrders: e.TESSERA_MAX_OPEN_ORDERS,
+      verifyQueue: e.TESSERA_VERIFY_QUEUE,
+      trustProxy: e.TESSERA_TRUST_PROXY,
+      ws: {
+        maxConnectionsPerIp: e.TESSERA_WS_MAX_CONNECTIONS_PER_IP,
+        maxSubscriptions: e.TESSERA_WS_MAX_SUBSCRIPTIONS,
+        maxBufferedBytes: e.TESSERA_WS_MAX_BUFFERED_BYTES,
+        idleTimeoutMs: e.TESSERA_WS_IDLE_TIMEOUT_MS,
+        pingIntervalMs: e.TESSERA_WS_PING_MS,
+        pongTimeoutMs: e.TESSERA_WS_PONG_TIMEOUT_MS,
+      },
+    },
   };
 }

@@ -372,7 +372,7 @@ export class Sequencer {
   static open(
     config: VenueConfig,
     file: string,
-    synchronous: Synchronous = "NORMAL",
+    synchronous: Synchronous = "FULL",
     extraMeta: Readonly<Record<string, string>> = {},
   ): Sequencer {
     const journal = Journal.open(
@@ -459,8 +459,14 @@ export class Sequencer {
       case "place":
         return {
           kind: "place",
-          result: this.engine.place(command.order, { clientOrderId: command.clientOrderId }, now),
+          result: this.engine.place(
+            command.order,
+            { clientOrderId: command.clientOrderId, group: command.group ?? null },
+            now,
+          ),
         };
+      case "cancelGroup":
+        return { kind: "cancel", cancelled: this.engine.cancelGroup(command.group, command.reason) };
       case "cancel":
         return { kind: "cancel", cancelled: [this.engine.cancel(command.accountId, command.orderId, command.reason)] };
       case "cancelAll":

@@ -4,6 +4,8 @@
  * (`ProtocolError` from protocol/) keep their protocol code and are reported as 422.
  */
 
+import type { BucketState } from "./api/ratelimit.ts";
+
 /** HTTP status for each sequencer error code. One table, so the API and the docs agree. */
 export const SEQUENCER_ERRORS = {
   BAD_REQUEST: 400,
@@ -32,8 +34,11 @@ export const SEQUENCER_ERRORS = {
   FOK_UNFILLED: 422,
   PROTOCOL_REJECTED: 422,
   RATE_LIMITED: 429,
+  TOO_MANY_SUBSCRIPTIONS: 429,
+  TOO_MANY_OPEN_ORDERS: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  OVERLOADED: 503,
 } as const;
 
 export type SequencerErrorCode = keyof typeof SEQUENCER_ERRORS;
@@ -44,6 +49,8 @@ export class SequencerError extends Error {
   readonly status: number;
   /** For RATE_LIMITED: milliseconds until a retry can succeed (sent as `Retry-After`). */
   retryAfterMs: number | undefined;
+  /** For RATE_LIMITED: the state of the bucket that refused (sent as `X-RateLimit-*`). */
+  rateLimit: BucketState | undefined;
 
   constructor(code: SequencerErrorCode, message: string);
   /** A protocol rule failure, reported with the protocol's own code (docs/protocol.md §10). */

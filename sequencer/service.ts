@@ -12,8 +12,9 @@ import { initCrypto } from "../protocol/index.ts";
 import { getProfile } from "../protocol/profiles.ts";
 import { VerifyPool } from "./auth/verify-pool.ts";
 import { VenueMetrics } from "./api/metrics.ts";
-import { RateLimiter } from "./api/ratelimit.ts";
-import { buildServer } from "./api/server.ts";
+import { ApiLimits, DEFAULT_RATE_LIMITS } from "./api/ratelimit.ts";
+import { buildServer, DEFAULT_MAX_OPEN_ORDERS } from "./api/server.ts";
+import type { ApiOptions } from "./api/server.ts";
 import { SessionStore } from "./api/sessions.ts";
 import { Sequencer } from "./core.ts";
 import type { SystemAccountKeys } from "../protocol/state.ts";
@@ -60,6 +61,8 @@ export interface ServiceConfig {
    * (default `DEFAULT_FEE_SWEEP_THRESHOLD`, 1,000 USDC).
    */
   readonly feeSweepThreshold?: bigint;
+  /** Rate limits, WebSocket limits, open-order cap, proxy trust (defaults: docs/api.md). */
+  readonly api?: ApiOptions;
 }
 
 /** The L1 link: the rollup contract and a runner that signs as the operator. */
@@ -116,14 +119,20 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   );
   const clock = monotonicClock();
   const built = cfg.provers > 0 ? await ensureProfileBuilt(profile.name, { quiet: true }) : null;
-  const verifier = new VerifyPool(cfg.verifyWorkers);
+  const verifier = new VerifyPool(cfg.verifyWorkers, cfg.api?.verifyQueue);
   const metrics = new VenueMetrics();
   const api = {
     venue,
     verifier,
     sessions: new SessionStore(cfg.sessionTtlMs),
-    limiter: new RateLimiter(cfg.orderRatePerSecond, cfg.orderBurst),
-    authLimiter: new RateLimiter(20, 40),
+    limits: new ApiLimits({
+      ...DEFAULT_RATE_LIMITS,
+      ...cfg.api?.rateLimits,
+      orderRate: cfg.orderRatePerSecond,
+      orderBurst: cfg.orderBurst,
+    }),
+    maxOpenOrders: cfg.api?.maxOpenOrders ?? DEFAULT_MAX_OPEN_ORDERS,
+    liveGroups: new Map<string, bigint>(),
     metrics,
     clock,
     batchMaxAgeMs: BigInt(cfg.batchMaxAgeMs),
@@ -136,7 +145,14 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     }
     if (e.type === "halted") log.fatal({ err: e.error }, "venue halted: restart it to replay the journal");
   });
-  const app = await buildServer(api, log, { bodyLimit: cfg.bodyLimit, adminToken: cfg.adminToken, version: "0.1.0" });
+  const app = await buildServer(api, log, {
+    bodyLimit: cfg.bodyLimit,
+    adminToken: cfg.adminToken,
+    version: "0.1.0",
+    trustProxy: cfg.api?.trustProxy ?? false,
+    l1Linked: l1 !== null,
+    ws: cfg.api?.ws ?? {},
+  });
   const url = await app.listen({ host: cfg.host, port: cfg.port });
 
   // With L1 attached, nothing is scheduled (funding, expiry, closing batches) until an L1 poll

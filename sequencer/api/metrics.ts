@@ -43,6 +43,23 @@ export class VenueMetrics {
     registers: [this.registry],
   });
 
+  readonly wsClosed = new Counter({
+    name: "tessera_ws_closed_total",
+    help: "WebSocket connections the venue closed, by reason (slow_consumer, too_many_connections, idle, session_expired, no_pong)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitKeys = new Gauge({
+    name: "tessera_ratelimit_buckets",
+    help: "Rate-limit buckets held, all budgets (bounded: least recently used evicted)",
+    registers: [this.registry],
+  });
+  readonly verifyQueue = new Gauge({
+    name: "tessera_verify_queue",
+    help: "Signatures waiting for a verifier process (bounded)",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { SequencerError } from "../errors.ts";
+import type { AccountBudget, RequestLimits } from "./ratelimit.ts";
 import type { Session } from "./sessions.ts";
 
 export type Auth = "none" | "session" | "admin";
@@ -23,9 +24,20 @@ export interface RequestContext<P, Q, B> {
   readonly session: Session | null;
   /** Client IP, for unauthenticated rate limits. */
   readonly ip: string;
+  /** The request's bearer token, if any. */
+  readonly bearer: string | undefined;
   /** Request arrival, unix ms. */
   readonly arrivedMs: number;
+  /** The request's rate-limit charges (the server charged the route's budget already). */
+  readonly limits: RequestLimits;
 }
+
+/**
+ * The budget a route is charged before it runs: a session route charges the session account's
+ * `order`, `cancel` or `read` budget (default `read`); a route without a session charges the
+ * caller's IP (`ip`, the default) or the IP's authentication budget (`auth`).
+ */
+export type RouteBudget = AccountBudget | "ip" | "auth";
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   readonly method: Method;
@@ -34,6 +46,12 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   readonly summary: string;
   readonly tag: string;
   readonly auth: Auth;
+  readonly budget?: RouteBudget;
+  /**
+   * An operator route that stands in for an L1 source (deposits, forced withdrawals, oracle,
+   * settlements): it does not exist on a venue linked to L1.
+   */
+  readonly l1Source?: boolean;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
@@ -49,6 +67,8 @@ export interface Route {
   readonly summary: string;
   readonly tag: string;
   readonly auth: Auth;
+  readonly budget: RouteBudget;
+  readonly l1Source: boolean;
   readonly schemas: { readonly params?: z.ZodType; readonly query?: z.ZodType; readonly body?: z.ZodType };
   readonly responses: Readonly<Record<number, string>>;
   run(
@@ -56,6 +76,8 @@ export interface Route {
     session: Session | null,
     ip: string,
     arrivedMs: number,
+    limits: RequestLimits,
+    bearer?: string,
   ): Promise<Reply>;
 }
 
@@ -89,16 +111,20 @@ export function defineRoute<
     summary: spec.summary,
     tag: spec.tag,
     auth: spec.auth,
+    budget: spec.budget ?? (spec.auth === "session" ? "read" : "ip"),
+    l1Source: spec.l1Source ?? false,
     schemas: { params: spec.params, query: spec.query, body: spec.body },
     responses: spec.responses,
-    async run(raw, session, ip, arrivedMs) {
+    async run(raw, session, ip, arrivedMs, limits, bearer) {
       const ctx = {
         params: parse(params, raw.params, "path parameters"),
         query: parse(query, raw.query, "query"),
         body: (body === undefined ? {} : parse(body, raw.body, "body")) as z.output<B>,
         session,
         ip,
+        bearer,
         arrivedMs,
+        limits,
       };
       return spec.handle(ctx);
     },

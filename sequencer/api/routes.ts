@@ -9,7 +9,7 @@ import { intrinsic } from "../../protocol/margin.ts";
 import { orderHash } from "../../protocol/signing.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
-import { VerifierUnavailableError } from "../auth/verify-pool.ts";
+import { VerifierBusyError, VerifierUnavailableError } from "../auth/verify-pool.ts";
 import type { VerifyPool } from "../auth/verify-pool.ts";
 import { batchStage } from "../core.ts";
 import type { BatchSummary, DepositRecord, Sequencer, SettledPosition, WithdrawalRecord } from "../core.ts";
@@ -20,7 +20,7 @@ import { SequencerError } from "../errors.ts";
 import { accountView } from "../views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
-import type { RateLimiter } from "./ratelimit.ts";
+import type { ApiLimits, BucketState, RequestLimits } from "./ratelimit.ts";
 import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
 import {
@@ -33,12 +33,13 @@ import {
   depositSchema,
   forcedWithdrawalSchema,
   depthQuerySchema,
+  fillsQuerySchema,
   instrumentParamsSchema,
   instrumentsQuerySchema,
   limitQuerySchema,
   oracleSchema,
   orderIdParamsSchema,
-  placeOrderSchema,
+  placeOneSchema,
   replaceOrderSchema,
   sessionSchema,
   settlementSchema,
@@ -51,10 +52,15 @@ export interface ApiContext {
   readonly venue: Sequencer;
   readonly verifier: VerifyPool;
   readonly sessions: SessionStore;
-  /** Per-account limit on order actions. */
-  readonly limiter: RateLimiter;
-  /** Per-IP limit on authentication requests. */
-  readonly authLimiter: RateLimiter;
+  /** Every rate-limit budget (sequencer/api/ratelimit.ts). */
+  readonly limits: ApiLimits;
+  /** Open orders an account may have at most (TOO_MANY_OPEN_ORDERS beyond). */
+  readonly maxOpenOrders: number;
+  /**
+   * Cancel-on-disconnect groups (WebSocket connection ids) that are live, with their account:
+   * a REST order may join only a live group of its own account.
+   */
+  readonly liveGroups: Map<string, bigint>;
   readonly metrics: VenueMetrics;
   /** Wall clock, unix ms (the API's only clock; the engine takes it as an argument). */
   readonly clock: () => bigint;
@@ -250,6 +256,17 @@ function resolveInstrument(api: ApiContext, ref: string): bigint {
   return id;
 }
 
+/** A verifier failure as the API reports it: 503 UNAVAILABLE (retry) or OVERLOADED (queue full). */
+function verifierError(e: unknown): unknown {
+  if (e instanceof VerifierUnavailableError) return new SequencerError("UNAVAILABLE", e.message);
+  if (e instanceof VerifierBusyError) {
+    const err = new SequencerError("OVERLOADED", e.message);
+    err.retryAfterMs = 1000;
+    return err;
+  }
+  return e;
+}
+
 async function verifyOrder(api: ApiContext, signed: SignedOrder): Promise<void> {
   let valid: boolean;
   try {
@@ -259,8 +276,7 @@ async function verifyOrder(api: ApiContext, signed: SignedOrder): Promise<void> 
       signed.signature,
     );
   } catch (e) {
-    if (e instanceof VerifierUnavailableError) throw new SequencerError("UNAVAILABLE", e.message);
-    throw e;
+    throw verifierError(e);
   }
   if (!valid)
     throw new SequencerError(
@@ -282,7 +298,65 @@ function requireOwnOrder(session: Session, signed: SignedOrder): void {
     );
 }
 
+/**
+ * Places a signed order for the REST route, a batch item and the WebSocket `place` op. Until
+ * the signature checks out the request is the caller's IP's (the server charged it); only the
+ * checks that reveal nothing about the account run before it (`MatchingEngine.check`). Then
+ * the account's order budget is charged and the open-order cap applies.
+ */
+export async function placeOrder(
+  api: ApiContext,
+  signed: SignedOrder,
+  clientOrderId: string | null,
+  group: string | null,
+  limits: RequestLimits,
+  budgetCharged = false,
+): Promise<PlaceResult> {
+  const t0 = performance.now();
+  const { venue, metrics } = api;
+  try {
+    venue.engine.check(signed, api.clock());
+    await verifyOrder(api, signed);
+    const accountId = signed.order.accountId;
+    if (!budgetCharged) limits.authenticated(accountId, "order");
+    if (group !== null && api.liveGroups.get(group) !== accountId)
+      throw new SequencerError(
+        "BAD_REQUEST",
+        `cancelOnDisconnect: ${group} is not a live WebSocket connection of account ${accountId} with cancel-on-disconnect`,
+      );
+    if (venue.engine.openCount(accountId) >= api.maxOpenOrders)
+      throw new SequencerError(
+        "TOO_MANY_OPEN_ORDERS",
+        `account ${accountId} has ${api.maxOpenOrders} open orders, the most allowed: cancel some first`,
+      );
+    const outcome = venue.execute({ kind: "place", order: signed, clientOrderId, group }, api.clock());
+    if (outcome.kind !== "place") throw new Error("unexpected outcome");
+    metrics.orders.inc({ outcome: outcome.result.status });
+    metrics.fills.inc(outcome.result.fills.length);
+    return outcome.result;
+  } catch (e) {
+    if (e instanceof SequencerError) metrics.orders.inc({ outcome: e.code });
+    throw e;
+  } finally {
+    metrics.ackLatency.observe((performance.now() - t0) / 1000);
+  }
+}
+
+/** A bucket's state on the wire. */
+export function bucketView(state: BucketState) {
+  return {
+    bucket: state.bucket,
+    limit: state.limit,
+    remaining: state.remaining,
+    resetMs: state.resetMs,
+    ratePerSecond: state.ratePerSecond,
+  };
+}
+
 // --- routes ----------------------------------------------------------------------------------
+
+/** `GET /v1/status` lists at most this many unproved batches (and counts them all). */
+const STATUS_UNPROVED_LIMIT = 100;
 
 const ERR_400 = { 400: "invalid request (code BAD_REQUEST)" };
 const ERR_AUTH = { 401: "missing or expired session (UNAUTHORIZED)" };
@@ -297,7 +371,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "Place a signed order (limit, market = IOC with a protective limit, IOC, FOK, post-only, reduce-only)",
     tag: "orders",
     auth: "none",
-    body: placeOrderSchema,
+    body: placeOneSchema,
     responses: {
       200: "accepted: resting, filled, or cancelled (IOC remainder / stopped by a protocol rule, see stopCode)",
       ...ERR_400,
@@ -308,28 +382,15 @@ export function buildRoutes(api: ApiContext): Route[] {
       422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / ORDER_EXPIRED / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
       429: "RATE_LIMITED",
     },
-    async handle({ body }) {
-      const t0 = performance.now();
-      const signed = body.order;
-      const options = { clientOrderId: body.clientOrderId ?? null };
-      try {
-        api.limiter.take(`account ${signed.order.accountId}`, Number(api.clock()));
-        engine.check(signed, options, api.clock());
-        await verifyOrder(api, signed);
-        const outcome = venue.execute(
-          { kind: "place", order: signed, clientOrderId: options.clientOrderId },
-          api.clock(),
-        );
-        if (outcome.kind !== "place") throw new Error("unexpected outcome");
-        metrics.orders.inc({ outcome: outcome.result.status });
-        metrics.fills.inc(outcome.result.fills.length);
-        return ok(placeView(outcome.result));
-      } catch (e) {
-        if (e instanceof SequencerError) metrics.orders.inc({ outcome: e.code });
-        throw e;
-      } finally {
-        metrics.ackLatency.observe((performance.now() - t0) / 1000);
-      }
+    async handle({ body, limits }) {
+      const result = await placeOrder(
+        api,
+        body.order,
+        body.clientOrderId ?? null,
+        body.cancelOnDisconnect ?? null,
+        limits,
+      );
+      return ok(placeView(result));
     },
   });
 
@@ -339,11 +400,11 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "Cancel one open order of the session's account",
     tag: "orders",
     auth: "session",
+    budget: "cancel",
     params: orderIdParamsSchema,
     responses: { 200: "cancelled", ...ERR_400, ...ERR_AUTH, 404: "ORDER_NOT_FOUND", 429: "RATE_LIMITED" },
     handle({ params, session }) {
       const s = sessionOf(session);
-      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
       const outcome = venue.execute(
         { kind: "cancel", accountId: s.accountId, orderId: params.orderId, reason: "user" },
         api.clock(),
@@ -360,11 +421,11 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "Cancel one open order by its client order id",
     tag: "orders",
     auth: "session",
+    budget: "cancel",
     params: clientOrderIdParamsSchema,
     responses: { 200: "cancelled", ...ERR_400, ...ERR_AUTH, 404: "ORDER_NOT_FOUND", 429: "RATE_LIMITED" },
     handle({ params, session }) {
       const s = sessionOf(session);
-      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
       const order = engine.findByClientId(s.accountId, params.clientOrderId);
       if (order === null)
         throw new SequencerError(
@@ -387,6 +448,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "Cancel every open order of the session's account (optionally in one instrument)",
     tag: "orders",
     auth: "session",
+    budget: "cancel",
     body: cancelAllSchema,
     responses: {
       200: "cancelled (possibly none)",
@@ -397,7 +459,6 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
     handle({ body, session }) {
       const s = sessionOf(session);
-      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
       const instrument = body.instrument === undefined ? null : resolveInstrument(api, body.instrument);
       const outcome = venue.execute(
         { kind: "cancelAll", accountId: s.accountId, instrument, reason: "user" },
@@ -415,6 +476,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "Replace an open order with a new signed order (cancel + place, one step)",
     tag: "orders",
     auth: "session",
+    budget: "order",
     params: orderIdParamsSchema,
     body: replaceOrderSchema,
     responses: {
@@ -429,7 +491,6 @@ export function buildRoutes(api: ApiContext): Route[] {
     async handle({ params, body, session }) {
       const s = sessionOf(session);
       requireOwnOrder(s, body.order);
-      api.limiter.take(`account ${s.accountId}`, Number(api.clock()));
       await verifyOrder(api, body.order);
       const outcome = venue.execute(
         {
@@ -627,6 +688,15 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  /** The oldest unproved batches (at most STATUS_UNPROVED_LIMIT) and how many there are. */
+  const unproved = () => {
+    const list = venue.unprovedBatches();
+    return {
+      unprovedBatches: list.slice(0, STATUS_UNPROVED_LIMIT).map((b) => b.number),
+      unprovedCount: list.length,
+    };
+  };
+
   const status = defineRoute({
     method: "GET",
     url: "/v1/status",
@@ -642,7 +712,7 @@ export function buildRoutes(api: ApiContext): Route[] {
         openSince: venue.ledger.openSince,
         journal: venue.journal.length,
         stateRoot: venue.ledger.state.stateRoot,
-        unprovedBatches: venue.unprovedBatches().map((b) => b.number),
+        ...unproved(),
       });
     },
   });
@@ -706,6 +776,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  let verificationKeyCache: unknown = null;
   const verificationKey = defineRoute({
     method: "GET",
     url: "/v1/verification-key",
@@ -716,7 +787,9 @@ export function buildRoutes(api: ApiContext): Route[] {
     handle() {
       if (api.verificationKeyFile === null)
         throw new SequencerError("NOT_FOUND", "this venue runs without provers: it has no verification key");
-      return { status: 200, body: JSON.parse(readFileSync(api.verificationKeyFile, "utf8")) as unknown };
+      // Read and parsed once: the key of a running venue does not change.
+      verificationKeyCache ??= JSON.parse(readFileSync(api.verificationKeyFile, "utf8")) as unknown;
+      return { status: 200, body: verificationKeyCache };
     },
   });
 
@@ -740,11 +813,11 @@ export function buildRoutes(api: ApiContext): Route[] {
       422: "BAD_MESSAGE / ORDER_EXPIRED / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE",
       429: "RATE_LIMITED",
     },
-    async handle({ body }) {
+    async handle({ body, limits }) {
       const signed = body.withdrawal;
-      api.limiter.take(`account ${signed.order.accountId}`, Number(api.clock()));
       venue.ledger.checkKey(signed.order.accountId, signed.publicKey);
       await verifyOrder(api, signed);
+      limits.authenticated(signed.order.accountId, "order");
       const outcome = venue.execute({ kind: "withdraw", withdrawal: signed }, api.clock());
       if (outcome.kind !== "withdraw") throw new Error("unexpected outcome");
       return ok(withdrawalView(venue, outcome.withdrawal, api.batchMaxAgeMs));
@@ -808,14 +881,20 @@ export function buildRoutes(api: ApiContext): Route[] {
   const fills = defineRoute({
     method: "GET",
     url: "/v1/account/fills",
-    summary: "Fills of the session's account, newest first, with batch number and proof status",
+    summary:
+      "Fills of the session's account, newest first, with batch number and proof status (pages of at most 500: `before` = the previous page's `nextBefore`)",
     tag: "account",
     auth: "session",
-    query: limitQuerySchema,
-    responses: { 200: "fills", ...ERR_400, ...ERR_AUTH },
+    query: fillsQuerySchema,
+    responses: { 200: "fills and the `nextBefore` cursor (null on the last page)", ...ERR_400, ...ERR_AUTH },
     handle({ session, query }) {
       const id = sessionOf(session).accountId;
-      return ok({ fills: venue.journal.fillsOf(id, query.limit).map((f) => fillView(f, venue.batchStatus(f.batch))) });
+      const page = venue.journal.fillsOf(id, query.limit, query.before ?? null);
+      const last = page.at(-1);
+      return ok({
+        fills: page.map((f) => fillView(f, venue.batchStatus(f.batch))),
+        nextBefore: last !== undefined && page.length === query.limit ? last.tradeId : null,
+      });
     },
   });
 
@@ -842,11 +921,11 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "A one-time challenge to sign with the trading key (valid 60 s)",
     tag: "auth",
     auth: "none",
+    budget: "auth",
     body: challengeSchema,
     responses: { 200: "challenge", ...ERR_400, 429: "RATE_LIMITED" },
-    handle({ body, ip }) {
+    handle({ body }) {
       const now = Number(api.clock());
-      api.authLimiter.take(`ip ${ip}`, now);
       const c = api.sessions.challenge(body.accountId, now);
       return ok({
         challenge: c.challenge,
@@ -862,6 +941,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     summary: "Exchange a signed challenge for a short-lived bearer token",
     tag: "auth",
     auth: "none",
+    budget: "auth",
     body: sessionSchema,
     responses: {
       200: "token",
@@ -870,9 +950,8 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "KEY_MISMATCH",
       404: "UNKNOWN_ACCOUNT",
     },
-    async handle({ body, ip }) {
+    async handle({ body }) {
       const now = Number(api.clock());
-      api.authLimiter.take(`ip ${ip}`, now);
       api.sessions.consume(body.accountId, body.challenge, now);
       venue.ledger.checkKey(body.accountId, body.publicKey);
       let valid: boolean;
@@ -883,12 +962,41 @@ export function buildRoutes(api: ApiContext): Route[] {
           body.signature,
         );
       } catch (e) {
-        if (e instanceof VerifierUnavailableError) throw new SequencerError("UNAVAILABLE", e.message);
-        throw e;
+        throw verifierError(e);
       }
       if (!valid) throw new SequencerError("BAD_SIGNATURE", "the challenge signature does not verify");
       const s = api.sessions.open(body.accountId, now);
       return ok({ token: s.token, accountId: s.accountId, expiresAt: s.expiresAt });
+    },
+  });
+
+  const rateLimits = defineRoute({
+    method: "GET",
+    url: "/v1/ratelimits",
+    summary:
+      "The caller's rate-limit budgets: its IP's (unauthenticated traffic, authentication) and, with a session, its account's order, cancel and read budgets",
+    tag: "venue",
+    auth: "none",
+    responses: { 200: "budgets: limit (burst), remaining, resetMs, ratePerSecond", ...ERR_AUTH },
+    handle({ ip, bearer }) {
+      const now = Number(api.clock());
+      const l = api.limits;
+      const body: Record<string, unknown> = {
+        ip: bucketView(l.ip.peek(`ip ${ip}`, now)),
+        auth: bucketView(l.auth.peek(`ip ${ip}`, now)),
+        account: null,
+      };
+      if (bearer !== undefined) {
+        const s = api.sessions.check(bearer, now);
+        const key = `${s.accountId}`;
+        body.account = {
+          accountId: s.accountId,
+          order: bucketView(l.order.peek(key, now)),
+          cancel: bucketView(l.cancel.peek(key, now)),
+          read: bucketView(l.read.peek(key, now)),
+        };
+      }
+      return ok(body);
     },
   });
 
@@ -897,6 +1005,7 @@ export function buildRoutes(api: ApiContext): Route[] {
   const deposit = defineRoute({
     method: "POST",
     url: "/v1/admin/deposits",
+    l1Source: true,
     summary: "Operator: apply an L1 deposit (in L1 queue order) until the L1 watcher does it",
     tag: "operator",
     auth: "admin",
@@ -917,6 +1026,7 @@ export function buildRoutes(api: ApiContext): Route[] {
   const forcedWithdrawal = defineRoute({
     method: "POST",
     url: "/v1/admin/forced-withdrawals",
+    l1Source: true,
     summary: "Operator: apply an L1 forced withdrawal request (served in full or refused) until the L1 watcher does it",
     tag: "operator",
     auth: "admin",
@@ -940,6 +1050,7 @@ export function buildRoutes(api: ApiContext): Route[] {
   const setOracle = defineRoute({
     method: "POST",
     url: "/v1/admin/oracle",
+    l1Source: true,
     summary: "Operator: new oracle prices (cents per underlying) and their feed round ids, used by the next batch",
     tag: "operator",
     auth: "admin",
@@ -955,6 +1066,7 @@ export function buildRoutes(api: ApiContext): Route[] {
   const settle = defineRoute({
     method: "POST",
     url: "/v1/admin/settlements",
+    l1Source: true,
     summary:
       "Operator: settle an expired option series at a price (cents) until the L1 watcher does it from the feed round in force at expiry",
     tag: "operator",
@@ -1013,6 +1125,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     settlements,
     withdrawals,
     deposits,
+    rateLimits,
     challenge,
     session,
     deposit,

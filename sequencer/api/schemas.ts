@@ -23,6 +23,14 @@ export const placeOrderSchema = z
 
 export const replaceOrderSchema = placeOrderSchema;
 
+/** A cancel-on-disconnect group: the `connectionId` a WebSocket `authenticated` message gave. */
+export const connectionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "the connectionId of a WebSocket authenticated with cancelOnDisconnect");
+
+/** `POST /v1/orders`: optionally covered by a live WebSocket connection's cancel-on-disconnect. */
+export const placeOneSchema = placeOrderSchema.extend({ cancelOnDisconnect: connectionIdSchema.optional() }).strict();
+
 export const orderIdParamsSchema = z.object({ orderId: orderIdSchema }).strict();
 export const clientOrderIdParamsSchema = z.object({ clientOrderId: clientOrderIdSchema }).strict();
 export const instrumentParamsSchema = z.object({ instrument: instrumentRefSchema }).strict();
@@ -31,6 +39,12 @@ export const cancelAllSchema = z.object({ instrument: instrumentRefSchema.option
 
 export const depthQuerySchema = z
   .object({ depth: z.coerce.number().int().min(1).max(500).default(50).describe("levels per side") })
+  .strict();
+export const fillsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100).describe("fills per page, newest first"),
+    before: uint(63, "list fills with trade ids below this (the previous page's nextBefore)").optional(),
+  })
   .strict();
 export const limitQuerySchema = z
   .object({ limit: z.coerce.number().int().min(1).max(500).default(100).describe("most recent first") })
@@ -99,6 +113,8 @@ export const oracleSchema = z
   })
   .strict();
 
+const wsRequestIdSchema = z.union([z.string().max(64), z.number().int()]);
+
 /** Client → server WebSocket messages. */
 export const wsMessageSchema = z.discriminatedUnion("op", [
   z
@@ -123,5 +139,15 @@ export const wsMessageSchema = z.discriminatedUnion("op", [
     })
     .strict(),
   z.object({ op: z.literal("ping") }).strict(),
+  z
+    .object({
+      op: z.literal("place"),
+      /** Echoed in the reply (`placed` or `error`) to match it. */
+      id: wsRequestIdSchema.optional(),
+      order: signedOrderSchema,
+      clientOrderId: clientOrderIdSchema.optional(),
+    })
+    .strict(),
+  z.object({ op: z.literal("cancel"), id: wsRequestIdSchema.optional(), orderId: orderIdSchema }).strict(),
 ]);
 export type WsMessage = z.output<typeof wsMessageSchema>;

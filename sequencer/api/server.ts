@@ -7,14 +7,17 @@ import cors from "@fastify/cors";
 import { timingSafeEqual } from "node:crypto";
 import websocket from "@fastify/websocket";
 import Fastify, { LogController } from "fastify";
-import type { FastifyBaseLogger, FastifyError, FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { SequencerError } from "../errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { ApiContext } from "./routes.ts";
 import { buildRoutes } from "./routes.ts";
 import type { Session } from "./sessions.ts";
-import { StreamHub } from "./ws.ts";
+import { RequestLimits } from "./ratelimit.ts";
+import type { BucketState, RateLimitConfig } from "./ratelimit.ts";
+import { DEFAULT_WS_LIMITS, StreamHub } from "./ws.ts";
+import type { WsLimits } from "./ws.ts";
 
 export interface ServerOptions {
   /** Largest accepted request body, bytes. */
@@ -22,7 +25,37 @@ export interface ServerOptions {
   /** Bearer token of the operator routes; null disables them. */
   readonly adminToken: string | null;
   readonly version: string;
+  /**
+   * Which proxies to trust for the client IP (`X-Forwarded-For`), as fastify's `trustProxy`:
+   * false (default: the socket's address is the client), true, a hop count, or addresses/CIDRs.
+   */
+  readonly trustProxy?: boolean | string;
+  /**
+   * The venue is linked to L1: operator routes that stand in for L1 (deposits, forced
+   * withdrawals, oracle, settlements) are not registered.
+   */
+  readonly l1Linked?: boolean;
+  /** WebSocket limits (defaults: `DEFAULT_WS_LIMITS`). */
+  readonly ws?: Partial<WsLimits>;
 }
+
+/**
+ * The API's limits and trust settings (`ServiceConfig.api`; from `TESSERA_*` in config.ts).
+ * Every field has a default (docs/api.md "Rate limits", "WebSocket").
+ */
+export interface ApiOptions {
+  /** Budgets besides the order budget (which is `TESSERA_ORDER_RATE`/`_BURST`). */
+  readonly rateLimits?: Partial<RateLimitConfig>;
+  readonly ws?: Partial<WsLimits>;
+  /** Open orders per account (default 1,000). */
+  readonly maxOpenOrders?: number;
+  /** Signatures that may wait for a verifier (default 4,096). */
+  readonly verifyQueue?: number;
+  /** fastify `trustProxy` (default false). */
+  readonly trustProxy?: boolean | string;
+}
+
+export const DEFAULT_MAX_OPEN_ORDERS = 1000;
 
 function bearer(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
@@ -51,23 +84,43 @@ function toReply(err: unknown, log: Logger): { status: number; code: string; mes
   return { status: 500, code: "INTERNAL", message: "internal error: the request may be retried" };
 }
 
+/** Exposed to browsers (CORS) and sent on every reply. */
+const RATE_HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-bucket"];
+
+function rateHeaders(reply: FastifyReply, state: BucketState): void {
+  void reply.header("x-ratelimit-limit", String(state.limit));
+  void reply.header("x-ratelimit-remaining", String(state.remaining));
+  void reply.header("x-ratelimit-reset", String(state.resetMs));
+  void reply.header("x-ratelimit-bucket", state.bucket);
+}
+
 export async function buildServer(api: ApiContext, log: Logger, options: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
   });
+  // Each request's rate-limit charges, for the headers of its reply.
+  const charged = new WeakMap<FastifyRequest, RequestLimits>();
+  const limitsOf = (req: FastifyRequest): RequestLimits => {
+    let l = charged.get(req);
+    if (l === undefined) charged.set(req, (l = new RequestLimits(api.limits, req.ip, () => Number(api.clock()))));
+    return l;
+  };
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
   app.removeContentTypeParser("text/plain");
   const routes = buildRoutes(api);
   const document = openApiDocument(routes, options.version);
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const r = toReply(err, log);
     api.metrics.rejections.inc({ code: r.code });
+    if (err instanceof SequencerError && err.rateLimit !== undefined) limitsOf(req).last = err.rateLimit;
     if (err instanceof SequencerError && err.retryAfterMs !== undefined) {
-      void reply.header("retry-after", String(Math.ceil(err.retryAfterMs / 1000)));
+      // HTTP's Retry-After is whole seconds (rounded up); the exact wait rides beside it.
+      void reply.header("retry-after", String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+      void reply.header("x-retry-after-ms", String(err.retryAfterMs));
     }
     void reply.status(r.status).send({ code: r.code, message: r.message });
   });
@@ -81,11 +134,16 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     origin: true,
     methods: ["GET", "POST", "PUT", "DELETE"],
     allowedHeaders: ["authorization", "content-type"],
-    exposedHeaders: ["retry-after"],
+    exposedHeaders: ["retry-after", "x-retry-after-ms", ...RATE_HEADERS],
     maxAge: 600,
   });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
-  const hub = new StreamHub(api, log);
+  // Every reply carries the state of the bucket the request was charged to (else its IP's).
+  app.addHook("onSend", (req, reply, payload, done) => {
+    rateHeaders(reply, limitsOf(req).report());
+    done(null, payload);
+  });
+  const hub = new StreamHub(api, log, { ...DEFAULT_WS_LIMITS, ...options.ws });
   // Disconnects are handled before the server (and then the venue's journal) closes.
   app.addHook("preClose", (done) => {
     hub.disconnectAll();
@@ -97,26 +155,48 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   app.get("/health", () => ({ ok: true }));
   app.get("/metrics", async (_req, reply) => {
     api.metrics.journalLength.set(Number(api.venue.journal.length));
+    api.metrics.rateLimitKeys.set(api.limits.size);
+    api.metrics.verifyQueue.set(api.verifier.queued);
     void reply.header("content-type", api.metrics.registry.contentType);
     return api.metrics.registry.metrics();
   });
 
   for (const route of routes) {
     if (route.auth === "admin" && options.adminToken === null) continue;
+    if (route.l1Source && options.l1Linked === true) continue;
     app.route({
       method: route.method,
       url: route.url,
       handler: async (req, reply) => {
         let session: Session | null = null;
+        const limits = limitsOf(req);
         const token = bearer(req.headers.authorization);
-        if (route.auth === "session") session = api.sessions.check(token, Number(api.clock()));
-        if (route.auth === "admin" && (token === undefined || !sameSecret(token, options.adminToken!)))
-          throw new SequencerError("UNAUTHORIZED", "operator route: send the operator bearer token");
+        if (route.auth === "session") {
+          try {
+            session = api.sessions.check(token, Number(api.clock()));
+          } catch (e) {
+            // A request that fails authentication is charged to its IP.
+            limits.chargeIp();
+            throw e;
+          }
+          limits.chargeAccount(
+            session.accountId,
+            route.budget === "ip" || route.budget === "auth" ? "read" : route.budget,
+          );
+        } else if (route.auth === "admin") {
+          if (token === undefined || !sameSecret(token, options.adminToken!)) {
+            limits.chargeIp();
+            throw new SequencerError("UNAUTHORIZED", "operator route: send the operator bearer token");
+          }
+        } else if (route.budget === "auth") limits.chargeAuth();
+        else limits.chargeIp();
         const r = await route.run(
           { params: req.params, query: req.query, body: req.body },
           session,
           req.ip,
           Date.now(),
+          limits,
+          token,
         );
         return reply.status(r.status).send(r.body);
       },

@@ -2,61 +2,151 @@
  * WebSocket streams (`/v1/ws`): public book / trades / ticker channels per instrument and, after
  * `auth` with a session token, the account's private order, fill (trades and liquidations,
  * `kind`), withdrawal (on acceptance and at each status change of its batch) and settlement
- * updates.
+ * updates; order entry (`place`, `cancel`) on an authenticated connection.
+ *
+ * Guarantee: one connection costs the venue bounded memory and is closed when it stops
+ * serving its purpose. Per connection the send buffer is bounded (`maxBufferedBytes`: a client
+ * that does not read is closed with 4001), subscriptions are capped (`maxSubscriptions`), a
+ * connection that neither authenticates nor subscribes is closed after `idleTimeoutMs` (4003),
+ * an authenticated one when its session expires (4004); per IP, connections are capped (4002).
+ * The server pings every `pingIntervalMs` and drops a connection that has not answered within
+ * `pongTimeoutMs`, so a half-open connection (no FIN) is detected and its cancel-on-disconnect
+ * fires.
  *
  * Book stream: on subscribe the client gets a `book_snapshot` with `seq`, then `book` messages
  * with `seq + 1, seq + 2, ...` holding changed levels (`size` is the level's new total, 0 =
  * removed). A gap in `seq` means a lost message: resubscribe.
  *
- * Cancel-on-disconnect: `{op: "auth", token, cancelOnDisconnect: true}` cancels every open order
- * of the account when this connection closes.
+ * Cancel-on-disconnect: `{op: "auth", token, cancelOnDisconnect: true}` makes this connection a
+ * cancel-on-disconnect group (its `connectionId` is in the `authenticated` reply). Orders placed
+ * on this connection, and REST orders that name its `connectionId` (`cancelOnDisconnect`), are
+ * cancelled when this connection goes away — and only those: the account's other orders stay.
+ * The group of each order is journaled with it; on restart every group is cancelled (no
+ * connection outlives a restart), so the promise survives a crash.
  */
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { Side } from "../../protocol/types.ts";
 import type { VenueEvent } from "../core.ts";
 import { SequencerError } from "../errors.ts";
 import { toJson } from "../wire.ts";
+import { RequestLimits } from "./ratelimit.ts";
 import type { ApiContext } from "./routes.ts";
-import { cancelledView, fillView, placeView, resolveInstrument, settlementView, withdrawalView } from "./routes.ts";
+import {
+  cancelledView,
+  fillView,
+  placeOrder,
+  placeView,
+  resolveInstrument,
+  settlementView,
+  withdrawalView,
+} from "./routes.ts";
 import { describeIssues } from "./route.ts";
 import { wsMessageSchema } from "./schemas.ts";
 import type { Session } from "./sessions.ts";
 
+/** Limits of the WebSocket endpoint (docs/api.md "WebSocket limits"). */
+export interface WsLimits {
+  /** Open connections per IP. */
+  readonly maxConnectionsPerIp: number;
+  /** Channel subscriptions per connection. */
+  readonly maxSubscriptions: number;
+  /** Bytes a connection may have queued for sending before it is closed as a slow consumer. */
+  readonly maxBufferedBytes: number;
+  /** A connection with no session and no subscription is closed after this long without a message. */
+  readonly idleTimeoutMs: number;
+  /** Server ping interval. */
+  readonly pingIntervalMs: number;
+  /** A ping unanswered for this long drops the connection. */
+  readonly pongTimeoutMs: number;
+}
+
+export const DEFAULT_WS_LIMITS: WsLimits = {
+  maxConnectionsPerIp: 20,
+  maxSubscriptions: 100,
+  maxBufferedBytes: 1 << 20,
+  idleTimeoutMs: 60_000,
+  pingIntervalMs: 15_000,
+  pongTimeoutMs: 10_000,
+};
+
+/** Close codes the venue uses (docs/api.md). */
+export const WS_CLOSE = {
+  SHUTDOWN: 1001,
+  SLOW_CONSUMER: 4001,
+  TOO_MANY_CONNECTIONS: 4002,
+  IDLE: 4003,
+  SESSION_EXPIRED: 4004,
+  NO_PONG: 4005,
+} as const;
+
 interface Client {
   readonly socket: WebSocket;
-  readonly id: number;
+  readonly id: string;
+  readonly ip: string;
   readonly channels: Set<string>;
   session: Session | null;
   cancelOnDisconnect: boolean;
-  /** Set once the disconnect has been handled (by the socket's close or by shutdown). */
+  lastMessageAt: number;
+  pingSentAt: number;
+  awaitingPong: boolean;
+  /** Set once the disconnect has been handled (by the socket's close, a limit, or shutdown). */
   gone: boolean;
 }
 
 const BOOK_SNAPSHOT_DEPTH = 50;
+/** After a close frame, a peer that does not complete the close is cut after this long. */
+const CLOSE_GRACE_MS = 1000;
 
 export class StreamHub {
   private readonly channels = new Map<string, Set<Client>>();
   private readonly accounts = new Map<bigint, Set<Client>>();
   private readonly clients = new Set<Client>();
-  private nextId = 1;
+  private readonly perIp = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly api: ApiContext,
     private readonly log: Logger,
+    private readonly limits: WsLimits = DEFAULT_WS_LIMITS,
   ) {
     api.venue.on((e) => this.onEvent(e));
+    // No connection outlives a restart: orders left in a cancel-on-disconnect group are cancelled.
+    for (const group of api.venue.engine.liveGroups()) this.cancelGroup(group, null);
+    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(limits.pingIntervalMs, limits.pongTimeoutMs) / 2)));
+    this.timer = setInterval(() => this.sweep(), tick);
+    this.timer.unref();
+  }
+
+  private now(): number {
+    return Number(this.api.clock());
+  }
+
+  /** Sends a text frame, or closes the connection when its send buffer is over the bound. */
+  private sendText(client: Client, text: string): void {
+    if (client.gone || client.socket.readyState !== client.socket.OPEN) return;
+    if (client.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.drop(
+        client,
+        WS_CLOSE.SLOW_CONSUMER,
+        `slow consumer: over ${this.limits.maxBufferedBytes} bytes unread; read faster or subscribe to less`,
+        "slow_consumer",
+      );
+      return;
+    }
+    client.socket.send(text);
   }
 
   private send(client: Client, message: unknown): void {
-    if (client.socket.readyState === client.socket.OPEN) client.socket.send(toJson(message));
+    this.sendText(client, toJson(message));
   }
 
   private broadcast(channel: string, message: unknown): void {
     const set = this.channels.get(channel);
     if (set === undefined || set.size === 0) return;
     const text = toJson(message);
-    for (const c of set) if (c.socket.readyState === c.socket.OPEN) c.socket.send(text);
+    for (const c of [...set]) this.sendText(c, text);
   }
 
   private ticker(instrument: bigint) {
@@ -87,11 +177,11 @@ export class StreamHub {
         const view = fillView(e.fill);
         this.broadcast(`trades:${e.fill.instrument}`, { type: "trade", ...view });
         for (const id of [e.fill.makerAccount, e.fill.takerAccount])
-          for (const c of this.accounts.get(id) ?? []) this.send(c, { type: "fill", ...view });
+          for (const c of [...(this.accounts.get(id) ?? [])]) this.send(c, { type: "fill", ...view });
         return;
       }
       case "orders":
-        for (const c of this.accounts.get(e.accountId) ?? [])
+        for (const c of [...(this.accounts.get(e.accountId) ?? [])])
           this.send(c, {
             type: "orders",
             placed: e.placed === null ? null : placeView(e.placed),
@@ -99,14 +189,14 @@ export class StreamHub {
           });
         return;
       case "withdrawal":
-        for (const c of this.accounts.get(e.withdrawal.accountId) ?? [])
+        for (const c of [...(this.accounts.get(e.withdrawal.accountId) ?? [])])
           this.send(c, {
             type: "withdrawal",
             ...withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs),
           });
         return;
       case "settlement":
-        for (const c of this.accounts.get(e.settlement.accountId) ?? [])
+        for (const c of [...(this.accounts.get(e.settlement.accountId) ?? [])])
           this.send(c, { type: "settlement", ...settlementView(e.settlement) });
         return;
       case "batch":
@@ -115,42 +205,84 @@ export class StreamHub {
     }
   }
 
+  /** Open connections (for tests and metrics). */
+  get size(): number {
+    return this.clients.size;
+  }
+
   /** Serves one connection until it closes. */
   handle(socket: WebSocket, ip: string): void {
+    const now = this.now();
     const client: Client = {
       socket,
-      id: this.nextId++,
+      id: randomBytes(16).toString("base64url"),
+      ip,
       channels: new Set(),
       session: null,
       cancelOnDisconnect: false,
+      lastMessageAt: now,
+      pingSentAt: now,
+      awaitingPong: false,
       gone: false,
     };
+    socket.on("error", () => undefined);
+    const open = this.perIp.get(ip) ?? 0;
+    if (open >= this.limits.maxConnectionsPerIp) {
+      this.api.metrics.wsClosed.inc({ reason: "too_many_connections" });
+      socket.close(
+        WS_CLOSE.TOO_MANY_CONNECTIONS,
+        `over ${this.limits.maxConnectionsPerIp} connections from this address`,
+      );
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    this.perIp.set(ip, open + 1);
     this.clients.add(client);
     this.api.metrics.wsClients.inc();
+    socket.on("pong", () => {
+      client.awaitingPong = false;
+    });
     socket.on("message", (data, isBinary) => {
-      try {
-        this.api.limiter.take(`ws ${ip}`, Number(this.api.clock()));
-        if (isBinary) throw new SequencerError("BAD_REQUEST", "send JSON text messages");
-        this.onMessage(client, data.toString());
-      } catch (e) {
-        if (e instanceof SequencerError) this.send(client, { type: "error", code: e.code, message: e.message });
-        else {
-          this.log.error({ err: e }, "websocket message failed");
-          this.send(client, { type: "error", code: "INTERNAL", message: "internal error" });
-        }
-      }
+      client.lastMessageAt = this.now();
+      void this.onRaw(client, data.toString(), isBinary);
     });
     socket.on("close", () => this.onClose(client));
-    socket.on("error", () => undefined);
   }
 
-  private onMessage(client: Client, text: string): void {
-    let raw: unknown;
+  private async onRaw(client: Client, text: string, isBinary: boolean): Promise<void> {
+    let id: unknown = undefined;
     try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new SequencerError("BAD_REQUEST", "malformed JSON");
+      const limits = new RequestLimits(this.api.limits, client.ip, () => this.now());
+      // Unauthenticated traffic is the IP's; an authenticated connection's is its account's.
+      if (client.session === null) limits.chargeIp();
+      else limits.chargeAccount(client.session.accountId, "read");
+      if (isBinary) throw new SequencerError("BAD_REQUEST", "send JSON text messages");
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        throw new SequencerError("BAD_REQUEST", "malformed JSON");
+      }
+      if (typeof raw === "object" && raw !== null && "id" in raw) id = (raw as { id: unknown }).id;
+      await this.onMessage(client, raw, limits);
+    } catch (e) {
+      const ref = typeof id === "string" || typeof id === "number" ? { id } : {};
+      if (e instanceof SequencerError)
+        this.send(client, {
+          type: "error",
+          code: e.code,
+          message: e.message,
+          ...ref,
+          ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+        });
+      else {
+        this.log.error({ err: e }, "websocket message failed");
+        this.send(client, { type: "error", code: "INTERNAL", message: "internal error", ...ref });
+      }
     }
+  }
+
+  private async onMessage(client: Client, raw: unknown, limits: RequestLimits): Promise<void> {
     const r = wsMessageSchema.safeParse(raw);
     if (!r.success) throw new SequencerError("BAD_REQUEST", `invalid message: ${describeIssues(r.error)}`);
     const msg = r.data;
@@ -159,23 +291,66 @@ export class StreamHub {
         this.send(client, { type: "pong" });
         return;
       case "auth": {
-        const session = this.api.sessions.check(msg.token, Number(this.api.clock()));
-        if (client.session !== null) this.accounts.get(client.session.accountId)?.delete(client);
+        const session = this.api.sessions.check(msg.token, this.now());
+        const previous = client.session;
+        if (previous !== null) {
+          this.accounts.get(previous.accountId)?.delete(client);
+          // Another account on this connection: the old account's group is cancelled.
+          if (previous.accountId !== session.accountId && client.cancelOnDisconnect)
+            this.cancelGroup(client.id, client);
+        }
         client.session = session;
-        client.cancelOnDisconnect = msg.cancelOnDisconnect;
+        client.cancelOnDisconnect ||= msg.cancelOnDisconnect;
+        if (client.cancelOnDisconnect) this.api.liveGroups.set(client.id, session.accountId);
         let set = this.accounts.get(session.accountId);
         if (set === undefined) this.accounts.set(session.accountId, (set = new Set()));
         set.add(client);
         this.send(client, {
           type: "authenticated",
           accountId: session.accountId,
-          cancelOnDisconnect: msg.cancelOnDisconnect,
+          cancelOnDisconnect: client.cancelOnDisconnect,
+          connectionId: client.id,
+          expiresAt: session.expiresAt,
         });
+        return;
+      }
+      case "place": {
+        const session = this.requireSession(client);
+        if (msg.order.order.accountId !== session.accountId)
+          throw new SequencerError(
+            "FORBIDDEN",
+            `this connection is authenticated for account ${session.accountId}, the order is for ${msg.order.order.accountId}`,
+          );
+        const result = await placeOrder(
+          this.api,
+          msg.order,
+          msg.clientOrderId ?? null,
+          client.cancelOnDisconnect ? client.id : null,
+          limits,
+        );
+        this.send(client, { type: "placed", id: msg.id ?? null, result: placeView(result) });
+        return;
+      }
+      case "cancel": {
+        const session = this.requireSession(client);
+        limits.chargeAccount(session.accountId, "cancel");
+        const outcome = this.api.venue.execute(
+          { kind: "cancel", accountId: session.accountId, orderId: msg.orderId, reason: "user" },
+          this.api.clock(),
+        );
+        if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
+        this.api.metrics.cancels.inc(outcome.cancelled.length);
+        this.send(client, { type: "cancelled", id: msg.id ?? null, cancelled: outcome.cancelled.map(cancelledView) });
         return;
       }
       case "subscribe": {
         const instrument = resolveInstrument(this.api, msg.instrument);
         const key = `${msg.channel}:${instrument}`;
+        if (!client.channels.has(key) && client.channels.size >= this.limits.maxSubscriptions)
+          throw new SequencerError(
+            "TOO_MANY_SUBSCRIPTIONS",
+            `a connection may hold ${this.limits.maxSubscriptions} subscriptions: unsubscribe first or open another connection`,
+          );
         let set = this.channels.get(key);
         if (set === undefined) this.channels.set(key, (set = new Set()));
         set.add(client);
@@ -196,7 +371,9 @@ export class StreamHub {
       }
       case "unsubscribe": {
         const key = `${msg.channel}:${resolveInstrument(this.api, msg.instrument)}`;
-        this.channels.get(key)?.delete(client);
+        const set = this.channels.get(key);
+        set?.delete(client);
+        if (set?.size === 0) this.channels.delete(key);
         client.channels.delete(key);
         this.send(client, { type: "unsubscribed", channel: msg.channel, instrument: msg.instrument });
         return;
@@ -204,14 +381,78 @@ export class StreamHub {
     }
   }
 
+  private requireSession(client: Client): Session {
+    if (client.session === null)
+      throw new SequencerError("UNAUTHORIZED", "authenticate this connection first: {op: 'auth', token}");
+    return client.session;
+  }
+
+  /** Pings, pong deadlines, idle connections and expired sessions. */
+  private sweep(): void {
+    const now = this.now();
+    for (const c of [...this.clients]) {
+      if (c.gone) continue;
+      if (c.awaitingPong) {
+        if (now - c.pingSentAt >= this.limits.pongTimeoutMs) {
+          // No pong: the path is dead (or the peer is). No close handshake can complete.
+          this.onClose(c);
+          this.api.metrics.wsClosed.inc({ reason: "no_pong" });
+          c.socket.terminate();
+          continue;
+        }
+      } else if (now - c.pingSentAt >= this.limits.pingIntervalMs) {
+        c.awaitingPong = true;
+        c.pingSentAt = now;
+        try {
+          c.socket.ping();
+        } catch {
+          // closing already
+        }
+      }
+      if (c.session !== null && c.session.expiresAt < now) {
+        this.drop(c, WS_CLOSE.SESSION_EXPIRED, "session expired: reconnect with a new session", "session_expired");
+        continue;
+      }
+      if (c.session === null && c.channels.size === 0 && now - c.lastMessageAt >= this.limits.idleTimeoutMs)
+        this.drop(c, WS_CLOSE.IDLE, "idle: authenticate or subscribe", "idle");
+    }
+  }
+
+  /** Closes a connection the venue gives up on: its disconnect is handled now. */
+  private drop(client: Client, code: number, reason: string, metric: string): void {
+    if (client.gone) return;
+    this.onClose(client);
+    this.api.metrics.wsClosed.inc({ reason: metric });
+    try {
+      client.socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+    setTimeout(() => client.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   /**
    * Shutdown: handles every connection's disconnect now (cancel-on-disconnect included, while
    * the journal is still open) and closes the sockets. Call before the venue closes.
    */
   disconnectAll(): void {
+    clearInterval(this.timer);
     for (const client of [...this.clients]) {
       this.onClose(client);
-      client.socket.close(1001, "venue shutting down");
+      client.socket.close(WS_CLOSE.SHUTDOWN, "venue shutting down");
+    }
+  }
+
+  private cancelGroup(group: string, client: Client | null): void {
+    try {
+      const outcome = this.api.venue.execute({ kind: "cancelGroup", group, reason: "disconnect" }, this.api.clock());
+      if (outcome.kind === "cancel" && outcome.cancelled.length > 0)
+        this.log.info(
+          { connection: group, restart: client === null, cancelled: outcome.cancelled.length },
+          "cancel on disconnect",
+        );
+    } catch (e) {
+      this.log.error({ err: e }, "cancel on disconnect failed");
     }
   }
 
@@ -219,24 +460,22 @@ export class StreamHub {
     if (client.gone) return;
     client.gone = true;
     this.clients.delete(client);
+    const open = (this.perIp.get(client.ip) ?? 1) - 1;
+    if (open <= 0) this.perIp.delete(client.ip);
+    else this.perIp.set(client.ip, open);
     this.api.metrics.wsClients.dec();
-    for (const key of client.channels) this.channels.get(key)?.delete(client);
+    for (const key of client.channels) {
+      const set = this.channels.get(key);
+      set?.delete(client);
+      if (set?.size === 0) this.channels.delete(key);
+    }
     const session = client.session;
     if (session === null) return;
-    this.accounts.get(session.accountId)?.delete(client);
+    const set = this.accounts.get(session.accountId);
+    set?.delete(client);
+    if (set?.size === 0) this.accounts.delete(session.accountId);
     if (!client.cancelOnDisconnect) return;
-    try {
-      const outcome = this.api.venue.execute(
-        { kind: "cancelAll", accountId: session.accountId, instrument: null, reason: "disconnect" },
-        this.api.clock(),
-      );
-      if (outcome.kind === "cancel" && outcome.cancelled.length > 0)
-        this.log.info(
-          { accountId: session.accountId.toString(), cancelled: outcome.cancelled.length },
-          "cancel on disconnect",
-        );
-    } catch (e) {
-      this.log.error({ err: e }, "cancel on disconnect failed");
-    }
+    this.api.liveGroups.delete(client.id);
+    this.cancelGroup(client.id, client);
   }
 }

@@ -9,7 +9,8 @@
  * its own workerData. Forked processes inherit the tsx loader through `execArgv`.
  *
  * Requests queued while every worker is busy are sent together as one message, so the
- * per-message overhead is amortised under load. A worker that dies fails its in-flight
+ * per-message overhead is amortised under load. The queue is bounded (`maxQueue`): beyond it a
+ * request is refused at once (`VerifierBusyError`, 503 OVERLOADED) rather than held in memory. A worker that dies fails its in-flight
  * requests (the client gets a 503 and retries) and is replaced.
  */
 import { fork } from "node:child_process";
@@ -50,6 +51,14 @@ export class VerifierUnavailableError extends Error {
   readonly code = "UNAVAILABLE";
 }
 
+/** Thrown when the queue of requests waiting for a worker is full: the caller gets 503 OVERLOADED. */
+export class VerifierBusyError extends Error {
+  readonly code = "OVERLOADED";
+}
+
+/** Requests that may wait for a worker (about 5 s of work for two workers): more are refused. */
+export const DEFAULT_MAX_QUEUE = 4096;
+
 /** Requests per message: amortises IPC while bounding the wait for a whole batch (~2.5 ms each). */
 const MAX_BATCH = 8;
 
@@ -60,7 +69,11 @@ export class VerifyPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    /** Bound of the queue of requests waiting for a worker; beyond it `verify` rejects at once. */
+    readonly maxQueue: number = DEFAULT_MAX_QUEUE,
+  ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -106,9 +119,18 @@ export class VerifyPool {
     }
   }
 
+  /** Requests waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** True iff `sig` is a valid signature of `msg` under `publicKey` (circomlib's rule). */
   verify(publicKey: PublicKey, msg: bigint, sig: Signature): Promise<boolean> {
     if (this.size === 0) return Promise.resolve(verifyFast(publicKey, msg, sig));
+    if (this.queue.length >= this.maxQueue)
+      return Promise.reject(
+        new VerifierBusyError(`${this.queue.length} signatures are waiting to be verified: retry in a second`),
+      );
     const id = this.nextId++;
     return new Promise<boolean>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -4,7 +4,9 @@
  * Prices are cents and sizes are 1e-4 units (docs/protocol.md §1), both bigint. Each price
  * level is a FIFO doubly linked list of resting orders, so adding at the tail, removing any
  * order and reducing the head are O(1); the sorted price ladders use binary search (O(log n)
- * lookup, O(n) insertion of a new level, which is rare relative to fills).
+ * lookup of a level and of the level after a price). Ladders keep their prices worst first, so
+ * the best level — the one a sweep removes — is dropped from the end in O(1); inserting or
+ * dropping a level behind the touch moves the prices better than it.
  *
  * Invariants: a level exists iff it holds at least one order; `level.total` is the sum of its
  * orders' `remaining`; every resting order has `remaining > 0`; the best bid is below the best
@@ -23,6 +25,8 @@ export interface RestingOrder {
   /** Limit price, cents. */
   readonly price: bigint;
   readonly clientOrderId: string | null;
+  /** Cancel-on-disconnect group (a WebSocket connection id) the order belongs to, if any. */
+  readonly group?: string | null;
   readonly reduceOnly: boolean;
   /** Acceptance time, unix milliseconds (display only: priority is the list order). */
   readonly acceptedAt: bigint;
@@ -61,7 +65,7 @@ export interface BookSnapshot {
 
 class Ladder {
   readonly levels = new Map<bigint, PriceLevel>();
-  /** Prices sorted best first. */
+  /** Prices sorted worst first: the best price is the last. */
   readonly prices: bigint[] = [];
 
   /** `descending` for bids (best = highest), ascending for asks. */
@@ -71,16 +75,22 @@ class Ladder {
     return this.descending ? a > b : a < b;
   }
 
-  /** Index of the first price not better than `price` (binary search). */
+  /** Index of the first price not worse than `price` (binary search). */
   private indexOf(price: bigint): number {
     let lo = 0;
     let hi = this.prices.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.better(this.prices[mid]!, price)) lo = mid + 1;
+      if (this.better(price, this.prices[mid]!)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
+  }
+
+  /** The best level strictly worse than `price`, or null (O(log n)). */
+  after(price: bigint): PriceLevel | null {
+    const i = this.indexOf(price) - 1;
+    return i < 0 ? null : this.levels.get(this.prices[i]!)!;
   }
 
   level(price: bigint): PriceLevel {
@@ -95,12 +105,17 @@ class Ladder {
 
   drop(level: PriceLevel): void {
     this.levels.delete(level.price);
+    const last = this.prices.length - 1;
+    if (this.prices[last] === level.price) {
+      this.prices.pop();
+      return;
+    }
     const i = this.indexOf(level.price);
     if (this.prices[i] === level.price) this.prices.splice(i, 1);
   }
 
   best(): PriceLevel | null {
-    const p = this.prices[0];
+    const p = this.prices[this.prices.length - 1];
     return p === undefined ? null : this.levels.get(p)!;
   }
 }
@@ -170,10 +185,15 @@ export class OrderBook {
     return this.ladder(side).best();
   }
 
+  /** The best level of `side` strictly worse than `price`, or null (binary search). */
+  levelAfter(side: SideCode, price: bigint): PriceLevel | null {
+    return this.ladder(side).after(price);
+  }
+
   /** Levels of `side`, best first. Do not modify the book while iterating. */
   *levels(side: SideCode): Generator<PriceLevel> {
     const ladder = this.ladder(side);
-    for (const price of ladder.prices) yield ladder.levels.get(price)!;
+    for (let i = ladder.prices.length - 1; i >= 0; i--) yield ladder.levels.get(ladder.prices[i]!)!;
   }
 
   /** Level changes since the last call, with the new sequence number (null when none). */

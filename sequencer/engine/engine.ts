@@ -134,6 +134,11 @@ export interface PlaceResult {
 
 export interface PlaceOptions {
   readonly clientOrderId: string | null;
+  /**
+   * The cancel-on-disconnect group the order joins (a WebSocket connection's id), or null. Every
+   * resting order of a group is cancelled by `cancelGroup` when its connection goes away.
+   */
+  readonly group?: string | null;
 }
 
 function opposite(side: SideCode): SideCode {
@@ -160,6 +165,10 @@ export class MatchingEngine {
    * slots an account uses.
    */
   private readonly highest = new Map<bigint, Map<bigint, bigint>>();
+  /** accountId → client order id → open order carrying it. */
+  private readonly clientIds = new Map<bigint, Map<string, RestingOrder>>();
+  /** Cancel-on-disconnect group → its resting orders. */
+  private readonly groups = new Map<string, Set<RestingOrder>>();
   private nextTradeId = 1n;
 
   constructor(
@@ -210,18 +219,30 @@ export class MatchingEngine {
   }
 
   findByClientId(accountId: bigint, clientOrderId: string): RestingOrder | null {
-    for (const o of this.open.get(accountId)?.values() ?? []) if (o.clientOrderId === clientOrderId) return o;
-    return null;
+    return this.clientIds.get(accountId)?.get(clientOrderId) ?? null;
   }
 
-  /** Every check that needs no state change; throws SequencerError. */
-  private validate(
-    signed: SignedOrder,
-    options: PlaceOptions,
-    flags: DecodedFlags,
-    now: bigint,
-    replacing: RestingOrder | null,
-  ): Market {
+  /** Open orders of an account (O(1)). */
+  openCount(accountId: bigint): number {
+    return this.open.get(accountId)?.size ?? 0;
+  }
+
+  /** Cancel-on-disconnect groups that hold resting orders. */
+  liveGroups(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  /** The cancel-on-disconnect group of a resting order, or null. */
+  groupOf(order: RestingOrder): string | null {
+    return order.group ?? null;
+  }
+
+  /**
+   * The checks that read nothing about the account but its key: the order's own fields against
+   * its market, and that `publicKey` is the account's. Safe before the signature is checked: the
+   * errors reveal nothing about the account's orders or positions.
+   */
+  private precheck(signed: SignedOrder, flags: DecodedFlags, now: bigint): Market {
     const o = signed.order;
     const market = this.market(o.instrument);
     if (o.size < market.minSize)
@@ -239,7 +260,20 @@ export class MatchingEngine {
       throw new SequencerError("INSTRUMENT_EXPIRED", `${market.name} expired at ${market.expiry}`);
     if (flags.postOnly && flags.timeInForce !== "GTC")
       throw new SequencerError("BAD_ORDER", "a post-only order must be good-till-cancelled");
+    this.ledger.authenticate(signed);
+    return market;
+  }
 
+  /** Every check that needs no state change; throws SequencerError. */
+  private validate(
+    signed: SignedOrder,
+    options: PlaceOptions,
+    flags: DecodedFlags,
+    now: bigint,
+    replacing: RestingOrder | null,
+  ): Market {
+    const o = signed.order;
+    const market = this.precheck(signed, flags, now);
     this.checkOrderId(o.accountId, o.orderId, replacing);
     if (options.clientOrderId !== null) {
       const holder = this.findByClientId(o.accountId, options.clientOrderId);
@@ -255,7 +289,6 @@ export class MatchingEngine {
       if (!reduces)
         throw new SequencerError("PROTOCOL_REJECTED", "a reduce-only order must trade against an open position");
     }
-    this.ledger.authenticate(signed);
     return market;
   }
 
@@ -313,10 +346,14 @@ export class MatchingEngine {
     return out;
   }
 
-  /** Runs every check `place` makes before touching anything (for the API, before the costly
-   * signature check); throws SequencerError. */
-  check(signed: SignedOrder, options: PlaceOptions, now: bigint): void {
-    this.validate(signed, options, decodeFlags(signed.order.flags), now, null);
+  /**
+   * The checks the API runs before the costly signature check: the order's fields against its
+   * market and its key against the account (throws SequencerError). They read nothing else of
+   * the account, so an unauthenticated caller learns nothing of its orders or positions; the
+   * checks that do (order ids, client ids, reduce-only) run in `place`, after authentication.
+   */
+  check(signed: SignedOrder, now: bigint): void {
+    this.precheck(signed, decodeFlags(signed.order.flags), now);
   }
 
   /**
@@ -357,28 +394,32 @@ export class MatchingEngine {
 
     const fills: Fill[] = [];
     const cancelled: CancelledOrder[] = [];
+    // The taker's own resting orders met on the way, in book order (each met once).
     const selfTrades: RestingOrder[] = [];
     let remaining = o.size;
     let stopCode: string | null = null;
     let stopError: ProtocolError | null = null;
 
-    outer: for (;;) {
-      if (remaining === 0n) break;
-      let level = book.best(makerSide);
-      // Skip levels whose every order is this account's own (cancelled below, after matching).
-      let maker: RestingOrder | null = null;
-      while (level !== null && crosses(o.side, o.price, level.price)) {
-        for (let m = level.head; m !== null; m = m.next) {
-          if (m.accountId !== o.accountId) {
-            maker = m;
-            break;
-          }
-          if (!selfTrades.includes(m)) selfTrades.push(m);
-        }
-        if (maker !== null) break;
-        level = this.levelAfter(book, makerSide, level.price);
+    // One pass over the crossing part of the book: a cursor (level, order) moves forward only.
+    // The taker's own orders are stepped over (cancelled after matching) and makers removed by a
+    // fill or a rejection are unlinked behind the cursor, so matching costs O(fills + orders
+    // met), plus O(log levels) to find each next level by price.
+    let level = book.best(makerSide);
+    let m: RestingOrder | null = level?.head ?? null;
+    while (remaining > 0n && level !== null) {
+      if (m === null) {
+        level = book.levelAfter(makerSide, level.price);
+        m = level?.head ?? null;
+        continue;
       }
-      if (maker === null) break;
+      if (!crosses(o.side, o.price, level.price)) break;
+      const maker: RestingOrder = m;
+      const next = maker.next;
+      if (maker.accountId === o.accountId) {
+        selfTrades.push(maker);
+        m = next;
+        continue;
+      }
 
       const q = remaining < maker.remaining ? remaining : maker.remaining;
       const fill: PlannedFill = { maker: maker.signed, taker: signed, size: q, price: maker.price };
@@ -402,12 +443,14 @@ export class MatchingEngine {
           slot: at.slot,
           time: now,
         });
+        m = next;
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         if (this.ledger.blame(e, fill, now) === "maker") {
           this.cancelResting(maker);
           cancelled.push({ order: maker, reason: "maker_rejected", code: e.code });
-          continue outer;
+          m = next;
+          continue;
         }
         stopCode = e.code;
         stopError = e;
@@ -441,6 +484,7 @@ export class MatchingEngine {
       side: o.side,
       price: o.price,
       clientOrderId: options.clientOrderId,
+      group: options.group ?? null,
       reduceOnly: flags.reduceOnly,
       acceptedAt: now,
       remaining,
@@ -484,14 +528,6 @@ export class MatchingEngine {
               error.code === "BAD_SIGNATURE" ? 401 : 422,
             ),
     };
-  }
-
-  /** The next level after `price` on `side` (levels are not modified during the scan). */
-  private levelAfter(book: OrderBook, side: SideCode, price: bigint): ReturnType<OrderBook["best"]> {
-    for (const level of book.levels(side)) {
-      if (side === Side.BUY ? level.price < price : level.price > price) return level;
-    }
-    return null;
   }
 
   /**
@@ -539,6 +575,16 @@ export class MatchingEngine {
     return out;
   }
 
+  /** Cancels every resting order of a cancel-on-disconnect group (its connection went away). */
+  cancelGroup(group: string, reason: CancelReason = "disconnect"): CancelledOrder[] {
+    const out: CancelledOrder[] = [];
+    for (const order of [...(this.groups.get(group) ?? [])]) {
+      this.cancelResting(order);
+      out.push({ order, reason, code: null });
+    }
+    return out;
+  }
+
   /**
    * Replace = cancel `oldOrderId` and place the new signed order. When the new order fails a
    * check that needs no state change, nothing happens and the old order keeps its place; once
@@ -573,11 +619,37 @@ export class MatchingEngine {
     let bySlot = this.slots.get(order.accountId);
     if (bySlot === undefined) this.slots.set(order.accountId, (bySlot = new Map()));
     bySlot.set(this.ledger.slotOf(order.orderId), order);
+    if (order.clientOrderId !== null) {
+      let byClient = this.clientIds.get(order.accountId);
+      if (byClient === undefined) this.clientIds.set(order.accountId, (byClient = new Map()));
+      byClient.set(order.clientOrderId, order);
+    }
+    const g = order.group ?? null;
+    if (g !== null) {
+      let group = this.groups.get(g);
+      if (group === undefined) this.groups.set(g, (group = new Set()));
+      group.add(order);
+    }
   }
 
   private forget(order: RestingOrder): void {
-    this.open.get(order.accountId)?.delete(order.orderId);
-    this.slots.get(order.accountId)?.delete(this.ledger.slotOf(order.orderId));
+    const byId = this.open.get(order.accountId);
+    byId?.delete(order.orderId);
+    if (byId?.size === 0) this.open.delete(order.accountId);
+    const bySlot = this.slots.get(order.accountId);
+    bySlot?.delete(this.ledger.slotOf(order.orderId));
+    if (bySlot?.size === 0) this.slots.delete(order.accountId);
+    if (order.clientOrderId !== null) {
+      const byClient = this.clientIds.get(order.accountId);
+      if (byClient?.get(order.clientOrderId) === order) byClient.delete(order.clientOrderId);
+      if (byClient?.size === 0) this.clientIds.delete(order.accountId);
+    }
+    const g = order.group ?? null;
+    if (g !== null) {
+      const group = this.groups.get(g);
+      group?.delete(order);
+      if (group?.size === 0) this.groups.delete(g);
+    }
   }
 
   private burn(accountId: bigint, orderId: bigint): void {

@@ -6,9 +6,11 @@
  * before the caller acknowledges it. Replaying the commands in `seq` order with their recorded `now` rebuilds
  * the same books, rollup state and batches; the digests let the replay prove it did.
  *
- * Durability: `synchronous = NORMAL` (the default here) survives a crash of the process
- * (SIGKILL), which is what the venue promises; `FULL` also survives power loss at the cost
- * of an fsync per command.
+ * Durability promise: a command the venue acknowledged survives a crash of the process and of
+ * the machine (power loss). The default, `synchronous = FULL`, keeps it: every append's WAL
+ * commit is fsynced before `append` returns, so before any reply. `NORMAL` (an explicit choice,
+ * `TESSERA_SYNCHRONOUS=NORMAL`) keeps it only for a crash of the process (SIGKILL): a power
+ * loss may drop the last acknowledged commands.
  */
 import Database from "better-sqlite3";
 import type { Command } from "../commands.ts";
@@ -133,6 +135,7 @@ export class Journal {
   private readonly insertCommand: Database.Statement;
   private readonly insertFill: Database.Statement;
   private readonly insertSettlement: Database.Statement;
+  private readonly fillsPage: Database.Statement;
   private readonly restoreSettlementsTx: (
     rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[],
   ) => void;
@@ -158,6 +161,15 @@ export class Journal {
     this.insertFill = this.db.prepare(
       `INSERT INTO fills (trade_id, seq, instrument, price, size, taker_side, maker_account, maker_order,
          taker_account, taker_order, batch, slot, time, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.fillsPage = this.db.prepare(
+      `SELECT f.*, b.status AS status FROM (
+         SELECT * FROM (SELECT * FROM fills WHERE maker_account = @account AND trade_id < @below
+                        ORDER BY trade_id DESC LIMIT @limit)
+         UNION
+         SELECT * FROM (SELECT * FROM fills WHERE taker_account = @account AND trade_id < @below
+                        ORDER BY trade_id DESC LIMIT @limit)
+       ) f LEFT JOIN batches b ON b.number = f.batch ORDER BY f.trade_id DESC LIMIT @limit`,
     );
     // OR IGNORE: a replay restores the records of journals written before they existed.
     this.insertSettlement = this.db.prepare(
@@ -221,7 +233,7 @@ export class Journal {
    * Opens (or creates) the journal at `file`. `meta` identifies the venue configuration
    * (profile, domain, genesis, markets); a journal written under another one is refused.
    */
-  static open(file: string, meta: Readonly<Record<string, string>>, synchronous: Synchronous = "NORMAL"): Journal {
+  static open(file: string, meta: Readonly<Record<string, string>>, synchronous: Synchronous = "FULL"): Journal {
     const journal = new Journal(file, synchronous);
     journal.checkMeta(meta);
     return journal;
@@ -302,14 +314,14 @@ export class Journal {
     }
   }
 
-  /** An account's fills, newest first, with the proof status of their batch. */
-  fillsOf(accountId: bigint, limit: number): StoredFill[] {
-    const rows = this.db
-      .prepare(
-        `SELECT f.*, b.status AS status FROM fills f LEFT JOIN batches b ON b.number = f.batch
-         WHERE f.maker_account = ? OR f.taker_account = ? ORDER BY f.trade_id DESC LIMIT ?`,
-      )
-      .all(accountId, accountId, limit) as FillRow[];
+  /**
+   * An account's fills, newest first, with the proof status of their batch: at most `limit`,
+   * with trade ids below `before` when given (the previous page's last trade id). Two index
+   * range scans (as maker, as taker) of at most `limit` rows each, whatever the account's history.
+   */
+  fillsOf(accountId: bigint, limit: number, before: bigint | null = null): StoredFill[] {
+    const below = before === null ? Number.MAX_SAFE_INTEGER : Number(before);
+    const rows = this.fillsPage.all({ account: accountId, below, limit }) as FillRow[];
     return rows.map((r) => ({
       tradeId: BigInt(r.trade_id),
       kind: r.kind === "liquidation" ? "liquidation" : "trade",

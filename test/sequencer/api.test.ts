@@ -331,12 +331,16 @@ describe("sequencer API", () => {
     }
   });
 
-  test("websocket: cancel-on-disconnect cancels the account's open orders when the socket closes", async () => {
+  test("websocket: cancel-on-disconnect cancels the connection's orders when the socket closes", async () => {
     const token = await client.session(alice);
     const ws = await openWs(client.url);
     ws.send(JSON.stringify({ op: "auth", token, cancelOnDisconnect: true }));
-    await nextMessage(ws, (m) => m.type === "authenticated");
-    await client.place(alice.sign({ side: Side.SELL, size: ONE, price: P + 900n, orderId: nextId() }));
+    const auth = await nextMessage(ws, (m) => m.type === "authenticated");
+    const placed = await client.post("/v1/orders", {
+      order: toWire(alice.sign({ side: Side.SELL, size: ONE, price: P + 900n, orderId: nextId() })),
+      cancelOnDisconnect: auth.connectionId,
+    });
+    assert.equal(placed.status, 200);
     assert.ok(((await client.get("/v1/account/orders", token)).body.orders as unknown[]).length > 0);
     ws.close();
     let open = -1;
