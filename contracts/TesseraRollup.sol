@@ -17,7 +17,8 @@ import {ITesseraRollup} from "./interfaces/ITesseraRollup.sol";
 /// withdrawals by pull payment, and lets everyone leave with their equity if the operator stops
 /// serving the priority queue (exodus).
 /// @dev Roles: the operator submits batches; the admin (Ownable2Step owner) can replace the operator
-/// and nothing else. No role can move users' funds. Not upgradeable.
+/// and change a feed through a timelock longer than the forced-request deadline, nothing else. No
+/// role can move users' funds. Not upgradeable.
 ///
 /// Invariants:
 /// - `stateRoot` only changes through a verified proof whose public input 0 is the previous root.
@@ -45,6 +46,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant MASK_32 = (1 << 32) - 1;
     uint256 internal constant MASK_40 = (1 << 40) - 1;
     uint256 internal constant MASK_56 = (1 << 56) - 1;
+    /// @dev The key `underlying | expiry << 8` of a settlement record.
+    uint256 internal constant SETTLEMENT_KEY_MASK = MASK_40;
     /// @dev f0 of a forced withdrawal with the `served` bits (36..92) cleared.
     uint256 internal constant FORCED_SERVED_CLEAR = ~(MASK_56 << 36);
     uint256 internal constant KIND_PERP = 0;
@@ -74,6 +77,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public immutable maxOracleAge;
     /// @notice Seconds a priority operation may wait before anyone can activate the exodus.
     uint256 public immutable forcedRequestDeadline;
+    /// @notice Maximum seconds between a batch's timestamp and the block that accepts it.
+    uint256 public immutable maxBatchLag;
+    /// @notice Seconds between queueing a feed change and executing it (more than `forcedRequestDeadline`).
+    uint256 public immutable feedChangeDelay;
+    /// @notice Seconds after the exodus activation in which owners register their exit equity.
+    uint256 public immutable exitClaimWindow;
 
     AggregatorV3Interface[] internal _feeds;
     /// @dev Per feed, 10^(decimals − 2): answer / scale = cents.
@@ -90,6 +99,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Timestamp of the last verified batch (0 at genesis).
     uint64 public lastBatchTimestamp;
     uint256[] internal _lastPrices;
+    /// @dev Feed round of each last price (0 before the first batch and after a feed change).
+    uint80[] internal _lastPriceRoundIds;
+    /// @dev Settlement price + 1 of each series `underlying | expiry << 8` once fixed (0: not yet).
+    mapping(uint256 key => uint256 pricePlusOne) internal _settlementPrice;
     /// @notice Collateral backing the L2 state (see the invariants above).
     uint256 public l2Custody;
 
@@ -108,8 +121,29 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     mapping(address owner => uint256 amount) public claimable;
     /// @notice True once the escape hatch is active (permanent).
     bool public exodus;
-    /// @notice Accounts that have exited during exodus.
+    /// @notice Accounts that have exited (registered their equity, or were paid after the window) during exodus.
     mapping(uint256 accountId => bool done) public exited;
+    /// @dev Σ paid to exits registered in the claim window.
+    uint256 internal _registeredPaid;
+    /// @notice Block timestamp of the exodus activation (0 before).
+    uint64 public exodusActivatedAt;
+    /// @notice `l2Custody` at the exodus activation: what the exits share.
+    uint256 public exitCustody;
+    /// @notice Σ positive equity registered in the claim window.
+    uint256 public totalExitEquity;
+    /// @notice Positive equity each account registered in the claim window.
+    mapping(uint256 accountId => uint256 equity) public exitEquity;
+    /// @notice Registered exits already paid.
+    mapping(uint256 accountId => bool paid) public exitPaid;
+
+    /// @notice A queued feed change.
+    struct FeedChange {
+        AggregatorV3Interface feed;
+        uint64 executableAt;
+    }
+
+    /// @notice The queued feed change of each underlying (feed 0: none).
+    mapping(uint256 underlying => FeedChange change) public pendingFeedChange;
 
     modifier notInExodus() {
         if (exodus) revert ExodusIsActive();
@@ -127,11 +161,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 u = cfg.feeds.length;
         Profile memory p = cfg.profile;
         for (uint256 i = 0; i < u; ++i) {
-            uint8 decimals = cfg.feeds[i].decimals();
-            if (decimals < 2 || decimals > 38) revert InvalidConfig("feedDecimals");
             _feeds.push(cfg.feeds[i]);
-            _feedScale.push(10 ** (decimals - 2));
+            _feedScale.push(_scaleOf(cfg.feeds[i]));
             _lastPrices.push(0);
+            _lastPriceRoundIds.push(0);
         }
         _poseidon = cfg.poseidonHashers;
 
@@ -154,6 +187,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         );
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
+        maxBatchLag = cfg.maxBatchLag;
+        feedChangeDelay = cfg.feedChangeDelay;
+        exitClaimWindow = cfg.exitClaimWindow;
 
         stateRoot = cfg.genesisStateRoot;
         accountOwner[0] = cfg.feeAccountOwner;
@@ -187,6 +223,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
         if (cfg.maxOracleAge == 0) revert InvalidConfig("maxOracleAge");
         if (cfg.forcedRequestDeadline == 0) revert InvalidConfig("forcedRequestDeadline");
+        if (cfg.maxBatchLag == 0) revert InvalidConfig("maxBatchLag");
+        // Users must be able to leave (request, wait out the deadline, activate the exodus) before a new feed rules.
+        if (cfg.feedChangeDelay <= cfg.forcedRequestDeadline) revert InvalidConfig("feedChangeDelay");
+        if (cfg.exitClaimWindow == 0) revert InvalidConfig("exitClaimWindow");
         _requireHasher(cfg.poseidonHashers, 2);
         _requireHasher(cfg.poseidonHashers, 5);
         _requireHasher(cfg.poseidonHashers, 6);
@@ -261,9 +301,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint64 t = header.timestamp;
         if (t < lastBatchTimestamp) revert TimestampBeforeLastBatch(t, lastBatchTimestamp);
         if (t > block.timestamp) revert TimestampInFuture(t, block.timestamp);
+        if (block.timestamp - t > maxBatchLag) revert BatchTooOld(t, block.timestamp, maxBatchLag);
         _checkPrices(header);
         _checkSettlements(header);
-        _verify(proof, _buildPublicInputs(header, slots));
+        uint256[] memory inputs = _buildPublicInputs(header, slots);
+        _checkFieldElements(inputs);
+        _verify(proof, inputs);
 
         uint256 oldRoot = stateRoot;
         uint256 number = batchNumber + 1;
@@ -271,6 +314,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         batchNumber = number;
         lastBatchTimestamp = t;
         _lastPrices = header.prices;
+        _lastPriceRoundIds = header.priceRoundIds;
+        _fixSettlementPrices(header.settlements);
         uint256 consumed = _applySlots(number, slots);
         emit BatchVerified(number, oldRoot, header.newStateRoot, t, consumed);
     }
@@ -304,34 +349,92 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    /// @dev Each price must be its feed's answer (in cents) at the given round, and that round must
-    /// be updated at or before the batch timestamp and at most `maxOracleAge` before it.
+    /// @dev Each price must be its feed's answer (in cents) at the round in force at the batch
+    /// timestamp `t`: that round was updated at or before `t` and at most `maxOracleAge` before it,
+    /// and the round after it (`_nextRound`) does not exist or was updated after `t`. Round ids
+    /// never go back from one batch to the next.
     function _checkPrices(BatchHeader calldata header) internal view {
         uint64 t = header.timestamp;
         for (uint256 i = 0; i < header.prices.length; ++i) {
             uint256 underlying = i + 1;
             uint80 roundId = header.priceRoundIds[i];
+            uint80 lastRoundId = _lastPriceRoundIds[i];
+            if (roundId < lastRoundId) revert OracleRoundBackwards(underlying, roundId, lastRoundId);
             (uint256 cents, uint256 updatedAt) = _roundCents(underlying, roundId);
             if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
             if (t - updatedAt > maxOracleAge) revert StaleOraclePrice(underlying, roundId, updatedAt, t);
+            (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
+            if (exists && nextAt <= t) revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
             if (cents != header.prices[i]) revert OraclePriceMismatch(underlying, roundId, cents, header.prices[i]);
         }
     }
 
-    /// @dev Each nonzero record `underlying | expiry << 8 | price << 40` must have 1 ≤ underlying ≤ U,
-    /// no bits above 80, expiry ≤ batch timestamp, and price = the answer in force at expiry.
+    /// @dev The records are canonical (nonzero records first with strictly increasing keys
+    /// `underlying | expiry << 8`, then zeros only), and each nonzero record
+    /// `underlying | expiry << 8 | price << 40` has 1 ≤ underlying ≤ U, no bits above 80,
+    /// expiry ≤ batch timestamp, and price = the series' fixed price if an earlier batch fixed it,
+    /// else the answer in force at expiry.
     function _checkSettlements(BatchHeader calldata header) internal view {
+        _checkCanonical(header.settlements);
         for (uint256 i = 0; i < header.settlements.length; ++i) {
             uint256 record = header.settlements[i];
-            if (record == 0) continue;
+            if (record == 0) break;
+            uint256 key = record & SETTLEMENT_KEY_MASK;
             uint256 underlying = record & MASK_8;
             uint256 expiry = (record >> 8) & MASK_32;
             uint256 price = record >> 40;
             if (underlying == 0 || underlying > underlyings || price > MASK_40 || expiry > header.timestamp) {
                 revert InvalidSettlementRecord(i, record);
             }
+            uint256 fixedPlusOne = _settlementPrice[key];
+            if (fixedPlusOne != 0) {
+                if (fixedPlusOne - 1 != price) {
+                    revert SettlementPriceAlreadyFixed(underlying, expiry, fixedPlusOne - 1, price);
+                }
+                continue;
+            }
             uint256 expected = _priceInForceAt(underlying, expiry, header.settlementRoundIds[i]);
             if (expected != price) revert SettlementPriceMismatch(i, expected, price);
+        }
+    }
+
+    /// @dev Nonzero records first, their keys `underlying | expiry << 8` strictly increasing, and
+    /// every record after the first zero also zero (the circuit and protocol/ enforce the same).
+    function _checkCanonical(uint256[] calldata settlements) internal pure {
+        uint256 previousKey = 0;
+        bool zeroSeen = false;
+        for (uint256 i = 0; i < settlements.length; ++i) {
+            uint256 record = settlements[i];
+            if (record == 0) {
+                zeroSeen = true;
+                continue;
+            }
+            uint256 key = record & SETTLEMENT_KEY_MASK;
+            if (zeroSeen || key <= previousKey) revert NonCanonicalSettlements(i, record);
+            previousKey = key;
+        }
+    }
+
+    /// @dev Stores the price of every series a batch settles for the first time (checked before).
+    function _fixSettlementPrices(uint256[] calldata settlements) internal {
+        for (uint256 i = 0; i < settlements.length; ++i) {
+            uint256 record = settlements[i];
+            if (record == 0) break;
+            _fixSettlementPrice(record & SETTLEMENT_KEY_MASK, record >> 40);
+        }
+    }
+
+    function _fixSettlementPrice(uint256 key, uint256 price) internal {
+        if (_settlementPrice[key] != 0) return;
+        _settlementPrice[key] = price + 1;
+        emit SettlementPriceFixed(key & MASK_8, key >> 8, price);
+    }
+
+    /// @dev Every public input must be a field element: the verifier reduces nothing, and `x` and
+    /// `x + r` would otherwise be the same circuit input.
+    function _checkFieldElements(uint256[] memory inputs) internal pure {
+        for (uint256 i = 0; i < inputs.length; ++i) {
+            if (inputs[i] >= FIELD_MODULUS) revert PublicInputNotInField(i, inputs[i]);
         }
     }
 
@@ -417,13 +520,28 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 updatedAt;
         (cents, updatedAt) = _roundCents(underlying, roundId);
         if (updatedAt > expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
-        (bool exists, uint256 nextAt) = _roundTime(underlying, roundId + 1);
+        (bool exists, , uint256 nextAt) = _nextRound(underlying, roundId);
+        if (exists && nextAt <= expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
+    }
+
+    /// @dev The round after `roundId` (protocol/feedRounds.ts): `roundId + 1` if it exists, else
+    /// round 1 of the next proxy phase (`(phaseId + 1) << 64 | 1`); whether it exists and its `updatedAt`.
+    function _nextRound(
+        uint256 underlying,
+        uint80 roundId
+    ) internal view returns (bool exists, uint80 nextId, uint256 nextAt) {
+        // A round id at the top of uint80 has no successor a proxy could serve.
+        if (roundId == type(uint80).max) return (false, 0, 0);
+        nextId = roundId + 1;
+        (exists, nextAt) = _roundTime(underlying, nextId);
         if (!exists) {
             uint256 nextPhase = (uint256(roundId) >> 64) + 1;
             // A phase id past 16 bits does not exist on a proxy; its first round cannot be "after".
-            if (nextPhase <= type(uint16).max) (exists, nextAt) = _roundTime(underlying, uint80((nextPhase << 64) | 1));
+            if (nextPhase <= type(uint16).max) {
+                nextId = uint80((nextPhase << 64) | 1);
+                (exists, nextAt) = _roundTime(underlying, nextId);
+            }
         }
-        if (exists && nextAt <= expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
     }
 
     /// @dev Whether round `roundId` of the feed of `underlying` exists, and its `updatedAt`.
@@ -456,6 +574,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 overdueAt = uint256(queuedAt) + forcedRequestDeadline;
         if (block.timestamp <= overdueAt) revert ExodusTooEarly(head, overdueAt);
         exodus = true;
+        exodusActivatedAt = uint64(block.timestamp);
+        exitCustody = l2Custody;
         emit ExodusActivated(head, queuedAt);
     }
 
@@ -472,11 +592,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ITesseraRollup
-    /// @dev Exit rule: payout = max(0, equity), equity = collateral + Σ value(position) (+ feePool for
-    /// account 0), valued at the last verified batch's prices: perp `size·(price − F[u]) − cost`;
-    /// option not expired at the last batch `size·intrinsic(price) − cost`; option expired by then
-    /// `size·intrinsic(S) − cost` with S the answer in force at expiry (validated like a settlement
-    /// record). The payout is capped by `l2Custody`, which only binds if the system carries bad debt.
+    /// @dev Exit rule: equity = collateral + Σ value(position) (+ feePool for account 0), valued at
+    /// the last verified batch's prices: perp `size·(price − F[u]) − cost`; option not expired at the
+    /// last batch `size·intrinsic(price) − cost`; option expired by then `size·intrinsic(S) − cost`
+    /// with S the series' fixed settlement price, or else the answer in force at expiry (validated
+    /// like a settlement record, then fixed). In the claim window the positive part `e` is
+    /// registered; after it `payExit` pays `min(e, e·C/E)` (C = custody at activation, E = Σ e).
+    /// After the window an unregistered account is paid `min(e, what the registered exits leave)`.
     function exit(
         uint256 accountId,
         uint256[] calldata leafPreimage,
@@ -490,12 +612,70 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (settlementRoundIds.length != positionsPerAccount) revert BadExitProofShape();
         _checkExitProof(accountId, owner, leafPreimage, siblings, globalPreimage);
         int256 equity = _exitEquity(accountId, leafPreimage, globalPreimage, settlementRoundIds);
-        uint256 payout = equity > 0 ? uint256(equity) : 0;
-        if (payout > l2Custody) payout = l2Custody;
         exited[accountId] = true;
+        if (block.timestamp <= exitClaimWindowEnd()) {
+            uint256 positive = equity > 0 ? uint256(equity) : 0;
+            exitEquity[accountId] = positive;
+            totalExitEquity += positive;
+            emit ExitRegistered(accountId, owner, equity);
+        } else {
+            _payLateExit(accountId, owner, equity);
+        }
+    }
+
+    /// @dev After the claim window: pays `min(max(0, equity), l2Custody − what the registered exits
+    /// may still take)` at once.
+    function _payLateExit(uint256 accountId, address owner, int256 equity) internal {
+        uint256 positive = equity > 0 ? uint256(equity) : 0;
+        uint256 available = l2Custody - (_registeredShare() - _registeredPaid);
+        uint256 payout = positive < available ? positive : available;
+        exitPaid[accountId] = true;
         l2Custody -= payout;
         emit Exited(accountId, owner, equity, payout);
         if (payout != 0) collateral.safeTransfer(owner, payout);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function payExit(uint256 accountId) external nonReentrant onlyInExodus returns (uint256 payout) {
+        uint256 windowEnd = exitClaimWindowEnd();
+        if (block.timestamp <= windowEnd) revert ExitClaimWindowOpen(windowEnd);
+        if (!exited[accountId] || exitPaid[accountId]) {
+            if (exitPaid[accountId]) revert ExitAlreadyPaid(accountId);
+            revert ExitNotRegistered(accountId);
+        }
+        uint256 equity = exitEquity[accountId];
+        payout = _proRata(equity);
+        exitPaid[accountId] = true;
+        _registeredPaid += payout;
+        l2Custody -= payout;
+        address owner = accountOwner[accountId];
+        emit Exited(accountId, owner, int256(equity), payout);
+        if (payout != 0) collateral.safeTransfer(owner, payout);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function exitPayout(uint256 accountId) external view returns (uint256) {
+        if (!exited[accountId] || exitPaid[accountId]) return 0;
+        return _proRata(exitEquity[accountId]);
+    }
+
+    /// @notice End of the exit claim window (inclusive); 0 before the exodus.
+    function exitClaimWindowEnd() public view returns (uint256) {
+        return exodusActivatedAt == 0 ? 0 : uint256(exodusActivatedAt) + exitClaimWindow;
+    }
+
+    /// @dev `min(equity, equity × C / E)`, rounded down: Σ over the registered exits ≤ min(E, C).
+    function _proRata(uint256 equity) internal view returns (uint256) {
+        uint256 total = totalExitEquity;
+        uint256 custody = exitCustody;
+        if (total <= custody) return equity;
+        return (equity * custody) / total;
+    }
+
+    /// @dev What the registered exits take in all: min(E, C).
+    function _registeredShare() internal view returns (uint256) {
+        uint256 total = totalExitEquity;
+        return total < exitCustody ? total : exitCustody;
     }
 
     /// @dev Reverts unless the leaf belongs to `owner` and, with its path and the global preimage,
@@ -558,7 +738,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256[] calldata leafPreimage,
         uint256[] calldata globalPreimage,
         uint80[] calldata settlementRoundIds
-    ) internal view returns (int256 equity) {
+    ) internal returns (int256 equity) {
         equity = _signed(leafPreimage[2]);
         for (uint256 i = 0; i < settlementRoundIds.length; ++i) {
             int256 size = _signed(leafPreimage[5 + 3 * i]);
@@ -572,12 +752,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev Mark of one unit of `instrument` at the last verified batch (docs/protocol.md §6.1),
-    /// with expired options at their settlement price.
+    /// with expired options at their settlement price (fixed here if no batch fixed it).
     function _mark(
         uint256 instrument,
         uint256[] calldata globalPreimage,
         uint80 settlementRoundId
-    ) internal view returns (int256) {
+    ) internal returns (int256) {
         uint256 underlying = instrument & MASK_8;
         uint256 kind = (instrument >> 8) & 3;
         if (kind == KIND_PERP) {
@@ -585,10 +765,17 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
         uint256 strike = (instrument >> 10) & MASK_40;
         uint256 expiry = (instrument >> 50) & MASK_32;
-        uint256 price =
-            expiry <= lastBatchTimestamp
-                ? _priceInForceAt(underlying, expiry, settlementRoundId)
-                : _lastPrices[underlying - 1];
+        uint256 price = _lastPrices[underlying - 1];
+        if (expiry <= lastBatchTimestamp) {
+            uint256 key = underlying | (expiry << 8);
+            uint256 fixedPlusOne = _settlementPrice[key];
+            if (fixedPlusOne != 0) {
+                price = fixedPlusOne - 1;
+            } else {
+                price = _priceInForceAt(underlying, expiry, settlementRoundId);
+                _fixSettlementPrice(key, price);
+            }
+        }
         if (kind == KIND_CALL) return price > strike ? int256(price - strike) : int256(0);
         return strike > price ? int256(strike - price) : int256(0);
     }
@@ -637,9 +824,61 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ITesseraRollup
+    function lastPriceRoundIds() external view returns (uint80[] memory) {
+        return _lastPriceRoundIds;
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function settlementPrice(uint256 underlying, uint256 expiry) external view returns (bool isFixed, uint256 price) {
+        uint256 p = _settlementPrice[underlying | (expiry << 8)];
+        return (p != 0, p == 0 ? 0 : p - 1);
+    }
+
+    /// @inheritdoc ITesseraRollup
     function setOperator(address newOperator) external onlyOwner {
         if (newOperator == address(0)) revert InvalidConfig("operator");
         emit OperatorChanged(operator, newOperator);
         operator = newOperator;
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function queueFeedChange(uint256 underlying, AggregatorV3Interface newFeed) external onlyOwner notInExodus {
+        if (underlying == 0 || underlying > underlyings) revert UnknownUnderlying(underlying);
+        if (address(newFeed) == address(0)) revert InvalidConfig("feeds");
+        if (address(pendingFeedChange[underlying].feed) != address(0)) revert FeedChangeAlreadyQueued(underlying);
+        _scaleOf(newFeed);
+        uint256 executableAt = block.timestamp + feedChangeDelay;
+        pendingFeedChange[underlying] = FeedChange({feed: newFeed, executableAt: uint64(executableAt)});
+        emit FeedChangeQueued(underlying, address(newFeed), executableAt);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function cancelFeedChange(uint256 underlying) external onlyOwner {
+        FeedChange memory change = pendingFeedChange[underlying];
+        if (address(change.feed) == address(0)) revert NoFeedChangeQueued(underlying);
+        delete pendingFeedChange[underlying];
+        emit FeedChangeCancelled(underlying, address(change.feed));
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function executeFeedChange(uint256 underlying) external onlyOwner notInExodus {
+        FeedChange memory change = pendingFeedChange[underlying];
+        if (address(change.feed) == address(0)) revert NoFeedChangeQueued(underlying);
+        if (block.timestamp < change.executableAt) revert FeedChangeTooEarly(underlying, change.executableAt);
+        uint256 scale = _scaleOf(change.feed);
+        delete pendingFeedChange[underlying];
+        address previous = address(_feeds[underlying - 1]);
+        _feeds[underlying - 1] = change.feed;
+        _feedScale[underlying - 1] = scale;
+        // The new feed numbers its rounds afresh.
+        _lastPriceRoundIds[underlying - 1] = 0;
+        emit FeedChanged(underlying, previous, address(change.feed));
+    }
+
+    /// @dev 10^(decimals − 2) of a feed with 2..38 decimals.
+    function _scaleOf(AggregatorV3Interface feed) internal view returns (uint256) {
+        uint8 decimals = feed.decimals();
+        if (decimals < 2 || decimals > 38) revert InvalidConfig("feedDecimals");
+        return 10 ** (decimals - 2);
     }
 }

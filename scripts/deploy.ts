@@ -4,12 +4,37 @@
  * and the end-to-end test; the caller brings the genesis state root and the system accounts
  * (protocol/state.ts `RollupState.genesis`), and the verifier unless the profile's generated one
  * (`contracts/generated/<Profile>Verifier.sol`, e.g. `TestVerifier`) should be deployed.
+ *
+ * Guards (issue 14, F16):
+ * - the genesis state root must be `RollupState.genesis(profile, system accounts)`'s root for the
+ *   fee account and insurance fund given here (the contract cannot hash the empty order tree);
+ * - a generated verifier whose source says TEST-ONLY (keys from the local known-tau ceremony:
+ *   anyone can forge proofs) is deployed only on the local development chain (31337), unless
+ *   `allowTestOnlyVerifier` is set (tests that run on another chain id).
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { poseidonContract } from "circomlibjs";
 import type { Contract } from "ethers";
+import { initPoseidon } from "../protocol/poseidon.ts";
+import { RollupState } from "../protocol/state.ts";
 import type { Profile } from "../protocol/types.ts";
 import { verifierContractName } from "./zk/build.ts";
+
+/** Chain id of the local development chain (Hardhat), the only one a TEST-ONLY verifier may go to. */
+export const DEV_CHAIN_ID = 31_337n;
+
+/** Refused deployments (a TEST-ONLY verifier on a real chain, a genesis root that is not the genesis). */
+export class DeployError extends Error {
+  constructor(
+    readonly code: "TEST_ONLY_VERIFIER" | "GENESIS_MISMATCH",
+    message: string,
+  ) {
+    super(message);
+    this.name = "DeployError";
+  }
+}
 
 /** Owner address and trading-key hash of a system account (0 fee account, 1 insurance fund). */
 export interface SystemAccount {
@@ -31,6 +56,19 @@ export interface DeployOptions {
   readonly maxOracleAge: bigint;
   /** Seconds a priority operation may wait before the exodus can start. */
   readonly forcedRequestDeadline: bigint;
+  /** Seconds a batch's timestamp may lag the block that accepts it; default 3600. */
+  readonly maxBatchLag?: bigint;
+  /** Timelock of a feed change; default `forcedRequestDeadline` + 1 day (it must exceed the deadline). */
+  readonly feedChangeDelay?: bigint;
+  /** Exodus claim window in seconds; default 7 days. */
+  readonly exitClaimWindow?: bigint;
+  /** TESTS ONLY: deploy a TEST-ONLY generated verifier on a chain other than 31337. */
+  readonly allowTestOnlyVerifier?: boolean;
+  /**
+   * TESTS ONLY: accept a genesis root that is not the genesis of the system accounts (unit tests
+   * that never prove or exit use an arbitrary root).
+   */
+  readonly unsafeArbitraryGenesis?: boolean;
   /** Verifier address; default: deploy the profile's generated verifier. */
   readonly verifier?: string;
   /** Collateral token address; default: deploy `TestUSDC` owned by the deployer. */
@@ -85,9 +123,50 @@ async function deployed(contract: Contract): Promise<Contract> {
   return contract;
 }
 
+/** Default timing parameters of `deployTessera` (seconds). */
+export const DEFAULT_MAX_BATCH_LAG = 3600n;
+export const DEFAULT_EXIT_CLAIM_WINDOW = 7n * 86_400n;
+const ONE_DAY = 86_400n;
+
+/** Whether the generated verifier source of `contractName` is marked TEST-ONLY (local ceremony). */
+export function isTestOnlyVerifier(contractName: string): boolean {
+  const file = fileURLToPath(new URL(`../contracts/generated/${contractName}.sol`, import.meta.url));
+  try {
+    return /TEST-ONLY/.test(readFileSync(file, "utf8").slice(0, 2_000));
+  } catch {
+    return false;
+  }
+}
+
+/** Throws DeployError unless `genesisStateRoot` is the genesis of the given system accounts. */
+export async function checkGenesisRoot(opts: DeployOptions): Promise<bigint> {
+  await initPoseidon();
+  const expected = RollupState.genesis(opts.profile, {
+    feeAccount: { pkHash: opts.feeAccount.pkHash, owner: BigInt(opts.feeAccount.owner) },
+    insurance: { pkHash: opts.insuranceFund.pkHash, owner: BigInt(opts.insuranceFund.owner) },
+  }).stateRoot;
+  if (expected !== opts.genesisStateRoot)
+    throw new DeployError(
+      "GENESIS_MISMATCH",
+      `genesis root ${opts.genesisStateRoot} is not the genesis of these system accounts (${expected})`,
+    );
+  return expected;
+}
+
 export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions): Promise<TesseraDeployment> {
   const deployer = opts.deployer ?? (await ethers.getSigners())[0]!;
   const { profile } = opts;
+  if (opts.unsafeArbitraryGenesis !== true) await checkGenesisRoot(opts);
+  const verifierName = verifierContractName(profile.name);
+  if (opts.verifier === undefined && isTestOnlyVerifier(verifierName) && opts.allowTestOnlyVerifier !== true) {
+    const { chainId } = await ethers.provider.getNetwork();
+    if (chainId !== DEV_CHAIN_ID)
+      throw new DeployError(
+        "TEST_ONLY_VERIFIER",
+        `${verifierName} is TEST-ONLY (local known-tau ceremony: anyone can forge proofs); refusing chain ${chainId}. ` +
+          "Build the profile with a public ceremony file (TESSERA_PTAU) or pass a verifier address.",
+      );
+  }
 
   const collateral = opts.collateral
     ? await ethers.getContractAt("TestUSDC", opts.collateral, deployer)
@@ -114,10 +193,7 @@ export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions):
   }
 
   const verifier =
-    opts.verifier ??
-    (await (
-      await deployed(await ethers.deployContract(verifierContractName(profile.name), [], deployer))
-    ).getAddress());
+    opts.verifier ?? (await (await deployed(await ethers.deployContract(verifierName, [], deployer))).getAddress());
 
   const hashers = await deployHashers(ethers, profile, deployer);
   const poseidonHashers = Array.from({ length: 8 }, (_, i) => hashers.get(i + 1) ?? ethers.ZeroAddress);
@@ -141,6 +217,9 @@ export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions):
     admin: opts.admin,
     maxOracleAge: opts.maxOracleAge,
     forcedRequestDeadline: opts.forcedRequestDeadline,
+    maxBatchLag: opts.maxBatchLag ?? DEFAULT_MAX_BATCH_LAG,
+    feedChangeDelay: opts.feedChangeDelay ?? opts.forcedRequestDeadline + ONE_DAY,
+    exitClaimWindow: opts.exitClaimWindow ?? DEFAULT_EXIT_CLAIM_WINDOW,
     poseidonHashers,
   };
   const rollup = await deployed(await ethers.deployContract("TesseraRollup", [config], deployer));

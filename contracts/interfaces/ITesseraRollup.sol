@@ -65,6 +65,12 @@ interface ITesseraRollup {
         uint256 maxOracleAge;
         /// Seconds after which an unserved priority operation lets anyone activate the exodus.
         uint256 forcedRequestDeadline;
+        /// Maximum seconds between a batch's timestamp and the block that accepts it.
+        uint256 maxBatchLag;
+        /// Seconds a queued feed change waits before it can execute; more than `forcedRequestDeadline`.
+        uint256 feedChangeDelay;
+        /// Seconds after the exodus activation in which owners register their exit equity.
+        uint256 exitClaimWindow;
         /// Poseidon hashers by arity: index n-1 holds the circomlibjs `poseidon(uint256[n])` contract.
         /// Needed: n = 2, 5, 6, P/2 (if P > 2) and 1+2U; others may be zero.
         address[8] poseidonHashers;
@@ -125,6 +131,16 @@ interface ITesseraRollup {
     event Exited(uint256 indexed accountId, address indexed owner, int256 equity, uint256 payout);
     /// @notice The admin replaced the operator.
     event OperatorChanged(address indexed previousOperator, address indexed newOperator);
+    /// @notice A batch fixed the settlement price of the series of `underlying` expiring at `expiry`.
+    event SettlementPriceFixed(uint256 indexed underlying, uint256 indexed expiry, uint256 price);
+    /// @notice The admin queued a change of the feed of `underlying` to `feed`, executable from `executableAt`.
+    event FeedChangeQueued(uint256 indexed underlying, address feed, uint256 executableAt);
+    /// @notice The admin cancelled the queued feed change of `underlying`.
+    event FeedChangeCancelled(uint256 indexed underlying, address feed);
+    /// @notice The feed of `underlying` changed from `previousFeed` to `newFeed`.
+    event FeedChanged(uint256 indexed underlying, address previousFeed, address newFeed);
+    /// @notice Account `accountId` registered `equity` (signed) for the pro-rata exodus payout.
+    event ExitRegistered(uint256 indexed accountId, address indexed owner, int256 equity);
 
     // ---------------------------------------------------------------- errors
 
@@ -158,6 +174,25 @@ interface ITesseraRollup {
     error TimestampBeforeLastBatch(uint64 timestamp, uint64 lastBatchTimestamp);
     /// @notice The batch timestamp is later than the block's.
     error TimestampInFuture(uint64 timestamp, uint256 blockTimestamp);
+    /// @notice The batch timestamp is more than `maxBatchLag` seconds before the block's.
+    error BatchTooOld(uint64 timestamp, uint256 blockTimestamp, uint256 maxBatchLag);
+    /// @notice A later round (`nextRoundId`, updated at `nextUpdatedAt`) was already in force at the batch timestamp.
+    error OracleRoundSuperseded(
+        uint256 underlying,
+        uint80 roundId,
+        uint80 nextRoundId,
+        uint256 nextUpdatedAt,
+        uint64 timestamp
+    );
+    /// @notice The price round of `underlying` is older than the one the previous batch used.
+    error OracleRoundBackwards(uint256 underlying, uint80 roundId, uint80 lastRoundId);
+    /// @notice Public input `index` is not below the BN254 scalar field modulus.
+    error PublicInputNotInField(uint256 index, uint256 value);
+    /// @notice Settlement records are not canonical at `index`: nonzero records first, keys
+    /// `underlying | expiry << 8` strictly increasing, zeros after the first zero.
+    error NonCanonicalSettlements(uint256 index, uint256 record);
+    /// @notice The settlement price of this series was fixed by an earlier batch at `fixedPrice`.
+    error SettlementPriceAlreadyFixed(uint256 underlying, uint256 expiry, uint256 fixedPrice, uint256 given);
     /// @notice The feed round does not exist or its answer is not positive.
     error InvalidOracleRound(uint256 underlying, uint80 roundId, int256 answer, uint256 updatedAt);
     /// @notice The feed round was updated after the batch timestamp.
@@ -198,6 +233,20 @@ interface ITesseraRollup {
     error HasherFailed(uint256 arity);
     /// @notice A hash input is not below the BN254 scalar field modulus.
     error NotAFieldElement(uint256 value);
+    /// @notice `underlying` is not in 1..U.
+    error UnknownUnderlying(uint256 underlying);
+    /// @notice A feed change of `underlying` is already queued.
+    error FeedChangeAlreadyQueued(uint256 underlying);
+    /// @notice No feed change of `underlying` is queued.
+    error NoFeedChangeQueued(uint256 underlying);
+    /// @notice The queued feed change of `underlying` executes only from `executableAt`.
+    error FeedChangeTooEarly(uint256 underlying, uint256 executableAt);
+    /// @notice The exit claim window is open until `endsAt`: payouts start after it.
+    error ExitClaimWindowOpen(uint256 endsAt);
+    /// @notice Account `accountId` registered no exit in the claim window.
+    error ExitNotRegistered(uint256 accountId);
+    /// @notice Account `accountId`'s exit was already paid.
+    error ExitAlreadyPaid(uint256 accountId);
 
     // ---------------------------------------------------------------- accounts and priority queue
 
@@ -250,7 +299,10 @@ interface ITesseraRollup {
     /// @notice During exodus, refunds the unconsumed deposit at `queueIndex` to its depositor.
     function refundDeposit(uint256 queueIndex) external;
 
-    /// @notice During exodus, pays account `accountId`'s equity at the last verified batch to its owner, once.
+    /// @notice During exodus, proves account `accountId`'s equity at the last verified batch, once.
+    /// Inside the claim window (`exodusActivatedAt + exitClaimWindow`) the equity is registered
+    /// and paid pro rata by `payExit` after the window; after the window the account is paid at
+    /// once out of what the registered exits leave (first come, first served).
     /// @param accountId The exiting account.
     /// @param leafPreimage `[pkHash, owner, collateral, orderRoot, inst_0, size_0, cost_0, ..., inst_{P-1}, size_{P-1}, cost_{P-1}]`
     /// (signed values field-encoded).
@@ -266,6 +318,14 @@ interface ITesseraRollup {
         uint80[] calldata settlementRoundIds
     ) external;
 
+    /// @notice After the claim window, pays a registered exit `min(equity, equity × custody / Σ equity)`
+    /// to the account's owner (custody: `l2Custody` at the exodus activation). Anyone may call it.
+    /// @return payout The amount paid.
+    function payExit(uint256 accountId) external returns (uint256 payout);
+
+    /// @notice What `payExit(accountId)` pays once the claim window has ended (0 if not registered or paid).
+    function exitPayout(uint256 accountId) external view returns (uint256);
+
     // ---------------------------------------------------------------- views
 
     /// @notice Number of priority operations ever queued (consumed or not).
@@ -280,8 +340,25 @@ interface ITesseraRollup {
     /// @notice Prices (cents) of the last verified batch, index u-1 for underlying u; zeros before the first batch.
     function lastPrices() external view returns (uint256[] memory);
 
+    /// @notice Feed rounds of the last verified batch's prices, index u-1 (0 before the first batch
+    /// and after a feed change): the next batch may not use an older round.
+    function lastPriceRoundIds() external view returns (uint80[] memory);
+
+    /// @notice Whether a batch (or an exit) fixed the settlement price of the series, and that price in cents.
+    function settlementPrice(uint256 underlying, uint256 expiry) external view returns (bool isFixed, uint256 price);
+
     // ---------------------------------------------------------------- admin
 
-    /// @notice Replaces the operator. Admin only; the admin has no other power.
+    /// @notice Replaces the operator. Admin only.
     function setOperator(address newOperator) external;
+
+    /// @notice Queues a change of the feed of `underlying`, executable after `feedChangeDelay`
+    /// (longer than `forcedRequestDeadline`, so users can leave first). Admin only, not in exodus.
+    function queueFeedChange(uint256 underlying, AggregatorV3Interface newFeed) external;
+
+    /// @notice Cancels the queued feed change of `underlying`. Admin only.
+    function cancelFeedChange(uint256 underlying) external;
+
+    /// @notice Executes the queued feed change of `underlying` once its delay has passed. Admin only, not in exodus.
+    function executeFeedChange(uint256 underlying) external;
 }

@@ -24,6 +24,7 @@ contract TesseraRollupTest is TestBase {
     uint256 internal constant K = 1;
     uint256 internal constant N_PUBLIC = 4 + U + K + 2 * N_TX;
     uint256 internal constant GENESIS_ROOT = 0x1234;
+    uint256 internal constant MAX_BATCH_LAG = 3600;
     int256 internal constant ETH_ANSWER = 300_012_345_678;
     int256 internal constant BTC_ANSWER = 6_000_050_000_000;
 
@@ -51,6 +52,11 @@ contract TesseraRollupTest is TestBase {
 
     /// @dev A `test`-profile rollup whose ETH feed is `eth` (BTC: `btcFeed`).
     function _deploy(AggregatorV3Interface eth) internal returns (TesseraRollup) {
+        return _deployWith(eth, K, address(verifier));
+    }
+
+    /// @dev A `test`-profile rollup with `k` settlement records per batch and the given verifier.
+    function _deployWith(AggregatorV3Interface eth, uint256 k, address verifier_) internal returns (TesseraRollup) {
         AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
         feeds[0] = eth;
         feeds[1] = btcFeed;
@@ -62,10 +68,10 @@ contract TesseraRollupTest is TestBase {
                 ITesseraRollup.Config({
                     collateral: IERC20(address(usdc)),
                     feeds: feeds,
-                    verifier: address(verifier),
+                    verifier: verifier_,
                     profile: ITesseraRollup.Profile({
                         nTx: uint16(N_TX),
-                        settlements: uint8(K),
+                        settlements: uint8(k),
                         accountDepth: 4,
                         positions: 2
                     }),
@@ -78,6 +84,9 @@ contract TesseraRollupTest is TestBase {
                     admin: address(this),
                     maxOracleAge: 3600,
                     forcedRequestDeadline: 7 days,
+                    maxBatchLag: MAX_BATCH_LAG,
+                    feedChangeDelay: 8 days,
+                    exitClaimWindow: 3 days,
                     poseidonHashers: hashers
                 })
             );
@@ -262,6 +271,8 @@ contract TesseraRollupTest is TestBase {
     }
 
     function testFuzz_submitBatch_bindsInputsToTheProof(uint256 newRoot, uint256 tamperedRoot) public {
+        newRoot = bound(newRoot, 0, R - 1);
+        tamperedRoot = bound(tamperedRoot, 0, R - 1);
         vm.assume(newRoot != tamperedRoot);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         uint256[] memory slots = _slots(0, 0, 0, 0);
@@ -337,5 +348,234 @@ contract TesseraRollupTest is TestBase {
         vm.prank(OPERATOR);
         r.submitBatch(h2, _slots(0, 0, 0, 0), proof);
         assertEq(r.batchNumber(), 2, "the last round of a phase is in force until the next phase's first");
+    }
+
+    // ---------------------------------------------------------------- issue 14 findings
+
+    function _submitTo(TesseraRollup r, ITesseraRollup.BatchHeader memory h) internal {
+        uint256[8] memory proof;
+        vm.prank(OPERATOR);
+        r.submitBatch(h, _slots(0, 0, 0, 0), proof);
+    }
+
+    function _expectSubmitRevert(TesseraRollup r, ITesseraRollup.BatchHeader memory h, bytes memory err) internal {
+        uint256[8] memory proof;
+        vm.prank(OPERATOR);
+        vm.expectRevert(err);
+        r.submitBatch(h, _slots(0, 0, 0, 0), proof);
+    }
+
+    /// F5: a round with a later round already in force at the batch time is refused, whatever the
+    /// gap; the round in force is accepted.
+    function testFuzz_findingF5_supersededRoundRefused(uint256 gap, uint256 after_) public {
+        gap = bound(gap, 1, 3000);
+        after_ = bound(after_, 0, 500);
+        vm.warp(block.timestamp + gap);
+        ethFeed.pushAnswer(ETH_ANSWER + 1e8);
+        vm.warp(block.timestamp + after_);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        uint256 round2At = block.timestamp - after_;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITesseraRollup.OracleRoundSuperseded.selector, 1, 1, 2, round2At, h.timestamp)
+        );
+        _submit(h, _slots(0, 0, 0, 0));
+        h.prices[0] = uint256(ETH_ANSWER + 1e8) / 1e6;
+        h.priceRoundIds[0] = 2;
+        _submit(h, _slots(0, 0, 0, 0));
+        assertEq(rollup.lastPriceRoundIds()[0], 2, "round stored");
+        // A batch stamped before round 2 (but after the last batch) cannot use it, nor go back to round 1.
+        ITesseraRollup.BatchHeader memory back = _header(2);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.OracleRoundBackwards.selector, 1, 1, 2));
+        _submit(back, _slots(0, 0, 0, 0));
+    }
+
+    /// F5: a batch stamped more than `maxBatchLag` before the block is refused (backdating).
+    function testFuzz_findingF5_backdatedBatchRefused(uint256 lag) public {
+        lag = bound(lag, MAX_BATCH_LAG + 1, 10 * MAX_BATCH_LAG);
+        uint256 t = block.timestamp;
+        vm.warp(t + lag);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.timestamp = uint64(t);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.BatchTooOld.selector, t, t + lag, MAX_BATCH_LAG));
+        _submit(h, _slots(0, 0, 0, 0));
+        h.timestamp = uint64(t + lag - MAX_BATCH_LAG);
+        // Within the lag the time check passes; the old rounds are then merely stale or fine.
+        if (h.timestamp - t > 3600) {
+            vm.expectRevert(
+                abi.encodeWithSelector(ITesseraRollup.StaleOraclePrice.selector, 1, 1, t, uint64(h.timestamp))
+            );
+        }
+        _submit(h, _slots(0, 0, 0, 0));
+    }
+
+    /// @dev A phased feed with overlapping phases: phase 1 rounds at t−100 (A) and t−20 (B), phase 2
+    /// round 1 at t−60 (C). At t−50 both A (next in its phase at t−20) and C (no next) are in force.
+    function _overlappingPhases() internal returns (PhasedAggregator phased, uint80 a, uint80 c) {
+        vm.warp(block.timestamp + 200); // the BTC round (set-up time) is in force throughout
+        phased = new PhasedAggregator();
+        uint256 t = block.timestamp;
+        a = phased.push(ETH_ANSWER, t - 100);
+        phased.push(ETH_ANSWER + 3e8, t - 20);
+        phased.nextPhase();
+        c = phased.push(ETH_ANSWER + 5e8, t - 60);
+    }
+
+    /// F5: price round ids never go back from batch to batch, even where proxy phases overlap.
+    function test_findingF5_roundIdsNeverGoBack() public {
+        (PhasedAggregator phased, uint80 a, uint80 c) = _overlappingPhases();
+        TesseraRollup r = _deploy(phased);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.timestamp = uint64(block.timestamp - 55);
+        h.prices[0] = uint256(ETH_ANSWER + 5e8) / 1e6;
+        h.priceRoundIds[0] = c;
+        _submitTo(r, h);
+        h.timestamp = uint64(block.timestamp - 50);
+        h.prices[0] = uint256(ETH_ANSWER) / 1e6;
+        h.priceRoundIds[0] = a;
+        _expectSubmitRevert(r, h, abi.encodeWithSelector(ITesseraRollup.OracleRoundBackwards.selector, 1, a, c));
+    }
+
+    /// F16: a settlement price is fixed by the first batch that uses the series; a later batch may
+    /// not settle it at another round's answer, even one in force at expiry on an overlapping phase.
+    function test_findingF16_settlementPriceFixedOnce() public {
+        (PhasedAggregator phased, uint80 a, uint80 c) = _overlappingPhases();
+        TesseraRollup r = _deploy(phased);
+        uint256 expiry = block.timestamp - 50;
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.prices[0] = uint256(ETH_ANSWER + 5e8) / 1e6;
+        h.priceRoundIds[0] = c;
+        h.timestamp = uint64(block.timestamp - 30);
+        h.settlements[0] = _record(1, expiry, uint256(ETH_ANSWER) / 1e6);
+        h.settlementRoundIds[0] = a;
+        _submitTo(r, h);
+        (bool isFixed, uint256 price) = r.settlementPrice(1, expiry);
+        assertTrue(isFixed, "fixed");
+        assertEq(price, uint256(ETH_ANSWER) / 1e6, "at round A's answer");
+
+        h.newStateRoot = 2;
+        uint256 other = uint256(ETH_ANSWER + 5e8) / 1e6;
+        h.settlements[0] = _record(1, expiry, other);
+        h.settlementRoundIds[0] = c;
+        _expectSubmitRevert(
+            r,
+            h,
+            abi.encodeWithSelector(
+                ITesseraRollup.SettlementPriceAlreadyFixed.selector,
+                1,
+                expiry,
+                uint256(ETH_ANSWER) / 1e6,
+                other
+            )
+        );
+        h.settlements[0] = _record(1, expiry, uint256(ETH_ANSWER) / 1e6);
+        _submitTo(r, h);
+        assertEq(r.batchNumber(), 2, "the fixed price is accepted again");
+    }
+
+    /// F16: every public-input word must be below r.
+    function testFuzz_findingF16_publicInputsBelowR(uint256 word, uint256 where) public {
+        word = bound(word, R, type(uint256).max);
+        where = bound(where, 0, 2);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        uint256[] memory slots = _slots(0, 0, 0, 0);
+        uint256 index;
+        if (where == 0) {
+            h.newStateRoot = word;
+            index = 1;
+        } else {
+            slots[where == 1 ? 0 : 3] = word;
+            index = where == 1 ? 7 : 10;
+        }
+        uint256[8] memory proof;
+        vm.prank(OPERATOR);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicInputNotInField.selector, index, word));
+        rollup.submitBatch(h, slots, proof);
+    }
+
+    /// F9: with K = 3 records, anything but [nonzero with strictly increasing keys..., zeros...] is refused.
+    function testFuzz_findingF9_settlementRecordsCanonical(uint8 shape, uint32 e1, uint32 e2) public {
+        vm.warp(block.timestamp + 2000);
+        uint256 t = block.timestamp;
+        // Two expiries in [t − 1000, t − 1] with the ETH and BTC rounds 1 (set-up time t − 2000) in force.
+        e1 = uint32(bound(e1, t - 1000, t - 1));
+        e2 = uint32(bound(e2, t - 1000, t - 1));
+        vm.assume(e1 != e2);
+        (uint32 lo, uint32 hi) = e1 < e2 ? (e1, e2) : (e2, e1);
+        ethFeed.pushAnswer(ETH_ANSWER); // round 2 at t: round 1 is in force before it
+        MockVerifier v = new MockVerifier(4 + U + 3 + 2 * N_TX);
+        TesseraRollup r = _deployWith(ethFeed, 3, address(v));
+        uint256 p = uint256(ETH_ANSWER) / 1e6;
+        uint256 a = _record(1, lo, p);
+        uint256 b = _record(1, hi, p);
+        uint256 c = _record(2, lo, uint256(BTC_ANSWER) / 1e6);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.priceRoundIds[0] = 2;
+        h.settlements = new uint256[](3);
+        h.settlementRoundIds = new uint80[](3);
+        h.settlementRoundIds[0] = 1;
+        h.settlementRoundIds[1] = 1;
+        h.settlementRoundIds[2] = 1;
+        uint256 badIndex;
+        uint256 kind = shape % 5;
+        if (kind == 0) {
+            (h.settlements[0], h.settlements[1], h.settlements[2]) = (b, a, 0); // decreasing
+            badIndex = 1;
+        } else if (kind == 1) {
+            (h.settlements[0], h.settlements[1], h.settlements[2]) = (a, a, 0); // repeated key
+            badIndex = 1;
+        } else if (kind == 2) {
+            (h.settlements[0], h.settlements[1], h.settlements[2]) = (0, a, 0); // zero first
+            badIndex = 1;
+        } else if (kind == 3) {
+            (h.settlements[0], h.settlements[1], h.settlements[2]) = (a, 0, b); // gap
+            badIndex = 2;
+        } else {
+            // Same key, different price: refused as a repeat before any oracle check.
+            (h.settlements[0], h.settlements[1], h.settlements[2]) = (a, a + (1 << 40), 0);
+            badIndex = 1;
+        }
+        _expectSubmitRevert(
+            r,
+            h,
+            abi.encodeWithSelector(ITesseraRollup.NonCanonicalSettlements.selector, badIndex, h.settlements[badIndex])
+        );
+        // Keys order by expiry, then underlying: (1, lo) < (2, lo) < (1, hi).
+        (h.settlements[0], h.settlements[1], h.settlements[2]) = (a, c, b);
+        _submitTo(r, h);
+        assertEq(r.batchNumber(), 1, "canonical records accepted");
+    }
+
+    /// F13: a feed change waits `feedChangeDelay` (> forcedRequestDeadline), can be cancelled,
+    /// and only the admin may queue, cancel or execute it.
+    function testFuzz_findingF13_feedChangeTimelocked(uint256 wait) public {
+        uint256 delay = rollup.feedChangeDelay();
+        assertTrue(delay > rollup.forcedRequestDeadline(), "delay exceeds the forced-request deadline");
+        wait = bound(wait, 0, delay - 1);
+        MockAggregator next = new MockAggregator("ETH / USD v2", address(this));
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", ALICE));
+        rollup.queueFeedChange(1, next);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.UnknownUnderlying.selector, 3));
+        rollup.queueFeedChange(3, next);
+
+        uint256 queuedAt = block.timestamp;
+        rollup.queueFeedChange(1, next);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.FeedChangeAlreadyQueued.selector, 1));
+        rollup.queueFeedChange(1, next);
+        vm.warp(queuedAt + wait);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.FeedChangeTooEarly.selector, 1, queuedAt + delay));
+        rollup.executeFeedChange(1);
+        rollup.cancelFeedChange(1);
+        vm.warp(queuedAt + delay);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NoFeedChangeQueued.selector, 1));
+        rollup.executeFeedChange(1);
+
+        // Queued again, executed after the full delay: the old feed's round ids no longer bind.
+        rollup.queueFeedChange(1, next);
+        vm.warp(block.timestamp + delay);
+        next.pushAnswer(ETH_ANSWER);
+        rollup.executeFeedChange(1);
+        assertEq(address(rollup.feeds()[0]), address(next), "feed changed");
+        assertEq(rollup.lastPriceRoundIds()[0], 0, "round memory reset");
     }
 }

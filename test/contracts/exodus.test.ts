@@ -21,7 +21,7 @@ import { signOrder } from "../../protocol/signing.ts";
 import { RollupState } from "../../protocol/state.ts";
 import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 import type { Batch, BatchContext, Order, Tx } from "../../protocol/types.ts";
-import { FORCED_DEADLINE, PROFILE, deployWithMockVerifier, latestPrices, now } from "./fixtures.ts";
+import { EXIT_CLAIM_WINDOW, FORCED_DEADLINE, PROFILE, deployWithMockVerifier, latestPrices, now } from "./fixtures.ts";
 import type { Fixture } from "./fixtures.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -197,17 +197,41 @@ describe("exodus end to end with protocol/ state", () => {
       [0n, f.feeOwner],
       [1n, f.insuranceOwner],
     ];
+    // alice and bob register in the claim window (anyone may send the proof); nothing is paid yet.
+    for (const [id, owner] of users.slice(0, 2)) {
+      const equity = expectedEquity(id);
+      await expect(as(f.rollup, carol.signer).getFunction("exit")(...exitArgs(state, id, roundIdsFor(id))))
+        .to.emit(f.rollup, "ExitRegistered")
+        .withArgs(id, owner.address, equity);
+    }
+    await expect(f.rollup.getFunction("payExit")(alice.id)).to.be.revertedWithCustomError(
+      f.rollup,
+      "ExitClaimWindowOpen",
+    );
+    await networkHelpers.time.increase(EXIT_CLAIM_WINDOW + 1n);
+    // No bad debt: the registered exits are paid in full; the late ones (fee account, insurance
+    // fund) from what is left, at once.
     for (const [id, owner] of users) {
       const equity = expectedEquity(id);
       const payout = equity > 0n ? equity : 0n;
       const before = (await f.collateral.getFunction("balanceOf")(owner.address)) as bigint;
-      // Anyone can trigger an exit; the owner is paid.
-      await expect(as(f.rollup, carol.signer).getFunction("exit")(...exitArgs(state, id, roundIdsFor(id))))
-        .to.emit(f.rollup, "Exited")
-        .withArgs(id, owner.address, equity, payout);
+      const registered = id === alice.id || id === bob.id;
+      if (registered) {
+        assert.equal(await f.rollup.getFunction("exitPayout")(id), payout);
+        await expect(as(f.rollup, carol.signer).getFunction("payExit")(id))
+          .to.emit(f.rollup, "Exited")
+          .withArgs(id, owner.address, payout, payout);
+      } else {
+        await expect(as(f.rollup, carol.signer).getFunction("exit")(...exitArgs(state, id, roundIdsFor(id))))
+          .to.emit(f.rollup, "Exited")
+          .withArgs(id, owner.address, equity, payout);
+      }
       assert.equal(await f.collateral.getFunction("balanceOf")(owner.address), before + payout);
       paid += payout;
     }
+    await expect(f.rollup.getFunction("payExit")(alice.id))
+      .to.be.revertedWithCustomError(f.rollup, "ExitAlreadyPaid")
+      .withArgs(alice.id);
     // alice is long 2 ETH from 3,000 at 3,300 and holds a call worth 100 USD at expiry.
     assert.ok(expectedEquity(alice.id) > DEPOSIT);
     assert.ok(state.globalState.feePool > 0n);
@@ -220,6 +244,80 @@ describe("exodus end to end with protocol/ state", () => {
     assert.equal(paid, 2n * DEPOSIT);
     assert.equal(await f.collateral.getFunction("balanceOf")(await f.rollup.getAddress()), 0n);
     assert.equal(await f.rollup.getFunction("l2Custody")(), 0n);
+  });
+
+  it("finding F12: two-phase exits pay pro rata with bad debt in the state", async () => {
+    const { f, state, traders } = await deployAtGenesis();
+    const [alice, bob, carol] = traders as [Trader, Trader, Trader];
+    const eth = f.feeds[0]!;
+    const small = 2_000_000_000n; // 2,000 USDC each
+    await (await eth.getFunction("pushAnswer")(ETH_3000)).wait();
+    for (const t of [alice, bob]) await (await as(f.rollup, t.signer).getFunction("deposit")(t.id, small)).wait();
+    await proveAndSubmit(f, state, [depositTx(alice, small), depositTx(bob, small)]);
+    // alice buys 2 ETH-PERP at 3,000.00 from bob; then ETH falls to 1,500.00 and nobody liquidates her.
+    const expiry = (await now(ethers)) + 3600n;
+    const perp = perpId(1);
+    const d = f.domain;
+    await proveAndSubmit(f, state, [
+      {
+        type: TxType.TRADE,
+        maker: order(
+          bob,
+          { instrument: perp, side: Side.SELL, size: 20_000n, price: 300_000n, orderId: 1n, expiry },
+          d,
+        ),
+        taker: order(
+          alice,
+          { instrument: perp, side: Side.BUY, size: 20_000n, price: 300_000n, orderId: 1n, expiry },
+          d,
+        ),
+        size: 20_000n,
+        price: 300_000n,
+      },
+    ]);
+    await networkHelpers.time.increase(10n);
+    await (await eth.getFunction("pushAnswer")(150_000_000_000n)).wait();
+    await proveAndSubmit(f, state, []);
+    const lastPrices = [...((await f.rollup.getFunction("lastPrices")()) as bigint[])];
+    const fundingIndex = state.globalState.fundingIndex;
+    const equityOf = (id: bigint): bigint => {
+      const account = state.account(id);
+      let equity = account.collateral;
+      for (const pos of account.positions) equity += positionValue(pos, { prices: lastPrices, fundingIndex });
+      return id === 0n ? equity + state.globalState.feePool : equity;
+    };
+    assert.ok(equityOf(alice.id) < 0n, "alice carries bad debt");
+
+    carol.id = (await f.rollup.getFunction("nextAccountId")()) as bigint;
+    await (await as(f.rollup, carol.signer).getFunction("registerAndDeposit")(carol.pkHash, 1_234n)).wait();
+    await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
+    await (await f.rollup.getFunction("activateExodus")()).wait();
+    const custody = (await f.rollup.getFunction("exitCustody")()) as bigint;
+    assert.equal(custody, 2n * small);
+
+    const ids = [alice.id, bob.id, 0n, 1n];
+    for (const id of ids) await (await f.rollup.getFunction("exit")(...exitArgs(state, id, [0n, 0n]))).wait();
+    const positive = ids.map((id) => (equityOf(id) > 0n ? equityOf(id) : 0n));
+    const total = positive.reduce((a, b) => a + b, 0n);
+    assert.equal(await f.rollup.getFunction("totalExitEquity")(), total);
+    assert.ok(total > custody, "the positive equity exceeds the custody by the bad debt");
+
+    await networkHelpers.time.increase(EXIT_CLAIM_WINDOW + 1n);
+    // The order of the payouts does not matter: each gets equity × custody / Σ equity.
+    let paid = 0n;
+    for (const [i, id] of [...ids.entries()].reverse()) {
+      const expected = (positive[i]! * custody) / total;
+      assert.equal(await f.rollup.getFunction("exitPayout")(id), expected);
+      const owner = (await f.rollup.getFunction("accountOwner")(id)) as string;
+      await expect(f.rollup.getFunction("payExit")(id))
+        .to.emit(f.rollup, "Exited")
+        .withArgs(id, owner, positive[i]!, expected);
+      paid += expected;
+    }
+    assert.ok(paid <= custody && custody - paid < BigInt(ids.length), "all of the custody, up to rounding");
+    // The queued deposit is not part of the custody: its depositor gets it back in full.
+    await (await f.rollup.getFunction("refundDeposit")(2n)).wait();
+    assert.equal(await f.collateral.getFunction("balanceOf")(await f.rollup.getAddress()), custody - paid);
   });
 
   it("test_exodus_exitRejectsForgedProofs", async () => {
@@ -263,8 +361,15 @@ describe("exodus end to end with protocol/ state", () => {
       f.rollup.getFunction("exit")(bob.id, bobLeaf, bobArgs[2], bobArgs[3], bobArgs[4]),
     ).to.be.revertedWithCustomError(f.rollup, "ExitProofMismatch");
     await expect(f.rollup.getFunction("exit")(...args))
-      .to.emit(f.rollup, "Exited")
-      .withArgs(alice.id, alice.signer.address, DEPOSIT, DEPOSIT);
+      .to.emit(f.rollup, "ExitRegistered")
+      .withArgs(alice.id, alice.signer.address, DEPOSIT);
+    await expect(f.rollup.getFunction("payExit")(bob.id))
+      .to.be.revertedWithCustomError(f.rollup, "ExitClaimWindowOpen")
+      .withArgs(((await f.rollup.getFunction("exodusActivatedAt")()) as bigint) + EXIT_CLAIM_WINDOW);
+    await networkHelpers.time.increase(EXIT_CLAIM_WINDOW + 1n);
+    await expect(f.rollup.getFunction("payExit")(bob.id))
+      .to.be.revertedWithCustomError(f.rollup, "ExitNotRegistered")
+      .withArgs(bob.id);
   });
 
   it("test_exodus_exitReentrancy: a token re-entering exit cannot pay twice", async () => {
@@ -276,6 +381,8 @@ describe("exodus end to end with protocol/ state", () => {
     await proveAndSubmit(f, state, [depositTx(alice, DEPOSIT)]);
     await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
     await (await f.rollup.getFunction("activateExodus")()).wait();
+    // After the claim window an exit pays at once: the transfer is where a token could re-enter.
+    await networkHelpers.time.increase(EXIT_CLAIM_WINDOW + 1n);
 
     const args = exitArgs(state, alice.id, [0n, 0n]);
     const rollupAddress = await f.rollup.getAddress();

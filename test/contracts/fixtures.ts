@@ -15,6 +15,10 @@ export const PROFILE: Profile = getProfile("test");
 export const N_PUBLIC = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.nTx;
 export const MAX_ORACLE_AGE = 3600n;
 export const FORCED_DEADLINE = 7n * 86_400n;
+export const MAX_BATCH_LAG = 3600n;
+export const EXIT_CLAIM_WINDOW = 3n * 86_400n;
+/** `deployTessera`'s default feed-change timelock: the forced-request deadline + 1 day. */
+export const FEED_CHANGE_DELAY = FORCED_DEADLINE + 86_400n;
 /** 8-decimal feed answers: ETH 3,000.12345678 and BTC 60,000.5 USD. */
 export const ETH_ANSWER = 300_012_345_678n;
 export const BTC_ANSWER = 6_000_050_000_000n;
@@ -68,7 +72,10 @@ export async function deployWithMockVerifier(ethers: HardhatEthers, options: Fix
     admin: admin!.address,
     maxOracleAge: MAX_ORACLE_AGE,
     forcedRequestDeadline: FORCED_DEADLINE,
+    maxBatchLag: MAX_BATCH_LAG,
+    exitClaimWindow: EXIT_CLAIM_WINDOW,
     verifier: await mock.getAddress(),
+    unsafeArbitraryGenesis: options.genesisStateRoot === undefined,
     initialAnswers: [ETH_ANSWER, BTC_ANSWER],
     deployer: admin!,
     ...(options.collateral === undefined ? {} : { collateral: options.collateral }),

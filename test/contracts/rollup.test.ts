@@ -87,6 +87,9 @@ describe("TesseraRollup", () => {
         admin: f.admin.address,
         maxOracleAge: 1n,
         forcedRequestDeadline: 1n,
+        maxBatchLag: 1n,
+        feedChangeDelay: 2n,
+        exitClaimWindow: 1n,
         poseidonHashers: Array.from({ length: 8 }, (_, i) => f.hashers.get(i + 1) ?? ethers.ZeroAddress),
       };
       await expect(factory.deploy(config))
