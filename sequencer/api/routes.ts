@@ -15,6 +15,7 @@ import { batchStage } from "../core.ts";
 import type { BatchSummary, DepositRecord, Sequencer, SettledPosition, WithdrawalRecord } from "../core.ts";
 import type { RestingOrder } from "../engine/book.ts";
 import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
+import { decodeFlags } from "../engine/flags.ts";
 import type { Market } from "../engine/markets.ts";
 import { SequencerError } from "../errors.ts";
 import { accountView } from "../views.ts";
@@ -324,7 +325,8 @@ export async function placeOrder(
         "BAD_REQUEST",
         `cancelOnDisconnect: ${group} is not a live WebSocket connection of account ${accountId} with cancel-on-disconnect`,
       );
-    if (venue.engine.openCount(accountId) >= api.maxOpenOrders)
+    // The cap counts resting orders: an IOC or FOK order never rests.
+    if (decodeFlags(signed.order.flags).timeInForce === "GTC" && venue.engine.openCount(accountId) >= api.maxOpenOrders)
       throw new SequencerError(
         "TOO_MANY_OPEN_ORDERS",
         `account ${accountId} has ${api.maxOpenOrders} open orders, the most allowed: cancel some first`,
