@@ -43,9 +43,10 @@ const MAX_ROUNDS_BACK = 1024;
 type RoundData = [bigint, bigint, bigint, bigint, bigint];
 
 /**
- * The round in force at `expiry`, by the contract's rule (TesseraRollup `_priceInForceAt`),
- * across Chainlink proxy phases (protocol/feedRounds.ts); null when no such round is within
- * `MAX_ROUNDS_BACK` rounds of the latest or the feed does not serve the older rounds.
+ * The round in force at `expiry` (or at a batch timestamp), by the contract's rule (TesseraRollup
+ * `_priceInForceAt`, `_checkPrices`), across Chainlink proxy phases (protocol/feedRounds.ts); null
+ * when no such round is within `MAX_ROUNDS_BACK` rounds of the latest or the feed does not serve
+ * the older rounds.
  */
 export async function roundInForceAt(feed: FeedReader, expiry: bigint): Promise<FeedRound | null> {
   const latest = (await feed.getFunction("latestRoundData")()) as RoundData;
@@ -58,6 +59,36 @@ export async function roundInForceAt(feed: FeedReader, expiry: bigint): Promise<
     }
   };
   return inForceAt(read, { roundId: latest[0], answer: latest[1], updatedAt: latest[3] }, expiry, MAX_ROUNDS_BACK);
+}
+
+/** A batch price that is not the answer of the round in force at the batch timestamp (L1 would refuse it). */
+export class PriceRoundError extends Error {
+  readonly code = "PRICE_ROUND_NOT_IN_FORCE";
+}
+
+/**
+ * The round behind each batch price, by the contract's rule for batch prices (TesseraRollup
+ * `_checkPrices`, issue 14 F5): the round in force at the batch timestamp `t` (protocol/feedRounds.ts
+ * through `roundInForceAt`). Throws PriceRoundError when a feed has no round in force at `t` or its
+ * answer in cents is not the batch's price: a batch L1 would refuse.
+ */
+export async function priceRoundsAt(
+  feeds: readonly { readonly contract: FeedReader; readonly decimals: number }[],
+  t: bigint,
+  prices: readonly bigint[],
+): Promise<bigint[]> {
+  return Promise.all(
+    feeds.map(async (feed, i) => {
+      const round = await roundInForceAt(feed.contract, t);
+      if (round === null) throw new PriceRoundError(`underlying ${i + 1}: no feed round in force at ${t}`);
+      const cents = answerToCents(round.answer, feed.decimals);
+      if (cents !== prices[i])
+        throw new PriceRoundError(
+          `underlying ${i + 1}: the round in force at ${t} (${round.roundId}) says ${cents} cents, the batch ${prices[i]}`,
+        );
+      return round.roundId;
+    }),
+  );
 }
 
 /** A feed answer with `decimals` decimals in cents: `⌊answer / 10^(decimals − 2)⌋` (§8.1). */

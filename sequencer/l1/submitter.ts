@@ -10,6 +10,12 @@
  * root, L1 diverged from the venue and the submitter stops. A failed send is retried on later
  * polls (the batch stays `proved`, the error in its detail); after `maxAttempts` failures the
  * batch is marked `failed` and the submitter stops: later batches build on it.
+ *
+ * Price rounds (issue 14 F5): L1 accepts only the feed round in force at the batch timestamp.
+ * Before a send the submitter asks the rollup for that round per underlying
+ * (`RollupSubmission.priceRoundsAt`, protocol/feedRounds.ts through l1/contracts.ts) and sends
+ * its id; if its price is not the batch's (a round the venue had not seen when the batch opened),
+ * the batch is one L1 would refuse: it is marked `failed` without a send and the submitter stops.
  */
 import type { ContractRunner } from "ethers";
 import type { Logger } from "pino";
@@ -18,7 +24,8 @@ import type { BatchHeader } from "../../protocol/batch.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import type { Sequencer } from "../core.ts";
 import type { ClosedBatch } from "../ledger.ts";
-import { rollupContract } from "./contracts.ts";
+import { feedContract, priceRoundsAt, PriceRoundError, rollupContract } from "./contracts.ts";
+import type { FeedReader } from "./contracts.ts";
 
 /** The two calls of the rollup contract the submitter makes. */
 export interface RollupSubmission {
@@ -30,12 +37,34 @@ export interface RollupSubmission {
     slots: readonly bigint[],
     proof: SolidityProof,
   ): Promise<{ readonly hash: string; wait(): Promise<unknown> }>;
+  /**
+   * The feed round in force at `timestamp` for each underlying, whose answer must be `prices`
+   * (throws PriceRoundError otherwise). Absent: the batch's own round ids are sent.
+   */
+  priceRoundsAt?(timestamp: bigint, prices: readonly bigint[]): Promise<readonly bigint[]>;
 }
 
 /** `RollupSubmission` over the deployed rollup contract, signing with `runner` (the operator). */
 export function rollupSubmission(rollupAddress: string, runner: ContractRunner): RollupSubmission {
   const rollup = rollupContract(rollupAddress, runner);
+  let feeds: Promise<{ contract: FeedReader; decimals: number }[]> | null = null;
+  const loadFeeds = async () => {
+    const addresses = (await rollup.getFunction("feeds")()) as string[];
+    return Promise.all(
+      addresses.map(async (a) => {
+        const contract = feedContract(a, runner);
+        return { contract, decimals: Number(await contract.getFunction("decimals")()) };
+      }),
+    );
+  };
   return {
+    priceRoundsAt: async (timestamp, prices) => {
+      feeds ??= loadFeeds().catch((e: unknown) => {
+        feeds = null;
+        throw e;
+      });
+      return priceRoundsAt(await feeds, timestamp, prices);
+    },
     stateRoot: async () => (await rollup.getFunction("stateRoot")()) as bigint,
     submitBatch: async (header, slots, proof) =>
       (await rollup.getFunction("submitBatch")(header, slots, [...proof])) as {
@@ -104,8 +133,19 @@ export class L1Submitter {
         return;
       }
 
+      let priceRoundIds = next.priceRoundIds;
+      try {
+        if (this.rollup.priceRoundsAt !== undefined)
+          priceRoundIds = await this.rollup.priceRoundsAt(next.batch.context.timestamp, next.batch.context.prices);
+      } catch (e) {
+        if (!(e instanceof PriceRoundError)) throw e;
+        this.stopped = `batch ${next.number}: ${e.message}`;
+        this.venue.setBatchStatus(next.number, "failed", `${e.code}: ${e.message}`);
+        this.log.error({ batch: next.number.toString(), code: e.code }, "batch price not in force on L1: not sent");
+        return;
+      }
       const { header, slots } = l1Calldata(next.batch, {
-        priceRoundIds: next.priceRoundIds,
+        priceRoundIds,
         settlementRoundIds: next.settlementRoundIds,
       });
       try {

@@ -1,7 +1,8 @@
 /**
  * The L1 watcher: polls the rollup's priority queue and the oracle feeds and turns what is
  * new into journaled commands — deposits and forced withdrawals in queue order (resuming at
- * `Sequencer.expectedQueueIndex` after a restart), oracle prices with their round ids, and
+ * `Sequencer.expectedQueueIndex` after a restart), oracle prices with their round ids (per feed,
+ * the round in force at the venue's clock, the rule L1 applies to batch prices), and
  * the settlement of every expired option series at the feed round in force at its expiry
  * (the round the contract checks, `settlementRoundIds`), once L1 time has passed the expiry.
  */
@@ -87,21 +88,26 @@ export class L1Watcher {
         }),
       );
     }
+    // A batch is stamped with this venue's clock and L1 accepts only the round in force at its
+    // timestamp (issue 14 F5): take, per feed, the round in force now (protocol/feedRounds.ts),
+    // which is the latest unless the chain's clock runs ahead of ours. Round ids never go back.
+    const now = this.clock();
+    const current = this.venue.ledger.oracleRoundIds;
+    const currentPrices = this.venue.ledger.oraclePrices;
     const rounds = await Promise.all(
-      this.feeds.map(async (f) => {
+      this.feeds.map(async (f, i) => {
         const r = (await f.contract.getFunction("latestRoundData")()) as [bigint, bigint, bigint, bigint, bigint];
-        return { roundId: r[0], cents: answerToCents(r[1], f.decimals), updatedAt: r[3] };
+        const round =
+          r[3] !== 0n && r[3] * 1000n <= now
+            ? { roundId: r[0], answer: r[1], updatedAt: r[3] }
+            : await roundInForceAt(f.contract, now / 1000n);
+        if (round === null || round.roundId <= current[i]!) return null;
+        return { roundId: round.roundId, cents: answerToCents(round.answer, f.decimals) };
       }),
     );
-    const prices = rounds.map((r) => r.cents);
-    const roundIds = rounds.map((r) => r.roundId);
-    const current = this.venue.ledger.oracleRoundIds;
-    if (roundIds.every((id, i) => id === current[i])) return;
-    // A batch may only use rounds stamped at or before its own timestamp (the contract checks
-    // `updatedAt <= timestamp`), and batches are stamped with this venue's clock: a round from a
-    // chain whose clock runs ahead waits until ours has passed it.
-    const now = this.clock();
-    if (rounds.some((r) => r.updatedAt * 1000n > now)) return;
+    if (rounds.every((r) => r === null)) return;
+    const prices = rounds.map((r, i) => r?.cents ?? currentPrices[i]!);
+    const roundIds = rounds.map((r, i) => r?.roundId ?? current[i]!);
     this.venue.execute({ kind: "oracle", prices, roundIds }, now);
     this.log.info({ prices: prices.map(String), roundIds: roundIds.map(String) }, "oracle round");
   }
