@@ -6,7 +6,8 @@
  * sequencer is stopped for good. In chromium, with the trader's wallet, the page requests a
  * forced withdrawal on L1, the chain moves past the priority deadline, the custody panel shows
  * the request overdue, the page activates the exodus and "Exit with my funds" rebuilds the state
- * from L1 calldata in a Web Worker and sends `exit`. On chain: the account is exited, the wallet
+ * from L1 calldata in a Web Worker and sends `exit`, which registers the equity in the claim
+ * window (issue 14 F12); after the window "Collect my payout" sends `payExit`. On chain: the account is exited, the wallet
  * received exactly the `Exited` payout, which is the equity computed here independently, and a
  * second exit is refused, in the page in plain words and by the contract.
  *
@@ -160,7 +161,17 @@ test(
     const workersBefore = workers.length;
     await page.getByRole("button", { name: "Exit with my funds" }).click();
     await screenshot(page, "exit-progress");
-    await sees(page.getByText(/^Your account has exited/), "the exit done", 120_000);
+    await sees(page.getByText(/^Your equity of [\d,.]+ USDC is registered/), "the exit registered", 120_000);
+    await screenshot(page, "exit-registered");
+    assert.equal(await rollup.getFunction("exited")(traderId), true);
+    assert.equal(await rollup.getFunction("exitPaid")(traderId), false, "nothing paid in the claim window");
+
+    // After the claim window every registered account is paid its pro-rata share (here: all of it).
+    const window = (await rollup.getFunction("exitClaimWindow")()) as bigint;
+    await stack.ethers.provider.send("evm_increaseTime", [Number(window) + 60]);
+    await stack.ethers.provider.send("evm_mine", []);
+    await page.getByRole("button", { name: "Collect my payout" }).click();
+    await sees(page.getByText(/^Your account has exited/), "the exit done", 60_000);
     await screenshot(page, "exited");
     const statuses = (await page.evaluate("window.__statusLog")) as string[];
     const shown = (pattern: RegExp) => statuses.some((s) => pattern.test(s));

@@ -135,6 +135,53 @@ export async function prepareExits(
   );
 }
 
+/** The exits of a wallet registered in the claim window and not paid yet (issue 14 F12). */
+export interface RegisteredExits {
+  /** Account ids, with the equity each registered. */
+  readonly accounts: readonly { readonly accountId: bigint; readonly equity: bigint }[];
+  /** Last second of the claim window; `payExit` works after it. */
+  readonly windowEnd: bigint;
+  /** The chain's latest block time. */
+  readonly chainTime: bigint;
+}
+
+/**
+ * The accounts of `owner` whose exit is registered but not yet paid: during the claim window
+ * `exit` only registers the equity; after it, `payExit` pays each the same share of the custody.
+ */
+export async function registeredExits(
+  client: PublicClient,
+  deployment: Deployment,
+  owner: Address,
+): Promise<RegisteredExits> {
+  const rollup = { address: deployment.contracts.rollup, abi: rollupAbi } as const;
+  const [registered, windowEnd, block] = await Promise.all([
+    client.getContractEvents({
+      ...rollup,
+      eventName: "ExitRegistered",
+      args: { owner },
+      fromBlock: BigInt(deployment.deployBlock),
+    }),
+    client.readContract({ ...rollup, functionName: "exitClaimWindowEnd" }),
+    client.getBlock(),
+  ]);
+  const accounts = await Promise.all(
+    registered.map(async (log) => {
+      const accountId = log.args.accountId!;
+      const [paid, equity] = await Promise.all([
+        client.readContract({ ...rollup, functionName: "exitPaid", args: [accountId] }),
+        client.readContract({ ...rollup, functionName: "exitEquity", args: [accountId] }),
+      ]);
+      return paid ? null : { accountId, equity };
+    }),
+  );
+  return {
+    accounts: accounts.filter((a): a is { accountId: bigint; equity: bigint } => a !== null),
+    windowEnd,
+    chainTime: block.timestamp,
+  };
+}
+
 /**
  * Runs one rebuild in a fresh dedicated worker, forwarding its progress with a time estimate;
  * the worker is terminated when it answers, fails or `signal` aborts.

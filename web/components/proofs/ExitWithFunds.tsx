@@ -2,16 +2,19 @@
 /**
  * "Exit with my funds" in exodus mode: rebuilds the last verified state in a Web Worker from the
  * verified batches' L1 calldata (web/lib/exit.ts, protocol/rebuild.ts) while showing the batches
- * done and the time left, then sends `exit` for every account the connected wallet owns, paying
- * each account's equity to its owner. Leaving the page cancels the rebuild.
+ * done and the time left, then sends `exit` for every account the connected wallet owns. In the
+ * exodus claim window `exit` registers the equity; after the window "Collect my payout" sends
+ * `payExit`, which pays every registered account the same share of the custody (issue 14 F12,
+ * docs/contracts.md). An exit sent after the window is paid at once. Leaving the page cancels the
+ * rebuild.
  */
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { usePublicClient, useWriteContract } from "wagmi";
 import { rollupAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
 import { formatUsdc } from "../../lib/format.ts";
-import { prepareExits } from "../../lib/exit.ts";
-import type { ExitProgress } from "../../lib/exit.ts";
+import { prepareExits, registeredExits } from "../../lib/exit.ts";
+import type { ExitProgress, RegisteredExits } from "../../lib/exit.ts";
 import { useSession } from "../../lib/session.tsx";
 import { txLabel, useL1Tx } from "../../lib/tx.ts";
 import { useVenue } from "../../lib/venue.tsx";
@@ -21,6 +24,7 @@ type Step =
   | { readonly phase: "idle" }
   | { readonly phase: "preparing"; readonly progress: ExitProgress | null }
   | { readonly phase: "exiting"; readonly accountId: bigint; readonly index: number; readonly count: number }
+  | { readonly phase: "collecting"; readonly accountId: bigint }
   /** `paid`: the USDC base units the rollup's `Exited` events report as paid to the wallet. */
   | { readonly phase: "done"; readonly count: number; readonly paid: bigint }
   | { readonly phase: "error"; readonly message: string };
@@ -47,10 +51,70 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
   const { mutateAsync: write } = useWriteContract();
   const tx = useL1Tx();
   const [step, setStep] = useState<Step>({ phase: "idle" });
-  const busy = step.phase === "preparing" || step.phase === "exiting";
+  const busy = step.phase === "preparing" || step.phase === "exiting" || step.phase === "collecting";
   // The running preparation, aborted (worker terminated) when the panel unmounts.
   const running = useRef<AbortController | null>(null);
   useEffect(() => () => running.current?.abort(), []);
+  // Exits registered in the claim window and not paid yet.
+  const [registered, setRegistered] = useState<RegisteredExits | null>(null);
+  const loadRegistered = useCallback(async (): Promise<RegisteredExits | null> => {
+    if (address === undefined || client === undefined) return null;
+    const found = await registeredExits(client, deployment, address);
+    setRegistered(found);
+    return found;
+  }, [address, client, deployment]);
+  useEffect(() => {
+    loadRegistered().catch(() => setRegistered(null));
+  }, [loadRegistered]);
+
+  /** Sums the `Exited` payouts of `accountIds`. */
+  const paidTo = async (accountIds: readonly bigint[]): Promise<bigint> => {
+    const exited = await client!.getContractEvents({
+      address: deployment.contracts.rollup,
+      abi: rollupAbi,
+      eventName: "Exited",
+      args: { accountId: [...accountIds] },
+      fromBlock: BigInt(deployment.deployBlock),
+    });
+    return exited.reduce((sum, log) => sum + log.args.payout!, 0n);
+  };
+
+  const collect = async () => {
+    if (client === undefined) return;
+    tx.reset();
+    try {
+      const found = await loadRegistered();
+      if (found === null || found.accounts.length === 0) return;
+      if (found.chainTime <= found.windowEnd) {
+        setStep({
+          phase: "error",
+          message: `The claim window is open until ${windowEndText(found.windowEnd)}: payouts start after it.`,
+        });
+        return;
+      }
+      for (const { accountId } of found.accounts) {
+        setStep({ phase: "collecting", accountId });
+        const sent = await tx.run(() =>
+          write({
+            address: deployment.contracts.rollup,
+            abi: rollupAbi,
+            functionName: "payExit",
+            args: [accountId],
+          }),
+        );
+        if (!sent) {
+          setStep({ phase: "idle" });
+          return;
+        }
+      }
+      const ids = found.accounts.map((a) => a.accountId);
+      setStep({ phase: "done", count: ids.length, paid: await paidTo(ids) });
+      await loadRegistered();
+      onDone();
+    } catch (e) {
+      setStep({ phase: "error", message: explain(e) });
+    }
+  };
 
   const start = async () => {
     if (address === undefined || client === undefined) return;
@@ -83,15 +147,15 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
           return;
         }
       }
-      const exited = await client.getContractEvents({
-        address: deployment.contracts.rollup,
-        abi: rollupAbi,
-        eventName: "Exited",
-        args: { accountId: exits.map((exit) => exit.args.accountId) },
-        fromBlock: BigInt(deployment.deployBlock),
-      });
-      const paid = exited.reduce((sum, log) => sum + log.args.payout!, 0n);
-      setStep({ phase: "done", count: exits.length, paid });
+      const ids = exits.map((exit) => exit.args.accountId);
+      const found = await loadRegistered();
+      const waiting = found?.accounts.filter((a) => ids.includes(a.accountId)) ?? [];
+      if (waiting.length > 0) {
+        setStep({ phase: "idle" });
+        onDone();
+        return;
+      }
+      setStep({ phase: "done", count: exits.length, paid: await paidTo(ids) });
       onDone();
     } catch (e) {
       if (!controller.signal.aborted) setStep({ phase: "error", message: explain(e) });
@@ -100,15 +164,34 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
     }
   };
 
+  const waiting = registered?.accounts ?? [];
+  const registeredEquity = waiting.reduce((sum, a) => sum + a.equity, 0n);
   return (
     <>
       <button disabled={address === undefined || busy} onClick={() => void start()}>
         {step.phase === "exiting" ? txLabel(tx.state, "Exit with my funds") : "Exit with my funds"}
       </button>
+      {waiting.length > 0 && registered !== null && (
+        <>
+          <p className="ok" role="status">
+            Your equity of {formatUsdc(registeredEquity)} USDC is registered for the exodus payout. Payouts start after
+            the claim window ends ({windowEndText(registered.windowEnd)}): then every registered account gets the same
+            share of the rollup&apos;s custody, all of its equity unless the system carries bad debt.
+          </p>
+          <button disabled={busy} onClick={() => void collect()}>
+            {step.phase === "collecting" ? txLabel(tx.state, "Collect my payout") : "Collect my payout"}
+          </button>
+        </>
+      )}
       {address === undefined && <p className="muted">Connect the wallet that owns your account.</p>}
       {step.phase === "preparing" && (
         <p className="muted" role="status">
           {progressText(step.progress)}
+        </p>
+      )}
+      {step.phase === "collecting" && (
+        <p className="muted" role="status">
+          Collecting the payout of account #{step.accountId.toString()}.
         </p>
       )}
       {step.phase === "exiting" && (
@@ -120,11 +203,17 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
       {step.phase === "done" && (
         <p className="ok" role="status">
           {step.count === 1 ? "Your account has exited" : `Your ${step.count} accounts have exited`}:{" "}
-          {formatUsdc(step.paid)} USDC, the equity at the last verified state, was paid to your wallet.
+          {formatUsdc(step.paid)} USDC was paid to your wallet (your equity at the last verified state, or its pro-rata
+          share of the custody if the system carries bad debt).
         </p>
       )}
       {step.phase === "error" && <ErrorText>{step.message}</ErrorText>}
       {step.phase !== "done" && <TxStatus state={tx.state} done="Exit confirmed." />}
     </>
   );
+}
+
+/** The end of the claim window (unix seconds) as a UTC date and time. */
+function windowEndText(windowEnd: bigint): string {
+  return `${new Date(Number(windowEnd) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
