@@ -22,6 +22,14 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     // State before the batch.  feePool0: 64 bits; funding0: signed 56; lastFunding0: 32 bits
     // (bound by oldStateRoot to a state whose fields were checked when they were written).
     signal input accountRoot0;
+    // Account 1 (the insurance fund) in the account tree before the batch: its owner and key
+    // (fixed at genesis) define the insurance fund's accounts (§4.1).  insOwner: 160 bits.
+    signal input insPkHash;
+    signal input insOwner;
+    signal input insCollateral;
+    signal input insOrderRoot;
+    signal input insPositionsHash;
+    signal input insSiblings[accountDepth];
     signal input feePool0;
     signal input funding0[U];
     signal input lastFunding0[U];
@@ -101,6 +109,8 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         RangeCheck(40)(env.prices[u]);
     }
     signal recBits[K][80];
+    signal recKey[K];
+    signal recZero[K];
     for (var k = 0; k < K; k++) {
         recBits[k] <== Num2Bits(80)(publicInputs[4 + U + k]);
         var ru = 0;
@@ -112,7 +122,30 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         env.settleU[k] <== ru;
         env.settleExpiry[k] <== re;
         env.settlePrice[k] <== rp;
+        recKey[k] <== ru + re * (1 << 8);
+        recZero[k] <== IsZero()(publicInputs[4 + U + k]);
     }
+    // Canonical records (findings F1, F9): every record after a zero one is zero, and the keys
+    // `underlying + expiry·2^8` of the others strictly increase, so a series has one record and a
+    // slot's record index is fixed by its instrument.
+    signal recBothOn[K];
+    signal recOrdered[K];
+    for (var k = 1; k < K; k++) {
+        recZero[k - 1] * (1 - recZero[k]) === 0;                                       // BAD_CONTEXT: record after a zero one
+        recBothOn[k] <== 1 - recZero[k];
+        recOrdered[k] <== SafeLessThan(41)(recKey[k - 1], recKey[k]);
+        recBothOn[k] * (1 - recOrdered[k]) === 0;                                       // BAD_CONTEXT: records out of order
+    }
+    // Account 1's leaf against the old account root: env.insOwner and env.insPkHash.
+    signal insBits[accountDepth] <== IndexBits(accountDepth)(1);
+    signal insLeaf <== Poseidon(5)([insPkHash, insOwner, insCollateral, insOrderRoot, insPositionsHash]);
+    signal insRoot <== MerkleRoot(accountDepth)(insLeaf, insBits, insSiblings);
+    insRoot === accountRoot0;                                                          // OLD_ROOT: insurance fund leaf
+    // Account 1 is registered at genesis (its key is never 0), so no unregistered leaf matches.
+    signal insKeyInv <-- insPkHash != 0 ? 1 / insPkHash : 0;
+    insPkHash * insKeyInv === 1;
+    env.insOwner <== insOwner;
+    env.insPkHash <== insPkHash;
 
     // ---- old state root ------------------------------------------------------------------------
     signal globalPre0[1 + 2 * U];

@@ -3,8 +3,9 @@ pragma circom 2.1.6;
 // One batch slot: any transaction type, one-hot on txType (docs/protocol.md §6, §7).
 // Account roles per type (fixed, docs/circuits.md):
 //   no-op, funding: A = B = account 0 unchanged     deposit, withdraw, forced: A = the account
-//   trade: A = maker, B = taker                     liquidation: A = insurance (1), B = liquidatee
-//   settlement: A = the account, B = insurance      fee sweep: A = fee account 0
+//   trade: A = maker, B = taker                     liquidation: A = an insurance fund account
+//   settlement: A = the account, B = account 1      (published), B = liquidatee
+//   fee sweep: A = fee account 0
 // B's Merkle proof is against the account root after A's update.
 
 include "circomlib/circuits/comparators.circom";
@@ -29,10 +30,11 @@ function TX_FUNDING() { return 6; }
 function TX_SETTLE() { return 7; }
 function TX_SWEEP() { return 8; }
 
-// Fee, penalty and funding-cap rates in basis points (§6.2).
+// Fee, penalty, band and funding-cap rates in basis points (§6.2; protocol/constants.ts).
 function MAKER_FEE_BPS() { return 2; }
 function TAKER_FEE_BPS() { return 5; }
-function LIQ_PENALTY_BPS() { return 100; }
+function LIQ_PENALTY_BPS() { return 2000; }   // of the maintenance margin a liquidation releases
+function FUND_BAND_BPS() { return 500; }      // insurance fund trades: |p − X| ≤ 5% of price[u]
 function FUNDING_CAP_BPS() { return 10; }
 
 // An account as the slot sees it before its update: leaf preimage and Merkle path.
@@ -95,8 +97,10 @@ bus GlobalWitness(U) {
     signal lastFunding[U];
 }
 
-// The batch context every slot reads (public, checked once per batch in Batch).
-// t: 32 bits; prices: 40 bits; settle*: decoded settlement records (u 8, expiry 32, price 40).
+// The batch context every slot reads (checked once per batch in Batch).
+// t: 32 bits; prices: 40 bits; settle*: decoded settlement records (u 8, expiry 32, price 40);
+// insOwner, insPkHash: account 1's owner and key (proven against the old root), which make an
+// account an insurance fund account (§4.1).
 bus BatchEnv(U, K) {
     signal t;
     signal domain;
@@ -104,6 +108,8 @@ bus BatchEnv(U, K) {
     signal settleU[K];
     signal settleExpiry[K];
     signal settlePrice[K];
+    signal insOwner;
+    signal insPkHash;
 }
 
 template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
@@ -135,13 +141,19 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     // ---- accounts and roles -----------------------------------------------------------
     signal aPath[accountDepth] <== IndexBits(accountDepth)(a.id);
     signal bPath[accountDepth] <== IndexBits(accountDepth)(b.id);
-    signal aIsInsurance <== IsEqual()([a.id, 1]);
-    signal bIsInsurance <== IsEqual()([b.id, 1]);
+    // Insurance fund accounts (§4.1): account 1's owner and key. Account 1's key is not 0, so an
+    // unregistered leaf never counts.
+    signal aSameOwner <== IsEqual()([a.owner, env.insOwner]);
+    signal aSameKey <== IsEqual()([a.pkHash, env.insPkHash]);
+    signal aIsInsurance <== aSameOwner * aSameKey;
+    signal bSameOwner <== IsEqual()([b.owner, env.insOwner]);
+    signal bSameKey <== IsEqual()([b.pkHash, env.insPkHash]);
+    signal bIsInsurance <== bSameOwner * bSameKey;
     signal sameAccount <== IsEqual()([a.id, b.id]);
     isTrade * sameAccount === 0;                                                       // SELF_TRADE
-    isLiq * (1 - aIsInsurance) === 0;                                                  // BAD_LIQUIDATION: A is the insurance fund
-    isLiq * bIsInsurance === 0;                                                        // BAD_LIQUIDATION: never the insurance fund
-    isSettle * (1 - bIsInsurance) === 0;                                               // ROLE: B is the insurance fund
+    isLiq * (1 - aIsInsurance) === 0;                                                  // BAD_LIQUIDATION: A is an insurance fund account
+    isLiq * bIsInsurance === 0;                                                        // BAD_LIQUIDATION: never an insurance fund account
+    isSettle * (b.id - 1) === 0;                                                       // ROLE: B is account 1
     isSweep * a.id === 0;                                                              // ROLE: A is the fee account
 
     // ---- parameter widths ---------------------------------------------------------------
@@ -259,6 +271,38 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     updB.costPrice <== costPrice;
     isLiq * (1 - updB.reduced) === 0;                                                  // BAD_LIQUIDATION: 1 <= q <= |size|
 
+    // ---- risk of A and B before and after their position updates -----------------------------
+    component riskA = AccountRisk(P, U);
+    riskA.inst <== updA.newInst;
+    riskA.size <== updA.newSize;
+    riskA.cost <== updA.newCost;
+    riskA.prices <== env.prices;
+    riskA.funding <== gBefore.funding;
+    riskA.t <== env.t;
+    component riskB = AccountRisk(P, U);
+    riskB.inst <== updB.newInst;
+    riskB.size <== updB.newSize;
+    riskB.cost <== updB.newCost;
+    riskB.prices <== env.prices;
+    riskB.funding <== gBefore.funding;
+    riskB.t <== env.t;
+    component riskBeforeA = AccountRisk(P, U);
+    riskBeforeA.inst <== a.posInst;
+    riskBeforeA.size <== a.posSize;
+    riskBeforeA.cost <== a.posCost;
+    riskBeforeA.prices <== env.prices;
+    riskBeforeA.funding <== gBefore.funding;
+    riskBeforeA.t <== env.t;
+    component riskBeforeB = AccountRisk(P, U);
+    riskBeforeB.inst <== b.posInst;
+    riskBeforeB.size <== b.posSize;
+    riskBeforeB.cost <== b.posCost;
+    riskBeforeB.prices <== env.prices;
+    riskBeforeB.funding <== gBefore.funding;
+    riskBeforeB.t <== env.t;
+    signal settledA <== IsZero()(riskA.expired);        // A holds no expired, unsettled option
+    signal settledB <== IsZero()(riskB.expired);
+
     // ---- fees and penalty (§6.3.8, §6.4.3) ---------------------------------------------------
     // q·p < 2^88, so q·p·bps < 2^95 and every quotient fits 82 bits.
     signal notional <== q * p;
@@ -268,32 +312,21 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal takerFee;
     signal takerRem;
     (takerFee, takerRem) <== DivByConst(82, 10000)(notional * TAKER_FEE_BPS());
-    signal qLiq <== isLiq * tx.fillSize;
-    signal liqNotional <== qLiq * mkt.price;
+    // Penalty: LIQ_PENALTY_BPS of the maintenance margin (×10^4) the liquidation releases,
+    // below 2^107·2000 < 2^92·10^8.
+    signal released <== isLiq * (riskBeforeB.mm - riskB.mm);
     signal penalty;
     signal penaltyRem;
-    (penalty, penaltyRem) <== DivByConst(82, 10000)(liqNotional * LIQ_PENALTY_BPS());
+    (penalty, penaltyRem) <== DivByConst(92, 100000000)(released * LIQ_PENALTY_BPS());
 
-    // ---- risk of A and B after their position updates ------------------------------------------
-    component riskA = AccountRisk(P, U);
-    riskA.inst <== updA.newInst;
-    riskA.size <== updA.newSize;
-    riskA.cost <== updA.newCost;
-    riskA.prices <== env.prices;
-    riskA.funding <== gBefore.funding;
-    component riskB = AccountRisk(P, U);
-    riskB.inst <== updB.newInst;
-    riskB.size <== updB.newSize;
-    riskB.cost <== updB.newCost;
-    riskB.prices <== env.prices;
-    riskB.funding <== gBefore.funding;
-
-    // ---- forced withdrawal (§6.8): served = requested iff collateral covers it and IM holds ----
+    // ---- forced withdrawal (§6.8): served = requested iff collateral covers it, IM holds and
+    // no expired series is unsettled ----------------------------------------------------------
     signal forcedCollateral <== a.collateral - tx.amount;
     signal forcedNeg <== SignedRange(65)(forcedCollateral);
     signal forcedIm <== MeetsRequirement()(forcedCollateral, riskA.valueSum, riskA.im);
     signal forcedCovered <== isForced * (1 - forcedNeg);
-    signal forcedOk <== forcedCovered * forcedIm;
+    signal forcedMargined <== forcedCovered * forcedIm;
+    signal forcedOk <== forcedMargined * settledA;
     signal served <== forcedOk * tx.amount;
 
     // ---- collateral (§6.3.8, §6.4.3-4, §6.6, §6.8) -----------------------------------------
@@ -308,7 +341,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     // Shortfall: a closed-out debtor's negative cash moves to the insurance fund.
     signal debtB <== isLiq * noOpenB;
     signal absorbB <== debtB * midBNeg;
-    // A settling insurance fund is both A and B: nothing moves.
+    // A settling insurance fund account keeps its own result: nothing moves.
     signal settleUser <== isSettle * (1 - aIsInsurance);
     signal debtA <== settleUser * noOpenA;
     signal absorbA <== debtA * midANeg;
@@ -318,40 +351,67 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal collateralB <== midB - movedB + movedA;
     signal collateralANeg <== SignedRange(64)(collateralA);
     signal collateralBNeg <== SignedRange(64)(collateralB);
-    // Collateral rule §6.7 (NEGATIVE_COLLATERAL), insurance fund exempt.
+    // Collateral rule §6.7 (NEGATIVE_COLLATERAL), insurance fund accounts exempt.
     signal strandedA <== noOpenA * collateralANeg;
     signal strandedB <== noOpenB * collateralBNeg;
     (1 - aIsInsurance) * strandedA === 0;                                              // NEGATIVE_COLLATERAL
     (1 - bIsInsurance) * strandedB === 0;                                              // NEGATIVE_COLLATERAL
 
-    // ---- margin (§6.3.9-10, §6.4.1, §6.8) ----------------------------------------------------
+    // ---- margin (§6.3.9-11, §6.4.1, §6.8) ----------------------------------------------------
     signal imA <== MeetsRequirement()(collateralA, riskA.valueSum, riskA.im);
     signal imB <== MeetsRequirement()(collateralB, riskB.valueSum, riskB.im);
     signal solventA <== MeetsRequirement()(collateralA, riskA.valueSum, 0);
     signal solventB <== MeetsRequirement()(collateralB, riskB.valueSum, 0);
+    // Maintenance headroom H = 10^4·equity − MM×10^4 does not fall (finding F10):
+    // ΔH = 10^4·(Δcollateral + ΔvalueSum) − ΔMM.
+    signal keepsA <== MeetsRequirement()(collateralA - a.collateral, riskA.valueSum - riskBeforeA.valueSum, riskA.mm - riskBeforeA.mm);
+    signal keepsB <== MeetsRequirement()(collateralB - b.collateral, riskB.valueSum - riskBeforeB.valueSum, riskB.mm - riskBeforeB.mm);
     signal reducedSolventA <== updA.reduced * solventA;
     signal reducedSolventB <== updB.reduced * solventB;
-    signal marginOkA <== imA + reducedSolventA - imA * reducedSolventA;
-    signal marginOkB <== imB + reducedSolventB - imB * reducedSolventB;
+    signal reliefA <== reducedSolventA * keepsA;
+    signal reliefB <== reducedSolventB * keepsB;
+    signal marginOkA <== imA + reliefA - imA * reliefA;
+    signal marginOkB <== imB + reliefB - imB * reliefB;
     signal tradeA <== isTrade * (1 - aIsInsurance);
     signal tradeB <== isTrade * (1 - bIsInsurance);
     tradeA * (1 - marginOkA) === 0;                                                    // MARGIN
     tradeB * (1 - marginOkB) === 0;                                                    // MARGIN
+    tradeA * (1 - settledA) === 0;                                                     // UNSETTLED_EXPIRY
+    tradeB * (1 - settledB) === 0;                                                     // UNSETTLED_EXPIRY
     signal reduceOnlyA <== isTrade * flagsA[0];
     signal reduceOnlyB <== isTrade * flagsB[0];
     reduceOnlyA * (1 - updA.reduced) === 0;                                            // REDUCE_ONLY
     reduceOnlyB * (1 - updB.reduced) === 0;                                            // REDUCE_ONLY
+    // Insurance fund accounts trade only to reduce, within FUND_BAND_BPS of X (finding F2).
+    signal fundA <== isTrade * aIsInsurance;
+    signal fundB <== isTrade * bIsInsurance;
+    fundA * (1 - updA.reduced) === 0;                                                  // REDUCE_ONLY: insurance fund
+    fundB * (1 - updB.reduced) === 0;                                                  // REDUCE_ONLY: insurance fund
+    signal bandDiff <== p - liqPrice;
+    signal bandNeg <== SignedRange(41)(bandDiff);
+    signal bandAbs <== bandDiff - 2 * bandNeg * bandDiff;
+    signal fundTrade <== fundA + fundB - fundA * fundB;
+    signal inBand <== SafeLessEqThan(56)(bandAbs * 10000, mkt.price * FUND_BAND_BPS());
+    fundTrade * (1 - inBand) === 0;                                                    // PRICE_BAND
     isWithdraw * collateralANeg === 0;                                                 // INSUFFICIENT_FREE_COLLATERAL
     isWithdraw * (1 - imA) === 0;                                                      // INSUFFICIENT_FREE_COLLATERAL
-    // Liquidation: the liquidatee is below maintenance margin before (ACCOUNT_HEALTHY).
-    component riskBefore = AccountRisk(P, U);
-    riskBefore.inst <== b.posInst;
-    riskBefore.size <== b.posSize;
-    riskBefore.cost <== b.posCost;
-    riskBefore.prices <== env.prices;
-    riskBefore.funding <== gBefore.funding;
-    signal healthyB <== MeetsRequirement()(b.collateral, riskBefore.valueSum, riskBefore.mm);
+    isWithdraw * (1 - settledA) === 0;                                                 // UNSETTLED_EXPIRY
+    // Liquidation (§6.4.1): the liquidatee is below maintenance margin before, holds no expired
+    // unsettled option, and the position carries maintenance margin (a perp or a short option,
+    // finding F6).
+    signal healthyB <== MeetsRequirement()(b.collateral, riskBeforeB.valueSum, riskBeforeB.mm);
     isLiq * healthyB === 0;                                                            // ACCOUNT_HEALTHY
+    isLiq * riskBeforeB.expired === 0;                                                 // UNSETTLED_EXPIRY
+    signal liqOption <== isLiq * (1 - mkt.isPerp);
+    liqOption * (1 - sizeBNeg) === 0;                                                  // BAD_LIQUIDATION: long option
+    // ... and stops once the account is back at maintenance (finding F6): with H(0) and H(q) the
+    // headroom before and after, (q − 1)·H(q) + H(0) < 0, i.e. q − 1 units would not have done.
+    // |H| < 2^126, q < 2^48: the sum is below 2^175 in absolute value.
+    signal hBeforeB <== 10000 * (b.collateral + riskBeforeB.valueSum) - riskBeforeB.mm;
+    signal hAfterB <== 10000 * (collateralB + riskB.valueSum) - riskB.mm;
+    signal qLess <== (q - 1) * hAfterB;
+    signal liqStops <== SignedRange(175)(qLess + hBeforeB);
+    isLiq * (1 - liqStops) === 0;                                                      // BAD_LIQUIDATION: beyond maintenance
 
     // ---- deposit (§6.8): the account is unregistered or already has this owner and key --------
     // Unregistered means pkHash = owner = 0 (docs/protocol.md §6.8, as protocol/ decides it).
@@ -420,7 +480,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     pd[3][1] <== 0;
     pd[4][0] <== isTrade * (4 + a.id * S4 + b.id * S36 + tx.fillSize * S68 + tx.fillPrice * S116 + ob.side * S156 + oa.orderId * S157);
     pd[4][1] <== isTrade * (oa.instrument + ob.orderId * S82);
-    pd[5][0] <== isLiq * (5 + S4 + b.id * S36 + tx.fillSize * S68 + liqPrice * S116 + closeSideB * S156);
+    pd[5][0] <== isLiq * (5 + a.id * S4 + b.id * S36 + tx.fillSize * S68 + liqPrice * S116 + closeSideB * S156);
     pd[5][1] <== isLiq * instrument;
     pd[6][0] <== isFunding * (6 + tx.underlying * S4 + (1 << 63) * S12) + delta * S12;
     pd[6][1] <== 0;

@@ -3,7 +3,7 @@
  * public input array, the L1 calldata that rebuilds it, and the signature domain (§2).
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { BITS } from "./constants.ts";
+import { BITS, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
 import { fitsUnsigned } from "./field.ts";
 import { packSettlement } from "./pubdata.ts";
@@ -47,6 +47,7 @@ export class BatchBuilder {
   private readonly oldStateRoot: bigint;
   private readonly globalBefore: GlobalState;
   private readonly accountRootBefore: bigint;
+  private readonly insurance: Batch["insurance"];
   private closed = false;
 
   constructor(state: RollupState, context: BatchContext) {
@@ -56,6 +57,8 @@ export class BatchBuilder {
     this.oldStateRoot = state.stateRoot;
     this.globalBefore = state.globalState;
     this.accountRootBefore = state.accountRoot;
+    const fund = state.exitProof(INSURANCE_ACCOUNT);
+    this.insurance = { account: fund.account, proof: fund.proof };
   }
 
   /** Transactions added so far. */
@@ -94,6 +97,7 @@ export class BatchBuilder {
       accountRootBefore: this.accountRootBefore,
       accountRootAfter: this.state.accountRoot,
       witnesses,
+      insurance: this.insurance,
     };
     return { ...batch, publicInputs: publicInputs(batch) };
   }

@@ -6,6 +6,7 @@
  * funding index and delta) go through `toField`. Unused parts of a slot are zero: no order
  * means all order signals 0 (the circuit's disabled signature check substitutes its own key).
  */
+import { positionsHash } from "./account.ts";
 import { toField } from "./field.ts";
 import { TxType } from "./types.ts";
 import type { Account, AccountUpdate, Batch, OrderUpdate, Profile, TxWitness } from "./types.ts";
@@ -157,9 +158,16 @@ export function toCircuitInput(batch: Batch): CircuitInput {
     push(slots, "oa", orderSignals(w.orderA, profile));
     push(slots, "ob", orderSignals(w.orderB, profile));
   }
+  const fund = batch.insurance.account;
   return {
     publicInputs: batch.publicInputs.map(dec),
     accountRoot0: dec(batch.accountRootBefore),
+    insPkHash: dec(fund.pkHash),
+    insOwner: dec(fund.owner),
+    insCollateral: dec(fund.collateral),
+    insOrderRoot: dec(fund.orderRoot),
+    insPositionsHash: dec(positionsHash(fund.positions, profile)),
+    insSiblings: batch.insurance.proof.siblings.map(dec),
     feePool0: dec(batch.globalBefore.feePool),
     funding0: batch.globalBefore.fundingIndex.map(dec),
     lastFunding0: batch.globalBefore.lastFundingTime.map(dec),

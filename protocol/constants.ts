@@ -24,14 +24,29 @@ export const OPT_A_MM = 750n;
 export const OPT_B_MM = 500n;
 export const MAKER_FEE_BPS = 2n;
 export const TAKER_FEE_BPS = 5n;
-/** Liquidation penalty on `q × price[u]`, paid by the liquidatee to the insurance fund. */
-export const LIQ_PENALTY_BPS = 100n;
+/**
+ * Liquidation penalty as a share of the maintenance margin the liquidation releases (§6.4.3):
+ * `penalty = ⌊(MM×10^4 before − MM×10^4 after) × LIQ_PENALTY_BPS / 10^8⌋`, paid by the liquidatee
+ * to the insurance fund account that takes the position. For a perp that is 1% of `q × price[u]`
+ * (20% of its 5% maintenance margin); a position that carries no maintenance margin (a long
+ * option) cannot be liquidated at all.
+ */
+export const LIQ_PENALTY_BPS = 2000n;
+/**
+ * Price band of an insurance fund account's trades (§6.3.11): `|p − X| × 10^4 ≤ FUND_BAND_BPS ×
+ * price[u]`, X the rules' price (perp: `price[u]`; option: its intrinsic value at `price[u]`).
+ */
+export const FUND_BAND_BPS = 500n;
 /** Bound of one funding update: `|delta| × 10^4 ≤ FUNDING_CAP_BPS × price[u]`. */
 export const FUNDING_CAP_BPS = 10n;
 
 /** Account 0 receives swept fees. */
 export const FEE_ACCOUNT = 0n;
-/** Account 1 takes liquidated positions and absorbs shortfalls. */
+/**
+ * Account 1 is the insurance fund: it absorbs shortfalls. Every account with account 1's owner
+ * and trading key is an insurance fund account too (§4.1): any of them may take liquidated
+ * positions, so the fund's capacity grows with the accounts its owner registers.
+ */
 export const INSURANCE_ACCOUNT = 1n;
 /** User accounts are numbered from here, in registration order. */
 export const FIRST_USER_ACCOUNT = 2n;

@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   "BAD_CONTEXT",
   "BAD_PROFILE",
   "BATCH_FULL",
+  "UNSETTLED_EXPIRY",
+  "PRICE_BAND",
 ] as const;
 
 export type ProtocolErrorCode = (typeof ERROR_CODES)[number];

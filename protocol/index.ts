@@ -26,5 +26,5 @@ export * from "./rebuild.ts";
 export * from "./signing.ts";
 export * from "./state.ts";
 export * from "./tree.ts";
-export { validateContext } from "./transition.ts";
+export { largestLiquidation, rulesPrice, settlementKey, validateContext, withinBand } from "./transition.ts";
 export * from "./types.ts";

@@ -100,6 +100,29 @@ export function belowMM(account: Account, marks: Marks): boolean {
 }
 
 /**
+ * Maintenance headroom `10^4·equity − MM×10^4` (§6.2): negative exactly when the account is
+ * below maintenance margin.
+ */
+export function maintenanceHeadroomScaled(account: Account, marks: Marks): bigint {
+  return BPS * equity(account, marks) - maintenanceMarginScaled(account, marks);
+}
+
+/**
+ * The first option the account holds whose expiry is at or before `t`, or null (§6.2.1). Such a
+ * series is worth its settlement value, which only a settlement record gives: every margin check
+ * refuses an account holding one until it is settled, so no check ever values an expired
+ * series at a later price.
+ */
+export function expiredOption(account: Account, t: bigint): bigint | null {
+  for (const p of account.positions) {
+    if (p.size === 0n) continue;
+    const spec = decodeInstrument(p.instrument);
+    if (spec.kind !== InstrumentKind.PERP && spec.expiry <= t) return p.instrument;
+  }
+  return null;
+}
+
+/**
  * The most collateral a withdrawal can take now: the largest `w ≥ 0` with
  * `collateral − w ≥ 0` and `10^4·(equity − w) ≥ IM×10^4` (§6.8), or 0.
  */

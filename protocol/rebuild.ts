@@ -115,7 +115,13 @@ export function provenTx(slot: DecodedSlot): Tx | null {
       };
     }
     case TxType.LIQUIDATE:
-      return { type: TxType.LIQUIDATE, accountId: slot.taker, instrument: slot.instrument, size: slot.size };
+      return {
+        type: TxType.LIQUIDATE,
+        accountId: slot.taker,
+        instrument: slot.instrument,
+        size: slot.size,
+        insurance: slot.maker,
+      };
     case TxType.FUNDING:
       return { type: TxType.FUNDING, underlying: slot.underlying, delta: slot.delta };
     case TxType.SETTLE:

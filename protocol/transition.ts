@@ -10,6 +10,7 @@ import {
   FEE_ACCOUNT,
   FLAG_POST_ONLY,
   FLAG_REDUCE_ONLY,
+  FUND_BAND_BPS,
   FUNDING_CAP_BPS,
   INSURANCE_ACCOUNT,
   LIQ_PENALTY_BPS,
@@ -18,9 +19,17 @@ import {
 } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
 import { abs, fitsSigned, fitsUnsigned, FIELD_MODULUS } from "./field.ts";
-import { isOption, validateInstrument, WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
+import { decodeInstrument, isOption, validateInstrument, WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
 import { pkHash as hashPublicKey } from "./keys.ts";
-import { belowMM, equity, intrinsic, meetsIM } from "./margin.ts";
+import {
+  belowMM,
+  equity,
+  expiredOption,
+  intrinsic,
+  maintenanceHeadroomScaled,
+  maintenanceMarginScaled,
+  meetsIM,
+} from "./margin.ts";
 import type { Marks } from "./margin.ts";
 import {
   depositData,
@@ -73,6 +82,13 @@ export function validateContext(ctx: BatchContext, profile: Profile): void {
   if (ctx.prices.length !== profile.underlyings) fail(`expected ${profile.underlyings} prices`);
   for (const p of ctx.prices) if (!fitsUnsigned(p, BITS.price)) fail(`price ${p}`);
   if (ctx.settlements.length > profile.settlements) fail(`more than ${profile.settlements} settlement records`);
+  // Canonical order (§8): keys `underlying + expiry·2^8` strictly increasing, so a record is
+  // found by its series alone and no two records name one series.
+  for (let i = 1; i < ctx.settlements.length; i++) {
+    if (settlementKey(ctx.settlements[i - 1]!) >= settlementKey(ctx.settlements[i]!)) {
+      fail("settlement records must be in strictly increasing (expiry, underlying) order");
+    }
+  }
   for (const r of ctx.settlements) {
     if (!Number.isInteger(r.underlying) || r.underlying < 1 || r.underlying > profile.underlyings) {
       fail(`settlement underlying ${r.underlying}`);
@@ -80,6 +96,11 @@ export function validateContext(ctx: BatchContext, profile: Profile): void {
     if (r.expiry <= 0n || r.expiry > ctx.timestamp) fail(`settlement expiry ${r.expiry} not in (0, t]`);
     if (!fitsUnsigned(r.price, BITS.price)) fail(`settlement price ${r.price}`);
   }
+}
+
+/** A settlement record's series key `underlying + expiry·2^8` (its packed form without the price). */
+export function settlementKey(r: { readonly underlying: number; readonly expiry: bigint }): bigint {
+  return BigInt(r.underlying) + (r.expiry << BigInt(BITS.underlying));
 }
 
 /** Range checks of §1 on an order as signed (`OUT_OF_RANGE`). */
@@ -104,9 +125,9 @@ function checkAccountRanges(id: bigint, a: Account): void {
   }
 }
 
-/** §6.7: every touched account but the insurance fund has collateral ≥ 0 or an open position. */
-function checkCollateralRule(id: bigint, a: Account): void {
-  if (id === INSURANCE_ACCOUNT) return;
+/** §6.7: every touched account but an insurance fund account has collateral ≥ 0 or an open position. */
+function checkCollateralRule(t: Transition, id: bigint, a: Account): void {
+  if (t.isInsurance(a)) return;
   ensure(
     a.collateral >= 0n || hasOpenPosition(a),
     "NEGATIVE_COLLATERAL",
@@ -144,6 +165,26 @@ export class Transition {
   ) {
     this.tree = tree;
     this.global = global;
+  }
+
+  /**
+   * An insurance fund account (§4.1): account 1 or any account with account 1's owner and
+   * trading key (both fixed at genesis). Only account 1's owner can register such accounts.
+   */
+  isInsurance(account: Account): boolean {
+    const fund = this.entry(INSURANCE_ACCOUNT).account;
+    return account.pkHash === fund.pkHash && account.owner === fund.owner;
+  }
+
+  /** `UNSETTLED_EXPIRY` when the account holds an option whose expiry is at or before t (§6.2.1). */
+  requireSettled(id: bigint, account: Account): void {
+    const expired = expiredOption(account, this.ctx.timestamp);
+    ensure(
+      expired === null,
+      "UNSETTLED_EXPIRY",
+      `account ${id} holds expired option ${expired} that is not settled yet: settle it first`,
+      id,
+    );
   }
 
   /** Valuation at this batch's prices and the current funding indices. */
@@ -336,6 +377,7 @@ function withdraw(t: Transition, signed: SignedOrder): Effect {
   t.checkSignature(entry, signed);
   const filled = t.fillOrder(entry, signed, msg.size);
   const after = { ...filled.entry.account, collateral: filled.entry.account.collateral - msg.size };
+  t.requireSettled(msg.accountId, after);
   ensure(
     after.collateral >= 0n && meetsIM(after, t.marks),
     "INSUFFICIENT_FREE_COLLATERAL",
@@ -352,7 +394,10 @@ function forcedWithdraw(t: Transition, accountId: bigint, requested: bigint): Ef
   const entry = t.entry(accountId);
   const acc = entry.account;
   const drained = { ...acc, collateral: acc.collateral - requested };
-  const served = acc.collateral >= requested && meetsIM(drained, t.marks) ? requested : 0n;
+  const served =
+    acc.collateral >= requested && expiredOption(acc, t.ctx.timestamp) === null && meetsIM(drained, t.marks)
+      ? requested
+      : 0n;
   const a = t.write(accountId, served === 0n ? null : { ...entry, account: drained });
   const b = t.write(FEE_ACCOUNT, null);
   return { a, b, served, publicData: forcedWithdrawData(accountId, served, requested) };
@@ -387,10 +432,12 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
 
   const unit = t.unitCost(spec, p);
   const notional = q * p;
+  const x = rulesPrice(spec, t.price(spec.underlying));
   const side = (order: Order, entry: AccountEntry, feeBps: bigint) => {
+    const id = order.accountId;
     const acc = entry.account;
     const slot = slotFor(acc, order.instrument);
-    ensure(slot >= 0, "NO_POSITION_SLOT", `account ${order.accountId} has no free position slot`, order.accountId);
+    ensure(slot >= 0, "NO_POSITION_SLOT", `account ${id} has no free position slot`, id);
     const signedQ = order.side === Side.BUY ? q : -q;
     const filled = applyFill(acc, slot, order.instrument, signedQ, signedQ * unit);
     const fee = (notional * feeBps) / BPS;
@@ -399,16 +446,35 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
     ensure(
       (order.flags & FLAG_REDUCE_ONLY) === 0n || reduced,
       "REDUCE_ONLY",
-      `reduce-only order ${order.orderId} would grow or flip the position of account ${order.accountId}`,
-      order.accountId,
+      `reduce-only order ${order.orderId} would grow or flip the position of account ${id}`,
+      id,
     );
-    ensure(
-      order.accountId === INSURANCE_ACCOUNT || meetsIM(after, t.marks) || (reduced && equity(after, t.marks) >= 0n),
-      "MARGIN",
-      `account ${order.accountId} would not meet initial margin`,
-      order.accountId,
-    );
-    checkCollateralRule(order.accountId, after);
+    if (t.isInsurance(acc)) {
+      // §6.3.11: the insurance fund takes positions only through LIQUIDATE; by trading it may
+      // only reduce them, at a price within FUND_BAND_BPS of the rules' price.
+      ensure(reduced, "REDUCE_ONLY", `insurance fund account ${id} may only reduce its positions by trading`, id);
+      ensure(
+        withinBand(p, x, t.price(spec.underlying), FUND_BAND_BPS),
+        "PRICE_BAND",
+        `insurance fund account ${id} trades at ${p}, more than ${FUND_BAND_BPS} bps of ${t.price(spec.underlying)} from ${x}`,
+        id,
+      );
+    } else {
+      t.requireSettled(id, after);
+      // §6.3.9-10: initial margin after the trade, or a reduction that leaves the account
+      // solvent and does not lower its maintenance headroom (no equity stripping, §6.3.10).
+      const relief =
+        reduced &&
+        equity(after, t.marks) >= 0n &&
+        maintenanceHeadroomScaled(after, t.marks) >= maintenanceHeadroomScaled(acc, t.marks);
+      ensure(
+        meetsIM(after, t.marks) || relief,
+        "MARGIN",
+        `account ${id} would not meet initial margin, and the trade is not a reduction that keeps its maintenance headroom`,
+        id,
+      );
+    }
+    checkCollateralRule(t, id, after);
     return { slot, after, fee };
   };
   const m = side(maker, makerFilled.entry, MAKER_FEE_BPS);
@@ -437,48 +503,132 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
   };
 }
 
-/** §6.4 liquidation: the insurance fund (A) takes `q` of the liquidatee's (B) position at mark. */
+/** The rules' price X of an instrument at underlying price `price` (§6.4.2): perp `price`, option intrinsic. */
+export function rulesPrice(spec: InstrumentSpec, price: bigint): bigint {
+  return spec.kind === InstrumentKind.PERP ? price : intrinsic(spec, price);
+}
+
+/** What liquidating `q` of slot `slot` does to the liquidatee (§6.4.2-4). */
+interface LiquidationOutcome {
+  /** The rules' price and the cost per unit it books. */
+  readonly x: bigint;
+  readonly unit: bigint;
+  /** The liquidatee with the fill and the penalty applied, before a shortfall moves. */
+  readonly account: Account;
+  readonly penalty: bigint;
+  /** `(q − 1)·H(q) + H(0) < 0`: q is no more than it takes to restore maintenance margin. */
+  readonly withinRule: boolean;
+}
+
+function liquidation(
+  acc: Account,
+  slot: number,
+  spec: InstrumentSpec,
+  instrument: bigint,
+  q: bigint,
+  marks: Marks,
+): LiquidationOutcome {
+  const price = marks.prices[spec.underlying - 1]!;
+  const x = rulesPrice(spec, price);
+  const unit = spec.kind === InstrumentKind.PERP ? x - marks.fundingIndex[spec.underlying - 1]! : x;
+  const qL = sizeAt(acc, slot) > 0n ? -q : q;
+  const filled = applyFill(acc, slot, instrument, qL, qL * unit);
+  // §6.4.3: a share of the maintenance margin the liquidation releases.
+  const released = maintenanceMarginScaled(acc, marks) - maintenanceMarginScaled(filled, marks);
+  const penalty = (released * LIQ_PENALTY_BPS) / (BPS * BPS);
+  const account = { ...filled, collateral: filled.collateral - penalty };
+  // H(q) after the shortfall rule: a closed-out debtor ends at collateral 0.
+  const closedOut = !hasOpenPosition(account) && account.collateral < 0n;
+  const hq = maintenanceHeadroomScaled(closedOut ? { ...account, collateral: 0n } : account, marks);
+  const withinRule = (q - 1n) * hq + maintenanceHeadroomScaled(acc, marks) < 0n;
+  return { x, unit, account, penalty, withinRule };
+}
+
+/**
+ * The largest size of `instrument` a liquidation of `account` may take now (§6.4): 0 when the
+ * account is not below maintenance margin or the position carries none; otherwise the largest q
+ * with `(q − 1)·H(q) + H(0) < 0` (the set of such q is an interval from 1). For liquidators.
+ */
+export function largestLiquidation(account: Account, instrument: bigint, marks: Marks): bigint {
+  const slot = findSlot(account, instrument);
+  if (slot < 0 || !belowMM(account, marks)) return 0n;
+  const held = abs(sizeAt(account, slot));
+  const spec = decodeInstrument(instrument);
+  if (spec.kind !== InstrumentKind.PERP && sizeAt(account, slot) > 0n) return 0n;
+  const ok = (q: bigint): boolean => liquidation(account, slot, spec, instrument, q, marks).withinRule;
+  if (ok(held)) return held;
+  let good = 1n;
+  let bad = held;
+  while (bad - good > 1n) {
+    const mid = (good + bad) / 2n;
+    if (ok(mid)) good = mid;
+    else bad = mid;
+  }
+  return good;
+}
+
+/** `|p − x| × 10^4 ≤ bandBps × price`. */
+export function withinBand(p: bigint, x: bigint, price: bigint, bandBps: bigint): boolean {
+  return abs(p - x) * BPS <= bandBps * price;
+}
+
+/**
+ * §6.4: insurance fund account A takes `q` of the liquidatee's (B) position at the rules' price.
+ * Only a position that carries maintenance margin (a perp or a short option) of an account below
+ * maintenance margin, and no more of it than it takes to bring the account back to maintenance
+ * (`(q − 1)·H(q) + H(0) < 0`, H the maintenance headroom ×10^4 before and after).
+ */
 function liquidate(t: Transition, tx: Extract<Tx, { type: typeof TxType.LIQUIDATE }>): Effect {
   const { accountId: id, instrument, size: q } = tx;
-  ensure(id !== INSURANCE_ACCOUNT, "BAD_LIQUIDATION", "the insurance fund cannot be liquidated");
+  const insuranceId = tx.insurance ?? INSURANCE_ACCOUNT;
   ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  const insEntry = t.entry(insuranceId);
+  ensure(
+    t.isInsurance(insEntry.account),
+    "BAD_LIQUIDATION",
+    `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
+  );
   const entry = t.entry(id);
   const acc = entry.account;
+  ensure(!t.isInsurance(acc), "BAD_LIQUIDATION", "an insurance fund account cannot be liquidated");
   const slotL = findSlot(acc, instrument);
   ensure(slotL >= 0, "NO_POSITION", `account ${id} holds no position in instrument ${instrument}`);
   const spec = validateInstrument(instrument, t.profile, t.ctx.timestamp);
   const held = sizeAt(acc, slotL);
   ensure(q >= 1n && q <= abs(held), "BAD_LIQUIDATION", `liquidation size ${q} not in [1, ${abs(held)}]`);
+  ensure(
+    spec.kind === InstrumentKind.PERP || held < 0n,
+    "BAD_LIQUIDATION",
+    `a long option carries no maintenance margin: liquidating it removes no risk`,
+  );
+  t.requireSettled(id, acc);
   ensure(belowMM(acc, t.marks), "ACCOUNT_HEALTHY", `account ${id} is above maintenance margin`);
 
-  const price = t.price(spec.underlying);
-  const x = spec.kind === InstrumentKind.PERP ? price : intrinsic(spec, price);
-  const unit = t.unitCost(spec, x);
+  const out = liquidation(acc, slotL, spec, instrument, q, t.marks);
   const closingSide: SideCode = held > 0n ? Side.SELL : Side.BUY;
   const qL = held > 0n ? -q : q;
-  const penalty = (q * price * LIQ_PENALTY_BPS) / BPS;
-  const liquidated = applyFill(acc, slotL, instrument, qL, qL * unit);
 
-  const insEntry = t.entry(INSURANCE_ACCOUNT);
   const slotI = slotFor(insEntry.account, instrument);
-  ensure(slotI >= 0, "NO_POSITION_SLOT", "the insurance fund has no free position slot");
-  const took = applyFill(insEntry.account, slotI, instrument, -qL, -qL * unit);
+  ensure(slotI >= 0, "NO_POSITION_SLOT", `insurance fund account ${insuranceId} has no free position slot`);
+  const took = applyFill(insEntry.account, slotI, instrument, -qL, -qL * out.unit);
 
-  const settled = absorbShortfall(
-    { ...liquidated, collateral: liquidated.collateral - penalty },
-    { ...took, collateral: took.collateral + penalty },
+  const settled = absorbShortfall(out.account, { ...took, collateral: took.collateral + out.penalty });
+  checkCollateralRule(t, id, settled.account);
+  ensure(
+    out.withinRule,
+    "BAD_LIQUIDATION",
+    `liquidating ${q} of account ${id} goes beyond what brings it back to maintenance margin`,
   );
-  checkCollateralRule(id, settled.account);
 
-  const a = t.write(INSURANCE_ACCOUNT, { ...insEntry, account: settled.insurance });
+  const a = t.write(insuranceId, { ...insEntry, account: settled.insurance });
   const b = t.write(id, { ...entry, account: settled.account });
   return {
     a,
     b,
     posSlotA: slotI,
     posSlotB: slotL,
-    liquidationPrice: x,
-    publicData: liquidationData(INSURANCE_ACCOUNT, id, q, x, closingSide, instrument),
+    liquidationPrice: out.x,
+    publicData: liquidationData(insuranceId, id, q, out.x, closingSide, instrument),
   };
 }
 
@@ -535,14 +685,15 @@ function settle(t: Transition, accountId: bigint, instrument: bigint): Effect {
   const payout = pos.size * intrinsic(spec, record.price) - pos.cost;
   const cleared = withPosition({ ...acc, collateral: acc.collateral + payout }, slot, { ...pos, size: 0n });
 
-  if (accountId === INSURANCE_ACCOUNT) {
+  if (t.isInsurance(acc)) {
+    // An insurance fund account keeps its own result (the fund may be negative): nothing moves.
     const a = t.write(accountId, { ...entry, account: cleared });
     const b = t.write(INSURANCE_ACCOUNT, null);
     return { a, b, posSlotA: slot, settlementIndex, publicData: settlementData(accountId, instrument) };
   }
   const insEntry = t.entry(INSURANCE_ACCOUNT);
   const settled = absorbShortfall(cleared, insEntry.account);
-  checkCollateralRule(accountId, settled.account);
+  checkCollateralRule(t, accountId, settled.account);
   const a = t.write(accountId, { ...entry, account: settled.account });
   const b = t.write(
     INSURANCE_ACCOUNT,

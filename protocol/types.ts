@@ -142,6 +142,8 @@ export type Tx =
       readonly accountId: bigint;
       readonly instrument: bigint;
       readonly size: bigint;
+      /** The insurance fund account that takes the position (§6.4); account 1 when omitted. */
+      readonly insurance?: bigint;
     }
   | { readonly type: typeof TxType.FUNDING; readonly underlying: number; readonly delta: bigint }
   | { readonly type: typeof TxType.SETTLE; readonly accountId: bigint; readonly instrument: bigint }
@@ -212,6 +214,11 @@ export interface Batch {
   readonly witnesses: readonly TxWitness[];
   /** The circuit's public input array, 4 + U + K + 2·nTx elements. */
   readonly publicInputs: readonly bigint[];
+  /**
+   * Account 1 (the insurance fund) before the batch with its path: the circuit reads its owner
+   * and key from it to know the insurance fund's accounts (§4.1).
+   */
+  readonly insurance: { readonly account: Account; readonly proof: MerkleProof };
 }
 
 /** A Groth16 proof packed for the Solidity verifier: [a0, a1, b00, b01, b10, b11, c0, c1]. */

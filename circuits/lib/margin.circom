@@ -37,17 +37,22 @@ template OptionMoneyness() {
 //   mm    = the same with MM_BPS, OPT_A_MM, OPT_B_MM.
 // Caller obligations: the slot is canonical (size 0 ⇒ inst = cost = 0) and a non-empty slot
 // holds a tradable instrument (both maintained by PositionUpdate).
-// size: signed 48 (checked); cost: signed 96; price: 40 bits; F: signed 56.
-// value: signed < 2^106; im, mm: < 2^103.
+//   expired = 1 iff the slot holds an option whose expiry is at or before t (§6.2.1): its value
+//             is the settlement value, which only a settlement record gives, so callers refuse
+//             every margin check of an account holding one (finding F4).
+// size: signed 48 (checked); cost: signed 96; price: 40 bits; F: signed 56; t: 32 bits.
+// value: signed < 2^106; im, mm: < 2^103; expired: bit.
 template PositionRisk(U) {
     signal input inst;
     signal input size;
     signal input cost;
     signal input prices[U];
     signal input funding[U];
+    signal input t;
     signal output value;
     signal output im;
     signal output mm;
+    signal output expired;
 
     component m = InstrumentMarket(U);
     m.id <== inst;
@@ -75,22 +80,30 @@ template PositionRisk(U) {
     signal shortAbs <== shortOption * absSize;
     im <== 1000 * perpIm + shortAbs * optIm;
     mm <== 500 * perpIm + shortAbs * optMm;
+
+    // expiry and t are 32-bit (decoding, batch check), as LessThan(32) requires.
+    signal live <== LessThan(32)([t, m.expiry]);
+    expired <== (1 - m.isPerp) * (1 - live);
 }
 
-// Cross-margin totals of one account (§6.2): valueSum = Σ value(pos), im and mm ×10^4.
-// valueSum: signed < 2^110 (P ≤ 16); im, mm: < 2^107.
+// Cross-margin totals of one account (§6.2): valueSum = Σ value(pos), im and mm ×10^4, and
+// expired = the number of expired options it holds (0 when the account may be margined).
+// valueSum: signed < 2^110 (P ≤ 16); im, mm: < 2^107; expired: [0, P].
 template AccountRisk(P, U) {
     signal input inst[P];
     signal input size[P];
     signal input cost[P];
     signal input prices[U];
     signal input funding[U];
+    signal input t;
     signal output valueSum;
     signal output im;
     signal output mm;
+    signal output expired;
     var v = 0;
     var i = 0;
     var m = 0;
+    var e = 0;
     component pos[P];
     for (var j = 0; j < P; j++) {
         pos[j] = PositionRisk(U);
@@ -99,13 +112,16 @@ template AccountRisk(P, U) {
         pos[j].cost <== cost[j];
         pos[j].prices <== prices;
         pos[j].funding <== funding;
+        pos[j].t <== t;
         v += pos[j].value;
         i += pos[j].im;
         m += pos[j].mm;
+        e += pos[j].expired;
     }
     valueSum <== v;
     im <== i;
     mm <== m;
+    expired <== e;
 }
 
 // out = 1 iff 10^4 × (collateral + valueSum) ≥ requirement.

@@ -9,8 +9,9 @@ include "select.circom";
 // Applies a fill of signed size dq at cost price costPrice to the slot selected by sel:
 //   size += dq;  cost += dq × costPrice;  if size reaches 0 the slot is realised:
 //   realised = cost (the caller subtracts it from collateral) and the slot becomes (0, 0, 0).
-// When enabled it also proves (§6.3.6) that the selected slot holds `instrument` or is empty
-// and that no other slot holds `instrument`; disabled, the slots come out unchanged.
+// When enabled it also proves (§6.3.6) that the selected slot holds `instrument`, or is the
+// first empty slot, and that no other slot holds `instrument`; disabled, the slots come out
+// unchanged.
 // reduced = 1 iff |size after| < |size before| without a flip (§6.3.9); caller obligation:
 // dq != 0 whenever `reduced` is used.
 // Caller obligations: enabled is a bit; sel is one-hot (OneHot); instrument != 0 when enabled;
@@ -49,6 +50,25 @@ template PositionUpdate(P) {
         elsewhere += holdsElsewhere[j];
     }
     enabled * elsewhere === 0;
+    // An empty selected slot is the first empty slot (finding F1): the slot is then fixed by
+    // the posted data (protocol/'s slotFor), so the same calldata cannot give two roots.
+    signal empty[P];
+    signal emptyBefore[P];
+    signal emptySel[P];
+    var earlierEmpty = 0;
+    var selEmpty = 0;
+    var reached = 0;
+    for (var j = 0; j < P; j++) {
+        empty[j] <== IsZero()(size[j]);
+        reached += sel[j];
+        // 1 - reached is 1 exactly for the slots before the selected one.
+        emptyBefore[j] <== empty[j] * (1 - reached);
+        earlierEmpty += emptyBefore[j];
+        emptySel[j] <== sel[j] * empty[j];
+        selEmpty += emptySel[j];
+    }
+    signal firstRule <== enabled * selEmpty;
+    firstRule * earlierEmpty === 0;
 
     signal dqOn <== enabled * dq;
     signal dqNeg <== SignedRange(48)(dqOn);

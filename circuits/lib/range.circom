@@ -16,15 +16,20 @@ template RangeCheck(n) {
     signal bits[n] <== Num2Bits(n)(in);
 }
 
-// Proves -2^n <= in < 2^n for the signed encoding `v mod r` (docs/protocol.md §1: `in + 2^n`
-// fits in n + 1 bits) and outputs the sign.  n <= 251.
-// in:    signed, |in| <= 2^n.
+// Proves -2^n < in < 2^n for the signed encoding `v mod r` and outputs the sign: the range of
+// protocol/'s `fitsSigned` exactly (docs/protocol.md §1). `in + 2^n` fits in n + 1 bits and is
+// not 0, so -2^n itself is refused as protocol/ refuses it (finding F8).  n <= 251.
+// in:    signed, |in| < 2^n.
 // isNeg: 1 bit, 1 iff in < 0.
 template SignedRange(n) {
     assert(n <= 251);
     signal input in;
     signal output isNeg;
-    signal bits[n + 1] <== Num2Bits(n + 1)(in + (1 << n));
+    signal shifted <== in + (1 << n);
+    signal bits[n + 1] <== Num2Bits(n + 1)(shifted);
+    // shifted != 0: it has an inverse.
+    signal inv <-- shifted != 0 ? 1 / shifted : 0;
+    shifted * inv === 1;
     // Bit n of in + 2^n is set exactly when in >= 0.
     isNeg <== 1 - bits[n];
 }
@@ -41,11 +46,14 @@ template SafeLessThan(n) {
 }
 
 // out = 1 iff a <= b, for a, b proven in [0, 2^n).  n <= 251.
+// Computed as not (b < a): comparing a < b + 1 would need b + 1 < 2^n and so could never prove
+// b = 2^n - 1, an order expiring at 2^32 - 1 or a buy limit of 2^40 - 1 (finding F3).
 template SafeLessEqThan(n) {
     signal input a;
     signal input b;
     signal output out;
-    out <== SafeLessThan(n)(a, b + 1);
+    signal gt <== SafeLessThan(n)(b, a);
+    out <== 1 - gt;
 }
 
 // Proves a <= b when enabled (enabled must be a bit); a and b are range-checked to n bits

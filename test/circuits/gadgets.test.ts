@@ -8,7 +8,9 @@ import {
   decodeInstrument,
   encodeInstrument,
   equity,
+  expiredOption,
   FIELD_MODULUS,
+  fitsSigned,
   initialMarginScaled,
   InstrumentKind,
   leafHash,
@@ -51,6 +53,9 @@ function judge(c: Circuit, input: CircuitInputs): { w: Witness; ok: boolean } {
   return { w: witness, ok: c.satisfies(witness) };
 }
 
+/** A batch time before every expiry the risk tests use. */
+const T_RISK = 1_800_000_000n;
+
 describe("range checks", () => {
   const N = 64;
   let range: Circuit;
@@ -90,21 +95,24 @@ component main = Sweep(${N});`,
     }
   });
 
-  test("SignedRange(n) accepts [−2^n, 2^n) with the right sign, rejects just outside, for n in 1..64", () => {
+  test("finding F8: SignedRange(n) accepts exactly protocol's (−2^n, 2^n) with the right sign, for n in 1..64", () => {
     for (let n = 1; n <= N; n++) {
       const b = 1n << BigInt(n);
       for (const [v, neg] of [
         [0n, 0n],
         [b - 1n, 0n],
         [-1n, 1n],
-        [-b, 1n],
+        [-b + 1n, 1n],
       ] as const) {
+        assert.ok(fitsSigned(v, n), `protocol accepts ${v} in signed ${n}`);
         const { w, ok } = judge(signed, only(n, v));
         assert.ok(ok, `${v} in signed ${n}`);
         assert.equal(signed.get(w, `neg[${n - 1}]`), neg, `sign of ${v}`);
       }
-      assert.equal(judge(signed, only(n, b)).ok, false, `2^${n}`);
-      assert.equal(judge(signed, only(n, -b - 1n)).ok, false, `-2^${n} - 1`);
+      for (const v of [b, -b, -b - 1n]) {
+        assert.equal(fitsSigned(v, n), false, `protocol refuses ${v} in signed ${n}`);
+        assert.equal(judge(signed, only(n, v)).ok, false, `${v} in signed ${n}`);
+      }
     }
   });
 
@@ -117,9 +125,11 @@ component main = Sweep(${N});`,
 
 describe("safe comparisons and division", () => {
   let lt: Circuit;
+  let le: Circuit;
   let div: Circuit;
   before(async () => {
     lt = await gadget("safe-lt", ["lib/range.circom"], "component main = SafeLessThan(40);");
+    le = await gadget("safe-le", ["lib/range.circom"], "component main = SafeLessEqThan(32);");
     div = await gadget("div-bps", ["lib/range.circom"], "component main = DivByConst(82, 10000);");
   });
 
@@ -137,6 +147,25 @@ describe("safe comparisons and division", () => {
       assert.ok(ok);
       assert.equal(lt.get(w, "out"), out, `${a} < ${b}`);
     }
+  });
+
+  test("finding F3: SafeLessEqThan(32) proves a ≤ 2^32 − 1, the largest expiry protocol accepts", () => {
+    const top = (1n << 32n) - 1n;
+    for (const [a, b, out] of [
+      [0n, 0n, 1n],
+      [top, top, 1n],
+      [top - 1n, top, 1n],
+      [0n, top, 1n],
+      [top, top - 1n, 0n],
+      [1n, 0n, 0n],
+    ] as const) {
+      const { w, ok } = judge(le, { a, b });
+      assert.ok(ok, `${a} <= ${b} has a witness`);
+      assert.equal(le.get(w, "out"), out, `${a} <= ${b}`);
+      // The output is forced: flipping it breaks the constraints.
+      assert.equal(le.satisfies(le.tamper(w, { out: 1n - out })), false, `forced ${a} <= ${b}`);
+    }
+    assert.equal(judge(le, { a: 0n, b: top + 1n }).ok, false, "b beyond 32 bits");
   });
 
   test("SafeLessThan(40) rejects inputs beyond 40 bits, including wrapped negatives", () => {
@@ -319,6 +348,7 @@ describe("instruments and margin match the reference model", () => {
         cost: positions.map((p) => toField(p.cost)),
         prices,
         funding: fundingIndex.map(toField),
+        t: T_RISK,
       });
       assert.ok(ok);
       const valueSum = risk.get(w, "valueSum");
@@ -328,6 +358,42 @@ describe("instruments and margin match the reference model", () => {
       );
       assert.equal(risk.get(w, "im"), initialMarginScaled(account, marks));
       assert.equal(risk.get(w, "mm"), maintenanceMarginScaled(account, marks));
+      assert.equal(risk.get(w, "expired"), 0n);
+    }
+  });
+
+  test("finding F4: AccountRisk counts expired options at the edge of expiry, as protocol's expiredOption", () => {
+    const expiry = 2_000_000_000n;
+    const call = encodeInstrument({ underlying: 1, kind: InstrumentKind.CALL, strike: 300_000n, expiry });
+    const put = encodeInstrument({ underlying: 2, kind: InstrumentKind.PUT, strike: 6_000_000n, expiry: expiry + 1n });
+    const positions: Position[] = [
+      { instrument: call, size: -5n, cost: -100n },
+      { instrument: put, size: 3n, cost: 90n },
+      {
+        instrument: encodeInstrument({ underlying: 1, kind: InstrumentKind.PERP, strike: 0n, expiry: 0n }),
+        size: 1n,
+        cost: 1n,
+      },
+      { instrument: 0n, size: 0n, cost: 0n },
+    ];
+    const account: Account = { pkHash: 1n, owner: 1n, collateral: 0n, orderRoot: 0n, positions };
+    for (const [t, count] of [
+      [expiry - 1n, 0n],
+      [expiry, 1n],
+      [expiry + 1n, 2n],
+      [(1n << 32n) - 1n, 2n],
+    ] as const) {
+      const { w, ok } = judge(risk, {
+        inst: positions.map((p) => p.instrument),
+        size: positions.map((p) => toField(p.size)),
+        cost: positions.map((p) => toField(p.cost)),
+        prices: [300_000n, 6_000_000n],
+        funding: [0n, 0n],
+        t,
+      });
+      assert.ok(ok);
+      assert.equal(risk.get(w, "expired"), count, `t = ${t}`);
+      assert.equal(count > 0n, expiredOption(account, t) !== null, `protocol agrees at t = ${t}`);
     }
   });
 });

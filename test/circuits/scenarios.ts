@@ -9,6 +9,7 @@ import {
   emptyAccount,
   FIELD_MODULUS,
   InstrumentKind,
+  largestLiquidation,
   leafHash,
   optionId,
   Side,
@@ -19,11 +20,17 @@ import {
 import type { Batch, Profile, RollupState, Tx } from "../../protocol/index.ts";
 import { profileSource } from "../../scripts/zk/build.ts";
 import {
+  BTC,
+  BTC_PRICE,
   ctx,
   depositTx,
+  DOMAIN,
   ETH,
   ETH_PRICE,
+  keyOf,
   order,
+  ownerOf,
+  pkHashOf,
   runBatch,
   sign,
   T0,
@@ -36,7 +43,7 @@ import {
 import { Circuit } from "./harness.ts";
 import type { CircuitInputs, Witness } from "./harness.ts";
 
-export { ETH, ETH_PRICE, T0, TEST, UNIT, USDC };
+export { BTC, BTC_PRICE, ETH, ETH_PRICE, T0, TEST, UNIT, USDC };
 
 /** A 3,000.00 USDC ETH call expiring 1,000 s after T0. */
 export const ETH_CALL = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 1_000n);
@@ -52,6 +59,20 @@ export const CRASH_PRICE = 250_000n;
 export const MARGIN_BOUNDARY_DEPOSIT = 301_500_000n;
 /** The ETH settlement price of the call. */
 export const SETTLE_PRICE = 310_000n;
+/** The widest order price and expiry protocol/ accepts (40 and 32 bits). */
+export const MAX_PRICE = (1n << 40n) - 1n;
+export const MAX_TIME = (1n << 32n) - 1n;
+/** A call that outlives every scenario batch; account 8 holds it long, account 9 short. */
+export const LATE_CALL_EXPIRY = T0 + 5_000n;
+export const LATE_CALL = optionId(1, InstrumentKind.CALL, 300_000n, LATE_CALL_EXPIRY);
+/** An account registered with account 1's owner and key: an insurance fund account (§4.1). */
+export const SECOND_FUND = 7n;
+/** Sells part of the late call to the second fund account, then trades ETH perps holding it. */
+export const OPTION_HOLDER = 10n;
+export const INSURANCE = 1n;
+/** Prices of the second liquidation batch: ETH up (the short call loses), BTC down. */
+export const STRESS_ETH = 350_000n;
+export const STRESS_BTC = 5_500_000n;
 
 export interface Scenario {
   readonly name: string;
@@ -162,6 +183,111 @@ export function buildScenarios(): readonly Scenario[] {
       { type: TxType.SETTLE, accountId: 2n, instrument: shortCall },
     ],
   );
+  add("boundary orders", ctx(), [
+    // Finding F3: the widest values protocol/ accepts must be provable.
+    tradeTx(
+      order({ accountId: 2n, side: Side.BUY, orderId: 40n, price: MAX_PRICE, expiry: MAX_TIME }),
+      order({ accountId: 3n, side: Side.SELL, orderId: 40n, expiry: MAX_TIME }),
+      UNIT / 10n,
+      ETH_PRICE,
+    ),
+    { type: TxType.NOOP },
+  ]);
+  // Findings F4, F6, F7: account 8 long BTC on thin margin and long a call, account 9 short it.
+  add("thin accounts for the insurance fund", ctx(), [depositTx(8n, 610n * USDC), depositTx(9n, 45n * USDC)]);
+  add("a leveraged BTC long and a short call", ctx(), [
+    tradeTx(
+      order({ accountId: 2n, side: Side.SELL, instrument: BTC, orderId: 50n, price: BTC_PRICE, size: UNIT / 10n }),
+      order({ accountId: 8n, side: Side.BUY, instrument: BTC, orderId: 1n, price: BTC_PRICE, size: UNIT / 10n }),
+      UNIT / 10n,
+      BTC_PRICE,
+    ),
+    tradeTx(
+      order({ accountId: 9n, side: Side.SELL, instrument: LATE_CALL, orderId: 1n, price: 5_000n, size: UNIT / 10n }),
+      order({ accountId: 8n, side: Side.BUY, instrument: LATE_CALL, orderId: 2n, price: 5_000n, size: UNIT / 10n }),
+      UNIT / 10n,
+      5_000n,
+    ),
+  ]);
+  add("a second insurance fund account", ctx(), [
+    { type: TxType.DEPOSIT, accountId: SECOND_FUND, owner: ownerOf(1n), pkHash: pkHashOf(1n), amount: USDC },
+    depositTx(OPTION_HOLDER, 10_000n * USDC),
+  ]);
+  const stress = ctx({ prices: [STRESS_ETH, STRESS_BTC] });
+  const marks = { prices: stress.prices, fundingIndex: state.globalState.fundingIndex };
+  add("liquidations into two insurance fund accounts", stress, [
+    // Account 1 holds ETH and now BTC: full (P = 2). The call goes to the second fund account.
+    {
+      type: TxType.LIQUIDATE,
+      accountId: 8n,
+      instrument: BTC,
+      size: largestLiquidation(state.account(8n), BTC, marks),
+    },
+    {
+      type: TxType.LIQUIDATE,
+      accountId: 9n,
+      instrument: LATE_CALL,
+      size: largestLiquidation(state.account(9n), LATE_CALL, marks),
+      insurance: SECOND_FUND,
+    },
+  ]);
+  add("the fund reduces at the mark", stress, [
+    tradeTx(
+      order({ accountId: INSURANCE, side: Side.SELL, instrument: BTC, orderId: 1n, price: STRESS_BTC, size: 10n }),
+      order({ accountId: 2n, side: Side.BUY, instrument: BTC, orderId: 51n, price: STRESS_BTC, size: 10n }),
+      10n,
+      STRESS_BTC,
+    ),
+    { type: TxType.NOOP },
+  ]);
+  add("a thin account reduces at the mark", stress, [
+    tradeTx(
+      order({ accountId: 2n, side: Side.BUY, instrument: BTC, orderId: 52n, price: STRESS_BTC, size: 10n }),
+      order({ accountId: 8n, side: Side.SELL, instrument: BTC, orderId: 3n, price: STRESS_BTC, size: 10n }),
+      10n,
+      STRESS_BTC,
+    ),
+    { type: TxType.NOOP },
+  ]);
+  add("the second fund account buys back part of the call", ctx(), [
+    {
+      type: TxType.TRADE,
+      // The fund's accounts share account 1's trading key.
+      maker: sign(
+        order({ accountId: SECOND_FUND, side: Side.BUY, instrument: LATE_CALL, orderId: 1n, price: 5_000n, size: 10n }),
+        DOMAIN,
+        keyOf(INSURANCE),
+      ),
+      taker: sign(
+        order({
+          accountId: OPTION_HOLDER,
+          side: Side.SELL,
+          instrument: LATE_CALL,
+          orderId: 1n,
+          price: 5_000n,
+          size: 10n,
+        }),
+      ),
+      size: 10n,
+      price: 5_000n,
+    },
+    { type: TxType.NOOP },
+  ]);
+  add("a perp trade while holding a live option", ctx(), [
+    tradeTx(
+      order({
+        accountId: OPTION_HOLDER,
+        side: Side.SELL,
+        orderId: 2n,
+        expiry: LATE_CALL_EXPIRY + 1_000n,
+        size: UNIT / 10n,
+      }),
+      order({ accountId: 2n, side: Side.BUY, orderId: 60n, expiry: LATE_CALL_EXPIRY + 1_000n, size: UNIT / 10n }),
+      UNIT / 10n,
+      ETH_PRICE,
+    ),
+    { type: TxType.NOOP },
+  ]);
   scenarios = out;
   return out;
 }

@@ -7,149 +7,44 @@
  * Boundary cases check that the honest value one unit away is accepted by the same procedure.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, test } from "node:test";
 import { BTC, DOMAIN, keyOf, order, sign } from "../protocol/fixtures.ts";
 import {
   FIELD_MODULUS,
   freeCollateral,
   InstrumentKind,
+  largestLiquidation,
   optionId,
   Side,
   signOrder,
   TxType,
   withdrawalOrder,
 } from "../../protocol/index.ts";
-import type { Order, SignedOrder, SparseMerkleTree } from "../../protocol/index.ts";
-import { CIRCUITS_DIR } from "../../scripts/zk/compile.ts";
-import type { Circuit, CircuitInputs } from "./harness.ts";
+import {
+  assertAccepted,
+  assertRejected,
+  c,
+  f0Index,
+  input,
+  publicValue,
+  resigned,
+  setOrder,
+  setPublic,
+  signedAt,
+  U,
+} from "./adversary.ts";
 import {
   adversarialWitness,
-  buildScenarios,
   CRASH_PRICE,
   ETH,
   ETH_PRICE,
-  inputOf,
   scenario,
   setSlot,
   slotValue,
   T0,
-  TEST,
-  testCircuit,
   UNIT,
   USDC,
 } from "./scenarios.ts";
-
-const c: Circuit = await testCircuit();
-buildScenarios();
-
-const U = TEST.underlyings;
-const K = TEST.settlements;
-/** Index of f0 of `slot` in publicInputs (f1 follows it). */
-const f0Index = (slot: number): number => 4 + U + K + 2 * slot;
-
-/** Pre-batch account trees of the inputs handed out by `input`. */
-const trees = new WeakMap<CircuitInputs, SparseMerkleTree>();
-function input(name: string): CircuitInputs {
-  const inp = inputOf(scenario(name).batch);
-  trees.set(inp, scenario(name).accounts);
-  return inp;
-}
-
-/** Replaces order `prefix` ("oa" maker/withdrawal, "ob" taker) of `slot` with a signed order. */
-function setOrder(inp: CircuitInputs, prefix: "oa" | "ob", slot: number, s: SignedOrder): void {
-  const o = s.order;
-  const fields: Record<string, bigint> = {
-    Instrument: o.instrument,
-    Side: BigInt(o.side),
-    Size: o.size,
-    Price: o.price,
-    OrderId: o.orderId,
-    Expiry: o.expiry,
-    Flags: o.flags,
-    Ax: s.publicKey.x,
-    Ay: s.publicKey.y,
-    R8x: s.signature.R8x,
-    R8y: s.signature.R8y,
-    S: s.signature.S,
-  };
-  for (const [k, v] of Object.entries(fields)) setSlot(inp, `${prefix}${k}`, slot, v);
-}
-
-/** The signed order at `prefix`/`slot` of a scenario's batch. */
-function signedAt(name: string, slot: number, prefix: "oa" | "ob"): SignedOrder {
-  const w = scenario(name).batch.witnesses[slot]!;
-  const u = prefix === "oa" ? w.orderA : w.orderB;
-  if (u === null) throw new Error(`no ${prefix} order in ${name} slot ${slot}`);
-  return u.signed;
-}
-
-/** The same order with some fields changed, re-signed by its account's key (a valid signature). */
-function resigned(name: string, slot: number, prefix: "oa" | "ob", change: Partial<Order>): SignedOrder {
-  return sign({ ...signedAt(name, slot, prefix).order, ...change });
-}
-
-function setPublic(inp: CircuitInputs, j: number, v: bigint): void {
-  (inp["publicInputs"] as string[])[j] = (((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS).toString();
-}
-
-function publicValue(inp: CircuitInputs, j: number): bigint {
-  return BigInt((inp["publicInputs"] as string[])[j]!);
-}
-
-/** Source file of each template whose rule lines carry `// CODE` tags. */
-const TAGGED: Readonly<Record<string, string>> = { TxSlot: "tx.circom", Batch: "batch.circom" };
-
-/** "Template line: N" for every line of a tagged template's file tagged `// <tag>`. */
-function ruleSites(tag: string): string[] {
-  const out: string[] = [];
-  for (const [template, file] of Object.entries(TAGGED)) {
-    readFileSync(path.join(CIRCUITS_DIR, file), "utf8")
-      .split("\n")
-      .forEach((line, i) => {
-        if (new RegExp(`// ${tag}(:|$)`).test(line)) out.push(`${template} line: ${i + 1}`);
-      });
-  }
-  if (out.length === 0) throw new Error(`no rule tagged ${tag}`);
-  return out;
-}
-
-/** `Error in template TxSlot_415 line: 339` → `TxSlot line: 339`. */
-function site(message: string): string {
-  return message.replace(/^Error in template (\w+?)_\d+ line: (\d+)$/, "$1 line: $2");
-}
-
-/**
- * The adversary's complete witness for `inp` violates the constraints, and the check that
- * fails is `rule`: a `// CODE` tag on a rule line of tx.circom/batch.circom, or a pattern for
- * the gadget template that enforces it. The adversary's Merkle paths are consistent, so no
- * account-path check fails unless that is the rule.
- */
-function assertRejected(inp: CircuitInputs, rule: string | RegExp, keep: readonly number[] = []): void {
-  const { witness, failedAsserts, messages } = adversarialWitness(c, inp, keep, trees.get(inp));
-  assert.equal(witness.length, c.r1cs.nWires, "the wasm computed a complete witness");
-  assert.ok(failedAsserts > 0, "the witness generator saw the broken rule");
-  const sites = messages.map(site);
-  const expected = typeof rule === "string" ? ruleSites(rule) : null;
-  const hit = sites.some((s) => (expected === null ? (rule as RegExp).test(s) : expected.includes(s)));
-  assert.ok(hit, `expected the ${String(rule)} check to fail; failed: ${sites.join(", ")}`);
-  if (!(rule instanceof RegExp && rule.test("MerkleUpdate"))) {
-    assert.ok(!sites.some((s) => s.startsWith("MerkleUpdate")), `inconsistent paths: ${sites.join(", ")}`);
-  }
-  assert.ok(c.violated(witness).length > 0, "the R1CS must reject the adversarial witness");
-}
-
-/** The same procedure accepts `inp` (boundary cases: the honest value next to the rejected one). */
-function assertAccepted(inp: CircuitInputs): void {
-  const { witness, messages } = adversarialWitness(c, inp, [], trees.get(inp));
-  // Only the stale public outputs of the first pass may have failed (asserts in Batch itself).
-  assert.ok(
-    messages.every((m) => m.startsWith("Error in template Batch_")),
-    messages.join("; "),
-  );
-  assert.deepEqual(c.violated(witness), []);
-}
 
 const TRADE = "deposit and perp trade"; // slot 0 deposit into 2, slot 1: maker 2 buys from taker 3
 const WITHDRAW = "withdraw and served forced withdrawal";
@@ -329,9 +224,17 @@ describe("soundness of the batch circuit (test profile)", () => {
     const inp = input(LIQ);
     assert.equal(publicValue(inp, 4), CRASH_PRICE);
     // Account 4 holds 1 ETH bought at 3,000 with 399.4 USDC after the maker fee. At 2,735 its
-    // equity is 134.4 USDC, below MM = 136.75: liquidatable, one step from the healthy case.
+    // equity is 134.4 USDC, below MM = 136.75: liquidatable, one step from the healthy case, for
+    // no more than it takes to restore maintenance margin (finding F6).
     setPublic(inp, 4, 273_500n);
+    const w = scenario(LIQ).batch.witnesses[0]!;
+    const marks = { prices: [273_500n, publicValue(inp, 5)], fundingIndex: w.globalBefore.fundingIndex };
+    const q = largestLiquidation(w.b.before, ETH, marks);
+    assert.ok(q > 0n && q < UNIT, `partial liquidation of ${q}`);
+    setSlot(inp, "fillSize", 0, q);
     assertAccepted(inp);
+    setSlot(inp, "fillSize", 0, q + 1n);
+    assertRejected(inp, "BAD_LIQUIDATION: beyond maintenance");
   });
 
   test("soundness: a wrong liquidation price in the public data is rejected", () => {

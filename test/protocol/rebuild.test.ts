@@ -8,6 +8,7 @@ import {
   verifyProof,
   InstrumentKind,
   l1Calldata,
+  largestLiquidation,
   optionId,
   ProtocolError,
   TxType,
@@ -65,7 +66,12 @@ function history(): { genesis: RollupState; live: RollupState; batches: Batch[] 
     tradeTx(sell(2n, { orderId: 2n, size: 2n * UNIT, price: 299_000n }), buy(4n, { orderId: 2n }), UNIT / 2n, 299_500n),
   ]);
   run(at({ timestamp: T0 + 60n, prices: [280_000n, BTC_PRICE] }), [
-    { type: TxType.LIQUIDATE, accountId: 3n, instrument: buy(3n).instrument, size: UNIT },
+    {
+      type: TxType.LIQUIDATE,
+      accountId: 3n,
+      instrument: buy(3n).instrument,
+      size: largestLiquidation(live.account(3n), buy(3n).instrument, live.marks([280_000n, BTC_PRICE])),
+    },
     tradeTx(sell(2n, { orderId: 2n, size: 2n * UNIT, price: 279_000n }), buy(5n, { orderId: 2n }), UNIT / 2n, 280_000n),
     { type: TxType.WITHDRAW, withdrawal: sign(withdrawalOrder(5n, 10n * USDC, 3n, T0 + 60n)) },
     { type: TxType.FUNDING, underlying: 1, delta: 120n },

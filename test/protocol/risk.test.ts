@@ -1,6 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { equity, InstrumentKind, INSURANCE_ACCOUNT, optionId, TxType } from "../../protocol/index.ts";
+import {
+  equity,
+  InstrumentKind,
+  INSURANCE_ACCOUNT,
+  largestLiquidation,
+  maintenanceHeadroomScaled,
+  optionId,
+  TxType,
+} from "../../protocol/index.ts";
 import type { BatchContext, RollupState, Tx } from "../../protocol/index.ts";
 import {
   BTC,
@@ -43,24 +51,63 @@ describe("liquidation (§6.4)", () => {
     rejects(s, "ACCOUNT_HEALTHY", () => s.applyTx(liquidate(3n, UNIT), ctx()));
     // equity = MM where 300 − (3000 − x) = 0.05·x, x = 2,842.105… USDC.
     rejects(s, "ACCOUNT_HEALTHY", () => s.applyTx(liquidate(3n, UNIT), at(284_211n)));
-    assert.equal(s.dryRun(liquidate(3n, UNIT), at(284_210n)).liquidationPrice, 284_210n);
+    assert.equal(s.dryRun(liquidate(3n, 1n), at(284_210n)).liquidationPrice, 284_210n);
   });
 
   test("below MM the position moves to the insurance fund at mark, with the penalty", () => {
     const s = leveragedLong();
-    const w = s.applyTx(liquidate(3n, UNIT), at(280_000n));
+    // At 2,800: equity 100, MM 140 USDC. Each whole unit liquidated releases 140 of MM and costs
+    // a 28 USDC penalty (20% of it): 40 / 112 of a unit restores MM, so 3,572 units is the most.
+    const q = largestLiquidation(s.account(3n), ETH, s.marks([280_000n, BTC_PRICE]));
+    assert.equal(q, 3_572n);
+    const w = s.applyTx(liquidate(3n, q), at(280_000n));
     checkWitness(w, TEST);
     assert.deepEqual([w.a.accountId, w.b.accountId, w.liquidationPrice], [INSURANCE_ACCOUNT, 3n, 280_000n]);
-    const penalty = 28n * USDC;
-    assert.equal(s.account(3n).collateral, 300n * USDC - 200n * USDC - penalty);
-    assert.deepEqual(s.account(3n).positions[0], { instrument: 0n, size: 0n, cost: 0n });
+    const penalty = (q * 280_000n * 500n * 2_000n) / 10n ** 8n;
+    assert.equal(s.account(3n).collateral, 300n * USDC - penalty);
+    assert.deepEqual(s.account(3n).positions[0], {
+      instrument: ETH,
+      size: UNIT - q,
+      cost: UNIT * ETH_PRICE - q * 280_000n,
+    });
     const ins = s.account(INSURANCE_ACCOUNT);
-    assert.deepEqual(ins.positions[0], { instrument: ETH, size: UNIT, cost: UNIT * 280_000n });
+    assert.deepEqual(ins.positions[0], { instrument: ETH, size: q, cost: q * 280_000n });
     assert.equal(ins.collateral, penalty);
     const [f0, f1] = w.publicData;
-    assert.equal(f0, 5n + (1n << 4n) + (3n << 36n) + (UNIT << 68n) + (280_000n << 116n) + (1n << 156n));
+    assert.equal(f0, 5n + (1n << 4n) + (3n << 36n) + (q << 68n) + (280_000n << 116n) + (1n << 156n));
     assert.equal(f1, ETH);
     assert.equal(s.globalState.feePool, (UNIT * ETH_PRICE * 7n) / 10_000n, "no fees on liquidations");
+    assert.ok(maintenanceHeadroomScaled(s.account(3n), s.marks([280_000n, BTC_PRICE])) >= 0n, "back at MM");
+  });
+
+  test("finding F6: a liquidation stops once the account is back above maintenance margin", () => {
+    const s = leveragedLong();
+    const marks = s.marks([280_000n, BTC_PRICE]);
+    const q = largestLiquidation(s.account(3n), ETH, marks);
+    rejects(s, "BAD_LIQUIDATION", () => s.applyTx(liquidate(3n, q + 1n), at(280_000n)));
+    rejects(s, "BAD_LIQUIDATION", () => s.applyTx(liquidate(3n, UNIT), at(280_000n)));
+    s.applyTx(liquidate(3n, q - 1n), at(280_000n));
+    // One unit short of the largest leaves it below MM: the next liquidation may take one more.
+    assert.equal(largestLiquidation(s.account(3n), ETH, marks), 1n);
+  });
+
+  test("finding F6: a long option carries no maintenance margin and cannot be liquidated", () => {
+    const call = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 86_400n);
+    const s = world([BIG, 300n * USDC + (UNIT * ETH_PRICE * 5n) / 10_000n + 60n * USDC]);
+    s.applyTx(tradeTx(sell(2n), buy(3n), UNIT, ETH_PRICE), ctx());
+    s.applyTx(
+      tradeTx(
+        sell(2n, { instrument: call, price: 5_000n, orderId: 2n }),
+        buy(3n, { instrument: call, price: 6_000n, orderId: 2n }),
+        UNIT,
+        5_000n,
+      ),
+      ctx(),
+    );
+    // At 2,800 the account is below MM through its perp; its long call is out of the money.
+    rejects(s, "BAD_LIQUIDATION", () => s.applyTx(liquidate(3n, 1n, call), at(280_000n)));
+    assert.equal(largestLiquidation(s.account(3n), call, s.marks([280_000n, BTC_PRICE])), 0n);
+    assert.ok(largestLiquidation(s.account(3n), ETH, s.marks([280_000n, BTC_PRICE])) > 0n);
   });
 
   test("a partial liquidation leaves the rest of the position", () => {
@@ -98,13 +145,15 @@ describe("liquidation (§6.4)", () => {
       ),
       ctx(),
     );
-    const w = s.applyTx(liquidate(3n, UNIT, call), at(330_000n));
+    const q = largestLiquidation(s.account(3n), call, s.marks([330_000n, BTC_PRICE]));
+    assert.ok(q > 0n && q < UNIT, `partial: ${q}`);
+    const w = s.applyTx(liquidate(3n, q, call), at(330_000n));
     assert.equal(w.liquidationPrice, 30_000n);
     assert.equal((w.publicData[0] >> 156n) & 1n, 0n, "the short closes by buying");
     assert.deepEqual(s.account(INSURANCE_ACCOUNT).positions[0], {
       instrument: call,
-      size: -UNIT,
-      cost: -UNIT * 30_000n,
+      size: -q,
+      cost: -q * 30_000n,
     });
     checkWitness(w, TEST);
     const s2 = world([BIG, 401n * USDC]);

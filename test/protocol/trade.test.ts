@@ -5,6 +5,7 @@ import {
   FLAG_REDUCE_ONLY,
   InstrumentKind,
   INSURANCE_ACCOUNT,
+  largestLiquidation,
   optionId,
   perpId,
   TxType,
@@ -194,10 +195,59 @@ describe("margin on trades (§6.3.10)", () => {
     assert.equal(s.account(3n).positions[0]?.size, UNIT / 2n);
   });
 
-  test("the insurance fund is exempt from margin checks", () => {
-    const s = world([BIG]);
-    s.applyTx(tradeTx(sell(2n), buy(INSURANCE_ACCOUNT), UNIT, ETH_PRICE), ctx());
-    assert.equal(s.account(INSURANCE_ACCOUNT).collateral, -fee(UNIT, ETH_PRICE, 5n));
+  test("finding F2: the insurance fund cannot open positions by trading, at any price", () => {
+    const s = world([BIG, BIG]);
+    rejects(s, "REDUCE_ONLY", () => s.applyTx(tradeTx(sell(2n), buy(INSURANCE_ACCOUNT), UNIT, ETH_PRICE), ctx()));
+    // The original attack: the fund sells at an absurd price to a colluder (who buys back at the oracle).
+    rejects(s, "REDUCE_ONLY", () =>
+      s.applyTx(tradeTx(sell(INSURANCE_ACCOUNT, { price: 1n }), buy(2n, { price: 1n }), UNIT, 1n), ctx()),
+    );
+  });
+
+  test("finding F2: the fund reduces a liquidated position only within FUND_BAND_BPS of the mark", () => {
+    const s = world([BIG, BIG, 300n * USDC + fee(UNIT, ETH_PRICE, 5n)]);
+    s.applyTx(tradeTx(sell(2n), buy(4n), UNIT, ETH_PRICE), ctx());
+    const low = ctx({ prices: [280_000n, BTC_PRICE] });
+    const q = largestLiquidation(s.account(4n), ETH, s.marks(low.prices));
+    s.applyTx({ type: TxType.LIQUIDATE, accountId: 4n, instrument: ETH, size: q }, low);
+    // 5% of 2,800 is 140: the fund may sell at 2,660 .. 2,940, not a cent beyond.
+    rejects(s, "PRICE_BAND", () =>
+      s.applyTx(tradeTx(buy(3n, { price: 265_999n }), sell(INSURANCE_ACCOUNT, { price: 265_999n }), q, 265_999n), low),
+    );
+    rejects(s, "PRICE_BAND", () =>
+      s.applyTx(tradeTx(buy(3n, { price: 294_001n }), sell(INSURANCE_ACCOUNT, { price: 294_001n }), q, 294_001n), low),
+    );
+    s.applyTx(
+      tradeTx(buy(3n, { price: 266_000n }), sell(INSURANCE_ACCOUNT, { price: 266_000n }), q / 2n, 266_000n),
+      low,
+    );
+    s.applyTx(
+      tradeTx(
+        buy(3n, { price: 294_000n, orderId: 2n }),
+        sell(INSURANCE_ACCOUNT, { price: 294_000n, orderId: 2n }),
+        1n,
+        294_000n,
+      ),
+      low,
+    );
+    assert.equal(s.account(INSURANCE_ACCOUNT).positions[0]?.size, q - q / 2n - 1n);
+  });
+
+  test("finding F10: an account below IM cannot strip its equity by reducing at an absurd price", () => {
+    const s = world([BIG, needed, BIG]);
+    s.applyTx(tradeTx(sell(2n), buy(3n), UNIT, ETH_PRICE), ctx());
+    const lower = ctx({ prices: [290_000n, BTC_PRICE] });
+    // Equity 200, MM 145 USDC at 2,900. Selling half the long at 2,600 to a friend moves 150 USDC
+    // of equity out and leaves the account solvent (equity ≈ 50), which the old rule allowed; its
+    // maintenance headroom falls from 55 to about −22.5 USDC, so it is refused.
+    rejects(s, "MARGIN", () =>
+      s.applyTx(
+        tradeTx(buy(4n, { price: 260_000n }), sell(3n, { orderId: 3n, price: 260_000n }), UNIT / 2n, 260_000n),
+        lower,
+      ),
+    );
+    // At the mark the same reduction raises the maintenance headroom and passes.
+    s.applyTx(tradeTx(buy(4n), sell(3n, { orderId: 4n, price: 290_000n }), UNIT / 2n, 290_000n), lower);
   });
 });
 
