@@ -18,8 +18,10 @@ import {
   MAX_BATCH_LAG,
   PROFILE,
   ZERO_PROOF,
+  padK,
   cents,
   deployWithMockVerifier,
+  deployWithFeeds,
   headerNow,
   now,
   slotsOf,
@@ -220,14 +222,16 @@ describe("issue 14 findings", () => {
       const header = await headerNow(f, 1n);
       const expiry = t0 + 10n;
       const record = packSettlement({ underlying: 1, expiry, price: cents(300_012_345_678n) });
-      await expect(submit(f, { ...header, settlements: [record], settlementRoundIds: [1n] }))
+      await expect(submit(f, { ...header, settlements: padK([record]), settlementRoundIds: padK([1n]) }))
         .to.emit(f.rollup, "SettlementPriceFixed")
         .withArgs(1n, expiry, cents(300_012_345_678n));
       const [isFixed, price] = (await f.rollup.getFunction("settlementPrice")(1n, expiry)) as [boolean, bigint];
       assert.equal(isFixed, true);
       assert.equal(price, cents(300_012_345_678n));
       const other = packSettlement({ underlying: 1, expiry, price: 310_000n });
-      await expect(submit(f, { ...header, newStateRoot: 2n, settlements: [other], settlementRoundIds: [2n] }))
+      await expect(
+        submit(f, { ...header, newStateRoot: 2n, settlements: padK([other]), settlementRoundIds: padK([2n]) }),
+      )
         .to.be.revertedWithCustomError(f.rollup, "SettlementPriceAlreadyFixed")
         .withArgs(1n, expiry, cents(300_012_345_678n), 310_000n);
     });
@@ -281,21 +285,3 @@ describe("issue 14 findings", () => {
     });
   });
 });
-
-/** The fixture's rollup again, with other feeds (same system accounts, MockVerifier). */
-async function deployWithFeeds(f: Fixture, feeds: string[]): Promise<Fixture> {
-  const d = await deployTessera(ethers, {
-    profile: PROFILE,
-    genesisStateRoot: 1n,
-    unsafeArbitraryGenesis: true,
-    feeAccount: { owner: f.feeOwner.address, pkHash: 1n },
-    insuranceFund: { owner: f.insuranceOwner.address, pkHash: 2n },
-    operator: f.operator.address,
-    admin: f.admin.address,
-    maxOracleAge: 3600n,
-    forcedRequestDeadline: FORCED_DEADLINE,
-    verifier: await f.mock.getAddress(),
-    feeds,
-  });
-  return { ...f, ...d };
-}

@@ -155,3 +155,27 @@ export function referencePublicInputs(
 }
 
 export const ZERO_PROOF: bigint[] = Array.from({ length: 8 }, () => 0n);
+
+/** `values` padded with zeros to the profile's K settlement records (or their round ids). */
+export function padK(values: readonly bigint[]): bigint[] {
+  if (values.length > PROFILE.settlements) throw new RangeError(`at most ${PROFILE.settlements} records`);
+  return Array.from({ length: PROFILE.settlements }, (_, i) => values[i] ?? 0n);
+}
+
+/** The fixture's rollup again, with other feeds (same system accounts, MockVerifier). */
+export async function deployWithFeeds(f: Fixture, feeds: readonly string[]): Promise<Fixture> {
+  const d = await deployTessera(f.ethers, {
+    profile: PROFILE,
+    genesisStateRoot: 1n,
+    unsafeArbitraryGenesis: true,
+    feeAccount: { owner: f.feeOwner.address, pkHash: 1n },
+    insuranceFund: { owner: f.insuranceOwner.address, pkHash: 2n },
+    operator: f.operator.address,
+    admin: f.admin.address,
+    maxOracleAge: 3600n,
+    forcedRequestDeadline: FORCED_DEADLINE,
+    verifier: await f.mock.getAddress(),
+    feeds,
+  });
+  return { ...f, ...d };
+}

@@ -20,6 +20,7 @@ import {
   PROFILE,
   USER_FUNDS,
   ZERO_PROOF,
+  padK,
   cents,
   deployWithMockVerifier,
   headerNow,
@@ -378,31 +379,30 @@ describe("TesseraRollup", () => {
       const expiry = t0 + 150n; // round 2 is in force
       const base = await headerNow(f, 1n);
       const record = packSettlement({ underlying: 1, expiry, price: 310_000n });
-      const good = { ...base, settlements: [record], settlementRoundIds: [2n] };
+      const good = { ...base, settlements: padK([record]), settlementRoundIds: padK([2n]) };
       assert.equal(
         ((await f.rollup.getFunction("publicInputs")(good, slotsOf([]))) as bigint[])[4 + PROFILE.underlyings],
         record,
       );
 
-      const badPrice = { ...good, settlements: [packSettlement({ underlying: 1, expiry, price: 320_000n })] };
+      const badPrice = { ...good, settlements: padK([packSettlement({ underlying: 1, expiry, price: 320_000n })]) };
       await expect(submit(f, badPrice, slotsOf([])))
         .to.be.revertedWithCustomError(f.rollup, "SettlementPriceMismatch")
         .withArgs(0n, 310_000n, 320_000n);
-      await expect(submit(f, { ...good, settlementRoundIds: [1n] }, slotsOf([])))
+      await expect(submit(f, { ...good, settlementRoundIds: padK([1n]) }, slotsOf([])))
         .to.be.revertedWithCustomError(f.rollup, "RoundNotInForceAtExpiry")
         .withArgs(1n, 1n, expiry);
-      await expect(submit(f, { ...good, settlementRoundIds: [3n] }, slotsOf([])))
+      await expect(submit(f, { ...good, settlementRoundIds: padK([3n]) }, slotsOf([])))
         .to.be.revertedWithCustomError(f.rollup, "RoundNotInForceAtExpiry")
         .withArgs(1n, 3n, expiry);
       const future = packSettlement({ underlying: 1, expiry: base.timestamp + 1n, price: 320_000n });
-      await expect(submit(f, { ...good, settlements: [future], settlementRoundIds: [3n] }, slotsOf([])))
+      await expect(submit(f, { ...good, settlements: padK([future]), settlementRoundIds: padK([3n]) }, slotsOf([])))
         .to.be.revertedWithCustomError(f.rollup, "InvalidSettlementRecord")
         .withArgs(0n, future);
       const noUnderlying = packSettlement({ underlying: 3, expiry, price: 310_000n });
-      await expect(submit(f, { ...good, settlements: [noUnderlying] }, slotsOf([]))).to.be.revertedWithCustomError(
-        f.rollup,
-        "InvalidSettlementRecord",
-      );
+      await expect(
+        submit(f, { ...good, settlements: padK([noUnderlying]) }, slotsOf([])),
+      ).to.be.revertedWithCustomError(f.rollup, "InvalidSettlementRecord");
       await expect(submit(f, good, slotsOf([]))).to.emit(f.rollup, "BatchVerified");
     });
   });
