@@ -10,6 +10,7 @@ import {MockAggregator} from "../oracle/MockAggregator.sol";
 import {TestUSDC} from "../token/TestUSDC.sol";
 import {MockVerifier} from "../mocks/MockVerifier.sol";
 import {PhasedAggregator} from "../mocks/PhasedAggregator.sol";
+import {ExodusHarness} from "./utils/ExodusHarness.sol";
 
 /// @notice Fuzz tests of deposits, claims, forced withdrawals and the public-input array, on a
 /// `test`-profile rollup (nTx 2, U 2, K 1, depth 4, P 2) with a MockVerifier. The exit proof
@@ -577,5 +578,90 @@ contract TesseraRollupTest is TestBase {
         rollup.executeFeedChange(1);
         assertEq(address(rollup.feeds()[0]), address(next), "feed changed");
         assertEq(rollup.lastPriceRoundIds()[0], 0, "round memory reset");
+    }
+
+    /// @dev The set-up rollup's configuration, as an ExodusHarness.
+    function _harness() internal returns (ExodusHarness h) {
+        AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
+        feeds[0] = ethFeed;
+        feeds[1] = btcFeed;
+        address[8] memory hashers;
+        for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
+        h = new ExodusHarness(
+            ITesseraRollup.Config({
+                collateral: IERC20(address(usdc)),
+                feeds: feeds,
+                verifier: address(verifier),
+                profile: ITesseraRollup.Profile({
+                    nTx: uint16(N_TX),
+                    settlements: uint8(K),
+                    accountDepth: 4,
+                    positions: 2
+                }),
+                genesisStateRoot: GENESIS_ROOT,
+                feeAccountOwner: FEE_OWNER,
+                feeAccountPkHash: 11,
+                insuranceFundOwner: INSURANCE_OWNER,
+                insuranceFundPkHash: 22,
+                operator: OPERATOR,
+                admin: address(this),
+                maxOracleAge: 3600,
+                forcedRequestDeadline: 7 days,
+                maxBatchLag: MAX_BATCH_LAG,
+                feedChangeDelay: 8 days,
+                exitClaimWindow: 3 days,
+                poseidonHashers: hashers
+            })
+        );
+    }
+
+    /// F12: whatever the equities (bad debt or not) and the order of the payouts, every account
+    /// registered in the claim window gets min(e, e·C/E), Σ ≤ C, the shortfall under C is rounding
+    /// only, and a late exit is paid only from what the registered ones leave.
+    function testFuzz_findingF12_proRataPayout(
+        uint256[4] memory equities,
+        uint256 custody,
+        uint256 order,
+        int256 late
+    ) public {
+        ExodusHarness h = _harness();
+        uint256 total = 0;
+        for (uint256 i = 0; i < 4; ++i) {
+            equities[i] = bound(equities[i], 0, 1e15);
+            total += equities[i];
+        }
+        custody = bound(custody, 0, 2 * total + 1);
+        late = int256(bound(uint256(late), 0, 1e15)) - 5e14;
+        usdc.mint(address(h), custody);
+        h.startExodus(custody);
+        for (uint256 i = 0; i < 4; ++i) h.proveExit(2 + i, address(uint160(0xE000 + i)), int256(equities[i]));
+        assertEq(h.totalExitEquity(), total, "registered equity");
+
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExitClaimWindowOpen.selector, h.exitClaimWindowEnd()));
+        h.payExit(2);
+        vm.warp(h.exitClaimWindowEnd() + 1);
+
+        uint256 paid = 0;
+        for (uint256 k = 0; k < 4; ++k) {
+            uint256 i = (k + (order % 4)) % 4;
+            uint256 e = equities[i];
+            uint256 payout = h.payExit(2 + i);
+            assertTrue(payout <= e, "never above the equity");
+            uint256 expected = total <= custody ? e : (e * custody) / total;
+            assertEq(payout, expected, "pro rata");
+            assertEq(usdc.balanceOf(address(uint160(0xE000 + i))), payout, "paid to the owner");
+            paid += payout;
+        }
+        assertTrue(paid <= custody, "within the custody");
+        uint256 share = total < custody ? total : custody;
+        assertTrue(share - paid < 4, "all of the share up to rounding");
+
+        // A late exit gets at most what the registered exits left.
+        h.proveExit(9, address(0xE009), late);
+        uint256 latePaid = usdc.balanceOf(address(0xE009));
+        uint256 left = custody - share;
+        uint256 positive = late > 0 ? uint256(late) : 0;
+        assertEq(latePaid, positive < left ? positive : left, "late: first come from the rest");
+        assertEq(usdc.balanceOf(address(h)), custody - paid - latePaid, "custody accounted");
     }
 }

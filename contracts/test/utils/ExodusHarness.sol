@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {TesseraRollup} from "../../TesseraRollup.sol";
+
+/// @notice TEST ONLY: a rollup whose exodus state a test sets directly (the exit proof, which
+/// needs the on-chain Poseidon, is covered by test/contracts/exodus.test.ts), to fuzz the
+/// claim-window and pro-rata payout rule.
+contract ExodusHarness is TesseraRollup {
+    constructor(Config memory cfg) TesseraRollup(cfg) {}
+
+    /// @notice Starts the exodus now with `custody` as the L2 custody.
+    function startExodus(uint256 custody) external {
+        l2Custody = custody;
+        exodus = true;
+        exodusActivatedAt = uint64(block.timestamp);
+        exitCustody = custody;
+    }
+
+    /// @notice What `exit` does after a valid proof of `equity` for `accountId` owned by `owner`.
+    function proveExit(uint256 accountId, address owner, int256 equity) external {
+        accountOwner[accountId] = owner;
+        exited[accountId] = true;
+        if (block.timestamp <= exitClaimWindowEnd()) {
+            uint256 positive = equity > 0 ? uint256(equity) : 0;
+            exitEquity[accountId] = positive;
+            totalExitEquity += positive;
+            emit ExitRegistered(accountId, owner, equity);
+        } else {
+            _payLateExit(accountId, owner, equity);
+        }
+    }
+}
