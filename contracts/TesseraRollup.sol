@@ -611,7 +611,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (owner == address(0)) revert UnknownAccount(accountId);
         if (settlementRoundIds.length != positionsPerAccount) revert BadExitProofShape();
         _checkExitProof(accountId, owner, leafPreimage, siblings, globalPreimage);
-        int256 equity = _exitEquity(accountId, leafPreimage, globalPreimage, settlementRoundIds);
+        _recordExit(accountId, owner, _exitEquity(accountId, leafPreimage, globalPreimage, settlementRoundIds));
+    }
+
+    /// @dev Once the exit proof of `accountId` gave `equity`: registers it in the claim window,
+    /// pays it from what the registered exits leave after it.
+    function _recordExit(uint256 accountId, address owner, int256 equity) internal {
         exited[accountId] = true;
         if (block.timestamp <= exitClaimWindowEnd()) {
             uint256 positive = equity > 0 ? uint256(equity) : 0;

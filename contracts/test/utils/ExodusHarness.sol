@@ -20,14 +20,6 @@ contract ExodusHarness is TesseraRollup {
     /// @notice What `exit` does after a valid proof of `equity` for `accountId` owned by `owner`.
     function proveExit(uint256 accountId, address owner, int256 equity) external {
         accountOwner[accountId] = owner;
-        exited[accountId] = true;
-        if (block.timestamp <= exitClaimWindowEnd()) {
-            uint256 positive = equity > 0 ? uint256(equity) : 0;
-            exitEquity[accountId] = positive;
-            totalExitEquity += positive;
-            emit ExitRegistered(accountId, owner, equity);
-        } else {
-            _payLateExit(accountId, owner, equity);
-        }
+        _recordExit(accountId, owner, equity);
     }
 }
