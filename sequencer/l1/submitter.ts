@@ -47,24 +47,25 @@ export interface RollupSubmission {
 /** `RollupSubmission` over the deployed rollup contract, signing with `runner` (the operator). */
 export function rollupSubmission(rollupAddress: string, runner: ContractRunner): RollupSubmission {
   const rollup = rollupContract(rollupAddress, runner);
-  let feeds: Promise<{ contract: FeedReader; decimals: number }[]> | null = null;
+  // Re-read every time: a feed may change through the rollup's timelock (F13).
+  const decimals = new Map<string, Promise<number>>();
   const loadFeeds = async () => {
     const addresses = (await rollup.getFunction("feeds")()) as string[];
     return Promise.all(
       addresses.map(async (a) => {
         const contract = feedContract(a, runner);
-        return { contract, decimals: Number(await contract.getFunction("decimals")()) };
+        let d = decimals.get(a);
+        if (d === undefined) {
+          d = (contract.getFunction("decimals")() as Promise<bigint>).then(Number);
+          decimals.set(a, d);
+          d.catch(() => decimals.delete(a));
+        }
+        return { contract: contract as FeedReader, decimals: await d };
       }),
     );
   };
   return {
-    priceRoundsAt: async (timestamp, prices) => {
-      feeds ??= loadFeeds().catch((e: unknown) => {
-        feeds = null;
-        throw e;
-      });
-      return priceRoundsAt(await feeds, timestamp, prices);
-    },
+    priceRoundsAt: async (timestamp, prices) => priceRoundsAt(await loadFeeds(), timestamp, prices),
     stateRoot: async () => (await rollup.getFunction("stateRoot")()) as bigint,
     submitBatch: async (header, slots, proof) =>
       (await rollup.getFunction("submitBatch")(header, slots, [...proof])) as {

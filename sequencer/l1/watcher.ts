@@ -15,7 +15,7 @@ import { priorityOpCommand } from "./priority.ts";
 
 export class L1Watcher {
   private readonly rollup: Contract;
-  private feeds: { contract: Contract; decimals: number }[] | null = null;
+  private feeds: { address: string; contract: Contract; decimals: number; changed: boolean }[] | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
@@ -79,15 +79,19 @@ export class L1Watcher {
   }
 
   private async pollOracle(): Promise<void> {
-    if (this.feeds === null) {
-      const addresses = (await this.rollup.getFunction("feeds")()) as string[];
-      this.feeds = await Promise.all(
-        addresses.map(async (a) => {
-          const contract = feedContract(a, this.runner);
-          return { contract, decimals: Number(await contract.getFunction("decimals")()) };
-        }),
-      );
-    }
+    // Feeds change only through the rollup's timelock (F13); a new feed numbers its rounds
+    // afresh, so its first round is taken whatever its id (L1 forgets the old feed's ids too).
+    const addresses = (await this.rollup.getFunction("feeds")()) as string[];
+    const known = this.feeds;
+    this.feeds = await Promise.all(
+      addresses.map(async (address, i) => {
+        const before = known?.[i];
+        if (before !== undefined && before.address === address) return before;
+        const contract = feedContract(address, this.runner);
+        if (before !== undefined) this.log.warn({ underlying: i + 1, feed: address }, "the rollup's feed changed");
+        return { address, contract, decimals: Number(await contract.getFunction("decimals")()), changed: !!before };
+      }),
+    );
     // A batch is stamped with this venue's clock and L1 accepts only the round in force at its
     // timestamp (issue 14 F5): take, per feed, the round in force now (protocol/feedRounds.ts),
     // which is the latest unless the chain's clock runs ahead of ours. Round ids never go back.
@@ -101,7 +105,8 @@ export class L1Watcher {
           r[3] !== 0n && r[3] * 1000n <= now
             ? { roundId: r[0], answer: r[1], updatedAt: r[3] }
             : await roundInForceAt(f.contract, now / 1000n);
-        if (round === null || round.roundId <= current[i]!) return null;
+        if (round === null || (round.roundId <= current[i]! && !f.changed)) return null;
+        f.changed = false;
         return { roundId: round.roundId, cents: answerToCents(round.answer, f.decimals) };
       }),
     );
