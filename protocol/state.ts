@@ -131,6 +131,13 @@ export class RollupState {
     return orders.getValue(orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n)) ?? { orderId: 0n, filled: 0n };
   }
 
+  /** The Merkle proof of `orderId`'s slot in the account's order tree (against its `orderRoot`). */
+  orderProof(accountId: bigint, orderId: bigint): MerkleProof {
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
+    const orders = (this.tree.getValue(accountId) ?? this.empty).orders;
+    return orders.proof(orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n));
+  }
+
   /** How much of `orderId` is filled, or `null` when a newer order evicted it from its slot. */
   filledOf(accountId: bigint, orderId: bigint): bigint | null {
     const slot = this.orderState(accountId, orderId);

@@ -79,6 +79,8 @@ export interface Scenario {
   readonly batch: Batch;
   /** Account tree (leaf hashes) before the batch: an adversarial prover recomputes paths in it. */
   readonly accounts: SparseMerkleTree;
+  /** The reference model's state before the batch (an O(1) copy). */
+  readonly before: RollupState;
   /** Transaction types this batch exercises. */
   readonly types: readonly number[];
 }
@@ -97,7 +99,8 @@ export function buildScenarios(): readonly Scenario[] {
   const out: Scenario[] = [];
   const add = (name: string, context: Parameters<typeof runBatch>[1], txs: readonly Tx[]): void => {
     const accounts = accountTree(state);
-    out.push({ name, batch: runBatch(state, context, txs), accounts, types: txs.map((t) => t.type) });
+    const before = state.clone();
+    out.push({ name, batch: runBatch(state, context, txs), accounts, before, types: txs.map((t) => t.type) });
   };
   add("deposit and perp trade", ctx(), [
     depositTx(2n, 5n * USDC),

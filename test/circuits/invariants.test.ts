@@ -1,0 +1,558 @@
+/**
+ * Invariants of the circuit against the reference model, not examples.
+ *
+ * differential: one table of every numeric field of every transaction type (and the batch
+ *   context) with its bit width drives cases at the edges of the width — 0, 1, 2^n − 2, 2^n − 1,
+ *   2^n and, signed, −2^n, −2^n + 1 — plus the field's rule thresholds. protocol/ must accept a
+ *   case exactly when the circuit's constraints hold: an accepted case is proved from
+ *   protocol/'s own witness (and the adversary's patched input must reproduce its public
+ *   inputs, which checks the patch); a refused case is the adversary's complete witness, which
+ *   the R1CS must reject. `TESSERA_DIFFERENTIAL=full` adds random values inside each width.
+ *
+ * determinism: every value the prover chooses that the public data does not carry (position
+ *   slots, the settlement record index, parameters a slot's type does not read) is either forced
+ *   by the constraints or changes the posted data: no two roots for one calldata. And every
+ *   scenario batch rebuilt from its L1 calldata alone gives the same roots.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { sign } from "../protocol/fixtures.ts";
+import {
+  applyPostedBatch,
+  BatchBuilder,
+  emptyAccount,
+  l1Calldata,
+  packSettlement,
+  ProtocolError,
+  RollupState,
+  toCircuitInput,
+  toField,
+  TxType,
+} from "../../protocol/index.ts";
+import type { Account, Batch, BatchContext, CircuitInput, Order, SignedOrder, Tx } from "../../protocol/index.ts";
+import type { CircuitInputs } from "./harness.ts";
+import { c, input, setOrder, setPublic, trees } from "./adversary.ts";
+import { adversarialWitness, buildScenarios, publicWire, scenario, setSlot, slotValue, TEST } from "./scenarios.ts";
+
+const all = buildScenarios();
+const P = TEST.positions;
+const K = TEST.settlements;
+const U = TEST.underlyings;
+const record = (k: number): number => 4 + U + k;
+
+// ---------------------------------------------------------------------------------- the table
+
+/** Where a field lives: a scenario batch and a slot whose later slots do not touch its accounts. */
+interface Target {
+  readonly scenario: string;
+  readonly slot: number;
+}
+
+/** One numeric field: its width, and how to set it in protocol/'s transaction and in the circuit input. */
+interface Field {
+  readonly type: string;
+  readonly name: string;
+  readonly bits: number;
+  readonly signed?: boolean;
+  readonly at: Target;
+  /** Rule thresholds worth a case besides the width's edges. */
+  readonly extra?: (before: RollupState) => readonly bigint[];
+  /** The scenario's transaction and context with the field set to v. */
+  readonly protocol: (tx: Tx, ctx: BatchContext, v: bigint) => { tx: Tx; ctx: BatchContext };
+  /** The same change made by the adversary in the honest circuit input (orders re-signed). */
+  readonly circuit: (inp: CircuitInputs, v: bigint, before: RollupState) => void;
+}
+
+type TradeTx = Extract<Tx, { type: typeof TxType.TRADE }>;
+
+/** A signed order with one field changed, signed again by its account's key. */
+function changed(o: SignedOrder, change: Partial<Order>): SignedOrder {
+  return sign({ ...o.order, ...change });
+}
+
+/** Sets account `side` of `slot` to `id` as it is in `before` (an empty leaf out of range). */
+function setAccount(inp: CircuitInputs, side: "a" | "b", slot: number, id: bigint, before: RollupState): void {
+  let acc: Account;
+  try {
+    acc = before.account(id);
+  } catch {
+    acc = emptyAccount(TEST);
+  }
+  setSlot(inp, `${side}Id`, slot, id);
+  setSlot(inp, `${side}PkHash`, slot, acc.pkHash);
+  setSlot(inp, `${side}Owner`, slot, acc.owner);
+  setSlot(inp, `${side}Collateral`, slot, acc.collateral);
+  setSlot(inp, `${side}OrderRoot`, slot, acc.orderRoot);
+  acc.positions.forEach((p, j) => {
+    setSlot(inp, `${side}PosInst`, slot, p.instrument, j);
+    setSlot(inp, `${side}PosSize`, slot, p.size, j);
+    setSlot(inp, `${side}PosCost`, slot, p.cost, j);
+  });
+}
+
+/** Sets order `prefix` of `slot` to `s` with its order-tree leaf and path as they are in `before`. */
+function setOrderWithSlot(
+  inp: CircuitInputs,
+  prefix: "oa" | "ob",
+  slot: number,
+  s: SignedOrder,
+  before: RollupState,
+): void {
+  setOrder(inp, prefix, slot, s);
+  const { accountId, orderId } = s.order;
+  let stored = { orderId: 0n, filled: 0n };
+  let siblings: readonly bigint[] = [];
+  try {
+    stored = before.orderState(accountId, orderId);
+    siblings = before.orderProof(accountId, orderId).siblings;
+  } catch {
+    siblings = Array.from({ length: TEST.orderDepth }, () => 0n);
+  }
+  setSlot(inp, `${prefix}StoredId`, slot, stored.orderId);
+  setSlot(inp, `${prefix}StoredFilled`, slot, stored.filled);
+  siblings.forEach((v, j) => setSlot(inp, `${prefix}Siblings`, slot, v, j));
+}
+
+const TRADE: Target = { scenario: "boundary orders", slot: 0 };
+const DEPOSIT: Target = { scenario: "thin accounts for the insurance fund", slot: 1 };
+const WITHDRAW: Target = { scenario: "withdraw and served forced withdrawal", slot: 0 };
+const FORCED: Target = { scenario: "withdraw and served forced withdrawal", slot: 1 };
+const LIQUIDATE: Target = { scenario: "liquidation", slot: 0 };
+const FUNDING: Target = { scenario: "funding and no-op", slot: 0 };
+const SETTLE: Target = { scenario: "option settlement", slot: 0 };
+const SWEEP: Target = { scenario: "refused forced withdrawal and fee sweep", slot: 1 };
+const SECOND_LIQUIDATION: Target = { scenario: "liquidations into two insurance fund accounts", slot: 1 };
+
+/** A field of the maker ("oa") or taker ("ob") order of the trade target. */
+function orderField(prefix: "oa" | "ob", name: keyof Order, bits: number, extra?: readonly bigint[]): Field {
+  const role = prefix === "oa" ? "maker" : "taker";
+  return {
+    type: "trade",
+    name: `${role} ${name}`,
+    bits,
+    at: TRADE,
+    ...(extra === undefined ? {} : { extra: () => extra }),
+    protocol: (tx, ctx, v) => {
+      const t = tx as TradeTx;
+      return { tx: { ...t, [role]: changed(t[role], { [name]: name === "side" ? Number(v) : v }) }, ctx };
+    },
+    circuit: (inp, v, before) => {
+      const t = scenario(TRADE.scenario).batch.witnesses[TRADE.slot]!.tx as TradeTx;
+      const s = changed(t[role], { [name]: name === "side" ? Number(v) : v });
+      if (name === "orderId") setOrderWithSlot(inp, prefix, TRADE.slot, s, before);
+      else setOrder(inp, prefix, TRADE.slot, s);
+    },
+  };
+}
+
+const FIELDS: readonly Field[] = [
+  {
+    type: "deposit",
+    name: "amount",
+    bits: 56,
+    at: DEPOSIT,
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 1 }>), amount: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "amount", DEPOSIT.slot, v),
+  },
+  {
+    type: "deposit",
+    name: "owner",
+    bits: 160,
+    at: DEPOSIT,
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 1 }>), owner: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "owner", DEPOSIT.slot, v),
+  },
+  {
+    type: "deposit",
+    name: "accountId",
+    bits: TEST.accountDepth,
+    at: DEPOSIT,
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 1 }>), accountId: v }, ctx }),
+    circuit: (inp, v, before) => setAccount(inp, "a", DEPOSIT.slot, v, before),
+  },
+  {
+    type: "withdraw",
+    name: "amount",
+    bits: 48,
+    at: WITHDRAW,
+    protocol: (tx, ctx, v) => {
+      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
+      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { size: v }) }, ctx };
+    },
+    circuit: (inp, v) => {
+      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
+      setSlot(inp, "amount", WITHDRAW.slot, v);
+      setOrder(inp, "oa", WITHDRAW.slot, changed(w, { size: v }));
+    },
+  },
+  {
+    type: "withdraw",
+    name: "expiry",
+    bits: 32,
+    at: WITHDRAW,
+    protocol: (tx, ctx, v) => {
+      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
+      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { expiry: v }) }, ctx };
+    },
+    circuit: (inp, v) => {
+      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
+      setOrder(inp, "oa", WITHDRAW.slot, changed(w, { expiry: v }));
+    },
+  },
+  {
+    type: "withdraw",
+    name: "orderId",
+    bits: 48,
+    at: WITHDRAW,
+    protocol: (tx, ctx, v) => {
+      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
+      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { orderId: v }) }, ctx };
+    },
+    circuit: (inp, v, before) => {
+      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
+      setOrderWithSlot(inp, "oa", WITHDRAW.slot, changed(w, { orderId: v }), before);
+    },
+  },
+  {
+    type: "forced withdrawal",
+    name: "requested",
+    bits: 56,
+    at: FORCED,
+    extra: (before) => [before.account(3n).collateral, before.account(3n).collateral + 1n],
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 3 }>), requested: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "amount", FORCED.slot, v),
+  },
+  {
+    type: "trade",
+    name: "fill size",
+    bits: 48,
+    at: TRADE,
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as TradeTx), size: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "fillSize", TRADE.slot, v),
+  },
+  {
+    type: "trade",
+    name: "fill price",
+    bits: 40,
+    at: TRADE,
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as TradeTx), price: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "fillPrice", TRADE.slot, v),
+  },
+  orderField("oa", "price", 40),
+  orderField("oa", "size", 48),
+  orderField("oa", "expiry", 32),
+  orderField("oa", "flags", 4, [2n, 3n]),
+  orderField("oa", "side", 1),
+  orderField("oa", "orderId", 48),
+  orderField("ob", "price", 40),
+  orderField("ob", "size", 48),
+  orderField("ob", "expiry", 32),
+  orderField("ob", "flags", 4, [2n]),
+  {
+    type: "withdraw",
+    name: "flags",
+    bits: 4,
+    at: WITHDRAW,
+    protocol: (tx, ctx, v) => {
+      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
+      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { flags: v }) }, ctx };
+    },
+    circuit: (inp, v) => {
+      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
+      setOrder(inp, "oa", WITHDRAW.slot, changed(w, { flags: v }));
+    },
+  },
+  {
+    type: "liquidation",
+    name: "size into a second fund account",
+    bits: 48,
+    at: SECOND_LIQUIDATION,
+    extra: (before) => {
+      const held = -before.account(9n).positions[0]!.size;
+      return [held, held + 1n, 2n];
+    },
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 5 }>), size: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "fillSize", SECOND_LIQUIDATION.slot, v),
+  },
+  {
+    type: "context",
+    name: "BTC price",
+    bits: 40,
+    at: TRADE,
+    protocol: (tx, ctx, v) => ({ tx, ctx: { ...ctx, prices: [ctx.prices[0]!, v] } }),
+    circuit: (inp, v) => setPublic(inp, 5, v),
+  },
+  {
+    type: "liquidation",
+    name: "size",
+    bits: 48,
+    at: LIQUIDATE,
+    extra: (before) => {
+      const held = before.account(4n).positions[0]!.size;
+      return [held, held + 1n];
+    },
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 5 }>), size: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "fillSize", LIQUIDATE.slot, v),
+  },
+  {
+    type: "funding",
+    name: "delta",
+    bits: 56,
+    signed: true,
+    at: FUNDING,
+    // The cap at 3,000 USDC: |delta| ≤ 300.
+    extra: () => [300n, 301n, -300n, -301n],
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 6 }>), delta: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "delta", FUNDING.slot, v),
+  },
+  {
+    type: "funding",
+    name: "underlying",
+    bits: 8,
+    at: FUNDING,
+    extra: () => [2n, 3n],
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 6 }>), underlying: Number(v) }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "underlying", FUNDING.slot, v),
+  },
+  {
+    type: "settlement",
+    name: "record price",
+    bits: 40,
+    at: SETTLE,
+    protocol: (tx, ctx, v) => ({
+      tx,
+      ctx: { ...ctx, settlements: ctx.settlements.map((r, k) => (k === 0 ? { ...r, price: v } : r)) },
+    }),
+    circuit: (inp, v) => {
+      const r = scenario(SETTLE.scenario).batch.context.settlements[0]!;
+      // The packed record: a price beyond 40 bits spills into bit 80 and up, as a prover would post it.
+      setPublic(inp, record(0), packSettlement({ ...r, price: 0n }) + (v << 40n));
+    },
+  },
+  {
+    type: "fee sweep",
+    name: "amount",
+    bits: 56,
+    at: SWEEP,
+    extra: (before) => [before.globalState.feePool, before.globalState.feePool + 1n],
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 8 }>), amount: v }, ctx }),
+    circuit: (inp, v, before) => {
+      setSlot(inp, "amount", SWEEP.slot, v);
+      // B is account 0 again, as A left it.
+      setSlot(inp, "bCollateral", SWEEP.slot, before.account(0n).collateral + v);
+    },
+  },
+  {
+    type: "context",
+    name: "batch time",
+    bits: 32,
+    at: TRADE,
+    protocol: (tx, ctx, v) => ({ tx, ctx: { ...ctx, timestamp: v } }),
+    circuit: (inp, v) => setPublic(inp, 2, v),
+  },
+  {
+    type: "context",
+    name: "ETH price",
+    bits: 40,
+    at: TRADE,
+    protocol: (tx, ctx, v) => ({ tx, ctx: { ...ctx, prices: [v, ...ctx.prices.slice(1)] } }),
+    circuit: (inp, v) => setPublic(inp, 4, v),
+  },
+];
+
+/** Edges of a width: 0, 1, 2^n − 2, 2^n − 1, 2^n; signed also −1, −2^n + 1, −2^n. */
+function edges(bits: number, signed: boolean): bigint[] {
+  const top = 1n << BigInt(bits);
+  const out = new Set<bigint>([0n, 1n, top - 2n, top - 1n, top]);
+  if (signed) for (const v of [-1n, -top + 1n, -top]) out.add(v);
+  return [...out].filter((v) => v >= (signed ? -top : 0n));
+}
+
+/** Deterministic random values inside a width (xorshift on bigints). */
+function randomValues(bits: number, signed: boolean, n: number, seed: bigint): bigint[] {
+  let x = seed | 1n;
+  const out: bigint[] = [];
+  for (let i = 0; i < n; i++) {
+    x ^= (x << 13n) & ((1n << 256n) - 1n);
+    x ^= x >> 7n;
+    x ^= (x << 17n) & ((1n << 256n) - 1n);
+    const width = BigInt(1 + Number(x % BigInt(bits)));
+    const v = (x >> 8n) % (1n << width);
+    out.push(signed && (x & 1n) === 1n ? -v : v);
+  }
+  return out;
+}
+
+// --------------------------------------------------------------------------------- verdicts
+
+/** protocol/'s verdict: the batch with the changed transaction and context, or null when refused. */
+function protocolBatch(field: Field, v: bigint): Batch | null {
+  const s = scenario(field.at.scenario);
+  const txs = s.batch.witnesses.map((w) => w.tx);
+  const { tx, ctx } = field.protocol(txs[field.at.slot]!, s.batch.context, v);
+  try {
+    const builder = new BatchBuilder(s.before.clone(), ctx);
+    txs.forEach((t, i) => {
+      if (t.type !== TxType.NOOP || i === field.at.slot) builder.add(i === field.at.slot ? tx : t);
+    });
+    return builder.close();
+  } catch (e) {
+    if (e instanceof ProtocolError) return null;
+    throw e;
+  }
+}
+
+/** The adversary's input for the same change, from the scenario's honest input. */
+function patched(field: Field, v: bigint): CircuitInputs {
+  const s = scenario(field.at.scenario);
+  const inp = input(field.at.scenario);
+  field.circuit(inp, v, s.before);
+  return inp;
+}
+
+/** The adversary's witness; an account id beyond the tree has no path to recompute. */
+function adversaryOf(inp: CircuitInputs): ReturnType<typeof adversarialWitness> {
+  try {
+    return adversarialWitness(c, inp, [], trees.get(inp));
+  } catch (e) {
+    if (!(e instanceof ProtocolError && e.code === "OUT_OF_RANGE")) throw e;
+    return adversarialWitness(c, inp);
+  }
+}
+
+const full = process.env["TESSERA_DIFFERENTIAL"] === "full";
+
+describe("differential: protocol/ accepts exactly when the circuit's constraints hold", () => {
+  let cases = 0;
+  for (const field of FIELDS) {
+    test(`differential: ${field.type} ${field.name} (${field.signed === true ? "signed " : ""}${field.bits} bits)`, () => {
+      const before = scenario(field.at.scenario).before;
+      const values = new Set<bigint>([...edges(field.bits, field.signed === true), ...(field.extra?.(before) ?? [])]);
+      if (full) for (const v of randomValues(field.bits, field.signed === true, 20, BigInt(cases + 7))) values.add(v);
+      for (const v of values) {
+        cases++;
+        const batch = protocolBatch(field, v);
+        const inp = patched(field, v);
+        const adversary = adversaryOf(inp);
+        const circuitAccepts = c.violated(adversary.witness).length === 0;
+        if (batch === null) {
+          assert.equal(circuitAccepts, false, `${field.name} = ${v}: protocol/ refuses it, the circuit must too`);
+          continue;
+        }
+        // Accepted: protocol/'s own witness satisfies the R1CS ...
+        const honest = c.witness(toCircuitInput(batch) as CircuitInput as CircuitInputs);
+        assert.deepEqual(c.violated(honest), [], `${field.name} = ${v}: protocol/ accepts it, the circuit must too`);
+        // ... and the adversary's patch of the same change publishes the same inputs.
+        batch.publicInputs.forEach((p, j) => {
+          assert.equal(adversary.witness[publicWire(j)], toField(p), `${field.name} = ${v}: public input ${j}`);
+        });
+        assert.ok(circuitAccepts, `${field.name} = ${v}: the patched input is accepted too`);
+      }
+    });
+  }
+
+  test("differential: at least 150 cases ran, from every transaction type", () => {
+    assert.ok(cases >= 150, `${cases} cases`);
+    const types = new Set(FIELDS.map((f) => f.type));
+    for (const t of [
+      "deposit",
+      "withdraw",
+      "forced withdrawal",
+      "trade",
+      "liquidation",
+      "funding",
+      "settlement",
+      "fee sweep",
+    ]) {
+      assert.ok(types.has(t), t);
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------ determinism
+
+/** Per-slot parameters each transaction type reads; every other one is the prover's free choice. */
+const READS: Readonly<Record<number, readonly string[]>> = {
+  [TxType.NOOP]: [],
+  [TxType.DEPOSIT]: ["amount", "owner", "pkHash"],
+  [TxType.WITHDRAW]: ["amount"],
+  [TxType.FORCED_WITHDRAW]: ["amount"],
+  [TxType.TRADE]: ["fillSize", "fillPrice", "posSlotA", "posSlotB"],
+  [TxType.LIQUIDATE]: ["fillSize", "posSlotA", "posSlotB"],
+  [TxType.FUNDING]: ["underlying", "delta"],
+  [TxType.SETTLE]: ["settleIdx", "posSlotA"],
+  [TxType.FEE_SWEEP]: ["amount"],
+};
+const PARAMS = [
+  "amount",
+  "owner",
+  "pkHash",
+  "fillSize",
+  "fillPrice",
+  "underlying",
+  "delta",
+  "settleIdx",
+  "posSlotA",
+  "posSlotB",
+];
+
+/** Alternatives to the honest value of a private parameter. */
+function alternatives(name: string, honest: bigint): bigint[] {
+  const range = name === "settleIdx" ? K : name.startsWith("posSlot") ? P : 0;
+  if (range > 0) return Array.from({ length: range }, (_, i) => BigInt(i)).filter((v) => v !== honest);
+  return [honest + 1n];
+}
+
+/**
+ * The adversary's choice `value` for `name` in `slot`: the constraints reject it, or the posted
+ * data (header and slots) differs, or the new root is the honest one. Two roots for one
+ * calldata is the failure.
+ */
+function assertDetermined(name: string, slot: number, param: string, value: bigint): void {
+  const inp = input(name);
+  setSlot(inp, param, slot, value);
+  const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+  if (c.violated(witness).length > 0) return;
+  const honest = scenario(name).batch.publicInputs;
+  const posted = honest.some((p, j) => j !== 1 && witness[publicWire(j)] !== toField(p));
+  const sameRoot = witness[publicWire(1)] === toField(honest[1]!);
+  assert.ok(posted || sameRoot, `${name}, slot ${slot}: ${param} = ${value} proves another root for the same calldata`);
+}
+
+describe("determinism: no private choice moves the root without changing the posted data", () => {
+  for (const s of all) {
+    test(`determinism: ${s.name}`, () => {
+      const inp = input(s.name);
+      const seenFree = new Set<number>();
+      s.batch.witnesses.forEach((w, slot) => {
+        const reads = READS[w.tx.type]!;
+        for (const param of PARAMS) {
+          const read = reads.includes(param);
+          const choice = param === "settleIdx" || param.startsWith("posSlot");
+          // A read parameter that is not a slot or record choice is posted in the slot's data.
+          if (read && !choice) continue;
+          // Unread parameters are gated alike in every slot of a type: once per type.
+          if (!read && seenFree.has(w.tx.type)) continue;
+          for (const v of alternatives(param, slotValue(inp, param, slot))) assertDetermined(s.name, slot, param, v);
+        }
+        seenFree.add(w.tx.type);
+      });
+    });
+  }
+
+  test("determinism: every scenario batch rebuilt from its L1 calldata alone gives the same roots", () => {
+    const first = all[0]!;
+    // The scenarios run on one state from a genesis with the deposits of buildScenarios.
+    const state: RollupState = first.before.clone();
+    for (const [i, s] of all.entries()) {
+      const rounds = {
+        priceRoundIds: s.batch.context.prices.map(() => 1n),
+        settlementRoundIds: s.batch.context.settlements.map(() => 1n),
+      };
+      const { header, slots } = l1Calldata(s.batch, rounds);
+      assert.equal(state.stateRoot, s.batch.oldStateRoot, `${s.name}: old root`);
+      applyPostedBatch(state, { header, slots }, s.batch.context.domain, BigInt(i + 1));
+      assert.equal(state.stateRoot, s.batch.newStateRoot, `${s.name}: rebuilt root`);
+    }
+  });
+});
