@@ -131,6 +131,16 @@ export class RollupState {
     return orders.getValue(orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n)) ?? { orderId: 0n, filled: 0n };
   }
 
+  /**
+   * An insurance fund account (§4.1): account 1, or an account with account 1's owner and key.
+   * Only those may take liquidated positions; they trade only to reduce.
+   */
+  isInsuranceAccount(id: bigint): boolean {
+    const fund = this.account(INSURANCE_ACCOUNT);
+    const acc = this.account(id);
+    return acc.pkHash === fund.pkHash && acc.owner === fund.owner;
+  }
+
   /** The Merkle proof of `orderId`'s slot in the account's order tree (against its `orderRoot`). */
   orderProof(accountId: bigint, orderId: bigint): MerkleProof {
     ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);

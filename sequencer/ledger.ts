@@ -12,6 +12,7 @@
  */
 import { BatchBuilder } from "../protocol/batch.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import { settlementKey } from "../protocol/transition.ts";
 import { pkHash } from "../protocol/keys.ts";
 import type { RollupState } from "../protocol/state.ts";
 import type { Batch, BatchContext, Profile, PublicKey, SettlementRecord, SignedOrder, Tx } from "../protocol/types.ts";
@@ -121,7 +122,8 @@ export class ProtocolLedger implements Ledger {
     const has = (ctx: BatchContext, r: SettlementRecord): boolean =>
       ctx.settlements.some((c) => c.underlying === r.underlying && c.expiry === r.expiry && c.price === r.price);
     this.ensureContext(now, (ctx) => settlements.every((s) => has(ctx, s.record)));
-    this.settling = settlements;
+    // Canonical order (protocol/'s validateContext, the circuit and the contract): by series key.
+    this.settling = settlements.slice().sort((x, y) => (settlementKey(x.record) < settlementKey(y.record) ? -1 : 1));
     try {
       return fn();
     } finally {

@@ -8,17 +8,26 @@
  *   liquidations (and every later fill) are checked at them;
  * - every resting order of the account is cancelled (reason `liquidation`): they were placed
  *   against margin the account no longer has;
- * - positions are taken over by the insurance fund one at a time, largest notional first
- *   (`|size| × price[u]`), in full, until the account is no longer below maintenance margin
- *   or holds nothing. A liquidation protocol/ refuses (e.g. `NO_POSITION_SLOT`: the insurance
- *   fund has no free slot) is reported as skipped and the next position is tried.
+ * - an account holding an expired option that is not settled yet waits for its settlement
+ *   (protocol/ refuses every margin check of it until then, finding F4);
+ * - positions that carry maintenance margin (perps, short options) are taken over by an
+ *   insurance fund account one at a time, largest notional first (`|size| × price[u]`), each
+ *   for the most protocol/ allows (`largestLiquidation`: no more than brings the account back
+ *   to maintenance margin), until the account is no longer below it. The fund account is the
+ *   first (account 1 first, then the others its owner registered) that holds the instrument,
+ *   else the first with a free slot. A liquidation protocol/ refuses (e.g. `NO_POSITION_SLOT`:
+ *   no fund account has room, and the fund's owner must register another) is reported as
+ *   skipped and the next position is tried.
  *
  * Deterministic: a pure function of the venue's state, prices and `now`.
  */
 import { ProtocolError } from "../../protocol/errors.ts";
+import { findSlot } from "../../protocol/account.ts";
 import { INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { decodeInstrument } from "../../protocol/instruments.ts";
-import { belowMM } from "../../protocol/margin.ts";
+import { belowMM, expiredOption } from "../../protocol/margin.ts";
+import { largestLiquidation } from "../../protocol/transition.ts";
+import type { RollupState } from "../../protocol/state.ts";
 import { abs } from "../../protocol/field.ts";
 import { Side, TxType } from "../../protocol/types.ts";
 import type { Position } from "../../protocol/types.ts";
@@ -57,12 +66,28 @@ function largestFirst(positions: readonly Position[], prices: readonly bigint[])
     });
 }
 
+/** The insurance fund account to take `instrument`: one that holds it, else one with a free slot. */
+function fundAccountFor(state: RollupState, funds: readonly bigint[], instrument: bigint): bigint | null {
+  const holding = funds.find((id) => findSlot(state.account(id), instrument) >= 0);
+  if (holding !== undefined) return holding;
+  return funds.find((id) => state.account(id).positions.some((p) => p.size === 0n)) ?? null;
+}
+
 /** Liquidates every registered account below maintenance margin at the latest oracle prices. */
 export function liquidateUnderwater(ledger: ProtocolLedger, engine: MatchingEngine, now: bigint): RiskActions {
   const prices = ledger.oraclePrices;
   const state = ledger.state;
-  const underwater = [...ledger.registeredAccounts()].filter(
-    (id) => id !== INSURANCE_ACCOUNT && belowMM(state.account(id), state.marks(prices)),
+  const t = ledger.context(now).timestamp;
+  const registered = [...ledger.registeredAccounts()];
+  const funds = [
+    INSURANCE_ACCOUNT,
+    ...registered.filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
+  ];
+  const underwater = registered.filter(
+    (id) =>
+      !state.isInsuranceAccount(id) &&
+      belowMM(state.account(id), state.marks(prices)) &&
+      expiredOption(state.account(id), t) === null,
   );
   if (underwater.length === 0) return NO_RISK_ACTIONS;
   ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, prices));
@@ -79,9 +104,19 @@ export function liquidateUnderwater(ledger: ProtocolLedger, engine: MatchingEngi
       const position = largestFirst(account.positions, prices).find((p) => !tried.has(p.instrument));
       if (position === undefined) break;
       tried.add(position.instrument);
-      const size = abs(position.size);
+      // Long options carry no maintenance margin: largestLiquidation gives 0 for them.
+      const size = largestLiquidation(account, position.instrument, state.marks(prices));
+      if (size === 0n) continue;
+      const insurance = fundAccountFor(state, funds, position.instrument);
+      if (insurance === null) {
+        skipped.push({ accountId, instrument: position.instrument, code: "NO_POSITION_SLOT" });
+        continue;
+      }
       try {
-        const at = ledger.apply({ type: TxType.LIQUIDATE, accountId, instrument: position.instrument, size }, now);
+        const at = ledger.apply(
+          { type: TxType.LIQUIDATE, accountId, instrument: position.instrument, size, insurance },
+          now,
+        );
         fills.push({
           tradeId: engine.allocateTradeId(),
           kind: "liquidation",
@@ -89,7 +124,7 @@ export function liquidateUnderwater(ledger: ProtocolLedger, engine: MatchingEngi
           price: at.liquidationPrice,
           size,
           takerSide: position.size > 0n ? Side.SELL : Side.BUY,
-          makerAccount: INSURANCE_ACCOUNT,
+          makerAccount: insurance,
           makerOrderId: 0n,
           takerAccount: accountId,
           takerOrderId: 0n,

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { Sequencer } from "../../sequencer/core.ts";
 import { fundingCap, fundingDelta } from "../../sequencer/risk/funding.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
+import { belowMM } from "../../protocol/margin.ts";
 import { Side } from "../../protocol/types.ts";
 import { WebSocket } from "ws";
 import { ADMIN_TOKEN, ETH_PERP, openVenue, startVenue, tempDb, Trader } from "./helpers.ts";
@@ -17,6 +18,8 @@ const RICH = 100_000_000_000n;
 const ONE = 10_000n;
 const P = 300_000n;
 const BTC = 6_000_000n;
+/** What liquidating alice's 1 ETH long at 2,700 may take (protocol/'s largestLiquidation). */
+const LIQUIDATED = 3_380n;
 
 let now = 1_800_000_000_000n;
 const tick = (ms = 1000n): bigint => (now += ms);
@@ -93,7 +96,9 @@ describe("risk engine", () => {
     assert.equal(calm.kind === "oracle" && calm.risk.fills.length, 0);
     assert.equal(venue.ledger.positionSize(alice.accountId, ETH_PERP), ONE);
 
-    // 2,900 → 2,700: equity ≈ 98.5 USDC < MM 135: liquidated in full at the oracle price.
+    // 2,900 → 2,700: equity ≈ 98.5 USDC < MM 135: liquidated at the oracle price for no more than
+    // brings it back to maintenance (finding F6): each unit releases 135 USDC of MM and costs a
+    // 27 USDC penalty, so 36.5 / 108 of a unit: 3,380 size units.
     const batchBefore = venue.ledger.currentBatch;
     const outcome = venue.execute({ kind: "oracle", prices: [270_000n, BTC], roundIds: [2n, 1n] }, tick());
     assert.equal(outcome.kind, "oracle");
@@ -104,11 +109,16 @@ describe("risk engine", () => {
     assert.equal(fill.makerAccount, INSURANCE_ACCOUNT);
     assert.equal(fill.takerAccount, alice.accountId);
     assert.equal(fill.takerSide, Side.SELL, "the liquidatee closes its long");
-    assert.equal(fill.size, ONE);
+    assert.equal(fill.size, LIQUIDATED);
     assert.equal(fill.price, 270_000n);
     assert.ok(fill.batch > batchBefore - 1n);
-    assert.equal(venue.ledger.positionSize(alice.accountId, ETH_PERP), 0n);
-    assert.equal(venue.ledger.positionSize(INSURANCE_ACCOUNT, ETH_PERP), ONE, "the insurance fund took it");
+    assert.equal(venue.ledger.positionSize(alice.accountId, ETH_PERP), ONE - LIQUIDATED);
+    assert.equal(
+      belowMM(venue.ledger.state.account(alice.accountId), venue.ledger.state.marks([270_000n, BTC])),
+      false,
+      "back at maintenance margin",
+    );
+    assert.equal(venue.ledger.positionSize(INSURANCE_ACCOUNT, ETH_PERP), LIQUIDATED, "the insurance fund took it");
     assert.equal(venue.ledger.positionSize(bob.accountId, ETH_PERP), -ONE, "the healthy counterparty is untouched");
     assert.deepEqual(
       outcome.risk.cancelled.map((c) => [c.order.accountId, c.order.orderId, c.reason]),
@@ -233,11 +243,16 @@ describe("liquidations over the API", () => {
       assert.deepEqual(
         fills.map((f) => [f.kind, f.takerSide, f.size]),
         [
-          ["liquidation", "sell", ONE.toString()],
+          ["liquidation", "sell", LIQUIDATED.toString()],
           ["trade", "buy", ONE.toString()],
         ],
       );
-      assert.deepEqual((await client.get("/v1/account", token)).body.positions, [], "the position is gone");
+      const positions = (await client.get("/v1/account", token)).body.positions as Record<string, unknown>[];
+      assert.deepEqual(
+        positions.map((p) => p.size),
+        [(ONE - LIQUIDATED).toString()],
+        "what restores maintenance margin is gone",
+      );
       const trades = (await client.get("/v1/instruments/ETH-PERP/trades")).body.trades as Record<string, unknown>[];
       assert.equal(trades[0]!.kind, "liquidation");
     } finally {
