@@ -424,6 +424,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
+    /// @dev Fixes the price of series `key` (`underlying | expiry << 8`) unless already fixed.
     function _fixSettlementPrice(uint256 key, uint256 price) internal {
         if (_settlementPrice[key] != 0) return;
         _settlementPrice[key] = price + 1;
@@ -644,10 +645,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     function payExit(uint256 accountId) external nonReentrant onlyInExodus returns (uint256 payout) {
         uint256 windowEnd = exitClaimWindowEnd();
         if (block.timestamp <= windowEnd) revert ExitClaimWindowOpen(windowEnd);
-        if (!exited[accountId] || exitPaid[accountId]) {
-            if (exitPaid[accountId]) revert ExitAlreadyPaid(accountId);
-            revert ExitNotRegistered(accountId);
-        }
+        if (exitPaid[accountId]) revert ExitAlreadyPaid(accountId);
+        if (!exited[accountId]) revert ExitNotRegistered(accountId);
         uint256 equity = exitEquity[accountId];
         payout = _proRata(equity);
         exitPaid[accountId] = true;
@@ -664,7 +663,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         return _proRata(exitEquity[accountId]);
     }
 
-    /// @notice End of the exit claim window (inclusive); 0 before the exodus.
+    /// @inheritdoc ITesseraRollup
     function exitClaimWindowEnd() public view returns (uint256) {
         return exodusActivatedAt == 0 ? 0 : uint256(exodusActivatedAt) + exitClaimWindow;
     }

@@ -326,6 +326,9 @@ interface ITesseraRollup {
     /// @notice What `payExit(accountId)` pays once the claim window has ended (0 if not registered or paid).
     function exitPayout(uint256 accountId) external view returns (uint256);
 
+    /// @notice Last second of the exit claim window (`exodusActivatedAt + exitClaimWindow`); 0 before the exodus.
+    function exitClaimWindowEnd() external view returns (uint256);
+
     // ---------------------------------------------------------------- views
 
     /// @notice Number of priority operations ever queued (consumed or not).
