@@ -79,8 +79,17 @@ export interface ClientOptions {
   readonly accountId?: bigint;
   /** Operator bearer token, for the `/v1/admin/*` routes only. */
   readonly adminToken?: string;
-  /** Default order lifetime in seconds when a request gives no expiry (default 1 day). */
+  /**
+   * Lifetime in seconds of a resting (GTC) order or quote when a request gives no expiry
+   * (default `DEFAULT_ORDER_TTL_SECONDS`, 10 minutes): a quote left behind expires soon.
+   */
   readonly orderTtlSeconds?: bigint;
+  /**
+   * Lifetime in seconds of an IOC, FOK or market order when a request gives no expiry (default
+   * `DEFAULT_IMMEDIATE_TTL_SECONDS`, 10 s): such an order never rests, so its signature must not
+   * stay fillable long after it was sent.
+   */
+  readonly immediateTtlSeconds?: bigint;
   /** Wall clock, unix milliseconds (default `Date.now`). */
   readonly clock?: () => number;
   /** The fetch implementation (default the global one). */
@@ -97,7 +106,10 @@ interface RequestSpec {
 
 /** Renew a session this long before it expires, milliseconds. */
 const SESSION_MARGIN_MS = 30_000;
-const DEFAULT_ORDER_TTL_SECONDS = 86_400n;
+/** Default lifetime of a resting order or quote, seconds (10 minutes). */
+export const DEFAULT_ORDER_TTL_SECONDS = 600n;
+/** Default lifetime of an IOC, FOK or market order, seconds. */
+export const DEFAULT_IMMEDIATE_TTL_SECONDS = 10n;
 
 function refOf(instrument: InstrumentRef): string {
   return typeof instrument === "bigint" ? instrument.toString() : instrument;
@@ -113,6 +125,8 @@ export class TesseraClient {
   private session: SessionToken | null = null;
   private sessionPending: Promise<SessionToken> | null = null;
   private allocator: OrderIdAllocator | null = null;
+  /** A live WebSocket connection with cancel-on-disconnect whose group REST orders join. */
+  private cancelOnDisconnect: string | null = null;
   /** Order-tree slot → id of this client's order believed resting there. */
   private readonly busy = new Map<bigint, bigint>();
 
@@ -467,10 +481,28 @@ export class TesseraClient {
     return this.allocator;
   }
 
-  /** Signs a request with the trading key: a fresh order id unless given, default expiry. */
+  /**
+   * Signs a request with the trading key: a fresh order id unless given; unless `expiry` is
+   * given, it expires after `immediateTtlSeconds` (IOC, FOK, market) or `orderTtlSeconds` (GTC).
+   */
   async signOrder(r: OrderRequest): Promise<SignedOrder> {
     const orderId = await this.allocateOrderId(r.orderId);
-    return this.key.signOrder(buildOrder(this.accountId, r, orderId, this.expiryOf(r.expiry)), await this.domain());
+    const immediate = (r.timeInForce ?? "GTC") !== "GTC";
+    const expiry =
+      r.expiry ??
+      BigInt(Math.floor(this.clock() / 1000)) +
+        (immediate
+          ? (this.options.immediateTtlSeconds ?? DEFAULT_IMMEDIATE_TTL_SECONDS)
+          : (this.options.orderTtlSeconds ?? DEFAULT_ORDER_TTL_SECONDS));
+    return this.key.signOrder(buildOrder(this.accountId, r, orderId, expiry), await this.domain());
+  }
+
+  /**
+   * Makes later REST orders join the cancel-on-disconnect group of a live WebSocket connection of
+   * this account (`TesseraStream` calls it with its `connectionId`; null stops).
+   */
+  useCancelOnDisconnect(connectionId: string | null): void {
+    this.cancelOnDisconnect = connectionId;
   }
 
   /** `given` (recorded with the allocator), else a fresh id in a slot with no open order of ours. */
@@ -508,8 +540,13 @@ export class TesseraClient {
 
   /** `POST /v1/orders` with an order signed elsewhere. */
   async placeSigned(signed: SignedOrder, clientOrderId?: string): Promise<PlaceResult> {
+    const group = this.cancelOnDisconnect;
     const result = await this.request("POST", "/v1/orders", placeResultSchema, {
-      body: { order: signed, ...(clientOrderId === undefined ? {} : { clientOrderId }) },
+      body: {
+        order: signed,
+        ...(clientOrderId === undefined ? {} : { clientOrderId }),
+        ...(group === null ? {} : { cancelOnDisconnect: group }),
+      },
     });
     this.track(result);
     return result;
@@ -555,9 +592,14 @@ export class TesseraClient {
     const oldSlot = allocator.slotOf(oldOrderId);
     const busy = new Set([...this.busy.keys()].filter((s) => s !== oldSlot));
     const signed = await this.signOrder({ ...r, orderId: r.orderId ?? allocator.next(busy) });
+    const group = this.cancelOnDisconnect;
     const result = await this.request("POST", `/v1/orders/${oldOrderId}/replace`, replaceResultSchema, {
       auth: "session",
-      body: { order: signed, ...(r.clientOrderId === undefined ? {} : { clientOrderId: r.clientOrderId }) },
+      body: {
+        order: signed,
+        ...(r.clientOrderId === undefined ? {} : { clientOrderId: r.clientOrderId }),
+        ...(group === null ? {} : { cancelOnDisconnect: group }),
+      },
     });
     this.untrack([result.replaced]);
     this.track(result.order);

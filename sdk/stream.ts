@@ -7,8 +7,13 @@
  *   (a fresh session, since a restarted venue forgets sessions) and resubscribes every channel.
  * - A heartbeat (`ping` every `heartbeatMs`) detects a silent connection: no message for two
  *   heartbeats and the socket is abandoned and replaced.
- * - `cancelOnDisconnect`: the venue cancels the account's open orders when this connection
- *   drops, so quotes never outlive the market maker's view of the market.
+ * - `cancelOnDisconnect`: the venue cancels this connection's orders when it drops, so quotes
+ *   never outlive the market maker's view of the market. While connected, the stream lends its
+ *   connection id to its client, whose REST orders then join the connection's group; orders
+ *   placed while it is down are not covered. Orders of other clients of the account are not
+ *   touched.
+ * - Sessions: the venue closes a connection whose session expires; the stream authenticates
+ *   again on the same connection a minute before, so its cancel-on-disconnect group lives on.
  */
 import { parseInstrumentName } from "../protocol/instruments.ts";
 import { LocalOrderBook } from "./book.ts";
@@ -33,7 +38,7 @@ export interface StreamOptions {
   readonly url: string;
   /** A client with a key and account: the stream then authenticates for private updates. */
   readonly client?: TesseraClient;
-  /** Ask the venue to cancel every open order of the account when this connection drops. */
+  /** Ask the venue to cancel this connection's orders (and the client's REST orders) when it drops. */
   readonly cancelOnDisconnect?: boolean;
   readonly backoff?: BackoffOptions;
   /** Ping interval, ms (default 15,000); two silent intervals close the socket. */
@@ -97,6 +102,9 @@ function instrumentId(ref: InstrumentRef): bigint {
   return /^[0-9]+$/.test(ref) ? BigInt(ref) : parseInstrumentName(ref);
 }
 
+/** Re-authenticate this long before the session expires, ms. */
+const SESSION_RENEW_MARGIN_MS = 60_000;
+
 export class TesseraStream {
   private readonly wsUrl: string;
   private readonly listeners = new Map<keyof StreamEvents, Set<(payload: never) => void>>();
@@ -115,6 +123,7 @@ export class TesseraStream {
   private reconnectCount = 0;
   /** Settles when the venue answers the `auth` message of the current connection. */
   private pendingAuth: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: StreamOptions) {
     this.wsUrl = options.url.replace(/\/+$/, "").replace(/^http/, "ws") + "/v1/ws";
@@ -174,6 +183,7 @@ export class TesseraStream {
   /** Closes the connection for good (no reconnect). */
   close(): void {
     this.closed = true;
+    this.forgetConnection();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.stopHeartbeat();
@@ -281,6 +291,7 @@ export class TesseraStream {
 
   private onDrop(): void {
     this.socket = null;
+    this.forgetConnection();
     this.ready = false;
     this.pendingAuth?.reject(new TesseraConnectionError("CONNECTION", "the connection dropped during authentication"));
     this.pendingAuth = null;
@@ -294,6 +305,34 @@ export class TesseraStream {
       this.retryTimer = null;
       if (!this.closed) this.open();
     }, delay);
+  }
+
+  /** Authenticates again on the same connection a minute before the session expires. */
+  private scheduleRenewal(expiresAt: number): void {
+    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    const socket = this.socket;
+    const client = this.options.client;
+    if (socket === null || client === undefined) return;
+    const inMs = Math.max(1000, expiresAt - Date.now() - SESSION_RENEW_MARGIN_MS);
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = null;
+      client.sessionToken({ fresh: true }).then(
+        ({ token }) => {
+          if (socket === this.socket && socket.readyState === socket.OPEN)
+            socket.send(
+              toJsonText({ op: "auth", token, cancelOnDisconnect: this.options.cancelOnDisconnect ?? false }),
+            );
+        },
+        (e: unknown) =>
+          this.emit("error", new TesseraConnectionError("CONNECTION", "session renewal failed", { cause: e })),
+      );
+    }, inMs);
+  }
+
+  private forgetConnection(): void {
+    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    this.options.client?.useCancelOnDisconnect(null);
   }
 
   private startHeartbeat(socket: WebSocket): void {
@@ -393,6 +432,9 @@ export class TesseraStream {
       case "authenticated":
         this.pendingAuth?.resolve();
         this.pendingAuth = null;
+        if (message.cancelOnDisconnect && message.connectionId !== undefined)
+          this.options.client?.useCancelOnDisconnect(message.connectionId);
+        if (message.expiresAt !== undefined) this.scheduleRenewal(message.expiresAt);
         return;
       case "subscribed":
       case "unsubscribed":

@@ -388,7 +388,15 @@ export const streamMessageSchema = z.discriminatedUnion("type", [
   withdrawalSchema.extend({ type: z.literal("withdrawal") }),
   settlementSchema.extend({ type: z.literal("settlement") }),
   z.object({ type: z.literal("orders"), placed: placeResultSchema.nullable(), cancelled: z.array(cancelledSchema) }),
-  z.object({ type: z.literal("authenticated"), accountId: big, cancelOnDisconnect: z.boolean() }),
+  z.object({
+    type: z.literal("authenticated"),
+    accountId: big,
+    cancelOnDisconnect: z.boolean(),
+    /** This connection's id: REST orders naming it (`cancelOnDisconnect`) are cancelled with it. */
+    connectionId: z.string().optional(),
+    /** The session's expiry, unix ms: re-authenticate before it or the venue closes the connection. */
+    expiresAt: z.number().optional(),
+  }),
   errorReplySchema.extend({ type: z.literal("error") }),
   z.object({ type: z.literal("pong") }),
 ]);

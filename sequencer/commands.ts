@@ -48,6 +48,8 @@ export type Command =
       readonly oldOrderId: bigint;
       readonly order: SignedOrder;
       readonly clientOrderId: string | null;
+      /** The cancel-on-disconnect group the new order joins, if any. */
+      readonly group?: string | null;
     }
   /**
    * An L1 deposit. `queueIndex` is its position in the L1 priority queue (operations must be
@@ -127,6 +129,7 @@ export const commandSchema = z.discriminatedUnion("kind", [
     oldOrderId: orderIdSchema,
     order: signedOrderSchema,
     clientOrderId: clientOrderIdSchema.nullable(),
+    group: groupSchema.nullable().optional(),
   }),
   z.object({
     kind: z.literal("deposit"),

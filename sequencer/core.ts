@@ -479,7 +479,7 @@ export class Sequencer {
           command.accountId,
           command.oldOrderId,
           command.order,
-          { clientOrderId: command.clientOrderId },
+          { clientOrderId: command.clientOrderId, group: command.group ?? null },
           now,
         );
         return { kind: "replace", ...r };

@@ -320,11 +320,7 @@ export async function placeOrder(
     await verifyOrder(api, signed);
     const accountId = signed.order.accountId;
     if (!budgetCharged) limits.authenticated(accountId, "order");
-    if (group !== null && api.liveGroups.get(group) !== accountId)
-      throw new SequencerError(
-        "BAD_REQUEST",
-        `cancelOnDisconnect: ${group} is not a live WebSocket connection of account ${accountId} with cancel-on-disconnect`,
-      );
+    if (group !== null) requireLiveGroup(api, group, accountId);
     // The cap counts resting orders: an IOC or FOK order never rests.
     if (decodeFlags(signed.order.flags).timeInForce === "GTC" && venue.engine.openCount(accountId) >= api.maxOpenOrders)
       throw new SequencerError(
@@ -342,6 +338,15 @@ export async function placeOrder(
   } finally {
     metrics.ackLatency.observe((performance.now() - t0) / 1000);
   }
+}
+
+/** `group` is a live WebSocket connection of `accountId` with cancel-on-disconnect; else 400. */
+function requireLiveGroup(api: ApiContext, group: string, accountId: bigint): void {
+  if (api.liveGroups.get(group) !== accountId)
+    throw new SequencerError(
+      "BAD_REQUEST",
+      `cancelOnDisconnect: ${group} is not a live WebSocket connection of account ${accountId} with cancel-on-disconnect: reconnect and use the new connectionId`,
+    );
 }
 
 /** A bucket's state on the wire. */
@@ -494,6 +499,8 @@ export function buildRoutes(api: ApiContext): Route[] {
       const s = sessionOf(session);
       requireOwnOrder(s, body.order);
       await verifyOrder(api, body.order);
+      const group = body.cancelOnDisconnect ?? null;
+      if (group !== null) requireLiveGroup(api, group, s.accountId);
       const outcome = venue.execute(
         {
           kind: "replace",
@@ -501,6 +508,7 @@ export function buildRoutes(api: ApiContext): Route[] {
           oldOrderId: params.orderId,
           order: body.order,
           clientOrderId: body.clientOrderId ?? null,
+          group,
         },
         api.clock(),
       );
@@ -715,6 +723,8 @@ export function buildRoutes(api: ApiContext): Route[] {
         journal: venue.journal.length,
         stateRoot: venue.ledger.state.stateRoot,
         ...unproved(),
+        // null while the venue runs; else why it stopped (HALTED: a batch the circuit refuses).
+        halt: venue.halt,
       });
     },
   });

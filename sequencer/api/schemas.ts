@@ -21,8 +21,6 @@ export const placeOrderSchema = z
   })
   .strict();
 
-export const replaceOrderSchema = placeOrderSchema;
-
 /** A cancel-on-disconnect group: the `connectionId` a WebSocket `authenticated` message gave. */
 export const connectionIdSchema = z
   .string()
@@ -30,6 +28,7 @@ export const connectionIdSchema = z
 
 /** `POST /v1/orders`: optionally covered by a live WebSocket connection's cancel-on-disconnect. */
 export const placeOneSchema = placeOrderSchema.extend({ cancelOnDisconnect: connectionIdSchema.optional() }).strict();
+export const replaceOrderSchema = placeOneSchema;
 
 export const orderIdParamsSchema = z.object({ orderId: orderIdSchema }).strict();
 export const clientOrderIdParamsSchema = z.object({ clientOrderId: clientOrderIdSchema }).strict();

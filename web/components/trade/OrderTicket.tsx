@@ -31,9 +31,13 @@ import { TabList } from "../ui.tsx";
 
 /** How far past the best opposite price a market order may fill, in basis points. */
 const MARKET_SLIPPAGE_BPS = 100n;
-/** Lifetime of a resting (GTC) order, seconds; immediate orders live a few minutes. */
+/** Lifetime of a resting (GTC) order, seconds. */
 const GTC_LIFETIME = 28n * 86_400n;
-const IMMEDIATE_LIFETIME = 300n;
+/**
+ * Lifetime of an IOC, FOK or market order, seconds: it never rests, so its signature must not
+ * stay fillable after the venue answered (the SDK's `DEFAULT_IMMEDIATE_TTL_SECONDS`).
+ */
+const IMMEDIATE_LIFETIME = 10n;
 
 export interface PriceHint {
   readonly price: bigint;
