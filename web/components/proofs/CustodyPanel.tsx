@@ -164,7 +164,9 @@ export function CustodyPanel() {
             <>
               <p className="muted" style={{ margin: 0 }}>
                 Refund your deposits that no batch served, then exit your account with its equity at the last verified
-                state root.
+                state root: during the claim window the exit registers it, and after the window every registered account
+                is paid the same share of the rollup&apos;s custody (all of its equity unless the system carries bad
+                debt).
               </p>
               {mine
                 .filter((op) => decodeSlot(op.f0, op.f1).type === TxType.DEPOSIT && !op.refunded)
