@@ -334,6 +334,8 @@ export class Sequencer {
   private readonly proved = new Set<bigint>();
   private replaying = false;
   private halted: Error | null = null;
+  /** A closed batch the circuit refuses (pipeline/witness.ts): the venue stops for good. */
+  private refused: { readonly batch: bigint; readonly reason: string } | null = null;
   private nextQueueIndex = 0n;
   /** Deposits per account, oldest first. */
   private readonly deposits = new Map<bigint, DepositRecord[]>();
@@ -429,6 +431,7 @@ export class Sequencer {
    * way (those changes are journaled before the error is thrown).
    */
   execute(command: Command, now: bigint): Outcome {
+    if (this.refused !== null) throw new SequencerError("HALTED", this.refused.reason);
     if (this.halted !== null)
       throw new SequencerError("UNAVAILABLE", `the venue halted (${this.halted.message}): it must be restarted`);
     const at = now > this.lastNow ? now : this.lastNow;
@@ -873,6 +876,31 @@ export class Sequencer {
   /** Proved batches not yet submitted to L1, oldest first (the submitter's input). */
   provedBatches(): ClosedBatch[] {
     return [...this.pending.values()].filter((b) => this.proved.has(b.number));
+  }
+
+  /**
+   * The circuit refuses closed batch `number` (the reference model and the circuit disagree):
+   * take no further command (HALTED), since every later batch builds on a state no proof can
+   * reach. The batch is marked failed with `reason`; `halt` tells the operator what to do.
+   */
+  refuseBatch(number: bigint, reason: string): void {
+    if (this.refused !== null) return;
+    this.refused = {
+      batch: number,
+      reason:
+        `${reason}. The venue takes no orders: nothing after batch ${number - 1n} can be proved. ` +
+        "Operator: keep the journal, report the batch's witness input, and restart on a fixed release " +
+        `from the journal cut before batch ${number} (docs/deployment.md, "A batch the circuit refuses").`,
+    };
+    this.setBatchStatus(number, "failed", reason);
+    this.emit({ type: "halted", error: new SequencerError("HALTED", this.refused.reason) });
+  }
+
+  /** Why the venue stopped, or null while it runs. */
+  get halt(): { readonly code: string; readonly batch: bigint | null; readonly reason: string } | null {
+    if (this.refused !== null) return { code: "HALTED", batch: this.refused.batch, reason: this.refused.reason };
+    if (this.halted !== null) return { code: "UNAVAILABLE", batch: null, reason: this.halted.message };
+    return null;
   }
 
   /**

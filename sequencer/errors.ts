@@ -39,6 +39,7 @@ export const SEQUENCER_ERRORS = {
   INTERNAL: 500,
   UNAVAILABLE: 503,
   OVERLOADED: 503,
+  HALTED: 503,
 } as const;
 
 export type SequencerErrorCode = keyof typeof SEQUENCER_ERRORS;

@@ -21,6 +21,7 @@ import type { SystemAccountKeys } from "../protocol/state.ts";
 import type { Synchronous } from "./journal/journal.ts";
 import { defaultListing } from "./listing.ts";
 import { ProvingStage } from "./pipeline/proving.ts";
+import { WitnessCheck } from "./pipeline/witness.ts";
 import { L1Submitter, rollupSubmission } from "./l1/submitter.ts";
 import { L1Watcher } from "./l1/watcher.ts";
 import { ProverPool } from "../prover/pool.ts";
@@ -79,6 +80,8 @@ export interface Service {
   readonly log: Logger;
   /** The proving stage, when `provers > 0`. */
   readonly proving: ProvingStage | null;
+  /** Checks every closed batch's witness at once (null without circuit artifacts). */
+  readonly witnessCheck: WitnessCheck | null;
   close(): Promise<void>;
 }
 
@@ -195,6 +198,9 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     proving = new ProvingStage(venue, pool, log);
     proving.start();
   }
+  // Every closed batch's witness at once: a batch the circuit refuses halts the venue in seconds.
+  const witnessCheck = built !== null ? new WitnessCheck(venue, built.wasm, log) : null;
+  witnessCheck?.start();
 
   let l1Timer: NodeJS.Timeout | null = null;
   let l1Poll: Promise<void> = Promise.resolve();
@@ -224,11 +230,13 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     app,
     log,
     proving,
+    witnessCheck,
     async close() {
       clearInterval(timer);
       if (l1Timer !== null) clearInterval(l1Timer);
       await l1Poll;
       proving?.stop();
+      witnessCheck?.stop();
       await app.close();
       await pool?.close();
       await verifier.close();

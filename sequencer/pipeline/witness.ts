@@ -1,0 +1,132 @@
+/**
+ * The witness check of the batch pipeline. Guarantee: every closed batch's witness is computed
+ * as soon as the batch closes (circom's wasm witness calculator, in a separate process), so a
+ * batch that the circuit refuses — the reference model and the circuit disagree (finding F3's
+ * class of bug) — is found in about a second, not minutes later at proving time.
+ *
+ * A refusal halts the venue for good (`Sequencer.refuseBatch`, error code HALTED): it takes no
+ * further command, nothing after the refused batch is proved or submitted (L1 submission is in
+ * batch order), and `GET /v1/status` says which batch and why. docs/deployment.md gives the
+ * operator's procedure. A restart checks the journal's unproved batches again first.
+ */
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { toCircuitInput } from "../../protocol/circuitInput.ts";
+import type { CircuitInput } from "../../protocol/circuitInput.ts";
+import type { Sequencer } from "../core.ts";
+import type { ClosedBatch } from "../ledger.ts";
+
+export interface WitnessRequest {
+  readonly id: number;
+  readonly wasm: string;
+  readonly input: CircuitInput;
+}
+
+export interface WitnessReply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+export class WitnessCheck {
+  private child: ChildProcess | null = null;
+  private ready: Promise<void> | null = null;
+  private readonly waiting = new Map<number, (reply: WitnessReply) => void>();
+  private nextId = 1;
+  private chain: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly venue: Sequencer,
+    private readonly wasm: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Checks what the journal left unproved, then every batch as it closes, in batch order. */
+  start(): void {
+    for (const closed of this.venue.unprovedBatches()) this.enqueue(closed);
+    this.unsubscribe = this.venue.on((e) => {
+      if (e.type === "batch") this.enqueue(e.closed);
+    });
+  }
+
+  /** Resolves when every batch handed over so far has been checked. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.child?.kill();
+    this.child = null;
+    for (const resolve of this.waiting.values()) resolve({ id: 0, ok: true, ms: 0 });
+    this.waiting.clear();
+  }
+
+  /** Checks one batch now (also used by tests to inject a batch the circuit must refuse). */
+  check(closed: ClosedBatch): Promise<void> {
+    const run = async (): Promise<void> => {
+      const reply = await this.compute(toCircuitInput(closed.batch));
+      if (reply.ok) {
+        this.log.debug({ batch: closed.number.toString(), ms: Math.round(reply.ms) }, "batch witness checked");
+        return;
+      }
+      const reason = `the circuit refuses batch ${closed.number}: ${reply.error ?? "unknown error"}`;
+      this.log.fatal(
+        { batch: closed.number.toString(), error: reply.error },
+        "batch refused by the circuit: venue halted",
+      );
+      this.venue.refuseBatch(closed.number, reason);
+    };
+    this.chain = this.chain.then(run, run);
+    return this.chain;
+  }
+
+  private enqueue(closed: ClosedBatch): void {
+    void this.check(closed);
+  }
+
+  private spawn(): Promise<void> {
+    if (this.ready !== null) return this.ready;
+    const child = fork(fileURLToPath(new URL("./witness-worker.ts", import.meta.url)), {
+      execArgv: process.execArgv,
+      serialization: "advanced",
+    });
+    this.child = child;
+    this.ready = new Promise<void>((resolve, reject) => {
+      child.once("error", reject);
+      child.on("message", (m: WitnessReply | "ready") => {
+        if (m === "ready") return resolve();
+        this.waiting.get(m.id)?.(m);
+        this.waiting.delete(m.id);
+      });
+      child.once("exit", (code) => {
+        this.child = null;
+        this.ready = null;
+        // A checker that died answers nothing: the batches it held are checked again by the
+        // next process rather than refused.
+        for (const [id, resolve] of this.waiting) resolve({ id, ok: false, ms: 0, error: `checker exited (${code})` });
+        this.waiting.clear();
+      });
+    });
+    this.child.unref();
+    return this.ready;
+  }
+
+  private async compute(input: CircuitInput): Promise<WitnessReply> {
+    for (let attempt = 0; ; attempt++) {
+      await this.spawn();
+      const id = this.nextId++;
+      const reply = await new Promise<WitnessReply>((resolve) => {
+        this.waiting.set(id, resolve);
+        this.child!.send({ id, wasm: this.wasm, input } satisfies WitnessRequest);
+      });
+      // Only the calculator's own verdict counts; a lost process is retried once.
+      if (reply.ok || reply.error?.startsWith("checker exited") !== true || attempt >= 1) return reply;
+    }
+  }
+}
