@@ -16,6 +16,10 @@ import { buildOrder, OrderIdAllocator } from "./orders.ts";
 import type { OrderRequest } from "./orders.ts";
 import {
   accountSchema,
+  cancelBatchResultSchema,
+  placeBatchResultSchema,
+  rateLimitsSchema,
+  scheduleCancelResultSchema,
   batchPageSchema,
   batchProofSchema,
   batchStatusSchema,
@@ -44,6 +48,9 @@ import {
   withdrawalSchema,
 } from "./wire.ts";
 import type {
+  CancelBatchItem,
+  PlaceBatchItem,
+  RateLimits,
   AccountSummary,
   BatchPage,
   BatchProof,
@@ -106,6 +113,8 @@ interface RequestSpec {
 
 /** Renew a session this long before it expires, milliseconds. */
 const SESSION_MARGIN_MS = 30_000;
+/** Orders per batch request (the venue's limit). */
+const MAX_BATCH = 50;
 /** Default lifetime of a resting order or quote, seconds (10 minutes). */
 export const DEFAULT_ORDER_TTL_SECONDS = 600n;
 /** Default lifetime of an IOC, FOK or market order, seconds. */
@@ -604,6 +613,100 @@ export class TesseraClient {
     this.untrack([result.replaced]);
     this.track(result.order);
     return result;
+  }
+
+  /**
+   * `POST /v1/orders/batch`: signs and places up to 50 orders in one request. Each gets its own
+   * entry, in order: `{ok: true, result}` or `{ok: false, code, status, message}`.
+   */
+  async placeOrders(requests: readonly OrderRequest[]): Promise<PlaceBatchItem[]> {
+    if (requests.length === 0 || requests.length > MAX_BATCH)
+      throw new TesseraSdkError(`a batch holds 1 to ${MAX_BATCH} orders, got ${requests.length}`);
+    const orders = [];
+    const ids = new Set<bigint>();
+    for (const r of requests) {
+      // Fresh ids in distinct free slots: mark each allocated slot busy for the next one.
+      const signed = await this.signOrder(r);
+      const slot = (await this.orderIds()).slotOf(signed.order.orderId);
+      if (!this.busy.has(slot)) {
+        this.busy.set(slot, signed.order.orderId);
+        ids.add(signed.order.orderId);
+      }
+      orders.push({ order: signed, ...(r.clientOrderId === undefined ? {} : { clientOrderId: r.clientOrderId }) });
+    }
+    const group = this.cancelOnDisconnect;
+    let reply;
+    try {
+      reply = await this.request("POST", "/v1/orders/batch", placeBatchResultSchema, {
+        body: { orders, ...(group === null ? {} : { cancelOnDisconnect: group }) },
+      });
+    } finally {
+      // Provisional reservations are replaced by what the venue says below.
+      const allocator = await this.orderIds();
+      for (const id of ids) if (this.busy.get(allocator.slotOf(id)) === id) this.busy.delete(allocator.slotOf(id));
+    }
+    for (const item of reply.results) if (item.ok) this.track(item.result);
+    return reply.results;
+  }
+
+  /** `POST /v1/orders/cancel-batch`: cancels up to 50 orders by id and/or client id, each with its result. */
+  async cancelOrders(
+    ids: { orderIds?: readonly bigint[]; clientOrderIds?: readonly string[] } | readonly bigint[],
+  ): Promise<CancelBatchItem[]> {
+    const body = Array.isArray(ids)
+      ? { orderIds: ids as readonly bigint[], clientOrderIds: [] }
+      : {
+          orderIds: (ids as { orderIds?: readonly bigint[] }).orderIds ?? [],
+          clientOrderIds: (ids as { clientOrderIds?: readonly string[] }).clientOrderIds ?? [],
+        };
+    const reply = await this.request("POST", "/v1/orders/cancel-batch", cancelBatchResultSchema, {
+      auth: "session",
+      body,
+    });
+    for (const item of reply.results) if (item.ok) this.untrack(item.cancelled);
+    return reply.results;
+  }
+
+  /**
+   * `POST /v1/orders/:orderId/amend`: reduces an open order's total size to `size` (filled
+   * included) in place; it keeps its time priority. Raising the size or moving the price is a
+   * `replaceOrder`.
+   */
+  async amendOrder(orderId: bigint, size: bigint): Promise<OpenOrder> {
+    const r = await this.request("POST", `/v1/orders/${orderId}/amend`, z.object({ order: openOrderSchema }), {
+      auth: "session",
+      body: { size },
+    });
+    return r.order;
+  }
+
+  /**
+   * `POST /v1/orders/schedule-cancel`: the dead-man switch. Unless called again within
+   * `afterMs` (1,000 to 600,000), the venue cancels every open order of the account; 0 disarms.
+   * Resolves with the time it will fire (unix ms) or null.
+   */
+  async scheduleCancel(afterMs: number): Promise<bigint | null> {
+    const r = await this.request("POST", "/v1/orders/schedule-cancel", scheduleCancelResultSchema, {
+      auth: "session",
+      body: { afterMs },
+    });
+    return r.cancelAt;
+  }
+
+  /** `GET /v1/orders/schedule-cancel`: when the account's dead-man switch fires (unix ms), or null. */
+  async scheduledCancel(): Promise<bigint | null> {
+    return (await this.request("GET", "/v1/orders/schedule-cancel", scheduleCancelResultSchema, { auth: "session" }))
+      .cancelAt;
+  }
+
+  /** `GET /v1/ratelimits`: the budgets of this client's IP and (with a key) of its account. */
+  rateLimits(): Promise<RateLimits> {
+    return this.request(
+      "GET",
+      "/v1/ratelimits",
+      rateLimitsSchema,
+      this.options.key === undefined ? {} : { auth: "session" },
+    );
   }
 
   /** Updates the slot bookkeeping from a stream `fill` or `orders` message of this account. */

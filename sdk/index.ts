@@ -6,7 +6,7 @@
  */
 export { LocalOrderBook } from "./book.ts";
 export type { BookLevel, DeltaOutcome } from "./book.ts";
-export { TesseraClient } from "./client.ts";
+export { DEFAULT_IMMEDIATE_TTL_SECONDS, DEFAULT_ORDER_TTL_SECONDS, TesseraClient } from "./client.ts";
 export type { ClientOptions, InstrumentRef } from "./client.ts";
 export { RateLimitError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
 export { TradingKey } from "./keys.ts";
@@ -22,6 +22,7 @@ export type {
   BatchStatus,
   BatchSummary,
   BookSnapshot,
+  CancelBatchItem,
   CancelledOrder,
   Deposit,
   Fill,
@@ -32,7 +33,9 @@ export type {
   OpenOrder,
   OptionChain,
   OracleUnderlying,
+  PlaceBatchItem,
   PlaceResult,
+  RateLimits,
   ReplaceResult,
   Settlement,
   Ticker,

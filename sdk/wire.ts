@@ -92,6 +92,54 @@ export type ReplaceResult = z.output<typeof replaceResultSchema>;
 
 export const cancelResultSchema = z.object({ cancelled: z.array(cancelledSchema) });
 
+/** A refused item of a batch. */
+const itemErrorSchema = z.object({
+  ok: z.literal(false),
+  code: z.string(),
+  status: z.number().int(),
+  message: z.string(),
+});
+
+/** `POST /v1/orders/batch`: one entry per order, in request order. */
+export const placeBatchResultSchema = z.object({
+  results: z.array(
+    z.discriminatedUnion("ok", [z.object({ ok: z.literal(true), result: placeResultSchema }), itemErrorSchema]),
+  ),
+});
+export type PlaceBatchItem = z.output<typeof placeBatchResultSchema>["results"][number];
+
+/** `POST /v1/orders/cancel-batch`: one entry per order named (order ids, then client ids). */
+export const cancelBatchResultSchema = z.object({
+  results: z.array(
+    z.intersection(
+      z.object({ orderId: big.optional(), clientOrderId: z.string().optional() }),
+      z.discriminatedUnion("ok", [
+        z.object({ ok: z.literal(true), cancelled: z.array(cancelledSchema) }),
+        itemErrorSchema,
+      ]),
+    ),
+  ),
+});
+export type CancelBatchItem = z.output<typeof cancelBatchResultSchema>["results"][number];
+
+/** One rate-limit budget (`GET /v1/ratelimits`). */
+export const bucketSchema = z.object({
+  bucket: z.string(),
+  limit: z.number(),
+  remaining: z.number(),
+  resetMs: z.number(),
+  ratePerSecond: z.number(),
+});
+export const rateLimitsSchema = z.object({
+  ip: bucketSchema,
+  auth: bucketSchema,
+  account: z.object({ accountId: big, order: bucketSchema, cancel: bucketSchema, read: bucketSchema }).nullable(),
+});
+export type RateLimits = z.output<typeof rateLimitsSchema>;
+
+/** `POST /v1/orders/schedule-cancel`: when the dead-man switch fires (unix ms), null when disarmed. */
+export const scheduleCancelResultSchema = z.object({ cancelAt: big.nullable() });
+
 export const openOrderSchema = z.object({
   accountId: big,
   orderId: big,

@@ -25,6 +25,12 @@ export type Command =
       /** The cancel-on-disconnect group (WebSocket connection id) the order joins, if any. */
       readonly group?: string | null;
     }
+  /** Reduces a resting order's size in place (it keeps its priority). */
+  | { readonly kind: "amend"; readonly accountId: bigint; readonly orderId: bigint; readonly size: bigint }
+  /** Arms (`at`, unix ms) or disarms (null) the account's dead-man switch. */
+  | { readonly kind: "scheduleCancel"; readonly accountId: bigint; readonly at: bigint | null }
+  /** The dead-man switch of the account ran out: cancel all its orders (if still due at `now`). */
+  | { readonly kind: "cancelScheduled"; readonly accountId: bigint }
   /**
    * Cancels every resting order of a cancel-on-disconnect group: its connection closed, or the
    * venue restarted (no connection outlives a restart).
@@ -102,7 +108,7 @@ export type Command =
 
 export type CommandKind = Command["kind"];
 
-const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected"]);
+const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected", "scheduled"]);
 
 /** A cancel-on-disconnect group: a WebSocket connection id. */
 export const groupSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a connection id");
@@ -116,6 +122,14 @@ export const commandSchema = z.discriminatedUnion("kind", [
     group: groupSchema.nullable().optional(),
   }),
   z.object({ kind: z.literal("cancelGroup"), group: groupSchema, reason: reasonSchema }),
+  z.object({
+    kind: z.literal("amend"),
+    accountId: accountIdSchema,
+    orderId: orderIdSchema,
+    size: uint(BITS.size, "size, 1e-4 units"),
+  }),
+  z.object({ kind: z.literal("scheduleCancel"), accountId: accountIdSchema, at: uint(63, "unix ms").nullable() }),
+  z.object({ kind: z.literal("cancelScheduled"), accountId: accountIdSchema }),
   z.object({ kind: z.literal("cancel"), accountId: accountIdSchema, orderId: orderIdSchema, reason: reasonSchema }),
   z.object({
     kind: z.literal("cancelAll"),

@@ -17,7 +17,7 @@ import type { Profile, SignedOrder, SolidityProof, Tx } from "../protocol/types.
 import type { Command } from "./commands.ts";
 import type { CancelledOrder, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
 import { MatchingEngine } from "./engine/engine.ts";
-import type { LevelChange } from "./engine/book.ts";
+import type { LevelChange, RestingOrder } from "./engine/book.ts";
 import type { Market } from "./engine/markets.ts";
 import { SequencerError } from "./errors.ts";
 import type { ProofStatus, Synchronous } from "./journal/journal.ts";
@@ -42,6 +42,10 @@ export interface VenueConfig {
 export type Outcome =
   | { readonly kind: "place"; readonly result: PlaceResult }
   | { readonly kind: "cancel"; readonly cancelled: readonly CancelledOrder[] }
+  | { readonly kind: "amend"; readonly order: RestingOrder }
+  | { readonly kind: "scheduleCancel"; readonly accountId: bigint; readonly at: bigint | null }
+  /** `fired`: the dead-man switch was due and is now disarmed (journaled even with no order). */
+  | { readonly kind: "cancelScheduled"; readonly fired: boolean; readonly cancelled: readonly CancelledOrder[] }
   | { readonly kind: "replace"; readonly cancelled: CancelledOrder; readonly placed: PlaceResult }
   | { readonly kind: "deposit"; readonly at: FillLocation }
   | {
@@ -237,6 +241,12 @@ function digest(outcome: Outcome): string {
       return toJson({ old: outcome.cancelled.order.orderId, new: placed(outcome.placed) });
     case "cancel":
       return toJson(outcome.cancelled.map((c) => [c.order.accountId, c.order.orderId]));
+    case "amend":
+      return toJson([outcome.order.accountId, outcome.order.orderId, outcome.order.remaining]);
+    case "scheduleCancel":
+      return toJson([outcome.accountId, outcome.at]);
+    case "cancelScheduled":
+      return toJson([outcome.fired, outcome.cancelled.map((c) => [c.order.accountId, c.order.orderId])]);
     case "deposit":
       return toJson([outcome.at.batch, outcome.at.slot]);
     case "forcedWithdrawal":
@@ -282,6 +292,7 @@ function fillsOf(outcome: Outcome): readonly Fill[] {
 function cancelledOf(outcome: Outcome): readonly CancelledOrder[] {
   switch (outcome.kind) {
     case "cancel":
+    case "cancelScheduled":
       return outcome.cancelled;
     case "place":
       return outcome.result.cancelled;
@@ -306,6 +317,7 @@ function samePrices(a: readonly bigint[], b: readonly bigint[]): boolean {
 function changed(outcome: Outcome): boolean {
   if (outcome.kind === "place") return outcome.result.rejection === null || outcome.result.cancelled.length > 0;
   if (outcome.kind === "cancel") return outcome.cancelled.length > 0;
+  if (outcome.kind === "cancelScheduled") return outcome.fired;
   if (outcome.kind === "closeBatch") return outcome.batch !== null;
   if (outcome.kind === "funding") return outcome.updates.length > 0;
   if (outcome.kind === "expire") return outcome.instruments.length > 0;
@@ -470,6 +482,20 @@ export class Sequencer {
         };
       case "cancelGroup":
         return { kind: "cancel", cancelled: this.engine.cancelGroup(command.group, command.reason) };
+      case "amend":
+        return { kind: "amend", order: this.engine.amend(command.accountId, command.orderId, command.size) };
+      case "scheduleCancel":
+        this.engine.scheduleCancel(command.accountId, command.at);
+        return { kind: "scheduleCancel", accountId: command.accountId, at: command.at };
+      case "cancelScheduled": {
+        const fired = this.engine.cancelDeadline(command.accountId) !== null;
+        const cancelled = this.engine.cancelScheduled(command.accountId, now);
+        return {
+          kind: "cancelScheduled",
+          fired: fired && this.engine.cancelDeadline(command.accountId) === null,
+          cancelled,
+        };
+      }
       case "cancel":
         return { kind: "cancel", cancelled: [this.engine.cancel(command.accountId, command.orderId, command.reason)] };
       case "cancelAll":

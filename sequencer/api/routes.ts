@@ -41,6 +41,10 @@ import {
   oracleSchema,
   orderIdParamsSchema,
   placeOneSchema,
+  placeBatchSchema,
+  cancelBatchSchema,
+  amendSchema,
+  scheduleCancelSchema,
   replaceOrderSchema,
   sessionSchema,
   settlementSchema,
@@ -118,7 +122,8 @@ export function restingView(o: RestingOrder) {
     name: instrumentName(o.instrument),
     side: sideName(o.side),
     price: o.price,
-    size: o.signed.order.size,
+    // The signed size, less what an amend took off.
+    size: o.filled + o.remaining,
     filled: o.filled,
     remaining: o.remaining,
     flags: o.signed.order.flags,
@@ -311,15 +316,31 @@ export async function placeOrder(
   clientOrderId: string | null,
   group: string | null,
   limits: RequestLimits,
-  budgetCharged = false,
 ): Promise<PlaceResult> {
   const t0 = performance.now();
+  try {
+    api.venue.engine.check(signed, api.clock());
+    await verifyOrder(api, signed);
+    limits.authenticated(signed.order.accountId, "order");
+  } catch (e) {
+    if (e instanceof SequencerError) api.metrics.orders.inc({ outcome: e.code });
+    api.metrics.ackLatency.observe((performance.now() - t0) / 1000);
+    throw e;
+  }
+  return placeVerified(api, signed, clientOrderId, group, t0);
+}
+
+/** Places an order whose signature checked out and whose account's budget was charged. */
+export function placeVerified(
+  api: ApiContext,
+  signed: SignedOrder,
+  clientOrderId: string | null,
+  group: string | null,
+  t0: number = performance.now(),
+): PlaceResult {
   const { venue, metrics } = api;
   try {
-    venue.engine.check(signed, api.clock());
-    await verifyOrder(api, signed);
     const accountId = signed.order.accountId;
-    if (!budgetCharged) limits.authenticated(accountId, "order");
     if (group !== null) requireLiveGroup(api, group, accountId);
     // The cap counts resting orders: an IOC or FOK order never rests.
     if (decodeFlags(signed.order.flags).timeInForce === "GTC" && venue.engine.openCount(accountId) >= api.maxOpenOrders)
@@ -519,6 +540,173 @@ export function buildRoutes(api: ApiContext): Route[] {
         order: placeView(outcome.placed),
         rejection: r === null ? null : { code: r.code, message: r.message },
       });
+    },
+  });
+
+  // --- market-maker tools ---
+
+  /** One item's outcome in a batch: its result, or its error (code, status, message). */
+  const itemError = (e: unknown) => {
+    if (e instanceof SequencerError) return { ok: false, code: e.code, status: e.status, message: e.message };
+    if (e instanceof ProtocolError) return { ok: false, code: e.code, status: 422, message: e.message };
+    throw e;
+  };
+
+  const placeBatch = defineRoute({
+    method: "POST",
+    url: "/v1/orders/batch",
+    summary: "Place up to 50 signed orders of one account in one request, in order; each gets its own result or error",
+    tag: "orders",
+    auth: "none",
+    body: placeBatchSchema,
+    responses: {
+      200: "`results`, one per order in request order: `{ok: true, result}` (as POST /v1/orders) or `{ok: false, code, status, message}`",
+      ...ERR_400,
+      429: "RATE_LIMITED (the whole batch: the IP before authentication, the account's order budget after)",
+    },
+    async handle({ body, limits }) {
+      const accountId = body.orders[0]!.order.order.accountId;
+      if (body.orders.some((o) => o.order.order.accountId !== accountId))
+        throw new SequencerError("BAD_REQUEST", "every order of a batch must be of the same account");
+      // Before authentication the batch costs its IP one token per order (the server took one).
+      if (body.orders.length > 1) limits.chargeIp(body.orders.length - 1);
+      // Signatures are checked together (the verifier pool batches them); the fields first.
+      const now = api.clock();
+      const checked = await Promise.all(
+        body.orders.map(async (o) => {
+          try {
+            engine.check(o.order, now);
+            await verifyOrder(api, o.order);
+            return null;
+          } catch (e) {
+            return e;
+          }
+        }),
+      );
+      const valid = checked.filter((e) => e === null).length;
+      if (valid > 0) limits.authenticated(accountId, "order", valid);
+      const group = body.cancelOnDisconnect ?? null;
+      if (group !== null && valid > 0) requireLiveGroup(api, group, accountId);
+      const results: unknown[] = [];
+      for (let i = 0; i < body.orders.length; i++) {
+        const o = body.orders[i]!;
+        try {
+          if (checked[i] !== null) throw checked[i];
+          const result = placeVerified(api, o.order, o.clientOrderId ?? null, group);
+          results.push({ ok: true, result: placeView(result) });
+        } catch (e) {
+          results.push(itemError(e));
+        }
+      }
+      return ok({ results });
+    },
+  });
+
+  const cancelBatch = defineRoute({
+    method: "POST",
+    url: "/v1/orders/cancel-batch",
+    summary:
+      "Cancel up to 50 open orders of the session's account by order id and/or client order id; each gets its own result",
+    tag: "orders",
+    auth: "session",
+    budget: "cancel",
+    body: cancelBatchSchema,
+    responses: {
+      200: "`results` in request order (order ids, then client ids): `{ok: true, cancelled}` or `{ok: false, code, status, message}`",
+      ...ERR_400,
+      ...ERR_AUTH,
+      429: "RATE_LIMITED (one cancel token per order)",
+    },
+    handle({ body, session, limits }) {
+      const s = sessionOf(session);
+      const n = body.orderIds.length + body.clientOrderIds.length;
+      if (n > 1) limits.chargeAccount(s.accountId, "cancel", n - 1);
+      const cancelOne = (orderId: bigint) => {
+        const outcome = venue.execute({ kind: "cancel", accountId: s.accountId, orderId, reason: "user" }, api.clock());
+        if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
+        metrics.cancels.inc(outcome.cancelled.length);
+        return { ok: true, cancelled: outcome.cancelled.map(cancelledView) };
+      };
+      const results: unknown[] = [];
+      for (const orderId of body.orderIds) {
+        try {
+          results.push({ orderId, ...cancelOne(orderId) });
+        } catch (e) {
+          results.push({ orderId, ...itemError(e) });
+        }
+      }
+      for (const clientOrderId of body.clientOrderIds) {
+        try {
+          const order = engine.findByClientId(s.accountId, clientOrderId);
+          if (order === null)
+            throw new SequencerError(
+              "ORDER_NOT_FOUND",
+              `account ${s.accountId} has no open order with client id ${clientOrderId}`,
+            );
+          results.push({ clientOrderId, ...cancelOne(order.orderId) });
+        } catch (e) {
+          results.push({ clientOrderId, ...itemError(e) });
+        }
+      }
+      return ok({ results });
+    },
+  });
+
+  const amend = defineRoute({
+    method: "POST",
+    url: "/v1/orders/:orderId/amend",
+    summary:
+      "Reduce an open order's size in place: it keeps its time priority (a price change or a larger size is a replace)",
+    tag: "orders",
+    auth: "session",
+    budget: "cancel",
+    params: orderIdParamsSchema,
+    body: amendSchema,
+    responses: {
+      200: "the amended open order",
+      ...ERR_400,
+      ...ERR_AUTH,
+      404: "ORDER_NOT_FOUND",
+      422: "BAD_ORDER (not a reduction, or nothing left open) / LOT_SIZE",
+    },
+    handle({ params, body, session }) {
+      const s = sessionOf(session);
+      const outcome = venue.execute(
+        { kind: "amend", accountId: s.accountId, orderId: params.orderId, size: body.size },
+        api.clock(),
+      );
+      if (outcome.kind !== "amend") throw new Error("unexpected outcome");
+      return ok({ order: restingView(outcome.order) });
+    },
+  });
+
+  const scheduleCancel = defineRoute({
+    method: "POST",
+    url: "/v1/orders/schedule-cancel",
+    summary:
+      "Dead-man switch: cancel every open order of the session's account `afterMs` from now unless called again (renew); 0 disarms. Journaled: it survives a restart",
+    tag: "orders",
+    auth: "session",
+    budget: "cancel",
+    body: scheduleCancelSchema,
+    responses: { 200: "`cancelAt` (unix ms, null when disarmed)", ...ERR_400, ...ERR_AUTH },
+    handle({ body, session }) {
+      const s = sessionOf(session);
+      const at = body.afterMs === 0 ? null : api.clock() + BigInt(body.afterMs);
+      venue.execute({ kind: "scheduleCancel", accountId: s.accountId, at }, api.clock());
+      return ok({ cancelAt: at });
+    },
+  });
+
+  const scheduledCancel = defineRoute({
+    method: "GET",
+    url: "/v1/orders/schedule-cancel",
+    summary: "The session's account's dead-man switch: when it fires (unix ms), or null when disarmed",
+    tag: "orders",
+    auth: "session",
+    responses: { 200: "`cancelAt`", ...ERR_AUTH },
+    handle({ session }) {
+      return ok({ cancelAt: engine.cancelDeadline(sessionOf(session).accountId) });
     },
   });
 
@@ -1114,6 +1302,11 @@ export function buildRoutes(api: ApiContext): Route[] {
 
   return [
     place,
+    placeBatch,
+    cancelBatch,
+    scheduleCancel,
+    scheduledCancel,
+    amend,
     cancelAll,
     cancelByClientId,
     cancel,

@@ -30,6 +30,42 @@ export const connectionIdSchema = z
 export const placeOneSchema = placeOrderSchema.extend({ cancelOnDisconnect: connectionIdSchema.optional() }).strict();
 export const replaceOrderSchema = placeOneSchema;
 
+/** Orders per batch request (place or cancel). */
+export const MAX_BATCH_ITEMS = 50;
+
+export const placeBatchSchema = z
+  .object({
+    orders: z.array(placeOrderSchema).min(1).max(MAX_BATCH_ITEMS),
+    cancelOnDisconnect: connectionIdSchema.optional(),
+  })
+  .strict();
+
+export const cancelBatchSchema = z
+  .object({
+    orderIds: z.array(orderIdSchema).max(MAX_BATCH_ITEMS).default([]),
+    clientOrderIds: z.array(clientOrderIdSchema).max(MAX_BATCH_ITEMS).default([]),
+  })
+  .strict()
+  .refine((b) => b.orderIds.length + b.clientOrderIds.length >= 1, "name at least one order")
+  .refine(
+    (b) => b.orderIds.length + b.clientOrderIds.length <= MAX_BATCH_ITEMS,
+    `at most ${MAX_BATCH_ITEMS} orders per request`,
+  );
+
+export const amendSchema = z
+  .object({ size: uint(BITS.size, "the order's new total size (filled included), 1e-4 units; below the current") })
+  .strict();
+
+/** Dead-man switch: cancel every order of the account after `afterMs` unless called again; 0 disarms. */
+export const scheduleCancelSchema = z
+  .object({
+    afterMs: z.coerce
+      .number()
+      .int()
+      .refine((v) => v === 0 || (v >= 1000 && v <= 600_000), "0 (disarm) or 1,000 to 600,000 ms"),
+  })
+  .strict();
+
 export const orderIdParamsSchema = z.object({ orderId: orderIdSchema }).strict();
 export const clientOrderIdParamsSchema = z.object({ clientOrderId: clientOrderIdSchema }).strict();
 export const instrumentParamsSchema = z.object({ instrument: instrumentRefSchema }).strict();

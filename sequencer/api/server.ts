@@ -57,6 +57,9 @@ export interface ApiOptions {
 
 export const DEFAULT_MAX_OPEN_ORDERS = 1000;
 
+/** How often due dead-man switches are looked for, ms (their resolution). */
+const DEAD_MAN_TICK_MS = 100;
+
 function bearer(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const m = /^Bearer (\S+)$/.exec(header);
@@ -144,8 +147,23 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     done(null, payload);
   });
   const hub = new StreamHub(api, log, { ...DEFAULT_WS_LIMITS, ...options.ws });
+  // Dead-man switches (`/v1/orders/schedule-cancel`): fired as journaled commands when due,
+  // including those that ran out while the venue was down (they are replayed armed).
+  const deadMan = setInterval(() => {
+    for (const accountId of api.venue.engine.dueScheduledCancels(api.clock())) {
+      try {
+        const outcome = api.venue.execute({ kind: "cancelScheduled", accountId }, api.clock());
+        if (outcome.kind === "cancelScheduled" && outcome.cancelled.length > 0)
+          log.info({ accountId: accountId.toString(), cancelled: outcome.cancelled.length }, "dead-man switch fired");
+      } catch (e) {
+        log.error({ err: e }, "dead-man switch failed");
+      }
+    }
+  }, DEAD_MAN_TICK_MS);
+  deadMan.unref();
   // Disconnects are handled before the server (and then the venue's journal) closes.
   app.addHook("preClose", (done) => {
+    clearInterval(deadMan);
     hub.disconnectAll();
     done();
   });

@@ -180,6 +180,14 @@ export class OrderBook {
     }
   }
 
+  /** Reduces a resting order's open size by `q` (< remaining) in place: it keeps its priority. */
+  reduce(order: RestingOrder, q: bigint): void {
+    const level = this.ladder(order.side).levels.get(order.price)!;
+    order.remaining -= q;
+    level.total -= q;
+    this.touch(order.side, order.price);
+  }
+
   /** Best level on `side`, or null when that side is empty. */
   best(side: SideCode): PriceLevel | null {
     return this.ladder(side).best();

@@ -96,6 +96,8 @@ export type CancelReason =
   | "replaced"
   | "disconnect"
   | "maker_rejected"
+  /** The account's dead-man switch (`scheduleCancel`) ran out without renewal. */
+  | "scheduled"
   /** The account was liquidated: every resting order of it is cancelled. */
   | "liquidation"
   /** The option reached its expiry: the series stopped trading. */
@@ -167,6 +169,8 @@ export class MatchingEngine {
   private readonly highest = new Map<bigint, Map<bigint, bigint>>();
   /** accountId → client order id → open order carrying it. */
   private readonly clientIds = new Map<bigint, Map<string, RestingOrder>>();
+  /** accountId → unix ms at which the dead-man switch cancels every order of the account. */
+  private readonly deadlines = new Map<bigint, bigint>();
   /** Cancel-on-disconnect group → its resting orders. */
   private readonly groups = new Map<string, Set<RestingOrder>>();
   private nextTradeId = 1n;
@@ -573,6 +577,66 @@ export class MatchingEngine {
       out.push({ order, reason, code: null });
     }
     return out;
+  }
+
+  /**
+   * Amends a resting order's size down (the signed order's size minus what filled stays the
+   * upper bound): it keeps its place in the queue. `size` is the new total size (filled
+   * included); it must be below the current total, leave something open, and respect the lot.
+   * A price change or a larger size is a replace (new signature, back of the queue).
+   */
+  amend(accountId: bigint, orderId: bigint, size: bigint): RestingOrder {
+    const order = this.findOpen(accountId, orderId);
+    if (order === null)
+      throw new SequencerError("ORDER_NOT_FOUND", `account ${accountId} has no open order ${orderId}`);
+    const market = this.market(order.instrument);
+    const current = order.filled + order.remaining;
+    if (size >= current)
+      throw new SequencerError(
+        "BAD_ORDER",
+        `amend only reduces: size ${size} is not below the order's size ${current}; replace the order to raise it`,
+      );
+    if (size <= order.filled)
+      throw new SequencerError(
+        "BAD_ORDER",
+        `size ${size} leaves nothing open (${order.filled} already filled): cancel the order instead`,
+      );
+    if (size % market.lotSize !== 0n)
+      throw new SequencerError("LOT_SIZE", `size ${size} is not a multiple of the lot size ${market.lotSize}`);
+    this.books.get(order.instrument)!.reduce(order, current - size);
+    return order;
+  }
+
+  /**
+   * Arms (at = unix ms) or disarms (null) an account's dead-man switch: at `at`, unless armed
+   * again meanwhile, every order of the account is cancelled (`cancelScheduled`).
+   */
+  scheduleCancel(accountId: bigint, at: bigint | null): void {
+    if (at === null) this.deadlines.delete(accountId);
+    else this.deadlines.set(accountId, at);
+  }
+
+  /** The armed deadline of an account, or null. */
+  cancelDeadline(accountId: bigint): bigint | null {
+    return this.deadlines.get(accountId) ?? null;
+  }
+
+  /** Accounts whose dead-man switch ran out at `now`. */
+  dueScheduledCancels(now: bigint): bigint[] {
+    const due: bigint[] = [];
+    for (const [accountId, at] of this.deadlines) if (at <= now) due.push(accountId);
+    return due;
+  }
+
+  /**
+   * Fires an account's dead-man switch if it ran out at `now`: every order cancelled
+   * (`scheduled`), the switch disarmed. Nothing happens when it was re-armed later or disarmed.
+   */
+  cancelScheduled(accountId: bigint, now: bigint): CancelledOrder[] {
+    const at = this.deadlines.get(accountId);
+    if (at === undefined || at > now) return [];
+    this.deadlines.delete(accountId);
+    return this.cancelAll(accountId, null, "scheduled");
   }
 
   /** Cancels every resting order of a cancel-on-disconnect group (its connection went away). */
