@@ -14,6 +14,8 @@ import {
   BTC,
   BTC_PRICE,
   checkWitness,
+  ownerOf,
+  pkHashOf,
   ctx,
   ETH,
   ETH_PRICE,
@@ -30,11 +32,12 @@ import {
 
 const BIG = 100_000n * USDC;
 const at = (ethPrice: bigint, over: Partial<BatchContext> = {}) => ctx({ prices: [ethPrice, BTC_PRICE], ...over });
-const liquidate = (accountId: bigint, size: bigint, instrument = ETH): Tx => ({
+const liquidate = (accountId: bigint, size: bigint, instrument = ETH, insurance?: bigint): Tx => ({
   type: TxType.LIQUIDATE,
   accountId,
   instrument,
   size,
+  ...(insurance === undefined ? {} : { insurance }),
 });
 
 /** Account 3 long 1 ETH at 3,000 with exactly 300 USDC of collateral left (the IM). */
@@ -131,6 +134,53 @@ describe("liquidation (§6.4)", () => {
     rejects(s, "BAD_LIQUIDATION", () => s.applyTx(liquidate(3n, 0n), at(260_000n)));
     rejects(s, "NO_POSITION", () => s.applyTx(liquidate(3n, 1n, BTC), at(260_000n)));
     rejects(s, "NO_POSITION", () => s.applyTx(liquidate(5n, 1n), at(260_000n)));
+  });
+
+  test("finding F7: a liquidation beyond account 1's slots goes to another insurance fund account", () => {
+    // Account 1 already holds ETH and BTC (P = 2); account 3's short call needs a third slot.
+    const call = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 86_400n);
+    const s = world([BIG, 300n * USDC + (UNIT * ETH_PRICE * 5n) / 10_000n, BIG, 650n * USDC, 45n * USDC]);
+    s.applyTx(tradeTx(sell(2n), buy(3n), UNIT, ETH_PRICE), ctx());
+    s.applyTx(
+      tradeTx(
+        sell(2n, { instrument: BTC, price: BTC_PRICE, orderId: 2n }),
+        buy(5n, { instrument: BTC, price: BTC_PRICE }),
+        UNIT / 10n,
+        BTC_PRICE,
+      ),
+      ctx(),
+    );
+    s.applyTx(
+      tradeTx(
+        buy(4n, { instrument: call, price: 5_000n }),
+        sell(6n, { instrument: call, price: 5_000n }),
+        UNIT / 10n,
+        5_000n,
+      ),
+      ctx(),
+    );
+    const crash = ctx({ prices: [270_000n, 5_000_000n] });
+    const marks = s.marks(crash.prices);
+    s.applyTx(liquidate(3n, largestLiquidation(s.account(3n), ETH, marks)), crash);
+    s.applyTx(liquidate(5n, largestLiquidation(s.account(5n), BTC, marks), BTC), crash);
+    assert.ok(
+      s.account(INSURANCE_ACCOUNT).positions.every((p) => p.size !== 0n),
+      "account 1 is full",
+    );
+    // Account 6 (short call) goes below MM when ETH rallies.
+    const rally = ctx({ prices: [340_000n, 5_000_000n] });
+    const q = largestLiquidation(s.account(6n), call, s.marks(rally.prices));
+    assert.ok(q > 0n);
+    rejects(s, "NO_POSITION_SLOT", () => s.applyTx(liquidate(6n, q, call), rally));
+    // An ordinary account cannot take it; an account registered with account 1's owner and key can.
+    rejects(s, "BAD_LIQUIDATION", () => s.applyTx(liquidate(6n, q, call, 4n), rally));
+    s.applyTx({ type: TxType.DEPOSIT, accountId: 7n, owner: ownerOf(1n), pkHash: pkHashOf(1n), amount: USDC }, rally);
+    assert.ok(s.isInsuranceAccount(7n));
+    const w = s.applyTx(liquidate(6n, q, call, 7n), rally);
+    checkWitness(w, TEST);
+    assert.equal(w.a.accountId, 7n);
+    assert.equal((w.publicData[0] >> 4n) & 0xffffffffn, 7n, "the fund account is in the slot's public data");
+    assert.deepEqual(s.account(7n).positions[0], { instrument: call, size: -q, cost: -q * 40_000n });
   });
 
   test("a short option is liquidated at its intrinsic value", () => {

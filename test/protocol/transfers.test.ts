@@ -211,4 +211,17 @@ describe("batch context validation", () => {
       s.applyTx({ type: TxType.NOOP }, ctx({ settlements: [{ ...rec, expiry: T0 + 1n }] })),
     );
   });
+
+  test("finding F9: settlement records are canonical: increasing series keys, one record per series", () => {
+    const s = world();
+    const at = (expiry: bigint, underlying = 1, price = 1n) => ({ underlying, expiry, price });
+    const t = ctx({ timestamp: T0 + 10n }).timestamp;
+    const with_ = (settlements: ReturnType<typeof at>[]) => ctx({ timestamp: t, settlements });
+    // Ordered by expiry, then underlying (the key is underlying + expiry·2^8).
+    s.applyTx({ type: TxType.NOOP }, with_([at(T0, 2), at(T0 + 1n, 1)]));
+    rejects(s, "BAD_CONTEXT", () => s.applyTx({ type: TxType.NOOP }, with_([at(T0 + 1n), at(T0)])));
+    rejects(s, "BAD_CONTEXT", () => s.applyTx({ type: TxType.NOOP }, with_([at(T0, 2), at(T0, 1)])));
+    // Two prices for one series would let the prover pick per slot.
+    rejects(s, "BAD_CONTEXT", () => s.applyTx({ type: TxType.NOOP }, with_([at(T0, 1, 1n), at(T0, 1, 2n)])));
+  });
 });
