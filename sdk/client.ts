@@ -225,7 +225,13 @@ export class TesseraClient {
       const err = errorReplySchema.safeParse(json);
       if (!err.success)
         throw new TesseraConnectionError("BAD_RESPONSE", `${method} ${path}: HTTP ${res.status} without an error code`);
-      throw apiError(err.data.code, res.status, err.data.message, res.headers.get("retry-after"));
+      throw apiError(
+        err.data.code,
+        res.status,
+        err.data.message,
+        res.headers.get("retry-after"),
+        res.headers.get("x-retry-after-ms"),
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {

@@ -62,10 +62,12 @@ export class TesseraSdkError extends Error {
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /**
- * The wait of a rate-limit reply: the `Retry-After` header (seconds, RFC 9110) when present,
- * else the `retry in N ms` the venue writes in its message, else one second.
+ * The wait of a rate-limit reply: the exact `X-Retry-After-Ms` header when present, else the
+ * `Retry-After` header (whole seconds, RFC 9110), else the `retry in N ms` the venue writes in
+ * its message, else one second.
  */
-export function retryAfterMs(retryAfterHeader: string | null, message: string): number {
+export function retryAfterMs(retryAfterHeader: string | null, message: string, exactMsHeader?: string | null): number {
+  if (exactMsHeader != null && /^\d+$/.test(exactMsHeader.trim())) return Number(exactMsHeader.trim());
   if (retryAfterHeader !== null && /^\d+(\.\d+)?$/.test(retryAfterHeader.trim())) {
     return Math.ceil(Number(retryAfterHeader.trim()) * 1000);
   }
@@ -79,7 +81,9 @@ export function apiError(
   status: number,
   message: string,
   retryAfterHeader: string | null,
+  exactMsHeader: string | null = null,
 ): TesseraApiError {
-  if (code === "RATE_LIMITED") return new RateLimitError(status, message, retryAfterMs(retryAfterHeader, message));
+  if (code === "RATE_LIMITED")
+    return new RateLimitError(status, message, retryAfterMs(retryAfterHeader, message, exactMsHeader));
   return new TesseraApiError(code, status, message);
 }
