@@ -65,7 +65,7 @@ function venueTx(f0: bigint, f1: bigint): Tx | null {
     case TxType.FUNDING:
       return { type: d.type, underlying: d.underlying, delta: d.delta };
     case TxType.LIQUIDATE:
-      return { type: d.type, accountId: d.taker, size: d.size, instrument: d.instrument };
+      return { type: d.type, accountId: d.taker, size: d.size, instrument: d.instrument, insurance: d.maker };
     case TxType.SETTLE:
       return { type: d.type, accountId: d.accountId, instrument: d.instrument };
     case TxType.FEE_SWEEP:

@@ -198,7 +198,7 @@ describe("liquidation fills", () => {
       const bought = await lever.placeOrder({ instrument: 1n, side: "buy", size: ONE, price: ETH_PRICE });
       assert.equal(bought.fills[0]!.kind, "trade");
       const liquidated = stream.next("fill", (f) => f.kind === "liquidation");
-      // ETH from 3,000 to 2,700: equity about 100 USDC, below the 5% maintenance margin (135).
+      // ETH from 3,000 to 2,700: equity about 98.5 USDC, below the 5% maintenance margin (135).
       await v.admin.setOracle([270_000n, 6_000_000n]);
       const pushed = await liquidated;
       const [fill] = await lever.fills(1);
@@ -206,9 +206,14 @@ describe("liquidation fills", () => {
       assert.equal(fill!.tradeId, pushed.tradeId);
       assert.deepEqual([fill!.taker.accountId, fill!.taker.orderId, fill!.maker.accountId], [3n, 0n, 1n]);
       assert.equal(fill!.takerSide, "sell", "the liquidatee takes its closing side");
-      assert.equal(fill!.size, ONE);
+      // No more than brings it back to maintenance (each unit releases 135 USDC of margin for a
+      // 27 USDC penalty: 36.5 / 108 of a unit).
+      assert.equal(fill!.size, 3_380n);
       assert.equal(fill!.price, 270_000n, "a perp is liquidated at the oracle price");
-      assert.deepEqual((await lever.account()).positions, []);
+      assert.deepEqual(
+        (await lever.account()).positions.map((p) => p.size),
+        [ONE - 3_380n],
+      );
     } finally {
       stream.close();
     }
