@@ -16,6 +16,7 @@ import { toCircuitInput } from "../../protocol/circuitInput.ts";
 import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
 import { initPoseidon } from "../../protocol/poseidon.ts";
 import { packProof } from "../../protocol/proof.ts";
+import { rebuildState } from "../../protocol/rebuild.ts";
 import type { Groth16ProofJson } from "../../protocol/proof.ts";
 import { signOrder, withdrawalOrder } from "../../protocol/signing.ts";
 import { RollupState } from "../../protocol/state.ts";
@@ -93,6 +94,9 @@ describe("real proof", () => {
     const receipt = await (await tx).wait();
     console.log(`real proof: submitBatch (test profile, TestVerifier) used ${receipt.gasUsed} gas`);
     assert.equal(await d.rollup.getFunction("stateRoot")(), state.stateRoot);
+    // Determinism: the proved batch rebuilt from its L1 calldata alone gives the root L1 holds.
+    const rebuilt = rebuildState(RollupState.genesis(PROFILE, system), [{ header, slots }], d.domain);
+    assert.equal(rebuilt.stateRoot, await d.rollup.getFunction("stateRoot")());
     assert.equal(await d.rollup.getFunction("claimable")(alice!.address), 10_000_000n);
     // Replayed: input 0 is now the new root, so the same proof fails.
     await expect(asOperator.getFunction("submitBatch")(header, slots, [...packed])).to.be.revertedWithCustomError(

@@ -22,6 +22,9 @@ import { z } from "zod";
 import type { Contract } from "ethers";
 import { abs, max } from "../../protocol/field.ts";
 import { getProfile } from "../../protocol/profiles.ts";
+import { packSettlement } from "../../protocol/pubdata.ts";
+import { rebuildState } from "../../protocol/rebuild.ts";
+import { RollupState } from "../../protocol/state.ts";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { TxType } from "../../protocol/types.ts";
 import type { Tx } from "../../protocol/types.ts";
@@ -383,7 +386,31 @@ test(
       userTxs,
     );
     const at = { blockTag: block };
-    assert.equal(reference.state.stateRoot, await rollup.getFunction("stateRoot")(at), "protocol/ predicts L1's root");
+    const l1Root = (await rollup.getFunction("stateRoot")(at)) as bigint;
+    assert.equal(reference.state.stateRoot, l1Root, "protocol/ predicts L1's root");
+    // Determinism: the same batches rebuilt from their L1 calldata alone (protocol/rebuild.ts,
+    // what the exodus exit runs) give every root L1 accepted.
+    const genesis = RollupState.genesis(profile, {
+      feeAccount: { pkHash: d.fee.pkHash, owner: BigInt(d.fee.owner) },
+      insurance: { pkHash: d.insurance.pkHash, owner: BigInt(d.insurance.owner) },
+    });
+    const posted = batches.map((b) => ({
+      header: {
+        newStateRoot: b.newStateRoot,
+        timestamp: b.context.timestamp,
+        prices: b.context.prices,
+        priceRoundIds: b.context.prices.map(() => 0n),
+        settlements: Array.from({ length: profile.settlements }, (_, k) => {
+          const r = b.context.settlements[k];
+          return r === undefined ? 0n : packSettlement(r);
+        }),
+        settlementRoundIds: Array.from({ length: profile.settlements }, () => 0n),
+      },
+      slots: b.slots.flatMap(([f0, f1]) => [f0, f1]),
+    }));
+    // rebuildState checks each batch's root against the posted one (ROOT_MISMATCH otherwise).
+    const rebuilt = rebuildState(genesis, posted, d.deployment.domain);
+    assert.equal(rebuilt.stateRoot, l1Root, "rebuilt from L1 calldata alone");
     const kinds = new Set(reference.applied.map((a) => a.tx.type));
     assert.ok(kinds.has(TxType.FUNDING), "funding was applied");
     assert.ok(kinds.has(TxType.LIQUIDATE), "carol was liquidated");
