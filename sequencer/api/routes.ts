@@ -22,6 +22,7 @@ import { accountView } from "../views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
 import type { ApiLimits, BucketState, RequestLimits } from "./ratelimit.ts";
+import { checkOpenOrderMargin } from "./reserve.ts";
 import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
 import {
@@ -66,6 +67,8 @@ export interface ApiContext {
    * a REST order may join only a live group of its own account.
    */
   readonly liveGroups: Map<string, bigint>;
+  /** Check initial margin for resting orders at placement (default true; sequencer/api/reserve.ts). */
+  readonly reserveMargin?: boolean;
   readonly metrics: VenueMetrics;
   /** Wall clock, unix ms (the API's only clock; the engine takes it as an argument). */
   readonly clock: () => bigint;
@@ -348,6 +351,8 @@ export function placeVerified(
         "TOO_MANY_OPEN_ORDERS",
         `account ${accountId} has ${api.maxOpenOrders} open orders, the most allowed: cancel some first`,
       );
+    if (api.reserveMargin !== false && decodeFlags(signed.order.flags).timeInForce === "GTC")
+      checkOpenOrderMargin(venue, signed);
     const outcome = venue.execute({ kind: "place", order: signed, clientOrderId, group }, api.clock());
     if (outcome.kind !== "place") throw new Error("unexpected outcome");
     metrics.orders.inc({ outcome: outcome.result.status });

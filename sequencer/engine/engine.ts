@@ -153,6 +153,12 @@ function crosses(takerSide: SideCode, limit: bigint, makerPrice: bigint): boolea
 
 const MS_PER_SECOND = 1000n;
 
+/**
+ * Fills one taker order may make. The rest is cancelled (`stopCode` `MAX_FILLS`): one order
+ * cannot hold the matching thread for an unbounded sweep. A constant, so replays agree.
+ */
+export const MAX_FILLS_PER_ORDER = 500;
+
 export class MatchingEngine {
   private readonly books = new Map<bigint, OrderBook>();
   private readonly markets = new Map<bigint, Market>();
@@ -417,6 +423,10 @@ export class MatchingEngine {
         continue;
       }
       if (!crosses(o.side, o.price, level.price)) break;
+      if (fills.length >= MAX_FILLS_PER_ORDER) {
+        stopCode = "MAX_FILLS";
+        break;
+      }
       const maker: RestingOrder = m;
       const next = maker.next;
       if (maker.accountId === o.accountId) {
@@ -554,6 +564,11 @@ export class MatchingEngine {
     }
     if (need > 0n)
       throw new SequencerError("FOK_UNFILLED", `fill-or-kill: only ${o.size - need} of ${o.size} is available`);
+    if (plan.length > MAX_FILLS_PER_ORDER)
+      throw new SequencerError(
+        "FOK_UNFILLED",
+        `fill-or-kill: filling ${o.size} takes ${plan.length} fills, above the ${MAX_FILLS_PER_ORDER} one order may make`,
+      );
     const error = this.ledger.dryRun(plan, now);
     if (error !== null)
       throw new SequencerError(error.code, `fill-or-kill cannot fill completely: ${error.message}`, 422);

@@ -26,6 +26,8 @@ import type { Client, HttpReply } from "./traders.ts";
 
 const P = 300_000n;
 const ONE = 10_000n;
+/** ETH-PERP's lot and minimum size. */
+const LOT = 10n;
 const TIMEOUT = { timeout: 180_000 };
 
 /** An order of `victim`'s account signed by someone else's key but carrying the victim's public key. */
@@ -182,8 +184,9 @@ describe("attack: matching", () => {
       await fund(client, ladder);
       await fund(client, other);
       const N = 1000;
+      // Lot-sized rungs (0.001 ETH): the account can carry all of them at initial margin.
       const rungs = await pool(N, 8, (i) =>
-        client.place(ladder.sign({ side: Side.SELL, size: ONE, price: P + BigInt(i + 1), orderId: BigInt(i + 1) })),
+        client.place(ladder.sign({ side: Side.SELL, size: LOT, price: P + BigInt(i + 1), orderId: BigInt(i + 1) })),
       );
       assert.ok(rungs.every((r) => r.status === 200 && r.body.status === "resting"));
       for (let i = 1n; i <= 10n; i++) {
@@ -201,6 +204,72 @@ describe("attack: matching", () => {
       assert.ok(cancelled.every((c) => c.reason === "self_trade"));
       const book = (await client.get("/v1/instruments/ETH-PERP/book?depth=5")).body;
       assert.deepEqual(book.asks, []);
+      await stillServes(client);
+    } finally {
+      await v.stop();
+    }
+  });
+});
+
+describe("attack: liquidity", () => {
+  test("attack: unfunded orders cannot rest at the touch", TIMEOUT, async () => {
+    const v = await ChildVenueHandle.start();
+    try {
+      const client = v.client;
+      const poor = new Trader("poor", 2n);
+      const maker = new Trader("maker", 3n);
+      const taker = new Trader("taker", 4n);
+      await fund(client, poor, 1_000_000n);
+      await fund(client, maker);
+      await fund(client, taker);
+      assert.equal(
+        (await client.place(maker.sign({ side: Side.SELL, size: ONE, price: P + 100n, orderId: 1n }))).status,
+        200,
+      );
+      // 200 orders of 1 ETH at the touch from an account holding 1 USDC: every one refused.
+      const replies = await pool(200, 8, (i) =>
+        client.place(poor.sign({ side: Side.SELL, size: ONE, price: P + 10n, orderId: BigInt(i + 1) })),
+      );
+      assert.ok(
+        replies.every((r) => r.status === 422 && r.body.code === "MARGIN"),
+        JSON.stringify(replies.find((r) => r.status !== 422)?.body),
+      );
+      const book = (await client.get("/v1/instruments/ETH-PERP/book?depth=5")).body;
+      assert.deepEqual(book.asks, [{ price: (P + 100n).toString(), size: ONE.toString(), orders: 1 }]);
+      // A taker meets real liquidity only: no maker is purged on the way.
+      const r = await client.place(taker.sign({ side: Side.BUY, size: ONE, price: P + 200n, orderId: 1n, tif: "IOC" }));
+      assert.equal(r.body.status, "filled");
+      assert.deepEqual(r.body.cancelled, []);
+      await stillServes(client);
+    } finally {
+      await v.stop();
+    }
+  });
+
+  test("attack: a deep sweep stops at the fill cap and the book stays consistent", TIMEOUT, async () => {
+    const v = await ChildVenueHandle.start({ TESSERA_ORDER_RATE: "100000", TESSERA_ORDER_BURST: "100000" });
+    try {
+      const client = v.client;
+      const maker = new Trader("maker", 2n);
+      const taker = new Trader("taker", 3n);
+      await fund(client, maker);
+      await fund(client, taker);
+      const N = 600;
+      await pool(N, 8, (i) =>
+        client.place(maker.sign({ side: Side.SELL, size: LOT, price: P + BigInt(i + 1), orderId: BigInt(i + 1) })),
+      );
+      const sweep = await client.place(
+        taker.sign({ side: Side.BUY, size: BigInt(N) * LOT, price: P + 10_000n, orderId: 1n }),
+      );
+      assert.equal(sweep.status, 200, JSON.stringify(sweep.body));
+      assert.equal((sweep.body.fills as unknown[]).length, 500);
+      assert.equal(sweep.body.status, "cancelled");
+      assert.equal(sweep.body.stopCode, "MAX_FILLS");
+      const book = (await client.get("/v1/instruments/ETH-PERP/book?depth=500")).body;
+      const asks = book.asks as { price: string; size: string }[];
+      assert.equal(asks.length, N - 500);
+      assert.equal(asks[0]!.price, (P + 501n).toString());
+      assert.deepEqual(book.bids, [], "the remainder did not rest crossed");
       await stillServes(client);
     } finally {
       await v.stop();
