@@ -26,6 +26,8 @@ export interface Session {
 
 const CHALLENGE_TTL_MS = 60_000;
 const MAX_CHALLENGES = 50_000;
+/** Sessions kept at most: beyond, expired ones are pruned, then the oldest evicted. */
+const MAX_SESSIONS = 100_000;
 
 export class SessionStore {
   private readonly challenges = new Map<bigint, Challenge>();
@@ -55,6 +57,11 @@ export class SessionStore {
   }
 
   open(accountId: bigint, nowMs: number): Session {
+    if (this.sessions.size >= MAX_SESSIONS) {
+      this.prune(nowMs);
+      const oldest = this.sessions.keys().next().value;
+      if (this.sessions.size >= MAX_SESSIONS && oldest !== undefined) this.sessions.delete(oldest);
+    }
     const session = { token: randomBytes(32).toString("base64url"), accountId, expiresAt: nowMs + this.ttlMs };
     this.sessions.set(session.token, session);
     return session;
