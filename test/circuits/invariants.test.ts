@@ -145,6 +145,27 @@ function orderField(prefix: "oa" | "ob", name: keyof Order, bits: number, extra?
   };
 }
 
+/** A field of the withdrawal message of the withdraw target (its size is the amount). */
+function withdrawalField(name: string, key: keyof Order, bits: number): Field {
+  type WithdrawTx = Extract<Tx, { type: typeof TxType.WITHDRAW }>;
+  const message = (v: bigint): SignedOrder => {
+    const w = (scenario(WITHDRAW.scenario).batch.witnesses[WITHDRAW.slot]!.tx as WithdrawTx).withdrawal;
+    return changed(w, { [key]: v });
+  };
+  return {
+    type: "withdraw",
+    name,
+    bits,
+    at: WITHDRAW,
+    protocol: (_tx, ctx, v) => ({ tx: { type: TxType.WITHDRAW, withdrawal: message(v) } satisfies WithdrawTx, ctx }),
+    circuit: (inp, v, before) => {
+      if (key === "size") setSlot(inp, "amount", WITHDRAW.slot, v);
+      if (key === "orderId") setOrderWithSlot(inp, "oa", WITHDRAW.slot, message(v), before);
+      else setOrder(inp, "oa", WITHDRAW.slot, message(v));
+    },
+  };
+}
+
 const FIELDS: readonly Field[] = [
   {
     type: "deposit",
@@ -170,49 +191,10 @@ const FIELDS: readonly Field[] = [
     protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 1 }>), accountId: v }, ctx }),
     circuit: (inp, v, before) => setAccount(inp, "a", DEPOSIT.slot, v, before),
   },
-  {
-    type: "withdraw",
-    name: "amount",
-    bits: 48,
-    at: WITHDRAW,
-    protocol: (tx, ctx, v) => {
-      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
-      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { size: v }) }, ctx };
-    },
-    circuit: (inp, v) => {
-      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
-      setSlot(inp, "amount", WITHDRAW.slot, v);
-      setOrder(inp, "oa", WITHDRAW.slot, changed(w, { size: v }));
-    },
-  },
-  {
-    type: "withdraw",
-    name: "expiry",
-    bits: 32,
-    at: WITHDRAW,
-    protocol: (tx, ctx, v) => {
-      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
-      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { expiry: v }) }, ctx };
-    },
-    circuit: (inp, v) => {
-      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
-      setOrder(inp, "oa", WITHDRAW.slot, changed(w, { expiry: v }));
-    },
-  },
-  {
-    type: "withdraw",
-    name: "orderId",
-    bits: 48,
-    at: WITHDRAW,
-    protocol: (tx, ctx, v) => {
-      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
-      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { orderId: v }) }, ctx };
-    },
-    circuit: (inp, v, before) => {
-      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
-      setOrderWithSlot(inp, "oa", WITHDRAW.slot, changed(w, { orderId: v }), before);
-    },
-  },
+  withdrawalField("amount", "size", 48),
+  withdrawalField("expiry", "expiry", 32),
+  withdrawalField("orderId", "orderId", 48),
+  withdrawalField("flags", "flags", 4),
   {
     type: "forced withdrawal",
     name: "requested",
@@ -248,20 +230,6 @@ const FIELDS: readonly Field[] = [
   orderField("ob", "size", 48),
   orderField("ob", "expiry", 32),
   orderField("ob", "flags", 4, [2n]),
-  {
-    type: "withdraw",
-    name: "flags",
-    bits: 4,
-    at: WITHDRAW,
-    protocol: (tx, ctx, v) => {
-      const w = (tx as Extract<Tx, { type: 2 }>).withdrawal;
-      return { tx: { type: TxType.WITHDRAW, withdrawal: changed(w, { flags: v }) }, ctx };
-    },
-    circuit: (inp, v) => {
-      const w = (scenario(WITHDRAW.scenario).batch.witnesses[0]!.tx as Extract<Tx, { type: 2 }>).withdrawal;
-      setOrder(inp, "oa", WITHDRAW.slot, changed(w, { flags: v }));
-    },
-  },
   {
     type: "liquidation",
     name: "size into a second fund account",
