@@ -113,7 +113,10 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   };
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
   app.removeContentTypeParser("text/plain");
-  const routes = buildRoutes(api);
+  // Routes this venue serves: no operator routes without a token, no L1 stand-ins with L1.
+  const routes = buildRoutes(api).filter(
+    (r) => !(r.auth === "admin" && options.adminToken === null) && !(r.l1Source && options.l1Linked === true),
+  );
   const document = openApiDocument(routes, options.version);
 
   app.setErrorHandler((err, req, reply) => {
@@ -180,8 +183,6 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   });
 
   for (const route of routes) {
-    if (route.auth === "admin" && options.adminToken === null) continue;
-    if (route.l1Source && options.l1Linked === true) continue;
     app.route({
       method: route.method,
       url: route.url,
