@@ -217,6 +217,7 @@ describe("REST client against a real sequencer", () => {
       const trader = await small.trader("limited", 2n);
       // The same trader through a fetch that records the Retry-After header of each reply.
       const retryAfter: (string | null)[] = [];
+      const exactMs: (string | null)[] = [];
       const t = new TesseraClient({
         url: small.url,
         key: trader.key,
@@ -224,6 +225,7 @@ describe("REST client against a real sequencer", () => {
         fetch: async (input, init) => {
           const res = await fetch(input, init);
           retryAfter.push(res.headers.get("retry-after"));
+          exactMs.push(res.headers.get("x-retry-after-ms"));
           return res;
         },
       });
@@ -241,7 +243,12 @@ describe("REST client against a real sequencer", () => {
       assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 1000, `retryAfterMs ${error.retryAfterMs}`);
       const header = retryAfter.at(-1);
       assert.ok(header !== null && header !== undefined && /^\d+$/.test(header), `Retry-After ${String(header)}`);
-      assert.equal(error.retryAfterMs, Number(header) * 1000, "the wait is the header's, in ms");
+      assert.equal(error.retryAfterMs, Number(exactMs.at(-1)), "the wait is the exact X-Retry-After-Ms");
+      assert.equal(
+        Number(header),
+        Math.ceil(error.retryAfterMs / 1000),
+        "Retry-After is the same wait in whole seconds",
+      );
     } finally {
       await small.close();
     }
