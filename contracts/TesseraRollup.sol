@@ -79,6 +79,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public immutable forcedRequestDeadline;
     /// @notice Maximum seconds between a batch's timestamp and the block that accepts it.
     uint256 public immutable maxBatchLag;
+    /// @notice Seconds a price round stays usable after the next round was updated (0: strictly the
+    /// round in force at the batch time).
+    uint256 public immutable priceRoundGrace;
     /// @notice Seconds between queueing a feed change and executing it (more than `forcedRequestDeadline`).
     uint256 public immutable feedChangeDelay;
     /// @notice Seconds after the exodus activation in which owners register their exit equity.
@@ -188,6 +191,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
         maxBatchLag = cfg.maxBatchLag;
+        priceRoundGrace = cfg.priceRoundGrace;
         feedChangeDelay = cfg.feedChangeDelay;
         exitClaimWindow = cfg.exitClaimWindow;
 
@@ -224,6 +228,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (cfg.maxOracleAge == 0) revert InvalidConfig("maxOracleAge");
         if (cfg.forcedRequestDeadline == 0) revert InvalidConfig("forcedRequestDeadline");
         if (cfg.maxBatchLag == 0) revert InvalidConfig("maxBatchLag");
+        if (cfg.priceRoundGrace > cfg.maxOracleAge) revert InvalidConfig("priceRoundGrace");
         // Users must be able to leave (request, wait out the deadline, activate the exodus) before a new feed rules.
         if (cfg.feedChangeDelay <= cfg.forcedRequestDeadline) revert InvalidConfig("feedChangeDelay");
         if (cfg.exitClaimWindow == 0) revert InvalidConfig("exitClaimWindow");
@@ -351,8 +356,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
 
     /// @dev Each price must be its feed's answer (in cents) at the round in force at the batch
     /// timestamp `t`: that round was updated at or before `t` and at most `maxOracleAge` before it,
-    /// and the round after it (`_nextRound`) does not exist or was updated after `t`. Round ids
-    /// never go back from one batch to the next.
+    /// and the round after it (`_nextRound`) does not exist or was updated after `t − priceRoundGrace`
+    /// (with a grace of 0: after `t`). Round ids never go back from one batch to the next.
     function _checkPrices(BatchHeader calldata header) internal view {
         uint64 t = header.timestamp;
         for (uint256 i = 0; i < header.prices.length; ++i) {
@@ -364,7 +369,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
             if (t - updatedAt > maxOracleAge) revert StaleOraclePrice(underlying, roundId, updatedAt, t);
             (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
-            if (exists && nextAt <= t) revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
+            if (exists && nextAt + priceRoundGrace <= t) {
+                revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
+            }
             if (cents != header.prices[i]) revert OraclePriceMismatch(underlying, roundId, cents, header.prices[i]);
         }
     }

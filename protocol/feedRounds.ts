@@ -102,3 +102,27 @@ export async function roundInForceAt(
   }
   return null;
 }
+
+/**
+ * The round after `roundId` by the rollup's rule (TesseraRollup `_nextRound`): `roundId + 1` if
+ * it exists, else round 1 of the next phase; null when neither exists.
+ */
+export async function nextRound(read: RoundReader, roundId: bigint): Promise<FeedRound | null> {
+  const same = await read(roundId + 1n);
+  if (same !== null) return same;
+  const { phase } = splitRoundId(roundId);
+  // Proxy phase ids are 16 bits; a feed with plain ids is phase 0, whose "next phase" is 1.
+  if (phase + 1n > 0xffffn) return null;
+  return read(roundIdOf(phase + 1n, 1n));
+}
+
+/**
+ * Whether the rollup accepts `round` as the price round of a batch stamped `time`
+ * (TesseraRollup `_checkPrices`): updated at or before `time`, and the next round, if any,
+ * updated after `time − grace` (grace 0: the round in force at `time`).
+ */
+export async function usableAt(read: RoundReader, round: FeedRound, time: bigint, grace: bigint): Promise<boolean> {
+  if (round.updatedAt === 0n || round.updatedAt > time) return false;
+  const next = await nextRound(read, round.roundId);
+  return next === null || next.updatedAt + grace > time;
+}

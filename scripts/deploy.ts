@@ -58,6 +58,11 @@ export interface DeployOptions {
   readonly forcedRequestDeadline: bigint;
   /** Seconds a batch's timestamp may lag the block that accepts it; default 3600. */
   readonly maxBatchLag?: bigint;
+  /**
+   * Seconds a price round stays usable after the next round was updated; default
+   * DEFAULT_PRICE_ROUND_GRACE. 0 is the strict rule (only the round in force at the batch time).
+   */
+  readonly priceRoundGrace?: bigint;
   /** Timelock of a feed change; default `forcedRequestDeadline` + 1 day (it must exceed the deadline). */
   readonly feedChangeDelay?: bigint;
   /** Exodus claim window in seconds; default 7 days. */
@@ -126,6 +131,13 @@ async function deployed(contract: Contract): Promise<Contract> {
 /** Default timing parameters of `deployTessera` (seconds). */
 export const DEFAULT_MAX_BATCH_LAG = 3600n;
 export const DEFAULT_EXIT_CLAIM_WINDOW = 7n * 86_400n;
+/**
+ * The venue stamps a batch when it opens, with the rounds its L1 watcher has seen; a round
+ * updated just before (polling, confirmations, a backdated mock round) is seen a few seconds
+ * late. 15 s covers that; the operator's choice of price is then the rounds in force during the
+ * 15 s before the batch time.
+ */
+export const DEFAULT_PRICE_ROUND_GRACE = 15n;
 const ONE_DAY = 86_400n;
 
 /** Whether the generated verifier source of `contractName` is marked TEST-ONLY (local ceremony). */
@@ -218,6 +230,7 @@ export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions):
     maxOracleAge: opts.maxOracleAge,
     forcedRequestDeadline: opts.forcedRequestDeadline,
     maxBatchLag: opts.maxBatchLag ?? DEFAULT_MAX_BATCH_LAG,
+    priceRoundGrace: opts.priceRoundGrace ?? DEFAULT_PRICE_ROUND_GRACE,
     feedChangeDelay: opts.feedChangeDelay ?? opts.forcedRequestDeadline + ONE_DAY,
     exitClaimWindow: opts.exitClaimWindow ?? DEFAULT_EXIT_CLAIM_WINDOW,
     poseidonHashers,

@@ -67,6 +67,9 @@ interface ITesseraRollup {
         uint256 forcedRequestDeadline;
         /// Maximum seconds between a batch's timestamp and the block that accepts it.
         uint256 maxBatchLag;
+        /// Seconds a price round stays usable after the next round was updated (0: only the round in
+        /// force at the batch time), at most `maxOracleAge`; covers the venue's oracle polling delay.
+        uint256 priceRoundGrace;
         /// Seconds a queued feed change waits before it can execute; more than `forcedRequestDeadline`.
         uint256 feedChangeDelay;
         /// Seconds after the exodus activation in which owners register their exit equity.
@@ -176,7 +179,8 @@ interface ITesseraRollup {
     error TimestampInFuture(uint64 timestamp, uint256 blockTimestamp);
     /// @notice The batch timestamp is more than `maxBatchLag` seconds before the block's.
     error BatchTooOld(uint64 timestamp, uint256 blockTimestamp, uint256 maxBatchLag);
-    /// @notice A later round (`nextRoundId`, updated at `nextUpdatedAt`) was already in force at the batch timestamp.
+    /// @notice A later round (`nextRoundId`, updated at `nextUpdatedAt`) was in force at the batch
+    /// timestamp for longer than `priceRoundGrace`.
     error OracleRoundSuperseded(
         uint256 underlying,
         uint80 roundId,

@@ -86,6 +86,7 @@ contract TesseraRollupTest is TestBase {
                     maxOracleAge: 3600,
                     forcedRequestDeadline: 7 days,
                     maxBatchLag: MAX_BATCH_LAG,
+                    priceRoundGrace: 0,
                     feedChangeDelay: 8 days,
                     exitClaimWindow: 3 days,
                     poseidonHashers: hashers
@@ -608,6 +609,7 @@ contract TesseraRollupTest is TestBase {
                 maxOracleAge: 3600,
                 forcedRequestDeadline: 7 days,
                 maxBatchLag: MAX_BATCH_LAG,
+                priceRoundGrace: 0,
                 feedChangeDelay: 8 days,
                 exitClaimWindow: 3 days,
                 poseidonHashers: hashers

@@ -5,8 +5,8 @@
  */
 import { Contract } from "ethers";
 import type { ContractRunner } from "ethers";
-import { roundInForceAt as inForceAt } from "../../protocol/feedRounds.ts";
-import type { FeedRound } from "../../protocol/feedRounds.ts";
+import { roundInForceAt as inForceAt, usableAt } from "../../protocol/feedRounds.ts";
+import type { FeedRound, RoundReader } from "../../protocol/feedRounds.ts";
 
 export type { FeedRound } from "../../protocol/feedRounds.ts";
 
@@ -15,6 +15,7 @@ export const ROLLUP_ABI = [
   "function priorityOp(uint256 queueIndex) view returns (tuple(uint256 f0, uint256 f1, address requester, uint64 queuedAt, bool refunded))",
   "function feeds() view returns (address[])",
   "function stateRoot() view returns (uint256)",
+  "function priceRoundGrace() view returns (uint256)",
   "function submitBatch(tuple(uint256 newStateRoot, uint64 timestamp, uint256[] prices, uint80[] priceRoundIds, uint256[] settlements, uint80[] settlementRoundIds) header, uint256[] slots, uint256[8] proof)",
 ] as const;
 
@@ -50,7 +51,17 @@ type RoundData = [bigint, bigint, bigint, bigint, bigint];
  */
 export async function roundInForceAt(feed: FeedReader, expiry: bigint): Promise<FeedRound | null> {
   const latest = (await feed.getFunction("latestRoundData")()) as RoundData;
-  const read = async (roundId: bigint): Promise<FeedRound | null> => {
+  return inForceAt(
+    reader(feed),
+    { roundId: latest[0], answer: latest[1], updatedAt: latest[3] },
+    expiry,
+    MAX_ROUNDS_BACK,
+  );
+}
+
+/** `getRoundData` as a RoundReader: null when the call reverts or `updatedAt` is 0. */
+function reader(feed: FeedReader): RoundReader {
+  return async (roundId) => {
     try {
       const r = (await feed.getFunction("getRoundData")(roundId)) as RoundData;
       return r[3] === 0n ? null : { roundId, answer: r[1], updatedAt: r[3] };
@@ -58,7 +69,6 @@ export async function roundInForceAt(feed: FeedReader, expiry: bigint): Promise<
       return null;
     }
   };
-  return inForceAt(read, { roundId: latest[0], answer: latest[1], updatedAt: latest[3] }, expiry, MAX_ROUNDS_BACK);
 }
 
 /** A batch price that is not the answer of the round in force at the batch timestamp (L1 would refuse it). */
@@ -68,17 +78,28 @@ export class PriceRoundError extends Error {
 
 /**
  * The round behind each batch price, by the contract's rule for batch prices (TesseraRollup
- * `_checkPrices`, issue 14 F5): the round in force at the batch timestamp `t` (protocol/feedRounds.ts
- * through `roundInForceAt`). Throws PriceRoundError when a feed has no round in force at `t` or its
- * answer in cents is not the batch's price: a batch L1 would refuse.
+ * `_checkPrices`, issue 14 F5): the batch's own round (`roundIds[i]`, the one the venue priced it
+ * with) if L1 accepts it at `t` with `grace` (protocol/feedRounds.ts `usableAt`), else the round in
+ * force at `t` (`roundInForceAt`) if it gives the same price. Throws PriceRoundError otherwise: a
+ * batch L1 would refuse.
  */
 export async function priceRoundsAt(
   feeds: readonly { readonly contract: FeedReader; readonly decimals: number }[],
   t: bigint,
   prices: readonly bigint[],
+  roundIds: readonly bigint[] = [],
+  grace = 0n,
 ): Promise<bigint[]> {
   return Promise.all(
     feeds.map(async (feed, i) => {
+      const read = reader(feed.contract);
+      const own = roundIds[i] === undefined || roundIds[i] === 0n ? null : await read(roundIds[i]);
+      if (
+        own !== null &&
+        answerToCents(own.answer, feed.decimals) === prices[i] &&
+        (await usableAt(read, own, t, grace))
+      )
+        return own.roundId;
       const round = await roundInForceAt(feed.contract, t);
       if (round === null) throw new PriceRoundError(`underlying ${i + 1}: no feed round in force at ${t}`);
       const cents = answerToCents(round.answer, feed.decimals);

@@ -11,11 +11,13 @@
  * polls (the batch stays `proved`, the error in its detail); after `maxAttempts` failures the
  * batch is marked `failed` and the submitter stops: later batches build on it.
  *
- * Price rounds (issue 14 F5): L1 accepts only the feed round in force at the batch timestamp.
- * Before a send the submitter asks the rollup for that round per underlying
- * (`RollupSubmission.priceRoundsAt`, protocol/feedRounds.ts through l1/contracts.ts) and sends
- * its id; if its price is not the batch's (a round the venue had not seen when the batch opened),
- * the batch is one L1 would refuse: it is marked `failed` without a send and the submitter stops.
+ * Price rounds (issue 14 F5): L1 accepts only the feed round in force at the batch timestamp,
+ * or one superseded less than the rollup's `priceRoundGrace` before it. Before a send the
+ * submitter checks the batch's own rounds by that rule, else takes the round in force at the
+ * batch time if it has the batch's price (`RollupSubmission.priceRoundsAt`, protocol/feedRounds.ts
+ * through l1/contracts.ts); if neither holds (a round the venue had not seen for longer than the
+ * grace), the batch is one L1 would refuse: it is marked `failed` without a send and the
+ * submitter stops.
  */
 import type { ContractRunner } from "ethers";
 import type { Logger } from "pino";
@@ -41,7 +43,7 @@ export interface RollupSubmission {
    * The feed round in force at `timestamp` for each underlying, whose answer must be `prices`
    * (throws PriceRoundError otherwise). Absent: the batch's own round ids are sent.
    */
-  priceRoundsAt?(timestamp: bigint, prices: readonly bigint[]): Promise<readonly bigint[]>;
+  priceRoundsAt?(timestamp: bigint, prices: readonly bigint[], roundIds: readonly bigint[]): Promise<readonly bigint[]>;
 }
 
 /** `RollupSubmission` over the deployed rollup contract, signing with `runner` (the operator). */
@@ -49,6 +51,7 @@ export function rollupSubmission(rollupAddress: string, runner: ContractRunner):
   const rollup = rollupContract(rollupAddress, runner);
   // Re-read every time: a feed may change through the rollup's timelock (F13).
   const decimals = new Map<string, Promise<number>>();
+  let grace: Promise<bigint> | null = null;
   const loadFeeds = async () => {
     const addresses = (await rollup.getFunction("feeds")()) as string[];
     return Promise.all(
@@ -65,7 +68,13 @@ export function rollupSubmission(rollupAddress: string, runner: ContractRunner):
     );
   };
   return {
-    priceRoundsAt: async (timestamp, prices) => priceRoundsAt(await loadFeeds(), timestamp, prices),
+    priceRoundsAt: async (timestamp, prices, roundIds) => {
+      grace ??= (rollup.getFunction("priceRoundGrace")() as Promise<bigint>).catch((e: unknown) => {
+        grace = null;
+        throw e;
+      });
+      return priceRoundsAt(await loadFeeds(), timestamp, prices, roundIds, await grace);
+    },
     stateRoot: async () => (await rollup.getFunction("stateRoot")()) as bigint,
     submitBatch: async (header, slots, proof) =>
       (await rollup.getFunction("submitBatch")(header, slots, [...proof])) as {
@@ -137,7 +146,11 @@ export class L1Submitter {
       let priceRoundIds = next.priceRoundIds;
       try {
         if (this.rollup.priceRoundsAt !== undefined)
-          priceRoundIds = await this.rollup.priceRoundsAt(next.batch.context.timestamp, next.batch.context.prices);
+          priceRoundIds = await this.rollup.priceRoundsAt(
+            next.batch.context.timestamp,
+            next.batch.context.prices,
+            next.priceRoundIds,
+          );
       } catch (e) {
         if (!(e instanceof PriceRoundError)) throw e;
         this.stopped = `batch ${next.number}: ${e.message}`;

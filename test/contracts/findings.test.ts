@@ -61,6 +61,36 @@ describe("issue 14 findings", () => {
       assert.deepEqual([...((await f.rollup.getFunction("lastPriceRoundIds")()) as bigint[])], [2n, 1n]);
     });
 
+    it("finding F5: with priceRoundGrace, a superseded round is usable only within the grace", async () => {
+      const base = await deployWithMockVerifier(ethers);
+      const d = await deployTessera(ethers, {
+        profile: PROFILE,
+        genesisStateRoot: 1n,
+        unsafeArbitraryGenesis: true,
+        feeAccount: { owner: base.feeOwner.address, pkHash: 1n },
+        insuranceFund: { owner: base.insuranceOwner.address, pkHash: 2n },
+        operator: base.operator.address,
+        admin: base.admin.address,
+        maxOracleAge: 3600n,
+        forcedRequestDeadline: FORCED_DEADLINE,
+        priceRoundGrace: 10n,
+        verifier: await base.mock.getAddress(),
+        feeds: await Promise.all(base.feeds.map((x) => x.getAddress())),
+      });
+      const f = { ...base, ...d };
+      assert.equal(await f.rollup.getFunction("priceRoundGrace")(), 10n);
+      const old = await headerNow(f, 1n);
+      await networkHelpers.time.increase(30n);
+      await mined(f.feeds[0]!.getFunction("pushAnswer")(310_000_000_000n));
+      const round2At = await now(ethers);
+      await networkHelpers.time.increase(20n);
+      const late = { ...old, timestamp: round2At + 10n };
+      await expect(submit(f, late))
+        .to.be.revertedWithCustomError(f.rollup, "OracleRoundSuperseded")
+        .withArgs(1n, 1n, 2n, round2At, round2At + 10n);
+      await expect(submit(f, { ...old, timestamp: round2At + 9n })).to.emit(f.rollup, "BatchVerified");
+    });
+
     it("finding F5: a stale round is refused even when it is the latest", async () => {
       const f = await deployWithMockVerifier(ethers);
       await networkHelpers.time.increase(3600n + 5n);

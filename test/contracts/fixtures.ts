@@ -73,6 +73,7 @@ export async function deployWithMockVerifier(ethers: HardhatEthers, options: Fix
     maxOracleAge: MAX_ORACLE_AGE,
     forcedRequestDeadline: FORCED_DEADLINE,
     maxBatchLag: MAX_BATCH_LAG,
+    priceRoundGrace: 0n,
     exitClaimWindow: EXIT_CLAIM_WINDOW,
     verifier: await mock.getAddress(),
     unsafeArbitraryGenesis: options.genesisStateRoot === undefined,
@@ -174,6 +175,7 @@ export async function deployWithFeeds(f: Fixture, feeds: readonly string[]): Pro
     admin: f.admin.address,
     maxOracleAge: 3600n,
     forcedRequestDeadline: FORCED_DEADLINE,
+    priceRoundGrace: 0n,
     verifier: await f.mock.getAddress(),
     feeds,
   });

@@ -89,6 +89,7 @@ describe("TesseraRollup", () => {
         maxOracleAge: 1n,
         forcedRequestDeadline: 1n,
         maxBatchLag: 1n,
+        priceRoundGrace: 0n,
         feedChangeDelay: 2n,
         exitClaimWindow: 1n,
         poseidonHashers: Array.from({ length: 8 }, (_, i) => f.hashers.get(i + 1) ?? ethers.ZeroAddress),

@@ -57,6 +57,20 @@ describe("finding F5: the venue sends the price round in force at the batch time
     await assert.rejects(priceRoundsAt([eth, btc], 99n, [300_000n, 6_000_000n]), PriceRoundError);
   });
 
+  test("the batch's own round is kept while L1's grace allows it, and only then", async () => {
+    const eth = feed([
+      [100n, 300_000n],
+      [200n, 310_000n],
+    ]);
+    const btc = feed([[50n, 6_000_000n]]);
+    // Priced with round 1, stamped 5 s after round 2: within a 10 s grace, not with none.
+    assert.deepEqual(await priceRoundsAt([eth, btc], 205n, [300_000n, 6_000_000n], [1n, 1n], 10n), [1n, 1n]);
+    await assert.rejects(priceRoundsAt([eth, btc], 210n, [300_000n, 6_000_000n], [1n, 1n], 10n), PriceRoundError);
+    await assert.rejects(priceRoundsAt([eth, btc], 205n, [300_000n, 6_000_000n], [1n, 1n], 0n), PriceRoundError);
+    // A stale round id with the price of the round in force: the round in force is sent.
+    assert.deepEqual(await priceRoundsAt([eth, btc], 250n, [310_000n, 6_000_000n], [1n, 1n], 0n), [2n, 1n]);
+  });
+
   describe("the submitter", () => {
     const db = tempDb();
     let venue: Sequencer;
