@@ -313,7 +313,9 @@ export class TesseraStream {
     const socket = this.socket;
     const client = this.options.client;
     if (socket === null || client === undefined) return;
-    const inMs = Math.max(1000, expiresAt - Date.now() - SESSION_RENEW_MARGIN_MS);
+    // A minute early, or a quarter of the session's life for short sessions.
+    const left = expiresAt - Date.now();
+    const inMs = Math.max(1000, left - Math.min(SESSION_RENEW_MARGIN_MS, Math.floor(left / 4)));
     this.renewTimer = setTimeout(() => {
       this.renewTimer = null;
       client.sessionToken({ fresh: true }).then(
