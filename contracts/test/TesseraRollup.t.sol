@@ -39,6 +39,8 @@ contract TesseraRollupTest is TestBase {
     MockAggregator internal btcFeed;
     MockVerifier internal verifier;
     TesseraRollup internal rollup;
+    /// @dev priceRoundGrace of the rollups `_deployWith` makes (0: the strict rule).
+    uint256 internal grace;
 
     function setUp() public {
         vm.warp(1_800_000_000);
@@ -86,7 +88,7 @@ contract TesseraRollupTest is TestBase {
                     maxOracleAge: 3600,
                     forcedRequestDeadline: 7 days,
                     maxBatchLag: MAX_BATCH_LAG,
-                    priceRoundGrace: 0,
+                    priceRoundGrace: grace,
                     feedChangeDelay: 8 days,
                     exitClaimWindow: 3 days,
                     poseidonHashers: hashers
@@ -665,5 +667,29 @@ contract TesseraRollupTest is TestBase {
         uint256 positive = late > 0 ? uint256(late) : 0;
         assertEq(latePaid, positive < left ? positive : left, "late: first come from the rest");
         assertEq(usdc.balanceOf(address(h)), custody - paid - latePaid, "custody accounted");
+    }
+
+    /// F5 with a grace g: a round superseded at `nextAt` is usable while t < nextAt + g, refused
+    /// from nextAt + g on; with g = 0 only the round in force at t.
+    function testFuzz_findingF5_graceBoundsTheChoice(uint256 g, uint256 late) public {
+        grace = bound(g, 0, 600);
+        late = bound(late, 0, 1200);
+        TesseraRollup r = _deploy(ethFeed);
+        assertEq(r.priceRoundGrace(), grace, "grace");
+        vm.warp(block.timestamp + 10);
+        ethFeed.pushAnswer(ETH_ANSWER + 1e8);
+        uint256 nextAt = block.timestamp;
+        vm.warp(nextAt + late);
+        ITesseraRollup.BatchHeader memory h = _header(1); // still priced with round 1
+        if (late >= grace) {
+            _expectSubmitRevert(
+                r,
+                h,
+                abi.encodeWithSelector(ITesseraRollup.OracleRoundSuperseded.selector, 1, 1, 2, nextAt, h.timestamp)
+            );
+        } else {
+            _submitTo(r, h);
+            assertEq(r.batchNumber(), 1, "accepted within the grace");
+        }
     }
 }

@@ -52,6 +52,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
    * settlements): it does not exist on a venue linked to L1.
    */
   readonly l1Source?: boolean;
+  /** Largest body this route accepts, bytes (default: the server's). */
+  readonly bodyLimit?: number;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
@@ -69,6 +71,7 @@ export interface Route {
   readonly auth: Auth;
   readonly budget: RouteBudget;
   readonly l1Source: boolean;
+  readonly bodyLimit: number | undefined;
   readonly schemas: { readonly params?: z.ZodType; readonly query?: z.ZodType; readonly body?: z.ZodType };
   readonly responses: Readonly<Record<number, string>>;
   run(
@@ -113,6 +116,7 @@ export function defineRoute<
     auth: spec.auth,
     budget: spec.budget ?? (spec.auth === "session" ? "read" : "ip"),
     l1Source: spec.l1Source ?? false,
+    bodyLimit: spec.bodyLimit,
     schemas: { params: spec.params, query: spec.query, body: spec.body },
     responses: spec.responses,
     async run(raw, session, ip, arrivedMs, limits, bearer) {

@@ -366,6 +366,60 @@ export function placeVerified(
   }
 }
 
+/** One item's outcome in a batch: its result, or its error (code, status, message). */
+export function itemError(e: unknown) {
+  if (e instanceof SequencerError) return { ok: false, code: e.code, status: e.status, message: e.message };
+  if (e instanceof ProtocolError) return { ok: false, code: e.code, status: 422, message: e.message };
+  throw e;
+}
+
+/**
+ * Places up to 50 signed orders of one account, in order, each with its own result (REST
+ * `POST /v1/orders/batch` and the WebSocket `placeBatch` op). Before authentication the batch
+ * costs its IP one token per order (the caller charged one); once signatures check out, the
+ * account's order budget pays one per valid order instead.
+ */
+export async function placeBatchOrders(
+  api: ApiContext,
+  orders: readonly { readonly order: SignedOrder; readonly clientOrderId?: string | undefined }[],
+  group: string | null,
+  limits: RequestLimits,
+  ipCharged = 1,
+): Promise<unknown[]> {
+  const accountId = orders[0]!.order.order.accountId;
+  if (orders.some((o) => o.order.order.accountId !== accountId))
+    throw new SequencerError("BAD_REQUEST", "every order of a batch must be of the same account");
+  if (orders.length > ipCharged) limits.chargeIp(orders.length - ipCharged);
+  // Signatures are checked together (the verifier pool batches them); the fields first.
+  const now = api.clock();
+  const checked = await Promise.all(
+    orders.map(async (o) => {
+      try {
+        api.venue.engine.check(o.order, now);
+        await verifyOrder(api, o.order);
+        return null;
+      } catch (e) {
+        return e;
+      }
+    }),
+  );
+  const valid = checked.filter((e) => e === null).length;
+  if (valid > 0) limits.authenticated(accountId, "order", valid);
+  if (group !== null && valid > 0) requireLiveGroup(api, group, accountId);
+  const results: unknown[] = [];
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i]!;
+    try {
+      if (checked[i] !== null) throw checked[i];
+      const result = placeVerified(api, o.order, o.clientOrderId ?? null, group);
+      results.push({ ok: true, result: placeView(result) });
+    } catch (e) {
+      results.push(itemError(e));
+    }
+  }
+  return results;
+}
+
 /** `group` is a live WebSocket connection of `accountId` with cancel-on-disconnect; else 400. */
 function requireLiveGroup(api: ApiContext, group: string, accountId: bigint): void {
   if (api.liveGroups.get(group) !== accountId)
@@ -387,6 +441,9 @@ export function bucketView(state: BucketState) {
 }
 
 // --- routes ----------------------------------------------------------------------------------
+
+/** Body limit of batch requests (REST and WebSocket messages): 50 signed orders fit. */
+export const BATCH_BODY_LIMIT = 64 * 1024;
 
 /** `GET /v1/status` lists at most this many unproved batches (and counts them all). */
 const STATUS_UNPROVED_LIMIT = 100;
@@ -550,16 +607,10 @@ export function buildRoutes(api: ApiContext): Route[] {
 
   // --- market-maker tools ---
 
-  /** One item's outcome in a batch: its result, or its error (code, status, message). */
-  const itemError = (e: unknown) => {
-    if (e instanceof SequencerError) return { ok: false, code: e.code, status: e.status, message: e.message };
-    if (e instanceof ProtocolError) return { ok: false, code: e.code, status: 422, message: e.message };
-    throw e;
-  };
-
   const placeBatch = defineRoute({
     method: "POST",
     url: "/v1/orders/batch",
+    bodyLimit: BATCH_BODY_LIMIT,
     summary: "Place up to 50 signed orders of one account in one request, in order; each gets its own result or error",
     tag: "orders",
     auth: "none",
@@ -570,39 +621,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       429: "RATE_LIMITED (the whole batch: the IP before authentication, the account's order budget after)",
     },
     async handle({ body, limits }) {
-      const accountId = body.orders[0]!.order.order.accountId;
-      if (body.orders.some((o) => o.order.order.accountId !== accountId))
-        throw new SequencerError("BAD_REQUEST", "every order of a batch must be of the same account");
-      // Before authentication the batch costs its IP one token per order (the server took one).
-      if (body.orders.length > 1) limits.chargeIp(body.orders.length - 1);
-      // Signatures are checked together (the verifier pool batches them); the fields first.
-      const now = api.clock();
-      const checked = await Promise.all(
-        body.orders.map(async (o) => {
-          try {
-            engine.check(o.order, now);
-            await verifyOrder(api, o.order);
-            return null;
-          } catch (e) {
-            return e;
-          }
-        }),
-      );
-      const valid = checked.filter((e) => e === null).length;
-      if (valid > 0) limits.authenticated(accountId, "order", valid);
-      const group = body.cancelOnDisconnect ?? null;
-      if (group !== null && valid > 0) requireLiveGroup(api, group, accountId);
-      const results: unknown[] = [];
-      for (let i = 0; i < body.orders.length; i++) {
-        const o = body.orders[i]!;
-        try {
-          if (checked[i] !== null) throw checked[i];
-          const result = placeVerified(api, o.order, o.clientOrderId ?? null, group);
-          results.push({ ok: true, result: placeView(result) });
-        } catch (e) {
-          results.push(itemError(e));
-        }
-      }
+      const results = await placeBatchOrders(api, body.orders, body.cancelOnDisconnect ?? null, limits);
       return ok({ results });
     },
   });

@@ -184,5 +184,19 @@ export const wsMessageSchema = z.discriminatedUnion("op", [
     })
     .strict(),
   z.object({ op: z.literal("cancel"), id: wsRequestIdSchema.optional(), orderId: orderIdSchema }).strict(),
+  z
+    .object({
+      op: z.literal("placeBatch"),
+      id: wsRequestIdSchema.optional(),
+      orders: z.array(placeOrderSchema).min(1).max(MAX_BATCH_ITEMS),
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal("cancelBatch"),
+      id: wsRequestIdSchema.optional(),
+      orderIds: z.array(orderIdSchema).min(1).max(MAX_BATCH_ITEMS),
+    })
+    .strict(),
 ]);
 export type WsMessage = z.output<typeof wsMessageSchema>;

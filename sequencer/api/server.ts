@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { SequencerError } from "../errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { ApiContext } from "./routes.ts";
-import { buildRoutes } from "./routes.ts";
+import { BATCH_BODY_LIMIT, buildRoutes } from "./routes.ts";
 import type { Session } from "./sessions.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { BucketState, RateLimitConfig } from "./ratelimit.ts";
@@ -143,7 +143,8 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     exposedHeaders: ["retry-after", "x-retry-after-ms", ...RATE_HEADERS],
     maxAge: 600,
   });
-  await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
+  // A batch of 50 signed orders is about 35 KiB.
+  await app.register(websocket, { options: { maxPayload: BATCH_BODY_LIMIT } });
   // Every reply carries the state of the bucket the request was charged to (else its IP's).
   app.addHook("onSend", (req, reply, payload, done) => {
     rateHeaders(reply, limitsOf(req).report());
@@ -186,6 +187,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     app.route({
       method: route.method,
       url: route.url,
+      ...(route.bodyLimit === undefined ? {} : { bodyLimit: Math.max(route.bodyLimit, options.bodyLimit) }),
       handler: async (req, reply) => {
         let session: Session | null = null;
         const limits = limitsOf(req);

@@ -2,7 +2,8 @@
  * WebSocket streams (`/v1/ws`): public book / trades / ticker channels per instrument and, after
  * `auth` with a session token, the account's private order, fill (trades and liquidations,
  * `kind`), withdrawal (on acceptance and at each status change of its batch) and settlement
- * updates; order entry (`place`, `cancel`) on an authenticated connection.
+ * updates; order entry (`place`, `cancel`, `placeBatch`, `cancelBatch`) on an authenticated
+ * connection.
  *
  * Guarantee: one connection costs the venue bounded memory and is closed when it stops
  * serving its purpose. Per connection the send buffer is bounded (`maxBufferedBytes`: a client
@@ -36,6 +37,8 @@ import type { ApiContext } from "./routes.ts";
 import {
   cancelledView,
   fillView,
+  itemError,
+  placeBatchOrders,
   placeOrder,
   placeView,
   resolveInstrument,
@@ -341,6 +344,40 @@ export class StreamHub {
         if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
         this.api.metrics.cancels.inc(outcome.cancelled.length);
         this.send(client, { type: "cancelled", id: msg.id ?? null, cancelled: outcome.cancelled.map(cancelledView) });
+        return;
+      }
+      case "placeBatch": {
+        const session = this.requireSession(client);
+        if (msg.orders.some((o) => o.order.order.accountId !== session.accountId))
+          throw new SequencerError("FORBIDDEN", `this connection is authenticated for account ${session.accountId}`);
+        // The message itself was charged to the account's read budget, not to the IP.
+        const results = await placeBatchOrders(
+          this.api,
+          msg.orders,
+          client.cancelOnDisconnect ? client.id : null,
+          limits,
+          msg.orders.length,
+        );
+        this.send(client, { type: "placedBatch", id: msg.id ?? null, results });
+        return;
+      }
+      case "cancelBatch": {
+        const session = this.requireSession(client);
+        limits.chargeAccount(session.accountId, "cancel", msg.orderIds.length);
+        const results = msg.orderIds.map((orderId) => {
+          try {
+            const outcome = this.api.venue.execute(
+              { kind: "cancel", accountId: session.accountId, orderId, reason: "user" },
+              this.api.clock(),
+            );
+            if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
+            this.api.metrics.cancels.inc(outcome.cancelled.length);
+            return { orderId, ok: true, cancelled: outcome.cancelled.map(cancelledView) };
+          } catch (e) {
+            return { orderId, ...itemError(e) };
+          }
+        });
+        this.send(client, { type: "cancelledBatch", id: msg.id ?? null, results });
         return;
       }
       case "subscribe": {
