@@ -4,8 +4,11 @@
  * new total; 0 removes it). A delta whose `seq` is not the next one means a message was lost:
  * the book marks itself out of sync and its owner (`TesseraStream`) asks for a new snapshot.
  *
- * Prices in cents, sizes in 1e-4 units. The snapshot holds the venue's top 50 levels a side;
- * deeper levels appear as deltas touch them.
+ * Prices in cents, sizes in 1e-4 units. The snapshot holds the venue's top 50 levels a side
+ * (`SNAPSHOT_DEPTH`). A side that came full has a horizon, its worst snapshot price: beyond it
+ * the book knows only the levels deltas happened to touch, so `levels()` shows nothing beyond
+ * it. When a sweep eats a side down to under half the snapshot depth, `applyDelta` answers
+ * `thin`: the owner asks for a new snapshot to see the levels the sweep uncovered.
  */
 import { Side } from "../protocol/types.ts";
 import type { SideCode } from "../protocol/types.ts";
@@ -18,13 +21,21 @@ export interface BookLevel {
   readonly size: bigint;
 }
 
-/** What applying a delta did. */
-export type DeltaOutcome = "applied" | "stale" | "gap" | "unsynced";
+/** What applying a delta did (`thin`: applied, and a side needs a deeper snapshot). */
+export type DeltaOutcome = "applied" | "thin" | "stale" | "gap" | "unsynced";
+
+/** Levels a side of the venue's `book_snapshot` holds at most. */
+export const SNAPSHOT_DEPTH = 50;
 
 export class LocalOrderBook {
   private readonly bidLevels = new Map<bigint, bigint>();
   private readonly askLevels = new Map<bigint, bigint>();
   private seqValue: bigint | null = null;
+  /** Per side, the worst price of a full snapshot side (null: the snapshot held the whole side). */
+  private bidHorizon: bigint | null = null;
+  private askHorizon: bigint | null = null;
+  /** A deeper snapshot was asked for (answered `thin` once) and has not come yet. */
+  private refreshing = false;
 
   constructor(readonly instrument: bigint) {}
 
@@ -44,7 +55,10 @@ export class LocalOrderBook {
     this.askLevels.clear();
     for (const l of snapshot.bids) this.bidLevels.set(l.price, l.size);
     for (const l of snapshot.asks) this.askLevels.set(l.price, l.size);
+    this.bidHorizon = snapshot.bids.length >= SNAPSHOT_DEPTH ? snapshot.bids.at(-1)!.price : null;
+    this.askHorizon = snapshot.asks.length >= SNAPSHOT_DEPTH ? snapshot.asks.at(-1)!.price : null;
     this.seqValue = snapshot.seq;
+    this.refreshing = false;
   }
 
   /**
@@ -64,7 +78,11 @@ export class LocalOrderBook {
       else side.set(c.price, c.size);
     }
     this.seqValue = delta.seq;
-    return "applied";
+    const thin = (side: SideCode, horizon: bigint | null): boolean =>
+      horizon !== null && this.levels(side).length < SNAPSHOT_DEPTH / 2;
+    if (this.refreshing || !(thin(Side.BUY, this.bidHorizon) || thin(Side.SELL, this.askHorizon))) return "applied";
+    this.refreshing = true;
+    return "thin";
   }
 
   /** Marks the book out of sync (a gap or a lost connection) until the next snapshot. */
@@ -72,10 +90,12 @@ export class LocalOrderBook {
     this.seqValue = null;
   }
 
-  /** Levels of one side, best first, at most `depth`. */
+  /** Levels of one side, best first, at most `depth`, none beyond the side's horizon. */
   levels(side: SideCode, depth = Number.POSITIVE_INFINITY): BookLevel[] {
     const map = side === Side.BUY ? this.bidLevels : this.askLevels;
-    const prices = [...map.keys()].sort((a, b) =>
+    const horizon = side === Side.BUY ? this.bidHorizon : this.askHorizon;
+    const known = [...map.keys()].filter((p) => horizon === null || (side === Side.BUY ? p >= horizon : p <= horizon));
+    const prices = known.sort((a, b) =>
       side === Side.BUY ? (a > b ? -1 : a < b ? 1 : 0) : a < b ? -1 : a > b ? 1 : 0,
     );
     return prices.slice(0, depth).map((price) => ({ price, size: map.get(price)! }));

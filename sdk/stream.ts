@@ -383,7 +383,9 @@ export class TesseraStream {
         if (book === undefined) return;
         const expected = book.seq;
         const outcome = book.applyDelta(message);
-        if (outcome === "applied") this.emit("book", book);
+        if (outcome === "applied" || outcome === "thin") this.emit("book", book);
+        // A sweep went deeper than the snapshot: fetch the levels it uncovered.
+        if (outcome === "thin") this.sendOp({ op: "subscribe", channel: "book", instrument: message.instrument });
         if (outcome === "gap" && expected !== null) {
           this.resyncCount += 1;
           this.emit("resync", { instrument: message.instrument, expected: expected + 1n, got: message.seq });
