@@ -20,7 +20,7 @@ import { LocalOrderBook } from "./book.ts";
 import type { InstrumentRef, TesseraClient } from "./client.ts";
 import { apiError, TesseraApiError, TesseraConnectionError } from "./errors.ts";
 import { streamMessageSchema, toJsonText } from "./wire.ts";
-import type { CancelledOrder, Fill, PlaceResult, Settlement, StreamMessage, Withdrawal } from "./wire.ts";
+import type { CancelledOrder, Fill, OpenOrder, PlaceResult, Settlement, StreamMessage, Withdrawal } from "./wire.ts";
 
 export interface BackoffOptions {
   /** First retry delay, ms (default 250). */
@@ -83,6 +83,12 @@ export interface StreamEvents {
   settlement: Settlement;
   /** A refusal from the venue, or a message the SDK could not read. */
   error: TesseraApiError | TesseraConnectionError;
+  /**
+   * After a reconnect, or a gap in the private messages' `seq`: the account's open orders as the
+   * venue has them (the client's slot bookkeeping is reset from them) and how many fills were
+   * missed (each also emitted as a `fill` event, oldest first).
+   */
+  reconciled: { orders: OpenOrder[]; missedFills: number };
 }
 
 type Listener<K extends keyof StreamEvents> = (payload: StreamEvents[K]) => void;
@@ -124,6 +130,10 @@ export class TesseraStream {
   /** Settles when the venue answers the `auth` message of the current connection. */
   private pendingAuth: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private renewTimer: ReturnType<typeof setTimeout> | null = null;
+  /** `seq` of the last private message on this connection (0: none yet). */
+  private privateSeq = 0;
+  /** The highest trade id of the account's fills seen (null: none yet). */
+  private lastFillId: bigint | null = null;
 
   constructor(private readonly options: StreamOptions) {
     this.wsUrl = options.url.replace(/\/+$/, "").replace(/^http/, "ws") + "/v1/ws";
@@ -255,6 +265,7 @@ export class TesseraStream {
 
   private async onOpen(socket: WebSocket): Promise<void> {
     const client = this.options.client;
+    this.privateSeq = 0;
     if (client !== undefined) {
       try {
         // A fresh session: the venue may have restarted and forgotten the last one.
@@ -275,6 +286,9 @@ export class TesseraStream {
       }
     }
     if (socket !== this.socket) return;
+    // The first connection learns the account's latest fill: later ones are what a loss misses.
+    if (client !== undefined && !this.connectedOnce && this.lastFillId === null) await this.fillBaseline(client);
+    if (socket !== this.socket) return;
     for (const key of this.subscriptions) {
       const [channel, id] = key.split(":") as [Channel, string];
       socket.send(toJsonText({ op: "subscribe", channel, instrument: id }));
@@ -287,6 +301,7 @@ export class TesseraStream {
     this.startHeartbeat(socket);
     this.ready = true;
     this.emit("open", { reconnect });
+    if (reconnect && client !== undefined) void this.reconcile();
   }
 
   private onDrop(): void {
@@ -305,6 +320,56 @@ export class TesseraStream {
       this.retryTimer = null;
       if (!this.closed) this.open();
     }, delay);
+  }
+
+  /** The account's latest fill when the stream starts: later ones are what a loss can miss. */
+  private async fillBaseline(client: TesseraClient): Promise<void> {
+    try {
+      const [latest] = await client.fills(1);
+      if (latest !== undefined && (this.lastFillId === null || latest.tradeId > this.lastFillId))
+        this.lastFillId = latest.tradeId;
+    } catch {
+      // No baseline: a loss before the first fill is reconciled from the open orders only.
+    }
+  }
+
+  private emitFill(fill: Fill): void {
+    if (this.lastFillId === null || fill.tradeId > this.lastFillId) this.lastFillId = fill.tradeId;
+    this.emit("fill", fill);
+  }
+
+  /** A private message's `seq` must follow the last one; a gap means a loss: reconcile. */
+  private checkPrivateSeq(seq: number | undefined): void {
+    if (seq === undefined) return;
+    const gap = seq !== this.privateSeq + 1;
+    this.privateSeq = seq;
+    if (gap) void this.reconcile();
+  }
+
+  /**
+   * Brings the client back in line with the venue after a reconnect or a lost private message:
+   * open orders (and the client's slot bookkeeping) from REST, and the fills missed since the
+   * last one seen, emitted oldest first.
+   */
+  async reconcile(): Promise<void> {
+    const client = this.options.client;
+    if (client === undefined) return;
+    try {
+      const orders = await client.openOrders();
+      const recent = await client.fills(100);
+      const last = this.lastFillId;
+      const missed = recent.filter((f) => last !== null && f.tradeId > last).reverse();
+      for (const f of missed) this.emitFill(f);
+      if (last === null && recent.length > 0) this.lastFillId = recent[0]!.tradeId;
+      this.emit("reconciled", { orders, missedFills: missed.length });
+    } catch (e) {
+      this.emit(
+        "error",
+        e instanceof TesseraApiError || e instanceof TesseraConnectionError
+          ? e
+          : new TesseraConnectionError("CONNECTION", "reconciliation failed", { cause: e }),
+      );
+    }
   }
 
   /** Authenticates again on the same connection a minute before the session expires. */
@@ -399,8 +464,9 @@ export class TesseraStream {
         return;
       }
       case "fill": {
-        const { type: _type, ...fill } = message;
-        this.emit("fill", fill);
+        const { type: _type, seq, ...fill } = message;
+        this.checkPrivateSeq(seq);
+        this.emitFill(fill);
         return;
       }
       case "ticker": {
@@ -409,16 +475,19 @@ export class TesseraStream {
         return;
       }
       case "withdrawal": {
-        const { type: _type, ...withdrawal } = message;
+        const { type: _type, seq, ...withdrawal } = message;
+        this.checkPrivateSeq(seq);
         this.emit("withdrawal", withdrawal);
         return;
       }
       case "settlement": {
-        const { type: _type, ...settlement } = message;
+        const { type: _type, seq, ...settlement } = message;
+        this.checkPrivateSeq(seq);
         this.emit("settlement", settlement);
         return;
       }
       case "orders": {
+        this.checkPrivateSeq(message.seq);
         this.options.client?.observeOrders(message);
         this.emit("orders", { placed: message.placed, cancelled: message.cancelled });
         return;

@@ -413,6 +413,9 @@ export const closeBatchResultSchema = z.object({ batch: big.nullable() });
 export const errorReplySchema = z.object({ code: z.string(), message: z.string() });
 
 /** Server → client WebSocket messages (sequencer/api/ws.ts). */
+/** Per-connection number of a private message (from 1); absent from older venues. */
+const privateSeq = z.number().int().positive().optional();
+
 export const streamMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("subscribed"), channel: z.enum(["book", "trades", "ticker"]), instrument: big }),
   z.object({ type: z.literal("unsubscribed"), channel: z.enum(["book", "trades", "ticker"]), instrument: z.string() }),
@@ -432,10 +435,15 @@ export const streamMessageSchema = z.discriminatedUnion("type", [
     volume: big,
   }),
   fillSchema.extend({ type: z.literal("trade") }),
-  fillSchema.extend({ type: z.literal("fill") }),
-  withdrawalSchema.extend({ type: z.literal("withdrawal") }),
-  settlementSchema.extend({ type: z.literal("settlement") }),
-  z.object({ type: z.literal("orders"), placed: placeResultSchema.nullable(), cancelled: z.array(cancelledSchema) }),
+  fillSchema.extend({ type: z.literal("fill"), seq: privateSeq }),
+  withdrawalSchema.extend({ type: z.literal("withdrawal"), seq: privateSeq }),
+  settlementSchema.extend({ type: z.literal("settlement"), seq: privateSeq }),
+  z.object({
+    type: z.literal("orders"),
+    placed: placeResultSchema.nullable(),
+    cancelled: z.array(cancelledSchema),
+    seq: privateSeq,
+  }),
   z.object({
     type: z.literal("authenticated"),
     accountId: big,

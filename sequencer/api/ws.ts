@@ -14,6 +14,11 @@
  * `pongTimeoutMs`, so a half-open connection (no FIN) is detected and its cancel-on-disconnect
  * fires.
  *
+ * Private messages (`fill`, `orders`, `withdrawal`, `settlement`) carry `seq`, numbered per
+ * connection from 1: a gap means a lost message, and a new connection starts again at 1 —
+ * reconcile from REST (open orders, fills) after either. Public trades carry `tradeId`, the
+ * venue's fill sequence.
+ *
  * Book stream: on subscribe the client gets a `book_snapshot` with `seq`, then `book` messages
  * with `seq + 1, seq + 2, ...` holding changed levels (`size` is the level's new total, 0 =
  * removed). A gap in `seq` means a lost message: resubscribe.
@@ -94,6 +99,8 @@ interface Client {
   lastMessageAt: number;
   pingSentAt: number;
   awaitingPong: boolean;
+  /** Sequence number of the last private message sent on this connection (from 1). */
+  privateSeq: number;
   /** Set once the disconnect has been handled (by the socket's close, a limit, or shutdown). */
   gone: boolean;
 }
@@ -145,6 +152,13 @@ export class StreamHub {
     this.sendText(client, toJson(message));
   }
 
+  /** A private message: numbered per connection (`seq` 1, 2, ...), so a client sees any loss. */
+  private sendPrivate(client: Client, message: Record<string, unknown>): void {
+    if (client.gone) return;
+    client.privateSeq += 1;
+    this.send(client, { ...message, seq: client.privateSeq });
+  }
+
   private broadcast(channel: string, message: unknown): void {
     const set = this.channels.get(channel);
     if (set === undefined || set.size === 0) return;
@@ -180,12 +194,12 @@ export class StreamHub {
         const view = fillView(e.fill);
         this.broadcast(`trades:${e.fill.instrument}`, { type: "trade", ...view });
         for (const id of [e.fill.makerAccount, e.fill.takerAccount])
-          for (const c of [...(this.accounts.get(id) ?? [])]) this.send(c, { type: "fill", ...view });
+          for (const c of [...(this.accounts.get(id) ?? [])]) this.sendPrivate(c, { type: "fill", ...view });
         return;
       }
       case "orders":
         for (const c of [...(this.accounts.get(e.accountId) ?? [])])
-          this.send(c, {
+          this.sendPrivate(c, {
             type: "orders",
             placed: e.placed === null ? null : placeView(e.placed),
             cancelled: e.cancelled.map(cancelledView),
@@ -193,14 +207,14 @@ export class StreamHub {
         return;
       case "withdrawal":
         for (const c of [...(this.accounts.get(e.withdrawal.accountId) ?? [])])
-          this.send(c, {
+          this.sendPrivate(c, {
             type: "withdrawal",
             ...withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs),
           });
         return;
       case "settlement":
         for (const c of [...(this.accounts.get(e.settlement.accountId) ?? [])])
-          this.send(c, { type: "settlement", ...settlementView(e.settlement) });
+          this.sendPrivate(c, { type: "settlement", ...settlementView(e.settlement) });
         return;
       case "batch":
       case "halted":
@@ -226,6 +240,7 @@ export class StreamHub {
       lastMessageAt: now,
       pingSentAt: now,
       awaitingPong: false,
+      privateSeq: 0,
       gone: false,
     };
     socket.on("error", () => undefined);

@@ -117,6 +117,34 @@ describe("stream against a real sequencer", () => {
     }
   });
 
+  test("a lost private message is seen in its seq and reconciled from REST, the fill replayed", async () => {
+    const stream = new TesseraStream({ url: proxy.url, client: maker });
+    try {
+      await stream.connect();
+      const p = ETH_PRICE + 700n;
+      await maker.placeOrder({ instrument: 1n, side: "sell", size: ONE, price: p });
+      const droppedBefore = proxy.dropped;
+      proxy.dropNext((m) => m.type === "fill");
+      const reconciled = stream.next("reconciled");
+      const fills: bigint[] = [];
+      stream.on("fill", (f) => fills.push(f.tradeId));
+      const taken = await taker.placeOrder({
+        instrument: 1n,
+        side: "buy",
+        size: ONE,
+        price: p,
+        timeInForce: "IOC",
+      });
+      const r = await reconciled;
+      assert.equal(proxy.dropped, droppedBefore + 1);
+      assert.equal(r.missedFills, 1);
+      assert.deepEqual(fills, [taken.fills[0]!.tradeId], "the lost fill arrived from REST");
+      assert.ok(r.orders.every((o) => o.accountId === 2n));
+    } finally {
+      stream.close();
+    }
+  });
+
   test("after the connection is cut, the stream reconnects, re-authenticates and resubscribes", async () => {
     const stream = new TesseraStream({ url: proxy.url, client: taker, backoff: { initialMs: 20, maxMs: 200 } });
     try {
