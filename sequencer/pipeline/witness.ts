@@ -29,6 +29,8 @@ export interface WitnessReply {
   readonly ok: boolean;
   readonly ms: number;
   readonly error?: string;
+  /** The checking process died before it answered: no verdict. */
+  readonly lost?: boolean;
 }
 
 export class WitnessCheck {
@@ -38,6 +40,7 @@ export class WitnessCheck {
   private nextId = 1;
   private chain: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
+  private stopped = false;
 
   constructor(
     private readonly venue: Sequencer,
@@ -59,11 +62,12 @@ export class WitnessCheck {
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.child?.kill();
     this.child = null;
-    for (const resolve of this.waiting.values()) resolve({ id: 0, ok: true, ms: 0 });
+    for (const [id, resolve] of this.waiting) resolve({ id, ok: false, ms: 0, lost: true, error: "stopped" });
     this.waiting.clear();
   }
 
@@ -73,6 +77,12 @@ export class WitnessCheck {
       const reply = await this.compute(toCircuitInput(closed.batch));
       if (reply.ok) {
         this.log.debug({ batch: closed.number.toString(), ms: Math.round(reply.ms) }, "batch witness checked");
+        return;
+      }
+      if (reply.lost === true) {
+        // The checker process died twice: no verdict on the batch (the prover will still find a
+        // refusal), so the venue goes on.
+        this.log.error({ batch: closed.number.toString(), error: reply.error }, "batch witness check lost");
         return;
       }
       const reason = `the circuit refuses batch ${closed.number}: ${reply.error ?? "unknown error"}`;
@@ -109,7 +119,9 @@ export class WitnessCheck {
         this.ready = null;
         // A checker that died answers nothing: the batches it held are checked again by the
         // next process rather than refused.
-        for (const [id, resolve] of this.waiting) resolve({ id, ok: false, ms: 0, error: `checker exited (${code})` });
+        for (const [id, resolve] of this.waiting) {
+          resolve({ id, ok: false, ms: 0, lost: true, error: `checker exited (${code})` });
+        }
         this.waiting.clear();
       });
     });
@@ -119,6 +131,7 @@ export class WitnessCheck {
 
   private async compute(input: CircuitInput): Promise<WitnessReply> {
     for (let attempt = 0; ; attempt++) {
+      if (this.stopped) return { id: 0, ok: false, ms: 0, lost: true, error: "stopped" };
       await this.spawn();
       const id = this.nextId++;
       const reply = await new Promise<WitnessReply>((resolve) => {
@@ -126,7 +139,7 @@ export class WitnessCheck {
         this.child!.send({ id, wasm: this.wasm, input } satisfies WitnessRequest);
       });
       // Only the calculator's own verdict counts; a lost process is retried once.
-      if (reply.ok || reply.error?.startsWith("checker exited") !== true || attempt >= 1) return reply;
+      if (reply.lost !== true || attempt >= 1) return reply;
     }
   }
 }
