@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { Contract } from "ethers";
+import { usableAt } from "../../protocol/feedRounds.ts";
 import { packSettlement } from "../../protocol/pubdata.ts";
 import { ZERO_PROOF, deployWithFeeds, padK, deployWithMockVerifier, headerNow, now, slotsOf } from "./fixtures.ts";
 import type { BatchHeader, Fixture } from "./fixtures.ts";
@@ -122,5 +123,67 @@ describe("oracle rules on Chainlink's contracts", () => {
     for (const id of [0n, 1n, 2n, 3n])
       assert.deepEqual(await asRollupReads(mock, id), await asRollupReads(v3, id), `round ${id}`);
     assert.deepEqual(await latest(mock), await latest(v3));
+  });
+});
+
+describe("one price-round rule in Solidity and protocol/", () => {
+  it("finding F5: the contract accepts a price round exactly when protocol/feedRounds.ts usableAt does", async () => {
+    const base = await deployWithMockVerifier(ethers);
+    await networkHelpers.time.increase(1000n);
+    const t0 = await now(ethers);
+    // A phased feed whose phases overlap in time: phase 1 rounds 20–80 s apart from t0 − 900,
+    // phase 2 from t0 − 500, phase 3 from t0 − 300 (each a few rounds).
+    const phased = await ethers.deployContract("PhasedAggregator");
+    const rounds: { roundId: bigint; answer: bigint; updatedAt: bigint }[] = [];
+    let seed = 7n;
+    const rand = (n: bigint): bigint => {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) % (1n << 64n);
+      return (seed >> 33n) % n;
+    };
+    for (const [phase, start] of [
+      [1n, t0 - 900n],
+      [2n, t0 - 500n],
+      [3n, t0 - 300n],
+    ] as const) {
+      if (phase > 1n) await mined(phased.getFunction("nextPhase")());
+      let at = start;
+      for (let n = 1n; n <= 6n; n++) {
+        const answer = ETH(3000n + rand(100n));
+        await mined(phased.getFunction("push")(answer, at));
+        rounds.push({ roundId: (phase << 64n) | n, answer, updatedAt: at });
+        at += 20n + rand(60n);
+      }
+    }
+    const read = async (roundId: bigint) => rounds.find((r) => r.roundId === roundId) ?? null;
+    const feeds = [await phased.getAddress(), await base.feeds[1]!.getAddress()];
+    for (const grace of [0n, 25n]) {
+      const f = await deployWithFeeds(base, feeds, grace);
+      const h = await headerNow(f, 1n);
+      const seen = { accepted: 0, refused: 0 };
+      const latestBlock = await now(ethers);
+      for (let i = 0; i < 60; i++) {
+        const round = rounds[Number(rand(BigInt(rounds.length)))]!;
+        const t = round.updatedAt - 10n + rand(90n); // around the round: before, in force, superseded
+        if (t > latestBlock) continue; // TimestampInFuture: another rule
+        const header = {
+          ...h,
+          timestamp: t,
+          prices: [round.answer / 1_000_000n, h.prices[1]!],
+          priceRoundIds: [round.roundId, 1n],
+        };
+        const expected = (await usableAt(read, round, t, grace)) && t - round.updatedAt <= 3600n;
+        let accepted = true;
+        try {
+          await (f.rollup.connect(f.operator) as Contract)
+            .getFunction("submitBatch")
+            .staticCall(header, slotsOf([]), ZERO_PROOF);
+        } catch {
+          accepted = false;
+        }
+        assert.equal(accepted, expected, `round ${round.roundId} at ${t} with grace ${grace}`);
+        seen[accepted ? "accepted" : "refused"] += 1;
+      }
+      assert.ok(seen.accepted > 3 && seen.refused > 3, `both outcomes sampled: ${JSON.stringify(seen)}`);
+    }
   });
 });

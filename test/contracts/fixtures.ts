@@ -164,7 +164,7 @@ export function padK(values: readonly bigint[]): bigint[] {
 }
 
 /** The fixture's rollup again, with other feeds (same system accounts, MockVerifier). */
-export async function deployWithFeeds(f: Fixture, feeds: readonly string[]): Promise<Fixture> {
+export async function deployWithFeeds(f: Fixture, feeds: readonly string[], priceRoundGrace = 0n): Promise<Fixture> {
   const d = await deployTessera(f.ethers, {
     profile: PROFILE,
     genesisStateRoot: 1n,
@@ -175,7 +175,7 @@ export async function deployWithFeeds(f: Fixture, feeds: readonly string[]): Pro
     admin: f.admin.address,
     maxOracleAge: 3600n,
     forcedRequestDeadline: FORCED_DEADLINE,
-    priceRoundGrace: 0n,
+    priceRoundGrace,
     verifier: await f.mock.getAddress(),
     feeds,
   });
