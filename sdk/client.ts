@@ -17,6 +17,7 @@ import type { OrderRequest } from "./orders.ts";
 import {
   accountSchema,
   cancelBatchResultSchema,
+  mmpListSchema,
   placeBatchResultSchema,
   rateLimitsSchema,
   scheduleCancelResultSchema,
@@ -49,6 +50,7 @@ import {
 } from "./wire.ts";
 import type {
   CancelBatchItem,
+  MmpEntry,
   PlaceBatchItem,
   RateLimits,
   AccountSummary,
@@ -703,6 +705,30 @@ export class TesseraClient {
   async scheduledCancel(): Promise<bigint | null> {
     return (await this.request("GET", "/v1/orders/schedule-cancel", scheduleCancelResultSchema, { auth: "session" }))
       .cancelAt;
+  }
+
+  /**
+   * `POST /v1/mmp`: market-maker protection in an underlying. When the account's orders there
+   * fill `maxQuantity` (1e-4 units) or `maxCount` times within `windowMs`, the venue cancels them
+   * and refuses new GTC orders there (`MMP_FROZEN`) until `resetMmp`. `maxQuantity` 0 removes it.
+   */
+  async setMmp(p: {
+    underlying: number;
+    windowMs: number;
+    maxQuantity: bigint;
+    maxCount: number;
+  }): Promise<MmpEntry[]> {
+    return (await this.request("POST", "/v1/mmp", mmpListSchema, { auth: "session", body: p })).mmp;
+  }
+
+  /** `POST /v1/mmp/reset`: unfreezes the account's quotes in an underlying. */
+  async resetMmp(underlying: number): Promise<MmpEntry[]> {
+    return (await this.request("POST", "/v1/mmp/reset", mmpListSchema, { auth: "session", body: { underlying } })).mmp;
+  }
+
+  /** `GET /v1/mmp`: the account's protection per underlying (limits, window use, frozen). */
+  async mmp(): Promise<MmpEntry[]> {
+    return (await this.request("GET", "/v1/mmp", mmpListSchema, { auth: "session" })).mmp;
   }
 
   /** `GET /v1/ratelimits`: the budgets of this client's IP and (with a key) of its account. */

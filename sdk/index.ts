@@ -30,6 +30,7 @@ export type {
   Groth16Proof,
   Level,
   Market,
+  MmpEntry,
   OpenOrder,
   OptionChain,
   OracleUnderlying,

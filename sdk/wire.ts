@@ -137,6 +137,19 @@ export const rateLimitsSchema = z.object({
 });
 export type RateLimits = z.output<typeof rateLimitsSchema>;
 
+/** Market-maker protection of one underlying (`GET /v1/mmp`). */
+export const mmpEntrySchema = z.object({
+  underlying: z.number().int(),
+  windowMs: big,
+  maxQuantity: big,
+  maxCount: z.number().int(),
+  frozen: z.boolean(),
+  filledInWindow: big,
+  fillsInWindow: z.number().int(),
+});
+export const mmpListSchema = z.object({ mmp: z.array(mmpEntrySchema) });
+export type MmpEntry = z.output<typeof mmpEntrySchema>;
+
 /** `POST /v1/orders/schedule-cancel`: when the dead-man switch fires (unix ms), null when disarmed. */
 export const scheduleCancelResultSchema = z.object({ cancelAt: big.nullable() });
 

@@ -29,6 +29,15 @@ export type Command =
   | { readonly kind: "amend"; readonly accountId: bigint; readonly orderId: bigint; readonly size: bigint }
   /** Arms (`at`, unix ms) or disarms (null) the account's dead-man switch. */
   | { readonly kind: "scheduleCancel"; readonly accountId: bigint; readonly at: bigint | null }
+  /** Sets (config) or removes (null) the account's market-maker protection in an underlying. */
+  | {
+      readonly kind: "mmpConfig";
+      readonly accountId: bigint;
+      readonly underlying: number;
+      readonly config: { readonly windowMs: bigint; readonly maxQuantity: bigint; readonly maxCount: number } | null;
+    }
+  /** Unfreezes the account's quotes in an underlying. */
+  | { readonly kind: "mmpReset"; readonly accountId: bigint; readonly underlying: number }
   /** The dead-man switch of the account ran out: cancel all its orders (if still due at `now`). */
   | { readonly kind: "cancelScheduled"; readonly accountId: bigint }
   /**
@@ -108,7 +117,7 @@ export type Command =
 
 export type CommandKind = Command["kind"];
 
-const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected", "scheduled"]);
+const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected", "scheduled", "mmp"]);
 
 /** A cancel-on-disconnect group: a WebSocket connection id. */
 export const groupSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a connection id");
@@ -130,6 +139,19 @@ export const commandSchema = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("scheduleCancel"), accountId: accountIdSchema, at: uint(63, "unix ms").nullable() }),
   z.object({ kind: z.literal("cancelScheduled"), accountId: accountIdSchema }),
+  z.object({
+    kind: z.literal("mmpConfig"),
+    accountId: accountIdSchema,
+    underlying: z.number().int().min(1).max(255),
+    config: z
+      .object({
+        windowMs: uint(63, "window, ms"),
+        maxQuantity: uint(BITS.size, "size, 1e-4 units"),
+        maxCount: z.number().int().min(1),
+      })
+      .nullable(),
+  }),
+  z.object({ kind: z.literal("mmpReset"), accountId: accountIdSchema, underlying: z.number().int().min(1).max(255) }),
   z.object({ kind: z.literal("cancel"), accountId: accountIdSchema, orderId: orderIdSchema, reason: reasonSchema }),
   z.object({
     kind: z.literal("cancelAll"),

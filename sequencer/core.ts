@@ -44,6 +44,7 @@ export type Outcome =
   | { readonly kind: "cancel"; readonly cancelled: readonly CancelledOrder[] }
   | { readonly kind: "amend"; readonly order: RestingOrder }
   | { readonly kind: "scheduleCancel"; readonly accountId: bigint; readonly at: bigint | null }
+  | { readonly kind: "mmp"; readonly accountId: bigint; readonly underlying: number }
   /** `fired`: the dead-man switch was due and is now disarmed (journaled even with no order). */
   | { readonly kind: "cancelScheduled"; readonly fired: boolean; readonly cancelled: readonly CancelledOrder[] }
   | { readonly kind: "replace"; readonly cancelled: CancelledOrder; readonly placed: PlaceResult }
@@ -245,6 +246,8 @@ function digest(outcome: Outcome): string {
       return toJson([outcome.order.accountId, outcome.order.orderId, outcome.order.remaining]);
     case "scheduleCancel":
       return toJson([outcome.accountId, outcome.at]);
+    case "mmp":
+      return toJson([outcome.accountId, outcome.underlying]);
     case "cancelScheduled":
       return toJson([outcome.fired, outcome.cancelled.map((c) => [c.order.accountId, c.order.orderId])]);
     case "deposit":
@@ -487,6 +490,12 @@ export class Sequencer {
       case "scheduleCancel":
         this.engine.scheduleCancel(command.accountId, command.at);
         return { kind: "scheduleCancel", accountId: command.accountId, at: command.at };
+      case "mmpConfig":
+        this.engine.setMmp(command.accountId, command.underlying, command.config);
+        return { kind: "mmp", accountId: command.accountId, underlying: command.underlying };
+      case "mmpReset":
+        this.engine.resetMmp(command.accountId, command.underlying);
+        return { kind: "mmp", accountId: command.accountId, underlying: command.underlying };
       case "cancelScheduled": {
         const fired = this.engine.cancelDeadline(command.accountId) !== null;
         const cancelled = this.engine.cancelScheduled(command.accountId, now);

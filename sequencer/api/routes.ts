@@ -46,6 +46,8 @@ import {
   cancelBatchSchema,
   amendSchema,
   scheduleCancelSchema,
+  mmpSchema,
+  mmpResetSchema,
   replaceOrderSchema,
   sessionSchema,
   settlementSchema,
@@ -722,6 +724,66 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  const mmpView = (accountId: bigint) =>
+    engine.mmpOf(accountId).map(({ underlying, state }) => ({
+      underlying,
+      windowMs: state.config.windowMs,
+      maxQuantity: state.config.maxQuantity,
+      maxCount: state.config.maxCount,
+      frozen: state.frozen,
+      filledInWindow: state.fills.reduce((sum, f) => sum + f.size, 0n),
+      fillsInWindow: state.fills.length,
+    }));
+
+  const mmpSet = defineRoute({
+    method: "POST",
+    url: "/v1/mmp",
+    summary:
+      "Market-maker protection: when the account's orders in an underlying fill `maxQuantity` or `maxCount` times within `windowMs`, they are cancelled and new GTC orders there refused (MMP_FROZEN) until reset; maxQuantity 0 removes it",
+    tag: "orders",
+    auth: "session",
+    budget: "cancel",
+    body: mmpSchema,
+    responses: { 200: "the account's protection per underlying", ...ERR_400, ...ERR_AUTH },
+    handle({ body, session }) {
+      const s = sessionOf(session);
+      const config =
+        body.maxQuantity === 0n
+          ? null
+          : { windowMs: BigInt(body.windowMs), maxQuantity: body.maxQuantity, maxCount: body.maxCount };
+      venue.execute({ kind: "mmpConfig", accountId: s.accountId, underlying: body.underlying, config }, api.clock());
+      return ok({ mmp: mmpView(s.accountId) });
+    },
+  });
+
+  const mmpReset = defineRoute({
+    method: "POST",
+    url: "/v1/mmp/reset",
+    summary: "Unfreeze the account's quotes in an underlying after market-maker protection tripped",
+    tag: "orders",
+    auth: "session",
+    budget: "cancel",
+    body: mmpResetSchema,
+    responses: { 200: "the account's protection per underlying", ...ERR_400, ...ERR_AUTH, 404: "NOT_FOUND" },
+    handle({ body, session }) {
+      const s = sessionOf(session);
+      venue.execute({ kind: "mmpReset", accountId: s.accountId, underlying: body.underlying }, api.clock());
+      return ok({ mmp: mmpView(s.accountId) });
+    },
+  });
+
+  const mmpGet = defineRoute({
+    method: "GET",
+    url: "/v1/mmp",
+    summary: "The session's account's market-maker protection per underlying: limits, window use, frozen",
+    tag: "orders",
+    auth: "session",
+    responses: { 200: "protection per underlying", ...ERR_AUTH },
+    handle({ session }) {
+      return ok({ mmp: mmpView(sessionOf(session).accountId) });
+    },
+  });
+
   const scheduledCancel = defineRoute({
     method: "GET",
     url: "/v1/orders/schedule-cancel",
@@ -1331,6 +1393,9 @@ export function buildRoutes(api: ApiContext): Route[] {
     scheduleCancel,
     scheduledCancel,
     amend,
+    mmpSet,
+    mmpReset,
+    mmpGet,
     cancelAll,
     cancelByClientId,
     cancel,

@@ -56,6 +56,17 @@ export const amendSchema = z
   .object({ size: uint(BITS.size, "the order's new total size (filled included), 1e-4 units; below the current") })
   .strict();
 
+/** Market-maker protection of one underlying; `maxQuantity` 0 removes it. */
+export const mmpSchema = z
+  .object({
+    underlying: z.number().int().min(1).max(255),
+    windowMs: z.coerce.number().int().min(100).max(86_400_000),
+    maxQuantity: uint(BITS.size, "filled size that trips it, 1e-4 units (0 removes the protection)"),
+    maxCount: z.number().int().min(1).max(1_000_000),
+  })
+  .strict();
+export const mmpResetSchema = z.object({ underlying: z.number().int().min(1).max(255) }).strict();
+
 /** Dead-man switch: cancel every order of the account after `afterMs` unless called again; 0 disarms. */
 export const scheduleCancelSchema = z
   .object({

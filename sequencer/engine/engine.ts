@@ -98,6 +98,8 @@ export type CancelReason =
   | "maker_rejected"
   /** The account's dead-man switch (`scheduleCancel`) ran out without renewal. */
   | "scheduled"
+  /** Market-maker protection tripped: the account's orders in the underlying are cancelled. */
+  | "mmp"
   /** The account was liquidated: every resting order of it is cancelled. */
   | "liquidation"
   /** The option reached its expiry: the series stopped trading. */
@@ -132,6 +134,25 @@ export interface PlaceResult {
    * when `cancelled` is non-empty (untradeable makers were purged), so it is journaled then.
    */
   readonly rejection: SequencerError | null;
+}
+
+/**
+ * Market-maker protection of one account in one underlying: when its resting orders are filled
+ * `maxQuantity` (1e-4 units, summed over instruments) or `maxCount` times within `windowMs`, its
+ * orders in the underlying are cancelled and new GTC orders there refused (`MMP_FROZEN`) until
+ * it resets.
+ */
+export interface MmpConfig {
+  readonly windowMs: bigint;
+  readonly maxQuantity: bigint;
+  readonly maxCount: number;
+}
+
+export interface MmpState {
+  readonly config: MmpConfig;
+  /** Maker fills inside the window: time (unix ms) and size. */
+  fills: { readonly time: bigint; readonly size: bigint }[];
+  frozen: boolean;
 }
 
 export interface PlaceOptions {
@@ -177,6 +198,8 @@ export class MatchingEngine {
   private readonly clientIds = new Map<bigint, Map<string, RestingOrder>>();
   /** accountId → unix ms at which the dead-man switch cancels every order of the account. */
   private readonly deadlines = new Map<bigint, bigint>();
+  /** `${accountId}:${underlying}` → market-maker protection. */
+  private readonly mmp = new Map<string, MmpState>();
   /** Cancel-on-disconnect group → its resting orders. */
   private readonly groups = new Map<string, Set<RestingOrder>>();
   private nextTradeId = 1n;
@@ -285,6 +308,11 @@ export class MatchingEngine {
     const o = signed.order;
     const market = this.precheck(signed, flags, now);
     this.checkOrderId(o.accountId, o.orderId, replacing);
+    if (flags.timeInForce === "GTC" && this.mmp.get(`${o.accountId}:${market.underlying}`)?.frozen === true)
+      throw new SequencerError(
+        "MMP_FROZEN",
+        `market-maker protection froze account ${o.accountId}'s quotes in underlying ${market.underlying}: reset it (POST /v1/mmp/reset)`,
+      );
     if (options.clientOrderId !== null) {
       const holder = this.findByClientId(o.accountId, options.clientOrderId);
       if (holder !== null && holder !== replacing)
@@ -477,8 +505,9 @@ export class MatchingEngine {
       return this.result(signed, options, "cancelled", 0n, 0n, fills, cancelled, stopCode, stopError);
     }
 
-    // The order is accepted: burn its id, apply self-trade prevention.
+    // The order is accepted: burn its id, apply self-trade prevention and makers' protection.
     this.burn(o.accountId, o.orderId);
+    this.protectMakers(fills, now, cancelled);
     for (const m of selfTrades) {
       if (m.remaining === 0n || this.findOpen(m.accountId, m.orderId) !== m) continue;
       this.cancelResting(m);
@@ -652,6 +681,56 @@ export class MatchingEngine {
     if (at === undefined || at > now) return [];
     this.deadlines.delete(accountId);
     return this.cancelAll(accountId, null, "scheduled");
+  }
+
+  /** Sets (or with null removes) an account's market-maker protection in an underlying. */
+  setMmp(accountId: bigint, underlying: number, config: MmpConfig | null): void {
+    const key = `${accountId}:${underlying}`;
+    if (config === null) this.mmp.delete(key);
+    else this.mmp.set(key, { config, fills: [], frozen: this.mmp.get(key)?.frozen ?? false });
+  }
+
+  /** Unfreezes an account's quotes in an underlying and clears its window. */
+  resetMmp(accountId: bigint, underlying: number): void {
+    const state = this.mmp.get(`${accountId}:${underlying}`);
+    if (state === undefined)
+      throw new SequencerError(
+        "NOT_FOUND",
+        `account ${accountId} has no market-maker protection in underlying ${underlying}`,
+      );
+    state.frozen = false;
+    state.fills = [];
+  }
+
+  /** An account's protection per underlying. */
+  mmpOf(accountId: bigint): { underlying: number; state: MmpState }[] {
+    const out: { underlying: number; state: MmpState }[] = [];
+    for (const [key, state] of this.mmp) {
+      const [account, underlying] = key.split(":");
+      if (account === accountId.toString()) out.push({ underlying: Number(underlying), state });
+    }
+    return out;
+  }
+
+  /** Counts makers' fills against their protection; a tripped one cancels the maker's orders there. */
+  private protectMakers(fills: readonly Fill[], now: bigint, cancelled: CancelledOrder[]): void {
+    if (this.mmp.size === 0) return;
+    for (const f of fills) {
+      const underlying = this.market(f.instrument).underlying;
+      const state = this.mmp.get(`${f.makerAccount}:${underlying}`);
+      if (state === undefined || state.frozen) continue;
+      const since = now - state.config.windowMs;
+      state.fills = state.fills.filter((x) => x.time > since);
+      state.fills.push({ time: now, size: f.size });
+      const quantity = state.fills.reduce((sum, x) => sum + x.size, 0n);
+      if (quantity < state.config.maxQuantity && state.fills.length < state.config.maxCount) continue;
+      state.frozen = true;
+      for (const order of this.openOrders(f.makerAccount)) {
+        if (this.market(order.instrument).underlying !== underlying) continue;
+        this.cancelResting(order);
+        cancelled.push({ order, reason: "mmp", code: null });
+      }
+    }
   }
 
   /** Cancels every resting order of a cancel-on-disconnect group (its connection went away). */

@@ -102,6 +102,45 @@ describe("market-maker tools", () => {
     assert.equal(await dm.scheduledCancel(), null, "and disarmed itself");
   });
 
+  test("market-maker protection: tripped by fills in its window, quotes cancelled and refused until reset", async () => {
+    const mm = await v.trader("mm-protected", 6n);
+    const p = ETH_PRICE + 60_000n;
+    const set = await mm.setMmp({ underlying: 1, windowMs: 60_000, maxQuantity: 100n * ONE, maxCount: 2 });
+    assert.deepEqual(
+      set.map((e) => [e.underlying, e.maxCount, e.frozen]),
+      [[1, 2, false]],
+    );
+    const quotes = await mm.placeOrders(
+      [1n, 2n, 3n].map((i) => ({ instrument: 1n, side: "sell", size: ONE, price: p + i })),
+    );
+    assert.ok(quotes.every((q) => q.ok));
+    // Two fills in one sweep trip it: the third quote goes with it.
+    const sweep = await taker.placeOrder({
+      instrument: 1n,
+      side: "buy",
+      size: 2n * ONE,
+      price: p + 2n,
+      timeInForce: "IOC",
+    });
+    assert.equal(sweep.fills.length, 2);
+    assert.deepEqual(
+      sweep.cancelled.map((c) => c.reason),
+      ["mmp"],
+    );
+    assert.equal((await mm.openOrders()).length, 0);
+    const [state] = await mm.mmp();
+    assert.equal(state!.frozen, true);
+    await assert.rejects(
+      mm.placeOrder({ instrument: 1n, side: "sell", size: ONE, price: p + 10n }),
+      (e: Error & { code?: string }) => e.code === "MMP_FROZEN",
+    );
+    const [after] = await mm.resetMmp(1);
+    assert.equal(after!.frozen, false);
+    const again = await mm.placeOrder({ instrument: 1n, side: "sell", size: ONE, price: p + 10n });
+    assert.equal(again.status, "resting");
+    await mm.cancelAll();
+  });
+
   test("rate limits: headers on every reply, Retry-After in seconds beside the exact milliseconds", async () => {
     const res = await fetch(`${v.url}/v1/tickers`);
     assert.equal(res.headers.get("x-ratelimit-bucket"), "ip");
