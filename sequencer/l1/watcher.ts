@@ -61,7 +61,13 @@ export class L1Watcher {
         this.log.error({ underlying: s.underlying, expiry: s.expiry.toString() }, "no feed round in force at expiry");
         continue;
       }
-      const price = answerToCents(round.answer, feed.decimals);
+      // L1 fixes a series' price the first time a batch (or an exit) settles it (F16): where proxy
+      // phases overlap, another round may also be in force at the expiry; the fixed price wins.
+      const [isFixed, fixedPrice] = (await this.rollup.getFunction("settlementPrice")(s.underlying, s.expiry)) as [
+        boolean,
+        bigint,
+      ];
+      const price = isFixed ? fixedPrice : answerToCents(round.answer, feed.decimals);
       this.venue.execute(
         { kind: "settle", underlying: s.underlying, expiry: s.expiry, price, roundId: round.roundId },
         this.clock(),
