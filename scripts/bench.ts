@@ -16,7 +16,7 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { initCrypto } from "../protocol/index.ts";
-import { circuitFigures } from "../bench/lib/circuits.ts";
+import { circuitFigures, slotProdFigures } from "../bench/lib/circuits.ts";
 import { BenchError, HARDHAT_CLI, numberAt, readJson, ROOT, runNode, runTs } from "../bench/lib/children.ts";
 import type { E2eResult } from "../bench/lib/e2e.ts";
 import { describeMachine } from "../bench/lib/machine.ts";
@@ -38,6 +38,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     await initCrypto();
     const figures: Figure[] = [];
     for (const profile of CIRCUIT_PROFILES) figures.push(...(await circuitFigures(profile, log)));
+    figures.push(...(await slotProdFigures(log)));
     return figures;
   },
 

@@ -9,7 +9,7 @@ import { Side, TxType } from "../../protocol/types.ts";
 import type { Profile, Tx } from "../../protocol/types.ts";
 import { ensureProfileBuilt, measureProving } from "../../scripts/zk/build.ts";
 import { ctx, ETH_PRICE, order, runBatch, tradeTx, UNIT, USDC, world } from "../../test/protocol/fixtures.ts";
-import { partCount, parts } from "../../test/circuits/costs.ts";
+import { countOf, partCount, parts } from "../../test/circuits/costs.ts";
 import type { Part } from "../../test/circuits/costs.ts";
 import type { Figure } from "./report.ts";
 
@@ -121,4 +121,42 @@ export async function circuitFigures(profileName: string, log: (msg: string) => 
     },
   );
   return figures;
+}
+
+/**
+ * `slot-prod`: the prod profile's depths and widths compiled at nTx 1 and 2 (no setup), so a
+ * slot's cost at production depths is counted exactly: the difference of the two batches. It
+ * is what every slot of a prod batch costs, whatever it holds; the rest is the batch overhead.
+ */
+export async function slotProdFigures(log: (msg: string) => void): Promise<Figure[]> {
+  const p = getProfile("prod");
+  const params = (nTx: number): string =>
+    [nTx, p.accountDepth, p.orderDepth, p.positions, p.underlyings, p.settlements, p.fundingInterval].join(", ");
+  const count = async (nTx: number): Promise<number> => {
+    log(`[bench circuits slot-prod] compiling Batch(${params(nTx)}) (no setup)`);
+    return countOf("batch.circom", `Batch(${params(nTx)})`, `slot-prod-${nTx}`);
+  };
+  const one = await count(1);
+  const two = await count(2);
+  const note = `accountDepth ${p.accountDepth}, orderDepth ${p.orderDepth}, P ${p.positions}, U ${p.underlyings}, K ${p.settlements}`;
+  return [
+    {
+      name: "constraints_per_trade",
+      profile: "slot-prod",
+      value: two - one,
+      unit: "constraints",
+      better: "lower",
+      source: "bench/lib/circuits.ts slotProdFigures",
+      note: `one slot at prod depths (batch of 2 − batch of 1); ${note}`,
+    },
+    {
+      name: "constraints_batch_overhead",
+      profile: "slot-prod",
+      value: 2 * one - two,
+      unit: "constraints",
+      better: "lower",
+      source: "bench/lib/circuits.ts slotProdFigures",
+      note: "roots, global hashes, prices, settlement records, the insurance fund leaf: once per batch",
+    },
+  ];
 }
