@@ -202,6 +202,15 @@ export class RequestLimits {
     this.ipCharged += cost;
   }
 
+  /** Charges the IP if it has a token left (for a request refused anyway); never throws. */
+  tryChargeIp(): void {
+    try {
+      this.chargeIp();
+    } catch {
+      // already refused: nothing more to take
+    }
+  }
+
   /**
    * The request authenticated as `accountId`: what it paid on its IP is given back and the
    * account's `budget` is charged instead.

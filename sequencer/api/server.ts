@@ -122,7 +122,11 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   app.setErrorHandler((err, req, reply) => {
     const r = toReply(err, log);
     api.metrics.rejections.inc({ code: r.code });
-    if (err instanceof SequencerError && err.rateLimit !== undefined) limitsOf(req).last = err.rateLimit;
+    const limits = limitsOf(req);
+    if (err instanceof SequencerError && err.rateLimit !== undefined) limits.last = err.rateLimit;
+    // A request refused before its route ran (malformed JSON, too large, wrong type) was not
+    // charged yet: it is unauthenticated traffic of its IP.
+    else if (limits.last === null) limits.tryChargeIp();
     if (err instanceof SequencerError && err.retryAfterMs !== undefined) {
       // HTTP's Retry-After is whole seconds (rounded up); the exact wait rides beside it.
       void reply.header("retry-after", String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
@@ -131,6 +135,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     void reply.status(r.status).send({ code: r.code, message: r.message });
   });
   app.setNotFoundHandler((req, reply) => {
+    limitsOf(req).tryChargeIp();
     void reply.status(404).send({ code: "NOT_FOUND", message: `no route ${req.method} ${req.url}: see /openapi.json` });
   });
 

@@ -268,6 +268,8 @@ export class StreamHub {
   }
 
   private async onRaw(client: Client, text: string, isBinary: boolean): Promise<void> {
+    // A connection the venue dropped (limit, no pong, expiry) is not served while it closes.
+    if (client.gone) return;
     let id: unknown = undefined;
     try {
       const limits = new RequestLimits(this.api.limits, client.ip, () => this.now());

@@ -87,8 +87,12 @@ export function wsUrl(url: string): string {
   return url.replace(/^http/, "ws") + "/v1/ws";
 }
 
+/** Each socket's close code, listened for from its creation (a close can beat any later listener). */
+const closeCodes = new WeakMap<WebSocket, Promise<number>>();
+
 export async function openWs(url: string): Promise<WebSocket> {
   const ws = new WebSocket(wsUrl(url));
+  closeCodes.set(ws, new Promise((resolve) => ws.once("close", (code: number) => resolve(code))));
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
     ws.once("error", reject);
@@ -121,8 +125,10 @@ export function nextMessage(ws: WebSocket, match: (m: WsMessage) => boolean): Pr
   });
 }
 
-/** Resolves with the close code of a socket (immediately if already closed). */
+/** Resolves with the close code of a socket (sockets of `openWs` report it even if already closed). */
 export function closed(ws: WebSocket): Promise<number> {
+  const known = closeCodes.get(ws);
+  if (known !== undefined) return known;
   if (ws.readyState === WebSocket.CLOSED) return Promise.resolve(-1);
   return new Promise((resolve) => ws.once("close", (code: number) => resolve(code)));
 }

@@ -226,7 +226,9 @@ describe("settlements and withdrawal statuses over the API", () => {
       "two settlement events",
       () => socket.messages.filter((m) => m.type === "settlement").length === 2,
     );
-    const pushed = socket.messages.filter((m) => m.type === "settlement").map(({ type: _type, ...rest }) => rest);
+    const pushed = socket.messages
+      .filter((m) => m.type === "settlement")
+      .map(({ type: _type, seq: _seq, ...rest }) => rest);
     assert.deepEqual(
       [...pushed].sort((a, b) => Number(a.slot) - Number(b.slot)),
       [...list].sort((a, b) => Number(a.slot) - Number(b.slot)),
@@ -283,7 +285,8 @@ describe("settlements and withdrawal statuses over the API", () => {
     assert.deepEqual(statuses(), ["pending", "in_batch", "proven", "claimable"]);
 
     const last = socket.messages.filter((m) => m.type === "withdrawal").at(-1)!;
-    const { type: _type, ...fields } = last;
+    // `seq` numbers the connection's private messages (docs/api.md); the rest is the REST record.
+    const { type: _type, seq: _seq, ...fields } = last;
     const listed = (await client.get("/v1/account/withdrawals", token)).body.withdrawals as Record<string, unknown>[];
     assert.deepEqual(
       fields,
