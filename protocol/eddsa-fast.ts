@@ -406,6 +406,16 @@ function challenge(publicKey: PublicKey, msg: bigint, sig: Signature): bigint {
   return poseidon([sig.R8x, sig.R8y, publicKey.x, publicKey.y, msg]) % SUBGROUP_ORDER;
 }
 
+let verifications = 0;
+
+/**
+ * Signature verifications this process has run (`verifyFast` and `EddsaVerifier.verify`), for
+ * tests and metrics: a count, never an input to any rule.
+ */
+export function eddsaVerifications(): number {
+  return verifications;
+}
+
 /**
  * True iff `sig` is a valid EdDSA-Poseidon signature of `msg` under `publicKey`, with exactly
  * the acceptance rule of circomlib's `EdDSAPoseidonVerifier` (enabled = 1) restricted to points
@@ -419,6 +429,7 @@ function challenge(publicKey: PublicKey, msg: bigint, sig: Signature): bigint {
  * kills neither when `0 < u < L` and u is odd.
  */
 export function verifyFast(publicKey: PublicKey, msg: bigint, sig: Signature): boolean {
+  verifications++;
   const q = eightTimesKey(publicKey, msg, sig);
   return q !== null && equationHolds(publicKey, msg, sig, q);
 }
@@ -480,6 +491,7 @@ export class EddsaVerifier {
   }
 
   verify(publicKey: PublicKey, msg: bigint, sig: Signature): boolean {
+    verifications++;
     const a8 = eightTimesKey(publicKey, msg, sig);
     if (a8 === null) return false;
     let entry = this.keys.get(publicKey.x);

@@ -13,7 +13,7 @@ import { publicKeyOf } from "./keys.ts";
 import type { PrivateKey } from "./keys.ts";
 import { poseidon } from "./poseidon.ts";
 import { Side } from "./types.ts";
-import type { Order, SignedOrder } from "./types.ts";
+import type { Order, PublicKey, Signature, SignedOrder } from "./types.ts";
 
 /** `orderHash = H(domain, accountId, instrument, side, size, price, orderId, expiry, flags)`. */
 export function orderHash(order: Order, domain: bigint): bigint {
@@ -55,29 +55,111 @@ function isFieldElement(v: bigint): boolean {
 
 /** Bound of the cache of verified signatures (entries, oldest evicted first). */
 const VERIFIED_CACHE_SIZE = 16_384;
+/** Verified (message hash, signature, key) tuples as strings, insertion order = age. */
 const verified = new Set<string>();
+/**
+ * Signed orders whose signature verified, with the values it verified for: an order's fields,
+ * signature, key and the domain. It lives exactly as long as the order object (a resting order
+ * keeps it until it leaves the book), so unlike the bounded tuple cache it is never evicted
+ * while a fill may still need it. A hit compares every value (no hashing): an object changed
+ * after its check misses and is verified again.
+ */
+const verifiedOrders = new WeakMap<SignedOrder, readonly bigint[]>();
 /** Keeps per-key tables for frequent signers (market makers); see EddsaVerifier. */
 const verifier = new EddsaVerifier();
+
+function checkedValues(signed: SignedOrder, domain: bigint): bigint[] {
+  const { order: o, signature: s, publicKey: pk } = signed;
+  return [
+    domain,
+    o.accountId,
+    o.instrument,
+    BigInt(o.side),
+    o.size,
+    o.price,
+    o.orderId,
+    o.expiry,
+    o.flags,
+    s.R8x,
+    s.R8y,
+    s.S,
+    pk.x,
+    pk.y,
+  ];
+}
+
+function knownValid(signed: SignedOrder, domain: bigint): boolean {
+  const seen = verifiedOrders.get(signed);
+  if (seen === undefined) return false;
+  const now = checkedValues(signed, domain);
+  return seen.every((v, i) => v === now[i]);
+}
+
+function tupleKey(msg: bigint, s: Signature, pk: PublicKey): string {
+  return `${msg}:${s.R8x}:${s.R8y}:${s.S}:${pk.x}:${pk.y}`;
+}
+
+/** Records a positive check of `key`, made for the values `values` of `signed`. */
+function remember(signed: SignedOrder, values: readonly bigint[], key: string): void {
+  if (!verified.has(key)) {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value!);
+    verified.add(key);
+  }
+  verifiedOrders.set(signed, values);
+}
+
+function wellFormed(signed: SignedOrder): boolean {
+  const { signature: s, publicKey: pk } = signed;
+  return [s.R8x, s.R8y, pk.x, pk.y].every(isFieldElement) && s.S >= 0n;
+}
 
 /**
  * True when `signed.signature` is a valid EdDSA-Poseidon signature of `orderHash(order, domain)`
  * under `signed.publicKey`. (That the key's hash is the account's pkHash is the caller's check.)
  *
- * Positive results are cached by the complete tuple (message hash, signature, key), so an order
- * checked at intake is not verified again when each of its fills is applied.
+ * Each order is verified once: a positive result is remembered for the order object (see
+ * `verifiedOrders`) and by the complete tuple (message hash, signature, key), so an order checked
+ * at intake (here or by `verifyOrderSignatureWith`) is not verified again when its fills are
+ * applied, dry-run or put in a batch.
  */
 export function verifyOrderSignature(signed: SignedOrder, domain: bigint): boolean {
+  if (knownValid(signed, domain)) return true;
+  if (!wellFormed(signed)) return false;
   const { signature: s, publicKey: pk } = signed;
-  if (![s.R8x, s.R8y, pk.x, pk.y].every(isFieldElement) || s.S < 0n) return false;
+  const values = checkedValues(signed, domain);
   const msg = orderHash(signed.order, domain);
-  const key = `${msg}:${s.R8x}:${s.R8y}:${s.S}:${pk.x}:${pk.y}`;
-  if (verified.has(key)) return true;
-  const ok = verifier.verify(pk, msg, s);
-  if (ok) {
-    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.values().next().value!);
-    verified.add(key);
+  const key = tupleKey(msg, s, pk);
+  if (verified.has(key) || verifier.verify(pk, msg, s)) {
+    remember(signed, values, key);
+    return true;
   }
-  return ok;
+  return false;
+}
+
+/**
+ * `verifyOrderSignature` with the EdDSA check done by `verify` (the sequencer's verifier
+ * processes): the message is computed here, and a positive answer is remembered exactly as a
+ * check in this process would be, so the order is not verified again when it fills. `verify`
+ * must answer whether `sig` is a valid signature of `msg` under `publicKey` by circomlib's rule
+ * (`verifyFast`); it is not called for an order already known valid.
+ */
+export async function verifyOrderSignatureWith(
+  signed: SignedOrder,
+  domain: bigint,
+  verify: (publicKey: PublicKey, msg: bigint, sig: Signature) => Promise<boolean>,
+): Promise<boolean> {
+  if (knownValid(signed, domain)) return true;
+  if (!wellFormed(signed)) return false;
+  const { signature: s, publicKey: pk } = signed;
+  // The values are taken before the wait: what is remembered is what was verified.
+  const values = checkedValues(signed, domain);
+  const msg = orderHash(signed.order, domain);
+  const key = tupleKey(msg, s, pk);
+  if (verified.has(key) || (await verify(pk, msg, s))) {
+    remember(signed, values, key);
+    return true;
+  }
+  return false;
 }
 
 /** "tessera-session" as an integer: the tag that separates session messages from orders. */

@@ -25,7 +25,7 @@ import { Journal } from "./journal/journal.ts";
 import type { Applied, ClosedBatch } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "./wire.ts";
-import { fundingDelta } from "./risk/funding.ts";
+import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
 
@@ -360,6 +360,8 @@ export class Sequencer {
   private readonly withdrawalsByBatch = new Map<bigint, WithdrawalRecord[]>();
   /** The last funding update per underlying. */
   private readonly lastFunding = new Map<number, FundingUpdate>();
+  /** Time-weighted premium of each underlying's perp book over the current funding interval. */
+  private readonly premiums = new Map<number, PremiumAverage>();
   /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
   private readonly expired = new Set<bigint>();
   private readonly settledSeries = new Map<string, SeriesSettlement>();
@@ -421,6 +423,7 @@ export class Sequencer {
             `journal command ${entry.seq} (${entry.command.kind}) replayed to ${d}, journaled ${entry.outcome}`,
           );
         if (outcome.kind === "settle") settlements.push({ seq: entry.seq, settled: outcome.settled });
+        this.samplePremiums(entry.now);
         this.publish(outcome);
       }
       // Journals written before settlement records existed get them back from the replay.
@@ -463,7 +466,10 @@ export class Sequencer {
       this.emit({ type: "halted", error: this.halted });
       throw new SequencerError("UNAVAILABLE", "the venue halted on an internal error: it must be restarted");
     }
-    if (changed(outcome)) this.publish(outcome);
+    if (changed(outcome)) {
+      this.samplePremiums(at);
+      this.publish(outcome);
+    }
     // A replace whose new order was rejected still cancelled the old one: the caller reads
     // `placed.rejection`. A rejected place is thrown.
     if (outcome.kind === "place" && outcome.result.rejection !== null) throw outcome.result.rejection;
@@ -653,12 +659,9 @@ export class Sequencer {
     for (const u of due) {
       const perp = perpId(u);
       const listed = this.engine.listMarkets().some((m) => m.instrument === perp);
-      const book = listed ? this.engine.book(perp) : null;
-      const delta = fundingDelta(
-        book?.best(Side.BUY)?.price ?? null,
-        book?.best(Side.SELL)?.price ?? null,
-        prices[u - 1]!,
-      );
+      const average = listed ? this.premiumAverage(u) : null;
+      const delta = average === null ? 0n : clampFunding(average.average(now), prices[u - 1]!);
+      average?.restart(now);
       const { batch, slot } = this.ledger.apply({ type: TxType.FUNDING, underlying: u, delta }, now);
       const after = this.ledger.state.globalState;
       const update = {
@@ -674,6 +677,31 @@ export class Sequencer {
       updates.push(update);
     }
     return updates;
+  }
+
+  private premiumAverage(u: number): PremiumAverage {
+    let average = this.premiums.get(u);
+    if (average === undefined) this.premiums.set(u, (average = new PremiumAverage()));
+    return average;
+  }
+
+  /**
+   * Samples each listed perp book's premium over the oracle after a journaled command, at the
+   * command's `now` (risk/funding.ts): the same points on a replay, so the same averages.
+   */
+  private samplePremiums(now: bigint): void {
+    const prices = this.ledger.oraclePrices;
+    for (let u = 1; u <= this.config.profile.underlyings; u++) {
+      const perp = perpId(u);
+      if (!this.engine.hasMarket(perp)) continue;
+      const book = this.engine.book(perp);
+      const premium = premiumOf(
+        book.best(Side.BUY)?.price ?? null,
+        book.best(Side.SELL)?.price ?? null,
+        prices[u - 1]!,
+      );
+      this.premiumAverage(u).observe(premium, now);
+    }
   }
 
   /** Stops trading in every listed option whose expiry passed: its resting orders are cancelled. */

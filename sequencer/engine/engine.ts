@@ -224,6 +224,10 @@ export class MatchingEngine {
     return [...this.markets.values()];
   }
 
+  hasMarket(instrument: bigint): boolean {
+    return this.markets.has(instrument);
+  }
+
   book(instrument: bigint): OrderBook {
     this.market(instrument);
     return this.books.get(instrument)!;

@@ -13,6 +13,9 @@ import {
   tradingKeyFromSignatureHex,
   verifyOrderSignature,
 } from "../../protocol/index.ts";
+import { eddsaVerifications, verifyFast } from "../../protocol/eddsa-fast.ts";
+import { verifyOrderSignatureWith } from "../../protocol/signing.ts";
+import type { PublicKey, Signature } from "../../protocol/types.ts";
 import { DOMAIN, keyOf, order, sign } from "./fixtures.ts";
 
 describe("trading keys", () => {
@@ -65,6 +68,51 @@ describe("order signatures", () => {
       verifyOrderSignature({ ...s, signature: { ...s.signature, R8x: s.signature.R8x + 1n } }, DOMAIN),
       false,
     );
+  });
+
+  test("each order is verified once; an order object changed after its check is verified again", async () => {
+    const s = sign({ ...o, orderId: 1234n });
+    const n0 = eddsaVerifications();
+    assert.ok(verifyOrderSignature(s, DOMAIN));
+    assert.ok(verifyOrderSignature(s, DOMAIN));
+    assert.equal(eddsaVerifications() - n0, 1);
+    // Mutable objects (as parsed from JSON): the remembered check compares every value.
+    const mutable = { order: { ...s.order }, signature: { ...s.signature }, publicKey: s.publicKey };
+    assert.ok(verifyOrderSignature(mutable, DOMAIN));
+    mutable.order.size += 1n;
+    assert.equal(verifyOrderSignature(mutable, DOMAIN), false);
+    mutable.order.size -= 1n;
+    mutable.signature.S += 1n;
+    assert.equal(verifyOrderSignature(mutable, DOMAIN), false);
+    assert.equal(verifyOrderSignature(s, DOMAIN + 1n), false, "the domain is part of what was checked");
+    // Checked elsewhere (the sequencer's verifier processes): remembered as a local check is.
+    const t = sign({ ...o, orderId: 1235n });
+    let asked = 0;
+    const outside = async (pk: PublicKey, msg: bigint, sig: Signature) => {
+      asked += 1;
+      return verifyFast(pk, msg, sig);
+    };
+    assert.ok(await verifyOrderSignatureWith(t, DOMAIN, outside));
+    const n1 = eddsaVerifications();
+    assert.ok(verifyOrderSignature(t, DOMAIN));
+    assert.ok(await verifyOrderSignatureWith(t, DOMAIN, outside));
+    assert.equal(asked, 1);
+    assert.equal(eddsaVerifications(), n1, "no second verification in this process");
+    // A refusal is not remembered; a change during the outside check is not taken as checked.
+    const u = {
+      order: { ...sign({ ...o, orderId: 1236n }).order },
+      signature: { ...t.signature },
+      publicKey: t.publicKey,
+    };
+    assert.equal(await verifyOrderSignatureWith(u, DOMAIN, outside), false);
+    const w = { ...sign({ ...o, orderId: 1237n }) };
+    const racing = async (pk: PublicKey, msg: bigint, sig: Signature) => {
+      const ok = verifyFast(pk, msg, sig);
+      w.order = { ...w.order, price: w.order.price + 1n };
+      return ok;
+    };
+    assert.ok(await verifyOrderSignatureWith(w, DOMAIN, racing));
+    assert.equal(verifyOrderSignature(w, DOMAIN), false);
   });
 });
 

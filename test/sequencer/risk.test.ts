@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Sequencer } from "../../sequencer/core.ts";
-import { fundingCap, fundingDelta } from "../../sequencer/risk/funding.ts";
+import { fundingCap, fundingDelta, PremiumAverage } from "../../sequencer/risk/funding.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { belowMM } from "../../protocol/margin.ts";
 import { Side } from "../../protocol/types.ts";
@@ -59,6 +59,75 @@ describe("funding rate", () => {
     assert.equal(fundingDelta(P - 6_000n, P - 5_000n, P), -300n, "clamped below");
     assert.equal(fundingDelta(null, P, P), 0n);
     assert.equal(fundingDelta(P, null, P), 0n);
+  });
+
+  test("the premium is averaged over the interval, weighted by the time each value stood", () => {
+    const t0 = 1_800_000_000_000n;
+    const avg = new PremiumAverage();
+    assert.equal(avg.average(t0), 0n, "nothing observed");
+    avg.observe(100n, t0);
+    assert.equal(avg.average(t0), 100n, "no time passed: the current premium");
+    // 100 for 50 min, then a spike of 10,000 for the last minute: (100·50 + 10,000·1) / 51.
+    avg.observe(10_000n, t0 + 50n * 60_000n);
+    assert.equal(avg.average(t0 + 51n * 60_000n), (100n * 50n + 10_000n) / 51n);
+    assert.equal(avg.average(t0 + 51n * 60_000n), 294n, "asking twice changes nothing");
+    // An observation of the same value splits nothing; time never runs backwards.
+    avg.observe(10_000n, t0 + 51n * 60_000n);
+    avg.observe(10_000n, t0);
+    assert.equal(avg.average(t0 + 51n * 60_000n), 294n);
+    // Negative premiums round toward zero.
+    avg.restart(t0 + 51n * 60_000n);
+    avg.observe(-1n, t0 + 51n * 60_000n);
+    avg.observe(0n, t0 + 51n * 60_000n + 2n);
+    assert.equal(avg.average(t0 + 51n * 60_000n + 3n), 0n, "−2/3 → 0");
+    assert.equal(avg.since, t0 + 51n * 60_000n);
+    // The clamp applies to the average (the venue clamps with fundingCap at the update).
+    assert.equal(fundingDelta(P + 10_000n, P + 10_000n, P), fundingCap(P));
+  });
+});
+
+describe("funding from the averaged premium", () => {
+  const db = tempDb();
+  let venue: Sequencer;
+  const bob = new Trader("bob-twap", 2n);
+  const carol = new Trader("carol-twap", 3n);
+  after(() => {
+    venue.close();
+    db.cleanup();
+  });
+
+  test("a premium pushed just before the update weighs only for the time it stood; a replay agrees", async () => {
+    venue = await openVenue(db.file);
+    const interval = venue.config.profile.fundingInterval * 1000n;
+    deposit(venue, bob, RICH);
+    deposit(venue, carol, RICH);
+    venue.execute({ kind: "expire" }, tick());
+    // The oracle is 3,000.00 (ETH). Quotes at mid 3,000.50 (premium 50 cents) for the interval.
+    place(venue, bob, { side: Side.SELL, size: ONE, price: P + 100n, orderId: 1n, postOnly: true });
+    place(venue, carol, { side: Side.BUY, size: ONE, price: P, orderId: 1n, postOnly: true });
+    venue.execute({ kind: "funding" }, tick(interval));
+    const start = now;
+    // Most of the interval at premium 50; in its last second the quotes move to 3,020.00 /
+    // 3,040.00 (premium 3,000 cents: a single sample would give the cap, 300).
+    const spike = start + interval - 1000n;
+    const sign = (t: Trader, spec: OrderSpec) => ({ kind: "place" as const, order: t.sign(spec), clientOrderId: null });
+    venue.execute({ kind: "cancel", accountId: bob.accountId, orderId: 1n, reason: "user" }, spike);
+    venue.execute(sign(bob, { side: Side.SELL, size: ONE, price: P + 4_000n, orderId: 2n, postOnly: true }), spike);
+    venue.execute(sign(carol, { side: Side.BUY, size: ONE, price: P + 2_000n, orderId: 2n, postOnly: true }), spike);
+    now = start + interval;
+    const outcome = venue.execute({ kind: "funding" }, now);
+    assert.equal(outcome.kind, "funding");
+    if (outcome.kind !== "funding") return;
+    const eth = outcome.updates.find((u) => u.underlying === 1)!;
+    assert.equal(eth.delta, (50n * (interval - 1000n) + 3_000n * 1000n) / interval, "the time-weighted average");
+    assert.ok(eth.delta < fundingCap(P));
+    const before = JSON.stringify(venue.lastFundingOf(1), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+    venue.close();
+    venue = await openVenue(db.file);
+    assert.equal(
+      JSON.stringify(venue.lastFundingOf(1), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
+      before,
+    );
   });
 });
 
