@@ -87,9 +87,16 @@ export type Command =
     }
   /**
    * New oracle prices in cents, index u−1 for underlying u, with the feed round that gives
-   * each (0 when unknown, e.g. without L1); used by the next batch opened.
+   * each (0 when unknown, e.g. without L1); used by the next batch opened. `updatedAts`: when
+   * each round was updated on L1 (unix seconds; absent or 0: unknown), so that the venue never
+   * opens a batch L1 would refuse as stale (issue 14 F14).
    */
-  | { readonly kind: "oracle"; readonly prices: readonly bigint[]; readonly roundIds: readonly bigint[] }
+  | {
+      readonly kind: "oracle";
+      readonly prices: readonly bigint[];
+      readonly roundIds: readonly bigint[];
+      readonly updatedAts?: readonly bigint[];
+    }
   /** Close the open batch (on time); a batch also closes by itself when full. */
   | { readonly kind: "closeBatch" }
   /**
@@ -185,6 +192,7 @@ export const commandSchema = z.discriminatedUnion("kind", [
     kind: z.literal("oracle"),
     prices: z.array(uint(BITS.price, "cents")).min(1),
     roundIds: z.array(uint(80, "feed round id")).min(1),
+    updatedAts: z.array(uint(64, "unix seconds")).min(1).optional(),
   }),
   z.object({ kind: z.literal("closeBatch") }),
   z.object({ kind: z.literal("withdraw"), withdrawal: signedOrderSchema }),

@@ -13,6 +13,8 @@ import { DEFAULT_RATE_LIMITS } from "./api/ratelimit.ts";
 import { DEFAULT_MAX_OPEN_ORDERS } from "./api/server.ts";
 import { DEFAULT_WS_LIMITS } from "./api/ws.ts";
 import { DEFAULT_MAX_QUEUE } from "./auth/verify-pool.ts";
+import { DEFAULT_HEALTH_BOUNDS } from "./health.ts";
+import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 
 const SECONDS_PER_DAY = 86_400n;
 
@@ -94,6 +96,23 @@ const envSchema = z.object({
     .regex(/^0x[0-9a-fA-F]{64}$/)
     .optional(),
   TESSERA_L1_POLL_MS: z.coerce.number().int().min(100).default(2000),
+  /** Blocks on top of what the watcher reads and of a batch before it is final (issue 14 F15). */
+  TESSERA_L1_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).default(0),
+  TESSERA_L1_SUBMIT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_SUBMITTER.maxAttempts),
+  TESSERA_L1_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULT_SUBMITTER.backoffMs),
+  TESSERA_L1_MAX_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULT_SUBMITTER.maxBackoffMs),
+  TESSERA_L1_REPLACE_AFTER_MS: z.coerce.number().int().min(1000).default(DEFAULT_SUBMITTER.replaceAfterMs),
+  TESSERA_L1_FEE_BUMP_PERCENT: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(1000)
+    .default(Number(DEFAULT_SUBMITTER.feeBumpPercent)),
+  /** Health gate: cancel-only, then halted, past these backlog bounds (sequencer/health.ts). */
+  TESSERA_BACKLOG_CANCEL_ONLY_BATCHES: z.coerce.number().int().min(1).default(DEFAULT_HEALTH_BOUNDS.cancelOnlyBatches),
+  TESSERA_BACKLOG_CANCEL_ONLY_AGE_MS: uint(63, "ms").default(DEFAULT_HEALTH_BOUNDS.cancelOnlyAgeMs),
+  TESSERA_BACKLOG_HALT_BATCHES: z.coerce.number().int().min(1).default(DEFAULT_HEALTH_BOUNDS.haltBatches),
+  TESSERA_BACKLOG_HALT_AGE_MS: uint(63, "ms").default(DEFAULT_HEALTH_BOUNDS.haltAgeMs),
   TESSERA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
 
@@ -118,6 +137,14 @@ export function l1FromEnv(env: NodeJS.ProcessEnv): L1Link | null {
     rollup: e.TESSERA_ROLLUP_ADDRESS,
     runner: new Wallet(e.TESSERA_OPERATOR_KEY, provider),
     pollMs: e.TESSERA_L1_POLL_MS,
+    confirmations: e.TESSERA_L1_CONFIRMATIONS,
+    submitter: {
+      maxAttempts: e.TESSERA_L1_SUBMIT_ATTEMPTS,
+      backoffMs: e.TESSERA_L1_BACKOFF_MS,
+      maxBackoffMs: e.TESSERA_L1_MAX_BACKOFF_MS,
+      replaceAfterMs: e.TESSERA_L1_REPLACE_AFTER_MS,
+      feeBumpPercent: BigInt(e.TESSERA_L1_FEE_BUMP_PERCENT),
+    },
   };
 }
 
@@ -154,6 +181,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     proofAttempts: e.TESSERA_PROOF_ATTEMPTS,
     proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_MS,
     feeSweepThreshold: e.TESSERA_FEE_SWEEP_THRESHOLD,
+    health: {
+      cancelOnlyBatches: e.TESSERA_BACKLOG_CANCEL_ONLY_BATCHES,
+      cancelOnlyAgeMs: e.TESSERA_BACKLOG_CANCEL_ONLY_AGE_MS,
+      haltBatches: e.TESSERA_BACKLOG_HALT_BATCHES,
+      haltAgeMs: e.TESSERA_BACKLOG_HALT_AGE_MS,
+    },
     api: {
       rateLimits: {
         ipRate: e.TESSERA_IP_RATE,

@@ -28,6 +28,8 @@ import { toJson } from "./wire.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
+import { assessHealth, DEFAULT_HEALTH_BOUNDS, gateError } from "./health.ts";
+import type { Health, HealthBounds, L1Limits } from "./health.ts";
 
 export interface VenueConfig {
   readonly profile: Profile;
@@ -37,6 +39,19 @@ export interface VenueConfig {
   readonly system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys };
   /** Oracle prices (cents, index u−1) until the first oracle command. */
   readonly initialPrices: readonly bigint[];
+  /**
+   * The rollup contract's limits (read from L1 before the journal is replayed, so that the
+   * replay makes the same decisions); absent without L1: no price is ever stale.
+   */
+  readonly limits?: L1Limits;
+  /** Backlog bounds of the health gate (default DEFAULT_HEALTH_BOUNDS when `limits` is given, else none). */
+  readonly health?: HealthBounds;
+  /**
+   * The rollup's final batch count when the venue starts (read at the confirmation depth): a batch
+   * the journal marks submitted beyond it was dropped by a reorg deeper than that depth, and is
+   * kept pending to be sent again (issue 14 F15). Absent: the journal's statuses are trusted.
+   */
+  readonly l1Batches?: bigint;
 }
 
 export type Outcome =
@@ -217,7 +232,9 @@ export type VenueEvent =
   | { readonly type: "withdrawal"; readonly withdrawal: WithdrawalRecord }
   | { readonly type: "settlement"; readonly settlement: SettledPosition }
   /** The venue stopped taking commands (journal write failed or an internal error). */
-  | { readonly type: "halted"; readonly error: Error };
+  | { readonly type: "halted"; readonly error: Error }
+  /** The health gate's mode or reasons changed (`Sequencer.checkHealth`). */
+  | { readonly type: "health"; readonly health: Health };
 
 export type VenueListener = (event: VenueEvent) => void;
 
@@ -351,6 +368,10 @@ export class Sequencer {
   private halted: Error | null = null;
   /** A closed batch the circuit refuses (pipeline/witness.ts): the venue stops for good. */
   private refused: { readonly batch: bigint; readonly reason: string } | null = null;
+  /** A batch whose proof or L1 submission failed for good: HALTED until a restart. */
+  private failed: { readonly batch: bigint; readonly reason: string } | null = null;
+  /** The last health pushed (mode and reasons), to push only changes. */
+  private lastHealthKey = "";
   private nextQueueIndex = 0n;
   /** Deposits per account, oldest first. */
   private readonly deposits = new Map<bigint, DepositRecord[]>();
@@ -378,6 +399,7 @@ export class Sequencer {
       RollupState.genesis(config.profile, config.system),
       config.domain,
       config.initialPrices,
+      config.limits?.maxOracleAge ?? null,
     );
     this.engine = new MatchingEngine(this.ledger, config.markets);
     for (const m of config.markets) this.stats.set(m.instrument, { lastPrice: null, volume: 0n, trades: 0n });
@@ -408,6 +430,14 @@ export class Sequencer {
     );
     const venue = new Sequencer(config, journal);
     venue.replay();
+    // Batches the journal marks submitted that L1 no longer holds (F15): sent again.
+    for (const b of venue.provedBatches())
+      if (journal.batchStatus(b.number) === "submitted")
+        venue.setBatchStatus(
+          b.number,
+          "proved",
+          `not on L1 at restart (L1 holds ${config.l1Batches} batches): sending again`,
+        );
     return venue;
   }
 
@@ -453,6 +483,10 @@ export class Sequencer {
     if (this.halted !== null)
       throw new SequencerError("UNAVAILABLE", `the venue halted (${this.halted.message}): it must be restarted`);
     const at = now > this.lastNow ? now : this.lastNow;
+    // The health gate (issue 14 F14, F15) is not applied on replay: the journal holds only
+    // commands it took.
+    const refusal = this.gate(command.kind, at);
+    if (refusal !== null) throw refusal;
     let outcome: Outcome;
     try {
       outcome = this.run(command, at);
@@ -573,10 +607,12 @@ export class Sequencer {
         return { kind: "forcedWithdrawal", at: { batch, slot }, served, withdrawal };
       }
       case "oracle": {
-        this.ledger.setPrices(command.prices, command.roundIds);
+        this.ledger.setPrices(command.prices, command.roundIds, command.updatedAts);
         // Every later transaction is checked at the new prices: the open batch (old prices) closes.
         this.ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, command.prices));
-        return { kind: "oracle", risk: liquidateUnderwater(this.ledger, this.engine, now) };
+        // A round already too old for L1 prices no batch: no liquidation at it (F14).
+        const stale = this.ledger.staleAt(now / MS_PER_SECOND).length > 0;
+        return { kind: "oracle", risk: stale ? NO_RISK_ACTIONS : liquidateUnderwater(this.ledger, this.engine, now) };
       }
       case "closeBatch":
         return { kind: "closeBatch", batch: this.ledger.closeBatch(now) };
@@ -774,10 +810,13 @@ export class Sequencer {
   dueCommands(now: bigint, feeSweepThreshold: bigint): Command[] {
     const due: Command[] = [];
     const t = now / MS_PER_SECOND;
+    // Nothing that needs a batch while a price is stale or the gate is closed (issue 14 F14, F15).
+    const health = this.health(now);
+    const open = (kind: Command["kind"]) => gateError(health, kind) === null;
     if (this.engine.listMarkets().some((m) => m.expiry !== 0n && m.expiry <= t && !this.expired.has(m.instrument)))
       due.push({ kind: "expire" });
-    if (this.fundingDueAt(now).length > 0) due.push({ kind: "funding" });
-    if (this.ledger.state.globalState.feePool > feeSweepThreshold) due.push({ kind: "sweepFees" });
+    if (this.fundingDueAt(now).length > 0 && open("funding")) due.push({ kind: "funding" });
+    if (this.ledger.state.globalState.feePool > feeSweepThreshold && open("sweepFees")) due.push({ kind: "sweepFees" });
     return due;
   }
 
@@ -893,9 +932,11 @@ export class Sequencer {
         publicInputs: c.batch.publicInputs,
       });
       const status = this.journal.batchStatus(c.number);
-      if (status === "submitted") continue;
+      const l1 = this.config.l1Batches;
+      const dropped = status === "submitted" && l1 !== undefined && c.number > l1;
+      if (status === "submitted" && !dropped) continue;
       this.pending.set(c.number, c);
-      if (status === "proved") this.proved.add(c.number);
+      if (status === "proved" || dropped) this.proved.add(c.number);
     }
     const books = this.engine.flushBookChanges();
     if (this.replaying) return;
@@ -959,6 +1000,47 @@ export class Sequencer {
     this.emit({ type: "halted", error: new SequencerError("HALTED", this.refused.reason) });
   }
 
+  /**
+   * The health gate at `now` (unix ms): price staleness against L1's `maxOracleAge`, the batch
+   * backlog against its bounds, a failed or refused batch (sequencer/health.ts).
+   */
+  health(now: bigint): Health {
+    const pending = [...this.pending.values()]
+      .sort((a, b) => (a.number < b.number ? -1 : 1))
+      .map((b) => ({ number: b.number, openedAt: b.openedAt, proved: this.proved.has(b.number) }));
+    return assessHealth({
+      now,
+      limits: this.config.limits ?? null,
+      // Without L1 no batch ever becomes final: the backlog gate applies only to a venue linked to
+      // L1 (its limits read) or given bounds.
+      bounds: this.config.health ?? (this.config.limits !== undefined ? DEFAULT_HEALTH_BOUNDS : null),
+      prices: {
+        roundIds: this.ledger.oracleRoundIds,
+        updatedAts: this.ledger.oracleUpdatedAts,
+        stale: this.ledger.staleAt(now / MS_PER_SECOND),
+      },
+      pending,
+      failed: this.failed,
+      refused: this.refused,
+    });
+  }
+
+  /** Why the health gate refuses a command of `kind` at `now`, or null when it takes it. */
+  gate(kind: Command["kind"], now: bigint): SequencerError | null {
+    return gateError(this.health(now), kind);
+  }
+
+  /** Pushes a `health` event when the gate's mode or reasons changed since the last push. */
+  checkHealth(now: bigint): Health {
+    const health = this.health(now);
+    const key = `${health.mode}|${health.code}|${health.staleFeeds.map((f) => f.underlying).join(",")}|${health.failedBatch?.batch ?? ""}`;
+    if (key !== this.lastHealthKey) {
+      this.lastHealthKey = key;
+      this.emit({ type: "health", health });
+    }
+    return health;
+  }
+
   /** Why the venue stopped, or null while it runs. */
   get halt(): { readonly code: string; readonly batch: bigint | null; readonly reason: string } | null {
     if (this.refused !== null) return { code: "HALTED", batch: this.refused.batch, reason: this.refused.reason };
@@ -976,12 +1058,19 @@ export class Sequencer {
       this.pending.delete(number);
       this.proved.delete(number);
     }
+    // A batch that failed for good (proof or L1 submission): nothing after it reaches L1 (F15).
+    if (status === "failed") {
+      if (this.refused === null) this.failed ??= { batch: number, reason: detail };
+      this.proved.delete(number);
+    }
+    this.checkHealth(this.lastNow);
   }
 
   /** Stores a batch's proof: the batch moves from the prover's input to the submitter's. */
   recordProof(number: bigint, proof: SolidityProof): void {
     this.movingStage(number, () => this.journal.recordProof(number, proof));
     this.proved.add(number);
+    this.checkHealth(this.lastNow);
   }
 
   /** Runs `update` on batch `number`'s status and pushes its withdrawals if its stage changed. */

@@ -41,6 +41,10 @@ export const SEQUENCER_ERRORS = {
   UNAVAILABLE: 503,
   OVERLOADED: 503,
   HALTED: 503,
+  /** The venue's health gate (issue 14 F15): only cancels are taken while the proving backlog drains. */
+  CANCEL_ONLY: 503,
+  /** A feed's round is older than L1's maxOracleAge (issue 14 F14): price-dependent commands wait. */
+  PRICE_STALE: 503,
 } as const;
 
 export type SequencerErrorCode = keyof typeof SEQUENCER_ERRORS;

@@ -53,6 +53,8 @@ const MS_PER_SECOND = 1000n;
 export class ProtocolLedger implements Ledger {
   private prices: readonly bigint[];
   private roundIds: readonly bigint[];
+  /** When each price's feed round was updated on L1, unix seconds (0: unknown, not from L1). */
+  private updatedAts: readonly bigint[];
   private builderRounds: readonly bigint[] = [];
   private builderSettlementRounds: readonly bigint[] = [];
   /** Settlement records the next batch opened carries (set while a settlement runs). */
@@ -69,9 +71,15 @@ export class ProtocolLedger implements Ledger {
     readonly state: RollupState,
     readonly domain: bigint,
     initialPrices: readonly bigint[],
+    /**
+     * The rollup's `maxOracleAge` (seconds), or null without L1: a batch is never opened at a
+     * time `t` when a price's round is older than this (L1 would refuse it, issue 14 F14).
+     */
+    readonly maxOracleAge: bigint | null = null,
   ) {
     this.prices = initialPrices;
     this.roundIds = initialPrices.map(() => 0n);
+    this.updatedAts = initialPrices.map(() => 0n);
   }
 
   get profile(): Profile {
@@ -85,6 +93,26 @@ export class ProtocolLedger implements Ledger {
   /** The feed round behind each oracle price (0 = not from L1). */
   get oracleRoundIds(): readonly bigint[] {
     return this.roundIds;
+  }
+
+  /** When each price's round was updated on L1, unix seconds (0 = unknown). */
+  get oracleUpdatedAts(): readonly bigint[] {
+    return this.updatedAts;
+  }
+
+  /**
+   * Underlyings (1-based) whose price round is older than `maxOracleAge` at `t` (unix seconds):
+   * a batch stamped `t` with these prices is one L1 refuses (`StaleOraclePrice`). Rounds of
+   * unknown time (0) and a ledger without L1 limits are never stale.
+   */
+  staleAt(t: bigint): number[] {
+    const max = this.maxOracleAge;
+    if (max === null) return [];
+    const out: number[] = [];
+    this.updatedAts.forEach((at, i) => {
+      if (at !== 0n && t - at > max) out.push(i + 1);
+    });
+    return out;
   }
 
   /** The context the next transaction is applied with. */
@@ -153,6 +181,14 @@ export class ProtocolLedger implements Ledger {
    */
   apply(tx: Tx, now: bigint): Applied {
     const fresh = this.builder === null;
+    if (fresh) {
+      const stale = this.staleAt(now / MS_PER_SECOND);
+      if (stale.length > 0)
+        throw new SequencerError(
+          "PRICE_STALE",
+          `the price round of underlying ${stale.join(", ")} is older than L1's maxOracleAge (${this.maxOracleAge} s): no batch can be opened until a fresh round arrives`,
+        );
+    }
     const builder = this.builder ?? new BatchBuilder(this.state, this.freshContext(now));
     const witness = builder.add(tx);
     if (fresh) {
@@ -199,15 +235,18 @@ export class ProtocolLedger implements Ledger {
   }
 
   /** New oracle prices (cents per underlying) and their feed rounds; the next batch uses them. */
-  setPrices(prices: readonly bigint[], roundIds: readonly bigint[]): void {
+  setPrices(prices: readonly bigint[], roundIds: readonly bigint[], updatedAts?: readonly bigint[]): void {
     const u = this.profile.underlyings;
     if (prices.length !== u || roundIds.length !== u)
       throw new SequencerError(
         "BAD_REQUEST",
         `expected ${u} prices and ${u} round ids, got ${prices.length} and ${roundIds.length}`,
       );
+    if (updatedAts !== undefined && updatedAts.length !== u)
+      throw new SequencerError("BAD_REQUEST", `expected ${u} round times, got ${updatedAts.length}`);
     this.prices = prices;
     this.roundIds = roundIds;
+    this.updatedAts = updatedAts ?? prices.map(() => 0n);
   }
 
   trade(fill: PlannedFill, now: bigint): FillLocation {

@@ -23,6 +23,9 @@ import { defaultListing } from "./listing.ts";
 import { ProvingStage } from "./pipeline/proving.ts";
 import { WitnessCheck } from "./pipeline/witness.ts";
 import { L1Submitter, rollupSubmission } from "./l1/submitter.ts";
+import type { SubmitterOptions } from "./l1/submitter.ts";
+import { readFinalBatchCount, readL1Limits } from "./l1/contracts.ts";
+import type { HealthBounds } from "./health.ts";
 import { L1Watcher } from "./l1/watcher.ts";
 import { ProverPool } from "../prover/pool.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
@@ -64,6 +67,8 @@ export interface ServiceConfig {
   readonly feeSweepThreshold?: bigint;
   /** Rate limits, WebSocket limits, open-order cap, proxy trust (defaults: docs/api.md). */
   readonly api?: ApiOptions;
+  /** Backlog bounds of the health gate (default DEFAULT_HEALTH_BOUNDS, docs/deployment.md). */
+  readonly health?: HealthBounds;
 }
 
 /** The L1 link: the rollup contract and a runner that signs as the operator. */
@@ -71,6 +76,13 @@ export interface L1Link {
   readonly rollup: string;
   readonly runner: ContractRunner;
   readonly pollMs: number;
+  /**
+   * Blocks on top of the block the watcher reads (priority operations, oracle rounds) and of a
+   * batch's block before it is final (default 0: the local dev chain).
+   */
+  readonly confirmations?: number;
+  /** Retry, backoff and replacement policy of the L1 submitter (defaults DEFAULT_SUBMITTER). */
+  readonly submitter?: SubmitterOptions;
 }
 
 export interface Service {
@@ -109,9 +121,30 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     strikesEachSide: cfg.strikesEachSide,
     underlyings: profile.underlyings,
   });
+  // The rollup's limits before the replay: the replay then takes the decisions the venue took
+  // (a round too old for L1 opens no batch, issue 14 F14).
+  const limits = l1 === null ? undefined : await readL1Limits(l1.rollup, l1.runner);
+  // L1's final batch count: batches the journal calls submitted beyond it were dropped by a deep
+  // reorg and are sent again (the rebuild from L1 plus the journal, docs/deployment.md).
+  const l1Batches = l1 === null ? undefined : await readFinalBatchCount(l1.rollup, l1.runner, l1.confirmations ?? 0);
+  if (limits !== undefined)
+    log.info(
+      Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, String(v)])),
+      "L1 limits read from the rollup contract",
+    );
   const started = performance.now();
   const venue = Sequencer.open(
-    { profile, domain: cfg.domain, markets, system: cfg.system, initialPrices: cfg.initialPrices },
+    {
+      profile,
+      domain: cfg.domain,
+      markets,
+      system: cfg.system,
+      initialPrices: cfg.initialPrices,
+      ...(limits === undefined ? {} : { limits }),
+      // The backlog gate needs batches that become final: only with L1.
+      ...(cfg.health === undefined || l1 === null ? {} : { health: cfg.health }),
+      ...(l1Batches === undefined ? {} : { l1Batches }),
+    },
     cfg.dbFile,
     cfg.synchronous,
     { listedAt: cfg.listedAt.toString() },
@@ -142,6 +175,11 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     verificationKeyFile: built?.vkey ?? null,
   };
   venue.on((e) => {
+    if (e.type === "health")
+      log[e.health.mode === "normal" ? "info" : "warn"](
+        { mode: e.health.mode, code: e.health.code, reasons: e.health.reasons },
+        "venue health",
+      );
     if (e.type === "batch") {
       metrics.batches.inc();
       log.info({ batch: e.closed.number.toString(), txs: e.closed.txCount }, "batch closed");
@@ -163,6 +201,8 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   let scheduling = l1 === null;
   const timer = setInterval(
     () => {
+      // Backlog ages and price ages move with time: push the health when it changes.
+      venue.checkHealth(clock());
       if (!scheduling) return;
       for (const command of venue.dueCommands(clock(), cfg.feeSweepThreshold ?? DEFAULT_FEE_SWEEP_THRESHOLD)) {
         try {
@@ -205,16 +245,22 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   let l1Timer: NodeJS.Timeout | null = null;
   let l1Poll: Promise<void> = Promise.resolve();
   if (l1 !== null) {
-    const watcher = new L1Watcher(venue, l1.rollup, l1.runner, clock, log);
-    const submitter = new L1Submitter(venue, rollupSubmission(l1.rollup, l1.runner), log);
+    const watcher = new L1Watcher(venue, l1.rollup, l1.runner, clock, log, l1.confirmations ?? 0);
+    const submitter = new L1Submitter(venue, rollupSubmission(l1.rollup, l1.runner), log, {
+      ...l1.submitter,
+      confirmations: l1.confirmations ?? 0,
+    });
+    // The submitter runs whatever the watcher met: a failed read must not stop batches draining.
     const poll = (): void => {
-      l1Poll = watcher
-        .poll()
-        .then(() => {
-          scheduling ||= venue.ledger.oracleRoundIds.every((id) => id !== 0n);
-          return submitter.poll();
-        })
-        .catch((e: unknown) => log.error({ err: e }, "L1 poll failed"));
+      l1Poll = Promise.all([
+        watcher
+          .poll()
+          .then(() => {
+            scheduling ||= venue.ledger.oracleRoundIds.every((id) => id !== 0n);
+          })
+          .catch((e: unknown) => log.error({ err: e }, "L1 watcher poll failed")),
+        submitter.poll().catch((e: unknown) => log.error({ err: e }, "L1 submitter poll failed")),
+      ]).then(() => undefined);
     };
     l1Timer = setInterval(poll, l1.pollMs);
     poll();

@@ -18,6 +18,7 @@ import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
 import { decodeFlags } from "../engine/flags.ts";
 import type { Market } from "../engine/markets.ts";
 import { SequencerError } from "../errors.ts";
+import { healthView } from "../health.ts";
 import { accountView } from "../views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
@@ -998,6 +999,8 @@ export function buildRoutes(api: ApiContext): Route[] {
         ...unproved(),
         // null while the venue runs; else why it stopped (HALTED: a batch the circuit refuses).
         halt: venue.halt,
+        // The health gate (issue 14 F14, F15): normal, price_stale, cancel_only or halted, and why.
+        health: healthView(venue.health(api.clock())),
       });
     },
   });

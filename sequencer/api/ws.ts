@@ -36,6 +36,7 @@ import type { WebSocket } from "ws";
 import { Side } from "../../protocol/types.ts";
 import type { VenueEvent } from "../core.ts";
 import { SequencerError } from "../errors.ts";
+import { healthView } from "../health.ts";
 import { toJson } from "../wire.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { ApiContext } from "./routes.ts";
@@ -215,6 +216,10 @@ export class StreamHub {
       case "settlement":
         for (const c of [...(this.accounts.get(e.settlement.accountId) ?? [])])
           this.sendPrivate(c, { type: "settlement", ...settlementView(e.settlement) });
+        return;
+      case "health":
+        // Every connection hears when the venue turns cancel-only, halted or price-stale, and back.
+        for (const c of [...this.clients]) this.send(c, { type: "status", ...healthView(e.health) });
         return;
       case "batch":
       case "halted":

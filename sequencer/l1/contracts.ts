@@ -7,6 +7,7 @@ import { Contract } from "ethers";
 import type { ContractRunner } from "ethers";
 import { roundInForceAt as inForceAt, usableAt } from "../../protocol/feedRounds.ts";
 import type { FeedRound, RoundReader } from "../../protocol/feedRounds.ts";
+import type { L1Limits } from "../health.ts";
 
 export type { FeedRound } from "../../protocol/feedRounds.ts";
 
@@ -16,6 +17,10 @@ export const ROLLUP_ABI = [
   "function feeds() view returns (address[])",
   "function stateRoot() view returns (uint256)",
   "function priceRoundGrace() view returns (uint256)",
+  "function maxOracleAge() view returns (uint256)",
+  "function maxBatchLag() view returns (uint256)",
+  "function forcedRequestDeadline() view returns (uint256)",
+  "function batchNumber() view returns (uint256)",
   "function settlementPrice(uint256 underlying, uint256 expiry) view returns (bool isFixed, uint256 price)",
   "function submitBatch(tuple(uint256 newStateRoot, uint64 timestamp, uint256[] prices, uint80[] priceRoundIds, uint256[] settlements, uint80[] settlementRoundIds) header, uint256[] slots, uint256[8] proof)",
 ] as const;
@@ -90,7 +95,16 @@ export async function priceRoundsAt(
   prices: readonly bigint[],
   roundIds: readonly bigint[] = [],
   grace = 0n,
+  /** L1's maxOracleAge (seconds): a round older than this at `t` is refused (F14); null: not checked. */
+  maxAge: bigint | null = null,
 ): Promise<bigint[]> {
+  const fresh = (round: FeedRound, i: number): bigint => {
+    if (maxAge !== null && t - round.updatedAt > maxAge)
+      throw new PriceRoundError(
+        `underlying ${i + 1}: round ${round.roundId} (updated at ${round.updatedAt}) is older than L1's maxOracleAge (${maxAge} s) at ${t}`,
+      );
+    return round.roundId;
+  };
   return Promise.all(
     feeds.map(async (feed, i) => {
       const read = reader(feed.contract);
@@ -100,7 +114,7 @@ export async function priceRoundsAt(
         answerToCents(own.answer, feed.decimals) === prices[i] &&
         (await usableAt(read, own, t, grace))
       )
-        return own.roundId;
+        return fresh(own, i);
       const round = await roundInForceAt(feed.contract, t);
       if (round === null) throw new PriceRoundError(`underlying ${i + 1}: no feed round in force at ${t}`);
       const cents = answerToCents(round.answer, feed.decimals);
@@ -108,7 +122,7 @@ export async function priceRoundsAt(
         throw new PriceRoundError(
           `underlying ${i + 1}: the round in force at ${t} (${round.roundId}) says ${cents} cents, the batch ${prices[i]}`,
         );
-      return round.roundId;
+      return fresh(round, i);
     }),
   );
 }
@@ -117,4 +131,42 @@ export async function priceRoundsAt(
 export function answerToCents(answer: bigint, decimals: number): bigint {
   if (answer < 0n) throw new RangeError(`negative oracle answer ${answer}`);
   return decimals >= 2 ? answer / 10n ** BigInt(decimals - 2) : answer * 10n ** BigInt(2 - decimals);
+}
+
+/**
+ * The rollup's limits the venue must respect (issue 14 F14), read once at start: they are
+ * immutable in the contract.
+ */
+export async function readL1Limits(rollupAddress: string, runner: ContractRunner): Promise<L1Limits> {
+  const rollup = rollupContract(rollupAddress, runner);
+  const read = async (name: string) => (await rollup.getFunction(name)()) as bigint;
+  const [maxOracleAge, maxBatchLag, priceRoundGrace, forcedRequestDeadline] = await Promise.all([
+    read("maxOracleAge"),
+    read("maxBatchLag"),
+    read("priceRoundGrace"),
+    read("forcedRequestDeadline"),
+  ]);
+  return { maxOracleAge, maxBatchLag, priceRoundGrace, forcedRequestDeadline };
+}
+
+/** A feed read at `blockTag` (a confirmed block), as `roundInForceAt` and `priceRoundsAt` take it. */
+export function feedAt(contract: Contract, blockTag: number | "latest"): FeedReader {
+  return {
+    getFunction:
+      (name) =>
+      (...args: bigint[]) =>
+        contract.getFunction(name)(...args, { blockTag }),
+  };
+}
+
+/** The rollup's `batchNumber()` `confirmations` blocks below the head: the batches final on L1. */
+export async function readFinalBatchCount(
+  rollupAddress: string,
+  runner: ContractRunner,
+  confirmations: number,
+): Promise<bigint> {
+  const provider = runner.provider;
+  const head = provider === null || provider === undefined ? null : await provider.getBlockNumber();
+  const blockTag = head === null ? "latest" : Math.max(0, head - confirmations);
+  return (await rollupContract(rollupAddress, runner).getFunction("batchNumber")({ blockTag })) as bigint;
 }

@@ -5,18 +5,30 @@
  * the round in force at the venue's clock, the rule L1 applies to batch prices), and
  * the settlement of every expired option series at the feed round in force at its expiry
  * (the round the contract checks, `settlementRoundIds`), once L1 time has passed the expiry.
+ *
+ * Confirmation depth (issue 14 F15): everything is read at block `head − confirmations`, never
+ * at `latest`, so a deposit is credited, and a round used, only once that many blocks confirm
+ * it; a reorg shallower than the depth never reaches the venue. Each round's `updatedAt` is
+ * journaled with its price (F14). The watcher asks the health gate before applying anything: while
+ * a price is stale or the venue is halted, queued operations wait on L1 (in order) instead of
+ * failing the poll.
  */
 import type { Contract, ContractRunner } from "ethers";
 import type { Logger } from "pino";
 import type { Sequencer } from "../core.ts";
 import { SequencerError } from "../errors.ts";
-import { answerToCents, feedContract, rollupContract, roundInForceAt } from "./contracts.ts";
+import type { Command } from "../commands.ts";
+import { answerToCents, feedAt, feedContract, rollupContract, roundInForceAt } from "./contracts.ts";
 import { priorityOpCommand } from "./priority.ts";
 
 export class L1Watcher {
   private readonly rollup: Contract;
   private feeds: { address: string; contract: Contract; decimals: number; changed: boolean }[] | null = null;
   private running: Promise<void> | null = null;
+  /** The confirmed block this poll reads at. */
+  private tag: number | "latest" = "latest";
+  /** The last gate refusal logged, so a waiting queue is logged once. */
+  private waiting = "";
 
   constructor(
     private readonly venue: Sequencer,
@@ -24,8 +36,28 @@ export class L1Watcher {
     private readonly runner: ContractRunner,
     private readonly clock: () => bigint,
     private readonly log: Logger,
+    /** Blocks on top of the one read (0: the latest block, the local dev chain's default). */
+    private readonly confirmations = 0,
   ) {
     this.rollup = rollupContract(rollupAddress, runner);
+  }
+
+  /** Whether the health gate takes `kind` now; logs the first refusal of a kind once. */
+  private admits(kind: Command["kind"]): boolean {
+    const refusal = this.venue.gate(kind, this.clock());
+    if (refusal === null) {
+      if (this.waiting.startsWith(`${kind}:`)) this.waiting = "";
+      return true;
+    }
+    const key = `${kind}:${refusal.code}`;
+    if (this.waiting !== key)
+      this.log.warn({ kind, code: refusal.code }, "L1 operations wait: the venue does not take them now");
+    this.waiting = key;
+    return false;
+  }
+
+  private call<T>(name: string, ...args: unknown[]): Promise<T> {
+    return this.rollup.getFunction(name)(...args, { blockTag: this.tag }) as Promise<T>;
   }
 
   /** One poll; concurrent calls share the poll in progress. */
@@ -37,6 +69,11 @@ export class L1Watcher {
   }
 
   private async pollOnce(): Promise<void> {
+    const provider = this.runner.provider;
+    if (this.confirmations > 0 && provider !== null && provider !== undefined) {
+      const head = await provider.getBlockNumber();
+      this.tag = Math.max(0, head - this.confirmations);
+    }
     await this.pollOracle();
     // Nothing enters a batch before a round of every feed does: L1 accepts no batch whose
     // prices lack a round (InvalidOracleRound), and the first round may still be waiting for
@@ -49,24 +86,22 @@ export class L1Watcher {
   private async pollSettlements(): Promise<void> {
     const series = this.venue.unsettledSeries();
     if (series.length === 0 || this.feeds === null) return;
-    const block = await this.runner.provider?.getBlock("latest");
+    if (!this.admits("settle")) return;
+    const block = await this.runner.provider?.getBlock(this.tag);
     if (block === null || block === undefined) return;
     for (const s of series) {
       // A round updated before expiry may still appear until L1 time passes the expiry.
       if (BigInt(block.timestamp) <= s.expiry) continue;
       const feed = this.feeds[s.underlying - 1];
       if (feed === undefined) continue;
-      const round = await roundInForceAt(feed.contract, s.expiry);
+      const round = await roundInForceAt(feedAt(feed.contract, this.tag), s.expiry);
       if (round === null) {
         this.log.error({ underlying: s.underlying, expiry: s.expiry.toString() }, "no feed round in force at expiry");
         continue;
       }
       // L1 fixes a series' price the first time a batch (or an exit) settles it (F16): where proxy
       // phases overlap, another round may also be in force at the expiry; the fixed price wins.
-      const [isFixed, fixedPrice] = (await this.rollup.getFunction("settlementPrice")(s.underlying, s.expiry)) as [
-        boolean,
-        bigint,
-      ];
+      const [isFixed, fixedPrice] = await this.call<[boolean, bigint]>("settlementPrice", s.underlying, s.expiry);
       const price = isFixed ? fixedPrice : answerToCents(round.answer, feed.decimals);
       this.venue.execute(
         { kind: "settle", underlying: s.underlying, expiry: s.expiry, price, roundId: round.roundId },
@@ -87,7 +122,7 @@ export class L1Watcher {
   private async pollOracle(): Promise<void> {
     // Feeds change only through the rollup's timelock (F13); a new feed numbers its rounds
     // afresh, so its first round is taken whatever its id (L1 forgets the old feed's ids too).
-    const addresses = (await this.rollup.getFunction("feeds")()) as string[];
+    const addresses = await this.call<string[]>("feeds");
     const known = this.feeds;
     this.feeds = await Promise.all(
       addresses.map(async (address, i) => {
@@ -104,30 +139,35 @@ export class L1Watcher {
     const now = this.clock();
     const current = this.venue.ledger.oracleRoundIds;
     const currentPrices = this.venue.ledger.oraclePrices;
+    const currentTimes = this.venue.ledger.oracleUpdatedAts;
     const rounds = await Promise.all(
       this.feeds.map(async (f, i) => {
-        const r = (await f.contract.getFunction("latestRoundData")()) as [bigint, bigint, bigint, bigint, bigint];
+        const feed = feedAt(f.contract, this.tag);
+        const r = (await feed.getFunction("latestRoundData")()) as [bigint, bigint, bigint, bigint, bigint];
         const round =
           r[3] !== 0n && r[3] * 1000n <= now
             ? { roundId: r[0], answer: r[1], updatedAt: r[3] }
-            : await roundInForceAt(f.contract, now / 1000n);
+            : await roundInForceAt(feed, now / 1000n);
         if (round === null || (round.roundId <= current[i]! && !f.changed)) return null;
-        f.changed = false;
-        return { roundId: round.roundId, cents: answerToCents(round.answer, f.decimals) };
+        return { roundId: round.roundId, cents: answerToCents(round.answer, f.decimals), updatedAt: round.updatedAt };
       }),
     );
-    if (rounds.every((r) => r === null)) return;
+    if (rounds.every((r) => r === null) || !this.admits("oracle")) return;
+    for (const [i, r] of rounds.entries()) if (r !== null) this.feeds[i]!.changed = false;
     const prices = rounds.map((r, i) => r?.cents ?? currentPrices[i]!);
     const roundIds = rounds.map((r, i) => r?.roundId ?? current[i]!);
-    this.venue.execute({ kind: "oracle", prices, roundIds }, now);
+    const updatedAts = rounds.map((r, i) => r?.updatedAt ?? currentTimes[i]!);
+    this.venue.execute({ kind: "oracle", prices, roundIds, updatedAts }, now);
     this.log.info({ prices: prices.map(String), roundIds: roundIds.map(String) }, "oracle round");
   }
 
   private async pollQueue(): Promise<void> {
-    const length = (await this.rollup.getFunction("priorityQueueLength")()) as bigint;
+    const length = await this.call<bigint>("priorityQueueLength");
     for (let i = this.venue.expectedQueueIndex; i < length; i++) {
-      const op = (await this.rollup.getFunction("priorityOp")(i)) as { f0: bigint; f1: bigint };
+      const op = await this.call<{ f0: bigint; f1: bigint }>("priorityOp", i);
       const command = priorityOpCommand(i, op.f0, op.f1);
+      // Queued operations apply in order: the first the gate refuses holds the rest on L1.
+      if (!this.admits(command.kind)) return;
       try {
         this.venue.execute(command, this.clock());
       } catch (e) {

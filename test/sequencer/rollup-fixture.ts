@@ -20,7 +20,11 @@ export const OPERATOR_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a841
 /** Each trader's L1 deposit: 50,000 USDC. */
 export const FUNDS = 50_000_000_000n;
 
-export async function fundedRollup(port: number, dbFile: string) {
+export async function fundedRollup(
+  port: number,
+  dbFile: string,
+  limits: { readonly maxOracleAge?: bigint; readonly priceRoundGrace?: bigint } = {},
+) {
   const { ethers } = await network.connect({ network: "localhost", override: { url: `http://127.0.0.1:${port}` } });
   const profile = getProfile("test");
   const [admin, operator, aliceWallet, bobWallet, feeOwner, insuranceOwner] = await ethers.getSigners();
@@ -37,7 +41,8 @@ export async function fundedRollup(port: number, dbFile: string) {
     insuranceFund: { owner: insuranceOwner!.address, pkHash: insurance.pkHash },
     operator: operator!.address,
     admin: admin!.address,
-    maxOracleAge: 3600n,
+    maxOracleAge: limits.maxOracleAge ?? 3600n,
+    ...(limits.priceRoundGrace === undefined ? {} : { priceRoundGrace: limits.priceRoundGrace }),
     forcedRequestDeadline: 7n * 86_400n,
     initialAnswers: [300_012_345_678n, 6_000_050_000_000n],
     deployer: admin!,

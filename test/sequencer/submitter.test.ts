@@ -73,7 +73,7 @@ describe("L1 submitter", () => {
     const b = provedBatch();
     const rollup = new MemoryRollup(b.batch.oldStateRoot);
     rollup.failures = 1;
-    const submitter = new L1Submitter(venue, rollup, log);
+    const submitter = new L1Submitter(venue, rollup, log, { backoffMs: 0 });
     await submitter.poll();
     assert.equal(venue.batchStatus(b.number), "proved", "kept for a retry");
     assert.match(venue.journal.batchRecord(b.number)!.detail, /retrying: .*connection reset/);
@@ -119,7 +119,7 @@ describe("L1 submitter", () => {
     const b = provedBatch();
     const rollup = new MemoryRollup(b.batch.oldStateRoot);
     rollup.failures = 10;
-    const submitter = new L1Submitter(venue, rollup, log, 3);
+    const submitter = new L1Submitter(venue, rollup, log, { maxAttempts: 3, backoffMs: 0 });
     for (let i = 0; i < 3; i++) await submitter.poll();
     assert.equal(venue.batchStatus(b.number), "failed");
     assert.match(submitter.stoppedBecause ?? "", /connection reset/);
