@@ -15,6 +15,8 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const SCREENSHOTS = path.join(ROOT, "test-results", "web");
 /** Longest wait for one thing the page must show (a deposit, a fill, a verified batch). */
 export const STEP_MS = 60_000;
+/** Bound for a step that waits on a batch to be proved and verified on L1 (slower on a busy 2-core machine). */
+export const PROOF_MS = 180_000;
 
 export interface Browser {
   readonly context: BrowserContext;
