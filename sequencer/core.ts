@@ -365,6 +365,8 @@ export class Sequencer {
   private readonly pending = new Map<bigint, ClosedBatch>();
   private readonly proved = new Set<bigint>();
   private replaying = false;
+  /** Set while `rebuild` executes an old journal's commands: the health gate is not applied. */
+  private rebuilding = false;
   private halted: Error | null = null;
   /** A closed batch the circuit refuses (pipeline/witness.ts): the venue stops for good. */
   private refused: { readonly batch: bigint; readonly reason: string } | null = null;
@@ -441,6 +443,62 @@ export class Sequencer {
     return venue;
   }
 
+  /**
+   * Rebuilds a journal without some of its commands (issue 14 F15, docs/deployment.md §3.4): the
+   * commands of `from` (replayed and checked first) are executed again, in order and at their own
+   * `now`, into a new venue on `to`, except those `drop` names — L1 operations a reorg deeper than
+   * the confirmation depth took away (drop every one from the first lost queue index on: the
+   * watcher reads the survivors from L1 again). A later command that no longer passes the rules
+   * (an order of the dropped depositor, a fill that needed its collateral) is left out and
+   * reported; every other acknowledged order is kept. Batches are numbered afresh and proved
+   * again; the submitter finds those L1 already holds by their roots. The health gate is not
+   * applied while rebuilding.
+   */
+  static rebuild(
+    config: VenueConfig,
+    from: string,
+    to: string,
+    drop: (command: Command) => boolean,
+    extraMeta: Readonly<Record<string, string>> = {},
+  ): { venue: Sequencer; kept: number; dropped: { seq: bigint; kind: string; reason: string }[] } {
+    const old = Sequencer.open(config, from, "FULL", extraMeta);
+    const journal = Journal.open(
+      to,
+      {
+        ...extraMeta,
+        profile: config.profile.name,
+        domain: config.domain.toString(),
+        genesis: toJson(config.system),
+        markets: toJson(config.markets.map((m) => [m.instrument, m.tickSize, m.lotSize, m.minSize])),
+        initialPrices: toJson(config.initialPrices),
+      },
+      "FULL",
+    );
+    const venue = new Sequencer(config, journal);
+    const dropped: { seq: bigint; kind: string; reason: string }[] = [];
+    let kept = 0;
+    venue.rebuilding = true;
+    try {
+      for (const entry of old.journal.entries()) {
+        if (drop(entry.command)) {
+          dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: "dropped by the rebuild (not on L1)" });
+          continue;
+        }
+        try {
+          venue.execute(entry.command, entry.now);
+          kept += 1;
+        } catch (e) {
+          if (!(e instanceof SequencerError || e instanceof ProtocolError)) throw e;
+          dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: `${e.code}: ${e.message}` });
+        }
+      }
+    } finally {
+      venue.rebuilding = false;
+      old.close();
+    }
+    return { venue, kept, dropped };
+  }
+
   private replay(): void {
     this.replaying = true;
     const settlements: { seq: bigint; settled: readonly SettledPosition[] }[] = [];
@@ -485,7 +543,7 @@ export class Sequencer {
     const at = now > this.lastNow ? now : this.lastNow;
     // The health gate (issue 14 F14, F15) is not applied on replay: the journal holds only
     // commands it took.
-    const refusal = this.gate(command.kind, at);
+    const refusal = this.rebuilding ? null : this.gate(command.kind, at);
     if (refusal !== null) throw refusal;
     let outcome: Outcome;
     try {

@@ -506,3 +506,62 @@ describe("finding F15: a restart rebuilds the venue from L1 plus its journal", (
     }
   });
 });
+
+describe("finding F15: a deposit a deep reorg took away is undone by rebuilding the journal", () => {
+  test("the venue is rebuilt without the lost deposit; orders L1 can still take are kept", async () => {
+    const from = tempDb();
+    const to = tempDb();
+    let now = T0 * 1000n;
+    const carol = new Trader("carol", 4n);
+    try {
+      const venue = await venueWith(from.file);
+      venue.execute(deposit(alice, 0n), (now += 1000n));
+      venue.execute(deposit(bob, 1n), (now += 1000n));
+      venue.execute({ kind: "closeBatch" }, (now += 1000n));
+      const prefix = venue.unprovedBatches()[0]!;
+      // carol's deposit (queue index 2) is credited; carol quotes; alice and bob trade.
+      venue.execute(deposit(carol, 2n), (now += 1000n));
+      venue.execute(place(carol, 1, 1n), (now += 1000n));
+      venue.execute(place(alice, 1, 1n), (now += 1000n));
+      const fill = venue.execute(place(bob, 0, 1n, "IOC"), (now += 1000n));
+      assert.equal(fill.kind === "place" && fill.result.fills[0]!.makerAccount, carol.accountId, "carol was first");
+      venue.execute(place(bob, 0, 2n, "IOC"), (now += 1000n));
+      venue.close();
+
+      // L1 lost queue entries from 2 on: rebuild without them.
+      const lost = (c: { kind: string; queueIndex?: bigint | null }) =>
+        (c.kind === "deposit" || c.kind === "forcedWithdrawal") && c.queueIndex != null && c.queueIndex >= 2n;
+      const { venue: rebuilt, kept, dropped } = Sequencer.rebuild(venueConfig(), from.file, to.file, lost);
+      try {
+        assert.deepEqual(
+          dropped.map((d) => [d.kind, d.reason.split(":")[0]]),
+          [
+            ["deposit", "dropped by the rebuild (not on L1)"],
+            ["place", "UNKNOWN_ACCOUNT"],
+          ],
+        );
+        assert.equal(kept, 6);
+        assert.equal(rebuilt.expectedQueueIndex, 2n, "the watcher reads queue entry 2 from L1 again");
+        assert.equal(rebuilt.ledger.state.account(carol.accountId).pkHash, 0n, "carol is not credited");
+        // Both of bob's orders now fill against alice's offer and the rest of the book as it is.
+        const bobPos = rebuilt.ledger.state.account(bob.accountId).positions.find((p) => p.size !== 0n);
+        assert.equal(bobPos?.size, 10_000n, "bob's first order took alice's offer; the second found nothing");
+        // The batches before the lost deposit are the same: L1 keeps them.
+        assert.equal(rebuilt.unprovedBatches()[0]!.batch.newStateRoot, prefix.batch.newStateRoot);
+      } finally {
+        rebuilt.close();
+      }
+      // The rebuilt journal replays like any journal.
+      const again = await venueWith(to.file);
+      try {
+        assert.equal(again.expectedQueueIndex, 2n);
+        assert.equal(again.ledger.state.account(carol.accountId).pkHash, 0n);
+      } finally {
+        again.close();
+      }
+    } finally {
+      from.cleanup();
+      to.cleanup();
+    }
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * `npx tsx sequencer/tools/rebuild.ts <new journal> <first lost queue index>`: rebuilds the
+ * venue's journal (`TESSERA_DB`, with the configuration of the environment, sequencer/config.ts)
+ * into `<new journal>` without the L1 operations from `<first lost queue index>` on, which a reorg
+ * deeper than the confirmation depth took away (issue 14 F15, docs/deployment.md §3.4). Prints
+ * what was kept and left out; then start the venue on the new journal (the watcher reads the
+ * surviving queue entries from L1 again). The old journal is not changed.
+ */
+import { initCrypto } from "../../protocol/index.ts";
+import { getProfile } from "../../protocol/profiles.ts";
+import { configFromEnv, l1FromEnv } from "../config.ts";
+import { Sequencer } from "../core.ts";
+import { readL1Limits } from "../l1/contracts.ts";
+import { defaultListing } from "../listing.ts";
+
+const [out, firstLost] = process.argv.slice(2);
+if (out === undefined || firstLost === undefined || !/^\d+$/.test(firstLost)) {
+  console.error("usage: tsx sequencer/tools/rebuild.ts <new journal> <first lost queue index>");
+  process.exit(2);
+}
+const lostFrom = BigInt(firstLost);
+const cfg = configFromEnv(process.env, Date.now());
+const l1 = l1FromEnv(process.env);
+await initCrypto();
+const profile = getProfile(cfg.profile);
+const markets = defaultListing({
+  listedAt: cfg.listedAt,
+  spot: cfg.initialPrices,
+  weeks: cfg.optionWeeks,
+  expiries: cfg.optionExpiries ?? [],
+  strikesEachSide: cfg.strikesEachSide,
+  underlyings: profile.underlyings,
+});
+const limits = l1 === null ? undefined : await readL1Limits(l1.rollup, l1.runner);
+const { venue, kept, dropped } = Sequencer.rebuild(
+  {
+    profile,
+    domain: cfg.domain,
+    markets,
+    system: cfg.system,
+    initialPrices: cfg.initialPrices,
+    ...(limits === undefined ? {} : { limits }),
+  },
+  cfg.dbFile,
+  out,
+  // Every L1 priority operation (deposit, forced request) from the first lost queue index on.
+  (c) => {
+    const queueIndex = (c as { readonly queueIndex?: bigint | null }).queueIndex;
+    return queueIndex !== undefined && queueIndex !== null && queueIndex >= lostFrom;
+  },
+  { listedAt: cfg.listedAt.toString() },
+);
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      kept,
+      dropped: dropped.map((d) => ({ ...d, seq: d.seq.toString() })),
+      nextQueueIndex: venue.expectedQueueIndex.toString(),
+    },
+    null,
+    2,
+  )}\n`,
+);
+venue.close();
