@@ -32,14 +32,14 @@ export interface HealthBounds {
 }
 
 /**
- * Defaults (docs/deployment.md): cancel-only at 16 batches or 10 minutes, halted at 48 batches or
- * 20 minutes. The age bounds are capped at a quarter and a half of L1's `maxBatchLag`, so a batch
+ * Defaults (docs/deployment.md): cancel-only at 64 batches or 10 minutes, halted at 256 batches or
+ * 20 minutes (the count bounds the memory and the provers' queue; the age keeps L1's lag). The age bounds are capped at a quarter and a half of L1's `maxBatchLag`, so a batch
  * waiting in the backlog is never one L1 would refuse as too old (`BatchTooOld`).
  */
 export const DEFAULT_HEALTH_BOUNDS: HealthBounds = {
-  cancelOnlyBatches: 16,
+  cancelOnlyBatches: 64,
   cancelOnlyAgeMs: 600_000n,
-  haltBatches: 48,
+  haltBatches: 256,
   haltAgeMs: 1_200_000n,
 };
 

@@ -8,6 +8,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
+import { WebSocket } from "ws";
 import type { BatchHeader } from "../../protocol/batch.ts";
 import { initCrypto } from "../../protocol/index.ts";
 import { Side } from "../../protocol/types.ts";
@@ -431,10 +432,21 @@ describe("finding F15: the submitter keeps batches until final, re-sends after a
 });
 
 describe("finding F15: a prover that fails a batch for good stops the venue taking orders", () => {
-  test("HALTED on the API with the reason in /v1/status", async () => {
+  test("HALTED on the API with the reason in /v1/status and a WebSocket status message", async () => {
     const v = await startVenue();
     try {
       const venue = v.service.venue;
+      const ws = new WebSocket(v.service.url.replace("http", "ws") + "/v1/ws");
+      await new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+      const pushed = new Promise<Record<string, unknown>>((resolve) => {
+        ws.on("message", (data: Buffer) => {
+          const m = JSON.parse(data.toString()) as Record<string, unknown>;
+          if (m.type === "status" && m.mode === "halted") resolve(m);
+        });
+      });
       const pool = {
         prove: (jobId: string) => Promise.reject(new ProvingError(jobId, 3, "the witness generator crashed")),
       } as unknown as ProverPool;
@@ -452,6 +464,14 @@ describe("finding F15: a prover that fails a batch for good stops the venue taki
       const r = await v.client.place(alice.sign({ side: Side.SELL, size: 10_000n, price: 300_000n, orderId: 1n }));
       assert.equal(r.status, 503);
       assert.equal(r.body.code, "HALTED");
+      const message = await pushed;
+      assert.equal(message.mode, "halted");
+      assert.equal(message.code, "HALTED");
+      assert.deepEqual(message.failedBatch, {
+        batch: "1",
+        reason: (status.health.failedBatch as { reason: string }).reason,
+      });
+      ws.close();
     } finally {
       await v.cleanup();
     }

@@ -207,6 +207,11 @@ test(
     );
     const batch = String(fill.batch);
     await page.goto(`${stack.webUrl}/proofs`);
+    // The custody panel shows the venue's health from /v1/status (issue 14 F15; halted: exodus.test.ts).
+    await sees(
+      page.getByRole("region", { name: "Venue health" }).getByText(/^Normal: trading, batches proved and sent to L1$/),
+      "the venue's health",
+    );
     const verified = page.getByRole("table", { name: "Verified batches" });
     await sees(verified.getByRole("button", { name: batch, exact: true }), `batch ${batch} verified on L1`, 120_000);
     await verified.getByRole("button", { name: batch, exact: true }).click();

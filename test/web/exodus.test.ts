@@ -3,7 +3,9 @@
  * funds in. A trader (development account 7) deposits on L1 and buys 1 ETH-PERP at 2,900.00 from
  * a counterparty (development account 8, through the SDK) while the oracle says 3,000.00, so the
  * account holds 100 USDC of unrealised profit; once that fill's batch is verified on L1 the
- * sequencer is stopped for good. In chromium, with the trader's wallet, the page requests a
+ * operator's L1 account is emptied: the next batch (a deposit by development account 9) cannot be
+ * sent, fails after its retries, and the venue halts (issue 14 F15); the custody panel shows it
+ * halted and why. Then the sequencer is stopped for good. In chromium, with the trader's wallet, the page requests a
  * forced withdrawal on L1, the chain moves past the priority deadline, the custody panel shows
  * the request overdue, the page activates the exodus and "Exit with my funds" rebuilds the state
  * from L1 calldata in a Web Worker and sends `exit`, which registers the equity in the claim
@@ -98,6 +100,34 @@ test(
     const funding = (await (await fetch(`${stack.sequencerUrl}/v1/funding`)).json()) as {
       underlyings: { underlying: number; fundingIndex: string }[];
     };
+
+    // The operator runs out of ETH: the next batch (a deposit by account 9) is never sent, its
+    // retries fail, and the venue halts; the custody panel says so, with the reason.
+    const operator = signers[DEV_ROLES.operator]!;
+    await stack.ethers.provider.send("hardhat_setBalance", [operator.address, "0x0"]);
+    const lateKey = await TradingKey.fromWallet(devWallet(9));
+    await depositOnL1(stack.deployed, admin, signers[9]!, lateKey.pkHash, DEPOSIT);
+    browser = await launchBrowser();
+    const { context } = browser;
+    await installWallet(context, {
+      privateKey: traderWallet.privateKey as Hex,
+      rpcUrl: stack.rpcUrl,
+      chainId: CHAIN_ID,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    const workers: string[] = [];
+    page.on("worker", (w) => workers.push(w.url()));
+    await page.goto(`${stack.webUrl}/proofs`);
+    const health = page.getByRole("region", { name: "Venue health" });
+    await sees(
+      health.getByText(/^Halted: the venue takes no new orders \(cancels work\) \(HALTED\)$/),
+      "the venue halted",
+      120_000,
+    );
+    await sees(health.getByText(/^batch \d+ failed \(batch \d+: [\s\S]*Operator: fix the cause/), "why it halted");
+    await screenshot(page, "venue-halted");
     await stopProcess(stack.sequencer);
 
     // Equity at the last verified batch (docs/protocol.md §6.1): collateral + Σ size × (price[u] −
@@ -116,22 +146,8 @@ test(
     assert.equal(equity, account.equity, "the venue's equity at the same prices");
     assert.ok(equity > account.collateral, "the exit pays the perp's profit on top of the collateral");
 
-    // The trader's browser and wallet. DEVELOPMENT KEY ONLY.
-    browser = await launchBrowser();
-    const { context } = browser;
-    await installWallet(context, {
-      privateKey: traderWallet.privateKey as Hex,
-      rpcUrl: stack.rpcUrl,
-      chainId: CHAIN_ID,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const pageErrors: string[] = [];
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    const workers: string[] = [];
-    page.on("worker", (w) => workers.push(w.url()));
-
+    // The trader's browser and wallet (opened above). DEVELOPMENT KEY ONLY.
     // Connect, unlock the key (the account is found on L1) and request a forced withdrawal.
-    await page.goto(`${stack.webUrl}/proofs`);
     await page.getByRole("button", { name: "Connect wallet" }).click();
     await page.getByRole("button", { name: "Unlock trading" }).click();
     await page.locator("#withdraw-amount").fill(FORCED_USDC);

@@ -127,6 +127,17 @@ const fillSchema = z.object({
 /** A trade (public) or one of the account's fills. */
 export type Fill = z.infer<typeof fillSchema>;
 
+/** The venue's health gate (docs/api.md "Health gate", issue 14 F14, F15). */
+const healthSchema = z.object({
+  mode: z.enum(["normal", "price_stale", "cancel_only", "halted"]),
+  code: z.string().nullable(),
+  reasons: z.array(z.string()),
+  staleFeeds: z.array(z.object({ underlying: z.number().int(), roundId: int, updatedAt: int, ageSeconds: int })),
+  backlog: z.object({ batches: z.number().int(), unproved: z.number().int() }),
+  failedBatch: z.object({ batch: int, reason: z.string() }).nullable(),
+});
+export type VenueHealth = z.infer<typeof healthSchema>;
+
 const statusSchema = z.object({
   profile: z.string(),
   domain: int,
@@ -135,6 +146,8 @@ const statusSchema = z.object({
   journal: count,
   stateRoot: int,
   unprovedBatches: z.array(count),
+  /** Absent from venues older than the health gate. */
+  health: healthSchema.optional(),
 });
 export type VenueStatus = z.infer<typeof statusSchema>;
 

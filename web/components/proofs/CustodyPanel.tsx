@@ -3,7 +3,9 @@
  * Custody: what protects the trader's funds without trusting the operator. Time since the last
  * verified batch, the L1 queue of deposits and forced withdrawals with their deadlines, the
  * forced withdrawal request, and the exodus: once a queued request is overdue anyone may
- * activate it, and then accounts exit with their equity at the last verified state.
+ * activate it, and then accounts exit with their equity at the last verified state. Above them,
+ * the venue's own health (`GET /v1/status` `health`): normal, prices stale, cancel-only or
+ * halted, and why (issue 14 F14, F15).
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useBlock, usePublicClient, useReadContract, useReadContracts, useWriteContract } from "wagmi";
@@ -11,7 +13,7 @@ import { TxType } from "../../../protocol/types.ts";
 import { rollupAbi, usdcAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
 import { fieldHex, formatDuration, formatUsdc, shortHex } from "../../lib/format.ts";
-import { useNow } from "../../lib/market.ts";
+import { useNow, useVenueStatus } from "../../lib/market.ts";
 import { decodeSlot } from "../../../protocol/pubdata.ts";
 import { useSession } from "../../lib/session.tsx";
 import { txLabel, useL1Tx } from "../../lib/tx.ts";
@@ -22,6 +24,48 @@ import { Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
 
 /** Pending queue entries shown at most. */
 const SHOWN = 20n;
+
+const MODE_LABEL = {
+  normal: "Normal: trading, batches proved and sent to L1",
+  price_stale: "Prices stale: trading paused until a fresh oracle round (cancels work)",
+  cancel_only: "Cancel-only: batches are waiting for proofs or L1 (cancels work)",
+  halted: "Halted: the venue takes no new orders (cancels work)",
+} as const;
+
+/** What the venue says about itself: mode and the reasons, as `GET /v1/status` gives them. */
+function VenueHealth() {
+  const status = useVenueStatus();
+  const health = status.data?.health;
+  return (
+    <section aria-label="Venue health" className="summary">
+      <dl className="summary" style={{ gridTemplateColumns: "auto 1fr" }}>
+        <dt>Venue</dt>
+        <dd className={health === undefined || health.mode === "normal" ? undefined : "neg"}>
+          {status.error !== null
+            ? "not answering (the operator may be gone: your funds stay on L1)"
+            : health === undefined
+              ? "—"
+              : `${MODE_LABEL[health.mode]}${health.code === null ? "" : ` (${health.code})`}`}
+        </dd>
+        {health !== undefined && (
+          <>
+            <dt>Batches not final on L1</dt>
+            <dd>
+              {health.backlog.batches} ({health.backlog.unproved} unproved)
+            </dd>
+          </>
+        )}
+      </dl>
+      {health !== undefined && health.reasons.length > 0 && (
+        <ul aria-label="Why" className="muted" style={{ margin: 0 }}>
+          {health.reasons.map((r) => (
+            <li key={r}>{r}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 export function CustodyPanel() {
   const { deployment } = useVenue();
@@ -89,6 +133,7 @@ export function CustodyPanel() {
     <div className="two-col" style={{ gridTemplateColumns: "minmax(0,1fr) minmax(0,1fr)" }}>
       <Panel title="Custody" labelId="custody-title">
         <div className="panel-body form">
+          <VenueHealth />
           {exodus === true && (
             <p className="error" role="alert">
               Exodus mode: the operator missed a deadline. Trading has stopped; every account can exit with its equity
