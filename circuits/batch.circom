@@ -43,6 +43,9 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal input fillPrice[nTx];
     signal input underlying[nTx];
     signal input delta[nTx];
+    signal input instrument[nTx];
+    signal input flag[nTx];
+    signal input served[nTx];
     signal input settleIdx[nTx];
     signal input posSlotA[nTx];
     signal input posSlotB[nTx];
@@ -180,6 +183,9 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         slot[i].tx.fillPrice <== fillPrice[i];
         slot[i].tx.underlying <== underlying[i];
         slot[i].tx.delta <== delta[i];
+        slot[i].tx.instrument <== instrument[i];
+        slot[i].tx.flag <== flag[i];
+        slot[i].tx.served <== served[i];
         slot[i].tx.settleIdx <== settleIdx[i];
         slot[i].tx.posSlotA <== posSlotA[i];
         slot[i].tx.posSlotB <== posSlotB[i];

@@ -5,7 +5,8 @@ pragma circom 2.1.6;
 //   no-op, funding: A = B = account 0 unchanged     deposit, withdraw, forced: A = the account
 //   trade: A = maker, B = taker                     liquidation: A = an insurance fund account
 //   settlement: A = the account, B = account 1      (published), B = liquidatee
-//   fee sweep: A = fee account 0
+//   fee sweep: A = fee account 0                   forced close: A = an insurance fund account
+//                                                  (published), B = the requester
 // B's Merkle proof is against the account root after A's update.
 
 include "circomlib/circuits/comparators.circom";
@@ -29,6 +30,7 @@ function TX_LIQUIDATE() { return 5; }
 function TX_FUNDING() { return 6; }
 function TX_SETTLE() { return 7; }
 function TX_SWEEP() { return 8; }
+function TX_FORCED_CLOSE() { return 9; }
 
 // Fee, penalty, band and funding-cap rates in basis points (§6.2; protocol/constants.ts).
 function MAKER_FEE_BPS() { return 2; }
@@ -74,7 +76,10 @@ bus OrderWitness(orderDepth) {
 // Per-slot transaction parameters (unused ones are 0).
 //   amount: 56 bits (deposit, withdraw, forced `requested`, sweep);  owner: 160 bits, pkHash
 //   (deposit);  fillSize: 48 bits, fillPrice: 40 bits (trade; fillSize also the liquidated size);
-//   underlying: 1..U, delta: signed 56 (funding);  settleIdx: [0, K);  posSlotA/B: [0, P).
+//   underlying: 1..U, delta: signed 56 (funding);  settleIdx: [0, K);  posSlotA/B: [0, P);
+//   instrument: 82 bits, nonzero, flag: bit (forced close: the requested instrument and the
+//   forced-settlement flag);  served: 56 bits (forced withdrawal: the amount served).
+//   instrument, flag and served are 0 in every other type (checked).
 bus TxParams() {
     signal txType;
     signal amount;
@@ -84,6 +89,9 @@ bus TxParams() {
     signal fillPrice;
     signal underlying;
     signal delta;
+    signal instrument;
+    signal flag;
+    signal served;
     signal settleIdx;
     signal posSlotA;
     signal posSlotB;
@@ -128,7 +136,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal output f1;
 
     // ---- type selectors ---------------------------------------------------------------
-    signal sel[9] <== OneHot(9)(tx.txType);
+    signal sel[10] <== OneHot(10)(tx.txType);
     signal isDeposit <== sel[TX_DEPOSIT()];
     signal isWithdraw <== sel[TX_WITHDRAW()];
     signal isForced <== sel[TX_FORCED()];
@@ -137,6 +145,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal isFunding <== sel[TX_FUNDING()];
     signal isSettle <== sel[TX_SETTLE()];
     signal isSweep <== sel[TX_SWEEP()];
+    signal isFClose <== sel[TX_FORCED_CLOSE()];
 
     // ---- accounts and roles -----------------------------------------------------------
     signal aPath[accountDepth] <== IndexBits(accountDepth)(a.id);
@@ -153,6 +162,8 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     isTrade * sameAccount === 0;                                                       // SELF_TRADE
     isLiq * (1 - aIsInsurance) === 0;                                                  // BAD_LIQUIDATION: A is an insurance fund account
     isLiq * bIsInsurance === 0;                                                        // BAD_LIQUIDATION: never an insurance fund account
+    isFClose * (1 - aIsInsurance) === 0;                                               // BAD_LIQUIDATION: forced close against a fund account
+    isFClose * bIsInsurance === 0;                                                     // BAD_LIQUIDATION: no fund account is force-closed
     isSettle * (b.id - 1) === 0;                                                       // ROLE: B is account 1
     isSweep * a.id === 0;                                                              // ROLE: A is the fee account
 
@@ -167,6 +178,14 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal qZero <== IsZero()(q);
     isFill * qZero === 0;                                                              // OUT_OF_RANGE: q >= 1
     signal p <== isTrade * tx.fillPrice;
+    // Forced close's instrument and flag, forced withdrawal's served: 0 in every other type.
+    (1 - isFClose) * tx.instrument === 0;
+    (1 - isFClose) * tx.flag === 0;
+    (1 - isForced) * tx.served === 0;
+    AssertBit()(tx.flag);
+    RangeCheck(56)(tx.served);
+    signal fcInstZero <== IsZero()(tx.instrument);
+    isFClose * fcInstZero === 0;                                                       // OUT_OF_RANGE: instrument >= 1
 
     // ---- orders: hash, signature, expiry, flags, order tree -------------------------------
     signal orderAOn <== isWithdraw + isTrade;
@@ -212,7 +231,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal tradeInst <== isTrade * oa.instrument;
     signal liqInst <== isLiq * instB;
     signal settleInst <== isSettle * instA;
-    signal instrument <== tradeInst + liqInst + settleInst;
+    signal instrument <== tradeInst + liqInst + settleInst + tx.instrument;
     component mkt = InstrumentMarket(U);
     mkt.id <== instrument;
     mkt.prices <== env.prices;
@@ -226,22 +245,42 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     (intrinsicNow, otmNow) <== OptionMoneyness()(mkt.price, mkt.strike, mkt.isCall, mkt.isPut);
     signal liqPrice <== mkt.isPerp * mkt.price + intrinsicNow;
 
+    // Forced close (§6.10): served iff B holds the instrument (refused only when no slot does: the
+    // count below is over B's slots before the slot's update). An option expired at t is settled
+    // (§6.6, settleLike); anything else goes to the fund at X (liqLike). A forced settlement
+    // (flag) is served only as a settlement.
+    signal instLive <== LessThan(32)([env.t, mkt.expiry]);
+    signal instExpired <== (1 - mkt.isPerp) * (1 - instLive);
+    signal fcHolds[P];
+    var fcHeld = 0;
+    for (var j = 0; j < P; j++) {
+        fcHolds[j] <== IsEqual()([b.posInst[j], tx.instrument]);
+        fcHeld += fcHolds[j];
+    }
+    signal fcServed <== isFClose * fcHeld;
+    AssertBit()(fcServed);
+    signal fcExp <== fcServed * instExpired;
+    signal fcLive <== fcServed - fcExp;
+    tx.flag * fcLive === 0;                                                            // NOT_EXPIRED: forced settlement
+    signal liqLike <== isLiq + fcLive;
+    signal settleLike <== isSettle + fcExp;
+
     // Settlement record (§6.6): same underlying and expiry, expiry <= t; intrinsic at S.
     signal recSel[K] <== OneHot(K)(tx.settleIdx);
     signal recU <== Select(K)(recSel, env.settleU);
     signal recExpiry <== Select(K)(recSel, env.settleExpiry);
     signal recPrice <== Select(K)(recSel, env.settlePrice);
-    isSettle * (1 - mkt.isCall - mkt.isPut) === 0;                                     // BAD_INSTRUMENT: options only
-    isSettle * (recU - mkt.underlying) === 0;                                          // NO_SETTLEMENT_PRICE
-    isSettle * (recExpiry - mkt.expiry) === 0;                                         // NO_SETTLEMENT_PRICE
-    AssertLessEqIfEnabled(32)(isSettle, mkt.expiry, env.t);                      // NOT_EXPIRED
+    settleLike * (1 - mkt.isCall - mkt.isPut) === 0;                                   // BAD_INSTRUMENT: options only
+    settleLike * (recU - mkt.underlying) === 0;                                        // NO_SETTLEMENT_PRICE
+    settleLike * (recExpiry - mkt.expiry) === 0;                                       // NO_SETTLEMENT_PRICE
+    AssertLessEqIfEnabled(32)(settleLike, mkt.expiry, env.t);                    // NOT_EXPIRED
     signal intrinsicSettle;
     signal otmSettle;
     (intrinsicSettle, otmSettle) <== OptionMoneyness()(recPrice, mkt.strike, mkt.isCall, mkt.isPut);
 
     // ---- position updates (§6.3.6-7, §6.4.2, §6.6) ------------------------------------------
-    signal liqFillPrice <== isLiq * liqPrice;
-    signal settleFillPrice <== isSettle * intrinsicSettle;
+    signal liqFillPrice <== liqLike * liqPrice;
+    signal settleFillPrice <== settleLike * intrinsicSettle;
     signal fillPrice <== p + liqFillPrice + settleFillPrice;
     signal costPrice <== fillPrice - mkt.isPerp * mkt.fundingIndex;
     signal makerSigned <== q * (1 - 2 * oa.side);              // maker's signed fill (trade)
@@ -249,10 +288,12 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal liqCloseB <== q * (2 * sizeBNeg - 1);                // liquidatee's closing fill
     signal tradeDqA <== isTrade * makerSigned;
     signal liqDqB <== isLiq * liqCloseB;
-    signal dqA <== tradeDqA - liqDqB - isSettle * sizeA;
-    signal dqB <== liqDqB - tradeDqA;
+    signal fcDqB <== fcServed * sizeB;                          // forced close: all of it
+    signal fcDqA <== fcLive * sizeB;                            // ... taken by the fund when live
+    signal dqA <== tradeDqA - liqDqB - isSettle * sizeA + fcDqA;
+    signal dqB <== liqDqB - tradeDqA - fcDqB;
     component updA = PositionUpdate(P);
-    updA.enabled <== isFill + isSettle;
+    updA.enabled <== isFill + isSettle + fcLive;
     updA.sel <== posSelA;
     updA.inst <== a.posInst;
     updA.size <== a.posSize;
@@ -261,7 +302,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     updA.dq <== dqA;
     updA.costPrice <== costPrice;
     component updB = PositionUpdate(P);
-    updB.enabled <== isFill;
+    updB.enabled <== isFill + fcServed;
     updB.sel <== posSelB;
     updB.inst <== b.posInst;
     updB.size <== b.posSize;
@@ -314,20 +355,33 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     (takerFee, takerRem) <== DivByConst(82, 10000)(notional * TAKER_FEE_BPS());
     // Penalty: LIQ_PENALTY_BPS of the maintenance margin (×10^4) the liquidation releases,
     // below 2^107·2000 < 2^92·10^8.
-    signal released <== isLiq * (riskBeforeB.mm - riskB.mm);
+    signal released <== liqLike * (riskBeforeB.mm - riskB.mm);
     signal penalty;
     signal penaltyRem;
     (penalty, penaltyRem) <== DivByConst(92, 100000000)(released * LIQ_PENALTY_BPS());
 
-    // ---- forced withdrawal (§6.8): served = requested iff collateral covers it, IM holds and
-    // no expired series is unsettled ----------------------------------------------------------
-    signal forcedCollateral <== a.collateral - tx.amount;
-    signal forcedNeg <== SignedRange(65)(forcedCollateral);
-    signal forcedIm <== MeetsRequirement()(forcedCollateral, riskA.valueSum, riskA.im);
-    signal forcedCovered <== isForced * (1 - forcedNeg);
-    signal forcedMargined <== forcedCovered * forcedIm;
-    signal forcedOk <== forcedMargined * settledA;
-    signal served <== forcedOk * tx.amount;
+    // ---- forced withdrawal (§6.8): served = min(requested, withdrawable), withdrawable the
+    // largest w >= 0 with collateral − w >= 0 and IM met after; 0 with an expired series unsettled.
+    // ok(w) is monotone (falls as w grows), so served = s is proven by: s <= requested; s = 0 or
+    // ok(s); s = requested or not ok(s + 1).  |collateral − s − 1| < 2^65.
+    signal served <== tx.served;
+    AssertLessEqIfEnabled(56)(isForced, served, tx.amount);                       // FORCED_SERVED: at most requested
+    signal fwUnsettled <== isForced * (1 - settledA);
+    fwUnsettled * served === 0;                                                        // UNSETTLED_EXPIRY: a forced withdrawal serves 0
+    signal fwCollateral <== a.collateral - served;
+    signal fwNeg <== SignedRange(65)(fwCollateral);
+    signal fwIm <== MeetsRequirement()(fwCollateral, riskA.valueSum, riskA.im);
+    signal fwOk <== (1 - fwNeg) * fwIm;
+    signal fwZero <== IsZero()(served);
+    signal fwPaid <== isForced * (1 - fwZero);
+    fwPaid * (1 - fwOk) === 0;                                                         // FORCED_SERVED: withdrawable
+    signal fwNextNeg <== SignedRange(65)(fwCollateral - 1);
+    signal fwNextIm <== MeetsRequirement()(fwCollateral - 1, riskA.valueSum, riskA.im);
+    signal fwNextOk <== (1 - fwNextNeg) * fwNextIm;
+    signal fwAll <== IsEqual()([served, tx.amount]);
+    signal fwShort <== isForced * settledA;
+    signal fwShortOf <== fwShort * (1 - fwAll);
+    fwShortOf * fwNextOk === 0;                                                        // FORCED_SERVED: maximal
 
     // ---- collateral (§6.3.8, §6.4.3-4, §6.6, §6.8) -----------------------------------------
     signal cashA <== (isDeposit + isSweep - isWithdraw) * tx.amount;
@@ -339,7 +393,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal noOpenA <== AllZero(P)(updA.newSize);
     signal noOpenB <== AllZero(P)(updB.newSize);
     // Shortfall: a closed-out debtor's negative cash moves to the insurance fund.
-    signal debtB <== isLiq * noOpenB;
+    signal debtB <== (isLiq + fcServed) * noOpenB;
     signal absorbB <== debtB * midBNeg;
     // A settling insurance fund account keeps its own result: nothing moves.
     signal settleUser <== isSettle * (1 - aIsInsurance);
@@ -468,8 +522,9 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     var S116 = 1 << 116;
     var S156 = 1 << 156;
     var S157 = 1 << 157;
+    var S69 = 1 << 69;
     signal closeSideB <== 1 - sizeBNeg;      // the liquidatee sells when it is long
-    signal pd[9][2];
+    signal pd[10][2];
     pd[0][0] <== 0;
     pd[0][1] <== 0;
     pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S36 + tx.owner * S92);
@@ -488,9 +543,11 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     pd[7][1] <== isSettle * instrument;
     pd[8][0] <== isSweep * (8 + tx.amount * S36);
     pd[8][1] <== 0;
+    pd[9][0] <== isFClose * (9 + b.id * S4 + a.id * S36 + tx.flag * S69) + fcServed * S68;
+    pd[9][1] <== isFClose * tx.instrument;
     var sum0 = 0;
     var sum1 = 0;
-    for (var i = 0; i < 9; i++) {
+    for (var i = 0; i < 10; i++) {
         sum0 += pd[i][0];
         sum1 += pd[i][1];
     }

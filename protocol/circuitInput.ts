@@ -28,6 +28,11 @@ interface TxParams {
   readonly fillPrice: bigint;
   readonly underlying: bigint;
   readonly delta: bigint;
+  /** Forced close: the requested instrument and the forced-settlement flag. */
+  readonly instrument: bigint;
+  readonly flag: bigint;
+  /** Forced withdrawal: the amount served (the circuit proves it is min(requested, withdrawable)). */
+  readonly served: bigint;
 }
 
 const NO_PARAMS: TxParams = {
@@ -38,6 +43,9 @@ const NO_PARAMS: TxParams = {
   fillPrice: 0n,
   underlying: 0n,
   delta: 0n,
+  instrument: 0n,
+  flag: 0n,
+  served: 0n,
 };
 
 function txParams(w: TxWitness): TxParams {
@@ -48,7 +56,7 @@ function txParams(w: TxWitness): TxParams {
     case TxType.WITHDRAW:
       return { ...NO_PARAMS, amount: tx.withdrawal.order.size };
     case TxType.FORCED_WITHDRAW:
-      return { ...NO_PARAMS, amount: tx.requested };
+      return { ...NO_PARAMS, amount: tx.requested, served: w.served };
     case TxType.TRADE:
       return { ...NO_PARAMS, fillSize: tx.size, fillPrice: tx.price };
     case TxType.LIQUIDATE:
@@ -57,6 +65,8 @@ function txParams(w: TxWitness): TxParams {
       return { ...NO_PARAMS, underlying: BigInt(tx.underlying), delta: tx.delta };
     case TxType.FEE_SWEEP:
       return { ...NO_PARAMS, amount: tx.amount };
+    case TxType.FORCED_CLOSE:
+      return { ...NO_PARAMS, instrument: tx.instrument, flag: tx.settlement ? 1n : 0n };
     case TxType.NOOP:
     case TxType.SETTLE:
       return NO_PARAMS;
@@ -149,6 +159,9 @@ export function toCircuitInput(batch: Batch): CircuitInput {
       fillPrice: dec(p.fillPrice),
       underlying: dec(p.underlying),
       delta: dec(p.delta),
+      instrument: dec(p.instrument),
+      flag: dec(p.flag),
+      served: dec(p.served),
       settleIdx: dec(BigInt(w.settlementIndex)),
       posSlotA: dec(BigInt(w.posSlotA)),
       posSlotB: dec(BigInt(w.posSlotB)),

@@ -148,6 +148,31 @@ export function feeSweepData(amount: bigint): PublicData {
   return [f0, 0n];
 }
 
+/**
+ * Forced close (type 9, §6.10): `9 │ accountId<<4 │ insurance<<36 │ served<<68 │ settlement<<69`,
+ * f1 = instrument. L1 queues it with `insurance` and `served` 0 and compares with bits 36..68 masked.
+ */
+export function forcedCloseData(
+  accountId: bigint,
+  insurance: bigint,
+  served: boolean,
+  settlement: boolean,
+  instrument: bigint,
+): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.FORCED_CLOSE), 4, "type"],
+    [accountId, ACCOUNT_ID_BITS, "accountId"],
+    [insurance, ACCOUNT_ID_BITS, "insurance"],
+    [served ? 1n : 0n, 1, "served"],
+    [settlement ? 1n : 0n, 1, "settlement"],
+  ]);
+  return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
+}
+
+/** Bit offsets of a forced close's `served` and `settlement` flags in f0. */
+export const FORCED_CLOSE_SERVED_BIT = 4 + 2 * ACCOUNT_ID_BITS; // 68
+export const FORCED_CLOSE_SETTLEMENT_BIT = FORCED_CLOSE_SERVED_BIT + 1; // 69
+
 /** A settlement record packed for the public inputs: `underlying │ expiry<<8 │ price<<40`. */
 export function packSettlement(record: { underlying: number; expiry: bigint; price: bigint }): bigint {
   return packBits([
@@ -211,6 +236,14 @@ export type DecodedSlot =
   | { readonly type: typeof TxType.FUNDING; readonly underlying: number; readonly delta: bigint }
   | { readonly type: typeof TxType.SETTLE; readonly accountId: bigint; readonly instrument: bigint }
   | { readonly type: typeof TxType.FEE_SWEEP; readonly amount: bigint }
+  | {
+      readonly type: typeof TxType.FORCED_CLOSE;
+      readonly accountId: bigint;
+      readonly insurance: bigint;
+      readonly served: boolean;
+      readonly settlement: boolean;
+      readonly instrument: bigint;
+    }
   | { readonly type: "unknown"; readonly code: number };
 
 /** Decodes a slot's `f0, f1`; an unknown type code decodes as `{ type: "unknown" }`. */
@@ -268,6 +301,15 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
       return { type, accountId: bits(f0, A, ACCOUNT_ID_BITS), instrument: bits(f1, 0, BITS.instrument) };
     case TxType.FEE_SWEEP:
       return { type, amount: bits(f0, AMOUNT, BITS.amount) };
+    case TxType.FORCED_CLOSE:
+      return {
+        type,
+        accountId: bits(f0, A, ACCOUNT_ID_BITS),
+        insurance: bits(f0, AMOUNT, ACCOUNT_ID_BITS),
+        served: bits(f0, FORCED_CLOSE_SERVED_BIT, 1) === 1n,
+        settlement: bits(f0, FORCED_CLOSE_SETTLEMENT_BIT, 1) === 1n,
+        instrument: bits(f1, 0, BITS.instrument),
+      };
     default:
       return { type: "unknown", code: type };
   }
@@ -284,4 +326,5 @@ export const TX_TYPE_NAMES: Readonly<Record<number, string>> = {
   [TxType.FUNDING]: "Funding",
   [TxType.SETTLE]: "Settlement",
   [TxType.FEE_SWEEP]: "Fee sweep",
+  [TxType.FORCED_CLOSE]: "Forced close",
 };

@@ -128,6 +128,14 @@ export function provenTx(slot: DecodedSlot): Tx | null {
       return { type: TxType.SETTLE, accountId: slot.accountId, instrument: slot.instrument };
     case TxType.FEE_SWEEP:
       return { type: TxType.FEE_SWEEP, amount: slot.amount };
+    case TxType.FORCED_CLOSE:
+      return {
+        type: TxType.FORCED_CLOSE,
+        accountId: slot.accountId,
+        instrument: slot.instrument,
+        settlement: slot.settlement,
+        insurance: slot.insurance,
+      };
     default:
       return null;
   }

@@ -25,6 +25,7 @@ import {
   belowMM,
   equity,
   expiredOption,
+  freeCollateral,
   intrinsic,
   maintenanceHeadroomScaled,
   maintenanceMarginScaled,
@@ -34,6 +35,7 @@ import type { Marks } from "./margin.ts";
 import {
   depositData,
   feeSweepData,
+  forcedCloseData,
   forcedWithdrawData,
   fundingData,
   liquidationData,
@@ -331,6 +333,8 @@ export function transition(t: Transition, tx: Tx): Effect {
       return settle(t, tx.accountId, tx.instrument);
     case TxType.FEE_SWEEP:
       return feeSweep(t, tx.amount);
+    case TxType.FORCED_CLOSE:
+      return forcedClose(t, tx);
     default:
       throw new ProtocolError("OUT_OF_RANGE", `unknown transaction type ${(tx as { type: unknown }).type}`);
   }
@@ -388,16 +392,18 @@ function withdraw(t: Transition, signed: SignedOrder): Effect {
   return { a, b, orderA: filled.update, publicData: withdrawData(msg.accountId, msg.size, msg.orderId) };
 }
 
-/** §6.8 forced withdrawal: serve all of `requested` if collateral and IM allow, else nothing. */
+/**
+ * §6.8 forced withdrawal: serve `min(requested, withdrawable)`, withdrawable being the largest
+ * `w ≥ 0` with `collateral − w ≥ 0` and initial margin met after (`freeCollateral`); 0 while the
+ * account holds an expired, unsettled option (§6.2.1).
+ */
 function forcedWithdraw(t: Transition, accountId: bigint, requested: bigint): Effect {
   ensure(fitsUnsigned(requested, BITS.amount), "OUT_OF_RANGE", `requested ${requested}`);
   const entry = t.entry(accountId);
   const acc = entry.account;
-  const drained = { ...acc, collateral: acc.collateral - requested };
-  const served =
-    acc.collateral >= requested && expiredOption(acc, t.ctx.timestamp) === null && meetsIM(drained, t.marks)
-      ? requested
-      : 0n;
+  const withdrawable = expiredOption(acc, t.ctx.timestamp) === null ? freeCollateral(acc, t.marks) : 0n;
+  const served = requested < withdrawable ? requested : withdrawable;
+  const drained = { ...acc, collateral: acc.collateral - served };
   const a = t.write(accountId, served === 0n ? null : { ...entry, account: drained });
   const b = t.write(FEE_ACCOUNT, null);
   return { a, b, served, publicData: forcedWithdrawData(accountId, served, requested) };
@@ -700,6 +706,80 @@ function settle(t: Transition, accountId: bigint, instrument: bigint): Effect {
     settled.insurance === insEntry.account ? null : { ...insEntry, account: settled.insurance },
   );
   return { a, b, posSlotA: slot, settlementIndex, publicData: settlementData(accountId, instrument) };
+}
+
+/**
+ * §6.10 forced close (issue 14 F11), queued on L1 by the account's owner, or a forced settlement
+ * (`settlement`), queued by anyone for an expired series. A = the insurance fund account (posted),
+ * B = the requester. Refused (nothing changes, `served` 0) only when B holds no position in
+ * `instrument`. Otherwise B's whole position goes:
+ * - option expired at t: settled at the batch's record as §6.6, A absorbing any shortfall;
+ * - else (only without `settlement`): to A at the rules' price X of §6.4 (perp `price[u]`, option
+ *   intrinsic), with the liquidation penalty (`LIQ_PENALTY_BPS` of the maintenance margin it
+ *   releases) from B to A, then the shortfall rule. No margin, health or size rule applies:
+ *   closing only removes risk.
+ */
+function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED_CLOSE }>): Effect {
+  const { accountId: id, instrument } = tx;
+  const insuranceId = tx.insurance ?? INSURANCE_ACCOUNT;
+  ensure(fitsUnsigned(id, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
+  ensure(fitsUnsigned(insuranceId, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${insuranceId}`);
+  ensure(instrument >= 1n && fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  const insEntry = t.entry(insuranceId);
+  ensure(
+    t.isInsurance(insEntry.account),
+    "BAD_LIQUIDATION",
+    `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
+  );
+  const entry = t.entry(id);
+  const acc = entry.account;
+  ensure(!t.isInsurance(acc), "BAD_LIQUIDATION", "an insurance fund account is not force-closed");
+  const data = (served: boolean) => forcedCloseData(id, insuranceId, served, tx.settlement, instrument);
+  const slot = findSlot(acc, instrument);
+  if (slot < 0) {
+    const a = t.write(insuranceId, null);
+    const b = t.write(id, null);
+    return { a, b, served: 0n, publicData: data(false) };
+  }
+  const spec = decodeInstrument(instrument);
+  const pos = acc.positions[slot]!;
+  const expired = isOption(spec) && spec.expiry <= t.ctx.timestamp;
+  if (expired) {
+    const settlementIndex = t.ctx.settlements.findIndex(
+      (r) => r.underlying === spec.underlying && r.expiry === spec.expiry,
+    );
+    ensure(
+      settlementIndex >= 0,
+      "NO_SETTLEMENT_PRICE",
+      `no settlement record for underlying ${spec.underlying} at ${spec.expiry}`,
+    );
+    const record = t.ctx.settlements[settlementIndex]!;
+    const payout = pos.size * intrinsic(spec, record.price) - pos.cost;
+    const cleared = withPosition({ ...acc, collateral: acc.collateral + payout }, slot, { ...pos, size: 0n });
+    const settled = absorbShortfall(cleared, insEntry.account);
+    checkCollateralRule(t, id, settled.account);
+    const a = t.write(
+      insuranceId,
+      settled.insurance === insEntry.account ? null : { ...insEntry, account: settled.insurance },
+    );
+    const b = t.write(id, { ...entry, account: settled.account });
+    return { a, b, posSlotB: slot, settlementIndex, served: 1n, publicData: data(true) };
+  }
+  ensure(!tx.settlement, "NOT_EXPIRED", `a forced settlement of ${instrument} waits for its expiry ${spec.expiry}`);
+  const x = rulesPrice(spec, t.price(spec.underlying));
+  const unit = t.unitCost(spec, x);
+  const filled = applyFill(acc, slot, instrument, -pos.size, -pos.size * unit);
+  const released = maintenanceMarginScaled(acc, t.marks) - maintenanceMarginScaled(filled, t.marks);
+  const penalty = (released * LIQ_PENALTY_BPS) / (BPS * BPS);
+  const closed = { ...filled, collateral: filled.collateral - penalty };
+  const slotI = slotFor(insEntry.account, instrument);
+  ensure(slotI >= 0, "NO_POSITION_SLOT", `insurance fund account ${insuranceId} has no free position slot`);
+  const took = applyFill(insEntry.account, slotI, instrument, pos.size, pos.size * unit);
+  const settled = absorbShortfall(closed, { ...took, collateral: took.collateral + penalty });
+  checkCollateralRule(t, id, settled.account);
+  const a = t.write(insuranceId, { ...insEntry, account: settled.insurance });
+  const b = t.write(id, { ...entry, account: settled.account });
+  return { a, b, posSlotA: slotI, posSlotB: slot, liquidationPrice: x, served: 1n, publicData: data(true) };
 }
 
 /** §6.8 fee sweep from the fee pool to the fee account (A). */

@@ -35,6 +35,7 @@ export const TxType = {
   FUNDING: 6,
   SETTLE: 7,
   FEE_SWEEP: 8,
+  FORCED_CLOSE: 9,
 } as const;
 export type TxTypeCode = (typeof TxType)[keyof typeof TxType];
 
@@ -147,7 +148,22 @@ export type Tx =
     }
   | { readonly type: typeof TxType.FUNDING; readonly underlying: number; readonly delta: bigint }
   | { readonly type: typeof TxType.SETTLE; readonly accountId: bigint; readonly instrument: bigint }
-  | { readonly type: typeof TxType.FEE_SWEEP; readonly amount: bigint };
+  | { readonly type: typeof TxType.FEE_SWEEP; readonly amount: bigint }
+  | {
+      /**
+       * An L1 forced close (§6.10, issue 14 F11): the account's whole position in `instrument`
+       * goes to an insurance fund account at the rules' price with the liquidation penalty, or,
+       * for an option expired at t, is settled at the batch's record. Refused (nothing changes)
+       * only when the account holds no such position.
+       */
+      readonly type: typeof TxType.FORCED_CLOSE;
+      readonly accountId: bigint;
+      readonly instrument: bigint;
+      /** A forced settlement (anyone may queue it; only an option expired at t may be served). */
+      readonly settlement: boolean;
+      /** The insurance fund account that takes the position or absorbs a shortfall; account 1 when omitted. */
+      readonly insurance?: bigint;
+    };
 
 /** A Merkle proof: siblings bottom-up (index 0 is the leaf's sibling). */
 export interface MerkleProof {
@@ -188,7 +204,7 @@ export interface TxWitness {
   readonly posSlotB: number;
   /** For settlement: index of the settlement record used (0 otherwise). */
   readonly settlementIndex: number;
-  /** For forced withdrawals: the amount actually served (0 if refused). */
+  /** For forced withdrawals: the amount actually served (0 if refused); forced close: 1 served, 0 refused. */
   readonly served: bigint;
   /** For liquidations: the rules' price X. */
   readonly liquidationPrice: bigint;

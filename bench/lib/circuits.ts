@@ -21,12 +21,13 @@ const USED_BY_WORD: Readonly<Record<keyof typeof TxType, string | null>> = {
   NOOP: null,
   DEPOSIT: null,
   WITHDRAW: "withdraw",
-  FORCED_WITHDRAW: "forced",
+  FORCED_WITHDRAW: "forced withdrawal",
   TRADE: "trade",
   LIQUIDATE: "liquidation",
   FUNDING: null,
   SETTLE: "settlement",
   FEE_SWEEP: null,
+  FORCED_CLOSE: "forced close",
 };
 
 /** `nTx` ETH-perp trades between accounts 2 (maker, buys) and 3 (taker, sells): a full batch. */

@@ -58,7 +58,7 @@ export function parts(p: Profile): Part[] {
       include: "lib/instrument.circom",
       main: `InstrumentMarket(${p.underlyings})`,
       perSlot: 1,
-      usedBy: "trade, liquidation, settlement",
+      usedBy: "trade, liquidation, settlement, forced close",
     },
     {
       name: "AssertTradable",
@@ -72,28 +72,29 @@ export function parts(p: Profile): Part[] {
       include: "lib/margin.circom",
       main: "OptionMoneyness()",
       perSlot: 2,
-      usedBy: "liquidation, settlement",
+      usedBy: "liquidation, settlement, forced close",
     },
     {
       name: "PositionUpdate",
       include: "lib/position.circom",
       main: `PositionUpdate(${p.positions})`,
       perSlot: 2,
-      usedBy: "trade, liquidation, settlement",
+      usedBy: "trade, liquidation, settlement, forced close",
     },
     {
       name: "AccountRisk",
       include: "lib/margin.circom",
       main: `AccountRisk(${p.positions}, ${p.underlyings})`,
       perSlot: 4,
-      usedBy: "A and B after (trade, withdraw, forced); before (F10 headroom, liquidation)",
+      usedBy:
+        "A and B after (trade, withdraw, forced withdrawal, forced close); before (F10 headroom, liquidation, forced close)",
     },
     {
       name: "MeetsRequirement",
       include: "lib/margin.circom",
       main: "MeetsRequirement()",
-      perSlot: 8,
-      usedBy: "trade (IM, solvency, headroom), withdraw, forced, liquidation",
+      perSlot: 9,
+      usedBy: "trade (IM, solvency, headroom), withdraw, forced withdrawal (served and served + 1), liquidation",
     },
     {
       name: "DivByConst(82, 10^4)",
@@ -107,7 +108,7 @@ export function parts(p: Profile): Part[] {
       include: "lib/range.circom",
       main: "DivByConst(92, 100000000)",
       perSlot: 1,
-      usedBy: "liquidation penalty (share of the MM released)",
+      usedBy: "liquidation and forced close penalty (share of the MM released)",
     },
   ];
 }

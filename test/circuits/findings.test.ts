@@ -7,12 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { packSettlement, Side } from "../../protocol/index.ts";
+import { freeCollateral, packSettlement, Side } from "../../protocol/index.ts";
+import type { CircuitInputs } from "./harness.ts";
 import {
   assertAccepted,
   assertRejected,
   c,
+  f0Index,
   input,
+  trees,
   publicValue,
   resigned,
   setOrder,
@@ -21,6 +24,8 @@ import {
 } from "./adversary.ts";
 import {
   adversarialWitness,
+  FC_LONG,
+  FC_SHORT,
   LATE_CALL_EXPIRY,
   MAX_PRICE,
   MAX_TIME,
@@ -40,6 +45,33 @@ const FUND_REDUCES = "the fund reduces at the mark";
 const THIN_REDUCES = "a thin account reduces at the mark";
 const LIVE_OPTION = "a perp trade while holding a live option";
 const SETTLE = "option settlement";
+const FC_PERP = "forced close of a perp and of a short option";
+const FC_LONG_OPTION = "forced close of a long option and a refusal";
+const FC_WITHDRAW = "forced withdrawals of min(requested, withdrawable)";
+const FC_EXPIRED = "forced close and forced settlement of an expired call";
+
+/** Sets account A of `slot` to account `id` as it is before the scenario's batch. */
+function setAccountA(inp: CircuitInputs, name: string, slot: number, id: bigint): void {
+  const acc = scenario(name).before.account(id);
+  setSlot(inp, "aId", slot, id);
+  setSlot(inp, "aPkHash", slot, acc.pkHash);
+  setSlot(inp, "aOwner", slot, acc.owner);
+  setSlot(inp, "aCollateral", slot, acc.collateral);
+  setSlot(inp, "aOrderRoot", slot, acc.orderRoot);
+  acc.positions.forEach((p, j) => {
+    setSlot(inp, "aPosInst", slot, p.instrument, j);
+    setSlot(inp, "aPosSize", slot, p.size, j);
+    setSlot(inp, "aPosCost", slot, p.cost, j);
+  });
+}
+
+/** The new state root and slot data the adversary's witness proves for `inp` (null: rejected). */
+function proves(inp: CircuitInputs): bigint[] | null {
+  const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+  if (c.violated(witness).length > 0) return null;
+  const n = (inp["publicInputs"] as string[]).length;
+  return Array.from({ length: n }, (_, j) => witness[1 + j]!);
+}
 /** publicInputs index of settlement record k. */
 const record = (k: number): number => 4 + U + k;
 
@@ -173,5 +205,91 @@ describe("findings against the circuit (test profile)", () => {
     setOrder(inp, "oa", 0, resigned(THIN_REDUCES, 0, "oa", { price: p }));
     setOrder(inp, "ob", 0, resigned(THIN_REDUCES, 0, "ob", { price: p }));
     assertRejected(inp, "MARGIN");
+  });
+
+  test("finding F11: a forced close cannot be refused while the account holds the position", () => {
+    // Slot 0: account 12's short perp goes to the fund. Publishing it as refused (served bit 0)
+    // with any root fails: the circuit computes `served` from the account's own slots.
+    const inp = input(FC_PERP);
+    const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+    const f0 = witness[1 + f0Index(0)]!;
+    assert.equal((f0 >> 68n) & 1n, 1n, "served");
+    setPublic(inp, f0Index(0), f0 - (1n << 68n));
+    assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
+  });
+
+  test("finding F11: a refusal is accepted only when the account holds no position in the instrument", () => {
+    // Slot 1: account 12 no longer holds the call: refused, and the proof shows it.
+    assertAccepted(input(FC_LONG_OPTION));
+    const f0 = scenario(FC_LONG_OPTION).batch.publicInputs[f0Index(1)]!;
+    assert.equal((f0 >> 68n) & 1n, 0n, "refused");
+    // The served bit posted for a refusal is rejected too.
+    const inp = input(FC_LONG_OPTION);
+    setPublic(inp, f0Index(1), f0 + (1n << 68n));
+    assertRejected(inp, "PUBLIC_DATA", [f0Index(1)]);
+  });
+
+  test("finding F11: the whole position is closed at the rules' price whatever the prover's parameters", () => {
+    // No size or price parameter moves a forced close: the trade and liquidation parameters are
+    // ignored (the root is the honest one), the settlement index of a live close too.
+    const honest = scenario(FC_PERP).batch.publicInputs;
+    for (const [param, value] of [
+      ["fillSize", 1n],
+      ["fillPrice", 1n],
+      ["settleIdx", 1n],
+    ] as const) {
+      const inp = input(FC_PERP);
+      setSlot(inp, param, 0, value);
+      const out = proves(inp);
+      if (out !== null) assert.equal(out[1], honest[1], `${param} = ${value} moved the root`);
+    }
+    // The perp went to the fund in full: account 12's slot is empty after slot 0.
+    const w = scenario(FC_PERP).batch.witnesses[0]!;
+    assert.equal(w.b.accountId, FC_SHORT);
+    assert.ok(w.b.after.positions.every((p) => p.instrument !== w.b.before.positions[0]!.instrument || p.size === 0n));
+    // An expired option is settled at the record of its series, not another one.
+    const expired = input(FC_EXPIRED);
+    setSlot(expired, "settleIdx", 0, 1n);
+    assertRejected(expired, "NO_SETTLEMENT_PRICE");
+  });
+
+  test("finding F11: only an insurance fund account takes a forced close", () => {
+    // Slot 0 of the long option's close: the second fund account takes it. Account 2 may not.
+    const inp = input(FC_LONG_OPTION);
+    setAccountA(inp, FC_LONG_OPTION, 0, 2n);
+    assertRejected(inp, "BAD_LIQUIDATION");
+  });
+
+  test("finding F11: a forced settlement is served only as a settlement of an expired series", () => {
+    // The live perp close flagged as a forced settlement (anyone may queue those) is rejected.
+    const inp = input(FC_PERP);
+    setSlot(inp, "flag", 0, 1n);
+    assertRejected(inp, "NOT_EXPIRED");
+    // The expired call's forced settlement is accepted as posted.
+    assertAccepted(input(FC_EXPIRED));
+  });
+
+  test("finding F11: a forced withdrawal serves exactly min(requested, withdrawable)", () => {
+    const s = scenario(FC_WITHDRAW);
+    const marks = { prices: s.batch.context.prices, fundingIndex: s.before.globalState.fundingIndex };
+    for (const [slot, id] of [
+      [0, FC_LONG],
+      [1, FC_SHORT],
+    ] as const) {
+      const w = freeCollateral(s.before.account(id), marks);
+      assert.equal(s.batch.witnesses[slot]!.served, w, `account ${id} is served what it may withdraw`);
+      assert.ok(w > 0n && w < slotValue(input(FC_WITHDRAW), "amount", slot));
+      const at = (served: bigint) => {
+        const inp = input(FC_WITHDRAW);
+        setSlot(inp, "served", slot, served);
+        return inp;
+      };
+      assertAccepted(at(w));
+      // Less (the old all-or-nothing refusal, or a token amount) is rejected ...
+      assertRejected(at(0n), "FORCED_SERVED");
+      assertRejected(at(w - 1n), "FORCED_SERVED");
+      // ... and so is more than the collateral or initial margin allow.
+      assertRejected(at(w + 1n), "FORCED_SERVED");
+    }
   });
 });

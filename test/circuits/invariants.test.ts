@@ -21,6 +21,7 @@ import {
   applyPostedBatch,
   BatchBuilder,
   emptyAccount,
+  freeCollateral,
   l1Calldata,
   packSettlement,
   ProtocolError,
@@ -32,7 +33,18 @@ import {
 import type { Account, Batch, BatchContext, CircuitInput, Order, SignedOrder, Tx } from "../../protocol/index.ts";
 import type { CircuitInputs } from "./harness.ts";
 import { c, input, setOrder, setPublic, trees } from "./adversary.ts";
-import { adversarialWitness, buildScenarios, publicWire, scenario, setSlot, slotValue, TEST } from "./scenarios.ts";
+import {
+  adversarialWitness,
+  BTC,
+  buildScenarios,
+  ETH,
+  NEAR_CALL,
+  publicWire,
+  scenario,
+  setSlot,
+  slotValue,
+  TEST,
+} from "./scenarios.ts";
 
 const all = buildScenarios();
 const P = TEST.positions;
@@ -122,6 +134,13 @@ const FUNDING: Target = { scenario: "funding and no-op", slot: 0 };
 const SETTLE: Target = { scenario: "option settlement", slot: 0 };
 const SWEEP: Target = { scenario: "refused forced withdrawal and fee sweep", slot: 1 };
 const SECOND_LIQUIDATION: Target = { scenario: "liquidations into two insurance fund accounts", slot: 1 };
+const FORCED_CLOSE_REFUSAL: Target = { scenario: "forced close of a long option and a refusal", slot: 1 };
+
+/** What account 3 (the forced-withdrawal target) may withdraw before its batch. */
+function forcedWithdrawable(before: RollupState): bigint {
+  const ctx = scenario(FORCED.scenario).batch.context;
+  return freeCollateral(before.account(3n), { prices: ctx.prices, fundingIndex: before.globalState.fundingIndex });
+}
 
 /** A field of the maker ("oa") or taker ("ob") order of the trade target. */
 function orderField(prefix: "oa" | "ob", name: keyof Order, bits: number, extra?: readonly bigint[]): Field {
@@ -200,9 +219,26 @@ const FIELDS: readonly Field[] = [
     name: "requested",
     bits: 56,
     at: FORCED,
-    extra: (before) => [before.account(3n).collateral, before.account(3n).collateral + 1n],
+    extra: (before) => {
+      const w = forcedWithdrawable(before);
+      return [before.account(3n).collateral, before.account(3n).collateral + 1n, w - 1n, w, w + 1n];
+    },
     protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 3 }>), requested: v }, ctx }),
-    circuit: (inp, v) => setSlot(inp, "amount", FORCED.slot, v),
+    // The prover serves min(requested, withdrawable) (finding F11): the adversary does the same.
+    circuit: (inp, v, before) => {
+      const w = forcedWithdrawable(before);
+      setSlot(inp, "amount", FORCED.slot, v);
+      setSlot(inp, "served", FORCED.slot, v < w ? v : w);
+    },
+  },
+  {
+    type: "forced close",
+    name: "instrument of a refusal",
+    bits: 82,
+    at: FORCED_CLOSE_REFUSAL,
+    extra: () => [ETH, BTC, NEAR_CALL],
+    protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 9 }>), instrument: v }, ctx }),
+    circuit: (inp, v) => setSlot(inp, "instrument", FORCED_CLOSE_REFUSAL.slot, v),
   },
   {
     type: "trade",
@@ -431,6 +467,7 @@ describe("differential: protocol/ accepts exactly when the circuit's constraints
       "funding",
       "settlement",
       "fee sweep",
+      "forced close",
     ]) {
       assert.ok(types.has(t), t);
     }
@@ -444,12 +481,13 @@ const READS: Readonly<Record<number, readonly string[]>> = {
   [TxType.NOOP]: [],
   [TxType.DEPOSIT]: ["amount", "owner", "pkHash"],
   [TxType.WITHDRAW]: ["amount"],
-  [TxType.FORCED_WITHDRAW]: ["amount"],
+  [TxType.FORCED_WITHDRAW]: ["amount", "served"],
   [TxType.TRADE]: ["fillSize", "fillPrice", "posSlotA", "posSlotB"],
   [TxType.LIQUIDATE]: ["fillSize", "posSlotA", "posSlotB"],
   [TxType.FUNDING]: ["underlying", "delta"],
   [TxType.SETTLE]: ["settleIdx", "posSlotA"],
   [TxType.FEE_SWEEP]: ["amount"],
+  [TxType.FORCED_CLOSE]: ["instrument", "flag", "settleIdx", "posSlotA", "posSlotB"],
 };
 const PARAMS = [
   "amount",
@@ -459,6 +497,9 @@ const PARAMS = [
   "fillPrice",
   "underlying",
   "delta",
+  "instrument",
+  "flag",
+  "served",
   "settleIdx",
   "posSlotA",
   "posSlotB",

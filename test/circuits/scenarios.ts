@@ -73,6 +73,13 @@ export const INSURANCE = 1n;
 /** Prices of the second liquidation batch: ETH up (the short call loses), BTC down. */
 export const STRESS_ETH = 350_000n;
 export const STRESS_BTC = 5_500_000n;
+/** Finding F11: account 11 goes long an ETH perp and a call, account 12 short; both force-close. */
+export const FC_LONG = 11n;
+export const FC_SHORT = 12n;
+export const NEAR_CALL = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 4_000n);
+/** The batch time and ETH settlement price of the expired late call's forced close and settlement. */
+export const FC_EXPIRED_TIME = LATE_CALL_EXPIRY + 100n;
+export const LATE_SETTLE_PRICE = 320_000n;
 
 export interface Scenario {
   readonly name: string;
@@ -116,7 +123,8 @@ export function buildScenarios(): readonly Scenario[] {
     { type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: 50n * USDC },
   ]);
   add("refused forced withdrawal and fee sweep", ctx(), [
-    { type: TxType.FORCED_WITHDRAW, accountId: 4n, requested: 1_000n * USDC },
+    // Account 6 is not registered yet: nothing is withdrawable, so the request is refused (served 0).
+    { type: TxType.FORCED_WITHDRAW, accountId: 6n, requested: 1_000n * USDC },
     { type: TxType.FEE_SWEEP, amount: state.globalState.feePool },
   ]);
   add("funding and no-op", ctx(), [{ type: TxType.FUNDING, underlying: 1, delta: 250n }, { type: TxType.NOOP }]);
@@ -291,6 +299,57 @@ export function buildScenarios(): readonly Scenario[] {
     ),
     { type: TxType.NOOP },
   ]);
+  // Finding F11: L1 forced closes (§6.10) and forced withdrawals of min(requested, withdrawable).
+  add("accounts for forced closes", ctx(), [depositTx(FC_LONG, 2_000n * USDC), depositTx(FC_SHORT, 2_000n * USDC)]);
+  add("a perp and a call for forced closes", ctx(), [
+    tradeTx(
+      order({ accountId: FC_LONG, side: Side.BUY, orderId: 1n, size: UNIT / 10n }),
+      order({ accountId: FC_SHORT, side: Side.SELL, orderId: 1n, size: UNIT / 10n }),
+      UNIT / 10n,
+      ETH_PRICE,
+    ),
+    tradeTx(
+      order({ accountId: FC_SHORT, side: Side.SELL, instrument: NEAR_CALL, orderId: 2n, price: 5_000n, size: UNIT }),
+      order({ accountId: FC_LONG, side: Side.BUY, instrument: NEAR_CALL, orderId: 2n, price: 5_000n, size: UNIT }),
+      UNIT,
+      5_000n,
+    ),
+  ]);
+  add("forced close of a perp and of a short option", ctx(), [
+    // Account 1 holds ETH: it takes the short perp. The short call goes to the second fund account.
+    { type: TxType.FORCED_CLOSE, accountId: FC_SHORT, instrument: ETH, settlement: false },
+    {
+      type: TxType.FORCED_CLOSE,
+      accountId: FC_SHORT,
+      instrument: NEAR_CALL,
+      settlement: false,
+      insurance: SECOND_FUND,
+    },
+  ]);
+  add("forced close of a long option and a refusal", ctx(), [
+    // The second fund account's short call is closed out by the long it takes (realised).
+    { type: TxType.FORCED_CLOSE, accountId: FC_LONG, instrument: NEAR_CALL, settlement: false, insurance: SECOND_FUND },
+    // Account 12 holds no call any more: refused, and the proof shows why.
+    { type: TxType.FORCED_CLOSE, accountId: FC_SHORT, instrument: NEAR_CALL, settlement: false },
+  ]);
+  add("forced withdrawals of min(requested, withdrawable)", ctx(), [
+    // Account 11 still holds its perp: initial margin binds. Account 12 holds nothing: all its equity.
+    { type: TxType.FORCED_WITHDRAW, accountId: FC_LONG, requested: 10_000n * USDC },
+    { type: TxType.FORCED_WITHDRAW, accountId: FC_SHORT, requested: 10_000n * USDC },
+  ]);
+  add(
+    "forced close and forced settlement of an expired call",
+    ctx({
+      timestamp: FC_EXPIRED_TIME,
+      settlements: [{ underlying: 1, expiry: LATE_CALL_EXPIRY, price: LATE_SETTLE_PRICE }],
+    }),
+    [
+      // The owner's forced close of an expired option is its settlement at the record.
+      { type: TxType.FORCED_CLOSE, accountId: 8n, instrument: LATE_CALL, settlement: false },
+      // Anyone's forced settlement of another account's expired short call.
+      { type: TxType.FORCED_CLOSE, accountId: OPTION_HOLDER, instrument: LATE_CALL, settlement: true },
+    ],
+  );
   scenarios = out;
   return out;
 }

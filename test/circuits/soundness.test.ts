@@ -393,7 +393,7 @@ describe("soundness of the batch circuit (test profile)", () => {
 
   test("soundness: an unknown transaction type is rejected", () => {
     const inp = input(FUNDING);
-    setSlot(inp, "txType", 1, 9n);
+    setSlot(inp, "txType", 1, 10n);
     assertRejected(inp, /OneHot/);
   });
 

@@ -10,6 +10,7 @@ import {
   l1Calldata,
   largestLiquidation,
   optionId,
+  perpId,
   ProtocolError,
   TxType,
   withdrawalOrder,
@@ -78,7 +79,11 @@ function history(): { genesis: RollupState; live: RollupState; batches: Batch[] 
   ]);
   run(at({ timestamp: T0 + 61n }), [
     { type: TxType.FORCED_WITHDRAW, accountId: 4n, requested: 25n * USDC },
-    { type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: BIG },
+    // Nothing withdrawable (account 7 is not registered): refused, served 0.
+    { type: TxType.FORCED_WITHDRAW, accountId: 7n, requested: BIG },
+    // Finding F11: account 4's long perp forced closed into the fund; a refusal (no BTC held).
+    { type: TxType.FORCED_CLOSE, accountId: 4n, instrument: buy(4n).instrument, settlement: false },
+    { type: TxType.FORCED_CLOSE, accountId: 3n, instrument: perpId(2), settlement: false },
   ]);
   const feePool = live.globalState.feePool;
   run(at({ timestamp: EXP + 10n, settlements: [{ underlying: 1, expiry: EXP, price: 320_000n }] }), [
@@ -111,8 +116,8 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
   test("the history uses every transaction type and both forced-withdrawal outcomes", () => {
     const types = new Set(batches.flatMap((b) => b.witnesses.map((w) => w.tx.type)));
     assert.deepEqual([...types].sort(), Object.values(TxType).sort());
-    const forced = batches[3]!.witnesses.slice(0, 2).map((w) => w.served);
-    assert.deepEqual(forced, [25n * USDC, 0n]);
+    const forced = batches[3]!.witnesses.map((w) => w.served);
+    assert.deepEqual(forced, [25n * USDC, 0n, 1n, 0n]);
   });
 
   test("rebuilds every account, the global state and every exit proof", () => {
@@ -158,7 +163,7 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
     const f0 = calldata[1]!.slots[0]!;
     const selfTrade = (f0 & ~(((1n << 32n) - 1n) << 36n)) | (2n << 36n);
     rejectsWith("TX_REJECTED", 0, () => rebuildState(genesis, withSlot(1, 0, selfTrade), DOMAIN));
-    rejectsWith("UNKNOWN_TX_TYPE", 3, () => rebuildState(genesis, withSlot(0, 6, 9n), DOMAIN));
+    rejectsWith("UNKNOWN_TX_TYPE", 3, () => rebuildState(genesis, withSlot(0, 6, 10n), DOMAIN));
     const short = calldata.map((c, i) => (i === 0 ? { ...c, slots: c.slots.slice(2) } : c));
     rejectsWith("BAD_CALLDATA", undefined, () => rebuildState(genesis, short, DOMAIN));
   });

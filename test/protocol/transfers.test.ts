@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import {
   computeRoot,
   emptyAccount,
+  equity,
   FEE_ACCOUNT,
+  freeCollateral,
   globalHash,
   hashNode,
   INSURANCE_ACCOUNT,
@@ -11,6 +13,9 @@ import {
   leafHash,
   poseidon,
   positionsHash,
+  InstrumentKind,
+  optionId,
+  perpId,
   TxType,
   verifyProof,
   withdrawalOrder,
@@ -156,20 +161,115 @@ describe("forced withdrawals (§6.8)", () => {
     assert.equal(w.publicData[0], 3n + (2n << 4n) + (1000n << 36n) + (1000n << 92n));
   });
 
-  test("refused (served 0, nothing changes) beyond collateral or IM, and proven so", () => {
-    const s = world([1000n * USDC, 1000n * USDC]);
+  test("served min(requested, withdrawable) beyond collateral or IM (finding F11), 0 when nothing is", () => {
+    const s = world([1000n * USDC, 1000n * USDC, 1000n * USDC]);
     let w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 2n, requested: 1000n * USDC + 1n }, ctx());
-    assert.equal(w.served, 0n);
-    assert.deepEqual(w.a.before, w.a.after);
-    assert.equal(w.publicData[0], 3n + (2n << 4n) + ((1000n * USDC + 1n) << 92n));
-    s.applyTx(tradeTx(order({ accountId: 2n, side: 0 }), order({ accountId: 3n, side: 1 }), UNIT, ETH_PRICE), ctx());
+    assert.equal(w.served, 1000n * USDC, "all the collateral, not nothing");
+    assert.equal(w.publicData[0], 3n + (2n << 4n) + ((1000n * USDC) << 36n) + ((1000n * USDC + 1n) << 92n));
+    checkWitness(w, TEST);
+    // Account 3 buys 1 ETH: initial margin binds, and the request gets what IM leaves.
+    s.applyTx(tradeTx(order({ accountId: 4n, side: 1 }), order({ accountId: 3n, side: 0 }), UNIT, ETH_PRICE), ctx());
+    const marks = s.marks(ctx().prices);
+    const free = freeCollateral(s.account(3n), marks);
+    assert.ok(free > 0n && free < 900n * USDC);
+    w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: 900n * USDC }, ctx());
+    assert.equal(w.served, free);
+    assert.equal(freeCollateral(s.account(3n), marks), 0n, "nothing withdrawable after");
+    checkWitness(w, TEST);
     const root = s.stateRoot;
-    w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 2n, requested: 900n * USDC }, ctx());
+    w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: 1n }, ctx());
     assert.equal(w.served, 0n);
     assert.equal(s.stateRoot, root);
-    checkWitness(w, TEST);
     // An unregistered account: refused, not an error (the L1 queue must always be served).
     assert.equal(s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 9n, requested: 5n }, ctx()).served, 0n);
+  });
+
+  test("an account holding an expired, unsettled option is served 0", () => {
+    const s = world([1000n * USDC, 1000n * USDC]);
+    const call = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 10n);
+    const o = (id: bigint, side: 0 | 1) => order({ accountId: id, side, instrument: call, price: 5_000n });
+    s.applyTx(tradeTx(o(2n, 1), o(3n, 0), UNIT, 5_000n), ctx());
+    const w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 3n, requested: USDC }, ctx({ timestamp: T0 + 10n }));
+    assert.equal(w.served, 0n);
+  });
+});
+
+describe("forced close (§6.10, finding F11)", () => {
+  const setup = () => {
+    const s = world([1000n * USDC, 1000n * USDC]);
+    s.applyTx(tradeTx(order({ accountId: 2n, side: 1 }), order({ accountId: 3n, side: 0 }), UNIT, ETH_PRICE), ctx());
+    return s;
+  };
+  const close = (accountId: bigint, instrument: bigint, settlement = false, insurance?: bigint): Tx => ({
+    type: TxType.FORCED_CLOSE,
+    accountId,
+    instrument,
+    settlement,
+    ...(insurance === undefined ? {} : { insurance }),
+  });
+
+  test("the whole position goes to the insurance fund at the oracle price, equity falls by the penalty only", () => {
+    for (const price of [ETH_PRICE, ETH_PRICE / 2n, ETH_PRICE * 2n]) {
+      const s = setup();
+      const marks = s.marks([price, ctx().prices[1]!]);
+      const before = equity(s.account(3n), marks);
+      const w = s.applyTx(close(3n, perpId(1)), ctx({ prices: [price, ctx().prices[1]!] }));
+      checkWitness(w, TEST);
+      assert.equal(w.served, 1n);
+      assert.deepEqual([w.a.accountId, w.b.accountId], [INSURANCE_ACCOUNT, 3n]);
+      assert.ok(s.account(3n).positions.every((p) => p.size === 0n));
+      assert.equal(s.account(INSURANCE_ACCOUNT).positions[0]!.size, UNIT);
+      // Penalty: 20% of the 5% maintenance margin = 1% of the notional at the oracle price.
+      const penalty = (UNIT * price) / 100n;
+      const after = s.account(3n).collateral;
+      assert.equal(after, before > penalty ? before - penalty : 0n, "at worst the fund absorbs the deficit");
+      assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 36n) + (1n << 68n));
+      assert.equal(w.publicData[1], perpId(1));
+    }
+  });
+
+  test("refused only when the account holds no position in the instrument; the fund must be a fund account", () => {
+    const s = setup();
+    const root = s.stateRoot;
+    const w = s.applyTx(close(3n, perpId(2)), ctx());
+    assert.equal(w.served, 0n);
+    assert.equal(s.stateRoot, root);
+    assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 36n));
+    checkWitness(w, TEST);
+    // An unregistered account holds nothing: refused, not an error.
+    assert.equal(s.applyTx(close(9n, perpId(1)), ctx()).served, 0n);
+    rejects(s, "BAD_LIQUIDATION", () => s.applyTx(close(3n, perpId(1), false, 2n), ctx()));
+    rejects(s, "BAD_LIQUIDATION", () => s.applyTx(close(1n, perpId(1)), ctx()));
+    rejects(s, "OUT_OF_RANGE", () => s.applyTx(close(3n, 0n), ctx()));
+  });
+
+  test("no margin rule: an underwater account is closed too, and a forced settlement waits for expiry", () => {
+    const s = setup();
+    // ETH at 1,500: account 3 (long 1 ETH from 3,000, ~1,000 USDC) is far below maintenance.
+    const crash = ctx({ prices: [ETH_PRICE / 2n, ctx().prices[1]!] });
+    const w = s.applyTx(close(3n, perpId(1)), crash);
+    assert.equal(w.served, 1n);
+    assert.equal(s.account(3n).collateral, 0n, "the deficit went to the fund");
+    const t = setup();
+    rejects(t, "NOT_EXPIRED", () => t.applyTx(close(2n, perpId(1), true), ctx()));
+  });
+
+  test("an expired option is settled at the batch's record (a record is required)", () => {
+    const s = world([1000n * USDC, 1000n * USDC]);
+    const call = optionId(1, InstrumentKind.CALL, 300_000n, T0 + 10n);
+    const o = (id: bigint, side: 0 | 1) => order({ accountId: id, side, instrument: call, price: 5_000n });
+    s.applyTx(tradeTx(o(2n, 1), o(3n, 0), UNIT, 5_000n), ctx());
+    const later = { timestamp: T0 + 20n };
+    rejects(s, "NO_SETTLEMENT_PRICE", () => s.applyTx(close(3n, call), ctx(later)));
+    const rec = ctx({ ...later, settlements: [{ underlying: 1, expiry: T0 + 10n, price: 310_000n }] });
+    const collateral = s.account(3n).collateral;
+    const w = s.applyTx(close(3n, call, true), rec);
+    checkWitness(w, TEST);
+    assert.equal(w.served, 1n);
+    assert.equal(w.settlementIndex, 0);
+    // Long 1 call: + 1 × intrinsic(3,100) − premium paid, no penalty.
+    assert.equal(s.account(3n).collateral, collateral + UNIT * 10_000n - UNIT * 5_000n);
+    assert.ok(s.account(3n).positions.every((p) => p.size === 0n));
   });
 });
 
