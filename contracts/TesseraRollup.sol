@@ -41,6 +41,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant TX_DEPOSIT = 1;
     uint256 internal constant TX_WITHDRAW = 2;
     uint256 internal constant TX_FORCED_WITHDRAW = 3;
+    uint256 internal constant TX_FORCED_CLOSE = 9;
     uint256 internal constant TX_TYPE_MASK = 0xF;
     uint256 internal constant MASK_8 = 0xFF;
     uint256 internal constant MASK_32 = (1 << 32) - 1;
@@ -50,8 +51,16 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant SETTLEMENT_KEY_MASK = MASK_40;
     /// @dev f0 of a forced withdrawal with the `served` bits (36..92) cleared.
     uint256 internal constant FORCED_SERVED_CLEAR = ~(MASK_56 << 36);
+    /// @dev f0 of a forced close with the insurance fund account (bits 36..67) and `served` (bit 68)
+    /// cleared: the operator picks the fund account, the circuit proves `served`.
+    uint256 internal constant FORCED_CLOSE_OUTCOME_CLEAR = ~(uint256((1 << 33) - 1) << 36);
+    uint256 internal constant FORCED_CLOSE_SERVED_BIT = 68;
+    /// @dev Bit 69 of a forced close's f0: a forced settlement (anyone; expired options only).
+    uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 69;
+    uint256 internal constant MASK_82 = (1 << 82) - 1;
     uint256 internal constant KIND_PERP = 0;
     uint256 internal constant KIND_CALL = 1;
+    uint256 internal constant KIND_PUT = 2;
 
     /// @notice The collateral token (USDC, 6 decimals).
     IERC20 public immutable collateral;
@@ -286,6 +295,45 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         emit ForcedWithdrawalRequested(queueIndex, accountId, amount);
     }
 
+    /// @inheritdoc ITesseraRollup
+    function requestForcedClose(
+        uint256 accountId,
+        uint256 instrument
+    ) external notInExodus returns (uint256 queueIndex) {
+        address owner = accountOwner[accountId];
+        if (owner == address(0)) revert UnknownAccount(accountId);
+        if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
+        _checkForcedCloseTarget(accountId, instrument);
+        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << 4), instrument);
+        emit ForcedCloseRequested(queueIndex, accountId, instrument, false);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function requestForcedSettlement(
+        uint256 accountId,
+        uint256 instrument
+    ) external notInExodus returns (uint256 queueIndex) {
+        if (accountOwner[accountId] == address(0)) revert UnknownAccount(accountId);
+        _checkForcedCloseTarget(accountId, instrument);
+        uint256 kind = (instrument >> 8) & 3;
+        uint256 expiry = (instrument >> 50) & MASK_32;
+        if ((kind != KIND_CALL && kind != KIND_PUT) || expiry > block.timestamp) {
+            revert NotAnExpiredOption(instrument, expiry);
+        }
+        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << 4) | FORCED_SETTLEMENT_FLAG, instrument);
+        emit ForcedCloseRequested(queueIndex, accountId, instrument, true);
+    }
+
+    /// @dev The instrument fits the public data (the circuit decodes 82 bits, instrument 0 is no
+    /// instrument) and the account is not an insurance fund account (the circuit never
+    /// force-closes one, so such a request could never be served).
+    function _checkForcedCloseTarget(uint256 accountId, uint256 instrument) internal view {
+        if (instrument == 0 || instrument > MASK_82) revert InvalidInstrument(instrument);
+        if (accountOwner[accountId] == accountOwner[1] && accountPkHash[accountId] == accountPkHash[1]) {
+            revert InsuranceFundAccount(accountId);
+        }
+    }
+
     function _enqueue(uint256 f0, uint256 f1) internal returns (uint256 queueIndex) {
         queueIndex = _queue.length;
         uint64 queuedAt = uint64(block.timestamp);
@@ -468,7 +516,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
     }
 
-    /// @dev Matches deposit and forced-withdrawal slots against the queue in order and credits
+    /// @dev Matches deposit, forced-withdrawal and forced-close slots against the queue in order
+    /// (the outcome bits masked: served amount, fund account and served bit) and credits
     /// withdrawals. Returns the number of priority operations consumed.
     function _applySlots(uint256 number, uint256[] calldata slots) internal returns (uint256 consumed) {
         uint256 head = queueHead;
@@ -478,17 +527,28 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             uint256 txType = f0 & TX_TYPE_MASK;
             uint256 accountId = (f0 >> 4) & MASK_32;
             uint256 amount = (f0 >> 36) & MASK_56;
-            if (txType == TX_DEPOSIT || txType == TX_FORCED_WITHDRAW) {
+            if (txType == TX_DEPOSIT || txType == TX_FORCED_WITHDRAW || txType == TX_FORCED_CLOSE) {
                 if (head == queueLength) revert PriorityQueueExhausted(i / 2);
                 PriorityOp storage op = _queue[head];
-                uint256 queued = txType == TX_FORCED_WITHDRAW ? f0 & FORCED_SERVED_CLEAR : f0;
+                uint256 queued = f0;
+                if (txType == TX_FORCED_WITHDRAW) queued = f0 & FORCED_SERVED_CLEAR;
+                else if (txType == TX_FORCED_CLOSE) queued = f0 & FORCED_CLOSE_OUTCOME_CLEAR;
                 if (queued != op.f0 || slots[i + 1] != op.f1) revert PriorityOpMismatch(i / 2, head, op.f0, f0);
-                ++head;
                 if (txType == TX_DEPOSIT) {
                     l2Custody += amount;
-                } else {
+                } else if (txType == TX_FORCED_WITHDRAW) {
                     _creditWithdrawal(number, accountId, amount, true);
+                } else {
+                    emit ForcedCloseServed(
+                        number,
+                        head,
+                        accountId,
+                        slots[i + 1],
+                        (f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 1,
+                        (f0 >> 36) & MASK_32
+                    );
                 }
+                ++head;
             } else if (txType == TX_WITHDRAW) {
                 _creditWithdrawal(number, accountId, amount, false);
             }

@@ -108,6 +108,25 @@ interface ITesseraRollup {
     );
     /// @notice The owner of `accountId` asked to withdraw `amount` without the operator (queued at `queueIndex`).
     event ForcedWithdrawalRequested(uint256 indexed queueIndex, uint256 indexed accountId, uint256 amount);
+    /// @notice A forced close (`settlement` false, by the owner) or a forced settlement (`settlement`
+    /// true, by anyone) of account `accountId`'s position in `instrument` was queued at `queueIndex`.
+    event ForcedCloseRequested(
+        uint256 indexed queueIndex,
+        uint256 indexed accountId,
+        uint256 instrument,
+        bool settlement
+    );
+    /// @notice Batch `batchNumber` served the forced close queued at `queueIndex`: `served` (the position
+    /// was closed or settled, `insuranceAccount` taking it or absorbing a shortfall) or refused (the
+    /// account held no position in `instrument`, proven).
+    event ForcedCloseServed(
+        uint256 indexed batchNumber,
+        uint256 indexed queueIndex,
+        uint256 indexed accountId,
+        uint256 instrument,
+        bool served,
+        uint256 insuranceAccount
+    );
     /// @notice Batch `batchNumber` moved the state from `oldStateRoot` to `newStateRoot`.
     event BatchVerified(
         uint256 indexed batchNumber,
@@ -165,6 +184,12 @@ interface ITesseraRollup {
     error InvalidAmount(uint256 amount);
     /// @notice Only the owner of `accountId` may do this.
     error NotAccountOwner(uint256 accountId, address caller);
+    /// @notice A forced close or settlement names instrument 0 or one of more than 82 bits.
+    error InvalidInstrument(uint256 instrument);
+    /// @notice A forced settlement names a perpetual or an option whose expiry is still ahead.
+    error NotAnExpiredOption(uint256 instrument, uint256 expiry);
+    /// @notice Insurance fund accounts (account 1's owner and key) are not force-closed.
+    error InsuranceFundAccount(uint256 accountId);
     /// @notice Array lengths of the batch do not match the profile.
     error BadBatchShape(
         uint256 prices,
@@ -274,6 +299,20 @@ interface ITesseraRollup {
     /// @notice Queues a forced withdrawal of `amount` from `accountId`; only its owner may ask.
     /// The next batches must serve it (or prove it refused) before `forcedRequestDeadline`.
     function requestForcedWithdrawal(uint256 accountId, uint256 amount) external returns (uint256 queueIndex);
+
+    /// @notice Queues a forced close of `accountId`'s whole position in `instrument` (issue 14 F11);
+    /// only its owner may ask. Served in queue order like every priority operation, within
+    /// `forcedRequestDeadline` (else anyone may activate the exodus): the position goes to an
+    /// insurance fund account at the batch's rules price with the liquidation penalty, or, for an
+    /// option expired at the batch time, is settled at the batch's settlement record. Refused only
+    /// when the account holds no such position (docs/contracts.md "Forced close").
+    /// @param instrument An instrument id (docs/protocol.md §3), `1 ≤ instrument < 2^82`.
+    function requestForcedClose(uint256 accountId, uint256 instrument) external returns (uint256 queueIndex);
+
+    /// @notice Queues a forced settlement of `accountId`'s position in the option `instrument`, whose
+    /// expiry has passed; anyone may ask. Served as the settlement of that position at the batch's
+    /// settlement record, refused only when the account holds none.
+    function requestForcedSettlement(uint256 accountId, uint256 instrument) external returns (uint256 queueIndex);
 
     // ---------------------------------------------------------------- batches
 

@@ -2,7 +2,8 @@
  * Issue 14's contract findings, against the in-process network with a MockVerifier:
  * F5 (the price round in force at the batch time, never backwards, bounded batch lag),
  * F9 (canonical settlement records), F13 (timelocked feed changes), F16 (public inputs below r,
- * settlement prices fixed once, deployment guards). F12 (pro-rata exits) is in exodus.test.ts.
+ * settlement prices fixed once, deployment guards), F11 (forced close and forced settlement from
+ * L1, on a state built by protocol/). F12 (pro-rata exits) is in exodus.test.ts.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +12,17 @@ import { network } from "hardhat";
 import type { Contract } from "ethers";
 import { FIELD_MODULUS } from "../../protocol/field.ts";
 import { packSettlement } from "../../protocol/pubdata.ts";
+import { BatchBuilder, l1Calldata } from "../../protocol/batch.ts";
+import { optionId, perpId } from "../../protocol/instruments.ts";
+import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
+import type { PrivateKey } from "../../protocol/keys.ts";
+import { equity } from "../../protocol/margin.ts";
+import { initPoseidon } from "../../protocol/poseidon.ts";
+import { signOrder } from "../../protocol/signing.ts";
+import { RollupState } from "../../protocol/state.ts";
+import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
+import type { Batch, Tx } from "../../protocol/types.ts";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { deployTessera, DeployError } from "../../scripts/deploy.ts";
 import {
   FEED_CHANGE_DELAY,
@@ -23,6 +35,7 @@ import {
   deployWithMockVerifier,
   deployWithFeeds,
   headerNow,
+  latestPrices,
   now,
   slotsOf,
 } from "./fixtures.ts";
@@ -312,6 +325,200 @@ describe("issue 14 findings", () => {
         }),
         (e: unknown) => e instanceof DeployError && e.code === "TEST_ONLY_VERIFIER",
       );
+    });
+  });
+
+  describe("finding F11: forced close from L1", () => {
+    interface Trader {
+      readonly signer: HardhatEthersSigner;
+      readonly key: PrivateKey;
+      readonly pkHash: bigint;
+      id: bigint;
+    }
+    async function trader(signer: HardhatEthersSigner): Promise<Trader> {
+      const key = tradingKeyFromSignatureHex(await signer.signMessage(KEY_MESSAGE_V1));
+      return { signer, key, pkHash: pkHash(publicKeyOf(key)), id: -1n };
+    }
+    const ETH_3000 = 300_000_000_000n;
+    const DEPOSIT = 20_000_000_000n; // 20,000 USDC
+    const MAX_AMOUNT = (1n << 56n) - 1n;
+
+    /** A rollup at the genesis of a protocol/ state; alice and bob registered, funded and trading 1 ETH perp. */
+    async function withPositions(): Promise<{ f: Fixture; state: RollupState; alice: Trader; bob: Trader }> {
+      await initPoseidon();
+      const [, , a, b, , feeOwner, insuranceOwner] = await ethers.getSigners();
+      const fee = await trader(feeOwner!);
+      const fund = await trader(insuranceOwner!);
+      const state = RollupState.genesis(PROFILE, {
+        feeAccount: { pkHash: fee.pkHash, owner: BigInt(feeOwner!.address) },
+        insurance: { pkHash: fund.pkHash, owner: BigInt(insuranceOwner!.address) },
+      });
+      const f = await deployWithMockVerifier(ethers, {
+        genesisStateRoot: state.stateRoot,
+        feePkHash: fee.pkHash,
+        insurancePkHash: fund.pkHash,
+      });
+      const [alice, bob] = (await Promise.all([a!, b!].map(trader))) as [Trader, Trader];
+      for (const t of [alice, bob]) {
+        t.id = (await f.rollup.getFunction("nextAccountId")()) as bigint;
+        await mined(as(f.rollup, t.signer).getFunction("registerAndDeposit")(t.pkHash, DEPOSIT));
+      }
+      await mined(f.feeds[0]!.getFunction("pushAnswer")(ETH_3000));
+      const deposit = (t: Trader): Tx => ({
+        type: TxType.DEPOSIT,
+        accountId: t.id,
+        owner: BigInt(t.signer.address),
+        pkHash: t.pkHash,
+        amount: DEPOSIT,
+      });
+      await proveAndSubmit(f, state, [deposit(alice), deposit(bob)]);
+      const expiry = (await now(ethers)) + 3600n;
+      const o = (t: Trader, side: 0 | 1) =>
+        signOrder(
+          t.key,
+          {
+            accountId: t.id,
+            instrument: perpId(1),
+            side,
+            size: 10_000n,
+            price: 300_000n,
+            orderId: 1n,
+            expiry,
+            flags: 0n,
+          },
+          f.domain,
+        );
+      await proveAndSubmit(f, state, [
+        { type: TxType.TRADE, maker: o(bob, Side.SELL), taker: o(alice, Side.BUY), size: 10_000n, price: 300_000n },
+      ]);
+      return { f, state, alice, bob };
+    }
+
+    /** Applies `txs` to `state` in one batch and submits it (MockVerifier); returns the batch and receipt. */
+    async function proveAndSubmit(
+      f: Fixture,
+      state: RollupState,
+      txs: readonly Tx[],
+    ): Promise<{ batch: Batch; tx: unknown }> {
+      const { prices, roundIds } = await latestPrices(f.feeds);
+      const builder = new BatchBuilder(state, {
+        timestamp: await now(ethers),
+        domain: f.domain,
+        prices,
+        settlements: [],
+      });
+      for (const t of txs) builder.add(t);
+      const batch = builder.close();
+      const { header, slots } = l1Calldata(batch, { priceRoundIds: roundIds, settlementRoundIds: [] });
+      const tx = as(f.rollup, f.operator).getFunction("submitBatch")(header, slots, ZERO_PROOF);
+      await mined(tx);
+      assert.equal(await f.rollup.getFunction("stateRoot")(), state.stateRoot);
+      return { batch, tx };
+    }
+
+    it("finding F11: a forced close served within the deadline is followed by a forced withdrawal of all the equity", async () => {
+      const { f, state, alice, bob } = await withPositions();
+      const perp = perpId(1);
+      // Only the owner asks; instrument 0, or one beyond 82 bits, is no instrument.
+      await expect(as(f.rollup, bob.signer).getFunction("requestForcedClose")(alice.id, perp))
+        .to.be.revertedWithCustomError(f.rollup, "NotAccountOwner")
+        .withArgs(alice.id, bob.signer.address);
+      await expect(as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, 0n))
+        .to.be.revertedWithCustomError(f.rollup, "InvalidInstrument")
+        .withArgs(0n);
+      await expect(
+        as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, 1n << 82n),
+      ).to.be.revertedWithCustomError(f.rollup, "InvalidInstrument");
+      // The insurance fund is never force-closed.
+      await expect(as(f.rollup, f.insuranceOwner).getFunction("requestForcedClose")(1n, perp))
+        .to.be.revertedWithCustomError(f.rollup, "InsuranceFundAccount")
+        .withArgs(1n);
+      const queueIndex = (await f.rollup.getFunction("priorityQueueLength")()) as bigint;
+      await expect(as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perp))
+        .to.emit(f.rollup, "ForcedCloseRequested")
+        .withArgs(queueIndex, alice.id, perp, false);
+
+      // The operator cannot skip it: a batch without it leaves the queue head where it is, and a
+      // forced close of another account (or instrument) in its place does not match the queue.
+      const other = state.clone();
+      const wrong = new BatchBuilder(other, {
+        timestamp: await now(ethers),
+        domain: f.domain,
+        ...(await latestPrices(f.feeds)),
+        settlements: [],
+      });
+      wrong.add({ type: TxType.FORCED_CLOSE, accountId: bob.id, instrument: perp, settlement: false });
+      const bad = l1Calldata(wrong.close(), {
+        priceRoundIds: (await latestPrices(f.feeds)).roundIds,
+        settlementRoundIds: [],
+      });
+      await expect(
+        as(f.rollup, f.operator).getFunction("submitBatch")(bad.header, bad.slots, ZERO_PROOF),
+      ).to.be.revertedWithCustomError(f.rollup, "PriorityOpMismatch");
+
+      // Served in the next batch: alice's long goes to the insurance fund at the oracle price.
+      const equityBefore = equity(state.account(alice.id), {
+        prices: (await latestPrices(f.feeds)).prices,
+        fundingIndex: state.globalState.fundingIndex,
+      });
+      const served = await proveAndSubmit(f, state, [
+        { type: TxType.FORCED_CLOSE, accountId: alice.id, instrument: perp, settlement: false },
+      ]);
+      await expect(served.tx)
+        .to.emit(f.rollup, "ForcedCloseServed")
+        .withArgs(2n + 1n, queueIndex, alice.id, perp, true, 1n);
+      const closed = state.account(alice.id);
+      assert.ok(
+        closed.positions.every((p) => p.size === 0n),
+        "alice holds nothing",
+      );
+      assert.equal(state.account(1n).positions.find((p) => p.instrument === perp)?.size, 10_000n);
+      // She keeps her equity minus the penalty: 1% of the notional (20% of the 5% maintenance margin).
+      assert.equal(closed.collateral, equityBefore - 30_000_000n);
+
+      // Then a forced withdrawal of everything she has left (min(requested, withdrawable)).
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedWithdrawal")(alice.id, MAX_AMOUNT));
+      await proveAndSubmit(f, state, [{ type: TxType.FORCED_WITHDRAW, accountId: alice.id, requested: MAX_AMOUNT }]);
+      assert.equal(state.account(alice.id).collateral, 0n);
+      assert.equal(await f.rollup.getFunction("claimable")(alice.signer.address), closed.collateral);
+      assert.equal(await f.rollup.getFunction("queueHead")(), await f.rollup.getFunction("priorityQueueLength")());
+    });
+
+    it("finding F11: a forced close ignored past the deadline opens exodus", async () => {
+      const { f, state, alice, bob } = await withPositions();
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)));
+      // The operator keeps proving batches without it (its own funding, no-ops) ...
+      await proveAndSubmit(f, state, [{ type: TxType.NOOP }]);
+      await expect(as(f.rollup, bob.signer).getFunction("activateExodus")()).to.be.revertedWithCustomError(
+        f.rollup,
+        "ExodusTooEarly",
+      );
+      // ... until the deadline passes: then anyone opens the exodus.
+      await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
+      await expect(as(f.rollup, bob.signer).getFunction("activateExodus")()).to.emit(f.rollup, "ExodusActivated");
+      await expect(
+        as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)),
+      ).to.be.revertedWithCustomError(f.rollup, "ExodusIsActive");
+    });
+
+    it("finding F11: anyone may force the settlement of an expired option series, not of a live one", async () => {
+      const { f, alice, bob } = await withPositions();
+      const t = await now(ethers);
+      const live = optionId(1, InstrumentKind.CALL, 300_000n, t + 3_600n);
+      const expired = optionId(1, InstrumentKind.PUT, 300_000n, t - 60n);
+      await expect(as(f.rollup, bob.signer).getFunction("requestForcedSettlement")(alice.id, live))
+        .to.be.revertedWithCustomError(f.rollup, "NotAnExpiredOption")
+        .withArgs(live, t + 3_600n);
+      await expect(
+        as(f.rollup, bob.signer).getFunction("requestForcedSettlement")(alice.id, perpId(1)),
+      ).to.be.revertedWithCustomError(f.rollup, "NotAnExpiredOption");
+      const queueIndex = (await f.rollup.getFunction("priorityQueueLength")()) as bigint;
+      await expect(as(f.rollup, bob.signer).getFunction("requestForcedSettlement")(alice.id, expired))
+        .to.emit(f.rollup, "ForcedCloseRequested")
+        .withArgs(queueIndex, alice.id, expired, true);
+      const op = (await f.rollup.getFunction("priorityOp")(queueIndex)) as { f0: bigint; f1: bigint };
+      assert.equal(op.f0, 9n | (alice.id << 4n) | (1n << 69n));
+      assert.equal(op.f1, expired);
     });
   });
 });

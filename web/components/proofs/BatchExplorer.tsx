@@ -64,6 +64,8 @@ function describe(slot: DecodedSlot): string {
       return `#${slot.accountId} ${instrumentName(slot.instrument)}`;
     case TxType.FEE_SWEEP:
       return `${formatUsdc(slot.amount)} USDC to the fee account`;
+    case TxType.FORCED_CLOSE:
+      return `#${slot.accountId} ${instrumentName(slot.instrument)} ${slot.settlement ? "forced settlement" : "forced close"}: ${slot.served ? `served, fund #${slot.insurance}` : "refused (no position)"}`;
     default:
       return `unknown type ${slot.code}`;
   }
