@@ -70,6 +70,8 @@ export type Outcome =
       readonly served: bigint;
       readonly withdrawal: WithdrawalRecord;
     }
+  /** An L1 forced close or forced settlement (§6.10): `served` false when the account held no such position. */
+  | { readonly kind: "forcedClose"; readonly at: FillLocation; readonly served: boolean }
   | { readonly kind: "oracle"; readonly risk: RiskActions }
   | { readonly kind: "closeBatch"; readonly batch: bigint | null }
   | { readonly kind: "withdraw"; readonly withdrawal: WithdrawalRecord }
@@ -270,6 +272,8 @@ function digest(outcome: Outcome): string {
     case "deposit":
       return toJson([outcome.at.batch, outcome.at.slot]);
     case "forcedWithdrawal":
+      return toJson([outcome.at.batch, outcome.at.slot, outcome.served]);
+    case "forcedClose":
       return toJson([outcome.at.batch, outcome.at.slot, outcome.served]);
     case "oracle":
       return toJson(risk(outcome.risk));
@@ -663,6 +667,23 @@ export class Sequencer {
           time: now,
         });
         return { kind: "forcedWithdrawal", at: { batch, slot }, served, withdrawal };
+      }
+      case "forcedClose": {
+        // Served in queue order like every L1 operation: the whole position goes to the insurance
+        // fund at the batch's rules price, or an expired option is settled (its series must be
+        // settled by the venue first: protocol/ refuses it without the record, NO_SETTLEMENT_PRICE).
+        this.checkQueueOrder(command.queueIndex);
+        const { batch, slot, served } = this.applyL1(
+          {
+            type: TxType.FORCED_CLOSE,
+            accountId: command.accountId,
+            instrument: command.instrument,
+            settlement: command.settlement,
+          },
+          command.queueIndex,
+          now,
+        );
+        return { kind: "forcedClose", at: { batch, slot }, served: served === 1n };
       }
       case "oracle": {
         this.ledger.setPrices(command.prices, command.roundIds, command.updatedAts);

@@ -2,10 +2,10 @@
  * L1 priority operations (the rollup contract's queue: `priorityOp(i)` → `{f0, f1}`) as
  * sequencer commands. The words are the slot public data of docs/protocol.md §7, packed by
  * protocol/pubdata.ts; for a queued forced withdrawal the `served` bits are 0 (the batch
- * fills them in). Decoding is the inverse of those packers (tests round-trip through them).
+ * fills them in), for a queued forced close the insurance account and `served` bits. Decoding is the inverse of those packers (tests round-trip through them).
  */
 import { BITS } from "../../protocol/constants.ts";
-import { ACCOUNT_ID_BITS } from "../../protocol/pubdata.ts";
+import { ACCOUNT_ID_BITS, FORCED_CLOSE_SETTLEMENT_BIT } from "../../protocol/pubdata.ts";
 import { TxType } from "../../protocol/types.ts";
 import type { Command } from "../commands.ts";
 
@@ -45,5 +45,21 @@ export function priorityOpCommand(queueIndex: bigint, f0: bigint, f1: bigint): C
       queueIndex,
     };
   }
-  throw new PriorityOpError(`priority op ${queueIndex}: type ${type} is not a deposit (1) or forced withdrawal (3)`);
+  if (type === TxType.FORCED_CLOSE) {
+    // Queued with the insurance account and served bits 0; bit 69 flags a forced settlement.
+    if (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT + 1) !== 0n || bits(f0, AMOUNT_OFFSET, ACCOUNT_ID_BITS + 1) !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: a queued forced close has only type, account and flag`);
+    if (f1 === 0n || f1 >> BigInt(BITS.instrument) !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: forced-close instrument ${f1} is not 1..2^82-1`);
+    return {
+      kind: "forcedClose",
+      accountId,
+      instrument: f1,
+      settlement: bits(f0, BigInt(FORCED_CLOSE_SETTLEMENT_BIT), 1) === 1n,
+      queueIndex,
+    };
+  }
+  throw new PriorityOpError(
+    `priority op ${queueIndex}: type ${type} is not a deposit (1), forced withdrawal (3) or forced close (9)`,
+  );
 }

@@ -79,8 +79,12 @@ export class L1Watcher {
     // prices lack a round (InvalidOracleRound), and the first round may still be waiting for
     // our clock (pollOracle).
     if (this.venue.ledger.oracleRoundIds.some((id) => id === 0n)) return;
-    await this.pollQueue();
+    // Settlements first: a queued forced close or forced settlement (issue 14 F11) of an expired
+    // series is served as its settlement and needs the series' record, which only the settle
+    // command gives. With the queue first, one such request (anyone may queue a forced
+    // settlement right after expiry) would block the queue, and so the settlement, for good.
     await this.pollSettlements();
+    await this.pollQueue();
   }
 
   private async pollSettlements(): Promise<void> {

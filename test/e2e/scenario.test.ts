@@ -7,7 +7,8 @@
  * at the feed round in force at expiry; they trade a perp and a weekly option; the oracle
  * moves on L1; funding is applied; a thin account is
  * liquidated when the price falls; a trader withdraws on L2 and another asks L1 for a forced
- * withdrawal; every batch is proven and verified on chain; both claim. Finally the batches L1
+ * withdrawal, and another a forced close of his perp (issue 14 F11); every batch is proven and
+ * verified on chain; both claim. Finally the batches L1
  * accepted are replayed through a protocol/ `RollupState` (replay.ts), and the L1 state root
  * and token balances must be exactly what that replay predicts.
  *
@@ -341,6 +342,14 @@ test(
     );
     userTxs.push({ type: TxType.FORCED_WITHDRAW, accountId: aliceId, requested: FORCED });
 
+    // Bob asks L1 to force-close his perp (issue 14 F11): the venue serves it in queue order, the
+    // insurance fund takes the long at the oracle price, and his account no longer shows it.
+    await (await (rollup.connect(bobWallet) as Contract).getFunction("requestForcedClose")(bobId, perp)).wait();
+    await until("bob's forced close at the venue", async () =>
+      (await bob.account()).positions.some((p) => p.instrument === perp) ? undefined : true,
+    );
+    userTxs.push({ type: TxType.FORCED_CLOSE, accountId: bobId, instrument: perp, settlement: false });
+
     // Every batch is proven and verified on chain, in order.
     await operator.closeBatch();
     const last = (await operator.status()).openBatch - 1n;
@@ -414,6 +423,12 @@ test(
     const kinds = new Set(reference.applied.map((a) => a.tx.type));
     assert.ok(kinds.has(TxType.FUNDING), "funding was applied");
     assert.ok(kinds.has(TxType.LIQUIDATE), "carol was liquidated");
+    const closes = reference.applied.filter((a) => a.tx.type === TxType.FORCED_CLOSE);
+    assert.equal(closes.length, 1, "bob's forced close is in a batch L1 accepted");
+    assert.ok(
+      reference.state.account(bobId).positions.every((p) => p.instrument !== perp || p.size === 0n),
+      "L1's state holds no perp of bob's",
+    );
     const settlements = reference.applied.filter((a) => a.tx.type === TxType.SETTLE);
     assert.deepEqual(
       settlements.map((a) => (a.tx.type === TxType.SETTLE ? [a.tx.accountId, a.tx.instrument] : [])).sort(),

@@ -150,11 +150,17 @@ describe("withdrawals, batches and settlements API", () => {
       ADMIN_TOKEN,
     );
     assert.equal(served.body.served, "1000000");
-    const refused = await client.post(
+    // More than he has: he is served what he may withdraw (finding F11: min(requested,
+    // withdrawable), no longer all or nothing), and then nothing is left to serve.
+    const free = (await client.get("/v1/account", await client.session(bob))).body.freeCollateral as string;
+    assert.ok(BigInt(free) > 0n);
+    const part = await client.post(
       "/v1/admin/forced-withdrawals",
       { accountId: "3", requested: (FUNDS * 10n).toString() },
       ADMIN_TOKEN,
     );
+    assert.equal(part.body.served, free);
+    const refused = await client.post("/v1/admin/forced-withdrawals", { accountId: "3", requested: "1" }, ADMIN_TOKEN);
     assert.equal(refused.body.served, "0");
     const list = (await client.get("/v1/account/withdrawals", await client.session(bob))).body.withdrawals as Record<
       string,
@@ -163,7 +169,8 @@ describe("withdrawals, batches and settlements API", () => {
     assert.deepEqual(
       list.map((w) => [w.kind, w.outcome, w.requested]),
       [
-        ["forced", "refused", (FUNDS * 10n).toString()],
+        ["forced", "refused", "1"],
+        ["forced", "served", (FUNDS * 10n).toString()],
         ["forced", "served", "1000000"],
       ],
     );
