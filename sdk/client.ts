@@ -709,14 +709,18 @@ export class TesseraClient {
 
   /**
    * `POST /v1/mmp`: market-maker protection in an underlying. When the account's orders there
-   * fill `maxQuantity` (1e-4 units) or `maxCount` times within `windowMs`, the venue cancels them
-   * and refuses new GTC orders there (`MMP_FROZEN`) until `resetMmp`. `maxQuantity` 0 removes it.
+   * fill `maxQuantity` (1e-4 units) or `maxCount` times within `windowMs`, or the net delta of
+   * those fills reaches `maxDelta` either way (1e-4 units of the underlying; a perp counts 1 per
+   * unit, an option the bound of its delta: call +1, put −1), the venue cancels them and refuses
+   * new GTC orders there (`MMP_FROZEN`) until `resetMmp`. `maxQuantity` 0 removes it; `maxDelta`
+   * absent or 0 sets no delta limit.
    */
   async setMmp(p: {
     underlying: number;
     windowMs: number;
     maxQuantity: bigint;
     maxCount: number;
+    maxDelta?: bigint;
   }): Promise<MmpEntry[]> {
     return (await this.request("POST", "/v1/mmp", mmpListSchema, { auth: "session", body: p })).mmp;
   }

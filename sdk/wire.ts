@@ -143,9 +143,13 @@ export const mmpEntrySchema = z.object({
   windowMs: big,
   maxQuantity: big,
   maxCount: z.number().int(),
+  /** |net delta| that trips it, 1e-4 units of the underlying; 0: no delta limit. */
+  maxDelta: big,
   frozen: z.boolean(),
   filledInWindow: big,
   fillsInWindow: z.number().int(),
+  /** Net signed delta of the window's fills, 1e-4 units (perps 1, calls +1, puts −1 per unit). */
+  deltaInWindow: big,
 });
 export const mmpListSchema = z.object({ mmp: z.array(mmpEntrySchema) });
 export type MmpEntry = z.output<typeof mmpEntrySchema>;

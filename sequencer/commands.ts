@@ -34,7 +34,13 @@ export type Command =
       readonly kind: "mmpConfig";
       readonly accountId: bigint;
       readonly underlying: number;
-      readonly config: { readonly windowMs: bigint; readonly maxQuantity: bigint; readonly maxCount: number } | null;
+      readonly config: {
+        readonly windowMs: bigint;
+        readonly maxQuantity: bigint;
+        readonly maxCount: number;
+        /** |net delta| limit, 1e-4 units of the underlying; absent or 0: none (journals before it). */
+        readonly maxDelta?: bigint;
+      } | null;
     }
   /** Unfreezes the account's quotes in an underlying. */
   | { readonly kind: "mmpReset"; readonly accountId: bigint; readonly underlying: number }
@@ -78,22 +84,11 @@ export type Command =
       readonly amount: bigint;
       readonly queueIndex: bigint | null;
     }
-  /** An L1 forced withdrawal request (served min(requested, withdrawable), §6.8), in queue order. */
+  /** An L1 forced withdrawal request (served in full or refused, §6.8), in queue order. */
   | {
       readonly kind: "forcedWithdrawal";
       readonly accountId: bigint;
       readonly requested: bigint;
-      readonly queueIndex: bigint | null;
-    }
-  /**
-   * An L1 forced close of the account's whole position in `instrument` (by its owner), or a forced
-   * settlement of an expired option (`settlement`, by anyone), in queue order (§6.10).
-   */
-  | {
-      readonly kind: "forcedClose";
-      readonly accountId: bigint;
-      readonly instrument: bigint;
-      readonly settlement: boolean;
       readonly queueIndex: bigint | null;
     }
   /**
@@ -166,6 +161,7 @@ export const commandSchema = z.discriminatedUnion("kind", [
         windowMs: uint(63, "window, ms"),
         maxQuantity: uint(BITS.size, "size, 1e-4 units"),
         maxCount: z.number().int().min(1),
+        maxDelta: uint(BITS.size, "net delta, 1e-4 units").optional(),
       })
       .nullable(),
   }),
@@ -197,13 +193,6 @@ export const commandSchema = z.discriminatedUnion("kind", [
     kind: z.literal("forcedWithdrawal"),
     accountId: accountIdSchema,
     requested: uint(BITS.amount, "quote base units"),
-    queueIndex: uint(64, "L1 priority queue index").nullable(),
-  }),
-  z.object({
-    kind: z.literal("forcedClose"),
-    accountId: accountIdSchema,
-    instrument: uint(BITS.instrument, "instrument id"),
-    settlement: z.boolean(),
     queueIndex: uint(64, "L1 priority queue index").nullable(),
   }),
   z.object({

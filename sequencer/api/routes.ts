@@ -730,16 +730,18 @@ export function buildRoutes(api: ApiContext): Route[] {
       windowMs: state.config.windowMs,
       maxQuantity: state.config.maxQuantity,
       maxCount: state.config.maxCount,
+      maxDelta: state.config.maxDelta,
       frozen: state.frozen,
       filledInWindow: state.fills.reduce((sum, f) => sum + f.size, 0n),
       fillsInWindow: state.fills.length,
+      deltaInWindow: state.fills.reduce((sum, f) => sum + f.delta, 0n),
     }));
 
   const mmpSet = defineRoute({
     method: "POST",
     url: "/v1/mmp",
     summary:
-      "Market-maker protection: when the account's orders in an underlying fill `maxQuantity` or `maxCount` times within `windowMs`, they are cancelled and new GTC orders there refused (MMP_FROZEN) until reset; maxQuantity 0 removes it",
+      "Market-maker protection: when the account's orders in an underlying fill `maxQuantity` or `maxCount` times within `windowMs`, or their net delta reaches `maxDelta` (perps 1, options at the bound of their delta), they are cancelled and new GTC orders there refused (MMP_FROZEN) until reset; maxQuantity 0 removes it",
     tag: "orders",
     auth: "session",
     budget: "cancel",
@@ -750,7 +752,12 @@ export function buildRoutes(api: ApiContext): Route[] {
       const config =
         body.maxQuantity === 0n
           ? null
-          : { windowMs: BigInt(body.windowMs), maxQuantity: body.maxQuantity, maxCount: body.maxCount };
+          : {
+              windowMs: BigInt(body.windowMs),
+              maxQuantity: body.maxQuantity,
+              maxCount: body.maxCount,
+              ...(body.maxDelta !== undefined && body.maxDelta > 0n ? { maxDelta: body.maxDelta } : {}),
+            };
       venue.execute({ kind: "mmpConfig", accountId: s.accountId, underlying: body.underlying, config }, api.clock());
       return ok({ mmp: mmpView(s.accountId) });
     },

@@ -63,6 +63,10 @@ export const mmpSchema = z
     windowMs: z.coerce.number().int().min(100).max(86_400_000),
     maxQuantity: uint(BITS.size, "filled size that trips it, 1e-4 units (0 removes the protection)"),
     maxCount: z.number().int().min(1).max(1_000_000),
+    maxDelta: uint(
+      BITS.size,
+      "|net delta| of the window's fills that trips it, 1e-4 units of the underlying (0 or absent: no delta limit)",
+    ).optional(),
   })
   .strict();
 export const mmpResetSchema = z.object({ underlying: z.number().int().min(1).max(255) }).strict();

@@ -16,8 +16,9 @@
  * resting order (cancel-resting) and continues.
  */
 import { ProtocolError } from "../../protocol/errors.ts";
+import { decodeInstrument } from "../../protocol/instruments.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
-import { Side } from "../../protocol/types.ts";
+import { InstrumentKind, Side } from "../../protocol/types.ts";
 import { SequencerError } from "../errors.ts";
 import type { BookSnapshot, LevelChange, RestingOrder } from "./book.ts";
 import { OrderBook } from "./book.ts";
@@ -138,21 +139,36 @@ export interface PlaceResult {
 
 /**
  * Market-maker protection of one account in one underlying: when its resting orders are filled
- * `maxQuantity` (1e-4 units, summed over instruments) or `maxCount` times within `windowMs`, its
- * orders in the underlying are cancelled and new GTC orders there refused (`MMP_FROZEN`) until
- * it resets.
+ * `maxQuantity` (1e-4 units, summed over instruments) or `maxCount` times within `windowMs`, or
+ * the net delta of those fills reaches `maxDelta` either way, its orders in the underlying are
+ * cancelled and new GTC orders there refused (`MMP_FROZEN`) until it resets.
  */
 export interface MmpConfig {
   readonly windowMs: bigint;
   readonly maxQuantity: bigint;
   readonly maxCount: number;
+  /** |net delta| of the window's fills that trips it, 1e-4 units of the underlying; 0: no delta limit. */
+  readonly maxDelta: bigint;
 }
 
 export interface MmpState {
   readonly config: MmpConfig;
-  /** Maker fills inside the window: time (unix ms) and size. */
-  fills: { readonly time: bigint; readonly size: bigint }[];
+  /** Maker fills inside the window: time (unix ms), size and signed delta (see `fillDelta`). */
+  fills: { readonly time: bigint; readonly size: bigint; readonly delta: bigint }[];
   frozen: boolean;
+}
+
+/**
+ * The delta a maker's fill adds to its book, in 1e-4 units of the underlying, signed: the
+ * maker's side times the size times the instrument's delta per unit. A perp's delta is 1. The
+ * venue has no option pricing (it prices nothing but the book), so an option counts at the
+ * bound of its delta: +1 for a call, −1 for a put. This overstates an option's delta, so the
+ * limit trips early, never late: the side a market maker wants to be wrong on.
+ */
+export function fillDelta(instrument: bigint, makerSide: SideCode, size: bigint): bigint {
+  const kind = decodeInstrument(instrument).kind;
+  const perUnit = kind === InstrumentKind.PUT ? -1n : 1n;
+  return (makerSide === Side.BUY ? size : -size) * perUnit;
 }
 
 export interface PlaceOptions {
@@ -688,10 +704,19 @@ export class MatchingEngine {
   }
 
   /** Sets (or with null removes) an account's market-maker protection in an underlying. */
-  setMmp(accountId: bigint, underlying: number, config: MmpConfig | null): void {
+  setMmp(
+    accountId: bigint,
+    underlying: number,
+    config: (Omit<MmpConfig, "maxDelta"> & { readonly maxDelta?: bigint }) | null,
+  ): void {
     const key = `${accountId}:${underlying}`;
     if (config === null) this.mmp.delete(key);
-    else this.mmp.set(key, { config, fills: [], frozen: this.mmp.get(key)?.frozen ?? false });
+    else
+      this.mmp.set(key, {
+        config: { ...config, maxDelta: config.maxDelta ?? 0n },
+        fills: [],
+        frozen: this.mmp.get(key)?.frozen ?? false,
+      });
   }
 
   /** Unfreezes an account's quotes in an underlying and clears its window. */
@@ -725,9 +750,12 @@ export class MatchingEngine {
       if (state === undefined || state.frozen) continue;
       const since = now - state.config.windowMs;
       state.fills = state.fills.filter((x) => x.time > since);
-      state.fills.push({ time: now, size: f.size });
+      state.fills.push({ time: now, size: f.size, delta: fillDelta(f.instrument, opposite(f.takerSide), f.size) });
       const quantity = state.fills.reduce((sum, x) => sum + x.size, 0n);
-      if (quantity < state.config.maxQuantity && state.fills.length < state.config.maxCount) continue;
+      const delta = state.fills.reduce((sum, x) => sum + x.delta, 0n);
+      const { maxQuantity, maxCount, maxDelta } = state.config;
+      const deltaTripped = maxDelta > 0n && (delta >= maxDelta || -delta >= maxDelta);
+      if (quantity < maxQuantity && state.fills.length < maxCount && !deltaTripped) continue;
       state.frozen = true;
       for (const order of this.openOrders(f.makerAccount)) {
         if (this.market(order.instrument).underlying !== underlying) continue;

@@ -141,6 +141,57 @@ describe("market-maker tools", () => {
     await mm.cancelAll();
   });
 
+  test("market-maker protection by delta: net signed delta of the window's fills, journaled across a restart", async () => {
+    const mm = await v.trader("mm-delta", 7n);
+    const bid = ETH_PRICE - 10_000n;
+    const ask = ETH_PRICE + 70_000n;
+    const set = await mm.setMmp({
+      underlying: 1,
+      windowMs: 60_000,
+      maxQuantity: 1_000n * ONE,
+      maxCount: 1_000,
+      maxDelta: 2n * ONE,
+    });
+    assert.deepEqual(
+      set.map((e) => [e.maxDelta, e.deltaInWindow, e.frozen]),
+      [[2n * ONE, 0n, false]],
+    );
+    await v.restart();
+    let entries: Awaited<ReturnType<TesseraClient["mmp"]>> | undefined;
+    for (let i = 0; i < 5 && entries === undefined; i++) entries = await mm.mmp().catch(() => undefined);
+    assert.equal(entries![0]!.maxDelta, 2n * ONE, "the delta limit survived the restart");
+    const quotes = await mm.placeOrders([
+      { instrument: 1n, side: "buy", size: 4n * ONE, price: bid },
+      { instrument: 1n, side: "sell", size: 3n * ONE, price: ask },
+    ]);
+    assert.ok(quotes.every((q) => q.ok));
+    const hit = (side: "buy" | "sell", size: bigint) =>
+      taker.placeOrder({ instrument: 1n, side, size, price: side === "buy" ? ask : bid, timeInForce: "IOC" });
+    // The maker buys 1, sells 1, buys 1: size 3 filled but net delta +1: not tripped.
+    for (const side of ["sell", "buy", "sell"] as const) assert.equal((await hit(side, ONE)).fills.length, 1);
+    let [state] = await mm.mmp();
+    assert.deepEqual([state!.deltaInWindow, state!.filledInWindow, state!.frozen], [ONE, 3n * ONE, false]);
+    // One more unit bought: net +2 reaches maxDelta: tripped, the remaining quotes cancelled.
+    const trip = await hit("sell", ONE);
+    assert.equal(trip.fills.length, 1);
+    assert.deepEqual(
+      trip.cancelled.map((c) => c.reason),
+      ["mmp", "mmp"],
+    );
+    [state] = await mm.mmp();
+    assert.deepEqual([state!.deltaInWindow, state!.frozen], [2n * ONE, true]);
+    assert.equal((await mm.openOrders()).length, 0);
+    await assert.rejects(
+      mm.placeOrder({ instrument: 1n, side: "buy", size: ONE, price: bid }),
+      (e: Error & { code?: string }) => e.code === "MMP_FROZEN",
+    );
+    [state] = await mm.resetMmp(1);
+    assert.deepEqual([state!.deltaInWindow, state!.frozen], [0n, false]);
+    // Without maxDelta the limit is off (0).
+    [state] = await mm.setMmp({ underlying: 1, windowMs: 60_000, maxQuantity: 1_000n * ONE, maxCount: 1_000 });
+    assert.equal(state!.maxDelta, 0n);
+  });
+
   test("rate limits: headers on every reply, Retry-After in seconds beside the exact milliseconds", async () => {
     const res = await fetch(`${v.url}/v1/tickers`);
     assert.equal(res.headers.get("x-ratelimit-bucket"), "ip");

@@ -6,7 +6,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Sequencer } from "../../sequencer/core.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
-import { Side } from "../../protocol/types.ts";
+import { encodeInstrument } from "../../protocol/instruments.ts";
+import { InstrumentKind, Side } from "../../protocol/types.ts";
+import { fillDelta } from "../../sequencer/engine/engine.ts";
 import { BTC_PERP, ETH_PERP, openVenue, tempDb, Trader } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
@@ -277,4 +279,18 @@ test("a journal write failure halts the venue instead of acknowledging an unjour
   } finally {
     db.cleanup();
   }
+});
+
+describe("market-maker protection: the delta of a maker's fill", () => {
+  test("perps count 1 per unit, options the bound of their delta (call +1, put −1), signed by the maker's side", () => {
+    const option = (kind: 1 | 2) => encodeInstrument({ underlying: 1, kind, strike: 300_000n, expiry: 4_000_000_000n });
+    const call = option(InstrumentKind.CALL);
+    const put = option(InstrumentKind.PUT);
+    assert.equal(fillDelta(ETH_PERP, Side.BUY, 7n), 7n);
+    assert.equal(fillDelta(ETH_PERP, Side.SELL, 7n), -7n);
+    assert.equal(fillDelta(call, Side.BUY, 5n), 5n);
+    assert.equal(fillDelta(call, Side.SELL, 5n), -5n);
+    assert.equal(fillDelta(put, Side.BUY, 5n), -5n, "a long put is short the underlying");
+    assert.equal(fillDelta(put, Side.SELL, 5n), 5n);
+  });
 });
