@@ -1322,7 +1322,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     method: "POST",
     url: "/v1/admin/forced-withdrawals",
     l1Source: true,
-    summary: "Operator: apply an L1 forced withdrawal request (served min(requested, withdrawable)) until the L1 watcher does it",
+    summary: "Operator: serve an L1 forced withdrawal (min(requested, withdrawable)) until the L1 watcher does it",
     tag: "operator",
     auth: "admin",
     body: forcedWithdrawalSchema,
