@@ -84,11 +84,22 @@ export type Command =
       readonly amount: bigint;
       readonly queueIndex: bigint | null;
     }
-  /** An L1 forced withdrawal request (served in full or refused, §6.8), in queue order. */
+  /** An L1 forced withdrawal request (served min(requested, withdrawable), §6.8), in queue order. */
   | {
       readonly kind: "forcedWithdrawal";
       readonly accountId: bigint;
       readonly requested: bigint;
+      readonly queueIndex: bigint | null;
+    }
+  /**
+   * An L1 forced close of the account's whole position in `instrument` (by its owner), or a forced
+   * settlement of an expired option (`settlement`, by anyone), in queue order (§6.10).
+   */
+  | {
+      readonly kind: "forcedClose";
+      readonly accountId: bigint;
+      readonly instrument: bigint;
+      readonly settlement: boolean;
       readonly queueIndex: bigint | null;
     }
   /**
@@ -193,6 +204,13 @@ export const commandSchema = z.discriminatedUnion("kind", [
     kind: z.literal("forcedWithdrawal"),
     accountId: accountIdSchema,
     requested: uint(BITS.amount, "quote base units"),
+    queueIndex: uint(64, "L1 priority queue index").nullable(),
+  }),
+  z.object({
+    kind: z.literal("forcedClose"),
+    accountId: accountIdSchema,
+    instrument: uint(BITS.instrument, "instrument id"),
+    settlement: z.boolean(),
     queueIndex: uint(64, "L1 priority queue index").nullable(),
   }),
   z.object({
