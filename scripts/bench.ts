@@ -6,10 +6,15 @@
  *
  *   npx tsx scripts/bench.ts                 full run, writes the report (2–5 min, warm caches)
  *   npx tsx scripts/bench.ts --only e2e,tree  those sections only; prints Markdown, writes nothing
+ *   npx tsx scripts/bench.ts --only attack --merge
+ *                                            those sections only, merged into report.json: their
+ *                                            figures replace the same figures, the rest stay
+ *                                            (report.previous.json is left as it is)
  *   npx tsx scripts/bench.ts --render         rewrites report.md from report.json and report.previous.json
  *
  * Sections, in order: circuits (in this process: constraint counts and proving of the test and
- * demo circuits), tree, eddsa, sequencer, gas, e2e (child processes: the scripts under bench/).
+ * demo circuits), tree, eddsa, sequencer, attack, gas, e2e (child processes: the scripts under
+ * bench/).
  * A section that fails is listed in the report with its error, the others still run, and the
  * exit code is 1.
  */
@@ -20,7 +25,7 @@ import { circuitFigures, slotProdFigures } from "../bench/lib/circuits.ts";
 import { BenchError, HARDHAT_CLI, numberAt, readJson, ROOT, runNode, runTs } from "../bench/lib/children.ts";
 import type { E2eResult } from "../bench/lib/e2e.ts";
 import { describeMachine } from "../bench/lib/machine.ts";
-import { renderMarkdown } from "../bench/lib/report.ts";
+import { figureKey, renderMarkdown } from "../bench/lib/report.ts";
 import type { Figure, Report, SectionError } from "../bench/lib/report.ts";
 
 const REPORT = path.join(ROOT, "bench", "report.json");
@@ -150,6 +155,56 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     ];
   },
 
+  async attack() {
+    await runNode(
+      "bench/attack.ts",
+      ["--expose-gc", "--import", "tsx", path.join(ROOT, "bench/attack.ts")],
+      10 * MINUTE,
+    );
+    const j = readJson("bench/attack.json");
+    const src = "bench/attack.ts";
+    const profile = String((j as { profile?: unknown }).profile ?? "prod");
+    const at = (k: string): number => numberAt(j, k, src);
+    return [
+      fig(
+        "sweep_self_trade_10k_ms",
+        profile,
+        at("sweep.selfTrade.ms"),
+        "ms",
+        "lower",
+        src,
+        `one IOC order cancels its account's ${at("sweep.selfTrade.cancelled")} resting orders ahead of the touch and fills ${at("sweep.selfTrade.fills")} times behind them; ${at("sweep.selfTrade.ratio10kTo1k")}× the time with 1k (10× = linear)`,
+      ),
+      fig(
+        "sweep_fill_us_maker_10k",
+        profile,
+        at("sweep.maker.usPerFill"),
+        "us",
+        "lower",
+        src,
+        `per fill, ${at("sweep.maker.fills")} fills into a maker holding 10k resting orders; ${at("sweep.maker.ratio10kTo1k")}× the time with 1k`,
+      ),
+      fig(
+        "ws_stalled_client_buffer_bytes",
+        profile,
+        at("wsStalled.peakBufferedBytes"),
+        "B",
+        "lower",
+        src,
+        `largest send buffer held for a client that never reads (bound ${at("wsStalled.maxBufferedBytes")} + one message); closed as slow consumer after ${at("wsStalled.closedAfterMs")} ms`,
+      ),
+      fig(
+        "ws_stalled_client_retained_bytes",
+        profile,
+        at("wsStalled.retainedAfterCloseBytes"),
+        "B",
+        "lower",
+        src,
+        `venue memory (heap + external) above the baseline after the close and a GC; peak growth meanwhile ${at("wsStalled.peakMemoryGrowthBytes")} B incl. garbage`,
+      ),
+    ];
+  },
+
   async gas() {
     await runNode("bench/gas.ts", [HARDHAT_CLI, "run", "bench/gas.ts"], 12 * MINUTE);
     const j = readJson("bench/gas.json");
@@ -257,19 +312,38 @@ function fig(
     : { name, profile, value, unit, better, source, note };
 }
 
-type Command = { readonly kind: "run"; readonly only: readonly string[] | null } | { readonly kind: "render" };
+type Command =
+  | { readonly kind: "run"; readonly only: readonly string[] | null; readonly merge: boolean }
+  | { readonly kind: "render" };
 
 function parseArgs(argv: readonly string[]): Command {
-  if (argv.length === 0) return { kind: "run", only: null };
+  if (argv.length === 0) return { kind: "run", only: null, merge: false };
   if (argv.length === 1 && argv[0] === "--render") return { kind: "render" };
-  if (argv[0] !== "--only" || argv.length !== 2) {
-    throw new BenchError("usage: scripts/bench.ts [--only section,... | --render]");
+  const merge = argv.length === 3 && argv[2] === "--merge";
+  if (argv[0] !== "--only" || argv.length !== (merge ? 3 : 2)) {
+    throw new BenchError("usage: scripts/bench.ts [--only section,... [--merge] | --render]");
   }
   const only = argv[1]!.split(",");
   for (const s of only) {
     if (!(s in SECTIONS)) throw new BenchError(`unknown section ${s}; known: ${Object.keys(SECTIONS).join(", ")}`);
   }
-  return { kind: "run", only };
+  return { kind: "run", only, merge };
+}
+
+/**
+ * `previous` with the figures of `report` in place of the same figures (name and profile) and
+ * the errors of the sections run replaced. Merged figures note when and at what load they were
+ * measured, since the report's own time and machine stay those of its last full run.
+ */
+function mergeReport(previous: Report, report: Report, sections: readonly string[]): Report {
+  const when = `measured ${report.measuredAt} (load ${report.machine.loadAverageAtStart.join("/")}, merged)`;
+  const fresh = report.figures.map((f) => ({ ...f, note: f.note === undefined ? when : `${f.note}; ${when}` }));
+  const replaced = new Set(fresh.map(figureKey));
+  return {
+    ...previous,
+    figures: [...previous.figures.filter((f) => !replaced.has(figureKey(f))), ...fresh],
+    errors: [...previous.errors.filter((e) => !sections.includes(e.section)), ...report.errors],
+  };
 }
 
 function readReport(file: string): Report | null {
@@ -285,7 +359,7 @@ async function main(): Promise<void> {
     log(`[bench] rewrote ${path.relative(ROOT, MARKDOWN)}`);
     return;
   }
-  const { only } = command;
+  const { only, merge } = command;
   const machine = describeMachine();
   const measuredAt = new Date().toISOString();
   const started = performance.now();
@@ -317,7 +391,13 @@ async function main(): Promise<void> {
     errors,
   };
   const previous = readReport(REPORT);
-  if (only !== null) {
+  if (only !== null && merge && previous !== null) {
+    // report.previous.json stays the last full run's baseline.
+    const merged = mergeReport(previous, report, only);
+    writeFileSync(REPORT, `${JSON.stringify(merged, null, 2)}\n`);
+    writeFileSync(MARKDOWN, renderMarkdown(merged, readReport(PREVIOUS)));
+    log(`[bench] merged ${figures.length} figures into ${path.relative(ROOT, REPORT)}`);
+  } else if (only !== null) {
     process.stdout.write(renderMarkdown(report, previous));
   } else {
     if (previous !== null) copyFileSync(REPORT, PREVIOUS);

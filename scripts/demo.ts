@@ -4,11 +4,13 @@
  * Starts a Hardhat node, builds the profile's circuit if it is not cached (with progress),
  * deploys the contracts, starts the sequencer (L1 watcher, submitter, provers), funds the
  * market-maker bot through the real deposit path (`registerAndDeposit` on L1) and starts it,
- * pushes oracle rounds on the mock feeds (a seeded random walk), starts the web app and prints
- * where everything is. Ctrl-C stops every process it started (each in its own process group).
+ * pushes oracle rounds on the mock feeds (a seeded random walk), runs a small seeded taker flow
+ * (market orders on the perps, so trades show from the first minute), starts the web app and
+ * prints where everything is. Ctrl-C stops every process it started (each in its own process group).
  *
  * Options: --profile demo|test (default demo), --chain-port 8545, --sequencer-port 8600,
- * --web-port 3000, --provers 1, --oracle-interval-ms 15000, --seed 1, --no-web.
+ * --web-port 3000, --provers 1, --oracle-interval-ms 15000, --seed 1, --taker-interval-ms 5000
+ * (0: no taker flow), --no-web.
  * Logs of the children go to .cache/demo/<name>.log. See docs/demo.md.
  *
  * DEVELOPMENT KEYS ONLY: the accounts printed are Hardhat's public development accounts.
@@ -29,6 +31,7 @@ import { ROOT } from "./zk/compile.ts";
 import { DEV_TRADER_INDICES } from "./demo/devAccounts.ts";
 import { DemoError } from "./demo/errors.ts";
 import { OracleWalk, pushRounds } from "./demo/oracle.ts";
+import { DEFAULT_TAKER_FLOW, startTakerFlow } from "./demo/taker.ts";
 import { startProcess, stopAll, type Managed } from "./demo/processes.ts";
 import {
   assertPortFree,
@@ -49,6 +52,8 @@ const DEMO_LISTING = { weeks: 1, strikesEachSide: 1, optionsPerUnderlying: 6 } a
 
 /** Each market maker's deposit: 1,000,000 USDC (base units, 6 decimals). */
 const BOT_DEPOSIT = 1_000_000_000_000n;
+/** The taker flow's deposit: 100,000 USDC. */
+const TAKER_DEPOSIT = 100_000_000_000n;
 /** Test USDC minted to each trader account (5..9) for the web app: 100,000 USDC. */
 const TRADER_MINT = 100_000_000_000n;
 /** Largest oracle move per round, basis points. */
@@ -63,6 +68,11 @@ const args = z
     provers: z.coerce.number().int().min(1).max(8).default(1),
     "oracle-interval-ms": z.coerce.number().int().min(1000).default(15_000),
     seed: z.coerce.bigint().default(1n),
+    "taker-interval-ms": z.coerce
+      .number()
+      .int()
+      .refine((n) => n === 0 || n >= 500, "0 (off) or at least 500")
+      .default(DEFAULT_TAKER_FLOW.intervalMs),
     "no-web": z.boolean().default(false),
   })
   .parse(
@@ -75,6 +85,7 @@ const args = z
         provers: { type: "string" },
         "oracle-interval-ms": { type: "string" },
         seed: { type: "string" },
+        "taker-interval-ms": { type: "string" },
         "no-web": { type: "boolean" },
       },
       strict: true,
@@ -97,12 +108,14 @@ function say(msg: string): void {
 
 const processes: Managed[] = [];
 let stopOracle: (() => Promise<void>) | null = null;
+let stopTaker: (() => Promise<void>) | null = null;
 let stopping: Promise<void> | null = null;
 
 /** Stops everything this run started, newest first; idempotent. */
 function shutdown(reason: string, code: number): Promise<void> {
   stopping ??= (async () => {
     say(`stopping (${reason})…`);
+    await stopTaker?.();
     await stopOracle?.();
     await stopAll(processes);
     for (const s of logs) s.end();
@@ -125,6 +138,20 @@ function supervise(p: Managed): Managed {
     }
   });
   return p;
+}
+
+/** Waits (up to a minute) until the venue has seen the account's L1 deposit. */
+async function waitForAccount(client: TesseraClient, who: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await client.account();
+      return;
+    } catch (e) {
+      if (i >= 300)
+        throw new DemoError("DEPOSIT_NOT_SEEN", `the venue never saw the ${who}'s L1 deposit: ${String(e)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 try {
@@ -189,17 +216,7 @@ try {
         BOT_DEPOSIT,
       );
       botAccounts.push(account);
-      const botClient = new TesseraClient({ url: sequencer.url, key: botKey, accountId: account });
-      for (let i = 0; ; i++) {
-        try {
-          await botClient.account();
-          break;
-        } catch (e) {
-          if (i >= 300)
-            throw new DemoError("DEPOSIT_NOT_SEEN", `the venue never saw the bot's L1 deposit: ${String(e)}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
+      await waitForAccount(new TesseraClient({ url: sequencer.url, key: botKey, accountId: account }), "bot");
       const name = `market-maker-${u}-${k + 1}`;
       supervise(
         startProcess({
@@ -220,6 +237,22 @@ try {
     }
   }
   say(`${botAccounts.length} market-maker accounts funded on L1 (${botAccounts.join(", ")}; 1,000,000 USDC each)`);
+
+  let takerAccount: bigint | null = null;
+  if (args["taker-interval-ms"] > 0) {
+    takerAccount = await depositOnL1(deployed, deployer, signers[DEV_ROLES.marketMaker]!, botKey.pkHash, TAKER_DEPOSIT);
+    const takerClient = new TesseraClient({ url: sequencer.url, key: botKey, accountId: takerAccount });
+    await waitForAccount(takerClient, "taker");
+    stopTaker = startTakerFlow(takerClient, {
+      ...DEFAULT_TAKER_FLOW,
+      intervalMs: args["taker-interval-ms"],
+      seed: args.seed,
+      log: logTo("taker"),
+    });
+    say(
+      `taker flow on account ${takerAccount}: a market order every ${args["taker-interval-ms"]} ms (seed ${args.seed})`,
+    );
+  }
 
   const walk = new OracleWalk(INITIAL_ANSWERS.slice(0, deployed.feeds.length), args.seed, ORACLE_STEP_BPS);
   const oracleLog = logTo("oracle");
@@ -267,7 +300,7 @@ try {
       const w = devWallet(i);
       return `  trader #${i}  ${w.address}  key ${w.privateKey}  (100,000 TestUSDC)`;
     }),
-    `  market maker ${botWallet.address} (accounts ${botAccounts.join(", ")}), operator ${devWallet(DEV_ROLES.operator).address}`,
+    `  market maker ${botWallet.address} (accounts ${botAccounts.join(", ")}${takerAccount === null ? "" : `; taker flow ${takerAccount}`}), operator ${devWallet(DEV_ROLES.operator).address}`,
     'In the app, "Development account" (header) trades as one of them with no wallet extension;',
     "or import a trader key into your wallet and add the network (RPC above, chain id 31337).",
     "Then deposit from the Portfolio page.",

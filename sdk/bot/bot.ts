@@ -1,8 +1,11 @@
 /**
  * The market-maker bot, built only on the SDK: each cycle reads the oracle, its account and its
  * open orders, hedges its net delta with the perpetual, prices perp and option quotes
- * (sdk/bot/quoter.ts), drops any quote its margin could not carry, and reconciles the book:
- * unchanged quotes stay, changed ones are replaced in one step, unwanted ones are cancelled.
+ * (sdk/bot/quoter.ts) with several levels a side on the perp (sizes growing away from the
+ * touch), drops any quote its margin could not carry, and reconciles the book with the SDK's
+ * batch calls: unchanged quotes stay, a quote whose size only went down is amended in place (it
+ * keeps its priority), changed ones are cancelled and placed again in one batch each, unwanted
+ * ones are cancelled. Each quote carries its level in its client order id (`q:instrument:side:level`).
  *
  * It streams its fills with cancel-on-disconnect: a fill triggers an immediate requote, and if
  * the bot loses the venue its quotes are pulled by the venue itself.
@@ -19,7 +22,7 @@ import type { TesseraClient } from "../client.ts";
 import { RateLimitError, TesseraApiError } from "../errors.ts";
 import { TesseraStream } from "../stream.ts";
 import type { AccountSummary, Market, OpenOrder, OracleUnderlying } from "../wire.ts";
-import { fitsMargin, hedgeOrder, portfolioGreeks, quoteOption, quotePerp } from "./quoter.ts";
+import { fitsMargin, hedgeOrder, ladder, portfolioGreeks, quoteOption, quotePerp } from "./quoter.ts";
 import type { Greeks, OptionParams, Quote, TwoSidedQuote } from "./quoter.ts";
 import { DEFAULT_SURFACE, VolSurface } from "./volsurface.ts";
 import type { SurfaceParams } from "./volsurface.ts";
@@ -30,6 +33,10 @@ export interface BotConfig {
   /** Notional of each perp quote, quote units (1e-6 USDC). */
   readonly perpNotional: bigint;
   readonly perpHalfSpreadBps: bigint;
+  /** Perp quote levels a side: level i sits i steps behind the touch with (i + 1)× the size. */
+  readonly perpLevels: number;
+  /** Distance between levels, basis points of the price (at least one tick). */
+  readonly levelStepBps: bigint;
   /** Reservation-price shift at the delta limit, basis points. */
   readonly perpSkewBpsAtMax: bigint;
   /** Net delta limit per underlying as notional, quote units: beyond it the adding side stops. */
@@ -58,6 +65,8 @@ export const DEFAULT_BOT_CONFIG: BotConfig = {
   underlyings: [1],
   perpNotional: 3_000_000_000n, // 3,000 USDC
   perpHalfSpreadBps: 5n,
+  perpLevels: 3,
+  levelStepBps: 5n,
   perpSkewBpsAtMax: 10n,
   maxDeltaNotional: 30_000_000_000n,
   hedgeBandNotional: 6_000_000_000n,
@@ -81,6 +90,8 @@ export interface CycleReport {
   readonly greeks: ReadonlyMap<number, Greeks>;
   readonly hedge: { readonly order: Quote; readonly status: string; readonly filled: bigint } | null;
   readonly kept: number;
+  /** Quotes whose size only went down: amended in place. */
+  readonly amended: number;
   readonly placed: number;
   readonly replaced: number;
   readonly cancelled: number;
@@ -92,9 +103,18 @@ export interface CycleReport {
 }
 
 const SIZE_SCALE = 10_000n;
+/** Orders per batch request (the venue's limit). */
+const BATCH = 50;
 
-function byKey(q: { instrument: bigint; side: string }): string {
-  return `${q.instrument}:${q.side}`;
+/** The client order id of a quote: its instrument, side and level. */
+function quoteId(q: Quote, level: number): string {
+  return `q:${q.instrument}:${q.side}:${level}`;
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
+  return out;
 }
 
 /** The account as protocol/margin sees it (keys and order root do not affect margin). */
@@ -203,16 +223,27 @@ export class MarketMaker {
       }
     }
 
-    // Respect the order tree: one slot stays free for the next hedge.
+    // Respect the order tree: one slot stays free for the next hedge. Touches first (every
+    // instrument keeps a two-sided quote), then the deeper perp levels while slots remain.
     const capacity = 2 ** profile.orderDepth - 1;
-    const wanted: Quote[] = [];
-    let droppedForMargin = 0;
+    const candidates: { quote: Quote; id: string; level: number }[] = [];
     for (const q of quotes) {
+      const market = byId.get(q.instrument)!;
+      const levels = market.kind === "perp" ? this.config.perpLevels : 1;
       for (const side of [q.bid, q.ask]) {
-        if (side === null || wanted.length >= capacity) continue;
-        if (fitsMargin(account, marks, side, this.config.marginBufferBps)) wanted.push(side);
-        else droppedForMargin += 1;
+        if (side === null) continue;
+        ladder(side, market, levels, this.config.levelStepBps).forEach((quote, level) =>
+          candidates.push({ quote, id: quoteId(quote, level), level }),
+        );
       }
+    }
+    candidates.sort((a, b) => a.level - b.level);
+    const wanted: { quote: Quote; id: string }[] = [];
+    let droppedForMargin = 0;
+    for (const c of candidates) {
+      if (wanted.length >= capacity) continue;
+      if (fitsMargin(account, marks, c.quote, this.config.marginBufferBps)) wanted.push(c);
+      else droppedForMargin += 1;
     }
     const result = await this.reconcile(wanted, await this.client.openOrders());
     const report: CycleReport = {
@@ -237,6 +268,7 @@ export class MarketMaker {
         })),
         greeks: Object.fromEntries(greeks),
         kept: result.kept,
+        amended: result.amended,
         placed: result.placed,
         replaced: result.replaced,
         cancelled: result.cancelled,
@@ -284,47 +316,56 @@ export class MarketMaker {
       .slice(this.config.optionOffset, this.config.optionOffset + this.config.optionsPerUnderlying);
   }
 
-  /** Makes the open orders equal `wanted`: keep, replace, place, cancel. */
-  private async reconcile(wanted: readonly Quote[], open: readonly OpenOrder[]) {
+  /**
+   * Makes the open orders equal `wanted` (matched by client order id): keep, amend a size that
+   * went down at the same price, cancel the rest in batches, then place what is missing in
+   * batches (post-only). Cancels go first so that slots free up and a moved quote never meets
+   * its old self.
+   */
+  private async reconcile(wanted: readonly { quote: Quote; id: string }[], open: readonly OpenOrder[]) {
     let kept = 0;
-    let placed = 0;
+    let amended = 0;
     let replaced = 0;
-    let cancelled = 0;
     const rejected: { name: string; side: string; code: string }[] = [];
     const existing = new Map<string, OpenOrder>();
+    const cancel: OpenOrder[] = [];
     for (const o of open) {
-      if (existing.has(byKey(o))) {
-        await this.client.cancelOrder(o.orderId);
-        cancelled += 1;
-      } else existing.set(byKey(o), o);
+      if (o.clientOrderId === null || existing.has(o.clientOrderId)) cancel.push(o);
+      else existing.set(o.clientOrderId, o);
     }
-    const wantedKeys = new Set(wanted.map(byKey));
-    for (const [key, o] of existing) {
-      if (wantedKeys.has(key)) continue;
-      await this.client.cancelOrder(o.orderId);
-      cancelled += 1;
-    }
-    for (const q of wanted) {
-      const o = existing.get(byKey(q));
-      if (o !== undefined && o.price === q.price && o.remaining === q.size) {
-        kept += 1;
-        continue;
-      }
-      try {
-        if (o !== undefined) {
-          const r = await this.client.replaceOrder(o.orderId, { ...q, postOnly: true });
-          if (r.rejection !== null) rejected.push({ name: o.name, side: q.side, code: r.rejection.code });
-          else replaced += 1;
-        } else {
-          await this.client.placeOrder({ ...q, postOnly: true });
-          placed += 1;
+    const wantedIds = new Set(wanted.map((w) => w.id));
+    for (const [id, o] of existing) if (!wantedIds.has(id)) cancel.push(o);
+    const unwanted = cancel.length;
+    const place: { quote: Quote; id: string; replacing: boolean }[] = [];
+    for (const w of wanted) {
+      const o = existing.get(w.id);
+      if (o !== undefined && o.price === w.quote.price && o.remaining === w.quote.size) kept += 1;
+      else if (o !== undefined && o.price === w.quote.price && w.quote.size < o.remaining) {
+        try {
+          await this.client.amendOrder(o.orderId, o.filled + w.quote.size);
+          amended += 1;
+        } catch (e) {
+          if (!(e instanceof TesseraApiError) || e instanceof RateLimitError) throw e;
+          rejected.push({ name: o.name, side: o.side, code: e.code });
         }
-      } catch (e) {
-        if (!(e instanceof TesseraApiError) || e instanceof RateLimitError) throw e;
-        rejected.push({ name: o?.name ?? q.instrument.toString(), side: q.side, code: e.code });
+      } else {
+        if (o !== undefined) cancel.push(o);
+        place.push({ ...w, replacing: o !== undefined });
       }
     }
-    return { kept, placed, replaced, cancelled, rejected };
+    for (const batch of chunks(cancel)) await this.client.cancelOrders(batch.map((o) => o.orderId));
+    let placed = 0;
+    for (const batch of chunks(place)) {
+      const results = await this.client.placeOrders(
+        batch.map((w) => ({ ...w.quote, postOnly: true, clientOrderId: w.id })),
+      );
+      results.forEach((r, i) => {
+        if (r.ok && batch[i]!.replacing) replaced += 1;
+        else if (r.ok) placed += 1;
+        else rejected.push({ name: batch[i]!.id, side: batch[i]!.quote.side, code: r.code });
+      });
+    }
+    return { kept, amended, placed, replaced, cancelled: unwanted, rejected };
   }
 
   /**

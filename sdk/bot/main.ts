@@ -12,6 +12,8 @@
  *   --options N               option instruments per underlying (default 2)
  *   --option-offset K         skip the K options nearest the money (several bots share a chain)
  *   --spread-bps N            perp half spread, basis points (default 5)
+ *   --levels N                perp quote levels a side (default 3; sizes 1×, 2×, 3×… further out)
+ *   --level-step-bps N        distance between levels, basis points (default 5)
  *   --interval-ms N           requote interval (default 2000)
  *   --deposit AMOUNT          first register and fund the account (operator route: devnets
  *   --admin-token TOKEN       and the demo only), AMOUNT in USDC base units
@@ -45,6 +47,8 @@ const argsSchema = z
     options: z.coerce.number().int().min(0).max(32).default(DEFAULT_BOT_CONFIG.optionsPerUnderlying),
     "option-offset": z.coerce.number().int().min(0).max(64).default(DEFAULT_BOT_CONFIG.optionOffset),
     "spread-bps": decimal.default(DEFAULT_BOT_CONFIG.perpHalfSpreadBps),
+    levels: z.coerce.number().int().min(1).max(10).default(DEFAULT_BOT_CONFIG.perpLevels),
+    "level-step-bps": decimal.default(DEFAULT_BOT_CONFIG.levelStepBps),
     "interval-ms": z.coerce.number().int().min(100).default(DEFAULT_BOT_CONFIG.intervalMs),
     deposit: decimal.optional(),
     "admin-token": z.string().optional(),
@@ -66,6 +70,8 @@ const { values } = parseArgs({
     options: { type: "string" },
     "option-offset": { type: "string" },
     "spread-bps": { type: "string" },
+    levels: { type: "string" },
+    "level-step-bps": { type: "string" },
     "interval-ms": { type: "string" },
     deposit: { type: "string" },
     "admin-token": { type: "string" },
@@ -104,6 +110,8 @@ const bot = new MarketMaker(
     optionsPerUnderlying: args.options,
     optionOffset: args["option-offset"],
     perpHalfSpreadBps: args["spread-bps"],
+    perpLevels: args.levels,
+    levelStepBps: args["level-step-bps"],
     intervalMs: args["interval-ms"],
   },
   log,

@@ -242,6 +242,25 @@ export function hedgeOrder(
  * filled completely at its price, maker fee paid (docs/protocol.md §6.1-6.3). False when the
  * fill would need a position slot the account does not have.
  */
+/**
+ * A quote and the levels behind it: `levels` orders on the quote's side, level i (from 0) priced
+ * i steps further from the touch and sized (i + 1) times the quote, so that depth grows away
+ * from the mid as on a real book. A step is `stepBps` of the quote's price on the market's tick
+ * (at least one tick). Levels that would reach a price ≤ 0 are left out.
+ */
+export function ladder(touch: Quote, market: Market, levels: number, stepBps: bigint): Quote[] {
+  const raw = (touch.price * stepBps) / BPS;
+  const step = raw < market.tickSize ? market.tickSize : floorTo(raw, market.tickSize);
+  const out: Quote[] = [];
+  for (let i = 0; i < levels; i++) {
+    const offset = BigInt(i) * step;
+    const price = touch.side === "buy" ? touch.price - offset : touch.price + offset;
+    if (price <= 0n) break;
+    out.push({ ...touch, price, size: touch.size * BigInt(i + 1) });
+  }
+  return out;
+}
+
 export function fitsMargin(account: Account, marks: Marks, quote: Quote, bufferBps: bigint): boolean {
   const slot = slotFor(account, quote.instrument);
   if (slot < 0) return false;

@@ -18,7 +18,7 @@ import type { SdkVenue } from "./venue.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const silent = pino({ level: "silent" });
-const config: BotConfig = { ...DEFAULT_BOT_CONFIG, underlyings: [1], optionsPerUnderlying: 2 };
+const config: BotConfig = { ...DEFAULT_BOT_CONFIG, underlyings: [1], optionsPerUnderlying: 2, perpLevels: 1 };
 
 describe("market-maker bot", () => {
   let v: SdkVenue;
@@ -59,6 +59,47 @@ describe("market-maker bot", () => {
     assert.equal(second.placed + second.replaced + second.cancelled, 0);
     await bot.stop();
     assert.equal((await client.openOrders()).length, 0, "stop pulls every quote");
+  });
+
+  test("several levels a side on the perp, sizes growing away from the touch; a smaller size is amended in place", async () => {
+    const client = await v.trader("bot-levels", 11n);
+    const levels: BotConfig = { ...config, optionsPerUnderlying: 0, perpLevels: 3, levelStepBps: 5n };
+    const bot = new MarketMaker(client, levels, silent);
+    const first = await bot.cycle();
+    assert.equal(first.placed, 6, "three bids and three asks, in one batch");
+    const open = await client.openOrders();
+    const side = (s: "buy" | "sell") =>
+      open
+        .filter((o) => o.side === s)
+        .sort((a, b) => (s === "buy" ? Number(b.price - a.price) : Number(a.price - b.price)));
+    for (const s of ["buy", "sell"] as const) {
+      const ladder = side(s);
+      assert.equal(ladder.length, 3);
+      const gap = (i: number) =>
+        s === "buy" ? ladder[i - 1]!.price - ladder[i]!.price : ladder[i]!.price - ladder[i - 1]!.price;
+      const step = gap(1);
+      assert.ok(step > 0n && step <= (ladder[0]!.price * 5n) / 10_000n, `step ${step}: about 5 bps`);
+      ladder.forEach((o, i) => {
+        assert.equal(o.size, ladder[0]!.size * BigInt(i + 1), "level i holds (i + 1)× the touch size");
+        assert.equal(o.clientOrderId, `q:1:${s}:${i}`);
+        if (i > 0) assert.equal(s === "buy" ? ladder[i - 1]!.price - o.price : o.price - ladder[i - 1]!.price, step);
+      });
+    }
+    const book = await client.book(1n, 10);
+    assert.ok(book.bids.length >= 3 && book.asks.length >= 3);
+    assert.equal((await bot.cycle()).kept, 6);
+    // The same prices with half the size: every quote amended in place, none replaced.
+    const smaller = new MarketMaker(client, { ...levels, perpNotional: levels.perpNotional / 2n }, silent);
+    const third = await smaller.cycle();
+    assert.equal(third.amended, 6);
+    assert.equal(third.placed + third.replaced + third.cancelled, 0);
+    const after = await client.openOrders();
+    assert.deepEqual(
+      after.map((o) => o.orderId).sort(),
+      open.map((o) => o.orderId).sort(),
+      "the same orders (priority kept)",
+    );
+    await smaller.stop();
   });
 
   test("after its ask is lifted the bot is short and skews its quotes up", async () => {
@@ -178,10 +219,11 @@ describe("market-maker bot", () => {
       lines.map((l) => l.msg),
       ["deposited", "quotes"],
     );
-    assert.equal(lines[1]!.placed, 6);
+    // The defaults: three levels a side on the perp, one on each of two options.
+    assert.equal(lines[1]!.placed, 10);
     const key = await TradingKey.fromWallet(wallet);
     const same = new TesseraClient({ url: v.url, key, accountId: 8n });
-    assert.equal((await same.openOrders()).length, 6);
+    assert.equal((await same.openOrders()).length, 10);
     await same.cancelAll();
   });
 });
