@@ -18,6 +18,7 @@ import { decodeSlot } from "../../../protocol/pubdata.ts";
 import { useSession } from "../../lib/session.tsx";
 import { txLabel, useL1Tx } from "../../lib/tx.ts";
 import { useVenue } from "../../lib/venue.tsx";
+import { ForceCloseRequest } from "../funds/ForceCloseRequest.tsx";
 import { WithdrawRequest } from "../funds/WithdrawRequest.tsx";
 import { ExitWithFunds } from "./ExitWithFunds.tsx";
 import { Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
@@ -240,6 +241,11 @@ export function CustodyPanel() {
                 {formatDuration(deadline!)}, or anyone can stop the exchange and let every account exit.
               </p>
               <WithdrawRequest onDone={refresh} />
+              <p className="muted" style={{ margin: 0 }}>
+                Margin held in a position is freed by a forced close first: the insurance fund takes the whole position
+                at the oracle price, for the liquidation penalty, under the same deadline.
+              </p>
+              <ForceCloseRequest onDone={refresh} />
             </>
           )}
           <dl className="summary">
