@@ -34,6 +34,7 @@ import {
   accessibilityViolations,
   launchBrowser,
   overflowing,
+  PROOF_MS,
   screenshotter,
   sees,
   until,
@@ -137,7 +138,11 @@ test(
     });
     const funded = await until("the trader's deposit at the venue", () => trader.account());
     assert.equal(funded.collateral, 10_000_000_000n);
-    await sees(page.getByRole("table", { name: "Deposits" }).getByText("done"), "the deposit taken into a batch");
+    await sees(
+      page.getByRole("table", { name: "Deposits" }).getByText("done"),
+      "the deposit taken into a batch",
+      PROOF_MS,
+    );
     await screenshot(page, "deposited");
 
     // Place a resting order and cancel it.
@@ -213,7 +218,7 @@ test(
       "the venue's health",
     );
     const verified = page.getByRole("table", { name: "Verified batches" });
-    await sees(verified.getByRole("button", { name: batch, exact: true }), `batch ${batch} verified on L1`, 120_000);
+    await sees(verified.getByRole("button", { name: batch, exact: true }), `batch ${batch} verified on L1`, PROOF_MS);
     await verified.getByRole("button", { name: batch, exact: true }).click();
     await sees(
       page.getByRole("table", { name: `Transactions of batch ${batch}` }).getByText(/ETH-PERP: #\d+ bought/),
@@ -239,7 +244,7 @@ test(
       .filter({ hasText: `${formatUsdc(WITHDRAWN)} USDC` });
     await sees(withdrawal, "the withdrawal in the list");
     await screenshot(page, "withdrawal-sent");
-    await sees(withdrawal.getByText("claimable", { exact: true }), "the withdrawal claimable", 120_000);
+    await sees(withdrawal.getByText("claimable", { exact: true }), "the withdrawal claimable", PROOF_MS);
     await screenshot(page, "withdrawal-claimable");
     const usdc = stack.deployed.deployment.collateral;
     const balanceBefore = (await usdc.getFunction("balanceOf")(address)) as bigint;
@@ -267,7 +272,7 @@ test(
       .getByRole("table", { name: "Expired series" })
       .getByRole("row")
       .filter({ hasText: call.name });
-    await sees(expiredRow.getByText(formatPrice(settlementPrice), { exact: true }), `${call.name} settled`);
+    await sees(expiredRow.getByText(formatPrice(settlementPrice), { exact: true }), `${call.name} settled`, PROOF_MS);
     const intrinsic = settlementPrice > call.strike ? settlementPrice - call.strike : 0n;
     assert.equal(
       await expiredRow.getByRole("cell").nth(3).textContent(),
