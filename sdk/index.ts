@@ -40,6 +40,7 @@ export type {
   ReplaceResult,
   Settlement,
   Ticker,
+  VenueHealth,
   VenueStatus,
   VerificationKey,
   Withdrawal,

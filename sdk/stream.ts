@@ -20,7 +20,16 @@ import { LocalOrderBook } from "./book.ts";
 import type { InstrumentRef, TesseraClient } from "./client.ts";
 import { apiError, TesseraApiError, TesseraConnectionError } from "./errors.ts";
 import { streamMessageSchema, toJsonText } from "./wire.ts";
-import type { CancelledOrder, Fill, OpenOrder, PlaceResult, Settlement, StreamMessage, Withdrawal } from "./wire.ts";
+import type {
+  CancelledOrder,
+  Fill,
+  OpenOrder,
+  PlaceResult,
+  Settlement,
+  StreamMessage,
+  VenueHealth,
+  Withdrawal,
+} from "./wire.ts";
 
 export interface BackoffOptions {
   /** First retry delay, ms (default 250). */
@@ -81,6 +90,11 @@ export interface StreamEvents {
   withdrawal: Withdrawal;
   /** One of the account's option positions closed by its series' settlement (private). */
   settlement: Settlement;
+  /**
+   * The venue's health gate (public): sent on connecting and whenever it changes. In
+   * `cancel_only` only cancels are taken; in `halted` nothing is; `reasons` say why.
+   */
+  status: VenueHealth;
   /** A refusal from the venue, or a message the SDK could not read. */
   error: TesseraApiError | TesseraConnectionError;
   /**
@@ -509,6 +523,11 @@ export class TesseraStream {
           this.options.client?.useCancelOnDisconnect(message.connectionId);
         if (message.expiresAt !== undefined) this.scheduleRenewal(message.expiresAt);
         return;
+      case "status": {
+        const { type: _type, ...health } = message;
+        this.emit("status", health);
+        return;
+      }
       case "subscribed":
       case "unsubscribed":
       case "pong":

@@ -240,6 +240,26 @@ export const fundingSchema = z.object({
 });
 export type Funding = z.output<typeof fundingSchema>;
 
+/**
+ * The venue's health gate (docs/api.md, "Health gate"): `normal`, `price_stale` (price-dependent
+ * commands refused with `PRICE_STALE`), `cancel_only` (`CANCEL_ONLY`: the proof or L1 backlog passed
+ * its first bound) or `halted` (`HALTED`), with the reasons in plain words.
+ */
+export const healthSchema = z.object({
+  mode: z.enum(["normal", "price_stale", "cancel_only", "halted"]),
+  code: z.enum(["PRICE_STALE", "CANCEL_ONLY", "HALTED"]).nullable(),
+  reasons: z.array(z.string()),
+  staleFeeds: z.array(z.object({ underlying: z.number().int(), roundId: big, updatedAt: big, ageSeconds: big })),
+  backlog: z.object({
+    batches: z.number().int(),
+    unproved: z.number().int(),
+    oldestBatch: big.nullable(),
+    oldestAgeMs: big.nullable(),
+  }),
+  failedBatch: z.object({ batch: big, reason: z.string() }).nullable(),
+});
+export type VenueHealth = z.output<typeof healthSchema>;
+
 export const statusSchema = z.object({
   profile: z.string(),
   domain: big,
@@ -249,6 +269,9 @@ export const statusSchema = z.object({
   journal: big,
   stateRoot: big,
   unprovedBatches: z.array(big),
+  /** Null while the venue runs; else why it stopped (a batch the circuit refuses) and what to do. */
+  halt: z.object({ code: z.string(), batch: big.nullable(), reason: z.string() }).nullable(),
+  health: healthSchema,
 });
 export type VenueStatus = z.output<typeof statusSchema>;
 
@@ -472,6 +495,8 @@ export const streamMessageSchema = z.discriminatedUnion("type", [
   }),
   errorReplySchema.extend({ type: z.literal("error") }),
   z.object({ type: z.literal("pong") }),
+  /** The venue's health gate, on connecting and whenever it changes. */
+  healthSchema.extend({ type: z.literal("status") }),
 ]);
 export type StreamMessage = z.output<typeof streamMessageSchema>;
 export type BookDelta = Extract<StreamMessage, { type: "book" }>;

@@ -262,6 +262,8 @@ export class StreamHub {
     this.perIp.set(ip, open + 1);
     this.clients.add(client);
     this.api.metrics.wsClients.inc();
+    // The health gate as it stands, so a client never trades blind until the next change.
+    this.send(client, { type: "status", ...healthView(this.api.venue.health(this.api.clock())) });
     socket.on("pong", () => {
       client.awaitingPong = false;
     });

@@ -74,6 +74,12 @@ describe("REST client against a real sequencer", () => {
     const status = await maker.status();
     assert.equal(status.profile, "demo");
     assert.equal(typeof status.domain, "bigint");
+    // The health gate, typed: a venue without L1 and with fresh prices runs normally.
+    assert.equal(status.halt, null);
+    assert.equal(status.health.mode, "normal");
+    assert.equal(status.health.code, null);
+    assert.deepEqual(status.health.staleFeeds, []);
+    assert.equal(status.health.failedBatch, null);
     const instruments = await maker.instruments();
     const perp = instruments.find((m) => m.name === "ETH-PERP")!;
     assert.equal(perp.instrument, 1n);

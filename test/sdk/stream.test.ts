@@ -192,6 +192,25 @@ describe("stream against a real sequencer", () => {
     }
   });
 
+  test("the venue's health gate arrives typed on connecting, and no error with it", async () => {
+    const stream = new TesseraStream({ url: proxy.url });
+    const errors: unknown[] = [];
+    stream.on("error", (e) => errors.push(e));
+    try {
+      const status = stream.next("status");
+      await stream.connect();
+      const health = await status;
+      assert.equal(health.mode, "normal");
+      assert.equal(health.code, null);
+      assert.deepEqual(health.reasons, []);
+      assert.equal(health.failedBatch, null);
+      assert.equal(typeof health.backlog.batches, "number");
+      assert.deepEqual(errors, []);
+    } finally {
+      stream.close();
+    }
+  });
+
   test("stream refusals arrive as typed errors", async () => {
     const stream = new TesseraStream({ url: proxy.url });
     try {
