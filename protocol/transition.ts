@@ -578,6 +578,17 @@ export function withinBand(p: bigint, x: bigint, price: bigint, bandBps: bigint)
   return abs(p - x) * BPS <= bandBps * price;
 }
 
+/** The entry of `insuranceId`, which must be an insurance fund account (§6.4: account 1's owner and key). */
+function fundEntry(t: Transition, insuranceId: bigint) {
+  const entry = t.entry(insuranceId);
+  ensure(
+    t.isInsurance(entry.account),
+    "BAD_LIQUIDATION",
+    `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
+  );
+  return entry;
+}
+
 /**
  * §6.4: insurance fund account A takes `q` of the liquidatee's (B) position at the rules' price.
  * Only a position that carries maintenance margin (a perp or a short option) of an account below
@@ -588,12 +599,7 @@ function liquidate(t: Transition, tx: Extract<Tx, { type: typeof TxType.LIQUIDAT
   const { accountId: id, instrument, size: q } = tx;
   const insuranceId = tx.insurance ?? INSURANCE_ACCOUNT;
   ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
-  const insEntry = t.entry(insuranceId);
-  ensure(
-    t.isInsurance(insEntry.account),
-    "BAD_LIQUIDATION",
-    `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
-  );
+  const insEntry = fundEntry(t, insuranceId);
   const entry = t.entry(id);
   const acc = entry.account;
   ensure(!t.isInsurance(acc), "BAD_LIQUIDATION", "an insurance fund account cannot be liquidated");
@@ -725,12 +731,7 @@ function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED
   ensure(fitsUnsigned(id, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
   ensure(fitsUnsigned(insuranceId, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${insuranceId}`);
   ensure(instrument >= 1n && fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
-  const insEntry = t.entry(insuranceId);
-  ensure(
-    t.isInsurance(insEntry.account),
-    "BAD_LIQUIDATION",
-    `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
-  );
+  const insEntry = fundEntry(t, insuranceId);
   const entry = t.entry(id);
   const acc = entry.account;
   ensure(!t.isInsurance(acc), "BAD_LIQUIDATION", "an insurance fund account is not force-closed");
