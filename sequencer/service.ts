@@ -109,9 +109,12 @@ function monotonicClock(): () => bigint {
   };
 }
 
-export async function startService(cfg: ServiceConfig, l1: L1Link | null = null): Promise<Service> {
-  const log = pino({ level: cfg.logLevel, base: { service: "tessera-sequencer" } });
-  await initCrypto();
+/**
+ * The venue's configuration from the service's and the rollup's limits (read before any replay,
+ * so that the replay takes the decisions the venue took: a round too old for L1 opens no batch,
+ * issue 14 F14). Shared by the service and the rebuild tool (sequencer/tools/rebuild.ts).
+ */
+export async function venueSetup(cfg: ServiceConfig, l1: L1Link | null) {
   const profile = getProfile(cfg.profile);
   const markets = defaultListing({
     listedAt: cfg.listedAt,
@@ -121,9 +124,22 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     strikesEachSide: cfg.strikesEachSide,
     underlyings: profile.underlyings,
   });
-  // The rollup's limits before the replay: the replay then takes the decisions the venue took
-  // (a round too old for L1 opens no batch, issue 14 F14).
   const limits = l1 === null ? undefined : await readL1Limits(l1.rollup, l1.runner);
+  return {
+    profile,
+    domain: cfg.domain,
+    markets,
+    system: cfg.system,
+    initialPrices: cfg.initialPrices,
+    ...(limits === undefined ? {} : { limits }),
+  };
+}
+
+export async function startService(cfg: ServiceConfig, l1: L1Link | null = null): Promise<Service> {
+  const log = pino({ level: cfg.logLevel, base: { service: "tessera-sequencer" } });
+  await initCrypto();
+  const setup = await venueSetup(cfg, l1);
+  const { profile, markets, limits } = setup;
   // L1's final batch count: batches the journal calls submitted beyond it were dropped by a deep
   // reorg and are sent again (the rebuild from L1 plus the journal, docs/deployment.md).
   const l1Batches = l1 === null ? undefined : await readFinalBatchCount(l1.rollup, l1.runner, l1.confirmations ?? 0);
@@ -135,12 +151,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   const started = performance.now();
   const venue = Sequencer.open(
     {
-      profile,
-      domain: cfg.domain,
-      markets,
-      system: cfg.system,
-      initialPrices: cfg.initialPrices,
-      ...(limits === undefined ? {} : { limits }),
+      ...setup,
       // The backlog gate needs batches that become final: only with L1.
       ...(cfg.health === undefined || l1 === null ? {} : { health: cfg.health }),
       ...(l1Batches === undefined ? {} : { l1Batches }),

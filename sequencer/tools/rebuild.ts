@@ -7,11 +7,9 @@
  * surviving queue entries from L1 again). The old journal is not changed.
  */
 import { initCrypto } from "../../protocol/index.ts";
-import { getProfile } from "../../protocol/profiles.ts";
 import { configFromEnv, l1FromEnv } from "../config.ts";
 import { Sequencer } from "../core.ts";
-import { readL1Limits } from "../l1/contracts.ts";
-import { defaultListing } from "../listing.ts";
+import { venueSetup } from "../service.ts";
 
 const [out, firstLost] = process.argv.slice(2);
 if (out === undefined || firstLost === undefined || !/^\d+$/.test(firstLost)) {
@@ -22,25 +20,8 @@ const lostFrom = BigInt(firstLost);
 const cfg = configFromEnv(process.env, Date.now());
 const l1 = l1FromEnv(process.env);
 await initCrypto();
-const profile = getProfile(cfg.profile);
-const markets = defaultListing({
-  listedAt: cfg.listedAt,
-  spot: cfg.initialPrices,
-  weeks: cfg.optionWeeks,
-  expiries: cfg.optionExpiries ?? [],
-  strikesEachSide: cfg.strikesEachSide,
-  underlyings: profile.underlyings,
-});
-const limits = l1 === null ? undefined : await readL1Limits(l1.rollup, l1.runner);
 const { venue, kept, dropped } = Sequencer.rebuild(
-  {
-    profile,
-    domain: cfg.domain,
-    markets,
-    system: cfg.system,
-    initialPrices: cfg.initialPrices,
-    ...(limits === undefined ? {} : { limits }),
-  },
+  await venueSetup(cfg, l1),
   cfg.dbFile,
   out,
   // Every L1 priority operation (deposit, forced request) from the first lost queue index on.
