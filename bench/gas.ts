@@ -95,13 +95,14 @@ const report: Record<string, unknown> = { evm: "hardhat in-process EDR, cancun, 
   const deposit = await gasOf(rollup.getFunction("deposit")(2n, 1_000_000n));
   const registerAndDeposit = await gasOf(rollup.getFunction("registerAndDeposit")(78n, 1_000_000n));
   const forced = await gasOf(rollup.getFunction("requestForcedWithdrawal")(2n, 500n));
+  const forcedClose = await gasOf(rollup.getFunction("requestForcedClose")(2n, 1n)); // perp of underlying 1
   const slots = [
     ...depositData(2n, 1_000_000n, BigInt(alice!.address), 77n),
     ...withdrawData(2n, 400_000n, 1n),
   ];
   await (await as(d.rollup, operator!).getFunction("submitBatch")(await header(d.feeds, profile, 2n), slots, Array(8).fill(0n))).wait();
   const claim = await gasOf(rollup.getFunction("claim")(alice!.address));
-  report.userOperations = { register, firstDeposit, deposit, registerAndDeposit, requestForcedWithdrawal: forced, claim };
+  report.userOperations = { register, firstDeposit, deposit, registerAndDeposit, requestForcedWithdrawal: forced, requestForcedClose: forcedClose, claim };
 }
 
 // ---------------------------------------------------------------- submitBatch per profile

@@ -61,6 +61,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant KIND_PERP = 0;
     uint256 internal constant KIND_CALL = 1;
     uint256 internal constant KIND_PUT = 2;
+    /// @notice Forced requests (withdrawal, close, settlement) an account may have queued and not
+    /// yet served. Each is served within `forcedRequestDeadline` or the exodus opens, so an unbounded
+    /// number per account would let one key holder spend gas to outrun the provers and end the
+    /// exchange for everyone; a bound makes that cost one registration per 4 requests.
+    uint256 public constant MAX_OPEN_FORCED_REQUESTS = 4;
 
     /// @notice The collateral token (USDC, 6 decimals).
     IERC20 public immutable collateral;
@@ -122,6 +127,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     mapping(uint256 accountId => address owner) public accountOwner;
     /// @notice Trading-key hash of each registered account.
     mapping(uint256 accountId => uint256 pkHash) public accountPkHash;
+    /// @notice Forced requests of each account queued and not yet served (≤ MAX_OPEN_FORCED_REQUESTS).
+    mapping(uint256 accountId => uint256 open) public openForcedRequests;
     /// @notice The id the next registration receives.
     uint256 public nextAccountId;
 
@@ -287,9 +294,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 accountId,
         uint256 amount
     ) external notInExodus returns (uint256 queueIndex) {
-        address owner = accountOwner[accountId];
-        if (owner == address(0)) revert UnknownAccount(accountId);
-        if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
+        _reserveForcedRequest(accountId);
         if (amount == 0 || amount > MAX_AMOUNT) revert InvalidAmount(amount);
         queueIndex = _enqueue(TX_FORCED_WITHDRAW | (accountId << 4) | (amount << 92), 0);
         emit ForcedWithdrawalRequested(queueIndex, accountId, amount);
@@ -300,9 +305,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 accountId,
         uint256 instrument
     ) external notInExodus returns (uint256 queueIndex) {
-        address owner = accountOwner[accountId];
-        if (owner == address(0)) revert UnknownAccount(accountId);
-        if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
+        _reserveForcedRequest(accountId);
         _checkForcedCloseTarget(accountId, instrument);
         queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << 4), instrument);
         emit ForcedCloseRequested(queueIndex, accountId, instrument, false);
@@ -313,7 +316,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 accountId,
         uint256 instrument
     ) external notInExodus returns (uint256 queueIndex) {
-        if (accountOwner[accountId] == address(0)) revert UnknownAccount(accountId);
+        _reserveForcedRequest(accountId);
         _checkForcedCloseTarget(accountId, instrument);
         uint256 kind = (instrument >> 8) & 3;
         uint256 expiry = (instrument >> 50) & MASK_32;
@@ -322,6 +325,17 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
         queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << 4) | FORCED_SETTLEMENT_FLAG, instrument);
         emit ForcedCloseRequested(queueIndex, accountId, instrument, true);
+    }
+
+    /// @dev Only the account's owner may force anything on it (a forced request by anyone else would
+    /// spend the owner's bound below), and at most MAX_OPEN_FORCED_REQUESTS may wait at once.
+    function _reserveForcedRequest(uint256 accountId) internal {
+        address owner = accountOwner[accountId];
+        if (owner == address(0)) revert UnknownAccount(accountId);
+        if (owner != msg.sender) revert NotAccountOwner(accountId, msg.sender);
+        uint256 open = openForcedRequests[accountId];
+        if (open >= MAX_OPEN_FORCED_REQUESTS) revert TooManyForcedRequests(accountId, open);
+        openForcedRequests[accountId] = open + 1;
     }
 
     /// @dev The instrument fits the public data (the circuit decodes 82 bits, instrument 0 is no
@@ -537,8 +551,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
                 if (txType == TX_DEPOSIT) {
                     l2Custody += amount;
                 } else if (txType == TX_FORCED_WITHDRAW) {
+                    --openForcedRequests[accountId];
                     _creditWithdrawal(number, accountId, amount, true);
                 } else {
+                    --openForcedRequests[accountId];
                     emit ForcedCloseServed(
                         number,
                         head,

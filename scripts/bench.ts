@@ -255,6 +255,24 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         src,
       ),
       fig("gas_claim", "test", numberAt(j, "userOperations.claim", src), "gas", "lower", src),
+      fig(
+        "gas_forced_withdrawal_request",
+        "test",
+        numberAt(j, "userOperations.requestForcedWithdrawal", src),
+        "gas",
+        "lower",
+        src,
+        "what a censored trader pays to queue one (bounded per account)",
+      ),
+      fig(
+        "gas_forced_close_request",
+        "test",
+        numberAt(j, "userOperations.requestForcedClose", src),
+        "gas",
+        "lower",
+        src,
+        "what a censored trader pays to queue one (bounded per account)",
+      ),
     );
     return figures;
   },

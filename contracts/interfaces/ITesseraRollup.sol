@@ -190,6 +190,8 @@ interface ITesseraRollup {
     error NotAnExpiredOption(uint256 instrument, uint256 expiry);
     /// @notice Insurance fund accounts (account 1's owner and key) are not force-closed.
     error InsuranceFundAccount(uint256 accountId);
+    /// @notice The account already has MAX_OPEN_FORCED_REQUESTS forced requests waiting to be served.
+    error TooManyForcedRequests(uint256 accountId, uint256 open);
     /// @notice Array lengths of the batch do not match the profile.
     error BadBatchShape(
         uint256 prices,
@@ -310,8 +312,9 @@ interface ITesseraRollup {
     function requestForcedClose(uint256 accountId, uint256 instrument) external returns (uint256 queueIndex);
 
     /// @notice Queues a forced settlement of `accountId`'s position in the option `instrument`, whose
-    /// expiry has passed; anyone may ask. Served as the settlement of that position at the batch's
-    /// settlement record, refused only when the account holds none.
+    /// expiry has passed; only its owner may ask. Served as the settlement of that position at the
+    /// batch's settlement record, refused only when the account holds none. Every forced request
+    /// (withdrawal, close, settlement) counts towards the account's MAX_OPEN_FORCED_REQUESTS.
     function requestForcedSettlement(uint256 accountId, uint256 instrument) external returns (uint256 queueIndex);
 
     // ---------------------------------------------------------------- batches

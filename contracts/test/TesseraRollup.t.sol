@@ -245,6 +245,48 @@ contract TesseraRollupTest is TestBase {
         assertEq(rollup.queueHead(), 2, "consumed");
     }
 
+    /// attack: whatever mix of forced requests an owner sends, at most MAX_OPEN_FORCED_REQUESTS
+    /// wait at once, nobody else can spend her bound, and each served slot frees exactly one.
+    function testFuzz_attack_forcedRequestsBoundedPerAccount(uint256 kinds, uint256 amount, address stranger) public {
+        vm.assume(stranger != ALICE);
+        amount = bound(amount, 1, MAX_AMOUNT);
+        uint256 id = _registerAlice(7);
+        uint256 maxOpen = rollup.MAX_OPEN_FORCED_REQUESTS();
+        uint256 perp = 1; // underlying 1, kind perp
+        uint256 expiredPut = 1 | (2 << 8) | (1 << 10) | (uint256(block.timestamp - 1) << 50);
+        uint256[] memory f0s = new uint256[](maxOpen);
+        uint256[] memory f1s = new uint256[](maxOpen);
+        for (uint256 i = 0; i <= maxOpen; ++i) {
+            uint256 kind = (kinds >> (2 * i)) % 3;
+            vm.prank(stranger);
+            vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NotAccountOwner.selector, id, stranger));
+            rollup.requestForcedClose(id, perp);
+            if (i == maxOpen) {
+                vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.TooManyForcedRequests.selector, id, maxOpen));
+            } else {
+                assertEq(rollup.openForcedRequests(id), i, "open before");
+            }
+            vm.prank(ALICE);
+            if (kind == 0) {
+                rollup.requestForcedWithdrawal(id, amount);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedF0(id, 0, amount), 0);
+            } else if (kind == 1) {
+                rollup.requestForcedClose(id, perp);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (9 | (id << 4), perp);
+            } else {
+                rollup.requestForcedSettlement(id, expiredPut);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (9 | (id << 4) | (1 << 69), expiredPut);
+            }
+        }
+        assertEq(rollup.openForcedRequests(id), maxOpen, "bounded");
+        // A batch serving the first two (refused: served bits 0) frees two.
+        _submit(_header(1), _slots(f0s[0], f1s[0], f0s[1], f1s[1]));
+        assertEq(rollup.openForcedRequests(id), maxOpen - 2, "freed as served");
+        vm.prank(ALICE);
+        rollup.requestForcedClose(id, perp);
+        assertEq(rollup.openForcedRequests(id), maxOpen - 1, "usable again");
+    }
+
     // ---------------------------------------------------------------- public inputs
 
     function testFuzz_publicInputs_layoutOfSection8(

@@ -261,7 +261,7 @@ describe("findings against the circuit (test profile)", () => {
   });
 
   test("finding F11: a forced settlement is served only as a settlement of an expired series", () => {
-    // The live perp close flagged as a forced settlement (anyone may queue those) is rejected.
+    // The live perp close flagged as a forced settlement is rejected (the contract checks expiry at request time only).
     const inp = input(FC_PERP);
     setSlot(inp, "flag", 0, 1n);
     assertRejected(inp, "NOT_EXPIRED");

@@ -346,7 +346,7 @@ export function buildScenarios(): readonly Scenario[] {
     [
       // The owner's forced close of an expired option is its settlement at the record.
       { type: TxType.FORCED_CLOSE, accountId: 8n, instrument: LATE_CALL, settlement: false },
-      // Anyone's forced settlement of another account's expired short call.
+      // The owner's forced settlement of her account's expired short call.
       { type: TxType.FORCED_CLOSE, accountId: OPTION_HOLDER, instrument: LATE_CALL, settlement: true },
     ],
   );

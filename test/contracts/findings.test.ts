@@ -501,24 +501,58 @@ describe("issue 14 findings", () => {
       ).to.be.revertedWithCustomError(f.rollup, "ExodusIsActive");
     });
 
-    it("finding F11: anyone may force the settlement of an expired option series, not of a live one", async () => {
+    it("finding F11: the owner may force the settlement of an expired option series, not of a live one; nobody else may", async () => {
       const { f, alice, bob } = await withPositions();
       const t = await now(ethers);
       const live = optionId(1, InstrumentKind.CALL, 300_000n, t + 3_600n);
       const expired = optionId(1, InstrumentKind.PUT, 300_000n, t - 60n);
-      await expect(as(f.rollup, bob.signer).getFunction("requestForcedSettlement")(alice.id, live))
+      await expect(as(f.rollup, alice.signer).getFunction("requestForcedSettlement")(alice.id, live))
         .to.be.revertedWithCustomError(f.rollup, "NotAnExpiredOption")
         .withArgs(live, t + 3_600n);
       await expect(
-        as(f.rollup, bob.signer).getFunction("requestForcedSettlement")(alice.id, perpId(1)),
+        as(f.rollup, alice.signer).getFunction("requestForcedSettlement")(alice.id, perpId(1)),
       ).to.be.revertedWithCustomError(f.rollup, "NotAnExpiredOption");
-      const queueIndex = (await f.rollup.getFunction("priorityQueueLength")()) as bigint;
+      // Someone else's request would spend alice's bound of open forced requests (below).
       await expect(as(f.rollup, bob.signer).getFunction("requestForcedSettlement")(alice.id, expired))
+        .to.be.revertedWithCustomError(f.rollup, "NotAccountOwner")
+        .withArgs(alice.id, bob.signer.address);
+      const queueIndex = (await f.rollup.getFunction("priorityQueueLength")()) as bigint;
+      await expect(as(f.rollup, alice.signer).getFunction("requestForcedSettlement")(alice.id, expired))
         .to.emit(f.rollup, "ForcedCloseRequested")
         .withArgs(queueIndex, alice.id, expired, true);
       const op = (await f.rollup.getFunction("priorityOp")(queueIndex)) as { f0: bigint; f1: bigint };
       assert.equal(op.f0, 9n | (alice.id << 4n) | (1n << 69n));
       assert.equal(op.f1, expired);
+    });
+
+    it("attack: a key holder cannot flood the priority queue with forced requests (a bound per account, freed as each is served)", async () => {
+      const { f, state, alice, bob } = await withPositions();
+      const bound = (await f.rollup.getFunction("MAX_OPEN_FORCED_REQUESTS")()) as bigint;
+      assert.equal(bound, 4n);
+      const t = await now(ethers);
+      const expired = optionId(1, InstrumentKind.PUT, 300_000n, t - 60n);
+      // Every kind of forced request counts: withdrawals, closes and settlements.
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedWithdrawal")(alice.id, 1n));
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)));
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedSettlement")(alice.id, expired));
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedWithdrawal")(alice.id, 2n));
+      assert.equal(await f.rollup.getFunction("openForcedRequests")(alice.id), bound);
+      for (const request of [
+        as(f.rollup, alice.signer).getFunction("requestForcedWithdrawal")(alice.id, 3n),
+        as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)),
+        as(f.rollup, alice.signer).getFunction("requestForcedSettlement")(alice.id, expired),
+      ]) {
+        await expect(request).to.be.revertedWithCustomError(f.rollup, "TooManyForcedRequests").withArgs(alice.id, bound);
+      }
+      // Another account's bound is its own.
+      await mined(as(f.rollup, bob.signer).getFunction("requestForcedWithdrawal")(bob.id, 1n));
+      assert.equal(await f.rollup.getFunction("openForcedRequests")(bob.id), 1n);
+
+      // Serving frees the bound: the next batch serves alice's first request (a withdrawal of 1).
+      await proveAndSubmit(f, state, [{ type: TxType.FORCED_WITHDRAW, accountId: alice.id, requested: 1n }]);
+      assert.equal(await f.rollup.getFunction("openForcedRequests")(alice.id), bound - 1n);
+      await mined(as(f.rollup, alice.signer).getFunction("requestForcedWithdrawal")(alice.id, 3n));
+      assert.equal(await f.rollup.getFunction("openForcedRequests")(alice.id), bound);
     });
   });
 });
