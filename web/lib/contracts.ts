@@ -70,6 +70,10 @@ export const rollupAbi = parseAbi([
   "error RoundNotInForceAtExpiry(uint256 underlying, uint80 roundId, uint256 expiry)",
   "error InvalidPkHash(uint256 pkHash)",
   "error AccountTreeFull(uint256 capacity)",
+  "error TooManyForcedRequests(uint256 accountId, uint256 open)",
+  "error InsuranceFundAccount(uint256 accountId)",
+  "error InvalidInstrument(uint256 instrument)",
+  "error NotAnExpiredOption(uint256 instrument, uint256 expiry)",
 ]);
 
 /** The Chainlink-style price feeds the rollup reads (AggregatorV3Interface). */

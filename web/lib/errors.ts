@@ -44,6 +44,11 @@ const MESSAGES: Readonly<Record<string, string>> = {
   NothingToClaim: "Nothing to claim yet: withdrawals become claimable once their batch is verified on L1.",
   InvalidAmount: "The amount must be positive and below 2^56 base units.",
   NotAccountOwner: "Only the wallet that owns this account can do that.",
+  TooManyForcedRequests:
+    "This account already has 4 forced requests waiting on L1. Each one served frees a place; the operator must serve them within the deadline or the exodus opens.",
+  InsuranceFundAccount: "Insurance fund accounts cannot be forced closed.",
+  InvalidInstrument: "That is not a valid instrument id.",
+  NotAnExpiredOption: "Only an option series whose expiry has passed can be settled by force.",
   ExodusTooEarly: "The oldest waiting request is not overdue yet, so the exodus cannot start.",
   NoPendingPriorityOp: "No request is waiting in the L1 queue, so the exodus cannot start.",
   AlreadyExited: "This account has already exited.",
