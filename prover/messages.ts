@@ -7,6 +7,11 @@ export interface ProverArtifacts {
   readonly zkey: string;
   /** Verification key JSON: every proof is verified before it is reported done. */
   readonly vkey: string;
+  /**
+   * circom's native C++ witness generator (its `.dat` beside it), when the build made one;
+   * prover/witness.ts also finds it beside the zkey. Absent: the wasm calculator.
+   */
+  readonly native?: string | undefined;
 }
 
 export interface ProveRequest {
