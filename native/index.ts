@@ -1,0 +1,42 @@
+/**
+ * Loader of the native crypto addon (native/src, built by native/build.mjs at `npm install`).
+ * Node-API, so one build loads in Node 20 and 22, in the main thread and in workers.
+ */
+import { createRequire } from "node:module";
+
+/** The addon's functions. Inputs must be canonical field elements (0 <= x < p): anything
+ * else throws a RangeError with code OUT_OF_RANGE. */
+export interface NativeCrypto {
+  /** Poseidon of 1..16 inputs (circomlibjs `poseidon`, one output). */
+  poseidon(inputs: readonly bigint[]): bigint;
+  /** `inputs.length / width` hashes: hash k of `inputs[k·width .. (k+1)·width)`. */
+  poseidonMany(inputs: readonly bigint[], width: number): bigint[];
+  /** Poseidon of `input` (n × 32 bytes, little-endian field elements), written to `out[0..32)`. */
+  poseidonBytes(input: Uint8Array, out: Uint8Array): void;
+  /** `input.length / (32·width)` hashes of `width` little-endian elements each, into `out`. */
+  poseidonBatch(input: Uint8Array, width: number, out: Uint8Array): void;
+}
+
+export interface NativeLoad {
+  readonly addon: NativeCrypto | null;
+  /** Why the addon did not load (null when it did). */
+  readonly error: string | null;
+}
+
+export const ADDON_PATH = "./build/Release/tessera_crypto.node";
+
+let loaded: NativeLoad | null = null;
+
+/** Loads the addon once per thread; never throws. */
+export function loadNativeCrypto(): NativeLoad {
+  if (loaded === null) {
+    try {
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeCrypto;
+      loaded = { addon, error: null };
+    } catch (err) {
+      const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      loaded = { addon: null, error: `${message} (build it with npm run build:native)` };
+    }
+  }
+  return loaded;
+}

@@ -1,0 +1,227 @@
+/*
+ * Node-API bindings of the native crypto (ABI-stable: one build loads in every Node with
+ * Node-API 8). No mutable global state: safe in worker threads.
+ *
+ *   poseidon(inputs: bigint[]) -> bigint          also poseidon(a, b, ...) with bigint arguments
+ *   poseidonMany(inputs: bigint[], width: number) -> bigint[]
+ *       inputs.length / width hashes, hash k of inputs[k*width .. (k+1)*width)
+ *   poseidonBytes(input: Uint8Array, out: Uint8Array) -> void
+ *       input: n x 32 bytes, each a little-endian field element; out: 32 bytes
+ *   poseidonBatch(input: Uint8Array, width: number, out: Uint8Array) -> void
+ *       input: count x width x 32 bytes; out: count x 32 bytes (hash k of inputs k*width..)
+ *
+ * Inputs must be canonical field elements (0 <= x < p); anything else throws a RangeError.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <node_api.h>
+#include "poseidon.h"
+
+#define CHECK(call)                                          \
+  do {                                                       \
+    if ((call) != napi_ok) {                                 \
+      napi_throw_error(env, "NAPI_FAILED", #call " failed"); \
+      return NULL;                                           \
+    }                                                        \
+  } while (0)
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "OUT_OF_RANGE", msg);
+  return NULL;
+}
+
+static napi_value throw_hash_error(napi_env env, int rc, int base) {
+  char msg[160];
+  if (rc == -1) return throw_range(env, "Poseidon takes 1..16 inputs");
+  snprintf(msg, sizeof msg, "Poseidon input %d is not a canonical field element (0 <= x < p)", base + (-2 - rc));
+  return throw_range(env, msg);
+}
+
+static void fe_read_le(fe *r, const uint8_t *b) {
+  for (int i = 0; i < 4; i++) {
+    uint64_t w = 0;
+    for (int k = 7; k >= 0; k--) w = (w << 8) | b[8 * i + k];
+    r->v[i] = w;
+  }
+}
+
+static void fe_write_le(uint8_t *b, const fe *a) {
+  for (int i = 0; i < 4; i++)
+    for (int k = 0; k < 8; k++) b[8 * i + k] = (uint8_t)(a->v[i] >> (8 * k));
+}
+
+/* Reads a non-negative bigint below 2^256; returns 0 on success, else throws and returns -1. */
+static int read_bigint(napi_env env, napi_value v, fe *out, int index) {
+  int sign = 0;
+  size_t count = 4;
+  out->v[0] = out->v[1] = out->v[2] = out->v[3] = 0;
+  if (napi_get_value_bigint_words(env, v, &sign, &count, out->v) != napi_ok) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "Poseidon input %d is not a bigint", index);
+    napi_throw_type_error(env, "INVALID_ARG", msg);
+    return -1;
+  }
+  if (sign || count > 4) {
+    out->v[3] = ~(uint64_t)0; /* marks it non-canonical */
+  }
+  return 0;
+}
+
+static napi_value make_bigint(napi_env env, const fe *a) {
+  napi_value r;
+  CHECK(napi_create_bigint_words(env, 0, 4, a->v, &r));
+  return r;
+}
+
+static napi_value js_poseidon(napi_env env, napi_callback_info info) {
+  size_t argc = POSEIDON_MAX_INPUTS + 1;
+  napi_value argv[POSEIDON_MAX_INPUTS + 1];
+  fe in[POSEIDON_MAX_INPUTS], out;
+  bool is_array = false;
+  uint32_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc == 1) CHECK(napi_is_array(env, argv[0], &is_array));
+  if (is_array) {
+    CHECK(napi_get_array_length(env, argv[0], &n));
+    if (n < 1 || n > POSEIDON_MAX_INPUTS) return throw_range(env, "Poseidon takes 1..16 inputs");
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value el;
+      CHECK(napi_get_element(env, argv[0], i, &el));
+      if (read_bigint(env, el, &in[i], (int)i)) return NULL;
+    }
+  } else {
+    n = (uint32_t)argc;
+    if (n < 1 || n > POSEIDON_MAX_INPUTS) return throw_range(env, "Poseidon takes 1..16 inputs");
+    for (uint32_t i = 0; i < n; i++)
+      if (read_bigint(env, argv[i], &in[i], (int)i)) return NULL;
+  }
+  int rc = poseidon_hash(&out, in, (int)n);
+  if (rc) return throw_hash_error(env, rc, 0);
+  return make_bigint(env, &out);
+}
+
+/* Bytes of a Uint8Array argument; throws and returns -1 if it is not one. */
+static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len, const char *what) {
+  bool ok = false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  void *p;
+  if (napi_is_typedarray(env, v, &ok) != napi_ok || !ok ||
+      napi_get_typedarray_info(env, v, &type, len, &p, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s must be a Uint8Array", what);
+    napi_throw_type_error(env, "INVALID_ARG", msg);
+    return -1;
+  }
+  *data = (uint8_t *)p;
+  return 0;
+}
+
+static napi_value js_poseidon_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint8_t *src, *dst;
+  size_t len, out_len;
+  fe in[POSEIDON_MAX_INPUTS], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_range(env, "poseidonBytes(input, out) takes two arguments");
+  if (get_bytes(env, argv[0], &src, &len, "input") || get_bytes(env, argv[1], &dst, &out_len, "out")) return NULL;
+  if (len % 32 != 0 || len / 32 < 1 || len / 32 > POSEIDON_MAX_INPUTS)
+    return throw_range(env, "input must hold 1..16 field elements of 32 bytes");
+  if (out_len < 32) return throw_range(env, "out must hold 32 bytes");
+  int n = (int)(len / 32);
+  for (int i = 0; i < n; i++) fe_read_le(&in[i], src + 32 * i);
+  int rc = poseidon_hash(&out, in, n);
+  if (rc) return throw_hash_error(env, rc, 0);
+  fe_write_le(dst, &out);
+  return NULL;
+}
+
+static napi_value js_poseidon_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  uint8_t *src, *dst;
+  size_t len, out_len;
+  int32_t width;
+  fe in[POSEIDON_MAX_INPUTS], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return throw_range(env, "poseidonBatch(input, width, out) takes three arguments");
+  if (get_bytes(env, argv[0], &src, &len, "input")) return NULL;
+  if (napi_get_value_int32(env, argv[1], &width) != napi_ok) {
+    napi_throw_type_error(env, "INVALID_ARG", "width must be a number");
+    return NULL;
+  }
+  if (get_bytes(env, argv[2], &dst, &out_len, "out")) return NULL;
+  if (width < 1 || width > POSEIDON_MAX_INPUTS) return throw_range(env, "width must be 1..16");
+  size_t stride = 32 * (size_t)width;
+  if (len % stride != 0) return throw_range(env, "input length must be a multiple of width x 32 bytes");
+  size_t count = len / stride;
+  if (out_len < 32 * count) return throw_range(env, "out must hold 32 bytes per hash");
+  /* Validate everything first so that an error leaves out untouched. */
+  for (size_t k = 0; k < count * (size_t)width; k++) {
+    fe x;
+    fe_read_le(&x, src + 32 * k);
+    if (!poseidon_is_canonical(&x)) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "Poseidon batch input %zu is not a canonical field element (0 <= x < p)", k);
+      return throw_range(env, msg);
+    }
+  }
+  for (size_t k = 0; k < count; k++) {
+    for (int i = 0; i < width; i++) fe_read_le(&in[i], src + k * stride + 32 * (size_t)i);
+    poseidon_hash(&out, in, width);
+    fe_write_le(dst + 32 * k, &out);
+  }
+  return NULL;
+}
+
+static napi_value js_poseidon_many(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int32_t width;
+  uint32_t len;
+  bool is_array = false;
+  fe in[POSEIDON_MAX_INPUTS], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_range(env, "poseidonMany(inputs, width) takes two arguments");
+  CHECK(napi_is_array(env, argv[0], &is_array));
+  if (!is_array) {
+    napi_throw_type_error(env, "INVALID_ARG", "inputs must be an array of bigints");
+    return NULL;
+  }
+  if (napi_get_value_int32(env, argv[1], &width) != napi_ok) {
+    napi_throw_type_error(env, "INVALID_ARG", "width must be a number");
+    return NULL;
+  }
+  if (width < 1 || width > POSEIDON_MAX_INPUTS) return throw_range(env, "width must be 1..16");
+  CHECK(napi_get_array_length(env, argv[0], &len));
+  if (len % (uint32_t)width != 0) return throw_range(env, "inputs length must be a multiple of width");
+  uint32_t count = len / (uint32_t)width;
+  CHECK(napi_create_array_with_length(env, count, &result));
+  for (uint32_t k = 0; k < count; k++) {
+    for (int i = 0; i < width; i++) {
+      napi_value el;
+      uint32_t idx = k * (uint32_t)width + (uint32_t)i;
+      CHECK(napi_get_element(env, argv[0], idx, &el));
+      if (read_bigint(env, el, &in[i], (int)idx)) return NULL;
+    }
+    int rc = poseidon_hash(&out, in, width);
+    if (rc) return throw_hash_error(env, rc, (int)(k * (uint32_t)width));
+    napi_value h = make_bigint(env, &out);
+    if (h == NULL) return NULL;
+    CHECK(napi_set_element(env, result, k, h));
+  }
+  return result;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+      {"poseidon", NULL, js_poseidon, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonBytes", NULL, js_poseidon_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonMany", NULL, js_poseidon_many, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonBatch", NULL, js_poseidon_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

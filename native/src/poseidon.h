@@ -1,0 +1,19 @@
+/* Poseidon over BN254 with circomlib's parameters (circomlibjs `buildPoseidon`, t = 2..17). */
+#ifndef TESSERA_POSEIDON_H
+#define TESSERA_POSEIDON_H
+#include "field.h"
+
+#define POSEIDON_MAX_INPUTS 16
+
+/*
+ * out = Poseidon(in[0..n)) for 1 <= n <= 16, initial state 0, one output: circomlibjs
+ * `poseidon(inputs)`. Inputs and output are canonical field elements (< p) as little-endian
+ * limbs, not in Montgomery form. Returns 0, or -1 if n is out of range, or -2 - i if input i
+ * is not canonical (>= p); out is untouched on error.
+ */
+int poseidon_hash(fe *out, const fe *in, int n);
+
+/* 1 when a < p: a canonical field element. */
+int poseidon_is_canonical(const fe *a);
+
+#endif

@@ -1,0 +1,179 @@
+/**
+ * The native Poseidon (native/, C over Node-API) against circomlibjs, byte for byte: every width
+ * 1..16, random and edge inputs, every entry point; the backend selection of protocol/poseidon.ts
+ * including TESSERA_CRYPTO=js. The addon must have loaded: this suite fails rather than skips
+ * when it did not build, so CI always exercises it.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { before, describe, it } from "node:test";
+import { loadNativeCrypto } from "../../native/index.ts";
+import type { NativeCrypto } from "../../native/index.ts";
+import { FIELD_MODULUS } from "../../protocol/field.ts";
+import {
+  initPoseidon,
+  initPoseidonJs,
+  poseidon,
+  poseidonBackend,
+  poseidonJs,
+  poseidonMany,
+  poseidonNative,
+} from "../../protocol/poseidon.ts";
+
+const P = FIELD_MODULUS;
+const RANDOM_PER_WIDTH = 150;
+
+/** Deterministic 64-bit generator (splitmix64), so a failure can be replayed. */
+function rng(seed: bigint): () => bigint {
+  let s = seed;
+  return () => {
+    s = (s + 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
+    let z = s;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & 0xffffffffffffffffn;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & 0xffffffffffffffffn;
+    return z ^ (z >> 31n);
+  };
+}
+
+/** Mixed field elements: uniform below p, small, near p, and sparse-bit values. */
+function fieldElements(next: () => bigint, n: number): bigint[] {
+  return Array.from({ length: n }, () => {
+    const wide = (next() << 192n) | (next() << 128n) | (next() << 64n) | next();
+    switch (Number(next() % 5n)) {
+      case 0:
+        return next() % 1000n;
+      case 1:
+        return P - 1n - (next() % 1000n);
+      case 2:
+        return 1n << (next() % 254n);
+      default:
+        return wide % P;
+    }
+  });
+}
+
+function leBytes(values: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(32 * values.length);
+  values.forEach((v, k) => {
+    for (let i = 0; i < 32; i++) out[32 * k + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  });
+  return out;
+}
+
+function fromLe(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+  return v;
+}
+
+let addon: NativeCrypto;
+
+before(async () => {
+  const load = loadNativeCrypto();
+  assert.ok(load.addon, `the native crypto addon did not load: ${load.error}`);
+  addon = load.addon;
+  await initPoseidonJs();
+  await initPoseidon();
+});
+
+describe("native crypto addon", () => {
+  it("loaded, and protocol/poseidon.ts uses it unless TESSERA_CRYPTO=js", () => {
+    assert.equal(poseidonBackend(), process.env.TESSERA_CRYPTO === "js" ? "js" : "native");
+  });
+
+  it("equals circomlibjs on random inputs at every width 1..16", () => {
+    const next = rng(20261203n);
+    for (let n = 1; n <= 16; n++) {
+      for (let k = 0; k < RANDOM_PER_WIDTH; k++) {
+        const inputs = fieldElements(next, n);
+        assert.equal(poseidonNative(inputs), poseidonJs(inputs), `width ${n}: ${inputs.join(",")}`);
+      }
+    }
+  });
+
+  it("equals circomlibjs on edge values (0, 1, p-1) in every position at every width", () => {
+    for (let n = 1; n <= 16; n++) {
+      for (const edge of [0n, 1n, 2n, P - 1n, P - 2n, P >> 1n, (1n << 253n) - 1n]) {
+        for (const fill of [0n, P - 1n]) {
+          for (let pos = 0; pos < n; pos++) {
+            const inputs = Array.from({ length: n }, (_, i) => (i === pos ? edge : fill));
+            assert.equal(poseidonNative(inputs), poseidonJs(inputs), `width ${n}: ${inputs.join(",")}`);
+          }
+        }
+      }
+    }
+  });
+
+  it("reduces values outside [0, p) exactly as circomlibjs does (poseidon(), poseidonNative)", () => {
+    const outside = [P, P + 1n, 2n * P - 1n, (1n << 256n) - 1n, 1n << 300n, -1n, -P, -(P + 5n)];
+    for (const x of outside) {
+      for (const inputs of [[x], [x, 3n], [7n, x, x, 1n]]) {
+        const want = poseidonJs(inputs);
+        assert.equal(poseidonNative(inputs), want, `inputs ${inputs.join(",")}`);
+        assert.equal(poseidon(inputs), want, `inputs ${inputs.join(",")}`);
+      }
+    }
+  });
+
+  it("the raw addon rejects non-canonical inputs with a clear error", () => {
+    const outOfRange = { name: "RangeError", code: "OUT_OF_RANGE" };
+    for (const bad of [P, P + 1n, (1n << 256n) - 1n, 1n << 256n, -1n]) {
+      assert.throws(() => addon.poseidon([1n, bad]), { ...outOfRange, message: /input 1 is not a canonical/ });
+      assert.throws(() => addon.poseidonMany([1n, 2n, 3n, bad], 2), { ...outOfRange, message: /input 3/ });
+      if (bad >= 0n && bad < 1n << 256n) {
+        assert.throws(() => addon.poseidonBytes(leBytes([1n, bad]), new Uint8Array(32)), outOfRange);
+        const out = new Uint8Array(64);
+        assert.throws(() => addon.poseidonBatch(leBytes([1n, 2n, bad, 4n]), 2, out), outOfRange);
+        assert.deepEqual(out, new Uint8Array(64), "a rejected batch writes nothing");
+      }
+    }
+    assert.throws(() => addon.poseidon([]), outOfRange);
+    assert.throws(() => addon.poseidon(Array.from({ length: 17 }, () => 1n)), outOfRange);
+    assert.throws(() => addon.poseidon([1n, 2 as unknown as bigint]), { name: "TypeError" });
+    assert.throws(() => addon.poseidonBatch(new Uint8Array(96), 2, new Uint8Array(64)), outOfRange);
+    assert.throws(() => poseidon([]), RangeError);
+    assert.throws(() => poseidon(Array.from({ length: 17 }, () => 1n)), RangeError);
+  });
+
+  it("every entry point agrees: bigint array, arguments, bytes, batch, many", () => {
+    const next = rng(7n);
+    for (const width of [1, 2, 3, 5, 16]) {
+      const rows = Array.from({ length: 40 }, () => fieldElements(next, width));
+      const want = rows.map(poseidonJs);
+      const flat = rows.flat();
+      assert.deepEqual(addon.poseidonMany(flat, width), want);
+      assert.deepEqual(poseidonMany(rows), want);
+      const out = new Uint8Array(32 * rows.length);
+      addon.poseidonBatch(leBytes(flat), width, out);
+      for (let k = 0; k < rows.length; k++) {
+        assert.equal(fromLe(out.subarray(32 * k, 32 * k + 32)), want[k]);
+        const one = new Uint8Array(32);
+        addon.poseidonBytes(leBytes(rows[k]), one);
+        assert.equal(fromLe(one), want[k]);
+        const variadic = addon.poseidon as unknown as (...xs: bigint[]) => bigint;
+        assert.equal(variadic(...rows[k]), want[k]);
+      }
+    }
+    assert.deepEqual(poseidonMany([]), []);
+    assert.throws(() => poseidonMany([[1n, 2n], [3n]]), RangeError);
+  });
+
+  it("TESSERA_CRYPTO=js selects circomlibjs, with the same hashes", () => {
+    const code = [
+      'import { initPoseidon, poseidon, poseidonBackend } from "./protocol/poseidon.ts";',
+      "await initPoseidon();",
+      "console.log(JSON.stringify({ backend: poseidonBackend(), h: poseidon([1n, 2n]).toString() }));",
+    ].join("\n");
+    const stdout = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      env: { ...process.env, TESSERA_CRYPTO: "js" },
+      encoding: "utf8",
+    });
+    const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as { backend: string; h: string };
+    assert.equal(result.backend, "js");
+    assert.equal(BigInt(result.h), poseidonNative([1n, 2n]));
+    assert.equal(
+      poseidonNative([1n, 2n]),
+      7853200120776062878684798364095072458815029376092732009249414926327459813530n,
+    );
+  });
+});
