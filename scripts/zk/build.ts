@@ -3,9 +3,10 @@
  * deterministic phase-2 beacon → verification key and Solidity verifier.
  *
  * Library: `ensureProfileBuilt(profile)` for tests, the prover and the demo.
- * CLI: `npm run circuits:build [profile...] [--ptau <file>] [--verbose] [--prove-input <json>]`
- * (default profiles: test and demo; env `TESSERA_PTAU` is the same as `--ptau`). The CLI also
- * writes `contracts/generated/<Profile>Verifier.sol`.
+ * CLI: `npm run circuits:build [profile...] [--ptau <file>] [--verbose] [--prove-input <json>]
+ * [--no-native]` (default profiles: test and demo; env `TESSERA_PTAU` is the same as `--ptau`).
+ * The CLI also writes `contracts/generated/<Profile>Verifier.sol` and builds circom's native C++
+ * witness generator (scripts/zk/native.ts) unless `--no-native`.
  *
  * TEST-ONLY: without `--ptau` the ceremony is the local known-tau one (scripts/zk/ptau.ts), and
  * phase 2 is always a single public beacon; the resulting keys let anyone forge proofs. A real
@@ -33,12 +34,14 @@ import {
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as snarkjs from "snarkjs";
+import { findNative } from "../../prover/witness.ts";
 import { BUILD_DIR, ROOT, compile } from "./compile.ts";
 import type { CompiledCircuit } from "./compile.ts";
 import { withLock } from "./lock.ts";
 import { MEASURED_RATES, Step, formatSeconds } from "./progress.ts";
 import type { ProgressOptions } from "./progress.ts";
 import { readPtauInfo, releaseCurve, testOnlyPtauPath } from "./ptau.ts";
+import { ensureNativeWitness, installBeside } from "./native.ts";
 import { groth16Power, readR1csHeader } from "./r1cs.ts";
 import type { R1csHeader } from "./r1cs.ts";
 import { groth16VerifierTemplate, snarkjsVersion } from "./snarkjs-package.ts";
@@ -72,6 +75,13 @@ export interface BuildOptions {
   readonly verbose?: boolean | undefined;
   /** Print no progress lines. */
   readonly quiet?: boolean | undefined;
+  /**
+   * Also build circom's native C++ witness generator (scripts/zk/native.ts) and put it beside
+   * the zkey, where prover/witness.ts finds it. Default false here, true in the CLI: a first
+   * build compiles tens of MB of C++ (about a minute for `test` on 2 cores). Without the
+   * compiler or a library the build says what is missing and provers use the wasm calculator.
+   */
+  readonly native?: boolean | undefined;
 }
 
 /** A built circuit: absolute paths and sizes. */
@@ -95,6 +105,11 @@ export interface BuiltCircuit {
   readonly testOnlyCeremony: boolean;
   /** False when the cache answered. */
   readonly built: boolean;
+  /**
+   * circom's native witness generator beside the zkey (`<dir>/witness/witness`, its `.dat` beside
+   * it), when built (`BuildOptions.native`, now or by an earlier build); else undefined.
+   */
+  readonly native: string | undefined;
 }
 
 export interface CircuitRequest {
@@ -229,6 +244,7 @@ export async function ensureCircuitBuilt(req: CircuitRequest, opts: BuildOptions
     key,
     testOnlyCeremony: ceremony.kind === "test-only-known-tau",
     built: wasBuilt,
+    native: undefined,
   });
 
   const fromCache = (): BuiltCircuit | undefined => {
@@ -241,14 +257,37 @@ export async function ensureCircuitBuilt(req: CircuitRequest, opts: BuildOptions
     await buildInto(dir, req, compiled, header, ceremony, progress, logger, started, compileSeconds);
     return built(true);
   };
-  return (
+  const circuit =
     fromCache() ??
     (await withLock(
       dir,
       async () => fromCache() ?? (await build()),
       () => progress.enabled && console.error(`${progress.prefix} waiting for another process building ${dir}`),
-    ))
-  );
+    ));
+  if (opts.native) await ensureNativeBeside(req, circuit, progress);
+  return { ...circuit, native: findNative({ wasm: circuit.wasm, zkey: circuit.zkey }) };
+}
+
+/** Builds (or finds) the native witness generator and installs it in the circuit's build dir. */
+async function ensureNativeBeside(
+  req: CircuitRequest,
+  circuit: BuiltCircuit,
+  progress: ProgressOptions,
+): Promise<void> {
+  const native = await ensureNativeWitness({ name: req.name, source: req.source }, progress);
+  if (!native.available) {
+    // Said even when quiet: a prover without it is several times slower at the witness.
+    console.error(
+      `${progress.prefix} native witness generator not built: ${native.reason}. Provers use the wasm calculator.`,
+    );
+    return;
+  }
+  await installBeside(native, circuit.dir);
+  if (progress.enabled)
+    console.error(
+      `${progress.prefix} native witness generator ${native.built ? "built" : "cached"}: ` +
+        `${path.relative(ROOT, path.join(circuit.dir, "witness", "witness"))}`,
+    );
 }
 
 /** The build proper, into `<dir>.tmp-<pid>` then renamed to `dir`. */
@@ -493,9 +532,11 @@ async function main(argv: readonly string[]): Promise<void> {
   let ptau: string | undefined;
   let proveInput: string | undefined;
   let verbose = false;
+  let native = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--ptau") ptau = argv[++i];
+    else if (arg === "--no-native") native = false;
     else if (arg === "--prove-input") proveInput = argv[++i];
     else if (arg === "--verbose") verbose = true;
     else if (arg.startsWith("--")) throw new BuildError(`unknown option ${arg}`);
@@ -505,7 +546,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (proveInput && profiles.length !== 1) throw new BuildError("--prove-input needs exactly one profile");
   for (const profile of profiles) {
     const started = performance.now();
-    const built = await ensureProfileBuilt(profile, { ptau, verbose });
+    const built = await ensureProfileBuilt(profile, { ptau, verbose, native });
     const changed = writeGeneratedVerifier(built);
     console.error(
       `[zk ${profile}] ${built.built ? "built" : "cached"} in ${formatSeconds((performance.now() - started) / 1000)}: ` +
