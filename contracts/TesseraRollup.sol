@@ -42,6 +42,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant TX_WITHDRAW = 2;
     uint256 internal constant TX_FORCED_WITHDRAW = 3;
     uint256 internal constant TX_FORCED_CLOSE = 9;
+    uint256 internal constant TX_NOOP = 0;
+    uint256 internal constant TX_SETTLE = 7;
+    uint256 internal constant TX_FEE_SWEEP = 8;
     uint256 internal constant TX_TYPE_MASK = 0xF;
     uint256 internal constant MASK_8 = 0xFF;
     uint256 internal constant MASK_32 = (1 << 32) - 1;
@@ -369,7 +372,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (t < lastBatchTimestamp) revert TimestampBeforeLastBatch(t, lastBatchTimestamp);
         if (t > block.timestamp) revert TimestampInFuture(t, block.timestamp);
         if (block.timestamp - t > maxBatchLag) revert BatchTooOld(t, block.timestamp, maxBatchLag);
-        _checkPrices(header);
+        _checkPrices(header, slots);
         _checkSettlements(header);
         uint256[] memory inputs = _buildPublicInputs(header, slots);
         _checkFieldElements(inputs);
@@ -420,22 +423,67 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// timestamp `t`: that round was updated at or before `t` and at most `maxOracleAge` before it,
     /// and the round after it (`_nextRound`) does not exist or was updated after `t − priceRoundGrace`
     /// (with a grace of 0: after `t`). Round ids never go back from one batch to the next.
-    function _checkPrices(BatchHeader calldata header) internal view {
+    /// Finding F13: in a batch none of whose slots reads a price (`slotsUsePrices`), an underlying
+    /// may instead carry the last batch's price and round unchanged, however old, so deposits,
+    /// settlements and refusals go on through an oracle outage.
+    function _checkPrices(BatchHeader calldata header, uint256[] calldata slots) internal view {
         uint64 t = header.timestamp;
+        uint256 usesPrices = 2; // 2: not computed yet
         for (uint256 i = 0; i < header.prices.length; ++i) {
-            uint256 underlying = i + 1;
             uint80 roundId = header.priceRoundIds[i];
             uint80 lastRoundId = _lastPriceRoundIds[i];
-            if (roundId < lastRoundId) revert OracleRoundBackwards(underlying, roundId, lastRoundId);
-            (uint256 cents, uint256 updatedAt) = _roundCents(underlying, roundId);
-            if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
-            if (t - updatedAt > maxOracleAge) revert StaleOraclePrice(underlying, roundId, updatedAt, t);
-            (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
-            if (exists && nextAt + priceRoundGrace <= t) {
-                revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
+            if (roundId < lastRoundId) revert OracleRoundBackwards(i + 1, roundId, lastRoundId);
+            bytes memory refusal = _priceRefusal(i + 1, roundId, header.prices[i], t);
+            if (refusal.length == 0) continue;
+            if (lastRoundId != 0 && roundId == lastRoundId && header.prices[i] == _lastPrices[i]) {
+                if (usesPrices == 2) usesPrices = slotsUsePrices(slots, t) ? 1 : 0;
+                if (usesPrices == 0) continue;
             }
-            if (cents != header.prices[i]) revert OraclePriceMismatch(underlying, roundId, cents, header.prices[i]);
+            assembly ("memory-safe") {
+                revert(add(refusal, 32), mload(refusal))
+            }
         }
+    }
+
+    /// @dev Why `price` with `roundId` is not the price of `underlying` in force at `t` (an encoded
+    /// custom error), or empty when it is.
+    function _priceRefusal(
+        uint256 underlying,
+        uint80 roundId,
+        uint256 price,
+        uint64 t
+    ) internal view returns (bytes memory) {
+        (uint256 cents, uint256 updatedAt) = _roundCents(underlying, roundId);
+        if (updatedAt > t)
+            return abi.encodeWithSelector(OracleRoundAfterBatch.selector, underlying, roundId, updatedAt, t);
+        if (t - updatedAt > maxOracleAge) {
+            return abi.encodeWithSelector(StaleOraclePrice.selector, underlying, roundId, updatedAt, t);
+        }
+        (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
+        if (exists && nextAt + priceRoundGrace <= t) {
+            return abi.encodeWithSelector(OracleRoundSuperseded.selector, underlying, roundId, nextId, nextAt, t);
+        }
+        if (cents != price)
+            return abi.encodeWithSelector(OraclePriceMismatch.selector, underlying, roundId, cents, price);
+        return "";
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function slotsUsePrices(uint256[] calldata slots, uint64 t) public pure returns (bool) {
+        for (uint256 i = 0; i + 1 < slots.length; i += 2) {
+            uint256 f0 = slots[i];
+            uint256 txType = f0 & TX_TYPE_MASK;
+            if (txType == TX_NOOP || txType == TX_DEPOSIT || txType == TX_SETTLE || txType == TX_FEE_SWEEP) continue;
+            if (txType == TX_FORCED_CLOSE) {
+                // Refused, or served as a settlement (flagged, or an option expired at t): no price.
+                if ((f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 0 || f0 & FORCED_SETTLEMENT_FLAG != 0) continue;
+                uint256 instrument = slots[i + 1];
+                uint256 kind = (instrument >> 8) & 3;
+                if ((kind == KIND_CALL || kind == KIND_PUT) && ((instrument >> 50) & MASK_32) <= t) continue;
+            }
+            return true;
+        }
+        return false;
     }
 
     /// @dev The records are canonical (nonzero records first with strictly increasing keys

@@ -7,6 +7,7 @@ import { BITS, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
 import { fitsUnsigned } from "./field.ts";
 import { packSettlement } from "./pubdata.ts";
+import { txUsesPrices } from "./priceUse.ts";
 import type { RollupState } from "./state.ts";
 import { validateContext } from "./transition.ts";
 import { TxType } from "./types.ts";
@@ -49,11 +50,17 @@ export class BatchBuilder {
   private readonly accountRootBefore: bigint;
   private readonly insurance: Batch["insurance"];
   private closed = false;
+  /**
+   * The batch carries an underlying's last price and round unchanged (its feed is silent, finding
+   * F13): L1 accepts it only if no slot reads a price, so no such transaction is added.
+   */
+  readonly pricesCarried: boolean;
 
-  constructor(state: RollupState, context: BatchContext) {
+  constructor(state: RollupState, context: BatchContext, options: { readonly pricesCarried?: boolean } = {}) {
     validateContext(context, state.profile);
     this.state = state;
     this.context = context;
+    this.pricesCarried = options.pricesCarried ?? false;
     this.oldStateRoot = state.stateRoot;
     this.globalBefore = state.globalState;
     this.accountRootBefore = state.accountRoot;
@@ -74,6 +81,11 @@ export class BatchBuilder {
   add(tx: Tx): TxWitness {
     ensure(!this.closed, "BATCH_FULL", "the batch is closed");
     ensure(!this.isFull, "BATCH_FULL", `the batch already holds ${this.state.profile.nTx} transactions`);
+    ensure(
+      !this.pricesCarried || !txUsesPrices(tx, this.state, this.context.timestamp),
+      "BAD_CONTEXT",
+      "the batch carries a silent feed's last price, so it takes no transaction that reads prices (trades, liquidations, withdrawals, funding, forced closes at the rules price)",
+    );
     const witness = this.state.applyTx(tx, this.context);
     this.witnesses.push(witness);
     return witness;

@@ -21,6 +21,7 @@ export * from "./margin.ts";
 export * from "./poseidon.ts";
 export * from "./profiles.ts";
 export * from "./proof.ts";
+export * from "./priceUse.ts";
 export * from "./pubdata.ts";
 export * from "./rebuild.ts";
 export * from "./signing.ts";

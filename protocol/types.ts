@@ -159,7 +159,7 @@ export type Tx =
       readonly type: typeof TxType.FORCED_CLOSE;
       readonly accountId: bigint;
       readonly instrument: bigint;
-      /** A forced settlement (anyone may queue it; only an option expired at t may be served). */
+      /** A forced settlement (queued by the owner; only an option expired at t may be served). */
       readonly settlement: boolean;
       /** The insurance fund account that takes the position or absorbs a shortfall; account 1 when omitted. */
       readonly insurance?: bigint;

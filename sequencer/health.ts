@@ -2,7 +2,9 @@
  * The venue's health gate (issue 14 F14, F15): which commands the core takes, from
  *
  * - the price rounds: a round older than L1's `maxOracleAge` at `now` makes every batch opened
- *   now one L1 refuses, so price-dependent commands wait (`PRICE_STALE`) until a fresh round;
+ *   now one L1 refuses if a slot reads prices, so price-dependent commands wait (`PRICE_STALE`)
+ *   until a fresh round; the rest (deposits, settlements) go on in batches that carry the last
+ *   batch's price (finding F13);
  * - the batch backlog (closed batches not yet final on L1: unproved, proved, sent): past a bound
  *   in count or age only cancels are taken (`CANCEL_ONLY`), past a higher bound nothing that
  *   makes a transaction (`HALTED`); both recover by themselves once the backlog drains;
@@ -144,7 +146,7 @@ export function assessHealth(input: HealthInput): Health {
     staleFeeds.length === 0
       ? []
       : [
-          `the price round of underlying ${staleFeeds.map((f) => `${f.underlying} (round ${f.roundId}, ${f.ageSeconds} s old)`).join(", ")} is older than L1's maxOracleAge (${input.limits?.maxOracleAge ?? 0n} s): trades, liquidations, withdrawals and deposits wait for a fresh round; cancels work`,
+          `the price round of underlying ${staleFeeds.map((f) => `${f.underlying} (round ${f.roundId}, ${f.ageSeconds} s old)`).join(", ")} is older than L1's maxOracleAge (${input.limits?.maxOracleAge ?? 0n} s): trades, liquidations, withdrawals and funding wait for a fresh round; cancels, deposits and settlements go on (their batches carry the last price)`,
         ];
   const reasons = [...halting, ...cancelOnly, ...staleText];
   const [mode, code]: [VenueMode, Health["code"]] =
@@ -181,6 +183,13 @@ const ALWAYS: ReadonlySet<string> = new Set<CommandKind>([
   "expire",
 ]);
 
+/**
+ * Commands whose transactions read no price (protocol/priceUse.ts): under a stale feed they go on
+ * in batches that carry its last price (finding F13). A forced close is one when it is refused or
+ * a settlement; the ledger refuses it with PRICE_STALE otherwise, and it waits like the rest.
+ */
+const PRICE_FREE: ReadonlySet<string> = new Set<CommandKind>(["deposit", "settle", "sweepFees", "forcedClose"]);
+
 /** New risk a user asks for: refused in cancel-only mode. */
 const USER_RISK: ReadonlySet<string> = new Set<CommandKind>(["place", "replace", "withdraw"]);
 
@@ -195,7 +204,7 @@ export function gateError(health: Health, kind: string): SequencerError | null {
   if (health.mode === "halted") return new SequencerError("HALTED", `the venue is halted: ${why}`);
   if (health.mode === "cancel_only" && USER_RISK.has(kind))
     return new SequencerError("CANCEL_ONLY", `the venue is cancel-only: ${why}`);
-  if (health.staleFeeds.length > 0 && kind !== "oracle")
+  if (health.staleFeeds.length > 0 && kind !== "oracle" && !PRICE_FREE.has(kind))
     return new SequencerError("PRICE_STALE", `prices are stale: ${why}`);
   return null;
 }

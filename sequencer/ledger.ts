@@ -11,6 +11,7 @@
  * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
 import { BatchBuilder } from "../protocol/batch.ts";
+import { txUsesPrices } from "../protocol/priceUse.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { settlementKey } from "../protocol/transition.ts";
 import { pkHash } from "../protocol/keys.ts";
@@ -56,6 +57,8 @@ export class ProtocolLedger implements Ledger {
   /** When each price's feed round was updated on L1, unix seconds (0: unknown, not from L1). */
   private updatedAts: readonly bigint[];
   private builderRounds: readonly bigint[] = [];
+  /** The prices and feed rounds of the last batch closed (what L1 holds once it lands), or null. */
+  private lastBatch: { readonly prices: readonly bigint[]; readonly roundIds: readonly bigint[] } | null = null;
   private builderSettlementRounds: readonly bigint[] = [];
   /** Settlement records the next batch opened carries (set while a settlement runs). */
   private settling: readonly SettlementWithRound[] = [];
@@ -113,6 +116,21 @@ export class ProtocolLedger implements Ledger {
       if (at !== 0n && t - at > max) out.push(i + 1);
     });
     return out;
+  }
+
+  private staleError(stale: readonly number[]): SequencerError {
+    return new SequencerError(
+      "PRICE_STALE",
+      `the price round of underlying ${stale.join(", ")} is older than L1's maxOracleAge (${this.maxOracleAge} s): only transactions that read no price (deposits, settlements, fee sweeps, forced settlements) go on until a fresh round arrives`,
+    );
+  }
+
+  /**
+   * The open batch carries a silent feed's last price (finding F13): it takes no transaction that
+   * reads prices (protocol/priceUse.ts), so fresh rounds close it (the oracle command).
+   */
+  get carriesPrices(): boolean {
+    return this.builder?.pricesCarried === true;
   }
 
   /** The context the next transaction is applied with. */
@@ -180,20 +198,30 @@ export class ProtocolLedger implements Ledger {
    * so the batch context depends only on accepted commands).
    */
   apply(tx: Tx, now: bigint): Applied {
+    const t = now / MS_PER_SECOND;
+    const stale = this.staleAt(t);
     const fresh = this.builder === null;
-    if (fresh) {
-      const stale = this.staleAt(now / MS_PER_SECOND);
-      if (stale.length > 0)
-        throw new SequencerError(
-          "PRICE_STALE",
-          `the price round of underlying ${stale.join(", ")} is older than L1's maxOracleAge (${this.maxOracleAge} s): no batch can be opened until a fresh round arrives`,
-        );
+    let opening: { readonly context: BatchContext; readonly roundIds: readonly bigint[]; readonly carried: boolean };
+    if (!fresh) opening = { context: this.builder!.context, roundIds: this.builderRounds, carried: false };
+    else if (stale.length === 0) opening = { context: this.freshContext(now), roundIds: this.roundIds, carried: false };
+    else {
+      // A stale round makes L1 refuse the batch, unless no slot reads a price: then each silent
+      // feed's underlying carries the last batch's price and round (the contract's rule).
+      const last = this.lastBatch;
+      if (txUsesPrices(tx, this.state, t) || last === null || stale.some((u) => last.roundIds[u - 1] === 0n))
+        throw this.staleError(stale);
+      const isStale = (i: number) => stale.includes(i + 1);
+      opening = {
+        context: { ...this.freshContext(now), prices: this.prices.map((p, i) => (isStale(i) ? last.prices[i]! : p)) },
+        roundIds: this.roundIds.map((r, i) => (isStale(i) ? last.roundIds[i]! : r)),
+        carried: true,
+      };
     }
-    const builder = this.builder ?? new BatchBuilder(this.state, this.freshContext(now));
+    const builder = this.builder ?? new BatchBuilder(this.state, opening.context, { pricesCarried: opening.carried });
     const witness = builder.add(tx);
     if (fresh) {
       this.builder = builder;
-      this.builderRounds = this.roundIds;
+      this.builderRounds = opening.roundIds;
       this.builderSettlementRounds = this.settling.map((s) => s.roundId);
       this.openedAt = now;
     }
@@ -213,6 +241,7 @@ export class ProtocolLedger implements Ledger {
     if (this.builder === null) return null;
     const number = this.nextBatch;
     const txCount = this.builder.size;
+    this.lastBatch = { prices: this.builder.context.prices, roundIds: this.builderRounds };
     this.closed.push({
       number,
       batch: this.builder.close(),

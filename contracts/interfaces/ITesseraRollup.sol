@@ -319,6 +319,13 @@ interface ITesseraRollup {
 
     // ---------------------------------------------------------------- batches
 
+    /// @notice Whether any slot of a batch stamped `t` reads the batch's oracle prices (finding F13):
+    /// every type but no-ops, deposits, settlements, fee sweeps and forced closes served as a
+    /// settlement or refused. A batch for which this is false may carry the last batch's price
+    /// and round of an underlying however old they are (docs/contracts.md, "Oracle outage").
+    /// @param slots The batch's slot public data `f0, f1` per slot, as `submitBatch` takes it.
+    function slotsUsePrices(uint256[] calldata slots, uint64 t) external pure returns (bool);
+
     /// @notice Verifies and applies one batch. Operator only, not during exodus.
     /// @param header New root, timestamp, oracle prices and settlement records (docs/protocol.md §8.1).
     /// @param slots `f0, f1` of every slot (2·nTx words).

@@ -38,6 +38,7 @@ import type { ContractRunner } from "ethers";
 import type { Logger } from "pino";
 import { l1Calldata } from "../../protocol/batch.ts";
 import type { BatchHeader } from "../../protocol/batch.ts";
+import { slotsUsePrices } from "../../protocol/priceUse.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import type { Sequencer } from "../core.ts";
 import type { ClosedBatch } from "../ledger.ts";
@@ -384,10 +385,23 @@ export class L1Submitter {
         );
     } catch (e) {
       if (!(e instanceof PriceRoundError)) throw e;
+      // A batch none of whose slots reads a price carries a silent feed's last price and round,
+      // however old (finding F13, the contract's rule): it goes as the ledger made it.
+      if (!slotsUsePrices(next.batch.witnesses.flatMap((w) => w.publicData), next.batch.context.timestamp))
+        return this.sendAs(next, proof, next.priceRoundIds, replace);
       this.fail(next, `batch ${next.number}: ${e.message}`, `${e.code}: ${e.message}`);
       this.log.error({ batch: next.number.toString(), code: e.code }, "batch price not in force on L1: not sent");
       return null;
     }
+    return this.sendAs(next, proof, priceRoundIds, replace);
+  }
+
+  private sendAs(
+    next: ClosedBatch,
+    proof: SolidityProof,
+    priceRoundIds: readonly bigint[],
+    replace: Replacement | undefined,
+  ): Promise<SentTransaction> {
     const { header, slots } = l1Calldata(next.batch, {
       priceRoundIds,
       settlementRoundIds: next.settlementRoundIds,

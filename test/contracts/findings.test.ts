@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { Contract } from "ethers";
 import { FIELD_MODULUS } from "../../protocol/field.ts";
+import { slotsUsePrices, slotUsesPrices } from "../../protocol/priceUse.ts";
 import { packSettlement } from "../../protocol/pubdata.ts";
 import { BatchBuilder, l1Calldata } from "../../protocol/batch.ts";
 import { optionId, perpId } from "../../protocol/instruments.ts";
@@ -189,6 +190,98 @@ describe("issue 14 findings", () => {
         f.rollup,
         "BatchVerified",
       );
+    });
+  });
+
+  describe("finding F13: an oracle outage stops what reads prices, not deposits", () => {
+    it("finding F13 differential: slotsUsePrices on L1 equals protocol/'s on every type, flag and instrument", async () => {
+      const f = await deployWithMockVerifier(ethers);
+      const t = await now(ethers);
+      const option = (kind: 1 | 2, expiry: bigint) =>
+        optionId(1, kind === 1 ? InstrumentKind.CALL : InstrumentKind.PUT, 300_000n, expiry);
+      const instruments = [
+        0n,
+        perpId(1),
+        perpId(2),
+        option(1, t - 1n),
+        option(2, t),
+        option(1, t + 1n),
+        option(2, 0n),
+        (3n << 8n) | 1n, // kind 3: no instrument
+        (1n << 82n) - 1n,
+      ];
+      const highBits = [0n, 1n << 200n, ((1n << 32n) - 1n) << 4n];
+      let cases = 0;
+      for (let type = 0n; type < 16n; type++) {
+        for (const served of [0n, 1n]) {
+          for (const settlement of [0n, 1n]) {
+            for (const high of highBits) {
+              for (const f1 of instruments) {
+                const f0 = type | (served << 68n) | (settlement << 69n) | high;
+                // One slot alone, then after a no-op (the loop's stride), then after a price-free deposit.
+                for (const slots of [
+                  [f0, f1],
+                  [0n, 0n, f0, f1],
+                  [1n, 0n, f0, f1],
+                ]) {
+                  const onL1 = (await f.rollup.getFunction("slotsUsePrices")(slots, t)) as boolean;
+                  assert.equal(
+                    onL1,
+                    slotsUsePrices(slots, t),
+                    `type ${type} served ${served} settlement ${settlement} f1 ${f1}`,
+                  );
+                  cases++;
+                }
+              }
+            }
+          }
+        }
+      }
+      assert.equal(cases, 16 * 2 * 2 * 3 * instruments.length * 3);
+      // The rule itself, spelled out: what reads no price.
+      for (const type of [0n, 1n, 7n, 8n]) assert.equal(slotUsesPrices(type, perpId(1), t), false);
+      for (const type of [2n, 3n, 4n, 5n, 6n, 10n, 15n]) assert.equal(slotUsesPrices(type, 0n, t), true);
+      assert.equal(slotUsesPrices(9n, perpId(1), t), false, "a refused forced close");
+      assert.equal(slotUsesPrices(9n | (1n << 68n), perpId(1), t), true, "a perp closed at the rules price");
+      assert.equal(slotUsesPrices(9n | (1n << 68n), option(1, t), t), false, "an option expired at t: settled");
+      assert.equal(slotUsesPrices(9n | (1n << 68n), option(1, t + 1n), t), true, "a live option: rules price");
+      assert.equal(slotUsesPrices(9n | (3n << 68n), perpId(1), t), false, "a forced settlement");
+    });
+
+    it("finding F13: a batch that reads no price carries a silent feed's last price and round; one that reads a price may not", async () => {
+      const f = await deployWithMockVerifier(ethers);
+      // Before any batch there is no last price to carry.
+      await networkHelpers.time.increase(3600n + 5n);
+      const genesisStale = await headerNow(f, 1n);
+      await expect(submit(f, genesisStale)).to.be.revertedWithCustomError(f.rollup, "StaleOraclePrice");
+      // A fresh round, then a batch at it.
+      for (const feed of f.feeds) {
+        const [, answer] = (await feed.getFunction("latestRoundData")()) as [bigint, bigint];
+        await mined(as(feed, f.admin).getFunction("pushAnswer")(answer));
+      }
+      const first = await headerNow(f, 1n);
+      await mined(submit(f, first));
+      // The feeds fall silent for longer than maxOracleAge.
+      await networkHelpers.time.increase(3600n + 5n);
+      const t = (await now(ethers)) + 1n;
+      const carried: BatchHeader = { ...first, newStateRoot: 2n, timestamp: t };
+      // A batch of no-ops (deposits, settlements and sweeps alike) carries them.
+      await expect(submit(f, carried)).to.emit(f.rollup, "BatchVerified");
+      assert.deepEqual([...((await f.rollup.getFunction("lastPriceRoundIds")()) as bigint[])], first.priceRoundIds);
+      assert.deepEqual([...((await f.rollup.getFunction("lastPrices")()) as bigint[])], first.prices);
+      // A withdrawal reads prices (its margin check): the stale round is refused as ever.
+      const again: BatchHeader = { ...carried, newStateRoot: 3n, timestamp: t + 1n };
+      await expect(submit(f, again, slotsOf([[2n | (2n << 4n) | (1n << 36n), 0n]]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "StaleOraclePrice",
+      );
+      // Carried means unchanged: another price with the last round is refused, price-free or not.
+      const moved: BatchHeader = { ...again, prices: [first.prices[0]! + 1n, first.prices[1]!] };
+      await expect(submit(f, moved)).to.be.revertedWithCustomError(f.rollup, "StaleOraclePrice");
+      // And an older round is never carried (rounds do not go back).
+      const older: BatchHeader = { ...again, priceRoundIds: [first.priceRoundIds[0]! - 1n, first.priceRoundIds[1]!] };
+      await expect(submit(f, older)).to.be.revertedWithCustomError(f.rollup, "OracleRoundBackwards");
+      await expect(submit(f, again)).to.emit(f.rollup, "BatchVerified");
     });
   });
 
@@ -542,7 +635,9 @@ describe("issue 14 findings", () => {
         as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)),
         as(f.rollup, alice.signer).getFunction("requestForcedSettlement")(alice.id, expired),
       ]) {
-        await expect(request).to.be.revertedWithCustomError(f.rollup, "TooManyForcedRequests").withArgs(alice.id, bound);
+        await expect(request)
+          .to.be.revertedWithCustomError(f.rollup, "TooManyForcedRequests")
+          .withArgs(alice.id, bound);
       }
       // Another account's bound is its own.
       await mined(as(f.rollup, bob.signer).getFunction("requestForcedWithdrawal")(bob.id, 1n));

@@ -11,7 +11,9 @@ import { pino } from "pino";
 import { WebSocket } from "ws";
 import type { BatchHeader } from "../../protocol/batch.ts";
 import { initCrypto } from "../../protocol/index.ts";
-import { Side } from "../../protocol/types.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { slotsUsePrices } from "../../protocol/priceUse.ts";
+import { Side, TxType } from "../../protocol/types.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import { Sequencer } from "../../sequencer/core.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
@@ -71,7 +73,7 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
     db.cleanup();
   });
 
-  test("a stale round stops trades, withdrawals, deposits and funding; cancels work; a fresh round resumes", async () => {
+  test("a stale round stops trades, withdrawals and funding; deposits go on in batches that carry the last price (F13); cancels work; a fresh round resumes", async () => {
     const ms = (s: bigint) => s * 1000n;
     venue.execute({ kind: "oracle", prices: [300_000n, 6_000_000n], roundIds: [1n, 1n], updatedAts: [T0, T0] }, ms(T0));
     venue.execute(deposit(alice), ms(T0 + 1n));
@@ -90,16 +92,27 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
         [2, 1n, 61n],
       ],
     );
-    assert.match(h.reasons[0]!, /older than L1's maxOracleAge \(60 s\).*cancels work/);
+    assert.match(h.reasons[0]!, /older than L1's maxOracleAge \(60 s\).*cancels, deposits and settlements go on/);
     assert.throws(() => venue.execute(place(bob, 0, 1n, "IOC"), late), code("PRICE_STALE"));
-    assert.throws(() => venue.execute(deposit(new Trader("carol", 4n)), late), code("PRICE_STALE"));
     assert.equal(venue.ledger.state.account(bob.accountId).positions.filter((p) => p.size !== 0n).length, 0);
-    // Funding is due an interval after genesis, but no batch may open: it is not scheduled.
+    // Funding is due an interval after genesis, but it reads prices: it is not scheduled.
     const far = ms(T0 + 100_000n);
     assert.ok(!venue.dueCommands(far, 1n << 60n).some((c) => c.kind === "funding"));
-    // The ledger itself refuses to open a batch at a stale time.
+    // A deposit reads no price: it opens a batch at the stale time that carries the last batch's
+    // prices and rounds, which L1 accepts for a batch none of whose slots reads a price.
     venue.execute({ kind: "closeBatch" }, late);
-    assert.throws(() => venue.ledger.apply({ type: 0 } as never, late), code("PRICE_STALE"));
+    venue.execute(deposit(new Trader("carol", 4n)), late);
+    assert.ok(venue.ledger.carriesPrices);
+    // A price-reading transaction never joins it (protocol/'s BatchBuilder), nor opens one (the ledger).
+    assert.throws(
+      () => venue.ledger.apply({ type: TxType.FUNDING, underlying: 1, delta: 0n }, late),
+      (e: unknown) => e instanceof ProtocolError && e.code === "BAD_CONTEXT",
+    );
+    venue.execute({ kind: "closeBatch" }, late);
+    assert.throws(
+      () => venue.ledger.apply({ type: TxType.FUNDING, underlying: 1, delta: 0n }, late),
+      code("PRICE_STALE"),
+    );
     // Cancels always work.
     const c = venue.execute({ kind: "cancel", accountId: alice.accountId, orderId: 1n, reason: "user" }, late);
     assert.equal(c.kind === "cancel" && c.cancelled.length, 1);
@@ -115,14 +128,30 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
     const filled = venue.execute(place(bob, 0, 1n, "IOC"), fresh);
     assert.equal(filled.kind === "place" && filled.result.status, "filled");
     venue.execute({ kind: "closeBatch" }, fresh + 1n);
+    let carried = 0;
+    let previous: { prices: readonly bigint[]; roundIds: readonly bigint[] } | null = null;
     for (const b of venue.unprovedBatches()) {
       const t = b.batch.context.timestamp;
       assert.ok(b.priceRoundIds.every((id) => id > 0n));
-      assert.ok(
-        t - (b.priceRoundIds[0] === 1n ? T0 : T0 + 69n) <= LIMITS.maxOracleAge,
-        `batch ${b.number} is fresh at its t`,
-      );
+      const fresh = t - (b.priceRoundIds[0] === 1n ? T0 : T0 + 69n) <= LIMITS.maxOracleAge;
+      if (!fresh) {
+        // L1's rule (contracts/TesseraRollup.sol _checkPrices): a stale round only as the last
+        // batch's price and round, carried, in a batch none of whose slots reads a price.
+        carried++;
+        assert.ok(
+          !slotsUsePrices(
+            b.batch.witnesses.flatMap((w) => w.publicData),
+            t,
+          ),
+          `batch ${b.number} reads no price`,
+        );
+        assert.ok(previous !== null);
+        assert.deepEqual(b.batch.context.prices, previous.prices);
+        assert.deepEqual(b.priceRoundIds, previous.roundIds);
+      }
+      previous = { prices: b.batch.context.prices, roundIds: b.priceRoundIds };
     }
+    assert.equal(carried, 1, "the deposit's batch carried the prices");
   });
 
   test("the journal replays to the same venue with the same limits", async () => {

@@ -1,0 +1,63 @@
+/**
+ * Which transactions read the batch's oracle prices (issue 14 finding F13, docs/protocol.md §8.3).
+ *
+ * Every rule that reads a price (margin, health, withdrawable collateral, the rules price of a
+ * liquidation or forced close, the funding cap) belongs to a trade, a liquidation, a withdrawal,
+ * a forced withdrawal, a funding update or a forced close served at the rules price. No-ops,
+ * deposits, settlements (at their series' record), fee sweeps and forced closes that are refused
+ * or served as a settlement read none. The contract lets a batch of the latter carry an
+ * underlying's last price and round unchanged however old (`slotsUsePrices` in
+ * contracts/TesseraRollup.sol): an oracle outage then stops trading, not deposits.
+ *
+ * `slotsUsePrices` is the contract's rule on public data, bit for bit (test/contracts/findings
+ * compares the two over every type and flag); `txUsesPrices` is the same rule on a transaction
+ * before it is applied, for the sequencer, which must never put a price-reading transaction in a
+ * batch that carries a price.
+ */
+import { FORCED_CLOSE_SERVED_BIT, FORCED_CLOSE_SETTLEMENT_BIT } from "./pubdata.ts";
+import type { RollupState } from "./state.ts";
+import { InstrumentKind, TxType } from "./types.ts";
+import type { Tx } from "./types.ts";
+
+const PRICE_FREE_TYPES: ReadonlySet<number> = new Set([TxType.NOOP, TxType.DEPOSIT, TxType.SETTLE, TxType.FEE_SWEEP]);
+const MASK_32 = (1n << 32n) - 1n;
+
+/** An option (call or put) whose expiry is at or before `t`, read from its id's bits. */
+function expiredOptionAt(instrument: bigint, t: bigint): boolean {
+  const kind = Number((instrument >> 8n) & 3n);
+  const expiry = (instrument >> 50n) & MASK_32;
+  return (kind === InstrumentKind.CALL || kind === InstrumentKind.PUT) && expiry <= t;
+}
+
+/** Whether the slot `f0, f1` of a batch stamped `t` reads the batch's prices (the contract's rule). */
+export function slotUsesPrices(f0: bigint, f1: bigint, t: bigint): boolean {
+  const type = Number(f0 & 0xfn);
+  if (PRICE_FREE_TYPES.has(type)) return false;
+  if (type === TxType.FORCED_CLOSE) {
+    const served = (f0 >> BigInt(FORCED_CLOSE_SERVED_BIT)) & 1n;
+    const settlement = (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT)) & 1n;
+    if (served === 0n || settlement === 1n || expiredOptionAt(f1, t)) return false;
+  }
+  return true;
+}
+
+/** Whether any slot of the flattened `f0, f1, f0, f1, …` of a batch stamped `t` reads its prices. */
+export function slotsUsePrices(slots: readonly bigint[], t: bigint): boolean {
+  for (let i = 0; i + 1 < slots.length; i += 2) if (slotUsesPrices(slots[i]!, slots[i + 1]!, t)) return true;
+  return false;
+}
+
+/**
+ * Whether `tx`, applied to `state` in a batch stamped `t`, makes a slot that reads the batch's
+ * prices. Exact: a forced close is refused (reads nothing) when the account holds no position in
+ * the instrument, and is a settlement when it is flagged or its option has expired at `t`.
+ */
+export function txUsesPrices(tx: Tx, state: RollupState, t: bigint): boolean {
+  if (PRICE_FREE_TYPES.has(tx.type)) return false;
+  if (tx.type === TxType.FORCED_CLOSE) {
+    if (tx.settlement || expiredOptionAt(tx.instrument, t)) return false;
+    // Served iff a slot of the account holds the instrument (the circuit's count, §6.10).
+    return state.account(tx.accountId).positions.some((p) => p.instrument === tx.instrument);
+  }
+  return true;
+}
