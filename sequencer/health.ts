@@ -9,13 +9,21 @@
  *   in count or age only cancels are taken (`CANCEL_ONLY`), past a higher bound nothing that
  *   makes a transaction (`HALTED`); both recover by themselves once the backlog drains;
  * - a batch that failed for good (its proof, or its L1 submission): `HALTED` until the operator
- *   restarts the venue (a restart retries the failed batch, docs/deployment.md).
+ *   restarts the venue (a restart retries the failed batch, docs/deployment.md); likewise when L1
+ *   went back on a batch or a credited L1 operation the venue held final (`L1_REORG`).
  *
  * Pure: the core passes `now` in. Cancels (and the commands that only remove orders) always pass,
  * except after a batch the circuit refuses (`Sequencer.refuseBatch`), which stops everything.
  */
 import type { CommandKind } from "./commands.ts";
 import { SequencerError } from "./errors.ts";
+
+/**
+ * The detail code of a batch failed because L1 went back on what the venue held final (a reorg
+ * deeper than the confirmation depth, l1/submitter.ts and l1/watcher.ts): the reason after it is
+ * shown as is (it names the batch or block and tells the operator what to do).
+ */
+export const L1_REORG = "L1_REORG";
 
 /** The rollup contract's limits the venue must respect, read at start (seconds). */
 export interface L1Limits {
@@ -124,7 +132,8 @@ export function assessHealth(input: HealthInput): Health {
   const halting: string[] = [];
   const cancelOnly: string[] = [];
   if (input.refused !== null) halting.push(input.refused.reason);
-  if (input.failed !== null)
+  if (input.failed !== null && input.failed.reason.startsWith(`${L1_REORG}:`)) halting.push(input.failed.reason);
+  else if (input.failed !== null)
     halting.push(
       `batch ${input.failed.batch} failed (${input.failed.reason}): nothing after it can reach L1. ` +
         "Operator: fix the cause (prover, L1 node, operator key and funds), then restart the venue; " +

@@ -32,6 +32,11 @@
  *   failure, at most `maxBackoffMs`); after `maxAttempts` failures the batch is `failed`;
  * - a batch whose timestamp the next block would put more than L1's `maxBatchLag` behind is
  *   never sent (L1 would refuse it, `BatchTooOld`): it is failed with `BATCH_TOO_OLD`.
+ * - a reorg deeper than `confirmations` (L1's final `batchNumber` falls below a count it reached
+ *   before) is never silently built on: the first batch L1 no longer holds is failed with
+ *   `L1_REORG` (health.ts), the venue halts with a reason that names it and tells the operator
+ *   what to do (`reorgReason`), and the submitter sends nothing more; it also stops sending when
+ *   the watcher found such a reorg under a credited L1 operation.
  * A failed batch halts the venue (`Sequencer.setBatchStatus`, health gate `HALTED`).
  */
 import type { ContractRunner } from "ethers";
@@ -41,6 +46,7 @@ import type { BatchHeader } from "../../protocol/batch.ts";
 import { slotsUsePrices } from "../../protocol/priceUse.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import type { Sequencer } from "../core.ts";
+import { L1_REORG } from "../health.ts";
 import type { ClosedBatch } from "../ledger.ts";
 import { feedContract, priceRoundsAt, PriceRoundError, rollupContract } from "./contracts.ts";
 import type { FeedReader } from "./contracts.ts";
@@ -77,6 +83,7 @@ export interface SentTransaction {
   readonly maxFeePerGas?: bigint | null;
   readonly maxPriorityFeePerGas?: bigint | null;
   readonly gasPrice?: bigint | null;
+  readonly gasLimit?: bigint;
 }
 
 /** Send again with the nonce of a stuck transaction and these fees. */
@@ -85,6 +92,11 @@ export interface Replacement {
   readonly maxFeePerGas: bigint | null;
   readonly maxPriorityFeePerGas: bigint | null;
   readonly gasPrice: bigint | null;
+  /**
+   * The stuck send's gas limit, sent again as is: estimating it anew may run against the node's
+   * pending state (Hardhat's default), where the stuck send already moved the root, and revert.
+   */
+  readonly gasLimit: bigint | null;
 }
 
 export interface ChainView {
@@ -139,13 +151,13 @@ export function rollupSubmission(rollupAddress: string, runner: ContractRunner):
         [...proof],
         replace === undefined
           ? {}
-          : replace.gasPrice !== null && replace.maxFeePerGas === null
-            ? { nonce: replace.nonce, gasPrice: replace.gasPrice }
-            : {
-                nonce: replace.nonce,
-                maxFeePerGas: replace.maxFeePerGas,
-                maxPriorityFeePerGas: replace.maxPriorityFeePerGas,
-              },
+          : {
+              nonce: replace.nonce,
+              ...(replace.gasLimit === null ? {} : { gasLimit: replace.gasLimit }),
+              ...(replace.gasPrice !== null && replace.maxFeePerGas === null
+                ? { gasPrice: replace.gasPrice }
+                : { maxFeePerGas: replace.maxFeePerGas, maxPriorityFeePerGas: replace.maxPriorityFeePerGas }),
+            },
       )) as SentTransaction,
     chain: runner.provider === null || runner.provider === undefined ? undefined : chainView(rollup, runner.provider),
   };
@@ -211,10 +223,34 @@ export const DEFAULT_SUBMITTER = {
 
 interface InFlight {
   readonly number: bigint;
+  /** The latest send. */
   hash: string;
+  /** Every send of this batch with the same nonce (the original and its replacements). */
+  readonly hashes: string[];
   sentAt: number;
   replacement: Replacement | null;
   replacements: number;
+}
+
+/**
+ * The halt reason for a reorg deeper than the confirmation depth: `what` says what L1 went back
+ * on; the rest tells the operator how to recover (docs/deployment.md §3.4).
+ */
+export function reorgReason(what: string, confirmations: number): string {
+  return (
+    `${L1_REORG}: ${what}: a reorg deeper than the confirmation depth (${confirmations} blocks). ` +
+    "The venue halted: L1 no longer holds what it held final, and nothing built on it is sent. " +
+    "Operator: stop the venue and compare L1's priority queue at a final block with the journal. " +
+    "If every credited L1 operation is still there at its queue index, restart the venue (batches " +
+    "beyond L1's final count are proved and sent again); if some are gone, rebuild the journal " +
+    "without them (npx tsx sequencer/tools/rebuild.ts <new journal> <first lost queue index>, " +
+    "docs/deployment.md §3.4) and start on it. Then raise TESSERA_L1_CONFIRMATIONS above this reorg's depth."
+  );
+}
+
+/** Whether the venue halted because L1 went back on something final (this submitter or the watcher). */
+export function haltedByReorg(venue: Sequencer): boolean {
+  return venue.health(venue.now).failedBatch?.reason.startsWith(`${L1_REORG}:`) ?? false;
 }
 
 function bump(fee: bigint | null | undefined, percent: bigint): bigint | null {
@@ -231,6 +267,8 @@ export class L1Submitter {
   private inFlight: InFlight | null = null;
   /** Batches L1 included, waiting for their confirmations: number → transaction hash. */
   private readonly included = new Map<bigint, string>();
+  /** The highest final batch count read from L1 (null before the first read). */
+  private finalCount: bigint | null = null;
 
   constructor(
     private readonly venue: Sequencer,
@@ -262,10 +300,10 @@ export class L1Submitter {
     this.log.info({ batch: batch.number.toString(), tx: hash }, how);
   }
 
-  private fail(batch: ClosedBatch, reason: string, detail = reason): void {
+  private fail(batch: ClosedBatch | bigint, reason: string, detail = reason): void {
     this.stopped = reason;
     this.inFlight = null;
-    this.venue.setBatchStatus(batch.number, "failed", detail);
+    this.venue.setBatchStatus(typeof batch === "bigint" ? batch : batch.number, "failed", detail);
   }
 
   /** Pending batches (closed, not final), oldest first. */
@@ -284,6 +322,18 @@ export class L1Submitter {
     const latest = await chain.batchNumber("latest");
     const depth = this.opts.confirmations;
     const final = depth === 0 ? latest : await chain.batchNumber(Math.max(0, head.number - depth));
+    if (this.finalCount !== null && final < this.finalCount) {
+      // L1 went back on batches it held final: halt, never build on or re-send past it silently.
+      const lost = final + 1n;
+      const reason = reorgReason(
+        `batch ${lost} was final on L1 (its final batch count was ${this.finalCount}) but L1's final count is now ${final} (batches ${lost}..${this.finalCount} are gone)`,
+        depth,
+      );
+      this.fail(lost, reason);
+      this.log.error({ batch: lost.toString(), was: this.finalCount.toString(), now: final.toString() }, reason);
+      return null;
+    }
+    if (this.finalCount === null || final > this.finalCount) this.finalCount = final;
     for (const b of this.pendingBatches()) {
       if (b.number > final) break;
       this.markSubmitted(
@@ -302,7 +352,18 @@ export class L1Submitter {
     const f = this.inFlight;
     if (f === null) return { latest, headTime: head.timestamp };
     if (f.number <= latest) {
-      this.included.set(f.number, f.hash);
+      // One of the sends with this nonce was mined (a replacement, or the original after all).
+      let mined = f.hash;
+      if (f.hashes.length > 1)
+        for (const h of f.hashes)
+          if ((await chain.transaction(h)) === "mined") {
+            mined = h;
+            break;
+          }
+      this.included.set(f.number, mined);
+      const tried = this.attempts.get(f.number);
+      if (tried !== undefined) tried.lastHash = mined;
+      f.hash = mined;
       this.inFlight = null;
       if (f.number > final)
         this.venue.setBatchStatus(f.number, "proved", `sent ${f.hash}: on L1, waiting for ${depth} confirmations`);
@@ -345,11 +406,13 @@ export class L1Submitter {
       maxFeePerGas: bump(r.maxFeePerGas, this.opts.feeBumpPercent),
       maxPriorityFeePerGas: bump(r.maxPriorityFeePerGas, this.opts.feeBumpPercent),
       gasPrice: bump(r.gasPrice, this.opts.feeBumpPercent),
+      gasLimit: r.gasLimit,
     };
     try {
       const tx = await this.send(batch, next);
       if (tx === null) return null;
       f.hash = tx.hash;
+      f.hashes.push(tx.hash);
       f.sentAt = now;
       f.replacement = next;
       f.replacements += 1;
@@ -387,7 +450,12 @@ export class L1Submitter {
       if (!(e instanceof PriceRoundError)) throw e;
       // A batch none of whose slots reads a price carries a silent feed's last price and round,
       // however old (finding F13, the contract's rule): it goes as the ledger made it.
-      if (!slotsUsePrices(next.batch.witnesses.flatMap((w) => w.publicData), next.batch.context.timestamp))
+      if (
+        !slotsUsePrices(
+          next.batch.witnesses.flatMap((w) => w.publicData),
+          next.batch.context.timestamp,
+        )
+      )
         return this.sendAs(next, proof, next.priceRoundIds, replace);
       this.fail(next, `batch ${next.number}: ${e.message}`, `${e.code}: ${e.message}`);
       this.log.error({ batch: next.number.toString(), code: e.code }, "batch price not in force on L1: not sent");
@@ -432,6 +500,12 @@ export class L1Submitter {
   private async submitReady(): Promise<void> {
     const chain = this.rollup.chain;
     while (this.stopped === null) {
+      if (haltedByReorg(this.venue)) {
+        this.stopped = "L1 went back on what the venue held final (see the venue's health)";
+        this.inFlight = null;
+        this.log.error(this.stopped);
+        return;
+      }
       let l1: { latest: bigint; headTime: bigint } | null = null;
       if (chain !== undefined) {
         l1 = await this.track(chain);
@@ -483,6 +557,7 @@ export class L1Submitter {
           this.inFlight = {
             number: next.number,
             hash: tx.hash,
+            hashes: [tx.hash],
             sentAt: this.opts.clock(),
             replacements: 0,
             replacement:
@@ -493,6 +568,7 @@ export class L1Submitter {
                     maxFeePerGas: tx.maxFeePerGas ?? null,
                     maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? null,
                     gasPrice: tx.gasPrice ?? null,
+                    gasLimit: tx.gasLimit ?? null,
                   },
           };
           this.venue.setBatchStatus(next.number, "proved", `sent ${tx.hash}`);

@@ -12,6 +12,12 @@
  * journaled with its price (F14). The watcher asks the health gate before applying anything: while
  * a price is stale or the venue is halted, queued operations wait on L1 (in order) instead of
  * failing the poll.
+ *
+ * A reorg deeper than the depth is never built on silently: the watcher keeps the number and hash
+ * of the last `MAX_CREDITED_BLOCKS` blocks it credited L1 operations from, and each poll reads the
+ * newest one's hash again (a fork at or below any of them changes it). When it changed, the venue
+ * halts (`L1_REORG`, the block, its queue indices and the operator's steps in the reason) and the
+ * watcher credits nothing more.
  */
 import type { Contract, ContractRunner } from "ethers";
 import type { Logger } from "pino";
@@ -20,6 +26,18 @@ import { SequencerError } from "../errors.ts";
 import type { Command } from "../commands.ts";
 import { answerToCents, feedAt, feedContract, rollupContract, roundInForceAt } from "./contracts.ts";
 import { priorityOpCommand } from "./priority.ts";
+import { reorgReason } from "./submitter.ts";
+
+/** How many crediting blocks the watcher remembers to detect a reorg under them. */
+export const MAX_CREDITED_BLOCKS = 64;
+
+/** A block the watcher credited L1 queue operations `first..last` from. */
+interface Credited {
+  readonly number: number;
+  readonly hash: string;
+  readonly first: bigint;
+  last: bigint;
+}
 
 export class L1Watcher {
   private readonly rollup: Contract;
@@ -29,6 +47,12 @@ export class L1Watcher {
   private tag: number | "latest" = "latest";
   /** The last gate refusal logged, so a waiting queue is logged once. */
   private waiting = "";
+  /** The block read this poll (number and hash). */
+  private block: { readonly number: number; readonly hash: string } | null = null;
+  /** Blocks operations were credited from, oldest first, at most MAX_CREDITED_BLOCKS. */
+  private readonly credited: Credited[] = [];
+  /** Set once L1 went back on a credited block: the watcher stops. */
+  private diverged: string | null = null;
 
   constructor(
     private readonly venue: Sequencer,
@@ -68,11 +92,63 @@ export class L1Watcher {
     return this.running;
   }
 
+  /** Why the watcher stopped (L1 went back on a block it credited from), or null. */
+  get divergedBecause(): string | null {
+    return this.diverged;
+  }
+
+  /**
+   * Whether the blocks operations were credited from are still L1's: false (and the venue halted)
+   * when the newest one's hash changed, null when L1 does not have that block now (wait).
+   */
+  private async creditedStillOnL1(provider: NonNullable<ContractRunner["provider"]>): Promise<boolean | null> {
+    const newest = this.credited.at(-1);
+    if (newest === undefined) return true;
+    const now = await provider.getBlock(newest.number);
+    if (now === null) return null;
+    if (now.hash === newest.hash) return true;
+    // The first credited block L1 no longer has (all after it changed too).
+    let lost = newest;
+    let lostNow = now.hash;
+    for (const c of this.credited) {
+      const b = await provider.getBlock(c.number);
+      if (b?.hash !== c.hash) {
+        lost = c;
+        lostNow = b?.hash ?? null;
+        break;
+      }
+    }
+    const reason = reorgReason(
+      `L1 block ${lost.number} (hash ${lost.hash}), from which the venue credited L1 queue operations ${lost.first}..${lost.last}, now has hash ${lostNow}; the first queue index that may be lost is ${lost.first}`,
+      this.confirmations,
+    );
+    this.diverged = reason;
+    const pending = [...this.venue.unprovedBatches(), ...this.venue.provedBatches()].map((b) => b.number);
+    const label = pending.length > 0 ? pending.reduce((a, b) => (a < b ? a : b)) : this.venue.ledger.currentBatch;
+    this.venue.setBatchStatus(label, "failed", reason);
+    this.log.error({ block: lost.number, firstQueueIndex: lost.first.toString() }, reason);
+    return false;
+  }
+
   private async pollOnce(): Promise<void> {
+    if (this.diverged !== null) return;
     const provider = this.runner.provider;
-    if (this.confirmations > 0 && provider !== null && provider !== undefined) {
-      const head = await provider.getBlockNumber();
-      this.tag = Math.max(0, head - this.confirmations);
+    if (provider !== null && provider !== undefined) {
+      if (this.confirmations > 0) {
+        const head = await provider.getBlockNumber();
+        this.tag = Math.max(0, head - this.confirmations);
+      }
+      const fine = await this.creditedStillOnL1(provider);
+      if (fine === false) return;
+      if (fine === null) {
+        this.log.warn("L1 is below the newest block the venue credited from: waiting");
+        return;
+      }
+      const block = await provider.getBlock(this.tag);
+      if (block === null || block.hash === null) return;
+      this.block = { number: block.number, hash: block.hash };
+      // Read at that very block: a reorg between here and the reads is then seen next poll.
+      this.tag = block.number;
     }
     await this.pollOracle();
     // Nothing enters a batch before a round of every feed does: L1 accepts no batch whose
@@ -181,7 +257,21 @@ export class L1Watcher {
           this.log.error({ queueIndex: i.toString(), code: e.code, err: e }, "L1 operation rejected");
         throw e;
       }
+      this.remember(i);
       this.log.info({ queueIndex: i.toString(), kind: command.kind }, "L1 operation applied");
     }
+  }
+
+  /** Records that queue index `i` is credited from this poll's block (bounded). */
+  private remember(i: bigint): void {
+    const block = this.block;
+    if (block === null) return;
+    const newest = this.credited.at(-1);
+    if (newest?.number === block.number && newest.hash === block.hash) {
+      newest.last = i;
+      return;
+    }
+    this.credited.push({ number: block.number, hash: block.hash, first: i, last: i });
+    if (this.credited.length > MAX_CREDITED_BLOCKS) this.credited.shift();
   }
 }
