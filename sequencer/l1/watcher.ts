@@ -134,10 +134,9 @@ export class L1Watcher {
     if (this.diverged !== null) return;
     const provider = this.runner.provider;
     if (provider !== null && provider !== undefined) {
-      if (this.confirmations > 0) {
-        const head = await provider.getBlockNumber();
-        this.tag = Math.max(0, head - this.confirmations);
-      }
+      // The block this poll reads: `confirmations` under the head (the head itself with 0).
+      const head = await provider.getBlockNumber();
+      this.tag = Math.max(0, head - this.confirmations);
       const fine = await this.creditedStillOnL1(provider);
       if (fine === false) return;
       if (fine === null) {
