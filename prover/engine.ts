@@ -38,6 +38,11 @@ export interface ProveOutput {
   readonly verifyMs: number;
 }
 
+export interface ProveHooks {
+  /** Called as each stage of a job starts (after the jobs queued before it on this engine). */
+  readonly onStage?: (stage: "witness" | "prove" | "verify") => void;
+}
+
 /** A proof that failed verification against the engine's own verification key. */
 export class ProofVerificationError extends Error {
   readonly code = "PROOF_DOES_NOT_VERIFY";
@@ -127,28 +132,31 @@ export class Prover {
    * Rejects with WitnessError (input breaks a constraint), ProofVerificationError or
    * ProverClosedError.
    */
-  prove(input: unknown): Promise<ProveOutput> {
+  prove(input: unknown, hooks: ProveHooks = {}): Promise<ProveOutput> {
     if (this.#closed) return Promise.reject(new ProverClosedError());
     const run = this.#tail.then(
-      () => this.#prove(input),
-      () => this.#prove(input),
+      () => this.#prove(input, hooks),
+      () => this.#prove(input, hooks),
     );
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #prove(input: unknown): Promise<ProveOutput> {
+  async #prove(input: unknown, hooks: ProveHooks): Promise<ProveOutput> {
     if (this.#closed) throw new ProverClosedError();
+    hooks.onStage?.("witness");
     const w = await calculateWitness(input, this.artifacts, {
       generator: this.witnessGenerator,
       wasmBytes: this.wasmBytes,
     });
+    hooks.onStage?.("prove");
     const t1 = performance.now();
     const zkey: string | MemFile = this.zkey === undefined ? this.artifacts.zkey : { type: "mem", data: this.zkey };
     const { proof, publicSignals } = await groth16Prove(zkey, { type: "mem", data: w.wtns }, undefined, {
       singleThread: this.options.singleThread === true,
     });
     const t2 = performance.now();
+    hooks.onStage?.("verify");
     const ok = await snarkjs.groth16.verify(this.vkey, publicSignals, proof);
     const t3 = performance.now();
     if (!ok) throw new ProofVerificationError("the proof does not verify against the verification key");

@@ -31,5 +31,8 @@ export type ProverMessage =
       readonly publicSignals: readonly string[];
       readonly witnessMs: number;
       readonly proveMs: number;
+      /** Which witness generator ran (prover/witness.ts); absent from older provers. */
+      readonly witness?: "native" | "wasm";
+      readonly verifyMs?: number;
     }
   | { readonly type: "failed"; readonly jobId: string; readonly message: string };

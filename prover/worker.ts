@@ -1,11 +1,11 @@
 /**
- * A prover process: computes the witness (circom wasm) and the Groth16 proof (snarkjs) of one
- * job at a time, verifies the proof against the verification key, and reports progress. Forked by prover/pool.ts; exits when its parent goes.
+ * A prover process: one proving engine (prover/engine.ts) kept across jobs, so the zkey is read
+ * once and the witness is computed natively when the circuit build made the generator. Each proof
+ * is verified against the verification key before it is reported. Forked by prover/pool.ts; exits
+ * when its parent goes.
  */
-import { readFileSync } from "node:fs";
-import * as snarkjs from "snarkjs";
-import type { Groth16ProofJson } from "../protocol/proof.ts";
-import type { ProveRequest, ProverMessage } from "./messages.ts";
+import { Prover } from "./engine.ts";
+import type { ProverArtifacts, ProveRequest, ProverMessage } from "./messages.ts";
 
 const send = process.send?.bind(process);
 if (send === undefined) throw new Error("prover/worker.ts must be forked with an IPC channel");
@@ -13,31 +13,43 @@ const post = (m: ProverMessage): void => {
   send(m);
 };
 
-const vkeys: Record<string, unknown> = {};
+/** The engine of the artifacts last asked for: one per process, replaced if the circuit changes. */
+let engine: { readonly key: string; readonly prover: Promise<Prover> } | undefined;
+
+function engineFor(artifacts: ProverArtifacts): Promise<Prover> {
+  const key = JSON.stringify([artifacts.zkey, artifacts.wasm, artifacts.vkey, artifacts.native ?? null]);
+  if (engine?.key !== key) {
+    const previous = engine?.prover;
+    const prover = (async () => {
+      if (previous !== undefined) await (await previous.catch(() => undefined))?.close();
+      return Prover.open(artifacts);
+    })();
+    // A failed open is retried on the next job.
+    prover.catch(() => {
+      if (engine?.prover === prover) engine = undefined;
+    });
+    engine = { key, prover };
+  }
+  return engine.prover;
+}
 
 process.on("disconnect", () => process.exit(0));
 process.on("message", (job: ProveRequest) => {
   void (async () => {
     try {
-      post({ type: "progress", jobId: job.jobId, stage: "witness" });
-      const t0 = performance.now();
-      const wtns = { type: "mem" as const };
-      await snarkjs.wtns.calculate(job.input, job.artifacts.wasm, wtns);
-      const t1 = performance.now();
-      post({ type: "progress", jobId: job.jobId, stage: "prove" });
-      const { proof, publicSignals } = await snarkjs.groth16.prove(job.artifacts.zkey, wtns);
-      const proveMs = performance.now() - t1;
-      post({ type: "progress", jobId: job.jobId, stage: "verify" });
-      vkeys[job.artifacts.vkey] ??= JSON.parse(readFileSync(job.artifacts.vkey, "utf8")) as unknown;
-      if (!(await snarkjs.groth16.verify(vkeys[job.artifacts.vkey], publicSignals, proof)))
-        throw new Error("the proof does not verify against the verification key");
+      const prover = await engineFor(job.artifacts);
+      const r = await prover.prove(job.input, {
+        onStage: (stage) => post({ type: "progress", jobId: job.jobId, stage }),
+      });
       post({
         type: "done",
         jobId: job.jobId,
-        proof: proof as Groth16ProofJson,
-        publicSignals,
-        witnessMs: t1 - t0,
-        proveMs,
+        proof: r.proof,
+        publicSignals: r.publicSignals,
+        witnessMs: r.witnessMs,
+        proveMs: r.proveMs,
+        witness: r.witness,
+        verifyMs: r.verifyMs,
       });
     } catch (e) {
       post({ type: "failed", jobId: job.jobId, message: e instanceof Error ? e.message : String(e) });

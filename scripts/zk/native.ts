@@ -53,10 +53,11 @@ export const CXX_FLAGS = ["-std=c++11", "-O1", "-I."] as const;
 /** circom's own runtime files (small, hot): its Makefile's flags. */
 const RUNTIME_CXX_FLAGS = ["-std=c++11", "-O3", "-I."] as const;
 /**
- * Seconds per MB of generated circuit C++ at CXX_FLAGS, per core, on the 2-core build machine
- * under load (test profile: 25 MB). Only the progress estimate uses it.
+ * Seconds per MB of generated circuit C++ at CXX_FLAGS, per core: the test profile's 24 MB took
+ * 173 s on the 2-core build machine with a load average near 7. Only the progress estimate
+ * uses it.
  */
-const SECONDS_PER_MB = 4;
+const SECONDS_PER_MB = 14;
 
 /** The one line of circom 2.2.3's main.cpp that the build patches (see the file comment). */
 export const BUS_CALLOC_BUG = "p.defs = (IOFieldDef*)calloc(10, sizeof(IOFieldDef));";
@@ -349,19 +350,7 @@ export async function ensureNativeWitness(
   if (!toolchain.available) return toolchain;
   const gen = await generate(req, progress);
   const sourcesSha = sha256Dir(gen.dir);
-  const key = createHash("sha256")
-    .update(
-      JSON.stringify({
-        native: NATIVE_VERSION,
-        generated: sourcesSha,
-        toolchain: toolchain.identity,
-        cxx: CXX_FLAGS,
-        runtimeCxx: RUNTIME_CXX_FLAGS,
-        patch: [BUS_CALLOC_BUG, BUS_CALLOC_FIX],
-      }),
-    )
-    .digest("hex")
-    .slice(0, 16);
+  const key = nativeKey(sourcesSha, toolchain);
   const dir = path.join(NATIVE_BUILD_DIR, `${req.name}-${key}`);
   const result = (built: boolean): NativeWitness => ({
     available: true,
@@ -432,6 +421,35 @@ export async function ensureNativeWitness(
     }
     return result(true);
   });
+}
+
+function nativeKey(generatedSha: string, toolchain: Toolchain): string {
+  return createHash("sha256")
+    .update(
+      JSON.stringify({
+        native: NATIVE_VERSION,
+        generated: generatedSha,
+        toolchain: toolchain.identity,
+        cxx: CXX_FLAGS,
+        runtimeCxx: RUNTIME_CXX_FLAGS,
+        patch: [BUS_CALLOC_BUG, BUS_CALLOC_FIX],
+      }),
+    )
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** The cached native generator of `req` for this toolchain, without building anything. */
+export async function cachedNativeWitness(req: CompileRequest): Promise<string | undefined> {
+  const toolchain = await detectToolchain();
+  if (!toolchain.available) return undefined;
+  const src = path.join(NATIVE_BUILD_DIR, `src-${req.name}-${compileKey(req)}`);
+  if (!existsSync(path.join(src, "DONE"))) return undefined;
+  const dir = path.join(
+    NATIVE_BUILD_DIR,
+    `${req.name}-${nativeKey(sha256Dir(path.join(src, "witness_cpp")), toolchain)}`,
+  );
+  return existsSync(path.join(dir, "DONE")) ? path.join(dir, "witness") : undefined;
 }
 
 /** The compile seconds of the most recent earlier native build of `name` (progress estimate). */
