@@ -9,6 +9,10 @@ import { createRequire } from "node:module";
 export interface NativeCrypto {
   /** Poseidon of 1..16 inputs (circomlibjs `poseidon`, one output). */
   poseidon(inputs: readonly bigint[]): bigint;
+  /** `poseidon` with the portable C field multiplication, whatever the CPU (for tests). */
+  poseidonPortable(inputs: readonly bigint[]): bigint;
+  /** The field multiplication `poseidon` uses here: x86-64 BMI2+ADX assembly, or portable C. */
+  readonly multiplier: "adx" | "c";
   /** `inputs.length / width` hashes: hash k of `inputs[k·width .. (k+1)·width)`. */
   poseidonMany(inputs: readonly bigint[], width: number): bigint[];
   /** Poseidon of `input` (n × 32 bytes, little-endian field elements), written to `out[0..32)`. */

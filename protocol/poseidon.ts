@@ -2,8 +2,8 @@
  * Poseidon over BN254 exactly as circomlib's `Poseidon(n)` template.
  *
  * Two implementations with the same output, byte for byte:
- * - native: native/ (C, Node-API), built from source at `npm install`; about 3x circomlibjs
- *   on one core (bench section `crypto`);
+ * - native: native/ (C, Node-API), built from source at `npm install`; 4-5x circomlibjs on
+ *   one core (bench section `crypto`, docs/benchmarks.md);
  * - js: circomlibjs (wasm-backed), the reference and the fallback.
  * `initPoseidon()` (or `initCrypto()` from protocol/index.ts) picks native when the addon loads,
  * else js; `TESSERA_CRYPTO=js` forces js. Call it once at start-up; then `poseidon()` is

@@ -67,6 +67,27 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     ];
   },
 
+  // Native crypto (native/) against circomlibjs, same machine, same run.
+  async crypto() {
+    await runTs("bench/crypto.ts", "bench/crypto.ts", 5 * MINUTE);
+    const j = readJson("bench/crypto.json");
+    const src = "bench/crypto.ts";
+    const how = `protocol/poseidon.ts, 2 inputs, one thread, best of alternating rounds`;
+    return [
+      fig("poseidon2_per_s_native", "any", numberAt(j, "poseidon2PerSecondNative", src), "1/s", "higher", src, how),
+      fig("poseidon2_per_s_js", "any", numberAt(j, "poseidon2PerSecondJs", src), "1/s", "higher", src, how),
+      fig(
+        "poseidon_speedup",
+        "any",
+        numberAt(j, "speedup", src),
+        "x",
+        "higher",
+        src,
+        "native ÷ circomlibjs, Poseidon(2), same machine and run",
+      ),
+    ];
+  },
+
   async eddsa() {
     await runTs("bench/eddsa.ts", "bench/eddsa.ts", 5 * MINUTE);
     const j = readJson("bench/eddsa.json");

@@ -3,6 +3,8 @@
  * Node-API 8). No mutable global state: safe in worker threads.
  *
  *   poseidon(inputs: bigint[]) -> bigint          also poseidon(a, b, ...) with bigint arguments
+ *   poseidonPortable(inputs: bigint[]) -> bigint  poseidon with the portable C multiplication
+ *   multiplier: "adx" | "c"                        the multiplication poseidon uses on this CPU
  *   poseidonMany(inputs: bigint[], width: number) -> bigint[]
  *       inputs.length / width hashes, hash k of inputs[k*width .. (k+1)*width)
  *   poseidonBytes(input: Uint8Array, out: Uint8Array) -> void
@@ -73,7 +75,9 @@ static napi_value make_bigint(napi_env env, const fe *a) {
   return r;
 }
 
-static napi_value js_poseidon(napi_env env, napi_callback_info info) {
+typedef int (*hash_fn)(fe *, const fe *, int);
+
+static napi_value poseidon_call(napi_env env, napi_callback_info info, hash_fn hash) {
   size_t argc = POSEIDON_MAX_INPUTS + 1;
   napi_value argv[POSEIDON_MAX_INPUTS + 1];
   fe in[POSEIDON_MAX_INPUTS], out;
@@ -95,9 +99,17 @@ static napi_value js_poseidon(napi_env env, napi_callback_info info) {
     for (uint32_t i = 0; i < n; i++)
       if (read_bigint(env, argv[i], &in[i], (int)i)) return NULL;
   }
-  int rc = poseidon_hash(&out, in, (int)n);
+  int rc = hash(&out, in, (int)n);
   if (rc) return throw_hash_error(env, rc, 0);
   return make_bigint(env, &out);
+}
+
+static napi_value js_poseidon(napi_env env, napi_callback_info info) {
+  return poseidon_call(env, info, poseidon_hash);
+}
+
+static napi_value js_poseidon_portable(napi_env env, napi_callback_info info) {
+  return poseidon_call(env, info, poseidon_hash_portable);
 }
 
 /* Bytes of a Uint8Array argument; throws and returns -1 if it is not one. */
@@ -219,9 +231,14 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"poseidon", NULL, js_poseidon, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBytes", NULL, js_poseidon_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonPortable", NULL, js_poseidon_portable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonMany", NULL, js_poseidon_many, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBatch", NULL, js_poseidon_batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
+  napi_value multiplier;
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (napi_create_string_utf8(env, poseidon_multiplier(), NAPI_AUTO_LENGTH, &multiplier) != napi_ok ||
+      napi_set_named_property(env, exports, "multiplier", multiplier) != napi_ok)
+    return NULL;
   return exports;
 }

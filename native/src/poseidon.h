@@ -13,6 +13,12 @@
  */
 int poseidon_hash(fe *out, const fe *in, int n);
 
+/* poseidon_hash with the portable C multiplication, whatever the CPU (for tests). */
+int poseidon_hash_portable(fe *out, const fe *in, int n);
+
+/* The field multiplication poseidon_hash uses: "adx" (x86-64 BMI2+ADX) or "c". */
+const char *poseidon_multiplier(void);
+
 /* 1 when a < p: a canonical field element. */
 int poseidon_is_canonical(const fe *a);
 

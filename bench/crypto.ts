@@ -1,0 +1,100 @@
+/**
+ * Native crypto against circomlibjs on one core, same machine, same run: Poseidon(2) hashes per
+ * second through protocol/poseidon.ts with each backend, the addon's other entry points
+ * (bytes, batch, many: what the JS↔C crossing and the bigint conversions cost), and every width.
+ * Rounds of each backend alternate and the best round counts, so that load from other processes
+ * on the machine (which only ever slows a round down) touches both alike.
+ * Prints the figures and writes bench/crypto.json.
+ *
+ *   npx tsx bench/crypto.ts
+ */
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { loadNativeCrypto } from "../native/index.ts";
+import { FIELD_MODULUS } from "../protocol/field.ts";
+import { initPoseidon, initPoseidonJs, poseidon, poseidonBackend, poseidonJs } from "../protocol/poseidon.ts";
+
+const ROUNDS = 12;
+const ROUND_MS = 60;
+const BATCH = 1_000;
+
+const { addon, error } = loadNativeCrypto();
+if (addon === null) throw new Error(`the native crypto addon did not load: ${error}`);
+await initPoseidonJs();
+await initPoseidon();
+if (poseidonBackend() !== "native") throw new Error("protocol/poseidon.ts did not select the native backend");
+
+/** Calls `run(i)` (which does `per` hashes) for about ROUND_MS; returns hashes per second. */
+function round(run: (i: number) => void, per: number): number {
+  const start = performance.now();
+  let calls = 0;
+  let elapsed = 0;
+  do {
+    for (let k = 0; k < 64; k++) run(calls++);
+    elapsed = performance.now() - start;
+  } while (elapsed < ROUND_MS);
+  return (calls * per * 1000) / elapsed;
+}
+
+/** Best rate of each case over ROUNDS alternating rounds. */
+function best(cases: Record<string, { run: (i: number) => void; per: number }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of Object.values(cases)) round(c.run, c.per); // warm up
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [name, c] of Object.entries(cases)) out[name] = Math.max(out[name] ?? 0, round(c.run, c.per));
+  for (const name of Object.keys(out)) out[name] = Math.round(out[name]);
+  return out;
+}
+
+const x = 0x1234567890abcdef1234567890abcdefn;
+const elems = (n: number, salt: number): bigint[] =>
+  Array.from({ length: n }, (_, i) => (x * BigInt(i + 1 + salt) * 0x9e3779b97f4a7c15n) % FIELD_MODULUS);
+const inputs2 = elems(2, 0);
+const bytes = (vs: readonly bigint[]): Uint8Array => {
+  const out = new Uint8Array(32 * vs.length);
+  vs.forEach((v, k) => {
+    for (let i = 0; i < 32; i++) out[32 * k + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  });
+  return out;
+};
+const one = new Uint8Array(32);
+const bytes2 = bytes(inputs2);
+const many = elems(2 * BATCH, 1);
+const manyBytes = bytes(many);
+const manyOut = new Uint8Array(32 * BATCH);
+
+const rates = best({
+  native: { run: (i) => poseidon([BigInt(i), inputs2[1]]), per: 1 },
+  js: { run: (i) => poseidonJs([BigInt(i), inputs2[1]]), per: 1 },
+  addonBigint: { run: (i) => addon.poseidon([BigInt(i), inputs2[1]]), per: 1 },
+  addonBytes: { run: () => addon.poseidonBytes(bytes2, one), per: 1 },
+  addonMany: { run: () => addon.poseidonMany(many, 2), per: BATCH },
+  addonBatch: { run: () => addon.poseidonBatch(manyBytes, 2, manyOut), per: BATCH },
+});
+
+const widths: Record<string, { native: number; js: number }> = {};
+for (const n of [1, 4, 8, 16]) {
+  const ins = elems(n, 7);
+  const r = best({ native: { run: () => poseidon(ins), per: 1 }, js: { run: () => poseidonJs(ins), per: 1 } });
+  widths[String(n)] = { native: r.native, js: r.js };
+}
+
+const result = {
+  poseidon2PerSecondNative: rates.native,
+  poseidon2PerSecondJs: rates.js,
+  speedup: Math.round((rates.native / rates.js) * 10) / 10,
+  multiplier: addon.multiplier,
+  entryPoints: {
+    "protocol poseidon() (bigints, canonical check)": rates.native,
+    "addon.poseidon (bigints)": rates.addonBigint,
+    "addon.poseidonBytes (32-byte LE buffers, no conversion)": rates.addonBytes,
+    [`addon.poseidonMany (${BATCH} hashes of bigints per call)`]: rates.addonMany,
+    [`addon.poseidonBatch (${BATCH} hashes of bytes per call)`]: rates.addonBatch,
+  },
+  byInputs: widths,
+  method: `best of ${ROUNDS} alternating rounds of ${ROUND_MS} ms per case, one thread`,
+  cpu: cpus()[0]?.model ?? "unknown",
+  node: process.version,
+};
+console.log(result);
+writeFileSync(new URL("./crypto.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
