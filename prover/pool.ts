@@ -5,6 +5,8 @@
  * of the queue, so a lost prover costs a retry, not a batch. The prover checks each proof
  * against the verification key before reporting it, so an invalid proof is a failed attempt.
  *
+ * The embedded `ProofBackend` (prover/backend.ts): the default, with no queue server.
+ *
  * Processes rather than worker threads: snarkjs loads ffjavascript, whose `web-worker`
  * dependency takes over any worker thread it is imported in; a process also bounds a
  * prover's memory and can be killed cleanly.
@@ -12,8 +14,13 @@
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Groth16ProofJson } from "../protocol/proof.ts";
+import { hostname } from "node:os";
+import { ProvingError } from "./backend.ts";
+import type { BackendStats, ProofBackend, ProofResult, ProverStatus } from "./backend.ts";
 import type { ProverArtifacts, ProverMessage, ProveRequest } from "./messages.ts";
+
+export { ProvingError };
+export type { ProofResult };
 
 export interface ProverPoolOptions {
   readonly artifacts: ProverArtifacts;
@@ -33,30 +40,9 @@ export interface JobEvent {
   readonly detail?: string;
 }
 
-export interface ProofResult {
-  readonly jobId: string;
-  readonly proof: Groth16ProofJson;
-  readonly publicSignals: readonly string[];
-  readonly attempts: number;
-  readonly witnessMs: number;
-  readonly proveMs: number;
-}
-
-/** A job that failed `maxAttempts` times. */
-export class ProvingError extends Error {
-  readonly code = "PROVING_FAILED";
-  constructor(
-    readonly jobId: string,
-    readonly attempts: number,
-    message: string,
-  ) {
-    super(`job ${jobId} failed after ${attempts} attempts: ${message}`);
-    this.name = "ProvingError";
-  }
-}
-
 interface Job {
   readonly id: string;
+  readonly queuedAt: number;
   readonly input: unknown;
   attempt: number;
   lastError: string;
@@ -69,12 +55,18 @@ interface Prover {
   ready: boolean;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  since: number;
+  proved: number;
+  failed: number;
 }
 
-export class ProverPool {
+export class ProverPool implements ProofBackend {
+  /** Its provers verify each proof with the venue's own key, in processes the venue runs. */
+  readonly trusted = true;
   private readonly queue: Job[] = [];
   private readonly provers: Prover[] = [];
   private closed = false;
+  private requeued = 0;
 
   constructor(private readonly options: ProverPoolOptions) {
     for (let i = 0; i < options.provers; i++) this.provers.push(this.spawn());
@@ -98,7 +90,15 @@ export class ProverPool {
     const child = fork(fileURLToPath(new URL("./worker.ts", import.meta.url)), [], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    const prover: Prover = { process: child, ready: false, job: null, timer: null };
+    const prover: Prover = {
+      process: child,
+      ready: false,
+      job: null,
+      timer: null,
+      since: Date.now(),
+      proved: 0,
+      failed: 0,
+    };
     child.on("message", (m: ProverMessage) => this.onMessage(prover, m));
     child.on("exit", (code, signal) => this.onExit(prover, signal ?? `exit code ${code}`));
     child.on("error", () => undefined);
@@ -118,12 +118,17 @@ export class ProverPool {
       return;
     }
     this.release(prover);
-    if (m.type === "failed") this.retryOrFail(job, m.message);
-    else this.finish(job, m);
+    if (m.type === "failed") {
+      prover.failed += 1;
+      this.retryOrFail(job, m.message);
+    } else {
+      prover.proved += 1;
+      this.finish(job, m, prover);
+    }
     this.dispatch();
   }
 
-  private finish(job: Job, m: Extract<ProverMessage, { type: "done" }>): void {
+  private finish(job: Job, m: Extract<ProverMessage, { type: "done" }>, prover: Prover): void {
     this.emit(job, "done");
     job.resolve({
       jobId: job.id,
@@ -132,6 +137,9 @@ export class ProverPool {
       attempts: job.attempt,
       witnessMs: m.witnessMs,
       proveMs: m.proveMs,
+      prover: `pool-${prover.process.pid ?? 0}`,
+      roundTripMs: Date.now() - job.queuedAt,
+      proverMs: m.witnessMs + m.proveMs,
     });
   }
 
@@ -147,13 +155,17 @@ export class ProverPool {
       return;
     }
     this.provers[i] = this.spawn();
-    if (job !== null) this.retryOrFail(job, `the prover died mid-proof (${how})`);
+    if (job !== null) {
+      this.requeued += 1;
+      this.retryOrFail(job, `the prover died mid-proof (${how})`);
+    }
   }
 
   private release(prover: Prover): void {
     if (prover.timer !== null) clearTimeout(prover.timer);
     prover.timer = null;
     prover.job = null;
+    prover.since = Date.now();
   }
 
   private retryOrFail(job: Job, message: string): void {
@@ -176,6 +188,7 @@ export class ProverPool {
       const job = this.queue.shift()!;
       job.attempt += 1;
       prover.job = job;
+      prover.since = Date.now();
       prover.timer = setTimeout(() => prover.process.kill("SIGKILL"), this.options.timeoutMs);
       const request: ProveRequest = { jobId: job.id, artifacts: this.options.artifacts, input: job.input };
       prover.process.send(request);
@@ -186,10 +199,39 @@ export class ProverPool {
   prove(jobId: string, input: unknown): Promise<ProofResult> {
     if (this.closed) return Promise.reject(new ProvingError(jobId, 0, "the prover pool is closed"));
     return new Promise<ProofResult>((resolve, reject) => {
-      const job: Job = { id: jobId, input, attempt: 0, lastError: "", resolve, reject };
+      const job: Job = { id: jobId, queuedAt: Date.now(), input, attempt: 0, lastError: "", resolve, reject };
       this.queue.push(job);
       this.emit(job, "queued");
       this.dispatch();
+    });
+  }
+
+  /** The queue and each prover process (`ProofBackend.stats`). */
+  stats(): Promise<BackendStats> {
+    const now = Date.now();
+    const host = hostname();
+    const running = this.provers.filter((p) => p.job !== null).map((p) => p.job!.queuedAt);
+    const oldest = Math.min(...this.queue.map((j) => j.queuedAt), ...running);
+    const provers: ProverStatus[] = this.provers.map((p) => ({
+      id: `pool-${p.process.pid ?? 0}`,
+      host,
+      pid: p.process.pid ?? 0,
+      state: p.job !== null ? "proving" : "idle",
+      job: p.job?.id ?? null,
+      batch: null,
+      since: p.since,
+      lastSeen: now,
+      proved: p.proved,
+      failed: p.failed,
+    }));
+    return Promise.resolve({
+      backend: "embedded",
+      waiting: this.queue.length,
+      active: running.length,
+      oldestJobAgeMs: Number.isFinite(oldest) ? now - oldest : null,
+      provers,
+      requeued: this.requeued,
+      lost: 0,
     });
   }
 

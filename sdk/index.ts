@@ -36,6 +36,7 @@ export type {
   OracleUnderlying,
   PlaceBatchItem,
   PlaceResult,
+  ProvingPipeline,
   RateLimits,
   ReplaceResult,
   Settlement,

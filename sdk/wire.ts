@@ -260,6 +260,49 @@ export const healthSchema = z.object({
 });
 export type VenueHealth = z.output<typeof healthSchema>;
 
+/**
+ * The proving pipeline (docs/api.md, "Proving pipeline"): how far proving trails the book (closed
+ * batches not yet proved, and since when), the proof queue, proofs per minute and each prover.
+ */
+export const pipelineSchema = z.object({
+  /** `none` (not proving), `embedded` (the venue's prover processes) or `queue` (a prover fleet). */
+  backend: z.string(),
+  openBatch: big,
+  /** Every batch up to this one is proved (or on L1). */
+  provedThrough: big,
+  unprovedBatches: z.number().int(),
+  /** Milliseconds since the oldest unproved batch closed (0: none). */
+  provingLagMs: big,
+  queue: z
+    .object({
+      waiting: z.number().int(),
+      active: z.number().int(),
+      oldestJobAgeMs: z.number().nullable(),
+      requeued: z.number().int(),
+      lost: z.number().int(),
+    })
+    .nullable(),
+  proofsPerMinute: z.number(),
+  proofs: z.object({ accepted: z.number().int(), rejected: z.number().int(), discarded: z.number().int() }).nullable(),
+  /** A job given now would start at once (the venue then closes partial batches on age). */
+  idleCapacity: z.boolean().nullable(),
+  provers: z.array(
+    z.object({
+      id: z.string(),
+      host: z.string(),
+      /** `idle`, `proving` or `stopping`. */
+      state: z.string(),
+      job: z.string().nullable(),
+      batch: big.nullable(),
+      forMs: z.number(),
+      lastSeenMs: z.number(),
+      proved: z.number().int(),
+      failed: z.number().int(),
+    }),
+  ),
+});
+export type ProvingPipeline = z.output<typeof pipelineSchema>;
+
 export const statusSchema = z.object({
   profile: z.string(),
   domain: big,
@@ -272,6 +315,8 @@ export const statusSchema = z.object({
   /** Null while the venue runs; else why it stopped (a batch the circuit refuses) and what to do. */
   halt: z.object({ code: z.string(), batch: big.nullable(), reason: z.string() }).nullable(),
   health: healthSchema,
+  /** Absent from venues older than the prover fleet (issue 18). */
+  pipeline: pipelineSchema.optional(),
 });
 export type VenueStatus = z.output<typeof statusSchema>;
 

@@ -15,6 +15,7 @@ import { DEFAULT_WS_LIMITS } from "./api/ws.ts";
 import { DEFAULT_MAX_QUEUE } from "./auth/verify-pool.ts";
 import { DEFAULT_HEALTH_BOUNDS } from "./health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
+import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 
 const SECONDS_PER_DAY = 86_400n;
 
@@ -50,7 +51,10 @@ const envSchema = z.object({
   TESSERA_STRIKES_EACH_SIDE: z.coerce.number().int().min(0).max(20).default(3),
   TESSERA_ADMIN_TOKEN: z.string().min(16).optional(),
   TESSERA_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
+  /** A partial batch closes once open this long if a prover is idle (service.ts). */
   TESSERA_BATCH_MAX_AGE_MS: z.coerce.number().int().min(100).default(5000),
+  /** ... and once open this long whatever the provers do (default 4 x the above, capped by L1). */
+  TESSERA_BATCH_HARD_MAX_AGE_MS: z.coerce.number().int().min(100).optional(),
   TESSERA_SESSION_TTL_MS: z.coerce
     .number()
     .int()
@@ -87,6 +91,22 @@ const envSchema = z.object({
   TESSERA_WS_PING_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pingIntervalMs),
   TESSERA_WS_PONG_TIMEOUT_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pongTimeoutMs),
   TESSERA_PROVERS: z.coerce.number().int().min(0).max(8).default(0),
+  /** `redis://…`: prove through a prover fleet's queue instead of TESSERA_PROVERS local processes. */
+  TESSERA_PROVER_QUEUE: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseQueueUrl(v);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : String(e) });
+      }
+    })
+    .optional(),
+  TESSERA_PROVER_QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 of A-Z a-z 0-9 _ -")
+    .default(DEFAULT_QUEUE_NAME),
+  TESSERA_PROVER_QUEUE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   TESSERA_PROOF_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TESSERA_PROOF_TIMEOUT_MS: z.coerce.number().int().min(1000).default(600_000),
   TESSERA_FEE_SWEEP_THRESHOLD: uint(56, "quote base units").default(DEFAULT_FEE_SWEEP_THRESHOLD),
@@ -171,6 +191,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     adminToken: e.TESSERA_ADMIN_TOKEN ?? null,
     verifyWorkers: e.TESSERA_VERIFY_WORKERS,
     batchMaxAgeMs: e.TESSERA_BATCH_MAX_AGE_MS,
+    ...(e.TESSERA_BATCH_HARD_MAX_AGE_MS === undefined ? {} : { batchHardMaxAgeMs: e.TESSERA_BATCH_HARD_MAX_AGE_MS }),
     sessionTtlMs: e.TESSERA_SESSION_TTL_MS,
     orderRatePerSecond: e.TESSERA_ORDER_RATE,
     orderBurst: e.TESSERA_ORDER_BURST,
@@ -178,6 +199,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     synchronous: e.TESSERA_SYNCHRONOUS,
     logLevel: e.TESSERA_LOG_LEVEL,
     provers: e.TESSERA_PROVERS,
+    proverQueue: e.TESSERA_PROVER_QUEUE ?? null,
+    proverQueueName: e.TESSERA_PROVER_QUEUE_NAME,
+    proverQueuePollMs: e.TESSERA_PROVER_QUEUE_POLL_MS,
     proofAttempts: e.TESSERA_PROOF_ATTEMPTS,
     proofTimeoutMs: e.TESSERA_PROOF_TIMEOUT_MS,
     feeSweepThreshold: e.TESSERA_FEE_SWEEP_THRESHOLD,

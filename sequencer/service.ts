@@ -1,8 +1,12 @@
 /**
  * Assembles the venue: crypto, the journaled core (replayed on start), the signature pool,
- * sessions, rate limits, metrics, the HTTP/WS server, and the venue timer that closes a batch
- * once it has been open `batchMaxAgeMs` and runs the housekeeping commands when due (option
- * expiry, funding, fee sweep: `Sequencer.dueCommands`).
+ * sessions, rate limits, metrics, the HTTP/WS server, the proving stage on its backend (the
+ * embedded prover pool, or the queue of a prover fleet: `proverQueue`), and the venue timer that
+ * runs the housekeeping commands when due (option expiry, funding, fee sweep:
+ * `Sequencer.dueCommands`) and closes a partial batch on age: once it has been open
+ * `batchMaxAgeMs` if a prover is idle, and in any case once it has been open
+ * `batchHardMaxAgeMs` (capped at a quarter of L1's `maxBatchLag`). Under load batches close on
+ * size; a full batch always closes at once.
  */
 import type { ContractRunner } from "ethers";
 import type { FastifyInstance } from "fastify";
@@ -27,8 +31,12 @@ import type { SubmitterOptions } from "./l1/submitter.ts";
 import { readFinalBatchCount, readL1Limits } from "./l1/contracts.ts";
 import type { HealthBounds } from "./health.ts";
 import { L1Watcher } from "./l1/watcher.ts";
+import type { ProofBackend } from "../prover/backend.ts";
 import { ProverPool } from "../prover/pool.ts";
+import { QueueBackend } from "../prover/queue/client.ts";
+import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
+import { releaseCurve } from "../scripts/zk/ptau.ts";
 
 export interface ServiceConfig {
   readonly host: string;
@@ -48,15 +56,33 @@ export interface ServiceConfig {
   readonly strikesEachSide: number;
   readonly adminToken: string | null;
   readonly verifyWorkers: number;
+  /** A partial batch closes once open this long if a prover is idle (see the file comment). */
   readonly batchMaxAgeMs: number;
+  /**
+   * A partial batch closes once open this long whatever the provers do (default 4 x
+   * `batchMaxAgeMs`; capped at a quarter of L1's `maxBatchLag` when linked to L1).
+   */
+  readonly batchHardMaxAgeMs?: number;
   readonly sessionTtlMs: number;
   readonly orderRatePerSecond: number;
   readonly orderBurst: number;
   readonly bodyLimit: number;
   readonly synchronous: Synchronous;
   readonly logLevel: string;
-  /** Prover processes; 0 runs the venue without proving (batches stay `closed`). */
+  /**
+   * Prover processes of the embedded pool; 0 runs the venue without proving (batches stay
+   * `closed`), unless `proverQueue` is set.
+   */
   readonly provers: number;
+  /**
+   * `redis://…`: prove through the queue of a prover fleet (`npm run prover -- --queue <url>`)
+   * instead of the embedded pool (docs/deployment.md, "Provers as a fleet"). Null: embedded.
+   */
+  readonly proverQueue?: string | null;
+  /** The queue's name (default `tessera-proofs`; one per venue sharing a Redis). */
+  readonly proverQueueName?: string;
+  /** How often the venue checks its waiting jobs and reads the fleet's status (default 1000 ms). */
+  readonly proverQueuePollMs?: number;
   /** Attempts per batch proof before it is marked failed. */
   readonly proofAttempts: number;
   readonly proofTimeoutMs: number;
@@ -90,7 +116,7 @@ export interface Service {
   readonly venue: Sequencer;
   readonly app: FastifyInstance;
   readonly log: Logger;
-  /** The proving stage, when `provers > 0`. */
+  /** The proving stage, when `provers > 0` or `proverQueue` is set. */
   readonly proving: ProvingStage | null;
   /** Checks every closed batch's witness at once (null without circuit artifacts). */
   readonly witnessCheck: WitnessCheck | null;
@@ -137,6 +163,8 @@ export async function venueSetup(cfg: ServiceConfig, l1: L1Link | null) {
 
 export async function startService(cfg: ServiceConfig, l1: L1Link | null = null): Promise<Service> {
   const log = pino({ level: cfg.logLevel, base: { service: "tessera-sequencer" } });
+  // A bad queue URL fails the start before anything opens.
+  const queueUrl = cfg.proverQueue === undefined || cfg.proverQueue === null ? null : parseQueueUrl(cfg.proverQueue);
   await initCrypto();
   const setup = await venueSetup(cfg, l1);
   const { profile, markets, limits } = setup;
@@ -165,9 +193,54 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     "journal replayed",
   );
   const clock = monotonicClock();
-  const built = cfg.provers > 0 ? await ensureProfileBuilt(profile.name, { quiet: true }) : null;
-  const verifier = new VerifyPool(cfg.verifyWorkers, cfg.api?.verifyQueue);
+  const built = cfg.provers > 0 || queueUrl !== null ? await ensureProfileBuilt(profile.name, { quiet: true }) : null;
+  // The proof backend: a fleet's queue (checked now, so a bad URL fails the start), or the pool.
+  let backend: ProofBackend | null = null;
+  if (built !== null) {
+    if (built.testOnlyCeremony) log.warn({ zkey: built.zkey }, "proving with TEST-ONLY keys: anyone can forge proofs");
+    if (queueUrl !== null) {
+      const queue = await QueueBackend.connect({
+        queue: queueUrl,
+        queueName: cfg.proverQueueName ?? DEFAULT_QUEUE_NAME,
+        profile: profile.name,
+        vkeyFile: built.vkey,
+        maxAttempts: cfg.proofAttempts,
+        pollMs: cfg.proverQueuePollMs ?? 1000,
+        log,
+      }).catch((e: unknown) => {
+        venue.close();
+        throw e;
+      });
+      log.info(
+        { queue: queueUrl.redacted, name: cfg.proverQueueName ?? DEFAULT_QUEUE_NAME, redis: queue.server },
+        "proving through the prover fleet's queue",
+      );
+      backend = queue;
+    } else
+      backend = new ProverPool({
+        artifacts: { wasm: built.wasm, zkey: built.zkey, vkey: built.vkey },
+        provers: cfg.provers,
+        maxAttempts: cfg.proofAttempts,
+        timeoutMs: cfg.proofTimeoutMs,
+        onEvent: (e) => log.debug(e, "proof job"),
+      });
+  }
   const metrics = new VenueMetrics();
+  let onProved = (): void => undefined;
+  const proving =
+    backend === null
+      ? null
+      : new ProvingStage(venue, backend, log, {
+          maxRuns: cfg.proofAttempts,
+          vkeyFile: built?.vkey ?? null,
+          onResult: (outcome, result) => {
+            metrics.proofs.inc({ outcome });
+            if (outcome === "accepted" && result?.roundTripMs !== undefined)
+              metrics.proofRoundTrip.observe(result.roundTripMs / 1000);
+            if (outcome === "accepted") onProved();
+          },
+        });
+  const verifier = new VerifyPool(cfg.verifyWorkers, cfg.api?.verifyQueue);
   const api = {
     venue,
     verifier,
@@ -184,6 +257,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     clock,
     batchMaxAgeMs: BigInt(cfg.batchMaxAgeMs),
     verificationKeyFile: built?.vkey ?? null,
+    proving,
   };
   venue.on((e) => {
     if (e.type === "health")
@@ -207,9 +281,28 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   });
   const url = await app.listen({ host: cfg.host, port: cfg.port });
 
+  // A partial batch waits for idle proving capacity up to `batchMaxAgeMs`, then up to the hard
+  // bound; L1 refuses a batch more than maxBatchLag behind, and it still has to be proved and sent.
+  const hardMaxAgeMs = ((): bigint => {
+    const configured = BigInt(Math.max(cfg.batchHardMaxAgeMs ?? 4 * cfg.batchMaxAgeMs, cfg.batchMaxAgeMs));
+    const l1Bound = limits === undefined ? null : (limits.maxBatchLag * 1000n) / 4n;
+    return l1Bound !== null && l1Bound < configured ? l1Bound : configured;
+  })();
+  const closeOnAge = (age: bigint): boolean =>
+    age >= hardMaxAgeMs || (age >= BigInt(cfg.batchMaxAgeMs) && (proving?.idleCapacity() ?? true));
+  let scheduling = l1 === null;
+  const closeIfDue = (): void => {
+    const since = venue.ledger.openSince;
+    if (!scheduling || since === null || !closeOnAge(clock() - since)) return;
+    try {
+      venue.execute({ kind: "closeBatch" }, clock());
+    } catch (e) {
+      log.error({ err: e }, "closing the batch on time failed");
+    }
+  };
+
   // With L1 attached, nothing is scheduled (funding, expiry, closing batches) until an L1 poll
   // has brought a round of every feed: a batch submitted to L1 needs real round ids.
-  let scheduling = l1 === null;
   const timer = setInterval(
     () => {
       // Backlog ages and price ages move with time: push the health when it changes.
@@ -222,32 +315,27 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
           log.error({ err: e, command: command.kind }, "scheduled command failed");
         }
       }
-      const since = venue.ledger.openSince;
-      if (since !== null && clock() - since >= BigInt(cfg.batchMaxAgeMs)) {
-        try {
-          venue.execute({ kind: "closeBatch" }, clock());
-        } catch (e) {
-          log.error({ err: e }, "closing the batch on time failed");
-        }
-      }
+      closeIfDue();
     },
     Math.max(50, Math.floor(cfg.batchMaxAgeMs / 4)),
   );
   timer.unref();
 
-  let pool: ProverPool | null = null;
-  let proving: ProvingStage | null = null;
-  if (built !== null) {
-    if (built.testOnlyCeremony) log.warn({ zkey: built.zkey }, "proving with TEST-ONLY keys: anyone can forge proofs");
-    pool = new ProverPool({
-      artifacts: { wasm: built.wasm, zkey: built.zkey, vkey: built.vkey },
-      provers: cfg.provers,
-      maxAttempts: cfg.proofAttempts,
-      timeoutMs: cfg.proofTimeoutMs,
-      onEvent: (e) => log.debug(e, "proof job"),
-    });
-    proving = new ProvingStage(venue, pool, log);
-    proving.start();
+  proving?.start();
+  // The backend's queue and provers, for the close policy, /v1/status and /metrics.
+  let statsTimer: NodeJS.Timeout | null = null;
+  if (proving !== null) {
+    let reading = false;
+    const read = (): void => {
+      if (reading) return;
+      reading = true;
+      void proving.refresh().finally(() => (reading = false));
+    };
+    read();
+    statsTimer = setInterval(read, Math.min(cfg.proverQueuePollMs ?? 1000, 1000));
+    // A prover just came free: a batch waiting for capacity closes now, not at the next tick.
+    onProved = () => void proving.refresh().then(closeIfDue);
+    statsTimer.unref();
   }
   // Every closed batch's witness at once: a batch the circuit refuses halts the venue in seconds.
   const witnessCheck = built !== null ? new WitnessCheck(venue, built.wasm, log) : null;
@@ -278,7 +366,13 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   }
 
   log.info(
-    { url, profile: profile.name, markets: markets.length, provers: cfg.provers, l1: l1?.rollup ?? null },
+    {
+      url,
+      profile: profile.name,
+      markets: markets.length,
+      provers: queueUrl === null ? cfg.provers : "queue",
+      l1: l1?.rollup ?? null,
+    },
     "listening",
   );
   return {
@@ -290,12 +384,15 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     witnessCheck,
     async close() {
       clearInterval(timer);
+      if (statsTimer !== null) clearInterval(statsTimer);
       if (l1Timer !== null) clearInterval(l1Timer);
       await l1Poll;
       proving?.stop();
       witnessCheck?.stop();
       await app.close();
-      await pool?.close();
+      await backend?.close();
+      // Proofs from a queue are verified here: snarkjs's curve threads would keep the process up.
+      if (queueUrl !== null) await releaseCurve();
       await verifier.close();
       venue.close();
     },

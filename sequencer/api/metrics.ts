@@ -1,5 +1,6 @@
 /** Prometheus metrics of the venue (served at `/metrics`). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { PipelineView } from "../pipeline/proving.ts";
 
 export class VenueMetrics {
   readonly registry = new Registry();
@@ -60,7 +61,96 @@ export class VenueMetrics {
     registers: [this.registry],
   });
 
+  readonly proofs = new Counter({
+    name: "tessera_proofs_total",
+    help: "Proof results by outcome: accepted (recorded), rejected (wrong: never recorded, job re-run), discarded (late or duplicate)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly proofRoundTrip = new Histogram({
+    name: "tessera_proof_round_trip_seconds",
+    help: "From a batch's job handed to the proof backend to its accepted proof (queue wait, lease, proving)",
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+  readonly proofQueueDepth = new Gauge({
+    name: "tessera_proof_queue_depth",
+    help: "Proof jobs waiting for a prover",
+    registers: [this.registry],
+  });
+  readonly proofJobsActive = new Gauge({
+    name: "tessera_proof_jobs_active",
+    help: "Proof jobs a prover holds a lease on",
+    registers: [this.registry],
+  });
+  readonly proofOldestJobAge = new Gauge({
+    name: "tessera_proof_oldest_job_age_seconds",
+    help: "Age of the oldest unfinished proof job (0: none)",
+    registers: [this.registry],
+  });
+  readonly proofsPerMinute = new Gauge({
+    name: "tessera_proofs_per_minute",
+    help: "Proofs accepted in the last 60 s",
+    registers: [this.registry],
+  });
+  readonly provingLagBatches = new Gauge({
+    name: "tessera_proving_lag_batches",
+    help: "Closed batches not yet proved (how far proving trails the book)",
+    registers: [this.registry],
+  });
+  readonly provingLagSeconds = new Gauge({
+    name: "tessera_proving_lag_seconds",
+    help: "Since the oldest unproved batch closed (0: none)",
+    registers: [this.registry],
+  });
+  readonly provers = new Gauge({
+    name: "tessera_provers",
+    help: "Provers that announced themselves, by state (idle, proving, stopping)",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+  });
+  readonly proverBusy = new Gauge({
+    name: "tessera_prover_busy",
+    help: "1 while the prover works on a job, per prover",
+    labelNames: ["prover"] as const,
+    registers: [this.registry],
+  });
+  readonly proverLastSeen = new Gauge({
+    name: "tessera_prover_last_seen_seconds",
+    help: "Since the prover's last heartbeat, per prover",
+    labelNames: ["prover"] as const,
+    registers: [this.registry],
+  });
+  readonly proverProved = new Gauge({
+    name: "tessera_prover_proved",
+    help: "Proofs the prover returned since it started, per prover",
+    labelNames: ["prover"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Sets the pipeline gauges from `GET /v1/status`'s `pipeline` (on each scrape). */
+  setPipeline(p: PipelineView): void {
+    this.proofQueueDepth.set(p.queue?.waiting ?? 0);
+    this.proofJobsActive.set(p.queue?.active ?? 0);
+    this.proofOldestJobAge.set((p.queue?.oldestJobAgeMs ?? 0) / 1000);
+    this.proofsPerMinute.set(p.proofsPerMinute);
+    this.provingLagBatches.set(p.unprovedBatches);
+    this.provingLagSeconds.set(Number(p.provingLagMs) / 1000);
+    // Per-prover series of provers that left go with them.
+    this.provers.reset();
+    this.proverBusy.reset();
+    this.proverLastSeen.reset();
+    this.proverProved.reset();
+    for (const state of ["idle", "proving", "stopping"] as const)
+      this.provers.set({ state }, p.provers.filter((x) => x.state === state).length);
+    for (const x of p.provers) {
+      this.proverBusy.set({ prover: x.id }, x.state === "proving" ? 1 : 0);
+      this.proverLastSeen.set({ prover: x.id }, x.lastSeenMs / 1000);
+      this.proverProved.set({ prover: x.id }, x.proved);
+    }
   }
 }

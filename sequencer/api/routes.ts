@@ -19,6 +19,8 @@ import { decodeFlags } from "../engine/flags.ts";
 import type { Market } from "../engine/markets.ts";
 import { SequencerError } from "../errors.ts";
 import { healthView } from "../health.ts";
+import { pipelineView } from "../pipeline/proving.ts";
+import type { ProvingStage } from "../pipeline/proving.ts";
 import { accountView } from "../views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
@@ -79,6 +81,8 @@ export interface ApiContext {
   readonly batchMaxAgeMs: bigint;
   /** The Groth16 verification key (snarkjs JSON file) of the venue's circuit, when it proves. */
   readonly verificationKeyFile: string | null;
+  /** The proving stage (null or absent: the venue does not prove), for the pipeline's status. */
+  readonly proving?: ProvingStage | null;
 }
 
 // --- views -----------------------------------------------------------------------------------
@@ -991,7 +995,8 @@ export function buildRoutes(api: ApiContext): Route[] {
   const status = defineRoute({
     method: "GET",
     url: "/v1/status",
-    summary: "Venue status: profile, open batch, journal length, state root",
+    summary:
+      "Venue status: profile, open batch, journal length, state root, health gate, proving pipeline (queue, provers, lag)",
     tag: "venue",
     auth: "none",
     responses: { 200: "status" },
@@ -1008,6 +1013,8 @@ export function buildRoutes(api: ApiContext): Route[] {
         halt: venue.halt,
         // The health gate (issue 14 F14, F15): normal, price_stale, cancel_only or halted, and why.
         health: healthView(venue.health(api.clock())),
+        // How far proving trails the book, the proof queue and each prover (issue 18).
+        pipeline: pipelineView(venue, api.proving ?? null, api.clock()),
       });
     },
   });

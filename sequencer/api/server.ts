@@ -10,6 +10,7 @@ import Fastify, { LogController } from "fastify";
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { SequencerError } from "../errors.ts";
+import { pipelineView } from "../pipeline/proving.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { ApiContext } from "./routes.ts";
 import { BATCH_BODY_LIMIT, buildRoutes } from "./routes.ts";
@@ -184,6 +185,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     api.metrics.journalLength.set(Number(api.venue.journal.length));
     api.metrics.rateLimitKeys.set(api.limits.size);
     api.metrics.verifyQueue.set(api.verifier.queued);
+    api.metrics.setPipeline(pipelineView(api.venue, api.proving ?? null, api.clock()));
     void reply.header("content-type", api.metrics.registry.contentType);
     return api.metrics.registry.metrics();
   });

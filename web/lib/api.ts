@@ -138,6 +138,39 @@ const healthSchema = z.object({
 });
 export type VenueHealth = z.infer<typeof healthSchema>;
 
+/**
+ * The proving pipeline (docs/api.md "Proving pipeline", issue 18): how far proving trails the
+ * book, the proof queue and each prover.
+ */
+const pipelineSchema = z.object({
+  backend: z.string(),
+  openBatch: count,
+  provedThrough: count,
+  unprovedBatches: count,
+  /** Milliseconds since the oldest unproved batch closed (0: none). */
+  provingLagMs: count,
+  queue: z
+    .object({ waiting: count, active: count, oldestJobAgeMs: count.nullable(), requeued: count, lost: count })
+    .nullable(),
+  proofsPerMinute: z.number().nonnegative(),
+  proofs: z.object({ accepted: count, rejected: count, discarded: count }).nullable(),
+  idleCapacity: z.boolean().nullable(),
+  provers: z.array(
+    z.object({
+      id: z.string(),
+      host: z.string(),
+      state: z.string(),
+      job: z.string().nullable(),
+      batch: count.nullable(),
+      forMs: count,
+      lastSeenMs: count,
+      proved: count,
+      failed: count,
+    }),
+  ),
+});
+export type ProvingPipeline = z.infer<typeof pipelineSchema>;
+
 const statusSchema = z.object({
   profile: z.string(),
   domain: int,
@@ -148,6 +181,8 @@ const statusSchema = z.object({
   unprovedBatches: z.array(count),
   /** Absent from venues older than the health gate. */
   health: healthSchema.optional(),
+  /** Absent from venues older than the prover fleet. */
+  pipeline: pipelineSchema.optional(),
 });
 export type VenueStatus = z.infer<typeof statusSchema>;
 
