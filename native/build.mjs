@@ -11,7 +11,7 @@
 // A machine without a compiler still installs: the failure is printed as one line and
 // protocol/poseidon.ts uses circomlibjs. TESSERA_NATIVE_STRICT=1 makes any failure an error.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -79,7 +79,18 @@ async function generateConstants() {
   writeFileSync(path.join(HERE, "gen", "poseidon_constants.h"), lines.join("\n") + "\n");
 }
 
-/** node-gyp: npm's own (npm sets npm_config_node_gyp for scripts), else one on PATH. */
+/** npm's bundled node-gyp: npm sets npm_config_node_gyp for scripts; else next to npm on PATH. */
+function findNodeGyp(env) {
+  if (env.npm_config_node_gyp && existsSync(env.npm_config_node_gyp)) return env.npm_config_node_gyp;
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    const npm = path.join(dir, "npm");
+    if (!existsSync(npm)) continue;
+    const gyp = path.join(path.dirname(realpathSync(npm)), "..", "node_modules", "node-gyp", "bin", "node-gyp.js");
+    if (existsSync(gyp)) return gyp;
+  }
+  return null;
+}
+
 function nodeGyp(args) {
   const env = { ...process.env };
   // Build against local headers only: npm's nodedir, else the running Node's, else /usr.
@@ -88,8 +99,8 @@ function nodeGyp(args) {
     const dir = candidates.find((d) => existsSync(path.join(d, "include", "node", "node_api.h")));
     if (dir) env.npm_config_nodedir = dir;
   }
-  const gyp = env.npm_config_node_gyp;
-  const [cmd, cmdArgs] = gyp && existsSync(gyp) ? [process.execPath, [gyp, ...args]] : ["node-gyp", args];
+  const gyp = findNodeGyp(env);
+  const [cmd, cmdArgs] = gyp ? [process.execPath, [gyp, ...args]] : ["node-gyp", args];
   execFileSync(cmd, cmdArgs, { cwd: HERE, env, stdio: ["ignore", "pipe", "pipe"] });
 }
 
