@@ -22,6 +22,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { initCrypto } from "../protocol/index.ts";
 import { circuitFigures, slotProdFigures } from "../bench/lib/circuits.ts";
+import { proverFigures } from "../bench/prover.ts";
 import { BenchError, HARDHAT_CLI, numberAt, readJson, ROOT, runNode, runTs } from "../bench/lib/children.ts";
 import type { E2eResult } from "../bench/lib/e2e.ts";
 import { describeMachine } from "../bench/lib/machine.ts";
@@ -46,6 +47,8 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     figures.push(...(await slotProdFigures(log)));
     return figures;
   },
+
+  prover: proverFigures,
 
   async tree() {
     await runTs("bench/tree.ts", "bench/tree.ts", 5 * MINUTE);
