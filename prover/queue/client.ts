@@ -60,6 +60,8 @@ interface Waiter {
 }
 
 const RETRY_MS = 500;
+/** Finished jobs (they hold the batch's whole circuit input) stay this long, seconds. */
+const FINISHED_KEEP_S = 3600;
 
 export class QueueBackend implements ProofBackend {
   readonly trusted = false;
@@ -109,6 +111,7 @@ export class QueueBackend implements ProofBackend {
   }
 
   private logError(where: string, e: unknown): void {
+    if (this.closed) return;
     const message = e instanceof Error ? e.message : String(e);
     if (message === this.lastError) return;
     this.lastError = message;
@@ -132,7 +135,13 @@ export class QueueBackend implements ProofBackend {
 
   private add(w: Waiter): Promise<unknown> {
     return this.retrying("adding a proof job", () =>
-      this.queue.add("prove", w.data, { jobId: w.bullId, attempts: 1, removeOnComplete: false, removeOnFail: false }),
+      this.queue.add("prove", w.data, {
+        jobId: w.bullId,
+        attempts: 1,
+        // A result is read within seconds; kept an hour for a venue that restarts (then re-proved).
+        removeOnComplete: { age: FINISHED_KEEP_S, count: 1000 },
+        removeOnFail: { age: 24 * FINISHED_KEEP_S, count: 1000 },
+      }),
     );
   }
 

@@ -98,9 +98,9 @@ export class QueueProver {
         lockDuration: options.timing.lockMs,
         stalledInterval: options.timing.stalledMs,
         maxStalledCount: options.timing.maxStalledCount,
-        // Finished jobs stay a day (the venue reads results by job id), then go.
-        removeOnComplete: { age: 86_400, count: 10_000 },
-        removeOnFail: { age: 7 * 86_400, count: 10_000 },
+        // The venue's job options decide how long finished jobs stay (prover/queue/client.ts).
+        removeOnComplete: { age: 3_600, count: 1_000 },
+        removeOnFail: { age: 86_400, count: 1_000 },
       },
     );
     this.worker.on("error", (e: Error) => this.logError("queue connection", e));

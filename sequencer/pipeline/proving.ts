@@ -183,6 +183,7 @@ export class ProvingStage {
     try {
       this.snapshot = await this.backend.stats();
     } catch (e) {
+      if (this.stopped) return;
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "reading the prover backend's status failed");
     }
   }

@@ -1,0 +1,78 @@
+/**
+ * Backpressure: the venue closes a partial batch on age only when proving capacity is idle, and
+ * in any case at the hard age bound. A venue on a real Redis queue with no prover keeps a partial
+ * batch open up to `batchHardMaxAgeMs`; once a prover is up and idle, a partial batch closes at
+ * `batchMaxAgeMs`. The health gate's backlog counts the queued batch like any unproved one.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { startVenue, Trader } from "../sequencer/helpers.ts";
+import type { Client } from "../sequencer/helpers.ts";
+import { startProver, startRedis, stopProver } from "./servers.ts";
+import type { ProverChild, RedisServer } from "./servers.ts";
+
+const MAX_AGE_MS = 300;
+const HARD_MAX_AGE_MS = 4_000;
+
+describe("batch closing considers prover capacity", { timeout: 600_000 }, () => {
+  let redis: RedisServer;
+  let venue: Awaited<ReturnType<typeof startVenue>>;
+  let client: Client;
+  let prover: ProverChild | null = null;
+
+  before(async () => {
+    redis = await startRedis();
+    venue = await startVenue({
+      profile: "test",
+      optionWeeks: 0,
+      proverQueue: redis.url,
+      proverQueuePollMs: 100,
+      batchMaxAgeMs: MAX_AGE_MS,
+      batchHardMaxAgeMs: HARD_MAX_AGE_MS,
+    });
+    client = venue.client;
+  });
+  after(async () => {
+    await venue.cleanup();
+    if (prover !== null) await stopProver(prover);
+    await redis.stop();
+  });
+
+  const status = async () => (await client.get("/v1/status")).body as Record<string, unknown>;
+  /** Deposits for `t` (opening a partial batch) and resolves with the ms until that batch closed. */
+  const depositUntilClosed = async (t: Trader): Promise<number> => {
+    const open = BigInt((await status()).openBatch as string);
+    const t0 = Date.now();
+    assert.equal((await client.deposit(t, 100_000_000_000n)).status, 200);
+    for (;;) {
+      if (BigInt((await status()).openBatch as string) > open) return Date.now() - t0;
+      if (Date.now() - t0 > 60_000) throw new Error("the batch never closed");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  test("no idle prover: a partial batch stays open to the hard bound, and counts in the backlog", async () => {
+    const ms = await depositUntilClosed(new Trader("alice", 2n));
+    assert.ok(ms >= HARD_MAX_AGE_MS - 100, `closed after ${ms} ms, before the hard bound`);
+    const s = await status();
+    const pipeline = s.pipeline as { backend: string; unprovedBatches: number; idleCapacity: boolean | null };
+    assert.equal(pipeline.backend, "queue");
+    assert.equal(pipeline.idleCapacity, false);
+    assert.ok(pipeline.unprovedBatches >= 1);
+    const health = s.health as { backlog: { unproved: number } };
+    assert.ok(health.backlog.unproved >= 1, "the queued batch is in the health gate's backlog");
+  });
+
+  test("an idle prover: a partial batch closes at batchMaxAgeMs", async () => {
+    prover = await startProver(redis.url, "closer");
+    // Wait until the fleet has proved what was queued and the prover is idle.
+    for (;;) {
+      const p = (await status()).pipeline as { unprovedBatches: number; idleCapacity: boolean | null };
+      if (p.unprovedBatches === 0 && p.idleCapacity === true) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ms = await depositUntilClosed(new Trader("bob", 3n));
+    assert.ok(ms < HARD_MAX_AGE_MS - 1_000, `closed after ${ms} ms: it waited as if no prover were idle`);
+    assert.ok(ms >= MAX_AGE_MS - 50, `closed after ${ms} ms, before batchMaxAgeMs`);
+  });
+});
