@@ -1,7 +1,8 @@
 /**
  * Native crypto against circomlibjs on one core, same machine, same run: Poseidon(2) hashes per
  * second through protocol/poseidon.ts with each backend, the addon's other entry points
- * (bytes, batch, many: what the JS↔C crossing and the bigint conversions cost), and every width.
+ * (bytes, batch, many: what the JS↔C crossing and the bigint conversions cost), every width, and
+ * EdDSA-Poseidon verification (native/src/eddsa.c against protocol/eddsa-fast.ts's TypeScript).
  * Rounds of each backend alternate and the best round counts, so that load from other processes
  * on the machine (which only ever slows a round down) touches both alike.
  * Prints the figures and writes bench/crypto.json.
@@ -11,6 +12,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { loadNativeCrypto } from "../native/index.ts";
+import { publicKeyFast, signFast, verifyFast, verifyFastJs } from "../protocol/eddsa-fast.ts";
 import { FIELD_MODULUS } from "../protocol/field.ts";
 import { initPoseidon, initPoseidonJs, poseidon, poseidonBackend, poseidonJs } from "../protocol/poseidon.ts";
 
@@ -79,11 +81,24 @@ for (const n of [1, 4, 8, 16]) {
   widths[String(n)] = { native: r.native, js: r.js };
 }
 
+// EdDSA-Poseidon verification: verifyFast (native with the native backend) against the
+// TypeScript verifier (its Poseidon is native too here, so the difference is the curve arithmetic).
+const prv = new Uint8Array(32).fill(11);
+const key = publicKeyFast(prv);
+const sigs = Array.from({ length: 16 }, (_, i) => ({ msg: BigInt(i) * 977n, sig: signFast(prv, BigInt(i) * 977n) }));
+const eddsa = best({
+  native: { run: (i) => void verifyFast(key, sigs[i % 16].msg, sigs[i % 16].sig), per: 1 },
+  js: { run: (i) => void verifyFastJs(key, sigs[i % 16].msg, sigs[i % 16].sig), per: 1 },
+});
+
 const result = {
   poseidon2PerSecondNative: rates.native,
   poseidon2PerSecondJs: rates.js,
   speedup: Math.round((rates.native / rates.js) * 10) / 10,
   multiplier: addon.multiplier,
+  eddsaVerifyPerSecondNative: eddsa.native,
+  eddsaVerifyPerSecondJs: eddsa.js,
+  eddsaSpeedup: Math.round((eddsa.native / eddsa.js) * 10) / 10,
   entryPoints: {
     "protocol poseidon() (bigints, canonical check)": rates.native,
     "addon.poseidon (bigints)": rates.addonBigint,

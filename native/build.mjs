@@ -55,6 +55,17 @@ async function generateConstants() {
     `static const fe FE_R2 = ${limbs((R * R) % P)};`,
     `static const fe FE_ONE_MONT = ${limbs(R)};`,
   ];
+  // Baby Jubjub (circomlib): a·x² + y² = 1 + d·x²·y², Base8, and the prime subgroup order L.
+  const BASE8_X = 5299619240641551281634865583518297030282874472190772894086521144482721001553n;
+  const BASE8_Y = 16950150798460657717958625567821834550301663161624707787222815936182638968203n;
+  const L = 2736030358979909402780800718157159386076813972158567259200215660948447373041n;
+  lines.push(
+    `static const fe BJJ_A = ${mont(168700n)};`,
+    `static const fe BJJ_D = ${mont(168696n)};`,
+    `static const fe BJJ_BASE8_X = ${mont(BASE8_X)};`,
+    `static const fe BJJ_BASE8_Y = ${mont(BASE8_Y)};`,
+    `static const fe BJJ_L = ${limbs(L)};`,
+  );
   const table = [];
   for (let w = 0; w < c.C.length; w++) {
     const t = w + 2;

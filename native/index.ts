@@ -13,6 +13,9 @@ export interface NativeCrypto {
   poseidonPortable(inputs: readonly bigint[]): bigint;
   /** The field multiplication `poseidon` uses here: x86-64 BMI2+ADX assembly, or portable C. */
   readonly multiplier: "adx" | "c";
+  /** EdDSA-Poseidon verification with the rule of protocol/eddsa-fast.ts `verifyFast`: false
+   * for out-of-range values (negative, coordinates or msg ≥ p, S ≥ L). */
+  eddsaVerify(ax: bigint, ay: bigint, r8x: bigint, r8y: bigint, s: bigint, msg: bigint): boolean;
   /** `inputs.length / width` hashes: hash k of `inputs[k·width .. (k+1)·width)`. */
   poseidonMany(inputs: readonly bigint[], width: number): bigint[];
   /** Poseidon of `input` (n × 32 bytes, little-endian field elements), written to `out[0..32)`. */

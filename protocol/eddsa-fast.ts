@@ -32,12 +32,19 @@
  * native bigint; inside a computation coordinates stay loosely reduced in (−P, P) and are
  * normalised only when a result leaves this module. Figures: bench/eddsa.ts.
  *
+ * When protocol/poseidon.ts selected the native backend (native/, unless TESSERA_CRYPTO=js),
+ * `verifyFast` runs native/src/eddsa.c instead: the same rule (the checks of `eightTimesKey`,
+ * then `S·Base8 == R8 + h·(8·A)` by one Straus chain), tested against `verifyFastJs` in
+ * test/protocol/native-crypto.test.ts and by every `verifyFast` test. `EddsaVerifier` stays in
+ * TypeScript (its per-key tables); with the native backend a caller does better with
+ * `verifyFast`.
+ *
  * Call `await initPoseidon()` (protocol/poseidon.ts) once before using this module. The Base8
  * table (tens of milliseconds) is built on first use.
  */
 import { blake512 } from "@noble/hashes/blake1.js";
 import { FIELD_MODULUS } from "./field.ts";
-import { poseidon } from "./poseidon.ts";
+import { nativeBackend, poseidon } from "./poseidon.ts";
 import type { PublicKey, Signature } from "./types.ts";
 
 const P = FIELD_MODULUS;
@@ -430,6 +437,21 @@ export function eddsaVerifications(): number {
  */
 export function verifyFast(publicKey: PublicKey, msg: bigint, sig: Signature): boolean {
   verifications++;
+  const native = nativeBackend();
+  if (native !== null) return native.eddsaVerify(publicKey.x, publicKey.y, sig.R8x, sig.R8y, sig.S, msg);
+  return verifyJs(publicKey, msg, sig);
+}
+
+/**
+ * `verifyFast` in TypeScript, whatever the backend: the reference the native verifier
+ * (native/src/eddsa.c, used by `verifyFast` when protocol/poseidon.ts selected native) is
+ * tested against. Does not count towards `eddsaVerifications`.
+ */
+export function verifyFastJs(publicKey: PublicKey, msg: bigint, sig: Signature): boolean {
+  return verifyJs(publicKey, msg, sig);
+}
+
+function verifyJs(publicKey: PublicKey, msg: bigint, sig: Signature): boolean {
   const q = eightTimesKey(publicKey, msg, sig);
   return q !== null && equationHolds(publicKey, msg, sig, q);
 }

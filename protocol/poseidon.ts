@@ -97,6 +97,12 @@ export function poseidonMany(inputs: readonly (readonly bigint[])[]): bigint[] {
   return native.poseidonMany(flat, width);
 }
 
+/** The native addon when it is the selected backend (protocol/eddsa-fast.ts verifies with it),
+ * else null. */
+export function nativeBackend(): NativeCrypto | null {
+  return native;
+}
+
 /** Poseidon by circomlibjs, whatever the backend (needs `initPoseidonJs()` or the js backend). */
 export function poseidonJs(inputs: readonly bigint[]): bigint {
   if (reference === null) throw new Error("Poseidon is not initialised: await initCrypto() first");

@@ -5,6 +5,7 @@
  *   poseidon(inputs: bigint[]) -> bigint          also poseidon(a, b, ...) with bigint arguments
  *   poseidonPortable(inputs: bigint[]) -> bigint  poseidon with the portable C multiplication
  *   multiplier: "adx" | "c"                        the multiplication poseidon uses on this CPU
+ *   eddsaVerify(ax, ay, r8x, r8y, s, msg: bigint) -> boolean   as protocol/eddsa-fast.ts verifyFast
  *   poseidonMany(inputs: bigint[], width: number) -> bigint[]
  *       inputs.length / width hashes, hash k of inputs[k*width .. (k+1)*width)
  *   poseidonBytes(input: Uint8Array, out: Uint8Array) -> void
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <node_api.h>
+#include "eddsa.h"
 #include "poseidon.h"
 
 #define CHECK(call)                                          \
@@ -227,11 +229,26 @@ static napi_value js_poseidon_many(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* eddsaVerify(ax, ay, r8x, r8y, s, msg: bigint) -> boolean (eddsa.h); false for values out of
+ * range, a TypeError for values that are not bigints. */
+static napi_value js_eddsa_verify(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result;
+  fe v[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) return throw_range(env, "eddsaVerify(ax, ay, r8x, r8y, s, msg) takes six bigints");
+  for (int i = 0; i < 6; i++)
+    if (read_bigint(env, argv[i], &v[i], i)) return NULL;
+  CHECK(napi_get_boolean(env, eddsa_verify(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 0, &result));
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"poseidon", NULL, js_poseidon, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBytes", NULL, js_poseidon_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonPortable", NULL, js_poseidon_portable, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"eddsaVerify", NULL, js_eddsa_verify, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonMany", NULL, js_poseidon_many, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBatch", NULL, js_poseidon_batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -1,7 +1,8 @@
 /**
  * The native Poseidon (native/, C over Node-API) against circomlibjs, byte for byte: every width
  * 1..16, random and edge inputs, every entry point; the backend selection of protocol/poseidon.ts
- * including TESSERA_CRYPTO=js. The addon must have loaded: this suite fails rather than skips
+ * including TESSERA_CRYPTO=js. The native EdDSA verifier against protocol/eddsa-fast.ts's
+ * TypeScript one on valid signatures and on every kind of invalid one. The addon must have loaded: this suite fails rather than skips
  * when it did not build, so CI always exercises it.
  */
 import assert from "node:assert/strict";
@@ -9,7 +10,9 @@ import { execFileSync } from "node:child_process";
 import { before, describe, it } from "node:test";
 import { loadNativeCrypto } from "../../native/index.ts";
 import type { NativeCrypto } from "../../native/index.ts";
+import { publicKeyFast, signFast, SUBGROUP_ORDER, verifyFast, verifyFastJs } from "../../protocol/eddsa-fast.ts";
 import { FIELD_MODULUS } from "../../protocol/field.ts";
+import type { PublicKey, Signature } from "../../protocol/types.ts";
 import {
   initPoseidon,
   initPoseidonJs,
@@ -182,5 +185,70 @@ describe("native crypto addon", () => {
       poseidonNative([1n, 2n]),
       7853200120776062878684798364095072458815029376092732009249414926327459813530n,
     );
+  });
+});
+
+describe("native EdDSA-Poseidon verification", () => {
+  const L = SUBGROUP_ORDER;
+  /** Both verifiers must give `expected` (when given) and agree with each other. */
+  function check(A: PublicKey, msg: bigint, sig: Signature, expected: boolean | null, what: string): void {
+    const js = verifyFastJs(A, msg, sig);
+    const native = addon.eddsaVerify(A.x, A.y, sig.R8x, sig.R8y, sig.S, msg);
+    assert.equal(native, js, `${what}: native ${native}, TypeScript ${js}`);
+    if (expected !== null) assert.equal(js, expected, what);
+  }
+
+  it("verifyFast uses the native verifier with the native backend", () => {
+    const prv = new Uint8Array(32).fill(3);
+    const A = publicKeyFast(prv);
+    const sig = signFast(prv, 42n);
+    assert.equal(verifyFast(A, 42n, sig), true);
+    assert.equal(verifyFast(A, 43n, sig), false);
+  });
+
+  it("agrees with the TypeScript verifier on random valid and tampered signatures", () => {
+    const next = rng(99n);
+    for (let i = 0; i < 60; i++) {
+      const prv = new Uint8Array(32);
+      for (let k = 0; k < 32; k++) prv[k] = Number(next() & 0xffn);
+      const A = publicKeyFast(prv);
+      const [msg] = fieldElements(next, 1);
+      const sig = signFast(prv, msg);
+      const B = publicKeyFast(new Uint8Array(32).fill(i + 1));
+      check(A, msg, sig, true, `valid ${i}`);
+      check(A, (msg + 1n) % P, sig, false, `other message ${i}`);
+      check(B, msg, sig, false, `other key ${i}`);
+      check({ x: A.x, y: P - A.y }, msg, sig, false, `mirrored key ${i}`);
+      check({ x: P - A.x, y: A.y }, msg, sig, false, `negated key ${i}`);
+      check(A, msg, { ...sig, S: (sig.S + 1n) % L }, false, `S + 1 ${i}`);
+      check(A, msg, { ...sig, S: sig.S + L }, false, `S + L ${i}`);
+      check(A, msg, { ...sig, S: -sig.S }, false, `negative S ${i}`);
+      check(A, msg, { ...sig, R8x: sig.R8y, R8y: sig.R8x }, null, `R8 swapped ${i}`);
+      check(A, msg, { ...sig, R8x: (sig.R8x + 1n) % P }, false, `R8 off the curve ${i}`);
+      check(A, msg, { ...sig, R8x: P - sig.R8x }, false, `R8 negated ${i}`);
+      check(A, msg, { ...sig, R8x: sig.R8x + P }, false, `R8x not canonical ${i}`);
+      check({ x: A.x + P, y: A.y }, msg, sig, false, `Ax not canonical ${i}`);
+      check({ x: (A.x + 1n) % P, y: A.y }, msg, sig, false, `A off the curve ${i}`);
+      check(A, msg + P, sig, false, `msg not canonical ${i}`);
+      check(A, -msg - 1n, sig, false, `negative msg ${i}`);
+      const [gx, gy, gs] = fieldElements(next, 3);
+      check({ x: gx, y: gy }, msg, { R8x: gy, R8y: gx, S: gs % L }, false, `garbage ${i}`);
+    }
+  });
+
+  it("rejects small-order keys and the identity forgery, as the TypeScript verifier does", () => {
+    const identity = { R8x: 0n, R8y: 1n, S: 0n };
+    for (const A of [
+      { x: 0n, y: 1n },
+      { x: 0n, y: P - 1n },
+    ]) {
+      for (const msg of [0n, 7n, P - 1n]) check(A, msg, identity, false, `small-order key (${A.x}, ${A.y})`);
+    }
+    const prv = new Uint8Array(32).fill(7);
+    const A = publicKeyFast(prv);
+    check(A, 1n, identity, false, "identity R8 with S = 0");
+    check(A, 1n, { ...signFast(prv, 1n), S: L - 1n }, false, "S = L - 1");
+    check(A, 1n, { ...signFast(prv, 1n), S: L }, false, "S = L");
+    check(A, 1n, { ...signFast(prv, 1n), S: 1n << 256n }, false, "S beyond 256 bits");
   });
 });
