@@ -13,8 +13,8 @@
  *   npx tsx scripts/bench.ts --render         rewrites report.md from report.json and report.previous.json
  *
  * Sections, in order: circuits (in this process: constraint counts and proving of the test and
- * demo circuits), tree, eddsa, sequencer, attack, gas, e2e (child processes: the scripts under
- * bench/).
+ * demo circuits), tree, eddsa, sequencer, attack, gas, e2e, fleet (child processes: the scripts
+ * under bench/).
  * A section that fails is listed in the report with its error, the others still run, and the
  * exit code is 1.
  */
@@ -344,6 +344,43 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "lower",
         src,
         `submitBatch on the node, TestVerifier, 1 trade of ${r.nTx} slots`,
+      ),
+    ];
+  },
+
+  async fleet() {
+    await runTs("bench/fleet.ts", "bench/fleet.ts", 20 * MINUTE);
+    const j = readJson("bench/fleet.json");
+    const src = "bench/fleet.ts";
+    const at = (k: string): number => numberAt(j, k, src);
+    const cores = `${at("cores")} cores`;
+    return [
+      fig(
+        "fleet_speedup",
+        "test",
+        at("speedup"),
+        "x",
+        "higher",
+        src,
+        `proofs per minute, 2 prover processes ÷ 1 (${at("throughput.two.perMinute")} ÷ ${at("throughput.one.perMinute")}) on one machine of ${cores}: each prover already proves on every core, so the cores bound it (on a machine loaded by other work, two processes also win a larger share of the contended cores: expect less on an idle one); more provers need more machines`,
+      ),
+      fig(
+        "queue_overhead_ms",
+        "test",
+        at("queueOverheadMs"),
+        "ms",
+        "lower",
+        src,
+        `median job round trip through the Redis/BullMQ queue minus the prover's own time (${at("proverMsMedian")} ms), idle 1-prover fleet`,
+      ),
+      fig(
+        "proved_trades_per_s_per_core",
+        "test",
+        at("provedTradesPerSecondPerCore"),
+        "1/s",
+        "higher",
+        src,
+        `sustained, 2 prover processes on ${cores}, batches of ${at("nTx")} trades`,
       ),
     ];
   },
