@@ -523,15 +523,19 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     var S156 = 1 << 156;
     var S157 = 1 << 157;
     var S69 = 1 << 69;
+    var S140 = 1 << 140;
+    var S148 = 1 << 148;
     signal closeSideB <== 1 - sizeBNeg;      // the liquidatee sells when it is long
     signal pd[10][2];
     pd[0][0] <== 0;
     pd[0][1] <== 0;
     pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S36 + tx.owner * S92);
     pd[1][1] <== isDeposit * tx.pkHash;
-    pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S36 + oa.orderId * S92);
+    // flat (bit 140, 148): A holds no position, so the rule read no price (issue 14 F13); L1 lets
+    // such a slot ride in a batch that carries a silent feed's last price.
+    pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S36 + oa.orderId * S92 + noOpenA * S140);
     pd[2][1] <== 0;
-    pd[3][0] <== isForced * (3 + a.id * S4 + tx.amount * S92) + served * S36;
+    pd[3][0] <== isForced * (3 + a.id * S4 + tx.amount * S92 + noOpenA * S148) + served * S36;
     pd[3][1] <== 0;
     pd[4][0] <== isTrade * (4 + a.id * S4 + b.id * S36 + tx.fillSize * S68 + tx.fillPrice * S116 + ob.side * S156 + oa.orderId * S157);
     pd[4][1] <== isTrade * (oa.instrument + ob.orderId * S82);

@@ -53,11 +53,16 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @dev The key `underlying | expiry << 8` of a settlement record.
     uint256 internal constant SETTLEMENT_KEY_MASK = MASK_40;
     /// @dev f0 of a forced withdrawal with the `served` bits (36..92) cleared.
-    uint256 internal constant FORCED_SERVED_CLEAR = ~(MASK_56 << 36);
+    /// @dev A forced withdrawal's outcome bits: served (36..92) and flat (148).
+    uint256 internal constant FORCED_SERVED_CLEAR = ~((MASK_56 << 36) | (1 << FORCED_WITHDRAW_FLAT_BIT));
     /// @dev f0 of a forced close with the insurance fund account (bits 36..67) and `served` (bit 68)
     /// cleared: the operator picks the fund account, the circuit proves `served`.
     uint256 internal constant FORCED_CLOSE_OUTCOME_CLEAR = ~(uint256((1 << 33) - 1) << 36);
     uint256 internal constant FORCED_CLOSE_SERVED_BIT = 68;
+    /// @dev A withdrawal's (type 2) and forced withdrawal's (type 3) flag: the account holds no
+    /// position, so the slot read no price (issue 14 F13; the circuit proves it).
+    uint256 internal constant WITHDRAW_FLAT_BIT = 140;
+    uint256 internal constant FORCED_WITHDRAW_FLAT_BIT = 148;
     /// @dev Bit 69 of a forced close's f0: a forced settlement (anyone; expired options only).
     uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 69;
     uint256 internal constant MASK_82 = (1 << 82) - 1;
@@ -423,49 +428,40 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// timestamp `t`: that round was updated at or before `t` and at most `maxOracleAge` before it,
     /// and the round after it (`_nextRound`) does not exist or was updated after `t − priceRoundGrace`
     /// (with a grace of 0: after `t`). Round ids never go back from one batch to the next.
-    /// Finding F13: in a batch none of whose slots reads a price (`slotsUsePrices`), an underlying
-    /// may instead carry the last batch's price and round unchanged, however old, so deposits,
-    /// settlements and refusals go on through an oracle outage.
+    /// Finding F13: the age bound applies only to a batch some slot of which reads a price
+    /// (`slotsUsePrices`); the others (deposits, settlements, withdrawals of accounts with no
+    /// position, refusals) go on through an oracle outage, still at the round in force at `t`.
     function _checkPrices(BatchHeader calldata header, uint256[] calldata slots) internal view {
         uint64 t = header.timestamp;
         uint256 usesPrices = 2; // 2: not computed yet
         for (uint256 i = 0; i < header.prices.length; ++i) {
             uint80 roundId = header.priceRoundIds[i];
-            uint80 lastRoundId = _lastPriceRoundIds[i];
-            if (roundId < lastRoundId) revert OracleRoundBackwards(i + 1, roundId, lastRoundId);
-            bytes memory refusal = _priceRefusal(i + 1, roundId, header.prices[i], t);
-            if (refusal.length == 0) continue;
-            if (lastRoundId != 0 && roundId == lastRoundId && header.prices[i] == _lastPrices[i]) {
+            uint256 updatedAt = _checkRoundInForce(i, roundId, header.prices[i], t);
+            if (t - updatedAt > maxOracleAge) {
                 if (usesPrices == 2) usesPrices = slotsUsePrices(slots, t) ? 1 : 0;
-                if (usesPrices == 0) continue;
-            }
-            assembly ("memory-safe") {
-                revert(add(refusal, 32), mload(refusal))
+                if (usesPrices == 1) revert StaleOraclePrice(i + 1, roundId, updatedAt, t);
             }
         }
     }
 
-    /// @dev Why `price` with `roundId` is not the price of `underlying` in force at `t` (an encoded
-    /// custom error), or empty when it is.
-    function _priceRefusal(
-        uint256 underlying,
+    /// @dev `price` is the answer of round `roundId` of feed `i`, the round in force at `t`, not
+    /// before L1's last round of that feed. Returns the round's `updatedAt`.
+    function _checkRoundInForce(
+        uint256 i,
         uint80 roundId,
         uint256 price,
         uint64 t
-    ) internal view returns (bytes memory) {
-        (uint256 cents, uint256 updatedAt) = _roundCents(underlying, roundId);
-        if (updatedAt > t)
-            return abi.encodeWithSelector(OracleRoundAfterBatch.selector, underlying, roundId, updatedAt, t);
-        if (t - updatedAt > maxOracleAge) {
-            return abi.encodeWithSelector(StaleOraclePrice.selector, underlying, roundId, updatedAt, t);
-        }
+    ) internal view returns (uint256 updatedAt) {
+        uint256 underlying = i + 1;
+        uint80 lastRoundId = _lastPriceRoundIds[i];
+        if (roundId < lastRoundId) revert OracleRoundBackwards(underlying, roundId, lastRoundId);
+        uint256 cents;
+        (cents, updatedAt) = _roundCents(underlying, roundId);
+        if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
         (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
-        if (exists && nextAt + priceRoundGrace <= t) {
-            return abi.encodeWithSelector(OracleRoundSuperseded.selector, underlying, roundId, nextId, nextAt, t);
-        }
-        if (cents != price)
-            return abi.encodeWithSelector(OraclePriceMismatch.selector, underlying, roundId, cents, price);
-        return "";
+        if (exists && nextAt + priceRoundGrace <= t)
+            revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
+        if (cents != price) revert OraclePriceMismatch(underlying, roundId, cents, price);
     }
 
     /// @inheritdoc ITesseraRollup
@@ -474,6 +470,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             uint256 f0 = slots[i];
             uint256 txType = f0 & TX_TYPE_MASK;
             if (txType == TX_NOOP || txType == TX_DEPOSIT || txType == TX_SETTLE || txType == TX_FEE_SWEEP) continue;
+            if (txType == TX_WITHDRAW && (f0 >> WITHDRAW_FLAT_BIT) & 1 == 1) continue;
+            if (txType == TX_FORCED_WITHDRAW && (f0 >> FORCED_WITHDRAW_FLAT_BIT) & 1 == 1) continue;
             if (txType == TX_FORCED_CLOSE) {
                 // Refused, or served as a settlement (flagged, or an option expired at t): no price.
                 if ((f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 0 || f0 & FORCED_SETTLEMENT_FLAG != 0) continue;

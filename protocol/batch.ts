@@ -51,16 +51,16 @@ export class BatchBuilder {
   private readonly insurance: Batch["insurance"];
   private closed = false;
   /**
-   * The batch carries an underlying's last price and round unchanged (its feed is silent, finding
-   * F13): L1 accepts it only if no slot reads a price, so no such transaction is added.
+   * A price of the batch comes from a round older than L1's maxOracleAge (a silent feed, finding
+   * F13): L1 accepts the batch only if no slot reads a price, so no such transaction is added.
    */
-  readonly pricesCarried: boolean;
+  readonly pricesStale: boolean;
 
-  constructor(state: RollupState, context: BatchContext, options: { readonly pricesCarried?: boolean } = {}) {
+  constructor(state: RollupState, context: BatchContext, options: { readonly pricesStale?: boolean } = {}) {
     validateContext(context, state.profile);
     this.state = state;
     this.context = context;
-    this.pricesCarried = options.pricesCarried ?? false;
+    this.pricesStale = options.pricesStale ?? false;
     this.oldStateRoot = state.stateRoot;
     this.globalBefore = state.globalState;
     this.accountRootBefore = state.accountRoot;
@@ -82,9 +82,9 @@ export class BatchBuilder {
     ensure(!this.closed, "BATCH_FULL", "the batch is closed");
     ensure(!this.isFull, "BATCH_FULL", `the batch already holds ${this.state.profile.nTx} transactions`);
     ensure(
-      !this.pricesCarried || !txUsesPrices(tx, this.state, this.context.timestamp),
+      !this.pricesStale || !txUsesPrices(tx, this.state, this.context.timestamp),
       "BAD_CONTEXT",
-      "the batch carries a silent feed's last price, so it takes no transaction that reads prices (trades, liquidations, withdrawals, funding, forced closes at the rules price)",
+      "the batch has a price older than L1's maxOracleAge, so it takes no transaction that reads prices (trades, liquidations, funding, withdrawals from accounts with positions, forced closes at the rules price)",
     );
     const witness = this.state.applyTx(tx, this.context);
     this.witnesses.push(witness);

@@ -2,19 +2,25 @@
  * Which transactions read the batch's oracle prices (issue 14 finding F13, docs/protocol.md §8.3).
  *
  * Every rule that reads a price (margin, health, withdrawable collateral, the rules price of a
- * liquidation or forced close, the funding cap) belongs to a trade, a liquidation, a withdrawal,
- * a forced withdrawal, a funding update or a forced close served at the rules price. No-ops,
- * deposits, settlements (at their series' record), fee sweeps and forced closes that are refused
- * or served as a settlement read none. The contract lets a batch of the latter carry an
- * underlying's last price and round unchanged however old (`slotsUsePrices` in
- * contracts/TesseraRollup.sol): an oracle outage then stops trading, not deposits.
+ * liquidation or forced close, the funding cap) belongs to a trade, a liquidation, a withdrawal or
+ * forced withdrawal of an account that holds a position, a funding update or a forced close
+ * served at the rules price. No-ops, deposits, settlements (at their series' record), fee sweeps,
+ * withdrawals flagged `flat` (no position: the circuit proves the flag) and forced closes that are
+ * refused or served as a settlement read none. The contract waives its `maxOracleAge` bound for a
+ * batch of the latter (`slotsUsePrices` in contracts/TesseraRollup.sol): an oracle outage then
+ * stops trading, not deposits.
  *
  * `slotsUsePrices` is the contract's rule on public data, bit for bit (test/contracts/findings
  * compares the two over every type and flag); `txUsesPrices` is the same rule on a transaction
  * before it is applied, for the sequencer, which must never put a price-reading transaction in a
- * batch that carries a price.
+ * batch stamped with a stale round.
  */
-import { FORCED_CLOSE_SERVED_BIT, FORCED_CLOSE_SETTLEMENT_BIT } from "./pubdata.ts";
+import {
+  FORCED_CLOSE_SERVED_BIT,
+  FORCED_CLOSE_SETTLEMENT_BIT,
+  FORCED_WITHDRAW_FLAT_BIT,
+  WITHDRAW_FLAT_BIT,
+} from "./pubdata.ts";
 import type { RollupState } from "./state.ts";
 import { InstrumentKind, TxType } from "./types.ts";
 import type { Tx } from "./types.ts";
@@ -33,6 +39,9 @@ function expiredOptionAt(instrument: bigint, t: bigint): boolean {
 export function slotUsesPrices(f0: bigint, f1: bigint, t: bigint): boolean {
   const type = Number(f0 & 0xfn);
   if (PRICE_FREE_TYPES.has(type)) return false;
+  // A withdrawal of an account with no position: margin and free collateral are price-free.
+  if (type === TxType.WITHDRAW) return ((f0 >> BigInt(WITHDRAW_FLAT_BIT)) & 1n) === 0n;
+  if (type === TxType.FORCED_WITHDRAW) return ((f0 >> BigInt(FORCED_WITHDRAW_FLAT_BIT)) & 1n) === 0n;
   if (type === TxType.FORCED_CLOSE) {
     const served = (f0 >> BigInt(FORCED_CLOSE_SERVED_BIT)) & 1n;
     const settlement = (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT)) & 1n;
@@ -54,10 +63,17 @@ export function slotsUsePrices(slots: readonly bigint[], t: bigint): boolean {
  */
 export function txUsesPrices(tx: Tx, state: RollupState, t: bigint): boolean {
   if (PRICE_FREE_TYPES.has(tx.type)) return false;
+  if (tx.type === TxType.WITHDRAW) return !flat(state, tx.withdrawal.order.accountId);
+  if (tx.type === TxType.FORCED_WITHDRAW) return !flat(state, tx.accountId);
   if (tx.type === TxType.FORCED_CLOSE) {
     if (tx.settlement || expiredOptionAt(tx.instrument, t)) return false;
     // Served iff a slot of the account holds the instrument (the circuit's count, §6.10).
     return state.account(tx.accountId).positions.some((p) => p.instrument === tx.instrument);
   }
   return true;
+}
+
+/** Every position size of the account is 0 (the circuit's `noOpenA`): its withdrawals read no price. */
+function flat(state: RollupState, accountId: bigint): boolean {
+  return state.account(accountId).positions.every((p) => p.size === 0n);
 }

@@ -41,25 +41,40 @@ export function depositData(accountId: bigint, amount: bigint, owner: bigint, pk
   return [f0, pkHash];
 }
 
-export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint): PublicData {
+/**
+ * Withdrawal (type 2): `2 │ accountId<<4 │ amount<<36 │ orderId<<92 │ flat<<140`. `flat`: the
+ * account holds no position (every size 0), proven by the circuit; such a withdrawal reads no
+ * price, so it goes on through an oracle outage (issue 14 F13, protocol/priceUse.ts).
+ */
+export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint, flat = false): PublicData {
   const f0 = packBits([
     [BigInt(TxType.WITHDRAW), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
     [amount, BITS.amount, "amount"],
     [orderId, BITS.orderId, "orderId"],
+    [flat ? 1n : 0n, 1, "flat"],
   ]);
   return [f0, 0n];
 }
 
-export function forcedWithdrawData(accountId: bigint, served: bigint, requested: bigint): PublicData {
+/**
+ * Forced withdrawal (type 3): `3 │ accountId<<4 │ served<<36 │ requested<<92 │ flat<<148`. L1
+ * queues it with `served` and `flat` 0 and compares with both masked; `flat` as for type 2.
+ */
+export function forcedWithdrawData(accountId: bigint, served: bigint, requested: bigint, flat = false): PublicData {
   const f0 = packBits([
     [BigInt(TxType.FORCED_WITHDRAW), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
     [served, BITS.amount, "served"],
     [requested, BITS.amount, "requested"],
+    [flat ? 1n : 0n, 1, "flat"],
   ]);
   return [f0, 0n];
 }
+
+/** Bit offsets of the `flat` flag of a withdrawal (140) and a forced withdrawal (148). */
+export const WITHDRAW_FLAT_BIT = 4 + ACCOUNT_ID_BITS + BITS.amount + BITS.orderId;
+export const FORCED_WITHDRAW_FLAT_BIT = 4 + ACCOUNT_ID_BITS + 2 * BITS.amount;
 
 /** Trade (type 4) and liquidation (type 5) share f0's layout. */
 function fillF0(
@@ -215,12 +230,16 @@ export type DecodedSlot =
       readonly accountId: bigint;
       readonly amount: bigint;
       readonly orderId: bigint;
+      /** The account held no position: the withdrawal read no price. */
+      readonly flat: boolean;
     }
   | {
       readonly type: typeof TxType.FORCED_WITHDRAW;
       readonly accountId: bigint;
       readonly served: bigint;
       readonly requested: bigint;
+      /** The account held no position: the forced withdrawal read no price. */
+      readonly flat: boolean;
     }
   | {
       readonly type: typeof TxType.TRADE | typeof TxType.LIQUIDATE;
@@ -266,6 +285,7 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
         amount: bits(f0, AMOUNT, BITS.amount),
         orderId: bits(f0, AFTER_AMOUNT, BITS.orderId),
+        flat: bits(f0, WITHDRAW_FLAT_BIT, 1) === 1n,
       };
     case TxType.FORCED_WITHDRAW:
       return {
@@ -273,6 +293,7 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
         served: bits(f0, AMOUNT, BITS.amount),
         requested: bits(f0, AFTER_AMOUNT, BITS.amount),
+        flat: bits(f0, FORCED_WITHDRAW_FLAT_BIT, 1) === 1n,
       };
     case TxType.TRADE:
     case TxType.LIQUIDATE: {

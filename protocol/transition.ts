@@ -389,7 +389,12 @@ function withdraw(t: Transition, signed: SignedOrder): Effect {
   );
   const a = t.write(msg.accountId, { ...filled.entry, account: after });
   const b = t.write(FEE_ACCOUNT, null);
-  return { a, b, orderA: filled.update, publicData: withdrawData(msg.accountId, msg.size, msg.orderId) };
+  return {
+    a,
+    b,
+    orderA: filled.update,
+    publicData: withdrawData(msg.accountId, msg.size, msg.orderId, isFlat(after)),
+  };
 }
 
 /**
@@ -406,7 +411,12 @@ function forcedWithdraw(t: Transition, accountId: bigint, requested: bigint): Ef
   const drained = { ...acc, collateral: acc.collateral - served };
   const a = t.write(accountId, served === 0n ? null : { ...entry, account: drained });
   const b = t.write(FEE_ACCOUNT, null);
-  return { a, b, served, publicData: forcedWithdrawData(accountId, served, requested) };
+  return { a, b, served, publicData: forcedWithdrawData(accountId, served, requested, isFlat(acc)) };
+}
+
+/** The account holds no position (every size 0): its withdrawals read no price (§6.8, §8). */
+function isFlat(acc: Account): boolean {
+  return acc.positions.every((p) => p.size === 0n);
 }
 
 /** §6.3 trade between a maker (A) and a taker (B). */

@@ -686,11 +686,11 @@ export class Sequencer {
         return { kind: "forcedClose", at: { batch, slot }, served: served === 1n };
       }
       case "oracle": {
-        const carrying = this.ledger.carriesPrices;
+        const wasStale = this.ledger.pricesStale;
         this.ledger.setPrices(command.prices, command.roundIds, command.updatedAts);
         // Every later transaction is checked at the new prices: the open batch (old prices, or a
-        // silent feed's carried price, which no price-reading transaction may join) closes.
-        this.ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, command.prices) && !carrying);
+        // stale round, which no price-reading transaction may join) closes.
+        this.ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, command.prices) && !wasStale);
         // A round already too old for L1 prices no batch: no liquidation at it (F14).
         const stale = this.ledger.staleAt(now / MS_PER_SECOND).length > 0;
         return { kind: "oracle", risk: stale ? NO_RISK_ACTIONS : liquidateUnderwater(this.ledger, this.engine, now) };

@@ -3,8 +3,8 @@
  *
  * - the price rounds: a round older than L1's `maxOracleAge` at `now` makes every batch opened
  *   now one L1 refuses if a slot reads prices, so price-dependent commands wait (`PRICE_STALE`)
- *   until a fresh round; the rest (deposits, settlements) go on in batches that carry the last
- *   batch's price (finding F13);
+ *   until a fresh round; the rest (deposits, settlements, flat withdrawals) go on, L1 waiving the
+ *   age bound for a batch none of whose slots reads a price (finding F13);
  * - the batch backlog (closed batches not yet final on L1: unproved, proved, sent): past a bound
  *   in count or age only cancels are taken (`CANCEL_ONLY`), past a higher bound nothing that
  *   makes a transaction (`HALTED`); both recover by themselves once the backlog drains;
@@ -155,7 +155,7 @@ export function assessHealth(input: HealthInput): Health {
     staleFeeds.length === 0
       ? []
       : [
-          `the price round of underlying ${staleFeeds.map((f) => `${f.underlying} (round ${f.roundId}, ${f.ageSeconds} s old)`).join(", ")} is older than L1's maxOracleAge (${input.limits?.maxOracleAge ?? 0n} s): trades, liquidations, withdrawals and funding wait for a fresh round; cancels, deposits and settlements go on (their batches carry the last price)`,
+          `the price round of underlying ${staleFeeds.map((f) => `${f.underlying} (round ${f.roundId}, ${f.ageSeconds} s old)`).join(", ")} is older than L1's maxOracleAge (${input.limits?.maxOracleAge ?? 0n} s): trades, liquidations, funding and withdrawals from accounts with positions wait for a fresh round; cancels, deposits, settlements and withdrawals from accounts without positions go on (L1 takes a batch at a stale round when none of its slots reads a price)`,
         ];
   const reasons = [...halting, ...cancelOnly, ...staleText];
   const [mode, code]: [VenueMode, Health["code"]] =
@@ -194,18 +194,27 @@ const ALWAYS: ReadonlySet<string> = new Set<CommandKind>([
 
 /**
  * Commands whose transactions read no price (protocol/priceUse.ts): under a stale feed they go on
- * in batches that carry its last price (finding F13). A forced close is one when it is refused or
- * a settlement; the ledger refuses it with PRICE_STALE otherwise, and it waits like the rest.
+ * in batches at the stale round (finding F13). A withdrawal is one when the account holds no
+ * position, a forced close when it is refused or a settlement; the ledger refuses the others with
+ * PRICE_STALE, and they wait like the rest.
  */
-const PRICE_FREE: ReadonlySet<string> = new Set<CommandKind>(["deposit", "settle", "sweepFees", "forcedClose"]);
+const PRICE_FREE: ReadonlySet<string> = new Set<CommandKind>([
+  "deposit",
+  "settle",
+  "sweepFees",
+  "forcedClose",
+  "withdraw",
+  "forcedWithdrawal",
+]);
 
 /** New risk a user asks for: refused in cancel-only mode. */
 const USER_RISK: ReadonlySet<string> = new Set<CommandKind>(["place", "replace", "withdraw"]);
 
 /**
  * Why `health` refuses a command of `kind`, or null when it is taken. Under a stale price every
- * command that may open a batch waits (a batch opened now would carry the stale round), except a
- * new oracle round, which is what ends it.
+ * price-dependent command waits (a batch opened now would carry the stale round), as does any
+ * command but those in PRICE_FREE (the ledger then checks each transaction) and a new oracle
+ * round, which is what ends it.
  */
 export function gateError(health: Health, kind: string): SequencerError | null {
   if (ALWAYS.has(kind)) return null;

@@ -57,8 +57,6 @@ export class ProtocolLedger implements Ledger {
   /** When each price's feed round was updated on L1, unix seconds (0: unknown, not from L1). */
   private updatedAts: readonly bigint[];
   private builderRounds: readonly bigint[] = [];
-  /** The prices and feed rounds of the last batch closed (what L1 holds once it lands), or null. */
-  private lastBatch: { readonly prices: readonly bigint[]; readonly roundIds: readonly bigint[] } | null = null;
   private builderSettlementRounds: readonly bigint[] = [];
   /** Settlement records the next batch opened carries (set while a settlement runs). */
   private settling: readonly SettlementWithRound[] = [];
@@ -121,16 +119,17 @@ export class ProtocolLedger implements Ledger {
   private staleError(stale: readonly number[]): SequencerError {
     return new SequencerError(
       "PRICE_STALE",
-      `the price round of underlying ${stale.join(", ")} is older than L1's maxOracleAge (${this.maxOracleAge} s): only transactions that read no price (deposits, settlements, fee sweeps, forced settlements) go on until a fresh round arrives`,
+      `the price round of underlying ${stale.join(", ")} is older than L1's maxOracleAge (${this.maxOracleAge} s): only transactions that read no price (deposits, settlements, fee sweeps, forced settlements, withdrawals from accounts without positions) go on until a fresh round arrives`,
     );
   }
 
   /**
-   * The open batch carries a silent feed's last price (finding F13): it takes no transaction that
-   * reads prices (protocol/priceUse.ts), so fresh rounds close it (the oracle command).
+   * The open batch was opened while a price round was older than maxOracleAge (finding F13): it
+   * takes no transaction that reads prices (protocol/priceUse.ts), so fresh rounds close it (the
+   * oracle command).
    */
-  get carriesPrices(): boolean {
-    return this.builder?.pricesCarried === true;
+  get pricesStale(): boolean {
+    return this.builder?.pricesStale === true;
   }
 
   /** The context the next transaction is applied with. */
@@ -200,28 +199,22 @@ export class ProtocolLedger implements Ledger {
   apply(tx: Tx, now: bigint): Applied {
     const t = now / MS_PER_SECOND;
     const stale = this.staleAt(t);
+    // A batch stamped while a round is older than maxOracleAge lands on L1 only if none of its
+    // slots reads a price (finding F13): such a batch takes nothing that does.
+    if (
+      this.builder?.pricesStale === true &&
+      stale.length > 0 &&
+      txUsesPrices(tx, this.state, this.builder.context.timestamp)
+    )
+      throw this.staleError(stale);
     const fresh = this.builder === null;
-    let opening: { readonly context: BatchContext; readonly roundIds: readonly bigint[]; readonly carried: boolean };
-    if (!fresh) opening = { context: this.builder!.context, roundIds: this.builderRounds, carried: false };
-    else if (stale.length === 0) opening = { context: this.freshContext(now), roundIds: this.roundIds, carried: false };
-    else {
-      // A stale round makes L1 refuse the batch, unless no slot reads a price: then each silent
-      // feed's underlying carries the last batch's price and round (the contract's rule).
-      const last = this.lastBatch;
-      if (txUsesPrices(tx, this.state, t) || last === null || stale.some((u) => last.roundIds[u - 1] === 0n))
-        throw this.staleError(stale);
-      const isStale = (i: number) => stale.includes(i + 1);
-      opening = {
-        context: { ...this.freshContext(now), prices: this.prices.map((p, i) => (isStale(i) ? last.prices[i]! : p)) },
-        roundIds: this.roundIds.map((r, i) => (isStale(i) ? last.roundIds[i]! : r)),
-        carried: true,
-      };
-    }
-    const builder = this.builder ?? new BatchBuilder(this.state, opening.context, { pricesCarried: opening.carried });
+    if (fresh && stale.length > 0 && txUsesPrices(tx, this.state, t)) throw this.staleError(stale);
+    const builder =
+      this.builder ?? new BatchBuilder(this.state, this.freshContext(now), { pricesStale: stale.length > 0 });
     const witness = builder.add(tx);
     if (fresh) {
       this.builder = builder;
-      this.builderRounds = opening.roundIds;
+      this.builderRounds = this.roundIds;
       this.builderSettlementRounds = this.settling.map((s) => s.roundId);
       this.openedAt = now;
     }
@@ -241,7 +234,6 @@ export class ProtocolLedger implements Ledger {
     if (this.builder === null) return null;
     const number = this.nextBatch;
     const txCount = this.builder.size;
-    this.lastBatch = { prices: this.builder.context.prices, roundIds: this.builderRounds };
     this.closed.push({
       number,
       batch: this.builder.close(),

@@ -320,9 +320,10 @@ interface ITesseraRollup {
     // ---------------------------------------------------------------- batches
 
     /// @notice Whether any slot of a batch stamped `t` reads the batch's oracle prices (finding F13):
-    /// every type but no-ops, deposits, settlements, fee sweeps and forced closes served as a
-    /// settlement or refused. A batch for which this is false may carry the last batch's price
-    /// and round of an underlying however old they are (docs/contracts.md, "Oracle outage").
+    /// every type but no-ops, deposits, settlements, fee sweeps, withdrawals and forced withdrawals
+    /// flagged `flat` (the account holds no position) and forced closes served as a settlement or
+    /// refused. For a batch for which this is false the `maxOracleAge` bound does not apply: its
+    /// prices are still the rounds in force at `t` (docs/contracts.md, "A silent feed").
     /// @param slots The batch's slot public data `f0, f1` per slot, as `submitBatch` takes it.
     function slotsUsePrices(uint256[] calldata slots, uint64 t) external pure returns (bool);
 

@@ -445,13 +445,15 @@ contract TesseraRollupTest is TestBase {
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.BatchTooOld.selector, t, t + lag, MAX_BATCH_LAG));
         _submit(h, _slots(0, 0, 0, 0));
         h.timestamp = uint64(t + lag - MAX_BATCH_LAG);
-        // Within the lag the time check passes; the old rounds are then merely stale or fine.
+        // Within the lag the time check passes; the old rounds are then merely stale or fine, and
+        // stale binds only a batch that reads a price (a funding update here, issue 14 F13).
+        uint256 funding = 6 | (1 << 4) | ((1 << 63) << 12);
         if (h.timestamp - t > 3600) {
             vm.expectRevert(
                 abi.encodeWithSelector(ITesseraRollup.StaleOraclePrice.selector, 1, 1, t, uint64(h.timestamp))
             );
         }
-        _submit(h, _slots(0, 0, 0, 0));
+        _submit(h, _slots(funding, 0, 0, 0));
     }
 
     /// @dev A phased feed with overlapping phases: phase 1 rounds at t−100 (A) and t−20 (B), phase 2

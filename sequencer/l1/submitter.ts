@@ -66,7 +66,13 @@ export interface RollupSubmission {
    * The feed round in force at `timestamp` for each underlying, whose answer must be `prices`
    * (throws PriceRoundError otherwise). Absent: the batch's own round ids are sent.
    */
-  priceRoundsAt?(timestamp: bigint, prices: readonly bigint[], roundIds: readonly bigint[]): Promise<readonly bigint[]>;
+  priceRoundsAt?(
+    timestamp: bigint,
+    prices: readonly bigint[],
+    roundIds: readonly bigint[],
+    /** False for a batch none of whose slots reads a price: L1 waives maxOracleAge for it (F13). */
+    readsPrices?: boolean,
+  ): Promise<readonly bigint[]>;
   /**
    * The chain facts for finality, replacement and lag (absent: a mined send is final and the
    * submitter waits for it, the behaviour of in-memory tests).
@@ -132,7 +138,7 @@ export function rollupSubmission(rollupAddress: string, runner: ContractRunner):
     );
   };
   return {
-    priceRoundsAt: async (timestamp, prices, roundIds) => {
+    priceRoundsAt: async (timestamp, prices, roundIds, readsPrices = true) => {
       grace ??= (rollup.getFunction("priceRoundGrace")() as Promise<bigint>).catch((e: unknown) => {
         grace = null;
         throw e;
@@ -141,7 +147,14 @@ export function rollupSubmission(rollupAddress: string, runner: ContractRunner):
         maxAge = null;
         throw e;
       });
-      return priceRoundsAt(await loadFeeds(), timestamp, prices, roundIds, await grace, await maxAge);
+      return priceRoundsAt(
+        await loadFeeds(),
+        timestamp,
+        prices,
+        roundIds,
+        await grace,
+        readsPrices ? await maxAge : null,
+      );
     },
     stateRoot: async () => (await rollup.getFunction("stateRoot")()) as bigint,
     submitBatch: async (header, slots, proof, replace) =>
@@ -440,36 +453,20 @@ export class L1Submitter {
     if (proof === null) return null;
     let priceRoundIds = next.priceRoundIds;
     try {
+      // L1 waives maxOracleAge for a batch none of whose slots reads a price (finding F13).
+      const t = next.batch.context.timestamp;
+      const readsPrices = slotsUsePrices(
+        next.batch.witnesses.flatMap((w) => w.publicData),
+        t,
+      );
       if (this.rollup.priceRoundsAt !== undefined)
-        priceRoundIds = await this.rollup.priceRoundsAt(
-          next.batch.context.timestamp,
-          next.batch.context.prices,
-          next.priceRoundIds,
-        );
+        priceRoundIds = await this.rollup.priceRoundsAt(t, next.batch.context.prices, next.priceRoundIds, readsPrices);
     } catch (e) {
       if (!(e instanceof PriceRoundError)) throw e;
-      // A batch none of whose slots reads a price carries a silent feed's last price and round,
-      // however old (finding F13, the contract's rule): it goes as the ledger made it.
-      if (
-        !slotsUsePrices(
-          next.batch.witnesses.flatMap((w) => w.publicData),
-          next.batch.context.timestamp,
-        )
-      )
-        return this.sendAs(next, proof, next.priceRoundIds, replace);
       this.fail(next, `batch ${next.number}: ${e.message}`, `${e.code}: ${e.message}`);
       this.log.error({ batch: next.number.toString(), code: e.code }, "batch price not in force on L1: not sent");
       return null;
     }
-    return this.sendAs(next, proof, priceRoundIds, replace);
-  }
-
-  private sendAs(
-    next: ClosedBatch,
-    proof: SolidityProof,
-    priceRoundIds: readonly bigint[],
-    replace: Replacement | undefined,
-  ): Promise<SentTransaction> {
     const { header, slots } = l1Calldata(next.batch, {
       priceRoundIds,
       settlementRoundIds: next.settlementRoundIds,

@@ -49,6 +49,8 @@ const FC_PERP = "forced close of a perp and of a short option";
 const FC_LONG_OPTION = "forced close of a long option and a refusal";
 const FC_WITHDRAW = "forced withdrawals of min(requested, withdrawable)";
 const FC_EXPIRED = "forced close and forced settlement of an expired call";
+const WITHDRAWALS = "withdraw and served forced withdrawal";
+const REFUSED_FW = "refused forced withdrawal and fee sweep";
 
 /** Sets account A of `slot` to account `id` as it is before the scenario's batch. */
 function setAccountA(inp: CircuitInputs, name: string, slot: number, id: bigint): void {
@@ -216,6 +218,24 @@ describe("findings against the circuit (test profile)", () => {
     assert.equal((f0 >> 68n) & 1n, 1n, "served");
     setPublic(inp, f0Index(0), f0 - (1n << 68n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
+  });
+
+  test("finding F13: a withdrawal's flat flag (no position, reads no price) is forced by the account's slots", () => {
+    // L1 lets a flat withdrawal ride in a batch that carries a silent feed's price, so the flag
+    // must be exactly "every size of A is 0": neither claimed by an account with a position nor
+    // dropped by one without (either way the public data would lie about what the rule read).
+    for (const [name, slot, bit, flat] of [
+      [WITHDRAWALS, 0, 140n, 0n], // account 2 holds the perp it bought: not flat
+      [WITHDRAWALS, 1, 148n, 0n], // account 3 holds the perp it sold
+      [REFUSED_FW, 0, 148n, 1n], // account 6 holds nothing
+    ] as const) {
+      const inp = input(name);
+      const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+      const f0 = witness[1 + f0Index(slot)]!;
+      assert.equal((f0 >> bit) & 1n, flat, `${name} slot ${slot}`);
+      setPublic(inp, f0Index(slot), f0 ^ (1n << bit));
+      assertRejected(inp, "PUBLIC_DATA", [f0Index(slot)]);
+    }
   });
 
   test("finding F11: a refusal is accepted only when the account holds no position in the instrument", () => {

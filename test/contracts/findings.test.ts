@@ -105,10 +105,14 @@ describe("issue 14 findings", () => {
       await expect(submit(f, { ...old, timestamp: round2At + 9n })).to.emit(f.rollup, "BatchVerified");
     });
 
-    it("finding F5: a stale round is refused even when it is the latest", async () => {
+    it("finding F5: a stale round is refused even when it is the latest (in a batch that reads a price, F13)", async () => {
       const f = await deployWithMockVerifier(ethers);
       await networkHelpers.time.increase(3600n + 5n);
-      await expect(submit(f, await headerNow(f, 1n))).to.be.revertedWithCustomError(f.rollup, "StaleOraclePrice");
+      const funding = 6n | (1n << 4n) | ((1n << 63n) << 12n); // funding of underlying 1, delta 0
+      await expect(submit(f, await headerNow(f, 1n), slotsOf([[funding, 0n]]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "StaleOraclePrice",
+      );
     });
 
     it("finding F5: a backdated batch is refused beyond maxBatchLag", async () => {
@@ -248,40 +252,36 @@ describe("issue 14 findings", () => {
       assert.equal(slotUsesPrices(9n | (3n << 68n), perpId(1), t), false, "a forced settlement");
     });
 
-    it("finding F13: a batch that reads no price carries a silent feed's last price and round; one that reads a price may not", async () => {
+    it("finding F13: maxOracleAge binds only a batch that reads a price; the round must still be the one in force", async () => {
       const f = await deployWithMockVerifier(ethers);
-      // Before any batch there is no last price to carry.
+      // The feeds fall silent for longer than maxOracleAge (before any batch, too).
       await networkHelpers.time.increase(3600n + 5n);
-      const genesisStale = await headerNow(f, 1n);
-      await expect(submit(f, genesisStale)).to.be.revertedWithCustomError(f.rollup, "StaleOraclePrice");
-      // A fresh round, then a batch at it.
+      const stale = await headerNow(f, 1n);
+      // A batch of no-ops (deposits, settlements and sweeps alike) still lands, at the stale rounds.
+      await expect(submit(f, stale)).to.emit(f.rollup, "BatchVerified");
+      assert.deepEqual([...((await f.rollup.getFunction("lastPriceRoundIds")()) as bigint[])], stale.priceRoundIds);
+      const next = (root: bigint): BatchHeader => ({ ...stale, newStateRoot: root, timestamp: stale.timestamp + 1n });
+      // A withdrawal of an account with a position reads prices: refused as ever.
+      const withdrawal = 2n | (2n << 4n) | (1n << 36n);
+      await expect(submit(f, next(2n), slotsOf([[withdrawal, 0n]]))).to.be.revertedWithCustomError(
+        f.rollup,
+        "StaleOraclePrice",
+      );
+      // The same withdrawal flagged flat (no position: proven by the circuit) reads none.
+      assert.equal(slotUsesPrices(withdrawal | (1n << 140n), 0n, stale.timestamp), false);
+      // Another price for the round is refused, price-free or not.
+      const moved: BatchHeader = { ...next(2n), prices: [stale.prices[0]! + 1n, stale.prices[1]!] };
+      await expect(submit(f, moved)).to.be.revertedWithCustomError(f.rollup, "OraclePriceMismatch");
+      // A fresh round supersedes the silent one even for a batch that reads no price: no choice.
       for (const feed of f.feeds) {
         const [, answer] = (await feed.getFunction("latestRoundData")()) as [bigint, bigint];
         await mined(as(feed, f.admin).getFunction("pushAnswer")(answer));
       }
-      const first = await headerNow(f, 1n);
-      await mined(submit(f, first));
-      // The feeds fall silent for longer than maxOracleAge.
-      await networkHelpers.time.increase(3600n + 5n);
-      const t = (await now(ethers)) + 1n;
-      const carried: BatchHeader = { ...first, newStateRoot: 2n, timestamp: t };
-      // A batch of no-ops (deposits, settlements and sweeps alike) carries them.
-      await expect(submit(f, carried)).to.emit(f.rollup, "BatchVerified");
-      assert.deepEqual([...((await f.rollup.getFunction("lastPriceRoundIds")()) as bigint[])], first.priceRoundIds);
-      assert.deepEqual([...((await f.rollup.getFunction("lastPrices")()) as bigint[])], first.prices);
-      // A withdrawal reads prices (its margin check): the stale round is refused as ever.
-      const again: BatchHeader = { ...carried, newStateRoot: 3n, timestamp: t + 1n };
-      await expect(submit(f, again, slotsOf([[2n | (2n << 4n) | (1n << 36n), 0n]]))).to.be.revertedWithCustomError(
+      await expect(submit(f, { ...next(2n), timestamp: (await now(ethers)) + 1n })).to.be.revertedWithCustomError(
         f.rollup,
-        "StaleOraclePrice",
+        "OracleRoundSuperseded",
       );
-      // Carried means unchanged: another price with the last round is refused, price-free or not.
-      const moved: BatchHeader = { ...again, prices: [first.prices[0]! + 1n, first.prices[1]!] };
-      await expect(submit(f, moved)).to.be.revertedWithCustomError(f.rollup, "StaleOraclePrice");
-      // And an older round is never carried (rounds do not go back).
-      const older: BatchHeader = { ...again, priceRoundIds: [first.priceRoundIds[0]! - 1n, first.priceRoundIds[1]!] };
-      await expect(submit(f, older)).to.be.revertedWithCustomError(f.rollup, "OracleRoundBackwards");
-      await expect(submit(f, again)).to.emit(f.rollup, "BatchVerified");
+      await expect(submit(f, await headerNow(f, 2n))).to.emit(f.rollup, "BatchVerified");
     });
   });
 

@@ -31,12 +31,28 @@ test("decodeSlot inverts every packer of protocol/pubdata.ts, at maximal field v
     accountId: 7n,
     amount: 1000n,
     orderId: max(48),
+    flat: false,
+  });
+  assert.deepEqual(decodeSlot(...withdrawData(7n, 1n, 1n, true)), {
+    type: TxType.WITHDRAW,
+    accountId: 7n,
+    amount: 1n,
+    orderId: 1n,
+    flat: true,
   });
   assert.deepEqual(decodeSlot(...forcedWithdrawData(9n, 0n, max(56))), {
     type: TxType.FORCED_WITHDRAW,
     accountId: 9n,
     served: 0n,
     requested: max(56),
+    flat: false,
+  });
+  assert.deepEqual(decodeSlot(...forcedWithdrawData(9n, max(56), 1n, true)), {
+    type: TxType.FORCED_WITHDRAW,
+    accountId: 9n,
+    served: max(56),
+    requested: 1n,
+    flat: true,
   });
   const instrument = optionId(2, InstrumentKind.PUT, max(40), max(32));
   assert.deepEqual(

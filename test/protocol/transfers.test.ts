@@ -111,7 +111,8 @@ describe("withdrawals (§6.8, §5.2)", () => {
     assert.equal(s.account(2n).collateral, 600n);
     assert.deepEqual(s.orderState(2n, 9n), { orderId: 9n, filled: 400n });
     assert.equal(w.orderA?.signed.order.orderId, 9n);
-    assert.equal(w.publicData[0], 2n + (2n << 4n) + (400n << 36n) + (9n << 92n));
+    // flat (bit 140): account 2 holds no position, so the withdrawal read no price (F13).
+    assert.equal(w.publicData[0], 2n + (2n << 4n) + (400n << 36n) + (9n << 92n) + (1n << 140n));
   });
 
   test("replaying a withdrawal is OVERFILL", () => {
@@ -158,14 +159,21 @@ describe("forced withdrawals (§6.8)", () => {
     checkWitness(w, TEST);
     assert.equal(w.served, 1000n);
     assert.equal(s.account(2n).collateral, 0n);
-    assert.equal(w.publicData[0], 3n + (2n << 4n) + (1000n << 36n) + (1000n << 92n));
+    assert.equal(
+      w.publicData[0],
+      3n + (2n << 4n) + (1000n << 36n) + (1000n << 92n) + (1n << 148n),
+      "flat: no position",
+    );
   });
 
   test("served min(requested, withdrawable) beyond collateral or IM (finding F11), 0 when nothing is", () => {
     const s = world([1000n * USDC, 1000n * USDC, 1000n * USDC]);
     let w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 2n, requested: 1000n * USDC + 1n }, ctx());
     assert.equal(w.served, 1000n * USDC, "all the collateral, not nothing");
-    assert.equal(w.publicData[0], 3n + (2n << 4n) + ((1000n * USDC) << 36n) + ((1000n * USDC + 1n) << 92n));
+    assert.equal(
+      w.publicData[0],
+      3n + (2n << 4n) + ((1000n * USDC) << 36n) + ((1000n * USDC + 1n) << 92n) + (1n << 148n),
+    );
     checkWitness(w, TEST);
     // Account 3 buys 1 ETH: initial margin binds, and the request gets what IM leaves.
     s.applyTx(tradeTx(order({ accountId: 4n, side: 1 }), order({ accountId: 3n, side: 0 }), UNIT, ETH_PRICE), ctx());

@@ -11,8 +11,8 @@ import { pino } from "pino";
 import { WebSocket } from "ws";
 import type { BatchHeader } from "../../protocol/batch.ts";
 import { initCrypto } from "../../protocol/index.ts";
-import { ProtocolError } from "../../protocol/errors.ts";
 import { slotsUsePrices } from "../../protocol/priceUse.ts";
+import { withdrawalOrder } from "../../protocol/signing.ts";
 import { Side, TxType } from "../../protocol/types.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import { Sequencer } from "../../sequencer/core.ts";
@@ -73,12 +73,22 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
     db.cleanup();
   });
 
-  test("a stale round stops trades, withdrawals and funding; deposits go on in batches that carry the last price (F13); cancels work; a fresh round resumes", async () => {
+  test("a stale round stops trades, funding and withdrawals of accounts with positions; deposits and flat withdrawals go on (F13); cancels work; a fresh round resumes", async () => {
     const ms = (s: bigint) => s * 1000n;
     venue.execute({ kind: "oracle", prices: [300_000n, 6_000_000n], roundIds: [1n, 1n], updatedAts: [T0, T0] }, ms(T0));
     venue.execute(deposit(alice), ms(T0 + 1n));
     venue.execute(deposit(bob), ms(T0 + 2n));
     venue.execute(place(alice, 1, 1n), ms(T0 + 3n));
+    // Bob buys from alice's better-priced order 5: both hold a position from here on.
+    const better = (t: Trader, side: 0 | 1, orderId: bigint, tif: "GTC" | "IOC") =>
+      ({
+        kind: "place",
+        order: t.sign({ side: side === 0 ? Side.BUY : Side.SELL, size: 10_000n, price: 299_900n, orderId, tif }),
+        clientOrderId: null,
+      }) as const;
+    venue.execute(better(alice, 1, 5n, "GTC"), ms(T0 + 4n));
+    const fill = venue.execute(better(bob, 0, 6n, "IOC"), ms(T0 + 5n));
+    assert.equal(fill.kind === "place" && fill.result.status, "filled");
     assert.equal(venue.health(ms(T0 + 60n)).mode, "normal", "exactly maxOracleAge old is still fresh (L1's rule)");
 
     const late = ms(T0 + 61n);
@@ -92,21 +102,37 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
         [2, 1n, 61n],
       ],
     );
-    assert.match(h.reasons[0]!, /older than L1's maxOracleAge \(60 s\).*cancels, deposits and settlements go on/);
+    assert.match(
+      h.reasons[0]!,
+      /older than L1's maxOracleAge \(60 s\).*cancels, deposits, settlements and withdrawals from accounts without positions go on/,
+    );
+    const bobBefore = venue.ledger.state.account(bob.accountId);
     assert.throws(() => venue.execute(place(bob, 0, 1n, "IOC"), late), code("PRICE_STALE"));
-    assert.equal(venue.ledger.state.account(bob.accountId).positions.filter((p) => p.size !== 0n).length, 0);
+    assert.deepEqual(venue.ledger.state.account(bob.accountId), bobBefore);
     // Funding is due an interval after genesis, but it reads prices: it is not scheduled.
     const far = ms(T0 + 100_000n);
     assert.ok(!venue.dueCommands(far, 1n << 60n).some((c) => c.kind === "funding"));
-    // A deposit reads no price: it opens a batch at the stale time that carries the last batch's
-    // prices and rounds, which L1 accepts for a batch none of whose slots reads a price.
+    // A deposit reads no price: it opens a batch at the stale time, at the same (stale) rounds,
+    // which L1 accepts for a batch none of whose slots reads a price (finding F13).
     venue.execute({ kind: "closeBatch" }, late);
-    venue.execute(deposit(new Trader("carol", 4n)), late);
-    assert.ok(venue.ledger.carriesPrices);
-    // A price-reading transaction never joins it (protocol/'s BatchBuilder), nor opens one (the ledger).
+    const carol = new Trader("carol", 4n);
+    venue.execute(deposit(carol), late);
+    assert.ok(venue.ledger.pricesStale);
+    // A withdrawal reads a price only through the account's positions: carol (none) withdraws,
+    // bob (long) waits.
+    const withdraw = (t: Trader, orderId: bigint) =>
+      ({
+        kind: "withdraw",
+        withdrawal: t.sign(withdrawalOrder(t.accountId, 1_000_000n, orderId, T0 + 3600n)),
+      }) as const;
+    const out = venue.execute(withdraw(carol, 1n), late);
+    assert.equal(out.kind, "withdraw");
+    assert.throws(() => venue.execute(withdraw(bob, 7n), late), code("PRICE_STALE"));
+    // A price-reading transaction never joins it, nor opens one (the ledger; protocol/'s
+    // BatchBuilder refuses it too, test/protocol/priceUse.test.ts).
     assert.throws(
       () => venue.ledger.apply({ type: TxType.FUNDING, underlying: 1, delta: 0n }, late),
-      (e: unknown) => e instanceof ProtocolError && e.code === "BAD_CONTEXT",
+      code("PRICE_STALE"),
     );
     venue.execute({ kind: "closeBatch" }, late);
     assert.throws(
@@ -128,16 +154,15 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
     const filled = venue.execute(place(bob, 0, 1n, "IOC"), fresh);
     assert.equal(filled.kind === "place" && filled.result.status, "filled");
     venue.execute({ kind: "closeBatch" }, fresh + 1n);
-    let carried = 0;
-    let previous: { prices: readonly bigint[]; roundIds: readonly bigint[] } | null = null;
+    let stale = 0;
     for (const b of venue.unprovedBatches()) {
       const t = b.batch.context.timestamp;
       assert.ok(b.priceRoundIds.every((id) => id > 0n));
       const fresh = t - (b.priceRoundIds[0] === 1n ? T0 : T0 + 69n) <= LIMITS.maxOracleAge;
       if (!fresh) {
-        // L1's rule (contracts/TesseraRollup.sol _checkPrices): a stale round only as the last
-        // batch's price and round, carried, in a batch none of whose slots reads a price.
-        carried++;
+        // L1's rule (contracts/TesseraRollup.sol _checkPrices): a round older than maxOracleAge
+        // only in a batch none of whose slots reads a price.
+        stale++;
         assert.ok(
           !slotsUsePrices(
             b.batch.witnesses.flatMap((w) => w.publicData),
@@ -145,13 +170,9 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
           ),
           `batch ${b.number} reads no price`,
         );
-        assert.ok(previous !== null);
-        assert.deepEqual(b.batch.context.prices, previous.prices);
-        assert.deepEqual(b.priceRoundIds, previous.roundIds);
       }
-      previous = { prices: b.batch.context.prices, roundIds: b.priceRoundIds };
     }
-    assert.equal(carried, 1, "the deposit's batch carried the prices");
+    assert.equal(stale, 1, "the deposit's and carol's withdrawal's batch, at the stale rounds");
   });
 
   test("the journal replays to the same venue with the same limits", async () => {
