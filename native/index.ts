@@ -2,7 +2,6 @@
  * Loader of the native crypto addon (native/src, built by native/build.mjs at `npm install`).
  * Node-API, so one build loads in Node 20 and 22, in the main thread and in workers.
  */
-import { createRequire } from "node:module";
 
 /** The addon's functions. Inputs must be canonical field elements (0 <= x < p): anything
  * else throws a RangeError with code OUT_OF_RANGE. */
@@ -32,13 +31,33 @@ export interface NativeLoad {
 
 export const ADDON_PATH = "./build/Release/tessera_crypto.node";
 
+/**
+ * The addon's path, resolved at run time only: bundlers (the web app's Next/Turbopack build,
+ * which imports protocol/ for the browser) must not try to place a `.node` file in a chunk.
+ * In a browser there is no Node.js, and the pure-JS backend is used.
+ */
+function addonPath(): string | null {
+  if (typeof process === "undefined" || typeof process.versions?.node !== "string") return null;
+  return process.env["TESSERA_NATIVE_ADDON"] ?? ADDON_PATH;
+}
+
 let loaded: NativeLoad | null = null;
 
 /** Loads the addon once per thread; never throws. */
 export function loadNativeCrypto(): NativeLoad {
   if (loaded === null) {
     try {
-      const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeCrypto;
+      const file = addonPath();
+      if (file === null) {
+        loaded = { addon: null, error: "not running on Node.js" };
+        return loaded;
+      }
+      // node:module through process (Node >= 20.16), not an import: the web app's browser bundle
+      // of protocol/ must not reference a Node built-in.
+      const { createRequire } = process.getBuiltinModule("node:module");
+      const addon = createRequire(import.meta.url)(
+        /* turbopackIgnore: true */ /* webpackIgnore: true */ file,
+      ) as NativeCrypto;
       loaded = { addon, error: null };
     } catch (err) {
       const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
