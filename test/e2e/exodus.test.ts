@@ -40,6 +40,7 @@ import {
   startSequencer,
 } from "../../scripts/demo/stack.ts";
 import { acceptedBatches } from "./replay.ts";
+import { until } from "./wait.ts";
 
 const PROFILE = "test";
 const PORT = 29_545 + (process.pid % 1000);
@@ -54,25 +55,13 @@ const ONE = 10_000n;
 const DAYS_7 = 7n * 86_400n;
 
 const LOG_DIR = path.join(ROOT, ".cache", "e2e");
+/** `until` with this test's longer default bound (900 polls): its batches prove on real keys. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, everyMs = 200): Promise<T> =>
+  until(what, probe, everyMs, 900);
 const children: Managed[] = [];
 after(async () => {
   await stopAll(children);
 });
-
-/** Polls `probe` every `everyMs` until it returns a value other than undefined (errors retry). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, everyMs = 200, tries = 900): Promise<T> {
-  let last: unknown = null;
-  for (let i = 0; i < tries; i++) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last === null ? "" : `: ${String(last)}`}`);
-}
 
 /** The custom error a call reverted with (name and arguments), from ethers' decoded revert. */
 async function revertOf(rollup: Contract, call: Promise<unknown>): Promise<{ name: string; args: unknown[] }> {
@@ -138,7 +127,7 @@ test(
       new TesseraClient({ url: venue.url, key, accountId });
     const [alice, bob, carol] = [client(aliceKey, aliceId), client(bobKey, bobId), client(carolKey, carolId)];
     const operator = new TesseraClient({ url: venue.url, adminToken: ADMIN_TOKEN });
-    for (const trader of [alice, bob, carol]) await until("the L1 deposit at the venue", () => trader.account());
+    for (const trader of [alice, bob, carol]) await waitFor("the L1 deposit at the venue", () => trader.account());
 
     // alice sells 3 ETH-PERP at 3,000: 2 to bob, 1 to carol. Then ETH falls to 2,800 on L1.
     const perp = (await alice.market("ETH-PERP")).instrument;
@@ -159,7 +148,7 @@ test(
       assert.equal(result.status, "filled", toJsonText(result));
     }
     await pushRound(eth, 280_000n * ANSWER_PER_CENT, wallSeconds());
-    await until("the oracle at 2,800 at the venue", async () =>
+    await waitFor("the oracle at 2,800 at the venue", async () =>
       (await alice.oracle())[0]!.indexPrice === 280_000n ? true : undefined,
     );
     // bob sells 1 ETH back to alice at 2,800 (a transaction after the new round, so the batch
@@ -177,7 +166,7 @@ test(
     await operator.closeBatch();
     const last = (await operator.status()).openBatch - 1n;
     for (let n = 1n; n <= last; n++) {
-      const status = await until(`batch ${n} on L1`, async () => {
+      const status = await waitFor(`batch ${n} on L1`, async () => {
         const s = (await operator.batch(n)).status;
         return s === "submitted" || s === "failed" ? s : undefined;
       });

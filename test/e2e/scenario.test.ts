@@ -46,6 +46,7 @@ import {
   startSequencer,
 } from "../../scripts/demo/stack.ts";
 import { acceptedBatches, replay } from "./replay.ts";
+import { until } from "./wait.ts";
 
 const PROFILE = "test";
 const PORT = 28_545 + (process.pid % 1000);
@@ -79,21 +80,6 @@ const children: Managed[] = [];
 after(async () => {
   await stopAll(children);
 });
-
-/** Polls `probe` every `everyMs` until it returns a value other than undefined (errors retry). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, everyMs = 200, tries = 600): Promise<T> {
-  let last: unknown = null;
-  for (let i = 0; i < tries; i++) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last === null ? "" : `: ${String(last)}`}`);
-}
 
 const json = (v: unknown): string => toJsonText(v);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -19,19 +19,9 @@ import { stopProcess } from "../../scripts/demo/processes.ts";
 import { startChild, stopChild } from "./child.ts";
 import { FUNDS, fundedRollup } from "./rollup-fixture.ts";
 import { Client, tempDb, Trader } from "./traders.ts";
+import { until } from "./wait.ts";
 
 const PORT = 19_545 + (process.pid % 1000);
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    last = await read();
-  }
-  return last;
-}
 
 type Status = {
   openBatch: string;

@@ -23,26 +23,10 @@ import { ROOT, startChild, stopChild } from "./child.ts";
 import type { ChildVenue } from "./child.ts";
 import { FUNDS, fundedRollup } from "./rollup-fixture.ts";
 import { Client, tempDb, Trader } from "./traders.ts";
+import { sleep, until } from "./wait.ts";
 
 const PORT = 20_545 + (process.pid % 1000);
 const LOG_DIR = path.join(ROOT, ".cache", "l1node");
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 180_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, bigints)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
-
-function bigints(_key: string, v: unknown): unknown {
-  return typeof v === "bigint" ? v.toString() : v;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The venue's log lines, kept for diagnosis: .cache/l1node/<name>.log. */
 function keepLog(venue: ChildVenue, name: string): void {

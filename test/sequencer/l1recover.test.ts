@@ -23,25 +23,11 @@ import { ROOT, startChild, stopChild } from "./child.ts";
 import type { ChildVenue } from "./child.ts";
 import { FUNDS, fundedRollup } from "./rollup-fixture.ts";
 import { Client, tempDb, Trader } from "./traders.ts";
+import { until } from "./wait.ts";
 
 const PORT = 21_545 + (process.pid % 1000);
 const LOG_DIR = path.join(ROOT, ".cache", "l1recover");
 const run = promisify(execFile);
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last, bigints)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    last = await read();
-  }
-  return last;
-}
-
-function bigints(_key: string, v: unknown): unknown {
-  return typeof v === "bigint" ? v.toString() : v;
-}
 
 /** The venue's log lines, kept for diagnosis: .cache/l1recover/<name>.log. */
 function keepLog(venue: ChildVenue, name: string): void {
