@@ -22,14 +22,12 @@ import { pino } from "pino";
 import { toCircuitInput } from "../protocol/circuitInput.ts";
 import { initCrypto } from "../protocol/index.ts";
 import { getProfile } from "../protocol/profiles.ts";
-import { Side } from "../protocol/types.ts";
-import type { Tx } from "../protocol/types.ts";
 import { QueueBackend } from "../prover/queue/client.ts";
 import { parseQueueUrl } from "../prover/queue/config.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
 import { releaseCurve } from "../scripts/zk/ptau.ts";
-import { ctx, ETH_PRICE, order, runBatch, tradeTx, UNIT, USDC, world } from "../test/protocol/fixtures.ts";
 import { startProver, startRedis, stopProver } from "../test/fleet/servers.ts";
+import { fullTradeBatch } from "./lib/circuits.ts";
 import type { ProverChild } from "../test/fleet/servers.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -51,16 +49,7 @@ const median = (xs: readonly number[]): number => {
 await initCrypto();
 const profile = getProfile(PROFILE);
 const built = await ensureProfileBuilt(PROFILE, { quiet: true });
-const state = world([10_000n * USDC, 10_000n * USDC], profile);
-const txs: Tx[] = Array.from({ length: profile.nTx }, (_, i) =>
-  tradeTx(
-    order({ accountId: 2n, side: Side.BUY, orderId: BigInt(i + 1) }),
-    order({ accountId: 3n, side: Side.SELL, orderId: BigInt(i + 1) }),
-    UNIT,
-    ETH_PRICE,
-  ),
-);
-const input = toCircuitInput(runBatch(state, ctx({}, profile), txs));
+const input = toCircuitInput(fullTradeBatch(profile));
 
 const redis = await startRedis();
 const log = pino({ level: "warn" });

@@ -20,13 +20,11 @@ import { fileURLToPath } from "node:url";
 import { toCircuitInput } from "../protocol/circuitInput.ts";
 import { initCrypto } from "../protocol/index.ts";
 import { getProfile } from "../protocol/profiles.ts";
-import { Side } from "../protocol/types.ts";
-import type { Profile, Tx } from "../protocol/types.ts";
 import { Prover } from "../prover/engine.ts";
 import type { ProveOutput } from "../prover/engine.ts";
 import { nativeWitness, wasmWitness } from "../prover/witness.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
-import { ctx, ETH_PRICE, order, runBatch, tradeTx, UNIT, USDC, world } from "../test/protocol/fixtures.ts";
+import { fullTradeBatch } from "./lib/circuits.ts";
 import { numberAt, readJson, ROOT, runTs } from "./lib/children.ts";
 import type { Figure } from "./lib/report.ts";
 
@@ -45,19 +43,6 @@ function stat(runs: readonly number[]): Stat {
   return { median: Math.round(median), runs: runs.map((r) => Math.round(r)) };
 }
 
-/** `nTx` ETH-perp trades between accounts 2 and 3 (the batch bench/lib/circuits.ts proves). */
-function fullTradeBatch(profile: Profile) {
-  const state = world([10_000n * USDC, 10_000n * USDC], profile);
-  const txs: Tx[] = Array.from({ length: profile.nTx }, (_, i) =>
-    tradeTx(
-      order({ accountId: 2n, side: Side.BUY, orderId: BigInt(i + 1) }),
-      order({ accountId: 3n, side: Side.SELL, orderId: BigInt(i + 1) }),
-      UNIT,
-      ETH_PRICE,
-    ),
-  );
-  return runBatch(state, ctx({}, profile), txs);
-}
 
 const log = (msg: string): void => void process.stderr.write(`[bench prover] ${msg}\n`);
 

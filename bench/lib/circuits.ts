@@ -32,8 +32,11 @@ const USED_BY_WORD: Readonly<Record<keyof typeof TxType, string | null>> = {
   FORCED_CLOSE: "forced close",
 };
 
-/** `nTx` ETH-perp trades between accounts 2 (maker, buys) and 3 (taker, sells): a full batch. */
-function fullTradeBatch(profile: Profile) {
+/**
+ * `nTx` ETH-perp trades between accounts 2 (maker, buys) and 3 (taker, sells): a full batch, the
+ * one every proving figure (circuits, prover, fleet) measures.
+ */
+export function fullTradeBatch(profile: Profile) {
   const state = world([10_000n * USDC, 10_000n * USDC], profile);
   const txs: Tx[] = Array.from({ length: profile.nTx }, (_, i) =>
     tradeTx(
