@@ -82,6 +82,29 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
 }
 
 /**
+ * Runs circom2 on `mainFile` with `flags`, writing into `outDir`; includes resolve against
+ * `node_modules/` and `circuits/`. circom2 runs under WASI and sees only the working directory and
+ * below: it runs from ROOT with relative paths.
+ */
+export async function runCircom2(mainFile: string, outDir: string, flags: readonly string[]): Promise<void> {
+  await run(
+    process.execPath,
+    [
+      require.resolve("circom2/cli.js"),
+      path.relative(ROOT, mainFile),
+      ...flags,
+      "-l",
+      "node_modules",
+      "-l",
+      "circuits",
+      "-o",
+      path.relative(ROOT, outDir),
+    ],
+    ROOT,
+  );
+}
+
+/**
  * Compiles `req.source` unless an identical compilation is cached. Includes resolve against
  * `circuits/` and `node_modules/` (so write `include "circomlib/circuits/poseidon.circom";`
  * and `include "batch.circom";`).
@@ -106,24 +129,7 @@ export async function compile(req: CompileRequest): Promise<CompiledCircuit> {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   writeFileSync(path.join(tmp, "main.circom"), req.source);
-  const cli = require.resolve("circom2/cli.js");
-  // circom2 runs under WASI and sees only the working directory and below: run from ROOT
-  // with relative paths.
-  await run(
-    process.execPath,
-    [
-      cli,
-      path.relative(ROOT, path.join(tmp, "main.circom")),
-      ...FLAGS,
-      "-l",
-      "node_modules",
-      "-l",
-      "circuits",
-      "-o",
-      path.relative(ROOT, tmp),
-    ],
-    ROOT,
-  );
+  await runCircom2(path.join(tmp, "main.circom"), tmp, FLAGS);
   writeFileSync(path.join(tmp, "DONE"), new Date().toISOString());
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);

@@ -30,16 +30,13 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { BUILD_DIR, ROOT, compileKey } from "./compile.ts";
+import { BUILD_DIR, compileKey, runCircom2 } from "./compile.ts";
 import type { CompileRequest } from "./compile.ts";
 import { withLock } from "./lock.ts";
 import { Step } from "./progress.ts";
 import type { ProgressOptions } from "./progress.ts";
-
-const require = createRequire(import.meta.url);
 
 /** Bump when the output for the same generated sources and toolchain changes. */
 const NATIVE_VERSION = 1;
@@ -188,22 +185,9 @@ async function generate(req: CompileRequest, progress: ProgressOptions): Promise
     try {
       // circom reserves the name `main` for --c output: the file is witness.circom.
       writeFileSync(path.join(tmp, "witness.circom"), req.source);
-      // circom2 runs under WASI and sees only the working directory and below: relative paths.
-      await run(
-        process.execPath,
-        [
-          require.resolve("circom2/cli.js"),
-          path.relative(ROOT, path.join(tmp, "witness.circom")),
-          ...CIRCOM_FLAGS,
-          "-l",
-          "node_modules",
-          "-l",
-          "circuits",
-          "-o",
-          path.relative(ROOT, tmp),
-        ],
-        ROOT,
-      );
+      await runCircom2(path.join(tmp, "witness.circom"), tmp, CIRCOM_FLAGS).catch((e: unknown) => {
+        throw new NativeBuildError(e instanceof Error ? e.message : String(e));
+      });
       for (const f of ["witness.cpp", "witness.dat", "main.cpp", "fr.asm", "calcwit.cpp", "fr.cpp"])
         if (!existsSync(path.join(tmp, "witness_cpp", f)))
           throw new NativeBuildError(`circom2 --c wrote no witness_cpp/${f} in ${tmp}`);
