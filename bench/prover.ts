@@ -53,9 +53,13 @@ async function measureProfile(name: "test" | "demo") {
   const input = toCircuitInput(fullTradeBatch(profile));
   const wasmBytes = new Uint8Array(readFileSync(built.wasm));
 
-  // Witness: native against wasm (the wasm kept in memory, as the engine keeps it).
-  await nativeWitness(input, built.native);
-  await wasmWitness(input, built.wasm, wasmBytes);
+  // Witness: native against wasm (the wasm kept in memory, as the engine keeps it). The two must
+  // be byte-identical: test/circuits/witness-native.test.ts checks it at the test profile, this
+  // at each profile the bench builds (demo included, which CI does not build).
+  const first = await nativeWitness(input, built.native);
+  const reference = await wasmWitness(input, built.wasm, wasmBytes);
+  if (Buffer.compare(Buffer.from(first), Buffer.from(reference)) !== 0)
+    throw new Error(`${name}: the native witness differs from the wasm one (${first.length} against ${reference.length} bytes)`);
   const native: number[] = [];
   const wasm: number[] = [];
   for (let i = 0; i < WITNESS_RUNS; i++) {

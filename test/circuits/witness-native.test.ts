@@ -3,8 +3,8 @@
  * build makes it whenever the toolchain is installed (CI installs it: a missing toolchain fails
  * here rather than skipping), and both give byte-identical `.wtns` files on real batches of the
  * `test` profile — ordinary, boundary values, liquidation and shortfall paths, forced closes —
- * and both refuse a batch whose public data was tampered with. The demo profile is compared too
- * when its artifacts are already built (`npm run circuits:build`); CI does not build them.
+ * and both refuse a batch whose public data was tampered with. The demo profile, which CI does not
+ * build, is compared by the `prover` bench (bench/prover.ts fails on any difference).
  * The proving engine (prover/engine.ts) proves with the native witness, and its proof verifies
  * with exactly the batch's public inputs.
  */
@@ -16,15 +16,10 @@ import * as snarkjs from "snarkjs";
 import { toCircuitInput } from "../../protocol/circuitInput.ts";
 import { Prover } from "../../prover/engine.ts";
 import { chooseGenerator, nativeWitness, wasmWitness, WitnessError } from "../../prover/witness.ts";
-import { ensureProfileBuilt, profileSource } from "../../scripts/zk/build.ts";
+import { ensureProfileBuilt } from "../../scripts/zk/build.ts";
 import type { BuiltCircuit } from "../../scripts/zk/build.ts";
-import { BUILD_DIR, compileKey } from "../../scripts/zk/compile.ts";
-import { BUS_CALLOC_BUG, cachedNativeWitness, detectToolchain, patchMainCpp } from "../../scripts/zk/native.ts";
+import { BUS_CALLOC_BUG, detectToolchain, patchMainCpp } from "../../scripts/zk/native.ts";
 import { releaseCurve } from "../../scripts/zk/ptau.ts";
-import { getProfile } from "../../protocol/profiles.ts";
-import { Side } from "../../protocol/types.ts";
-import type { Profile } from "../../protocol/types.ts";
-import { ctx, ETH_PRICE, order, runBatch, tradeTx, UNIT, USDC, world } from "../protocol/fixtures.ts";
 import { inputOf, scenario } from "./scenarios.ts";
 
 after(releaseCurve);
@@ -38,20 +33,6 @@ const SCENARIOS = [
   "forced close of a perp and of a short option",
   "refused forced withdrawal and fee sweep",
 ] as const;
-
-/** A batch of `nTx` ETH-perp trades between accounts 2 and 3 (as bench/lib/circuits.ts proves). */
-function fullTradeBatch(profile: Profile) {
-  const state = world([10_000n * USDC, 10_000n * USDC], profile);
-  const txs = Array.from({ length: profile.nTx }, (_, i) =>
-    tradeTx(
-      order({ accountId: 2n, side: Side.BUY, orderId: BigInt(i + 1) }),
-      order({ accountId: 3n, side: Side.SELL, orderId: BigInt(i + 1) }),
-      UNIT,
-      ETH_PRICE,
-    ),
-  );
-  return runBatch(state, ctx({}, profile), txs);
-}
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return (
@@ -107,18 +88,6 @@ describe("native witness generator", { timeout: 1_800_000 }, () => {
     pub[1] = (BigInt(pub[1]!) + 1n).toString();
     await assert.rejects(nativeWitness(input, native), WitnessError);
     await assert.rejects(wasmWitness(input, built.wasm));
-  });
-
-  test("demo profile: byte-identical when its artifacts are built (skipped otherwise: CI does not build them)", async (t) => {
-    const req = { name: "demo", source: profileSource("demo") };
-    const wasm = path.join(BUILD_DIR, "circom", `demo-${compileKey(req)}`, "main_js", "main.wasm");
-    const bin = await cachedNativeWitness(req);
-    if (bin === undefined || !existsSync(wasm)) {
-      t.skip("demo artifacts not built (npm run circuits:build -- demo)");
-      return;
-    }
-    const input = toCircuitInput(fullTradeBatch(getProfile("demo")));
-    assert.ok(same(await nativeWitness(input, bin), await wasmWitness(input, wasm)));
   });
 
   test("the engine proves with the native witness; the proof verifies with the batch's public inputs", async () => {
