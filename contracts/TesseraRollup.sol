@@ -52,8 +52,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant MASK_56 = (1 << 56) - 1;
     /// @dev The key `underlying | expiry << 8` of a settlement record.
     uint256 internal constant SETTLEMENT_KEY_MASK = MASK_40;
-    /// @dev f0 of a forced withdrawal with the `served` bits (36..92) cleared.
-    /// @dev A forced withdrawal's outcome bits: served (36..92) and flat (148).
+    /// @dev f0 of a forced withdrawal with its outcome bits cleared: `served` (36..92) and `flat` (148).
     uint256 internal constant FORCED_SERVED_CLEAR = ~((MASK_56 << 36) | (1 << FORCED_WITHDRAW_FLAT_BIT));
     /// @dev f0 of a forced close with the insurance fund account (bits 36..67) and `served` (bit 68)
     /// cleared: the operator picks the fund account, the circuit proves `served`.
@@ -63,7 +62,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// position, so the slot read no price (issue 14 F13; the circuit proves it).
     uint256 internal constant WITHDRAW_FLAT_BIT = 140;
     uint256 internal constant FORCED_WITHDRAW_FLAT_BIT = 148;
-    /// @dev Bit 69 of a forced close's f0: a forced settlement (anyone; expired options only).
+    /// @dev Bit 69 of a forced close's f0: a forced settlement (the owner's; expired options only).
     uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 69;
     uint256 internal constant MASK_82 = (1 << 82) - 1;
     uint256 internal constant KIND_PERP = 0;
