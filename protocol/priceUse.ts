@@ -1,5 +1,5 @@
 /**
- * Which transactions read the batch's oracle prices (issue 14 finding F13, docs/protocol.md §8.3).
+ * Which transactions read the batch's oracle prices (issue 14 finding F13, docs/protocol.md §8, docs/contracts.md "A silent feed").
  *
  * Every rule that reads a price (margin, health, withdrawable collateral, the rules price of a
  * liquidation or forced close, the funding cap) belongs to a trade, a liquidation, a withdrawal or
