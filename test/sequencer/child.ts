@@ -1,5 +1,6 @@
 /** The sequencer as a child process (`sequencer/main.ts`), for crash and load tests. */
 import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -51,4 +52,13 @@ export async function startChild(env: Record<string, string>): Promise<ChildVenu
 export async function stopChild(child: ChildVenue, signal: NodeJS.Signals = "SIGTERM"): Promise<string> {
   child.process.kill(signal);
   return child.exited;
+}
+
+/** Keeps the venue's log lines for diagnosis, in .cache/<area>/<name>.log. */
+export function keepLog(venue: ChildVenue, area: string, name: string): void {
+  const dir = path.join(ROOT, ".cache", area);
+  mkdirSync(dir, { recursive: true });
+  const out = createWriteStream(path.join(dir, `${name}.log`));
+  venue.process.stdout!.on("data", (d: Buffer) => out.write(d));
+  venue.process.stderr!.on("data", (d: Buffer) => out.write(d));
 }

@@ -11,30 +11,18 @@
  *   final: the venue halts (`HALTED`, `L1_REORG`, the block or batch named, the operator's steps
  *   given) and sends nothing more.
  */
-import { createWriteStream, mkdirSync } from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Contract } from "ethers";
 import { Side } from "../../protocol/types.ts";
 import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
 import { stopProcess } from "../../scripts/demo/processes.ts";
-import { ROOT, startChild, stopChild } from "./child.ts";
-import type { ChildVenue } from "./child.ts";
+import { keepLog, startChild, stopChild } from "./child.ts";
 import { FUNDS, fundedRollup } from "./rollup-fixture.ts";
 import { Client, tempDb, Trader } from "./traders.ts";
 import { sleep, until } from "./wait.ts";
 
 const PORT = 20_545 + (process.pid % 1000);
-const LOG_DIR = path.join(ROOT, ".cache", "l1node");
-
-/** The venue's log lines, kept for diagnosis: .cache/l1node/<name>.log. */
-function keepLog(venue: ChildVenue, name: string): void {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const out = createWriteStream(path.join(LOG_DIR, `${name}.log`));
-  venue.process.stdout!.on("data", (d: Buffer) => out.write(d));
-  venue.process.stderr!.on("data", (d: Buffer) => out.write(d));
-}
 
 type Status = {
   openBatch: string;
@@ -84,7 +72,7 @@ test(
         TESSERA_L1_REPLACE_AFTER_MS: "1500",
         TESSERA_L1_FEE_BUMP_PERCENT: "25",
       });
-      keepLog(venue, "stuck");
+      keepLog(venue, "l1node", "stuck");
       try {
         const client = new Client(venue.url);
         const status = async () => (await client.get("/v1/status")).body as Status;
@@ -247,7 +235,7 @@ test(
       // blocks under the head), so the reorg below leaves them alone and takes only batch 1.
       const snapshot = (await provider.send("evm_snapshot", [])) as string;
       const venue = await startChild({ ...env, TESSERA_L1_CONFIRMATIONS: "2", TESSERA_BATCH_MAX_AGE_MS: "1000" });
-      keepLog(venue, "final");
+      keepLog(venue, "l1node", "final");
       try {
         const client = new Client(venue.url);
         const status = async () => (await client.get("/v1/status")).body as Status;

@@ -10,7 +10,6 @@
  * and lands new batches (dave's deposit, a trade against alice's order) that L1 accepts.
  */
 import { execFile } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,23 +18,14 @@ import type { Contract } from "ethers";
 import { Side } from "../../protocol/types.ts";
 import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
 import { stopProcess } from "../../scripts/demo/processes.ts";
-import { ROOT, startChild, stopChild } from "./child.ts";
+import { keepLog, ROOT, startChild, stopChild } from "./child.ts";
 import type { ChildVenue } from "./child.ts";
 import { FUNDS, fundedRollup } from "./rollup-fixture.ts";
 import { Client, tempDb, Trader } from "./traders.ts";
 import { until } from "./wait.ts";
 
 const PORT = 21_545 + (process.pid % 1000);
-const LOG_DIR = path.join(ROOT, ".cache", "l1recover");
 const run = promisify(execFile);
-
-/** The venue's log lines, kept for diagnosis: .cache/l1recover/<name>.log. */
-function keepLog(venue: ChildVenue, name: string): void {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const out = createWriteStream(path.join(LOG_DIR, `${name}.log`));
-  venue.process.stdout!.on("data", (d: Buffer) => out.write(d));
-  venue.process.stderr!.on("data", (d: Buffer) => out.write(d));
-}
 
 type Status = {
   openBatch: string;
@@ -101,7 +91,7 @@ test(
       // The first life of the venue: alice's and bob's deposits in batch 1, final on L1.
       const first = await startChild(venueEnvFor(oldDb.file));
       venues.push(first);
-      keepLog(first, "before");
+      keepLog(first, "l1recover", "before");
       const client = new Client(first.url);
       const status = async () => (await client.get("/v1/status")).body as Status;
       startMiner(() => send("evm_mine"));
@@ -196,7 +186,7 @@ test(
       // The second life, on the new journal.
       const second = await startChild(venueEnvFor(newDb.file));
       venues.push(second);
-      keepLog(second, "after");
+      keepLog(second, "l1recover", "after");
       const client2 = new Client(second.url);
       const status2 = async () => (await client2.get("/v1/status")).body as Status;
       // Its batches land: batch 1 is recognised by its root; dave's deposit (queue 2 on L1 now)
