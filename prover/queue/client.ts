@@ -181,7 +181,14 @@ export class QueueBackend implements ProofBackend {
     if (w.checking || this.closed) return;
     w.checking = true;
     try {
-      const job = (await this.queue.getJob(w.bullId)) as Job<ProofJobData, ProofJobResult> | undefined;
+      // The state first, then the job: a job read before its state could have finished in
+      // between, and its copy would hold no result (read as a malformed, rejected proof). A
+      // finished job's data no longer changes.
+      const state = await this.queue.getJobState(w.bullId);
+      const job =
+        state === "unknown"
+          ? undefined
+          : ((await this.queue.getJob(w.bullId)) as Job<ProofJobData, ProofJobResult> | undefined);
       if (job === undefined) {
         // Gone: Redis restarted without its data, or an operator removed it. Add it again.
         this.lost += 1;
@@ -189,7 +196,6 @@ export class QueueBackend implements ProofBackend {
         await this.add(w);
         return;
       }
-      const state = await job.getState();
       if (state === "completed") this.completed(w, job);
       else if (state === "failed") await this.failed(w, job);
     } catch (e) {

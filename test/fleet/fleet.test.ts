@@ -14,6 +14,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createInterface } from "node:readline";
 import type { Contract } from "ethers";
 import { Side } from "../../protocol/types.ts";
 import { buildContracts, startChain } from "../../scripts/demo/stack.ts";
@@ -48,6 +49,7 @@ describe("provers as a fleet on a Redis queue", { timeout: 1_500_000 }, () => {
   let orderId = 0n;
   const provers = new Map<string, ProverChild>();
   const db = tempDb();
+  const rejections: string[] = [];
 
   const prover = async (id: string, corrupt = false): Promise<ProverChild> => {
     const p = await startProver(redis!.url, id, { corrupt });
@@ -141,6 +143,10 @@ describe("provers as a fleet on a Redis queue", { timeout: 1_500_000 }, () => {
       TESSERA_PROVER_QUEUE_POLL_MS: "200",
     });
     client = new Client(venue.url);
+    // Why the venue rejected a proof, for the assertion messages (the venue logs it at warn).
+    createInterface({ input: venue.process.stdout! }).on("line", (line) => {
+      if (line.includes('"proof rejected')) rejections.push(line);
+    });
     // The watcher applies the oracle round, then both deposits (batch 1, closed full).
     await waitFor(
       "the deposits in batch 1",
@@ -170,7 +176,7 @@ describe("provers as a fleet on a Redis queue", { timeout: 1_500_000 }, () => {
       .map((e) => (e as unknown as { args: { batchNumber: bigint } }).args.batchNumber);
     assert.deepEqual(order, all, "BatchVerified in batch order, each once");
     const p = await pipeline();
-    assert.deepEqual(p.proofs, { accepted: all.length, rejected: 0, discarded: 0 });
+    assert.deepEqual(p.proofs, { accepted: all.length, rejected: 0, discarded: 0 }, rejections.join("\n"));
     assert.deepEqual(
       p.provers.map((x) => x.id),
       ["p1", "p2", "p3"],
