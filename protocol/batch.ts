@@ -8,6 +8,7 @@ import { ensure, ProtocolError } from "./errors.ts";
 import { fitsUnsigned } from "./field.ts";
 import { packSettlement } from "./pubdata.ts";
 import { txUsesPrices } from "./priceUse.ts";
+import type { StateView } from "./check.ts";
 import type { RollupState } from "./state.ts";
 import { validateContext } from "./transition.ts";
 import { TxType } from "./types.ts";
@@ -34,6 +35,24 @@ export function publicInputs(
     ...settlements,
     ...batch.witnesses.flatMap((w) => w.publicData),
   ];
+}
+
+/**
+ * `BAD_CONTEXT` for a transaction that reads prices (protocol/priceUse.ts) in a batch whose
+ * prices are stale (`pricesStale`: a round older than L1's maxOracleAge, finding F13); `state`
+ * is the state the transaction is about to be applied to.
+ */
+export function refuseStalePriceReads(
+  pricesStale: boolean,
+  tx: Tx,
+  state: Pick<StateView, "account">,
+  t: bigint,
+): void {
+  ensure(
+    !pricesStale || !txUsesPrices(tx, state, t),
+    "BAD_CONTEXT",
+    "the batch has a price older than L1's maxOracleAge, so it takes no transaction that reads prices (trades, liquidations, funding, withdrawals from accounts with positions, forced closes at the rules price)",
+  );
 }
 
 /**
@@ -81,11 +100,7 @@ export class BatchBuilder {
   add(tx: Tx): TxWitness {
     ensure(!this.closed, "BATCH_FULL", "the batch is closed");
     ensure(!this.isFull, "BATCH_FULL", `the batch already holds ${this.state.profile.nTx} transactions`);
-    ensure(
-      !this.pricesStale || !txUsesPrices(tx, this.state, this.context.timestamp),
-      "BAD_CONTEXT",
-      "the batch has a price older than L1's maxOracleAge, so it takes no transaction that reads prices (trades, liquidations, funding, withdrawals from accounts with positions, forced closes at the rules price)",
-    );
+    refuseStalePriceReads(this.pricesStale, tx, this.state, this.context.timestamp);
     const witness = this.state.applyTx(tx, this.context);
     this.witnesses.push(witness);
     return witness;

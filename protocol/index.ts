@@ -26,6 +26,7 @@ export * from "./pubdata.ts";
 export * from "./rebuild.ts";
 export * from "./signing.ts";
 export * from "./state.ts";
+export * from "./check.ts";
 export * from "./tree.ts";
 export { largestLiquidation, rulesPrice, settlementKey, validateContext, withinBand } from "./transition.ts";
 export * from "./types.ts";

@@ -43,3 +43,22 @@ export function publicKeyOf(privateKey: PrivateKey): PublicKey {
 export function pkHash(publicKey: PublicKey): bigint {
   return poseidon([publicKey.x, publicKey.y]);
 }
+
+/** Bound of `pkHashCached`'s memo: far more trading keys than a venue has active at once. */
+const KEY_HASH_CACHE_SIZE = 100_000;
+const keyHashes = new Map<string, bigint>();
+
+/**
+ * `pkHash`, remembered per key: the transition checks the signer's key against the account on
+ * every fill, and a market maker signs with one key all day. Bounded (oldest dropped first).
+ */
+export function pkHashCached(publicKey: PublicKey): bigint {
+  const k = `${publicKey.x}:${publicKey.y}`;
+  let h = keyHashes.get(k);
+  if (h === undefined) {
+    h = pkHash(publicKey);
+    if (keyHashes.size >= KEY_HASH_CACHE_SIZE) keyHashes.delete(keyHashes.keys().next().value!);
+    keyHashes.set(k, h);
+  }
+  return h;
+}

@@ -21,7 +21,7 @@ import {
   FORCED_WITHDRAW_FLAT_BIT,
   WITHDRAW_FLAT_BIT,
 } from "./pubdata.ts";
-import type { RollupState } from "./state.ts";
+import type { StateView } from "./check.ts";
 import { InstrumentKind, TxType } from "./types.ts";
 import type { Tx } from "./types.ts";
 
@@ -57,11 +57,11 @@ export function slotsUsePrices(slots: readonly bigint[], t: bigint): boolean {
 }
 
 /**
- * Whether `tx`, applied to `state` in a batch stamped `t`, makes a slot that reads the batch's
+ * Whether `tx`, applied to `state` (commit or check) in a batch stamped `t`, makes a slot that reads the batch's
  * prices. Exact: a forced close is refused (reads nothing) when the account holds no position in
  * the instrument, and is a settlement when it is flagged or its option has expired at `t`.
  */
-export function txUsesPrices(tx: Tx, state: RollupState, t: bigint): boolean {
+export function txUsesPrices(tx: Tx, state: Pick<StateView, "account">, t: bigint): boolean {
   if (PRICE_FREE_TYPES.has(tx.type)) return false;
   if (tx.type === TxType.WITHDRAW) return !flat(state, tx.withdrawal.order.accountId);
   if (tx.type === TxType.FORCED_WITHDRAW) return !flat(state, tx.accountId);
@@ -74,6 +74,6 @@ export function txUsesPrices(tx: Tx, state: RollupState, t: bigint): boolean {
 }
 
 /** Every position size of the account is 0 (the circuit's `noOpenA`): its withdrawals read no price. */
-function flat(state: RollupState, accountId: bigint): boolean {
+function flat(state: Pick<StateView, "account">, accountId: bigint): boolean {
   return state.account(accountId).positions.every((p) => p.size === 0n);
 }

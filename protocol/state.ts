@@ -19,7 +19,7 @@ import { ensure } from "./errors.ts";
 import { FIELD_MODULUS, fitsUnsigned } from "./field.ts";
 import type { Marks } from "./margin.ts";
 import { poseidon } from "./poseidon.ts";
-import { Transition, transition, validateContext } from "./transition.ts";
+import { Transition, transition, TreeStore, validateContext } from "./transition.ts";
 import type { AccountEntry, OrderSlot } from "./transition.ts";
 import { SparseMerkleTree } from "./tree.ts";
 import type { Account, BatchContext, GlobalState, MerkleProof, Profile, Tx, TxWitness } from "./types.ts";
@@ -204,11 +204,12 @@ export class RollupState {
    */
   applyTx(tx: Tx, ctx: BatchContext, options: ApplyOptions = {}): TxWitness {
     validateContext(ctx, this.profile);
-    const t = new Transition(this.profile, this.empty, ctx, this.tree.clone(), this.global, options.proven === true);
+    const store = new TreeStore(this.tree.clone(), this.empty, this.profile);
+    const t = new Transition(this.profile, ctx, store, this.global, options.proven === true);
     const globalBefore = this.global;
     const accountRootBefore = this.tree.root;
     const effect = transition(t, tx);
-    this.tree = t.tree;
+    this.tree = store.tree;
     this.global = t.global;
     return {
       tx,
@@ -224,7 +225,7 @@ export class RollupState {
       globalBefore,
       globalAfter: t.global,
       accountRootBefore,
-      accountRootAfter: t.tree.root,
+      accountRootAfter: store.tree.root,
       publicData: effect.publicData,
     };
   }

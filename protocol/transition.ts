@@ -1,7 +1,16 @@
 /**
  * The transition rules of docs/protocol.md §6, one function per transaction type, run on a
- * private copy of the state (`Transition`). `RollupState.applyTx` (state.ts) commits the copy
- * only when the rule returns.
+ * private copy of the state (`Transition`). The copy commits only when the rule returns.
+ *
+ * The rules read and write accounts through a `TxStore`, and run unchanged on two of them:
+ * - **commit** (`RollupState.applyTx`, state.ts): the account and order Merkle trees. Every
+ *   write hashes the leaf and takes the proof the circuit's witness needs.
+ * - **check** (`CheckState.applyTx`, check.ts): plain records, no hashing at all. The
+ *   sequencer's core runs this one per command; its batch builder runs commit over the same
+ *   transactions when the batch closes.
+ * No rule can tell the stores apart (no rule reads a hash), so what the core accepts is what the
+ * builder and the circuit accept, by construction; the builder still compares the two
+ * (sequencer/builder) and test/protocol/check.test.ts runs both on the same random histories.
  */
 import { applyFill, findSlot, hasOpenPosition, leafHash, orderLeafHash, slotFor, withPosition } from "./account.ts";
 import {
@@ -20,7 +29,7 @@ import {
 import { ensure, ProtocolError } from "./errors.ts";
 import { abs, fitsSigned, fitsUnsigned, FIELD_MODULUS } from "./field.ts";
 import { decodeInstrument, isOption, validateInstrument, WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
-import { pkHash as hashPublicKey } from "./keys.ts";
+import { pkHashCached } from "./keys.ts";
 import {
   belowMM,
   equity,
@@ -54,6 +63,7 @@ import type {
   BatchContext,
   GlobalState,
   InstrumentSpec,
+  MerkleProof,
   Order,
   OrderUpdate,
   Profile,
@@ -68,10 +78,77 @@ export interface OrderSlot {
   readonly filled: bigint;
 }
 
-/** An account record with its order tree (whose root is `account.orderRoot`). */
+/** An account record with its order tree (whose root is `account.orderRoot`): the commit store's entry. */
 export interface AccountEntry {
   readonly account: Account;
   readonly orders: SparseMerkleTree<OrderSlot>;
+}
+
+/**
+ * An account as a rule holds it: the record and its store's handle on the account's order slots
+ * (opaque to the rules: an order tree in the commit store, pending slot writes in the check store).
+ */
+export interface StoreEntry {
+  readonly account: Account;
+  readonly orders: unknown;
+}
+
+/**
+ * Where a transition reads and writes accounts (see the file's header). A store is private to
+ * one transaction: its writes are kept only when the rule returns.
+ */
+export interface TxStore {
+  /** The account at `id` (the empty account when never written); `id` is in range. */
+  entry(id: bigint): StoreEntry;
+  /**
+   * Writes `after` (range-checked by the caller), or leaves the account unchanged when null.
+   * Returns the Merkle proof of `id` against the root before the write (commit), or
+   * `UNPROVEN` (check).
+   */
+  write(id: bigint, after: StoreEntry | null): MerkleProof;
+  /** Order slot `index` of the account (`{0, 0}` when never written) and its proof (or `UNPROVEN`). */
+  orderSlot(entry: StoreEntry, index: bigint): { readonly slot: OrderSlot; readonly proof: MerkleProof };
+  /** `entry` with order slot `index` set to `slot` (and, in commit, `orderRoot` updated). */
+  withOrder(entry: StoreEntry, index: bigint, slot: OrderSlot): StoreEntry;
+}
+
+/** The proof a check store returns in place of a Merkle proof: it proves nothing and is never used. */
+export const UNPROVEN: MerkleProof = Object.freeze({
+  index: -1n,
+  siblings: Object.freeze([]) as readonly bigint[],
+}) as MerkleProof;
+
+/** The commit store: the account tree, whose leaves carry the account records and order trees. */
+export class TreeStore implements TxStore {
+  constructor(
+    readonly tree: SparseMerkleTree<AccountEntry>,
+    private readonly empty: AccountEntry,
+    private readonly profile: Profile,
+  ) {}
+
+  entry(id: bigint): AccountEntry {
+    return this.tree.getValue(id) ?? this.empty;
+  }
+
+  write(id: bigint, after: StoreEntry | null): MerkleProof {
+    const proof = this.tree.proof(id);
+    if (after !== null) {
+      const entry = after as AccountEntry;
+      this.tree.set(id, leafHash(entry.account, this.profile), entry);
+    }
+    return proof;
+  }
+
+  orderSlot(entry: StoreEntry, index: bigint): { slot: OrderSlot; proof: MerkleProof } {
+    const orders = (entry as AccountEntry).orders;
+    return { slot: orders.getValue(index) ?? { orderId: 0n, filled: 0n }, proof: orders.proof(index) };
+  }
+
+  withOrder(entry: StoreEntry, index: bigint, slot: OrderSlot): AccountEntry {
+    const orders = (entry as AccountEntry).orders.clone();
+    orders.set(index, orderLeafHash(slot.orderId, slot.filled), slot);
+    return { account: { ...entry.account, orderRoot: orders.root }, orders };
+  }
 }
 
 /** Checks a batch context against the profile's shape and the field widths (`BAD_CONTEXT`). */
@@ -149,23 +226,20 @@ function sizeAt(a: Account, index: number): bigint {
 }
 
 /**
- * A transaction in progress: a private copy of the tree and global state, and the account
- * updates made so far. Discarded on failure, committed by `RollupState` on success.
+ * A transaction in progress: its store (a private copy of the accounts) and global state, and
+ * the account updates made so far. Discarded on failure, kept by the state on success.
  */
 export class Transition {
-  readonly tree: SparseMerkleTree<AccountEntry>;
   global: GlobalState;
 
   constructor(
     readonly profile: Profile,
-    private readonly empty: AccountEntry,
     readonly ctx: BatchContext,
-    tree: SparseMerkleTree<AccountEntry>,
+    readonly store: TxStore,
     global: GlobalState,
     /** Replaying a transaction a validity proof already covered: skip the key and signature check. */
     private readonly proven: boolean = false,
   ) {
-    this.tree = tree;
     this.global = global;
   }
 
@@ -194,13 +268,13 @@ export class Transition {
     return { prices: this.ctx.prices, fundingIndex: this.global.fundingIndex };
   }
 
-  entry(id: bigint): AccountEntry {
+  entry(id: bigint): StoreEntry {
     ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
-    return this.tree.getValue(id) ?? this.empty;
+    return this.store.entry(id);
   }
 
   /** A registered account (non-zero pkHash), else `UNKNOWN_ACCOUNT`. */
-  registered(id: bigint): AccountEntry {
+  registered(id: bigint): StoreEntry {
     const e = this.entry(id);
     ensure(e.account.pkHash !== 0n, "UNKNOWN_ACCOUNT", `account ${id} is not registered`);
     return e;
@@ -210,22 +284,18 @@ export class Transition {
    * Writes `after` (or leaves the account unchanged when null), returning the update with the
    * proof against the root before the write.
    */
-  write(id: bigint, after: AccountEntry | null): AccountUpdate {
+  write(id: bigint, after: StoreEntry | null): AccountUpdate {
     const before = this.entry(id);
-    const proof = this.tree.proof(id);
-    if (after !== null) {
-      checkAccountRanges(id, after.account);
-      this.tree.set(id, leafHash(after.account, this.profile), after);
-    }
+    if (after !== null) checkAccountRanges(id, after.account);
+    const proof = this.store.write(id, after);
     return { accountId: id, before: before.account, after: (after ?? before).account, proof };
   }
 
   /** §5.3: records a fill of `q` of `signed` in its account's order tree. */
-  fillOrder(entry: AccountEntry, signed: SignedOrder, q: bigint): { entry: AccountEntry; update: OrderUpdate } {
+  fillOrder(entry: StoreEntry, signed: SignedOrder, q: bigint): { entry: StoreEntry; update: OrderUpdate } {
     const { order } = signed;
     const index = order.orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n);
-    const stored = entry.orders.getValue(index) ?? { orderId: 0n, filled: 0n };
-    const proof = entry.orders.proof(index);
+    const { slot: stored, proof } = this.store.orderSlot(entry, index);
     ensure(
       order.orderId >= stored.orderId,
       "ORDER_SLOT_REUSED",
@@ -239,11 +309,8 @@ export class Transition {
       `order ${order.orderId} of account ${order.accountId}: ${filledBefore} + ${q} > size ${order.size}`,
       order.accountId,
     );
-    const orders = entry.orders.clone();
-    const filled = filledBefore + q;
-    orders.set(index, orderLeafHash(order.orderId, filled), { orderId: order.orderId, filled });
     return {
-      entry: { account: { ...entry.account, orderRoot: orders.root }, orders },
+      entry: this.store.withOrder(entry, index, { orderId: order.orderId, filled: filledBefore + q }),
       update: { signed, storedId: stored.orderId, storedFilled: stored.filled, proof },
     };
   }
@@ -252,11 +319,11 @@ export class Transition {
    * The signer's key hashes to the account's pkHash and the signature verifies (§6.3.1).
    * Skipped only for a proven replay (protocol/rebuild.ts), whose orders are synthetic.
    */
-  checkSignature(entry: AccountEntry, signed: SignedOrder): void {
+  checkSignature(entry: StoreEntry, signed: SignedOrder): void {
     if (this.proven) return;
     const id = signed.order.accountId;
     ensure(
-      hashPublicKey(signed.publicKey) === entry.account.pkHash,
+      pkHashCached(signed.publicKey) === entry.account.pkHash,
       "BAD_SIGNATURE",
       `order ${signed.order.orderId}: key is not account ${id}'s trading key`,
       id,
@@ -449,7 +516,7 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
   const unit = t.unitCost(spec, p);
   const notional = q * p;
   const x = rulesPrice(spec, t.price(spec.underlying));
-  const side = (order: Order, entry: AccountEntry, feeBps: bigint) => {
+  const side = (order: Order, entry: StoreEntry, feeBps: bigint) => {
     const id = order.accountId;
     const acc = entry.account;
     const slot = slotFor(acc, order.instrument);

@@ -10,6 +10,7 @@ import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../protocol/constants.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { decodeInstrument, perpId } from "../protocol/instruments.ts";
 import { intrinsic } from "../protocol/margin.ts";
+import { CheckState } from "../protocol/check.ts";
 import { RollupState } from "../protocol/state.ts";
 import type { SystemAccountKeys } from "../protocol/state.ts";
 import { Side, TxType } from "../protocol/types.ts";
@@ -22,6 +23,7 @@ import type { Market } from "./engine/markets.ts";
 import { SequencerError } from "./errors.ts";
 import type { ProofStatus, Synchronous } from "./journal/journal.ts";
 import { Journal } from "./journal/journal.ts";
+import { BuilderDisagreementError } from "./builder/builder.ts";
 import type { Applied, ClosedBatch } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "./wire.ts";
@@ -402,6 +404,7 @@ export class Sequencer {
     readonly journal: Journal,
   ) {
     this.ledger = new ProtocolLedger(
+      CheckState.genesis(config.profile, config.system),
       RollupState.genesis(config.profile, config.system),
       config.domain,
       config.initialPrices,
@@ -508,7 +511,16 @@ export class Sequencer {
     const settlements: { seq: bigint; settled: readonly SettledPosition[] }[] = [];
     try {
       for (const entry of this.journal.entries()) {
-        const outcome = this.run(entry.command, entry.now);
+        let outcome: Outcome;
+        try {
+          outcome = this.run(entry.command, entry.now);
+        } catch (e) {
+          // A release whose builder disagrees with its core on this journal: open halted, so
+          // that the status says which batch and why (the journal is kept as it is).
+          if (!(e instanceof BuilderDisagreementError)) throw e;
+          this.refuseDisagreement(e);
+          break;
+        }
         const d = digest(outcome);
         if (d !== entry.outcome)
           throw new ReplayDivergenceError(
@@ -554,10 +566,15 @@ export class Sequencer {
       outcome = this.run(command, at);
       if (changed(outcome)) this.journal.append(at, command, digest(outcome), fillsOf(outcome), settlementsOf(outcome));
     } catch (e) {
-      // A SequencerError is a rejection that changed nothing. Anything else (a failed journal
-      // write, a bug) may leave memory ahead of the journal: stop taking commands; a restart
-      // replays the journal into a consistent venue.
+      // A SequencerError is a rejection that changed nothing. The batch builder refusing what the
+      // core accepted halts the venue for good (fail closed, sequencer/builder). Anything else (a
+      // failed journal write, a bug) may leave memory ahead of the journal: stop taking commands;
+      // a restart replays the journal into a consistent venue.
       if (e instanceof SequencerError) throw e;
+      if (e instanceof BuilderDisagreementError) {
+        this.refuseDisagreement(e);
+        throw new SequencerError("HALTED", this.refused!.reason);
+      }
       this.halted = e instanceof Error ? e : new Error(String(e));
       this.emit({ type: "halted", error: this.halted });
       throw new SequencerError("UNAVAILABLE", "the venue halted on an internal error: it must be restarted");
@@ -1061,6 +1078,23 @@ export class Sequencer {
   /** Proved batches not yet submitted to L1, oldest first (the submitter's input). */
   provedBatches(): ClosedBatch[] {
     return [...this.pending.values()].filter((b) => this.proved.has(b.number));
+  }
+
+  /**
+   * The batch builder refused a batch the core accepted, or reached other records
+   * (sequencer/builder): take no further command (HALTED). Nothing was acknowledged for the
+   * command that closed the batch, and nothing of the batch reaches the provers.
+   */
+  private refuseDisagreement(e: BuilderDisagreementError): void {
+    if (this.refused !== null) return;
+    this.refused = {
+      batch: e.batch,
+      reason:
+        `${e.message}. The venue takes no orders: batch ${e.batch} cannot be built, so nothing from it on can be proved. ` +
+        "Operator: keep the journal, report this message, and restart on a fixed release " +
+        `(docs/deployment.md, "A batch the builder refuses").`,
+    };
+    this.emit({ type: "halted", error: new SequencerError("HALTED", this.refused.reason) });
   }
 
   /**

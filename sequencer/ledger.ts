@@ -1,7 +1,11 @@
 /**
- * The sequencer's live rollup state: protocol/'s `RollupState` plus the open batch
- * (protocol/'s `BatchBuilder`). Every transaction the venue makes goes through here, so every
- * rule check is protocol/'s own code; the engine only plans fills.
+ * The sequencer's live rollup state, in two halves of protocol/'s transition:
+ * - `state`, the core's: protocol/'s `CheckState`, plain records with every rule and no
+ *   hashing. Every transaction the venue makes is accepted or refused here, per command.
+ * - `committedState`, the batch builder's: protocol/'s `RollupState` (Merkle trees) as of the
+ *   last closed batch. When a batch closes, sequencer/builder replays its transactions on it
+ *   (the full transition, witnesses and public inputs) and checks it reaches the core's records
+ *   (fail closed: `BuilderDisagreementError`).
  *
  * A batch opens at the first transaction after the previous one closed, with the context
  * `{ timestamp: now in seconds, domain, prices: the latest oracle prices, settlements: the
@@ -10,14 +14,16 @@
  * (`ensureContext`: new prices for a liquidation, a later timestamp for funding, a settlement
  * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
-import { BatchBuilder } from "../protocol/batch.ts";
+import { refuseStalePriceReads } from "../protocol/batch.ts";
+import type { CheckState } from "../protocol/check.ts";
 import { txUsesPrices } from "../protocol/priceUse.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { settlementKey } from "../protocol/transition.ts";
-import { pkHash } from "../protocol/keys.ts";
+import { pkHashCached } from "../protocol/keys.ts";
 import type { RollupState } from "../protocol/state.ts";
 import type { Batch, BatchContext, Profile, PublicKey, SettlementRecord, SignedOrder, Tx } from "../protocol/types.ts";
 import { TxType } from "../protocol/types.ts";
+import { buildBatch } from "./builder/builder.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "./errors.ts";
 
@@ -51,25 +57,34 @@ export interface Applied extends FillLocation {
 
 const MS_PER_SECOND = 1000n;
 
+/** The open batch: its context and the transactions the core accepted into it. */
+interface OpenBatch {
+  readonly context: BatchContext;
+  readonly pricesStale: boolean;
+  readonly txs: Tx[];
+  readonly openedAt: bigint;
+  readonly rounds: readonly bigint[];
+  readonly settlementRounds: readonly bigint[];
+}
+
 export class ProtocolLedger implements Ledger {
   private prices: readonly bigint[];
   private roundIds: readonly bigint[];
   /** When each price's feed round was updated on L1, unix seconds (0: unknown, not from L1). */
   private updatedAts: readonly bigint[];
-  private builderRounds: readonly bigint[] = [];
-  private builderSettlementRounds: readonly bigint[] = [];
   /** Settlement records the next batch opened carries (set while a settlement runs). */
   private settling: readonly SettlementWithRound[] = [];
   /** Accounts ever registered by a deposit (the accounts the risk engine watches). */
   private readonly registered = new Set<bigint>();
-  private builder: BatchBuilder | null = null;
+  private open: OpenBatch | null = null;
   private nextBatch = 1n;
-  private openedAt = 0n;
   private closed: ClosedBatch[] = [];
-  private readonly keyHashes = new Map<string, bigint>();
 
   constructor(
-    readonly state: RollupState,
+    /** The core's state: plain records, every rule, no hashing. */
+    readonly state: CheckState,
+    /** The builder's state (Merkle trees) as of the last closed batch; the same genesis as `state`. */
+    readonly committedState: RollupState,
     readonly domain: bigint,
     initialPrices: readonly bigint[],
     /**
@@ -129,12 +144,12 @@ export class ProtocolLedger implements Ledger {
    * oracle command).
    */
   get pricesStale(): boolean {
-    return this.builder?.pricesStale === true;
+    return this.open?.pricesStale === true;
   }
 
   /** The context the next transaction is applied with. */
   context(now: bigint): BatchContext {
-    return this.builder?.context ?? this.freshContext(now);
+    return this.open?.context ?? this.freshContext(now);
   }
 
   private freshContext(now: bigint): BatchContext {
@@ -151,7 +166,7 @@ export class ProtocolLedger implements Ledger {
    * opens a batch at `now` with the latest prices (and the settlement records in progress).
    */
   ensureContext(now: bigint, accept: (ctx: BatchContext) => boolean): void {
-    if (this.builder !== null && !accept(this.builder.context)) this.closeBatch(now);
+    if (this.open !== null && !accept(this.open.context)) this.closeBatch(now);
   }
 
   /**
@@ -188,13 +203,14 @@ export class ProtocolLedger implements Ledger {
 
   /** Unix ms at which the open batch opened, or null when none is open. */
   get openSince(): bigint | null {
-    return this.builder === null ? null : this.openedAt;
+    return this.open === null ? null : this.open.openedAt;
   }
 
   /**
-   * Applies `tx` through protocol/ in the open batch, opening one if needed. Throws
+   * Applies `tx` through protocol/'s `check` in the open batch, opening one if needed. Throws
    * ProtocolError and changes nothing (a batch opened for a rejected transaction is discarded,
-   * so the batch context depends only on accepted commands).
+   * so the batch context depends only on accepted commands). Closing a full batch builds it
+   * (may throw `BuilderDisagreementError`).
    */
   apply(tx: Tx, now: bigint): Applied {
     const t = now / MS_PER_SECOND;
@@ -202,50 +218,72 @@ export class ProtocolLedger implements Ledger {
     // A batch stamped while a round is older than maxOracleAge lands on L1 only if none of its
     // slots reads a price (finding F13): such a batch takes nothing that does.
     if (
-      this.builder?.pricesStale === true &&
+      this.open?.pricesStale === true &&
       stale.length > 0 &&
-      txUsesPrices(tx, this.state, this.builder.context.timestamp)
+      txUsesPrices(tx, this.state, this.open.context.timestamp)
     )
       throw this.staleError(stale);
-    const fresh = this.builder === null;
+    const fresh = this.open === null;
     if (fresh && stale.length > 0 && txUsesPrices(tx, this.state, t)) throw this.staleError(stale);
-    const builder =
-      this.builder ?? new BatchBuilder(this.state, this.freshContext(now), { pricesStale: stale.length > 0 });
-    const witness = builder.add(tx);
-    if (fresh) {
-      this.builder = builder;
-      this.builderRounds = this.roundIds;
-      this.builderSettlementRounds = this.settling.map((s) => s.roundId);
-      this.openedAt = now;
-    }
+    const open: OpenBatch = this.open ?? {
+      context: this.freshContext(now),
+      pricesStale: stale.length > 0,
+      txs: [],
+      openedAt: now,
+      rounds: this.roundIds,
+      settlementRounds: this.settling.map((s) => s.roundId),
+    };
+    refuseStalePriceReads(open.pricesStale, tx, this.state, open.context.timestamp);
+    const outcome = this.state.applyTx(tx, open.context);
+    this.open = open;
+    open.txs.push(tx);
     if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
     const at = {
       batch: this.nextBatch,
-      slot: builder.size - 1,
-      served: witness.served,
-      liquidationPrice: witness.liquidationPrice,
+      slot: open.txs.length - 1,
+      served: outcome.served,
+      liquidationPrice: outcome.liquidationPrice,
     };
-    if (builder.isFull) this.closeBatch(now);
+    if (open.txs.length >= this.profile.nTx) this.closeBatch(now);
     return at;
   }
 
-  /** Closes the open batch (padding it with no-ops); returns its number, or null if none. */
+  /**
+   * Closes the open batch (padding it with no-ops) and builds it on the committed state (see
+   * the header); returns its number, or null if none. Throws `BuilderDisagreementError`.
+   */
   closeBatch(now: bigint): bigint | null {
-    if (this.builder === null) return null;
+    const open = this.open;
+    if (open === null) return null;
     const number = this.nextBatch;
-    const txCount = this.builder.size;
+    const batch: Batch = buildBatch(
+      this.committedState,
+      { number, context: open.context, pricesStale: open.pricesStale, txs: open.txs },
+      this.state,
+    );
     this.closed.push({
       number,
-      batch: this.builder.close(),
-      txCount,
-      priceRoundIds: this.builderRounds,
-      settlementRoundIds: this.builderSettlementRounds,
-      openedAt: this.openedAt,
+      batch,
+      txCount: open.txs.length,
+      priceRoundIds: open.rounds,
+      settlementRoundIds: open.settlementRounds,
+      openedAt: open.openedAt,
       closedAt: now,
     });
-    this.builder = null;
+    this.open = null;
     this.nextBatch += 1n;
     return number;
+  }
+
+  /**
+   * The state root the open batch has reached: the committed state with the open batch's
+   * transactions replayed on a copy. It hashes every path of the open batch: for tests and
+   * tools, not for the command path.
+   */
+  currentStateRoot(): bigint {
+    const copy = this.committedState.clone();
+    for (const tx of this.open?.txs ?? []) copy.applyTx(tx, this.open!.context);
+    return copy.stateRoot;
   }
 
   /** Batches closed since the last call, oldest first. */
@@ -279,7 +317,7 @@ export class ProtocolLedger implements Ledger {
   }
 
   dryRun(fills: readonly PlannedFill[], now: bigint): ProtocolError | null {
-    const copy = this.state.clone();
+    const copy = this.state.scratch();
     const ctx = this.context(now);
     try {
       for (const f of fills)
@@ -317,17 +355,6 @@ export class ProtocolLedger implements Ledger {
     );
   }
 
-  private hashKey(key: PublicKey): bigint {
-    const k = `${key.x}:${key.y}`;
-    let h = this.keyHashes.get(k);
-    if (h === undefined) {
-      h = pkHash(key);
-      if (this.keyHashes.size > 100_000) this.keyHashes.clear();
-      this.keyHashes.set(k, h);
-    }
-    return h;
-  }
-
   authenticate(signed: SignedOrder): void {
     this.checkKey(signed.order.accountId, signed.publicKey);
   }
@@ -340,7 +367,7 @@ export class ProtocolLedger implements Ledger {
     const account = this.state.account(accountId);
     if (account.pkHash === 0n)
       throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} is not registered: deposit on L1 first`);
-    if (this.hashKey(key) !== account.pkHash)
+    if (pkHashCached(key) !== account.pkHash)
       throw new SequencerError("KEY_MISMATCH", `the public key is not account ${accountId}'s trading key`);
   }
 }

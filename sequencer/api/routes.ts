@@ -1007,7 +1007,8 @@ export function buildRoutes(api: ApiContext): Route[] {
         openBatch: venue.ledger.currentBatch,
         openSince: venue.ledger.openSince,
         journal: venue.journal.length,
-        stateRoot: venue.ledger.state.stateRoot,
+        // The state root after the last closed batch (the open batch is built when it closes).
+        stateRoot: venue.ledger.committedState.stateRoot,
         ...unproved(),
         // null while the venue runs; else why it stopped (HALTED: a batch the circuit refuses).
         halt: venue.halt,

@@ -27,7 +27,7 @@ import { INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { decodeInstrument } from "../../protocol/instruments.ts";
 import { belowMM, expiredOption } from "../../protocol/margin.ts";
 import { largestLiquidation } from "../../protocol/transition.ts";
-import type { RollupState } from "../../protocol/state.ts";
+import type { StateView } from "../../protocol/check.ts";
 import { abs } from "../../protocol/field.ts";
 import { Side, TxType } from "../../protocol/types.ts";
 import type { Position } from "../../protocol/types.ts";
@@ -67,7 +67,7 @@ function largestFirst(positions: readonly Position[], prices: readonly bigint[])
 }
 
 /** The insurance fund account to take `instrument`: one that holds it, else one with a free slot. */
-function fundAccountFor(state: RollupState, funds: readonly bigint[], instrument: bigint): bigint | null {
+function fundAccountFor(state: StateView, funds: readonly bigint[], instrument: bigint): bigint | null {
   const holding = funds.find((id) => findSlot(state.account(id), instrument) >= 0);
   if (holding !== undefined) return holding;
   return funds.find((id) => state.account(id).positions.some((p) => p.size === 0n)) ?? null;

@@ -1,13 +1,16 @@
 /**
  * Property tests over random sequences of transactions (fast-check): value conservation
  * (§6.9), the collateral rule (§6.7), canonical position slots, valid witnesses, and that a
- * failed transaction leaves the state untouched. Orders come from a pre-signed pool, since
- * circomlibjs signs about 30 orders a second.
+ * failed transaction leaves the state untouched; and that `check` (plain records,
+ * protocol/check.ts) and `commit` (Merkle trees, protocol/state.ts) agree on every step of
+ * every history. Orders come from a pre-signed pool, since circomlibjs signs about 30 orders a
+ * second.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  CheckState,
   decodeInstrument,
   FLAG_REDUCE_ONLY,
   hasOpenPosition,
@@ -20,7 +23,21 @@ import {
   withdrawalOrder,
 } from "../../protocol/index.ts";
 import type { BatchContext, Order, RollupState, SignedOrder, Tx } from "../../protocol/index.ts";
-import { BTC, checkWitness, ctx, depositTx, ETH, sign, T0, TEST, UNIT, USDC, world } from "./fixtures.ts";
+import {
+  BTC,
+  checkWitness,
+  ctx,
+  depositTx,
+  ETH,
+  ownerOf,
+  pkHashOf,
+  sign,
+  T0,
+  TEST,
+  UNIT,
+  USDC,
+  world,
+} from "./fixtures.ts";
 
 const USERS = [2n, 3n, 4n, 5n];
 const EXP = T0 + 600n;
@@ -244,5 +261,75 @@ describe("random transaction sequences", () => {
       assert.ok(ok(type) > 0, `no successful transaction of type ${type}`);
     }
     assert.ok(failed > 50, `only ${failed} failures`);
+  });
+});
+
+/** The records of `id` that both stores keep: everything but `orderRoot`, which only commit computes. */
+function records(s: RollupState | CheckState, id: bigint): unknown {
+  const { orderRoot: _root, ...rest } = s.account(id);
+  return rest;
+}
+
+describe("check and commit", () => {
+  test("agree on every step of random histories: accept or refuse alike (same code), same records", () => {
+    const codes = new Map<string, number>();
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: 200n * USDC, max: 2_000n * USDC }), { minLength: 4, maxLength: 4 }),
+        fc.bigInt({ min: 250_000n, max: 350_000n }),
+        fc.array(op, { minLength: 15, maxLength: 40 }),
+        (deposits, settlementPrice, ops) => {
+          const commit = world(deposits);
+          const check = CheckState.genesis(TEST, {
+            feeAccount: { pkHash: pkHashOf(0n), owner: ownerOf(0n) },
+            insurance: { pkHash: pkHashOf(1n), owner: ownerOf(1n) },
+          });
+          deposits.forEach((amount, i) => check.applyTx(depositTx(BigInt(i + 2), amount), ctx()));
+          let context = ctx();
+          const ids = Array.from({ length: 1 << TEST.accountDepth }, (_, i) => BigInt(i));
+          for (const o of ops) {
+            if (o.kind === "advance") {
+              const timestamp = context.timestamp + o.dt;
+              const prices = [
+                (context.prices[0]! * BigInt(100 + o.eth)) / 100n,
+                (context.prices[1]! * BigInt(100 + o.btc)) / 100n,
+              ];
+              const settlements = timestamp >= EXP ? [{ underlying: 1, expiry: EXP, price: settlementPrice }] : [];
+              context = { ...context, timestamp, prices, settlements };
+              continue;
+            }
+            const tx = toTx(o, context, commit)!;
+            const run = (apply: () => { served: bigint; liquidationPrice: bigint }) => {
+              try {
+                const r = apply();
+                return { ok: `${r.served}:${r.liquidationPrice}` };
+              } catch (e) {
+                if (!(e instanceof ProtocolError)) throw e;
+                return { code: e.code, accountId: e.accountId };
+              }
+            };
+            const committed = run(() => commit.applyTx(tx, context));
+            const checked = run(() => check.applyTx(tx, context));
+            assert.deepEqual(checked, committed, `tx type ${tx.type}`);
+            if ("code" in committed) codes.set(committed.code!, (codes.get(committed.code!) ?? 0) + 1);
+            else accepted++;
+            for (const id of ids) assert.deepEqual(records(check, id), records(commit, id), `account ${id}`);
+            assert.deepEqual(check.globalState, commit.globalState);
+            for (const id of USERS)
+              for (let orderId = 1n; orderId <= 23n; orderId++)
+                assert.deepEqual(
+                  check.orderState(id, orderId),
+                  commit.orderState(id, orderId),
+                  `order ${orderId} of ${id}`,
+                );
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+    // Both outcomes, many codes: agreement on refusals matters as much as on acceptances.
+    assert.ok(accepted > 200, `only ${accepted} accepted`);
+    assert.ok(codes.size >= 5, `refusal codes seen: ${[...codes.keys()].join(", ")}`);
   });
 });

@@ -42,7 +42,7 @@ function fingerprint(venue: Sequencer): string {
   return JSON.stringify(
     {
       books,
-      root: venue.ledger.state.stateRoot,
+      root: venue.ledger.currentStateRoot(),
       batch: venue.ledger.currentBatch,
       unproved: venue.unprovedBatches().map((b) => [b.number, b.batch.newStateRoot, b.batch.publicInputs]),
       open: [2n, 3n, 4n, 5n, 6n].map((id) => venue.engine.openOrders(id).map((o) => [o.orderId, o.remaining])),
@@ -161,10 +161,10 @@ describe("matching engine", () => {
 
   test("a taker without margin is rejected with MARGIN and changes nothing", () => {
     place(venue, carol, { side: Side.SELL, size: ONE, price: P, orderId: 4n });
-    const root = venue.ledger.state.stateRoot;
+    const root = venue.ledger.currentStateRoot();
     const journal = venue.journal.length;
     rejects(() => place(venue, poor, { side: Side.BUY, size: ONE, price: P, orderId: 1n }), "MARGIN");
-    assert.equal(venue.ledger.state.stateRoot, root);
+    assert.equal(venue.ledger.currentStateRoot(), root);
     assert.equal(venue.journal.length, journal);
     assert.deepEqual(venue.engine.snapshot(ETH_PERP, 5).asks, [[P, ONE, 1]]);
     // The rejected id was not burned: the same order id may be used again.

@@ -140,7 +140,7 @@ describe("option expiry and settlement", () => {
   test("replaying the journal reproduces expiry and settlement", async () => {
     const state = (v: Sequencer) =>
       JSON.stringify(
-        [v.ledger.state.stateRoot, v.instrumentStatus(call.instrument), v.unsettledSeries(), v.ledger.currentBatch],
+        [v.ledger.currentStateRoot(), v.instrumentStatus(call.instrument), v.unsettledSeries(), v.ledger.currentBatch],
         (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x),
       );
     const replayed = await openVenue(db.file);

@@ -178,7 +178,7 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
   test("the journal replays to the same venue with the same limits", async () => {
     const again = await venueWith(db.file, { limits: LIMITS });
     try {
-      assert.equal(again.ledger.state.stateRoot, venue.ledger.state.stateRoot);
+      assert.equal(again.ledger.currentStateRoot(), venue.ledger.currentStateRoot());
       assert.deepEqual(again.ledger.oracleUpdatedAts, [T0 + 69n, T0 + 69n]);
     } finally {
       again.close();
@@ -549,7 +549,7 @@ describe("finding F15: a restart rebuilds the venue from L1 plus its journal", (
         batchesMade.map((n) => venue.batchStatus(n)),
         ["submitted", "submitted"],
       );
-      const root = venue.ledger.state.stateRoot;
+      const root = venue.ledger.currentStateRoot();
       venue.close();
 
       // L1 lost batch 2 (deeper than the confirmation depth) while the venue was down.
@@ -559,7 +559,7 @@ describe("finding F15: a restart rebuilds the venue from L1 plus its journal", (
       restarted.close();
       const rebuilt = await Sequencer.open({ ...venueConfig(), l1Batches: chain.tipCount() }, db.file);
       try {
-        assert.equal(rebuilt.ledger.state.stateRoot, root);
+        assert.equal(rebuilt.ledger.currentStateRoot(), root);
         assert.deepEqual(
           rebuilt.provedBatches().map((b) => b.number),
           [b2!.number],

@@ -78,7 +78,7 @@ function checkInvariants(venue: Sequencer): void {
 
 function fingerprint(venue: Sequencer): string {
   return JSON.stringify(
-    [venue.engine.snapshot(ETH_PERP, 100), venue.ledger.state.stateRoot, venue.ledger.currentBatch],
+    [venue.engine.snapshot(ETH_PERP, 100), venue.ledger.currentStateRoot(), venue.ledger.currentBatch],
     (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
   );
 }

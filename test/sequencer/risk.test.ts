@@ -40,7 +40,7 @@ function deposit(venue: Sequencer, t: Trader, amount: bigint): void {
 function fingerprint(venue: Sequencer): string {
   return JSON.stringify(
     {
-      root: venue.ledger.state.stateRoot,
+      root: venue.ledger.currentStateRoot(),
       batch: venue.ledger.currentBatch,
       unproved: venue.unprovedBatches().map((b) => [b.number, b.batch.publicInputs]),
       fills: [2n, 3n, 4n].map((id) => venue.journal.fillsOf(id, 100)),

@@ -1,0 +1,107 @@
+/**
+ * The batch builder: the commit half of protocol/'s transition, off the per-command path.
+ *
+ * The core (sequencer/core.ts, through ProtocolLedger) accepts each transaction with `check`
+ * alone: protocol/'s rules on plain records (protocol/check.ts), no hashing. When a batch
+ * closes, the builder replays its transactions on the commit state (protocol/'s `RollupState`
+ * and `BatchBuilder`: Merkle trees, every signature and key binding checked again, the slot
+ * witnesses and public inputs), then compares the records it reached with the core's.
+ *
+ * Guarantee (fail closed): a batch the full transition refuses, or whose accounts, order slots
+ * or global state differ from the core's, is never handed to the provers. `build` throws
+ * `BuilderDisagreementError`; the venue takes no further command (HALTED, with the batch and
+ * the reason in `GET /v1/status`), since every acknowledgement from there on would rest on a
+ * state no proof can reach. Both halves run the same rule code, so this is a bug in protocol/'s
+ * stores or in the sequencer, never a trader's doing.
+ */
+import type { StateView } from "../../protocol/check.ts";
+import { BatchBuilder } from "../../protocol/batch.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import type { RollupState } from "../../protocol/state.ts";
+import type { Account, Batch, BatchContext, GlobalState, Tx } from "../../protocol/types.ts";
+
+/** A closed batch as the core accepted it: what the builder replays. */
+export interface AcceptedBatch {
+  readonly number: bigint;
+  readonly context: BatchContext;
+  /** Opened while a price round was older than L1's maxOracleAge (no price-reading slot). */
+  readonly pricesStale: boolean;
+  readonly txs: readonly Tx[];
+}
+
+/** The builder refused a batch the core accepted, or reached other records (see the header). */
+export class BuilderDisagreementError extends Error {
+  readonly code = "BUILDER_DISAGREEMENT";
+
+  constructor(
+    readonly batch: bigint,
+    message: string,
+  ) {
+    super(`batch ${batch}: the batch builder disagrees with the core: ${message}`);
+    this.name = "BuilderDisagreementError";
+  }
+}
+
+function sameAccount(x: Account, y: Account): boolean {
+  return (
+    x.pkHash === y.pkHash &&
+    x.owner === y.owner &&
+    x.collateral === y.collateral &&
+    x.positions.length === y.positions.length &&
+    x.positions.every((p, i) => {
+      const q = y.positions[i]!;
+      return p.instrument === q.instrument && p.size === q.size && p.cost === q.cost;
+    })
+  );
+}
+
+function sameGlobal(x: GlobalState, y: GlobalState): boolean {
+  const same = (a: readonly bigint[], b: readonly bigint[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  return x.feePool === y.feePool && same(x.fundingIndex, y.fundingIndex) && same(x.lastFundingTime, y.lastFundingTime);
+}
+
+/**
+ * Replays `accepted` on `committed` (which it advances to the batch's end) and returns the
+ * batch with its witnesses and public inputs. `core` is the core's state at the same point: the
+ * end of this batch. Throws `BuilderDisagreementError` (see the header).
+ */
+export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core: StateView): Batch {
+  const fail = (why: string): never => {
+    throw new BuilderDisagreementError(accepted.number, why);
+  };
+  let builder: BatchBuilder;
+  try {
+    builder = new BatchBuilder(committed, accepted.context, { pricesStale: accepted.pricesStale });
+  } catch (e) {
+    if (e instanceof ProtocolError) fail(`its context is refused (${e.code}: ${e.message})`);
+    throw e;
+  }
+  accepted.txs.forEach((tx, slot) => {
+    try {
+      builder.add(tx);
+    } catch (e) {
+      if (e instanceof ProtocolError) fail(`slot ${slot} (type ${tx.type}) is refused: ${e.code}: ${e.message}`);
+      throw e;
+    }
+  });
+  const batch = builder.close();
+  const accounts = new Set<bigint>();
+  const orders: { accountId: bigint; orderId: bigint }[] = [];
+  for (const w of batch.witnesses) {
+    accounts.add(w.a.accountId).add(w.b.accountId);
+    for (const o of [w.orderA, w.orderB])
+      if (o !== null) orders.push({ accountId: o.signed.order.accountId, orderId: o.signed.order.orderId });
+  }
+  for (const id of accounts)
+    if (!sameAccount(committed.account(id), core.account(id)))
+      fail(`account ${id} ends the batch with other records than the core's`);
+  for (const { accountId, orderId } of orders) {
+    const x = committed.orderState(accountId, orderId);
+    const y = core.orderState(accountId, orderId);
+    if (x.orderId !== y.orderId || x.filled !== y.filled)
+      fail(`order ${orderId} of account ${accountId} ends the batch with another fill than the core's`);
+  }
+  if (!sameGlobal(committed.globalState, core.globalState))
+    fail("the global state (fee pool, funding) ends the batch other than the core's");
+  return batch;
+}

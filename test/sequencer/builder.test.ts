@@ -1,0 +1,156 @@
+/**
+ * The batch builder fails closed (issue 16): the core accepts transactions with protocol/'s
+ * `check` alone, and the builder replays each closed batch on the commit state. When the two
+ * disagree, whether the builder refuses a transaction or reaches other records, the venue halts
+ * (HALTED) at once, with the batch and the reason, and nothing of the batch reaches the provers.
+ *
+ * The disagreement is injected by writing to the builder's state behind the core's back, the
+ * one way the two halves can part: they run the same rule code.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { withdrawalOrder } from "../../protocol/signing.ts";
+import { Side, TxType } from "../../protocol/types.ts";
+import type { Tx } from "../../protocol/types.ts";
+import type { Sequencer } from "../../sequencer/core.ts";
+import { SequencerError } from "../../sequencer/errors.ts";
+import { openVenue, tempDb, Trader } from "./helpers.ts";
+
+const RICH = 100_000_000_000n; // 100,000 USDC
+const ONE = 10_000n; // 1 ETH in 1e-4 units
+const P = 300_000n; // 3,000.00 USD
+
+let now = 1_800_000_000_000n;
+const tick = (): bigint => (now += 1000n);
+
+const alice = new Trader("alice", 2n);
+const bob = new Trader("bob", 3n);
+
+function deposit(venue: Sequencer, t: Trader, amount: bigint): void {
+  venue.execute(
+    { kind: "deposit", accountId: t.accountId, owner: t.owner, pkHash: t.pkHash, amount, queueIndex: null },
+    tick(),
+  );
+}
+
+/** Two funded traders, their deposits in a closed (built) batch. */
+async function funded(file: string): Promise<Sequencer> {
+  const venue = await openVenue(file);
+  deposit(venue, alice, RICH);
+  deposit(venue, bob, RICH);
+  venue.execute({ kind: "closeBatch" }, tick());
+  return venue;
+}
+
+/** Applies `tx` to the builder's state only: the core never sees it. */
+function behindTheCore(venue: Sequencer, tx: Tx): void {
+  venue.ledger.committedState.applyTx(tx, venue.ledger.context(tick()));
+}
+
+/** Alice buys 10 ETH from Bob (the core accepts it); returns the batch the fill landed in. */
+function trade(venue: Sequencer, orderId: bigint): bigint {
+  venue.execute(
+    { kind: "place", order: bob.sign({ side: Side.SELL, size: 10n * ONE, price: P, orderId }), clientOrderId: null },
+    tick(),
+  );
+  const taker = venue.execute(
+    {
+      kind: "place",
+      order: alice.sign({ side: Side.BUY, size: 10n * ONE, price: P, orderId, tif: "IOC" }),
+      clientOrderId: null,
+    },
+    tick(),
+  );
+  assert.equal(taker.kind === "place" && taker.result.status, "filled", "the core accepts the fill");
+  return taker.kind === "place" ? taker.result.fills[0]!.batch : 0n;
+}
+
+function assertHalted(venue: Sequencer, batch: bigint, why: RegExp): void {
+  const halt = venue.halt;
+  assert.ok(halt !== null, "the venue halted");
+  assert.equal(halt.code, "HALTED");
+  assert.equal(halt.batch, batch);
+  assert.match(halt.reason, why);
+  assert.match(halt.reason, /batch builder disagrees with the core/);
+  // It takes nothing more, and the batch never reaches the provers.
+  assert.throws(
+    () => deposit(venue, bob, 1n),
+    (e: unknown) => e instanceof SequencerError && e.code === "HALTED",
+  );
+  assert.ok(!venue.unprovedBatches().some((b) => b.number === batch), "nothing of the batch is proved");
+}
+
+describe("batch builder disagreement (fail closed)", () => {
+  test("a transaction the core accepted and the builder refuses halts the venue", async () => {
+    const db = tempDb();
+    const venue = await funded(db.file);
+    try {
+      // Behind the core's back, Alice's collateral is all but gone in the builder's state.
+      behindTheCore(venue, {
+        type: TxType.WITHDRAW,
+        withdrawal: alice.sign(withdrawalOrder(alice.accountId, RICH - 1_000_000n, 900n, 4_000_000_000n)),
+      });
+      const batch = trade(venue, 1n);
+      assert.throws(
+        () => venue.execute({ kind: "closeBatch" }, tick()),
+        (e: unknown) => e instanceof SequencerError && e.code === "HALTED",
+      );
+      assertHalted(venue, batch, new RegExp(`batch ${batch}: .*slot 0 \\(type ${TxType.TRADE}\\) is refused`));
+    } finally {
+      venue.close();
+      db.cleanup();
+    }
+  });
+
+  test("a batch the builder accepts with other records than the core's halts the venue", async () => {
+    const db = tempDb();
+    const venue = await funded(db.file);
+    try {
+      behindTheCore(venue, {
+        type: TxType.DEPOSIT,
+        accountId: alice.accountId,
+        owner: alice.owner,
+        pkHash: alice.pkHash,
+        amount: 1n,
+      });
+      const batch = trade(venue, 1n);
+      assert.throws(() => venue.execute({ kind: "closeBatch" }, tick()), SequencerError);
+      assertHalted(venue, batch, new RegExp(`account ${alice.accountId} ends the batch with other records`));
+    } finally {
+      venue.close();
+      db.cleanup();
+    }
+  });
+
+  test("the journal keeps every acknowledged command: a restart builds the batch and serves again", async () => {
+    const db = tempDb();
+    const venue = await funded(db.file);
+    behindTheCore(venue, {
+      type: TxType.DEPOSIT,
+      accountId: bob.accountId,
+      owner: bob.owner,
+      pkHash: bob.pkHash,
+      amount: 7n,
+    });
+    const batch = trade(venue, 1n);
+    assert.throws(() => venue.execute({ kind: "closeBatch" }, tick()), SequencerError);
+    assert.equal(venue.halt?.code, "HALTED");
+    venue.close();
+    // The injected write was never journaled: the restarted builder agrees with the core.
+    const again = await openVenue(db.file);
+    try {
+      assert.equal(again.halt, null);
+      assert.equal(again.ledger.currentBatch, batch, "the fill's batch is open again, with the fill in it");
+      assert.equal(again.ledger.state.account(alice.accountId).positions.find((p) => p.size !== 0n)?.size, 10n * ONE);
+      const closed = again.execute({ kind: "closeBatch" }, tick());
+      assert.equal(closed.kind === "closeBatch" && closed.batch, batch);
+      assert.equal(
+        again.ledger.committedState.account(alice.accountId).collateral,
+        again.ledger.state.account(alice.accountId).collateral,
+      );
+    } finally {
+      again.close();
+      db.cleanup();
+    }
+  });
+});
