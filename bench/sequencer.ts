@@ -1,6 +1,9 @@
 /**
  * Sequencer benchmark: `npx tsx bench/sequencer.ts` prints and writes bench/sequencer.json.
  *
+ * - coreGroup: the core as issue 16 measures it (group commit, check, the builder in its own
+ *   process, 20,000 orders of each kind): `core_orders_per_s`, `core_fills_per_s`, the builder's
+ *   rate, and the fill rate the whole pipeline sustains (core and builder);
  * - core: journaled order placements per second through `Sequencer.execute` (book + SQLite
  *   journal, no HTTP, no signature check), and fills per second through protocol/'s
  *   `applyTx` (the pre-trade risk check; it verifies both orders' signatures itself);
@@ -22,9 +25,10 @@ import { publicKeyFast, signFast, verifyFast } from "../protocol/eddsa-fast.ts";
 import { initCrypto } from "../protocol/index.ts";
 import { pkHash } from "../protocol/keys.ts";
 import { getProfile } from "../protocol/profiles.ts";
-import { orderHash } from "../protocol/signing.ts";
+import { orderHash, verifyOrderSignature } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
 import { Sequencer } from "../sequencer/core.ts";
+import type { OpenOptions } from "../sequencer/core.ts";
 import { defaultListing } from "../sequencer/listing.ts";
 import { startService } from "../sequencer/service.ts";
 import { loadgenPkHash } from "../sequencer/tools/loadgen.ts";
@@ -53,18 +57,24 @@ function order(accountId: bigint, side: 0 | 1, size: bigint, price: bigint, orde
   return { accountId, instrument: 1n, side, size, price, orderId, expiry: 4_000_000_000n, flags: ioc ? 4n : 0n };
 }
 
-async function core(): Promise<Record<string, number>> {
-  const profile = getProfile(PROFILE);
+/** A prod venue on `file` with the maker (account 2) and the taker (account 3) funded. */
+function fundedVenue(
+  file: string,
+  options: OpenOptions = {},
+): { venue: Sequencer; maker: ReturnType<typeof key>; taker: ReturnType<typeof key>; now: bigint } {
   const system = { pkHash: 1n, owner: 0n };
   const venue = Sequencer.open(
     {
-      profile,
+      profile: getProfile(PROFILE),
       domain: DOMAIN,
       system: { feeAccount: system, insurance: system },
       initialPrices: PRICES,
       markets: defaultListing({ listedAt: 1_795_132_800n, spot: PRICES, weeks: 0, strikesEachSide: 0, underlyings: 2 }),
     },
-    path.join(dir, "core.db"),
+    path.join(dir, file),
+    "FULL",
+    {},
+    options,
   );
   const maker = key("maker");
   const taker = key("taker");
@@ -74,7 +84,12 @@ async function core(): Promise<Record<string, number>> {
     [3n, taker],
   ] as const)
     venue.execute({ kind: "deposit", accountId: id, owner: id, pkHash: pkHash(k.pk), amount: RICH, queueIndex: null }, (now += 1n));
+  return { venue, maker, taker, now };
+}
 
+async function core(): Promise<Record<string, number>> {
+  const { venue, maker, taker, now: start } = fundedVenue("core.db");
+  let now = start;
   const resting = 3000;
   const makers = Array.from({ length: resting }, (_, i) =>
     sign(maker, order(2n, 1, 10n, 300_000n + BigInt(1 + (i % 500)), BigInt(i + 1))),
@@ -99,6 +114,60 @@ async function core(): Promise<Record<string, number>> {
     fills,
     fillsPerSecond: Math.round((fills / tradeMs) * 10_000) / 10,
     msPerFill: Math.round((tradeMs / fills) * 10) / 10,
+  };
+}
+
+/**
+ * The core with group commit (issue 16): resting orders, then taker orders that each fill one
+ * resting order once, through `Sequencer.execute` (matching, protocol/'s `check` on plain
+ * records, the journal in groups). Signatures are verified before the clock starts, as intake
+ * does in its worker pool (the core then finds each order already verified). Batches close at
+ * the profile's size and are built by the builder's own process (the service's default), which
+ * goes on after the core is done: `sustainedFillsPerSecond` waits for it.
+ */
+async function coreGroup(): Promise<Record<string, number>> {
+  const { venue, maker, taker, now: start } = fundedVenue("core-group.db", { groupCommit: true, builder: "process" });
+  const profile = venue.config.profile;
+  let now = start;
+  venue.commit();
+  const n = 20_000;
+  // Resting asks at 500 levels; each taker buys one lot at the best ask.
+  const makers = Array.from({ length: n }, (_, i) => sign(maker, order(2n, 1, 10n, 300_000n + BigInt(1 + (i % 500)), BigInt(i + 1))));
+  const takers = Array.from({ length: n }, (_, i) => sign(taker, order(3n, 0, 10n, 310_000n, BigInt(i + 1), true)));
+  for (const o of [...makers, ...takers]) verifyOrderSignature(o, DOMAIN);
+  await venue.built();
+  let t = performance.now();
+  for (const m of makers) venue.execute({ kind: "place", order: m, clientOrderId: null }, (now += 1n));
+  venue.commit();
+  const restingMs = performance.now() - t;
+  const before = { ...venue.ledger.builder };
+  t = performance.now();
+  let fills = 0;
+  for (const o of takers) {
+    const r = venue.execute({ kind: "place", order: o, clientOrderId: null }, (now += 1n));
+    if (r.kind === "place") fills += r.result.fills.length;
+  }
+  venue.commit();
+  const fillMs = performance.now() - t;
+  const lagAtEnd = venue.ledger.builderLag;
+  await venue.built();
+  const sustainedMs = performance.now() - t;
+  const buildMs = venue.ledger.builder.ms - before.ms;
+  const batches = venue.ledger.builder.batches - before.batches;
+  const halt = venue.halt;
+  venue.close();
+  if (halt !== null) throw new Error(`the venue halted: ${halt.reason}`);
+  if (fills !== n) throw new Error(`expected ${n} fills, got ${fills}`);
+  return {
+    restingOrders: n,
+    restingOrdersPerSecond: Math.round((n / restingMs) * 1000),
+    fills,
+    fillsPerSecond: Math.round((fills / fillMs) * 1000),
+    batchesBuilt: batches,
+    builderLagAtEnd: lagAtEnd,
+    builderMsPerBatch: Math.round((buildMs / batches) * 10) / 10,
+    builderTxPerSecond: Math.round(((batches * profile.nTx) / buildMs) * 1000),
+    sustainedFillsPerSecond: Math.round((fills / sustainedMs) * 1000),
   };
 }
 
@@ -184,6 +253,7 @@ try {
     profile: PROFILE,
     measuredAt: new Date().toISOString(),
     core: await core(),
+    coreGroup: await coreGroup(),
     http: { moderate: await http(4, 1000), saturated: await http(32, 3000) },
     verify: verify(),
   };

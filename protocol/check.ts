@@ -15,10 +15,11 @@
  * check store never computes a root): read roots from the commit state.
  */
 import { emptyAccount } from "./account.ts";
-import { BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT } from "./constants.ts";
+import { BITS, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure } from "./errors.ts";
-import { FIELD_MODULUS, fitsUnsigned } from "./field.ts";
+import { fitsUnsigned } from "./field.ts";
 import type { Marks } from "./margin.ts";
+import { genesisAccounts, genesisGlobal } from "./state.ts";
 import type { SystemAccountKeys } from "./state.ts";
 import { Transition, transition, UNPROVEN, validateContext } from "./transition.ts";
 import type { OrderSlot, StoreEntry, TxStore } from "./transition.ts";
@@ -141,21 +142,8 @@ export class CheckState implements StateView {
     system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys },
   ): CheckState {
     const empty = emptyAccount(profile);
-    const zeros = Array.from({ length: profile.underlyings }, () => 0n);
-    const state = new CheckState(
-      profile,
-      new Layer(null, BigInt(profile.orderDepth)),
-      { feePool: 0n, fundingIndex: zeros, lastFundingTime: zeros },
-      empty,
-    );
-    for (const [id, keys] of [
-      [FEE_ACCOUNT, system.feeAccount],
-      [INSURANCE_ACCOUNT, system.insurance],
-    ] as const) {
-      ensure(keys.pkHash > 0n && keys.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", `system account ${id}: pkHash`);
-      ensure(fitsUnsigned(keys.owner, BITS.owner), "OUT_OF_RANGE", `system account ${id}: owner`);
-      state.layer.accounts.set(id, { ...empty, pkHash: keys.pkHash, owner: keys.owner });
-    }
+    const state = new CheckState(profile, new Layer(null, BigInt(profile.orderDepth)), genesisGlobal(profile), empty);
+    for (const [id, created] of genesisAccounts(profile, system)) state.layer.accounts.set(id, created);
     return state;
   }
 

@@ -47,12 +47,17 @@ export function pkHash(publicKey: PublicKey): bigint {
 /** Bound of `pkHashCached`'s memo: far more trading keys than a venue has active at once. */
 const KEY_HASH_CACHE_SIZE = 100_000;
 const keyHashes = new Map<string, bigint>();
+/** The same per key object: a resting order's key is looked up at each of its fills. */
+const keyObjects = new WeakMap<PublicKey, { readonly x: bigint; readonly y: bigint; readonly h: bigint }>();
 
 /**
  * `pkHash`, remembered per key: the transition checks the signer's key against the account on
  * every fill, and a market maker signs with one key all day. Bounded (oldest dropped first).
  */
 export function pkHashCached(publicKey: PublicKey): bigint {
+  const seen = keyObjects.get(publicKey);
+  // The values are compared too: an object changed after its lookup misses.
+  if (seen !== undefined && seen.x === publicKey.x && seen.y === publicKey.y) return seen.h;
   const k = `${publicKey.x}:${publicKey.y}`;
   let h = keyHashes.get(k);
   if (h === undefined) {
@@ -60,5 +65,6 @@ export function pkHashCached(publicKey: PublicKey): bigint {
     if (keyHashes.size >= KEY_HASH_CACHE_SIZE) keyHashes.delete(keyHashes.keys().next().value!);
     keyHashes.set(k, h);
   }
+  keyObjects.set(publicKey, { x: publicKey.x, y: publicKey.y, h });
   return h;
 }

@@ -63,6 +63,30 @@ export function stateRootOf(accountRoot: bigint, global: GlobalState): bigint {
   return poseidon([accountRoot, globalHash(global)]);
 }
 
+/** The global state at genesis: fee pool, funding indices and funding times zero. */
+export function genesisGlobal(profile: Profile): GlobalState {
+  const zeros = Array.from({ length: profile.underlyings }, () => 0n);
+  return { feePool: 0n, fundingIndex: zeros, lastFundingTime: zeros };
+}
+
+/** The accounts genesis creates: the fee account (0) and the insurance fund (1), with their keys. */
+export function genesisAccounts(
+  profile: Profile,
+  system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys },
+): (readonly [bigint, Account])[] {
+  const account = emptyAccount(profile);
+  return (
+    [
+      [FEE_ACCOUNT, system.feeAccount],
+      [INSURANCE_ACCOUNT, system.insurance],
+    ] as const
+  ).map(([id, keys]) => {
+    ensure(keys.pkHash > 0n && keys.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", `system account ${id}: pkHash`);
+    ensure(fitsUnsigned(keys.owner, BITS.owner), "OUT_OF_RANGE", `system account ${id}: owner`);
+    return [id, { ...account, pkHash: keys.pkHash, owner: keys.owner }] as const;
+  });
+}
+
 /**
  * The rollup state: account tree (leaves carry account records and order trees) and global
  * state. Pure: no I/O, no clock; time comes in through the `BatchContext`.
@@ -99,17 +123,9 @@ export class RollupState {
       orders: new SparseMerkleTree<OrderSlot>(profile.orderDepth, emptyOrderLeaf()),
     };
     const tree = new SparseMerkleTree<AccountEntry>(profile.accountDepth, leafHash(account, profile));
-    const zeros = Array.from({ length: profile.underlyings }, () => 0n);
-    const state = new RollupState(profile, tree, { feePool: 0n, fundingIndex: zeros, lastFundingTime: zeros }, empty);
-    for (const [id, keys] of [
-      [FEE_ACCOUNT, system.feeAccount],
-      [INSURANCE_ACCOUNT, system.insurance],
-    ] as const) {
-      ensure(keys.pkHash > 0n && keys.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", `system account ${id}: pkHash`);
-      ensure(fitsUnsigned(keys.owner, BITS.owner), "OUT_OF_RANGE", `system account ${id}: owner`);
-      const created = { ...empty, account: { ...account, pkHash: keys.pkHash, owner: keys.owner } };
-      tree.set(id, leafHash(created.account, profile), created);
-    }
+    const state = new RollupState(profile, tree, genesisGlobal(profile), empty);
+    for (const [id, created] of genesisAccounts(profile, system))
+      tree.set(id, leafHash(created, profile), { ...empty, account: created });
     return state;
   }
 

@@ -21,6 +21,7 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { initCrypto } from "../protocol/index.ts";
+import { getProfile } from "../protocol/profiles.ts";
 import { circuitFigures, slotProdFigures } from "../bench/lib/circuits.ts";
 import { proverFigures } from "../bench/prover.ts";
 import { BenchError, HARDHAT_CLI, numberAt, readJson, ROOT, runNode, runTs } from "../bench/lib/children.ts";
@@ -162,6 +163,51 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "higher",
         src,
         "resting orders journaled (no signature check)",
+      ),
+      fig(
+        "core_fills_per_s",
+        profile,
+        numberAt(j, "coreGroup.fillsPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        "taker orders each filling once through the core: matching, check, group-committed journal; the builder in its own process (goal 50,000)",
+      ),
+      fig(
+        "core_orders_per_s",
+        profile,
+        numberAt(j, "coreGroup.restingOrdersPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        "resting orders through the core with group commit (goal 200,000)",
+      ),
+      fig(
+        "builder_tx_per_s",
+        profile,
+        numberAt(j, "coreGroup.builderTxPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        `slots built per second by the batch builder's process (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; goal 2,000)`,
+      ),
+      fig(
+        "builder_ms_per_batch",
+        profile,
+        numberAt(j, "coreGroup.builderMsPerBatch", src),
+        "ms",
+        "lower",
+        src,
+        `one full batch of fills (${getProfile(profile).nTx} slots)`,
+      ),
+      fig(
+        "sustained_fills_per_s",
+        profile,
+        numberAt(j, "coreGroup.sustainedFillsPerSecond", src),
+        "1/s",
+        "higher",
+        src,
+        `the same fills until the builder has built them all (builder lag when the core finished: ${numberAt(j, "coreGroup.builderLagAtEnd", src)} batches)`,
       ),
       fig("ack_p50_ms", profile, numberAt(j, "http.moderate.ackP50Ms", src), "ms", "lower", src, moderate),
       fig("ack_p99_ms", profile, numberAt(j, "http.moderate.ackP99Ms", src), "ms", "lower", src, moderate),

@@ -70,6 +70,13 @@ const envSchema = z.object({
     .default(16 * 1024),
   /** FULL (default) keeps the journal's promise across power loss; NORMAL only across a process crash. */
   TESSERA_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("FULL"),
+  /** Where closed batches are built: in a process of their own (default) or on the core's thread. */
+  TESSERA_BUILDER: z.enum(["process", "inline"]).default("process"),
+  /** Group commit (default on): the commands of one event-loop turn share one journal commit. */
+  TESSERA_GROUP_COMMIT: z
+    .enum(["0", "1", "false", "true"])
+    .default("1")
+    .transform((v) => v === "1" || v === "true"),
   TESSERA_IP_RATE: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ipRate),
   TESSERA_IP_BURST: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.ipBurst),
   TESSERA_CANCEL_RATE: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.cancelRate),
@@ -197,6 +204,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     orderBurst: e.TESSERA_ORDER_BURST,
     bodyLimit: e.TESSERA_BODY_LIMIT,
     synchronous: e.TESSERA_SYNCHRONOUS,
+    groupCommit: e.TESSERA_GROUP_COMMIT,
+    builder: e.TESSERA_BUILDER,
     logLevel: e.TESSERA_LOG_LEVEL,
     provers: e.TESSERA_PROVERS,
     proverQueue: e.TESSERA_PROVER_QUEUE ?? null,

@@ -24,6 +24,7 @@ import { SequencerError } from "./errors.ts";
 import type { ProofStatus, Synchronous } from "./journal/journal.ts";
 import { Journal } from "./journal/journal.ts";
 import { BuilderDisagreementError } from "./builder/builder.ts";
+import { RemoteBuilder } from "./builder/remote.ts";
 import type { Applied, ClosedBatch } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "./wire.ts";
@@ -242,6 +243,24 @@ export type VenueEvent =
 
 export type VenueListener = (event: VenueEvent) => void;
 
+/** How `Sequencer.open` runs its journal. */
+export interface OpenOptions {
+  /**
+   * Group commit (sequencer/journal): commands executed in one event-loop turn share one journal
+   * commit, at the end of the turn or when `maxGroup` commands wait. Replies must wait for
+   * `durable()`, and events are held until the commit (the service does both).
+   */
+  readonly groupCommit?: boolean;
+  /** Commands that wait for one commit at most (default 4096). */
+  readonly maxGroup?: number;
+  /**
+   * Where closed batches are built (sequencer/builder): "inline", on the core's thread as each
+   * batch closes (the default), or "process", in a builder process of their own while the core
+   * goes on; a batch then reaches `unprovedBatches()` and the `batch` event once built.
+   */
+  readonly builder?: "inline" | "process";
+}
+
 /** Thrown when a replayed command does not reproduce its journaled outcome. */
 export class ReplayDivergenceError extends Error {
   readonly code = "REPLAY_DIVERGENCE";
@@ -365,6 +384,14 @@ export class Sequencer {
   readonly engine: MatchingEngine;
   readonly ledger: ProtocolLedger;
   private readonly listeners = new Set<VenueListener>();
+  /** Group commit: events about commands not yet committed, emitted at the commit. */
+  private held: VenueEvent[] = [];
+  /** Group commit: callers of `durable()` waiting for the next commit. */
+  private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private commitScheduled = false;
+  private remote: RemoteBuilder | null = null;
+  private readonly builtWaiters: (() => void)[] = [];
+  private maxGroup = 4096;
   private readonly recent = new Map<bigint, Fill[]>();
   private readonly stats = new Map<bigint, MarketStats>();
   /** Closed batches not yet submitted to L1, by number, and which of them are proved. */
@@ -424,7 +451,9 @@ export class Sequencer {
     file: string,
     synchronous: Synchronous = "FULL",
     extraMeta: Readonly<Record<string, string>> = {},
+    options: OpenOptions = {},
   ): Sequencer {
+    const groupCommit = options.groupCommit ?? false;
     const journal = Journal.open(
       file,
       {
@@ -436,8 +465,11 @@ export class Sequencer {
         initialPrices: toJson(config.initialPrices),
       },
       synchronous,
+      groupCommit,
     );
     const venue = new Sequencer(config, journal);
+    if (options.maxGroup !== undefined) venue.maxGroup = options.maxGroup;
+    if (options.builder === "process") venue.startRemoteBuilder();
     venue.replay();
     // Batches the journal marks submitted that L1 no longer holds (F15): sent again.
     for (const b of venue.provedBatches())
@@ -564,7 +596,11 @@ export class Sequencer {
     let outcome: Outcome;
     try {
       outcome = this.run(command, at);
-      if (changed(outcome)) this.journal.append(at, command, digest(outcome), fillsOf(outcome), settlementsOf(outcome));
+      if (changed(outcome)) {
+        this.journal.append(at, command, digest(outcome), fillsOf(outcome), settlementsOf(outcome));
+        if (this.journal.uncommitted >= this.maxGroup) this.commit();
+        else if (this.journal.uncommitted > 0) this.scheduleCommit();
+      }
     } catch (e) {
       // A SequencerError is a rejection that changed nothing. The batch builder refusing what the
       // core accepted halts the venue for good (fail closed, sequencer/builder). Anything else (a
@@ -1011,6 +1047,33 @@ export class Sequencer {
       s.volume += f.size;
       s.trades += 1n;
     }
+    const closed = this.absorbClosed();
+    const books = this.engine.flushBookChanges();
+    if (this.replaying) return;
+    for (const b of books) this.emit({ type: "book", ...b });
+    for (const f of fills) this.emit({ type: "trade", fill: f });
+    const placed = outcome.kind === "place" ? outcome.result : outcome.kind === "replace" ? outcome.placed : null;
+    const cancelled = cancelledOf(outcome);
+    const accounts = new Set<bigint>();
+    if (placed !== null) accounts.add(placed.accountId);
+    for (const f of fills) accounts.add(f.makerAccount);
+    for (const c of cancelled) accounts.add(c.order.accountId);
+    for (const accountId of accounts) {
+      this.emit({
+        type: "orders",
+        accountId,
+        placed: placed !== null && placed.accountId === accountId ? placed : null,
+        cancelled: cancelled.filter((c) => c.order.accountId === accountId),
+      });
+    }
+    const applied = outcome.kind === "withdraw" || outcome.kind === "forcedWithdrawal" ? outcome.withdrawal : null;
+    if (applied !== null) this.emit({ type: "withdrawal", withdrawal: applied });
+    for (const s of settlementsOf(outcome)) this.emit({ type: "settlement", settlement: s });
+    this.emitClosed(closed, applied);
+  }
+
+  /** Takes the batches the builder finished into the pipeline (summaries, pending proofs). */
+  private absorbClosed(): ClosedBatch[] {
     const closed = this.ledger.takeClosed();
     for (const c of closed) {
       const txTypes: Record<string, number> = {};
@@ -1036,27 +1099,11 @@ export class Sequencer {
       this.pending.set(c.number, c);
       if (status === "proved" || dropped) this.proved.add(c.number);
     }
-    const books = this.engine.flushBookChanges();
-    if (this.replaying) return;
-    for (const b of books) this.emit({ type: "book", ...b });
-    for (const f of fills) this.emit({ type: "trade", fill: f });
-    const placed = outcome.kind === "place" ? outcome.result : outcome.kind === "replace" ? outcome.placed : null;
-    const cancelled = cancelledOf(outcome);
-    const accounts = new Set<bigint>();
-    if (placed !== null) accounts.add(placed.accountId);
-    for (const f of fills) accounts.add(f.makerAccount);
-    for (const c of cancelled) accounts.add(c.order.accountId);
-    for (const accountId of accounts) {
-      this.emit({
-        type: "orders",
-        accountId,
-        placed: placed !== null && placed.accountId === accountId ? placed : null,
-        cancelled: cancelled.filter((c) => c.order.accountId === accountId),
-      });
-    }
-    const applied = outcome.kind === "withdraw" || outcome.kind === "forcedWithdrawal" ? outcome.withdrawal : null;
-    if (applied !== null) this.emit({ type: "withdrawal", withdrawal: applied });
-    for (const s of settlementsOf(outcome)) this.emit({ type: "settlement", settlement: s });
+    return closed;
+  }
+
+  /** The events of closed batches: their withdrawals' new status, then the batch. */
+  private emitClosed(closed: readonly ClosedBatch[], applied: WithdrawalRecord | null = null): void {
     for (const c of closed) {
       // Closing moved its withdrawals from `pending` to `in_batch` (one applied by this very
       // command was just pushed with its batch already closed).
@@ -1067,7 +1114,97 @@ export class Sequencer {
   }
 
   private emit(event: VenueEvent): void {
-    for (const l of this.listeners) l(event);
+    // Nothing is told about a command before its journal commit (group commit); events keep
+    // their order behind the held ones.
+    if (this.journal.uncommitted > 0 || this.held.length > 0) this.held.push(event);
+    else for (const l of this.listeners) l(event);
+  }
+
+  private startRemoteBuilder(): void {
+    this.remote = new RemoteBuilder(this.config.profile, this.config.system, {
+      onBuilt: (number, batch, ms) => {
+        if (this.refused === null && this.halted === null) {
+          this.ledger.built(number, batch, ms);
+          const closed = this.absorbClosed();
+          if (!this.replaying) this.emitClosed(closed);
+        }
+        this.wakeBuilt();
+      },
+      onRefused: (number, reason) => {
+        this.refuseDisagreement(new BuilderDisagreementError(number, reason));
+        this.wakeBuilt();
+      },
+      onLost: (message) => {
+        if (this.halted === null) {
+          // Memory holds batches no builder will build: a restart replays the journal.
+          this.halted = new Error(message);
+          this.emit({ type: "halted", error: this.halted });
+        }
+        this.wakeBuilt();
+      },
+    });
+    this.ledger.useRemoteBuilder(this.remote);
+  }
+
+  /**
+   * Resolves once the builder has built every batch closed so far (at once when batches are
+   * built inline), or when the venue halts.
+   */
+  built(): Promise<void> {
+    if (this.ledger.builderLag === 0 || this.refused !== null || this.halted !== null) return Promise.resolve();
+    return new Promise((resolve) => this.builtWaiters.push(resolve));
+  }
+
+  private wakeBuilt(): void {
+    if (this.ledger.builderLag === 0 || this.refused !== null || this.halted !== null)
+      for (const w of this.builtWaiters.splice(0)) w();
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      this.commit();
+    });
+  }
+
+  /**
+   * Group commit: commits the journal's open group, then emits the events held for it and
+   * wakes `durable()`. A failed commit halts the venue (memory is ahead of the journal: a
+   * restart replays what was committed) and fails every waiter, so nothing is acknowledged.
+   */
+  commit(): void {
+    try {
+      this.journal.commit();
+    } catch (e) {
+      this.halted ??= e instanceof Error ? e : new Error(String(e));
+      const err = new SequencerError(
+        "UNAVAILABLE",
+        "the venue halted on a failed journal commit: it must be restarted",
+      );
+      for (const w of this.waiting.splice(0)) w.reject(err);
+      this.held = [];
+      for (const l of this.listeners) l({ type: "halted", error: this.halted });
+      return;
+    }
+    const held = this.held;
+    this.held = [];
+    for (const event of held) for (const l of this.listeners) l(event);
+    for (const w of this.waiting.splice(0)) w.resolve();
+  }
+
+  /**
+   * Resolves once every command executed so far is durable (at once without group commit, or
+   * when nothing waits for a commit); rejects (UNAVAILABLE) if the commit fails. Reply to a
+   * command only after it.
+   */
+  durable(): Promise<void> {
+    if (this.journal.uncommitted === 0 && this.held.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.scheduleCommit();
+    });
   }
 
   /** Closed batches not yet proved, oldest first (the proving pipeline's input). */
@@ -1213,6 +1350,8 @@ export class Sequencer {
   }
 
   close(): void {
+    this.commit();
+    this.remote?.close();
     this.journal.close();
   }
 }

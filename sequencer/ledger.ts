@@ -23,7 +23,8 @@ import { pkHashCached } from "../protocol/keys.ts";
 import type { RollupState } from "../protocol/state.ts";
 import type { Batch, BatchContext, Profile, PublicKey, SettlementRecord, SignedOrder, Tx } from "../protocol/types.ts";
 import { TxType } from "../protocol/types.ts";
-import { buildBatch } from "./builder/builder.ts";
+import { buildBatch, ordersOf, snapshotRecords } from "./builder/builder.ts";
+import type { RemoteBuilder } from "./builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "./errors.ts";
 
@@ -62,6 +63,9 @@ interface OpenBatch {
   readonly context: BatchContext;
   readonly pricesStale: boolean;
   readonly txs: Tx[];
+  /** Accounts and order slots its transactions wrote (the records the builder compares). */
+  readonly accounts: Set<bigint>;
+  readonly orders: (readonly [bigint, bigint])[];
   readonly openedAt: bigint;
   readonly rounds: readonly bigint[];
   readonly settlementRounds: readonly bigint[];
@@ -79,11 +83,22 @@ export class ProtocolLedger implements Ledger {
   private open: OpenBatch | null = null;
   private nextBatch = 1n;
   private closed: ClosedBatch[] = [];
+  /** Batches built and the milliseconds spent building them (the builder's share of the thread). */
+  readonly builder = { batches: 0, ms: 0 };
+
+  /** Closed batches handed to a remote builder and not built yet, with what their ClosedBatch needs. */
+  private readonly building = new Map<bigint, Omit<ClosedBatch, "batch">>();
+  private remote: RemoteBuilder | null = null;
+  private lastRoot: bigint;
 
   constructor(
     /** The core's state: plain records, every rule, no hashing. */
     readonly state: CheckState,
-    /** The builder's state (Merkle trees) as of the last closed batch; the same genesis as `state`. */
+    /**
+     * The builder's state (Merkle trees) as of the last built batch; the same genesis as
+     * `state`. Built here, on this thread, unless `useRemoteBuilder` hands building to a process
+     * (then this stays at genesis and is not used).
+     */
     readonly committedState: RollupState,
     readonly domain: bigint,
     initialPrices: readonly bigint[],
@@ -96,6 +111,36 @@ export class ProtocolLedger implements Ledger {
     this.prices = initialPrices;
     this.roundIds = initialPrices.map(() => 0n);
     this.updatedAts = initialPrices.map(() => 0n);
+    this.lastRoot = committedState.stateRoot;
+  }
+
+  /**
+   * Builds every batch closed from now on in `remote` (sequencer/builder/remote.ts), off this
+   * thread: a closed batch reaches `takeClosed()` when `built` hands it back.
+   */
+  useRemoteBuilder(remote: RemoteBuilder): void {
+    this.remote = remote;
+  }
+
+  /** A batch the remote builder built (in batch order): it joins the closed batches. */
+  built(number: bigint, batch: Batch, ms: number): void {
+    const meta = this.building.get(number);
+    if (meta === undefined) throw new Error(`internal: batch ${number} built but never handed to the builder`);
+    this.building.delete(number);
+    this.closed.push({ ...meta, batch });
+    this.lastRoot = batch.newStateRoot;
+    this.builder.batches += 1;
+    this.builder.ms += ms;
+  }
+
+  /** Closed batches the builder has not built yet (0 when it builds on this thread). */
+  get builderLag(): number {
+    return this.building.size;
+  }
+
+  /** The state root after the last built batch. */
+  get committedRoot(): bigint {
+    return this.lastRoot;
   }
 
   get profile(): Profile {
@@ -229,6 +274,8 @@ export class ProtocolLedger implements Ledger {
       context: this.freshContext(now),
       pricesStale: stale.length > 0,
       txs: [],
+      accounts: new Set(),
+      orders: [],
       openedAt: now,
       rounds: this.roundIds,
       settlementRounds: this.settling.map((s) => s.roundId),
@@ -237,6 +284,8 @@ export class ProtocolLedger implements Ledger {
     const outcome = this.state.applyTx(tx, open.context);
     this.open = open;
     open.txs.push(tx);
+    for (const id of outcome.accounts) open.accounts.add(id);
+    open.orders.push(...ordersOf(tx));
     if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
     const at = {
       batch: this.nextBatch,
@@ -256,20 +305,26 @@ export class ProtocolLedger implements Ledger {
     const open = this.open;
     if (open === null) return null;
     const number = this.nextBatch;
-    const batch: Batch = buildBatch(
-      this.committedState,
-      { number, context: open.context, pricesStale: open.pricesStale, txs: open.txs },
-      this.state,
-    );
-    this.closed.push({
+    const accepted = { number, context: open.context, pricesStale: open.pricesStale, txs: open.txs };
+    const meta = {
       number,
-      batch,
       txCount: open.txs.length,
       priceRoundIds: open.rounds,
       settlementRoundIds: open.settlementRounds,
       openedAt: open.openedAt,
       closedAt: now,
-    });
+    };
+    if (this.remote !== null) {
+      this.remote.build(accepted, snapshotRecords(this.state, open.accounts, open.orders));
+      this.building.set(number, meta);
+    } else {
+      const started = performance.now();
+      const batch: Batch = buildBatch(this.committedState, accepted, this.state);
+      this.builder.batches += 1;
+      this.builder.ms += performance.now() - started;
+      this.closed.push({ ...meta, batch });
+      this.lastRoot = batch.newStateRoot;
+    }
     this.open = null;
     this.nextBatch += 1n;
     return number;
@@ -281,6 +336,7 @@ export class ProtocolLedger implements Ledger {
    * tools, not for the command path.
    */
   currentStateRoot(): bigint {
+    if (this.remote !== null) throw new Error("currentStateRoot: the batches are built in another process");
     const copy = this.committedState.clone();
     for (const tx of this.open?.txs ?? []) copy.applyTx(tx, this.open!.context);
     return copy.stateRoot;

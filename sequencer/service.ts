@@ -68,6 +68,10 @@ export interface ServiceConfig {
   readonly orderBurst: number;
   readonly bodyLimit: number;
   readonly synchronous: Synchronous;
+  /** Group commit of the journal (default true): one commit per event-loop turn, replies after it. */
+  readonly groupCommit?: boolean;
+  /** Where closed batches are built (default "process": off the core's thread, sequencer/builder). */
+  readonly builder?: "inline" | "process";
   readonly logLevel: string;
   /**
    * Prover processes of the embedded pool; 0 runs the venue without proving (batches stay
@@ -187,7 +191,11 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     cfg.dbFile,
     cfg.synchronous,
     { listedAt: cfg.listedAt.toString() },
+    { groupCommit: cfg.groupCommit ?? true, builder: cfg.builder ?? "process" },
   );
+  // Served once the replayed batches are built again too: status, roots and the proving
+  // pipeline then read the same state as before the restart.
+  await venue.built();
   log.info(
     { commands: venue.journal.length.toString(), ms: Math.round(performance.now() - started) },
     "journal replayed",

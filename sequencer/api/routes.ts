@@ -1008,7 +1008,7 @@ export function buildRoutes(api: ApiContext): Route[] {
         openSince: venue.ledger.openSince,
         journal: venue.journal.length,
         // The state root after the last closed batch (the open batch is built when it closes).
-        stateRoot: venue.ledger.committedState.stateRoot,
+        stateRoot: venue.ledger.committedRoot,
         ...unproved(),
         // null while the venue runs; else why it stopped (HALTED: a batch the circuit refuses).
         halt: venue.halt,
@@ -1393,12 +1393,14 @@ export function buildRoutes(api: ApiContext): Route[] {
   const closeBatch = defineRoute({
     method: "POST",
     url: "/v1/admin/close-batch",
-    summary: "Operator: close the open batch now",
+    summary: "Operator: close the open batch now (answers once the batch is built and in the proving pipeline)",
     tag: "operator",
     auth: "admin",
     responses: { 200: "the closed batch number, or null", 401: "UNAUTHORIZED" },
-    handle() {
+    async handle() {
       const outcome = venue.execute({ kind: "closeBatch" }, api.clock());
+      // The builder may run in its own process: the batch is in the pipeline once built.
+      await venue.built();
       return ok({ batch: outcome.kind === "closeBatch" ? outcome.batch : null });
     },
   });

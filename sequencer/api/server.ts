@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { SequencerError } from "../errors.ts";
 import { pipelineView } from "../pipeline/proving.ts";
 import { openApiDocument } from "./openapi.ts";
+import type { Reply } from "./route.ts";
 import type { ApiContext } from "./routes.ts";
 import { BATCH_BODY_LIMIT, buildRoutes } from "./routes.ts";
 import type { Session } from "./sessions.ts";
@@ -218,14 +219,22 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
           }
         } else if (route.budget === "auth") limits.chargeAuth();
         else limits.chargeIp();
-        const r = await route.run(
-          { params: req.params, query: req.query, body: req.body },
-          session,
-          req.ip,
-          Date.now(),
-          limits,
-          token,
-        );
+        let r: Reply;
+        try {
+          r = await route.run(
+            { params: req.params, query: req.query, body: req.body },
+            session,
+            req.ip,
+            Date.now(),
+            limits,
+            token,
+          );
+        } finally {
+          // No reply before the journal commit that covers what the request changed (group
+          // commit): an acknowledged command survives kill -9. A rejection may have journaled a
+          // purge on the way, so errors wait too; a failed commit answers 503 UNAVAILABLE.
+          await api.venue.durable();
+        }
         return reply.status(r.status).send(r.body);
       },
     });

@@ -293,6 +293,8 @@ export class StreamHub {
       if (typeof raw === "object" && raw !== null && "id" in raw) id = (raw as { id: unknown }).id;
       await this.onMessage(client, raw, limits);
     } catch (e) {
+      // A rejection may have journaled a purge on the way: answered after its commit too.
+      await this.api.venue.durable().catch(() => undefined);
       const ref = typeof id === "string" || typeof id === "number" ? { id } : {};
       if (e instanceof SequencerError)
         this.send(client, {
@@ -355,6 +357,8 @@ export class StreamHub {
           client.cancelOnDisconnect ? client.id : null,
           limits,
         );
+        // Acknowledged after the journal commit that covers it (group commit).
+        await this.api.venue.durable();
         this.send(client, { type: "placed", id: msg.id ?? null, result: placeView(result) });
         return;
       }
@@ -367,6 +371,8 @@ export class StreamHub {
         );
         if (outcome.kind !== "cancel") throw new Error("unexpected outcome");
         this.api.metrics.cancels.inc(outcome.cancelled.length);
+        // Acknowledged after the journal commit that covers it (group commit).
+        await this.api.venue.durable();
         this.send(client, { type: "cancelled", id: msg.id ?? null, cancelled: outcome.cancelled.map(cancelledView) });
         return;
       }
@@ -382,6 +388,8 @@ export class StreamHub {
           limits,
           msg.orders.length,
         );
+        // Acknowledged after the journal commit that covers it (group commit).
+        await this.api.venue.durable();
         this.send(client, { type: "placedBatch", id: msg.id ?? null, results });
         return;
       }
@@ -401,6 +409,8 @@ export class StreamHub {
             return { orderId, ...itemError(e) };
           }
         });
+        // Acknowledged after the journal commit that covers it (group commit).
+        await this.api.venue.durable();
         this.send(client, { type: "cancelledBatch", id: msg.id ?? null, results });
         return;
       }

@@ -15,9 +15,12 @@
  * stores or in the sequencer, never a trader's doing.
  */
 import type { StateView } from "../../protocol/check.ts";
+import type { OrderSlot } from "../../protocol/transition.ts";
 import { BatchBuilder } from "../../protocol/batch.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
 import type { RollupState } from "../../protocol/state.ts";
+import { FEE_ACCOUNT } from "../../protocol/constants.ts";
+import { TxType } from "../../protocol/types.ts";
 import type { Account, Batch, BatchContext, GlobalState, Tx } from "../../protocol/types.ts";
 
 /** A closed batch as the core accepted it: what the builder replays. */
@@ -29,15 +32,74 @@ export interface AcceptedBatch {
   readonly txs: readonly Tx[];
 }
 
+/** What the builder compares its records with: the core's state at the end of the batch. */
+export type CoreRecords = Pick<StateView, "account" | "orderState" | "globalState">;
+
+/**
+ * The core's records a batch touched, at the end of the batch, as plain data (for a builder in
+ * another process): every account its transactions wrote (and account 0, which padding and
+ * one-account types use), every order slot its fills and withdrawals wrote, the global state.
+ */
+export interface RecordsSnapshot {
+  readonly accounts: readonly (readonly [bigint, Account])[];
+  readonly orders: readonly (readonly [bigint, bigint, OrderSlot])[];
+  readonly global: GlobalState;
+}
+
+/** The order slots `tx` writes: `[accountId, orderId]` of its orders. */
+export function ordersOf(tx: Tx): (readonly [bigint, bigint])[] {
+  if (tx.type === TxType.TRADE)
+    return [
+      [tx.maker.order.accountId, tx.maker.order.orderId],
+      [tx.taker.order.accountId, tx.taker.order.orderId],
+    ];
+  if (tx.type === TxType.WITHDRAW) return [[tx.withdrawal.order.accountId, tx.withdrawal.order.orderId]];
+  return [];
+}
+
+export function snapshotRecords(
+  core: CoreRecords,
+  accounts: Iterable<bigint>,
+  orders: Iterable<readonly [bigint, bigint]>,
+): RecordsSnapshot {
+  const ids = new Set<bigint>(accounts).add(FEE_ACCOUNT);
+  return {
+    accounts: [...ids].map((id) => [id, core.account(id)] as const),
+    orders: [...orders].map(([a, o]) => [a, o, core.orderState(a, o)] as const),
+    global: core.globalState,
+  };
+}
+
+/** A snapshot read back as records; a record it lacks reads as absent (and so differs). */
+export function recordsOf(snapshot: RecordsSnapshot): CoreRecords {
+  const accounts = new Map(snapshot.accounts);
+  const orders = new Map(snapshot.orders.map(([a, o, slot]) => [`${a}:${o}`, slot]));
+  return {
+    globalState: snapshot.global,
+    account: (id) => {
+      const a = accounts.get(id);
+      if (a === undefined) throw new BuilderDisagreementError(-1n, `account ${id} is not among the core's records`);
+      return a;
+    },
+    orderState: (a, o) => {
+      const slot = orders.get(`${a}:${o}`);
+      if (slot === undefined)
+        throw new BuilderDisagreementError(-1n, `order ${o} of account ${a} is not among the core's records`);
+      return slot;
+    },
+  };
+}
+
 /** The builder refused a batch the core accepted, or reached other records (see the header). */
 export class BuilderDisagreementError extends Error {
   readonly code = "BUILDER_DISAGREEMENT";
 
   constructor(
     readonly batch: bigint,
-    message: string,
+    /** What differs, without the batch. */
+    readonly reason: string,
   ) {
-    super(`batch ${batch}: the batch builder disagrees with the core: ${message}`);
+    super(`batch ${batch}: the batch builder disagrees with the core: ${reason}`);
     this.name = "BuilderDisagreementError";
   }
 }
@@ -65,7 +127,7 @@ function sameGlobal(x: GlobalState, y: GlobalState): boolean {
  * batch with its witnesses and public inputs. `core` is the core's state at the same point: the
  * end of this batch. Throws `BuilderDisagreementError` (see the header).
  */
-export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core: StateView): Batch {
+export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core: CoreRecords): Batch {
   const fail = (why: string): never => {
     throw new BuilderDisagreementError(accepted.number, why);
   };
@@ -92,12 +154,25 @@ export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core
     for (const o of [w.orderA, w.orderB])
       if (o !== null) orders.push({ accountId: o.signed.order.accountId, orderId: o.signed.order.orderId });
   }
+  const read = <T>(what: () => T): T => {
+    try {
+      return what();
+    } catch (e) {
+      if (e instanceof BuilderDisagreementError) fail(e.reason);
+      throw e;
+    }
+  };
   for (const id of accounts)
-    if (!sameAccount(committed.account(id), core.account(id)))
+    if (
+      !sameAccount(
+        committed.account(id),
+        read(() => core.account(id)),
+      )
+    )
       fail(`account ${id} ends the batch with other records than the core's`);
   for (const { accountId, orderId } of orders) {
     const x = committed.orderState(accountId, orderId);
-    const y = core.orderState(accountId, orderId);
+    const y = read(() => core.orderState(accountId, orderId));
     if (x.orderId !== y.orderId || x.filled !== y.filled)
       fail(`order ${orderId} of account ${accountId} ends the batch with another fill than the core's`);
   }

@@ -7,10 +7,17 @@
  * the same books, rollup state and batches; the digests let the replay prove it did.
  *
  * Durability promise: a command the venue acknowledged survives a crash of the process and of
- * the machine (power loss). The default, `synchronous = FULL`, keeps it: every append's WAL
- * commit is fsynced before `append` returns, so before any reply. `NORMAL` (an explicit choice,
- * `TESSERA_SYNCHRONOUS=NORMAL`) keeps it only for a crash of the process (SIGKILL): a power
- * loss may drop the last acknowledged commands.
+ * the machine (power loss). The default, `synchronous = FULL`, keeps it: every WAL commit is
+ * fsynced before `commit` (or, without group commit, `append`) returns, and the venue
+ * acknowledges nothing before that. `NORMAL` (an explicit choice, `TESSERA_SYNCHRONOUS=NORMAL`)
+ * keeps it only for a crash of the process (SIGKILL): a power loss may drop the last
+ * acknowledged commands.
+ *
+ * Group commit (`groupCommit`): appends join one open SQLite transaction until `commit()`, so
+ * one commit (one fsync) covers every command of the group. The venue (sequencer/core.ts)
+ * commits at the end of each event-loop turn, or sooner when the group is full, and holds every
+ * reply and event about the group's commands until then. Without it, each append commits alone.
+ * Every other write (batch status, proofs) commits the open group first, then itself.
  */
 import Database from "better-sqlite3";
 import type { Command } from "../commands.ts";
@@ -147,8 +154,16 @@ export class Journal {
     settled: readonly SettledPosition[],
   ) => bigint;
   private nextSeq: bigint;
+  /** Group commit: a transaction is open for the group (`BEGIN` run, `COMMIT` not yet). */
+  private groupOpen = false;
+  /** Commands appended in the open group. */
+  private grouped = 0;
 
-  private constructor(file: string, synchronous: Synchronous) {
+  private constructor(
+    file: string,
+    synchronous: Synchronous,
+    readonly groupCommit: boolean,
+  ) {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${synchronous}`);
@@ -233,8 +248,13 @@ export class Journal {
    * Opens (or creates) the journal at `file`. `meta` identifies the venue configuration
    * (profile, domain, genesis, markets); a journal written under another one is refused.
    */
-  static open(file: string, meta: Readonly<Record<string, string>>, synchronous: Synchronous = "FULL"): Journal {
-    const journal = new Journal(file, synchronous);
+  static open(
+    file: string,
+    meta: Readonly<Record<string, string>>,
+    synchronous: Synchronous = "FULL",
+    groupCommit = false,
+  ): Journal {
+    const journal = new Journal(file, synchronous, groupCommit);
     journal.checkMeta(meta);
     return journal;
   }
@@ -272,7 +292,10 @@ export class Journal {
     })();
   }
 
-  /** Appends one command with its outcome digest, fills and settlement records, durably. Returns its seq. */
+  /**
+   * Appends one command with its outcome digest, fills and settlement records (all or none).
+   * Returns its seq. Durable on return without group commit; with it, at the next `commit()`.
+   */
   append(
     now: bigint,
     command: Command,
@@ -280,7 +303,28 @@ export class Journal {
     fills: readonly Fill[],
     settled: readonly SettledPosition[] = [],
   ): bigint {
-    return this.appendTx(now, command, outcome, fills, settled);
+    if (this.groupCommit && !this.groupOpen) {
+      this.db.exec("BEGIN IMMEDIATE");
+      this.groupOpen = true;
+    }
+    // Inside an open group, better-sqlite3 runs the append as a savepoint: a failed append
+    // leaves the group's earlier commands in place.
+    const seq = this.appendTx(now, command, outcome, fills, settled);
+    if (this.groupOpen) this.grouped += 1;
+    return seq;
+  }
+
+  /** Commands appended since the last commit (group commit; 0 without it). */
+  get uncommitted(): number {
+    return this.grouped;
+  }
+
+  /** Commits the open group, if any: one WAL commit (fsynced under `synchronous = FULL`). */
+  commit(): void {
+    if (!this.groupOpen) return;
+    this.db.exec("COMMIT");
+    this.groupOpen = false;
+    this.grouped = 0;
   }
 
   /**
@@ -289,6 +333,7 @@ export class Journal {
    * kept. Call after iterating `entries()` (SQLite writes nothing while a read is open).
    */
   restoreSettlements(rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[]): void {
+    this.commit();
     if (rebuilt.length > 0) this.restoreSettlementsTx(rebuilt);
   }
 
@@ -362,6 +407,7 @@ export class Journal {
 
   /** Records a batch's proof pipeline status (outside the replayed command stream). */
   setBatchStatus(batch: bigint, status: ProofStatus, detail = ""): void {
+    this.commit();
     this.db
       .prepare(
         `INSERT INTO batches (number, status, detail) VALUES (?, ?, ?)
@@ -379,6 +425,7 @@ export class Journal {
 
   /** Stores a batch's packed proof (`uint256[8]`) and marks it proved. */
   recordProof(batch: bigint, proof: SolidityProof): void {
+    this.commit();
     this.db
       .prepare(
         `INSERT INTO batches (number, status, detail, proof) VALUES (?, 'proved', '', ?)
@@ -404,7 +451,17 @@ export class Journal {
     return values as unknown as SolidityProof;
   }
 
+  /**
+   * Commits the open group (every appended command is whole) and closes the file. A group
+   * whose commit fails is rolled back: its commands were never acknowledged.
+   */
   close(): void {
+    if (!this.db.open) return;
+    try {
+      this.commit();
+    } catch {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    }
     this.db.close();
   }
 }

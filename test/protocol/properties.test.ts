@@ -181,6 +181,21 @@ function toTx(o: Op, context: BatchContext, s: RollupState): Tx | null {
   }
 }
 
+/** A random history: four users' deposits, the option's settlement price, then the ops. */
+const history = [
+  fc.array(fc.bigInt({ min: 200n * USDC, max: 2_000n * USDC }), { minLength: 4, maxLength: 4 }),
+  fc.bigInt({ min: 250_000n, max: 350_000n }),
+  fc.array(op, { minLength: 15, maxLength: 40 }),
+] as const;
+
+/** The batch context after an "advance" op: later, with moved prices, the option's record once expired. */
+function advanced(context: BatchContext, o: Extract<Op, { kind: "advance" }>, settlementPrice: bigint): BatchContext {
+  const timestamp = context.timestamp + o.dt;
+  const prices = [(context.prices[0]! * BigInt(100 + o.eth)) / 100n, (context.prices[1]! * BigInt(100 + o.btc)) / 100n];
+  const settlements = timestamp >= EXP ? [{ underlying: 1, expiry: EXP, price: settlementPrice }] : [];
+  return { ...context, timestamp, prices, settlements };
+}
+
 /** Σ (collateral + Σ (size × v − cost)) + feePool over every leaf, for a fixed valuation `v`. */
 function totalValue(s: RollupState, v: (instrument: bigint) => bigint): bigint {
   let total = s.globalState.feePool;
@@ -208,50 +223,39 @@ describe("random transaction sequences", () => {
     let failed = 0;
     const codes = new Map<string, number>();
     fc.assert(
-      fc.property(
-        fc.array(fc.bigInt({ min: 200n * USDC, max: 2_000n * USDC }), { minLength: 4, maxLength: 4 }),
-        fc.bigInt({ min: 250_000n, max: 350_000n }),
-        fc.array(op, { minLength: 15, maxLength: 40 }),
-        (deposits, settlementPrice, ops) => {
-          const s = world(deposits);
-          let net = deposits.reduce((a, b) => a + b, 0n);
-          const callValue = intrinsic(decodeInstrument(CALL), settlementPrice);
-          const v = (instrument: bigint): bigint =>
-            instrument === CALL ? callValue : instrument === ETH ? 123_456n : instrument === BTC ? 654_321n : 0n;
-          let context = ctx();
-          for (const o of ops) {
-            if (o.kind === "advance") {
-              const timestamp = context.timestamp + o.dt;
-              const prices = [
-                (context.prices[0]! * BigInt(100 + o.eth)) / 100n,
-                (context.prices[1]! * BigInt(100 + o.btc)) / 100n,
-              ];
-              const settlements = timestamp >= EXP ? [{ underlying: 1, expiry: EXP, price: settlementPrice }] : [];
-              context = { ...context, timestamp, prices, settlements };
-              continue;
-            }
-            const tx = toTx(o, context, s)!;
-            const root = s.stateRoot;
-            const global = s.globalState;
-            try {
-              const w = s.applyTx(tx, context);
-              applied.set(tx.type, (applied.get(tx.type) ?? 0) + 1);
-              checkWitness(w, TEST);
-              if (tx.type === TxType.DEPOSIT) net += tx.amount;
-              if (tx.type === TxType.WITHDRAW) net -= tx.withdrawal.order.size;
-              if (tx.type === TxType.FORCED_WITHDRAW) net -= w.served;
-            } catch (e) {
-              if (!(e instanceof ProtocolError)) throw e;
-              failed++;
-              codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
-              assert.equal(s.stateRoot, root, `${e.code} changed the state root`);
-              assert.deepEqual(s.globalState, global);
-            }
-            checkInvariants(s);
-            assert.equal(totalValue(s, v), net, "§6.9 value conservation");
+      fc.property(...history, (deposits, settlementPrice, ops) => {
+        const s = world(deposits);
+        let net = deposits.reduce((a, b) => a + b, 0n);
+        const callValue = intrinsic(decodeInstrument(CALL), settlementPrice);
+        const v = (instrument: bigint): bigint =>
+          instrument === CALL ? callValue : instrument === ETH ? 123_456n : instrument === BTC ? 654_321n : 0n;
+        let context = ctx();
+        for (const o of ops) {
+          if (o.kind === "advance") {
+            context = advanced(context, o, settlementPrice);
+            continue;
           }
-        },
-      ),
+          const tx = toTx(o, context, s)!;
+          const root = s.stateRoot;
+          const global = s.globalState;
+          try {
+            const w = s.applyTx(tx, context);
+            applied.set(tx.type, (applied.get(tx.type) ?? 0) + 1);
+            checkWitness(w, TEST);
+            if (tx.type === TxType.DEPOSIT) net += tx.amount;
+            if (tx.type === TxType.WITHDRAW) net -= tx.withdrawal.order.size;
+            if (tx.type === TxType.FORCED_WITHDRAW) net -= w.served;
+          } catch (e) {
+            if (!(e instanceof ProtocolError)) throw e;
+            failed++;
+            codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+            assert.equal(s.stateRoot, root, `${e.code} changed the state root`);
+            assert.deepEqual(s.globalState, global);
+          }
+          checkInvariants(s);
+          assert.equal(totalValue(s, v), net, "§6.9 value conservation");
+        }
+      }),
       { numRuns: 40 },
     );
     // The generator must exercise both outcomes, or the property proves little.
@@ -275,57 +279,46 @@ describe("check and commit", () => {
     const codes = new Map<string, number>();
     let accepted = 0;
     fc.assert(
-      fc.property(
-        fc.array(fc.bigInt({ min: 200n * USDC, max: 2_000n * USDC }), { minLength: 4, maxLength: 4 }),
-        fc.bigInt({ min: 250_000n, max: 350_000n }),
-        fc.array(op, { minLength: 15, maxLength: 40 }),
-        (deposits, settlementPrice, ops) => {
-          const commit = world(deposits);
-          const check = CheckState.genesis(TEST, {
-            feeAccount: { pkHash: pkHashOf(0n), owner: ownerOf(0n) },
-            insurance: { pkHash: pkHashOf(1n), owner: ownerOf(1n) },
-          });
-          deposits.forEach((amount, i) => check.applyTx(depositTx(BigInt(i + 2), amount), ctx()));
-          let context = ctx();
-          const ids = Array.from({ length: 1 << TEST.accountDepth }, (_, i) => BigInt(i));
-          for (const o of ops) {
-            if (o.kind === "advance") {
-              const timestamp = context.timestamp + o.dt;
-              const prices = [
-                (context.prices[0]! * BigInt(100 + o.eth)) / 100n,
-                (context.prices[1]! * BigInt(100 + o.btc)) / 100n,
-              ];
-              const settlements = timestamp >= EXP ? [{ underlying: 1, expiry: EXP, price: settlementPrice }] : [];
-              context = { ...context, timestamp, prices, settlements };
-              continue;
-            }
-            const tx = toTx(o, context, commit)!;
-            const run = (apply: () => { served: bigint; liquidationPrice: bigint }) => {
-              try {
-                const r = apply();
-                return { ok: `${r.served}:${r.liquidationPrice}` };
-              } catch (e) {
-                if (!(e instanceof ProtocolError)) throw e;
-                return { code: e.code, accountId: e.accountId };
-              }
-            };
-            const committed = run(() => commit.applyTx(tx, context));
-            const checked = run(() => check.applyTx(tx, context));
-            assert.deepEqual(checked, committed, `tx type ${tx.type}`);
-            if ("code" in committed) codes.set(committed.code!, (codes.get(committed.code!) ?? 0) + 1);
-            else accepted++;
-            for (const id of ids) assert.deepEqual(records(check, id), records(commit, id), `account ${id}`);
-            assert.deepEqual(check.globalState, commit.globalState);
-            for (const id of USERS)
-              for (let orderId = 1n; orderId <= 23n; orderId++)
-                assert.deepEqual(
-                  check.orderState(id, orderId),
-                  commit.orderState(id, orderId),
-                  `order ${orderId} of ${id}`,
-                );
+      fc.property(...history, (deposits, settlementPrice, ops) => {
+        const commit = world(deposits);
+        const check = CheckState.genesis(TEST, {
+          feeAccount: { pkHash: pkHashOf(0n), owner: ownerOf(0n) },
+          insurance: { pkHash: pkHashOf(1n), owner: ownerOf(1n) },
+        });
+        deposits.forEach((amount, i) => check.applyTx(depositTx(BigInt(i + 2), amount), ctx()));
+        let context = ctx();
+        const ids = Array.from({ length: 1 << TEST.accountDepth }, (_, i) => BigInt(i));
+        for (const o of ops) {
+          if (o.kind === "advance") {
+            context = advanced(context, o, settlementPrice);
+            continue;
           }
-        },
-      ),
+          const tx = toTx(o, context, commit)!;
+          const run = (apply: () => { served: bigint; liquidationPrice: bigint }) => {
+            try {
+              const r = apply();
+              return { ok: `${r.served}:${r.liquidationPrice}` };
+            } catch (e) {
+              if (!(e instanceof ProtocolError)) throw e;
+              return { code: e.code, accountId: e.accountId };
+            }
+          };
+          const committed = run(() => commit.applyTx(tx, context));
+          const checked = run(() => check.applyTx(tx, context));
+          assert.deepEqual(checked, committed, `tx type ${tx.type}`);
+          if ("code" in committed) codes.set(committed.code!, (codes.get(committed.code!) ?? 0) + 1);
+          else accepted++;
+          for (const id of ids) assert.deepEqual(records(check, id), records(commit, id), `account ${id}`);
+          assert.deepEqual(check.globalState, commit.globalState);
+          for (const id of USERS)
+            for (let orderId = 1n; orderId <= 23n; orderId++)
+              assert.deepEqual(
+                check.orderState(id, orderId),
+                commit.orderState(id, orderId),
+                `order ${orderId} of ${id}`,
+              );
+        }
+      }),
       { numRuns: 40 },
     );
     // Both outcomes, many codes: agreement on refusals matters as much as on acceptances.

@@ -6,6 +6,7 @@ import {
   KEY_MESSAGE_V1,
   orderHash,
   pkHash,
+  pkHashCached,
   poseidon,
   ProtocolError,
   publicKeyOf,
@@ -128,5 +129,20 @@ describe("domain separator", () => {
     assert.ok(expected < 1n << 252n);
     assert.notEqual(domainSeparator(1n, address), expected);
     assert.throws(() => domainSeparator(1n, "0x1234"), ProtocolError);
+  });
+});
+
+describe("pkHashCached", () => {
+  test("equals pkHash for every key, and a key object changed after its lookup misses the memo", () => {
+    const keys = [2n, 3n, 4n, 5n].map((id) => sign(order({ accountId: id, side: 0 })).publicKey);
+    for (const k of keys) {
+      assert.equal(pkHashCached(k), pkHash(k));
+      assert.equal(pkHashCached(k), pkHash(k), "a second lookup (memo) gives the same");
+    }
+    const changed = { ...keys[0]! };
+    assert.equal(pkHashCached(changed), pkHash(keys[0]!));
+    (changed as { x: bigint }).x = keys[1]!.x;
+    (changed as { y: bigint }).y = keys[1]!.y;
+    assert.equal(pkHashCached(changed), pkHash(keys[1]!), "the memo compares the values");
   });
 });

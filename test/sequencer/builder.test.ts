@@ -5,16 +5,23 @@
  * (HALTED) at once, with the batch and the reason, and nothing of the batch reaches the provers.
  *
  * The disagreement is injected by writing to the builder's state behind the core's back, the
- * one way the two halves can part: they run the same rule code.
+ * one way the two halves can part: they run the same rule code. The builder in a process of its
+ * own (the service's default) builds the same batches as the inline one, and its refusals reach
+ * the venue the same way.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { Side, TxType } from "../../protocol/types.ts";
 import type { Tx } from "../../protocol/types.ts";
-import type { Sequencer } from "../../sequencer/core.ts";
+import { initCrypto } from "../../protocol/index.ts";
+import { getProfile } from "../../protocol/profiles.ts";
+import { snapshotRecords } from "../../sequencer/builder/builder.ts";
+import { RemoteBuilder } from "../../sequencer/builder/remote.ts";
+import { Sequencer } from "../../sequencer/core.ts";
+import type { OpenOptions } from "../../sequencer/core.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
-import { openVenue, tempDb, Trader } from "./helpers.ts";
+import { openVenue, tempDb, Trader, venueConfig } from "./helpers.ts";
 
 const RICH = 100_000_000_000n; // 100,000 USDC
 const ONE = 10_000n; // 1 ETH in 1e-4 units
@@ -152,5 +159,89 @@ describe("batch builder disagreement (fail closed)", () => {
       again.close();
       db.cleanup();
     }
+  });
+});
+
+describe("the batch builder in a process of its own", () => {
+  /** The same commands on a venue built `options.builder`: every closed batch, built. */
+  async function run(file: string, options: OpenOptions): Promise<{ venue: Sequencer; roots: string[] }> {
+    await initCrypto();
+    const venue = Sequencer.open(venueConfig(), file, "FULL", {}, options);
+    now = 1_800_000_000_000n;
+    deposit(venue, alice, RICH);
+    deposit(venue, bob, RICH);
+    venue.execute({ kind: "closeBatch" }, tick());
+    for (let id = 1n; id <= 6n; id++) trade(venue, id);
+    venue.execute({ kind: "closeBatch" }, tick());
+    await venue.built();
+    const roots = venue.unprovedBatches().map((b) => `${b.number}:${b.batch.publicInputs.join(",")}`);
+    return { venue, roots };
+  }
+
+  test("builds exactly the batches the inline builder builds, while the core goes on", async () => {
+    const a = tempDb();
+    const b = tempDb();
+    const inline = await run(a.file, {});
+    const remote = await run(b.file, { builder: "process" });
+    try {
+      assert.ok(inline.roots.length >= 3, `batches: ${inline.roots.length}`);
+      assert.deepEqual(remote.roots, inline.roots, "same batches, same public inputs");
+      assert.equal(remote.venue.ledger.committedRoot, inline.venue.ledger.committedRoot);
+      assert.equal(remote.venue.ledger.builderLag, 0);
+      assert.equal(remote.venue.halt, null);
+    } finally {
+      inline.venue.close();
+      remote.venue.close();
+      a.cleanup();
+      b.cleanup();
+    }
+  });
+
+  test("a refusal in the builder process reaches the venue as a disagreement", async () => {
+    await initCrypto();
+    const profile = getProfile("test");
+    const system = { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } };
+    const answers: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      const builder = new RemoteBuilder(profile, system, {
+        onBuilt: (n) => answers.push(`built ${n}`),
+        onRefused: (n, reason) => {
+          answers.push(`refused ${n}: ${reason}`);
+          builder.close();
+          resolve();
+        },
+        onLost: (message) => {
+          answers.push(`lost: ${message}`);
+          resolve();
+        },
+      });
+      const context = { timestamp: 1_800_000_000n, domain: 5n, prices: [300_000n, 6_000_000n], settlements: [] };
+      const depositTx = {
+        type: TxType.DEPOSIT,
+        accountId: alice.accountId,
+        owner: alice.owner,
+        pkHash: alice.pkHash,
+        amount: 100n,
+      } as const;
+      // The core claims Alice ends with 99: the builder reaches 100.
+      const claimed = {
+        account: (id: bigint) => ({
+          pkHash: id === alice.accountId ? alice.pkHash : id === 0n ? 1n : 0n,
+          owner: id === alice.accountId ? alice.owner : 0n,
+          collateral: id === alice.accountId ? 99n : 0n,
+          orderRoot: 0n,
+          positions: Array.from({ length: profile.positions }, () => ({ instrument: 0n, size: 0n, cost: 0n })),
+        }),
+        orderState: () => ({ orderId: 0n, filled: 0n }),
+        globalState: { feePool: 0n, fundingIndex: [0n, 0n], lastFundingTime: [0n, 0n] },
+      };
+      builder.build(
+        { number: 1n, context, pricesStale: false, txs: [depositTx] },
+        snapshotRecords(claimed, [alice.accountId], []),
+      );
+    });
+    await done;
+    assert.equal(answers.length, 1);
+    assert.match(answers[0]!, new RegExp(`^refused 1: account ${alice.accountId} ends the batch with other records`));
   });
 });

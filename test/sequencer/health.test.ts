@@ -505,6 +505,10 @@ describe("finding F15: a prover that fails a batch for good stops the venue taki
       const t = BigInt(Date.now());
       venue.execute(deposit(alice), t);
       venue.execute({ kind: "closeBatch" }, t);
+      // The batch event goes out once the batch is built (the builder's process) and its
+      // journal commit is done (group commit).
+      await venue.built();
+      await venue.durable();
       await stage.idle();
       stage.stop();
       const status = (await v.client.get("/v1/status")).body as { health: Record<string, unknown> };
