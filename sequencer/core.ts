@@ -1257,9 +1257,15 @@ export class Sequencer {
    * backlog against its bounds, a failed or refused batch (sequencer/health.ts).
    */
   health(now: bigint): Health {
-    const pending = [...this.pending.values()]
-      .sort((a, b) => (a.number < b.number ? -1 : 1))
-      .map((b) => ({ number: b.number, openedAt: b.openedAt, proved: this.proved.has(b.number) }));
+    // Batches the builder has not built yet count as unproved: the backlog gate bounds its lag too.
+    const pending = [
+      ...[...this.pending.values()].map((b) => ({
+        number: b.number,
+        openedAt: b.openedAt,
+        proved: this.proved.has(b.number),
+      })),
+      ...this.ledger.unbuilt().map((b) => ({ ...b, proved: false })),
+    ].sort((a, b) => (a.number < b.number ? -1 : 1));
     return assessHealth({
       now,
       limits: this.config.limits ?? null,

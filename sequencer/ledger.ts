@@ -138,6 +138,11 @@ export class ProtocolLedger implements Ledger {
     return this.building.size;
   }
 
+  /** The closed batches the builder has not built yet, oldest first: number and open time. */
+  unbuilt(): { readonly number: bigint; readonly openedAt: bigint }[] {
+    return [...this.building.values()].map((b) => ({ number: b.number, openedAt: b.openedAt }));
+  }
+
   /** The state root after the last built batch. */
   get committedRoot(): bigint {
     return this.lastRoot;

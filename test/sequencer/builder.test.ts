@@ -197,6 +197,27 @@ describe("the batch builder in a process of its own", () => {
     }
   });
 
+  test("batches waiting for the builder count in the health gate's backlog (its lag is bounded)", async () => {
+    await initCrypto();
+    const db = tempDb();
+    const health = { cancelOnlyBatches: 1, cancelOnlyAgeMs: 10n ** 12n, haltBatches: 100, haltAgeMs: 10n ** 12n };
+    const venue = Sequencer.open({ ...venueConfig(), health }, db.file, "FULL", {}, { builder: "process" });
+    try {
+      deposit(venue, alice, RICH);
+      venue.execute({ kind: "closeBatch" }, tick());
+      assert.equal(venue.ledger.builderLag, 1, "the batch is with the builder");
+      const waiting = venue.health(now);
+      assert.equal(waiting.backlog.unproved, 1);
+      assert.equal(waiting.mode, "cancel_only");
+      await venue.built();
+      assert.equal(venue.ledger.builderLag, 0);
+      assert.equal(venue.health(now).backlog.unproved, 1, "built, it waits for a proof");
+    } finally {
+      venue.close();
+      db.cleanup();
+    }
+  });
+
   test("a refusal in the builder process reaches the venue as a disagreement", async () => {
     await initCrypto();
     const profile = getProfile("test");
