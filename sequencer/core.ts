@@ -1356,8 +1356,9 @@ export class Sequencer {
   }
 
   close(): void {
-    this.commit();
+    // The builder first: nothing it answers may reach a closed journal.
     this.remote?.close();
+    this.commit();
     this.journal.close();
   }
 }

@@ -78,8 +78,10 @@ export class RemoteBuilder {
     this.child.send(m);
   }
 
+  /** Stops the process; an answer already on its way is dropped (no callback after close). */
   close(): void {
     this.closing = true;
+    this.child.removeAllListeners("message");
     this.child.kill();
   }
 }
