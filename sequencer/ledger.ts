@@ -319,12 +319,13 @@ export class ProtocolLedger implements Ledger {
       openedAt: open.openedAt,
       closedAt: now,
     };
+    const records = snapshotRecords(this.state, open.accounts, open.orders);
     if (this.remote !== null) {
-      this.remote.build(accepted, snapshotRecords(this.state, open.accounts, open.orders));
+      this.remote.build(accepted, records);
       this.building.set(number, meta);
     } else {
       const started = performance.now();
-      const batch: Batch = buildBatch(this.committedState, accepted, this.state);
+      const batch: Batch = buildBatch(this.committedState, accepted, records);
       this.builder.batches += 1;
       this.builder.ms += performance.now() - started;
       this.closed.push({ ...meta, batch });

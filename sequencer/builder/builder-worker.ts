@@ -6,7 +6,7 @@
  */
 import { initCrypto } from "../../protocol/index.ts";
 import { RollupState } from "../../protocol/state.ts";
-import { buildBatch, BuilderDisagreementError, recordsOf } from "./builder.ts";
+import { buildBatch, BuilderDisagreementError } from "./builder.ts";
 import type { BuilderReply, BuilderRequest } from "./remote.ts";
 
 const send = process.send?.bind(process);
@@ -26,7 +26,7 @@ function handle(m: BuilderRequest): void {
   const started = performance.now();
   let reply: BuilderReply;
   try {
-    const batch = buildBatch(state, m.accepted, recordsOf(m.records));
+    const batch = buildBatch(state, m.accepted, m.records);
     reply = { type: "built", number: m.accepted.number, batch, ms: performance.now() - started };
   } catch (e) {
     if (!(e instanceof BuilderDisagreementError)) throw e;

@@ -32,13 +32,11 @@ export interface AcceptedBatch {
   readonly txs: readonly Tx[];
 }
 
-/** What the builder compares its records with: the core's state at the end of the batch. */
-export type CoreRecords = Pick<StateView, "account" | "orderState" | "globalState">;
-
 /**
- * The core's records a batch touched, at the end of the batch, as plain data (for a builder in
- * another process): every account its transactions wrote (and account 0, which padding and
- * one-account types use), every order slot its fills and withdrawals wrote, the global state.
+ * What the builder compares its records with: the core's records a batch touched, at the end of
+ * the batch, as plain data (it crosses to the builder's process): every account its
+ * transactions wrote (and account 0, which padding and one-account types use), every order slot
+ * its fills and withdrawals wrote, the global state.
  */
 export interface RecordsSnapshot {
   readonly accounts: readonly (readonly [bigint, Account])[];
@@ -58,7 +56,7 @@ export function ordersOf(tx: Tx): (readonly [bigint, bigint])[] {
 }
 
 export function snapshotRecords(
-  core: CoreRecords,
+  core: Pick<StateView, "account" | "orderState" | "globalState">,
   accounts: Iterable<bigint>,
   orders: Iterable<readonly [bigint, bigint]>,
 ): RecordsSnapshot {
@@ -67,26 +65,6 @@ export function snapshotRecords(
     accounts: [...ids].map((id) => [id, core.account(id)] as const),
     orders: [...orders].map(([a, o]) => [a, o, core.orderState(a, o)] as const),
     global: core.globalState,
-  };
-}
-
-/** A snapshot read back as records; a record it lacks reads as absent (and so differs). */
-export function recordsOf(snapshot: RecordsSnapshot): CoreRecords {
-  const accounts = new Map(snapshot.accounts);
-  const orders = new Map(snapshot.orders.map(([a, o, slot]) => [`${a}:${o}`, slot]));
-  return {
-    globalState: snapshot.global,
-    account: (id) => {
-      const a = accounts.get(id);
-      if (a === undefined) throw new BuilderDisagreementError(-1n, `account ${id} is not among the core's records`);
-      return a;
-    },
-    orderState: (a, o) => {
-      const slot = orders.get(`${a}:${o}`);
-      if (slot === undefined)
-        throw new BuilderDisagreementError(-1n, `order ${o} of account ${a} is not among the core's records`);
-      return slot;
-    },
   };
 }
 
@@ -124,10 +102,11 @@ function sameGlobal(x: GlobalState, y: GlobalState): boolean {
 
 /**
  * Replays `accepted` on `committed` (which it advances to the batch's end) and returns the
- * batch with its witnesses and public inputs. `core` is the core's state at the same point: the
- * end of this batch. Throws `BuilderDisagreementError` (see the header).
+ * batch with its witnesses and public inputs. `core` holds the core's records at the same point,
+ * the end of this batch; a record the builder wrote and the core did not is a disagreement too.
+ * Throws `BuilderDisagreementError` (see the header).
  */
-export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core: CoreRecords): Batch {
+export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core: RecordsSnapshot): Batch {
   const fail = (why: string): never => {
     throw new BuilderDisagreementError(accepted.number, why);
   };
@@ -154,29 +133,21 @@ export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core
     for (const o of [w.orderA, w.orderB])
       if (o !== null) orders.push({ accountId: o.signed.order.accountId, orderId: o.signed.order.orderId });
   }
-  const read = <T>(what: () => T): T => {
-    try {
-      return what();
-    } catch (e) {
-      if (e instanceof BuilderDisagreementError) fail(e.reason);
-      throw e;
-    }
-  };
-  for (const id of accounts)
-    if (
-      !sameAccount(
-        committed.account(id),
-        read(() => core.account(id)),
-      )
-    )
-      fail(`account ${id} ends the batch with other records than the core's`);
+  const coreAccounts = new Map(core.accounts);
+  const coreOrders = new Map(core.orders.map(([a, o, slot]) => [`${a}:${o}`, slot]));
+  for (const id of accounts) {
+    const y = coreAccounts.get(id) ?? fail(`account ${id} was written by the builder, not by the core`);
+    if (!sameAccount(committed.account(id), y)) fail(`account ${id} ends the batch with other records than the core's`);
+  }
   for (const { accountId, orderId } of orders) {
     const x = committed.orderState(accountId, orderId);
-    const y = read(() => core.orderState(accountId, orderId));
+    const y =
+      coreOrders.get(`${accountId}:${orderId}`) ??
+      fail(`order ${orderId} of account ${accountId} was filled by the builder, not by the core`);
     if (x.orderId !== y.orderId || x.filled !== y.filled)
       fail(`order ${orderId} of account ${accountId} ends the batch with another fill than the core's`);
   }
-  if (!sameGlobal(committed.globalState, core.globalState))
+  if (!sameGlobal(committed.globalState, core.global))
     fail("the global state (fee pool, funding) ends the batch other than the core's");
   return batch;
 }

@@ -37,8 +37,6 @@ export interface BuilderCallbacks {
 export class RemoteBuilder {
   private readonly child: ChildProcess;
   private closing = false;
-  /** Batches handed over and not answered yet. */
-  private inFlight = 0;
 
   constructor(
     profile: Profile,
@@ -51,7 +49,6 @@ export class RemoteBuilder {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child.on("message", (m: BuilderReply) => {
-      this.inFlight -= 1;
       if (m.type === "built") this.callbacks.onBuilt(m.number, m.batch, m.ms);
       else this.callbacks.onRefused(m.number, m.reason);
     });
@@ -64,13 +61,7 @@ export class RemoteBuilder {
     this.send({ type: "genesis", profile, system });
   }
 
-  /** Batches handed over and not built yet: how far the builder trails the core. */
-  get lag(): number {
-    return this.inFlight;
-  }
-
   build(accepted: AcceptedBatch, records: RecordsSnapshot): void {
-    this.inFlight += 1;
     this.send({ type: "build", accepted, records });
   }
 
