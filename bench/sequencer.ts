@@ -10,11 +10,26 @@
  * - http: acknowledgement latency p50/p99 and throughput of signed orders sent by the load
  *   generator from a separate process over 127.0.0.1 (signature check in the verifier pool),
  *   at moderate (4 in flight) and saturating (32 in flight) load;
- * - verify: fast EdDSA-Poseidon verifications per second on one core.
+ * - ws: signed orders over WebSocket from the WS load generator (sequencer/tools/wsload.ts) in a
+ *   separate process over 127.0.0.1, a maker resting and a taker crossing so half of them fill,
+ *   each acknowledged after the group commit that covers it, against the service as deployed
+ *   (prod profile, group commit, `synchronous` FULL, the builder in its own process, 2 verifier
+ *   processes): saturating (`orders_accepted_per_s`), and open loop at 2,000 orders/s for 30 s
+ *   (`ack_p99_ms`, latency from each order's due time);
+ * - verify: fast EdDSA-Poseidon verifications per second on one core;
+ * - restart: `restart_ms`, kill -9 then restart to serving with 1,000,000 journal entries behind
+ *   (from the newest snapshot plus the tail), and the same from genesis for comparison
+ *   (bench/restart.ts). `--only restart` runs it alone and prints it without writing the file.
+ *
+ * `--only ws` runs the WebSocket section alone and prints it without writing the file;
+ * `--ws-seconds N` shortens the paced run to N seconds and the saturating run to N × 2,500
+ * orders (a quick check; the figures are defined at 30 s); with `--only ws`, `--ws-batch N`
+ * sends `placeBatch` messages of N orders instead of one `place` per order.
  */
-import { execFile } from "node:child_process";
-import { cpus } from "node:os";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { cpus, loadavg } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +48,7 @@ import { defaultListing } from "../sequencer/listing.ts";
 import { startService } from "../sequencer/service.ts";
 import { loadgenPkHash } from "../sequencer/tools/loadgen.ts";
 import type { LoadOptions, LoadReport } from "../sequencer/tools/loadgen.ts";
+import type { WsLoadOptions, WsLoadReport } from "../sequencer/tools/wsload.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "sequencer.json");
@@ -238,6 +254,200 @@ async function http(concurrency: number, count: number): Promise<Record<string, 
   }
 }
 
+/**
+ * CPU time of this process's child processes by pid, ms, with their role (Linux `/proc`; empty
+ * elsewhere): the service's verifier processes and its batch builder.
+ */
+function childrenCpuMs(): Map<number, { role: "verifier" | "builder" | "other"; ms: number }> {
+  const out = new Map<number, { role: "verifier" | "builder" | "other"; ms: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      // Fields after the command (which may hold spaces) start at state: ppid is 2nd, utime 12th, stime 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[1]) !== process.pid) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const role = cmd.includes("verify-worker") ? "verifier" : cmd.includes("builder-worker") ? "builder" : "other";
+      out.set(Number(pid), { role, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS });
+    } catch {
+      // the process is gone
+    }
+  }
+  return out;
+}
+
+/** Linux's USER_HZ, the unit of `/proc/<pid>/stat` times. */
+const CLOCK_TICKS = 100;
+
+/** The per-account budgets of a market maker: one account sends thousands of orders a second. */
+const MM_RATE = 1_000_000;
+
+/**
+ * One WS load run against a fresh service configured as deployed (sequencer/config.ts defaults:
+ * group commit, `synchronous` FULL, the builder in its own process, 2 verifier processes), with
+ * the maker's and the taker's order and message budgets and open-order cap raised to a market
+ * maker's.
+ */
+async function wsRun(
+  name: string,
+  load: Omit<WsLoadOptions, "url" | "domain">,
+): Promise<WsLoadReport & WsCpu> {
+  const service = await startService({
+    host: "127.0.0.1",
+    port: 0,
+    dbFile: path.join(dir, `ws-${name}.db`),
+    profile: PROFILE,
+    domain: DOMAIN,
+    system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
+    initialPrices: PRICES,
+    listedAt: 1_795_132_800n,
+    optionWeeks: 0,
+    strikesEachSide: 0,
+    adminToken: "bench-admin-token-0123456789",
+    verifyWorkers: 2,
+    batchMaxAgeMs: 60_000,
+    sessionTtlMs: 15 * 60_000,
+    orderRatePerSecond: MM_RATE,
+    orderBurst: MM_RATE,
+    bodyLimit: 16 * 1024,
+    synchronous: "FULL",
+    groupCommit: true,
+    builder: "process",
+    logLevel: "warn",
+    provers: 0,
+    proofAttempts: 1,
+    proofTimeoutMs: 60_000,
+    // A market maker's budgets; the open-order cap too: when the venue falls behind a paced
+    // load, one connection's orders can run ahead of the other's and rest for a while.
+    api: { rateLimits: { readRate: MM_RATE, readBurst: MM_RATE }, maxOpenOrders: MM_RATE },
+  });
+  try {
+    let now = BigInt(Date.now());
+    for (const id of [BigInt(load.maker), BigInt(load.taker)])
+      service.venue.execute(
+        { kind: "deposit", accountId: id, owner: id, pkHash: loadgenPkHash(id), amount: RICH, queueIndex: null },
+        (now += 1n),
+      );
+    const options: WsLoadOptions = { ...load, url: service.url, domain: DOMAIN.toString() };
+    // CPU of the venue's processes over the run (signing in the client leaves them idle).
+    const mainBefore = process.cpuUsage();
+    const childrenBefore = childrenCpuMs();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...process.execArgv, path.join(ROOT, "sequencer/tools/wsload.ts"), JSON.stringify(options)],
+      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const report = JSON.parse(stdout) as WsLoadReport;
+    if (service.venue.halt !== null) throw new Error(`the venue halted: ${service.venue.halt.reason}`);
+    const main = process.cpuUsage(mainBefore);
+    const cpu = { verifier: 0, builder: 0, other: 0 };
+    for (const [pid, { role, ms }] of childrenCpuMs()) cpu[role] += ms - (childrenBefore.get(pid)?.ms ?? 0);
+    return {
+      ...report,
+      // The load averages at the end: other work on the machine shows in them.
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+      builderLagAtEnd: Number(service.venue.ledger.builderLag),
+      venueMainCpuMs: Math.round((main.user + main.system) / 1000),
+      venueVerifiersCpuMs: Math.round(cpu.verifier),
+      venueBuilderCpuMs: Math.round(cpu.builder),
+    };
+  } finally {
+    await service.close();
+  }
+}
+
+interface WsCpu {
+  readonly loadAverage: number[];
+  /** Closed batches the builder had not built when the last acknowledgement came. */
+  readonly builderLagAtEnd: number;
+  /** CPU of the service's own process, ms: its main thread (matching, journal, WebSocket) and V8's and libuv's helper threads. */
+  readonly venueMainCpuMs: number;
+  /** CPU of the signature verifier processes, ms. */
+  readonly venueVerifiersCpuMs: number;
+  /** CPU of the batch builder's process (batches it had not built by the end are not in it), ms. */
+  readonly venueBuilderCpuMs: number;
+}
+
+function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
+  const perOrder = (ms: number): number => (r.accepted === 0 ? 0 : Math.round((ms / r.accepted) * 1000) / 1000);
+  return {
+    loadAverageAtEnd: r.loadAverage,
+    orders: r.orders,
+    messages: r.messages,
+    accepted: r.accepted,
+    rejected: Object.values(r.rejected).reduce((a, b) => a + b, 0),
+    rejectedByCode: r.rejected,
+    connectionClosed: r.closed,
+    filledOrders: r.filledOrders,
+    filledShare: r.orders === 0 ? 0 : Math.round((r.filledOrders / r.orders) * 1000) / 1000,
+    seconds: Math.round(r.ms / 10) / 100,
+    ordersPerSecond: r.ordersPerSecond,
+    messagesPerSecond: r.messagesPerSecond,
+    ackP50Ms: r.latency.p50,
+    ackP90Ms: r.latency.p90,
+    ackP99Ms: r.latency.p99,
+    ackP999Ms: r.latency.p999,
+    ackMaxMs: r.latency.max,
+    signMs: r.signMs,
+    connections: r.connections,
+    builderLagAtEnd: r.builderLagAtEnd,
+    // CPU per accepted order: unlike rates, these hold when other work shares the cores.
+    mainCpuMsPerOrder: perOrder(r.venueMainCpuMs),
+    verifiersCpuMsPerOrder: perOrder(r.venueVerifiersCpuMs),
+    builderCpuMsPerOrder: perOrder(r.venueBuilderCpuMs),
+    clientCpuMsPerOrder: perOrder(r.clientCpuMs),
+  };
+}
+
+/** `orders_accepted_per_s` (saturating) and `ack_p99_ms` (2,000 orders/s, open loop). */
+async function ws(seconds: number, batch = 1): Promise<Record<string, unknown>> {
+  const common = {
+    maker: "30",
+    taker: "31",
+    instrument: "1",
+    mid: "300000",
+    tick: "1",
+    lot: "10",
+    levels: 200,
+    seed: 200,
+    batch,
+    firstOrderId: "1",
+  } as const;
+  const rate = 2000;
+  const saturatedReport = await wsRun("saturated", {
+    ...common,
+    mode: "saturate",
+    count: seconds * 2500,
+    inFlight: 128,
+    rate: 0,
+    maxMs: 120_000,
+  });
+  const pacedReport = await wsRun("paced", {
+    ...common,
+    mode: "paced",
+    count: seconds * rate,
+    inFlight: 0,
+    rate,
+    maxMs: seconds * 1000 + 30_000,
+  });
+  return {
+    ordersPerMessage: batch,
+    saturated: { inFlight: 128, ...wsFigures(saturatedReport) },
+    paced: {
+      targetRate: rate,
+      targetSeconds: seconds,
+      maxSendLagMs: pacedReport.maxSendLagMs,
+      ...wsFigures(pacedReport),
+    },
+  };
+}
+
 function verify(): Record<string, number> {
   const k = key("verify");
   const n = 500;
@@ -247,7 +457,83 @@ function verify(): Record<string, number> {
   return { verificationsPerSecond: Math.round((n / (performance.now() - t)) * 1000) };
 }
 
+/** Journal entries behind the restart of `restart_ms` (issue 16); TESSERA_BENCH_RESTART_ENTRIES for a quick check. */
+const RESTART_ENTRIES = Number(process.env.TESSERA_BENCH_RESTART_ENTRIES ?? 1_000_000);
+
+/**
+ * `restart_ms` (issue 16): bench/restart.ts writes a journal of RESTART_ENTRIES commands in a
+ * child process as the service would (resting orders and cancels, a fill every 200 commands,
+ * group commit, the builder in its own process, snapshots on the default policy), which is then
+ * killed with SIGKILL. Measured: from starting a new process on that journal to its serving (the
+ * venue opened from the newest snapshot plus the journal tail, the replayed batches built again),
+ * and the same replaying the whole journal from genesis without reading a snapshot. Both must
+ * reach the same state root.
+ */
+async function restart(): Promise<Record<string, number>> {
+  const file = path.join(dir, "restart.db");
+  const script = path.join(ROOT, "bench/restart.ts");
+  const generator = spawn(process.execPath, [...process.execArgv, script, "generate", file, String(RESTART_ENTRIES)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<string>((resolve) => generator.once("exit", (code, signal) => resolve(signal ?? String(code))));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: generator.stdout! }).once("line", resolve);
+    void exited.then((how) => reject(new Error(`the restart journal's generator exited (${how})`)));
+  });
+  const written = JSON.parse(line) as Record<string, number | number[]>;
+  generator.kill("SIGKILL");
+  if ((await exited) !== "SIGKILL") throw new Error("the generator was not killed");
+  const open = async (from: "snapshot" | "genesis") => {
+    const t = performance.now();
+    const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, script, "open", file, from], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const opened = JSON.parse(stdout) as { openMs: number; snapshotSeq: number; replayed: number; stateRoot: string };
+    return { ms: performance.now() - t, ...opened };
+  };
+  const fromSnapshot = await open("snapshot");
+  const fromGenesis = await open("genesis");
+  if (fromSnapshot.stateRoot !== fromGenesis.stateRoot)
+    throw new Error(`restart from the snapshot reached root ${fromSnapshot.stateRoot}, from genesis ${fromGenesis.stateRoot}`);
+  if (Number(fromSnapshot.snapshotSeq) === 0) throw new Error("the restart found no snapshot");
+  return {
+    entries: Number(written.entries),
+    fills: Number(written.fills),
+    batches: Number(written.batches),
+    restingOrders: Number(written.restingOrders),
+    generateMs: Number(written.generateMs),
+    snapshotBytes: Number(written.snapshotBytes),
+    snapshotSeq: Number(fromSnapshot.snapshotSeq),
+    tailReplayed: Number(fromSnapshot.replayed),
+    restartMs: Math.round(fromSnapshot.ms),
+    openMs: Number(fromSnapshot.openMs),
+    noSnapshotRestartMs: Math.round(fromGenesis.ms),
+    noSnapshotOpenMs: Number(fromGenesis.openMs),
+  };
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args[i + 1];
+};
+const wsSeconds = Number(flag("--ws-seconds") ?? 30);
+if (!Number.isInteger(wsSeconds) || wsSeconds < 1) throw new Error("--ws-seconds takes a whole number of seconds");
+const wsBatch = Number(flag("--ws-batch") ?? 1);
+if (!Number.isInteger(wsBatch) || wsBatch < 1 || wsBatch > 50) throw new Error("--ws-batch takes 1..50 orders per message");
+if (wsBatch !== 1 && flag("--only") !== "ws") throw new Error("--ws-batch is for --only ws: the figures are one order per message");
+
 try {
+  if (flag("--only") === "ws") console.log(JSON.stringify(await ws(wsSeconds, wsBatch), null, 2));
+  else if (flag("--only") === "restart") console.log(JSON.stringify(await restart(), null, 2));
+  else await all();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function all(): Promise<void> {
   const result = {
     machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version },
     profile: PROFILE,
@@ -255,10 +541,10 @@ try {
     core: await core(),
     coreGroup: await coreGroup(),
     http: { moderate: await http(4, 1000), saturated: await http(32, 3000) },
+    ws: await ws(wsSeconds),
     verify: verify(),
+    restart: await restart(),
   };
   writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -123,6 +123,14 @@ class PlainStore implements TxStore {
   }
 }
 
+/** A `CheckState` as plain data (`CheckState.toSnapshot`): its records and global state. */
+export interface CheckStateSnapshot {
+  readonly accounts: ReadonlyMap<bigint, Account>;
+  /** Order slots by `accountId · 2^orderDepth + index`. */
+  readonly orders: ReadonlyMap<bigint, OrderSlot>;
+  readonly global: GlobalState;
+}
+
 /** The rollup state as plain records (see the file's header). Pure: no I/O, no clock. */
 export class CheckState implements StateView {
   private global: GlobalState;
@@ -144,6 +152,28 @@ export class CheckState implements StateView {
     const empty = emptyAccount(profile);
     const state = new CheckState(profile, new Layer(null, BigInt(profile.orderDepth)), genesisGlobal(profile), empty);
     for (const [id, created] of genesisAccounts(profile, system)) state.layer.accounts.set(id, created);
+    return state;
+  }
+
+  /**
+   * The records as plain data, for a snapshot (sequencer/journal/snapshot.ts). The maps are the
+   * state's own: serialize them before the state changes again.
+   */
+  toSnapshot(): CheckStateSnapshot {
+    if (this.layer.parent !== null) throw new Error("internal: a scratch CheckState has no snapshot");
+    return { accounts: this.layer.accounts, orders: this.layer.orders, global: this.global };
+  }
+
+  /** The state `toSnapshot` wrote (the caller checks it belongs to this profile and genesis). */
+  static fromSnapshot(profile: Profile, snapshot: CheckStateSnapshot): CheckState {
+    const state = new CheckState(
+      profile,
+      new Layer(null, BigInt(profile.orderDepth)),
+      snapshot.global,
+      emptyAccount(profile),
+    );
+    for (const [id, a] of snapshot.accounts) state.layer.accounts.set(id, a);
+    for (const [k, slot] of snapshot.orders) state.layer.orders.set(k, slot);
     return state;
   }
 

@@ -144,6 +144,94 @@ function maintenanceHeadroom(account: Account, marks: Marks, underlying: number,
 const PRICE_LIMIT = (1n << 40n) - 1n;
 
 /**
+ * The prices in `[0, 2^40)` where the maintenance headroom of `account`, as a function of
+ * underlying `u`'s price with everything else held, may change slope, with `0`, `2^40 − 1` and
+ * `current`; sorted, distinct. Between two consecutive ones the headroom is affine on the
+ * integers: perps are linear in the price, an option's value kinks only at its strike, and a
+ * short option's margin `max(OPT_A·x − 10^4·otm(x), OPT_B·x)` kinks at the strike and where its
+ * two terms meet (a rational point: both integers around it are listed).
+ */
+export function headroomBreakpoints(account: Account, u: number, current: bigint): bigint[] {
+  const breakpoints = new Set<bigint>([0n, PRICE_LIMIT, current]);
+  for (const p of account.positions) {
+    if (p.size === 0n) continue;
+    const spec = decodeInstrument(p.instrument);
+    if (spec.underlying !== u || spec.kind === InstrumentKind.PERP) continue;
+    breakpoints.add(spec.strike);
+    // OPT_A·x − 10^4·otm(x) = OPT_B·x: for a call otm = K − x, for a put otm = x − K.
+    const k = spec.strike * BPS;
+    const kink = spec.kind === InstrumentKind.CALL ? k / (BPS + OPT_A_MM - OPT_B_MM) : k / (BPS + OPT_B_MM - OPT_A_MM);
+    for (const b of [kink - 1n, kink, kink + 1n]) if (b > 0n && b < PRICE_LIMIT) breakpoints.add(b);
+  }
+  return [...breakpoints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Prices `[lo, hi]` (cents) of one underlying within which an account stays at or above MM. */
+export interface MaintenanceInterval {
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+
+/**
+ * The largest price interval `[lo, hi]` of underlying `u` (within `[0, 2^40)`) that holds the
+ * current price and in which `account` keeps at least `1 − 1/shares` of its maintenance
+ * headroom `H` (§6.2): `shares · H_u(x) ≥ (shares − 1) · H` for every integer `x` in it, where
+ * `H_u(x)` is the headroom with `u` priced at `x` and every other price and funding index held;
+ * null when the account is below MM now (`H < 0`, the predicate of `belowMM`).
+ *
+ * With `shares = 1` this is the interval in which the account is not `belowMM`: `lo − 1` and
+ * `hi + 1` fail it, or lie outside the price range. With `shares = n`, the number of
+ * underlyings the account holds positions in, the intervals hold jointly: the headroom is a sum
+ * of one term per underlying (every position's value and margin depend on its own underlying's
+ * price only), so `H(P) = H + Σ_u (H_u(P_u) − H) ≥ H − n · H/n = 0` whenever every price `P_u`
+ * lies in its interval, however many move at once. The sequencer's liquidation index
+ * (sequencer/risk/candidates.ts) re-examines an account only when a price leaves one.
+ *
+ * `H_u` is affine between consecutive `headroomBreakpoints`, so a segment whose two ends pass
+ * passes everywhere, and in the first segment whose far end fails, the crossing is found by
+ * interpolation (checked on both sides, with a bisection as fallback).
+ */
+export function maintenanceInterval(account: Account, marks: Marks, u: number, shares = 1): MaintenanceInterval | null {
+  if (!Number.isInteger(shares) || shares < 1) throw new RangeError(`shares must be a positive integer, got ${shares}`);
+  const current = priceOf(marks, u);
+  const now = maintenanceHeadroom(account, marks, u, current);
+  if (now < 0n) return null;
+  const n = BigInt(shares);
+  const floor = (n - 1n) * now;
+  // ≥ 0 exactly where the interval's condition holds; equals `now` at the current price.
+  const slack = (price: bigint): bigint => n * maintenanceHeadroom(account, marks, u, price) - floor;
+  const sorted = headroomBreakpoints(account, u, current);
+  const at = sorted.indexOf(current);
+  // The last passing price from `good` (slack sg ≥ 0) toward `bad` (slack sb < 0).
+  const lastPassing = (good: bigint, sg: bigint, bad: bigint, sb: bigint): bigint => {
+    const step = bad > good ? 1n : -1n;
+    const guess = good + step * ((sg * abs(bad - good)) / (sg - sb));
+    if (guess !== bad && slack(guess) >= 0n && slack(guess + step) < 0n) return guess;
+    let g = good;
+    let b = bad;
+    while (abs(b - g) > 1n) {
+      const mid = (g + b) / 2n;
+      if (slack(mid) < 0n) b = mid;
+      else g = mid;
+    }
+    return g;
+  };
+  const edge = (step: 1 | -1): bigint => {
+    let prev = current;
+    let sPrev = now;
+    for (let i = at + step; i >= 0 && i < sorted.length; i += step) {
+      const b = sorted[i]!;
+      const sb = slack(b);
+      if (sb < 0n) return lastPassing(prev, sPrev, b, sb);
+      prev = b;
+      sPrev = sb;
+    }
+    return prev;
+  };
+  return { lo: edge(-1), hi: edge(1) };
+}
+
+/**
  * Display only: the oracle price of the underlying of slot `index` at which the account
  * reaches maintenance margin (`equity = MM`) with all other prices held, nearest to the current
  * price; `null` when no price in `[0, 2^40)` makes it fall below MM, or the slot is empty. An
@@ -161,18 +249,7 @@ export function liquidationPrice(account: Account, index: number, marks: Marks):
   const headroom = (price: bigint): bigint => maintenanceHeadroom(account, marks, u, price);
   if (headroom(current) < 0n) return current;
 
-  const breakpoints = new Set<bigint>([0n, PRICE_LIMIT, current]);
-  for (const p of account.positions) {
-    if (p.size === 0n) continue;
-    const spec = decodeInstrument(p.instrument);
-    if (spec.underlying !== u || spec.kind === InstrumentKind.PERP) continue;
-    breakpoints.add(spec.strike);
-    // OPT_A·x − 10^4·otm(x) = OPT_B·x: for a call otm = K − x, for a put otm = x − K.
-    const k = spec.strike * BPS;
-    const kink = spec.kind === InstrumentKind.CALL ? k / (BPS + OPT_A_MM - OPT_B_MM) : k / (BPS + OPT_B_MM - OPT_A_MM);
-    for (const b of [kink - 1n, kink, kink + 1n]) if (b > 0n && b < PRICE_LIMIT) breakpoints.add(b);
-  }
-  const sorted = [...breakpoints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = headroomBreakpoints(account, u, current);
   const at = sorted.indexOf(current);
 
   // First price below MM moving away from `current` (healthy) toward `edge`.

@@ -137,29 +137,31 @@ export function verifyOrderSignature(signed: SignedOrder, domain: bigint): boole
 }
 
 /**
- * `verifyOrderSignature` with the EdDSA check done by `verify` (the sequencer's verifier
- * processes): the message is computed here, and a positive answer is remembered exactly as a
+ * `verifyOrderSignature` with the order hash and the EdDSA check done by `verify` (the
+ * sequencer's verifier processes, off its thread): a positive answer is remembered exactly as a
  * check in this process would be, so the order is not verified again when it fills. `verify`
- * must answer whether `sig` is a valid signature of `msg` under `publicKey` by circomlib's rule
- * (`verifyFast`); it is not called for an order already known valid.
+ * must return `orderHash(signed.order, domain)` when `signed.signature` is a valid signature of
+ * it under `signed.publicKey` by circomlib's rule (`verifyFast`), else null; it is not called
+ * for an order already known valid.
  */
-export async function verifyOrderSignatureWith(
+export async function verifyOrderSignatureRemote(
   signed: SignedOrder,
   domain: bigint,
-  verify: (publicKey: PublicKey, msg: bigint, sig: Signature) => Promise<boolean>,
+  verify: (signed: SignedOrder, domain: bigint) => Promise<bigint | null>,
 ): Promise<boolean> {
   if (knownValid(signed, domain)) return true;
   if (!wellFormed(signed)) return false;
-  const { signature: s, publicKey: pk } = signed;
   // The values are taken before the wait: what is remembered is what was verified.
   const values = checkedValues(signed, domain);
-  const msg = orderHash(signed.order, domain);
-  const key = tupleKey(msg, s, pk);
-  if (verified.has(key) || (await verify(pk, msg, s))) {
-    remember(signed, values, key);
-    return true;
-  }
-  return false;
+  const copy: SignedOrder = {
+    order: { ...signed.order },
+    signature: { ...signed.signature },
+    publicKey: { ...signed.publicKey },
+  };
+  const msg = await verify(copy, domain);
+  if (msg === null) return false;
+  remember(signed, values, tupleKey(msg, copy.signature, copy.publicKey));
+  return true;
 }
 
 /** "tessera-session" as an integer: the tag that separates session messages from orders. */

@@ -22,6 +22,7 @@ import { poseidon } from "./poseidon.ts";
 import { Transition, transition, TreeStore, validateContext } from "./transition.ts";
 import type { AccountEntry, OrderSlot } from "./transition.ts";
 import { SparseMerkleTree } from "./tree.ts";
+import type { TreeSnapshot } from "./tree.ts";
 import type { Account, BatchContext, GlobalState, MerkleProof, Profile, Tx, TxWitness } from "./types.ts";
 
 export type { OrderSlot } from "./transition.ts";
@@ -36,6 +37,16 @@ export interface ApplyOptions {
 export interface SystemAccountKeys {
   readonly pkHash: bigint;
   readonly owner: bigint;
+}
+
+/**
+ * A `RollupState` as plain data (`RollupState.toSnapshot`): the account tree's nodes with their
+ * hashes, each leaf's account record and order tree, and the global state. Restoring it hashes
+ * nothing (a sequencer snapshot, sequencer/journal/snapshot.ts).
+ */
+export interface RollupStateSnapshot {
+  readonly global: GlobalState;
+  readonly tree: TreeSnapshot<{ readonly account: Account; readonly orders: TreeSnapshot<OrderSlot> }>;
 }
 
 /** Everything L1 needs to pay an account out in exodus mode (§9 of the contract docs). */
@@ -127,6 +138,48 @@ export class RollupState {
     for (const [id, created] of genesisAccounts(profile, system))
       tree.set(id, leafHash(created, profile), { ...empty, account: created });
     return state;
+  }
+
+  /** The state as plain data, for a snapshot (see `RollupStateSnapshot`). */
+  toSnapshot(): RollupStateSnapshot {
+    // Order trees shared between leaves (the empty one) are written once each.
+    const seen = new Map<SparseMerkleTree<OrderSlot>, TreeSnapshot<OrderSlot>>();
+    const orders = (t: SparseMerkleTree<OrderSlot>): TreeSnapshot<OrderSlot> => {
+      let out = seen.get(t);
+      if (out === undefined) seen.set(t, (out = t.toSnapshot((slot) => slot)));
+      return out;
+    };
+    return {
+      global: this.global,
+      tree: this.tree.toSnapshot((entry) => ({ account: entry.account, orders: orders(entry.orders) })),
+    };
+  }
+
+  /**
+   * The state `toSnapshot` wrote, for `profile` (the same profile and genesis keys: the caller
+   * checks the snapshot belongs to this venue). Throws `ProtocolError` on a snapshot whose tree
+   * shape does not fit the profile.
+   */
+  static fromSnapshot(profile: Profile, snapshot: RollupStateSnapshot): RollupState {
+    const account = emptyAccount(profile);
+    const empty: AccountEntry = {
+      account,
+      orders: new SparseMerkleTree<OrderSlot>(profile.orderDepth, emptyOrderLeaf()),
+    };
+    ensure(
+      snapshot.tree.depth === profile.accountDepth && snapshot.tree.defaultLeaf === leafHash(account, profile),
+      "OUT_OF_RANGE",
+      `snapshot account tree (depth ${snapshot.tree.depth}) does not fit profile ${profile.name}`,
+    );
+    const seen = new Map<TreeSnapshot<OrderSlot>, SparseMerkleTree<OrderSlot>>();
+    const tree = SparseMerkleTree.fromSnapshot(snapshot.tree, (entry): AccountEntry => {
+      let orders = seen.get(entry.orders);
+      if (orders === undefined)
+        seen.set(entry.orders, (orders = SparseMerkleTree.fromSnapshot(entry.orders, (s) => s)));
+      ensure(orders.depth === profile.orderDepth, "OUT_OF_RANGE", `snapshot order tree depth ${orders.depth}`);
+      return { account: entry.account, orders };
+    });
+    return new RollupState(profile, tree, snapshot.global, empty);
   }
 
   /** An independent copy in O(1), for dry runs. */
@@ -223,7 +276,6 @@ export class RollupState {
     const store = new TreeStore(this.tree.clone(), this.empty, this.profile);
     const t = new Transition(this.profile, ctx, store, this.global, options.proven === true);
     const globalBefore = this.global;
-    const accountRootBefore = this.tree.root;
     const effect = transition(t, tx);
     this.tree = store.tree;
     this.global = t.global;
@@ -240,8 +292,6 @@ export class RollupState {
       liquidationPrice: effect.liquidationPrice ?? 0n,
       globalBefore,
       globalAfter: t.global,
-      accountRootBefore,
-      accountRootAfter: store.tree.root,
       publicData: effect.publicData,
     };
   }

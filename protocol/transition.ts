@@ -134,7 +134,10 @@ export class TreeStore implements TxStore {
     const proof = this.tree.proof(id);
     if (after !== null) {
       const entry = after as AccountEntry;
-      this.tree.set(id, leafHash(entry.account, this.profile), entry);
+      // Hashed when a proof or the root reads it (protocol/tree.ts): an account written by many
+      // slots of a batch is hashed once.
+      const profile = this.profile;
+      this.tree.set(id, () => leafHash(entry.account, profile), entry);
     }
     return proof;
   }

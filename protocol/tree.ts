@@ -5,15 +5,22 @@
  * node at level i is a right child. Every unset leaf holds `defaultLeaf`, and an untouched
  * subtree of height h hashes to `zeros[h]`, so only touched paths are stored.
  *
- * Nodes are immutable and shared between versions (path copying): `set` allocates and hashes
- * exactly `depth` new nodes, and `clone()` is O(1). A clone and its origin never see each
- * other's later writes, which is what a dry run needs.
+ * Nodes are immutable and shared between versions (path copying): `set` allocates exactly
+ * `depth` new nodes, and `clone()` is O(1). A clone and its origin never see each other's later
+ * writes, which is what a dry run needs.
+ *
+ * Hashes are computed when first read (a node's hash is a pure function of its children, so
+ * when is invisible): `set` hashes nothing, and a proof or the root hashes only the nodes it
+ * needs that no earlier read hashed. An account written by many slots of a batch (a market maker)
+ * pays its path once, when the batch's root is read, not once per slot. A leaf's hash may be
+ * given as a function, called on first read too.
  */
 import { ProtocolError } from "./errors.ts";
 import { poseidon } from "./poseidon.ts";
 import type { MerkleProof } from "./types.ts";
 
-interface TreeNode<V> {
+export interface TreeNode<V> {
+  /** Computed on first read for the nodes `set` creates (see the header). */
   readonly hash: bigint;
   /** On leaves: the preimage or record the caller stored with the leaf hash. */
   readonly value?: V;
@@ -25,6 +32,49 @@ interface TreeNode<V> {
 /** `H(left, right)`, the node hash of every tree in the protocol. */
 export function hashNode(left: bigint, right: bigint): bigint {
   return poseidon([left, right]);
+}
+
+/** An inner node created by `set`: its hash is `H(left, right)`, computed on first read. */
+class InnerNode<V> implements TreeNode<V> {
+  private memo: bigint | undefined;
+
+  constructor(
+    readonly left: TreeNode<V> | null,
+    readonly right: TreeNode<V> | null,
+    /** The hash of a default child (`zeros[h − 1]` for a node of height h). */
+    private readonly zero: bigint,
+  ) {}
+
+  get hash(): bigint {
+    this.memo ??= hashNode(this.left?.hash ?? this.zero, this.right?.hash ?? this.zero);
+    return this.memo;
+  }
+}
+
+/** A leaf created by `set`, whose hash is given as a value or as a function called on first read. */
+class LeafNode<V> implements TreeNode<V> {
+  readonly left = null;
+  readonly right = null;
+  private memo: bigint | undefined;
+
+  constructor(
+    private readonly leaf: bigint | (() => bigint),
+    readonly value: V | undefined,
+  ) {
+    if (typeof leaf === "bigint") this.memo = leaf;
+  }
+
+  get hash(): bigint {
+    this.memo ??= (this.leaf as () => bigint)();
+    return this.memo;
+  }
+}
+
+/** A tree as plain data (`SparseMerkleTree.toSnapshot`). */
+export interface TreeSnapshot<U> {
+  readonly depth: number;
+  readonly defaultLeaf: bigint;
+  readonly top: TreeNode<U> | null;
 }
 
 const zeroCache = new Map<bigint, bigint[]>();
@@ -65,6 +115,31 @@ export class SparseMerkleTree<V = never> {
 
   get root(): bigint {
     return this.top === null ? this.zeros[this.depth]! : this.top.hash;
+  }
+
+  /**
+   * The tree as plain data (nodes with their hashes, values mapped by `mapValue`), for a snapshot
+   * (sequencer/journal/snapshot.ts): `fromSnapshot` restores it without hashing anything.
+   */
+  toSnapshot<U>(mapValue: (value: V) => U): TreeSnapshot<U> {
+    const copy = (node: TreeNode<V> | null): TreeNode<U> | null => {
+      if (node === null) return null;
+      const out: TreeNode<U> = { hash: node.hash, left: copy(node.left), right: copy(node.right) };
+      return node.value === undefined ? out : { ...out, value: mapValue(node.value) };
+    };
+    return { depth: this.depth, defaultLeaf: this.defaultLeaf, top: copy(this.top) };
+  }
+
+  /** The tree `toSnapshot` wrote (values mapped back by `mapValue`). Hashes are taken as stored. */
+  static fromSnapshot<U, V>(snapshot: TreeSnapshot<U>, mapValue: (value: U) => V): SparseMerkleTree<V> {
+    const copy = (node: TreeNode<U> | null): TreeNode<V> | null => {
+      if (node === null) return null;
+      const out: TreeNode<V> = { hash: node.hash, left: copy(node.left), right: copy(node.right) };
+      return node.value === undefined ? out : { ...out, value: mapValue(node.value) };
+    };
+    const tree = new SparseMerkleTree<V>(snapshot.depth, snapshot.defaultLeaf);
+    tree.top = copy(snapshot.top);
+    return tree;
   }
 
   /** An independent copy in O(1); later writes to either do not affect the other. */
@@ -111,20 +186,21 @@ export class SparseMerkleTree<V = never> {
     return this.leafNode(index)?.value;
   }
 
-  /** Sets leaf `index` to `leaf` (with an optional value), re-hashing its path only. */
-  set(index: bigint, leaf: bigint, value?: V): void {
+  /**
+   * Sets leaf `index` to `leaf` (with an optional value): a new path, hashed when read (see the
+   * header). `leaf` may be a function computing the leaf hash; it must be pure.
+   */
+  set(index: bigint, leaf: bigint | (() => bigint), value?: V): void {
     this.checkIndex(index);
     const path = this.path(index);
-    let node: TreeNode<V> =
-      value === undefined ? { hash: leaf, left: null, right: null } : { hash: leaf, left: null, right: null, value };
+    let node: TreeNode<V> = new LeafNode<V>(leaf, value);
     for (let h = 0; h < this.depth; h++) {
       const parent = path[h + 1] ?? null;
       const isRight = ((index >> BigInt(h)) & 1n) === 1n;
       const sibling = parent === null ? null : isRight ? parent.left : parent.right;
-      const siblingHash = sibling === null ? this.zeros[h]! : sibling.hash;
       node = isRight
-        ? { hash: hashNode(siblingHash, node.hash), left: sibling, right: node }
-        : { hash: hashNode(node.hash, siblingHash), left: node, right: sibling };
+        ? new InnerNode<V>(sibling, node, this.zeros[h]!)
+        : new InnerNode<V>(node, sibling, this.zeros[h]!);
     }
     this.top = node;
   }

@@ -191,7 +191,10 @@ export interface OrderUpdate {
 
 /**
  * Everything the circuit needs for one slot, produced by the reference model while applying
- * the transaction. Account A and B roles per type are in docs/protocol.md §11.
+ * the transaction. Account A and B roles per type are in docs/protocol.md §11. The account roots
+ * around the slot are not in it: they follow from A's and B's proofs (`computeRoot`), the circuit
+ * chains them itself, and computing them per slot would hash every path of the batch once per
+ * slot (protocol/tree.ts hashes lazily). The batch carries the roots before and after it.
  */
 export interface TxWitness {
   readonly tx: Tx;
@@ -210,8 +213,6 @@ export interface TxWitness {
   readonly liquidationPrice: bigint;
   readonly globalBefore: GlobalState;
   readonly globalAfter: GlobalState;
-  readonly accountRootBefore: bigint;
-  readonly accountRootAfter: bigint;
   /** This slot's public data (§7). */
   readonly publicData: readonly [bigint, bigint];
 }

@@ -13,7 +13,7 @@
  *   npx tsx scripts/bench.ts --render         rewrites report.md from report.json and report.previous.json
  *
  * Sections, in order: circuits (in this process: constraint counts and proving of the test and
- * demo circuits), tree, eddsa, sequencer, attack, gas, e2e, fleet (child processes: the scripts
+ * demo circuits), tree, eddsa, sequencer, risk, attack, gas, e2e, fleet (child processes: the scripts
  * under bench/).
  * A section that fails is listed in the report with its error, the others still run, and the
  * exit code is 1.
@@ -139,7 +139,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
   },
 
   async sequencer() {
-    await runTs("bench/sequencer.ts", "bench/sequencer.ts", 8 * MINUTE);
+    await runTs("bench/sequencer.ts", "bench/sequencer.ts", 20 * MINUTE);
     const j = readJson("bench/sequencer.json");
     const src = "bench/sequencer.ts";
     const profile = String((j as { profile?: unknown }).profile ?? "prod");
@@ -201,6 +201,24 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         `one full batch of fills (${getProfile(profile).nTx} slots)`,
       ),
       fig(
+        "restart_ms",
+        profile,
+        numberAt(j, "restart.restartMs", src),
+        "ms",
+        "lower",
+        src,
+        `kill -9, then a new process serving again with ${numberAt(j, "restart.entries", src)} journal entries behind: the newest snapshot (journal seq ${numberAt(j, "restart.snapshotSeq", src)}, ${Math.round(numberAt(j, "restart.snapshotBytes", src) / 1e6)} MB) plus ${numberAt(j, "restart.tailReplayed", src)} entries of tail, the replayed batches built again (goal 10,000)`,
+      ),
+      fig(
+        "restart_no_snapshot_ms",
+        profile,
+        numberAt(j, "restart.noSnapshotRestartMs", src),
+        "ms",
+        "lower",
+        src,
+        "the same restart replaying the whole journal from genesis (no snapshot read), for comparison",
+      ),
+      fig(
         "sustained_fills_per_s",
         profile,
         numberAt(j, "coreGroup.sustainedFillsPerSecond", src),
@@ -209,8 +227,8 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         src,
         `the same fills until the builder has built them all (builder lag when the core finished: ${numberAt(j, "coreGroup.builderLagAtEnd", src)} batches)`,
       ),
-      fig("ack_p50_ms", profile, numberAt(j, "http.moderate.ackP50Ms", src), "ms", "lower", src, moderate),
-      fig("ack_p99_ms", profile, numberAt(j, "http.moderate.ackP99Ms", src), "ms", "lower", src, moderate),
+      fig("http_ack_p50_ms", profile, numberAt(j, "http.moderate.ackP50Ms", src), "ms", "lower", src, moderate),
+      fig("http_ack_p99_ms", profile, numberAt(j, "http.moderate.ackP99Ms", src), "ms", "lower", src, moderate),
       fig(
         "http_orders_per_s",
         profile,
@@ -220,8 +238,24 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         src,
         moderate,
       ),
-      fig("ack_p50_ms_saturated", profile, numberAt(j, "http.saturated.ackP50Ms", src), "ms", "lower", src, saturated),
-      fig("ack_p99_ms_saturated", profile, numberAt(j, "http.saturated.ackP99Ms", src), "ms", "lower", src, saturated),
+      fig(
+        "http_ack_p50_ms_saturated",
+        profile,
+        numberAt(j, "http.saturated.ackP50Ms", src),
+        "ms",
+        "lower",
+        src,
+        saturated,
+      ),
+      fig(
+        "http_ack_p99_ms_saturated",
+        profile,
+        numberAt(j, "http.saturated.ackP99Ms", src),
+        "ms",
+        "lower",
+        src,
+        saturated,
+      ),
       fig(
         "http_orders_per_s_saturated",
         profile,
@@ -230,6 +264,45 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "higher",
         src,
         saturated,
+      ),
+      ...wsFigures(j, profile, src),
+    ];
+  },
+
+  // The liquidation engine's search per oracle tick: the index against the full scan.
+  async risk() {
+    await runTs("bench/risk.ts", "bench/risk.ts", 10 * MINUTE);
+    const j = readJson("bench/risk.json");
+    const src = "bench/risk.ts";
+    const accounts = numberAt(j, "accounts", src);
+    const how = `${accounts} accounts with perps, ${numberAt(j, "touchedPerTick", src)} changed per tick`;
+    return [
+      fig(
+        "liquidation_scan_us_per_tick",
+        "prod",
+        numberAt(j, "indexUsPerTick", src),
+        "us",
+        "lower",
+        src,
+        `liquidation index, ${how}`,
+      ),
+      fig(
+        "liquidation_full_scan_us_per_tick",
+        "prod",
+        numberAt(j, "fullScanUsPerTick", src),
+        "us",
+        "lower",
+        src,
+        `belowMM on every account, ${how}`,
+      ),
+      fig(
+        "liquidation_index_build_ms",
+        "prod",
+        numberAt(j, "buildMs", src),
+        "ms",
+        "lower",
+        src,
+        `first pass: every account examined, ${accounts} accounts`,
       ),
     ];
   },
@@ -431,6 +504,65 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     ];
   },
 };
+
+/**
+ * Issue 16's WebSocket figures (bench/sequencer.ts `ws`): signed orders from the WS load
+ * generator in another process, half of them filling, each acknowledged after its group commit.
+ */
+function wsFigures(j: unknown, profile: string, src: string): Figure[] {
+  const at = (key: string): number => numberAt(j, key, src);
+  const rejected = (mode: string): string => {
+    const n = at(`ws.${mode}.rejected`);
+    return n === 0 ? "none rejected" : `${n} REJECTED (not counted; bench/sequencer.json has the codes)`;
+  };
+  const load = (mode: string): string => {
+    const l = (j as { ws?: Record<string, { loadAverageAtEnd?: unknown }> }).ws?.[mode]?.loadAverageAtEnd;
+    return Array.isArray(l) ? `load average ${l.join(" ")}` : "load average unknown";
+  };
+  const saturated =
+    `WebSocket, ${at("ws.saturated.inFlight")} orders in flight over ${at("ws.saturated.connections")} connections, ` +
+    `${Math.round(at("ws.saturated.filledShare") * 100)} % filling, ${at("ws.saturated.messagesPerSecond")} messages/s, ` +
+    `${rejected("saturated")}, ${load("saturated")}`;
+  const paced =
+    `WebSocket, open loop at ${at("ws.paced.targetRate")} orders/s for ${at("ws.paced.targetSeconds")} s, ` +
+    `latency from each order's due time, ${Math.round(at("ws.paced.filledShare") * 100)} % filling, ` +
+    `${rejected("paced")}, ${load("paced")}`;
+  return [
+    fig(
+      "orders_accepted_per_s",
+      profile,
+      at("ws.saturated.ordersPerSecond"),
+      "1/s",
+      "higher",
+      src,
+      `signed orders accepted, acknowledged after the group commit; ${saturated} (goal 5,000)`,
+    ),
+    fig("ws_ack_p50_ms_saturated", profile, at("ws.saturated.ackP50Ms"), "ms", "lower", src, saturated),
+    fig("ws_ack_p99_ms_saturated", profile, at("ws.saturated.ackP99Ms"), "ms", "lower", src, saturated),
+    fig(
+      "ws_main_cpu_ms_per_order",
+      profile,
+      at("ws.saturated.mainCpuMsPerOrder"),
+      "ms",
+      "lower",
+      src,
+      `CPU of the service's own process (main thread, GC and I/O threads) per accepted order (signature verifiers ${at("ws.saturated.verifiersCpuMsPerOrder")} ms, batch builder ${at("ws.saturated.builderCpuMsPerOrder")} ms); ${saturated}`,
+    ),
+    fig("ack_p99_ms", profile, at("ws.paced.ackP99Ms"), "ms", "lower", src, `${paced} (goal 5)`),
+    fig("ack_p50_ms", profile, at("ws.paced.ackP50Ms"), "ms", "lower", src, paced),
+    fig("ack_p999_ms", profile, at("ws.paced.ackP999Ms"), "ms", "lower", src, paced),
+    fig("ack_max_ms", profile, at("ws.paced.ackMaxMs"), "ms", "lower", src, paced),
+    fig(
+      "ws_paced_orders_per_s",
+      profile,
+      at("ws.paced.ordersPerSecond"),
+      "1/s",
+      "higher",
+      src,
+      `orders accepted per second of the paced run (below the target when the venue fell behind); ${paced}`,
+    ),
+  ];
+}
 
 function fig(
   name: string,

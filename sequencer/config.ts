@@ -16,6 +16,7 @@ import { DEFAULT_MAX_QUEUE } from "./auth/verify-pool.ts";
 import { DEFAULT_HEALTH_BOUNDS } from "./health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
+import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
 
 const SECONDS_PER_DAY = 86_400n;
 
@@ -72,6 +73,17 @@ const envSchema = z.object({
   TESSERA_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("FULL"),
   /** Where closed batches are built: in a process of their own (default) or on the core's thread. */
   TESSERA_BUILDER: z.enum(["process", "inline"]).default("process"),
+  /** Snapshots of the venue (default on): restart = newest valid snapshot + journal tail. */
+  TESSERA_SNAPSHOTS: z
+    .enum(["0", "1", "false", "true"])
+    .default("1")
+    .transform((v) => v === "1" || v === "true"),
+  /** A snapshot once this many journal entries were written since the last one... */
+  TESSERA_SNAPSHOT_EVERY_ENTRIES: z.coerce.number().int().min(1).default(DEFAULT_SNAPSHOT_POLICY.everyEntries),
+  /** ...or once this many batches closed since it, whichever comes first (at a batch boundary). */
+  TESSERA_SNAPSHOT_EVERY_BATCHES: z.coerce.number().int().min(1).default(DEFAULT_SNAPSHOT_POLICY.everyBatches),
+  /** Snapshots kept in the journal file (the newest). */
+  TESSERA_SNAPSHOT_KEEP: z.coerce.number().int().min(1).max(100).default(DEFAULT_SNAPSHOT_POLICY.keep),
   /** Group commit (default on): the commands of one event-loop turn share one journal commit. */
   TESSERA_GROUP_COMMIT: z
     .enum(["0", "1", "false", "true"])
@@ -206,6 +218,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     synchronous: e.TESSERA_SYNCHRONOUS,
     groupCommit: e.TESSERA_GROUP_COMMIT,
     builder: e.TESSERA_BUILDER,
+    snapshots: e.TESSERA_SNAPSHOTS
+      ? {
+          everyEntries: e.TESSERA_SNAPSHOT_EVERY_ENTRIES,
+          everyBatches: e.TESSERA_SNAPSHOT_EVERY_BATCHES,
+          keep: e.TESSERA_SNAPSHOT_KEEP,
+        }
+      : false,
     logLevel: e.TESSERA_LOG_LEVEL,
     provers: e.TESSERA_PROVERS,
     proverQueue: e.TESSERA_PROVER_QUEUE ?? null,

@@ -12,11 +12,11 @@ import { decodeInstrument, perpId } from "../protocol/instruments.ts";
 import { intrinsic } from "../protocol/margin.ts";
 import { CheckState } from "../protocol/check.ts";
 import { RollupState } from "../protocol/state.ts";
-import type { SystemAccountKeys } from "../protocol/state.ts";
+import type { RollupStateSnapshot, SystemAccountKeys } from "../protocol/state.ts";
 import { Side, TxType } from "../protocol/types.ts";
 import type { Profile, SignedOrder, SolidityProof, Tx } from "../protocol/types.ts";
 import type { Command } from "./commands.ts";
-import type { CancelledOrder, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
+import type { CancelledOrder, EngineSnapshot, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
 import { MatchingEngine } from "./engine/engine.ts";
 import type { LevelChange, RestingOrder } from "./engine/book.ts";
 import type { Market } from "./engine/markets.ts";
@@ -25,10 +25,20 @@ import type { ProofStatus, Synchronous } from "./journal/journal.ts";
 import { Journal } from "./journal/journal.ts";
 import { BuilderDisagreementError } from "./builder/builder.ts";
 import { RemoteBuilder } from "./builder/remote.ts";
-import type { Applied, ClosedBatch } from "./ledger.ts";
+import type { Applied, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "./wire.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
+import type { PremiumAverageSnapshot } from "./risk/funding.ts";
+import {
+  checkStored,
+  decodePart,
+  DEFAULT_SNAPSHOT_POLICY,
+  encodePart,
+  sealSnapshot,
+  SnapshotError,
+} from "./journal/snapshot.ts";
+import type { SnapshotPolicy } from "./journal/snapshot.ts";
 import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
 import { assessHealth, DEFAULT_HEALTH_BOUNDS, gateError } from "./health.ts";
@@ -259,6 +269,58 @@ export interface OpenOptions {
    * goes on; a batch then reaches `unprovedBatches()` and the `batch` event once built.
    */
   readonly builder?: "inline" | "process";
+  /**
+   * Snapshots (sequencer/journal/snapshot.ts): when to take them (default
+   * `DEFAULT_SNAPSHOT_POLICY`), or false to take none.
+   */
+  readonly snapshots?: Partial<SnapshotPolicy> | false;
+  /**
+   * Load the newest valid snapshot on open and replay only the journal after it (default true);
+   * false replays the whole journal from genesis (the safety check, sequencer/tools/snapshot-check.ts).
+   */
+  readonly loadSnapshot?: boolean;
+  /** Where snapshot events go (a snapshot skipped on open, one written, one that failed to write). */
+  readonly log?: SnapshotLog;
+}
+
+/** Receives the snapshot events of a venue (the service passes its logger). */
+export type SnapshotLog = (level: "info" | "warn", message: string, fields: Readonly<Record<string, unknown>>) => void;
+
+/** How `Sequencer.open` started: from which snapshot, and which it skipped and why. */
+export interface RestoreReport {
+  /** The journal seq of the snapshot loaded (0: none, the journal was replayed from genesis). */
+  readonly snapshotSeq: bigint;
+  /** Journal commands replayed after it. */
+  readonly replayed: number;
+  readonly skipped: readonly { readonly seq: bigint; readonly reason: string }[];
+}
+
+/**
+ * The core's part of a snapshot (sequencer/journal/snapshot.ts), at a batch boundary: every
+ * field of `Sequencer` a replay rebuilds, with the ledger's and the engine's. What is not here is
+ * not state: listeners, held events and waiters (none at a committed boundary), the builder
+ * process, the halt flags (no snapshot is taken halted), and `proved`, which the restore reads
+ * from the journal's batch statuses as a replay does.
+ */
+interface CoreSnapshot {
+  readonly seq: bigint;
+  /** The `now` of the last journaled command (where a replay's clock ends). */
+  readonly lastNow: bigint;
+  readonly nextQueueIndex: bigint;
+  readonly ledger: LedgerSnapshot;
+  readonly engine: EngineSnapshot;
+  readonly recent: ReadonlyMap<bigint, readonly Fill[]>;
+  readonly stats: ReadonlyMap<bigint, MarketStats>;
+  /** Closed batches not submitted at the snapshot, oldest first (filtered again on restore). */
+  readonly pending: readonly ClosedBatch[];
+  readonly deposits: ReadonlyMap<bigint, readonly DepositRecord[]>;
+  readonly withdrawals: ReadonlyMap<bigint, readonly WithdrawalRecord[]>;
+  readonly withdrawalsByBatch: ReadonlyMap<bigint, readonly WithdrawalRecord[]>;
+  readonly lastFunding: ReadonlyMap<number, FundingUpdate>;
+  readonly premiums: ReadonlyMap<number, PremiumAverageSnapshot>;
+  readonly expired: ReadonlySet<bigint>;
+  readonly settledSeries: ReadonlyMap<string, SeriesSettlement>;
+  readonly summaries: readonly BatchSummary[];
 }
 
 /** Thrown when a replayed command does not reproduce its journaled outcome. */
@@ -425,14 +487,32 @@ export class Sequencer {
   private readonly summaries: BatchSummary[] = [];
   /** The `now` of the last command applied (unix ms); commands never go back in time. */
   private lastNow = 0n;
+  /**
+   * The `now` of the last journaled command: what a replay ends at (`lastNow` also moves for
+   * rejected commands, which the journal does not hold), so the time a snapshot stores.
+   */
+  private journaledNow = 0n;
+  /** When to take snapshots (null: never), and the seq and batch of the last one. */
+  private snapshotPolicy: SnapshotPolicy | null = null;
+  private snapshotSeq = 0n;
+  private snapshotBatch = 0n;
+  /** A snapshot waiting for the builder process's state. */
+  private snapshotPending: Promise<bigint | null> | null = null;
+  private log: SnapshotLog = () => {};
+  private closedDown = false;
+  private snapshotting = false;
+  /** Set while `execute` runs a command: no snapshot until it is published. */
+  private executing = false;
+  private restoreReport: RestoreReport = { snapshotSeq: 0n, replayed: 0, skipped: [] };
 
   private constructor(
     readonly config: VenueConfig,
     readonly journal: Journal,
+    restored: { readonly state: CheckState; readonly committed: RollupState } | null = null,
   ) {
     this.ledger = new ProtocolLedger(
-      CheckState.genesis(config.profile, config.system),
-      RollupState.genesis(config.profile, config.system),
+      restored?.state ?? CheckState.genesis(config.profile, config.system),
+      restored?.committed ?? RollupState.genesis(config.profile, config.system),
       config.domain,
       config.initialPrices,
       config.limits?.maxOracleAge ?? null,
@@ -467,10 +547,19 @@ export class Sequencer {
       synchronous,
       groupCommit,
     );
-    const venue = new Sequencer(config, journal);
+    const log = options.log ?? (() => {});
+    const loaded = options.loadSnapshot === false ? null : Sequencer.fromSnapshots(config, journal, options, log);
+    const restored = loaded?.found ?? null;
+    const venue = restored?.venue ?? new Sequencer(config, journal);
+    venue.log = log;
+    if (options.snapshots !== false) venue.snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...options.snapshots };
     if (options.maxGroup !== undefined) venue.maxGroup = options.maxGroup;
-    if (options.builder === "process") venue.startRemoteBuilder();
-    venue.replay();
+    if (options.builder === "process") venue.startRemoteBuilder(restored?.builder ?? null);
+    const after = restored?.seq ?? 0n;
+    venue.snapshotSeq = after;
+    venue.snapshotBatch = venue.ledger.currentBatch - 1n;
+    const replayed = venue.replay(after);
+    venue.restoreReport = { snapshotSeq: after, replayed, skipped: loaded?.skipped ?? [] };
     // Batches the journal marks submitted that L1 no longer holds (F15): sent again.
     for (const b of venue.provedBatches())
       if (journal.batchStatus(b.number) === "submitted")
@@ -500,7 +589,8 @@ export class Sequencer {
     drop: (command: Command) => boolean,
     extraMeta: Readonly<Record<string, string>> = {},
   ): { venue: Sequencer; kept: number; dropped: { seq: bigint; kind: string; reason: string }[] } {
-    const old = Sequencer.open(config, from, "FULL", extraMeta);
+    // The old journal is read, never written (no snapshot taken into it).
+    const old = Sequencer.open(config, from, "FULL", extraMeta, { snapshots: false });
     const journal = Journal.open(
       to,
       {
@@ -538,11 +628,275 @@ export class Sequencer {
     return { venue, kept, dropped };
   }
 
-  private replay(): void {
+  /**
+   * The venue at the newest stored snapshot that checks out (hash, version, place in the journal,
+   * contents, and one L1 still holds every batch of: see `restoreSnapshot`), with the builder
+   * state to start a builder process from; `found` null when none does (replay from genesis).
+   * Each snapshot skipped is logged and returned with its reason.
+   */
+  private static fromSnapshots(
+    config: VenueConfig,
+    journal: Journal,
+    options: OpenOptions,
+    log: SnapshotLog,
+  ): {
+    found: { venue: Sequencer; seq: bigint; builder: { state: Buffer; root: bigint } } | null;
+    skipped: { seq: bigint; reason: string }[];
+  } {
+    const skipped: { seq: bigint; reason: string }[] = [];
+    for (const seq of journal.snapshotSeqs()) {
+      try {
+        const stored = journal.readSnapshot(seq);
+        if (stored === null) throw new SnapshotError(seq, "deleted while opening");
+        checkStored(stored, journal.length);
+        const outer = decodePart<{ core: Uint8Array; built: ClosedBatch[] }>(seq, "core", stored.core);
+        const core = decodePart<CoreSnapshot>(seq, "core", Buffer.from(outer.core));
+        if (core.seq !== seq) throw new SnapshotError(seq, `its core part is at seq ${core.seq}`);
+        const building = core.ledger.building.map((b) => b.number).join(",");
+        if (outer.built.map((b) => b.number).join(",") !== building)
+          throw new SnapshotError(seq, `it lacks the built form of batches ${building}`);
+        // The builder's trees are after the last batch built: the last of those, if any.
+        const root = outer.built.at(-1)?.batch.newStateRoot ?? core.ledger.lastRoot;
+        const inline = options.builder !== "process";
+        let committed = RollupState.genesis(config.profile, config.system);
+        if (inline) {
+          committed = RollupState.fromSnapshot(
+            config.profile,
+            decodePart<RollupStateSnapshot>(seq, "builder", stored.builder),
+          );
+          if (committed.stateRoot !== root)
+            throw new SnapshotError(
+              seq,
+              `its builder trees reach root ${committed.stateRoot}, its core expects ${root}`,
+            );
+        }
+        const venue = new Sequencer(config, journal, {
+          state: CheckState.fromSnapshot(config.profile, core.ledger.state),
+          committed,
+        });
+        venue.restoreSnapshot(seq, core, outer.built);
+        log("info", "venue restored from a snapshot", { seq: seq.toString(), batch: stored.batch.toString() });
+        return { found: { venue, seq, builder: { state: stored.builder, root } }, skipped };
+      } catch (e) {
+        const reason = e instanceof SnapshotError ? e.message : `snapshot at journal seq ${seq}: ${String(e)}`;
+        skipped.push({ seq, reason });
+        log("warn", "snapshot skipped", { seq: seq.toString(), reason });
+      }
+    }
+    return { found: null, skipped };
+  }
+
+  /** The core's part of a snapshot, between two committed commands (see `CoreSnapshot`). */
+  private toSnapshot(): CoreSnapshot {
+    const premiums = new Map<number, PremiumAverageSnapshot>();
+    for (const [u, p] of this.premiums) premiums.set(u, p.toSnapshot());
+    return {
+      seq: this.journal.length,
+      lastNow: this.journaledNow,
+      nextQueueIndex: this.nextQueueIndex,
+      ledger: this.ledger.toSnapshot(),
+      engine: this.engine.toSnapshot(),
+      recent: this.recent,
+      stats: this.stats,
+      pending: [...this.pending.values()],
+      deposits: this.deposits,
+      withdrawals: this.withdrawals,
+      withdrawalsByBatch: this.withdrawalsByBatch,
+      lastFunding: this.lastFunding,
+      premiums,
+      expired: this.expired,
+      settledSeries: this.settledSeries,
+      summaries: this.summaries,
+    };
+  }
+
+  /**
+   * Takes a deserialized `CoreSnapshot` into this fresh venue (made on its restored states), with
+   * the built form of the batches that were building when it was taken.
+   * Closed batches are sorted into the pipeline against the journal's statuses now, as a replay
+   * does; a snapshot missing a batch that L1 no longer holds (a reorg deeper than the
+   * confirmation depth dropped a batch submitted before it) cannot resend it and is refused.
+   */
+  private restoreSnapshot(seq: bigint, s: CoreSnapshot, built: readonly ClosedBatch[]): void {
+    const lastBatch = s.ledger.nextBatch - 1n;
+    const l1 = this.config.l1Batches;
+    if (l1 !== undefined && l1 < lastBatch) {
+      const kept = new Set([...s.pending, ...built].map((b) => b.number));
+      for (let n = l1 + 1n; n <= lastBatch; n++)
+        if (!kept.has(n))
+          throw new SnapshotError(
+            seq,
+            `L1 holds ${l1} batches and batch ${n}, submitted before it, must be sent again`,
+          );
+    }
+    this.ledger.restore(s.ledger);
+    this.engine.restore(s.engine);
+    this.lastNow = s.lastNow;
+    this.journaledNow = s.lastNow;
+    this.nextQueueIndex = s.nextQueueIndex;
+    const refill = <K, V>(into: Map<K, V>, from: ReadonlyMap<K, V>) => {
+      into.clear();
+      for (const [k, v] of from) into.set(k, v);
+    };
+    refill(this.recent, s.recent as Map<bigint, Fill[]>);
+    refill(this.stats, s.stats);
+    refill(this.deposits, s.deposits as Map<bigint, DepositRecord[]>);
+    refill(this.withdrawals, s.withdrawals as Map<bigint, WithdrawalRecord[]>);
+    refill(this.withdrawalsByBatch, s.withdrawalsByBatch as Map<bigint, WithdrawalRecord[]>);
+    refill(this.lastFunding, s.lastFunding);
+    this.premiums.clear();
+    for (const [u, p] of s.premiums) this.premiums.set(u, PremiumAverage.fromSnapshot(p));
+    this.expired.clear();
+    for (const i of s.expired) this.expired.add(i);
+    refill(this.settledSeries, s.settledSeries);
+    this.summaries.splice(0, this.summaries.length, ...s.summaries);
+    for (const c of s.pending) this.track(c);
+    // Batches the builder process built after the core's part was taken, as they came back then.
+    for (const b of built) this.ledger.built(b.number, b.batch, 0);
+    this.absorbClosed();
+  }
+
+  /**
+   * Everything a replay rebuilds, as plain data: for comparing a venue restored from a snapshot
+   * with a full replay (sequencer/tools/snapshot-check.ts, tests). Hashes nothing, but copies
+   * the builder's trees: not for the command path.
+   */
+  inspectState(): Record<string, unknown> {
+    const premiums = new Map<number, PremiumAverageSnapshot>();
+    for (const [u, p] of this.premiums) premiums.set(u, p.toSnapshot());
+    return {
+      seq: this.journal.length,
+      lastNow: this.lastNow,
+      nextQueueIndex: this.nextQueueIndex,
+      ledger: this.ledger.inspect(),
+      committed: this.remote === null ? this.ledger.committedState.toSnapshot() : null,
+      committedRoot: this.ledger.committedRoot,
+      engine: this.engine.toSnapshot(),
+      recent: this.recent,
+      stats: this.stats,
+      pending: [...this.pending.values()],
+      proved: [...this.proved].sort((a, b) => (a < b ? -1 : 1)),
+      deposits: this.deposits,
+      withdrawals: this.withdrawals,
+      withdrawalsByBatch: this.withdrawalsByBatch,
+      lastFunding: this.lastFunding,
+      premiums,
+      expired: this.expired,
+      settledSeries: this.settledSeries,
+      summaries: this.summaries,
+      halt: this.halt,
+    };
+  }
+
+  /** How this venue was opened: the snapshot loaded, the commands replayed after it, those skipped. */
+  get restored(): RestoreReport {
+    return this.restoreReport;
+  }
+
+  /**
+   * Takes a snapshot when the policy says one is due (called after each commit and each built
+   * batch, so always between two committed commands).
+   */
+  private maybeSnapshot(): void {
+    const p = this.snapshotPolicy;
+    if (p === null || this.snapshotting || this.executing || this.snapshotPending !== null) return;
+    const seq = this.journal.length;
+    const batches = this.ledger.currentBatch - 1n;
+    if (seq === this.snapshotSeq) return;
+    if (seq - this.snapshotSeq < BigInt(p.everyEntries) && batches - this.snapshotBatch < BigInt(p.everyBatches))
+      return;
+    void this.snapshot();
+  }
+
+  /**
+   * Takes a snapshot now (commits the open group first: a snapshot covers only committed
+   * commands). The core's part is serialized at once; with the builder in its own process, the
+   * builder's trees are asked for after every batch closed so far, and the snapshot is stored
+   * when they come back, with the built form of the batches that were still building. Resolves
+   * to its seq once stored, or to null when halted, replaying, or when writing it failed (logged;
+   * the venue goes on, the journal is unaffected).
+   */
+  snapshot(): Promise<bigint | null> {
+    if (this.snapshotPending !== null) return this.snapshotPending;
+    if (this.snapshotting || this.executing || this.replaying || this.rebuilding || this.halt !== null)
+      return Promise.resolve(null);
+    this.snapshotting = true;
+    try {
+      // The open group first: a snapshot covers only committed commands.
+      if (this.journal.uncommitted > 0 || this.held.length > 0) this.commit();
+    } finally {
+      this.snapshotting = false;
+    }
+    if (this.journal.uncommitted > 0 || !this.ledger.atBoundary || this.halt !== null) return Promise.resolve(null);
+    const seq = this.journal.length;
+    const batch = this.ledger.currentBatch - 1n;
+    const building = this.ledger.unbuilt().map((b) => b.number);
+    const started = performance.now();
+    let core: Buffer;
+    try {
+      core = encodePart(this.toSnapshot());
+    } catch (e) {
+      this.log("warn", "snapshot not taken", { seq: seq.toString(), reason: String(e) });
+      return Promise.resolve(null);
+    }
+    this.snapshotSeq = seq;
+    this.snapshotBatch = batch;
+    const coreMs = performance.now() - started;
+    const write = (builder: Buffer, built: readonly ClosedBatch[]): bigint | null => {
+      const writing = performance.now();
+      try {
+        const part = encodePart({ core, built });
+        this.journal.writeSnapshot(
+          sealSnapshot(seq, batch, part, builder),
+          this.snapshotPolicy?.keep ?? DEFAULT_SNAPSHOT_POLICY.keep,
+        );
+      } catch (e) {
+        this.log("warn", "snapshot not written", { seq: seq.toString(), reason: String(e) });
+        return null;
+      }
+      this.log("info", "snapshot written", {
+        seq: seq.toString(),
+        batch: batch.toString(),
+        bytes: core.length + builder.length,
+        building: building.length,
+        // The core's pause: serializing its part, then storing (the builder's wait is not one).
+        coreMs: Math.round(coreMs),
+        writeMs: Math.round(performance.now() - writing),
+        ms: Math.round(performance.now() - started),
+      });
+      return seq;
+    };
+    const remote = this.remote;
+    if (remote === null) return Promise.resolve(write(encodePart(this.ledger.committedState.toSnapshot()), []));
+    // The builder process answers after every batch sent so far: the trees after batch `batch`,
+    // and the batches building at the snapshot came back before (in order).
+    const pending = new Promise<bigint | null>((resolve) => {
+      remote.snapshot((builder) => {
+        this.snapshotPending = null;
+        const built = building.map((n) => this.pending.get(n));
+        if (this.closedDown || this.halt !== null) return resolve(null);
+        if (built.some((b) => b === undefined)) {
+          this.log("warn", "snapshot not written", {
+            seq: seq.toString(),
+            reason: "a batch it needs left the pipeline",
+          });
+          return resolve(null);
+        }
+        resolve(write(builder, built as ClosedBatch[]));
+      });
+    });
+    this.snapshotPending = pending;
+    return pending;
+  }
+
+  private replay(after: bigint): number {
     this.replaying = true;
     const settlements: { seq: bigint; settled: readonly SettledPosition[] }[] = [];
+    let replayed = 0;
     try {
-      for (const entry of this.journal.entries()) {
+      for (const entry of this.journal.entries(after)) {
+        replayed += 1;
+        this.journaledNow = entry.now;
         let outcome: Outcome;
         try {
           outcome = this.run(entry.command, entry.now);
@@ -567,6 +921,7 @@ export class Sequencer {
     } finally {
       this.replaying = false;
     }
+    return replayed;
   }
 
   on(listener: VenueListener): () => void {
@@ -594,10 +949,13 @@ export class Sequencer {
     const refusal = this.rebuilding ? null : this.gate(command.kind, at);
     if (refusal !== null) throw refusal;
     let outcome: Outcome;
+    // A commit inside (a full group) takes no snapshot: the command is not published yet.
+    this.executing = true;
     try {
       outcome = this.run(command, at);
       if (changed(outcome)) {
         this.journal.append(at, command, digest(outcome), fillsOf(outcome), settlementsOf(outcome));
+        this.journaledNow = at;
         if (this.journal.uncommitted >= this.maxGroup) this.commit();
         else if (this.journal.uncommitted > 0) this.scheduleCommit();
       }
@@ -614,10 +972,14 @@ export class Sequencer {
       this.halted = e instanceof Error ? e : new Error(String(e));
       this.emit({ type: "halted", error: this.halted });
       throw new SequencerError("UNAVAILABLE", "the venue halted on an internal error: it must be restarted");
+    } finally {
+      this.executing = false;
     }
     if (changed(outcome)) {
       this.samplePremiums(at);
       this.publish(outcome);
+      // Without group commit the append committed the command: a boundary may be due.
+      if (!this.journal.groupCommit) this.maybeSnapshot();
     }
     // A replace whose new order was rejected still cancelled the old one: the caller reads
     // `placed.rejection`. A rejected place is thrown.
@@ -1092,14 +1454,19 @@ export class Sequencer {
         txTypes,
         publicInputs: c.batch.publicInputs,
       });
-      const status = this.journal.batchStatus(c.number);
-      const l1 = this.config.l1Batches;
-      const dropped = status === "submitted" && l1 !== undefined && c.number > l1;
-      if (status === "submitted" && !dropped) continue;
-      this.pending.set(c.number, c);
-      if (status === "proved" || dropped) this.proved.add(c.number);
+      this.track(c);
     }
     return closed;
+  }
+
+  /** Puts a closed batch in the pipeline by its journaled status (a submitted one is done). */
+  private track(c: ClosedBatch): void {
+    const status = this.journal.batchStatus(c.number);
+    const l1 = this.config.l1Batches;
+    const dropped = status === "submitted" && l1 !== undefined && c.number > l1;
+    if (status === "submitted" && !dropped) return;
+    this.pending.set(c.number, c);
+    if (status === "proved" || dropped) this.proved.add(c.number);
   }
 
   /** The events of closed batches: their withdrawals' new status, then the batch. */
@@ -1120,29 +1487,35 @@ export class Sequencer {
     else for (const l of this.listeners) l(event);
   }
 
-  private startRemoteBuilder(): void {
-    this.remote = new RemoteBuilder(this.config.profile, this.config.system, {
-      onBuilt: (number, batch, ms) => {
-        if (this.refused === null && this.halted === null) {
-          this.ledger.built(number, batch, ms);
-          const closed = this.absorbClosed();
-          if (!this.replaying) this.emitClosed(closed);
-        }
-        this.wakeBuilt();
+  private startRemoteBuilder(from: { readonly state: Buffer; readonly root: bigint } | null): void {
+    this.remote = new RemoteBuilder(
+      this.config.profile,
+      this.config.system,
+      {
+        onBuilt: (number, batch, ms) => {
+          if (this.refused === null && this.halted === null) {
+            this.ledger.built(number, batch, ms);
+            const closed = this.absorbClosed();
+            if (!this.replaying) this.emitClosed(closed);
+            if (!this.replaying && this.journal.uncommitted === 0) this.maybeSnapshot();
+          }
+          this.wakeBuilt();
+        },
+        onRefused: (number, reason) => {
+          this.refuseDisagreement(new BuilderDisagreementError(number, reason));
+          this.wakeBuilt();
+        },
+        onLost: (message) => {
+          if (this.halted === null) {
+            // Memory holds batches no builder will build: a restart replays the journal.
+            this.halted = new Error(message);
+            this.emit({ type: "halted", error: this.halted });
+          }
+          this.wakeBuilt();
+        },
       },
-      onRefused: (number, reason) => {
-        this.refuseDisagreement(new BuilderDisagreementError(number, reason));
-        this.wakeBuilt();
-      },
-      onLost: (message) => {
-        if (this.halted === null) {
-          // Memory holds batches no builder will build: a restart replays the journal.
-          this.halted = new Error(message);
-          this.emit({ type: "halted", error: this.halted });
-        }
-        this.wakeBuilt();
-      },
-    });
+      from,
+    );
     this.ledger.useRemoteBuilder(this.remote);
   }
 
@@ -1192,6 +1565,7 @@ export class Sequencer {
     this.held = [];
     for (const event of held) for (const l of this.listeners) l(event);
     for (const w of this.waiting.splice(0)) w.resolve();
+    if (!this.replaying) this.maybeSnapshot();
   }
 
   /**
@@ -1357,6 +1731,7 @@ export class Sequencer {
 
   close(): void {
     // The builder first: nothing it answers may reach a closed journal.
+    this.closedDown = true;
     this.remote?.close();
     this.commit();
     this.journal.close();

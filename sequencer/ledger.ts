@@ -15,7 +15,7 @@
  * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
 import { refuseStalePriceReads } from "../protocol/batch.ts";
-import type { CheckState } from "../protocol/check.ts";
+import type { CheckState, CheckStateSnapshot } from "../protocol/check.ts";
 import { txUsesPrices } from "../protocol/priceUse.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { settlementKey } from "../protocol/transition.ts";
@@ -27,6 +27,8 @@ import { buildBatch, ordersOf, snapshotRecords } from "./builder/builder.ts";
 import type { RemoteBuilder } from "./builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "./errors.ts";
+import { LiquidationIndex } from "./risk/candidates.ts";
+import type { LiquidationIndexSnapshot } from "./risk/candidates.ts";
 
 export interface ClosedBatch {
   /** Batch number, from 1, in closing order. */
@@ -59,7 +61,7 @@ export interface Applied extends FillLocation {
 const MS_PER_SECOND = 1000n;
 
 /** The open batch: its context and the transactions the core accepted into it. */
-interface OpenBatch {
+export interface OpenBatch {
   readonly context: BatchContext;
   readonly pricesStale: boolean;
   readonly txs: Tx[];
@@ -71,6 +73,29 @@ interface OpenBatch {
   readonly settlementRounds: readonly bigint[];
 }
 
+/**
+ * The ledger's state between two commands as plain data (`ProtocolLedger.toSnapshot`): oracle
+ * prices and rounds, registered accounts, the open batch (its transactions are in the core's
+ * records already, not yet in the builder's trees), the batches closed but not built yet, the
+ * next batch number, the core's records. The builder's Merkle state is written beside it
+ * (sequencer/journal/snapshot.ts).
+ */
+export interface LedgerSnapshot {
+  readonly open: OpenBatch | null;
+  /** Closed batches handed to the builder process and not built at the snapshot, oldest first. */
+  readonly building: readonly Omit<ClosedBatch, "batch">[];
+  readonly prices: readonly bigint[];
+  readonly roundIds: readonly bigint[];
+  readonly updatedAts: readonly bigint[];
+  readonly registered: ReadonlySet<bigint>;
+  readonly nextBatch: bigint;
+  readonly lastRoot: bigint;
+  readonly builder: { readonly batches: number; readonly ms: number };
+  readonly state: CheckStateSnapshot;
+  /** Derived, but stored: rebuilding it examines every registered account (risk/candidates.ts). */
+  readonly liquidationIndex: LiquidationIndexSnapshot;
+}
+
 export class ProtocolLedger implements Ledger {
   private prices: readonly bigint[];
   private roundIds: readonly bigint[];
@@ -80,6 +105,12 @@ export class ProtocolLedger implements Ledger {
   private settling: readonly SettlementWithRound[] = [];
   /** Accounts ever registered by a deposit (the accounts the risk engine watches). */
   private readonly registered = new Set<bigint>();
+  /**
+   * Liquidation candidates by price (risk/candidates.ts), told which accounts each transaction
+   * wrote. Derived from the records and `registered` alone, and stored in snapshots all the same
+   * (rebuilding it examines every registered account).
+   */
+  readonly liquidationIndex: LiquidationIndex;
   private open: OpenBatch | null = null;
   private nextBatch = 1n;
   private closed: ClosedBatch[] = [];
@@ -112,6 +143,7 @@ export class ProtocolLedger implements Ledger {
     this.roundIds = initialPrices.map(() => 0n);
     this.updatedAts = initialPrices.map(() => 0n);
     this.lastRoot = committedState.stateRoot;
+    this.liquidationIndex = new LiquidationIndex(this.registered, state.profile.underlyings);
   }
 
   /**
@@ -120,6 +152,75 @@ export class ProtocolLedger implements Ledger {
    */
   useRemoteBuilder(remote: RemoteBuilder): void {
     this.remote = remote;
+  }
+
+  /**
+   * Between two commands: every closed batch taken by the venue and no settlement running (a
+   * batch may be open, and batches may wait for the builder process). A snapshot is taken only
+   * then.
+   */
+  get atBoundary(): boolean {
+    return this.closed.length === 0 && this.settling.length === 0;
+  }
+
+  /** The ledger as plain data between two commands (throws elsewhere); see `LedgerSnapshot`. */
+  toSnapshot(): LedgerSnapshot {
+    if (!this.atBoundary) throw new Error("internal: a ledger snapshot is taken only between two commands");
+    return {
+      open: this.open,
+      building: [...this.building.values()],
+      prices: this.prices,
+      roundIds: this.roundIds,
+      updatedAts: this.updatedAts,
+      registered: this.registered,
+      nextBatch: this.nextBatch,
+      lastRoot: this.lastRoot,
+      builder: { ...this.builder },
+      state: this.state.toSnapshot(),
+      liquidationIndex: this.liquidationIndex.toSnapshot(),
+    };
+  }
+
+  /**
+   * Everything the ledger holds, as plain data, wherever it is (open batch included): for
+   * comparing a venue restored from a snapshot with a full replay. Build times are left out.
+   */
+  inspect(): Record<string, unknown> {
+    return {
+      prices: this.prices,
+      roundIds: this.roundIds,
+      updatedAts: this.updatedAts,
+      settling: this.settling,
+      registered: this.registered,
+      open: this.open,
+      nextBatch: this.nextBatch,
+      closed: this.closed,
+      batchesBuilt: this.builder.batches,
+      building: [...this.building.values()],
+      lastRoot: this.lastRoot,
+      state: this.state.toSnapshot(),
+    };
+  }
+
+  /**
+   * Takes a snapshot's values on a fresh ledger made on the snapshot's states (its `state` and
+   * `committedState` are restored by the caller). Batches that were building come back as
+   * building: hand their built form to `built` (the snapshot stores it).
+   */
+  restore(s: LedgerSnapshot): void {
+    this.open = s.open;
+    this.building.clear();
+    for (const b of s.building) this.building.set(b.number, b);
+    this.prices = s.prices;
+    this.roundIds = s.roundIds;
+    this.updatedAts = s.updatedAts;
+    this.registered.clear();
+    for (const id of s.registered) this.registered.add(id);
+    this.nextBatch = s.nextBatch;
+    this.lastRoot = s.lastRoot;
+    this.builder.batches = s.builder.batches;
+    this.builder.ms = s.builder.ms;
+    this.liquidationIndex.restore(s.liquidationIndex);
   }
 
   /** A batch the remote builder built (in batch order): it joins the closed batches. */
@@ -292,6 +393,7 @@ export class ProtocolLedger implements Ledger {
     for (const id of outcome.accounts) open.accounts.add(id);
     open.orders.push(...ordersOf(tx));
     if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
+    this.liquidationIndex.touch(outcome.accounts);
     const at = {
       batch: this.nextBatch,
       slot: open.txs.length - 1,

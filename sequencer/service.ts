@@ -23,6 +23,7 @@ import { SessionStore } from "./api/sessions.ts";
 import { Sequencer } from "./core.ts";
 import type { SystemAccountKeys } from "../protocol/state.ts";
 import type { Synchronous } from "./journal/journal.ts";
+import type { SnapshotPolicy } from "./journal/snapshot.ts";
 import { defaultListing } from "./listing.ts";
 import { ProvingStage } from "./pipeline/proving.ts";
 import { WitnessCheck } from "./pipeline/witness.ts";
@@ -72,6 +73,11 @@ export interface ServiceConfig {
   readonly groupCommit?: boolean;
   /** Where closed batches are built (default "process": off the core's thread, sequencer/builder). */
   readonly builder?: "inline" | "process";
+  /**
+   * Snapshots (sequencer/journal/snapshot.ts; default `DEFAULT_SNAPSHOT_POLICY`), or false for
+   * none: a restart then replays the whole journal.
+   */
+  readonly snapshots?: SnapshotPolicy | false;
   readonly logLevel: string;
   /**
    * Prover processes of the embedded pool; 0 runs the venue without proving (batches stay
@@ -191,13 +197,23 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     cfg.dbFile,
     cfg.synchronous,
     { listedAt: cfg.listedAt.toString() },
-    { groupCommit: cfg.groupCommit ?? true, builder: cfg.builder ?? "process" },
+    {
+      groupCommit: cfg.groupCommit ?? true,
+      builder: cfg.builder ?? "process",
+      snapshots: cfg.snapshots ?? {},
+      log: (level, message, fields) => log[level](fields, message),
+    },
   );
   // Served once the replayed batches are built again too: status, roots and the proving
   // pipeline then read the same state as before the restart.
   await venue.built();
   log.info(
-    { commands: venue.journal.length.toString(), ms: Math.round(performance.now() - started) },
+    {
+      commands: venue.journal.length.toString(),
+      snapshotSeq: venue.restored.snapshotSeq.toString(),
+      replayed: venue.restored.replayed,
+      ms: Math.round(performance.now() - started),
+    },
     "journal replayed",
   );
   const clock = monotonicClock();

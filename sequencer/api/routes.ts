@@ -6,7 +6,7 @@ import { ProtocolError } from "../../protocol/errors.ts";
 import { unpackProof } from "../../protocol/proof.ts";
 import { decodeInstrument, instrumentName, parseInstrumentName, UNDERLYINGS } from "../../protocol/instruments.ts";
 import { intrinsic } from "../../protocol/margin.ts";
-import { verifyOrderSignatureWith } from "../../protocol/signing.ts";
+import { verifyOrderSignatureRemote } from "../../protocol/signing.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
 import { VerifierBusyError, VerifierUnavailableError } from "../auth/verify-pool.ts";
@@ -287,8 +287,8 @@ async function verifyOrder(api: ApiContext, signed: SignedOrder): Promise<void> 
   let valid: boolean;
   try {
     // Remembered once valid, so the order's fills and batch are not verified again (protocol/signing.ts).
-    valid = await verifyOrderSignatureWith(signed, api.venue.config.domain, (pk, msg, sig) =>
-      api.verifier.verify(pk, msg, sig),
+    valid = await verifyOrderSignatureRemote(signed, api.venue.config.domain, (o, domain) =>
+      api.verifier.verifyOrder(o, domain),
     );
   } catch (e) {
     throw verifierError(e);

@@ -17,27 +17,62 @@ import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { verifyFast } from "../../protocol/eddsa-fast.ts";
-import type { PublicKey, Signature } from "../../protocol/types.ts";
+import { orderHash } from "../../protocol/signing.ts";
+import type { Order, PublicKey, Signature, SignedOrder } from "../../protocol/types.ts";
 
-/** One request to a worker: field elements as decimal strings. */
-export interface VerifyRequest {
+/**
+ * One request to a worker: field elements as decimal strings. The message is given (`msg`), or
+ * is the hash of an order the worker computes (`order`: accountId, instrument, side, size,
+ * price, orderId, expiry, flags; with `domain`), so that the venue's thread does not hash it.
+ */
+export type VerifyRequest = {
   readonly id: number;
   readonly ax: string;
   readonly ay: string;
-  readonly msg: string;
   readonly r8x: string;
   readonly r8y: string;
   readonly s: string;
-}
+} & ({ readonly msg: string } | { readonly order: readonly string[]; readonly domain: string });
 
 export interface VerifyReply {
   readonly id: number;
   readonly ok: boolean;
+  /** The message verified (decimal): the order hash of an `order` request. */
+  readonly msg: string;
 }
 
 interface Pending {
-  readonly resolve: (ok: boolean) => void;
+  readonly resolve: (reply: VerifyReply) => void;
   readonly reject: (e: Error) => void;
+}
+
+/** The fields of an order as a worker request carries them (`VerifyRequest.order`). */
+export function orderFields(order: Order): string[] {
+  return [
+    order.accountId,
+    order.instrument,
+    BigInt(order.side),
+    order.size,
+    order.price,
+    order.orderId,
+    order.expiry,
+    order.flags,
+  ].map((v) => v.toString());
+}
+
+/** The order `orderFields` wrote. */
+export function orderOfFields(fields: readonly string[]): Order {
+  const [accountId, instrument, side, size, price, orderId, expiry, flags] = fields.map((v) => BigInt(v));
+  return {
+    accountId: accountId!,
+    instrument: instrument!,
+    side: Number(side) as Order["side"],
+    size: size!,
+    price: price!,
+    orderId: orderId!,
+    expiry: expiry!,
+    flags: flags!,
+  };
 }
 
 interface Slot {
@@ -86,7 +121,7 @@ export class VerifyPool {
       if (msg === "ready") slot.ready = true;
       else {
         for (const r of msg) {
-          this.pending.get(r.id)?.resolve(r.ok);
+          this.pending.get(r.id)?.resolve(r);
           this.pending.delete(r.id);
         }
         slot.inFlight = [];
@@ -125,23 +160,47 @@ export class VerifyPool {
   }
 
   /** True iff `sig` is a valid signature of `msg` under `publicKey` (circomlib's rule). */
-  verify(publicKey: PublicKey, msg: bigint, sig: Signature): Promise<boolean> {
-    if (this.size === 0) return Promise.resolve(verifyFast(publicKey, msg, sig));
+  async verify(publicKey: PublicKey, msg: bigint, sig: Signature): Promise<boolean> {
+    if (this.size === 0) return verifyFast(publicKey, msg, sig);
+    return (await this.request(publicKey, sig, { msg: msg.toString() })).ok;
+  }
+
+  /**
+   * The order hash of `signed` (`orderHash(order, domain)`, computed in a worker) if its
+   * signature is valid under its key, else null: `verifyOrderSignatureRemote`'s `verify`.
+   */
+  async verifyOrder(signed: SignedOrder, domain: bigint): Promise<bigint | null> {
+    if (this.size === 0) {
+      const msg = orderHash(signed.order, domain);
+      return verifyFast(signed.publicKey, msg, signed.signature) ? msg : null;
+    }
+    const reply = await this.request(signed.publicKey, signed.signature, {
+      order: orderFields(signed.order),
+      domain: domain.toString(),
+    });
+    return reply.ok ? BigInt(reply.msg) : null;
+  }
+
+  private request(
+    publicKey: PublicKey,
+    sig: Signature,
+    what: { readonly msg: string } | { readonly order: readonly string[]; readonly domain: string },
+  ): Promise<VerifyReply> {
     if (this.queue.length >= this.maxQueue)
       return Promise.reject(
         new VerifierBusyError(`${this.queue.length} signatures are waiting to be verified: retry in a second`),
       );
     const id = this.nextId++;
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<VerifyReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.queue.push({
         id,
         ax: publicKey.x.toString(),
         ay: publicKey.y.toString(),
-        msg: msg.toString(),
         r8x: sig.R8x.toString(),
         r8y: sig.R8y.toString(),
         s: sig.S.toString(),
+        ...what,
       });
       this.dispatch();
     });

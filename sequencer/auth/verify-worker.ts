@@ -5,6 +5,8 @@
  */
 import { verifyFast } from "../../protocol/eddsa-fast.ts";
 import { initPoseidon } from "../../protocol/poseidon.ts";
+import { orderHash } from "../../protocol/signing.ts";
+import { orderOfFields } from "./verify-pool.ts";
 import type { VerifyReply, VerifyRequest } from "./verify-pool.ts";
 
 const send = process.send?.bind(process);
@@ -12,14 +14,16 @@ if (send === undefined) throw new Error("verify-worker must be forked with an IP
 await initPoseidon();
 process.on("disconnect", () => process.exit(0));
 process.on("message", (batch: VerifyRequest[]) => {
-  const replies: VerifyReply[] = batch.map((r) => ({
-    id: r.id,
-    ok: verifyFast({ x: BigInt(r.ax), y: BigInt(r.ay) }, BigInt(r.msg), {
+  const replies: VerifyReply[] = batch.map((r) => {
+    // An order's hash is computed here, off the venue's thread (`VerifyPool.verifyOrder`).
+    const msg = "msg" in r ? BigInt(r.msg) : orderHash(orderOfFields(r.order), BigInt(r.domain));
+    const ok = verifyFast({ x: BigInt(r.ax), y: BigInt(r.ay) }, msg, {
       R8x: BigInt(r.r8x),
       R8y: BigInt(r.r8y),
       S: BigInt(r.s),
-    }),
-  }));
+    });
+    return { id: r.id, ok, msg: msg.toString() };
+  });
   send(replies);
 });
 send("ready");

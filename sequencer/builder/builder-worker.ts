@@ -4,8 +4,10 @@
  * `buildBatch` (builder.ts). Replies with the batch, or with the disagreement. Exits when its
  * parent goes away.
  */
+import { deserialize, serialize } from "node:v8";
 import { initCrypto } from "../../protocol/index.ts";
 import { RollupState } from "../../protocol/state.ts";
+import type { RollupStateSnapshot } from "../../protocol/state.ts";
 import { buildBatch, BuilderDisagreementError } from "./builder.ts";
 import type { BuilderReply, BuilderRequest } from "./remote.ts";
 
@@ -22,7 +24,17 @@ function handle(m: BuilderRequest): void {
     state = RollupState.genesis(m.profile, m.system);
     return;
   }
-  if (state === null) throw new Error("builder-worker: a batch before the genesis");
+  if (m.type === "restore") {
+    state = RollupState.fromSnapshot(m.profile, deserialize(m.state) as RollupStateSnapshot);
+    if (state.stateRoot !== m.root)
+      throw new Error(`builder-worker: the snapshot's trees reach root ${state.stateRoot}, the core expects ${m.root}`);
+    return;
+  }
+  if (state === null) throw new Error("builder-worker: a request before the genesis");
+  if (m.type === "snapshot") {
+    send!({ type: "state", id: m.id, state: serialize(state.toSnapshot()) } satisfies BuilderReply);
+    return;
+  }
   const started = performance.now();
   let reply: BuilderReply;
   try {

@@ -22,11 +22,19 @@ export type BuilderRequest =
       readonly profile: Profile;
       readonly system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys };
     }
-  | { readonly type: "build"; readonly accepted: AcceptedBatch; readonly records: RecordsSnapshot };
+  /**
+   * Start from a snapshot's builder state (`v8.serialize`d `RollupStateSnapshot`, sequencer/journal/
+   * snapshot.ts) instead of genesis; it must reach `root` (else the process exits: venue halted).
+   */
+  | { readonly type: "restore"; readonly profile: Profile; readonly state: Uint8Array; readonly root: bigint }
+  | { readonly type: "build"; readonly accepted: AcceptedBatch; readonly records: RecordsSnapshot }
+  /** The builder state after every batch sent so far, for a snapshot. */
+  | { readonly type: "snapshot"; readonly id: number };
 
 export type BuilderReply =
   | { readonly type: "built"; readonly number: bigint; readonly batch: Batch; readonly ms: number }
-  | { readonly type: "refused"; readonly number: bigint; readonly reason: string };
+  | { readonly type: "refused"; readonly number: bigint; readonly reason: string }
+  | { readonly type: "state"; readonly id: number; readonly state: Uint8Array };
 
 export interface BuilderCallbacks {
   readonly onBuilt: (number: bigint, batch: Batch, ms: number) => void;
@@ -37,11 +45,15 @@ export interface BuilderCallbacks {
 export class RemoteBuilder {
   private readonly child: ChildProcess;
   private closing = false;
+  private nextSnapshotId = 0;
+  private readonly snapshotWaiters = new Map<number, (state: Buffer) => void>();
 
   constructor(
     profile: Profile,
     system: { readonly feeAccount: SystemAccountKeys; readonly insurance: SystemAccountKeys },
     private readonly callbacks: BuilderCallbacks,
+    /** A snapshot's builder state and the state root it reaches; genesis when absent. */
+    from: { readonly state: Buffer; readonly root: bigint } | null = null,
   ) {
     this.child = fork(fileURLToPath(new URL("./builder-worker.ts", import.meta.url)), {
       execArgv: process.execArgv,
@@ -50,7 +62,12 @@ export class RemoteBuilder {
     });
     this.child.on("message", (m: BuilderReply) => {
       if (m.type === "built") this.callbacks.onBuilt(m.number, m.batch, m.ms);
-      else this.callbacks.onRefused(m.number, m.reason);
+      else if (m.type === "refused") this.callbacks.onRefused(m.number, m.reason);
+      else {
+        const waiter = this.snapshotWaiters.get(m.id);
+        this.snapshotWaiters.delete(m.id);
+        waiter?.(Buffer.from(m.state.buffer, m.state.byteOffset, m.state.byteLength));
+      }
     });
     this.child.once("exit", (code, signal) => {
       if (!this.closing) this.callbacks.onLost(`the batch builder process exited (${signal ?? code})`);
@@ -58,7 +75,18 @@ export class RemoteBuilder {
     this.child.on("error", (e) => {
       if (!this.closing) this.callbacks.onLost(`the batch builder process failed: ${e.message}`);
     });
-    this.send({ type: "genesis", profile, system });
+    if (from === null) this.send({ type: "genesis", profile, system });
+    else this.send({ type: "restore", profile, state: from.state, root: from.root });
+  }
+
+  /**
+   * Asks for the builder's state after every batch sent so far (`v8.serialize`d
+   * `RollupStateSnapshot`); `done` gets it unless the builder is closed or lost first.
+   */
+  snapshot(done: (state: Buffer) => void): void {
+    const id = this.nextSnapshotId++;
+    this.snapshotWaiters.set(id, done);
+    this.send({ type: "snapshot", id });
   }
 
   build(accepted: AcceptedBatch, records: RecordsSnapshot): void {

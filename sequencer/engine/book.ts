@@ -63,6 +63,16 @@ export interface BookSnapshot {
   readonly asks: readonly (readonly [bigint, bigint, number])[];
 }
 
+/**
+ * A book as plain data (`OrderBook.toSnapshot`): each side's levels best first, each level's
+ * orders in time priority, and the book's sequence number.
+ */
+export interface BookSnapshotData {
+  readonly seq: bigint;
+  readonly bids: readonly (readonly RestingOrder[])[];
+  readonly asks: readonly (readonly RestingOrder[])[];
+}
+
 class Ladder {
   readonly levels = new Map<bigint, PriceLevel>();
   /** Prices sorted worst first: the best price is the last. */
@@ -186,6 +196,35 @@ export class OrderBook {
     order.remaining -= q;
     level.total -= q;
     this.touch(order.side, order.price);
+  }
+
+  /**
+   * The book as plain data for a snapshot (sequencer/journal/snapshot.ts). Holds the resting
+   * order objects themselves: serialize before the book changes again.
+   */
+  toSnapshot(): BookSnapshotData {
+    if (this.dirty.size > 0) throw new Error(`internal: book ${this.instrument} has unpublished changes`);
+    const side = (s: SideCode): RestingOrder[][] => {
+      const out: RestingOrder[][] = [];
+      for (const level of this.levels(s)) {
+        const orders: RestingOrder[] = [];
+        for (let o = level.head; o !== null; o = o.next) orders.push(o);
+        out.push(orders);
+      }
+      return out;
+    };
+    return { seq: this.seq, bids: side(Side.BUY), asks: side(Side.SELL) };
+  }
+
+  /** The book `toSnapshot` wrote; its orders are linked in (their `prev`/`next` are rewritten). */
+  static fromSnapshot(instrument: bigint, snapshot: BookSnapshotData): OrderBook {
+    const book = new OrderBook(instrument);
+    // Worst level first: each new level goes to the front of the ladder's worst-first prices.
+    for (const levels of [snapshot.bids, snapshot.asks])
+      for (let i = levels.length - 1; i >= 0; i--) for (const order of levels[i]!) book.add(order);
+    book.dirty.clear();
+    book.seq = snapshot.seq;
+    return book;
   }
 
   /** Best level on `side`, or null when that side is empty. */

@@ -20,7 +20,7 @@ import { decodeInstrument } from "../../protocol/instruments.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import { SequencerError } from "../errors.ts";
-import type { BookSnapshot, LevelChange, RestingOrder } from "./book.ts";
+import type { BookSnapshot, BookSnapshotData, LevelChange, RestingOrder } from "./book.ts";
 import { OrderBook } from "./book.ts";
 import type { Market } from "./markets.ts";
 import type { DecodedFlags } from "./flags.ts";
@@ -196,6 +196,23 @@ const MS_PER_SECOND = 1000n;
  */
 export const MAX_FILLS_PER_ORDER = 500;
 
+/**
+ * The engine's state as plain data (`MatchingEngine.toSnapshot`): books, the indexes of resting
+ * orders (the same order objects as in the books), burned order ids, dead-man switches,
+ * market-maker protection and the trade id sequence. Markets come from the configuration.
+ */
+export interface EngineSnapshot {
+  readonly books: ReadonlyMap<bigint, BookSnapshotData>;
+  readonly open: ReadonlyMap<bigint, ReadonlyMap<bigint, RestingOrder>>;
+  readonly slots: ReadonlyMap<bigint, ReadonlyMap<bigint, RestingOrder>>;
+  readonly highest: ReadonlyMap<bigint, ReadonlyMap<bigint, bigint>>;
+  readonly clientIds: ReadonlyMap<bigint, ReadonlyMap<string, RestingOrder>>;
+  readonly deadlines: ReadonlyMap<bigint, bigint>;
+  readonly mmp: ReadonlyMap<string, MmpState>;
+  readonly groups: ReadonlyMap<string, ReadonlySet<RestingOrder>>;
+  readonly nextTradeId: bigint;
+}
+
 export class MatchingEngine {
   private readonly books = new Map<bigint, OrderBook>();
   private readonly markets = new Map<bigint, Market>();
@@ -228,6 +245,51 @@ export class MatchingEngine {
       this.markets.set(m.instrument, m);
       this.books.set(m.instrument, new OrderBook(m.instrument));
     }
+  }
+
+  /**
+   * The engine's state as plain data, for a snapshot (sequencer/journal/snapshot.ts). The maps
+   * are the engine's own: serialize them (in one `v8.serialize`, which keeps the order objects
+   * shared between books and indexes) before the engine changes again.
+   */
+  toSnapshot(): EngineSnapshot {
+    const books = new Map<bigint, BookSnapshotData>();
+    for (const [instrument, book] of this.books) books.set(instrument, book.toSnapshot());
+    return {
+      books,
+      open: this.open,
+      slots: this.slots,
+      highest: this.highest,
+      clientIds: this.clientIds,
+      deadlines: this.deadlines,
+      mmp: this.mmp,
+      groups: this.groups,
+      nextTradeId: this.nextTradeId,
+    };
+  }
+
+  /**
+   * Takes the state `toSnapshot` wrote (deserialized) in place of this fresh engine's. Throws
+   * when the snapshot's books are not the configured markets'.
+   */
+  restore(snapshot: EngineSnapshot): void {
+    const listed = [...this.markets.keys()].sort().join(",");
+    const saved = [...snapshot.books.keys()].sort().join(",");
+    if (listed !== saved) throw new Error(`the snapshot's books (${saved}) are not the listed markets (${listed})`);
+    for (const [instrument, data] of snapshot.books)
+      this.books.set(instrument, OrderBook.fromSnapshot(instrument, data));
+    const refill = <K, V>(into: Map<K, V>, from: ReadonlyMap<K, V>) => {
+      into.clear();
+      for (const [k, v] of from) into.set(k, v);
+    };
+    refill(this.open, snapshot.open as Map<bigint, Map<bigint, RestingOrder>>);
+    refill(this.slots, snapshot.slots as Map<bigint, Map<bigint, RestingOrder>>);
+    refill(this.highest, snapshot.highest as Map<bigint, Map<bigint, bigint>>);
+    refill(this.clientIds, snapshot.clientIds as Map<bigint, Map<string, RestingOrder>>);
+    refill(this.deadlines, snapshot.deadlines);
+    refill(this.mmp, snapshot.mmp);
+    refill(this.groups, snapshot.groups as Map<string, Set<RestingOrder>>);
+    this.nextTradeId = snapshot.nextTradeId;
   }
 
   market(instrument: bigint): Market {

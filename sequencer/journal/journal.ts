@@ -17,7 +17,10 @@
  * one commit (one fsync) covers every command of the group. The venue (sequencer/core.ts)
  * commits at the end of each event-loop turn, or sooner when the group is full, and holds every
  * reply and event about the group's commands until then. Without it, each append commits alone.
- * Every other write (batch status, proofs) commits the open group first, then itself.
+ * Every other write (batch status, proofs, snapshots) commits the open group first, then itself.
+ *
+ * Snapshots (table `snapshots`, written by sequencer/journal/snapshot.ts through the venue) sit
+ * beside the commands: a restart loads the newest valid one and replays `entries(after)` only.
  */
 import Database from "better-sqlite3";
 import type { Command } from "../commands.ts";
@@ -98,6 +101,14 @@ CREATE TABLE IF NOT EXISTS settlements (
   PRIMARY KEY (batch, slot)
 );
 CREATE INDEX IF NOT EXISTS settlements_account ON settlements (account, batch, slot);
+CREATE TABLE IF NOT EXISTS snapshots (
+  seq INTEGER PRIMARY KEY,
+  batch INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  core BLOB NOT NULL,
+  builder BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS batches (
   number INTEGER PRIMARY KEY,
   status TEXT NOT NULL,
@@ -135,6 +146,20 @@ interface SettlementRow {
   cost: string;
   pnl: string;
   time: string;
+}
+
+/**
+ * A stored snapshot of the venue (sequencer/journal/snapshot.ts): the state the replay of
+ * commands 1..`seq` reaches, at the boundary after batch `batch`. `core` and `builder` are
+ * `v8.serialize`d; `hash` covers every other column.
+ */
+export interface StoredSnapshot {
+  readonly seq: bigint;
+  readonly batch: bigint;
+  readonly version: number;
+  readonly hash: string;
+  readonly core: Buffer;
+  readonly builder: Buffer;
 }
 
 export class Journal {
@@ -341,9 +366,43 @@ export class Journal {
     return this.nextSeq - 1n;
   }
 
-  /** Every command in order, decoded. */
-  *entries(): Generator<JournalEntry> {
-    const rows = this.db.prepare("SELECT seq, now, body, outcome FROM commands ORDER BY seq").iterate() as Iterable<{
+  /**
+   * Stores a snapshot and keeps only the newest `keep` (in one transaction, after committing
+   * the open group: a snapshot covers only committed commands).
+   */
+  writeSnapshot(snapshot: StoredSnapshot, keep: number): void {
+    this.commit();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "INSERT OR REPLACE INTO snapshots (seq, batch, version, hash, core, builder) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .run(snapshot.seq, snapshot.batch, snapshot.version, snapshot.hash, snapshot.core, snapshot.builder);
+      this.db
+        .prepare("DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)")
+        .run(keep);
+    })();
+  }
+
+  /** The seqs of the stored snapshots, newest first. */
+  snapshotSeqs(): bigint[] {
+    const rows = this.db.prepare("SELECT seq FROM snapshots ORDER BY seq DESC").all() as { seq: number }[];
+    return rows.map((r) => BigInt(r.seq));
+  }
+
+  /** The stored snapshot at `seq`, or null. */
+  readSnapshot(seq: bigint): StoredSnapshot | null {
+    const row = this.db.prepare("SELECT * FROM snapshots WHERE seq = ?").get(seq) as
+      { seq: number; batch: number; version: number; hash: string; core: Buffer; builder: Buffer } | undefined;
+    if (row === undefined) return null;
+    return { ...row, seq: BigInt(row.seq), batch: BigInt(row.batch) };
+  }
+
+  /** Every command in order, decoded; with `after`, only those with a greater seq. */
+  *entries(after = 0n): Generator<JournalEntry> {
+    const rows = this.db
+      .prepare("SELECT seq, now, body, outcome FROM commands WHERE seq > ? ORDER BY seq")
+      .iterate(after) as Iterable<{
       seq: number;
       now: string;
       body: string;

@@ -38,6 +38,14 @@ export function fundingDelta(bestBid: bigint | null, bestAsk: bigint | null, ora
   return clampFunding(premiumOf(bestBid, bestAsk, oracle), oracle);
 }
 
+/** A `PremiumAverage` as plain data (`toSnapshot`). */
+export interface PremiumAverageSnapshot {
+  readonly start: bigint | null;
+  readonly last: bigint;
+  readonly current: bigint;
+  readonly area: bigint;
+}
+
 /**
  * The time-weighted average premium of one underlying over a funding interval. The premium is
  * a step function: `observe(p, t)` says it is `p` from `t` on (until the next observation). The
@@ -88,6 +96,20 @@ export class PremiumAverage {
     this.advance(now);
     this.start = this.last;
     this.area = 0n;
+  }
+
+  /** The average's state as plain data, for a sequencer snapshot (sequencer/journal/snapshot.ts). */
+  toSnapshot(): PremiumAverageSnapshot {
+    return { start: this.start, last: this.last, current: this.current, area: this.area };
+  }
+
+  static fromSnapshot(s: PremiumAverageSnapshot): PremiumAverage {
+    const average = new PremiumAverage();
+    average.start = s.start;
+    average.last = s.last;
+    average.current = s.current;
+    average.area = s.area;
+    return average;
   }
 
   /** The interval's start (unix ms), or null before the first observation. */

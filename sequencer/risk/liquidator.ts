@@ -19,6 +19,11 @@
  *   no fund account has room, and the fund's owner must register another) is reported as
  *   skipped and the next position is tried.
  *
+ * The accounts to check come from the ledger's liquidation index (risk/candidates.ts), which
+ * returns every account below maintenance margin (and perhaps others, which `belowMM` then
+ * passes) without scanning every account per tick; `scan: "full"` checks every registered
+ * account instead, with the same result.
+ *
  * Deterministic: a pure function of the venue's state, prices and `now`.
  */
 import { ProtocolError } from "../../protocol/errors.ts";
@@ -73,23 +78,38 @@ function fundAccountFor(state: StateView, funds: readonly bigint[], instrument: 
   return funds.find((id) => state.account(id).positions.some((p) => p.size === 0n)) ?? null;
 }
 
+/**
+ * How a pass finds the accounts to check: `index`, the ledger's liquidation index (only
+ * accounts whose interval the prices left, or whose record or funding changed:
+ * risk/candidates.ts); `full`, every registered account. Both liquidate the same accounts in the
+ * same order (registration order); `full` is the reference the index is tested against.
+ */
+export type CandidateScan = "index" | "full";
+
 /** Liquidates every registered account below maintenance margin at the latest oracle prices. */
-export function liquidateUnderwater(ledger: ProtocolLedger, engine: MatchingEngine, now: bigint): RiskActions {
+export function liquidateUnderwater(
+  ledger: ProtocolLedger,
+  engine: MatchingEngine,
+  now: bigint,
+  scan: CandidateScan = "index",
+): RiskActions {
   const prices = ledger.oraclePrices;
   const state = ledger.state;
   const t = ledger.context(now).timestamp;
-  const registered = [...ledger.registeredAccounts()];
-  const funds = [
-    INSURANCE_ACCOUNT,
-    ...registered.filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
-  ];
-  const underwater = registered.filter(
+  const candidates =
+    scan === "index" ? ledger.liquidationIndex.candidates(state, prices) : [...ledger.registeredAccounts()];
+  const underwater = candidates.filter(
     (id) =>
       !state.isInsuranceAccount(id) &&
       belowMM(state.account(id), state.marks(prices)) &&
       expiredOption(state.account(id), t) === null,
   );
   if (underwater.length === 0) return NO_RISK_ACTIONS;
+  // Only when someone is liquidated: the fund accounts are found by a scan (account 1 first).
+  const funds = [
+    INSURANCE_ACCOUNT,
+    ...[...ledger.registeredAccounts()].filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
+  ];
   ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, prices));
 
   const fills: Fill[] = [];

@@ -36,13 +36,17 @@ const isCode = (code: string) => (e: unknown) => e instanceof ProtocolError && e
 function checkChain(batch: Batch): void {
   const ws = batch.witnesses;
   assert.equal(ws.length, batch.profile.nTx);
-  assert.equal(stateRootOf(ws[0]!.accountRootBefore, ws[0]!.globalBefore), batch.oldStateRoot);
-  for (let i = 1; i < ws.length; i++) {
-    assert.equal(ws[i]!.accountRootBefore, ws[i - 1]!.accountRootAfter);
-    assert.deepEqual(ws[i]!.globalBefore, ws[i - 1]!.globalAfter);
+  // Each slot's proofs imply its roots; they chain from the batch's root before to its root after.
+  let root = batch.accountRootBefore;
+  assert.equal(stateRootOf(root, ws[0]!.globalBefore), batch.oldStateRoot);
+  for (let i = 0; i < ws.length; i++) {
+    const roots = checkWitness(ws[i]!, batch.profile);
+    assert.equal(roots.before, root, `slot ${i}: the root before is the previous slot's root after`);
+    root = roots.after;
+    if (i > 0) assert.deepEqual(ws[i]!.globalBefore, ws[i - 1]!.globalAfter);
   }
-  assert.equal(stateRootOf(ws.at(-1)!.accountRootAfter, ws.at(-1)!.globalAfter), batch.newStateRoot);
-  for (const w of ws) checkWitness(w, batch.profile);
+  assert.equal(root, batch.accountRootAfter);
+  assert.equal(stateRootOf(root, ws.at(-1)!.globalAfter), batch.newStateRoot);
 }
 
 describe("BatchBuilder (§8)", () => {

@@ -295,7 +295,7 @@ describe("small-order points (the identity tricks)", () => {
     const A = publicKeyFast(prv);
     const T = point(torsion8);
     const torsions = [1n, 2n, 4n].map((m) => eddsa.babyJub.mulPointEscalar(T, m)); // orders 8, 4, 2
-    const verifier = new EddsaVerifier({ buildAfter: 1 });
+    const verifier = new EddsaVerifier({ buildAfter: 1, native: false });
     for (let i = 0; i < 64; i++) {
       const msg = seededMsg(5000 + i);
       const sig = signFast(prv, msg);
@@ -329,13 +329,16 @@ describe("small-order points (the identity tricks)", () => {
 
 describe("EddsaVerifier (per-key tables)", () => {
   test("agrees with verifyFast before and after a key's table is built", () => {
-    const verifier = new EddsaVerifier({ buildAfter: 2 });
+    const verifier = new EddsaVerifier({ buildAfter: 2, native: false });
     const prv = seeded("cached", 0);
     const A = publicKeyFast(prv);
     const other = publicKeyFast(seeded("cached", 1));
+    const backed = new EddsaVerifier(); // the native verifier when it is loaded
     for (let i = 0; i < 12; i++) {
       const msg = seededMsg(4000 + i);
       const sig = signFast(prv, msg);
+      assert.equal(backed.verify(A, msg, sig), true, `valid ${i} (default backend)`);
+      assert.equal(backed.verify(A, msg, { ...sig, S: (sig.S + 1n) % L }), false, `wrong S ${i} (default backend)`);
       assert.equal(verifier.verify(A, msg, sig), true, `valid ${i}`);
       assert.equal(verifier.verify(A, (msg + 1n) % P, sig), false, `wrong message ${i}`);
       assert.equal(verifier.verify(A, msg, { ...sig, S: (sig.S + 1n) % L }), false, `wrong S ${i}`);
@@ -347,7 +350,7 @@ describe("EddsaVerifier (per-key tables)", () => {
   });
 
   test("only successful verifications count towards a table, and the cache is bounded", () => {
-    const verifier = new EddsaVerifier({ maxKeys: 2, buildAfter: 1 });
+    const verifier = new EddsaVerifier({ maxKeys: 2, buildAfter: 1, native: false });
     const prv = seeded("cached", 2);
     const A = publicKeyFast(prv);
     const sig = signFast(prv, 1n);
@@ -361,7 +364,7 @@ describe("EddsaVerifier (per-key tables)", () => {
   });
 
   test("rejects the small-order forgery like verifyFast", () => {
-    const verifier = new EddsaVerifier({ buildAfter: 1 });
-    assert.equal(verifier.verify({ x: 0n, y: P - 1n }, 7n, { R8x: 0n, R8y: 1n, S: 0n }), false);
+    for (const verifier of [new EddsaVerifier({ buildAfter: 1, native: false }), new EddsaVerifier()])
+      assert.equal(verifier.verify({ x: 0n, y: P - 1n }, 7n, { R8x: 0n, R8y: 1n, S: 0n }), false);
   });
 });

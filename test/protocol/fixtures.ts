@@ -126,15 +126,25 @@ export function rejects(state: RollupState, code: ProtocolErrorCode, fn: () => u
 
 /**
  * The witness invariants the circuit relies on: A's proof against the root before, B's against
- * the root after A's update, the final root, and the global state transition.
+ * the root after A's update, the root after, and the global state transition. Returns the
+ * account roots before and after the slot that the proofs imply; with `roots` (the state's
+ * `accountRoot` before and after applying it) they must be those.
  */
-export function checkWitness(w: TxWitness, profile: Profile): void {
-  assert.ok(verifyProof(w.accountRootBefore, leafHash(w.a.before, profile), w.a.proof), "A before");
+export function checkWitness(
+  w: TxWitness,
+  profile: Profile,
+  roots?: { readonly before: bigint; readonly after: bigint },
+): { before: bigint; after: bigint } {
+  const before = computeRoot(leafHash(w.a.before, profile), w.a.proof);
   assert.equal(w.a.proof.index, w.a.accountId);
   const mid = computeRoot(leafHash(w.a.after, profile), w.a.proof);
   assert.ok(verifyProof(mid, leafHash(w.b.before, profile), w.b.proof), "B before, after A");
   assert.equal(w.b.proof.index, w.b.accountId);
-  assert.equal(computeRoot(leafHash(w.b.after, profile), w.b.proof), w.accountRootAfter, "B after");
+  const after = computeRoot(leafHash(w.b.after, profile), w.b.proof);
+  if (roots !== undefined) {
+    assert.equal(before, roots.before, "A before: the root before the slot");
+    assert.equal(after, roots.after, "B after: the root after the slot");
+  }
   const fill = w.tx.type === TxType.TRADE ? w.tx.size : w.tx.type === TxType.WITHDRAW ? w.tx.withdrawal.order.size : 0n;
   for (const [o, owner] of [
     [w.orderA, w.a],
@@ -148,6 +158,7 @@ export function checkWitness(w: TxWitness, profile: Profile): void {
     const filled = (orderId === o.storedId ? o.storedFilled : 0n) + fill;
     assert.equal(computeRoot(orderLeafHash(orderId, filled), o.proof), owner.after.orderRoot, "order after");
   }
+  return { before, after };
 }
 
 /** Runs a batch of `txs` at one context and returns it (closed, padded). */

@@ -237,11 +237,12 @@ describe("random transaction sequences", () => {
           }
           const tx = toTx(o, context, s)!;
           const root = s.stateRoot;
+          const accountRoot = s.accountRoot;
           const global = s.globalState;
           try {
             const w = s.applyTx(tx, context);
             applied.set(tx.type, (applied.get(tx.type) ?? 0) + 1);
-            checkWitness(w, TEST);
+            checkWitness(w, TEST, { before: accountRoot, after: s.accountRoot });
             if (tx.type === TxType.DEPOSIT) net += tx.amount;
             if (tx.type === TxType.WITHDRAW) net -= tx.withdrawal.order.size;
             if (tx.type === TxType.FORCED_WITHDRAW) net -= w.served;

@@ -15,8 +15,8 @@ import {
   verifyOrderSignature,
 } from "../../protocol/index.ts";
 import { eddsaVerifications, verifyFast } from "../../protocol/eddsa-fast.ts";
-import { verifyOrderSignatureWith } from "../../protocol/signing.ts";
-import type { PublicKey, Signature } from "../../protocol/types.ts";
+import { verifyOrderSignatureRemote } from "../../protocol/signing.ts";
+import type { SignedOrder } from "../../protocol/types.ts";
 import { DOMAIN, keyOf, order, sign } from "./fixtures.ts";
 
 describe("trading keys", () => {
@@ -89,14 +89,15 @@ describe("order signatures", () => {
     // Checked elsewhere (the sequencer's verifier processes): remembered as a local check is.
     const t = sign({ ...o, orderId: 1235n });
     let asked = 0;
-    const outside = async (pk: PublicKey, msg: bigint, sig: Signature) => {
+    const outside = async (x: SignedOrder, domain: bigint) => {
       asked += 1;
-      return verifyFast(pk, msg, sig);
+      const msg = orderHash(x.order, domain);
+      return verifyFast(x.publicKey, msg, x.signature) ? msg : null;
     };
-    assert.ok(await verifyOrderSignatureWith(t, DOMAIN, outside));
+    assert.ok(await verifyOrderSignatureRemote(t, DOMAIN, outside));
     const n1 = eddsaVerifications();
     assert.ok(verifyOrderSignature(t, DOMAIN));
-    assert.ok(await verifyOrderSignatureWith(t, DOMAIN, outside));
+    assert.ok(await verifyOrderSignatureRemote(t, DOMAIN, outside));
     assert.equal(asked, 1);
     assert.equal(eddsaVerifications(), n1, "no second verification in this process");
     // A refusal is not remembered; a change during the outside check is not taken as checked.
@@ -105,14 +106,15 @@ describe("order signatures", () => {
       signature: { ...t.signature },
       publicKey: t.publicKey,
     };
-    assert.equal(await verifyOrderSignatureWith(u, DOMAIN, outside), false);
+    assert.equal(await verifyOrderSignatureRemote(u, DOMAIN, outside), false);
     const w = { ...sign({ ...o, orderId: 1237n }) };
-    const racing = async (pk: PublicKey, msg: bigint, sig: Signature) => {
-      const ok = verifyFast(pk, msg, sig);
+    const racing = async (x: SignedOrder, domain: bigint) => {
+      const msg = orderHash(x.order, domain);
+      const ok = verifyFast(x.publicKey, msg, x.signature);
       w.order = { ...w.order, price: w.order.price + 1n };
-      return ok;
+      return ok ? msg : null;
     };
-    assert.ok(await verifyOrderSignatureWith(w, DOMAIN, racing));
+    assert.ok(await verifyOrderSignatureRemote(w, DOMAIN, racing));
     assert.equal(verifyOrderSignature(w, DOMAIN), false);
   });
 });

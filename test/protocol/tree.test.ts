@@ -49,6 +49,70 @@ describe("SparseMerkleTree", () => {
     );
   });
 
+  test("hashes lazily: any interleaving of writes, clones and reads gives the naive roots and proofs", () => {
+    // Writes give the leaf as a value or as a function (called on first read only); reads of
+    // the root and of proofs at random moments force some nodes and not others; a clone taken
+    // in between must keep its own roots. Every read is checked against the naive full tree.
+    type Op =
+      | { readonly kind: "set"; readonly i: number; readonly v: bigint; readonly lazy: boolean }
+      | { readonly kind: "root" }
+      | { readonly kind: "proof"; readonly i: number }
+      | { readonly kind: "clone" };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        kind: fc.constant("set" as const),
+        i: fc.integer({ min: 0, max: 31 }),
+        v: fc.bigInt({ min: 0n, max: 1n << 200n }),
+        lazy: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant("root" as const) }),
+      fc.record({ kind: fc.constant("proof" as const), i: fc.integer({ min: 0, max: 31 }) }),
+      fc.record({ kind: fc.constant("clone" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        let tree = new SparseMerkleTree(5, 9n);
+        let leaves = Array.from({ length: 32 }, () => 9n);
+        const clones: { tree: SparseMerkleTree; root: bigint }[] = [];
+        let calls = 0;
+        for (const o of ops) {
+          if (o.kind === "set") {
+            tree.set(BigInt(o.i), o.lazy ? () => (calls++, o.v) : o.v);
+            leaves = leaves.slice();
+            leaves[o.i] = o.v;
+          } else if (o.kind === "root") {
+            assert.equal(tree.root, naiveRoot(leaves));
+          } else if (o.kind === "proof") {
+            assert.equal(computeRoot(leaves[o.i]!, tree.proof(BigInt(o.i))), naiveRoot(leaves));
+          } else {
+            clones.push({ tree: tree.clone(), root: naiveRoot(leaves) });
+            tree = tree.clone();
+          }
+        }
+        assert.equal(tree.root, naiveRoot(leaves));
+        for (const c of clones) assert.equal(c.tree.root, c.root, "a clone keeps the root it had");
+        const lazyWrites = ops.filter((o) => o.kind === "set" && o.lazy).length;
+        assert.ok(calls <= lazyWrites, "a lazy leaf is hashed at most once");
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("a write hashes nothing until a read needs it", () => {
+    const tree = new SparseMerkleTree(8, 0n);
+    let calls = 0;
+    tree.set(3n, () => (calls++, 5n));
+    tree.set(200n, 6n);
+    assert.equal(calls, 0, "set called the leaf function");
+    tree.proof(200n); // leaf 3 lies in a sibling subtree of leaf 200's path: it is read now
+    assert.equal(calls, 1);
+    void tree.root;
+    tree.set(3n, () => (calls++, 7n));
+    tree.proof(2n); // leaf 3 is leaf 2's sibling
+    void tree.root;
+    assert.equal(calls, 2, "each lazy leaf is hashed once");
+  });
+
   test("proofs verify for set and unset leaves, bottom-up, and fail for another leaf or index", () => {
     const tree = new SparseMerkleTree(6, 0n);
     tree.set(5n, 11n);

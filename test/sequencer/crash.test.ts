@@ -2,13 +2,20 @@
  * Crash safety: the sequencer runs as a child process, is killed with SIGKILL while a client
  * is sending orders, and is restarted on the same database. Every acknowledged order must be
  * there, nothing unknown may appear, trades acknowledged before the crash keep their fills,
- * and two restarts agree on books and state (deterministic replay).
+ * and two restarts agree on books and state (deterministic replay). With snapshots taken every
+ * few dozen commands, a kill at a random moment (possibly mid-snapshot) restarts from the newest
+ * snapshot plus the journal tail, and that venue — the builder process's trees included — equals
+ * a full replay from genesis.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { Side } from "../../protocol/types.ts";
 import { loadgenPkHash, runLoad } from "../../sequencer/tools/loadgen.ts";
 import type { Ack } from "../../sequencer/tools/loadgen.ts";
+import { Sequencer } from "../../sequencer/core.ts";
+import { configFromEnv } from "../../sequencer/config.ts";
+import { venueSetup } from "../../sequencer/service.ts";
+import { compareWithFullReplay } from "../../sequencer/tools/snapshot-check.ts";
 import { startChild, stopChild } from "./child.ts";
 import { ADMIN_TOKEN, Client, domain, tempDb, Trader, venueEnv } from "./helpers.ts";
 
@@ -141,5 +148,132 @@ test(
     assert.equal(second.status.journal, first.status.journal);
     assert.equal(second.status.stateRoot, first.status.stateRoot);
     await stopChild(child);
+  },
+);
+
+const snapDb = tempDb();
+after(() => snapDb.cleanup());
+
+test(
+  "crash with snapshots: SIGKILL at a random moment under load with fills restarts from snapshot + tail, as a full replay",
+  { timeout: 240_000 },
+  async () => {
+    const env = venueEnv(snapDb.file, {
+      TESSERA_ORDER_RATE: "100000",
+      TESSERA_ORDER_BURST: "100000",
+      TESSERA_SNAPSHOT_EVERY_ENTRIES: "40",
+      TESSERA_SNAPSHOT_EVERY_BATCHES: "3",
+      TESSERA_SNAPSHOT_KEEP: "3",
+    });
+    let child = await startChild(env);
+    let client = new Client(child.url);
+    for (const id of ACCOUNTS) {
+      const r = await client.post(
+        "/v1/admin/deposits",
+        {
+          accountId: id.toString(),
+          owner: (0x2000n + id).toString(),
+          pkHash: loadgenPkHash(id).toString(),
+          amount: RICH.toString(),
+        },
+        ADMIN_TOKEN,
+      );
+      assert.equal(r.status, 200);
+    }
+    // Half the orders take liquidity (fills, batches of the demo profile's 4 slots), half rest.
+    const killAfter = 150 + Math.floor(Math.random() * 350);
+    const acks: Ack[] = [];
+    let killed = false;
+    const report = await runLoad(
+      {
+        url: child.url,
+        domain: domain().toString(),
+        accounts: ACCOUNTS.map(String),
+        instrument: "1",
+        mid: P.toString(),
+        tick: "1",
+        lot: "10",
+        levels: 50,
+        count: 1500,
+        concurrency: 8,
+        maxMs: 60_000,
+        firstOrderId: "1",
+        mode: "cross",
+      },
+      (ack) => {
+        acks.push(ack);
+        if (!killed && acks.length >= killAfter) {
+          killed = true;
+          child.process.kill("SIGKILL");
+        }
+      },
+    );
+    assert.ok(killed, "the sequencer was killed during the load");
+    assert.equal(await child.exited, "SIGKILL");
+    assert.ok(
+      acks.some((a) => a.fills > 0),
+      "acknowledged orders filled",
+    );
+
+    // Two restarts agree (the first may take a new snapshot; the second then starts from it).
+    child = await startChild(env);
+    client = new Client(child.url);
+    const first = (await client.get("/v1/status")).body;
+    const firstBook = (await client.get("/v1/instruments/ETH-PERP/book?depth=500")).body;
+    assert.equal(await stopChild(child), "0");
+    child = await startChild(env);
+    client = new Client(child.url);
+    const second = (await client.get("/v1/status")).body;
+    assert.deepEqual((await client.get("/v1/instruments/ETH-PERP/book?depth=500")).body, firstBook);
+    assert.equal(second.stateRoot, first.stateRoot);
+    assert.equal(second.journal, first.journal);
+    assert.equal(await stopChild(child), "0");
+
+    // In-process: snapshot + tail equals a full replay, records and trees alike.
+    const config = await venueSetup(configFromEnv(env, Date.now()), null);
+    const check = compareWithFullReplay(config, snapDb.file, { listedAt: env.TESSERA_LISTED_AT! });
+    assert.ok(check.snapshotSeq > 0n, "the restart loads a snapshot");
+    assert.ok(check.tail < check.full, "and replays only the tail");
+    assert.deepEqual(check.skipped, []);
+    assert.deepEqual(check.differences, []);
+    const full = Sequencer.open(
+      config,
+      snapDb.file,
+      "FULL",
+      { listedAt: env.TESSERA_LISTED_AT! },
+      {
+        builder: "inline",
+        snapshots: false,
+        loadSnapshot: false,
+      },
+    );
+    try {
+      assert.equal(
+        String(full.ledger.committedRoot),
+        first.stateRoot,
+        "the builder process's trees equal a full replay's",
+      );
+      // No acknowledged order is lost: a taker's fills are journaled, a resting order is open or filled since.
+      for (const ack of acks) {
+        const account = BigInt(ack.accountId);
+        const orderId = BigInt(ack.orderId);
+        const fills = full.journal.fillsOf(account, 100_000);
+        if (ack.fills > 0)
+          assert.equal(
+            fills.filter((f) => f.takerAccount === account && f.takerOrderId === orderId).length,
+            ack.fills,
+            `the fills of acknowledged order ${ack.accountId}:${ack.orderId}`,
+          );
+        if (ack.status === "resting")
+          assert.ok(
+            full.engine.findOpen(account, orderId) !== null ||
+              fills.some((f) => f.makerAccount === account && f.makerOrderId === orderId),
+            `acknowledged resting order ${ack.accountId}:${ack.orderId} survived`,
+          );
+      }
+      assert.ok(report.sent >= acks.length);
+    } finally {
+      full.close();
+    }
   },
 );

@@ -1,0 +1,434 @@
+/**
+ * WebSocket load generator: signed orders over `/v1/ws` from a process of its own, for the
+ * `orders_accepted_per_s` and `ack_p99_ms` figures of issue 16 (docs/benchmarks.md).
+ *
+ * Library (`runWsLoad`) and CLI: `npx tsx sequencer/tools/wsload.ts '<WsLoadOptions as JSON>'`
+ * prints a `WsLoadReport` as JSON on stdout. Two accounts sign with `loadgenKey(accountId)` (the
+ * TEST-ONLY keys of loadgen.ts; register them first with deposits of `loadgenPkHash(id)`): a
+ * maker, whose GTC asks rest `tick × (1..levels)` above `mid`, and a taker, whose GTC bids at
+ * `mid + 1,000 ticks` cross them, so half of the orders fill. Each account opens a session
+ * (challenge signed with its key) and one authenticated connection; every order is signed
+ * before the clock starts (signing is the client's cost, not the venue's).
+ *
+ * Before the clock the maker rests `seed` asks (not counted), so a taker bid finds an ask even
+ * when it reaches the venue a little before the maker order of its pair; the measured orders
+ * alternate maker, taker, maker, taker... Every order is one lot, so each fill pairs one maker
+ * and one taker order. The taker's orders are limit orders, not IOC, so the count does not
+ * depend on how the venue interleaves the two connections: a bid that overtakes the asks rests
+ * and the next ask fills it. The maker sends at least as many asks as the taker sends bids, so
+ * once every order is acknowledged there is exactly one fill per pair (reported in the
+ * acknowledgement of whichever order came second) and no taker order rests. The taker ends up
+ * long and the maker short, one lot per pair.
+ *
+ * Modes:
+ * - `saturate`: at most `inFlight` orders unacknowledged at any time (pipelining over both
+ *   connections); throughput is accepted orders over the time from the first send to the last
+ *   acknowledgement. Latency is measured from each message's send.
+ * - `paced`: open loop at `rate` orders per second: message `m` is due at `start + m × batch /
+ *   rate` and is sent then whatever the replies; latency is measured from the time it was due, not
+ *   from when it went out, so a stalled venue (or a late sender) shows in the figures instead of
+ *   slowing the load down (no coordinated omission).
+ *
+ * `batch` > 1 sends `placeBatch` messages of that many orders (both counts are reported); the
+ * venue acknowledges each message after the group commit that covers it (`Sequencer.durable()`).
+ * An order counts as accepted only if its acknowledgement is a placement (`placed`, or an
+ * `ok: true` item of `placedBatch`); rejections are counted by code.
+ */
+import { WebSocket } from "ws";
+import { TIF_SHIFT, TimeInForce } from "../../protocol/constants.ts";
+import { publicKeyFast, signFast } from "../../protocol/eddsa-fast.ts";
+import { initCrypto } from "../../protocol/index.ts";
+import { orderHash, sessionMessage } from "../../protocol/signing.ts";
+import type { Order, SignedOrder } from "../../protocol/types.ts";
+import { toJson } from "../wire.ts";
+import { loadgenKey } from "./loadgen.ts";
+
+export interface WsLoadOptions {
+  /** The venue's base URL (`http://127.0.0.1:port`); the socket is `/v1/ws` on it. */
+  readonly url: string;
+  readonly domain: string;
+  readonly maker: string;
+  readonly taker: string;
+  readonly instrument: string;
+  /** Mid price, cents: maker asks rest `tick × (1..levels)` above it, taker bids are 1,000 ticks above. */
+  readonly mid: string;
+  readonly tick: string;
+  readonly lot: string;
+  readonly levels: number;
+  /** Maker asks rested before the clock starts (not counted; at most 900, under the open-order cap). */
+  readonly seed: number;
+  /** Measured orders, maker and taker together (rounded down to whole pairs of messages). */
+  readonly count: number;
+  /** Orders per message: 1 sends `place`, more sends `placeBatch` (at most 50). */
+  readonly batch: number;
+  readonly mode: "saturate" | "paced";
+  /** `saturate`: orders in flight at most. */
+  readonly inFlight: number;
+  /** `paced`: orders per second. */
+  readonly rate: number;
+  /** Sending stops after this long; acknowledgements are awaited up to `maxMs + 10 s`. */
+  readonly maxMs: number;
+  /** First order id of each account (seed orders included). */
+  readonly firstOrderId: string;
+}
+
+/** Acknowledgement latency, milliseconds. */
+export interface Latency {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+export interface WsLoadReport {
+  readonly mode: "saturate" | "paced";
+  /** Orders and messages sent in the measured run. */
+  readonly orders: number;
+  readonly messages: number;
+  /** Orders acknowledged as placed. */
+  readonly accepted: number;
+  /** Rejected orders by code (`NO_REPLY`: no acknowledgement by `maxMs + 10 s` after the start). */
+  readonly rejected: Readonly<Record<string, number>>;
+  /** Accepted orders by status (`resting`, `filled`, `cancelled`, ...), maker and taker. */
+  readonly makerStatus: Readonly<Record<string, number>>;
+  readonly takerStatus: Readonly<Record<string, number>>;
+  /** Measured orders whose acknowledgement carried a fill (the second order of each pair). */
+  readonly filledOrders: number;
+  /** Fills reported in the acknowledgements. */
+  readonly fills: number;
+  /** From the first send to the last acknowledgement, milliseconds. */
+  readonly ms: number;
+  readonly ordersPerSecond: number;
+  readonly messagesPerSecond: number;
+  /** `paced`: the rate asked for, orders per second, and the longest a message went out late, ms. */
+  readonly targetRate: number | null;
+  readonly maxSendLagMs: number | null;
+  /** Of the accepted orders only: a rejection is not an acknowledgement of the order. */
+  readonly latency: Latency;
+  /** CPU time this process (the client) spent from the first send to the last acknowledgement, ms. */
+  readonly clientCpuMs: number;
+  /** Signing all orders before the clock, milliseconds. */
+  readonly signMs: number;
+  readonly seedOrders: number;
+  readonly connections: number;
+  /** How a connection closed during the run (`code reason`), or null if both stayed open. */
+  readonly closed: string | null;
+}
+
+interface Account {
+  readonly id: bigint;
+  readonly prv: Uint8Array;
+  readonly pub: ReturnType<typeof publicKeyFast>;
+  nextOrderId: bigint;
+}
+
+/** One authenticated connection with replies matched to requests by `id`. */
+class Connection {
+  private readonly pending = new Map<string, (reply: Record<string, unknown>) => void>();
+  private nextId = 0;
+  closed: string | null = null;
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.on("message", (data) => {
+      const text = data.toString();
+      // Private updates (`orders`, `fill`) and `status` are not replies: skip them unparsed.
+      if (!text.startsWith('{"type":"placed') && !text.startsWith('{"type":"error')) return;
+      const reply = JSON.parse(text) as Record<string, unknown>;
+      const id = reply.id;
+      if (typeof id !== "string") return;
+      const resolve = this.pending.get(id);
+      if (resolve === undefined) return;
+      this.pending.delete(id);
+      resolve(reply);
+    });
+    // A failing socket also closes: `closed` says how, and its unanswered orders count as NO_REPLY.
+    socket.on("error", () => undefined);
+    socket.on("close", (code, reason) => {
+      this.closed = `${code} ${reason.toString()}`;
+    });
+  }
+
+  static async open(base: string, token: string): Promise<Connection> {
+    const socket = new WebSocket(`${base.replace(/^http/, "ws")}/v1/ws`, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", reject);
+    });
+    const authenticated = new Promise<void>((resolve, reject) => {
+      const onMessage = (data: Buffer): void => {
+        const m = JSON.parse(data.toString()) as { type?: string; code?: string; message?: string };
+        if (m.type === "authenticated") {
+          socket.off("message", onMessage);
+          resolve();
+        } else if (m.type === "error") {
+          socket.off("message", onMessage);
+          reject(new Error(`WebSocket auth refused: ${m.code}: ${m.message}`));
+        }
+      };
+      socket.on("message", onMessage);
+    });
+    socket.send(JSON.stringify({ op: "auth", token }));
+    await authenticated;
+    return new Connection(socket);
+  }
+
+  /** Sends one request; `onReply` gets its reply. */
+  send(message: Record<string, unknown>, onReply: (reply: Record<string, unknown>) => void): void {
+    const id = String(++this.nextId);
+    this.pending.set(id, onReply);
+    this.socket.send(toJson({ ...message, id }));
+  }
+
+  /** Sends one request and resolves with its reply. */
+  request(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => this.send(message, resolve));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: toJson(body) });
+  const reply = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${String(reply.code)}: ${String(reply.message)}`);
+  return reply;
+}
+
+/** A session token for `account`: the challenge signed with its trading key. */
+async function session(base: string, domain: bigint, account: Account): Promise<string> {
+  const accountId = account.id.toString();
+  const { challenge } = await post(`${base}/v1/auth/challenge`, { accountId });
+  const signature = signFast(account.prv, sessionMessage(domain, account.id, BigInt(String(challenge))));
+  const { token } = await post(`${base}/v1/auth/session`, { accountId, challenge, publicKey: account.pub, signature });
+  return String(token);
+}
+
+function account(id: string, firstOrderId: bigint): Account {
+  const prv = loadgenKey(BigInt(id));
+  return { id: BigInt(id), prv, pub: publicKeyFast(prv), nextOrderId: firstOrderId };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** Runs the load and reports it; throws if the venue refuses a session or a seed order. */
+export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
+  if (!Number.isInteger(o.batch) || o.batch < 1 || o.batch > 50) throw new Error("batch must be 1..50");
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 900) throw new Error("seed must be 0..900");
+  if (o.mode === "paced" && !(o.rate > 0)) throw new Error("paced mode needs a positive rate");
+  if (o.mode === "saturate" && !(o.inFlight >= o.batch)) throw new Error("inFlight must be at least batch");
+  await initCrypto();
+  const domain = BigInt(o.domain);
+  const instrument = BigInt(o.instrument);
+  const mid = BigInt(o.mid);
+  const tick = BigInt(o.tick);
+  const lot = BigInt(o.lot);
+  const maker = account(o.maker, BigInt(o.firstOrderId));
+  const taker = account(o.taker, BigInt(o.firstOrderId));
+  const sign = (a: Account, side: 0 | 1, price: bigint): SignedOrder => {
+    const order: Order = {
+      accountId: a.id,
+      instrument,
+      side,
+      size: lot,
+      price,
+      orderId: a.nextOrderId++,
+      expiry: 4_000_000_000n,
+      flags: TimeInForce.GTC << TIF_SHIFT,
+    };
+    return { order, signature: signFast(a.prv, orderHash(order, domain)), publicKey: a.pub };
+  };
+  const ask = (i: number): SignedOrder => sign(maker, 1, mid + tick * BigInt(1 + (i % o.levels)));
+
+  const t0 = performance.now();
+  const seeds: SignedOrder[] = [];
+  for (let i = 0; i < o.seed; i++) seeds.push(ask(i));
+  // Message m: maker's when m is even, taker's when odd; each holds `batch` orders.
+  const pairs = Math.floor(o.count / (2 * o.batch)) * o.batch;
+  const makerOrders: SignedOrder[] = [];
+  const takerOrders: SignedOrder[] = [];
+  for (let i = 0; i < pairs; i++) {
+    makerOrders.push(ask(i));
+    takerOrders.push(sign(taker, 0, mid + tick * 1000n));
+  }
+  const signMs = performance.now() - t0;
+  const messages = (2 * pairs) / o.batch;
+  const body = (m: number): Record<string, unknown> => {
+    const list = m % 2 === 0 ? makerOrders : takerOrders;
+    const from = Math.floor(m / 2) * o.batch;
+    if (o.batch === 1) return { op: "place", order: list[from]! };
+    return { op: "placeBatch", orders: list.slice(from, from + o.batch).map((order) => ({ order })) };
+  };
+
+  const base = o.url.replace(/\/$/, "");
+  const connections = [
+    await Connection.open(base, await session(base, domain, maker)),
+    await Connection.open(base, await session(base, domain, taker)),
+  ];
+  const [makerConn, takerConn] = connections as [Connection, Connection];
+  try {
+    for (let i = 0; i < seeds.length; i += 50) {
+      const reply = await makerConn.request({
+        op: "placeBatch",
+        orders: seeds.slice(i, i + 50).map((order) => ({ order })),
+      });
+      const results = (reply.results ?? []) as { ok: boolean; code?: string; result?: { status: string } }[];
+      const bad = results.find((r) => !r.ok || r.result?.status !== "resting");
+      if (reply.type !== "placedBatch" || bad !== undefined)
+        throw new Error(`a seed order was not rested: ${JSON.stringify(bad ?? reply)}`);
+    }
+
+    const rejected: Record<string, number> = {};
+    const makerStatus: Record<string, number> = {};
+    const takerStatus: Record<string, number> = {};
+    const latencies = new Float64Array(2 * pairs);
+    let accepted = 0;
+    let filledOrders = 0;
+    let fills = 0;
+    let sentOrders = 0;
+    let sentMessages = 0;
+    let inFlight = 0;
+    let lastAck = 0;
+    let maxSendLagMs = 0;
+    const count = (into: Record<string, number>, key: string, n = 1): void => {
+      into[key] = (into[key] ?? 0) + n;
+    };
+    const onResult = (
+      statuses: Record<string, number>,
+      result: { status: string; fills: unknown[] },
+      latency: number,
+    ): void => {
+      latencies[accepted] = latency;
+      accepted += 1;
+      count(statuses, result.status);
+      if (result.fills.length > 0) filledOrders += 1;
+      fills += result.fills.length;
+    };
+
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    let pump: () => void = () => undefined;
+    const send = (m: number, since: number): void => {
+      const statuses = m % 2 === 0 ? makerStatus : takerStatus;
+      const conn = m % 2 === 0 ? makerConn : takerConn;
+      sentMessages += 1;
+      sentOrders += o.batch;
+      inFlight += o.batch;
+      conn.send(body(m), (reply) => {
+        const now = performance.now();
+        lastAck = now;
+        inFlight -= o.batch;
+        if (reply.type === "placed")
+          onResult(statuses, reply.result as { status: string; fills: unknown[] }, now - since);
+        else if (reply.type === "placedBatch")
+          for (const item of reply.results as {
+            ok: boolean;
+            code?: string;
+            result?: { status: string; fills: unknown[] };
+          }[])
+            if (item.ok) onResult(statuses, item.result!, now - since);
+            else count(rejected, String(item.code));
+        else count(rejected, String(reply.code), o.batch);
+        pump();
+      });
+    };
+
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    let next = 0;
+    const stopped = (): boolean =>
+      performance.now() - start >= o.maxMs || makerConn.closed !== null || takerConn.closed !== null;
+    if (o.mode === "saturate") {
+      pump = () => {
+        while (next < messages && inFlight + o.batch <= o.inFlight && !stopped()) send(next++, performance.now());
+        if (inFlight === 0) done();
+      };
+      pump();
+    } else {
+      const interval = (1000 * o.batch) / o.rate;
+      const due = (): void => {
+        const now = performance.now();
+        while (next < messages && start + next * interval <= now && !stopped()) {
+          const at = start + next * interval;
+          maxSendLagMs = Math.max(maxSendLagMs, now - at);
+          send(next++, at);
+        }
+        if (next < messages && !stopped()) setTimeout(due, Math.max(0, start + next * interval - performance.now()));
+        else {
+          pump = () => {
+            if (inFlight === 0) done();
+          };
+          pump();
+        }
+      };
+      due();
+    }
+    // Replies are awaited until `maxMs + 10 s` after the start; what is unanswered then is NO_REPLY.
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      finished,
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (
+            (stopped() && performance.now() - start >= o.maxMs + 10_000) ||
+            makerConn.closed !== null ||
+            takerConn.closed !== null
+          )
+            resolve();
+          else deadline = setTimeout(check, 100);
+        };
+        check();
+      }),
+    ]);
+    clearTimeout(deadline);
+    const cpu = process.cpuUsage(cpuStart);
+    if (inFlight > 0) count(rejected, "NO_REPLY", inFlight);
+    const ms = Math.max(1e-9, lastAck - start);
+    const sorted = latencies.subarray(0, accepted).sort();
+    return {
+      mode: o.mode,
+      orders: sentOrders,
+      messages: sentMessages,
+      accepted,
+      rejected,
+      makerStatus,
+      takerStatus,
+      filledOrders,
+      fills,
+      ms: round(ms),
+      ordersPerSecond: Math.round((accepted / ms) * 1000),
+      messagesPerSecond: Math.round((sentMessages / ms) * 1000),
+      targetRate: o.mode === "paced" ? o.rate : null,
+      maxSendLagMs: o.mode === "paced" ? round(maxSendLagMs) : null,
+      latency: {
+        p50: round(percentile(sorted, 50)),
+        p90: round(percentile(sorted, 90)),
+        p99: round(percentile(sorted, 99)),
+        p999: round(percentile(sorted, 99.9)),
+        max: round(sorted.length === 0 ? 0 : sorted[sorted.length - 1]!),
+      },
+      clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      signMs: Math.round(signMs),
+      seedOrders: seeds.length,
+      connections: connections.length,
+      closed: makerConn.closed ?? takerConn.closed,
+    };
+  } finally {
+    for (const c of connections) c.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const options = JSON.parse(process.argv[2] ?? "{}") as WsLoadOptions;
+  const report = await runWsLoad(options);
+  process.stdout.write(JSON.stringify(report) + "\n");
+}

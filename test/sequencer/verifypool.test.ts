@@ -1,0 +1,80 @@
+/**
+ * The signature verifier processes (sequencer/auth/verify-pool.ts): an order's hash is computed
+ * in the worker with its signature check, and the worker's answer must be exactly protocol/'s
+ * `orderHash` and `verifyFast` on the same values, for valid orders and for every kind of
+ * tampering; concurrent requests are each answered once.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { publicKeyFast, signFast, verifyFast } from "../../protocol/eddsa-fast.ts";
+import { initCrypto } from "../../protocol/index.ts";
+import { orderHash } from "../../protocol/signing.ts";
+import type { Order, SignedOrder } from "../../protocol/types.ts";
+import { VerifyPool } from "../../sequencer/auth/verify-pool.ts";
+
+await initCrypto();
+const DOMAIN = 0x1234_5678_9abc_def0_1234_5678_9abc_def0n;
+const prv = keccak_256(new TextEncoder().encode("verify pool test"));
+const pk = publicKeyFast(prv);
+
+function signed(order: Order): SignedOrder {
+  return { order, signature: signFast(prv, orderHash(order, DOMAIN)), publicKey: pk };
+}
+
+const base: Order = {
+  accountId: (1n << 24n) - 1n,
+  instrument: 1n,
+  side: 1,
+  size: (1n << 48n) - 1n,
+  price: (1n << 40n) - 1n,
+  orderId: (1n << 48n) - 1n,
+  expiry: (1n << 32n) - 1n,
+  flags: 4n,
+};
+
+describe("verifier processes hash and verify orders", () => {
+  test("valid orders return protocol/'s order hash; tampered ones null, as verifyFast says", async () => {
+    const pool = new VerifyPool(2);
+    // The pool's processes do not keep the event loop alive (a service's server does): this does.
+    const alive = setInterval(() => undefined, 1000);
+    try {
+      const valid = [
+        base,
+        { ...base, accountId: 0n, size: 1n, price: 0n, orderId: 0n, expiry: 0n, flags: 0n, side: 0 as const },
+      ].map(signed);
+      const cases: { readonly name: string; readonly s: SignedOrder; readonly domain: bigint }[] = [
+        ...valid.map((s, i) => ({ name: `valid ${i}`, s, domain: DOMAIN })),
+        { name: "another domain", s: valid[0]!, domain: DOMAIN + 1n },
+        { name: "price changed", s: { ...valid[0]!, order: { ...base, price: base.price - 1n } }, domain: DOMAIN },
+        { name: "side changed", s: { ...valid[0]!, order: { ...base, side: 0 } }, domain: DOMAIN },
+        { name: "flags changed", s: { ...valid[0]!, order: { ...base, flags: 0n } }, domain: DOMAIN },
+        {
+          name: "S + 1",
+          s: { ...valid[0]!, signature: { ...valid[0]!.signature, S: valid[0]!.signature.S + 1n } },
+          domain: DOMAIN,
+        },
+        {
+          name: "another key",
+          s: { ...valid[0]!, publicKey: publicKeyFast(new Uint8Array(32).fill(7)) },
+          domain: DOMAIN,
+        },
+      ];
+      // All in flight at once: each is answered, and answered for itself.
+      const answers = await Promise.all(cases.map((c) => pool.verifyOrder(c.s, c.domain)));
+      cases.forEach((c, i) => {
+        const msg = orderHash(c.s.order, c.domain);
+        const expected = verifyFast(c.s.publicKey, msg, c.s.signature) ? msg : null;
+        assert.equal(answers[i], expected, c.name);
+      });
+      assert.equal(answers.filter((a) => a !== null).length, 2, "exactly the two valid orders pass");
+      // The message form is unchanged.
+      const msg = orderHash(base, DOMAIN);
+      assert.equal(await pool.verify(pk, msg, valid[0]!.signature), true);
+      assert.equal(await pool.verify(pk, msg + 1n, valid[0]!.signature), false);
+    } finally {
+      clearInterval(alive);
+      await pool.close();
+    }
+  });
+});
