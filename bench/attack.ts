@@ -34,9 +34,9 @@ import { pkHash } from "../protocol/keys.ts";
 import { getProfile } from "../protocol/profiles.ts";
 import { orderHash, verifyOrderSignature } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
-import { DEFAULT_WS_LIMITS } from "../sequencer/api/ws.ts";
-import { Sequencer } from "../sequencer/core.ts";
-import { defaultListing } from "../sequencer/listing.ts";
+import { DEFAULT_WS_LIMITS } from "../sequencer/intake/ws.ts";
+import { Sequencer } from "../sequencer/core/sequencer.ts";
+import { defaultListing } from "../sequencer/core/listing.ts";
 import { startService } from "../sequencer/service.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

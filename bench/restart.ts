@@ -12,7 +12,7 @@
  *   the tail, or from genesis (no snapshot read), prints one JSON line and exits.
  *
  * Resting orders that are only ever cancelled carry a placeholder signature: the core never
- * verifies a signature (intake does, sequencer/auth/), and a replay neither. Every order that
+ * verifies a signature (intake does, sequencer/intake/), and a replay neither. Every order that
  * fills is signed for real, and is verified when it fills, on replay as live.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -23,9 +23,9 @@ import { pkHash } from "../protocol/keys.ts";
 import { getProfile } from "../protocol/profiles.ts";
 import { orderHash } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
-import { Sequencer } from "../sequencer/core.ts";
-import type { VenueConfig } from "../sequencer/core.ts";
-import { defaultListing } from "../sequencer/listing.ts";
+import { Sequencer } from "../sequencer/core/sequencer.ts";
+import type { VenueConfig } from "../sequencer/core/sequencer.ts";
+import { defaultListing } from "../sequencer/core/listing.ts";
 
 const DOMAIN = domainSeparator(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
 const PRICES = [300_000n, 6_000_000n];

@@ -4,7 +4,7 @@
  *
  * What one oracle tick costs the liquidation engine before it liquidates anyone: finding the
  * registered accounts below maintenance margin, with the ledger's liquidation index
- * (sequencer/risk/candidates.ts) and with the full scan it replaced (`belowMM` on every
+ * (sequencer/core/risk/candidates.ts) and with the full scan it replaced (`belowMM` on every
  * registered account). 100,000 accounts (prod profile: 4 slots) hold positions: 60% an ETH perp,
  * 25% a BTC perp, 15% both, long or short, at 1.5× to 9.5× leverage. Each tick moves both
  * prices by a random step (σ ≈ 0.5%) and, before it, 200 accounts change (as fills would), which
@@ -25,7 +25,7 @@ import { getProfile } from "../protocol/profiles.ts";
 import { genesisGlobal } from "../protocol/state.ts";
 import type { OrderSlot } from "../protocol/transition.ts";
 import type { Account, GlobalState, Position, Profile } from "../protocol/types.ts";
-import { LiquidationIndex } from "../sequencer/risk/candidates.ts";
+import { LiquidationIndex } from "../sequencer/core/risk/candidates.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "risk.json");

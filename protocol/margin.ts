@@ -185,7 +185,7 @@ export interface MaintenanceInterval {
  * of one term per underlying (every position's value and margin depend on its own underlying's
  * price only), so `H(P) = H + Σ_u (H_u(P_u) − H) ≥ H − n · H/n = 0` whenever every price `P_u`
  * lies in its interval, however many move at once. The sequencer's liquidation index
- * (sequencer/risk/candidates.ts) re-examines an account only when a price leaves one.
+ * (sequencer/core/risk/candidates.ts) re-examines an account only when a price leaves one.
  *
  * `H_u` is affine between consecutive `headroomBreakpoints`, so a segment whose two ends pass
  * passes everywhere, and in the first segment whose far end fails, the crossing is found by

@@ -1,5 +1,5 @@
 /**
- * What the venue's proving stage (sequencer/pipeline/proving.ts) proves with: one interface, two
+ * What the venue's proving stage (sequencer/provers/proving.ts) proves with: one interface, two
  * implementations.
  *
  * - `ProverPool` (prover/pool.ts, the default): prover processes forked by the venue, an

@@ -82,7 +82,7 @@ export class TradingKey {
     return { order, signature: signFast(this.privateKey, orderHash(order, domain)), publicKey: this.publicKey };
   }
 
-  /** Signs a session challenge of `accountId` (sequencer/api/sessions.ts). */
+  /** Signs a session challenge of `accountId` (sequencer/intake/sessions.ts). */
   signChallenge(domain: bigint, accountId: bigint, challenge: bigint): Signature {
     return signFast(this.privateKey, sessionMessage(domain, accountId, challenge));
   }

@@ -1,7 +1,7 @@
 /**
  * The SDK's one wire-type module: zod schemas of every reply and stream message of the venue's
  * REST and WebSocket API, decoding each decimal string into a bigint, and the JSON encoder of
- * requests. The server's reply shapes are in sequencer/api/routes.ts (views) and ws.ts; the
+ * requests. The server's reply shapes are in sequencer/intake/routes.ts (views) and ws.ts; the
  * SDK validates them here, at its edge, so the rest of the SDK works with typed values.
  *
  * Units (docs/protocol.md §1): prices, strikes and funding indices in cents; sizes in 1e-4
@@ -497,7 +497,7 @@ export const closeBatchResultSchema = z.object({ batch: big.nullable() });
 /** An error reply of the REST API and the `error` stream message. */
 export const errorReplySchema = z.object({ code: z.string(), message: z.string() });
 
-/** Server → client WebSocket messages (sequencer/api/ws.ts). */
+/** Server → client WebSocket messages (sequencer/intake/ws.ts). */
 /** Per-connection number of a private message (from 1); absent from older venues. */
 const privateSeq = z.number().int().positive().optional();
 

@@ -9,11 +9,11 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { DEFAULT_FEE_SWEEP_THRESHOLD } from "./service.ts";
 import type { L1Link, ServiceConfig } from "./service.ts";
 import { fieldElement, uint } from "./wire.ts";
-import { DEFAULT_RATE_LIMITS } from "./api/ratelimit.ts";
-import { DEFAULT_MAX_OPEN_ORDERS } from "./api/server.ts";
-import { DEFAULT_WS_LIMITS } from "./api/ws.ts";
-import { DEFAULT_MAX_QUEUE } from "./auth/verify-pool.ts";
-import { DEFAULT_HEALTH_BOUNDS } from "./health.ts";
+import { DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
+import { DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
+import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
+import { DEFAULT_MAX_QUEUE } from "./intake/verify-pool.ts";
+import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
@@ -147,7 +147,7 @@ const envSchema = z.object({
     .min(10)
     .max(1000)
     .default(Number(DEFAULT_SUBMITTER.feeBumpPercent)),
-  /** Health gate: cancel-only, then halted, past these backlog bounds (sequencer/health.ts). */
+  /** Health gate: cancel-only, then halted, past these backlog bounds (sequencer/core/health.ts). */
   TESSERA_BACKLOG_CANCEL_ONLY_BATCHES: z.coerce.number().int().min(1).default(DEFAULT_HEALTH_BOUNDS.cancelOnlyBatches),
   TESSERA_BACKLOG_CANCEL_ONLY_AGE_MS: uint(63, "ms").default(DEFAULT_HEALTH_BOUNDS.cancelOnlyAgeMs),
   TESSERA_BACKLOG_HALT_BATCHES: z.coerce.number().int().min(1).default(DEFAULT_HEALTH_BOUNDS.haltBatches),

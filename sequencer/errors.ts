@@ -4,7 +4,7 @@
  * (`ProtocolError` from protocol/) keep their protocol code and are reported as 422.
  */
 
-import type { BucketState } from "./api/ratelimit.ts";
+import type { BucketState } from "./intake/ratelimit.ts";
 
 /** HTTP status for each sequencer error code. One table, so the API and the docs agree. */
 export const SEQUENCER_ERRORS = {

@@ -1,7 +1,7 @@
 /**
  * The batch builder: the commit half of protocol/'s transition, off the per-command path.
  *
- * The core (sequencer/core.ts, through ProtocolLedger) accepts each transaction with `check`
+ * The core (sequencer/core/sequencer.ts, through ProtocolLedger) accepts each transaction with `check`
  * alone: protocol/'s rules on plain records (protocol/check.ts), no hashing. When a batch
  * closes, the builder replays its transactions on the commit state (protocol/'s `RollupState`
  * and `BatchBuilder`: Merkle trees, every signature and key binding checked again, the slot

@@ -14,7 +14,7 @@
  * acknowledged commands.
  *
  * Group commit (`groupCommit`): appends join one open SQLite transaction until `commit()`, so
- * one commit (one fsync) covers every command of the group. The venue (sequencer/core.ts)
+ * one commit (one fsync) covers every command of the group. The venue (sequencer/core/sequencer.ts)
  * commits at the end of each event-loop turn, or sooner when the group is full, and holds every
  * reply and event about the group's commands until then. Without it, each append commits alone.
  * Every other write (batch status, proofs, snapshots) commits the open group first, then itself.
@@ -23,10 +23,10 @@
  * beside the commands: a restart loads the newest valid one and replays `entries(after)` only.
  */
 import Database from "better-sqlite3";
-import type { Command } from "../commands.ts";
-import { commandSchema } from "../commands.ts";
-import type { SettledPosition } from "../core.ts";
-import type { Fill } from "../engine/engine.ts";
+import type { Command } from "../core/commands.ts";
+import { commandSchema } from "../core/commands.ts";
+import type { SettledPosition } from "../core/sequencer.ts";
+import type { Fill } from "../core/engine/engine.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import { toJson } from "../wire.ts";
 

@@ -7,7 +7,7 @@ import { Contract } from "ethers";
 import type { ContractRunner } from "ethers";
 import { roundInForceAt as inForceAt, usableAt } from "../../protocol/feedRounds.ts";
 import type { FeedRound, RoundReader } from "../../protocol/feedRounds.ts";
-import type { L1Limits } from "../health.ts";
+import type { L1Limits } from "../core/health.ts";
 
 export type { FeedRound } from "../../protocol/feedRounds.ts";
 

@@ -7,7 +7,7 @@
 import { BITS } from "../../protocol/constants.ts";
 import { ACCOUNT_ID_BITS, FORCED_CLOSE_SETTLEMENT_BIT } from "../../protocol/pubdata.ts";
 import { TxType } from "../../protocol/types.ts";
-import type { Command } from "../commands.ts";
+import type { Command } from "../core/commands.ts";
 
 /** A queue entry the venue cannot apply (unknown type or malformed words). */
 export class PriorityOpError extends Error {

@@ -45,9 +45,9 @@ import { l1Calldata } from "../../protocol/batch.ts";
 import type { BatchHeader } from "../../protocol/batch.ts";
 import { slotsUsePrices } from "../../protocol/priceUse.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
-import type { Sequencer } from "../core.ts";
-import { L1_REORG } from "../health.ts";
-import type { ClosedBatch } from "../ledger.ts";
+import type { Sequencer } from "../core/sequencer.ts";
+import { L1_REORG } from "../core/health.ts";
+import type { ClosedBatch } from "../core/ledger.ts";
 import { feedContract, priceRoundsAt, PriceRoundError, rollupContract } from "./contracts.ts";
 import type { FeedReader } from "./contracts.ts";
 

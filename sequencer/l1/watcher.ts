@@ -21,9 +21,9 @@
  */
 import type { Contract, ContractRunner } from "ethers";
 import type { Logger } from "pino";
-import type { Sequencer } from "../core.ts";
+import type { Sequencer } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
-import type { Command } from "../commands.ts";
+import type { Command } from "../core/commands.ts";
 import { answerToCents, feedAt, feedContract, rollupContract, roundInForceAt } from "./contracts.ts";
 import { priorityOpCommand } from "./priority.ts";
 import { reorgReason } from "./submitter.ts";

@@ -8,7 +8,7 @@
  */
 import { initCrypto } from "../../protocol/index.ts";
 import { configFromEnv, l1FromEnv } from "../config.ts";
-import { Sequencer } from "../core.ts";
+import { Sequencer } from "../core/sequencer.ts";
 import { venueSetup } from "../service.ts";
 
 const [out, firstLost] = process.argv.slice(2);

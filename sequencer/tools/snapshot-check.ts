@@ -11,8 +11,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { pathToFileURL } from "node:url";
-import type { Sequencer, VenueConfig } from "../core.ts";
-import { Sequencer as Venue } from "../core.ts";
+import type { Sequencer, VenueConfig } from "../core/sequencer.ts";
+import { Sequencer as Venue } from "../core/sequencer.ts";
 
 export interface SnapshotCheck {
   /** The snapshot the restart path loaded (0: none valid, both replayed from genesis). */

@@ -1,13 +1,13 @@
 /**
  * The short-dated listing option of the e2e scenario (`TESSERA_OPTION_EXPIRIES`): validated by
- * sequencer/config.ts and listed by sequencer/listing.ts besides the weekly series.
+ * sequencer/config.ts and listed by sequencer/core/listing.ts besides the weekly series.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InstrumentKind } from "../../protocol/types.ts";
 import { configFromEnv } from "../../sequencer/config.ts";
-import { defaultListing } from "../../sequencer/listing.ts";
-import type { ListingOptions } from "../../sequencer/listing.ts";
+import { defaultListing } from "../../sequencer/core/listing.ts";
+import type { ListingOptions } from "../../sequencer/core/listing.ts";
 
 /** Saturday 2026-11-21 00:00 UTC: the weekly series expire on Friday 2026-11-27 08:00 UTC. */
 const LISTED_AT = 1_795_219_200n;

@@ -6,14 +6,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
-import { VerifyPool } from "../../sequencer/auth/verify-pool.ts";
-import { VenueMetrics } from "../../sequencer/api/metrics.ts";
-import { ApiLimits, DEFAULT_RATE_LIMITS } from "../../sequencer/api/ratelimit.ts";
-import type { ApiContext } from "../../sequencer/api/routes.ts";
-import { buildServer } from "../../sequencer/api/server.ts";
-import type { ServerOptions } from "../../sequencer/api/server.ts";
-import { SessionStore } from "../../sequencer/api/sessions.ts";
-import type { Sequencer } from "../../sequencer/core.ts";
+import { VerifyPool } from "../../sequencer/intake/verify-pool.ts";
+import { VenueMetrics } from "../../sequencer/intake/metrics.ts";
+import { ApiLimits, DEFAULT_RATE_LIMITS } from "../../sequencer/intake/ratelimit.ts";
+import type { ApiContext } from "../../sequencer/intake/routes.ts";
+import { buildServer } from "../../sequencer/intake/server.ts";
+import type { ServerOptions } from "../../sequencer/intake/server.ts";
+import { SessionStore } from "../../sequencer/intake/sessions.ts";
+import type { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { ADMIN_TOKEN, openVenue, tempDb, Trader } from "./helpers.ts";
 
 describe("API configuration", () => {

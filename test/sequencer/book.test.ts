@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { OrderBook } from "../../sequencer/engine/book.ts";
-import type { RestingOrder } from "../../sequencer/engine/book.ts";
+import { OrderBook } from "../../sequencer/core/engine/book.ts";
+import type { RestingOrder } from "../../sequencer/core/engine/book.ts";
 import type { SideCode } from "../../protocol/types.ts";
 
 function resting(orderId: bigint, side: SideCode, price: bigint, size: bigint): RestingOrder {

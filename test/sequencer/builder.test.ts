@@ -18,8 +18,8 @@ import { initCrypto } from "../../protocol/index.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { snapshotRecords } from "../../sequencer/builder/builder.ts";
 import { RemoteBuilder } from "../../sequencer/builder/remote.ts";
-import { Sequencer } from "../../sequencer/core.ts";
-import type { OpenOptions } from "../../sequencer/core.ts";
+import { Sequencer } from "../../sequencer/core/sequencer.ts";
+import type { OpenOptions } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { openVenue, tempDb, Trader, venueConfig } from "./helpers.ts";
 

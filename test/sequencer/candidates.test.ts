@@ -1,5 +1,5 @@
 /**
- * The liquidation index (sequencer/risk/candidates.ts) against the full scan it replaces.
+ * The liquidation index (sequencer/core/risk/candidates.ts) against the full scan it replaces.
  *
  * - protocol/'s `maintenanceInterval`: both ends pass `belowMM`, the prices just outside fail
  *   it, and sampled prices inside pass it, for random accounts holding perps and options;
@@ -30,10 +30,10 @@ import {
   withdrawalOrder,
 } from "../../protocol/index.ts";
 import type { Account, Marks, Order, Position, SignedOrder, Tx } from "../../protocol/index.ts";
-import { ProtocolLedger } from "../../sequencer/ledger.ts";
-import { MatchingEngine } from "../../sequencer/engine/engine.ts";
-import { liquidateUnderwater } from "../../sequencer/risk/liquidator.ts";
-import type { CandidateScan, RiskActions } from "../../sequencer/risk/liquidator.ts";
+import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
+import { MatchingEngine } from "../../sequencer/core/engine/engine.ts";
+import { liquidateUnderwater } from "../../sequencer/core/risk/liquidator.ts";
+import type { CandidateScan, RiskActions } from "../../sequencer/core/risk/liquidator.ts";
 import { BTC, DEMO, depositTx, DOMAIN, ETH, ownerOf, pkHashOf, sign, T0, UNIT, USDC } from "../protocol/fixtures.ts";
 
 const MAX_PRICE = (1n << 40n) - 1n;

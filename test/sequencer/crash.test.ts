@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { Side } from "../../protocol/types.ts";
 import { loadgenPkHash, runLoad } from "../../sequencer/tools/loadgen.ts";
 import type { Ack } from "../../sequencer/tools/loadgen.ts";
-import { Sequencer } from "../../sequencer/core.ts";
+import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { configFromEnv } from "../../sequencer/config.ts";
 import { venueSetup } from "../../sequencer/service.ts";
 import { compareWithFullReplay } from "../../sequencer/tools/snapshot-check.ts";

@@ -4,11 +4,11 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Sequencer } from "../../sequencer/core.ts";
+import type { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { encodeInstrument } from "../../protocol/instruments.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
-import { fillDelta } from "../../sequencer/engine/engine.ts";
+import { fillDelta } from "../../sequencer/core/engine/engine.ts";
 import { BTC_PERP, ETH_PERP, openVenue, tempDb, Trader } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 

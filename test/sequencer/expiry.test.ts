@@ -6,10 +6,10 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Sequencer } from "../../sequencer/core.ts";
+import type { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
-import type { Market } from "../../sequencer/engine/markets.ts";
+import type { Market } from "../../sequencer/core/engine/markets.ts";
 import { openVenue, tempDb, Trader } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 

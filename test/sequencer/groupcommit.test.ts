@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { initCrypto } from "../../protocol/index.ts";
-import { Sequencer } from "../../sequencer/core.ts";
-import type { OpenOptions, VenueEvent } from "../../sequencer/core.ts";
+import { Sequencer } from "../../sequencer/core/sequencer.ts";
+import type { OpenOptions, VenueEvent } from "../../sequencer/core/sequencer.ts";
 import { tempDb, Trader, venueConfig } from "./helpers.ts";
 
 const alice = new Trader("alice", 2n);

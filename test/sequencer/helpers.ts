@@ -4,9 +4,9 @@
  */
 import type { Service, ServiceConfig } from "../../sequencer/service.ts";
 import { startService } from "../../sequencer/service.ts";
-import { Sequencer } from "../../sequencer/core.ts";
-import type { VenueConfig } from "../../sequencer/core.ts";
-import { defaultListing } from "../../sequencer/listing.ts";
+import { Sequencer } from "../../sequencer/core/sequencer.ts";
+import type { VenueConfig } from "../../sequencer/core/sequencer.ts";
+import { defaultListing } from "../../sequencer/core/listing.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { initCrypto } from "../../protocol/index.ts";
 import { ADMIN_TOKEN, Client, domain, LISTED_AT, tempDb } from "./traders.ts";

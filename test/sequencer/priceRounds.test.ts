@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import type { BatchHeader } from "../../protocol/batch.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
-import type { Sequencer } from "../../sequencer/core.ts";
+import type { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { priceRoundsAt, PriceRoundError } from "../../sequencer/l1/contracts.ts";
 import type { FeedReader } from "../../sequencer/l1/contracts.ts";
 import { L1Submitter } from "../../sequencer/l1/submitter.ts";

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Sequencer } from "../../sequencer/core.ts";
+import type { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { Side } from "../../protocol/types.ts";
 import type { SideCode } from "../../protocol/types.ts";

@@ -1,11 +1,11 @@
 /**
- * The API's token buckets (sequencer/api/ratelimit.ts): LRU-bounded memory that is never reset
+ * The API's token buckets (sequencer/intake/ratelimit.ts): LRU-bounded memory that is never reset
  * wholesale, exact waits, refunds, and the charging rule of a request (IP until authenticated,
  * then the account's budget). Clocks are passed in: nothing here depends on time passing.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ApiLimits, DEFAULT_RATE_LIMITS, RateLimiter, RequestLimits } from "../../sequencer/api/ratelimit.ts";
+import { ApiLimits, DEFAULT_RATE_LIMITS, RateLimiter, RequestLimits } from "../../sequencer/intake/ratelimit.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 
 function refused(f: () => unknown): SequencerError {

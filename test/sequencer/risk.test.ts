@@ -5,8 +5,8 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Sequencer } from "../../sequencer/core.ts";
-import { fundingCap, fundingDelta, PremiumAverage } from "../../sequencer/risk/funding.ts";
+import type { Sequencer } from "../../sequencer/core/sequencer.ts";
+import { fundingCap, fundingDelta, PremiumAverage } from "../../sequencer/core/risk/funding.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { belowMM } from "../../protocol/margin.ts";
 import { Side } from "../../protocol/types.ts";

@@ -1,5 +1,5 @@
 /**
- * The signature verifier processes (sequencer/auth/verify-pool.ts): an order's hash is computed
+ * The signature verifier processes (sequencer/intake/verify-pool.ts): an order's hash is computed
  * in the worker with its signature check, and the worker's answer must be exactly protocol/'s
  * `orderHash` and `verifyFast` on the same values, for valid orders and for every kind of
  * tampering; concurrent requests are each answered once.
@@ -11,7 +11,7 @@ import { publicKeyFast, signFast, verifyFast } from "../../protocol/eddsa-fast.t
 import { initCrypto } from "../../protocol/index.ts";
 import { orderHash } from "../../protocol/signing.ts";
 import type { Order, SignedOrder } from "../../protocol/types.ts";
-import { VerifyPool } from "../../sequencer/auth/verify-pool.ts";
+import { VerifyPool } from "../../sequencer/intake/verify-pool.ts";
 
 await initCrypto();
 const DOMAIN = 0x1234_5678_9abc_def0_1234_5678_9abc_def0n;

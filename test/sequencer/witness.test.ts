@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Side } from "../../protocol/types.ts";
-import type { ClosedBatch } from "../../sequencer/ledger.ts";
+import type { ClosedBatch } from "../../sequencer/core/ledger.ts";
 import { startService } from "../../sequencer/service.ts";
 import { ADMIN_TOKEN, Client, serviceConfig, tempDb, Trader } from "./helpers.ts";
 

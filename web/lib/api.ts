@@ -1,5 +1,5 @@
 /**
- * The sequencer's REST API (sequencer/api/routes.ts; reference docs/api.md), behind one module:
+ * The sequencer's REST API (sequencer/intake/routes.ts; reference docs/api.md), behind one module:
  * every request the app makes and every response shape it relies on is here, validated with
  * zod at the edge, so the rest of the app works with typed bigints only. Integers cross JSON
  * as decimal strings; event times arrive in unix milliseconds and become unix seconds here.
@@ -463,7 +463,7 @@ export class SequencerClient {
   }
 }
 
-/** Live message payloads (sequencer/api/ws.ts), parsed with the same schemas as REST. */
+/** Live message payloads (sequencer/intake/ws.ts), parsed with the same schemas as REST. */
 export const livePayload = {
   book: z.discriminatedUnion("type", [
     z.object({

@@ -1,10 +1,10 @@
 /**
  * Live updates from the sequencer over one WebSocket (`/v1/ws`), shared by every component.
  *
- * Client → server (sequencer/api/schemas.ts `wsMessageSchema`):
+ * Client → server (sequencer/intake/schemas.ts `wsMessageSchema`):
  * `{ "op": "subscribe" | "unsubscribe", "channel": "book" | "trades" | "ticker", "instrument" }`
  * and `{ "op": "auth", "token" }` for the account's private stream. Server → client
- * (sequencer/api/ws.ts): flat messages `{ "type", "instrument", ... }`: `book_snapshot` then
+ * (sequencer/intake/ws.ts): flat messages `{ "type", "instrument", ... }`: `book_snapshot` then
  * `book` (sequenced changed levels) on the book channel, `trade` on trades, `ticker`; and,
  * after auth, `fill`, `orders`, `withdrawal` (applied, then at each status change of its batch)
  * and `settlement` for the account. Payload shapes are `livePayload` in api.ts.

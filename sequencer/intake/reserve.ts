@@ -18,7 +18,7 @@ import { equity, initialMarginScaled, meetsIM } from "../../protocol/margin.ts";
 import type { Marks } from "../../protocol/margin.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { Account, SignedOrder } from "../../protocol/types.ts";
-import type { Sequencer } from "../core.ts";
+import type { Sequencer } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
 
 interface SideTotal {

@@ -18,8 +18,8 @@ import { toCircuitInput } from "../../protocol/circuitInput.ts";
 import { packProof } from "../../protocol/proof.ts";
 import { hasIdleProver, MalformedResultError, ProvingError } from "../../prover/backend.ts";
 import type { BackendStats, ProofBackend, ProofResult } from "../../prover/backend.ts";
-import type { Sequencer } from "../core.ts";
-import type { ClosedBatch } from "../ledger.ts";
+import type { Sequencer } from "../core/sequencer.ts";
+import type { ClosedBatch } from "../core/ledger.ts";
 
 /** The circuit's public signals differ from the reference model's public inputs. */
 export class PublicInputMismatchError extends Error {

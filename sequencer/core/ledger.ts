@@ -14,19 +14,27 @@
  * (`ensureContext`: new prices for a liquidation, a later timestamp for funding, a settlement
  * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
-import { refuseStalePriceReads } from "../protocol/batch.ts";
-import type { CheckState, CheckStateSnapshot } from "../protocol/check.ts";
-import { txUsesPrices } from "../protocol/priceUse.ts";
-import { ProtocolError } from "../protocol/errors.ts";
-import { settlementKey } from "../protocol/transition.ts";
-import { pkHashCached } from "../protocol/keys.ts";
-import type { RollupState } from "../protocol/state.ts";
-import type { Batch, BatchContext, Profile, PublicKey, SettlementRecord, SignedOrder, Tx } from "../protocol/types.ts";
-import { TxType } from "../protocol/types.ts";
-import { buildBatch, ordersOf, snapshotRecords } from "./builder/builder.ts";
-import type { RemoteBuilder } from "./builder/remote.ts";
+import { refuseStalePriceReads } from "../../protocol/batch.ts";
+import type { CheckState, CheckStateSnapshot } from "../../protocol/check.ts";
+import { txUsesPrices } from "../../protocol/priceUse.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { settlementKey } from "../../protocol/transition.ts";
+import { pkHashCached } from "../../protocol/keys.ts";
+import type { RollupState } from "../../protocol/state.ts";
+import type {
+  Batch,
+  BatchContext,
+  Profile,
+  PublicKey,
+  SettlementRecord,
+  SignedOrder,
+  Tx,
+} from "../../protocol/types.ts";
+import { TxType } from "../../protocol/types.ts";
+import { buildBatch, ordersOf, snapshotRecords } from "../builder/builder.ts";
+import type { RemoteBuilder } from "../builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
-import { SequencerError } from "./errors.ts";
+import { SequencerError } from "../errors.ts";
 import { LiquidationIndex } from "./risk/candidates.ts";
 import type { LiquidationIndexSnapshot } from "./risk/candidates.ts";
 

@@ -35,10 +35,10 @@
  * not match the registered set (a ledger restored without one) rebuilds itself on the next pass.
  * Pure and deterministic: no clock, no I/O.
  */
-import { belowMM, maintenanceInterval } from "../../protocol/margin.ts";
-import { decodeInstrument } from "../../protocol/instruments.ts";
-import type { StateView } from "../../protocol/check.ts";
-import type { Account } from "../../protocol/types.ts";
+import { belowMM, maintenanceInterval } from "../../../protocol/margin.ts";
+import { decodeInstrument } from "../../../protocol/instruments.ts";
+import type { StateView } from "../../../protocol/check.ts";
+import type { Account } from "../../../protocol/types.ts";
 
 /** A heap entry: an interval end of account `id`, valid while the account's `version` is this one. */
 export interface Entry {

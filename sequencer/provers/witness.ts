@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { toCircuitInput } from "../../protocol/circuitInput.ts";
 import type { CircuitInput } from "../../protocol/circuitInput.ts";
-import type { Sequencer } from "../core.ts";
-import type { ClosedBatch } from "../ledger.ts";
+import type { Sequencer } from "../core/sequencer.ts";
+import type { ClosedBatch } from "../core/ledger.ts";
 
 export interface WitnessRequest {
   readonly id: number;

@@ -10,7 +10,7 @@ import Fastify, { LogController } from "fastify";
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { SequencerError } from "../errors.ts";
-import { pipelineView } from "../pipeline/proving.ts";
+import { pipelineView } from "../provers/proving.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { Reply } from "./route.ts";
 import type { ApiContext } from "./routes.ts";

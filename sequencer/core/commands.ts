@@ -4,8 +4,8 @@
  * replaying the journal rebuilds the same books, state and batches.
  */
 import { z } from "zod";
-import { BITS } from "../protocol/constants.ts";
-import type { SignedOrder } from "../protocol/types.ts";
+import { BITS } from "../../protocol/constants.ts";
+import type { SignedOrder } from "../../protocol/types.ts";
 import type { CancelReason } from "./engine/engine.ts";
 import {
   accountIdSchema,
@@ -15,7 +15,7 @@ import {
   orderIdSchema,
   signedOrderSchema,
   uint,
-} from "./wire.ts";
+} from "../wire.ts";
 
 export type Command =
   | {

@@ -12,8 +12,8 @@
  * orders' `remaining`; every resting order has `remaining > 0`; the best bid is below the best
  * ask (the engine never leaves a crossed book).
  */
-import type { SideCode, SignedOrder } from "../../protocol/types.ts";
-import { Side } from "../../protocol/types.ts";
+import type { SideCode, SignedOrder } from "../../../protocol/types.ts";
+import { Side } from "../../../protocol/types.ts";
 
 /** An order resting in the book. `remaining` is the only mutable field besides the links. */
 export interface RestingOrder {

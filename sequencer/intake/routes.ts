@@ -9,19 +9,19 @@ import { intrinsic } from "../../protocol/margin.ts";
 import { verifyOrderSignatureRemote } from "../../protocol/signing.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode, SignedOrder } from "../../protocol/types.ts";
-import { VerifierBusyError, VerifierUnavailableError } from "../auth/verify-pool.ts";
-import type { VerifyPool } from "../auth/verify-pool.ts";
-import { batchStage } from "../core.ts";
-import type { BatchSummary, DepositRecord, Sequencer, SettledPosition, WithdrawalRecord } from "../core.ts";
-import type { RestingOrder } from "../engine/book.ts";
-import type { CancelledOrder, Fill, PlaceResult } from "../engine/engine.ts";
-import { decodeFlags } from "../engine/flags.ts";
-import type { Market } from "../engine/markets.ts";
+import { VerifierBusyError, VerifierUnavailableError } from "./verify-pool.ts";
+import type { VerifyPool } from "./verify-pool.ts";
+import { batchStage } from "../core/sequencer.ts";
+import type { BatchSummary, DepositRecord, Sequencer, SettledPosition, WithdrawalRecord } from "../core/sequencer.ts";
+import type { RestingOrder } from "../core/engine/book.ts";
+import type { CancelledOrder, Fill, PlaceResult } from "../core/engine/engine.ts";
+import { decodeFlags } from "../core/engine/flags.ts";
+import type { Market } from "../core/engine/markets.ts";
 import { SequencerError } from "../errors.ts";
-import { healthView } from "../health.ts";
-import { pipelineView } from "../pipeline/proving.ts";
-import type { ProvingStage } from "../pipeline/proving.ts";
-import { accountView } from "../views.ts";
+import { healthView } from "../core/health.ts";
+import { pipelineView } from "../provers/proving.ts";
+import type { ProvingStage } from "../provers/proving.ts";
+import { accountView } from "./views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
 import type { ApiLimits, BucketState, RequestLimits } from "./ratelimit.ts";
@@ -63,7 +63,7 @@ export interface ApiContext {
   readonly venue: Sequencer;
   readonly verifier: VerifyPool;
   readonly sessions: SessionStore;
-  /** Every rate-limit budget (sequencer/api/ratelimit.ts). */
+  /** Every rate-limit budget (sequencer/intake/ratelimit.ts). */
   readonly limits: ApiLimits;
   /** Open orders an account may have at most (TOO_MANY_OPEN_ORDERS beyond). */
   readonly maxOpenOrders: number;
@@ -72,7 +72,7 @@ export interface ApiContext {
    * a REST order may join only a live group of its own account.
    */
   readonly liveGroups: Map<string, bigint>;
-  /** Check initial margin for resting orders at placement (default true; sequencer/api/reserve.ts). */
+  /** Check initial margin for resting orders at placement (default true; sequencer/intake/reserve.ts). */
   readonly reserveMargin?: boolean;
   readonly metrics: VenueMetrics;
   /** Wall clock, unix ms (the API's only clock; the engine takes it as an argument). */

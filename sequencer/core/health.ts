@@ -16,7 +16,7 @@
  * except after a batch the circuit refuses (`Sequencer.refuseBatch`), which stops everything.
  */
 import type { CommandKind } from "./commands.ts";
-import { SequencerError } from "./errors.ts";
+import { SequencerError } from "../errors.ts";
 
 /**
  * The detail code of a batch failed because L1 went back on what the venue held final (a reorg

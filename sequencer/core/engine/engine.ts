@@ -15,11 +15,11 @@
  * Self-trade prevention: a taker meeting a resting order of its own account cancels that
  * resting order (cancel-resting) and continues.
  */
-import { ProtocolError } from "../../protocol/errors.ts";
-import { decodeInstrument } from "../../protocol/instruments.ts";
-import type { SideCode, SignedOrder } from "../../protocol/types.ts";
-import { InstrumentKind, Side } from "../../protocol/types.ts";
-import { SequencerError } from "../errors.ts";
+import { ProtocolError } from "../../../protocol/errors.ts";
+import { decodeInstrument } from "../../../protocol/instruments.ts";
+import type { SideCode, SignedOrder } from "../../../protocol/types.ts";
+import { InstrumentKind, Side } from "../../../protocol/types.ts";
+import { SequencerError } from "../../errors.ts";
 import type { BookSnapshot, BookSnapshotData, LevelChange, RestingOrder } from "./book.ts";
 import { OrderBook } from "./book.ts";
 import type { Market } from "./markets.ts";
@@ -44,7 +44,7 @@ export interface PlannedFill {
 export type Blame = "maker" | "taker";
 
 /**
- * What the engine needs from the rollup state. Implemented by `sequencer/ledger.ts` on top of
+ * What the engine needs from the rollup state. Implemented by `sequencer/core/ledger.ts` on top of
  * protocol/'s `RollupState` and `BatchBuilder`; every rule check is protocol/'s own code.
  */
 export interface Ledger {

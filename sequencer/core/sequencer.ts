@@ -6,28 +6,28 @@
  * ordered; the journal records them in that order with their `now`. On start, `open()` replays
  * the journal through the same code and checks each outcome against its recorded digest.
  */
-import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../protocol/constants.ts";
-import { ProtocolError } from "../protocol/errors.ts";
-import { decodeInstrument, perpId } from "../protocol/instruments.ts";
-import { intrinsic } from "../protocol/margin.ts";
-import { CheckState } from "../protocol/check.ts";
-import { RollupState } from "../protocol/state.ts";
-import type { RollupStateSnapshot, SystemAccountKeys } from "../protocol/state.ts";
-import { Side, TxType } from "../protocol/types.ts";
-import type { Profile, SignedOrder, SolidityProof, Tx } from "../protocol/types.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
+import { ProtocolError } from "../../protocol/errors.ts";
+import { decodeInstrument, perpId } from "../../protocol/instruments.ts";
+import { intrinsic } from "../../protocol/margin.ts";
+import { CheckState } from "../../protocol/check.ts";
+import { RollupState } from "../../protocol/state.ts";
+import type { RollupStateSnapshot, SystemAccountKeys } from "../../protocol/state.ts";
+import { Side, TxType } from "../../protocol/types.ts";
+import type { Profile, SignedOrder, SolidityProof, Tx } from "../../protocol/types.ts";
 import type { Command } from "./commands.ts";
 import type { CancelledOrder, EngineSnapshot, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
 import { MatchingEngine } from "./engine/engine.ts";
 import type { LevelChange, RestingOrder } from "./engine/book.ts";
 import type { Market } from "./engine/markets.ts";
-import { SequencerError } from "./errors.ts";
-import type { ProofStatus, Synchronous } from "./journal/journal.ts";
-import { Journal } from "./journal/journal.ts";
-import { BuilderDisagreementError } from "./builder/builder.ts";
-import { RemoteBuilder } from "./builder/remote.ts";
+import { SequencerError } from "../errors.ts";
+import type { ProofStatus, Synchronous } from "../journal/journal.ts";
+import { Journal } from "../journal/journal.ts";
+import { BuilderDisagreementError } from "../builder/builder.ts";
+import { RemoteBuilder } from "../builder/remote.ts";
 import type { Applied, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
-import { toJson } from "./wire.ts";
+import { toJson } from "../wire.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
 import {
@@ -37,8 +37,8 @@ import {
   encodePart,
   sealSnapshot,
   SnapshotError,
-} from "./journal/snapshot.ts";
-import type { SnapshotPolicy } from "./journal/snapshot.ts";
+} from "../journal/snapshot.ts";
+import type { SnapshotPolicy } from "../journal/snapshot.ts";
 import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
 import { assessHealth, DEFAULT_HEALTH_BOUNDS, gateError } from "./health.ts";
@@ -1628,7 +1628,7 @@ export class Sequencer {
 
   /**
    * The health gate at `now` (unix ms): price staleness against L1's `maxOracleAge`, the batch
-   * backlog against its bounds, a failed or refused batch (sequencer/health.ts).
+   * backlog against its bounds, a failed or refused batch (sequencer/core/health.ts).
    */
   health(now: bigint): Health {
     // Batches the builder has not built yet count as unproved: the backlog gate bounds its lag too.

@@ -2,8 +2,8 @@
  * Order flags (docs/protocol.md §5.1): bit 0 reduce-only, bit 1 post-only, bits 2-3 time in
  * force. The bits are signed with the order, so the sequencer reads its instructions from them.
  */
-import { FLAG_POST_ONLY, FLAG_REDUCE_ONLY, TIF_SHIFT, TimeInForce } from "../../protocol/constants.ts";
-import { SequencerError } from "../errors.ts";
+import { FLAG_POST_ONLY, FLAG_REDUCE_ONLY, TIF_SHIFT, TimeInForce } from "../../../protocol/constants.ts";
+import { SequencerError } from "../../errors.ts";
 
 export type TimeInForceName = "GTC" | "IOC" | "FOK";
 

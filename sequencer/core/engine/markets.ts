@@ -3,7 +3,7 @@
  * increments the sequencer enforces at the edge. Tick and lot sizes are venue policy, not
  * protocol rules: the circuit accepts any price and size within their bit widths.
  */
-import type { InstrumentKindCode } from "../../protocol/types.ts";
+import type { InstrumentKindCode } from "../../../protocol/types.ts";
 
 export interface Market {
   readonly instrument: bigint;

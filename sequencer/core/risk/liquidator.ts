@@ -26,16 +26,16 @@
  *
  * Deterministic: a pure function of the venue's state, prices and `now`.
  */
-import { ProtocolError } from "../../protocol/errors.ts";
-import { findSlot } from "../../protocol/account.ts";
-import { INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
-import { decodeInstrument } from "../../protocol/instruments.ts";
-import { belowMM, expiredOption } from "../../protocol/margin.ts";
-import { largestLiquidation } from "../../protocol/transition.ts";
-import type { StateView } from "../../protocol/check.ts";
-import { abs } from "../../protocol/field.ts";
-import { Side, TxType } from "../../protocol/types.ts";
-import type { Position } from "../../protocol/types.ts";
+import { ProtocolError } from "../../../protocol/errors.ts";
+import { findSlot } from "../../../protocol/account.ts";
+import { INSURANCE_ACCOUNT } from "../../../protocol/constants.ts";
+import { decodeInstrument } from "../../../protocol/instruments.ts";
+import { belowMM, expiredOption } from "../../../protocol/margin.ts";
+import { largestLiquidation } from "../../../protocol/transition.ts";
+import type { StateView } from "../../../protocol/check.ts";
+import { abs } from "../../../protocol/field.ts";
+import { Side, TxType } from "../../../protocol/types.ts";
+import type { Position } from "../../../protocol/types.ts";
 import type { CancelledOrder, Fill, MatchingEngine } from "../engine/engine.ts";
 import type { ProtocolLedger } from "../ledger.ts";
 

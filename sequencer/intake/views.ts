@@ -5,8 +5,8 @@
  * Units: quote amounts (collateral, PnL, margins) in USDC base units (1e-6); prices in cents;
  * sizes in 1e-4 units. Margins are reported unscaled (IM×10^4 / 10^4, rounded toward zero).
  */
-import { BPS } from "../protocol/constants.ts";
-import { decodeInstrument, instrumentName } from "../protocol/instruments.ts";
+import { BPS } from "../../protocol/constants.ts";
+import { decodeInstrument, instrumentName } from "../../protocol/instruments.ts";
 import {
   equity,
   freeCollateral,
@@ -15,9 +15,9 @@ import {
   maintenanceMarginScaled,
   markOf,
   positionValue,
-} from "../protocol/margin.ts";
-import type { Marks } from "../protocol/margin.ts";
-import type { Sequencer } from "./core.ts";
+} from "../../protocol/margin.ts";
+import type { Marks } from "../../protocol/margin.ts";
+import type { Sequencer } from "../core/sequencer.ts";
 
 export interface PositionView {
   readonly instrument: bigint;

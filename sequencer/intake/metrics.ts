@@ -1,6 +1,6 @@
 /** Prometheus metrics of the venue (served at `/metrics`). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { PipelineView } from "../pipeline/proving.ts";
+import type { PipelineView } from "../provers/proving.ts";
 
 export class VenueMetrics {
   readonly registry = new Registry();

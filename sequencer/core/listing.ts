@@ -5,7 +5,7 @@
  * configuration recorded in the journal; it is computed from an explicit `listedAt` and
  * explicit expiries (unix seconds) so that a restart lists exactly the same markets.
  */
-import { InstrumentKind } from "../protocol/types.ts";
+import { InstrumentKind } from "../../protocol/types.ts";
 import {
   instrumentName,
   nextWeeklyExpiry,
@@ -13,7 +13,7 @@ import {
   perpId,
   strikeGrid,
   UNDERLYINGS,
-} from "../protocol/instruments.ts";
+} from "../../protocol/instruments.ts";
 import type { Market } from "./engine/markets.ts";
 
 interface UnderlyingPolicy {

@@ -14,7 +14,7 @@
  * Everything here is bigint and takes time as an argument (unix ms): the venue samples at each
  * journaled command with that command's `now`, so a replay computes the same averages.
  */
-import { BPS, FUNDING_CAP_BPS } from "../../protocol/constants.ts";
+import { BPS, FUNDING_CAP_BPS } from "../../../protocol/constants.ts";
 
 /** The largest |delta| the protocol accepts at oracle price `oracle` (cents). */
 export function fundingCap(oracle: bigint): bigint {
