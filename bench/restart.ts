@@ -1,7 +1,8 @@
 /**
  * The restart benchmark's child process (bench/sequencer.ts runs it; issue 16 `restart_ms`):
  *
- * - `tsx bench/restart.ts generate <db> <entries>` writes a journal of `entries` commands through
+ * - `tsx bench/restart.ts generate <db> <entries> [<tail>]` writes a journal of at least `entries`
+ *   commands, with at least `tail` of them after the newest stored snapshot, through
  *   the core as the service runs it (group commit, the builder in its own process, snapshots on
  *   the default policy): resting orders and their cancels from 16 accounts (each rests about 2,000
  *   orders at a time), with a taker order filling a resting order every 200 commands and a batch
@@ -53,7 +54,7 @@ function order(accountId: bigint, side: 0 | 1, price: bigint, orderId: bigint, i
   return { accountId, instrument: 1n, side, size: 10n, price, orderId, expiry: 4_000_000_000n, flags: ioc ? 4n : 0n };
 }
 
-async function generate(file: string, entries: number): Promise<void> {
+async function generate(file: string, entries: number, tail: number): Promise<void> {
   const venue = Sequencer.open(config, file, "FULL", {}, {
     groupCommit: true,
     builder: "process",
@@ -71,7 +72,10 @@ async function generate(file: string, entries: number): Promise<void> {
   let i = 0;
   const started = performance.now();
   let reported = 0;
-  while (venue.journal.length < BigInt(entries)) {
+  // At least `entries`, and then on until `tail` entries follow the newest stored snapshot: the
+  // kill then falls late in a snapshot interval, so the restart replays a long tail.
+  const tailNow = (): bigint => venue.journal.length - (venue.journal.snapshotSeqs()[0] ?? 0n);
+  while (venue.journal.length < BigInt(entries) || tailNow() < BigInt(tail)) {
     i += 1;
     const id = ACCOUNTS[i % ACCOUNTS.length]!;
     const k = keys.get(id)!;
@@ -157,11 +161,11 @@ async function open(file: string, from: "snapshot" | "genesis"): Promise<void> {
   venue.close();
 }
 
-const [mode, file, arg] = process.argv.slice(2);
+const [mode, file, arg, extra] = process.argv.slice(2);
 await initCrypto();
-if (mode === "generate" && file !== undefined && arg !== undefined) await generate(file, Number(arg));
+if (mode === "generate" && file !== undefined && arg !== undefined) await generate(file, Number(arg), Number(extra ?? 0));
 else if (mode === "open" && file !== undefined && (arg === "snapshot" || arg === "genesis")) await open(file, arg);
 else {
-  process.stderr.write("usage: tsx bench/restart.ts generate <db> <entries> | open <db> snapshot|genesis\n");
+  process.stderr.write("usage: tsx bench/restart.ts generate <db> <entries> [<tail>] | open <db> snapshot|genesis\n");
   process.exit(2);
 }

@@ -43,6 +43,8 @@ import { getProfile } from "../protocol/profiles.ts";
 import { orderHash, verifyOrderSignature } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
 import { Sequencer } from "../sequencer/core/sequencer.ts";
+import { DEFAULT_SNAPSHOT_POLICY } from "../sequencer/journal/snapshot.ts";
+import Database from "better-sqlite3";
 import type { OpenOptions } from "../sequencer/core/sequencer.ts";
 import { defaultListing } from "../sequencer/core/listing.ts";
 import { startService } from "../sequencer/service.ts";
@@ -459,9 +461,15 @@ function verify(): Record<string, number> {
 
 /** Journal entries behind the restart of `restart_ms` (issue 16); TESSERA_BENCH_RESTART_ENTRIES for a quick check. */
 const RESTART_ENTRIES = Number(process.env.TESSERA_BENCH_RESTART_ENTRIES ?? 1_000_000);
+/**
+ * The generator goes on past RESTART_ENTRIES until this many entries follow the newest stored
+ * snapshot (90% of the default interval), so that the kill falls late in a snapshot interval and
+ * the restart replays a long tail: near the worst case, not a lucky kill right after a snapshot.
+ */
+const RESTART_TAIL = Math.floor(DEFAULT_SNAPSHOT_POLICY.everyEntries * 0.9);
 
 /**
- * `restart_ms` (issue 16): bench/restart.ts writes a journal of RESTART_ENTRIES commands in a
+ * `restart_ms` (issue 16): bench/restart.ts writes a journal of RESTART_ENTRIES commands or more (RESTART_TAIL after its newest snapshot) in a
  * child process as the service would (resting orders and cancels, a fill every 200 commands,
  * group commit, the builder in its own process, snapshots on the default policy), which is then
  * killed with SIGKILL. Measured: from starting a new process on that journal to its serving (the
@@ -472,7 +480,7 @@ const RESTART_ENTRIES = Number(process.env.TESSERA_BENCH_RESTART_ENTRIES ?? 1_00
 async function restart(): Promise<Record<string, number>> {
   const file = path.join(dir, "restart.db");
   const script = path.join(ROOT, "bench/restart.ts");
-  const generator = spawn(process.execPath, [...process.execArgv, script, "generate", file, String(RESTART_ENTRIES)], {
+  const generator = spawn(process.execPath, [...process.execArgv, script, "generate", file, String(RESTART_ENTRIES), String(RESTART_TAIL)], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -484,6 +492,19 @@ async function restart(): Promise<Record<string, number>> {
   const written = JSON.parse(line) as Record<string, number | number[]>;
   generator.kill("SIGKILL");
   if ((await exited) !== "SIGKILL") throw new Error("the generator was not killed");
+  // A snapshot stored within RESTART_TAIL of the end (the generator's last commit may take one)
+  // is removed: the kill falls before it was written, so the restart replays a long tail.
+  const db = new Database(file);
+  try {
+    const length = Number(written.entries);
+    for (;;) {
+      const seqs = (db.prepare("SELECT seq FROM snapshots ORDER BY seq DESC").all() as { seq: number }[]).map((r) => r.seq);
+      if (seqs.length < 2 || length - seqs[0]! >= RESTART_TAIL) break;
+      db.prepare("DELETE FROM snapshots WHERE seq = ?").run(seqs[0]!);
+    }
+  } finally {
+    db.close();
+  }
   const open = async (from: "snapshot" | "genesis") => {
     const t = performance.now();
     const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, script, "open", file, from], {
