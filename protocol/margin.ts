@@ -237,43 +237,18 @@ export function maintenanceInterval(account: Account, marks: Marks, u: number, s
  * price; `null` when no price in `[0, 2^40)` makes it fall below MM, or the slot is empty. An
  * account already below MM gets the current price.
  *
- * The headroom is piecewise linear in the price, with kinks only at strikes and where a short
- * option's margin switches between its two terms, so a scan over those breakpoints finds every
- * interval holding a crossing, and a bisection inside it finds the first price below MM.
+ * The ends of `maintenanceInterval`'s interval, one step beyond.
  */
 export function liquidationPrice(account: Account, index: number, marks: Marks): bigint | null {
   const pos = account.positions[index];
   if (pos === undefined || pos.size === 0n) return null;
   const u = decodeInstrument(pos.instrument).underlying;
   const current = priceOf(marks, u);
-  const headroom = (price: bigint): bigint => maintenanceHeadroom(account, marks, u, price);
-  if (headroom(current) < 0n) return current;
-
-  const sorted = headroomBreakpoints(account, u, current);
-  const at = sorted.indexOf(current);
-
-  // First price below MM moving away from `current` (healthy) toward `edge`.
-  const bisect = (healthy: bigint, unhealthy: bigint): bigint => {
-    let good = healthy;
-    let bad = unhealthy;
-    while (abs(bad - good) > 1n) {
-      const mid = (good + bad) / 2n;
-      if (headroom(mid) < 0n) bad = mid;
-      else good = mid;
-    }
-    return bad;
-  };
-  const search = (step: 1 | -1): bigint | null => {
-    let prev = current;
-    for (let i = at + step; i >= 0 && i < sorted.length; i += step) {
-      const b = sorted[i]!;
-      if (headroom(b) < 0n) return bisect(prev, b);
-      prev = b;
-    }
-    return null;
-  };
-  const down = search(-1);
-  const up = search(1);
+  const interval = maintenanceInterval(account, marks, u);
+  if (interval === null) return current;
+  // The first prices below MM on either side, unless the interval reaches the price range's end.
+  const down = interval.lo > 0n ? interval.lo - 1n : null;
+  const up = interval.hi < PRICE_LIMIT ? interval.hi + 1n : null;
   if (down === null) return up;
   if (up === null) return down;
   return current - down <= up - current ? down : up;

@@ -15,9 +15,9 @@ import { poseidon } from "./poseidon.ts";
 import { Side } from "./types.ts";
 import type { Order, PublicKey, Signature, SignedOrder } from "./types.ts";
 
-/** `orderHash = H(domain, accountId, instrument, side, size, price, orderId, expiry, flags)`. */
-export function orderHash(order: Order, domain: bigint): bigint {
-  return poseidon([
+/** The Poseidon inputs of `orderHash`: the domain, then the order's fields in signing order. */
+export function orderHashInputs(order: Order, domain: bigint): bigint[] {
+  return [
     domain,
     order.accountId,
     order.instrument,
@@ -27,7 +27,12 @@ export function orderHash(order: Order, domain: bigint): bigint {
     order.orderId,
     order.expiry,
     order.flags,
-  ]);
+  ];
+}
+
+/** `orderHash = H(domain, accountId, instrument, side, size, price, orderId, expiry, flags)`. */
+export function orderHash(order: Order, domain: bigint): bigint {
+  return poseidon(orderHashInputs(order, domain));
 }
 
 /** The order that signs an L2 withdrawal of `amount` (§5.2). */
@@ -69,23 +74,8 @@ const verifiedOrders = new WeakMap<SignedOrder, readonly bigint[]>();
 const verifier = new EddsaVerifier();
 
 function checkedValues(signed: SignedOrder, domain: bigint): bigint[] {
-  const { order: o, signature: s, publicKey: pk } = signed;
-  return [
-    domain,
-    o.accountId,
-    o.instrument,
-    BigInt(o.side),
-    o.size,
-    o.price,
-    o.orderId,
-    o.expiry,
-    o.flags,
-    s.R8x,
-    s.R8y,
-    s.S,
-    pk.x,
-    pk.y,
-  ];
+  const { signature: s, publicKey: pk } = signed;
+  return [...orderHashInputs(signed.order, domain), s.R8x, s.R8y, s.S, pk.x, pk.y];
 }
 
 function knownValid(signed: SignedOrder, domain: bigint): boolean {

@@ -686,15 +686,12 @@ export class Sequencer {
     return { found: null, skipped };
   }
 
-  /** The core's part of a snapshot, between two committed commands (see `CoreSnapshot`). */
-  private toSnapshot(): CoreSnapshot {
+  /** The venue's own state beside the ledger, as a snapshot and `inspectState` hold it. */
+  private venueState() {
     const premiums = new Map<number, PremiumAverageSnapshot>();
     for (const [u, p] of this.premiums) premiums.set(u, p.toSnapshot());
     return {
-      seq: this.journal.length,
-      lastNow: this.journaledNow,
       nextQueueIndex: this.nextQueueIndex,
-      ledger: this.ledger.toSnapshot(),
       engine: this.engine.toSnapshot(),
       recent: this.recent,
       stats: this.stats,
@@ -707,6 +704,16 @@ export class Sequencer {
       expired: this.expired,
       settledSeries: this.settledSeries,
       summaries: this.summaries,
+    };
+  }
+
+  /** The core's part of a snapshot, between two committed commands (see `CoreSnapshot`). */
+  private toSnapshot(): CoreSnapshot {
+    return {
+      seq: this.journal.length,
+      lastNow: this.journaledNow,
+      ledger: this.ledger.toSnapshot(),
+      ...this.venueState(),
     };
   }
 
@@ -762,28 +769,14 @@ export class Sequencer {
    * the builder's trees: not for the command path.
    */
   inspectState(): Record<string, unknown> {
-    const premiums = new Map<number, PremiumAverageSnapshot>();
-    for (const [u, p] of this.premiums) premiums.set(u, p.toSnapshot());
     return {
       seq: this.journal.length,
       lastNow: this.lastNow,
-      nextQueueIndex: this.nextQueueIndex,
       ledger: this.ledger.inspect(),
       committed: this.remote === null ? this.ledger.committedState.toSnapshot() : null,
       committedRoot: this.ledger.committedRoot,
-      engine: this.engine.toSnapshot(),
-      recent: this.recent,
-      stats: this.stats,
-      pending: [...this.pending.values()],
+      ...this.venueState(),
       proved: [...this.proved].sort((a, b) => (a < b ? -1 : 1)),
-      deposits: this.deposits,
-      withdrawals: this.withdrawals,
-      withdrawalsByBatch: this.withdrawalsByBatch,
-      lastFunding: this.lastFunding,
-      premiums,
-      expired: this.expired,
-      settledSeries: this.settledSeries,
-      summaries: this.summaries,
       halt: this.halt,
     };
   }

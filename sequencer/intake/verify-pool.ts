@@ -17,13 +17,13 @@ import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { verifyFast } from "../../protocol/eddsa-fast.ts";
-import { orderHash } from "../../protocol/signing.ts";
-import type { Order, PublicKey, Signature, SignedOrder } from "../../protocol/types.ts";
+import { orderHash, orderHashInputs } from "../../protocol/signing.ts";
+import type { PublicKey, Signature, SignedOrder } from "../../protocol/types.ts";
 
 /**
  * One request to a worker: field elements as decimal strings. The message is given (`msg`), or
- * is the hash of an order the worker computes (`order`: accountId, instrument, side, size,
- * price, orderId, expiry, flags; with `domain`), so that the venue's thread does not hash it.
+ * is the Poseidon hash the worker computes of `hashInputs` (an order's `orderHashInputs`), so
+ * that the venue's thread does not hash it.
  */
 export type VerifyRequest = {
   readonly id: number;
@@ -32,7 +32,7 @@ export type VerifyRequest = {
   readonly r8x: string;
   readonly r8y: string;
   readonly s: string;
-} & ({ readonly msg: string } | { readonly order: readonly string[]; readonly domain: string });
+} & ({ readonly msg: string } | { readonly hashInputs: readonly string[] });
 
 export interface VerifyReply {
   readonly id: number;
@@ -44,35 +44,6 @@ export interface VerifyReply {
 interface Pending {
   readonly resolve: (reply: VerifyReply) => void;
   readonly reject: (e: Error) => void;
-}
-
-/** The fields of an order as a worker request carries them (`VerifyRequest.order`). */
-export function orderFields(order: Order): string[] {
-  return [
-    order.accountId,
-    order.instrument,
-    BigInt(order.side),
-    order.size,
-    order.price,
-    order.orderId,
-    order.expiry,
-    order.flags,
-  ].map((v) => v.toString());
-}
-
-/** The order `orderFields` wrote. */
-export function orderOfFields(fields: readonly string[]): Order {
-  const [accountId, instrument, side, size, price, orderId, expiry, flags] = fields.map((v) => BigInt(v));
-  return {
-    accountId: accountId!,
-    instrument: instrument!,
-    side: Number(side) as Order["side"],
-    size: size!,
-    price: price!,
-    orderId: orderId!,
-    expiry: expiry!,
-    flags: flags!,
-  };
 }
 
 interface Slot {
@@ -175,8 +146,7 @@ export class VerifyPool {
       return verifyFast(signed.publicKey, msg, signed.signature) ? msg : null;
     }
     const reply = await this.request(signed.publicKey, signed.signature, {
-      order: orderFields(signed.order),
-      domain: domain.toString(),
+      hashInputs: orderHashInputs(signed.order, domain).map(String),
     });
     return reply.ok ? BigInt(reply.msg) : null;
   }
@@ -184,7 +154,7 @@ export class VerifyPool {
   private request(
     publicKey: PublicKey,
     sig: Signature,
-    what: { readonly msg: string } | { readonly order: readonly string[]; readonly domain: string },
+    what: { readonly msg: string } | { readonly hashInputs: readonly string[] },
   ): Promise<VerifyReply> {
     if (this.queue.length >= this.maxQueue)
       return Promise.reject(

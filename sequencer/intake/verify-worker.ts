@@ -4,9 +4,7 @@
  * Exits when its parent goes away.
  */
 import { verifyFast } from "../../protocol/eddsa-fast.ts";
-import { initPoseidon } from "../../protocol/poseidon.ts";
-import { orderHash } from "../../protocol/signing.ts";
-import { orderOfFields } from "./verify-pool.ts";
+import { initPoseidon, poseidon } from "../../protocol/poseidon.ts";
 import type { VerifyReply, VerifyRequest } from "./verify-pool.ts";
 
 const send = process.send?.bind(process);
@@ -16,7 +14,7 @@ process.on("disconnect", () => process.exit(0));
 process.on("message", (batch: VerifyRequest[]) => {
   const replies: VerifyReply[] = batch.map((r) => {
     // An order's hash is computed here, off the venue's thread (`VerifyPool.verifyOrder`).
-    const msg = "msg" in r ? BigInt(r.msg) : orderHash(orderOfFields(r.order), BigInt(r.domain));
+    const msg = "msg" in r ? BigInt(r.msg) : poseidon(r.hashInputs.map((v) => BigInt(v)));
     const ok = verifyFast({ x: BigInt(r.ax), y: BigInt(r.ay) }, msg, {
       R8x: BigInt(r.r8x),
       R8y: BigInt(r.r8y),
