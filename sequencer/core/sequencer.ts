@@ -776,6 +776,8 @@ export class Sequencer {
       committed: this.remote === null ? this.ledger.committedState.toSnapshot() : null,
       committedRoot: this.ledger.committedRoot,
       ...this.venueState(),
+      // Derived, not in snapshots: a restored venue's rebuilt totals against the replayed ones.
+      openTotals: this.engine.inspectOpenTotals(),
       proved: [...this.proved].sort((a, b) => (a < b ? -1 : 1)),
       halt: this.halt,
     };

@@ -10,6 +10,13 @@
  * so unfunded orders no longer sit at the touch costing every taker a failed fill. It is a
  * placement check outside the replayed command stream (a refused order changes nothing), and
  * protocol/ still checks every fill.
+ *
+ * Cost: O(instruments the account has orders in), however many orders it has. The matching
+ * engine keeps each account's resting size and notional per instrument and side as its orders
+ * change (sequencer/core/engine/totals.ts), and a side's cost `Σ s·(p − F[u])` is read from them
+ * as `notional − F[u]·size` with the funding index at check time, exactly. Instruments are taken
+ * in the order the account's open orders first name them (a closing fill frees a position slot
+ * for the instruments after it), the incoming order's last when it names a new one.
  */
 import { applyFill, slotFor } from "../../protocol/account.ts";
 import { decodeInstrument } from "../../protocol/instruments.ts";
@@ -18,22 +25,33 @@ import { equity, initialMarginScaled, meetsIM } from "../../protocol/margin.ts";
 import type { Marks } from "../../protocol/margin.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { Account, SignedOrder } from "../../protocol/types.ts";
+import type { SideTotal } from "../core/engine/totals.ts";
 import type { Sequencer } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
 
-interface SideTotal {
+interface SideCost {
   size: bigint;
   cost: bigint;
 }
 
-/** Cost per unit at price `p` (§6.1): `p − F[u]` for perps, `p` for options. */
-function unitCost(instrument: bigint, p: bigint, marks: Marks): bigint {
+/** The per-unit cost at price `p` is `p − offset` (§6.1): `offset = F[u]` for perps, 0 for options. */
+function costOffset(instrument: bigint, marks: Marks): bigint {
   const spec = decodeInstrument(instrument);
-  return spec.kind === InstrumentKind.PERP ? p - marks.fundingIndex[spec.underlying - 1]! : p;
+  return spec.kind === InstrumentKind.PERP ? marks.fundingIndex[spec.underlying - 1]! : 0n;
+}
+
+/**
+ * One side's resting orders with `extra` at `price` on top: `size = Σ s`, and `cost = Σ s·(p −
+ * offset) = Σ s·p − offset·Σ s` (exact in bigint), the sum the orders' fills would add to the
+ * position's cost.
+ */
+function sideCost(open: SideTotal, offset: bigint, extra: bigint, price: bigint): SideCost {
+  const size = open.size + extra;
+  return { size, cost: open.notional + extra * price - offset * size };
 }
 
 /** `account` after `total` of `instrument` filled on one side (null: no position slot). */
-function filled(account: Account, instrument: bigint, total: SideTotal, sign: 1n | -1n): Account | null {
+function filled(account: Account, instrument: bigint, total: SideCost, sign: 1n | -1n): Account | null {
   if (total.size === 0n) return account;
   const slot = slotFor(account, instrument);
   if (slot < 0) return null;
@@ -53,21 +71,20 @@ export function checkOpenOrderMargin(venue: Sequencer, incoming: SignedOrder): v
   const o = incoming.order;
   const marks = venue.ledger.state.marks(venue.ledger.oraclePrices);
   const current = venue.ledger.state.account(o.accountId);
-  const totals = new Map<bigint, { buy: SideTotal; sell: SideTotal }>();
-  const add = (instrument: bigint, side: number, size: bigint, price: bigint): void => {
-    let t = totals.get(instrument);
-    if (t === undefined) totals.set(instrument, (t = { buy: { size: 0n, cost: 0n }, sell: { size: 0n, cost: 0n } }));
-    const s = side === Side.BUY ? t.buy : t.sell;
-    s.size += size;
-    s.cost += size * unitCost(instrument, price, marks);
-  };
-  for (const r of venue.engine.openOrders(o.accountId)) add(r.instrument, r.side, r.remaining, r.price);
-  add(o.instrument, o.side, o.size, o.price);
+  const open = venue.engine.openTotals(o.accountId);
+  const none = { size: 0n, notional: 0n };
+  const rows = open.some((t) => t.instrument === o.instrument)
+    ? open
+    : [...open, { instrument: o.instrument, buy: none, sell: none }];
 
   let account = current;
-  for (const [instrument, t] of totals) {
-    const buys = filled(account, instrument, t.buy, 1n);
-    const sells = filled(account, instrument, t.sell, -1n);
+  for (const t of rows) {
+    const offset = costOffset(t.instrument, marks);
+    const mine = t.instrument === o.instrument;
+    const buy = sideCost(t.buy, offset, mine && o.side === Side.BUY ? o.size : 0n, o.price);
+    const sell = sideCost(t.sell, offset, mine && o.side !== Side.BUY ? o.size : 0n, o.price);
+    const buys = filled(account, t.instrument, buy, 1n);
+    const sells = filled(account, t.instrument, sell, -1n);
     if (buys === null || sells === null)
       throw new SequencerError(
         "NO_POSITION_SLOT",

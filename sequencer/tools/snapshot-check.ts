@@ -1,9 +1,10 @@
 /**
  * The snapshot safety net (issue 16 item 3): opens a journal twice — from its newest valid
  * snapshot plus the tail, as a restart does, and by a full replay from genesis — and compares
- * everything the two rebuilt: the core's records, ledger, books and resting orders, every venue
- * map, the closed batches with their witnesses and public inputs, and the builder's Merkle trees
- * (both open with the builder inline, so the trees are compared node by node, not only roots).
+ * everything the two rebuilt: the core's records, ledger, books and resting orders (with each
+ * account's open-order totals, which a restore rebuilds), every venue map, the closed batches
+ * with their witnesses and public inputs, and the builder's Merkle trees (both open with the
+ * builder inline, so the trees are compared node by node, not only roots).
  *
  * `npx tsx sequencer/tools/snapshot-check.ts` checks the venue's journal (`TESSERA_DB`, with the
  * configuration of the environment, sequencer/config.ts; stop the venue first or run it on a

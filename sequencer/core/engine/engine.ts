@@ -22,6 +22,8 @@ import { InstrumentKind, Side } from "../../../protocol/types.ts";
 import { SequencerError } from "../../errors.ts";
 import type { BookSnapshot, BookSnapshotData, LevelChange, RestingOrder } from "./book.ts";
 import { OrderBook } from "./book.ts";
+import type { OpenTotal } from "./totals.ts";
+import { OpenTotals } from "./totals.ts";
 import type { Market } from "./markets.ts";
 import type { DecodedFlags } from "./flags.ts";
 import { decodeFlags } from "./flags.ts";
@@ -235,6 +237,8 @@ export class MatchingEngine {
   private readonly mmp = new Map<string, MmpState>();
   /** Cancel-on-disconnect group → its resting orders. */
   private readonly groups = new Map<string, Set<RestingOrder>>();
+  /** Each account's resting size and notional per instrument and side (derived: not in snapshots). */
+  private readonly totals = new OpenTotals();
   private nextTradeId = 1n;
 
   constructor(
@@ -290,6 +294,8 @@ export class MatchingEngine {
     refill(this.mmp, snapshot.mmp);
     refill(this.groups, snapshot.groups as Map<string, Set<RestingOrder>>);
     this.nextTradeId = snapshot.nextTradeId;
+    this.totals.clear();
+    for (const byId of this.open.values()) for (const order of byId.values()) this.totals.add(order);
   }
 
   market(instrument: bigint): Market {
@@ -327,6 +333,20 @@ export class MatchingEngine {
 
   openOrders(accountId: bigint): RestingOrder[] {
     return [...(this.open.get(accountId)?.values() ?? [])];
+  }
+
+  /**
+   * The account's resting size `Σ remaining` and notional `Σ remaining·price` per instrument and
+   * side, in the order `openOrders` first names the instruments; O(instruments). Live objects:
+   * read them before the engine changes again.
+   */
+  openTotals(accountId: bigint): OpenTotal[] {
+    return this.totals.of(accountId);
+  }
+
+  /** Every account's `openTotals` as plain data (for comparing venues). */
+  inspectOpenTotals(): Map<bigint, OpenTotal[]> {
+    return this.totals.inspect();
   }
 
   findOpen(accountId: bigint, orderId: bigint): RestingOrder | null {
@@ -550,6 +570,7 @@ export class MatchingEngine {
       try {
         const at = this.ledger.trade(fill, now);
         book.fill(maker, q);
+        this.totals.reduce(maker, q);
         if (maker.remaining === 0n) this.forget(maker);
         remaining -= q;
         fills.push({
@@ -730,6 +751,7 @@ export class MatchingEngine {
     if (size % market.lotSize !== 0n)
       throw new SequencerError("LOT_SIZE", `size ${size} is not a multiple of the lot size ${market.lotSize}`);
     this.books.get(order.instrument)!.reduce(order, current - size);
+    this.totals.reduce(order, current - size);
     return order;
   }
 
@@ -864,10 +886,16 @@ export class MatchingEngine {
     this.forget(order);
   }
 
+  /**
+   * Enters an order that now rests into the indexes and its account's totals. Every resting order
+   * enters here and leaves through `forget`; between the two only fills and amends shrink it,
+   * each followed by `totals.reduce`.
+   */
   private index(order: RestingOrder): void {
     let byId = this.open.get(order.accountId);
     if (byId === undefined) this.open.set(order.accountId, (byId = new Map()));
     byId.set(order.orderId, order);
+    this.totals.add(order);
     let bySlot = this.slots.get(order.accountId);
     if (bySlot === undefined) this.slots.set(order.accountId, (bySlot = new Map()));
     bySlot.set(this.ledger.slotOf(order.orderId), order);
@@ -884,10 +912,12 @@ export class MatchingEngine {
     }
   }
 
+  /** Drops an order that left the book (cancelled or filled) from the indexes and the totals. */
   private forget(order: RestingOrder): void {
     const byId = this.open.get(order.accountId);
     byId?.delete(order.orderId);
     if (byId?.size === 0) this.open.delete(order.accountId);
+    this.totals.remove(order);
     const bySlot = this.slots.get(order.accountId);
     bySlot?.delete(this.ledger.slotOf(order.orderId));
     if (bySlot?.size === 0) this.slots.delete(order.accountId);
