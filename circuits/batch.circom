@@ -2,10 +2,13 @@ pragma circom 2.1.6;
 
 // The Tessera batch circuit (docs/protocol.md §8, docs/circuits.md).
 //
-// One public input array, laid out as §8:
+// One public input, `commitment` (§8): sha256 of the batch's public data, serialized at fixed
+// widths (lib/commitment.circom), with its top 3 bits cleared. The public data, laid out as §8:
 //   [0] oldStateRoot  [1] newStateRoot  [2] t  [3] domain  [4..4+U) prices (cents)
 //   [4+U..4+U+K) settlement records  u | expiry<<8 | price<<40   (0 = unused)
 //   [4+U+K+2i], [+1]  f0, f1 of slot i
+// is a private input `publicData` (what L1 posts in calldata); the circuit checks each computed
+// word (old and new root, every f0/f1) against it, and hashes what it computed.
 // Private inputs: the state before the batch (account root and global state preimage) and,
 // per slot, the transaction parameters, accounts A and B with their Merkle paths, and the two
 // orders with their order-tree leaves (protocol/circuitInput.ts maps a protocol Batch to them).
@@ -13,11 +16,16 @@ pragma circom 2.1.6;
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/bitify.circom";
 include "lib/range.circom";
+include "lib/commitment.circom";
 include "tx.circom";
 
 template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     var nPub = 4 + U + K + 2 * nTx;
-    signal input publicInputs[nPub];
+    // The one public input: 253 bits (PublicCommitment).
+    signal input commitment;
+    // The public data L1 hashes (§8); t: 32 bits, prices: 40 bits, records: 80 bits, range-checked
+    // below and by the commitment's fixed widths.
+    signal input publicData[nPub];
 
     // State before the batch.  feePool0: 64 bits; funding0: signed 56; lastFunding0: 32 bits
     // (bound by oldStateRoot to a state whose fields were checked when they were written).
@@ -104,18 +112,18 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
 
     // ---- batch context: t, domain, prices, settlement records --------------------------------
     BatchEnv(U, K) env;
-    env.t <== publicInputs[2];
-    env.domain <== publicInputs[3];
+    env.t <== publicData[2];
+    env.domain <== publicData[3];
     RangeCheck(32)(env.t);
     for (var u = 0; u < U; u++) {
-        env.prices[u] <== publicInputs[4 + u];
+        env.prices[u] <== publicData[4 + u];
         RangeCheck(40)(env.prices[u]);
     }
     signal recBits[K][80];
     signal recKey[K];
     signal recZero[K];
     for (var k = 0; k < K; k++) {
-        recBits[k] <== Num2Bits(80)(publicInputs[4 + U + k]);
+        recBits[k] <== Num2Bits(80)(publicData[4 + U + k]);
         var ru = 0;
         for (var i = 0; i < 8; i++) { ru += recBits[k][i] * (1 << i); }
         var re = 0;
@@ -126,7 +134,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         env.settleExpiry[k] <== re;
         env.settlePrice[k] <== rp;
         recKey[k] <== ru + re * (1 << 8);
-        recZero[k] <== IsZero()(publicInputs[4 + U + k]);
+        recZero[k] <== IsZero()(publicData[4 + U + k]);
     }
     // Canonical records (findings F1, F9): every record after a zero one is zero, and the keys
     // `underlying + expiry·2^8` of the others strictly increase, so a series has one record and a
@@ -159,7 +167,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     }
     signal globalHash0 <== Poseidon(1 + 2 * U)(globalPre0);
     signal oldStateRoot <== Poseidon(2)([accountRoot0, globalHash0]);
-    publicInputs[0] === oldStateRoot;  // OLD_ROOT
+    publicData[0] === oldStateRoot;  // OLD_ROOT
 
     // ---- slots, chained: global state and account root -----------------------------------------
     component slot[nTx];
@@ -240,8 +248,8 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         slot[i].ob.storedFilled <== obStoredFilled[i];
         slot[i].ob.siblings <== obSiblings[i];
 
-        slot[i].f0 === publicInputs[4 + U + K + 2 * i];  // PUBLIC_DATA
-        slot[i].f1 === publicInputs[4 + U + K + 2 * i + 1];  // PUBLIC_DATA
+        slot[i].f0 === publicData[4 + U + K + 2 * i];  // PUBLIC_DATA
+        slot[i].f1 === publicData[4 + U + K + 2 * i + 1];  // PUBLIC_DATA
     }
 
     // ---- new state root ------------------------------------------------------------------------
@@ -253,5 +261,16 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     }
     signal globalHashN <== Poseidon(1 + 2 * U)(globalPreN);
     signal newStateRoot <== Poseidon(2)([slot[nTx - 1].rootAfter, globalHashN]);
-    publicInputs[1] === newStateRoot;  // NEW_ROOT
+    publicData[1] === newStateRoot;  // NEW_ROOT
+
+    // ---- the commitment: what the circuit computed, and the batch context ----------------------
+    component commit = PublicCommitment(U, K, nTx, 1);
+    commit.words[0] <== oldStateRoot;
+    commit.words[1] <== newStateRoot;
+    for (var j = 2; j < 4 + U + K; j++) commit.words[j] <== publicData[j];
+    for (var i = 0; i < nTx; i++) {
+        commit.words[4 + U + K + 2 * i] <== slot[i].f0;
+        commit.words[4 + U + K + 2 * i + 1] <== slot[i].f1;
+    }
+    commitment === commit.out;  // COMMITMENT
 }

@@ -90,10 +90,17 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public immutable accountDepth;
     /// @notice Position slots per account P.
     uint256 public immutable positionsPerAccount;
-    /// @notice Length of the verifier's public-input array, 4 + U + K + 2·nTx.
-    uint256 public immutable publicInputCount;
-    /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N])`.
-    bytes4 public immutable verifySelector;
+    /// @notice Words of the public data the commitment hashes, 4 + U + K + 2·nTx (docs/protocol.md §8).
+    uint256 public immutable publicDataCount;
+    /// @notice Bytes the commitment hashes: 32 per root, domain, f0 and f1, 4 for t, 5 per price, 10 per record.
+    uint256 public immutable commitmentByteLength;
+    /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])`: every profile's
+    /// verifier takes the one public input, the commitment.
+    bytes4 public constant VERIFY_SELECTOR = bytes4(
+        keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])")
+    );
+    /// @notice The commitment is the SHA-256 digest with its top 3 bits cleared: below 2^253 < r.
+    uint256 public constant COMMITMENT_MASK = (1 << 253) - 1;
     /// @notice Maximum age (seconds) of a batch price's oracle round at the batch timestamp.
     uint256 public immutable maxOracleAge;
     /// @notice Seconds a priority operation may wait before anyone can activate the exodus.
@@ -202,15 +209,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         settlementCount = p.settlements;
         accountDepth = p.accountDepth;
         positionsPerAccount = p.positions;
-        uint256 n = 4 + u + p.settlements + 2 * uint256(p.nTx);
-        publicInputCount = n;
-        verifySelector = bytes4(
-            keccak256(
-                bytes(
-                    string.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", Strings.toString(n), "])")
-                )
-            )
-        );
+        publicDataCount = 4 + u + p.settlements + 2 * uint256(p.nTx);
+        commitmentByteLength = 100 + 5 * u + 10 * uint256(p.settlements) + 64 * uint256(p.nTx);
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
         maxBatchLag = cfg.maxBatchLag;
@@ -378,9 +378,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (block.timestamp - t > maxBatchLag) revert BatchTooOld(t, block.timestamp, maxBatchLag);
         _checkPrices(header, slots);
         _checkSettlements(header);
-        uint256[] memory inputs = _buildPublicInputs(header, slots);
-        _checkFieldElements(inputs);
-        _verify(proof, inputs);
+        _verify(proof, _commitment(header, slots));
 
         uint256 oldRoot = stateRoot;
         uint256 number = batchNumber + 1;
@@ -395,12 +393,18 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ITesseraRollup
-    function publicInputs(
+    function publicData(
         BatchHeader calldata header,
         uint256[] calldata slots
     ) external view returns (uint256[] memory) {
         _checkShape(header, slots);
-        return _buildPublicInputs(header, slots);
+        return _buildPublicData(header, slots);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function commitment(BatchHeader calldata header, uint256[] calldata slots) external view returns (uint256) {
+        _checkShape(header, slots);
+        return _commitment(header, slots);
     }
 
     function _checkShape(BatchHeader calldata header, uint256[] calldata slots) internal view {
@@ -545,20 +549,58 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         emit SettlementPriceFixed(key & MASK_8, key >> 8, price);
     }
 
-    /// @dev Every public input must be a field element: the verifier reduces nothing, and `x` and
-    /// `x + r` would otherwise be the same circuit input.
-    function _checkFieldElements(uint256[] memory inputs) internal pure {
-        for (uint256 i = 0; i < inputs.length; ++i) {
-            if (inputs[i] >= FIELD_MODULUS) revert PublicInputNotInField(i, inputs[i]);
+    /// @dev `sha256(bytes) & COMMITMENT_MASK` (docs/protocol.md §8), where `bytes` is the public data
+    /// `[stateRoot, newStateRoot, t, domain, prices, settlements, slots]` big-endian at its widths:
+    /// t 4 bytes, a price 5, a settlement record 10, every other word 32 (the slots are copied from
+    /// calldata as they are). Every word must be a field element (the circuit decomposes a 32-byte
+    /// word modulo r, so `x` and `x + r` would otherwise both open it) and fit its width.
+    function _commitment(BatchHeader calldata header, uint256[] calldata slots) internal view returns (uint256 c) {
+        uint256 u = header.prices.length;
+        uint256 k = header.settlements.length;
+        uint256 headLength = 100 + 5 * u + 10 * k;
+        uint256 length = headLength + 32 * slots.length;
+        // 32 bytes of slack: each narrow word is written as a whole 32-byte word.
+        bytes memory buf = new bytes(length + 32);
+        uint256 p;
+        assembly ("memory-safe") {
+            mstore(buf, length)
+            p := add(buf, 32)
         }
+        p = _putWord(p, 0, stateRoot, 32);
+        p = _putWord(p, 1, header.newStateRoot, 32);
+        p = _putWord(p, 2, header.timestamp, 4);
+        p = _putWord(p, 3, domain, 32);
+        for (uint256 i = 0; i < u; ++i) p = _putWord(p, 4 + i, header.prices[i], 5);
+        for (uint256 i = 0; i < k; ++i) p = _putWord(p, 4 + u + i, header.settlements[i], 10);
+        uint256 base = 4 + u + k;
+        for (uint256 i = 0; i < slots.length; ++i) {
+            if (slots[i] >= FIELD_MODULUS) revert PublicInputNotInField(base + i, slots[i]);
+        }
+        assembly ("memory-safe") {
+            calldatacopy(p, slots.offset, mul(slots.length, 32))
+        }
+        c = uint256(sha256(buf)) & COMMITMENT_MASK;
+        // Below 2^253 < r by construction; the verifier reduces nothing, so say it.
+        if (c >= FIELD_MODULUS) revert PublicInputNotInField(type(uint256).max, c);
     }
 
-    /// @dev The public-input array of docs/protocol.md §8, against the current root.
-    function _buildPublicInputs(
+    /// @dev Writes `v` big-endian in `w` bytes at memory `p` (a whole word: the next write or the
+    /// buffer's slack takes the rest) after checking it is a field element that fits; returns `p + w`.
+    function _putWord(uint256 p, uint256 index, uint256 v, uint256 w) private pure returns (uint256) {
+        if (v >= FIELD_MODULUS) revert PublicInputNotInField(index, v);
+        if (w < 32 && v >> (8 * w) != 0) revert PublicDataTooWide(index, v, 8 * w);
+        assembly ("memory-safe") {
+            mstore(p, shl(sub(256, mul(8, w)), v))
+        }
+        return p + w;
+    }
+
+    /// @dev The public data of docs/protocol.md §8, against the current root.
+    function _buildPublicData(
         BatchHeader calldata header,
         uint256[] calldata slots
     ) internal view returns (uint256[] memory inputs) {
-        inputs = new uint256[](publicInputCount);
+        inputs = new uint256[](publicDataCount);
         inputs[0] = stateRoot;
         inputs[1] = header.newStateRoot;
         inputs[2] = header.timestamp;
@@ -569,9 +611,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         for (uint256 i = 0; i < slots.length; ++i) inputs[at++] = slots[i];
     }
 
-    /// @dev Calls the snarkjs verifier with `proof[0..8)` then the inputs, so any profile's verifier plugs in.
-    function _verify(uint256[8] calldata proof, uint256[] memory inputs) internal view {
-        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodePacked(verifySelector, proof, inputs));
+    /// @dev Calls the snarkjs verifier with `proof[0..8)` then the one public input, the commitment.
+    function _verify(uint256[8] calldata proof, uint256 c) internal view {
+        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodePacked(VERIFY_SELECTOR, proof, c));
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
     }
 

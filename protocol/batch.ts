@@ -6,6 +6,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { BITS, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
 import { fitsUnsigned } from "./field.ts";
+import { batchCommitment } from "./commitment.ts";
 import { packSettlement } from "./pubdata.ts";
 import { txUsesPrices } from "./priceUse.ts";
 import type { StateView } from "./check.ts";
@@ -15,10 +16,10 @@ import { TxType } from "./types.ts";
 import type { Batch, BatchContext, GlobalState, Tx, TxWitness } from "./types.ts";
 
 /**
- * The public input array `[oldStateRoot, newStateRoot, t, domain, price[1..U],
- * settlement[0..K), f0/f1 of every slot]` (§8); unused settlement records are 0.
+ * The public data `[oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K), f0/f1
+ * of every slot]` (§8) that the commitment hashes; unused settlement records are 0.
  */
-export function publicInputs(
+export function publicData(
   batch: Pick<Batch, "profile" | "context" | "oldStateRoot" | "newStateRoot" | "witnesses">,
 ): bigint[] {
   const { profile, context: ctx } = batch;
@@ -126,7 +127,9 @@ export class BatchBuilder {
       witnesses,
       insurance: this.insurance,
     };
-    return { ...batch, publicInputs: publicInputs(batch) };
+    const data = publicData(batch);
+    const commitment = batchCommitment(profile, data);
+    return { ...batch, publicData: data, commitment, publicInputs: [commitment] };
   }
 }
 

@@ -173,7 +173,8 @@ export function toCircuitInput(batch: Batch): CircuitInput {
   }
   const fund = batch.insurance.account;
   return {
-    publicInputs: batch.publicInputs.map(dec),
+    commitment: dec(batch.commitment),
+    publicData: batch.publicData.map(dec),
     accountRoot0: dec(batch.accountRootBefore),
     insPkHash: dec(fund.pkHash),
     insOwner: dec(fund.owner),

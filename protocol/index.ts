@@ -11,6 +11,7 @@ export async function initCrypto(): Promise<void> {
 
 export * from "./account.ts";
 export * from "./batch.ts";
+export * from "./commitment.ts";
 export * from "./circuitInput.ts";
 export * from "./constants.ts";
 export * from "./errors.ts";

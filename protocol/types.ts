@@ -229,7 +229,11 @@ export interface Batch {
   readonly accountRootAfter: bigint;
   /** Exactly profile.nTx witnesses; unused slots are no-ops. */
   readonly witnesses: readonly TxWitness[];
-  /** The circuit's public input array, 4 + U + K + 2·nTx elements. */
+  /** The public data the commitment hashes (§8), 4 + U + K + 2·nTx words. */
+  readonly publicData: readonly bigint[];
+  /** `sha256(public data at fixed widths) mod 2^253` (§8, protocol/commitment.ts). */
+  readonly commitment: bigint;
+  /** The circuit's public inputs: `[commitment]`. */
   readonly publicInputs: readonly bigint[];
   /**
    * Account 1 (the insurance fund) before the batch with its path: the circuit reads its owner

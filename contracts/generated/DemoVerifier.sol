@@ -45,56 +45,11 @@ contract DemoVerifier {
     uint256 constant deltay2 = 20318892884198177555533166909221073705714851888606104682971663177916099801881;
 
     
-    uint256 constant IC0x = 5874738546843930888237105912266505285205543425785614017476662655349860305565;
-    uint256 constant IC0y = 4144842080449893253335026054626482021362845828870907309972433771748674361310;
+    uint256 constant IC0x = 5715469773495165445677880413450579037527725069758413129689205651530306524007;
+    uint256 constant IC0y = 21420927698800592248908257954277783789305048609298202287568547500510754287112;
     
-    uint256 constant IC1x = 12336466385595215021556017375920480467845112630618826038713056059087084587495;
-    uint256 constant IC1y = 21267577979553398827798597488170401286369455788864491839654173363436259276609;
-    
-    uint256 constant IC2x = 14153450968154807245995169875290702493852869286944202288507467337894734066049;
-    uint256 constant IC2y = 2043568993551820653303526455039265976614739835649893514368875931515646004287;
-    
-    uint256 constant IC3x = 9951445145456926507065228179899904996074579336894665513968162946413316892814;
-    uint256 constant IC3y = 1513405243317232794965337174312053982369014629688452417474868874733464673904;
-    
-    uint256 constant IC4x = 11558446528096349597982853943273948164105144474512109242073886619210111464491;
-    uint256 constant IC4y = 3059520664707496583214484766876830470534628767732172473026662274709296681864;
-    
-    uint256 constant IC5x = 6862010509799171113426583408274789494617726603852517986384159537491692987838;
-    uint256 constant IC5y = 5784016516394809401970706787487196431707813349946351408980473306441577741519;
-    
-    uint256 constant IC6x = 19133713045194198668797370555972960055019653091404605636349253765943265924817;
-    uint256 constant IC6y = 19549934412401424868779408761116760108079471366279930227178568773522074094348;
-    
-    uint256 constant IC7x = 20856086849119097251166252901050740523511652451579217636757994090118069874468;
-    uint256 constant IC7y = 2417439309126940909403402169135096311686022968317910255401314685084642924180;
-    
-    uint256 constant IC8x = 10390589550525628463030752933143892940608395005903693054524670376806185888956;
-    uint256 constant IC8y = 17045883971128732649569165006412304607442746646521173558848978513116665091637;
-    
-    uint256 constant IC9x = 8056454471527756683475206741234603039232762624964930548199029874184278505070;
-    uint256 constant IC9y = 19903837434340149054174372061525158722512122504374493478749094023069458626457;
-    
-    uint256 constant IC10x = 11691921696414003849630849441513335599508458843080795409894416479005266738715;
-    uint256 constant IC10y = 7137597129621148462647398918684974507544638765659379067099712243124566733984;
-    
-    uint256 constant IC11x = 3835255517456983061269396134708778308996186003557190750849786787465669809244;
-    uint256 constant IC11y = 18946274477034306350881645027013788770206670522585548259831026473114045629807;
-    
-    uint256 constant IC12x = 1758998480477370938880306165827318983653038252326276246372566629255994675617;
-    uint256 constant IC12y = 18534936523274910285197411720426627729306738263041044007396347745977243087796;
-    
-    uint256 constant IC13x = 2497995878294166928382139508581746004643020661371932563400092361625258568804;
-    uint256 constant IC13y = 5501586708646418443620590744079084708570781639349847995909835286895189116040;
-    
-    uint256 constant IC14x = 10673494144656833681077233799524268802356093759481090757529546784368997065278;
-    uint256 constant IC14y = 8369564025027718426053654431161195996513223354467562603279338573408952737599;
-    
-    uint256 constant IC15x = 10994484403070180652966699270614391042846877548204366378045293744122540106516;
-    uint256 constant IC15y = 8266610276592508607317465998119975888405809635292138451806801655764979819174;
-    
-    uint256 constant IC16x = 14338913676312392107958600579028771628950376783720436600202110345778657449968;
-    uint256 constant IC16y = 12892367661137377197612316079315925540960222241339658892433994428068363237402;
+    uint256 constant IC1x = 4859810143776713194067810484472392799532413330123225184928176414109519788394;
+    uint256 constant IC1y = 10837540774344860367630054186938869285126693896103528197850711616558269605014;
     
  
     // Memory data
@@ -103,7 +58,7 @@ contract DemoVerifier {
 
     uint16 constant pLastMem = 896;
 
-    function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[16] calldata _pubSignals) public view returns (bool) {
+    function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[1] calldata _pubSignals) public view returns (bool) {
         assembly {
             function checkField(v) {
                 if iszero(lt(v, r)) {
@@ -148,36 +103,6 @@ contract DemoVerifier {
                 // Compute the linear combination vk_x
                 
                 g1_mulAccC(_pVk, IC1x, IC1y, calldataload(add(pubSignals, 0)))
-                
-                g1_mulAccC(_pVk, IC2x, IC2y, calldataload(add(pubSignals, 32)))
-                
-                g1_mulAccC(_pVk, IC3x, IC3y, calldataload(add(pubSignals, 64)))
-                
-                g1_mulAccC(_pVk, IC4x, IC4y, calldataload(add(pubSignals, 96)))
-                
-                g1_mulAccC(_pVk, IC5x, IC5y, calldataload(add(pubSignals, 128)))
-                
-                g1_mulAccC(_pVk, IC6x, IC6y, calldataload(add(pubSignals, 160)))
-                
-                g1_mulAccC(_pVk, IC7x, IC7y, calldataload(add(pubSignals, 192)))
-                
-                g1_mulAccC(_pVk, IC8x, IC8y, calldataload(add(pubSignals, 224)))
-                
-                g1_mulAccC(_pVk, IC9x, IC9y, calldataload(add(pubSignals, 256)))
-                
-                g1_mulAccC(_pVk, IC10x, IC10y, calldataload(add(pubSignals, 288)))
-                
-                g1_mulAccC(_pVk, IC11x, IC11y, calldataload(add(pubSignals, 320)))
-                
-                g1_mulAccC(_pVk, IC12x, IC12y, calldataload(add(pubSignals, 352)))
-                
-                g1_mulAccC(_pVk, IC13x, IC13y, calldataload(add(pubSignals, 384)))
-                
-                g1_mulAccC(_pVk, IC14x, IC14y, calldataload(add(pubSignals, 416)))
-                
-                g1_mulAccC(_pVk, IC15x, IC15y, calldataload(add(pubSignals, 448)))
-                
-                g1_mulAccC(_pVk, IC16x, IC16y, calldataload(add(pubSignals, 480)))
                 
 
                 // -A
@@ -233,36 +158,6 @@ contract DemoVerifier {
             // Validate that all evaluations ∈ F
             
             checkField(calldataload(add(_pubSignals, 0)))
-            
-            checkField(calldataload(add(_pubSignals, 32)))
-            
-            checkField(calldataload(add(_pubSignals, 64)))
-            
-            checkField(calldataload(add(_pubSignals, 96)))
-            
-            checkField(calldataload(add(_pubSignals, 128)))
-            
-            checkField(calldataload(add(_pubSignals, 160)))
-            
-            checkField(calldataload(add(_pubSignals, 192)))
-            
-            checkField(calldataload(add(_pubSignals, 224)))
-            
-            checkField(calldataload(add(_pubSignals, 256)))
-            
-            checkField(calldataload(add(_pubSignals, 288)))
-            
-            checkField(calldataload(add(_pubSignals, 320)))
-            
-            checkField(calldataload(add(_pubSignals, 352)))
-            
-            checkField(calldataload(add(_pubSignals, 384)))
-            
-            checkField(calldataload(add(_pubSignals, 416)))
-            
-            checkField(calldataload(add(_pubSignals, 448)))
-            
-            checkField(calldataload(add(_pubSignals, 480)))
             
 
             // Validate all evaluations

@@ -45,44 +45,11 @@ contract TestVerifier {
     uint256 constant deltay2 = 20318892884198177555533166909221073705714851888606104682971663177916099801881;
 
     
-    uint256 constant IC0x = 20593978202836462776994923408649236902552569667595422270714230531401842214461;
-    uint256 constant IC0y = 13347663734454450551874320019733116813287904190460941148374605705372584139912;
+    uint256 constant IC0x = 20669799542102660041530351589833987477040682159626489739970566661811734113889;
+    uint256 constant IC0y = 1721530466201385969347818329642369594893234984277212811185586803364356352053;
     
-    uint256 constant IC1x = 12987391916970310538053397881525893379593037733355613710298443149459159674810;
-    uint256 constant IC1y = 11881647616182812130822438852068478338906520735333622899800891199224140458763;
-    
-    uint256 constant IC2x = 4476674290032570935621599863533565911125105224264116304259695444299598312596;
-    uint256 constant IC2y = 8199791658583613019640952509480425541004322772545929022890600787140121320083;
-    
-    uint256 constant IC3x = 2994458887625882704077010160259713281847783338026438423068829952400786823025;
-    uint256 constant IC3y = 4524012800330520299577918477687960890824582925764901111898942162409752443882;
-    
-    uint256 constant IC4x = 11397210460663686953136710246722279706608823725831761544776597285715154173210;
-    uint256 constant IC4y = 3243371307342119920114788512968292083032741235465244513664309831924032586293;
-    
-    uint256 constant IC5x = 768454936640985605683257142259530457707422547716613890736901042436289704133;
-    uint256 constant IC5y = 5394163945898132998132577509450081796233851805508467704639595646206159120120;
-    
-    uint256 constant IC6x = 5818316597696276220112470416044579361264907036002273805313102272595908000987;
-    uint256 constant IC6y = 15237080694771742369155259054911512964635013677993946719395931047454428486671;
-    
-    uint256 constant IC7x = 5304901515933808634449079134481359287330844007282311879296055076140958679272;
-    uint256 constant IC7y = 20298512238140139940414505008452034778227704527975620279735758408565916056669;
-    
-    uint256 constant IC8x = 4632495009563357194632211342200203861408947552152035422360767076165346113822;
-    uint256 constant IC8y = 17168092293000112521599065572743832631640998624211311739524578195158332047961;
-    
-    uint256 constant IC9x = 3927780971341855369184375030296983253446279761644553500068717841504809040955;
-    uint256 constant IC9y = 15317729688836859521917127980391199404208739534984687846751255447233359461753;
-    
-    uint256 constant IC10x = 9468109428487585067666411967178743108803626020052090072474658173645896791220;
-    uint256 constant IC10y = 17365545579668838305704465774031694879516053176257436295811395189649415813305;
-    
-    uint256 constant IC11x = 7544189107164315268634632399228403977284305667593304133916953708809116601983;
-    uint256 constant IC11y = 4943967333468939551057032550798357832713625438015821734949840507725840941234;
-    
-    uint256 constant IC12x = 19062270020336328893247473419704018624143183775549604188157377638348307652443;
-    uint256 constant IC12y = 19925970548154099736985425801870284189050232943540768095247332397954398754115;
+    uint256 constant IC1x = 17638633997237914597163316882622719582182588865374008420162547777605243218983;
+    uint256 constant IC1y = 20431657247229887315555517726009967049098339247858695249755637438343872172332;
     
  
     // Memory data
@@ -91,7 +58,7 @@ contract TestVerifier {
 
     uint16 constant pLastMem = 896;
 
-    function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[12] calldata _pubSignals) public view returns (bool) {
+    function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[1] calldata _pubSignals) public view returns (bool) {
         assembly {
             function checkField(v) {
                 if iszero(lt(v, r)) {
@@ -136,28 +103,6 @@ contract TestVerifier {
                 // Compute the linear combination vk_x
                 
                 g1_mulAccC(_pVk, IC1x, IC1y, calldataload(add(pubSignals, 0)))
-                
-                g1_mulAccC(_pVk, IC2x, IC2y, calldataload(add(pubSignals, 32)))
-                
-                g1_mulAccC(_pVk, IC3x, IC3y, calldataload(add(pubSignals, 64)))
-                
-                g1_mulAccC(_pVk, IC4x, IC4y, calldataload(add(pubSignals, 96)))
-                
-                g1_mulAccC(_pVk, IC5x, IC5y, calldataload(add(pubSignals, 128)))
-                
-                g1_mulAccC(_pVk, IC6x, IC6y, calldataload(add(pubSignals, 160)))
-                
-                g1_mulAccC(_pVk, IC7x, IC7y, calldataload(add(pubSignals, 192)))
-                
-                g1_mulAccC(_pVk, IC8x, IC8y, calldataload(add(pubSignals, 224)))
-                
-                g1_mulAccC(_pVk, IC9x, IC9y, calldataload(add(pubSignals, 256)))
-                
-                g1_mulAccC(_pVk, IC10x, IC10y, calldataload(add(pubSignals, 288)))
-                
-                g1_mulAccC(_pVk, IC11x, IC11y, calldataload(add(pubSignals, 320)))
-                
-                g1_mulAccC(_pVk, IC12x, IC12y, calldataload(add(pubSignals, 352)))
                 
 
                 // -A
@@ -213,28 +158,6 @@ contract TestVerifier {
             // Validate that all evaluations ∈ F
             
             checkField(calldataload(add(_pubSignals, 0)))
-            
-            checkField(calldataload(add(_pubSignals, 32)))
-            
-            checkField(calldataload(add(_pubSignals, 64)))
-            
-            checkField(calldataload(add(_pubSignals, 96)))
-            
-            checkField(calldataload(add(_pubSignals, 128)))
-            
-            checkField(calldataload(add(_pubSignals, 160)))
-            
-            checkField(calldataload(add(_pubSignals, 192)))
-            
-            checkField(calldataload(add(_pubSignals, 224)))
-            
-            checkField(calldataload(add(_pubSignals, 256)))
-            
-            checkField(calldataload(add(_pubSignals, 288)))
-            
-            checkField(calldataload(add(_pubSignals, 320)))
-            
-            checkField(calldataload(add(_pubSignals, 352)))
             
 
             // Validate all evaluations

@@ -217,8 +217,11 @@ interface ITesseraRollup {
     );
     /// @notice The price round of `underlying` is older than the one the previous batch used.
     error OracleRoundBackwards(uint256 underlying, uint80 roundId, uint80 lastRoundId);
-    /// @notice Public input `index` is not below the BN254 scalar field modulus.
+    /// @notice Public-data word `index` is not below the BN254 scalar field modulus.
     error PublicInputNotInField(uint256 index, uint256 value);
+    /// @notice Public-data word `index` does not fit the `bits` its commitment width holds (t: 32,
+    /// a price: 40, a settlement record: 80).
+    error PublicDataTooWide(uint256 index, uint256 value, uint256 bits);
     /// @notice Settlement records are not canonical at `index`: nonzero records first, keys
     /// `underlying | expiry << 8` strictly increasing, zeros after the first zero.
     error NonCanonicalSettlements(uint256 index, uint256 record);
@@ -333,12 +336,14 @@ interface ITesseraRollup {
     /// @param proof Groth16 proof `[a0, a1, b00, b01, b10, b11, c0, c1]` (protocol/proof.ts `packProof`).
     function submitBatch(BatchHeader calldata header, uint256[] calldata slots, uint256[8] calldata proof) external;
 
-    /// @notice The public-input array the verifier would receive for this batch against the current root.
-    /// Checks only the array shapes, not the oracle.
-    function publicInputs(
-        BatchHeader calldata header,
-        uint256[] calldata slots
-    ) external view returns (uint256[] memory);
+    /// @notice The public data the commitment hashes for this batch against the current root
+    /// (docs/protocol.md §8). Checks only the array shapes, not the oracle.
+    function publicData(BatchHeader calldata header, uint256[] calldata slots) external view returns (uint256[] memory);
+
+    /// @notice The verifier's one public input for this batch against the current root:
+    /// `sha256(public data at fixed widths) & (2^253 − 1)`. Checks the array shapes and that every
+    /// word is a field element fitting its width, not the oracle.
+    function commitment(BatchHeader calldata header, uint256[] calldata slots) external view returns (uint256);
 
     // ---------------------------------------------------------------- payments
 

@@ -23,7 +23,7 @@ contract TesseraRollupTest is TestBase {
     uint256 internal constant N_TX = 2;
     uint256 internal constant U = 2;
     uint256 internal constant K = 1;
-    uint256 internal constant N_PUBLIC = 4 + U + K + 2 * N_TX;
+    uint256 internal constant N_DATA = 4 + U + K + 2 * N_TX;
     uint256 internal constant GENESIS_ROOT = 0x1234;
     uint256 internal constant MAX_BATCH_LAG = 3600;
     int256 internal constant ETH_ANSWER = 300_012_345_678;
@@ -49,7 +49,7 @@ contract TesseraRollupTest is TestBase {
         btcFeed = new MockAggregator("BTC / USD", address(this));
         ethFeed.pushAnswer(ETH_ANSWER);
         btcFeed.pushAnswer(BTC_ANSWER);
-        verifier = new MockVerifier(N_PUBLIC);
+        verifier = new MockVerifier(1);
         rollup = _deploy(ethFeed);
     }
 
@@ -289,7 +289,7 @@ contract TesseraRollupTest is TestBase {
 
     // ---------------------------------------------------------------- public inputs
 
-    function testFuzz_publicInputs_layoutOfSection8(
+    function testFuzz_publicData_layoutOfSection8(
         uint256 newRoot,
         uint256 settlement,
         uint256[4] memory words,
@@ -299,8 +299,8 @@ contract TesseraRollupTest is TestBase {
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         h.settlements[0] = settlement;
         uint256[] memory slots = _slots(words[0], words[1], words[2], words[3]);
-        uint256[] memory inputs = rollup.publicInputs(h, slots);
-        assertEq(inputs.length, N_PUBLIC, "length");
+        uint256[] memory inputs = rollup.publicData(h, slots);
+        assertEq(inputs.length, N_DATA, "length");
         assertEq(inputs[0], GENESIS_ROOT, "old root is the current root");
         assertEq(inputs[1], newRoot, "new root");
         assertEq(inputs[2], block.timestamp, "timestamp");
@@ -316,13 +316,62 @@ contract TesseraRollupTest is TestBase {
         for (uint256 i = 0; i < 4; ++i) assertEq(inputs[7 + i], words[i], "slot word");
     }
 
+    /// The commitment is sha256 of the public data packed at its widths (t: uint32, prices: uint40,
+    /// records: uint80, the rest uint256), top 3 bits cleared: abi.encodePacked of those types.
+    function testFuzz_commitment_sha256OfFixedWidths(
+        uint256 newRoot,
+        uint80 settlement,
+        uint256[4] memory words,
+        uint32 dt
+    ) public {
+        vm.warp(block.timestamp + bound(dt, 0, type(uint32).max - block.timestamp));
+        newRoot = bound(newRoot, 0, R - 1);
+        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, R - 1);
+        ITesseraRollup.BatchHeader memory h = _header(newRoot);
+        h.settlements[0] = settlement;
+        uint256[] memory slots = _slots(words[0], words[1], words[2], words[3]);
+        bytes memory packed = abi.encodePacked(
+            uint256(GENESIS_ROOT),
+            newRoot,
+            uint32(block.timestamp),
+            rollup.domain(),
+            uint40(h.prices[0]),
+            uint40(h.prices[1]),
+            settlement
+        );
+        packed = abi.encodePacked(packed, words[0], words[1], words[2], words[3]);
+        assertEq(packed.length, rollup.commitmentByteLength(), "length");
+        uint256 expected = uint256(sha256(packed)) & ((1 << 253) - 1);
+        assertEq(rollup.commitment(h, slots), expected, "commitment");
+        assertTrue(expected < R, "a field element");
+    }
+
+    /// A word wider than its commitment width is refused (the circuit could not open it).
+    function testFuzz_commitment_refusesWordsWiderThanTheirWidth(uint256 price, uint256 record) public {
+        price = bound(price, 1 << 40, R - 1);
+        record = bound(record, 1 << 80, R - 1);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        uint256[] memory slots = _slots(0, 0, 0, 0);
+        h.prices[1] = price;
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 5, price, 40));
+        rollup.commitment(h, slots);
+        h = _header(1);
+        h.settlements[0] = record;
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 6, record, 80));
+        rollup.commitment(h, slots);
+        h = _header(1);
+        h.prices[0] = (1 << 40) - 1;
+        h.settlements[0] = (1 << 80) - 1;
+        assertTrue(rollup.commitment(h, slots) < 1 << 253, "the edges fit");
+    }
+
     function testFuzz_submitBatch_bindsInputsToTheProof(uint256 newRoot, uint256 tamperedRoot) public {
         newRoot = bound(newRoot, 0, R - 1);
         tamperedRoot = bound(tamperedRoot, 0, R - 1);
         vm.assume(newRoot != tamperedRoot);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         uint256[] memory slots = _slots(0, 0, 0, 0);
-        verifier.setExpectedInputsHash(keccak256(abi.encodePacked(rollup.publicInputs(h, slots))));
+        verifier.setExpectedInputsHash(keccak256(abi.encodePacked(rollup.commitment(h, slots))));
         ITesseraRollup.BatchHeader memory other = _header(tamperedRoot);
         uint256[8] memory proof;
         vm.prank(OPERATOR);
@@ -550,7 +599,7 @@ contract TesseraRollupTest is TestBase {
         vm.assume(e1 != e2);
         (uint32 lo, uint32 hi) = e1 < e2 ? (e1, e2) : (e2, e1);
         ethFeed.pushAnswer(ETH_ANSWER); // round 2 at t: round 1 is in force before it
-        MockVerifier v = new MockVerifier(4 + U + 3 + 2 * N_TX);
+        MockVerifier v = new MockVerifier(1);
         TesseraRollup r = _deployWith(ethFeed, 3, address(v));
         uint256 p = uint256(ETH_ANSWER) / 1e6;
         uint256 a = _record(1, lo, p);

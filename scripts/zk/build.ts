@@ -184,7 +184,7 @@ export function profileSource(profile: string): string {
   return (
     `pragma circom 2.1.6;\n` +
     `include "${profiles.file}";\n` +
-    `component main {public [publicInputs]} = ${profiles.template}(${args.join(", ")});\n`
+    `component main {public [commitment]} = ${profiles.template}(${args.join(", ")});\n`
   );
 }
 

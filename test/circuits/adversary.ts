@@ -64,11 +64,11 @@ export function resigned(name: string, slot: number, prefix: "oa" | "ob", change
 }
 
 export function setPublic(inp: CircuitInputs, j: number, v: bigint): void {
-  (inp["publicInputs"] as string[])[j] = (((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS).toString();
+  (inp["publicData"] as string[])[j] = (((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS).toString();
 }
 
 export function publicValue(inp: CircuitInputs, j: number): bigint {
-  return BigInt((inp["publicInputs"] as string[])[j]!);
+  return BigInt((inp["publicData"] as string[])[j]!);
 }
 
 /** Source file of each template whose rule lines carry `// CODE` tags. */

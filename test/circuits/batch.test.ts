@@ -25,12 +25,12 @@ describe("batch circuit (test profile) accepts protocol batches", () => {
       assert.deepEqual(circuit.violated(w), []);
       // Blank the public outputs, let the circuit compute them, and compare with protocol's.
       const blanked = structuredClone(input);
-      const pub = blanked["publicInputs"] as string[];
+      const pub = blanked["publicData"] as string[];
       for (const j of computedPublicInputs(s.batch.profile.nTx)) pub[j] = "0";
       const closed = adversarialWitness(circuit, blanked);
       assert.ok(closed.failedAsserts > 0, "blank public outputs fail their equality asserts");
       const computed = computedPublicInputs(s.batch.profile.nTx).map((j) => closed.witness[publicWire(j)]);
-      const expected = computedPublicInputs(s.batch.profile.nTx).map((j) => s.batch.publicInputs[j]);
+      const expected = computedPublicInputs(s.batch.profile.nTx).map((j) => s.batch.publicData[j]);
       assert.equal(computed[0], s.batch.newStateRoot);
       assert.deepEqual(computed, expected);
       assert.deepEqual(closed.witness, w);

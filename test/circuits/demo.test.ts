@@ -42,10 +42,10 @@ test("demo profile: a deposit, two trades and a funding update are accepted with
   assert.deepEqual(circuit.violated(circuit.witness(input)), []);
   const blanked = structuredClone(input);
   const indices = computedPublicInputs(DEMO.nTx, DEMO);
-  for (const j of indices) (blanked["publicInputs"] as string[])[j] = "0";
+  for (const j of indices) (blanked["publicData"] as string[])[j] = "0";
   const { witness } = adversarialWitness(circuit, blanked);
   assert.deepEqual(
     indices.map((j) => witness[publicWire(j)]),
-    indices.map((j) => batch.publicInputs[j]),
+    indices.map((j) => batch.publicData[j]),
   );
 });

@@ -29,6 +29,7 @@ import {
   LATE_CALL_EXPIRY,
   MAX_PRICE,
   MAX_TIME,
+  publicWire,
   scenario,
   SECOND_FUND,
   setSlot,
@@ -71,10 +72,10 @@ function setAccountA(inp: CircuitInputs, name: string, slot: number, id: bigint)
 function proves(inp: CircuitInputs): bigint[] | null {
   const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
   if (c.violated(witness).length > 0) return null;
-  const n = (inp["publicInputs"] as string[]).length;
-  return Array.from({ length: n }, (_, j) => witness[1 + j]!);
+  const n = (inp["publicData"] as string[]).length;
+  return Array.from({ length: n }, (_, j) => witness[publicWire(j)]!);
 }
-/** publicInputs index of settlement record k. */
+/** publicData index of settlement record k. */
 const record = (k: number): number => 4 + U + k;
 
 describe("findings against the circuit (test profile)", () => {
@@ -214,7 +215,7 @@ describe("findings against the circuit (test profile)", () => {
     // with any root fails: the circuit computes `served` from the account's own slots.
     const inp = input(FC_PERP);
     const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
-    const f0 = witness[1 + f0Index(0)]!;
+    const f0 = witness[publicWire(f0Index(0))]!;
     assert.equal((f0 >> 68n) & 1n, 1n, "served");
     setPublic(inp, f0Index(0), f0 - (1n << 68n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
@@ -231,7 +232,7 @@ describe("findings against the circuit (test profile)", () => {
     ] as const) {
       const inp = input(name);
       const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
-      const f0 = witness[1 + f0Index(slot)]!;
+      const f0 = witness[publicWire(f0Index(slot))]!;
       assert.equal((f0 >> bit) & 1n, flat, `${name} slot ${slot}`);
       setPublic(inp, f0Index(slot), f0 ^ (1n << bit));
       assertRejected(inp, "PUBLIC_DATA", [f0Index(slot)]);
@@ -241,7 +242,7 @@ describe("findings against the circuit (test profile)", () => {
   test("finding F11: a refusal is accepted only when the account holds no position in the instrument", () => {
     // Slot 1: account 12 no longer holds the call: refused, and the proof shows it.
     assertAccepted(input(FC_LONG_OPTION));
-    const f0 = scenario(FC_LONG_OPTION).batch.publicInputs[f0Index(1)]!;
+    const f0 = scenario(FC_LONG_OPTION).batch.publicData[f0Index(1)]!;
     assert.equal((f0 >> 68n) & 1n, 0n, "refused");
     // The served bit posted for a refusal is rejected too.
     const inp = input(FC_LONG_OPTION);
@@ -252,7 +253,7 @@ describe("findings against the circuit (test profile)", () => {
   test("finding F11: the whole position is closed at the rules' price whatever the prover's parameters", () => {
     // No size or price parameter moves a forced close: the trade and liquidation parameters are
     // ignored (the root is the honest one), the settlement index of a live close too.
-    const honest = scenario(FC_PERP).batch.publicInputs;
+    const honest = scenario(FC_PERP).batch.publicData;
     for (const [param, value] of [
       ["fillSize", 1n],
       ["fillPrice", 1n],

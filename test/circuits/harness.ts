@@ -405,7 +405,9 @@ export class Circuit {
       const [b0, b1] = split(b);
       const [c0, c1] = split(c);
       if (a1 === 0n && b1 === 0n && c1 === 0n) continue;
-      if ((a1 * b1) % R !== 0n) throw new Error(`wire ${wire} appears quadratically`);
+      // O2 may substitute the wire into a constraint where it appears quadratically (a bit of the
+      // commitment's decomposition of it): another constraint determines it.
+      if ((a1 * b1) % R !== 0n) continue;
       // (a0 + a1 x)(b0 + b1 x) = c0 + c1 x  ⇒  x (a0 b1 + a1 b0 − c1) = c0 − a0 b0
       const k = (((a0 * b1 + a1 * b0 - c1) % R) + R) % R;
       if (k === 0n) continue;

@@ -447,7 +447,7 @@ describe("differential: protocol/ accepts exactly when the circuit's constraints
         const honest = c.witness(toCircuitInput(batch) as CircuitInput as CircuitInputs);
         assert.deepEqual(c.violated(honest), [], `${field.name} = ${v}: protocol/ accepts it, the circuit must too`);
         // ... and the adversary's patch of the same change publishes the same inputs.
-        batch.publicInputs.forEach((p, j) => {
+        batch.publicData.forEach((p, j) => {
           assert.equal(adversary.witness[publicWire(j)], toField(p), `${field.name} = ${v}: public input ${j}`);
         });
         assert.ok(circuitAccepts, `${field.name} = ${v}: the patched input is accepted too`);
@@ -522,7 +522,7 @@ function assertDetermined(name: string, slot: number, param: string, value: bigi
   setSlot(inp, param, slot, value);
   const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
   if (c.violated(witness).length > 0) return;
-  const honest = scenario(name).batch.publicInputs;
+  const honest = scenario(name).batch.publicData;
   const posted = honest.some((p, j) => j !== 1 && witness[publicWire(j)] !== toField(p));
   const sameRoot = witness[publicWire(1)] === toField(honest[1]!);
   assert.ok(posted || sameRoot, `${name}, slot ${slot}: ${param} = ${value} proves another root for the same calldata`);

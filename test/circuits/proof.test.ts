@@ -23,7 +23,8 @@ test("real proof: a test-profile batch (deposit and trade) proves and verifies; 
   const vkey: unknown = JSON.parse(readFileSync(built.vkey, "utf8"));
   assert.equal(await snarkjs.groth16.verify(vkey, publicSignals, proof), true);
   const forged = publicSignals.slice();
-  forged[1] = (BigInt(forged[1]!) + 1n).toString(); // another new state root
+  assert.deepEqual(publicSignals, [batch.commitment.toString()], "one public input: the commitment");
+  forged[0] = (BigInt(forged[0]!) + 1n).toString(); // another commitment (another new root, say)
   assert.equal(await snarkjs.groth16.verify(vkey, forged, proof), false);
 });
 

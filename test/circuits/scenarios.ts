@@ -6,6 +6,7 @@
 import { toCircuitInput } from "../../protocol/circuitInput.ts";
 import type { CircuitInput } from "../../protocol/circuitInput.ts";
 import {
+  batchCommitment,
   emptyAccount,
   FIELD_MODULUS,
   InstrumentKind,
@@ -400,12 +401,15 @@ export function slotValue(input: CircuitInputs, name: string, slot: number, j?: 
   return BigInt(v as string);
 }
 
-/** Wire index of `publicInputs[j]` (wire 0 is the constant 1; the circuit has no outputs). */
+/** Wire index of the one public input, the commitment (wire 0 is the constant 1; no outputs). */
+export const COMMITMENT_WIRE = 1;
+
+/** Wire index of `publicData[j]`: the first private input, right after the commitment. */
 export function publicWire(j: number): number {
-  return 1 + j;
+  return 2 + j;
 }
 
-/** Indices in `publicInputs` the circuit computes: the new state root and every f0, f1. */
+/** Indices in `publicData` the circuit computes: the new state root and every f0, f1. */
 export function computedPublicInputs(nTx: number, profile: Profile = TEST): number[] {
   const base = 4 + profile.underlyings + profile.settlements;
   return [1, ...Array.from({ length: 2 * nTx }, (_, k) => base + k)];
@@ -427,7 +431,7 @@ export function adversarialWitness(
   accounts?: SparseMerkleTree,
 ): { witness: Witness; failedAsserts: number; messages: readonly string[] } {
   const nTx = (input["txType"] as unknown[]).length;
-  const nPub = (input["publicInputs"] as unknown[]).length;
+  const nPub = (input["publicData"] as unknown[]).length;
   let result = c.witnessIgnoringAsserts(input);
   if (accounts !== undefined) {
     const inp = structuredClone(input);
@@ -455,6 +459,19 @@ export function adversarialWitness(
   const computed = [1, ...Array.from({ length: 2 * nTx }, (_, k) => nPub - 2 * nTx + k)];
   for (const j of computed) {
     if (!keep.includes(j)) w[publicWire(j)] = c.solveWire(w, publicWire(j));
+  }
+  // The commitment the prover publishes: of the public data it publishes (O2 leaves no constraint
+  // linear in the commitment, so it is computed, not solved). A word that does not fit its width
+  // breaks a range check first; the commitment is then 0 (refused either way).
+  const U = (input["funding0"] as unknown[]).length;
+  const shape = { nTx, underlyings: U, settlements: nPub - 4 - U - 2 * nTx };
+  try {
+    w[COMMITMENT_WIRE] = batchCommitment(
+      shape,
+      Array.from({ length: nPub }, (_, j) => w[publicWire(j)]!),
+    );
+  } catch {
+    w[COMMITMENT_WIRE] = 0n;
   }
   return { witness: w, failedAsserts: result.failedAsserts, messages: result.messages };
 }

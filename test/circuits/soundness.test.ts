@@ -38,6 +38,7 @@ import {
   CRASH_PRICE,
   ETH,
   ETH_PRICE,
+  publicWire,
   scenario,
   setSlot,
   slotValue,
@@ -240,7 +241,7 @@ describe("soundness of the batch circuit (test profile)", () => {
   test("soundness: a wrong liquidation price in the public data is rejected", () => {
     const inp = input(LIQ);
     const { witness } = adversarialWitness(c, inp);
-    const f0 = witness[1 + f0Index(0)]!;
+    const f0 = witness[publicWire(f0Index(0))]!;
     setPublic(inp, f0Index(0), f0 + (1n << 116n)); // X + 1
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
@@ -360,7 +361,7 @@ describe("soundness of the batch circuit (test profile)", () => {
     const inp = input(SWEEP);
     const { witness } = adversarialWitness(c, inp);
     const requested = slotValue(inp, "amount", 0);
-    setPublic(inp, f0Index(0), witness[1 + f0Index(0)]! + (requested << 36n));
+    setPublic(inp, f0Index(0), witness[publicWire(f0Index(0))]! + (requested << 36n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
 

@@ -82,9 +82,9 @@ describe("native witness generator", { timeout: 1_800_000 }, () => {
     });
   }
 
-  test("a tampered public input (new state root) is refused by both generators", async () => {
+  test("a tampered public data word (new state root) is refused by both generators", async () => {
     const input = inputOf(scenario("deposit and perp trade").batch);
-    const pub = input["publicInputs"] as string[];
+    const pub = input["publicData"] as string[];
     pub[1] = (BigInt(pub[1]!) + 1n).toString();
     await assert.rejects(nativeWitness(input, native), WitnessError);
     await assert.rejects(wasmWitness(input, built.wasm));

@@ -2,7 +2,7 @@
  * The exodus end to end: a state built by protocol/ (deposits, a perp trade, an option trade
  * that expires unsettled), its batches accepted on chain, then the escape hatch, with every
  * account exiting through `exit` using `RollupState.exitProof` and the on-chain Poseidon. Also
- * checks that the contract's public-input array equals protocol/'s `batch.publicInputs`.
+ * checks that the contract's public data and commitment equal protocol/'s `batch.publicData`, `batch.commitment`.
  */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -77,8 +77,9 @@ async function proveAndSubmit(f: Fixture, state: RollupState, txs: readonly Tx[]
   for (const tx of txs) builder.add(tx);
   const batch = builder.close();
   const { header, slots } = l1Calldata(batch, { priceRoundIds: roundIds, settlementRoundIds: [] });
-  const onChain = (await f.rollup.getFunction("publicInputs")(header, slots)) as bigint[];
-  assert.deepEqual([...onChain], batch.publicInputs);
+  const onChain = (await f.rollup.getFunction("publicData")(header, slots)) as bigint[];
+  assert.deepEqual([...onChain], batch.publicData);
+  assert.equal(await f.rollup.getFunction("commitment")(header, slots), batch.commitment);
   await (await as(f.rollup, f.operator).getFunction("submitBatch")(header, slots, Array(8).fill(0n))).wait();
   assert.equal(await f.rollup.getFunction("stateRoot")(), state.stateRoot);
   return batch;

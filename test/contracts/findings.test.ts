@@ -154,7 +154,7 @@ describe("issue 14 findings", () => {
     it("finding F9: nonzero records first, keys strictly increasing, zeros after the first zero", async () => {
       const profile = { ...PROFILE, settlements: 3 };
       const f0 = await deployWithMockVerifier(ethers);
-      const mock = await ethers.deployContract("MockVerifier", [4 + profile.underlyings + 3 + 2 * profile.nTx]);
+      const mock = await ethers.deployContract("MockVerifier", [1]);
       const d = await deployTessera(ethers, {
         profile,
         genesisStateRoot: 1n,

@@ -5,14 +5,17 @@
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Contract } from "ethers";
+import { batchCommitment } from "../../protocol/commitment.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import type { Profile } from "../../protocol/types.ts";
 import { deployTessera } from "../../scripts/deploy.ts";
 import type { TesseraDeployment } from "../../scripts/deploy.ts";
 
 export const PROFILE: Profile = getProfile("test");
-/** 4 + U + K + 2·nTx. */
-export const N_PUBLIC = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.nTx;
+/** Words of the public data the commitment hashes: 4 + U + K + 2·nTx. */
+export const N_DATA = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.nTx;
+/** Public inputs of every profile's verifier: the commitment. */
+export const N_PUBLIC = 1;
 export const MAX_ORACLE_AGE = 3600n;
 export const FORCED_DEADLINE = 7n * 86_400n;
 export const MAX_BATCH_LAG = 3600n;
@@ -145,14 +148,24 @@ export function slotsOf(data: readonly (readonly [bigint, bigint])[]): bigint[] 
   return out;
 }
 
-/** Reference public-input array of docs/protocol.md §8, computed independently of the contract. */
-export function referencePublicInputs(
+/** Reference public data of docs/protocol.md §8, computed independently of the contract. */
+export function referencePublicData(
   oldRoot: bigint,
   header: BatchHeader,
   slots: readonly bigint[],
   domain: bigint,
 ): bigint[] {
   return [oldRoot, header.newStateRoot, header.timestamp, domain, ...header.prices, ...header.settlements, ...slots];
+}
+
+/** The verifier's one public input for that data: protocol/'s `batchCommitment`. */
+export function referenceCommitment(
+  oldRoot: bigint,
+  header: BatchHeader,
+  slots: readonly bigint[],
+  domain: bigint,
+): bigint {
+  return batchCommitment(PROFILE, referencePublicData(oldRoot, header, slots, domain));
 }
 
 export const ZERO_PROOF: bigint[] = Array.from({ length: 8 }, () => 0n);

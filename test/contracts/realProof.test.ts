@@ -1,9 +1,10 @@
 /**
  * A real proof on chain: a `test`-profile batch built by protocol/ (a deposit and a signed
  * withdrawal), proven with snarkjs against the circuit of scripts/zk, packed with `packProof`,
- * and accepted by `submitBatch` through the generated `TestVerifier`. Also checks that the
- * contract's public-input array equals protocol/'s `batch.publicInputs` and snarkjs's public
- * signals, and that the same proof fails once replayed or with tampered public data.
+ * and accepted by `submitBatch` through the generated `TestVerifier`, whose one public input is
+ * the sha256 commitment. Also checks that the contract's public data and commitment equal
+ * protocol/'s and snarkjs's one public signal, and that the same proof fails once replayed or
+ * with tampered public data.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -75,11 +76,13 @@ describe("real proof", () => {
     const batch = builder.close();
 
     const { proof, publicSignals } = await snarkjs.groth16.fullProve(toCircuitInput(batch), built.wasm, built.zkey);
-    assert.deepEqual(publicSignals.map(BigInt), batch.publicInputs);
+    assert.deepEqual(publicSignals.map(BigInt), [batch.commitment]);
+    assert.deepEqual(batch.publicInputs, [batch.commitment]);
     const packed = packProof(proof as Groth16ProofJson);
     const { header, slots } = l1Calldata(batch, { priceRoundIds: roundIds, settlementRoundIds: [] });
-    const onChain = (await d.rollup.getFunction("publicInputs")(header, slots)) as bigint[];
-    assert.deepEqual([...onChain], batch.publicInputs);
+    const onChain = (await d.rollup.getFunction("publicData")(header, slots)) as bigint[];
+    assert.deepEqual([...onChain], batch.publicData);
+    assert.equal(await d.rollup.getFunction("commitment")(header, slots), batch.commitment);
 
     const asOperator = d.rollup.connect(operator!) as Contract;
     // Tampered public data: a bigger withdrawal than the one proven.
@@ -98,7 +101,7 @@ describe("real proof", () => {
     const rebuilt = rebuildState(RollupState.genesis(PROFILE, system), [{ header, slots }], d.domain);
     assert.equal(rebuilt.stateRoot, await d.rollup.getFunction("stateRoot")());
     assert.equal(await d.rollup.getFunction("claimable")(alice!.address), 10_000_000n);
-    // Replayed: input 0 is now the new root, so the same proof fails.
+    // Replayed: the commitment now hashes the new root as the old one, so the same proof fails.
     await expect(asOperator.getFunction("submitBatch")(header, slots, [...packed])).to.be.revertedWithCustomError(
       d.rollup,
       "InvalidProof",

@@ -16,6 +16,7 @@ import {
   GENESIS_ROOT,
   INSURANCE_PK_HASH,
   MAX_ORACLE_AGE,
+  N_DATA,
   N_PUBLIC,
   PROFILE,
   USER_FUNDS,
@@ -25,7 +26,8 @@ import {
   deployWithMockVerifier,
   headerNow,
   now,
-  referencePublicInputs,
+  referenceCommitment,
+  referencePublicData,
   slotsOf,
 } from "./fixtures.ts";
 import type { BatchHeader, Fixture } from "./fixtures.ts";
@@ -62,13 +64,16 @@ describe("TesseraRollup", () => {
         ["tessera", chainId, await f.rollup.getAddress()],
       );
       assert.equal(f.domain, BigInt(ethers.keccak256(encoded)) >> 4n);
-      assert.equal(await f.rollup.getFunction("publicInputCount")(), BigInt(N_PUBLIC));
+      assert.equal(await f.rollup.getFunction("publicDataCount")(), BigInt(N_DATA));
+      const { nTx, underlyings: u, settlements: k } = PROFILE;
+      assert.equal(await f.rollup.getFunction("commitmentByteLength")(), BigInt(100 + 5 * u + 10 * k + 64 * nTx));
       assert.equal(await f.rollup.getFunction("stateRoot")(), GENESIS_ROOT);
       assert.equal(await f.rollup.getFunction("nextAccountId")(), 2n);
       assert.equal(await f.rollup.getFunction("accountOwner")(1n), f.insuranceOwner.address);
       assert.equal(await f.rollup.getFunction("accountPkHash")(1n), INSURANCE_PK_HASH);
       const selector = ethers.id(`verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[${N_PUBLIC}])`).slice(0, 10);
-      assert.equal(await f.rollup.getFunction("verifySelector")(), selector);
+      assert.equal(N_PUBLIC, 1);
+      assert.equal(await f.rollup.getFunction("VERIFY_SELECTOR")(), selector);
     });
 
     it("test_constructor_rejectsZeroOperator", async () => {
@@ -198,15 +203,12 @@ describe("TesseraRollup", () => {
         depositData(id, 1_000_000n, BigInt(f.alice.address), 77n),
         withdrawData(id, 400_000n, 9n),
       ]);
-      const inputs = referencePublicInputs(GENESIS_ROOT, header, slots, f.domain);
-      assert.deepEqual([...((await f.rollup.getFunction("publicInputs")(header, slots)) as bigint[])], inputs);
+      const data = referencePublicData(GENESIS_ROOT, header, slots, f.domain);
+      assert.deepEqual([...((await f.rollup.getFunction("publicData")(header, slots)) as bigint[])], data);
+      const commitment = referenceCommitment(GENESIS_ROOT, header, slots, f.domain);
+      assert.equal(await f.rollup.getFunction("commitment")(header, slots), commitment);
       await (
-        await f.mock.getFunction("setExpectedInputsHash")(
-          ethers.solidityPackedKeccak256(
-            inputs.map(() => "uint256"),
-            inputs,
-          ),
-        )
+        await f.mock.getFunction("setExpectedInputsHash")(ethers.solidityPackedKeccak256(["uint256"], [commitment]))
       ).wait();
 
       const tx = submit(f, header, slots);
@@ -270,14 +272,9 @@ describe("TesseraRollup", () => {
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
       const header = await headerNow(f, 5n);
       const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 10n, 1n)]);
-      const inputs = referencePublicInputs(GENESIS_ROOT, header, slots, f.domain);
+      const commitment = referenceCommitment(GENESIS_ROOT, header, slots, f.domain);
       await (
-        await f.mock.getFunction("setExpectedInputsHash")(
-          ethers.solidityPackedKeccak256(
-            inputs.map(() => "uint256"),
-            inputs,
-          ),
-        )
+        await f.mock.getFunction("setExpectedInputsHash")(ethers.solidityPackedKeccak256(["uint256"], [commitment]))
       ).wait();
       // Tampered: a bigger withdrawal than the proof covers, or another new root.
       const tampered = slots.slice();
@@ -288,7 +285,7 @@ describe("TesseraRollup", () => {
         "InvalidProof",
       );
       await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
-      // Replayed: public input 0 is now the new root, so the same proof no longer verifies.
+      // Replayed: the commitment hashes the old root, now the new root, so the same proof no longer verifies.
       await expect(submit(f, header, slots)).to.be.revertedWithCustomError(f.rollup, "InvalidProof");
     });
 
@@ -387,7 +384,7 @@ describe("TesseraRollup", () => {
       const record = packSettlement({ underlying: 1, expiry, price: 310_000n });
       const good = { ...base, settlements: padK([record]), settlementRoundIds: padK([2n]) };
       assert.equal(
-        ((await f.rollup.getFunction("publicInputs")(good, slotsOf([]))) as bigint[])[4 + PROFILE.underlyings],
+        ((await f.rollup.getFunction("publicData")(good, slotsOf([]))) as bigint[])[4 + PROFILE.underlyings],
         record,
       );
 

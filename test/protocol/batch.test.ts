@@ -1,13 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  batchCommitment,
   BatchBuilder,
   getProfile,
   l1Calldata,
   packSettlement,
   PROFILE_NAMES,
   ProtocolError,
-  publicInputs,
+  publicData,
   Side,
   stateRootOf,
   TxType,
@@ -59,7 +60,7 @@ describe("BatchBuilder (§8)", () => {
     assert.equal(batch.witnesses[1]!.tx.type, TxType.NOOP);
     assert.equal(batch.oldStateRoot, old);
     assert.equal(batch.newStateRoot, s.stateRoot);
-    const pi = batch.publicInputs;
+    const pi = batch.publicData;
     assert.equal(pi.length, 4 + TEST.underlyings + TEST.settlements + 2 * TEST.nTx);
     const header = 4 + TEST.underlyings + TEST.settlements;
     assert.deepEqual(pi.slice(0, header), [
@@ -74,7 +75,9 @@ describe("BatchBuilder (§8)", () => {
       ...Array<bigint>(TEST.settlements - 1).fill(0n),
     ]);
     assert.deepEqual(pi.slice(header), [...batch.witnesses[0]!.publicData, 0n, 0n]);
-    assert.deepEqual(publicInputs(batch), pi);
+    assert.deepEqual(publicData(batch), pi);
+    assert.equal(batch.commitment, batchCommitment(TEST, pi));
+    assert.deepEqual(batch.publicInputs, [batch.commitment], "one public input: the commitment");
     checkChain(batch);
   });
 
@@ -100,7 +103,8 @@ describe("BatchBuilder (§8)", () => {
       { type: TxType.FUNDING, underlying: 1, delta: 100n },
       { type: TxType.FEE_SWEEP, amount: 1n },
     ]);
-    assert.equal(batch.publicInputs.length, 4 + 2 + 2 + 8);
+    assert.equal(batch.publicData.length, 4 + 2 + 2 + 8);
+    assert.deepEqual(batch.publicInputs, [batchCommitment(DEMO, batch.publicData)]);
     checkChain(batch);
     assert.equal(s.account(0n).collateral, 1n);
   });
@@ -118,7 +122,7 @@ describe("BatchBuilder (§8)", () => {
       settlements: [packSettlement(settlement), 0n],
       settlementRoundIds: [13n, 0n],
     });
-    assert.deepEqual(slots, batch.publicInputs.slice(4 + 2 + 2));
+    assert.deepEqual(slots, batch.publicData.slice(4 + 2 + 2));
     assert.throws(() => l1Calldata(batch, { priceRoundIds: [1n], settlementRoundIds: [1n] }), isCode("BAD_CONTEXT"));
     assert.throws(
       () => l1Calldata(batch, { priceRoundIds: [1n, 1n << 80n], settlementRoundIds: [1n] }),

@@ -37,12 +37,12 @@ test(
 
         // The diverged batch: same transactions, another published new state root.
         const last = closed[closed.length - 1]!;
-        const inputs = last.batch.publicInputs.slice();
-        inputs[1] = inputs[1]! + 1n;
+        const data = last.batch.publicData.slice();
+        data[1] = data[1]! + 1n;
         const diverged: ClosedBatch = {
           ...last,
           number: last.number + 1n,
-          batch: { ...last.batch, publicInputs: inputs },
+          batch: { ...last.batch, publicData: data },
         };
         await service.witnessCheck!.check(diverged);
 

@@ -3,16 +3,17 @@
  * the transaction that emitted `BatchVerified`, the old root from that event, and the domain of
  * the deployment. Nothing comes from the sequencer, so a trader can check the operator's work.
  *
- * The public input array is docs/protocol.md §8:
+ * The verifier's one public input is the commitment of docs/protocol.md §8, sha256 of the public data
  *   [oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K), f0/f1 of every slot]
- * and the proof arrives packed as `[a0, a1, b00, b01, b10, b11, c0, c1]` (§8.1); protocol/proof.ts
+ * at fixed widths (protocol/commitment.ts), and the proof arrives packed as `[a0, a1, b00, b01, b10, b11, c0, c1]` (§8.1); protocol/proof.ts
  * `unpackProof` turns it back into the object snarkjs verifies.
  */
 import type { BatchHeader } from "../../protocol/batch.ts";
+import { batchCommitment } from "../../protocol/commitment.ts";
 import type { Groth16ProofJson } from "../../protocol/proof.ts";
 
-/** The public input array the verifier checks, rebuilt from L1 calldata. */
-export function publicInputsFromCalldata(
+/** The public data the commitment hashes, rebuilt from L1 calldata. */
+export function publicDataFromCalldata(
   oldStateRoot: bigint,
   domain: bigint,
   header: Pick<BatchHeader, "newStateRoot" | "timestamp" | "prices" | "settlements">,
@@ -27,6 +28,17 @@ export function publicInputsFromCalldata(
     ...header.settlements,
     ...slots,
   ];
+}
+
+/** The public inputs the verifier checks, `[commitment]`, rebuilt from L1 calldata. */
+export function publicInputsFromCalldata(
+  oldStateRoot: bigint,
+  domain: bigint,
+  header: Pick<BatchHeader, "newStateRoot" | "timestamp" | "prices" | "settlements">,
+  slots: readonly bigint[],
+): bigint[] {
+  const shape = { nTx: slots.length / 2, underlyings: header.prices.length, settlements: header.settlements.length };
+  return [batchCommitment(shape, publicDataFromCalldata(oldStateRoot, domain, header, slots))];
 }
 
 /** Verifies with snarkjs (loaded on first use: it is large). */

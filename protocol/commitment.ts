@@ -1,0 +1,67 @@
+/**
+ * The batch's one public input (docs/protocol.md §8): `commitment = sha256(bytes) mod 2^253`, where
+ * `bytes` is the public data `[oldStateRoot, newStateRoot, t, domain, price[1..U],
+ * settlement[0..K), f0/f1 of every slot]` serialized big-endian at fixed widths. The same
+ * reduction is `PublicCommitment` in circuits/lib/commitment.circom and `commitment` in
+ * TesseraRollup.sol; the three are checked against each other at the edges of every field.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { ensure } from "./errors.ts";
+import { FIELD_MODULUS } from "./field.ts";
+import type { Profile } from "./types.ts";
+
+/** Bytes of t (32 bits), a price (40 bits) and a settlement record (80 bits) in the commitment. */
+export const COMMITMENT_WIDTH = { word: 32, timestamp: 4, price: 5, settlement: 10 } as const;
+
+/** 2^253: the commitment is the digest with its top 3 bits cleared, always below r. */
+export const COMMITMENT_BOUND = 1n << 253n;
+
+type Shape = Pick<Profile, "nTx" | "underlyings" | "settlements">;
+
+/** Byte width of every word of the public data of `profile`, in order (§8). */
+export function publicDataWidths(profile: Shape): number[] {
+  const { word, timestamp, price, settlement } = COMMITMENT_WIDTH;
+  return [
+    word,
+    word,
+    timestamp,
+    word,
+    ...Array<number>(profile.underlyings).fill(price),
+    ...Array<number>(profile.settlements).fill(settlement),
+    ...Array<number>(2 * profile.nTx).fill(word),
+  ];
+}
+
+/**
+ * The bytes the commitment hashes. Throws `OUT_OF_RANGE` for a word that does not fit its width
+ * or (a 32-byte word) is not below r, as L1 refuses such calldata.
+ */
+export function commitmentBytes(profile: Shape, publicData: readonly bigint[]): Uint8Array {
+  const widths = publicDataWidths(profile);
+  ensure(
+    publicData.length === widths.length,
+    "OUT_OF_RANGE",
+    `public data has ${publicData.length} words, the profile ${widths.length}`,
+  );
+  const out = new Uint8Array(widths.reduce((a, b) => a + b, 0));
+  let at = 0;
+  publicData.forEach((v, i) => {
+    const w = widths[i]!;
+    const bound = w === COMMITMENT_WIDTH.word ? FIELD_MODULUS : 1n << BigInt(8 * w);
+    ensure(v >= 0n && v < bound, "OUT_OF_RANGE", `public data word ${i} (${v}) does not fit ${w} bytes`);
+    let x = v;
+    for (let b = w - 1; b >= 0; b--) {
+      out[at + b] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+    at += w;
+  });
+  return out;
+}
+
+/** `sha256(commitmentBytes) mod 2^253`: the circuit's one public input. */
+export function batchCommitment(profile: Shape, publicData: readonly bigint[]): bigint {
+  let v = 0n;
+  for (const byte of sha256(commitmentBytes(profile, publicData))) v = (v << 8n) | BigInt(byte);
+  return v % COMMITMENT_BOUND;
+}
