@@ -97,7 +97,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])`: every profile's
     /// verifier takes the one public input, the commitment.
     bytes4 public constant VERIFY_SELECTOR = bytes4(
-        keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])")
+        // solhint-disable-next-line gas-small-strings
+        keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])") // a constant: hashed at compile time
     );
     /// @notice The commitment is the SHA-256 digest with its top 3 bits cleared: below 2^253 < r.
     uint256 public constant COMMITMENT_MASK = (1 << 253) - 1;
