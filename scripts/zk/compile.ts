@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { withLock } from "./lock.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -124,14 +125,18 @@ export async function compile(req: CompileRequest): Promise<CompiledCircuit> {
   });
   if (existsSync(path.join(dir, "DONE"))) return result(false, 0);
 
-  const started = performance.now();
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(path.join(tmp, "main.circom"), req.source);
-  await runCircom2(path.join(tmp, "main.circom"), tmp, FLAGS);
-  writeFileSync(path.join(tmp, "DONE"), new Date().toISOString());
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  return result(true, (performance.now() - started) / 1000);
+  // Test files run side by side (test:circuits): one compiles, the others wait for its result.
+  return withLock(dir, async () => {
+    if (existsSync(path.join(dir, "DONE"))) return result(false, 0);
+    const started = performance.now();
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(path.join(tmp, "main.circom"), req.source);
+    await runCircom2(path.join(tmp, "main.circom"), tmp, FLAGS);
+    writeFileSync(path.join(tmp, "DONE"), new Date().toISOString());
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return result(true, (performance.now() - started) / 1000);
+  });
 }

@@ -3,7 +3,7 @@
  * each as the original attack, now rejected by the R1CS with the adversary's complete witness,
  * or as the boundary transaction, now accepted. Protocol-side halves of the same findings are in
  * test/protocol (risk, trade, batch); the invariant suites (differential, determinism) in
- * invariants.test.ts generalise them.
+ * differential.test.ts and determinism.test.ts generalise them.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -58,10 +58,11 @@ export function readR1cs(file: string): R1cs {
     pos = start + size;
   }
   if (header === null || constraintsAt < 0) throw new Error(`${file}: missing r1cs sections`);
+  // Centred: a coefficient above r/2 is read as its negative (circom writes −1 as r − 1).
   const readCoeff = (at: number): bigint => {
     let v = 0n;
     for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[at + i]!);
-    return v;
+    return v > R >> 1n ? v - R : v;
   };
   const constraints: Array<readonly [Lc, Lc, Lc]> = [];
   pos = constraintsAt;
@@ -100,9 +101,18 @@ function modInverse(a: bigint): bigint {
   return ((t % R) + R) % R;
 }
 
+/**
+ * `Σ coeff·w[wire] mod r`, possibly negative (a representative of the class). Coefficients are
+ * centred at read (−1 is −1, not r − 1) and most wires are bits, so the common term costs an
+ * addition instead of a 254-bit product.
+ */
 function evalLc(lc: Lc, w: readonly bigint[]): bigint {
   let acc = 0n;
-  for (const [wire, coeff] of lc) acc += coeff * w[wire]!;
+  for (const [wire, coeff] of lc) {
+    const v = w[wire]!;
+    if (v === 0n) continue;
+    acc += v === 1n ? coeff : coeff * v;
+  }
   return acc % R;
 }
 
@@ -256,9 +266,15 @@ class WasmWitness {
     }
   }
 
+  /** The shared memory's field element; most wires are bits or small words (one limb). */
   private readField(): bigint {
+    const read = this.exports["readSharedRWMemory"]!;
+    let high = false;
+    for (let j = 1; j < this.n32 && !high; j++) high = read(j) !== 0;
+    const low = read(0) >>> 0;
+    if (!high) return BigInt(low);
     let v = 0n;
-    for (let j = this.n32 - 1; j >= 0; j--) v = (v << 32n) | BigInt(this.exports["readSharedRWMemory"]!(j) >>> 0);
+    for (let j = this.n32 - 1; j >= 0; j--) v = (v << 32n) | BigInt(read(j) >>> 0);
     return v;
   }
 
@@ -371,25 +387,64 @@ export class Circuit {
     return this.lenient.calculate(input);
   }
 
+  /**
+   * Witnesses already shown to satisfy every constraint (the newest few). A witness that differs
+   * from one of them in a set D of wires can only violate constraints that mention a wire of D:
+   * every other constraint evaluates exactly as it does on the satisfying one. `violated` checks
+   * just those, which gives the same answer as checking all (an adversarial witness usually
+   * differs from the honest one in one slot, and the commitment's SHA-256 rounds are most of the
+   * R1CS).
+   */
+  private readonly satisfying: Witness[] = [];
+
   /** Indices of the constraints the witness violates (empty when it satisfies the R1CS). */
   violated(w: readonly bigint[]): number[] {
     if (w.length !== this.r1cs.nWires) throw new Error(`witness has ${w.length} wires, r1cs ${this.r1cs.nWires}`);
     if (w[0] !== 1n) return [-1];
+    const changed = this.closestDifference(w);
+    const check = ([a, b, c]: readonly [Lc, Lc, Lc]): boolean =>
+      (evalLc(a, w) * evalLc(b, w) - evalLc(c, w)) % R !== 0n;
     const bad: number[] = [];
-    this.r1cs.constraints.forEach(([a, b, c], i) => {
-      if ((evalLc(a, w) * evalLc(b, w) - evalLc(c, w)) % R !== 0n) bad.push(i);
-    });
+    if (changed === null) {
+      this.r1cs.constraints.forEach((abc, i) => {
+        if (check(abc)) bad.push(i);
+      });
+      if (bad.length === 0) {
+        this.satisfying.unshift(w.slice());
+        this.satisfying.length = Math.min(this.satisfying.length, 4);
+      }
+      return bad;
+    }
+    const touched = new Set<number>();
+    for (const wire of changed) for (const ci of this.constraintsOf(wire)) touched.add(ci);
+    for (const ci of [...touched].sort((x, y) => x - y)) {
+      if (check(this.r1cs.constraints[ci]!)) bad.push(ci);
+    }
     return bad;
   }
 
+  /** The wires in which `w` differs from the nearest known satisfying witness, if one is near. */
+  private closestDifference(w: readonly bigint[]): number[] | null {
+    const limit = w.length >> 3;
+    let best: number[] | null = null;
+    for (const base of this.satisfying) {
+      const diff: number[] = [];
+      for (let i = 0; i < w.length && diff.length <= limit; i++) if (w[i] !== base[i]) diff.push(i);
+      if (diff.length <= limit && (best === null || diff.length < best.length)) best = diff;
+    }
+    return best;
+  }
+
   /**
-   * The value of `wire` that satisfies the constraints it appears in, with every other wire as
-   * in `w`. Used for public inputs that only appear in equality constraints (the new state root,
-   * f0/f1): it is the value the circuit computed for them, read off the first constraint that
-   * determines it. Throws when none does.
+   * The value the circuit computed for `wire` (a public data word), with every other wire as in
+   * `w`. Such a wire is tied by constraints to two things: the signal that computes it (O2
+   * substitutes the wire into that signal's constraints) and the commitment's bit decomposition
+   * of it, which holds the value the witness was given. Every constraint linear in the wire is
+   * solved; a solution other than the given value is what the transition computed. Throws when no
+   * constraint determines the wire, or when two disagree on another value.
    */
   solveWire(w: readonly bigint[], wire: number): bigint {
-    let solution: bigint | null = null;
+    const solutions = new Set<bigint>();
     for (const ci of this.constraintsOf(wire)) {
       const [a, b, c] = this.r1cs.constraints[ci]!;
       const split = (lc: Lc): [bigint, bigint] => {
@@ -405,18 +460,16 @@ export class Circuit {
       const [b0, b1] = split(b);
       const [c0, c1] = split(c);
       if (a1 === 0n && b1 === 0n && c1 === 0n) continue;
-      // O2 may substitute the wire into a constraint where it appears quadratically (a bit of the
-      // commitment's decomposition of it): another constraint determines it.
-      if ((a1 * b1) % R !== 0n) continue;
+      if ((a1 * b1) % R !== 0n) continue; // quadratic in the wire: another constraint decides
       // (a0 + a1 x)(b0 + b1 x) = c0 + c1 x  ⇒  x (a0 b1 + a1 b0 − c1) = c0 − a0 b0
       const k = (((a0 * b1 + a1 * b0 - c1) % R) + R) % R;
       if (k === 0n) continue;
-      const x = (((((c0 - a0 * b0) % R) + R) % R) * modInverse(k)) % R;
-      solution = x;
-      break;
+      solutions.add((((((c0 - a0 * b0) % R) + R) % R) * modInverse(k)) % R);
     }
-    if (solution === null) throw new Error(`no constraint determines wire ${wire}`);
-    return solution;
+    if (solutions.size === 0) throw new Error(`no constraint determines wire ${wire}`);
+    const other = [...solutions].filter((x) => x !== w[wire]);
+    if (other.length > 1) throw new Error(`constraints disagree on wire ${wire}: ${other.join(", ")}`);
+    return other[0] ?? w[wire]!;
   }
 
   /** True when the witness satisfies every constraint. */

@@ -432,9 +432,9 @@ export function adversarialWitness(
 ): { witness: Witness; failedAsserts: number; messages: readonly string[] } {
   const nTx = (input["txType"] as unknown[]).length;
   const nPub = (input["publicData"] as unknown[]).length;
-  let result = c.witnessIgnoringAsserts(input);
+  const inp = structuredClone(input);
+  let result = c.witnessIgnoringAsserts(inp);
   if (accounts !== undefined) {
-    const inp = structuredClone(input);
     for (let pass = 0; pass < nTx; pass++) {
       const tree = accounts.clone();
       let changed = false;
@@ -454,24 +454,29 @@ export function adversarialWitness(
       result = c.witnessIgnoringAsserts(inp);
     }
   }
-  const w = result.witness.slice();
-  // The computed entries are [1] and the last 2·nTx (f0, f1 of every slot).
+  // The computed entries are [1] and the last 2·nTx (f0, f1 of every slot): the prover publishes
+  // what its transition computed for them, and the commitment of what it publishes. Both are fed
+  // back through the witness calculator, so the commitment's own wires (the bits of every word,
+  // the SHA-256 rounds) are those of the published data: an adversary that only patched the
+  // public data wires would break the commitment's decomposition of them and be refused for that,
+  // never reaching the rule under test.
   const computed = [1, ...Array.from({ length: 2 * nTx }, (_, k) => nPub - 2 * nTx + k)];
+  const published = (inp["publicData"] as string[]).map((v) => BigInt(v));
   for (const j of computed) {
-    if (!keep.includes(j)) w[publicWire(j)] = c.solveWire(w, publicWire(j));
+    if (!keep.includes(j)) published[j] = c.solveWire(result.witness, publicWire(j));
   }
-  // The commitment the prover publishes: of the public data it publishes (O2 leaves no constraint
-  // linear in the commitment, so it is computed, not solved). A word that does not fit its width
-  // breaks a range check first; the commitment is then 0 (refused either way).
+  // A word that does not fit its width breaks a range check first; the commitment is then 0
+  // (refused either way).
   const U = (input["funding0"] as unknown[]).length;
   const shape = { nTx, underlyings: U, settlements: nPub - 4 - U - 2 * nTx };
+  let commitment = 0n;
   try {
-    w[COMMITMENT_WIRE] = batchCommitment(
-      shape,
-      Array.from({ length: nPub }, (_, j) => w[publicWire(j)]!),
-    );
+    commitment = batchCommitment(shape, published);
   } catch {
-    w[COMMITMENT_WIRE] = 0n;
+    commitment = 0n;
   }
-  return { witness: w, failedAsserts: result.failedAsserts, messages: result.messages };
+  inp["publicData"] = published.map(String);
+  inp["commitment"] = commitment.toString();
+  result = c.witnessIgnoringAsserts(inp);
+  return { witness: result.witness, failedAsserts: result.failedAsserts, messages: result.messages };
 }
