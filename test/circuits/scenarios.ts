@@ -418,7 +418,9 @@ export function computedPublicInputs(nTx: number, profile: Profile = TEST): numb
 /**
  * The adversarial prover's completion of a tampered input: the witness the wasm computes
  * (asserts ignored) with the public new state root and every slot's f0/f1 replaced by what
- * the circuit computed for them, i.e. what the prover would publish for its own transition.
+ * the circuit computed for them, i.e. what the prover would publish for its own transition,
+ * and the commitment of that published data, computed again through the whole circuit.
+ * `failedAsserts` and `messages` are those of the input as given.
  * With `accounts` (the tree before the batch) it also recomputes every slot's Merkle paths
  * from the leaves the circuit computed, as a prover must when an early slot changes.
  * What remains violated is the broken rule itself. Indices in `keep` are published as given
@@ -477,6 +479,8 @@ export function adversarialWitness(
   }
   inp["publicData"] = published.map(String);
   inp["commitment"] = commitment.toString();
-  result = c.witnessIgnoringAsserts(inp);
-  return { witness: result.witness, failedAsserts: result.failedAsserts, messages: result.messages };
+  // The asserts reported are those of the input as given (paths fixed): the broken rule, and
+  // the equality of each computed word with the given one where they differ.
+  const { failedAsserts, messages } = result;
+  return { witness: c.witnessIgnoringAsserts(inp).witness, failedAsserts, messages };
 }
