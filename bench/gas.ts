@@ -56,22 +56,42 @@ function as(contract: Contract, signer: { address: string }): Contract {
   return contract.connect(signer as never) as Contract;
 }
 
-async function deploy(profile: Profile, genesisStateRoot: bigint, feePkHash = 1n, insurancePkHash = 2n) {
-  const mock = await ethers.deployContract("MockVerifier", [1], admin!);
-  const d = await deployTessera(ethers, {
+/**
+ * The rollup deployed for `profile` with the bench's fixed parties and oracle answers. `verifier`:
+ * an address to use instead of the profile's generated verifier. `arbitraryGenesis`: the genesis
+ * root is not the empty state's (accounts funded off-chain, or a mock verifier that accepts any
+ * root).
+ */
+function deployRollup(
+  profile: Profile,
+  genesisStateRoot: bigint,
+  opts: { verifier?: string; arbitraryGenesis?: boolean; feePkHash?: bigint; insurancePkHash?: bigint } = {},
+) {
+  return deployTessera(ethers, {
     profile,
     genesisStateRoot,
-    feeAccount: { owner: feeOwner!.address, pkHash: feePkHash },
-    insuranceFund: { owner: insuranceOwner!.address, pkHash: insurancePkHash },
+    feeAccount: { owner: feeOwner!.address, pkHash: opts.feePkHash ?? 1n },
+    insuranceFund: { owner: insuranceOwner!.address, pkHash: opts.insurancePkHash ?? 2n },
     operator: operator!.address,
     admin: admin!.address,
     maxOracleAge: 3600n,
     forcedRequestDeadline: 86_400n,
-    verifier: await mock.getAddress(),
     initialAnswers: [ETH, BTC],
     deployer: admin!,
-    // Gas only: a mock verifier accepts any root, so the genesis need not match the accounts.
-    unsafeArbitraryGenesis: true,
+    ...(opts.verifier === undefined ? {} : { verifier: opts.verifier }),
+    ...(opts.arbitraryGenesis === true ? { unsafeArbitraryGenesis: true } : {}),
+  });
+}
+
+/** The rollup on a MockVerifier (gas of the contract's own work), alice funded and approved. */
+async function deploy(profile: Profile, genesisStateRoot: bigint, feePkHash = 1n, insurancePkHash = 2n) {
+  const mock = await ethers.deployContract("MockVerifier", [1], admin!);
+  // Gas only: a mock verifier accepts any root, so the genesis need not match the accounts.
+  const d = await deployRollup(profile, genesisStateRoot, {
+    verifier: await mock.getAddress(),
+    arbitraryGenesis: true,
+    feePkHash,
+    insurancePkHash,
   });
   await (await d.collateral.getFunction("mint")(alice!.address, FUNDS)).wait();
   await (await as(d.collateral, alice!).getFunction("approve")(await d.rollup.getAddress(), FUNDS)).wait();
@@ -187,24 +207,9 @@ report.submitBatch = batches;
   const built = await ensureProfileBuilt(profile.name, { quiet: true });
   const accounts = [2n, 3n, 4n, 5n];
   const fresh = (): RollupState => world(accounts.map(() => 10_000_000_000n), profile);
-  const deployAt = async (verifier?: string) => {
-    const d = await deployTessera(ethers, {
-      profile,
-      genesisStateRoot: fresh().stateRoot,
-      feeAccount: { owner: feeOwner!.address, pkHash: 1n },
-      insuranceFund: { owner: insuranceOwner!.address, pkHash: 2n },
-      operator: operator!.address,
-      admin: admin!.address,
-      maxOracleAge: 3600n,
-      forcedRequestDeadline: 86_400n,
-      initialAnswers: [ETH, BTC],
-      deployer: admin!,
-      // The accounts were funded off-chain (protocol's `world`): the genesis is that state.
-      unsafeArbitraryGenesis: true,
-      ...(verifier === undefined ? {} : { verifier }),
-    });
-    return d;
-  };
+  // The accounts were funded off-chain (protocol's `world`): the genesis is that state.
+  const deployAt = (verifier?: string) =>
+    deployRollup(profile, fresh().stateRoot, { arbitraryGenesis: true, ...(verifier === undefined ? {} : { verifier }) });
   const real = await deployAt();
   const mock = await ethers.deployContract("MockVerifier", [1], admin!);
   const mocked = await deployAt(await mock.getAddress());
@@ -269,18 +274,7 @@ report.submitBatch = batches;
     feeAccount: { pkHash: 1n, owner: BigInt(feeOwner!.address) },
     insurance: { pkHash: 2n, owner: BigInt(insuranceOwner!.address) },
   });
-  const d = await deployTessera(ethers, {
-    profile,
-    genesisStateRoot: state.stateRoot,
-    feeAccount: { owner: feeOwner!.address, pkHash: 1n },
-    insuranceFund: { owner: insuranceOwner!.address, pkHash: 2n },
-    operator: operator!.address,
-    admin: admin!.address,
-    maxOracleAge: 3600n,
-    forcedRequestDeadline: 86_400n,
-    initialAnswers: [ETH, BTC],
-    deployer: admin!,
-  });
+  const d = await deployRollup(profile, state.stateRoot);
   await (await d.collateral.getFunction("mint")(alice!.address, FUNDS)).wait();
   await (await as(d.collateral, alice!).getFunction("approve")(await d.rollup.getAddress(), FUNDS)).wait();
   await (await as(d.rollup, alice!).getFunction("registerAndDeposit")(alicePk, 5_000_000n)).wait();

@@ -26,6 +26,7 @@ import { genesisGlobal } from "../protocol/state.ts";
 import type { OrderSlot } from "../protocol/transition.ts";
 import type { Account, GlobalState, Position, Profile } from "../protocol/types.ts";
 import { LiquidationIndex } from "../sequencer/core/risk/candidates.ts";
+import { mulberry32 } from "../test/random.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "risk.json");
@@ -36,17 +37,6 @@ const TOUCHED_PER_TICK = 200;
 const UNIT = 10_000n;
 const EMPTY: Position = { instrument: 0n, size: 0n, cost: 0n };
 
-/** mulberry32: a small seeded generator, so every run builds the same accounts and walk. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Accounts in a map: what the index and the scan read (the bench writes them directly). */
 class MemoryState implements StateView {
@@ -77,7 +67,7 @@ class MemoryState implements StateView {
 }
 
 const profile = getProfile(PROFILE);
-const random = rng(16);
+const random = mulberry32(16);
 const state = new MemoryState(profile);
 let prices: bigint[] = [300_000n, 6_000_000n];
 

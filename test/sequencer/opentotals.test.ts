@@ -31,22 +31,11 @@ import { compareWithFullReplay } from "../../sequencer/tools/snapshot-check.ts";
 import { initCrypto } from "../../protocol/index.ts";
 import { BTC_PERP, ETH_PERP, tempDb, Trader, venueConfig } from "./helpers.ts";
 import type { Tif } from "./helpers.ts";
+import { mulberry32 } from "../random.ts";
 
 await initCrypto();
 
 const PRICES = [300_000n, 6_000_000n];
-
-/** A small deterministic PRNG (mulberry32): the same seed, the same history. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The check as it was: every open order walked, its instrument decoded, its cost summed. */
 function referenceCheck(venue: Sequencer, incoming: SignedOrder): void {
@@ -370,7 +359,7 @@ describe("open-order totals equal the sums over the open orders", () => {
     test(`random history ${seed}, then a restart from a snapshot`, { timeout: 240_000 }, () => {
       const db = tempDb();
       try {
-        const random = rng(seed);
+        const random = mulberry32(seed);
         let venue = open(db.file, { snapshots: { everyEntries: 60, everyBatches: 8, keep: 2 } });
         const history = new History(() => venue, random);
         for (const c of history.deposits()) run(venue, history, c);

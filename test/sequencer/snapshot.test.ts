@@ -22,6 +22,7 @@ import type { Market } from "../../sequencer/core/engine/markets.ts";
 import { compareWithFullReplay, stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
 import { initCrypto } from "../../protocol/index.ts";
 import { ETH_PERP, FAR_EXPIRY, tempDb, Trader, venueConfig } from "./helpers.ts";
+import { mulberry32 } from "../random.ts";
 
 await initCrypto();
 
@@ -29,18 +30,6 @@ const P = 300_000n;
 const BTC = 6_000_000n;
 const RICH = 100_000_000_000n;
 const THIN = 600_000_000n;
-
-/** A small deterministic PRNG (mulberry32): the same seed, the same history. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random history's command source: orders, cancels, oracle moves, funding, withdrawals... */
 class History {
@@ -194,7 +183,7 @@ describe("snapshot + tail equals a full replay", () => {
       const db = tempDb();
       const copy = tempDb();
       try {
-        const random = rng(seed);
+        const random = mulberry32(seed);
         // Even seeds run with group commit in groups of at most 2 (a full group commits
         // inside a command, where no snapshot may be taken) and commit now and then.
         const grouped = seed % 2 === 0;
@@ -253,7 +242,7 @@ describe("snapshot + tail equals a full replay", () => {
           const events: [VenueEvent[], VenueEvent[]] = [[], []];
           restored.on((e) => events[0].push(e));
           full.on((e) => events[1].push(e));
-          const more = new History(() => restored, rng(seed + 100));
+          const more = new History(() => restored, mulberry32(seed + 100));
           more.now = restored.now;
           for (let i = 0; i < 60; i++) {
             const c = more.next();
@@ -288,7 +277,7 @@ describe("a snapshot that does not check out is skipped", () => {
   after(() => db.cleanup());
 
   test("corrupted bytes and another format version fall back to older snapshots, then genesis", () => {
-    const random = rng(9);
+    const random = mulberry32(9);
     const venue = open(db.file, { snapshots: { everyEntries: 25, everyBatches: 1000, keep: 4 } });
     const history = new History(() => venue, random);
     for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
@@ -338,7 +327,7 @@ describe("snapshots with the builder in its own process and group commit", () =>
       },
     };
     let venue = open(db.file, options);
-    const history = new History(() => venue, rng(21));
+    const history = new History(() => venue, mulberry32(21));
     for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
     for (let i = 0; i < 150; i++) {
       run(venue, history.next(), history.now);
@@ -400,7 +389,7 @@ describe("a snapshot is never taken in the middle of a command", () => {
       maxGroup: 1,
       snapshots: { everyEntries: 1, everyBatches: 1, keep: 2 },
     });
-    const history = new History(() => venue, rng(5));
+    const history = new History(() => venue, mulberry32(5));
     for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
     const [a, b] = history.traders;
     // A two-sided perp book: each later command samples its premium at the command's time.
