@@ -13,6 +13,9 @@
  *   the client → result in the client's hand) minus the prover's own time (witness + prove +
  *   verify); the median.
  * - proved trades per second per core, sustained, from the 2-prover run.
+ * - the longest a prover's main event loop (the one that renews its lease and writes its
+ *   heartbeat) waited during any job of the run, from each prover's "proved" log line: proofs
+ *   run in a child process, so this stays far below the lease's renewal interval.
  */
 import { cpus, loadavg } from "node:os";
 import { writeFileSync } from "node:fs";
@@ -108,7 +111,14 @@ try {
     queueOverheadSamplesMs: overhead.map((x) => Math.round(x)),
     proverMsMedian: Math.round(median(proverMs)),
     provedTradesPerSecondPerCore: Number(((two.perMinute * profile.nTx) / 60 / cores).toFixed(4)),
+    proverLoopDelayMaxMs: Math.max(
+      ...provers.flatMap((p) =>
+        p.lines.filter((l) => l.msg === "proved").map((l) => (l as { loopDelayMaxMs?: number }).loopDelayMaxMs ?? NaN),
+      ),
+    ),
+    lockMs: TIMING.lockMs,
   };
+  if (!Number.isFinite(result.proverLoopDelayMaxMs)) throw new Error("a prover's \"proved\" line carried no loopDelayMaxMs");
   writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {

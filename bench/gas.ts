@@ -12,10 +12,17 @@
  * the circuit, so it is added to every profile's contract-only figure (prod's circuit is too big to
  * set up here; the demo verifier is a faithful stand-in). `testRealProof` is the first test-profile
  * batch (deposit + withdrawal) through the TestVerifier.
+ *
+ * `batchSizeSweep` (issue 17 item 4): the prod profile with nTx overridden (BATCH_SIZES), each
+ * deployed on a MockVerifier and sent a batch full of trades exactly as the prod figure is, with
+ * the trades transaction's calldata, its EIP-7623 floor and the limits it must stay under.
+ * docs/benchmarks.md "Choosing the prod batch size" reads it with the proving model of
+ * bench/lib/batchsize.ts.
  */
 import { writeFileSync } from "node:fs";
 import { network } from "hardhat";
 import type { Contract, TransactionReceipt } from "ethers";
+import { BATCH_SIZES } from "./lib/batchsize.ts";
 import { BatchBuilder, l1Calldata } from "../protocol/batch.ts";
 import { toField } from "../protocol/field.ts";
 import { initPoseidon } from "../protocol/poseidon.ts";
@@ -47,10 +54,31 @@ const BTC = 6_000_000_000_000n;
 const FUNDS = 10n ** 15n;
 
 async function gasOf(tx: Promise<unknown>): Promise<bigint> {
-  const sent = (await tx) as { wait(): Promise<TransactionReceipt | null> };
-  const receipt = await sent.wait();
-  return receipt!.gasUsed;
+  return (await sentTx(tx)).gasUsed;
 }
+
+/** A mined transaction's gas and the calldata it carried. */
+async function sentTx(tx: Promise<unknown>): Promise<{ gasUsed: bigint; data: string }> {
+  const sent = (await tx) as { data: string; wait(): Promise<TransactionReceipt | null> };
+  const receipt = await sent.wait();
+  return { gasUsed: receipt!.gasUsed, data: sent.data };
+}
+
+/**
+ * EIP-7623 (Prague, so Osaka): a transaction's calldata counts `zero bytes + 4 · other bytes`
+ * tokens and the transaction pays at least `21,000 + 10 · tokens`, whatever it executes. The
+ * floor binds when that is what it paid (`gasUsed` equal to it): then the calldata, not the
+ * execution, sets the price.
+ */
+function calldataFloor(data: string): { bytes: number; zeroBytes: number; tokens: bigint; floorGas: bigint } {
+  const bytes = ethers.getBytes(data);
+  const zeroBytes = bytes.filter((b) => b === 0).length;
+  const tokens = BigInt(zeroBytes + 4 * (bytes.length - zeroBytes));
+  return { bytes: bytes.length, zeroBytes, tokens, floorGas: 21_000n + 10n * tokens };
+}
+
+/** EIP-7825 (Osaka): no transaction may have a gas limit above 2^24, whatever the block's limit. */
+const TX_GAS_LIMIT_CAP = 1n << 24n;
 
 function as(contract: Contract, signer: { address: string }): Contract {
   return contract.connect(signer as never) as Contract;
@@ -137,38 +165,95 @@ const report: Record<string, unknown> = {
 }
 
 // ---------------------------------------------------------------- submitBatch per profile
+/** The trade every slot of the measured batches holds (its bytes set the calldata's price). */
+const TRADE = tradeData({
+  maker: 2n,
+  taker: 3n,
+  size: 12_345n,
+  price: 300_123n,
+  takerSide: Side.BUY,
+  makerOrderId: 123_456n,
+  takerOrderId: 654_321n,
+  instrument: perpId(1),
+});
+
+/**
+ * `submitBatch` of `profile` on a fresh MockVerifier deployment: a batch of no-ops, then one of
+ * nTx trades. The first batch initialises storage (prices, counters); both measured batches are
+ * steady state after it. The prod figure and the batch-size sweep both come from here.
+ */
+async function measureSubmitBatch(profile: Profile) {
+  const d = await deploy(profile, 1n);
+  const submit = (slots: bigint[], root: bigint) =>
+    header(d.feeds, profile, root).then((h) =>
+      sentTx(as(d.rollup, operator!).getFunction("submitBatch")(h, slots, Array(8).fill(0n))),
+    );
+  await submit(Array(2 * profile.nTx).fill(0n), 2n);
+  const noops = await submit(Array(2 * profile.nTx).fill(0n), 2n);
+  const trades = await submit(Array.from({ length: profile.nTx }, () => [...TRADE]).flat(), 3n);
+  return { noops: noops.gasUsed, trades };
+}
+
+const commitmentBytes = (p: Profile): number => 100 + 5 * p.underlyings + 10 * p.settlements + 64 * p.nTx;
+
 const batches: Record<string, unknown> = {};
 for (const name of PROFILE_NAMES) {
   const profile = getProfile(name);
-  const d = await deploy(profile, 1n);
-  const submit = (slots: bigint[], root: bigint): Promise<bigint> =>
-    header(d.feeds, profile, root).then((h) =>
-      gasOf(as(d.rollup, operator!).getFunction("submitBatch")(h, slots, Array(8).fill(0n))),
-    );
-  // The first batch initialises storage (prices, counters); measure steady-state batches after it.
-  await submit(Array(2 * profile.nTx).fill(0n), 2n);
-  const noops = await submit(Array(2 * profile.nTx).fill(0n), 2n);
-  const trade = tradeData({
-    maker: 2n,
-    taker: 3n,
-    size: 12_345n,
-    price: 300_123n,
-    takerSide: Side.BUY,
-    makerOrderId: 123_456n,
-    takerOrderId: 654_321n,
-    instrument: perpId(1),
-  });
-  const trades = await submit(Array.from({ length: profile.nTx }, () => [...trade]).flat(), 3n);
+  const { noops, trades } = await measureSubmitBatch(profile);
   batches[name] = {
     nTx: profile.nTx,
     publicInputs: 1,
-    commitmentBytes: 100 + 5 * profile.underlyings + 10 * profile.settlements + 64 * profile.nTx,
+    commitmentBytes: commitmentBytes(profile),
     contractOnlyAllNoops: noops,
-    contractOnlyAllTrades: trades,
-    contractOnlyPerTrade: Math.round(Number(trades) / profile.nTx),
+    contractOnlyAllTrades: trades.gasUsed,
+    contractOnlyPerTrade: Math.round(Number(trades.gasUsed) / profile.nTx),
   };
 }
 report.submitBatch = batches;
+
+// ---------------------------------------------------------------- batch-size sweep (prod depths, nTx varied)
+// nTx is a constructor parameter of the rollup (and of the circuit): the same prod profile with
+// a larger batch is what a larger prod batch would cost on L1. The verifier is added below, once
+// it is measured.
+interface SweepPoint {
+  nTx: number;
+  commitmentBytes: number;
+  calldataBytes: number;
+  calldataZeroBytes: number;
+  calldataTokens: bigint;
+  floorGas: bigint;
+  floorBinds: boolean;
+  contractOnlyAllTrades: bigint;
+  contractOnlyPerTrade: number;
+}
+const sweepPoints: SweepPoint[] = [];
+const latest = await ethers.provider.getBlock("latest");
+for (const nTx of BATCH_SIZES) {
+  const profile: Profile = { ...getProfile("prod"), nTx };
+  const { trades } = await measureSubmitBatch(profile);
+  const c = calldataFloor(trades.data);
+  if (trades.gasUsed < c.floorGas) throw new Error(`nTx ${nTx}: paid ${trades.gasUsed}, below the EIP-7623 floor`);
+  sweepPoints.push({
+    nTx,
+    commitmentBytes: commitmentBytes(profile),
+    calldataBytes: c.bytes,
+    calldataZeroBytes: c.zeroBytes,
+    calldataTokens: c.tokens,
+    floorGas: c.floorGas,
+    floorBinds: trades.gasUsed === c.floorGas,
+    contractOnlyAllTrades: trades.gasUsed,
+    contractOnlyPerTrade: Math.round(Number(trades.gasUsed) / nTx),
+  });
+}
+const sweep = {
+  profile: "prod",
+  sizes: [...BATCH_SIZES],
+  slots: "every slot the same trade, like submitBatch.prod; MockVerifier; steady state (after a first and a no-op batch)",
+  blockGasLimit: latest!.gasLimit,
+  txGasLimitCap: TX_GAS_LIMIT_CAP,
+  batches: {} as Record<string, unknown>,
+};
+report.batchSizeSweep = sweep;
 
 // ---------------------------------------------------------------- exodus exit (test profile, real Poseidon)
 {
@@ -260,6 +345,21 @@ report.submitBatch = batches;
       ...r,
       groth16Verify: verifier,
       totalPerTrade: Math.round((Number(r.contractOnlyAllTrades) + verifier) / r.nTx),
+    };
+  }
+  // The sweep likewise. Adding the verifier is exact while the floor does not bind (the
+  // verifier's cost, proof bytes included, was measured where it does not); where it binds, the
+  // execution it would add is partly absorbed by the floor and the sum is an upper bound.
+  for (const p of sweepPoints) {
+    const withVerifier = p.contractOnlyAllTrades + BigInt(verifier);
+    sweep.batches[String(p.nTx)] = {
+      ...p,
+      groth16Verify: verifier,
+      withVerifier,
+      withVerifierExact: !p.floorBinds,
+      totalPerTrade: Math.round(Number(withVerifier) / p.nTx),
+      belowTxGasLimitCap: withVerifier <= TX_GAS_LIMIT_CAP,
+      belowBlockGasLimit: withVerifier <= sweep.blockGasLimit,
     };
   }
 }

@@ -27,6 +27,10 @@ export interface ProofResult {
   readonly roundTripMs?: number;
   /** The prover's own time on the job (witness + prove + its verification), ms. */
   readonly proverMs?: number;
+  /** The prover's check of its own proof against the verification key, ms, if reported. */
+  readonly verifyMs?: number;
+  /** Which witness generator ran (prover/witness.ts), if reported. */
+  readonly witness?: "native" | "wasm";
 }
 
 /** A job that failed `maxAttempts` times (or a backend that closed under it). */

@@ -13,12 +13,13 @@
  *   --stalled-ms <ms>      how often expired leases are taken back (default 15000)
  *   --max-stalled <n>      leases a job may lose before it fails (default 3)
  *   --heartbeat-ms <ms>    presence heartbeat (default 5000)
- *   --job-timeout-ms <ms>  a proof running longer ends this process (default 600000)
+ *   --job-timeout-ms <ms>  a proof running longer is stopped and its job failed, for the venue
+ *                          to retry (default 600000)
  *   --dev-corrupt-proofs   TESTS ONLY (refused unless NODE_ENV=test): return wrong proofs
  *
  * Logs JSON lines (pino) on stdout; `prover ready` once it takes jobs. SIGINT/SIGTERM: finish
  * the running proof, then exit; a second signal abandons it (its lease passes it on).
- * Exit codes: 0 stopped, 2 bad configuration or unreachable queue, 3 a proof timed out.
+ * Exit codes: 0 stopped, 2 bad configuration or unreachable queue.
  */
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";

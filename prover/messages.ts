@@ -22,7 +22,12 @@ export interface ProveRequest {
 }
 
 export type ProverMessage =
-  | { readonly type: "ready" }
+  /**
+   * The process takes jobs. Forked with artifacts to preload (`ProverPoolOptions.preload`), it
+   * says so once their engine is open: `witness` names its generator, or `error` says why the
+   * engine did not open (the next job tries again and fails with the reason).
+   */
+  | { readonly type: "ready"; readonly witness?: "native" | "wasm"; readonly error?: string }
   | { readonly type: "progress"; readonly jobId: string; readonly stage: "witness" | "prove" | "verify" }
   | {
       readonly type: "done";

@@ -28,10 +28,21 @@ export interface ProverPoolOptions {
   readonly maxAttempts: number;
   /** A prover that works longer than this on one job is killed and the job retried. */
   readonly timeoutMs: number;
+  /**
+   * Each prover process opens the artifacts' engine (reads the proving key) as it starts, before
+   * it takes a job (default false: at its first job). `whenReady` waits for it.
+   */
+  readonly preload?: boolean;
   readonly onEvent?: (event: JobEvent) => void;
 }
 
 export type JobStage = "queued" | "witness" | "prove" | "verify" | "done" | "retry" | "failed";
+
+/** What a prover reports when it is ready (`whenReady`). */
+export interface ReadyInfo {
+  /** Its witness generator, when it opened its engine at start (`preload`). */
+  readonly witness?: "native" | "wasm";
+}
 
 export interface JobEvent {
   readonly jobId: string;
@@ -55,6 +66,8 @@ interface Prover {
   ready: boolean;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  /** Why the pool killed it (its job's time ran out), for the job's error. */
+  killedFor: string | null;
   since: number;
   proved: number;
   failed: number;
@@ -67,6 +80,7 @@ export class ProverPool implements ProofBackend {
   private readonly provers: Prover[] = [];
   private closed = false;
   private requeued = 0;
+  private readonly readyWaiters: { resolve: (w: ReadyInfo) => void; reject: (e: Error) => void }[] = [];
 
   constructor(private readonly options: ProverPoolOptions) {
     for (let i = 0; i < options.provers; i++) this.provers.push(this.spawn());
@@ -86,8 +100,17 @@ export class ProverPool implements ProofBackend {
     this.options.onEvent?.({ jobId: job.id, stage, attempt: job.attempt, ...(detail === undefined ? {} : { detail }) });
   }
 
+  /**
+   * Resolves once a prover of the pool is ready to take a job (with `preload`: its engine open),
+   * with the witness generator it reported; rejects with the reason its engine did not open.
+   */
+  whenReady(): Promise<ReadyInfo> {
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
   private spawn(): Prover {
-    const child = fork(fileURLToPath(new URL("./worker.ts", import.meta.url)), [], {
+    const args = this.options.preload === true ? [JSON.stringify(this.options.artifacts)] : [];
+    const child = fork(fileURLToPath(new URL("./worker.ts", import.meta.url)), args, {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
     const prover: Prover = {
@@ -95,6 +118,7 @@ export class ProverPool implements ProofBackend {
       ready: false,
       job: null,
       timer: null,
+      killedFor: null,
       since: Date.now(),
       proved: 0,
       failed: 0,
@@ -108,6 +132,10 @@ export class ProverPool implements ProofBackend {
   private onMessage(prover: Prover, m: ProverMessage): void {
     if (m.type === "ready") {
       prover.ready = true;
+      for (const w of this.readyWaiters.splice(0)) {
+        if (m.error === undefined) w.resolve(m.witness === undefined ? {} : { witness: m.witness });
+        else w.reject(new Error(`the prover could not open the circuit's artifacts: ${m.error}`));
+      }
       this.dispatch();
       return;
     }
@@ -139,7 +167,9 @@ export class ProverPool implements ProofBackend {
       proveMs: m.proveMs,
       prover: `pool-${prover.process.pid ?? 0}`,
       roundTripMs: Date.now() - job.queuedAt,
-      proverMs: m.witnessMs + m.proveMs,
+      proverMs: m.witnessMs + m.proveMs + (m.verifyMs ?? 0),
+      ...(m.verifyMs === undefined ? {} : { verifyMs: m.verifyMs }),
+      ...(m.witness === undefined ? {} : { witness: m.witness }),
     });
   }
 
@@ -157,7 +187,7 @@ export class ProverPool implements ProofBackend {
     this.provers[i] = this.spawn();
     if (job !== null) {
       this.requeued += 1;
-      this.retryOrFail(job, `the prover died mid-proof (${how})`);
+      this.retryOrFail(job, prover.killedFor ?? `the prover died mid-proof (${how})`);
     }
   }
 
@@ -189,7 +219,10 @@ export class ProverPool implements ProofBackend {
       job.attempt += 1;
       prover.job = job;
       prover.since = Date.now();
-      prover.timer = setTimeout(() => prover.process.kill("SIGKILL"), this.options.timeoutMs);
+      prover.timer = setTimeout(() => {
+        prover.killedFor = `the proof took longer than ${this.options.timeoutMs} ms: its prover was stopped`;
+        prover.process.kill("SIGKILL");
+      }, this.options.timeoutMs);
       const request: ProveRequest = { jobId: job.id, artifacts: this.options.artifacts, input: job.input };
       prover.process.send(request);
     }
@@ -238,6 +271,7 @@ export class ProverPool implements ProofBackend {
   /** Stops every prover; queued and running jobs are rejected. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.readyWaiters.splice(0)) w.reject(new Error("the prover pool closed"));
     for (const job of this.queue.splice(0)) job.reject(new ProvingError(job.id, job.attempt, "the prover pool closed"));
     await Promise.all(
       this.provers.map(

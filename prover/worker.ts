@@ -2,7 +2,8 @@
  * A prover process: one proving engine (prover/engine.ts) kept across jobs, so the zkey is read
  * once and the witness is computed natively when the circuit build made the generator. Each proof
  * is verified against the verification key before it is reported. Forked by prover/pool.ts; exits
- * when its parent goes.
+ * when its parent goes. Forked with the artifacts' JSON as its argument, it opens their engine
+ * (reads the proving key) before it says it is ready, so the first job does not wait for that.
  */
 import { Prover } from "./engine.ts";
 import type { ProverArtifacts, ProveRequest, ProverMessage } from "./messages.ts";
@@ -56,4 +57,11 @@ process.on("message", (job: ProveRequest) => {
     }
   })();
 });
-post({ type: "ready" });
+const preload = process.argv[2];
+if (preload === undefined) post({ type: "ready" });
+else {
+  engineFor(JSON.parse(preload) as ProverArtifacts).then(
+    (prover) => post({ type: "ready", witness: prover.witnessGenerator }),
+    (e: unknown) => post({ type: "ready", error: e instanceof Error ? e.message : String(e) }),
+  );
+}

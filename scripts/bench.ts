@@ -14,7 +14,8 @@
  *
  * Sections, in order: circuits (in this process: constraint counts and proving of the test and
  * demo circuits), tree, eddsa, sequencer, risk, attack, gas, e2e, fleet (child processes: the scripts
- * under bench/).
+ * under bench/); batchsize, after gas, computes in this process the proving model of the prod batch
+ * size from the figures before it (bench/lib/batchsize.ts).
  * A section that fails is listed in the report with its error, the others still run, and the
  * exit code is 1.
  */
@@ -22,6 +23,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { initCrypto } from "../protocol/index.ts";
 import { getProfile } from "../protocol/profiles.ts";
+import { BATCH_SIZES, batchSizeModelFigures } from "../bench/lib/batchsize.ts";
 import { circuitFigures, slotProdFigures } from "../bench/lib/circuits.ts";
 import { proverFigures } from "../bench/prover.ts";
 import { BenchError, HARDHAT_CLI, numberAt, readJson, ROOT, runNode, runTs } from "../bench/lib/children.ts";
@@ -38,7 +40,8 @@ const MINUTE = 60_000;
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
-type Section = () => Promise<Figure[]>;
+/** A section measures its figures; `sofar` holds those of the sections this run finished before it. */
+type Section = (sofar: readonly Figure[]) => Promise<Figure[]>;
 
 const SECTIONS: Readonly<Record<string, Section>> = {
   async circuits() {
@@ -456,7 +459,50 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "what a censored trader pays to queue one (bounded per account)",
       ),
     );
+    // Issue 17 item 4: the prod profile at larger nTx, the same batch of trades (bench/gas.ts).
+    const sweep = (j as { batchSizeSweep?: { batches?: Record<string, { floorBinds?: unknown }> } }).batchSizeSweep;
+    for (const n of BATCH_SIZES) {
+      const at = (k: string): number => numberAt(j, `batchSizeSweep.batches.${n}.${k}`, src);
+      const floor = sweep?.batches?.[String(n)]?.floorBinds;
+      if (typeof floor !== "boolean") throw new Error(`${src}: no floorBinds at nTx ${n}`);
+      const calldata =
+        `${at("calldataBytes").toLocaleString("en-US")} B calldata; EIP-7623 floor ${at("floorGas").toLocaleString("en-US")} ` +
+        (floor ? "BINDS (contract figure is the floor; with the verifier an upper bound)" : "does not bind");
+      figures.push(
+        fig(
+          `gas_per_trade_at_batch_${n}`,
+          "prod",
+          at("totalPerTrade"),
+          "gas",
+          "lower",
+          src,
+          `gas_per_batch_at_batch_${n} ÷ ${n}, all slots trades, prod depths with nTx ${n}; ${hardfork}`,
+        ),
+        fig(
+          `gas_per_batch_at_batch_${n}`,
+          "prod",
+          at("withVerifier"),
+          "gas",
+          "lower",
+          src,
+          `contract ${at("contractOnlyAllTrades").toLocaleString("en-US")} (MockVerifier) + verifier ${verifier.toLocaleString("en-US")}; ${calldata}; tx gas cap (EIP-7825) ${numberAt(j, "batchSizeSweep.txGasLimitCap", src).toLocaleString("en-US")}; ${hardfork}`,
+        ),
+      );
+    }
     return figures;
+  },
+
+  // Issue 17 item 4: the proving side of the batch size, modelled from the measured circuits
+  // (this run's circuits figures if it ran them, else bench/report.json's) and their zkeys.
+  async batchsize(sofar) {
+    const known = new Map([...(readReport(REPORT)?.figures ?? []), ...sofar].map((f) => [figureKey(f), f]));
+    const at = (name: string, profile: string): Figure => {
+      const f = known.get(figureKey({ name, profile }));
+      if (f === undefined)
+        throw new BenchError(`no ${name}@${profile} in this run or bench/report.json: run the circuits section`);
+      return f;
+    };
+    return batchSizeModelFigures(at, describeMachine().cores);
   },
 
   async e2e() {
@@ -530,6 +576,15 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "higher",
         src,
         `sustained, 2 prover processes on ${cores}, batches of ${at("nTx")} trades`,
+      ),
+      fig(
+        "prover_loop_delay_max_ms",
+        "test",
+        at("proverLoopDelayMaxMs"),
+        "ms",
+        "lower",
+        src,
+        `the longest wait of a prover's main event loop (lease renewal, heartbeat) during any job of the run; proofs run in a child process (was 2-3 s per proof quiet when snarkjs ran on that loop); lease ${at("lockMs")} ms, renewed every half`,
       ),
     ];
   },
@@ -668,7 +723,7 @@ async function main(): Promise<void> {
     const t = performance.now();
     log(`[bench] ${section} …`);
     try {
-      const got = await run();
+      const got = await run(figures);
       figures.push(...got);
       log(`[bench] ${section}: ${got.length} figures in ${Math.round((performance.now() - t) / 1000)} s`);
     } catch (err) {

@@ -3,9 +3,17 @@
  * each with the proving engine (prover/engine.ts: key kept loaded, native witness when built),
  * verifies its own proof against the verification key, and returns proof and public signals.
  *
+ * - Proving runs in a child process (prover/pool.ts, one prover process per circuit profile, the
+ *   key loaded at start), never on this process's event loop: snarkjs holds the loop it runs on
+ *   for seconds at a time (witness, MSM set-up, verification), and this loop renews the lease
+ *   and writes the heartbeat. A lease is therefore lost only when this process stops, never
+ *   because a proof is slow.
  * - Lease: BullMQ's job lock, renewed every `lockMs / 2` while proving (the heartbeat on the job).
- *   A prover killed mid-proof stops renewing; the stalled-job check of any prover gives the job
- *   to another once the lease ran out.
+ *   A prover killed mid-proof stops renewing (its proving process ends with it); the stalled-job
+ *   check of any prover gives the job to another once the lease ran out.
+ * - Time limit: a proof that runs longer than `jobTimeoutMs` is stopped (its proving process
+ *   killed and replaced) and the job fails with that reason; the venue retries it
+ *   (prover/queue/client.ts, up to its `maxAttempts`).
  * - Presence: every `heartbeatMs` the prover writes its status (idle, proving which job, counts) to
  *   a key that expires after three missed beats; the venue reads these for `/v1/status`.
  * - Artifacts: the job names its circuit profile and the sha256 of the venue's verification key.
@@ -14,6 +22,7 @@
  *   venue excluded it from (it returned a proof the venue rejected).
  */
 import { hostname } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { DelayedError, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import { Redis } from "ioredis";
@@ -21,8 +30,8 @@ import type { Logger } from "pino";
 import type { Groth16ProofJson } from "../../protocol/proof.ts";
 import { BASE_FIELD_MODULUS } from "../../protocol/proof.ts";
 import { ensureProfileBuilt } from "../../scripts/zk/build.ts";
-import { Prover } from "../engine.ts";
 import type { ProverArtifacts } from "../messages.ts";
+import { ProverPool } from "../pool.ts";
 import { jobDataSchema, KEY_PREFIX, proverKey, proversSetKey, vkeyHash } from "./config.ts";
 import type { Heartbeat, ProofJobData, ProofJobResult, QueueTiming, QueueUrl } from "./config.ts";
 
@@ -32,7 +41,7 @@ export interface QueueProverOptions {
   /** Unique in the fleet; shown in the venue's status (default host-pid). */
   readonly id: string;
   readonly timing: QueueTiming;
-  /** A job that runs longer than this ends the process (its lease then passes the job on). */
+  /** A proof that runs longer than this is stopped and its job failed (the venue retries it). */
   readonly jobTimeoutMs: number;
   /** Profiles to build or load at start, so the first job does not wait for them. */
   readonly preload: readonly string[];
@@ -43,15 +52,15 @@ export interface QueueProverOptions {
    * NODE_ENV=test. It exists so the fleet tests can show the venue catching a lying prover.
    */
   readonly devCorruptProofs?: boolean;
-  /** Called when the process must end (a job past `jobTimeoutMs`); default process.exit. */
-  readonly exit?: (code: number) => void;
 }
 
 /** Time a handed-back job waits before a prover may take it again. */
 const HAND_BACK_MS = 250;
 
+/** One circuit profile's proving process (a pool of one) and the hash of its verification key. */
 interface Engine {
-  readonly prover: Prover;
+  readonly pool: ProverPool;
+  readonly witness: "native" | "wasm" | undefined;
   readonly vkeyHash: string;
 }
 
@@ -111,10 +120,7 @@ export class QueueProver {
     const p = new QueueProver(options);
     for (const profile of options.preload) {
       const engine = await p.engine(profile);
-      options.log.info(
-        { profile, witness: engine.prover.witnessGenerator, vkeyHash: engine.vkeyHash },
-        "circuit artifacts loaded",
-      );
+      options.log.info({ profile, witness: engine.witness, vkeyHash: engine.vkeyHash }, "circuit artifacts loaded");
     }
     await p.beat();
     p.heartbeatTimer = setInterval(() => void p.beat(), options.timing.heartbeatMs);
@@ -159,14 +165,31 @@ export class QueueProver {
     void this.beat();
   }
 
-  /** The engine of `profile`: its artifacts built or found once, the proving key kept loaded. */
+  /**
+   * The engine of `profile`: its artifacts built or found once, and a proving process that keeps
+   * the proving key loaded. One job at a time reaches it (the worker's concurrency is 1), so its
+   * pool makes one attempt per job: retries are the venue's, through the queue.
+   */
   private engine(profile: string): Promise<Engine> {
     let e = this.engines.get(profile);
     if (e === undefined) {
       e = (async () => {
         const built = await ensureProfileBuilt(profile, { quiet: true });
         const artifacts: ProverArtifacts = { wasm: built.wasm, zkey: built.zkey, vkey: built.vkey };
-        return { prover: await Prover.open(artifacts), vkeyHash: vkeyHash(built.vkey) };
+        const pool = new ProverPool({
+          artifacts,
+          provers: 1,
+          maxAttempts: 1,
+          timeoutMs: this.options.jobTimeoutMs,
+          preload: true,
+        });
+        try {
+          const ready = await pool.whenReady();
+          return { pool, witness: ready.witness, vkeyHash: vkeyHash(built.vkey) };
+        } catch (err) {
+          await pool.close();
+          throw err;
+        }
       })();
       this.engines.set(profile, e);
       e.catch(() => this.engines.delete(profile));
@@ -200,19 +223,20 @@ export class QueueProver {
     }
     this.setState("proving", data);
     log.info("proving");
-    const timeout = setTimeout(() => {
-      log.fatal({ timeoutMs: this.options.jobTimeoutMs }, "job timed out: exiting so that the lease passes it on");
-      (this.options.exit ?? process.exit)(3);
-    }, this.options.jobTimeoutMs);
+    // The longest the lease's event loop waited during the job (logged with "proved"; the fleet
+    // bench reports it as `prover_loop_delay_max_ms`): proving in a child process keeps it short.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     try {
-      const out = await engine.prover.prove(data.input);
+      const out = await engine.pool.prove(data.jobId, data.input);
       this.status = { ...this.status, proved: this.status.proved + 1 };
       log.info(
         {
           witness: out.witness,
           witnessMs: Math.round(out.witnessMs),
           proveMs: Math.round(out.proveMs),
-          verifyMs: Math.round(out.verifyMs),
+          verifyMs: Math.round(out.verifyMs ?? 0),
+          loopDelayMaxMs: Math.round(loop.max / 1e6),
         },
         "proved",
       );
@@ -222,17 +246,17 @@ export class QueueProver {
         batch: data.batch,
         prover: this.options.id,
         proof: this.options.devCorruptProofs === true ? corrupt(out.proof) : out.proof,
-        publicSignals: out.publicSignals,
+        publicSignals: [...out.publicSignals],
         witnessMs: out.witnessMs,
         proveMs: out.proveMs,
-        verifyMs: out.verifyMs,
+        verifyMs: out.verifyMs ?? 0,
       };
     } catch (e) {
       this.status = { ...this.status, failed: this.status.failed + 1 };
       log.error({ err: e instanceof Error ? e.message : String(e) }, "proof failed");
       throw e;
     } finally {
-      clearTimeout(timeout);
+      loop.disable();
       this.setState("idle", null);
     }
   }
@@ -256,7 +280,7 @@ export class QueueProver {
         .exec()
         .catch(() => undefined);
       this.redis.disconnect();
-      for (const e of this.engines.values()) await (await e.catch(() => null))?.prover.close();
+      for (const e of this.engines.values()) await (await e.catch(() => null))?.pool.close();
     })();
     return this.closing;
   }

@@ -67,7 +67,7 @@ export async function readR1csHeader(file: string): Promise<R1csHeader> {
  * The smallest ceremony power snarkjs's Groth16 setup accepts for this circuit (zkey_new.js:
  * `log2(nConstraints + nPubInputs + nOutputs) + 1`, with `log2` rounding down).
  */
-export function groth16Power(h: R1csHeader): number {
+export function groth16Power(h: Pick<R1csHeader, "nConstraints" | "nPubInputs" | "nOutputs">): number {
   const n = h.nConstraints + h.nPubInputs + h.nOutputs;
   return 31 - Math.clz32(n) + 1;
 }

@@ -1411,9 +1411,11 @@ export class Sequencer {
     for (const f of fills) this.emit({ type: "trade", fill: f });
     const placed = outcome.kind === "place" ? outcome.result : outcome.kind === "replace" ? outcome.placed : null;
     const cancelled = cancelledOf(outcome);
+    // An `orders` update goes to each account with a placement or a cancellation here. A maker
+    // that was only filled gets none: its `fill` says all of it, and an empty update was one
+    // WebSocket message in four per filling order.
     const accounts = new Set<bigint>();
     if (placed !== null) accounts.add(placed.accountId);
-    for (const f of fills) accounts.add(f.makerAccount);
     for (const c of cancelled) accounts.add(c.order.accountId);
     for (const accountId of accounts) {
       this.emit({

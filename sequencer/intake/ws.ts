@@ -153,17 +153,30 @@ export class StreamHub {
     this.sendText(client, toJson(message));
   }
 
-  /** A private message: numbered per connection (`seq` 1, 2, ...), so a client sees any loss. */
-  private sendPrivate(client: Client, message: Record<string, unknown>): void {
-    if (client.gone) return;
-    client.privateSeq += 1;
-    this.send(client, { ...message, seq: client.privateSeq });
+  /**
+   * A private message of `type` to every connection of `accountId`, numbered per connection
+   * (`seq` 1, 2, ...) so that a client sees any loss. `body` is the message's other fields,
+   * already JSON (`toJson` of a non-empty object): encoded once, whatever the connection count.
+   */
+  private sendPrivate(accountId: bigint, type: string, body: string): void {
+    const clients = this.accounts.get(accountId);
+    if (clients === undefined) return;
+    const head = `{"type":${JSON.stringify(type)},"seq":`;
+    const rest = `,${body.slice(1)}`;
+    for (const c of [...clients]) {
+      if (c.gone) continue;
+      c.privateSeq += 1;
+      this.sendText(c, head + String(c.privateSeq) + rest);
+    }
   }
 
   private broadcast(channel: string, message: unknown): void {
     const set = this.channels.get(channel);
     if (set === undefined || set.size === 0) return;
-    const text = toJson(message);
+    this.broadcastText(set, toJson(message));
+  }
+
+  private broadcastText(set: ReadonlySet<Client>, text: string): void {
     for (const c of [...set]) this.sendText(c, text);
   }
 
@@ -192,30 +205,33 @@ export class StreamHub {
         this.broadcast(`ticker:${e.instrument}`, this.ticker(e.instrument));
         return;
       case "trade": {
-        const view = fillView(e.fill);
-        this.broadcast(`trades:${e.fill.instrument}`, { type: "trade", ...view });
-        for (const id of [e.fill.makerAccount, e.fill.takerAccount])
-          for (const c of [...(this.accounts.get(id) ?? [])]) this.sendPrivate(c, { type: "fill", ...view });
+        // One encoding of the fill for the public trade and both accounts' private `fill`.
+        const body = toJson(fillView(e.fill));
+        const watchers = this.channels.get(`trades:${e.fill.instrument}`);
+        if (watchers !== undefined && watchers.size > 0)
+          this.broadcastText(watchers, `{"type":"trade",${body.slice(1)}`);
+        for (const id of [e.fill.makerAccount, e.fill.takerAccount]) this.sendPrivate(id, "fill", body);
         return;
       }
       case "orders":
-        for (const c of [...(this.accounts.get(e.accountId) ?? [])])
-          this.sendPrivate(c, {
-            type: "orders",
-            placed: e.placed === null ? null : placeView(e.placed),
-            cancelled: e.cancelled.map(cancelledView),
-          });
+        if (!this.accounts.has(e.accountId)) return;
+        this.sendPrivate(
+          e.accountId,
+          "orders",
+          toJson({ placed: e.placed === null ? null : placeView(e.placed), cancelled: e.cancelled.map(cancelledView) }),
+        );
         return;
       case "withdrawal":
-        for (const c of [...(this.accounts.get(e.withdrawal.accountId) ?? [])])
-          this.sendPrivate(c, {
-            type: "withdrawal",
-            ...withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs),
-          });
+        if (!this.accounts.has(e.withdrawal.accountId)) return;
+        this.sendPrivate(
+          e.withdrawal.accountId,
+          "withdrawal",
+          toJson(withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs)),
+        );
         return;
       case "settlement":
-        for (const c of [...(this.accounts.get(e.settlement.accountId) ?? [])])
-          this.sendPrivate(c, { type: "settlement", ...settlementView(e.settlement) });
+        if (!this.accounts.has(e.settlement.accountId)) return;
+        this.sendPrivate(e.settlement.accountId, "settlement", toJson(settlementView(e.settlement)));
         return;
       case "health":
         // Every connection hears when the venue turns cancel-only, halted or price-stale, and back.

@@ -19,12 +19,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const REDIS_SERVER = "/usr/bin/redis-server";
 
 /**
- * Lease timing of the tests' provers: a lost prover costs about 20 s, a heartbeat every 0.5 s.
- * The lease is renewed every 10 s on the prover's event loop, which a test-profile proof blocks
- * for 2–3 s on a quiet machine and longer with three provers, the venue and the chain sharing two
- * cores: an 8 s lease (renewed every 4 s) was lost by a live prover in CI, and its job proved twice.
+ * Lease timing of the tests' provers: a lost prover costs about 10 s, a heartbeat every 0.5 s.
+ * The lease (renewed every 5 s) is shorter than a test-profile proof (13 s on a quiet machine,
+ * about 40 s on these busy cores), so "every batch is proved once" holds only if a prover renews
+ * it while it proves: it proves in a child process and renews on an event loop no proof holds.
+ * When snarkjs ran on that loop (2–3 s blocks per proof, longer on busy cores), an 8 s lease was
+ * lost by a live prover in CI and its job proved twice.
  */
-export const TEST_TIMING: QueueTiming = { lockMs: 20_000, stalledMs: 1_000, maxStalledCount: 5, heartbeatMs: 500 };
+export const TEST_TIMING: QueueTiming = { lockMs: 10_000, stalledMs: 1_000, maxStalledCount: 5, heartbeatMs: 500 };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

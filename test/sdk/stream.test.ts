@@ -135,6 +135,9 @@ describe("stream against a real sequencer", () => {
         price: p,
         timeInForce: "IOC",
       });
+      // The gap shows in the next private message's seq: an IOC far from the book (cancelled at
+      // once, nothing rests) gives the maker its `orders` update.
+      await maker.placeOrder({ instrument: 1n, side: "sell", size: ONE, price: p * 2n, timeInForce: "IOC" });
       const r = await reconciled;
       assert.equal(proxy.dropped, droppedBefore + 1);
       assert.equal(r.missedFills, 1);

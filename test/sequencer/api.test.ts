@@ -331,6 +331,63 @@ describe("sequencer API", () => {
     }
   });
 
+  test("websocket: a fill reaches each side once, encoded once: the maker its fill, the taker its fill and its order", async () => {
+    const PRIVATE = new Set(["fill", "orders", "withdrawal", "settlement"]);
+    const socket = async (t: Trader) => {
+      const ws = await openWs(client.url);
+      const seen: Record<string, unknown>[] = [];
+      ws.on("message", (data: Buffer) => {
+        const m = JSON.parse(data.toString()) as Record<string, unknown>;
+        if (PRIVATE.has(m.type as string)) seen.push(m);
+      });
+      ws.send(JSON.stringify({ op: "auth", token: await client.session(t) }));
+      await nextMessage(ws, (m) => m.type === "authenticated");
+      return { ws, seen };
+    };
+    // Every message the venue sent a socket before the pong was sent before it.
+    const settle = async (ws: WebSocket) => {
+      const pong = nextMessage(ws, (m) => m.type === "pong");
+      ws.send(JSON.stringify({ op: "ping" }));
+      await pong;
+    };
+    const maker = await socket(alice);
+    const taker = await socket(bob);
+    const watcher = await openWs(client.url);
+    try {
+      watcher.send(JSON.stringify({ op: "subscribe", channel: "trades", instrument: "ETH-PERP" }));
+      await nextMessage(watcher, (m) => m.type === "subscribed");
+      const price = P + 700n;
+      await client.place(alice.sign({ side: Side.SELL, size: ONE, price, orderId: nextId() }));
+      await settle(maker.ws);
+      const makerBefore = maker.seen.length;
+      const publicTrade = nextMessage(watcher, (m) => m.type === "trade" && m.price === price.toString());
+      const taken = await client.place(bob.sign({ side: Side.BUY, size: ONE, price, orderId: nextId(), tif: "IOC" }));
+      assert.equal(taken.status, 200);
+      await Promise.all([settle(maker.ws), settle(taker.ws)]);
+      const makerGot = maker.seen.slice(makerBefore);
+      assert.deepEqual(
+        makerGot.map((m) => m.type),
+        ["fill"],
+        "the maker hears of its fill once, and no empty `orders` update",
+      );
+      assert.deepEqual(taker.seen.map((m) => m.type).sort(), ["fill", "orders"]);
+      for (const { seen } of [maker, taker])
+        assert.deepEqual(
+          seen.map((m) => Number(m.seq)),
+          seen.map((_, i) => i + 1),
+          "private messages numbered 1, 2, ... without a gap",
+        );
+      const strip = ({ type: _t, seq: _s, ...rest }: Record<string, unknown>) => rest;
+      const fill = strip(makerGot[0]!);
+      assert.deepEqual(strip(taker.seen.find((m) => m.type === "fill")!), fill, "both sides get the same fill");
+      assert.deepEqual(strip(await publicTrade), fill, "the public trade carries the same fields");
+      assert.equal((fill.maker as Record<string, unknown>).accountId, "2");
+      assert.equal((fill.taker as Record<string, unknown>).accountId, "3");
+    } finally {
+      for (const ws of [maker.ws, taker.ws, watcher]) ws.close();
+    }
+  });
+
   test("websocket: cancel-on-disconnect cancels the connection's orders when the socket closes", async () => {
     const token = await client.session(alice);
     const ws = await openWs(client.url);

@@ -1,7 +1,8 @@
 /**
  * The prover pool with real Groth16 artifacts (a small Poseidon-chain circuit built by
  * scripts/zk/build.ts with its TEST-ONLY ceremony): parallel provers, a prover killed
- * mid-proof, and a job that cannot be proved.
+ * mid-proof, a job that cannot be proved, a proof past its time, and provers that load the key
+ * before their first job (as each fleet prover's proving process does, prover/queue/prover.ts).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +11,7 @@ import type { BuiltCircuit } from "../../scripts/zk/build.ts";
 import { initPoseidon, poseidon } from "../../protocol/poseidon.ts";
 import { packProof } from "../../protocol/proof.ts";
 import { ProverPool, ProvingError } from "../../prover/pool.ts";
-import type { JobEvent } from "../../prover/pool.ts";
+import type { JobEvent, ProverPoolOptions } from "../../prover/pool.ts";
 
 const LINKS = 24;
 const SOURCE = `pragma circom 2.1.6;
@@ -39,13 +40,19 @@ function expected(x: bigint, y: bigint): bigint {
 describe("prover pool", { timeout: 600_000 }, () => {
   let built: BuiltCircuit;
   const pools: ProverPool[] = [];
-  const pool = (provers: number, maxAttempts: number, onEvent?: (e: JobEvent) => void): ProverPool => {
+  const pool = (
+    provers: number,
+    maxAttempts: number,
+    onEvent?: (e: JobEvent) => void,
+    more: Partial<ProverPoolOptions> = {},
+  ): ProverPool => {
     const p = new ProverPool({
       artifacts: { wasm: built.wasm, zkey: built.zkey, vkey: built.vkey },
       provers,
       maxAttempts,
       timeoutMs: 120_000,
       ...(onEvent === undefined ? {} : { onEvent }),
+      ...more,
     });
     pools.push(p);
     return p;
@@ -97,5 +104,39 @@ describe("prover pool", { timeout: 600_000 }, () => {
     // The pool still proves after a failure.
     const r = await p.prove("good", { x: "1", y: "1" });
     assert.equal(r.publicSignals[0], expected(1n, 1n).toString());
+  });
+
+  test("a proof past timeoutMs is stopped: its prover is replaced and the job fails with that reason", async () => {
+    const p = pool(1, 2, undefined, { timeoutMs: 1 });
+    const before = p.pids();
+    await assert.rejects(
+      p.prove("slow", { x: "1", y: "1" }),
+      (e: unknown) => e instanceof ProvingError && e.attempts === 2 && /took longer than 1 ms/.test(e.message),
+    );
+    assert.equal(p.size, 1);
+    assert.notDeepEqual(p.pids(), before, "the stopped prover was replaced");
+  });
+
+  test("preload: a prover opens the engine before its first job and reports its witness generator", async () => {
+    const p = pool(1, 1, undefined, { preload: true });
+    const ready = await p.whenReady();
+    assert.ok(ready.witness === "native" || ready.witness === "wasm", `witness ${String(ready.witness)}`);
+    const r = await p.prove("first", { x: "4", y: "2" });
+    assert.equal(r.publicSignals[0], expected(4n, 2n).toString());
+    assert.equal(r.witness, ready.witness);
+    assert.ok(r.verifyMs !== undefined && r.verifyMs >= 0, "the prover's own verification is timed");
+  });
+
+  test("preload of artifacts that do not open: whenReady says why, and jobs fail instead of hanging", async () => {
+    const p = new ProverPool({
+      artifacts: { wasm: built.wasm, zkey: `${built.zkey}.missing`, vkey: built.vkey },
+      provers: 1,
+      maxAttempts: 1,
+      timeoutMs: 120_000,
+      preload: true,
+    });
+    pools.push(p);
+    await assert.rejects(p.whenReady(), /could not open the circuit's artifacts: .*missing/);
+    await assert.rejects(p.prove("x", { x: "1", y: "1" }), (e: unknown) => e instanceof ProvingError);
   });
 });
