@@ -24,6 +24,7 @@ import { network } from "hardhat";
 import type { Contract, TransactionReceipt } from "ethers";
 import { BATCH_SIZES } from "./lib/batchsize.ts";
 import { BatchBuilder, l1Calldata } from "../protocol/batch.ts";
+import { publicDataWidths } from "../protocol/commitment.ts";
 import { toField } from "../protocol/field.ts";
 import { initPoseidon } from "../protocol/poseidon.ts";
 import { getProfile, PROFILE_NAMES } from "../protocol/profiles.ts";
@@ -194,7 +195,8 @@ async function measureSubmitBatch(profile: Profile) {
   return { noops: noops.gasUsed, trades };
 }
 
-const commitmentBytes = (p: Profile): number => 100 + 5 * p.underlyings + 10 * p.settlements + 64 * p.nTx;
+/** Bytes the batch commitment hashes (docs/protocol.md §8): the sum of the public data's widths. */
+const commitmentBytes = (p: Profile): number => publicDataWidths(p).reduce((a, b) => a + b, 0);
 
 const batches: Record<string, unknown> = {};
 for (const name of PROFILE_NAMES) {

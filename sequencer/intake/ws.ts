@@ -155,14 +155,15 @@ export class StreamHub {
 
   /**
    * A private message of `type` to every connection of `accountId`, numbered per connection
-   * (`seq` 1, 2, ...) so that a client sees any loss. `body` is the message's other fields,
-   * already JSON (`toJson` of a non-empty object): encoded once, whatever the connection count.
+   * (`seq` 1, 2, ...) so that a client sees any loss. `body` gives the message's other fields as
+   * JSON (`toJson` of a non-empty object); it is called once, and only if the account has a
+   * connection, whatever their count.
    */
-  private sendPrivate(accountId: bigint, type: string, body: string): void {
+  private sendPrivate(accountId: bigint, type: string, body: () => string): void {
     const clients = this.accounts.get(accountId);
-    if (clients === undefined) return;
+    if (clients === undefined || clients.size === 0) return;
     const head = `{"type":${JSON.stringify(type)},"seq":`;
-    const rest = `,${body.slice(1)}`;
+    const rest = `,${body().slice(1)}`;
     for (const c of [...clients]) {
       if (c.gone) continue;
       c.privateSeq += 1;
@@ -210,28 +211,21 @@ export class StreamHub {
         const watchers = this.channels.get(`trades:${e.fill.instrument}`);
         if (watchers !== undefined && watchers.size > 0)
           this.broadcastText(watchers, `{"type":"trade",${body.slice(1)}`);
-        for (const id of [e.fill.makerAccount, e.fill.takerAccount]) this.sendPrivate(id, "fill", body);
+        for (const id of [e.fill.makerAccount, e.fill.takerAccount]) this.sendPrivate(id, "fill", () => body);
         return;
       }
       case "orders":
-        if (!this.accounts.has(e.accountId)) return;
-        this.sendPrivate(
-          e.accountId,
-          "orders",
+        this.sendPrivate(e.accountId, "orders", () =>
           toJson({ placed: e.placed === null ? null : placeView(e.placed), cancelled: e.cancelled.map(cancelledView) }),
         );
         return;
       case "withdrawal":
-        if (!this.accounts.has(e.withdrawal.accountId)) return;
-        this.sendPrivate(
-          e.withdrawal.accountId,
-          "withdrawal",
+        this.sendPrivate(e.withdrawal.accountId, "withdrawal", () =>
           toJson(withdrawalView(this.api.venue, e.withdrawal, this.api.batchMaxAgeMs)),
         );
         return;
       case "settlement":
-        if (!this.accounts.has(e.settlement.accountId)) return;
-        this.sendPrivate(e.settlement.accountId, "settlement", toJson(settlementView(e.settlement)));
+        this.sendPrivate(e.settlement.accountId, "settlement", () => toJson(settlementView(e.settlement)));
         return;
       case "health":
         // Every connection hears when the venue turns cancel-only, halted or price-stale, and back.
