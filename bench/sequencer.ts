@@ -25,6 +25,10 @@
  * `--ws-seconds N` shortens the paced run to N seconds and the saturating run to N × 2,500
  * orders (a quick check; the figures are defined at 30 s); with `--only ws`, `--ws-batch N`
  * sends `placeBatch` messages of N orders instead of one `place` per order.
+ * - fanout: the paced load (2,000 orders/s, 10 s) with 100 subscribers in another process, on
+ *   the venue's endpoint, then on the market-data process's (sequencer/marketdata/): the CPU of
+ *   the service's process per order in each case. `--only fanout` runs it alone and merges it
+ *   into the existing bench/sequencer.json.
  */
 import { execFile, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -51,6 +55,7 @@ import { startService } from "../sequencer/service.ts";
 import { loadgenPkHash } from "../sequencer/tools/loadgen.ts";
 import type { LoadOptions, LoadReport } from "../sequencer/tools/loadgen.ts";
 import type { WsLoadOptions, WsLoadReport } from "../sequencer/tools/wsload.ts";
+import type { SubscriberOptions, SubscriberReport } from "../sequencer/tools/subscribers.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "sequencer.json");
@@ -260,8 +265,10 @@ async function http(concurrency: number, count: number): Promise<Record<string, 
  * CPU time of this process's child processes by pid, ms, with their role (Linux `/proc`; empty
  * elsewhere): the service's verifier processes and its batch builder.
  */
-function childrenCpuMs(): Map<number, { role: "verifier" | "builder" | "other"; ms: number }> {
-  const out = new Map<number, { role: "verifier" | "builder" | "other"; ms: number }>();
+type ChildRole = "verifier" | "builder" | "marketData" | "other";
+
+function childrenCpuMs(): Map<number, { role: ChildRole; ms: number }> {
+  const out = new Map<number, { role: ChildRole; ms: number }>();
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
@@ -275,7 +282,13 @@ function childrenCpuMs(): Map<number, { role: "verifier" | "builder" | "other"; 
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(f[1]) !== process.pid) continue;
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      const role = cmd.includes("verify-worker") ? "verifier" : cmd.includes("builder-worker") ? "builder" : "other";
+      const role: ChildRole = cmd.includes("verify-worker")
+        ? "verifier"
+        : cmd.includes("builder-worker")
+          ? "builder"
+          : cmd.includes("marketdata/process")
+            ? "marketData"
+            : "other";
       out.set(Number(pid), { role, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS });
     } catch {
       // the process is gone
@@ -299,8 +312,11 @@ const MM_RATE = 1_000_000;
 async function wsRun(
   name: string,
   load: Omit<WsLoadOptions, "url" | "domain">,
+  /** Subscribers in a process of their own, on the venue's endpoint or the market-data one. */
+  subscribers: { readonly connections: number; readonly endpoint: "venue" | "marketData" } | null = null,
 ): Promise<WsLoadReport & WsCpu> {
   const service = await startService({
+    marketData: subscribers?.endpoint === "marketData" ? { port: 0 } : null,
     host: "127.0.0.1",
     port: 0,
     dbFile: path.join(dir, `ws-${name}.db`),
@@ -327,7 +343,12 @@ async function wsRun(
     proofTimeoutMs: 60_000,
     // A market maker's budgets; the open-order cap too: when the venue falls behind a paced
     // load, one connection's orders can run ahead of the other's and rest for a while.
-    api: { rateLimits: { readRate: MM_RATE, readBurst: MM_RATE }, maxOpenOrders: MM_RATE },
+    // The fan-out's subscribers all come from 127.0.0.1: the per-IP connection cap is raised.
+    api: {
+      rateLimits: { readRate: MM_RATE, readBurst: MM_RATE },
+      maxOpenOrders: MM_RATE,
+      ws: { maxConnectionsPerIp: 10 * FANOUT_CONNECTIONS },
+    },
   });
   try {
     let now = BigInt(Date.now());
@@ -337,6 +358,7 @@ async function wsRun(
         (now += 1n),
       );
     const options: WsLoadOptions = { ...load, url: service.url, domain: DOMAIN.toString() };
+    const watchers = subscribers === null ? null : await startSubscribers(service, subscribers, load.instrument);
     // CPU of the venue's processes over the run (signing in the client leaves them idle).
     const mainBefore = process.cpuUsage();
     const childrenBefore = childrenCpuMs();
@@ -346,11 +368,15 @@ async function wsRun(
       { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
     );
     const report = JSON.parse(stdout) as WsLoadReport;
+    // The subscribers have read what the run made once the venue's processes are idle again.
+    const fanout = watchers === null ? null : await watchers.stop();
     if (service.venue.halt !== null) throw new Error(`the venue halted: ${service.venue.halt.reason}`);
     const main = process.cpuUsage(mainBefore);
-    const cpu = { verifier: 0, builder: 0, other: 0 };
+    const cpu = { verifier: 0, builder: 0, marketData: 0, other: 0 };
     for (const [pid, { role, ms }] of childrenCpuMs()) cpu[role] += ms - (childrenBefore.get(pid)?.ms ?? 0);
     return {
+      fanout,
+      venueMarketDataCpuMs: Math.round(cpu.marketData),
       ...report,
       // The load averages at the end: other work on the machine shows in them.
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
@@ -365,6 +391,10 @@ async function wsRun(
 }
 
 interface WsCpu {
+  /** What the subscribers received over the run (null: none). */
+  readonly fanout: SubscriberReport | null;
+  /** CPU of the market-data process, ms (0 without one). */
+  readonly venueMarketDataCpuMs: number;
   readonly loadAverage: number[];
   /** Closed batches the builder had not built when the last acknowledgement came. */
   readonly builderLagAtEnd: number;
@@ -403,24 +433,28 @@ function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
     mainCpuMsPerOrder: perOrder(r.venueMainCpuMs),
     verifiersCpuMsPerOrder: perOrder(r.venueVerifiersCpuMs),
     builderCpuMsPerOrder: perOrder(r.venueBuilderCpuMs),
+    marketDataCpuMsPerOrder: perOrder(r.venueMarketDataCpuMs),
+    ...(r.fanout === null ? {} : { subscribers: r.fanout }),
     clientCpuMsPerOrder: perOrder(r.clientCpuMs),
   };
 }
 
 /** `orders_accepted_per_s` (saturating) and `ack_p99_ms` (2,000 orders/s, open loop). */
+/** The two accounts, the market and the maker's ladder of every WebSocket run. */
+const WS_LOAD = {
+  maker: "30",
+  taker: "31",
+  instrument: "1",
+  mid: "300000",
+  tick: "1",
+  lot: "10",
+  levels: 200,
+  seed: 200,
+  firstOrderId: "1",
+} as const;
+
 async function ws(seconds: number, batch = 1): Promise<Record<string, unknown>> {
-  const common = {
-    maker: "30",
-    taker: "31",
-    instrument: "1",
-    mid: "300000",
-    tick: "1",
-    lot: "10",
-    levels: 200,
-    seed: 200,
-    batch,
-    firstOrderId: "1",
-  } as const;
+  const common = { ...WS_LOAD, batch };
   const rate = 2000;
   const saturatedReport = await wsRun("saturated", {
     ...common,
@@ -448,6 +482,66 @@ async function ws(seconds: number, batch = 1): Promise<Record<string, unknown>> 
       ...wsFigures(pacedReport),
     },
   };
+}
+
+/** Subscriber connections of the fan-out figures. */
+const FANOUT_CONNECTIONS = 100;
+
+/** Starts sequencer/tools/subscribers.ts against `endpoint` and waits until every subscription holds. */
+async function startSubscribers(
+  service: Awaited<ReturnType<typeof startService>>,
+  o: { readonly connections: number; readonly endpoint: "venue" | "marketData" },
+  instrument: string,
+): Promise<{ stop(): Promise<SubscriberReport> }> {
+  const url = o.endpoint === "venue" ? service.url : service.marketDataUrl;
+  if (url === null) throw new Error("the venue runs no market-data endpoint");
+  const options: SubscriberOptions = { url, connections: o.connections, instrument };
+  const child = spawn(process.execPath, [...process.execArgv, path.join(ROOT, "sequencer/tools/subscribers.ts"), JSON.stringify(options)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("subscribers did not get ready in 60 s")), 60_000);
+    child.stdout.on("data", () => {
+      if (out.includes("ready\n")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`subscribers exited (${code})`)));
+  });
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 1000));
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      await exited;
+      return JSON.parse(out.slice(out.indexOf("ready\n") + 6).trim()) as SubscriberReport;
+    },
+  };
+}
+
+/**
+ * Market data off the core's thread: the paced load of `ack_p99_ms` with FANOUT_CONNECTIONS
+ * subscribers (book, trades, ticker of the traded market) in a process of their own, first on the
+ * venue's endpoint (fan-out on the core's thread), then on the market-data endpoint.
+ */
+async function fanout(seconds: number): Promise<Record<string, unknown>> {
+  const load = {
+    ...WS_LOAD,
+    batch: 1,
+    mode: "paced",
+    count: seconds * 2000,
+    inFlight: 0,
+    rate: 2000,
+    maxMs: seconds * 1000 + 30_000,
+  } as const;
+  const out: Record<string, unknown> = { connections: FANOUT_CONNECTIONS, targetRate: 2000, targetSeconds: seconds };
+  for (const endpoint of ["venue", "marketData"] as const)
+    out[endpoint] = wsFigures(await wsRun(`fanout-${endpoint}`, load, { connections: FANOUT_CONNECTIONS, endpoint }));
+  return out;
 }
 
 function verify(): Record<string, number> {
@@ -548,6 +642,13 @@ if (wsBatch !== 1 && flag("--only") !== "ws") throw new Error("--ws-batch is for
 
 try {
   if (flag("--only") === "ws") console.log(JSON.stringify(await ws(wsSeconds, wsBatch), null, 2));
+  else if (flag("--only") === "fanout") {
+    // Merged into the last full run's file, so that the report can take it without a full run.
+    const fan = await fanout(Math.min(wsSeconds, 10));
+    const last = JSON.parse(readFileSync(OUT, "utf8")) as Record<string, unknown>;
+    writeFileSync(OUT, `${JSON.stringify({ ...last, fanout: fan }, null, 2)}\n`);
+    console.log(JSON.stringify(fan, null, 2));
+  }
   else if (flag("--only") === "restart") console.log(JSON.stringify(await restart(), null, 2));
   else await all();
 } finally {
@@ -563,6 +664,7 @@ async function all(): Promise<void> {
     coreGroup: await coreGroup(),
     http: { moderate: await http(4, 1000), saturated: await http(32, 3000) },
     ws: await ws(wsSeconds),
+    fanout: await fanout(Math.min(wsSeconds, 10)),
     verify: verify(),
     restart: await restart(),
   };

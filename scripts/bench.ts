@@ -269,6 +269,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         saturated,
       ),
       ...wsFigures(j, profile, src),
+      ...fanoutFigures(j, profile, src),
     ];
   },
 
@@ -594,6 +595,49 @@ const SECTIONS: Readonly<Record<string, Section>> = {
  * Issue 16's WebSocket figures (bench/sequencer.ts `ws`): signed orders from the WS load
  * generator in another process, half of them filling, each acknowledged after its group commit.
  */
+/**
+ * Market data off the core's thread (issue 16 item 5): the paced WebSocket load with 100
+ * subscribers in another process, on the venue's endpoint and then on the market-data process's.
+ * Absent from a sequencer.json written before the section existed.
+ */
+function fanoutFigures(j: unknown, profile: string, src: string): Figure[] {
+  if ((j as { fanout?: unknown }).fanout === undefined) return [];
+  const at = (key: string): number => numberAt(j, key, src);
+  const how = (endpoint: string): string =>
+    `${at("fanout.connections")} subscribers (book, trades, ticker) on the ${endpoint}, ` +
+    `open loop at ${at("fanout.targetRate")} orders/s for ${at("fanout.targetSeconds")} s, ` +
+    `${at(`fanout.${endpoint === "venue's endpoint" ? "venue" : "marketData"}.subscribers.messages`)} messages received`;
+  return [
+    fig(
+      "fanout_main_cpu_ms_per_order_venue_ws",
+      profile,
+      at("fanout.venue.mainCpuMsPerOrder"),
+      "ms",
+      "lower",
+      src,
+      `CPU of the service's own process per accepted order; ${how("venue's endpoint")}`,
+    ),
+    fig(
+      "fanout_main_cpu_ms_per_order_market_data",
+      profile,
+      at("fanout.marketData.mainCpuMsPerOrder"),
+      "ms",
+      "lower",
+      src,
+      `the same with the subscribers on the market-data process (its own CPU ${at("fanout.marketData.marketDataCpuMsPerOrder")} ms per order); ${how("market-data endpoint")}`,
+    ),
+    fig(
+      "fanout_ack_p99_ms_market_data",
+      profile,
+      at("fanout.marketData.ackP99Ms"),
+      "ms",
+      "lower",
+      src,
+      `acknowledgement p99 of the paced load (venue's endpoint: ${at("fanout.venue.ackP99Ms")} ms); ${how("market-data endpoint")}`,
+    ),
+  ];
+}
+
 function wsFigures(j: unknown, profile: string, src: string): Figure[] {
   const at = (key: string): number => numberAt(j, key, src);
   const rejected = (mode: string): string => {

@@ -23,6 +23,11 @@ const SECONDS_PER_DAY = 86_400n;
 const envSchema = z.object({
   TESSERA_HOST: z.string().default("127.0.0.1"),
   TESSERA_PORT: z.coerce.number().int().min(0).max(65535).default(8600),
+  /**
+   * The market-data endpoint's port (public channels and reads in a process of their own),
+   * `off` for none; default TESSERA_PORT + 1 (a free port when TESSERA_PORT is 0).
+   */
+  TESSERA_MARKET_DATA_PORT: z.union([z.literal("off"), z.coerce.number().int().min(0).max(65535)]).optional(),
   TESSERA_DB: z.string().min(1).default("tessera-sequencer.db"),
   TESSERA_PROFILE: z.string().default("demo"),
   TESSERA_CHAIN_ID: uint(64, "chain id").default(31337n),
@@ -218,6 +223,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     synchronous: e.TESSERA_SYNCHRONOUS,
     groupCommit: e.TESSERA_GROUP_COMMIT,
     builder: e.TESSERA_BUILDER,
+    marketData:
+      e.TESSERA_MARKET_DATA_PORT === "off"
+        ? null
+        : { port: e.TESSERA_MARKET_DATA_PORT ?? (e.TESSERA_PORT === 0 ? 0 : e.TESSERA_PORT + 1) },
     snapshots: e.TESSERA_SNAPSHOTS
       ? {
           everyEntries: e.TESSERA_SNAPSHOT_EVERY_ENTRIES,

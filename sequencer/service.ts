@@ -18,6 +18,8 @@ import { VerifyPool } from "./intake/verify-pool.ts";
 import { VenueMetrics } from "./intake/metrics.ts";
 import { ApiLimits, DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
 import { buildServer, DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
+import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
+import { MarketDataFeed } from "./marketdata/feed.ts";
 import type { ApiOptions } from "./intake/server.ts";
 import { SessionStore } from "./intake/sessions.ts";
 import { Sequencer } from "./core/sequencer.ts";
@@ -105,6 +107,12 @@ export interface ServiceConfig {
   readonly api?: ApiOptions;
   /** Backlog bounds of the health gate (default DEFAULT_HEALTH_BOUNDS, docs/deployment.md). */
   readonly health?: HealthBounds;
+  /**
+   * The market-data endpoint (sequencer/marketdata/): public channels and public reads served
+   * by a process of their own on this port (0: a free one). Null or absent: none, and the
+   * venue's own endpoint serves them on the core's thread.
+   */
+  readonly marketData?: { readonly port: number } | null;
 }
 
 /** The L1 link: the rollup contract and a runner that signs as the operator. */
@@ -123,6 +131,8 @@ export interface L1Link {
 
 export interface Service {
   readonly url: string;
+  /** `http://host:port` of the market-data endpoint, or null. */
+  readonly marketDataUrl: string | null;
   readonly venue: Sequencer;
   readonly app: FastifyInstance;
   readonly log: Logger;
@@ -282,6 +292,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     batchMaxAgeMs: BigInt(cfg.batchMaxAgeMs),
     verificationKeyFile: built?.vkey ?? null,
     proving,
+    marketDataPort: () => marketData?.listeningPort ?? null,
   };
   venue.on((e) => {
     if (e.type === "health")
@@ -304,6 +315,33 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     ws: cfg.api?.ws ?? {},
   });
   const url = await app.listen({ host: cfg.host, port: cfg.port });
+  // The market-data process: the public fan-out and reads, off the core's thread.
+  let marketData: MarketDataFeed | null = null;
+  if (cfg.marketData !== undefined && cfg.marketData !== null) {
+    const rate = { ...DEFAULT_RATE_LIMITS, ...cfg.api?.rateLimits };
+    marketData = await MarketDataFeed.start(
+      venue,
+      clock,
+      {
+        host: cfg.host,
+        port: cfg.marketData.port,
+        ws: { ...DEFAULT_WS_LIMITS, ...cfg.api?.ws },
+        ipRatePerSecond: rate.ipRate,
+        ipBurst: rate.ipBurst,
+        trustProxy: cfg.api?.trustProxy ?? false,
+        version: "0.1.0",
+        logLevel: cfg.logLevel,
+      },
+      log,
+    ).catch(async (e: unknown) => {
+      await app.close();
+      await verifier.close();
+      venue.close();
+      throw e;
+    });
+  }
+  const marketDataUrl =
+    marketData === null ? null : ((u) => ((u.port = String(marketData.listeningPort)), u.origin))(new URL(url));
 
   // A partial batch waits for idle proving capacity up to `batchMaxAgeMs`, then up to the hard
   // bound; L1 refuses a batch more than maxBatchLag behind, and it still has to be proved and sent.
@@ -392,6 +430,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   log.info(
     {
       url,
+      marketDataUrl,
       profile: profile.name,
       markets: markets.length,
       provers: queueUrl === null ? cfg.provers : "queue",
@@ -401,6 +440,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   );
   return {
     url,
+    marketDataUrl,
     venue,
     app,
     log,
@@ -413,6 +453,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       await l1Poll;
       proving?.stop();
       witnessCheck?.stop();
+      marketData?.close();
       await app.close();
       await backend?.close();
       // Proofs from a queue are verified here: snarkjs's curve threads would keep the process up.

@@ -432,7 +432,8 @@ function changed(outcome: Outcome): boolean {
   return true;
 }
 
-const RECENT_TRADES = 200;
+/** Trades kept per market for `recentTrades` (and the market-data process). */
+export const RECENT_TRADES = 200;
 const MS_PER_SECOND = 1000n;
 
 export interface MarketStats {

@@ -12,8 +12,15 @@ import type { SideCode, SignedOrder } from "../../protocol/types.ts";
 import { VerifierBusyError, VerifierUnavailableError } from "./verify-pool.ts";
 import type { VerifyPool } from "./verify-pool.ts";
 import { batchStage } from "../core/sequencer.ts";
-import type { BatchSummary, DepositRecord, Sequencer, SettledPosition, WithdrawalRecord } from "../core/sequencer.ts";
-import type { RestingOrder } from "../core/engine/book.ts";
+import type {
+  BatchSummary,
+  DepositRecord,
+  MarketStats,
+  Sequencer,
+  SettledPosition,
+  WithdrawalRecord,
+} from "../core/sequencer.ts";
+import type { BookSnapshot, RestingOrder } from "../core/engine/book.ts";
 import type { CancelledOrder, Fill, PlaceResult } from "../core/engine/engine.ts";
 import { decodeFlags } from "../core/engine/flags.ts";
 import type { Market } from "../core/engine/markets.ts";
@@ -83,6 +90,11 @@ export interface ApiContext {
   readonly verificationKeyFile: string | null;
   /** The proving stage (null or absent: the venue does not prove), for the pipeline's status. */
   readonly proving?: ProvingStage | null;
+  /**
+   * The market-data endpoint's port (sequencer/marketdata/), for `/v1/status`; null or absent
+   * when the venue runs none.
+   */
+  readonly marketDataPort?: () => number | null;
 }
 
 // --- views -----------------------------------------------------------------------------------
@@ -257,19 +269,50 @@ const ok = (body: unknown, status = 200): Reply => ({ status, body: toWire(body)
 
 /** An instrument id from an id or a name; must be listed. */
 function resolveInstrument(api: ApiContext, ref: string): bigint {
-  let id: bigint;
-  if (/^[0-9]+$/.test(ref)) id = BigInt(ref);
-  else {
-    try {
-      id = parseInstrumentName(ref);
-    } catch (e) {
-      if (e instanceof ProtocolError)
-        throw new SequencerError("UNKNOWN_INSTRUMENT", `${ref} is not an instrument name`);
-      throw e;
-    }
-  }
+  const id = parseInstrumentRef(ref);
   api.venue.engine.market(id);
   return id;
+}
+
+/** An instrument id or name (`ETH-PERP`) as an id; throws UNKNOWN_INSTRUMENT for a bad name. */
+export function parseInstrumentRef(ref: string): bigint {
+  if (/^[0-9]+$/.test(ref)) return BigInt(ref);
+  try {
+    return parseInstrumentName(ref);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new SequencerError("UNKNOWN_INSTRUMENT", `${ref} is not an instrument name`);
+    throw e;
+  }
+}
+
+/** A book snapshot as the API sends it (REST `book`, WebSocket `book_snapshot`). */
+export function bookSnapshotView(snap: BookSnapshot) {
+  return {
+    instrument: snap.instrument,
+    seq: snap.seq,
+    bids: snap.bids.map(([price, size, orders]) => ({ price, size, orders })),
+    asks: snap.asks.map(([price, size, orders]) => ({ price, size, orders })),
+  };
+}
+
+/** One row of `/v1/tickers`. `index`: the underlying's oracle price, cents. */
+export function tickerRow(
+  m: Market,
+  best: { readonly bid: bigint | null; readonly ask: bigint | null },
+  s: MarketStats,
+  index: bigint,
+) {
+  return {
+    instrument: m.instrument,
+    name: m.name,
+    bid: best.bid,
+    ask: best.ask,
+    lastPrice: s.lastPrice,
+    volume: s.volume,
+    trades: s.trades,
+    indexPrice: index,
+    markPrice: m.kind === InstrumentKind.PERP ? index : intrinsic(decodeInstrument(m.instrument), index),
+  };
 }
 
 /** A verifier failure as the API reports it: 503 UNAVAILABLE (retry) or OVERLOADED (queue full). */
@@ -876,13 +919,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     query: depthQuerySchema,
     responses: { 200: "snapshot", ...ERR_400, 404: "UNKNOWN_INSTRUMENT" },
     handle({ params, query }) {
-      const snap = engine.snapshot(resolveInstrument(api, params.instrument), query.depth);
-      return ok({
-        instrument: snap.instrument,
-        seq: snap.seq,
-        bids: snap.bids.map(([price, size, orders]) => ({ price, size, orders })),
-        asks: snap.asks.map(([price, size, orders]) => ({ price, size, orders })),
-      });
+      return ok(bookSnapshotView(engine.snapshot(resolveInstrument(api, params.instrument), query.depth)));
     },
   });
 
@@ -912,20 +949,9 @@ export function buildRoutes(api: ApiContext): Route[] {
     responses: { 200: "tickers" },
     handle() {
       return ok({
-        tickers: engine.listMarkets().map((m) => {
-          const s = venue.marketStats(m.instrument);
-          const index = oraclePrice(m.underlying);
-          return {
-            instrument: m.instrument,
-            name: m.name,
-            ...bestOf(m.instrument),
-            lastPrice: s.lastPrice,
-            volume: s.volume,
-            trades: s.trades,
-            indexPrice: index,
-            markPrice: m.kind === InstrumentKind.PERP ? index : intrinsic(decodeInstrument(m.instrument), index),
-          };
-        }),
+        tickers: engine
+          .listMarkets()
+          .map((m) => tickerRow(m, bestOf(m.instrument), venue.marketStats(m.instrument), oraclePrice(m.underlying))),
       });
     },
   });
@@ -1016,6 +1042,8 @@ export function buildRoutes(api: ApiContext): Route[] {
         health: healthView(venue.health(api.clock())),
         // How far proving trails the book, the proof queue and each prover (issue 18).
         pipeline: pipelineView(venue, api.proving ?? null, api.clock()),
+        // Public channels and market-data reads off the core's thread: same host, this port.
+        marketData: ((port) => (port === null ? null : { port }))(api.marketDataPort?.() ?? null),
       });
     },
   });

@@ -41,6 +41,7 @@ import { toJson } from "../wire.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { ApiContext } from "./routes.ts";
 import {
+  bookSnapshotView,
   cancelledView,
   fillView,
   itemError,
@@ -106,7 +107,8 @@ interface Client {
   gone: boolean;
 }
 
-const BOOK_SNAPSHOT_DEPTH = 50;
+/** Levels per side of the `book_snapshot` a subscription starts with. */
+export const BOOK_SNAPSHOT_DEPTH = 50;
 /** After a close frame, a peer that does not complete the close is cut after this long. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -439,13 +441,7 @@ export class StreamHub {
         this.send(client, { type: "subscribed", channel: msg.channel, instrument });
         if (msg.channel === "book") {
           const snap = this.api.venue.engine.snapshot(instrument, BOOK_SNAPSHOT_DEPTH);
-          this.send(client, {
-            type: "book_snapshot",
-            instrument,
-            seq: snap.seq,
-            bids: snap.bids.map(([price, size, orders]) => ({ price, size, orders })),
-            asks: snap.asks.map(([price, size, orders]) => ({ price, size, orders })),
-          });
+          this.send(client, { type: "book_snapshot", ...bookSnapshotView(snap) });
         }
         if (msg.channel === "ticker") this.send(client, this.ticker(instrument));
         return;

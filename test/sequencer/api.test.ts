@@ -317,7 +317,7 @@ describe("sequencer API", () => {
       await client.place(alice.sign({ side: Side.SELL, size: ONE, price: P + 500n, orderId: nextId() }));
       const u = await update;
       assert.equal(BigInt(u.seq as string), BigInt(snap.seq as string) + 1n);
-      assert.deepEqual(u.changes, [{ side: 1, price: (P + 500n).toString(), size: ONE.toString() }]);
+      assert.deepEqual(u.changes, [{ side: 1, price: (P + 500n).toString(), size: ONE.toString(), orders: 1 }]);
       assert.equal(((await privateUpdate).placed as Record<string, unknown>).status, "resting");
       const trade = nextMessage(ws, (m) => m.type === "trade");
       const fill = nextMessage(ws, (m) => m.type === "fill");

@@ -90,7 +90,7 @@ describe("order book", () => {
     book.add(resting(2n, 0, 100n, 5n));
     const first = book.flushChanges()!;
     assert.equal(first.seq, 1n);
-    assert.deepEqual(first.changes, [{ side: 0, price: 100n, size: 15n }]);
+    assert.deepEqual(first.changes, [{ side: 0, price: 100n, size: 15n, orders: 2 }]);
     book.remove(a);
     book.add(resting(3n, 1, 110n, 1n));
     const second = book.flushChanges()!;
@@ -98,8 +98,8 @@ describe("order book", () => {
     assert.deepEqual(
       [...second.changes].sort((x, y) => x.side - y.side),
       [
-        { side: 0, price: 100n, size: 5n },
-        { side: 1, price: 110n, size: 1n },
+        { side: 0, price: 100n, size: 5n, orders: 1 },
+        { side: 1, price: 110n, size: 1n, orders: 1 },
       ],
     );
     assert.equal(book.snapshot(5).seq, 2n);

@@ -47,11 +47,15 @@ export class PriceLevel {
   constructor(readonly price: bigint) {}
 }
 
-/** One changed price level: `size` is the level's new total (0 = level removed). */
+/**
+ * One changed price level: `size` is the level's new total (0 = level removed) and `orders` its
+ * new count of resting orders.
+ */
 export interface LevelChange {
   readonly side: SideCode;
   readonly price: bigint;
   readonly size: bigint;
+  readonly orders: number;
 }
 
 export interface BookSnapshot {
@@ -249,7 +253,7 @@ export class OrderBook {
     const changes: LevelChange[] = [];
     for (const { side, price } of this.dirty.values()) {
       const level = this.ladder(side).levels.get(price);
-      changes.push({ side, price, size: level?.total ?? 0n });
+      changes.push({ side, price, size: level?.total ?? 0n, orders: level?.count ?? 0 });
     }
     this.dirty.clear();
     this.seq += 1n;

@@ -1,0 +1,206 @@
+/**
+ * The core's side of the market-data process (process.ts): it forks the process, hands it the
+ * public state as it stands (`init`), then forwards the public events of each event-loop turn
+ * as one IPC message (`updates`). The core's thread only copies events it already made; the
+ * JSON, the fan-out to every subscriber and the public reads run in the other process.
+ *
+ * Guarantees:
+ * - The process sees the core's public events in the core's order, each after the journal commit
+ *   that covers it (the venue emits nothing before; sequencer/core/sequencer.ts).
+ * - The core never waits for it and its memory for it is bounded: a process that dies, fails,
+ *   or falls more than `MAX_IN_FLIGHT` turns behind is replaced by a fresh one started from a
+ *   new `init` (on the same port; its subscribers reconnect and get fresh snapshots).
+ */
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { healthView } from "../core/health.ts";
+import { RECENT_TRADES } from "../core/sequencer.ts";
+import type { Sequencer, VenueEvent } from "../core/sequencer.ts";
+import type { CoreToMarketData, MarketDataEvent, MarketDataOptions, MarketDataToCore } from "./messages.ts";
+
+/** Turns of updates the process may have unread before it is replaced. */
+export const MAX_IN_FLIGHT = 10_000;
+/** How long a start may take before the process is replaced. */
+const START_TIMEOUT_MS = 30_000;
+/** How often markets and oracle prices are compared when nothing else moves. */
+const POLL_MS = 1000;
+const RESTART_DELAY_MS = 500;
+
+export class MarketDataFeed {
+  private child: ChildProcess | null = null;
+  private pending: MarketDataEvent[] = [];
+  private scheduled = false;
+  private inFlight = 0;
+  private marketsSent = 0;
+  private oracleSent: readonly bigint[] = [];
+  private closing = false;
+  private port: number;
+  private readonly unsubscribe: () => void;
+  private readonly poll: NodeJS.Timeout;
+  /** Processes started, the first included (for tests and the log). */
+  starts = 0;
+
+  private constructor(
+    private readonly venue: Sequencer,
+    private readonly clock: () => bigint,
+    private readonly options: MarketDataOptions,
+    private readonly log: Logger,
+  ) {
+    this.port = options.port;
+    this.unsubscribe = venue.on((e) => this.onEvent(e));
+    this.poll = setInterval(() => this.schedule(), POLL_MS);
+    this.poll.unref();
+  }
+
+  /** Starts the process and resolves with its port once it listens. */
+  static async start(
+    venue: Sequencer,
+    clock: () => bigint,
+    options: MarketDataOptions,
+    log: Logger,
+  ): Promise<MarketDataFeed> {
+    const feed = new MarketDataFeed(venue, clock, options, log);
+    feed.port = await feed.spawn();
+    return feed;
+  }
+
+  /** The port the market-data endpoint listens on. */
+  get listeningPort(): number {
+    return this.port;
+  }
+
+  private spawn(): Promise<number> {
+    this.starts += 1;
+    const child = fork(fileURLToPath(new URL("./process.ts", import.meta.url)), {
+      execArgv: process.execArgv,
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.child = child;
+    this.inFlight = 0;
+    const started = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`the market-data process did not listen within ${START_TIMEOUT_MS} ms`));
+        child.kill("SIGKILL");
+      }, START_TIMEOUT_MS);
+      child.on("message", (m: MarketDataToCore) => {
+        if (m.type === "listening") {
+          clearTimeout(timer);
+          resolve(m.port);
+        } else {
+          clearTimeout(timer);
+          this.log.error({ reason: m.message }, "market-data process failed");
+          reject(new Error(`market-data process: ${m.message}`));
+        }
+      });
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`the market-data process exited (${signal ?? code})`));
+        if (this.child === child) this.child = null;
+        if (!this.closing) {
+          this.log.warn({ code, signal }, "market-data process exited: starting a new one");
+          setTimeout(() => this.respawn(), RESTART_DELAY_MS).unref();
+        }
+      });
+      child.on("error", () => undefined);
+    });
+    this.send({ type: "start", options: { ...this.options, port: this.port } });
+    this.send(this.init());
+    return started;
+  }
+
+  private respawn(): void {
+    if (this.closing || this.child !== null) return;
+    this.spawn().catch((e: unknown) => this.log.error({ err: e }, "market-data process did not start"));
+  }
+
+  /** The public state as it stands (see replica.ts on events still held for their commit). */
+  private init(): CoreToMarketData {
+    const { venue } = this;
+    const markets = venue.engine.listMarkets();
+    this.pending = [];
+    this.marketsSent = markets.length;
+    this.oracleSent = [...venue.ledger.oraclePrices];
+    return {
+      type: "init",
+      markets,
+      books: markets.map((m) => venue.engine.snapshot(m.instrument, Number.MAX_SAFE_INTEGER)),
+      trades: markets.map((m) => [m.instrument, venue.recentTrades(m.instrument, RECENT_TRADES).reverse()] as const),
+      stats: markets.map((m) => [m.instrument, { ...venue.marketStats(m.instrument) }] as const),
+      oraclePrices: this.oracleSent,
+      health: healthView(venue.health(this.clock())),
+      recentTrades: RECENT_TRADES,
+    };
+  }
+
+  private send(m: CoreToMarketData): void {
+    const child = this.child;
+    if (child === null || !child.connected) return;
+    this.inFlight += 1;
+    child.send(m, (err) => {
+      if (this.child === child) this.inFlight -= 1;
+      if (err !== null && this.child === child) child.kill("SIGKILL");
+    });
+  }
+
+  private onEvent(e: VenueEvent): void {
+    switch (e.type) {
+      case "book":
+      case "trade":
+        this.pending.push(e);
+        break;
+      case "health":
+        this.pending.push({ type: "health", health: healthView(e.health) });
+        break;
+      default:
+        return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.child === null) {
+      this.pending = [];
+      return;
+    }
+    const { venue } = this;
+    const markets = venue.engine.listMarkets();
+    // Newly listed markets go first: their book updates follow in this message.
+    if (markets.length !== this.marketsSent) {
+      this.pending.unshift({ type: "markets", markets: markets.slice(this.marketsSent) });
+      this.marketsSent = markets.length;
+    }
+    const oracle = venue.ledger.oraclePrices;
+    if (oracle.some((p, i) => p !== this.oracleSent[i])) {
+      this.oracleSent = [...oracle];
+      this.pending.push({ type: "oracle", prices: this.oracleSent });
+    }
+    if (this.pending.length === 0) return;
+    if (this.inFlight > MAX_IN_FLIGHT) {
+      this.log.warn({ inFlight: this.inFlight }, "market-data process is behind: replacing it");
+      this.pending = [];
+      this.child.kill("SIGKILL");
+      return;
+    }
+    const events = this.pending;
+    this.pending = [];
+    this.send({ type: "updates", events });
+  }
+
+  close(): void {
+    this.closing = true;
+    clearInterval(this.poll);
+    this.unsubscribe();
+    this.child?.kill("SIGTERM");
+    this.child = null;
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * The market-data process (forked by sequencer/marketdata/feed.ts): it serves the venue's public
+ * market data from a copy of it (replica.ts), so the fan-out to subscribers and the public reads
+ * never run on the core's thread.
+ *
+ * - `GET /v1/ws`: the public WebSocket channels `book`, `trades` and `ticker` with the same
+ *   messages, sequence numbers and limits as the venue's own `/v1/ws` (docs/api.md "Market-data
+ *   endpoint"), and the `status` message at connect and at each change of the health gate.
+ *   Authentication and order entry are the venue's: those ops get `WRONG_ENDPOINT`.
+ * - `GET /v1/instruments/:instrument/book`, `/v1/instruments/:instrument/trades`, `/v1/tickers`:
+ *   the same replies as the venue's routes of those names.
+ * - `GET /health`: `{ ok, version, pid, connections }`.
+ *
+ * Guarantee: a message published here was published by the core after the journal commit that
+ * covers it, in the core's order; the book's `seq` is the core's, so a client can move between
+ * this endpoint and the venue's without a gap going unnoticed. The process exits when the core
+ * goes away (its IPC channel closes); the core starts a new one (feed.ts).
+ */
+import cors from "@fastify/cors";
+import websocket from "@fastify/websocket";
+import Fastify from "fastify";
+import type { FastifyError, FastifyInstance } from "fastify";
+import { pino } from "pino";
+import type { z } from "zod";
+import type { WebSocket } from "ws";
+import { SequencerError } from "../errors.ts";
+import { RateLimiter } from "../intake/ratelimit.ts";
+import { describeIssues } from "../intake/route.ts";
+import { bookSnapshotView, fillView, parseInstrumentRef, tickerRow } from "../intake/routes.ts";
+import { depthQuerySchema, instrumentParamsSchema, limitQuerySchema, wsMessageSchema } from "../intake/schemas.ts";
+import { BOOK_SNAPSHOT_DEPTH, WS_CLOSE } from "../intake/ws.ts";
+import type { WsLimits } from "../intake/ws.ts";
+import { toJson } from "../wire.ts";
+import type { CoreToMarketData, MarketDataEvent, MarketDataOptions, MarketDataToCore } from "./messages.ts";
+import { MarketReplica } from "./replica.ts";
+
+const CLOSE_GRACE_MS = 1000;
+
+interface Client {
+  readonly socket: WebSocket;
+  readonly ip: string;
+  readonly channels: Set<string>;
+  lastMessageAt: number;
+  pingSentAt: number;
+  awaitingPong: boolean;
+  gone: boolean;
+}
+
+/** Public subscriptions of the market-data endpoint. */
+class PublicHub {
+  private readonly channels = new Map<string, Set<Client>>();
+  private readonly clients = new Set<Client>();
+  private readonly perIp = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly replica: () => MarketReplica,
+    private readonly limits: WsLimits,
+    private readonly ipLimiter: RateLimiter,
+  ) {
+    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(limits.pingIntervalMs, limits.pongTimeoutMs) / 2)));
+    this.timer = setInterval(() => this.sweep(), tick);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private sendText(c: Client, text: string): void {
+    if (c.gone || c.socket.readyState !== c.socket.OPEN) return;
+    if (c.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.drop(
+        c,
+        WS_CLOSE.SLOW_CONSUMER,
+        `slow consumer: over ${this.limits.maxBufferedBytes} bytes unread; read faster or subscribe to less`,
+      );
+      return;
+    }
+    c.socket.send(text);
+  }
+
+  private send(c: Client, message: unknown): void {
+    this.sendText(c, toJson(message));
+  }
+
+  private broadcast(channel: string, message: () => unknown): void {
+    const set = this.channels.get(channel);
+    if (set === undefined || set.size === 0) return;
+    const text = toJson(message());
+    for (const c of [...set]) this.sendText(c, text);
+  }
+
+  private ticker(instrument: bigint) {
+    const s = this.replica().marketStats(instrument);
+    return { type: "ticker", instrument, ...this.replica().best(instrument), lastPrice: s.lastPrice, volume: s.volume };
+  }
+
+  /** Publishes one event the replica has just applied. */
+  publish(e: MarketDataEvent): void {
+    switch (e.type) {
+      case "book":
+        this.broadcast(`book:${e.instrument}`, () => ({
+          type: "book",
+          instrument: e.instrument,
+          seq: e.seq,
+          changes: e.changes,
+        }));
+        this.broadcast(`ticker:${e.instrument}`, () => this.ticker(e.instrument));
+        return;
+      case "trade":
+        this.broadcast(`trades:${e.fill.instrument}`, () => ({ type: "trade", ...fillView(e.fill) }));
+        return;
+      case "health": {
+        const text = toJson({ type: "status", ...e.health });
+        for (const c of [...this.clients]) this.sendText(c, text);
+        return;
+      }
+      case "markets":
+      case "oracle":
+        return;
+    }
+  }
+
+  handle(socket: WebSocket, ip: string): void {
+    const now = Date.now();
+    const client: Client = {
+      socket,
+      ip,
+      channels: new Set(),
+      lastMessageAt: now,
+      pingSentAt: now,
+      awaitingPong: false,
+      gone: false,
+    };
+    socket.on("error", () => undefined);
+    const open = this.perIp.get(ip) ?? 0;
+    if (open >= this.limits.maxConnectionsPerIp) {
+      socket.close(
+        WS_CLOSE.TOO_MANY_CONNECTIONS,
+        `over ${this.limits.maxConnectionsPerIp} connections from this address`,
+      );
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    this.perIp.set(ip, open + 1);
+    this.clients.add(client);
+    this.send(client, { type: "status", ...this.replica().health });
+    socket.on("pong", () => {
+      client.awaitingPong = false;
+    });
+    socket.on("message", (data, isBinary) => {
+      client.lastMessageAt = Date.now();
+      this.onRaw(client, data.toString(), isBinary);
+    });
+    socket.on("close", () => this.onClose(client));
+  }
+
+  private onRaw(client: Client, text: string, isBinary: boolean): void {
+    if (client.gone) return;
+    try {
+      this.ipLimiter.take(`ip ${client.ip}`, Date.now());
+      if (isBinary) throw new SequencerError("BAD_REQUEST", "send JSON text messages");
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        throw new SequencerError("BAD_REQUEST", "malformed JSON");
+      }
+      const r = wsMessageSchema.safeParse(raw);
+      if (!r.success) throw new SequencerError("BAD_REQUEST", `invalid message: ${describeIssues(r.error)}`);
+      const msg = r.data;
+      switch (msg.op) {
+        case "ping":
+          this.send(client, { type: "pong" });
+          return;
+        case "subscribe": {
+          const instrument = parseInstrumentRef(msg.instrument);
+          this.replica().market(instrument);
+          const key = `${msg.channel}:${instrument}`;
+          if (!client.channels.has(key) && client.channels.size >= this.limits.maxSubscriptions)
+            throw new SequencerError(
+              "TOO_MANY_SUBSCRIPTIONS",
+              `a connection may hold ${this.limits.maxSubscriptions} subscriptions: unsubscribe first or open another connection`,
+            );
+          let set = this.channels.get(key);
+          if (set === undefined) this.channels.set(key, (set = new Set()));
+          set.add(client);
+          client.channels.add(key);
+          this.send(client, { type: "subscribed", channel: msg.channel, instrument });
+          if (msg.channel === "book")
+            this.send(client, {
+              type: "book_snapshot",
+              ...bookSnapshotView(this.replica().snapshot(instrument, BOOK_SNAPSHOT_DEPTH)),
+            });
+          if (msg.channel === "ticker") this.send(client, this.ticker(instrument));
+          return;
+        }
+        case "unsubscribe": {
+          const key = `${msg.channel}:${parseInstrumentRef(msg.instrument)}`;
+          const set = this.channels.get(key);
+          set?.delete(client);
+          if (set?.size === 0) this.channels.delete(key);
+          client.channels.delete(key);
+          this.send(client, { type: "unsubscribed", channel: msg.channel, instrument: msg.instrument });
+          return;
+        }
+        default:
+          throw new SequencerError(
+            "WRONG_ENDPOINT",
+            `this is the market-data endpoint (public channels only): send "${msg.op}" on the venue's /v1/ws`,
+          );
+      }
+    } catch (e) {
+      const id = (() => {
+        try {
+          const raw = JSON.parse(text) as { id?: unknown };
+          return typeof raw.id === "string" || typeof raw.id === "number" ? { id: raw.id } : {};
+        } catch {
+          return {};
+        }
+      })();
+      if (e instanceof SequencerError)
+        this.send(client, {
+          type: "error",
+          code: e.code,
+          message: e.message,
+          ...id,
+          ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+        });
+      else this.send(client, { type: "error", code: "INTERNAL", message: "internal error", ...id });
+    }
+  }
+
+  /** Pings, pong deadlines and idle connections, as the venue's hub. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of [...this.clients]) {
+      if (c.gone) continue;
+      if (c.awaitingPong) {
+        if (now - c.pingSentAt >= this.limits.pongTimeoutMs) {
+          this.onClose(c);
+          c.socket.terminate();
+          continue;
+        }
+      } else if (now - c.pingSentAt >= this.limits.pingIntervalMs) {
+        c.awaitingPong = true;
+        c.pingSentAt = now;
+        try {
+          c.socket.ping();
+        } catch {
+          // closing already
+        }
+      }
+      if (c.channels.size === 0 && now - c.lastMessageAt >= this.limits.idleTimeoutMs)
+        this.drop(c, WS_CLOSE.IDLE, "idle: subscribe to a channel");
+    }
+  }
+
+  private drop(c: Client, code: number, reason: string): void {
+    if (c.gone) return;
+    this.onClose(c);
+    try {
+      c.socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+    setTimeout(() => c.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private onClose(c: Client): void {
+    if (c.gone) return;
+    c.gone = true;
+    this.clients.delete(c);
+    const open = (this.perIp.get(c.ip) ?? 1) - 1;
+    if (open <= 0) this.perIp.delete(c.ip);
+    else this.perIp.set(c.ip, open);
+    for (const key of c.channels) {
+      const set = this.channels.get(key);
+      set?.delete(c);
+      if (set?.size === 0) this.channels.delete(key);
+    }
+  }
+
+  closeAll(): void {
+    clearInterval(this.timer);
+    for (const c of [...this.clients]) {
+      this.onClose(c);
+      c.socket.close(WS_CLOSE.SHUTDOWN, "market data shutting down");
+    }
+  }
+}
+
+function parsed<S extends z.ZodType>(schema: S, v: unknown): z.output<S> {
+  const r = schema.safeParse(v);
+  if (!r.success) throw new SequencerError("BAD_REQUEST", describeIssues(r.error));
+  return r.data;
+}
+
+async function serve(options: MarketDataOptions, replica: () => MarketReplica, hub: PublicHub, ipLimiter: RateLimiter) {
+  const log = pino({ level: options.logLevel, name: "market-data" });
+  const app: FastifyInstance = Fastify({ trustProxy: options.trustProxy });
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler((err: FastifyError | SequencerError, _req, reply) => {
+    if (err instanceof SequencerError) {
+      if (err.retryAfterMs !== undefined) {
+        void reply.header("retry-after", String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+        void reply.header("x-retry-after-ms", String(err.retryAfterMs));
+      }
+      void reply.status(err.status).send({ code: err.code, message: err.message });
+      return;
+    }
+    log.error({ err }, "market data: internal error");
+    void reply.status(500).send({ code: "INTERNAL", message: "internal error: the request may be retried" });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .send({ code: "NOT_FOUND", message: `no route ${req.method} ${req.url} on the market-data endpoint` });
+  });
+  await app.register(cors, { origin: true, methods: ["GET"], maxAge: 600 });
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  app.addHook("onRequest", (req, _reply, done) => {
+    if (req.url !== "/v1/ws") ipLimiter.take(`ip ${req.ip}`, Date.now());
+    done();
+  });
+  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip));
+  app.get("/health", () => ({ ok: true, version: options.version, pid: process.pid, connections: hub.size }));
+  app.get("/v1/instruments/:instrument/book", (req, reply) => {
+    const params = parsed(instrumentParamsSchema, req.params);
+    const query = parsed(depthQuerySchema, req.query);
+    const snap = replica().snapshot(parseInstrumentRef(params.instrument), query.depth);
+    void reply.header("content-type", "application/json").send(toJson(bookSnapshotView(snap)));
+  });
+  app.get("/v1/instruments/:instrument/trades", (req, reply) => {
+    const params = parsed(instrumentParamsSchema, req.params);
+    const query = parsed(limitQuerySchema, req.query);
+    const trades = replica().recent(parseInstrumentRef(params.instrument), query.limit);
+    void reply.header("content-type", "application/json").send(toJson({ trades: trades.map((f) => fillView(f)) }));
+  });
+  app.get("/v1/tickers", (_req, reply) => {
+    const r = replica();
+    const tickers = r
+      .listMarkets()
+      .map((m) => tickerRow(m, r.best(m.instrument), r.marketStats(m.instrument), r.oraclePrice(m.underlying)));
+    void reply.header("content-type", "application/json").send(toJson({ tickers }));
+  });
+  app.addHook("preClose", (done) => {
+    hub.closeAll();
+    done();
+  });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  return { app, port: typeof address === "object" && address !== null ? address.port : options.port };
+}
+
+function main(): void {
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error("the market-data process must be forked with an IPC channel");
+  const reply = (m: MarketDataToCore) => send(m);
+  let replica: MarketReplica | null = null;
+  let hub: PublicHub | null = null;
+  const current = (): MarketReplica => {
+    if (replica === null) throw new SequencerError("UNAVAILABLE", "market data is starting: retry in a moment");
+    return replica;
+  };
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", (m: CoreToMarketData) => {
+    try {
+      if (m.type === "start") {
+        const ipLimiter = new RateLimiter("ip", m.options.ipRatePerSecond, m.options.ipBurst);
+        hub = new PublicHub(current, m.options.ws, ipLimiter);
+        serve(m.options, current, hub, ipLimiter).then(
+          ({ port }) => reply({ type: "listening", port }),
+          (e: unknown) => reply({ type: "failed", message: e instanceof Error ? e.message : String(e) }),
+        );
+      } else if (m.type === "init") replica = new MarketReplica(m);
+      else
+        for (const e of m.events) {
+          if (current().apply(e)) hub?.publish(e);
+        }
+    } catch (e) {
+      // A copy that no longer follows the core must not serve: the core starts a fresh process.
+      reply({ type: "failed", message: e instanceof Error ? e.message : String(e) });
+      process.exit(1);
+    }
+  });
+}
+
+main();
