@@ -159,6 +159,8 @@ try {
   const rpcUrl = `http://127.0.0.1:${chainPort}`;
   await assertPortFree(chainPort, "chain");
   await assertPortFree(args["sequencer-port"], "sequencer");
+  // The sequencer serves market data on the next port (TESSERA_MARKET_DATA_PORT).
+  await assertPortFree(args["sequencer-port"] + 1, "market data");
   if (!args["no-web"]) await assertPortFree(args["web-port"], "web");
 
   say(`circuit profile ${args.profile}: building unless cached (the first demo build takes about 4–6 min here)`);

@@ -38,6 +38,8 @@ import type { VenueEvent } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
 import { healthView } from "../core/health.ts";
 import { toJson } from "../wire.ts";
+import { Connections, decodeFrame, errorMessage, sweepPeriodMs, WS_CLOSE } from "./connections.ts";
+import type { Connection } from "./connections.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { ApiContext } from "./routes.ts";
 import {
@@ -52,8 +54,7 @@ import {
   settlementView,
   withdrawalView,
 } from "./routes.ts";
-import { describeIssues } from "./route.ts";
-import { wsMessageSchema } from "./schemas.ts";
+import type { WsMessage } from "./schemas.ts";
 import type { Session } from "./sessions.ts";
 
 /** Limits of the WebSocket endpoint (docs/api.md "WebSocket limits"). */
@@ -81,42 +82,22 @@ export const DEFAULT_WS_LIMITS: WsLimits = {
   pongTimeoutMs: 10_000,
 };
 
-/** Close codes the venue uses (docs/api.md). */
-export const WS_CLOSE = {
-  SHUTDOWN: 1001,
-  SLOW_CONSUMER: 4001,
-  TOO_MANY_CONNECTIONS: 4002,
-  IDLE: 4003,
-  SESSION_EXPIRED: 4004,
-  NO_PONG: 4005,
-} as const;
+export { WS_CLOSE };
 
-interface Client {
-  readonly socket: WebSocket;
+interface Client extends Connection {
   readonly id: string;
-  readonly ip: string;
-  readonly channels: Set<string>;
   session: Session | null;
   cancelOnDisconnect: boolean;
-  lastMessageAt: number;
-  pingSentAt: number;
-  awaitingPong: boolean;
   /** Sequence number of the last private message sent on this connection (from 1). */
   privateSeq: number;
-  /** Set once the disconnect has been handled (by the socket's close, a limit, or shutdown). */
-  gone: boolean;
 }
 
 /** Levels per side of the `book_snapshot` a subscription starts with. */
 export const BOOK_SNAPSHOT_DEPTH = 50;
-/** After a close frame, a peer that does not complete the close is cut after this long. */
-const CLOSE_GRACE_MS = 1000;
 
 export class StreamHub {
-  private readonly channels = new Map<string, Set<Client>>();
+  private readonly conns: Connections<Client>;
   private readonly accounts = new Map<bigint, Set<Client>>();
-  private readonly clients = new Set<Client>();
-  private readonly perIp = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -124,11 +105,15 @@ export class StreamHub {
     private readonly log: Logger,
     private readonly limits: WsLimits = DEFAULT_WS_LIMITS,
   ) {
+    this.conns = new Connections<Client>(limits, {
+      opened: () => api.metrics.wsClients.inc(),
+      closed: (reason) => api.metrics.wsClosed.inc({ reason }),
+      onRelease: (c) => this.onRelease(c),
+    });
     api.venue.on((e) => this.onEvent(e));
     // No connection outlives a restart: orders left in a cancel-on-disconnect group are cancelled.
     for (const group of api.venue.engine.liveGroups()) this.cancelGroup(group, null);
-    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(limits.pingIntervalMs, limits.pongTimeoutMs) / 2)));
-    this.timer = setInterval(() => this.sweep(), tick);
+    this.timer = setInterval(() => this.sweep(), sweepPeriodMs(limits));
     this.timer.unref();
   }
 
@@ -136,23 +121,8 @@ export class StreamHub {
     return Number(this.api.clock());
   }
 
-  /** Sends a text frame, or closes the connection when its send buffer is over the bound. */
-  private sendText(client: Client, text: string): void {
-    if (client.gone || client.socket.readyState !== client.socket.OPEN) return;
-    if (client.socket.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.drop(
-        client,
-        WS_CLOSE.SLOW_CONSUMER,
-        `slow consumer: over ${this.limits.maxBufferedBytes} bytes unread; read faster or subscribe to less`,
-        "slow_consumer",
-      );
-      return;
-    }
-    client.socket.send(text);
-  }
-
   private send(client: Client, message: unknown): void {
-    this.sendText(client, toJson(message));
+    this.conns.sendText(client, toJson(message));
   }
 
   /**
@@ -169,18 +139,8 @@ export class StreamHub {
     for (const c of [...clients]) {
       if (c.gone) continue;
       c.privateSeq += 1;
-      this.sendText(c, head + String(c.privateSeq) + rest);
+      this.conns.sendText(c, head + String(c.privateSeq) + rest);
     }
-  }
-
-  private broadcast(channel: string, message: unknown): void {
-    const set = this.channels.get(channel);
-    if (set === undefined || set.size === 0) return;
-    this.broadcastText(set, toJson(message));
-  }
-
-  private broadcastText(set: ReadonlySet<Client>, text: string): void {
-    for (const c of [...set]) this.sendText(c, text);
   }
 
   private ticker(instrument: bigint) {
@@ -199,20 +159,15 @@ export class StreamHub {
   private onEvent(e: VenueEvent): void {
     switch (e.type) {
       case "book":
-        this.broadcast(`book:${e.instrument}`, {
-          type: "book",
-          instrument: e.instrument,
-          seq: e.seq,
-          changes: e.changes,
-        });
-        this.broadcast(`ticker:${e.instrument}`, this.ticker(e.instrument));
+        this.conns.broadcast(`book:${e.instrument}`, () =>
+          toJson({ type: "book", instrument: e.instrument, seq: e.seq, changes: e.changes }),
+        );
+        this.conns.broadcast(`ticker:${e.instrument}`, () => toJson(this.ticker(e.instrument)));
         return;
       case "trade": {
         // One encoding of the fill for the public trade and both accounts' private `fill`.
         const body = toJson(fillView(e.fill));
-        const watchers = this.channels.get(`trades:${e.fill.instrument}`);
-        if (watchers !== undefined && watchers.size > 0)
-          this.broadcastText(watchers, `{"type":"trade",${body.slice(1)}`);
+        this.conns.broadcast(`trades:${e.fill.instrument}`, () => `{"type":"trade",${body.slice(1)}`);
         for (const id of [e.fill.makerAccount, e.fill.takerAccount]) this.sendPrivate(id, "fill", () => body);
         return;
       }
@@ -231,7 +186,7 @@ export class StreamHub {
         return;
       case "health":
         // Every connection hears when the venue turns cancel-only, halted or price-stale, and back.
-        for (const c of [...this.clients]) this.send(c, { type: "status", ...healthView(e.health) });
+        for (const c of [...this.conns.clients]) this.send(c, { type: "status", ...healthView(e.health) });
         return;
       case "batch":
       case "halted":
@@ -241,7 +196,7 @@ export class StreamHub {
 
   /** Open connections (for tests and metrics). */
   get size(): number {
-    return this.clients.size;
+    return this.conns.clients.size;
   }
 
   /** Serves one connection until it closes. */
@@ -260,73 +215,34 @@ export class StreamHub {
       privateSeq: 0,
       gone: false,
     };
-    socket.on("error", () => undefined);
-    const open = this.perIp.get(ip) ?? 0;
-    if (open >= this.limits.maxConnectionsPerIp) {
-      this.api.metrics.wsClosed.inc({ reason: "too_many_connections" });
-      socket.close(
-        WS_CLOSE.TOO_MANY_CONNECTIONS,
-        `over ${this.limits.maxConnectionsPerIp} connections from this address`,
-      );
-      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
-      return;
-    }
-    this.perIp.set(ip, open + 1);
-    this.clients.add(client);
-    this.api.metrics.wsClients.inc();
+    if (!this.conns.admit(client)) return;
     // The health gate as it stands, so a client never trades blind until the next change.
     this.send(client, { type: "status", ...healthView(this.api.venue.health(this.api.clock())) });
-    socket.on("pong", () => {
-      client.awaitingPong = false;
-    });
     socket.on("message", (data, isBinary) => {
       client.lastMessageAt = this.now();
       void this.onRaw(client, data.toString(), isBinary);
     });
-    socket.on("close", () => this.onClose(client));
   }
 
   private async onRaw(client: Client, text: string, isBinary: boolean): Promise<void> {
     // A connection the venue dropped (limit, no pong, expiry) is not served while it closes.
     if (client.gone) return;
-    let id: unknown = undefined;
+    const ref: { id?: string | number } = {};
     try {
       const limits = new RequestLimits(this.api.limits, client.ip, () => this.now());
       // Unauthenticated traffic is the IP's; an authenticated connection's is its account's.
       if (client.session === null) limits.chargeIp();
       else limits.chargeAccount(client.session.accountId, "read");
-      if (isBinary) throw new SequencerError("BAD_REQUEST", "send JSON text messages");
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw new SequencerError("BAD_REQUEST", "malformed JSON");
-      }
-      if (typeof raw === "object" && raw !== null && "id" in raw) id = (raw as { id: unknown }).id;
-      await this.onMessage(client, raw, limits);
+      await this.onMessage(client, decodeFrame(text, isBinary, ref), limits);
     } catch (e) {
       // A rejection may have journaled a purge on the way: answered after its commit too.
       await this.api.venue.durable().catch(() => undefined);
-      const ref = typeof id === "string" || typeof id === "number" ? { id } : {};
-      if (e instanceof SequencerError)
-        this.send(client, {
-          type: "error",
-          code: e.code,
-          message: e.message,
-          ...ref,
-          ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
-        });
-      else {
-        this.log.error({ err: e }, "websocket message failed");
-        this.send(client, { type: "error", code: "INTERNAL", message: "internal error", ...ref });
-      }
+      if (!(e instanceof SequencerError)) this.log.error({ err: e }, "websocket message failed");
+      this.send(client, errorMessage(e, ref));
     }
   }
 
-  private async onMessage(client: Client, raw: unknown, limits: RequestLimits): Promise<void> {
-    const r = wsMessageSchema.safeParse(raw);
-    if (!r.success) throw new SequencerError("BAD_REQUEST", `invalid message: ${describeIssues(r.error)}`);
-    const msg = r.data;
+  private async onMessage(client: Client, msg: WsMessage, limits: RequestLimits): Promise<void> {
     switch (msg.op) {
       case "ping":
         this.send(client, { type: "pong" });
@@ -428,16 +344,7 @@ export class StreamHub {
       }
       case "subscribe": {
         const instrument = resolveInstrument(this.api, msg.instrument);
-        const key = `${msg.channel}:${instrument}`;
-        if (!client.channels.has(key) && client.channels.size >= this.limits.maxSubscriptions)
-          throw new SequencerError(
-            "TOO_MANY_SUBSCRIPTIONS",
-            `a connection may hold ${this.limits.maxSubscriptions} subscriptions: unsubscribe first or open another connection`,
-          );
-        let set = this.channels.get(key);
-        if (set === undefined) this.channels.set(key, (set = new Set()));
-        set.add(client);
-        client.channels.add(key);
+        this.conns.subscribe(client, `${msg.channel}:${instrument}`);
         this.send(client, { type: "subscribed", channel: msg.channel, instrument });
         if (msg.channel === "book") {
           const snap = this.api.venue.engine.snapshot(instrument, BOOK_SNAPSHOT_DEPTH);
@@ -447,11 +354,7 @@ export class StreamHub {
         return;
       }
       case "unsubscribe": {
-        const key = `${msg.channel}:${resolveInstrument(this.api, msg.instrument)}`;
-        const set = this.channels.get(key);
-        set?.delete(client);
-        if (set?.size === 0) this.channels.delete(key);
-        client.channels.delete(key);
+        this.conns.unsubscribe(client, `${msg.channel}:${resolveInstrument(this.api, msg.instrument)}`);
         this.send(client, { type: "unsubscribed", channel: msg.channel, instrument: msg.instrument });
         return;
       }
@@ -467,45 +370,20 @@ export class StreamHub {
   /** Pings, pong deadlines, idle connections and expired sessions. */
   private sweep(): void {
     const now = this.now();
-    for (const c of [...this.clients]) {
-      if (c.gone) continue;
-      if (c.awaitingPong) {
-        if (now - c.pingSentAt >= this.limits.pongTimeoutMs) {
-          // No pong: the path is dead (or the peer is). No close handshake can complete.
-          this.onClose(c);
-          this.api.metrics.wsClosed.inc({ reason: "no_pong" });
-          c.socket.terminate();
-          continue;
-        }
-      } else if (now - c.pingSentAt >= this.limits.pingIntervalMs) {
-        c.awaitingPong = true;
-        c.pingSentAt = now;
-        try {
-          c.socket.ping();
-        } catch {
-          // closing already
-        }
-      }
+    for (const c of [...this.conns.clients]) {
+      if (!this.conns.keepAlive(c, now)) continue;
       if (c.session !== null && c.session.expiresAt < now) {
-        this.drop(c, WS_CLOSE.SESSION_EXPIRED, "session expired: reconnect with a new session", "session_expired");
+        this.conns.drop(
+          c,
+          WS_CLOSE.SESSION_EXPIRED,
+          "session expired: reconnect with a new session",
+          "session_expired",
+        );
         continue;
       }
       if (c.session === null && c.channels.size === 0 && now - c.lastMessageAt >= this.limits.idleTimeoutMs)
-        this.drop(c, WS_CLOSE.IDLE, "idle: authenticate or subscribe", "idle");
+        this.conns.drop(c, WS_CLOSE.IDLE, "idle: authenticate or subscribe", "idle");
     }
-  }
-
-  /** Closes a connection the venue gives up on: its disconnect is handled now. */
-  private drop(client: Client, code: number, reason: string, metric: string): void {
-    if (client.gone) return;
-    this.onClose(client);
-    this.api.metrics.wsClosed.inc({ reason: metric });
-    try {
-      client.socket.close(code, reason);
-    } catch {
-      // already closing
-    }
-    setTimeout(() => client.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /**
@@ -514,10 +392,7 @@ export class StreamHub {
    */
   disconnectAll(): void {
     clearInterval(this.timer);
-    for (const client of [...this.clients]) {
-      this.onClose(client);
-      client.socket.close(WS_CLOSE.SHUTDOWN, "venue shutting down");
-    }
+    this.conns.closeAll("venue shutting down");
   }
 
   private cancelGroup(group: string, client: Client | null): void {
@@ -533,19 +408,9 @@ export class StreamHub {
     }
   }
 
-  private onClose(client: Client): void {
-    if (client.gone) return;
-    client.gone = true;
-    this.clients.delete(client);
-    const open = (this.perIp.get(client.ip) ?? 1) - 1;
-    if (open <= 0) this.perIp.delete(client.ip);
-    else this.perIp.set(client.ip, open);
+  /** The disconnect of `client` (released by `conns`): its account's streams, its group's orders. */
+  private onRelease(client: Client): void {
     this.api.metrics.wsClients.dec();
-    for (const key of client.channels) {
-      const set = this.channels.get(key);
-      set?.delete(client);
-      if (set?.size === 0) this.channels.delete(key);
-    }
     const session = client.session;
     if (session === null) return;
     const set = this.accounts.get(session.accountId);

@@ -27,30 +27,20 @@ import { SequencerError } from "../errors.ts";
 import { RateLimiter } from "../intake/ratelimit.ts";
 import { describeIssues } from "../intake/route.ts";
 import { bookSnapshotView, fillView, parseInstrumentRef, tickerRow } from "../intake/routes.ts";
-import { depthQuerySchema, instrumentParamsSchema, limitQuerySchema, wsMessageSchema } from "../intake/schemas.ts";
-import { BOOK_SNAPSHOT_DEPTH, WS_CLOSE } from "../intake/ws.ts";
+import { depthQuerySchema, instrumentParamsSchema, limitQuerySchema } from "../intake/schemas.ts";
+import { Connections, decodeFrame, errorMessage, sweepPeriodMs, WS_CLOSE } from "../intake/connections.ts";
+import type { Connection } from "../intake/connections.ts";
+import { BOOK_SNAPSHOT_DEPTH } from "../intake/ws.ts";
 import type { WsLimits } from "../intake/ws.ts";
 import { toJson } from "../wire.ts";
 import type { CoreToMarketData, MarketDataEvent, MarketDataOptions, MarketDataToCore } from "./messages.ts";
 import { MarketReplica } from "./replica.ts";
 
-const CLOSE_GRACE_MS = 1000;
-
-interface Client {
-  readonly socket: WebSocket;
-  readonly ip: string;
-  readonly channels: Set<string>;
-  lastMessageAt: number;
-  pingSentAt: number;
-  awaitingPong: boolean;
-  gone: boolean;
-}
+type Client = Connection;
 
 /** Public subscriptions of the market-data endpoint. */
 class PublicHub {
-  private readonly channels = new Map<string, Set<Client>>();
-  private readonly clients = new Set<Client>();
-  private readonly perIp = new Map<string, number>();
+  private readonly conns: Connections<Client>;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -58,37 +48,17 @@ class PublicHub {
     private readonly limits: WsLimits,
     private readonly ipLimiter: RateLimiter,
   ) {
-    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(limits.pingIntervalMs, limits.pongTimeoutMs) / 2)));
-    this.timer = setInterval(() => this.sweep(), tick);
+    this.conns = new Connections<Client>(limits);
+    this.timer = setInterval(() => this.sweep(), sweepPeriodMs(limits));
     this.timer.unref();
   }
 
   get size(): number {
-    return this.clients.size;
-  }
-
-  private sendText(c: Client, text: string): void {
-    if (c.gone || c.socket.readyState !== c.socket.OPEN) return;
-    if (c.socket.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.drop(
-        c,
-        WS_CLOSE.SLOW_CONSUMER,
-        `slow consumer: over ${this.limits.maxBufferedBytes} bytes unread; read faster or subscribe to less`,
-      );
-      return;
-    }
-    c.socket.send(text);
+    return this.conns.clients.size;
   }
 
   private send(c: Client, message: unknown): void {
-    this.sendText(c, toJson(message));
-  }
-
-  private broadcast(channel: string, message: () => unknown): void {
-    const set = this.channels.get(channel);
-    if (set === undefined || set.size === 0) return;
-    const text = toJson(message());
-    for (const c of [...set]) this.sendText(c, text);
+    this.conns.sendText(c, toJson(message));
   }
 
   private ticker(instrument: bigint) {
@@ -100,20 +70,17 @@ class PublicHub {
   publish(e: MarketDataEvent): void {
     switch (e.type) {
       case "book":
-        this.broadcast(`book:${e.instrument}`, () => ({
-          type: "book",
-          instrument: e.instrument,
-          seq: e.seq,
-          changes: e.changes,
-        }));
-        this.broadcast(`ticker:${e.instrument}`, () => this.ticker(e.instrument));
+        this.conns.broadcast(`book:${e.instrument}`, () =>
+          toJson({ type: "book", instrument: e.instrument, seq: e.seq, changes: e.changes }),
+        );
+        this.conns.broadcast(`ticker:${e.instrument}`, () => toJson(this.ticker(e.instrument)));
         return;
       case "trade":
-        this.broadcast(`trades:${e.fill.instrument}`, () => ({ type: "trade", ...fillView(e.fill) }));
+        this.conns.broadcast(`trades:${e.fill.instrument}`, () => toJson({ type: "trade", ...fillView(e.fill) }));
         return;
       case "health": {
         const text = toJson({ type: "status", ...e.health });
-        for (const c of [...this.clients]) this.sendText(c, text);
+        for (const c of [...this.conns.clients]) this.conns.sendText(c, text);
         return;
       }
       case "markets":
@@ -133,43 +100,20 @@ class PublicHub {
       awaitingPong: false,
       gone: false,
     };
-    socket.on("error", () => undefined);
-    const open = this.perIp.get(ip) ?? 0;
-    if (open >= this.limits.maxConnectionsPerIp) {
-      socket.close(
-        WS_CLOSE.TOO_MANY_CONNECTIONS,
-        `over ${this.limits.maxConnectionsPerIp} connections from this address`,
-      );
-      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
-      return;
-    }
-    this.perIp.set(ip, open + 1);
-    this.clients.add(client);
+    if (!this.conns.admit(client)) return;
     this.send(client, { type: "status", ...this.replica().health });
-    socket.on("pong", () => {
-      client.awaitingPong = false;
-    });
     socket.on("message", (data, isBinary) => {
       client.lastMessageAt = Date.now();
       this.onRaw(client, data.toString(), isBinary);
     });
-    socket.on("close", () => this.onClose(client));
   }
 
   private onRaw(client: Client, text: string, isBinary: boolean): void {
     if (client.gone) return;
+    const ref: { id?: string | number } = {};
     try {
       this.ipLimiter.take(`ip ${client.ip}`, Date.now());
-      if (isBinary) throw new SequencerError("BAD_REQUEST", "send JSON text messages");
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw new SequencerError("BAD_REQUEST", "malformed JSON");
-      }
-      const r = wsMessageSchema.safeParse(raw);
-      if (!r.success) throw new SequencerError("BAD_REQUEST", `invalid message: ${describeIssues(r.error)}`);
-      const msg = r.data;
+      const msg = decodeFrame(text, isBinary, ref);
       switch (msg.op) {
         case "ping":
           this.send(client, { type: "pong" });
@@ -177,16 +121,7 @@ class PublicHub {
         case "subscribe": {
           const instrument = parseInstrumentRef(msg.instrument);
           this.replica().market(instrument);
-          const key = `${msg.channel}:${instrument}`;
-          if (!client.channels.has(key) && client.channels.size >= this.limits.maxSubscriptions)
-            throw new SequencerError(
-              "TOO_MANY_SUBSCRIPTIONS",
-              `a connection may hold ${this.limits.maxSubscriptions} subscriptions: unsubscribe first or open another connection`,
-            );
-          let set = this.channels.get(key);
-          if (set === undefined) this.channels.set(key, (set = new Set()));
-          set.add(client);
-          client.channels.add(key);
+          this.conns.subscribe(client, `${msg.channel}:${instrument}`);
           this.send(client, { type: "subscribed", channel: msg.channel, instrument });
           if (msg.channel === "book")
             this.send(client, {
@@ -197,11 +132,7 @@ class PublicHub {
           return;
         }
         case "unsubscribe": {
-          const key = `${msg.channel}:${parseInstrumentRef(msg.instrument)}`;
-          const set = this.channels.get(key);
-          set?.delete(client);
-          if (set?.size === 0) this.channels.delete(key);
-          client.channels.delete(key);
+          this.conns.unsubscribe(client, `${msg.channel}:${parseInstrumentRef(msg.instrument)}`);
           this.send(client, { type: "unsubscribed", channel: msg.channel, instrument: msg.instrument });
           return;
         }
@@ -212,82 +143,23 @@ class PublicHub {
           );
       }
     } catch (e) {
-      const id = (() => {
-        try {
-          const raw = JSON.parse(text) as { id?: unknown };
-          return typeof raw.id === "string" || typeof raw.id === "number" ? { id: raw.id } : {};
-        } catch {
-          return {};
-        }
-      })();
-      if (e instanceof SequencerError)
-        this.send(client, {
-          type: "error",
-          code: e.code,
-          message: e.message,
-          ...id,
-          ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
-        });
-      else this.send(client, { type: "error", code: "INTERNAL", message: "internal error", ...id });
+      this.send(client, errorMessage(e, ref));
     }
   }
 
   /** Pings, pong deadlines and idle connections, as the venue's hub. */
   private sweep(): void {
     const now = Date.now();
-    for (const c of [...this.clients]) {
-      if (c.gone) continue;
-      if (c.awaitingPong) {
-        if (now - c.pingSentAt >= this.limits.pongTimeoutMs) {
-          this.onClose(c);
-          c.socket.terminate();
-          continue;
-        }
-      } else if (now - c.pingSentAt >= this.limits.pingIntervalMs) {
-        c.awaitingPong = true;
-        c.pingSentAt = now;
-        try {
-          c.socket.ping();
-        } catch {
-          // closing already
-        }
-      }
+    for (const c of [...this.conns.clients]) {
+      if (!this.conns.keepAlive(c, now)) continue;
       if (c.channels.size === 0 && now - c.lastMessageAt >= this.limits.idleTimeoutMs)
-        this.drop(c, WS_CLOSE.IDLE, "idle: subscribe to a channel");
-    }
-  }
-
-  private drop(c: Client, code: number, reason: string): void {
-    if (c.gone) return;
-    this.onClose(c);
-    try {
-      c.socket.close(code, reason);
-    } catch {
-      // already closing
-    }
-    setTimeout(() => c.socket.terminate(), CLOSE_GRACE_MS).unref();
-  }
-
-  private onClose(c: Client): void {
-    if (c.gone) return;
-    c.gone = true;
-    this.clients.delete(c);
-    const open = (this.perIp.get(c.ip) ?? 1) - 1;
-    if (open <= 0) this.perIp.delete(c.ip);
-    else this.perIp.set(c.ip, open);
-    for (const key of c.channels) {
-      const set = this.channels.get(key);
-      set?.delete(c);
-      if (set?.size === 0) this.channels.delete(key);
+        this.conns.drop(c, WS_CLOSE.IDLE, "idle: subscribe to a channel", "idle");
     }
   }
 
   closeAll(): void {
     clearInterval(this.timer);
-    for (const c of [...this.clients]) {
-      this.onClose(c);
-      c.socket.close(WS_CLOSE.SHUTDOWN, "market data shutting down");
-    }
+    this.conns.closeAll("market data shutting down");
   }
 }
 
