@@ -62,7 +62,13 @@ export class MarketDataFeed {
     log: Logger,
   ): Promise<MarketDataFeed> {
     const feed = new MarketDataFeed(venue, clock, options, log);
-    feed.port = await feed.spawn();
+    try {
+      feed.port = await feed.spawn();
+    } catch (e) {
+      // A start that fails is not retried behind the caller's back.
+      feed.close();
+      throw e;
+    }
     return feed;
   }
 

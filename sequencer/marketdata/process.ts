@@ -182,6 +182,10 @@ async function serve(options: MarketDataOptions, replica: () => MarketReplica, h
       void reply.status(err.status).send({ code: err.code, message: err.message });
       return;
     }
+    if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+      void reply.status(400).send({ code: "BAD_REQUEST", message: err.message });
+      return;
+    }
     log.error({ err }, "market data: internal error");
     void reply.status(500).send({ code: "INTERNAL", message: "internal error: the request may be retried" });
   });
@@ -192,8 +196,14 @@ async function serve(options: MarketDataOptions, replica: () => MarketReplica, h
   });
   await app.register(cors, { origin: true, methods: ["GET"], maxAge: 600 });
   await app.register(websocket, { options: { maxPayload: 4096 } });
+  // Every request is charged to its IP (WebSocket messages are, one by one, in the hub).
   app.addHook("onRequest", (req, _reply, done) => {
-    if (req.url !== "/v1/ws") ipLimiter.take(`ip ${req.ip}`, Date.now());
+    try {
+      if (req.url !== "/v1/ws") ipLimiter.take(`ip ${req.ip}`, Date.now());
+    } catch (e) {
+      done(e as SequencerError);
+      return;
+    }
     done();
   });
   app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip));
