@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { getProfile } from "../protocol/profiles.ts";
+import { marketDataBaseUrl } from "./endpoints.ts";
 import { withdrawalOrder } from "../protocol/signing.ts";
 import type { Profile, SignedOrder } from "../protocol/types.ts";
 import { apiError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
@@ -252,6 +253,17 @@ export class TesseraClient {
     const s = await this.request("GET", "/v1/status", statusSchema);
     this.statusCache = s;
     return s;
+  }
+
+  /**
+   * The base URL to read public market data from: the market-data endpoint named by
+   * `/v1/status` (its advertised URL, else this venue's host at its port), or this venue's own
+   * URL when it runs none. Public channels there never load the venue's matching thread:
+   * `new TesseraStream({ url: await client.marketDataUrl() })` (no `client`: public only).
+   * Asks the venue every time, so a moved endpoint is found again.
+   */
+  async marketDataUrl(): Promise<string> {
+    return marketDataBaseUrl(this.url, (await this.status()).marketData);
   }
 
   /** The deployment's signature domain (fetched once). */

@@ -317,6 +317,15 @@ export const statusSchema = z.object({
   health: healthSchema,
   /** Absent from venues older than the prover fleet (issue 18). */
   pipeline: pipelineSchema.optional(),
+  /**
+   * The market-data endpoint (public channels and reads in a process of their own): its port
+   * on the venue's host, and the public URL when the deployment advertises one. Null: the
+   * venue runs none; absent: a venue older than it.
+   */
+  marketData: z
+    .object({ port: z.number().int().min(0).max(65535), url: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
 });
 export type VenueStatus = z.output<typeof statusSchema>;
 

@@ -28,6 +28,16 @@ const envSchema = z.object({
    * `off` for none; default TESSERA_PORT + 1 (a free port when TESSERA_PORT is 0).
    */
   TESSERA_MARKET_DATA_PORT: z.union([z.literal("off"), z.coerce.number().int().min(0).max(65535)]).optional(),
+  /**
+   * The market-data endpoint's public base URL, when clients reach it through a proxy (for
+   * example `https://md.example.com`); `/v1/status` advertises it. Unset: clients use the
+   * venue's host with the market-data port.
+   */
+  TESSERA_MARKET_DATA_URL: z
+    .string()
+    .url()
+    .regex(/^(https?|wss?):\/\//, "an http(s) or ws(s) URL")
+    .optional(),
   TESSERA_DB: z.string().min(1).default("tessera-sequencer.db"),
   TESSERA_PROFILE: z.string().default("demo"),
   TESSERA_CHAIN_ID: uint(64, "chain id").default(31337n),
@@ -226,7 +236,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     marketData:
       e.TESSERA_MARKET_DATA_PORT === "off"
         ? null
-        : { port: e.TESSERA_MARKET_DATA_PORT ?? (e.TESSERA_PORT === 0 ? 0 : e.TESSERA_PORT + 1) },
+        : {
+            port: e.TESSERA_MARKET_DATA_PORT ?? (e.TESSERA_PORT === 0 ? 0 : e.TESSERA_PORT + 1),
+            publicUrl: e.TESSERA_MARKET_DATA_URL ?? null,
+          },
     snapshots: e.TESSERA_SNAPSHOTS
       ? {
           everyEntries: e.TESSERA_SNAPSHOT_EVERY_ENTRIES,

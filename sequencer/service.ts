@@ -110,9 +110,11 @@ export interface ServiceConfig {
   /**
    * The market-data endpoint (sequencer/marketdata/): public channels and public reads served
    * by a process of their own on this port (0: a free one). Null or absent: none, and the
-   * venue's own endpoint serves them on the core's thread.
+   * venue's own endpoint serves them on the core's thread. `publicUrl`: the base URL clients
+   * reach it at through a proxy, advertised by `/v1/status` (null or absent: the venue's host
+   * with this port).
    */
-  readonly marketData?: { readonly port: number } | null;
+  readonly marketData?: { readonly port: number; readonly publicUrl?: string | null } | null;
 }
 
 /** The L1 link: the rollup contract and a runner that signs as the operator. */
@@ -292,7 +294,8 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     batchMaxAgeMs: BigInt(cfg.batchMaxAgeMs),
     verificationKeyFile: built?.vkey ?? null,
     proving,
-    marketDataPort: () => marketData?.listeningPort ?? null,
+    marketData: () =>
+      marketData === null ? null : { port: marketData.listeningPort, url: cfg.marketData?.publicUrl ?? null },
   };
   venue.on((e) => {
     if (e.type === "health")
@@ -331,6 +334,17 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
         trustProxy: cfg.api?.trustProxy ?? false,
         version: "0.1.0",
         logLevel: cfg.logLevel,
+        // Account reads need the journal's file (a read-only connection there) and the key of
+        // the venue's session tokens.
+        accounts:
+          cfg.dbFile === ":memory:" || cfg.dbFile === ""
+            ? null
+            : {
+                sessionKey: api.sessions.key.bytes,
+                journalFile: cfg.dbFile,
+                readRatePerSecond: rate.readRate,
+                readBurst: rate.readBurst,
+              },
       },
       log,
     ).catch(async (e: unknown) => {

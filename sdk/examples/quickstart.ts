@@ -4,8 +4,8 @@
  *   TESSERA_URL=http://127.0.0.1:8600 TESSERA_ADMIN_TOKEN=… npx tsx sdk/examples/quickstart.ts
  *
  * It derives a trading key from a wallet, funds account 100 through the operator route (a
- * devnet shortcut for the L1 deposit), streams the ETH-PERP book, rests a post-only bid, reads
- * the account, cancels, and shows a refusal as a typed error.
+ * devnet shortcut for the L1 deposit), streams the ETH-PERP book from the market-data endpoint,
+ * rests a post-only bid, reads the account, cancels, and shows a refusal as a typed error.
  */
 import { Wallet } from "ethers";
 import { TesseraApiError, TesseraClient, TesseraStream, TradingKey } from "../index.ts";
@@ -24,11 +24,15 @@ if (process.env.TESSERA_ADMIN_TOKEN !== undefined) {
   await client.deposit({ accountId, owner: BigInt(wallet.address), pkHash: key.pkHash, amount: 10_000_000_000n });
 }
 
-// 3. A local book that resyncs by itself; quotes pulled by the venue if this process dies.
+// 3. The account's stream on the venue: quotes pulled by the venue if this process dies. A local
+//    book that resyncs by itself, from the market-data endpoint (`/v1/status` names it; the
+//    venue's own URL when it runs none).
 const stream = new TesseraStream({ url, client, cancelOnDisconnect: true });
 await stream.connect();
-const book = stream.subscribeBook("ETH-PERP");
-await stream.next("book", (b) => b.synced);
+const marketData = new TesseraStream({ url: await client.marketDataUrl() });
+await marketData.connect();
+const book = marketData.subscribeBook("ETH-PERP");
+await marketData.next("book", (b) => b.synced);
 const [eth] = await client.oracle();
 say(`ETH index ${eth!.indexPrice} cents, best bid ${book.bestBid()?.price ?? "none"}`);
 
@@ -44,7 +48,7 @@ const placed = await client.placeOrder({
 });
 say(`order ${placed.orderId}: ${placed.status}`);
 const ours = (): boolean => book.bids().some((l) => l.price === price);
-if (!ours()) await stream.next("book", ours);
+if (!ours()) await marketData.next("book", ours);
 say(`the local book shows a bid at ${price}: ${book.bids().find((l) => l.price === price)!.size} in size`);
 
 // 5. Account, then cancel.
@@ -60,3 +64,4 @@ try {
   say(`refused: ${e.code} (${e.status}) ${e.message}`);
 }
 stream.close();
+marketData.close();

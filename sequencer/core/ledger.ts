@@ -22,6 +22,7 @@ import { settlementKey } from "../../protocol/transition.ts";
 import { pkHashCached } from "../../protocol/keys.ts";
 import type { RollupState } from "../../protocol/state.ts";
 import type {
+  Account,
   Batch,
   BatchContext,
   Profile,
@@ -158,6 +159,22 @@ export class ProtocolLedger implements Ledger {
    * Builds every batch closed from now on in `remote` (sequencer/builder/remote.ts), off this
    * thread: a closed batch reaches `takeClosed()` when `built` hands it back.
    */
+  /** Accounts written since the last `flushAccountChanges` (null: not tracked). */
+  private accountChanges: Set<bigint> | null = null;
+
+  /** Starts recording which accounts each transaction writes (`flushAccountChanges`). */
+  trackAccountChanges(): void {
+    this.accountChanges ??= new Set();
+  }
+
+  /** The accounts written since the last call, with their records as they stand now. */
+  flushAccountChanges(): [bigint, Account][] {
+    if (this.accountChanges === null || this.accountChanges.size === 0) return [];
+    const out = [...this.accountChanges].map((id): [bigint, Account] => [id, this.state.account(id)]);
+    this.accountChanges.clear();
+    return out;
+  }
+
   useRemoteBuilder(remote: RemoteBuilder): void {
     this.remote = remote;
   }
@@ -402,6 +419,7 @@ export class ProtocolLedger implements Ledger {
     open.orders.push(...ordersOf(tx));
     if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
     this.liquidationIndex.touch(outcome.accounts);
+    if (this.accountChanges !== null) for (const id of outcome.accounts) this.accountChanges.add(id);
     const at = {
       batch: this.nextBatch,
       slot: open.txs.length - 1,

@@ -20,8 +20,8 @@ import type {
   SettledPosition,
   WithdrawalRecord,
 } from "../core/sequencer.ts";
-import type { BookSnapshot, RestingOrder } from "../core/engine/book.ts";
-import type { CancelledOrder, Fill, PlaceResult } from "../core/engine/engine.ts";
+import type { BookSnapshot } from "../core/engine/book.ts";
+import type { CancelledOrder, Fill, OrderRecord, PlaceResult } from "../core/engine/engine.ts";
 import { decodeFlags } from "../core/engine/flags.ts";
 import type { Market } from "../core/engine/markets.ts";
 import { SequencerError } from "../errors.ts";
@@ -91,10 +91,11 @@ export interface ApiContext {
   /** The proving stage (null or absent: the venue does not prove), for the pipeline's status. */
   readonly proving?: ProvingStage | null;
   /**
-   * The market-data endpoint's port (sequencer/marketdata/), for `/v1/status`; null or absent
-   * when the venue runs none.
+   * The market-data endpoint (sequencer/marketdata/) for `/v1/status`: its port and the public
+   * URL the deployment advertises (null: the venue's host with that port); null or absent when
+   * the venue runs none.
    */
-  readonly marketDataPort?: () => number | null;
+  readonly marketData?: () => { readonly port: number; readonly url: string | null } | null;
 }
 
 // --- views -----------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ export function fillView(f: Fill, proofStatus?: string) {
   };
 }
 
-export function restingView(o: RestingOrder) {
+export function restingView(o: OrderRecord) {
   return {
     accountId: o.accountId,
     orderId: o.orderId,
@@ -1042,8 +1043,9 @@ export function buildRoutes(api: ApiContext): Route[] {
         health: healthView(venue.health(api.clock())),
         // How far proving trails the book, the proof queue and each prover (issue 18).
         pipeline: pipelineView(venue, api.proving ?? null, api.clock()),
-        // Public channels and market-data reads off the core's thread: same host, this port.
-        marketData: ((port) => (port === null ? null : { port }))(api.marketDataPort?.() ?? null),
+        // Public channels and market-data reads off the core's thread: at `url` when the
+        // deployment advertises one, else on the venue's host at `port`.
+        marketData: api.marketData?.() ?? null,
       });
     },
   });

@@ -15,6 +15,7 @@ import { openApiDocument } from "./openapi.ts";
 import type { Reply } from "./route.ts";
 import type { ApiContext } from "./routes.ts";
 import { BATCH_BODY_LIMIT, buildRoutes } from "./routes.ts";
+import { bearerToken } from "./sessions.ts";
 import type { Session } from "./sessions.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { BucketState, RateLimitConfig } from "./ratelimit.ts";
@@ -59,14 +60,11 @@ export interface ApiOptions {
 
 export const DEFAULT_MAX_OPEN_ORDERS = 1000;
 
+/** Response header: the last committed journal entry when the reply was sent. */
+export const SEQ_HEADER = "x-tessera-seq";
+
 /** How often due dead-man switches are looked for, ms (their resolution). */
 const DEAD_MAN_TICK_MS = 100;
-
-function bearer(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const m = /^Bearer (\S+)$/.exec(header);
-  return m === null ? undefined : m[1];
-}
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -147,14 +145,17 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     origin: true,
     methods: ["GET", "POST", "PUT", "DELETE"],
     allowedHeaders: ["authorization", "content-type"],
-    exposedHeaders: ["retry-after", "x-retry-after-ms", ...RATE_HEADERS],
+    exposedHeaders: ["retry-after", "x-retry-after-ms", SEQ_HEADER, ...RATE_HEADERS],
     maxAge: 600,
   });
   // A batch of 50 signed orders is about 35 KiB.
   await app.register(websocket, { options: { maxPayload: BATCH_BODY_LIMIT } });
-  // Every reply carries the state of the bucket the request was charged to (else its IP's).
+  // Every reply carries the state of the bucket the request was charged to (else its IP's), and
+  // the last committed journal entry: a client sends it to the market-data endpoint's account
+  // reads as `X-Tessera-Min-Seq` to read its own writes there.
   app.addHook("onSend", (req, reply, payload, done) => {
     rateHeaders(reply, limitsOf(req).report());
+    void reply.header(SEQ_HEADER, api.venue.journal.committedLength.toString());
     done(null, payload);
   });
   const hub = new StreamHub(api, log, { ...DEFAULT_WS_LIMITS, ...options.ws });
@@ -199,7 +200,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
       handler: async (req, reply) => {
         let session: Session | null = null;
         const limits = limitsOf(req);
-        const token = bearer(req.headers.authorization);
+        const token = bearerToken(req.headers.authorization);
         if (route.auth === "session") {
           try {
             session = api.sessions.check(token, Number(api.clock()));

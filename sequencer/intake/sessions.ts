@@ -8,8 +8,13 @@
  *    token valid for `ttlMs`.
  * The message has 4 Poseidon inputs where an order hash has 9, so a session signature can
  * never be replayed as an order and vice versa; the domain binds it to this deployment.
+ *
+ * A token carries its account and expiry with an HMAC-SHA256 under a key of this run
+ * (`SessionKey`): any process holding the key checks a token without asking the venue (the
+ * market-data process serves account reads with it), and the venue keeps no per-session state.
+ * A restart draws a new key, so every session ends with the process, as before.
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { SequencerError } from "../errors.ts";
 
 interface Challenge {
@@ -26,14 +31,66 @@ export interface Session {
 
 const CHALLENGE_TTL_MS = 60_000;
 const MAX_CHALLENGES = 50_000;
-/** Sessions kept at most: beyond, expired ones are pruned, then the oldest evicted. */
-const MAX_SESSIONS = 100_000;
+const TOKEN_VERSION = "s1";
+
+/**
+ * The key that signs and checks session tokens: `s1.<accountId>.<expiresAt>.<nonce>.<mac>`, the
+ * MAC an HMAC-SHA256 of everything before it. Pass `bytes` to share a key with another process.
+ */
+export class SessionKey {
+  readonly bytes: Buffer;
+
+  constructor(bytes: Uint8Array = randomBytes(32)) {
+    if (bytes.length < 32) throw new Error("a session key has at least 32 bytes");
+    this.bytes = Buffer.from(bytes);
+  }
+
+  private mac(body: string): Buffer {
+    return createHmac("sha256", this.bytes).update(body).digest();
+  }
+
+  /** A token for `accountId` valid until `expiresAt` (unix ms). */
+  sign(accountId: bigint, expiresAt: number): string {
+    const body = `${TOKEN_VERSION}.${accountId}.${expiresAt}.${randomBytes(12).toString("base64url")}`;
+    return `${body}.${this.mac(body).toString("base64url")}`;
+  }
+
+  /** The session a token stands for; throws UNAUTHORIZED when missing, forged or expired. */
+  check(token: string | undefined, nowMs: number): Session {
+    const parts = token?.split(".") ?? [];
+    const session = ((): Session | null => {
+      if (token === undefined || token.length > 200 || parts.length !== 5 || parts[0] !== TOKEN_VERSION) return null;
+      const [, account, expiry, , mac] = parts as [string, string, string, string, string];
+      if (!/^(0|[1-9]\d{0,15})$/.test(account) || !/^[1-9]\d{0,15}$/.test(expiry)) return null;
+      const given = Buffer.from(mac, "base64url");
+      const wanted = this.mac(parts.slice(0, 4).join("."));
+      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return null;
+      return { token, accountId: BigInt(account), expiresAt: Number(expiry) };
+    })();
+    if (session === null || session.expiresAt < nowMs)
+      throw new SequencerError(
+        "UNAUTHORIZED",
+        "missing, unknown or expired session token: sign a challenge at /v1/auth/challenge and /v1/auth/session",
+      );
+    return session;
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const m = /^Bearer (\S+)$/.exec(header);
+  return m === null ? undefined : m[1];
+}
 
 export class SessionStore {
   private readonly challenges = new Map<bigint, Challenge>();
-  private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly ttlMs: number) {}
+  /** @param key signs the tokens (default: a fresh random key, valid for this process's life) */
+  constructor(
+    private readonly ttlMs: number,
+    readonly key: SessionKey = new SessionKey(),
+  ) {}
 
   /** A fresh one-time challenge for `accountId`. */
   challenge(accountId: bigint, nowMs: number): { challenge: bigint; expiresAt: number } {
@@ -57,31 +114,16 @@ export class SessionStore {
   }
 
   open(accountId: bigint, nowMs: number): Session {
-    if (this.sessions.size >= MAX_SESSIONS) {
-      this.prune(nowMs);
-      const oldest = this.sessions.keys().next().value;
-      if (this.sessions.size >= MAX_SESSIONS && oldest !== undefined) this.sessions.delete(oldest);
-    }
-    const session = { token: randomBytes(32).toString("base64url"), accountId, expiresAt: nowMs + this.ttlMs };
-    this.sessions.set(session.token, session);
-    return session;
+    const expiresAt = nowMs + this.ttlMs;
+    return { token: this.key.sign(accountId, expiresAt), accountId, expiresAt };
   }
 
   /** The session of a bearer token; throws UNAUTHORIZED. */
   check(token: string | undefined, nowMs: number): Session {
-    const s = token === undefined ? undefined : this.sessions.get(token);
-    if (s === undefined || s.expiresAt < nowMs) {
-      if (s !== undefined) this.sessions.delete(s.token);
-      throw new SequencerError(
-        "UNAUTHORIZED",
-        "missing, unknown or expired session token: sign a challenge at /v1/auth/challenge and /v1/auth/session",
-      );
-    }
-    return s;
+    return this.key.check(token, nowMs);
   }
 
   private prune(nowMs: number): void {
     for (const [k, c] of this.challenges) if (c.expiresAt < nowMs) this.challenges.delete(k);
-    for (const [k, s] of this.sessions) if (s.expiresAt < nowMs) this.sessions.delete(k);
   }
 }

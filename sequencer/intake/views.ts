@@ -17,6 +17,7 @@ import {
   positionValue,
 } from "../../protocol/margin.ts";
 import type { Marks } from "../../protocol/margin.ts";
+import type { Account } from "../../protocol/types.ts";
 import type { Sequencer } from "../core/sequencer.ts";
 
 export interface PositionView {
@@ -54,8 +55,19 @@ export function currentMarks(venue: Sequencer): Marks {
 }
 
 export function accountView(venue: Sequencer, accountId: bigint): AccountView {
-  const account = venue.ledger.state.account(accountId);
-  const marks = currentMarks(venue);
+  return accountViewOf(
+    accountId,
+    venue.ledger.state.account(accountId),
+    currentMarks(venue),
+    venue.engine.openOrders(accountId).length,
+  );
+}
+
+/**
+ * The view of `account` at `marks`, with its count of open orders: what `GET /v1/account` answers,
+ * on the venue and in the market-data process alike.
+ */
+export function accountViewOf(accountId: bigint, account: Account, marks: Marks, openOrders: number): AccountView {
   const eq = equity(account, marks);
   const im = initialMarginScaled(account, marks);
   const positions: PositionView[] = [];
@@ -80,6 +92,6 @@ export function accountView(venue: Sequencer, accountId: bigint): AccountView {
     freeCollateral: freeCollateral(account, marks),
     marginUsageBps: eq > 0n ? im / eq : null,
     positions,
-    openOrders: venue.engine.openOrders(accountId).length,
+    openOrders,
   };
 }

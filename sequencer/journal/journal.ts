@@ -162,6 +162,99 @@ export interface StoredSnapshot {
   readonly builder: Buffer;
 }
 
+/** An account's fills as maker or taker below a trade id, newest first, with their batch's status. */
+const FILLS_PAGE = `SELECT f.*, b.status AS status FROM (
+     SELECT * FROM (SELECT * FROM fills WHERE maker_account = @account AND trade_id < @below
+                    ORDER BY trade_id DESC LIMIT @limit)
+     UNION
+     SELECT * FROM (SELECT * FROM fills WHERE taker_account = @account AND trade_id < @below
+                    ORDER BY trade_id DESC LIMIT @limit)
+   ) f LEFT JOIN batches b ON b.number = f.batch ORDER BY f.trade_id DESC LIMIT @limit`;
+
+function fillsPage(
+  statement: Database.Statement,
+  accountId: bigint,
+  limit: number,
+  before: bigint | null,
+): StoredFill[] {
+  const below = before === null ? Number.MAX_SAFE_INTEGER : Number(before);
+  const rows = statement.all({ account: accountId, below, limit }) as FillRow[];
+  return rows.map((r) => ({
+    tradeId: BigInt(r.trade_id),
+    kind: r.kind === "liquidation" ? "liquidation" : "trade",
+    instrument: BigInt(r.instrument),
+    price: BigInt(r.price),
+    size: BigInt(r.size),
+    takerSide: r.taker_side === 0 ? 0 : 1,
+    makerAccount: BigInt(r.maker_account),
+    makerOrderId: BigInt(r.maker_order),
+    takerAccount: BigInt(r.taker_account),
+    takerOrderId: BigInt(r.taker_order),
+    batch: BigInt(r.batch),
+    slot: r.slot,
+    time: BigInt(r.time),
+    proofStatus: r.status as ProofStatus | null,
+  }));
+}
+
+function settlementsOf(db: Database.Database, accountId: bigint, limit: number): SettledPosition[] {
+  const rows = db
+    .prepare("SELECT * FROM settlements WHERE account = ? ORDER BY batch DESC, slot DESC LIMIT ?")
+    .all(accountId, limit) as SettlementRow[];
+  return rows.map((r) => ({
+    accountId: BigInt(r.account),
+    instrument: BigInt(r.instrument),
+    size: BigInt(r.size),
+    price: BigInt(r.price),
+    roundId: BigInt(r.round_id),
+    value: BigInt(r.value),
+    cost: BigInt(r.cost),
+    pnl: BigInt(r.pnl),
+    batch: BigInt(r.batch),
+    slot: r.slot,
+    time: BigInt(r.time),
+  }));
+}
+
+function batchStatusOf(db: Database.Database, batch: bigint): ProofStatus | null {
+  const row = db.prepare("SELECT status FROM batches WHERE number = ?").get(batch) as { status: string } | undefined;
+  return (row?.status ?? null) as ProofStatus | null;
+}
+
+/**
+ * The journal's account reads from another process (the market-data process): a read-only
+ * connection to the venue's file. Under WAL it sees every committed command and none that is not,
+ * and it never blocks the venue's writes.
+ */
+export class JournalReader {
+  private readonly db: Database.Database;
+  private readonly fillsPage: Database.Statement;
+
+  constructor(file: string) {
+    this.db = new Database(file, { readonly: true, fileMustExist: true });
+    this.fillsPage = this.db.prepare(FILLS_PAGE);
+  }
+
+  /** As `Journal.fillsOf`. */
+  fillsOf(accountId: bigint, limit: number, before: bigint | null = null): StoredFill[] {
+    return fillsPage(this.fillsPage, accountId, limit, before);
+  }
+
+  /** As `Journal.settlementsOf`. */
+  settlementsOf(accountId: bigint, limit: number): SettledPosition[] {
+    return settlementsOf(this.db, accountId, limit);
+  }
+
+  /** As `Journal.batchStatus`. */
+  batchStatus(batch: bigint): ProofStatus | null {
+    return batchStatusOf(this.db, batch);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
 export class Journal {
   private readonly db: Database.Database;
   private readonly insertCommand: Database.Statement;
@@ -202,15 +295,7 @@ export class Journal {
       `INSERT INTO fills (trade_id, seq, instrument, price, size, taker_side, maker_account, maker_order,
          taker_account, taker_order, batch, slot, time, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.fillsPage = this.db.prepare(
-      `SELECT f.*, b.status AS status FROM (
-         SELECT * FROM (SELECT * FROM fills WHERE maker_account = @account AND trade_id < @below
-                        ORDER BY trade_id DESC LIMIT @limit)
-         UNION
-         SELECT * FROM (SELECT * FROM fills WHERE taker_account = @account AND trade_id < @below
-                        ORDER BY trade_id DESC LIMIT @limit)
-       ) f LEFT JOIN batches b ON b.number = f.batch ORDER BY f.trade_id DESC LIMIT @limit`,
-    );
+    this.fillsPage = this.db.prepare(FILLS_PAGE);
     // OR IGNORE: a replay restores the records of journals written before they existed.
     this.insertSettlement = this.db.prepare(
       `INSERT OR IGNORE INTO settlements (batch, slot, seq, account, instrument, size, price, round_id, value, cost,
@@ -366,6 +451,11 @@ export class Journal {
     return this.nextSeq - 1n;
   }
 
+  /** The seq of the last committed command (`length` less the open group's). */
+  get committedLength(): bigint {
+    return this.nextSeq - 1n - BigInt(this.grouped);
+  }
+
   /**
    * Stores a snapshot and keeps only the newest `keep` (in one transaction, after committing
    * the open group: a snapshot covers only committed commands).
@@ -424,44 +514,12 @@ export class Journal {
    * range scans (as maker, as taker) of at most `limit` rows each, whatever the account's history.
    */
   fillsOf(accountId: bigint, limit: number, before: bigint | null = null): StoredFill[] {
-    const below = before === null ? Number.MAX_SAFE_INTEGER : Number(before);
-    const rows = this.fillsPage.all({ account: accountId, below, limit }) as FillRow[];
-    return rows.map((r) => ({
-      tradeId: BigInt(r.trade_id),
-      kind: r.kind === "liquidation" ? "liquidation" : "trade",
-      instrument: BigInt(r.instrument),
-      price: BigInt(r.price),
-      size: BigInt(r.size),
-      takerSide: r.taker_side === 0 ? 0 : 1,
-      makerAccount: BigInt(r.maker_account),
-      makerOrderId: BigInt(r.maker_order),
-      takerAccount: BigInt(r.taker_account),
-      takerOrderId: BigInt(r.taker_order),
-      batch: BigInt(r.batch),
-      slot: r.slot,
-      time: BigInt(r.time),
-      proofStatus: r.status as ProofStatus | null,
-    }));
+    return fillsPage(this.fillsPage, accountId, limit, before);
   }
 
   /** An account's settled option positions, newest first. */
   settlementsOf(accountId: bigint, limit: number): SettledPosition[] {
-    const rows = this.db
-      .prepare("SELECT * FROM settlements WHERE account = ? ORDER BY batch DESC, slot DESC LIMIT ?")
-      .all(accountId, limit) as SettlementRow[];
-    return rows.map((r) => ({
-      accountId: BigInt(r.account),
-      instrument: BigInt(r.instrument),
-      size: BigInt(r.size),
-      price: BigInt(r.price),
-      roundId: BigInt(r.round_id),
-      value: BigInt(r.value),
-      cost: BigInt(r.cost),
-      pnl: BigInt(r.pnl),
-      batch: BigInt(r.batch),
-      slot: r.slot,
-      time: BigInt(r.time),
-    }));
+    return settlementsOf(this.db, accountId, limit);
   }
 
   /** Records a batch's proof pipeline status (outside the replayed command stream). */
@@ -477,9 +535,7 @@ export class Journal {
 
   /** The recorded status of a batch, or null when none was recorded. */
   batchStatus(batch: bigint): ProofStatus | null {
-    const row = this.db.prepare("SELECT status FROM batches WHERE number = ?").get(batch) as
-      { status: string } | undefined;
-    return (row?.status ?? null) as ProofStatus | null;
+    return batchStatusOf(this.db, batch);
   }
 
   /** Stores a batch's packed proof (`uint256[8]`) and marks it proved. */

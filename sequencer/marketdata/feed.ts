@@ -1,8 +1,9 @@
 /**
  * The core's side of the market-data process (process.ts): it forks the process, hands it the
  * public state as it stands (`init`), then forwards the public events of each event-loop turn
- * as one IPC message (`updates`). The core's thread only copies events it already made; the
- * JSON, the fan-out to every subscriber and the public reads run in the other process.
+ * as one IPC message (`updates`), with the account records and open orders the turn changed.
+ * The core's thread only copies events and records it already made; the JSON, the fan-out to
+ * every subscriber, the public reads and the account reads run in the other process.
  *
  * Guarantees:
  * - The process sees the core's public events in the core's order, each after the journal commit
@@ -15,17 +16,29 @@ import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { emptyAccount } from "../../protocol/account.ts";
 import { healthView } from "../core/health.ts";
 import { RECENT_TRADES } from "../core/sequencer.ts";
 import type { Sequencer, VenueEvent } from "../core/sequencer.ts";
-import type { CoreToMarketData, MarketDataEvent, MarketDataOptions, MarketDataToCore } from "./messages.ts";
+import type {
+  AccountsInit,
+  AccountUpdates,
+  CoreToMarketData,
+  MarketDataEvent,
+  MarketDataOptions,
+  MarketDataToCore,
+} from "./messages.ts";
 
 /** Turns of updates the process may have unread before it is replaced. */
 export const MAX_IN_FLIGHT = 10_000;
 /** How long a start may take before the process is replaced. */
 const START_TIMEOUT_MS = 30_000;
-/** How often markets and oracle prices are compared when nothing else moves. */
-const POLL_MS = 1000;
+/**
+ * How often markets, oracle prices and the journal's length are compared when no event moves
+ * (a command that publishes nothing, such as arming a dead-man switch, still moves the seq that
+ * account reads wait for).
+ */
+const POLL_MS = 50;
 const RESTART_DELAY_MS = 500;
 
 export class MarketDataFeed {
@@ -35,6 +48,9 @@ export class MarketDataFeed {
   private inFlight = 0;
   private marketsSent = 0;
   private oracleSent: readonly bigint[] = [];
+  private fundingSent: readonly bigint[] = [];
+  private batchSent = 0n;
+  private seqSent = 0n;
   private closing = false;
   private port: number;
   private readonly unsubscribe: () => void;
@@ -49,6 +65,10 @@ export class MarketDataFeed {
     private readonly log: Logger,
   ) {
     this.port = options.port;
+    if (options.accounts !== null) {
+      venue.engine.trackOrderChanges();
+      venue.ledger.trackAccountChanges();
+    }
     this.unsubscribe = venue.on((e) => this.onEvent(e));
     this.poll = setInterval(() => this.schedule(), POLL_MS);
     this.poll.unref();
@@ -130,6 +150,7 @@ export class MarketDataFeed {
     this.marketsSent = markets.length;
     this.oracleSent = [...venue.ledger.oraclePrices];
     return {
+      accounts: this.accountsInit(),
       type: "init",
       markets,
       books: markets.map((m) => venue.engine.snapshot(m.instrument, Number.MAX_SAFE_INTEGER)),
@@ -139,6 +160,52 @@ export class MarketDataFeed {
       health: healthView(venue.health(this.clock())),
       recentTrades: RECENT_TRADES,
     };
+  }
+
+  /** The account state as it stands; the changes recorded so far are in it, so they are dropped. */
+  private accountsInit(): AccountsInit | null {
+    if (this.options.accounts === null) return null;
+    const { venue } = this;
+    venue.engine.flushOrderChanges();
+    venue.ledger.flushAccountChanges();
+    this.fundingSent = venue.ledger.state.globalState.fundingIndex;
+    this.batchSent = venue.ledger.currentBatch;
+    this.seqSent = venue.journal.committedLength;
+    return {
+      seq: this.seqSent,
+      accounts: [...venue.ledger.state.toSnapshot().accounts],
+      empty: emptyAccount(venue.config.profile),
+      orders: venue.engine.openOrderRecords(),
+      fundingIndex: this.fundingSent,
+      currentBatch: this.batchSent,
+    };
+  }
+
+  /** The account state's changes since the last call (null: nothing changed or not served). */
+  private accountUpdates(): AccountUpdates | null {
+    if (this.options.accounts === null) return null;
+    const { venue } = this;
+    const accounts = venue.ledger.flushAccountChanges();
+    const { open, gone } = venue.engine.flushOrderChanges();
+    const funding = venue.ledger.state.globalState.fundingIndex;
+    const fundingIndex = funding.some((f, i) => f !== this.fundingSent[i]) ? funding : null;
+    if (fundingIndex !== null) this.fundingSent = fundingIndex;
+    const batch = venue.ledger.currentBatch;
+    const currentBatch = batch !== this.batchSent ? batch : null;
+    this.batchSent = batch;
+    // Every command the journal committed moves the seq, even one that changed no account (a
+    // client waits for the seq of its own last command before it reads here). Committed: the
+    // fills and settlements are read from the journal's file, which shows only those.
+    const seq = venue.journal.committedLength;
+    if (
+      accounts.length + open.length + gone.length === 0 &&
+      fundingIndex === null &&
+      currentBatch === null &&
+      seq === this.seqSent
+    )
+      return null;
+    this.seqSent = seq;
+    return { accounts, open, gone, fundingIndex, currentBatch, seq };
   }
 
   private send(m: CoreToMarketData): void {
@@ -161,7 +228,9 @@ export class MarketDataFeed {
         this.pending.push({ type: "health", health: healthView(e.health) });
         break;
       default:
-        return;
+        // Private events carry nothing to forward, but what they tell of may have changed
+        // accounts (a deposit, a withdrawal): the next flush sends those.
+        if (this.options.accounts === null) return;
     }
     this.schedule();
   }
@@ -175,6 +244,7 @@ export class MarketDataFeed {
   private flush(): void {
     this.scheduled = false;
     if (this.child === null) {
+      // The next process starts from a fresh `init`, which holds all of it.
       this.pending = [];
       return;
     }
@@ -190,7 +260,8 @@ export class MarketDataFeed {
       this.oracleSent = [...oracle];
       this.pending.push({ type: "oracle", prices: this.oracleSent });
     }
-    if (this.pending.length === 0) return;
+    const accounts = this.accountUpdates();
+    if (this.pending.length === 0 && accounts === null) return;
     if (this.inFlight > MAX_IN_FLIGHT) {
       this.log.warn({ inFlight: this.inFlight }, "market-data process is behind: replacing it");
       this.pending = [];
@@ -199,7 +270,7 @@ export class MarketDataFeed {
     }
     const events = this.pending;
     this.pending = [];
-    this.send({ type: "updates", events });
+    this.send({ type: "updates", events, accounts });
   }
 
   close(): void {

@@ -4,11 +4,13 @@
  * (bigints and Maps pass as they are).
  *
  * core → process: one `init` (the public state as it stands), then `updates`, each holding the
- * public events of one event-loop turn of the core, in order. process → core: `listening`
- * once its server is up.
+ * public events of one event-loop turn of the core, in order, and the account records and open
+ * orders that turn changed (for the account reads). process → core: `listening` once its
+ * server is up.
  */
 import type { BookSnapshot } from "../core/engine/book.ts";
-import type { Fill } from "../core/engine/engine.ts";
+import type { Account } from "../../protocol/types.ts";
+import type { Fill, OrderRecord } from "../core/engine/engine.ts";
 import type { Market } from "../core/engine/markets.ts";
 import type { healthView } from "../core/health.ts";
 import type { MarketStats, VenueEvent } from "../core/sequencer.ts";
@@ -29,6 +31,49 @@ export interface MarketDataOptions {
   readonly trustProxy: boolean | string;
   readonly version: string;
   readonly logLevel: string;
+  /**
+   * Account reads (`/v1/account`, its orders, fills and settlements) with the venue's session
+   * tokens: the key that signs them, the journal file (read-only here) and the per-account read
+   * budget. Null: the process serves public data only (a venue whose journal is in memory).
+   */
+  readonly accounts: {
+    readonly sessionKey: Uint8Array;
+    readonly journalFile: string;
+    readonly readRatePerSecond: number;
+    readonly readBurst: number;
+  } | null;
+}
+
+/** The account state the account reads need, as it stands. */
+export interface AccountsInit {
+  /** Every account record the venue holds. */
+  readonly accounts: readonly (readonly [bigint, Account])[];
+  /** The record of an account never written (the profile's empty account). */
+  readonly empty: Account;
+  /** Every open order, per account in the venue's order. */
+  readonly orders: readonly OrderRecord[];
+  /** Funding index per underlying (marks: oracle price − funding index). */
+  readonly fundingIndex: readonly bigint[];
+  /** The open batch's number (a fill in it is `open`). */
+  readonly currentBatch: bigint;
+  /** The last committed journal entry this state includes (the venue's `X-Tessera-Seq`). */
+  readonly seq: bigint;
+}
+
+/** What one turn changed in the account state. */
+export interface AccountUpdates {
+  /** Accounts written, with their records as they stand. */
+  readonly accounts: readonly (readonly [bigint, Account])[];
+  /** Open orders entered or changed, as they stand (new ones in the order they entered). */
+  readonly open: readonly OrderRecord[];
+  /** `[accountId, orderId]` of orders that left the book. */
+  readonly gone: readonly (readonly [bigint, bigint])[];
+  /** The funding index when it moved, else null. */
+  readonly fundingIndex: readonly bigint[] | null;
+  /** The open batch's number when it moved, else null. */
+  readonly currentBatch: bigint | null;
+  /** The last committed journal entry the account state now includes. */
+  readonly seq: bigint;
 }
 
 export interface MarketDataInit {
@@ -42,6 +87,8 @@ export interface MarketDataInit {
   readonly health: HealthWire;
   /** Trades kept per market (as the core keeps). */
   readonly recentTrades: number;
+  /** Null when the process serves no account reads. */
+  readonly accounts: AccountsInit | null;
 }
 
 /** The venue's own `book` and `trade` events, as they are; its health as the wire shows it. */
@@ -55,7 +102,12 @@ export type MarketDataEvent =
 export type CoreToMarketData =
   | { readonly type: "start"; readonly options: MarketDataOptions }
   | MarketDataInit
-  | { readonly type: "updates"; readonly events: readonly MarketDataEvent[] };
+  | {
+      readonly type: "updates";
+      readonly events: readonly MarketDataEvent[];
+      /** Null when the process serves no account reads. */
+      readonly accounts: AccountUpdates | null;
+    };
 
 export type MarketDataToCore =
   { readonly type: "listening"; readonly port: number } | { readonly type: "failed"; readonly message: string };

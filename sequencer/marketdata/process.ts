@@ -19,21 +19,33 @@
 import cors from "@fastify/cors";
 import websocket from "@fastify/websocket";
 import Fastify from "fastify";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { pino } from "pino";
 import type { z } from "zod";
 import type { WebSocket } from "ws";
 import { SequencerError } from "../errors.ts";
 import { RateLimiter } from "../intake/ratelimit.ts";
 import { describeIssues } from "../intake/route.ts";
-import { bookSnapshotView, fillView, parseInstrumentRef, tickerRow } from "../intake/routes.ts";
-import { depthQuerySchema, instrumentParamsSchema, limitQuerySchema } from "../intake/schemas.ts";
+import {
+  bookSnapshotView,
+  fillView,
+  parseInstrumentRef,
+  restingView,
+  settlementView,
+  tickerRow,
+} from "../intake/routes.ts";
+import { depthQuerySchema, fillsQuerySchema, instrumentParamsSchema, limitQuerySchema } from "../intake/schemas.ts";
+import { bearerToken, SessionKey } from "../intake/sessions.ts";
+import type { Session } from "../intake/sessions.ts";
+import { accountViewOf } from "../intake/views.ts";
+import { JournalReader } from "../journal/journal.ts";
 import { Connections, decodeFrame, errorMessage, sweepPeriodMs, WS_CLOSE } from "../intake/connections.ts";
 import type { Connection } from "../intake/connections.ts";
 import { BOOK_SNAPSHOT_DEPTH } from "../intake/ws.ts";
 import type { WsLimits } from "../intake/ws.ts";
 import { toJson } from "../wire.ts";
 import type { CoreToMarketData, MarketDataEvent, MarketDataOptions, MarketDataToCore } from "./messages.ts";
+import { AccountReplica } from "./accounts.ts";
 import { MarketReplica } from "./replica.ts";
 
 type Client = Connection;
@@ -169,7 +181,100 @@ function parsed<S extends z.ZodType>(schema: S, v: unknown): z.output<S> {
   return r.data;
 }
 
-async function serve(options: MarketDataOptions, replica: () => MarketReplica, hub: PublicHub, ipLimiter: RateLimiter) {
+/**
+ * The account reads, as the venue's routes of the same names answer them: `GET /v1/account`,
+ * `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements`, with the venue's session
+ * tokens (checked with the key it shares) and a per-account read budget of this process's own.
+ * A request without a valid token is charged to its IP. Returns the journal reader to close, or
+ * null when the process serves no account reads (then these routes answer `WRONG_ENDPOINT`).
+ */
+/** Request header: the journal seq an account read must include (`X-Tessera-Seq` of the venue). */
+export const MIN_SEQ_HEADER = "x-tessera-min-seq";
+/** How long an account read waits for the copy to reach its `X-Tessera-Min-Seq`. */
+const MIN_SEQ_WAIT_MS = 2000;
+
+function accountRoutes(
+  app: FastifyInstance,
+  options: MarketDataOptions,
+  replica: () => MarketReplica,
+  accounts: () => AccountReplica,
+  ipLimiter: RateLimiter,
+): JournalReader | null {
+  const config = options.accounts;
+  const json = (reply: FastifyReply, body: unknown): FastifyReply =>
+    reply.header("content-type", "application/json").send(toJson(body));
+  if (config === null) {
+    app.get("/v1/account*", () => {
+      throw new SequencerError("WRONG_ENDPOINT", "account reads are served by the venue's endpoint here");
+    });
+    return null;
+  }
+  const key = new SessionKey(config.sessionKey);
+  const readLimiter = new RateLimiter("read", config.readRatePerSecond, config.readBurst);
+  const reader = new JournalReader(config.journalFile);
+  /**
+   * The session's account, charged one read; with `X-Tessera-Min-Seq` (the venue's
+   * `X-Tessera-Seq` of the client's last command), once the copy includes that journal entry,
+   * so a client reads its own writes here.
+   */
+  const accountOf = async (req: FastifyRequest): Promise<bigint> => {
+    const now = Date.now();
+    let session: Session;
+    try {
+      session = key.check(bearerToken(req.headers.authorization), now);
+    } catch (e) {
+      ipLimiter.take(`ip ${req.ip}`, now);
+      throw e;
+    }
+    readLimiter.take(`${session.accountId}`, now);
+    const header = req.headers[MIN_SEQ_HEADER];
+    if (header !== undefined) {
+      if (typeof header !== "string" || !/^(0|[1-9]\d{0,18})$/.test(header))
+        throw new SequencerError("BAD_REQUEST", `${MIN_SEQ_HEADER} must be a journal seq (a decimal integer)`);
+      if (!(await accounts().reached(BigInt(header), MIN_SEQ_WAIT_MS)))
+        throw new SequencerError(
+          "UNAVAILABLE",
+          `the market-data endpoint has not reached journal entry ${header} within ${MIN_SEQ_WAIT_MS} ms: read from the venue`,
+        );
+    }
+    return session.accountId;
+  };
+  const batchStatus = (batch: bigint): string =>
+    batch >= accounts().currentBatch ? "open" : (reader.batchStatus(batch) ?? "closed");
+  app.get("/v1/account", async (req, reply) => {
+    const id = await accountOf(req);
+    const a = accounts();
+    return json(reply, accountViewOf(id, a.account(id), a.marks(replica().oraclePrices), a.openOrders(id).length));
+  });
+  app.get("/v1/account/orders", async (req, reply) => {
+    const id = await accountOf(req);
+    return json(reply, { orders: accounts().openOrders(id).map(restingView) });
+  });
+  app.get("/v1/account/fills", async (req, reply) => {
+    const id = await accountOf(req);
+    const query = parsed(fillsQuerySchema, req.query);
+    const page = reader.fillsOf(id, query.limit, query.before ?? null);
+    const last = page.at(-1);
+    return json(reply, {
+      fills: page.map((f) => fillView(f, batchStatus(f.batch))),
+      nextBefore: last !== undefined && page.length === query.limit ? last.tradeId : null,
+    });
+  });
+  app.get("/v1/account/settlements", async (req, reply) => {
+    const id = await accountOf(req);
+    const query = parsed(limitQuerySchema, req.query);
+    return json(reply, { settlements: reader.settlementsOf(id, query.limit).map(settlementView) });
+  });
+  return reader;
+}
+
+async function serve(
+  options: MarketDataOptions,
+  replica: () => MarketReplica,
+  accounts: () => AccountReplica,
+  hub: PublicHub,
+  ipLimiter: RateLimiter,
+) {
   const log = pino({ level: options.logLevel, name: "market-data" });
   const app: FastifyInstance = Fastify({ trustProxy: options.trustProxy });
   app.removeContentTypeParser("text/plain");
@@ -194,12 +299,19 @@ async function serve(options: MarketDataOptions, replica: () => MarketReplica, h
       .status(404)
       .send({ code: "NOT_FOUND", message: `no route ${req.method} ${req.url} on the market-data endpoint` });
   });
-  await app.register(cors, { origin: true, methods: ["GET"], maxAge: 600 });
+  await app.register(cors, {
+    origin: true,
+    methods: ["GET"],
+    allowedHeaders: ["authorization", MIN_SEQ_HEADER],
+    exposedHeaders: ["retry-after", "x-retry-after-ms"],
+    maxAge: 600,
+  });
   await app.register(websocket, { options: { maxPayload: 4096 } });
   // Every request is charged to its IP (WebSocket messages are, one by one, in the hub).
   app.addHook("onRequest", (req, _reply, done) => {
     try {
-      if (req.url !== "/v1/ws") ipLimiter.take(`ip ${req.ip}`, Date.now());
+      // Account reads are charged to the account once authenticated (accountRoutes).
+      if (req.url !== "/v1/ws" && !req.url.startsWith("/v1/account")) ipLimiter.take(`ip ${req.ip}`, Date.now());
     } catch (e) {
       done(e as SequencerError);
       return;
@@ -227,8 +339,10 @@ async function serve(options: MarketDataOptions, replica: () => MarketReplica, h
       .map((m) => tickerRow(m, r.best(m.instrument), r.marketStats(m.instrument), r.oraclePrice(m.underlying)));
     void reply.header("content-type", "application/json").send(toJson({ tickers }));
   });
+  const reader = accountRoutes(app, options, replica, accounts, ipLimiter);
   app.addHook("preClose", (done) => {
     hub.closeAll();
+    reader?.close();
     done();
   });
   await app.listen({ host: options.host, port: options.port });
@@ -241,10 +355,15 @@ function main(): void {
   if (send === undefined) throw new Error("the market-data process must be forked with an IPC channel");
   const reply = (m: MarketDataToCore) => send(m);
   let replica: MarketReplica | null = null;
+  let accounts: AccountReplica | null = null;
   let hub: PublicHub | null = null;
   const current = (): MarketReplica => {
     if (replica === null) throw new SequencerError("UNAVAILABLE", "market data is starting: retry in a moment");
     return replica;
+  };
+  const currentAccounts = (): AccountReplica => {
+    if (accounts === null) throw new SequencerError("UNAVAILABLE", "market data is starting: retry in a moment");
+    return accounts;
   };
   process.on("disconnect", () => process.exit(0));
   process.on("message", (m: CoreToMarketData) => {
@@ -252,15 +371,21 @@ function main(): void {
       if (m.type === "start") {
         const ipLimiter = new RateLimiter("ip", m.options.ipRatePerSecond, m.options.ipBurst);
         hub = new PublicHub(current, m.options.ws, ipLimiter);
-        serve(m.options, current, hub, ipLimiter).then(
+        serve(m.options, current, currentAccounts, hub, ipLimiter).then(
           ({ port }) => reply({ type: "listening", port }),
           (e: unknown) => reply({ type: "failed", message: e instanceof Error ? e.message : String(e) }),
         );
-      } else if (m.type === "init") replica = new MarketReplica(m);
-      else
-        for (const e of m.events) {
-          if (current().apply(e)) hub?.publish(e);
-        }
+      } else if (m.type === "init") {
+        replica = new MarketReplica(m);
+        accounts = m.accounts === null ? null : new AccountReplica(m.accounts);
+      } else {
+        // The whole turn first, then its messages: a ticker sent with a book update then
+        // counts the trades of the same turn, as the venue's (it publishes after the commit).
+        const news: MarketDataEvent[] = [];
+        for (const e of m.events) if (current().apply(e)) news.push(e);
+        for (const e of news) hub?.publish(e);
+        if (m.accounts !== null) currentAccounts().apply(m.accounts);
+      }
     } catch (e) {
       // A copy that no longer follows the core must not serve: the core starts a fresh process.
       reply({ type: "failed", message: e instanceof Error ? e.message : String(e) });

@@ -168,6 +168,11 @@ export class MarketReplica {
     return this.stats.get(instrument)!;
   }
 
+  /** Oracle prices, index u-1 for underlying u, cents. */
+  get oraclePrices(): readonly bigint[] {
+    return this.oracle;
+  }
+
   /** Oracle price of underlying `u` (1-based), cents. */
   oraclePrice(u: number): bigint {
     return this.oracle[u - 1]!;

@@ -13,7 +13,8 @@ import type { SdkVenue } from "./venue.ts";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 let v: SdkVenue;
 before(async () => {
-  v = await startSdkVenue();
+  // With its market-data process: the example reads the book there.
+  v = await startSdkVenue({ marketData: { port: 0 } });
 });
 after(async () => {
   // The example's stream closes with cancel-on-disconnect; let the venue finish handling it.

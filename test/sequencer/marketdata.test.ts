@@ -15,24 +15,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
+import { withdrawalOrder } from "../../protocol/signing.ts";
 import { Side } from "../../protocol/types.ts";
+import { configFromEnv } from "../../sequencer/config.ts";
+import { toWire } from "../../sequencer/wire.ts";
 import { mulberry32 } from "../random.ts";
 import type { SideCode } from "../../protocol/types.ts";
-import { BTC_PERP, ETH_PERP, startVenue, Trader } from "./helpers.ts";
+import { ADMIN_TOKEN, BTC_PERP, ETH_PERP, FAR_EXPIRY, startVenue, Trader } from "./helpers.ts";
 import type { Client } from "./helpers.ts";
-import { until } from "./wait.ts";
+import { eventually } from "./wait.ts";
 
 /** Waits (bounded) until `check` holds. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  await until(
-    what,
-    async () => await check(),
-    (ok) => ok,
-    ms,
-    50,
-  );
-}
-
 const RICH = 100_000_000_000n;
 const ONE = 10_000n;
 const MID: Readonly<Record<string, bigint>> = { [ETH_PERP.toString()]: 300_000n, [BTC_PERP.toString()]: 6_000_000n };
@@ -51,8 +44,16 @@ async function openWs(url: string): Promise<{ ws: WebSocket; messages: Message[]
   return { ws, messages };
 }
 
-async function get(url: string, route: string): Promise<{ status: number; body: Message }> {
-  const res = await fetch(url + route);
+async function get(
+  url: string,
+  route: string,
+  token?: string,
+  minSeq?: string,
+): Promise<{ status: number; body: Message }> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  if (minSeq !== undefined) headers["x-tessera-min-seq"] = minSeq;
+  const res = await fetch(url + route, { headers });
   return { status: res.status, body: (await res.json()) as Message };
 }
 
@@ -104,10 +105,51 @@ describe("market-data process", () => {
 
   test("status names the market-data port", async () => {
     const status = await client.get("/v1/status");
-    assert.deepEqual(status.body.marketData, { port: Number(new URL(md).port) });
+    assert.deepEqual(status.body.marketData, { port: Number(new URL(md).port), url: null });
     const health = await get(md, "/health");
     assert.equal(health.status, 200);
     assert.equal(health.body.ok, true);
+  });
+
+  test("read your writes: an account read with the venue's X-Tessera-Seq sees the command at once", async () => {
+    // Before the random history (an empty book: the taker fills the maker's order), with
+    // accounts of their own.
+    const [maker, taker] = [new Trader("md-ryw-maker", 6n), new Trader("md-ryw-taker", 7n)];
+    for (const t of [maker, taker]) assert.equal((await client.deposit(t, RICH)).status, 200);
+    const makerToken = await client.session(maker);
+    const takerToken = await client.session(taker);
+    let orderId = 50_000n;
+    for (let round = 0; round < 25; round++) {
+      orderId += 1n;
+      const rest = await client.place(maker.sign({ side: Side.SELL, size: ONE, price: 310_000n, orderId }));
+      assert.equal(rest.status, 200, JSON.stringify(rest.body));
+      const seq = rest.headers!.get("x-tessera-seq");
+      assert.ok(seq !== null && /^\d+$/.test(seq), "the venue names its committed journal seq");
+      const orders = await get(md, "/v1/account/orders", makerToken, seq);
+      assert.equal(orders.status, 200);
+      assert.ok(
+        (orders.body.orders as Message[]).some((o) => o.orderId === orderId.toString()),
+        `round ${round}: the resting order is in the copy`,
+      );
+      orderId += 1n;
+      const take = await client.place(taker.sign({ side: Side.BUY, size: ONE, price: 310_000n, orderId, tif: "IOC" }));
+      assert.equal(take.status, 200);
+      assert.equal((take.body.fills as unknown[]).length, 1);
+      const fills = await get(md, "/v1/account/fills?limit=1", takerToken, take.headers!.get("x-tessera-seq")!);
+      assert.equal(
+        (fills.body.fills as Message[])[0]!.taker && ((fills.body.fills as Message[])[0]!.taker as Message).orderId,
+        orderId.toString(),
+      );
+      const account = await get(md, "/v1/account", takerToken, take.headers!.get("x-tessera-seq")!);
+      assert.deepEqual(account.body, (await client.get("/v1/account", takerToken)).body);
+    }
+    // A seq the venue has not reached: 503 after the bounded wait; a malformed one: 400.
+    const ahead = await get(md, "/v1/account", makerToken, "999999999");
+    assert.equal(ahead.status, 503);
+    assert.equal(ahead.body.code, "UNAVAILABLE");
+    const bad = await get(md, "/v1/account", makerToken, "-1");
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, "BAD_REQUEST");
   });
 
   test(
@@ -121,6 +163,12 @@ describe("market-data process", () => {
         for (const channel of ["book", "trades", "ticker"])
           sub.ws.send(JSON.stringify({ op: "subscribe", channel, instrument: i.toString() }));
       await eventually("snapshots", () => sub.messages.filter((m) => m.type === "book_snapshot").length === 2, 10_000);
+      // Trades from before the subscription (earlier tests) are not the stream's to deliver.
+      const before = new Map<bigint, number>();
+      for (const i of instruments) {
+        const last = (await client.get(`/v1/instruments/${i}/trades?limit=1`)).body.trades as Message[];
+        before.set(i, last.length === 0 ? 0 : Number(last[0]!.tradeId));
+      }
 
       const random = mulberry32(20261204);
       const open: { trader: Trader; orderId: bigint }[] = [];
@@ -129,6 +177,19 @@ describe("market-data process", () => {
       let fills = 0;
       for (let step = 0; step < 300; step++) {
         const trader = traders[Math.floor(random() * traders.length)]!;
+        if (step === 100 || step === 200) {
+          // The oracle moves every mark (account values, no book change) and a withdrawal
+          // changes one account with no public event at all.
+          const eth = MID[ETH_PERP.toString()]! + (step === 100 ? 1_500n : -2_500n);
+          const oracle = await client.post("/v1/admin/oracle", { prices: [eth.toString(), "6000000"] }, ADMIN_TOKEN);
+          assert.equal(oracle.status, 200, JSON.stringify(oracle.body));
+          orderId += 1n;
+          const w = await client.post("/v1/withdrawals", {
+            withdrawal: toWire(trader.sign(withdrawalOrder(trader.accountId, 1_000_000n, orderId, FAR_EXPIRY))),
+          });
+          assert.equal(w.status, 200, JSON.stringify(w.body));
+          continue;
+        }
         if (open.length > 0 && random() < 0.2) {
           const [o] = open.splice(Math.floor(random() * open.length), 1);
           const token = (tokens[o!.trader.name] ??= await client.session(o!.trader));
@@ -176,6 +237,36 @@ describe("market-data process", () => {
       }
       assert.deepEqual((await get(md, "/v1/tickers")).body, (await client.get("/v1/tickers")).body);
 
+      // Account reads with the venue's session tokens: the same replies from both endpoints.
+      let positions = 0;
+      for (const trader of traders) {
+        const token = (tokens[trader.name] ??= await client.session(trader));
+        const routes = [
+          "/v1/account",
+          "/v1/account/orders",
+          "/v1/account/fills?limit=500",
+          "/v1/account/fills?limit=3",
+          "/v1/account/settlements",
+        ];
+        for (const route of routes) {
+          const want = await client.get(route, token);
+          assert.equal(want.status, 200, `${route}: ${JSON.stringify(want.body)}`);
+          await eventually(
+            `${trader.name} ${route} on the market-data endpoint reaches the venue's`,
+            async () => JSON.stringify((await get(md, route, token)).body) === JSON.stringify(want.body),
+            10_000,
+          );
+        }
+        // The next page of fills, from the first page's cursor.
+        const first = (await client.get("/v1/account/fills?limit=3", token)).body;
+        if (first.nextBefore !== null) {
+          const route = `/v1/account/fills?limit=3&before=${String(first.nextBefore)}`;
+          assert.deepEqual((await get(md, route, token)).body, (await client.get(route, token)).body);
+        }
+        positions += ((await get(md, "/v1/account", token)).body.positions as unknown[]).length;
+      }
+      assert.ok(positions > 0, "the accounts compared hold positions");
+
       // The subscriber's book and trades, from the stream alone.
       for (const i of instruments) {
         const want = (await client.get(`/v1/instruments/${i}/book?depth=500`)).body;
@@ -191,7 +282,7 @@ describe("market-data process", () => {
         expected.reset(want);
         assert.equal(book.seq, expected.seq, "the stream reached the venue's seq");
         assert.deepEqual([...book.levels].sort(), [...expected.levels].sort());
-        const venueList = (await venueTrades(i)).reverse();
+        const venueList = (await venueTrades(i)).reverse().filter((t) => Number(t.tradeId) > before.get(i)!);
         assert.deepEqual(
           trades.map(({ type: _type, ...rest }) => rest),
           venueList,
@@ -232,8 +323,33 @@ describe("market-data process", () => {
     const bad = await get(md, "/v1/instruments/ETH-PERP/book?depth=0");
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, "BAD_REQUEST");
-    const none = await get(md, "/v1/account");
+    const none = await get(md, "/v1/oracle");
     assert.equal(none.status, 404);
+    assert.equal(none.body.code, "NOT_FOUND");
+    // Account reads take the venue's session tokens, and nothing else.
+    for (const token of [undefined, "forged", `s1.2.${Date.now() + 60_000}.AAAA.AAAA`]) {
+      const r = await get(md, "/v1/account", token);
+      assert.equal(r.status, 401, String(token));
+      assert.equal(r.body.code, "UNAUTHORIZED");
+    }
+    const token = await client.session(traders[0]!);
+    // The token names account 2: flipping it to account 3 breaks the MAC.
+    const flipped = token.replace(/^s1\.2\./, "s1.3.");
+    assert.notEqual(flipped, token);
+    assert.equal((await get(md, "/v1/account", flipped)).status, 401);
+    assert.equal((await get(md, "/v1/account", token)).status, 200);
+    const badQuery = await get(md, "/v1/account/fills?limit=0", token);
+    assert.equal(badQuery.status, 400);
+    assert.equal(badQuery.body.code, "BAD_REQUEST");
+    // The account's read budget (burst 200 by default) holds here too.
+    const other = await client.session(traders[2]!);
+    const codes = new Map<number, number>();
+    for (let i = 0; i < 230; i++) {
+      const r = await get(md, "/v1/account/orders", other);
+      codes.set(r.status, (codes.get(r.status) ?? 0) + 1);
+    }
+    assert.ok((codes.get(429) ?? 0) > 0, `some reads over the budget are refused: ${JSON.stringify([...codes])}`);
+    assert.ok((codes.get(200) ?? 0) >= 200, "the burst is served");
   });
 
   test(
@@ -295,6 +411,13 @@ describe("market-data process", () => {
       );
       await client.place(traders[1]!.sign({ side: Side.SELL, size: ONE, price: 400_000n, orderId: 90_001n }));
       const want = (await client.get("/v1/instruments/ETH-PERP/book?depth=500")).body;
+      const token = await client.session(traders[0]!);
+      const account = (await client.get("/v1/account", token)).body;
+      await eventually(
+        "the new process serves the account as the venue",
+        async () => JSON.stringify((await get(md, "/v1/account", token)).body) === JSON.stringify(account),
+        10_000,
+      );
       await eventually(
         "the new process has the venue's book",
         async () =>
@@ -303,4 +426,41 @@ describe("market-data process", () => {
       );
     },
   );
+});
+
+describe("market-data endpoint configuration", () => {
+  const env = { TESSERA_DB: "unused.db" };
+
+  test("TESSERA_MARKET_DATA_PORT defaults to the next port, `off` runs none, and a proxy URL is advertised", () => {
+    assert.deepEqual(configFromEnv({ ...env, TESSERA_PORT: "9000" }, 0).marketData, { port: 9001, publicUrl: null });
+    assert.deepEqual(configFromEnv({ ...env, TESSERA_PORT: "0" }, 0).marketData, { port: 0, publicUrl: null });
+    assert.equal(configFromEnv({ ...env, TESSERA_MARKET_DATA_PORT: "off" }, 0).marketData, null);
+    assert.deepEqual(
+      configFromEnv({ ...env, TESSERA_MARKET_DATA_PORT: "7000", TESSERA_MARKET_DATA_URL: "https://md.example.com" }, 0)
+        .marketData,
+      { port: 7000, publicUrl: "https://md.example.com" },
+    );
+    for (const bad of ["md.example.com", "ftp://md.example.com", ""])
+      assert.throws(() => configFromEnv({ ...env, TESSERA_MARKET_DATA_URL: bad }, 0), /TESSERA_MARKET_DATA_URL/, bad);
+  });
+
+  test("/v1/status advertises the configured public URL, and nothing when the process is off", async () => {
+    const advertised = await startVenue({ marketData: { port: 0, publicUrl: "https://md.example.com" } });
+    try {
+      const body = (await advertised.client.get("/v1/status")).body;
+      assert.deepEqual(body.marketData, {
+        port: Number(new URL(advertised.service.marketDataUrl!).port),
+        url: "https://md.example.com",
+      });
+    } finally {
+      await advertised.cleanup();
+    }
+    const none = await startVenue({ marketData: null });
+    try {
+      assert.equal((await none.client.get("/v1/status")).body.marketData, null);
+      assert.equal(none.service.marketDataUrl, null);
+    } finally {
+      await none.cleanup();
+    }
+  });
 });

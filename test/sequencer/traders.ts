@@ -138,6 +138,7 @@ export interface HttpReply {
   readonly status: number;
   // The API's JSON: tests read fields by name.
   readonly body: Record<string, unknown>;
+  readonly headers?: Headers;
 }
 
 export class Client {
@@ -159,7 +160,7 @@ export class Client {
     } catch {
       parsed = { text };
     }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: parsed, headers: res.headers };
   }
 
   get(route: string, token?: string): Promise<HttpReply> {

@@ -30,3 +30,14 @@ export async function until<T>(
   }
   return last;
 }
+
+/** Polls `check` every 50 ms until it holds; throws after `ms` naming `what`. */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  await until(
+    what,
+    async () => await check(),
+    (ok) => ok,
+    ms,
+    50,
+  );
+}

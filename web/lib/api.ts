@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { sessionMessage } from "../../protocol/signing.ts";
+import { marketDataBaseUrl } from "../../sdk/endpoints.ts";
 import { Side } from "../../protocol/types.ts";
 import type { PublicKey, SideCode, Signature, SignedOrder } from "../../protocol/types.ts";
 
@@ -183,6 +184,14 @@ const statusSchema = z.object({
   health: healthSchema.optional(),
   /** Absent from venues older than the prover fleet. */
   pipeline: pipelineSchema.optional(),
+  /**
+   * The market-data endpoint (public channels off the venue's matching thread): its port on
+   * the venue's host, or the URL the deployment advertises. Null: none runs; absent: an older venue.
+   */
+  marketData: z
+    .object({ port: z.number().int().min(0).max(65535), url: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
 });
 export type VenueStatus = z.infer<typeof statusSchema>;
 
@@ -313,26 +322,35 @@ const errorBodySchema = z.object({ code: z.string(), message: z.string() });
 
 /** The app's client of one sequencer. */
 export class SequencerClient {
+  /** The newest journal seq the venue answered with (`X-Tessera-Seq`). */
+  private seq = 0n;
+  /** Where account reads go (the market-data endpoint, or the venue); null: ask `/v1/status`. */
+  private reads: Promise<string> | null = null;
+
   constructor(readonly baseUrl: string) {}
 
   private async request<T>(
     path: string,
     schema: z.ZodType<T>,
-    init: { method?: string; body?: unknown; token?: string } = {},
+    init: { method?: string; body?: unknown; token?: string; minSeq?: bigint } = {},
+    base: string = this.baseUrl,
   ): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (init.body !== undefined) headers["content-type"] = "application/json";
     if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
+    if (init.minSeq !== undefined) headers["x-tessera-min-seq"] = init.minSeq.toString();
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.baseUrl), {
+      response = await fetch(new URL(path, base), {
         method: init.method ?? "GET",
         headers,
         ...(init.body === undefined ? {} : { body: toJson(init.body) }),
       });
     } catch {
-      throw new ApiError("UNREACHABLE", 0, `The exchange server at ${this.baseUrl} is not responding.`);
+      throw new ApiError("UNREACHABLE", 0, `The exchange server at ${base} is not responding.`);
     }
+    const seq = response.headers.get("x-tessera-seq");
+    if (base === this.baseUrl && seq !== null && /^\d{1,19}$/.test(seq) && BigInt(seq) > this.seq) this.seq = BigInt(seq);
     const body: unknown = await response.json().catch(() => null);
     if (!response.ok) {
       const error = errorBodySchema.safeParse(body);
@@ -371,6 +389,14 @@ export class SequencerClient {
     return this.request("/v1/status", statusSchema);
   }
 
+  /**
+   * The base URL of the public market data: the market-data endpoint `/v1/status` names (its
+   * advertised URL, else this sequencer's host at its port), or this sequencer when none runs.
+   */
+  async marketDataUrl(): Promise<string> {
+    return marketDataBaseUrl(this.baseUrl, (await this.status()).marketData);
+  }
+
   batchStatus(number: number): Promise<BatchStatus> {
     return this.request(`/v1/batches/${number}`, batchStatusSchema);
   }
@@ -405,28 +431,51 @@ export class SequencerClient {
     }).then(() => undefined);
   }
 
+  /**
+   * A session read the market-data endpoint also serves (docs/api.md "Market-data endpoint"),
+   * sent there, off the venue's matching thread, with the newest seq the venue answered this
+   * app with: the endpoint answers once its copy includes it, so the app reads its own orders and
+   * fills. The venue answers instead when the endpoint is absent, unreachable or behind.
+   */
+  private async accountRead<T>(path: string, schema: z.ZodType<T>, token: string): Promise<T> {
+    this.reads ??= this.marketDataUrl().catch(() => {
+      this.reads = null;
+      return this.baseUrl;
+    });
+    const base = await this.reads;
+    if (base === this.baseUrl) return this.request(path, schema, { token });
+    try {
+      return await this.request(path, schema, { token, minSeq: this.seq }, base);
+    } catch (e) {
+      if (!(e instanceof ApiError) || !["UNREACHABLE", "UNAVAILABLE", "WRONG_ENDPOINT", "NOT_FOUND"].includes(e.code))
+        throw e;
+      this.reads = null;
+      return this.request(path, schema, { token });
+    }
+  }
+
   account(token: string): Promise<AccountView> {
-    return this.request("/v1/account", accountSchema, { token });
+    return this.accountRead("/v1/account", accountSchema, token);
   }
 
   openOrders(token: string): Promise<OpenOrder[]> {
-    return this.request("/v1/account/orders", z.object({ orders: z.array(openOrderSchema) }), { token }).then(
+    return this.accountRead("/v1/account/orders", z.object({ orders: z.array(openOrderSchema) }), token).then(
       (r) => r.orders,
     );
   }
 
   fills(token: string, limit = 100): Promise<Fill[]> {
-    return this.request(`/v1/account/fills?limit=${limit}`, z.object({ fills: z.array(fillSchema) }), { token }).then(
+    return this.accountRead(`/v1/account/fills?limit=${limit}`, z.object({ fills: z.array(fillSchema) }), token).then(
       (r) => r.fills,
     );
   }
 
   /** The account's option positions closed by settlement, newest first. */
   settlements(token: string, limit = 100): Promise<Settlement[]> {
-    return this.request(
+    return this.accountRead(
       `/v1/account/settlements?limit=${limit}`,
       z.object({ settlements: z.array(settlementSchema) }),
-      { token },
+      token,
     ).then((r) => r.settlements);
   }
 

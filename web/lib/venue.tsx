@@ -42,15 +42,18 @@ export function useLiveStatus(): LiveStatus {
 }
 
 function VenueReady({ deployment, children }: { readonly deployment: Deployment; readonly children: ReactNode }) {
-  const venue = useMemo<Venue>(
-    () => ({
+  const venue = useMemo<Venue>(() => {
+    const api = new SequencerClient(deployment.sequencerUrl);
+    return {
       deployment,
-      api: new SequencerClient(deployment.sequencerUrl),
-      live: new LiveFeed(LiveFeed.urlFor(deployment.sequencerUrl)),
+      api,
+      // Orders' private stream on the venue; public channels on the market-data endpoint.
+      live: new LiveFeed(LiveFeed.urlFor(deployment.sequencerUrl), async () =>
+        LiveFeed.urlFor(await api.marketDataUrl()),
+      ),
       domain: domainSeparator(BigInt(deployment.chainId), deployment.contracts.rollup),
-    }),
-    [deployment],
-  );
+    };
+  }, [deployment]);
   const config = useMemo(() => wagmiConfig(deployment), [deployment]);
   const [queryClient] = useState(
     () => new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 2_000 } } }),

@@ -115,6 +115,38 @@ export interface CancelledOrder {
   readonly code: string | null;
 }
 
+/**
+ * A resting order as plain data, what its views read (`restingView` in sequencer/intake/routes.ts):
+ * no book links, and of the signed order only its flags and expiry.
+ */
+export interface OrderRecord {
+  readonly accountId: bigint;
+  readonly orderId: bigint;
+  readonly clientOrderId: string | null;
+  readonly instrument: bigint;
+  readonly side: SideCode;
+  readonly price: bigint;
+  readonly acceptedAt: bigint;
+  readonly remaining: bigint;
+  readonly filled: bigint;
+  readonly signed: { readonly order: { readonly flags: bigint; readonly expiry: bigint } };
+}
+
+export function orderRecord(o: RestingOrder): OrderRecord {
+  return {
+    accountId: o.accountId,
+    orderId: o.orderId,
+    clientOrderId: o.clientOrderId,
+    instrument: o.instrument,
+    side: o.side,
+    price: o.price,
+    acceptedAt: o.acceptedAt,
+    remaining: o.remaining,
+    filled: o.filled,
+    signed: { order: { flags: o.signed.order.flags, expiry: o.signed.order.expiry } },
+  };
+}
+
 export type OrderStatus = "resting" | "filled" | "cancelled";
 
 export interface PlaceResult {
@@ -240,6 +272,11 @@ export class MatchingEngine {
   /** Each account's resting size and notional per instrument and side (derived: not in snapshots). */
   private readonly totals = new OpenTotals();
   private nextTradeId = 1n;
+  /**
+   * Resting orders entered, shrunk or gone since the last `flushOrderChanges` (null: not
+   * tracked). The market-data process keeps a copy of the open orders from them.
+   */
+  private orderChanges: Set<RestingOrder> | null = null;
 
   constructor(
     private readonly ledger: Ledger,
@@ -328,6 +365,34 @@ export class MatchingEngine {
       const c = book.flushChanges();
       if (c !== null) out.push({ instrument: book.instrument, ...c });
     }
+    return out;
+  }
+
+  /** Starts recording the changes of resting orders (`flushOrderChanges`). */
+  trackOrderChanges(): void {
+    this.orderChanges ??= new Set();
+  }
+
+  /**
+   * The resting orders changed since the last call: each one still open as it stands now (in the
+   * order they were first touched, new orders in the order they entered), and the `[accountId,
+   * orderId]` of each one gone. Empty when changes are not tracked.
+   */
+  flushOrderChanges(): { open: OrderRecord[]; gone: [bigint, bigint][] } {
+    const out: { open: OrderRecord[]; gone: [bigint, bigint][] } = { open: [], gone: [] };
+    if (this.orderChanges === null || this.orderChanges.size === 0) return out;
+    for (const o of this.orderChanges) {
+      if (this.findOpen(o.accountId, o.orderId) === o) out.open.push(orderRecord(o));
+      else out.gone.push([o.accountId, o.orderId]);
+    }
+    this.orderChanges.clear();
+    return out;
+  }
+
+  /** Every open order as a record, per account in `openOrders` order. */
+  openOrderRecords(): OrderRecord[] {
+    const out: OrderRecord[] = [];
+    for (const byId of this.open.values()) for (const o of byId.values()) out.push(orderRecord(o));
     return out;
   }
 
@@ -571,6 +636,7 @@ export class MatchingEngine {
         const at = this.ledger.trade(fill, now);
         book.fill(maker, q);
         this.totals.reduce(maker, q);
+        this.orderChanges?.add(maker);
         if (maker.remaining === 0n) this.forget(maker);
         remaining -= q;
         fills.push({
@@ -752,6 +818,7 @@ export class MatchingEngine {
       throw new SequencerError("LOT_SIZE", `size ${size} is not a multiple of the lot size ${market.lotSize}`);
     this.books.get(order.instrument)!.reduce(order, current - size);
     this.totals.reduce(order, current - size);
+    this.orderChanges?.add(order);
     return order;
   }
 
@@ -896,6 +963,7 @@ export class MatchingEngine {
     if (byId === undefined) this.open.set(order.accountId, (byId = new Map()));
     byId.set(order.orderId, order);
     this.totals.add(order);
+    this.orderChanges?.add(order);
     let bySlot = this.slots.get(order.accountId);
     if (bySlot === undefined) this.slots.set(order.accountId, (bySlot = new Map()));
     bySlot.set(this.ledger.slotOf(order.orderId), order);
@@ -918,6 +986,7 @@ export class MatchingEngine {
     byId?.delete(order.orderId);
     if (byId?.size === 0) this.open.delete(order.accountId);
     this.totals.remove(order);
+    this.orderChanges?.add(order);
     const bySlot = this.slots.get(order.accountId);
     bySlot?.delete(this.ledger.slotOf(order.orderId));
     if (bySlot?.size === 0) this.slots.delete(order.accountId);
