@@ -350,7 +350,8 @@ export class SequencerClient {
       throw new ApiError("UNREACHABLE", 0, `The exchange server at ${base} is not responding.`);
     }
     const seq = response.headers.get("x-tessera-seq");
-    if (base === this.baseUrl && seq !== null && /^\d{1,19}$/.test(seq) && BigInt(seq) > this.seq) this.seq = BigInt(seq);
+    if (base === this.baseUrl && seq !== null && /^\d{1,19}$/.test(seq) && BigInt(seq) > this.seq)
+      this.seq = BigInt(seq);
     const body: unknown = await response.json().catch(() => null);
     if (!response.ok) {
       const error = errorBodySchema.safeParse(body);
