@@ -104,6 +104,14 @@ export interface ClientOptions {
   readonly clock?: () => number;
   /** The fetch implementation (default the global one). */
   readonly fetch?: typeof fetch;
+  /**
+   * Where `account()`, `openOrders()`, `fills()` and `settlements()` read: `"venue"` (default),
+   * or `"marketData"`: the market-data endpoint `/v1/status` names, off the venue's matching
+   * thread, with the newest `X-Tessera-Seq` the venue gave this client, so a read sees this
+   * client's own orders and fills; the venue answers when the endpoint is absent, unreachable or
+   * behind.
+   */
+  readonly accountReads?: "venue" | "marketData";
 }
 
 type Auth = "none" | "session" | "admin";
@@ -112,7 +120,12 @@ interface RequestSpec {
   readonly auth?: Auth;
   readonly body?: unknown;
   readonly query?: Readonly<Record<string, string | number | undefined>>;
+  /** An account read the market-data endpoint also serves (`accountReads`). */
+  readonly accountRead?: boolean;
 }
+
+/** Codes after which an account read goes to the venue instead of the market-data endpoint. */
+const READ_FALLBACK = new Set(["CONNECTION", "UNAVAILABLE", "WRONG_ENDPOINT", "NOT_FOUND"]);
 
 /** Renew a session this long before it expires, milliseconds. */
 const SESSION_MARGIN_MS = 30_000;
@@ -141,6 +154,10 @@ export class TesseraClient {
   private cancelOnDisconnect: string | null = null;
   /** Order-tree slot → id of this client's order believed resting there. */
   private readonly busy = new Map<bigint, bigint>();
+  /** The newest journal seq the venue answered with (`X-Tessera-Seq`). */
+  private seq = 0n;
+  /** Base URL of account reads (`accountReads`); null: ask `/v1/status`. */
+  private reads: Promise<string> | null = null;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, "");
@@ -168,20 +185,37 @@ export class TesseraClient {
     spec: RequestSpec = {},
   ): Promise<z.output<S>> {
     const auth = spec.auth ?? "none";
+    const base = spec.accountRead === true ? await this.readBase() : this.url;
+    const send = async (): Promise<z.output<S>> => {
+      const token = auth === "session" ? (await this.sessionToken()).token : undefined;
+      if (base === this.url) return this.send(method, path, schema, spec, token);
+      try {
+        return await this.send(method, path, schema, spec, token, base);
+      } catch (e) {
+        if (!(e instanceof TesseraApiError || e instanceof TesseraConnectionError) || !READ_FALLBACK.has(e.code))
+          throw e;
+        this.reads = null;
+        return this.send(method, path, schema, spec, token);
+      }
+    };
     try {
-      return await this.send(
-        method,
-        path,
-        schema,
-        spec,
-        auth === "session" ? (await this.sessionToken()).token : undefined,
-      );
+      return await send();
     } catch (e) {
       // A session the venue forgot (restart, expiry): open a new one and retry once.
       if (auth !== "session" || !isUnauthorized(e)) throw e;
       this.session = null;
-      return this.send(method, path, schema, spec, (await this.sessionToken()).token);
+      return send();
     }
+  }
+
+  /** Where account reads go: the market-data endpoint with `accountReads: "marketData"`. */
+  private readBase(): Promise<string> {
+    if (this.options.accountReads !== "marketData") return Promise.resolve(this.url);
+    this.reads ??= this.marketDataUrl().catch(() => {
+      this.reads = null;
+      return this.url;
+    });
+    return this.reads;
   }
 
   private async send<S extends z.ZodType>(
@@ -190,10 +224,12 @@ export class TesseraClient {
     schema: S,
     spec: RequestSpec,
     sessionToken: string | undefined,
+    base: string = this.url,
   ): Promise<z.output<S>> {
     const headers: Record<string, string> = {};
     if (spec.body !== undefined) headers["content-type"] = "application/json";
     if (sessionToken !== undefined) headers.authorization = `Bearer ${sessionToken}`;
+    if (base !== this.url) headers["x-tessera-min-seq"] = this.seq.toString();
     if (spec.auth === "admin") {
       if (this.options.adminToken === undefined)
         throw new TesseraSdkError("operator routes need the adminToken option");
@@ -204,17 +240,19 @@ export class TesseraClient {
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchImpl(this.url + path + qs, {
+      res = await this.fetchImpl(base + path + qs, {
         method,
         headers,
         body: spec.body === undefined ? undefined : toJsonText(spec.body),
       });
       text = await res.text();
     } catch (e) {
-      throw new TesseraConnectionError("CONNECTION", `${method} ${path}: the venue at ${this.url} is unreachable`, {
+      throw new TesseraConnectionError("CONNECTION", `${method} ${path}: the venue at ${base} is unreachable`, {
         cause: e,
       });
     }
+    const seq = res.headers.get("x-tessera-seq");
+    if (base === this.url && seq !== null && /^\d{1,19}$/.test(seq) && BigInt(seq) > this.seq) this.seq = BigInt(seq);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -401,13 +439,14 @@ export class TesseraClient {
 
   /** `GET /v1/account`: collateral, equity, margins, positions with PnL and liquidation price. */
   account(): Promise<AccountSummary> {
-    return this.request("GET", "/v1/account", accountSchema, { auth: "session" });
+    return this.request("GET", "/v1/account", accountSchema, { auth: "session", accountRead: true });
   }
 
   /** `GET /v1/account/orders`: the account's open orders (also resets the slot bookkeeping). */
   async openOrders(): Promise<OpenOrder[]> {
     const r = await this.request("GET", "/v1/account/orders", z.object({ orders: z.array(openOrderSchema) }), {
       auth: "session",
+      accountRead: true,
     });
     const allocator = await this.orderIds();
     this.busy.clear();
@@ -423,6 +462,7 @@ export class TesseraClient {
     const r = await this.request("GET", "/v1/account/fills", z.object({ fills: z.array(fillSchema) }), {
       auth: "session",
       query: { limit },
+      accountRead: true,
     });
     return r.fills;
   }
@@ -450,7 +490,7 @@ export class TesseraClient {
       "GET",
       "/v1/account/settlements",
       z.object({ settlements: z.array(settlementSchema) }),
-      { auth: "session", query: { limit } },
+      { auth: "session", query: { limit }, accountRead: true },
     );
     return r.settlements;
   }

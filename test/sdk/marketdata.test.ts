@@ -7,8 +7,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { marketDataBaseUrl } from "../../sdk/endpoints.ts";
 import { TesseraStream } from "../../sdk/stream.ts";
-import type { TesseraClient } from "../../sdk/client.ts";
-import { ETH_PRICE, ONE, startSdkVenue } from "./venue.ts";
+import { TesseraClient } from "../../sdk/client.ts";
+import { TradingKey } from "../../sdk/keys.ts";
+import { ETH_PRICE, ONE, RICH, startSdkVenue, walletOf } from "./venue.ts";
 import type { SdkVenue } from "./venue.ts";
 
 describe("marketDataBaseUrl", () => {
@@ -69,6 +70,54 @@ describe("the SDK on the market-data endpoint", () => {
     } finally {
       stream.close();
     }
+  });
+
+  test('accountReads: "marketData" reads the account there and sees the client\'s own orders and fills', async () => {
+    const md = await maker.marketDataUrl();
+    const wallet = walletOf("sdk-md-reader");
+    const key = await TradingKey.fromWallet(wallet);
+    await v.admin.deposit({ accountId: 9n, owner: BigInt(wallet.address), pkHash: key.pkHash, amount: RICH });
+    const origins: string[] = [];
+    const reader = new TesseraClient({
+      url: v.url,
+      key,
+      accountId: 9n,
+      accountReads: "marketData",
+      fetch: (input, init) => {
+        origins.push(new URL(input instanceof Request ? input.url : input.toString()).origin);
+        return fetch(input, init);
+      },
+    });
+    for (let i = 1n; i <= 3n; i++) {
+      const placed = await reader.placeOrder({
+        instrument: 1n,
+        side: "buy",
+        size: ONE,
+        price: ETH_PRICE - 1_000n * i,
+        postOnly: true,
+      });
+      origins.length = 0;
+      const open = await reader.openOrders();
+      assert.ok(
+        open.some((o) => o.orderId === placed.orderId),
+        "the order just placed is listed",
+      );
+      // The first read opens a session and asks /v1/status at the venue; then only the endpoint.
+      assert.equal(origins.at(-1), md, "read from the market-data endpoint");
+      if (i > 1n) assert.deepEqual(origins, [md]);
+    }
+    // A fill: the taker's own fill is in its first read after the order.
+    const taken = await reader.placeOrder({
+      instrument: 1n,
+      side: "buy",
+      size: ONE,
+      price: ETH_PRICE + 1_000n,
+      timeInForce: "IOC",
+    });
+    assert.equal(taken.fills.length, 1);
+    const fills = await reader.fills(1);
+    assert.equal(fills[0]!.tradeId, taken.fills[0]!.tradeId);
+    assert.deepEqual(await reader.account(), await new TesseraClient({ url: v.url, key, accountId: 9n }).account());
   });
 
   test("with the process off, marketDataUrl is the venue's own URL", async () => {
