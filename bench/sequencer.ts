@@ -29,6 +29,9 @@
  *   the venue's endpoint, then on the market-data process's (sequencer/marketdata/): the CPU of
  *   the service's process per order in each case. `--only fanout` runs it alone and merges it
  *   into the existing bench/sequencer.json.
+ * - reads: session reads of 16 accounts (account, open orders, fills) from another process, 16 in
+ *   flight for 10 s, on the venue's endpoint, then on the market-data process's: reads per second
+ *   and CPU per read of each process. `--only reads` runs it alone and merges it likewise.
  */
 import { execFile, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -44,7 +47,7 @@ import { publicKeyFast, signFast, verifyFast } from "../protocol/eddsa-fast.ts";
 import { initCrypto } from "../protocol/index.ts";
 import { pkHash } from "../protocol/keys.ts";
 import { getProfile } from "../protocol/profiles.ts";
-import { orderHash, verifyOrderSignature } from "../protocol/signing.ts";
+import { orderHash, sessionMessage, verifyOrderSignature } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
 import { Sequencer } from "../sequencer/core/sequencer.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "../sequencer/journal/snapshot.ts";
@@ -56,6 +59,8 @@ import { loadgenPkHash } from "../sequencer/tools/loadgen.ts";
 import type { LoadOptions, LoadReport } from "../sequencer/tools/loadgen.ts";
 import type { WsLoadOptions, WsLoadReport } from "../sequencer/tools/wsload.ts";
 import type { SubscriberOptions, SubscriberReport } from "../sequencer/tools/subscribers.ts";
+import type { ReadLoadOptions, ReadLoadReport } from "../sequencer/tools/readload.ts";
+import { toWire } from "../sequencer/wire.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "sequencer.json");
@@ -544,6 +549,130 @@ async function fanout(seconds: number): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** Accounts, session reads in flight and their routes of the `reads` figures. */
+const READ_ACCOUNTS = 16;
+const READ_CONCURRENCY = 16;
+const READ_ROUTES = ["/v1/account", "/v1/account/orders", "/v1/account/fills?limit=100"];
+
+/**
+ * Account reads off the core's thread: READ_ACCOUNTS accounts, each with resting orders and
+ * fills, read by sequencer/tools/readload.ts (another process) with READ_CONCURRENCY session
+ * reads in flight for `seconds`, first from the venue's endpoint, then from the market-data
+ * process's: reads per second and the CPU of the service's own process and of the market-data
+ * process per read.
+ */
+async function reads(seconds: number): Promise<Record<string, unknown>> {
+  const service = await startService({
+    marketData: { port: 0 },
+    host: "127.0.0.1",
+    port: 0,
+    dbFile: path.join(dir, "reads.db"),
+    profile: PROFILE,
+    domain: DOMAIN,
+    system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
+    initialPrices: PRICES,
+    listedAt: 1_795_132_800n,
+    optionWeeks: 0,
+    strikesEachSide: 0,
+    adminToken: "bench-admin-token-0123456789",
+    verifyWorkers: 1,
+    batchMaxAgeMs: 60_000,
+    sessionTtlMs: 15 * 60_000,
+    orderRatePerSecond: MM_RATE,
+    orderBurst: MM_RATE,
+    bodyLimit: 16 * 1024,
+    synchronous: "FULL",
+    groupCommit: true,
+    builder: "process",
+    logLevel: "warn",
+    provers: 0,
+    proofAttempts: 1,
+    proofTimeoutMs: 60_000,
+    // The reader is one client of many accounts on 127.0.0.1: budgets that never bind.
+    api: { rateLimits: { readRate: MM_RATE, readBurst: MM_RATE, ipRate: MM_RATE, ipBurst: MM_RATE } },
+  });
+  try {
+    const venue = service.venue;
+    let now = BigInt(Date.now());
+    const tokens: string[] = [];
+    const keys = Array.from({ length: READ_ACCOUNTS }, (_, i) => ({ id: BigInt(10 + i), k: key(`reader ${i}`) }));
+    for (const { id, k } of keys)
+      venue.execute(
+        { kind: "deposit", accountId: id, owner: id, pkHash: pkHash(k.pk), amount: RICH, queueIndex: null },
+        (now += 1n),
+      );
+    // Five resting bids each, and five fills: account i sells into account i+1's bids.
+    let orderId = 1n;
+    for (const { id, k } of keys)
+      for (let j = 0; j < 5; j++)
+        venue.execute(
+          { kind: "place", order: sign(k, order(id, 0, 10n, 290_000n - BigInt(j) * 100n, orderId++)), clientOrderId: null },
+          (now += 1n),
+        );
+    for (const { id, k } of keys)
+      for (let j = 0; j < 5; j++)
+        venue.execute({ kind: "place", order: sign(k, order(id, 1, 10n, 280_000n, orderId++, true)), clientOrderId: null }, (now += 1n));
+    venue.commit();
+    for (const { id, k } of keys) {
+      const post = async (route: string, body: unknown): Promise<Record<string, string>> => {
+        const res = await fetch(service.url + route, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(toWire(body)),
+        });
+        if (res.status !== 200) throw new Error(`${route}: ${res.status} ${await res.text()}`);
+        return (await res.json()) as Record<string, string>;
+      };
+      const { challenge } = await post("/v1/auth/challenge", { accountId: id });
+      const message = sessionMessage(DOMAIN, id, BigInt(challenge!));
+      const session = await post("/v1/auth/session", {
+        accountId: id,
+        challenge: BigInt(challenge!),
+        publicKey: k.pk,
+        signature: signFast(k.prv, message),
+      });
+      tokens.push(session.token!);
+    }
+    const out: Record<string, unknown> = {
+      accounts: READ_ACCOUNTS,
+      concurrency: READ_CONCURRENCY,
+      seconds,
+      routes: READ_ROUTES,
+    };
+    for (const endpoint of ["venue", "marketData"] as const) {
+      const url = endpoint === "venue" ? service.url : service.marketDataUrl!;
+      const options: ReadLoadOptions = { url, tokens, routes: READ_ROUTES, concurrency: READ_CONCURRENCY, seconds };
+      const mainBefore = process.cpuUsage();
+      const childrenBefore = childrenCpuMs();
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [...process.execArgv, path.join(ROOT, "sequencer/tools/readload.ts"), JSON.stringify(options)],
+        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+      );
+      const report = JSON.parse(stdout) as ReadLoadReport;
+      const main = process.cpuUsage(mainBefore);
+      let marketDataMs = 0;
+      for (const [pid, { role, ms }] of childrenCpuMs())
+        if (role === "marketData") marketDataMs += ms - (childrenBefore.get(pid)?.ms ?? 0);
+      if (Object.keys(report.failures).length > 0)
+        throw new Error(`reads failed on the ${endpoint} endpoint: ${JSON.stringify(report.failures)}`);
+      const perRead = (us: number): number => Math.round((us / report.reads) * 10) / 10;
+      out[endpoint] = {
+        reads: report.reads,
+        readsPerSecond: Math.round((report.reads / report.ms) * 1000),
+        p50Ms: report.p50Ms,
+        p99Ms: report.p99Ms,
+        mainCpuUsPerRead: perRead(main.user + main.system),
+        marketDataCpuUsPerRead: perRead(marketDataMs * 1000),
+        loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+      };
+    }
+    return out;
+  } finally {
+    await service.close();
+  }
+}
+
 function verify(): Record<string, number> {
   const k = key("verify");
   const n = 500;
@@ -649,6 +778,13 @@ try {
     writeFileSync(OUT, `${JSON.stringify({ ...last, fanout: fan }, null, 2)}\n`);
     console.log(JSON.stringify(fan, null, 2));
   }
+  else if (flag("--only") === "reads") {
+    // Merged into the last full run's file, as the fan-out.
+    const r = await reads(Math.min(wsSeconds, 10));
+    const last = JSON.parse(readFileSync(OUT, "utf8")) as Record<string, unknown>;
+    writeFileSync(OUT, `${JSON.stringify({ ...last, reads: r }, null, 2)}\n`);
+    console.log(JSON.stringify(r, null, 2));
+  }
   else if (flag("--only") === "restart") console.log(JSON.stringify(await restart(), null, 2));
   else await all();
 } finally {
@@ -665,6 +801,7 @@ async function all(): Promise<void> {
     http: { moderate: await http(4, 1000), saturated: await http(32, 3000) },
     ws: await ws(wsSeconds),
     fanout: await fanout(Math.min(wsSeconds, 10)),
+    reads: await reads(Math.min(wsSeconds, 10)),
     verify: verify(),
     restart: await restart(),
   };

@@ -270,6 +270,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
       ),
       ...wsFigures(j, profile, src),
       ...fanoutFigures(j, profile, src),
+      ...readsFigures(j, profile, src),
     ];
   },
 
@@ -634,6 +635,54 @@ function fanoutFigures(j: unknown, profile: string, src: string): Figure[] {
       "lower",
       src,
       `acknowledgement p99 of the paced load (venue's endpoint: ${at("fanout.venue.ackP99Ms")} ms); ${how("market-data endpoint")}`,
+    ),
+  ];
+}
+
+function readsFigures(j: unknown, profile: string, src: string): Figure[] {
+  if ((j as { reads?: unknown }).reads === undefined) return [];
+  const at = (key: string): number => numberAt(j, key, src);
+  const how =
+    `${at("reads.concurrency")} session reads in flight from another process over ${at("reads.accounts")} accounts ` +
+    `(account, open orders, fills) for ${at("reads.seconds")} s`;
+  const side = (endpoint: "venue" | "marketData"): string =>
+    `p50 ${at(`reads.${endpoint}.p50Ms`)} ms, p99 ${at(`reads.${endpoint}.p99Ms`)} ms`;
+  return [
+    fig(
+      "account_reads_per_s_venue",
+      profile,
+      at("reads.venue.readsPerSecond"),
+      "1/s",
+      "higher",
+      src,
+      `on the venue's endpoint (the core's thread); ${how}; ${side("venue")}`,
+    ),
+    fig(
+      "account_reads_per_s_market_data",
+      profile,
+      at("reads.marketData.readsPerSecond"),
+      "1/s",
+      "higher",
+      src,
+      `on the market-data process (its CPU ${at("reads.marketData.marketDataCpuUsPerRead")} us per read); ${how}; ${side("marketData")}`,
+    ),
+    fig(
+      "account_read_main_cpu_us_venue",
+      profile,
+      at("reads.venue.mainCpuUsPerRead"),
+      "us",
+      "lower",
+      src,
+      `CPU of the service's own process per read on the venue's endpoint; ${how}`,
+    ),
+    fig(
+      "account_read_main_cpu_us_market_data",
+      profile,
+      at("reads.marketData.mainCpuUsPerRead"),
+      "us",
+      "lower",
+      src,
+      `the same with the reads on the market-data process; ${how}`,
     ),
   ];
 }

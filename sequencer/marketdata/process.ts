@@ -1,7 +1,7 @@
 /**
  * The market-data process (forked by sequencer/marketdata/feed.ts): it serves the venue's public
- * market data from a copy of it (replica.ts), so the fan-out to subscribers and the public reads
- * never run on the core's thread.
+ * market data and its account reads from a copy of them (replica.ts, accounts.ts), so the fan-out
+ * to subscribers and the reads never run on the core's thread.
  *
  * - `GET /v1/ws`: the public WebSocket channels `book`, `trades` and `ticker` with the same
  *   messages, sequence numbers and limits as the venue's own `/v1/ws` (docs/api.md "Market-data
@@ -9,6 +9,9 @@
  *   Authentication and order entry are the venue's: those ops get `WRONG_ENDPOINT`.
  * - `GET /v1/instruments/:instrument/book`, `/v1/instruments/:instrument/trades`, `/v1/tickers`:
  *   the same replies as the venue's routes of those names.
+ * - `GET /v1/account`, `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements` with
+ *   the venue's session tokens; `X-Tessera-Min-Seq` makes a read wait until the copy includes the
+ *   client's own last command (accountRoutes).
  * - `GET /health`: `{ ok, version, pid, connections }`.
  *
  * Guarantee: a message published here was published by the core after the journal commit that
@@ -181,6 +184,11 @@ function parsed<S extends z.ZodType>(schema: S, v: unknown): z.output<S> {
   return r.data;
 }
 
+/** Request header: the journal seq an account read must include (`X-Tessera-Seq` of the venue). */
+export const MIN_SEQ_HEADER = "x-tessera-min-seq";
+/** How long an account read waits for the copy to reach its `X-Tessera-Min-Seq`. */
+const MIN_SEQ_WAIT_MS = 2000;
+
 /**
  * The account reads, as the venue's routes of the same names answer them: `GET /v1/account`,
  * `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements`, with the venue's session
@@ -188,11 +196,6 @@ function parsed<S extends z.ZodType>(schema: S, v: unknown): z.output<S> {
  * A request without a valid token is charged to its IP. Returns the journal reader to close, or
  * null when the process serves no account reads (then these routes answer `WRONG_ENDPOINT`).
  */
-/** Request header: the journal seq an account read must include (`X-Tessera-Seq` of the venue). */
-export const MIN_SEQ_HEADER = "x-tessera-min-seq";
-/** How long an account read waits for the copy to reach its `X-Tessera-Min-Seq`. */
-const MIN_SEQ_WAIT_MS = 2000;
-
 function accountRoutes(
   app: FastifyInstance,
   options: MarketDataOptions,
