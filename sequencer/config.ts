@@ -18,8 +18,6 @@ import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
 
-const SECONDS_PER_DAY = 86_400n;
-
 const envSchema = z.object({
   TESSERA_HOST: z.string().default("127.0.0.1"),
   TESSERA_PORT: z.coerce.number().int().min(0).max(65535).default(8600),
@@ -171,15 +169,16 @@ const envSchema = z.object({
 });
 
 /**
- * The option listing time: explicit, else the one recorded in the journal, else today's UTC
- * midnight (then recorded by the journal, so restarts list the same markets).
+ * The option listing time: explicit, else the one recorded in the journal, else the first start's
+ * second (then recorded by the journal, so restarts list the same markets). Weekly series expire
+ * on the Fridays strictly after it, so none is listed expired (today's midnight listed today's
+ * 08:00 series on a Friday afternoon).
  */
 function listingTime(explicit: bigint | undefined, dbFile: string, nowMs: number): bigint {
   if (explicit !== undefined) return explicit;
   const recorded = Journal.peekMeta(dbFile, "listedAt");
   if (recorded !== null) return BigInt(recorded);
-  const now = BigInt(Math.floor(nowMs / 1000));
-  return now - (now % SECONDS_PER_DAY);
+  return BigInt(Math.floor(nowMs / 1000));
 }
 
 /** The L1 link from `TESSERA_L1_RPC` + `TESSERA_OPERATOR_KEY`, or null when either is unset. */

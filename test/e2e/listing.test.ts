@@ -54,6 +54,28 @@ describe("short-dated option listing", () => {
     assert.deepEqual(listing({ expiries: [WEEKLY, WEEKLY] }), listing());
   });
 
+  test("the default listing time never lists an expired weekly series (a Friday after 08:00 UTC included)", () => {
+    // Friday 2026-12-04: 07:59:59, 08:00:00 and 09:03:00 UTC.
+    const friday8 = 1_796_371_200;
+    for (const nowS of [friday8 - 1, friday8, friday8 + 3780]) {
+      const cfg = configFromEnv({ TESSERA_DB: "unused-listing.db", TESSERA_OPTION_WEEKS: "1" }, nowS * 1000);
+      const weekly = expiriesOf(
+        defaultListing({
+          listedAt: cfg.listedAt,
+          spot: [300_000n, 6_000_000n],
+          weeks: 1,
+          strikesEachSide: 1,
+          underlyings: 2,
+        }),
+      );
+      assert.equal(weekly.length, 1);
+      assert.ok(
+        weekly[0]! > BigInt(nowS),
+        `listed at ${nowS}: the weekly series expires at ${weekly[0]}, after the start`,
+      );
+    }
+  });
+
   test("TESSERA_OPTION_EXPIRIES is parsed to unix seconds and defaults to none", () => {
     const env = { TESSERA_LISTED_AT: LISTED_AT.toString(), TESSERA_DB: "unused.db" };
     assert.deepEqual(configFromEnv(env, 0).optionExpiries, []);
