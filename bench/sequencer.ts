@@ -308,6 +308,28 @@ const CLOCK_TICKS = 100;
 /** The per-account budgets of a market maker: one account sends thousands of orders a second. */
 const MM_RATE = 1_000_000;
 
+/** A service as deployed (sequencer/config.ts defaults) with a market maker's order budgets. */
+const DEPLOYED_SERVICE = {
+  system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
+  initialPrices: PRICES,
+  listedAt: 1_795_132_800n,
+  optionWeeks: 0,
+  strikesEachSide: 0,
+  adminToken: "bench-admin-token-0123456789",
+  batchMaxAgeMs: 60_000,
+  sessionTtlMs: 15 * 60_000,
+  orderRatePerSecond: MM_RATE,
+  orderBurst: MM_RATE,
+  bodyLimit: 16 * 1024,
+  synchronous: "FULL",
+  groupCommit: true,
+  builder: "process",
+  logLevel: "warn",
+  provers: 0,
+  proofAttempts: 1,
+  proofTimeoutMs: 60_000,
+} as const;
+
 /**
  * One WS load run against a fresh service configured as deployed (sequencer/config.ts defaults:
  * group commit, `synchronous` FULL, the builder in its own process, 2 verifier processes), with
@@ -327,25 +349,8 @@ async function wsRun(
     dbFile: path.join(dir, `ws-${name}.db`),
     profile: PROFILE,
     domain: DOMAIN,
-    system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
-    initialPrices: PRICES,
-    listedAt: 1_795_132_800n,
-    optionWeeks: 0,
-    strikesEachSide: 0,
-    adminToken: "bench-admin-token-0123456789",
+    ...DEPLOYED_SERVICE,
     verifyWorkers: 2,
-    batchMaxAgeMs: 60_000,
-    sessionTtlMs: 15 * 60_000,
-    orderRatePerSecond: MM_RATE,
-    orderBurst: MM_RATE,
-    bodyLimit: 16 * 1024,
-    synchronous: "FULL",
-    groupCommit: true,
-    builder: "process",
-    logLevel: "warn",
-    provers: 0,
-    proofAttempts: 1,
-    proofTimeoutMs: 60_000,
     // A market maker's budgets; the open-order cap too: when the venue falls behind a paced
     // load, one connection's orders can run ahead of the other's and rest for a while.
     // The fan-out's subscribers all come from 127.0.0.1: the per-IP connection cap is raised.
@@ -569,25 +574,8 @@ async function reads(seconds: number): Promise<Record<string, unknown>> {
     dbFile: path.join(dir, "reads.db"),
     profile: PROFILE,
     domain: DOMAIN,
-    system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
-    initialPrices: PRICES,
-    listedAt: 1_795_132_800n,
-    optionWeeks: 0,
-    strikesEachSide: 0,
-    adminToken: "bench-admin-token-0123456789",
+    ...DEPLOYED_SERVICE,
     verifyWorkers: 1,
-    batchMaxAgeMs: 60_000,
-    sessionTtlMs: 15 * 60_000,
-    orderRatePerSecond: MM_RATE,
-    orderBurst: MM_RATE,
-    bodyLimit: 16 * 1024,
-    synchronous: "FULL",
-    groupCommit: true,
-    builder: "process",
-    logLevel: "warn",
-    provers: 0,
-    proofAttempts: 1,
-    proofTimeoutMs: 60_000,
     // The reader is one client of many accounts on 127.0.0.1: budgets that never bind.
     api: { rateLimits: { readRate: MM_RATE, readBurst: MM_RATE, ipRate: MM_RATE, ipBurst: MM_RATE } },
   });
