@@ -3,7 +3,9 @@
  *
  * - coreGroup: the core as issue 16 measures it (group commit, check, the builder in its own
  *   process, 20,000 orders of each kind): `core_orders_per_s`, `core_fills_per_s`, the builder's
- *   rate, and the fill rate the whole pipeline sustains (core and builder);
+ *   rate, and the fill rate the whole pipeline sustains (core and builder). `--only core` runs it
+ *   alone and prints it; `--builder-verifiers N` sets the builder process's verifier processes
+ *   (default 1; 0 verifies on the builder's thread);
  * - core: journaled order placements per second through `Sequencer.execute` (book + SQLite
  *   journal, no HTTP, no signature check), and fills per second through protocol/'s
  *   `applyTx` (the pre-trade risk check; it verifies both orders' signatures itself);
@@ -49,6 +51,7 @@ import { pkHash } from "../protocol/keys.ts";
 import { getProfile } from "../protocol/profiles.ts";
 import { orderHash, sessionMessage, verifyOrderSignature } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
+import { DEFAULT_BUILDER_VERIFIERS } from "../sequencer/builder/remote.ts";
 import { Sequencer } from "../sequencer/core/sequencer.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "../sequencer/journal/snapshot.ts";
 import Database from "better-sqlite3";
@@ -153,8 +156,12 @@ async function core(): Promise<Record<string, number>> {
  * the profile's size and are built by the builder's own process (the service's default), which
  * goes on after the core is done: `sustainedFillsPerSecond` waits for it.
  */
-async function coreGroup(): Promise<Record<string, number>> {
-  const { venue, maker, taker, now: start } = fundedVenue("core-group.db", { groupCommit: true, builder: "process" });
+async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<Record<string, number>> {
+  const { venue, maker, taker, now: start } = fundedVenue(`core-group-${builderVerifiers}.db`, {
+    groupCommit: true,
+    builder: "process",
+    builderVerifiers,
+  });
   const profile = venue.config.profile;
   let now = start;
   venue.commit();
@@ -191,6 +198,7 @@ async function coreGroup(): Promise<Record<string, number>> {
     restingOrdersPerSecond: Math.round((n / restingMs) * 1000),
     fills,
     fillsPerSecond: Math.round((fills / fillMs) * 1000),
+    builderVerifiers,
     batchesBuilt: batches,
     builderLagAtEnd: lagAtEnd,
     builderMsPerBatch: Math.round((buildMs / batches) * 10) / 10,
@@ -774,6 +782,11 @@ try {
     console.log(JSON.stringify(r, null, 2));
   }
   else if (flag("--only") === "restart") console.log(JSON.stringify(await restart(), null, 2));
+  else if (flag("--only") === "core") {
+    const v = Number(flag("--builder-verifiers") ?? DEFAULT_BUILDER_VERIFIERS);
+    if (!Number.isInteger(v) || v < 0) throw new Error("--builder-verifiers takes a whole number");
+    console.log(JSON.stringify(await coreGroup(v), null, 2));
+  }
   else await all();
 } finally {
   rmSync(dir, { recursive: true, force: true });

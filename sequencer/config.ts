@@ -17,6 +17,7 @@ import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
+import { DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
 
 const envSchema = z.object({
   TESSERA_HOST: z.string().default("127.0.0.1"),
@@ -86,6 +87,11 @@ const envSchema = z.object({
   TESSERA_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("FULL"),
   /** Where closed batches are built: in a process of their own (default) or on the core's thread. */
   TESSERA_BUILDER: z.enum(["process", "inline"]).default("process"),
+  /**
+   * Signature verifier processes of the builder process (TESSERA_BUILDER=process): they verify the
+   * next batches' signatures while it hashes; 0 verifies on the builder's thread.
+   */
+  TESSERA_BUILDER_VERIFIERS: z.coerce.number().int().min(0).max(16).default(DEFAULT_BUILDER_VERIFIERS),
   /** Snapshots of the venue (default on): restart = newest valid snapshot + journal tail. */
   TESSERA_SNAPSHOTS: z
     .enum(["0", "1", "false", "true"])
@@ -232,6 +238,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     synchronous: e.TESSERA_SYNCHRONOUS,
     groupCommit: e.TESSERA_GROUP_COMMIT,
     builder: e.TESSERA_BUILDER,
+    builderVerifiers: e.TESSERA_BUILDER_VERIFIERS,
     marketData:
       e.TESSERA_MARKET_DATA_PORT === "off"
         ? null

@@ -75,6 +75,8 @@ export interface ServiceConfig {
   readonly groupCommit?: boolean;
   /** Where closed batches are built (default "process": off the core's thread, sequencer/builder). */
   readonly builder?: "inline" | "process";
+  /** The builder process's own signature verifier processes (default 1; sequencer/builder/builder-worker.ts). */
+  readonly builderVerifiers?: number;
   /**
    * Snapshots (sequencer/journal/snapshot.ts; default `DEFAULT_SNAPSHOT_POLICY`), or false for
    * none: a restart then replays the whole journal.
@@ -212,6 +214,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     {
       groupCommit: cfg.groupCommit ?? true,
       builder: cfg.builder ?? "process",
+      ...(cfg.builderVerifiers === undefined ? {} : { builderVerifiers: cfg.builderVerifiers }),
       snapshots: cfg.snapshots ?? {},
       log: (level, message, fields) => log[level](fields, message),
     },

@@ -3,23 +3,101 @@
  * `RollupState`, the Merkle trees) and builds each closed batch the core sends, in order, with
  * `buildBatch` (builder.ts). Replies with the batch, or with the disagreement. Exits when its
  * parent goes away.
+ *
+ * Signatures ahead of the trees. A batch's order signatures (both orders of every trade, every
+ * L2 withdrawal) are verified by this process's own verifier processes (`argv[2]` of them,
+ * sequencer/intake/verify-pool.ts) while this thread hashes the batches before it: up to
+ * `LOOKAHEAD` batches ahead. A positive answer is remembered for that very order object
+ * (protocol/signing.ts `verifyOrderSignatureRemote`), so `buildBatch`'s signature check finds it
+ * and does not verify again; anything else (a bad signature, a verifier that died or was late) is
+ * simply not remembered, and `buildBatch` verifies that order on this thread as before. The
+ * verifiers can therefore only save work, never accept a signature: the rule stays in
+ * `buildBatch`, on this thread. With 0 verifiers every signature is verified on this thread.
  */
 import { deserialize, serialize } from "node:v8";
 import { initCrypto } from "../../protocol/index.ts";
+import { verifyOrderSignatureRemote } from "../../protocol/signing.ts";
 import { RollupState } from "../../protocol/state.ts";
 import type { RollupStateSnapshot } from "../../protocol/state.ts";
+import { TxType } from "../../protocol/types.ts";
+import type { SignedOrder } from "../../protocol/types.ts";
+import { VerifyPool } from "../intake/verify-pool.ts";
+import type { AcceptedBatch } from "./builder.ts";
 import { buildBatch, BuilderDisagreementError } from "./builder.ts";
 import type { BuilderReply, BuilderRequest } from "./remote.ts";
+
+/** Batches whose signatures are verified ahead of the one being built. */
+const LOOKAHEAD = 4;
+/** A batch waits at most this long for its verifiers, then is built (and verified) here. */
+const PREVERIFY_TIMEOUT_MS = 10_000;
 
 const send = process.send?.bind(process);
 if (send === undefined) throw new Error("builder-worker must be forked with an IPC channel");
 process.on("disconnect", () => process.exit(0));
 
-let state: RollupState | null = null;
-const queue: BuilderRequest[] = [];
-let ready = false;
+const verifiers = Number(process.argv[2] ?? "0");
+if (!Number.isInteger(verifiers) || verifiers < 0)
+  throw new Error(`builder-worker: bad verifier count ${process.argv[2]}`);
+// Unbounded queue: the lookahead bounds it (LOOKAHEAD batches of 2 orders per slot).
+const pool = verifiers > 0 ? new VerifyPool(verifiers, Number.POSITIVE_INFINITY) : null;
 
-function handle(m: BuilderRequest): void {
+let state: RollupState | null = null;
+
+interface Queued {
+  readonly request: BuilderRequest;
+  /** When it arrived (performance.now()). */
+  readonly arrived: number;
+  /** Its signatures' verification, once started (builds only). */
+  verified: Promise<void> | null;
+}
+const queue: Queued[] = [];
+let pumping = false;
+let ready = false;
+/** When the last request finished (performance.now()). */
+let lastDone = 0;
+
+/** The signed orders of a batch's transactions, each once. */
+function signedOrders(accepted: AcceptedBatch): Set<SignedOrder> {
+  const orders = new Set<SignedOrder>();
+  for (const tx of accepted.txs) {
+    if (tx.type === TxType.TRADE) orders.add(tx.maker).add(tx.taker);
+    else if (tx.type === TxType.WITHDRAW) orders.add(tx.withdrawal);
+  }
+  return orders;
+}
+
+/** Verifies a batch's signatures in the pool; settles (never rejects) when all are answered or late. */
+function preverify(verifierPool: VerifyPool, accepted: AcceptedBatch): Promise<void> {
+  const domain = accepted.context.domain;
+  const answers = Promise.allSettled(
+    [...signedOrders(accepted)].map((s) =>
+      verifyOrderSignatureRemote(s, domain, (copy, d) => verifierPool.verifyOrder(copy, d)),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, PREVERIFY_TIMEOUT_MS);
+  });
+  return Promise.race([answers.then(() => undefined), late]).finally(() => clearTimeout(timer));
+}
+
+/** Starts the verification of the next `LOOKAHEAD` batches in the queue. */
+function lookAhead(): void {
+  if (pool === null) return;
+  let builds = 0;
+  for (const q of queue) {
+    if (q.request.type !== "build") continue;
+    if (builds++ >= LOOKAHEAD) return;
+    q.verified ??= preverify(pool, q.request.accepted);
+  }
+}
+
+/**
+ * Handles one request. A build's `ms` is its wall time in this process's pipeline: from when it
+ * could start (it had arrived and the request before it was done) to its reply, so it includes
+ * any wait for its verifiers, and the sum over a backlog is the builder's wall time.
+ */
+function handle(m: BuilderRequest, arrived: number): void {
   if (m.type === "genesis") {
     state = RollupState.genesis(m.profile, m.system);
     return;
@@ -35,7 +113,7 @@ function handle(m: BuilderRequest): void {
     send!({ type: "state", id: m.id, state: serialize(state.toSnapshot()) } satisfies BuilderReply);
     return;
   }
-  const started = performance.now();
+  const started = Math.max(arrived, lastDone);
   let reply: BuilderReply;
   try {
     const batch = buildBatch(state, m.accepted, m.records);
@@ -47,11 +125,31 @@ function handle(m: BuilderRequest): void {
   send!(reply);
 }
 
+/** Handles the queue in order; a build waits for its verifiers (which never reject). */
+async function pump(): Promise<void> {
+  if (pumping || !ready) return;
+  pumping = true;
+  while (queue.length > 0) {
+    lookAhead();
+    const head = queue[0]!;
+    if (head.verified !== null) await head.verified;
+    queue.shift();
+    handle(head.request, head.arrived);
+    lastDone = performance.now();
+  }
+  pumping = false;
+}
+
+function fatal(e: unknown): never {
+  console.error("builder-worker:", e);
+  process.exit(1);
+}
+
 // Registered before the first await, so no message sent while the crypto loads is lost.
 process.on("message", (m: BuilderRequest) => {
-  if (ready) handle(m);
-  else queue.push(m);
+  queue.push({ request: m, arrived: performance.now(), verified: null });
+  pump().catch(fatal);
 });
 await initCrypto();
 ready = true;
-for (const m of queue.splice(0)) handle(m);
+pump().catch(fatal);

@@ -42,6 +42,9 @@ export interface BuilderCallbacks {
   readonly onLost: (message: string) => void;
 }
 
+/** The builder process's verifier processes unless configured (`TESSERA_BUILDER_VERIFIERS`). */
+export const DEFAULT_BUILDER_VERIFIERS = 1;
+
 export class RemoteBuilder {
   private readonly child: ChildProcess;
   private closing = false;
@@ -54,8 +57,14 @@ export class RemoteBuilder {
     private readonly callbacks: BuilderCallbacks,
     /** A snapshot's builder state and the state root it reaches; genesis when absent. */
     from: { readonly state: Buffer; readonly root: bigint } | null = null,
+    /**
+     * Signature verifier processes of the builder's own (builder-worker.ts), which verify the
+     * signatures of the next batches while it hashes this one; 0 verifies on its thread.
+     */
+    verifiers = DEFAULT_BUILDER_VERIFIERS,
   ) {
-    this.child = fork(fileURLToPath(new URL("./builder-worker.ts", import.meta.url)), {
+    if (!Number.isInteger(verifiers) || verifiers < 0) throw new RangeError(`builder verifiers: ${verifiers}`);
+    this.child = fork(fileURLToPath(new URL("./builder-worker.ts", import.meta.url)), [String(verifiers)], {
       execArgv: process.execArgv,
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -24,7 +24,7 @@ import { SequencerError } from "../errors.ts";
 import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
 import { BuilderDisagreementError } from "../builder/builder.ts";
-import { RemoteBuilder } from "../builder/remote.ts";
+import { DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
 import type { Applied, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "../wire.ts";
@@ -269,6 +269,12 @@ export interface OpenOptions {
    * goes on; a batch then reaches `unprovedBatches()` and the `batch` event once built.
    */
   readonly builder?: "inline" | "process";
+  /**
+   * With `builder: "process"`: signature verifier processes of the builder process's own, which
+   * verify the next batches' signatures while it hashes (default `DEFAULT_BUILDER_VERIFIERS`, 1);
+   * 0 verifies every signature on the builder's thread.
+   */
+  readonly builderVerifiers?: number;
   /**
    * Snapshots (sequencer/journal/snapshot.ts): when to take them (default
    * `DEFAULT_SNAPSHOT_POLICY`), or false to take none.
@@ -555,7 +561,8 @@ export class Sequencer {
     venue.log = log;
     if (options.snapshots !== false) venue.snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...options.snapshots };
     if (options.maxGroup !== undefined) venue.maxGroup = options.maxGroup;
-    if (options.builder === "process") venue.startRemoteBuilder(restored?.builder ?? null);
+    if (options.builder === "process")
+      venue.startRemoteBuilder(restored?.builder ?? null, options.builderVerifiers ?? DEFAULT_BUILDER_VERIFIERS);
     const after = restored?.seq ?? 0n;
     venue.snapshotSeq = after;
     venue.snapshotBatch = venue.ledger.currentBatch - 1n;
@@ -1485,7 +1492,7 @@ export class Sequencer {
     else for (const l of this.listeners) l(event);
   }
 
-  private startRemoteBuilder(from: { readonly state: Buffer; readonly root: bigint } | null): void {
+  private startRemoteBuilder(from: { readonly state: Buffer; readonly root: bigint } | null, verifiers: number): void {
     this.remote = new RemoteBuilder(
       this.config.profile,
       this.config.system,
@@ -1513,6 +1520,7 @@ export class Sequencer {
         },
       },
       from,
+      verifiers,
     );
     this.ledger.useRemoteBuilder(this.remote);
   }

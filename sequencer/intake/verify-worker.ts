@@ -9,8 +9,13 @@ import type { VerifyReply, VerifyRequest } from "./verify-pool.ts";
 
 const send = process.send?.bind(process);
 if (send === undefined) throw new Error("verify-worker must be forked with an IPC channel");
-await initPoseidon();
 process.on("disconnect", () => process.exit(0));
+// A send to a parent already gone (a pool closed while this process started): exit quietly.
+process.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE" || e.code === "ERR_IPC_CHANNEL_CLOSED") process.exit(0);
+  throw e;
+});
+await initPoseidon();
 process.on("message", (batch: VerifyRequest[]) => {
   const replies: VerifyReply[] = batch.map((r) => {
     // An order's hash is computed here, off the venue's thread (`VerifyPool.verifyOrder`).

@@ -178,22 +178,86 @@ describe("the batch builder in a process of its own", () => {
     return { venue, roots };
   }
 
-  test("builds exactly the batches the inline builder builds, while the core goes on", async () => {
+  test("builds exactly the batches the inline builder builds, while the core goes on, with or without its verifiers", async () => {
     const a = tempDb();
-    const b = tempDb();
     const inline = await run(a.file, {});
-    const remote = await run(b.file, { builder: "process" });
     try {
       assert.ok(inline.roots.length >= 3, `batches: ${inline.roots.length}`);
-      assert.deepEqual(remote.roots, inline.roots, "same batches, same public inputs");
-      assert.equal(remote.venue.ledger.committedRoot, inline.venue.ledger.committedRoot);
-      assert.equal(remote.venue.ledger.builderLag, 0);
-      assert.equal(remote.venue.halt, null);
+      // The default (1), none (every signature on the builder's thread), and 2.
+      for (const builderVerifiers of [undefined, 0, 2]) {
+        const b = tempDb();
+        const remote = await run(b.file, {
+          builder: "process",
+          ...(builderVerifiers === undefined ? {} : { builderVerifiers }),
+        });
+        try {
+          const label = `builderVerifiers ${builderVerifiers ?? "default"}`;
+          assert.deepEqual(remote.roots, inline.roots, `${label}: same batches, same public inputs`);
+          assert.equal(remote.venue.ledger.committedRoot, inline.venue.ledger.committedRoot, label);
+          assert.equal(remote.venue.ledger.builderLag, 0, label);
+          assert.equal(remote.venue.halt, null, label);
+        } finally {
+          remote.venue.close();
+          b.cleanup();
+        }
+      }
     } finally {
       inline.venue.close();
-      remote.venue.close();
       a.cleanup();
-      b.cleanup();
+    }
+  });
+
+  test("attack: a bad signature is refused by the builder process although its verifiers check signatures ahead", async () => {
+    // The builder's verifiers only save work: what they do not vouch for, the builder verifies
+    // itself. A trade whose taker signature is forged (S + 1) in a batch the core claims it
+    // accepted must be refused at that slot, whatever the verifiers answered, with 0, 1 or 2 of them.
+    await initCrypto();
+    const profile = getProfile("demo"); // 4 slots: both deposits and the trade in one batch
+    const { domain, system } = venueConfig();
+    const context = { timestamp: 1_800_000_000n, domain, prices: [300_000n, 6_000_000n], settlements: [] };
+    const maker = bob.sign({ side: Side.SELL, size: ONE, price: P, orderId: 1n });
+    const honest = alice.sign({ side: Side.BUY, size: ONE, price: P, orderId: 1n });
+    const forged = { ...honest, signature: { ...honest.signature, S: honest.signature.S + 1n } };
+    const depositOf = (t: Trader) =>
+      ({ type: TxType.DEPOSIT, accountId: t.accountId, owner: t.owner, pkHash: t.pkHash, amount: RICH }) as const;
+    const trade = { type: TxType.TRADE, maker, taker: forged, size: ONE, price: P } as const;
+    const claimed = {
+      account: () => ({ pkHash: 0n, owner: 0n, collateral: 0n, orderRoot: 0n, positions: [] }),
+      orderState: () => ({ orderId: 0n, filled: 0n }),
+      globalState: { feePool: 0n, fundingIndex: [0n, 0n], lastFundingTime: [0n, 0n] },
+    };
+    for (const verifiers of [0, 1, 2]) {
+      const answers: string[] = [];
+      await new Promise<void>((resolve) => {
+        const builder = new RemoteBuilder(
+          profile,
+          system,
+          {
+            onBuilt: (n) => answers.push(`built ${n}`),
+            onRefused: (n, reason) => {
+              answers.push(`refused ${n}: ${reason}`);
+              builder.close();
+              resolve();
+            },
+            onLost: (message) => {
+              answers.push(`lost: ${message}`);
+              resolve();
+            },
+          },
+          null,
+          verifiers,
+        );
+        builder.build(
+          { number: 1n, context, pricesStale: false, txs: [depositOf(alice), depositOf(bob), trade] },
+          snapshotRecords(claimed, [alice.accountId, bob.accountId], []),
+        );
+      });
+      assert.equal(answers.length, 1, `${verifiers} verifiers: ${answers.join("; ")}`);
+      assert.match(
+        answers[0]!,
+        /^refused 1: slot 2 \(type 4\) is refused: BAD_SIGNATURE: .*order 1 of account 2: invalid signature$/,
+        `${verifiers} verifiers`,
+      );
     }
   });
 
