@@ -54,8 +54,20 @@ export function isEmptySlot(p: Position): boolean {
   return p.size === 0n;
 }
 
+/**
+ * Pair hashes by the identity of the two positions. A `Position` is never changed in place (its
+ * fields are readonly, and a write puts a new object in a copy of the array, `withPosition`), so
+ * the same two objects always hash alike: an account written by a fill, which changes one
+ * position, pays for one pair instead of all of them, and empty pairs are hashed once.
+ */
+const pairHashes = new WeakMap<Position, { readonly b: Position; readonly hash: bigint }>();
+
 function pairHash(a: Position, b: Position): bigint {
-  return poseidon([a.instrument, a.size, a.cost, b.instrument, b.size, b.cost]);
+  const known = pairHashes.get(a);
+  if (known !== undefined && known.b === b) return known.hash;
+  const hash = poseidon([a.instrument, a.size, a.cost, b.instrument, b.size, b.cost]);
+  pairHashes.set(a, { b, hash });
+  return hash;
 }
 
 /** `positionsHash` of §4 for exactly `profile.positions` slots. */

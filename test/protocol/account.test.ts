@@ -54,6 +54,34 @@ describe("account leaves", () => {
     assert.equal(positionsHash(positions, DEMO), poseidon([pair0, pair1]));
     assert.throws(() => positionsHash(positions, TEST), RangeError);
   });
+
+  test("pair hashes remembered by identity equal fresh ones along a history of fills (P = 4)", () => {
+    // protocol/account.ts remembers a pair's hash by its two position objects. Along a seeded
+    // history of fills (each one a new account sharing the untouched positions), the leaf must
+    // equal the leaf of a deep copy, whose objects it has never seen, and the formula itself.
+    let seed = 0x2545f491n;
+    const next = (n: bigint): bigint => {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+      return seed % n;
+    };
+    let acc: Account = { ...emptyAccount(DEMO), pkHash: 9n, owner: 10n, collateral: 10n ** 12n };
+    const instruments = [ETH, BTC, ETH + 1000n];
+    for (let step = 0; step < 200; step++) {
+      const instrument = instruments[Number(next(3n))]!;
+      const index = slotFor(acc, instrument);
+      if (index < 0) continue;
+      const q = next(7n) - 3n;
+      acc = applyFill(acc, index, instrument, q === 0n ? 1n : q, (next(2001n) - 1000n) * 100n);
+      const copy: Account = { ...acc, positions: acc.positions.map((p) => ({ ...p })) };
+      const pairs = [0, 2].map((j) => {
+        const [a, b] = [acc.positions[j]!, acc.positions[j + 1]!];
+        return poseidon([a.instrument, a.size, a.cost, b.instrument, b.size, b.cost]);
+      });
+      const expected = poseidon([acc.pkHash, acc.owner, acc.collateral, acc.orderRoot, poseidon(pairs)]);
+      assert.equal(leafHash(acc, DEMO), expected, `step ${step}`);
+      assert.equal(leafHash(copy, DEMO), expected, `step ${step}, fresh objects`);
+    }
+  });
 });
 
 describe("position slots", () => {
