@@ -192,7 +192,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "1/s",
         "higher",
         src,
-        `slots built per second by the batch builder's process (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; goal 2,000)`,
+        `slots built per second of wall time by the batch builder's process while it has a backlog (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; ${numberAt(j, "coreGroup.builderVerifiers", src)} verifier process(es) of its own checking the next batches' signatures; goal 2,000)`,
       ),
       fig(
         "builder_ms_per_batch",
@@ -201,7 +201,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "ms",
         "lower",
         src,
-        `one full batch of fills (${getProfile(profile).nTx} slots)`,
+        `one full batch of fills (${getProfile(profile).nTx} slots): its wall time in the builder's process, waiting for its signatures included`,
       ),
       fig(
         "restart_ms",

@@ -9,6 +9,7 @@
  * rebuild.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { usePublicClient, useWriteContract } from "wagmi";
 import { rollupAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
@@ -128,7 +129,10 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
         deployment,
         domain,
         address,
-        (progress) => setStep({ phase: "preparing", progress }),
+        // Each progress report is rendered as it comes (flushSync): React would otherwise batch
+        // the worker's reports of a fast rebuild into its last one, and the trader would never
+        // see the batches done and the time left.
+        (progress) => flushSync(() => setStep({ phase: "preparing", progress })),
         controller.signal,
       );
       for (const [index, exit] of exits.entries()) {
