@@ -38,8 +38,13 @@ process.on("disconnect", () => process.exit(0));
 const verifiers = Number(process.argv[2] ?? "0");
 if (!Number.isInteger(verifiers) || verifiers < 0)
   throw new Error(`builder-worker: bad verifier count ${process.argv[2]}`);
-// Unbounded queue: the lookahead bounds it (LOOKAHEAD batches of 2 orders per slot).
-const pool = verifiers > 0 ? new VerifyPool(verifiers, Number.POSITIVE_INFINITY) : null;
+// Unbounded queue: the lookahead bounds it (LOOKAHEAD batches of 2 orders per slot). Every
+// request goes out at once, in messages of 64: this thread hashes for tens of milliseconds at a
+// time, and a verifier waiting for it to hand over the next message would idle meanwhile.
+const pool =
+  verifiers > 0
+    ? new VerifyPool(verifiers, Number.POSITIVE_INFINITY, { maxBatch: 64, maxMessagesInFlight: 1024 })
+    : null;
 
 let state: RollupState | null = null;
 

@@ -11,6 +11,7 @@
  */
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { SystemAccountKeys } from "../../protocol/state.ts";
 import type { Batch, Profile } from "../../protocol/types.ts";
@@ -42,8 +43,14 @@ export interface BuilderCallbacks {
   readonly onLost: (message: string) => void;
 }
 
-/** The builder process's verifier processes unless configured (`TESSERA_BUILDER_VERIFIERS`). */
-export const DEFAULT_BUILDER_VERIFIERS = 1;
+/**
+ * The builder process's verifier processes unless configured (`TESSERA_BUILDER_VERIFIERS`): one
+ * where the machine has a core to spare for it (4 or more), else none. On two cores the venue's
+ * own processes (core, intake verifiers, builder) already fill them, and a verifier process only
+ * moves the builder's signature work to a process that competes for the same cores
+ * (docs/benchmarks.md measured no gain there).
+ */
+export const DEFAULT_BUILDER_VERIFIERS = availableParallelism() >= 4 ? 1 : 0;
 
 export class RemoteBuilder {
   private readonly child: ChildProcess;

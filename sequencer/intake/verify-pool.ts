@@ -49,7 +49,23 @@ interface Pending {
 interface Slot {
   worker: ChildProcess;
   ready: boolean;
-  inFlight: number[];
+  /** Requests sent to the worker and not answered yet. */
+  readonly inFlight: Set<number>;
+  /** Messages sent to the worker and not answered yet. */
+  messages: number;
+}
+
+/** How requests are grouped into messages to a worker. */
+export interface VerifyPoolShape {
+  /** Requests per message at most (default 8). */
+  readonly maxBatch?: number;
+  /**
+   * Messages a worker may hold unanswered (default 1: the next message waits for the reply, so
+   * a request is never queued behind a worker's backlog). A caller that verifies ahead of its
+   * own work (the batch builder) sends more, so that the worker never waits for the caller's
+   * event loop to hand it the next message.
+   */
+  readonly maxMessagesInFlight?: number;
 }
 
 /** Thrown to callers whose request was lost with a dying worker. */
@@ -65,7 +81,7 @@ export class VerifierBusyError extends Error {
 /** Requests that may wait for a worker (about 5 s of work for two workers): more are refused. */
 export const DEFAULT_MAX_QUEUE = 4096;
 
-/** Requests per message: amortises IPC while bounding the wait for a whole batch (~2.5 ms each). */
+/** Requests per message by default: amortises IPC while bounding the wait for a whole batch. */
 const MAX_BATCH = 8;
 
 export class VerifyPool {
@@ -79,6 +95,7 @@ export class VerifyPool {
     readonly size: number,
     /** Bound of the queue of requests waiting for a worker; beyond it `verify` rejects at once. */
     readonly maxQueue: number = DEFAULT_MAX_QUEUE,
+    private readonly shape: VerifyPoolShape = {},
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -87,15 +104,16 @@ export class VerifyPool {
     const worker = fork(fileURLToPath(new URL("./verify-worker.ts", import.meta.url)), [], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    const slot: Slot = { worker, ready: false, inFlight: [] };
+    const slot: Slot = { worker, ready: false, inFlight: new Set(), messages: 0 };
     worker.on("message", (msg: VerifyReply[] | "ready") => {
       if (msg === "ready") slot.ready = true;
       else {
         for (const r of msg) {
           this.pending.get(r.id)?.resolve(r);
           this.pending.delete(r.id);
+          slot.inFlight.delete(r.id);
         }
-        slot.inFlight = [];
+        slot.messages -= 1;
       }
       this.dispatch();
     });
@@ -116,11 +134,17 @@ export class VerifyPool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (!slot.ready || slot.inFlight.length > 0) continue;
-      const batch = this.queue.splice(0, MAX_BATCH);
-      slot.inFlight = batch.map((r) => r.id);
+    const maxBatch = this.shape.maxBatch ?? MAX_BATCH;
+    const maxMessages = this.shape.maxMessagesInFlight ?? 1;
+    while (this.queue.length > 0) {
+      // The ready worker with the fewest messages unanswered, below the bound.
+      let slot: Slot | null = null;
+      for (const s of this.slots)
+        if (s.ready && s.messages < maxMessages && (slot === null || s.messages < slot.messages)) slot = s;
+      if (slot === null) return;
+      const batch = this.queue.splice(0, maxBatch);
+      for (const r of batch) slot.inFlight.add(r.id);
+      slot.messages += 1;
       slot.worker.send(batch);
     }
   }
