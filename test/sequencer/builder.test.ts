@@ -16,10 +16,12 @@ import { Side, TxType } from "../../protocol/types.ts";
 import type { Tx } from "../../protocol/types.ts";
 import { initCrypto } from "../../protocol/index.ts";
 import { getProfile } from "../../protocol/profiles.ts";
+import type { Profile } from "../../protocol/types.ts";
 import { snapshotRecords } from "../../sequencer/builder/builder.ts";
+import type { AcceptedBatch, RecordsSnapshot } from "../../sequencer/builder/builder.ts";
 import { RemoteBuilder } from "../../sequencer/builder/remote.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
-import type { OpenOptions } from "../../sequencer/core/sequencer.ts";
+import type { OpenOptions, VenueConfig } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { openVenue, tempDb, Trader, venueConfig } from "./helpers.ts";
 
@@ -162,6 +164,41 @@ describe("batch builder disagreement (fail closed)", () => {
   });
 });
 
+/**
+ * Sends one batch to a builder process of its own (`verifiers` verifier processes) and collects
+ * its answers until it refuses the batch or is lost.
+ */
+function answersOf(
+  profile: Profile,
+  system: VenueConfig["system"],
+  verifiers: number,
+  accepted: AcceptedBatch,
+  records: RecordsSnapshot,
+): Promise<string[]> {
+  const answers: string[] = [];
+  return new Promise<string[]>((resolve) => {
+    const builder = new RemoteBuilder(
+      profile,
+      system,
+      {
+        onBuilt: (n) => answers.push(`built ${n}`),
+        onRefused: (n, reason) => {
+          answers.push(`refused ${n}: ${reason}`);
+          builder.close();
+          resolve(answers);
+        },
+        onLost: (message) => {
+          answers.push(`lost: ${message}`);
+          resolve(answers);
+        },
+      },
+      null,
+      verifiers,
+    );
+    builder.build(accepted, records);
+  });
+}
+
 describe("the batch builder in a process of its own", () => {
   /** The same commands on a venue built `options.builder`: every closed batch, built. */
   async function run(file: string, options: OpenOptions): Promise<{ venue: Sequencer; roots: string[] }> {
@@ -227,31 +264,13 @@ describe("the batch builder in a process of its own", () => {
       globalState: { feePool: 0n, fundingIndex: [0n, 0n], lastFundingTime: [0n, 0n] },
     };
     for (const verifiers of [0, 1, 2]) {
-      const answers: string[] = [];
-      await new Promise<void>((resolve) => {
-        const builder = new RemoteBuilder(
-          profile,
-          system,
-          {
-            onBuilt: (n) => answers.push(`built ${n}`),
-            onRefused: (n, reason) => {
-              answers.push(`refused ${n}: ${reason}`);
-              builder.close();
-              resolve();
-            },
-            onLost: (message) => {
-              answers.push(`lost: ${message}`);
-              resolve();
-            },
-          },
-          null,
-          verifiers,
-        );
-        builder.build(
-          { number: 1n, context, pricesStale: false, txs: [depositOf(alice), depositOf(bob), trade] },
-          snapshotRecords(claimed, [alice.accountId, bob.accountId], []),
-        );
-      });
+      const answers = await answersOf(
+        profile,
+        system,
+        verifiers,
+        { number: 1n, context, pricesStale: false, txs: [depositOf(alice), depositOf(bob), trade] },
+        snapshotRecords(claimed, [alice.accountId, bob.accountId], []),
+      );
       assert.equal(answers.length, 1, `${verifiers} verifiers: ${answers.join("; ")}`);
       assert.match(
         answers[0]!,
@@ -286,46 +305,33 @@ describe("the batch builder in a process of its own", () => {
     await initCrypto();
     const profile = getProfile("test");
     const system = { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } };
-    const answers: string[] = [];
-    const done = new Promise<void>((resolve) => {
-      const builder = new RemoteBuilder(profile, system, {
-        onBuilt: (n) => answers.push(`built ${n}`),
-        onRefused: (n, reason) => {
-          answers.push(`refused ${n}: ${reason}`);
-          builder.close();
-          resolve();
-        },
-        onLost: (message) => {
-          answers.push(`lost: ${message}`);
-          resolve();
-        },
-      });
-      const context = { timestamp: 1_800_000_000n, domain: 5n, prices: [300_000n, 6_000_000n], settlements: [] };
-      const depositTx = {
-        type: TxType.DEPOSIT,
-        accountId: alice.accountId,
-        owner: alice.owner,
-        pkHash: alice.pkHash,
-        amount: 100n,
-      } as const;
-      // The core claims Alice ends with 99: the builder reaches 100.
-      const claimed = {
-        account: (id: bigint) => ({
-          pkHash: id === alice.accountId ? alice.pkHash : id === 0n ? 1n : 0n,
-          owner: id === alice.accountId ? alice.owner : 0n,
-          collateral: id === alice.accountId ? 99n : 0n,
-          orderRoot: 0n,
-          positions: Array.from({ length: profile.positions }, () => ({ instrument: 0n, size: 0n, cost: 0n })),
-        }),
-        orderState: () => ({ orderId: 0n, filled: 0n }),
-        globalState: { feePool: 0n, fundingIndex: [0n, 0n], lastFundingTime: [0n, 0n] },
-      };
-      builder.build(
-        { number: 1n, context, pricesStale: false, txs: [depositTx] },
-        snapshotRecords(claimed, [alice.accountId], []),
-      );
-    });
-    await done;
+    const context = { timestamp: 1_800_000_000n, domain: 5n, prices: [300_000n, 6_000_000n], settlements: [] };
+    const depositTx = {
+      type: TxType.DEPOSIT,
+      accountId: alice.accountId,
+      owner: alice.owner,
+      pkHash: alice.pkHash,
+      amount: 100n,
+    } as const;
+    // The core claims Alice ends with 99: the builder reaches 100.
+    const claimed = {
+      account: (id: bigint) => ({
+        pkHash: id === alice.accountId ? alice.pkHash : id === 0n ? 1n : 0n,
+        owner: id === alice.accountId ? alice.owner : 0n,
+        collateral: id === alice.accountId ? 99n : 0n,
+        orderRoot: 0n,
+        positions: Array.from({ length: profile.positions }, () => ({ instrument: 0n, size: 0n, cost: 0n })),
+      }),
+      orderState: () => ({ orderId: 0n, filled: 0n }),
+      globalState: { feePool: 0n, fundingIndex: [0n, 0n], lastFundingTime: [0n, 0n] },
+    };
+    const answers = await answersOf(
+      profile,
+      system,
+      0,
+      { number: 1n, context, pricesStale: false, txs: [depositTx] },
+      snapshotRecords(claimed, [alice.accountId], []),
+    );
     assert.equal(answers.length, 1);
     assert.match(answers[0]!, new RegExp(`^refused 1: account ${alice.accountId} ends the batch with other records`));
   });
