@@ -271,9 +271,8 @@ export interface OpenOptions {
   readonly builder?: "inline" | "process";
   /**
    * With `builder: "process"`: signature verifier processes of the builder process's own, which
-   * verify the next batches' signatures while it hashes (default `DEFAULT_BUILDER_VERIFIERS`: 1 on
-   * 4 or more cores, else 0);
-   * 0 verifies every signature on the builder's thread.
+   * verify the next batches' signatures while it hashes; 0 verifies every signature on the
+   * builder's thread. Default `DEFAULT_BUILDER_VERIFIERS`: 1 on 4 or more cores, else 0.
    */
   readonly builderVerifiers?: number;
   /**
