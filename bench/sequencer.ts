@@ -208,6 +208,24 @@ async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<
   };
 }
 
+/** The per-account budgets of a market maker: one account sends thousands of orders a second. */
+const MM_RATE = 1_000_000;
+
+/** What every service the bench starts shares: the markets, the system accounts, no provers, quiet logs. */
+const BENCH_VENUE = {
+  system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
+  initialPrices: PRICES,
+  listedAt: 1_795_132_800n,
+  optionWeeks: 0,
+  strikesEachSide: 0,
+  adminToken: "bench-admin-token-0123456789",
+  bodyLimit: 16 * 1024,
+  logLevel: "warn",
+  provers: 0,
+  proofAttempts: 1,
+  proofTimeoutMs: 60_000,
+} as const;
+
 async function http(concurrency: number, count: number): Promise<Record<string, number>> {
   const accounts = [20n, 21n, 22n, 23n, 24n, 25n, 26n, 27n];
   const service = await startService({
@@ -216,23 +234,13 @@ async function http(concurrency: number, count: number): Promise<Record<string, 
     dbFile: path.join(dir, `http-${concurrency}.db`),
     profile: PROFILE,
     domain: DOMAIN,
-    system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
-    initialPrices: PRICES,
-    listedAt: 1_795_132_800n,
-    optionWeeks: 0,
-    strikesEachSide: 0,
-    adminToken: "bench-admin-token-0123456789",
+    ...BENCH_VENUE,
     verifyWorkers: 2,
     batchMaxAgeMs: 600_000,
     sessionTtlMs: 60_000,
-    orderRatePerSecond: 1_000_000,
-    orderBurst: 1_000_000,
-    bodyLimit: 16 * 1024,
+    orderRatePerSecond: MM_RATE,
+    orderBurst: MM_RATE,
     synchronous: "NORMAL",
-    logLevel: "warn",
-    provers: 0,
-    proofAttempts: 1,
-    proofTimeoutMs: 60_000,
   });
   try {
     let now = BigInt(Date.now());
@@ -314,29 +322,17 @@ function childrenCpuMs(): Map<number, { role: ChildRole; ms: number }> {
 /** Linux's USER_HZ, the unit of `/proc/<pid>/stat` times. */
 const CLOCK_TICKS = 100;
 
-/** The per-account budgets of a market maker: one account sends thousands of orders a second. */
-const MM_RATE = 1_000_000;
 
 /** A service as deployed (sequencer/config.ts defaults) with a market maker's order budgets. */
 const DEPLOYED_SERVICE = {
-  system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
-  initialPrices: PRICES,
-  listedAt: 1_795_132_800n,
-  optionWeeks: 0,
-  strikesEachSide: 0,
-  adminToken: "bench-admin-token-0123456789",
+  ...BENCH_VENUE,
   batchMaxAgeMs: 60_000,
   sessionTtlMs: 15 * 60_000,
   orderRatePerSecond: MM_RATE,
   orderBurst: MM_RATE,
-  bodyLimit: 16 * 1024,
   synchronous: "FULL",
   groupCommit: true,
   builder: "process",
-  logLevel: "warn",
-  provers: 0,
-  proofAttempts: 1,
-  proofTimeoutMs: 60_000,
 } as const;
 
 /**
