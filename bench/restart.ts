@@ -5,9 +5,10 @@
  *   commands, with at least `tail` of them after the newest stored snapshot, through
  *   the core as the service runs it (group commit, the builder in its own process, snapshots on
  *   the default policy): resting orders and their cancels from 16 accounts (each rests about 2,000
- *   orders at a time), with a taker order filling a resting order every 200 commands and a batch
- *   closed every 64 fills. Progress goes to stderr; once every entry is durable it prints one JSON
- *   line and waits to be killed (`kill -9`).
+ *   orders at a time), with a taker order filling a resting order every 200 commands (a batch
+ *   closes when its slots are full: 256 fills at prod). The event loop turns every 64 commands,
+ *   as a service's does between the messages it reads. Progress goes to stderr; once every entry
+ *   is durable it prints one JSON line and waits to be killed (`kill -9`).
  * - `tsx bench/restart.ts open <db> snapshot|genesis` restarts on that journal as the service
  *   does (`Sequencer.open`, then every replayed batch built again) from the newest snapshot plus
  *   the tail, or from genesis (no snapshot read), prints one JSON line and exits.
@@ -36,6 +37,15 @@ const TAKER = 9n;
 /** Resting orders per account before its oldest is cancelled. */
 const DEPTH = 2_000;
 const FILL_EVERY = 200;
+/**
+ * Commands between two turns of the event loop (about 2 ms of core work). A service never holds
+ * its loop much longer: it reads each socket's messages between turns. A loop held for thousands
+ * of commands (130 ms) reads the builder process's replies 64 KB (a pipe's buffer) per turn, and
+ * a built batch of 256 slots then takes seconds to come back.
+ */
+const YIELD_EVERY = 64;
+/** Commands between two waits for the group commit. */
+const DURABLE_EVERY = 4096;
 
 const config: VenueConfig = {
   profile: getProfile("prod"),
@@ -103,10 +113,12 @@ async function generate(file: string, entries: number, tail: number): Promise<vo
     const price = sell ? 300_100n + (orderId % 500n) : 299_900n - (orderId % 500n);
     venue.execute({ kind: "place", order: { order: order(id, sell ? 1 : 0, price, orderId), signature: placeholder, publicKey: k.pk }, clientOrderId: null }, (now += 1n));
     mine.push(orderId);
-    // Let the group commit and the builder's answers in now and then.
-    if (i % 4096 === 0) {
+    // The event loop turns every YIELD_EVERY commands, as a service's does between the messages
+    // it reads, so the builder's answers come in; every DURABLE_EVERY the loop waits for the
+    // group commit.
+    if (i % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+    if (i % DURABLE_EVERY === 0) {
       await venue.durable();
-      await new Promise((r) => setImmediate(r));
       const done = Number(venue.journal.length);
       if (done - reported >= 100_000) {
         reported = done;

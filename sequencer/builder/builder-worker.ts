@@ -13,6 +13,12 @@
  * simply not remembered, and `buildBatch` verifies that order on this thread as before. The
  * verifiers can therefore only save work, never accept a signature: the rule stays in
  * `buildBatch`, on this thread. With 0 verifiers every signature is verified on this thread.
+ *
+ * Snapshots do not wait for the backlog. A `snapshot` request is answered as soon as it arrives,
+ * between two builds (the queue yields to the event loop before each), with the trees after the
+ * last batch built; the core stores the build requests of the batches not in them
+ * (sequencer/core/sequencer.ts `snapshot`). Replies keep their order: every batch built before
+ * the answer was sent before it.
  */
 import { deserialize, serialize } from "node:v8";
 import { initCrypto } from "../../protocol/index.ts";
@@ -115,7 +121,7 @@ function handle(m: BuilderRequest, arrived: number): void {
   }
   if (state === null) throw new Error("builder-worker: a request before the genesis");
   if (m.type === "snapshot") {
-    send!({ type: "state", id: m.id, state: serialize(state.toSnapshot()) } satisfies BuilderReply);
+    answerSnapshot(state, m.id);
     return;
   }
   const started = Math.max(arrived, lastDone);
@@ -130,11 +136,22 @@ function handle(m: BuilderRequest, arrived: number): void {
   send!(reply);
 }
 
-/** Handles the queue in order; a build waits for its verifiers (which never reject). */
+/** The trees after the last batch built, for a snapshot. */
+function answerSnapshot(trees: RollupState, id: number): void {
+  send!({ type: "state", id, state: serialize(trees.toSnapshot()) } satisfies BuilderReply);
+}
+
+/**
+ * Handles the queue in order; a build waits for its verifiers (which never reject). Yields to
+ * the event loop before each request, so every message already received is taken in first: a
+ * snapshot request behind a backlog is answered before the next build, not after the last.
+ */
 async function pump(): Promise<void> {
   if (pumping || !ready) return;
   pumping = true;
-  while (queue.length > 0) {
+  for (;;) {
+    await new Promise((r) => setImmediate(r));
+    if (queue.length === 0) break;
     lookAhead();
     const head = queue[0]!;
     if (head.verified !== null) await head.verified;
@@ -152,6 +169,12 @@ function fatal(e: unknown): never {
 
 // Registered before the first await, so no message sent while the crypto loads is lost.
 process.on("message", (m: BuilderRequest) => {
+  // A snapshot request is answered at once once the trees exist (after the genesis or restore,
+  // which come first): not behind the queued builds.
+  if (m.type === "snapshot" && state !== null) {
+    answerSnapshot(state, m.id);
+    return;
+  }
   queue.push({ request: m, arrived: performance.now(), verified: null });
   pump().catch(fatal);
 });

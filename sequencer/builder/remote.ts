@@ -29,7 +29,10 @@ export type BuilderRequest =
    */
   | { readonly type: "restore"; readonly profile: Profile; readonly state: Uint8Array; readonly root: bigint }
   | { readonly type: "build"; readonly accepted: AcceptedBatch; readonly records: RecordsSnapshot }
-  /** The builder state after every batch sent so far, for a snapshot. */
+  /**
+   * The builder state after the last batch it built, for a snapshot: answered at once, not after
+   * the builds queued (replies keep their order, so every batch built before it came back first).
+   */
   | { readonly type: "snapshot"; readonly id: number };
 
 export type BuilderReply =
@@ -96,8 +99,9 @@ export class RemoteBuilder {
   }
 
   /**
-   * Asks for the builder's state after every batch sent so far (`v8.serialize`d
-   * `RollupStateSnapshot`); `done` gets it unless the builder is closed or lost first.
+   * Asks for the builder's state after the last batch it built (`v8.serialize`d
+   * `RollupStateSnapshot`), without waiting for the batches queued behind it; `done` gets it
+   * unless the builder is closed or lost first, after the `onBuilt` of every batch in it.
    */
   snapshot(done: (state: Buffer) => void): void {
     const id = this.nextSnapshotId++;

@@ -33,6 +33,7 @@ import type {
 } from "../../protocol/types.ts";
 import { TxType } from "../../protocol/types.ts";
 import { buildBatch, ordersOf, snapshotRecords } from "../builder/builder.ts";
+import type { AcceptedBatch, RecordsSnapshot } from "../builder/builder.ts";
 import type { RemoteBuilder } from "../builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "../errors.ts";
@@ -68,6 +69,12 @@ export interface Applied extends FillLocation {
 }
 
 const MS_PER_SECOND = 1000n;
+
+/** A closed batch as it is handed to the builder: the batch and the core's records it is checked against. */
+export interface BuildRequest {
+  readonly accepted: AcceptedBatch;
+  readonly records: RecordsSnapshot;
+}
 
 /** The open batch: its context and the transactions the core accepted into it. */
 export interface OpenBatch {
@@ -128,6 +135,12 @@ export class ProtocolLedger implements Ledger {
 
   /** Closed batches handed to a remote builder and not built yet, with what their ClosedBatch needs. */
   private readonly building = new Map<bigint, Omit<ClosedBatch, "batch">>();
+  /**
+   * What the remote builder was sent for each batch in `building`: a snapshot taken while the
+   * builder lags stores these for the batches its trees do not include yet, and a restart sends
+   * them again (`resumeBuilding`).
+   */
+  private readonly requests = new Map<bigint, BuildRequest>();
   private remote: RemoteBuilder | null = null;
   private lastRoot: bigint;
 
@@ -177,6 +190,34 @@ export class ProtocolLedger implements Ledger {
 
   useRemoteBuilder(remote: RemoteBuilder): void {
     this.remote = remote;
+    // Batches a snapshot restored as not built yet go first, in order (`resumeBuilding`).
+    for (const r of this.requests.values()) remote.build(r.accepted, r.records);
+  }
+
+  /** What the remote builder was sent for batch `number`, while it is not built (else null). */
+  buildRequest(number: bigint): BuildRequest | null {
+    return this.requests.get(number) ?? null;
+  }
+
+  /**
+   * After `restore`: the build requests a snapshot stored for the batches its builder trees did
+   * not include yet (oldest first; each must be one of the restored `building` batches, in
+   * order). Built here and now on `committedState` when the builder runs on this thread;
+   * otherwise sent to the builder process when `useRemoteBuilder` starts it.
+   */
+  resumeBuilding(requests: readonly BuildRequest[], inline: boolean): void {
+    for (const r of requests) {
+      if (!this.building.has(r.accepted.number))
+        throw new Error(`internal: a build request for batch ${r.accepted.number}, which is not building`);
+      if (inline) {
+        const started = performance.now();
+        this.built(
+          r.accepted.number,
+          buildBatch(this.committedState, r.accepted, r.records),
+          performance.now() - started,
+        );
+      } else this.requests.set(r.accepted.number, r);
+    }
   }
 
   /**
@@ -230,11 +271,13 @@ export class ProtocolLedger implements Ledger {
   /**
    * Takes a snapshot's values on a fresh ledger made on the snapshot's states (its `state` and
    * `committedState` are restored by the caller). Batches that were building come back as
-   * building: hand their built form to `built` (the snapshot stores it).
+   * building: hand their built form to `built`, or their build request to `resumeBuilding` (the
+   * snapshot stores one or the other).
    */
   restore(s: LedgerSnapshot): void {
     this.open = s.open;
     this.building.clear();
+    this.requests.clear();
     for (const b of s.building) this.building.set(b.number, b);
     this.prices = s.prices;
     this.roundIds = s.roundIds;
@@ -253,6 +296,7 @@ export class ProtocolLedger implements Ledger {
     const meta = this.building.get(number);
     if (meta === undefined) throw new Error(`internal: batch ${number} built but never handed to the builder`);
     this.building.delete(number);
+    this.requests.delete(number);
     this.closed.push({ ...meta, batch });
     this.lastRoot = batch.newStateRoot;
     this.builder.batches += 1;
@@ -451,6 +495,7 @@ export class ProtocolLedger implements Ledger {
     if (this.remote !== null) {
       this.remote.build(accepted, records);
       this.building.set(number, meta);
+      this.requests.set(number, { accepted, records });
     } else {
       const started = performance.now();
       const batch: Batch = buildBatch(this.committedState, accepted, records);

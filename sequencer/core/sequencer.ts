@@ -25,7 +25,7 @@ import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
 import { BuilderDisagreementError } from "../builder/builder.ts";
 import { DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
-import type { Applied, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
+import type { Applied, BuildRequest, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "../wire.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
@@ -657,12 +657,19 @@ export class Sequencer {
         const stored = journal.readSnapshot(seq);
         if (stored === null) throw new SnapshotError(seq, "deleted while opening");
         checkStored(stored, journal.length);
-        const outer = decodePart<{ core: Uint8Array; built: ClosedBatch[] }>(seq, "core", stored.core);
+        const outer = decodePart<{ core: Uint8Array; built: ClosedBatch[]; requests: BuildRequest[] }>(
+          seq,
+          "core",
+          stored.core,
+        );
         const core = decodePart<CoreSnapshot>(seq, "core", Buffer.from(outer.core));
         if (core.seq !== seq) throw new SnapshotError(seq, `its core part is at seq ${core.seq}`);
+        // Each batch building at the snapshot: built since (its built form), or still not in the
+        // builder's trees (its build request, built again on restore).
         const building = core.ledger.building.map((b) => b.number).join(",");
-        if (outer.built.map((b) => b.number).join(",") !== building)
-          throw new SnapshotError(seq, `it lacks the built form of batches ${building}`);
+        const covered = [...outer.built.map((b) => b.number), ...outer.requests.map((r) => r.accepted.number)];
+        if (covered.join(",") !== building)
+          throw new SnapshotError(seq, `it lacks the built form or build request of batches ${building}`);
         // The builder's trees are after the last batch built: the last of those, if any.
         const root = outer.built.at(-1)?.batch.newStateRoot ?? core.ledger.lastRoot;
         const inline = options.builder !== "process";
@@ -682,7 +689,7 @@ export class Sequencer {
           state: CheckState.fromSnapshot(config.profile, core.ledger.state),
           committed,
         });
-        venue.restoreSnapshot(seq, core, outer.built);
+        venue.restoreSnapshot(seq, core, outer.built, outer.requests, inline);
         log("info", "venue restored from a snapshot", { seq: seq.toString(), batch: stored.batch.toString() });
         return { found: { venue, seq, builder: { state: stored.builder, root } }, skipped };
       } catch (e) {
@@ -727,16 +734,25 @@ export class Sequencer {
 
   /**
    * Takes a deserialized `CoreSnapshot` into this fresh venue (made on its restored states), with
-   * the built form of the batches that were building when it was taken.
+   * what the snapshot stored for the batches that were building when it was taken: the built
+   * form of those built before the builder's trees were taken, the build requests of the rest
+   * (built again: here when `inline`, else by the builder process once it starts).
    * Closed batches are sorted into the pipeline against the journal's statuses now, as a replay
    * does; a snapshot missing a batch that L1 no longer holds (a reorg deeper than the
    * confirmation depth dropped a batch submitted before it) cannot resend it and is refused.
    */
-  private restoreSnapshot(seq: bigint, s: CoreSnapshot, built: readonly ClosedBatch[]): void {
+  private restoreSnapshot(
+    seq: bigint,
+    s: CoreSnapshot,
+    built: readonly ClosedBatch[],
+    requests: readonly BuildRequest[],
+    inline: boolean,
+  ): void {
     const lastBatch = s.ledger.nextBatch - 1n;
     const l1 = this.config.l1Batches;
     if (l1 !== undefined && l1 < lastBatch) {
       const kept = new Set([...s.pending, ...built].map((b) => b.number));
+      for (const r of requests) kept.add(r.accepted.number);
       for (let n = l1 + 1n; n <= lastBatch; n++)
         if (!kept.has(n))
           throw new SnapshotError(
@@ -766,8 +782,10 @@ export class Sequencer {
     refill(this.settledSeries, s.settledSeries);
     this.summaries.splice(0, this.summaries.length, ...s.summaries);
     for (const c of s.pending) this.track(c);
-    // Batches the builder process built after the core's part was taken, as they came back then.
+    // Batches the builder process built after the core's part was taken, as they came back then;
+    // then those its trees did not include yet, built again.
     for (const b of built) this.ledger.built(b.number, b.batch, 0);
+    this.ledger.resumeBuilding(requests, inline);
     this.absorbClosed();
   }
 
@@ -814,9 +832,12 @@ export class Sequencer {
   /**
    * Takes a snapshot now (commits the open group first: a snapshot covers only committed
    * commands). The core's part is serialized at once; with the builder in its own process, the
-   * builder's trees are asked for after every batch closed so far, and the snapshot is stored
-   * when they come back, with the built form of the batches that were still building. Resolves
-   * to its seq once stored, or to null when halted, replaying, or when writing it failed (logged;
+   * builder's trees are asked for, and it answers with them as they stand, between two builds,
+   * without first building its backlog. The snapshot is stored when they come back, with what
+   * a restore needs for each batch that was building when the core's part was taken: the built
+   * form of those built since (they came back before the trees), the build request of the rest.
+   * So a builder that lags delays a snapshot by one round trip, not by its backlog. Resolves to
+   * its seq once stored, or to null when halted, replaying, or when writing it failed (logged;
    * the venue goes on, the journal is unaffected).
    */
   snapshot(): Promise<bigint | null> {
@@ -845,10 +866,14 @@ export class Sequencer {
     this.snapshotSeq = seq;
     this.snapshotBatch = batch;
     const coreMs = performance.now() - started;
-    const write = (builder: Buffer, built: readonly ClosedBatch[]): bigint | null => {
+    const write = (
+      builder: Buffer,
+      built: readonly ClosedBatch[],
+      requests: readonly BuildRequest[],
+    ): bigint | null => {
       const writing = performance.now();
       try {
-        const part = encodePart({ core, built });
+        const part = encodePart({ core, built, requests });
         this.journal.writeSnapshot(
           sealSnapshot(seq, batch, part, builder),
           this.snapshotPolicy?.keep ?? DEFAULT_SNAPSHOT_POLICY.keep,
@@ -862,6 +887,8 @@ export class Sequencer {
         batch: batch.toString(),
         bytes: core.length + builder.length,
         building: building.length,
+        // Of those, the batches the builder's trees did not include yet (built again on restore).
+        requests: requests.length,
         // The core's pause: serializing its part, then storing (the builder's wait is not one).
         coreMs: Math.round(coreMs),
         writeMs: Math.round(performance.now() - writing),
@@ -870,22 +897,30 @@ export class Sequencer {
       return seq;
     };
     const remote = this.remote;
-    if (remote === null) return Promise.resolve(write(encodePart(this.ledger.committedState.toSnapshot()), []));
-    // The builder process answers after every batch sent so far: the trees after batch `batch`,
-    // and the batches building at the snapshot came back before (in order).
+    if (remote === null) return Promise.resolve(write(encodePart(this.ledger.committedState.toSnapshot()), [], []));
+    // The builder process answers with its trees after the last batch it built. Its replies come
+    // in order, so the batches it built before answering came back first: of those building at
+    // the snapshot, the ones still building now are exactly the ones its trees do not include.
     const pending = new Promise<bigint | null>((resolve) => {
       remote.snapshot((builder) => {
         this.snapshotPending = null;
-        const built = building.map((n) => this.pending.get(n));
         if (this.closedDown || this.halt !== null) return resolve(null);
-        if (built.some((b) => b === undefined)) {
-          this.log("warn", "snapshot not written", {
-            seq: seq.toString(),
-            reason: "a batch it needs left the pipeline",
-          });
-          return resolve(null);
+        const built: ClosedBatch[] = [];
+        const requests: BuildRequest[] = [];
+        for (const n of building) {
+          const request = this.ledger.buildRequest(n);
+          const closed = this.pending.get(n);
+          if (request !== null) requests.push(request);
+          else if (closed !== undefined) built.push(closed);
+          else {
+            this.log("warn", "snapshot not written", {
+              seq: seq.toString(),
+              reason: `batch ${n}, which it needs, left the pipeline`,
+            });
+            return resolve(null);
+          }
         }
-        resolve(write(builder, built as ClosedBatch[]));
+        resolve(write(builder, built, requests));
       });
     });
     this.snapshotPending = pending;

@@ -3,9 +3,11 @@
  * history (issue 16 item 3).
  *
  * Guarantee: a snapshot at `seq` holds exactly the state the replay of journal commands
- * 1..`seq` reaches — the core (`CheckState` records, ledger, books and every venue map) and the
- * batch builder's Merkle state (`RollupState`) after the last closed batch — taken at a batch
- * boundary (no open batch, every closed batch built) from a state the journal has committed.
+ * 1..`seq` reaches — the core (`CheckState` records, ledger, open batch, books and every venue
+ * map) and the batch builder's Merkle state (`RollupState`) after some batch K closed by then,
+ * with the built form or the build request of every batch closed after K (a builder process
+ * that lags is not waited for: the restore builds those requests again) — taken between two
+ * commands the journal has committed.
  * On open, the newest snapshot whose hash, version and contents check out is loaded and only the
  * commands after its `seq` are replayed, with the same outcome digests as a full replay; one that
  * fails a check is skipped with the reason, for an older one or genesis.
@@ -21,7 +23,7 @@ import { deserialize, serialize } from "node:v8";
 import type { StoredSnapshot } from "./journal.ts";
 
 /** Bumped whenever the snapshot's contents change shape: an older one is skipped, not misread. */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 /** When the venue takes snapshots and how many it keeps. */
 export interface SnapshotPolicy {

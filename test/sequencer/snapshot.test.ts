@@ -8,7 +8,7 @@
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
@@ -165,6 +165,23 @@ function snapshotRows(file: string): { seq: number; version: number }[] {
   } finally {
     db.close();
   }
+}
+
+/** The pid of this process's batch builder process (Linux /proc: the child running builder-worker.ts). */
+function builderPid(): number {
+  const found = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("builder-worker");
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  assert.equal(found.length, 1, `one builder process: ${found.join(", ")}`);
+  return Number(found[0]);
 }
 
 function corrupt(file: string, sql: string, seq: number): void {
@@ -422,5 +439,67 @@ describe("a snapshot is never taken in the middle of a command", () => {
     const check = compareWithFullReplay(venueConfig(), db.file);
     assert.equal(check.snapshotSeq, length, "the snapshot covers the last command, published");
     assert.deepEqual(check.differences, []);
+  });
+});
+
+describe("a snapshot does not wait for a builder process that lags", () => {
+  const db = tempDb();
+  after(() => db.cleanup());
+
+  test("it stores the build requests of the batches not in the builder's trees, and a restart builds them", async () => {
+    const written: Record<string, unknown>[] = [];
+    const options: OpenOptions = {
+      builder: "process",
+      groupCommit: true,
+      // Only the snapshot this test asks for.
+      snapshots: { everyEntries: 1_000_000, everyBatches: 1_000_000, keep: 2 },
+      log: (_level, message, fields) => {
+        if (message === "snapshot written") written.push(fields);
+      },
+    };
+    let venue = open(db.file, options);
+    const history = new History(() => venue, mulberry32(33));
+    for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
+    // The builder process up and idle (a request before its genesis waits behind it).
+    run(venue, { kind: "closeBatch" }, (history.now += 1000n));
+    await venue.built();
+    // Batches closed while the builder process is stopped (SIGSTOP), then the snapshot: when it
+    // runs again, the snapshot's request is in its pipe behind dozens of builds, and is answered
+    // between two of them, not after the backlog.
+    const builder = builderPid();
+    process.kill(builder, "SIGSTOP");
+    const closed: bigint[] = [];
+    try {
+      for (let b = 0; b < 40; b++) {
+        for (let i = 0; i < 4; i++) run(venue, history.next(), history.now);
+        const o = run(venue, { kind: "closeBatch" }, (history.now += 1000n));
+        if (typeof o !== "string" && o.kind === "closeBatch" && o.batch !== null) closed.push(o.batch);
+      }
+    } finally {
+      setTimeout(() => process.kill(builder, "SIGCONT"), 50);
+    }
+    assert.ok(closed.length >= 10, `batches closed: ${closed.length}`);
+    const seq = await venue.snapshot();
+    assert.notEqual(seq, null);
+    const w = written.at(-1)!;
+    assert.ok((w.requests as number) > 0, `the builder's trees lagged the core's batches: ${JSON.stringify(w)}`);
+    assert.ok((w.requests as number) <= (w.building as number));
+    await venue.durable();
+    await venue.built();
+    assert.equal(venue.halt, null);
+    const root = venue.ledger.committedRoot;
+    venue.close();
+
+    // On this thread: the restore builds the stored requests on the snapshot's trees.
+    const check = compareWithFullReplay(venueConfig(), db.file);
+    assert.equal(check.snapshotSeq, seq);
+    assert.deepEqual(check.differences, []);
+    // In a builder process: it is sent them first, and reaches the root the venue had.
+    venue = open(db.file, { ...options, log: () => {} });
+    assert.equal(venue.restored.snapshotSeq, seq);
+    await venue.built();
+    assert.equal(venue.halt, null);
+    assert.equal(venue.ledger.committedRoot, root);
+    venue.close();
   });
 });
