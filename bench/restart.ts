@@ -39,9 +39,9 @@ const DEPTH = 2_000;
 const FILL_EVERY = 200;
 /**
  * Commands between two turns of the event loop (about 2 ms of core work). A service never holds
- * its loop much longer: it reads each socket's messages between turns. A loop held for thousands
- * of commands (130 ms) reads the builder process's replies 64 KB (a pipe's buffer) per turn, and
- * a built batch of 256 slots then takes seconds to come back.
+ * its loop much longer: it reads each socket's messages between turns. With the loop held for
+ * 4,096 commands (130 ms), the builder process's replies (about 1.8 MB per built 256-slot batch)
+ * took seconds to reach the core, so snapshots were stored seconds late and came far apart.
  */
 const YIELD_EVERY = 64;
 /** Commands between two waits for the group commit. */
