@@ -27,7 +27,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { WebSocketServer } from "ws";
-import { domainSeparator } from "../protocol/batch.ts";
 import { publicKeyFast, signFast } from "../protocol/eddsa-fast.ts";
 import { initCrypto } from "../protocol/index.ts";
 import { pkHash } from "../protocol/keys.ts";
@@ -38,11 +37,10 @@ import { DEFAULT_WS_LIMITS } from "../sequencer/intake/ws.ts";
 import { Sequencer } from "../sequencer/core/sequencer.ts";
 import { defaultListing } from "../sequencer/core/listing.ts";
 import { startService } from "../sequencer/service.ts";
+import { BENCH_VENUE, DOMAIN, PRICES } from "./lib/venue.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "attack.json");
-const DOMAIN = domainSeparator(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-const PRICES = [300_000n, 6_000_000n];
 const PROFILE = "prod";
 const RICH = 1_000_000_000_000n;
 const P = 300_000n;
@@ -213,23 +211,13 @@ async function wsStalled(): Promise<Record<string, unknown>> {
     dbFile: path.join(dir, "ws.db"),
     profile: PROFILE,
     domain: DOMAIN,
-    system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
-    initialPrices: PRICES,
-    listedAt: 1_795_132_800n,
-    optionWeeks: 0,
-    strikesEachSide: 0,
-    adminToken: "bench-admin-token-0123456789",
+    ...BENCH_VENUE,
     verifyWorkers: 0,
     batchMaxAgeMs: 600_000,
     sessionTtlMs: 60_000,
     orderRatePerSecond: 1_000_000,
     orderBurst: 1_000_000,
-    bodyLimit: 16 * 1024,
     synchronous: "NORMAL",
-    logLevel: "warn",
-    provers: 0,
-    proofAttempts: 1,
-    proofTimeoutMs: 60_000,
     api: {
       rateLimits: { ipRate: 1_000_000, ipBurst: 1_000_000 },
       ws: { maxBufferedBytes, maxSubscriptions: 1_000_000 },

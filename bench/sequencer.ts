@@ -45,7 +45,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { domainSeparator } from "../protocol/batch.ts";
 import { publicKeyFast, signFast, verifyFast } from "../protocol/eddsa-fast.ts";
 import { initCrypto } from "../protocol/index.ts";
 import { pkHash } from "../protocol/keys.ts";
@@ -65,11 +64,10 @@ import type { WsLoadOptions, WsLoadReport } from "../sequencer/tools/wsload.ts";
 import type { SubscriberOptions, SubscriberReport } from "../sequencer/tools/subscribers.ts";
 import type { ReadLoadOptions, ReadLoadReport } from "../sequencer/tools/readload.ts";
 import { toWire } from "../sequencer/wire.ts";
+import { BENCH_VENUE, DOMAIN, PRICES } from "./lib/venue.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "sequencer.json");
-const DOMAIN = domainSeparator(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-const PRICES = [300_000n, 6_000_000n];
 const PROFILE = "prod";
 const RICH = 1_000_000_000_000n;
 
@@ -210,21 +208,6 @@ async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<
 
 /** The per-account budgets of a market maker: one account sends thousands of orders a second. */
 const MM_RATE = 1_000_000;
-
-/** What every service the bench starts shares: the markets, the system accounts, no provers, quiet logs. */
-const BENCH_VENUE = {
-  system: { feeAccount: { pkHash: 1n, owner: 0n }, insurance: { pkHash: 1n, owner: 0n } },
-  initialPrices: PRICES,
-  listedAt: 1_795_132_800n,
-  optionWeeks: 0,
-  strikesEachSide: 0,
-  adminToken: "bench-admin-token-0123456789",
-  bodyLimit: 16 * 1024,
-  logLevel: "warn",
-  provers: 0,
-  proofAttempts: 1,
-  proofTimeoutMs: 60_000,
-} as const;
 
 async function http(concurrency: number, count: number): Promise<Record<string, number>> {
   const accounts = [20n, 21n, 22n, 23n, 24n, 25n, 26n, 27n];
