@@ -128,7 +128,8 @@ function handle(m: BuilderRequest, arrived: number): void {
   let reply: BuilderReply;
   try {
     const batch = buildBatch(state, m.accepted, m.records);
-    reply = { type: "built", number: m.accepted.number, batch, ms: performance.now() - started };
+    // Serialized here, once: the core stores these bytes as they are (Journal.storeBuiltBatch).
+    reply = { type: "built", number: m.accepted.number, batch: serialize(batch), ms: performance.now() - started };
   } catch (e) {
     if (!(e instanceof BuilderDisagreementError)) throw e;
     reply = { type: "refused", number: m.accepted.number, reason: e.reason };

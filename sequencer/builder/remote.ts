@@ -13,6 +13,7 @@ import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { deserialize } from "node:v8";
 import type { SystemAccountKeys } from "../../protocol/state.ts";
 import type { Batch, Profile } from "../../protocol/types.ts";
 import type { AcceptedBatch, RecordsSnapshot } from "./builder.ts";
@@ -36,12 +37,13 @@ export type BuilderRequest =
   | { readonly type: "snapshot"; readonly id: number };
 
 export type BuilderReply =
-  | { readonly type: "built"; readonly number: bigint; readonly batch: Batch; readonly ms: number }
+  /** `batch`: the built `Batch`, `v8.serialize`d (the core decodes it and stores the bytes). */
+  | { readonly type: "built"; readonly number: bigint; readonly batch: Uint8Array; readonly ms: number }
   | { readonly type: "refused"; readonly number: bigint; readonly reason: string }
   | { readonly type: "state"; readonly id: number; readonly state: Uint8Array };
 
 export interface BuilderCallbacks {
-  readonly onBuilt: (number: bigint, batch: Batch, ms: number) => void;
+  readonly onBuilt: (number: bigint, batch: Batch, encoded: Uint8Array, ms: number) => void;
   readonly onRefused: (number: bigint, reason: string) => void;
   readonly onLost: (message: string) => void;
 }
@@ -80,7 +82,7 @@ export class RemoteBuilder {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child.on("message", (m: BuilderReply) => {
-      if (m.type === "built") this.callbacks.onBuilt(m.number, m.batch, m.ms);
+      if (m.type === "built") this.callbacks.onBuilt(m.number, deserialize(m.batch) as Batch, m.batch, m.ms);
       else if (m.type === "refused") this.callbacks.onRefused(m.number, m.reason);
       else {
         const waiter = this.snapshotWaiters.get(m.id);

@@ -14,7 +14,7 @@ import { CheckState } from "../../protocol/check.ts";
 import { RollupState } from "../../protocol/state.ts";
 import type { RollupStateSnapshot, SystemAccountKeys } from "../../protocol/state.ts";
 import { Side, TxType } from "../../protocol/types.ts";
-import type { Profile, SignedOrder, SolidityProof, Tx } from "../../protocol/types.ts";
+import type { Batch, Profile, SignedOrder, SolidityProof, Tx } from "../../protocol/types.ts";
 import type { Command } from "./commands.ts";
 import type { CancelledOrder, EngineSnapshot, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
 import { MatchingEngine } from "./engine/engine.ts";
@@ -301,8 +301,20 @@ export interface RestoreReport {
   readonly skipped: readonly { readonly seq: bigint; readonly reason: string }[];
 }
 
+/** A closed batch as a snapshot names it: everything but the built batch, read from the journal. */
+type PendingBatch = Omit<ClosedBatch, "batch">;
+
+/** The snapshot's outer core part: the core, and the batches building when it was taken. */
+interface CoreSnapshotPart {
+  readonly core: Uint8Array;
+  /** Built since the core's part was taken (their built form is in the journal). */
+  readonly built: readonly bigint[];
+  /** Not in the builder's trees yet: built again on restore. */
+  readonly requests: readonly BuildRequest[];
+}
+
 /**
- * The core's part of a snapshot (sequencer/journal/snapshot.ts), at a batch boundary: every
+ * The core's part of a snapshot (sequencer/journal/snapshot.ts), between two commands: every
  * field of `Sequencer` a replay rebuilds, with the ledger's and the engine's. What is not here is
  * not state: listeners, held events and waiters (none at a committed boundary), the builder
  * process, the halt flags (no snapshot is taken halted), and `proved`, which the restore reads
@@ -317,8 +329,11 @@ interface CoreSnapshot {
   readonly engine: EngineSnapshot;
   readonly recent: ReadonlyMap<bigint, readonly Fill[]>;
   readonly stats: ReadonlyMap<bigint, MarketStats>;
-  /** Closed batches not submitted at the snapshot, oldest first (filtered again on restore). */
-  readonly pending: readonly ClosedBatch[];
+  /**
+   * Closed batches not submitted at the snapshot, oldest first (filtered again on restore),
+   * without their built form: the journal stores that once per batch (`storeBuiltBatch`).
+   */
+  readonly pending: readonly PendingBatch[];
   readonly deposits: ReadonlyMap<bigint, readonly DepositRecord[]>;
   readonly withdrawals: ReadonlyMap<bigint, readonly WithdrawalRecord[]>;
   readonly withdrawalsByBatch: ReadonlyMap<bigint, readonly WithdrawalRecord[]>;
@@ -466,6 +481,10 @@ export class Sequencer {
   /** Closed batches not yet submitted to L1, by number, and which of them are proved. */
   private readonly pending = new Map<bigint, ClosedBatch>();
   private readonly proved = new Set<bigint>();
+  /** Built batches as the builder process serialized them, until stored (`storeBuilt`). */
+  private readonly encodedBatches = new Map<bigint, Uint8Array>();
+  /** Built batches a replay closed, stored once it has read the journal (no write while it reads). */
+  private unstored: { readonly number: bigint; readonly encoded: Uint8Array }[] = [];
   private replaying = false;
   /** Set while `rebuild` executes an old journal's commands: the health gate is not applied. */
   private rebuilding = false;
@@ -657,21 +676,24 @@ export class Sequencer {
         const stored = journal.readSnapshot(seq);
         if (stored === null) throw new SnapshotError(seq, "deleted while opening");
         checkStored(stored, journal.length);
-        const outer = decodePart<{ core: Uint8Array; built: ClosedBatch[]; requests: BuildRequest[] }>(
-          seq,
-          "core",
-          stored.core,
-        );
+        const outer = decodePart<CoreSnapshotPart>(seq, "core", stored.core);
         const core = decodePart<CoreSnapshot>(seq, "core", Buffer.from(outer.core));
         if (core.seq !== seq) throw new SnapshotError(seq, `its core part is at seq ${core.seq}`);
         // Each batch building at the snapshot: built since (its built form), or still not in the
         // builder's trees (its build request, built again on restore).
         const building = core.ledger.building.map((b) => b.number).join(",");
-        const covered = [...outer.built.map((b) => b.number), ...outer.requests.map((r) => r.accepted.number)];
+        const covered = [...outer.built, ...outer.requests.map((r) => r.accepted.number)];
         if (covered.join(",") !== building)
           throw new SnapshotError(seq, `it lacks the built form or build request of batches ${building}`);
         // The builder's trees are after the last batch built: the last of those, if any.
-        const root = outer.built.at(-1)?.batch.newStateRoot ?? core.ledger.lastRoot;
+        const lastBuilt = outer.built.at(-1);
+        const lastBuiltBatch = lastBuilt === undefined ? null : journal.builtBatch(lastBuilt);
+        if (lastBuilt !== undefined && lastBuiltBatch === null)
+          throw new SnapshotError(seq, `the journal does not hold batch ${lastBuilt}, which it names`);
+        const root =
+          lastBuiltBatch === null
+            ? core.ledger.lastRoot
+            : decodePart<Batch>(seq, `batch ${lastBuilt}`, lastBuiltBatch).newStateRoot;
         const inline = options.builder !== "process";
         let committed = RollupState.genesis(config.profile, config.system);
         if (inline) {
@@ -729,7 +751,21 @@ export class Sequencer {
       lastNow: this.journaledNow,
       ledger: this.ledger.toSnapshot(),
       ...this.venueState(),
+      pending: [...this.pending.values()].map(({ batch: _, ...meta }) => meta),
     };
+  }
+
+  /**
+   * The closed batch a snapshot names, with its built form from the journal; null when the batch
+   * was submitted since (the journal dropped it, and `track` would not keep it).
+   */
+  private loadBatch(seq: bigint, meta: PendingBatch): ClosedBatch | null {
+    const encoded = this.journal.builtBatch(meta.number);
+    if (encoded !== null) return { ...meta, batch: decodePart<Batch>(seq, `batch ${meta.number}`, encoded) };
+    const l1 = this.config.l1Batches;
+    const dropped = l1 !== undefined && meta.number > l1;
+    if (this.journal.batchStatus(meta.number) === "submitted" && !dropped) return null;
+    throw new SnapshotError(seq, `the journal does not hold batch ${meta.number}, which it names`);
   }
 
   /**
@@ -744,14 +780,14 @@ export class Sequencer {
   private restoreSnapshot(
     seq: bigint,
     s: CoreSnapshot,
-    built: readonly ClosedBatch[],
+    built: readonly bigint[],
     requests: readonly BuildRequest[],
     inline: boolean,
   ): void {
     const lastBatch = s.ledger.nextBatch - 1n;
     const l1 = this.config.l1Batches;
     if (l1 !== undefined && l1 < lastBatch) {
-      const kept = new Set([...s.pending, ...built].map((b) => b.number));
+      const kept = new Set([...s.pending.map((b) => b.number), ...built]);
       for (const r of requests) kept.add(r.accepted.number);
       for (let n = l1 + 1n; n <= lastBatch; n++)
         if (!kept.has(n))
@@ -781,10 +817,18 @@ export class Sequencer {
     for (const i of s.expired) this.expired.add(i);
     refill(this.settledSeries, s.settledSeries);
     this.summaries.splice(0, this.summaries.length, ...s.summaries);
-    for (const c of s.pending) this.track(c);
+    for (const meta of s.pending) {
+      const c = this.loadBatch(seq, meta);
+      if (c !== null) this.track(c);
+    }
     // Batches the builder process built after the core's part was taken, as they came back then;
     // then those its trees did not include yet, built again.
-    for (const b of built) this.ledger.built(b.number, b.batch, 0);
+    for (const n of built) {
+      const encoded = this.journal.builtBatch(n);
+      if (encoded === null) throw new SnapshotError(seq, `the journal does not hold batch ${n}, which it names`);
+      this.encodedBatches.set(n, encoded);
+      this.ledger.built(n, decodePart<Batch>(seq, `batch ${n}`, encoded), 0);
+    }
     this.ledger.resumeBuilding(requests, inline);
     this.absorbClosed();
   }
@@ -866,14 +910,10 @@ export class Sequencer {
     this.snapshotSeq = seq;
     this.snapshotBatch = batch;
     const coreMs = performance.now() - started;
-    const write = (
-      builder: Buffer,
-      built: readonly ClosedBatch[],
-      requests: readonly BuildRequest[],
-    ): bigint | null => {
+    const write = (builder: Buffer, built: readonly bigint[], requests: readonly BuildRequest[]): bigint | null => {
       const writing = performance.now();
       try {
-        const part = encodePart({ core, built, requests });
+        const part = encodePart({ core, built, requests } satisfies CoreSnapshotPart);
         this.journal.writeSnapshot(
           sealSnapshot(seq, batch, part, builder),
           this.snapshotPolicy?.keep ?? DEFAULT_SNAPSHOT_POLICY.keep,
@@ -905,13 +945,12 @@ export class Sequencer {
       remote.snapshot((builder) => {
         this.snapshotPending = null;
         if (this.closedDown || this.halt !== null) return resolve(null);
-        const built: ClosedBatch[] = [];
+        const built: bigint[] = [];
         const requests: BuildRequest[] = [];
         for (const n of building) {
           const request = this.ledger.buildRequest(n);
-          const closed = this.pending.get(n);
           if (request !== null) requests.push(request);
-          else if (closed !== undefined) built.push(closed);
+          else if (this.pending.has(n)) built.push(n);
           else {
             this.log("warn", "snapshot not written", {
               seq: seq.toString(),
@@ -956,6 +995,7 @@ export class Sequencer {
       }
       // Journals written before settlement records existed get them back from the replay.
       this.journal.restoreSettlements(settlements);
+      for (const b of this.unstored.splice(0)) this.journal.storeBuiltBatch(b.number, b.encoded);
     } finally {
       this.replaying = false;
     }
@@ -1494,19 +1534,38 @@ export class Sequencer {
         txTypes,
         publicInputs: c.batch.publicInputs,
       });
-      this.track(c);
+      if (this.track(c)) this.storeBuilt(c);
+      else this.encodedBatches.delete(c.number);
     }
     return closed;
   }
 
-  /** Puts a closed batch in the pipeline by its journaled status (a submitted one is done). */
-  private track(c: ClosedBatch): void {
+  /**
+   * Stores a closed batch's built form in the journal, once (a snapshot names it): the bytes the
+   * builder process sent, or serialized here when it builds on this thread.
+   */
+  private storeBuilt(c: ClosedBatch): void {
+    const sent = this.encodedBatches.get(c.number);
+    this.encodedBatches.delete(c.number);
+    // A replay builds batches the journal already holds (the same bytes): nothing to store.
+    if (this.journal.hasBuiltBatch(c.number)) return;
+    const encoded = sent ?? encodePart(c.batch);
+    if (this.replaying) this.unstored.push({ number: c.number, encoded });
+    else this.journal.storeBuiltBatch(c.number, encoded);
+  }
+
+  /**
+   * Puts a closed batch in the pipeline by its journaled status (a submitted one is done);
+   * false when it is not kept.
+   */
+  private track(c: ClosedBatch): boolean {
     const status = this.journal.batchStatus(c.number);
     const l1 = this.config.l1Batches;
     const dropped = status === "submitted" && l1 !== undefined && c.number > l1;
-    if (status === "submitted" && !dropped) return;
+    if (status === "submitted" && !dropped) return false;
     this.pending.set(c.number, c);
     if (status === "proved" || dropped) this.proved.add(c.number);
+    return true;
   }
 
   /** The events of closed batches: their withdrawals' new status, then the batch. */
@@ -1532,8 +1591,9 @@ export class Sequencer {
       this.config.profile,
       this.config.system,
       {
-        onBuilt: (number, batch, ms) => {
+        onBuilt: (number, batch, encoded, ms) => {
           if (this.refused === null && this.halted === null) {
+            this.encodedBatches.set(number, encoded);
             this.ledger.built(number, batch, ms);
             const closed = this.absorbClosed();
             if (!this.replaying) this.emitClosed(closed);

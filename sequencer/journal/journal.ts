@@ -21,6 +21,8 @@
  *
  * Snapshots (table `snapshots`, written by sequencer/journal/snapshot.ts through the venue) sit
  * beside the commands: a restart loads the newest valid one and replays `entries(after)` only.
+ * Closed batches, as the builder built them, are stored once each (table `built_batches`) until
+ * submitted, and snapshots name them by number.
  */
 import Database from "better-sqlite3";
 import type { Command } from "../core/commands.ts";
@@ -114,6 +116,10 @@ CREATE TABLE IF NOT EXISTS batches (
   status TEXT NOT NULL,
   detail TEXT NOT NULL DEFAULT '',
   proof TEXT
+);
+CREATE TABLE IF NOT EXISTS built_batches (
+  number INTEGER PRIMARY KEY,
+  batch BLOB NOT NULL
 );
 `;
 
@@ -260,6 +266,8 @@ export class Journal {
   private readonly insertCommand: Database.Statement;
   private readonly insertFill: Database.Statement;
   private readonly insertSettlement: Database.Statement;
+  private readonly insertBuilt: Database.Statement;
+  private readonly hasBuilt: Database.Statement;
   private readonly fillsPage: Database.Statement;
   private readonly restoreSettlementsTx: (
     rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[],
@@ -296,6 +304,9 @@ export class Journal {
          taker_account, taker_order, batch, slot, time, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.fillsPage = this.db.prepare(FILLS_PAGE);
+    // OR IGNORE: a replay builds the same batch again, to the same bytes.
+    this.insertBuilt = this.db.prepare("INSERT OR IGNORE INTO built_batches (number, batch) VALUES (?, ?)");
+    this.hasBuilt = this.db.prepare("SELECT 1 FROM built_batches WHERE number = ?").pluck();
     // OR IGNORE: a replay restores the records of journals written before they existed.
     this.insertSettlement = this.db.prepare(
       `INSERT OR IGNORE INTO settlements (batch, slot, seq, account, instrument, size, price, round_id, value, cost,
@@ -522,15 +533,44 @@ export class Journal {
     return settlementsOf(this.db, accountId, limit);
   }
 
-  /** Records a batch's proof pipeline status (outside the replayed command stream). */
+  /**
+   * Records a batch's proof pipeline status (outside the replayed command stream). A submitted
+   * batch's built form is dropped with it: the venue no longer holds it (L1 has its data).
+   */
   setBatchStatus(batch: bigint, status: ProofStatus, detail = ""): void {
     this.commit();
-    this.db
-      .prepare(
-        `INSERT INTO batches (number, status, detail) VALUES (?, ?, ?)
-         ON CONFLICT(number) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
-      )
-      .run(batch, status, detail);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO batches (number, status, detail) VALUES (?, ?, ?)
+           ON CONFLICT(number) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
+        )
+        .run(batch, status, detail);
+      if (status === "submitted") this.db.prepare("DELETE FROM built_batches WHERE number = ?").run(batch);
+    })();
+  }
+
+  /**
+   * Stores a closed batch as the builder built it (`v8.serialize`d `Batch`: witnesses and public
+   * inputs), once, so that a snapshot names the batches it needs instead of carrying them
+   * (sequencer/journal/snapshot.ts). It joins the open group when there is one (the batch is
+   * derived from commands in it or before it), else commits alone. A batch already stored is
+   * kept: building it again gives the same bytes.
+   */
+  storeBuiltBatch(batch: bigint, encoded: Uint8Array): void {
+    this.insertBuilt.run(batch, encoded);
+  }
+
+  /** Whether a batch's built form is stored. */
+  hasBuiltBatch(batch: bigint): boolean {
+    return this.hasBuilt.get(batch) !== undefined;
+  }
+
+  /** A batch's stored built form (see `storeBuiltBatch`), or null when none is stored. */
+  builtBatch(batch: bigint): Buffer | null {
+    const row = this.db.prepare("SELECT batch FROM built_batches WHERE number = ?").get(batch) as
+      { batch: Buffer } | undefined;
+    return row?.batch ?? null;
   }
 
   /** The recorded status of a batch, or null when none was recorded. */

@@ -7,7 +7,10 @@
  * map) and the batch builder's Merkle state (`RollupState`) after some batch K closed by then,
  * with the built form or the build request of every batch closed after K (a builder process
  * that lags is not waited for: the restore builds those requests again) — taken between two
- * commands the journal has committed.
+ * commands the journal has committed. Built batches are not in it: the journal stores each once
+ * (table `built_batches`, `Journal.storeBuiltBatch`) and a snapshot names them by number, so its
+ * size does not grow with the batches waiting for proofs or L1 (a restore that cannot find one
+ * skips the snapshot with the reason).
  * On open, the newest snapshot whose hash, version and contents check out is loaded and only the
  * commands after its `seq` are replayed, with the same outcome digests as a full replay; one that
  * fails a check is skipped with the reason, for an older one or genesis.
@@ -23,7 +26,7 @@ import { deserialize, serialize } from "node:v8";
 import type { StoredSnapshot } from "./journal.ts";
 
 /** Bumped whenever the snapshot's contents change shape: an older one is skipped, not misread. */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 /** When the venue takes snapshots and how many it keeps. */
 export interface SnapshotPolicy {

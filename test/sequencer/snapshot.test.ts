@@ -9,6 +9,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { deserialize } from "node:v8";
 import Database from "better-sqlite3";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
@@ -326,6 +327,94 @@ describe("a snapshot that does not check out is skipped", () => {
     assert.equal(check.skipped.length, rows.length);
     assert.equal(check.tail, check.full);
     assert.deepEqual(check.differences, []);
+  });
+});
+
+describe("a snapshot names its closed batches: the journal stores each built batch once", () => {
+  const db = tempDb();
+  after(() => db.cleanup());
+
+  /** The newest snapshot's core part: the batches it names and what it stores for each. */
+  function newestPending(file: string): { seq: number; pending: Record<string, unknown>[] } {
+    const handle = new Database(file, { readonly: true });
+    try {
+      const row = handle.prepare("SELECT seq, core FROM snapshots ORDER BY seq DESC LIMIT 1").get() as {
+        seq: number;
+        core: Buffer;
+      };
+      const outer = deserialize(row.core) as { core: Uint8Array };
+      const core = deserialize(outer.core) as { pending: Record<string, unknown>[] };
+      return { seq: row.seq, pending: core.pending };
+    } finally {
+      handle.close();
+    }
+  }
+
+  function storedBatches(file: string): Map<number, number> {
+    const handle = new Database(file, { readonly: true });
+    try {
+      const rows = handle.prepare("SELECT number, length(batch) AS bytes FROM built_batches").all() as {
+        number: number;
+        bytes: number;
+      }[];
+      return new Map(rows.map((r) => [r.number, r.bytes]));
+    } finally {
+      handle.close();
+    }
+  }
+
+  test("a snapshot carries none, a batch missing from the journal skips it, a submitted batch leaves it", () => {
+    let venue = open(db.file, { snapshots: { everyEntries: 40, everyBatches: 1000, keep: 8 } });
+    const history = new History(() => venue, mulberry32(33));
+    for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
+    for (let i = 0; i < 300; i++) run(venue, history.next(), history.now);
+    const closedBatches = Number(venue.ledger.currentBatch - 1n);
+    venue.close();
+    assert.ok(closedBatches >= 3, `batches closed: ${closedBatches}`);
+
+    // Every closed batch (no L1: none submitted) is stored once, in its built form.
+    const stored = storedBatches(db.file);
+    assert.deepEqual(
+      [...stored.keys()].sort((a, b) => a - b),
+      Array.from({ length: closedBatches }, (_, i) => i + 1),
+    );
+    for (const [n, bytes] of stored) assert.ok(bytes > 1_000, `batch ${n} stored with its witnesses: ${bytes} bytes`);
+    // The newest snapshot names its closed batches and carries none of them.
+    const newest = newestPending(db.file);
+    assert.ok(newest.pending.length >= 2, `batches named: ${newest.pending.length}`);
+    for (const b of newest.pending) {
+      assert.equal("batch" in b, false, `batch ${String(b.number)} is named, not carried`);
+      assert.ok(stored.has(Number(b.number)));
+    }
+    let check = compareWithFullReplay(venueConfig(), db.file);
+    assert.equal(check.snapshotSeq, BigInt(newest.seq));
+    assert.deepEqual(check.differences, []);
+
+    // A submitted batch leaves the journal's stored batches; a snapshot that named it restores
+    // without it, as a replay does (the pipeline no longer holds it).
+    venue = open(db.file);
+    venue.setBatchStatus(1n, "submitted", "0x01");
+    assert.equal(venue.journal.builtBatch(1n), null);
+    assert.notEqual(venue.journal.builtBatch(2n), null);
+    assert.equal(
+      venue.unprovedBatches().some((b) => b.number === 1n),
+      false,
+    );
+    venue.close();
+    check = compareWithFullReplay(venueConfig(), db.file);
+    assert.equal(check.snapshotSeq, BigInt(newest.seq));
+    assert.deepEqual(check.skipped, []);
+    assert.deepEqual(check.differences, []);
+
+    // A batch the snapshots name, missing from the journal: every one of them is skipped with the
+    // reason, and the journal is replayed from genesis (which stores the batch again).
+    corrupt(db.file, "DELETE FROM built_batches WHERE number = ?", 2);
+    check = compareWithFullReplay(venueConfig(), db.file);
+    assert.equal(check.snapshotSeq, 0n);
+    assert.ok(check.skipped.length >= 1);
+    for (const s of check.skipped) assert.match(s.reason, /does not hold batch 2, which it names/);
+    assert.deepEqual(check.differences, []);
+    assert.ok(storedBatches(db.file).has(2), "the replay stored batch 2 again");
   });
 });
 
