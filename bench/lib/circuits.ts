@@ -145,7 +145,35 @@ export async function slotProdFigures(log: (msg: string) => void): Promise<Figur
   const one = await count(1);
   const two = await count(2);
   const note = `accountDepth ${p.accountDepth}, orderDepth ${p.orderDepth}, P ${p.positions}, U ${p.underlyings}, K ${p.settlements}`;
+  // Where a slot's constraints go at prod depths (issue 17 item 3: the levers, measured): each
+  // gadget compiled alone with prod's parameters, times its instances per slot.
+  log("[bench circuits slot-prod] measuring gadget costs at prod depths (test/circuits/costs.ts)");
+  const partFigures: Figure[] = [];
+  let partsSum = 0;
+  for (const part of parts(p)) {
+    const each = await partCount(part);
+    partsSum += each * part.perSlot;
+    partFigures.push({
+      name: `constraints_part.${slug(part.name)}`,
+      profile: "slot-prod",
+      value: each * part.perSlot,
+      unit: "constraints",
+      better: "lower",
+      source: "test/circuits/costs.ts",
+      note: `${part.main}: ${each.toLocaleString("en-US")} × ${part.perSlot} per slot; needed by ${part.usedBy}`,
+    });
+  }
+  partFigures.push({
+    name: "constraints_part.commitment_and_glue",
+    profile: "slot-prod",
+    value: two - one - partsSum,
+    unit: "constraints",
+    better: "lower",
+    source: "bench/lib/circuits.ts slotProdFigures",
+    note: "constraints_per_trade − the parts above: the slot's 64 bytes in the SHA-256 commitment (one block, two 254-bit decompositions) and the slot's own glue (selectors, range checks, fees, public data)",
+  });
   return [
+    ...partFigures,
     {
       name: "constraints_per_trade",
       profile: "slot-prod",
@@ -165,4 +193,13 @@ export async function slotProdFigures(log: (msg: string) => void): Promise<Figur
       note: "roots, global hashes, prices, settlement records, the insurance fund leaf: once per batch",
     },
   ];
+}
+
+/** `MerkleUpdate (account)` → `merkle_update_account`: a part's name as a figure name. */
+function slug(name: string): string {
+  return name
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_|_$/g, "")
+    .toLowerCase();
 }
