@@ -37,8 +37,48 @@ const LOOKAHEAD = 4;
 /** A batch waits at most this long for its verifiers, then is built (and verified) here. */
 const PREVERIFY_TIMEOUT_MS = 10_000;
 
-const send = process.send?.bind(process);
-if (send === undefined) throw new Error("builder-worker must be forked with an IPC channel");
+const channelSend = process.send?.bind(process);
+if (channelSend === undefined) throw new Error("builder-worker must be forked with an IPC channel");
+
+/**
+ * The channel to the core, both ways, moves only while this thread's event loop turns, and a
+ * build holds it for hundreds of milliseconds: a reply larger than the socket's buffer (a built
+ * 256-slot batch is about 1.2 MB) would leave one buffer's worth per build and queue the rest
+ * here, and requests the core wrote would come in one buffer's worth per build too. Measured
+ * under the WebSocket load: built replies reached the core one every 2 s, so the core saw the
+ * builder dozens of batches behind while it had built them, and a snapshot answer waited behind
+ * them. So a build starts only once every reply has left (`sent`) and no further request is
+ * coming in (`takeInbound`).
+ */
+let unsent = 0;
+const sentWaiters: (() => void)[] = [];
+/** Messages received so far (`takeInbound` watches it). */
+let received = 0;
+/** Turns `takeInbound` waits at most for the core's requests to stop coming. */
+const MAX_INBOUND_TURNS = 256;
+
+function send(m: BuilderReply): void {
+  unsent += 1;
+  channelSend!(m, undefined, undefined, (e: Error | null) => {
+    if (e !== null) fatal(e);
+    unsent -= 1;
+    if (unsent === 0) for (const w of sentWaiters.splice(0)) w();
+  });
+}
+
+/** Resolves once every reply sent so far has been written to the channel. */
+function sent(): Promise<void> {
+  return unsent === 0 ? Promise.resolve() : new Promise((r) => sentWaiters.push(r));
+}
+
+/** Turns the event loop until a turn brings no new message (the requests the core has written). */
+async function takeInbound(): Promise<void> {
+  for (let i = 0; i < MAX_INBOUND_TURNS; i++) {
+    const before = received;
+    await new Promise((r) => setImmediate(r));
+    if (received === before) return;
+  }
+}
 process.on("disconnect", () => process.exit(0));
 
 const verifiers = Number(process.argv[2] ?? "0");
@@ -134,24 +174,26 @@ function handle(m: BuilderRequest, arrived: number): void {
     if (!(e instanceof BuilderDisagreementError)) throw e;
     reply = { type: "refused", number: m.accepted.number, reason: e.reason };
   }
-  send!(reply);
+  send(reply);
 }
 
 /** The trees after the last batch built, for a snapshot. */
 function answerSnapshot(trees: RollupState, id: number): void {
-  send!({ type: "state", id, state: serialize(trees.toSnapshot()) } satisfies BuilderReply);
+  send({ type: "state", id, state: serialize(trees.toSnapshot()) });
 }
 
 /**
- * Handles the queue in order; a build waits for its verifiers (which never reject). Yields to
- * the event loop before each request, so every message already received is taken in first: a
- * snapshot request behind a backlog is answered before the next build, not after the last.
+ * Handles the queue in order; a build waits for its verifiers (which never reject). Before each
+ * request it lets the channel move (see `send`): every request the core has written is taken in
+ * first, so a snapshot request behind a backlog is answered before the next build, not after the
+ * last, and every reply has left, so the core has the batches built so far.
  */
 async function pump(): Promise<void> {
   if (pumping || !ready) return;
   pumping = true;
   for (;;) {
-    await new Promise((r) => setImmediate(r));
+    await takeInbound();
+    await sent();
     if (queue.length === 0) break;
     lookAhead();
     const head = queue[0]!;
@@ -170,6 +212,7 @@ function fatal(e: unknown): never {
 
 // Registered before the first await, so no message sent while the crypto loads is lost.
 process.on("message", (m: BuilderRequest) => {
+  received += 1;
   // A snapshot request is answered at once once the trees exist (after the genesis or restore,
   // which come first): not behind the queued builds.
   if (m.type === "snapshot" && state !== null) {
