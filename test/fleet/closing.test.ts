@@ -44,7 +44,8 @@ describe("batch closing considers prover capacity", { timeout: 1_200_000 }, () =
    * Deposits `amount` for `t` (opening a partial batch) and resolves with the ms until that batch
    * closed, and whether the venue's status showed idle proving capacity at every poll until then;
    * or null when the venue's own funding (every 60 s of the test profile, 2 slots: a full batch)
-   * joined it. Starts clear of a funding time.
+   * joined it (read from the batch's transaction types once it is built). Starts clear of a
+   * funding time.
    */
   const depositUntilClosed = async (
     t: Trader,
@@ -63,9 +64,19 @@ describe("batch closing considers prover capacity", { timeout: 1_200_000 }, () =
       await sleep(25);
     }
     const ms = Date.now() - t0;
-    const batches = (await client.get("/v1/batches")).body.batches as { number: string; txTypes: object }[];
-    const closed = batches.find((b) => b.number === open.toString());
-    return JSON.stringify(closed?.txTypes) === JSON.stringify({ deposit: 1, noop: 1 }) ? { ms, idleThroughout } : null;
+    // The batch is listed once the builder process has built it, a moment after it closed: until
+    // then it is not in /v1/batches (reading it at once took a batch not yet built for a funding
+    // that joined it).
+    for (;;) {
+      const batches = (await client.get("/v1/batches")).body.batches as { number: string; txTypes: object }[];
+      const closed = batches.find((b) => b.number === open.toString());
+      if (closed !== undefined)
+        return JSON.stringify(closed.txTypes) === JSON.stringify({ deposit: 1, noop: 1 })
+          ? { ms, idleThroughout }
+          : null;
+      if (Date.now() - t0 > 60_000) throw new Error(`batch ${open} closed but was never listed`);
+      await sleep(25);
+    }
   };
   /**
    * `depositUntilClosed` until no funding got in the way (3 tries). With `needIdle`, a try in which
