@@ -40,7 +40,7 @@ const FILL_EVERY = 200;
 /**
  * Commands between two turns of the event loop (about 2 ms of core work). A service never holds
  * its loop much longer: it reads each socket's messages between turns. With the loop held for
- * 4,096 commands (130 ms), the builder process's replies (about 1.8 MB per built 256-slot batch)
+ * 4,096 commands (130 ms), the builder process's replies (about 1.2 MB per built 256-slot batch)
  * took seconds to reach the core, so snapshots were stored seconds late and came far apart.
  */
 const YIELD_EVERY = 64;

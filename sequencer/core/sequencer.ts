@@ -304,6 +304,23 @@ export interface RestoreReport {
 /** A closed batch as a snapshot names it: everything but the built batch, read from the journal. */
 type PendingBatch = Omit<ClosedBatch, "batch">;
 
+/** A closed batch's built form as the journal stores it (`Journal.storeBuiltBatch`), decoded. */
+interface StoredBatch {
+  readonly number: bigint;
+  readonly batch: Batch;
+  readonly encoded: Buffer;
+}
+
+/** Batch `number` from the journal's stored built batches, or null when it holds none. */
+function storedBatch(journal: Journal, seq: bigint, number: bigint): StoredBatch | null {
+  const encoded = journal.builtBatch(number);
+  return encoded === null ? null : { number, encoded, batch: decodePart<Batch>(seq, `batch ${number}`, encoded) };
+}
+
+function missingBatch(seq: bigint, number: bigint): SnapshotError {
+  return new SnapshotError(seq, `the journal does not hold batch ${number}, which it names`);
+}
+
 /** The snapshot's outer core part: the core, and the batches building when it was taken. */
 interface CoreSnapshotPart {
   readonly core: Uint8Array;
@@ -686,14 +703,13 @@ export class Sequencer {
         if (covered.join(",") !== building)
           throw new SnapshotError(seq, `it lacks the built form or build request of batches ${building}`);
         // The builder's trees are after the last batch built: the last of those, if any.
-        const lastBuilt = outer.built.at(-1);
-        const lastBuiltBatch = lastBuilt === undefined ? null : journal.builtBatch(lastBuilt);
-        if (lastBuilt !== undefined && lastBuiltBatch === null)
-          throw new SnapshotError(seq, `the journal does not hold batch ${lastBuilt}, which it names`);
-        const root =
-          lastBuiltBatch === null
-            ? core.ledger.lastRoot
-            : decodePart<Batch>(seq, `batch ${lastBuilt}`, lastBuiltBatch).newStateRoot;
+        const built: StoredBatch[] = [];
+        for (const n of outer.built) {
+          const b = storedBatch(journal, seq, n);
+          if (b === null) throw missingBatch(seq, n);
+          built.push(b);
+        }
+        const root = built.at(-1)?.batch.newStateRoot ?? core.ledger.lastRoot;
         const inline = options.builder !== "process";
         let committed = RollupState.genesis(config.profile, config.system);
         if (inline) {
@@ -711,7 +727,7 @@ export class Sequencer {
           state: CheckState.fromSnapshot(config.profile, core.ledger.state),
           committed,
         });
-        venue.restoreSnapshot(seq, core, outer.built, outer.requests, inline);
+        venue.restoreSnapshot(seq, core, built, outer.requests, inline);
         log("info", "venue restored from a snapshot", { seq: seq.toString(), batch: stored.batch.toString() });
         return { found: { venue, seq, builder: { state: stored.builder, root } }, skipped };
       } catch (e) {
@@ -760,12 +776,12 @@ export class Sequencer {
    * was submitted since (the journal dropped it, and `track` would not keep it).
    */
   private loadBatch(seq: bigint, meta: PendingBatch): ClosedBatch | null {
-    const encoded = this.journal.builtBatch(meta.number);
-    if (encoded !== null) return { ...meta, batch: decodePart<Batch>(seq, `batch ${meta.number}`, encoded) };
+    const stored = storedBatch(this.journal, seq, meta.number);
+    if (stored !== null) return { ...meta, batch: stored.batch };
     const l1 = this.config.l1Batches;
     const dropped = l1 !== undefined && meta.number > l1;
     if (this.journal.batchStatus(meta.number) === "submitted" && !dropped) return null;
-    throw new SnapshotError(seq, `the journal does not hold batch ${meta.number}, which it names`);
+    throw missingBatch(seq, meta.number);
   }
 
   /**
@@ -780,14 +796,14 @@ export class Sequencer {
   private restoreSnapshot(
     seq: bigint,
     s: CoreSnapshot,
-    built: readonly bigint[],
+    built: readonly StoredBatch[],
     requests: readonly BuildRequest[],
     inline: boolean,
   ): void {
     const lastBatch = s.ledger.nextBatch - 1n;
     const l1 = this.config.l1Batches;
     if (l1 !== undefined && l1 < lastBatch) {
-      const kept = new Set([...s.pending.map((b) => b.number), ...built]);
+      const kept = new Set([...s.pending, ...built].map((b) => b.number));
       for (const r of requests) kept.add(r.accepted.number);
       for (let n = l1 + 1n; n <= lastBatch; n++)
         if (!kept.has(n))
@@ -823,11 +839,9 @@ export class Sequencer {
     }
     // Batches the builder process built after the core's part was taken, as they came back then;
     // then those its trees did not include yet, built again.
-    for (const n of built) {
-      const encoded = this.journal.builtBatch(n);
-      if (encoded === null) throw new SnapshotError(seq, `the journal does not hold batch ${n}, which it names`);
-      this.encodedBatches.set(n, encoded);
-      this.ledger.built(n, decodePart<Batch>(seq, `batch ${n}`, encoded), 0);
+    for (const b of built) {
+      this.encodedBatches.set(b.number, b.encoded);
+      this.ledger.built(b.number, b.batch, 0);
     }
     this.ledger.resumeBuilding(requests, inline);
     this.absorbClosed();
