@@ -17,7 +17,7 @@ import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
-import { DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
+import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
 
 const envSchema = z.object({
   TESSERA_HOST: z.string().default("127.0.0.1"),
@@ -92,6 +92,11 @@ const envSchema = z.object({
    * next batches' signatures while it hashes; 0 verifies on the builder's thread.
    */
   TESSERA_BUILDER_VERIFIERS: z.coerce.number().int().min(0).max(16).default(DEFAULT_BUILDER_VERIFIERS),
+  /**
+   * How much lower the builder process's scheduling priority is than the venue's (0–19, added to
+   * its nice value): the core and the intake verifiers run first on shared cores.
+   */
+  TESSERA_BUILDER_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_BUILDER_NICE),
   /** Snapshots of the venue (default on): restart = newest valid snapshot + journal tail. */
   TESSERA_SNAPSHOTS: z
     .enum(["0", "1", "false", "true"])
@@ -239,6 +244,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     groupCommit: e.TESSERA_GROUP_COMMIT,
     builder: e.TESSERA_BUILDER,
     builderVerifiers: e.TESSERA_BUILDER_VERIFIERS,
+    builderNice: e.TESSERA_BUILDER_NICE,
     marketData:
       e.TESSERA_MARKET_DATA_PORT === "off"
         ? null

@@ -77,6 +77,8 @@ export interface ServiceConfig {
   readonly builder?: "inline" | "process";
   /** The builder process's own signature verifier processes (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 4 or more cores, else 0; sequencer/builder/builder-worker.ts). */
   readonly builderVerifiers?: number;
+  /** How much lower the builder process's priority is (default `DEFAULT_BUILDER_NICE`, 10; sequencer/builder/remote.ts). */
+  readonly builderNice?: number;
   /**
    * Snapshots (sequencer/journal/snapshot.ts; default `DEFAULT_SNAPSHOT_POLICY`), or false for
    * none: a restart then replays the whole journal.
@@ -215,6 +217,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       groupCommit: cfg.groupCommit ?? true,
       builder: cfg.builder ?? "process",
       ...(cfg.builderVerifiers === undefined ? {} : { builderVerifiers: cfg.builderVerifiers }),
+      ...(cfg.builderNice === undefined ? {} : { builderNice: cfg.builderNice }),
       snapshots: cfg.snapshots ?? {},
       log: (level, message, fields) => log[level](fields, message),
     },

@@ -10,6 +10,7 @@
  * the batches again.
  */
 import { fork } from "node:child_process";
+import { getPriority, setPriority } from "node:os";
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -57,6 +58,26 @@ export interface BuilderCallbacks {
  */
 export const DEFAULT_BUILDER_VERIFIERS = availableParallelism() >= 4 ? 1 : 0;
 
+/**
+ * How much lower the builder process's scheduling priority is than the venue's (its nice value
+ * above the venue's; `TESSERA_BUILDER_NICE`). Where the builder shares cores with the core and
+ * the intake verifiers, the kernel then runs those first: an order's acknowledgement waits for
+ * them only, and the builder takes the CPU they leave, catching up when the load eases. Its lag
+ * stays bounded by the health gate's backlog bound (unbuilt batches count as unproved;
+ * sequencer/core/health.ts), which turns the venue cancel-only before it grows without end.
+ * docs/benchmarks.md measured the effect. 0 keeps the venue's priority.
+ */
+export const DEFAULT_BUILDER_NICE = 10;
+
+/** Raises a process's nice value by `by` over this process's (at most 19); never fails the venue. */
+function lowerPriority(pid: number, by: number): void {
+  try {
+    setPriority(pid, Math.min(19, getPriority() + by));
+  } catch {
+    // A platform without priorities: the builder runs at the venue's.
+  }
+}
+
 export class RemoteBuilder {
   private readonly child: ChildProcess;
   private closing = false;
@@ -74,13 +95,17 @@ export class RemoteBuilder {
      * signatures of the next batches while it hashes this one; 0 verifies on its thread.
      */
     verifiers = DEFAULT_BUILDER_VERIFIERS,
+    /** How much lower its priority is than this process's (`DEFAULT_BUILDER_NICE`; 0: the same). */
+    nice = DEFAULT_BUILDER_NICE,
   ) {
     if (!Number.isInteger(verifiers) || verifiers < 0) throw new RangeError(`builder verifiers: ${verifiers}`);
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new RangeError(`builder nice: ${nice}`);
     this.child = fork(fileURLToPath(new URL("./builder-worker.ts", import.meta.url)), [String(verifiers)], {
       execArgv: process.execArgv,
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    if (nice > 0 && this.child.pid !== undefined) lowerPriority(this.child.pid, nice);
     this.child.on("message", (m: BuilderReply) => {
       if (m.type === "built") this.callbacks.onBuilt(m.number, deserialize(m.batch) as Batch, m.batch, m.ms);
       else if (m.type === "refused") this.callbacks.onRefused(m.number, m.reason);

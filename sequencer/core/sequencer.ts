@@ -24,7 +24,7 @@ import { SequencerError } from "../errors.ts";
 import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
 import { BuilderDisagreementError } from "../builder/builder.ts";
-import { DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
+import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
 import type { Applied, BuildRequest, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
 import { ProtocolLedger } from "./ledger.ts";
 import { toJson } from "../wire.ts";
@@ -276,6 +276,11 @@ export interface OpenOptions {
    */
   readonly builderVerifiers?: number;
   /**
+   * With `builder: "process"`: how much lower the builder process's scheduling priority is than
+   * the venue's (default `DEFAULT_BUILDER_NICE`; 0: the same).
+   */
+  readonly builderNice?: number;
+  /**
    * Snapshots (sequencer/journal/snapshot.ts): when to take them (default
    * `DEFAULT_SNAPSHOT_POLICY`), or false to take none.
    */
@@ -481,6 +486,17 @@ export interface MarketStats {
   trades: bigint;
 }
 
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** A committed group waiting for its fsync: what to tell, and whom to wake, once it is durable. */
+interface SyncGroup {
+  readonly events: VenueEvent[];
+  readonly waiters: Waiter[];
+}
+
 export class Sequencer {
   readonly engine: MatchingEngine;
   readonly ledger: ProtocolLedger;
@@ -488,8 +504,16 @@ export class Sequencer {
   /** Group commit: events about commands not yet committed, emitted at the commit. */
   private held: VenueEvent[] = [];
   /** Group commit: callers of `durable()` waiting for the next commit. */
-  private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private waiting: Waiter[] = [];
   private commitScheduled = false;
+  /**
+   * Group commit with the fsync apart (`Journal.syncsApart`): committed groups whose events and
+   * waiters wait for a `sync()` of the journal, oldest first, and whether one is running.
+   */
+  private unsynced: SyncGroup[] = [];
+  private syncing = false;
+  /** A journal commit or sync failed: what `durable()` answers from then on. */
+  private journalFailed: SequencerError | null = null;
   private remote: RemoteBuilder | null = null;
   private readonly builtWaiters: (() => void)[] = [];
   private maxGroup = 4096;
@@ -598,7 +622,11 @@ export class Sequencer {
     if (options.snapshots !== false) venue.snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...options.snapshots };
     if (options.maxGroup !== undefined) venue.maxGroup = options.maxGroup;
     if (options.builder === "process")
-      venue.startRemoteBuilder(restored?.builder ?? null, options.builderVerifiers ?? DEFAULT_BUILDER_VERIFIERS);
+      venue.startRemoteBuilder(
+        restored?.builder ?? null,
+        options.builderVerifiers ?? DEFAULT_BUILDER_VERIFIERS,
+        options.builderNice ?? DEFAULT_BUILDER_NICE,
+      );
     const after = restored?.seq ?? 0n;
     venue.snapshotSeq = after;
     venue.snapshotBatch = venue.ledger.currentBatch - 1n;
@@ -1596,11 +1624,15 @@ export class Sequencer {
   private emit(event: VenueEvent): void {
     // Nothing is told about a command before its journal commit (group commit); events keep
     // their order behind the held ones.
-    if (this.journal.uncommitted > 0 || this.held.length > 0) this.held.push(event);
+    if (this.journal.uncommitted > 0 || this.held.length > 0 || this.unsynced.length > 0) this.held.push(event);
     else for (const l of this.listeners) l(event);
   }
 
-  private startRemoteBuilder(from: { readonly state: Buffer; readonly root: bigint } | null, verifiers: number): void {
+  private startRemoteBuilder(
+    from: { readonly state: Buffer; readonly root: bigint } | null,
+    verifiers: number,
+    nice: number,
+  ): void {
     this.remote = new RemoteBuilder(
       this.config.profile,
       this.config.system,
@@ -1630,6 +1662,7 @@ export class Sequencer {
       },
       from,
       verifiers,
+      nice,
     );
     this.ledger.useRemoteBuilder(this.remote);
   }
@@ -1666,34 +1699,85 @@ export class Sequencer {
     try {
       this.journal.commit();
     } catch (e) {
-      this.halted ??= e instanceof Error ? e : new Error(String(e));
-      const err = new SequencerError(
-        "UNAVAILABLE",
-        "the venue halted on a failed journal commit: it must be restarted",
-      );
-      for (const w of this.waiting.splice(0)) w.reject(err);
-      this.held = [];
-      for (const l of this.listeners) l({ type: "halted", error: this.halted });
+      this.haltOnJournal(e, "the venue halted on a failed journal commit: it must be restarted");
       return;
     }
-    const held = this.held;
+    const group: SyncGroup = { events: this.held, waiters: this.waiting };
     this.held = [];
-    for (const event of held) for (const l of this.listeners) l(event);
-    for (const w of this.waiting.splice(0)) w.resolve();
+    this.waiting = [];
+    if (!this.journal.syncsApart) {
+      this.release(group);
+      if (!this.replaying) this.maybeSnapshot();
+      return;
+    }
+    // Durable once a sync started after this commit has finished. The thread goes on with the
+    // next commands meanwhile; a sync running now covers earlier commits only, so the group
+    // waits for the next one (which then covers every commit made while this one ran).
+    this.unsynced.push(group);
+    this.startSync();
+    // A snapshot covers committed commands; its own WAL commit lands after theirs, so a power
+    // loss cannot keep it without them.
     if (!this.replaying) this.maybeSnapshot();
+  }
+
+  /** Group commit with the fsync apart: syncs the journal for every group committed so far. */
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    this.syncing = true;
+    const groups = this.unsynced.length;
+    this.journal.sync().then(
+      () => {
+        this.syncing = false;
+        for (const group of this.unsynced.splice(0, groups)) this.release(group);
+        // Events emitted while groups waited were held behind them; with no group open they
+        // wait for no commit, only for the groups before them.
+        if (!this.closedDown && this.unsynced.length === 0 && this.journal.uncommitted === 0 && this.held.length > 0)
+          this.commit();
+        this.startSync();
+      },
+      (e: unknown) => {
+        this.syncing = false;
+        this.haltOnJournal(e, "the venue halted on a failed journal sync: it must be restarted");
+      },
+    );
+  }
+
+  /** Tells a durable group's events and wakes its waiters. */
+  private release(group: SyncGroup): void {
+    for (const event of group.events) for (const l of this.listeners) l(event);
+    for (const w of group.waiters) w.resolve();
+  }
+
+  /**
+   * A journal commit or sync failed: memory is ahead of what is durable, so the venue halts (a
+   * restart replays what was committed) and acknowledges and tells nothing it holds.
+   */
+  private haltOnJournal(e: unknown, message: string): void {
+    this.halted ??= e instanceof Error ? e : new Error(String(e));
+    const err = new SequencerError("UNAVAILABLE", message);
+    this.journalFailed ??= err;
+    for (const group of this.unsynced.splice(0)) for (const w of group.waiters) w.reject(err);
+    for (const w of this.waiting.splice(0)) w.reject(err);
+    this.held = [];
+    for (const l of this.listeners) l({ type: "halted", error: this.halted });
   }
 
   /**
    * Resolves once every command executed so far is durable (at once without group commit, or
-   * when nothing waits for a commit); rejects (UNAVAILABLE) if the commit fails. Reply to a
-   * command only after it.
+   * when nothing waits for a commit or a sync); rejects (UNAVAILABLE) if the commit or the sync
+   * fails. Reply to a command only after it.
    */
   durable(): Promise<void> {
-    if (this.journal.uncommitted === 0 && this.held.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.scheduleCommit();
-    });
+    if (this.journalFailed !== null) return Promise.reject(this.journalFailed);
+    if (this.journal.uncommitted > 0 || this.held.length > 0)
+      return new Promise((resolve, reject) => {
+        this.waiting.push({ resolve, reject });
+        this.scheduleCommit();
+      });
+    // Everything is committed: durable with the newest committed group.
+    const last = this.unsynced.at(-1);
+    if (last === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => last.waiters.push({ resolve, reject }));
   }
 
   /** Closed batches not yet proved, oldest first (the proving pipeline's input). */

@@ -7,10 +7,17 @@
  * the same books, rollup state and batches; the digests let the replay prove it did.
  *
  * Durability promise: a command the venue acknowledged survives a crash of the process and of
- * the machine (power loss). The default, `synchronous = FULL`, keeps it: every WAL commit is
- * fsynced before `commit` (or, without group commit, `append`) returns, and the venue
- * acknowledges nothing before that. `NORMAL` (an explicit choice, `TESSERA_SYNCHRONOUS=NORMAL`)
- * keeps it only for a crash of the process (SIGKILL): a power loss may drop the last
+ * the machine (power loss). The default, `synchronous = FULL`, keeps it: the WAL holding a
+ * command is on disk (fsynced) before the venue acknowledges it. Without group commit SQLite
+ * fsyncs each commit itself, before `append` returns. With group commit the fsync leaves the
+ * caller's thread (`syncsApart`): SQLite commits without one (its `NORMAL`, which in WAL mode
+ * still syncs the WAL before each checkpoint and the database after it), and `sync()` runs
+ * `fdatasync` on the WAL file in libuv's thread pool, covering every commit made before it was
+ * called; the venue acknowledges a group once a sync started after its commit has finished.
+ * Because the WAL is only ever appended (and rewritten from its start only after a checkpoint
+ * copied and synced it into the database), a power loss keeps a prefix of the commits: never a
+ * later one without an earlier one. `NORMAL` (an explicit choice, `TESSERA_SYNCHRONOUS=NORMAL`)
+ * keeps the promise only for a crash of the process (SIGKILL): a power loss may drop the last
  * acknowledged commands.
  *
  * Group commit (`groupCommit`): appends join one open SQLite transaction until `commit()`, so
@@ -24,6 +31,7 @@
  * Closed batches, as the builder built them, are stored once each (table `built_batches`) until
  * submitted, and snapshots name them by number.
  */
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Command } from "../core/commands.ts";
 import { commandSchema } from "../core/commands.ts";
@@ -284,6 +292,17 @@ export class Journal {
   private groupOpen = false;
   /** Commands appended in the open group. */
   private grouped = 0;
+  /**
+   * Group commit under `synchronous = FULL`: commits do not fsync; `sync()` does, off the
+   * caller's thread (see the durability promise above). False otherwise, or when the database
+   * is not in WAL mode (an in-memory one).
+   */
+  readonly syncsApart: boolean;
+  /** The WAL file, opened for `sync()` (read-only: fdatasync needs no write access). */
+  private readonly walFile: string;
+  private walFd: number | null = null;
+  /** A commit was made since the last `sync()` was called. */
+  private dirty = false;
 
   private constructor(
     file: string,
@@ -291,9 +310,14 @@ export class Journal {
     readonly groupCommit: boolean,
   ) {
     this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${synchronous}`);
+    const wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
+    this.syncsApart = wal && groupCommit && synchronous === "FULL";
+    this.walFile = `${file}-wal`;
+    this.db.pragma(`synchronous = ${this.syncsApart ? "NORMAL" : synchronous}`);
     this.db.exec(SCHEMA);
+    // The schema's write created the WAL file; it keeps its inode while this connection is
+    // open (SQLite deletes it only when the last connection closes).
+    if (this.syncsApart) this.walFd = openSync(this.walFile, "r");
     // Journals written before liquidations existed have no fill kind: every fill was a trade.
     const columns = this.db.prepare("PRAGMA table_info(fills)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "kind"))
@@ -440,12 +464,46 @@ export class Journal {
     return this.grouped;
   }
 
-  /** Commits the open group, if any: one WAL commit (fsynced under `synchronous = FULL`). */
+  /**
+   * Commits the open group, if any: one WAL commit. Under `synchronous = FULL` it is durable
+   * on return, or, when `syncsApart`, once a `sync()` called after it has resolved.
+   */
   commit(): void {
     if (!this.groupOpen) return;
     this.db.exec("COMMIT");
     this.groupOpen = false;
     this.grouped = 0;
+    this.dirty = true;
+  }
+
+  /**
+   * Makes every commit made so far durable (`syncsApart`): `fdatasync` of the WAL file in
+   * libuv's thread pool, so the caller's thread goes on (matching the next group) meanwhile.
+   * Resolves at once when nothing was committed since the last call, or when commits fsync
+   * themselves. Rejects when the file could not be synced: the commits it covers may not be
+   * durable, so nothing they hold may be acknowledged.
+   */
+  sync(): Promise<void> {
+    const fd = this.walFd;
+    if (!this.dirty || fd === null) return Promise.resolve();
+    this.dirty = false;
+    return new Promise((resolve, reject) => {
+      fdatasync(fd, (err) => {
+        // Closed meanwhile: `close()` synced everything first.
+        if (this.walFd === null || err === null) resolve();
+        else reject(err);
+      });
+    });
+  }
+
+  /**
+   * Makes every commit made so far durable before returning, on the caller's thread: for the
+   * rare writes outside the command stream (batch status, proofs) when `syncsApart`.
+   */
+  private syncNow(): void {
+    if (this.walFd === null) return;
+    fdatasyncSync(this.walFd);
+    this.dirty = false;
   }
 
   /**
@@ -548,6 +606,7 @@ export class Journal {
         .run(batch, status, detail);
       if (status === "submitted") this.db.prepare("DELETE FROM built_batches WHERE number = ?").run(batch);
     })();
+    this.syncNow();
   }
 
   /**
@@ -587,6 +646,7 @@ export class Journal {
          ON CONFLICT(number) DO UPDATE SET status = 'proved', detail = '', proof = excluded.proof`,
       )
       .run(batch, toJson(proof));
+    this.syncNow();
   }
 
   /** The recorded status of a batch with its detail (the L1 transaction hash once submitted). */
@@ -614,9 +674,12 @@ export class Journal {
     if (!this.db.open) return;
     try {
       this.commit();
+      this.syncNow();
     } catch {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
     }
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
     this.db.close();
   }
 }

@@ -112,6 +112,69 @@ describe("group commit", () => {
     }
   });
 
+  test("with the fsync apart, a committed group is told and acknowledged only after a sync that started after its commit", async () => {
+    const db = tempDb();
+    const { venue, events } = await open(db.file, { groupCommit: true, maxGroup: 1 });
+    // The journal's syncs, held open by the test: each resolves when the test says.
+    const syncs: { readonly done: () => void; readonly fail: (e: Error) => void }[] = [];
+    const realSync = venue.journal.sync.bind(venue.journal);
+    venue.journal.sync = () =>
+      new Promise<void>((resolve, reject) => {
+        syncs.push({ done: () => void realSync().then(resolve, reject), fail: reject });
+      });
+    try {
+      assert.equal(venue.journal.syncsApart, true, "FULL with group commit syncs apart");
+      let acked = 0;
+      deposit(venue, alice); // a full group (maxGroup 1): committed inside execute
+      void venue.durable().then(() => (acked += 1));
+      venue.execute({ kind: "closeBatch" }, tick());
+      void venue.durable().then(() => (acked += 1));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(onDisk(db.file), 2, "both groups are committed (another connection reads them)");
+      assert.equal(syncs.length, 1, "one sync runs; the second group waits for the next");
+      assert.equal(acked, 0, "nothing acknowledged before a sync");
+      assert.equal(events.length, 0, "nothing told before a sync");
+      syncs[0]!.done();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(acked, 1, "the first group is acknowledged after its sync");
+      assert.equal(events.length, 0, "the second group's batch event waits for its own sync");
+      assert.equal(syncs.length, 2, "the second sync started when the first ended");
+      syncs[1]!.done();
+      await venue.durable();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(acked, 2);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ["batch"],
+      );
+    } finally {
+      venue.close();
+      db.cleanup();
+    }
+  });
+
+  test("a failed sync halts the venue and acknowledges nothing it covered", async () => {
+    const db = tempDb();
+    const { venue, events } = await open(db.file, { groupCommit: true });
+    venue.journal.sync = () => Promise.reject(new Error("EIO: i/o error, fdatasync"));
+    try {
+      deposit(venue, alice);
+      await assert.rejects(venue.durable(), (e: Error & { code?: string }) => e.code === "UNAVAILABLE");
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ["halted"],
+      );
+      await assert.rejects(venue.durable(), (e: Error & { code?: string }) => e.code === "UNAVAILABLE");
+      assert.throws(
+        () => deposit(venue, bob),
+        (e: Error & { code?: string }) => e.code === "UNAVAILABLE",
+      );
+    } finally {
+      venue.close();
+      db.cleanup();
+    }
+  });
+
   test("a restart replays exactly the committed commands", async () => {
     const db = tempDb();
     const first = await open(db.file, { groupCommit: true });
