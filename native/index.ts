@@ -15,6 +15,11 @@ export interface NativeCrypto {
   /** EdDSA-Poseidon verification with the rule of protocol/eddsa-fast.ts `verifyFast`: false
    * for out-of-range values (negative, coordinates or msg ≥ p, S ≥ L). */
   eddsaVerify(ax: bigint, ay: bigint, r8x: bigint, r8y: bigint, s: bigint, msg: bigint): boolean;
+  /** The calling thread's key cache of `eddsaVerify`: keys remembered (after a successful
+   * verification) and keys with a precomputed table (after 4). A cost, never a rule. */
+  eddsaCacheStats(): { readonly keys: number; readonly tables: number };
+  /** Forgets the calling thread's keys and frees their tables (tests). */
+  eddsaCacheClear(): void;
   /** `inputs.length / width` hashes: hash k of `inputs[k·width .. (k+1)·width)`. */
   poseidonMany(inputs: readonly bigint[], width: number): bigint[];
   /** Poseidon of `input` (n × 32 bytes, little-endian field elements), written to `out[0..32)`. */

@@ -6,6 +6,8 @@
  *   poseidonPortable(inputs: bigint[]) -> bigint  poseidon with the portable C multiplication
  *   multiplier: "adx" | "c"                        the multiplication poseidon uses on this CPU
  *   eddsaVerify(ax, ay, r8x, r8y, s, msg: bigint) -> boolean   as protocol/eddsa-fast.ts verifyFast
+ *   eddsaCacheStats() -> { keys, tables }          the calling thread's key cache (eddsa.c)
+ *   eddsaCacheClear()                              forgets it (tests)
  *   poseidonMany(inputs: bigint[], width: number) -> bigint[]
  *       inputs.length / width hashes, hash k of inputs[k*width .. (k+1)*width)
  *   poseidonBytes(input: Uint8Array, out: Uint8Array) -> void
@@ -243,12 +245,36 @@ static napi_value js_eddsa_verify(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* eddsaCacheStats() -> { keys, tables }: the calling thread's remembered keys (eddsa.c). */
+static napi_value js_eddsa_cache_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  int remembered = 0, tables = 0;
+  napi_value result, k, t;
+  eddsa_cache_stats(&remembered, &tables);
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_int32(env, remembered, &k));
+  CHECK(napi_create_int32(env, tables, &t));
+  CHECK(napi_set_named_property(env, result, "keys", k));
+  CHECK(napi_set_named_property(env, result, "tables", t));
+  return result;
+}
+
+/* eddsaCacheClear(): forgets the calling thread's keys (tests). */
+static napi_value js_eddsa_cache_clear(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  eddsa_cache_clear();
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"poseidon", NULL, js_poseidon, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBytes", NULL, js_poseidon_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonPortable", NULL, js_poseidon_portable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"eddsaVerify", NULL, js_eddsa_verify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"eddsaCacheStats", NULL, js_eddsa_cache_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"eddsaCacheClear", NULL, js_eddsa_cache_clear, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonMany", NULL, js_poseidon_many, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBatch", NULL, js_poseidon_batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -3,10 +3,16 @@
  * protocol/eddsa-fast.ts `verifyFast` (circomlib's EdDSAPoseidonVerifier restricted to canonical
  * points on the curve). Extended twisted Edwards coordinates with the complete
  * add-2008-hwcd / dbl-2008-hwcd formulas (a is a square and d is not on Baby Jubjub, so the
- * addition has no exceptional inputs). The equation is checked as
- * S·Base8 + h·(−8A) == R8 with one shared chain of doublings (Straus, one bit at a time).
+ * addition has no exceptional inputs). The equation is checked as S·Base8 + h·(−8A) == R8:
+ *  - S·Base8 from a fixed-base table (4-bit signed windows: 64 windows of 1..8 times 16^i·Base8),
+ *    built once per thread: at most 64 additions, no doublings;
+ *  - h·(−8A) from the same kind of table for the key when the key has one (the per-key cache
+ *    below: a key gets a table after KEY_BUILD_AFTER successful verifications, so invalid
+ *    signatures cannot make tables), else by 4-bit signed windows over 252 doublings.
+ * The tables change the cost, never the answer: the sum is the same point.
  */
 #include "eddsa.h"
+#include <stdlib.h>
 #include "fe_ops.h"
 #include "poseidon.h"
 
@@ -135,7 +141,178 @@ static void sub_plain(fe *r, const fe *a, const fe *b) {
   }
 }
 
-static int bit(const fe *k, int i) { return (int)((k->v[i >> 6] >> (i & 63)) & 1); }
+/* ---- 4-bit signed windows ----------------------------------------------------------------- */
+
+/* Scalars here are below 2^253 (S < L, h < L), so 64 windows of 4 bits hold them, and the top
+ * nibble (bits 252..255) is at most 1: the recoding below never carries out of window 63. */
+#define WINDOWS 64
+
+/* k = sum d[i]·16^i with d[i] in [-8, 7] (k < 2^253, little-endian limbs, not Montgomery). */
+static void recode(int8_t d[WINDOWS], const fe *k) {
+  int carry = 0;
+  for (int i = 0; i < WINDOWS; i++) {
+    const int v = (int)((k->v[i >> 4] >> ((i & 15) * 4)) & 15) + carry;
+    carry = v >= 8;
+    d[i] = (int8_t)(v - (carry << 4));
+  }
+}
+
+static void negate(point *p) {
+  static const fe zero = {{0, 0, 0, 0}};
+  sub(&p->X, &zero, &p->X);
+  sub(&p->T, &zero, &p->T);
+}
+
+/* acc += d·row[|d| - 1] (row holds 1..8 times a point). */
+static void add_digit(point *acc, const point row[8], int d) {
+  if (d > 0) {
+    add(acc, &row[d - 1]);
+  } else if (d < 0) {
+    point n = row[-d - 1];
+    negate(&n);
+    add(acc, &n);
+  }
+}
+
+static void identity(point *p) {
+  p->X = (fe){{0, 0, 0, 0}};
+  p->Y = FE_ONE_MONT;
+  p->Z = FE_ONE_MONT;
+  p->T = (fe){{0, 0, 0, 0}};
+}
+
+/* A fixed-base table of P: row i holds 1..8 times 16^i·P (64 KiB). */
+typedef struct {
+  point row[WINDOWS][8];
+} table;
+
+static void build_table(table *t, const point *base) {
+  point b = *base;
+  for (int i = 0; i < WINDOWS; i++) {
+    t->row[i][0] = b;
+    for (int d = 1; d < 8; d++) {
+      t->row[i][d] = t->row[i][d - 1];
+      add(&t->row[i][d], &b);
+    }
+    b = t->row[i][7]; /* 8·16^i·P */
+    dbl(&b);          /* 16^(i+1)·P */
+  }
+}
+
+/* acc += k·P from P's table: at most 64 additions. */
+static void add_mul_table(point *acc, const table *t, const fe *k) {
+  int8_t d[WINDOWS];
+  recode(d, k);
+  for (int i = 0; i < WINDOWS; i++) add_digit(acc, t->row[i], d[i]);
+}
+
+/* acc += k·P without a table: 1..8 times P, then 4 doublings per window, highest first. acc
+ * must hold the identity (the doublings apply to it). */
+static void mul_windowed(point *acc, const point *p, const fe *k) {
+  int8_t d[WINDOWS];
+  point row[8];
+  recode(d, k);
+  row[0] = *p;
+  for (int j = 1; j < 8; j++) {
+    row[j] = row[j - 1];
+    add(&row[j], p);
+  }
+  for (int i = WINDOWS - 1; i >= 0; i--) {
+    if (i != WINDOWS - 1)
+      for (int j = 0; j < 4; j++) dbl(acc);
+    add_digit(acc, row, d[i]);
+  }
+}
+
+/* ---- tables: Base8 (one per thread) and the per-key cache ------------------------------------ */
+
+static _Thread_local table *base8_table = NULL;
+
+static const table *base8(void) {
+  if (base8_table == NULL) {
+    table *t = malloc(sizeof(table));
+    if (t == NULL) return NULL;
+    point b8;
+    from_affine(&b8, &BJJ_BASE8_X, &BJJ_BASE8_Y);
+    build_table(t, &b8);
+    base8_table = t;
+  }
+  return base8_table;
+}
+
+/*
+ * Keys remembered per thread (KEY_SLOTS, 64 KiB per table). A key is remembered after a
+ * successful verification only; its table (of q = −8·A) is built at its KEY_BUILD_AFTER-th, so
+ * building one costs about as much as two uncached verifications and pays for itself after a few
+ * more. Market makers sign most orders with a few keys; eviction (remember_key) spares keys with
+ * a table while keys without one remain.
+ */
+#define KEY_SLOTS 128
+#define KEY_BUILD_AFTER 4
+
+typedef struct {
+  fe ax, ay; /* canonical, not Montgomery */
+  uint64_t last_used;
+  uint32_t uses;
+  table *t; /* NULL until built */
+} key_slot;
+
+static _Thread_local key_slot keys[KEY_SLOTS];
+static _Thread_local uint64_t key_clock = 0;
+
+static key_slot *find_key(const fe *ax, const fe *ay) {
+  for (int i = 0; i < KEY_SLOTS; i++)
+    if (keys[i].uses > 0 && eq(&keys[i].ax, ax) && eq(&keys[i].ay, ay)) return &keys[i];
+  return NULL;
+}
+
+/* A successful verification of (ax, ay), whose q is `q`: count it, and build its table when due. */
+static void remember_key(key_slot *k, const fe *ax, const fe *ay, const point *q) {
+  if (k == NULL) {
+    /* An empty slot, else the least recently used key without a table, else the least recently
+     * used key: a crowd of keys seen once or twice churns among themselves and never evicts the
+     * tables of the keys that sign most orders. */
+    key_slot *plain = NULL, *any = &keys[0];
+    for (int i = 0; i < KEY_SLOTS && k == NULL; i++) {
+      if (keys[i].uses == 0) k = &keys[i];
+      else {
+        if (keys[i].t == NULL && (plain == NULL || keys[i].last_used < plain->last_used)) plain = &keys[i];
+        if (keys[i].last_used < any->last_used) any = &keys[i];
+      }
+    }
+    if (k == NULL) k = plain != NULL ? plain : any;
+    free(k->t);
+    k->t = NULL;
+    k->ax = *ax;
+    k->ay = *ay;
+    k->uses = 0;
+  }
+  k->uses += 1;
+  k->last_used = ++key_clock;
+  if (k->t == NULL && k->uses >= KEY_BUILD_AFTER) {
+    table *t = malloc(sizeof(table));
+    if (t != NULL) build_table(t, q);
+    k->t = t;
+  }
+}
+
+int eddsa_cache_stats(int *remembered, int *tables) {
+  *remembered = 0;
+  *tables = 0;
+  for (int i = 0; i < KEY_SLOTS; i++) {
+    if (keys[i].uses > 0) *remembered += 1;
+    if (keys[i].t != NULL) *tables += 1;
+  }
+  return 0;
+}
+
+void eddsa_cache_clear(void) {
+  for (int i = 0; i < KEY_SLOTS; i++) {
+    free(keys[i].t);
+    keys[i] = (key_slot){0};
+  }
+  key_clock = 0;
+}
 
 int eddsa_verify(const fe *ax, const fe *ay, const fe *r8x, const fe *r8y, const fe *s, const fe *msg) {
   if (!fe_is_canonical(ax) || !fe_is_canonical(ay) || !fe_is_canonical(r8x) || !fe_is_canonical(r8y) ||
@@ -164,28 +341,22 @@ int eddsa_verify(const fe *ax, const fe *ay, const fe *r8x, const fe *r8y, const
   if (poseidon_hash(&h, in, 5) != 0) return 0;
   while (!lt(&h, &BJJ_L)) sub_plain(&h, &h, &BJJ_L);
 
-  /* acc = S·Base8 + h·q, bits 252..0 */
-  point b8, both, acc;
-  from_affine(&b8, &BJJ_BASE8_X, &BJJ_BASE8_Y);
-  both = b8;
-  add(&both, &q);
-  acc.X = (fe){{0, 0, 0, 0}};
-  acc.Y = FE_ONE_MONT;
-  acc.Z = FE_ONE_MONT;
-  acc.T = (fe){{0, 0, 0, 0}};
-  for (int i = 252; i >= 0; i--) {
-    dbl(&acc);
-    const int sb = bit(s, i), hb = bit(&h, i);
-    if (sb && hb)
-      add(&acc, &both);
-    else if (sb)
-      add(&acc, &b8);
-    else if (hb)
-      add(&acc, &q);
-  }
+  /* acc = h·q + S·Base8 */
+  const table *tb = base8();
+  if (tb == NULL) return 0;
+  key_slot *key = find_key(ax, ay);
+  point acc;
+  identity(&acc);
+  if (key != NULL && key->t != NULL)
+    add_mul_table(&acc, key->t, &h);
+  else
+    mul_windowed(&acc, &q, &h);
+  add_mul_table(&acc, tb, s);
   /* acc == R8 (affine, Z = 1): X == R8x·Z and Y == R8y·Z */
   fe t1, t2;
   mul(&t1, &rxm, &acc.Z);
   mul(&t2, &rym, &acc.Z);
-  return eq(&acc.X, &t1) && eq(&acc.Y, &t2);
+  if (!(eq(&acc.X, &t1) && eq(&acc.Y, &t2))) return 0;
+  remember_key(key, ax, ay, &q);
+  return 1;
 }

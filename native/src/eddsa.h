@@ -10,4 +10,10 @@
  */
 int eddsa_verify(const fe *ax, const fe *ay, const fe *r8x, const fe *r8y, const fe *s, const fe *msg);
 
+/* The calling thread's key cache (eddsa.c): keys remembered and keys with a table. */
+int eddsa_cache_stats(int *remembered, int *tables);
+
+/* Forgets the calling thread's keys and frees their tables (tests). */
+void eddsa_cache_clear(void);
+
 #endif

@@ -236,6 +236,50 @@ describe("native EdDSA-Poseidon verification", () => {
     }
   });
 
+  it("keys with a precomputed table (after 4 successes) give the same answers as the TypeScript verifier", () => {
+    addon.eddsaCacheClear();
+    const next = rng(7n);
+    const prvs = Array.from({ length: 3 }, (_, i) => new Uint8Array(32).fill(40 + i));
+    const keys = prvs.map(publicKeyFast);
+    // Invalid signatures never count towards a table, however many.
+    for (let i = 0; i < 10; i++) {
+      const sig = signFast(prvs[0]!, BigInt(i));
+      check(keys[0]!, BigInt(i) + 1n, sig, false, `invalid ${i}`);
+    }
+    assert.deepEqual(addon.eddsaCacheStats(), { keys: 0, tables: 0 }, "no key remembered from failures");
+    for (let round = 0; round < 12; round++) {
+      for (const [k, prv] of prvs.entries()) {
+        const A = keys[k]!;
+        // Edges of the scalars the tables recode (0, 1, L - 1, around 2^n) and random messages.
+        const [msg] = round < 4 ? [[0n, 1n, P - 1n, 1n << 252n][round]!] : fieldElements(next, 1);
+        const sig = signFast(prv, msg!);
+        check(A, msg!, sig, true, `key ${k} round ${round} valid`);
+        check(A, (msg! + 1n) % P, sig, false, `key ${k} round ${round} other message`);
+        check(A, msg!, { ...sig, S: (sig.S + 1n) % L }, false, `key ${k} round ${round} S + 1`);
+        check(A, msg!, { ...sig, S: 0n }, false, `key ${k} round ${round} S = 0`);
+        check(A, msg!, { ...sig, S: L - 1n }, false, `key ${k} round ${round} S = L - 1`);
+        check(A, msg!, { ...sig, R8x: P - sig.R8x }, false, `key ${k} round ${round} R8 negated`);
+        check(keys[(k + 1) % keys.length]!, msg!, sig, false, `key ${k} round ${round} another key's table`);
+        check({ x: P - A.x, y: A.y }, msg!, sig, false, `key ${k} round ${round} negated key`);
+      }
+    }
+    assert.deepEqual(addon.eddsaCacheStats(), { keys: 3, tables: 3 }, "each key got its table");
+    // A crowd of keys seen once each (more than the cache holds) does not evict the tables.
+    for (let i = 0; i < 200; i++) {
+      const p = new Uint8Array(32).fill(i);
+      p[1] = 0x5a;
+      check(publicKeyFast(p), 9n, signFast(p, 9n), true, `crowd key ${i}`);
+    }
+    assert.equal(addon.eddsaCacheStats().tables, 3, "the tabled keys survive a crowd of one-off keys");
+    for (const [k, prv] of prvs.entries()) check(keys[k]!, 77n, signFast(prv, 77n), true, `key ${k} after the crowd`);
+    // A tabled key still applies the range rule before any arithmetic (S < L).
+    const sig = signFast(prvs[1]!, 5n);
+    check(keys[1]!, 5n, sig, true, "tabled valid");
+    check(keys[1]!, 5n, { ...sig, S: sig.S + L }, false, "tabled S + L");
+    addon.eddsaCacheClear();
+    assert.deepEqual(addon.eddsaCacheStats(), { keys: 0, tables: 0 });
+  });
+
   it("rejects small-order keys and the identity forgery, as the TypeScript verifier does", () => {
     const identity = { R8x: 0n, R8y: 1n, S: 0n };
     for (const A of [
