@@ -29,7 +29,7 @@ import { TxType } from "../../protocol/types.ts";
 import type { SignedOrder } from "../../protocol/types.ts";
 import { VerifyPool } from "../intake/verify-pool.ts";
 import type { AcceptedBatch } from "./builder.ts";
-import { buildBatch, BuilderDisagreementError } from "./builder.ts";
+import { batchHead, buildBatch, BuilderDisagreementError } from "./builder.ts";
 import type { BuilderReply, BuilderRequest } from "./remote.ts";
 
 /** Batches whose signatures are verified ahead of the one being built. */
@@ -168,8 +168,15 @@ function handle(m: BuilderRequest, arrived: number): void {
   let reply: BuilderReply;
   try {
     const batch = buildBatch(state, m.accepted, m.records);
-    // Serialized here, once: the core stores these bytes as they are (Journal.storeBuiltBatch).
-    reply = { type: "built", number: m.accepted.number, batch: serialize(batch), ms: performance.now() - started };
+    // Serialized here, once: the core stores these bytes as they are (Journal.storeBuiltBatch)
+    // and reads only the head; the provers and the submitter decode them.
+    reply = {
+      type: "built",
+      number: m.accepted.number,
+      batch: serialize(batch),
+      head: batchHead(batch),
+      ms: performance.now() - started,
+    };
   } catch (e) {
     if (!(e instanceof BuilderDisagreementError)) throw e;
     reply = { type: "refused", number: m.accepted.number, reason: e.reason };

@@ -106,6 +106,40 @@ function sameGlobal(x: GlobalState, y: GlobalState): boolean {
  * the end of this batch; a record the builder wrote and the core did not is a disagreement too.
  * Throws `BuilderDisagreementError` (see the header).
  */
+/**
+ * What the core reads of a built batch (its summary for `/v1/batches` and its root); the
+ * witnesses, the bulk of a batch, only the provers and the submitter read. The builder process
+ * sends it beside the batch's bytes, so the core never decodes a batch it only records.
+ */
+export interface BatchHead {
+  readonly oldStateRoot: bigint;
+  readonly newStateRoot: bigint;
+  /** The batch context's time, unix seconds. */
+  readonly timestamp: bigint;
+  readonly publicInputs: readonly bigint[];
+  /** Transactions by type name (lower case, `TxType`'s names), padding no-ops included. */
+  readonly txTypes: Readonly<Record<string, number>>;
+}
+
+const TX_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(TxType).map(([name, code]) => [code, name.toLowerCase()]),
+);
+
+export function batchHead(batch: Batch): BatchHead {
+  const txTypes: Record<string, number> = {};
+  for (const w of batch.witnesses) {
+    const name = TX_TYPE_NAMES[w.tx.type]!;
+    txTypes[name] = (txTypes[name] ?? 0) + 1;
+  }
+  return {
+    oldStateRoot: batch.oldStateRoot,
+    newStateRoot: batch.newStateRoot,
+    timestamp: batch.context.timestamp,
+    publicInputs: batch.publicInputs,
+    txTypes,
+  };
+}
+
 export function buildBatch(committed: RollupState, accepted: AcceptedBatch, core: RecordsSnapshot): Batch {
   const fail = (why: string): never => {
     throw new BuilderDisagreementError(accepted.number, why);

@@ -14,10 +14,9 @@ import { getPriority, setPriority } from "node:os";
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { deserialize } from "node:v8";
 import type { SystemAccountKeys } from "../../protocol/state.ts";
-import type { Batch, Profile } from "../../protocol/types.ts";
-import type { AcceptedBatch, RecordsSnapshot } from "./builder.ts";
+import type { Profile } from "../../protocol/types.ts";
+import type { AcceptedBatch, BatchHead, RecordsSnapshot } from "./builder.ts";
 
 export type BuilderRequest =
   | {
@@ -38,13 +37,22 @@ export type BuilderRequest =
   | { readonly type: "snapshot"; readonly id: number };
 
 export type BuilderReply =
-  /** `batch`: the built `Batch`, `v8.serialize`d (the core decodes it and stores the bytes). */
-  | { readonly type: "built"; readonly number: bigint; readonly batch: Uint8Array; readonly ms: number }
+  /**
+   * `batch`: the built `Batch`, `v8.serialize`d (the core stores the bytes and reads `head`; the
+   * provers and the submitter decode them).
+   */
+  | {
+      readonly type: "built";
+      readonly number: bigint;
+      readonly batch: Uint8Array;
+      readonly head: BatchHead;
+      readonly ms: number;
+    }
   | { readonly type: "refused"; readonly number: bigint; readonly reason: string }
   | { readonly type: "state"; readonly id: number; readonly state: Uint8Array };
 
 export interface BuilderCallbacks {
-  readonly onBuilt: (number: bigint, batch: Batch, encoded: Uint8Array, ms: number) => void;
+  readonly onBuilt: (number: bigint, head: BatchHead, encoded: Uint8Array, ms: number) => void;
   readonly onRefused: (number: bigint, reason: string) => void;
   readonly onLost: (message: string) => void;
 }
@@ -107,7 +115,7 @@ export class RemoteBuilder {
     });
     if (nice > 0 && this.child.pid !== undefined) lowerPriority(this.child.pid, nice);
     this.child.on("message", (m: BuilderReply) => {
-      if (m.type === "built") this.callbacks.onBuilt(m.number, deserialize(m.batch) as Batch, m.batch, m.ms);
+      if (m.type === "built") this.callbacks.onBuilt(m.number, m.head, m.batch, m.ms);
       else if (m.type === "refused") this.callbacks.onRefused(m.number, m.reason);
       else {
         const waiter = this.snapshotWaiters.get(m.id);

@@ -32,18 +32,19 @@ import type {
   Tx,
 } from "../../protocol/types.ts";
 import { TxType } from "../../protocol/types.ts";
-import { buildBatch, ordersOf, snapshotRecords } from "../builder/builder.ts";
-import type { AcceptedBatch, RecordsSnapshot } from "../builder/builder.ts";
+import { deserialize, serialize } from "node:v8";
+import { batchHead, buildBatch, ordersOf, snapshotRecords } from "../builder/builder.ts";
+import type { AcceptedBatch, BatchHead, RecordsSnapshot } from "../builder/builder.ts";
 import type { RemoteBuilder } from "../builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "../errors.ts";
 import { LiquidationIndex } from "./risk/candidates.ts";
 import type { LiquidationIndexSnapshot } from "./risk/candidates.ts";
 
-export interface ClosedBatch {
+/** A closed batch's place in the pipeline, without its built form. */
+export interface BatchMeta {
   /** Batch number, from 1, in closing order. */
   readonly number: bigint;
-  readonly batch: Batch;
   /** Real (non-padding) transactions in the batch. */
   readonly txCount: number;
   /** The feed round behind each price of the batch context (submitBatch's `priceRoundIds`). */
@@ -54,6 +55,76 @@ export interface ClosedBatch {
   readonly openedAt: bigint;
   readonly closedAt: bigint;
 }
+
+/**
+ * A batch's built form: the batch itself (built on this thread), or the bytes the builder process
+ * sent with its head (and the batch when it is decoded already).
+ */
+export type BuiltForm =
+  { readonly batch: Batch } | { readonly encoded: Uint8Array; readonly head: BatchHead; readonly batch?: Batch };
+
+/**
+ * A closed batch, built. Built in the builder's process, it is held as the bytes that process
+ * sent (`v8.serialize`d, about 1.2 MB at 256 slots) with its head, and decoded only where the
+ * witnesses are read (the provers, the submitter, the witness check), each time anew unless the
+ * last decoded form is still alive: the core's thread never decodes a batch it only records, and
+ * the heap holds bytes, not hundreds of thousands of bigints per batch waiting for L1.
+ */
+export class ClosedBatch implements BatchMeta {
+  readonly number: bigint;
+  readonly txCount: number;
+  readonly priceRoundIds: readonly bigint[];
+  readonly settlementRoundIds: readonly bigint[];
+  readonly openedAt: bigint;
+  readonly closedAt: bigint;
+  readonly head: BatchHead;
+  /** The bytes, when built elsewhere (else null: `#decoded` holds the batch for good). */
+  readonly #encoded: Uint8Array | null;
+  #decoded: WeakRef<Batch> | Batch;
+
+  constructor(meta: BatchMeta, built: BuiltForm) {
+    this.number = meta.number;
+    this.txCount = meta.txCount;
+    this.priceRoundIds = meta.priceRoundIds;
+    this.settlementRoundIds = meta.settlementRoundIds;
+    this.openedAt = meta.openedAt;
+    this.closedAt = meta.closedAt;
+    if ("encoded" in built) {
+      this.head = built.head;
+      this.#encoded = built.encoded;
+      this.#decoded = new WeakRef(built.batch ?? EMPTY);
+    } else {
+      this.head = batchHead(built.batch);
+      this.#encoded = null;
+      this.#decoded = built.batch;
+    }
+  }
+
+  /** The built batch (witnesses and public inputs), decoded from its bytes when needed. */
+  get batch(): Batch {
+    if (!(this.#decoded instanceof WeakRef)) return this.#decoded;
+    let batch = this.#decoded.deref();
+    if (batch === undefined || batch === EMPTY) {
+      batch = deserialize(this.#encoded!) as Batch;
+      this.#decoded = new WeakRef(batch);
+    }
+    return batch;
+  }
+
+  /** The built form's bytes: those the builder process sent, else serialized now. */
+  encoded(): Uint8Array {
+    return this.#encoded ?? serialize(this.batch);
+  }
+
+  /** Its place in the pipeline (what a snapshot records of it). */
+  meta(): BatchMeta {
+    const { number, txCount, priceRoundIds, settlementRoundIds, openedAt, closedAt } = this;
+    return { number, txCount, priceRoundIds, settlementRoundIds, openedAt, closedAt };
+  }
+}
+
+/** A placeholder no decoded batch is ever equal to (a WeakRef needs a target). */
+const EMPTY = {} as Batch;
 
 /** A settlement record with the feed round that gives its price (the round in force at expiry). */
 export interface SettlementWithRound {
@@ -99,7 +170,7 @@ export interface OpenBatch {
 export interface LedgerSnapshot {
   readonly open: OpenBatch | null;
   /** Closed batches handed to the builder process and not built at the snapshot, oldest first. */
-  readonly building: readonly Omit<ClosedBatch, "batch">[];
+  readonly building: readonly BatchMeta[];
   readonly prices: readonly bigint[];
   readonly roundIds: readonly bigint[];
   readonly updatedAts: readonly bigint[];
@@ -134,7 +205,7 @@ export class ProtocolLedger implements Ledger {
   readonly builder = { batches: 0, ms: 0 };
 
   /** Closed batches handed to a remote builder and not built yet, with what their ClosedBatch needs. */
-  private readonly building = new Map<bigint, Omit<ClosedBatch, "batch">>();
+  private readonly building = new Map<bigint, BatchMeta>();
   /**
    * What the remote builder was sent for each batch in `building`: a snapshot taken while the
    * builder lags stores these for the batches its trees do not include yet, and a restart sends
@@ -213,7 +284,7 @@ export class ProtocolLedger implements Ledger {
         const started = performance.now();
         this.built(
           r.accepted.number,
-          buildBatch(this.committedState, r.accepted, r.records),
+          { batch: buildBatch(this.committedState, r.accepted, r.records) },
           performance.now() - started,
         );
       } else this.requests.set(r.accepted.number, r);
@@ -260,7 +331,7 @@ export class ProtocolLedger implements Ledger {
       registered: this.registered,
       open: this.open,
       nextBatch: this.nextBatch,
-      closed: this.closed,
+      closed: this.closed.map((c) => ({ ...c.meta(), batch: c.batch })),
       batchesBuilt: this.builder.batches,
       building: [...this.building.values()],
       lastRoot: this.lastRoot,
@@ -292,13 +363,14 @@ export class ProtocolLedger implements Ledger {
   }
 
   /** A batch the remote builder built (in batch order): it joins the closed batches. */
-  built(number: bigint, batch: Batch, ms: number): void {
+  built(number: bigint, form: BuiltForm, ms: number): void {
     const meta = this.building.get(number);
     if (meta === undefined) throw new Error(`internal: batch ${number} built but never handed to the builder`);
     this.building.delete(number);
     this.requests.delete(number);
-    this.closed.push({ ...meta, batch });
-    this.lastRoot = batch.newStateRoot;
+    const closed = new ClosedBatch(meta, form);
+    this.closed.push(closed);
+    this.lastRoot = closed.head.newStateRoot;
     this.builder.batches += 1;
     this.builder.ms += ms;
   }
@@ -501,7 +573,7 @@ export class ProtocolLedger implements Ledger {
       const batch: Batch = buildBatch(this.committedState, accepted, records);
       this.builder.batches += 1;
       this.builder.ms += performance.now() - started;
-      this.closed.push({ ...meta, batch });
+      this.closed.push(new ClosedBatch(meta, { batch }));
       this.lastRoot = batch.newStateRoot;
     }
     this.open = null;

@@ -23,10 +23,11 @@ import type { Market } from "./engine/markets.ts";
 import { SequencerError } from "../errors.ts";
 import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
-import { BuilderDisagreementError } from "../builder/builder.ts";
+import { batchHead, BuilderDisagreementError } from "../builder/builder.ts";
+import type { BatchHead } from "../builder/builder.ts";
 import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
-import type { Applied, BuildRequest, ClosedBatch, LedgerSnapshot } from "./ledger.ts";
-import { ProtocolLedger } from "./ledger.ts";
+import { ClosedBatch, ProtocolLedger } from "./ledger.ts";
+import type { Applied, BatchMeta, BuildRequest, LedgerSnapshot } from "./ledger.ts";
 import { toJson } from "../wire.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
@@ -221,10 +222,6 @@ export function batchStage(pipeline: "open" | ProofStatus): BatchStage {
   }
 }
 
-const TX_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(TxType).map(([name, code]) => [code, name.toLowerCase()]),
-);
-
 export type VenueEvent =
   | {
       readonly type: "book";
@@ -307,19 +304,22 @@ export interface RestoreReport {
 }
 
 /** A closed batch as a snapshot names it: everything but the built batch, read from the journal. */
-type PendingBatch = Omit<ClosedBatch, "batch">;
+type PendingBatch = BatchMeta;
 
 /** A closed batch's built form as the journal stores it (`Journal.storeBuiltBatch`), decoded. */
 interface StoredBatch {
   readonly number: bigint;
   readonly batch: Batch;
+  readonly head: BatchHead;
   readonly encoded: Buffer;
 }
 
 /** Batch `number` from the journal's stored built batches, or null when it holds none. */
 function storedBatch(journal: Journal, seq: bigint, number: bigint): StoredBatch | null {
   const encoded = journal.builtBatch(number);
-  return encoded === null ? null : { number, encoded, batch: decodePart<Batch>(seq, `batch ${number}`, encoded) };
+  if (encoded === null) return null;
+  const batch = decodePart<Batch>(seq, `batch ${number}`, encoded);
+  return { number, encoded, batch, head: batchHead(batch) };
 }
 
 function missingBatch(seq: bigint, number: bigint): SnapshotError {
@@ -522,8 +522,6 @@ export class Sequencer {
   /** Closed batches not yet submitted to L1, by number, and which of them are proved. */
   private readonly pending = new Map<bigint, ClosedBatch>();
   private readonly proved = new Set<bigint>();
-  /** Built batches as the builder process serialized them, until stored (`storeBuilt`). */
-  private readonly encodedBatches = new Map<bigint, Uint8Array>();
   /** Built batches a replay closed, stored once it has read the journal (no write while it reads). */
   private unstored: { readonly number: bigint; readonly encoded: Uint8Array }[] = [];
   private replaying = false;
@@ -776,7 +774,7 @@ export class Sequencer {
       engine: this.engine.toSnapshot(),
       recent: this.recent,
       stats: this.stats,
-      pending: [...this.pending.values()],
+      pending: [...this.pending.values()].map((c) => ({ ...c.meta(), batch: c.batch })),
       deposits: this.deposits,
       withdrawals: this.withdrawals,
       withdrawalsByBatch: this.withdrawalsByBatch,
@@ -795,7 +793,7 @@ export class Sequencer {
       lastNow: this.journaledNow,
       ledger: this.ledger.toSnapshot(),
       ...this.venueState(),
-      pending: [...this.pending.values()].map(({ batch: _, ...meta }) => meta),
+      pending: [...this.pending.values()].map((c) => c.meta()),
     };
   }
 
@@ -805,7 +803,7 @@ export class Sequencer {
    */
   private loadBatch(seq: bigint, meta: PendingBatch): ClosedBatch | null {
     const stored = storedBatch(this.journal, seq, meta.number);
-    if (stored !== null) return { ...meta, batch: stored.batch };
+    if (stored !== null) return new ClosedBatch(meta, stored);
     const l1 = this.config.l1Batches;
     const dropped = l1 !== undefined && meta.number > l1;
     if (this.journal.batchStatus(meta.number) === "submitted" && !dropped) return null;
@@ -867,10 +865,7 @@ export class Sequencer {
     }
     // Batches the builder process built after the core's part was taken, as they came back then;
     // then those its trees did not include yet, built again.
-    for (const b of built) {
-      this.encodedBatches.set(b.number, b.encoded);
-      this.ledger.built(b.number, b.batch, 0);
-    }
+    for (const b of built) this.ledger.built(b.number, b, 0);
     this.ledger.resumeBuilding(requests, inline);
     this.absorbClosed();
   }
@@ -1560,24 +1555,19 @@ export class Sequencer {
   private absorbClosed(): ClosedBatch[] {
     const closed = this.ledger.takeClosed();
     for (const c of closed) {
-      const txTypes: Record<string, number> = {};
-      for (const w of c.batch.witnesses) {
-        const name = TX_TYPE_NAMES[w.tx.type]!;
-        txTypes[name] = (txTypes[name] ?? 0) + 1;
-      }
+      const { oldStateRoot, newStateRoot, timestamp, txTypes, publicInputs } = c.head;
       this.summaries.push({
         number: c.number,
-        oldStateRoot: c.batch.oldStateRoot,
-        newStateRoot: c.batch.newStateRoot,
-        timestamp: c.batch.context.timestamp,
+        oldStateRoot,
+        newStateRoot,
+        timestamp,
         openedAt: c.openedAt,
         closedAt: c.closedAt,
         txCount: c.txCount,
-        txTypes,
-        publicInputs: c.batch.publicInputs,
+        txTypes: { ...txTypes },
+        publicInputs,
       });
       if (this.track(c)) this.storeBuilt(c);
-      else this.encodedBatches.delete(c.number);
     }
     return closed;
   }
@@ -1587,11 +1577,9 @@ export class Sequencer {
    * builder process sent, or serialized here when it builds on this thread.
    */
   private storeBuilt(c: ClosedBatch): void {
-    const sent = this.encodedBatches.get(c.number);
-    this.encodedBatches.delete(c.number);
     // A replay builds batches the journal already holds (the same bytes): nothing to store.
     if (this.journal.hasBuiltBatch(c.number)) return;
-    const encoded = sent ?? encodePart(c.batch);
+    const encoded = c.encoded();
     if (this.replaying) this.unstored.push({ number: c.number, encoded });
     else this.journal.storeBuiltBatch(c.number, encoded);
   }
@@ -1637,10 +1625,9 @@ export class Sequencer {
       this.config.profile,
       this.config.system,
       {
-        onBuilt: (number, batch, encoded, ms) => {
+        onBuilt: (number, head, encoded, ms) => {
           if (this.refused === null && this.halted === null) {
-            this.encodedBatches.set(number, encoded);
-            this.ledger.built(number, batch, ms);
+            this.ledger.built(number, { encoded, head }, ms);
             const closed = this.absorbClosed();
             if (!this.replaying) this.emitClosed(closed);
             if (!this.replaying && this.journal.uncommitted === 0) this.maybeSnapshot();

@@ -78,7 +78,7 @@ export class ProvingStage {
     this.venue.setBatchStatus(n, "proving");
     try {
       const input = toCircuitInput(closed.batch);
-      const expected = closed.batch.publicInputs.map((v) => v.toString());
+      const expected = closed.head.publicInputs.map((v) => v.toString());
       const inputKey = createHash("sha256").update(expected.join(",")).digest("hex");
       const exclude: string[] = [];
       const maxRuns = this.options.maxRuns ?? 3;

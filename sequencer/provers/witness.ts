@@ -13,15 +13,15 @@ import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { toCircuitInput } from "../../protocol/circuitInput.ts";
-import type { CircuitInput } from "../../protocol/circuitInput.ts";
 import type { Sequencer } from "../core/sequencer.ts";
 import type { ClosedBatch } from "../core/ledger.ts";
 
 export interface WitnessRequest {
   readonly id: number;
   readonly wasm: string;
-  readonly input: CircuitInput;
+  /** The built batch, `v8.serialize`d (`ClosedBatch.encoded`): decoded and turned into the
+   * circuit's input in the checker process, off the venue's thread. */
+  readonly batch: Uint8Array;
 }
 
 export interface WitnessReply {
@@ -74,7 +74,7 @@ export class WitnessCheck {
   /** Checks one batch now (also used by tests to inject a batch the circuit must refuse). */
   check(closed: ClosedBatch): Promise<void> {
     const run = async (): Promise<void> => {
-      const reply = await this.compute(toCircuitInput(closed.batch));
+      const reply = await this.compute(closed.encoded());
       if (reply.ok) {
         this.log.debug({ batch: closed.number.toString(), ms: Math.round(reply.ms) }, "batch witness checked");
         return;
@@ -129,14 +129,14 @@ export class WitnessCheck {
     return this.ready;
   }
 
-  private async compute(input: CircuitInput): Promise<WitnessReply> {
+  private async compute(batch: Uint8Array): Promise<WitnessReply> {
     for (let attempt = 0; ; attempt++) {
       if (this.stopped) return { id: 0, ok: false, ms: 0, lost: true, error: "stopped" };
       await this.spawn();
       const id = this.nextId++;
       const reply = await new Promise<WitnessReply>((resolve) => {
         this.waiting.set(id, resolve);
-        this.child!.send({ id, wasm: this.wasm, input } satisfies WitnessRequest);
+        this.child!.send({ id, wasm: this.wasm, batch } satisfies WitnessRequest);
       });
       // Only the calculator's own verdict counts; a lost process is retried once.
       if (reply.lost !== true || attempt >= 1) return reply;

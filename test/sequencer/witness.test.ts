@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Side } from "../../protocol/types.ts";
-import type { ClosedBatch } from "../../sequencer/core/ledger.ts";
+import { ClosedBatch } from "../../sequencer/core/ledger.ts";
 import { startService } from "../../sequencer/service.ts";
 import { ADMIN_TOKEN, Client, serviceConfig, tempDb, Trader } from "./helpers.ts";
 
@@ -39,11 +39,10 @@ test(
         const last = closed[closed.length - 1]!;
         const data = last.batch.publicData.slice();
         data[1] = data[1]! + 1n;
-        const diverged: ClosedBatch = {
-          ...last,
-          number: last.number + 1n,
-          batch: { ...last.batch, publicData: data },
-        };
+        const diverged = new ClosedBatch(
+          { ...last.meta(), number: last.number + 1n },
+          { batch: { ...last.batch, publicData: data } },
+        );
         await service.witnessCheck!.check(diverged);
 
         const halt = haltOf();
