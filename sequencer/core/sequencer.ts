@@ -1683,10 +1683,16 @@ export class Sequencer {
    * restart replays what was committed) and fails every waiter, so nothing is acknowledged.
    */
   commit(): void {
+    const writes = this.journal.uncommitted > 0;
     try {
       this.journal.commit();
     } catch (e) {
       this.haltOnJournal(e, "the venue halted on a failed journal commit: it must be restarted");
+      return;
+    }
+    // Nothing written, told or waited for: no group to keep in order.
+    if (!writes && this.held.length === 0 && this.waiting.length === 0) {
+      if (!this.replaying) this.maybeSnapshot();
       return;
     }
     const group: SyncGroup = { events: this.held, waiters: this.waiting };

@@ -12,6 +12,7 @@ import { initCrypto } from "../../protocol/index.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { OpenOptions, VenueEvent } from "../../sequencer/core/sequencer.ts";
 import { tempDb, Trader, venueConfig } from "./helpers.ts";
+import { eventually } from "./wait.ts";
 
 const alice = new Trader("alice", 2n);
 const bob = new Trader("bob", 3n);
@@ -134,15 +135,13 @@ describe("group commit", () => {
       assert.equal(syncs.length, 1, "one sync runs; the second group waits for the next");
       assert.equal(acked, 0, "nothing acknowledged before a sync");
       assert.equal(events.length, 0, "nothing told before a sync");
-      syncs[0]!.done();
-      await new Promise((r) => setTimeout(r, 20));
-      assert.equal(acked, 1, "the first group is acknowledged after its sync");
+      syncs[0]!.done(); // the real fdatasync, then the first sync resolves
+      await eventually("the first group acknowledged after its sync", () => acked === 1, 10_000);
       assert.equal(events.length, 0, "the second group's batch event waits for its own sync");
       assert.equal(syncs.length, 2, "the second sync started when the first ended");
+      assert.equal(acked, 1, "the second group is not acknowledged before its own sync");
       syncs[1]!.done();
-      await venue.durable();
-      await new Promise((r) => setTimeout(r, 20));
-      assert.equal(acked, 2);
+      await eventually("the second group acknowledged after its sync", () => acked === 2, 10_000);
       assert.deepEqual(
         events.map((e) => e.type),
         ["batch"],
