@@ -774,7 +774,6 @@ export class Sequencer {
       engine: this.engine.toSnapshot(),
       recent: this.recent,
       stats: this.stats,
-      pending: [...this.pending.values()].map((c) => ({ ...c.meta(), batch: c.batch })),
       deposits: this.deposits,
       withdrawals: this.withdrawals,
       withdrawalsByBatch: this.withdrawalsByBatch,
@@ -793,6 +792,7 @@ export class Sequencer {
       lastNow: this.journaledNow,
       ledger: this.ledger.toSnapshot(),
       ...this.venueState(),
+      // Their place in the pipeline: the built forms are in the journal (`built_batches`).
       pending: [...this.pending.values()].map((c) => c.meta()),
     };
   }
@@ -883,6 +883,8 @@ export class Sequencer {
       committed: this.remote === null ? this.ledger.committedState.toSnapshot() : null,
       committedRoot: this.ledger.committedRoot,
       ...this.venueState(),
+      // Decoded here only: a snapshot never reads a pending batch's witnesses.
+      pending: [...this.pending.values()].map((c) => ({ ...c.meta(), batch: c.batch })),
       // Derived, not in snapshots: a restored venue's rebuilt totals against the replayed ones.
       openTotals: this.engine.inspectOpenTotals(),
       proved: [...this.proved].sort((a, b) => (a < b ? -1 : 1)),
