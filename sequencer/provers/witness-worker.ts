@@ -1,8 +1,9 @@
 /**
  * The witness-check process (forked by witness.ts): decodes each closed batch, turns it into the
  * circuit's input and computes its witness with the circuit's wasm witness calculator, and
- * reports whether every constraint the calculator checks held. A process, not a worker thread: snarkjs loads ffjavascript, which
- * takes over any worker thread it is imported in. Exits when its parent goes away.
+ * reports whether every constraint the calculator checks held. A process, not a worker thread:
+ * snarkjs loads ffjavascript, which takes over any worker thread it is imported in. Exits when
+ * its parent goes away.
  */
 import { deserialize } from "node:v8";
 import * as snarkjs from "snarkjs";
