@@ -181,6 +181,15 @@ static void identity(point *p) {
   p->T = (fe){{0, 0, 0, 0}};
 }
 
+/* row[j] = (j + 1)·P for j = 0..7. */
+static void multiples(point row[8], const point *p) {
+  row[0] = *p;
+  for (int j = 1; j < 8; j++) {
+    row[j] = row[j - 1];
+    add(&row[j], p);
+  }
+}
+
 /* A fixed-base table of P: row i holds 1..8 times 16^i·P (64 KiB). */
 typedef struct {
   point row[WINDOWS][8];
@@ -189,11 +198,7 @@ typedef struct {
 static void build_table(table *t, const point *base) {
   point b = *base;
   for (int i = 0; i < WINDOWS; i++) {
-    t->row[i][0] = b;
-    for (int d = 1; d < 8; d++) {
-      t->row[i][d] = t->row[i][d - 1];
-      add(&t->row[i][d], &b);
-    }
+    multiples(t->row[i], &b);
     b = t->row[i][7]; /* 8·16^i·P */
     dbl(&b);          /* 16^(i+1)·P */
   }
@@ -212,11 +217,7 @@ static void mul_windowed(point *acc, const point *p, const fe *k) {
   int8_t d[WINDOWS];
   point row[8];
   recode(d, k);
-  row[0] = *p;
-  for (int j = 1; j < 8; j++) {
-    row[j] = row[j - 1];
-    add(&row[j], p);
-  }
+  multiples(row, p);
   for (int i = WINDOWS - 1; i >= 0; i--) {
     if (i != WINDOWS - 1)
       for (int j = 0; j < 4; j++) dbl(acc);
@@ -332,9 +333,7 @@ int eddsa_verify(const fe *ax, const fe *ay, const fe *r8x, const fe *r8y, const
   dbl(&q);
   dbl(&q);
   if (is_zero(&q.X)) return 0;
-  static const fe zero = {{0, 0, 0, 0}};
-  sub(&q.X, &zero, &q.X);
-  sub(&q.T, &zero, &q.T);
+  negate(&q);
 
   /* h = Poseidon(R8x, R8y, Ax, Ay, msg) mod L */
   fe in[5] = {*r8x, *r8y, *ax, *ay, *msg}, h;

@@ -116,6 +116,11 @@ export class ClosedBatch implements BatchMeta {
     return this.#encoded ?? serialize(this.batch);
   }
 
+  /** Its place in the pipeline and the decoded batch, as plain data (for comparing venues). */
+  plain(): BatchMeta & { readonly batch: Batch } {
+    return { ...this.meta(), batch: this.batch };
+  }
+
   /** Its place in the pipeline (what a snapshot records of it). */
   meta(): BatchMeta {
     const { number, txCount, priceRoundIds, settlementRoundIds, openedAt, closedAt } = this;
@@ -331,7 +336,7 @@ export class ProtocolLedger implements Ledger {
       registered: this.registered,
       open: this.open,
       nextBatch: this.nextBatch,
-      closed: this.closed.map((c) => ({ ...c.meta(), batch: c.batch })),
+      closed: this.closed.map((c) => c.plain()),
       batchesBuilt: this.builder.batches,
       building: [...this.building.values()],
       lastRoot: this.lastRoot,

@@ -303,9 +303,6 @@ export interface RestoreReport {
   readonly skipped: readonly { readonly seq: bigint; readonly reason: string }[];
 }
 
-/** A closed batch as a snapshot names it: everything but the built batch, read from the journal. */
-type PendingBatch = BatchMeta;
-
 /** A closed batch's built form as the journal stores it (`Journal.storeBuiltBatch`), decoded. */
 interface StoredBatch {
   readonly number: bigint;
@@ -355,7 +352,7 @@ interface CoreSnapshot {
    * Closed batches not submitted at the snapshot, oldest first (filtered again on restore),
    * without their built form: the journal stores that once per batch (`storeBuiltBatch`).
    */
-  readonly pending: readonly PendingBatch[];
+  readonly pending: readonly BatchMeta[];
   readonly deposits: ReadonlyMap<bigint, readonly DepositRecord[]>;
   readonly withdrawals: ReadonlyMap<bigint, readonly WithdrawalRecord[]>;
   readonly withdrawalsByBatch: ReadonlyMap<bigint, readonly WithdrawalRecord[]>;
@@ -801,7 +798,7 @@ export class Sequencer {
    * The closed batch a snapshot names, with its built form from the journal; null when the batch
    * was submitted since (the journal dropped it, and `track` would not keep it).
    */
-  private loadBatch(seq: bigint, meta: PendingBatch): ClosedBatch | null {
+  private loadBatch(seq: bigint, meta: BatchMeta): ClosedBatch | null {
     const stored = storedBatch(this.journal, seq, meta.number);
     if (stored !== null) return new ClosedBatch(meta, stored);
     const l1 = this.config.l1Batches;
@@ -884,7 +881,7 @@ export class Sequencer {
       committedRoot: this.ledger.committedRoot,
       ...this.venueState(),
       // Decoded here only: a snapshot never reads a pending batch's witnesses.
-      pending: [...this.pending.values()].map((c) => ({ ...c.meta(), batch: c.batch })),
+      pending: [...this.pending.values()].map((c) => c.plain()),
       // Derived, not in snapshots: a restored venue's rebuilt totals against the replayed ones.
       openTotals: this.engine.inspectOpenTotals(),
       proved: [...this.proved].sort((a, b) => (a < b ? -1 : 1)),
@@ -1725,9 +1722,12 @@ export class Sequencer {
         this.syncing = false;
         for (const group of this.unsynced.splice(0, groups)) this.release(group);
         // Events emitted while groups waited were held behind them; with no group open they
-        // wait for no commit, only for the groups before them.
-        if (!this.closedDown && this.unsynced.length === 0 && this.journal.uncommitted === 0 && this.held.length > 0)
-          this.commit();
+        // wait for no commit, only for the groups just released.
+        if (!this.closedDown && this.unsynced.length === 0 && this.journal.uncommitted === 0 && this.held.length > 0) {
+          const events = this.held;
+          this.held = [];
+          this.release({ events, waiters: [] });
+        }
         this.startSync();
       },
       (e: unknown) => {

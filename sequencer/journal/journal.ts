@@ -299,7 +299,6 @@ export class Journal {
    */
   readonly syncsApart: boolean;
   /** The WAL file, opened for `sync()` (read-only: fdatasync needs no write access). */
-  private readonly walFile: string;
   private walFd: number | null = null;
   /** A commit was made since the last `sync()` was called. */
   private dirty = false;
@@ -312,12 +311,11 @@ export class Journal {
     this.db = new Database(file);
     const wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     this.syncsApart = wal && groupCommit && synchronous === "FULL";
-    this.walFile = `${file}-wal`;
     this.db.pragma(`synchronous = ${this.syncsApart ? "NORMAL" : synchronous}`);
     this.db.exec(SCHEMA);
     // The schema's write created the WAL file; it keeps its inode while this connection is
     // open (SQLite deletes it only when the last connection closes).
-    if (this.syncsApart) this.walFd = openSync(this.walFile, "r");
+    if (this.syncsApart) this.walFd = openSync(`${file}-wal`, "r");
     // Journals written before liquidations existed have no fill kind: every fill was a trade.
     const columns = this.db.prepare("PRAGMA table_info(fills)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "kind"))
