@@ -57,6 +57,7 @@ import { DEFAULT_SNAPSHOT_POLICY } from "../sequencer/journal/snapshot.ts";
 import Database from "better-sqlite3";
 import type { OpenOptions } from "../sequencer/core/sequencer.ts";
 import { defaultListing } from "../sequencer/core/listing.ts";
+import { DEFAULT_MAX_OPEN_ORDERS } from "../sequencer/intake/server.ts";
 import { startService } from "../sequencer/service.ts";
 import { loadgenPkHash } from "../sequencer/tools/loadgen.ts";
 import type { LoadOptions, LoadReport } from "../sequencer/tools/loadgen.ts";
@@ -87,11 +88,21 @@ function order(accountId: bigint, side: 0 | 1, size: bigint, price: bigint, orde
   return { accountId, instrument: 1n, side, size, price, orderId, expiry: 4_000_000_000n, flags: ioc ? 4n : 0n };
 }
 
-/** A prod venue on `file` with the maker (account 2) and the taker (account 3) funded. */
+/**
+ * A prod venue on `file` with the taker (account 3) and the maker's accounts funded: account 2,
+ * then 4, 5, ... up to `makerAccounts` accounts, all with the maker's key.
+ */
 function fundedVenue(
   file: string,
   options: OpenOptions = {},
-): { venue: Sequencer; maker: ReturnType<typeof key>; taker: ReturnType<typeof key>; now: bigint } {
+  makerAccounts = 1,
+): {
+  venue: Sequencer;
+  maker: ReturnType<typeof key>;
+  makers: readonly bigint[];
+  taker: ReturnType<typeof key>;
+  now: bigint;
+} {
   const system = { pkHash: 1n, owner: 0n };
   const venue = Sequencer.open(
     {
@@ -109,12 +120,10 @@ function fundedVenue(
   const maker = key("maker");
   const taker = key("taker");
   let now = 1_800_000_000_000n;
-  for (const [id, k] of [
-    [2n, maker],
-    [3n, taker],
-  ] as const)
+  const makers = Array.from({ length: makerAccounts }, (_, i) => (i === 0 ? 2n : BigInt(i + 3)));
+  for (const [id, k] of [...makers.map((m) => [m, maker] as const), [3n, taker] as const])
     venue.execute({ kind: "deposit", accountId: id, owner: id, pkHash: pkHash(k.pk), amount: RICH, queueIndex: null }, (now += 1n));
-  return { venue, maker, taker, now };
+  return { venue, maker, makers, taker, now };
 }
 
 async function core(): Promise<Record<string, number>> {
@@ -156,17 +165,24 @@ async function core(): Promise<Record<string, number>> {
  * goes on after the core is done: `sustainedFillsPerSecond` waits for it.
  */
 async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<Record<string, number>> {
-  const { venue, maker, taker, now: start } = fundedVenue(`core-group-${builderVerifiers}.db`, {
-    groupCommit: true,
-    builder: "process",
-    builderVerifiers,
-  });
+  const n = 20_000;
+  // The resting orders spread over maker accounts of at most DEFAULT_MAX_OPEN_ORDERS each, as the
+  // API's cap would have them (one account's order tree holds 4,096 live orders at prod).
+  const accounts = Math.ceil(n / DEFAULT_MAX_OPEN_ORDERS);
+  const {
+    venue,
+    maker,
+    makers: makerIds,
+    taker,
+    now: start,
+  } = fundedVenue(`core-group-${builderVerifiers}.db`, { groupCommit: true, builder: "process", builderVerifiers }, accounts);
   const profile = venue.config.profile;
   let now = start;
   venue.commit();
-  const n = 20_000;
   // Resting asks at 500 levels; each taker buys one lot at the best ask.
-  const makers = Array.from({ length: n }, (_, i) => sign(maker, order(2n, 1, 10n, 300_000n + BigInt(1 + (i % 500)), BigInt(i + 1))));
+  const makers = Array.from({ length: n }, (_, i) =>
+    sign(maker, order(makerIds[i % accounts]!, 1, 10n, 300_000n + BigInt(1 + (i % 500)), BigInt(Math.floor(i / accounts) + 1))),
+  );
   const takers = Array.from({ length: n }, (_, i) => sign(taker, order(3n, 0, 10n, 310_000n, BigInt(i + 1), true)));
   for (const o of [...makers, ...takers]) verifyOrderSignature(o, DOMAIN);
   await venue.built();
@@ -449,6 +465,7 @@ const WS_LOAD = {
   levels: 200,
   seed: 200,
   firstOrderId: "1",
+  orderDepth: getProfile(PROFILE).orderDepth,
 } as const;
 
 async function ws(seconds: number, batch = 1): Promise<Record<string, unknown>> {

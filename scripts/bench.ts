@@ -13,8 +13,9 @@
  *   npx tsx scripts/bench.ts --render         rewrites report.md from report.json and report.previous.json
  *
  * Sections, in order: circuits (in this process: constraint counts and proving of the test and
- * demo circuits), tree, eddsa, sequencer, risk, attack, gas, e2e, fleet (child processes: the scripts
- * under bench/); batchsize, after gas, computes in this process the proving model of the prod batch
+ * demo circuits), slotprod (in this process: a prod-depth slot's constraints and their parts),
+ * tree, eddsa, sequencer, risk, attack, gas, e2e, fleet (child processes: the scripts under
+ * bench/); batchsize, after gas, computes in this process the proving model of the prod batch
  * size from the figures before it (bench/lib/batchsize.ts).
  * A section that fails is listed in the report with its error, the others still run, and the
  * exit code is 1.
@@ -48,9 +49,11 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     await initCrypto();
     const figures: Figure[] = [];
     for (const profile of CIRCUIT_PROFILES) figures.push(...(await circuitFigures(profile, log)));
-    figures.push(...(await slotProdFigures(log)));
     return figures;
   },
+
+  // A prod slot's exact cost and where it goes (compiles only: a few minutes, no setup).
+  slotprod: () => slotProdFigures(log),
 
   prover: proverFigures,
 

@@ -5,17 +5,20 @@
  * Library (`runWsLoad`) and CLI: `npx tsx sequencer/tools/wsload.ts '<WsLoadOptions as JSON>'`
  * prints a `WsLoadReport` as JSON on stdout. Two accounts sign with `loadgenKey(accountId)` (the
  * TEST-ONLY keys of loadgen.ts; register them first with deposits of `loadgenPkHash(id)`): a
- * maker, whose GTC asks rest `tick × (1..levels)` above `mid`, and a taker, whose GTC bids at
- * `mid + 1,000 ticks` cross them, so half of the orders fill. Each account opens a session
- * (challenge signed with its key) and one authenticated connection; every order is signed
- * before the clock starts (signing is the client's cost, not the venue's).
+ * maker, whose GTC asks go `tick × (levels, levels − 1, ..., 1)` above `mid` and round again,
+ * and a taker, whose GTC bids at `mid + levels ticks` cross them, so half of the orders fill.
+ * Each account opens a session (challenge signed with its key) and one authenticated
+ * connection; every order is signed before the clock starts (signing is the client's cost, not
+ * the venue's).
  *
- * Before the clock the maker rests `seed` asks (not counted), so a taker bid finds an ask even
- * when it reaches the venue a little before the maker order of its pair; the measured orders
+ * Before the clock the maker rests `seed` asks (not counted) above the taker's price, at
+ * `tick × (levels + 1, ...)`: the book's depth, which rests the whole run. The measured orders
  * alternate maker, taker, maker, taker... Every order is one lot, so each fill pairs one maker
- * and one taker order. The taker's orders are limit orders, not IOC, so the count does not
- * depend on how the venue interleaves the two connections: a bid that overtakes the asks rests
- * and the next ask fills it. The maker sends at least as many asks as the taker sends bids, so
+ * and one taker order; each ask is at or below the asks still resting from its round, so the
+ * next bid takes it and no measured ask rests longer than the two connections drift apart (an
+ * account's order tree holds a bounded number of live orders, docs/protocol.md §9). The taker's
+ * orders are limit orders, not IOC, so the count does not depend on how the venue interleaves
+ * the two connections: a bid that overtakes the asks rests and the next ask fills it. The maker sends at least as many asks as the taker sends bids, so
  * once every order is acknowledged there is exactly one fill per pair (reported in the
  * acknowledgement of whichever order came second) and no taker order rests. The taker ends up
  * long and the maker short, one lot per pair.
@@ -50,7 +53,7 @@ export interface WsLoadOptions {
   readonly maker: string;
   readonly taker: string;
   readonly instrument: string;
-  /** Mid price, cents: maker asks rest `tick × (1..levels)` above it, taker bids are 1,000 ticks above. */
+  /** Mid price, cents: maker asks go `tick × (1..levels)` above it, seeds above those, taker bids `levels` ticks above. */
   readonly mid: string;
   readonly tick: string;
   readonly lot: string;
@@ -70,6 +73,13 @@ export interface WsLoadOptions {
   readonly maxMs: number;
   /** First order id of each account (seed orders included). */
   readonly firstOrderId: string;
+  /**
+   * The venue profile's order-tree depth. When given, the maker's measured orders skip the
+   * order-tree slots (`id mod 2^orderDepth`) of its seed orders, which far from the taker's
+   * prices rest the whole run, as an id allocator would (sdk/orders.ts `OrderIdAllocator`);
+   * else ids simply count up.
+   */
+  readonly orderDepth?: number;
 }
 
 /** Acknowledgement latency, milliseconds. */
@@ -234,6 +244,13 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
   const lot = BigInt(o.lot);
   const maker = account(o.maker, BigInt(o.firstOrderId));
   const taker = account(o.taker, BigInt(o.firstOrderId));
+  // The seed orders' order-tree slots, filled in once they are signed.
+  const slotMask = o.orderDepth === undefined ? null : (1n << BigInt(o.orderDepth)) - 1n;
+  const seedSlots = new Set<bigint>();
+  const nextId = (a: Account): bigint => {
+    if (slotMask !== null && a === maker) while (seedSlots.has(a.nextOrderId & slotMask)) a.nextOrderId++;
+    return a.nextOrderId++;
+  };
   const sign = (a: Account, side: 0 | 1, price: bigint): SignedOrder => {
     const order: Order = {
       accountId: a.id,
@@ -241,24 +258,27 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
       side,
       size: lot,
       price,
-      orderId: a.nextOrderId++,
+      orderId: nextId(a),
       expiry: 4_000_000_000n,
       flags: TimeInForce.GTC << TIF_SHIFT,
     };
     return { order, signature: signFast(a.prv, orderHash(order, domain)), publicKey: a.pub };
   };
-  const ask = (i: number): SignedOrder => sign(maker, 1, mid + tick * BigInt(1 + (i % o.levels)));
+  const levels = BigInt(o.levels);
+  const ask = (i: number): SignedOrder => sign(maker, 1, mid + tick * (levels - BigInt(i % o.levels)));
+  const depth = (i: number): SignedOrder => sign(maker, 1, mid + tick * (levels + 1n + BigInt(i % o.levels)));
 
   const t0 = performance.now();
   const seeds: SignedOrder[] = [];
-  for (let i = 0; i < o.seed; i++) seeds.push(ask(i));
+  for (let i = 0; i < o.seed; i++) seeds.push(depth(i));
+  if (slotMask !== null) for (const s of seeds) seedSlots.add(s.order.orderId & slotMask);
   // Message m: maker's when m is even, taker's when odd; each holds `batch` orders.
   const pairs = Math.floor(o.count / (2 * o.batch)) * o.batch;
   const makerOrders: SignedOrder[] = [];
   const takerOrders: SignedOrder[] = [];
   for (let i = 0; i < pairs; i++) {
     makerOrders.push(ask(i));
-    takerOrders.push(sign(taker, 0, mid + tick * 1000n));
+    takerOrders.push(sign(taker, 0, mid + tick * levels));
   }
   const signMs = performance.now() - t0;
   const messages = (2 * pairs) / o.batch;

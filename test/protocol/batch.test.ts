@@ -145,7 +145,7 @@ describe("profiles (§9)", () => {
         prod.settlements,
         prod.fundingInterval,
       ],
-      [256, 24, 16, 4, 2, 4, 3600n],
+      [256, 24, 12, 4, 2, 4, 3600n],
     );
     assert.equal(getProfile("test").fundingInterval, 60n);
     assert.throws(() => getProfile("huge"), isCode("BAD_PROFILE"));

@@ -6,6 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { WebSocket } from "ws";
+import { getProfile } from "../../protocol/profiles.ts";
 import { Side } from "../../protocol/types.ts";
 import { toWire } from "../../sequencer/wire.ts";
 import {
@@ -28,6 +29,8 @@ const P = 300_000n;
 const ONE = 10_000n;
 /** ETH-PERP's lot and minimum size. */
 const LOT = 10n;
+/** Order-tree slots per account of the profile the child venues run (attackers.ts). */
+const ORDER_SLOTS = 1n << BigInt(getProfile("prod").orderDepth);
 const TIMEOUT = { timeout: 180_000 };
 
 /** An order of `victim`'s account signed by someone else's key but carrying the victim's public key. */
@@ -195,7 +198,7 @@ describe("attack: matching", () => {
         assert.equal(r.status, 200);
       }
       const taker = await client.place(
-        ladder.sign({ side: Side.BUY, size: 10n * ONE, price: P + 3000n, orderId: 5000n, tif: "IOC" }),
+        ladder.sign({ side: Side.BUY, size: 10n * ONE, price: P + 3000n, orderId: BigInt(N + 1), tif: "IOC" }),
       );
       assert.equal(taker.status, 200, JSON.stringify(taker.body));
       assert.equal(taker.body.status, "filled");
@@ -525,7 +528,7 @@ describe("attack: leaks", () => {
         },
         {
           name: "the open order's slot",
-          body: { order: forged(mallory, victim, { side: Side.BUY, size: ONE, price: P, orderId: 5n + (1n << 16n) }) },
+          body: { order: forged(mallory, victim, { side: Side.BUY, size: ONE, price: P, orderId: 5n + ORDER_SLOTS }) },
         },
         {
           name: "the open order's client id",
