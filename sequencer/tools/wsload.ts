@@ -18,10 +18,11 @@
  * next bid takes it and no measured ask rests longer than the two connections drift apart (an
  * account's order tree holds a bounded number of live orders, docs/protocol.md §9). The taker's
  * orders are limit orders, not IOC, so the count does not depend on how the venue interleaves
- * the two connections: a bid that overtakes the asks rests and the next ask fills it. The maker sends at least as many asks as the taker sends bids, so
- * once every order is acknowledged there is exactly one fill per pair (reported in the
- * acknowledgement of whichever order came second) and no taker order rests. The taker ends up
- * long and the maker short, one lot per pair.
+ * the two connections: a bid that overtakes the asks rests and the next ask fills it. The maker
+ * sends at least as many asks as the taker sends bids, so once every order is acknowledged
+ * there is exactly one fill per pair (reported in the acknowledgement of whichever order came
+ * second) and no taker order rests. The taker ends up long and the maker short, one lot per
+ * pair.
  *
  * Modes:
  * - `saturate`: at most `inFlight` orders unacknowledged at any time (pipelining over both

@@ -1,16 +1,18 @@
 /**
  * API configuration that must be explicit: no operator routes that credit collateral on a venue
- * linked to L1, and client addresses from `X-Forwarded-For` only when proxies are trusted.
- * In-process (fastify inject): these are routing decisions, not load.
+ * linked to L1, client addresses from `X-Forwarded-For` only when proxies are trusted, and an
+ * open-order cap the prod order tree has room for. In-process (fastify inject): these are
+ * routing decisions, not load.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { pino } from "pino";
+import { getProfile } from "../../protocol/profiles.ts";
 import { VerifyPool } from "../../sequencer/intake/verify-pool.ts";
 import { VenueMetrics } from "../../sequencer/intake/metrics.ts";
 import { ApiLimits, DEFAULT_RATE_LIMITS } from "../../sequencer/intake/ratelimit.ts";
 import type { ApiContext } from "../../sequencer/intake/routes.ts";
-import { buildServer } from "../../sequencer/intake/server.ts";
+import { buildServer, DEFAULT_MAX_OPEN_ORDERS } from "../../sequencer/intake/server.ts";
 import type { ServerOptions } from "../../sequencer/intake/server.ts";
 import { SessionStore } from "../../sequencer/intake/sessions.ts";
 import type { Sequencer } from "../../sequencer/core/sequencer.ts";
@@ -98,5 +100,12 @@ describe("API configuration", () => {
       await plain.close();
       await proxied.close();
     }
+  });
+
+  test("prod's order tree holds four times the default open-order cap (docs/protocol.md §9)", () => {
+    // An account's resting orders each hold an order-tree slot; with at most a quarter of the
+    // slots busy, an id allocator finds a free one within a few tries.
+    const slots = 2 ** getProfile("prod").orderDepth;
+    assert.ok(slots >= 4 * DEFAULT_MAX_OPEN_ORDERS, `${slots} slots for a cap of ${DEFAULT_MAX_OPEN_ORDERS}`);
   });
 });
