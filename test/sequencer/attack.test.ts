@@ -11,6 +11,7 @@ import { Side } from "../../protocol/types.ts";
 import { toWire } from "../../sequencer/wire.ts";
 import {
   authedWs,
+  CHILD_PROFILE,
   ChildVenueHandle,
   closed,
   eventually,
@@ -29,8 +30,8 @@ const P = 300_000n;
 const ONE = 10_000n;
 /** ETH-PERP's lot and minimum size. */
 const LOT = 10n;
-/** Order-tree slots per account of the profile the child venues run (attackers.ts). */
-const ORDER_SLOTS = 1n << BigInt(getProfile("prod").orderDepth);
+/** Order-tree slots per account of the profile the child venues run. */
+const ORDER_SLOTS = 1n << BigInt(getProfile(CHILD_PROFILE).orderDepth);
 const TIMEOUT = { timeout: 180_000 };
 
 /** An order of `victim`'s account signed by someone else's key but carrying the victim's public key. */

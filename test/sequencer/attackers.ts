@@ -14,6 +14,9 @@ import type { Trader } from "./traders.ts";
 
 export const RICH = 100_000_000_000n;
 
+/** The profile the child venues run. */
+export const CHILD_PROFILE = "prod";
+
 /** A venue in a child process on a temp journal; `restart` keeps the journal. */
 export class ChildVenueHandle {
   private constructor(
@@ -25,7 +28,7 @@ export class ChildVenueHandle {
   static async start(extra: Record<string, string> = {}): Promise<ChildVenueHandle> {
     const db = tempDb();
     const env = venueEnv(db.file, {
-      TESSERA_PROFILE: "prod",
+      TESSERA_PROFILE: CHILD_PROFILE,
       TESSERA_VERIFY_WORKERS: "1",
       TESSERA_SYNCHRONOUS: "NORMAL",
       ...extra,
