@@ -84,7 +84,7 @@ async function generate(file: string, entries: number, tail: number): Promise<vo
   let reported = 0;
   // At least `entries`, and then on until `tail` entries follow the newest stored snapshot: the
   // kill then falls late in a snapshot interval, so the restart replays a long tail.
-  const tailNow = (): bigint => venue.journal.length - (venue.journal.snapshotSeqs()[0] ?? 0n);
+  const tailNow = (): bigint => venue.journal.length - (venue.journal.snapshots.seqs()[0] ?? 0n);
   while (venue.journal.length < BigInt(entries) || tailNow() < BigInt(tail)) {
     i += 1;
     const id = ACCOUNTS[i % ACCOUNTS.length]!;
@@ -129,18 +129,19 @@ async function generate(file: string, entries: number, tail: number): Promise<vo
   await venue.durable();
   await venue.built();
   if (venue.halt !== null) throw new Error(`the venue halted: ${venue.halt.reason}`);
-  // A last snapshot may be waiting for the builder's trees.
+  // A last snapshot may be waiting for the builder's trees, then for its store.
   await new Promise((r) => setTimeout(r, 1000));
+  venue.journal.snapshots.flush();
   process.stdout.write(
     `${JSON.stringify({
       entries: Number(venue.journal.length),
       fills,
       batches: Number(venue.ledger.currentBatch - 1n),
       restingOrders: ACCOUNTS.reduce((n, id) => n + venue.engine.openCount(id), 0),
-      snapshots: venue.journal.snapshotSeqs().map(Number),
+      snapshots: venue.journal.snapshots.seqs().map(Number),
       snapshotBytes: (() => {
-        const newest = venue.journal.snapshotSeqs()[0];
-        const stored = newest === undefined ? null : venue.journal.readSnapshot(newest);
+        const newest = venue.journal.snapshots.seqs()[0];
+        const stored = newest === undefined ? null : venue.journal.snapshots.read(newest);
         return stored === null ? 0 : stored.core.length + stored.builder.length;
       })(),
       generateMs: Math.round(performance.now() - started),

@@ -54,6 +54,7 @@ import type { Order, SignedOrder } from "../protocol/types.ts";
 import { DEFAULT_BUILDER_VERIFIERS } from "../sequencer/builder/remote.ts";
 import { Sequencer } from "../sequencer/core/sequencer.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "../sequencer/journal/snapshot.ts";
+import { snapshotsFile } from "../sequencer/journal/snapshot-store.ts";
 import Database from "better-sqlite3";
 import type { OpenOptions } from "../sequencer/core/sequencer.ts";
 import { defaultListing } from "../sequencer/core/listing.ts";
@@ -710,7 +711,7 @@ async function restart(): Promise<Record<string, number>> {
   if ((await exited) !== "SIGKILL") throw new Error("the generator was not killed");
   // A snapshot stored within RESTART_TAIL of the end (the generator's last commit may take one)
   // is removed: the kill falls before it was written, so the restart replays a long tail.
-  const db = new Database(file);
+  const db = new Database(snapshotsFile(file));
   try {
     const length = Number(written.entries);
     for (;;) {

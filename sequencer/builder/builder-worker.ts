@@ -30,7 +30,8 @@ import type { SignedOrder } from "../../protocol/types.ts";
 import { VerifyPool } from "../intake/verify-pool.ts";
 import type { AcceptedBatch } from "./builder.ts";
 import { batchHead, buildBatch, BuilderDisagreementError } from "./builder.ts";
-import type { BuilderReply, BuilderRequest } from "./remote.ts";
+import { decodeBuildRequest } from "./remote.ts";
+import type { BuilderReply, BuilderRequest, BuildJob } from "./remote.ts";
 
 /** Batches whose signatures are verified ahead of the one being built. */
 const LOOKAHEAD = 4;
@@ -94,8 +95,11 @@ const pool =
 
 let state: RollupState | null = null;
 
+/** A request as queued here: a build's bytes decoded on arrival (its orders are verified ahead). */
+type Job = Exclude<BuilderRequest, { readonly type: "build" }> | ({ readonly type: "build" } & BuildJob);
+
 interface Queued {
-  readonly request: BuilderRequest;
+  readonly request: Job;
   /** When it arrived (performance.now()). */
   readonly arrived: number;
   /** Its signatures' verification, once started (builds only). */
@@ -148,7 +152,7 @@ function lookAhead(): void {
  * could start (it had arrived and the request before it was done) to its reply, so it includes
  * any wait for its verifiers, and the sum over a backlog is the builder's wall time.
  */
-function handle(m: BuilderRequest, arrived: number): void {
+function handle(m: Job, arrived: number): void {
   if (m.type === "genesis") {
     state = RollupState.genesis(m.profile, m.system);
     return;
@@ -226,7 +230,8 @@ process.on("message", (m: BuilderRequest) => {
     answerSnapshot(state, m.id);
     return;
   }
-  queue.push({ request: m, arrived: performance.now(), verified: null });
+  const request: Job = m.type === "build" ? { type: "build", ...decodeBuildRequest(m.request) } : m;
+  queue.push({ request, arrived: performance.now(), verified: null });
   pump().catch(fatal);
 });
 await initCrypto();

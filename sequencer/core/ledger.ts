@@ -34,8 +34,9 @@ import type {
 import { TxType } from "../../protocol/types.ts";
 import { deserialize, serialize } from "node:v8";
 import { batchHead, buildBatch, ordersOf, snapshotRecords } from "../builder/builder.ts";
-import type { AcceptedBatch, BatchHead, RecordsSnapshot } from "../builder/builder.ts";
-import type { RemoteBuilder } from "../builder/remote.ts";
+import type { BatchHead } from "../builder/builder.ts";
+import { decodeBuildRequest, encodeBuildRequest } from "../builder/remote.ts";
+import type { BuildRequest, RemoteBuilder } from "../builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "../errors.ts";
 import { LiquidationIndex } from "./risk/candidates.ts";
@@ -145,12 +146,6 @@ export interface Applied extends FillLocation {
 }
 
 const MS_PER_SECOND = 1000n;
-
-/** A closed batch as it is handed to the builder: the batch and the core's records it is checked against. */
-export interface BuildRequest {
-  readonly accepted: AcceptedBatch;
-  readonly records: RecordsSnapshot;
-}
 
 /** The open batch: its context and the transactions the core accepted into it. */
 export interface OpenBatch {
@@ -267,7 +262,7 @@ export class ProtocolLedger implements Ledger {
   useRemoteBuilder(remote: RemoteBuilder): void {
     this.remote = remote;
     // Batches a snapshot restored as not built yet go first, in order (`resumeBuilding`).
-    for (const r of this.requests.values()) remote.build(r.accepted, r.records);
+    for (const r of this.requests.values()) remote.build(r);
   }
 
   /** What the remote builder was sent for batch `number`, while it is not built (else null). */
@@ -283,16 +278,17 @@ export class ProtocolLedger implements Ledger {
    */
   resumeBuilding(requests: readonly BuildRequest[], inline: boolean): void {
     for (const r of requests) {
-      if (!this.building.has(r.accepted.number))
-        throw new Error(`internal: a build request for batch ${r.accepted.number}, which is not building`);
+      if (!this.building.has(r.number))
+        throw new Error(`internal: a build request for batch ${r.number}, which is not building`);
       if (inline) {
         const started = performance.now();
+        const { accepted, records } = decodeBuildRequest(r);
         this.built(
-          r.accepted.number,
-          { batch: buildBatch(this.committedState, r.accepted, r.records) },
+          r.number,
+          { batch: buildBatch(this.committedState, accepted, records) },
           performance.now() - started,
         );
-      } else this.requests.set(r.accepted.number, r);
+      } else this.requests.set(r.number, r);
     }
   }
 
@@ -570,9 +566,10 @@ export class ProtocolLedger implements Ledger {
     };
     const records = snapshotRecords(this.state, open.accounts, open.orders);
     if (this.remote !== null) {
-      this.remote.build(accepted, records);
+      const request = encodeBuildRequest(accepted, records);
+      this.remote.build(request);
       this.building.set(number, meta);
-      this.requests.set(number, { accepted, records });
+      this.requests.set(number, request);
     } else {
       const started = performance.now();
       const batch: Batch = buildBatch(this.committedState, accepted, records);

@@ -27,18 +27,12 @@ import { batchHead, BuilderDisagreementError } from "../builder/builder.ts";
 import type { BatchHead } from "../builder/builder.ts";
 import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
 import { ClosedBatch, ProtocolLedger } from "./ledger.ts";
-import type { Applied, BatchMeta, BuildRequest, LedgerSnapshot } from "./ledger.ts";
+import type { Applied, BatchMeta, LedgerSnapshot } from "./ledger.ts";
+import type { BuildRequest } from "../builder/remote.ts";
 import { toJson } from "../wire.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
-import {
-  checkStored,
-  decodePart,
-  DEFAULT_SNAPSHOT_POLICY,
-  encodePart,
-  sealSnapshot,
-  SnapshotError,
-} from "../journal/snapshot.ts";
+import { checkStored, decodePart, DEFAULT_SNAPSHOT_POLICY, encodePart, SnapshotError } from "../journal/snapshot.ts";
 import type { SnapshotPolicy } from "../journal/snapshot.ts";
 import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
@@ -319,6 +313,9 @@ function storedBatch(journal: Journal, seq: bigint, number: bigint): StoredBatch
   return { number, encoded, batch, head: batchHead(batch) };
 }
 
+/** Bytes of snapshots the store may hold unwritten before the venue skips taking another. */
+const SNAPSHOT_STORE_BUDGET = 256 * 1024 * 1024;
+
 function missingBatch(seq: bigint, number: bigint): SnapshotError {
   return new SnapshotError(seq, `the journal does not hold batch ${number}, which it names`);
 }
@@ -328,7 +325,7 @@ interface CoreSnapshotPart {
   readonly core: Uint8Array;
   /** Built since the core's part was taken (their built form is in the journal). */
   readonly built: readonly bigint[];
-  /** Not in the builder's trees yet: built again on restore. */
+  /** Not in the builder's trees yet: built again on restore (the bytes the core sent the builder). */
   readonly requests: readonly BuildRequest[];
 }
 
@@ -711,9 +708,9 @@ export class Sequencer {
     skipped: { seq: bigint; reason: string }[];
   } {
     const skipped: { seq: bigint; reason: string }[] = [];
-    for (const seq of journal.snapshotSeqs()) {
+    for (const seq of journal.snapshots.seqs()) {
       try {
-        const stored = journal.readSnapshot(seq);
+        const stored = journal.snapshots.read(seq);
         if (stored === null) throw new SnapshotError(seq, "deleted while opening");
         checkStored(stored, journal.length);
         const outer = decodePart<CoreSnapshotPart>(seq, "core", stored.core);
@@ -722,7 +719,7 @@ export class Sequencer {
         // Each batch building at the snapshot: built since (its built form), or still not in the
         // builder's trees (its build request, built again on restore).
         const building = core.ledger.building.map((b) => b.number).join(",");
-        const covered = [...outer.built, ...outer.requests.map((r) => r.accepted.number)];
+        const covered = [...outer.built, ...outer.requests.map((r) => r.number)];
         if (covered.join(",") !== building)
           throw new SnapshotError(seq, `it lacks the built form or build request of batches ${building}`);
         // The builder's trees are after the last batch built: the last of those, if any.
@@ -827,7 +824,7 @@ export class Sequencer {
     const l1 = this.config.l1Batches;
     if (l1 !== undefined && l1 < lastBatch) {
       const kept = new Set([...s.pending, ...built].map((b) => b.number));
-      for (const r of requests) kept.add(r.accepted.number);
+      for (const r of requests) kept.add(r.number);
       for (let n = l1 + 1n; n <= lastBatch; n++)
         if (!kept.has(n))
           throw new SnapshotError(
@@ -913,17 +910,22 @@ export class Sequencer {
    * Takes a snapshot now (commits the open group first: a snapshot covers only committed
    * commands). The core's part is serialized at once; with the builder in its own process, the
    * builder's trees are asked for, and it answers with them as they stand, between two builds,
-   * without first building its backlog. The snapshot is stored when they come back, with what
-   * a restore needs for each batch that was building when the core's part was taken: the built
-   * form of those built since (they came back before the trees), the build request of the rest.
-   * So a builder that lags delays a snapshot by one round trip, not by its backlog. Resolves to
-   * its seq once stored, or to null when halted, replaying, or when writing it failed (logged;
-   * the venue goes on, the journal is unaffected).
+   * without first building its backlog. The snapshot is handed to the store when they come back,
+   * with what a restore needs for each batch that was building when the core's part was taken:
+   * the built form of those built since (they came back before the trees), the build request of
+   * the rest (the bytes the builder was sent, stored as they are). So a builder that lags delays a
+   * snapshot by one round trip, not by its backlog. The store hashes and writes it off this
+   * thread (sequencer/journal/snapshot-store.ts). Resolves to its seq once stored, or to null
+   * when halted, replaying, when the store still holds `SNAPSHOT_STORE_BUDGET` bytes of
+   * earlier ones, or when writing it failed (logged; the venue goes on, the journal is unaffected).
    */
   snapshot(): Promise<bigint | null> {
     if (this.snapshotPending !== null) return this.snapshotPending;
     if (this.snapshotting || this.executing || this.replaying || this.rebuilding || this.halt !== null)
       return Promise.resolve(null);
+    // A store that has not kept up (a slow disk): no new snapshot while it holds this much not
+    // yet written; the policy asks again after the next command.
+    if (this.journal.snapshots.queuedBytes >= SNAPSHOT_STORE_BUDGET) return Promise.resolve(null);
     this.snapshotting = true;
     try {
       // The open group first: a snapshot covers only committed commands.
@@ -946,34 +948,51 @@ export class Sequencer {
     this.snapshotSeq = seq;
     this.snapshotBatch = batch;
     const coreMs = performance.now() - started;
-    const write = (builder: Buffer, built: readonly bigint[], requests: readonly BuildRequest[]): bigint | null => {
-      const writing = performance.now();
+    const store = (
+      builder: Buffer,
+      built: readonly bigint[],
+      requests: readonly BuildRequest[],
+    ): Promise<bigint | null> => {
+      const handing = performance.now();
+      let stored: Promise<number>;
       try {
         const part = encodePart({ core, built, requests } satisfies CoreSnapshotPart);
-        this.journal.writeSnapshot(
-          sealSnapshot(seq, batch, part, builder),
+        stored = this.journal.snapshots.write(
+          { seq, batch, core: part, builder },
           this.snapshotPolicy?.keep ?? DEFAULT_SNAPSHOT_POLICY.keep,
         );
       } catch (e) {
         this.log("warn", "snapshot not written", { seq: seq.toString(), reason: String(e) });
-        return null;
+        return Promise.resolve(null);
       }
-      this.log("info", "snapshot written", {
-        seq: seq.toString(),
-        batch: batch.toString(),
-        bytes: core.length + builder.length,
-        building: building.length,
-        // Of those, the batches the builder's trees did not include yet (built again on restore).
-        requests: requests.length,
-        // The core's pause: serializing its part, then storing (the builder's wait is not one).
-        coreMs: Math.round(coreMs),
-        writeMs: Math.round(performance.now() - writing),
-        ms: Math.round(performance.now() - started),
-      });
-      return seq;
+      // The core's pause: serializing its part, then handing the bytes over (the builder's wait
+      // and the store's writing are not one).
+      const pauseMs = coreMs + (performance.now() - handing);
+      const bytes = core.length + builder.length;
+      return stored.then(
+        (storeMs) => {
+          this.log("info", "snapshot written", {
+            seq: seq.toString(),
+            batch: batch.toString(),
+            bytes,
+            building: building.length,
+            // Of those, the batches the builder's trees did not include yet (built again on restore).
+            requests: requests.length,
+            coreMs: Math.round(coreMs),
+            pauseMs: Math.round(pauseMs),
+            storeMs: Math.round(storeMs),
+            ms: Math.round(performance.now() - started),
+          });
+          return seq;
+        },
+        (e: unknown) => {
+          this.log("warn", "snapshot not written", { seq: seq.toString(), reason: String(e) });
+          return null;
+        },
+      );
     };
     const remote = this.remote;
-    if (remote === null) return Promise.resolve(write(encodePart(this.ledger.committedState.toSnapshot()), [], []));
+    if (remote === null) return store(encodePart(this.ledger.committedState.toSnapshot()), [], []);
     // The builder process answers with its trees after the last batch it built. Its replies come
     // in order, so the batches it built before answering came back first: of those building at
     // the snapshot, the ones still building now are exactly the ones its trees do not include.
@@ -995,11 +1014,20 @@ export class Sequencer {
             return resolve(null);
           }
         }
-        resolve(write(builder, built, requests));
+        resolve(store(builder, built, requests));
       });
     });
     this.snapshotPending = pending;
     return pending;
+  }
+
+  /**
+   * Resolves once every snapshot taken so far is stored or failed (the store writes off this
+   * thread; `close` also waits for it, on this thread).
+   */
+  async snapshotsStored(): Promise<void> {
+    if (this.snapshotPending !== null) await this.snapshotPending;
+    await this.journal.snapshots.settled();
   }
 
   private replay(after: bigint): number {

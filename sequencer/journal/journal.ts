@@ -24,10 +24,11 @@
  * one commit (one fsync) covers every command of the group. The venue (sequencer/core/sequencer.ts)
  * commits at the end of each event-loop turn, or sooner when the group is full, and holds every
  * reply and event about the group's commands until then. Without it, each append commits alone.
- * Every other write (batch status, proofs, snapshots) commits the open group first, then itself.
+ * Every other write (batch status, proofs) commits the open group first, then itself.
  *
- * Snapshots (table `snapshots`, written by sequencer/journal/snapshot.ts through the venue) sit
- * beside the commands: a restart loads the newest valid one and replays `entries(after)` only.
+ * Snapshots (sequencer/journal/snapshot.ts) are kept beside the journal in a file of their own,
+ * written off the caller's thread (`snapshots`, snapshot-store.ts): a restart loads the newest
+ * valid one and replays `entries(after)` only.
  * Closed batches, as the builder built them, are stored once each (table `built_batches`) until
  * submitted, and snapshots name them by number.
  */
@@ -38,6 +39,8 @@ import { commandSchema } from "../core/commands.ts";
 import type { SettledPosition } from "../core/sequencer.ts";
 import type { Fill } from "../core/engine/engine.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
+import { openSnapshotStore } from "./snapshot-store.ts";
+import type { SnapshotStore } from "./snapshot-store.ts";
 import { toJson } from "../wire.ts";
 
 export type Synchronous = "NORMAL" | "FULL";
@@ -111,14 +114,9 @@ CREATE TABLE IF NOT EXISTS settlements (
   PRIMARY KEY (batch, slot)
 );
 CREATE INDEX IF NOT EXISTS settlements_account ON settlements (account, batch, slot);
-CREATE TABLE IF NOT EXISTS snapshots (
-  seq INTEGER PRIMARY KEY,
-  batch INTEGER NOT NULL,
-  version INTEGER NOT NULL,
-  hash TEXT NOT NULL,
-  core BLOB NOT NULL,
-  builder BLOB NOT NULL
-);
+-- Snapshots lived here up to format version 3; they have a file of their own now
+-- (snapshot-store.ts), and this release cannot read those anyway.
+DROP TABLE IF EXISTS snapshots;
 CREATE TABLE IF NOT EXISTS batches (
   number INTEGER PRIMARY KEY,
   status TEXT NOT NULL,
@@ -302,6 +300,8 @@ export class Journal {
   private walFd: number | null = null;
   /** A commit was made since the last `sync()` was called. */
   private dirty = false;
+  /** The venue's snapshots: a file of their own, written off this thread (snapshot-store.ts). */
+  readonly snapshots: SnapshotStore;
 
   private constructor(
     file: string,
@@ -309,6 +309,7 @@ export class Journal {
     readonly groupCommit: boolean,
   ) {
     this.db = new Database(file);
+    this.snapshots = openSnapshotStore(file);
     const wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     this.syncsApart = wal && groupCommit && synchronous === "FULL";
     this.db.pragma(`synchronous = ${this.syncsApart ? "NORMAL" : synchronous}`);
@@ -523,38 +524,6 @@ export class Journal {
     return this.nextSeq - 1n - BigInt(this.grouped);
   }
 
-  /**
-   * Stores a snapshot and keeps only the newest `keep` (in one transaction, after committing
-   * the open group: a snapshot covers only committed commands).
-   */
-  writeSnapshot(snapshot: StoredSnapshot, keep: number): void {
-    this.commit();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          "INSERT OR REPLACE INTO snapshots (seq, batch, version, hash, core, builder) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .run(snapshot.seq, snapshot.batch, snapshot.version, snapshot.hash, snapshot.core, snapshot.builder);
-      this.db
-        .prepare("DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)")
-        .run(keep);
-    })();
-  }
-
-  /** The seqs of the stored snapshots, newest first. */
-  snapshotSeqs(): bigint[] {
-    const rows = this.db.prepare("SELECT seq FROM snapshots ORDER BY seq DESC").all() as { seq: number }[];
-    return rows.map((r) => BigInt(r.seq));
-  }
-
-  /** The stored snapshot at `seq`, or null. */
-  readSnapshot(seq: bigint): StoredSnapshot | null {
-    const row = this.db.prepare("SELECT * FROM snapshots WHERE seq = ?").get(seq) as
-      { seq: number; batch: number; version: number; hash: string; core: Buffer; builder: Buffer } | undefined;
-    if (row === undefined) return null;
-    return { ...row, seq: BigInt(row.seq), batch: BigInt(row.batch) };
-  }
-
   /** Every command in order, decoded; with `after`, only those with a greater seq. */
   *entries(after = 0n): Generator<JournalEntry> {
     const rows = this.db
@@ -670,6 +639,7 @@ export class Journal {
    */
   close(): void {
     if (!this.db.open) return;
+    this.snapshots.close();
     try {
       this.commit();
       this.syncNow();

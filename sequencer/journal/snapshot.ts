@@ -15,9 +15,10 @@
  * commands after its `seq` are replayed, with the same outcome digests as a full replay; one that
  * fails a check is skipped with the reason, for an older one or genesis.
  *
- * Storage: a row of the journal's SQLite file (table `snapshots`, sequencer/journal/journal.ts),
- * written in a transaction of its own (fsynced like the journal) that also drops all but the
- * newest `keep`. Contents: `v8.serialize` of plain data (Map, Set and bigint survive; shared
+ * Storage: a row of the snapshots file, a SQLite file of its own beside the journal
+ * (`<journal>.snapshots`, sequencer/journal/snapshot-store.ts), written off the core's thread by
+ * a writer thread in a transaction of its own (fsynced) that also drops all but the newest
+ * `keep`. Contents: `v8.serialize` of plain data (Map, Set and bigint survive; shared
  * objects such as a resting order held by its book and its indexes stay shared), and a SHA-256
  * over the version, seq, batch and both blobs.
  */
@@ -26,7 +27,17 @@ import { deserialize, serialize } from "node:v8";
 import type { StoredSnapshot } from "./journal.ts";
 
 /** Bumped whenever the snapshot's contents change shape: an older one is skipped, not misread. */
-export const SNAPSHOT_VERSION = 3;
+export const SNAPSHOT_VERSION = 4;
+
+/** The snapshots file's one table (sequencer/journal/snapshot-store.ts). */
+export const SNAPSHOT_TABLE = `CREATE TABLE IF NOT EXISTS snapshots (
+  seq INTEGER PRIMARY KEY,
+  batch INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  core BLOB NOT NULL,
+  builder BLOB NOT NULL
+);`;
 
 /** When the venue takes snapshots and how many it keeps. */
 export interface SnapshotPolicy {

@@ -19,7 +19,7 @@ import { getProfile } from "../../protocol/profiles.ts";
 import type { Profile } from "../../protocol/types.ts";
 import { snapshotRecords } from "../../sequencer/builder/builder.ts";
 import type { AcceptedBatch, RecordsSnapshot } from "../../sequencer/builder/builder.ts";
-import { RemoteBuilder } from "../../sequencer/builder/remote.ts";
+import { encodeBuildRequest, RemoteBuilder } from "../../sequencer/builder/remote.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { OpenOptions, VenueConfig } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
@@ -195,7 +195,7 @@ function answersOf(
       null,
       verifiers,
     );
-    builder.build(accepted, records);
+    builder.build(encodeBuildRequest(accepted, records));
   });
 }
 

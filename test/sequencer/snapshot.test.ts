@@ -19,6 +19,7 @@ import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { OpenOptions, Outcome, VenueEvent } from "../../sequencer/core/sequencer.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
+import { snapshotsFile } from "../../sequencer/journal/snapshot-store.ts";
 import type { Market } from "../../sequencer/core/engine/markets.ts";
 import { compareWithFullReplay, stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
 import { initCrypto } from "../../protocol/index.ts";
@@ -150,14 +151,19 @@ function open(file: string, options: OpenOptions = {}): Sequencer {
   return Sequencer.open(venueConfig(), file, "NORMAL", {}, options);
 }
 
-/** Copies a closed journal (and its WAL, if any) to `to`. */
+/** Copies a closed journal and its snapshots file (and their WALs, if any) to `to`. */
 function copyJournal(from: string, to: string): void {
-  copyFileSync(from, to);
-  for (const ext of ["-wal", "-shm"]) if (existsSync(from + ext)) copyFileSync(from + ext, to + ext);
+  for (const [a, b] of [
+    [from, to],
+    [snapshotsFile(from), snapshotsFile(to)],
+  ] as const) {
+    copyFileSync(a, b);
+    for (const ext of ["-wal", "-shm"]) if (existsSync(a + ext)) copyFileSync(a + ext, b + ext);
+  }
 }
 
 function snapshotRows(file: string): { seq: number; version: number }[] {
-  const db = new Database(file, { readonly: true });
+  const db = new Database(snapshotsFile(file), { readonly: true });
   try {
     return db.prepare("SELECT seq, version FROM snapshots ORDER BY seq DESC").all() as {
       seq: number;
@@ -185,6 +191,7 @@ function builderPid(): number {
   return Number(found[0]);
 }
 
+/** Runs `sql` with `seq` on the SQLite file `file` (the journal, or its `snapshotsFile`). */
 function corrupt(file: string, sql: string, seq: number): void {
   const db = new Database(file);
   try {
@@ -306,7 +313,11 @@ describe("a snapshot that does not check out is skipped", () => {
     const [newest, second, third] = rows.map((r) => r.seq);
 
     // The newest snapshot's core part zeroed (same length): its hash no longer matches.
-    corrupt(db.file, "UPDATE snapshots SET core = CAST(zeroblob(length(core)) AS BLOB) WHERE seq = ?", newest!);
+    corrupt(
+      snapshotsFile(db.file),
+      "UPDATE snapshots SET core = CAST(zeroblob(length(core)) AS BLOB) WHERE seq = ?",
+      newest!,
+    );
     let check = compareWithFullReplay(venueConfig(), db.file);
     assert.equal(check.snapshotSeq, BigInt(second!));
     assert.equal(check.skipped.length, 1);
@@ -314,14 +325,14 @@ describe("a snapshot that does not check out is skipped", () => {
     assert.deepEqual(check.differences, []);
 
     // A snapshot of another format version is not read.
-    corrupt(db.file, "UPDATE snapshots SET version = 99 WHERE seq = ?", second!);
+    corrupt(snapshotsFile(db.file), "UPDATE snapshots SET version = 99 WHERE seq = ?", second!);
     check = compareWithFullReplay(venueConfig(), db.file);
     assert.equal(check.snapshotSeq, BigInt(third!));
     assert.match(check.skipped[1]!.reason, /format version 99/);
     assert.deepEqual(check.differences, []);
 
     // Every snapshot unusable: the journal is replayed from genesis.
-    for (const r of rows) corrupt(db.file, "UPDATE snapshots SET builder = X'00' WHERE seq = ?", r.seq);
+    for (const r of rows) corrupt(snapshotsFile(db.file), "UPDATE snapshots SET builder = X'00' WHERE seq = ?", r.seq);
     check = compareWithFullReplay(venueConfig(), db.file);
     assert.equal(check.snapshotSeq, 0n);
     assert.equal(check.skipped.length, rows.length);
@@ -336,7 +347,7 @@ describe("a snapshot names its closed batches: the journal stores each built bat
 
   /** The newest snapshot's core part: the batches it names and what it stores for each. */
   function newestPending(file: string): { seq: number; pending: Record<string, unknown>[] } {
-    const handle = new Database(file, { readonly: true });
+    const handle = new Database(snapshotsFile(file), { readonly: true });
     try {
       const row = handle.prepare("SELECT seq, core FROM snapshots ORDER BY seq DESC LIMIT 1").get() as {
         seq: number;
@@ -446,6 +457,7 @@ describe("snapshots with the builder in its own process and group commit", () =>
     await venue.built();
     run(venue, { kind: "closeBatch" }, (history.now += 1000n));
     await venue.built();
+    await venue.snapshotsStored();
     // Snapshots were taken while batches waited for the builder process (stored with their built form).
     assert.ok(
       written.some((w) => (w.building as number) > 0),

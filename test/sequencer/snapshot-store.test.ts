@@ -1,0 +1,120 @@
+/**
+ * The snapshot store (sequencer/journal/snapshot-store.ts): snapshots are written off the
+ * caller's thread, in the order handed, each whole, keeping the newest `keep`; `close` waits for
+ * every one handed over, without an event-loop turn; a write that cannot be made is reported,
+ * never half made. The venue-level guarantees (snapshot + tail equals a full replay, corrupted
+ * snapshots skipped, kill -9) are test/sequencer/snapshot.test.ts and crash.test.ts.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { checkStored, SNAPSHOT_VERSION } from "../../sequencer/journal/snapshot.ts";
+import { openSnapshotStore, snapshotsFile } from "../../sequencer/journal/snapshot-store.ts";
+import type { SnapshotStore } from "../../sequencer/journal/snapshot-store.ts";
+import { encodeBuildRequest, decodeBuildRequest } from "../../sequencer/builder/remote.ts";
+import { tempDb } from "./helpers.ts";
+
+/** Parts whose bytes name their snapshot, so a read can be matched to its write. */
+function parts(seq: number, size: number): { core: Buffer; builder: Buffer } {
+  return { core: Buffer.alloc(size, seq % 251), builder: Buffer.from(`builder trees at ${seq}`) };
+}
+
+/** Hands snapshots `seqs` over without waiting, each `size` bytes of core part. */
+function handOver(store: SnapshotStore, seqs: readonly number[], keep: number, size: number): Promise<number>[] {
+  return seqs.map((seq) => store.write({ seq: BigInt(seq), batch: BigInt(seq) / 10n, ...parts(seq, size) }, keep));
+}
+
+function checkContents(store: SnapshotStore, seqs: readonly number[], size: number): void {
+  assert.deepEqual(store.seqs(), seqs.map(BigInt));
+  for (const seq of seqs) {
+    const s = store.read(BigInt(seq));
+    assert.ok(s !== null, `snapshot ${seq} stored`);
+    assert.equal(s.version, SNAPSHOT_VERSION);
+    assert.equal(s.batch, BigInt(seq) / 10n);
+    assert.deepEqual(s.core, parts(seq, size).core);
+    assert.deepEqual(s.builder, parts(seq, size).builder);
+    checkStored(s, 1_000_000n); // hash and version check out
+  }
+}
+
+describe("the snapshot store", () => {
+  test("writes off this thread in order, keeps the newest, and close waits for every one handed over", () => {
+    const db = tempDb();
+    try {
+      const size = 4 * 1024 * 1024;
+      const store = openSnapshotStore(db.file);
+      // Handed over and never awaited: this test turns no event loop.
+      handOver(store, [10, 20, 30, 40, 50], 3, size);
+      assert.ok(store.queued > 0, "the writes are still being made when write() returns");
+      assert.ok(store.queuedBytes >= size, `the store holds what it has not written: ${store.queuedBytes}`);
+      store.close();
+      assert.ok(existsSync(snapshotsFile(db.file)), "a file of its own beside the journal");
+      const again = openSnapshotStore(db.file);
+      try {
+        checkContents(again, [50, 40, 30], size);
+      } finally {
+        again.close();
+      }
+    } finally {
+      db.cleanup();
+    }
+  });
+
+  test("each write resolves once stored; settled() waits for all of them", async () => {
+    const db = tempDb();
+    const store = openSnapshotStore(db.file);
+    try {
+      const writes = handOver(store, [1, 2, 3], 2, 1024);
+      await store.settled();
+      assert.equal(store.queued, 0);
+      assert.equal(store.queuedBytes, 0);
+      for (const ms of await Promise.all(writes)) assert.ok(ms >= 0);
+      checkContents(store, [3, 2], 1024);
+    } finally {
+      store.close();
+      db.cleanup();
+    }
+  });
+
+  test("a write that cannot be made rejects with the reason and is no longer queued", async () => {
+    // No directory for the file: the store does not open, and says why.
+    const gone = tempDb();
+    gone.cleanup();
+    assert.throws(() => openSnapshotStore(gone.file), /directory does not exist/);
+    // The directory removed after the store opened: its writer cannot open the file.
+    const db = tempDb();
+    const store = openSnapshotStore(db.file);
+    try {
+      rmSync(path.dirname(db.file), { recursive: true, force: true });
+      await assert.rejects(handOver(store, [8], 3, 64)[0]!, /the snapshot writer stopped: .*directory does not exist/);
+      assert.equal(store.queued, 0);
+    } finally {
+      store.close();
+      db.cleanup();
+    }
+  });
+
+  test("an in-memory journal keeps its snapshots in memory, with the same rules", async () => {
+    const store = openSnapshotStore(":memory:");
+    await Promise.all(handOver(store, [5, 6, 7, 8], 2, 256));
+    checkContents(store, [8, 7], 256);
+    store.close();
+    assert.deepEqual(store.seqs(), []);
+  });
+
+  test("a build request is the bytes of its batch, decoded to the batch it names", () => {
+    const accepted = { number: 12n, context: null, pricesStale: false, txs: [] } as unknown as Parameters<
+      typeof encodeBuildRequest
+    >[0];
+    const records = { accounts: new Map(), orders: new Map() } as unknown as Parameters<typeof encodeBuildRequest>[1];
+    const request = encodeBuildRequest(accepted, records);
+    assert.equal(request.number, 12n);
+    assert.ok(request.bytes instanceof Uint8Array);
+    assert.deepEqual(decodeBuildRequest(request), { accepted, records });
+    assert.throws(
+      () => decodeBuildRequest({ number: 13n, bytes: request.bytes }),
+      /a build request for batch 13 holds batch 12/,
+    );
+  });
+});
