@@ -22,6 +22,7 @@ import { DEV_MNEMONIC, DEV_ROLES } from "./devAccounts.ts";
 import { DemoError } from "./errors.ts";
 import { pushRound, wallSeconds } from "./oracle.ts";
 import { startProcess, stopProcess, waitForLine, type Managed } from "./processes.ts";
+import { snapshotsFile } from "../../sequencer/journal/snapshot-store.ts";
 
 export { DEV_MNEMONIC, DEV_ROLES } from "./devAccounts.ts";
 
@@ -182,7 +183,9 @@ export interface SequencerOptions {
  * with the process and its URL once it listens.
  */
 export async function startSequencer(o: SequencerOptions): Promise<{ process: Managed; url: string }> {
-  for (const suffix of ["", "-wal", "-shm"]) if (existsSync(o.dbFile + suffix)) rmSync(o.dbFile + suffix);
+  // The journal and its snapshots file (sequencer/journal/snapshot-store.ts), with their WALs.
+  for (const file of [o.dbFile, snapshotsFile(o.dbFile)])
+    for (const suffix of ["", "-wal", "-shm"]) if (existsSync(file + suffix)) rmSync(file + suffix);
   const d = o.deployed;
   const env: Record<string, string> = {
     TESSERA_PORT: String(o.port),

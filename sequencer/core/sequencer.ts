@@ -712,7 +712,7 @@ export class Sequencer {
       try {
         const stored = journal.snapshots.read(seq);
         if (stored === null) throw new SnapshotError(seq, "deleted while opening");
-        checkStored(stored, journal.length);
+        checkStored(stored, journal);
         const outer = decodePart<CoreSnapshotPart>(seq, "core", stored.core);
         const core = decodePart<CoreSnapshot>(seq, "core", Buffer.from(outer.core));
         if (core.seq !== seq) throw new SnapshotError(seq, `its core part is at seq ${core.seq}`);

@@ -32,6 +32,7 @@
  * Closed batches, as the builder built them, are stored once each (table `built_batches`) until
  * submitted, and snapshots name them by number.
  */
+import { randomUUID } from "node:crypto";
 import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Command } from "../core/commands.ts";
@@ -166,6 +167,8 @@ interface SettlementRow {
  * `v8.serialize`d; `hash` covers every other column.
  */
 export interface StoredSnapshot {
+  /** The id of the journal it was taken from (`Journal.id`): the two files are only ever used together. */
+  readonly journal: string;
   readonly seq: bigint;
   readonly batch: bigint;
   readonly version: number;
@@ -302,6 +305,8 @@ export class Journal {
   private dirty = false;
   /** The venue's snapshots: a file of their own, written off this thread (snapshot-store.ts). */
   readonly snapshots: SnapshotStore;
+  /** This journal's identity (a random UUID made when the file was created; meta `journal_id`). */
+  readonly id: string;
 
   private constructor(
     file: string,
@@ -309,11 +314,15 @@ export class Journal {
     readonly groupCommit: boolean,
   ) {
     this.db = new Database(file);
-    this.snapshots = openSnapshotStore(file);
     const wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     this.syncsApart = wal && groupCommit && synchronous === "FULL";
     this.db.pragma(`synchronous = ${this.syncsApart ? "NORMAL" : synchronous}`);
     this.db.exec(SCHEMA);
+    // The journal's identity, made once: its snapshots, in a file of their own, carry it, so a
+    // snapshots file left beside another journal is never read as this one's.
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('journal_id', ?)").run(randomUUID());
+    this.id = (this.db.prepare("SELECT value FROM meta WHERE key = 'journal_id'").get() as { value: string }).value;
+    this.snapshots = openSnapshotStore(file, this.id);
     // The schema's write created the WAL file; it keeps its inode while this connection is
     // open (SQLite deletes it only when the last connection closes).
     if (this.syncsApart) this.walFd = openSync(`${file}-wal`, "r");

@@ -12,7 +12,9 @@
  * for as long, a pause moved, not removed.
  *
  * Guarantees: snapshots are stored in the order handed, each in one transaction, so a stored
- * snapshot is whole or absent (a `kill -9` mid-write leaves the older ones). The journal and
+ * snapshot is whole or absent (a `kill -9` mid-write leaves the older ones). Each carries its
+ * journal's id (`Journal.id`) under its hash: the two files are separate, and a snapshot of
+ * another journal must never restore as this one's state (`checkStored` refuses it). The journal and
  * this file are synced apart, so after a power loss a snapshot may be ahead of the journal's
  * last durable command: `checkStored` refuses it on open, for an older one or genesis. `flush()`
  * waits on the caller's thread until every snapshot handed is stored; `close()` flushes first.
@@ -61,11 +63,15 @@ export interface SnapshotStore {
   close(): void;
 }
 
-/** Opens the snapshot store of the journal at `journalFile` (in memory for `:memory:`). */
-export function openSnapshotStore(journalFile: string): SnapshotStore {
+/**
+ * Opens the snapshot store of the journal at `journalFile` whose id is `journal` (in memory for
+ * `:memory:`). Every snapshot written carries the id; reading returns what the file holds, and
+ * `checkStored` refuses a snapshot of another journal.
+ */
+export function openSnapshotStore(journalFile: string, journal: string): SnapshotStore {
   return journalFile === ":memory:" || journalFile === ""
-    ? new MemorySnapshotStore()
-    : new FileSnapshotStore(snapshotsFile(journalFile));
+    ? new MemorySnapshotStore(journal)
+    : new FileSnapshotStore(snapshotsFile(journalFile), journal);
 }
 
 /** What the writer thread starts with: its file and the counters of the requests it has finished. */
@@ -87,6 +93,7 @@ export type WriterRequest =
   | {
       readonly type: "write";
       readonly id: number;
+      readonly journal: string;
       readonly seq: bigint;
       readonly batch: bigint;
       readonly version: number;
@@ -103,7 +110,15 @@ export interface WriterReply {
   readonly ms: number;
 }
 
-type Row = { seq: number; batch: number; version: number; hash: string; core: Buffer; builder: Buffer };
+type Row = {
+  journal: string;
+  seq: number;
+  batch: number;
+  version: number;
+  hash: string;
+  core: Buffer;
+  builder: Buffer;
+};
 
 function fromRow(row: Row): StoredSnapshot {
   return { ...row, seq: BigInt(row.seq), batch: BigInt(row.batch) };
@@ -138,7 +153,10 @@ class FileSnapshotStore implements SnapshotStore {
   /** The promises of the writes not answered yet (`settled`). */
   private readonly unanswered = new Set<Promise<number>>();
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly journal: string,
+  ) {
     ({ done: this.done, bytes: this.doneBytes } = progressCounters(this.progress));
     this.reader = new Database(file);
     this.reader.pragma("journal_mode = WAL");
@@ -202,6 +220,7 @@ class FileSnapshotStore implements SnapshotStore {
     const request: WriterRequest = {
       type: "write",
       id,
+      journal: this.journal,
       seq: snapshot.seq,
       batch: snapshot.batch,
       version: SNAPSHOT_VERSION,
@@ -248,6 +267,8 @@ class FileSnapshotStore implements SnapshotStore {
 class MemorySnapshotStore implements SnapshotStore {
   private readonly stored = new Map<bigint, StoredSnapshot>();
 
+  constructor(private readonly journal: string) {}
+
   seqs(): bigint[] {
     return [...this.stored.keys()].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
   }
@@ -261,7 +282,10 @@ class MemorySnapshotStore implements SnapshotStore {
 
   write(snapshot: SnapshotToStore, keep: number): Promise<number> {
     const started = performance.now();
-    this.stored.set(snapshot.seq, sealSnapshot(snapshot.seq, snapshot.batch, snapshot.core, snapshot.builder));
+    this.stored.set(
+      snapshot.seq,
+      sealSnapshot(this.journal, snapshot.seq, snapshot.batch, snapshot.core, snapshot.builder),
+    );
     for (const seq of this.seqs().slice(keep)) this.stored.delete(seq);
     return Promise.resolve(performance.now() - started);
   }

@@ -26,14 +26,23 @@ db.pragma("journal_mode = WAL");
 db.pragma("synchronous = FULL");
 db.exec(SNAPSHOT_TABLE);
 const insert = db.prepare(
-  "INSERT OR REPLACE INTO snapshots (seq, batch, version, hash, core, builder) VALUES (?, ?, ?, ?, ?, ?)",
+  "INSERT OR REPLACE INTO snapshots (seq, journal, batch, version, hash, core, builder) VALUES (?, ?, ?, ?, ?, ?, ?)",
 );
 const prune = db.prepare(
   "DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
 );
 const store = db.transaction(
-  (seq: bigint, batch: bigint, version: number, hash: string, core: Buffer, builder: Buffer, keep: number) => {
-    insert.run(seq, batch, version, hash, core, builder);
+  (
+    seq: bigint,
+    journal: string,
+    batch: bigint,
+    version: number,
+    hash: string,
+    core: Buffer,
+    builder: Buffer,
+    keep: number,
+  ) => {
+    insert.run(seq, journal, batch, version, hash, core, builder);
     prune.run(keep);
   },
 );
@@ -53,8 +62,8 @@ port.on("message", (m: WriterRequest) => {
   try {
     const core = asBuffer(m.core);
     const builder = asBuffer(m.builder);
-    const hash = snapshotHash({ seq: m.seq, batch: m.batch, version: m.version, core, builder });
-    store(m.seq, m.batch, m.version, hash, core, builder, m.keep);
+    const hash = snapshotHash({ journal: m.journal, seq: m.seq, batch: m.batch, version: m.version, core, builder });
+    store(m.seq, m.journal, m.batch, m.version, hash, core, builder, m.keep);
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }

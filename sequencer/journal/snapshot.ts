@@ -32,6 +32,7 @@ export const SNAPSHOT_VERSION = 4;
 /** The snapshots file's one table (sequencer/journal/snapshot-store.ts). */
 export const SNAPSHOT_TABLE = `CREATE TABLE IF NOT EXISTS snapshots (
   seq INTEGER PRIMARY KEY,
+  journal TEXT NOT NULL,
   batch INTEGER NOT NULL,
   version INTEGER NOT NULL,
   hash TEXT NOT NULL,
@@ -63,25 +64,38 @@ export class SnapshotError extends Error {
   }
 }
 
-/** The hash a stored snapshot carries: SHA-256 over version, seq, batch and both blobs. */
+/** The hash a stored snapshot carries: SHA-256 over its journal id, version, seq, batch and both blobs. */
 export function snapshotHash(s: Omit<StoredSnapshot, "hash">): string {
-  const head = Buffer.from(`tessera-snapshot|${s.version}|${s.seq}|${s.batch}|${s.core.length}|${s.builder.length}|`);
+  const head = Buffer.from(
+    `tessera-snapshot|${s.journal}|${s.version}|${s.seq}|${s.batch}|${s.core.length}|${s.builder.length}|`,
+  );
   return createHash("sha256").update(head).update(s.core).update(s.builder).digest("hex");
 }
 
 /** A snapshot ready to store: both parts serialized and hashed. */
-export function sealSnapshot(seq: bigint, batch: bigint, core: Buffer, builder: Buffer): StoredSnapshot {
-  const s = { seq, batch, version: SNAPSHOT_VERSION, core, builder };
+export function sealSnapshot(
+  journal: string,
+  seq: bigint,
+  batch: bigint,
+  core: Buffer,
+  builder: Buffer,
+): StoredSnapshot {
+  const s = { journal, seq, batch, version: SNAPSHOT_VERSION, core, builder };
   return { ...s, hash: snapshotHash(s) };
 }
 
-/** Checks a stored snapshot's version, hash and place in the journal; throws `SnapshotError`. */
-export function checkStored(s: StoredSnapshot, journalLength: bigint): void {
+/**
+ * Checks a stored snapshot's version, hash, journal and place in it (`journal`: the open
+ * journal's id and length); throws `SnapshotError`.
+ */
+export function checkStored(s: StoredSnapshot, journal: { readonly id: string; readonly length: bigint }): void {
   if (s.version !== SNAPSHOT_VERSION)
     throw new SnapshotError(s.seq, `format version ${s.version}, this release reads ${SNAPSHOT_VERSION}`);
   if (snapshotHash(s) !== s.hash) throw new SnapshotError(s.seq, "hash mismatch (the stored bytes are corrupted)");
-  if (s.seq > journalLength)
-    throw new SnapshotError(s.seq, `it is ahead of the journal, which holds ${journalLength} commands`);
+  if (s.journal !== journal.id)
+    throw new SnapshotError(s.seq, `it was taken from another journal (${s.journal}), not this one (${journal.id})`);
+  if (s.seq > journal.length)
+    throw new SnapshotError(s.seq, `it is ahead of the journal, which holds ${journal.length} commands`);
 }
 
 export function encodePart(value: unknown): Buffer {

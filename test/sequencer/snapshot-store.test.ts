@@ -15,6 +15,9 @@ import type { SnapshotStore } from "../../sequencer/journal/snapshot-store.ts";
 import { encodeBuildRequest, decodeBuildRequest } from "../../sequencer/builder/remote.ts";
 import { tempDb } from "./helpers.ts";
 
+/** The id of the journal the stores below belong to. */
+const JOURNAL = "6a0e2c9e-0b7d-4b8e-9a51-3f2d1c7e5a44";
+
 /** Parts whose bytes name their snapshot, so a read can be matched to its write. */
 function parts(seq: number, size: number): { core: Buffer; builder: Buffer } {
   return { core: Buffer.alloc(size, seq % 251), builder: Buffer.from(`builder trees at ${seq}`) };
@@ -34,7 +37,12 @@ function checkContents(store: SnapshotStore, seqs: readonly number[], size: numb
     assert.equal(s.batch, BigInt(seq) / 10n);
     assert.deepEqual(s.core, parts(seq, size).core);
     assert.deepEqual(s.builder, parts(seq, size).builder);
-    checkStored(s, 1_000_000n); // hash and version check out
+    assert.equal(s.journal, JOURNAL);
+    checkStored(s, { id: JOURNAL, length: 1_000_000n }); // hash, version and journal check out
+    assert.throws(
+      () => checkStored(s, { id: "another", length: 1_000_000n }),
+      /taken from another journal \(6a0e2c9e-.*\), not this one \(another\)/,
+    );
   }
 }
 
@@ -43,14 +51,14 @@ describe("the snapshot store", () => {
     const db = tempDb();
     try {
       const size = 4 * 1024 * 1024;
-      const store = openSnapshotStore(db.file);
+      const store = openSnapshotStore(db.file, JOURNAL);
       // Handed over and never awaited: this test turns no event loop.
       handOver(store, [10, 20, 30, 40, 50], 3, size);
       assert.ok(store.queued > 0, "the writes are still being made when write() returns");
       assert.ok(store.queuedBytes >= size, `the store holds what it has not written: ${store.queuedBytes}`);
       store.close();
       assert.ok(existsSync(snapshotsFile(db.file)), "a file of its own beside the journal");
-      const again = openSnapshotStore(db.file);
+      const again = openSnapshotStore(db.file, JOURNAL);
       try {
         checkContents(again, [50, 40, 30], size);
       } finally {
@@ -63,7 +71,7 @@ describe("the snapshot store", () => {
 
   test("each write resolves once stored; settled() waits for all of them", async () => {
     const db = tempDb();
-    const store = openSnapshotStore(db.file);
+    const store = openSnapshotStore(db.file, JOURNAL);
     try {
       const writes = handOver(store, [1, 2, 3], 2, 1024);
       await store.settled();
@@ -81,10 +89,10 @@ describe("the snapshot store", () => {
     // No directory for the file: the store does not open, and says why.
     const gone = tempDb();
     gone.cleanup();
-    assert.throws(() => openSnapshotStore(gone.file), /directory does not exist/);
+    assert.throws(() => openSnapshotStore(gone.file, JOURNAL), /directory does not exist/);
     // The directory removed after the store opened: its writer cannot open the file.
     const db = tempDb();
-    const store = openSnapshotStore(db.file);
+    const store = openSnapshotStore(db.file, JOURNAL);
     try {
       rmSync(path.dirname(db.file), { recursive: true, force: true });
       await assert.rejects(handOver(store, [8], 3, 64)[0]!, /the snapshot writer stopped: .*directory does not exist/);
@@ -96,7 +104,7 @@ describe("the snapshot store", () => {
   });
 
   test("an in-memory journal keeps its snapshots in memory, with the same rules", async () => {
-    const store = openSnapshotStore(":memory:");
+    const store = openSnapshotStore(":memory:", JOURNAL);
     await Promise.all(handOver(store, [5, 6, 7, 8], 2, 256));
     checkContents(store, [8, 7], 256);
     store.close();

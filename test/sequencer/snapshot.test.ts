@@ -8,7 +8,7 @@
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { deserialize } from "node:v8";
 import Database from "better-sqlite3";
 import { withdrawalOrder } from "../../protocol/signing.ts";
@@ -338,6 +338,41 @@ describe("a snapshot that does not check out is skipped", () => {
     assert.equal(check.skipped.length, rows.length);
     assert.equal(check.tail, check.full);
     assert.deepEqual(check.differences, []);
+  });
+});
+
+describe("snapshots belong to their journal", () => {
+  test("a snapshots file left beside another journal is not read: its snapshots are skipped, the journal replayed", () => {
+    const db = tempDb();
+    try {
+      // A venue's history with snapshots; then its journal is replaced by a new one (the
+      // snapshots file, a file of its own, stays behind) that runs a different, longer history.
+      let venue = open(db.file, { snapshots: { everyEntries: 25, everyBatches: 1000, keep: 3 } });
+      let history = new History(() => venue, mulberry32(41));
+      for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
+      for (let i = 0; i < 120; i++) run(venue, history.next(), history.now);
+      const first = venue.journal.length;
+      venue.close();
+      const left = snapshotRows(db.file);
+      assert.ok(left.length > 0, "the first journal's snapshots were stored");
+      for (const ext of ["", "-wal", "-shm"]) rmSync(db.file + ext, { force: true });
+
+      venue = open(db.file, { snapshots: false });
+      history = new History(() => venue, mulberry32(42));
+      for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
+      for (let i = 0; i < 200; i++) run(venue, history.next(), history.now);
+      assert.ok(venue.journal.length >= first, "the new journal is as long as the old snapshots' seqs");
+      venue.close();
+
+      const check = compareWithFullReplay(venueConfig(), db.file);
+      assert.equal(check.snapshotSeq, 0n, "no snapshot of the other journal was loaded");
+      assert.equal(check.skipped.length, left.length);
+      for (const s of check.skipped) assert.match(s.reason, /taken from another journal/);
+      assert.equal(check.tail, check.full);
+      assert.deepEqual(check.differences, []);
+    } finally {
+      db.cleanup();
+    }
   });
 });
 
