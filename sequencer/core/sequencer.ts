@@ -954,6 +954,8 @@ export class Sequencer {
       requests: readonly BuildRequest[],
     ): Promise<bigint | null> => {
       const handing = performance.now();
+      // Counted before the hand-over, which may move the builder part's memory to the writer.
+      const bytes = core.length + builder.length;
       let stored: Promise<number>;
       try {
         const part = encodePart({ core, built, requests } satisfies CoreSnapshotPart);
@@ -968,7 +970,6 @@ export class Sequencer {
       // The core's pause: serializing its part, then handing the bytes over (the builder's wait
       // and the store's writing are not one).
       const pauseMs = coreMs + (performance.now() - handing);
-      const bytes = core.length + builder.length;
       return stored.then(
         (storeMs) => {
           this.log("info", "snapshot written", {
