@@ -28,7 +28,7 @@ import { publicDataWidths } from "../protocol/commitment.ts";
 import { toField } from "../protocol/field.ts";
 import { initPoseidon } from "../protocol/poseidon.ts";
 import { getProfile, PROFILE_NAMES } from "../protocol/profiles.ts";
-import { depositData, tradeData, withdrawData } from "../protocol/pubdata.ts";
+import { depositData, packSlots, tradeData, withdrawData } from "../protocol/pubdata.ts";
 import { perpId } from "../protocol/instruments.ts";
 import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../protocol/keys.ts";
 import { packProof } from "../protocol/proof.ts";
@@ -137,7 +137,16 @@ async function header(feeds: readonly Contract[], profile: Profile, newStateRoot
   }
   const block = await ethers.provider.getBlock("latest");
   const zeros = Array.from({ length: profile.settlements }, () => 0n);
-  return { newStateRoot, timestamp: BigInt(block!.timestamp), prices, priceRoundIds, settlements: zeros, settlementRoundIds: zeros };
+  const deposits = Array.from({ length: 2 * profile.deposits }, () => 0n);
+  return {
+    newStateRoot,
+    timestamp: BigInt(block!.timestamp),
+    prices,
+    priceRoundIds,
+    settlements: zeros,
+    settlementRoundIds: zeros,
+    deposits,
+  };
 }
 
 const report: Record<string, unknown> = {
@@ -156,11 +165,11 @@ const report: Record<string, unknown> = {
   const registerAndDeposit = await gasOf(rollup.getFunction("registerAndDeposit")(78n, 1_000_000n));
   const forced = await gasOf(rollup.getFunction("requestForcedWithdrawal")(2n, 500n));
   const forcedClose = await gasOf(rollup.getFunction("requestForcedClose")(2n, 1n)); // perp of underlying 1
-  const slots = [
-    ...depositData(2n, 1_000_000n, BigInt(alice!.address), 77n),
-    ...withdrawData(2n, 400_000n, 1n),
-  ];
-  await (await as(d.rollup, operator!).getFunction("submitBatch")(await header(d.feeds, profile, 2n), slots, Array(8).fill(0n))).wait();
+  const slots = packSlots([...depositData(2n, 1_000_000n), ...withdrawData(2n, 400_000n, 1n)]);
+  const h = await header(d.feeds, profile, 2n);
+  h.deposits[0] = BigInt(alice!.address);
+  h.deposits[1] = 77n;
+  await (await as(d.rollup, operator!).getFunction("submitBatch")(h, slots, Array(8).fill(0n))).wait();
   const claim = await gasOf(rollup.getFunction("claim")(alice!.address));
   report.userOperations = { register, firstDeposit, deposit, registerAndDeposit, requestForcedWithdrawal: forced, requestForcedClose: forcedClose, claim };
 }
@@ -187,7 +196,7 @@ async function measureSubmitBatch(profile: Profile) {
   const d = await deploy(profile, 1n);
   const submit = (slots: bigint[], root: bigint) =>
     header(d.feeds, profile, root).then((h) =>
-      sentTx(as(d.rollup, operator!).getFunction("submitBatch")(h, slots, Array(8).fill(0n))),
+      sentTx(as(d.rollup, operator!).getFunction("submitBatch")(h, packSlots(slots), Array(8).fill(0n))),
     );
   await submit(Array(2 * profile.nTx).fill(0n), 2n);
   const noops = await submit(Array(2 * profile.nTx).fill(0n), 2n);

@@ -6,7 +6,8 @@ pragma circom 2.1.6;
 // widths (lib/commitment.circom), with its top 3 bits cleared. The public data, laid out as §8:
 //   [0] oldStateRoot  [1] newStateRoot  [2] t  [3] domain  [4..4+U) prices (cents)
 //   [4+U..4+U+K) settlement records  u | expiry<<8 | price<<40   (0 = unused)
-//   [4+U+K+2i], [+1]  f0, f1 of slot i
+//   [4+U+K+2j], [+1]  deposit record j: owner, pkHash of the j-th deposit slot (0, 0 = unused)
+//   [4+U+K+2D+2i], [+1]  f0, f1 of slot i
 // is a private input `publicData` (what L1 posts in calldata); the circuit checks each computed
 // word (old and new root, every f0/f1) against it, and hashes what it computed.
 // Private inputs: the state before the batch (account root and global state preimage) and,
@@ -17,14 +18,19 @@ include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/bitify.circom";
 include "lib/range.circom";
 include "lib/commitment.circom";
+include "lib/deposits.circom";
 include "tx.circom";
 
-template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
-    var nPub = 4 + U + K + 2 * nTx;
+template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
+    assert(D >= 1 && D <= nTx);
+    var nPub = 4 + U + K + 2 * D + 2 * nTx;
+    var REC = 4 + U + K;          // first deposit record word
+    var SLOTS = REC + 2 * D;      // first slot word
     // The one public input: 253 bits (PublicCommitment).
     signal input commitment;
-    // The public data L1 hashes (§8); t: 32 bits, prices: 40 bits, records: 80 bits, range-checked
-    // below and by the commitment's fixed widths.
+    // The public data L1 hashes (§8); t: 32 bits, prices: 40 bits, settlement records: 80 bits,
+    // deposit owners: 160 bits, f0: 208 bits, f1: 136 bits, range-checked below and by the
+    // commitment's fixed widths.
     signal input publicData[nPub];
 
     // State before the batch.  feePool0: 64 bits; funding0: signed 56; lastFunding0: 32 bits
@@ -45,8 +51,6 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     // Per-slot transaction parameters (TxParams in tx.circom).
     signal input txType[nTx];
     signal input amount[nTx];
-    signal input owner[nTx];
-    signal input pkHash[nTx];
     signal input fillSize[nTx];
     signal input fillPrice[nTx];
     signal input underlying[nTx];
@@ -169,6 +173,20 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal oldStateRoot <== Poseidon(2)([accountRoot0, globalHash0]);
     publicData[0] === oldStateRoot;  // OLD_ROOT
 
+    // ---- deposit records (§8): the k-th deposit slot takes record k (lib/deposits.circom) -------
+    signal isDep[nTx];
+    for (var i = 0; i < nTx; i++) isDep[i] <== IsEqual()([txType[i], 1]);
+    signal depOwner[D];
+    signal depPkHash[D];
+    for (var j = 0; j < D; j++) {
+        depOwner[j] <== publicData[REC + 2 * j];
+        depPkHash[j] <== publicData[REC + 2 * j + 1];
+    }
+    component records = DepositRecords(nTx, D);
+    records.isDeposit <== isDep;
+    records.owner <== depOwner;
+    records.pkHash <== depPkHash;
+
     // ---- slots, chained: global state and account root -----------------------------------------
     component slot[nTx];
     for (var i = 0; i < nTx; i++) {
@@ -185,8 +203,8 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         }
         slot[i].tx.txType <== txType[i];
         slot[i].tx.amount <== amount[i];
-        slot[i].tx.owner <== owner[i];
-        slot[i].tx.pkHash <== pkHash[i];
+        slot[i].tx.owner <== records.slotOwner[i];
+        slot[i].tx.pkHash <== records.slotPkHash[i];
         slot[i].tx.fillSize <== fillSize[i];
         slot[i].tx.fillPrice <== fillPrice[i];
         slot[i].tx.underlying <== underlying[i];
@@ -248,8 +266,8 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
         slot[i].ob.storedFilled <== obStoredFilled[i];
         slot[i].ob.siblings <== obSiblings[i];
 
-        slot[i].f0 === publicData[4 + U + K + 2 * i];  // PUBLIC_DATA
-        slot[i].f1 === publicData[4 + U + K + 2 * i + 1];  // PUBLIC_DATA
+        slot[i].f0 === publicData[SLOTS + 2 * i];  // PUBLIC_DATA
+        slot[i].f1 === publicData[SLOTS + 2 * i + 1];  // PUBLIC_DATA
     }
 
     // ---- new state root ------------------------------------------------------------------------
@@ -264,13 +282,13 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, fundingInterval) {
     publicData[1] === newStateRoot;  // NEW_ROOT
 
     // ---- the commitment: what the circuit computed, and the batch context ----------------------
-    component commit = PublicCommitment(U, K, nTx, 1);
+    component commit = PublicCommitment(U, K, D, nTx, 1);
     commit.words[0] <== oldStateRoot;
     commit.words[1] <== newStateRoot;
-    for (var j = 2; j < 4 + U + K; j++) commit.words[j] <== publicData[j];
+    for (var j = 2; j < SLOTS; j++) commit.words[j] <== publicData[j];
     for (var i = 0; i < nTx; i++) {
-        commit.words[4 + U + K + 2 * i] <== slot[i].f0;
-        commit.words[4 + U + K + 2 * i + 1] <== slot[i].f1;
+        commit.words[SLOTS + 2 * i] <== slot[i].f0;
+        commit.words[SLOTS + 2 * i + 1] <== slot[i].f1;
     }
     commitment === commit.out;  // COMMITMENT
 }

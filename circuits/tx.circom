@@ -75,7 +75,8 @@ bus OrderWitness(orderDepth) {
 
 // Per-slot transaction parameters (unused ones are 0).
 //   amount: 56 bits (deposit, withdraw, forced `requested`, sweep);  owner: 160 bits, pkHash
-//   (deposit);  fillSize: 48 bits, fillPrice: 40 bits (trade; fillSize also the liquidated size);
+//   (deposit): not free inputs but the batch's deposit record of the slot (Batch selects it, and
+//   the commitment's 20-byte width range-checks the owner; 0 in every other slot);  fillSize: 48 bits, fillPrice: 40 bits (trade; fillSize also the liquidated size);
 //   underlying: 1..U, delta: signed 56 (funding);  settleIdx: [0, K);  posSlotA/B: [0, P);
 //   instrument: 82 bits, nonzero, flag: bit (forced close: the requested instrument and the
 //   forced-settlement flag);  served: 56 bits (forced withdrawal: the amount served).
@@ -169,7 +170,6 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
 
     // ---- parameter widths ---------------------------------------------------------------
     RangeCheck(56)(tx.amount);
-    RangeCheck(160)(tx.owner);
     signal posSelA[P] <== OneHot(P)(tx.posSlotA);
     signal posSelB[P] <== OneHot(P)(tx.posSlotB);
     signal isFill <== isTrade + isLiq;
@@ -529,8 +529,9 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal pd[10][2];
     pd[0][0] <== 0;
     pd[0][1] <== 0;
-    pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S36 + tx.owner * S92);
-    pd[1][1] <== isDeposit * tx.pkHash;
+    // The owner and key are the batch's deposit record of the slot, in the commitment (§8).
+    pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S36);
+    pd[1][1] <== 0;
     // flat (bit 140, 148): A holds no position, so the rule read no price (issue 14 F13); L1 lets
     // such a slot ride in a batch that carries a silent feed's last price.
     pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S36 + oa.orderId * S92 + noOpenA * S140);

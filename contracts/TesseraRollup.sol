@@ -65,6 +65,20 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @dev Bit 69 of a forced close's f0: a forced settlement (the owner's; expired options only).
     uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 69;
     uint256 internal constant MASK_82 = (1 << 82) - 1;
+    /// @dev A deposit's slot f0 is its queued f0 without the owner: `1 | accountId << 4 | amount << 36`.
+    uint256 internal constant DEPOSIT_SLOT_F0_MASK = (1 << 92) - 1;
+    /// @dev Bit of a queued deposit's f0 at which the owner starts.
+    uint256 internal constant DEPOSIT_OWNER_SHIFT = 92;
+    /// @dev Bytes of a slot in `slots` and in the commitment: f0 in 26 (every type's f0 < 2^208),
+    /// then f1 in 17 (every f1 < 2^136), big-endian (docs/protocol.md §7).
+    uint256 internal constant SLOT_BYTES = 43;
+    uint256 internal constant SLOT_F0_BYTES = 26;
+    /// @dev A 32-byte word loaded at a slot's f0 holds f0 in its top 26 bytes: shift out the low
+    /// 6 bytes, 8·(32 − 26) bits (a literal: inline assembly reads only literal constants).
+    uint256 internal constant SLOT_F0_SHIFT = 48;
+    /// @dev A 32-byte word loaded at a slot's f1 holds f1 in its top 17 bytes: shift out the low
+    /// 15 bytes, 8·(32 − 17) bits.
+    uint256 internal constant SLOT_F1_SHIFT = 120;
     uint256 internal constant KIND_PERP = 0;
     uint256 internal constant KIND_CALL = 1;
     uint256 internal constant KIND_PUT = 2;
@@ -90,9 +104,14 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public immutable accountDepth;
     /// @notice Position slots per account P.
     uint256 public immutable positionsPerAccount;
-    /// @notice Words of the public data the commitment hashes, 4 + U + K + 2·nTx (docs/protocol.md §8).
+    /// @notice Deposit records per batch D: a batch holds at most D deposit slots.
+    uint256 public immutable depositRecords;
+    /// @notice Words of the public data the commitment hashes, 4 + U + K + 2·D + 2·nTx
+    /// (docs/protocol.md §8; each slot counts as its two words f0, f1).
     uint256 public immutable publicDataCount;
-    /// @notice Bytes the commitment hashes: 32 per root, domain, f0 and f1, 4 for t, 5 per price, 10 per record.
+    /// @notice Bytes the commitment hashes, 100 + 5·U + 10·K + 52·D + 43·nTx: 32 per root and the
+    /// domain, 4 for t, 5 per price, 10 per settlement record, 20 + 32 per deposit record (owner,
+    /// pkHash), 26 + 17 per slot (f0, f1).
     uint256 public immutable commitmentByteLength;
     /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])`: every profile's
     /// verifier takes the one public input, the commitment.
@@ -210,8 +229,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         settlementCount = p.settlements;
         accountDepth = p.accountDepth;
         positionsPerAccount = p.positions;
-        publicDataCount = 4 + u + p.settlements + 2 * uint256(p.nTx);
-        commitmentByteLength = 100 + 5 * u + 10 * uint256(p.settlements) + 64 * uint256(p.nTx);
+        depositRecords = p.deposits;
+        publicDataCount = 4 + u + p.settlements + 2 * uint256(p.deposits) + 2 * uint256(p.nTx);
+        uint256 head = 100 + 5 * u + 10 * uint256(p.settlements) + 52 * uint256(p.deposits);
+        commitmentByteLength = head + SLOT_BYTES * uint256(p.nTx);
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
         maxBatchLag = cfg.maxBatchLag;
@@ -242,6 +263,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (p.nTx == 0) revert InvalidConfig("nTx");
         if (p.accountDepth < 1 || p.accountDepth > 32) revert InvalidConfig("accountDepth");
         if (p.positions < 2 || p.positions > 16 || p.positions % 2 != 0) revert InvalidConfig("positions");
+        if (p.deposits == 0 || p.deposits > p.nTx) revert InvalidConfig("deposits");
         if (cfg.genesisStateRoot >= FIELD_MODULUS) revert InvalidConfig("genesisStateRoot");
         if (cfg.feeAccountOwner == address(0) || cfg.feeAccountPkHash >= FIELD_MODULUS) {
             revert InvalidConfig("feeAccount");
@@ -368,7 +390,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @inheritdoc ITesseraRollup
     function submitBatch(
         BatchHeader calldata header,
-        uint256[] calldata slots,
+        bytes calldata slots,
         uint256[8] calldata proof
     ) external notInExodus {
         if (msg.sender != operator) revert NotOperator(msg.sender);
@@ -389,26 +411,25 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         _lastPrices = header.prices;
         _lastPriceRoundIds = header.priceRoundIds;
         _fixSettlementPrices(header.settlements);
-        uint256 consumed = _applySlots(number, slots);
+        uint256 consumed = _applySlots(number, header.deposits, slots);
         emit BatchVerified(number, oldRoot, header.newStateRoot, t, consumed);
     }
 
     /// @inheritdoc ITesseraRollup
-    function publicData(
-        BatchHeader calldata header,
-        uint256[] calldata slots
-    ) external view returns (uint256[] memory) {
+    function publicData(BatchHeader calldata header, bytes calldata slots) external view returns (uint256[] memory) {
         _checkShape(header, slots);
         return _buildPublicData(header, slots);
     }
 
     /// @inheritdoc ITesseraRollup
-    function commitment(BatchHeader calldata header, uint256[] calldata slots) external view returns (uint256) {
+    function commitment(BatchHeader calldata header, bytes calldata slots) external view returns (uint256) {
         _checkShape(header, slots);
         return _commitment(header, slots);
     }
 
-    function _checkShape(BatchHeader calldata header, uint256[] calldata slots) internal view {
+    /// @dev U prices and round ids, K settlement records and round ids, 2·D deposit record words,
+    /// and exactly 43·nTx bytes of slots (so every slot read below is in bounds).
+    function _checkShape(BatchHeader calldata header, bytes calldata slots) internal view {
         uint256 u = underlyings;
         uint256 k = settlementCount;
         if (
@@ -416,15 +437,36 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             header.priceRoundIds.length != u ||
             header.settlements.length != k ||
             header.settlementRoundIds.length != k ||
-            slots.length != 2 * nTx
+            header.deposits.length != 2 * depositRecords ||
+            slots.length != SLOT_BYTES * nTx
         ) {
             revert BadBatchShape(
                 header.prices.length,
                 header.priceRoundIds.length,
                 header.settlements.length,
                 header.settlementRoundIds.length,
+                header.deposits.length,
                 slots.length
             );
+        }
+    }
+
+    /// @dev f0 of slot `i` of the packed `slots`: the 26 bytes at offset 43·i, big-endian. Loads
+    /// the 32 bytes there and shifts out the 6 that belong to f1. Reads past the end of `slots`
+    /// land only in the discarded bytes when `i` is a whole slot (`43·(i + 1) ≤ slots.length`; the
+    /// callers ensure it), and `calldataload` past the end of calldata gives zeros, never reverts.
+    function _slotF0(bytes calldata slots, uint256 i) internal pure returns (uint256 f0) {
+        assembly ("memory-safe") {
+            f0 := shr(SLOT_F0_SHIFT, calldataload(add(slots.offset, mul(i, SLOT_BYTES))))
+        }
+    }
+
+    /// @dev f1 of slot `i` of the packed `slots`: the 17 bytes at offset 43·i + 26, big-endian.
+    /// Loads the 32 bytes there and shifts out the 15 after them (the next slot's, or past the end
+    /// of `slots`: discarded, as for `_slotF0`).
+    function _slotF1(bytes calldata slots, uint256 i) internal pure returns (uint256 f1) {
+        assembly ("memory-safe") {
+            f1 := shr(SLOT_F1_SHIFT, calldataload(add(slots.offset, add(mul(i, SLOT_BYTES), SLOT_F0_BYTES))))
         }
     }
 
@@ -435,7 +477,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// Finding F13: the age bound applies only to a batch some slot of which reads a price
     /// (`slotsUsePrices`); the others (deposits, settlements, withdrawals of accounts with no
     /// position, refusals) go on through an oracle outage, still at the round in force at `t`.
-    function _checkPrices(BatchHeader calldata header, uint256[] calldata slots) internal view {
+    function _checkPrices(BatchHeader calldata header, bytes calldata slots) internal view {
         uint64 t = header.timestamp;
         uint256 usesPrices = 2; // 2: not computed yet
         for (uint256 i = 0; i < header.prices.length; ++i) {
@@ -469,9 +511,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ITesseraRollup
-    function slotsUsePrices(uint256[] calldata slots, uint64 t) public pure returns (bool) {
-        for (uint256 i = 0; i + 1 < slots.length; i += 2) {
-            uint256 f0 = slots[i];
+    function slotsUsePrices(bytes calldata slots, uint64 t) public pure returns (bool) {
+        uint256 n = slots.length / SLOT_BYTES;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 f0 = _slotF0(slots, i);
             uint256 txType = f0 & TX_TYPE_MASK;
             if (txType == TX_NOOP || txType == TX_DEPOSIT || txType == TX_SETTLE || txType == TX_FEE_SWEEP) continue;
             if (txType == TX_WITHDRAW && (f0 >> WITHDRAW_FLAT_BIT) & 1 == 1) continue;
@@ -479,7 +522,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             if (txType == TX_FORCED_CLOSE) {
                 // Refused, or served as a settlement (flagged, or an option expired at t): no price.
                 if ((f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 0 || f0 & FORCED_SETTLEMENT_FLAG != 0) continue;
-                uint256 instrument = slots[i + 1];
+                uint256 instrument = _slotF1(slots, i);
                 uint256 kind = (instrument >> 8) & 3;
                 if ((kind == KIND_CALL || kind == KIND_PUT) && ((instrument >> 50) & MASK_32) <= t) continue;
             }
@@ -551,15 +594,18 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev `sha256(bytes) & COMMITMENT_MASK` (docs/protocol.md §8), where `bytes` is the public data
-    /// `[stateRoot, newStateRoot, t, domain, prices, settlements, slots]` big-endian at its widths:
-    /// t 4 bytes, a price 5, a settlement record 10, every other word 32 (the slots are copied from
-    /// calldata as they are). Every word must be a field element (the circuit decomposes a 32-byte
-    /// word modulo r, so `x` and `x + r` would otherwise both open it) and fit its width.
-    function _commitment(BatchHeader calldata header, uint256[] calldata slots) internal view returns (uint256 c) {
+    /// `[stateRoot, newStateRoot, t, domain, prices, settlements, deposit records, slots]`
+    /// big-endian at its widths: the roots and the domain 32 bytes, t 4, a price 5, a settlement
+    /// record 10, a deposit record 20 (owner) + 32 (pkHash), then every slot's 26 + 17 bytes (f0,
+    /// f1) copied from calldata as they are. Every header word must fit its width, and a 32-byte
+    /// word must be a field element (the circuit decomposes it modulo r, so `x` and `x + r` would
+    /// otherwise both open it). The slot bytes need no check: a 26- or 17-byte value is below
+    /// 2^208 < r, and `_checkShape` fixed their length.
+    function _commitment(BatchHeader calldata header, bytes calldata slots) internal view returns (uint256 c) {
         uint256 u = header.prices.length;
         uint256 k = header.settlements.length;
-        uint256 headLength = 100 + 5 * u + 10 * k;
-        uint256 length = headLength + 32 * slots.length;
+        uint256 d = header.deposits.length; // 2·D words, 20 + 32 bytes per record
+        uint256 length = 100 + 5 * u + 10 * k + 26 * d + slots.length;
         // 32 bytes of slack: each narrow word is written as a whole 32-byte word.
         bytes memory buf = new bytes(length + 32);
         uint256 p;
@@ -574,11 +620,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         for (uint256 i = 0; i < u; ++i) p = _putWord(p, 4 + i, header.prices[i], 5);
         for (uint256 i = 0; i < k; ++i) p = _putWord(p, 4 + u + i, header.settlements[i], 10);
         uint256 base = 4 + u + k;
-        for (uint256 i = 0; i < slots.length; ++i) {
-            if (slots[i] >= FIELD_MODULUS) revert PublicInputNotInField(base + i, slots[i]);
+        for (uint256 j = 0; j < d; j += 2) {
+            p = _putWord(p, base + j, header.deposits[j], 20);
+            p = _putWord(p, base + j + 1, header.deposits[j + 1], 32);
         }
         assembly ("memory-safe") {
-            calldatacopy(p, slots.offset, mul(slots.length, 32))
+            calldatacopy(p, slots.offset, slots.length)
         }
         c = uint256(sha256(buf)) & COMMITMENT_MASK;
         // Below 2^253 < r by construction; the verifier reduces nothing, so say it.
@@ -596,10 +643,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         return p + w;
     }
 
-    /// @dev The public data of docs/protocol.md §8, against the current root.
+    /// @dev The public data of docs/protocol.md §8, against the current root: the header words,
+    /// the deposit records, then f0, f1 of every slot of the packed `slots` (its length checked).
     function _buildPublicData(
         BatchHeader calldata header,
-        uint256[] calldata slots
+        bytes calldata slots
     ) internal view returns (uint256[] memory inputs) {
         inputs = new uint256[](publicDataCount);
         inputs[0] = stateRoot;
@@ -609,7 +657,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 at = 4;
         for (uint256 i = 0; i < header.prices.length; ++i) inputs[at++] = header.prices[i];
         for (uint256 i = 0; i < header.settlements.length; ++i) inputs[at++] = header.settlements[i];
-        for (uint256 i = 0; i < slots.length; ++i) inputs[at++] = slots[i];
+        for (uint256 j = 0; j < header.deposits.length; ++j) inputs[at++] = header.deposits[j];
+        uint256 n = slots.length / SLOT_BYTES;
+        for (uint256 i = 0; i < n; ++i) {
+            inputs[at++] = _slotF0(slots, i);
+            inputs[at++] = _slotF1(slots, i);
+        }
     }
 
     /// @dev Calls the snarkjs verifier with `proof[0..8)` then the one public input, the commitment.
@@ -619,46 +672,90 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev Matches deposit, forced-withdrawal and forced-close slots against the queue in order
-    /// (the outcome bits masked: served amount, fund account and served bit) and credits
-    /// withdrawals. Returns the number of priority operations consumed.
-    function _applySlots(uint256 number, uint256[] calldata slots) internal returns (uint256 consumed) {
+    /// and credits withdrawals. The k-th deposit slot (k from 0, in slot order) is matched with
+    /// deposit record k (`_matchDeposit`), at most D of them, and the records after the last one
+    /// must be (0, 0); forced requests are matched with their outcome bits masked (`_serveForced`).
+    /// Returns the number of priority operations consumed.
+    function _applySlots(
+        uint256 number,
+        uint256[] calldata deposits,
+        bytes calldata slots
+    ) internal returns (uint256 consumed) {
         uint256 head = queueHead;
         uint256 queueLength = _queue.length;
-        for (uint256 i = 0; i < slots.length; i += 2) {
-            uint256 f0 = slots[i];
+        uint256 depositSlots = 0;
+        uint256 n = slots.length / SLOT_BYTES;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 f0 = _slotF0(slots, i);
             uint256 txType = f0 & TX_TYPE_MASK;
-            uint256 accountId = (f0 >> 4) & MASK_32;
-            uint256 amount = (f0 >> 36) & MASK_56;
             if (txType == TX_DEPOSIT || txType == TX_FORCED_WITHDRAW || txType == TX_FORCED_CLOSE) {
-                if (head == queueLength) revert PriorityQueueExhausted(i / 2);
-                PriorityOp storage op = _queue[head];
-                uint256 queued = f0;
-                if (txType == TX_FORCED_WITHDRAW) queued = f0 & FORCED_SERVED_CLEAR;
-                else if (txType == TX_FORCED_CLOSE) queued = f0 & FORCED_CLOSE_OUTCOME_CLEAR;
-                if (queued != op.f0 || slots[i + 1] != op.f1) revert PriorityOpMismatch(i / 2, head, op.f0, f0);
+                if (head == queueLength) revert PriorityQueueExhausted(i);
+                uint256 f1 = _slotF1(slots, i);
                 if (txType == TX_DEPOSIT) {
-                    l2Custody += amount;
-                } else if (txType == TX_FORCED_WITHDRAW) {
-                    --openForcedRequests[accountId];
-                    _creditWithdrawal(number, accountId, amount, true);
+                    _matchDeposit(deposits, depositSlots, i, head, f0, f1);
+                    ++depositSlots;
+                    l2Custody += (f0 >> 36) & MASK_56;
                 } else {
-                    --openForcedRequests[accountId];
-                    emit ForcedCloseServed(
-                        number,
-                        head,
-                        accountId,
-                        slots[i + 1],
-                        (f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 1,
-                        (f0 >> 36) & MASK_32
-                    );
+                    _serveForced(number, i, head, f0, f1);
                 }
                 ++head;
             } else if (txType == TX_WITHDRAW) {
-                _creditWithdrawal(number, accountId, amount, false);
+                _creditWithdrawal(number, (f0 >> 4) & MASK_32, (f0 >> 36) & MASK_56, false);
             }
+        }
+        for (uint256 j = depositSlots; 2 * j < deposits.length; ++j) {
+            if (deposits[2 * j] != 0 || deposits[2 * j + 1] != 0) revert UnusedDepositRecordNotZero(j);
         }
         consumed = head - queueHead;
         queueHead = head;
+    }
+
+    /// @dev Matches deposit slot `slot` (`f0`, `f1`), the batch's `k`-th deposit slot, with the
+    /// queued deposit at `queueIndex`: a deposit slot beyond the D records is refused
+    /// (`TooManyDeposits`); the slot carries the queued f0 without the owner and f1 = 0
+    /// (`PriorityOpMismatch`); deposit record k is the queued (owner, pkHash) (`DepositRecordMismatch`).
+    function _matchDeposit(
+        uint256[] calldata deposits,
+        uint256 k,
+        uint256 slot,
+        uint256 queueIndex,
+        uint256 f0,
+        uint256 f1
+    ) internal view {
+        uint256 limit = deposits.length / 2;
+        if (k == limit) revert TooManyDeposits(slot, limit);
+        PriorityOp storage op = _queue[queueIndex];
+        uint256 queued = op.f0;
+        uint256 expected = queued & DEPOSIT_SLOT_F0_MASK;
+        if (f0 != expected || f1 != 0) revert PriorityOpMismatch(slot, queueIndex, expected, f0);
+        if (deposits[2 * k] != queued >> DEPOSIT_OWNER_SHIFT || deposits[2 * k + 1] != op.f1) {
+            revert DepositRecordMismatch(slot, k);
+        }
+    }
+
+    /// @dev Serves the forced withdrawal or forced close queued at `queueIndex` with slot `slot`
+    /// (`f0`, `f1`), compared with its outcome bits masked (served amount and `flat`; fund account
+    /// and served bit): frees one of the account's open forced requests, then credits the served
+    /// amount or reports the close.
+    function _serveForced(uint256 number, uint256 slot, uint256 queueIndex, uint256 f0, uint256 f1) internal {
+        PriorityOp storage op = _queue[queueIndex];
+        bool withdrawal = f0 & TX_TYPE_MASK == TX_FORCED_WITHDRAW;
+        uint256 queued = withdrawal ? f0 & FORCED_SERVED_CLEAR : f0 & FORCED_CLOSE_OUTCOME_CLEAR;
+        if (queued != op.f0 || f1 != op.f1) revert PriorityOpMismatch(slot, queueIndex, op.f0, f0);
+        uint256 accountId = (f0 >> 4) & MASK_32;
+        --openForcedRequests[accountId];
+        if (withdrawal) {
+            _creditWithdrawal(number, accountId, (f0 >> 36) & MASK_56, true);
+        } else {
+            emit ForcedCloseServed(
+                number,
+                queueIndex,
+                accountId,
+                f1,
+                (f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 1,
+                (f0 >> 36) & MASK_32
+            );
+        }
     }
 
     function _creditWithdrawal(uint256 number, uint256 accountId, uint256 amount, bool forced) internal {

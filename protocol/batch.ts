@@ -7,7 +7,7 @@ import { BITS, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
 import { fitsUnsigned } from "./field.ts";
 import { batchCommitment } from "./commitment.ts";
-import { packSettlement } from "./pubdata.ts";
+import { packSettlement, packSlots } from "./pubdata.ts";
 import { txUsesPrices } from "./priceUse.ts";
 import type { StateView } from "./check.ts";
 import type { RollupState } from "./state.ts";
@@ -16,8 +16,27 @@ import { TxType } from "./types.ts";
 import type { Batch, BatchContext, GlobalState, Tx, TxWitness } from "./types.ts";
 
 /**
- * The public data `[oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K), f0/f1
- * of every slot]` (§8) that the commitment hashes; unused settlement records are 0.
+ * The batch's deposit records (§8) as words `owner_0, pkHash_0, …, owner_{D−1}, pkHash_{D−1}`:
+ * record k is the owner and key of the k-th deposit slot, unused records are 0. Throws
+ * `BATCH_FULL` for more than `profile.deposits` deposits.
+ */
+export function depositRecords(profile: Pick<Batch["profile"], "deposits">, txs: readonly Tx[]): bigint[] {
+  const out = Array<bigint>(2 * profile.deposits).fill(0n);
+  let k = 0;
+  for (const tx of txs) {
+    if (tx.type !== TxType.DEPOSIT) continue;
+    ensure(k < profile.deposits, "BATCH_FULL", `a batch holds at most ${profile.deposits} deposits`);
+    out[2 * k] = tx.owner;
+    out[2 * k + 1] = tx.pkHash;
+    k++;
+  }
+  return out;
+}
+
+/**
+ * The public data `[oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K),
+ * deposit record[0..D) (owner, pkHash), f0/f1 of every slot]` (§8) that the commitment hashes;
+ * unused settlement and deposit records are 0.
  */
 export function publicData(
   batch: Pick<Batch, "profile" | "context" | "oldStateRoot" | "newStateRoot" | "witnesses">,
@@ -34,6 +53,10 @@ export function publicData(
     ctx.domain,
     ...ctx.prices,
     ...settlements,
+    ...depositRecords(
+      profile,
+      batch.witnesses.map((w) => w.tx),
+    ),
     ...batch.witnesses.flatMap((w) => w.publicData),
   ];
 }
@@ -65,6 +88,7 @@ export class BatchBuilder {
   readonly context: BatchContext;
   private readonly state: RollupState;
   private readonly witnesses: TxWitness[] = [];
+  private deposits = 0;
   private readonly oldStateRoot: bigint;
   private readonly globalBefore: GlobalState;
   private readonly accountRootBefore: bigint;
@@ -97,13 +121,33 @@ export class BatchBuilder {
     return this.witnesses.length >= this.state.profile.nTx;
   }
 
-  /** Applies `tx` to the state in the next slot; throws `BATCH_FULL` when every slot is used. */
+  /** Deposits added so far: a batch holds at most `profile.deposits` (its deposit records, §8). */
+  get depositCount(): number {
+    return this.deposits;
+  }
+
+  /** Whether the batch has room for one more deposit (and a slot for it). */
+  get takesDeposit(): boolean {
+    return !this.isFull && this.deposits < this.state.profile.deposits;
+  }
+
+  /**
+   * Applies `tx` to the state in the next slot; throws `BATCH_FULL` when every slot is used, or
+   * for a deposit when every deposit record is.
+   */
   add(tx: Tx): TxWitness {
     ensure(!this.closed, "BATCH_FULL", "the batch is closed");
     ensure(!this.isFull, "BATCH_FULL", `the batch already holds ${this.state.profile.nTx} transactions`);
+    const deposit = tx.type === TxType.DEPOSIT;
+    ensure(
+      !deposit || this.deposits < this.state.profile.deposits,
+      "BATCH_FULL",
+      `the batch already holds ${this.state.profile.deposits} deposits (its deposit records)`,
+    );
     refuseStalePriceReads(this.pricesStale, tx, this.state, this.context.timestamp);
     const witness = this.state.applyTx(tx, this.context);
     this.witnesses.push(witness);
+    if (deposit) this.deposits++;
     return witness;
   }
 
@@ -141,6 +185,8 @@ export interface BatchHeader {
   readonly priceRoundIds: readonly bigint[];
   readonly settlements: readonly bigint[];
   readonly settlementRoundIds: readonly bigint[];
+  /** D deposit records `owner, pkHash` (2·D words, unused 0): the owner and key of each deposit slot in order. */
+  readonly deposits: readonly bigint[];
 }
 
 /** Oracle rounds backing a batch: one per price, one per settlement record in use. */
@@ -149,8 +195,11 @@ export interface OracleRounds {
   readonly settlementRoundIds: readonly bigint[];
 }
 
-/** The arguments of `submitBatch` but the proof: the header and `slots` (f0, f1 per slot). */
-export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchHeader; slots: bigint[] } {
+/**
+ * The arguments of `submitBatch` but the proof: the header and `slots`, every slot's f0 and f1
+ * packed in 26 + 17 bytes (`packSlots`, §7).
+ */
+export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchHeader; slots: `0x${string}` } {
   const { profile, context: ctx } = batch;
   ensure(
     rounds.priceRoundIds.length === profile.underlyings,
@@ -176,8 +225,12 @@ export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchH
       priceRoundIds: rounds.priceRoundIds.slice(),
       settlements: pad(ctx.settlements.map(packSettlement)),
       settlementRoundIds: pad(rounds.settlementRoundIds),
+      deposits: depositRecords(
+        profile,
+        batch.witnesses.map((w) => w.tx),
+      ),
     },
-    slots: batch.witnesses.flatMap((w) => w.publicData),
+    slots: packSlots(batch.witnesses.flatMap((w) => w.publicData)),
   };
 }
 

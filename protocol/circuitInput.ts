@@ -22,8 +22,6 @@ const dec = (v: bigint): string => toField(v).toString();
 /** Per-slot transaction parameters (`TxParams` in circuits/tx.circom). */
 interface TxParams {
   readonly amount: bigint;
-  readonly owner: bigint;
-  readonly pkHash: bigint;
   readonly fillSize: bigint;
   readonly fillPrice: bigint;
   readonly underlying: bigint;
@@ -37,8 +35,6 @@ interface TxParams {
 
 const NO_PARAMS: TxParams = {
   amount: 0n,
-  owner: 0n,
-  pkHash: 0n,
   fillSize: 0n,
   fillPrice: 0n,
   underlying: 0n,
@@ -52,7 +48,8 @@ function txParams(w: TxWitness): TxParams {
   const tx = w.tx;
   switch (tx.type) {
     case TxType.DEPOSIT:
-      return { ...NO_PARAMS, amount: tx.amount, owner: tx.owner, pkHash: tx.pkHash };
+      // The owner and key are the batch's deposit record of this slot (public data, §8).
+      return { ...NO_PARAMS, amount: tx.amount };
     case TxType.WITHDRAW:
       return { ...NO_PARAMS, amount: tx.withdrawal.order.size };
     case TxType.FORCED_WITHDRAW:
@@ -153,8 +150,6 @@ export function toCircuitInput(batch: Batch): CircuitInput {
     push(slots, "", {
       txType: dec(BigInt(w.tx.type)),
       amount: dec(p.amount),
-      owner: dec(p.owner),
-      pkHash: dec(p.pkHash),
       fillSize: dec(p.fillSize),
       fillPrice: dec(p.fillPrice),
       underlying: dec(p.underlying),

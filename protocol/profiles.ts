@@ -31,6 +31,11 @@ export function validateProfile(p: Profile): Profile {
   );
   check(n, Number.isInteger(p.underlyings) && p.underlyings >= 1 && p.underlyings <= 3, "underlyings must be 1..3");
   check(n, Number.isInteger(p.settlements) && p.settlements >= 0, "settlements must be a non-negative integer");
+  check(
+    n,
+    Number.isInteger(p.deposits) && p.deposits >= 1 && p.deposits <= p.nTx && p.deposits <= 255,
+    "deposits must be 1..min(nTx, 255)",
+  );
   check(n, p.fundingInterval > 0n && p.fundingInterval < 1n << BigInt(BITS.timestamp), "fundingInterval out of range");
   // globalHash = H(feePool, F[1..U], lastFundingTime[1..U]) must stay within L1's 8-input Poseidon.
   check(n, 1 + 2 * p.underlyings <= 8, "globalHash would exceed 8 inputs");
@@ -51,6 +56,7 @@ export function getProfile(name: string): Profile {
     positions: raw.positions,
     underlyings: raw.underlyings,
     settlements: raw.settlements,
+    deposits: raw.deposits,
     fundingInterval: BigInt(raw.fundingInterval),
   });
 }

@@ -31,7 +31,26 @@ export type PublicData = readonly [f0: bigint, f1: bigint];
 
 export const NOOP_DATA: PublicData = [0n, 0n];
 
-export function depositData(accountId: bigint, amount: bigint, owner: bigint, pkHash: bigint): PublicData {
+/**
+ * Deposit (type 1): `1 │ accountId<<4 │ amount<<36`, f1 = 0. The account's owner and key are the
+ * batch's deposit record k for the k-th deposit slot (§8, `BatchHeader.deposits`), so no slot
+ * needs more than 26 + 17 bytes.
+ */
+export function depositData(accountId: bigint, amount: bigint): PublicData {
+  const f0 = packBits([
+    [BigInt(TxType.DEPOSIT), 4, "type"],
+    [accountId, ACCOUNT_ID_BITS, "accountId"],
+    [amount, BITS.amount, "amount"],
+  ]);
+  return [f0, 0n];
+}
+
+/**
+ * A deposit as L1 queues it (`TesseraRollup.deposit`, the priority queue's `f0, f1`): the slot's
+ * f0 with the owner at bit 92, and the key hash. The batch posts `depositData` in the slot and
+ * the owner and key as the deposit's record (§8); L1 matches the three.
+ */
+export function depositQueueEntry(accountId: bigint, amount: bigint, owner: bigint, pkHash: bigint): PublicData {
   const f0 = packBits([
     [BigInt(TxType.DEPOSIT), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
@@ -39,6 +58,52 @@ export function depositData(accountId: bigint, amount: bigint, owner: bigint, pk
     [owner, BITS.owner, "owner"],
   ]);
   return [f0, pkHash];
+}
+
+/** A deposit record of the batch's table (§8): the L1 owner and key hash the k-th deposit sets. */
+export interface DepositRecord {
+  readonly owner: bigint;
+  readonly pkHash: bigint;
+}
+
+/** Bytes of a slot's f0 and f1 in calldata and in the commitment (§7): every type fits. */
+export const SLOT_BYTES = { f0: 26, f1: 17 } as const;
+/** Bytes a slot posts: f0 then f1, big-endian. */
+export const SLOT_LENGTH = SLOT_BYTES.f0 + SLOT_BYTES.f1;
+
+/**
+ * `submitBatch`'s `slots`: every slot's f0 (26 bytes) then f1 (17 bytes), big-endian, as hex.
+ * Throws `OUT_OF_RANGE` for a value that does not fit its width.
+ */
+export function packSlots(words: readonly bigint[]): `0x${string}` {
+  ensure(words.length % 2 === 0, "OUT_OF_RANGE", `slot data has an odd number of words (${words.length})`);
+  let hex = "0x";
+  words.forEach((v, i) => {
+    const bytes = i % 2 === 0 ? SLOT_BYTES.f0 : SLOT_BYTES.f1;
+    ensure(
+      fitsUnsigned(v, 8 * bytes),
+      "OUT_OF_RANGE",
+      `slot ${i >> 1} ${i % 2 === 0 ? "f0" : "f1"} = ${v} does not fit ${bytes} bytes`,
+    );
+    hex += v.toString(16).padStart(2 * bytes, "0");
+  });
+  return hex as `0x${string}`;
+}
+
+/** Inverse of `packSlots`: the f0, f1 of every slot. Throws `OUT_OF_RANGE` for a length not a whole number of slots. */
+export function unpackSlots(slots: string | Uint8Array): bigint[] {
+  const hex = typeof slots === "string" ? slots.replace(/^0x/, "") : Buffer.from(slots).toString("hex");
+  ensure(
+    /^[0-9a-fA-F]*$/.test(hex) && hex.length % (2 * SLOT_LENGTH) === 0,
+    "OUT_OF_RANGE",
+    `slot data is ${hex.length / 2} bytes, not a whole number of ${SLOT_LENGTH}-byte slots`,
+  );
+  const out: bigint[] = [];
+  for (let at = 0; at < hex.length; at += 2 * SLOT_LENGTH) {
+    out.push(BigInt(`0x${hex.slice(at, at + 2 * SLOT_BYTES.f0)}`));
+    out.push(BigInt(`0x${hex.slice(at + 2 * SLOT_BYTES.f0, at + 2 * SLOT_LENGTH)}`));
+  }
+  return out;
 }
 
 /**
@@ -222,8 +287,6 @@ export type DecodedSlot =
       readonly type: typeof TxType.DEPOSIT;
       readonly accountId: bigint;
       readonly amount: bigint;
-      readonly owner: bigint;
-      readonly pkHash: bigint;
     }
   | {
       readonly type: typeof TxType.WITHDRAW;
@@ -276,8 +339,6 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         type,
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
         amount: bits(f0, AMOUNT, BITS.amount),
-        owner: bits(f0, AFTER_AMOUNT, BITS.owner),
-        pkHash: f1,
       };
     case TxType.WITHDRAW:
       return {

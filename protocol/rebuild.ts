@@ -18,7 +18,7 @@ import { toField } from "./field.ts";
 import { WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
 import type { BatchHeader } from "./batch.ts";
 import { decodeSlot, unpackSettlement } from "./pubdata.ts";
-import type { DecodedSlot } from "./pubdata.ts";
+import type { DecodedSlot, DepositRecord } from "./pubdata.ts";
 import type { ExitProof, RollupState } from "./state.ts";
 import { Side, TxType } from "./types.ts";
 import type { BatchContext, Order, SignedOrder, Tx } from "./types.ts";
@@ -46,7 +46,7 @@ export class RebuildError extends Error {
 /** One verified batch as posted to L1: the `submitBatch` arguments but the proof. */
 export interface PostedBatch {
   readonly header: BatchHeader;
-  /** `f0, f1` of every slot, `2 · profile.nTx` values. */
+  /** `f0, f1` of every slot, `2 · profile.nTx` values (`unpackSlots` of the calldata's `slots`). */
   readonly slots: readonly bigint[];
 }
 
@@ -74,17 +74,22 @@ export function contextOf(header: BatchHeader, domain: bigint): BatchContext {
   };
 }
 
-/** The transaction a decoded slot proves, with synthetic orders for trades and withdrawals; null if unknown. */
-export function provenTx(slot: DecodedSlot): Tx | null {
+/**
+ * The transaction a decoded slot proves, with synthetic orders for trades and withdrawals; null
+ * if unknown. A deposit takes its owner and key from `record`, the batch's deposit record of that
+ * slot (§8); null if a deposit has none.
+ */
+export function provenTx(slot: DecodedSlot, record?: DepositRecord): Tx | null {
   switch (slot.type) {
     case TxType.NOOP:
       return { type: TxType.NOOP };
     case TxType.DEPOSIT:
+      if (record === undefined) return null;
       return {
         type: TxType.DEPOSIT,
         accountId: slot.accountId,
-        owner: slot.owner,
-        pkHash: slot.pkHash,
+        owner: record.owner,
+        pkHash: record.pkHash,
         amount: slot.amount,
       };
     case TxType.WITHDRAW:
@@ -157,12 +162,30 @@ export function applyPostedBatch(state: RollupState, batch: PostedBatch, domain:
       `expected ${2 * nTx} slot values, got ${batch.slots.length}`,
     );
   }
+  const records = batch.header.deposits;
+  if (records.length !== 2 * state.profile.deposits) {
+    throw new RebuildError(
+      "BAD_CALLDATA",
+      batchNumber,
+      undefined,
+      `expected ${2 * state.profile.deposits} deposit record words, got ${records.length}`,
+    );
+  }
   const ctx = contextOf(batch.header, domain);
+  let deposits = 0;
   for (let i = 0; i < nTx; i++) {
     const f0 = batch.slots[2 * i]!;
     const f1 = batch.slots[2 * i + 1]!;
     const slot = decodeSlot(f0, f1);
-    const tx = provenTx(slot);
+    let record: DepositRecord | undefined;
+    if (slot.type === TxType.DEPOSIT) {
+      if (deposits >= state.profile.deposits) {
+        throw new RebuildError("BAD_CALLDATA", batchNumber, i, `more than ${state.profile.deposits} deposits`);
+      }
+      record = { owner: records[2 * deposits]!, pkHash: records[2 * deposits + 1]! };
+      deposits++;
+    }
+    const tx = provenTx(slot, record);
     if (tx === null) throw new RebuildError("UNKNOWN_TX_TYPE", batchNumber, i, `type code ${Number(f0 & 15n)}`);
     let publicData: readonly [bigint, bigint];
     try {
@@ -179,6 +202,9 @@ export function applyPostedBatch(state: RollupState, batch: PostedBatch, domain:
         "the replayed slot's public data differs from the posted one",
       );
     }
+  }
+  if (records.slice(2 * deposits).some((w) => w !== 0n)) {
+    throw new RebuildError("BAD_CALLDATA", batchNumber, undefined, "a deposit record no deposit uses is not 0");
   }
   if (state.stateRoot !== batch.header.newStateRoot) {
     throw new RebuildError(

@@ -434,7 +434,7 @@ function deposit(t: Transition, tx: Extract<Tx, { type: typeof TxType.DEPOSIT }>
   const after = { ...acc, pkHash: tx.pkHash, owner: tx.owner, collateral: acc.collateral + tx.amount };
   const a = t.write(tx.accountId, { ...entry, account: after });
   const b = t.write(FEE_ACCOUNT, null);
-  return { a, b, publicData: depositData(tx.accountId, tx.amount, tx.owner, tx.pkHash) };
+  return { a, b, publicData: depositData(tx.accountId, tx.amount) };
 }
 
 /** §6.8 withdraw (signed message of §5.2): `collateral −= amount`, then collateral ≥ 0 and IM. */

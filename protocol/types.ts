@@ -21,6 +21,8 @@ export interface Profile {
   readonly underlyings: number;
   /** Settlement records per batch. */
   readonly settlements: number;
+  /** Deposit records per batch (D): the owner and key of each deposit slot (§7, §8); at most D deposits per batch. */
+  readonly deposits: number;
   /** Minimum seconds between two funding updates of one underlying. */
   readonly fundingInterval: bigint;
 }

@@ -503,6 +503,22 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         ),
       );
     }
+    // Issue 17 item 2: the bytes one more trade adds to submitBatch's calldata, measured on the
+    // sweep's transactions (largest batch minus smallest, over the trades between them).
+    const first = BATCH_SIZES[0]!;
+    const last = BATCH_SIZES[BATCH_SIZES.length - 1]!;
+    const bytesAt = (n: number): number => numberAt(j, `batchSizeSweep.batches.${n}.calldataBytes`, src);
+    figures.push(
+      fig(
+        "calldata_bytes_per_trade",
+        "prod",
+        (bytesAt(last) - bytesAt(first)) / (last - first),
+        "B",
+        "lower",
+        src,
+        `submitBatch calldata at nTx ${last} minus at nTx ${first}, ÷ ${last - first}: a slot's f0 (26 bytes) and f1 (17), every type alike`,
+      ),
+    );
     return figures;
   },
 

@@ -219,6 +219,7 @@ export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions):
       settlements: profile.settlements,
       accountDepth: profile.accountDepth,
       positions: profile.positions,
+      deposits: profile.deposits,
     },
     genesisStateRoot: opts.genesisStateRoot,
     feeAccountOwner: opts.feeAccount.owner,

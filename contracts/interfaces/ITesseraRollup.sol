@@ -14,7 +14,8 @@ import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
 interface ITesseraRollup {
     // ---------------------------------------------------------------- structs
 
-    /// @notice Calldata of one batch, exactly as docs/protocol.md §8.1.
+    /// @notice Calldata of one batch, exactly as docs/protocol.md §8.1. The slots' public data
+    /// travels beside it as packed bytes (`submitBatch`'s `slots`).
     struct BatchHeader {
         uint256 newStateRoot;
         uint64 timestamp;
@@ -26,6 +27,10 @@ interface ITesseraRollup {
         uint256[] settlements;
         /// K: the round in force at each record's expiry (0 if unused).
         uint80[] settlementRoundIds;
+        /// D deposit records, 2·D words: record j is `(owner_j, pkHash_j)` at words 2j (the L1
+        /// address as a uint160) and 2j+1. Record k belongs to the batch's k-th deposit slot (slot
+        /// order, from 0); the records after the last deposit slot are (0, 0).
+        uint256[] deposits;
     }
 
     /// @notice Shape of the circuit the verifier was built for (circuits/profiles.json).
@@ -38,6 +43,8 @@ interface ITesseraRollup {
         uint8 accountDepth;
         /// Position slots per account (P, even, 2..16).
         uint8 positions;
+        /// Deposit records per batch (D, 1..nTx): at most D deposit slots per batch.
+        uint8 deposits;
     }
 
     /// @notice Constructor parameters.
@@ -79,11 +86,14 @@ interface ITesseraRollup {
         address[8] poseidonHashers;
     }
 
-    /// @notice One L1 priority operation (deposit or forced withdrawal) waiting for a batch.
+    /// @notice One L1 priority operation (deposit, forced withdrawal or forced close) waiting for a batch.
     struct PriorityOp {
-        /// Public data word f0 the batch slot must carry (docs/protocol.md §7).
+        /// Public data word f0 the batch slot must carry (docs/protocol.md §7), its outcome bits 0.
+        /// A deposit's also holds the account's owner at bit 92: the slot carries the low 92 bits,
+        /// the batch's deposit record the owner.
         uint256 f0;
-        /// Public data word f1 (pkHash for deposits, 0 for forced withdrawals).
+        /// pkHash for deposits (carried by the batch's deposit record, the slot's f1 is 0), the
+        /// instrument for forced closes, 0 for forced withdrawals.
         uint256 f1;
         /// Who paid (deposits) or asked (forced withdrawals).
         address requester;
@@ -192,13 +202,15 @@ interface ITesseraRollup {
     error InsuranceFundAccount(uint256 accountId);
     /// @notice The account already has MAX_OPEN_FORCED_REQUESTS forced requests waiting to be served.
     error TooManyForcedRequests(uint256 accountId, uint256 open);
-    /// @notice Array lengths of the batch do not match the profile.
+    /// @notice Array lengths of the batch do not match the profile (`slotBytes`: the length of
+    /// `slots`, which must be 43·nTx; `deposits`: words of the deposit table, 2·D).
     error BadBatchShape(
         uint256 prices,
         uint256 priceRoundIds,
         uint256 settlements,
         uint256 settlementRoundIds,
-        uint256 slots
+        uint256 deposits,
+        uint256 slotBytes
     );
     /// @notice The batch timestamp is earlier than the previous batch's.
     error TimestampBeforeLastBatch(uint64 timestamp, uint64 lastBatchTimestamp);
@@ -220,7 +232,7 @@ interface ITesseraRollup {
     /// @notice Public-data word `index` is not below the BN254 scalar field modulus.
     error PublicInputNotInField(uint256 index, uint256 value);
     /// @notice Public-data word `index` does not fit the `bits` its commitment width holds (t: 32,
-    /// a price: 40, a settlement record: 80).
+    /// a price: 40, a settlement record: 80, a deposit record's owner: 160).
     error PublicDataTooWide(uint256 index, uint256 value, uint256 bits);
     /// @notice Settlement records are not canonical at `index`: nonzero records first, keys
     /// `underlying | expiry << 8` strictly increasing, zeros after the first zero.
@@ -245,8 +257,16 @@ interface ITesseraRollup {
     error InvalidProof();
     /// @notice Slot `slot` carries a priority operation but the queue has none left.
     error PriorityQueueExhausted(uint256 slot);
-    /// @notice Slot `slot` does not carry the priority operation at `queueIndex`.
+    /// @notice Slot `slot` does not carry the priority operation at `queueIndex` (`expectedF0`: the
+    /// f0 the slot should carry, its outcome bits 0; a deposit's without the owner).
     error PriorityOpMismatch(uint256 slot, uint256 queueIndex, uint256 expectedF0, uint256 f0);
+    /// @notice Deposit record `record` (owner, pkHash) is not the owner and key of the deposit
+    /// queued for slot `slot`, the batch's `record`-th deposit slot.
+    error DepositRecordMismatch(uint256 slot, uint256 record);
+    /// @notice Slot `slot` is a deposit beyond the `limit` (D) deposit records of a batch.
+    error TooManyDeposits(uint256 slot, uint256 limit);
+    /// @notice Deposit record `record` belongs to no deposit slot of the batch and is not (0, 0).
+    error UnusedDepositRecordNotZero(uint256 record);
     /// @notice `owner` has nothing to claim.
     error NothingToClaim(address owner);
     /// @notice No priority operation is waiting.
@@ -327,23 +347,29 @@ interface ITesseraRollup {
     /// flagged `flat` (the account holds no position) and forced closes served as a settlement or
     /// refused. For a batch for which this is false the `maxOracleAge` bound does not apply: its
     /// prices are still the rounds in force at `t` (docs/contracts.md, "A silent feed").
-    /// @param slots The batch's slot public data `f0, f1` per slot, as `submitBatch` takes it.
-    function slotsUsePrices(uint256[] calldata slots, uint64 t) external pure returns (bool);
+    /// @param slots The batch's slot public data as `submitBatch` takes it (43 bytes per slot); a
+    /// trailing partial slot is ignored.
+    function slotsUsePrices(bytes calldata slots, uint64 t) external pure returns (bool);
 
     /// @notice Verifies and applies one batch. Operator only, not during exodus.
-    /// @param header New root, timestamp, oracle prices and settlement records (docs/protocol.md §8.1).
-    /// @param slots `f0, f1` of every slot (2·nTx words).
+    /// @param header New root, timestamp, oracle prices, settlement records and deposit records
+    /// (docs/protocol.md §8.1).
+    /// @param slots The slots' public data packed: 43 bytes per slot, nTx slots; slot i at byte
+    /// 43·i is f0 big-endian in 26 bytes, then f1 big-endian in 17 bytes (protocol/pubdata.ts `packSlots`).
     /// @param proof Groth16 proof `[a0, a1, b00, b01, b10, b11, c0, c1]` (protocol/proof.ts `packProof`).
-    function submitBatch(BatchHeader calldata header, uint256[] calldata slots, uint256[8] calldata proof) external;
+    function submitBatch(BatchHeader calldata header, bytes calldata slots, uint256[8] calldata proof) external;
 
     /// @notice The public data the commitment hashes for this batch against the current root
-    /// (docs/protocol.md §8). Checks only the array shapes, not the oracle.
-    function publicData(BatchHeader calldata header, uint256[] calldata slots) external view returns (uint256[] memory);
+    /// (docs/protocol.md §8): `[oldStateRoot, newStateRoot, t, domain, prices, settlements,
+    /// deposit records (owner, pkHash)..., then f0, f1 of every slot]`, each slot unpacked into two
+    /// words. Checks only the shapes, not the oracle nor the queue.
+    function publicData(BatchHeader calldata header, bytes calldata slots) external view returns (uint256[] memory);
 
     /// @notice The verifier's one public input for this batch against the current root:
-    /// `sha256(public data at fixed widths) & (2^253 − 1)`. Checks the array shapes and that every
-    /// word is a field element fitting its width, not the oracle.
-    function commitment(BatchHeader calldata header, uint256[] calldata slots) external view returns (uint256);
+    /// `sha256(public data at fixed widths) & (2^253 − 1)`. Checks the shapes and that every
+    /// header word is a field element fitting its width (a slot's 26 + 17 bytes always do), not
+    /// the oracle nor the queue.
+    function commitment(BatchHeader calldata header, bytes calldata slots) external view returns (uint256);
 
     // ---------------------------------------------------------------- payments
 

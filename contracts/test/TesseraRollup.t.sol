@@ -13,7 +13,7 @@ import {PhasedAggregator} from "../mocks/PhasedAggregator.sol";
 import {ExodusHarness} from "./utils/ExodusHarness.sol";
 
 /// @notice Fuzz tests of deposits, claims, forced withdrawals and the public-input array, on a
-/// `test`-profile rollup (nTx 2, U 2, K 1, depth 4, P 2) with a MockVerifier. The exit proof
+/// `test`-profile rollup (nTx 2, U 2, K 1, D 2, depth 4, P 2) with a MockVerifier. The exit proof
 /// (on-chain Poseidon) is covered by test/contracts/exodus.test.ts.
 // Test names follow test_<fn>_<condition> and testFuzz_<fn>_<condition>.
 // solhint-disable func-name-mixedcase
@@ -23,7 +23,10 @@ contract TesseraRollupTest is TestBase {
     uint256 internal constant N_TX = 2;
     uint256 internal constant U = 2;
     uint256 internal constant K = 1;
-    uint256 internal constant N_DATA = 4 + U + K + 2 * N_TX;
+    uint256 internal constant D = 2;
+    uint256 internal constant N_DATA = 4 + U + K + 2 * D + 2 * N_TX;
+    /// @dev Bytes of a slot: f0 in 26, then f1 in 17 (docs/protocol.md §7).
+    uint256 internal constant SLOT_BYTES = 43;
     uint256 internal constant GENESIS_ROOT = 0x1234;
     uint256 internal constant MAX_BATCH_LAG = 3600;
     int256 internal constant ETH_ANSWER = 300_012_345_678;
@@ -60,6 +63,16 @@ contract TesseraRollupTest is TestBase {
 
     /// @dev A `test`-profile rollup with `k` settlement records per batch and the given verifier.
     function _deployWith(AggregatorV3Interface eth, uint256 k, address verifier_) internal returns (TesseraRollup) {
+        return _deployProfile(eth, k, D, verifier_);
+    }
+
+    /// @dev A `test`-profile rollup with `k` settlement and `d` deposit records per batch.
+    function _deployProfile(
+        AggregatorV3Interface eth,
+        uint256 k,
+        uint256 d,
+        address verifier_
+    ) internal returns (TesseraRollup) {
         AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
         feeds[0] = eth;
         feeds[1] = btcFeed;
@@ -76,7 +89,8 @@ contract TesseraRollupTest is TestBase {
                         nTx: uint16(N_TX),
                         settlements: uint8(k),
                         accountDepth: 4,
-                        positions: 2
+                        positions: 2,
+                        deposits: uint8(d)
                     }),
                     genesisStateRoot: GENESIS_ROOT,
                     feeAccountOwner: FEE_OWNER,
@@ -109,9 +123,15 @@ contract TesseraRollupTest is TestBase {
         usdc.approve(address(rollup), amount);
     }
 
-    /// @dev docs/protocol.md §7, written out independently of the contract.
-    function _depositF0(uint256 accountId, uint256 amount, address owner) internal pure returns (uint256) {
-        return 1 + accountId * 2 ** 4 + amount * 2 ** 36 + uint256(uint160(owner)) * 2 ** 92;
+    /// @dev A deposit slot's f0 (docs/protocol.md §7), written out independently of the contract:
+    /// the owner and key travel in the batch's deposit records.
+    function _depositF0(uint256 accountId, uint256 amount) internal pure returns (uint256) {
+        return 1 + accountId * 2 ** 4 + amount * 2 ** 36;
+    }
+
+    /// @dev The f0 L1 queues for a deposit: the slot's f0 with the owner at bit 92.
+    function _queuedDepositF0(uint256 accountId, uint256 amount, address owner) internal pure returns (uint256) {
+        return _depositF0(accountId, amount) + uint256(uint160(owner)) * 2 ** 92;
     }
 
     function _withdrawF0(uint256 accountId, uint256 amount, uint256 orderId) internal pure returns (uint256) {
@@ -133,14 +153,28 @@ contract TesseraRollupTest is TestBase {
         h.priceRoundIds[1] = 1;
         h.settlements = new uint256[](K);
         h.settlementRoundIds = new uint80[](K);
+        h.deposits = new uint256[](2 * D);
     }
 
-    function _slots(uint256 f0a, uint256 f1a, uint256 f0b, uint256 f1b) internal pure returns (uint256[] memory s) {
-        s = new uint256[](2 * N_TX);
-        (s[0], s[1], s[2], s[3]) = (f0a, f1a, f0b, f1b);
+    /// @dev `_header(newRoot)` whose deposit record 0 is (owner, pkHash), record 1 zero.
+    function _headerWithDeposit(
+        uint256 newRoot,
+        address owner,
+        uint256 pkHash
+    ) internal view returns (ITesseraRollup.BatchHeader memory h) {
+        h = _header(newRoot);
+        (h.deposits[0], h.deposits[1]) = (uint256(uint160(owner)), pkHash);
     }
 
-    function _submit(ITesseraRollup.BatchHeader memory h, uint256[] memory slots) internal {
+    /// @dev The two slots packed as `submitBatch` takes them: f0 in 26 bytes then f1 in 17, each
+    /// big-endian (docs/protocol.md §7). Refuses a value that does not fit rather than cut it.
+    function _slots(uint256 f0a, uint256 f1a, uint256 f0b, uint256 f1b) internal pure returns (bytes memory s) {
+        assertTrue(f0a < 2 ** 208 && f0b < 2 ** 208 && f1a < 2 ** 136 && f1b < 2 ** 136, "slot words fit");
+        s = abi.encodePacked(uint208(f0a), uint136(f1a), uint208(f0b), uint136(f1b));
+        assertEq(s.length, SLOT_BYTES * N_TX, "43 bytes per slot");
+    }
+
+    function _submit(ITesseraRollup.BatchHeader memory h, bytes memory slots) internal {
         uint256[8] memory proof;
         vm.prank(OPERATOR);
         rollup.submitBatch(h, slots, proof);
@@ -158,7 +192,7 @@ contract TesseraRollupTest is TestBase {
         uint256 queueIndex = rollup.deposit(id, amount);
 
         ITesseraRollup.PriorityOp memory op = rollup.priorityOp(queueIndex);
-        assertEq(op.f0, _depositF0(id, amount, ALICE), "f0");
+        assertEq(op.f0, _queuedDepositF0(id, amount, ALICE), "f0 with the owner");
         assertEq(op.f1, pkHash, "f1 = pkHash");
         assertEq(op.requester, depositor, "requester");
         assertEq(op.queuedAt, block.timestamp, "queuedAt");
@@ -185,20 +219,196 @@ contract TesseraRollupTest is TestBase {
         rollup.deposit(id, first);
         rollup.deposit(id, second);
         vm.stopPrank();
-        uint256[] memory swapped = _slots(_depositF0(id, second, ALICE), 7, _depositF0(id, first, ALICE), 7);
+        ITesseraRollup.BatchHeader memory h = _headerWithDeposit(1, ALICE, 7);
+        (h.deposits[2], h.deposits[3]) = (uint256(uint160(ALICE)), 7);
+        bytes memory swapped = _slots(_depositF0(id, second), 0, _depositF0(id, first), 0);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITesseraRollup.PriorityOpMismatch.selector,
                 0,
                 0,
-                _depositF0(id, first, ALICE),
-                _depositF0(id, second, ALICE)
+                _depositF0(id, first),
+                _depositF0(id, second)
             )
         );
-        _submit(_header(1), swapped);
-        _submit(_header(1), _slots(_depositF0(id, first, ALICE), 7, _depositF0(id, second, ALICE), 7));
+        _submit(h, swapped);
+        _submit(h, _slots(_depositF0(id, first), 0, _depositF0(id, second), 0));
         assertEq(rollup.queueHead(), 2, "both consumed");
         assertEq(rollup.l2Custody(), first + second, "custody");
+    }
+
+    // ---------------------------------------------------------------- deposit records
+
+    /// A deposit record whose owner or key is not the queued deposit's is refused; so is the right
+    /// record in the wrong place (record k belongs to the k-th deposit slot, not to slot k), and a
+    /// deposit slot with a nonzero f1. The k-th deposit slot may sit at any slot index.
+    function testFuzz_depositRecord_mustMatchTheQueuedDeposit(uint256 pkHash, uint256 wrong, bool ownerWrong) public {
+        pkHash = bound(pkHash, 1, R - 1);
+        uint256 id = _registerAlice(pkHash);
+        _fund(ALICE, 100);
+        vm.prank(ALICE);
+        rollup.deposit(id, 100);
+        bytes memory slots = _slots(_depositF0(id, 100), 0, 0, 0);
+        ITesseraRollup.BatchHeader memory h = _headerWithDeposit(1, ALICE, pkHash);
+        if (ownerWrong) {
+            wrong = bound(wrong, 0, type(uint160).max);
+            vm.assume(wrong != uint160(ALICE));
+            h.deposits[0] = wrong;
+        } else {
+            wrong = bound(wrong, 0, R - 1);
+            vm.assume(wrong != pkHash);
+            h.deposits[1] = wrong;
+        }
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.DepositRecordMismatch.selector, 0, 0));
+        _submit(h, slots);
+
+        h = _header(1);
+        (h.deposits[2], h.deposits[3]) = (uint256(uint160(ALICE)), pkHash);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.DepositRecordMismatch.selector, 0, 0));
+        _submit(h, slots);
+
+        h = _headerWithDeposit(1, ALICE, pkHash);
+        uint256 f0 = _depositF0(id, 100);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, f0, f0));
+        _submit(h, _slots(f0, 1 + (pkHash % (2 ** 136 - 1)), 0, 0));
+
+        // Slot 1 after a no-op: still the batch's first deposit, so record 0.
+        _submit(h, _slots(0, 0, f0, 0));
+        assertEq(rollup.queueHead(), 1, "consumed");
+        assertEq(rollup.l2Custody(), 100, "custody");
+    }
+
+    /// Two deposits of two owners: record 0 is the first deposit slot's, record 1 the second's.
+    function testFuzz_depositRecord_kthDepositSlotTakesRecordK(uint256 pkA, uint256 pkB, address bob) public {
+        pkA = bound(pkA, 1, R - 1);
+        pkB = bound(pkB, 1, R - 1);
+        vm.assume(bob != ALICE && bob != address(0) && bob != address(rollup));
+        uint256 a = _registerAlice(pkA);
+        vm.prank(bob);
+        uint256 b = rollup.register(pkB);
+        _fund(bob, 300);
+        vm.startPrank(bob);
+        rollup.deposit(a, 100); // bob funds alice's account: the record's owner is still alice
+        rollup.deposit(b, 200);
+        vm.stopPrank();
+        bytes memory slots = _slots(_depositF0(a, 100), 0, _depositF0(b, 200), 0);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        (h.deposits[0], h.deposits[1]) = (uint256(uint160(bob)), pkB);
+        (h.deposits[2], h.deposits[3]) = (uint256(uint160(ALICE)), pkA);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.DepositRecordMismatch.selector, 0, 0));
+        _submit(h, slots);
+        (h.deposits[0], h.deposits[1]) = (uint256(uint160(ALICE)), pkA);
+        if (pkA != pkB) {
+            vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.DepositRecordMismatch.selector, 1, 1));
+            _submit(h, slots);
+        }
+        (h.deposits[2], h.deposits[3]) = (uint256(uint160(bob)), pkB);
+        _submit(h, slots);
+        assertEq(rollup.queueHead(), 2, "both consumed");
+        assertEq(rollup.l2Custody(), 300, "custody");
+    }
+
+    /// A record that belongs to no deposit slot must be (0, 0), with or without deposits before it.
+    function testFuzz_depositRecord_unusedRecordsMustBeZero(uint256 owner, uint256 pk, bool second) public {
+        owner = bound(owner, 0, type(uint160).max);
+        pk = bound(pk, 0, R - 1);
+        vm.assume(owner != 0 || pk != 0);
+        uint256 j = second ? 1 : 0;
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        (h.deposits[2 * j], h.deposits[2 * j + 1]) = (owner, pk);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.UnusedDepositRecordNotZero.selector, j));
+        _submit(h, _slots(0, 0, 0, 0));
+
+        uint256 id = _registerAlice(7);
+        _fund(ALICE, 100);
+        vm.prank(ALICE);
+        rollup.deposit(id, 100);
+        bytes memory slots = _slots(_depositF0(id, 100), 0, 0, 0);
+        h = _headerWithDeposit(1, ALICE, 7);
+        (h.deposits[2], h.deposits[3]) = (owner, pk);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.UnusedDepositRecordNotZero.selector, 1));
+        _submit(h, slots);
+        (h.deposits[2], h.deposits[3]) = (0, 0);
+        _submit(h, slots);
+        assertEq(rollup.queueHead(), 1, "consumed");
+    }
+
+    /// With D = 1 a batch holds one deposit slot: a second one is refused, whatever its record.
+    function testFuzz_depositRecord_atMostDDepositSlots(uint256 first, uint256 second) public {
+        first = bound(first, 1, MAX_AMOUNT / 2);
+        second = bound(second, 1, MAX_AMOUNT / 2);
+        TesseraRollup r = _deployProfile(ethFeed, K, 1, address(verifier));
+        assertEq(r.depositRecords(), 1, "D");
+        assertEq(r.publicDataCount(), 4 + U + K + 2 + 2 * N_TX, "words");
+        assertEq(r.commitmentByteLength(), 100 + 5 * U + 10 * K + 52 + SLOT_BYTES * N_TX, "bytes");
+        vm.prank(ALICE);
+        uint256 id = r.register(7);
+        usdc.mint(ALICE, first + second);
+        vm.startPrank(ALICE);
+        usdc.approve(address(r), first + second);
+        r.deposit(id, first);
+        r.deposit(id, second);
+        vm.stopPrank();
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.deposits = new uint256[](2);
+        (h.deposits[0], h.deposits[1]) = (uint256(uint160(ALICE)), 7);
+        _expectSubmitRevertWith(
+            r,
+            h,
+            _slots(_depositF0(id, first), 0, _depositF0(id, second), 0),
+            abi.encodeWithSelector(ITesseraRollup.TooManyDeposits.selector, 1, 1)
+        );
+        // D's two words and no more: the shared test header's 2·2 are refused.
+        _expectSubmitRevertWith(
+            r,
+            _headerWithDeposit(1, ALICE, 7),
+            _slots(_depositF0(id, first), 0, 0, 0),
+            abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, 2 * D, SLOT_BYTES * N_TX)
+        );
+        _submitSlotsTo(r, h, _slots(_depositF0(id, first), 0, 0, 0));
+        h.newStateRoot = 2;
+        _submitSlotsTo(r, h, _slots(0, 0, _depositF0(id, second), 0));
+        assertEq(r.queueHead(), 2, "one per batch");
+        assertEq(r.l2Custody(), first + second, "custody");
+    }
+
+    /// `slots` is exactly 43·nTx bytes and the deposit table exactly 2·D words.
+    function testFuzz_submitBatch_rejectsSlotsOrRecordsOfTheWrongLength(uint256 length, uint256 words) public {
+        length = bound(length, 0, 4 * SLOT_BYTES * N_TX);
+        vm.assume(length != SLOT_BYTES * N_TX);
+        words = bound(words, 0, 4 * D);
+        vm.assume(words != 2 * D);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        bytes memory slots = new bytes(length);
+        bytes memory err = abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, 2 * D, length);
+        vm.expectRevert(err);
+        _submit(h, slots);
+        vm.expectRevert(err);
+        rollup.publicData(h, slots);
+        vm.expectRevert(err);
+        rollup.commitment(h, slots);
+        h.deposits = new uint256[](words);
+        slots = _slots(0, 0, 0, 0);
+        err = abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, words, SLOT_BYTES * N_TX);
+        vm.expectRevert(err);
+        _submit(h, slots);
+        vm.expectRevert(err);
+        rollup.commitment(h, slots);
+    }
+
+    /// F13 on the packed layout: a served forced close's instrument is its own slot's f1 (the 17
+    /// bytes after its f0), not a neighbour's; a trailing partial slot is no slot.
+    function test_slotsUsePrices_readsThePackedSlots() public view {
+        uint64 t = uint64(block.timestamp);
+        uint256 servedClose = 9 | (2 << 4) | (1 << 68);
+        uint256 perp = 1;
+        uint256 expiredCall = 1 | (1 << 8) | (1 << 10) | (uint256(t) << 50);
+        assertTrue(!rollup.slotsUsePrices(_slots(0, perp, servedClose, expiredCall), t), "settled: no price");
+        assertTrue(rollup.slotsUsePrices(_slots(0, expiredCall, servedClose, perp), t), "perp: rules price");
+        bytes memory one = abi.encodePacked(uint208(servedClose), uint136(perp));
+        assertTrue(rollup.slotsUsePrices(one, t), "one whole slot");
+        bytes memory partialSlot = abi.encodePacked(uint208(servedClose), uint128(perp));
+        assertTrue(!rollup.slotsUsePrices(partialSlot, t), "42 bytes: no slot");
     }
 
     // ---------------------------------------------------------------- claims
@@ -217,7 +427,7 @@ contract TesseraRollupTest is TestBase {
         _fund(ALICE, deposited);
         vm.prank(ALICE);
         rollup.deposit(id, deposited);
-        _submit(_header(1), _slots(_depositF0(id, deposited, ALICE), 7, _withdrawF0(id, w1, 1), 0));
+        _submit(_headerWithDeposit(1, ALICE, 7), _slots(_depositF0(id, deposited), 0, _withdrawF0(id, w1, 1), 0));
         _submit(_header(2), _slots(_withdrawF0(id, w2, 2), 0, 0, 0));
         assertEq(rollup.claimable(ALICE), w1 + w2, "credited");
         assertEq(rollup.l2Custody(), deposited - w1 - w2, "custody");
@@ -240,7 +450,10 @@ contract TesseraRollupTest is TestBase {
         rollup.requestForcedWithdrawal(id, requested);
         vm.stopPrank();
         assertEq(rollup.priorityOp(1).f0, _forcedF0(id, 0, requested), "queued with served = 0");
-        _submit(_header(1), _slots(_depositF0(id, requested, ALICE), 7, _forcedF0(id, served, requested), 0));
+        _submit(
+            _headerWithDeposit(1, ALICE, 7),
+            _slots(_depositF0(id, requested), 0, _forcedF0(id, served, requested), 0)
+        );
         assertEq(rollup.claimable(ALICE), served, "credited served");
         assertEq(rollup.queueHead(), 2, "consumed");
     }
@@ -289,16 +502,21 @@ contract TesseraRollupTest is TestBase {
 
     // ---------------------------------------------------------------- public inputs
 
+    /// The words of §8 in order: roots, t, domain, prices, settlements, the deposit records (2·D
+    /// words as given), then every packed slot unpacked into f0 (26 bytes) and f1 (17 bytes).
     function testFuzz_publicData_layoutOfSection8(
         uint256 newRoot,
         uint256 settlement,
         uint256[4] memory words,
+        uint256[4] memory records,
         uint32 dt
     ) public {
         vm.warp(block.timestamp + dt);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         h.settlements[0] = settlement;
-        uint256[] memory slots = _slots(words[0], words[1], words[2], words[3]);
+        for (uint256 j = 0; j < 2 * D; ++j) h.deposits[j] = records[j];
+        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 208 - 1 : 2 ** 136 - 1);
+        bytes memory slots = _slots(words[0], words[1], words[2], words[3]);
         uint256[] memory inputs = rollup.publicData(h, slots);
         assertEq(inputs.length, N_DATA, "length");
         assertEq(inputs[0], GENESIS_ROOT, "old root is the current root");
@@ -313,23 +531,32 @@ contract TesseraRollupTest is TestBase {
         assertEq(inputs[4], h.prices[0], "price 1");
         assertEq(inputs[5], h.prices[1], "price 2");
         assertEq(inputs[6], settlement, "settlement");
-        for (uint256 i = 0; i < 4; ++i) assertEq(inputs[7 + i], words[i], "slot word");
+        for (uint256 j = 0; j < 2 * D; ++j) assertEq(inputs[7 + j], records[j], "deposit record word");
+        for (uint256 i = 0; i < 4; ++i) assertEq(inputs[7 + 2 * D + i], words[i], "slot word");
     }
 
     /// The commitment is sha256 of the public data packed at its widths (t: uint32, prices: uint40,
-    /// records: uint80, the rest uint256), top 3 bits cleared: abi.encodePacked of those types.
+    /// settlement records: uint80, a deposit record's owner: address, slots: f0 uint208 and f1
+    /// uint136, the rest uint256), top 3 bits cleared: abi.encodePacked of those types. The slot
+    /// segment is the calldata `slots` as it is.
     function testFuzz_commitment_sha256OfFixedWidths(
         uint256 newRoot,
         uint80 settlement,
         uint256[4] memory words,
+        address[2] memory owners,
+        uint256[2] memory pks,
         uint32 dt
     ) public {
         vm.warp(block.timestamp + bound(dt, 0, type(uint32).max - block.timestamp));
         newRoot = bound(newRoot, 0, R - 1);
-        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, R - 1);
+        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 208 - 1 : 2 ** 136 - 1);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         h.settlements[0] = settlement;
-        uint256[] memory slots = _slots(words[0], words[1], words[2], words[3]);
+        for (uint256 j = 0; j < D; ++j) {
+            pks[j] = bound(pks[j], 0, R - 1);
+            (h.deposits[2 * j], h.deposits[2 * j + 1]) = (uint256(uint160(owners[j])), pks[j]);
+        }
+        bytes memory slots = _slots(words[0], words[1], words[2], words[3]);
         bytes memory packed = abi.encodePacked(
             uint256(GENESIS_ROOT),
             newRoot,
@@ -339,19 +566,36 @@ contract TesseraRollupTest is TestBase {
             uint40(h.prices[1]),
             settlement
         );
-        packed = abi.encodePacked(packed, words[0], words[1], words[2], words[3]);
+        packed = abi.encodePacked(packed, owners[0], pks[0], owners[1], pks[1]);
+        bytes memory tail = abi.encodePacked(
+            uint208(words[0]),
+            uint136(words[1]),
+            uint208(words[2]),
+            uint136(words[3])
+        );
+        assertTrue(keccak256(tail) == keccak256(slots), "slot segment = calldata bytes");
+        packed = abi.encodePacked(packed, tail);
         assertEq(packed.length, rollup.commitmentByteLength(), "length");
         uint256 expected = uint256(sha256(packed)) & ((1 << 253) - 1);
         assertEq(rollup.commitment(h, slots), expected, "commitment");
         assertTrue(expected < R, "a field element");
     }
 
-    /// A word wider than its commitment width is refused (the circuit could not open it).
-    function testFuzz_commitment_refusesWordsWiderThanTheirWidth(uint256 price, uint256 record) public {
+    /// A word wider than its commitment width is refused (the circuit could not open it): a price,
+    /// a settlement record, a deposit record's owner (160 bits) or its pkHash (a field element).
+    /// A slot's f0 and f1 cannot be wider: `slots` holds exactly 26 + 17 bytes of each.
+    function testFuzz_commitment_refusesWordsWiderThanTheirWidth(
+        uint256 price,
+        uint256 record,
+        uint256 owner,
+        uint256 pk
+    ) public {
         price = bound(price, 1 << 40, R - 1);
         record = bound(record, 1 << 80, R - 1);
+        owner = bound(owner, 1 << 160, R - 1);
+        pk = bound(pk, R, type(uint256).max);
         ITesseraRollup.BatchHeader memory h = _header(1);
-        uint256[] memory slots = _slots(0, 0, 0, 0);
+        bytes memory slots = _slots(0, 0, 0, 0);
         h.prices[1] = price;
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 5, price, 40));
         rollup.commitment(h, slots);
@@ -360,8 +604,18 @@ contract TesseraRollupTest is TestBase {
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 6, record, 80));
         rollup.commitment(h, slots);
         h = _header(1);
+        h.deposits[2] = owner;
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 9, owner, 160));
+        rollup.commitment(h, slots);
+        h = _header(1);
+        h.deposits[1] = pk;
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicInputNotInField.selector, 8, pk));
+        rollup.commitment(h, slots);
+        h = _header(1);
         h.prices[0] = (1 << 40) - 1;
         h.settlements[0] = (1 << 80) - 1;
+        (h.deposits[0], h.deposits[1]) = ((1 << 160) - 1, R - 1);
+        slots = _slots(2 ** 208 - 1, 2 ** 136 - 1, 2 ** 208 - 1, 2 ** 136 - 1);
         assertTrue(rollup.commitment(h, slots) < 1 << 253, "the edges fit");
     }
 
@@ -370,7 +624,7 @@ contract TesseraRollupTest is TestBase {
         tamperedRoot = bound(tamperedRoot, 0, R - 1);
         vm.assume(newRoot != tamperedRoot);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
-        uint256[] memory slots = _slots(0, 0, 0, 0);
+        bytes memory slots = _slots(0, 0, 0, 0);
         verifier.setExpectedInputsHash(keccak256(abi.encodePacked(rollup.commitment(h, slots))));
         ITesseraRollup.BatchHeader memory other = _header(tamperedRoot);
         uint256[8] memory proof;
@@ -454,10 +708,25 @@ contract TesseraRollupTest is TestBase {
     }
 
     function _expectSubmitRevert(TesseraRollup r, ITesseraRollup.BatchHeader memory h, bytes memory err) internal {
+        _expectSubmitRevertWith(r, h, _slots(0, 0, 0, 0), err);
+    }
+
+    function _expectSubmitRevertWith(
+        TesseraRollup r,
+        ITesseraRollup.BatchHeader memory h,
+        bytes memory slots,
+        bytes memory err
+    ) internal {
         uint256[8] memory proof;
         vm.prank(OPERATOR);
         vm.expectRevert(err);
-        r.submitBatch(h, _slots(0, 0, 0, 0), proof);
+        r.submitBatch(h, slots, proof);
+    }
+
+    function _submitSlotsTo(TesseraRollup r, ITesseraRollup.BatchHeader memory h, bytes memory slots) internal {
+        uint256[8] memory proof;
+        vm.prank(OPERATOR);
+        r.submitBatch(h, slots, proof);
     }
 
     /// F5: a round with a later round already in force at the batch time is refused, whatever the
@@ -569,19 +838,21 @@ contract TesseraRollupTest is TestBase {
         assertEq(r.batchNumber(), 2, "the fixed price is accepted again");
     }
 
-    /// F16: every public-input word must be below r.
+    /// F16: every public-input word must be below r: the new root and every deposit record's
+    /// pkHash (the 32-byte words a batch chooses). A slot's f0 and f1 are below 2^208 < r by their
+    /// 26 + 17 bytes in `slots`.
     function testFuzz_findingF16_publicInputsBelowR(uint256 word, uint256 where) public {
         word = bound(word, R, type(uint256).max);
         where = bound(where, 0, 2);
         ITesseraRollup.BatchHeader memory h = _header(1);
-        uint256[] memory slots = _slots(0, 0, 0, 0);
+        bytes memory slots = _slots(0, 0, 0, 0);
         uint256 index;
         if (where == 0) {
             h.newStateRoot = word;
             index = 1;
         } else {
-            slots[where == 1 ? 0 : 3] = word;
-            index = where == 1 ? 7 : 10;
+            h.deposits[where == 1 ? 1 : 3] = word;
+            index = where == 1 ? 8 : 10;
         }
         uint256[8] memory proof;
         vm.prank(OPERATOR);
@@ -692,7 +963,8 @@ contract TesseraRollupTest is TestBase {
                     nTx: uint16(N_TX),
                     settlements: uint8(K),
                     accountDepth: 4,
-                    positions: 2
+                    positions: 2,
+                    deposits: uint8(D)
                 }),
                 genesisStateRoot: GENESIS_ROOT,
                 feeAccountOwner: FEE_OWNER,

@@ -128,6 +128,7 @@ export interface ProfileParams {
   readonly positions: number;
   readonly underlyings: number;
   readonly settlements: number;
+  readonly deposits: number;
   readonly fundingInterval: number;
 }
 
@@ -180,7 +181,16 @@ export function profileSource(profile: string): string {
     throw new BuildError(
       `unknown profile ${JSON.stringify(profile)}; known: ${Object.keys(profiles.profiles).join(", ")}`,
     );
-  const args = [p.nTx, p.accountDepth, p.orderDepth, p.positions, p.underlyings, p.settlements, p.fundingInterval];
+  const args = [
+    p.nTx,
+    p.accountDepth,
+    p.orderDepth,
+    p.positions,
+    p.underlyings,
+    p.settlements,
+    p.deposits,
+    p.fundingInterval,
+  ];
   return (
     `pragma circom 2.1.6;\n` +
     `include "${profiles.file}";\n` +

@@ -148,6 +148,13 @@ export interface Applied extends FillLocation {
 const MS_PER_SECOND = 1000n;
 
 /** The open batch: its context and the transactions the core accepted into it. */
+/** Deposits among `txs`: each uses one of the batch's deposit records. */
+function depositsIn(txs: readonly Tx[]): number {
+  let n = 0;
+  for (const tx of txs) if (tx.type === TxType.DEPOSIT) n++;
+  return n;
+}
+
 export interface OpenBatch {
   readonly context: BatchContext;
   readonly pricesStale: boolean;
@@ -506,6 +513,10 @@ export class ProtocolLedger implements Ledger {
    * (may throw `BuilderDisagreementError`).
    */
   apply(tx: Tx, now: bigint): Applied {
+    // A batch carries at most `profile.deposits` deposit records (§8): a deposit that finds them
+    // all used closes the open batch and opens the next one, as a full batch does.
+    if (tx.type === TxType.DEPOSIT && this.open !== null && depositsIn(this.open.txs) >= this.profile.deposits)
+      this.closeBatch(now);
     const t = now / MS_PER_SECOND;
     const stale = this.staleAt(t);
     // A batch stamped while a round is older than maxOracleAge lands on L1 only if none of its

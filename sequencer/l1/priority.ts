@@ -1,8 +1,11 @@
 /**
  * L1 priority operations (the rollup contract's queue: `priorityOp(i)` → `{f0, f1}`) as
  * sequencer commands. The words are the slot public data of docs/protocol.md §7, packed by
- * protocol/pubdata.ts; for a queued forced withdrawal the `served` bits are 0 (the batch
- * fills them in), for a queued forced close the insurance account and `served` bits. Decoding is the inverse of those packers (tests round-trip through them).
+ * protocol/pubdata.ts; for a queued deposit f0 also holds the owner (bit 92) and f1 the key
+ * hash, which the batch posts as the deposit's record (§8) rather than in its slot; for a queued
+ * forced withdrawal the `served` bits are 0 (the batch fills them in), for a queued forced close
+ * the insurance account and `served` bits. Decoding is the inverse of those packers (tests
+ * round-trip through them).
  */
 import { BITS } from "../../protocol/constants.ts";
 import { ACCOUNT_ID_BITS, FORCED_CLOSE_SETTLEMENT_BIT } from "../../protocol/pubdata.ts";

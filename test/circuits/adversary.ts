@@ -19,8 +19,11 @@ buildScenarios();
 
 export const U = TEST.underlyings;
 export const K = TEST.settlements;
-/** Index of f0 of `slot` in publicInputs (f1 follows it). */
-export const f0Index = (slot: number): number => 4 + U + K + 2 * slot;
+export const D = TEST.deposits;
+/** Index of deposit record `k`'s owner in the public data (its pkHash follows it). */
+export const recordIndex = (k: number): number => 4 + U + K + 2 * k;
+/** Index of f0 of `slot` in the public data (f1 follows it). */
+export const f0Index = (slot: number): number => 4 + U + K + 2 * D + 2 * slot;
 
 /** Pre-batch account trees of the inputs handed out by `input`. */
 export const trees = new WeakMap<CircuitInputs, SparseMerkleTree>();
@@ -72,7 +75,11 @@ export function publicValue(inp: CircuitInputs, j: number): bigint {
 }
 
 /** Source file of each template whose rule lines carry `// CODE` tags. */
-const TAGGED: Readonly<Record<string, string>> = { TxSlot: "tx.circom", Batch: "batch.circom" };
+const TAGGED: Readonly<Record<string, string>> = {
+  TxSlot: "tx.circom",
+  Batch: "batch.circom",
+  DepositRecords: "lib/deposits.circom",
+};
 
 /** "Template line: N" for every line of a tagged template's file tagged `// <tag>`. */
 export function ruleSites(tag: string): string[] {

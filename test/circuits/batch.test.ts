@@ -5,14 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { TxType } from "../../protocol/index.ts";
-import {
-  adversarialWitness,
-  buildScenarios,
-  computedPublicInputs,
-  inputOf,
-  publicWire,
-  testCircuit,
-} from "./scenarios.ts";
+import { adversarialWitness, buildScenarios, computedPublicInputs, inputOf, testCircuit } from "./scenarios.ts";
 
 const circuit = await testCircuit();
 const scenarios = buildScenarios();
@@ -29,7 +22,7 @@ describe("batch circuit (test profile) accepts protocol batches", () => {
       for (const j of computedPublicInputs(s.batch.profile.nTx)) pub[j] = "0";
       const closed = adversarialWitness(circuit, blanked);
       assert.ok(closed.failedAsserts > 0, "blank public outputs fail their equality asserts");
-      const computed = computedPublicInputs(s.batch.profile.nTx).map((j) => closed.witness[publicWire(j)]);
+      const computed = computedPublicInputs(s.batch.profile.nTx).map((j) => closed.published[j]);
       const expected = computedPublicInputs(s.batch.profile.nTx).map((j) => s.batch.publicData[j]);
       assert.equal(computed[0], s.batch.newStateRoot);
       assert.deepEqual(computed, expected);

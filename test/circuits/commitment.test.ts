@@ -1,7 +1,7 @@
 /**
  * The commitment gadget (circuits/lib/commitment.circom) agrees with protocol/'s
  * `batchCommitment` on every case of the shared table of fields and edges, and refuses a word
- * wider than its width (the range check of t, the prices and the records).
+ * wider than its width (the range check of t, the prices, the records, f0 and f1).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -11,7 +11,7 @@ import { commitmentCases, commitmentFields } from "../protocol/commitment-table.
 import { Circuit } from "./harness.ts";
 
 const TEST = getProfile("test");
-const args = [TEST.underlyings, TEST.settlements, TEST.nTx, 1];
+const args = [TEST.underlyings, TEST.settlements, TEST.deposits, TEST.nTx, 1];
 const circuit = await Circuit.ofTemplate("commitment-test", "lib/commitment.circom", "PublicCommitment", args);
 /** Wire of the output `out` (wire 0 is the constant 1). */
 const OUT = 1;
@@ -27,19 +27,24 @@ describe("commitment: circuit and protocol/ agree (test profile shape)", () => {
     });
   }
 
-  test("the serialization is 32 bytes per word but t (4), a price (5) and a record (10)", () => {
+  test("the serialization: t 4 bytes, a price 5, a settlement record 10, a deposit record 52, a slot 43", () => {
     const fields = commitmentFields(TEST);
     const bytes = commitmentBytes(
       TEST,
       fields.map(() => 0n),
     );
-    assert.equal(bytes.length, 100 + 5 * TEST.underlyings + 10 * TEST.settlements + 64 * TEST.nTx);
+    assert.equal(bytes.length, 100 + 5 * TEST.underlyings + 10 * TEST.settlements + 52 * TEST.deposits + 43 * TEST.nTx);
   });
 
+  const records = 4 + TEST.underlyings + TEST.settlements;
+  const slots = records + 2 * TEST.deposits;
   for (const [index, bits] of [
     [2, 32],
     [4, 40],
     [4 + TEST.underlyings, 80],
+    [records, 160],
+    [slots, 208],
+    [slots + 1, 136],
   ] as const) {
     test(`a word ${index} of 2^${bits} does not fit: the circuit and protocol/ refuse it`, () => {
       const data = commitmentFields(TEST).map(() => 0n);

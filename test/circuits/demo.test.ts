@@ -21,7 +21,7 @@ import {
   world,
 } from "../protocol/fixtures.ts";
 import { Circuit } from "./harness.ts";
-import { adversarialWitness, computedPublicInputs, inputOf, publicWire } from "./scenarios.ts";
+import { adversarialWitness, computedPublicInputs, inputOf } from "./scenarios.ts";
 
 test("demo profile: a deposit, two trades and a funding update are accepted with protocol's outputs", async () => {
   const circuit = await Circuit.fromSource(DEMO.name, profileSource(DEMO.name));
@@ -43,9 +43,9 @@ test("demo profile: a deposit, two trades and a funding update are accepted with
   const blanked = structuredClone(input);
   const indices = computedPublicInputs(DEMO.nTx, DEMO);
   for (const j of indices) (blanked["publicData"] as string[])[j] = "0";
-  const { witness } = adversarialWitness(circuit, blanked);
+  const { published } = adversarialWitness(circuit, blanked);
   assert.deepEqual(
-    indices.map((j) => witness[publicWire(j)]),
+    indices.map((j) => published[j]),
     indices.map((j) => batch.publicData[j]),
   );
 });

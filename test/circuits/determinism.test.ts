@@ -9,9 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { applyPostedBatch, l1Calldata, RollupState, toField, TxType } from "../../protocol/index.ts";
+import { applyPostedBatch, l1Calldata, RollupState, toField, TxType, unpackSlots } from "../../protocol/index.ts";
 import { c, input, trees } from "./adversary.ts";
-import { adversarialWitness, buildScenarios, publicWire, scenario, setSlot, slotValue, TEST } from "./scenarios.ts";
+import { adversarialWitness, buildScenarios, scenario, setSlot, slotValue, TEST } from "./scenarios.ts";
 
 const all = buildScenarios();
 const P = TEST.positions;
@@ -20,7 +20,7 @@ const K = TEST.settlements;
 /** Per-slot parameters each transaction type reads; every other one is the prover's free choice. */
 const READS: Readonly<Record<number, readonly string[]>> = {
   [TxType.NOOP]: [],
-  [TxType.DEPOSIT]: ["amount", "owner", "pkHash"],
+  [TxType.DEPOSIT]: ["amount"],
   [TxType.WITHDRAW]: ["amount"],
   [TxType.FORCED_WITHDRAW]: ["amount", "served"],
   [TxType.TRADE]: ["fillSize", "fillPrice", "posSlotA", "posSlotB"],
@@ -30,10 +30,9 @@ const READS: Readonly<Record<number, readonly string[]>> = {
   [TxType.FEE_SWEEP]: ["amount"],
   [TxType.FORCED_CLOSE]: ["instrument", "flag", "settleIdx", "posSlotA", "posSlotB"],
 };
+// A deposit's owner and key are no parameter: they are the batch's deposit record (public data).
 const PARAMS = [
   "amount",
-  "owner",
-  "pkHash",
   "fillSize",
   "fillPrice",
   "underlying",
@@ -61,11 +60,11 @@ function alternatives(name: string, honest: bigint): bigint[] {
 function assertDetermined(name: string, slot: number, param: string, value: bigint): void {
   const inp = input(name);
   setSlot(inp, param, slot, value);
-  const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+  const { witness, published } = adversarialWitness(c, inp, [], trees.get(inp));
   if (c.violated(witness).length > 0) return;
   const honest = scenario(name).batch.publicData;
-  const posted = honest.some((p, j) => j !== 1 && witness[publicWire(j)] !== toField(p));
-  const sameRoot = witness[publicWire(1)] === toField(honest[1]!);
+  const posted = honest.some((p, j) => j !== 1 && published[j] !== toField(p));
+  const sameRoot = published[1] === toField(honest[1]!);
   assert.ok(posted || sameRoot, `${name}, slot ${slot}: ${param} = ${value} proves another root for the same calldata`);
 }
 
@@ -101,7 +100,7 @@ describe("determinism: no private choice moves the root without changing the pos
       };
       const { header, slots } = l1Calldata(s.batch, rounds);
       assert.equal(state.stateRoot, s.batch.oldStateRoot, `${s.name}: old root`);
-      applyPostedBatch(state, { header, slots }, s.batch.context.domain, BigInt(i + 1));
+      applyPostedBatch(state, { header, slots: unpackSlots(slots) }, s.batch.context.domain, BigInt(i + 1));
       assert.equal(state.stateRoot, s.batch.newStateRoot, `${s.name}: rebuilt root`);
     }
   });

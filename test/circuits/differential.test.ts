@@ -25,8 +25,8 @@ import {
 } from "../../protocol/index.ts";
 import type { Account, Batch, BatchContext, CircuitInput, Order, SignedOrder, Tx } from "../../protocol/index.ts";
 import type { CircuitInputs } from "./harness.ts";
-import { c, input, setOrder, setPublic, trees } from "./adversary.ts";
-import { adversarialWitness, BTC, ETH, NEAR_CALL, publicWire, scenario, setSlot, TEST } from "./scenarios.ts";
+import { c, input, recordIndex, setOrder, setPublic, trees } from "./adversary.ts";
+import { adversarialWitness, BTC, ETH, NEAR_CALL, scenario, setSlot, TEST } from "./scenarios.ts";
 
 const U = TEST.underlyings;
 const record = (k: number): number => 4 + U + k;
@@ -106,6 +106,12 @@ function setOrderWithSlot(
 
 const TRADE: Target = { scenario: "boundary orders", slot: 0 };
 const DEPOSIT: Target = { scenario: "thin accounts for the insurance fund", slot: 1 };
+/** The deposit record a deposit slot uses: the number of deposit slots before it. */
+function recordOf(t: Target): number {
+  return scenario(t.scenario)
+    .batch.witnesses.slice(0, t.slot)
+    .filter((w) => w.tx.type === TxType.DEPOSIT).length;
+}
 const WITHDRAW: Target = { scenario: "withdraw and served forced withdrawal", slot: 0 };
 const FORCED: Target = { scenario: "withdraw and served forced withdrawal", slot: 1 };
 const LIQUIDATE: Target = { scenario: "liquidation", slot: 0 };
@@ -179,7 +185,8 @@ const FIELDS: readonly Field[] = [
     bits: 160,
     at: DEPOSIT,
     protocol: (tx, ctx, v) => ({ tx: { ...(tx as Extract<Tx, { type: 1 }>), owner: v }, ctx }),
-    circuit: (inp, v) => setSlot(inp, "owner", DEPOSIT.slot, v),
+    // The owner is the slot's deposit record in the public data (§8), not a slot parameter.
+    circuit: (inp, v) => setPublic(inp, recordIndex(recordOf(DEPOSIT)), v),
   },
   {
     type: "deposit",
@@ -427,7 +434,7 @@ describe("differential: protocol/ accepts exactly when the circuit's constraints
         assert.deepEqual(c.violated(honest), [], `${field.name} = ${v}: protocol/ accepts it, the circuit must too`);
         // ... and the adversary's patch of the same change publishes the same inputs.
         batch.publicData.forEach((p, j) => {
-          assert.equal(adversary.witness[publicWire(j)], toField(p), `${field.name} = ${v}: public input ${j}`);
+          assert.equal(adversary.published[j], toField(p), `${field.name} = ${v}: public input ${j}`);
         });
         assert.ok(circuitAccepts, `${field.name} = ${v}: the patched input is accepted too`);
       }

@@ -29,7 +29,6 @@ import {
   LATE_CALL_EXPIRY,
   MAX_PRICE,
   MAX_TIME,
-  publicWire,
   scenario,
   SECOND_FUND,
   setSlot,
@@ -70,10 +69,9 @@ function setAccountA(inp: CircuitInputs, name: string, slot: number, id: bigint)
 
 /** The new state root and slot data the adversary's witness proves for `inp` (null: rejected). */
 function proves(inp: CircuitInputs): bigint[] | null {
-  const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+  const { witness, published } = adversarialWitness(c, inp, [], trees.get(inp));
   if (c.violated(witness).length > 0) return null;
-  const n = (inp["publicData"] as string[]).length;
-  return Array.from({ length: n }, (_, j) => witness[publicWire(j)]!);
+  return published;
 }
 /** publicData index of settlement record k. */
 const record = (k: number): number => 4 + U + k;
@@ -214,8 +212,8 @@ describe("findings against the circuit (test profile)", () => {
     // Slot 0: account 12's short perp goes to the fund. Publishing it as refused (served bit 0)
     // with any root fails: the circuit computes `served` from the account's own slots.
     const inp = input(FC_PERP);
-    const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
-    const f0 = witness[publicWire(f0Index(0))]!;
+    const { published } = adversarialWitness(c, inp, [], trees.get(inp));
+    const f0 = published[f0Index(0)]!;
     assert.equal((f0 >> 68n) & 1n, 1n, "served");
     setPublic(inp, f0Index(0), f0 - (1n << 68n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
@@ -231,8 +229,8 @@ describe("findings against the circuit (test profile)", () => {
       [REFUSED_FW, 0, 148n, 1n], // account 6 holds nothing
     ] as const) {
       const inp = input(name);
-      const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
-      const f0 = witness[publicWire(f0Index(slot))]!;
+      const { published } = adversarialWitness(c, inp, [], trees.get(inp));
+      const f0 = published[f0Index(slot)]!;
       assert.equal((f0 >> bit) & 1n, flat, `${name} slot ${slot}`);
       setPublic(inp, f0Index(slot), f0 ^ (1n << bit));
       assertRejected(inp, "PUBLIC_DATA", [f0Index(slot)]);

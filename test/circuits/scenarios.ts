@@ -20,6 +20,7 @@ import {
 } from "../../protocol/index.ts";
 import type { Batch, Profile, RollupState, Tx } from "../../protocol/index.ts";
 import { profileSource } from "../../scripts/zk/build.ts";
+import { getProfile, PROFILE_NAMES } from "../../protocol/profiles.ts";
 import {
   BTC,
   BTC_PRICE,
@@ -404,14 +405,19 @@ export function slotValue(input: CircuitInputs, name: string, slot: number, j?: 
 /** Wire index of the one public input, the commitment (wire 0 is the constant 1; no outputs). */
 export const COMMITMENT_WIRE = 1;
 
-/** Wire index of `publicData[j]`: the first private input, right after the commitment. */
-export function publicWire(j: number): number {
-  return 2 + j;
+/**
+ * Wire index of `publicData[j]` in `c`'s witness. circom's --O2 may replace an input wire by an
+ * equal linear combination (the deposit records' owners are, by their bit decompositions), so
+ * the index comes from the symbol file; read posted values from `adversarialWitness`'s
+ * `published` instead where a word may be such an input.
+ */
+export function publicWire(c: Circuit, j: number): number {
+  return c.index(`main.publicData[${j}]`);
 }
 
 /** Indices in `publicData` the circuit computes: the new state root and every f0, f1. */
 export function computedPublicInputs(nTx: number, profile: Profile = TEST): number[] {
-  const base = 4 + profile.underlyings + profile.settlements;
+  const base = 4 + profile.underlyings + profile.settlements + 2 * profile.deposits;
   return [1, ...Array.from({ length: 2 * nTx }, (_, k) => base + k)];
 }
 
@@ -431,7 +437,13 @@ export function adversarialWitness(
   input: CircuitInputs,
   keep: readonly number[] = [],
   accounts?: SparseMerkleTree,
-): { witness: Witness; failedAsserts: number; messages: readonly string[] } {
+): {
+  witness: Witness;
+  /** The public data the adversary posts: the input's, with the computed words as computed. */
+  published: bigint[];
+  failedAsserts: number;
+  messages: readonly string[];
+} {
   const nTx = (input["txType"] as unknown[]).length;
   const nPub = (input["publicData"] as unknown[]).length;
   const inp = structuredClone(input);
@@ -465,12 +477,22 @@ export function adversarialWitness(
   const computed = [1, ...Array.from({ length: 2 * nTx }, (_, k) => nPub - 2 * nTx + k)];
   const published = (inp["publicData"] as string[]).map((v) => BigInt(v));
   for (const j of computed) {
-    if (!keep.includes(j)) published[j] = c.solveWire(result.witness, publicWire(j));
+    if (keep.includes(j)) continue;
+    try {
+      published[j] = c.solveWire(result.witness, publicWire(c, j));
+    } catch (e) {
+      // Two constraints give the word different values (an f0 over a wrapped field value that
+      // its 208-bit decomposition cannot hold): no value is consistent, so the prover posts the
+      // given one and is refused whatever it posts.
+      if (!(e instanceof Error && e.message.startsWith("constraints disagree"))) throw e;
+    }
   }
   // A word that does not fit its width breaks a range check first; the commitment is then 0
   // (refused either way).
-  const U = (input["funding0"] as unknown[]).length;
-  const shape = { nTx, underlyings: U, settlements: nPub - 4 - U - 2 * nTx };
+  const shape = PROFILE_NAMES.map((name) => getProfile(name)).find(
+    (p) => p.nTx === nTx && 4 + p.underlyings + p.settlements + 2 * p.deposits + 2 * nTx === nPub,
+  );
+  if (shape === undefined) throw new Error(`no profile has ${nTx} slots and ${nPub} public data words`);
   let commitment = 0n;
   try {
     commitment = batchCommitment(shape, published);
@@ -482,5 +504,5 @@ export function adversarialWitness(
   // The asserts reported are those of the input as given (paths fixed): the broken rule, and
   // the equality of each computed word with the given one where they differ.
   const { failedAsserts, messages } = result;
-  return { witness: c.witnessIgnoringAsserts(inp).witness, failedAsserts, messages };
+  return { witness: c.witnessIgnoringAsserts(inp).witness, published, failedAsserts, messages };
 }

@@ -24,9 +24,11 @@ import {
   assertAccepted,
   assertRejected,
   c,
+  D,
   f0Index,
   input,
   publicValue,
+  recordIndex,
   resigned,
   setOrder,
   setPublic,
@@ -38,7 +40,6 @@ import {
   CRASH_PRICE,
   ETH,
   ETH_PRICE,
-  publicWire,
   scenario,
   setSlot,
   slotValue,
@@ -240,8 +241,8 @@ describe("soundness of the batch circuit (test profile)", () => {
 
   test("soundness: a wrong liquidation price in the public data is rejected", () => {
     const inp = input(LIQ);
-    const { witness } = adversarialWitness(c, inp);
-    const f0 = witness[publicWire(f0Index(0))]!;
+    const { published } = adversarialWitness(c, inp);
+    const f0 = published[f0Index(0)]!;
     setPublic(inp, f0Index(0), f0 + (1n << 116n)); // X + 1
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
@@ -316,9 +317,18 @@ describe("soundness of the batch circuit (test profile)", () => {
 
   test("soundness: a deposit into another owner's account is rejected", () => {
     const inp = input(TRADE);
-    setSlot(inp, "owner", 0, slotValue(inp, "owner", 0) + 1n);
-    setSlot(inp, "aOwner", 1, slotValue(inp, "owner", 0));
+    // Deposit record 0 (slot 0's) names another owner; slot 1 carries that owner in the leaf.
+    setPublic(inp, recordIndex(0), publicValue(inp, recordIndex(0)) + 1n);
+    setSlot(inp, "aOwner", 1, publicValue(inp, recordIndex(0)));
     assertRejected(inp, "ACCOUNT_MISMATCH");
+  });
+
+  test("soundness: a deposit record no deposit uses is rejected", () => {
+    const inp = input(TRADE);
+    const used = scenario(TRADE).batch.witnesses.filter((w) => w.tx.type === TxType.DEPOSIT).length;
+    assert.ok(used < D, "the scenario leaves a record unused");
+    setPublic(inp, recordIndex(used), 5n);
+    assertRejected(inp, "BAD_CONTEXT");
   });
 
   test("soundness: an overflowed deposit amount that wraps the field is rejected", () => {
@@ -359,9 +369,9 @@ describe("soundness of the batch circuit (test profile)", () => {
 
   test("soundness: a refused forced withdrawal published as served is rejected", () => {
     const inp = input(SWEEP);
-    const { witness } = adversarialWitness(c, inp);
+    const { published } = adversarialWitness(c, inp);
     const requested = slotValue(inp, "amount", 0);
-    setPublic(inp, f0Index(0), witness[publicWire(f0Index(0))]! + (requested << 36n));
+    setPublic(inp, f0Index(0), published[f0Index(0)]! + (requested << 36n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
 

@@ -12,7 +12,7 @@ import { network } from "hardhat";
 import type { Contract } from "ethers";
 import { FIELD_MODULUS } from "../../protocol/field.ts";
 import { slotsUsePrices, slotUsesPrices } from "../../protocol/priceUse.ts";
-import { packSettlement } from "../../protocol/pubdata.ts";
+import { packSettlement, packSlots } from "../../protocol/pubdata.ts";
 import { BatchBuilder, l1Calldata } from "../../protocol/batch.ts";
 import { optionId, perpId } from "../../protocol/instruments.ts";
 import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
@@ -38,6 +38,7 @@ import {
   headerNow,
   latestPrices,
   now,
+  recordsOf,
   slotsOf,
 } from "./fixtures.ts";
 import type { BatchHeader, Fixture } from "./fixtures.ts";
@@ -48,7 +49,7 @@ function as(contract: Contract, signer: { address: string }): Contract {
   return contract.connect(signer as never) as Contract;
 }
 
-async function submit(f: Fixture, header: BatchHeader, slots: bigint[] = slotsOf([])): Promise<unknown> {
+async function submit(f: Fixture, header: BatchHeader, slots: string = slotsOf([])): Promise<unknown> {
   return as(f.rollup, f.operator).getFunction("submitBatch")(header, slots, ZERO_PROOF);
 }
 
@@ -213,8 +214,10 @@ describe("issue 14 findings", () => {
         option(2, 0n),
         (3n << 8n) | 1n, // kind 3: no instrument
         (1n << 82n) - 1n,
+        (1n << 136n) - 1n, // the widest f1 a slot's 17 bytes hold
       ];
-      const highBits = [0n, 1n << 200n, ((1n << 32n) - 1n) << 4n];
+      // Up to the top bit of f0's 26 bytes (the packed slots keep f0 and f1 apart).
+      const highBits = [0n, 1n << 200n, 1n << 207n, ((1n << 32n) - 1n) << 4n];
       let cases = 0;
       for (let type = 0n; type < 16n; type++) {
         for (const served of [0n, 1n]) {
@@ -228,7 +231,7 @@ describe("issue 14 findings", () => {
                   [0n, 0n, f0, f1],
                   [1n, 0n, f0, f1],
                 ]) {
-                  const onL1 = (await f.rollup.getFunction("slotsUsePrices")(slots, t)) as boolean;
+                  const onL1 = (await f.rollup.getFunction("slotsUsePrices")(packSlots(slots), t)) as boolean;
                   assert.equal(
                     onL1,
                     slotsUsePrices(slots, t),
@@ -241,7 +244,7 @@ describe("issue 14 findings", () => {
           }
         }
       }
-      assert.equal(cases, 16 * 2 * 2 * 3 * instruments.length * 3);
+      assert.equal(cases, 16 * 2 * 2 * highBits.length * instruments.length * 3);
       // The rule itself, spelled out: what reads no price.
       for (const type of [0n, 1n, 7n, 8n]) assert.equal(slotUsesPrices(type, perpId(1), t), false);
       for (const type of [2n, 3n, 4n, 5n, 6n, 10n, 15n]) assert.equal(slotUsesPrices(type, 0n, t), true);
@@ -343,10 +346,12 @@ describe("issue 14 findings", () => {
       await expect(submit(f, header))
         .to.be.revertedWithCustomError(f.rollup, "PublicInputNotInField")
         .withArgs(1n, FIELD_MODULUS);
-      const slots = slotsOf([[FIELD_MODULUS + 5n, 0n]]);
-      await expect(submit(f, { ...header, newStateRoot: 1n }, slots))
+      // A deposit record's pkHash is the other 32-byte word a batch chooses (a slot's f0 and f1,
+      // 26 + 17 bytes, are always below r).
+      const deposits = recordsOf([{ owner: f.alice.address, pkHash: FIELD_MODULUS + 5n }]);
+      await expect(submit(f, { ...header, newStateRoot: 1n, deposits }))
         .to.be.revertedWithCustomError(f.rollup, "PublicInputNotInField")
-        .withArgs(BigInt(4 + PROFILE.underlyings + PROFILE.settlements), FIELD_MODULUS + 5n);
+        .withArgs(BigInt(4 + PROFILE.underlyings + PROFILE.settlements + 1), FIELD_MODULUS + 5n);
     });
 
     it("finding F16: a settlement price is fixed by the first batch that uses the series", async () => {

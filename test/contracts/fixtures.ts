@@ -7,13 +7,17 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { Contract } from "ethers";
 import { batchCommitment } from "../../protocol/commitment.ts";
 import { getProfile } from "../../protocol/profiles.ts";
+import { packSlots, unpackSlots } from "../../protocol/pubdata.ts";
 import type { Profile } from "../../protocol/types.ts";
 import { deployTessera } from "../../scripts/deploy.ts";
 import type { TesseraDeployment } from "../../scripts/deploy.ts";
 
 export const PROFILE: Profile = getProfile("test");
-/** Words of the public data the commitment hashes: 4 + U + K + 2·nTx. */
-export const N_DATA = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.nTx;
+/** Words of the public data the commitment hashes: 4 + U + K + 2·D + 2·nTx. */
+export const N_DATA = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.deposits + 2 * PROFILE.nTx;
+/** Bytes the commitment hashes: 100 + 5·U + 10·K + 52·D + 43·nTx (docs/protocol.md §8). */
+export const COMMITMENT_BYTES =
+  100 + 5 * PROFILE.underlyings + 10 * PROFILE.settlements + 52 * PROFILE.deposits + 43 * PROFILE.nTx;
 /** Public inputs of every profile's verifier: the commitment. */
 export const N_PUBLIC = 1;
 export const MAX_ORACLE_AGE = 3600n;
@@ -38,6 +42,14 @@ export interface BatchHeader {
   priceRoundIds: bigint[];
   settlements: bigint[];
   settlementRoundIds: bigint[];
+  /** D deposit records, 2·D words: (owner, pkHash) of each deposit slot in order, then zeros. */
+  deposits: bigint[];
+}
+
+/** A deposit record: the L1 owner (address or its value) and key hash of one deposit slot. */
+export interface DepositRecordOf {
+  readonly owner: string | bigint;
+  readonly pkHash: bigint;
 }
 
 export interface Fixture extends TesseraDeployment {
@@ -127,8 +139,15 @@ export async function now(ethers: HardhatEthers): Promise<bigint> {
   return BigInt(block!.timestamp);
 }
 
-/** A header at the latest block's time with the feeds' latest rounds and no settlement. */
-export async function headerNow(f: Fixture, newStateRoot: bigint): Promise<BatchHeader> {
+/**
+ * A header at the latest block's time with the feeds' latest rounds, no settlement, and the
+ * deposit records `deposits` (the batch's deposit slots' owners and keys, in slot order).
+ */
+export async function headerNow(
+  f: Fixture,
+  newStateRoot: bigint,
+  deposits: readonly DepositRecordOf[] = [],
+): Promise<BatchHeader> {
   const { prices, roundIds } = await latestPrices(f.feeds);
   return {
     newStateRoot,
@@ -137,34 +156,47 @@ export async function headerNow(f: Fixture, newStateRoot: bigint): Promise<Batch
     priceRoundIds: roundIds,
     settlements: Array.from({ length: PROFILE.settlements }, () => 0n),
     settlementRoundIds: Array.from({ length: PROFILE.settlements }, () => 0n),
+    deposits: recordsOf(deposits),
   };
 }
 
-/** Flattens slot public data into `slots`, padding with no-ops to nTx slots. */
-export function slotsOf(data: readonly (readonly [bigint, bigint])[]): bigint[] {
+/** The header's deposit table: `records` as words `owner, pkHash`, padded with (0, 0) to D records. */
+export function recordsOf(records: readonly DepositRecordOf[]): bigint[] {
+  if (records.length > PROFILE.deposits) throw new RangeError(`at most ${PROFILE.deposits} deposit records`);
+  const out = records.flatMap((r) => [BigInt(r.owner), r.pkHash]);
+  while (out.length < 2 * PROFILE.deposits) out.push(0n);
+  return out;
+}
+
+/** Slot public data as words `f0, f1`, padded with no-ops to nTx slots. */
+export function slotWords(data: readonly (readonly [bigint, bigint])[]): bigint[] {
   if (data.length > PROFILE.nTx) throw new RangeError(`at most ${PROFILE.nTx} slots`);
   const out = data.flatMap(([f0, f1]) => [f0, f1]);
   while (out.length < 2 * PROFILE.nTx) out.push(0n);
   return out;
 }
 
+/** `submitBatch`'s `slots` for that data: 43 bytes per slot (protocol/'s `packSlots`). */
+export function slotsOf(data: readonly (readonly [bigint, bigint])[]): `0x${string}` {
+  return packSlots(slotWords(data));
+}
+
 /** Reference public data of docs/protocol.md §8, computed independently of the contract. */
-export function referencePublicData(
-  oldRoot: bigint,
-  header: BatchHeader,
-  slots: readonly bigint[],
-  domain: bigint,
-): bigint[] {
-  return [oldRoot, header.newStateRoot, header.timestamp, domain, ...header.prices, ...header.settlements, ...slots];
+export function referencePublicData(oldRoot: bigint, header: BatchHeader, slots: string, domain: bigint): bigint[] {
+  return [
+    oldRoot,
+    header.newStateRoot,
+    header.timestamp,
+    domain,
+    ...header.prices,
+    ...header.settlements,
+    ...header.deposits,
+    ...unpackSlots(slots),
+  ];
 }
 
 /** The verifier's one public input for that data: protocol/'s `batchCommitment`. */
-export function referenceCommitment(
-  oldRoot: bigint,
-  header: BatchHeader,
-  slots: readonly bigint[],
-  domain: bigint,
-): bigint {
+export function referenceCommitment(oldRoot: bigint, header: BatchHeader, slots: string, domain: bigint): bigint {
   return batchCommitment(PROFILE, referencePublicData(oldRoot, header, slots, domain));
 }
 

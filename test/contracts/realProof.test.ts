@@ -17,6 +17,7 @@ import { toCircuitInput } from "../../protocol/circuitInput.ts";
 import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../../protocol/keys.ts";
 import { initPoseidon } from "../../protocol/poseidon.ts";
 import { packProof } from "../../protocol/proof.ts";
+import { packSlots, unpackSlots } from "../../protocol/pubdata.ts";
 import { rebuildState } from "../../protocol/rebuild.ts";
 import type { Groth16ProofJson } from "../../protocol/proof.ts";
 import { signOrder, withdrawalOrder } from "../../protocol/signing.ts";
@@ -86,19 +87,22 @@ describe("real proof", () => {
 
     const asOperator = d.rollup.connect(operator!) as Contract;
     // Tampered public data: a bigger withdrawal than the one proven.
-    const tampered = slots.slice();
+    const tampered = unpackSlots(slots);
     tampered[2] = tampered[2]! + (1n << 36n);
-    await expect(asOperator.getFunction("submitBatch")(header, tampered, [...packed])).to.be.revertedWithCustomError(
-      d.rollup,
-      "InvalidProof",
-    );
+    await expect(
+      asOperator.getFunction("submitBatch")(header, packSlots(tampered), [...packed]),
+    ).to.be.revertedWithCustomError(d.rollup, "InvalidProof");
     const tx = asOperator.getFunction("submitBatch")(header, slots, [...packed]);
     await expect(tx).to.emit(d.rollup, "BatchVerified").withArgs(1n, batch.oldStateRoot, batch.newStateRoot, t, 1n);
     const receipt = await (await tx).wait();
     console.log(`real proof: submitBatch (test profile, TestVerifier) used ${receipt.gasUsed} gas`);
     assert.equal(await d.rollup.getFunction("stateRoot")(), state.stateRoot);
     // Determinism: the proved batch rebuilt from its L1 calldata alone gives the root L1 holds.
-    const rebuilt = rebuildState(RollupState.genesis(PROFILE, system), [{ header, slots }], d.domain);
+    const rebuilt = rebuildState(
+      RollupState.genesis(PROFILE, system),
+      [{ header, slots: unpackSlots(slots) }],
+      d.domain,
+    );
     assert.equal(rebuilt.stateRoot, await d.rollup.getFunction("stateRoot")());
     assert.equal(await d.rollup.getFunction("claimable")(alice!.address), 10_000_000n);
     // Replayed: the commitment now hashes the new root as the old one, so the same proof fails.

@@ -8,9 +8,17 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { Contract } from "ethers";
 import { FIELD_MODULUS } from "../../protocol/field.ts";
-import { depositData, forcedWithdrawData, packSettlement, withdrawData } from "../../protocol/pubdata.ts";
+import {
+  depositData,
+  forcedWithdrawData,
+  packSettlement,
+  packSlots,
+  unpackSlots,
+  withdrawData,
+} from "../../protocol/pubdata.ts";
 import {
   BTC_ANSWER,
+  COMMITMENT_BYTES,
   ETH_ANSWER,
   FORCED_DEADLINE,
   GENESIS_ROOT,
@@ -26,6 +34,7 @@ import {
   deployWithMockVerifier,
   headerNow,
   now,
+  recordsOf,
   referenceCommitment,
   referencePublicData,
   slotsOf,
@@ -50,7 +59,7 @@ async function registerAndDeposit(f: Fixture, user: Fixture["alice"], pkHash: bi
   return accountId;
 }
 
-async function submit(f: Fixture, header: BatchHeader, slots: bigint[]): Promise<unknown> {
+async function submit(f: Fixture, header: BatchHeader, slots: string): Promise<unknown> {
   return as(f.rollup, f.operator).getFunction("submitBatch")(header, slots, ZERO_PROOF);
 }
 
@@ -65,8 +74,8 @@ describe("TesseraRollup", () => {
       );
       assert.equal(f.domain, BigInt(ethers.keccak256(encoded)) >> 4n);
       assert.equal(await f.rollup.getFunction("publicDataCount")(), BigInt(N_DATA));
-      const { nTx, underlyings: u, settlements: k } = PROFILE;
-      assert.equal(await f.rollup.getFunction("commitmentByteLength")(), BigInt(100 + 5 * u + 10 * k + 64 * nTx));
+      assert.equal(await f.rollup.getFunction("depositRecords")(), BigInt(PROFILE.deposits));
+      assert.equal(await f.rollup.getFunction("commitmentByteLength")(), BigInt(COMMITMENT_BYTES));
       assert.equal(await f.rollup.getFunction("stateRoot")(), GENESIS_ROOT);
       assert.equal(await f.rollup.getFunction("nextAccountId")(), 2n);
       assert.equal(await f.rollup.getFunction("accountOwner")(1n), f.insuranceOwner.address);
@@ -83,7 +92,7 @@ describe("TesseraRollup", () => {
         collateral: await f.collateral.getAddress(),
         feeds: await Promise.all(f.feeds.map((x) => x.getAddress())),
         verifier: f.verifier,
-        profile: { nTx: 2, settlements: 1, accountDepth: 4, positions: 2 },
+        profile: { nTx: 2, settlements: 1, accountDepth: 4, positions: 2, deposits: 2 },
         genesisStateRoot: 1n,
         feeAccountOwner: f.feeOwner.address,
         feeAccountPkHash: 1n,
@@ -111,6 +120,14 @@ describe("TesseraRollup", () => {
       )
         .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
         .withArgs("poseidonHashers");
+      // D deposit records: 1..nTx.
+      for (const deposits of [0, 3]) {
+        await expect(
+          factory.deploy({ ...config, operator: f.operator.address, profile: { ...config.profile, deposits } }),
+        )
+          .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
+          .withArgs("deposits");
+      }
     });
   });
 
@@ -151,14 +168,17 @@ describe("TesseraRollup", () => {
       const rollupAddress = await f.rollup.getAddress();
       await (await as(f.rollup, f.alice).getFunction("register")(77n)).wait();
       const amount = 5_000_000_000n;
-      const [f0, f1] = depositData(2n, amount, BigInt(f.alice.address), 77n);
+      const [f0, f1] = depositData(2n, amount);
+      assert.equal(f1, 0n);
       // bob funds alice's account: the leaf owner stays alice.
       const tx = as(f.rollup, f.bob).getFunction("deposit")(2n, amount);
       await expect(tx).to.emit(f.rollup, "DepositQueued").withArgs(0n, 2n, f.bob.address, amount);
       await expect(tx).to.emit(f.rollup, "PriorityOpQueued");
       const op = (await f.rollup.getFunction("priorityOp")(0n)) as { f0: bigint; f1: bigint; requester: string };
-      assert.equal(op.f0, f0);
-      assert.equal(op.f1, f1);
+      // Queued: the slot's f0 with the owner at bit 92, and the key; the batch carries those two in
+      // its deposit record.
+      assert.equal(op.f0, f0 | (BigInt(f.alice.address) << 92n));
+      assert.equal(op.f1, 77n);
       assert.equal(op.requester, f.bob.address);
       assert.equal(await f.collateral.getFunction("balanceOf")(rollupAddress), amount);
       assert.equal(await f.collateral.getFunction("balanceOf")(f.bob.address), USER_FUNDS - amount);
@@ -198,11 +218,8 @@ describe("TesseraRollup", () => {
     it("test_submitBatch_acceptsDepositAndWithdrawal", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000_000n);
-      const header = await headerNow(f, 0xabcn);
-      const slots = slotsOf([
-        depositData(id, 1_000_000n, BigInt(f.alice.address), 77n),
-        withdrawData(id, 400_000n, 9n),
-      ]);
+      const header = await headerNow(f, 0xabcn, [{ owner: f.alice.address, pkHash: 77n }]);
+      const slots = slotsOf([depositData(id, 1_000_000n), withdrawData(id, 400_000n, 9n)]);
       const data = referencePublicData(GENESIS_ROOT, header, slots, f.domain);
       assert.deepEqual([...((await f.rollup.getFunction("publicData")(header, slots)) as bigint[])], data);
       const commitment = referenceCommitment(GENESIS_ROOT, header, slots, f.domain);
@@ -230,9 +247,10 @@ describe("TesseraRollup", () => {
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
       await (await as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 300n)).wait();
       await (await as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 5_000n)).wait();
-      const deposit = depositData(id, 1_000n, BigInt(f.alice.address), 77n);
+      const deposit = depositData(id, 1_000n);
+      const header = await headerNow(f, 1n, [{ owner: f.alice.address, pkHash: 77n }]);
       await (
-        (await submit(f, await headerNow(f, 1n), slotsOf([deposit, forcedWithdrawData(id, 300n, 300n)]))) as {
+        (await submit(f, header, slotsOf([deposit, forcedWithdrawData(id, 300n, 300n)]))) as {
           wait(): Promise<unknown>;
         }
       ).wait();
@@ -251,7 +269,23 @@ describe("TesseraRollup", () => {
       await expect(as(f.rollup, f.admin).getFunction("submitBatch")(header, slotsOf([]), ZERO_PROOF))
         .to.be.revertedWithCustomError(f.rollup, "NotOperator")
         .withArgs(f.admin.address);
-      await expect(submit(f, header, [0n, 0n])).to.be.revertedWithCustomError(f.rollup, "BadBatchShape");
+      const { underlyings: u, settlements: k, deposits: d, nTx } = PROFILE;
+      const shape = (words: number, bytes: number): bigint[] => [u, u, k, k, words, bytes].map(BigInt);
+      // One slot of 43 bytes, one byte short or long of nTx slots: the length must be exactly 43·nTx.
+      for (const slots of [packSlots([0n, 0n]), slotsOf([]).slice(0, -2), `${slotsOf([])}00`]) {
+        await expect(submit(f, header, slots))
+          .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
+          .withArgs(...shape(2 * d, (slots.length - 2) / 2));
+      }
+      // The old layout, two 32-byte words per slot, is refused as a wrong length.
+      assert.notEqual(64 * nTx, 43 * nTx);
+      await expect(submit(f, header, `0x${"00".repeat(64 * nTx)}`))
+        .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
+        .withArgs(...shape(2 * d, 64 * nTx));
+      // The deposit table is exactly 2·D words.
+      await expect(submit(f, { ...header, deposits: header.deposits.slice(1) }, slotsOf([])))
+        .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
+        .withArgs(...shape(2 * d - 1, 43 * nTx));
       await expect(submit(f, { ...header, prices: [1n] }, slotsOf([]))).to.be.revertedWithCustomError(
         f.rollup,
         "BadBatchShape",
@@ -270,17 +304,23 @@ describe("TesseraRollup", () => {
     it("test_submitBatch_tamperedPublicData and replayed batch are rejected by the proof binding", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
-      const header = await headerNow(f, 5n);
-      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 10n, 1n)]);
+      const header = await headerNow(f, 5n, [{ owner: f.alice.address, pkHash: 77n }]);
+      const slots = slotsOf([depositData(id, 1_000n), withdrawData(id, 10n, 1n)]);
       const commitment = referenceCommitment(GENESIS_ROOT, header, slots, f.domain);
       await (
         await f.mock.getFunction("setExpectedInputsHash")(ethers.solidityPackedKeccak256(["uint256"], [commitment]))
       ).wait();
       // Tampered: a bigger withdrawal than the proof covers, or another new root.
-      const tampered = slots.slice();
+      const tampered = unpackSlots(slots);
       tampered[2] = withdrawData(id, 1_000n, 1n)[0];
-      await expect(submit(f, header, tampered)).to.be.revertedWithCustomError(f.rollup, "InvalidProof");
+      await expect(submit(f, header, packSlots(tampered))).to.be.revertedWithCustomError(f.rollup, "InvalidProof");
       await expect(submit(f, { ...header, newStateRoot: 6n }, slots)).to.be.revertedWithCustomError(
+        f.rollup,
+        "InvalidProof",
+      );
+      // The deposit records are public data too: another record fails the proof before any queue check.
+      const otherRecord = recordsOf([{ owner: f.bob.address, pkHash: 77n }]);
+      await expect(submit(f, { ...header, deposits: otherRecord }, slots)).to.be.revertedWithCustomError(
         f.rollup,
         "InvalidProof",
       );
@@ -293,28 +333,43 @@ describe("TesseraRollup", () => {
       const f = await networkHelpers.loadFixture(fixture);
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
       await (await as(f.rollup, f.alice).getFunction("deposit")(id, 2_000n)).wait();
-      const first = depositData(id, 1_000n, BigInt(f.alice.address), 77n);
-      const second = depositData(id, 2_000n, BigInt(f.alice.address), 77n);
-      const header = await headerNow(f, 1n);
+      const first = depositData(id, 1_000n);
+      const second = depositData(id, 2_000n);
+      const alice = { owner: f.alice.address, pkHash: 77n };
+      const header = await headerNow(f, 1n, [alice]);
       await expect(submit(f, header, slotsOf([second])))
         .to.be.revertedWithCustomError(f.rollup, "PriorityOpMismatch")
         .withArgs(0n, 0n, first[0], second[0]);
-      const wrongKey: readonly [bigint, bigint] = [first[0], 78n];
-      await expect(submit(f, header, slotsOf([wrongKey]))).to.be.revertedWithCustomError(
-        f.rollup,
-        "PriorityOpMismatch",
-      );
-      const wrongOwner = depositData(id, 1_000n, BigInt(f.bob.address), 77n);
-      await expect(submit(f, header, slotsOf([wrongOwner]))).to.be.revertedWithCustomError(
-        f.rollup,
-        "PriorityOpMismatch",
-      );
+      // A deposit slot's f1 is 0: the key travels in the deposit record.
+      await expect(submit(f, header, slotsOf([[first[0], 77n]])))
+        .to.be.revertedWithCustomError(f.rollup, "PriorityOpMismatch")
+        .withArgs(0n, 0n, first[0], first[0]);
+      // The record must be the queued owner and key: a wrong key, a wrong owner, or none at all.
+      for (const deposits of [
+        recordsOf([{ ...alice, pkHash: 78n }]),
+        recordsOf([{ ...alice, owner: f.bob.address }]),
+        recordsOf([]),
+        recordsOf([{ owner: 0n, pkHash: 0n }, alice]),
+      ]) {
+        await expect(submit(f, { ...header, deposits }, slotsOf([first])))
+          .to.be.revertedWithCustomError(f.rollup, "DepositRecordMismatch")
+          .withArgs(0n, 0n);
+      }
+      // A record left over after the last deposit slot must be zero.
+      await expect(submit(f, { ...header, deposits: recordsOf([alice, alice]) }, slotsOf([first])))
+        .to.be.revertedWithCustomError(f.rollup, "UnusedDepositRecordNotZero")
+        .withArgs(1n);
       const forcedInstead = forcedWithdrawData(id, 0n, 1_000n);
       await expect(submit(f, header, slotsOf([forcedInstead]))).to.be.revertedWithCustomError(
         f.rollup,
         "PriorityOpMismatch",
       );
-      await expect(submit(f, header, slotsOf([first, second]))).to.emit(f.rollup, "BatchVerified");
+      // The k-th deposit slot takes record k: the second deposit's record is record 1.
+      await expect(submit(f, header, slotsOf([first, second])))
+        .to.be.revertedWithCustomError(f.rollup, "DepositRecordMismatch")
+        .withArgs(1n, 1n);
+      const both = { ...header, deposits: recordsOf([alice, alice]) };
+      await expect(submit(f, both, slotsOf([first, second]))).to.emit(f.rollup, "BatchVerified");
       await expect(submit(f, header, slotsOf([first])))
         .to.be.revertedWithCustomError(f.rollup, "PriorityQueueExhausted")
         .withArgs(0n);
@@ -414,8 +469,9 @@ describe("TesseraRollup", () => {
     it("test_claim_paysOwnerOnce: anyone triggers, the owner is paid, a second claim fails", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
-      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 700n, 3n)]);
-      await ((await await submit(f, await headerNow(f, 1n), slots)) as { wait(): Promise<unknown> }).wait();
+      const slots = slotsOf([depositData(id, 1_000n), withdrawData(id, 700n, 3n)]);
+      const header = await headerNow(f, 1n, [{ owner: f.alice.address, pkHash: 77n }]);
+      await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
       const before = (await f.collateral.getFunction("balanceOf")(f.alice.address)) as bigint;
       await expect(as(f.rollup, f.carol).getFunction("claim")(f.alice.address))
         .to.emit(f.rollup, "Claimed")
@@ -433,8 +489,9 @@ describe("TesseraRollup", () => {
       await token.waitForDeployment();
       const f = await deployWithMockVerifier(ethers, { collateral: await token.getAddress() });
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
-      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n), withdrawData(id, 600n, 3n)]);
-      await ((await await submit(f, await headerNow(f, 1n), slots)) as { wait(): Promise<unknown> }).wait();
+      const slots = slotsOf([depositData(id, 1_000n), withdrawData(id, 600n, 3n)]);
+      const header = await headerNow(f, 1n, [{ owner: f.alice.address, pkHash: 77n }]);
+      await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
       const rollupAddress = await f.rollup.getAddress();
       const reenter = f.rollup.interface.encodeFunctionData("claim", [f.alice.address]);
       await (await token.getFunction("arm")(rollupAddress, reenter)).wait();
@@ -473,8 +530,9 @@ describe("TesseraRollup", () => {
     it("test_exodus_servedQueueCannotTrigger: a served forced request does not open the hatch", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
-      const slots = slotsOf([depositData(id, 1_000n, BigInt(f.alice.address), 77n)]);
-      await ((await await submit(f, await headerNow(f, 1n), slots)) as { wait(): Promise<unknown> }).wait();
+      const slots = slotsOf([depositData(id, 1_000n)]);
+      const header = await headerNow(f, 1n, [{ owner: f.alice.address, pkHash: 77n }]);
+      await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
       await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
       await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(
         f.rollup,

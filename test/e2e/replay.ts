@@ -9,7 +9,7 @@
  * and every batch must end on the state root L1 accepted.
  */
 import type { Contract, Provider } from "ethers";
-import { decodeSlot, unpackSettlement } from "../../protocol/pubdata.ts";
+import { decodeSlot, unpackSettlement, unpackSlots } from "../../protocol/pubdata.ts";
 import { RollupState } from "../../protocol/state.ts";
 import type { SystemAccountKeys } from "../../protocol/state.ts";
 import { TxType } from "../../protocol/types.ts";
@@ -24,6 +24,8 @@ export interface AcceptedBatch {
   readonly context: BatchContext;
   /** Public data per slot, `[f0, f1]`, NOOP padding included. */
   readonly slots: readonly (readonly [bigint, bigint])[];
+  /** The header's deposit records `owner, pkHash` (2·D words, docs/protocol.md §8). */
+  readonly deposits: readonly bigint[];
 }
 
 /** Every batch `rollup` verified, in order, decoded from its `submitBatch` calldata. */
@@ -39,8 +41,9 @@ export async function acceptedBatches(rollup: Contract, provider: Provider, doma
       timestamp: bigint;
       prices: bigint[];
       settlements: bigint[];
+      deposits: bigint[];
     };
-    const words = [...(call.args.getValue("slots") as bigint[])];
+    const words = unpackSlots(call.args.getValue("slots") as string);
     const log = rollup.interface.parseLog(event)!;
     batches.push({
       number: log.args.getValue("batchNumber") as bigint,
@@ -53,6 +56,7 @@ export async function acceptedBatches(rollup: Contract, provider: Provider, doma
         settlements: [...header.settlements].filter((s) => s !== 0n).map(unpackSettlement),
       },
       slots: Array.from({ length: words.length / 2 }, (_, i) => [words[2 * i]!, words[2 * i + 1]!] as const),
+      deposits: [...header.deposits],
     });
   }
   return batches;

@@ -12,6 +12,7 @@ import {
   Side,
   stateRootOf,
   TxType,
+  unpackSlots,
   validateProfile,
 } from "../../protocol/index.ts";
 import type { Batch } from "../../protocol/index.ts";
@@ -61,8 +62,10 @@ describe("BatchBuilder (§8)", () => {
     assert.equal(batch.oldStateRoot, old);
     assert.equal(batch.newStateRoot, s.stateRoot);
     const pi = batch.publicData;
-    assert.equal(pi.length, 4 + TEST.underlyings + TEST.settlements + 2 * TEST.nTx);
-    const header = 4 + TEST.underlyings + TEST.settlements;
+    assert.equal(pi.length, 4 + TEST.underlyings + TEST.settlements + 2 * TEST.deposits + 2 * TEST.nTx);
+    const header = 4 + TEST.underlyings + TEST.settlements + 2 * TEST.deposits;
+    const deposit = batch.witnesses[0]!.tx;
+    assert.ok(deposit.type === TxType.DEPOSIT);
     assert.deepEqual(pi.slice(0, header), [
       old,
       s.stateRoot,
@@ -73,6 +76,10 @@ describe("BatchBuilder (§8)", () => {
       packSettlement(settlement),
       // unused settlement records are zero
       ...Array<bigint>(TEST.settlements - 1).fill(0n),
+      // deposit record 0 is the deposit's owner and key, the unused ones are zero
+      deposit.owner,
+      deposit.pkHash,
+      ...Array<bigint>(2 * TEST.deposits - 2).fill(0n),
     ]);
     assert.deepEqual(pi.slice(header), [...batch.witnesses[0]!.publicData, 0n, 0n]);
     assert.deepEqual(publicData(batch), pi);
@@ -96,6 +103,23 @@ describe("BatchBuilder (§8)", () => {
     assert.throws(() => b.add({ type: TxType.NOOP }), isCode("BATCH_FULL"));
   });
 
+  test("BATCH_FULL for a deposit beyond the batch's D deposit records; other types still fit", () => {
+    const limited = { ...DEMO, deposits: 2 };
+    const s = world([], limited);
+    const b = new BatchBuilder(s, ctx({}, limited));
+    b.add(depositTx(2n, 1n));
+    assert.ok(b.takesDeposit);
+    b.add(depositTx(3n, 1n));
+    assert.equal(b.depositCount, 2);
+    assert.ok(!b.takesDeposit);
+    const root = s.stateRoot;
+    assert.throws(() => b.add(depositTx(4n, 1n)), isCode("BATCH_FULL"));
+    assert.equal(s.stateRoot, root, "a refused deposit changes nothing");
+    b.add({ type: TxType.FEE_SWEEP, amount: 0n });
+    const batch = b.close();
+    assert.equal(batch.publicData.length, 4 + 2 + 2 + 2 * 2 + 2 * 4);
+  });
+
   test("a demo-profile batch (P = 4, nTx = 4) chains its witnesses", () => {
     const s = world([10_000n * USDC, 10_000n * USDC], DEMO);
     const batch = runBatch(s, ctx({}, DEMO), [
@@ -103,7 +127,7 @@ describe("BatchBuilder (§8)", () => {
       { type: TxType.FUNDING, underlying: 1, delta: 100n },
       { type: TxType.FEE_SWEEP, amount: 1n },
     ]);
-    assert.equal(batch.publicData.length, 4 + 2 + 2 + 8);
+    assert.equal(batch.publicData.length, 4 + 2 + 2 + 2 * DEMO.deposits + 8);
     assert.deepEqual(batch.publicInputs, [batchCommitment(DEMO, batch.publicData)]);
     checkChain(batch);
     assert.equal(s.account(0n).collateral, 1n);
@@ -121,8 +145,13 @@ describe("BatchBuilder (§8)", () => {
       priceRoundIds: [11n, 12n],
       settlements: [packSettlement(settlement), 0n],
       settlementRoundIds: [13n, 0n],
+      deposits: batch.publicData.slice(4 + 2 + 2, 4 + 2 + 2 + 2 * DEMO.deposits),
     });
-    assert.deepEqual(slots, batch.publicData.slice(4 + 2 + 2));
+    assert.equal(header.deposits[0], s.account(4n).owner);
+    assert.equal(header.deposits[1], s.account(4n).pkHash);
+    assert.deepEqual(header.deposits.slice(2), Array<bigint>(2 * DEMO.deposits - 2).fill(0n));
+    assert.equal(slots.length, 2 + 2 * 43 * DEMO.nTx, "43 bytes per slot");
+    assert.deepEqual(unpackSlots(slots), batch.publicData.slice(4 + 2 + 2 + 2 * DEMO.deposits));
     assert.throws(() => l1Calldata(batch, { priceRoundIds: [1n], settlementRoundIds: [1n] }), isCode("BAD_CONTEXT"));
     assert.throws(
       () => l1Calldata(batch, { priceRoundIds: [1n, 1n << 80n], settlementRoundIds: [1n] }),
@@ -143,13 +172,16 @@ describe("profiles (§9)", () => {
         prod.positions,
         prod.underlyings,
         prod.settlements,
+        prod.deposits,
         prod.fundingInterval,
       ],
-      [256, 24, 12, 4, 2, 4, 3600n],
+      [256, 24, 12, 4, 2, 4, 8, 3600n],
     );
     assert.equal(getProfile("test").fundingInterval, 60n);
     assert.throws(() => getProfile("huge"), isCode("BAD_PROFILE"));
     assert.throws(() => validateProfile({ ...prod, positions: 3 }), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...prod, deposits: 0 }), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...getProfile("test"), deposits: 3 }), isCode("BAD_PROFILE"));
     assert.throws(() => validateProfile({ ...prod, accountDepth: 33 }), isCode("BAD_PROFILE"));
     assert.throws(() => validateProfile({ ...prod, underlyings: 4 }), isCode("BAD_PROFILE"));
   });

@@ -2,6 +2,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   depositData,
+  depositQueueEntry,
+  decodeSlot,
+  packSlots,
+  SLOT_BYTES,
+  unpackSlots,
+  forcedCloseData,
   feeSweepData,
   forcedWithdrawData,
   fundingData,
@@ -19,15 +25,18 @@ const bits = (v: bigint, offset: number, width: number): bigint => (v >> BigInt(
 const MAX = (w: number) => (1n << BigInt(w)) - 1n;
 
 describe("public data layouts (§7)", () => {
-  test("deposit: 1 │ accountId<<4 │ amount<<36 │ owner<<92, f1 = pkHash", () => {
+  test("deposit: 1 │ accountId<<4 │ amount<<36, f1 = 0; L1 queues it with owner<<92 and f1 = pkHash", () => {
     const owner = MAX(160);
-    const [f0, f1] = depositData(MAX(32), MAX(56), owner, 123n);
+    const [f0, f1] = depositData(MAX(32), MAX(56));
     assert.equal(bits(f0, 0, 4), 1n);
     assert.equal(bits(f0, 4, 32), MAX(32));
     assert.equal(bits(f0, 36, 56), MAX(56));
-    assert.equal(f0 >> 92n, owner);
-    assert.equal(f1, 123n);
-    assert.ok(f0 < 1n << 253n);
+    assert.equal(f0 >> 92n, 0n, "the owner is the batch's deposit record, not the slot's");
+    assert.equal(f1, 0n);
+    const [q0, q1] = depositQueueEntry(MAX(32), MAX(56), owner, 123n);
+    assert.equal(q0 & MAX(92), f0, "the queue entry's low 92 bits are the slot's f0");
+    assert.equal(q0 >> 92n, owner);
+    assert.equal(q1, 123n);
   });
 
   test("withdraw and forced withdrawal", () => {
@@ -88,9 +97,68 @@ describe("public data layouts (§7)", () => {
 
   test("a value wider than its field is OUT_OF_RANGE", () => {
     const isRange = (e: unknown) => e instanceof ProtocolError && e.code === "OUT_OF_RANGE";
-    assert.throws(() => depositData(1n << 32n, 1n, 1n, 1n), isRange);
+    assert.throws(() => depositData(1n << 32n, 1n), isRange);
+    assert.throws(() => depositQueueEntry(1n, 1n, 1n << 160n, 1n), isRange);
     assert.throws(() => withdrawData(1n, 1n << 56n, 1n), isRange);
     assert.throws(() => forcedWithdrawData(1n, 1n, -1n), isRange);
     assert.throws(() => packSettlement({ underlying: 1, expiry: 1n << 32n, price: 1n }), isRange);
+  });
+});
+
+describe("packed slots (§7): 26 bytes of f0, 17 of f1", () => {
+  const maxima = (): [string, readonly [bigint, bigint]][] => [
+    ["deposit", depositData(MAX(32), MAX(56))],
+    ["withdraw", withdrawData(MAX(32), MAX(56), MAX(48), true)],
+    ["forced withdrawal", forcedWithdrawData(MAX(32), MAX(56), MAX(56), true)],
+    [
+      "trade",
+      tradeData({
+        maker: MAX(32),
+        taker: MAX(32),
+        size: MAX(48),
+        price: MAX(40),
+        takerSide: 1,
+        makerOrderId: MAX(48),
+        takerOrderId: MAX(48),
+        instrument: MAX(82),
+      }),
+    ],
+    ["liquidation", liquidationData(MAX(32), MAX(32), MAX(48), MAX(40), 1, MAX(82))],
+    ["funding", fundingData(255, (1n << 63n) - 1n)],
+    ["settlement", settlementData(MAX(32), MAX(82))],
+    ["fee sweep", feeSweepData(MAX(56))],
+    ["forced close", forcedCloseData(MAX(32), MAX(32), true, true, MAX(82))],
+  ];
+
+  test("every type at its largest values fits the slot's widths and round-trips through the bytes", () => {
+    for (const [name, [f0, f1]] of maxima()) {
+      assert.ok(f0 < 1n << BigInt(8 * SLOT_BYTES.f0), `${name}: f0 fits ${SLOT_BYTES.f0} bytes`);
+      assert.ok(f1 < 1n << BigInt(8 * SLOT_BYTES.f1), `${name}: f1 fits ${SLOT_BYTES.f1} bytes`);
+    }
+    const words = maxima().flatMap(([, d]) => d);
+    const hex = packSlots(words);
+    assert.equal(hex.length, 2 + 2 * 43 * maxima().length);
+    assert.deepEqual(unpackSlots(hex), words);
+    assert.deepEqual(unpackSlots(Buffer.from(hex.slice(2), "hex")), words);
+    assert.deepEqual(decodeSlot(...(unpackSlots(hex).slice(0, 2) as [bigint, bigint])).type, 1);
+  });
+
+  test("edges: 0, 1 and 2^n − 1 of each width pack big-endian; 2^n and a partial slot are refused", () => {
+    for (const [f0, f1] of [
+      [0n, 0n],
+      [1n, 1n],
+      [MAX(208), MAX(136)],
+    ] as const) {
+      const hex = packSlots([f0, f1]);
+      assert.equal(hex, `0x${f0.toString(16).padStart(52, "0")}${f1.toString(16).padStart(34, "0")}`);
+      assert.deepEqual(unpackSlots(hex), [f0, f1]);
+    }
+    const isRange = (e: unknown) => e instanceof ProtocolError && e.code === "OUT_OF_RANGE";
+    assert.throws(() => packSlots([1n << 208n, 0n]), isRange);
+    assert.throws(() => packSlots([0n, 1n << 136n]), isRange);
+    assert.throws(() => packSlots([-1n, 0n]), isRange);
+    assert.throws(() => packSlots([0n]), isRange);
+    assert.throws(() => unpackSlots(`0x${"00".repeat(42)}`), isRange);
+    assert.throws(() => unpackSlots(`0x${"zz".repeat(43)}`), isRange);
   });
 });

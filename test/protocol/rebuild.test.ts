@@ -14,6 +14,7 @@ import {
   ProtocolError,
   TxType,
   withdrawalOrder,
+  unpackSlots,
 } from "../../protocol/index.ts";
 import type { Batch, BatchContext, RollupState, Tx } from "../../protocol/index.ts";
 import { applyPostedBatch, exitArguments, provenTx, RebuildError, rebuildState } from "../../protocol/rebuild.ts";
@@ -43,11 +44,13 @@ const CALL = optionId(1, InstrumentKind.CALL, 300_000n, EXP);
 const LEVERAGED = 300n * USDC + (UNIT * ETH_PRICE * 5n) / 10_000n;
 
 const at = (over: Partial<BatchContext>): BatchContext => ctx(over, DEMO);
-const posted = (batch: Batch): PostedBatch =>
-  l1Calldata(batch, {
+const posted = (batch: Batch): PostedBatch => {
+  const { header, slots } = l1Calldata(batch, {
     priceRoundIds: batch.context.prices.map((_, i) => BigInt(i + 1)),
     settlementRoundIds: batch.context.settlements.map((_, i) => BigInt(i + 10)),
   });
+  return { header, slots: unpackSlots(slots) };
+};
 
 /**
  * Four batches on the demo profile with every transaction type: deposits; perp and option
@@ -166,6 +169,27 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
     rejectsWith("UNKNOWN_TX_TYPE", 3, () => rebuildState(genesis, withSlot(0, 6, 10n), DOMAIN));
     const short = calldata.map((c, i) => (i === 0 ? { ...c, slots: c.slots.slice(2) } : c));
     rejectsWith("BAD_CALLDATA", undefined, () => rebuildState(genesis, short, DOMAIN));
+  });
+
+  test("deposit records: the k-th deposit takes record k; a wrong record, a stray one or a short table is refused", () => {
+    const records = calldata[0]!.header.deposits;
+    assert.equal(records.length, 2 * DEMO.deposits);
+    assert.deepEqual(
+      records,
+      batches[0]!.witnesses.flatMap((w) => (w.tx.type === TxType.DEPOSIT ? [w.tx.owner, w.tx.pkHash] : [])),
+      "batch 0 is four deposits: every record in slot order",
+    );
+    const withRecords = (i: number, deposits: bigint[]) =>
+      calldata.map((c, j) => (j === i ? { ...c, header: { ...c.header, deposits } } : c));
+    // Another owner for the second deposit: the replay registers account 3 to it, so the root differs.
+    const swapped = records.slice();
+    swapped[2] = swapped[2]! + 1n;
+    rejectsWith("ROOT_MISMATCH", undefined, () => rebuildState(genesis, withRecords(0, swapped), DOMAIN));
+    // Batch 1 has no deposit: a record there is stray calldata.
+    const stray = calldata[1]!.header.deposits.slice();
+    stray[1] = 5n;
+    rejectsWith("BAD_CALLDATA", undefined, () => rebuildState(genesis, withRecords(1, stray), DOMAIN));
+    rejectsWith("BAD_CALLDATA", undefined, () => rebuildState(genesis, withRecords(0, records.slice(2)), DOMAIN));
   });
 
   test("synthetic orders are refused unless the replay is explicitly proven", () => {

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  depositData,
   emptyAccount,
   equity,
   FEE_ACCOUNT,
@@ -77,7 +78,9 @@ describe("deposits (§6.8)", () => {
     assert.deepEqual([w.a.after.owner, w.a.after.pkHash, w.a.after.collateral], [ownerOf(5n), pkHashOf(5n), 77n]);
     assert.equal(w.b.accountId, 0n);
     assert.deepEqual(w.b.before, w.b.after);
-    assert.equal(w.publicData[1], pkHashOf(5n));
+    // The owner and key go to the batch's deposit record (§8), not the slot.
+    assert.deepEqual(w.publicData, depositData(5n, 77n));
+    assert.equal(w.publicData[1], 0n);
     assert.equal(s.account(5n).collateral, 77n);
   });
 

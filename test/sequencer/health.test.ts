@@ -352,7 +352,7 @@ class MemoryChain implements RollupSubmission {
   stateRoot(): Promise<bigint> {
     return Promise.resolve(this.tip.root);
   }
-  submitBatch(header: BatchHeader, _slots: readonly bigint[], _proof: SolidityProof, replace?: Replacement) {
+  submitBatch(header: BatchHeader, _slots: string, _proof: SolidityProof, replace?: Replacement) {
     const hash = `0x${(++this.seq).toString(16).padStart(64, "0")}`;
     const nonce = replace?.nonce ?? this.nonce++;
     const fee = replace?.maxFeePerGas ?? 100n;

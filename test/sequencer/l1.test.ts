@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { optionId, perpId } from "../../protocol/instruments.ts";
-import { depositData, forcedCloseData, forcedWithdrawData } from "../../protocol/pubdata.ts";
+import { depositQueueEntry, forcedCloseData, forcedWithdrawData } from "../../protocol/pubdata.ts";
 import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 import { accountView } from "../../sequencer/intake/views.ts";
 import type { Sequencer } from "../../sequencer/core/sequencer.ts";
@@ -31,7 +31,7 @@ describe("L1 priority operations", () => {
   });
 
   test("deposit and forced-withdrawal words decode to the commands protocol/ packed them from", () => {
-    const [f0, f1] = depositData(7n, 123_456n, 0xabcdefn, 42n);
+    const [f0, f1] = depositQueueEntry(7n, 123_456n, 0xabcdefn, 42n);
     assert.deepEqual(priorityOpCommand(5n, f0, f1), {
       kind: "deposit",
       accountId: 7n,
@@ -69,7 +69,7 @@ describe("L1 priority operations", () => {
 
   test("priority operations apply in queue order only", () => {
     const op = (i: bigint, t: Trader) =>
-      priorityOpCommand(i, ...depositData(t.accountId, 100_000_000_000n, t.owner, t.pkHash));
+      priorityOpCommand(i, ...depositQueueEntry(t.accountId, 100_000_000_000n, t.owner, t.pkHash));
     assert.throws(
       () => venue.execute(op(1n, alice), (now += 1000n)),
       (e: unknown) => e instanceof SequencerError && e.code === "L1_OUT_OF_ORDER",

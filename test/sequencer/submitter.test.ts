@@ -30,7 +30,7 @@ class MemoryRollup implements RollupSubmission {
     return Promise.resolve(this.root);
   }
 
-  submitBatch(header: BatchHeader, _slots: readonly bigint[], proof: SolidityProof) {
+  submitBatch(header: BatchHeader, _slots: string, proof: SolidityProof) {
     assert.deepEqual(proof, PROOF);
     if (this.failures > 0) {
       this.failures -= 1;

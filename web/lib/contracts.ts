@@ -7,7 +7,7 @@
 import { parseAbi } from "viem";
 
 export const rollupAbi = parseAbi([
-  "struct BatchHeader { uint256 newStateRoot; uint64 timestamp; uint256[] prices; uint80[] priceRoundIds; uint256[] settlements; uint80[] settlementRoundIds; }",
+  "struct BatchHeader { uint256 newStateRoot; uint64 timestamp; uint256[] prices; uint80[] priceRoundIds; uint256[] settlements; uint80[] settlementRoundIds; uint256[] deposits; }",
   "struct PriorityOp { uint256 f0; uint256 f1; address requester; uint64 queuedAt; bool refunded; }",
   "event AccountRegistered(uint256 indexed accountId, address indexed owner, uint256 pkHash)",
   "event DepositQueued(uint256 indexed queueIndex, uint256 indexed accountId, address indexed depositor, uint256 amount)",
@@ -25,7 +25,7 @@ export const rollupAbi = parseAbi([
   "function requestForcedWithdrawal(uint256 accountId, uint256 amount) returns (uint256 queueIndex)",
   "function requestForcedClose(uint256 accountId, uint256 instrument) returns (uint256 queueIndex)",
   "function requestForcedSettlement(uint256 accountId, uint256 instrument) returns (uint256 queueIndex)",
-  "function submitBatch(BatchHeader header, uint256[] slots, uint256[8] proof)",
+  "function submitBatch(BatchHeader header, bytes slots, uint256[8] proof)",
   "function claim(address owner) returns (uint256 amount)",
   "function activateExodus()",
   "function refundDeposit(uint256 queueIndex)",

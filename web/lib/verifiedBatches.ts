@@ -6,6 +6,7 @@
 import { decodeFunctionData } from "viem";
 import type { Address, Hash, PublicClient } from "viem";
 import type { BatchHeader } from "../../protocol/batch.ts";
+import { unpackSlots } from "../../protocol/pubdata.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import { rollupAbi } from "./contracts.ts";
 
@@ -23,6 +24,7 @@ export interface VerifiedBatch {
 /** The `submitBatch` arguments of a verified batch. */
 export interface BatchCalldata {
   readonly header: BatchHeader;
+  /** f0, f1 of every slot, unpacked from the calldata's 43 bytes per slot (`unpackSlots`, §7). */
   readonly slots: readonly bigint[];
   readonly proof: SolidityProof;
 }
@@ -60,5 +62,5 @@ export async function readBatchCalldata(client: PublicClient, batch: VerifiedBat
     );
   }
   const [header, slots, proof] = call.args;
-  return { header, slots, proof: proof as unknown as SolidityProof };
+  return { header, slots: unpackSlots(slots), proof: proof as unknown as SolidityProof };
 }
