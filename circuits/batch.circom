@@ -22,7 +22,8 @@ include "lib/deposits.circom";
 include "tx.circom";
 
 template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
-    assert(D >= 1 && D <= nTx);
+    // D > nTx only wastes records (slot-prod measures prod's D at nTx 1 and 2); protocol/ keeps D ≤ nTx.
+    assert(D >= 1);
     var nPub = 4 + U + K + 2 * D + 2 * nTx;
     var REC = 4 + U + K;          // first deposit record word
     var SLOTS = REC + 2 * D;      // first slot word

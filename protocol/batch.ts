@@ -126,11 +126,6 @@ export class BatchBuilder {
     return this.deposits;
   }
 
-  /** Whether the batch has room for one more deposit (and a slot for it). */
-  get takesDeposit(): boolean {
-    return !this.isFull && this.deposits < this.state.profile.deposits;
-  }
-
   /**
    * Applies `tx` to the state in the next slot; throws `BATCH_FULL` when every slot is used, or
    * for a deposit when every deposit record is.

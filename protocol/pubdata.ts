@@ -92,7 +92,10 @@ export function packSlots(words: readonly bigint[]): `0x${string}` {
 
 /** Inverse of `packSlots`: the f0, f1 of every slot. Throws `OUT_OF_RANGE` for a length not a whole number of slots. */
 export function unpackSlots(slots: string | Uint8Array): bigint[] {
-  const hex = typeof slots === "string" ? slots.replace(/^0x/, "") : Buffer.from(slots).toString("hex");
+  const hex =
+    typeof slots === "string"
+      ? slots.replace(/^0x/, "")
+      : Array.from(slots, (b) => b.toString(16).padStart(2, "0")).join("");
   ensure(
     /^[0-9a-fA-F]*$/.test(hex) && hex.length % (2 * SLOT_LENGTH) === 0,
     "OUT_OF_RANGE",

@@ -15,7 +15,7 @@ include "select.circom";
 // Rules: a deposit slot beyond the D-th has no record (refused), and a record no deposit uses
 // is (0, 0), so the records are canonical.
 template DepositRecords(nTx, D) {
-    assert(D >= 1 && D <= nTx && nTx < 65536);
+    assert(D >= 1 && D < 65536 && nTx < 65536);
     signal input isDeposit[nTx];
     signal input owner[D];
     signal input pkHash[D];
