@@ -10,6 +10,7 @@ import { getProfile } from "../../protocol/profiles.ts";
 import { packSlots, unpackSlots } from "../../protocol/pubdata.ts";
 import type { Profile } from "../../protocol/types.ts";
 import { deployTessera } from "../../scripts/deploy.ts";
+import { publicDataFromCalldata } from "../../web/lib/batchProof.ts";
 import type { TesseraDeployment } from "../../scripts/deploy.ts";
 
 export const PROFILE: Profile = getProfile("test");
@@ -181,18 +182,12 @@ export function slotsOf(data: readonly (readonly [bigint, bigint])[]): `0x${stri
   return packSlots(slotWords(data));
 }
 
-/** Reference public data of docs/protocol.md §8, computed independently of the contract. */
+/**
+ * Reference public data of docs/protocol.md §8, computed independently of the contract: the web
+ * app's reading of the same calldata (web/lib/batchProof.ts), which checks proofs in the browser.
+ */
 export function referencePublicData(oldRoot: bigint, header: BatchHeader, slots: string, domain: bigint): bigint[] {
-  return [
-    oldRoot,
-    header.newStateRoot,
-    header.timestamp,
-    domain,
-    ...header.prices,
-    ...header.settlements,
-    ...header.deposits,
-    ...unpackSlots(slots),
-  ];
+  return publicDataFromCalldata(oldRoot, domain, header, unpackSlots(slots));
 }
 
 /** The verifier's one public input for that data: protocol/'s `batchCommitment`. */
