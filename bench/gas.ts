@@ -29,7 +29,6 @@ import { toField } from "../protocol/field.ts";
 import { initPoseidon } from "../protocol/poseidon.ts";
 import { getProfile, PROFILE_NAMES } from "../protocol/profiles.ts";
 import { depositData, packSlots, tradeData, withdrawData } from "../protocol/pubdata.ts";
-import { perpId } from "../protocol/instruments.ts";
 import { KEY_MESSAGE_V1, pkHash, publicKeyOf, tradingKeyFromSignatureHex } from "../protocol/keys.ts";
 import { packProof } from "../protocol/proof.ts";
 import type { Groth16ProofJson } from "../protocol/proof.ts";
@@ -39,6 +38,7 @@ import { RollupState } from "../protocol/state.ts";
 import { Side, TxType } from "../protocol/types.ts";
 import type { Profile } from "../protocol/types.ts";
 import { deployTessera } from "../scripts/deploy.ts";
+import { firstOrderIdAt } from "../sdk/orders.ts";
 import { order, sign, world } from "../test/protocol/fixtures.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
 import { releaseCurve } from "../scripts/zk/ptau.ts";
@@ -138,6 +138,7 @@ async function header(feeds: readonly Contract[], profile: Profile, newStateRoot
   const block = await ethers.provider.getBlock("latest");
   const zeros = Array.from({ length: profile.settlements }, () => 0n);
   const deposits = Array.from({ length: 2 * profile.deposits }, () => 0n);
+  const instruments = Array.from({ length: profile.instruments }, () => 0n);
   return {
     newStateRoot,
     timestamp: BigInt(block!.timestamp),
@@ -145,6 +146,7 @@ async function header(feeds: readonly Contract[], profile: Profile, newStateRoot
     priceRoundIds,
     settlements: zeros,
     settlementRoundIds: zeros,
+    instruments,
     deposits,
   };
 }
@@ -175,16 +177,21 @@ const report: Record<string, unknown> = {
 }
 
 // ---------------------------------------------------------------- submitBatch per profile
-/** The trade every slot of the measured batches holds (its bytes set the calldata's price). */
+/**
+ * The trade every slot of the measured batches holds (its bytes set the calldata's price, zero
+ * bytes being cheaper): what a prod trade looks like, 24-bit account ids, 1.2345 ETH at
+ * 3,001.23 USD, and order ids as the SDK and the web app allocate them (seeded from the clock,
+ * `firstOrderIdAt`: 6 bytes, nearly all nonzero).
+ */
 const TRADE = tradeData({
-  maker: 2n,
-  taker: 3n,
+  maker: 1_234_567n,
+  taker: 7_654_321n,
   size: 12_345n,
   price: 300_123n,
   takerSide: Side.BUY,
-  makerOrderId: 123_456n,
-  takerOrderId: 654_321n,
-  instrument: perpId(1),
+  makerOrderId: firstOrderIdAt(1_796_000_000n) + 17n,
+  takerOrderId: firstOrderIdAt(1_796_000_000n) + 42n,
+  instrumentIndex: 0n,
 });
 
 /**

@@ -6,8 +6,9 @@ pragma circom 2.1.6;
 // widths (lib/commitment.circom), with its top 3 bits cleared. The public data, laid out as §8:
 //   [0] oldStateRoot  [1] newStateRoot  [2] t  [3] domain  [4..4+U) prices (cents)
 //   [4+U..4+U+K) settlement records  u | expiry<<8 | price<<40   (0 = unused)
-//   [4+U+K+2j], [+1]  deposit record j: owner, pkHash of the j-th deposit slot (0, 0 = unused)
-//   [4+U+K+2D+2i], [+1]  f0, f1 of slot i
+//   [4+U+K..4+U+K+I) instrument table: the instruments trades and liquidations name by index
+//   [4+U+K+I+2j], [+1]  deposit record j: owner, pkHash of the j-th deposit slot (0, 0 = unused)
+//   [4+U+K+I+2D+2i], [+1]  f0, f1 of slot i
 // is a private input `publicData` (what L1 posts in calldata); the circuit checks each computed
 // word (old and new root, every f0/f1) against it, and hashes what it computed.
 // Private inputs: the state before the batch (account root and global state preimage) and,
@@ -21,17 +22,18 @@ include "lib/commitment.circom";
 include "lib/deposits.circom";
 include "tx.circom";
 
-template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
+template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     // D > nTx only wastes records (slot-prod measures prod's D at nTx 1 and 2); protocol/ keeps D ≤ nTx.
     assert(D >= 1);
-    var nPub = 4 + U + K + 2 * D + 2 * nTx;
-    var REC = 4 + U + K;          // first deposit record word
+    var nPub = 4 + U + K + I + 2 * D + 2 * nTx;
+    var INST = 4 + U + K;         // first instrument-table word
+    var REC = INST + I;           // first deposit record word
     var SLOTS = REC + 2 * D;      // first slot word
     // The one public input: 253 bits (PublicCommitment).
     signal input commitment;
     // The public data L1 hashes (§8); t: 32 bits, prices: 40 bits, settlement records: 80 bits,
-    // deposit owners: 160 bits, f0: 208 bits, f1: 136 bits, range-checked below and by the
-    // commitment's fixed widths.
+    // instrument-table entries: 88 bits, deposit owners: 160 bits, f0: 128 bits, f1: 96 bits,
+    // range-checked below and by the commitment's fixed widths.
     signal input publicData[nPub];
 
     // State before the batch.  feePool0: 64 bits; funding0: signed 56; lastFunding0: 32 bits
@@ -54,6 +56,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
     signal input amount[nTx];
     signal input fillSize[nTx];
     signal input fillPrice[nTx];
+    signal input instIdx[nTx];
     signal input underlying[nTx];
     signal input delta[nTx];
     signal input instrument[nTx];
@@ -116,7 +119,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
     signal input obSiblings[nTx][orderDepth];
 
     // ---- batch context: t, domain, prices, settlement records --------------------------------
-    BatchEnv(U, K) env;
+    BatchEnv(U, K, I) env;
     env.t <== publicData[2];
     env.domain <== publicData[3];
     RangeCheck(32)(env.t);
@@ -152,6 +155,9 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
         recOrdered[k] <== SafeLessThan(41)(recKey[k - 1], recKey[k]);
         recBothOn[k] * (1 - recOrdered[k]) === 0;                                       // BAD_CONTEXT: records out of order
     }
+    // The instrument table (§8): any 88-bit words (the commitment's width); a slot that names an
+    // entry proves it is the instrument it trades or liquidates.
+    for (var j = 0; j < I; j++) env.instruments[j] <== publicData[INST + j];
     // Account 1's leaf against the old account root: env.insOwner and env.insPkHash.
     signal insBits[accountDepth] <== IndexBits(accountDepth)(1);
     signal insLeaf <== Poseidon(5)([insPkHash, insOwner, insCollateral, insOrderRoot, insPositionsHash]);
@@ -191,7 +197,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
     // ---- slots, chained: global state and account root -----------------------------------------
     component slot[nTx];
     for (var i = 0; i < nTx; i++) {
-        slot[i] = TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval);
+        slot[i] = TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval);
         slot[i].env <== env;
         if (i == 0) {
             slot[i].rootBefore <== accountRoot0;
@@ -208,6 +214,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
         slot[i].tx.pkHash <== records.slotPkHash[i];
         slot[i].tx.fillSize <== fillSize[i];
         slot[i].tx.fillPrice <== fillPrice[i];
+        slot[i].tx.instIdx <== instIdx[i];
         slot[i].tx.underlying <== underlying[i];
         slot[i].tx.delta <== delta[i];
         slot[i].tx.instrument <== instrument[i];
@@ -283,7 +290,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, D, fundingInterval) {
     publicData[1] === newStateRoot;  // NEW_ROOT
 
     // ---- the commitment: what the circuit computed, and the batch context ----------------------
-    component commit = PublicCommitment(U, K, D, nTx, 1);
+    component commit = PublicCommitment(U, K, I, D, nTx, 1);
     commit.words[0] <== oldStateRoot;
     commit.words[1] <== newStateRoot;
     for (var j = 2; j < SLOTS; j++) commit.words[j] <== publicData[j];

@@ -76,7 +76,10 @@ bus OrderWitness(orderDepth) {
 // Per-slot transaction parameters (unused ones are 0).
 //   amount: 56 bits (deposit, withdraw, forced `requested`, sweep);  owner: 160 bits, pkHash
 //   (deposit): not free inputs but the batch's deposit record of the slot (Batch selects it, and
-//   the commitment's 20-byte width range-checks the owner; 0 in every other slot);  fillSize: 48 bits, fillPrice: 40 bits (trade; fillSize also the liquidated size);
+//   the commitment's 20-byte width range-checks the owner; 0 in every other slot);  fillSize:
+//   32 bits in a trade (lots), 48 in a liquidation (the liquidated size);  fillPrice: 32 bits
+//   (trade, ticks);  instIdx: [0, I), the trade's or liquidation's instrument-table entry (§8),
+//   0 in every other type;
 //   underlying: 1..U, delta: signed 56 (funding);  settleIdx: [0, K);  posSlotA/B: [0, P);
 //   instrument: 82 bits, nonzero, flag: bit (forced close: the requested instrument and the
 //   forced-settlement flag);  served: 56 bits (forced withdrawal: the amount served).
@@ -88,6 +91,7 @@ bus TxParams() {
     signal pkHash;
     signal fillSize;
     signal fillPrice;
+    signal instIdx;
     signal underlying;
     signal delta;
     signal instrument;
@@ -108,12 +112,14 @@ bus GlobalWitness(U) {
 
 // The batch context every slot reads (checked once per batch in Batch).
 // t: 32 bits; prices: 40 bits; settle*: decoded settlement records (u 8, expiry 32, price 40);
+// instruments: the batch's instrument table (§8), 88 bits each (the commitment's width);
 // insOwner, insPkHash: account 1's owner and key (proven against the old root), which make an
 // account an insurance fund account (§4.1).
-bus BatchEnv(U, K) {
+bus BatchEnv(U, K, I) {
     signal t;
     signal domain;
     signal prices[U];
+    signal instruments[I];
     signal settleU[K];
     signal settleExpiry[K];
     signal settlePrice[K];
@@ -121,9 +127,10 @@ bus BatchEnv(U, K) {
     signal insPkHash;
 }
 
-template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
+template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     assert(K >= 1);
-    input BatchEnv(U, K) env;
+    assert(I >= 1 && I <= 256);
+    input BatchEnv(U, K, I) env;
     input GlobalWitness(U) gBefore;
     signal input rootBefore;
     input TxParams() tx;
@@ -177,7 +184,14 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     RangeCheck(48)(q);
     signal qZero <== IsZero()(q);
     isFill * qZero === 0;                                                              // OUT_OF_RANGE: q >= 1
+    signal qTrade <== isTrade * tx.fillSize;
+    RangeCheck(32)(qTrade);                                                            // OUT_OF_RANGE: a trade posts q in 32 bits
     signal p <== isTrade * tx.fillPrice;
+    RangeCheck(32)(p);                                                                 // OUT_OF_RANGE: and p in 32
+    // The instrument-table entry a trade or liquidation names (§8); 0 in every other type.
+    (1 - isFill) * tx.instIdx === 0;
+    signal instSel[I] <== OneHot(I)(tx.instIdx);
+    signal tableInst <== Select(I)(instSel, env.instruments);
     // Forced close's instrument and flag, forced withdrawal's served: 0 in every other type.
     (1 - isFClose) * tx.instrument === 0;
     (1 - isFClose) * tx.flag === 0;
@@ -199,7 +213,6 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal flagsB[4] <== Num2Bits(4)(ob.flags);
     AssertLessEqIfEnabled(32)(orderAOn, env.t, oa.expiry);                        // ORDER_EXPIRED
     AssertLessEqIfEnabled(32)(isTrade, env.t, ob.expiry);
-    signal qTrade <== isTrade * tx.fillSize;
     signal withdrawn <== isWithdraw * tx.amount;
     signal fillA <== qTrade + withdrawn;
     signal orderRootA <== OrderTreeUpdate(orderDepth)(orderAOn, a.orderRoot, oa.orderId, oa.storedId, oa.storedFilled, oa.size, fillA, oa.siblings);
@@ -232,6 +245,7 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal liqInst <== isLiq * instB;
     signal settleInst <== isSettle * instA;
     signal instrument <== tradeInst + liqInst + settleInst + tx.instrument;
+    isFill * (tableInst - instrument) === 0;                                           // BAD_INSTRUMENT: the table entry the slot names
     component mkt = InstrumentMarket(U);
     mkt.id <== instrument;
     mkt.prices <== env.prices;
@@ -512,43 +526,42 @@ template TxSlot(accountDepth, orderDepth, P, U, K, fundingInterval) {
     signal rootMid <== MerkleUpdate(accountDepth)(1, rootBefore, leafABefore, leafAAfter, aPath, a.siblings);
     rootAfter <== MerkleUpdate(accountDepth)(1, rootMid, leafBBefore, leafBAfter, bPath, b.siblings);
 
-    // ---- public data (§7) ------------------------------------------------------------------------
+    // ---- public data (§7): f0 < 2^128, f1 < 2^96; every field below is range-checked above ------
     var S4 = 1 << 4;
     var S12 = 1 << 12;
-    var S36 = 1 << 36;
-    var S68 = 1 << 68;
-    var S82 = 1 << 82;
-    var S92 = 1 << 92;
+    var S28 = 1 << 28;
+    var S48 = 1 << 48;
+    var S52 = 1 << 52;
+    var S53 = 1 << 53;
+    var S84 = 1 << 84;
+    var S100 = 1 << 100;
+    var S101 = 1 << 101;
     var S116 = 1 << 116;
-    var S156 = 1 << 156;
-    var S157 = 1 << 157;
-    var S69 = 1 << 69;
-    var S140 = 1 << 140;
-    var S148 = 1 << 148;
+    var S117 = 1 << 117;
     signal closeSideB <== 1 - sizeBNeg;      // the liquidatee sells when it is long
     signal pd[10][2];
     pd[0][0] <== 0;
     pd[0][1] <== 0;
     // The owner and key are the batch's deposit record of the slot, in the commitment (§8).
-    pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S36);
+    pd[1][0] <== isDeposit * (1 + a.id * S4 + tx.amount * S28);
     pd[1][1] <== 0;
-    // flat (bit 140, 148): A holds no position, so the rule read no price (issue 14 F13); L1 lets
-    // such a slot ride in a batch that carries a silent feed's last price.
-    pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S36 + oa.orderId * S92 + noOpenA * S140);
-    pd[2][1] <== 0;
-    pd[3][0] <== isForced * (3 + a.id * S4 + tx.amount * S92 + noOpenA * S148) + served * S36;
-    pd[3][1] <== 0;
-    pd[4][0] <== isTrade * (4 + a.id * S4 + b.id * S36 + tx.fillSize * S68 + tx.fillPrice * S116 + ob.side * S156 + oa.orderId * S157);
-    pd[4][1] <== isTrade * (oa.instrument + ob.orderId * S82);
-    pd[5][0] <== isLiq * (5 + a.id * S4 + b.id * S36 + tx.fillSize * S68 + liqPrice * S116 + closeSideB * S156);
-    pd[5][1] <== isLiq * instrument;
+    // flat (bit 84): A holds no position, so the rule read no price (issue 14 F13); L1 lets such a
+    // slot ride in a batch that carries a silent feed's last price.
+    pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S28 + noOpenA * S84);
+    pd[2][1] <== isWithdraw * oa.orderId;
+    pd[3][0] <== isForced * (3 + a.id * S4 + noOpenA * S84) + served * S28;
+    pd[3][1] <== isForced * tx.amount;
+    pd[4][0] <== isTrade * (4 + a.id * S4 + b.id * S28 + tx.fillSize * S52 + tx.fillPrice * S84 + ob.side * S116 + tx.instIdx * S117);
+    pd[4][1] <== isTrade * (oa.orderId + ob.orderId * S48);
+    pd[5][0] <== isLiq * (5 + a.id * S4 + b.id * S28 + tx.fillSize * S52 + closeSideB * S100 + tx.instIdx * S101);
+    pd[5][1] <== isLiq * liqPrice;
     pd[6][0] <== isFunding * (6 + tx.underlying * S4 + (1 << 63) * S12) + delta * S12;
     pd[6][1] <== 0;
     pd[7][0] <== isSettle * (7 + a.id * S4);
     pd[7][1] <== isSettle * instrument;
-    pd[8][0] <== isSweep * (8 + tx.amount * S36);
+    pd[8][0] <== isSweep * (8 + tx.amount * S28);
     pd[8][1] <== 0;
-    pd[9][0] <== isFClose * (9 + b.id * S4 + a.id * S36 + tx.flag * S69) + fcServed * S68;
+    pd[9][0] <== isFClose * (9 + b.id * S4 + a.id * S28 + tx.flag * S53) + fcServed * S52;
     pd[9][1] <== isFClose * tx.instrument;
     var sum0 = 0;
     var sum1 = 0;

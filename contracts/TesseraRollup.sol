@@ -47,38 +47,52 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant TX_FEE_SWEEP = 8;
     uint256 internal constant TX_TYPE_MASK = 0xF;
     uint256 internal constant MASK_8 = 0xFF;
+    uint256 internal constant MASK_24 = (1 << 24) - 1;
     uint256 internal constant MASK_32 = (1 << 32) - 1;
     uint256 internal constant MASK_40 = (1 << 40) - 1;
     uint256 internal constant MASK_56 = (1 << 56) - 1;
+    /// @dev Bits of an account id in slot data and queue entries (docs/protocol.md §7): the account
+    /// tree is at most this deep (`_validateConfig`), so every registered id fits.
+    uint256 internal constant ACCOUNT_ID_BITS = 24;
+    /// @dev Bit at which a slot's or queue entry's first account id starts (24 bits, `MASK_24`).
+    uint256 internal constant ACCOUNT_SHIFT = 4;
+    /// @dev Bit at which an amount starts: a deposit's, a withdrawal's, a forced withdrawal's
+    /// `served` and a fee sweep's (56 bits, `MASK_56`).
+    uint256 internal constant AMOUNT_SHIFT = 28;
     /// @dev The key `underlying | expiry << 8` of a settlement record.
     uint256 internal constant SETTLEMENT_KEY_MASK = MASK_40;
-    /// @dev f0 of a forced withdrawal with its outcome bits cleared: `served` (36..92) and `flat` (148).
-    uint256 internal constant FORCED_SERVED_CLEAR = ~((MASK_56 << 36) | (1 << FORCED_WITHDRAW_FLAT_BIT));
-    /// @dev f0 of a forced close with the insurance fund account (bits 36..67) and `served` (bit 68)
+    /// @dev A withdrawal's (type 2) and forced withdrawal's (type 3) flag, bit 84 of f0 for both:
+    /// the account holds no position, so the slot read no price (issue 14 F13; the circuit proves it).
+    uint256 internal constant WITHDRAW_FLAT_BIT = 84;
+    uint256 internal constant FORCED_WITHDRAW_FLAT_BIT = 84;
+    /// @dev f0 of a forced withdrawal with its outcome bits cleared: `served` (28..84) and `flat`
+    /// (84). What remains is the queued `3 | accountId << 4`; `requested` is f1.
+    uint256 internal constant FORCED_SERVED_CLEAR = ~((MASK_56 << AMOUNT_SHIFT) | (1 << FORCED_WITHDRAW_FLAT_BIT));
+    /// @dev Bit at which a forced close's insurance fund account starts (24 bits, 28..52).
+    uint256 internal constant FORCED_CLOSE_INSURANCE_SHIFT = 28;
+    uint256 internal constant FORCED_CLOSE_SERVED_BIT = 52;
+    /// @dev f0 of a forced close with the insurance fund account (bits 28..52) and `served` (bit 52)
     /// cleared: the operator picks the fund account, the circuit proves `served`.
-    uint256 internal constant FORCED_CLOSE_OUTCOME_CLEAR = ~(uint256((1 << 33) - 1) << 36);
-    uint256 internal constant FORCED_CLOSE_SERVED_BIT = 68;
-    /// @dev A withdrawal's (type 2) and forced withdrawal's (type 3) flag: the account holds no
-    /// position, so the slot read no price (issue 14 F13; the circuit proves it).
-    uint256 internal constant WITHDRAW_FLAT_BIT = 140;
-    uint256 internal constant FORCED_WITHDRAW_FLAT_BIT = 148;
-    /// @dev Bit 69 of a forced close's f0: a forced settlement (the owner's; expired options only).
-    uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 69;
+    uint256 internal constant FORCED_CLOSE_OUTCOME_CLEAR = ~(uint256((1 << 25) - 1) << FORCED_CLOSE_INSURANCE_SHIFT);
+    /// @dev Bit 53 of a forced close's f0: a forced settlement (the owner's; expired options only).
+    uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 53;
     uint256 internal constant MASK_82 = (1 << 82) - 1;
-    /// @dev A deposit's slot f0 is its queued f0 without the owner: `1 | accountId << 4 | amount << 36`.
-    uint256 internal constant DEPOSIT_SLOT_F0_MASK = (1 << 92) - 1;
+    /// @dev A deposit's slot f0 is its queued f0 without the owner: `1 | accountId << 4 | amount << 28`.
+    uint256 internal constant DEPOSIT_SLOT_F0_MASK = (1 << 84) - 1;
     /// @dev Bit of a queued deposit's f0 at which the owner starts.
-    uint256 internal constant DEPOSIT_OWNER_SHIFT = 92;
-    /// @dev Bytes of a slot in `slots` and in the commitment: f0 in 26 (every type's f0 < 2^208),
-    /// then f1 in 17 (every f1 < 2^136), big-endian (docs/protocol.md §7).
-    uint256 internal constant SLOT_BYTES = 43;
-    uint256 internal constant SLOT_F0_BYTES = 26;
-    /// @dev A 32-byte word loaded at a slot's f0 holds f0 in its top 26 bytes: shift out the low
-    /// 6 bytes, 8·(32 − 26) bits (a literal: inline assembly reads only literal constants).
-    uint256 internal constant SLOT_F0_SHIFT = 48;
-    /// @dev A 32-byte word loaded at a slot's f1 holds f1 in its top 17 bytes: shift out the low
-    /// 15 bytes, 8·(32 − 17) bits.
-    uint256 internal constant SLOT_F1_SHIFT = 120;
+    uint256 internal constant DEPOSIT_OWNER_SHIFT = 84;
+    /// @dev Bytes of a slot in `slots` and in the commitment: f0 in 16 (every type's f0 < 2^128),
+    /// then f1 in 12 (every f1 < 2^96), big-endian (docs/protocol.md §7).
+    uint256 internal constant SLOT_BYTES = 28;
+    uint256 internal constant SLOT_F0_BYTES = 16;
+    /// @dev A 32-byte word loaded at a slot's f0 holds f0 in its top 16 bytes: shift out the low
+    /// 16 bytes, 8·(32 − 16) bits (a literal: inline assembly reads only literal constants).
+    uint256 internal constant SLOT_F0_SHIFT = 128;
+    /// @dev A 32-byte word loaded at a slot's f1 holds f1 in its top 12 bytes: shift out the low
+    /// 20 bytes, 8·(32 − 12) bits.
+    uint256 internal constant SLOT_F1_SHIFT = 160;
+    /// @dev Commitment width in bytes of an instrument-table word (an instrument id, docs/protocol.md §3).
+    uint256 internal constant INSTRUMENT_WORD_BYTES = 11;
     uint256 internal constant KIND_PERP = 0;
     uint256 internal constant KIND_CALL = 1;
     uint256 internal constant KIND_PUT = 2;
@@ -106,12 +120,15 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public immutable positionsPerAccount;
     /// @notice Deposit records per batch D: a batch holds at most D deposit slots.
     uint256 public immutable depositRecords;
-    /// @notice Words of the public data the commitment hashes, 4 + U + K + 2·D + 2·nTx
+    /// @notice Instrument-table entries per batch I: a batch's trades and liquidations name at most
+    /// I distinct instruments, by their index in the header's table.
+    uint256 public immutable instrumentTable;
+    /// @notice Words of the public data the commitment hashes, 4 + U + K + I + 2·D + 2·nTx
     /// (docs/protocol.md §8; each slot counts as its two words f0, f1).
     uint256 public immutable publicDataCount;
-    /// @notice Bytes the commitment hashes, 100 + 5·U + 10·K + 52·D + 43·nTx: 32 per root and the
-    /// domain, 4 for t, 5 per price, 10 per settlement record, 20 + 32 per deposit record (owner,
-    /// pkHash), 26 + 17 per slot (f0, f1).
+    /// @notice Bytes the commitment hashes, 100 + 5·U + 10·K + 11·I + 52·D + 28·nTx: 32 per root
+    /// and the domain, 4 for t, 5 per price, 10 per settlement record, 11 per instrument-table
+    /// entry, 20 + 32 per deposit record (owner, pkHash), 16 + 12 per slot (f0, f1).
     uint256 public immutable commitmentByteLength;
     /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])`: every profile's
     /// verifier takes the one public input, the commitment.
@@ -230,9 +247,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         accountDepth = p.accountDepth;
         positionsPerAccount = p.positions;
         depositRecords = p.deposits;
-        publicDataCount = 4 + u + p.settlements + 2 * uint256(p.deposits) + 2 * uint256(p.nTx);
-        uint256 head = 100 + 5 * u + 10 * uint256(p.settlements) + 52 * uint256(p.deposits);
-        commitmentByteLength = head + SLOT_BYTES * uint256(p.nTx);
+        instrumentTable = p.instruments;
+        publicDataCount = 4 + u + p.settlements + p.instruments + 2 * uint256(p.deposits) + 2 * uint256(p.nTx);
+        uint256 head = 100 + 5 * u + 10 * uint256(p.settlements) + INSTRUMENT_WORD_BYTES * uint256(p.instruments);
+        commitmentByteLength = head + 52 * uint256(p.deposits) + SLOT_BYTES * uint256(p.nTx);
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
         maxBatchLag = cfg.maxBatchLag;
@@ -261,9 +279,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (cfg.operator == address(0)) revert InvalidConfig("operator");
         if (u == 0 || 1 + 2 * u > 8) revert InvalidConfig("feeds");
         if (p.nTx == 0) revert InvalidConfig("nTx");
-        if (p.accountDepth < 1 || p.accountDepth > 32) revert InvalidConfig("accountDepth");
+        // Slot data and queue entries carry 24-bit account ids: a deeper tree's ids would not fit.
+        if (p.accountDepth < 1 || p.accountDepth > ACCOUNT_ID_BITS) revert InvalidConfig("accountDepth");
         if (p.positions < 2 || p.positions > 16 || p.positions % 2 != 0) revert InvalidConfig("positions");
         if (p.deposits == 0 || p.deposits > p.nTx) revert InvalidConfig("deposits");
+        // uint8: at most 255, the trades' 8-bit instrument index.
+        if (p.instruments == 0) revert InvalidConfig("instruments");
         if (cfg.genesisStateRoot >= FIELD_MODULUS) revert InvalidConfig("genesisStateRoot");
         if (cfg.feeAccountOwner == address(0) || cfg.feeAccountPkHash >= FIELD_MODULUS) {
             revert InvalidConfig("feeAccount");
@@ -304,7 +325,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         address owner = accountOwner[accountId];
         if (owner == address(0)) revert UnknownAccount(accountId);
         if (amount == 0 || amount > MAX_AMOUNT) revert InvalidAmount(amount);
-        uint256 f0 = TX_DEPOSIT | (accountId << 4) | (amount << 36) | (uint256(uint160(owner)) << 92);
+        uint256 f0 =
+            TX_DEPOSIT |
+                (accountId << ACCOUNT_SHIFT) |
+                (amount << AMOUNT_SHIFT) |
+                (uint256(uint160(owner)) << DEPOSIT_OWNER_SHIFT);
         queueIndex = _enqueue(f0, accountPkHash[accountId]);
         emit DepositQueued(queueIndex, accountId, msg.sender, amount);
         collateral.safeTransferFrom(msg.sender, address(this), amount);
@@ -326,7 +351,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     ) external notInExodus returns (uint256 queueIndex) {
         _reserveForcedRequest(accountId);
         if (amount == 0 || amount > MAX_AMOUNT) revert InvalidAmount(amount);
-        queueIndex = _enqueue(TX_FORCED_WITHDRAW | (accountId << 4) | (amount << 92), 0);
+        queueIndex = _enqueue(TX_FORCED_WITHDRAW | (accountId << ACCOUNT_SHIFT), amount);
         emit ForcedWithdrawalRequested(queueIndex, accountId, amount);
     }
 
@@ -337,7 +362,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     ) external notInExodus returns (uint256 queueIndex) {
         _reserveForcedRequest(accountId);
         _checkForcedCloseTarget(accountId, instrument);
-        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << 4), instrument);
+        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << ACCOUNT_SHIFT), instrument);
         emit ForcedCloseRequested(queueIndex, accountId, instrument, false);
     }
 
@@ -353,7 +378,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if ((kind != KIND_CALL && kind != KIND_PUT) || expiry > block.timestamp) {
             revert NotAnExpiredOption(instrument, expiry);
         }
-        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << 4) | FORCED_SETTLEMENT_FLAG, instrument);
+        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << ACCOUNT_SHIFT) | FORCED_SETTLEMENT_FLAG, instrument);
         emit ForcedCloseRequested(queueIndex, accountId, instrument, true);
     }
 
@@ -427,8 +452,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         return _commitment(header, slots);
     }
 
-    /// @dev U prices and round ids, K settlement records and round ids, 2·D deposit record words,
-    /// and exactly 43·nTx bytes of slots (so every slot read below is in bounds).
+    /// @dev U prices and round ids, K settlement records and round ids, I instrument-table words,
+    /// 2·D deposit record words, and exactly 28·nTx bytes of slots (so every slot read below is
+    /// in bounds).
     function _checkShape(BatchHeader calldata header, bytes calldata slots) internal view {
         uint256 u = underlyings;
         uint256 k = settlementCount;
@@ -437,6 +463,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             header.priceRoundIds.length != u ||
             header.settlements.length != k ||
             header.settlementRoundIds.length != k ||
+            header.instruments.length != instrumentTable ||
             header.deposits.length != 2 * depositRecords ||
             slots.length != SLOT_BYTES * nTx
         ) {
@@ -445,24 +472,26 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
                 header.priceRoundIds.length,
                 header.settlements.length,
                 header.settlementRoundIds.length,
+                header.instruments.length,
                 header.deposits.length,
                 slots.length
             );
         }
     }
 
-    /// @dev f0 of slot `i` of the packed `slots`: the 26 bytes at offset 43·i, big-endian. Loads
-    /// the 32 bytes there and shifts out the 6 that belong to f1. Reads past the end of `slots`
-    /// land only in the discarded bytes when `i` is a whole slot (`43·(i + 1) ≤ slots.length`; the
-    /// callers ensure it), and `calldataload` past the end of calldata gives zeros, never reverts.
+    /// @dev f0 of slot `i` of the packed `slots`: the 16 bytes at offset 28·i, big-endian. Loads
+    /// the 32 bytes there and shifts out the 16 after f0 (its f1's 12 and the next slot's first 4).
+    /// Reads past the end of `slots` land only in the discarded bytes when `i` is a whole slot
+    /// (`28·(i + 1) ≤ slots.length`; the callers ensure it), and `calldataload` past the end of
+    /// calldata gives zeros, never reverts.
     function _slotF0(bytes calldata slots, uint256 i) internal pure returns (uint256 f0) {
         assembly ("memory-safe") {
             f0 := shr(SLOT_F0_SHIFT, calldataload(add(slots.offset, mul(i, SLOT_BYTES))))
         }
     }
 
-    /// @dev f1 of slot `i` of the packed `slots`: the 17 bytes at offset 43·i + 26, big-endian.
-    /// Loads the 32 bytes there and shifts out the 15 after them (the next slot's, or past the end
+    /// @dev f1 of slot `i` of the packed `slots`: the 12 bytes at offset 28·i + 16, big-endian.
+    /// Loads the 32 bytes there and shifts out the 20 after them (the next slot's, or past the end
     /// of `slots`: discarded, as for `_slotF0`).
     function _slotF1(bytes calldata slots, uint256 i) internal pure returns (uint256 f1) {
         assembly ("memory-safe") {
@@ -594,18 +623,19 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev `sha256(bytes) & COMMITMENT_MASK` (docs/protocol.md §8), where `bytes` is the public data
-    /// `[stateRoot, newStateRoot, t, domain, prices, settlements, deposit records, slots]`
-    /// big-endian at its widths: the roots and the domain 32 bytes, t 4, a price 5, a settlement
-    /// record 10, a deposit record 20 (owner) + 32 (pkHash), then every slot's 26 + 17 bytes (f0,
-    /// f1) copied from calldata as they are. Every header word must fit its width, and a 32-byte
-    /// word must be a field element (the circuit decomposes it modulo r, so `x` and `x + r` would
-    /// otherwise both open it). The slot bytes need no check: a 26- or 17-byte value is below
-    /// 2^208 < r, and `_checkShape` fixed their length.
+    /// `[stateRoot, newStateRoot, t, domain, prices, settlements, instrument table, deposit records,
+    /// slots]` big-endian at its widths: the roots and the domain 32 bytes, t 4, a price 5, a
+    /// settlement record 10, an instrument-table word 11, a deposit record 20 (owner) + 32
+    /// (pkHash), then every slot's 16 + 12 bytes (f0, f1) copied from calldata as they are. Every
+    /// header word must fit its width, and a 32-byte word must be a field element (the circuit
+    /// decomposes it modulo r, so `x` and `x + r` would otherwise both open it). The slot bytes
+    /// need no check: a 16- or 12-byte value is below 2^128 < r, and `_checkShape` fixed their length.
     function _commitment(BatchHeader calldata header, bytes calldata slots) internal view returns (uint256 c) {
         uint256 u = header.prices.length;
         uint256 k = header.settlements.length;
+        uint256 table = header.instruments.length; // I words, 11 bytes each
         uint256 d = header.deposits.length; // 2·D words, 20 + 32 bytes per record
-        uint256 length = 100 + 5 * u + 10 * k + 26 * d + slots.length;
+        uint256 length = 100 + 5 * u + 10 * k + INSTRUMENT_WORD_BYTES * table + 26 * d + slots.length;
         // 32 bytes of slack: each narrow word is written as a whole 32-byte word.
         bytes memory buf = new bytes(length + 32);
         uint256 p;
@@ -620,6 +650,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         for (uint256 i = 0; i < u; ++i) p = _putWord(p, 4 + i, header.prices[i], 5);
         for (uint256 i = 0; i < k; ++i) p = _putWord(p, 4 + u + i, header.settlements[i], 10);
         uint256 base = 4 + u + k;
+        for (uint256 i = 0; i < table; ++i) p = _putWord(p, base + i, header.instruments[i], INSTRUMENT_WORD_BYTES);
+        base += table;
         for (uint256 j = 0; j < d; j += 2) {
             p = _putWord(p, base + j, header.deposits[j], 20);
             p = _putWord(p, base + j + 1, header.deposits[j + 1], 32);
@@ -644,7 +676,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev The public data of docs/protocol.md §8, against the current root: the header words,
-    /// the deposit records, then f0, f1 of every slot of the packed `slots` (its length checked).
+    /// the instrument table, the deposit records, then f0, f1 of every slot of the packed `slots`
+    /// (its length checked).
     function _buildPublicData(
         BatchHeader calldata header,
         bytes calldata slots
@@ -657,6 +690,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 at = 4;
         for (uint256 i = 0; i < header.prices.length; ++i) inputs[at++] = header.prices[i];
         for (uint256 i = 0; i < header.settlements.length; ++i) inputs[at++] = header.settlements[i];
+        for (uint256 i = 0; i < header.instruments.length; ++i) inputs[at++] = header.instruments[i];
         for (uint256 j = 0; j < header.deposits.length; ++j) inputs[at++] = header.deposits[j];
         uint256 n = slots.length / SLOT_BYTES;
         for (uint256 i = 0; i < n; ++i) {
@@ -694,13 +728,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
                 if (txType == TX_DEPOSIT) {
                     _matchDeposit(deposits, depositSlots, i, head, f0, f1);
                     ++depositSlots;
-                    l2Custody += (f0 >> 36) & MASK_56;
+                    l2Custody += (f0 >> AMOUNT_SHIFT) & MASK_56;
                 } else {
                     _serveForced(number, i, head, f0, f1);
                 }
                 ++head;
             } else if (txType == TX_WITHDRAW) {
-                _creditWithdrawal(number, (f0 >> 4) & MASK_32, (f0 >> 36) & MASK_56, false);
+                _creditWithdrawal(number, (f0 >> ACCOUNT_SHIFT) & MASK_24, (f0 >> AMOUNT_SHIFT) & MASK_56, false);
             }
         }
         for (uint256 j = depositSlots; 2 * j < deposits.length; ++j) {
@@ -734,18 +768,18 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev Serves the forced withdrawal or forced close queued at `queueIndex` with slot `slot`
-    /// (`f0`, `f1`), compared with its outcome bits masked (served amount and `flat`; fund account
-    /// and served bit): frees one of the account's open forced requests, then credits the served
-    /// amount or reports the close.
+    /// (`f0`, `f1`), its f0 compared with the outcome bits masked (served amount and `flat`; fund
+    /// account and served bit) and its f1 as it is (the requested amount; the instrument): frees
+    /// one of the account's open forced requests, then credits the served amount or reports the close.
     function _serveForced(uint256 number, uint256 slot, uint256 queueIndex, uint256 f0, uint256 f1) internal {
         PriorityOp storage op = _queue[queueIndex];
         bool withdrawal = f0 & TX_TYPE_MASK == TX_FORCED_WITHDRAW;
         uint256 queued = withdrawal ? f0 & FORCED_SERVED_CLEAR : f0 & FORCED_CLOSE_OUTCOME_CLEAR;
         if (queued != op.f0 || f1 != op.f1) revert PriorityOpMismatch(slot, queueIndex, op.f0, f0);
-        uint256 accountId = (f0 >> 4) & MASK_32;
+        uint256 accountId = (f0 >> ACCOUNT_SHIFT) & MASK_24;
         --openForcedRequests[accountId];
         if (withdrawal) {
-            _creditWithdrawal(number, accountId, (f0 >> 36) & MASK_56, true);
+            _creditWithdrawal(number, accountId, (f0 >> AMOUNT_SHIFT) & MASK_56, true);
         } else {
             emit ForcedCloseServed(
                 number,
@@ -753,7 +787,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
                 accountId,
                 f1,
                 (f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 1,
-                (f0 >> 36) & MASK_32
+                (f0 >> FORCED_CLOSE_INSURANCE_SHIFT) & MASK_24
             );
         }
     }
@@ -854,7 +888,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         PriorityOp storage op = _queue[queueIndex];
         if (op.f0 & TX_TYPE_MASK != TX_DEPOSIT || op.refunded) revert NotRefundable(queueIndex);
         op.refunded = true;
-        uint256 amount = (op.f0 >> 36) & MASK_56;
+        uint256 amount = (op.f0 >> AMOUNT_SHIFT) & MASK_56;
         address depositor = op.requester;
         emit DepositRefunded(queueIndex, depositor, amount);
         collateral.safeTransfer(depositor, amount);

@@ -34,12 +34,42 @@ export function depositRecords(profile: Pick<Batch["profile"], "deposits">, txs:
 }
 
 /**
+ * The instrument a trade or liquidation names, so takes an entry of the batch's instrument table
+ * (§8); null for every other type.
+ */
+export function namedInstrument(tx: Tx): bigint | null {
+  if (tx.type === TxType.TRADE) return tx.maker.order.instrument;
+  if (tx.type === TxType.LIQUIDATE) return tx.instrument;
+  return null;
+}
+
+/**
+ * The batch's instrument table (§8): the distinct instruments `txs` name (`namedInstrument`) in
+ * order of first use, padded with 0 to `profile.instruments` entries. Throws `BATCH_FULL` for more.
+ */
+export function instrumentTable(profile: Pick<Batch["profile"], "instruments">, txs: readonly Tx[]): bigint[] {
+  const table: bigint[] = [];
+  for (const tx of txs) {
+    const instrument = namedInstrument(tx);
+    if (instrument === null || table.includes(instrument)) continue;
+    ensure(
+      table.length < profile.instruments,
+      "BATCH_FULL",
+      `a batch names at most ${profile.instruments} instruments`,
+    );
+    table.push(instrument);
+  }
+  while (table.length < profile.instruments) table.push(0n);
+  return table;
+}
+
+/**
  * The public data `[oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K),
- * deposit record[0..D) (owner, pkHash), f0/f1 of every slot]` (§8) that the commitment hashes;
- * unused settlement and deposit records are 0.
+ * instrument[0..I), deposit record[0..D) (owner, pkHash), f0/f1 of every slot]` (§8) that the
+ * commitment hashes; unused settlement records, instrument entries and deposit records are 0.
  */
 export function publicData(
-  batch: Pick<Batch, "profile" | "context" | "oldStateRoot" | "newStateRoot" | "witnesses">,
+  batch: Pick<Batch, "profile" | "context" | "oldStateRoot" | "newStateRoot" | "witnesses" | "instruments">,
 ): bigint[] {
   const { profile, context: ctx } = batch;
   const settlements = Array.from({ length: profile.settlements }, (_, i) => {
@@ -53,6 +83,7 @@ export function publicData(
     ctx.domain,
     ...ctx.prices,
     ...settlements,
+    ...batch.instruments,
     ...depositRecords(
       profile,
       batch.witnesses.map((w) => w.tx),
@@ -89,6 +120,8 @@ export class BatchBuilder {
   private readonly state: RollupState;
   private readonly witnesses: TxWitness[] = [];
   private deposits = 0;
+  /** The instrument table so far (§8): the instruments of the trades and liquidations added. */
+  private readonly instruments: bigint[] = [];
   private readonly oldStateRoot: bigint;
   private readonly globalBefore: GlobalState;
   private readonly accountRootBefore: bigint;
@@ -126,9 +159,15 @@ export class BatchBuilder {
     return this.deposits;
   }
 
+  /** Instruments named so far: a batch names at most `profile.instruments` (its instrument table, §8). */
+  get instrumentCount(): number {
+    return this.instruments.length;
+  }
+
   /**
-   * Applies `tx` to the state in the next slot; throws `BATCH_FULL` when every slot is used, or
-   * for a deposit when every deposit record is.
+   * Applies `tx` to the state in the next slot; throws `BATCH_FULL` when every slot is used, for
+   * a deposit when every deposit record is, and for a trade or liquidation of a new instrument
+   * when every instrument-table entry is.
    */
   add(tx: Tx): TxWitness {
     ensure(!this.closed, "BATCH_FULL", "the batch is closed");
@@ -140,9 +179,11 @@ export class BatchBuilder {
       `the batch already holds ${this.state.profile.deposits} deposits (its deposit records)`,
     );
     refuseStalePriceReads(this.pricesStale, tx, this.state, this.context.timestamp);
-    const witness = this.state.applyTx(tx, this.context);
+    const witness = this.state.applyTx(tx, this.context, { instruments: { table: this.instruments } });
     this.witnesses.push(witness);
     if (deposit) this.deposits++;
+    const instrument = namedInstrument(tx);
+    if (instrument !== null && !this.instruments.includes(instrument)) this.instruments.push(instrument);
     return witness;
   }
 
@@ -164,6 +205,10 @@ export class BatchBuilder {
       accountRootBefore: this.accountRootBefore,
       accountRootAfter: this.state.accountRoot,
       witnesses,
+      instruments: instrumentTable(
+        profile,
+        witnesses.map((w) => w.tx),
+      ),
       insurance: this.insurance,
     };
     const data = publicData(batch);
@@ -180,6 +225,8 @@ export interface BatchHeader {
   readonly priceRoundIds: readonly bigint[];
   readonly settlements: readonly bigint[];
   readonly settlementRoundIds: readonly bigint[];
+  /** The instrument table (I words, unused 0): a trade's or liquidation's slot names its instrument by index. */
+  readonly instruments: readonly bigint[];
   /** D deposit records `owner, pkHash` (2·D words, unused 0): the owner and key of each deposit slot in order. */
   readonly deposits: readonly bigint[];
 }
@@ -192,7 +239,7 @@ export interface OracleRounds {
 
 /**
  * The arguments of `submitBatch` but the proof: the header and `slots`, every slot's f0 and f1
- * packed in 26 + 17 bytes (`packSlots`, §7).
+ * packed in 16 + 12 bytes (`packSlots`, §7).
  */
 export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchHeader; slots: `0x${string}` } {
   const { profile, context: ctx } = batch;
@@ -220,6 +267,7 @@ export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchH
       priceRoundIds: rounds.priceRoundIds.slice(),
       settlements: pad(ctx.settlements.map(packSettlement)),
       settlementRoundIds: pad(rounds.settlementRoundIds),
+      instruments: batch.instruments.slice(),
       deposits: depositRecords(
         profile,
         batch.witnesses.map((w) => w.tx),

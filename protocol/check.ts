@@ -229,12 +229,15 @@ export class CheckState implements StateView {
    * Applies `tx` at batch context `ctx` by the rules of §6, as `RollupState.applyTx` does, with
    * no hashing. Atomic: on any failure it throws `ProtocolError` and the state is unchanged.
    * Signatures are checked as `RollupState` checks them (protocol/signing.ts remembers an order
-   * verified at intake, so a fill does not verify it again).
+   * verified at intake, so a fill does not verify it again). `instruments`: the batch's instrument
+   * table so far (§8), which fixes a trade's or liquidation's posted index.
    */
-  applyTx(tx: Tx, ctx: BatchContext): CheckOutcome {
+  applyTx(tx: Tx, ctx: BatchContext, instruments: readonly bigint[] = []): CheckOutcome {
     validateContext(ctx, this.profile);
     const layer = new Layer(this.layer, BigInt(this.profile.orderDepth));
-    const t = new Transition(this.profile, ctx, new PlainStore(layer, this.empty), this.global);
+    const t = new Transition(this.profile, ctx, new PlainStore(layer, this.empty), this.global, false, {
+      table: instruments,
+    });
     const effect = transition(t, tx);
     layer.mergeIntoParent();
     this.global = t.global;

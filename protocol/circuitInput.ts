@@ -8,6 +8,7 @@
  */
 import { positionsHash } from "./account.ts";
 import { toField } from "./field.ts";
+import { decodeSlot } from "./pubdata.ts";
 import { TxType } from "./types.ts";
 import type { Account, AccountUpdate, Batch, OrderUpdate, Profile, TxWitness } from "./types.ts";
 
@@ -24,6 +25,8 @@ interface TxParams {
   readonly amount: bigint;
   readonly fillSize: bigint;
   readonly fillPrice: bigint;
+  /** Trade, liquidation: the instrument's entry in the batch's instrument table (§8), as posted. */
+  readonly instIdx: bigint;
   readonly underlying: bigint;
   readonly delta: bigint;
   /** Forced close: the requested instrument and the forced-settlement flag. */
@@ -37,12 +40,19 @@ const NO_PARAMS: TxParams = {
   amount: 0n,
   fillSize: 0n,
   fillPrice: 0n,
+  instIdx: 0n,
   underlying: 0n,
   delta: 0n,
   instrument: 0n,
   flag: 0n,
   served: 0n,
 };
+
+/** The instrument-table index a trade's or liquidation's public data posts. */
+function postedInstrumentIndex(w: TxWitness): bigint {
+  const slot = decodeSlot(...w.publicData);
+  return slot.type === TxType.TRADE || slot.type === TxType.LIQUIDATE ? slot.instrumentIndex : 0n;
+}
 
 function txParams(w: TxWitness): TxParams {
   const tx = w.tx;
@@ -55,9 +65,9 @@ function txParams(w: TxWitness): TxParams {
     case TxType.FORCED_WITHDRAW:
       return { ...NO_PARAMS, amount: tx.requested, served: w.served };
     case TxType.TRADE:
-      return { ...NO_PARAMS, fillSize: tx.size, fillPrice: tx.price };
+      return { ...NO_PARAMS, fillSize: tx.size, fillPrice: tx.price, instIdx: postedInstrumentIndex(w) };
     case TxType.LIQUIDATE:
-      return { ...NO_PARAMS, fillSize: tx.size };
+      return { ...NO_PARAMS, fillSize: tx.size, instIdx: postedInstrumentIndex(w) };
     case TxType.FUNDING:
       return { ...NO_PARAMS, underlying: BigInt(tx.underlying), delta: tx.delta };
     case TxType.FEE_SWEEP:
@@ -152,6 +162,7 @@ export function toCircuitInput(batch: Batch): CircuitInput {
       amount: dec(p.amount),
       fillSize: dec(p.fillSize),
       fillPrice: dec(p.fillPrice),
+      instIdx: dec(p.instIdx),
       underlying: dec(p.underlying),
       delta: dec(p.delta),
       instrument: dec(p.instrument),

@@ -1,7 +1,7 @@
 /**
  * The batch's one public input (docs/protocol.md §8): `commitment = sha256(bytes) mod 2^253`, where
  * `bytes` is the public data `[oldStateRoot, newStateRoot, t, domain, price[1..U],
- * settlement[0..K), deposit record[0..D) (owner, pkHash), f0/f1 of every slot]` serialized
+ * settlement[0..K), instrument[0..I), deposit record[0..D) (owner, pkHash), f0/f1 of every slot]` serialized
  * big-endian at fixed widths. The same
  * reduction is `PublicCommitment` in circuits/lib/commitment.circom and `commitment` in
  * TesseraRollup.sol; the three are checked against each other at the edges of every field.
@@ -14,14 +14,16 @@ import type { Profile } from "./types.ts";
 
 /**
  * Bytes of each kind of word in the commitment: t (32 bits), a price (40 bits), a settlement
- * record (80 bits), a deposit record's owner (160 bits), a slot's f0 (at most 208 bits) and f1
- * (at most 136 bits, `SLOT_BYTES`); roots, domain and a deposit record's pkHash are field elements.
+ * record (80 bits), an instrument-table entry (82 bits), a deposit record's owner (160 bits), a
+ * slot's f0 (at most 128 bits) and f1 (at most 96 bits, `SLOT_BYTES`); roots, domain and a
+ * deposit record's pkHash are field elements.
  */
 export const COMMITMENT_WIDTH = {
   word: 32,
   timestamp: 4,
   price: 5,
   settlement: 10,
+  instrument: 11,
   owner: 20,
   f0: SLOT_BYTES.f0,
   f1: SLOT_BYTES.f1,
@@ -30,11 +32,11 @@ export const COMMITMENT_WIDTH = {
 /** 2^253: the commitment is the digest with its top 3 bits cleared, always below r. */
 export const COMMITMENT_BOUND = 1n << 253n;
 
-type Shape = Pick<Profile, "nTx" | "underlyings" | "settlements" | "deposits">;
+type Shape = Pick<Profile, "nTx" | "underlyings" | "settlements" | "instruments" | "deposits">;
 
 /** Byte width of every word of the public data of `profile`, in order (§8). */
 export function publicDataWidths(profile: Shape): number[] {
-  const { word, timestamp, price, settlement, owner, f0, f1 } = COMMITMENT_WIDTH;
+  const { word, timestamp, price, settlement, instrument, owner, f0, f1 } = COMMITMENT_WIDTH;
   return [
     word,
     word,
@@ -42,6 +44,7 @@ export function publicDataWidths(profile: Shape): number[] {
     word,
     ...Array<number>(profile.underlyings).fill(price),
     ...Array<number>(profile.settlements).fill(settlement),
+    ...Array<number>(profile.instruments).fill(instrument),
     ...Array.from({ length: 2 * profile.deposits }, (_, i) => (i % 2 === 0 ? owner : word)),
     ...Array.from({ length: 2 * profile.nTx }, (_, i) => (i % 2 === 0 ? f0 : f1)),
   ];

@@ -59,6 +59,13 @@ export const BITS = {
   /** Position size, signed. */
   positionSize: 48,
   price: 40,
+  /**
+   * A fill's size and price as a trade slot posts them (§7): in lots of 10^-SIZE_DECIMALS unit
+   * and ticks of one cent, the protocol's units, at most 2^32 − 1 each (429,496.7295 units, and
+   * 42,949,672.95 USD per unit). Orders keep their wider fields; a fill beyond is refused.
+   */
+  fillSize: 32,
+  fillPrice: 32,
   /** Deposit, withdrawal, forced-withdrawal and sweep amounts in public data. */
   amount: 56,
   /** Collateral, signed. */
@@ -76,8 +83,12 @@ export const BITS = {
   flags: 4,
   /** Instrument id (§3). */
   instrument: 82,
+  /** Account ids in slot data, so the maximum account-tree depth (16,777,216 accounts). */
+  accountId: 24,
   /** Maximum account-tree depth. */
-  maxAccountDepth: 32,
+  maxAccountDepth: 24,
+  /** A trade's or liquidation's index into the batch's instrument table (§8). */
+  instrumentIndex: 8,
 } as const;
 
 /** Order flag bits (§5.1). */

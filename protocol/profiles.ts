@@ -21,7 +21,7 @@ export function validateProfile(p: Profile): Profile {
   check(
     n,
     Number.isInteger(p.accountDepth) && p.accountDepth >= 1 && p.accountDepth <= BITS.maxAccountDepth,
-    "accountDepth must be in 1..32",
+    `accountDepth must be in 1..${BITS.maxAccountDepth}`,
   );
   check(n, Number.isInteger(p.orderDepth) && p.orderDepth >= 1 && p.orderDepth <= BITS.orderId, "orderDepth in 1..48");
   check(
@@ -35,6 +35,11 @@ export function validateProfile(p: Profile): Profile {
     n,
     Number.isInteger(p.deposits) && p.deposits >= 1 && p.deposits <= p.nTx && p.deposits <= 255,
     "deposits must be 1..min(nTx, 255)",
+  );
+  check(
+    n,
+    Number.isInteger(p.instruments) && p.instruments >= 1 && p.instruments < 1 << BITS.instrumentIndex,
+    `instruments must be 1..${(1 << BITS.instrumentIndex) - 1}`,
   );
   check(n, p.fundingInterval > 0n && p.fundingInterval < 1n << BigInt(BITS.timestamp), "fundingInterval out of range");
   // globalHash = H(feePool, F[1..U], lastFundingTime[1..U]) must stay within L1's 8-input Poseidon.
@@ -57,6 +62,7 @@ export function getProfile(name: string): Profile {
     underlyings: raw.underlyings,
     settlements: raw.settlements,
     deposits: raw.deposits,
+    instruments: raw.instruments,
     fundingInterval: BigInt(raw.fundingInterval),
   });
 }

@@ -9,7 +9,7 @@ import { TxType } from "./types.ts";
 import type { SideCode } from "./types.ts";
 
 /** Bits of the account id field in public data (any profile's accountDepth fits in it). */
-export const ACCOUNT_ID_BITS = 32;
+export const ACCOUNT_ID_BITS = BITS.accountId;
 /** Offset of the funding delta: it is packed as `delta + 2^63` in 64 bits. */
 export const FUNDING_DELTA_OFFSET = 1n << 63n;
 
@@ -32,9 +32,9 @@ export type PublicData = readonly [f0: bigint, f1: bigint];
 export const NOOP_DATA: PublicData = [0n, 0n];
 
 /**
- * Deposit (type 1): `1 │ accountId<<4 │ amount<<36`, f1 = 0. The account's owner and key are the
+ * Deposit (type 1): `1 │ accountId<<4 │ amount<<28`, f1 = 0. The account's owner and key are the
  * batch's deposit record k for the k-th deposit slot (§8, `BatchHeader.deposits`), so no slot
- * needs more than 26 + 17 bytes.
+ * needs more than 16 + 12 bytes.
  */
 export function depositData(accountId: bigint, amount: bigint): PublicData {
   const f0 = packBits([
@@ -47,7 +47,7 @@ export function depositData(accountId: bigint, amount: bigint): PublicData {
 
 /**
  * A deposit as L1 queues it (`TesseraRollup.deposit`, the priority queue's `f0, f1`): the slot's
- * f0 with the owner at bit 92, and the key hash. The batch posts `depositData` in the slot and
+ * f0 with the owner at bit 84, and the key hash. The batch posts `depositData` in the slot and
  * the owner and key as the deposit's record (§8); L1 matches the three.
  */
 export function depositQueueEntry(accountId: bigint, amount: bigint, owner: bigint, pkHash: bigint): PublicData {
@@ -67,12 +67,12 @@ export interface DepositRecord {
 }
 
 /** Bytes of a slot's f0 and f1 in calldata and in the commitment (§7): every type fits. */
-export const SLOT_BYTES = { f0: 26, f1: 17 } as const;
+export const SLOT_BYTES = { f0: 16, f1: 12 } as const;
 /** Bytes a slot posts: f0 then f1, big-endian. */
 export const SLOT_LENGTH = SLOT_BYTES.f0 + SLOT_BYTES.f1;
 
 /**
- * `submitBatch`'s `slots`: every slot's f0 (26 bytes) then f1 (17 bytes), big-endian, as hex.
+ * `submitBatch`'s `slots`: every slot's f0 (16 bytes) then f1 (12 bytes), big-endian, as hex.
  * Throws `OUT_OF_RANGE` for a value that does not fit its width.
  */
 export function packSlots(words: readonly bigint[]): `0x${string}` {
@@ -110,7 +110,7 @@ export function unpackSlots(slots: string | Uint8Array): bigint[] {
 }
 
 /**
- * Withdrawal (type 2): `2 │ accountId<<4 │ amount<<36 │ orderId<<92 │ flat<<140`. `flat`: the
+ * Withdrawal (type 2): `2 │ accountId<<4 │ amount<<28 │ flat<<84`, f1 = orderId. `flat`: the
  * account holds no position (every size 0), proven by the circuit; such a withdrawal reads no
  * price, so it goes on through an oracle outage (issue 14 F13, protocol/priceUse.ts).
  */
@@ -119,14 +119,13 @@ export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint,
     [BigInt(TxType.WITHDRAW), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
     [amount, BITS.amount, "amount"],
-    [orderId, BITS.orderId, "orderId"],
     [flat ? 1n : 0n, 1, "flat"],
   ]);
-  return [f0, 0n];
+  return [f0, packBits([[orderId, BITS.orderId, "orderId"]])];
 }
 
 /**
- * Forced withdrawal (type 3): `3 │ accountId<<4 │ served<<36 │ requested<<92 │ flat<<148`. L1
+ * Forced withdrawal (type 3): `3 │ accountId<<4 │ served<<28 │ flat<<84`, f1 = requested. L1
  * queues it with `served` and `flat` 0 and compares with both masked; `flat` as for type 2.
  */
 export function forcedWithdrawData(accountId: bigint, served: bigint, requested: bigint, flat = false): PublicData {
@@ -134,37 +133,20 @@ export function forcedWithdrawData(accountId: bigint, served: bigint, requested:
     [BigInt(TxType.FORCED_WITHDRAW), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
     [served, BITS.amount, "served"],
-    [requested, BITS.amount, "requested"],
     [flat ? 1n : 0n, 1, "flat"],
   ]);
-  return [f0, 0n];
+  return [f0, packBits([[requested, BITS.amount, "requested"]])];
 }
 
-/** Bit offsets of the `flat` flag of a withdrawal (140) and a forced withdrawal (148). */
-export const WITHDRAW_FLAT_BIT = 4 + ACCOUNT_ID_BITS + BITS.amount + BITS.orderId;
-export const FORCED_WITHDRAW_FLAT_BIT = 4 + ACCOUNT_ID_BITS + 2 * BITS.amount;
+/** Bit offset of the `flat` flag of a withdrawal and a forced withdrawal (84). */
+export const WITHDRAW_FLAT_BIT = 4 + ACCOUNT_ID_BITS + BITS.amount;
+export const FORCED_WITHDRAW_FLAT_BIT = WITHDRAW_FLAT_BIT;
 
-/** Trade (type 4) and liquidation (type 5) share f0's layout. */
-function fillF0(
-  type: bigint,
-  maker: bigint,
-  taker: bigint,
-  q: bigint,
-  p: bigint,
-  takerSide: SideCode,
-  makerOrderId: bigint,
-): bigint {
-  return packBits([
-    [type, 4, "type"],
-    [maker, ACCOUNT_ID_BITS, "maker"],
-    [taker, ACCOUNT_ID_BITS, "taker"],
-    [q, BITS.size, "q"],
-    [p, BITS.price, "p"],
-    [BigInt(takerSide), 1, "takerSide"],
-    [makerOrderId, BITS.orderId, "makerOrderId"],
-  ]);
-}
-
+/**
+ * Trade (type 4): `4 │ maker<<4 │ taker<<28 │ q<<52 │ p<<84 │ takerSide<<116 │ instrumentIndex<<117`
+ * (q and p 32 bits: lots and ticks, `BITS.fillSize`, `BITS.fillPrice`), f1 = `makerOrderId │
+ * takerOrderId<<48`. The instrument is entry `instrumentIndex` of the batch's instrument table (§8).
+ */
 export function tradeData(fill: {
   readonly maker: bigint;
   readonly taker: bigint;
@@ -173,35 +155,45 @@ export function tradeData(fill: {
   readonly takerSide: SideCode;
   readonly makerOrderId: bigint;
   readonly takerOrderId: bigint;
-  readonly instrument: bigint;
+  readonly instrumentIndex: bigint;
 }): PublicData {
-  const f0 = fillF0(
-    BigInt(TxType.TRADE),
-    fill.maker,
-    fill.taker,
-    fill.size,
-    fill.price,
-    fill.takerSide,
-    fill.makerOrderId,
-  );
+  const f0 = packBits([
+    [BigInt(TxType.TRADE), 4, "type"],
+    [fill.maker, ACCOUNT_ID_BITS, "maker"],
+    [fill.taker, ACCOUNT_ID_BITS, "taker"],
+    [fill.size, BITS.fillSize, "q"],
+    [fill.price, BITS.fillPrice, "p"],
+    [BigInt(fill.takerSide), 1, "takerSide"],
+    [fill.instrumentIndex, BITS.instrumentIndex, "instrumentIndex"],
+  ]);
   const f1 = packBits([
-    [fill.instrument, BITS.instrument, "instrument"],
+    [fill.makerOrderId, BITS.orderId, "makerOrderId"],
     [fill.takerOrderId, BITS.orderId, "takerOrderId"],
   ]);
   return [f0, f1];
 }
 
-/** Liquidation: maker = insurance fund, taker = liquidatee, p = X, takerSide = its closing side. */
+/**
+ * Liquidation (type 5): `5 │ insurance<<4 │ liquidatee<<28 │ q<<52 │ closingSide<<100 │
+ * instrumentIndex<<101` (q 48 bits: a whole position may go), f1 = p = X (40 bits).
+ */
 export function liquidationData(
   insurance: bigint,
   liquidatee: bigint,
   size: bigint,
   price: bigint,
   closingSide: SideCode,
-  instrument: bigint,
+  instrumentIndex: bigint,
 ): PublicData {
-  const f0 = fillF0(BigInt(TxType.LIQUIDATE), insurance, liquidatee, size, price, closingSide, 0n);
-  return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
+  const f0 = packBits([
+    [BigInt(TxType.LIQUIDATE), 4, "type"],
+    [insurance, ACCOUNT_ID_BITS, "insurance"],
+    [liquidatee, ACCOUNT_ID_BITS, "liquidatee"],
+    [size, BITS.size, "q"],
+    [BigInt(closingSide), 1, "closingSide"],
+    [instrumentIndex, BITS.instrumentIndex, "instrumentIndex"],
+  ]);
+  return [f0, packBits([[price, BITS.price, "p"]])];
 }
 
 export function fundingData(underlying: number, delta: bigint): PublicData {
@@ -221,7 +213,7 @@ export function settlementData(accountId: bigint, instrument: bigint): PublicDat
   return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
 }
 
-/** Fee sweep: the amount sits at bit 36 like the other amounts (bits 4..35 are zero). */
+/** Fee sweep: the amount sits at bit 28 like the other amounts (bits 4..27 are zero). */
 export function feeSweepData(amount: bigint): PublicData {
   const f0 = packBits([
     [BigInt(TxType.FEE_SWEEP), 4, "type"],
@@ -232,8 +224,8 @@ export function feeSweepData(amount: bigint): PublicData {
 }
 
 /**
- * Forced close (type 9, §6.10): `9 │ accountId<<4 │ insurance<<36 │ served<<68 │ settlement<<69`,
- * f1 = instrument. L1 queues it with `insurance` and `served` 0 and compares with bits 36..68 masked.
+ * Forced close (type 9, §6.10): `9 │ accountId<<4 │ insurance<<28 │ served<<52 │ settlement<<53`,
+ * f1 = instrument. L1 queues it with `insurance` and `served` 0 and compares with bits 28..52 masked.
  */
 export function forcedCloseData(
   accountId: bigint,
@@ -253,8 +245,8 @@ export function forcedCloseData(
 }
 
 /** Bit offsets of a forced close's `served` and `settlement` flags in f0. */
-export const FORCED_CLOSE_SERVED_BIT = 4 + 2 * ACCOUNT_ID_BITS; // 68
-export const FORCED_CLOSE_SETTLEMENT_BIT = FORCED_CLOSE_SERVED_BIT + 1; // 69
+export const FORCED_CLOSE_SERVED_BIT = 4 + 2 * ACCOUNT_ID_BITS; // 52
+export const FORCED_CLOSE_SETTLEMENT_BIT = FORCED_CLOSE_SERVED_BIT + 1; // 53
 
 /** A settlement record packed for the public inputs: `underlying │ expiry<<8 │ price<<40`. */
 export function packSettlement(record: { underlying: number; expiry: bigint; price: bigint }): bigint {
@@ -280,8 +272,8 @@ export function bits(value: bigint, offset: number, width: number): bigint {
 }
 
 const A = 4; // account id / first field offset
-const AMOUNT = A + ACCOUNT_ID_BITS; // 36
-const AFTER_AMOUNT = AMOUNT + BITS.amount; // 92
+const AMOUNT = A + ACCOUNT_ID_BITS; // 28, also the second account id
+const FILL_SIZE = AMOUNT + ACCOUNT_ID_BITS; // 52
 
 /** A slot's public data decoded back into its fields (§7): the inverse of the packers above. */
 export type DecodedSlot =
@@ -314,9 +306,11 @@ export type DecodedSlot =
       readonly size: bigint;
       readonly price: bigint;
       readonly takerSide: SideCode;
+      /** 0 in a liquidation. */
       readonly makerOrderId: bigint;
-      readonly instrument: bigint;
       readonly takerOrderId: bigint;
+      /** The instrument's entry in the batch's instrument table (`BatchHeader.instruments`, §8). */
+      readonly instrumentIndex: bigint;
     }
   | { readonly type: typeof TxType.FUNDING; readonly underlying: number; readonly delta: bigint }
   | { readonly type: typeof TxType.SETTLE; readonly accountId: bigint; readonly instrument: bigint }
@@ -348,7 +342,7 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         type,
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
         amount: bits(f0, AMOUNT, BITS.amount),
-        orderId: bits(f0, AFTER_AMOUNT, BITS.orderId),
+        orderId: bits(f1, 0, BITS.orderId),
         flat: bits(f0, WITHDRAW_FLAT_BIT, 1) === 1n,
       };
     case TxType.FORCED_WITHDRAW:
@@ -356,24 +350,36 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         type,
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
         served: bits(f0, AMOUNT, BITS.amount),
-        requested: bits(f0, AFTER_AMOUNT, BITS.amount),
+        requested: bits(f1, 0, BITS.amount),
         flat: bits(f0, FORCED_WITHDRAW_FLAT_BIT, 1) === 1n,
       };
-    case TxType.TRADE:
-    case TxType.LIQUIDATE: {
-      const q = 4 + 2 * ACCOUNT_ID_BITS; // 68
-      const p = q + BITS.size; // 116
-      const s = p + BITS.price; // 156
+    case TxType.TRADE: {
+      const p = FILL_SIZE + BITS.fillSize; // 84
+      const side = p + BITS.fillPrice; // 116
       return {
         type,
         maker: bits(f0, A, ACCOUNT_ID_BITS),
         taker: bits(f0, AMOUNT, ACCOUNT_ID_BITS),
-        size: bits(f0, q, BITS.size),
-        price: bits(f0, p, BITS.price),
-        takerSide: Number(bits(f0, s, 1)) as SideCode,
-        makerOrderId: bits(f0, s + 1, BITS.orderId),
-        instrument: bits(f1, 0, BITS.instrument),
-        takerOrderId: bits(f1, BITS.instrument, BITS.orderId),
+        size: bits(f0, FILL_SIZE, BITS.fillSize),
+        price: bits(f0, p, BITS.fillPrice),
+        takerSide: Number(bits(f0, side, 1)) as SideCode,
+        makerOrderId: bits(f1, 0, BITS.orderId),
+        takerOrderId: bits(f1, BITS.orderId, BITS.orderId),
+        instrumentIndex: bits(f0, side + 1, BITS.instrumentIndex),
+      };
+    }
+    case TxType.LIQUIDATE: {
+      const side = FILL_SIZE + BITS.size; // 100
+      return {
+        type,
+        maker: bits(f0, A, ACCOUNT_ID_BITS),
+        taker: bits(f0, AMOUNT, ACCOUNT_ID_BITS),
+        size: bits(f0, FILL_SIZE, BITS.size),
+        price: bits(f1, 0, BITS.price),
+        takerSide: Number(bits(f0, side, 1)) as SideCode,
+        makerOrderId: 0n,
+        takerOrderId: 0n,
+        instrumentIndex: bits(f0, side + 1, BITS.instrumentIndex),
       };
     }
     case TxType.FUNDING:

@@ -77,9 +77,10 @@ export function contextOf(header: BatchHeader, domain: bigint): BatchContext {
 /**
  * The transaction a decoded slot proves, with synthetic orders for trades and withdrawals; null
  * if unknown. A deposit takes its owner and key from `record`, the batch's deposit record of that
- * slot (§8); null if a deposit has none.
+ * slot (§8); a trade or liquidation its instrument from `instrument`, the entry of the batch's
+ * instrument table its slot names (§8). Null if either is missing where needed.
  */
-export function provenTx(slot: DecodedSlot, record?: DepositRecord): Tx | null {
+export function provenTx(slot: DecodedSlot, record?: DepositRecord, instrument?: bigint): Tx | null {
   switch (slot.type) {
     case TxType.NOOP:
       return { type: TxType.NOOP };
@@ -109,7 +110,8 @@ export function provenTx(slot: DecodedSlot, record?: DepositRecord): Tx | null {
     case TxType.FORCED_WITHDRAW:
       return { type: TxType.FORCED_WITHDRAW, accountId: slot.accountId, requested: slot.requested };
     case TxType.TRADE: {
-      const common = { instrument: slot.instrument, size: MAX_SIZE, price: slot.price, expiry: MAX_EXPIRY, flags: 0n };
+      if (instrument === undefined) return null;
+      const common = { instrument, size: MAX_SIZE, price: slot.price, expiry: MAX_EXPIRY, flags: 0n };
       const makerSide = slot.takerSide === Side.BUY ? Side.SELL : Side.BUY;
       return {
         type: TxType.TRADE,
@@ -120,10 +122,11 @@ export function provenTx(slot: DecodedSlot, record?: DepositRecord): Tx | null {
       };
     }
     case TxType.LIQUIDATE:
+      if (instrument === undefined) return null;
       return {
         type: TxType.LIQUIDATE,
         accountId: slot.taker,
-        instrument: slot.instrument,
+        instrument,
         size: slot.size,
         insurance: slot.maker,
       };
@@ -171,6 +174,15 @@ export function applyPostedBatch(state: RollupState, batch: PostedBatch, domain:
       `expected ${2 * state.profile.deposits} deposit record words, got ${records.length}`,
     );
   }
+  const table = batch.header.instruments;
+  if (table.length !== state.profile.instruments) {
+    throw new RebuildError(
+      "BAD_CALLDATA",
+      batchNumber,
+      undefined,
+      `expected ${state.profile.instruments} instrument-table entries, got ${table.length}`,
+    );
+  }
   const ctx = contextOf(batch.header, domain);
   let deposits = 0;
   for (let i = 0; i < nTx; i++) {
@@ -185,11 +197,15 @@ export function applyPostedBatch(state: RollupState, batch: PostedBatch, domain:
       record = { owner: records[2 * deposits]!, pkHash: records[2 * deposits + 1]! };
       deposits++;
     }
-    const tx = provenTx(slot, record);
+    const posted = slot.type === TxType.TRADE || slot.type === TxType.LIQUIDATE ? slot.instrumentIndex : undefined;
+    if (posted !== undefined && posted >= BigInt(table.length)) {
+      throw new RebuildError("BAD_CALLDATA", batchNumber, i, `instrument index ${posted} is past the table`);
+    }
+    const tx = provenTx(slot, record, posted === undefined ? undefined : table[Number(posted)]);
     if (tx === null) throw new RebuildError("UNKNOWN_TX_TYPE", batchNumber, i, `type code ${Number(f0 & 15n)}`);
     let publicData: readonly [bigint, bigint];
     try {
-      publicData = state.applyTx(tx, ctx, { proven: true }).publicData;
+      publicData = state.applyTx(tx, ctx, { proven: true, instruments: { table, posted } }).publicData;
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       throw new RebuildError("TX_REJECTED", batchNumber, i, e.message);

@@ -20,7 +20,7 @@ import { FIELD_MODULUS, fitsUnsigned } from "./field.ts";
 import type { Marks } from "./margin.ts";
 import { poseidon } from "./poseidon.ts";
 import { Transition, transition, TreeStore, validateContext } from "./transition.ts";
-import type { AccountEntry, OrderSlot } from "./transition.ts";
+import type { AccountEntry, InstrumentTableView, OrderSlot } from "./transition.ts";
 import { SparseMerkleTree } from "./tree.ts";
 import type { TreeSnapshot } from "./tree.ts";
 import type { Account, BatchContext, GlobalState, MerkleProof, Profile, Tx, TxWitness } from "./types.ts";
@@ -31,6 +31,11 @@ export type { OrderSlot } from "./transition.ts";
 export interface ApplyOptions {
   /** The transaction is a replay of a verified batch's public data: skip key and signature checks. */
   readonly proven?: boolean;
+  /**
+   * The batch's instrument table (§8): the entries its earlier slots named (default none), and in
+   * a replay the index the slot posted. A trade or liquidation names its instrument by its index.
+   */
+  readonly instruments?: InstrumentTableView;
 }
 
 /** Key and owner of a system account created at genesis. */
@@ -274,7 +279,7 @@ export class RollupState {
   applyTx(tx: Tx, ctx: BatchContext, options: ApplyOptions = {}): TxWitness {
     validateContext(ctx, this.profile);
     const store = new TreeStore(this.tree.clone(), this.empty, this.profile);
-    const t = new Transition(this.profile, ctx, store, this.global, options.proven === true);
+    const t = new Transition(this.profile, ctx, store, this.global, options.proven === true, options.instruments);
     const globalBefore = this.global;
     const effect = transition(t, tx);
     this.tree = store.tree;

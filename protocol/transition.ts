@@ -242,8 +242,35 @@ export class Transition {
     global: GlobalState,
     /** Replaying a transaction a validity proof already covered: skip the key and signature check. */
     private readonly proven: boolean = false,
+    /** The batch's instrument table so far, and in a replay the index the slot posted (§8). */
+    private readonly instruments: InstrumentTableView = { table: [] },
   ) {
     this.global = global;
+  }
+
+  /**
+   * The index by which a trade or liquidation of `instrument` names it in the batch's instrument
+   * table (§8): the posted one in a replay (its entry must be `instrument`), else the instrument's
+   * entry, else the next free one; `BATCH_FULL` when all `profile.instruments` entries hold others.
+   */
+  instrumentIndex(instrument: bigint): bigint {
+    const { table, posted } = this.instruments;
+    if (posted !== undefined) {
+      ensure(
+        table[Number(posted)] === instrument,
+        "BAD_INSTRUMENT",
+        `instrument-table entry ${posted} is not instrument ${instrument}`,
+      );
+      return posted;
+    }
+    const at = table.indexOf(instrument);
+    if (at >= 0) return BigInt(at);
+    ensure(
+      table.length < this.profile.instruments,
+      "BATCH_FULL",
+      `the batch already names ${this.profile.instruments} instruments (its instrument table)`,
+    );
+    return BigInt(table.length);
   }
 
   /**
@@ -367,6 +394,14 @@ function absorbShortfall(account: Account, insurance: Account): { account: Accou
     account: { ...account, collateral: 0n },
     insurance: { ...insurance, collateral: insurance.collateral + account.collateral },
   };
+}
+
+/** The batch's instrument table as a transition sees it (§8). */
+export interface InstrumentTableView {
+  /** The entries so far (the builder's) or the posted table (a replay). */
+  readonly table: readonly bigint[];
+  /** A replay: the index the slot posted. */
+  readonly posted?: bigint;
 }
 
 export interface Effect {
@@ -497,8 +532,9 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
   const now = t.ctx.timestamp;
   checkOrderRanges(maker, t.profile);
   checkOrderRanges(taker, t.profile);
-  ensure(q >= 1n && fitsUnsigned(q, BITS.size), "OUT_OF_RANGE", `fill size ${q}`);
-  ensure(fitsUnsigned(p, BITS.price), "OUT_OF_RANGE", `fill price ${p}`);
+  // A trade slot posts q and p in 32 bits each (§7): lots of 1e-4 unit and ticks of one cent.
+  ensure(q >= 1n && fitsUnsigned(q, BITS.fillSize), "OUT_OF_RANGE", `fill size ${q} is not in 1..2^32 − 1 lots`);
+  ensure(fitsUnsigned(p, BITS.fillPrice), "OUT_OF_RANGE", `fill price ${p} is not below 2^32 ticks`);
   ensure(maker.accountId !== taker.accountId, "SELF_TRADE", `account ${maker.accountId} on both sides`);
   ensure(maker.instrument === taker.instrument, "INSTRUMENT_MISMATCH", "maker and taker trade different instruments");
   ensure(maker.side !== taker.side, "SIDE_MISMATCH", "maker and taker are on the same side");
@@ -515,6 +551,7 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
   t.checkSignature(takerEntry, tx.taker);
   const makerFilled = t.fillOrder(makerEntry, tx.maker, q);
   const takerFilled = t.fillOrder(takerEntry, tx.taker, q);
+  const instrumentIndex = t.instrumentIndex(maker.instrument);
 
   const unit = t.unitCost(spec, p);
   const notional = q * p;
@@ -584,7 +621,7 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
       takerSide: taker.side,
       makerOrderId: maker.orderId,
       takerOrderId: taker.orderId,
-      instrument: maker.instrument,
+      instrumentIndex,
     }),
   };
 }
@@ -720,7 +757,7 @@ function liquidate(t: Transition, tx: Extract<Tx, { type: typeof TxType.LIQUIDAT
     posSlotA: slotI,
     posSlotB: slotL,
     liquidationPrice: out.x,
-    publicData: liquidationData(insuranceId, id, q, out.x, closingSide, instrument),
+    publicData: liquidationData(insuranceId, id, q, out.x, closingSide, t.instrumentIndex(instrument)),
   };
 }
 

@@ -23,6 +23,11 @@ export interface Profile {
   readonly settlements: number;
   /** Deposit records per batch (D): the owner and key of each deposit slot (§7, §8); at most D deposits per batch. */
   readonly deposits: number;
+  /**
+   * Instrument-table entries per batch (I, §8): the distinct instruments a batch's trades and
+   * liquidations name, each slot by its 8-bit index.
+   */
+  readonly instruments: number;
   /** Minimum seconds between two funding updates of one underlying. */
   readonly fundingInterval: bigint;
 }
@@ -231,7 +236,12 @@ export interface Batch {
   readonly accountRootAfter: bigint;
   /** Exactly profile.nTx witnesses; unused slots are no-ops. */
   readonly witnesses: readonly TxWitness[];
-  /** The public data the commitment hashes (§8), 4 + U + K + 2·nTx words. */
+  /**
+   * The instrument table (§8): the distinct instruments the batch's trades and liquidations name,
+   * in order of first use, padded with 0 to `profile.instruments` entries.
+   */
+  readonly instruments: readonly bigint[];
+  /** The public data the commitment hashes (§8), 4 + U + K + I + 2·D + 2·nTx words. */
   readonly publicData: readonly bigint[];
   /** `sha256(public data at fixed widths) mod 2^253` (§8, protocol/commitment.ts). */
   readonly commitment: bigint;

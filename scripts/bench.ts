@@ -516,7 +516,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "B",
         "lower",
         src,
-        `submitBatch calldata at nTx ${last} minus at nTx ${first}, ÷ ${last - first}: a slot's f0 (26 bytes) and f1 (17), every type alike`,
+        `submitBatch calldata at nTx ${last} minus at nTx ${first}, ÷ ${last - first}: a slot's f0 (16 bytes) and f1 (12), every type alike`,
       ),
     );
     return figures;

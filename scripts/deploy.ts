@@ -220,6 +220,7 @@ export async function deployTessera(ethers: HardhatEthers, opts: DeployOptions):
       accountDepth: profile.accountDepth,
       positions: profile.positions,
       deposits: profile.deposits,
+      instruments: profile.instruments,
     },
     genesisStateRoot: opts.genesisStateRoot,
     feeAccountOwner: opts.feeAccount.owner,

@@ -27,6 +27,9 @@ export const SEQUENCER_ERRORS = {
   TICK_SIZE: 422,
   LOT_SIZE: 422,
   MIN_SIZE: 422,
+  /** Size or price beyond what a trade slot posts (32 bits each, docs/protocol.md §7). */
+  MAX_SIZE: 422,
+  MAX_PRICE: 422,
   BAD_ORDER: 422,
   ORDER_EXPIRED: 422,
   INSTRUMENT_EXPIRED: 422,

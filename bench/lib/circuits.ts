@@ -138,16 +138,26 @@ export function sha256Blocks(bytes: number): number {
 /**
  * `slot-prod`: the prod profile's depths and widths compiled at nTx 1 and 2 (no setup), so a
  * slot's cost at production depths is counted exactly: the difference of the two batches, with
- * one correction. The commitment hashes 43 bytes a slot, so from one batch size to the next the
+ * one correction. The commitment hashes 28 bytes a slot, so from one batch size to the next the
  * SHA-256 block count grows by 0 or 1 (a block is 64 bytes); the difference's whole blocks are
- * replaced by the slot's exact share, 43/64 of a block (measured from circomlib's Sha256 at 2 and
+ * replaced by the slot's exact share, 28/64 of a block (measured from circomlib's Sha256 at 2 and
  * 3 blocks, past the first, whose constant initial state the compiler folds). That share is what every slot of a prod batch costs on average, whatever it
  * holds; the rest is the batch overhead.
  */
 export async function slotProdFigures(log: (msg: string) => void): Promise<Figure[]> {
   const p = getProfile("prod");
   const params = (nTx: number): string =>
-    [nTx, p.accountDepth, p.orderDepth, p.positions, p.underlyings, p.settlements, p.deposits, p.fundingInterval].join(
+    [
+      nTx,
+      p.accountDepth,
+      p.orderDepth,
+      p.positions,
+      p.underlyings,
+      p.settlements,
+      p.instruments,
+      p.deposits,
+      p.fundingInterval,
+    ].join(
       ", ",
     );
   const count = async (nTx: number): Promise<number> => {
@@ -165,7 +175,7 @@ export async function slotProdFigures(log: (msg: string) => void): Promise<Figur
   const wholeBlocks = sha256Blocks(bytes(2)) - sha256Blocks(bytes(1));
   const shaShare = Math.round((slotBytes / 64) * block);
   const perTrade = two - one - wholeBlocks * block + shaShare;
-  const note = `accountDepth ${p.accountDepth}, orderDepth ${p.orderDepth}, P ${p.positions}, U ${p.underlyings}, K ${p.settlements}, D ${p.deposits}`;
+  const note = `accountDepth ${p.accountDepth}, orderDepth ${p.orderDepth}, P ${p.positions}, U ${p.underlyings}, K ${p.settlements}, I ${p.instruments}, D ${p.deposits}`;
   // Where a slot's constraints go at prod depths (issue 17 item 3: the levers, measured): each
   // gadget compiled alone with prod's parameters, times its instances per slot.
   log("[bench circuits slot-prod] measuring gadget costs at prod depths (test/circuits/costs.ts)");

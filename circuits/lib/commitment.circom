@@ -10,42 +10,46 @@ include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/sha256/sha256.circom";
 
 // Byte width of word i of the public data `[oldStateRoot, newStateRoot, t, domain, prices[U],
-// settlement records[K], deposit records[D] (owner, pkHash), f0/f1 of every slot]`.
-// narrow = 1 (the layout in use): roots, domain and a record's pkHash take 32 bytes, t 4, a price
-// 5, a settlement record 10, a record's owner 20, a slot's f0 26 and f1 17 (their bit widths 32,
-// 40, 80, 160, 208, 136 rounded up to bytes). narrow = 0: every word 32 bytes
+// settlement records[K], instrument table[I], deposit records[D] (owner, pkHash), f0/f1 of every
+// slot]`. narrow = 1 (the layout in use): roots, domain and a record's pkHash take 32 bytes, t 4,
+// a price 5, a settlement record 10, an instrument-table entry 11, a record's owner 20, a slot's
+// f0 16 and f1 12 (their bit widths 32, 40, 80, 82, 160, 128, 96 rounded up to bytes).
+// narrow = 0: every word 32 bytes
 // (abi.encodePacked of uint256s); kept only to measure the difference (docs/circuits.md
 // "Commitment").
-function commitmentWidth(i, U, K, D, narrow) {
+function commitmentWidth(i, U, K, I, D, narrow) {
     if (narrow == 0) return 32;
     if (i == 2) return 4;
     if (i >= 4 && i < 4 + U) return 5;
     if (i >= 4 + U && i < 4 + U + K) return 10;
-    var records = 4 + U + K;
+    var table = 4 + U + K;
+    var records = table + I;
     var slots = records + 2 * D;
+    if (i >= table && i < records) return 11;
     if (i >= records && i < slots && (i - records) % 2 == 0) return 20;
-    if (i >= slots && (i - slots) % 2 == 0) return 26;
-    if (i >= slots) return 17;
+    if (i >= slots && (i - slots) % 2 == 0) return 16;
+    if (i >= slots) return 12;
     return 32;
 }
 
-function commitmentBytes(U, K, D, nTx, narrow) {
+function commitmentBytes(U, K, I, D, nTx, narrow) {
     var n = 0;
-    for (var i = 0; i < 4 + U + K + 2 * D + 2 * nTx; i++) n += commitmentWidth(i, U, K, D, narrow);
+    for (var i = 0; i < 4 + U + K + I + 2 * D + 2 * nTx; i++) n += commitmentWidth(i, U, K, I, D, narrow);
     return n;
 }
 
 // out = sha256(w[0] ‖ w[1] ‖ ...) with the digest's top 3 bits cleared (so out < 2^253 < r), each
 // word big-endian at commitmentWidth bytes.
 // words: a word of width < 32 bytes is constrained to fit (this is the range check of t, the
-//        prices, the settlement records, the deposit records' owners and every f0 and f1); a 32-byte word is any field element, decomposed with Num2Bits(254),
+//        prices, the settlement records, the instrument table, the deposit records' owners and
+//        every f0 and f1); a 32-byte word is any field element, decomposed with Num2Bits(254),
 //        which admits x + r as a second decomposition when x + r < 2^254. That is sound only with
 //        the caller's obligation, met by TesseraRollup: every word of the hashed calldata is < r,
 //        so the bytes of x + r are never what L1 hashed.
 // out:   253 bits.
-template PublicCommitment(U, K, D, nTx, narrow) {
-    var nWords = 4 + U + K + 2 * D + 2 * nTx;
-    var nBytes = commitmentBytes(U, K, D, nTx, narrow);
+template PublicCommitment(U, K, I, D, nTx, narrow) {
+    var nWords = 4 + U + K + I + 2 * D + 2 * nTx;
+    var nBytes = commitmentBytes(U, K, I, D, nTx, narrow);
     signal input words[nWords];
     signal output out;
 
@@ -53,7 +57,7 @@ template PublicCommitment(U, K, D, nTx, narrow) {
     component bits[nWords];
     var off = 0;
     for (var i = 0; i < nWords; i++) {
-        var w = commitmentWidth(i, U, K, D, narrow);
+        var w = commitmentWidth(i, U, K, I, D, narrow);
         var nb = w == 32 ? 254 : 8 * w;
         bits[i] = Num2Bits(nb);
         bits[i].in <== words[i];

@@ -27,6 +27,10 @@ interface ITesseraRollup {
         uint256[] settlements;
         /// K: the round in force at each record's expiry (0 if unused).
         uint80[] settlementRoundIds;
+        /// I instrument-table words: the instrument ids the batch's trades and liquidations name by
+        /// their 8-bit index (docs/protocol.md §7), each below 2^88 (11 bytes in the commitment).
+        /// The contract checks only their count and width; the proof binds them.
+        uint256[] instruments;
         /// D deposit records, 2·D words: record j is `(owner_j, pkHash_j)` at words 2j (the L1
         /// address as a uint160) and 2j+1. Record k belongs to the batch's k-th deposit slot (slot
         /// order, from 0); the records after the last deposit slot are (0, 0).
@@ -45,6 +49,9 @@ interface ITesseraRollup {
         uint8 positions;
         /// Deposit records per batch (D, 1..nTx): at most D deposit slots per batch.
         uint8 deposits;
+        /// Instrument-table entries per batch (I, 1..255): a batch's trades and liquidations name at
+        /// most I distinct instruments.
+        uint8 instruments;
     }
 
     /// @notice Constructor parameters.
@@ -88,12 +95,14 @@ interface ITesseraRollup {
 
     /// @notice One L1 priority operation (deposit, forced withdrawal or forced close) waiting for a batch.
     struct PriorityOp {
-        /// Public data word f0 the batch slot must carry (docs/protocol.md §7), its outcome bits 0.
-        /// A deposit's also holds the account's owner at bit 92: the slot carries the low 92 bits,
-        /// the batch's deposit record the owner.
+        /// Public data word f0 the batch slot must carry (docs/protocol.md §7), its outcome bits 0:
+        /// `1 | accountId << 4 | amount << 28 | owner << 84` (deposit), `3 | accountId << 4`
+        /// (forced withdrawal), `9 | accountId << 4 | settlement << 53` (forced close or
+        /// settlement), account ids in 24 bits. A deposit's owner is not in the slot: the slot
+        /// carries the low 84 bits, the batch's deposit record the owner.
         uint256 f0;
         /// pkHash for deposits (carried by the batch's deposit record, the slot's f1 is 0), the
-        /// instrument for forced closes, 0 for forced withdrawals.
+        /// requested amount for forced withdrawals, the instrument for forced closes: the slot's f1.
         uint256 f1;
         /// Who paid (deposits) or asked (forced withdrawals).
         address requester;
@@ -202,13 +211,15 @@ interface ITesseraRollup {
     error InsuranceFundAccount(uint256 accountId);
     /// @notice The account already has MAX_OPEN_FORCED_REQUESTS forced requests waiting to be served.
     error TooManyForcedRequests(uint256 accountId, uint256 open);
-    /// @notice Array lengths of the batch do not match the profile (`slotBytes`: the length of
-    /// `slots`, which must be 43·nTx; `deposits`: words of the deposit table, 2·D).
+    /// @notice Array lengths of the batch do not match the profile (`instruments`: words of the
+    /// instrument table, I; `deposits`: words of the deposit table, 2·D; `slotBytes`: the length
+    /// of `slots`, which must be 28·nTx).
     error BadBatchShape(
         uint256 prices,
         uint256 priceRoundIds,
         uint256 settlements,
         uint256 settlementRoundIds,
+        uint256 instruments,
         uint256 deposits,
         uint256 slotBytes
     );
@@ -232,7 +243,8 @@ interface ITesseraRollup {
     /// @notice Public-data word `index` is not below the BN254 scalar field modulus.
     error PublicInputNotInField(uint256 index, uint256 value);
     /// @notice Public-data word `index` does not fit the `bits` its commitment width holds (t: 32,
-    /// a price: 40, a settlement record: 80, a deposit record's owner: 160).
+    /// a price: 40, a settlement record: 80, an instrument-table word: 88, a deposit record's
+    /// owner: 160).
     error PublicDataTooWide(uint256 index, uint256 value, uint256 bits);
     /// @notice Settlement records are not canonical at `index`: nonzero records first, keys
     /// `underlying | expiry << 8` strictly increasing, zeros after the first zero.
@@ -347,27 +359,27 @@ interface ITesseraRollup {
     /// flagged `flat` (the account holds no position) and forced closes served as a settlement or
     /// refused. For a batch for which this is false the `maxOracleAge` bound does not apply: its
     /// prices are still the rounds in force at `t` (docs/contracts.md, "A silent feed").
-    /// @param slots The batch's slot public data as `submitBatch` takes it (43 bytes per slot); a
+    /// @param slots The batch's slot public data as `submitBatch` takes it (28 bytes per slot); a
     /// trailing partial slot is ignored.
     function slotsUsePrices(bytes calldata slots, uint64 t) external pure returns (bool);
 
     /// @notice Verifies and applies one batch. Operator only, not during exodus.
-    /// @param header New root, timestamp, oracle prices, settlement records and deposit records
-    /// (docs/protocol.md §8.1).
-    /// @param slots The slots' public data packed: 43 bytes per slot, nTx slots; slot i at byte
-    /// 43·i is f0 big-endian in 26 bytes, then f1 big-endian in 17 bytes (protocol/pubdata.ts `packSlots`).
+    /// @param header New root, timestamp, oracle prices, settlement records, instrument table and
+    /// deposit records (docs/protocol.md §8.1).
+    /// @param slots The slots' public data packed: 28 bytes per slot, nTx slots; slot i at byte
+    /// 28·i is f0 big-endian in 16 bytes, then f1 big-endian in 12 bytes (protocol/pubdata.ts `packSlots`).
     /// @param proof Groth16 proof `[a0, a1, b00, b01, b10, b11, c0, c1]` (protocol/proof.ts `packProof`).
     function submitBatch(BatchHeader calldata header, bytes calldata slots, uint256[8] calldata proof) external;
 
     /// @notice The public data the commitment hashes for this batch against the current root
     /// (docs/protocol.md §8): `[oldStateRoot, newStateRoot, t, domain, prices, settlements,
-    /// deposit records (owner, pkHash)..., then f0, f1 of every slot]`, each slot unpacked into two
-    /// words. Checks only the shapes, not the oracle nor the queue.
+    /// instrument table, deposit records (owner, pkHash)..., then f0, f1 of every slot]`, each slot
+    /// unpacked into two words. Checks only the shapes, not the oracle nor the queue.
     function publicData(BatchHeader calldata header, bytes calldata slots) external view returns (uint256[] memory);
 
     /// @notice The verifier's one public input for this batch against the current root:
     /// `sha256(public data at fixed widths) & (2^253 − 1)`. Checks the shapes and that every
-    /// header word is a field element fitting its width (a slot's 26 + 17 bytes always do), not
+    /// header word is a field element fitting its width (a slot's 16 + 12 bytes always do), not
     /// the oracle nor the queue.
     function commitment(BatchHeader calldata header, bytes calldata slots) external view returns (uint256);
 

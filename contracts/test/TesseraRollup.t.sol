@@ -13,7 +13,7 @@ import {PhasedAggregator} from "../mocks/PhasedAggregator.sol";
 import {ExodusHarness} from "./utils/ExodusHarness.sol";
 
 /// @notice Fuzz tests of deposits, claims, forced withdrawals and the public-input array, on a
-/// `test`-profile rollup (nTx 2, U 2, K 1, D 2, depth 4, P 2) with a MockVerifier. The exit proof
+/// `test`-profile rollup (nTx 2, U 2, K 1, I 2, D 2, depth 4, P 2) with a MockVerifier. The exit proof
 /// (on-chain Poseidon) is covered by test/contracts/exodus.test.ts.
 // Test names follow test_<fn>_<condition> and testFuzz_<fn>_<condition>.
 // solhint-disable func-name-mixedcase
@@ -23,10 +23,15 @@ contract TesseraRollupTest is TestBase {
     uint256 internal constant N_TX = 2;
     uint256 internal constant U = 2;
     uint256 internal constant K = 1;
+    /// @dev Instrument-table entries per batch (I).
+    uint256 internal constant N_INST = 2;
     uint256 internal constant D = 2;
-    uint256 internal constant N_DATA = 4 + U + K + 2 * D + 2 * N_TX;
-    /// @dev Bytes of a slot: f0 in 26, then f1 in 17 (docs/protocol.md §7).
-    uint256 internal constant SLOT_BYTES = 43;
+    uint256 internal constant N_DATA = 4 + U + K + N_INST + 2 * D + 2 * N_TX;
+    /// @dev Bytes of a slot: f0 in 16, then f1 in 12 (docs/protocol.md §7).
+    uint256 internal constant SLOT_BYTES = 28;
+    /// @dev Public-data index of the first instrument-table word and of the first deposit record word.
+    uint256 internal constant INSTRUMENTS_AT = 4 + U + K;
+    uint256 internal constant RECORDS_AT = INSTRUMENTS_AT + N_INST;
     uint256 internal constant GENESIS_ROOT = 0x1234;
     uint256 internal constant MAX_BATCH_LAG = 3600;
     int256 internal constant ETH_ANSWER = 300_012_345_678;
@@ -73,6 +78,28 @@ contract TesseraRollupTest is TestBase {
         uint256 d,
         address verifier_
     ) internal returns (TesseraRollup) {
+        return new TesseraRollup(_config(eth, _profile(k, d), verifier_));
+    }
+
+    /// @dev The `test` profile with `k` settlement and `d` deposit records per batch.
+    function _profile(uint256 k, uint256 d) internal pure returns (ITesseraRollup.Profile memory) {
+        return
+            ITesseraRollup.Profile({
+                nTx: uint16(N_TX),
+                settlements: uint8(k),
+                accountDepth: 4,
+                positions: 2,
+                deposits: uint8(d),
+                instruments: uint8(N_INST)
+            });
+    }
+
+    /// @dev The set-up rollup's configuration with `profile`, ETH feed `eth` and `verifier_`.
+    function _config(
+        AggregatorV3Interface eth,
+        ITesseraRollup.Profile memory profile,
+        address verifier_
+    ) internal view returns (ITesseraRollup.Config memory) {
         AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
         feeds[0] = eth;
         feeds[1] = btcFeed;
@@ -80,34 +107,75 @@ contract TesseraRollupTest is TestBase {
         // Exit is not exercised here: any nonzero address satisfies the constructor.
         for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
         return
-            new TesseraRollup(
-                ITesseraRollup.Config({
-                    collateral: IERC20(address(usdc)),
-                    feeds: feeds,
-                    verifier: verifier_,
-                    profile: ITesseraRollup.Profile({
-                        nTx: uint16(N_TX),
-                        settlements: uint8(k),
-                        accountDepth: 4,
-                        positions: 2,
-                        deposits: uint8(d)
-                    }),
-                    genesisStateRoot: GENESIS_ROOT,
-                    feeAccountOwner: FEE_OWNER,
-                    feeAccountPkHash: 11,
-                    insuranceFundOwner: INSURANCE_OWNER,
-                    insuranceFundPkHash: 22,
-                    operator: OPERATOR,
-                    admin: address(this),
-                    maxOracleAge: 3600,
-                    forcedRequestDeadline: 7 days,
-                    maxBatchLag: MAX_BATCH_LAG,
-                    priceRoundGrace: grace,
-                    feedChangeDelay: 8 days,
-                    exitClaimWindow: 3 days,
-                    poseidonHashers: hashers
-                })
-            );
+            ITesseraRollup.Config({
+                collateral: IERC20(address(usdc)),
+                feeds: feeds,
+                verifier: verifier_,
+                profile: profile,
+                genesisStateRoot: GENESIS_ROOT,
+                feeAccountOwner: FEE_OWNER,
+                feeAccountPkHash: 11,
+                insuranceFundOwner: INSURANCE_OWNER,
+                insuranceFundPkHash: 22,
+                operator: OPERATOR,
+                admin: address(this),
+                maxOracleAge: 3600,
+                forcedRequestDeadline: 7 days,
+                maxBatchLag: MAX_BATCH_LAG,
+                priceRoundGrace: grace,
+                feedChangeDelay: 8 days,
+                exitClaimWindow: 3 days,
+                poseidonHashers: hashers
+            });
+    }
+
+    // ---------------------------------------------------------------- profile
+
+    /// Slot data carries 24-bit account ids: the account tree is 1 to 24 deep (25 and deeper, or
+    /// 0, refused).
+    function test_constructor_accountDepthAtMost24() public {
+        ITesseraRollup.Profile memory p = _profile(K, D);
+        uint8[4] memory refused = [0, 25, 32, 255];
+        for (uint256 i = 0; i < refused.length; ++i) {
+            p.accountDepth = refused[i];
+            vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidConfig.selector, "accountDepth"));
+            new TesseraRollup(_config(ethFeed, p, address(verifier)));
+        }
+        p.accountDepth = 24;
+        TesseraRollup r = new TesseraRollup(_config(ethFeed, p, address(verifier)));
+        assertEq(r.accountDepth(), 24, "24 accepted");
+        vm.prank(ALICE);
+        assertEq(r.register(7), 2, "registers");
+        p.accountDepth = 1;
+        assertEq(new TesseraRollup(_config(ethFeed, p, address(verifier))).accountDepth(), 1, "1 accepted");
+    }
+
+    /// I instrument-table entries, 1..255 (0 refused): the public data counts I words and the
+    /// commitment 11 bytes for each, and a batch header carries exactly I.
+    function testFuzz_constructor_instrumentTable(uint8 instruments) public {
+        ITesseraRollup.Profile memory p = _profile(K, D);
+        p.instruments = 0;
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidConfig.selector, "instruments"));
+        new TesseraRollup(_config(ethFeed, p, address(verifier)));
+        uint256 n = _edge(instruments, 1, 255);
+        p.instruments = uint8(n);
+        TesseraRollup r = new TesseraRollup(_config(ethFeed, p, address(verifier)));
+        assertEq(r.instrumentTable(), n, "I");
+        assertEq(r.publicDataCount(), 4 + U + K + n + 2 * D + 2 * N_TX, "words");
+        assertEq(r.commitmentByteLength(), 100 + 5 * U + 10 * K + 11 * n + 52 * D + 28 * N_TX, "bytes");
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.instruments = new uint256[](n);
+        h.instruments[n - 1] = (1 << 88) - 1;
+        bytes memory slots = _slots(0, 0, 0, 0);
+        uint256[] memory inputs = r.publicData(h, slots);
+        assertEq(inputs.length, 4 + U + K + n + 2 * D + 2 * N_TX, "I words in the public data");
+        assertEq(inputs[INSTRUMENTS_AT + n - 1], (1 << 88) - 1, "the last entry");
+        r.commitment(h, slots);
+        h.instruments = new uint256[](n + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, n + 1, 2 * D, SLOT_BYTES * N_TX)
+        );
+        r.commitment(h, slots);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -123,23 +191,48 @@ contract TesseraRollupTest is TestBase {
         usdc.approve(address(rollup), amount);
     }
 
+    /// @dev `seed` mapped to `lo`, `lo + 1`, `hi` or anywhere in `[lo, hi]`, a quarter of the runs
+    /// each: a field of n bits is fuzzed at 0, 1 and 2^n − 1 every time (2^n, which does not fit,
+    /// by the tests that refuse it).
+    function _edge(uint256 seed, uint256 lo, uint256 hi) internal pure returns (uint256) {
+        uint256 pick = seed % 4;
+        if (pick == 0) return lo;
+        if (pick == 1) return lo < hi ? lo + 1 : hi;
+        if (pick == 2) return hi;
+        return bound(seed / 4, lo, hi);
+    }
+
     /// @dev A deposit slot's f0 (docs/protocol.md §7), written out independently of the contract:
-    /// the owner and key travel in the batch's deposit records.
+    /// `1 | accountId << 4 | amount << 28`; the owner and key travel in the batch's deposit records.
     function _depositF0(uint256 accountId, uint256 amount) internal pure returns (uint256) {
-        return 1 + accountId * 2 ** 4 + amount * 2 ** 36;
+        return 1 + accountId * 2 ** 4 + amount * 2 ** 28;
     }
 
-    /// @dev The f0 L1 queues for a deposit: the slot's f0 with the owner at bit 92.
+    /// @dev The f0 L1 queues for a deposit: the slot's f0 with the owner at bit 84.
     function _queuedDepositF0(uint256 accountId, uint256 amount, address owner) internal pure returns (uint256) {
-        return _depositF0(accountId, amount) + uint256(uint160(owner)) * 2 ** 92;
+        return _depositF0(accountId, amount) + uint256(uint160(owner)) * 2 ** 84;
     }
 
-    function _withdrawF0(uint256 accountId, uint256 amount, uint256 orderId) internal pure returns (uint256) {
-        return 2 + accountId * 2 ** 4 + amount * 2 ** 36 + orderId * 2 ** 92;
+    /// @dev A withdrawal's f0, `2 | accountId << 4 | amount << 28 | flat << 84`; its f1 is the orderId.
+    function _withdrawF0(uint256 accountId, uint256 amount, bool flat) internal pure returns (uint256) {
+        return 2 + accountId * 2 ** 4 + amount * 2 ** 28 + (flat ? 2 ** 84 : 0);
     }
 
-    function _forcedF0(uint256 accountId, uint256 served, uint256 requested) internal pure returns (uint256) {
-        return 3 + accountId * 2 ** 4 + served * 2 ** 36 + requested * 2 ** 92;
+    /// @dev A forced withdrawal's f0, `3 | accountId << 4 | served << 28`, `flat` 0; its f1 is the
+    /// requested amount.
+    function _forcedF0(uint256 accountId, uint256 served) internal pure returns (uint256) {
+        return 3 + accountId * 2 ** 4 + served * 2 ** 28;
+    }
+
+    /// @dev A forced close's f0, `9 | accountId << 4 | insurance << 28 | served << 52 | settlement << 53`;
+    /// its f1 is the instrument.
+    function _forcedCloseF0(
+        uint256 accountId,
+        uint256 insurance,
+        bool served,
+        bool settlement
+    ) internal pure returns (uint256) {
+        return 9 + accountId * 2 ** 4 + insurance * 2 ** 28 + (served ? 2 ** 52 : 0) + (settlement ? 2 ** 53 : 0);
     }
 
     function _header(uint256 newRoot) internal view returns (ITesseraRollup.BatchHeader memory h) {
@@ -153,6 +246,7 @@ contract TesseraRollupTest is TestBase {
         h.priceRoundIds[1] = 1;
         h.settlements = new uint256[](K);
         h.settlementRoundIds = new uint80[](K);
+        h.instruments = new uint256[](N_INST);
         h.deposits = new uint256[](2 * D);
     }
 
@@ -166,12 +260,12 @@ contract TesseraRollupTest is TestBase {
         (h.deposits[0], h.deposits[1]) = (uint256(uint160(owner)), pkHash);
     }
 
-    /// @dev The two slots packed as `submitBatch` takes them: f0 in 26 bytes then f1 in 17, each
+    /// @dev The two slots packed as `submitBatch` takes them: f0 in 16 bytes then f1 in 12, each
     /// big-endian (docs/protocol.md §7). Refuses a value that does not fit rather than cut it.
     function _slots(uint256 f0a, uint256 f1a, uint256 f0b, uint256 f1b) internal pure returns (bytes memory s) {
-        assertTrue(f0a < 2 ** 208 && f0b < 2 ** 208 && f1a < 2 ** 136 && f1b < 2 ** 136, "slot words fit");
-        s = abi.encodePacked(uint208(f0a), uint136(f1a), uint208(f0b), uint136(f1b));
-        assertEq(s.length, SLOT_BYTES * N_TX, "43 bytes per slot");
+        assertTrue(f0a < 2 ** 128 && f0b < 2 ** 128 && f1a < 2 ** 96 && f1b < 2 ** 96, "slot words fit");
+        s = abi.encodePacked(uint128(f0a), uint96(f1a), uint128(f0b), uint96(f1b));
+        assertEq(s.length, SLOT_BYTES * N_TX, "28 bytes per slot");
     }
 
     function _submit(ITesseraRollup.BatchHeader memory h, bytes memory slots) internal {
@@ -237,6 +331,31 @@ contract TesseraRollupTest is TestBase {
         assertEq(rollup.l2Custody(), first + second, "custody");
     }
 
+    /// A queued deposit is `1 | accountId << 4 | amount << 28 | owner << 84`: the amount at the
+    /// edges of its 56 bits (1, 2^56 − 1) and the owner (any address, 2^160 − 1 included) stay
+    /// apart, the slot carries the low 84 bits, and a refund in the exodus pays the amount read at
+    /// bit 28.
+    function testFuzz_deposit_queueEntryFieldsAtTheirEdges(uint256 amount, address owner, bool maxOwner) public {
+        amount = _edge(amount, 1, MAX_AMOUNT);
+        if (maxOwner) owner = address(type(uint160).max);
+        vm.assume(owner != address(0) && owner != address(vm));
+        vm.prank(owner);
+        uint256 id = rollup.register(7);
+        _fund(ALICE, amount); // alice funds the owner's account
+        vm.prank(ALICE);
+        uint256 queueIndex = rollup.deposit(id, amount);
+        uint256 f0 = rollup.priorityOp(queueIndex).f0;
+        assertEq(f0, _queuedDepositF0(id, amount, owner), "queued f0");
+        assertEq(f0 & (2 ** 84 - 1), _depositF0(id, amount), "the slot's f0: the low 84 bits");
+        assertEq((f0 >> 4) & (2 ** 24 - 1), id, "account id at 4");
+        assertEq((f0 >> 28) & MAX_AMOUNT, amount, "amount at 28");
+        assertEq(f0 >> 84, uint160(owner), "owner at 84");
+        vm.warp(block.timestamp + 7 days + 1);
+        rollup.activateExodus();
+        rollup.refundDeposit(queueIndex);
+        assertEq(usdc.balanceOf(ALICE), amount, "refunded the amount at bit 28");
+    }
+
     // ---------------------------------------------------------------- deposit records
 
     /// A deposit record whose owner or key is not the queued deposit's is refused; so is the right
@@ -270,7 +389,7 @@ contract TesseraRollupTest is TestBase {
         h = _headerWithDeposit(1, ALICE, pkHash);
         uint256 f0 = _depositF0(id, 100);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, f0, f0));
-        _submit(h, _slots(f0, 1 + (pkHash % (2 ** 136 - 1)), 0, 0));
+        _submit(h, _slots(f0, 1 + (pkHash % (2 ** 96 - 1)), 0, 0));
 
         // Slot 1 after a no-op: still the batch's first deposit, so record 0.
         _submit(h, _slots(0, 0, f0, 0));
@@ -339,8 +458,8 @@ contract TesseraRollupTest is TestBase {
         second = bound(second, 1, MAX_AMOUNT / 2);
         TesseraRollup r = _deployProfile(ethFeed, K, 1, address(verifier));
         assertEq(r.depositRecords(), 1, "D");
-        assertEq(r.publicDataCount(), 4 + U + K + 2 + 2 * N_TX, "words");
-        assertEq(r.commitmentByteLength(), 100 + 5 * U + 10 * K + 52 + SLOT_BYTES * N_TX, "bytes");
+        assertEq(r.publicDataCount(), 4 + U + K + N_INST + 2 + 2 * N_TX, "words");
+        assertEq(r.commitmentByteLength(), 100 + 5 * U + 10 * K + 11 * N_INST + 52 + SLOT_BYTES * N_TX, "bytes");
         vm.prank(ALICE);
         uint256 id = r.register(7);
         usdc.mint(ALICE, first + second);
@@ -363,7 +482,7 @@ contract TesseraRollupTest is TestBase {
             r,
             _headerWithDeposit(1, ALICE, 7),
             _slots(_depositF0(id, first), 0, 0, 0),
-            abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, 2 * D, SLOT_BYTES * N_TX)
+            abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, N_INST, 2 * D, SLOT_BYTES * N_TX)
         );
         _submitSlotsTo(r, h, _slots(_depositF0(id, first), 0, 0, 0));
         h.newStateRoot = 2;
@@ -372,43 +491,87 @@ contract TesseraRollupTest is TestBase {
         assertEq(r.l2Custody(), first + second, "custody");
     }
 
-    /// `slots` is exactly 43·nTx bytes and the deposit table exactly 2·D words.
-    function testFuzz_submitBatch_rejectsSlotsOrRecordsOfTheWrongLength(uint256 length, uint256 words) public {
+    /// `slots` is exactly 28·nTx bytes, the instrument table exactly I words and the deposit table
+    /// exactly 2·D words.
+    function testFuzz_submitBatch_rejectsSlotsOrTablesOfTheWrongLength(
+        uint256 length,
+        uint256 words,
+        uint256 entries
+    ) public {
         length = bound(length, 0, 4 * SLOT_BYTES * N_TX);
         vm.assume(length != SLOT_BYTES * N_TX);
         words = bound(words, 0, 4 * D);
         vm.assume(words != 2 * D);
+        entries = bound(entries, 0, 4 * N_INST);
+        vm.assume(entries != N_INST);
         ITesseraRollup.BatchHeader memory h = _header(1);
-        bytes memory slots = new bytes(length);
-        bytes memory err = abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, 2 * D, length);
+        _expectBadShape(h, new bytes(length), N_INST, 2 * D, length);
+        h.deposits = new uint256[](words);
+        _expectBadShape(h, _slots(0, 0, 0, 0), N_INST, words, SLOT_BYTES * N_TX);
+        h = _header(1);
+        h.instruments = new uint256[](entries);
+        _expectBadShape(h, _slots(0, 0, 0, 0), entries, 2 * D, SLOT_BYTES * N_TX);
+    }
+
+    /// @dev `submitBatch`, `publicData` and `commitment` all refuse `h`, `slots` with
+    /// `BadBatchShape` reporting these lengths (and the header's U, U, K, K).
+    function _expectBadShape(
+        ITesseraRollup.BatchHeader memory h,
+        bytes memory slots,
+        uint256 entries,
+        uint256 words,
+        uint256 length
+    ) internal {
+        bytes memory err = abi.encodeWithSelector(
+            ITesseraRollup.BadBatchShape.selector,
+            U,
+            U,
+            K,
+            K,
+            entries,
+            words,
+            length
+        );
         vm.expectRevert(err);
         _submit(h, slots);
         vm.expectRevert(err);
         rollup.publicData(h, slots);
         vm.expectRevert(err);
         rollup.commitment(h, slots);
-        h.deposits = new uint256[](words);
-        slots = _slots(0, 0, 0, 0);
-        err = abi.encodeWithSelector(ITesseraRollup.BadBatchShape.selector, U, U, K, K, words, SLOT_BYTES * N_TX);
-        vm.expectRevert(err);
-        _submit(h, slots);
-        vm.expectRevert(err);
-        rollup.commitment(h, slots);
     }
 
-    /// F13 on the packed layout: a served forced close's instrument is its own slot's f1 (the 17
+    /// F13 on the packed layout: a served forced close's instrument is its own slot's f1 (the 12
     /// bytes after its f0), not a neighbour's; a trailing partial slot is no slot.
     function test_slotsUsePrices_readsThePackedSlots() public view {
         uint64 t = uint64(block.timestamp);
-        uint256 servedClose = 9 | (2 << 4) | (1 << 68);
+        uint256 servedClose = _forcedCloseF0(2, 1, true, false);
         uint256 perp = 1;
         uint256 expiredCall = 1 | (1 << 8) | (1 << 10) | (uint256(t) << 50);
         assertTrue(!rollup.slotsUsePrices(_slots(0, perp, servedClose, expiredCall), t), "settled: no price");
         assertTrue(rollup.slotsUsePrices(_slots(0, expiredCall, servedClose, perp), t), "perp: rules price");
-        bytes memory one = abi.encodePacked(uint208(servedClose), uint136(perp));
+        bytes memory one = abi.encodePacked(uint128(servedClose), uint96(perp));
         assertTrue(rollup.slotsUsePrices(one, t), "one whole slot");
-        bytes memory partialSlot = abi.encodePacked(uint208(servedClose), uint128(perp));
-        assertTrue(!rollup.slotsUsePrices(partialSlot, t), "42 bytes: no slot");
+        bytes memory partialSlot = abi.encodePacked(uint128(servedClose), uint88(perp));
+        assertTrue(!rollup.slotsUsePrices(partialSlot, t), "27 bytes: no slot");
+    }
+
+    /// F13 flags at their bits: `flat` is bit 84 of a withdrawal and of a forced withdrawal, a
+    /// forced close is served at bit 52 and a forced settlement at bit 53; a neighbouring bit is
+    /// no flag, and a full insurance account (bits 28..52) does not reach the served bit.
+    function test_slotsUsePrices_flagsAtTheirBits() public view {
+        uint64 t = uint64(block.timestamp);
+        uint256 perp = 1;
+        for (uint256 txType = 2; txType <= 3; ++txType) {
+            uint256 f0 = txType | ((2 ** 24 - 1) << 4) | (MAX_AMOUNT << 28);
+            assertTrue(rollup.slotsUsePrices(_slots(f0, 0, 0, 0), t), "not flat");
+            assertTrue(!rollup.slotsUsePrices(_slots(f0 | (1 << 84), 0, 0, 0), t), "flat at 84");
+            assertTrue(rollup.slotsUsePrices(_slots(f0 | (1 << 85), 0, 0, 0), t), "85 is no flag");
+        }
+        uint256 close = _forcedCloseF0(2 ** 24 - 1, 2 ** 24 - 1, false, false);
+        assertTrue(!rollup.slotsUsePrices(_slots(close, perp, 0, 0), t), "refused: no price");
+        assertTrue(rollup.slotsUsePrices(_slots(close | (1 << 52), perp, 0, 0), t), "served at 52");
+        assertTrue(!rollup.slotsUsePrices(_slots(close | (3 << 52), perp, 0, 0), t), "a settlement at 53");
+        assertTrue(rollup.slotsUsePrices(_slots(close | (5 << 52), perp, 0, 0), t), "54 is no flag");
     }
 
     // ---------------------------------------------------------------- claims
@@ -427,8 +590,8 @@ contract TesseraRollupTest is TestBase {
         _fund(ALICE, deposited);
         vm.prank(ALICE);
         rollup.deposit(id, deposited);
-        _submit(_headerWithDeposit(1, ALICE, 7), _slots(_depositF0(id, deposited), 0, _withdrawF0(id, w1, 1), 0));
-        _submit(_header(2), _slots(_withdrawF0(id, w2, 2), 0, 0, 0));
+        _submit(_headerWithDeposit(1, ALICE, 7), _slots(_depositF0(id, deposited), 0, _withdrawF0(id, w1, false), 1));
+        _submit(_header(2), _slots(_withdrawF0(id, w2, false), 2, 0, 0));
         assertEq(rollup.claimable(ALICE), w1 + w2, "credited");
         assertEq(rollup.l2Custody(), deposited - w1 - w2, "custody");
 
@@ -440,22 +603,122 @@ contract TesseraRollupTest is TestBase {
         rollup.claim(ALICE);
     }
 
-    function testFuzz_forcedWithdrawal_matchesWithServedMaskedOut(uint256 requested, uint256 served) public {
-        requested = bound(requested, 1, MAX_AMOUNT);
+    /// The queued forced withdrawal is `3 | accountId << 4` with the requested amount in f1; the
+    /// slot matches it with `served` (bits 28..84) and `flat` (bit 84) masked out, its f1 exactly
+    /// the requested amount. Requested at 1 and 2^56 − 1, the edges of its 56 bits.
+    function testFuzz_forcedWithdrawal_matchesWithServedMaskedOut(
+        uint256 requested,
+        uint256 served,
+        bool flat,
+        uint256 off
+    ) public {
+        requested = _edge(requested, 1, MAX_AMOUNT);
         served = served % 2 == 0 ? 0 : requested;
+        off = bound(off, 1, 2 ** 96 - 1);
+        vm.assume(off != requested);
         uint256 id = _registerAlice(7);
         _fund(ALICE, requested);
         vm.startPrank(ALICE);
         rollup.deposit(id, requested);
         rollup.requestForcedWithdrawal(id, requested);
         vm.stopPrank();
-        assertEq(rollup.priorityOp(1).f0, _forcedF0(id, 0, requested), "queued with served = 0");
-        _submit(
-            _headerWithDeposit(1, ALICE, 7),
-            _slots(_depositF0(id, requested), 0, _forcedF0(id, served, requested), 0)
-        );
+        assertEq(rollup.priorityOp(1).f0, 3 + id * 2 ** 4, "queued with served and flat 0");
+        assertEq(rollup.priorityOp(1).f1, requested, "f1 = requested");
+        uint256 f0 = _forcedF0(id, served) + (flat ? 2 ** 84 : 0);
+        ITesseraRollup.BatchHeader memory h = _headerWithDeposit(1, ALICE, 7);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 1, 1, 3 + id * 2 ** 4, f0));
+        _submit(h, _slots(_depositF0(id, requested), 0, f0, off));
+        _submit(h, _slots(_depositF0(id, requested), 0, f0, requested));
         assertEq(rollup.claimable(ALICE), served, "credited served");
         assertEq(rollup.queueHead(), 2, "consumed");
+        assertEq(rollup.l2Custody(), requested - served, "custody");
+    }
+
+    /// A withdrawal's f0 `2 | accountId << 4 | amount << 28 | flat << 84` credits the account and
+    /// the amount read at their offsets, whatever the neighbours hold: account ids at 0, 1 and
+    /// 2^24 − 1, amounts at 0, 1 and 2^56 − 1, `flat` set or not, the orderId (f1) up to 2^48 − 1.
+    function testFuzz_withdrawal_readsAccountAndAmountAtTheirOffsets(
+        uint256 account,
+        uint256 amount,
+        bool flat,
+        uint256 orderId
+    ) public {
+        uint256 id = _registerAlice(7);
+        account = account % 5 == 4 ? id : _edge(account, 0, 2 ** 24 - 1);
+        amount = _edge(amount, 0, MAX_AMOUNT);
+        orderId = _edge(orderId, 0, 2 ** 48 - 1);
+        _fund(ALICE, MAX_AMOUNT);
+        vm.prank(ALICE);
+        rollup.deposit(id, MAX_AMOUNT);
+        address owner = rollup.accountOwner(account);
+        bytes memory slots = _slots(_depositF0(id, MAX_AMOUNT), 0, _withdrawF0(account, amount, flat), orderId);
+        assertTrue(rollup.slotsUsePrices(slots, uint64(block.timestamp)) == !flat, "flat: no price");
+        vm.expectEmit();
+        emit ITesseraRollup.WithdrawalCredited(1, account, owner, amount, false);
+        _submit(_headerWithDeposit(1, ALICE, 7), slots);
+        assertEq(rollup.claimable(owner), amount, "credited");
+        assertEq(rollup.l2Custody(), MAX_AMOUNT - amount, "custody");
+    }
+
+    /// The instrument of a forced close fits the 82 bits the circuit decodes: 1 and 2^82 − 1 are
+    /// queued as they are, 0 (no instrument) and 2^82 refused.
+    function test_requestForcedClose_instrumentEdges() public {
+        uint256 id = _registerAlice(7);
+        vm.startPrank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidInstrument.selector, 0));
+        rollup.requestForcedClose(id, 0);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidInstrument.selector, 1 << 82));
+        rollup.requestForcedClose(id, 1 << 82);
+        rollup.requestForcedClose(id, 1);
+        rollup.requestForcedClose(id, (1 << 82) - 1);
+        vm.stopPrank();
+        assertEq(rollup.priorityOp(0).f1, 1, "1");
+        assertEq(rollup.priorityOp(1).f1, (1 << 82) - 1, "2^82 - 1");
+        assertEq(rollup.priorityOp(1).f0, _forcedCloseF0(id, 0, false, false), "9 | accountId << 4");
+    }
+
+    /// A forced close is queued as `9 | accountId << 4 | settlement << 53` with the instrument in
+    /// f1 (at 1 and 2^82 − 1 among others) and served by a slot whose insurance
+    /// account (bits 28..52: 0, 1, 2^24 − 1) and served bit (52) are the operator's and the
+    /// circuit's: ForcedCloseServed reports them as read. A slot with the other settlement flag, a
+    /// bit above 53, or another instrument does not match.
+    function testFuzz_forcedClose_matchesWithInsuranceAndServedMaskedOut(
+        uint256 instrument,
+        uint256 insurance,
+        bool served,
+        bool settlement,
+        uint256 stray
+    ) public {
+        uint256 id = _registerAlice(7);
+        vm.startPrank(ALICE);
+        if (settlement) {
+            // An expired put (kind 2) of underlying 1, any strike.
+            instrument = 1 | (2 << 8) | (bound(instrument, 0, 2 ** 40 - 1) << 10) | ((block.timestamp - 1) << 50);
+            rollup.requestForcedSettlement(id, instrument);
+        } else {
+            instrument = _edge(instrument, 1, (1 << 82) - 1);
+            rollup.requestForcedClose(id, instrument);
+        }
+        vm.stopPrank();
+        uint256 queued = _forcedCloseF0(id, 0, false, settlement);
+        assertEq(rollup.priorityOp(0).f0, queued, "queued f0");
+        assertEq(rollup.priorityOp(0).f1, instrument, "queued f1: the instrument");
+        insurance = _edge(insurance, 0, 2 ** 24 - 1);
+        uint256 f0 = _forcedCloseF0(id, insurance, served, settlement);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        uint256 other = f0 ^ (1 << 53);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, other));
+        _submit(h, _slots(other, instrument, 0, 0));
+        other = f0 | (1 << bound(stray, 54, 127));
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, other));
+        _submit(h, _slots(other, instrument, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, f0));
+        _submit(h, _slots(f0, instrument ^ 1, 0, 0));
+        vm.expectEmit();
+        emit ITesseraRollup.ForcedCloseServed(1, 0, id, instrument, served, insurance);
+        _submit(h, _slots(f0, instrument, 0, 0));
+        assertEq(rollup.openForcedRequests(id), 0, "freed");
+        assertEq(rollup.queueHead(), 1, "consumed");
     }
 
     /// attack: whatever mix of forced requests an owner sends, at most MAX_OPEN_FORCED_REQUESTS
@@ -482,13 +745,13 @@ contract TesseraRollupTest is TestBase {
             vm.prank(ALICE);
             if (kind == 0) {
                 rollup.requestForcedWithdrawal(id, amount);
-                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedF0(id, 0, amount), 0);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedF0(id, 0), amount);
             } else if (kind == 1) {
                 rollup.requestForcedClose(id, perp);
-                if (i < maxOpen) (f0s[i], f1s[i]) = (9 | (id << 4), perp);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedCloseF0(id, 0, false, false), perp);
             } else {
                 rollup.requestForcedSettlement(id, expiredPut);
-                if (i < maxOpen) (f0s[i], f1s[i]) = (9 | (id << 4) | (1 << 69), expiredPut);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedCloseF0(id, 0, false, true), expiredPut);
             }
         }
         assertEq(rollup.openForcedRequests(id), maxOpen, "bounded");
@@ -502,11 +765,13 @@ contract TesseraRollupTest is TestBase {
 
     // ---------------------------------------------------------------- public inputs
 
-    /// The words of §8 in order: roots, t, domain, prices, settlements, the deposit records (2·D
-    /// words as given), then every packed slot unpacked into f0 (26 bytes) and f1 (17 bytes).
+    /// The words of §8 in order: roots, t, domain, prices, settlements, the instrument table (I
+    /// words as given), the deposit records (2·D words as given), then every packed slot unpacked
+    /// into f0 (16 bytes) and f1 (12 bytes).
     function testFuzz_publicData_layoutOfSection8(
         uint256 newRoot,
         uint256 settlement,
+        uint256[2] memory table,
         uint256[4] memory words,
         uint256[4] memory records,
         uint32 dt
@@ -514,8 +779,9 @@ contract TesseraRollupTest is TestBase {
         vm.warp(block.timestamp + dt);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         h.settlements[0] = settlement;
+        for (uint256 i = 0; i < N_INST; ++i) h.instruments[i] = table[i];
         for (uint256 j = 0; j < 2 * D; ++j) h.deposits[j] = records[j];
-        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 208 - 1 : 2 ** 136 - 1);
+        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 128 - 1 : 2 ** 96 - 1);
         bytes memory slots = _slots(words[0], words[1], words[2], words[3]);
         uint256[] memory inputs = rollup.publicData(h, slots);
         assertEq(inputs.length, N_DATA, "length");
@@ -531,17 +797,19 @@ contract TesseraRollupTest is TestBase {
         assertEq(inputs[4], h.prices[0], "price 1");
         assertEq(inputs[5], h.prices[1], "price 2");
         assertEq(inputs[6], settlement, "settlement");
-        for (uint256 j = 0; j < 2 * D; ++j) assertEq(inputs[7 + j], records[j], "deposit record word");
-        for (uint256 i = 0; i < 4; ++i) assertEq(inputs[7 + 2 * D + i], words[i], "slot word");
+        for (uint256 i = 0; i < N_INST; ++i) assertEq(inputs[INSTRUMENTS_AT + i], table[i], "instrument-table word");
+        for (uint256 j = 0; j < 2 * D; ++j) assertEq(inputs[RECORDS_AT + j], records[j], "deposit record word");
+        for (uint256 i = 0; i < 4; ++i) assertEq(inputs[RECORDS_AT + 2 * D + i], words[i], "slot word");
     }
 
     /// The commitment is sha256 of the public data packed at its widths (t: uint32, prices: uint40,
-    /// settlement records: uint80, a deposit record's owner: address, slots: f0 uint208 and f1
-    /// uint136, the rest uint256), top 3 bits cleared: abi.encodePacked of those types. The slot
-    /// segment is the calldata `slots` as it is.
+    /// settlement records: uint80, instrument-table words: uint88, a deposit record's owner:
+    /// address, slots: f0 uint128 and f1 uint96, the rest uint256), top 3 bits cleared:
+    /// abi.encodePacked of those types. The slot segment is the calldata `slots` as it is.
     function testFuzz_commitment_sha256OfFixedWidths(
         uint256 newRoot,
         uint80 settlement,
+        uint88[2] memory table,
         uint256[4] memory words,
         address[2] memory owners,
         uint256[2] memory pks,
@@ -549,9 +817,10 @@ contract TesseraRollupTest is TestBase {
     ) public {
         vm.warp(block.timestamp + bound(dt, 0, type(uint32).max - block.timestamp));
         newRoot = bound(newRoot, 0, R - 1);
-        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 208 - 1 : 2 ** 136 - 1);
+        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 128 - 1 : 2 ** 96 - 1);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         h.settlements[0] = settlement;
+        for (uint256 i = 0; i < N_INST; ++i) h.instruments[i] = table[i];
         for (uint256 j = 0; j < D; ++j) {
             pks[j] = bound(pks[j], 0, R - 1);
             (h.deposits[2 * j], h.deposits[2 * j + 1]) = (uint256(uint160(owners[j])), pks[j]);
@@ -566,13 +835,9 @@ contract TesseraRollupTest is TestBase {
             uint40(h.prices[1]),
             settlement
         );
+        packed = abi.encodePacked(packed, table[0], table[1]);
         packed = abi.encodePacked(packed, owners[0], pks[0], owners[1], pks[1]);
-        bytes memory tail = abi.encodePacked(
-            uint208(words[0]),
-            uint136(words[1]),
-            uint208(words[2]),
-            uint136(words[3])
-        );
+        bytes memory tail = abi.encodePacked(uint128(words[0]), uint96(words[1]), uint128(words[2]), uint96(words[3]));
         assertTrue(keccak256(tail) == keccak256(slots), "slot segment = calldata bytes");
         packed = abi.encodePacked(packed, tail);
         assertEq(packed.length, rollup.commitmentByteLength(), "length");
@@ -582,16 +847,21 @@ contract TesseraRollupTest is TestBase {
     }
 
     /// A word wider than its commitment width is refused (the circuit could not open it): a price,
-    /// a settlement record, a deposit record's owner (160 bits) or its pkHash (a field element).
-    /// A slot's f0 and f1 cannot be wider: `slots` holds exactly 26 + 17 bytes of each.
+    /// a settlement record, an instrument-table word (88 bits), a deposit record's owner (160
+    /// bits) or its pkHash (a field element). A slot's f0 and f1 cannot be wider: `slots` holds
+    /// exactly 16 + 12 bytes of each.
     function testFuzz_commitment_refusesWordsWiderThanTheirWidth(
         uint256 price,
         uint256 record,
+        uint256 entry,
+        bool second,
         uint256 owner,
         uint256 pk
     ) public {
         price = bound(price, 1 << 40, R - 1);
         record = bound(record, 1 << 80, R - 1);
+        // 2^88 itself half the time: the first value that does not fit.
+        entry = entry % 2 == 0 ? 1 << 88 : bound(entry, 1 << 88, R - 1);
         owner = bound(owner, 1 << 160, R - 1);
         pk = bound(pk, R, type(uint256).max);
         ITesseraRollup.BatchHeader memory h = _header(1);
@@ -604,19 +874,31 @@ contract TesseraRollupTest is TestBase {
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 6, record, 80));
         rollup.commitment(h, slots);
         h = _header(1);
+        uint256 at = second ? 1 : 0;
+        h.instruments[at] = entry;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, INSTRUMENTS_AT + at, entry, 88)
+        );
+        rollup.commitment(h, slots);
+        h = _header(1);
         h.deposits[2] = owner;
-        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, 9, owner, 160));
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicDataTooWide.selector, RECORDS_AT + 2, owner, 160));
         rollup.commitment(h, slots);
         h = _header(1);
         h.deposits[1] = pk;
-        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicInputNotInField.selector, 8, pk));
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicInputNotInField.selector, RECORDS_AT + 1, pk));
         rollup.commitment(h, slots);
         h = _header(1);
         h.prices[0] = (1 << 40) - 1;
         h.settlements[0] = (1 << 80) - 1;
+        (h.instruments[0], h.instruments[1]) = ((1 << 88) - 1, 1);
         (h.deposits[0], h.deposits[1]) = ((1 << 160) - 1, R - 1);
-        slots = _slots(2 ** 208 - 1, 2 ** 136 - 1, 2 ** 208 - 1, 2 ** 136 - 1);
+        slots = _slots(2 ** 128 - 1, 2 ** 96 - 1, 2 ** 128 - 1, 2 ** 96 - 1);
         assertTrue(rollup.commitment(h, slots) < 1 << 253, "the edges fit");
+        uint256[] memory inputs = rollup.publicData(h, slots);
+        assertEq(inputs[INSTRUMENTS_AT], (1 << 88) - 1, "2^88 - 1 as it is");
+        assertEq(inputs[RECORDS_AT + 2 * D], 2 ** 128 - 1, "f0 at 2^128 - 1");
+        assertEq(inputs[RECORDS_AT + 2 * D + 1], 2 ** 96 - 1, "f1 at 2^96 - 1");
     }
 
     function testFuzz_submitBatch_bindsInputsToTheProof(uint256 newRoot, uint256 tamperedRoot) public {
@@ -839,20 +1121,24 @@ contract TesseraRollupTest is TestBase {
     }
 
     /// F16: every public-input word must be below r: the new root and every deposit record's
-    /// pkHash (the 32-byte words a batch chooses). A slot's f0 and f1 are below 2^208 < r by their
-    /// 26 + 17 bytes in `slots`.
+    /// pkHash (the 32-byte words a batch chooses), and a narrow word such as an instrument-table
+    /// entry is checked the same way before its width. A slot's f0 and f1 are below 2^128 < r by
+    /// their 16 + 12 bytes in `slots`.
     function testFuzz_findingF16_publicInputsBelowR(uint256 word, uint256 where) public {
         word = bound(word, R, type(uint256).max);
-        where = bound(where, 0, 2);
+        where = bound(where, 0, 3);
         ITesseraRollup.BatchHeader memory h = _header(1);
         bytes memory slots = _slots(0, 0, 0, 0);
         uint256 index;
         if (where == 0) {
             h.newStateRoot = word;
             index = 1;
+        } else if (where == 3) {
+            h.instruments[1] = word;
+            index = INSTRUMENTS_AT + 1;
         } else {
             h.deposits[where == 1 ? 1 : 3] = word;
-            index = where == 1 ? 8 : 10;
+            index = where == 1 ? RECORDS_AT + 1 : RECORDS_AT + 3;
         }
         uint256[8] memory proof;
         vm.prank(OPERATOR);
@@ -949,39 +1235,7 @@ contract TesseraRollupTest is TestBase {
 
     /// @dev The set-up rollup's configuration, as an ExodusHarness.
     function _harness() internal returns (ExodusHarness h) {
-        AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
-        feeds[0] = ethFeed;
-        feeds[1] = btcFeed;
-        address[8] memory hashers;
-        for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
-        h = new ExodusHarness(
-            ITesseraRollup.Config({
-                collateral: IERC20(address(usdc)),
-                feeds: feeds,
-                verifier: address(verifier),
-                profile: ITesseraRollup.Profile({
-                    nTx: uint16(N_TX),
-                    settlements: uint8(K),
-                    accountDepth: 4,
-                    positions: 2,
-                    deposits: uint8(D)
-                }),
-                genesisStateRoot: GENESIS_ROOT,
-                feeAccountOwner: FEE_OWNER,
-                feeAccountPkHash: 11,
-                insuranceFundOwner: INSURANCE_OWNER,
-                insuranceFundPkHash: 22,
-                operator: OPERATOR,
-                admin: address(this),
-                maxOracleAge: 3600,
-                forcedRequestDeadline: 7 days,
-                maxBatchLag: MAX_BATCH_LAG,
-                priceRoundGrace: 0,
-                feedChangeDelay: 8 days,
-                exitClaimWindow: 3 days,
-                poseidonHashers: hashers
-            })
-        );
+        h = new ExodusHarness(_config(ethFeed, _profile(K, D), address(verifier)));
     }
 
     /// F12: whatever the equities (bad debt or not) and the order of the payouts, every account

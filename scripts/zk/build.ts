@@ -128,6 +128,7 @@ export interface ProfileParams {
   readonly positions: number;
   readonly underlyings: number;
   readonly settlements: number;
+  readonly instruments: number;
   readonly deposits: number;
   readonly fundingInterval: number;
 }
@@ -188,6 +189,7 @@ export function profileSource(profile: string): string {
     p.positions,
     p.underlyings,
     p.settlements,
+    p.instruments,
     p.deposits,
     p.fundingInterval,
   ];

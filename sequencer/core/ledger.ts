@@ -14,7 +14,7 @@
  * (`ensureContext`: new prices for a liquidation, a later timestamp for funding, a settlement
  * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
-import { refuseStalePriceReads } from "../../protocol/batch.ts";
+import { namedInstrument, refuseStalePriceReads } from "../../protocol/batch.ts";
 import type { CheckState, CheckStateSnapshot } from "../../protocol/check.ts";
 import { txUsesPrices } from "../../protocol/priceUse.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
@@ -206,6 +206,8 @@ export class ProtocolLedger implements Ledger {
    */
   readonly liquidationIndex: LiquidationIndex;
   private open: OpenBatch | null = null;
+  /** The open batch's instrument table so far (§8), and the batch it belongs to (recomputed on a change). */
+  private openTable: { readonly batch: OpenBatch; readonly entries: bigint[] } | null = null;
   private nextBatch = 1n;
   private closed: ClosedBatch[] = [];
   /** Batches built and the milliseconds spent building them (the builder's share of the thread). */
@@ -517,6 +519,13 @@ export class ProtocolLedger implements Ledger {
     // all used closes the open batch and opens the next one, as a full batch does.
     if (tx.type === TxType.DEPOSIT && this.open !== null && depositsIn(this.open.txs) >= this.profile.deposits)
       this.closeBatch(now);
+    // Likewise its instrument table (§8): a trade or liquidation of an instrument the table does
+    // not hold, when every entry is used.
+    const named = namedInstrument(tx);
+    if (named !== null && this.open !== null) {
+      const table = this.instrumentTable(this.open);
+      if (!table.includes(named) && table.length >= this.profile.instruments) this.closeBatch(now);
+    }
     const t = now / MS_PER_SECOND;
     const stale = this.staleAt(t);
     // A batch stamped while a round is older than maxOracleAge lands on L1 only if none of its
@@ -540,9 +549,11 @@ export class ProtocolLedger implements Ledger {
       settlementRounds: this.settling.map((s) => s.roundId),
     };
     refuseStalePriceReads(open.pricesStale, tx, this.state, open.context.timestamp);
-    const outcome = this.state.applyTx(tx, open.context);
+    const table = this.instrumentTable(open);
+    const outcome = this.state.applyTx(tx, open.context, table);
     this.open = open;
     open.txs.push(tx);
+    if (named !== null && !table.includes(named)) table.push(named);
     for (const id of outcome.accounts) open.accounts.add(id);
     open.orders.push(...ordersOf(tx));
     if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
@@ -594,6 +605,19 @@ export class ProtocolLedger implements Ledger {
     return number;
   }
 
+  /** The instrument table of `open` so far: the distinct instruments its trades and liquidations name. */
+  private instrumentTable(open: OpenBatch): bigint[] {
+    if (this.openTable?.batch !== open) {
+      const entries: bigint[] = [];
+      for (const tx of open.txs) {
+        const instrument = namedInstrument(tx);
+        if (instrument !== null && !entries.includes(instrument)) entries.push(instrument);
+      }
+      this.openTable = { batch: open, entries };
+    }
+    return this.openTable.entries;
+  }
+
   /**
    * The state root the open batch has reached: the committed state with the open batch's
    * transactions replayed on a copy. It hashes every path of the open batch: for tests and
@@ -602,7 +626,12 @@ export class ProtocolLedger implements Ledger {
   currentStateRoot(): bigint {
     if (this.remote !== null) throw new Error("currentStateRoot: the batches are built in another process");
     const copy = this.committedState.clone();
-    for (const tx of this.open?.txs ?? []) copy.applyTx(tx, this.open!.context);
+    const table: bigint[] = [];
+    for (const tx of this.open?.txs ?? []) {
+      copy.applyTx(tx, this.open!.context, { instruments: { table } });
+      const instrument = namedInstrument(tx);
+      if (instrument !== null && !table.includes(instrument)) table.push(instrument);
+    }
     return copy.stateRoot;
   }
 

@@ -1,10 +1,10 @@
 /**
  * L1 priority operations (the rollup contract's queue: `priorityOp(i)` → `{f0, f1}`) as
  * sequencer commands. The words are the slot public data of docs/protocol.md §7, packed by
- * protocol/pubdata.ts; for a queued deposit f0 also holds the owner (bit 92) and f1 the key
+ * protocol/pubdata.ts; for a queued deposit f0 also holds the owner (bit 84) and f1 the key
  * hash, which the batch posts as the deposit's record (§8) rather than in its slot; for a queued
- * forced withdrawal the `served` bits are 0 (the batch fills them in), for a queued forced close
- * the insurance account and `served` bits. Decoding is the inverse of those packers (tests
+ * forced withdrawal the `served` and `flat` bits are 0 (the batch fills them in) and f1 is the
+ * requested amount, for a queued forced close the insurance account and `served` bits are 0. Decoding is the inverse of those packers (tests
  * round-trip through them).
  */
 import { BITS } from "../../protocol/constants.ts";
@@ -37,19 +37,14 @@ export function priorityOpCommand(queueIndex: bigint, f0: bigint, f1: bigint): C
     return { kind: "deposit", accountId, owner, pkHash: f1, amount: bits(f0, AMOUNT_OFFSET, BITS.amount), queueIndex };
   }
   if (type === TxType.FORCED_WITHDRAW) {
-    if (bits(f0, AMOUNT_OFFSET, BITS.amount) !== 0n || f1 !== 0n)
-      throw new PriorityOpError(`priority op ${queueIndex}: a queued forced withdrawal has served = 0 and f1 = 0`);
-    if (f0 >> (AFTER_AMOUNT_OFFSET + BigInt(BITS.amount)) !== 0n)
-      throw new PriorityOpError(`priority op ${queueIndex}: forced-withdrawal f0 has bits above the amount`);
-    return {
-      kind: "forcedWithdrawal",
-      accountId,
-      requested: bits(f0, AFTER_AMOUNT_OFFSET, BITS.amount),
-      queueIndex,
-    };
+    if (f0 >> AMOUNT_OFFSET !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: a queued forced withdrawal has served = 0 and flat = 0`);
+    if (f1 >> BigInt(BITS.amount) !== 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: forced-withdrawal amount ${f1} exceeds 56 bits`);
+    return { kind: "forcedWithdrawal", accountId, requested: f1, queueIndex };
   }
   if (type === TxType.FORCED_CLOSE) {
-    // Queued with the insurance account and served bits 0; bit 69 flags a forced settlement.
+    // Queued with the insurance account and served bits 0; bit 53 flags a forced settlement.
     if (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT + 1) !== 0n || bits(f0, AMOUNT_OFFSET, ACCOUNT_ID_BITS + 1) !== 0n)
       throw new PriorityOpError(`priority op ${queueIndex}: a queued forced close has only type, account and flag`);
     if (f1 === 0n || f1 >> BigInt(BITS.instrument) !== 0n)

@@ -19,11 +19,14 @@ buildScenarios();
 
 export const U = TEST.underlyings;
 export const K = TEST.settlements;
+export const I = TEST.instruments;
 export const D = TEST.deposits;
+/** Index of instrument-table entry `j` in the public data. */
+export const tableIndex = (j: number): number => 4 + U + K + j;
 /** Index of deposit record `k`'s owner in the public data (its pkHash follows it). */
-export const recordIndex = (k: number): number => 4 + U + K + 2 * k;
+export const recordIndex = (k: number): number => 4 + U + K + I + 2 * k;
 /** Index of f0 of `slot` in the public data (f1 follows it). */
-export const f0Index = (slot: number): number => 4 + U + K + 2 * D + 2 * slot;
+export const f0Index = (slot: number): number => 4 + U + K + I + 2 * D + 2 * slot;
 
 /** Pre-batch account trees of the inputs handed out by `input`. */
 export const trees = new WeakMap<CircuitInputs, SparseMerkleTree>();

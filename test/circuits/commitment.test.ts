@@ -11,7 +11,7 @@ import { commitmentCases, commitmentFields } from "../protocol/commitment-table.
 import { Circuit } from "./harness.ts";
 
 const TEST = getProfile("test");
-const args = [TEST.underlyings, TEST.settlements, TEST.deposits, TEST.nTx, 1];
+const args = [TEST.underlyings, TEST.settlements, TEST.instruments, TEST.deposits, TEST.nTx, 1];
 const circuit = await Circuit.ofTemplate("commitment-test", "lib/commitment.circom", "PublicCommitment", args);
 /** Wire of the output `out` (wire 0 is the constant 1). */
 const OUT = 1;
@@ -27,24 +27,29 @@ describe("commitment: circuit and protocol/ agree (test profile shape)", () => {
     });
   }
 
-  test("the serialization: t 4 bytes, a price 5, a settlement record 10, a deposit record 52, a slot 43", () => {
+  test("the serialization: t 4 bytes, a price 5, a settlement record 10, an instrument 11, a deposit record 52, a slot 28", () => {
     const fields = commitmentFields(TEST);
     const bytes = commitmentBytes(
       TEST,
       fields.map(() => 0n),
     );
-    assert.equal(bytes.length, 100 + 5 * TEST.underlyings + 10 * TEST.settlements + 52 * TEST.deposits + 43 * TEST.nTx);
+    assert.equal(
+      bytes.length,
+      100 + 5 * TEST.underlyings + 10 * TEST.settlements + 11 * TEST.instruments + 52 * TEST.deposits + 28 * TEST.nTx,
+    );
   });
 
-  const records = 4 + TEST.underlyings + TEST.settlements;
+  const table = 4 + TEST.underlyings + TEST.settlements;
+  const records = table + TEST.instruments;
   const slots = records + 2 * TEST.deposits;
   for (const [index, bits] of [
     [2, 32],
     [4, 40],
     [4 + TEST.underlyings, 80],
+    [table, 88],
     [records, 160],
-    [slots, 208],
-    [slots + 1, 136],
+    [slots, 128],
+    [slots + 1, 96],
   ] as const) {
     test(`a word ${index} of 2^${bits} does not fit: the circuit and protocol/ refuse it`, () => {
       const data = commitmentFields(TEST).map(() => 0n);

@@ -229,7 +229,7 @@ const FIELDS: readonly Field[] = [
   {
     type: "trade",
     name: "fill size",
-    bits: 48,
+    bits: 32,
     at: TRADE,
     protocol: (tx, ctx, v) => ({ tx: { ...(tx as TradeTx), size: v }, ctx }),
     circuit: (inp, v) => setSlot(inp, "fillSize", TRADE.slot, v),
@@ -237,7 +237,7 @@ const FIELDS: readonly Field[] = [
   {
     type: "trade",
     name: "fill price",
-    bits: 40,
+    bits: 32,
     at: TRADE,
     protocol: (tx, ctx, v) => ({ tx: { ...(tx as TradeTx), price: v }, ctx }),
     circuit: (inp, v) => setSlot(inp, "fillPrice", TRADE.slot, v),

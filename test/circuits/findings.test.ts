@@ -158,7 +158,7 @@ describe("findings against the circuit (test profile)", () => {
     );
     assert.equal(call!.a.accountId, SECOND_FUND);
     // The fund account is published (the maker field of f0), so a rebuild knows where it went.
-    assert.equal((call!.publicData[0] >> 4n) & 0xffffffffn, SECOND_FUND);
+    assert.equal((call!.publicData[0] >> 4n) & 0xffffffn, SECOND_FUND);
     assertAccepted(input(TWO_FUNDS));
     // An ordinary account cannot stand in for the fund: account 1's owner is part of the rule.
     const inp = input(TWO_FUNDS);
@@ -214,8 +214,8 @@ describe("findings against the circuit (test profile)", () => {
     const inp = input(FC_PERP);
     const { published } = adversarialWitness(c, inp, [], trees.get(inp));
     const f0 = published[f0Index(0)]!;
-    assert.equal((f0 >> 68n) & 1n, 1n, "served");
-    setPublic(inp, f0Index(0), f0 - (1n << 68n));
+    assert.equal((f0 >> 52n) & 1n, 1n, "served");
+    setPublic(inp, f0Index(0), f0 - (1n << 52n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
 
@@ -224,9 +224,9 @@ describe("findings against the circuit (test profile)", () => {
     // must be exactly "every size of A is 0": neither claimed by an account with a position nor
     // dropped by one without (either way the public data would lie about what the rule read).
     for (const [name, slot, bit, flat] of [
-      [WITHDRAWALS, 0, 140n, 0n], // account 2 holds the perp it bought: not flat
-      [WITHDRAWALS, 1, 148n, 0n], // account 3 holds the perp it sold
-      [REFUSED_FW, 0, 148n, 1n], // account 6 holds nothing
+      [WITHDRAWALS, 0, 84n, 0n], // account 2 holds the perp it bought: not flat
+      [WITHDRAWALS, 1, 84n, 0n], // account 3 holds the perp it sold
+      [REFUSED_FW, 0, 84n, 1n], // account 6 holds nothing
     ] as const) {
       const inp = input(name);
       const { published } = adversarialWitness(c, inp, [], trees.get(inp));
@@ -241,10 +241,10 @@ describe("findings against the circuit (test profile)", () => {
     // Slot 1: account 12 no longer holds the call: refused, and the proof shows it.
     assertAccepted(input(FC_LONG_OPTION));
     const f0 = scenario(FC_LONG_OPTION).batch.publicData[f0Index(1)]!;
-    assert.equal((f0 >> 68n) & 1n, 0n, "refused");
+    assert.equal((f0 >> 52n) & 1n, 0n, "refused");
     // The served bit posted for a refusal is rejected too.
     const inp = input(FC_LONG_OPTION);
-    setPublic(inp, f0Index(1), f0 + (1n << 68n));
+    setPublic(inp, f0Index(1), f0 + (1n << 52n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(1)]);
   });
 

@@ -208,7 +208,7 @@ describe("profiles", () => {
   test("the test profile's main source instantiates Batch with profiles.json's parameters", () => {
     assert.equal(
       profileSource("test"),
-      'pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main {public [commitment]} = Batch(2, 4, 2, 2, 2, 2, 2, 60);\n',
+      'pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main {public [commitment]} = Batch(2, 4, 2, 2, 2, 2, 2, 2, 60);\n',
     );
     assert.throws(() => profileSource("nope"), { code: "CIRCUIT_BUILD" });
   });

@@ -417,7 +417,7 @@ export function publicWire(c: Circuit, j: number): number {
 
 /** Indices in `publicData` the circuit computes: the new state root and every f0, f1. */
 export function computedPublicInputs(nTx: number, profile: Profile = TEST): number[] {
-  const base = 4 + profile.underlyings + profile.settlements + 2 * profile.deposits;
+  const base = 4 + profile.underlyings + profile.settlements + profile.instruments + 2 * profile.deposits;
   return [1, ...Array.from({ length: 2 * nTx }, (_, k) => base + k)];
 }
 
@@ -490,7 +490,7 @@ export function adversarialWitness(
   // A word that does not fit its width breaks a range check first; the commitment is then 0
   // (refused either way).
   const shape = PROFILE_NAMES.map((name) => getProfile(name)).find(
-    (p) => p.nTx === nTx && 4 + p.underlyings + p.settlements + 2 * p.deposits + 2 * nTx === nPub,
+    (p) => p.nTx === nTx && 4 + p.underlyings + p.settlements + p.instruments + 2 * p.deposits + 2 * nTx === nPub,
   );
   if (shape === undefined) throw new Error(`no profile has ${nTx} slots and ${nPub} public data words`);
   let commitment = 0n;

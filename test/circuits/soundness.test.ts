@@ -33,6 +33,7 @@ import {
   setOrder,
   setPublic,
   signedAt,
+  tableIndex,
   U,
 } from "./adversary.ts";
 import {
@@ -242,9 +243,34 @@ describe("soundness of the batch circuit (test profile)", () => {
   test("soundness: a wrong liquidation price in the public data is rejected", () => {
     const inp = input(LIQ);
     const { published } = adversarialWitness(c, inp);
-    const f0 = published[f0Index(0)]!;
-    setPublic(inp, f0Index(0), f0 + (1n << 116n)); // X + 1
-    assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
+    const f1 = published[f0Index(0) + 1]!;
+    setPublic(inp, f0Index(0) + 1, f1 + 1n); // X + 1 (a liquidation's f1 is p = X)
+    assertRejected(inp, "PUBLIC_DATA", [f0Index(0) + 1]);
+  });
+
+  test("attack: a trade names its instrument by table index; any other entry, an index past the table or a swapped entry is rejected", () => {
+    // Slot 1 of TRADE trades the ETH perp, entry 0 of the batch's table [ETH, 0].
+    assert.deepEqual(scenario(TRADE).batch.instruments, [ETH, 0n]);
+    const tag = "BAD_INSTRUMENT: the table entry the slot names";
+    // The prover points the slot at entry 1 (0): the posted index moves, the entry is not ETH.
+    let inp = input(TRADE);
+    setSlot(inp, "instIdx", 1, 1n);
+    assertRejected(inp, tag);
+    // An index past the table's I entries has no one-hot selector at all.
+    inp = input(TRADE);
+    setSlot(inp, "instIdx", 1, 2n);
+    assertRejected(inp, /OneHot/);
+    // Entry 0 replaced by another instrument, the slot still naming it.
+    inp = input(TRADE);
+    setPublic(inp, tableIndex(0), BTC);
+    assertRejected(inp, tag);
+    // Any layout whose named entry is the slot's instrument is a valid batch (the rebuild takes
+    // it too, test/protocol/rebuild.test.ts): ETH at entry 1, named by index 1.
+    inp = input(TRADE);
+    setPublic(inp, tableIndex(0), BTC);
+    setPublic(inp, tableIndex(1), ETH);
+    setSlot(inp, "instIdx", 1, 1n);
+    assertAccepted(inp);
   });
 
   test("soundness: liquidating more than the position is rejected", () => {
@@ -371,7 +397,7 @@ describe("soundness of the batch circuit (test profile)", () => {
     const inp = input(SWEEP);
     const { published } = adversarialWitness(c, inp);
     const requested = slotValue(inp, "amount", 0);
-    setPublic(inp, f0Index(0), published[f0Index(0)]! + (requested << 36n));
+    setPublic(inp, f0Index(0), published[f0Index(0)]! + (requested << 28n));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
 

@@ -214,17 +214,19 @@ describe("issue 14 findings", () => {
         option(2, 0n),
         (3n << 8n) | 1n, // kind 3: no instrument
         (1n << 82n) - 1n,
-        (1n << 136n) - 1n, // the widest f1 a slot's 17 bytes hold
+        (1n << 96n) - 1n, // the widest f1 a slot's 12 bytes hold
       ];
-      // Up to the top bit of f0's 26 bytes (the packed slots keep f0 and f1 apart).
-      const highBits = [0n, 1n << 200n, 1n << 207n, ((1n << 32n) - 1n) << 4n];
+      // A withdrawal's and a forced withdrawal's `flat` (bit 84), a full account id and a full
+      // insurance account (bits 4..52), and up to the top bit of f0's 16 bytes (the packed slots
+      // keep f0 and f1 apart).
+      const highBits = [0n, 1n << 84n, 1n << 120n, 1n << 127n, ((1n << 48n) - 1n) << 4n];
       let cases = 0;
       for (let type = 0n; type < 16n; type++) {
         for (const served of [0n, 1n]) {
           for (const settlement of [0n, 1n]) {
             for (const high of highBits) {
               for (const f1 of instruments) {
-                const f0 = type | (served << 68n) | (settlement << 69n) | high;
+                const f0 = type | (served << 52n) | (settlement << 53n) | high;
                 // One slot alone, then after a no-op (the loop's stride), then after a price-free deposit.
                 for (const slots of [
                   [f0, f1],
@@ -249,10 +251,12 @@ describe("issue 14 findings", () => {
       for (const type of [0n, 1n, 7n, 8n]) assert.equal(slotUsesPrices(type, perpId(1), t), false);
       for (const type of [2n, 3n, 4n, 5n, 6n, 10n, 15n]) assert.equal(slotUsesPrices(type, 0n, t), true);
       assert.equal(slotUsesPrices(9n, perpId(1), t), false, "a refused forced close");
-      assert.equal(slotUsesPrices(9n | (1n << 68n), perpId(1), t), true, "a perp closed at the rules price");
-      assert.equal(slotUsesPrices(9n | (1n << 68n), option(1, t), t), false, "an option expired at t: settled");
-      assert.equal(slotUsesPrices(9n | (1n << 68n), option(1, t + 1n), t), true, "a live option: rules price");
-      assert.equal(slotUsesPrices(9n | (3n << 68n), perpId(1), t), false, "a forced settlement");
+      assert.equal(slotUsesPrices(9n | (1n << 52n), perpId(1), t), true, "a perp closed at the rules price");
+      assert.equal(slotUsesPrices(9n | (1n << 52n), option(1, t), t), false, "an option expired at t: settled");
+      assert.equal(slotUsesPrices(9n | (1n << 52n), option(1, t + 1n), t), true, "a live option: rules price");
+      assert.equal(slotUsesPrices(9n | (3n << 52n), perpId(1), t), false, "a forced settlement");
+      assert.equal(slotUsesPrices(2n | (1n << 84n), 0n, t), false, "a flat withdrawal");
+      assert.equal(slotUsesPrices(3n | (1n << 84n), 5n, t), false, "a flat forced withdrawal");
     });
 
     it("finding F13: maxOracleAge binds only a batch that reads a price; the round must still be the one in force", async () => {
@@ -265,13 +269,13 @@ describe("issue 14 findings", () => {
       assert.deepEqual([...((await f.rollup.getFunction("lastPriceRoundIds")()) as bigint[])], stale.priceRoundIds);
       const next = (root: bigint): BatchHeader => ({ ...stale, newStateRoot: root, timestamp: stale.timestamp + 1n });
       // A withdrawal of an account with a position reads prices: refused as ever.
-      const withdrawal = 2n | (2n << 4n) | (1n << 36n);
+      const withdrawal = 2n | (2n << 4n) | (1n << 28n);
       await expect(submit(f, next(2n), slotsOf([[withdrawal, 0n]]))).to.be.revertedWithCustomError(
         f.rollup,
         "StaleOraclePrice",
       );
       // The same withdrawal flagged flat (no position: proven by the circuit) reads none.
-      assert.equal(slotUsesPrices(withdrawal | (1n << 140n), 0n, stale.timestamp), false);
+      assert.equal(slotUsesPrices(withdrawal | (1n << 84n), 0n, stale.timestamp), false);
       // Another price for the round is refused, price-free or not.
       const moved: BatchHeader = { ...next(2n), prices: [stale.prices[0]! + 1n, stale.prices[1]!] };
       await expect(submit(f, moved)).to.be.revertedWithCustomError(f.rollup, "OraclePriceMismatch");
@@ -347,11 +351,12 @@ describe("issue 14 findings", () => {
         .to.be.revertedWithCustomError(f.rollup, "PublicInputNotInField")
         .withArgs(1n, FIELD_MODULUS);
       // A deposit record's pkHash is the other 32-byte word a batch chooses (a slot's f0 and f1,
-      // 26 + 17 bytes, are always below r).
+      // 16 + 12 bytes, are always below r).
+      const records = 4 + PROFILE.underlyings + PROFILE.settlements + PROFILE.instruments;
       const deposits = recordsOf([{ owner: f.alice.address, pkHash: FIELD_MODULUS + 5n }]);
       await expect(submit(f, { ...header, newStateRoot: 1n, deposits }))
         .to.be.revertedWithCustomError(f.rollup, "PublicInputNotInField")
-        .withArgs(BigInt(4 + PROFILE.underlyings + PROFILE.settlements + 1), FIELD_MODULUS + 5n);
+        .withArgs(BigInt(records + 1), FIELD_MODULUS + 5n);
     });
 
     it("finding F16: a settlement price is fixed by the first batch that uses the series", async () => {
@@ -619,7 +624,7 @@ describe("issue 14 findings", () => {
         .to.emit(f.rollup, "ForcedCloseRequested")
         .withArgs(queueIndex, alice.id, expired, true);
       const op = (await f.rollup.getFunction("priorityOp")(queueIndex)) as { f0: bigint; f1: bigint };
-      assert.equal(op.f0, 9n | (alice.id << 4n) | (1n << 69n));
+      assert.equal(op.f0, 9n | (alice.id << 4n) | (1n << 53n));
       assert.equal(op.f1, expired);
     });
 

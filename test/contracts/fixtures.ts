@@ -14,11 +14,19 @@ import { publicDataFromCalldata } from "../../web/lib/batchProof.ts";
 import type { TesseraDeployment } from "../../scripts/deploy.ts";
 
 export const PROFILE: Profile = getProfile("test");
-/** Words of the public data the commitment hashes: 4 + U + K + 2·D + 2·nTx. */
-export const N_DATA = 4 + PROFILE.underlyings + PROFILE.settlements + 2 * PROFILE.deposits + 2 * PROFILE.nTx;
-/** Bytes the commitment hashes: 100 + 5·U + 10·K + 52·D + 43·nTx (docs/protocol.md §8). */
+/** Words of the public data the commitment hashes: 4 + U + K + I + 2·D + 2·nTx. */
+export const N_DATA =
+  4 + PROFILE.underlyings + PROFILE.settlements + PROFILE.instruments + 2 * PROFILE.deposits + 2 * PROFILE.nTx;
+/** Bytes of a slot in `submitBatch`'s `slots` and in the commitment: f0 in 16, then f1 in 12 (§7). */
+export const SLOT_BYTES = 28;
+/** Bytes the commitment hashes: 100 + 5·U + 10·K + 11·I + 52·D + 28·nTx (docs/protocol.md §8). */
 export const COMMITMENT_BYTES =
-  100 + 5 * PROFILE.underlyings + 10 * PROFILE.settlements + 52 * PROFILE.deposits + 43 * PROFILE.nTx;
+  100 +
+  5 * PROFILE.underlyings +
+  10 * PROFILE.settlements +
+  11 * PROFILE.instruments +
+  52 * PROFILE.deposits +
+  SLOT_BYTES * PROFILE.nTx;
 /** Public inputs of every profile's verifier: the commitment. */
 export const N_PUBLIC = 1;
 export const MAX_ORACLE_AGE = 3600n;
@@ -43,6 +51,8 @@ export interface BatchHeader {
   priceRoundIds: bigint[];
   settlements: bigint[];
   settlementRoundIds: bigint[];
+  /** I instrument-table words: the instruments the batch's trades and liquidations name, then zeros. */
+  instruments: bigint[];
   /** D deposit records, 2·D words: (owner, pkHash) of each deposit slot in order, then zeros. */
   deposits: bigint[];
 }
@@ -141,13 +151,15 @@ export async function now(ethers: HardhatEthers): Promise<bigint> {
 }
 
 /**
- * A header at the latest block's time with the feeds' latest rounds, no settlement, and the
- * deposit records `deposits` (the batch's deposit slots' owners and keys, in slot order).
+ * A header at the latest block's time with the feeds' latest rounds, no settlement, the deposit
+ * records `deposits` (the batch's deposit slots' owners and keys, in slot order) and the
+ * instrument table `instruments` (padded with zeros to I entries).
  */
 export async function headerNow(
   f: Fixture,
   newStateRoot: bigint,
   deposits: readonly DepositRecordOf[] = [],
+  instruments: readonly bigint[] = [],
 ): Promise<BatchHeader> {
   const { prices, roundIds } = await latestPrices(f.feeds);
   return {
@@ -157,8 +169,15 @@ export async function headerNow(
     priceRoundIds: roundIds,
     settlements: Array.from({ length: PROFILE.settlements }, () => 0n),
     settlementRoundIds: Array.from({ length: PROFILE.settlements }, () => 0n),
+    instruments: tableOf(instruments),
     deposits: recordsOf(deposits),
   };
+}
+
+/** The header's instrument table: `instruments` padded with zeros to the profile's I entries. */
+export function tableOf(instruments: readonly bigint[]): bigint[] {
+  if (instruments.length > PROFILE.instruments) throw new RangeError(`at most ${PROFILE.instruments} instruments`);
+  return Array.from({ length: PROFILE.instruments }, (_, i) => instruments[i] ?? 0n);
 }
 
 /** The header's deposit table: `records` as words `owner, pkHash`, padded with (0, 0) to D records. */
@@ -177,7 +196,7 @@ export function slotWords(data: readonly (readonly [bigint, bigint])[]): bigint[
   return out;
 }
 
-/** `submitBatch`'s `slots` for that data: 43 bytes per slot (protocol/'s `packSlots`). */
+/** `submitBatch`'s `slots` for that data: 28 bytes per slot (protocol/'s `packSlots`). */
 export function slotsOf(data: readonly (readonly [bigint, bigint])[]): `0x${string}` {
   return packSlots(slotWords(data));
 }

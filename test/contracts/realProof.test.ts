@@ -88,7 +88,7 @@ describe("real proof", () => {
     const asOperator = d.rollup.connect(operator!) as Contract;
     // Tampered public data: a bigger withdrawal than the one proven.
     const tampered = unpackSlots(slots);
-    tampered[2] = tampered[2]! + (1n << 36n);
+    tampered[2] = tampered[2]! + (1n << 28n); // the withdrawal amount, at bit 28
     await expect(
       asOperator.getFunction("submitBatch")(header, packSlots(tampered), [...packed]),
     ).to.be.revertedWithCustomError(d.rollup, "InvalidProof");

@@ -10,6 +10,7 @@ import type { Contract } from "ethers";
 import { FIELD_MODULUS } from "../../protocol/field.ts";
 import {
   depositData,
+  depositQueueEntry,
   forcedWithdrawData,
   packSettlement,
   packSlots,
@@ -27,6 +28,7 @@ import {
   N_DATA,
   N_PUBLIC,
   PROFILE,
+  SLOT_BYTES,
   USER_FUNDS,
   ZERO_PROOF,
   padK,
@@ -75,6 +77,7 @@ describe("TesseraRollup", () => {
       assert.equal(f.domain, BigInt(ethers.keccak256(encoded)) >> 4n);
       assert.equal(await f.rollup.getFunction("publicDataCount")(), BigInt(N_DATA));
       assert.equal(await f.rollup.getFunction("depositRecords")(), BigInt(PROFILE.deposits));
+      assert.equal(await f.rollup.getFunction("instrumentTable")(), BigInt(PROFILE.instruments));
       assert.equal(await f.rollup.getFunction("commitmentByteLength")(), BigInt(COMMITMENT_BYTES));
       assert.equal(await f.rollup.getFunction("stateRoot")(), GENESIS_ROOT);
       assert.equal(await f.rollup.getFunction("nextAccountId")(), 2n);
@@ -92,7 +95,7 @@ describe("TesseraRollup", () => {
         collateral: await f.collateral.getAddress(),
         feeds: await Promise.all(f.feeds.map((x) => x.getAddress())),
         verifier: f.verifier,
-        profile: { nTx: 2, settlements: 1, accountDepth: 4, positions: 2, deposits: 2 },
+        profile: { nTx: 2, settlements: 1, accountDepth: 4, positions: 2, deposits: 2, instruments: 2 },
         genesisStateRoot: 1n,
         feeAccountOwner: f.feeOwner.address,
         feeAccountPkHash: 1n,
@@ -128,6 +131,27 @@ describe("TesseraRollup", () => {
           .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
           .withArgs("deposits");
       }
+      // I instrument-table entries: at least 1 (uint8, so at most 255).
+      await expect(
+        factory.deploy({ ...config, operator: f.operator.address, profile: { ...config.profile, instruments: 0 } }),
+      )
+        .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
+        .withArgs("instruments");
+      // Slot data carries 24-bit account ids: the tree is at most 24 deep.
+      for (const accountDepth of [0, 25, 32]) {
+        await expect(
+          factory.deploy({ ...config, operator: f.operator.address, profile: { ...config.profile, accountDepth } }),
+        )
+          .to.be.revertedWithCustomError(f.rollup, "InvalidConfig")
+          .withArgs("accountDepth");
+      }
+      const deepest = await factory.deploy({
+        ...config,
+        operator: f.operator.address,
+        profile: { ...config.profile, accountDepth: 24, instruments: 255 },
+      });
+      assert.equal(await deepest.getFunction("accountDepth")(), 24n);
+      assert.equal(await deepest.getFunction("instrumentTable")(), 255n);
     });
   });
 
@@ -175,10 +199,11 @@ describe("TesseraRollup", () => {
       await expect(tx).to.emit(f.rollup, "DepositQueued").withArgs(0n, 2n, f.bob.address, amount);
       await expect(tx).to.emit(f.rollup, "PriorityOpQueued");
       const op = (await f.rollup.getFunction("priorityOp")(0n)) as { f0: bigint; f1: bigint; requester: string };
-      // Queued: the slot's f0 with the owner at bit 92, and the key; the batch carries those two in
+      // Queued: the slot's f0 with the owner at bit 84, and the key; the batch carries those two in
       // its deposit record.
-      assert.equal(op.f0, f0 | (BigInt(f.alice.address) << 92n));
+      assert.equal(op.f0, f0 | (BigInt(f.alice.address) << 84n));
       assert.equal(op.f1, 77n);
+      assert.deepEqual([op.f0, op.f1], depositQueueEntry(2n, amount, BigInt(f.alice.address), 77n));
       assert.equal(op.requester, f.bob.address);
       assert.equal(await f.collateral.getFunction("balanceOf")(rollupAddress), amount);
       assert.equal(await f.collateral.getFunction("balanceOf")(f.bob.address), USER_FUNDS - amount);
@@ -208,9 +233,11 @@ describe("TesseraRollup", () => {
       await expect(as(f.rollup, f.alice).getFunction("requestForcedWithdrawal")(id, 10n))
         .to.emit(f.rollup, "ForcedWithdrawalRequested")
         .withArgs(1n, id, 10n);
+      // Queued: `3 | accountId << 4` (served and flat 0) and the requested amount in f1.
       const op = (await f.rollup.getFunction("priorityOp")(1n)) as { f0: bigint; f1: bigint };
-      assert.equal(op.f0, forcedWithdrawData(id, 0n, 10n)[0]);
-      assert.equal(op.f1, 0n);
+      assert.deepEqual([op.f0, op.f1], [...forcedWithdrawData(id, 0n, 10n)]);
+      assert.equal(op.f0, 3n | (id << 4n));
+      assert.equal(op.f1, 10n);
     });
   });
 
@@ -269,23 +296,31 @@ describe("TesseraRollup", () => {
       await expect(as(f.rollup, f.admin).getFunction("submitBatch")(header, slotsOf([]), ZERO_PROOF))
         .to.be.revertedWithCustomError(f.rollup, "NotOperator")
         .withArgs(f.admin.address);
-      const { underlyings: u, settlements: k, deposits: d, nTx } = PROFILE;
-      const shape = (words: number, bytes: number): bigint[] => [u, u, k, k, words, bytes].map(BigInt);
-      // One slot of 43 bytes, one byte short or long of nTx slots: the length must be exactly 43·nTx.
+      const { underlyings: u, settlements: k, instruments: i, deposits: d, nTx } = PROFILE;
+      const shape = (entries: number, words: number, bytes: number): bigint[] =>
+        [u, u, k, k, entries, words, bytes].map(BigInt);
+      // One slot of 28 bytes, one byte short or long of nTx slots: the length must be exactly 28·nTx.
       for (const slots of [packSlots([0n, 0n]), slotsOf([]).slice(0, -2), `${slotsOf([])}00`]) {
         await expect(submit(f, header, slots))
           .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
-          .withArgs(...shape(2 * d, (slots.length - 2) / 2));
+          .withArgs(...shape(i, 2 * d, (slots.length - 2) / 2));
       }
-      // The old layout, two 32-byte words per slot, is refused as a wrong length.
-      assert.notEqual(64 * nTx, 43 * nTx);
-      await expect(submit(f, header, `0x${"00".repeat(64 * nTx)}`))
-        .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
-        .withArgs(...shape(2 * d, 64 * nTx));
-      // The deposit table is exactly 2·D words.
+      // The old layouts, two 32-byte words or 43 bytes per slot, are refused as a wrong length.
+      for (const perSlot of [64, 43]) {
+        assert.notEqual(perSlot * nTx, SLOT_BYTES * nTx);
+        await expect(submit(f, header, `0x${"00".repeat(perSlot * nTx)}`))
+          .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
+          .withArgs(...shape(i, 2 * d, perSlot * nTx));
+      }
+      // The deposit table is exactly 2·D words, the instrument table exactly I.
       await expect(submit(f, { ...header, deposits: header.deposits.slice(1) }, slotsOf([])))
         .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
-        .withArgs(...shape(2 * d - 1, 43 * nTx));
+        .withArgs(...shape(i, 2 * d - 1, SLOT_BYTES * nTx));
+      for (const instruments of [header.instruments.slice(1), [...header.instruments, 0n]]) {
+        await expect(submit(f, { ...header, instruments }, slotsOf([])))
+          .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
+          .withArgs(...shape(instruments.length, 2 * d, SLOT_BYTES * nTx));
+      }
       await expect(submit(f, { ...header, prices: [1n] }, slotsOf([]))).to.be.revertedWithCustomError(
         f.rollup,
         "BadBatchShape",
@@ -321,6 +356,12 @@ describe("TesseraRollup", () => {
       // The deposit records are public data too: another record fails the proof before any queue check.
       const otherRecord = recordsOf([{ owner: f.bob.address, pkHash: 77n }]);
       await expect(submit(f, { ...header, deposits: otherRecord }, slots)).to.be.revertedWithCustomError(
+        f.rollup,
+        "InvalidProof",
+      );
+      // So is the instrument table, which L1 does not read: another entry fails the proof.
+      const otherTable = header.instruments.map((x, j) => (j === 0 ? x + 1n : x));
+      await expect(submit(f, { ...header, instruments: otherTable }, slots)).to.be.revertedWithCustomError(
         f.rollup,
         "InvalidProof",
       );

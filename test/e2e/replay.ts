@@ -26,6 +26,8 @@ export interface AcceptedBatch {
   readonly slots: readonly (readonly [bigint, bigint])[];
   /** The header's deposit records `owner, pkHash` (2·D words, docs/protocol.md §8). */
   readonly deposits: readonly bigint[];
+  /** The header's instrument table (I words, §8). */
+  readonly instruments: readonly bigint[];
 }
 
 /** Every batch `rollup` verified, in order, decoded from its `submitBatch` calldata. */
@@ -41,6 +43,7 @@ export async function acceptedBatches(rollup: Contract, provider: Provider, doma
       timestamp: bigint;
       prices: bigint[];
       settlements: bigint[];
+      instruments: bigint[];
       deposits: bigint[];
     };
     const words = unpackSlots(call.args.getValue("slots") as string);
@@ -57,19 +60,26 @@ export async function acceptedBatches(rollup: Contract, provider: Provider, doma
       },
       slots: Array.from({ length: words.length / 2 }, (_, i) => [words[2 * i]!, words[2 * i + 1]!] as const),
       deposits: [...header.deposits],
+      instruments: [...header.instruments],
     });
   }
   return batches;
 }
 
 /** The transaction of a slot the venue generated, from its public data; null for a user slot. */
-function venueTx(f0: bigint, f1: bigint): Tx | null {
+function venueTx(f0: bigint, f1: bigint, instruments: readonly bigint[]): Tx | null {
   const d = decodeSlot(f0, f1);
   switch (d.type) {
     case TxType.FUNDING:
       return { type: d.type, underlying: d.underlying, delta: d.delta };
     case TxType.LIQUIDATE:
-      return { type: d.type, accountId: d.taker, size: d.size, instrument: d.instrument, insurance: d.maker };
+      return {
+        type: d.type,
+        accountId: d.taker,
+        size: d.size,
+        instrument: instruments[Number(d.instrumentIndex)] ?? 0n,
+        insurance: d.maker,
+      };
     case TxType.SETTLE:
       return { type: d.type, accountId: d.accountId, instrument: d.instrument };
     case TxType.FEE_SWEEP:
@@ -115,7 +125,7 @@ export function replay(
     for (const [slot, [f0, f1]] of batch.slots.entries()) {
       const type = Number(f0 & 0xfn) as TxTypeCode;
       if (type === TxType.NOOP) continue;
-      let tx = venueTx(f0, f1);
+      let tx = venueTx(f0, f1, batch.instruments);
       if (tx === null) {
         tx = userTxs[nextUser++] ?? null;
         if (tx?.type !== type) {
@@ -125,11 +135,12 @@ export function replay(
         }
       }
       before.push(state.clone());
-      const witness = state.applyTx(tx, batch.context);
+      const d = decodeSlot(f0, f1);
+      const posted = d.type === TxType.TRADE || d.type === TxType.LIQUIDATE ? d.instrumentIndex : undefined;
+      const witness = state.applyTx(tx, batch.context, { instruments: { table: batch.instruments, posted } });
       if (witness.publicData[0] !== f0 || witness.publicData[1] !== f1) {
         throw new Error(`batch ${batch.number} slot ${slot}: the replay's public data differs from L1's`);
       }
-      const d = decodeSlot(f0, f1);
       const payout =
         d.type === TxType.WITHDRAW
           ? { accountId: d.accountId, amount: d.amount }

@@ -400,6 +400,7 @@ test(
           return r === undefined ? 0n : packSettlement(r);
         }),
         settlementRoundIds: Array.from({ length: profile.settlements }, () => 0n),
+        instruments: b.instruments,
         deposits: b.deposits,
       },
       slots: b.slots.flatMap(([f0, f1]) => [f0, f1]),

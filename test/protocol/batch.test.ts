@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import {
   batchCommitment,
   BatchBuilder,
+  decodeSlot,
   getProfile,
+  instrumentTable,
   l1Calldata,
   packSettlement,
   PROFILE_NAMES,
@@ -17,11 +19,13 @@ import {
 } from "../../protocol/index.ts";
 import type { Batch } from "../../protocol/index.ts";
 import {
+  BTC,
   checkWitness,
   ctx,
   DEMO,
   depositTx,
   DOMAIN,
+  ETH,
   ETH_PRICE,
   order,
   runBatch,
@@ -62,8 +66,11 @@ describe("BatchBuilder (§8)", () => {
     assert.equal(batch.oldStateRoot, old);
     assert.equal(batch.newStateRoot, s.stateRoot);
     const pi = batch.publicData;
-    assert.equal(pi.length, 4 + TEST.underlyings + TEST.settlements + 2 * TEST.deposits + 2 * TEST.nTx);
-    const header = 4 + TEST.underlyings + TEST.settlements + 2 * TEST.deposits;
+    assert.equal(
+      pi.length,
+      4 + TEST.underlyings + TEST.settlements + TEST.instruments + 2 * TEST.deposits + 2 * TEST.nTx,
+    );
+    const header = 4 + TEST.underlyings + TEST.settlements + TEST.instruments + 2 * TEST.deposits;
     const deposit = batch.witnesses[0]!.tx;
     assert.ok(deposit.type === TxType.DEPOSIT);
     assert.deepEqual(pi.slice(0, header), [
@@ -76,6 +83,8 @@ describe("BatchBuilder (§8)", () => {
       packSettlement(settlement),
       // unused settlement records are zero
       ...Array<bigint>(TEST.settlements - 1).fill(0n),
+      // no trade, so an empty instrument table
+      ...Array<bigint>(TEST.instruments).fill(0n),
       // deposit record 0 is the deposit's owner and key, the unused ones are zero
       deposit.owner,
       deposit.pkHash,
@@ -116,7 +125,46 @@ describe("BatchBuilder (§8)", () => {
     assert.equal(s.stateRoot, root, "a refused deposit changes nothing");
     b.add({ type: TxType.FEE_SWEEP, amount: 0n });
     const batch = b.close();
-    assert.equal(batch.publicData.length, 4 + 2 + 2 + 2 * 2 + 2 * 4);
+    assert.equal(batch.publicData.length, 4 + 2 + 2 + DEMO.instruments + 2 * 2 + 2 * 4);
+  });
+
+  test("instrument table (§8): trades name their instrument by its entry, in order of first use; BATCH_FULL past I", () => {
+    const limited = { ...DEMO, instruments: 1 };
+    const s = world([10_000n * USDC, 10_000n * USDC], limited);
+    const b = new BatchBuilder(s, ctx({}, limited));
+    const trade = (instrument: bigint, orderId: bigint) =>
+      tradeTx(
+        order({ accountId: 2n, side: Side.SELL, instrument, orderId }),
+        order({ accountId: 3n, side: Side.BUY, instrument, orderId }),
+        UNIT,
+        ETH_PRICE,
+      );
+    const first = b.add(trade(ETH, 1n));
+    const second = b.add(trade(ETH, 2n));
+    assert.equal(b.instrumentCount, 1);
+    for (const w of [first, second]) {
+      const d = decodeSlot(...w.publicData);
+      assert.ok(d.type === TxType.TRADE && d.instrumentIndex === 0n, "both trades name entry 0");
+    }
+    const root = s.stateRoot;
+    assert.throws(() => b.add(trade(BTC, 3n)), isCode("BATCH_FULL"));
+    assert.equal(s.stateRoot, root, "a refused trade changes nothing");
+    assert.equal(b.size, 2);
+    const batch = b.close();
+    assert.deepEqual(batch.instruments, [ETH]);
+    assert.deepEqual(batch.publicData.slice(4 + 2 + 2, 4 + 2 + 2 + 1), [ETH]);
+    assert.deepEqual(
+      instrumentTable(
+        limited,
+        batch.witnesses.map((w) => w.tx),
+      ),
+      [ETH],
+    );
+    assert.throws(
+      () => instrumentTable(limited, [trade(ETH, 1n), trade(BTC, 2n)]),
+      isCode("BATCH_FULL"),
+      "the table of a list of transactions naming two instruments does not fit one entry",
+    );
   });
 
   test("a demo-profile batch (P = 4, nTx = 4) chains its witnesses", () => {
@@ -126,7 +174,8 @@ describe("BatchBuilder (§8)", () => {
       { type: TxType.FUNDING, underlying: 1, delta: 100n },
       { type: TxType.FEE_SWEEP, amount: 1n },
     ]);
-    assert.equal(batch.publicData.length, 4 + 2 + 2 + 2 * DEMO.deposits + 8);
+    assert.equal(batch.publicData.length, 4 + 2 + 2 + DEMO.instruments + 2 * DEMO.deposits + 8);
+    assert.deepEqual(batch.instruments, [ETH, 0n, 0n, 0n], "the trade's instrument is entry 0 of the table");
     assert.deepEqual(batch.publicInputs, [batchCommitment(DEMO, batch.publicData)]);
     checkChain(batch);
     assert.equal(s.account(0n).collateral, 1n);
@@ -144,13 +193,14 @@ describe("BatchBuilder (§8)", () => {
       priceRoundIds: [11n, 12n],
       settlements: [packSettlement(settlement), 0n],
       settlementRoundIds: [13n, 0n],
-      deposits: batch.publicData.slice(4 + 2 + 2, 4 + 2 + 2 + 2 * DEMO.deposits),
+      instruments: [0n, 0n, 0n, 0n],
+      deposits: batch.publicData.slice(4 + 2 + 2 + DEMO.instruments, 4 + 2 + 2 + DEMO.instruments + 2 * DEMO.deposits),
     });
     assert.equal(header.deposits[0], s.account(4n).owner);
     assert.equal(header.deposits[1], s.account(4n).pkHash);
     assert.deepEqual(header.deposits.slice(2), Array<bigint>(2 * DEMO.deposits - 2).fill(0n));
-    assert.equal(slots.length, 2 + 2 * 43 * DEMO.nTx, "43 bytes per slot");
-    assert.deepEqual(unpackSlots(slots), batch.publicData.slice(4 + 2 + 2 + 2 * DEMO.deposits));
+    assert.equal(slots.length, 2 + 2 * 28 * DEMO.nTx, "28 bytes per slot");
+    assert.deepEqual(unpackSlots(slots), batch.publicData.slice(4 + 2 + 2 + DEMO.instruments + 2 * DEMO.deposits));
     assert.throws(() => l1Calldata(batch, { priceRoundIds: [1n], settlementRoundIds: [1n] }), isCode("BAD_CONTEXT"));
     assert.throws(
       () => l1Calldata(batch, { priceRoundIds: [1n, 1n << 80n], settlementRoundIds: [1n] }),
@@ -171,17 +221,22 @@ describe("profiles (§9)", () => {
         prod.positions,
         prod.underlyings,
         prod.settlements,
+        prod.instruments,
         prod.deposits,
         prod.fundingInterval,
       ],
-      [256, 24, 12, 4, 2, 4, 8, 3600n],
+      [256, 24, 12, 4, 2, 4, 16, 8, 3600n],
     );
     assert.equal(getProfile("test").fundingInterval, 60n);
     assert.throws(() => getProfile("huge"), isCode("BAD_PROFILE"));
     assert.throws(() => validateProfile({ ...prod, positions: 3 }), isCode("BAD_PROFILE"));
     assert.throws(() => validateProfile({ ...prod, deposits: 0 }), isCode("BAD_PROFILE"));
     assert.throws(() => validateProfile({ ...getProfile("test"), deposits: 3 }), isCode("BAD_PROFILE"));
-    assert.throws(() => validateProfile({ ...prod, accountDepth: 33 }), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...prod, accountDepth: 25 }), isCode("BAD_PROFILE"));
+    assert.doesNotThrow(() => validateProfile({ ...prod, accountDepth: 24 }));
+    assert.throws(() => validateProfile({ ...prod, instruments: 0 }), isCode("BAD_PROFILE"));
+    assert.throws(() => validateProfile({ ...prod, instruments: 256 }), isCode("BAD_PROFILE"));
+    assert.doesNotThrow(() => validateProfile({ ...prod, instruments: 255 }));
     assert.throws(() => validateProfile({ ...prod, underlyings: 4 }), isCode("BAD_PROFILE"));
   });
 });

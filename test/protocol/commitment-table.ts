@@ -8,7 +8,7 @@ import { FIELD_MODULUS } from "../../protocol/field.ts";
 import { publicDataWidths } from "../../protocol/commitment.ts";
 import type { Profile } from "../../protocol/types.ts";
 
-type Shape = Pick<Profile, "nTx" | "underlyings" | "settlements" | "deposits">;
+type Shape = Pick<Profile, "nTx" | "underlyings" | "settlements" | "instruments" | "deposits">;
 
 /** Every field of the public data with its bit width in the commitment (32-byte words: a field element). */
 export function commitmentFields(p: Shape): { readonly name: string; readonly bits: number }[] {
@@ -19,6 +19,7 @@ export function commitmentFields(p: Shape): { readonly name: string; readonly bi
     "domain",
     ...Array.from({ length: p.underlyings }, (_, u) => `price[${u + 1}]`),
     ...Array.from({ length: p.settlements }, (_, k) => `settlement[${k}]`),
+    ...Array.from({ length: p.instruments }, (_, j) => `instrument[${j}]`),
     ...Array.from({ length: p.deposits }, (_, j) => [`depositOwner[${j}]`, `depositPkHash[${j}]`]).flat(),
     ...Array.from({ length: p.nTx }, (_, i) => [`f0[${i}]`, `f1[${i}]`]).flat(),
   ];

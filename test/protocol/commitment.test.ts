@@ -21,12 +21,13 @@ const DEMO = getProfile("demo");
 const PROD = getProfile("prod");
 
 describe("batch commitment", () => {
-  test("widths: t 4, a price 5, a settlement record 10, a deposit record 20 + 32, a slot 26 + 17; 320, 510 and 11,574 bytes", () => {
-    assert.deepEqual(publicDataWidths(TEST), [32, 32, 4, 32, 5, 5, 10, 10, 20, 32, 20, 32, 26, 17, 26, 17]);
+  test("widths: t 4, a price 5, a settlement record 10, an instrument 11, a deposit record 20 + 32, a slot 16 + 12; 312, 494 and 7,910 bytes", () => {
+    assert.deepEqual(publicDataWidths(TEST), [32, 32, 4, 32, 5, 5, 10, 10, 11, 11, 20, 32, 20, 32, 16, 12, 16, 12]);
     const total = (p: typeof TEST): number => publicDataWidths(p).reduce((a, b) => a + b, 0);
-    assert.deepEqual([total(TEST), total(DEMO), total(PROD)], [320, 510, 11_574]);
-    // A slot is 43 bytes at every profile: what L1 posts per slot and what the circuit hashes.
-    assert.equal(total({ ...PROD, nTx: PROD.nTx + 1 }) - total(PROD), 43);
+    assert.deepEqual([total(TEST), total(DEMO), total(PROD)], [312, 494, 7_910]);
+    // A slot is 28 bytes at every profile: what L1 posts per slot and what the circuit hashes.
+    assert.equal(total({ ...PROD, nTx: PROD.nTx + 1 }) - total(PROD), 28);
+    assert.equal(total({ ...PROD, instruments: PROD.instruments + 1 }) - total(PROD), 11);
   });
 
   test("big-endian at each width, in order", () => {
@@ -39,17 +40,19 @@ describe("batch commitment", () => {
       6n,
       0x0102030405060708090an,
       8n,
+      0xddn << 80n,
+      9n,
       0xaan << 152n,
       10n,
       11n,
       12n,
-      0xbbn << 200n,
-      0xccn << 128n,
+      0xbbn << 120n,
+      0xccn << 88n,
       15n,
       16n,
     ];
     const bytes = commitmentBytes(TEST, data);
-    assert.equal(bytes.length, 320);
+    assert.equal(bytes.length, 312);
     assert.equal(bytes[31], 1);
     assert.equal(bytes[63], 2);
     assert.deepEqual([...bytes.slice(64, 68)], [1, 2, 3, 4]);
@@ -58,14 +61,16 @@ describe("batch commitment", () => {
     assert.deepEqual([...bytes.slice(105, 110)], [0, 0, 0, 0, 6]);
     assert.deepEqual([...bytes.slice(110, 120)], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(bytes[129], 8);
-    assert.deepEqual([bytes[130], bytes[149]], [0xaa, 0], "owner: 20 bytes, most significant first");
-    assert.equal(bytes[181], 10);
-    assert.equal(bytes[201], 11);
-    assert.equal(bytes[233], 12);
-    assert.deepEqual([bytes[234], bytes[259]], [0xbb, 0], "f0: 26 bytes");
-    assert.deepEqual([bytes[260], bytes[276]], [0xcc, 0], "f1: 17 bytes");
-    assert.equal(bytes[302], 15);
-    assert.equal(bytes[319], 16);
+    assert.deepEqual([bytes[130], bytes[140]], [0xdd, 0], "instrument: 11 bytes, most significant first");
+    assert.equal(bytes[151], 9);
+    assert.deepEqual([bytes[152], bytes[171]], [0xaa, 0], "owner: 20 bytes, most significant first");
+    assert.equal(bytes[203], 10);
+    assert.equal(bytes[223], 11);
+    assert.equal(bytes[255], 12);
+    assert.deepEqual([bytes[256], bytes[271]], [0xbb, 0], "f0: 16 bytes");
+    assert.deepEqual([bytes[272], bytes[283]], [0xcc, 0], "f1: 12 bytes");
+    assert.equal(bytes[299], 15);
+    assert.equal(bytes[311], 16);
   });
 
   test("the commitment is the digest with its top 3 bits cleared, below r, on every table case", () => {
@@ -84,11 +89,12 @@ describe("batch commitment", () => {
       [2, 1n << 32n],
       [4, 1n << 40n],
       [6, 1n << 80n],
-      [8, 1n << 160n],
-      [12, 1n << 208n],
-      [13, 1n << 136n],
+      [8, 1n << 88n],
+      [10, 1n << 160n],
+      [14, 1n << 128n],
+      [15, 1n << 96n],
       [0, FIELD_MODULUS],
-      [9, FIELD_MODULUS],
+      [11, FIELD_MODULUS],
       [1, -1n],
     ] as const) {
       const data = zero.slice();

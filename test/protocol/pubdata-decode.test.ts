@@ -4,6 +4,7 @@ import {
   decodeSlot,
   depositData,
   feeSweepData,
+  forcedCloseData,
   forcedWithdrawData,
   fundingData,
   liquidationData,
@@ -12,15 +13,15 @@ import {
   tradeData,
   withdrawData,
 } from "../../protocol/pubdata.ts";
-import { optionId, perpId } from "../../protocol/instruments.ts";
+import { optionId } from "../../protocol/instruments.ts";
 import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 
 const max = (bits: number) => (1n << BigInt(bits)) - 1n;
 
 test("decodeSlot inverts every packer of protocol/pubdata.ts, at maximal field values", () => {
-  assert.deepEqual(decodeSlot(...depositData(max(32), max(56))), {
+  assert.deepEqual(decodeSlot(...depositData(max(24), max(56))), {
     type: TxType.DEPOSIT,
-    accountId: max(32),
+    accountId: max(24),
     amount: max(56),
   });
   assert.deepEqual(decodeSlot(...withdrawData(7n, 1000n, max(48))), {
@@ -55,42 +56,50 @@ test("decodeSlot inverts every packer of protocol/pubdata.ts, at maximal field v
   assert.deepEqual(
     decodeSlot(
       ...tradeData({
-        maker: max(32),
+        maker: max(24),
         taker: 3n,
-        size: max(48),
-        price: max(40),
+        size: max(32),
+        price: max(32),
         takerSide: Side.SELL,
         makerOrderId: max(48),
         takerOrderId: max(48) - 1n,
-        instrument,
+        instrumentIndex: max(8),
       }),
     ),
     {
       type: TxType.TRADE,
-      maker: max(32),
+      maker: max(24),
       taker: 3n,
-      size: max(48),
-      price: max(40),
+      size: max(32),
+      price: max(32),
       takerSide: Side.SELL,
       makerOrderId: max(48),
-      instrument,
       takerOrderId: max(48) - 1n,
+      instrumentIndex: max(8),
     },
   );
-  assert.deepEqual(decodeSlot(...liquidationData(1n, 5n, 100n, 300000n, Side.BUY, perpId(1))), {
+  assert.deepEqual(decodeSlot(...liquidationData(1n, max(24), max(48), max(40), Side.BUY, 3n)), {
     type: TxType.LIQUIDATE,
     maker: 1n,
-    taker: 5n,
-    size: 100n,
-    price: 300000n,
+    taker: max(24),
+    size: max(48),
+    price: max(40),
     takerSide: Side.BUY,
     makerOrderId: 0n,
-    instrument: perpId(1),
     takerOrderId: 0n,
+    instrumentIndex: 3n,
   });
   assert.deepEqual(decodeSlot(...fundingData(2, -300n)), { type: TxType.FUNDING, underlying: 2, delta: -300n });
   assert.deepEqual(decodeSlot(...settlementData(4n, instrument)), { type: TxType.SETTLE, accountId: 4n, instrument });
   assert.deepEqual(decodeSlot(...feeSweepData(max(56))), { type: TxType.FEE_SWEEP, amount: max(56) });
+  assert.deepEqual(decodeSlot(...forcedCloseData(max(24), 1n, true, false, instrument)), {
+    type: TxType.FORCED_CLOSE,
+    accountId: max(24),
+    insurance: 1n,
+    served: true,
+    settlement: false,
+    instrument,
+  });
   assert.deepEqual(decodeSlot(...NOOP_DATA), { type: TxType.NOOP });
   assert.deepEqual(decodeSlot(15n, 0n), { type: "unknown", code: 15 });
 });

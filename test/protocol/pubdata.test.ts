@@ -25,64 +25,66 @@ const bits = (v: bigint, offset: number, width: number): bigint => (v >> BigInt(
 const MAX = (w: number) => (1n << BigInt(w)) - 1n;
 
 describe("public data layouts (§7)", () => {
-  test("deposit: 1 │ accountId<<4 │ amount<<36, f1 = 0; L1 queues it with owner<<92 and f1 = pkHash", () => {
+  test("deposit: 1 │ accountId<<4 │ amount<<28, f1 = 0; L1 queues it with owner<<84 and f1 = pkHash", () => {
     const owner = MAX(160);
-    const [f0, f1] = depositData(MAX(32), MAX(56));
+    const [f0, f1] = depositData(MAX(24), MAX(56));
     assert.equal(bits(f0, 0, 4), 1n);
-    assert.equal(bits(f0, 4, 32), MAX(32));
-    assert.equal(bits(f0, 36, 56), MAX(56));
-    assert.equal(f0 >> 92n, 0n, "the owner is the batch's deposit record, not the slot's");
+    assert.equal(bits(f0, 4, 24), MAX(24));
+    assert.equal(bits(f0, 28, 56), MAX(56));
+    assert.equal(f0 >> 84n, 0n, "the owner is the batch's deposit record, not the slot's");
     assert.equal(f1, 0n);
-    const [q0, q1] = depositQueueEntry(MAX(32), MAX(56), owner, 123n);
-    assert.equal(q0 & MAX(92), f0, "the queue entry's low 92 bits are the slot's f0");
-    assert.equal(q0 >> 92n, owner);
+    const [q0, q1] = depositQueueEntry(MAX(24), MAX(56), owner, 123n);
+    assert.equal(q0 & MAX(84), f0, "the queue entry's low 84 bits are the slot's f0");
+    assert.equal(q0 >> 84n, owner);
     assert.equal(q1, 123n);
   });
 
-  test("withdraw and forced withdrawal", () => {
-    const [w] = withdrawData(9n, 1000n, MAX(48));
-    assert.deepEqual([bits(w, 0, 4), bits(w, 4, 32), bits(w, 36, 56), w >> 92n], [2n, 9n, 1000n, MAX(48)]);
-    const [fw, f1] = forcedWithdrawData(9n, 0n, 777n);
-    assert.deepEqual([bits(fw, 0, 4), bits(fw, 4, 32), bits(fw, 36, 56), fw >> 92n, f1], [3n, 9n, 0n, 777n, 0n]);
+  test("withdraw and forced withdrawal: flat at 84, the order id and the requested amount in f1", () => {
+    const [w, w1] = withdrawData(9n, 1000n, MAX(48), true);
+    assert.deepEqual([bits(w, 0, 4), bits(w, 4, 24), bits(w, 28, 56), w >> 84n, w1], [2n, 9n, 1000n, 1n, MAX(48)]);
+    const [fw, f1] = forcedWithdrawData(9n, 5n, 777n);
+    assert.deepEqual([bits(fw, 0, 4), bits(fw, 4, 24), bits(fw, 28, 56), fw >> 84n, f1], [3n, 9n, 5n, 0n, 777n]);
   });
 
-  test("trade: maker, taker, q, p, takerSide, order ids; liquidation shares the layout", () => {
+  test("trade: maker, taker, q and p in 32 bits, takerSide, instrument index; order ids in f1", () => {
     const [f0, f1] = tradeData({
       maker: 5n,
       taker: 6n,
-      size: MAX(48),
-      price: MAX(40),
+      size: MAX(32),
+      price: MAX(32),
       takerSide: 1,
       makerOrderId: MAX(48) - 1n,
       takerOrderId: 42n,
-      instrument: MAX(82),
+      instrumentIndex: MAX(8),
     });
     assert.deepEqual(
       [
         bits(f0, 0, 4),
-        bits(f0, 4, 32),
-        bits(f0, 36, 32),
-        bits(f0, 68, 48),
-        bits(f0, 116, 40),
-        bits(f0, 156, 1),
-        f0 >> 157n,
+        bits(f0, 4, 24),
+        bits(f0, 28, 24),
+        bits(f0, 52, 32),
+        bits(f0, 84, 32),
+        bits(f0, 116, 1),
+        f0 >> 117n,
       ],
-      [4n, 5n, 6n, MAX(48), MAX(40), 1n, MAX(48) - 1n],
+      [4n, 5n, 6n, MAX(32), MAX(32), 1n, MAX(8)],
     );
-    assert.deepEqual([bits(f1, 0, 82), f1 >> 82n], [MAX(82), 42n]);
-    const [l0, l1] = liquidationData(1n, 7n, 3n, 300_000n, 0, ETH);
+    assert.deepEqual([bits(f1, 0, 48), f1 >> 48n], [MAX(48) - 1n, 42n]);
+  });
+
+  test("liquidation: insurance, liquidatee, q in 48 bits, closing side, instrument index; p = X in f1", () => {
+    const [l0, l1] = liquidationData(1n, 7n, MAX(48), MAX(40), 1, 3n);
     assert.deepEqual(
-      [
-        bits(l0, 0, 4),
-        bits(l0, 4, 32),
-        bits(l0, 36, 32),
-        bits(l0, 68, 48),
-        bits(l0, 116, 40),
-        bits(l0, 156, 1),
-        l0 >> 157n,
-        l1,
-      ],
-      [5n, 1n, 7n, 3n, 300_000n, 0n, 0n, ETH],
+      [bits(l0, 0, 4), bits(l0, 4, 24), bits(l0, 28, 24), bits(l0, 52, 48), bits(l0, 100, 1), l0 >> 101n, l1],
+      [5n, 1n, 7n, MAX(48), 1n, 3n, MAX(40)],
+    );
+  });
+
+  test("forced close: account, insurance, served at 52, settlement at 53; f1 = instrument", () => {
+    const [c0, c1] = forcedCloseData(MAX(24), 3n, true, true, ETH);
+    assert.deepEqual(
+      [bits(c0, 0, 4), bits(c0, 4, 24), bits(c0, 28, 24), bits(c0, 52, 1), c0 >> 53n, c1],
+      [9n, MAX(24), 3n, 1n, 1n, ETH],
     );
   });
 
@@ -91,43 +93,57 @@ describe("public data layouts (§7)", () => {
     assert.deepEqual([bits(f, 0, 4), bits(f, 4, 8), f >> 12n], [6n, 2n, (1n << 63n) - 5n]);
     const [s0, s1] = settlementData(12n, ETH);
     assert.deepEqual([s0, s1], [7n + (12n << 4n), ETH]);
-    assert.deepEqual(feeSweepData(99n), [8n + (99n << 36n), 0n]);
+    assert.deepEqual(feeSweepData(99n), [8n + (99n << 28n), 0n]);
     assert.equal(packSettlement({ underlying: 2, expiry: 1000n, price: 55n }), 2n + (1000n << 8n) + (55n << 40n));
   });
 
   test("a value wider than its field is OUT_OF_RANGE", () => {
     const isRange = (e: unknown) => e instanceof ProtocolError && e.code === "OUT_OF_RANGE";
-    assert.throws(() => depositData(1n << 32n, 1n), isRange);
+    const fill = {
+      maker: 1n,
+      taker: 2n,
+      size: 1n,
+      price: 1n,
+      takerSide: 0 as const,
+      makerOrderId: 1n,
+      takerOrderId: 1n,
+      instrumentIndex: 0n,
+    };
+    assert.throws(() => depositData(1n << 24n, 1n), isRange);
     assert.throws(() => depositQueueEntry(1n, 1n, 1n << 160n, 1n), isRange);
     assert.throws(() => withdrawData(1n, 1n << 56n, 1n), isRange);
     assert.throws(() => forcedWithdrawData(1n, 1n, -1n), isRange);
+    assert.throws(() => tradeData({ ...fill, size: 1n << 32n }), isRange);
+    assert.throws(() => tradeData({ ...fill, price: 1n << 32n }), isRange);
+    assert.throws(() => tradeData({ ...fill, instrumentIndex: 1n << 8n }), isRange);
+    assert.throws(() => liquidationData(1n, 2n, 1n << 48n, 1n, 0, 0n), isRange);
     assert.throws(() => packSettlement({ underlying: 1, expiry: 1n << 32n, price: 1n }), isRange);
   });
 });
 
-describe("packed slots (§7): 26 bytes of f0, 17 of f1", () => {
+describe("packed slots (§7): 16 bytes of f0, 12 of f1", () => {
   const maxima = (): [string, readonly [bigint, bigint]][] => [
-    ["deposit", depositData(MAX(32), MAX(56))],
-    ["withdraw", withdrawData(MAX(32), MAX(56), MAX(48), true)],
-    ["forced withdrawal", forcedWithdrawData(MAX(32), MAX(56), MAX(56), true)],
+    ["deposit", depositData(MAX(24), MAX(56))],
+    ["withdraw", withdrawData(MAX(24), MAX(56), MAX(48), true)],
+    ["forced withdrawal", forcedWithdrawData(MAX(24), MAX(56), MAX(56), true)],
     [
       "trade",
       tradeData({
-        maker: MAX(32),
-        taker: MAX(32),
-        size: MAX(48),
-        price: MAX(40),
+        maker: MAX(24),
+        taker: MAX(24),
+        size: MAX(32),
+        price: MAX(32),
         takerSide: 1,
         makerOrderId: MAX(48),
         takerOrderId: MAX(48),
-        instrument: MAX(82),
+        instrumentIndex: MAX(8),
       }),
     ],
-    ["liquidation", liquidationData(MAX(32), MAX(32), MAX(48), MAX(40), 1, MAX(82))],
+    ["liquidation", liquidationData(MAX(24), MAX(24), MAX(48), MAX(40), 1, MAX(8))],
     ["funding", fundingData(255, (1n << 63n) - 1n)],
-    ["settlement", settlementData(MAX(32), MAX(82))],
+    ["settlement", settlementData(MAX(24), MAX(82))],
     ["fee sweep", feeSweepData(MAX(56))],
-    ["forced close", forcedCloseData(MAX(32), MAX(32), true, true, MAX(82))],
+    ["forced close", forcedCloseData(MAX(24), MAX(24), true, true, MAX(82))],
   ];
 
   test("every type at its largest values fits the slot's widths and round-trips through the bytes", () => {
@@ -137,7 +153,7 @@ describe("packed slots (§7): 26 bytes of f0, 17 of f1", () => {
     }
     const words = maxima().flatMap(([, d]) => d);
     const hex = packSlots(words);
-    assert.equal(hex.length, 2 + 2 * 43 * maxima().length);
+    assert.equal(hex.length, 2 + 2 * 28 * maxima().length);
     assert.deepEqual(unpackSlots(hex), words);
     assert.deepEqual(unpackSlots(Buffer.from(hex.slice(2), "hex")), words);
     assert.deepEqual(decodeSlot(...(unpackSlots(hex).slice(0, 2) as [bigint, bigint])).type, 1);
@@ -147,18 +163,18 @@ describe("packed slots (§7): 26 bytes of f0, 17 of f1", () => {
     for (const [f0, f1] of [
       [0n, 0n],
       [1n, 1n],
-      [MAX(208), MAX(136)],
+      [MAX(128), MAX(96)],
     ] as const) {
       const hex = packSlots([f0, f1]);
-      assert.equal(hex, `0x${f0.toString(16).padStart(52, "0")}${f1.toString(16).padStart(34, "0")}`);
+      assert.equal(hex, `0x${f0.toString(16).padStart(32, "0")}${f1.toString(16).padStart(24, "0")}`);
       assert.deepEqual(unpackSlots(hex), [f0, f1]);
     }
     const isRange = (e: unknown) => e instanceof ProtocolError && e.code === "OUT_OF_RANGE";
-    assert.throws(() => packSlots([1n << 208n, 0n]), isRange);
-    assert.throws(() => packSlots([0n, 1n << 136n]), isRange);
+    assert.throws(() => packSlots([1n << 128n, 0n]), isRange);
+    assert.throws(() => packSlots([0n, 1n << 96n]), isRange);
     assert.throws(() => packSlots([-1n, 0n]), isRange);
     assert.throws(() => packSlots([0n]), isRange);
-    assert.throws(() => unpackSlots(`0x${"00".repeat(42)}`), isRange);
-    assert.throws(() => unpackSlots(`0x${"zz".repeat(43)}`), isRange);
+    assert.throws(() => unpackSlots(`0x${"00".repeat(27)}`), isRange);
+    assert.throws(() => unpackSlots(`0x${"zz".repeat(28)}`), isRange);
   });
 });

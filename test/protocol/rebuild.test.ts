@@ -151,20 +151,20 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
     rejectsWith("ROOT_MISMATCH", undefined, () => rebuildState(genesis, bad, DOMAIN));
     // A deposit re-encodes to the tampered data, so only the root gives it away.
     rejectsWith("ROOT_MISMATCH", undefined, () =>
-      rebuildState(genesis, withSlot(0, 0, calldata[0]!.slots[0]! + (1n << 36n)), DOMAIN),
+      rebuildState(genesis, withSlot(0, 0, calldata[0]!.slots[0]! + (1n << 28n)), DOMAIN),
     );
   });
 
   test("a slot whose replay gives other public data is PUBDATA_MISMATCH", () => {
     // The second forced withdrawal claims it was served: the rules refuse it.
     const f0 = calldata[3]!.slots[2]!;
-    rejectsWith("PUBDATA_MISMATCH", 1, () => rebuildState(genesis, withSlot(3, 2, f0 + (BIG << 36n)), DOMAIN));
+    rejectsWith("PUBDATA_MISMATCH", 1, () => rebuildState(genesis, withSlot(3, 2, f0 + (BIG << 28n)), DOMAIN));
   });
 
   test("a slot the rules reject is TX_REJECTED, an unknown type UNKNOWN_TX_TYPE, a short list BAD_CALLDATA", () => {
     // Trade slot 0 of batch 1 with the taker set to the maker (a self-trade).
     const f0 = calldata[1]!.slots[0]!;
-    const selfTrade = (f0 & ~(((1n << 32n) - 1n) << 36n)) | (2n << 36n);
+    const selfTrade = (f0 & ~(((1n << 24n) - 1n) << 28n)) | (2n << 28n);
     rejectsWith("TX_REJECTED", 0, () => rebuildState(genesis, withSlot(1, 0, selfTrade), DOMAIN));
     rejectsWith("UNKNOWN_TX_TYPE", 3, () => rebuildState(genesis, withSlot(0, 6, 10n), DOMAIN));
     const short = calldata.map((c, i) => (i === 0 ? { ...c, slots: c.slots.slice(2) } : c));
@@ -192,11 +192,43 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
     rejectsWith("BAD_CALLDATA", undefined, () => rebuildState(genesis, withRecords(0, records.slice(2)), DOMAIN));
   });
 
+  test("instrument table: a slot's index names the posted entry, however the table is laid out", () => {
+    const table = calldata[1]!.header.instruments;
+    const ETH_PERP = buy(3n).instrument;
+    assert.deepEqual(table, [ETH_PERP, CALL, 0n, 0n], "batch 1 trades the ETH perp, then the call");
+    const INDEX = 117n; // a trade's instrument index in f0 (§7)
+    const withIndex = (f0: bigint, index: bigint) => (f0 & ~(0xffn << INDEX)) | (index << INDEX);
+    const withTable = (entries: bigint[], slots: readonly bigint[]) =>
+      calldata.map((c, i) => (i === 1 ? { header: { ...c.header, instruments: entries }, slots } : c));
+    // The circuit takes any table whose named entries are the slots' instruments: a reordered
+    // one, or the third trade naming a duplicate entry. The rebuild must take them too, or a
+    // proven batch would stop the exit.
+    const slots = calldata[1]!.slots.slice();
+    slots[0] = withIndex(slots[0]!, 3n);
+    slots[2] = withIndex(slots[2]!, 0n);
+    slots[4] = withIndex(slots[4]!, 2n);
+    const rebuilt = rebuildState(genesis, withTable([CALL, 0n, ETH_PERP, ETH_PERP], slots), DOMAIN);
+    assert.equal(rebuilt.stateRoot, live.stateRoot);
+    // An entry that is not the slot's instrument, an index past the table, a short table.
+    assert.throws(
+      () => rebuildState(genesis, withTable([perpId(2), CALL, 0n, 0n], calldata[1]!.slots), DOMAIN),
+      (e: unknown) => e instanceof RebuildError && e.batchNumber === 2n,
+    );
+    const past = calldata[1]!.slots.slice();
+    past[0] = withIndex(past[0]!, 4n);
+    rejectsWith("BAD_CALLDATA", 0, () => rebuildState(genesis, withTable(table.slice(), past), DOMAIN));
+    rejectsWith("BAD_CALLDATA", undefined, () =>
+      rebuildState(genesis, withTable(table.slice(0, 3), calldata[1]!.slots), DOMAIN),
+    );
+  });
+
   test("synthetic orders are refused unless the replay is explicitly proven", () => {
     const state = genesis.clone();
     applyPostedBatch(state, calldata[0]!, DOMAIN, 1n);
     const trade = batches[1]!.witnesses[0]!.publicData;
-    const tx = provenTx(decodeSlot(trade[0], trade[1]));
+    const slot = decodeSlot(trade[0], trade[1]);
+    assert.ok(slot.type === TxType.TRADE);
+    const tx = provenTx(slot, undefined, batches[1]!.instruments[Number(slot.instrumentIndex)]);
     assert.ok(tx !== null);
     const root = state.stateRoot;
     assert.throws(
@@ -204,7 +236,8 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
       (e: unknown) => e instanceof ProtocolError && e.code === "BAD_SIGNATURE",
     );
     assert.equal(state.stateRoot, root);
-    assert.deepEqual(state.applyTx(tx, ctx({}, DEMO), { proven: true }).publicData, trade);
+    const instruments = { table: batches[1]!.instruments };
+    assert.deepEqual(state.applyTx(tx, ctx({}, DEMO), { proven: true, instruments }).publicData, trade);
   });
 
   test("exit arguments carry the leaf and global preimages field-encoded, and the path to the root", () => {

@@ -77,8 +77,8 @@ describe("liquidation (§6.4)", () => {
     assert.deepEqual(ins.positions[0], { instrument: ETH, size: q, cost: q * 280_000n });
     assert.equal(ins.collateral, penalty);
     const [f0, f1] = w.publicData;
-    assert.equal(f0, 5n + (1n << 4n) + (3n << 36n) + (q << 68n) + (280_000n << 116n) + (1n << 156n));
-    assert.equal(f1, ETH);
+    assert.equal(f0, 5n + (1n << 4n) + (3n << 28n) + (q << 52n) + (1n << 100n) + (0n << 101n));
+    assert.equal(f1, 280_000n, "p = X");
     assert.equal(s.globalState.feePool, (UNIT * ETH_PRICE * 7n) / 10_000n, "no fees on liquidations");
     assert.ok(maintenanceHeadroomScaled(s.account(3n), s.marks([280_000n, BTC_PRICE])) >= 0n, "back at MM");
   });
@@ -179,7 +179,7 @@ describe("liquidation (§6.4)", () => {
     const w = s.applyTx(liquidate(6n, q, call, 7n), rally);
     checkWitness(w, TEST);
     assert.equal(w.a.accountId, 7n);
-    assert.equal((w.publicData[0] >> 4n) & 0xffffffffn, 7n, "the fund account is in the slot's public data");
+    assert.equal((w.publicData[0] >> 4n) & 0xffffffn, 7n, "the fund account is in the slot's public data");
     assert.deepEqual(s.account(7n).positions[0], { instrument: call, size: -q, cost: -q * 40_000n });
   });
 
@@ -199,7 +199,7 @@ describe("liquidation (§6.4)", () => {
     assert.ok(q > 0n && q < UNIT, `partial: ${q}`);
     const w = s.applyTx(liquidate(3n, q, call), at(330_000n));
     assert.equal(w.liquidationPrice, 30_000n);
-    assert.equal((w.publicData[0] >> 156n) & 1n, 0n, "the short closes by buying");
+    assert.equal((w.publicData[0] >> 100n) & 1n, 0n, "the short closes by buying");
     assert.deepEqual(s.account(INSURANCE_ACCOUNT).positions[0], {
       instrument: call,
       size: -q,

@@ -58,8 +58,9 @@ describe("trades (§6.3)", () => {
     assert.equal(w.b.after.collateral, BIG - fee(UNIT, ETH_PRICE, 5n));
     assert.equal(w.globalAfter.feePool, fee(UNIT, ETH_PRICE, 7n));
     const [f0, f1] = w.publicData;
-    assert.equal(f0, 4n + (2n << 4n) + (3n << 36n) + (UNIT << 68n) + (ETH_PRICE << 116n) + (0n << 156n) + (7n << 157n));
-    assert.equal(f1, ETH + (9n << 82n));
+    // The instrument is entry 0 of the batch's instrument table (§8): the only one named so far.
+    assert.equal(f0, 4n + (2n << 4n) + (3n << 28n) + (UNIT << 52n) + (ETH_PRICE << 84n) + (0n << 116n) + (0n << 117n));
+    assert.equal(f1, 7n + (9n << 48n));
   });
 
   test("the fill price must lie within both limits (PRICE_LIMIT); the limits themselves are fine", () => {
@@ -71,6 +72,20 @@ describe("trades (§6.3)", () => {
     s.applyTx(tradeTx(maker, taker, 1n, 301_000n), ctx());
     s.applyTx(tradeTx(maker, taker, 1n, 299_000n), ctx());
     assert.equal(s.account(3n).positions[0]?.size, 2n);
+  });
+
+  test("a fill posts q and p in 32 bits (§7): 2^32 − 1 lots or ticks pass the width, 2^32 is OUT_OF_RANGE", () => {
+    const s = world([BIG, BIG]);
+    const MAX32 = (1n << 32n) - 1n;
+    const big = { size: 1n << 40n, price: 1n << 39n };
+    const maker = sell(2n, { ...big, price: 1n });
+    const taker = buy(3n, big);
+    rejects(s, "OUT_OF_RANGE", () => s.applyTx(tradeTx(maker, taker, MAX32 + 1n, 300_000n), ctx()));
+    rejects(s, "OUT_OF_RANGE", () => s.applyTx(tradeTx(maker, taker, 1n, MAX32 + 1n), ctx()));
+    // At 2^32 − 1 the width passes: 2^32 − 1 lots fail on margin, one lot at 2^32 − 1 ticks fills.
+    rejects(s, "MARGIN", () => s.applyTx(tradeTx(maker, taker, MAX32, 300_000n), ctx()));
+    const w = s.applyTx(tradeTx(maker, taker, 1n, MAX32), ctx());
+    assert.equal(w.publicData[0] >> 84n, MAX32, "p at the top of its 32 bits, takerSide and the index 0 above it");
   });
 
   test("same side, different instruments and self-trades are refused", () => {

@@ -112,8 +112,8 @@ describe("withdrawals (§6.8, §5.2)", () => {
     assert.equal(s.account(2n).collateral, 600n);
     assert.deepEqual(s.orderState(2n, 9n), { orderId: 9n, filled: 400n });
     assert.equal(w.orderA?.signed.order.orderId, 9n);
-    // flat (bit 140): account 2 holds no position, so the withdrawal read no price (F13).
-    assert.equal(w.publicData[0], 2n + (2n << 4n) + (400n << 36n) + (9n << 92n) + (1n << 140n));
+    // flat (bit 84): account 2 holds no position, so the withdrawal read no price (F13).
+    assert.deepEqual(w.publicData, [2n + (2n << 4n) + (400n << 28n) + (1n << 84n), 9n]);
   });
 
   test("replaying a withdrawal is OVERFILL", () => {
@@ -160,21 +160,14 @@ describe("forced withdrawals (§6.8)", () => {
     checkWitness(w, TEST);
     assert.equal(w.served, 1000n);
     assert.equal(s.account(2n).collateral, 0n);
-    assert.equal(
-      w.publicData[0],
-      3n + (2n << 4n) + (1000n << 36n) + (1000n << 92n) + (1n << 148n),
-      "flat: no position",
-    );
+    assert.deepEqual(w.publicData, [3n + (2n << 4n) + (1000n << 28n) + (1n << 84n), 1000n], "flat: no position");
   });
 
   test("served min(requested, withdrawable) beyond collateral or IM (finding F11), 0 when nothing is", () => {
     const s = world([1000n * USDC, 1000n * USDC, 1000n * USDC]);
     let w = s.applyTx({ type: TxType.FORCED_WITHDRAW, accountId: 2n, requested: 1000n * USDC + 1n }, ctx());
     assert.equal(w.served, 1000n * USDC, "all the collateral, not nothing");
-    assert.equal(
-      w.publicData[0],
-      3n + (2n << 4n) + ((1000n * USDC) << 36n) + ((1000n * USDC + 1n) << 92n) + (1n << 148n),
-    );
+    assert.deepEqual(w.publicData, [3n + (2n << 4n) + ((1000n * USDC) << 28n) + (1n << 84n), 1000n * USDC + 1n]);
     checkWitness(w, TEST);
     // Account 3 buys 1 ETH: initial margin binds, and the request gets what IM leaves.
     s.applyTx(tradeTx(order({ accountId: 4n, side: 1 }), order({ accountId: 3n, side: 0 }), UNIT, ETH_PRICE), ctx());
@@ -232,7 +225,7 @@ describe("forced close (§6.10, finding F11)", () => {
       const penalty = (UNIT * price) / 100n;
       const after = s.account(3n).collateral;
       assert.equal(after, before > penalty ? before - penalty : 0n, "at worst the fund absorbs the deficit");
-      assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 36n) + (1n << 68n));
+      assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 28n) + (1n << 52n));
       assert.equal(w.publicData[1], perpId(1));
     }
   });
@@ -243,7 +236,7 @@ describe("forced close (§6.10, finding F11)", () => {
     const w = s.applyTx(close(3n, perpId(2)), ctx());
     assert.equal(w.served, 0n);
     assert.equal(s.stateRoot, root);
-    assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 36n));
+    assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 28n));
     checkWitness(w, TEST);
     // An unregistered account holds nothing: refused, not an error.
     assert.equal(s.applyTx(close(9n, perpId(1)), ctx()).served, 0n);

@@ -144,6 +144,9 @@ describe("matching engine", () => {
     const journal = venue.journal.length;
     rejects(() => place(venue, bob, { side: Side.BUY, size: ONE, price: 0n, orderId: 10n }), "TICK_SIZE");
     rejects(() => place(venue, bob, { side: Side.BUY, size: 15n, price: P, orderId: 10n }), "LOT_SIZE");
+    // A trade slot posts 32-bit sizes and prices (docs/protocol.md §7): beyond, an order could never fill.
+    rejects(() => place(venue, bob, { side: Side.BUY, size: 1n << 32n, price: P, orderId: 10n }), "MAX_SIZE");
+    rejects(() => place(venue, bob, { side: Side.BUY, size: ONE, price: 1n << 32n, orderId: 10n }), "MAX_PRICE");
     rejects(
       () => place(venue, bob, { side: Side.BUY, size: ONE, price: 3_000_005n, orderId: 10n, instrument: BTC_PERP }),
       "TICK_SIZE",

@@ -4,8 +4,8 @@
  * the deployment. Nothing comes from the sequencer, so a trader can check the operator's work.
  *
  * The verifier's one public input is the commitment of docs/protocol.md §8, sha256 of the public data
- *   [oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K), deposit record[0..D),
- *    f0/f1 of every slot]
+ *   [oldStateRoot, newStateRoot, t, domain, price[1..U], settlement[0..K), instrument[0..I),
+ *    deposit record[0..D), f0/f1 of every slot]
  * at fixed widths (protocol/commitment.ts), and the proof arrives packed as `[a0, a1, b00, b01, b10, b11, c0, c1]` (§8.1); protocol/proof.ts
  * `unpackProof` turns it back into the object snarkjs verifies.
  */
@@ -17,7 +17,7 @@ import type { Groth16ProofJson } from "../../protocol/proof.ts";
 export function publicDataFromCalldata(
   oldStateRoot: bigint,
   domain: bigint,
-  header: Pick<BatchHeader, "newStateRoot" | "timestamp" | "prices" | "settlements" | "deposits">,
+  header: Pick<BatchHeader, "newStateRoot" | "timestamp" | "prices" | "settlements" | "instruments" | "deposits">,
   slots: readonly bigint[],
 ): bigint[] {
   return [
@@ -27,6 +27,7 @@ export function publicDataFromCalldata(
     domain,
     ...header.prices,
     ...header.settlements,
+    ...header.instruments,
     ...header.deposits,
     ...slots,
   ];
@@ -36,13 +37,14 @@ export function publicDataFromCalldata(
 export function publicInputsFromCalldata(
   oldStateRoot: bigint,
   domain: bigint,
-  header: Pick<BatchHeader, "newStateRoot" | "timestamp" | "prices" | "settlements" | "deposits">,
+  header: Pick<BatchHeader, "newStateRoot" | "timestamp" | "prices" | "settlements" | "instruments" | "deposits">,
   slots: readonly bigint[],
 ): bigint[] {
   const shape = {
     nTx: slots.length / 2,
     underlyings: header.prices.length,
     settlements: header.settlements.length,
+    instruments: header.instruments.length,
     deposits: header.deposits.length / 2,
   };
   return [batchCommitment(shape, publicDataFromCalldata(oldStateRoot, domain, header, slots))];

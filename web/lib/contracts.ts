@@ -7,7 +7,7 @@
 import { parseAbi } from "viem";
 
 export const rollupAbi = parseAbi([
-  "struct BatchHeader { uint256 newStateRoot; uint64 timestamp; uint256[] prices; uint80[] priceRoundIds; uint256[] settlements; uint80[] settlementRoundIds; uint256[] deposits; }",
+  "struct BatchHeader { uint256 newStateRoot; uint64 timestamp; uint256[] prices; uint80[] priceRoundIds; uint256[] settlements; uint80[] settlementRoundIds; uint256[] instruments; uint256[] deposits; }",
   "struct PriorityOp { uint256 f0; uint256 f1; address requester; uint64 queuedAt; bool refunded; }",
   "event AccountRegistered(uint256 indexed accountId, address indexed owner, uint256 pkHash)",
   "event DepositQueued(uint256 indexed queueIndex, uint256 indexed accountId, address indexed depositor, uint256 amount)",

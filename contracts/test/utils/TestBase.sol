@@ -13,6 +13,8 @@ interface Vm {
     function stopPrank() external;
     function expectRevert(bytes calldata revertData) external;
     function assume(bool condition) external pure;
+    /// @dev The next call must emit the event emitted next in the test, topics and data alike.
+    function expectEmit() external;
 }
 
 /// @notice Minimal test base: cheatcodes, bounded fuzz inputs and assertions that revert with

@@ -15,6 +15,7 @@
  * Self-trade prevention: a taker meeting a resting order of its own account cancels that
  * resting order (cancel-resting) and continues.
  */
+import { BITS } from "../../../protocol/constants.ts";
 import { ProtocolError } from "../../../protocol/errors.ts";
 import { decodeInstrument } from "../../../protocol/instruments.ts";
 import type { SideCode, SignedOrder } from "../../../protocol/types.ts";
@@ -223,6 +224,9 @@ function crosses(takerSide: SideCode, limit: bigint, makerPrice: bigint): boolea
 }
 
 const MS_PER_SECOND = 1000n;
+/** The largest size and price a trade slot posts (docs/protocol.md §7): 2^32 − 1 lots and ticks. */
+const MAX_FILL_SIZE = (1n << BigInt(BITS.fillSize)) - 1n;
+const MAX_FILL_PRICE = (1n << BigInt(BITS.fillPrice)) - 1n;
 
 /**
  * Fills one taker order may make. The rest is cancelled (`stopCode` `MAX_FILLS`): one order
@@ -445,6 +449,15 @@ export class MatchingEngine {
   private precheck(signed: SignedOrder, flags: DecodedFlags, now: bigint): Market {
     const o = signed.order;
     const market = this.market(o.instrument);
+    // A trade slot posts the fill's size and price in 32 bits each (docs/protocol.md §7): an order
+    // beyond could rest but never fill.
+    if (o.size > MAX_FILL_SIZE)
+      throw new SequencerError("MAX_SIZE", `size ${o.size} exceeds the largest fill, ${MAX_FILL_SIZE} (2^32 − 1 lots)`);
+    if (o.price > MAX_FILL_PRICE)
+      throw new SequencerError(
+        "MAX_PRICE",
+        `price ${o.price} exceeds the largest fill price, ${MAX_FILL_PRICE} cents (2^32 − 1 ticks)`,
+      );
     if (o.size < market.minSize)
       throw new SequencerError("MIN_SIZE", `size ${o.size} is below the minimum ${market.minSize} of ${market.name}`);
     if (o.size % market.lotSize !== 0n)

@@ -45,7 +45,8 @@ function useCalldata(batch: VerifiedBatch) {
   });
 }
 
-function describe(slot: DecodedSlot): string {
+/** One slot for people; a trade or liquidation names its instrument through the batch's table (§8). */
+function describe(slot: DecodedSlot, instruments: readonly bigint[]): string {
   switch (slot.type) {
     case TxType.NOOP:
       return "—";
@@ -57,7 +58,7 @@ function describe(slot: DecodedSlot): string {
       return `#${slot.accountId} asked ${formatUsdc(slot.requested)}, paid ${formatUsdc(slot.served)} USDC`;
     case TxType.TRADE:
     case TxType.LIQUIDATE:
-      return `${instrumentName(slot.instrument)}: #${slot.taker} ${slot.takerSide === Side.BUY ? "bought" : "sold"} ${formatSize(slot.size)} @ ${formatPrice(slot.price)} from #${slot.maker}`;
+      return `${instrumentName(instruments[Number(slot.instrumentIndex)] ?? 0n)}: #${slot.taker} ${slot.takerSide === Side.BUY ? "bought" : "sold"} ${formatSize(slot.size)} @ ${formatPrice(slot.price)} from #${slot.maker}`;
     case TxType.FUNDING:
       return `underlying ${slot.underlying}, index ${formatPrice(slot.delta, { plus: true })}`;
     case TxType.SETTLE:
@@ -131,7 +132,7 @@ function BatchDetail({ batch }: { readonly batch: VerifiedBatch }) {
                 {i}
               </td>
               <td>{s.type === "unknown" ? "Unknown" : TX_TYPE_NAMES[s.type]}</td>
-              <td className="muted">{describe(s)}</td>
+              <td className="muted">{describe(s, header.instruments)}</td>
             </tr>
           ))}
         </tbody>
