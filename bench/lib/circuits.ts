@@ -10,7 +10,7 @@ import { publicDataWidths } from "../../protocol/commitment.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { Side, TxType } from "../../protocol/types.ts";
 import type { Profile, Tx } from "../../protocol/types.ts";
-import { ensureProfileBuilt, measureProving } from "../../scripts/zk/build.ts";
+import { batchArgs, ensureProfileBuilt, measureProving } from "../../scripts/zk/build.ts";
 import { ctx, ETH_PRICE, order, runBatch, tradeTx, UNIT, USDC, world } from "../../test/protocol/fixtures.ts";
 import { countOf, partCount, parts } from "../../test/circuits/costs.ts";
 import type { Part } from "../../test/circuits/costs.ts";
@@ -146,20 +146,7 @@ export function sha256Blocks(bytes: number): number {
  */
 export async function slotProdFigures(log: (msg: string) => void): Promise<Figure[]> {
   const p = getProfile("prod");
-  const params = (nTx: number): string =>
-    [
-      nTx,
-      p.accountDepth,
-      p.orderDepth,
-      p.positions,
-      p.underlyings,
-      p.settlements,
-      p.instruments,
-      p.deposits,
-      p.fundingInterval,
-    ].join(
-      ", ",
-    );
+  const params = (nTx: number): string => batchArgs({ ...p, nTx });
   const count = async (nTx: number): Promise<number> => {
     log(`[bench circuits slot-prod] compiling Batch(${params(nTx)}) (no setup)`);
     return countOf("batch.circom", `Batch(${params(nTx)})`, `slot-prod-${nTx}`);

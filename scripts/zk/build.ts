@@ -174,15 +174,11 @@ export function loadProfiles(): ProfilesFile {
   return JSON.parse(readFileSync(PROFILES_FILE, "utf8")) as ProfilesFile;
 }
 
-/** The circom main source of a profile (docs/protocol.md section 9). */
-export function profileSource(profile: string): string {
-  const profiles = loadProfiles();
-  const p = profiles.profiles[profile];
-  if (!p)
-    throw new BuildError(
-      `unknown profile ${JSON.stringify(profile)}; known: ${Object.keys(profiles.profiles).join(", ")}`,
-    );
-  const args = [
+/** The `Batch` template's arguments for a profile's parameters, in its order (circuits/batch.circom). */
+export function batchArgs(
+  p: Omit<ProfileParams, "fundingInterval"> & { readonly fundingInterval: number | bigint },
+): string {
+  return [
     p.nTx,
     p.accountDepth,
     p.orderDepth,
@@ -192,11 +188,21 @@ export function profileSource(profile: string): string {
     p.instruments,
     p.deposits,
     p.fundingInterval,
-  ];
+  ].join(", ");
+}
+
+/** The circom main source of a profile (docs/protocol.md section 9). */
+export function profileSource(profile: string): string {
+  const profiles = loadProfiles();
+  const p = profiles.profiles[profile];
+  if (!p)
+    throw new BuildError(
+      `unknown profile ${JSON.stringify(profile)}; known: ${Object.keys(profiles.profiles).join(", ")}`,
+    );
   return (
     `pragma circom 2.1.6;\n` +
     `include "${profiles.file}";\n` +
-    `component main {public [commitment]} = ${profiles.template}(${args.join(", ")});\n`
+    `component main {public [commitment]} = ${profiles.template}(${batchArgs(p)});\n`
   );
 }
 

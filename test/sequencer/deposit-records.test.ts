@@ -6,25 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CheckState, l1Calldata, RollupState, TxType, unpackSlots } from "../../protocol/index.ts";
-import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
-import { DEMO, depositTx, DOMAIN, ownerOf, pkHashOf, T0, USDC } from "../protocol/fixtures.ts";
-
-const BASE = [300_000n, 6_000_000n] as const;
+import { l1Calldata, TxType, unpackSlots } from "../../protocol/index.ts";
+import { DEMO, depositTx, ownerOf, pkHashOf, T0, USDC } from "../protocol/fixtures.ts";
+import { protocolLedger } from "./helpers.ts";
 
 describe("deposit records per batch", () => {
   test("a deposit beyond the open batch's D records opens the next batch; each batch posts its own records", () => {
     const profile = { ...DEMO, deposits: 2 };
-    const system = {
-      feeAccount: { pkHash: pkHashOf(0n), owner: ownerOf(0n) },
-      insurance: { pkHash: pkHashOf(1n), owner: ownerOf(1n) },
-    };
-    const ledger = new ProtocolLedger(
-      CheckState.genesis(profile, system),
-      RollupState.genesis(profile, system),
-      DOMAIN,
-      [...BASE],
-    );
+    const ledger = protocolLedger(profile);
     const now = T0 * 1000n;
     const at = [2n, 3n, 4n, 5n, 6n].map((id) => ledger.apply(depositTx(id, 10n * USDC), now));
     assert.deepEqual(

@@ -8,7 +8,10 @@ import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { VenueConfig } from "../../sequencer/core/sequencer.ts";
 import { defaultListing } from "../../sequencer/core/listing.ts";
 import { getProfile } from "../../protocol/profiles.ts";
-import { initCrypto } from "../../protocol/index.ts";
+import { CheckState, initCrypto, RollupState } from "../../protocol/index.ts";
+import type { Profile } from "../../protocol/types.ts";
+import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
+import { DOMAIN, ownerOf, pkHashOf } from "../protocol/fixtures.ts";
 import { ADMIN_TOKEN, Client, domain, LISTED_AT, tempDb } from "./traders.ts";
 
 export * from "./traders.ts";
@@ -82,4 +85,19 @@ export function venueConfig(): VenueConfig {
 export async function openVenue(file: string): Promise<Sequencer> {
   await initCrypto();
   return Sequencer.open(venueConfig(), file);
+}
+
+/**
+ * The core's ledger alone on `profile` (no journal, no service), at the fixture accounts' keys
+ * and prices 3,000 and 60,000 USD: for tests of how it cuts batches.
+ */
+export function protocolLedger(profile: Profile): ProtocolLedger {
+  const system = {
+    feeAccount: { pkHash: pkHashOf(0n), owner: ownerOf(0n) },
+    insurance: { pkHash: pkHashOf(1n), owner: ownerOf(1n) },
+  };
+  return new ProtocolLedger(CheckState.genesis(profile, system), RollupState.genesis(profile, system), DOMAIN, [
+    300_000n,
+    6_000_000n,
+  ]);
 }

@@ -6,39 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CheckState, decodeSlot, l1Calldata, RollupState, TxType, unpackSlots } from "../../protocol/index.ts";
-import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
-import {
-  BTC,
-  buy,
-  DEMO,
-  depositTx,
-  DOMAIN,
-  ETH,
-  ownerOf,
-  pkHashOf,
-  sell,
-  T0,
-  tradeTx,
-  UNIT,
-  USDC,
-} from "../protocol/fixtures.ts";
-
-const BASE = [300_000n, 6_000_000n] as const;
+import { decodeSlot, l1Calldata, TxType, unpackSlots } from "../../protocol/index.ts";
+import { BTC, buy, DEMO, depositTx, ETH, sell, T0, tradeTx, UNIT, USDC } from "../protocol/fixtures.ts";
+import { protocolLedger } from "./helpers.ts";
 
 describe("instrument table per batch", () => {
   test("a trade of an instrument beyond the open batch's table opens the next batch; each batch posts its table", () => {
     const profile = { ...DEMO, instruments: 1 };
-    const system = {
-      feeAccount: { pkHash: pkHashOf(0n), owner: ownerOf(0n) },
-      insurance: { pkHash: pkHashOf(1n), owner: ownerOf(1n) },
-    };
-    const ledger = new ProtocolLedger(
-      CheckState.genesis(profile, system),
-      RollupState.genesis(profile, system),
-      DOMAIN,
-      [...BASE],
-    );
+    const ledger = protocolLedger(profile);
     const now = T0 * 1000n;
     ledger.apply(depositTx(2n, 100_000n * USDC), now);
     ledger.apply(depositTx(3n, 100_000n * USDC), now);
