@@ -44,21 +44,26 @@ export function namedInstrument(tx: Tx): bigint | null {
 }
 
 /**
- * The batch's instrument table (§8): the distinct instruments `txs` name (`namedInstrument`) in
- * order of first use, padded with 0 to `profile.instruments` entries. Throws `BATCH_FULL` for more.
+ * The distinct instruments `txs` name (`namedInstrument`), in order of first use: the used entries
+ * of their batch's instrument table (§8). Each transaction's entry is its instrument's index here,
+ * so replaying `txs` against the whole list gives every slot the index it had when it was added.
  */
-export function instrumentTable(profile: Pick<Batch["profile"], "instruments">, txs: readonly Tx[]): bigint[] {
-  const table: bigint[] = [];
+export function namedInstruments(txs: readonly Tx[]): bigint[] {
+  const named: bigint[] = [];
   for (const tx of txs) {
     const instrument = namedInstrument(tx);
-    if (instrument === null || table.includes(instrument)) continue;
-    ensure(
-      table.length < profile.instruments,
-      "BATCH_FULL",
-      `a batch names at most ${profile.instruments} instruments`,
-    );
-    table.push(instrument);
+    if (instrument !== null && !named.includes(instrument)) named.push(instrument);
   }
+  return named;
+}
+
+/**
+ * The batch's instrument table (§8): `namedInstruments(txs)` padded with 0 to
+ * `profile.instruments` entries. Throws `BATCH_FULL` for more.
+ */
+export function instrumentTable(profile: Pick<Batch["profile"], "instruments">, txs: readonly Tx[]): bigint[] {
+  const table = namedInstruments(txs);
+  ensure(table.length <= profile.instruments, "BATCH_FULL", `a batch names at most ${profile.instruments} instruments`);
   while (table.length < profile.instruments) table.push(0n);
   return table;
 }
@@ -205,10 +210,8 @@ export class BatchBuilder {
       accountRootBefore: this.accountRootBefore,
       accountRootAfter: this.state.accountRoot,
       witnesses,
-      instruments: instrumentTable(
-        profile,
-        witnesses.map((w) => w.tx),
-      ),
+      // The table built as the slots were added, padded to its I entries (§8).
+      instruments: [...this.instruments, ...Array<bigint>(profile.instruments - this.instruments.length).fill(0n)],
       insurance: this.insurance,
     };
     const data = publicData(batch);

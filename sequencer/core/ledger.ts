@@ -14,7 +14,7 @@
  * (`ensureContext`: new prices for a liquidation, a later timestamp for funding, a settlement
  * record). Closed batches wait in `takeClosed()` for the proving pipeline.
  */
-import { namedInstrument, refuseStalePriceReads } from "../../protocol/batch.ts";
+import { namedInstrument, namedInstruments, refuseStalePriceReads } from "../../protocol/batch.ts";
 import type { CheckState, CheckStateSnapshot } from "../../protocol/check.ts";
 import { txUsesPrices } from "../../protocol/priceUse.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
@@ -607,14 +607,7 @@ export class ProtocolLedger implements Ledger {
 
   /** The instrument table of `open` so far: the distinct instruments its trades and liquidations name. */
   private instrumentTable(open: OpenBatch): bigint[] {
-    if (this.openTable?.batch !== open) {
-      const entries: bigint[] = [];
-      for (const tx of open.txs) {
-        const instrument = namedInstrument(tx);
-        if (instrument !== null && !entries.includes(instrument)) entries.push(instrument);
-      }
-      this.openTable = { batch: open, entries };
-    }
+    if (this.openTable?.batch !== open) this.openTable = { batch: open, entries: namedInstruments(open.txs) };
     return this.openTable.entries;
   }
 
@@ -626,12 +619,9 @@ export class ProtocolLedger implements Ledger {
   currentStateRoot(): bigint {
     if (this.remote !== null) throw new Error("currentStateRoot: the batches are built in another process");
     const copy = this.committedState.clone();
-    const table: bigint[] = [];
-    for (const tx of this.open?.txs ?? []) {
-      copy.applyTx(tx, this.open!.context, { instruments: { table } });
-      const instrument = namedInstrument(tx);
-      if (instrument !== null && !table.includes(instrument)) table.push(instrument);
-    }
+    const txs = this.open?.txs ?? [];
+    const instruments = { table: namedInstruments(txs) };
+    for (const tx of txs) copy.applyTx(tx, this.open!.context, { instruments });
     return copy.stateRoot;
   }
 
