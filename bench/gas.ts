@@ -38,7 +38,6 @@ import { RollupState } from "../protocol/state.ts";
 import { Side, TxType } from "../protocol/types.ts";
 import type { Profile } from "../protocol/types.ts";
 import { deployTessera } from "../scripts/deploy.ts";
-import { firstOrderIdAt } from "../sdk/orders.ts";
 import { order, sign, world } from "../test/protocol/fixtures.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
 import { releaseCurve } from "../scripts/zk/ptau.ts";
@@ -180,8 +179,9 @@ const report: Record<string, unknown> = {
 /**
  * The trade every slot of the measured batches holds (its bytes set the calldata's price, zero
  * bytes being cheaper): what a prod trade looks like, 24-bit account ids, 1.2345 ETH at
- * 3,001.23 USD, and order ids as the SDK and the web app allocate them (seeded from the clock,
- * `firstOrderIdAt`: 6 bytes, nearly all nonzero).
+ * 3,001.23 USD, and order ids as the SDK and the web app allocate them, counted up from the
+ * venue's `nextOrderId` (one above the account's highest id): a market maker's millionth orders,
+ * 1,000,017 and 1,000,042 (3 nonzero bytes of the 4 a slot posts).
  */
 const TRADE = tradeData({
   maker: 1_234_567n,
@@ -189,8 +189,8 @@ const TRADE = tradeData({
   size: 12_345n,
   price: 300_123n,
   takerSide: Side.BUY,
-  makerOrderId: firstOrderIdAt(1_796_000_000n) + 17n,
-  takerOrderId: firstOrderIdAt(1_796_000_000n) + 42n,
+  makerOrderId: 1_000_017n,
+  takerOrderId: 1_000_042n,
   instrumentIndex: 0n,
 });
 

@@ -215,8 +215,10 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     AssertLessEqIfEnabled(32)(isTrade, env.t, ob.expiry);
     signal withdrawn <== isWithdraw * tx.amount;
     signal fillA <== qTrade + withdrawn;
-    signal orderRootA <== OrderTreeUpdate(orderDepth)(orderAOn, a.orderRoot, oa.orderId, oa.storedId, oa.storedFilled, oa.size, fillA, oa.siblings);
-    signal orderRootB <== OrderTreeUpdate(orderDepth)(isTrade, b.orderRoot, ob.orderId, ob.storedId, ob.storedFilled, ob.size, qTrade, ob.siblings);
+    signal orderRootA, postedIdA;
+    (orderRootA, postedIdA) <== OrderTreeUpdate(orderDepth)(orderAOn, a.orderRoot, oa.orderId, oa.storedId, oa.storedFilled, oa.size, fillA, oa.siblings);
+    signal orderRootB, postedIdB;
+    (orderRootB, postedIdB) <== OrderTreeUpdate(orderDepth)(isTrade, b.orderRoot, ob.orderId, ob.storedId, ob.storedFilled, ob.size, qTrade, ob.siblings);
 
     // Withdrawal message (§5.2): instrument 0, side 0, price 0, flags 0, size = amount.
     isWithdraw * oa.instrument === 0;                                                  // BAD_MESSAGE
@@ -526,15 +528,17 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     signal rootMid <== MerkleUpdate(accountDepth)(1, rootBefore, leafABefore, leafAAfter, aPath, a.siblings);
     rootAfter <== MerkleUpdate(accountDepth)(1, rootMid, leafBBefore, leafBAfter, bPath, b.siblings);
 
-    // ---- public data (§7): f0 < 2^128, f1 < 2^96; every field below is range-checked above ------
+    // ---- public data (§7): f0 < 2^128, f1 < 2^64; every field below is range-checked above ------
     var S4 = 1 << 4;
     var S12 = 1 << 12;
     var S28 = 1 << 28;
-    var S48 = 1 << 48;
+    var S32 = 1 << 32;
     var S52 = 1 << 52;
     var S53 = 1 << 53;
     var S84 = 1 << 84;
     var S100 = 1 << 100;
+    var S110 = 1 << 110;
+    var S111 = 1 << 111;
     var S101 = 1 << 101;
     var S116 = 1 << 116;
     var S117 = 1 << 117;
@@ -548,21 +552,21 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     // flat (bit 84): A holds no position, so the rule read no price (issue 14 F13); L1 lets such a
     // slot ride in a batch that carries a silent feed's last price.
     pd[2][0] <== isWithdraw * (2 + a.id * S4 + tx.amount * S28 + noOpenA * S84);
-    pd[2][1] <== isWithdraw * oa.orderId;
+    pd[2][1] <== isWithdraw * postedIdA;
     pd[3][0] <== isForced * (3 + a.id * S4 + noOpenA * S84) + served * S28;
     pd[3][1] <== isForced * tx.amount;
     pd[4][0] <== isTrade * (4 + a.id * S4 + b.id * S28 + tx.fillSize * S52 + tx.fillPrice * S84 + ob.side * S116 + tx.instIdx * S117);
-    pd[4][1] <== isTrade * (oa.orderId + ob.orderId * S48);
+    pd[4][1] <== isTrade * (postedIdA + postedIdB * S32);
     pd[5][0] <== isLiq * (5 + a.id * S4 + b.id * S28 + tx.fillSize * S52 + closeSideB * S100 + tx.instIdx * S101);
     pd[5][1] <== isLiq * liqPrice;
     pd[6][0] <== isFunding * (6 + tx.underlying * S4 + (1 << 63) * S12) + delta * S12;
     pd[6][1] <== 0;
-    pd[7][0] <== isSettle * (7 + a.id * S4);
-    pd[7][1] <== isSettle * instrument;
+    pd[7][0] <== isSettle * (7 + a.id * S4 + instrument * S28);
+    pd[7][1] <== 0;
     pd[8][0] <== isSweep * (8 + tx.amount * S28);
     pd[8][1] <== 0;
-    pd[9][0] <== isFClose * (9 + b.id * S4 + a.id * S28 + tx.flag * S53) + fcServed * S52;
-    pd[9][1] <== isFClose * tx.instrument;
+    pd[9][0] <== isFClose * (9 + b.id * S4 + tx.instrument * S28 + tx.flag * S110) + fcServed * S111;
+    pd[9][1] <== isFClose * a.id;
     var sum0 = 0;
     var sum1 = 0;
     for (var i = 0; i < 10; i++) {

@@ -68,29 +68,33 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @dev f0 of a forced withdrawal with its outcome bits cleared: `served` (28..84) and `flat`
     /// (84). What remains is the queued `3 | accountId << 4`; `requested` is f1.
     uint256 internal constant FORCED_SERVED_CLEAR = ~((MASK_56 << AMOUNT_SHIFT) | (1 << FORCED_WITHDRAW_FLAT_BIT));
-    /// @dev Bit at which a forced close's insurance fund account starts (24 bits, 28..52).
-    uint256 internal constant FORCED_CLOSE_INSURANCE_SHIFT = 28;
-    uint256 internal constant FORCED_CLOSE_SERVED_BIT = 52;
-    /// @dev f0 of a forced close with the insurance fund account (bits 28..52) and `served` (bit 52)
-    /// cleared: the operator picks the fund account, the circuit proves `served`.
-    uint256 internal constant FORCED_CLOSE_OUTCOME_CLEAR = ~(uint256((1 << 25) - 1) << FORCED_CLOSE_INSURANCE_SHIFT);
-    /// @dev Bit 53 of a forced close's f0: a forced settlement (the owner's; expired options only).
-    uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 53;
     uint256 internal constant MASK_82 = (1 << 82) - 1;
+    /// @dev Bit at which a forced close's instrument starts in its f0, queued and posted alike
+    /// (82 bits, 28..110, `MASK_82`).
+    uint256 internal constant FORCED_CLOSE_INSTRUMENT_SHIFT = 28;
+    /// @dev Bit 110 of a forced close's f0: a forced settlement (the owner's; expired options only).
+    uint256 internal constant FORCED_SETTLEMENT_FLAG = 1 << 110;
+    /// @dev Bit of a forced close's slot f0 at which the circuit proves `served` (the queued f0 has 0).
+    uint256 internal constant FORCED_CLOSE_SERVED_BIT = 111;
+    /// @dev f0 of a forced close with `served` (bit 111) cleared: what remains is the queued
+    /// `9 | accountId << 4 | instrument << 28 | settlement << 110`. The slot's f1, the insurance
+    /// fund account the operator picked (24 bits, `MASK_24`; the circuit proves it is one), is not
+    /// compared: the queue entry's f1 is 0.
+    uint256 internal constant FORCED_CLOSE_SERVED_CLEAR = ~(uint256(1) << FORCED_CLOSE_SERVED_BIT);
     /// @dev A deposit's slot f0 is its queued f0 without the owner: `1 | accountId << 4 | amount << 28`.
     uint256 internal constant DEPOSIT_SLOT_F0_MASK = (1 << 84) - 1;
     /// @dev Bit of a queued deposit's f0 at which the owner starts.
     uint256 internal constant DEPOSIT_OWNER_SHIFT = 84;
     /// @dev Bytes of a slot in `slots` and in the commitment: f0 in 16 (every type's f0 < 2^128),
-    /// then f1 in 12 (every f1 < 2^96), big-endian (docs/protocol.md §7).
-    uint256 internal constant SLOT_BYTES = 28;
+    /// then f1 in 8 (every f1 < 2^64), big-endian (docs/protocol.md §7).
+    uint256 internal constant SLOT_BYTES = 24;
     uint256 internal constant SLOT_F0_BYTES = 16;
     /// @dev A 32-byte word loaded at a slot's f0 holds f0 in its top 16 bytes: shift out the low
     /// 16 bytes, 8·(32 − 16) bits (a literal: inline assembly reads only literal constants).
     uint256 internal constant SLOT_F0_SHIFT = 128;
-    /// @dev A 32-byte word loaded at a slot's f1 holds f1 in its top 12 bytes: shift out the low
-    /// 20 bytes, 8·(32 − 12) bits.
-    uint256 internal constant SLOT_F1_SHIFT = 160;
+    /// @dev A 32-byte word loaded at a slot's f1 holds f1 in its top 8 bytes: shift out the low
+    /// 24 bytes, 8·(32 − 8) bits.
+    uint256 internal constant SLOT_F1_SHIFT = 192;
     /// @dev Commitment width in bytes of an instrument-table word (an instrument id, docs/protocol.md §3).
     uint256 internal constant INSTRUMENT_WORD_BYTES = 11;
     uint256 internal constant KIND_PERP = 0;
@@ -126,9 +130,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Words of the public data the commitment hashes, 4 + U + K + I + 2·D + 2·nTx
     /// (docs/protocol.md §8; each slot counts as its two words f0, f1).
     uint256 public immutable publicDataCount;
-    /// @notice Bytes the commitment hashes, 100 + 5·U + 10·K + 11·I + 52·D + 28·nTx: 32 per root
+    /// @notice Bytes the commitment hashes, 100 + 5·U + 10·K + 11·I + 52·D + 24·nTx: 32 per root
     /// and the domain, 4 for t, 5 per price, 10 per settlement record, 11 per instrument-table
-    /// entry, 20 + 32 per deposit record (owner, pkHash), 16 + 12 per slot (f0, f1).
+    /// entry, 20 + 32 per deposit record (owner, pkHash), 16 + 8 per slot (f0, f1).
     uint256 public immutable commitmentByteLength;
     /// @notice Selector of `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])`: every profile's
     /// verifier takes the one public input, the commitment.
@@ -362,7 +366,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     ) external notInExodus returns (uint256 queueIndex) {
         _reserveForcedRequest(accountId);
         _checkForcedCloseTarget(accountId, instrument);
-        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << ACCOUNT_SHIFT), instrument);
+        queueIndex = _enqueue(_forcedCloseF0(accountId, instrument), 0);
         emit ForcedCloseRequested(queueIndex, accountId, instrument, false);
     }
 
@@ -378,7 +382,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if ((kind != KIND_CALL && kind != KIND_PUT) || expiry > block.timestamp) {
             revert NotAnExpiredOption(instrument, expiry);
         }
-        queueIndex = _enqueue(TX_FORCED_CLOSE | (accountId << ACCOUNT_SHIFT) | FORCED_SETTLEMENT_FLAG, instrument);
+        queueIndex = _enqueue(_forcedCloseF0(accountId, instrument) | FORCED_SETTLEMENT_FLAG, 0);
         emit ForcedCloseRequested(queueIndex, accountId, instrument, true);
     }
 
@@ -401,6 +405,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (accountOwner[accountId] == accountOwner[1] && accountPkHash[accountId] == accountPkHash[1]) {
             revert InsuranceFundAccount(accountId);
         }
+    }
+
+    /// @dev The queued f0 of a forced close, `9 | accountId << 4 | instrument << 28` (`served` and the
+    /// settlement flag 0); `instrument` ≤ MASK_82 (`_checkForcedCloseTarget`), so it ends below bit 110.
+    function _forcedCloseF0(uint256 accountId, uint256 instrument) internal pure returns (uint256) {
+        return TX_FORCED_CLOSE | (accountId << ACCOUNT_SHIFT) | (instrument << FORCED_CLOSE_INSTRUMENT_SHIFT);
     }
 
     function _enqueue(uint256 f0, uint256 f1) internal returns (uint256 queueIndex) {
@@ -453,7 +463,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev U prices and round ids, K settlement records and round ids, I instrument-table words,
-    /// 2·D deposit record words, and exactly 28·nTx bytes of slots (so every slot read below is
+    /// 2·D deposit record words, and exactly 24·nTx bytes of slots (so every slot read below is
     /// in bounds).
     function _checkShape(BatchHeader calldata header, bytes calldata slots) internal view {
         uint256 u = underlyings;
@@ -479,10 +489,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    /// @dev f0 of slot `i` of the packed `slots`: the 16 bytes at offset 28·i, big-endian. Loads
-    /// the 32 bytes there and shifts out the 16 after f0 (its f1's 12 and the next slot's first 4).
+    /// @dev f0 of slot `i` of the packed `slots`: the 16 bytes at offset 24·i, big-endian. Loads
+    /// the 32 bytes there and shifts out the 16 after f0 (its f1's 8 and the next slot's first 8).
     /// Reads past the end of `slots` land only in the discarded bytes when `i` is a whole slot
-    /// (`28·(i + 1) ≤ slots.length`; the callers ensure it), and `calldataload` past the end of
+    /// (`24·(i + 1) ≤ slots.length`; the callers ensure it), and `calldataload` past the end of
     /// calldata gives zeros, never reverts.
     function _slotF0(bytes calldata slots, uint256 i) internal pure returns (uint256 f0) {
         assembly ("memory-safe") {
@@ -490,8 +500,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    /// @dev f1 of slot `i` of the packed `slots`: the 12 bytes at offset 28·i + 16, big-endian.
-    /// Loads the 32 bytes there and shifts out the 20 after them (the next slot's, or past the end
+    /// @dev f1 of slot `i` of the packed `slots`: the 8 bytes at offset 24·i + 16, big-endian.
+    /// Loads the 32 bytes there and shifts out the 24 after them (the next slot's, or past the end
     /// of `slots`: discarded, as for `_slotF0`).
     function _slotF1(bytes calldata slots, uint256 i) internal pure returns (uint256 f1) {
         assembly ("memory-safe") {
@@ -551,7 +561,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             if (txType == TX_FORCED_CLOSE) {
                 // Refused, or served as a settlement (flagged, or an option expired at t): no price.
                 if ((f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 0 || f0 & FORCED_SETTLEMENT_FLAG != 0) continue;
-                uint256 instrument = _slotF1(slots, i);
+                uint256 instrument = (f0 >> FORCED_CLOSE_INSTRUMENT_SHIFT) & MASK_82;
                 uint256 kind = (instrument >> 8) & 3;
                 if ((kind == KIND_CALL || kind == KIND_PUT) && ((instrument >> 50) & MASK_32) <= t) continue;
             }
@@ -626,10 +636,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// `[stateRoot, newStateRoot, t, domain, prices, settlements, instrument table, deposit records,
     /// slots]` big-endian at its widths: the roots and the domain 32 bytes, t 4, a price 5, a
     /// settlement record 10, an instrument-table word 11, a deposit record 20 (owner) + 32
-    /// (pkHash), then every slot's 16 + 12 bytes (f0, f1) copied from calldata as they are. Every
+    /// (pkHash), then every slot's 16 + 8 bytes (f0, f1) copied from calldata as they are. Every
     /// header word must fit its width, and a 32-byte word must be a field element (the circuit
     /// decomposes it modulo r, so `x` and `x + r` would otherwise both open it). The slot bytes
-    /// need no check: a 16- or 12-byte value is below 2^128 < r, and `_checkShape` fixed their length.
+    /// need no check: a 16- or 8-byte value is below 2^128 < r, and `_checkShape` fixed their length.
     function _commitment(BatchHeader calldata header, bytes calldata slots) internal view returns (uint256 c) {
         uint256 u = header.prices.length;
         uint256 k = header.settlements.length;
@@ -768,14 +778,17 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev Serves the forced withdrawal or forced close queued at `queueIndex` with slot `slot`
-    /// (`f0`, `f1`), its f0 compared with the outcome bits masked (served amount and `flat`; fund
-    /// account and served bit) and its f1 as it is (the requested amount; the instrument): frees
-    /// one of the account's open forced requests, then credits the served amount or reports the close.
+    /// (`f0`, `f1`), its f0 compared with the outcome bits masked (served amount and `flat`; the
+    /// served bit). A forced withdrawal's f1 is compared as it is (the requested amount); a forced
+    /// close's is not (the insurance fund account the operator picked, proven by the circuit).
+    /// Frees one of the account's open forced requests, then credits the served amount or reports
+    /// the close.
     function _serveForced(uint256 number, uint256 slot, uint256 queueIndex, uint256 f0, uint256 f1) internal {
         PriorityOp storage op = _queue[queueIndex];
         bool withdrawal = f0 & TX_TYPE_MASK == TX_FORCED_WITHDRAW;
-        uint256 queued = withdrawal ? f0 & FORCED_SERVED_CLEAR : f0 & FORCED_CLOSE_OUTCOME_CLEAR;
-        if (queued != op.f0 || f1 != op.f1) revert PriorityOpMismatch(slot, queueIndex, op.f0, f0);
+        bool matches =
+            withdrawal ? (f0 & FORCED_SERVED_CLEAR) == op.f0 && f1 == op.f1 : (f0 & FORCED_CLOSE_SERVED_CLEAR) == op.f0;
+        if (!matches) revert PriorityOpMismatch(slot, queueIndex, op.f0, f0);
         uint256 accountId = (f0 >> ACCOUNT_SHIFT) & MASK_24;
         --openForcedRequests[accountId];
         if (withdrawal) {
@@ -785,9 +798,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
                 number,
                 queueIndex,
                 accountId,
-                f1,
+                (f0 >> FORCED_CLOSE_INSTRUMENT_SHIFT) & MASK_82,
                 (f0 >> FORCED_CLOSE_SERVED_BIT) & 1 == 1,
-                (f0 >> FORCED_CLOSE_INSURANCE_SHIFT) & MASK_24
+                f1 & MASK_24
             );
         }
     }

@@ -242,7 +242,7 @@ export interface OracleRounds {
 
 /**
  * The arguments of `submitBatch` but the proof: the header and `slots`, every slot's f0 and f1
- * packed in 16 + 12 bytes (`packSlots`, §7).
+ * packed in 16 + 8 bytes (`packSlots`, §7).
  */
 export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchHeader; slots: `0x${string}` } {
   const { profile, context: ctx } = batch;

@@ -15,7 +15,7 @@ import type { Profile } from "./types.ts";
 /**
  * Bytes of each kind of word in the commitment: t (32 bits), a price (40 bits), a settlement
  * record (80 bits), an instrument-table entry (82 bits), a deposit record's owner (160 bits), a
- * slot's f0 (at most 128 bits) and f1 (at most 96 bits, `SLOT_BYTES`); roots, domain and a
+ * slot's f0 (at most 128 bits) and f1 (at most 64 bits, `SLOT_BYTES`); roots, domain and a
  * deposit record's pkHash are field elements.
  */
 export const COMMITMENT_WIDTH = {

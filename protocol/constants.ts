@@ -54,6 +54,12 @@ export const FIRST_USER_ACCOUNT = 2n;
 /** Bit widths of docs/protocol.md §1 (hard limits, range-checked in the circuit). */
 export const BITS = {
   orderId: 48,
+  /**
+   * An order id as a slot posts it (§5.3, §7): its low 32 bits. The order-tree rule keeps every
+   * id within `[storedId, storedId + 2^32)` of the id its slot holds, so the posted bits and the
+   * state give the full id back (the rebuild recomputes it, the circuit proves it).
+   */
+  postedOrderId: 32,
   /** Order size and fill size, unsigned, at least 1. */
   size: 48,
   /** Position size, signed. */

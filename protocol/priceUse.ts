@@ -18,9 +18,11 @@
 import {
   FORCED_CLOSE_SERVED_BIT,
   FORCED_CLOSE_SETTLEMENT_BIT,
+  SLOT_INSTRUMENT_BIT,
   FORCED_WITHDRAW_FLAT_BIT,
   WITHDRAW_FLAT_BIT,
 } from "./pubdata.ts";
+import { BITS } from "./constants.ts";
 import type { StateView } from "./check.ts";
 import { InstrumentKind, TxType } from "./types.ts";
 import type { Tx } from "./types.ts";
@@ -35,8 +37,11 @@ function expiredOptionAt(instrument: bigint, t: bigint): boolean {
   return (kind === InstrumentKind.CALL || kind === InstrumentKind.PUT) && expiry <= t;
 }
 
-/** Whether the slot `f0, f1` of a batch stamped `t` reads the batch's prices (the contract's rule). */
-export function slotUsesPrices(f0: bigint, f1: bigint, t: bigint): boolean {
+/**
+ * Whether the slot with first word `f0` of a batch stamped `t` reads the batch's prices (the
+ * contract's rule; no type needs its f1 for it).
+ */
+export function slotUsesPrices(f0: bigint, t: bigint): boolean {
   const type = Number(f0 & 0xfn);
   if (PRICE_FREE_TYPES.has(type)) return false;
   // A withdrawal of an account with no position: margin and free collateral are price-free.
@@ -45,14 +50,15 @@ export function slotUsesPrices(f0: bigint, f1: bigint, t: bigint): boolean {
   if (type === TxType.FORCED_CLOSE) {
     const served = (f0 >> BigInt(FORCED_CLOSE_SERVED_BIT)) & 1n;
     const settlement = (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT)) & 1n;
-    if (served === 0n || settlement === 1n || expiredOptionAt(f1, t)) return false;
+    const instrument = (f0 >> BigInt(SLOT_INSTRUMENT_BIT)) & ((1n << BigInt(BITS.instrument)) - 1n);
+    if (served === 0n || settlement === 1n || expiredOptionAt(instrument, t)) return false;
   }
   return true;
 }
 
 /** Whether any slot of the flattened `f0, f1, f0, f1, …` of a batch stamped `t` reads its prices. */
 export function slotsUsePrices(slots: readonly bigint[], t: bigint): boolean {
-  for (let i = 0; i + 1 < slots.length; i += 2) if (slotUsesPrices(slots[i]!, slots[i + 1]!, t)) return true;
+  for (let i = 0; i + 1 < slots.length; i += 2) if (slotUsesPrices(slots[i]!, t)) return true;
   return false;
 }
 

@@ -23,7 +23,12 @@ export function validateProfile(p: Profile): Profile {
     Number.isInteger(p.accountDepth) && p.accountDepth >= 1 && p.accountDepth <= BITS.maxAccountDepth,
     `accountDepth must be in 1..${BITS.maxAccountDepth}`,
   );
-  check(n, Number.isInteger(p.orderDepth) && p.orderDepth >= 1 && p.orderDepth <= BITS.orderId, "orderDepth in 1..48");
+  // ≤ 32: the low 32 bits of an order id that a slot posts name its order-tree slot (§5.3, §7).
+  check(
+    n,
+    Number.isInteger(p.orderDepth) && p.orderDepth >= 1 && p.orderDepth <= BITS.postedOrderId,
+    `orderDepth must be in 1..${BITS.postedOrderId}`,
+  );
   check(
     n,
     Number.isInteger(p.positions) && p.positions >= 2 && p.positions <= 16 && p.positions % 2 === 0,

@@ -34,7 +34,7 @@ export const NOOP_DATA: PublicData = [0n, 0n];
 /**
  * Deposit (type 1): `1 │ accountId<<4 │ amount<<28`, f1 = 0. The account's owner and key are the
  * batch's deposit record k for the k-th deposit slot (§8, `BatchHeader.deposits`), so no slot
- * needs more than 16 + 12 bytes.
+ * needs more than 16 + 8 bytes.
  */
 export function depositData(accountId: bigint, amount: bigint): PublicData {
   const f0 = packBits([
@@ -67,12 +67,12 @@ export interface DepositRecord {
 }
 
 /** Bytes of a slot's f0 and f1 in calldata and in the commitment (§7): every type fits. */
-export const SLOT_BYTES = { f0: 16, f1: 12 } as const;
+export const SLOT_BYTES = { f0: 16, f1: 8 } as const;
 /** Bytes a slot posts: f0 then f1, big-endian. */
 export const SLOT_LENGTH = SLOT_BYTES.f0 + SLOT_BYTES.f1;
 
 /**
- * `submitBatch`'s `slots`: every slot's f0 (16 bytes) then f1 (12 bytes), big-endian, as hex.
+ * `submitBatch`'s `slots`: every slot's f0 (16 bytes) then f1 (8 bytes), big-endian, as hex.
  * Throws `OUT_OF_RANGE` for a value that does not fit its width.
  */
 export function packSlots(words: readonly bigint[]): `0x${string}` {
@@ -109,10 +109,31 @@ export function unpackSlots(slots: string | Uint8Array): bigint[] {
   return out;
 }
 
+/** 2^32: an order id is below its slot's stored id plus this (§5.3). */
+export const ORDER_ID_WINDOW = 1n << BigInt(BITS.postedOrderId);
+const ORDER_ID_WINDOW_MASK = ORDER_ID_WINDOW - 1n;
+
 /**
- * Withdrawal (type 2): `2 │ accountId<<4 │ amount<<28 │ flat<<84`, f1 = orderId. `flat`: the
- * account holds no position (every size 0), proven by the circuit; such a withdrawal reads no
- * price, so it goes on through an oracle outage (issue 14 F13, protocol/priceUse.ts).
+ * The bits of an order id a slot posts: its low 32 (`BITS.postedOrderId`). The order-tree rule
+ * keeps an id within 2^32 of the id its slot held (§5.3), so `fullOrderId` gets it back.
+ */
+export function postedOrderId(orderId: bigint): bigint {
+  return orderId & ORDER_ID_WINDOW_MASK;
+}
+
+/**
+ * The full order id whose posted bits are `posted`, for an order-tree slot that held `storedId`:
+ * the one id in `[storedId, storedId + 2^32)` with those low bits (§5.3).
+ */
+export function fullOrderId(storedId: bigint, posted: bigint): bigint {
+  return storedId + ((posted - storedId) & ORDER_ID_WINDOW_MASK);
+}
+
+/**
+ * Withdrawal (type 2): `2 │ accountId<<4 │ amount<<28 │ flat<<84`, f1 = the order id's low 32
+ * bits. `flat`: the account holds no position (every size 0), proven by the circuit; such a
+ * withdrawal reads no price, so it goes on through an oracle outage (issue 14 F13,
+ * protocol/priceUse.ts).
  */
 export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint, flat = false): PublicData {
   const f0 = packBits([
@@ -121,7 +142,8 @@ export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint,
     [amount, BITS.amount, "amount"],
     [flat ? 1n : 0n, 1, "flat"],
   ]);
-  return [f0, packBits([[orderId, BITS.orderId, "orderId"]])];
+  ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", `orderId = ${orderId} does not fit ${BITS.orderId} bits`);
+  return [f0, postedOrderId(orderId)];
 }
 
 /**
@@ -144,8 +166,9 @@ export const FORCED_WITHDRAW_FLAT_BIT = WITHDRAW_FLAT_BIT;
 
 /**
  * Trade (type 4): `4 │ maker<<4 │ taker<<28 │ q<<52 │ p<<84 │ takerSide<<116 │ instrumentIndex<<117`
- * (q and p 32 bits: lots and ticks, `BITS.fillSize`, `BITS.fillPrice`), f1 = `makerOrderId │
- * takerOrderId<<48`. The instrument is entry `instrumentIndex` of the batch's instrument table (§8).
+ * (q and p 32 bits: lots and ticks, `BITS.fillSize`, `BITS.fillPrice`), f1 = the low 32 bits of
+ * `makerOrderId │ takerOrderId<<32` (`postedOrderId`). The instrument is entry `instrumentIndex`
+ * of the batch's instrument table (§8).
  */
 export function tradeData(fill: {
   readonly maker: bigint;
@@ -166,9 +189,14 @@ export function tradeData(fill: {
     [BigInt(fill.takerSide), 1, "takerSide"],
     [fill.instrumentIndex, BITS.instrumentIndex, "instrumentIndex"],
   ]);
+  for (const [id, name] of [
+    [fill.makerOrderId, "makerOrderId"],
+    [fill.takerOrderId, "takerOrderId"],
+  ] as const)
+    ensure(fitsUnsigned(id, BITS.orderId), "OUT_OF_RANGE", `${name} = ${id} does not fit ${BITS.orderId} bits`);
   const f1 = packBits([
-    [fill.makerOrderId, BITS.orderId, "makerOrderId"],
-    [fill.takerOrderId, BITS.orderId, "takerOrderId"],
+    [postedOrderId(fill.makerOrderId), BITS.postedOrderId, "makerOrderId"],
+    [postedOrderId(fill.takerOrderId), BITS.postedOrderId, "takerOrderId"],
   ]);
   return [f0, f1];
 }
@@ -205,12 +233,14 @@ export function fundingData(underlying: number, delta: bigint): PublicData {
   return [f0, 0n];
 }
 
+/** Settlement (type 7): `7 │ accountId<<4 │ instrument<<28`, f1 = 0. */
 export function settlementData(accountId: bigint, instrument: bigint): PublicData {
   const f0 = packBits([
     [BigInt(TxType.SETTLE), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
+    [instrument, BITS.instrument, "instrument"],
   ]);
-  return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
+  return [f0, 0n];
 }
 
 /** Fee sweep: the amount sits at bit 28 like the other amounts (bits 4..27 are zero). */
@@ -224,8 +254,9 @@ export function feeSweepData(amount: bigint): PublicData {
 }
 
 /**
- * Forced close (type 9, §6.10): `9 │ accountId<<4 │ insurance<<28 │ served<<52 │ settlement<<53`,
- * f1 = instrument. L1 queues it with `insurance` and `served` 0 and compares with bits 28..52 masked.
+ * Forced close (type 9, §6.10): `9 │ accountId<<4 │ instrument<<28 │ settlement<<110 │
+ * served<<111`, f1 = insurance. L1 queues f0 with `served` 0 (and f1 0) and compares the slot's f0
+ * with `served` masked; the insurance fund account is the operator's pick, proven by the circuit.
  */
 export function forcedCloseData(
   accountId: bigint,
@@ -237,16 +268,18 @@ export function forcedCloseData(
   const f0 = packBits([
     [BigInt(TxType.FORCED_CLOSE), 4, "type"],
     [accountId, ACCOUNT_ID_BITS, "accountId"],
-    [insurance, ACCOUNT_ID_BITS, "insurance"],
-    [served ? 1n : 0n, 1, "served"],
+    [instrument, BITS.instrument, "instrument"],
     [settlement ? 1n : 0n, 1, "settlement"],
+    [served ? 1n : 0n, 1, "served"],
   ]);
-  return [f0, packBits([[instrument, BITS.instrument, "instrument"]])];
+  return [f0, packBits([[insurance, ACCOUNT_ID_BITS, "insurance"]])];
 }
 
-/** Bit offsets of a forced close's `served` and `settlement` flags in f0. */
-export const FORCED_CLOSE_SERVED_BIT = 4 + 2 * ACCOUNT_ID_BITS; // 52
-export const FORCED_CLOSE_SETTLEMENT_BIT = FORCED_CLOSE_SERVED_BIT + 1; // 53
+/** Bit offset of the instrument of a settlement and of a forced close in f0 (28). */
+export const SLOT_INSTRUMENT_BIT = 4 + ACCOUNT_ID_BITS;
+/** Bit offsets of a forced close's `settlement` and `served` flags in f0. */
+export const FORCED_CLOSE_SETTLEMENT_BIT = SLOT_INSTRUMENT_BIT + BITS.instrument; // 110
+export const FORCED_CLOSE_SERVED_BIT = FORCED_CLOSE_SETTLEMENT_BIT + 1; // 111
 
 /** A settlement record packed for the public inputs: `underlying │ expiry<<8 │ price<<40`. */
 export function packSettlement(record: { underlying: number; expiry: bigint; price: bigint }): bigint {
@@ -287,7 +320,8 @@ export type DecodedSlot =
       readonly type: typeof TxType.WITHDRAW;
       readonly accountId: bigint;
       readonly amount: bigint;
-      readonly orderId: bigint;
+      /** The low 32 bits of the withdrawal's order id (`fullOrderId` recovers it from the state). */
+      readonly orderIdLow: bigint;
       /** The account held no position: the withdrawal read no price. */
       readonly flat: boolean;
     }
@@ -306,9 +340,9 @@ export type DecodedSlot =
       readonly size: bigint;
       readonly price: bigint;
       readonly takerSide: SideCode;
-      /** 0 in a liquidation. */
-      readonly makerOrderId: bigint;
-      readonly takerOrderId: bigint;
+      /** The low 32 bits of each order id (`fullOrderId` recovers it from the state); 0 in a liquidation. */
+      readonly makerOrderIdLow: bigint;
+      readonly takerOrderIdLow: bigint;
       /** The instrument's entry in the batch's instrument table (`BatchHeader.instruments`, §8). */
       readonly instrumentIndex: bigint;
     }
@@ -342,7 +376,7 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         type,
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
         amount: bits(f0, AMOUNT, BITS.amount),
-        orderId: bits(f1, 0, BITS.orderId),
+        orderIdLow: bits(f1, 0, BITS.postedOrderId),
         flat: bits(f0, WITHDRAW_FLAT_BIT, 1) === 1n,
       };
     case TxType.FORCED_WITHDRAW:
@@ -363,8 +397,8 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         size: bits(f0, FILL_SIZE, BITS.fillSize),
         price: bits(f0, p, BITS.fillPrice),
         takerSide: Number(bits(f0, side, 1)) as SideCode,
-        makerOrderId: bits(f1, 0, BITS.orderId),
-        takerOrderId: bits(f1, BITS.orderId, BITS.orderId),
+        makerOrderIdLow: bits(f1, 0, BITS.postedOrderId),
+        takerOrderIdLow: bits(f1, BITS.postedOrderId, BITS.postedOrderId),
         instrumentIndex: bits(f0, side + 1, BITS.instrumentIndex),
       };
     }
@@ -377,8 +411,8 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         size: bits(f0, FILL_SIZE, BITS.size),
         price: bits(f1, 0, BITS.price),
         takerSide: Number(bits(f0, side, 1)) as SideCode,
-        makerOrderId: 0n,
-        takerOrderId: 0n,
+        makerOrderIdLow: 0n,
+        takerOrderIdLow: 0n,
         instrumentIndex: bits(f0, side + 1, BITS.instrumentIndex),
       };
     }
@@ -389,17 +423,21 @@ export function decodeSlot(f0: bigint, f1: bigint): DecodedSlot {
         delta: bits(f0, 4 + BITS.underlying, 64) - FUNDING_DELTA_OFFSET,
       };
     case TxType.SETTLE:
-      return { type, accountId: bits(f0, A, ACCOUNT_ID_BITS), instrument: bits(f1, 0, BITS.instrument) };
+      return {
+        type,
+        accountId: bits(f0, A, ACCOUNT_ID_BITS),
+        instrument: bits(f0, SLOT_INSTRUMENT_BIT, BITS.instrument),
+      };
     case TxType.FEE_SWEEP:
       return { type, amount: bits(f0, AMOUNT, BITS.amount) };
     case TxType.FORCED_CLOSE:
       return {
         type,
         accountId: bits(f0, A, ACCOUNT_ID_BITS),
-        insurance: bits(f0, AMOUNT, ACCOUNT_ID_BITS),
+        insurance: bits(f1, 0, ACCOUNT_ID_BITS),
         served: bits(f0, FORCED_CLOSE_SERVED_BIT, 1) === 1n,
         settlement: bits(f0, FORCED_CLOSE_SETTLEMENT_BIT, 1) === 1n,
-        instrument: bits(f1, 0, BITS.instrument),
+        instrument: bits(f0, SLOT_INSTRUMENT_BIT, BITS.instrument),
       };
     default:
       return { type: "unknown", code: type };

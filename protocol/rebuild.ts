@@ -17,7 +17,7 @@ import { ProtocolError } from "./errors.ts";
 import { toField } from "./field.ts";
 import { WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
 import type { BatchHeader } from "./batch.ts";
-import { decodeSlot, unpackSettlement } from "./pubdata.ts";
+import { decodeSlot, fullOrderId, unpackSettlement } from "./pubdata.ts";
 import type { DecodedSlot, DepositRecord } from "./pubdata.ts";
 import type { ExitProof, RollupState } from "./state.ts";
 import { Side, TxType } from "./types.ts";
@@ -75,12 +75,29 @@ export function contextOf(header: BatchHeader, domain: bigint): BatchContext {
 }
 
 /**
- * The transaction a decoded slot proves, with synthetic orders for trades and withdrawals; null
- * if unknown. A deposit takes its owner and key from `record`, the batch's deposit record of that
- * slot (§8); a trade or liquidation its instrument from `instrument`, the entry of the batch's
- * instrument table its slot names (§8). Null if either is missing where needed.
+ * The full id of account `accountId`'s order whose low 32 bits a slot posted, from the state the
+ * slot applies to: `fullOrderId` of the id its order-tree slot holds (§5.3).
  */
-export function provenTx(slot: DecodedSlot, record?: DepositRecord, instrument?: bigint): Tx | null {
+export type OrderIdOf = (accountId: bigint, posted: bigint) => bigint;
+
+/** `OrderIdOf` reading `state`'s order trees (orderDepth ≤ 32, so the posted bits name the slot). */
+export function orderIdsOf(state: Pick<RollupState, "orderState">): OrderIdOf {
+  return (accountId, posted) => fullOrderId(state.orderState(accountId, posted).orderId, posted);
+}
+
+/**
+ * The transaction a decoded slot proves, with synthetic orders for trades and withdrawals; null
+ * if unknown. A trade's or withdrawal's order ids come back from their posted bits through
+ * `orderIdOf`. A deposit takes its owner and key from `record`, the batch's deposit record of
+ * that slot (§8); a trade or liquidation its instrument from `instrument`, the entry of the
+ * batch's instrument table its slot names (§8). Null if either is missing where needed.
+ */
+export function provenTx(
+  slot: DecodedSlot,
+  orderIdOf: OrderIdOf,
+  record?: DepositRecord,
+  instrument?: bigint,
+): Tx | null {
   switch (slot.type) {
     case TxType.NOOP:
       return { type: TxType.NOOP };
@@ -102,7 +119,7 @@ export function provenTx(slot: DecodedSlot, record?: DepositRecord, instrument?:
           side: Side.BUY,
           size: slot.amount,
           price: 0n,
-          orderId: slot.orderId,
+          orderId: orderIdOf(slot.accountId, slot.orderIdLow),
           expiry: MAX_EXPIRY,
           flags: 0n,
         }),
@@ -115,8 +132,18 @@ export function provenTx(slot: DecodedSlot, record?: DepositRecord, instrument?:
       const makerSide = slot.takerSide === Side.BUY ? Side.SELL : Side.BUY;
       return {
         type: TxType.TRADE,
-        maker: synthetic({ ...common, accountId: slot.maker, side: makerSide, orderId: slot.makerOrderId }),
-        taker: synthetic({ ...common, accountId: slot.taker, side: slot.takerSide, orderId: slot.takerOrderId }),
+        maker: synthetic({
+          ...common,
+          accountId: slot.maker,
+          side: makerSide,
+          orderId: orderIdOf(slot.maker, slot.makerOrderIdLow),
+        }),
+        taker: synthetic({
+          ...common,
+          accountId: slot.taker,
+          side: slot.takerSide,
+          orderId: orderIdOf(slot.taker, slot.takerOrderIdLow),
+        }),
         size: slot.size,
         price: slot.price,
       };
@@ -184,6 +211,7 @@ export function applyPostedBatch(state: RollupState, batch: PostedBatch, domain:
     );
   }
   const ctx = contextOf(batch.header, domain);
+  const orderIdOf = orderIdsOf(state);
   let deposits = 0;
   for (let i = 0; i < nTx; i++) {
     const f0 = batch.slots[2 * i]!;
@@ -201,10 +229,10 @@ export function applyPostedBatch(state: RollupState, batch: PostedBatch, domain:
     if (posted !== undefined && posted >= BigInt(table.length)) {
       throw new RebuildError("BAD_CALLDATA", batchNumber, i, `instrument index ${posted} is past the table`);
     }
-    const tx = provenTx(slot, record, posted === undefined ? undefined : table[Number(posted)]);
-    if (tx === null) throw new RebuildError("UNKNOWN_TX_TYPE", batchNumber, i, `type code ${Number(f0 & 15n)}`);
     let publicData: readonly [bigint, bigint];
     try {
+      const tx = provenTx(slot, orderIdOf, record, posted === undefined ? undefined : table[Number(posted)]);
+      if (tx === null) throw new RebuildError("UNKNOWN_TX_TYPE", batchNumber, i, `type code ${Number(f0 & 15n)}`);
       publicData = state.applyTx(tx, ctx, { proven: true, instruments: { table, posted } }).publicData;
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;

@@ -45,6 +45,7 @@ import {
   depositData,
   feeSweepData,
   forcedCloseData,
+  ORDER_ID_WINDOW,
   forcedWithdrawData,
   fundingData,
   liquidationData,
@@ -321,7 +322,10 @@ export class Transition {
     return { accountId: id, before: before.account, after: (after ?? before).account, proof };
   }
 
-  /** §5.3: records a fill of `q` of `signed` in its account's order tree. */
+  /**
+   * §5.3: records a fill of `q` of `signed` in its account's order tree. The id is at least the
+   * slot's and below it plus 2^32, so the 32 bits a slot posts give it back (`fullOrderId`).
+   */
   fillOrder(entry: StoreEntry, signed: SignedOrder, q: bigint): { entry: StoreEntry; update: OrderUpdate } {
     const { order } = signed;
     const index = order.orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n);
@@ -330,6 +334,12 @@ export class Transition {
       order.orderId >= stored.orderId,
       "ORDER_SLOT_REUSED",
       `order ${order.orderId} of account ${order.accountId}: slot ${index} holds newer order ${stored.orderId}`,
+      order.accountId,
+    );
+    ensure(
+      order.orderId < stored.orderId + ORDER_ID_WINDOW,
+      "ORDER_ID_WINDOW",
+      `order ${order.orderId} of account ${order.accountId}: not below ${stored.orderId} + 2^32, the id slot ${index} holds plus the window a slot posts (ask the venue for the account's next order id)`,
       order.accountId,
     );
     const filledBefore = order.orderId === stored.orderId ? stored.filled : 0n;

@@ -24,6 +24,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { initCrypto } from "../protocol/index.ts";
 import { getProfile } from "../protocol/profiles.ts";
+import { SLOT_BYTES } from "../protocol/pubdata.ts";
 import { BATCH_SIZES, batchSizeModelFigures } from "../bench/lib/batchsize.ts";
 import { circuitFigures, slotProdFigures } from "../bench/lib/circuits.ts";
 import { proverFigures } from "../bench/prover.ts";
@@ -516,7 +517,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "B",
         "lower",
         src,
-        `submitBatch calldata at nTx ${last} minus at nTx ${first}, ÷ ${last - first}: a slot's f0 (16 bytes) and f1 (12), every type alike`,
+        `submitBatch calldata at nTx ${last} minus at nTx ${first}, ÷ ${last - first}: a slot's f0 (${SLOT_BYTES.f0} bytes) and f1 (${SLOT_BYTES.f1}), every type alike`,
       ),
     );
     return figures;

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { getProfile } from "../protocol/profiles.ts";
-import { marketDataBaseUrl } from "./endpoints.ts";
+import { marketDataBaseUrl, nextOrderIdPath } from "./endpoints.ts";
 import { withdrawalOrder } from "../protocol/signing.ts";
 import type { Profile, SignedOrder } from "../protocol/types.ts";
 import { apiError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
@@ -35,6 +35,7 @@ import {
   fillSchema,
   fundingSchema,
   marketSchema,
+  nextOrderIdSchema,
   openOrderSchema,
   optionChainSchema,
   oracleSchema,
@@ -105,11 +106,11 @@ export interface ClientOptions {
   /** The fetch implementation (default the global one). */
   readonly fetch?: typeof fetch;
   /**
-   * Where `account()`, `openOrders()`, `fills()` and `settlements()` read: `"venue"` (default),
-   * or `"marketData"`: the market-data endpoint `/v1/status` names, off the venue's matching
-   * thread, with the newest `X-Tessera-Seq` the venue gave this client, so a read sees this
-   * client's own orders and fills; the venue answers when the endpoint is absent, unreachable or
-   * behind.
+   * Where `account()`, `openOrders()`, `fills()`, `settlements()` and `nextOrderId()` read:
+   * `"venue"` (default), or `"marketData"`: the market-data endpoint `/v1/status` names, off the
+   * venue's matching thread, with the newest `X-Tessera-Seq` the venue gave this client, so a read
+   * sees this client's own orders, fills and ids; the venue answers when the endpoint is absent,
+   * unreachable or behind.
    */
   readonly accountReads?: "venue" | "marketData";
 }
@@ -150,6 +151,8 @@ export class TesseraClient {
   private session: SessionToken | null = null;
   private sessionPending: Promise<SessionToken> | null = null;
   private allocator: OrderIdAllocator | null = null;
+  /** The allocator's first fetch of the venue's next order id, shared by concurrent callers. */
+  private allocatorPending: Promise<OrderIdAllocator> | null = null;
   /** A live WebSocket connection with cancel-on-disconnect whose group REST orders join. */
   private cancelOnDisconnect: string | null = null;
   /** Order-tree slot → id of this client's order believed resting there. */
@@ -495,6 +498,19 @@ export class TesseraClient {
     return r.settlements;
   }
 
+  /**
+   * `GET /v1/accounts/:accountId/nextOrderId`: the order id the account should sign next, one
+   * above the highest the venue has seen from it (orders of any outcome, withdrawal messages),
+   * 1 when none. Public; `accountId` defaults to this client's. Read where account reads go
+   * (`accountReads`). The client's allocator asks it once (`orderIds()`) and counts up.
+   */
+  async nextOrderId(accountId?: bigint): Promise<bigint> {
+    const r = await this.request("GET", nextOrderIdPath(accountId ?? this.accountId), nextOrderIdSchema, {
+      accountRead: true,
+    });
+    return r.nextOrderId;
+  }
+
   /** `GET /v1/account/deposits`: L1 deposits as applied, newest first, with status. */
   async deposits(limit?: number): Promise<Deposit[]> {
     const r = await this.request("GET", "/v1/account/deposits", z.object({ deposits: z.array(depositSchema) }), {
@@ -530,24 +546,62 @@ export class TesseraClient {
     try {
       return await this.submitWithdrawal(await this.signWithdrawal(amount, options));
     } catch (e) {
-      // Our slot bookkeeping was stale (an order rests in the slot we picked): resync once.
-      if (options.orderId !== undefined || !isCode(e, "ORDER_SLOT_BUSY")) throw e;
-      await this.openOrders();
+      // Our id bookkeeping was stale (an order rests in the slot we picked, or another client of
+      // the account used the id): resync once and retry with a fresh id.
+      if (options.orderId !== undefined || !(await this.resyncAfter(e))) throw e;
       return this.submitWithdrawal(await this.signWithdrawal(amount, options));
     }
   }
 
   /** `POST /v1/withdrawals` with a withdrawal message already signed (`signWithdrawal`). */
-  submitWithdrawal(withdrawal: SignedOrder): Promise<Withdrawal> {
-    return this.request("POST", "/v1/withdrawals", withdrawalSchema, { body: { withdrawal } });
+  async submitWithdrawal(withdrawal: SignedOrder): Promise<Withdrawal> {
+    const w = await this.request("POST", "/v1/withdrawals", withdrawalSchema, { body: { withdrawal } });
+    // Its id is burned: later ids of the allocator exceed it.
+    this.allocator?.observe(withdrawal.order.orderId);
+    return w;
   }
 
   // --- orders ----------------------------------------------------------------------------------
 
-  /** The client's order-id allocator (seeded from the clock, sized by the venue's profile). */
+  /**
+   * The client's order-id allocator, sized by the venue's profile. It starts at the venue's
+   * `nextOrderId` for this account, asked once per client (concurrent first callers share the
+   * request), then counts up; a refusal that shows it stale resyncs it (`placeOrder`).
+   */
   async orderIds(): Promise<OrderIdAllocator> {
-    this.allocator ??= new OrderIdAllocator((await this.profile()).orderDepth, BigInt(Math.floor(this.clock() / 1000)));
+    if (this.allocator !== null) return this.allocator;
+    this.allocatorPending ??= Promise.all([this.profile(), this.nextOrderId()])
+      .then(([profile, next]) => new OrderIdAllocator(profile.orderDepth, next))
+      .finally(() => {
+        this.allocatorPending = null;
+      });
+    const allocator = await this.allocatorPending;
+    this.allocator ??= allocator;
     return this.allocator;
+  }
+
+  /**
+   * After a refusal that shows the id bookkeeping stale, resyncs it and says whether a retry with
+   * a fresh id may succeed: `ORDER_SLOT_BUSY` (an order rests in the slot we picked: reread the
+   * open orders) or `DUPLICATE_ORDER_ID` (another client of the account used the id: count on
+   * from the venue's `nextOrderId`). Either refusal changed nothing at the venue.
+   */
+  private async resyncAfter(e: unknown): Promise<boolean> {
+    if (isCode(e, "ORDER_SLOT_BUSY")) {
+      await this.openOrders();
+      return true;
+    }
+    if (isCode(e, "DUPLICATE_ORDER_ID")) {
+      await this.resyncOrderIds();
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves the allocator up to the venue's `nextOrderId` (ids another client of the account used). */
+  private async resyncOrderIds(): Promise<void> {
+    const allocator = await this.orderIds();
+    allocator.observe((await this.nextOrderId()) - 1n);
   }
 
   /**
@@ -574,13 +628,12 @@ export class TesseraClient {
     this.cancelOnDisconnect = connectionId;
   }
 
-  /** `given` (recorded with the allocator), else a fresh id in a slot with no open order of ours. */
+  /** `given` (recorded with the allocator once accepted), else a fresh id in a slot with no open order of ours. */
   private async allocateOrderId(given: bigint | undefined): Promise<bigint> {
     const allocator = await this.orderIds();
-    if (given !== undefined) {
-      allocator.observe(given);
-      return given;
-    }
+    // A given id is recorded once the venue accepts it (`track`): a refused one (an id out of its
+    // slot's window, ORDER_ID_WINDOW) must not move the allocator.
+    if (given !== undefined) return given;
     if (this.busy.size >= allocator.slotCount) await this.openOrders();
     return allocator.next(new Set(this.busy.keys()));
   }
@@ -600,9 +653,9 @@ export class TesseraClient {
     try {
       return await this.placeSigned(await this.signOrder(r), r.clientOrderId);
     } catch (e) {
-      // Our slot bookkeeping was stale (an order filled or cancelled elsewhere): resync once.
-      if (r.orderId !== undefined || !isCode(e, "ORDER_SLOT_BUSY")) throw e;
-      await this.openOrders();
+      // Our id bookkeeping was stale (an order filled or cancelled elsewhere, or another client of
+      // the account used the id): resync once and retry with a fresh id.
+      if (r.orderId !== undefined || !(await this.resyncAfter(e))) throw e;
       return this.placeSigned(await this.signOrder(r), r.clientOrderId);
     }
   }
@@ -706,6 +759,14 @@ export class TesseraClient {
       for (const id of ids) if (this.busy.get(allocator.slotOf(id)) === id) this.busy.delete(allocator.slotOf(id));
     }
     for (const item of reply.results) if (item.ok) this.track(item.result);
+    // Another client of the account used some of our ids: the next batch counts on from the
+    // venue's next id (a batch is not retried: its other orders were placed).
+    if (
+      reply.results.some(
+        (item, i) => !item.ok && item.code === "DUPLICATE_ORDER_ID" && requests[i]!.orderId === undefined,
+      )
+    )
+      await this.resyncOrderIds();
     return reply.results;
   }
 
@@ -806,6 +867,8 @@ export class TesseraClient {
   private track(result: PlaceResult): void {
     const allocator = this.allocator;
     if (allocator === null) return;
+    // Accepted, so burned: later ids exceed it (an id given by the caller, or from another client).
+    if (result.accountId === this.options.accountId) allocator.observe(result.orderId);
     if (result.status === "resting") this.busy.set(allocator.slotOf(result.orderId), result.orderId);
     this.untrack(result.cancelled);
   }

@@ -4,6 +4,15 @@
  * (docs/api.md "Market-data endpoint"). Shared by the SDK and the web app.
  */
 
+/**
+ * The path of an account's next order id (`GET /v1/accounts/{accountId}/nextOrderId`, docs/api.md
+ * "Choosing order ids"): `{accountId, nextOrderId}`, one above every id the venue has seen from
+ * the account. Served by the venue and by the market-data endpoint.
+ */
+export function nextOrderIdPath(accountId: bigint): string {
+  return `/v1/accounts/${accountId}/nextOrderId`;
+}
+
 /** `/v1/status`'s `marketData`: null when the venue runs none, absent from older venues. */
 export interface MarketDataEndpoint {
   readonly port: number;

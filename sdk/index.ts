@@ -8,7 +8,7 @@ export { LocalOrderBook } from "./book.ts";
 export type { BookLevel, DeltaOutcome } from "./book.ts";
 export { DEFAULT_IMMEDIATE_TTL_SECONDS, DEFAULT_ORDER_TTL_SECONDS, TesseraClient } from "./client.ts";
 export type { ClientOptions, InstrumentRef } from "./client.ts";
-export { marketDataBaseUrl } from "./endpoints.ts";
+export { marketDataBaseUrl, nextOrderIdPath } from "./endpoints.ts";
 export type { MarketDataEndpoint } from "./endpoints.ts";
 export { RateLimitError, TesseraApiError, TesseraConnectionError, TesseraSdkError } from "./errors.ts";
 export { TradingKey } from "./keys.ts";

@@ -3,10 +3,13 @@
  * market's tick and lot (docs/protocol.md §5.1, §5.3).
  *
  * Order ids: an id is a 48-bit nonce; slot `id mod 2^orderDepth` of the account's order tree
- * records it, and a new id must be above every id its slot has recorded. The venue also
- * refuses an id whose slot holds one of the account's resting orders (`ORDER_SLOT_BUSY`).
- * `OrderIdAllocator` hands out strictly increasing ids, seeded from the clock so that a restarted
- * process starts above every id it used before, and skips slots its caller marks busy.
+ * records it, and a new id must be above every id its slot has recorded but less than 2^32 above
+ * it (`ORDER_ID_WINDOW`: a slot posts only an id's low 32 bits; an empty slot holds 0). The
+ * venue also refuses an id whose slot holds one of the account's resting orders
+ * (`ORDER_SLOT_BUSY`). `OrderIdAllocator` hands out strictly increasing ids from the venue's
+ * next id for the account (`GET /v1/accounts/{id}/nextOrderId`, one above every id the venue
+ * has seen from it), so a restarted process starts above every id it used before and stays in
+ * every slot's window, and skips slots its caller marks busy.
  */
 import { BITS, FLAG_POST_ONLY, FLAG_REDUCE_ONLY, TIF_SHIFT, TimeInForce } from "../protocol/constants.ts";
 import { Side } from "../protocol/types.ts";
@@ -87,18 +90,7 @@ export function ceilTo(v: bigint, step: bigint): bigint {
   return f === v ? v : f + step;
 }
 
-/** Ids per second of clock the allocator's seed reserves: 2^16 (valid until the year 2106). */
-const IDS_PER_SECOND_SHIFT = 16n;
 const MAX_ORDER_ID = (1n << BigInt(BITS.orderId)) - 1n;
-
-/**
- * The first order id a client seeded at `nowSeconds` uses: `nowSeconds · 2^16`. Every client of
- * an account (this SDK, the web app) seeds its ids this way, so ids keep growing across
- * processes and clients unless one placed over 65,536 orders a second.
- */
-export function firstOrderIdAt(nowSeconds: bigint): bigint {
-  return nowSeconds << IDS_PER_SECOND_SHIFT;
-}
 
 export class OrderIdAllocator {
   private last: bigint;
@@ -108,13 +100,16 @@ export class OrderIdAllocator {
 
   /**
    * @param orderDepth the profile's order-tree depth (`Profile.orderDepth`).
-   * @param nowSeconds unix seconds; ids start at `nowSeconds · 2^16`, above every id an
-   *   earlier process seeded this way used, unless it placed over 65,536 orders a second.
+   * @param firstOrderId the first id to hand out: the venue's `nextOrderId` for the account
+   *   (`TesseraClient.nextOrderId`), above every id the venue has seen from it. Never seed from
+   *   the clock: a fresh slot takes only ids below 2^32 (`ORDER_ID_WINDOW`).
    */
-  constructor(orderDepth: number, nowSeconds: bigint) {
+  constructor(orderDepth: number, firstOrderId: bigint) {
+    if (firstOrderId < 1n || firstOrderId > MAX_ORDER_ID)
+      throw new TesseraSdkError(`the first order id must be in 1..2^48 − 1, got ${firstOrderId}`);
     this.slotMask = (1n << BigInt(orderDepth)) - 1n;
     this.slotCount = 2 ** orderDepth;
-    this.last = firstOrderIdAt(nowSeconds) - 1n;
+    this.last = firstOrderId - 1n;
   }
 
   /** The order-tree slot of an id. */
@@ -135,7 +130,10 @@ export class OrderIdAllocator {
     return id;
   }
 
-  /** Records an id used elsewhere (e.g. an open order found at start), so later ids exceed it. */
+  /**
+   * Records an id used elsewhere, so later ids exceed it: an open order found at start, or one
+   * below the venue's `nextOrderId` after another client of the account used ids.
+   */
   observe(orderId: bigint): void {
     if (orderId > this.last) this.last = orderId;
   }

@@ -31,6 +31,11 @@ export const SEQUENCER_ERRORS = {
   MAX_SIZE: 422,
   MAX_PRICE: 422,
   BAD_ORDER: 422,
+  /**
+   * An order id 2^32 or more above the id its order-tree slot holds (docs/protocol.md §5.3): a slot
+   * posts only an id's low 32 bits. Count up from `GET /v1/accounts/{id}/nextOrderId`.
+   */
+  ORDER_ID_WINDOW: 422,
   ORDER_EXPIRED: 422,
   INSTRUMENT_EXPIRED: 422,
   POST_ONLY_WOULD_CROSS: 422,

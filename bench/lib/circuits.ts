@@ -138,9 +138,9 @@ export function sha256Blocks(bytes: number): number {
 /**
  * `slot-prod`: the prod profile's depths and widths compiled at nTx 1 and 2 (no setup), so a
  * slot's cost at production depths is counted exactly: the difference of the two batches, with
- * one correction. The commitment hashes 28 bytes a slot, so from one batch size to the next the
+ * one correction. The commitment hashes 24 bytes a slot, so from one batch size to the next the
  * SHA-256 block count grows by 0 or 1 (a block is 64 bytes); the difference's whole blocks are
- * replaced by the slot's exact share, 28/64 of a block (measured from circomlib's Sha256 at 2 and
+ * replaced by the slot's exact share, 24/64 of a block (measured from circomlib's Sha256 at 2 and
  * 3 blocks, past the first, whose constant initial state the compiler folds). That share is what every slot of a prod batch costs on average, whatever it
  * holds; the rest is the batch overhead.
  */

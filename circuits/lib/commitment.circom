@@ -13,7 +13,7 @@ include "circomlib/circuits/sha256/sha256.circom";
 // settlement records[K], instrument table[I], deposit records[D] (owner, pkHash), f0/f1 of every
 // slot]`. narrow = 1 (the layout in use): roots, domain and a record's pkHash take 32 bytes, t 4,
 // a price 5, a settlement record 10, an instrument-table entry 11, a record's owner 20, a slot's
-// f0 16 and f1 12 (their bit widths 32, 40, 80, 82, 160, 128, 96 rounded up to bytes).
+// f0 16 and f1 8 (their bit widths 32, 40, 80, 82, 160, 128, 64 rounded up to bytes).
 // narrow = 0: every word 32 bytes
 // (abi.encodePacked of uint256s); kept only to measure the difference (docs/circuits.md
 // "Commitment").
@@ -28,7 +28,7 @@ function commitmentWidth(i, U, K, I, D, narrow) {
     if (i >= table && i < records) return 11;
     if (i >= records && i < slots && (i - records) % 2 == 0) return 20;
     if (i >= slots && (i - slots) % 2 == 0) return 16;
-    if (i >= slots) return 12;
+    if (i >= slots) return 8;
     return 32;
 }
 

@@ -72,15 +72,38 @@ template OrderSignature() {
     EdDSAPoseidonVerifier()(enabled, ax, ay, S, R8x, R8y, msg);
 }
 
+// When enabled: 0 <= orderId - storedId < 2^32, the order is not one a newer id evicted
+// (ORDER_SLOT_REUSED) and is within the window its 32 posted bits name (ORDER_ID_WINDOW).
+// Num2Bits(32) written out, so a refusal names this template. 33 constraints.
+template OrderIdWindow() {
+    signal input enabled;
+    signal input orderId;
+    signal input storedId;
+    signal ahead <== enabled * (orderId - storedId);
+    signal bits[32];
+    var sum = 0;
+    for (var i = 0; i < 32; i++) {
+        bits[i] <-- (ahead >> i) & 1;
+        bits[i] * (bits[i] - 1) === 0;
+        sum += bits[i] * (1 << i);
+    }
+    sum === ahead;
+}
+
 // The order-tree rule (§5.3) for a fill of `fill` on an order of `size`.
 // Slot orderId mod 2^orderDepth holds leaf H(storedId, storedFilled) under oldRoot.
-//   orderId >= storedId (else ORDER_SLOT_REUSED); filledBefore = storedFilled if equal, else 0;
-//   filledBefore + fill <= size (else OVERFILL); new leaf H(orderId, filledBefore + fill).
+//   storedId <= orderId < storedId + 2^32 (ORDER_SLOT_REUSED below, ORDER_ID_WINDOW above: one
+//   range check); filledBefore = storedFilled if equal, else 0; filledBefore + fill <= size (else
+//   OVERFILL); new leaf H(orderId, filledBefore + fill).
+// posted = orderId mod 2^32, what the slot publishes (§7). The window makes it determine orderId:
+// the one id in [storedId, storedId + 2^32) with those low bits.
 // When disabled nothing is checked and newRoot == oldRoot.
-// enabled: bit (caller obligation); orderId, storedId, size, fill, storedFilled: 48 bits
-// (checked, also when disabled: pass zeros); fill >= 1 and size >= 1 are the caller's rules.
+// enabled: bit (caller obligation); orderId, size, fill, storedFilled: 48 bits (checked, also
+// when disabled: pass zeros); storedId: the preimage of a leaf of the committed order tree, which
+// only this template writes, with a 48-bit id (not checked again); fill >= 1 and size >= 1 are
+// the caller's rules; orderDepth <= 32, so posted names the slot.
 template OrderTreeUpdate(orderDepth) {
-    assert(orderDepth <= 48);
+    assert(orderDepth <= 32);
     signal input enabled;
     signal input oldRoot;
     signal input orderId;
@@ -90,15 +113,19 @@ template OrderTreeUpdate(orderDepth) {
     signal input fill;
     signal input siblings[orderDepth];
     signal output newRoot;
+    signal output posted;
 
     signal idBits[48] <== Num2Bits(48)(orderId);
     signal pathBits[orderDepth];
     for (var i = 0; i < orderDepth; i++) {
         pathBits[i] <== idBits[i];
     }
-    // orderId >= storedId.
-    signal stale <== SafeLessThan(48)(orderId, storedId);
-    enabled * stale === 0;
+    var low = 0;
+    for (var i = 0; i < 32; i++) {
+        low += idBits[i] * (1 << i);
+    }
+    posted <== low;
+    OrderIdWindow()(enabled, orderId, storedId);
     signal same <== IsEqual()([orderId, storedId]);
     RangeCheck(48)(storedFilled);
     RangeCheck(48)(fill);

@@ -97,12 +97,14 @@ interface ITesseraRollup {
     struct PriorityOp {
         /// Public data word f0 the batch slot must carry (docs/protocol.md §7), its outcome bits 0:
         /// `1 | accountId << 4 | amount << 28 | owner << 84` (deposit), `3 | accountId << 4`
-        /// (forced withdrawal), `9 | accountId << 4 | settlement << 53` (forced close or
-        /// settlement), account ids in 24 bits. A deposit's owner is not in the slot: the slot
-        /// carries the low 84 bits, the batch's deposit record the owner.
+        /// (forced withdrawal), `9 | accountId << 4 | instrument << 28 | settlement << 110`
+        /// (forced close or settlement; the slot adds `served` at bit 111), account ids in 24 bits,
+        /// instruments in 82. A deposit's owner is not in the slot: the slot carries the low 84
+        /// bits, the batch's deposit record the owner.
         uint256 f0;
         /// pkHash for deposits (carried by the batch's deposit record, the slot's f1 is 0), the
-        /// requested amount for forced withdrawals, the instrument for forced closes: the slot's f1.
+        /// requested amount for forced withdrawals (the slot's f1), 0 for forced closes (the
+        /// slot's f1 is the insurance fund account the operator picks, not compared).
         uint256 f1;
         /// Who paid (deposits) or asked (forced withdrawals).
         address requester;
@@ -127,8 +129,8 @@ interface ITesseraRollup {
     );
     /// @notice The owner of `accountId` asked to withdraw `amount` without the operator (queued at `queueIndex`).
     event ForcedWithdrawalRequested(uint256 indexed queueIndex, uint256 indexed accountId, uint256 amount);
-    /// @notice A forced close (`settlement` false, by the owner) or a forced settlement (`settlement`
-    /// true, by anyone) of account `accountId`'s position in `instrument` was queued at `queueIndex`.
+    /// @notice A forced close (`settlement` false) or a forced settlement (`settlement` true) of account
+    /// `accountId`'s position in `instrument`, both asked by its owner, was queued at `queueIndex`.
     event ForcedCloseRequested(
         uint256 indexed queueIndex,
         uint256 indexed accountId,
@@ -137,7 +139,8 @@ interface ITesseraRollup {
     );
     /// @notice Batch `batchNumber` served the forced close queued at `queueIndex`: `served` (the position
     /// was closed or settled, `insuranceAccount` taking it or absorbing a shortfall) or refused (the
-    /// account held no position in `instrument`, proven).
+    /// account held no position in `instrument`, proven). Read from the slot (docs/protocol.md §7):
+    /// `instrument` at bits 28..110 of f0, `served` at bit 111, `insuranceAccount` the low 24 bits of f1.
     event ForcedCloseServed(
         uint256 indexed batchNumber,
         uint256 indexed queueIndex,
@@ -213,7 +216,7 @@ interface ITesseraRollup {
     error TooManyForcedRequests(uint256 accountId, uint256 open);
     /// @notice Array lengths of the batch do not match the profile (`instruments`: words of the
     /// instrument table, I; `deposits`: words of the deposit table, 2·D; `slotBytes`: the length
-    /// of `slots`, which must be 28·nTx).
+    /// of `slots`, which must be 24·nTx).
     error BadBatchShape(
         uint256 prices,
         uint256 priceRoundIds,
@@ -359,15 +362,15 @@ interface ITesseraRollup {
     /// flagged `flat` (the account holds no position) and forced closes served as a settlement or
     /// refused. For a batch for which this is false the `maxOracleAge` bound does not apply: its
     /// prices are still the rounds in force at `t` (docs/contracts.md, "A silent feed").
-    /// @param slots The batch's slot public data as `submitBatch` takes it (28 bytes per slot); a
+    /// @param slots The batch's slot public data as `submitBatch` takes it (24 bytes per slot); a
     /// trailing partial slot is ignored.
     function slotsUsePrices(bytes calldata slots, uint64 t) external pure returns (bool);
 
     /// @notice Verifies and applies one batch. Operator only, not during exodus.
     /// @param header New root, timestamp, oracle prices, settlement records, instrument table and
     /// deposit records (docs/protocol.md §8.1).
-    /// @param slots The slots' public data packed: 28 bytes per slot, nTx slots; slot i at byte
-    /// 28·i is f0 big-endian in 16 bytes, then f1 big-endian in 12 bytes (protocol/pubdata.ts `packSlots`).
+    /// @param slots The slots' public data packed: 24 bytes per slot, nTx slots; slot i at byte
+    /// 24·i is f0 big-endian in 16 bytes, then f1 big-endian in 8 bytes (protocol/pubdata.ts `packSlots`).
     /// @param proof Groth16 proof `[a0, a1, b00, b01, b10, b11, c0, c1]` (protocol/proof.ts `packProof`).
     function submitBatch(BatchHeader calldata header, bytes calldata slots, uint256[8] calldata proof) external;
 
@@ -379,7 +382,7 @@ interface ITesseraRollup {
 
     /// @notice The verifier's one public input for this batch against the current root:
     /// `sha256(public data at fixed widths) & (2^253 − 1)`. Checks the shapes and that every
-    /// header word is a field element fitting its width (a slot's 16 + 12 bytes always do), not
+    /// header word is a field element fitting its width (a slot's 16 + 8 bytes always do), not
     /// the oracle nor the queue.
     function commitment(BatchHeader calldata header, bytes calldata slots) external view returns (uint256);
 

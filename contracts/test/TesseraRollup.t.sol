@@ -27,8 +27,13 @@ contract TesseraRollupTest is TestBase {
     uint256 internal constant N_INST = 2;
     uint256 internal constant D = 2;
     uint256 internal constant N_DATA = 4 + U + K + N_INST + 2 * D + 2 * N_TX;
-    /// @dev Bytes of a slot: f0 in 16, then f1 in 12 (docs/protocol.md §7).
-    uint256 internal constant SLOT_BYTES = 28;
+    /// @dev Bytes of a slot: f0 in 16, then f1 in 8 (docs/protocol.md §7).
+    uint256 internal constant SLOT_BYTES = 24;
+    /// @dev The widest f1 a slot's 8 bytes hold (2^64, the first that does not fit, cannot be posted).
+    uint256 internal constant MAX_F1 = 2 ** 64 - 1;
+    /// @dev The widest instrument id (82 bits) and account id (24 bits).
+    uint256 internal constant MAX_INSTRUMENT = 2 ** 82 - 1;
+    uint256 internal constant MAX_ACCOUNT = 2 ** 24 - 1;
     /// @dev Public-data index of the first instrument-table word and of the first deposit record word.
     uint256 internal constant INSTRUMENTS_AT = 4 + U + K;
     uint256 internal constant RECORDS_AT = INSTRUMENTS_AT + N_INST;
@@ -162,7 +167,7 @@ contract TesseraRollupTest is TestBase {
         TesseraRollup r = new TesseraRollup(_config(ethFeed, p, address(verifier)));
         assertEq(r.instrumentTable(), n, "I");
         assertEq(r.publicDataCount(), 4 + U + K + n + 2 * D + 2 * N_TX, "words");
-        assertEq(r.commitmentByteLength(), 100 + 5 * U + 10 * K + 11 * n + 52 * D + 28 * N_TX, "bytes");
+        assertEq(r.commitmentByteLength(), 100 + 5 * U + 10 * K + 11 * n + 52 * D + 24 * N_TX, "bytes");
         ITesseraRollup.BatchHeader memory h = _header(1);
         h.instruments = new uint256[](n);
         h.instruments[n - 1] = (1 << 88) - 1;
@@ -224,15 +229,15 @@ contract TesseraRollupTest is TestBase {
         return 3 + accountId * 2 ** 4 + served * 2 ** 28;
     }
 
-    /// @dev A forced close's f0, `9 | accountId << 4 | insurance << 28 | served << 52 | settlement << 53`;
-    /// its f1 is the instrument.
+    /// @dev A forced close's f0, `9 | accountId << 4 | instrument << 28 | settlement << 110 | served << 111`
+    /// (queued with `served` 0 and f1 = 0); a slot's f1 is the insurance fund account.
     function _forcedCloseF0(
         uint256 accountId,
-        uint256 insurance,
+        uint256 instrument,
         bool served,
         bool settlement
     ) internal pure returns (uint256) {
-        return 9 + accountId * 2 ** 4 + insurance * 2 ** 28 + (served ? 2 ** 52 : 0) + (settlement ? 2 ** 53 : 0);
+        return 9 + accountId * 2 ** 4 + instrument * 2 ** 28 + (settlement ? 2 ** 110 : 0) + (served ? 2 ** 111 : 0);
     }
 
     function _header(uint256 newRoot) internal view returns (ITesseraRollup.BatchHeader memory h) {
@@ -260,12 +265,12 @@ contract TesseraRollupTest is TestBase {
         (h.deposits[0], h.deposits[1]) = (uint256(uint160(owner)), pkHash);
     }
 
-    /// @dev The two slots packed as `submitBatch` takes them: f0 in 16 bytes then f1 in 12, each
+    /// @dev The two slots packed as `submitBatch` takes them: f0 in 16 bytes then f1 in 8, each
     /// big-endian (docs/protocol.md §7). Refuses a value that does not fit rather than cut it.
     function _slots(uint256 f0a, uint256 f1a, uint256 f0b, uint256 f1b) internal pure returns (bytes memory s) {
-        assertTrue(f0a < 2 ** 128 && f0b < 2 ** 128 && f1a < 2 ** 96 && f1b < 2 ** 96, "slot words fit");
-        s = abi.encodePacked(uint128(f0a), uint96(f1a), uint128(f0b), uint96(f1b));
-        assertEq(s.length, SLOT_BYTES * N_TX, "28 bytes per slot");
+        assertTrue(f0a < 2 ** 128 && f0b < 2 ** 128 && f1a <= MAX_F1 && f1b <= MAX_F1, "slot words fit");
+        s = abi.encodePacked(uint128(f0a), uint64(f1a), uint128(f0b), uint64(f1b));
+        assertEq(s.length, SLOT_BYTES * N_TX, "24 bytes per slot");
     }
 
     function _submit(ITesseraRollup.BatchHeader memory h, bytes memory slots) internal {
@@ -389,7 +394,7 @@ contract TesseraRollupTest is TestBase {
         h = _headerWithDeposit(1, ALICE, pkHash);
         uint256 f0 = _depositF0(id, 100);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, f0, f0));
-        _submit(h, _slots(f0, 1 + (pkHash % (2 ** 96 - 1)), 0, 0));
+        _submit(h, _slots(f0, 1 + (pkHash % MAX_F1), 0, 0));
 
         // Slot 1 after a no-op: still the batch's first deposit, so record 0.
         _submit(h, _slots(0, 0, f0, 0));
@@ -491,7 +496,7 @@ contract TesseraRollupTest is TestBase {
         assertEq(r.l2Custody(), first + second, "custody");
     }
 
-    /// `slots` is exactly 28·nTx bytes, the instrument table exactly I words and the deposit table
+    /// `slots` is exactly 24·nTx bytes, the instrument table exactly I words and the deposit table
     /// exactly 2·D words.
     function testFuzz_submitBatch_rejectsSlotsOrTablesOfTheWrongLength(
         uint256 length,
@@ -540,38 +545,51 @@ contract TesseraRollupTest is TestBase {
         rollup.commitment(h, slots);
     }
 
-    /// F13 on the packed layout: a served forced close's instrument is its own slot's f1 (the 12
-    /// bytes after its f0), not a neighbour's; a trailing partial slot is no slot.
+    /// F13 on the packed layout: a served forced close's instrument is in its own f0 (bits 28..110),
+    /// read at its slot's offset 24·i; its f1 (the insurance account, up to 2^64 − 1) and its
+    /// neighbour's words play no part; a trailing partial slot is no slot.
     function test_slotsUsePrices_readsThePackedSlots() public view {
         uint64 t = uint64(block.timestamp);
-        uint256 servedClose = _forcedCloseF0(2, 1, true, false);
         uint256 perp = 1;
         uint256 expiredCall = 1 | (1 << 8) | (1 << 10) | (uint256(t) << 50);
-        assertTrue(!rollup.slotsUsePrices(_slots(0, perp, servedClose, expiredCall), t), "settled: no price");
-        assertTrue(rollup.slotsUsePrices(_slots(0, expiredCall, servedClose, perp), t), "perp: rules price");
-        bytes memory one = abi.encodePacked(uint128(servedClose), uint96(perp));
+        uint256 closePerp = _forcedCloseF0(2, perp, true, false);
+        uint256 closeCall = _forcedCloseF0(2, expiredCall, true, false);
+        assertTrue(!rollup.slotsUsePrices(_slots(0, MAX_F1, closeCall, MAX_F1), t), "settled: no price");
+        assertTrue(!rollup.slotsUsePrices(_slots(closeCall, 0, 0, perp), t), "slot 0 settled: no price");
+        assertTrue(rollup.slotsUsePrices(_slots(0, MAX_F1, closePerp, 0), t), "perp: rules price");
+        assertTrue(rollup.slotsUsePrices(_slots(closePerp, MAX_F1, closeCall, 0), t), "slot 0 perp: rules price");
+        bytes memory one = abi.encodePacked(uint128(closePerp), uint64(MAX_F1));
         assertTrue(rollup.slotsUsePrices(one, t), "one whole slot");
-        bytes memory partialSlot = abi.encodePacked(uint128(servedClose), uint88(perp));
-        assertTrue(!rollup.slotsUsePrices(partialSlot, t), "27 bytes: no slot");
+        bytes memory partialSlot = abi.encodePacked(uint128(closePerp), uint56(MAX_F1));
+        assertTrue(!rollup.slotsUsePrices(partialSlot, t), "23 bytes: no slot");
+        bytes memory partialSecond = abi.encodePacked(uint128(closeCall), uint64(0), uint128(closePerp), uint56(0));
+        assertTrue(!rollup.slotsUsePrices(partialSecond, t), "24 + 23 bytes: one slot");
+        bytes memory wholeSecond = abi.encodePacked(uint128(closeCall), uint64(0), uint128(closePerp), uint64(0));
+        assertTrue(rollup.slotsUsePrices(wholeSecond, t), "24 + 24 bytes: two slots");
     }
 
     /// F13 flags at their bits: `flat` is bit 84 of a withdrawal and of a forced withdrawal, a
-    /// forced close is served at bit 52 and a forced settlement at bit 53; a neighbouring bit is
-    /// no flag, and a full insurance account (bits 28..52) does not reach the served bit.
+    /// forced close is served at bit 111 and a forced settlement at bit 110; a neighbouring bit is
+    /// no flag, and the widest account id and instrument (bits 4..110) reach neither flag.
     function test_slotsUsePrices_flagsAtTheirBits() public view {
         uint64 t = uint64(block.timestamp);
-        uint256 perp = 1;
         for (uint256 txType = 2; txType <= 3; ++txType) {
-            uint256 f0 = txType | ((2 ** 24 - 1) << 4) | (MAX_AMOUNT << 28);
+            uint256 f0 = txType | (MAX_ACCOUNT << 4) | (MAX_AMOUNT << 28);
             assertTrue(rollup.slotsUsePrices(_slots(f0, 0, 0, 0), t), "not flat");
             assertTrue(!rollup.slotsUsePrices(_slots(f0 | (1 << 84), 0, 0, 0), t), "flat at 84");
             assertTrue(rollup.slotsUsePrices(_slots(f0 | (1 << 85), 0, 0, 0), t), "85 is no flag");
         }
-        uint256 close = _forcedCloseF0(2 ** 24 - 1, 2 ** 24 - 1, false, false);
-        assertTrue(!rollup.slotsUsePrices(_slots(close, perp, 0, 0), t), "refused: no price");
-        assertTrue(rollup.slotsUsePrices(_slots(close | (1 << 52), perp, 0, 0), t), "served at 52");
-        assertTrue(!rollup.slotsUsePrices(_slots(close | (3 << 52), perp, 0, 0), t), "a settlement at 53");
-        assertTrue(rollup.slotsUsePrices(_slots(close | (5 << 52), perp, 0, 0), t), "54 is no flag");
+        // A live call of underlying 255 at the widest strike and expiry: bits 28..109 all set.
+        uint256 liveCall = 255 | (1 << 8) | ((2 ** 40 - 1) << 10) | ((2 ** 32 - 1) << 50);
+        assertEq(liveCall, MAX_INSTRUMENT - (1 << 9), "all but the kind's high bit");
+        uint256 close = _forcedCloseF0(MAX_ACCOUNT, liveCall, false, false);
+        assertTrue(close < 1 << 110, "the fields end below bit 110");
+        assertTrue(!rollup.slotsUsePrices(_slots(close, MAX_F1, 0, 0), t), "refused: no price");
+        assertTrue(rollup.slotsUsePrices(_slots(close | (1 << 111), 0, 0, 0), t), "served at 111");
+        assertTrue(!rollup.slotsUsePrices(_slots(close | (3 << 110), 0, 0, 0), t), "a settlement at 110");
+        assertTrue(!rollup.slotsUsePrices(_slots(close | (1 << 110), 0, 0, 0), t), "110 alone: refused");
+        assertTrue(rollup.slotsUsePrices(_slots(close | (3 << 111), 0, 0, 0), t), "112 is no flag");
+        assertTrue(!rollup.slotsUsePrices(_slots(close | (1 << 112), 0, 0, 0), t), "112 is not served");
     }
 
     // ---------------------------------------------------------------- claims
@@ -605,7 +623,8 @@ contract TesseraRollupTest is TestBase {
 
     /// The queued forced withdrawal is `3 | accountId << 4` with the requested amount in f1; the
     /// slot matches it with `served` (bits 28..84) and `flat` (bit 84) masked out, its f1 exactly
-    /// the requested amount. Requested at 1 and 2^56 − 1, the edges of its 56 bits.
+    /// the requested amount. Requested at 1 and 2^56 − 1, the edges of its 56 bits; a wrong f1
+    /// anywhere up to 2^64 − 1, the widest f1 a slot holds.
     function testFuzz_forcedWithdrawal_matchesWithServedMaskedOut(
         uint256 requested,
         uint256 served,
@@ -614,7 +633,7 @@ contract TesseraRollupTest is TestBase {
     ) public {
         requested = _edge(requested, 1, MAX_AMOUNT);
         served = served % 2 == 0 ? 0 : requested;
-        off = bound(off, 1, 2 ** 96 - 1);
+        off = _edge(off, 1, MAX_F1);
         vm.assume(off != requested);
         uint256 id = _registerAlice(7);
         _fund(ALICE, requested);
@@ -636,7 +655,8 @@ contract TesseraRollupTest is TestBase {
 
     /// A withdrawal's f0 `2 | accountId << 4 | amount << 28 | flat << 84` credits the account and
     /// the amount read at their offsets, whatever the neighbours hold: account ids at 0, 1 and
-    /// 2^24 − 1, amounts at 0, 1 and 2^56 − 1, `flat` set or not, the orderId (f1) up to 2^48 − 1.
+    /// 2^24 − 1, amounts at 0, 1 and 2^56 − 1, `flat` set or not, the posted orderId (f1: its low
+    /// 32 bits, which the contract never reads) at 0, 1 and 2^32 − 1.
     function testFuzz_withdrawal_readsAccountAndAmountAtTheirOffsets(
         uint256 account,
         uint256 amount,
@@ -646,7 +666,7 @@ contract TesseraRollupTest is TestBase {
         uint256 id = _registerAlice(7);
         account = account % 5 == 4 ? id : _edge(account, 0, 2 ** 24 - 1);
         amount = _edge(amount, 0, MAX_AMOUNT);
-        orderId = _edge(orderId, 0, 2 ** 48 - 1);
+        orderId = _edge(orderId, 0, 2 ** 32 - 1);
         _fund(ALICE, MAX_AMOUNT);
         vm.prank(ALICE);
         rollup.deposit(id, MAX_AMOUNT);
@@ -661,7 +681,8 @@ contract TesseraRollupTest is TestBase {
     }
 
     /// The instrument of a forced close fits the 82 bits the circuit decodes: 1 and 2^82 − 1 are
-    /// queued as they are, 0 (no instrument) and 2^82 refused.
+    /// queued as they are in f0 at bit 28 (2^82 − 1 ending at bit 109, below the settlement flag),
+    /// f1 = 0; 0 (no instrument) and 2^82 refused.
     function test_requestForcedClose_instrumentEdges() public {
         uint256 id = _registerAlice(7);
         vm.startPrank(ALICE);
@@ -669,20 +690,57 @@ contract TesseraRollupTest is TestBase {
         rollup.requestForcedClose(id, 0);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidInstrument.selector, 1 << 82));
         rollup.requestForcedClose(id, 1 << 82);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidInstrument.selector, 1 << 82));
+        rollup.requestForcedSettlement(id, 1 << 82);
         rollup.requestForcedClose(id, 1);
-        rollup.requestForcedClose(id, (1 << 82) - 1);
+        rollup.requestForcedClose(id, MAX_INSTRUMENT);
         vm.stopPrank();
-        assertEq(rollup.priorityOp(0).f1, 1, "1");
-        assertEq(rollup.priorityOp(1).f1, (1 << 82) - 1, "2^82 - 1");
-        assertEq(rollup.priorityOp(1).f0, _forcedCloseF0(id, 0, false, false), "9 | accountId << 4");
+        assertEq(rollup.priorityOp(0).f0, 9 + id * 2 ** 4 + 2 ** 28, "9 | accountId << 4 | 1 << 28");
+        assertEq(rollup.priorityOp(0).f1, 0, "f1 = 0");
+        uint256 f0 = rollup.priorityOp(1).f0;
+        assertEq(f0, _forcedCloseF0(id, MAX_INSTRUMENT, false, false), "9 | id << 4 | instrument << 28");
+        assertEq((f0 >> 28) & MAX_INSTRUMENT, MAX_INSTRUMENT, "2^82 - 1 at bit 28");
+        assertEq(f0 >> 110, 0, "settlement and served 0");
+        assertEq(rollup.priorityOp(1).f1, 0, "f1 = 0");
     }
 
-    /// A forced close is queued as `9 | accountId << 4 | settlement << 53` with the instrument in
-    /// f1 (at 1 and 2^82 − 1 among others) and served by a slot whose insurance
-    /// account (bits 28..52: 0, 1, 2^24 − 1) and served bit (52) are the operator's and the
-    /// circuit's: ForcedCloseServed reports them as read. A slot with the other settlement flag, a
-    /// bit above 53, or another instrument does not match.
-    function testFuzz_forcedClose_matchesWithInsuranceAndServedMaskedOut(
+    /// The queue entry of a forced close and of a forced settlement: `PriorityOpQueued` and the
+    /// stored entry carry f0 = `9 | accountId << 4 | instrument << 28 | settlement << 110` (the
+    /// widest account id the tree holds here, 15) and f1 = 0, and `ForcedCloseRequested` the
+    /// instrument and the flag.
+    function testFuzz_requestForcedClose_queueFormat(uint256 instrument, bool settlement) public {
+        for (uint256 i = 0; i < 14; ++i) _registerAlice(7); // ids 2..15: the depth-4 tree is full
+        uint256 id = 15;
+        if (settlement) {
+            // An expired call (kind 1) of underlying 255 at any strike, expired now at the latest.
+            uint256 expiry = bound(instrument, 1, block.timestamp);
+            instrument = 255 | (1 << 8) | ((instrument % 2 ** 40) << 10) | (expiry << 50);
+        } else {
+            instrument = _edge(instrument, 1, MAX_INSTRUMENT);
+        }
+        uint256 f0 = 9 + id * 2 ** 4 + instrument * 2 ** 28 + (settlement ? 2 ** 110 : 0);
+        vm.expectEmit();
+        emit ITesseraRollup.PriorityOpQueued(0, f0, 0, uint64(block.timestamp));
+        vm.expectEmit();
+        emit ITesseraRollup.ForcedCloseRequested(0, id, instrument, settlement);
+        vm.prank(ALICE);
+        if (settlement) rollup.requestForcedSettlement(id, instrument);
+        else rollup.requestForcedClose(id, instrument);
+        ITesseraRollup.PriorityOp memory op = rollup.priorityOp(0);
+        assertEq(op.f0, f0, "queued f0");
+        assertEq(op.f0, _forcedCloseF0(id, instrument, false, settlement), "the helper's layout");
+        assertEq(op.f1, 0, "queued f1 = 0");
+        assertEq(op.requester, ALICE, "requester");
+    }
+
+    /// A forced close is queued as `9 | accountId << 4 | instrument << 28 | settlement << 110`, f1
+    /// = 0 (instrument at 1 and 2^82 − 1 among others), and served by a slot whose served bit
+    /// (111) is the circuit's and whose f1, the insurance account (0, 1, 2^24 − 1), is the
+    /// operator's and not compared: ForcedCloseServed reports the instrument read from f0 (bits
+    /// 28..110), `served` and the insurance account as read. A slot with the other settlement
+    /// flag, a bit above 111, or another account or instrument (a flipped bit in 4..110) does not
+    /// match.
+    function testFuzz_forcedClose_matchesWithServedMaskedOut(
         uint256 instrument,
         uint256 insurance,
         bool served,
@@ -696,29 +754,51 @@ contract TesseraRollupTest is TestBase {
             instrument = 1 | (2 << 8) | (bound(instrument, 0, 2 ** 40 - 1) << 10) | ((block.timestamp - 1) << 50);
             rollup.requestForcedSettlement(id, instrument);
         } else {
-            instrument = _edge(instrument, 1, (1 << 82) - 1);
+            instrument = _edge(instrument, 1, MAX_INSTRUMENT);
             rollup.requestForcedClose(id, instrument);
         }
         vm.stopPrank();
-        uint256 queued = _forcedCloseF0(id, 0, false, settlement);
+        uint256 queued = _forcedCloseF0(id, instrument, false, settlement);
         assertEq(rollup.priorityOp(0).f0, queued, "queued f0");
-        assertEq(rollup.priorityOp(0).f1, instrument, "queued f1: the instrument");
-        insurance = _edge(insurance, 0, 2 ** 24 - 1);
-        uint256 f0 = _forcedCloseF0(id, insurance, served, settlement);
+        assertEq(rollup.priorityOp(0).f1, 0, "queued f1: 0");
+        insurance = _edge(insurance, 0, MAX_ACCOUNT);
+        uint256 f0 = _forcedCloseF0(id, instrument, served, settlement);
         ITesseraRollup.BatchHeader memory h = _header(1);
-        uint256 other = f0 ^ (1 << 53);
+        uint256 other = f0 ^ (1 << 110);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, other));
-        _submit(h, _slots(other, instrument, 0, 0));
-        other = f0 | (1 << bound(stray, 54, 127));
+        _submit(h, _slots(other, insurance, 0, 0));
+        other = f0 | (1 << bound(stray, 112, 127));
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, other));
-        _submit(h, _slots(other, instrument, 0, 0));
-        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, f0));
-        _submit(h, _slots(f0, instrument ^ 1, 0, 0));
+        _submit(h, _slots(other, insurance, 0, 0));
+        other = f0 ^ (1 << bound(stray >> 8, 4, 109));
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PriorityOpMismatch.selector, 0, 0, queued, other));
+        _submit(h, _slots(other, insurance, 0, 0));
         vm.expectEmit();
         emit ITesseraRollup.ForcedCloseServed(1, 0, id, instrument, served, insurance);
-        _submit(h, _slots(f0, instrument, 0, 0));
+        _submit(h, _slots(f0, insurance, 0, 0));
         assertEq(rollup.openForcedRequests(id), 0, "freed");
         assertEq(rollup.queueHead(), 1, "consumed");
+    }
+
+    /// A forced close's f1 is the insurance account the operator picked, not compared: any f1 up
+    /// to 2^64 − 1 (the widest a slot's 8 bytes hold) serves it, and ForcedCloseServed reports
+    /// its low 24 bits (the circuit proves the account, so a proof with a wider f1 does not
+    /// exist; the contract masks). 2^64 cannot be posted: in 9 bytes the slots are one byte too
+    /// long (`BadBatchShape`).
+    function testFuzz_forcedClose_insuranceIsTheLowBitsOfF1(uint256 f1, bool served) public {
+        f1 = _edge(f1, 0, MAX_F1);
+        uint256 id = _registerAlice(7);
+        vm.prank(ALICE);
+        rollup.requestForcedClose(id, MAX_INSTRUMENT);
+        uint256 f0 = _forcedCloseF0(id, MAX_INSTRUMENT, served, false);
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        bytes memory tooWide = abi.encodePacked(uint128(f0), uint72(2 ** 64), uint128(0), uint64(0));
+        _expectBadShape(h, tooWide, N_INST, 2 * D, SLOT_BYTES * N_TX + 1);
+        vm.expectEmit();
+        emit ITesseraRollup.ForcedCloseServed(1, 0, id, MAX_INSTRUMENT, served, f1 & MAX_ACCOUNT);
+        _submit(h, _slots(f0, f1, 0, 0));
+        assertEq(rollup.queueHead(), 1, "consumed");
+        assertEq(rollup.openForcedRequests(id), 0, "freed");
     }
 
     /// attack: whatever mix of forced requests an owner sends, at most MAX_OPEN_FORCED_REQUESTS
@@ -748,10 +828,10 @@ contract TesseraRollupTest is TestBase {
                 if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedF0(id, 0), amount);
             } else if (kind == 1) {
                 rollup.requestForcedClose(id, perp);
-                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedCloseF0(id, 0, false, false), perp);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedCloseF0(id, perp, false, false), 1);
             } else {
                 rollup.requestForcedSettlement(id, expiredPut);
-                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedCloseF0(id, 0, false, true), expiredPut);
+                if (i < maxOpen) (f0s[i], f1s[i]) = (_forcedCloseF0(id, expiredPut, false, true), 1);
             }
         }
         assertEq(rollup.openForcedRequests(id), maxOpen, "bounded");
@@ -767,7 +847,7 @@ contract TesseraRollupTest is TestBase {
 
     /// The words of §8 in order: roots, t, domain, prices, settlements, the instrument table (I
     /// words as given), the deposit records (2·D words as given), then every packed slot unpacked
-    /// into f0 (16 bytes) and f1 (12 bytes).
+    /// into f0 (16 bytes) and f1 (8 bytes).
     function testFuzz_publicData_layoutOfSection8(
         uint256 newRoot,
         uint256 settlement,
@@ -781,7 +861,9 @@ contract TesseraRollupTest is TestBase {
         h.settlements[0] = settlement;
         for (uint256 i = 0; i < N_INST; ++i) h.instruments[i] = table[i];
         for (uint256 j = 0; j < 2 * D; ++j) h.deposits[j] = records[j];
-        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 128 - 1 : 2 ** 96 - 1);
+        // Each word at 0, 1, its widest (f0 2^128 − 1, f1 2^64 − 1) or anywhere between: a full
+        // f1 does not reach the next slot's f0.
+        for (uint256 i = 0; i < 4; ++i) words[i] = _edge(words[i], 0, i % 2 == 0 ? 2 ** 128 - 1 : MAX_F1);
         bytes memory slots = _slots(words[0], words[1], words[2], words[3]);
         uint256[] memory inputs = rollup.publicData(h, slots);
         assertEq(inputs.length, N_DATA, "length");
@@ -804,7 +886,7 @@ contract TesseraRollupTest is TestBase {
 
     /// The commitment is sha256 of the public data packed at its widths (t: uint32, prices: uint40,
     /// settlement records: uint80, instrument-table words: uint88, a deposit record's owner:
-    /// address, slots: f0 uint128 and f1 uint96, the rest uint256), top 3 bits cleared:
+    /// address, slots: f0 uint128 and f1 uint64, the rest uint256), top 3 bits cleared:
     /// abi.encodePacked of those types. The slot segment is the calldata `slots` as it is.
     function testFuzz_commitment_sha256OfFixedWidths(
         uint256 newRoot,
@@ -817,7 +899,7 @@ contract TesseraRollupTest is TestBase {
     ) public {
         vm.warp(block.timestamp + bound(dt, 0, type(uint32).max - block.timestamp));
         newRoot = bound(newRoot, 0, R - 1);
-        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 128 - 1 : 2 ** 96 - 1);
+        for (uint256 i = 0; i < 4; ++i) words[i] = bound(words[i], 0, i % 2 == 0 ? 2 ** 128 - 1 : MAX_F1);
         ITesseraRollup.BatchHeader memory h = _header(newRoot);
         h.settlements[0] = settlement;
         for (uint256 i = 0; i < N_INST; ++i) h.instruments[i] = table[i];
@@ -837,7 +919,7 @@ contract TesseraRollupTest is TestBase {
         );
         packed = abi.encodePacked(packed, table[0], table[1]);
         packed = abi.encodePacked(packed, owners[0], pks[0], owners[1], pks[1]);
-        bytes memory tail = abi.encodePacked(uint128(words[0]), uint96(words[1]), uint128(words[2]), uint96(words[3]));
+        bytes memory tail = abi.encodePacked(uint128(words[0]), uint64(words[1]), uint128(words[2]), uint64(words[3]));
         assertTrue(keccak256(tail) == keccak256(slots), "slot segment = calldata bytes");
         packed = abi.encodePacked(packed, tail);
         assertEq(packed.length, rollup.commitmentByteLength(), "length");
@@ -849,7 +931,7 @@ contract TesseraRollupTest is TestBase {
     /// A word wider than its commitment width is refused (the circuit could not open it): a price,
     /// a settlement record, an instrument-table word (88 bits), a deposit record's owner (160
     /// bits) or its pkHash (a field element). A slot's f0 and f1 cannot be wider: `slots` holds
-    /// exactly 16 + 12 bytes of each.
+    /// exactly 16 + 8 bytes of each.
     function testFuzz_commitment_refusesWordsWiderThanTheirWidth(
         uint256 price,
         uint256 record,
@@ -893,12 +975,12 @@ contract TesseraRollupTest is TestBase {
         h.settlements[0] = (1 << 80) - 1;
         (h.instruments[0], h.instruments[1]) = ((1 << 88) - 1, 1);
         (h.deposits[0], h.deposits[1]) = ((1 << 160) - 1, R - 1);
-        slots = _slots(2 ** 128 - 1, 2 ** 96 - 1, 2 ** 128 - 1, 2 ** 96 - 1);
+        slots = _slots(2 ** 128 - 1, MAX_F1, 2 ** 128 - 1, MAX_F1);
         assertTrue(rollup.commitment(h, slots) < 1 << 253, "the edges fit");
         uint256[] memory inputs = rollup.publicData(h, slots);
         assertEq(inputs[INSTRUMENTS_AT], (1 << 88) - 1, "2^88 - 1 as it is");
         assertEq(inputs[RECORDS_AT + 2 * D], 2 ** 128 - 1, "f0 at 2^128 - 1");
-        assertEq(inputs[RECORDS_AT + 2 * D + 1], 2 ** 96 - 1, "f1 at 2^96 - 1");
+        assertEq(inputs[RECORDS_AT + 2 * D + 1], MAX_F1, "f1 at 2^64 - 1");
     }
 
     function testFuzz_submitBatch_bindsInputsToTheProof(uint256 newRoot, uint256 tamperedRoot) public {
@@ -1123,7 +1205,7 @@ contract TesseraRollupTest is TestBase {
     /// F16: every public-input word must be below r: the new root and every deposit record's
     /// pkHash (the 32-byte words a batch chooses), and a narrow word such as an instrument-table
     /// entry is checked the same way before its width. A slot's f0 and f1 are below 2^128 < r by
-    /// their 16 + 12 bytes in `slots`.
+    /// their 16 + 8 bytes in `slots`.
     function testFuzz_findingF16_publicInputsBelowR(uint256 word, uint256 where) public {
         word = bound(word, R, type(uint256).max);
         where = bound(where, 0, 3);

@@ -39,6 +39,7 @@ import { decodeBuildRequest, encodeBuildRequest } from "../builder/remote.ts";
 import type { BuildRequest, RemoteBuilder } from "../builder/remote.ts";
 import type { Blame, FillLocation, Ledger, PlannedFill } from "./engine/engine.ts";
 import { SequencerError } from "../errors.ts";
+import { requireRegistered } from "./registered.ts";
 import { LiquidationIndex } from "./risk/candidates.ts";
 import type { LiquidationIndexSnapshot } from "./risk/candidates.ts";
 
@@ -700,13 +701,14 @@ export class ProtocolLedger implements Ledger {
 
   /** The account exists and `key` is its trading key; throws UNKNOWN_ACCOUNT / KEY_MISMATCH. */
   checkKey(accountId: bigint, key: PublicKey): void {
-    const capacity = 1n << BigInt(this.profile.accountDepth);
-    if (accountId >= capacity)
-      throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} does not exist (the tree holds ${capacity})`);
-    const account = this.state.account(accountId);
-    if (account.pkHash === 0n)
-      throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} is not registered: deposit on L1 first`);
+    const account = this.requireAccount(accountId);
     if (pkHashCached(key) !== account.pkHash)
       throw new SequencerError("KEY_MISMATCH", `the public key is not account ${accountId}'s trading key`);
+  }
+
+  /** The record of a registered account; throws UNKNOWN_ACCOUNT (`requireRegistered`). */
+  requireAccount(accountId: bigint): Account {
+    const account = accountId < 1n << BigInt(this.profile.accountDepth) ? this.state.account(accountId) : null;
+    return requireRegistered(accountId, account, this.profile.accountDepth);
   }
 }

@@ -36,6 +36,7 @@ import { checkOpenOrderMargin } from "./reserve.ts";
 import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
 import {
+  accountParamsSchema,
   batchParamsSchema,
   batchesQuerySchema,
   cancelAllSchema,
@@ -233,6 +234,14 @@ export function settlementView(p: SettledPosition) {
     slot: p.slot,
     time: p.time,
   };
+}
+
+/**
+ * `GET /v1/accounts/{accountId}/nextOrderId` (the venue's and the market-data endpoint's): the
+ * id to sign next, one above the highest the venue has seen from the account.
+ */
+export function nextOrderIdView(accountId: bigint, nextOrderId: bigint) {
+  return { accountId, nextOrderId };
 }
 
 /** A deposit: credited on L2 from `pending` on; `verified` once its batch is accepted on L1. */
@@ -519,7 +528,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "KEY_MISMATCH",
       404: "UNKNOWN_INSTRUMENT / UNKNOWN_ACCOUNT",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY / DUPLICATE_CLIENT_ORDER_ID",
-      422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / ORDER_EXPIRED / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
+      422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
       429: "RATE_LIMITED",
     },
     async handle({ body, limits }) {
@@ -625,8 +634,8 @@ export function buildRoutes(api: ApiContext): Route[] {
       ...ERR_AUTH,
       403: "FORBIDDEN (order of another account) / KEY_MISMATCH",
       404: "ORDER_NOT_FOUND",
-      409: "DUPLICATE_ORDER_ID",
-      422: "validation codes as for placing",
+      409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
+      422: "validation codes as for placing (ORDER_ID_WINDOW, ...)",
     },
     async handle({ params, body, session }) {
       const s = sessionOf(session);
@@ -666,7 +675,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     auth: "none",
     body: placeBatchSchema,
     responses: {
-      200: "`results`, one per order in request order: `{ok: true, result}` (as POST /v1/orders) or `{ok: false, code, status, message}`",
+      200: "`results`, one per order in request order: `{ok: true, result}` (as POST /v1/orders) or `{ok: false, code, status, message}` (the codes of POST /v1/orders, ORDER_ID_WINDOW included)",
       ...ERR_400,
       429: "RATE_LIMITED (the whole batch: the IP before authentication, the account's order budget after)",
     },
@@ -1143,7 +1152,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "KEY_MISMATCH",
       404: "UNKNOWN_ACCOUNT",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
-      422: "BAD_MESSAGE / ORDER_EXPIRED / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE",
+      422: "BAD_MESSAGE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE",
       429: "RATE_LIMITED",
     },
     async handle({ body, limits }) {
@@ -1182,6 +1191,28 @@ export function buildRoutes(api: ApiContext): Route[] {
     handle({ session, query }) {
       const list = venue.depositsOf(sessionOf(session).accountId).slice(0, query.limit);
       return ok({ deposits: list.map((d) => depositView(venue, d, api.batchMaxAgeMs)) });
+    },
+  });
+
+  // --- account (public) ---
+
+  const nextOrderId = defineRoute({
+    method: "GET",
+    url: "/v1/accounts/:accountId/nextOrderId",
+    summary:
+      "The order id the account should sign next: 1 + the highest id the venue has seen from it (orders of any outcome, withdrawal messages, its order tree), 1 when none. Ask once, then count up (skipping slots your resting orders hold)",
+    tag: "account",
+    auth: "none",
+    params: accountParamsSchema,
+    responses: {
+      200: "`{accountId, nextOrderId}`",
+      ...ERR_400,
+      404: "UNKNOWN_ACCOUNT",
+      429: "RATE_LIMITED",
+    },
+    handle({ params }) {
+      venue.ledger.requireAccount(params.accountId);
+      return ok(nextOrderIdView(params.accountId, engine.nextOrderId(params.accountId)));
     },
   });
 
@@ -1462,6 +1493,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     batch,
     verificationKey,
     withdraw,
+    nextOrderId,
     account,
     openOrders,
     fills,

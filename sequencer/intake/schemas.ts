@@ -82,6 +82,8 @@ export const scheduleCancelSchema = z
   .strict();
 
 export const orderIdParamsSchema = z.object({ orderId: orderIdSchema }).strict();
+/** `/v1/accounts/:accountId/...`: an account id (decimal, below 2^maxAccountDepth). */
+export const accountParamsSchema = z.object({ accountId: accountIdSchema }).strict();
 export const clientOrderIdParamsSchema = z.object({ clientOrderId: clientOrderIdSchema }).strict();
 export const instrumentParamsSchema = z.object({ instrument: instrumentRefSchema }).strict();
 

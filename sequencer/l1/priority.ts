@@ -4,11 +4,12 @@
  * protocol/pubdata.ts; for a queued deposit f0 also holds the owner (bit 84) and f1 the key
  * hash, which the batch posts as the deposit's record (§8) rather than in its slot; for a queued
  * forced withdrawal the `served` and `flat` bits are 0 (the batch fills them in) and f1 is the
- * requested amount, for a queued forced close the insurance account and `served` bits are 0. Decoding is the inverse of those packers (tests
+ * requested amount; a queued forced close is the slot's f0 with `served` 0, and f1 0 (the slot's
+ * f1 is the insurance account the batch picks). Decoding is the inverse of those packers (tests
  * round-trip through them).
  */
 import { BITS } from "../../protocol/constants.ts";
-import { ACCOUNT_ID_BITS, FORCED_CLOSE_SETTLEMENT_BIT } from "../../protocol/pubdata.ts";
+import { ACCOUNT_ID_BITS, FORCED_CLOSE_SETTLEMENT_BIT, SLOT_INSTRUMENT_BIT } from "../../protocol/pubdata.ts";
 import { TxType } from "../../protocol/types.ts";
 import type { Command } from "../core/commands.ts";
 
@@ -44,15 +45,19 @@ export function priorityOpCommand(queueIndex: bigint, f0: bigint, f1: bigint): C
     return { kind: "forcedWithdrawal", accountId, requested: f1, queueIndex };
   }
   if (type === TxType.FORCED_CLOSE) {
-    // Queued with the insurance account and served bits 0; bit 53 flags a forced settlement.
-    if (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT + 1) !== 0n || bits(f0, AMOUNT_OFFSET, ACCOUNT_ID_BITS + 1) !== 0n)
-      throw new PriorityOpError(`priority op ${queueIndex}: a queued forced close has only type, account and flag`);
-    if (f1 === 0n || f1 >> BigInt(BITS.instrument) !== 0n)
-      throw new PriorityOpError(`priority op ${queueIndex}: forced-close instrument ${f1} is not 1..2^82-1`);
+    // Queued as `9 │ accountId<<4 │ instrument<<28 │ settlement<<110` with f1 = 0: the served bit
+    // (111) and the insurance account (the slot's f1) are the batch's to fill in.
+    const instrument = bits(f0, BigInt(SLOT_INSTRUMENT_BIT), BITS.instrument);
+    if (f0 >> BigInt(FORCED_CLOSE_SETTLEMENT_BIT + 1) !== 0n || f1 !== 0n)
+      throw new PriorityOpError(
+        `priority op ${queueIndex}: a queued forced close has only type, account, instrument and flag`,
+      );
+    if (instrument === 0n)
+      throw new PriorityOpError(`priority op ${queueIndex}: forced-close instrument is not 1..2^82-1`);
     return {
       kind: "forcedClose",
       accountId,
-      instrument: f1,
+      instrument,
       settlement: bits(f0, BigInt(FORCED_CLOSE_SETTLEMENT_BIT), 1) === 1n,
       queueIndex,
     };

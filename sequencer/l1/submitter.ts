@@ -58,7 +58,7 @@ export interface RollupSubmission {
   /** Sends `submitBatch`; `wait` resolves once it is mined and throws if it reverted. */
   submitBatch(
     header: BatchHeader,
-    /** Every slot's f0 and f1 packed in 28 bytes, as hex (`packSlots`, docs/protocol.md §7). */
+    /** Every slot's f0 and f1 packed in 24 bytes, as hex (`packSlots`, docs/protocol.md §7). */
     slots: string,
     proof: SolidityProof,
     replace?: Replacement,

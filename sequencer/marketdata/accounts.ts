@@ -1,6 +1,7 @@
 /**
  * The market-data process's copy of what the account reads need: every account record, every
- * open order (per account, in the venue's order), the funding index and the open batch's number.
+ * open order (per account, in the venue's order), every account's next order id, the funding
+ * index and the open batch's number.
  * Fills and settlements are not copied: they are read from the journal's file (a read-only
  * connection, `JournalReader`), which holds them once committed.
  *
@@ -11,11 +12,15 @@
 import type { Marks } from "../../protocol/margin.ts";
 import type { Account } from "../../protocol/types.ts";
 import type { OrderRecord } from "../core/engine/engine.ts";
+import { requireRegistered } from "../core/registered.ts";
 import type { AccountsInit, AccountUpdates } from "./messages.ts";
 
 export class AccountReplica {
   private readonly accounts = new Map<bigint, Account>();
   private readonly orders = new Map<bigint, Map<bigint, OrderRecord>>();
+  /** accountId → the order id it should sign next (absent: 1). */
+  private readonly nextOrderIds = new Map<bigint, bigint>();
+  private readonly accountDepth: number;
   private fundingIndex: readonly bigint[];
   /** The open batch's number. */
   currentBatch: bigint;
@@ -29,6 +34,8 @@ export class AccountReplica {
     this.empty = init.empty;
     for (const [id, a] of init.accounts) this.accounts.set(id, a);
     this.open(init.orders);
+    for (const [id, next] of init.nextOrderIds) this.nextOrderIds.set(id, next);
+    this.accountDepth = init.accountDepth;
     this.fundingIndex = init.fundingIndex;
     this.currentBatch = init.currentBatch;
     this.seq = init.seq;
@@ -64,6 +71,7 @@ export class AccountReplica {
       byId?.delete(orderId);
       if (byId?.size === 0) this.orders.delete(accountId);
     }
+    for (const [id, next] of u.nextOrderIds) this.nextOrderIds.set(id, next);
     if (u.fundingIndex !== null) this.fundingIndex = u.fundingIndex;
     if (u.currentBatch !== null) this.currentBatch = u.currentBatch;
     this.seq = u.seq;
@@ -85,6 +93,16 @@ export class AccountReplica {
 
   account(id: bigint): Account {
     return this.accounts.get(id) ?? this.empty;
+  }
+
+  /** The record of a registered account; throws UNKNOWN_ACCOUNT as the venue does. */
+  requireAccount(id: bigint): Account {
+    return requireRegistered(id, id < 1n << BigInt(this.accountDepth) ? this.account(id) : null, this.accountDepth);
+  }
+
+  /** The order id the account should sign next (`MatchingEngine.nextOrderId`). */
+  nextOrderId(accountId: bigint): bigint {
+    return this.nextOrderIds.get(accountId) ?? 1n;
   }
 
   openOrders(accountId: bigint): OrderRecord[] {

@@ -1,7 +1,8 @@
 /**
  * The core's side of the market-data process (process.ts): it forks the process, hands it the
  * public state as it stands (`init`), then forwards the public events of each event-loop turn
- * as one IPC message (`updates`), with the account records and open orders the turn changed.
+ * as one IPC message (`updates`), with the account records, open orders and next order ids the
+ * turn changed.
  * The core's thread only copies events and records it already made; the JSON, the fan-out to
  * every subscriber, the public reads and the account reads run in the other process.
  *
@@ -176,6 +177,8 @@ export class MarketDataFeed {
       accounts: [...venue.ledger.state.toSnapshot().accounts],
       empty: emptyAccount(venue.config.profile),
       orders: venue.engine.openOrderRecords(),
+      nextOrderIds: venue.engine.nextOrderIdRecords(),
+      accountDepth: venue.config.profile.accountDepth,
       fundingIndex: this.fundingSent,
       currentBatch: this.batchSent,
     };
@@ -186,7 +189,7 @@ export class MarketDataFeed {
     if (this.options.accounts === null) return null;
     const { venue } = this;
     const accounts = venue.ledger.flushAccountChanges();
-    const { open, gone } = venue.engine.flushOrderChanges();
+    const { open, gone, nextOrderIds } = venue.engine.flushOrderChanges();
     const funding = venue.ledger.state.globalState.fundingIndex;
     const fundingIndex = funding.some((f, i) => f !== this.fundingSent[i]) ? funding : null;
     if (fundingIndex !== null) this.fundingSent = fundingIndex;
@@ -198,14 +201,14 @@ export class MarketDataFeed {
     // fills and settlements are read from the journal's file, which shows only those.
     const seq = venue.journal.committedLength;
     if (
-      accounts.length + open.length + gone.length === 0 &&
+      accounts.length + open.length + gone.length + nextOrderIds.length === 0 &&
       fundingIndex === null &&
       currentBatch === null &&
       seq === this.seqSent
     )
       return null;
     this.seqSent = seq;
-    return { accounts, open, gone, fundingIndex, currentBatch, seq };
+    return { accounts, open, gone, nextOrderIds, fundingIndex, currentBatch, seq };
   }
 
   private send(m: CoreToMarketData): void {

@@ -52,6 +52,10 @@ export interface AccountsInit {
   readonly empty: Account;
   /** Every open order, per account in the venue's order. */
   readonly orders: readonly OrderRecord[];
+  /** `[accountId, nextOrderId]` of every account that used an order id (others: 1). */
+  readonly nextOrderIds: readonly (readonly [bigint, bigint])[];
+  /** The profile's account-tree depth: ids from 2^accountDepth on name no account. */
+  readonly accountDepth: number;
   /** Funding index per underlying (marks: oracle price − funding index). */
   readonly fundingIndex: readonly bigint[];
   /** The open batch's number (a fill in it is `open`). */
@@ -68,6 +72,8 @@ export interface AccountUpdates {
   readonly open: readonly OrderRecord[];
   /** `[accountId, orderId]` of orders that left the book. */
   readonly gone: readonly (readonly [bigint, bigint])[];
+  /** `[accountId, nextOrderId]` of accounts whose next order id moved. */
+  readonly nextOrderIds: readonly (readonly [bigint, bigint])[];
   /** The funding index when it moved, else null. */
   readonly fundingIndex: readonly bigint[] | null;
   /** The open batch's number when it moved, else null. */

@@ -10,8 +10,9 @@
  * - `GET /v1/instruments/:instrument/book`, `/v1/instruments/:instrument/trades`, `/v1/tickers`:
  *   the same replies as the venue's routes of those names.
  * - `GET /v1/account`, `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements` with
- *   the venue's session tokens; `X-Tessera-Min-Seq` makes a read wait until the copy includes the
- *   client's own last command (accountRoutes).
+ *   the venue's session tokens, and the public `GET /v1/accounts/:accountId/nextOrderId`;
+ *   `X-Tessera-Min-Seq` makes a read wait until the copy includes the client's own last command
+ *   (accountRoutes).
  * - `GET /health`: `{ ok, version, pid, connections }`.
  *
  * Guarantee: a message published here was published by the core after the journal commit that
@@ -32,12 +33,19 @@ import { describeIssues } from "../intake/route.ts";
 import {
   bookSnapshotView,
   fillView,
+  nextOrderIdView,
   parseInstrumentRef,
   restingView,
   settlementView,
   tickerRow,
 } from "../intake/routes.ts";
-import { depthQuerySchema, fillsQuerySchema, instrumentParamsSchema, limitQuerySchema } from "../intake/schemas.ts";
+import {
+  accountParamsSchema,
+  depthQuerySchema,
+  fillsQuerySchema,
+  instrumentParamsSchema,
+  limitQuerySchema,
+} from "../intake/schemas.ts";
 import { bearerToken, SessionKey } from "../intake/sessions.ts";
 import type { Session } from "../intake/sessions.ts";
 import { accountViewOf } from "../intake/views.ts";
@@ -193,8 +201,10 @@ const MIN_SEQ_WAIT_MS = 2000;
  * The account reads, as the venue's routes of the same names answer them: `GET /v1/account`,
  * `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements`, with the venue's session
  * tokens (checked with the key it shares) and a per-account read budget of this process's own.
- * A request without a valid token is charged to its IP. Returns the journal reader to close, or
- * null when the process serves no account reads (then these routes answer `WRONG_ENDPOINT`).
+ * A request without a valid token is charged to its IP. And the public
+ * `GET /v1/accounts/:accountId/nextOrderId`, charged to the IP like any public read. Returns the
+ * journal reader to close, or null when the process serves no account reads (then these routes
+ * answer `WRONG_ENDPOINT`).
  */
 function accountRoutes(
   app: FastifyInstance,
@@ -216,10 +226,21 @@ function accountRoutes(
   const readLimiter = new RateLimiter("read", config.readRatePerSecond, config.readBurst);
   const reader = new JournalReader(config.journalFile);
   /**
-   * The session's account, charged one read; with `X-Tessera-Min-Seq` (the venue's
-   * `X-Tessera-Seq` of the client's last command), once the copy includes that journal entry,
-   * so a client reads its own writes here.
+   * With `X-Tessera-Min-Seq` (the venue's `X-Tessera-Seq` of the client's last command): once the
+   * copy includes that journal entry, so a client reads its own writes here.
    */
+  const minSeq = async (req: FastifyRequest): Promise<void> => {
+    const header = req.headers[MIN_SEQ_HEADER];
+    if (header === undefined) return;
+    if (typeof header !== "string" || !/^(0|[1-9]\d{0,18})$/.test(header))
+      throw new SequencerError("BAD_REQUEST", `${MIN_SEQ_HEADER} must be a journal seq (a decimal integer)`);
+    if (!(await accounts().reached(BigInt(header), MIN_SEQ_WAIT_MS)))
+      throw new SequencerError(
+        "UNAVAILABLE",
+        `the market-data endpoint has not reached journal entry ${header} within ${MIN_SEQ_WAIT_MS} ms: read from the venue`,
+      );
+  };
+  /** The session's account, charged one read, once the copy includes `X-Tessera-Min-Seq`. */
   const accountOf = async (req: FastifyRequest): Promise<bigint> => {
     const now = Date.now();
     let session: Session;
@@ -230,16 +251,7 @@ function accountRoutes(
       throw e;
     }
     readLimiter.take(`${session.accountId}`, now);
-    const header = req.headers[MIN_SEQ_HEADER];
-    if (header !== undefined) {
-      if (typeof header !== "string" || !/^(0|[1-9]\d{0,18})$/.test(header))
-        throw new SequencerError("BAD_REQUEST", `${MIN_SEQ_HEADER} must be a journal seq (a decimal integer)`);
-      if (!(await accounts().reached(BigInt(header), MIN_SEQ_WAIT_MS)))
-        throw new SequencerError(
-          "UNAVAILABLE",
-          `the market-data endpoint has not reached journal entry ${header} within ${MIN_SEQ_WAIT_MS} ms: read from the venue`,
-        );
-    }
+    await minSeq(req);
     return session.accountId;
   };
   const batchStatus = (batch: bigint): string =>
@@ -267,6 +279,13 @@ function accountRoutes(
     const id = await accountOf(req);
     const query = parsed(limitQuerySchema, req.query);
     return json(reply, { settlements: reader.settlementsOf(id, query.limit).map(settlementView) });
+  });
+  // Public (order ids are in the batches' calldata): charged to the IP by the onRequest hook.
+  app.get("/v1/accounts/:accountId/nextOrderId", async (req, reply) => {
+    const { accountId } = parsed(accountParamsSchema, req.params);
+    await minSeq(req);
+    accounts().requireAccount(accountId);
+    return json(reply, nextOrderIdView(accountId, accounts().nextOrderId(accountId)));
   });
   return reader;
 }
@@ -313,8 +332,9 @@ async function serve(
   // Every request is charged to its IP (WebSocket messages are, one by one, in the hub).
   app.addHook("onRequest", (req, _reply, done) => {
     try {
-      // Account reads are charged to the account once authenticated (accountRoutes).
-      if (req.url !== "/v1/ws" && !req.url.startsWith("/v1/account")) ipLimiter.take(`ip ${req.ip}`, Date.now());
+      // Session account reads are charged to the account once authenticated (accountRoutes);
+      // `/v1/accounts/...` is public, charged here.
+      if (req.url !== "/v1/ws" && !/^\/v1\/account(\/|\?|$)/.test(req.url)) ipLimiter.take(`ip ${req.ip}`, Date.now());
     } catch (e) {
       done(e as SequencerError);
       return;

@@ -32,8 +32,11 @@ export interface LoadOptions {
   readonly count: number;
   readonly concurrency: number;
   readonly maxMs: number;
-  /** First order id per account. */
-  readonly firstOrderId: string;
+  /**
+   * First order id of every account; default: each account's own next order id from the venue
+   * (`GET /v1/accounts/{id}/nextOrderId`), so runs against one venue never reuse an id.
+   */
+  readonly firstOrderId?: string;
   readonly mode: "rest" | "cross";
 }
 
@@ -67,11 +70,29 @@ export function loadgenPkHash(accountId: bigint): bigint {
   return pkHash(publicKeyFast(loadgenKey(accountId)));
 }
 
-function plan(o: LoadOptions): SignedOrder[] {
+/**
+ * The order id `accountId` should sign next, from the venue at `url` (docs/api.md "Choosing order
+ * ids"): one above the highest it has seen from the account. Load tools count up from it.
+ */
+export async function venueNextOrderId(url: string, accountId: bigint): Promise<bigint> {
+  const res = await fetch(`${url.replace(/\/+$/, "")}/v1/accounts/${accountId}/nextOrderId`);
+  const body = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200 || typeof body.nextOrderId !== "string")
+    throw new Error(`nextOrderId of account ${accountId}: ${res.status} ${String(body.code)}: ${String(body.message)}`);
+  return BigInt(body.nextOrderId);
+}
+
+/** The first order id of each account: `firstOrderId` when given, else the venue's next id. */
+export function firstOrderIds(url: string, accounts: readonly bigint[], firstOrderId?: string): Promise<bigint[]> {
+  if (firstOrderId !== undefined) return Promise.resolve(accounts.map(() => BigInt(firstOrderId)));
+  return Promise.all(accounts.map((a) => venueNextOrderId(url, a)));
+}
+
+function plan(o: LoadOptions, firstIds: readonly bigint[]): SignedOrder[] {
   const domain = BigInt(o.domain);
   const accounts = o.accounts.map(BigInt);
   const keys = accounts.map((a) => ({ prv: loadgenKey(a), pub: publicKeyFast(loadgenKey(a)) }));
-  const nextId = accounts.map(() => BigInt(o.firstOrderId));
+  const nextId = [...firstIds];
   const mid = BigInt(o.mid);
   const tick = BigInt(o.tick);
   const lot = BigInt(o.lot);
@@ -112,8 +133,9 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Runs the load; `onAck` sees each acknowledgement as it arrives. */
 export async function runLoad(o: LoadOptions, onAck: (ack: Ack) => void = () => undefined): Promise<LoadReport> {
   await initCrypto();
+  const firstIds = await firstOrderIds(o.url, o.accounts.map(BigInt), o.firstOrderId);
   const t0 = performance.now();
-  const orders = plan(o);
+  const orders = plan(o, firstIds);
   const signMs = performance.now() - t0;
   const acked: Ack[] = [];
   const errors: Record<string, number> = {};

@@ -45,7 +45,7 @@ import { initCrypto } from "../../protocol/index.ts";
 import { orderHash, sessionMessage } from "../../protocol/signing.ts";
 import type { Order, SignedOrder } from "../../protocol/types.ts";
 import { toJson } from "../wire.ts";
-import { loadgenKey } from "./loadgen.ts";
+import { firstOrderIds, loadgenKey } from "./loadgen.ts";
 
 export interface WsLoadOptions {
   /** The venue's base URL (`http://127.0.0.1:port`); the socket is `/v1/ws` on it. */
@@ -72,8 +72,12 @@ export interface WsLoadOptions {
   readonly rate: number;
   /** Sending stops after this long; acknowledgements are awaited up to `maxMs + 10 s`. */
   readonly maxMs: number;
-  /** First order id of each account (seed orders included). */
-  readonly firstOrderId: string;
+  /**
+   * First order id of each account (seed orders included); default: each account's next order
+   * id from the venue (`GET /v1/accounts/{id}/nextOrderId`), so runs against one venue never
+   * reuse an id.
+   */
+  readonly firstOrderId?: string;
   /**
    * The venue profile's order-tree depth. When given, the maker's measured orders skip the
    * order-tree slots (`id mod 2^orderDepth`) of its seed orders, which far from the taker's
@@ -243,8 +247,10 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
   const mid = BigInt(o.mid);
   const tick = BigInt(o.tick);
   const lot = BigInt(o.lot);
-  const maker = account(o.maker, BigInt(o.firstOrderId));
-  const taker = account(o.taker, BigInt(o.firstOrderId));
+  const base = o.url.replace(/\/$/, "");
+  const [makerFirst, takerFirst] = await firstOrderIds(base, [BigInt(o.maker), BigInt(o.taker)], o.firstOrderId);
+  const maker = account(o.maker, makerFirst!);
+  const taker = account(o.taker, takerFirst!);
   // The seed orders' order-tree slots, filled in once they are signed.
   const slotMask = o.orderDepth === undefined ? null : (1n << BigInt(o.orderDepth)) - 1n;
   const seedSlots = new Set<bigint>();
@@ -290,7 +296,6 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
     return { op: "placeBatch", orders: list.slice(from, from + o.batch).map((order) => ({ order })) };
   };
 
-  const base = o.url.replace(/\/$/, "");
   const connections = [
     await Connection.open(base, await session(base, domain, maker)),
     await Connection.open(base, await session(base, domain, taker)),

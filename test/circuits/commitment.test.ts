@@ -27,7 +27,7 @@ describe("commitment: circuit and protocol/ agree (test profile shape)", () => {
     });
   }
 
-  test("the serialization: t 4 bytes, a price 5, a settlement record 10, an instrument 11, a deposit record 52, a slot 28", () => {
+  test("the serialization: t 4 bytes, a price 5, a settlement record 10, an instrument 11, a deposit record 52, a slot 24", () => {
     const fields = commitmentFields(TEST);
     const bytes = commitmentBytes(
       TEST,
@@ -35,7 +35,7 @@ describe("commitment: circuit and protocol/ agree (test profile shape)", () => {
     );
     assert.equal(
       bytes.length,
-      100 + 5 * TEST.underlyings + 10 * TEST.settlements + 11 * TEST.instruments + 52 * TEST.deposits + 28 * TEST.nTx,
+      100 + 5 * TEST.underlyings + 10 * TEST.settlements + 11 * TEST.instruments + 52 * TEST.deposits + 24 * TEST.nTx,
     );
   });
 
@@ -49,7 +49,7 @@ describe("commitment: circuit and protocol/ agree (test profile shape)", () => {
     [table, 88],
     [records, 160],
     [slots, 128],
-    [slots + 1, 96],
+    [slots + 1, 64],
   ] as const) {
     test(`a word ${index} of 2^${bits} does not fit: the circuit and protocol/ refuse it`, () => {
       const data = commitmentFields(TEST).map(() => 0n);

@@ -10,10 +10,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { applyPostedBatch, l1Calldata, RollupState, toField, TxType, unpackSlots } from "../../protocol/index.ts";
-import { c, input, trees } from "./adversary.ts";
+import { c, input, resigned, setOrder, trees } from "./adversary.ts";
 import { adversarialWitness, buildScenarios, scenario, setSlot, slotValue, TEST } from "./scenarios.ts";
 
 const all = buildScenarios();
+const WINDOW = 1n << 32n;
 const P = TEST.positions;
 const K = TEST.settlements;
 
@@ -89,6 +90,31 @@ describe("determinism: no private choice moves the root without changing the pos
       });
     });
   }
+
+  // A slot posts an order id's low 32 bits (§7): the same order signed with an id 2^32 away posts
+  // the same bits. The window rule (§5.3) must leave the prover no such second id.
+  test("determinism: an order id 2^32 away, which posts the same low bits, is refused in every order of every scenario", () => {
+    let tried = 0;
+    for (const s of all) {
+      s.batch.witnesses.forEach((w, slot) => {
+        for (const [prefix, u] of [
+          ["oa", w.orderA],
+          ["ob", w.orderB],
+        ] as const) {
+          if (u === null) continue;
+          for (const id of [u.signed.order.orderId + WINDOW, u.signed.order.orderId - WINDOW]) {
+            if (id < 0n) continue;
+            const inp = input(s.name);
+            setOrder(inp, prefix, slot, resigned(s.name, slot, prefix, { orderId: id }));
+            const { witness } = adversarialWitness(c, inp, [], trees.get(inp));
+            assert.ok(c.violated(witness).length > 0, `${s.name}, slot ${slot}, ${prefix}: order id ${id} accepted`);
+            tried++;
+          }
+        }
+      });
+    }
+    assert.ok(tried >= 10, `only ${tried} orders tried`);
+  });
 
   test("determinism: every scenario batch rebuilt from its L1 calldata alone gives the same roots", () => {
     const first = all[0]!;

@@ -247,7 +247,9 @@ const FIELDS: readonly Field[] = [
   orderField("oa", "expiry", 32),
   orderField("oa", "flags", 4, [2n, 3n]),
   orderField("oa", "side", 1),
-  orderField("oa", "orderId", 48),
+  // The window of §5.3 at its edges: ids around 2^32 in the maker's slot (its order is id 40)
+  // and in slot 3, and 2^32 above the maker's own id, which posts the same low bits.
+  orderField("oa", "orderId", 48, [(1n << 32n) - 1n, 1n << 32n, (1n << 32n) + 3n, (1n << 32n) + 40n]),
   orderField("ob", "price", 40),
   orderField("ob", "size", 48),
   orderField("ob", "expiry", 32),

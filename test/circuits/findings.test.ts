@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { freeCollateral, packSettlement, Side } from "../../protocol/index.ts";
+import { FORCED_CLOSE_SERVED_BIT } from "../../protocol/pubdata.ts";
 import type { CircuitInputs } from "./harness.ts";
 import {
   assertAccepted,
@@ -38,6 +39,8 @@ import {
   T0,
 } from "./scenarios.ts";
 
+/** A forced close's `served` bit in f0 (docs/protocol.md §7). */
+const SERVED = BigInt(FORCED_CLOSE_SERVED_BIT);
 const TRADE = "deposit and perp trade";
 const BOUNDARY = "boundary orders";
 const TWO_FUNDS = "liquidations into two insurance fund accounts";
@@ -214,8 +217,8 @@ describe("findings against the circuit (test profile)", () => {
     const inp = input(FC_PERP);
     const { published } = adversarialWitness(c, inp, [], trees.get(inp));
     const f0 = published[f0Index(0)]!;
-    assert.equal((f0 >> 52n) & 1n, 1n, "served");
-    setPublic(inp, f0Index(0), f0 - (1n << 52n));
+    assert.equal((f0 >> SERVED) & 1n, 1n, "served");
+    setPublic(inp, f0Index(0), f0 - (1n << SERVED));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(0)]);
   });
 
@@ -241,10 +244,10 @@ describe("findings against the circuit (test profile)", () => {
     // Slot 1: account 12 no longer holds the call: refused, and the proof shows it.
     assertAccepted(input(FC_LONG_OPTION));
     const f0 = scenario(FC_LONG_OPTION).batch.publicData[f0Index(1)]!;
-    assert.equal((f0 >> 52n) & 1n, 0n, "refused");
+    assert.equal((f0 >> SERVED) & 1n, 0n, "refused");
     // The served bit posted for a refusal is rejected too.
     const inp = input(FC_LONG_OPTION);
-    setPublic(inp, f0Index(1), f0 + (1n << 52n));
+    setPublic(inp, f0Index(1), f0 + (1n << SERVED));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(1)]);
   });
 

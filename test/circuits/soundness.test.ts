@@ -128,7 +128,19 @@ describe("soundness of the batch circuit (test profile)", () => {
     const inp = input(TWO_FILLS);
     // Slot 1's order-tree slot holds order 9; order 5 (same slot, older id) is validly signed.
     setOrder(inp, "oa", 1, resigned(TWO_FILLS, 1, "oa", { orderId: 5n }));
-    assertRejected(inp, /OrderTreeUpdate/);
+    assertRejected(inp, /OrderIdWindow/);
+  });
+
+  test("attack: an order id 2^32 above the id its slot holds, which posts the same low bits, is rejected (ORDER_ID_WINDOW)", () => {
+    const inp = input(TWO_FILLS);
+    const stored = signedAt(TWO_FILLS, 0, "oa").order.orderId;
+    // The maker also signed an order with id 9 + 2^32: its slot would post 9, as order 9 did.
+    setOrder(inp, "oa", 1, resigned(TWO_FILLS, 1, "oa", { orderId: stored + (1n << 32n) }));
+    assertRejected(inp, /OrderIdWindow/);
+    // One below the window's end, in the same slot, is accepted by the rule (the signature is valid).
+    const edge = input(TWO_FILLS);
+    setOrder(edge, "oa", 1, resigned(TWO_FILLS, 1, "oa", { orderId: stored + (1n << 32n) - 4n }));
+    assertAccepted(edge);
   });
 
   test("soundness: a fill price beyond the buyer's limit is rejected", () => {

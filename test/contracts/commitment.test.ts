@@ -4,7 +4,7 @@
  * edges (test/protocol/commitment-table.ts); the circuit's side is test/circuits/commitment.test.ts.
  * The old root and the domain are the contract's own, so the table pins them. The table covers
  * the instrument table (11 bytes a word), the deposit records (owner 160 bits, pkHash a field
- * element) and the slots' narrow widths (f0 16 bytes, f1 12 bytes), which this file also checks
+ * element) and the slots' narrow widths (f0 16 bytes, f1 8 bytes), which this file also checks
  * it holds.
  */
 import { describe, it } from "node:test";
@@ -62,7 +62,7 @@ describe("commitment: contract and protocol/ agree (test profile)", () => {
     assert.ok(cases.length >= 40, `${cases.length} cases`);
     // The edges of the new fields are in the table, each alone: an instrument-table word at
     // 2^88 − 1, a deposit record's owner at 2^160 − 1 and pkHash at r − 1, a slot's f0 at
-    // 2^128 − 1 and f1 at 2^96 − 1.
+    // 2^128 − 1 and f1 at 2^64 − 1.
     const alone = (i: number, v: bigint): boolean =>
       cases.some(({ data }) => data[i] === v && data.every((w, j) => j === i || j === 0 || j === 3 || w === 0n));
     for (let j = 0; j < I; j++) {
@@ -74,7 +74,7 @@ describe("commitment: contract and protocol/ agree (test profile)", () => {
     }
     for (let i = 0; i < PROFILE.nTx; i++) {
       assert.ok(alone(SLOTS + 2 * i, (1n << 128n) - 1n), `f0 of slot ${i} at 2^128 - 1`);
-      assert.ok(alone(SLOTS + 2 * i + 1, (1n << 96n) - 1n), `f1 of slot ${i} at 2^96 - 1`);
+      assert.ok(alone(SLOTS + 2 * i + 1, (1n << 64n) - 1n), `f1 of slot ${i} at 2^64 - 1`);
     }
     for (const { name, data } of cases) {
       const { header, slots } = calldataOf(data);
@@ -114,9 +114,9 @@ describe("commitment: contract and protocol/ agree (test profile)", () => {
         .to.be.revertedWithCustomError(f.rollup, "PublicDataTooWide")
         .withArgs(i, 1n << bits, bits);
     }
-    // A slot's f0 and f1 cannot be too wide on chain: `slots` holds 16 + 12 bytes of each, and
+    // A slot's f0 and f1 cannot be too wide on chain: `slots` holds 16 + 8 bytes of each, and
     // protocol/ refuses to pack a wider value.
     assert.throws(() => at(SLOTS, 1n << 128n), /does not fit 16 bytes/);
-    assert.throws(() => at(SLOTS + 1, 1n << 96n), /does not fit 12 bytes/);
+    assert.throws(() => at(SLOTS + 1, 1n << 64n), /does not fit 8 bytes/);
   });
 });

@@ -213,31 +213,32 @@ describe("issue 14 findings", () => {
         option(1, t + 1n),
         option(2, 0n),
         (3n << 8n) | 1n, // kind 3: no instrument
-        (1n << 82n) - 1n,
-        (1n << 96n) - 1n, // the widest f1 a slot's 12 bytes hold
+        (1n << 82n) - 1n, // the widest instrument, bits 28..110 of a forced close's f0
       ];
-      // A withdrawal's and a forced withdrawal's `flat` (bit 84), a full account id and a full
-      // insurance account (bits 4..52), and up to the top bit of f0's 16 bytes (the packed slots
-      // keep f0 and f1 apart).
-      const highBits = [0n, 1n << 84n, 1n << 120n, 1n << 127n, ((1n << 48n) - 1n) << 4n];
+      // A withdrawal's and a forced withdrawal's `flat` (bit 84), a full account id (bits 4..28),
+      // and bits of f0's 16 bytes above a forced close's flags (112, 127).
+      const highBits = [0n, 1n << 84n, 1n << 112n, 1n << 127n, ((1n << 24n) - 1n) << 4n];
+      // The widest f1 a slot's 8 bytes hold: no type's rule reads f1 (the packed slots keep f0 and f1 apart).
+      const maxF1 = (1n << 64n) - 1n;
       let cases = 0;
       for (let type = 0n; type < 16n; type++) {
         for (const served of [0n, 1n]) {
           for (const settlement of [0n, 1n]) {
             for (const high of highBits) {
-              for (const f1 of instruments) {
-                const f0 = type | (served << 52n) | (settlement << 53n) | high;
+              for (const instrument of instruments) {
+                // A forced close's f0 (docs/protocol.md §7); the same bits of any other type.
+                const f0 = type | (instrument << 28n) | (settlement << 110n) | (served << 111n) | high;
                 // One slot alone, then after a no-op (the loop's stride), then after a price-free deposit.
                 for (const slots of [
-                  [f0, f1],
-                  [0n, 0n, f0, f1],
-                  [1n, 0n, f0, f1],
+                  [f0, maxF1],
+                  [0n, maxF1, f0, 0n],
+                  [1n, 0n, f0, maxF1],
                 ]) {
                   const onL1 = (await f.rollup.getFunction("slotsUsePrices")(packSlots(slots), t)) as boolean;
                   assert.equal(
                     onL1,
                     slotsUsePrices(slots, t),
-                    `type ${type} served ${served} settlement ${settlement} f1 ${f1}`,
+                    `type ${type} served ${served} settlement ${settlement} instrument ${instrument}`,
                   );
                   cases++;
                 }
@@ -248,15 +249,17 @@ describe("issue 14 findings", () => {
       }
       assert.equal(cases, 16 * 2 * 2 * highBits.length * instruments.length * 3);
       // The rule itself, spelled out: what reads no price.
-      for (const type of [0n, 1n, 7n, 8n]) assert.equal(slotUsesPrices(type, perpId(1), t), false);
-      for (const type of [2n, 3n, 4n, 5n, 6n, 10n, 15n]) assert.equal(slotUsesPrices(type, 0n, t), true);
-      assert.equal(slotUsesPrices(9n, perpId(1), t), false, "a refused forced close");
-      assert.equal(slotUsesPrices(9n | (1n << 52n), perpId(1), t), true, "a perp closed at the rules price");
-      assert.equal(slotUsesPrices(9n | (1n << 52n), option(1, t), t), false, "an option expired at t: settled");
-      assert.equal(slotUsesPrices(9n | (1n << 52n), option(1, t + 1n), t), true, "a live option: rules price");
-      assert.equal(slotUsesPrices(9n | (3n << 52n), perpId(1), t), false, "a forced settlement");
-      assert.equal(slotUsesPrices(2n | (1n << 84n), 0n, t), false, "a flat withdrawal");
-      assert.equal(slotUsesPrices(3n | (1n << 84n), 5n, t), false, "a flat forced withdrawal");
+      const close = (instrument: bigint, served: boolean, settlement = false): bigint =>
+        9n | (instrument << 28n) | (settlement ? 1n << 110n : 0n) | (served ? 1n << 111n : 0n);
+      for (const type of [0n, 1n, 7n, 8n]) assert.equal(slotUsesPrices(type | (perpId(1) << 28n), t), false);
+      for (const type of [2n, 3n, 4n, 5n, 6n, 10n, 15n]) assert.equal(slotUsesPrices(type, t), true);
+      assert.equal(slotUsesPrices(close(perpId(1), false), t), false, "a refused forced close");
+      assert.equal(slotUsesPrices(close(perpId(1), true), t), true, "a perp closed at the rules price");
+      assert.equal(slotUsesPrices(close(option(1, t), true), t), false, "an option expired at t: settled");
+      assert.equal(slotUsesPrices(close(option(1, t + 1n), true), t), true, "a live option: rules price");
+      assert.equal(slotUsesPrices(close(perpId(1), true, true), t), false, "a forced settlement");
+      assert.equal(slotUsesPrices(2n | (1n << 84n), t), false, "a flat withdrawal");
+      assert.equal(slotUsesPrices(3n | (1n << 84n), t), false, "a flat forced withdrawal");
     });
 
     it("finding F13: maxOracleAge binds only a batch that reads a price; the round must still be the one in force", async () => {
@@ -275,7 +278,7 @@ describe("issue 14 findings", () => {
         "StaleOraclePrice",
       );
       // The same withdrawal flagged flat (no position: proven by the circuit) reads none.
-      assert.equal(slotUsesPrices(withdrawal | (1n << 84n), 0n, stale.timestamp), false);
+      assert.equal(slotUsesPrices(withdrawal | (1n << 84n), stale.timestamp), false);
       // Another price for the round is refused, price-free or not.
       const moved: BatchHeader = { ...next(2n), prices: [stale.prices[0]! + 1n, stale.prices[1]!] };
       await expect(submit(f, moved)).to.be.revertedWithCustomError(f.rollup, "OraclePriceMismatch");
@@ -351,7 +354,7 @@ describe("issue 14 findings", () => {
         .to.be.revertedWithCustomError(f.rollup, "PublicInputNotInField")
         .withArgs(1n, FIELD_MODULUS);
       // A deposit record's pkHash is the other 32-byte word a batch chooses (a slot's f0 and f1,
-      // 16 + 12 bytes, are always below r).
+      // 16 + 8 bytes, are always below r).
       const records = 4 + PROFILE.underlyings + PROFILE.settlements + PROFILE.instruments;
       const deposits = recordsOf([{ owner: f.alice.address, pkHash: FIELD_MODULUS + 5n }]);
       await expect(submit(f, { ...header, newStateRoot: 1n, deposits }))
@@ -540,6 +543,10 @@ describe("issue 14 findings", () => {
       await expect(as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perp))
         .to.emit(f.rollup, "ForcedCloseRequested")
         .withArgs(queueIndex, alice.id, perp, false);
+      // The queue entry: `9 | accountId << 4 | instrument << 28`, f1 = 0 (the slot's f1 is the fund account).
+      const op = (await f.rollup.getFunction("priorityOp")(queueIndex)) as { f0: bigint; f1: bigint };
+      assert.equal(op.f0, 9n | (alice.id << 4n) | (perp << 28n));
+      assert.equal(op.f1, 0n);
 
       // The operator cannot skip it: a batch without it leaves the queue head where it is, and a
       // forced close of another account (or instrument) in its place does not match the queue.
@@ -624,8 +631,9 @@ describe("issue 14 findings", () => {
         .to.emit(f.rollup, "ForcedCloseRequested")
         .withArgs(queueIndex, alice.id, expired, true);
       const op = (await f.rollup.getFunction("priorityOp")(queueIndex)) as { f0: bigint; f1: bigint };
-      assert.equal(op.f0, 9n | (alice.id << 4n) | (1n << 53n));
-      assert.equal(op.f1, expired);
+      // The queue entry: `9 | accountId << 4 | instrument << 28 | settlement << 110`, f1 = 0.
+      assert.equal(op.f0, 9n | (alice.id << 4n) | (expired << 28n) | (1n << 110n));
+      assert.equal(op.f1, 0n);
     });
 
     it("attack: a key holder cannot flood the priority queue with forced requests (a bound per account, freed as each is served)", async () => {

@@ -17,9 +17,9 @@ export const PROFILE: Profile = getProfile("test");
 /** Words of the public data the commitment hashes: 4 + U + K + I + 2·D + 2·nTx. */
 export const N_DATA =
   4 + PROFILE.underlyings + PROFILE.settlements + PROFILE.instruments + 2 * PROFILE.deposits + 2 * PROFILE.nTx;
-/** Bytes of a slot in `submitBatch`'s `slots` and in the commitment: f0 in 16, then f1 in 12 (§7). */
-export const SLOT_BYTES = 28;
-/** Bytes the commitment hashes: 100 + 5·U + 10·K + 11·I + 52·D + 28·nTx (docs/protocol.md §8). */
+/** Bytes of a slot in `submitBatch`'s `slots` and in the commitment: f0 in 16, then f1 in 8 (§7). */
+export const SLOT_BYTES = 24;
+/** Bytes the commitment hashes: 100 + 5·U + 10·K + 11·I + 52·D + 24·nTx (docs/protocol.md §8). */
 export const COMMITMENT_BYTES =
   100 +
   5 * PROFILE.underlyings +
@@ -196,7 +196,7 @@ export function slotWords(data: readonly (readonly [bigint, bigint])[]): bigint[
   return out;
 }
 
-/** `submitBatch`'s `slots` for that data: 28 bytes per slot (protocol/'s `packSlots`). */
+/** `submitBatch`'s `slots` for that data: 24 bytes per slot (protocol/'s `packSlots`). */
 export function slotsOf(data: readonly (readonly [bigint, bigint])[]): `0x${string}` {
   return packSlots(slotWords(data));
 }

@@ -299,14 +299,14 @@ describe("TesseraRollup", () => {
       const { underlyings: u, settlements: k, instruments: i, deposits: d, nTx } = PROFILE;
       const shape = (entries: number, words: number, bytes: number): bigint[] =>
         [u, u, k, k, entries, words, bytes].map(BigInt);
-      // One slot of 28 bytes, one byte short or long of nTx slots: the length must be exactly 28·nTx.
+      // One slot of 24 bytes, one byte short or long of nTx slots: the length must be exactly 24·nTx.
       for (const slots of [packSlots([0n, 0n]), slotsOf([]).slice(0, -2), `${slotsOf([])}00`]) {
         await expect(submit(f, header, slots))
           .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")
           .withArgs(...shape(i, 2 * d, (slots.length - 2) / 2));
       }
-      // The old layouts, two 32-byte words or 43 bytes per slot, are refused as a wrong length.
-      for (const perSlot of [64, 43]) {
+      // The old layouts, two 32-byte words, 43 or 28 bytes per slot, are refused as a wrong length.
+      for (const perSlot of [64, 43, 28]) {
         assert.notEqual(perSlot * nTx, SLOT_BYTES * nTx);
         await expect(submit(f, header, `0x${"00".repeat(perSlot * nTx)}`))
           .to.be.revertedWithCustomError(f.rollup, "BadBatchShape")

@@ -199,7 +199,7 @@ describe("BatchBuilder (§8)", () => {
     assert.equal(header.deposits[0], s.account(4n).owner);
     assert.equal(header.deposits[1], s.account(4n).pkHash);
     assert.deepEqual(header.deposits.slice(2), Array<bigint>(2 * DEMO.deposits - 2).fill(0n));
-    assert.equal(slots.length, 2 + 2 * 28 * DEMO.nTx, "28 bytes per slot");
+    assert.equal(slots.length, 2 + 2 * 24 * DEMO.nTx, "24 bytes per slot");
     assert.deepEqual(unpackSlots(slots), batch.publicData.slice(4 + 2 + 2 + DEMO.instruments + 2 * DEMO.deposits));
     assert.throws(() => l1Calldata(batch, { priceRoundIds: [1n], settlementRoundIds: [1n] }), isCode("BAD_CONTEXT"));
     assert.throws(

@@ -21,12 +21,12 @@ const DEMO = getProfile("demo");
 const PROD = getProfile("prod");
 
 describe("batch commitment", () => {
-  test("widths: t 4, a price 5, a settlement record 10, an instrument 11, a deposit record 20 + 32, a slot 16 + 12; 312, 494 and 7,910 bytes", () => {
-    assert.deepEqual(publicDataWidths(TEST), [32, 32, 4, 32, 5, 5, 10, 10, 11, 11, 20, 32, 20, 32, 16, 12, 16, 12]);
+  test("widths: t 4, a price 5, a settlement record 10, an instrument 11, a deposit record 20 + 32, a slot 16 + 8; 304, 478 and 6,886 bytes", () => {
+    assert.deepEqual(publicDataWidths(TEST), [32, 32, 4, 32, 5, 5, 10, 10, 11, 11, 20, 32, 20, 32, 16, 8, 16, 8]);
     const total = (p: typeof TEST): number => publicDataWidths(p).reduce((a, b) => a + b, 0);
-    assert.deepEqual([total(TEST), total(DEMO), total(PROD)], [312, 494, 7_910]);
-    // A slot is 28 bytes at every profile: what L1 posts per slot and what the circuit hashes.
-    assert.equal(total({ ...PROD, nTx: PROD.nTx + 1 }) - total(PROD), 28);
+    assert.deepEqual([total(TEST), total(DEMO), total(PROD)], [304, 478, 6_886]);
+    // A slot is 24 bytes at every profile: what L1 posts per slot and what the circuit hashes.
+    assert.equal(total({ ...PROD, nTx: PROD.nTx + 1 }) - total(PROD), 24);
     assert.equal(total({ ...PROD, instruments: PROD.instruments + 1 }) - total(PROD), 11);
   });
 
@@ -47,12 +47,12 @@ describe("batch commitment", () => {
       11n,
       12n,
       0xbbn << 120n,
-      0xccn << 88n,
+      0xccn << 56n,
       15n,
       16n,
     ];
     const bytes = commitmentBytes(TEST, data);
-    assert.equal(bytes.length, 312);
+    assert.equal(bytes.length, 304);
     assert.equal(bytes[31], 1);
     assert.equal(bytes[63], 2);
     assert.deepEqual([...bytes.slice(64, 68)], [1, 2, 3, 4]);
@@ -68,9 +68,9 @@ describe("batch commitment", () => {
     assert.equal(bytes[223], 11);
     assert.equal(bytes[255], 12);
     assert.deepEqual([bytes[256], bytes[271]], [0xbb, 0], "f0: 16 bytes");
-    assert.deepEqual([bytes[272], bytes[283]], [0xcc, 0], "f1: 12 bytes");
-    assert.equal(bytes[299], 15);
-    assert.equal(bytes[311], 16);
+    assert.deepEqual([bytes[272], bytes[279]], [0xcc, 0], "f1: 8 bytes");
+    assert.equal(bytes[295], 15);
+    assert.equal(bytes[303], 16);
   });
 
   test("the commitment is the digest with its top 3 bits cleared, below r, on every table case", () => {

@@ -63,7 +63,7 @@ describe("finding F13: what reads a price", () => {
       b.close();
       const [f0, f1] = w.publicData;
       assert.equal(
-        slotUsesPrices(f0, f1, context.timestamp),
+        slotUsesPrices(f0, context.timestamp),
         before,
         `${JSON.stringify(decodeSlot(f0, f1), (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`,
       );

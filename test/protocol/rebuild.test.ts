@@ -17,7 +17,14 @@ import {
   unpackSlots,
 } from "../../protocol/index.ts";
 import type { Batch, BatchContext, RollupState, Tx } from "../../protocol/index.ts";
-import { applyPostedBatch, exitArguments, provenTx, RebuildError, rebuildState } from "../../protocol/rebuild.ts";
+import {
+  applyPostedBatch,
+  exitArguments,
+  orderIdsOf,
+  provenTx,
+  RebuildError,
+  rebuildState,
+} from "../../protocol/rebuild.ts";
 import type { PostedBatch, RebuildErrorCode } from "../../protocol/rebuild.ts";
 import {
   BTC_PRICE,
@@ -121,6 +128,27 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
     assert.deepEqual([...types].sort(), Object.values(TxType).sort());
     const forced = batches[3]!.witnesses.map((w) => w.served);
     assert.deepEqual(forced, [25n * USDC, 0n, 1n, 0n]);
+  });
+
+  test("order ids past 2^32 come back from their posted low 32 bits and the id their slot holds (§5.3)", () => {
+    const W = 1n << 32n;
+    const start = world([], DEMO);
+    const s = start.clone();
+    // orderDepth 4: W − 15 and W + 1 share slot 1 (16 apart), W − 1 and 2W − 17 slot 15 (W − 16 apart).
+    const txs = [
+      [depositTx(2n, BIG), depositTx(3n, BIG)],
+      [tradeTx(sell(2n, { orderId: W - 15n }), buy(3n, { orderId: W - 1n }), UNIT, ETH_PRICE)],
+      [tradeTx(sell(2n, { orderId: W + 1n }), buy(3n, { orderId: 2n * W - 17n }), UNIT, ETH_PRICE)],
+    ];
+    const posts = txs.map((t) => posted(runBatch(s, at({}), t)));
+    const [f0, f1] = posts[2]!.slots;
+    const slot = decodeSlot(f0!, f1!);
+    assert.ok(slot.type === TxType.TRADE);
+    assert.deepEqual([slot.makerOrderIdLow, slot.takerOrderIdLow], [1n, W - 17n], "only the low 32 bits are posted");
+    const rebuilt = rebuildState(start, posts, DOMAIN);
+    assert.equal(rebuilt.stateRoot, s.stateRoot);
+    assert.deepEqual(rebuilt.orderState(2n, 1n), { orderId: W + 1n, filled: UNIT });
+    assert.deepEqual(rebuilt.orderState(3n, 15n), { orderId: 2n * W - 17n, filled: UNIT });
   });
 
   test("rebuilds every account, the global state and every exit proof", () => {
@@ -228,7 +256,7 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
     const trade = batches[1]!.witnesses[0]!.publicData;
     const slot = decodeSlot(trade[0], trade[1]);
     assert.ok(slot.type === TxType.TRADE);
-    const tx = provenTx(slot, undefined, batches[1]!.instruments[Number(slot.instrumentIndex)]);
+    const tx = provenTx(slot, orderIdsOf(state), undefined, batches[1]!.instruments[Number(slot.instrumentIndex)]);
     assert.ok(tx !== null);
     const root = state.stateRoot;
     assert.throws(

@@ -282,7 +282,7 @@ describe("option settlement (§6.6)", () => {
     checkWitness(w, TEST);
     assert.deepEqual([w.a.accountId, w.b.accountId, w.posSlotA, w.settlementIndex], [3n, INSURANCE_ACCOUNT, 0, 0]);
     assert.deepEqual(w.b.before, w.b.after);
-    assert.deepEqual(w.publicData, [7n + (3n << 4n), call]);
+    assert.deepEqual(w.publicData, [7n + (3n << 4n) + (call << 28n), 0n]);
     assert.equal(s.account(3n).collateral, c3 + 150n * USDC);
     assert.deepEqual(s.account(3n).positions[0], { instrument: 0n, size: 0n, cost: 0n });
     s.applyTx(settleTx(2n, call), after(320_000n));

@@ -60,7 +60,7 @@ describe("trades (§6.3)", () => {
     const [f0, f1] = w.publicData;
     // The instrument is entry 0 of the batch's instrument table (§8): the only one named so far.
     assert.equal(f0, 4n + (2n << 4n) + (3n << 28n) + (UNIT << 52n) + (ETH_PRICE << 84n) + (0n << 116n) + (0n << 117n));
-    assert.equal(f1, 7n + (9n << 48n));
+    assert.equal(f1, 7n + (9n << 32n));
   });
 
   test("the fill price must lie within both limits (PRICE_LIMIT); the limits themselves are fine", () => {
@@ -159,6 +159,24 @@ describe("trades (§6.3)", () => {
     rejects(s, "ORDER_SLOT_REUSED", () =>
       s.applyTx(tradeTx(sell(2n, { orderId: 1n }), buy(3n, { orderId: 3n }), 1n, ETH_PRICE), ctx()),
     );
+  });
+
+  test("an id up to 2^32 − 1 above the one its slot holds passes; 2^32 above is ORDER_ID_WINDOW", () => {
+    const s = world([BIG, BIG]);
+    const W = 1n << 32n;
+    const trade = (makerId: bigint, takerId: bigint) =>
+      tradeTx(sell(2n, { orderId: makerId }), buy(3n, { orderId: takerId }), 1n, ETH_PRICE);
+    // orderDepth 2: ids ≡ 1 mod 4 share slot 1. An empty slot holds 0, so its first id is below 2^32.
+    rejects(s, "ORDER_ID_WINDOW", () => s.applyTx(trade(W + 1n, 1n), ctx()));
+    const first = s.applyTx(trade(W - 3n, 1n), ctx());
+    checkWitness(first, TEST);
+    // From W − 3 the window reaches 2W − 4; 2W + 1 (ahead exactly 2^32 + 4) and 2W − 3 (2^32) are refused.
+    rejects(s, "ORDER_ID_WINDOW", () => s.applyTx(trade(2n * W + 1n, 2n), ctx()));
+    rejects(s, "ORDER_ID_WINDOW", () => s.applyTx(trade(2n * W - 3n, 2n), ctx()));
+    const edge = s.applyTx(trade(2n * W - 7n, 2n), ctx());
+    checkWitness(edge, TEST);
+    assert.deepEqual([edge.orderA?.storedId, edge.publicData[1] & (W - 1n)], [W - 3n, W - 7n]);
+    assert.deepEqual(s.orderState(2n, 1n), { orderId: 2n * W - 7n, filled: 1n });
   });
 
   test("unregistered accounts cannot trade (UNKNOWN_ACCOUNT)", () => {

@@ -225,8 +225,8 @@ describe("forced close (§6.10, finding F11)", () => {
       const penalty = (UNIT * price) / 100n;
       const after = s.account(3n).collateral;
       assert.equal(after, before > penalty ? before - penalty : 0n, "at worst the fund absorbs the deficit");
-      assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 28n) + (1n << 52n));
-      assert.equal(w.publicData[1], perpId(1));
+      assert.equal(w.publicData[0], 9n + (3n << 4n) + (perpId(1) << 28n) + (1n << 111n));
+      assert.equal(w.publicData[1], INSURANCE_ACCOUNT);
     }
   });
 
@@ -236,7 +236,7 @@ describe("forced close (§6.10, finding F11)", () => {
     const w = s.applyTx(close(3n, perpId(2)), ctx());
     assert.equal(w.served, 0n);
     assert.equal(s.stateRoot, root);
-    assert.equal(w.publicData[0], 9n + (3n << 4n) + (1n << 28n));
+    assert.deepEqual(w.publicData, [9n + (3n << 4n) + (perpId(2) << 28n), INSURANCE_ACCOUNT]);
     checkWitness(w, TEST);
     // An unregistered account holds nothing: refused, not an error.
     assert.equal(s.applyTx(close(9n, perpId(1)), ctx()).served, 0n);

@@ -260,3 +260,51 @@ describe("REST client against a real sequencer", () => {
     }
   });
 });
+
+describe("order ids from the venue's nextOrderId", () => {
+  let v: SdkVenue;
+
+  before(async () => {
+    v = await startSdkVenue();
+  });
+  after(async () => {
+    await v.close();
+  });
+
+  test("the allocator starts at the venue's next id, follows another client of the account, and a restart", async () => {
+    const first = await v.trader("ids", 5n);
+    assert.equal(await first.nextOrderId(), 1n, "an account that used no id starts at 1");
+    assert.equal(await v.admin.nextOrderId(5n), 1n, "public: no key needed");
+    const unknown = await rejection(v.admin.nextOrderId(77n));
+    assert.equal(unknown.code, "UNKNOWN_ACCOUNT");
+    assert.equal(unknown.status, 404);
+    const quote = { instrument: 1n, side: "buy", size: ONE } as const;
+    const a = await first.placeOrder({ ...quote, price: ETH_PRICE - 1000n });
+    assert.equal(a.orderId, 1n);
+    assert.equal((await first.placeOrder({ ...quote, price: ETH_PRICE - 1100n })).orderId, 2n);
+    // A second client of the same account (another process, or the web app) asks the venue and
+    // counts on from 3; the first one's next id, 3, is then burned: it resyncs once and retries.
+    const second = new TesseraClient({ url: v.url, key: first.key, accountId: 5n });
+    assert.equal((await second.placeOrder({ ...quote, price: ETH_PRICE - 1200n })).orderId, 3n);
+    assert.equal((await first.placeOrder({ ...quote, price: ETH_PRICE - 1300n })).orderId, 4n);
+    // A withdrawal takes its id from the same allocator.
+    const w = await second.withdraw(1_000_000n);
+    assert.equal(w.orderId, 5n, "the second client resynced from the venue's next id too");
+    assert.equal(await first.nextOrderId(), 6n);
+    // Every id is far below 2^32, the window of a slot never used.
+    assert.ok((await first.openOrders()).every((o) => o.orderId < 1n << 32n));
+    await first.cancelAll();
+    // A restarted venue answers the same next id; a new client starts there.
+    await v.restart();
+    const third = new TesseraClient({ url: v.url, key: first.key, accountId: 5n });
+    // The first request may meet a keep-alive socket of the stopped server: retry it.
+    let next: bigint | undefined;
+    for (let i = 0; i < 5 && next === undefined; i++) next = await third.nextOrderId().catch(() => undefined);
+    assert.equal(next, 6n);
+    assert.equal((await third.placeOrder({ ...quote, price: ETH_PRICE - 1400n })).orderId, 6n);
+    // An explicit id out of the window is refused with ORDER_ID_WINDOW (no retry: it was given).
+    const far = await rejection(third.placeOrder({ ...quote, price: ETH_PRICE - 1500n, orderId: 1n << 32n }));
+    assert.equal(far.code, "ORDER_ID_WINDOW");
+    assert.equal(far.status, 422);
+  });
+});

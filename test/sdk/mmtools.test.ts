@@ -47,7 +47,8 @@ describe("market-maker tools", () => {
       { instrument: 1n, side: "buy", size: ONE, price: nextBid(), clientOrderId: "c-1" },
     ]);
     const id = placed[0]!.ok ? placed[0]!.result.orderId : 0n;
-    const results = await maker.cancelOrders({ orderIds: [id, 1n], clientOrderIds: ["c-1"] });
+    // 999,999: an id the account never used (ids count up from 1, the venue's first next id).
+    const results = await maker.cancelOrders({ orderIds: [id, 999_999n], clientOrderIds: ["c-1"] });
     assert.equal(results.length, 3);
     assert.ok(results[0]!.ok && results[0]!.cancelled[0]!.orderId === id);
     assert.ok(!results[1]!.ok && results[1]!.code === "ORDER_NOT_FOUND");

@@ -90,19 +90,27 @@ describe("local order book", () => {
 });
 
 describe("orders", () => {
-  test("ids increase, start from the clock, and skip busy order-tree slots", () => {
-    const a = new OrderIdAllocator(4, 1_800_000_000n);
+  test("ids start at the venue's next id, increase, and skip busy order-tree slots", () => {
+    // The venue's nextOrderId for the account: 1 + the highest id it has seen from it.
+    const a = new OrderIdAllocator(4, 33n);
     const first = a.next();
-    assert.equal(first, 1_800_000_000n << 16n);
-    assert.equal(a.slotOf(first), 0n);
-    const next = a.next(new Set([1n, 2n]));
-    assert.equal(a.slotOf(next), 3n);
-    assert.ok(next > first);
+    assert.equal(first, 33n);
+    assert.equal(a.slotOf(first), 1n);
+    const next = a.next(new Set([2n, 3n]));
+    assert.equal(next, 36n);
+    assert.equal(a.slotOf(next), 4n);
     a.observe(next + 100n);
-    assert.ok(a.next() > next + 100n);
+    assert.equal(a.next(), next + 101n);
+    // An observed id below the last handed out changes nothing.
+    a.observe(5n);
+    assert.equal(a.next(), next + 102n);
     assert.throws(() => a.next(new Set(Array.from({ length: 16 }, (_, i) => BigInt(i)))), TesseraSdkError);
-    // A restarted process a second later starts above every id of this one (< 65,536 per second).
-    assert.ok(new OrderIdAllocator(4, 1_800_000_001n).next() > next + 101n);
+    // A restarted process asks the venue again: it starts above every id the venue saw.
+    assert.equal(new OrderIdAllocator(4, next + 103n).next(), next + 103n);
+    // A fresh account's ids (venue next 1) stay far below 2^32, the window of an empty slot.
+    assert.equal(new OrderIdAllocator(12, 1n).next(), 1n);
+    assert.throws(() => new OrderIdAllocator(4, 0n), TesseraSdkError);
+    assert.throws(() => new OrderIdAllocator(4, 1n << 48n), TesseraSdkError);
   });
 
   test("flags: reduce-only bit 0, post-only bit 1, time in force in bits 2-3", () => {

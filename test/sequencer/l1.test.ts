@@ -50,7 +50,7 @@ describe("L1 priority operations", () => {
     const [s0] = forcedWithdrawData(9n, 1n, 1n);
     assert.throws(() => priorityOpCommand(7n, s0, 0n), PriorityOpError);
     assert.throws(() => priorityOpCommand(7n, 4n, 0n), PriorityOpError);
-    // Forced close (9): queued with the insurance account and served bits 0, flag 69 = settlement.
+    // Forced close (9): queued as the slot's f0 with served 0 (bit 110 = settlement) and f1 = 0.
     const call = optionId(1, InstrumentKind.CALL, 300_000n, 1_800_000_000n);
     for (const settlement of [false, true]) {
       const [c0, c1] = forcedCloseData(9n, 0n, false, settlement, call);
@@ -63,8 +63,10 @@ describe("L1 priority operations", () => {
       });
     }
     const [d0, d1] = forcedCloseData(9n, 1n, true, false, call);
-    assert.throws(() => priorityOpCommand(8n, d0, d1), PriorityOpError);
-    assert.throws(() => priorityOpCommand(8n, forcedCloseData(9n, 0n, false, false, call)[0], 0n), PriorityOpError);
+    assert.throws(() => priorityOpCommand(8n, d0, d1), PriorityOpError, "served, with an insurance account");
+    assert.throws(() => priorityOpCommand(8n, d0, 0n), PriorityOpError, "the served bit set");
+    assert.throws(() => priorityOpCommand(8n, forcedCloseData(9n, 0n, false, false, call)[0], 1n), PriorityOpError);
+    assert.throws(() => priorityOpCommand(8n, 9n | (9n << 4n), 0n), PriorityOpError, "no instrument");
   });
 
   test("priority operations apply in queue order only", () => {

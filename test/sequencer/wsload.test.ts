@@ -56,7 +56,8 @@ test(
         assert.equal(r.status, 200);
       }
       const venue = v.service.venue;
-      const base: Omit<WsLoadOptions, "mode" | "firstOrderId" | "count"> = {
+      // No firstOrderId: each run starts at the venue's next order id of each account.
+      const base: Omit<WsLoadOptions, "mode" | "count"> = {
         url: v.service.url,
         domain: domain().toString(),
         maker: MAKER.toString(),
@@ -73,14 +74,15 @@ test(
         maxMs: 60_000,
       };
       const runs: [WsLoadOptions, number][] = [
-        [{ ...base, mode: "saturate", count: 400, firstOrderId: "1" }, 400],
-        [{ ...base, mode: "paced", count: 300, firstOrderId: "1001" }, 300],
+        [{ ...base, mode: "saturate", count: 400 }, 400],
+        [{ ...base, mode: "paced", count: 300 }, 300],
         // placeBatch: 10 orders a message, orders counted one by one.
-        [{ ...base, mode: "saturate", batch: 10, inFlight: 40, count: 200, firstOrderId: "2001" }, 200],
+        [{ ...base, mode: "saturate", batch: 10, inFlight: 40, count: 200 }, 200],
       ];
       for (const [options, orders] of runs) {
         const openBefore = venue.engine.openOrders(MAKER).length;
         const journalBefore = venue.journal.length;
+        const nextBefore = [venue.engine.nextOrderId(MAKER), venue.engine.nextOrderId(TAKER)];
         const report = await wsload(options);
         const label = `${options.mode} batch ${options.batch}`;
         assert.deepEqual(report.rejected, {}, `${label}: no rejections`);
@@ -95,6 +97,12 @@ test(
         assert.equal(report.fills, orders / 2, `${label}: half the orders filled`);
         assert.equal(report.filledOrders, orders / 2, `${label}: one fill per filling order`);
         assert.equal(report.seedOrders, options.seed);
+        // Ids counted up from the venue's next id, one per accepted order.
+        assert.deepEqual(
+          [venue.engine.nextOrderId(MAKER), venue.engine.nextOrderId(TAKER)],
+          [nextBefore[0]! + BigInt(options.seed + orders / 2), nextBefore[1]! + BigInt(orders / 2)],
+          `${label}: the next order ids moved past every id used`,
+        );
         assert.ok(report.latency.p50 > 0 && report.latency.max >= report.latency.p99);
         // The book agrees with the acknowledgements: every taker bid filled, the seeds rest on.
         assert.equal(venue.engine.openOrders(MAKER).length, openBefore + options.seed, `${label}: maker's open orders`);

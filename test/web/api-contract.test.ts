@@ -112,6 +112,9 @@ describe("web API client against the sequencer", () => {
     assert.equal(fills[0]!.size, 4_000n);
     await api.cancelOrder(session.token, 1_000n);
     assert.deepEqual(await api.openOrders(session.token), []);
+    // The next order ids the app counts up from: one above each account's highest id.
+    assert.equal(await api.nextOrderId(alice.accountId), 1_001n);
+    assert.equal(await api.nextOrderId(bob.accountId), 2_001n);
     const batch = await api.batchStatus(0);
     assert.equal(batch.number, 0);
   });
@@ -124,6 +127,12 @@ describe("web API client against the sequencer", () => {
     await assert.rejects(
       api.account("not-a-token"),
       (e: unknown) => e instanceof ApiError && e.code === "UNAUTHORIZED",
+    );
+    await assert.rejects(api.nextOrderId(99n), (e: unknown) => e instanceof ApiError && e.code === "UNKNOWN_ACCOUNT");
+    // An id out of its slot's window, as the old clock-seeded ids were: a plain-words refusal.
+    await assert.rejects(
+      api.placeOrder(sign(bob.privateKey, order(bob, Side.BUY, 1_000n, 299_000n, 1_795_000_000n << 16n), domain())),
+      (e: unknown) => e instanceof ApiError && e.code === "ORDER_ID_WINDOW" && e.status === 422,
     );
   });
 });

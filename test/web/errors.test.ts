@@ -11,6 +11,10 @@ test("errors read as plain words", () => {
     /Not enough margin/,
   );
   assert.equal(explain(new ApiError("SOMETHING_NEW", 400, "the venue's own words")), "the venue's own words");
+  assert.match(
+    explain(new ApiError("ORDER_ID_WINDOW", 422, "order id 4294967296 is 2^32 or more above the id 0 ...")),
+    /too far above your account's earlier ones.*Retry/,
+  );
   const revert = new BaseError("Execution reverted", {
     details:
       "VM Exception while processing transaction: reverted with custom error 'FaucetCooldown(\"0x70\", 1795252864)'",

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { ApiError } from "../../web/lib/api.ts";
 import type { Withdrawal } from "../../web/lib/api.ts";
 import { explainWithdrawal } from "../../web/lib/errors.ts";
-import { firstOrderIdAt } from "../../sdk/orders.ts";
 import { allocateOrderId, lastOrderIdKey } from "../../web/lib/orderIds.ts";
 import { logPosition, mergeWithdrawal, withdrawalStage } from "../../web/lib/withdrawals.ts";
 import type { L1Withdrawals } from "../../web/lib/withdrawals.ts";
@@ -23,7 +22,7 @@ function withdrawal(over: Partial<Withdrawal> = {}): Withdrawal {
     requested: 100_000_000n,
     served: 100_000_000n,
     outcome: "served",
-    orderId: 1_795_000_000_123n,
+    orderId: 1_123n,
     batch: 12,
     slot: 3,
     time: NOW - 2n,
@@ -112,16 +111,16 @@ test("a live update replaces the same withdrawal or comes first", () => {
 test("withdrawal ids come from the order ticket's allocator and are remembered", () => {
   const store = new Map<string, string>();
   const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v) };
-  const seed = firstOrderIdAt(1_000n); // 1000 · 2^16: slot 0 of 16
-  const first = allocateOrderId(storage, 7n, 1_000n, [], 4);
-  assert.equal(first, seed);
-  assert.equal(store.get(lastOrderIdKey(7n)), seed.toString());
-  // The next id is above the last one even when the clock has not moved; slot 1 is busy.
-  assert.equal(allocateOrderId(storage, 7n, 1_000n, [1n], 4), seed + 2n);
+  const venueNext = 32n; // the venue's next order id for account 7: slot 0 of 16
+  const first = allocateOrderId(storage, 7n, venueNext, [], 4);
+  assert.equal(first, venueNext);
+  assert.equal(store.get(lastOrderIdKey(7n)), venueNext.toString());
+  // The next id is above the last one even when the venue has not seen it yet; slot 1 is busy.
+  assert.equal(allocateOrderId(storage, 7n, venueNext, [1n], 4), venueNext + 2n);
   assert.equal(lastOrderIdKey(7n), "tessera:lastOrderId:7");
   const full = Array.from({ length: 16 }, (_, i) => BigInt(i));
-  assert.equal(allocateOrderId(storage, 7n, 1_000n, full, 4), null);
-  assert.equal(store.get(lastOrderIdKey(7n)), (seed + 2n).toString(), "a failed allocation records nothing");
+  assert.equal(allocateOrderId(storage, 7n, venueNext, full, 4), null);
+  assert.equal(store.get(lastOrderIdKey(7n)), (venueNext + 2n).toString(), "a failed allocation records nothing");
 });
 
 test("a withdrawal above the free collateral says how much is free", () => {

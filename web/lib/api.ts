@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { sessionMessage } from "../../protocol/signing.ts";
-import { marketDataBaseUrl } from "../../sdk/endpoints.ts";
+import { marketDataBaseUrl, nextOrderIdPath } from "../../sdk/endpoints.ts";
 import { Side } from "../../protocol/types.ts";
 import type { PublicKey, SideCode, Signature, SignedOrder } from "../../protocol/types.ts";
 
@@ -308,6 +308,9 @@ const settlementSchema = z.object({
 });
 export type Settlement = z.infer<typeof settlementSchema>;
 
+/** `GET /v1/accounts/{accountId}/nextOrderId`: the order id the account should sign next. */
+const nextOrderIdSchema = z.object({ accountId: int, nextOrderId: int });
+
 const challengeSchema = z.object({ challenge: int, expiresAt: count });
 const sessionSchema = z.object({ token: z.string(), accountId: int, expiresAt: count });
 export type ApiSession = z.infer<typeof sessionSchema>;
@@ -433,12 +436,13 @@ export class SequencerClient {
   }
 
   /**
-   * A session read the market-data endpoint also serves (docs/api.md "Market-data endpoint"),
-   * sent there, off the venue's matching thread, with the newest seq the venue answered this
-   * app with: the endpoint answers once its copy includes it, so the app reads its own orders and
-   * fills. The venue answers instead when the endpoint is absent, unreachable or behind.
+   * An account read the market-data endpoint also serves (docs/api.md "Market-data endpoint"):
+   * a session read, or the public next order id (no `token`). Sent there, off the venue's
+   * matching thread, with the newest seq the venue answered this app with: the endpoint answers
+   * once its copy includes it, so the app reads its own orders, fills and order ids. The venue
+   * answers instead when the endpoint is absent, unreachable or behind.
    */
-  private async accountRead<T>(path: string, schema: z.ZodType<T>, token: string): Promise<T> {
+  private async accountRead<T>(path: string, schema: z.ZodType<T>, token?: string): Promise<T> {
     this.reads ??= this.marketDataUrl().catch(() => {
       this.reads = null;
       return this.baseUrl;
@@ -478,6 +482,15 @@ export class SequencerClient {
       z.object({ settlements: z.array(settlementSchema) }),
       token,
     ).then((r) => r.settlements);
+  }
+
+  /**
+   * The order id the account should sign next: one above the highest the venue has seen from it
+   * (orders of any outcome, withdrawal messages), 1 when none (docs/api.md "Choosing order ids").
+   * Public; asked right before signing (web/lib/orderIds.ts `allocateOrderId`).
+   */
+  nextOrderId(accountId: bigint): Promise<bigint> {
+    return this.accountRead(nextOrderIdPath(accountId), nextOrderIdSchema).then((r) => r.nextOrderId);
   }
 
   /** Posts a signed withdrawal message (protocol/signing.ts `withdrawalOrder`, §5.2). */

@@ -31,6 +31,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   RATE_LIMITED: "Too many requests. Wait a moment and try again.",
   ORDER_SLOT_BUSY: "Too many open orders share an order slot. Cancel an order and retry.",
   DUPLICATE_ORDER_ID: "That order id was already used. Retry to pick a new one.",
+  ORDER_ID_WINDOW:
+    "The order id was too far above your account's earlier ones for the exchange to record it. Retry: the app asks the exchange for a fresh one.",
   TICK_SIZE: "The price must be a multiple of the market's tick size.",
   LOT_SIZE: "The size must be a multiple of the market's lot size.",
   MIN_SIZE: "The size is below the market's minimum order size.",

@@ -4,7 +4,7 @@
  * feed (and by polling as a fallback while the feed is down). Book channels are sequenced and
  * resynchronise on a gap.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { EMPTY_POSITION } from "../../protocol/account.ts";
 import type { Marks } from "../../protocol/margin.ts";
@@ -276,6 +276,25 @@ export function useFills() {
     queryFn: () => api.fills(token!),
     refetchInterval: poll,
   });
+}
+
+/**
+ * Asks the venue for an account's next order id (`GET /v1/accounts/{id}/nextOrderId`) through
+ * the query cache, always fresh: called right before signing an order or a withdrawal message,
+ * whose id is `allocateOrderId(store, accountId, next, ...)` (web/lib/orderIds.ts).
+ */
+export function useFetchNextOrderId(): (accountId: bigint) => Promise<bigint> {
+  const { api } = useVenue();
+  const client = useQueryClient();
+  return useCallback(
+    (accountId: bigint) =>
+      client.fetchQuery({
+        queryKey: ["account", accountId.toString(), "nextOrderId"],
+        queryFn: () => api.nextOrderId(accountId),
+        staleTime: 0,
+      }),
+    [api, client],
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ export interface VerifiedBatch {
 /** The `submitBatch` arguments of a verified batch. */
 export interface BatchCalldata {
   readonly header: BatchHeader;
-  /** f0, f1 of every slot, unpacked from the calldata's 28 bytes per slot (`unpackSlots`, §7). */
+  /** f0, f1 of every slot, unpacked from the calldata's 24 bytes per slot (`unpackSlots`, §7). */
   readonly slots: readonly bigint[];
   readonly proof: SolidityProof;
 }

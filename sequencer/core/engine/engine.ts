@@ -18,6 +18,7 @@
 import { BITS } from "../../../protocol/constants.ts";
 import { ProtocolError } from "../../../protocol/errors.ts";
 import { decodeInstrument } from "../../../protocol/instruments.ts";
+import { ORDER_ID_WINDOW } from "../../../protocol/pubdata.ts";
 import type { SideCode, SignedOrder } from "../../../protocol/types.ts";
 import { InstrumentKind, Side } from "../../../protocol/types.ts";
 import { SequencerError } from "../../errors.ts";
@@ -236,14 +237,17 @@ export const MAX_FILLS_PER_ORDER = 500;
 
 /**
  * The engine's state as plain data (`MatchingEngine.toSnapshot`): books, the indexes of resting
- * orders (the same order objects as in the books), burned order ids, dead-man switches,
- * market-maker protection and the trade id sequence. Markets come from the configuration.
+ * orders (the same order objects as in the books), burned order ids (per slot, and each
+ * account's highest), dead-man switches, market-maker protection and the trade id sequence.
+ * Markets come from the configuration.
  */
 export interface EngineSnapshot {
   readonly books: ReadonlyMap<bigint, BookSnapshotData>;
   readonly open: ReadonlyMap<bigint, ReadonlyMap<bigint, RestingOrder>>;
   readonly slots: ReadonlyMap<bigint, ReadonlyMap<bigint, RestingOrder>>;
   readonly highest: ReadonlyMap<bigint, ReadonlyMap<bigint, bigint>>;
+  /** accountId → the highest order id accepted from the account (`MatchingEngine.nextOrderId`). */
+  readonly highestByAccount: ReadonlyMap<bigint, bigint>;
   readonly clientIds: ReadonlyMap<bigint, ReadonlyMap<string, RestingOrder>>;
   readonly deadlines: ReadonlyMap<bigint, bigint>;
   readonly mmp: ReadonlyMap<string, MmpState>;
@@ -265,6 +269,13 @@ export class MatchingEngine {
    * slots an account uses.
    */
   private readonly highest = new Map<bigint, Map<bigint, bigint>>();
+  /**
+   * accountId → the highest order id accepted from the account in any slot (an order of any
+   * outcome, a withdrawal message): `nextOrderId` is one above it. Kept exactly as `highest` is:
+   * by `burn` (so a journal replay rebuilds it) and in snapshots. The ids the account's order
+   * tree records are among them: the tree only ever records an accepted order's or withdrawal's id.
+   */
+  private readonly highestByAccount = new Map<bigint, bigint>();
   /** accountId → client order id → open order carrying it. */
   private readonly clientIds = new Map<bigint, Map<string, RestingOrder>>();
   /** accountId → unix ms at which the dead-man switch cancels every order of the account. */
@@ -281,6 +292,8 @@ export class MatchingEngine {
    * tracked). The market-data process keeps a copy of the open orders from them.
    */
   private orderChanges: Set<RestingOrder> | null = null;
+  /** Accounts whose `nextOrderId` moved since the last `flushOrderChanges` (null: not tracked). */
+  private nextOrderIdChanges: Set<bigint> | null = null;
 
   constructor(
     private readonly ledger: Ledger,
@@ -305,6 +318,7 @@ export class MatchingEngine {
       open: this.open,
       slots: this.slots,
       highest: this.highest,
+      highestByAccount: this.highestByAccount,
       clientIds: this.clientIds,
       deadlines: this.deadlines,
       mmp: this.mmp,
@@ -330,6 +344,7 @@ export class MatchingEngine {
     refill(this.open, snapshot.open as Map<bigint, Map<bigint, RestingOrder>>);
     refill(this.slots, snapshot.slots as Map<bigint, Map<bigint, RestingOrder>>);
     refill(this.highest, snapshot.highest as Map<bigint, Map<bigint, bigint>>);
+    refill(this.highestByAccount, snapshot.highestByAccount);
     refill(this.clientIds, snapshot.clientIds as Map<bigint, Map<string, RestingOrder>>);
     refill(this.deadlines, snapshot.deadlines);
     refill(this.mmp, snapshot.mmp);
@@ -372,18 +387,28 @@ export class MatchingEngine {
     return out;
   }
 
-  /** Starts recording the changes of resting orders (`flushOrderChanges`). */
+  /** Starts recording the changes of resting orders and of next order ids (`flushOrderChanges`). */
   trackOrderChanges(): void {
     this.orderChanges ??= new Set();
+    this.nextOrderIdChanges ??= new Set();
   }
 
   /**
    * The resting orders changed since the last call: each one still open as it stands now (in the
    * order they were first touched, new orders in the order they entered), and the `[accountId,
-   * orderId]` of each one gone. Empty when changes are not tracked.
+   * orderId]` of each one gone; and `[accountId, nextOrderId]` of each account whose next order id
+   * moved. Empty when changes are not tracked.
    */
-  flushOrderChanges(): { open: OrderRecord[]; gone: [bigint, bigint][] } {
-    const out: { open: OrderRecord[]; gone: [bigint, bigint][] } = { open: [], gone: [] };
+  flushOrderChanges(): { open: OrderRecord[]; gone: [bigint, bigint][]; nextOrderIds: [bigint, bigint][] } {
+    const out: { open: OrderRecord[]; gone: [bigint, bigint][]; nextOrderIds: [bigint, bigint][] } = {
+      open: [],
+      gone: [],
+      nextOrderIds: [],
+    };
+    if (this.nextOrderIdChanges !== null && this.nextOrderIdChanges.size > 0) {
+      for (const accountId of this.nextOrderIdChanges) out.nextOrderIds.push([accountId, this.nextOrderId(accountId)]);
+      this.nextOrderIdChanges.clear();
+    }
     if (this.orderChanges === null || this.orderChanges.size === 0) return out;
     for (const o of this.orderChanges) {
       if (this.findOpen(o.accountId, o.orderId) === o) out.open.push(orderRecord(o));
@@ -391,6 +416,22 @@ export class MatchingEngine {
     }
     this.orderChanges.clear();
     return out;
+  }
+
+  /**
+   * The order id the account should sign next: one above the highest id the venue accepted from
+   * it (orders resting, filled or cancelled, withdrawal messages, and so every id its order tree
+   * records), 1 when none. Public: order ids are in the batches' calldata. A client counts up
+   * from it (skipping slots its resting orders hold), which keeps every id within 2^32 of its
+   * slot's (`ORDER_ID_WINDOW`, docs/protocol.md §5.3). O(1).
+   */
+  nextOrderId(accountId: bigint): bigint {
+    return (this.highestByAccount.get(accountId) ?? 0n) + 1n;
+  }
+
+  /** `[accountId, nextOrderId]` of every account that used an order id. */
+  nextOrderIdRecords(): [bigint, bigint][] {
+    return [...this.highestByAccount].map(([accountId, highest]) => [accountId, highest + 1n]);
   }
 
   /** Every open order as a record, per account in `openOrders` order. */
@@ -512,8 +553,9 @@ export class MatchingEngine {
 
   /**
    * The order-id rules shared by orders and withdrawal messages (both use the order tree,
-   * §5.3): above every id the account used in the slot, above the id the tree holds there, and
-   * the slot not held by another open order. Throws DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY.
+   * §5.3): above every id the account used in the slot, above the id the tree holds there but
+   * less than 2^32 above it (a slot posts an id's low 32 bits), and the slot not held by another
+   * open order. Throws DUPLICATE_ORDER_ID / ORDER_ID_WINDOW / ORDER_SLOT_BUSY and changes nothing.
    */
   checkOrderId(accountId: bigint, orderId: bigint, replacing: RestingOrder | null = null): void {
     const slot = this.ledger.slotOf(orderId);
@@ -528,6 +570,11 @@ export class MatchingEngine {
       throw new SequencerError(
         "DUPLICATE_ORDER_ID",
         `order id ${orderId} is not above the id ${stored.storedId} already recorded in its order-tree slot: use a higher order id`,
+      );
+    if (orderId >= stored.storedId + ORDER_ID_WINDOW)
+      throw new SequencerError(
+        "ORDER_ID_WINDOW",
+        `order id ${orderId} is 2^32 or more above the id ${stored.storedId} its order-tree slot holds (a slot posts only an id's low 32 bits, docs/protocol.md §5.3): ask GET /v1/accounts/${accountId}/nextOrderId (now ${this.nextOrderId(accountId)}) and count up from it`,
       );
     const busy = this.slots.get(accountId)?.get(slot);
     if (busy !== undefined && busy !== replacing)
@@ -1022,5 +1069,10 @@ export class MatchingEngine {
     const slot = this.ledger.slotOf(orderId);
     const previous = slots.get(slot);
     if (previous === undefined || orderId > previous) slots.set(slot, orderId);
+    const highest = this.highestByAccount.get(accountId);
+    if (highest === undefined || orderId > highest) {
+      this.highestByAccount.set(accountId, orderId);
+      this.nextOrderIdChanges?.add(accountId);
+    }
   }
 }

@@ -3,7 +3,8 @@
  * The normal way out: an L2 withdrawal from the trading account. The trading key signs the
  * withdrawal message (protocol/signing.ts `withdrawalOrder`, docs/protocol.md §5.2), an order of
  * instrument 0 whose id comes from the same allocator as the order ticket's (withdrawals burn an
- * id of the same order tree), and the venue puts it in the open batch. Once the batch is
+ * id of the same order tree; counted up from the venue's next id, asked right before signing),
+ * and the venue puts it in the open batch. Once the batch is
  * verified on L1 the amount is claimable by the wallet.
  */
 import { useState } from "react";
@@ -13,7 +14,7 @@ import { withdrawalOrder } from "../../../protocol/signing.ts";
 import { useUsdcInput } from "../../lib/amountInput.ts";
 import { explainWithdrawal } from "../../lib/errors.ts";
 import { formatFixed, formatUsdc } from "../../lib/format.ts";
-import { useAccount, useOpenOrders } from "../../lib/market.ts";
+import { useAccount, useFetchNextOrderId, useOpenOrders } from "../../lib/market.ts";
 import { allocateOrderId } from "../../lib/orderIds.ts";
 import { sign } from "../../lib/orders.ts";
 import { useSession } from "../../lib/session.tsx";
@@ -34,6 +35,7 @@ export function L2Withdraw() {
   const client = useQueryClient();
   const account = useAccount();
   const openOrders = useOpenOrders();
+  const fetchNextOrderId = useFetchNextOrderId();
   const amount = useUsdcInput();
   const [sending, setSending] = useState(false);
   const [result, setResult] = useState<{ readonly ok: boolean; readonly text: string } | null>(null);
@@ -51,11 +53,13 @@ export function L2Withdraw() {
     setSending(true);
     setResult(null);
     try {
+      // The venue's next id for the account, asked now: ids count up from it (never the clock).
+      const venueNext = await fetchNextOrderId(session.accountId);
       const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
       const orderId = allocateOrderId(
         localStorage,
         session.accountId,
-        nowSeconds,
+        venueNext,
         (openOrders.data ?? []).map((o) => o.orderId),
         deployment.profile.orderDepth,
       );

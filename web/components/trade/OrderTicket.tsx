@@ -21,7 +21,7 @@ import {
   parsePrice,
   parseSize,
 } from "../../lib/format.ts";
-import { accountOf, useAccount, useMarks, useOpenOrders } from "../../lib/market.ts";
+import { accountOf, useAccount, useFetchNextOrderId, useMarks, useOpenOrders } from "../../lib/market.ts";
 import { allocateOrderId } from "../../lib/orderIds.ts";
 import { leverageX100, orderFlags, previewFill, sign } from "../../lib/orders.ts";
 import type { TimeInForceName } from "../../lib/orders.ts";
@@ -63,6 +63,7 @@ export function OrderTicket({
   const client = useQueryClient();
   const account = useAccount();
   const openOrders = useOpenOrders();
+  const fetchNextOrderId = useFetchNextOrderId();
   const marks = useMarks();
   const [side, setSide] = useState<SideCode>(Side.BUY);
   const [type, setType] = useState<"limit" | "market">("limit");
@@ -140,11 +141,13 @@ export function OrderTicket({
     setResult(null);
     try {
       const accountId = session.accountId;
+      // The venue's next id for the account, asked now: ids count up from it (never the clock).
+      const venueNext = await fetchNextOrderId(accountId);
       const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
       const orderId = allocateOrderId(
         localStorage,
         accountId,
-        nowSeconds,
+        venueNext,
         (openOrders.data ?? []).map((o) => o.orderId),
         deployment.profile.orderDepth,
       );
