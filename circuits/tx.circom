@@ -534,7 +534,6 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     var S28 = 1 << 28;
     var S32 = 1 << 32;
     var S52 = 1 << 52;
-    var S53 = 1 << 53;
     var S84 = 1 << 84;
     var S100 = 1 << 100;
     var S110 = 1 << 110;
