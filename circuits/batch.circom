@@ -46,7 +46,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     signal input insCollateral;
     signal input insOrderRoot;
     signal input insPositionsHash;
-    signal input insSiblings[accountDepth];
+    signal input insSiblings[3 * accountDepth \ 2];
     signal input feePool0;
     signal input funding0[U];
     signal input lastFunding0[U];
@@ -75,7 +75,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     signal input aPosInst[nTx][P];
     signal input aPosSize[nTx][P];
     signal input aPosCost[nTx][P];
-    signal input aSiblings[nTx][accountDepth];
+    signal input aSiblings[nTx][3 * accountDepth \ 2];
     signal input bId[nTx];
     signal input bPkHash[nTx];
     signal input bOwner[nTx];
@@ -84,7 +84,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     signal input bPosInst[nTx][P];
     signal input bPosSize[nTx][P];
     signal input bPosCost[nTx][P];
-    signal input bSiblings[nTx][accountDepth];
+    signal input bSiblings[nTx][3 * accountDepth \ 2];
 
     // Orders A and B (OrderWitness in tx.circom); all zero when the slot has none.
     signal input oaInstrument[nTx];
@@ -101,7 +101,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     signal input oaS[nTx];
     signal input oaStoredId[nTx];
     signal input oaStoredFilled[nTx];
-    signal input oaSiblings[nTx][orderDepth];
+    signal input oaSiblings[nTx][3 * orderDepth \ 2];
     signal input obInstrument[nTx];
     signal input obSide[nTx];
     signal input obSize[nTx];
@@ -116,7 +116,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     signal input obS[nTx];
     signal input obStoredId[nTx];
     signal input obStoredFilled[nTx];
-    signal input obSiblings[nTx][orderDepth];
+    signal input obSiblings[nTx][3 * orderDepth \ 2];
 
     // ---- batch context: t, domain, prices, settlement records --------------------------------
     BatchEnv(U, K, I) env;

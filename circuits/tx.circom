@@ -50,7 +50,7 @@ bus AccountWitness(P, accountDepth) {
     signal posInst[P];
     signal posSize[P];
     signal posCost[P];
-    signal siblings[accountDepth];
+    signal siblings[3 * accountDepth \ 2];
 }
 
 // An order (or withdrawal message) with its signature, key and order-tree leaf before the fill.
@@ -70,7 +70,7 @@ bus OrderWitness(orderDepth) {
     signal S;
     signal storedId;
     signal storedFilled;
-    signal siblings[orderDepth];
+    signal siblings[3 * orderDepth \ 2];
 }
 
 // Per-slot transaction parameters (unused ones are 0).

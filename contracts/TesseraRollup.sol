@@ -284,7 +284,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (u == 0 || 1 + 2 * u > 8) revert InvalidConfig("feeds");
         if (p.nTx == 0) revert InvalidConfig("nTx");
         // Slot data and queue entries carry 24-bit account ids: a deeper tree's ids would not fit.
-        if (p.accountDepth < 1 || p.accountDepth > ACCOUNT_ID_BITS) revert InvalidConfig("accountDepth");
+        // The account tree is quaternary (docs/protocol.md §4): a level takes two index bits.
+        if (p.accountDepth < 2 || p.accountDepth > ACCOUNT_ID_BITS || p.accountDepth % 2 != 0) {
+            revert InvalidConfig("accountDepth");
+        }
         if (p.positions < 2 || p.positions > 16 || p.positions % 2 != 0) revert InvalidConfig("positions");
         if (p.deposits == 0 || p.deposits > p.nTx) revert InvalidConfig("deposits");
         // uint8: at most 255, the trades' 8-bit instrument index.
@@ -304,6 +307,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (cfg.feedChangeDelay <= cfg.forcedRequestDeadline) revert InvalidConfig("feedChangeDelay");
         if (cfg.exitClaimWindow == 0) revert InvalidConfig("exitClaimWindow");
         _requireHasher(cfg.poseidonHashers, 2);
+        _requireHasher(cfg.poseidonHashers, 4);
         _requireHasher(cfg.poseidonHashers, 5);
         _requireHasher(cfg.poseidonHashers, 6);
         _requireHasher(cfg.poseidonHashers, 1 + 2 * u);
@@ -1008,7 +1012,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     ) internal view {
         if (
             leafPreimage.length != 4 + 3 * positionsPerAccount ||
-            siblings.length != accountDepth ||
+            siblings.length != (3 * accountDepth) / 2 ||
             globalPreimage.length != 1 + 2 * underlyings
         ) revert BadExitProofShape();
         if (leafPreimage[1] != uint256(uint160(owner))) revert LeafOwnerMismatch(accountId, leafPreimage[1], owner);
@@ -1017,7 +1021,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @dev State root from an account leaf preimage, its Merkle path and the global preimage
-    /// (docs/protocol.md §4).
+    /// (docs/protocol.md §4). The account tree is quaternary: at level l the path node is child
+    /// `(accountId >> 2l) & 3` of its parent, and `siblings[3l..3l+2]` are the parent's other
+    /// children in child order.
     function _exitRoot(
         uint256 accountId,
         uint256[] calldata leafPreimage,
@@ -1028,13 +1034,15 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         for (uint256 i = 0; i < 4; ++i) leaf[i] = leafPreimage[i];
         leaf[4] = _positionsHash(leafPreimage);
         node = _hash(leaf);
-        uint256[] memory pair = new uint256[](2);
-        for (uint256 level = 0; level < siblings.length; ++level) {
-            bool right = (accountId >> level) & 1 == 1;
-            pair[0] = right ? siblings[level] : node;
-            pair[1] = right ? node : siblings[level];
-            node = _hash(pair);
+        uint256[] memory children = new uint256[](4);
+        uint256 levels = siblings.length / 3;
+        for (uint256 level = 0; level < levels; ++level) {
+            uint256 own = (accountId >> (2 * level)) & 3;
+            uint256 next = 3 * level;
+            for (uint256 c = 0; c < 4; ++c) children[c] = c == own ? node : siblings[next++];
+            node = _hash(children);
         }
+        uint256[] memory pair = new uint256[](2);
         pair[0] = node;
         pair[1] = _hash(globalPreimage);
         node = _hash(pair);

@@ -7,7 +7,7 @@
  *   orderLeaf     = H(orderId, filled)
  */
 import { poseidon } from "./poseidon.ts";
-import { zeroHashes } from "./tree.ts";
+import { emptyRoot } from "./tree.ts";
 import type { Account, Position, Profile } from "./types.ts";
 
 /** The canonical empty position slot: size 0 and then instrument = cost = 0. */
@@ -25,7 +25,7 @@ export function emptyOrderLeaf(): bigint {
 
 /** Root of an order tree of depth `profile.orderDepth` holding only empty leaves. */
 export function emptyOrderRoot(profile: Profile): bigint {
-  return zeroHashes(emptyOrderLeaf(), profile.orderDepth)[profile.orderDepth]!;
+  return emptyRoot(emptyOrderLeaf(), profile.orderDepth);
 }
 
 /** The empty account: zero key, owner and collateral, empty order tree, empty slots. */

@@ -9,6 +9,7 @@
 import { positionsHash } from "./account.ts";
 import { toField } from "./field.ts";
 import { decodeSlot } from "./pubdata.ts";
+import { proofLength } from "./tree.ts";
 import { TxType } from "./types.ts";
 import type { Account, AccountUpdate, Batch, OrderUpdate, Profile, TxWitness } from "./types.ts";
 
@@ -115,7 +116,7 @@ function orderSignals(update: OrderUpdate | null, profile: Profile): Record<stri
       S: zero,
       StoredId: zero,
       StoredFilled: zero,
-      Siblings: Array.from({ length: profile.orderDepth }, () => zero),
+      Siblings: Array.from({ length: proofLength(profile.orderDepth) }, () => zero),
     };
   }
   const { order, signature, publicKey } = update.signed;

@@ -29,6 +29,8 @@ export function validateProfile(p: Profile): Profile {
     Number.isInteger(p.orderDepth) && p.orderDepth >= 1 && p.orderDepth <= BITS.postedOrderId,
     `orderDepth must be in 1..${BITS.postedOrderId}`,
   );
+  // Both trees are quaternary (§4): a level takes two index bits.
+  check(n, p.accountDepth % 2 === 0 && p.orderDepth % 2 === 0, "accountDepth and orderDepth must be even");
   check(
     n,
     Number.isInteger(p.positions) && p.positions >= 2 && p.positions <= 16 && p.positions % 2 === 0,

@@ -100,9 +100,9 @@ export interface TesseraDeployment {
 /** Feed descriptions of the mock oracles, index u-1 (protocol/instruments.ts UNDERLYINGS order). */
 const FEED_NAMES = ["ETH / USD", "BTC / USD", "SOL / USD"];
 
-/** Poseidon arities the rollup calls during exit (docs/protocol.md §4): nodes, leaf, pairs, global. */
+/** Poseidon arities the rollup calls during exit (docs/protocol.md §4): state root, tree nodes, leaf, pairs, global. */
 export function hasherArities(profile: Profile): number[] {
-  const arities = new Set([2, 5, 6, 1 + 2 * profile.underlyings]);
+  const arities = new Set([2, 4, 5, 6, 1 + 2 * profile.underlyings]);
   if (profile.positions > 2) arities.add(profile.positions / 2);
   return [...arities].sort((a, b) => a - b);
 }

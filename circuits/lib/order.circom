@@ -111,7 +111,7 @@ template OrderTreeUpdate(orderDepth) {
     signal input storedFilled;
     signal input size;
     signal input fill;
-    signal input siblings[orderDepth];
+    signal input siblings[3 * orderDepth \ 2];
     signal output newRoot;
     signal output posted;
 

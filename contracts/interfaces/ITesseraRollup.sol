@@ -406,7 +406,8 @@ interface ITesseraRollup {
     /// @param accountId The exiting account.
     /// @param leafPreimage `[pkHash, owner, collateral, orderRoot, inst_0, size_0, cost_0, ..., inst_{P-1}, size_{P-1}, cost_{P-1}]`
     /// (signed values field-encoded).
-    /// @param siblings The account's Merkle path, bottom-up (accountDepth words).
+    /// @param siblings The account's quaternary Merkle path, bottom-up: per level the parent's other three
+    /// children in child order (3 · accountDepth / 2 words).
     /// @param globalPreimage `[feePool, fundingIndex_1..U, lastFundingTime_1..U]` (fundingIndex field-encoded).
     /// @param settlementRoundIds Per position slot: for an option expired at the last batch, the feed
     /// round in force at its expiry; otherwise ignored.

@@ -136,11 +136,11 @@ contract TesseraRollupTest is TestBase {
 
     // ---------------------------------------------------------------- profile
 
-    /// Slot data carries 24-bit account ids: the account tree is 1 to 24 deep (25 and deeper, or
-    /// 0, refused).
-    function test_constructor_accountDepthAtMost24() public {
+    /// Slot data carries 24-bit account ids and the account tree is quaternary: the tree is 2 to 24
+    /// deep in index bits, an even number (0, odd depths, 25 and deeper refused).
+    function test_constructor_accountDepthEvenAtMost24() public {
         ITesseraRollup.Profile memory p = _profile(K, D);
-        uint8[4] memory refused = [0, 25, 32, 255];
+        uint8[7] memory refused = [0, 1, 3, 23, 25, 26, 255];
         for (uint256 i = 0; i < refused.length; ++i) {
             p.accountDepth = refused[i];
             vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidConfig.selector, "accountDepth"));
@@ -151,8 +151,8 @@ contract TesseraRollupTest is TestBase {
         assertEq(r.accountDepth(), 24, "24 accepted");
         vm.prank(ALICE);
         assertEq(r.register(7), 2, "registers");
-        p.accountDepth = 1;
-        assertEq(new TesseraRollup(_config(ethFeed, p, address(verifier))).accountDepth(), 1, "1 accepted");
+        p.accountDepth = 2;
+        assertEq(new TesseraRollup(_config(ethFeed, p, address(verifier))).accountDepth(), 2, "2 accepted");
     }
 
     /// I instrument-table entries, 1..255 (0 refused): the public data counts I words and the

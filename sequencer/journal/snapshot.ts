@@ -27,7 +27,7 @@ import { deserialize, serialize } from "node:v8";
 import type { StoredSnapshot } from "./journal.ts";
 
 /** Bumped whenever the snapshot's contents change shape: an older one is skipped, not misread. */
-export const SNAPSHOT_VERSION = 5;
+export const SNAPSHOT_VERSION = 6; // 6: quaternary trees (tree nodes carry `children`)
 
 /** The snapshots file's one table (sequencer/journal/snapshot-store.ts). */
 export const SNAPSHOT_TABLE = `CREATE TABLE IF NOT EXISTS snapshots (

@@ -18,6 +18,7 @@ import {
   freeCollateral,
   packSettlement,
   ProtocolError,
+  proofLength,
   RollupState,
   toCircuitInput,
   toField,
@@ -97,7 +98,7 @@ function setOrderWithSlot(
     stored = before.orderState(accountId, orderId);
     siblings = before.orderProof(accountId, orderId).siblings;
   } catch {
-    siblings = Array.from({ length: TEST.orderDepth }, () => 0n);
+    siblings = Array.from({ length: proofLength(TEST.orderDepth) }, () => 0n);
   }
   setSlot(inp, `${prefix}StoredId`, slot, stored.orderId);
   setSlot(inp, `${prefix}StoredFilled`, slot, stored.filled);

@@ -203,7 +203,7 @@ describe("hashes and trees match the reference model", () => {
     merkle = await gadget(
       "merkle-4",
       ["lib/merkle.circom"],
-      `template Root(d) { signal input index; signal input leaf; signal input siblings[d]; signal output root;
+      `template Root(d) { signal input index; signal input leaf; signal input siblings[3 * d \\ 2]; signal output root;
   signal bits[d] <== IndexBits(d)(index); root <== MerkleRoot(d)(leaf, bits, siblings); }
 component main = Root(4);`,
     );
@@ -224,6 +224,23 @@ component main = Root(4);`,
     }
     const p = tree.proof(0n);
     assert.equal(judge(merkle, { index: 16n, leaf: tree.get(0n), siblings: p.siblings.slice() }).ok, false);
+  });
+
+  test("MerkleRoot places the node at its own position: a path read at any other index gives another root", () => {
+    // Every leaf distinct, so a node placed at a wrong child position (at either level) changes
+    // the root: the placement constraints admit exactly the index's own position.
+    const rand = rng(12n);
+    const tree = new SparseMerkleTree(4, 0n);
+    for (let i = 0n; i < 16n; i++) tree.set(i, rand(250));
+    for (let i = 0n; i < 16n; i++) {
+      const proof = tree.proof(i);
+      for (let j = 0n; j < 16n; j++) {
+        if (j === i) continue;
+        const { w, ok } = judge(merkle, { index: j, leaf: tree.get(i), siblings: proof.siblings.slice() });
+        assert.ok(ok);
+        assert.notEqual(merkle.get(w, "root"), tree.root, `leaf ${i} read at index ${j}`);
+      }
+    }
   });
 
   const account = (profile: Profile, seed: bigint): Account => {

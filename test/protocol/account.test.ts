@@ -18,10 +18,11 @@ import type { Account } from "../../protocol/index.ts";
 import { BTC, DEMO, ETH, TEST } from "./fixtures.ts";
 
 describe("account leaves", () => {
-  test("the empty order root is the tree of H(0, 0) leaves", () => {
+  test("the empty order root is the quaternary tree of H(0, 0) leaves", () => {
     const leaf = orderLeafHash(0n, 0n);
     assert.equal(leaf, poseidon([0n, 0n]));
-    assert.equal(emptyOrderRoot(TEST), hashNode(hashNode(leaf, leaf), hashNode(leaf, leaf)));
+    assert.equal(emptyOrderRoot(TEST), hashNode([leaf, leaf, leaf, leaf]), "test: orderDepth 2, one quaternary level");
+    assert.equal(emptyOrderRoot(DEMO), poseidon(Array.from({ length: 4 }, () => hashNode([leaf, leaf, leaf, leaf]))));
   });
 
   test("leaf = H(pkHash, owner, collateral, orderRoot, positionsHash); P = 2 hashes six values", () => {

@@ -5,6 +5,7 @@ import {
   FIELD_MODULUS,
   leafHash,
   poseidon,
+  proofLength,
   verifyProof,
   InstrumentKind,
   l1Calldata,
@@ -279,7 +280,7 @@ describe("rebuilding the state from L1 calldata (§12)", () => {
       const args = exitArguments(proof);
       assert.equal(args.accountId, id);
       assert.equal(args.leafPreimage.length, 4 + 3 * DEMO.positions);
-      assert.equal(args.siblings.length, DEMO.accountDepth);
+      assert.equal(args.siblings.length, proofLength(DEMO.accountDepth), "three siblings per quaternary level");
       assert.equal(args.globalPreimage.length, 1 + 2 * DEMO.underlyings);
       for (const v of [...args.leafPreimage, ...args.globalPreimage]) assert.ok(v >= 0n && v < FIELD_MODULUS);
       assert.equal(leafHash(proof.account, DEMO), proof.leaf);

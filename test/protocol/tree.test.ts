@@ -6,17 +6,19 @@ import {
   hashNode,
   ProtocolError,
   SparseMerkleTree,
+  emptyRoot,
+  proofLength,
   verifyProof,
   zeroHashes,
 } from "../../protocol/index.ts";
 import "./fixtures.ts";
 
-/** The root of a full tree computed level by level, the slow obvious way. */
+/** The root of a full quaternary tree computed level by level, the slow obvious way. */
 function naiveRoot(leaves: readonly bigint[]): bigint {
   let level = leaves.slice();
   while (level.length > 1) {
     const next: bigint[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(hashNode(level[i]!, level[i + 1]!));
+    for (let i = 0; i < level.length; i += 4) next.push(hashNode(level.slice(i, i + 4)));
     level = next;
   }
   return level[0]!;
@@ -26,7 +28,8 @@ describe("SparseMerkleTree", () => {
   test("an empty tree's root is the zero-hash chain of its default leaf", () => {
     const tree = new SparseMerkleTree(4, 7n);
     assert.equal(tree.root, naiveRoot(Array.from({ length: 16 }, () => 7n)));
-    assert.equal(tree.root, zeroHashes(7n, 4)[4]);
+    assert.equal(tree.root, zeroHashes(7n, 2)[2]);
+    assert.equal(tree.root, emptyRoot(7n, 4));
     assert.equal(tree.get(5n), 7n);
   });
 
@@ -61,18 +64,18 @@ describe("SparseMerkleTree", () => {
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({
         kind: fc.constant("set" as const),
-        i: fc.integer({ min: 0, max: 31 }),
+        i: fc.integer({ min: 0, max: 63 }),
         v: fc.bigInt({ min: 0n, max: 1n << 200n }),
         lazy: fc.boolean(),
       }),
       fc.record({ kind: fc.constant("root" as const) }),
-      fc.record({ kind: fc.constant("proof" as const), i: fc.integer({ min: 0, max: 31 }) }),
+      fc.record({ kind: fc.constant("proof" as const), i: fc.integer({ min: 0, max: 63 }) }),
       fc.record({ kind: fc.constant("clone" as const) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
-        let tree = new SparseMerkleTree(5, 9n);
-        let leaves = Array.from({ length: 32 }, () => 9n);
+        let tree = new SparseMerkleTree(6, 9n);
+        let leaves = Array.from({ length: 64 }, () => 9n);
         const clones: { tree: SparseMerkleTree; root: bigint }[] = [];
         let calls = 0;
         for (const o of ops) {
@@ -108,13 +111,14 @@ describe("SparseMerkleTree", () => {
     assert.equal(calls, 1);
     void tree.root;
     tree.set(3n, () => (calls++, 7n));
-    tree.proof(2n); // leaf 3 is leaf 2's sibling
+    tree.proof(2n); // leaf 3 is one of leaf 2's siblings
     void tree.root;
     assert.equal(calls, 2, "each lazy leaf is hashed once");
   });
 
   test("proofs verify for set and unset leaves, bottom-up, and fail for another leaf or index", () => {
     const tree = new SparseMerkleTree(6, 0n);
+    tree.set(4n, 13n);
     tree.set(5n, 11n);
     tree.set(40n, 12n);
     for (const [i, v] of [
@@ -124,16 +128,24 @@ describe("SparseMerkleTree", () => {
       [63n, 0n],
     ] as const) {
       const proof = tree.proof(i);
-      assert.equal(proof.siblings.length, 6);
+      assert.equal(proof.siblings.length, 9);
+      assert.equal(proofLength(6), 9);
       assert.ok(verifyProof(tree.root, v, proof));
     }
     const proof = tree.proof(5n);
-    // Leaf 5 = 0b000101: its sibling is leaf 4 (default), bit 0 set means it is a right child.
-    assert.equal(proof.siblings[0], 0n);
+    // Leaf 5 = 0b00_01_01 is child 1 of its parent, whose other children are leaves 4, 6 and 7
+    // in that order; one level up the parent is child 1 again, beside subtrees 0, 2 and 3.
+    assert.deepEqual(proof.siblings.slice(0, 3), [13n, 0n, 0n]);
+    assert.equal(proof.siblings[3], hashNode([0n, 0n, 0n, 0n]));
     assert.equal(computeRoot(11n, proof), tree.root);
     assert.equal(verifyProof(tree.root, 12n, proof), false);
     assert.equal(verifyProof(tree.root, 11n, { index: 4n, siblings: proof.siblings }), false);
     assert.equal(verifyProof(tree.root, 11n, { index: 64n, siblings: proof.siblings }), false);
+    assert.equal(verifyProof(tree.root, 11n, { index: 5n, siblings: proof.siblings.slice(1) }), false);
+  });
+
+  test("odd depths and depths past 64 are refused: a level takes two index bits", () => {
+    for (const depth of [0, 1, 3, 23, 66]) assert.throws(() => new SparseMerkleTree(depth, 0n), RangeError);
   });
 
   test("clones are independent in both directions", () => {
