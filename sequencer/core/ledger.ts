@@ -708,7 +708,6 @@ export class ProtocolLedger implements Ledger {
 
   /** The record of a registered account; throws UNKNOWN_ACCOUNT (`requireRegistered`). */
   requireAccount(accountId: bigint): Account {
-    const account = accountId < 1n << BigInt(this.profile.accountDepth) ? this.state.account(accountId) : null;
-    return requireRegistered(accountId, account, this.profile.accountDepth);
+    return requireRegistered(accountId, this.profile.accountDepth, (id) => this.state.account(id));
   }
 }

@@ -7,14 +7,15 @@ import type { Account } from "../../protocol/types.ts";
 import { SequencerError } from "../errors.ts";
 
 /**
- * `account` (the record of `accountId`, null beyond the tree) when the account is registered;
- * else UNKNOWN_ACCOUNT, as every route that names an account answers it (the venue's and the
- * market-data endpoint's).
+ * The record of `accountId` (`lookup` is asked only for ids inside the tree) when the account is
+ * registered; else UNKNOWN_ACCOUNT, as every route that names an account answers it (the venue's
+ * and the market-data endpoint's).
  */
-export function requireRegistered(accountId: bigint, account: Account | null, accountDepth: number): Account {
+export function requireRegistered(accountId: bigint, accountDepth: number, lookup: (id: bigint) => Account): Account {
   const capacity = 1n << BigInt(accountDepth);
-  if (accountId >= capacity || account === null)
+  if (accountId < 0n || accountId >= capacity)
     throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} does not exist (the tree holds ${capacity})`);
+  const account = lookup(accountId);
   if (account.pkHash === 0n)
     throw new SequencerError("UNKNOWN_ACCOUNT", `account ${accountId} is not registered: deposit on L1 first`);
   return account;

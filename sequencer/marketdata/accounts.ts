@@ -97,7 +97,7 @@ export class AccountReplica {
 
   /** The record of a registered account; throws UNKNOWN_ACCOUNT as the venue does. */
   requireAccount(id: bigint): Account {
-    return requireRegistered(id, id < 1n << BigInt(this.accountDepth) ? this.account(id) : null, this.accountDepth);
+    return requireRegistered(id, this.accountDepth, (inside) => this.account(inside));
   }
 
   /** The order id the account should sign next (`MatchingEngine.nextOrderId`). */
