@@ -329,20 +329,8 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     isLiq * (1 - updB.reduced) === 0;                                                  // BAD_LIQUIDATION: 1 <= q <= |size|
 
     // ---- risk of A and B before and after their position updates -----------------------------
-    component riskA = AccountRisk(P, U);
-    riskA.inst <== updA.newInst;
-    riskA.size <== updA.newSize;
-    riskA.cost <== updA.newCost;
-    riskA.prices <== env.prices;
-    riskA.funding <== gBefore.funding;
-    riskA.t <== env.t;
-    component riskB = AccountRisk(P, U);
-    riskB.inst <== updB.newInst;
-    riskB.size <== updB.newSize;
-    riskB.cost <== updB.newCost;
-    riskB.prices <== env.prices;
-    riskB.funding <== gBefore.funding;
-    riskB.t <== env.t;
+    // Before: every slot. After: the totals before with the one slot PositionUpdate changed
+    // (posSel, one-hot) evaluated again (AccountRiskAfter), equal to AccountRisk of updX.new*.
     component riskBeforeA = AccountRisk(P, U);
     riskBeforeA.inst <== a.posInst;
     riskBeforeA.size <== a.posSize;
@@ -357,6 +345,38 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     riskBeforeB.prices <== env.prices;
     riskBeforeB.funding <== gBefore.funding;
     riskBeforeB.t <== env.t;
+    component riskA = AccountRiskAfter(P, U);
+    riskA.sel <== posSelA;
+    riskA.beforeValueSum <== riskBeforeA.valueSum;
+    riskA.beforeIm <== riskBeforeA.im;
+    riskA.beforeMm <== riskBeforeA.mm;
+    riskA.beforeExpired <== riskBeforeA.expired;
+    riskA.posValue <== riskBeforeA.posValue;
+    riskA.posIm <== riskBeforeA.posIm;
+    riskA.posMm <== riskBeforeA.posMm;
+    riskA.posExpired <== riskBeforeA.posExpired;
+    riskA.inst <== updA.selInst;
+    riskA.size <== updA.selSize;
+    riskA.cost <== updA.selCost;
+    riskA.prices <== env.prices;
+    riskA.funding <== gBefore.funding;
+    riskA.t <== env.t;
+    component riskB = AccountRiskAfter(P, U);
+    riskB.sel <== posSelB;
+    riskB.beforeValueSum <== riskBeforeB.valueSum;
+    riskB.beforeIm <== riskBeforeB.im;
+    riskB.beforeMm <== riskBeforeB.mm;
+    riskB.beforeExpired <== riskBeforeB.expired;
+    riskB.posValue <== riskBeforeB.posValue;
+    riskB.posIm <== riskBeforeB.posIm;
+    riskB.posMm <== riskBeforeB.posMm;
+    riskB.posExpired <== riskBeforeB.posExpired;
+    riskB.inst <== updB.selInst;
+    riskB.size <== updB.selSize;
+    riskB.cost <== updB.selCost;
+    riskB.prices <== env.prices;
+    riskB.funding <== gBefore.funding;
+    riskB.t <== env.t;
     signal settledA <== IsZero()(riskA.expired);        // A holds no expired, unsettled option
     signal settledB <== IsZero()(riskB.expired);
 

@@ -87,7 +87,8 @@ template PositionRisk(U) {
 }
 
 // Cross-margin totals of one account (§6.2): valueSum = Σ value(pos), im and mm ×10^4, and
-// expired = the number of expired options it holds (0 when the account may be margined).
+// expired = the number of expired options it holds (0 when the account may be margined); and
+// each slot's own terms (posValue[j], ...), which AccountRiskAfter reuses.
 // valueSum: signed < 2^110 (P ≤ 16); im, mm: < 2^107; expired: [0, P].
 template AccountRisk(P, U) {
     signal input inst[P];
@@ -100,6 +101,10 @@ template AccountRisk(P, U) {
     signal output im;
     signal output mm;
     signal output expired;
+    signal output posValue[P];
+    signal output posIm[P];
+    signal output posMm[P];
+    signal output posExpired[P];
     var v = 0;
     var i = 0;
     var m = 0;
@@ -113,6 +118,10 @@ template AccountRisk(P, U) {
         pos[j].prices <== prices;
         pos[j].funding <== funding;
         pos[j].t <== t;
+        posValue[j] <== pos[j].value;
+        posIm[j] <== pos[j].im;
+        posMm[j] <== pos[j].mm;
+        posExpired[j] <== pos[j].expired;
         v += pos[j].value;
         i += pos[j].im;
         m += pos[j].mm;
@@ -122,6 +131,50 @@ template AccountRisk(P, U) {
     im <== i;
     mm <== m;
     expired <== e;
+}
+
+// AccountRisk's totals after one slot changed (issue 17 item 3: one risk evaluation shared):
+// slot `sel` now holds (inst, size, cost) and every other slot is as `before` saw it. The
+// totals are sums over slots, so after = before − the slot's old terms + PositionRisk of its
+// new content: exactly AccountRisk of the updated slots, for one PositionRisk instead of P.
+// Caller obligations: sel is one-hot (OneHot); before.* are AccountRisk's outputs for the
+// slots before, at the same prices, funding and t; the other slots are unchanged
+// (PositionUpdate changes only the selected one).  Ranges as AccountRisk.
+template AccountRiskAfter(P, U) {
+    signal input sel[P];
+    signal input beforeValueSum;
+    signal input beforeIm;
+    signal input beforeMm;
+    signal input beforeExpired;
+    signal input posValue[P];
+    signal input posIm[P];
+    signal input posMm[P];
+    signal input posExpired[P];
+    signal input inst;
+    signal input size;
+    signal input cost;
+    signal input prices[U];
+    signal input funding[U];
+    signal input t;
+    signal output valueSum;
+    signal output im;
+    signal output mm;
+    signal output expired;
+    component pos = PositionRisk(U);
+    pos.inst <== inst;
+    pos.size <== size;
+    pos.cost <== cost;
+    pos.prices <== prices;
+    pos.funding <== funding;
+    pos.t <== t;
+    signal oldValue <== Select(P)(sel, posValue);
+    signal oldIm <== Select(P)(sel, posIm);
+    signal oldMm <== Select(P)(sel, posMm);
+    signal oldExpired <== Select(P)(sel, posExpired);
+    valueSum <== beforeValueSum - oldValue + pos.value;
+    im <== beforeIm - oldIm + pos.im;
+    mm <== beforeMm - oldMm + pos.mm;
+    expired <== beforeExpired - oldExpired + pos.expired;
 }
 
 // out = 1 iff 10^4 × (collateral + valueSum) ≥ requirement.

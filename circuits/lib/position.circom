@@ -30,6 +30,10 @@ template PositionUpdate(P) {
     signal output newInst[P];
     signal output newSize[P];
     signal output newCost[P];
+    // The selected slot after the update (its newInst, newSize, newCost), for AccountRiskAfter.
+    signal output selInst;
+    signal output selSize;
+    signal output selCost;
     signal output realised;
     signal output reduced;
 
@@ -84,6 +88,9 @@ template PositionUpdate(P) {
     signal keepInst <== (1 - closed) * instrument;
     signal instAfter <== instS + enabled * (keepInst - instS);
     signal costKept <== costAfter - realised;
+    selInst <== instAfter;
+    selSize <== sizeAfter;
+    selCost <== costKept;
     for (var j = 0; j < P; j++) {
         newInst[j] <== inst[j] + sel[j] * (instAfter - instS);
         newSize[j] <== size[j] + sel[j] * (sizeAfter - sizeS);

@@ -85,9 +85,15 @@ export function parts(p: Profile): Part[] {
       name: "AccountRisk",
       include: "lib/margin.circom",
       main: `AccountRisk(${p.positions}, ${p.underlyings})`,
-      perSlot: 4,
-      usedBy:
-        "A and B after (trade, withdraw, forced withdrawal, forced close); before (F10 headroom, liquidation, forced close)",
+      perSlot: 2,
+      usedBy: "A and B before (F10 headroom, liquidation, forced close), and the base of their risk after",
+    },
+    {
+      name: "AccountRiskAfter",
+      include: "lib/margin.circom",
+      main: `AccountRiskAfter(${p.positions}, ${p.underlyings})`,
+      perSlot: 2,
+      usedBy: "A and B after (trade, withdraw, forced withdrawal, forced close): the updated slot only",
     },
     {
       name: "MeetsRequirement",

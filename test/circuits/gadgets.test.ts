@@ -311,9 +311,44 @@ component main = Root(4);`,
 describe("instruments and margin match the reference model", () => {
   let decode: Circuit;
   let risk: Circuit;
+  let riskAfter: Circuit;
   before(async () => {
     decode = await gadget("instrument-decode", ["lib/instrument.circom"], "component main = InstrumentDecode();");
     risk = await gadget("account-risk", ["lib/margin.circom"], "component main = AccountRisk(4, 2);");
+    // AccountRiskAfter wired as tx.circom wires it, beside a full AccountRisk of the same slots
+    // after the change, so the test compares the two outright.
+    riskAfter = await gadget(
+      "account-risk-after",
+      ["lib/margin.circom", "lib/select.circom"],
+      `template RiskAfter(P, U) {
+  signal input inst[P]; signal input size[P]; signal input cost[P]; signal input index;
+  signal input newInst; signal input newSize; signal input newCost;
+  signal input prices[U]; signal input funding[U]; signal input t;
+  signal output after[4]; signal output full[4];
+  signal sel[P] <== OneHot(P)(index);
+  component before = AccountRisk(P, U);
+  before.inst <== inst; before.size <== size; before.cost <== cost;
+  before.prices <== prices; before.funding <== funding; before.t <== t;
+  component inc = AccountRiskAfter(P, U);
+  inc.sel <== sel;
+  inc.beforeValueSum <== before.valueSum; inc.beforeIm <== before.im;
+  inc.beforeMm <== before.mm; inc.beforeExpired <== before.expired;
+  inc.posValue <== before.posValue; inc.posIm <== before.posIm;
+  inc.posMm <== before.posMm; inc.posExpired <== before.posExpired;
+  inc.inst <== newInst; inc.size <== newSize; inc.cost <== newCost;
+  inc.prices <== prices; inc.funding <== funding; inc.t <== t;
+  component all = AccountRisk(P, U);
+  for (var j = 0; j < P; j++) {
+    all.inst[j] <== inst[j] + sel[j] * (newInst - inst[j]);
+    all.size[j] <== size[j] + sel[j] * (newSize - size[j]);
+    all.cost[j] <== cost[j] + sel[j] * (newCost - cost[j]);
+  }
+  all.prices <== prices; all.funding <== funding; all.t <== t;
+  after <== [inc.valueSum, inc.im, inc.mm, inc.expired];
+  full <== [all.valueSum, all.im, all.mm, all.expired];
+}
+component main = RiskAfter(4, 2);`,
+    );
   });
 
   test("InstrumentDecode splits ids like protocol's decodeInstrument; ids of 2^82 and above are rejected", () => {
@@ -376,6 +411,71 @@ describe("instruments and margin match the reference model", () => {
       assert.equal(risk.get(w, "im"), initialMarginScaled(account, marks));
       assert.equal(risk.get(w, "mm"), maintenanceMarginScaled(account, marks));
       assert.equal(risk.get(w, "expired"), 0n);
+    }
+  });
+
+  test("AccountRiskAfter equals AccountRisk of the updated slots: every slot, emptied, opened, flipped, expired", () => {
+    // The after-risk of a slot is the before-risk with one slot's terms replaced. Slots hold
+    // perps, calls and puts, live and expired; the new content is empty, another instrument, or
+    // the same instrument at another size, at every index; prices and funding at their edges.
+    const rand = rng(21n);
+    const expiry = 2_000_000_000n;
+    const prices = [300_000n, 6_000_000n];
+    const position = (): Position => {
+      if (rand(2) === 0n) return { instrument: 0n, size: 0n, cost: 0n };
+      const underlying = Number(rand(1)) + 1;
+      const kind = Number(rand(8) % 3n) as InstrumentKindCode;
+      const strike = kind === InstrumentKind.PERP ? 0n : (prices[underlying - 1]! * (80n + rand(6))) / 100n;
+      const exp = kind === 0 ? 0n : expiry + rand(1); // expired at t = expiry, or live
+      const instrument = encodeInstrument({ underlying, kind, strike, expiry: exp });
+      const size = (rand(40) + 1n) * (rand(1) === 0n ? 1n : -1n);
+      return { instrument, size, cost: size * (prices[underlying - 1]! - rand(14)) };
+    };
+    const fundings = [
+      [0n, 0n],
+      [250n, -1_000n],
+      [(1n << 40n) - 1n, -(1n << 40n)],
+    ];
+    for (let round = 0; round < 24; round++) {
+      const positions = Array.from({ length: 4 }, position);
+      const index = round % 4;
+      const next = round % 3 === 0 ? { instrument: 0n, size: 0n, cost: 0n } : position();
+      const funding = fundings[round % fundings.length]!;
+      const { w, ok } = judge(riskAfter, {
+        inst: positions.map((p) => p.instrument),
+        size: positions.map((p) => toField(p.size)),
+        cost: positions.map((p) => toField(p.cost)),
+        index: BigInt(index),
+        newInst: next.instrument,
+        newSize: toField(next.size),
+        newCost: toField(next.cost),
+        prices,
+        funding: funding.map(toField),
+        t: expiry,
+      });
+      assert.ok(ok, `round ${round}`);
+      for (let k = 0; k < 4; k++) {
+        assert.equal(riskAfter.get(w, `after[${k}]`), riskAfter.get(w, `full[${k}]`), `round ${round}, output ${k}`);
+      }
+      const after = positions.slice();
+      after[index] = next;
+      const account: Account = { pkHash: 1n, owner: 1n, collateral: 0n, orderRoot: 0n, positions: after };
+      const marks = { prices, fundingIndex: funding };
+      if (expiredOption(account, expiry) === null) {
+        assert.equal(
+          riskAfter.get(w, "after[1]"),
+          initialMarginScaled(account, marks),
+          `round ${round}: protocol's IM`,
+        );
+        assert.equal(
+          riskAfter.get(w, "after[2]"),
+          maintenanceMarginScaled(account, marks),
+          `round ${round}: protocol's MM`,
+        );
+        assert.equal(riskAfter.get(w, "after[3]"), 0n);
+      } else {
+        assert.notEqual(riskAfter.get(w, "after[3]"), 0n, `round ${round}: an expired option counted`);
+      }
     }
   });
 
