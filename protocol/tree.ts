@@ -234,7 +234,8 @@ export class SparseMerkleTree<V = never> {
     let node: TreeNode<V> = new LeafNode<V>(leaf, value);
     for (let l = 0; l < this.levels; l++) {
       const parent = path[l + 1] ?? null;
-      const children: (TreeNode<V> | null)[] = parent === null ? [null, null, null, null] : [...parent.children];
+      const children: (TreeNode<V> | null)[] =
+        parent === null ? new Array<TreeNode<V> | null>(TREE_ARITY).fill(null) : [...parent.children];
       children[digit(index, l)] = node;
       node = new InnerNode<V>(children, this.zeros[l]!);
     }
@@ -249,7 +250,7 @@ export class SparseMerkleTree<V = never> {
     for (let l = 0; l < this.levels; l++) {
       const parent = path[l + 1] ?? null;
       const own = digit(index, l);
-      for (let c = 0; c < 4; c++) {
+      for (let c = 0; c < TREE_ARITY; c++) {
         if (c === own) continue;
         const sibling = parent === null ? null : (parent.children[c] ?? null);
         siblings.push(sibling === null ? this.zeros[l]! : sibling.hash);
