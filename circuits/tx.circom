@@ -541,10 +541,16 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     RangeCheck(64)(gAfter.feePool);
 
     // ---- account tree: A then B ----------------------------------------------------------------
-    signal leafABefore <== AccountLeaf(P)(a.pkHash, a.owner, a.collateral, a.orderRoot, a.posInst, a.posSize, a.posCost);
-    signal leafAAfter <== AccountLeaf(P)(pkHashA, ownerA, collateralA, orderRootA, updA.newInst, updA.newSize, updA.newCost);
-    signal leafBBefore <== AccountLeaf(P)(b.pkHash, b.owner, b.collateral, b.orderRoot, b.posInst, b.posSize, b.posCost);
-    signal leafBAfter <== AccountLeaf(P)(b.pkHash, b.owner, collateralB, orderRootB, updB.newInst, updB.newSize, updB.newCost);
+    // The leaves after reuse the before leaves' pair hashes: only the pair holding the updated
+    // slot (posSel, one-hot) is hashed again (AccountLeafAfter).
+    signal leafABefore;
+    signal pairsA[P \ 2];
+    (leafABefore, pairsA) <== AccountLeaf(P)(a.pkHash, a.owner, a.collateral, a.orderRoot, a.posInst, a.posSize, a.posCost);
+    signal leafAAfter <== AccountLeafAfter(P)(pkHashA, ownerA, collateralA, orderRootA, posSelA, pairsA, updA.newInst, updA.newSize, updA.newCost);
+    signal leafBBefore;
+    signal pairsB[P \ 2];
+    (leafBBefore, pairsB) <== AccountLeaf(P)(b.pkHash, b.owner, b.collateral, b.orderRoot, b.posInst, b.posSize, b.posCost);
+    signal leafBAfter <== AccountLeafAfter(P)(b.pkHash, b.owner, collateralB, orderRootB, posSelB, pairsB, updB.newInst, updB.newSize, updB.newCost);
     signal rootMid <== MerkleUpdate(accountDepth)(1, rootBefore, leafABefore, leafAAfter, aPath, a.siblings);
     rootAfter <== MerkleUpdate(accountDepth)(1, rootMid, leafBBefore, leafBAfter, bPath, b.siblings);
 

@@ -28,8 +28,15 @@ export function parts(p: Profile): Part[] {
       name: "AccountLeaf",
       include: "lib/account.circom",
       main: `AccountLeaf(${p.positions})`,
-      perSlot: 4,
-      usedBy: "all (A, B before/after)",
+      perSlot: 2,
+      usedBy: "all (A, B before)",
+    },
+    {
+      name: "AccountLeafAfter",
+      include: "lib/account.circom",
+      main: `AccountLeafAfter(${p.positions})`,
+      perSlot: 2,
+      usedBy: "all (A, B after: the changed pair hashed again)",
     },
     {
       name: "MerkleUpdate (account)",

@@ -198,6 +198,7 @@ describe("hashes and trees match the reference model", () => {
   let merkle: Circuit;
   let leaf2: Circuit;
   let leaf4: Circuit;
+  let leafAfter: Circuit;
   let ordHash: Circuit;
   before(async () => {
     merkle = await gadget(
@@ -209,6 +210,32 @@ component main = Root(4);`,
     );
     leaf2 = await gadget("leaf-2", ["lib/account.circom"], "component main = AccountLeaf(2);");
     leaf4 = await gadget("leaf-4", ["lib/account.circom"], "component main = AccountLeaf(4);");
+    // AccountLeafAfter wired as tx.circom wires it: the before leaf's pair hashes, a one-hot
+    // slot, and the slots after with only that one changed.
+    leafAfter = await gadget(
+      "leaf-after",
+      ["lib/account.circom", "lib/select.circom"],
+      `template LeafAfter(P) {
+  signal input pkHash; signal input owner; signal input collateral; signal input orderRoot;
+  signal input inst[P]; signal input size[P]; signal input cost[P]; signal input index;
+  signal input newInst; signal input newSize; signal input newCost;
+  signal output out;
+  signal sel[P] <== OneHot(P)(index);
+  component before = AccountLeaf(P);
+  before.pkHash <== pkHash; before.owner <== owner; before.collateral <== collateral; before.orderRoot <== orderRoot;
+  before.inst <== inst; before.size <== size; before.cost <== cost;
+  component after = AccountLeafAfter(P);
+  after.pkHash <== pkHash; after.owner <== owner; after.collateral <== collateral; after.orderRoot <== orderRoot;
+  after.sel <== sel; after.pairBefore <== before.pair;
+  for (var j = 0; j < P; j++) {
+    after.inst[j] <== inst[j] + sel[j] * (newInst - inst[j]);
+    after.size[j] <== size[j] + sel[j] * (newSize - size[j]);
+    after.cost[j] <== cost[j] + sel[j] * (newCost - cost[j]);
+  }
+  out <== after.out;
+}
+component main = LeafAfter(8);`,
+    );
     ordHash = await gadget("order-hash", ["lib/order.circom"], "component main = OrderHash();");
   });
 
@@ -275,6 +302,40 @@ component main = Root(4);`,
       }
     });
   }
+
+  test("AccountLeafAfter equals protocol's leafHash of the updated slots, at every slot (P = 8)", () => {
+    // Only the changed slot's pair is hashed again; the other pairs come from the leaf before.
+    // Every index of an 8-slot account, the slot emptied, opened or changed, must give the leaf
+    // protocol/ computes from scratch.
+    const profile = { ...DEMO, positions: 8 };
+    const rand = rng(33n);
+    for (let index = 0; index < 8; index++) {
+      for (const kind of ["emptied", "opened", "changed"] as const) {
+        const empty: Position = { instrument: 0n, size: 0n, cost: 0n };
+        const drawn = account(profile, BigInt(100 + index));
+        const a: Account =
+          kind === "opened" ? { ...drawn, positions: drawn.positions.map((p, j) => (j === index ? empty : p)) } : drawn;
+        const next: Position = kind === "emptied" ? empty : { instrument: rand(82), size: -rand(47), cost: rand(95) };
+        const { w, ok } = judge(leafAfter, {
+          pkHash: a.pkHash,
+          owner: a.owner,
+          collateral: toField(a.collateral),
+          orderRoot: a.orderRoot,
+          inst: a.positions.map((p) => p.instrument),
+          size: a.positions.map((p) => toField(p.size)),
+          cost: a.positions.map((p) => toField(p.cost)),
+          index: BigInt(index),
+          newInst: next.instrument,
+          newSize: toField(next.size),
+          newCost: toField(next.cost),
+        });
+        assert.ok(ok, `index ${index}, ${kind}`);
+        const positions = a.positions.slice();
+        positions[index] = next;
+        assert.equal(leafAfter.get(w, "out"), leafHash({ ...a, positions }, profile), `index ${index}, ${kind}`);
+      }
+    }
+  });
 
   test("OrderHash equals protocol's orderHash", () => {
     const o = {
