@@ -280,6 +280,17 @@ component main = LeafAfter(8);`,
     return { pkHash: rand(253), owner: rand(160), collateral: -rand(63), orderRoot: rand(253), positions };
   };
 
+  /** AccountLeaf's inputs for an account (signed fields field-encoded). */
+  const leafInputs = (a: Account): CircuitInputs => ({
+    pkHash: a.pkHash,
+    owner: a.owner,
+    collateral: toField(a.collateral),
+    orderRoot: a.orderRoot,
+    inst: a.positions.map((p) => p.instrument),
+    size: a.positions.map((p) => toField(p.size)),
+    cost: a.positions.map((p) => toField(p.cost)),
+  });
+
   for (const [profile, name] of [
     [TEST, "2"],
     [DEMO, "4"],
@@ -288,15 +299,7 @@ component main = LeafAfter(8);`,
       const c = name === "2" ? leaf2 : leaf4;
       for (const seed of [1n, 2n, 3n]) {
         const a = account(profile, seed);
-        const { w, ok } = judge(c, {
-          pkHash: a.pkHash,
-          owner: a.owner,
-          collateral: toField(a.collateral),
-          orderRoot: a.orderRoot,
-          inst: a.positions.map((p) => p.instrument),
-          size: a.positions.map((p) => toField(p.size)),
-          cost: a.positions.map((p) => toField(p.cost)),
-        });
+        const { w, ok } = judge(c, leafInputs(a));
         assert.ok(ok);
         assert.equal(c.get(w, "out"), leafHash(a, profile));
       }
@@ -317,13 +320,7 @@ component main = LeafAfter(8);`,
           kind === "opened" ? { ...drawn, positions: drawn.positions.map((p, j) => (j === index ? empty : p)) } : drawn;
         const next: Position = kind === "emptied" ? empty : { instrument: rand(82), size: -rand(47), cost: rand(95) };
         const { w, ok } = judge(leafAfter, {
-          pkHash: a.pkHash,
-          owner: a.owner,
-          collateral: toField(a.collateral),
-          orderRoot: a.orderRoot,
-          inst: a.positions.map((p) => p.instrument),
-          size: a.positions.map((p) => toField(p.size)),
-          cost: a.positions.map((p) => toField(p.cost)),
+          ...leafInputs(a),
           index: BigInt(index),
           newInst: next.instrument,
           newSize: toField(next.size),
