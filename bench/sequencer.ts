@@ -5,7 +5,7 @@
  *   process, 20,000 orders of each kind): `core_orders_per_s`, `core_fills_per_s`, the builder's
  *   rate, and the fill rate the whole pipeline sustains (core and builder). `--only core` runs it
  *   alone and prints it; `--builder-verifiers N` sets the builder process's verifier processes
- *   (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 4 or more cores, 0 here on 2; 0 verifies on the
+ *   (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores; 0 verifies on the
  *   builder's thread);
  * - core: journaled order placements per second through `Sequencer.execute` (book + SQLite
  *   journal, no HTTP, no signature check), and fills per second through protocol/'s

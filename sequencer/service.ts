@@ -75,7 +75,7 @@ export interface ServiceConfig {
   readonly groupCommit?: boolean;
   /** Where closed batches are built (default "process": off the core's thread, sequencer/builder). */
   readonly builder?: "inline" | "process";
-  /** The builder process's own signature verifier processes (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 4 or more cores, else 0; sequencer/builder/builder-worker.ts). */
+  /** The builder process's own signature verifier processes (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores, else 0; sequencer/builder/builder-worker.ts). */
   readonly builderVerifiers?: number;
   /** How much lower the builder process's priority is (default `DEFAULT_BUILDER_NICE`, 10; sequencer/builder/remote.ts). */
   readonly builderNice?: number;

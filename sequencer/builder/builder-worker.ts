@@ -207,6 +207,8 @@ async function pump(): Promise<void> {
     await sent();
     if (queue.length === 0) break;
     lookAhead();
+    // The verifiers take the requests while this thread turns, not while it builds (`written`).
+    if (pool !== null) await pool.written();
     const head = queue[0]!;
     if (head.verified !== null) await head.verified;
     queue.shift();
@@ -235,5 +237,8 @@ process.on("message", (m: BuilderRequest) => {
   pump().catch(fatal);
 });
 await initCrypto();
+// Its verifiers load their crypto meanwhile; the first batches wait for them (bounded), as the
+// ones after do, instead of being verified here while the verifiers start.
+if (pool !== null) await pool.started(PREVERIFY_TIMEOUT_MS);
 ready = true;
 pump().catch(fatal);

@@ -89,12 +89,11 @@ export interface BuilderCallbacks {
 
 /**
  * The builder process's verifier processes unless configured (`TESSERA_BUILDER_VERIFIERS`): one
- * where the machine has a core to spare for it (4 or more), else none. On two cores the venue's
- * own processes (core, intake verifiers, builder) already fill them, and a verifier process only
- * moves the builder's signature work to a process that competes for the same cores
- * (docs/benchmarks.md measured no gain there).
+ * where the machine has a second core, else none. It runs at the builder's priority, so under
+ * load it takes what the venue's own processes leave, and when the builder is behind it gives
+ * the builder's thread a core's worth of signature checks (docs/benchmarks.md, 12-05 evening).
  */
-export const DEFAULT_BUILDER_VERIFIERS = availableParallelism() >= 4 ? 1 : 0;
+export const DEFAULT_BUILDER_VERIFIERS = availableParallelism() >= 2 ? 1 : 0;
 
 /**
  * How much lower the builder process's scheduling priority is than the venue's (its nice value

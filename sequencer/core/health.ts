@@ -100,6 +100,19 @@ export function effectiveBounds(bounds: HealthBounds, limits: L1Limits | null): 
   };
 }
 
+/** What the backlog alone makes of the venue: `assessHealth`'s rule, shared with the core's gate. */
+export function backlogGate(
+  batches: number,
+  oldestAgeMs: bigint | null,
+  bounds: HealthBounds | null,
+): "open" | "cancel_only" | "halted" {
+  if (bounds === null) return "open";
+  if (batches >= bounds.haltBatches || (oldestAgeMs !== null && oldestAgeMs >= bounds.haltAgeMs)) return "halted";
+  if (batches >= bounds.cancelOnlyBatches || (oldestAgeMs !== null && oldestAgeMs >= bounds.cancelOnlyAgeMs))
+    return "cancel_only";
+  return "open";
+}
+
 export interface HealthInput {
   readonly now: bigint;
   readonly limits: L1Limits | null;
@@ -141,13 +154,14 @@ export function assessHealth(input: HealthInput): Health {
     );
   const age = backlog.oldestAgeMs;
   const backlogText = `${backlog.batches} batches (${backlog.unproved} unproved) are not yet final on L1, the oldest (batch ${backlog.oldestBatch}) opened ${age === null ? 0n : age / 1000n} s ago`;
-  if (bounds === null) {
-    // no backlog gate
-  } else if (backlog.batches >= bounds.haltBatches || (age !== null && age >= bounds.haltAgeMs))
+  const gate = backlogGate(backlog.batches, age, bounds);
+  if (bounds === null || gate === "open") {
+    // the backlog gate is off or open
+  } else if (gate === "halted")
     halting.push(
       `${backlogText}; the venue takes no new transactions until they drain below ${bounds.haltBatches} batches and ${bounds.haltAgeMs / 1000n} s (check the provers and the L1 submitter)`,
     );
-  else if (backlog.batches >= bounds.cancelOnlyBatches || (age !== null && age >= bounds.cancelOnlyAgeMs))
+  else
     cancelOnly.push(
       `${backlogText}; only cancels are taken until they drain below ${bounds.cancelOnlyBatches} batches and ${bounds.cancelOnlyAgeMs / 1000n} s`,
     );

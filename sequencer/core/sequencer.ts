@@ -30,13 +30,14 @@ import { ClosedBatch, ProtocolLedger } from "./ledger.ts";
 import type { Applied, BatchMeta, LedgerSnapshot } from "./ledger.ts";
 import type { BuildRequest } from "../builder/remote.ts";
 import { toJson } from "../wire.ts";
+import { placedDigest, placedDigestValue } from "./journal-text.ts";
 import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
 import { checkStored, decodePart, DEFAULT_SNAPSHOT_POLICY, encodePart, SnapshotError } from "../journal/snapshot.ts";
 import type { SnapshotPolicy } from "../journal/snapshot.ts";
 import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
-import { assessHealth, DEFAULT_HEALTH_BOUNDS, gateError } from "./health.ts";
+import { assessHealth, backlogGate, DEFAULT_HEALTH_BOUNDS, effectiveBounds, gateError } from "./health.ts";
 import type { Health, HealthBounds, L1Limits } from "./health.ts";
 
 export interface VenueConfig {
@@ -263,7 +264,7 @@ export interface OpenOptions {
   /**
    * With `builder: "process"`: signature verifier processes of the builder process's own, which
    * verify the next batches' signatures while it hashes; 0 verifies every signature on the
-   * builder's thread. Default `DEFAULT_BUILDER_VERIFIERS`: 1 on 4 or more cores, else 0.
+   * builder's thread. Default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores, else 0.
    */
   readonly builderVerifiers?: number;
   /**
@@ -367,18 +368,11 @@ export class ReplayDivergenceError extends Error {
 
 /** The journaled digest of an outcome: enough to detect any divergence on replay. */
 function digest(outcome: Outcome): string {
-  const placed = (r: PlaceResult) => ({
-    s: r.status,
-    f: r.fills.map((f) => [f.tradeId, f.size, f.price, f.makerAccount, f.makerOrderId, f.batch, f.slot]),
-    c: r.cancelled.map((c) => [c.order.accountId, c.order.orderId, c.reason]),
-    r: r.remaining,
-    e: r.rejection?.code ?? null,
-  });
   switch (outcome.kind) {
     case "place":
-      return toJson(placed(outcome.result));
+      return placedDigest(outcome.result);
     case "replace":
-      return toJson({ old: outcome.cancelled.order.orderId, new: placed(outcome.placed) });
+      return toJson({ old: outcome.cancelled.order.orderId, new: placedDigestValue(outcome.placed) });
     case "cancel":
       return toJson(outcome.cancelled.map((c) => [c.order.accountId, c.order.orderId]));
     case "amend":
@@ -1866,9 +1860,7 @@ export class Sequencer {
     return assessHealth({
       now,
       limits: this.config.limits ?? null,
-      // Without L1 no batch ever becomes final: the backlog gate applies only to a venue linked to
-      // L1 (its limits read) or given bounds.
-      bounds: this.config.health ?? (this.config.limits !== undefined ? DEFAULT_HEALTH_BOUNDS : null),
+      bounds: this.healthBounds,
       prices: {
         roundIds: this.ledger.oracleRoundIds,
         updatedAts: this.ledger.oracleUpdatedAts,
@@ -1880,8 +1872,34 @@ export class Sequencer {
     });
   }
 
+  /**
+   * The backlog gate's bounds: without L1 no batch ever becomes final, so it applies only to a
+   * venue linked to L1 (its limits read) or given bounds.
+   */
+  private get healthBounds(): HealthBounds | null {
+    return this.config.health ?? (this.config.limits !== undefined ? DEFAULT_HEALTH_BOUNDS : null);
+  }
+
   /** Why the health gate refuses a command of `kind` at `now`, or null when it takes it. */
   gate(kind: Command["kind"], now: bigint): SequencerError | null {
+    // Every command asks, so the common case skips the report: nothing failed or was refused, no
+    // price is stale and the backlog is open. `assessHealth` then has no reason to give (mode
+    // normal) and `gateError` takes every kind.
+    if (this.refused === null && this.failed === null && this.ledger.staleAt(now / MS_PER_SECOND).length === 0) {
+      let batches = 0;
+      let oldest: { readonly number: bigint; readonly openedAt: bigint } | null = null;
+      for (const b of [...this.pending.values(), ...this.ledger.unbuilt()]) {
+        batches += 1;
+        if (oldest === null || b.number < oldest.number) oldest = b;
+      }
+      const bounds = this.healthBounds;
+      const gate = backlogGate(
+        batches,
+        oldest === null ? null : now - oldest.openedAt,
+        bounds === null ? null : effectiveBounds(bounds, this.config.limits ?? null),
+      );
+      if (gate === "open") return null;
+    }
     return gateError(this.health(now), kind);
   }
 

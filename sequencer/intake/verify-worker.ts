@@ -1,6 +1,7 @@
 /**
  * A signature-verifier process of the pool (forked by verify-pool.ts): checks EdDSA-Poseidon
- * signatures with protocol/'s fast verifier. Messages carry field elements as decimal strings.
+ * signatures with protocol/'s fast verifier. Messages carry field elements as bigints (the
+ * channel's "advanced" serialization).
  * Exits when its parent goes away.
  */
 import { verifyFast } from "../../protocol/eddsa-fast.ts";
@@ -16,17 +17,31 @@ process.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 await initPoseidon();
-process.on("message", (batch: VerifyRequest[]) => {
+function verify(batch: readonly VerifyRequest[]): void {
   const replies: VerifyReply[] = batch.map((r) => {
     // An order's hash is computed here, off the venue's thread (`VerifyPool.verifyOrder`).
-    const msg = "msg" in r ? BigInt(r.msg) : poseidon(r.hashInputs.map((v) => BigInt(v)));
-    const ok = verifyFast({ x: BigInt(r.ax), y: BigInt(r.ay) }, msg, {
-      R8x: BigInt(r.r8x),
-      R8y: BigInt(r.r8y),
-      S: BigInt(r.s),
-    });
-    return { id: r.id, ok, msg: msg.toString() };
+    const msg = "msg" in r ? r.msg : poseidon(r.hashInputs);
+    const ok = verifyFast({ x: r.ax, y: r.ay }, msg, { R8x: r.r8x, R8y: r.r8y, S: r.s });
+    return { id: r.id, ok, msg };
   });
-  send(replies);
+  send!(replies);
+}
+
+/**
+ * One message per event-loop turn. The channel hands over every message a read brought in one
+ * go; verified at once, they would keep this process from reading the channel again until all
+ * are done, and a sender whose own thread is then busy for long (the batch builder, which sends
+ * batches ahead) would leave the rest of its requests unwritten meanwhile. Taken in turn, the
+ * channel is drained between messages, so the sender's whole backlog reaches this process.
+ */
+const inbox: VerifyRequest[][] = [];
+function drain(): void {
+  const batch = inbox.shift();
+  if (batch === undefined) return;
+  verify(batch);
+  if (inbox.length > 0) setImmediate(drain);
+}
+process.on("message", (batch: VerifyRequest[]) => {
+  if (inbox.push(batch) === 1) setImmediate(drain);
 });
 send("ready");

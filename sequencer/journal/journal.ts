@@ -43,6 +43,7 @@ import type { SolidityProof } from "../../protocol/types.ts";
 import { openSnapshotStore } from "./snapshot-store.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import { toJson } from "../wire.ts";
+import { placeCommandJson } from "../core/journal-text.ts";
 
 export type Synchronous = "NORMAL" | "FULL";
 
@@ -354,7 +355,8 @@ export class Journal {
     this.appendTx = this.db.transaction(
       (now: bigint, command: Command, outcome: string, fills: readonly Fill[], settled: readonly SettledPosition[]) => {
         const seq = this.nextSeq;
-        this.insertCommand.run(seq, now.toString(), command.kind, toJson(command), outcome);
+        const body = command.kind === "place" ? placeCommandJson(command) : toJson(command);
+        this.insertCommand.run(seq, now.toString(), command.kind, body, outcome);
         for (const f of fills) {
           this.insertFill.run(
             f.tradeId,

@@ -15,6 +15,9 @@ import { slotsUsePrices } from "../../protocol/priceUse.ts";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import { Side, TxType } from "../../protocol/types.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
+import { commandSchema } from "../../sequencer/core/commands.ts";
+import type { Command } from "../../sequencer/core/commands.ts";
+import { gateError } from "../../sequencer/core/health.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import type { HealthBounds, L1Limits } from "../../sequencer/core/health.ts";
@@ -34,6 +37,24 @@ const LIMITS: L1Limits = {
   forcedRequestDeadline: 604_800n,
 };
 const T0 = 1_800_000_000n; // unix seconds
+
+/** Every command kind the journal knows. */
+const KINDS = commandSchema.options.map((o) => o.shape.kind.value) as Command["kind"][];
+
+/**
+ * The venue's mode at `now`, after checking that its per-command gate (which skips the report in
+ * the common case) refuses exactly what the full report refuses, with the same code and message.
+ */
+function modeAt(venue: Sequencer, now: bigint): string {
+  const health = venue.health(now);
+  for (const kind of KINDS) {
+    const full = gateError(health, kind);
+    const fast = venue.gate(kind, now);
+    assert.equal(fast?.code ?? null, full?.code ?? null, `${kind} at ${now}`);
+    assert.equal(fast?.message ?? null, full?.message ?? null, `${kind} at ${now}`);
+  }
+  return health.mode;
+}
 
 function code(c: string) {
   return (e: unknown) => e instanceof SequencerError && e.code === c;
@@ -89,10 +110,11 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
     venue.execute(better(alice, 1, 5n, "GTC"), ms(T0 + 4n));
     const fill = venue.execute(better(bob, 0, 6n, "IOC"), ms(T0 + 5n));
     assert.equal(fill.kind === "place" && fill.result.status, "filled");
-    assert.equal(venue.health(ms(T0 + 60n)).mode, "normal", "exactly maxOracleAge old is still fresh (L1's rule)");
+    assert.equal(modeAt(venue, ms(T0 + 60n)), "normal", "exactly maxOracleAge old is still fresh (L1's rule)");
 
     const late = ms(T0 + 61n);
     const h = venue.health(late);
+    modeAt(venue, late);
     assert.equal(h.mode, "price_stale");
     assert.equal(h.code, "PRICE_STALE");
     assert.deepEqual(
@@ -149,7 +171,7 @@ describe("finding F14: the venue halts price-dependent trading on a round older 
       { kind: "oracle", prices: [300_000n, 6_000_000n], roundIds: [2n, 2n], updatedAts: [T0 + 69n, T0 + 69n] },
       fresh,
     );
-    assert.equal(venue.health(fresh).mode, "normal");
+    assert.equal(modeAt(venue, fresh), "normal");
     venue.execute(place(alice, 1, 2n), fresh);
     const filled = venue.execute(place(bob, 0, 1n, "IOC"), fresh);
     assert.equal(filled.kind === "place" && filled.result.status, "filled");
@@ -209,9 +231,10 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
     venue.execute({ kind: "closeBatch" }, (now += 1000n));
     venue.execute(deposit(bob), (now += 1000n));
     venue.execute(place(alice, 1, 1n), (now += 1000n));
-    assert.equal(venue.health(now).mode, "normal", "one pending batch");
+    assert.equal(modeAt(venue, now), "normal", "one pending batch");
     venue.execute({ kind: "closeBatch" }, (now += 1000n));
     const h = venue.health(now);
+    modeAt(venue, now);
     assert.equal(h.mode, "cancel_only");
     assert.equal(h.backlog.batches, 2);
     assert.match(h.reasons[0]!, /2 batches \(2 unproved\) are not yet final on L1.*only cancels/);
@@ -223,6 +246,7 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
     );
     venue.execute({ kind: "closeBatch" }, (now += 1000n));
     const halted = venue.health(now);
+    modeAt(venue, now);
     assert.equal(halted.mode, "halted");
     assert.equal(halted.code, "HALTED");
     assert.throws(() => venue.execute(deposit(new Trader("carol", 4n)), (now += 1000n)), code("HALTED"));
@@ -236,10 +260,10 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
     // The backlog drains (proved, then final on L1): back to cancel-only, then normal.
     for (const b of venue.unprovedBatches()) venue.recordProof(b.number, PROOF);
     venue.setBatchStatus(1n, "submitted", "0x01");
-    assert.equal(venue.health(now).mode, "cancel_only");
+    assert.equal(modeAt(venue, now), "cancel_only");
     venue.setBatchStatus(2n, "submitted", "0x02");
     venue.setBatchStatus(3n, "submitted", "0x03");
-    assert.equal(venue.health(now).mode, "normal");
+    assert.equal(modeAt(venue, now), "normal");
     venue.execute(place(alice, 1, 2n), (now += 1000n));
   });
 
@@ -247,12 +271,12 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
     venue.execute(deposit(new Trader("erin", 7n)), (now += 1000n));
     venue.execute({ kind: "closeBatch" }, (now += 1000n));
     const opened = venue.unprovedBatches()[0]!.openedAt;
-    assert.equal(venue.health(opened + 599_999n).mode, "normal");
-    assert.equal(venue.health(opened + 600_000n).mode, "cancel_only");
-    assert.equal(venue.health(opened + 1_200_000n).mode, "halted");
+    assert.equal(modeAt(venue, opened + 599_999n), "normal");
+    assert.equal(modeAt(venue, opened + 600_000n), "cancel_only");
+    assert.equal(modeAt(venue, opened + 1_200_000n), "halted");
     venue.recordProof(venue.unprovedBatches()[0]!.number, PROOF);
     venue.setBatchStatus(venue.provedBatches()[0]!.number, "submitted", "0x04");
-    assert.equal(venue.health(opened + 1_200_000n).mode, "normal");
+    assert.equal(modeAt(venue, opened + 1_200_000n), "normal");
   });
 
   test("a venue without L1 (batches never final) has no backlog gate", async () => {
@@ -264,7 +288,7 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
         v.execute(deposit(new Trader(`t${i}`, BigInt(10 + i))), (t += 1000n));
         v.execute({ kind: "closeBatch" }, (t += 1000n));
       }
-      assert.equal(v.health(t + 10_000_000n).mode, "normal");
+      assert.equal(modeAt(v, t + 10_000_000n), "normal");
       assert.equal(v.health(t).bounds, null);
     } finally {
       v.close();
@@ -277,6 +301,7 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
     const v = await venueWith(db2.file, { health: bounds, limits: { ...LIMITS, maxBatchLag: 400n } });
     try {
       const h = v.health(now);
+      modeAt(v, now);
       assert.equal(h.bounds?.cancelOnlyAgeMs, 100_000n);
       assert.equal(h.bounds?.haltAgeMs, 200_000n);
     } finally {
@@ -297,6 +322,7 @@ describe("finding F15: the backlog gate goes cancel-only, then halted, and back"
     off();
     assert.deepEqual(events, ["halted"], "the change is pushed (WebSocket status)");
     const h = venue.health(now);
+    modeAt(venue, now);
     assert.equal(h.code, "HALTED");
     assert.deepEqual(h.failedBatch, { batch: n, reason: "prover: out of memory" });
     assert.match(h.reasons[0]!, /batch \d+ failed \(prover: out of memory\).*Operator: .*restart/);

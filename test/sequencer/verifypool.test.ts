@@ -77,4 +77,34 @@ describe("verifier processes hash and verify orders", () => {
       await pool.close();
     }
   });
+
+  test("a caller that holds its thread between turns: every request written first, every answer its own", async () => {
+    // The batch builder's shape: messages of 64, many in flight, sent ahead of a long build.
+    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { maxBatch: 64, maxMessagesInFlight: 1024 });
+    const alive = setInterval(() => undefined, 1000);
+    try {
+      await pool.started(60_000);
+      // Distinct orders, a tenth of them tampered, more bytes than a socket's buffer holds.
+      const orders = Array.from({ length: 2048 }, (_, i) => {
+        const s = signed({ ...base, orderId: BigInt(i), price: BigInt(i % 97) });
+        return i % 10 === 3 ? { ...s, order: { ...s.order, price: s.order.price + 1n } } : s;
+      });
+      const answers = Promise.all(orders.map((s) => pool.verifyOrder(s, DOMAIN)));
+      assert.ok(pool.unwrittenMessages > 0, "the requests outgrow the channel's buffer");
+      await pool.written();
+      assert.equal(pool.unwrittenMessages, 0);
+      // The thread is held, as a build holds it: the worker has all it needs meanwhile.
+      const until = Date.now() + 200;
+      while (Date.now() < until);
+      const got = await answers;
+      orders.forEach((s, i) => {
+        const msg = orderHash(s.order, DOMAIN);
+        assert.equal(got[i], verifyFast(s.publicKey, msg, s.signature) ? msg : null, `order ${i}`);
+      });
+      assert.equal(got.filter((a) => a === null).length, 205, "exactly the tampered orders fail");
+    } finally {
+      clearInterval(alive);
+      await pool.close();
+    }
+  });
 });
