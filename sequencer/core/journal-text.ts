@@ -1,8 +1,8 @@
 /**
  * The journal's text for what every order makes: the `place` command's body and its outcome's
  * digest, written field by field. `toJson` calls its replacer once per value of the document,
- * which was most of the core's JSON time (docs/benchmarks.md, "The core's gate and journal
- * text"); these write the same text without it.
+ * which was 15 % of the core's time per command (docs/benchmarks.md, "The builder's verifier
+ * fed, the core's gate and its journal text"); these write the same text without it.
  *
  * - `placeCommandJson` is the document `toJson` writes for a `place` command whose objects have
  *   the fields of their types in the order of the types; the journal reads it back with
