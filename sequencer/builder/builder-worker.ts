@@ -129,11 +129,22 @@ function preverify(verifierPool: VerifyPool, accepted: AcceptedBatch): Promise<v
       verifyOrderSignatureRemote(s, domain, (copy, d) => verifierPool.verifyOrder(copy, d)),
     ),
   );
+  return settledWithin(answers, PREVERIFY_TIMEOUT_MS);
+}
+
+/** Resolves when `p` settles or `ms` have passed, whichever comes first; never rejects. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, PREVERIFY_TIMEOUT_MS);
+    timer = setTimeout(resolve, ms);
   });
-  return Promise.race([answers.then(() => undefined), late]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Starts the verification of the next `LOOKAHEAD` batches in the queue. */
@@ -207,8 +218,9 @@ async function pump(): Promise<void> {
     await sent();
     if (queue.length === 0) break;
     lookAhead();
-    // The verifiers take the requests while this thread turns, not while it builds (`written`).
-    if (pool !== null) await pool.written();
+    // The verifiers take the requests while this thread turns, not while it builds (`written`);
+    // a verifier that stopped reading delays a build by the same bound as a late answer, no more.
+    if (pool !== null) await settledWithin(pool.written(), PREVERIFY_TIMEOUT_MS);
     const head = queue[0]!;
     if (head.verified !== null) await head.verified;
     queue.shift();

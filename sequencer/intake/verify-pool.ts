@@ -54,6 +54,10 @@ interface Slot {
   readonly inFlight: Set<number>;
   /** Messages sent to the worker and not answered yet. */
   messages: number;
+  /** Messages given to the channel and not yet written to it. */
+  unwritten: number;
+  /** Set when the worker has exited: its channel's late write callbacks count for nothing. */
+  exited: boolean;
 }
 
 /** How requests are grouped into messages to a worker. */
@@ -112,7 +116,7 @@ export class VerifyPool {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    const slot: Slot = { worker, ready: false, inFlight: new Set(), messages: 0 };
+    const slot: Slot = { worker, ready: false, inFlight: new Set(), messages: 0, unwritten: 0, exited: false };
     worker.on("message", (msg: VerifyReply[] | "ready") => {
       if (msg === "ready") {
         slot.ready = true;
@@ -129,6 +133,9 @@ export class VerifyPool {
     });
     worker.on("error", () => undefined);
     worker.on("exit", () => {
+      // Its unwritten messages will never be written: `written` must not wait for them.
+      slot.exited = true;
+      this.wrote(slot, slot.unwritten);
       for (const id of slot.inFlight) {
         this.pending.get(id)?.reject(new VerifierUnavailableError("signature verifier restarted: retry"));
         this.pending.delete(id);
@@ -156,9 +163,9 @@ export class VerifyPool {
       for (const r of batch) slot.inFlight.add(r.id);
       slot.messages += 1;
       this.unwritten += 1;
+      slot.unwritten += 1;
       slot.worker.send(batch, undefined, undefined, () => {
-        this.unwritten -= 1;
-        if (this.unwritten === 0) for (const w of this.writeWaiters.splice(0)) w();
+        if (!slot.exited) this.wrote(slot, 1);
       });
     }
   }
@@ -180,8 +187,16 @@ export class VerifyPool {
     });
   }
 
+  /** Counts `n` of `slot`'s messages as written (or lost with it). */
+  private wrote(slot: Slot, n: number): void {
+    slot.unwritten -= n;
+    this.unwritten -= n;
+    if (this.unwritten === 0) for (const w of this.writeWaiters.splice(0)) w();
+  }
+
   /**
-   * Resolves once every message sent to a worker so far has been written to its channel. A
+   * Resolves once every message sent to a worker so far has been written to its channel (or its
+   * worker has exited). A
    * channel takes what the socket's buffer holds and keeps the rest in this process, to be
    * written while its event loop turns: a caller about to hold its thread for long (the batch
    * builder) waits for this first, so that its workers have all their requests meanwhile.

@@ -4,6 +4,7 @@
  * `orderHash` and `verifyFast` on the same values, for valid orders and for every kind of
  * tampering; concurrent requests are each answered once.
  */
+import type { ChildProcess } from "node:child_process";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -11,7 +12,7 @@ import { publicKeyFast, signFast, verifyFast } from "../../protocol/eddsa-fast.t
 import { initCrypto } from "../../protocol/index.ts";
 import { orderHash } from "../../protocol/signing.ts";
 import type { Order, SignedOrder } from "../../protocol/types.ts";
-import { VerifyPool } from "../../sequencer/intake/verify-pool.ts";
+import { VerifierUnavailableError, VerifyPool } from "../../sequencer/intake/verify-pool.ts";
 
 await initCrypto();
 const DOMAIN = 0x1234_5678_9abc_def0_1234_5678_9abc_def0n;
@@ -102,6 +103,44 @@ describe("verifier processes hash and verify orders", () => {
         assert.equal(got[i], verifyFast(s.publicKey, msg, s.signature) ? msg : null, `order ${i}`);
       });
       assert.equal(got.filter((a) => a === null).length, 205, "exactly the tampered orders fail");
+    } finally {
+      clearInterval(alive);
+      await pool.close();
+    }
+  });
+
+  test("a worker killed with requests unwritten: `written` still resolves, they fail as UNAVAILABLE, a new worker serves", async () => {
+    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { maxBatch: 64, maxMessagesInFlight: 1024 });
+    const alive = setInterval(() => undefined, 1000);
+    try {
+      await pool.started(60_000);
+      const orders = Array.from({ length: 2048 }, (_, i) => signed({ ...base, orderId: BigInt(i) }));
+      const answers = orders.map((s) =>
+        pool.verifyOrder(s, DOMAIN).then(
+          (msg) => ({ msg }),
+          (e: unknown) => ({ error: e }),
+        ),
+      );
+      assert.ok(pool.unwrittenMessages > 0);
+      // Fault injection: the pool's only worker dies at once (its process is private to the pool).
+      (pool as unknown as { slots: { worker: ChildProcess }[] }).slots[0]!.worker.kill("SIGKILL");
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), 30_000)));
+      assert.notEqual(await Promise.race([pool.written().then(() => "written" as const), stuck]), "stuck");
+      clearTimeout(timer);
+      assert.equal(pool.unwrittenMessages, 0);
+      const got = await Promise.all(answers);
+      let lost = 0;
+      got.forEach((g, i) => {
+        if ("error" in g) {
+          assert.ok(g.error instanceof VerifierUnavailableError, `order ${i}: ${String(g.error)}`);
+          lost += 1;
+        } else assert.equal(g.msg, orderHash(orders[i]!.order, DOMAIN), `order ${i}`);
+      });
+      assert.ok(lost > 0, "the kill lost requests in flight");
+      // The replacement worker starts and answers.
+      await pool.started(60_000);
+      assert.equal(await pool.verifyOrder(orders[0]!, DOMAIN), orderHash(orders[0]!.order, DOMAIN));
     } finally {
       clearInterval(alive);
       await pool.close();
