@@ -29,9 +29,21 @@ export const WS_CLOSE = {
 /** After a close frame, a peer that does not complete the close is cut after this long. */
 const CLOSE_GRACE_MS = 1000;
 
+/** The connection's TCP stream, as its upgrade request had it: what `sendText` corks. */
+export interface CorkableStream {
+  cork(): void;
+  uncork(): void;
+}
+
 /** What every connection of a hub carries. */
 export interface Connection {
   readonly socket: WebSocket;
+  /**
+   * The stream under `socket` (the upgrade request's socket, which the WebSocket writes to), or
+   * null: frames sent to the connection within one turn of the event loop are then written
+   * together (see `sendText`).
+   */
+  readonly stream: CorkableStream | null;
   readonly ip: string;
   /** Channel keys (`book:<instrument>`, ...) it is subscribed to. */
   readonly channels: Set<string>;
@@ -60,6 +72,8 @@ export class Connections<C extends Connection> {
   readonly clients = new Set<C>();
   private readonly channels = new Map<string, Set<C>>();
   private readonly perIp = new Map<string, number>();
+  /** Connections whose stream `sendText` has corked in this turn. */
+  private readonly corked = new Set<C>();
 
   constructor(
     private readonly limits: WsLimits,
@@ -101,7 +115,27 @@ export class Connections<C extends Connection> {
       );
       return;
     }
+    this.cork(c);
     c.socket.send(text);
+  }
+
+  /**
+   * Holds `c`'s writes until the end of this turn (`process.nextTick`), so that the frames a turn
+   * sends to one connection (an order's acknowledgement, its fills, its order updates, a batch's
+   * worth of them after a group commit) leave in one write instead of one system call each.
+   * The WebSocket library corks and uncorks around each frame it writes; corks nest, so its frames
+   * wait for this one.
+   */
+  private cork(c: C): void {
+    if (c.stream === null || this.corked.has(c)) return;
+    c.stream.cork();
+    this.corked.add(c);
+    if (this.corked.size === 1) process.nextTick(() => this.uncorkAll());
+  }
+
+  private uncorkAll(): void {
+    for (const c of this.corked) c.stream!.uncork();
+    this.corked.clear();
   }
 
   /** The subscribers of `key`, or undefined when it has none. */

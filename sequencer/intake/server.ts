@@ -179,7 +179,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     hub.disconnectAll();
     done();
   });
-  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip));
+  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip, req.socket));
 
   app.get("/openapi.json", () => document);
   app.get("/health", () => ({ ok: true }));

@@ -95,6 +95,8 @@ export class VerifyPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Set while a dispatch is due at the end of this turn (`request`). */
+  private dispatchDue = false;
   /** Callers of `started` waiting for every worker's first "ready". */
   private startWaiters: (() => void)[] = [];
   /** Messages given to `send` and not yet written to their worker's channel. */
@@ -257,7 +259,15 @@ export class VerifyPool {
         s: sig.S,
         ...what,
       });
-      this.dispatch();
+      // At the end of the turn, not now: a turn's requests (the orders one read of a socket
+      // brought) go to a worker in one message, one write instead of one each.
+      if (!this.dispatchDue) {
+        this.dispatchDue = true;
+        process.nextTick(() => {
+          this.dispatchDue = false;
+          this.dispatch();
+        });
+      }
     });
   }
 

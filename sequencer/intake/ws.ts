@@ -39,7 +39,7 @@ import { SequencerError } from "../errors.ts";
 import { healthView } from "../core/health.ts";
 import { toJson } from "../wire.ts";
 import { Connections, decodeFrame, errorMessage, sweepPeriodMs, WS_CLOSE } from "./connections.ts";
-import type { Connection } from "./connections.ts";
+import type { Connection, CorkableStream } from "./connections.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { ApiContext } from "./routes.ts";
 import {
@@ -200,10 +200,11 @@ export class StreamHub {
   }
 
   /** Serves one connection until it closes. */
-  handle(socket: WebSocket, ip: string): void {
+  handle(socket: WebSocket, ip: string, stream: CorkableStream | null = null): void {
     const now = this.now();
     const client: Client = {
       socket,
+      stream,
       id: randomBytes(16).toString("base64url"),
       ip,
       channels: new Set(),

@@ -51,7 +51,7 @@ import type { Session } from "../intake/sessions.ts";
 import { accountViewOf } from "../intake/views.ts";
 import { JournalReader } from "../journal/journal.ts";
 import { Connections, decodeFrame, errorMessage, sweepPeriodMs, WS_CLOSE } from "../intake/connections.ts";
-import type { Connection } from "../intake/connections.ts";
+import type { Connection, CorkableStream } from "../intake/connections.ts";
 import { BOOK_SNAPSHOT_DEPTH } from "../intake/ws.ts";
 import type { WsLimits } from "../intake/ws.ts";
 import { toJson } from "../wire.ts";
@@ -112,10 +112,11 @@ class PublicHub {
     }
   }
 
-  handle(socket: WebSocket, ip: string): void {
+  handle(socket: WebSocket, ip: string, stream: CorkableStream | null = null): void {
     const now = Date.now();
     const client: Client = {
       socket,
+      stream,
       ip,
       channels: new Set(),
       lastMessageAt: now,
@@ -341,7 +342,7 @@ async function serve(
     }
     done();
   });
-  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip));
+  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip, req.socket));
   app.get("/health", () => ({ ok: true, version: options.version, pid: process.pid, connections: hub.size }));
   app.get("/v1/instruments/:instrument/book", (req, reply) => {
     const params = parsed(instrumentParamsSchema, req.params);

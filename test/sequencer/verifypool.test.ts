@@ -91,6 +91,9 @@ describe("verifier processes hash and verify orders", () => {
         return i % 10 === 3 ? { ...s, order: { ...s.order, price: s.order.price + 1n } } : s;
       });
       const answers = Promise.all(orders.map((s) => pool.verifyOrder(s, DOMAIN)));
+      // The pool sends a turn's requests at its end.
+      assert.equal(pool.queued, orders.length);
+      await new Promise<void>((resolve) => process.nextTick(resolve));
       assert.ok(pool.unwrittenMessages > 0, "the requests outgrow the channel's buffer");
       await pool.written();
       assert.equal(pool.unwrittenMessages, 0);
@@ -121,6 +124,7 @@ describe("verifier processes hash and verify orders", () => {
           (e: unknown) => ({ error: e }),
         ),
       );
+      await new Promise<void>((resolve) => process.nextTick(resolve));
       assert.ok(pool.unwrittenMessages > 0);
       // Fault injection: the pool's only worker dies at once (its process is private to the pool).
       (pool as unknown as { slots: { worker: ChildProcess }[] }).slots[0]!.worker.kill("SIGKILL");
