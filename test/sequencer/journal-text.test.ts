@@ -39,17 +39,22 @@ function pick<T>(next: () => bigint, xs: readonly T[]): T {
   return xs[Number(next() % BigInt(xs.length))]!;
 }
 
+/** An edge value of a `bits`-wide field. */
+function edge(next: () => bigint, bits: number): bigint {
+  return pick(next, edges(bits));
+}
+
 function signedOrder(next: () => bigint): SignedOrder {
   return {
     order: {
-      accountId: pick(next, edges(BITS.accountId)),
-      instrument: pick(next, edges(BITS.instrument)),
+      accountId: edge(next, BITS.accountId),
+      instrument: edge(next, BITS.instrument),
       side: pick(next, [0, 1] as const),
-      size: pick(next, edges(BITS.size)),
-      price: pick(next, edges(BITS.price)),
-      orderId: pick(next, edges(BITS.orderId)),
-      expiry: pick(next, edges(BITS.timestamp)),
-      flags: pick(next, edges(BITS.flags)),
+      size: edge(next, BITS.size),
+      price: edge(next, BITS.price),
+      orderId: edge(next, BITS.orderId),
+      expiry: edge(next, BITS.timestamp),
+      flags: edge(next, BITS.flags),
     },
     signature: { R8x: pick(next, FIELD_EDGES), R8y: pick(next, FIELD_EDGES), S: pick(next, FIELD_EDGES) },
     publicKey: { x: pick(next, FIELD_EDGES), y: pick(next, FIELD_EDGES) },
@@ -89,27 +94,26 @@ describe("the journal's text for orders", () => {
   test("a placed order's digest is toJson's text, byte for byte", () => {
     const next = rng(0xd19e57n);
     const reasons: CancelReason[] = ["user", "self_trade", "replaced", "maker_rejected", "mmp", "liquidation"];
-    const u64 = edges(64);
     for (let i = 0; i < 2_000; i++) {
       const fills: Fill[] = Array.from({ length: Number(next() % 4n) }, () => ({
-        tradeId: pick(next, u64),
+        tradeId: edge(next, 64),
         kind: "trade",
-        instrument: pick(next, edges(BITS.instrument)),
-        price: pick(next, edges(BITS.price)),
-        size: pick(next, edges(BITS.size)),
+        instrument: edge(next, BITS.instrument),
+        price: edge(next, BITS.price),
+        size: edge(next, BITS.size),
         takerSide: pick(next, [0, 1] as const),
-        makerAccount: pick(next, edges(BITS.accountId)),
-        makerOrderId: pick(next, edges(BITS.orderId)),
-        takerAccount: pick(next, edges(BITS.accountId)),
-        takerOrderId: pick(next, edges(BITS.orderId)),
-        batch: pick(next, u64),
+        makerAccount: edge(next, BITS.accountId),
+        makerOrderId: edge(next, BITS.orderId),
+        takerAccount: edge(next, BITS.accountId),
+        takerOrderId: edge(next, BITS.orderId),
+        batch: edge(next, 64),
         slot: pick(next, [0, 1, 255, 511]),
-        time: pick(next, u64),
+        time: edge(next, 64),
       }));
       const cancelled: CancelledOrder[] = Array.from({ length: Number(next() % 3n) }, () => ({
         order: {
-          accountId: pick(next, edges(BITS.accountId)),
-          orderId: pick(next, edges(BITS.orderId)),
+          accountId: edge(next, BITS.accountId),
+          orderId: edge(next, BITS.orderId),
         } as RestingOrder,
         reason: pick(next, reasons),
         code: null,
@@ -121,7 +125,7 @@ describe("the journal's text for orders", () => {
         clientOrderId: null,
         status: pick(next, ["resting", "filled", "cancelled"] as const),
         filled: 0n,
-        remaining: pick(next, edges(BITS.size)),
+        remaining: edge(next, BITS.size),
         fills,
         cancelled,
         stopCode: null,
