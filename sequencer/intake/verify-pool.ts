@@ -198,10 +198,10 @@ export class VerifyPool {
 
   /**
    * Resolves once every message sent to a worker so far has been written to its channel (or its
-   * worker has exited). A
-   * channel takes what the socket's buffer holds and keeps the rest in this process, to be
-   * written while its event loop turns: a caller about to hold its thread for long (the batch
-   * builder) waits for this first, so that its workers have all their requests meanwhile.
+   * worker has exited). A channel takes what the socket's buffer holds and keeps the rest in this
+   * process, to be written while its event loop turns: a caller about to hold its thread for long
+   * (the batch builder) waits for this first, so that its workers have all their requests
+   * meanwhile.
    */
   written(): Promise<void> {
     return this.unwritten === 0 ? Promise.resolve() : new Promise((r) => this.writeWaiters.push(r));
