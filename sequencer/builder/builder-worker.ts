@@ -251,6 +251,6 @@ process.on("message", (m: BuilderRequest) => {
 await initCrypto();
 // Its verifiers load their crypto meanwhile; the first batches wait for them (bounded), as the
 // ones after do, instead of being verified here while the verifiers start.
-if (pool !== null) await pool.started(PREVERIFY_TIMEOUT_MS);
+if (pool !== null) await settledWithin(pool.started(), PREVERIFY_TIMEOUT_MS);
 ready = true;
 pump().catch(fatal);

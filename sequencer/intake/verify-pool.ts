@@ -173,20 +173,12 @@ export class VerifyPool {
   }
 
   /**
-   * Resolves once every worker has started (loaded its crypto and said so), or after `timeoutMs`
-   * whatever they do: a caller that verifies ahead of its own work (the batch builder) waits for
-   * this once at start-up, so its first batches are not built before its verifiers can help.
+   * Resolves once every worker has started (loaded its crypto and said so). A caller that
+   * verifies ahead of its own work (the batch builder) waits for this once at start-up, bounded
+   * by its own deadline, so its first batches are not built before its verifiers can help.
    */
-  started(timeoutMs: number): Promise<void> {
-    if (this.slots.every((s) => s.ready)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.startWaiters.push(done);
-    });
+  started(): Promise<void> {
+    return this.slots.every((s) => s.ready) ? Promise.resolve() : new Promise((r) => this.startWaiters.push(r));
   }
 
   /** Counts `n` of `slot`'s messages as written (or lost with it). */

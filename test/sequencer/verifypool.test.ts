@@ -34,12 +34,27 @@ const base: Order = {
   flags: 4n,
 };
 
+/** The batch builder's shape: messages of 64, many in flight, sent ahead of a long build. */
+const BUILDER_SHAPE = { maxBatch: 64, maxMessagesInFlight: 1024 };
+
+/**
+ * Runs `body` with `pool`, then closes it. The pool's processes do not keep the event loop alive
+ * (a service's server does): an interval does meanwhile.
+ */
+async function withPool(pool: VerifyPool, body: () => Promise<void>): Promise<void> {
+  const alive = setInterval(() => undefined, 1000);
+  try {
+    await body();
+  } finally {
+    clearInterval(alive);
+    await pool.close();
+  }
+}
+
 describe("verifier processes hash and verify orders", () => {
   test("valid orders return protocol/'s order hash; tampered ones null, as verifyFast says", async () => {
     const pool = new VerifyPool(2);
-    // The pool's processes do not keep the event loop alive (a service's server does): this does.
-    const alive = setInterval(() => undefined, 1000);
-    try {
+    await withPool(pool, async () => {
       const valid = [
         base,
         { ...base, accountId: 0n, size: 1n, price: 0n, orderId: 0n, expiry: 0n, flags: 0n, side: 0 as const },
@@ -73,18 +88,13 @@ describe("verifier processes hash and verify orders", () => {
       const msg = orderHash(base, DOMAIN);
       assert.equal(await pool.verify(pk, msg, valid[0]!.signature), true);
       assert.equal(await pool.verify(pk, msg + 1n, valid[0]!.signature), false);
-    } finally {
-      clearInterval(alive);
-      await pool.close();
-    }
+    });
   });
 
   test("a caller that holds its thread between turns: every request written first, every answer its own", async () => {
-    // The batch builder's shape: messages of 64, many in flight, sent ahead of a long build.
-    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { maxBatch: 64, maxMessagesInFlight: 1024 });
-    const alive = setInterval(() => undefined, 1000);
-    try {
-      await pool.started(60_000);
+    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, BUILDER_SHAPE);
+    await withPool(pool, async () => {
+      await pool.started();
       // Distinct orders, a tenth of them tampered, more bytes than a socket's buffer holds.
       const orders = Array.from({ length: 2048 }, (_, i) => {
         const s = signed({ ...base, orderId: BigInt(i), price: BigInt(i % 97) });
@@ -106,17 +116,13 @@ describe("verifier processes hash and verify orders", () => {
         assert.equal(got[i], verifyFast(s.publicKey, msg, s.signature) ? msg : null, `order ${i}`);
       });
       assert.equal(got.filter((a) => a === null).length, 205, "exactly the tampered orders fail");
-    } finally {
-      clearInterval(alive);
-      await pool.close();
-    }
+    });
   });
 
   test("a worker killed with requests unwritten: `written` still resolves, they fail as UNAVAILABLE, a new worker serves", async () => {
-    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { maxBatch: 64, maxMessagesInFlight: 1024 });
-    const alive = setInterval(() => undefined, 1000);
-    try {
-      await pool.started(60_000);
+    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, BUILDER_SHAPE);
+    await withPool(pool, async () => {
+      await pool.started();
       const orders = Array.from({ length: 2048 }, (_, i) => signed({ ...base, orderId: BigInt(i) }));
       const answers = orders.map((s) =>
         pool.verifyOrder(s, DOMAIN).then(
@@ -143,11 +149,8 @@ describe("verifier processes hash and verify orders", () => {
       });
       assert.ok(lost > 0, "the kill lost requests in flight");
       // The replacement worker starts and answers.
-      await pool.started(60_000);
+      await pool.started();
       assert.equal(await pool.verifyOrder(orders[0]!, DOMAIN), orderHash(orders[0]!.order, DOMAIN));
-    } finally {
-      clearInterval(alive);
-      await pool.close();
-    }
+    });
   });
 });
