@@ -54,6 +54,9 @@ async function generateConstants() {
     `static const uint64_t FE_INV = 0x${nInv.toString(16)}ULL;`,
     `static const fe FE_R2 = ${limbs((R * R) % P)};`,
     `static const fe FE_ONE_MONT = ${limbs(R)};`,
+    // The conditional subtractions after a lazy reduction (fe_ops.h).
+    `static const fe FE_2P = ${limbs(2n * P)};`,
+    `static const fe FE_4P = ${limbs(4n * P)};`,
   ];
   // Baby Jubjub (circomlib): a·x² + y² = 1 + d·x²·y², Base8, and the prime subgroup order L.
   const BASE8_X = 5299619240641551281634865583518297030282874472190772894086521144482721001553n;

@@ -26,6 +26,8 @@ export interface NativeCrypto {
   poseidonBytes(input: Uint8Array, out: Uint8Array): void;
   /** `input.length / (32·width)` hashes of `width` little-endian elements each, into `out`. */
   poseidonBatch(input: Uint8Array, width: number, out: Uint8Array): void;
+  /** `(Σ a[i]·b[i]) · 2^-256 mod p` with one reduction (1..17 terms): Poseidon's lazy sums, for tests. */
+  fieldDotMontgomery(a: readonly bigint[], b: readonly bigint[], portable: boolean): bigint;
 }
 
 export interface NativeLoad {

@@ -9,18 +9,33 @@
 #define N_ROUNDS_F 8
 static const fe FE_CANONICAL_ONE = {{1, 0, 0, 0}};
 
+/* One reduction per sum of t products (fe_ops.h): t = POSEIDON_MAX_INPUTS + 1 must fit. */
+_Static_assert(POSEIDON_MAX_INPUTS + 1 <= FE_WIDE_MAX_TERMS, "Poseidon's widest sum does not fit fe_redc");
+
 #define FE_MUL fe_mul_c
+#define FE_MUL_WIDE fe_mul_wide_c
+#define FE_MAC_WIDE fe_mac_wide_c
+#define FE_REDC fe_redc_c
 #define FE_NAME(x) x##_c
 #include "poseidon_impl.h"
 #undef FE_MUL
+#undef FE_MUL_WIDE
+#undef FE_MAC_WIDE
+#undef FE_REDC
 #undef FE_NAME
 
 #ifdef FE_HAVE_ADX
 #include <cpuid.h>
 #define FE_MUL fe_mul_adx
+#define FE_MUL_WIDE fe_mul_wide_adx
+#define FE_MAC_WIDE fe_mac_wide_adx
+#define FE_REDC fe_redc_adx
 #define FE_NAME(x) x##_adx
 #include "poseidon_impl.h"
 #undef FE_MUL
+#undef FE_MUL_WIDE
+#undef FE_MAC_WIDE
+#undef FE_REDC
 #undef FE_NAME
 
 /* BMI2 (mulx) and ADX (adcx, adox): CPUID leaf 7, EBX bits 8 and 19. */
@@ -59,3 +74,23 @@ int poseidon_hash_portable(fe *out, const fe *in, int n) {
 }
 
 int poseidon_is_canonical(const fe *a) { return fe_is_canonical(a); }
+
+int field_dot_montgomery(fe *out, const fe *a, const fe *b, int k, int portable) {
+  if (k < 1 || k > POSEIDON_MAX_INPUTS + 1) return -1;
+  for (int i = 0; i < k; i++)
+    if (!fe_is_canonical(&a[i]) || !fe_is_canonical(&b[i])) return -2;
+  fe_wide acc;
+#ifdef FE_HAVE_ADX
+  if (!portable && permutation == poseidon_adx) {
+    fe_mul_wide_adx(&acc, &a[0], &b[0]);
+    for (int i = 1; i < k; i++) fe_mac_wide_adx(&acc, &a[i], &b[i]);
+    fe_redc_adx(out, &acc, k);
+    return 0;
+  }
+#endif
+  (void)portable;
+  fe_mul_wide_c(&acc, &a[0], &b[0]);
+  for (int i = 1; i < k; i++) fe_mac_wide_c(&acc, &a[i], &b[i]);
+  fe_redc_c(out, &acc, k);
+  return 0;
+}

@@ -1,6 +1,9 @@
 /*
  * The Poseidon permutation, instantiated once per field multiplication (poseidon.c):
- * FE_MUL(r, a, b) and FE_NAME(x) are defined by the includer.
+ * FE_MUL(r, a, b), FE_MUL_WIDE(w, a, b), FE_MAC_WIDE(w, a, b), FE_REDC(r, w, k) and FE_NAME(x)
+ * are defined by the includer. Sums of products (the matrix mix, the partial rounds' dot
+ * product) are reduced once (fe_ops.h: lazy reduction), which gives the same field element as
+ * reducing every product.
  */
 static inline __attribute__((always_inline)) void FE_NAME(pow5)(fe *x) {
   fe x2, x4;
@@ -10,30 +13,24 @@ static inline __attribute__((always_inline)) void FE_NAME(pow5)(fe *x) {
 }
 
 
+/* r = sum_{j < k} a[j * stride] * b[j]: k wide products, added, and one reduction. */
+static inline __attribute__((always_inline)) void FE_NAME(dot)(fe *r, const fe *a, int stride, const fe *b, int k) {
+  fe_wide acc;
+  FE_MUL_WIDE(&acc, &a[0], &b[0]);
+  for (int j = 1; j < k; j++) FE_MAC_WIDE(&acc, &a[j * stride], &b[j]);
+  FE_REDC(r, &acc, k);
+}
+
 /* s = s x Mat, i.e. s'[i] = sum_j Mat[j][i] s[j] (Mat stored row-major, t x t). */
 static inline __attribute__((always_inline)) void FE_NAME(mix)(fe *s, const fe *mat, int t) {
   fe out[POSEIDON_MAX_INPUTS + 1];
-  for (int i = 0; i < t; i++) {
-    fe acc, prod;
-    FE_MUL(&acc, &mat[i], &s[0]);
-    for (int j = 1; j < t; j++) {
-      FE_MUL(&prod, &mat[j * t + i], &s[j]);
-      fe_add(&acc, &acc, &prod);
-    }
-    out[i] = acc;
-  }
+  for (int i = 0; i < t; i++) FE_NAME(dot)(&out[i], &mat[i], t, s, t);
   for (int i = 0; i < t; i++) s[i] = out[i];
 }
 
 /* s'[0] only: the last round's one output. */
 static inline __attribute__((always_inline)) void FE_NAME(mix_first)(fe *r, const fe *s, const fe *mat, int t) {
-  fe acc, prod;
-  FE_MUL(&acc, &mat[0], &s[0]);
-  for (int j = 1; j < t; j++) {
-    FE_MUL(&prod, &mat[j * t], &s[j]);
-    fe_add(&acc, &acc, &prod);
-  }
-  *r = acc;
+  FE_NAME(dot)(r, mat, t, s, t);
 }
 
 static inline __attribute__((always_inline)) void FE_NAME(full_round)(fe *s, const fe *c, const fe *mat, int t) {
@@ -68,11 +65,7 @@ static inline __attribute__((always_inline)) void FE_NAME(permute)(fe *out, cons
     FE_NAME(pow5)(&s[0]);
     fe_add(&s[0], &s[0], &cp[r]);
     s0 = s[0];
-    FE_MUL(&acc, &sr[0], &s0);
-    for (int j = 1; j < t; j++) {
-      FE_MUL(&prod, &sr[j], &s[j]);
-      fe_add(&acc, &acc, &prod);
-    }
+    FE_NAME(dot)(&acc, sr, 1, s, t);
     for (int k = 1; k < t; k++) {
       FE_MUL(&prod, &s0, &sr[t + k - 1]);
       fe_add(&s[k], &s[k], &prod);

@@ -27,6 +27,16 @@ const P = FIELD_MODULUS;
 const RANDOM_PER_WIDTH = 150;
 
 /** Deterministic 64-bit generator (splitmix64), so a failure can be replayed. */
+function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
+  let result = 1n;
+  let b = base % mod;
+  for (let e = exp; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % mod;
+    b = (b * b) % mod;
+  }
+  return result;
+}
+
 function rng(seed: bigint): () => bigint {
   let s = seed;
   return () => {
@@ -112,6 +122,66 @@ describe("native crypto addon", () => {
         }
       }
     }
+  });
+
+  it("equals circomlibjs on 2,000 uniform inputs per width and on limb-extreme ones (both multiplications)", () => {
+    // The matrix mix and the partial rounds' dot product sum up to t = 17 full products before one
+    // Montgomery reduction (native/src/fe_ops.h). Uniform inputs exercise the carries; the
+    // extremes are the largest values below p, limbs at their maximum (p - 1, and p's top limbs
+    // over all-ones limbs), in every input. Inputs reach those sums only through rounds of hashing,
+    // so no input drives a sum to its bound: the next case drives the reduction there directly.
+    const next = rng(31337n);
+    const uniform = (): bigint => ((next() << 192n) | (next() << 128n) | (next() << 64n) | next()) % P;
+    const extremes = [P - 1n, ((P >> 192n) << 192n) - 1n, ((P >> 128n) << 128n) - 1n, ((P >> 64n) << 64n) - 1n];
+    for (let n = 1; n <= 16; n++) {
+      const cases = Array.from({ length: 2000 }, () => Array.from({ length: n }, uniform));
+      for (const x of extremes) cases.push(Array.from({ length: n }, () => x));
+      for (let k = 0; k < 20; k++) cases.push(Array.from({ length: n }, () => extremes[Number(next() % 4n)]!));
+      for (const inputs of cases) {
+        const want = poseidonJs(inputs);
+        assert.equal(poseidonNative(inputs), want, `width ${n}: ${inputs.join(",")}`);
+        assert.equal(addon.poseidonPortable(inputs), want, `portable, width ${n}: ${inputs.join(",")}`);
+      }
+    }
+  });
+
+  it("reduces a sum of 1..17 products once, exactly, up to its bound k·(p−1)² (both multiplications)", () => {
+    // fe_ops.h's lazy reduction: k products summed in 512 bits, one Montgomery reduction, then
+    // the conditional subtractions of 4p, 2p and p the bound needs for k. Hashing never drives a
+    // sum to its bound (the case above), so the bound is tested here: every term p − 1, and
+    // terms next to it, at each k, with the expected value in bigints.
+    const rInv = modPow(1n << 256n, P - 2n, P);
+    const expected = (a: readonly bigint[], b: readonly bigint[]): bigint =>
+      (a.reduce((acc, x, i) => acc + x * b[i]!, 0n) * rInv) % P;
+    const next = rng(20261205n);
+    const near = (): bigint => P - 1n - (next() % 1024n);
+    for (let k = 1; k <= 17; k++) {
+      const cases: [bigint[], bigint[]][] = [
+        [Array.from({ length: k }, () => P - 1n), Array.from({ length: k }, () => P - 1n)],
+        [Array.from({ length: k }, () => 0n), Array.from({ length: k }, () => P - 1n)],
+        [Array.from({ length: k }, () => 1n), Array.from({ length: k }, () => 1n)],
+      ];
+      for (let j = 0; j < 200; j++)
+        cases.push([
+          Array.from({ length: k }, near),
+          Array.from({ length: k }, () => (j % 2 === 0 ? near() : next() % P)),
+        ]);
+      for (const [a, b] of cases) {
+        const want = expected(a, b);
+        assert.equal(addon.fieldDotMontgomery(a, b, false), want, `k = ${k}: ${a.join(",")} · ${b.join(",")}`);
+        assert.equal(addon.fieldDotMontgomery(a, b, true), want, `portable, k = ${k}`);
+      }
+    }
+    assert.throws(() => addon.fieldDotMontgomery([P], [1n], false), RangeError);
+    assert.throws(
+      () =>
+        addon.fieldDotMontgomery(
+          Array.from({ length: 18 }, () => 1n),
+          Array.from({ length: 18 }, () => 1n),
+          false,
+        ),
+      RangeError,
+    );
   });
 
   it("reduces values outside [0, p) exactly as circomlibjs does (poseidon(), poseidonNative)", () => {
