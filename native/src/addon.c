@@ -281,7 +281,11 @@ static int read_terms(napi_env env, napi_value arr, fe *out) {
   }
   for (uint32_t i = 0; i < n; i++) {
     napi_value el;
-    if (napi_get_element(env, arr, i, &el) != napi_ok || read_bigint(env, el, &out[i], (int)i)) return 0;
+    if (napi_get_element(env, arr, i, &el) != napi_ok) {
+      napi_throw_error(env, "NAPI_FAILED", "napi_get_element failed");
+      return 0;
+    }
+    if (read_bigint(env, el, &out[i], (int)i)) return 0;
   }
   return (int)n;
 }
