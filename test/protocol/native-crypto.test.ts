@@ -26,7 +26,7 @@ import {
 const P = FIELD_MODULUS;
 const RANDOM_PER_WIDTH = 150;
 
-/** Deterministic 64-bit generator (splitmix64), so a failure can be replayed. */
+/** `base^exp mod mod` by square-and-multiply (the expected values of the reduction test). */
 function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   let result = 1n;
   let b = base % mod;
@@ -37,6 +37,7 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   return result;
 }
 
+/** Deterministic 64-bit generator (splitmix64), so a failure can be replayed. */
 function rng(seed: bigint): () => bigint {
   let s = seed;
   return () => {
