@@ -79,18 +79,14 @@ int field_dot_montgomery(fe *out, const fe *a, const fe *b, int k, int portable)
   if (k < 1 || k > POSEIDON_MAX_INPUTS + 1) return -1;
   for (int i = 0; i < k; i++)
     if (!fe_is_canonical(&a[i]) || !fe_is_canonical(&b[i])) return -2;
-  fe_wide acc;
+  /* The very sum Poseidon's rounds compute (poseidon_impl.h `dot`), with k given at run time. */
 #ifdef FE_HAVE_ADX
   if (!portable && permutation == poseidon_adx) {
-    fe_mul_wide_adx(&acc, &a[0], &b[0]);
-    for (int i = 1; i < k; i++) fe_mac_wide_adx(&acc, &a[i], &b[i]);
-    fe_redc_adx(out, &acc, k);
+    dot_adx(out, a, 1, b, k);
     return 0;
   }
 #endif
   (void)portable;
-  fe_mul_wide_c(&acc, &a[0], &b[0]);
-  for (int i = 1; i < k; i++) fe_mac_wide_c(&acc, &a[i], &b[i]);
-  fe_redc_c(out, &acc, k);
+  dot_c(out, a, 1, b, k);
   return 0;
 }
