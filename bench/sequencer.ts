@@ -6,7 +6,9 @@
  *   rate, and the fill rate the whole pipeline sustains (core and builder). `--only core` runs it
  *   alone and prints it; `--builder-verifiers N` sets the builder process's verifier processes
  *   (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores; 0 verifies on the
- *   builder's thread);
+ *   builder's thread) and `--builder-prehash 0|1` whether it hashes the next batch's order trees
+ *   while it builds this one (default `DEFAULT_BUILDER_PREHASH`: with a second core;
+ *   sequencer/builder/prehash.ts);
  * - core: journaled order placements per second through `Sequencer.execute` (book + SQLite
  *   journal, no HTTP, no signature check), and fills per second through protocol/'s
  *   `applyTx` (the pre-trade risk check; it verifies both orders' signatures itself);
@@ -51,7 +53,7 @@ import { pkHash } from "../protocol/keys.ts";
 import { getProfile } from "../protocol/profiles.ts";
 import { orderHash, sessionMessage, verifyOrderSignature } from "../protocol/signing.ts";
 import type { Order, SignedOrder } from "../protocol/types.ts";
-import { DEFAULT_BUILDER_VERIFIERS } from "../sequencer/builder/remote.ts";
+import { DEFAULT_BUILDER_PREHASH, DEFAULT_BUILDER_VERIFIERS } from "../sequencer/builder/remote.ts";
 import { Sequencer } from "../sequencer/core/sequencer.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "../sequencer/journal/snapshot.ts";
 import { snapshotsFile } from "../sequencer/journal/snapshot-store.ts";
@@ -165,7 +167,10 @@ async function core(): Promise<Record<string, number>> {
  * the profile's size and are built by the builder's own process (the service's default), which
  * goes on after the core is done: `sustainedFillsPerSecond` waits for it.
  */
-async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<Record<string, number>> {
+async function coreGroup(
+  builderVerifiers = DEFAULT_BUILDER_VERIFIERS,
+  builderPrehash = DEFAULT_BUILDER_PREHASH,
+): Promise<Record<string, number>> {
   const n = 20_000;
   // The resting orders spread over maker accounts of at most DEFAULT_MAX_OPEN_ORDERS each, as the
   // API's cap would have them (one account's order tree holds 4,096 live orders at prod).
@@ -176,7 +181,11 @@ async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<
     makers: makerIds,
     taker,
     now: start,
-  } = fundedVenue(`core-group-${builderVerifiers}.db`, { groupCommit: true, builder: "process", builderVerifiers }, accounts);
+  } = fundedVenue(
+    `core-group-${builderVerifiers}-${builderPrehash}.db`,
+    { groupCommit: true, builder: "process", builderVerifiers, builderPrehash },
+    accounts,
+  );
   const profile = venue.config.profile;
   let now = start;
   venue.commit();
@@ -215,6 +224,7 @@ async function coreGroup(builderVerifiers = DEFAULT_BUILDER_VERIFIERS): Promise<
     fills,
     fillsPerSecond: Math.round((fills / fillMs) * 1000),
     builderVerifiers,
+    builderPrehash: builderPrehash ? 1 : 0,
     batchesBuilt: batches,
     builderLagAtEnd: lagAtEnd,
     builderMsPerBatch: Math.round((buildMs / batches) * 10) / 10,
@@ -783,7 +793,9 @@ try {
   else if (flag("--only") === "core") {
     const v = Number(flag("--builder-verifiers") ?? DEFAULT_BUILDER_VERIFIERS);
     if (!Number.isInteger(v) || v < 0) throw new Error("--builder-verifiers takes a whole number");
-    console.log(JSON.stringify(await coreGroup(v), null, 2));
+    const h = flag("--builder-prehash") ?? (DEFAULT_BUILDER_PREHASH ? "1" : "0");
+    if (h !== "0" && h !== "1") throw new Error("--builder-prehash takes 0 or 1");
+    console.log(JSON.stringify(await coreGroup(v, h === "1"), null, 2));
   }
   else await all();
 } finally {

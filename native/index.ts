@@ -26,9 +26,30 @@ export interface NativeCrypto {
   poseidonBytes(input: Uint8Array, out: Uint8Array): void;
   /** `input.length / (32·width)` hashes of `width` little-endian elements each, into `out`. */
   poseidonBatch(input: Uint8Array, width: number, out: Uint8Array): void;
+  /** Starts hashing a plan of dependent rows on a thread of its own (native/src/poseidon_memo.h):
+   * row r hashes `widths[r]` (1..4) inputs, input i being `spec[4r + i]`: `literals[s]` for
+   * s >= 0, else the output of the earlier row −s − 1. */
+  poseidonJobStart(widths: Uint8Array, spec: Int32Array, literals: readonly bigint[]): NativePoseidonJob;
+  /** Waits for the job and returns every row's hash; the first call also has the calling thread
+   * remember each row, so that `poseidon` of the same inputs answers from the memo until
+   * `poseidonMemoReset`. */
+  poseidonJobFinish(job: NativePoseidonJob): bigint[];
+  /** Forgets what the calling thread remembers. */
+  poseidonMemoReset(): void;
+  /** The calling thread's memo: lookups answered and not (since the thread started), rows
+   * remembered now, and rows not remembered since the last reset (their probe run was full). */
+  poseidonMemoStats(): {
+    readonly hits: number;
+    readonly misses: number;
+    readonly entries: number;
+    readonly dropped: number;
+  };
   /** `(Σ a[i]·b[i]) · 2^-256 mod p` with one reduction (1..17 terms): Poseidon's lazy sums, for tests. */
   fieldDotMontgomery(a: readonly bigint[], b: readonly bigint[], portable: boolean): bigint;
 }
+
+/** A hashing job running in the addon (`poseidonJobStart`); freed when collected. */
+export type NativePoseidonJob = { readonly __nativePoseidonJob: unique symbol };
 
 export interface NativeLoad {
   readonly addon: NativeCrypto | null;

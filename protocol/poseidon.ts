@@ -97,6 +97,33 @@ export function poseidonMany(inputs: readonly (readonly bigint[])[]): bigint[] {
   return native.poseidonMany(flat, width);
 }
 
+/** Hashes being computed on another thread (`poseidonAhead`). */
+export interface PoseidonJob {
+  /** Waits for the hashes and returns them, row by row; this thread remembers them from then on. */
+  finish(): bigint[];
+}
+
+/**
+ * Starts hashing, on a thread of its own, a plan of rows a caller will need later (the batch
+ * builder's next order trees, sequencer/builder/prehash.ts; protocol/tree.ts `planHashes` makes
+ * the plan): row r hashes `widths[r]` (1..4) inputs, input i being `spec[4r + i]`: `literals[s]`
+ * for s >= 0, else the output of the earlier row −s − 1. Once `finish()` has returned, this
+ * thread's `poseidon()` answers each row's inputs from a memo, until `poseidonMemoReset()`.
+ * Poseidon is a function, so the memo makes a hash faster, never different. Null with the js
+ * backend, which has no threads to spare.
+ */
+export function poseidonAhead(widths: Uint8Array, spec: Int32Array, literals: readonly bigint[]): PoseidonJob | null {
+  if (native === null) return null;
+  const addon = native;
+  const job = addon.poseidonJobStart(widths, spec, canonical(literals));
+  return { finish: () => addon.poseidonJobFinish(job) };
+}
+
+/** Forgets the hashes this thread remembers from `poseidonAhead` jobs (none with the js backend). */
+export function poseidonMemoReset(): void {
+  native?.poseidonMemoReset();
+}
+
 /** The native addon when it is the selected backend (protocol/eddsa-fast.ts verifies with it),
  * else null. */
 export function nativeBackend(): NativeCrypto | null {

@@ -215,6 +215,15 @@ export class RollupState {
     return acc.pkHash === fund.pkHash && acc.owner === fund.owner;
   }
 
+  /**
+   * The account's order tree as it is now. Trees are persistent (protocol/tree.ts): clone it
+   * before writing to it, and this state never sees the writes.
+   */
+  orderTree(accountId: bigint): SparseMerkleTree<OrderSlot> {
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
+    return (this.tree.getValue(accountId) ?? this.empty).orders;
+  }
+
   /** The Merkle proof of `orderId`'s slot in the account's order tree (against its `orderRoot`). */
   orderProof(accountId: bigint, orderId: bigint): MerkleProof {
     ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);

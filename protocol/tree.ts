@@ -68,16 +68,29 @@ class InnerNode<V> implements TreeNode<V> {
   constructor(
     readonly children: readonly (TreeNode<V> | null)[],
     /** The hash of a default child (`zeros[l − 1]` for a node at level l). */
-    private readonly zero: bigint,
+    readonly zero: bigint,
   ) {}
 
   get hash(): bigint {
-    if (this.memo === undefined) {
-      const c = this.children;
-      const z = this.zero;
-      this.memo = hashNode([c[0]?.hash ?? z, c[1]?.hash ?? z, c[2]?.hash ?? z, c[3]?.hash ?? z]);
-    }
+    if (this.memo === undefined) this.memo = hashNode(this.childHashes());
     return this.memo;
+  }
+
+  /** True once the hash is known (read, or given by `planHashes`). */
+  get hashed(): boolean {
+    return this.memo !== undefined;
+  }
+
+  /** The four child hashes, the default subtree's for an empty child. */
+  childHashes(): [bigint, bigint, bigint, bigint] {
+    const c = this.children;
+    const z = this.zero;
+    return [c[0]?.hash ?? z, c[1]?.hash ?? z, c[2]?.hash ?? z, c[3]?.hash ?? z];
+  }
+
+  /** Sets the hash computed elsewhere from `childHashes()` (`planHashes` only). */
+  know(hash: bigint): void {
+    this.memo = hash;
   }
 }
 
@@ -96,6 +109,16 @@ class LeafNode<V> implements TreeNode<V> {
   get hash(): bigint {
     this.memo ??= (this.leaf as () => bigint)();
     return this.memo;
+  }
+
+  /** True once the hash is known (given, read, or set by `planHashes`). */
+  get hashed(): boolean {
+    return this.memo !== undefined;
+  }
+
+  /** Sets the hash computed elsewhere from the leaf's preimage (`planHashes` only). */
+  know(hash: bigint): void {
+    this.memo = hash;
   }
 }
 
@@ -155,6 +178,11 @@ export class SparseMerkleTree<V = never> {
 
   get root(): bigint {
     return this.top === null ? this.zeros[this.levels]! : this.top.hash;
+  }
+
+  /** The root node (null for a tree of default leaves), hashed or not: for `planHashes`. */
+  get topNode(): TreeNode<V> | null {
+    return this.top;
   }
 
   /**
@@ -258,6 +286,103 @@ export class SparseMerkleTree<V = never> {
     }
     return { index, siblings };
   }
+}
+
+/**
+ * The hashing that tree versions still need, as rows for protocol/poseidon.ts `poseidonAhead`:
+ * row r hashes `widths[r]` inputs, input i being `spec[4r + i]`, `literals[s]` for s >= 0 or the
+ * output of the earlier row −s − 1. `settle` gives each planned node the output of its row.
+ */
+export interface HashPlan {
+  readonly widths: Uint8Array;
+  readonly spec: Int32Array;
+  readonly literals: bigint[];
+  /** Rows that hash leaves (the first ones) and inner nodes. */
+  readonly leaves: number;
+  readonly nodes: number;
+  settle(outputs: readonly bigint[]): void;
+}
+
+/**
+ * Plans the hashes not yet known under `tops` (root nodes of trees of `levels` levels): the
+ * leaves first, a leaf's inputs given by `leafInputs(value)` (its preimage: 1..4 elements whose
+ * Poseidon is the leaf hash), then the inner nodes a level at a time from the bottom, each
+ * node's inputs its children's hashes: a literal where known, else the row that computes it.
+ * Rows only ever refer to earlier rows. A node whose hash is known has every node under it
+ * hashed, so the walk stops there. `settle(outputs)` then sets each node's hash as reading
+ * `hash` would have computed it, provided `leafInputs` is the leaves' preimage.
+ */
+export function planHashes<V>(
+  tops: Iterable<TreeNode<V> | null>,
+  levels: number,
+  leafInputs: (value: V | undefined) => readonly bigint[],
+): HashPlan {
+  // byLevel[l]: the unhashed nodes at level l, each once (level 0: leaves).
+  const byLevel: (InnerNode<V> | LeafNode<V>)[][] = Array.from({ length: levels + 1 }, () => []);
+  const seen = new Set<TreeNode<V>>();
+  const nodes: TreeNode<V>[] = [];
+  const at: number[] = [];
+  for (const top of tops)
+    if (top !== null) {
+      nodes.push(top);
+      at.push(levels);
+    }
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const level = at.pop()!;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    if (node instanceof LeafNode) {
+      if (!node.hashed) byLevel[0]!.push(node);
+    } else if (node instanceof InnerNode && !node.hashed) {
+      byLevel[level]!.push(node);
+      for (const child of node.children)
+        if (child !== null) {
+          nodes.push(child);
+          at.push(level - 1);
+        }
+    }
+  }
+  const order = byLevel.flat();
+  const row = new Map<TreeNode<V>, number>();
+  order.forEach((node, r) => row.set(node, r));
+  const widths = new Uint8Array(order.length);
+  const spec = new Int32Array(4 * order.length);
+  const literals: bigint[] = [];
+  const input = (r: number, i: number, child: TreeNode<V> | null, zero: bigint): void => {
+    const ref = child === null ? undefined : row.get(child);
+    if (ref !== undefined) spec[4 * r + i] = -ref - 1;
+    else {
+      spec[4 * r + i] = literals.length;
+      literals.push(child === null ? zero : child.hash);
+    }
+  };
+  order.forEach((node, r) => {
+    if (node instanceof LeafNode) {
+      const inputs = leafInputs(node.value);
+      if (inputs.length < 1 || inputs.length > TREE_ARITY)
+        throw new RangeError(`a leaf preimage of ${inputs.length} inputs`);
+      widths[r] = inputs.length;
+      inputs.forEach((x, i) => {
+        spec[4 * r + i] = literals.length;
+        literals.push(x);
+      });
+    } else {
+      widths[r] = TREE_ARITY;
+      node.children.forEach((child, i) => input(r, i, child, node.zero));
+    }
+  });
+  return {
+    widths,
+    spec,
+    literals,
+    leaves: byLevel[0]!.length,
+    nodes: order.length - byLevel[0]!.length,
+    settle(outputs: readonly bigint[]): void {
+      if (outputs.length !== order.length) throw new RangeError(`${outputs.length} hashes for ${order.length} rows`);
+      order.forEach((node, r) => node.know(outputs[r]!));
+    },
+  };
 }
 
 /** The root implied by `leaf` at `proof.index` with `proof.siblings` (3 per level, bottom-up). */

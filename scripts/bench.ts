@@ -221,7 +221,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "1/s",
         "higher",
         src,
-        `slots built per second of wall time by the batch builder's process while it has a backlog (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; ${numberAt(j, "coreGroup.builderVerifiers", src)} verifier process(es) of its own checking the next batches' signatures; goal 2,000)`,
+        `slots built per second of wall time by the batch builder's process while it has a backlog (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; ${numberAt(j, "coreGroup.builderVerifiers", src)} verifier process(es) of its own checking the next batches' signatures; the next batch's order trees hashed on a thread of its own: ${numberAt(j, "coreGroup.builderPrehash", src) === 1 ? "yes" : "no"}; goal 2,000)`,
       ),
       fig(
         "builder_ms_per_batch",

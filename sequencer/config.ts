@@ -17,7 +17,7 @@ import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
-import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
+import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_PREHASH, DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
 
 const envSchema = z.object({
   TESSERA_HOST: z.string().default("127.0.0.1"),
@@ -97,6 +97,14 @@ const envSchema = z.object({
    * its nice value): the core and the intake verifiers run first on shared cores.
    */
   TESSERA_BUILDER_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_BUILDER_NICE),
+  /**
+   * The builder process hashes the next batch's order trees on a thread of its own while it builds
+   * this one (sequencer/builder/prehash.ts). Default: on where the machine has a second core.
+   */
+  TESSERA_BUILDER_PREHASH: z
+    .enum(["0", "1", "false", "true"])
+    .default(DEFAULT_BUILDER_PREHASH ? "1" : "0")
+    .transform((v) => v === "1" || v === "true"),
   /** Snapshots of the venue (default on): restart = newest valid snapshot + journal tail. */
   TESSERA_SNAPSHOTS: z
     .enum(["0", "1", "false", "true"])
@@ -245,6 +253,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
     builder: e.TESSERA_BUILDER,
     builderVerifiers: e.TESSERA_BUILDER_VERIFIERS,
     builderNice: e.TESSERA_BUILDER_NICE,
+    builderPrehash: e.TESSERA_BUILDER_PREHASH,
     marketData:
       e.TESSERA_MARKET_DATA_PORT === "off"
         ? null

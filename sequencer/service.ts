@@ -79,6 +79,8 @@ export interface ServiceConfig {
   readonly builderVerifiers?: number;
   /** How much lower the builder process's priority is (default `DEFAULT_BUILDER_NICE`, 10; sequencer/builder/remote.ts). */
   readonly builderNice?: number;
+  /** The builder process hashes the next batch's order trees while it builds this one (default `DEFAULT_BUILDER_PREHASH`; sequencer/builder/prehash.ts). */
+  readonly builderPrehash?: boolean;
   /**
    * Snapshots (sequencer/journal/snapshot.ts; default `DEFAULT_SNAPSHOT_POLICY`), or false for
    * none: a restart then replays the whole journal.
@@ -218,6 +220,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       builder: cfg.builder ?? "process",
       ...(cfg.builderVerifiers === undefined ? {} : { builderVerifiers: cfg.builderVerifiers }),
       ...(cfg.builderNice === undefined ? {} : { builderNice: cfg.builderNice }),
+      ...(cfg.builderPrehash === undefined ? {} : { builderPrehash: cfg.builderPrehash }),
       snapshots: cfg.snapshots ?? {},
       log: (level, message, fields) => log[level](fields, message),
     },

@@ -1,6 +1,7 @@
 /*
  * Node-API bindings of the native crypto (ABI-stable: one build loads in every Node with
- * Node-API 8). No mutable global state: safe in worker threads.
+ * Node-API 8). No mutable global state (the EdDSA key cache and the Poseidon memo are per thread): safe in
+ * worker threads.
  *
  *   poseidon(inputs: bigint[]) -> bigint          also poseidon(a, b, ...) with bigint arguments
  *   poseidonPortable(inputs: bigint[]) -> bigint  poseidon with the portable C multiplication
@@ -17,14 +18,22 @@
  *   fieldDotMontgomery(a: bigint[], b: bigint[], portable: boolean) -> bigint
  *       (sum a[i]·b[i]) · 2^-256 mod p with one reduction, 1..17 terms: the lazy reduction
  *       Poseidon's sums use, for tests at the bounds hashing never reaches (fe_ops.h)
+ *   poseidonJobStart(widths: Uint8Array, spec: Int32Array, literals: bigint[]) -> job
+ *       starts hashing a plan of dependent rows on a thread of its own (poseidon_memo.h)
+ *   poseidonJobFinish(job) -> bigint[]             waits for it, remembers its rows (the first
+ *       time) for the calling thread, and returns every row's hash
+ *   poseidonMemoReset()                            forgets what the calling thread remembers
+ *   poseidonMemoStats() -> { hits, misses, entries, dropped }   the calling thread's memo
  *
  * Inputs must be canonical field elements (0 <= x < p); anything else throws a RangeError.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 #include "eddsa.h"
 #include "poseidon.h"
+#include "poseidon_memo.h"
 
 #define CHECK(call)                                          \
   do {                                                       \
@@ -111,8 +120,14 @@ static napi_value poseidon_call(napi_env env, napi_callback_info info, hash_fn h
   return make_bigint(env, &out);
 }
 
+/* poseidon_hash, answered from the calling thread's memo when it holds the inputs. */
+static int poseidon_hash_memo(fe *out, const fe *in, int n) {
+  if (poseidon_memo_lookup(out, in, n)) return 0;
+  return poseidon_hash(out, in, n);
+}
+
 static napi_value js_poseidon(napi_env env, napi_callback_info info) {
-  return poseidon_call(env, info, poseidon_hash);
+  return poseidon_call(env, info, poseidon_hash_memo);
 }
 
 static napi_value js_poseidon_portable(napi_env env, napi_callback_info info) {
@@ -234,6 +249,125 @@ static napi_value js_poseidon_many(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void job_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  poseidon_job_free(data);
+}
+
+/* poseidonJobStart(widths: Uint8Array, spec: Int32Array, literals: bigint[]) -> external */
+static napi_value js_poseidon_job_start(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  bool ok = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return throw_range(env, "poseidonJobStart(widths, spec, literals) takes three arguments");
+  uint8_t *width;
+  size_t rows;
+  if (get_bytes(env, argv[0], &width, &rows, "widths")) return NULL;
+  napi_typedarray_type type;
+  size_t spec_len, offset;
+  void *spec;
+  napi_value ab;
+  if (napi_is_typedarray(env, argv[1], &ok) != napi_ok || !ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &spec_len, &spec, &ab, &offset) != napi_ok ||
+      type != napi_int32_array) {
+    napi_throw_type_error(env, "INVALID_ARG", "spec must be an Int32Array");
+    return NULL;
+  }
+  if (spec_len != 4 * rows) return throw_range(env, "spec must hold 4 entries per row");
+  if (rows > 0x7fffffff) return throw_range(env, "too many rows");
+  CHECK(napi_is_array(env, argv[2], &ok));
+  if (!ok) {
+    napi_throw_type_error(env, "INVALID_ARG", "literals must be an array of bigints");
+    return NULL;
+  }
+  uint32_t nlit;
+  CHECK(napi_get_array_length(env, argv[2], &nlit));
+  fe *lit = malloc(sizeof(fe) * (nlit > 0 ? nlit : 1));
+  if (lit == NULL) {
+    napi_throw_error(env, "NO_MEMORY", "poseidonJobStart: out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < nlit; i++) {
+    napi_value el;
+    if (napi_get_element(env, argv[2], i, &el) != napi_ok) {
+      free(lit);
+      napi_throw_error(env, "NAPI_FAILED", "napi_get_element failed");
+      return NULL;
+    }
+    if (read_bigint(env, el, &lit[i], (int)i)) {
+      free(lit);
+      return NULL;
+    }
+  }
+  poseidon_job *job = NULL;
+  const int rc = poseidon_job_start(&job, width, spec, (uint32_t)rows, lit, nlit);
+  free(lit);
+  if (rc == -1) return throw_range(env, "poseidonJobStart: a row's width must be 1..4");
+  if (rc == -2) return throw_range(env, "poseidonJobStart: an input refers to a literal or row out of range");
+  if (rc == -3) return throw_range(env, "poseidonJobStart: a literal is not a canonical field element (0 <= x < p)");
+  if (rc != 0) {
+    napi_throw_error(env, "NO_MEMORY", "poseidonJobStart: out of memory");
+    return NULL;
+  }
+  if (napi_create_external(env, job, job_finalize, NULL, &result) != napi_ok) {
+    poseidon_job_free(job);
+    napi_throw_error(env, "NAPI_FAILED", "napi_create_external failed");
+    return NULL;
+  }
+  return result;
+}
+
+/* poseidonJobFinish(job) -> bigint[] */
+static napi_value js_poseidon_job_finish(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_valuetype t;
+  void *data;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "INVALID_ARG", "poseidonJobFinish takes a job from poseidonJobStart");
+    return NULL;
+  }
+  poseidon_job_finish(data);
+  uint32_t rows;
+  const fe *out = poseidon_job_outputs(data, &rows);
+  CHECK(napi_create_array_with_length(env, rows, &result));
+  for (uint32_t r = 0; r < rows; r++) {
+    napi_value h = make_bigint(env, &out[r]);
+    if (h == NULL) return NULL;
+    CHECK(napi_set_element(env, result, r, h));
+  }
+  return result;
+}
+
+static napi_value js_poseidon_memo_reset(napi_env env, napi_callback_info info) {
+  (void)info;
+  poseidon_memo_reset();
+  napi_value undefined;
+  CHECK(napi_get_undefined(env, &undefined));
+  return undefined;
+}
+
+static napi_value js_poseidon_memo_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  poseidon_memo_stats st;
+  poseidon_memo_get_stats(&st);
+  napi_value obj, v;
+  CHECK(napi_create_object(env, &obj));
+  CHECK(napi_create_double(env, (double)st.hits, &v));
+  CHECK(napi_set_named_property(env, obj, "hits", v));
+  CHECK(napi_create_double(env, (double)st.misses, &v));
+  CHECK(napi_set_named_property(env, obj, "misses", v));
+  CHECK(napi_create_uint32(env, st.entries, &v));
+  CHECK(napi_set_named_property(env, obj, "entries", v));
+  CHECK(napi_create_uint32(env, st.dropped, &v));
+  CHECK(napi_set_named_property(env, obj, "dropped", v));
+  return obj;
+}
+
 /* eddsaVerify(ax, ay, r8x, r8y, s, msg: bigint) -> boolean (eddsa.h); false for values out of
  * range, a TypeError for values that are not bigints. */
 static napi_value js_eddsa_verify(napi_env env, napi_callback_info info) {
@@ -319,6 +453,10 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"poseidonMany", NULL, js_poseidon_many, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonBatch", NULL, js_poseidon_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldDotMontgomery", NULL, js_field_dot_montgomery, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonJobStart", NULL, js_poseidon_job_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonJobFinish", NULL, js_poseidon_job_finish, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonMemoReset", NULL, js_poseidon_memo_reset, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poseidonMemoStats", NULL, js_poseidon_memo_stats, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value multiplier;
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -14,6 +14,12 @@
  * verifiers can therefore only save work, never accept a signature: the rule stays in
  * `buildBatch`, on this thread. With 0 verifiers every signature is verified on this thread.
  *
+ * The next batch's order trees ahead of its replay (unless `argv[3]` is 0). While a batch is
+ * built, the order-tree leaves and nodes of the next one in the queue are hashed on a thread of
+ * their own (prehash.ts), and when its build starts this thread remembers them; `buildBatch` then
+ * hashes the same inputs and finds the outputs remembered. That pass too can only save work: it
+ * applies no rule, and a remembered output is the hash of the very inputs asked for.
+ *
  * Snapshots do not wait for the backlog. A `snapshot` request is answered as soon as it arrives,
  * between two builds (the queue yields to the event loop before each), with the trees after the
  * last batch built; the core stores the build requests of the batches not in them
@@ -30,6 +36,8 @@ import type { SignedOrder } from "../../protocol/types.ts";
 import { VerifyPool } from "../intake/verify-pool.ts";
 import type { AcceptedBatch } from "./builder.ts";
 import { batchHead, buildBatch, BuilderDisagreementError } from "./builder.ts";
+import { OrderTreePrehash } from "./prehash.ts";
+import type { PlannedBatch } from "./prehash.ts";
 import { decodeBuildRequest } from "./remote.ts";
 import type { BuilderReply, BuilderRequest, BuildJob } from "./remote.ts";
 
@@ -85,6 +93,10 @@ process.on("disconnect", () => process.exit(0));
 const verifiers = Number(process.argv[2] ?? "0");
 if (!Number.isInteger(verifiers) || verifiers < 0)
   throw new Error(`builder-worker: bad verifier count ${process.argv[2]}`);
+if (process.argv[3] !== undefined && process.argv[3] !== "0" && process.argv[3] !== "1")
+  throw new Error(`builder-worker: bad prehash flag ${process.argv[3]}`);
+/** The next batch's order trees hashed while this one is built (prehash.ts), unless argv[3] is 0. */
+const prehash = process.argv[3] === "0" ? null : new OrderTreePrehash();
 // Unbounded queue: the lookahead bounds it (LOOKAHEAD batches of 2 orders per slot). Every
 // request goes out at once, in messages of 64: this thread hashes for tens of milliseconds at a
 // time, and a verifier waiting for it to hand over the next message would idle meanwhile.
@@ -163,7 +175,7 @@ function lookAhead(): void {
  * could start (it had arrived and the request before it was done) to its reply, so it includes
  * any wait for its verifiers, and the sum over a backlog is the builder's wall time.
  */
-function handle(m: Job, arrived: number): void {
+function handle(m: Job, arrived: number, next: PlannedBatch | null): void {
   if (m.type === "genesis") {
     state = RollupState.genesis(m.profile, m.system);
     return;
@@ -182,6 +194,9 @@ function handle(m: Job, arrived: number): void {
   const started = Math.max(arrived, lastDone);
   let reply: BuilderReply;
   try {
+    // This batch's order-tree hashes, computed while the one before was built, and the next's
+    // started now, to be computed while this one is built.
+    prehash?.beforeBuild(state, m.accepted, next);
     const batch = buildBatch(state, m.accepted, m.records);
     // Serialized here, once: the core stores these bytes as they are (Journal.storeBuiltBatch)
     // and reads only the head; the provers and the submitter decode them.
@@ -224,7 +239,8 @@ async function pump(): Promise<void> {
     const head = queue[0]!;
     if (head.verified !== null) await head.verified;
     queue.shift();
-    handle(head.request, head.arrived);
+    const following = queue.find((q) => q.request.type === "build")?.request;
+    handle(head.request, head.arrived, following?.type === "build" ? following.accepted : null);
     lastDone = performance.now();
   }
   pumping = false;

@@ -96,6 +96,13 @@ export interface BuilderCallbacks {
 export const DEFAULT_BUILDER_VERIFIERS = availableParallelism() >= 2 ? 1 : 0;
 
 /**
+ * Whether the builder process hashes the next batch's order trees on a thread of its own while it
+ * builds this one (`TESSERA_BUILDER_PREHASH`, sequencer/builder/prehash.ts) unless configured:
+ * where the machine has a second core.
+ */
+export const DEFAULT_BUILDER_PREHASH = availableParallelism() >= 2;
+
+/**
  * How much lower the builder process's scheduling priority is than the venue's (its nice value
  * above the venue's; `TESSERA_BUILDER_NICE`). Where the builder shares cores with the core and
  * the intake verifiers, the kernel then runs those first: an order's acknowledgement waits for
@@ -134,10 +141,13 @@ export class RemoteBuilder {
     verifiers = DEFAULT_BUILDER_VERIFIERS,
     /** How much lower its priority is than this process's (`DEFAULT_BUILDER_NICE`; 0: the same). */
     nice = DEFAULT_BUILDER_NICE,
+    /** Hashes the next batch's order trees while it builds this one (prehash.ts). */
+    prehash = DEFAULT_BUILDER_PREHASH,
   ) {
     if (!Number.isInteger(verifiers) || verifiers < 0) throw new RangeError(`builder verifiers: ${verifiers}`);
     if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new RangeError(`builder nice: ${nice}`);
-    this.child = fork(fileURLToPath(new URL("./builder-worker.ts", import.meta.url)), [String(verifiers)], {
+    const args = [String(verifiers), prehash ? "1" : "0"];
+    this.child = fork(fileURLToPath(new URL("./builder-worker.ts", import.meta.url)), args, {
       execArgv: process.execArgv,
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -25,7 +25,12 @@ import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
 import { batchHead, BuilderDisagreementError } from "../builder/builder.ts";
 import type { BatchHead } from "../builder/builder.ts";
-import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_VERIFIERS, RemoteBuilder } from "../builder/remote.ts";
+import {
+  DEFAULT_BUILDER_NICE,
+  DEFAULT_BUILDER_PREHASH,
+  DEFAULT_BUILDER_VERIFIERS,
+  RemoteBuilder,
+} from "../builder/remote.ts";
 import { ClosedBatch, ProtocolLedger } from "./ledger.ts";
 import type { Applied, BatchMeta, LedgerSnapshot } from "./ledger.ts";
 import type { BuildRequest } from "../builder/remote.ts";
@@ -272,6 +277,12 @@ export interface OpenOptions {
    * the venue's (default `DEFAULT_BUILDER_NICE`; 0: the same).
    */
   readonly builderNice?: number;
+  /**
+   * With `builder: "process"`: the builder hashes the next batch's order trees on a thread of
+   * its own while it builds this one (sequencer/builder/prehash.ts; default
+   * `DEFAULT_BUILDER_PREHASH`: where there is a second core).
+   */
+  readonly builderPrehash?: boolean;
   /**
    * Snapshots (sequencer/journal/snapshot.ts): when to take them (default
    * `DEFAULT_SNAPSHOT_POLICY`), or false to take none.
@@ -612,6 +623,7 @@ export class Sequencer {
         restored?.builder ?? null,
         options.builderVerifiers ?? DEFAULT_BUILDER_VERIFIERS,
         options.builderNice ?? DEFAULT_BUILDER_NICE,
+        options.builderPrehash ?? DEFAULT_BUILDER_PREHASH,
       );
     const after = restored?.seq ?? 0n;
     venue.snapshotSeq = after;
@@ -1642,6 +1654,7 @@ export class Sequencer {
     from: { readonly state: Buffer; readonly root: bigint } | null,
     verifiers: number,
     nice: number,
+    prehash: boolean,
   ): void {
     this.remote = new RemoteBuilder(
       this.config.profile,
@@ -1672,6 +1685,7 @@ export class Sequencer {
       from,
       verifiers,
       nice,
+      prehash,
     );
     this.ledger.useRemoteBuilder(this.remote);
   }

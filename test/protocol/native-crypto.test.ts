@@ -259,6 +259,97 @@ describe("native crypto addon", () => {
   });
 });
 
+describe("native Poseidon hashed ahead (jobs) and the memo", () => {
+  /** A random plan: `rows` rows of 1..4 inputs, each a literal or an earlier row. */
+  function randomPlan(next: () => bigint, rows: number) {
+    const widths = new Uint8Array(rows);
+    const spec = new Int32Array(4 * rows);
+    const literals: bigint[] = [];
+    for (let r = 0; r < rows; r++) {
+      widths[r] = 1 + Number(next() % 4n);
+      for (let i = 0; i < widths[r]!; i++) {
+        if (r > 0 && next() % 2n === 0n) spec[4 * r + i] = -1 - Number(next() % BigInt(r));
+        else {
+          spec[4 * r + i] = literals.length;
+          literals.push(fieldElements(next, 1)[0]!);
+        }
+      }
+    }
+    return { widths, spec, literals };
+  }
+
+  /** The plan's rows hashed one by one with circomlibjs, and each row's inputs. */
+  function expected(plan: ReturnType<typeof randomPlan>) {
+    const out: bigint[] = [];
+    const inputs: bigint[][] = [];
+    plan.widths.forEach((w, r) => {
+      const row = Array.from({ length: w }, (_, i) => {
+        const s = plan.spec[4 * r + i]!;
+        return s >= 0 ? plan.literals[s]! : out[-s - 1]!;
+      });
+      inputs.push(row);
+      out.push(poseidonJs(row));
+    });
+    return { out, inputs };
+  }
+
+  it("a job's rows equal circomlibjs, rows built on earlier rows included, and the memo then answers them", () => {
+    const next = rng(20261206n);
+    for (const rows of [0, 1, 7, 300]) {
+      const plan = randomPlan(next, rows);
+      const want = expected(plan);
+      addon.poseidonMemoReset();
+      const job = addon.poseidonJobStart(plan.widths, plan.spec, plan.literals);
+      assert.deepEqual(addon.poseidonJobFinish(job), want.out, `${rows} rows`);
+      assert.deepEqual(addon.poseidonJobFinish(job), want.out, "a second finish returns the same rows");
+      const distinct = new Set(want.inputs.map((row) => row.join(","))).size;
+      assert.equal(addon.poseidonMemoStats().entries, distinct, "every row remembered, once");
+      const before = addon.poseidonMemoStats().hits;
+      want.inputs.forEach((row, r) => assert.equal(addon.poseidon(row), want.out[r], `row ${r} from the memo`));
+      assert.equal(addon.poseidonMemoStats().hits - before, rows, "each row answered from the memo");
+    }
+  });
+
+  it("the memo answers only the very inputs it holds: a neighbour, a reordering or an extension is hashed", () => {
+    // Inputs that share the memo's home slot digest (the low limbs) but differ in a high limb,
+    // the same inputs in another order or width: each must be computed, not answered.
+    const row = [P - 1n, 5n, (1n << 200n) + 7n, 3n];
+    const variants = [
+      [P - 1n - (1n << 64n), 5n, (1n << 200n) + 7n, 3n],
+      [P - 1n, 5n, (1n << 201n) + 7n, 3n],
+      [5n, P - 1n, (1n << 200n) + 7n, 3n],
+      [P - 1n, 5n, (1n << 200n) + 7n],
+      [P - 1n, 5n, (1n << 200n) + 7n, 3n, 0n],
+    ];
+    addon.poseidonMemoReset();
+    const plan = { widths: Uint8Array.of(4), spec: Int32Array.of(0, 1, 2, 3), literals: row };
+    const [h] = addon.poseidonJobFinish(addon.poseidonJobStart(plan.widths, plan.spec, plan.literals));
+    assert.equal(h, poseidonJs(row));
+    for (const v of variants) assert.equal(addon.poseidon(v), poseidonJs(v), v.join(","));
+    assert.equal(addon.poseidonPortable(row), h);
+    addon.poseidonMemoReset();
+    assert.equal(addon.poseidonMemoStats().entries, 0, "a reset forgets every row");
+    const hits = addon.poseidonMemoStats().hits;
+    assert.equal(addon.poseidon(row), h);
+    assert.equal(addon.poseidonMemoStats().hits, hits, "after a reset the row is hashed again");
+  });
+
+  it("refuses a plan with a width out of 1..4, a forward or missing reference, or a literal not below p", () => {
+    const bad: [Uint8Array, Int32Array, bigint[], RegExp][] = [
+      [Uint8Array.of(0), new Int32Array(4), [], /width/],
+      [Uint8Array.of(5), new Int32Array(4), [1n, 2n, 3n, 4n, 5n], /width/],
+      [Uint8Array.of(1), Int32Array.of(-1, 0, 0, 0), [], /out of range/],
+      [Uint8Array.of(1, 1), Int32Array.of(0, 0, 0, 0, -2, 0, 0, 0), [1n], /out of range/],
+      [Uint8Array.of(1), Int32Array.of(1, 0, 0, 0), [1n], /out of range/],
+      [Uint8Array.of(1), Int32Array.of(0, 0, 0, 0), [P], /canonical/],
+      [Uint8Array.of(1), Int32Array.of(0, 0, 0), [1n], /4 entries per row/],
+    ];
+    for (const [widths, spec, literals, message] of bad)
+      assert.throws(() => addon.poseidonJobStart(widths, spec, literals), message);
+    assert.throws(() => addon.poseidonJobFinish({} as never), /poseidonJobStart/);
+  });
+});
+
 describe("native EdDSA-Poseidon verification", () => {
   const L = SUBGROUP_ORDER;
   /** Both verifiers must give `expected` (when given) and agree with each other. */

@@ -7,10 +7,13 @@ import {
   ProtocolError,
   SparseMerkleTree,
   emptyRoot,
+  planHashes,
+  poseidon,
   proofLength,
   verifyProof,
   zeroHashes,
 } from "../../protocol/index.ts";
+import type { TreeNode } from "../../protocol/index.ts";
 import "./fixtures.ts";
 
 /** The root of a full quaternary tree computed level by level, the slow obvious way. */
@@ -96,6 +99,67 @@ describe("SparseMerkleTree", () => {
         for (const c of clones) assert.equal(c.tree.root, c.root, "a clone keeps the root it had");
         const lazyWrites = ops.filter((o) => o.kind === "set" && o.lazy).length;
         assert.ok(calls <= lazyWrites, "a lazy leaf is hashed at most once");
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("planHashes: the rows of a plan, hashed in order and settled, give every version the root it would read", () => {
+    // Versions made by random writes (leaves given by their preimage, computed on first read,
+    // or as a plain hash), with roots and proofs read at random moments so that some nodes are
+    // hashed before the plan and others not. The plan's rows are computed here one by one, as a
+    // job would, and settled; then every version's root must be its twin's, read the usual way,
+    // and no planned leaf may be computed again.
+    type Op =
+      | { readonly kind: "set"; readonly i: number; readonly a: bigint; readonly b: bigint; readonly plain: boolean }
+      | { readonly kind: "read"; readonly i: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        kind: fc.constant("set" as const),
+        i: fc.integer({ min: 0, max: 63 }),
+        a: fc.bigInt({ min: 0n, max: 1n << 200n }),
+        b: fc.bigInt({ min: 0n, max: 1n << 40n }),
+        plain: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant("read" as const), i: fc.integer({ min: 0, max: 63 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        type Slot = { readonly a: bigint; readonly b: bigint };
+        const tree = new SparseMerkleTree<Slot>(6, 9n);
+        const twin = new SparseMerkleTree<Slot>(6, 9n);
+        const tops: (TreeNode<Slot> | null)[] = [];
+        const roots: bigint[] = [];
+        let calls = 0;
+        for (const o of ops) {
+          if (o.kind === "set") {
+            const slot = { a: o.a, b: o.b };
+            tree.set(BigInt(o.i), o.plain ? poseidon([o.a, o.b]) : () => (calls++, poseidon([o.a, o.b])), slot);
+            twin.set(BigInt(o.i), poseidon([o.a, o.b]), slot);
+            tops.push(tree.topNode);
+            roots.push(twin.root);
+          } else {
+            tree.proof(BigInt(o.i));
+          }
+        }
+        const callsBefore = calls;
+        const plan = planHashes(tops, tree.levels, (v) => [v!.a, v!.b]);
+        assert.equal(plan.widths.length, plan.leaves + plan.nodes);
+        const out: bigint[] = [];
+        plan.widths.forEach((w, r) => {
+          const row = Array.from({ length: w }, (_, i) => {
+            const s = plan.spec[4 * r + i]!;
+            assert.ok(s >= 0 ? s < plan.literals.length : -s - 1 < r, "a row refers to literals and earlier rows only");
+            return s >= 0 ? plan.literals[s]! : out[-s - 1]!;
+          });
+          out.push(poseidon(row));
+        });
+        plan.settle(out);
+        // Settled before any read: nothing is left to plan, and the roots need no hashing.
+        assert.equal(planHashes(tops, tree.levels, (v) => [v!.a, v!.b]).widths.length, 0, "nothing left to plan");
+        tops.forEach((top, k) => assert.equal(top?.hash, roots[k], `version ${k}`));
+        assert.equal(calls, callsBefore, "a planned leaf is not computed again");
+        if (out.length > 0) assert.throws(() => plan.settle(out.slice(1)), /hashes for/);
       }),
       { numRuns: 60 },
     );

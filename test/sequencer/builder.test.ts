@@ -215,20 +215,19 @@ describe("the batch builder in a process of its own", () => {
     return { venue, roots };
   }
 
-  test("builds exactly the batches the inline builder builds, while the core goes on, with or without its verifiers", async () => {
+  test("builds exactly the batches the inline builder builds, while the core goes on, with or without its verifiers and hashing ahead", async () => {
     const a = tempDb();
     const inline = await run(a.file, {});
     try {
       assert.ok(inline.roots.length >= 3, `batches: ${inline.roots.length}`);
-      // The default (1), none (every signature on the builder's thread), and 2.
-      for (const builderVerifiers of [undefined, 0, 2]) {
+      // The default (1 verifier, the next batch's order trees hashed ahead), none (every
+      // signature on the builder's thread), 2, and without hashing ahead.
+      const variants: OpenOptions[] = [{}, { builderVerifiers: 0 }, { builderVerifiers: 2 }, { builderPrehash: false }];
+      for (const variant of variants) {
         const b = tempDb();
-        const remote = await run(b.file, {
-          builder: "process",
-          ...(builderVerifiers === undefined ? {} : { builderVerifiers }),
-        });
+        const remote = await run(b.file, { builder: "process", ...variant });
         try {
-          const label = `builderVerifiers ${builderVerifiers ?? "default"}`;
+          const label = JSON.stringify(variant);
           assert.deepEqual(remote.roots, inline.roots, `${label}: same batches, same public inputs`);
           assert.equal(remote.venue.ledger.committedRoot, inline.venue.ledger.committedRoot, label);
           assert.equal(remote.venue.ledger.builderLag, 0, label);
