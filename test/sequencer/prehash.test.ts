@@ -80,14 +80,21 @@ function batchesOf(txs: readonly Tx[]): Tx[][] {
 
 const memo = () => loadNativeCrypto().addon?.poseidonMemoStats() ?? { hits: 0, misses: 0, entries: 0, dropped: 0 };
 
+/** The load in batches, and two funded states to build them on: without the pass and with it. */
+async function setup(steps: number) {
+  await initCrypto();
+  return {
+    batches: batchesOf(load(steps)),
+    plain: world(FUNDS, DEMO),
+    ahead: world(FUNDS, DEMO),
+    prehash: new OrderTreePrehash(),
+    context: ctx({}, DEMO),
+  };
+}
+
 describe("the next batch's order trees hashed ahead", () => {
   test("builds every batch byte for byte as without it, and the plan is exact", async () => {
-    await initCrypto();
-    const batches = batchesOf(load(48));
-    const plain = world(FUNDS, DEMO);
-    const ahead = world(FUNDS, DEMO);
-    const prehash = new OrderTreePrehash();
-    const context = ctx({}, DEMO);
+    const { batches, plain, ahead, prehash, context } = await setup(48);
     let planned = { leaves: 0, nodes: 0 };
     batches.forEach((txs, k) => {
       const want = runBatch(plain, context, txs);
@@ -125,12 +132,7 @@ describe("the next batch's order trees hashed ahead", () => {
   });
 
   test("a wrong plan only costs speed: another batch planned, or none, builds the same batches", async () => {
-    await initCrypto();
-    const batches = batchesOf(load(40));
-    const plain = world(FUNDS, DEMO);
-    const ahead = world(FUNDS, DEMO);
-    const prehash = new OrderTreePrehash();
-    const context = ctx({}, DEMO);
+    const { batches, plain, ahead, prehash, context } = await setup(40);
     batches.forEach((txs, k) => {
       const want = runBatch(plain, context, txs);
       // Plan a batch that is not the next one (two ahead, under the next one's number), or
