@@ -36,8 +36,9 @@ export interface NativeCrypto {
   poseidonJobFinish(job: NativePoseidonJob): bigint[];
   /** Forgets what the calling thread remembers. */
   poseidonMemoReset(): void;
-  /** The calling thread's memo: lookups answered and not (since the thread started), rows
-   * remembered now, and rows not remembered since the last reset (their probe run was full). */
+  /** The calling thread's memo: lookups it answered and did not while it held rows (counted
+   * since the thread started), rows it holds now, and rows not remembered since the last reset
+   * (their probe run was full). */
   poseidonMemoStats(): {
     readonly hits: number;
     readonly misses: number;

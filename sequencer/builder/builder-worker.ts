@@ -196,7 +196,8 @@ function handle(m: Job, arrived: number, next: PlannedBatch | null): void {
   try {
     // This batch's order-tree hashes, computed while the one before was built, and the next's
     // started now, to be computed while this one is built.
-    prehash?.beforeBuild(state, m.accepted, next);
+    const failed = prehash?.beforeBuild(state, m.accepted, next) ?? null;
+    if (failed !== null) console.error("builder-worker: hashing ahead failed; this batch is built without it:", failed);
     const batch = buildBatch(state, m.accepted, m.records);
     // Serialized here, once: the core stores these bytes as they are (Journal.storeBuiltBatch)
     // and reads only the head; the provers and the submitter decode them.

@@ -34,7 +34,7 @@ import type { HashPlan, SparseMerkleTree, TreeNode } from "../../protocol/tree.t
 import { orderLeafHash } from "../../protocol/account.ts";
 import { fitsUnsigned } from "../../protocol/field.ts";
 import { BITS } from "../../protocol/constants.ts";
-import { poseidonAhead, poseidonMemoReset } from "../../protocol/poseidon.ts";
+import { poseidonAhead, poseidonBackend, poseidonMemoReset } from "../../protocol/poseidon.ts";
 import type { PoseidonJob } from "../../protocol/poseidon.ts";
 import type { RollupState } from "../../protocol/state.ts";
 import type { OrderSlot } from "../../protocol/transition.ts";
@@ -64,6 +64,9 @@ function orderWrites(tx: Tx): (readonly [Order, bigint])[] {
   return [];
 }
 
+/** A plan running: batch `number`'s order-tree hashes. */
+type Pending = { readonly number: bigint; readonly job: PoseidonJob; readonly plan: HashPlan } | null;
+
 /** Order trees and slots as a batch leaves them, for the accounts and slots it writes. */
 class Copies {
   readonly trees = new Map<bigint, SparseMerkleTree<OrderSlot>>();
@@ -73,7 +76,7 @@ class Copies {
 export class OrderTreePrehash {
   /** The copies as the last batch replayed here leaves them (see the header). */
   private copies = new Copies();
-  private pending: { readonly number: bigint; readonly job: PoseidonJob; readonly plan: HashPlan } | null = null;
+  private pending: Pending = null;
   /** What the last `beforeBuild` planned (for the bench and the tests). */
   planned: PrehashStats = { leaves: 0, nodes: 0 };
 
@@ -81,12 +84,27 @@ export class OrderTreePrehash {
    * Call as `current` is about to be built on `state` (the state after the batch before it):
    * waits for `current`'s hashes if they were planned and leaves them remembered for its build
    * (this thread's memo, which forgets the batch before's), then starts `next`'s, if given.
+   * Never throws: this only saves work, so a failure (which would be a bug here) is returned,
+   * the copies start again from the state, and the build goes on without help.
    */
-  beforeBuild(state: RollupState, current: PlannedBatch, next: PlannedBatch | null): void {
+  beforeBuild(state: RollupState, current: PlannedBatch, next: PlannedBatch | null): unknown {
     poseidonMemoReset();
     const pending = this.pending;
     this.pending = null;
     this.planned = { leaves: 0, nodes: 0 };
+    if (poseidonBackend() !== "native") return null;
+    try {
+      this.plan(state, current, pending, next);
+      return null;
+    } catch (e) {
+      this.copies = new Copies();
+      this.pending = null;
+      this.planned = { leaves: 0, nodes: 0 };
+      return e;
+    }
+  }
+
+  private plan(state: RollupState, current: PlannedBatch, pending: Pending, next: PlannedBatch | null): void {
     if (pending !== null && pending.number === current.number) {
       pending.plan.settle(pending.job.finish());
     } else {

@@ -147,4 +147,29 @@ describe("the next batch's order trees hashed ahead", () => {
     });
     assert.equal(ahead.stateRoot, plain.stateRoot);
   });
+
+  test("a failing plan is returned, never thrown: the batch is built without it, and the next plan starts afresh", async () => {
+    const { batches, plain, ahead, prehash, context } = await setup(24);
+    const replay = Reflect.get(prehash, "replay") as (...args: unknown[]) => unknown;
+    batches.forEach((txs, k) => {
+      const want = runBatch(plain, context, txs);
+      // Every other batch, the plan's replay throws.
+      Reflect.set(prehash, "replay", (...args: unknown[]) => {
+        if (k % 2 === 1) throw new Error(`planning fails at batch ${k}`);
+        return replay.apply(prehash, args);
+      });
+      const next = batches[k + 1];
+      const failed = prehash.beforeBuild(
+        ahead,
+        { number: BigInt(k), txs },
+        next === undefined ? null : { number: BigInt(k + 1), txs: next },
+      );
+      // It fails where it replays: the next batch (the current one was planned, or is the last).
+      const fails = poseidonBackend() === "native" && k % 2 === 1 && next !== undefined;
+      assert.equal((failed as Error | null)?.message ?? null, fails ? `planning fails at batch ${k}` : null);
+      assert.deepEqual(prehash.planned.leaves > 0, poseidonBackend() === "native" && k % 2 === 0 && next !== undefined);
+      assert.deepEqual(serialize(runBatch(ahead, context, txs)), serialize(want), `batch ${k}`);
+    });
+    assert.equal(ahead.stateRoot, plain.stateRoot);
+  });
 });
