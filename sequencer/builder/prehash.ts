@@ -27,7 +27,8 @@
  * leaves, for the accounts it writes; every other account's are the builder's state's once
  * batch k is built, so the next call (building k + 1, planning k + 2) finds each account's trees
  * as batch k + 1 leaves them, here or in the state. A batch that was not planned (the first one,
- * or one that arrived when the builder was idle) is replayed here without hashing first.
+ * or one that arrived when the builder was idle) is replayed here without hashing first, so the
+ * next plan hashes its nodes too, once, on the job's thread.
  */
 import { planHashes } from "../../protocol/tree.ts";
 import type { HashPlan, SparseMerkleTree, TreeNode } from "../../protocol/tree.ts";
