@@ -1,7 +1,7 @@
 /*
  * Node-API bindings of the native crypto (ABI-stable: one build loads in every Node with
- * Node-API 8). No mutable global state (the EdDSA key cache and the Poseidon memo are per thread): safe in
- * worker threads.
+ * Node-API 8). No mutable global state (the EdDSA key cache and the Poseidon memo are per
+ * thread): safe in worker threads.
  *
  *   poseidon(inputs: bigint[]) -> bigint          also poseidon(a, b, ...) with bigint arguments
  *   poseidonPortable(inputs: bigint[]) -> bigint  poseidon with the portable C multiplication
