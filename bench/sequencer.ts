@@ -332,6 +332,42 @@ function childrenCpuMs(): Map<number, { role: ChildRole; ms: number }> {
 /** Linux's USER_HZ, the unit of `/proc/<pid>/stat` times. */
 const CLOCK_TICKS = 100;
 
+/** The name of the native addon's verifier threads (native/src/verify_pool.h). */
+const VERIFY_THREAD_NAME = "tessera-verify";
+
+/**
+ * CPU time of this process's signature verifier threads (the addon's, by their name), ms, by
+ * thread id (Linux `/proc`; empty elsewhere): counted as the verifiers', not the main thread's.
+ */
+function verifierThreadsCpuMs(): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${process.pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const task = `/proc/${process.pid}/task/${tid}`;
+      if (readFileSync(`${task}/comm`, "utf8").trim() !== VERIFY_THREAD_NAME) continue;
+      const stat = readFileSync(`${task}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(tid), ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS);
+    } catch {
+      // the thread is gone
+    }
+  }
+  return out;
+}
+
+/** The growth of per-thread CPU times from `before` to `after`, summed, ms. */
+function threadsCpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0;
+  for (const [tid, now] of after) ms += now - (before.get(tid) ?? 0);
+  return ms;
+}
+
 
 /** A service as deployed (sequencer/config.ts defaults) with a market maker's order budgets. */
 const DEPLOYED_SERVICE = {
@@ -347,7 +383,7 @@ const DEPLOYED_SERVICE = {
 
 /**
  * One WS load run against a fresh service configured as deployed (sequencer/config.ts defaults:
- * group commit, `synchronous` FULL, the builder in its own process, 2 verifier processes), with
+ * group commit, `synchronous` FULL, the builder in its own process, 2 verifier threads), with
  * the maker's and the taker's order and message budgets and open-order cap raised to a market
  * maker's.
  */
@@ -387,6 +423,7 @@ async function wsRun(
     // CPU of the venue's processes over the run (signing in the client leaves them idle).
     const mainBefore = process.cpuUsage();
     const childrenBefore = childrenCpuMs();
+    const threadsBefore = verifierThreadsCpuMs();
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [...process.execArgv, path.join(ROOT, "sequencer/tools/wsload.ts"), JSON.stringify(options)],
@@ -397,7 +434,9 @@ async function wsRun(
     const fanout = watchers === null ? null : await watchers.stop();
     if (service.venue.halt !== null) throw new Error(`the venue halted: ${service.venue.halt.reason}`);
     const main = process.cpuUsage(mainBefore);
-    const cpu = { verifier: 0, builder: 0, marketData: 0, other: 0 };
+    // The verifier threads (the default) run in this process: theirs is the verifiers' share.
+    const verifierThreads = threadsCpuSince(threadsBefore, verifierThreadsCpuMs());
+    const cpu = { verifier: verifierThreads, builder: 0, marketData: 0, other: 0 };
     for (const [pid, { role, ms }] of childrenCpuMs()) cpu[role] += ms - (childrenBefore.get(pid)?.ms ?? 0);
     return {
       fanout,
@@ -406,7 +445,7 @@ async function wsRun(
       // The load averages at the end: other work on the machine shows in them.
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       builderLagAtEnd: Number(service.venue.ledger.builderLag),
-      venueMainCpuMs: Math.round((main.user + main.system) / 1000),
+      venueMainCpuMs: Math.round((main.user + main.system) / 1000 - verifierThreads),
       venueVerifiersCpuMs: Math.round(cpu.verifier),
       venueBuilderCpuMs: Math.round(cpu.builder),
     };
@@ -423,11 +462,11 @@ interface WsCpu {
   readonly loadAverage: number[];
   /** Closed batches the builder had not built when the last acknowledgement came. */
   readonly builderLagAtEnd: number;
-  /** CPU of the service's own process, ms: its main thread (matching, journal, WebSocket) and V8's and libuv's helper threads. */
+  /** CPU of the service's own process, ms: its main thread (matching, journal, WebSocket) and V8's and libuv's helper threads, not its verifier threads. */
   readonly venueMainCpuMs: number;
-  /** CPU of the signature verifier processes, ms. */
+  /** CPU of the signature verifiers, ms: the service's verifier threads (or processes). */
   readonly venueVerifiersCpuMs: number;
-  /** CPU of the batch builder's process (batches it had not built by the end are not in it), ms. */
+  /** CPU of the batch builder's process, its verifier threads included (batches it had not built by the end are not in it), ms. */
   readonly venueBuilderCpuMs: number;
 }
 

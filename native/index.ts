@@ -45,9 +45,28 @@ export interface NativeCrypto {
     readonly entries: number;
     readonly dropped: number;
   };
+  /**
+   * EdDSA verification on `threads` (1..64) threads of this process (native/src/verify_pool.h),
+   * each with its own key cache. `onDone(id, results)` runs on this thread once per
+   * `verifierSubmit`: `results[k]` is request k's message if its signature is valid, else null.
+   * An idle verifier does not keep the process alive.
+   */
+  verifierCreate(threads: number, onDone: (id: number, results: readonly (bigint | null)[]) => void): NativeVerifier;
+  /**
+   * Queues one job. Request k takes `items`' next elements: ax, ay, r8x, r8y, s, then its message
+   * (`widths[k]` 0) or the `widths[k]` (1..16) inputs whose Poseidon hash is its message. A value
+   * that is not a canonical field element makes its request invalid (null), never an error; an
+   * element that is not a bigint, or lengths that disagree, throw and queue nothing.
+   */
+  verifierSubmit(verifier: NativeVerifier, id: number, widths: Uint8Array, items: readonly bigint[]): void;
+  /** Stops the verifier's threads: running jobs still report, queued ones do not. Idempotent. */
+  verifierClose(verifier: NativeVerifier): void;
   /** `(Σ a[i]·b[i]) · 2^-256 mod p` with one reduction (1..17 terms): Poseidon's lazy sums, for tests. */
   fieldDotMontgomery(a: readonly bigint[], b: readonly bigint[], portable: boolean): bigint;
 }
+
+/** Verifier threads in the addon (`verifierCreate`); stopped when closed or collected. */
+export type NativeVerifier = { readonly __nativeVerifier: unique symbol };
 
 /** A hashing job running in the addon (`poseidonJobStart`); freed when collected. */
 export type NativePoseidonJob = { readonly __nativePoseidonJob: unique symbol };

@@ -221,7 +221,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "1/s",
         "higher",
         src,
-        `slots built per second of wall time by the batch builder's process while it has a backlog (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; ${numberAt(j, "coreGroup.builderVerifiers", src)} verifier process(es) of its own checking the next batches' signatures; the next batch's order trees hashed on a thread of its own: ${numberAt(j, "coreGroup.builderPrehash", src) === 1 ? "yes" : "no"}; goal 2,000)`,
+        `slots built per second of wall time by the batch builder's process while it has a backlog (Merkle trees at account depth ${getProfile(profile).accountDepth}, signatures, witness; ${numberAt(j, "coreGroup.builderVerifiers", src)} verifier thread(s) of its own checking the next batches' signatures; the next batch's order trees hashed on a thread of its own: ${numberAt(j, "coreGroup.builderPrehash", src) === 1 ? "yes" : "no"}; goal 2,000)`,
       ),
       fig(
         "builder_ms_per_batch",
@@ -769,7 +769,7 @@ function wsFigures(j: unknown, profile: string, src: string): Figure[] {
       "ms",
       "lower",
       src,
-      `CPU of the service's own process (main thread, GC and I/O threads) per accepted order (signature verifiers ${at("ws.saturated.verifiersCpuMsPerOrder")} ms, batch builder ${at("ws.saturated.builderCpuMsPerOrder")} ms); ${saturated}`,
+      `CPU of the service's own process (main thread, GC and I/O threads, not its verifier threads) per accepted order (signature verifiers ${at("ws.saturated.verifiersCpuMsPerOrder")} ms, batch builder with its verifiers ${at("ws.saturated.builderCpuMsPerOrder")} ms); ${saturated}`,
     ),
     fig("ack_p99_ms", profile, at("ws.paced.ackP99Ms"), "ms", "lower", src, `${paced} (goal 5)`),
     fig("ack_p50_ms", profile, at("ws.paced.ackP50Ms"), "ms", "lower", src, paced),

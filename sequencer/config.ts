@@ -65,6 +65,10 @@ const envSchema = z.object({
     .optional(),
   TESSERA_STRIKES_EACH_SIDE: z.coerce.number().int().min(0).max(20).default(3),
   TESSERA_ADMIN_TOKEN: z.string().min(16).optional(),
+  /**
+   * Signature verifiers of the intake (sequencer/intake/verify-pool.ts): threads of the native
+   * addon, or processes with the js crypto backend; 0 verifies on the venue's thread.
+   */
   TESSERA_VERIFY_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
   /** A partial batch closes once open this long if a prover is idle (service.ts). */
   TESSERA_BATCH_MAX_AGE_MS: z.coerce.number().int().min(100).default(5000),
@@ -88,8 +92,9 @@ const envSchema = z.object({
   /** Where closed batches are built: in a process of their own (default) or on the core's thread. */
   TESSERA_BUILDER: z.enum(["process", "inline"]).default("process"),
   /**
-   * Signature verifier processes of the builder process (TESSERA_BUILDER=process): they verify the
-   * next batches' signatures while it hashes; 0 verifies on the builder's thread.
+   * Signature verifiers of the builder process (TESSERA_BUILDER=process; threads, or processes
+   * with the js crypto backend): they verify the next batches' signatures while it hashes; 0
+   * verifies on the builder's thread.
    */
   TESSERA_BUILDER_VERIFIERS: z.coerce.number().int().min(0).max(16).default(DEFAULT_BUILDER_VERIFIERS),
   /**

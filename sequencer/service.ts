@@ -58,6 +58,7 @@ export interface ServiceConfig {
   readonly optionExpiries?: readonly bigint[];
   readonly strikesEachSide: number;
   readonly adminToken: string | null;
+  /** The intake's signature verifiers (threads, or processes with the js crypto backend; 0: inline). */
   readonly verifyWorkers: number;
   /** A partial batch closes once open this long if a prover is idle (see the file comment). */
   readonly batchMaxAgeMs: number;
@@ -75,7 +76,7 @@ export interface ServiceConfig {
   readonly groupCommit?: boolean;
   /** Where closed batches are built (default "process": off the core's thread, sequencer/builder). */
   readonly builder?: "inline" | "process";
-  /** The builder process's own signature verifier processes (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores, else 0; sequencer/builder/builder-worker.ts). */
+  /** The builder process's own signature verifiers, threads or processes as the intake's (default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores, else 0; sequencer/builder/builder-worker.ts). */
   readonly builderVerifiers?: number;
   /** How much lower the builder process's priority is (default `DEFAULT_BUILDER_NICE`, 10; sequencer/builder/remote.ts). */
   readonly builderNice?: number;
@@ -148,6 +149,8 @@ export interface Service {
   readonly proving: ProvingStage | null;
   /** Checks every closed batch's witness at once (null without circuit artifacts). */
   readonly witnessCheck: WitnessCheck | null;
+  /** The intake's signature verifiers (`verifyWorkers`). */
+  readonly verifier: VerifyPool;
   close(): Promise<void>;
 }
 
@@ -469,6 +472,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     log,
     proving,
     witnessCheck,
+    verifier,
     async close() {
       clearInterval(timer);
       if (statsTimer !== null) clearInterval(statsTimer);

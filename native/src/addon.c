@@ -24,6 +24,10 @@
  *       time) for the calling thread, and returns every row's hash
  *   poseidonMemoReset()                            forgets what the calling thread remembers
  *   poseidonMemoStats() -> { hits, misses, entries, dropped }   the calling thread's memo
+ *   verifierCreate(threads, onDone) -> verifier    EdDSA verification on `threads` threads of
+ *       this process (verify_pool.h); onDone(id, results) on this thread for each submit
+ *   verifierSubmit(verifier, id, widths: Uint8Array, items: bigint[])   queues one job
+ *   verifierClose(verifier)                        stops and joins its threads
  *
  * Inputs must be canonical field elements (0 <= x < p); anything else throws a RangeError.
  */
@@ -34,6 +38,7 @@
 #include "eddsa.h"
 #include "poseidon.h"
 #include "poseidon_memo.h"
+#include "verify_pool.h"
 
 #define CHECK(call)                                          \
   do {                                                       \
@@ -404,6 +409,210 @@ static napi_value js_eddsa_cache_clear(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Verifier threads (verify_pool.h). The JavaScript side holds a wrapped object; finished jobs
+ * come back through a thread-safe function, which calls `onDone(id, results)` on the
+ * JavaScript thread. The pool's struct is freed once both the wrapper's finalizer and the
+ * thread-safe function's have run (whichever is last), and the threads are always joined
+ * before the thread-safe function can go: by `verifierClose`, by the wrapper's finalizer, or by
+ * the thread-safe function's own finalizer when the environment is torn down.
+ */
+typedef struct {
+  verify_pool *pool;
+  napi_threadsafe_function tsfn;
+  int refs;      /* finalizers still to run: the wrapper's and the thread-safe function's */
+  int released;  /* the thread-safe function was released (verifierClose or the wrapper's finalizer) */
+  int tsfn_gone; /* its finalizer ran */
+} verifier;
+
+/* Type tag of verifier objects: an object from elsewhere is refused, never misread. */
+static const napi_type_tag VERIFIER_TAG = {0x7e55e7a0c0ffee01ull, 0x5167a70e5e117e12ull};
+
+static void verifier_unref(verifier *v) {
+  if (--v->refs > 0) return;
+  verify_pool_free(v->pool);
+  free(v);
+}
+
+/* On a pool thread: hands the finished job to the JavaScript thread, or frees it if that is gone. */
+static void verifier_done(void *ctx, verify_job *job) {
+  verifier *v = ctx;
+  if (napi_call_threadsafe_function(v->tsfn, job, napi_tsfn_nonblocking) != napi_ok) verify_job_free(job);
+}
+
+/* On the JavaScript thread: onDone(id, results), results[k] the message if request k is valid,
+ * else null. With env NULL (the function is being torn down) the job is only freed. */
+static void verifier_call_js(napi_env env, napi_value on_done, void *context, void *data) {
+  (void)context;
+  verify_job *job = data;
+  if (env != NULL && on_done != NULL) {
+    napi_value args[2], undefined, result;
+    int ok = napi_get_undefined(env, &undefined) == napi_ok && napi_create_uint32(env, job->id, &args[0]) == napi_ok &&
+             napi_create_array_with_length(env, job->n, &args[1]) == napi_ok;
+    for (uint32_t k = 0; ok && k < job->n; k++) {
+      napi_value r;
+      if (job->ok[k]) ok = napi_create_bigint_words(env, 0, 4, job->msg[k].v, &r) == napi_ok;
+      else ok = napi_get_null(env, &r) == napi_ok;
+      ok = ok && napi_set_element(env, args[1], k, r) == napi_ok;
+    }
+    if (ok) napi_call_function(env, undefined, on_done, 2, args, &result);
+  }
+  verify_job_free(job);
+}
+
+static void verifier_tsfn_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  verifier *v = data;
+  /* No pool thread may call the function after this: stop them first (a no-op after a close). */
+  verify_pool_stop(v->pool);
+  v->tsfn_gone = 1;
+  verifier_unref(v);
+}
+
+static void verifier_release(verifier *v) {
+  if (v->released) return;
+  v->released = 1;
+  verify_pool_stop(v->pool);
+  if (!v->tsfn_gone) napi_release_threadsafe_function(v->tsfn, napi_tsfn_release);
+}
+
+static void verifier_wrap_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  verifier *v = data;
+  verifier_release(v);
+  verifier_unref(v);
+}
+
+/* verifierCreate(threads: number, onDone: (id, results) => void) -> verifier */
+static napi_value js_verifier_create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], name, obj;
+  napi_valuetype t;
+  int32_t threads;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1 || threads > 64)
+    return throw_range(env, "verifierCreate(threads, onDone): threads must be 1..64");
+  if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, "INVALID_ARG", "verifierCreate: onDone must be a function");
+    return NULL;
+  }
+  verifier *v = calloc(1, sizeof *v);
+  if (v == NULL || (v->pool = verify_pool_new(threads, verifier_done, v)) == NULL) {
+    free(v);
+    napi_throw_error(env, "NO_MEMORY", "verifierCreate: out of memory");
+    return NULL;
+  }
+  v->refs = 2;
+  if (napi_create_string_utf8(env, "tessera.verifier", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, v, verifier_tsfn_finalize, NULL,
+                                      verifier_call_js, &v->tsfn) != napi_ok) {
+    verify_pool_free(v->pool);
+    free(v);
+    napi_throw_error(env, "NAPI_FAILED", "verifierCreate: napi_create_threadsafe_function failed");
+    return NULL;
+  }
+  /* Like the verifier processes it replaces, an idle pool does not keep the process alive. */
+  napi_unref_threadsafe_function(env, v->tsfn);
+  if (napi_create_object(env, &obj) != napi_ok || napi_type_tag_object(env, obj, &VERIFIER_TAG) != napi_ok ||
+      napi_wrap(env, obj, v, verifier_wrap_finalize, NULL, NULL) != napi_ok) {
+    /* The function's finalizer frees the pool (refs 2 → 1 there, the wrapper's share here). */
+    verifier_release(v);
+    verifier_unref(v);
+    napi_throw_error(env, "NAPI_FAILED", "verifierCreate: could not wrap the verifier");
+    return NULL;
+  }
+  return obj;
+}
+
+/* The verifier an argument wraps, or NULL after throwing. */
+static verifier *verifier_arg(napi_env env, napi_value obj, const char *fn) {
+  bool tagged = false;
+  void *data = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object ||
+      napi_check_object_type_tag(env, obj, &VERIFIER_TAG, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, obj, &data) != napi_ok || data == NULL) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s takes a verifier from verifierCreate", fn);
+    napi_throw_type_error(env, "INVALID_ARG", msg);
+    return NULL;
+  }
+  return data;
+}
+
+/* verifierSubmit(verifier, id: number, widths: Uint8Array, items: bigint[]): request k takes
+ * ax, ay, r8x, r8y, s and then its message (widths[k] = 0) or its widths[k] hash inputs. */
+static napi_value js_verifier_submit(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  uint32_t id, len;
+  bool is_array = false;
+  uint8_t *width;
+  size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_range(env, "verifierSubmit(verifier, id, widths, items) takes four arguments");
+  verifier *v = verifier_arg(env, argv[0], "verifierSubmit");
+  if (v == NULL) return NULL;
+  if (v->released) {
+    napi_throw_error(env, "CLOSED", "verifierSubmit: the verifier is closed");
+    return NULL;
+  }
+  if (napi_get_value_uint32(env, argv[1], &id) != napi_ok) {
+    napi_throw_type_error(env, "INVALID_ARG", "verifierSubmit: id must be a number");
+    return NULL;
+  }
+  if (get_bytes(env, argv[2], &width, &n, "widths")) return NULL;
+  if (n < 1 || n > 1u << 20) return throw_range(env, "verifierSubmit: 1..2^20 requests at a time");
+  uint32_t items = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (width[k] > POSEIDON_MAX_INPUTS) return throw_range(env, "verifierSubmit: a width must be 0..16");
+    items += verify_request_items(width[k]);
+  }
+  if (napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, "INVALID_ARG", "verifierSubmit: items must be an array of bigints");
+    return NULL;
+  }
+  CHECK(napi_get_array_length(env, argv[3], &len));
+  if (len != items) return throw_range(env, "verifierSubmit: items does not hold what widths describe");
+  verify_job *job = verify_job_new(id, (uint32_t)n, items);
+  if (job == NULL) {
+    napi_throw_error(env, "NO_MEMORY", "verifierSubmit: out of memory");
+    return NULL;
+  }
+  memcpy(job->width, width, n);
+  for (uint32_t i = 0; i < items; i++) {
+    napi_value el;
+    if (napi_get_element(env, argv[3], i, &el) != napi_ok) {
+      verify_job_free(job);
+      napi_throw_error(env, "NAPI_FAILED", "napi_get_element failed");
+      return NULL;
+    }
+    if (read_bigint(env, el, &job->item[i], (int)i)) {
+      verify_job_free(job);
+      return NULL;
+    }
+  }
+  if (verify_pool_submit(v->pool, job) != 0) {
+    verify_job_free(job);
+    napi_throw_error(env, "CLOSED", "verifierSubmit: the verifier is closed");
+  }
+  return NULL;
+}
+
+/* verifierClose(verifier): stops its threads (running jobs still report, queued ones do not). */
+static napi_value js_verifier_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_range(env, "verifierClose(verifier) takes one argument");
+  verifier *v = verifier_arg(env, argv[0], "verifierClose");
+  if (v == NULL) return NULL;
+  verifier_release(v);
+  return NULL;
+}
+
 /* Reads an array of 1..17 bigints; returns its length, or 0 after throwing. */
 static int read_terms(napi_env env, napi_value arr, fe *out) {
   bool is_array = false;
@@ -457,6 +666,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"poseidonJobFinish", NULL, js_poseidon_job_finish, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonMemoReset", NULL, js_poseidon_memo_reset, NULL, NULL, NULL, napi_enumerable, NULL},
       {"poseidonMemoStats", NULL, js_poseidon_memo_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifierCreate", NULL, js_verifier_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifierSubmit", NULL, js_verifier_submit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifierClose", NULL, js_verifier_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value multiplier;
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

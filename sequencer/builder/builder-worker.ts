@@ -5,14 +5,15 @@
  * parent goes away.
  *
  * Signatures ahead of the trees. A batch's order signatures (both orders of every trade, every
- * L2 withdrawal) are verified by this process's own verifier processes (`argv[2]` of them,
- * sequencer/intake/verify-pool.ts) while this thread hashes the batches before it: up to
- * `LOOKAHEAD` batches ahead. A positive answer is remembered for that very order object
- * (protocol/signing.ts `verifyOrderSignatureRemote`), so `buildBatch`'s signature check finds it
- * and does not verify again; anything else (a bad signature, a verifier that died or was late) is
- * simply not remembered, and `buildBatch` verifies that order on this thread as before. The
- * verifiers can therefore only save work, never accept a signature: the rule stays in
- * `buildBatch`, on this thread. With 0 verifiers every signature is verified on this thread.
+ * L2 withdrawal) are verified by this process's own verifiers (`argv[2]` of them: the native
+ * addon's threads, or processes with the js backend; sequencer/intake/verify-pool.ts) while this
+ * thread hashes the batches before it: up to `LOOKAHEAD` batches ahead. A positive answer is
+ * remembered for that very order object (protocol/signing.ts `verifyOrderSignatureRemote`), so
+ * `buildBatch`'s signature check finds it and does not verify again; anything else (a bad
+ * signature, a verifier that died or was late) is simply not remembered, and `buildBatch`
+ * verifies that order on this thread as before. The verifiers can therefore only save work, never
+ * accept a signature: the rule stays in `buildBatch`, on this thread. With 0 verifiers every
+ * signature is verified on this thread.
  *
  * The next batch's order trees ahead of its replay (unless `argv[3]` is 0). While a batch is
  * built, the order-tree leaves and nodes of the next one in the queue are hashed on a thread of

@@ -88,10 +88,11 @@ export interface BuilderCallbacks {
 }
 
 /**
- * The builder process's verifier processes unless configured (`TESSERA_BUILDER_VERIFIERS`): one
- * where the machine has a second core, else none. It runs at the builder's priority, so under
- * load it takes what the venue's own processes leave, and when the builder is behind it gives
- * the builder's thread a core's worth of signature checks (docs/benchmarks.md, 12-05 evening).
+ * The builder process's signature verifiers unless configured (`TESSERA_BUILDER_VERIFIERS`): one
+ * where the machine has a second core, else none. It runs at the builder's priority (a thread the
+ * builder starts, or a process it forks, inherits it), so under load it takes what the venue's
+ * own threads leave, and when the builder is behind it gives the builder's thread a core's worth
+ * of signature checks (docs/benchmarks.md, 12-05 evening).
  */
 export const DEFAULT_BUILDER_VERIFIERS = availableParallelism() >= 2 ? 1 : 0;
 
@@ -135,7 +136,8 @@ export class RemoteBuilder {
     /** A snapshot's builder state and the state root it reaches; genesis when absent. */
     from: { readonly state: Buffer; readonly root: bigint } | null = null,
     /**
-     * Signature verifier processes of the builder's own (builder-worker.ts), which verify the
+     * Signature verifiers of the builder's own (threads, or processes with the js backend;
+     * builder-worker.ts), which verify the
      * signatures of the next batches while it hashes this one; 0 verifies on its thread.
      */
     verifiers = DEFAULT_BUILDER_VERIFIERS,

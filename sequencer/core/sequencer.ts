@@ -267,7 +267,7 @@ export interface OpenOptions {
    */
   readonly builder?: "inline" | "process";
   /**
-   * With `builder: "process"`: signature verifier processes of the builder process's own, which
+   * With `builder: "process"`: signature verifiers (threads) of the builder process's own, which
    * verify the next batches' signatures while it hashes; 0 verifies every signature on the
    * builder's thread. Default `DEFAULT_BUILDER_VERIFIERS`: 1 on 2 or more cores, else 0.
    */

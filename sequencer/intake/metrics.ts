@@ -57,7 +57,7 @@ export class VenueMetrics {
   });
   readonly verifyQueue = new Gauge({
     name: "tessera_verify_queue",
-    help: "Signatures waiting for a verifier process (bounded)",
+    help: "Signatures waiting for a verifier thread or process (bounded)",
     registers: [this.registry],
   });
 

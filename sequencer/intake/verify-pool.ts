@@ -1,21 +1,29 @@
 /**
- * Signature verification off the event loop: a pool of verifier processes running protocol/'s
- * `verifyFast` (circomlib-compatible EdDSA-Poseidon; natively 45–80 µs per signature on one
- * core here, native/src/eddsa.c). Each process keeps its own per-key tables, so a market maker's
- * key is fast in every one of them. With `size = 0` the pool verifies on the calling thread.
+ * Signature verification off the event loop: `verifyFast` (circomlib-compatible EdDSA-Poseidon,
+ * natively 45–80 µs per signature on one core here, native/src/eddsa.c) on `size` threads or
+ * processes. With `size = 0` the pool verifies on the calling thread.
  *
- * Processes, not worker threads: circomlibjs (protocol/poseidon.ts) loads ffjavascript, whose
- * `web-worker` dependency takes over any worker thread it is imported in and crashes without
- * its own workerData. Forked processes inherit the tsx loader through `execArgv`.
+ * Two transports, the same answers:
+ * - **threads** (the default when the native addon loads): the addon's verifier threads in this
+ *   process (native/src/verify_pool.c). A request is copied into a job on the calling thread and
+ *   its answer comes back as a call on it; nothing is serialized or written to a pipe. Each
+ *   thread keeps its own per-key tables, so a market maker's key is fast in every one of them.
+ * - **processes** (the js crypto backend, `TESSERA_CRYPTO=js`, or a machine without the addon):
+ *   forked verifier processes (verify-worker.ts). Not worker threads: circomlibjs
+ *   (protocol/poseidon.ts) loads ffjavascript, whose `web-worker` dependency takes over any
+ *   worker thread it is imported in. Forked processes inherit the tsx loader through
+ *   `execArgv`. A worker that dies fails its in-flight requests (the client gets a 503 and
+ *   retries) and is replaced.
  *
- * Requests queued while every worker is busy are sent together as one message, so the
- * per-message overhead is amortised under load. The queue is bounded (`maxQueue`): beyond it a
- * request is refused at once (`VerifierBusyError`, 503 OVERLOADED) rather than held in memory. A worker that dies fails its in-flight
- * requests (the client gets a 503 and retries) and is replaced.
+ * Requests queued while every worker is busy are sent together as one job, so the per-job
+ * overhead is amortised under load. The queue is bounded (`maxQueue`): beyond it a request is
+ * refused at once (`VerifierBusyError`, 503 OVERLOADED) rather than held in memory.
  */
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { loadNativeCrypto } from "../../native/index.ts";
+import type { NativeCrypto, NativeVerifier } from "../../native/index.ts";
 import { verifyFast } from "../../protocol/eddsa-fast.ts";
 import { orderHash, orderHashInputs } from "../../protocol/signing.ts";
 import type { PublicKey, Signature, SignedOrder } from "../../protocol/types.ts";
@@ -71,6 +79,27 @@ export interface VerifyPoolShape {
    * event loop to hand it the next message.
    */
   readonly maxMessagesInFlight?: number;
+  /**
+   * Where the `size` workers run (the header): "threads" by default when the native addon loads
+   * and the js backend is not forced, else "processes".
+   */
+  readonly transport?: VerifyTransport;
+}
+
+export type VerifyTransport = "threads" | "processes";
+
+/** The transport a pool gets by default here (`VerifyPoolShape.transport`). */
+export function defaultVerifyTransport(): VerifyTransport {
+  return process.env["TESSERA_CRYPTO"] !== "js" && loadNativeCrypto().addon !== null ? "threads" : "processes";
+}
+
+/** The addon's verifier threads of a pool whose transport is "threads". */
+interface Threads {
+  readonly addon: NativeCrypto;
+  readonly verifier: NativeVerifier;
+  /** Jobs submitted and not answered yet: their requests' ids, in order. */
+  readonly jobs: Map<number, readonly number[]>;
+  nextJob: number;
 }
 
 /** Thrown to callers whose request was lost with a dying worker. */
@@ -103,6 +132,11 @@ export class VerifyPool {
   private unwritten = 0;
   /** Callers of `written` waiting for `unwritten` to reach 0. */
   private writeWaiters: (() => void)[] = [];
+  /** Requests answered by a worker (`answered`). */
+  private answeredCount = 0;
+  /** The verifier threads (transport "threads"), or null (processes, or size 0). */
+  private readonly threads: Threads | null = null;
+  readonly transport: VerifyTransport;
 
   constructor(
     readonly size: number,
@@ -110,7 +144,61 @@ export class VerifyPool {
     readonly maxQueue: number = DEFAULT_MAX_QUEUE,
     private readonly shape: VerifyPoolShape = {},
   ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.transport = shape.transport ?? defaultVerifyTransport();
+    if (size > 0 && this.transport === "threads") {
+      const addon = loadNativeCrypto().addon;
+      if (addon === null) throw new Error("verifier threads need the native addon (npm run build:native)");
+      const jobs = new Map<number, readonly number[]>();
+      const verifier = addon.verifierCreate(size, (job, results) => this.onAnswers(job, results));
+      this.threads = { addon, verifier, jobs, nextJob: 1 };
+    } else for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  /** A job of the verifier threads is answered: `results[k]` is request k's message, or null. */
+  private onAnswers(job: number, results: readonly (bigint | null)[]): void {
+    const ids = this.threads?.jobs.get(job);
+    if (ids === undefined) return; // closed meanwhile
+    this.threads!.jobs.delete(job);
+    this.answeredCount += ids.length;
+    ids.forEach((id, k) => {
+      const msg = results[k] ?? null;
+      this.pending.get(id)?.resolve({ id, ok: msg !== null, msg: msg ?? 0n });
+      this.pending.delete(id);
+    });
+    this.dispatch();
+  }
+
+  /** Hands queued requests to the verifier threads, at most `size × maxMessagesInFlight` jobs. */
+  private dispatchThreads(t: Threads, maxBatch: number, maxMessages: number): void {
+    while (this.queue.length > 0 && t.jobs.size < this.size * maxMessages) {
+      const batch = this.queue.splice(0, maxBatch);
+      const widths = new Uint8Array(batch.length);
+      const items: bigint[] = [];
+      batch.forEach((r, k) => {
+        items.push(r.ax, r.ay, r.r8x, r.r8y, r.s);
+        if ("msg" in r) items.push(r.msg);
+        else {
+          widths[k] = r.hashInputs.length;
+          items.push(...r.hashInputs);
+        }
+      });
+      const job = t.nextJob;
+      t.nextJob = t.nextJob === 0xffff_ffff ? 1 : t.nextJob + 1;
+      try {
+        t.addon.verifierSubmit(t.verifier, job, widths, items);
+        t.jobs.set(
+          job,
+          batch.map((r) => r.id),
+        );
+      } catch (e) {
+        // A request the addon cannot take (not a bigint, too many hash inputs): its callers get
+        // the error, and the others are unaffected.
+        for (const r of batch) {
+          this.pending.get(r.id)?.reject(e instanceof Error ? e : new Error(String(e)));
+          this.pending.delete(r.id);
+        }
+      }
+    }
   }
 
   private spawn(): Slot {
@@ -124,6 +212,7 @@ export class VerifyPool {
         slot.ready = true;
         if (this.slots.every((s) => s.ready)) for (const w of this.startWaiters.splice(0)) w();
       } else {
+        this.answeredCount += msg.length;
         for (const r of msg) {
           this.pending.get(r.id)?.resolve(r);
           this.pending.delete(r.id);
@@ -155,6 +244,7 @@ export class VerifyPool {
   private dispatch(): void {
     const maxBatch = this.shape.maxBatch ?? MAX_BATCH;
     const maxMessages = this.shape.maxMessagesInFlight ?? 1;
+    if (this.threads !== null) return this.dispatchThreads(this.threads, maxBatch, maxMessages);
     while (this.queue.length > 0) {
       // The ready worker with the fewest messages unanswered, below the bound.
       let slot: Slot | null = null;
@@ -207,6 +297,11 @@ export class VerifyPool {
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Requests a worker has answered since the pool started (valid or not). */
+  get answered(): number {
+    return this.answeredCount;
   }
 
   /** True iff `sig` is a valid signature of `msg` under `publicKey` (circomlib's rule). */
@@ -265,6 +360,10 @@ export class VerifyPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.threads !== null) {
+      this.threads.addon.verifierClose(this.threads.verifier);
+      this.threads.jobs.clear();
+    }
     await Promise.all(
       this.slots.map(
         (s) =>

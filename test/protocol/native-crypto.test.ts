@@ -2,7 +2,8 @@
  * The native Poseidon (native/, C over Node-API) against circomlibjs, byte for byte: every width
  * 1..16, random and edge inputs, every entry point; the backend selection of protocol/poseidon.ts
  * including TESSERA_CRYPTO=js. The native EdDSA verifier against protocol/eddsa-fast.ts's
- * TypeScript one on valid signatures and on every kind of invalid one. The addon must have loaded: this suite fails rather than skips
+ * TypeScript one on valid signatures and on every kind of invalid one, called directly and on the
+ * addon's verifier threads (with orders' hash inputs, as the venue's intake sends them). The addon must have loaded: this suite fails rather than skips
  * when it did not build, so CI always exercises it.
  */
 import assert from "node:assert/strict";
@@ -456,5 +457,188 @@ describe("native EdDSA-Poseidon verification", () => {
     check(A, 1n, { ...signFast(prv, 1n), S: L - 1n }, false, "S = L - 1");
     check(A, 1n, { ...signFast(prv, 1n), S: L }, false, "S = L");
     check(A, 1n, { ...signFast(prv, 1n), S: 1n << 256n }, false, "S beyond 256 bits");
+  });
+});
+
+describe("native EdDSA-Poseidon verification on the addon's threads (verifierCreate)", () => {
+  const L = SUBGROUP_ORDER;
+
+  /** One request as the addon takes it, and the answer protocol/'s TypeScript gives for it. */
+  interface Case {
+    readonly width: number;
+    readonly items: readonly bigint[];
+    readonly expected: bigint | null;
+    readonly what: string;
+  }
+
+  /** The message a request's inputs give, by circomlibjs; null when an input is not canonical. */
+  function messageOf(width: number, tail: readonly bigint[]): bigint | null {
+    if (width === 0) return tail[0]!;
+    return tail.every((x) => x >= 0n && x < P) ? poseidonJs(tail) : null;
+  }
+
+  function makeCase(A: PublicKey, sig: Signature, width: number, tail: readonly bigint[], what: string): Case {
+    const msg = messageOf(width, tail);
+    const ok = msg !== null && verifyFastJs(A, msg, sig);
+    return { width, items: [A.x, A.y, sig.R8x, sig.R8y, sig.S, ...tail], expected: ok ? msg : null, what };
+  }
+
+  /** Valid and tampered requests of both forms, widths 0..16, a few keys seen often (tables). */
+  function cases(seed: bigint, count: number): Case[] {
+    const next = rng(seed);
+    const prvs = Array.from({ length: 4 }, (_, i) => new Uint8Array(32).fill(90 + i));
+    const keys = prvs.map(publicKeyFast);
+    const out: Case[] = [];
+    for (let i = 0; out.length < count; i++) {
+      const k = i % 5 === 4 ? -1 : Number(next() % 4n);
+      const prv = k < 0 ? new Uint8Array(32).fill(i & 0xff).map((b, j) => (j === 2 ? 0x77 : b)) : prvs[k]!;
+      const A = k < 0 ? publicKeyFast(prv) : keys[k]!;
+      const width = Number(next() % 17n);
+      const tail = fieldElements(next, width === 0 ? 1 : width);
+      const msg = messageOf(width, tail)!;
+      const sig = signFast(prv, msg);
+      out.push(makeCase(A, sig, width, tail, `valid ${i} (width ${width})`));
+      switch (i % 8) {
+        case 0:
+          out.push(makeCase(A, { ...sig, S: (sig.S + 1n) % L }, width, tail, `S + 1 ${i}`));
+          break;
+        case 1:
+          out.push(makeCase(A, { ...sig, S: sig.S + L }, width, tail, `S + L ${i}`));
+          break;
+        case 2: {
+          const other = [...tail];
+          other[other.length - 1] = (other[other.length - 1]! + 1n) % P;
+          out.push(makeCase(A, sig, width, other, `last input + 1 ${i}`));
+          break;
+        }
+        case 3: {
+          const bad = [...tail];
+          bad[0] = bad[0]! + P;
+          out.push(makeCase(A, sig, width, bad, `first input not canonical ${i}`));
+          break;
+        }
+        case 4:
+          out.push(
+            makeCase(
+              A,
+              sig,
+              width,
+              tail.map((x, j) => (j === 0 ? -x - 1n : x)),
+              `negative input ${i}`,
+            ),
+          );
+          break;
+        case 5:
+          out.push(makeCase(A, { ...sig, R8x: sig.R8x + P }, width, tail, `R8x not canonical ${i}`));
+          break;
+        case 6:
+          out.push(makeCase(keys[(Math.max(k, 0) + 1) % 4]!, sig, width, tail, `another key ${i}`));
+          break;
+        default:
+          out.push(makeCase({ x: A.x, y: P - A.y }, sig, width, tail, `mirrored key ${i}`));
+      }
+    }
+    return out;
+  }
+
+  /** Submits `all` in jobs of 1..24 requests; resolves with each job's answers, by id. */
+  function runAll(threads: number, all: readonly Case[]): Promise<Map<number, readonly (bigint | null)[]>> {
+    const jobs: Case[][] = [];
+    const next = rng(5n);
+    for (let at = 0; at < all.length;) {
+      const n = 1 + Number(next() % 24n);
+      jobs.push(all.slice(at, at + n));
+      at += n;
+    }
+    const answers = new Map<number, readonly (bigint | null)[]>();
+    return new Promise<Map<number, readonly (bigint | null)[]>>((resolve, reject) => {
+      const alive = setInterval(() => undefined, 1000);
+      const v = addon.verifierCreate(threads, (id, results) => {
+        if (answers.has(id)) reject(new Error(`job ${id} answered twice`));
+        answers.set(id, results);
+        if (answers.size === jobs.length) {
+          clearInterval(alive);
+          addon.verifierClose(v);
+          resolve(answers);
+        }
+      });
+      jobs.forEach((job, id) =>
+        addon.verifierSubmit(
+          v,
+          id,
+          new Uint8Array(job.map((c) => c.width)),
+          job.flatMap((c) => c.items),
+        ),
+      );
+    }).then((a) => {
+      // Every job answered once, each request in its own place.
+      let at = 0;
+      jobs.forEach((job, id) => {
+        const got = a.get(id);
+        assert.ok(got !== undefined, `job ${id} answered`);
+        assert.equal(got.length, job.length, `job ${id}'s answers`);
+        job.forEach((c, k) => assert.equal(got[k], c.expected, `${c.what} (request ${at + k})`));
+        at += job.length;
+      });
+      return a;
+    });
+  }
+
+  it("answer every request as the TypeScript verifier and circomlibjs do, on 1 and 3 threads", async () => {
+    const all = cases(2024n, 1200);
+    const valid = all.filter((c) => c.expected !== null).length;
+    assert.ok(valid > 500 && valid < all.length - 400, `both kinds are present (${valid} valid of ${all.length})`);
+    await runAll(1, all);
+    await runAll(3, all);
+  });
+
+  it("refuse malformed submissions whole, and a closed verifier, with clear errors", async () => {
+    const answered: number[] = [];
+    const v = addon.verifierCreate(2, (id) => answered.push(id));
+    const good = cases(11n, 1)[0]!;
+    const widths = new Uint8Array([good.width]);
+    const expectError = (f: () => void, name: string, pattern: RegExp): void =>
+      assert.throws(f, (e: unknown) => e instanceof Error && e.name === name && pattern.test(e.message));
+    expectError(
+      () => addon.verifierSubmit(v, 1, widths, [...good.items.slice(0, -1), 5 as unknown as bigint]),
+      "TypeError",
+      /not a bigint/,
+    );
+    expectError(() => addon.verifierSubmit(v, 2, widths, good.items.slice(1)), "RangeError", /widths describe/);
+    expectError(() => addon.verifierSubmit(v, 3, new Uint8Array([17]), good.items), "RangeError", /0\.\.16/);
+    expectError(() => addon.verifierSubmit(v, 4, new Uint8Array(0), []), "RangeError", /requests at a time/);
+    expectError(
+      () => addon.verifierSubmit({} as typeof v, 5, widths, good.items),
+      "TypeError",
+      /verifier from verifierCreate/,
+    );
+    expectError(() => addon.verifierCreate(0, () => undefined), "RangeError", /1\.\.64/);
+    // A well-formed job after the refused ones: only it is answered.
+    const alive = setInterval(() => undefined, 1000);
+    addon.verifierSubmit(v, 6, widths, good.items);
+    while (!answered.includes(6)) await new Promise((r) => setTimeout(r, 5));
+    clearInterval(alive);
+    assert.deepEqual(answered, [6]);
+    addon.verifierClose(v);
+    addon.verifierClose(v);
+    expectError(() => addon.verifierSubmit(v, 7, widths, good.items), "Error", /closed/);
+  });
+
+  it("closed with jobs queued: the running ones report, the rest are dropped, nothing else happens", async () => {
+    const all = cases(12n, 64);
+    const answered = new Map<number, readonly (bigint | null)[]>();
+    const v = addon.verifierCreate(2, (id, results) => answered.set(id, results));
+    for (let id = 0; id < 200; id++)
+      addon.verifierSubmit(
+        v,
+        id,
+        new Uint8Array(all.map((c) => c.width)),
+        all.flatMap((c) => c.items),
+      );
+    addon.verifierClose(v);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(answered.size < 200, `${answered.size} of 200 jobs answered after the close`);
+    for (const [id, results] of answered)
+      all.forEach((c, k) => assert.equal(results[k], c.expected, `job ${id}: ${c.what}`));
   });
 });

@@ -2,20 +2,25 @@
  * V5: a filled order is signature-checked once, at intake. Counts this process's EdDSA
  * verifications (protocol/eddsa-fast.ts) while orders rest, fill (partly, then fully), are
  * dry-run (FOK) and go into a closed batch: with inline verification each order costs exactly
- * one; with a verifier process the matching process verifies none.
+ * one; with verifier threads (or processes) the venue's thread verifies none, and the verifiers
+ * verify each order exactly once.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { eddsaVerifications } from "../../protocol/eddsa-fast.ts";
 import { Side } from "../../protocol/types.ts";
+import type { VerifyTransport } from "../../sequencer/intake/verify-pool.ts";
 import { ADMIN_TOKEN, startVenue, Trader } from "./helpers.ts";
 
 const P = 300_000n;
 const ONE = 10_000n;
 
-async function scenario(verifyWorkers: number): Promise<{ intake: number; rest: number }> {
+async function scenario(
+  verifyWorkers: number,
+): Promise<{ intake: number; rest: number; pool: number; transport: VerifyTransport }> {
   const v = await startVenue({ verifyWorkers });
   try {
+    const poolBefore = v.service.verifier.answered;
     const maker = new Trader(`vo-maker-${verifyWorkers}`, 2n);
     const taker = new Trader(`vo-taker-${verifyWorkers}`, 3n);
     for (const t of [maker, taker]) assert.equal((await v.client.deposit(t, 100_000_000_000n)).status, 200);
@@ -33,7 +38,12 @@ async function scenario(verifyWorkers: number): Promise<{ intake: number; rest: 
     await place(taker, { side: Side.BUY, size: ONE, price: P, orderId: 2n, tif: "FOK" }, "filled");
     await place(taker, { side: Side.BUY, size: 3n * ONE, price: P + 100n, orderId: 3n }, "filled");
     assert.equal((await v.client.post("/v1/admin/close-batch", {}, ADMIN_TOKEN)).status, 200);
-    return { intake: afterIntake - before, rest: eddsaVerifications() - afterIntake };
+    return {
+      intake: afterIntake - before,
+      rest: eddsaVerifications() - afterIntake,
+      pool: v.service.verifier.answered - poolBefore,
+      transport: v.service.verifier.transport,
+    };
   } finally {
     await v.cleanup();
   }
@@ -46,9 +56,11 @@ describe("signature verification once per order", () => {
     assert.equal(rest, 3, "three taker orders, one verification each");
   });
 
-  test("verifier process: the matching process verifies nothing when orders fill", async () => {
-    const { intake, rest } = await scenario(1);
+  test("verifier threads: the venue's thread verifies nothing when orders fill; the verifiers check each order once", async () => {
+    const { intake, rest, pool, transport } = await scenario(1);
+    assert.equal(transport, "threads", "the native addon's threads by default");
     assert.equal(intake, 0);
     assert.equal(rest, 0);
+    assert.equal(pool, 5, "five orders, one verification each");
   });
 });

@@ -37,6 +37,9 @@ const base: Order = {
 /** The batch builder's shape: messages of 64, many in flight, sent ahead of a long build. */
 const BUILDER_SHAPE = { maxBatch: 64, maxMessagesInFlight: 1024 };
 
+/** Both transports answer alike: the addon's threads (the default) and forked processes. */
+const TRANSPORTS = ["threads", "processes"] as const;
+
 /**
  * Runs `body` with `pool`, then closes it. The pool's processes do not keep the event loop alive
  * (a service's server does): an interval does meanwhile.
@@ -51,76 +54,83 @@ async function withPool(pool: VerifyPool, body: () => Promise<void>): Promise<vo
   }
 }
 
-describe("verifier processes hash and verify orders", () => {
-  test("valid orders return protocol/'s order hash; tampered ones null, as verifyFast says", async () => {
-    const pool = new VerifyPool(2);
-    await withPool(pool, async () => {
-      const valid = [
-        base,
-        { ...base, accountId: 0n, size: 1n, price: 0n, orderId: 0n, expiry: 0n, flags: 0n, side: 0 as const },
-      ].map(signed);
-      const cases: { readonly name: string; readonly s: SignedOrder; readonly domain: bigint }[] = [
-        ...valid.map((s, i) => ({ name: `valid ${i}`, s, domain: DOMAIN })),
-        { name: "another domain", s: valid[0]!, domain: DOMAIN + 1n },
-        { name: "price changed", s: { ...valid[0]!, order: { ...base, price: base.price - 1n } }, domain: DOMAIN },
-        { name: "side changed", s: { ...valid[0]!, order: { ...base, side: 0 } }, domain: DOMAIN },
-        { name: "flags changed", s: { ...valid[0]!, order: { ...base, flags: 0n } }, domain: DOMAIN },
-        {
-          name: "S + 1",
-          s: { ...valid[0]!, signature: { ...valid[0]!.signature, S: valid[0]!.signature.S + 1n } },
-          domain: DOMAIN,
-        },
-        {
-          name: "another key",
-          s: { ...valid[0]!, publicKey: publicKeyFast(new Uint8Array(32).fill(7)) },
-          domain: DOMAIN,
-        },
-      ];
-      // All in flight at once: each is answered, and answered for itself.
-      const answers = await Promise.all(cases.map((c) => pool.verifyOrder(c.s, c.domain)));
-      cases.forEach((c, i) => {
-        const msg = orderHash(c.s.order, c.domain);
-        const expected = verifyFast(c.s.publicKey, msg, c.s.signature) ? msg : null;
-        assert.equal(answers[i], expected, c.name);
+describe("verifier threads and processes hash and verify orders", () => {
+  for (const transport of TRANSPORTS)
+    test(`${transport}: valid orders return protocol/'s order hash; tampered ones null, as verifyFast says`, async () => {
+      const pool = new VerifyPool(2, undefined, { transport });
+      assert.equal(pool.transport, transport);
+      await withPool(pool, async () => {
+        const valid = [
+          base,
+          { ...base, accountId: 0n, size: 1n, price: 0n, orderId: 0n, expiry: 0n, flags: 0n, side: 0 as const },
+        ].map(signed);
+        const cases: { readonly name: string; readonly s: SignedOrder; readonly domain: bigint }[] = [
+          ...valid.map((s, i) => ({ name: `valid ${i}`, s, domain: DOMAIN })),
+          { name: "another domain", s: valid[0]!, domain: DOMAIN + 1n },
+          { name: "price changed", s: { ...valid[0]!, order: { ...base, price: base.price - 1n } }, domain: DOMAIN },
+          { name: "side changed", s: { ...valid[0]!, order: { ...base, side: 0 } }, domain: DOMAIN },
+          { name: "flags changed", s: { ...valid[0]!, order: { ...base, flags: 0n } }, domain: DOMAIN },
+          {
+            name: "S + 1",
+            s: { ...valid[0]!, signature: { ...valid[0]!.signature, S: valid[0]!.signature.S + 1n } },
+            domain: DOMAIN,
+          },
+          {
+            name: "another key",
+            s: { ...valid[0]!, publicKey: publicKeyFast(new Uint8Array(32).fill(7)) },
+            domain: DOMAIN,
+          },
+        ];
+        // All in flight at once: each is answered, and answered for itself.
+        const answers = await Promise.all(cases.map((c) => pool.verifyOrder(c.s, c.domain)));
+        cases.forEach((c, i) => {
+          const msg = orderHash(c.s.order, c.domain);
+          const expected = verifyFast(c.s.publicKey, msg, c.s.signature) ? msg : null;
+          assert.equal(answers[i], expected, c.name);
+        });
+        assert.equal(answers.filter((a) => a !== null).length, 2, "exactly the two valid orders pass");
+        // The message form is unchanged.
+        const msg = orderHash(base, DOMAIN);
+        assert.equal(await pool.verify(pk, msg, valid[0]!.signature), true);
+        assert.equal(await pool.verify(pk, msg + 1n, valid[0]!.signature), false);
       });
-      assert.equal(answers.filter((a) => a !== null).length, 2, "exactly the two valid orders pass");
-      // The message form is unchanged.
-      const msg = orderHash(base, DOMAIN);
-      assert.equal(await pool.verify(pk, msg, valid[0]!.signature), true);
-      assert.equal(await pool.verify(pk, msg + 1n, valid[0]!.signature), false);
     });
-  });
 
-  test("a caller that holds its thread between turns: every request written first, every answer its own", async () => {
-    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, BUILDER_SHAPE);
-    await withPool(pool, async () => {
-      await pool.started();
-      // Distinct orders, a tenth of them tampered, more bytes than a socket's buffer holds.
-      const orders = Array.from({ length: 2048 }, (_, i) => {
-        const s = signed({ ...base, orderId: BigInt(i), price: BigInt(i % 97) });
-        return i % 10 === 3 ? { ...s, order: { ...s.order, price: s.order.price + 1n } } : s;
+  for (const transport of TRANSPORTS)
+    test(`${transport}: a caller that holds its thread between turns: every request handed over first, every answer its own`, async () => {
+      const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { ...BUILDER_SHAPE, transport });
+      await withPool(pool, async () => {
+        await pool.started();
+        // Distinct orders, a tenth of them tampered, more bytes than a socket's buffer holds.
+        const orders = Array.from({ length: 2048 }, (_, i) => {
+          const s = signed({ ...base, orderId: BigInt(i), price: BigInt(i % 97) });
+          return i % 10 === 3 ? { ...s, order: { ...s.order, price: s.order.price + 1n } } : s;
+        });
+        const answers = Promise.all(orders.map((s) => pool.verifyOrder(s, DOMAIN)));
+        // The pool sends a turn's requests at its end.
+        assert.equal(pool.queued, orders.length);
+        await new Promise<void>((resolve) => process.nextTick(resolve));
+        // A process's channel holds back what its socket's buffer cannot take; threads get every
+        // job at once.
+        if (transport === "processes")
+          assert.ok(pool.unwrittenMessages > 0, "the requests outgrow the channel's buffer");
+        else assert.equal(pool.queued, 0, "every request is with the threads");
+        await pool.written();
+        assert.equal(pool.unwrittenMessages, 0);
+        // The thread is held, as a build holds it: the worker has all it needs meanwhile.
+        const until = Date.now() + 200;
+        while (Date.now() < until);
+        const got = await answers;
+        orders.forEach((s, i) => {
+          const msg = orderHash(s.order, DOMAIN);
+          assert.equal(got[i], verifyFast(s.publicKey, msg, s.signature) ? msg : null, `order ${i}`);
+        });
+        assert.equal(got.filter((a) => a === null).length, 205, "exactly the tampered orders fail");
       });
-      const answers = Promise.all(orders.map((s) => pool.verifyOrder(s, DOMAIN)));
-      // The pool sends a turn's requests at its end.
-      assert.equal(pool.queued, orders.length);
-      await new Promise<void>((resolve) => process.nextTick(resolve));
-      assert.ok(pool.unwrittenMessages > 0, "the requests outgrow the channel's buffer");
-      await pool.written();
-      assert.equal(pool.unwrittenMessages, 0);
-      // The thread is held, as a build holds it: the worker has all it needs meanwhile.
-      const until = Date.now() + 200;
-      while (Date.now() < until);
-      const got = await answers;
-      orders.forEach((s, i) => {
-        const msg = orderHash(s.order, DOMAIN);
-        assert.equal(got[i], verifyFast(s.publicKey, msg, s.signature) ? msg : null, `order ${i}`);
-      });
-      assert.equal(got.filter((a) => a === null).length, 205, "exactly the tampered orders fail");
     });
-  });
 
-  test("a worker killed with requests unwritten: `written` still resolves, they fail as UNAVAILABLE, a new worker serves", async () => {
-    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, BUILDER_SHAPE);
+  test("processes: a worker killed with requests unwritten: `written` still resolves, they fail as UNAVAILABLE, a new worker serves", async () => {
+    const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { ...BUILDER_SHAPE, transport: "processes" });
     await withPool(pool, async () => {
       await pool.started();
       const orders = Array.from({ length: 2048 }, (_, i) => signed({ ...base, orderId: BigInt(i) }));

@@ -1,0 +1,175 @@
+/*
+ * EdDSA-Poseidon verification on threads of the calling process (verify_pool.h).
+ *
+ * One FIFO of jobs under a mutex; each thread takes the oldest job, verifies it with no lock
+ * held and hands it to `done`. A job belongs to exactly one party at a time: the submitter until
+ * `verify_pool_submit` returns 0, then the queue, then the thread that took it, then `done`.
+ * The key cache and the Poseidon memo are per thread (eddsa.c, poseidon_memo.c), so the threads
+ * share nothing but the queue; a market maker's key gets its table in each thread that sees it
+ * often (a cost, never a rule: verification is the same function with or without it).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <string.h>
+#include "eddsa.h"
+#include "poseidon.h"
+#include "verify_pool.h"
+
+#define VERIFY_POOL_MAX_THREADS 64
+
+struct verify_pool {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  verify_job *head, *tail;
+  int stopping;
+  int started; /* threads started (0 until the first submit) */
+  int threads; /* threads asked for */
+  pthread_t thread[VERIFY_POOL_MAX_THREADS];
+  verify_done_fn done;
+  void *ctx;
+};
+
+verify_job *verify_job_new(uint32_t id, uint32_t n, uint32_t items) {
+  verify_job *j = calloc(1, sizeof *j);
+  if (j == NULL) return NULL;
+  j->id = id;
+  j->n = n;
+  j->width = malloc(n > 0 ? n : 1);
+  j->item = malloc(sizeof(fe) * (items > 0 ? items : 1));
+  j->ok = calloc(n > 0 ? n : 1, 1);
+  j->msg = calloc(n > 0 ? n : 1, sizeof(fe));
+  if (j->width == NULL || j->item == NULL || j->ok == NULL || j->msg == NULL) {
+    verify_job_free(j);
+    return NULL;
+  }
+  return j;
+}
+
+void verify_job_free(verify_job *j) {
+  if (j == NULL) return;
+  free(j->width);
+  free(j->item);
+  free(j->ok);
+  free(j->msg);
+  free(j);
+}
+
+void verify_job_run(verify_job *j) {
+  const fe *it = j->item;
+  for (uint32_t k = 0; k < j->n; k++) {
+    const uint8_t w = j->width[k];
+    const fe *m = it + VERIFY_KEY_AND_SIG;
+    fe msg;
+    if (w == 0) {
+      msg = *m;
+    } else if (poseidon_hash(&msg, m, (int)w) != 0) {
+      /* An input that is not canonical: no message, so no valid signature of it. */
+      memset(&j->msg[k], 0, sizeof(fe));
+      j->ok[k] = 0;
+      it += verify_request_items(w);
+      continue;
+    }
+    j->msg[k] = msg;
+    j->ok[k] = (uint8_t)(eddsa_verify(&it[0], &it[1], &it[2], &it[3], &it[4], &msg) != 0);
+    it += verify_request_items(w);
+  }
+}
+
+static void *pool_thread(void *arg) {
+  verify_pool *p = arg;
+#ifdef __linux__
+  /* Named, so that its CPU time can be told from the event loop's (/proc/<pid>/task/<tid>/comm). */
+  prctl(PR_SET_NAME, VERIFY_THREAD_NAME, 0, 0, 0);
+#endif
+  for (;;) {
+    pthread_mutex_lock(&p->lock);
+    while (p->head == NULL && !p->stopping) pthread_cond_wait(&p->wake, &p->lock);
+    if (p->stopping) {
+      pthread_mutex_unlock(&p->lock);
+      return NULL;
+    }
+    verify_job *j = p->head;
+    p->head = j->next;
+    if (p->head == NULL) p->tail = NULL;
+    pthread_mutex_unlock(&p->lock);
+    j->next = NULL;
+    verify_job_run(j);
+    p->done(p->ctx, j);
+  }
+}
+
+verify_pool *verify_pool_new(int threads, verify_done_fn done, void *ctx) {
+  if (threads < 1 || threads > VERIFY_POOL_MAX_THREADS) return NULL;
+  verify_pool *p = calloc(1, sizeof *p);
+  if (p == NULL) return NULL;
+  if (pthread_mutex_init(&p->lock, NULL) != 0) {
+    free(p);
+    return NULL;
+  }
+  if (pthread_cond_init(&p->wake, NULL) != 0) {
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    return NULL;
+  }
+  p->threads = threads;
+  p->done = done;
+  p->ctx = ctx;
+  return p;
+}
+
+int verify_pool_submit(verify_pool *p, verify_job *j) {
+  pthread_mutex_lock(&p->lock);
+  if (p->stopping) {
+    pthread_mutex_unlock(&p->lock);
+    return -1;
+  }
+  /* Started here, not at creation: threads inherit the scheduling priority of the thread that
+   * creates them, and a process whose priority is lowered after it starts (the batch builder)
+   * has been lowered by its first submit. */
+  while (p->started < p->threads && pthread_create(&p->thread[p->started], NULL, pool_thread, p) == 0)
+    p->started += 1;
+  if (p->started == 0) {
+    pthread_mutex_unlock(&p->lock);
+    verify_job_run(j);
+    p->done(p->ctx, j);
+    return 0;
+  }
+  j->next = NULL;
+  if (p->tail == NULL) p->head = j;
+  else p->tail->next = j;
+  p->tail = j;
+  pthread_mutex_unlock(&p->lock);
+  /* Signalled after the unlock: a woken thread does not block at once on the lock held here. */
+  pthread_cond_signal(&p->wake);
+  return 0;
+}
+
+void verify_pool_stop(verify_pool *p) {
+  pthread_mutex_lock(&p->lock);
+  if (p->stopping) {
+    pthread_mutex_unlock(&p->lock);
+    return;
+  }
+  p->stopping = 1;
+  verify_job *queued = p->head;
+  p->head = p->tail = NULL;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+  while (queued != NULL) {
+    verify_job *next = queued->next;
+    verify_job_free(queued);
+    queued = next;
+  }
+  for (int i = 0; i < p->started; i++) pthread_join(p->thread[i], NULL);
+}
+
+void verify_pool_free(verify_pool *p) {
+  if (p == NULL) return;
+  verify_pool_stop(p);
+  pthread_cond_destroy(&p->wake);
+  pthread_mutex_destroy(&p->lock);
+  free(p);
+}
