@@ -115,6 +115,9 @@ export class VerifierBusyError extends Error {
 /** Requests that may wait for a worker (about 5 s of work for two workers): more are refused. */
 export const DEFAULT_MAX_QUEUE = 4096;
 
+/** Poseidon's inputs at most (native/src/poseidon.h): the widest message a request may hash. */
+const MAX_HASH_INPUTS = 16;
+
 /** Requests per message by default: amortises IPC while bounding the wait for a whole batch. */
 const MAX_BATCH = 8;
 
@@ -171,7 +174,15 @@ export class VerifyPool {
   /** Hands queued requests to the verifier threads, at most `size × maxMessagesInFlight` jobs. */
   private dispatchThreads(t: Threads, maxBatch: number, maxMessages: number): void {
     while (this.queue.length > 0 && t.jobs.size < this.size * maxMessages) {
-      const batch = this.queue.splice(0, maxBatch);
+      // A request whose message is the hash of other than 1..16 inputs is refused alone: its
+      // width could not be written in the job's byte, and no other request may pay for it.
+      const batch = this.queue.splice(0, maxBatch).filter((r) => {
+        if ("msg" in r || (r.hashInputs.length >= 1 && r.hashInputs.length <= MAX_HASH_INPUTS)) return true;
+        this.pending.get(r.id)?.reject(new RangeError(`an order hash takes 1..${MAX_HASH_INPUTS} inputs`));
+        this.pending.delete(r.id);
+        return false;
+      });
+      if (batch.length === 0) continue;
       const widths = new Uint8Array(batch.length);
       const items: bigint[] = [];
       batch.forEach((r, k) => {

@@ -129,6 +129,40 @@ describe("verifier threads and processes hash and verify orders", () => {
       });
     });
 
+  test("threads: a request hashing 0, 17 or 257 inputs is refused alone; the orders beside it are answered", async () => {
+    const pool = new VerifyPool(1, undefined, { transport: "threads" });
+    await withPool(pool, async () => {
+      // Not reachable through `verifyOrder` (an order hash has 9 inputs): the pool's own guard,
+      // so that a width that does not fit the job's byte can never shift its neighbours' inputs.
+      const request = (
+        pool as unknown as {
+          request(
+            pk: SignedOrder["publicKey"],
+            sig: SignedOrder["signature"],
+            what: { hashInputs: bigint[] },
+          ): Promise<unknown>;
+        }
+      ).request.bind(pool);
+      const good = [0n, 1n, 2n].map((i) => signed({ ...base, orderId: i }));
+      const answers = await Promise.allSettled([
+        pool.verifyOrder(good[0]!, DOMAIN),
+        request(pk, good[0]!.signature, { hashInputs: [] }),
+        pool.verifyOrder(good[1]!, DOMAIN),
+        request(pk, good[0]!.signature, { hashInputs: Array.from({ length: 17 }, () => 1n) }),
+        request(pk, good[0]!.signature, { hashInputs: Array.from({ length: 257 }, () => 1n) }),
+        pool.verifyOrder(good[2]!, DOMAIN),
+      ]);
+      for (const k of [1, 3, 4]) {
+        const a = answers[k]!;
+        assert.equal(a.status, "rejected", `request ${k}`);
+        assert.ok(a.status === "rejected" && a.reason instanceof RangeError && /1\.\.16 inputs/.test(a.reason.message));
+      }
+      [0, 2, 5].forEach((k, i) =>
+        assert.deepEqual(answers[k], { status: "fulfilled", value: orderHash(good[i]!.order, DOMAIN) }, `order ${i}`),
+      );
+    });
+  });
+
   test("processes: a worker killed with requests unwritten: `written` still resolves, they fail as UNAVAILABLE, a new worker serves", async () => {
     const pool = new VerifyPool(1, Number.POSITIVE_INFINITY, { ...BUILDER_SHAPE, transport: "processes" });
     await withPool(pool, async () => {
