@@ -309,10 +309,8 @@ function childrenCpuMs(): Map<number, { role: ChildRole; ms: number }> {
   }
   for (const pid of pids) {
     try {
-      // Fields after the command (which may hold spaces) start at state: ppid is 2nd, utime 12th, stime 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[1]) !== process.pid) continue;
+      const { ppid, cpuMs } = procStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      if (ppid !== process.pid) continue;
       const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
       const role: ChildRole = cmd.includes("verify-worker")
         ? "verifier"
@@ -321,7 +319,7 @@ function childrenCpuMs(): Map<number, { role: ChildRole; ms: number }> {
           : cmd.includes("marketdata/process")
             ? "marketData"
             : "other";
-      out.set(Number(pid), { role, ms: ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS });
+      out.set(Number(pid), { role, ms: cpuMs });
     } catch {
       // the process is gone
     }
@@ -331,6 +329,13 @@ function childrenCpuMs(): Map<number, { role: ChildRole; ms: number }> {
 
 /** Linux's USER_HZ, the unit of `/proc/<pid>/stat` times. */
 const CLOCK_TICKS = 100;
+
+/** The parent and the CPU time (user + system, ms) of a `/proc/<pid>[/task/<tid>]/stat` line. */
+function procStat(stat: string): { readonly ppid: number; readonly cpuMs: number } {
+  // Fields after the command (which may hold spaces) start at state: ppid is 2nd, utime 12th, stime 13th.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { ppid: Number(f[1]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS };
+}
 
 /** The name of the native addon's verifier threads (native/src/verify_pool.h). */
 const VERIFY_THREAD_NAME = "tessera-verify";
@@ -351,9 +356,7 @@ function verifierThreadsCpuMs(): Map<number, number> {
     try {
       const task = `/proc/${process.pid}/task/${tid}`;
       if (readFileSync(`${task}/comm`, "utf8").trim() !== VERIFY_THREAD_NAME) continue;
-      const stat = readFileSync(`${task}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(Number(tid), ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS);
+      out.set(Number(tid), procStat(readFileSync(`${task}/stat`, "utf8")).cpuMs);
     } catch {
       // the thread is gone
     }
