@@ -196,6 +196,9 @@ async function coreGroup(
   const takers = Array.from({ length: n }, (_, i) => sign(taker, order(3n, 0, 10n, 310_000n, BigInt(i + 1), true)));
   for (const o of [...makers, ...takers]) verifyOrderSignature(o, DOMAIN);
   await venue.built();
+  // The built batches of the set-up stored: the snapshots file's writer thread is up (it starts
+  // with the first batch it is handed) before anything is timed.
+  await venue.snapshotsStored();
   let t = performance.now();
   for (const m of makers) venue.execute({ kind: "place", order: m, clientOrderId: null }, (now += 1n));
   venue.commit();
@@ -364,6 +367,15 @@ function verifierThreadsCpuMs(): Map<number, number> {
   return out;
 }
 
+/** CPU time of this process's main thread (the venue's: matching, journal, WebSocket), ms (0 without /proc). */
+function venueThreadCpuMs(): number {
+  try {
+    return procStat(readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, "utf8")).cpuMs;
+  } catch {
+    return 0;
+  }
+}
+
 /** The growth of per-thread CPU times from `before` to `after`, summed, ms. */
 function threadsCpuSince(before: Map<number, number>, after: Map<number, number>): number {
   let ms = 0;
@@ -427,6 +439,7 @@ async function wsRun(
     const mainBefore = process.cpuUsage();
     const childrenBefore = childrenCpuMs();
     const threadsBefore = verifierThreadsCpuMs();
+    const venueThreadBefore = venueThreadCpuMs();
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [...process.execArgv, path.join(ROOT, "sequencer/tools/wsload.ts"), JSON.stringify(options)],
@@ -449,6 +462,7 @@ async function wsRun(
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
       builderLagAtEnd: Number(service.venue.ledger.builderLag),
       venueMainCpuMs: Math.round((main.user + main.system) / 1000 - verifierThreads),
+      venueThreadCpuMs: Math.round(venueThreadCpuMs() - venueThreadBefore),
       venueVerifiersCpuMs: Math.round(cpu.verifier),
       venueBuilderCpuMs: Math.round(cpu.builder),
     };
@@ -467,6 +481,8 @@ interface WsCpu {
   readonly builderLagAtEnd: number;
   /** CPU of the service's own process, ms: its main thread (matching, journal, WebSocket) and V8's and libuv's helper threads, not its verifier threads. */
   readonly venueMainCpuMs: number;
+  /** Of that, the main thread's alone (the venue's thread; not its writer, GC or I/O threads), ms. */
+  readonly venueThreadCpuMs: number;
   /** CPU of the signature verifiers, ms: the service's verifier threads (or processes). */
   readonly venueVerifiersCpuMs: number;
   /** CPU of the batch builder's process, its verifier threads included (batches it had not built by the end are not in it), ms. */
@@ -498,6 +514,7 @@ function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
     builderLagAtEnd: r.builderLagAtEnd,
     // CPU per accepted order: unlike rates, these hold when other work shares the cores.
     mainCpuMsPerOrder: perOrder(r.venueMainCpuMs),
+    venueThreadCpuMsPerOrder: perOrder(r.venueThreadCpuMs),
     verifiersCpuMsPerOrder: perOrder(r.venueVerifiersCpuMs),
     builderCpuMsPerOrder: perOrder(r.venueBuilderCpuMs),
     marketDataCpuMsPerOrder: perOrder(r.venueMarketDataCpuMs),

@@ -228,6 +228,9 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       log: (level, message, fields) => log[level](fields, message),
     },
   );
+  // The snapshots file's writer thread, up before the first order rather than when the first
+  // batch closes under load (it stores the built batches and the snapshots).
+  venue.journal.snapshots.start();
   // Served once the replayed batches are built again too: status, roots and the proving
   // pipeline then read the same state as before the restart.
   await venue.built();

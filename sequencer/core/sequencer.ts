@@ -309,6 +309,11 @@ export interface RestoreReport {
   readonly skipped: readonly { readonly seq: bigint; readonly reason: string }[];
 }
 
+/** What a stored built batch is kept with: its public inputs (`Journal.hasBuiltBatch`). */
+function commitmentOf(c: ClosedBatch): string {
+  return c.head.publicInputs.join(",");
+}
+
 /** A closed batch's built form as the journal stores it (`Journal.storeBuiltBatch`), decoded. */
 interface StoredBatch {
   readonly number: bigint;
@@ -329,7 +334,7 @@ function storedBatch(journal: Journal, seq: bigint, number: bigint): StoredBatch
 const SNAPSHOT_STORE_BUDGET = 256 * 1024 * 1024;
 
 function missingBatch(seq: bigint, number: bigint): SnapshotError {
-  return new SnapshotError(seq, `the journal does not hold batch ${number}, which it names`);
+  return new SnapshotError(seq, `the snapshots file does not hold batch ${number}, which it names`);
 }
 
 /** The snapshot's outer core part: the core, and the batches building when it was taken. */
@@ -359,7 +364,7 @@ interface CoreSnapshot {
   readonly stats: ReadonlyMap<bigint, MarketStats>;
   /**
    * Closed batches not submitted at the snapshot, oldest first (filtered again on restore),
-   * without their built form: the journal stores that once per batch (`storeBuiltBatch`).
+   * without their built form: the snapshots file stores that once per batch (`storeBuiltBatch`).
    */
   readonly pending: readonly BatchMeta[];
   readonly deposits: ReadonlyMap<bigint, readonly DepositRecord[]>;
@@ -522,7 +527,7 @@ export class Sequencer {
   private readonly pending = new Map<bigint, ClosedBatch>();
   private readonly proved = new Set<bigint>();
   /** Built batches a replay closed, stored once it has read the journal (no write while it reads). */
-  private unstored: { readonly number: bigint; readonly encoded: Uint8Array }[] = [];
+  private unstored: ClosedBatch[] = [];
   private replaying = false;
   /** Set while `rebuild` executes an old journal's commands: the health gate is not applied. */
   private rebuilding = false;
@@ -792,7 +797,7 @@ export class Sequencer {
       lastNow: this.journaledNow,
       ledger: this.ledger.toSnapshot(),
       ...this.venueState(),
-      // Their place in the pipeline: the built forms are in the journal (`built_batches`).
+      // Their place in the pipeline: the built forms are in the snapshots file (`built_batches`).
       pending: [...this.pending.values()].map((c) => c.meta()),
     };
   }
@@ -943,6 +948,8 @@ export class Sequencer {
     const seq = this.journal.length;
     const batch = this.ledger.currentBatch - 1n;
     const building = this.ledger.unbuilt().map((b) => b.number);
+    // The closed batches its core part names (`toSnapshot`'s `pending`).
+    const named = [...this.pending.keys()];
     const started = performance.now();
     let core: Buffer;
     try {
@@ -965,8 +972,11 @@ export class Sequencer {
       let stored: Promise<number>;
       try {
         const part = encodePart({ core, built, requests } satisfies CoreSnapshotPart);
+        // The batches a restore will read: those it names still in the pipeline (a batch
+        // submitted since was dropped, and a restore does not look for it), and those built since.
+        const batches = [...named.filter((n) => this.pending.has(n)), ...built];
         stored = this.journal.snapshots.write(
-          { seq, batch, core: part, builder },
+          { seq, batch, core: part, builder, batches },
           this.snapshotPolicy?.keep ?? DEFAULT_SNAPSHOT_POLICY.keep,
         );
       } catch (e) {
@@ -1066,7 +1076,7 @@ export class Sequencer {
       }
       // Journals written before settlement records existed get them back from the replay.
       this.journal.restoreSettlements(settlements);
-      for (const b of this.unstored.splice(0)) this.journal.storeBuiltBatch(b.number, b.encoded);
+      for (const c of this.unstored.splice(0)) this.handBuilt(c);
     } finally {
       this.replaying = false;
     }
@@ -1607,15 +1617,23 @@ export class Sequencer {
   }
 
   /**
-   * Stores a closed batch's built form in the journal, once (a snapshot names it): the bytes the
-   * builder process sent, or serialized here when it builds on this thread.
+   * Stores a closed batch's built form, once (a snapshot names it): the bytes the builder process
+   * sent, or serialized here when it builds on this thread. The snapshots file's writer thread
+   * stores them (`Journal.storeBuiltBatch`); this thread only copies them over.
    */
   private storeBuilt(c: ClosedBatch): void {
-    // A replay builds batches the journal already holds (the same bytes): nothing to store.
-    if (this.journal.hasBuiltBatch(c.number)) return;
-    const encoded = c.encoded();
-    if (this.replaying) this.unstored.push({ number: c.number, encoded });
-    else this.journal.storeBuiltBatch(c.number, encoded);
+    // A replay builds batches the store already holds (the same commitment): nothing to store.
+    if (this.journal.hasBuiltBatch(c.number, commitmentOf(c))) return;
+    if (this.replaying) this.unstored.push(c);
+    else this.handBuilt(c);
+  }
+
+  private handBuilt(c: ClosedBatch): void {
+    this.journal.storeBuiltBatch(c.number, commitmentOf(c), c.encoded()).catch((e: unknown) => {
+      // The venue goes on: the batch is still in the pipeline, and the writer refuses any
+      // snapshot that names it (a restart replays from an older one).
+      this.log("warn", "built batch not stored", { batch: c.number.toString(), reason: String(e) });
+    });
   }
 
   /**

@@ -29,8 +29,9 @@
  * Snapshots (sequencer/journal/snapshot.ts) are kept beside the journal in a file of their own,
  * written off the caller's thread (`snapshots`, snapshot-store.ts): a restart loads the newest
  * valid one and replays `entries(after)` only.
- * Closed batches, as the builder built them, are stored once each (table `built_batches`) until
- * submitted, and snapshots name them by number.
+ * Closed batches, as the builder built them, are stored once each until submitted, in the
+ * snapshots file (table `built_batches` there, written by the same thread), and snapshots name
+ * them by number. Journals written before kept them in a table of their own, moved on open.
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
@@ -124,10 +125,6 @@ CREATE TABLE IF NOT EXISTS batches (
   status TEXT NOT NULL,
   detail TEXT NOT NULL DEFAULT '',
   proof TEXT
-);
-CREATE TABLE IF NOT EXISTS built_batches (
-  number INTEGER PRIMARY KEY,
-  batch BLOB NOT NULL
 );
 `;
 
@@ -276,8 +273,6 @@ export class Journal {
   private readonly insertCommand: Database.Statement;
   private readonly insertFill: Database.Statement;
   private readonly insertSettlement: Database.Statement;
-  private readonly insertBuilt: Database.Statement;
-  private readonly hasBuilt: Database.Statement;
   private readonly fillsPage: Database.Statement;
   private readonly restoreSettlementsTx: (
     rebuilt: readonly { readonly seq: bigint; readonly settled: readonly SettledPosition[] }[],
@@ -324,6 +319,7 @@ export class Journal {
     this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('journal_id', ?)").run(randomUUID());
     this.id = (this.db.prepare("SELECT value FROM meta WHERE key = 'journal_id'").get() as { value: string }).value;
     this.snapshots = openSnapshotStore(file, this.id);
+    this.tidyBuiltBatches();
     // The schema's write created the WAL file; it keeps its inode while this connection is
     // open (SQLite deletes it only when the last connection closes).
     if (this.syncsApart) this.walFd = openSync(`${file}-wal`, "r");
@@ -337,9 +333,6 @@ export class Journal {
          taker_account, taker_order, batch, slot, time, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.fillsPage = this.db.prepare(FILLS_PAGE);
-    // OR IGNORE: a replay builds the same batch again, to the same bytes.
-    this.insertBuilt = this.db.prepare("INSERT OR IGNORE INTO built_batches (number, batch) VALUES (?, ?)");
-    this.hasBuilt = this.db.prepare("SELECT 1 FROM built_batches WHERE number = ?").pluck();
     // OR IGNORE: a replay restores the records of journals written before they existed.
     this.insertSettlement = this.db.prepare(
       `INSERT OR IGNORE INTO settlements (batch, slot, seq, account, instrument, size, price, round_id, value, cost,
@@ -575,39 +568,77 @@ export class Journal {
    */
   setBatchStatus(batch: bigint, status: ProofStatus, detail = ""): void {
     this.commit();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO batches (number, status, detail) VALUES (?, ?, ?)
-           ON CONFLICT(number) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
-        )
-        .run(batch, status, detail);
-      if (status === "submitted") this.db.prepare("DELETE FROM built_batches WHERE number = ?").run(batch);
-    })();
+    this.db
+      .prepare(
+        `INSERT INTO batches (number, status, detail) VALUES (?, ?, ?)
+         ON CONFLICT(number) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
+      )
+      .run(batch, status, detail);
     this.syncNow();
+    if (status === "submitted") this.snapshots.dropBatches([batch]);
   }
 
   /**
-   * Stores a closed batch as the builder built it (`v8.serialize`d `Batch`: witnesses and public
-   * inputs), once, so that a snapshot names the batches it needs instead of carrying them
-   * (sequencer/journal/snapshot.ts). It joins the open group when there is one (the batch is
-   * derived from commands in it or before it), else commits alone. A batch already stored is
-   * kept: building it again gives the same bytes.
+   * Hands a closed batch as the builder built it (`v8.serialize`d `Batch`: witnesses and public
+   * inputs) to the snapshots file's writer thread, so that a snapshot names the batches it needs
+   * instead of carrying them (sequencer/journal/snapshot.ts). This thread only copies the bytes
+   * (about 1.2 MB at prod); the write is made off it, before any snapshot handed later. Resolves
+   * once stored; rejects with the reason if it could not be (a snapshot naming the batch is then
+   * refused by the writer, and the venue goes on). `commitment` is the batch's public inputs,
+   * kept with it (`hasBuiltBatch`).
    */
-  storeBuiltBatch(batch: bigint, encoded: Uint8Array): void {
-    this.insertBuilt.run(batch, encoded);
+  storeBuiltBatch(batch: bigint, commitment: string, encoded: Uint8Array): Promise<number> {
+    return this.snapshots.storeBatch(batch, commitment, encoded);
   }
 
-  /** Whether a batch's built form is stored. */
-  hasBuiltBatch(batch: bigint): boolean {
-    return this.hasBuilt.get(batch) !== undefined;
+  /**
+   * Whether batch `batch` is stored, or handed over to be, with this commitment: a replay that
+   * builds it again to the same commitment need not store it again. The snapshots file and the
+   * journal are synced apart, so after a power loss a stored batch may have been built from
+   * commands the journal lost: built again from what the journal holds, its commitment differs,
+   * and the new form replaces it.
+   */
+  hasBuiltBatch(batch: bigint, commitment: string): boolean {
+    return this.snapshots.hasBatch(batch, commitment);
   }
 
   /** A batch's stored built form (see `storeBuiltBatch`), or null when none is stored. */
   builtBatch(batch: bigint): Buffer | null {
-    const row = this.db.prepare("SELECT batch FROM built_batches WHERE number = ?").get(batch) as
-      { batch: Buffer } | undefined;
-    return row?.batch ?? null;
+    return this.snapshots.batch(batch);
+  }
+
+  /**
+   * On open: moves built batches out of the journal file, where journals written before kept
+   * them (table `built_batches`, read back as they are; their commitment unknown, so a replay
+   * that builds one again stores it again), and drops stored batches that were submitted since
+   * (a drop lost to a crash).
+   */
+  private tidyBuiltBatches(): void {
+    const legacy = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'built_batches'").get();
+    if (legacy !== undefined) {
+      const numbers: bigint[] = [];
+      const rows = this.db
+        .prepare("SELECT number, batch FROM built_batches ORDER BY number")
+        .iterate() as IterableIterator<{ number: number; batch: Buffer }>;
+      for (const row of rows) {
+        numbers.push(BigInt(row.number));
+        this.snapshots.storeBatch(BigInt(row.number), "", row.batch).catch(() => {});
+      }
+      // Dropped once every one is stored (`batchNumbers` waits for the writer): a move that
+      // failed keeps them here for the next open.
+      const moved = new Set(this.snapshots.batchNumbers());
+      if (numbers.every((n) => moved.has(n))) this.db.exec("DROP TABLE built_batches");
+    }
+    const stored = this.snapshots.batchNumbers();
+    if (stored.length === 0) return;
+    const submitted = new Set(
+      (
+        this.db.prepare("SELECT number FROM batches WHERE status = 'submitted' AND number >= ?").all(stored[0]!) as {
+          number: number;
+        }[]
+      ).map((r) => BigInt(r.number)),
+    );
+    this.snapshots.dropBatches(stored.filter((n) => submitted.has(n)));
   }
 
   /** The recorded status of a batch, or null when none was recorded. */

@@ -7,10 +7,11 @@
  * map) and the batch builder's Merkle state (`RollupState`) after some batch K closed by then,
  * with the built form or the build request of every batch closed after K (a builder process
  * that lags is not waited for: the restore builds those requests again) — taken between two
- * commands the journal has committed. Built batches are not in it: the journal stores each once
- * (table `built_batches`, `Journal.storeBuiltBatch`) and a snapshot names them by number, so its
- * size does not grow with the batches waiting for proofs or L1 (a restore that cannot find one
- * skips the snapshot with the reason).
+ * commands the journal has committed. Built batches are not in it: the snapshots file stores each
+ * once (table `built_batches`, `Journal.storeBuiltBatch`), written by the same writer thread in
+ * the order handed, and a snapshot names them by number, so its size does not grow with the
+ * batches waiting for proofs or L1. The writer refuses a snapshot that names a batch it does not
+ * hold, and a restore that cannot find one skips the snapshot with the reason.
  * On open, the newest snapshot whose hash, version and contents check out is loaded and only the
  * commands after its `seq` are replayed, with the same outcome digests as a full replay; one that
  * fails a check is skipped with the reason, for an older one or genesis.
@@ -38,6 +39,20 @@ export const SNAPSHOT_TABLE = `CREATE TABLE IF NOT EXISTS snapshots (
   hash TEXT NOT NULL,
   core BLOB NOT NULL,
   builder BLOB NOT NULL
+);`;
+
+/**
+ * The snapshots file's table of built batches: each closed batch as the builder built it, stored
+ * once until submitted, named by number in the snapshots that need it. `commitment` is the
+ * batch's public inputs: a replay that builds the batch again to the same commitment need not
+ * store it again, one that builds it otherwise (the journal lost commands the stored form was
+ * built from: a power loss, since this file and the journal are synced apart) replaces it.
+ */
+export const BUILT_TABLE = `CREATE TABLE IF NOT EXISTS built_batches (
+  number INTEGER PRIMARY KEY,
+  journal TEXT NOT NULL,
+  commitment TEXT NOT NULL,
+  batch BLOB NOT NULL
 );`;
 
 /** When the venue takes snapshots and how many it keeps. */

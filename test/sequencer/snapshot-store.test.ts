@@ -2,7 +2,8 @@
  * The snapshot store (sequencer/journal/snapshot-store.ts): snapshots are written off the
  * caller's thread, in the order handed, each whole, keeping the newest `keep`; `close` waits for
  * every one handed over, without an event-loop turn; a write that cannot be made is reported,
- * never half made. The venue-level guarantees (snapshot + tail equals a full replay, corrupted
+ * never half made. Built batches go through the same writer, so a snapshot is stored only when
+ * every batch it names is. The venue-level guarantees (snapshot + tail equals a full replay, corrupted
  * snapshots skipped, kill -9) are test/sequencer/snapshot.test.ts and crash.test.ts.
  */
 import { describe, test } from "node:test";
@@ -110,6 +111,63 @@ describe("the snapshot store", () => {
     store.close();
     assert.deepEqual(store.seqs(), []);
   });
+
+  for (const where of ["file", "memory"] as const)
+    test(`built batches (${where}): stored off this thread in the order handed, before the snapshots naming them`, async () => {
+      const db = tempDb();
+      const file = where === "file" ? db.file : ":memory:";
+      const batchBytes = (n: number, size = 1024 * 1024): Buffer => Buffer.alloc(size, n % 251);
+      let store = openSnapshotStore(file, JOURNAL);
+      try {
+        // Handed over without waiting, then a snapshot naming them: it is stored, since they are.
+        const encoded = batchBytes(1);
+        const stored = [1, 2, 3].map((n) => store.storeBatch(BigInt(n), `c${n}`, n === 1 ? encoded : batchBytes(n)));
+        assert.equal(encoded[0], 1, "the caller keeps its bytes (copied, not moved)");
+        assert.ok(store.hasBatch(2n, "c2"), "a batch handed over counts as held before it is written");
+        assert.equal(store.hasBatch(2n, "another commitment"), false);
+        const named = store.write({ seq: 10n, batch: 3n, ...parts(10, 64), batches: [1n, 2n, 3n] }, 5);
+        for (const ms of await Promise.all(stored)) assert.ok(ms >= 0);
+        assert.ok((await named) >= 0);
+        assert.deepEqual(store.batchNumbers(), [1n, 2n, 3n]);
+        assert.deepEqual(store.batch(2n), batchBytes(2));
+        assert.equal(store.batch(4n), null);
+
+        // A snapshot naming a batch the store does not hold is refused, and nothing of it stored.
+        await assert.rejects(
+          store.write({ seq: 20n, batch: 4n, ...parts(20, 64), batches: [2n, 4n] }, 5),
+          /it names batch 4, which the snapshots file does not hold/,
+        );
+        assert.deepEqual(store.seqs(), [10n]);
+
+        // Stored again under its number (built again from another journal tail): replaced.
+        await store.storeBatch(2n, "c2'", batchBytes(7));
+        assert.deepEqual(store.batch(2n), batchBytes(7));
+        assert.ok(store.hasBatch(2n, "c2'"));
+        // Dropped (submitted): gone, and a snapshot naming it is refused.
+        store.dropBatches([1n, 3n]);
+        await store.settled();
+        assert.deepEqual(store.batchNumbers(), [2n]);
+        assert.equal(store.hasBatch(1n, "c1"), false);
+        await assert.rejects(store.write({ seq: 30n, batch: 3n, ...parts(30, 64), batches: [3n] }, 5), /batch 3/);
+        if (where === "memory") return;
+
+        // Reopened: what was written is there, with its commitment; another journal's store
+        // beside the same file reads none of them.
+        store.close();
+        store = openSnapshotStore(file, JOURNAL);
+        assert.deepEqual(store.batchNumbers(), [2n]);
+        assert.ok(store.hasBatch(2n, "c2'"));
+        assert.equal(store.hasBatch(2n, "c2"), false);
+        store.close();
+        store = openSnapshotStore(file, "another journal");
+        assert.deepEqual(store.batchNumbers(), []);
+        assert.equal(store.batch(2n), null);
+        assert.equal(store.hasBatch(2n, "c2'"), false);
+      } finally {
+        store.close();
+        db.cleanup();
+      }
+    });
 
   test("a build request is the bytes of its batch, decoded to the batch it names", () => {
     const accepted = { number: 12n, context: null, pricesStale: false, txs: [] } as unknown as Parameters<

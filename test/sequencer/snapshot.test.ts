@@ -376,7 +376,7 @@ describe("snapshots belong to their journal", () => {
   });
 });
 
-describe("a snapshot names its closed batches: the journal stores each built batch once", () => {
+describe("a snapshot names its closed batches: the snapshots file stores each built batch once", () => {
   const db = tempDb();
   after(() => db.cleanup());
 
@@ -396,8 +396,9 @@ describe("a snapshot names its closed batches: the journal stores each built bat
     }
   }
 
+  /** The built batches stored beside the journal (the snapshots file), and their sizes. */
   function storedBatches(file: string): Map<number, number> {
-    const handle = new Database(file, { readonly: true });
+    const handle = new Database(snapshotsFile(file), { readonly: true });
     try {
       const rows = handle.prepare("SELECT number, length(batch) AS bytes FROM built_batches").all() as {
         number: number;
@@ -409,7 +410,7 @@ describe("a snapshot names its closed batches: the journal stores each built bat
     }
   }
 
-  test("a snapshot carries none, a batch missing from the journal skips it, a submitted batch leaves it", () => {
+  test("a snapshot carries none, a batch missing from the store skips it, a submitted batch leaves it", () => {
     let venue = open(db.file, { snapshots: { everyEntries: 40, everyBatches: 1000, keep: 8 } });
     const history = new History(() => venue, mulberry32(33));
     for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
@@ -418,8 +419,19 @@ describe("a snapshot names its closed batches: the journal stores each built bat
     venue.close();
     assert.ok(closedBatches >= 3, `batches closed: ${closedBatches}`);
 
-    // Every closed batch (no L1: none submitted) is stored once, in its built form.
+    // Every closed batch (no L1: none submitted) is stored once, in its built form, in the
+    // snapshots file and not in the journal's.
     const stored = storedBatches(db.file);
+    const journalTables = new Database(db.file, { readonly: true });
+    try {
+      assert.equal(
+        journalTables.prepare("SELECT 1 FROM sqlite_master WHERE name = 'built_batches'").get(),
+        undefined,
+        "the journal's file holds no built batch",
+      );
+    } finally {
+      journalTables.close();
+    }
     assert.deepEqual(
       [...stored.keys()].sort((a, b) => a - b),
       Array.from({ length: closedBatches }, (_, i) => i + 1),
@@ -436,7 +448,7 @@ describe("a snapshot names its closed batches: the journal stores each built bat
     assert.equal(check.snapshotSeq, BigInt(newest.seq));
     assert.deepEqual(check.differences, []);
 
-    // A submitted batch leaves the journal's stored batches; a snapshot that named it restores
+    // A submitted batch leaves the stored batches; a snapshot that named it restores
     // without it, as a replay does (the pipeline no longer holds it).
     venue = open(db.file);
     venue.setBatchStatus(1n, "submitted", "0x01");
@@ -452,15 +464,64 @@ describe("a snapshot names its closed batches: the journal stores each built bat
     assert.deepEqual(check.skipped, []);
     assert.deepEqual(check.differences, []);
 
-    // A batch the snapshots name, missing from the journal: every one of them is skipped with the
+    assert.equal(storedBatches(db.file).has(1), false, "the submitted batch is dropped from the file");
+    // A batch the snapshots name, missing from the store: every one of them is skipped with the
     // reason, and the journal is replayed from genesis (which stores the batch again).
-    corrupt(db.file, "DELETE FROM built_batches WHERE number = ?", 2);
+    corrupt(snapshotsFile(db.file), "DELETE FROM built_batches WHERE number = ?", 2);
     check = compareWithFullReplay(venueConfig(), db.file);
     assert.equal(check.snapshotSeq, 0n);
     assert.ok(check.skipped.length >= 1);
     for (const s of check.skipped) assert.match(s.reason, /does not hold batch 2, which it names/);
     assert.deepEqual(check.differences, []);
     assert.ok(storedBatches(db.file).has(2), "the replay stored batch 2 again");
+  });
+});
+
+describe("built batches of an older journal, kept in the journal's own file", () => {
+  const db = tempDb();
+  after(() => db.cleanup());
+
+  test("are moved to the snapshots file on open, and the snapshots naming them restore", () => {
+    const venue = open(db.file, { snapshots: { everyEntries: 40, everyBatches: 1000, keep: 8 } });
+    const history = new History(() => venue, mulberry32(35));
+    for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
+    for (let i = 0; i < 200; i++) run(venue, history.next(), history.now);
+    venue.close();
+    // As releases before this one left it: the built batches in a table of the journal's file.
+    const side = new Database(snapshotsFile(db.file));
+    const rows = side.prepare("SELECT number, batch FROM built_batches ORDER BY number").all() as {
+      number: number;
+      batch: Buffer;
+    }[];
+    side.exec("DELETE FROM built_batches");
+    side.close();
+    assert.ok(rows.length >= 2, `batches built: ${rows.length}`);
+    const journal = new Database(db.file);
+    journal.exec("CREATE TABLE built_batches (number INTEGER PRIMARY KEY, batch BLOB NOT NULL)");
+    const insert = journal.prepare("INSERT INTO built_batches (number, batch) VALUES (?, ?)");
+    for (const r of rows) insert.run(r.number, r.batch);
+    journal.close();
+
+    const check = compareWithFullReplay(venueConfig(), db.file);
+    assert.ok(check.snapshotSeq > 0n, "restored from a snapshot, not replayed from genesis");
+    assert.deepEqual(check.skipped, []);
+    assert.deepEqual(check.differences, []);
+    const after = new Database(db.file, { readonly: true });
+    try {
+      assert.equal(after.prepare("SELECT 1 FROM sqlite_master WHERE name = 'built_batches'").get(), undefined);
+    } finally {
+      after.close();
+    }
+    const moved = new Database(snapshotsFile(db.file), { readonly: true });
+    try {
+      const numbers = moved.prepare("SELECT number FROM built_batches ORDER BY number").pluck().all();
+      assert.deepEqual(
+        numbers,
+        rows.map((r) => r.number),
+      );
+    } finally {
+      moved.close();
+    }
   });
 });
 
