@@ -592,6 +592,54 @@ describe("native EdDSA-Poseidon verification on the addon's threads (verifierCre
     await runAll(3, all);
   });
 
+  it(
+    "wake a sleeping thread whenever no awake one will take a job: every rhythm is answered",
+    { timeout: 30_000 },
+    async () => {
+      // The pool signals a sleeper only for jobs beyond the threads awake (verify_pool.c): a
+      // missed wake would leave a job unanswered with every thread asleep, and this test would
+      // time out. Each rhythm lets the threads fall asleep between its steps.
+      const all = cases(77n, 48);
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      // The addon's answers do not keep the loop alive (its thread-safe function is unref'd).
+      const alive = setInterval(() => undefined, 1000);
+      try {
+        for (const threads of [1, 2, 3])
+          for (const step of [1, 2, 5]) {
+            const answers = new Map<number, readonly (bigint | null)[]>();
+            let notify: (() => void) | null = null;
+            const v = addon.verifierCreate(threads, (id, results) => {
+              assert.equal(answers.has(id), false, `job ${id} answered twice`);
+              answers.set(id, results);
+              notify?.();
+            });
+            try {
+              for (let at = 0; at < all.length; at += step) {
+                // `step` jobs of one request each at once, then a pause once they are answered.
+                const jobs = all.slice(at, at + step);
+                const answered = new Promise<void>((resolve) => {
+                  notify = () => {
+                    if (answers.size >= at + jobs.length) resolve();
+                  };
+                });
+                jobs.forEach((c, k) => addon.verifierSubmit(v, at + k, new Uint8Array([c.width]), [...c.items]));
+                notify!();
+                await answered;
+                await sleep(2);
+              }
+            } finally {
+              addon.verifierClose(v);
+            }
+            all.forEach((c, id) =>
+              assert.deepEqual(answers.get(id), [c.expected], `${c.what}, ${threads} threads, ${step} at once`),
+            );
+          }
+      } finally {
+        clearInterval(alive);
+      }
+    },
+  );
+
   it("refuse malformed submissions whole, and a closed verifier, with clear errors", async () => {
     const answered: number[] = [];
     const v = addon.verifierCreate(2, (id) => answered.push(id));
