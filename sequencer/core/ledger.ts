@@ -71,6 +71,12 @@ export type BuiltForm =
  * witnesses are read (the provers, the submitter, the witness check), each time anew unless the
  * last decoded form is still alive: the core's thread never decodes a batch it only records, and
  * the heap holds bytes, not hundreds of thousands of bigints per batch waiting for L1.
+ *
+ * Once the snapshots file holds the built form (`release`), the batch holds neither: it reads
+ * the bytes back from there when the witnesses are wanted. A batch waits for its proof and for
+ * L1 for minutes, and batches close several times a second under load, so holding each one's
+ * bytes until L1 took it would grow the venue's memory with the proving backlog (and every
+ * megabyte of it makes V8 collect garbage sooner, on the core's thread).
  */
 export class ClosedBatch implements BatchMeta {
   readonly number: bigint;
@@ -80,9 +86,16 @@ export class ClosedBatch implements BatchMeta {
   readonly openedAt: bigint;
   readonly closedAt: bigint;
   readonly head: BatchHead;
-  /** The bytes, when built elsewhere (else null: `#decoded` holds the batch for good). */
-  readonly #encoded: Uint8Array | null;
-  #decoded: WeakRef<Batch> | Batch;
+  /**
+   * Where the built form is: the bytes (built in the builder's process, not released yet), the
+   * batch itself (built on this thread, not released yet), or a reader of the stored bytes.
+   */
+  #form:
+    | { readonly kind: "bytes"; readonly encoded: Uint8Array }
+    | { readonly kind: "batch"; readonly batch: Batch }
+    | { readonly kind: "stored"; readonly load: () => Uint8Array | null };
+  /** The last decoded form, while something still uses it. */
+  #decoded: WeakRef<Batch>;
 
   constructor(meta: BatchMeta, built: BuiltForm) {
     this.number = meta.number;
@@ -93,29 +106,52 @@ export class ClosedBatch implements BatchMeta {
     this.closedAt = meta.closedAt;
     if ("encoded" in built) {
       this.head = built.head;
-      this.#encoded = built.encoded;
+      this.#form = { kind: "bytes", encoded: built.encoded };
       this.#decoded = new WeakRef(built.batch ?? EMPTY);
     } else {
       this.head = batchHead(built.batch);
-      this.#encoded = null;
-      this.#decoded = built.batch;
+      this.#form = { kind: "batch", batch: built.batch };
+      this.#decoded = new WeakRef(built.batch);
     }
   }
 
   /** The built batch (witnesses and public inputs), decoded from its bytes when needed. */
   get batch(): Batch {
-    if (!(this.#decoded instanceof WeakRef)) return this.#decoded;
+    if (this.#form.kind === "batch") return this.#form.batch;
     let batch = this.#decoded.deref();
     if (batch === undefined || batch === EMPTY) {
-      batch = deserialize(this.#encoded!) as Batch;
+      batch = deserialize(this.bytes()) as Batch;
       this.#decoded = new WeakRef(batch);
     }
     return batch;
   }
 
-  /** The built form's bytes: those the builder process sent, else serialized now. */
+  /** The built form's bytes: held, read back from the store, or serialized now. */
   encoded(): Uint8Array {
-    return this.#encoded ?? serialize(this.batch);
+    return this.#form.kind === "batch" ? serialize(this.#form.batch) : this.bytes();
+  }
+
+  /**
+   * The built form is stored (the snapshots file, `Journal.storeBuiltBatch` resolved): the
+   * batch lets go of it and reads it with `load` when it is wanted. Null from `load` (the file no
+   * longer holds this form) makes that read throw. A second call keeps the first reader.
+   */
+  release(load: () => Uint8Array | null): void {
+    if (this.#form.kind === "stored") return;
+    this.#form = { kind: "stored", load };
+  }
+
+  /** Whether the built form is held in memory (not released to the store yet). */
+  get held(): boolean {
+    return this.#form.kind !== "stored";
+  }
+
+  private bytes(): Uint8Array {
+    if (this.#form.kind === "bytes") return this.#form.encoded;
+    if (this.#form.kind === "batch") return serialize(this.#form.batch);
+    const bytes = this.#form.load();
+    if (bytes === null) throw new Error(`batch ${this.number}: its built form is no longer stored`);
+    return bytes;
   }
 
   /** Its place in the pipeline and the decoded batch, as plain data (for comparing venues). */

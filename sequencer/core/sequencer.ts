@@ -808,7 +808,14 @@ export class Sequencer {
    */
   private loadBatch(seq: bigint, meta: BatchMeta): ClosedBatch | null {
     const stored = storedBatch(this.journal, seq, meta.number);
-    if (stored !== null) return new ClosedBatch(meta, stored);
+    if (stored !== null) {
+      const c = new ClosedBatch(meta, stored);
+      // Read from the file, so held there (with its commitment: one moved from an older journal
+      // has none recorded and stays in memory): kept in memory only while decoded and in use.
+      const commitment = commitmentOf(c);
+      if (this.journal.holdsBuiltBatch(c.number, commitment)) this.releaseBuilt(c, commitment);
+      return c;
+    }
     const l1 = this.config.l1Batches;
     const dropped = l1 !== undefined && meta.number > l1;
     if (this.journal.batchStatus(meta.number) === "submitted" && !dropped) return null;
@@ -1622,18 +1629,35 @@ export class Sequencer {
    * stores them (`Journal.storeBuiltBatch`); this thread only copies them over.
    */
   private storeBuilt(c: ClosedBatch): void {
-    // A replay builds batches the store already holds (the same commitment): nothing to store.
-    if (this.journal.hasBuiltBatch(c.number, commitmentOf(c))) return;
+    // A replay builds batches the store already holds (the same commitment): nothing to store,
+    // and the batch reads its built form from there once the file holds it.
+    const commitment = commitmentOf(c);
+    if (this.journal.hasBuiltBatch(c.number, commitment)) {
+      if (this.journal.holdsBuiltBatch(c.number, commitment)) this.releaseBuilt(c, commitment);
+      return;
+    }
     if (this.replaying) this.unstored.push(c);
     else this.handBuilt(c);
   }
 
   private handBuilt(c: ClosedBatch): void {
-    this.journal.storeBuiltBatch(c.number, commitmentOf(c), c.encoded()).catch((e: unknown) => {
-      // The venue goes on: the batch is still in the pipeline, and the writer refuses any
-      // snapshot that names it (a restart replays from an older one).
-      this.log("warn", "built batch not stored", { batch: c.number.toString(), reason: String(e) });
-    });
+    const commitment = commitmentOf(c);
+    this.journal.storeBuiltBatch(c.number, commitment, c.encoded()).then(
+      // Stored: the batch lets go of its bytes and reads them back when its witnesses are
+      // wanted, so the proving backlog does not live in this process's memory.
+      () => this.releaseBuilt(c, commitment),
+      (e: unknown) => {
+        // The venue goes on: the batch is still in the pipeline (holding its bytes), and the
+        // writer refuses any snapshot that names it (a restart replays from an older one).
+        this.log("warn", "built batch not stored", { batch: c.number.toString(), reason: String(e) });
+      },
+    );
+  }
+
+  /** Lets a closed batch read its built form from the snapshots file, which holds it. */
+  private releaseBuilt(c: ClosedBatch, commitment: string): void {
+    const journal = this.journal;
+    c.release(() => journal.storedBuiltBatch(c.number, commitment));
   }
 
   /**

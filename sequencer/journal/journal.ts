@@ -607,6 +607,20 @@ export class Journal {
     return this.snapshots.batch(batch);
   }
 
+  /** Whether the snapshots file holds batch `batch` with `commitment` now (writes handed over aside). */
+  holdsBuiltBatch(batch: bigint, commitment: string): boolean {
+    return this.snapshots.holdsBatch(batch, commitment);
+  }
+
+  /**
+   * A batch's built form as stored with `commitment`, read without waiting for the snapshots
+   * file's queued writes: for a batch whose `storeBuiltBatch` has resolved (a closed batch that
+   * left its bytes there, `ClosedBatch.release`). Null when it is no longer stored so.
+   */
+  storedBuiltBatch(batch: bigint, commitment: string): Buffer | null {
+    return this.snapshots.storedBatch(batch, commitment);
+  }
+
   /**
    * On open: moves built batches out of the journal file, where journals written before kept
    * them (table `built_batches`, read back as they are; their commitment unknown, so a replay

@@ -78,8 +78,16 @@ export interface SnapshotStore {
   storeBatch(number: bigint, commitment: string, encoded: Uint8Array): Promise<number>;
   /** Whether batch `number` is stored, or handed over to be, with this `commitment`. */
   hasBatch(number: bigint, commitment: string): boolean;
+  /** Whether the file holds batch `number` with this `commitment` now (handed-over writes aside). */
+  holdsBatch(number: bigint, commitment: string): boolean;
   /** Batch `number`'s stored built form, or null (after every write handed over is made). */
   batch(number: bigint): Buffer | null;
+  /**
+   * Batch `number`'s built form as stored with this `commitment`, read at once, without waiting
+   * for the writes handed over since: for a batch whose `storeBatch` has resolved. Null when the
+   * file no longer holds it (dropped) or holds another form under its number.
+   */
+  storedBatch(number: bigint, commitment: string): Buffer | null;
   /** The numbers of the stored batches, ascending (after every write handed over is made). */
   batchNumbers(): bigint[];
   /**
@@ -205,6 +213,8 @@ class FileSnapshotStore implements SnapshotStore {
 
   /** `hasBatch`'s query, prepared once: it runs on the core's thread for every closed batch. */
   private readonly holds: Database.Statement;
+  /** `storedBatch`'s query, prepared once: a batch waiting for its proof is read from here. */
+  private readonly stored: Database.Statement;
   /** Batches handed over and not answered yet, with their commitments (`hasBatch`). */
   private readonly handed = new Map<bigint, string>();
   /** Shared buffers of built batches the writer has stored, for the next ones (`sharedCopy`). */
@@ -220,6 +230,9 @@ class FileSnapshotStore implements SnapshotStore {
     this.reader.exec(SNAPSHOT_TABLE);
     this.reader.exec(BUILT_TABLE);
     this.holds = this.reader.prepare("SELECT 1 FROM built_batches WHERE number = ? AND journal = ? AND commitment = ?");
+    this.stored = this.reader.prepare(
+      "SELECT batch FROM built_batches WHERE number = ? AND journal = ? AND commitment = ?",
+    );
   }
 
   seqs(): bigint[] {
@@ -328,6 +341,10 @@ class FileSnapshotStore implements SnapshotStore {
 
   hasBatch(number: bigint, commitment: string): boolean {
     if (this.handed.has(number)) return this.handed.get(number) === commitment;
+    return this.holdsBatch(number, commitment);
+  }
+
+  holdsBatch(number: bigint, commitment: string): boolean {
     return this.holds.get(number, this.journal, commitment) !== undefined;
   }
 
@@ -336,6 +353,11 @@ class FileSnapshotStore implements SnapshotStore {
     const row = this.reader
       .prepare("SELECT batch FROM built_batches WHERE number = ? AND journal = ?")
       .get(number, this.journal) as { batch: Buffer } | undefined;
+    return row?.batch ?? null;
+  }
+
+  storedBatch(number: bigint, commitment: string): Buffer | null {
+    const row = this.stored.get(number, this.journal, commitment) as { batch: Buffer } | undefined;
     return row?.batch ?? null;
   }
 
@@ -439,8 +461,17 @@ class MemorySnapshotStore implements SnapshotStore {
     return this.batches.get(number)?.commitment === commitment;
   }
 
+  holdsBatch(number: bigint, commitment: string): boolean {
+    return this.hasBatch(number, commitment);
+  }
+
   batch(number: bigint): Buffer | null {
     return this.batches.get(number)?.encoded ?? null;
+  }
+
+  storedBatch(number: bigint, commitment: string): Buffer | null {
+    const stored = this.batches.get(number);
+    return stored?.commitment === commitment ? stored.encoded : null;
   }
 
   batchNumbers(): bigint[] {

@@ -15,6 +15,7 @@ import { withdrawalOrder } from "../../protocol/signing.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { SideCode } from "../../protocol/types.ts";
 import type { Command } from "../../sequencer/core/commands.ts";
+import { batchHead } from "../../sequencer/builder/builder.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { OpenOptions, Outcome, VenueEvent } from "../../sequencer/core/sequencer.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
@@ -589,6 +590,70 @@ describe("snapshots with the builder in its own process and group commit", () =>
     const full = open(db.file, { snapshots: false, loadSnapshot: false });
     assert.equal(full.ledger.committedRoot, after, "the process-built trees equal a full replay's");
     full.close();
+  });
+});
+
+describe("a closed batch lets go of its built form once the snapshots file holds it", () => {
+  const db = tempDb();
+  after(() => db.cleanup());
+
+  test("read back from the file it is the same batch, after a restart too; a form the file lost is an error, never another batch", async () => {
+    const options: OpenOptions = {
+      builder: "process",
+      groupCommit: true,
+      snapshots: { everyEntries: 50, everyBatches: 2, keep: 2 },
+    };
+    let venue = open(db.file, options);
+    const history = new History(() => venue, mulberry32(57));
+    for (const c of history.deposits()) run(venue, c, (history.now += 1000n));
+    for (let i = 0; i < 160; i++) {
+      run(venue, history.next(), history.now);
+      if (i % 20 === 19) {
+        await venue.durable();
+        await venue.built();
+      }
+    }
+    run(venue, { kind: "closeBatch" }, (history.now += 1000n));
+    await venue.durable();
+    await venue.built();
+    await venue.snapshotsStored();
+    // Waiting for L1 (none here), every closed batch is in the pipeline, its bytes in the file only.
+    const pending = venue.unprovedBatches();
+    assert.ok(pending.length >= 3, `closed batches: ${pending.length}`);
+    const heads = new Map<bigint, unknown>();
+    for (const c of pending) {
+      assert.equal(c.held, false, `batch ${c.number}: no bytes held once stored`);
+      assert.deepEqual(batchHead(c.batch), c.head, `batch ${c.number} read back is the batch built`);
+      assert.deepEqual(Buffer.from(c.encoded()), venue.journal.builtBatch(c.number));
+      heads.set(c.number, c.head);
+    }
+    venue.close();
+
+    // Restored from a snapshot (which names the batches) or replayed: released as well.
+    venue = open(db.file, options);
+    assert.ok(venue.restored.snapshotSeq > 0n, "restored from a snapshot");
+    // The batches the tail closes are built again by the builder process, then found stored.
+    await venue.built();
+    const restored = venue.unprovedBatches();
+    assert.deepEqual(
+      restored.map((c) => c.number),
+      pending.map((c) => c.number),
+    );
+    for (const c of restored) {
+      assert.equal(c.held, false, `restored batch ${c.number}: no bytes held`);
+      assert.deepEqual(c.head, heads.get(c.number));
+      assert.deepEqual(batchHead(c.batch), c.head);
+    }
+    // The file holds another form under a batch's number (or none): reading it fails with the
+    // batch's number; it never hands out bytes it was not built as.
+    const victim = restored[0]!;
+    corrupt(
+      snapshotsFile(db.file),
+      "UPDATE built_batches SET commitment = 'other' WHERE number = ?",
+      Number(victim.number),
+    );
+    assert.throws(() => victim.encoded(), new RegExp(`batch ${victim.number}: its built form is no longer stored`));
+    venue.close();
   });
 });
 
