@@ -742,14 +742,18 @@ function wsFigures(j: unknown, profile: string, src: string): Figure[] {
     const l = (j as { ws?: Record<string, { loadAverageAtEnd?: unknown }> }).ws?.[mode]?.loadAverageAtEnd;
     return Array.isArray(l) ? `load average ${l.join(" ")}` : "load average unknown";
   };
+  const warmup = (mode: string): string => {
+    const w = (j as { ws?: Record<string, { warmup?: { orders?: unknown } | null }> }).ws?.[mode]?.warmup;
+    return typeof w?.orders === "number" ? `after ${w.orders} warm-up orders sent alike (not counted)` : "no warm-up";
+  };
   const saturated =
     `WebSocket, ${at("ws.saturated.inFlight")} orders in flight over ${at("ws.saturated.connections")} connections, ` +
     `${Math.round(at("ws.saturated.filledShare") * 100)} % filling, ${at("ws.saturated.messagesPerSecond")} messages/s, ` +
-    `${rejected("saturated")}, ${load("saturated")}`;
+    `${warmup("saturated")}, ${rejected("saturated")}, ${load("saturated")}`;
   const paced =
     `WebSocket, open loop at ${at("ws.paced.targetRate")} orders/s for ${at("ws.paced.targetSeconds")} s, ` +
     `latency from each order's due time, ${Math.round(at("ws.paced.filledShare") * 100)} % filling, ` +
-    `${rejected("paced")}, ${load("paced")}`;
+    `${warmup("paced")}, ${rejected("paced")}, ${load("paced")}`;
   return [
     fig(
       "orders_accepted_per_s",
@@ -775,6 +779,15 @@ function wsFigures(j: unknown, profile: string, src: string): Figure[] {
     fig("ack_p50_ms", profile, at("ws.paced.ackP50Ms"), "ms", "lower", src, paced),
     fig("ack_p999_ms", profile, at("ws.paced.ackP999Ms"), "ms", "lower", src, paced),
     fig("ack_max_ms", profile, at("ws.paced.ackMaxMs"), "ms", "lower", src, paced),
+    fig(
+      "ack_p99_ms_warmup",
+      profile,
+      at("ws.paced.warmup.ackP99Ms"),
+      "ms",
+      "lower",
+      src,
+      `the paced run's warm-up alone: the first ${at("ws.paced.warmup.orders")} orders a fresh venue process takes at the same pace (JIT, first keys, first batches); ${load("paced")}`,
+    ),
     fig(
       "ws_paced_orders_per_s",
       profile,

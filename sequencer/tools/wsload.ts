@@ -8,8 +8,8 @@
  * maker, whose GTC asks go `tick × (levels, levels − 1, ..., 1)` above `mid` and round again,
  * and a taker, whose GTC bids at `mid + levels ticks` cross them, so half of the orders fill.
  * Each account opens a session (challenge signed with its key) and one authenticated
- * connection; every order is signed before the clock starts (signing is the client's cost, not
- * the venue's).
+ * connection; every order is signed, and every message encoded, before the clock starts
+ * (signing is the client's cost, not the venue's, and the client stays light while it measures).
  *
  * Before the clock the maker rests `seed` asks (not counted) above the taker's price, at
  * `tick × (levels + 1, ...)`: the book's depth, which rests the whole run. The measured orders
@@ -26,12 +26,18 @@
  *
  * Modes:
  * - `saturate`: at most `inFlight` orders unacknowledged at any time (pipelining over both
- *   connections); throughput is accepted orders over the time from the first send to the last
- *   acknowledgement. Latency is measured from each message's send.
+ *   connections); throughput is accepted orders over the time from the first measured send to
+ *   the last measured acknowledgement. Latency is measured from each message's send.
  * - `paced`: open loop at `rate` orders per second: message `m` is due at `start + m × batch /
  *   rate` and is sent then whatever the replies; latency is measured from the time it was due, not
  *   from when it went out, so a stalled venue (or a late sender) shows in the figures instead of
  *   slowing the load down (no coordinated omission).
+ *
+ * `warmup` orders go first, in the same mode and at the same pace, with no pause between them and
+ * the measured ones: the venue's code is compiled by the JIT, its caches and its threads are up
+ * and its batch builder is at work when the clock starts, as in a venue that has been trading.
+ * They are reported apart (`warmup`), never in the measured figures. One fill per pair holds for
+ * the two parts together: the pair that straddles the boundary may report its fill in either.
  *
  * `batch` > 1 sends `placeBatch` messages of that many orders (both counts are reported); the
  * venue acknowledges each message after the group commit that covers it (`Sequencer.durable()`).
@@ -63,6 +69,11 @@ export interface WsLoadOptions {
   readonly seed: number;
   /** Measured orders, maker and taker together (rounded down to whole pairs of messages). */
   readonly count: number;
+  /**
+   * Orders sent before the measured ones, in the same mode and at the same pace, and reported
+   * apart (rounded down to whole pairs of messages; default 0).
+   */
+  readonly warmup?: number;
   /** Orders per message: 1 sends `place`, more sends `placeBatch` (at most 50). */
   readonly batch: number;
   readonly mode: "saturate" | "paced";
@@ -70,7 +81,7 @@ export interface WsLoadOptions {
   readonly inFlight: number;
   /** `paced`: orders per second. */
   readonly rate: number;
-  /** Sending stops after this long; acknowledgements are awaited up to `maxMs + 10 s`. */
+  /** Sending (warm-up included) stops after this long; acknowledgements are awaited up to `maxMs + 10 s`. */
   readonly maxMs: number;
   /**
    * First order id of each account (seed orders included); default: each account's next order
@@ -96,6 +107,19 @@ export interface Latency {
   readonly max: number;
 }
 
+/** The warm-up's orders (`WsLoadOptions.warmup`), counted apart from the measured ones. */
+export interface WsWarmupReport {
+  readonly orders: number;
+  readonly accepted: number;
+  /** Rejected orders, every code (`NO_REPLY` included). */
+  readonly rejected: number;
+  readonly filledOrders: number;
+  readonly fills: number;
+  /** From the warm-up's first send (or due time) to its last acknowledgement, milliseconds. */
+  readonly ms: number;
+  readonly latency: Latency;
+}
+
 export interface WsLoadReport {
   readonly mode: "saturate" | "paced";
   /** Orders and messages sent in the measured run. */
@@ -112,23 +136,75 @@ export interface WsLoadReport {
   readonly filledOrders: number;
   /** Fills reported in the acknowledgements. */
   readonly fills: number;
-  /** From the first send to the last acknowledgement, milliseconds. */
+  /** From the first measured send (paced: its due time) to the last measured acknowledgement, milliseconds. */
   readonly ms: number;
   readonly ordersPerSecond: number;
   readonly messagesPerSecond: number;
-  /** `paced`: the rate asked for, orders per second, and the longest a message went out late, ms. */
+  /** `paced`: the rate asked for, orders per second, and the longest a measured message went out late, ms. */
   readonly targetRate: number | null;
   readonly maxSendLagMs: number | null;
   /** Of the accepted orders only: a rejection is not an acknowledgement of the order. */
   readonly latency: Latency;
-  /** CPU time this process (the client) spent from the first send to the last acknowledgement, ms. */
+  /** CPU time this process (the client) spent from the first send to the last acknowledgement, warm-up included, ms. */
   readonly clientCpuMs: number;
-  /** Signing all orders before the clock, milliseconds. */
+  /** Signing and encoding all orders before the clock, milliseconds. */
   readonly signMs: number;
   readonly seedOrders: number;
   readonly connections: number;
   /** How a connection closed during the run (`code reason`), or null if both stayed open. */
   readonly closed: string | null;
+  /** The warm-up, or null without one. */
+  readonly warmup: WsWarmupReport | null;
+}
+
+/** What the acknowledgements of one part of the run (the warm-up, or the measured orders) said. */
+class Tally {
+  readonly rejected: Record<string, number> = {};
+  readonly makerStatus: Record<string, number> = {};
+  readonly takerStatus: Record<string, number> = {};
+  readonly latencies: Float64Array;
+  accepted = 0;
+  filledOrders = 0;
+  fills = 0;
+  sentOrders = 0;
+  sentMessages = 0;
+  inFlight = 0;
+  /** The first send (paced: its due time) and the last acknowledgement, `performance.now()`. */
+  firstSend: number | null = null;
+  lastAck = 0;
+  maxSendLagMs = 0;
+
+  constructor(orders: number) {
+    this.latencies = new Float64Array(orders);
+  }
+
+  count(into: Record<string, number>, key: string, n = 1): void {
+    into[key] = (into[key] ?? 0) + n;
+  }
+
+  result(statuses: Record<string, number>, result: { status: string; fills: unknown[] }, latency: number): void {
+    this.latencies[this.accepted] = latency;
+    this.accepted += 1;
+    this.count(statuses, result.status);
+    if (result.fills.length > 0) this.filledOrders += 1;
+    this.fills += result.fills.length;
+  }
+
+  /** Milliseconds from the first send to the last acknowledgement. */
+  get ms(): number {
+    return this.firstSend === null ? 1e-9 : Math.max(1e-9, this.lastAck - this.firstSend);
+  }
+
+  latency(): Latency {
+    const sorted = this.latencies.subarray(0, this.accepted).sort();
+    return {
+      p50: round(percentile(sorted, 50)),
+      p90: round(percentile(sorted, 90)),
+      p99: round(percentile(sorted, 99)),
+      p999: round(percentile(sorted, 99.9)),
+      max: round(sorted.length === 0 ? 0 : sorted[sorted.length - 1]!),
+    };
+  }
 }
 
 interface Account {
@@ -190,9 +266,14 @@ class Connection {
 
   /** Sends one request; `onReply` gets its reply. */
   send(message: Record<string, unknown>, onReply: (reply: Record<string, unknown>) => void): void {
-    const id = String(++this.nextId);
+    const id = `r${++this.nextId}`;
+    this.sendText(id, toJson({ ...message, id }), onReply);
+  }
+
+  /** Sends a request already encoded with its `id` (unique on this connection). */
+  sendText(id: string, text: string, onReply: (reply: Record<string, unknown>) => void): void {
     this.pending.set(id, onReply);
-    this.socket.send(toJson({ ...message, id }));
+    this.socket.send(text);
   }
 
   /** Sends one request and resolves with its reply. */
@@ -279,22 +360,35 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
   const seeds: SignedOrder[] = [];
   for (let i = 0; i < o.seed; i++) seeds.push(depth(i));
   if (slotMask !== null) for (const s of seeds) seedSlots.add(s.order.orderId & slotMask);
-  // Message m: maker's when m is even, taker's when odd; each holds `batch` orders.
-  const pairs = Math.floor(o.count / (2 * o.batch)) * o.batch;
+  // Message m: maker's when m is even, taker's when odd; each holds `batch` orders. The warm-up's
+  // messages come first, then the measured ones.
+  const wholePairs = (orders: number): number => Math.floor(orders / (2 * o.batch)) * o.batch;
+  const warmPairs = wholePairs(o.warmup ?? 0);
+  const pairs = wholePairs(o.count);
   const makerOrders: SignedOrder[] = [];
   const takerOrders: SignedOrder[] = [];
-  for (let i = 0; i < pairs; i++) {
+  for (let i = 0; i < warmPairs + pairs; i++) {
     makerOrders.push(ask(i));
     takerOrders.push(sign(taker, 0, mid + tick * levels));
   }
-  const signMs = performance.now() - t0;
-  const messages = (2 * pairs) / o.batch;
-  const body = (m: number): Record<string, unknown> => {
+  const warmMessages = (2 * warmPairs) / o.batch;
+  const messages = warmMessages + (2 * pairs) / o.batch;
+  // Every message encoded before the clock too, with its id (`m`): during the run the client
+  // only sends text and reads replies, so its own work and garbage collection stay small
+  // beside what it measures.
+  const texts: string[] = [];
+  for (let m = 0; m < messages; m++) {
     const list = m % 2 === 0 ? makerOrders : takerOrders;
     const from = Math.floor(m / 2) * o.batch;
-    if (o.batch === 1) return { op: "place", order: list[from]! };
-    return { op: "placeBatch", orders: list.slice(from, from + o.batch).map((order) => ({ order })) };
-  };
+    const message =
+      o.batch === 1
+        ? { op: "place", order: list[from]! }
+        : { op: "placeBatch", orders: list.slice(from, from + o.batch).map((order) => ({ order })) };
+    texts.push(toJson({ ...message, id: String(m) }));
+  }
+  makerOrders.length = 0;
+  takerOrders.length = 0;
+  const signMs = performance.now() - t0;
 
   const connections = [
     await Connection.open(base, await session(base, domain, maker)),
@@ -313,57 +407,41 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
         throw new Error(`a seed order was not rested: ${JSON.stringify(bad ?? reply)}`);
     }
 
-    const rejected: Record<string, number> = {};
-    const makerStatus: Record<string, number> = {};
-    const takerStatus: Record<string, number> = {};
-    const latencies = new Float64Array(2 * pairs);
-    let accepted = 0;
-    let filledOrders = 0;
-    let fills = 0;
-    let sentOrders = 0;
-    let sentMessages = 0;
+    const warm = new Tally(2 * warmPairs);
+    const measured = new Tally(2 * pairs);
+    // Orders in flight, warm-up and measured together (the saturating mode's bound).
     let inFlight = 0;
-    let lastAck = 0;
-    let maxSendLagMs = 0;
-    const count = (into: Record<string, number>, key: string, n = 1): void => {
-      into[key] = (into[key] ?? 0) + n;
-    };
-    const onResult = (
-      statuses: Record<string, number>,
-      result: { status: string; fills: unknown[] },
-      latency: number,
-    ): void => {
-      latencies[accepted] = latency;
-      accepted += 1;
-      count(statuses, result.status);
-      if (result.fills.length > 0) filledOrders += 1;
-      fills += result.fills.length;
-    };
 
     let done: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (done = resolve));
     let pump: () => void = () => undefined;
-    const send = (m: number, since: number): void => {
-      const statuses = m % 2 === 0 ? makerStatus : takerStatus;
+    /** Sends message `m`; `since` is when it went out (saturating) or was due (paced). */
+    const send = (m: number, since: number, lagMs = 0): void => {
+      const tally = m < warmMessages ? warm : measured;
+      const statuses = m % 2 === 0 ? tally.makerStatus : tally.takerStatus;
       const conn = m % 2 === 0 ? makerConn : takerConn;
-      sentMessages += 1;
-      sentOrders += o.batch;
+      tally.firstSend ??= since;
+      tally.maxSendLagMs = Math.max(tally.maxSendLagMs, lagMs);
+      tally.sentMessages += 1;
+      tally.sentOrders += o.batch;
+      tally.inFlight += o.batch;
       inFlight += o.batch;
-      conn.send(body(m), (reply) => {
+      conn.sendText(String(m), texts[m]!, (reply) => {
         const now = performance.now();
-        lastAck = now;
+        tally.lastAck = now;
+        tally.inFlight -= o.batch;
         inFlight -= o.batch;
         if (reply.type === "placed")
-          onResult(statuses, reply.result as { status: string; fills: unknown[] }, now - since);
+          tally.result(statuses, reply.result as { status: string; fills: unknown[] }, now - since);
         else if (reply.type === "placedBatch")
           for (const item of reply.results as {
             ok: boolean;
             code?: string;
             result?: { status: string; fills: unknown[] };
           }[])
-            if (item.ok) onResult(statuses, item.result!, now - since);
-            else count(rejected, String(item.code));
-        else count(rejected, String(reply.code), o.batch);
+            if (item.ok) tally.result(statuses, item.result!, now - since);
+            else tally.count(tally.rejected, String(item.code));
+        else tally.count(tally.rejected, String(reply.code), o.batch);
         pump();
       });
     };
@@ -385,8 +463,7 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
         const now = performance.now();
         while (next < messages && start + next * interval <= now && !stopped()) {
           const at = start + next * interval;
-          maxSendLagMs = Math.max(maxSendLagMs, now - at);
-          send(next++, at);
+          send(next++, at, now - at);
         }
         if (next < messages && !stopped()) setTimeout(due, Math.max(0, start + next * interval - performance.now()));
         else {
@@ -417,36 +494,44 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
     ]);
     clearTimeout(deadline);
     const cpu = process.cpuUsage(cpuStart);
-    if (inFlight > 0) count(rejected, "NO_REPLY", inFlight);
-    const ms = Math.max(1e-9, lastAck - start);
-    const sorted = latencies.subarray(0, accepted).sort();
+    for (const tally of [warm, measured])
+      if (tally.inFlight > 0) tally.count(tally.rejected, "NO_REPLY", tally.inFlight);
+    const ms = measured.ms;
+    const total = (counts: Readonly<Record<string, number>>): number =>
+      Object.values(counts).reduce((a, b) => a + b, 0);
     return {
       mode: o.mode,
-      orders: sentOrders,
-      messages: sentMessages,
-      accepted,
-      rejected,
-      makerStatus,
-      takerStatus,
-      filledOrders,
-      fills,
+      orders: measured.sentOrders,
+      messages: measured.sentMessages,
+      accepted: measured.accepted,
+      rejected: measured.rejected,
+      makerStatus: measured.makerStatus,
+      takerStatus: measured.takerStatus,
+      filledOrders: measured.filledOrders,
+      fills: measured.fills,
       ms: round(ms),
-      ordersPerSecond: Math.round((accepted / ms) * 1000),
-      messagesPerSecond: Math.round((sentMessages / ms) * 1000),
+      ordersPerSecond: Math.round((measured.accepted / ms) * 1000),
+      messagesPerSecond: Math.round((measured.sentMessages / ms) * 1000),
       targetRate: o.mode === "paced" ? o.rate : null,
-      maxSendLagMs: o.mode === "paced" ? round(maxSendLagMs) : null,
-      latency: {
-        p50: round(percentile(sorted, 50)),
-        p90: round(percentile(sorted, 90)),
-        p99: round(percentile(sorted, 99)),
-        p999: round(percentile(sorted, 99.9)),
-        max: round(sorted.length === 0 ? 0 : sorted[sorted.length - 1]!),
-      },
+      maxSendLagMs: o.mode === "paced" ? round(measured.maxSendLagMs) : null,
+      latency: measured.latency(),
       clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
       signMs: Math.round(signMs),
       seedOrders: seeds.length,
       connections: connections.length,
       closed: makerConn.closed ?? takerConn.closed,
+      warmup:
+        warmMessages === 0
+          ? null
+          : {
+              orders: warm.sentOrders,
+              accepted: warm.accepted,
+              rejected: total(warm.rejected),
+              filledOrders: warm.filledOrders,
+              fills: warm.fills,
+              ms: round(warm.ms),
+              latency: warm.latency(),
+            },
     };
   } finally {
     for (const c of connections) c.close();

@@ -78,13 +78,16 @@ test(
         [{ ...base, mode: "paced", count: 300 }, 300],
         // placeBatch: 10 orders a message, orders counted one by one.
         [{ ...base, mode: "saturate", batch: 10, inFlight: 40, count: 200 }, 200],
+        // A warm-up first, at the same pace, counted apart.
+        [{ ...base, mode: "paced", count: 200, warmup: 100 }, 200],
       ];
       for (const [options, orders] of runs) {
+        const warmup = options.warmup ?? 0;
         const openBefore = venue.engine.openOrders(MAKER).length;
         const journalBefore = venue.journal.length;
         const nextBefore = [venue.engine.nextOrderId(MAKER), venue.engine.nextOrderId(TAKER)];
         const report = await wsload(options);
-        const label = `${options.mode} batch ${options.batch}`;
+        const label = `${options.mode} batch ${options.batch}${warmup > 0 ? ` after ${warmup} warm-up orders` : ""}`;
         assert.deepEqual(report.rejected, {}, `${label}: no rejections`);
         assert.equal(report.orders, orders, `${label}: every order sent`);
         assert.equal(report.messages, orders / options.batch, `${label}: one message per ${options.batch} orders`);
@@ -93,14 +96,29 @@ test(
           Object.values(statuses).reduce((a, b) => a + b, 0);
         assert.equal(sum(report.makerStatus), orders / 2, `${label}: maker orders acknowledged`);
         assert.equal(sum(report.takerStatus), orders / 2, `${label}: taker orders acknowledged`);
-        // One lot each, the maker's asks at least as many as the taker's bids: one fill per pair.
-        assert.equal(report.fills, orders / 2, `${label}: half the orders filled`);
-        assert.equal(report.filledOrders, orders / 2, `${label}: one fill per filling order`);
+        // The warm-up's orders are all accepted, and counted apart from the measured ones.
+        if (warmup === 0) assert.equal(report.warmup, null, `${label}: no warm-up`);
+        else {
+          assert.equal(report.warmup?.orders, warmup, `${label}: every warm-up order sent`);
+          assert.equal(report.warmup?.accepted, warmup, `${label}: every warm-up order accepted`);
+          assert.equal(report.warmup?.rejected, 0);
+          assert.ok(report.warmup!.latency.max >= report.warmup!.latency.p50);
+        }
+        // One lot each, the maker's asks at least as many as the taker's bids: one fill per pair,
+        // warm-up and measured orders together (the pair at the boundary reports it in either).
+        const all = orders + warmup;
+        assert.equal(report.fills + (report.warmup?.fills ?? 0), all / 2, `${label}: half the orders filled`);
+        assert.equal(
+          report.filledOrders + (report.warmup?.filledOrders ?? 0),
+          all / 2,
+          `${label}: one fill per filling order`,
+        );
+        if (warmup === 0) assert.equal(report.fills, orders / 2, `${label}: half the measured orders filled`);
         assert.equal(report.seedOrders, options.seed);
         // Ids counted up from the venue's next id, one per accepted order.
         assert.deepEqual(
           [venue.engine.nextOrderId(MAKER), venue.engine.nextOrderId(TAKER)],
-          [nextBefore[0]! + BigInt(options.seed + orders / 2), nextBefore[1]! + BigInt(orders / 2)],
+          [nextBefore[0]! + BigInt(options.seed + all / 2), nextBefore[1]! + BigInt(all / 2)],
           `${label}: the next order ids moved past every id used`,
         );
         assert.ok(report.latency.p50 > 0 && report.latency.max >= report.latency.p99);
@@ -108,7 +126,7 @@ test(
         assert.equal(venue.engine.openOrders(MAKER).length, openBefore + options.seed, `${label}: maker's open orders`);
         assert.equal(venue.engine.openOrders(TAKER).length, 0, `${label}: no taker order rests`);
         assert.ok(
-          venue.journal.length - journalBefore >= BigInt(report.seedOrders + orders),
+          venue.journal.length - journalBefore >= BigInt(report.seedOrders + all),
           `${label}: every accepted order is journaled`,
         );
         console.log(
