@@ -120,7 +120,7 @@ export class ClosedBatch implements BatchMeta {
     if (this.#form.kind === "batch") return this.#form.batch;
     let batch = this.#decoded.deref();
     if (batch === undefined || batch === EMPTY) {
-      batch = deserialize(this.bytes()) as Batch;
+      batch = deserialize(this.encoded()) as Batch;
       this.#decoded = new WeakRef(batch);
     }
     return batch;
@@ -128,7 +128,11 @@ export class ClosedBatch implements BatchMeta {
 
   /** The built form's bytes: held, read back from the store, or serialized now. */
   encoded(): Uint8Array {
-    return this.#form.kind === "batch" ? serialize(this.#form.batch) : this.bytes();
+    if (this.#form.kind === "bytes") return this.#form.encoded;
+    if (this.#form.kind === "batch") return serialize(this.#form.batch);
+    const bytes = this.#form.load();
+    if (bytes === null) throw new Error(`batch ${this.number}: its built form is no longer stored`);
+    return bytes;
   }
 
   /**
@@ -144,14 +148,6 @@ export class ClosedBatch implements BatchMeta {
   /** Whether the built form is held in memory (not released to the store yet). */
   get held(): boolean {
     return this.#form.kind !== "stored";
-  }
-
-  private bytes(): Uint8Array {
-    if (this.#form.kind === "bytes") return this.#form.encoded;
-    if (this.#form.kind === "batch") return serialize(this.#form.batch);
-    const bytes = this.#form.load();
-    if (bytes === null) throw new Error(`batch ${this.number}: its built form is no longer stored`);
-    return bytes;
   }
 
   /** Its place in the pipeline and the decoded batch, as plain data (for comparing venues). */

@@ -211,7 +211,7 @@ class FileSnapshotStore implements SnapshotStore {
   /** The promises of the writes not answered yet (`settled`). */
   private readonly unanswered = new Set<Promise<number>>();
 
-  /** `hasBatch`'s query, prepared once: it runs on the core's thread for every closed batch. */
+  /** `holdsBatch`'s query (and `hasBatch`'s), prepared once: it runs on the core's thread for every closed batch. */
   private readonly holds: Database.Statement;
   /** `storedBatch`'s query, prepared once: a batch waiting for its proof is read from here. */
   private readonly stored: Database.Statement;
