@@ -348,8 +348,7 @@ export class Journal {
     this.appendTx = this.db.transaction(
       (now: bigint, command: Command, outcome: string, fills: readonly Fill[], settled: readonly SettledPosition[]) => {
         const seq = this.nextSeq;
-        const body = command.kind === "place" ? placeCommandJson(command) : toJson(command);
-        this.insertCommand.run(seq, now.toString(), command.kind, body, outcome);
+        this.writeCommand(seq, now, command, outcome);
         for (const f of fills) {
           this.insertFill.run(
             f.tradeId,
@@ -373,6 +372,11 @@ export class Journal {
         return seq;
       },
     );
+  }
+
+  private writeCommand(seq: bigint, now: bigint, command: Command, outcome: string): void {
+    const body = command.kind === "place" ? placeCommandJson(command) : toJson(command);
+    this.insertCommand.run(seq, now.toString(), command.kind, body, outcome);
   }
 
   private writeSettlement(seq: bigint, p: SettledPosition): void {
@@ -455,9 +459,19 @@ export class Journal {
       this.db.exec("BEGIN IMMEDIATE");
       this.groupOpen = true;
     }
-    // Inside an open group, better-sqlite3 runs the append as a savepoint: a failed append
-    // leaves the group's earlier commands in place.
-    const seq = this.appendTx(now, command, outcome, fills, settled);
+    let seq: bigint;
+    if (fills.length === 0 && settled.length === 0) {
+      // One row (a resting order, a cancel): one statement, which SQLite applies whole or not
+      // at all, so it needs no savepoint of its own (one costs about 3 µs, a fifth of the
+      // append). A failed insert leaves the group's earlier commands in place.
+      seq = this.nextSeq;
+      this.writeCommand(seq, now, command, outcome);
+      this.nextSeq = seq + 1n;
+    } else {
+      // Several rows: inside an open group, better-sqlite3 runs the append as a savepoint, so a
+      // failed append leaves neither part of this command nor a gap in the group's earlier ones.
+      seq = this.appendTx(now, command, outcome, fills, settled);
+    }
     if (this.groupOpen) this.grouped += 1;
     return seq;
   }

@@ -11,6 +11,9 @@ import Database from "better-sqlite3";
 import { initCrypto } from "../../protocol/index.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { OpenOptions, VenueEvent } from "../../sequencer/core/sequencer.ts";
+import type { Command } from "../../sequencer/core/commands.ts";
+import type { Fill } from "../../sequencer/core/engine/engine.ts";
+import { Journal } from "../../sequencer/journal/journal.ts";
 import { tempDb, Trader, venueConfig } from "./helpers.ts";
 import { eventually } from "./wait.ts";
 
@@ -194,6 +197,65 @@ describe("group commit", () => {
     } finally {
       venue.close();
       copy.cleanup();
+      db.cleanup();
+    }
+  });
+
+  test("a failed append, of one row or of several, leaves nothing of itself and keeps the group's other commands", () => {
+    const db = tempDb();
+    const journal = Journal.open(db.file, { profile: "test" }, "FULL", true);
+    // Another connection installs the failures: the third command (one row) and the fourth
+    // command's second fill (several rows: the command, then its fills) are refused by SQLite.
+    const trigger = new Database(db.file);
+    trigger.exec(`
+      CREATE TRIGGER refuse_one BEFORE INSERT ON commands WHEN NEW.body LIKE '%refused-group%'
+        BEGIN SELECT RAISE(ABORT, 'refused'); END;
+      CREATE TRIGGER refuse_fill BEFORE INSERT ON fills WHEN NEW.trade_id = 99
+        BEGIN SELECT RAISE(ABORT, 'refused'); END;`);
+    trigger.close();
+    const cancel = (group: string): Command => ({ kind: "cancelGroup", group, reason: "disconnect" });
+    const fill = (tradeId: bigint): Fill => ({
+      tradeId,
+      kind: "trade",
+      instrument: 1n,
+      price: 100n,
+      size: 1n,
+      takerSide: 0,
+      makerAccount: 2n,
+      makerOrderId: 1n,
+      takerAccount: 3n,
+      takerOrderId: 2n,
+      batch: 1n,
+      slot: 0,
+      time: 1n,
+    });
+    try {
+      assert.equal(journal.append(1n, cancel("a"), "o1", []), 1n);
+      assert.equal(journal.append(2n, cancel("b"), "o2", [fill(1n)]), 2n);
+      assert.throws(() => journal.append(3n, cancel("refused-group"), "o3", []), /refused/);
+      assert.throws(() => journal.append(4n, cancel("c"), "o4", [fill(98n), fill(99n)]), /refused/);
+      // No seq is lost to a failure: the next command takes the next number.
+      assert.equal(journal.append(5n, cancel("d"), "o5", [fill(100n)]), 3n);
+      assert.equal(journal.uncommitted, 3);
+      journal.commit();
+      const reader = new Database(db.file, { readonly: true });
+      try {
+        const commands = reader.prepare("SELECT seq, outcome FROM commands ORDER BY seq").all();
+        assert.deepEqual(commands, [
+          { seq: 1, outcome: "o1" },
+          { seq: 2, outcome: "o2" },
+          { seq: 3, outcome: "o5" },
+        ]);
+        const fills = reader.prepare("SELECT trade_id, seq FROM fills ORDER BY trade_id").all();
+        assert.deepEqual(fills, [
+          { trade_id: 1, seq: 2 },
+          { trade_id: 100, seq: 3 },
+        ]);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      journal.close();
       db.cleanup();
     }
   });
