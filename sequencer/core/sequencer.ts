@@ -516,6 +516,11 @@ export class Sequencer {
    */
   private unsynced: SyncGroup[] = [];
   private syncing = false;
+  /**
+   * A turn's commit was put off because a sync was running (`syncsApart`): the open group
+   * takes the commands that come meanwhile and is committed when that sync ends.
+   */
+  private commitDeferred = false;
   /** A journal commit or sync failed: what `durable()` answers from then on. */
   private journalFailed: SequencerError | null = null;
   private remote: RemoteBuilder | null = null;
@@ -1751,7 +1756,13 @@ export class Sequencer {
     this.commitScheduled = true;
     setImmediate(() => {
       this.commitScheduled = false;
-      this.commit();
+      // With the fsync apart, a group committed while a sync runs waits for the next sync all
+      // the same, and that one starts only when this one ends. So the turn's commands stay in
+      // the open group until then: one commit (and one WAL write) for all the turns a sync
+      // spans instead of one per turn, and nothing is acknowledged later. The group is still
+      // bounded by `maxGroup` (execute commits a full one at once).
+      if (this.syncing && this.journal.syncsApart) this.commitDeferred = true;
+      else this.commit();
     });
   }
 
@@ -1800,6 +1811,11 @@ export class Sequencer {
       () => {
         this.syncing = false;
         for (const group of this.unsynced.splice(0, groups)) this.release(group);
+        // The turns put off while this sync ran: committed now, synced next (below).
+        if (this.commitDeferred) {
+          this.commitDeferred = false;
+          if (!this.closedDown) this.commit();
+        }
         // Events emitted while groups waited were held behind them; with no group open they
         // wait for no commit, only for the groups just released.
         if (!this.closedDown && this.unsynced.length === 0 && this.journal.uncommitted === 0 && this.held.length > 0) {

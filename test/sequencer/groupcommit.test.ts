@@ -155,6 +155,64 @@ describe("group commit", () => {
     }
   });
 
+  test("with the fsync apart, the turns a sync spans share one commit after it, and are acknowledged after the next", async () => {
+    const db = tempDb();
+    const { venue, events } = await open(db.file, { groupCommit: true });
+    const syncs: { readonly done: () => void }[] = [];
+    const realSync = venue.journal.sync.bind(venue.journal);
+    venue.journal.sync = () =>
+      new Promise<void>((resolve, reject) => {
+        syncs.push({ done: () => void realSync().then(resolve, reject) });
+      });
+    // The commits that wrote something, and how many commands each held.
+    const commits: number[] = [];
+    const realCommit = venue.journal.commit.bind(venue.journal);
+    venue.journal.commit = () => {
+      if (venue.journal.uncommitted > 0) commits.push(venue.journal.uncommitted);
+      realCommit();
+    };
+    const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+    try {
+      let acked = 0;
+      deposit(venue, alice);
+      void venue.durable().then(() => (acked += 1));
+      await turn();
+      assert.deepEqual(commits, [1], "the first turn's command is committed at the end of its turn");
+      assert.equal(syncs.length, 1, "and its sync runs");
+      // Three more turns while that sync runs: their commands wait in the open group.
+      deposit(venue, bob);
+      void venue.durable().then(() => (acked += 1));
+      await turn();
+      venue.execute({ kind: "closeBatch" }, tick());
+      void venue.durable().then(() => (acked += 1));
+      await turn();
+      deposit(venue, alice);
+      void venue.durable().then(() => (acked += 1));
+      await turn();
+      assert.deepEqual(commits, [1], "no commit while the sync runs");
+      assert.equal(onDisk(db.file), 1, "another connection sees only the first command");
+      assert.equal(venue.journal.uncommitted, 3);
+      syncs[0]!.done();
+      await eventually("the first command acknowledged after its sync", () => acked === 1, 10_000);
+      assert.deepEqual(commits, [1, 3], "one commit for the three turns, when the sync ended");
+      assert.equal(onDisk(db.file), 4);
+      assert.equal(syncs.length, 2, "and one sync for them");
+      assert.equal(events.length, 0, "the batch event waits for that sync");
+      assert.equal(acked, 1, "as do their acknowledgements");
+      syncs[1]!.done();
+      await eventually("the three acknowledged after the second sync", () => acked === 4, 10_000);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ["batch"],
+      );
+      assert.equal(syncs.length, 2, "nothing left to sync");
+    } finally {
+      venue.close();
+    }
+    assert.equal(onDisk(db.file), 4);
+    db.cleanup();
+  });
+
   test("a failed sync halts the venue and acknowledges nothing it covered", async () => {
     const db = tempDb();
     const { venue, events } = await open(db.file, { groupCommit: true });
