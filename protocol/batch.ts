@@ -25,7 +25,7 @@ export function depositRecords(profile: Pick<Batch["profile"], "deposits">, txs:
   let k = 0;
   for (const tx of txs) {
     if (tx.type !== TxType.DEPOSIT) continue;
-    ensure(k < profile.deposits, "BATCH_FULL", `a batch holds at most ${profile.deposits} deposits`);
+    ensure(k < profile.deposits, "BATCH_FULL", () => `a batch holds at most ${profile.deposits} deposits`);
     out[2 * k] = tx.owner;
     out[2 * k + 1] = tx.pkHash;
     k++;
@@ -63,7 +63,11 @@ export function namedInstruments(txs: readonly Tx[]): bigint[] {
  */
 export function instrumentTable(profile: Pick<Batch["profile"], "instruments">, txs: readonly Tx[]): bigint[] {
   const table = namedInstruments(txs);
-  ensure(table.length <= profile.instruments, "BATCH_FULL", `a batch names at most ${profile.instruments} instruments`);
+  ensure(
+    table.length <= profile.instruments,
+    "BATCH_FULL",
+    () => `a batch names at most ${profile.instruments} instruments`,
+  );
   while (table.length < profile.instruments) table.push(0n);
   return table;
 }
@@ -176,12 +180,12 @@ export class BatchBuilder {
    */
   add(tx: Tx): TxWitness {
     ensure(!this.closed, "BATCH_FULL", "the batch is closed");
-    ensure(!this.isFull, "BATCH_FULL", `the batch already holds ${this.state.profile.nTx} transactions`);
+    ensure(!this.isFull, "BATCH_FULL", () => `the batch already holds ${this.state.profile.nTx} transactions`);
     const deposit = tx.type === TxType.DEPOSIT;
     ensure(
       !deposit || this.deposits < this.state.profile.deposits,
       "BATCH_FULL",
-      `the batch already holds ${this.state.profile.deposits} deposits (its deposit records)`,
+      () => `the batch already holds ${this.state.profile.deposits} deposits (its deposit records)`,
     );
     refuseStalePriceReads(this.pricesStale, tx, this.state, this.context.timestamp);
     const witness = this.state.applyTx(tx, this.context, { instruments: { table: this.instruments } });
@@ -249,16 +253,16 @@ export function l1Calldata(batch: Batch, rounds: OracleRounds): { header: BatchH
   ensure(
     rounds.priceRoundIds.length === profile.underlyings,
     "BAD_CONTEXT",
-    `expected ${profile.underlyings} price round ids`,
+    () => `expected ${profile.underlyings} price round ids`,
   );
   ensure(
     rounds.settlementRoundIds.length === ctx.settlements.length,
     "BAD_CONTEXT",
-    `expected ${ctx.settlements.length} settlement round ids`,
+    () => `expected ${ctx.settlements.length} settlement round ids`,
   );
   const roundBits = 80;
   for (const id of [...rounds.priceRoundIds, ...rounds.settlementRoundIds]) {
-    ensure(fitsUnsigned(id, roundBits), "OUT_OF_RANGE", `round id ${id} exceeds uint80`);
+    ensure(fitsUnsigned(id, roundBits), "OUT_OF_RANGE", () => `round id ${id} exceeds uint80`);
   }
   const pad = (values: readonly bigint[]): bigint[] =>
     Array.from({ length: profile.settlements }, (_, i) => values[i] ?? 0n);
@@ -305,7 +309,7 @@ export function parseAddress(address: string | bigint): bigint {
  * bits, so it is a field element.
  */
 export function domainSeparator(chainId: bigint, rollupAddress: string | bigint): bigint {
-  ensure(fitsUnsigned(chainId, 256), "OUT_OF_RANGE", `chain id ${chainId}`);
+  ensure(fitsUnsigned(chainId, 256), "OUT_OF_RANGE", () => `chain id ${chainId}`);
   const tag = new TextEncoder().encode("tessera");
   const tail = new Uint8Array(32);
   tail.set(tag);

@@ -17,7 +17,7 @@
 import { emptyAccount } from "./account.ts";
 import { BITS, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure } from "./errors.ts";
-import { fitsUnsigned } from "./field.ts";
+import { fitsUnsigned, lowMask } from "./field.ts";
 import type { Marks } from "./margin.ts";
 import { genesisAccounts, genesisGlobal } from "./state.ts";
 import type { SystemAccountKeys } from "./state.ts";
@@ -195,15 +195,15 @@ export class CheckState implements StateView {
   }
 
   account(id: bigint): Account {
-    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
+    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${id}`);
     return this.layer.account(id) ?? this.empty;
   }
 
   /** The order slot `orderId mod 2^orderDepth` of an account: the order it holds and its fill. */
   orderState(accountId: bigint, orderId: bigint): OrderSlot {
-    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
-    ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", `order id ${orderId}`);
-    const index = orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n);
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${accountId}`);
+    ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", () => `order id ${orderId}`);
+    const index = orderId & lowMask(this.profile.orderDepth);
     return this.layer.slot(this.layer.slotKey(accountId, index)) ?? NO_SLOT;
   }
 

@@ -59,14 +59,14 @@ export function commitmentBytes(profile: Shape, publicData: readonly bigint[]): 
   ensure(
     publicData.length === widths.length,
     "OUT_OF_RANGE",
-    `public data has ${publicData.length} words, the profile ${widths.length}`,
+    () => `public data has ${publicData.length} words, the profile ${widths.length}`,
   );
   const out = new Uint8Array(widths.reduce((a, b) => a + b, 0));
   let at = 0;
   publicData.forEach((v, i) => {
     const w = widths[i]!;
     const bound = w === COMMITMENT_WIDTH.word ? FIELD_MODULUS : 1n << BigInt(8 * w);
-    ensure(v >= 0n && v < bound, "OUT_OF_RANGE", `public data word ${i} (${v}) does not fit ${w} bytes`);
+    ensure(v >= 0n && v < bound, "OUT_OF_RANGE", () => `public data word ${i} (${v}) does not fit ${w} bytes`);
     let x = v;
     for (let b = w - 1; b >= 0; b--) {
       out[at + b] = Number(x & 0xffn);

@@ -17,14 +17,35 @@ export function fromFieldSigned(x: bigint): bigint {
   return x > FIELD_MODULUS / 2n ? x - FIELD_MODULUS : x;
 }
 
+/** Powers of two and masks of up to `POW2_TABLE_BITS` bits, made once: the range checks and field
+ * extractions of every order and fill ask for the same few, and a bigint made per call is
+ * garbage the venue's collector pays for. */
+const POW2_TABLE_BITS = 512;
+const POW2: bigint[] = [];
+const MASKS: bigint[] = [];
+for (let b = 0; b <= POW2_TABLE_BITS; b++) {
+  POW2.push(1n << BigInt(b));
+  MASKS.push((1n << BigInt(b)) - 1n);
+}
+
+/** `2^bits` (`bits` a whole number ≥ 0). */
+export function pow2(bits: number): bigint {
+  return POW2[bits] ?? 1n << BigInt(bits);
+}
+
+/** `2^bits − 1`, the mask of the low `bits` bits (`bits` a whole number ≥ 0). */
+export function lowMask(bits: number): bigint {
+  return MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
+}
+
 /** True when `0 <= v < 2^bits`. */
 export function fitsUnsigned(v: bigint, bits: number): boolean {
-  return v >= 0n && v < 1n << BigInt(bits);
+  return v >= 0n && v < pow2(bits);
 }
 
 /** True when `-2^bits < v < 2^bits` (the signed ranges of docs/protocol.md §1). */
 export function fitsSigned(v: bigint, bits: number): boolean {
-  const bound = 1n << BigInt(bits);
+  const bound = pow2(bits);
   return v > -bound && v < bound;
 }
 

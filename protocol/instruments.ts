@@ -9,7 +9,7 @@
  */
 import { BITS } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
-import { fitsUnsigned } from "./field.ts";
+import { fitsUnsigned, lowMask } from "./field.ts";
 import { InstrumentKind } from "./types.ts";
 import type { InstrumentKindCode, InstrumentSpec, Profile } from "./types.ts";
 
@@ -30,20 +30,18 @@ const KIND_SHIFT = 8n;
 const STRIKE_SHIFT = 10n;
 const EXPIRY_SHIFT = 50n;
 
-function mask(bits: number): bigint {
-  return (1n << BigInt(bits)) - 1n;
-}
+const mask = lowMask;
 
 /** Packs a spec into its id. Checks the field widths only; `validateInstrument` checks the rest. */
 export function encodeInstrument(spec: InstrumentSpec): bigint {
   ensure(
     Number.isInteger(spec.underlying) && fitsUnsigned(BigInt(spec.underlying), BITS.underlying),
     "OUT_OF_RANGE",
-    `underlying ${spec.underlying}`,
+    () => `underlying ${spec.underlying}`,
   );
-  ensure(fitsUnsigned(BigInt(spec.kind), BITS.kind), "OUT_OF_RANGE", `kind ${spec.kind}`);
-  ensure(fitsUnsigned(spec.strike, BITS.price), "OUT_OF_RANGE", `strike ${spec.strike}`);
-  ensure(fitsUnsigned(spec.expiry, BITS.timestamp), "OUT_OF_RANGE", `expiry ${spec.expiry}`);
+  ensure(fitsUnsigned(BigInt(spec.kind), BITS.kind), "OUT_OF_RANGE", () => `kind ${spec.kind}`);
+  ensure(fitsUnsigned(spec.strike, BITS.price), "OUT_OF_RANGE", () => `strike ${spec.strike}`);
+  ensure(fitsUnsigned(spec.expiry, BITS.timestamp), "OUT_OF_RANGE", () => `expiry ${spec.expiry}`);
   return (
     BigInt(spec.underlying) +
     (BigInt(spec.kind) << KIND_SHIFT) +
@@ -52,15 +50,28 @@ export function encodeInstrument(spec: InstrumentSpec): bigint {
   );
 }
 
+/**
+ * Decoded ids, kept for the next call: the rules decode the same few instruments many times per
+ * order (each position's margin, each fill). Bounded, since ids come from users: emptied when
+ * full. The specs are frozen, so a caller cannot change another's.
+ */
+const decoded = new Map<bigint, InstrumentSpec>();
+const DECODED_CACHE_SIZE = 4096;
+
 /** Unpacks an id (any 82-bit value; the kind may be the invalid 3, which `validate` rejects). */
 export function decodeInstrument(id: bigint): InstrumentSpec {
-  ensure(fitsUnsigned(id, BITS.instrument), "OUT_OF_RANGE", `instrument id ${id} exceeds 82 bits`);
-  return {
+  const known = decoded.get(id);
+  if (known !== undefined) return known;
+  ensure(fitsUnsigned(id, BITS.instrument), "OUT_OF_RANGE", () => `instrument id ${id} exceeds 82 bits`);
+  const spec: InstrumentSpec = Object.freeze({
     underlying: Number(id & mask(BITS.underlying)),
     kind: Number((id >> KIND_SHIFT) & mask(BITS.kind)) as InstrumentKindCode,
     strike: (id >> STRIKE_SHIFT) & mask(BITS.price),
     expiry: (id >> EXPIRY_SHIFT) & mask(BITS.timestamp),
-  };
+  });
+  if (decoded.size >= DECODED_CACHE_SIZE) decoded.clear();
+  decoded.set(id, spec);
+  return spec;
 }
 
 /**
@@ -69,20 +80,20 @@ export function decodeInstrument(id: bigint): InstrumentSpec {
  * given, an option must also have `expiry > now` (`INSTRUMENT_EXPIRED`).
  */
 export function validateInstrument(id: bigint, profile: Profile, now?: bigint): InstrumentSpec {
-  ensure(fitsUnsigned(id, BITS.instrument), "BAD_INSTRUMENT", `instrument id ${id} exceeds 82 bits`);
+  ensure(fitsUnsigned(id, BITS.instrument), "BAD_INSTRUMENT", () => `instrument id ${id} exceeds 82 bits`);
   const spec = decodeInstrument(id);
   ensure(
     spec.underlying >= 1 && spec.underlying <= profile.underlyings,
     "BAD_INSTRUMENT",
-    `underlying ${spec.underlying} not in 1..${profile.underlyings}`,
+    () => `underlying ${spec.underlying} not in 1..${profile.underlyings}`,
   );
-  ensure(spec.kind <= InstrumentKind.PUT, "BAD_INSTRUMENT", `kind ${spec.kind}`);
+  ensure(spec.kind <= InstrumentKind.PUT, "BAD_INSTRUMENT", () => `kind ${spec.kind}`);
   if (spec.kind === InstrumentKind.PERP) {
     ensure(spec.strike === 0n && spec.expiry === 0n, "BAD_INSTRUMENT", "a perpetual has strike = expiry = 0");
   } else {
     ensure(spec.strike > 0n && spec.expiry > 0n, "BAD_INSTRUMENT", "an option has strike > 0 and expiry > 0");
     if (now !== undefined) {
-      ensure(spec.expiry > now, "INSTRUMENT_EXPIRED", `option expired at ${spec.expiry}, batch time ${now}`);
+      ensure(spec.expiry > now, "INSTRUMENT_EXPIRED", () => `option expired at ${spec.expiry}, batch time ${now}`);
     }
   }
   return spec;
@@ -148,15 +159,15 @@ function parseExpiry(text: string): bigint {
   const match = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2}))?$/.exec(text);
   if (match === null) throw new ProtocolError("BAD_INSTRUMENT", `bad expiry ${text}`);
   const [y, m, d] = [BigInt(match[1]!), BigInt(match[2]!), BigInt(match[3]!)];
-  ensure(m >= 1n && m <= 12n && d >= 1n && d <= 31n, "BAD_INSTRUMENT", `bad date ${text}`);
+  ensure(m >= 1n && m <= 12n && d >= 1n && d <= 31n, "BAD_INSTRUMENT", () => `bad date ${text}`);
   const days = daysFromCivil(y, m, d);
   const back = civilFromDays(days);
-  ensure(back.m === m && back.d === d, "BAD_INSTRUMENT", `no such date ${text}`);
+  ensure(back.m === m && back.d === d, "BAD_INSTRUMENT", () => `no such date ${text}`);
   const sod =
     match[4] === undefined
       ? OPTION_EXPIRY_SECOND_OF_DAY
       : BigInt(match[4]) * 3600n + BigInt(match[5]!) * 60n + BigInt(match[6]!);
-  ensure(sod < SECONDS_PER_DAY, "BAD_INSTRUMENT", `bad time ${text}`);
+  ensure(sod < SECONDS_PER_DAY, "BAD_INSTRUMENT", () => `bad time ${text}`);
   return days * SECONDS_PER_DAY + sod;
 }
 

@@ -4,7 +4,7 @@
  */
 import { BITS } from "./constants.ts";
 import { ensure } from "./errors.ts";
-import { fitsUnsigned } from "./field.ts";
+import { fitsUnsigned, lowMask } from "./field.ts";
 import { TxType } from "./types.ts";
 import type { SideCode } from "./types.ts";
 
@@ -20,7 +20,7 @@ export function packBits(fields: readonly Field[]): bigint {
   let out = 0n;
   let offset = 0n;
   for (const [value, bits, name] of fields) {
-    ensure(fitsUnsigned(value, bits), "OUT_OF_RANGE", `${name} = ${value} does not fit ${bits} bits`);
+    ensure(fitsUnsigned(value, bits), "OUT_OF_RANGE", () => `${name} = ${value} does not fit ${bits} bits`);
     out |= value << offset;
     offset += BigInt(bits);
   }
@@ -76,14 +76,14 @@ export const SLOT_LENGTH = SLOT_BYTES.f0 + SLOT_BYTES.f1;
  * Throws `OUT_OF_RANGE` for a value that does not fit its width.
  */
 export function packSlots(words: readonly bigint[]): `0x${string}` {
-  ensure(words.length % 2 === 0, "OUT_OF_RANGE", `slot data has an odd number of words (${words.length})`);
+  ensure(words.length % 2 === 0, "OUT_OF_RANGE", () => `slot data has an odd number of words (${words.length})`);
   let hex = "0x";
   words.forEach((v, i) => {
     const bytes = i % 2 === 0 ? SLOT_BYTES.f0 : SLOT_BYTES.f1;
     ensure(
       fitsUnsigned(v, 8 * bytes),
       "OUT_OF_RANGE",
-      `slot ${i >> 1} ${i % 2 === 0 ? "f0" : "f1"} = ${v} does not fit ${bytes} bytes`,
+      () => `slot ${i >> 1} ${i % 2 === 0 ? "f0" : "f1"} = ${v} does not fit ${bytes} bytes`,
     );
     hex += v.toString(16).padStart(2 * bytes, "0");
   });
@@ -99,7 +99,7 @@ export function unpackSlots(slots: string | Uint8Array): bigint[] {
   ensure(
     /^[0-9a-fA-F]*$/.test(hex) && hex.length % (2 * SLOT_LENGTH) === 0,
     "OUT_OF_RANGE",
-    `slot data is ${hex.length / 2} bytes, not a whole number of ${SLOT_LENGTH}-byte slots`,
+    () => `slot data is ${hex.length / 2} bytes, not a whole number of ${SLOT_LENGTH}-byte slots`,
   );
   const out: bigint[] = [];
   for (let at = 0; at < hex.length; at += 2 * SLOT_LENGTH) {
@@ -142,7 +142,11 @@ export function withdrawData(accountId: bigint, amount: bigint, orderId: bigint,
     [amount, BITS.amount, "amount"],
     [flat ? 1n : 0n, 1, "flat"],
   ]);
-  ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", `orderId = ${orderId} does not fit ${BITS.orderId} bits`);
+  ensure(
+    fitsUnsigned(orderId, BITS.orderId),
+    "OUT_OF_RANGE",
+    () => `orderId = ${orderId} does not fit ${BITS.orderId} bits`,
+  );
   return [f0, postedOrderId(orderId)];
 }
 
@@ -193,7 +197,7 @@ export function tradeData(fill: {
     [fill.makerOrderId, "makerOrderId"],
     [fill.takerOrderId, "takerOrderId"],
   ] as const)
-    ensure(fitsUnsigned(id, BITS.orderId), "OUT_OF_RANGE", `${name} = ${id} does not fit ${BITS.orderId} bits`);
+    ensure(fitsUnsigned(id, BITS.orderId), "OUT_OF_RANGE", () => `${name} = ${id} does not fit ${BITS.orderId} bits`);
   const f1 = packBits([
     [postedOrderId(fill.makerOrderId), BITS.postedOrderId, "makerOrderId"],
     [postedOrderId(fill.takerOrderId), BITS.postedOrderId, "takerOrderId"],
@@ -301,7 +305,7 @@ export function unpackSettlement(packed: bigint): { underlying: number; expiry: 
 
 /** `width` bits of `value` from bit `offset`. */
 export function bits(value: bigint, offset: number, width: number): bigint {
-  return (value >> BigInt(offset)) & ((1n << BigInt(width)) - 1n);
+  return (value >> BigInt(offset)) & lowMask(width);
 }
 
 const A = 4; // account id / first field offset

@@ -16,7 +16,7 @@
 import { emptyAccount, emptyOrderLeaf, leafHash, positionsHash } from "./account.ts";
 import { BITS, FEE_ACCOUNT, INSURANCE_ACCOUNT } from "./constants.ts";
 import { ensure } from "./errors.ts";
-import { FIELD_MODULUS, fitsUnsigned } from "./field.ts";
+import { FIELD_MODULUS, fitsUnsigned, lowMask } from "./field.ts";
 import type { Marks } from "./margin.ts";
 import { poseidon } from "./poseidon.ts";
 import { Transition, transition, TreeStore, validateContext } from "./transition.ts";
@@ -97,8 +97,8 @@ export function genesisAccounts(
       [INSURANCE_ACCOUNT, system.insurance],
     ] as const
   ).map(([id, keys]) => {
-    ensure(keys.pkHash > 0n && keys.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", `system account ${id}: pkHash`);
-    ensure(fitsUnsigned(keys.owner, BITS.owner), "OUT_OF_RANGE", `system account ${id}: owner`);
+    ensure(keys.pkHash > 0n && keys.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", () => `system account ${id}: pkHash`);
+    ensure(fitsUnsigned(keys.owner, BITS.owner), "OUT_OF_RANGE", () => `system account ${id}: owner`);
     return [id, { ...account, pkHash: keys.pkHash, owner: keys.owner }] as const;
   });
 }
@@ -174,14 +174,14 @@ export class RollupState {
     ensure(
       snapshot.tree.depth === profile.accountDepth && snapshot.tree.defaultLeaf === leafHash(account, profile),
       "OUT_OF_RANGE",
-      `snapshot account tree (depth ${snapshot.tree.depth}) does not fit profile ${profile.name}`,
+      () => `snapshot account tree (depth ${snapshot.tree.depth}) does not fit profile ${profile.name}`,
     );
     const seen = new Map<TreeSnapshot<OrderSlot>, SparseMerkleTree<OrderSlot>>();
     const tree = SparseMerkleTree.fromSnapshot(snapshot.tree, (entry): AccountEntry => {
       let orders = seen.get(entry.orders);
       if (orders === undefined)
         seen.set(entry.orders, (orders = SparseMerkleTree.fromSnapshot(entry.orders, (s) => s)));
-      ensure(orders.depth === profile.orderDepth, "OUT_OF_RANGE", `snapshot order tree depth ${orders.depth}`);
+      ensure(orders.depth === profile.orderDepth, "OUT_OF_RANGE", () => `snapshot order tree depth ${orders.depth}`);
       return { account: entry.account, orders };
     });
     return new RollupState(profile, tree, snapshot.global, empty);
@@ -193,16 +193,16 @@ export class RollupState {
   }
 
   account(id: bigint): Account {
-    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
+    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${id}`);
     return (this.tree.getValue(id) ?? this.empty).account;
   }
 
   /** The order-tree slot `orderId mod 2^orderDepth` of an account: the order it holds and its fill. */
   orderState(accountId: bigint, orderId: bigint): OrderSlot {
-    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
-    ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", `order id ${orderId}`);
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${accountId}`);
+    ensure(fitsUnsigned(orderId, BITS.orderId), "OUT_OF_RANGE", () => `order id ${orderId}`);
     const orders = (this.tree.getValue(accountId) ?? this.empty).orders;
-    return orders.getValue(orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n)) ?? { orderId: 0n, filled: 0n };
+    return orders.getValue(orderId & lowMask(this.profile.orderDepth)) ?? { orderId: 0n, filled: 0n };
   }
 
   /**
@@ -220,15 +220,15 @@ export class RollupState {
    * before writing to it, and this state never sees the writes.
    */
   orderTree(accountId: bigint): SparseMerkleTree<OrderSlot> {
-    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${accountId}`);
     return (this.tree.getValue(accountId) ?? this.empty).orders;
   }
 
   /** The Merkle proof of `orderId`'s slot in the account's order tree (against its `orderRoot`). */
   orderProof(accountId: bigint, orderId: bigint): MerkleProof {
-    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${accountId}`);
+    ensure(fitsUnsigned(accountId, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${accountId}`);
     const orders = (this.tree.getValue(accountId) ?? this.empty).orders;
-    return orders.proof(orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n));
+    return orders.proof(orderId & lowMask(this.profile.orderDepth));
   }
 
   /** How much of `orderId` is filled, or `null` when a newer order evicted it from its slot. */

@@ -27,7 +27,7 @@ import {
   TAKER_FEE_BPS,
 } from "./constants.ts";
 import { ensure, ProtocolError } from "./errors.ts";
-import { abs, fitsSigned, fitsUnsigned, FIELD_MODULUS } from "./field.ts";
+import { abs, fitsSigned, fitsUnsigned, FIELD_MODULUS, lowMask } from "./field.ts";
 import { decodeInstrument, isOption, validateInstrument, WITHDRAWAL_INSTRUMENT } from "./instruments.ts";
 import { pkHashCached } from "./keys.ts";
 import {
@@ -188,23 +188,28 @@ export function settlementKey(r: { readonly underlying: number; readonly expiry:
 
 /** Range checks of §1 on an order as signed (`OUT_OF_RANGE`). */
 function checkOrderRanges(order: Order, profile: Profile): void {
-  const where = `order ${order.orderId} of account ${order.accountId}`;
-  ensure(fitsUnsigned(order.accountId, profile.accountDepth), "OUT_OF_RANGE", `${where}: accountId`);
-  ensure(fitsUnsigned(order.instrument, BITS.instrument), "OUT_OF_RANGE", `${where}: instrument`);
-  ensure(order.side === Side.BUY || order.side === Side.SELL, "OUT_OF_RANGE", `${where}: side`);
-  ensure(order.size >= 1n && fitsUnsigned(order.size, BITS.size), "OUT_OF_RANGE", `${where}: size`);
-  ensure(fitsUnsigned(order.price, BITS.price), "OUT_OF_RANGE", `${where}: price`);
-  ensure(fitsUnsigned(order.orderId, BITS.orderId), "OUT_OF_RANGE", `${where}: orderId`);
-  ensure(fitsUnsigned(order.expiry, BITS.timestamp), "OUT_OF_RANGE", `${where}: expiry`);
-  ensure(fitsUnsigned(order.flags, BITS.flags), "OUT_OF_RANGE", `${where}: flags`);
+  const where = (): string => `order ${order.orderId} of account ${order.accountId}`;
+  ensure(fitsUnsigned(order.accountId, profile.accountDepth), "OUT_OF_RANGE", () => `${where()}: accountId`);
+  ensure(fitsUnsigned(order.instrument, BITS.instrument), "OUT_OF_RANGE", () => `${where()}: instrument`);
+  ensure(order.side === Side.BUY || order.side === Side.SELL, "OUT_OF_RANGE", () => `${where()}: side`);
+  ensure(order.size >= 1n && fitsUnsigned(order.size, BITS.size), "OUT_OF_RANGE", () => `${where()}: size`);
+  ensure(fitsUnsigned(order.price, BITS.price), "OUT_OF_RANGE", () => `${where()}: price`);
+  ensure(fitsUnsigned(order.orderId, BITS.orderId), "OUT_OF_RANGE", () => `${where()}: orderId`);
+  ensure(fitsUnsigned(order.expiry, BITS.timestamp), "OUT_OF_RANGE", () => `${where()}: expiry`);
+  ensure(fitsUnsigned(order.flags, BITS.flags), "OUT_OF_RANGE", () => `${where()}: flags`);
 }
 
 /** Range checks of §1 on an account after a transaction (`OUT_OF_RANGE`). */
 function checkAccountRanges(id: bigint, a: Account): void {
-  ensure(fitsSigned(a.collateral, BITS.collateral), "OUT_OF_RANGE", `account ${id}: collateral ${a.collateral}`, id);
+  ensure(
+    fitsSigned(a.collateral, BITS.collateral),
+    "OUT_OF_RANGE",
+    () => `account ${id}: collateral ${a.collateral}`,
+    id,
+  );
   for (const p of a.positions) {
-    ensure(fitsSigned(p.size, BITS.positionSize), "OUT_OF_RANGE", `account ${id}: position size ${p.size}`, id);
-    ensure(fitsSigned(p.cost, BITS.cost), "OUT_OF_RANGE", `account ${id}: position cost ${p.cost}`, id);
+    ensure(fitsSigned(p.size, BITS.positionSize), "OUT_OF_RANGE", () => `account ${id}: position size ${p.size}`, id);
+    ensure(fitsSigned(p.cost, BITS.cost), "OUT_OF_RANGE", () => `account ${id}: position cost ${p.cost}`, id);
   }
 }
 
@@ -214,7 +219,7 @@ function checkCollateralRule(t: Transition, id: bigint, a: Account): void {
   ensure(
     a.collateral >= 0n || hasOpenPosition(a),
     "NEGATIVE_COLLATERAL",
-    `account ${id} would hold ${a.collateral} collateral and no position`,
+    () => `account ${id} would hold ${a.collateral} collateral and no position`,
     id,
   );
 }
@@ -260,7 +265,7 @@ export class Transition {
       ensure(
         table[Number(posted)] === instrument,
         "BAD_INSTRUMENT",
-        `instrument-table entry ${posted} is not instrument ${instrument}`,
+        () => `instrument-table entry ${posted} is not instrument ${instrument}`,
       );
       return posted;
     }
@@ -269,7 +274,7 @@ export class Transition {
     ensure(
       table.length < this.profile.instruments,
       "BATCH_FULL",
-      `the batch already names ${this.profile.instruments} instruments (its instrument table)`,
+      () => `the batch already names ${this.profile.instruments} instruments (its instrument table)`,
     );
     return BigInt(table.length);
   }
@@ -289,7 +294,7 @@ export class Transition {
     ensure(
       expired === null,
       "UNSETTLED_EXPIRY",
-      `account ${id} holds expired option ${expired} that is not settled yet: settle it first`,
+      () => `account ${id} holds expired option ${expired} that is not settled yet: settle it first`,
       id,
     );
   }
@@ -300,14 +305,14 @@ export class Transition {
   }
 
   entry(id: bigint): StoreEntry {
-    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
+    ensure(fitsUnsigned(id, this.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${id}`);
     return this.store.entry(id);
   }
 
   /** A registered account (non-zero pkHash), else `UNKNOWN_ACCOUNT`. */
   registered(id: bigint): StoreEntry {
     const e = this.entry(id);
-    ensure(e.account.pkHash !== 0n, "UNKNOWN_ACCOUNT", `account ${id} is not registered`);
+    ensure(e.account.pkHash !== 0n, "UNKNOWN_ACCOUNT", () => `account ${id} is not registered`);
     return e;
   }
 
@@ -328,25 +333,26 @@ export class Transition {
    */
   fillOrder(entry: StoreEntry, signed: SignedOrder, q: bigint): { entry: StoreEntry; update: OrderUpdate } {
     const { order } = signed;
-    const index = order.orderId & ((1n << BigInt(this.profile.orderDepth)) - 1n);
+    const index = order.orderId & lowMask(this.profile.orderDepth);
     const { slot: stored, proof } = this.store.orderSlot(entry, index);
     ensure(
       order.orderId >= stored.orderId,
       "ORDER_SLOT_REUSED",
-      `order ${order.orderId} of account ${order.accountId}: slot ${index} holds newer order ${stored.orderId}`,
+      () => `order ${order.orderId} of account ${order.accountId}: slot ${index} holds newer order ${stored.orderId}`,
       order.accountId,
     );
     ensure(
       order.orderId < stored.orderId + ORDER_ID_WINDOW,
       "ORDER_ID_WINDOW",
-      `order ${order.orderId} of account ${order.accountId}: not below ${stored.orderId} + 2^32, the id slot ${index} holds plus the window a slot posts (ask the venue for the account's next order id)`,
+      () =>
+        `order ${order.orderId} of account ${order.accountId}: not below ${stored.orderId} + 2^32, the id slot ${index} holds plus the window a slot posts (ask the venue for the account's next order id)`,
       order.accountId,
     );
     const filledBefore = order.orderId === stored.orderId ? stored.filled : 0n;
     ensure(
       filledBefore + q <= order.size,
       "OVERFILL",
-      `order ${order.orderId} of account ${order.accountId}: ${filledBefore} + ${q} > size ${order.size}`,
+      () => `order ${order.orderId} of account ${order.accountId}: ${filledBefore} + ${q} > size ${order.size}`,
       order.accountId,
     );
     return {
@@ -365,13 +371,13 @@ export class Transition {
     ensure(
       pkHashCached(signed.publicKey) === entry.account.pkHash,
       "BAD_SIGNATURE",
-      `order ${signed.order.orderId}: key is not account ${id}'s trading key`,
+      () => `order ${signed.order.orderId}: key is not account ${id}'s trading key`,
       id,
     );
     ensure(
       verifyOrderSignature(signed, this.ctx.domain),
       "BAD_SIGNATURE",
-      `order ${signed.order.orderId} of account ${id}: invalid signature`,
+      () => `order ${signed.order.orderId} of account ${id}: invalid signature`,
       id,
     );
   }
@@ -392,7 +398,7 @@ export class Transition {
   /** Moves `amount` (≥ 0) into the fee pool. */
   addFees(amount: bigint): void {
     const feePool = this.global.feePool + amount;
-    ensure(fitsUnsigned(feePool, BITS.feePool), "OUT_OF_RANGE", `fee pool ${feePool}`);
+    ensure(fitsUnsigned(feePool, BITS.feePool), "OUT_OF_RANGE", () => `fee pool ${feePool}`);
     this.global = { ...this.global, feePool };
   }
 }
@@ -464,9 +470,9 @@ function unchangedPair(t: Transition, publicData: PublicData): Effect {
 
 /** §6.8 deposit: create the leaf (if unregistered) or match its owner and key; add the amount. */
 function deposit(t: Transition, tx: Extract<Tx, { type: typeof TxType.DEPOSIT }>): Effect {
-  ensure(fitsUnsigned(tx.accountId, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${tx.accountId}`);
-  ensure(fitsUnsigned(tx.amount, BITS.amount), "OUT_OF_RANGE", `deposit amount ${tx.amount}`);
-  ensure(fitsUnsigned(tx.owner, BITS.owner), "OUT_OF_RANGE", `owner ${tx.owner}`);
+  ensure(fitsUnsigned(tx.accountId, t.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${tx.accountId}`);
+  ensure(fitsUnsigned(tx.amount, BITS.amount), "OUT_OF_RANGE", () => `deposit amount ${tx.amount}`);
+  ensure(fitsUnsigned(tx.owner, BITS.owner), "OUT_OF_RANGE", () => `owner ${tx.owner}`);
   ensure(tx.pkHash >= 0n && tx.pkHash < FIELD_MODULUS, "OUT_OF_RANGE", "pkHash is not a field element");
   const entry = t.entry(tx.accountId);
   const acc = entry.account;
@@ -474,7 +480,7 @@ function deposit(t: Transition, tx: Extract<Tx, { type: typeof TxType.DEPOSIT }>
   ensure(
     unregistered || (acc.pkHash === tx.pkHash && acc.owner === tx.owner),
     "ACCOUNT_MISMATCH",
-    `account ${tx.accountId} belongs to another owner or key`,
+    () => `account ${tx.accountId} belongs to another owner or key`,
   );
   const after = { ...acc, pkHash: tx.pkHash, owner: tx.owner, collateral: acc.collateral + tx.amount };
   const a = t.write(tx.accountId, { ...entry, account: after });
@@ -491,7 +497,7 @@ function withdraw(t: Transition, signed: SignedOrder): Effect {
     "BAD_MESSAGE",
     "a withdrawal has instrument 0, side 0, price 0 and flags 0",
   );
-  ensure(msg.expiry >= t.ctx.timestamp, "ORDER_EXPIRED", `withdrawal ${msg.orderId} expired at ${msg.expiry}`);
+  ensure(msg.expiry >= t.ctx.timestamp, "ORDER_EXPIRED", () => `withdrawal ${msg.orderId} expired at ${msg.expiry}`);
   const entry = t.registered(msg.accountId);
   t.checkSignature(entry, signed);
   const filled = t.fillOrder(entry, signed, msg.size);
@@ -500,7 +506,7 @@ function withdraw(t: Transition, signed: SignedOrder): Effect {
   ensure(
     after.collateral >= 0n && meetsIM(after, t.marks),
     "INSUFFICIENT_FREE_COLLATERAL",
-    `account ${msg.accountId} cannot withdraw ${msg.size}`,
+    () => `account ${msg.accountId} cannot withdraw ${msg.size}`,
   );
   const a = t.write(msg.accountId, { ...filled.entry, account: after });
   const b = t.write(FEE_ACCOUNT, null);
@@ -518,7 +524,7 @@ function withdraw(t: Transition, signed: SignedOrder): Effect {
  * account holds an expired, unsettled option (§6.2.1).
  */
 function forcedWithdraw(t: Transition, accountId: bigint, requested: bigint): Effect {
-  ensure(fitsUnsigned(requested, BITS.amount), "OUT_OF_RANGE", `requested ${requested}`);
+  ensure(fitsUnsigned(requested, BITS.amount), "OUT_OF_RANGE", () => `requested ${requested}`);
   const entry = t.entry(accountId);
   const acc = entry.account;
   const withdrawable = expiredOption(acc, t.ctx.timestamp) === null ? freeCollateral(acc, t.marks) : 0n;
@@ -543,17 +549,21 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
   checkOrderRanges(maker, t.profile);
   checkOrderRanges(taker, t.profile);
   // A trade slot posts q and p in 32 bits each (§7): lots of 1e-4 unit and ticks of one cent.
-  ensure(q >= 1n && fitsUnsigned(q, BITS.fillSize), "OUT_OF_RANGE", `fill size ${q} is not in 1..2^32 − 1 lots`);
-  ensure(fitsUnsigned(p, BITS.fillPrice), "OUT_OF_RANGE", `fill price ${p} is not below 2^32 ticks`);
-  ensure(maker.accountId !== taker.accountId, "SELF_TRADE", `account ${maker.accountId} on both sides`);
+  ensure(q >= 1n && fitsUnsigned(q, BITS.fillSize), "OUT_OF_RANGE", () => `fill size ${q} is not in 1..2^32 − 1 lots`);
+  ensure(fitsUnsigned(p, BITS.fillPrice), "OUT_OF_RANGE", () => `fill price ${p} is not below 2^32 ticks`);
+  ensure(maker.accountId !== taker.accountId, "SELF_TRADE", () => `account ${maker.accountId} on both sides`);
   ensure(maker.instrument === taker.instrument, "INSTRUMENT_MISMATCH", "maker and taker trade different instruments");
   ensure(maker.side !== taker.side, "SIDE_MISMATCH", "maker and taker are on the same side");
   const spec = validateInstrument(maker.instrument, t.profile, now);
-  ensure(maker.expiry >= now, "ORDER_EXPIRED", `maker order ${maker.orderId} expired at ${maker.expiry}`);
-  ensure(taker.expiry >= now, "ORDER_EXPIRED", `taker order ${taker.orderId} expired at ${taker.expiry}`);
+  ensure(maker.expiry >= now, "ORDER_EXPIRED", () => `maker order ${maker.orderId} expired at ${maker.expiry}`);
+  ensure(taker.expiry >= now, "ORDER_EXPIRED", () => `taker order ${taker.orderId} expired at ${taker.expiry}`);
   const [buy, sell] = maker.side === Side.BUY ? [maker, taker] : [taker, maker];
-  ensure(buy.price >= p && p >= sell.price, "PRICE_LIMIT", `fill price ${p} outside [${sell.price}, ${buy.price}]`);
-  ensure((taker.flags & FLAG_POST_ONLY) === 0n, "POST_ONLY_TAKER", `taker order ${taker.orderId} is post-only`);
+  ensure(
+    buy.price >= p && p >= sell.price,
+    "PRICE_LIMIT",
+    () => `fill price ${p} outside [${sell.price}, ${buy.price}]`,
+  );
+  ensure((taker.flags & FLAG_POST_ONLY) === 0n, "POST_ONLY_TAKER", () => `taker order ${taker.orderId} is post-only`);
 
   const makerEntry = t.registered(maker.accountId);
   const takerEntry = t.registered(taker.accountId);
@@ -570,7 +580,7 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
     const id = order.accountId;
     const acc = entry.account;
     const slot = slotFor(acc, order.instrument);
-    ensure(slot >= 0, "NO_POSITION_SLOT", `account ${id} has no free position slot`, id);
+    ensure(slot >= 0, "NO_POSITION_SLOT", () => `account ${id} has no free position slot`, id);
     const signedQ = order.side === Side.BUY ? q : -q;
     const filled = applyFill(acc, slot, order.instrument, signedQ, signedQ * unit);
     const fee = (notional * feeBps) / BPS;
@@ -579,17 +589,18 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
     ensure(
       (order.flags & FLAG_REDUCE_ONLY) === 0n || reduced,
       "REDUCE_ONLY",
-      `reduce-only order ${order.orderId} would grow or flip the position of account ${id}`,
+      () => `reduce-only order ${order.orderId} would grow or flip the position of account ${id}`,
       id,
     );
     if (t.isInsurance(acc)) {
       // §6.3.11: the insurance fund takes positions only through LIQUIDATE; by trading it may
       // only reduce them, at a price within FUND_BAND_BPS of the rules' price.
-      ensure(reduced, "REDUCE_ONLY", `insurance fund account ${id} may only reduce its positions by trading`, id);
+      ensure(reduced, "REDUCE_ONLY", () => `insurance fund account ${id} may only reduce its positions by trading`, id);
       ensure(
         withinBand(p, x, t.price(spec.underlying), FUND_BAND_BPS),
         "PRICE_BAND",
-        `insurance fund account ${id} trades at ${p}, more than ${FUND_BAND_BPS} bps of ${t.price(spec.underlying)} from ${x}`,
+        () =>
+          `insurance fund account ${id} trades at ${p}, more than ${FUND_BAND_BPS} bps of ${t.price(spec.underlying)} from ${x}`,
         id,
       );
     } else {
@@ -603,7 +614,8 @@ function trade(t: Transition, tx: Extract<Tx, { type: typeof TxType.TRADE }>): E
       ensure(
         meetsIM(after, t.marks) || relief,
         "MARGIN",
-        `account ${id} would not meet initial margin, and the trade is not a reduction that keeps its maintenance headroom`,
+        () =>
+          `account ${id} would not meet initial margin, and the trade is not a reduction that keeps its maintenance headroom`,
         id,
       );
     }
@@ -711,7 +723,7 @@ function fundEntry(t: Transition, insuranceId: bigint) {
   ensure(
     t.isInsurance(entry.account),
     "BAD_LIQUIDATION",
-    `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
+    () => `account ${insuranceId} is not an insurance fund account (owner and key of account ${INSURANCE_ACCOUNT})`,
   );
   return entry;
 }
@@ -725,30 +737,30 @@ function fundEntry(t: Transition, insuranceId: bigint) {
 function liquidate(t: Transition, tx: Extract<Tx, { type: typeof TxType.LIQUIDATE }>): Effect {
   const { accountId: id, instrument, size: q } = tx;
   const insuranceId = tx.insurance ?? INSURANCE_ACCOUNT;
-  ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", () => `instrument ${instrument}`);
   const insEntry = fundEntry(t, insuranceId);
   const entry = t.entry(id);
   const acc = entry.account;
   ensure(!t.isInsurance(acc), "BAD_LIQUIDATION", "an insurance fund account cannot be liquidated");
   const slotL = findSlot(acc, instrument);
-  ensure(slotL >= 0, "NO_POSITION", `account ${id} holds no position in instrument ${instrument}`);
+  ensure(slotL >= 0, "NO_POSITION", () => `account ${id} holds no position in instrument ${instrument}`);
   const spec = validateInstrument(instrument, t.profile, t.ctx.timestamp);
   const held = sizeAt(acc, slotL);
-  ensure(q >= 1n && q <= abs(held), "BAD_LIQUIDATION", `liquidation size ${q} not in [1, ${abs(held)}]`);
+  ensure(q >= 1n && q <= abs(held), "BAD_LIQUIDATION", () => `liquidation size ${q} not in [1, ${abs(held)}]`);
   ensure(
     spec.kind === InstrumentKind.PERP || held < 0n,
     "BAD_LIQUIDATION",
     `a long option carries no maintenance margin: liquidating it removes no risk`,
   );
   t.requireSettled(id, acc);
-  ensure(belowMM(acc, t.marks), "ACCOUNT_HEALTHY", `account ${id} is above maintenance margin`);
+  ensure(belowMM(acc, t.marks), "ACCOUNT_HEALTHY", () => `account ${id} is above maintenance margin`);
 
   const out = liquidation(acc, slotL, spec, instrument, q, t.marks);
   const closingSide: SideCode = held > 0n ? Side.SELL : Side.BUY;
   const qL = held > 0n ? -q : q;
 
   const slotI = slotFor(insEntry.account, instrument);
-  ensure(slotI >= 0, "NO_POSITION_SLOT", `insurance fund account ${insuranceId} has no free position slot`);
+  ensure(slotI >= 0, "NO_POSITION_SLOT", () => `insurance fund account ${insuranceId} has no free position slot`);
   const took = applyFill(insEntry.account, slotI, instrument, -qL, -qL * out.unit);
 
   const settled = absorbShortfall(out.account, { ...took, collateral: took.collateral + out.penalty });
@@ -756,7 +768,7 @@ function liquidate(t: Transition, tx: Extract<Tx, { type: typeof TxType.LIQUIDAT
   ensure(
     out.withinRule,
     "BAD_LIQUIDATION",
-    `liquidating ${q} of account ${id} goes beyond what brings it back to maintenance margin`,
+    () => `liquidating ${q} of account ${id} goes beyond what brings it back to maintenance margin`,
   );
 
   const a = t.write(insuranceId, { ...insEntry, account: settled.insurance });
@@ -776,23 +788,23 @@ function funding(t: Transition, underlying: number, delta: bigint): Effect {
   ensure(
     Number.isInteger(underlying) && underlying >= 1 && underlying <= t.profile.underlyings,
     "BAD_INSTRUMENT",
-    `underlying ${underlying}`,
+    () => `underlying ${underlying}`,
   );
-  ensure(fitsSigned(delta, BITS.fundingIndex), "OUT_OF_RANGE", `funding delta ${delta}`);
+  ensure(fitsSigned(delta, BITS.fundingIndex), "OUT_OF_RANGE", () => `funding delta ${delta}`);
   const now = t.ctx.timestamp;
   ensure(
     abs(delta) * BPS <= FUNDING_CAP_BPS * t.price(underlying),
     "FUNDING_CAP",
-    `|${delta}| exceeds ${FUNDING_CAP_BPS} bps of ${t.price(underlying)}`,
+    () => `|${delta}| exceeds ${FUNDING_CAP_BPS} bps of ${t.price(underlying)}`,
   );
   const last = t.global.lastFundingTime[underlying - 1]!;
   ensure(
     now >= last + t.profile.fundingInterval,
     "FUNDING_TOO_EARLY",
-    `underlying ${underlying}: last funding at ${last}, interval ${t.profile.fundingInterval}, now ${now}`,
+    () => `underlying ${underlying}: last funding at ${last}, interval ${t.profile.fundingInterval}, now ${now}`,
   );
   const index = t.fundingIndex(underlying) + delta;
-  ensure(fitsSigned(index, BITS.fundingIndex), "OUT_OF_RANGE", `funding index ${index}`);
+  ensure(fitsSigned(index, BITS.fundingIndex), "OUT_OF_RANGE", () => `funding index ${index}`);
   const fundingIndex = t.global.fundingIndex.slice();
   const lastFundingTime = t.global.lastFundingTime.slice();
   fundingIndex[underlying - 1] = index;
@@ -803,21 +815,21 @@ function funding(t: Transition, underlying: number, delta: bigint): Effect {
 
 /** §6.6 settlement of an expired option at the batch's settlement price; shortfall rule. */
 function settle(t: Transition, accountId: bigint, instrument: bigint): Effect {
-  ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  ensure(fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", () => `instrument ${instrument}`);
   const spec = validateInstrument(instrument, t.profile);
   ensure(isOption(spec), "BAD_INSTRUMENT", "only options settle");
   const entry = t.entry(accountId);
   const acc = entry.account;
   const slot = findSlot(acc, instrument);
-  ensure(slot >= 0, "NO_POSITION", `account ${accountId} holds no position in instrument ${instrument}`);
-  ensure(spec.expiry <= t.ctx.timestamp, "NOT_EXPIRED", `option expires at ${spec.expiry}`);
+  ensure(slot >= 0, "NO_POSITION", () => `account ${accountId} holds no position in instrument ${instrument}`);
+  ensure(spec.expiry <= t.ctx.timestamp, "NOT_EXPIRED", () => `option expires at ${spec.expiry}`);
   const settlementIndex = t.ctx.settlements.findIndex(
     (r) => r.underlying === spec.underlying && r.expiry === spec.expiry,
   );
   ensure(
     settlementIndex >= 0,
     "NO_SETTLEMENT_PRICE",
-    `no settlement record for underlying ${spec.underlying} at ${spec.expiry}`,
+    () => `no settlement record for underlying ${spec.underlying} at ${spec.expiry}`,
   );
   const record = t.ctx.settlements[settlementIndex]!;
   const pos = acc.positions[slot]!;
@@ -855,9 +867,13 @@ function settle(t: Transition, accountId: bigint, instrument: bigint): Effect {
 function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED_CLOSE }>): Effect {
   const { accountId: id, instrument } = tx;
   const insuranceId = tx.insurance ?? INSURANCE_ACCOUNT;
-  ensure(fitsUnsigned(id, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${id}`);
-  ensure(fitsUnsigned(insuranceId, t.profile.accountDepth), "OUT_OF_RANGE", `account id ${insuranceId}`);
-  ensure(instrument >= 1n && fitsUnsigned(instrument, BITS.instrument), "OUT_OF_RANGE", `instrument ${instrument}`);
+  ensure(fitsUnsigned(id, t.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${id}`);
+  ensure(fitsUnsigned(insuranceId, t.profile.accountDepth), "OUT_OF_RANGE", () => `account id ${insuranceId}`);
+  ensure(
+    instrument >= 1n && fitsUnsigned(instrument, BITS.instrument),
+    "OUT_OF_RANGE",
+    () => `instrument ${instrument}`,
+  );
   const insEntry = fundEntry(t, insuranceId);
   const entry = t.entry(id);
   const acc = entry.account;
@@ -879,7 +895,7 @@ function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED
     ensure(
       settlementIndex >= 0,
       "NO_SETTLEMENT_PRICE",
-      `no settlement record for underlying ${spec.underlying} at ${spec.expiry}`,
+      () => `no settlement record for underlying ${spec.underlying} at ${spec.expiry}`,
     );
     const record = t.ctx.settlements[settlementIndex]!;
     const payout = pos.size * intrinsic(spec, record.price) - pos.cost;
@@ -893,7 +909,11 @@ function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED
     const b = t.write(id, { ...entry, account: settled.account });
     return { a, b, posSlotB: slot, settlementIndex, served: 1n, publicData: data(true) };
   }
-  ensure(!tx.settlement, "NOT_EXPIRED", `a forced settlement of ${instrument} waits for its expiry ${spec.expiry}`);
+  ensure(
+    !tx.settlement,
+    "NOT_EXPIRED",
+    () => `a forced settlement of ${instrument} waits for its expiry ${spec.expiry}`,
+  );
   const x = rulesPrice(spec, t.price(spec.underlying));
   const unit = t.unitCost(spec, x);
   const filled = applyFill(acc, slot, instrument, -pos.size, -pos.size * unit);
@@ -901,7 +921,7 @@ function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED
   const penalty = (released * LIQ_PENALTY_BPS) / (BPS * BPS);
   const closed = { ...filled, collateral: filled.collateral - penalty };
   const slotI = slotFor(insEntry.account, instrument);
-  ensure(slotI >= 0, "NO_POSITION_SLOT", `insurance fund account ${insuranceId} has no free position slot`);
+  ensure(slotI >= 0, "NO_POSITION_SLOT", () => `insurance fund account ${insuranceId} has no free position slot`);
   const took = applyFill(insEntry.account, slotI, instrument, pos.size, pos.size * unit);
   const settled = absorbShortfall(closed, { ...took, collateral: took.collateral + penalty });
   checkCollateralRule(t, id, settled.account);
@@ -912,8 +932,8 @@ function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED
 
 /** §6.8 fee sweep from the fee pool to the fee account (A). */
 function feeSweep(t: Transition, amount: bigint): Effect {
-  ensure(fitsUnsigned(amount, BITS.amount), "OUT_OF_RANGE", `sweep amount ${amount}`);
-  ensure(amount <= t.global.feePool, "FEE_POOL", `sweep ${amount} exceeds the fee pool ${t.global.feePool}`);
+  ensure(fitsUnsigned(amount, BITS.amount), "OUT_OF_RANGE", () => `sweep amount ${amount}`);
+  ensure(amount <= t.global.feePool, "FEE_POOL", () => `sweep ${amount} exceeds the fee pool ${t.global.feePool}`);
   t.global = { ...t.global, feePool: t.global.feePool - amount };
   const entry = t.entry(FEE_ACCOUNT);
   const a = t.write(FEE_ACCOUNT, {

@@ -53,6 +53,26 @@ describe("instrument ids", () => {
     assert.throws(() => decodeInstrument(1n << 82n), is("OUT_OF_RANGE"));
   });
 
+  test("decoding is remembered: the same frozen spec each time, an id out of range refused each time, and a full memory emptied, never wrong", () => {
+    const id = optionId(2, InstrumentKind.CALL, 300_000n, XMAS);
+    const first = decodeInstrument(id);
+    assert.equal(decodeInstrument(id), first, "the second decode returns the remembered spec");
+    assert.ok(Object.isFrozen(first), "a caller cannot change the spec another caller holds");
+    assert.deepEqual(first, { underlying: 2, kind: InstrumentKind.CALL, strike: 300_000n, expiry: XMAS });
+    for (let k = 0; k < 2; k++)
+      assert.throws(
+        () => decodeInstrument(1n << 82n),
+        (e: unknown) =>
+          is("OUT_OF_RANGE")(e) && (e as Error).message === `OUT_OF_RANGE: instrument id ${1n << 82n} exceeds 82 bits`,
+      );
+    // More ids than the memory holds (4,096): each still decodes to its own spec.
+    for (let strike = 1n; strike <= 5000n; strike++) {
+      const spec = { underlying: 1, kind: InstrumentKind.PUT, strike, expiry: XMAS };
+      assert.deepEqual(decodeInstrument(encodeInstrument(spec)), spec);
+    }
+    assert.deepEqual(decodeInstrument(id), first);
+  });
+
   test("validation: underlying, kind and the perp/option shape", () => {
     assert.deepEqual(validateInstrument(perpId(1), TEST), { underlying: 1, kind: 0, strike: 0n, expiry: 0n });
     const bad = [

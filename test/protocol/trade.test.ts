@@ -82,6 +82,12 @@ describe("trades (§6.3)", () => {
     const taker = buy(3n, big);
     rejects(s, "OUT_OF_RANGE", () => s.applyTx(tradeTx(maker, taker, MAX32 + 1n, 300_000n), ctx()));
     rejects(s, "OUT_OF_RANGE", () => s.applyTx(tradeTx(maker, taker, 1n, MAX32 + 1n), ctx()));
+    // The message names the value (written only when the check fails, protocol/errors.ts `ensure`).
+    assert.throws(
+      () => s.applyTx(tradeTx(maker, taker, MAX32 + 1n, 300_000n), ctx()),
+      (e: unknown) =>
+        e instanceof Error && e.message.startsWith("OUT_OF_RANGE: ") && e.message.includes(`${MAX32 + 1n}`),
+    );
     // At 2^32 − 1 the width passes: 2^32 − 1 lots fail on margin, one lot at 2^32 − 1 ticks fills.
     rejects(s, "MARGIN", () => s.applyTx(tradeTx(maker, taker, MAX32, 300_000n), ctx()));
     const w = s.applyTx(tradeTx(maker, taker, 1n, MAX32), ctx());
