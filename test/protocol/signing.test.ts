@@ -10,6 +10,7 @@ import {
   poseidon,
   ProtocolError,
   publicKeyOf,
+  signOrder,
   tradingKeyFromSignature,
   tradingKeyFromSignatureHex,
   verifyOrderSignature,
@@ -116,6 +117,50 @@ describe("order signatures", () => {
     };
     assert.ok(await verifyOrderSignatureRemote(w, DOMAIN, racing));
     assert.equal(verifyOrderSignature(w, DOMAIN), false);
+  });
+});
+
+describe("the cache of verified tuples", () => {
+  const o = order({ accountId: 2n, side: 0, size: 5n, price: 300_000n, orderId: 4242n });
+
+  test("a copy of a verified order hits by its values; a copy differing in any one of them is verified, and fails", () => {
+    const s = sign(o);
+    assert.ok(verifyOrderSignature(s, DOMAIN));
+    const n0 = eddsaVerifications();
+    const copy = (): SignedOrder => ({
+      order: { ...s.order },
+      signature: { ...s.signature },
+      publicKey: { ...s.publicKey },
+    });
+    assert.ok(verifyOrderSignature(copy(), DOMAIN), "another object with the same values");
+    assert.equal(eddsaVerifications(), n0, "found by its values, not verified again");
+    const other = publicKeyOf(keyOf(3n));
+    for (const [name, changed] of [
+      ["R8x", { ...copy(), signature: { ...s.signature, R8x: s.signature.R8x + 1n } }],
+      ["R8y", { ...copy(), signature: { ...s.signature, R8y: s.signature.R8y + 1n } }],
+      ["S", { ...copy(), signature: { ...s.signature, S: s.signature.S + 1n } }],
+      ["key x", { ...copy(), publicKey: { x: other.x, y: s.publicKey.y } }],
+      ["key y", { ...copy(), publicKey: { x: s.publicKey.x, y: other.y } }],
+    ] as const)
+      assert.equal(verifyOrderSignature(changed, DOMAIN), false, `the same message with another ${name}`);
+    assert.ok(eddsaVerifications() > n0, "those were verified");
+  });
+
+  test("one message signed under several keys: each is remembered up to a bound, and every answer stays right beyond it", () => {
+    const signers = [2n, 3n, 4n, 5n, 6n, 7n].map((k) => signOrder(keyOf(k), o, DOMAIN));
+    for (const s of signers) assert.ok(verifyOrderSignature(s, DOMAIN));
+    const again = (s: SignedOrder): SignedOrder => ({
+      order: { ...s.order },
+      signature: { ...s.signature },
+      publicKey: { ...s.publicKey },
+    });
+    const n0 = eddsaVerifications();
+    for (const s of signers.slice(0, 4)) assert.ok(verifyOrderSignature(again(s), DOMAIN));
+    assert.equal(eddsaVerifications(), n0, "the first four are remembered");
+    for (const s of signers.slice(4)) assert.ok(verifyOrderSignature(again(s), DOMAIN));
+    assert.equal(eddsaVerifications(), n0 + 2, "the others are verified again, and still verify");
+    // A signature of one signer under another's key is refused, remembered pairs or not.
+    assert.equal(verifyOrderSignature({ ...again(signers[0]!), publicKey: signers[1]!.publicKey }, DOMAIN), false);
   });
 });
 
