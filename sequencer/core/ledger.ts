@@ -428,6 +428,18 @@ export class ProtocolLedger implements Ledger {
     return [...this.building.values()].map((b) => ({ number: b.number, openedAt: b.openedAt }));
   }
 
+  /** How many closed batches the builder has not built yet (`unbuilt().length`, without the copy). */
+  get unbuiltCount(): number {
+    return this.building.size;
+  }
+
+  /** The lowest-numbered of `unbuilt()`, or null: what the health gate asks each command. */
+  oldestUnbuilt(): { readonly number: bigint; readonly openedAt: bigint } | null {
+    let oldest: BatchMeta | null = null;
+    for (const b of this.building.values()) if (oldest === null || b.number < oldest.number) oldest = b;
+    return oldest;
+  }
+
   /** The state root after the last built batch. */
   get committedRoot(): bigint {
     return this.lastRoot;

@@ -1958,12 +1958,11 @@ export class Sequencer {
     // price is stale and the backlog is open. `assessHealth` then has no reason to give (mode
     // normal) and `gateError` takes every kind.
     if (this.refused === null && this.failed === null && this.ledger.staleAt(now / MS_PER_SECOND).length === 0) {
-      let batches = 0;
-      let oldest: { readonly number: bigint; readonly openedAt: bigint } | null = null;
-      for (const b of [...this.pending.values(), ...this.ledger.unbuilt()]) {
-        batches += 1;
-        if (oldest === null || b.number < oldest.number) oldest = b;
-      }
+      // Counted and searched in place: the backlog can hold hundreds of batches while provers
+      // lag, and every command asks.
+      const batches = this.pending.size + this.ledger.unbuiltCount;
+      let oldest: { readonly number: bigint; readonly openedAt: bigint } | null = this.ledger.oldestUnbuilt();
+      for (const b of this.pending.values()) if (oldest === null || b.number < oldest.number) oldest = b;
       const bounds = this.healthBounds;
       const gate = backlogGate(
         batches,
