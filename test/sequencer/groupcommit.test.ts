@@ -54,6 +54,17 @@ async function open(file: string, options: OpenOptions): Promise<{ venue: Sequen
   return { venue, events };
 }
 
+/** The journal's syncs, held open by the test: each runs the real fdatasync and resolves when the test says. */
+function holdSyncs(venue: Sequencer): { readonly done: () => void }[] {
+  const syncs: { readonly done: () => void }[] = [];
+  const realSync = venue.journal.sync.bind(venue.journal);
+  venue.journal.sync = () =>
+    new Promise<void>((resolve, reject) => {
+      syncs.push({ done: () => void realSync().then(resolve, reject) });
+    });
+  return syncs;
+}
+
 describe("group commit", () => {
   test("one commit covers a turn's commands; events and durable() come after it, never before", async () => {
     const db = tempDb();
@@ -119,13 +130,7 @@ describe("group commit", () => {
   test("with the fsync apart, a committed group is told and acknowledged only after a sync that started after its commit", async () => {
     const db = tempDb();
     const { venue, events } = await open(db.file, { groupCommit: true, maxGroup: 1 });
-    // The journal's syncs, held open by the test: each resolves when the test says.
-    const syncs: { readonly done: () => void }[] = [];
-    const realSync = venue.journal.sync.bind(venue.journal);
-    venue.journal.sync = () =>
-      new Promise<void>((resolve, reject) => {
-        syncs.push({ done: () => void realSync().then(resolve, reject) });
-      });
+    const syncs = holdSyncs(venue);
     try {
       assert.equal(venue.journal.syncsApart, true, "FULL with group commit syncs apart");
       let acked = 0;
@@ -158,12 +163,7 @@ describe("group commit", () => {
   test("with the fsync apart, the turns a sync spans share one commit after it, and are acknowledged after the next", async () => {
     const db = tempDb();
     const { venue, events } = await open(db.file, { groupCommit: true });
-    const syncs: { readonly done: () => void }[] = [];
-    const realSync = venue.journal.sync.bind(venue.journal);
-    venue.journal.sync = () =>
-      new Promise<void>((resolve, reject) => {
-        syncs.push({ done: () => void realSync().then(resolve, reject) });
-      });
+    const syncs = holdSyncs(venue);
     // The commits that wrote something, and how many commands each held.
     const commits: number[] = [];
     const realCommit = venue.journal.commit.bind(venue.journal);
