@@ -195,6 +195,8 @@ const SPARE_UNIT = 1 << 20;
 
 /** Longest `flush` wait by default: a writer that takes longer is broken, not slow. */
 const FLUSH_TIMEOUT_MS = 60_000;
+/** How long `close` waits for the writer to close its connection after the queue is flushed. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 class FileSnapshotStore implements SnapshotStore {
   /** Reads on this thread (open time); the writer thread has its own connection. */
@@ -414,11 +416,21 @@ class FileSnapshotStore implements SnapshotStore {
     }
   }
 
+  /**
+   * Flushes, then has the writer close its connection and waits for that too (bounded like
+   * `flush`): once this returns, nothing of this store touches the file or its WAL, so the
+   * journal's directory can be removed or copied.
+   */
   close(): void {
     this.flush();
     const worker = this.worker;
+    if (worker !== null) {
+      // The writer counts the close as an answered request once its connection is closed.
+      this.posted += 1;
+      worker.postMessage({ type: "close" } satisfies WriterRequest);
+      this.flush(CLOSE_TIMEOUT_MS);
+    }
     this.worker = null;
-    worker?.postMessage({ type: "close" } satisfies WriterRequest);
     if (this.reader.open) this.reader.close();
   }
 }

@@ -89,6 +89,9 @@ function asBuffer(bytes: Uint8Array): Buffer {
 port.on("message", (m: WriterRequest) => {
   if (m.type === "close") {
     db.close();
+    // Answered once the file is closed: the store's `close` waits for this.
+    Atomics.add(done, 0, 1);
+    Atomics.notify(done, 0);
     port.close();
     return;
   }

@@ -70,6 +70,22 @@ describe("the snapshot store", () => {
     }
   });
 
+  test("close returns once the writer has closed the file: its WAL is gone and the directory can be removed at once", () => {
+    for (let round = 0; round < 5; round++) {
+      const db = tempDb();
+      const store = openSnapshotStore(db.file, JOURNAL);
+      handOver(store, [10, 20], 2, 64 * 1024);
+      store.flush();
+      assert.ok(existsSync(`${snapshotsFile(db.file)}-wal`), "the writer's WAL while it is open");
+      store.close();
+      assert.equal(existsSync(`${snapshotsFile(db.file)}-wal`), false, "no connection holds the file after close");
+      assert.equal(existsSync(`${snapshotsFile(db.file)}-shm`), false);
+      // What a test's (or an operator's) clean-up does right after a venue closes.
+      rmSync(path.dirname(db.file), { recursive: true });
+      assert.equal(existsSync(path.dirname(db.file)), false);
+    }
+  });
+
   test("each write resolves once stored; settled() waits for all of them", async () => {
     const db = tempDb();
     const store = openSnapshotStore(db.file, JOURNAL);
