@@ -30,8 +30,6 @@ const KIND_SHIFT = 8n;
 const STRIKE_SHIFT = 10n;
 const EXPIRY_SHIFT = 50n;
 
-const mask = lowMask;
-
 /** Packs a spec into its id. Checks the field widths only; `validateInstrument` checks the rest. */
 export function encodeInstrument(spec: InstrumentSpec): bigint {
   ensure(
@@ -64,10 +62,10 @@ export function decodeInstrument(id: bigint): InstrumentSpec {
   if (known !== undefined) return known;
   ensure(fitsUnsigned(id, BITS.instrument), "OUT_OF_RANGE", () => `instrument id ${id} exceeds 82 bits`);
   const spec: InstrumentSpec = Object.freeze({
-    underlying: Number(id & mask(BITS.underlying)),
-    kind: Number((id >> KIND_SHIFT) & mask(BITS.kind)) as InstrumentKindCode,
-    strike: (id >> STRIKE_SHIFT) & mask(BITS.price),
-    expiry: (id >> EXPIRY_SHIFT) & mask(BITS.timestamp),
+    underlying: Number(id & lowMask(BITS.underlying)),
+    kind: Number((id >> KIND_SHIFT) & lowMask(BITS.kind)) as InstrumentKindCode,
+    strike: (id >> STRIKE_SHIFT) & lowMask(BITS.price),
+    expiry: (id >> EXPIRY_SHIFT) & lowMask(BITS.timestamp),
   });
   if (decoded.size >= DECODED_CACHE_SIZE) decoded.clear();
   decoded.set(id, spec);

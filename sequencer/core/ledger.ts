@@ -428,11 +428,6 @@ export class ProtocolLedger implements Ledger {
     return [...this.building.values()].map((b) => ({ number: b.number, openedAt: b.openedAt }));
   }
 
-  /** How many closed batches the builder has not built yet (`unbuilt().length`, without the copy). */
-  get unbuiltCount(): number {
-    return this.building.size;
-  }
-
   /** The lowest-numbered of `unbuilt()`, or null: what the health gate asks each command. */
   oldestUnbuilt(): { readonly number: bigint; readonly openedAt: bigint } | null {
     let oldest: BatchMeta | null = null;

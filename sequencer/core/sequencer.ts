@@ -1960,7 +1960,7 @@ export class Sequencer {
     if (this.refused === null && this.failed === null && this.ledger.staleAt(now / MS_PER_SECOND).length === 0) {
       // Counted and searched in place: the backlog can hold hundreds of batches while provers
       // lag, and every command asks.
-      const batches = this.pending.size + this.ledger.unbuiltCount;
+      const batches = this.pending.size + this.ledger.builderLag;
       let oldest: { readonly number: bigint; readonly openedAt: bigint } | null = this.ledger.oldestUnbuilt();
       for (const b of this.pending.values()) if (oldest === null || b.number < oldest.number) oldest = b;
       const bounds = this.healthBounds;
