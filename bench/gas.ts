@@ -4,18 +4,21 @@
  *   npx hardhat run bench/gas.ts
  *
  * Measured on Hardhat's in-process EVM at the newest hardfork it supports (HARDFORK, set
- * explicitly and recorded in the report: EIP-7623's calldata floor applies). `submitBatch` is
- * measured with a MockVerifier, so its figure is the contract's own cost (calldata, oracle checks,
- * the sha256 commitment, queue). `realProof` submits a real `demo`-profile batch of trades only
- * through the generated single-input DemoVerifier and the same batch through a MockVerifier: the
- * difference is what the Groth16 verifier adds. With one public input that cost does not depend on
- * the circuit, so it is added to every profile's contract-only figure (prod's circuit is too big to
- * set up here; the demo verifier is a faithful stand-in). `testRealProof` is the first test-profile
- * batch (deposit + withdrawal) through the TestVerifier.
+ * explicitly and recorded in the report: EIP-7623's calldata floor applies). `realProof` submits a
+ * real `demo`-profile batch of trades through the generated single-input DemoVerifier and the same
+ * batch through a MockVerifier: the difference is what the Groth16 verifier adds
+ * (`groth16Verifier`). With one public input that verifier runs the same code for any circuit, so
+ * a VerifierGasProbe (contracts/mocks: the DemoVerifier checking that real proof inside the
+ * batch's transaction, whatever proof it is handed) stands in for prod's, whose circuit is too big
+ * to prove here; the probe's own call is measured against the DemoVerifier called directly and
+ * subtracted (`probeOverhead`). Every `submitBatch` figure is then measured twice: with a
+ * MockVerifier (`contractOnly*`: the contract's own cost) and with the probe (`withVerifier`, the
+ * whole transaction, EIP-7623's floor applied to the real total). `testRealProof` is the first
+ * test-profile batch (deposit + withdrawal) through the TestVerifier.
  *
  * `batchSizeSweep` (issue 17 item 4): the prod profile with nTx overridden (BATCH_SIZES), each
- * deployed on a MockVerifier and sent a batch full of trades exactly as the prod figure is, with
- * the trades transaction's calldata, its EIP-7623 floor and the limits it must stay under.
+ * sent a batch full of trades exactly as the prod figure is, with the trades transaction's
+ * calldata, its EIP-7623 floor, whether the floor binds, and the limits it must stay under.
  * docs/benchmarks.md "Choosing the prod batch size" reads it with the proving model of
  * bench/lib/batchsize.ts.
  */
@@ -77,6 +80,25 @@ function calldataFloor(data: string): { bytes: number; zeroBytes: number; tokens
   return { bytes: bytes.length, zeroBytes, tokens, floorGas: 21_000n + 10n * tokens };
 }
 
+/** Execution gas of a transaction that paid more than its EIP-7623 floor: gas less the intrinsic cost. */
+function executionGas(tx: { gasUsed: bigint; data: string }): bigint {
+  const c = calldataFloor(tx.data);
+  if (tx.gasUsed <= c.floorGas) throw new Error("the floor binds: execution gas is not observable");
+  return tx.gasUsed - 21_000n - 4n * c.tokens;
+}
+
+/**
+ * The gas of a batch with the real verifier, from the same batch sent through the probe: the
+ * probe's transaction less the probe's own call, or the EIP-7623 floor if that is more (the probe's
+ * transaction may already pay the floor; then the real one pays it too).
+ */
+function withRealVerifier(probeTx: { gasUsed: bigint; data: string }) {
+  const c = calldataFloor(probeTx.data);
+  const gas = probeTx.gasUsed - probeOverhead;
+  const floorBinds = gas <= c.floorGas;
+  return { ...c, withVerifier: floorBinds ? c.floorGas : gas, floorBinds };
+}
+
 /** EIP-7825 (Osaka): no transaction may have a gas limit above 2^24, whatever the block's limit. */
 const TX_GAS_LIMIT_CAP = 1n << 24n;
 
@@ -111,16 +133,14 @@ function deployRollup(
   });
 }
 
-/** The rollup on a MockVerifier (gas of the contract's own work), alice funded and approved. */
-async function deploy(profile: Profile, genesisStateRoot: bigint, feePkHash = 1n, insurancePkHash = 2n) {
-  const mock = await ethers.deployContract("MockVerifier", [1], admin!);
-  // Gas only: a mock verifier accepts any root, so the genesis need not match the accounts.
-  const d = await deployRollup(profile, genesisStateRoot, {
-    verifier: await mock.getAddress(),
-    arbitraryGenesis: true,
-    feePkHash,
-    insurancePkHash,
-  });
+/**
+ * The rollup on a MockVerifier (gas of the contract's own work) or on `verifier` (the probe), alice
+ * funded and approved.
+ */
+async function deploy(profile: Profile, genesisStateRoot: bigint, verifier?: string) {
+  const address = verifier ?? (await (await ethers.deployContract("MockVerifier", [1], admin!)).getAddress());
+  // Gas only: neither verifier checks the batch, so the genesis need not match the accounts.
+  const d = await deployRollup(profile, genesisStateRoot, { verifier: address, arbitraryGenesis: true });
   await (await d.collateral.getFunction("mint")(alice!.address, FUNDS)).wait();
   await (await as(d.collateral, alice!).getFunction("approve")(await d.rollup.getAddress(), FUNDS)).wait();
   return d;
@@ -137,7 +157,8 @@ async function header(feeds: readonly Contract[], profile: Profile, newStateRoot
   const block = await ethers.provider.getBlock("latest");
   const zeros = Array.from({ length: profile.settlements }, () => 0n);
   const deposits = Array.from({ length: 2 * profile.deposits }, () => 0n);
-  const instruments = Array.from({ length: profile.instruments }, () => 0n);
+  // The instrument table as a trading batch fills it: the ETH and BTC perpetuals (ids 1 and 2).
+  const instruments = Array.from({ length: profile.instruments }, (_, i) => (i < 2 ? BigInt(i + 1) : 0n));
   return {
     newStateRoot,
     timestamp: BigInt(block!.timestamp),
@@ -175,13 +196,89 @@ const report: Record<string, unknown> = {
   report.userOperations = { register, firstDeposit, deposit, registerAndDeposit, requestForcedWithdrawal: forced, requestForcedClose: forcedClose, claim };
 }
 
+// ---------------------------------------------------------------- real proof, demo profile, all slots trades
+// First: it measures the verifier and deploys the probe that every submitBatch figure below uses.
+let verifier = 0;
+let probe = "";
+let probeOverhead = 0n;
+{
+  await initPoseidon();
+  const profile = getProfile("demo");
+  const built = await ensureProfileBuilt(profile.name, { quiet: true });
+  const accounts = [2n, 3n, 4n, 5n];
+  const fresh = (): RollupState => world(accounts.map(() => 10_000_000_000n), profile);
+  // The accounts were funded off-chain (protocol's `world`): the genesis is that state.
+  const deployAt = (verifierAddress?: string) =>
+    deployRollup(profile, fresh().stateRoot, {
+      arbitraryGenesis: true,
+      ...(verifierAddress === undefined ? {} : { verifier: verifierAddress }),
+    });
+  const real = await deployAt();
+  const mock = await ethers.deployContract("MockVerifier", [1], admin!);
+  const mocked = await deployAt(await mock.getAddress());
+  const batchFor = async (d: Awaited<ReturnType<typeof deployAt>>) => {
+    const h = await header(d.feeds, profile, 0n);
+    const t = h.timestamp;
+    const trade = (maker: bigint, taker: bigint, id: bigint) => ({
+      type: TxType.TRADE,
+      maker: sign(order({ accountId: maker, side: Side.BUY, orderId: id, expiry: t + 3600n }), d.domain),
+      taker: sign(order({ accountId: taker, side: Side.SELL, orderId: id, expiry: t + 3600n }), d.domain),
+      size: 10_000n,
+      price: 300_000n,
+    });
+    const builder = new BatchBuilder(fresh(), { timestamp: t, domain: d.domain, prices: h.prices, settlements: [] });
+    for (const tx of [trade(2n, 3n, 1n), trade(4n, 5n, 1n), trade(3n, 2n, 2n), trade(5n, 4n, 2n)]) builder.add(tx);
+    const batch = builder.close();
+    return { batch, ...l1Calldata(batch, { priceRoundIds: h.priceRoundIds, settlementRoundIds: [] }) };
+  };
+  // Each deployment has its own domain, so each gets its own (equal-shaped) batch.
+  const onMock = await batchFor(mocked);
+  const mockTx = await sentTx(
+    as(mocked.rollup, operator!).getFunction("submitBatch")(onMock.header, onMock.slots, Array(8).fill(0n)),
+  );
+  const onReal = await batchFor(real);
+  const started = performance.now();
+  const { proof } = await snarkjs.groth16.fullProve(toCircuitInput(onReal.batch), built.wasm, built.zkey);
+  const proveSeconds = (performance.now() - started) / 1000;
+  await releaseCurve();
+  const packed = [...packProof(proof as Groth16ProofJson)];
+  const commitment = (await real.rollup.getFunction("commitment")(onReal.header, onReal.slots)) as bigint;
+  const realTx = await sentTx(as(real.rollup, operator!).getFunction("submitBatch")(onReal.header, onReal.slots, packed));
+  verifier = Number(realTx.gasUsed) - Number(mockTx.gasUsed);
+  // The probe: the same DemoVerifier checking this proof, inside a third deployment's batch.
+  const demoVerifier = (await real.rollup.getFunction("verifier")()) as string;
+  const probeContract = await ethers.deployContract("VerifierGasProbe", [demoVerifier, packed, commitment], admin!);
+  probe = await probeContract.getAddress();
+  const probed = await deployAt(probe);
+  const onProbe = await batchFor(probed);
+  const probeTx = await sentTx(
+    as(probed.rollup, operator!).getFunction("submitBatch")(onProbe.header, onProbe.slots, Array(8).fill(0n)),
+  );
+  // What the probe's own call adds, in execution gas: the floor binds at neither (checked), so a
+  // transaction's execution is its gas less 21,000 and 4 per calldata token.
+  probeOverhead = executionGas(probeTx) - executionGas(realTx);
+  if (probeOverhead <= 0n || probeOverhead > 20_000n) throw new Error(`probe overhead ${probeOverhead}: not one call`);
+  report.realProof = {
+    profile: "demo",
+    slots: `${profile.nTx} trades, the deployment's first batch (it also initialises the price storage)`,
+    submitBatch: realTx.gasUsed,
+    perTrade: Math.round(Number(realTx.gasUsed) / profile.nTx),
+    sameBatchMockVerifier: mockTx.gasUsed,
+    groth16Verifier: verifier,
+    sameBatchProbe: probeTx.gasUsed,
+    probeOverhead,
+    proveSeconds: Math.round(proveSeconds * 10) / 10,
+  };
+}
+
 // ---------------------------------------------------------------- submitBatch per profile
 /**
  * The trade every slot of the measured batches holds (its bytes set the calldata's price, zero
  * bytes being cheaper): what a prod trade looks like, 24-bit account ids, 1.2345 ETH at
  * 3,001.23 USD, and order ids as the SDK and the web app allocate them, counted up from the
  * venue's `nextOrderId` (one above the account's highest id): a market maker's millionth orders,
- * 1,000,017 and 1,000,042 (3 nonzero bytes of the 4 a slot posts).
+ * 1,000,017 and 1,000,042 (3 nonzero bytes of the 4 a slot posts), in the ETH perpetual (entry 0 of
+ * the header's instrument table).
  */
 const TRADE = tradeData({
   maker: 1_234_567n,
@@ -195,12 +292,13 @@ const TRADE = tradeData({
 });
 
 /**
- * `submitBatch` of `profile` on a fresh MockVerifier deployment: a batch of no-ops, then one of
- * nTx trades. The first batch initialises storage (prices, counters); both measured batches are
- * steady state after it. The prod figure and the batch-size sweep both come from here.
+ * `submitBatch` of `profile` on a fresh deployment on a MockVerifier, or on `verifierAddress` (the
+ * probe): a batch of no-ops, then one of nTx trades. The first batch initialises storage (prices,
+ * counters); both measured batches are steady state after it. The prod figure and the batch-size
+ * sweep both come from here.
  */
-async function measureSubmitBatch(profile: Profile) {
-  const d = await deploy(profile, 1n);
+async function measureSubmitBatch(profile: Profile, verifierAddress?: string) {
+  const d = await deploy(profile, 1n, verifierAddress);
   const submit = (slots: bigint[], root: bigint) =>
     header(d.feeds, profile, root).then((h) =>
       sentTx(as(d.rollup, operator!).getFunction("submitBatch")(h, packSlots(slots), Array(8).fill(0n))),
@@ -211,66 +309,61 @@ async function measureSubmitBatch(profile: Profile) {
   return { noops: noops.gasUsed, trades };
 }
 
+/**
+ * `profile`'s all-trades batch measured on a MockVerifier (the contract's own cost) and through the
+ * probe (the whole transaction with the real verifier, the EIP-7623 floor applied to that total).
+ */
+async function measureProfile(profile: Profile) {
+  const { noops, trades } = await measureSubmitBatch(profile);
+  const probed = await measureSubmitBatch(profile, probe);
+  const c = calldataFloor(trades.data);
+  if (trades.gasUsed < c.floorGas) throw new Error(`nTx ${profile.nTx}: paid ${trades.gasUsed}, below the floor`);
+  const total = withRealVerifier(probed.trades);
+  return {
+    nTx: profile.nTx,
+    publicInputs: 1,
+    commitmentBytes: commitmentBytes(profile),
+    calldataBytes: total.bytes,
+    calldataZeroBytes: total.zeroBytes,
+    calldataTokens: total.tokens,
+    floorGas: total.floorGas,
+    contractOnlyAllNoops: noops,
+    contractOnlyAllTrades: trades.gasUsed,
+    contractOnlyPerTrade: Math.round(Number(trades.gasUsed) / profile.nTx),
+    groth16Verify: verifier,
+    withVerifier: total.withVerifier,
+    floorBinds: total.floorBinds,
+    totalPerTrade: Math.round(Number(total.withVerifier) / profile.nTx),
+  };
+}
+
 /** Bytes the batch commitment hashes (docs/protocol.md §8): the sum of the public data's widths. */
 const commitmentBytes = (p: Profile): number => publicDataWidths(p).reduce((a, b) => a + b, 0);
 
 const batches: Record<string, unknown> = {};
-for (const name of PROFILE_NAMES) {
-  const profile = getProfile(name);
-  const { noops, trades } = await measureSubmitBatch(profile);
-  batches[name] = {
-    nTx: profile.nTx,
-    publicInputs: 1,
-    commitmentBytes: commitmentBytes(profile),
-    contractOnlyAllNoops: noops,
-    contractOnlyAllTrades: trades.gasUsed,
-    contractOnlyPerTrade: Math.round(Number(trades.gasUsed) / profile.nTx),
-  };
-}
+for (const name of PROFILE_NAMES) batches[name] = await measureProfile(getProfile(name));
 report.submitBatch = batches;
 
 // ---------------------------------------------------------------- batch-size sweep (prod depths, nTx varied)
 // nTx is a constructor parameter of the rollup (and of the circuit): the same prod profile with
-// a larger batch is what a larger prod batch would cost on L1. The verifier is added below, once
-// it is measured.
-interface SweepPoint {
-  nTx: number;
-  commitmentBytes: number;
-  calldataBytes: number;
-  calldataZeroBytes: number;
-  calldataTokens: bigint;
-  floorGas: bigint;
-  floorBinds: boolean;
-  contractOnlyAllTrades: bigint;
-  contractOnlyPerTrade: number;
-}
-const sweepPoints: SweepPoint[] = [];
+// a larger batch is what a larger prod batch would cost on L1.
 const latest = await ethers.provider.getBlock("latest");
-for (const nTx of BATCH_SIZES) {
-  const profile: Profile = { ...getProfile("prod"), nTx };
-  const { trades } = await measureSubmitBatch(profile);
-  const c = calldataFloor(trades.data);
-  if (trades.gasUsed < c.floorGas) throw new Error(`nTx ${nTx}: paid ${trades.gasUsed}, below the EIP-7623 floor`);
-  sweepPoints.push({
-    nTx,
-    commitmentBytes: commitmentBytes(profile),
-    calldataBytes: c.bytes,
-    calldataZeroBytes: c.zeroBytes,
-    calldataTokens: c.tokens,
-    floorGas: c.floorGas,
-    floorBinds: trades.gasUsed === c.floorGas,
-    contractOnlyAllTrades: trades.gasUsed,
-    contractOnlyPerTrade: Math.round(Number(trades.gasUsed) / nTx),
-  });
-}
 const sweep = {
   profile: "prod",
   sizes: [...BATCH_SIZES],
-  slots: "every slot the same trade, like submitBatch.prod; MockVerifier; steady state (after a first and a no-op batch)",
+  slots: "every slot the same trade, like submitBatch.prod; steady state (after a first and a no-op batch)",
   blockGasLimit: latest!.gasLimit,
   txGasLimitCap: TX_GAS_LIMIT_CAP,
   batches: {} as Record<string, unknown>,
 };
+for (const nTx of BATCH_SIZES) {
+  const point = await measureProfile({ ...getProfile("prod"), nTx });
+  sweep.batches[String(nTx)] = {
+    ...point,
+    belowTxGasLimitCap: point.withVerifier <= TX_GAS_LIMIT_CAP,
+    belowBlockGasLimit: point.withVerifier <= latest!.gasLimit,
+  };
+}
 report.batchSizeSweep = sweep;
 
 // ---------------------------------------------------------------- exodus exit (test profile, real Poseidon)
@@ -301,85 +394,6 @@ report.batchSizeSweep = sweep;
   const exit = await gasOf(rollup.getFunction("exit")(2n, leaf, [...p.proof.siblings], global, [0n, 0n]));
   const refundDeposit = await gasOf(rollup.getFunction("refundDeposit")(1n));
   report.exodus = { profile: "test (accountDepth 4, P 2)", activateExodus, exit, refundDeposit };
-}
-
-// ---------------------------------------------------------------- real proof, demo profile, all slots trades
-{
-  await initPoseidon();
-  const profile = getProfile("demo");
-  const built = await ensureProfileBuilt(profile.name, { quiet: true });
-  const accounts = [2n, 3n, 4n, 5n];
-  const fresh = (): RollupState => world(accounts.map(() => 10_000_000_000n), profile);
-  // The accounts were funded off-chain (protocol's `world`): the genesis is that state.
-  const deployAt = (verifier?: string) =>
-    deployRollup(profile, fresh().stateRoot, { arbitraryGenesis: true, ...(verifier === undefined ? {} : { verifier }) });
-  const real = await deployAt();
-  const mock = await ethers.deployContract("MockVerifier", [1], admin!);
-  const mocked = await deployAt(await mock.getAddress());
-  const batchFor = async (d: Awaited<ReturnType<typeof deployAt>>) => {
-    const h = await header(d.feeds, profile, 0n);
-    const t = h.timestamp;
-    const trade = (maker: bigint, taker: bigint, id: bigint) => ({
-      type: TxType.TRADE,
-      maker: sign(order({ accountId: maker, side: Side.BUY, orderId: id, expiry: t + 3600n }), d.domain),
-      taker: sign(order({ accountId: taker, side: Side.SELL, orderId: id, expiry: t + 3600n }), d.domain),
-      size: 10_000n,
-      price: 300_000n,
-    });
-    const builder = new BatchBuilder(fresh(), { timestamp: t, domain: d.domain, prices: h.prices, settlements: [] });
-    for (const tx of [trade(2n, 3n, 1n), trade(4n, 5n, 1n), trade(3n, 2n, 2n), trade(5n, 4n, 2n)]) builder.add(tx);
-    const batch = builder.close();
-    return { batch, ...l1Calldata(batch, { priceRoundIds: h.priceRoundIds, settlementRoundIds: [] }) };
-  };
-  // Each deployment has its own domain, so each gets its own (equal-shaped) batch.
-  const onMock = await batchFor(mocked);
-  const mockGas = await gasOf(
-    as(mocked.rollup, operator!).getFunction("submitBatch")(onMock.header, onMock.slots, Array(8).fill(0n)),
-  );
-  const onReal = await batchFor(real);
-  const started = performance.now();
-  const { proof } = await snarkjs.groth16.fullProve(toCircuitInput(onReal.batch), built.wasm, built.zkey);
-  const proveSeconds = (performance.now() - started) / 1000;
-  await releaseCurve();
-  const realGas = await gasOf(
-    as(real.rollup, operator!).getFunction("submitBatch")(onReal.header, onReal.slots, [
-      ...packProof(proof as Groth16ProofJson),
-    ]),
-  );
-  const verifier = Number(realGas) - Number(mockGas);
-  report.realProof = {
-    profile: "demo",
-    slots: `${profile.nTx} trades, the deployment's first batch (it also initialises the price storage)`,
-    submitBatch: realGas,
-    perTrade: Math.round(Number(realGas) / profile.nTx),
-    sameBatchMockVerifier: mockGas,
-    groth16Verifier: verifier,
-    proveSeconds: Math.round(proveSeconds * 10) / 10,
-  };
-  // Every profile: contract-only (measured) + the single-input verifier (measured here).
-  for (const [name, b] of Object.entries(batches)) {
-    const r = b as { nTx: number; contractOnlyAllTrades: bigint };
-    batches[name] = {
-      ...r,
-      groth16Verify: verifier,
-      totalPerTrade: Math.round((Number(r.contractOnlyAllTrades) + verifier) / r.nTx),
-    };
-  }
-  // The sweep likewise. Adding the verifier is exact while the floor does not bind (the
-  // verifier's cost, proof bytes included, was measured where it does not); where it binds, the
-  // execution it would add is partly absorbed by the floor and the sum is an upper bound.
-  for (const p of sweepPoints) {
-    const withVerifier = p.contractOnlyAllTrades + BigInt(verifier);
-    sweep.batches[String(p.nTx)] = {
-      ...p,
-      groth16Verify: verifier,
-      withVerifier,
-      withVerifierExact: !p.floorBinds,
-      totalPerTrade: Math.round(Number(withVerifier) / p.nTx),
-      belowTxGasLimitCap: withVerifier <= TX_GAS_LIMIT_CAP,
-      belowBlockGasLimit: withVerifier <= sweep.blockGasLimit,
-    };
-  }
 }
 
 // ---------------------------------------------------------------- real proof (test profile, generated TestVerifier)

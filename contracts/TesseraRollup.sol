@@ -46,6 +46,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant TX_SETTLE = 7;
     uint256 internal constant TX_FEE_SWEEP = 8;
     uint256 internal constant TX_TYPE_MASK = 0xF;
+    /// @dev The slot types L1 acts on, as a bit set: bit t for type t (deposit 1, withdrawal 2, forced
+    /// withdrawal 3, forced close 9). A literal, for inline assembly (`_nextL1Slot`); the contract
+    /// tests submit each of these types and check what L1 did with it.
+    uint256 internal constant L1_SLOT_TYPES = 0x20E;
     uint256 internal constant MASK_8 = 0xFF;
     uint256 internal constant MASK_24 = (1 << 24) - 1;
     uint256 internal constant MASK_32 = (1 << 32) - 1;
@@ -156,23 +160,44 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Seconds after the exodus activation in which owners register their exit equity.
     uint256 public immutable exitClaimWindow;
 
-    AggregatorV3Interface[] internal _feeds;
-    /// @dev Per feed, 10^(decimals − 2): answer / scale = cents.
-    uint256[] internal _feedScale;
+    /// @notice Most underlyings a deployment can have: the global preimage (1 + 2·U words) is hashed
+    /// by a Poseidon of at most 8 inputs.
+    uint256 public constant MAX_UNDERLYINGS = 3;
+
+    /// @dev The feed of an underlying and its decimals (answer / 10^(decimals − 2) = cents), one slot.
+    struct Feed {
+        AggregatorV3Interface feed;
+        uint8 decimals;
+    }
+
+    /// @dev The price (cents, below 2^40: `_commitment` checks every header price fits 5 bytes) and
+    /// the feed round of an underlying at the last verified batch, one slot, read and written once
+    /// per batch. `roundId` is 0 before the first batch and after a feed change.
+    struct LastPrice {
+        uint176 price;
+        uint80 roundId;
+    }
+
+    /// @dev Per underlying (index underlying − 1), fixed-size: no length word to read.
+    Feed[MAX_UNDERLYINGS] internal _feeds;
+    LastPrice[MAX_UNDERLYINGS] internal _last;
     /// @dev Poseidon hashers by arity (index n − 1).
     address[8] internal _poseidon;
 
     /// @notice The address allowed to submit batches.
     address public operator;
+    /// @notice True once the escape hatch is active (permanent). Beside `operator`: `submitBatch`
+    /// reads both from one slot.
+    bool public exodus;
     /// @notice The last verified state root.
     uint256 public stateRoot;
+    // The three counters `submitBatch` reads and writes share one slot (one read, one write a batch).
     /// @notice Number of the last verified batch (the first batch is 1; 0 means genesis).
-    uint256 public batchNumber;
+    uint64 public batchNumber;
     /// @notice Timestamp of the last verified batch (0 at genesis).
     uint64 public lastBatchTimestamp;
-    uint256[] internal _lastPrices;
-    /// @dev Feed round of each last price (0 before the first batch and after a feed change).
-    uint80[] internal _lastPriceRoundIds;
+    /// @notice Index of the oldest unconsumed priority operation.
+    uint64 public queueHead;
     /// @dev Settlement price + 1 of each series `underlying | expiry << 8` once fixed (0: not yet).
     mapping(uint256 key => uint256 pricePlusOne) internal _settlementPrice;
     /// @notice Collateral backing the L2 state (see the invariants above).
@@ -188,13 +213,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public nextAccountId;
 
     PriorityOp[] internal _queue;
-    /// @notice Index of the oldest unconsumed priority operation.
-    uint256 public queueHead;
 
     /// @notice Withdrawn collateral each owner can claim.
     mapping(address owner => uint256 amount) public claimable;
-    /// @notice True once the escape hatch is active (permanent).
-    bool public exodus;
     /// @notice Accounts that have exited (registered their equity, or were paid after the window) during exodus.
     mapping(uint256 accountId => bool done) public exited;
     /// @dev Σ paid to exits registered in the claim window.
@@ -235,10 +256,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 u = cfg.feeds.length;
         Profile memory p = cfg.profile;
         for (uint256 i = 0; i < u; ++i) {
-            _feeds.push(cfg.feeds[i]);
-            _feedScale.push(_scaleOf(cfg.feeds[i]));
-            _lastPrices.push(0);
-            _lastPriceRoundIds.push(0);
+            _feeds[i] = Feed({feed: cfg.feeds[i], decimals: _decimalsOf(cfg.feeds[i])});
         }
         _poseidon = cfg.poseidonHashers;
 
@@ -281,7 +299,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (address(cfg.collateral) == address(0)) revert InvalidConfig("collateral");
         if (cfg.verifier == address(0)) revert InvalidConfig("verifier");
         if (cfg.operator == address(0)) revert InvalidConfig("operator");
-        if (u == 0 || 1 + 2 * u > 8) revert InvalidConfig("feeds");
+        if (u == 0 || u > MAX_UNDERLYINGS) revert InvalidConfig("feeds");
         if (p.nTx == 0) revert InvalidConfig("nTx");
         // Slot data and queue entries carry 24-bit account ids: a deeper tree's ids would not fit.
         // The account tree is quaternary (docs/protocol.md §4): a level takes two index bits.
@@ -443,12 +461,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         _verify(proof, _commitment(header, slots));
 
         uint256 oldRoot = stateRoot;
-        uint256 number = batchNumber + 1;
+        uint256 number = uint256(batchNumber) + 1;
         stateRoot = header.newStateRoot;
-        batchNumber = number;
+        batchNumber = uint64(number);
         lastBatchTimestamp = t;
-        _lastPrices = header.prices;
-        _lastPriceRoundIds = header.priceRoundIds;
+        _recordPrices(header.prices, header.priceRoundIds);
         _fixSettlementPrices(header.settlements);
         uint256 consumed = _applySlots(number, header.deposits, slots);
         emit BatchVerified(number, oldRoot, header.newStateRoot, t, consumed);
@@ -513,6 +530,14 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
+    /// @dev Stores each underlying's price and round as the last verified ones. Each price fits 40
+    /// bits (`_commitment` checked its 5 bytes), so the cast keeps it whole.
+    function _recordPrices(uint256[] calldata prices, uint80[] calldata roundIds) internal {
+        for (uint256 i = 0; i < prices.length; ++i) {
+            _last[i] = LastPrice({price: uint176(prices[i]), roundId: roundIds[i]});
+        }
+    }
+
     /// @dev Each price must be its feed's answer (in cents) at the round in force at the batch
     /// timestamp `t`: that round was updated at or before `t` and at most `maxOracleAge` before it,
     /// and the round after it (`_nextRound`) does not exist or was updated after `t − priceRoundGrace`
@@ -523,9 +548,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     function _checkPrices(BatchHeader calldata header, bytes calldata slots) internal view {
         uint64 t = header.timestamp;
         uint256 usesPrices = 2; // 2: not computed yet
-        for (uint256 i = 0; i < header.prices.length; ++i) {
-            uint80 roundId = header.priceRoundIds[i];
-            uint256 updatedAt = _checkRoundInForce(i, roundId, header.prices[i], t);
+        // The arrays' calldata positions decoded once, not at every element.
+        uint256[] calldata prices = header.prices;
+        uint80[] calldata roundIds = header.priceRoundIds;
+        for (uint256 i = 0; i < prices.length; ++i) {
+            uint80 roundId = roundIds[i];
+            uint256 updatedAt = _checkRoundInForce(i, roundId, prices[i], t);
             if (t - updatedAt > maxOracleAge) {
                 if (usesPrices == 2) usesPrices = slotsUsePrices(slots, t) ? 1 : 0;
                 if (usesPrices == 1) revert StaleOraclePrice(i + 1, roundId, updatedAt, t);
@@ -542,14 +570,17 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint64 t
     ) internal view returns (uint256 updatedAt) {
         uint256 underlying = i + 1;
-        uint80 lastRoundId = _lastPriceRoundIds[i];
+        uint80 lastRoundId = _last[i].roundId;
         if (roundId < lastRoundId) revert OracleRoundBackwards(underlying, roundId, lastRoundId);
-        uint256 cents;
-        (cents, updatedAt) = _roundCents(underlying, roundId);
+        (uint256 cents, uint256 at, bool latest) = _latestRoundIf(underlying, roundId);
+        if (!latest) (cents, at) = _roundCents(underlying, roundId);
+        updatedAt = at;
         if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
-        (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
-        if (exists && nextAt + priceRoundGrace <= t)
-            revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
+        if (!latest) {
+            (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
+            if (exists && nextAt + priceRoundGrace <= t)
+                revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
+        }
         if (cents != price) revert OraclePriceMismatch(underlying, roundId, cents, price);
     }
 
@@ -580,9 +611,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// expiry ≤ batch timestamp, and price = the series' fixed price if an earlier batch fixed it,
     /// else the answer in force at expiry.
     function _checkSettlements(BatchHeader calldata header) internal view {
-        _checkCanonical(header.settlements);
-        for (uint256 i = 0; i < header.settlements.length; ++i) {
-            uint256 record = header.settlements[i];
+        uint256[] calldata settlements = header.settlements;
+        _checkCanonical(settlements);
+        for (uint256 i = 0; i < settlements.length; ++i) {
+            uint256 record = settlements[i];
             if (record == 0) break;
             uint256 key = record & SETTLEMENT_KEY_MASK;
             uint256 underlying = record & MASK_8;
@@ -645,11 +677,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// decomposes it modulo r, so `x` and `x + r` would otherwise both open it). The slot bytes
     /// need no check: a 16- or 8-byte value is below 2^128 < r, and `_checkShape` fixed their length.
     function _commitment(BatchHeader calldata header, bytes calldata slots) internal view returns (uint256 c) {
-        uint256 u = header.prices.length;
-        uint256 k = header.settlements.length;
-        uint256 table = header.instruments.length; // I words, 11 bytes each
-        uint256 d = header.deposits.length; // 2·D words, 20 + 32 bytes per record
-        uint256 length = 100 + 5 * u + 10 * k + INSTRUMENT_WORD_BYTES * table + 26 * d + slots.length;
+        uint256 length =
+            100 +
+                5 * header.prices.length +
+                10 * header.settlements.length +
+                INSTRUMENT_WORD_BYTES * header.instruments.length +
+                26 * header.deposits.length +
+                slots.length;
         // 32 bytes of slack: each narrow word is written as a whole 32-byte word.
         bytes memory buf = new bytes(length + 32);
         uint256 p;
@@ -661,14 +695,14 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         p = _putWord(p, 1, header.newStateRoot, 32);
         p = _putWord(p, 2, header.timestamp, 4);
         p = _putWord(p, 3, domain, 32);
-        for (uint256 i = 0; i < u; ++i) p = _putWord(p, 4 + i, header.prices[i], 5);
-        for (uint256 i = 0; i < k; ++i) p = _putWord(p, 4 + u + i, header.settlements[i], 10);
-        uint256 base = 4 + u + k;
-        for (uint256 i = 0; i < table; ++i) p = _putWord(p, base + i, header.instruments[i], INSTRUMENT_WORD_BYTES);
-        base += table;
-        for (uint256 j = 0; j < d; j += 2) {
-            p = _putWord(p, base + j, header.deposits[j], 20);
-            p = _putWord(p, base + j + 1, header.deposits[j + 1], 32);
+        uint256 index = 4;
+        (p, index) = _putWords(p, index, header.prices, 5);
+        (p, index) = _putWords(p, index, header.settlements, 10);
+        (p, index) = _putWords(p, index, header.instruments, INSTRUMENT_WORD_BYTES);
+        uint256[] calldata deposits = header.deposits; // 2·D words, 20 + 32 bytes per record
+        for (uint256 j = 0; j < deposits.length; j += 2) {
+            p = _putWord(p, index + j, deposits[j], 20);
+            p = _putWord(p, index + j + 1, deposits[j + 1], 32);
         }
         assembly ("memory-safe") {
             calldatacopy(p, slots.offset, slots.length)
@@ -676,6 +710,19 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         c = uint256(sha256(buf)) & COMMITMENT_MASK;
         // Below 2^253 < r by construction; the verifier reduces nothing, so say it.
         if (c >= FIELD_MODULUS) revert PublicInputNotInField(type(uint256).max, c);
+    }
+
+    /// @dev `_putWord` of each of `words` (public-data indices from `index`), all `w` bytes wide;
+    /// returns the next `p` and index. The array's calldata position is decoded once here, where
+    /// `header.x[i]` in a loop decodes it again at every element.
+    function _putWords(
+        uint256 p,
+        uint256 index,
+        uint256[] calldata words,
+        uint256 w
+    ) private pure returns (uint256, uint256) {
+        for (uint256 i = 0; i < words.length; ++i) p = _putWord(p, index + i, words[i], w);
+        return (p, index + words.length);
     }
 
     /// @dev Writes `v` big-endian in `w` bytes at memory `p` (a whole word: the next write or the
@@ -730,14 +777,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         bytes calldata slots
     ) internal returns (uint256 consumed) {
         uint256 head = queueHead;
-        uint256 queueLength = _queue.length;
         uint256 depositSlots = 0;
         uint256 n = slots.length / SLOT_BYTES;
-        for (uint256 i = 0; i < n; ++i) {
+        for (uint256 i = _nextL1Slot(slots, 0, n); i < n; i = _nextL1Slot(slots, i + 1, n)) {
             uint256 f0 = _slotF0(slots, i);
             uint256 txType = f0 & TX_TYPE_MASK;
             if (txType == TX_DEPOSIT || txType == TX_FORCED_WITHDRAW || txType == TX_FORCED_CLOSE) {
-                if (head == queueLength) revert PriorityQueueExhausted(i);
+                if (head == _queue.length) revert PriorityQueueExhausted(i);
                 uint256 f1 = _slotF1(slots, i);
                 if (txType == TX_DEPOSIT) {
                     _matchDeposit(deposits, depositSlots, i, head, f0, f1);
@@ -755,7 +801,53 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             if (deposits[2 * j] != 0 || deposits[2 * j + 1] != 0) revert UnusedDepositRecordNotZero(j);
         }
         consumed = head - queueHead;
-        queueHead = head;
+        queueHead = uint64(head);
+    }
+
+    /// @dev The first slot at or after `i` (of `n`) whose type L1 acts on (`L1_SLOT_TYPES`: deposits,
+    /// withdrawals, forced withdrawals and closes), or `n` if there is none. Most slots are trades,
+    /// which L1 only hashes: this skips them at about 50 gas a slot, where the Solidity loop paid
+    /// about 200. The type is f0's low 4 bits, the low nibble of the slot's 16th byte; `i ≤ n` and
+    /// `24·n = slots.length` (`_checkShape`), so every load starts inside `slots`.
+    function _nextL1Slot(bytes calldata slots, uint256 i, uint256 n) internal pure returns (uint256 j) {
+        assembly ("memory-safe") {
+            let start := add(slots.offset, mul(i, SLOT_BYTES))
+            let end := add(slots.offset, mul(n, SLOT_BYTES))
+            // For the slot at q, `shr(and(shr(128, calldataload(q)), 0xF), L1_SLOT_TYPES)` has its
+            // low bit set if L1 acts on the slot (bit `type` of the set). Written out four times
+            // rather than as a Yul function: the legacy optimizer does not inline one, and a
+            // call per slot would cost as much as the test.
+            let p := start
+            // Four slots a step while four remain (the loop's own cost shared by four), then one
+            // at a time from the first slot of the step that found one, or for the last few.
+            for {} lt(add(p, 72), end) {
+                p := add(p, 96)
+            } {
+                if and(
+                    or(
+                        or(
+                            shr(and(shr(SLOT_F0_SHIFT, calldataload(p)), TX_TYPE_MASK), L1_SLOT_TYPES),
+                            shr(and(shr(SLOT_F0_SHIFT, calldataload(add(p, 24))), TX_TYPE_MASK), L1_SLOT_TYPES)
+                        ),
+                        or(
+                            shr(and(shr(SLOT_F0_SHIFT, calldataload(add(p, 48))), TX_TYPE_MASK), L1_SLOT_TYPES),
+                            shr(and(shr(SLOT_F0_SHIFT, calldataload(add(p, 72))), TX_TYPE_MASK), L1_SLOT_TYPES)
+                        )
+                    ),
+                    1
+                ) {
+                    break
+                }
+            }
+            for {} lt(p, end) {
+                p := add(p, SLOT_BYTES)
+            } {
+                if and(shr(and(shr(SLOT_F0_SHIFT, calldataload(p)), TX_TYPE_MASK), L1_SLOT_TYPES), 1) {
+                    break
+                }
+            }
+            j := add(i, div(sub(p, start), SLOT_BYTES))
+        }
     }
 
     /// @dev Matches deposit slot `slot` (`f0`, `f1`), the batch's `k`-th deposit slot, with the
@@ -821,15 +913,35 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @dev The answer of `roundId` of the feed of `underlying` in cents, and its `updatedAt`.
     /// Reverts unless the round exists and its answer is positive.
     function _roundCents(uint256 underlying, uint80 roundId) internal view returns (uint256 cents, uint256 updatedAt) {
+        Feed memory f = _feeds[underlying - 1];
         int256 answer;
-        try _feeds[underlying - 1].getRoundData(roundId) returns (uint80, int256 a, uint256, uint256 at, uint80) {
+        try f.feed.getRoundData(roundId) returns (uint80, int256 a, uint256, uint256 at, uint80) {
             answer = a;
             updatedAt = at;
         } catch {
             revert InvalidOracleRound(underlying, roundId, 0, 0);
         }
         if (answer <= 0 || updatedAt == 0) revert InvalidOracleRound(underlying, roundId, answer, updatedAt);
-        cents = uint256(answer) / _feedScale[underlying - 1];
+        cents = uint256(answer) / _scale(f.decimals);
+    }
+
+    /// @dev Whether `roundId` is the latest round of the feed of `underlying` and, if it is, its
+    /// answer in cents and `updatedAt` (reverting as `_roundCents` on a non-positive answer or a
+    /// zero time). One call where `_roundCents` and `_nextRound` make two or three: a batch usually
+    /// carries each feed's latest round. No round follows the latest one, in its phase or a later
+    /// one (a proxy's latest round is in its newest phase), so `_nextRound` would find none.
+    function _latestRoundIf(
+        uint256 underlying,
+        uint80 roundId
+    ) internal view returns (uint256 cents, uint256 updatedAt, bool latest) {
+        Feed memory f = _feeds[underlying - 1];
+        try f.feed.latestRoundData() returns (uint80 id, int256 answer, uint256, uint256 at, uint80) {
+            if (id != roundId) return (0, 0, false);
+            if (answer <= 0 || at == 0) revert InvalidOracleRound(underlying, roundId, answer, at);
+            return (uint256(answer) / _scale(f.decimals), at, true);
+        } catch {
+            return (0, 0, false);
+        }
     }
 
     /// @dev The answer in cents of the round in force at `expiry`: `roundId` updated at or before
@@ -866,7 +978,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
 
     /// @dev Whether round `roundId` of the feed of `underlying` exists, and its `updatedAt`.
     function _roundTime(uint256 underlying, uint80 roundId) internal view returns (bool exists, uint256 updatedAt) {
-        try _feeds[underlying - 1].getRoundData(roundId) returns (uint80, int256, uint256, uint256 at, uint80) {
+        try _feeds[underlying - 1].feed.getRoundData(roundId) returns (uint80, int256, uint256, uint256 at, uint80) {
             return (at != 0, at);
         } catch {
             return (false, 0);
@@ -1088,11 +1200,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 underlying = instrument & MASK_8;
         uint256 kind = (instrument >> 8) & 3;
         if (kind == KIND_PERP) {
-            return int256(_lastPrices[underlying - 1]) - _signed(globalPreimage[underlying]);
+            return int256(uint256(_last[underlying - 1].price)) - _signed(globalPreimage[underlying]);
         }
         uint256 strike = (instrument >> 10) & MASK_40;
         uint256 expiry = (instrument >> 50) & MASK_32;
-        uint256 price = _lastPrices[underlying - 1];
+        uint256 price = _last[underlying - 1].price;
         if (expiry <= lastBatchTimestamp) {
             uint256 key = underlying | (expiry << 8);
             uint256 fixedPlusOne = _settlementPrice[key];
@@ -1141,18 +1253,21 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ITesseraRollup
-    function feeds() external view returns (AggregatorV3Interface[] memory) {
-        return _feeds;
+    function feeds() external view returns (AggregatorV3Interface[] memory list) {
+        list = new AggregatorV3Interface[](underlyings);
+        for (uint256 i = 0; i < list.length; ++i) list[i] = _feeds[i].feed;
     }
 
     /// @inheritdoc ITesseraRollup
-    function lastPrices() external view returns (uint256[] memory) {
-        return _lastPrices;
+    function lastPrices() external view returns (uint256[] memory list) {
+        list = new uint256[](underlyings);
+        for (uint256 i = 0; i < list.length; ++i) list[i] = _last[i].price;
     }
 
     /// @inheritdoc ITesseraRollup
-    function lastPriceRoundIds() external view returns (uint80[] memory) {
-        return _lastPriceRoundIds;
+    function lastPriceRoundIds() external view returns (uint80[] memory list) {
+        list = new uint80[](underlyings);
+        for (uint256 i = 0; i < list.length; ++i) list[i] = _last[i].roundId;
     }
 
     /// @inheritdoc ITesseraRollup
@@ -1173,7 +1288,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (underlying == 0 || underlying > underlyings) revert UnknownUnderlying(underlying);
         if (address(newFeed) == address(0)) revert InvalidConfig("feeds");
         if (address(pendingFeedChange[underlying].feed) != address(0)) revert FeedChangeAlreadyQueued(underlying);
-        _scaleOf(newFeed);
+        _decimalsOf(newFeed);
         uint256 executableAt = block.timestamp + feedChangeDelay;
         pendingFeedChange[underlying] = FeedChange({feed: newFeed, executableAt: uint64(executableAt)});
         emit FeedChangeQueued(underlying, address(newFeed), executableAt);
@@ -1192,20 +1307,27 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         FeedChange memory change = pendingFeedChange[underlying];
         if (address(change.feed) == address(0)) revert NoFeedChangeQueued(underlying);
         if (block.timestamp < change.executableAt) revert FeedChangeTooEarly(underlying, change.executableAt);
-        uint256 scale = _scaleOf(change.feed);
+        uint8 decimals = _decimalsOf(change.feed);
         delete pendingFeedChange[underlying];
-        address previous = address(_feeds[underlying - 1]);
-        _feeds[underlying - 1] = change.feed;
-        _feedScale[underlying - 1] = scale;
+        address previous = address(_feeds[underlying - 1].feed);
+        _feeds[underlying - 1] = Feed({feed: change.feed, decimals: decimals});
         // The new feed numbers its rounds afresh.
-        _lastPriceRoundIds[underlying - 1] = 0;
+        _last[underlying - 1].roundId = 0;
         emit FeedChanged(underlying, previous, address(change.feed));
     }
 
-    /// @dev 10^(decimals − 2) of a feed with 2..38 decimals.
-    function _scaleOf(AggregatorV3Interface feed) internal view returns (uint256) {
-        uint8 decimals = feed.decimals();
+    /// @dev 10^(decimals − 2), the divisor from a feed's answer to cents. `decimals` is 2..38
+    /// (`_decimalsOf`), so the power is at most 10^36: the EVM's `exp` cannot overflow, and the
+    /// checked `**` would pay a square-and-multiply loop with a check per step.
+    function _scale(uint8 decimals) internal pure returns (uint256 s) {
+        assembly ("memory-safe") {
+            s := exp(10, sub(decimals, 2))
+        }
+    }
+
+    /// @dev The decimals of a feed, 2..38 (its answer / 10^(decimals − 2) is in cents).
+    function _decimalsOf(AggregatorV3Interface feed) internal view returns (uint8 decimals) {
+        decimals = feed.decimals();
         if (decimals < 2 || decimals > 38) revert InvalidConfig("feedDecimals");
-        return 10 ** (decimals - 2);
     }
 }

@@ -406,11 +406,11 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         fig(
           "gas_per_batch",
           profile,
-          at("contractOnlyAllTrades") + verifier,
+          at("withVerifier"),
           "gas",
           "lower",
           src,
-          `${nTx} trades; contract measured (MockVerifier) + the single-input Groth16 verifier measured at demo; ${hardfork}`,
+          `${nTx} trades, the real single-input verifier inside the transaction (VerifierGasProbe less its own call), EIP-7623 floor ${at("floorGas").toLocaleString("en-US")} ${at("withVerifier") === at("floorGas") ? "binds" : "does not bind"}; ${hardfork}`,
         ),
         profile === "demo"
           ? fig(
@@ -429,7 +429,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
               "gas",
               "lower",
               src,
-              `gas_per_batch ÷ nTx, all slots trades${profile === "prod" ? " (the demo verifier stands in: one public input costs the same for any circuit)" : ""}; ${hardfork}`,
+              `gas_per_batch ÷ nTx, all slots trades${profile === "prod" ? " (the demo verifier checks a demo proof inside the batch's transaction: one public input costs the same for any circuit)" : ""}; ${hardfork}`,
             ),
         fig(
           "gas_per_batch_contract_only",
@@ -498,7 +498,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
       if (typeof floor !== "boolean") throw new Error(`${src}: no floorBinds at nTx ${n}`);
       const calldata =
         `${at("calldataBytes").toLocaleString("en-US")} B calldata; EIP-7623 floor ${at("floorGas").toLocaleString("en-US")} ` +
-        (floor ? "BINDS (contract figure is the floor; with the verifier an upper bound)" : "does not bind");
+        (floor ? "BINDS: the batch pays the floor, verifier included" : "does not bind");
       figures.push(
         fig(
           `gas_per_trade_at_batch_${n}`,
@@ -516,7 +516,7 @@ const SECTIONS: Readonly<Record<string, Section>> = {
           "gas",
           "lower",
           src,
-          `contract ${at("contractOnlyAllTrades").toLocaleString("en-US")} (MockVerifier) + verifier ${verifier.toLocaleString("en-US")}; ${calldata}; tx gas cap (EIP-7825) ${numberAt(j, "batchSizeSweep.txGasLimitCap", src).toLocaleString("en-US")}; ${hardfork}`,
+          `the real verifier inside the transaction (contract alone on a MockVerifier: ${at("contractOnlyAllTrades").toLocaleString("en-US")}); ${calldata}; tx gas cap (EIP-7825) ${numberAt(j, "batchSizeSweep.txGasLimitCap", src).toLocaleString("en-US")}; ${hardfork}`,
         ),
       );
     }

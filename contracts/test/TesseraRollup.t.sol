@@ -1393,4 +1393,117 @@ contract TesseraRollupTest is TestBase {
             assertEq(r.batchNumber(), 1, "accepted within the grace");
         }
     }
+
+    // ---------------------------------------------------------------- the slot scan and the round in force (gas work, issue 17)
+
+    /// Every slot L1 acts on is acted on wherever it sits: a batch of n slots (1 to 13: every
+    /// remainder of the scan's four-slot steps, and several steps) with one deposit and up to n − 1
+    /// withdrawals at fuzzed places, every other slot of a type L1 only hashes (any of the 16
+    /// types but 1, 2, 3 and 9, with fuzzed bits). The deposit is consumed from the queue and
+    /// every withdrawal credited, as a slot-by-slot reading of the batch says.
+    function testFuzz_applySlots_actsOnEveryL1SlotWhereverItSits(uint256 nSeed, uint256 layout, uint256 bits) public {
+        uint256 n = bound(nSeed, 1, 13);
+        ITesseraRollup.Profile memory profile = _profile(K, 1);
+        profile.nTx = uint16(n);
+        rollup = new TesseraRollup(_config(ethFeed, profile, address(verifier)));
+        uint256 id = _registerAlice(7);
+        _fund(ALICE, MAX_AMOUNT);
+        vm.prank(ALICE);
+        rollup.deposit(id, MAX_AMOUNT);
+        uint256 depositAt = layout % n;
+        bytes memory slots;
+        uint256 credited = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 word = uint256(keccak256(abi.encode(layout, bits, i)));
+            uint256 f0;
+            uint256 f1 = (word >> 128) & MAX_F1;
+            if (i == depositAt) {
+                (f0, f1) = (_depositF0(id, MAX_AMOUNT), 0);
+            } else if (i > depositAt && word % 3 == 0) {
+                uint256 amount = (word >> 8) % 1000;
+                f0 = _withdrawF0(id, amount, true);
+                credited += amount;
+            } else {
+                // A type L1 never acts on, with everything above the type bits fuzzed.
+                uint256[12] memory others = [uint256(0), 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15];
+                f0 = (((word >> 64) & ((1 << 124) - 1)) << 4) | others[(word >> 4) % 12];
+            }
+            slots = bytes.concat(slots, abi.encodePacked(uint128(f0), uint64(f1)));
+        }
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.deposits = new uint256[](2);
+        (h.deposits[0], h.deposits[1]) = (uint256(uint160(ALICE)), 7);
+        _submit(h, slots);
+        assertEq(rollup.queueHead(), 1, "the deposit was consumed");
+        assertEq(rollup.claimable(ALICE), credited, "every withdrawal credited");
+        assertEq(rollup.l2Custody(), MAX_AMOUNT - credited, "custody");
+    }
+
+    /// The round in force, differentially: on a phased feed with fuzzed rounds (times out of order
+    /// across phases, answers at 0 and below, possibly an empty newest phase whose
+    /// `latestRoundData` reverts), every round id, latest or not, and one that does not exist, is
+    /// accepted or refused with the error the rule (docs/protocol.md §8, written out here from
+    /// `getRoundData` alone) gives. The contract reads the latest round in one call and any other
+    /// round with its successor; the two paths must agree with the one rule.
+    function testFuzz_oracle_roundInForceAsTheRuleSays(uint256 seed, uint256 g, uint256 pick) public {
+        grace = bound(g, 0, 600);
+        vm.warp(block.timestamp + 10_000);
+        PhasedAggregator phased = new PhasedAggregator();
+        uint80[] memory ids = new uint80[](7);
+        uint256 count = 0;
+        uint256 rounds = 1 + (seed % 5);
+        for (uint256 k = 0; k < rounds; ++k) {
+            uint256 w = uint256(keccak256(abi.encode(seed, k)));
+            if (k > 0 && w % 3 == 0) phased.nextPhase();
+            int256 pushed = w % 11 == 0 ? -int256((w >> 8) % 1e8) : int256((w >> 8) % 1e12);
+            ids[count++] = phased.push(pushed, block.timestamp - 3000 + ((w >> 64) % 2500));
+        }
+        if (seed % 7 == 0) phased.nextPhase(); // the newest phase empty: latestRoundData reverts
+        ids[count++] = uint80((uint256(phased.phaseId()) << 64) | 9); // no such round
+        uint80 id = ids[pick % count];
+        ITesseraRollup.BatchHeader memory h = _header(1);
+        h.timestamp = uint64(block.timestamp - ((pick >> 8) % 3000));
+        h.priceRoundIds[0] = id;
+        TesseraRollup r = _deployWith(phased, K, address(verifier));
+        (, int256 answer, ) = _roundOf(phased, id);
+        h.prices[0] = answer > 0 ? uint256(answer) / 1e6 : 0;
+        bytes memory err = _roundRuleError(phased, id, h.timestamp);
+        if (err.length > 0) {
+            _expectSubmitRevert(r, h, err);
+        } else {
+            _submitTo(r, h);
+            assertEq(r.lastPriceRoundIds()[0], id, "accepted: the round stored");
+            assertEq(r.lastPrices()[0], h.prices[0], "accepted: the price stored");
+        }
+    }
+
+    /// @dev What the rule says of round `id` of `feed` for a batch at `t` (with `grace`), from
+    /// `getRoundData` alone: the error the batch must be refused with, or nothing.
+    function _roundRuleError(PhasedAggregator feed, uint80 id, uint64 t) internal view returns (bytes memory) {
+        (bool exists, int256 answer, uint256 at) = _roundOf(feed, id);
+        if (!exists || answer <= 0 || at == 0) {
+            return abi.encodeWithSelector(ITesseraRollup.InvalidOracleRound.selector, 1, id, answer, at);
+        }
+        if (at > t) return abi.encodeWithSelector(ITesseraRollup.OracleRoundAfterBatch.selector, 1, id, at, t);
+        uint80 next = id + 1;
+        (bool nextExists, , uint256 nextAt) = _roundOf(feed, next);
+        if (!nextExists) {
+            next = uint80((((uint256(id) >> 64) + 1) << 64) | 1);
+            (nextExists, , nextAt) = _roundOf(feed, next);
+        }
+        if (nextExists && nextAt + grace <= t) {
+            return abi.encodeWithSelector(ITesseraRollup.OracleRoundSuperseded.selector, 1, id, next, nextAt, t);
+        }
+        return "";
+    }
+
+    /// @dev Round `id` of `feed` as `getRoundData` gives it: whether it exists (answers, with a
+    /// nonzero time), its answer and time.
+    function _roundOf(PhasedAggregator feed, uint80 id) internal view returns (bool, int256, uint256) {
+        try feed.getRoundData(id) returns (uint80, int256 answer, uint256, uint256 at, uint80) {
+            return (at != 0, answer, at);
+        } catch {
+            return (false, 0, 0);
+        }
+    }
 }
