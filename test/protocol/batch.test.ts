@@ -225,7 +225,7 @@ describe("profiles (§9)", () => {
         prod.deposits,
         prod.fundingInterval,
       ],
-      [256, 24, 12, 4, 2, 4, 16, 8, 3600n],
+      [512, 24, 12, 4, 2, 4, 16, 8, 3600n],
     );
     assert.equal(getProfile("test").fundingInterval, 60n);
     assert.throws(() => getProfile("huge"), isCode("BAD_PROFILE"));

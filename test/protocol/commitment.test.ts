@@ -21,10 +21,10 @@ const DEMO = getProfile("demo");
 const PROD = getProfile("prod");
 
 describe("batch commitment", () => {
-  test("widths: t 4, a price 5, a settlement record 10, an instrument 11, a deposit record 20 + 32, a slot 16 + 8; 304, 478 and 6,886 bytes", () => {
+  test("widths: t 4, a price 5, a settlement record 10, an instrument 11, a deposit record 20 + 32, a slot 16 + 8; 304, 478 and 13,030 bytes", () => {
     assert.deepEqual(publicDataWidths(TEST), [32, 32, 4, 32, 5, 5, 10, 10, 11, 11, 20, 32, 20, 32, 16, 8, 16, 8]);
     const total = (p: typeof TEST): number => publicDataWidths(p).reduce((a, b) => a + b, 0);
-    assert.deepEqual([total(TEST), total(DEMO), total(PROD)], [304, 478, 6_886]);
+    assert.deepEqual([total(TEST), total(DEMO), total(PROD)], [304, 478, 13_030]);
     // A slot is 24 bytes at every profile: what L1 posts per slot and what the circuit hashes.
     assert.equal(total({ ...PROD, nTx: PROD.nTx + 1 }) - total(PROD), 24);
     assert.equal(total({ ...PROD, instruments: PROD.instruments + 1 }) - total(PROD), 11);
