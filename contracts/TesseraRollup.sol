@@ -1198,6 +1198,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint80 settlementRoundId
     ) internal returns (int256) {
         uint256 underlying = instrument & MASK_8;
+        // A proven leaf holds instruments of underlyings 1..U only (the circuit's rule). Checked
+        // anyway: the price arrays are fixed-size (MAX_UNDERLYINGS), so an index past U would
+        // read an empty entry, a price of 0, where a dynamic array used to revert.
+        if (underlying == 0 || underlying > underlyings) revert UnknownUnderlying(underlying);
         uint256 kind = (instrument >> 8) & 3;
         if (kind == KIND_PERP) {
             return int256(uint256(_last[underlying - 1].price)) - _signed(globalPreimage[underlying]);

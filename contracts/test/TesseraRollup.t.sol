@@ -1497,6 +1497,23 @@ contract TesseraRollupTest is TestBase {
         return "";
     }
 
+    /// An exit marks a perpetual at the last batch's price of its underlying, and only of an
+    /// underlying the deployment has (1..U): the price arrays are fixed-size, so an index past U
+    /// must be refused, not read as an empty price of 0. Every underlying byte 0..255.
+    function testFuzz_exit_marksOnlyTheDeploymentsUnderlyings(uint8 underlying) public {
+        ExodusHarness h = _harness();
+        _submitSlotsTo(h, _header(1), _slots(0, 0, 0, 0));
+        uint256[] memory global = new uint256[](1 + 2 * U); // no funding yet: the mark is the price
+        if (underlying == 0 || underlying > U) {
+            vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.UnknownUnderlying.selector, underlying));
+            h.markOf(underlying, global);
+        } else {
+            int256 mark = h.markOf(underlying, global);
+            assertEq(uint256(mark), h.lastPrices()[underlying - 1], "the last batch's price");
+            assertTrue(mark > 0, "a price was recorded");
+        }
+    }
+
     /// @dev Round `id` of `feed` as `getRoundData` gives it: whether it exists (answers, with a
     /// nonzero time), its answer and time.
     function _roundOf(PhasedAggregator feed, uint80 id) internal view returns (bool, int256, uint256) {

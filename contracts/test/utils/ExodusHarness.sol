@@ -17,6 +17,11 @@ contract ExodusHarness is TesseraRollup {
         exitCustody = custody;
     }
 
+    /// @notice The mark `exit` values one unit of `instrument` at (no settlement round).
+    function markOf(uint256 instrument, uint256[] calldata globalPreimage) external returns (int256) {
+        return _mark(instrument, globalPreimage, 0);
+    }
+
     /// @notice What `exit` does after a valid proof of `equity` for `accountId` owned by `owner`.
     function proveExit(uint256 accountId, address owner, int256 equity) external {
         accountOwner[accountId] = owner;
