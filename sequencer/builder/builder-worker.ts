@@ -53,7 +53,7 @@ if (channelSend === undefined) throw new Error("builder-worker must be forked wi
 /**
  * The channel to the core, both ways, moves only while this thread's event loop turns, and a
  * build holds it for hundreds of milliseconds: a reply larger than the socket's buffer (a built
- * 256-slot batch is about 1.2 MB) would leave one buffer's worth per build and queue the rest
+ * batch is about 1.2 MB per 256 slots) would leave one buffer's worth per build and queue the rest
  * here, and requests the core wrote would come in one buffer's worth per build too. Measured
  * under the WebSocket load: built replies reached the core one every 2 s, so the core saw the
  * builder dozens of batches behind while it had built them, and a snapshot answer waited behind

@@ -67,7 +67,7 @@ export type BuiltForm =
 
 /**
  * A closed batch, built. Built in the builder's process, it is held as the bytes that process
- * sent (`v8.serialize`d, about 1.2 MB at 256 slots) with its head, and decoded only where the
+ * sent (`v8.serialize`d, about 1.2 MB per 256 slots) with its head, and decoded only where the
  * witnesses are read (the provers, the submitter, the witness check), each time anew unless the
  * last decoded form is still alive: the core's thread never decodes a batch it only records, and
  * the heap holds bytes, not hundreds of thousands of bigints per batch waiting for L1.

@@ -21,7 +21,7 @@
  * waits on the caller's thread until every snapshot handed is stored; `close()` flushes first.
  *
  * Built batches (`storeBatch`) are stored the same way: each closed batch as the builder built
- * it, about 1.2 MB at prod's 256 slots, several a second under load. Inserting one into the
+ * it, about 1.2 MB per 256 slots (2.4 MB at prod's 512), several a second under load. Inserting one into the
  * journal took 4.5–6 ms of the core's thread a batch (docs/benchmarks.md); the core now copies
  * the bytes into a reused shared buffer (about 0.3 ms) and the writer does the rest. One writer, one queue: a batch handed before a snapshot that
  * names it is stored before that snapshot, and the writer refuses a snapshot naming a batch the
