@@ -115,13 +115,13 @@ function as(contract: Contract, signer: { address: string }): Contract {
 function deployRollup(
   profile: Profile,
   genesisStateRoot: bigint,
-  opts: { verifier?: string; arbitraryGenesis?: boolean; feePkHash?: bigint; insurancePkHash?: bigint } = {},
+  opts: { verifier?: string; arbitraryGenesis?: boolean } = {},
 ) {
   return deployTessera(ethers, {
     profile,
     genesisStateRoot,
-    feeAccount: { owner: feeOwner!.address, pkHash: opts.feePkHash ?? 1n },
-    insuranceFund: { owner: insuranceOwner!.address, pkHash: opts.insurancePkHash ?? 2n },
+    feeAccount: { owner: feeOwner!.address, pkHash: 1n },
+    insuranceFund: { owner: insuranceOwner!.address, pkHash: 2n },
     operator: operator!.address,
     admin: admin!.address,
     maxOracleAge: 3600n,
