@@ -6,7 +6,6 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {ITesseraRollup} from "./interfaces/ITesseraRollup.sol";
 
@@ -109,6 +108,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// number per account would let one key holder spend gas to outrun the provers and end the
     /// exchange for everyone; a bound makes that cost one registration per 4 requests.
     uint256 public constant MAX_OPEN_FORCED_REQUESTS = 4;
+    /// @notice Batches in which the operator must be able to drain a full deposit queue: at most
+    /// `DEPOSIT_QUEUE_BATCHES · D` deposits may wait unconsumed (`maxQueuedDeposits`). A deposit
+    /// costs its sender nothing they do not get back (refunded in the exodus) but costs the
+    /// operator one of a batch's D deposit records, so without a bound a flood of 1-unit deposits
+    /// outruns the provers and ages the queue head past `forcedRequestDeadline`. 64 batches take
+    /// under 40 hours at prod's ~36 minutes a batch on one prover: far inside the deadline.
+    uint256 public constant DEPOSIT_QUEUE_BATCHES = 64;
 
     /// @notice The collateral token (USDC, 6 decimals).
     IERC20 public immutable collateral;
@@ -128,6 +134,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public immutable positionsPerAccount;
     /// @notice Deposit records per batch D: a batch holds at most D deposit slots.
     uint256 public immutable depositRecords;
+    /// @notice Most unconsumed deposits the queue holds, D · DEPOSIT_QUEUE_BATCHES (`DepositQueueFull`).
+    uint256 public immutable maxQueuedDeposits;
     /// @notice Instrument-table entries per batch I: a batch's trades and liquidations name at most
     /// I distinct instruments, by their index in the header's table.
     uint256 public immutable instrumentTable;
@@ -160,6 +168,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Seconds after the exodus activation in which owners register their exit equity.
     uint256 public immutable exitClaimWindow;
 
+    /// @dev `bytes4(keccak256("poseidon(uint256[n])"))` of n = 1..8, four bytes each from the top:
+    /// the hashers' selectors as a table, where building each signature at run time pulled in a
+    /// decimal formatter. test/contracts/exodus.test.ts calls real hashers through every arity it uses.
+    bytes32 internal constant POSEIDON_SELECTORS = 0x1caab9a729a5f2f625cc70e8248f66774937a258f5b4a7887bbb2cf6aa0e3207;
+
     /// @notice Most underlyings a deployment can have: the global preimage (1 + 2·U words) is hashed
     /// by a Poseidon of at most 8 inputs.
     uint256 public constant MAX_UNDERLYINGS = 3;
@@ -191,13 +204,18 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     bool public exodus;
     /// @notice The last verified state root.
     uint256 public stateRoot;
-    // The three counters `submitBatch` reads and writes share one slot (one read, one write a batch).
+    // The four counters `submitBatch` reads and writes share one slot (one read, one write a batch).
     /// @notice Number of the last verified batch (the first batch is 1; 0 means genesis).
     uint64 public batchNumber;
     /// @notice Timestamp of the last verified batch (0 at genesis).
     uint64 public lastBatchTimestamp;
     /// @notice Index of the oldest unconsumed priority operation.
     uint64 public queueHead;
+    /// @notice Deposits queued and not yet consumed by a batch (≤ `maxQueuedDeposits`). Beside
+    /// `queueHead`: the batch that consumes deposits writes it to a slot it already read and
+    /// wrote (warm, dirty: about 200 gas). Not decreased by `refundDeposit`: no deposit is
+    /// queued in the exodus.
+    uint64 public queuedDeposits;
     /// @dev Settlement price + 1 of each series `underlying | expiry << 8` once fixed (0: not yet).
     mapping(uint256 key => uint256 pricePlusOne) internal _settlementPrice;
     /// @notice Collateral backing the L2 state (see the invariants above).
@@ -240,6 +258,21 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice The queued feed change of each underlying (feed 0: none).
     mapping(uint256 underlying => FeedChange change) public pendingFeedChange;
 
+    /// @dev A feed replaced by `executeFeedChange`, in force up to and including `until` (the
+    /// block timestamp of the change), one slot.
+    struct RetiredFeed {
+        AggregatorV3Interface feed;
+        uint8 decimals;
+        uint64 until;
+    }
+
+    /// @dev The replaced feeds of each underlying (index underlying − 1), oldest first, `until`
+    /// strictly increasing (a change waits `feedChangeDelay` > 0 after the one before). Kept so a
+    /// series that expired before a change still settles at the round of the feed in force at its
+    /// expiry: the new feed has no round then. Append-only; its length is bounded by the timelock
+    /// (one change per `feedChangeDelay`, owner only).
+    RetiredFeed[][MAX_UNDERLYINGS] internal _retiredFeeds;
+
     modifier notInExodus() {
         if (exodus) revert ExodusIsActive();
         _;
@@ -269,6 +302,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         accountDepth = p.accountDepth;
         positionsPerAccount = p.positions;
         depositRecords = p.deposits;
+        maxQueuedDeposits = uint256(p.deposits) * DEPOSIT_QUEUE_BATCHES;
         instrumentTable = p.instruments;
         publicDataCount = 4 + u + p.settlements + p.instruments + 2 * uint256(p.deposits) + 2 * uint256(p.nTx);
         uint256 head = 100 + 5 * u + 10 * uint256(p.settlements) + INSTRUMENT_WORD_BYTES * uint256(p.instruments);
@@ -351,6 +385,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         address owner = accountOwner[accountId];
         if (owner == address(0)) revert UnknownAccount(accountId);
         if (amount == 0 || amount > MAX_AMOUNT) revert InvalidAmount(amount);
+        uint256 queued = queuedDeposits;
+        if (queued >= maxQueuedDeposits) revert DepositQueueFull(queued, maxQueuedDeposits);
+        // Below `maxQueuedDeposits` ≤ 255 · 64: no overflow.
+        unchecked {
+            queuedDeposits = uint64(queued + 1);
+        }
         uint256 f0 =
             TX_DEPOSIT |
                 (accountId << ACCOUNT_SHIFT) |
@@ -573,11 +613,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint80 lastRoundId = _last[i].roundId;
         if (roundId < lastRoundId) revert OracleRoundBackwards(underlying, roundId, lastRoundId);
         (uint256 cents, uint256 at, bool latest) = _latestRoundIf(underlying, roundId);
-        if (!latest) (cents, at) = _roundCents(underlying, roundId);
+        // A batch's price is always a round of the current feed (the history is for settlements).
+        if (!latest) (cents, at) = _roundCents(underlying, _feeds[i].feed, _feeds[i].decimals, roundId);
         updatedAt = at;
         if (updatedAt > t) revert OracleRoundAfterBatch(underlying, roundId, updatedAt, t);
         if (!latest) {
-            (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(underlying, roundId);
+            (bool exists, uint80 nextId, uint256 nextAt) = _nextRound(_feeds[i].feed, roundId);
             if (exists && nextAt + priceRoundGrace <= t)
                 revert OracleRoundSuperseded(underlying, roundId, nextId, nextAt, t);
         }
@@ -802,6 +843,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
         consumed = head - queueHead;
         queueHead = uint64(head);
+        // Written only when the batch took deposits, beside `queueHead`. Cannot underflow: each
+        // deposit slot consumed a queued deposit, which `deposit` counted.
+        if (depositSlots != 0) {
+            unchecked {
+                queuedDeposits -= uint64(depositSlots);
+            }
+        }
     }
 
     /// @dev The first slot at or after `i` (of `n`) whose type L1 acts on (`L1_SLOT_TYPES`: deposits,
@@ -910,19 +958,23 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
 
     // ================================================================ oracle
 
-    /// @dev The answer of `roundId` of the feed of `underlying` in cents, and its `updatedAt`.
+    /// @dev The answer of `roundId` of `feed` (of `underlying`, `decimals`) in cents, and its `updatedAt`.
     /// Reverts unless the round exists and its answer is positive.
-    function _roundCents(uint256 underlying, uint80 roundId) internal view returns (uint256 cents, uint256 updatedAt) {
-        Feed memory f = _feeds[underlying - 1];
+    function _roundCents(
+        uint256 underlying,
+        AggregatorV3Interface feed,
+        uint8 decimals,
+        uint80 roundId
+    ) internal view returns (uint256 cents, uint256 updatedAt) {
         int256 answer;
-        try f.feed.getRoundData(roundId) returns (uint80, int256 a, uint256, uint256 at, uint80) {
+        try feed.getRoundData(roundId) returns (uint80, int256 a, uint256, uint256 at, uint80) {
             answer = a;
             updatedAt = at;
         } catch {
             revert InvalidOracleRound(underlying, roundId, 0, 0);
         }
         if (answer <= 0 || updatedAt == 0) revert InvalidOracleRound(underlying, roundId, answer, updatedAt);
-        cents = uint256(answer) / _scale(f.decimals);
+        cents = uint256(answer) / _scale(decimals);
     }
 
     /// @dev Whether `roundId` is the latest round of the feed of `underlying` and, if it is, its
@@ -944,41 +996,74 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    /// @dev The answer in cents of the round in force at `expiry`: `roundId` updated at or before
-    /// `expiry`, and the round after it, if it exists, updated after `expiry`. Chainlink's proxies
-    /// number rounds per phase (`phaseId << 64 | n`): the round after the last of a phase is round 1
-    /// of the next phase, so when `roundId + 1` does not exist that round is checked instead.
+    /// @dev The answer in cents of the round in force at `expiry` of the feed in force at `expiry`
+    /// (`_feedInForceAt`: a feed replaced after the expiry still prices it, so a series left
+    /// unsettled across a feed change can still be settled and exited): `roundId` updated at or
+    /// before `expiry`, and the round after it, if it exists, updated after `expiry`. Chainlink's
+    /// proxies number rounds per phase (`phaseId << 64 | n`): the round after the last of a phase
+    /// is round 1 of the next phase, so when `roundId + 1` does not exist that round is checked instead.
     function _priceInForceAt(uint256 underlying, uint256 expiry, uint80 roundId) internal view returns (uint256 cents) {
+        (AggregatorV3Interface feed, uint8 decimals) = _feedInForceAt(underlying, expiry);
         uint256 updatedAt;
-        (cents, updatedAt) = _roundCents(underlying, roundId);
+        (cents, updatedAt) = _roundCents(underlying, feed, decimals, roundId);
         if (updatedAt > expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
-        (bool exists, , uint256 nextAt) = _nextRound(underlying, roundId);
+        (bool exists, , uint256 nextAt) = _nextRound(feed, roundId);
         if (exists && nextAt <= expiry) revert RoundNotInForceAtExpiry(underlying, roundId, expiry);
     }
 
-    /// @dev The round after `roundId` (protocol/feedRounds.ts): `roundId + 1` if it exists, else
-    /// round 1 of the next proxy phase (`(phaseId + 1) << 64 | 1`); whether it exists and its `updatedAt`.
-    function _nextRound(
+    /// @dev The feed of `underlying` in force at `time`: the retired feed with the smallest `until`
+    /// ≥ `time` (a feed rules up to and including the second it was replaced), else the current
+    /// one. The history is sorted by `until`, so the first such entry is it; it holds one entry per
+    /// executed change, so the walk is short, and with no change it reads only the array's length.
+    function _feedInForceAt(
         uint256 underlying,
+        uint256 time
+    ) internal view returns (AggregatorV3Interface feed, uint8 decimals) {
+        RetiredFeed[] storage retired = _retiredFeeds[underlying - 1];
+        uint256 n = retired.length;
+        for (uint256 i = 0; i < n; ++i) {
+            RetiredFeed storage r = retired[i];
+            if (r.until >= time) return (r.feed, r.decimals);
+        }
+        Feed storage current = _feeds[underlying - 1];
+        return (current.feed, current.decimals);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function feedInForceAt(uint256 underlying, uint256 time) external view returns (address feed, uint8 decimals) {
+        if (underlying == 0 || underlying > underlyings) revert UnknownUnderlying(underlying);
+        AggregatorV3Interface f;
+        (f, decimals) = _feedInForceAt(underlying, time);
+        feed = address(f);
+    }
+
+    /// @dev The round of `feed` after `roundId` (protocol/feedRounds.ts): `roundId + 1` if it
+    /// exists, else round 1 of the next proxy phase (`(phaseId + 1) << 64 | 1`); whether it exists
+    /// and its `updatedAt`.
+    function _nextRound(
+        AggregatorV3Interface feed,
         uint80 roundId
     ) internal view returns (bool exists, uint80 nextId, uint256 nextAt) {
         // A round id at the top of uint80 has no successor a proxy could serve.
         if (roundId == type(uint80).max) return (false, 0, 0);
         nextId = roundId + 1;
-        (exists, nextAt) = _roundTime(underlying, nextId);
+        (exists, nextAt) = _roundTime(feed, nextId);
         if (!exists) {
             uint256 nextPhase = (uint256(roundId) >> 64) + 1;
             // A phase id past 16 bits does not exist on a proxy; its first round cannot be "after".
             if (nextPhase <= type(uint16).max) {
                 nextId = uint80((nextPhase << 64) | 1);
-                (exists, nextAt) = _roundTime(underlying, nextId);
+                (exists, nextAt) = _roundTime(feed, nextId);
             }
         }
     }
 
-    /// @dev Whether round `roundId` of the feed of `underlying` exists, and its `updatedAt`.
-    function _roundTime(uint256 underlying, uint80 roundId) internal view returns (bool exists, uint256 updatedAt) {
-        try _feeds[underlying - 1].feed.getRoundData(roundId) returns (uint80, int256, uint256, uint256 at, uint80) {
+    /// @dev Whether round `roundId` of `feed` exists, and its `updatedAt`.
+    function _roundTime(
+        AggregatorV3Interface feed,
+        uint80 roundId
+    ) internal view returns (bool exists, uint256 updatedAt) {
+        try feed.getRoundData(roundId) returns (uint80, int256, uint256, uint256 at, uint80) {
             return (at != 0, at);
         } catch {
             return (false, 0);
@@ -1234,7 +1319,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         for (uint256 i = 0; i < n; ++i) {
             if (inputs[i] >= FIELD_MODULUS) revert NotAFieldElement(inputs[i]);
         }
-        bytes4 selector = bytes4(keccak256(bytes(string.concat("poseidon(uint256[", Strings.toString(n), "])"))));
+        bytes4 selector = bytes4(POSEIDON_SELECTORS << (32 * (n - 1)));
         (bool ok, bytes memory ret) = _poseidon[n - 1].staticcall(abi.encodePacked(selector, inputs));
         if (!ok || ret.length != 32) revert HasherFailed(n);
         return abi.decode(ret, (uint256));
@@ -1313,11 +1398,16 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (block.timestamp < change.executableAt) revert FeedChangeTooEarly(underlying, change.executableAt);
         uint8 decimals = _decimalsOf(change.feed);
         delete pendingFeedChange[underlying];
-        address previous = address(_feeds[underlying - 1].feed);
+        Feed storage current = _feeds[underlying - 1];
+        AggregatorV3Interface previous = current.feed;
+        // The previous feed still prices every series that expired up to now (`_feedInForceAt`).
+        _retiredFeeds[underlying - 1].push(
+            RetiredFeed({feed: previous, decimals: current.decimals, until: uint64(block.timestamp)})
+        );
         _feeds[underlying - 1] = Feed({feed: change.feed, decimals: decimals});
         // The new feed numbers its rounds afresh.
         _last[underlying - 1].roundId = 0;
-        emit FeedChanged(underlying, previous, address(change.feed));
+        emit FeedChanged(underlying, address(previous), address(change.feed));
     }
 
     /// @dev 10^(decimals − 2), the divisor from a feed's answer to cents. `decimals` is 2..38

@@ -214,6 +214,9 @@ interface ITesseraRollup {
     error InsuranceFundAccount(uint256 accountId);
     /// @notice The account already has MAX_OPEN_FORCED_REQUESTS forced requests waiting to be served.
     error TooManyForcedRequests(uint256 accountId, uint256 open);
+    /// @notice `queued` deposits already wait unconsumed, the most the queue holds (`max`, D · 64):
+    /// wait for the next batches to consume some.
+    error DepositQueueFull(uint256 queued, uint256 max);
     /// @notice Array lengths of the batch do not match the profile (`instruments`: words of the
     /// instrument table, I; `deposits`: words of the deposit table, 2·D; `slotBytes`: the length
     /// of `slots`, which must be 24·nTx).
@@ -327,6 +330,7 @@ interface ITesseraRollup {
     /// @notice Pulls `amount` collateral from `msg.sender` and queues a deposit into `accountId`.
     /// @param accountId A registered account (any depositor may fund any account).
     /// @param amount Collateral base units, in `[1, 2^56)`.
+    /// At most `maxQueuedDeposits` (D · 64) deposits may wait unconsumed (`DepositQueueFull`).
     /// @return queueIndex Position of the deposit in the priority queue.
     function deposit(uint256 accountId, uint256 amount) external returns (uint256 queueIndex);
 
@@ -450,6 +454,12 @@ interface ITesseraRollup {
 
     /// @notice Whether a batch (or an exit) fixed the settlement price of the series, and that price in cents.
     function settlementPrice(uint256 underlying, uint256 expiry) external view returns (bool isFixed, uint256 price);
+
+    /// @notice The feed of `underlying` in force at `time` and its decimals: the feed a settlement
+    /// of a series expiring at `time` is priced from (its `settlementRoundIds` are rounds of this
+    /// feed). A feed replaced by `executeFeedChange` stays in force up to and including the second
+    /// of the change; the current feed rules after the last change.
+    function feedInForceAt(uint256 underlying, uint256 time) external view returns (address feed, uint8 decimals);
 
     // ---------------------------------------------------------------- admin
 

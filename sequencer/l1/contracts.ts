@@ -22,6 +22,7 @@ export const ROLLUP_ABI = [
   "function forcedRequestDeadline() view returns (uint256)",
   "function batchNumber() view returns (uint256)",
   "function settlementPrice(uint256 underlying, uint256 expiry) view returns (bool isFixed, uint256 price)",
+  "function feedInForceAt(uint256 underlying, uint256 time) view returns (address feed, uint8 decimals)",
   "function submitBatch(tuple(uint256 newStateRoot, uint64 timestamp, uint256[] prices, uint80[] priceRoundIds, uint256[] settlements, uint80[] settlementRoundIds, uint256[] instruments, uint256[] deposits) header, bytes slots, uint256[8] proof)",
 ] as const;
 

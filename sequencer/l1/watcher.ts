@@ -4,7 +4,9 @@
  * `Sequencer.expectedQueueIndex` after a restart), oracle prices with their round ids (per feed,
  * the round in force at the venue's clock, the rule L1 applies to batch prices), and
  * the settlement of every expired option series at the feed round in force at its expiry
- * (the round the contract checks, `settlementRoundIds`), once L1 time has passed the expiry.
+ * (the round the contract checks, `settlementRoundIds`), once L1 time has passed the expiry. That
+ * round is a round of the feed in force at the expiry (the rollup's `feedInForceAt`): the feed
+ * replaced by a later feed change still prices the series that expired before the change.
  *
  * Confirmation depth (issue 14 F15): everything is read at block `head − confirmations`, never
  * at `latest`, so a deposit is credited, and a round used, only once that many blocks confirm
@@ -42,6 +44,8 @@ interface Credited {
 export class L1Watcher {
   private readonly rollup: Contract;
   private feeds: { address: string; contract: Contract; decimals: number; changed: boolean }[] | null = null;
+  /** Feeds a feed change replaced, by lower-cased address: they still price earlier expiries. */
+  private readonly retiredFeeds = new Map<string, { contract: Contract; decimals: number }>();
   private running: Promise<void> | null = null;
   /** The confirmed block this poll reads at. */
   private tag: number | "latest" = "latest";
@@ -173,7 +177,10 @@ export class L1Watcher {
       if (BigInt(block.timestamp) <= s.expiry) continue;
       const feed = this.feeds[s.underlying - 1];
       if (feed === undefined) continue;
-      const round = await roundInForceAt(feedAt(feed.contract, this.tag), s.expiry);
+      // L1 checks the round against the feed in force at the expiry, not the current one: a
+      // series that expired before a feed change settles at a round of the replaced feed.
+      const settling = await this.feedInForceAt(s.underlying, s.expiry, feed);
+      const round = await roundInForceAt(feedAt(settling.contract, this.tag), s.expiry);
       if (round === null) {
         this.log.error({ underlying: s.underlying, expiry: s.expiry.toString() }, "no feed round in force at expiry");
         continue;
@@ -181,7 +188,7 @@ export class L1Watcher {
       // L1 fixes a series' price the first time a batch (or an exit) settles it (F16): where proxy
       // phases overlap, another round may also be in force at the expiry; the fixed price wins.
       const [isFixed, fixedPrice] = await this.call<[boolean, bigint]>("settlementPrice", s.underlying, s.expiry);
-      const price = isFixed ? fixedPrice : answerToCents(round.answer, feed.decimals);
+      const price = isFixed ? fixedPrice : answerToCents(round.answer, settling.decimals);
       this.venue.execute(
         { kind: "settle", underlying: s.underlying, expiry: s.expiry, price, roundId: round.roundId },
         this.clock(),
@@ -196,6 +203,27 @@ export class L1Watcher {
         "option series settled",
       );
     }
+  }
+
+  /**
+   * The feed the rollup prices a settlement of `underlying` at `expiry` with (`feedInForceAt`):
+   * `current` unless a feed change came after the expiry, else the replaced feed, with its own
+   * decimals.
+   */
+  private async feedInForceAt(
+    underlying: number,
+    expiry: bigint,
+    current: { readonly address: string; readonly contract: Contract; readonly decimals: number },
+  ): Promise<{ readonly contract: Contract; readonly decimals: number }> {
+    const [address, decimals] = await this.call<[string, bigint]>("feedInForceAt", underlying, expiry);
+    const key = address.toLowerCase();
+    if (key === current.address.toLowerCase()) return current;
+    let retired = this.retiredFeeds.get(key);
+    if (retired === undefined) {
+      retired = { contract: feedContract(address, this.runner), decimals: Number(decimals) };
+      this.retiredFeeds.set(key, retired);
+    }
+    return retired;
   }
 
   private async pollOracle(): Promise<void> {

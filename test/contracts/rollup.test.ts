@@ -67,6 +67,15 @@ async function submit(f: Fixture, header: BatchHeader, slots: string): Promise<u
 
 describe("TesseraRollup", () => {
   describe("deployment", () => {
+    it("test_deployedCode_fitsEIP170: the rollup's runtime code fits mainnet's 24,576-byte limit", async () => {
+      // Hardhat's node deploys larger code too; Ethereum refuses it (EIP-170). The margin is small
+      // (docs/contracts.md): a change that adds code must pay for it elsewhere.
+      const f = await networkHelpers.loadFixture(fixture);
+      const code = await ethers.provider.getCode(await f.rollup.getAddress());
+      const bytes = (code.length - 2) / 2;
+      assert.ok(bytes > 0, "the rollup has code");
+      assert.ok(bytes <= 24_576, `the rollup's runtime code is ${bytes} bytes, over EIP-170's 24,576`);
+    });
     it("test_constructor_domainAndShape: domain is keccak(abi.encode('tessera', chainId, address)) >> 4", async () => {
       const f = await networkHelpers.loadFixture(fixture);
       const { chainId } = await ethers.provider.getNetwork();

@@ -50,6 +50,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   NotAccountOwner: "Only the wallet that owns this account can do that.",
   TooManyForcedRequests:
     "This account already has 4 forced requests waiting on L1. Each one served frees a place; the operator must serve them within the deadline or the exodus opens.",
+  DepositQueueFull:
+    "The L1 deposit queue is full: the rollup holds at most 64 batches' worth of deposits waiting. Each batch frees places; try again in a few minutes.",
   InsuranceFundAccount: "Insurance fund accounts cannot be forced closed.",
   InvalidInstrument: "That is not a valid instrument id.",
   NotAnExpiredOption: "Only an option series whose expiry has passed can be settled by force.",

@@ -2,8 +2,9 @@
  * The exodus exit from L1 data alone: read every verified batch's `submitBatch` calldata, then
  * rebuild the state from it in a dedicated Web Worker (exit.worker.ts, exitWorkerJob.ts:
  * protocol/rebuild.ts replay, root check, exit arguments) while the page shows the progress,
- * and add the feed rounds that value options expired by the last batch. Nothing comes from the
- * sequencer, which may be gone.
+ * and add the feed rounds that value options expired by the last batch, each a round of the feed
+ * in force at the option's expiry (the rollup's `feedInForceAt`: a feed replaced after the expiry
+ * still prices it). Nothing comes from the sequencer, which may be gone.
  */
 import type { Address, PublicClient } from "viem";
 import { roundInForceAt as inForceAt } from "../../protocol/feedRounds.ts";
@@ -57,17 +58,15 @@ export async function prepareExits(
   const fromBlock = BigInt(deployment.deployBlock);
   const ownerOf = (id: bigint) => client.readContract({ ...rollup, functionName: "accountOwner", args: [id] });
   const pkHashOf = (id: bigint) => client.readContract({ ...rollup, functionName: "accountPkHash", args: [id] });
-  const [stateRoot, batchNumber, lastBatchTimestamp, feeds, feeOwner, feePkHash, insOwner, insPkHash] =
-    await Promise.all([
-      client.readContract({ ...rollup, functionName: "stateRoot" }),
-      client.readContract({ ...rollup, functionName: "batchNumber" }),
-      client.readContract({ ...rollup, functionName: "lastBatchTimestamp" }),
-      client.readContract({ ...rollup, functionName: "feeds" }),
-      ownerOf(0n),
-      pkHashOf(0n),
-      ownerOf(1n),
-      pkHashOf(1n),
-    ]);
+  const [stateRoot, batchNumber, lastBatchTimestamp, feeOwner, feePkHash, insOwner, insPkHash] = await Promise.all([
+    client.readContract({ ...rollup, functionName: "stateRoot" }),
+    client.readContract({ ...rollup, functionName: "batchNumber" }),
+    client.readContract({ ...rollup, functionName: "lastBatchTimestamp" }),
+    ownerOf(0n),
+    pkHashOf(0n),
+    ownerOf(1n),
+    pkHashOf(1n),
+  ]);
   const registered = await client.getContractEvents({
     ...rollup,
     eventName: "AccountRegistered",
@@ -127,7 +126,7 @@ export async function prepareExits(
           if (position.size === 0n) return 0n;
           const spec = decodeInstrument(position.instrument);
           if (!isOption(spec) || spec.expiry > lastBatchTimestamp) return 0n;
-          return roundInForceAt(client, feeds[spec.underlying - 1]!, spec.expiry);
+          return settlementRoundAt(client, rollup, spec.underlying, spec.expiry);
         }),
       );
       return { args, settlementRoundIds };
@@ -233,6 +232,25 @@ function runRebuildWorker(
     onProgress({ phase: "rebuilding", done: 0, total: request.batches.length, secondsLeft: null });
     worker.postMessage(request);
   });
+}
+
+/**
+ * The round `exit` values an option of `underlying` expired at `expiry` with: the round in force at
+ * the expiry of the feed in force at the expiry (`feedInForceAt`), which is the feed the rollup
+ * checks it against, not necessarily today's.
+ */
+async function settlementRoundAt(
+  client: PublicClient,
+  rollup: { readonly address: Address; readonly abi: typeof rollupAbi },
+  underlying: number,
+  expiry: bigint,
+): Promise<bigint> {
+  const [feed] = await client.readContract({
+    ...rollup,
+    functionName: "feedInForceAt",
+    args: [BigInt(underlying), expiry],
+  });
+  return roundInForceAt(client, feed, expiry);
 }
 
 /**

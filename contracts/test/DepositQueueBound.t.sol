@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {TestBase} from "./utils/TestBase.sol";
+import {TesseraRollup} from "../TesseraRollup.sol";
+import {ITesseraRollup} from "../interfaces/ITesseraRollup.sol";
+import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
+import {MockAggregator} from "../oracle/MockAggregator.sol";
+import {TestUSDC} from "../token/TestUSDC.sol";
+import {MockVerifier} from "../mocks/MockVerifier.sol";
+
+/// @notice The bound on unconsumed deposits (review finding: a flood of 1-unit deposits, refunded
+/// in the exodus, outran the provers and forced the exodus). On a `test`-profile rollup (nTx 2,
+/// D 2 unless a test says otherwise) with a MockVerifier; deposit-only batches read no price, so
+/// round 1 stays usable however long the tests run (finding F13).
+// Test names follow test_<fn>_<condition> and testFuzz_<fn>_<condition>.
+// solhint-disable func-name-mixedcase
+contract DepositQueueBoundTest is TestBase {
+    int256 internal constant ETH_ANSWER = 300_012_345_678;
+    int256 internal constant BTC_ANSWER = 6_000_050_000_000;
+    uint256 internal constant DEADLINE = 7 days;
+    /// @dev Written out independently of the contract's DEPOSIT_QUEUE_BATCHES.
+    uint256 internal constant QUEUE_BATCHES = 64;
+    uint256 internal constant PK = 7;
+    address internal constant OPERATOR = address(0x0B);
+    address internal constant MALLORY = address(0xBAD);
+    address internal constant ALICE = address(0xA11CE);
+
+    TestUSDC internal usdc;
+    MockAggregator internal ethFeed;
+    MockAggregator internal btcFeed;
+    MockVerifier internal verifier;
+    TesseraRollup internal r;
+    /// @dev Mallory's account, the target of the flood.
+    uint256 internal id;
+
+    function setUp() public {
+        vm.warp(1_800_000_000);
+        usdc = new TestUSDC(address(this));
+        ethFeed = new MockAggregator("ETH / USD", address(this));
+        btcFeed = new MockAggregator("BTC / USD", address(this));
+        ethFeed.pushAnswer(ETH_ANSWER);
+        btcFeed.pushAnswer(BTC_ANSWER);
+        verifier = new MockVerifier(1);
+        r = _deploy(2);
+        id = _registerAndFund(r);
+    }
+
+    function _deploy(uint8 d) internal returns (TesseraRollup) {
+        AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
+        feeds[0] = ethFeed;
+        feeds[1] = btcFeed;
+        address[8] memory hashers;
+        for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
+        return
+            new TesseraRollup(
+                ITesseraRollup.Config({
+                    collateral: IERC20(address(usdc)),
+                    feeds: feeds,
+                    verifier: address(verifier),
+                    profile: ITesseraRollup.Profile({
+                        nTx: 2,
+                        settlements: 1,
+                        accountDepth: 4,
+                        positions: 2,
+                        deposits: d,
+                        instruments: 2
+                    }),
+                    genesisStateRoot: 0x1234,
+                    feeAccountOwner: address(0xFEE),
+                    feeAccountPkHash: 11,
+                    insuranceFundOwner: address(0x1F),
+                    insuranceFundPkHash: 22,
+                    operator: OPERATOR,
+                    admin: address(this),
+                    maxOracleAge: 3600,
+                    forcedRequestDeadline: DEADLINE,
+                    maxBatchLag: 3600,
+                    priceRoundGrace: 0,
+                    feedChangeDelay: 8 days,
+                    exitClaimWindow: 3 days,
+                    poseidonHashers: hashers
+                })
+            );
+    }
+
+    /// @dev Registers Mallory's account on `rollup` and gives her plenty of 1-unit deposits.
+    function _registerAndFund(TesseraRollup rollup) internal returns (uint256 accountId) {
+        vm.prank(MALLORY);
+        accountId = rollup.register(PK);
+        usdc.mint(MALLORY, 1_000_000);
+        vm.prank(MALLORY);
+        usdc.approve(address(rollup), type(uint256).max);
+    }
+
+    function _deposit(TesseraRollup rollup, uint256 accountId) internal {
+        vm.prank(MALLORY);
+        rollup.deposit(accountId, 1);
+    }
+
+    function _expectQueueFull(TesseraRollup rollup, uint256 accountId, uint256 max) internal {
+        vm.prank(MALLORY);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.DepositQueueFull.selector, max, max));
+        rollup.deposit(accountId, 1);
+    }
+
+    /// @dev A batch stamped now that consumes `k` (≤ 2, ≤ nTx) queued 1-unit deposits to
+    /// `accountId`, the rest no-ops; the deposit records are Mallory's.
+    function _consume(TesseraRollup rollup, uint256 accountId, uint256 k) internal {
+        ITesseraRollup.BatchHeader memory h;
+        h.newStateRoot = uint256(keccak256(abi.encode(block.timestamp, rollup.queueHead()))) >> 8;
+        h.timestamp = uint64(block.timestamp);
+        h.prices = new uint256[](2);
+        h.prices[0] = uint256(ETH_ANSWER) / 1e6;
+        h.prices[1] = uint256(BTC_ANSWER) / 1e6;
+        h.priceRoundIds = new uint80[](2);
+        h.priceRoundIds[0] = 1;
+        h.priceRoundIds[1] = 1;
+        h.settlements = new uint256[](1);
+        h.settlementRoundIds = new uint80[](1);
+        h.instruments = new uint256[](2);
+        h.deposits = new uint256[](2 * rollup.depositRecords());
+        uint128[2] memory f0;
+        for (uint256 j = 0; j < k; ++j) {
+            f0[j] = uint128(1 + accountId * 2 ** 4 + 1 * 2 ** 28);
+            (h.deposits[2 * j], h.deposits[2 * j + 1]) = (uint256(uint160(MALLORY)), PK);
+        }
+        uint256[8] memory proof;
+        vm.prank(OPERATOR);
+        rollup.submitBatch(h, abi.encodePacked(f0[0], uint64(0), f0[1], uint64(0)), proof);
+    }
+
+    /// The bound is D × 64, from the deployment's D.
+    function test_constructor_maxQueuedDepositsIsDTimes64() public {
+        assertEq(r.maxQueuedDeposits(), 2 * QUEUE_BATCHES, "D = 2");
+        assertEq(_deploy(1).maxQueuedDeposits(), QUEUE_BATCHES, "D = 1");
+        assertEq(_deploy(2).DEPOSIT_QUEUE_BATCHES(), QUEUE_BATCHES, "the named constant");
+    }
+
+    /// The review's flood, kept up for longer than the deadline: Mallory refills the queue after
+    /// every batch, the operator serves D deposits a batch every two hours. The deposit past the
+    /// bound reverts, so the queue head is never older than 64 batches, and the exodus can never
+    /// be activated; then the operator drains the queue and nothing is pending.
+    function test_deposit_floodCannotOutrunTheOperator() public {
+        uint256 max = r.maxQueuedDeposits();
+        for (uint256 i = 0; i < max; ++i) _deposit(r, id);
+        assertEq(r.queuedDeposits(), max, "full");
+        _expectQueueFull(r, id, max);
+
+        uint256 start = block.timestamp;
+        uint256 batches = 0;
+        while (block.timestamp <= start + DEADLINE + 2 hours) {
+            vm.warp(block.timestamp + 2 hours);
+            _consume(r, id, 2);
+            ++batches;
+            // The bound frees exactly what the batch consumed.
+            assertEq(r.queuedDeposits(), max - 2, "a batch frees D places");
+            _deposit(r, id);
+            _deposit(r, id);
+            _expectQueueFull(r, id, max);
+        }
+        assertTrue(batches * 2 hours > DEADLINE, "the flood outlasted the deadline");
+        uint256 head = r.queueHead();
+        uint256 overdueAt = r.priorityOp(head).queuedAt + DEADLINE;
+        assertTrue(
+            block.timestamp - r.priorityOp(head).queuedAt <= QUEUE_BATCHES * 2 hours,
+            "head waits <= 64 batches"
+        );
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExodusTooEarly.selector, head, overdueAt));
+        r.activateExodus();
+
+        // Drained in 64 batches, well inside the deadline.
+        for (uint256 b = 0; b < QUEUE_BATCHES; ++b) {
+            vm.warp(block.timestamp + 2 hours);
+            _consume(r, id, 2);
+        }
+        assertEq(r.queuedDeposits(), 0, "drained");
+        assertEq(r.queueHead(), r.priorityQueueLength(), "queue empty");
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NoPendingPriorityOp.selector));
+        r.activateExodus();
+    }
+
+    /// Forced requests are not deposits: a full deposit queue does not stop an owner from forcing
+    /// a withdrawal (the flood cannot censor the way out), and a forced request does not take a
+    /// deposit's place.
+    function test_deposit_fullQueueDoesNotBlockForcedRequests() public {
+        uint256 max = r.maxQueuedDeposits();
+        for (uint256 i = 0; i < max; ++i) _deposit(r, id);
+        vm.prank(ALICE);
+        uint256 alice = r.register(9);
+        vm.prank(ALICE);
+        r.requestForcedWithdrawal(alice, 5);
+        assertEq(r.queuedDeposits(), max, "a forced request is not counted");
+        assertEq(r.priorityQueueLength(), max + 1, "queued behind the deposits");
+        _expectQueueFull(r, id, max);
+    }
+
+    /// Deposits and batches interleaved at random on a D = 1 rollup (bound 64): `queuedDeposits` is
+    /// always the number of unconsumed deposits, a deposit succeeds exactly when it is below the
+    /// bound, and a batch frees what it consumed.
+    function testFuzz_deposit_boundTracksInterleavedConsumption(uint256 seed) public {
+        TesseraRollup one = _deploy(1);
+        uint256 acc = _registerAndFund(one);
+        uint256 max = one.maxQueuedDeposits();
+        uint256 pending = 0;
+        for (uint256 step = 0; step < 48; ++step) {
+            uint256 pick = uint256(keccak256(abi.encode(seed, step)));
+            if (pick % 4 != 0) {
+                uint256 burst = 1 + ((pick >> 8) % 6);
+                for (uint256 j = 0; j < burst; ++j) {
+                    if (pending < max) {
+                        _deposit(one, acc);
+                        ++pending;
+                    } else {
+                        _expectQueueFull(one, acc, max);
+                    }
+                }
+            } else {
+                vm.warp(block.timestamp + 60);
+                uint256 k = pending == 0 ? 0 : 1;
+                _consume(one, acc, k);
+                pending -= k;
+            }
+            assertEq(one.queuedDeposits(), pending, "count = unconsumed deposits");
+            assertEq(one.priorityQueueLength() - one.queueHead(), pending, "count = queue length - head");
+        }
+    }
+}
