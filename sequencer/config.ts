@@ -12,6 +12,7 @@ import { fieldElement, uint } from "./wire.ts";
 import { DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
 import { DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
+import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
 import { DEFAULT_MAX_QUEUE } from "./intake/verify-pool.ts";
 import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
@@ -146,6 +147,18 @@ const envSchema = z.object({
   TESSERA_WS_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_WS_LIMITS.idleTimeoutMs),
   TESSERA_WS_PING_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pingIntervalMs),
   TESSERA_WS_PONG_TIMEOUT_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pongTimeoutMs),
+  /** HTTP (sequencer/intake/httplimits.ts): a connection with no traffic this long is closed. */
+  TESSERA_HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_HTTP_LIMITS.idleTimeoutMs),
+  /** A request's headers must be in within this long (at most TESSERA_HTTP_REQUEST_TIMEOUT_MS)... */
+  TESSERA_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+  /** ...and the whole request, body included, within this long; else 408 and closed. */
+  TESSERA_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+  /** A kept-alive connection is closed after this long without a next request. */
+  TESSERA_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+  /** Open HTTP connections per client IP (not with TESSERA_TRUST_PROXY; WebSockets apart). */
+  TESSERA_HTTP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_HTTP_LIMITS.maxConnectionsPerIp),
+  /** Open connections in all, HTTP and WebSocket. */
+  TESSERA_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(DEFAULT_HTTP_LIMITS.maxConnections),
   TESSERA_PROVERS: z.coerce.number().int().min(0).max(8).default(0),
   /** `redis://…`: prove through a prover fleet's queue instead of TESSERA_PROVERS local processes. */
   TESSERA_PROVER_QUEUE: z
@@ -226,7 +239,12 @@ export function l1FromEnv(env: NodeJS.ProcessEnv): L1Link | null {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceConfig {
-  const r = envSchema.safeParse(env);
+  const r = envSchema
+    .refine((e) => e.TESSERA_HTTP_HEADERS_TIMEOUT_MS <= e.TESSERA_HTTP_REQUEST_TIMEOUT_MS, {
+      path: ["TESSERA_HTTP_HEADERS_TIMEOUT_MS"],
+      message: "must not exceed TESSERA_HTTP_REQUEST_TIMEOUT_MS",
+    })
+    .safeParse(env);
   if (!r.success)
     throw new Error(`bad configuration: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const e = r.data;
@@ -300,6 +318,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
       maxOpenOrders: e.TESSERA_MAX_OPEN_ORDERS,
       verifyQueue: e.TESSERA_VERIFY_QUEUE,
       trustProxy: e.TESSERA_TRUST_PROXY,
+      http: {
+        idleTimeoutMs: e.TESSERA_HTTP_IDLE_TIMEOUT_MS,
+        headersTimeoutMs: e.TESSERA_HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: e.TESSERA_HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: e.TESSERA_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        maxConnectionsPerIp: e.TESSERA_HTTP_MAX_CONNECTIONS_PER_IP,
+        maxConnections: e.TESSERA_HTTP_MAX_CONNECTIONS,
+      },
       ws: {
         maxConnectionsPerIp: e.TESSERA_WS_MAX_CONNECTIONS_PER_IP,
         maxSubscriptions: e.TESSERA_WS_MAX_SUBSCRIPTIONS,

@@ -18,6 +18,7 @@ import { VerifyPool } from "./intake/verify-pool.ts";
 import { VenueMetrics } from "./intake/metrics.ts";
 import { ApiLimits, DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
 import { buildServer, DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
+import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
 import { MarketDataFeed } from "./marketdata/feed.ts";
 import type { ApiOptions } from "./intake/server.ts";
@@ -331,6 +332,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     trustProxy: cfg.api?.trustProxy ?? false,
     l1Linked: l1 !== null,
     ws: cfg.api?.ws ?? {},
+    http: cfg.api?.http ?? {},
   });
   const url = await app.listen({ host: cfg.host, port: cfg.port });
   // The market-data process: the public fan-out and reads, off the core's thread.
@@ -344,6 +346,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
         host: cfg.host,
         port: cfg.marketData.port,
         ws: { ...DEFAULT_WS_LIMITS, ...cfg.api?.ws },
+        http: { ...DEFAULT_HTTP_LIMITS, ...cfg.api?.http },
         ipRatePerSecond: rate.ipRate,
         ipBurst: rate.ipBurst,
         trustProxy: cfg.api?.trustProxy ?? false,

@@ -36,7 +36,7 @@ import type { Applied, BatchMeta, LedgerSnapshot } from "./ledger.ts";
 import type { BuildRequest } from "../builder/remote.ts";
 import { toJson } from "../wire.ts";
 import { placedDigest, placedDigestValue } from "./journal-text.ts";
-import { clampFunding, PremiumAverage, premiumOf } from "./risk/funding.ts";
+import { clampFunding, impactPrice, midPremiumOf, PremiumAverage, premiumOf } from "./risk/funding.ts";
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
 import { checkStored, decodePart, DEFAULT_SNAPSHOT_POLICY, encodePart, SnapshotError } from "../journal/snapshot.ts";
 import type { SnapshotPolicy } from "../journal/snapshot.ts";
@@ -481,6 +481,12 @@ function changed(outcome: Outcome): boolean {
 
 /** Trades kept per market for `recentTrades` (and the market-data process). */
 export const RECENT_TRADES = 200;
+/**
+ * The journal meta key holding the first seq sampled with the impact-price funding premium
+ * (risk/funding.ts). A journal created by this release records 1; one written before records the
+ * seq after its last command when first opened, so that its older commands replay as executed.
+ */
+export const FUNDING_IMPACT_FROM = "fundingImpactFrom";
 const MS_PER_SECOND = 1000n;
 
 export interface MarketStats {
@@ -554,6 +560,11 @@ export class Sequencer {
   private readonly lastFunding = new Map<number, FundingUpdate>();
   /** Time-weighted premium of each underlying's perp book over the current funding interval. */
   private readonly premiums = new Map<number, PremiumAverage>();
+  /**
+   * The first journal seq whose premium sample uses the impact prices (risk/funding.ts); commands
+   * before it were executed under the mid rule and replay under it (`FUNDING_IMPACT_FROM`).
+   */
+  private impactPremiumFrom: bigint;
   /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
   private readonly expired = new Set<bigint>();
   private readonly settledSeries = new Map<string, SeriesSettlement>();
@@ -593,6 +604,7 @@ export class Sequencer {
     );
     this.engine = new MatchingEngine(this.ledger, config.markets);
     for (const m of config.markets) this.stats.set(m.instrument, { lastPrice: null, volume: 0n, trades: 0n });
+    this.impactPremiumFrom = BigInt(journal.metaOnce(FUNDING_IMPACT_FROM, (length) => String(length + 1n)));
   }
 
   /**
@@ -687,8 +699,17 @@ export class Sequencer {
     const dropped: { seq: bigint; kind: string; reason: string }[] = [];
     let kept = 0;
     venue.rebuilding = true;
+    // The old journal's commands before its funding rule change replay under the mid rule here
+    // too: the new journal's change comes where the old one's does, at its own seq.
+    const cutover = old.impactPremiumFrom;
+    const moveCutover = (): void => {
+      venue.impactPremiumFrom = venue.journal.length + 1n;
+      venue.journal.setMeta(FUNDING_IMPACT_FROM, String(venue.impactPremiumFrom));
+    };
+    if (cutover > 1n) venue.impactPremiumFrom = BigInt(Number.MAX_SAFE_INTEGER);
     try {
       for (const entry of old.journal.entries()) {
+        if (entry.seq === cutover) moveCutover();
         if (drop(entry.command)) {
           dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: "dropped by the rebuild (not on L1)" });
           continue;
@@ -701,6 +722,7 @@ export class Sequencer {
           dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: `${e.code}: ${e.message}` });
         }
       }
+      if (cutover > old.journal.length) moveCutover();
     } finally {
       venue.rebuilding = false;
       old.close();
@@ -1083,7 +1105,7 @@ export class Sequencer {
             `journal command ${entry.seq} (${entry.command.kind}) replayed to ${d}, journaled ${entry.outcome}`,
           );
         if (outcome.kind === "settle") settlements.push({ seq: entry.seq, settled: outcome.settled });
-        this.samplePremiums(entry.now);
+        this.samplePremiums(entry.now, entry.seq);
         this.publish(outcome);
       }
       // Journals written before settlement records existed get them back from the replay.
@@ -1147,7 +1169,7 @@ export class Sequencer {
       this.executing = false;
     }
     if (changed(outcome)) {
-      this.samplePremiums(at);
+      this.samplePremiums(at, this.journal.length);
       this.publish(outcome);
       // Without group commit the append committed the command: a boundary may be due.
       if (!this.journal.groupCommit) this.maybeSnapshot();
@@ -1392,17 +1414,24 @@ export class Sequencer {
    * Samples each listed perp book's premium over the oracle after a journaled command, at the
    * command's `now` (risk/funding.ts): the same points on a replay, so the same averages.
    */
-  private samplePremiums(now: bigint): void {
+  private samplePremiums(now: bigint, seq: bigint): void {
     const prices = this.ledger.oraclePrices;
+    const impact = seq >= this.impactPremiumFrom;
     for (let u = 1; u <= this.config.profile.underlyings; u++) {
       const perp = perpId(u);
       if (!this.engine.hasMarket(perp)) continue;
       const book = this.engine.book(perp);
-      const premium = premiumOf(
-        book.best(Side.BUY)?.price ?? null,
-        book.best(Side.SELL)?.price ?? null,
-        prices[u - 1]!,
-      );
+      const oracle = prices[u - 1]!;
+      // An impact price is never better than the side's best: with the best bid at or below the
+      // oracle and the best ask at or above it (a quiet book) the premium is 0 without a walk.
+      const bid = book.best(Side.BUY);
+      const ask = book.best(Side.SELL);
+      const crosses = (bid !== null && bid.price > oracle) || (ask !== null && ask.price < oracle);
+      const premium = !impact
+        ? midPremiumOf(bid?.price ?? null, ask?.price ?? null, oracle)
+        : crosses
+          ? premiumOf(impactPrice(book.levels(Side.BUY)), impactPrice(book.levels(Side.SELL)), oracle)
+          : 0n;
       this.premiumAverage(u).observe(premium, now);
     }
   }

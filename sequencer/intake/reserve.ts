@@ -25,6 +25,7 @@ import { equity, initialMarginScaled, meetsIM } from "../../protocol/margin.ts";
 import type { Marks } from "../../protocol/margin.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { Account, SignedOrder } from "../../protocol/types.ts";
+import type { RestingOrder } from "../core/engine/book.ts";
 import type { SideTotal } from "../core/engine/totals.ts";
 import type { Sequencer } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
@@ -63,16 +64,35 @@ function headroom(account: Account, marks: Marks): bigint {
   return BPS * equity(account, marks) - initialMarginScaled(account, marks);
 }
 
+/** `total` without the resting order `order` (its remaining size at its price). */
+function without(total: SideTotal, order: RestingOrder): SideTotal {
+  return { size: total.size - order.remaining, notional: total.notional - order.remaining * order.price };
+}
+
 /**
  * Throws MARGIN (422) when the account's open orders plus `incoming` could not all be carried
  * at initial margin, NO_POSITION_SLOT when they name more instruments than it has slots.
+ * `replacing` (a replace): that resting order of the account is left out of its open orders, as
+ * the replace cancels it — its remaining size and notional on its instrument and side.
  */
-export function checkOpenOrderMargin(venue: Sequencer, incoming: SignedOrder): void {
+export function checkOpenOrderMargin(
+  venue: Sequencer,
+  incoming: SignedOrder,
+  replacing: RestingOrder | null = null,
+): void {
   const o = incoming.order;
   const marks = venue.ledger.state.marks(venue.ledger.oraclePrices);
   const current = venue.ledger.state.account(o.accountId);
-  const open = venue.engine.openTotals(o.accountId);
   const none = { size: 0n, notional: 0n };
+  const open = venue.engine
+    .openTotals(o.accountId)
+    .map((t) =>
+      replacing === null || t.instrument !== replacing.instrument
+        ? t
+        : replacing.side === Side.BUY
+          ? { instrument: t.instrument, buy: without(t.buy, replacing), sell: t.sell }
+          : { instrument: t.instrument, buy: t.buy, sell: without(t.sell, replacing) },
+    );
   const rows = open.some((t) => t.instrument === o.instrument)
     ? open
     : [...open, { instrument: o.instrument, buy: none, sell: none }];

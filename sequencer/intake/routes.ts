@@ -635,14 +635,23 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "FORBIDDEN (order of another account) / KEY_MISMATCH",
       404: "ORDER_NOT_FOUND",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
-      422: "validation codes as for placing (ORDER_ID_WINDOW, ...)",
+      422: "validation codes as for placing (ORDER_ID_WINDOW, ...); MARGIN / NO_POSITION_SLOT: the account's open orders, the replaced one left out and the new one in, could not be carried at initial margin (as for placing)",
     },
     async handle({ params, body, session }) {
       const s = sessionOf(session);
       requireOwnOrder(s, body.order);
+      // The cheap field checks first, as for placing; then the signature.
+      venue.engine.check(body.order, api.clock());
       await verifyOrder(api, body.order);
       const group = body.cancelOnDisconnect ?? null;
       if (group !== null) requireLiveGroup(api, group, s.accountId);
+      // The resting-order margin rule of placing, with the replaced order's reservation released
+      // (the replace cancels it). Checked after the await: the order read is the current one.
+      const old = venue.engine.findOpen(s.accountId, params.orderId);
+      if (old === null)
+        throw new SequencerError("ORDER_NOT_FOUND", `account ${s.accountId} has no open order ${params.orderId}`);
+      if (api.reserveMargin !== false && decodeFlags(body.order.order.flags).timeInForce === "GTC")
+        checkOpenOrderMargin(venue, body.order, old);
       const outcome = venue.execute(
         {
           kind: "replace",
@@ -781,6 +790,17 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  // The deployment's underlyings are 1..profile.underlyings; checked here, not in the engine, so
+  // journals that recorded others replay as they ran.
+  const requireUnderlying = (underlying: number): void => {
+    const count = venue.ledger.profile.underlyings;
+    if (underlying > count)
+      throw new SequencerError(
+        "BAD_REQUEST",
+        `underlying ${underlying} is not listed: this deployment has underlyings 1 to ${count} (GET /v1/instruments)`,
+      );
+  };
+
   const mmpView = (accountId: bigint) =>
     engine.mmpOf(accountId).map(({ underlying, state }) => ({
       underlying,
@@ -789,9 +809,9 @@ export function buildRoutes(api: ApiContext): Route[] {
       maxCount: state.config.maxCount,
       maxDelta: state.config.maxDelta,
       frozen: state.frozen,
-      filledInWindow: state.fills.reduce((sum, f) => sum + f.size, 0n),
-      fillsInWindow: state.fills.length,
-      deltaInWindow: state.fills.reduce((sum, f) => sum + f.delta, 0n),
+      filledInWindow: state.window.quantity,
+      fillsInWindow: state.window.count,
+      deltaInWindow: state.window.delta,
     }));
 
   const mmpSet = defineRoute({
@@ -806,6 +826,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     responses: { 200: "the account's protection per underlying", ...ERR_400, ...ERR_AUTH },
     handle({ body, session }) {
       const s = sessionOf(session);
+      requireUnderlying(body.underlying);
       const config =
         body.maxQuantity === 0n
           ? null
@@ -831,6 +852,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     responses: { 200: "the account's protection per underlying", ...ERR_400, ...ERR_AUTH, 404: "NOT_FOUND" },
     handle({ body, session }) {
       const s = sessionOf(session);
+      requireUnderlying(body.underlying);
       venue.execute({ kind: "mmpReset", accountId: s.accountId, underlying: body.underlying }, api.clock());
       return ok({ mmp: mmpView(s.accountId) });
     },

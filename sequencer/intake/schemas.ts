@@ -56,13 +56,27 @@ export const amendSchema = z
   .object({ size: uint(BITS.size, "the order's new total size (filled included), 1e-4 units; below the current") })
   .strict();
 
-/** Market-maker protection of one underlying; `maxQuantity` 0 removes it. */
+/**
+ * The most fills a market-maker protection window may count before it trips: the window holds at
+ * most this many entries per account and underlying (sequencer/core/engine/mmp.ts), which bounds
+ * its memory and a snapshot's share of it (docs/api.md, `POST /v1/mmp`).
+ */
+export const MAX_MMP_COUNT = 10_000;
+
+/**
+ * Market-maker protection of one underlying; `maxQuantity` 0 removes it. `underlying` is also
+ * checked against the deployment's profile by the route (1..profile underlyings).
+ */
 export const mmpSchema = z
   .object({
     underlying: z.number().int().min(1).max(255),
     windowMs: z.coerce.number().int().min(100).max(86_400_000),
     maxQuantity: uint(BITS.size, "filled size that trips it, 1e-4 units (0 removes the protection)"),
-    maxCount: z.number().int().min(1).max(1_000_000),
+    maxCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_MMP_COUNT, `at most ${MAX_MMP_COUNT} fills per window: trip on quantity or delta for more`),
     maxDelta: uint(
       BITS.size,
       "|net delta| of the window's fills that trips it, 1e-4 units of the underlying (0 or absent: no delta limit)",

@@ -21,6 +21,8 @@ import { RequestLimits } from "./ratelimit.ts";
 import type { BucketState, RateLimitConfig } from "./ratelimit.ts";
 import { DEFAULT_WS_LIMITS, StreamHub } from "./ws.ts";
 import type { WsLimits } from "./ws.ts";
+import { DEFAULT_HTTP_LIMITS, fastifyHttpOptions, limitConnections } from "./httplimits.ts";
+import type { HttpLimits } from "./httplimits.ts";
 
 export interface ServerOptions {
   /** Largest accepted request body, bytes. */
@@ -40,6 +42,8 @@ export interface ServerOptions {
   readonly l1Linked?: boolean;
   /** WebSocket limits (defaults: `DEFAULT_WS_LIMITS`). */
   readonly ws?: Partial<WsLimits>;
+  /** HTTP timeouts and connection caps (defaults: `DEFAULT_HTTP_LIMITS`). */
+  readonly http?: Partial<HttpLimits>;
 }
 
 /**
@@ -50,6 +54,8 @@ export interface ApiOptions {
   /** Budgets besides the order budget (which is `TESSERA_ORDER_RATE`/`_BURST`). */
   readonly rateLimits?: Partial<RateLimitConfig>;
   readonly ws?: Partial<WsLimits>;
+  /** HTTP timeouts and connection caps (httplimits.ts). */
+  readonly http?: Partial<HttpLimits>;
   /** Open orders per account (default 1,000). */
   readonly maxOpenOrders?: number;
   /** Signatures that may wait for a verifier (default 4,096). */
@@ -98,12 +104,16 @@ function rateHeaders(reply: FastifyReply, state: BucketState): void {
 }
 
 export async function buildServer(api: ApiContext, log: Logger, options: ServerOptions): Promise<FastifyInstance> {
+  const http: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
+    ...fastifyHttpOptions(http),
   });
+  // Per-IP counts are of socket addresses: behind a trusted proxy they would be the proxy's.
+  limitConnections(app, http, (options.trustProxy ?? false) === false);
   // Each request's rate-limit charges, for the headers of its reply.
   const charged = new WeakMap<FastifyRequest, RequestLimits>();
   const limitsOf = (req: FastifyRequest): RequestLimits => {

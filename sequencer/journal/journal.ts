@@ -411,6 +411,25 @@ export class Journal {
     return journal;
   }
 
+  /**
+   * The meta value of `key`; when the journal has none, `initial(length)` (the journal's command
+   * count then) is recorded and returned. For a venue rule that changed in a release: a journal
+   * written before records the seq from which the new rule applies, so that its older commands
+   * replay under the rule they were executed with.
+   */
+  metaOnce(key: string, initial: (length: bigint) => string): string {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    if (row !== undefined) return row.value;
+    const value = initial(this.length);
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    return value;
+  }
+
+  /** Records `value` as the meta value of `key`, replacing any (the venue's rebuild). */
+  setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+
   /** A configuration value recorded by an earlier run, or null (new or absent file). */
   static peekMeta(file: string, key: string): string | null {
     let db: Database.Database;

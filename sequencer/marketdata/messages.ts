@@ -14,6 +14,7 @@ import type { Fill, OrderRecord } from "../core/engine/engine.ts";
 import type { Market } from "../core/engine/markets.ts";
 import type { healthView } from "../core/health.ts";
 import type { MarketStats, VenueEvent } from "../core/sequencer.ts";
+import type { HttpLimits } from "../intake/httplimits.ts";
 import type { WsLimits } from "../intake/ws.ts";
 
 /** The health gate as the WebSocket `status` message carries it. */
@@ -24,6 +25,8 @@ export interface MarketDataOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly ws: WsLimits;
+  /** HTTP timeouts and connection caps, as the API's (intake/httplimits.ts). */
+  readonly http: HttpLimits;
   /** Requests and WebSocket messages per second and burst, per client IP. */
   readonly ipRatePerSecond: number;
   readonly ipBurst: number;

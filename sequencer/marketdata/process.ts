@@ -28,6 +28,7 @@ import { pino } from "pino";
 import type { z } from "zod";
 import type { WebSocket } from "ws";
 import { SequencerError } from "../errors.ts";
+import { fastifyHttpOptions, limitConnections } from "../intake/httplimits.ts";
 import { RateLimiter } from "../intake/ratelimit.ts";
 import { describeIssues } from "../intake/route.ts";
 import {
@@ -299,7 +300,9 @@ async function serve(
   ipLimiter: RateLimiter,
 ) {
   const log = pino({ level: options.logLevel, name: "market-data" });
-  const app: FastifyInstance = Fastify({ trustProxy: options.trustProxy });
+  const app: FastifyInstance = Fastify({ trustProxy: options.trustProxy, ...fastifyHttpOptions(options.http) });
+  // Per-IP counts are of socket addresses: behind a trusted proxy they would be the proxy's.
+  limitConnections(app, options.http, options.trustProxy === false);
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler((err: FastifyError | SequencerError, _req, reply) => {
     if (err instanceof SequencerError) {

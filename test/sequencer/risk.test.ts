@@ -5,12 +5,22 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { FUNDING_IMPACT_FROM } from "../../sequencer/core/sequencer.ts";
 import type { Sequencer } from "../../sequencer/core/sequencer.ts";
-import { fundingCap, fundingDelta, PremiumAverage } from "../../sequencer/core/risk/funding.ts";
+import {
+  FUNDING_IMPACT_MAX_LEVELS,
+  FUNDING_IMPACT_NOTIONAL,
+  fundingCap,
+  fundingDelta,
+  impactPrice,
+  PremiumAverage,
+} from "../../sequencer/core/risk/funding.ts";
 import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { belowMM } from "../../protocol/margin.ts";
 import { Side } from "../../protocol/types.ts";
+import Database from "better-sqlite3";
 import { WebSocket } from "ws";
+import { Journal } from "../../sequencer/journal/journal.ts";
 import { ADMIN_TOKEN, ETH_PERP, openVenue, startVenue, tempDb, Trader } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
@@ -51,14 +61,41 @@ function fingerprint(venue: Sequencer): string {
 }
 
 describe("funding rate", () => {
-  test("is the book's mid minus the oracle, clamped to the protocol cap, 0 without a two-sided book", () => {
+  test("is one-sided: the impact bid above the oracle or the impact ask below it, clamped to the protocol cap", () => {
     assert.equal(fundingCap(P), 300n, "10 bps of 3,000.00 USD is 3.00 USD");
-    assert.equal(fundingDelta(P + 50n, P + 150n, P), 100n);
-    assert.equal(fundingDelta(P - 150n, P - 50n, P), -100n);
+    assert.equal(fundingDelta(P + 50n, P + 150n, P), 50n, "buyers above the index: the bid's excess");
+    assert.equal(fundingDelta(P - 150n, P - 50n, P), -50n, "sellers below the index: the ask's shortfall");
+    assert.equal(fundingDelta(P - 50n, P + 50n, P), 0n, "a book around the index: no premium");
+    assert.equal(fundingDelta(P, P + 1n, P), 0n, "a bid at the index is not above it");
+    assert.equal(fundingDelta(P - 1n, P, P), 0n, "an ask at the index is not below it");
     assert.equal(fundingDelta(P + 5_000n, P + 6_000n, P), 300n, "clamped above");
     assert.equal(fundingDelta(P - 6_000n, P - 5_000n, P), -300n, "clamped below");
     assert.equal(fundingDelta(null, P, P), 0n);
     assert.equal(fundingDelta(P, null, P), 0n);
+    assert.equal(fundingDelta(P + 100n, null, P), 100n, "one side with depth is enough for its own term");
+    // The manipulation the mid allowed: a bid at one cent under a fair ask put the mid near half
+    // the oracle, the premium at −cap for as long as it stood. One-sided, it moves nothing.
+    assert.equal(fundingDelta(1n, P + 1n, P), 0n, "attack: a far bid under a fair ask");
+    assert.equal(fundingDelta(P - 1n, 10n * P, P), 0n, "attack: a far ask over a fair bid");
+  });
+
+  test("an impact price needs the impact notional within the level bound; dust at the touch has none", () => {
+    const level = (price: bigint, total: bigint) => ({ price, total });
+    // 1,000 USDC of notional: at 3,000.00 that is 1/3 of a unit (3,334 size units, rounded up).
+    const third = FUNDING_IMPACT_NOTIONAL / P + 1n;
+    assert.equal(impactPrice([level(P, third)]), P, "one level deep enough");
+    assert.equal(impactPrice([level(P, third - 1n)]), null, "one level just short, nothing behind it");
+    assert.equal(
+      impactPrice([level(P + 500n, 1n), level(P + 400n, 1n), level(P - 100n, third)]),
+      P - 100n,
+      "attack: one-lot bids above the index do not set the impact bid; the depth below them does",
+    );
+    assert.equal(fundingDelta(impactPrice([level(P + 500n, 1n), level(P - 100n, third)]), null, P), 0n);
+    // Dust spread over more levels than the walk takes has no impact price at all.
+    const dust = Array.from({ length: FUNDING_IMPACT_MAX_LEVELS + 1 }, (_, i) => level(P + 1_000n - BigInt(i), 1n));
+    assert.equal(impactPrice([...dust, level(P, third)]), null, "more levels than the bound");
+    assert.equal(impactPrice(dust.slice(1, FUNDING_IMPACT_MAX_LEVELS).concat(level(P, third))), P, "exactly the bound");
+    assert.equal(impactPrice([]), null, "an empty side");
   });
 
   test("the premium is averaged over the interval, weighted by the time each value stood", () => {
@@ -102,18 +139,18 @@ describe("funding from the averaged premium", () => {
     deposit(venue, bob, RICH);
     deposit(venue, carol, RICH);
     venue.execute({ kind: "expire" }, tick());
-    // The oracle is 3,000.00 (ETH). Quotes at mid 3,000.50 (premium 50 cents) for the interval.
+    // The oracle is 3,000.00 (ETH). A full unit bid at 3,000.50 (premium 50 cents) for the interval.
     place(venue, bob, { side: Side.SELL, size: ONE, price: P + 100n, orderId: 1n, postOnly: true });
-    place(venue, carol, { side: Side.BUY, size: ONE, price: P, orderId: 1n, postOnly: true });
+    place(venue, carol, { side: Side.BUY, size: ONE, price: P + 50n, orderId: 1n, postOnly: true });
     venue.execute({ kind: "funding" }, tick(interval));
     const start = now;
-    // Most of the interval at premium 50; in its last second the quotes move to 3,020.00 /
+    // Most of the interval at premium 50; in its last second the quotes move to 3,030.00 /
     // 3,040.00 (premium 3,000 cents: a single sample would give the cap, 300).
     const spike = start + interval - 1000n;
     const sign = (t: Trader, spec: OrderSpec) => ({ kind: "place" as const, order: t.sign(spec), clientOrderId: null });
     venue.execute({ kind: "cancel", accountId: bob.accountId, orderId: 1n, reason: "user" }, spike);
     venue.execute(sign(bob, { side: Side.SELL, size: ONE, price: P + 4_000n, orderId: 2n, postOnly: true }), spike);
-    venue.execute(sign(carol, { side: Side.BUY, size: ONE, price: P + 2_000n, orderId: 2n, postOnly: true }), spike);
+    venue.execute(sign(carol, { side: Side.BUY, size: ONE, price: P + 3_000n, orderId: 2n, postOnly: true }), spike);
     now = start + interval;
     const outcome = venue.execute({ kind: "funding" }, now);
     assert.equal(outcome.kind, "funding");
@@ -128,6 +165,108 @@ describe("funding from the averaged premium", () => {
       JSON.stringify(venue.lastFundingOf(1), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
       before,
     );
+  });
+});
+
+describe("attack: a market maker quoting to move funding", () => {
+  const db = tempDb();
+  let venue: Sequencer;
+  const mallory = new Trader("mallory-funding", 2n);
+  const carol = new Trader("carol-funding", 3n);
+  after(() => {
+    venue.close();
+    db.cleanup();
+  });
+
+  test("attack: a bid at one cent under a fair ask, and thin bids above the index, leave the premium at 0", async () => {
+    venue = await openVenue(db.file);
+    const interval = venue.config.profile.fundingInterval * 1000n;
+    deposit(venue, mallory, RICH);
+    deposit(venue, carol, RICH);
+    venue.execute({ kind: "expire" }, tick());
+    venue.execute({ kind: "funding" }, tick(interval));
+    const ethDelta = () => {
+      const outcome = venue.execute({ kind: "funding" }, tick(interval));
+      assert.equal(outcome.kind, "funding");
+      return outcome.kind === "funding" ? outcome.updates.find((u) => u.underlying === 1)!.delta : null;
+    };
+    // A fair ask a unit deep just above the oracle (3,000.00), and Mallory's bid at one cent for
+    // a thousand units: under the mid rule the mid sat near half the oracle, the premium at −cap
+    // for the whole interval.
+    place(venue, carol, { side: Side.SELL, size: ONE, price: P + 100n, orderId: 1n, postOnly: true });
+    place(venue, mallory, { side: Side.BUY, size: 1_000n * ONE, price: 1n, orderId: 1n, postOnly: true });
+    assert.equal(ethDelta(), 0n, "a far bid under a fair ask moves nothing");
+    // A fair bid a unit deep under the oracle, and Mallory's three bids of the minimum size above
+    // the index: under the mid rule the best bid made the premium 75 cents. Too thin to be the
+    // price a real sell of 1,000 USDC gets, they do not set the impact bid.
+    place(venue, carol, { side: Side.BUY, size: ONE, price: P - 100n, orderId: 2n, postOnly: true });
+    for (const [i, above] of [50n, 40n, 30n].entries())
+      place(venue, mallory, { side: Side.BUY, size: 10n, price: P + above, orderId: BigInt(i + 2), postOnly: true });
+    assert.equal(ethDelta(), 0n, "thin bids above the index move nothing");
+    // Real depth above the index does: a unit bid at 3,000.20 (3,000 USDC) behind them reaches
+    // the impact notional there, 20 cents above the oracle, from the second it was placed.
+    place(venue, carol, { side: Side.BUY, size: ONE, price: P + 20n, orderId: 3n, postOnly: true });
+    assert.equal(ethDelta(), (20n * interval) / (interval + 1000n), "a unit bid 20 cents above the index");
+  });
+});
+
+describe("a journal written under the mid rule", () => {
+  const db = tempDb();
+  after(() => db.cleanup());
+
+  /** Sets (or with null removes) the journal's funding rule cut-over, as a file of an older release has none. */
+  function setCutover(value: string | null): void {
+    const raw = new Database(db.file);
+    try {
+      if (value === null) raw.prepare("DELETE FROM meta WHERE key = ?").run(FUNDING_IMPACT_FROM);
+      else raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(FUNDING_IMPACT_FROM, value);
+    } finally {
+      raw.close();
+    }
+  }
+
+  test("replays its commands under the mid rule, and takes the impact rule from the next command on", async () => {
+    const mallory = new Trader("mallory-legacy", 2n);
+    const carol = new Trader("carol-legacy", 3n);
+    let venue = await openVenue(db.file);
+    const interval = venue.config.profile.fundingInterval * 1000n;
+    const ethDelta = () => {
+      const outcome = venue.execute({ kind: "funding" }, tick(interval));
+      return outcome.kind === "funding" ? outcome.updates.find((u) => u.underlying === 1)!.delta : null;
+    };
+    venue.close();
+    // Everything until now was executed under the mid rule: a release before the impact prices.
+    setCutover(String(Number.MAX_SAFE_INTEGER));
+    venue = await openVenue(db.file);
+    deposit(venue, mallory, RICH);
+    deposit(venue, carol, RICH);
+    venue.execute({ kind: "expire" }, tick());
+    venue.execute({ kind: "funding" }, tick(interval));
+    place(venue, carol, { side: Side.SELL, size: ONE, price: P + 100n, orderId: 1n, postOnly: true });
+    place(venue, mallory, { side: Side.BUY, size: 1_000n * ONE, price: 1n, orderId: 1n, postOnly: true });
+    assert.equal(ethDelta(), -fundingCap(P), "the mid rule: a far bid put the premium at −cap");
+    const length = venue.journal.length;
+    venue.close();
+    // The file as an older release left it: no cut-over recorded. This release records the seq
+    // after its last command and replays everything before under the mid rule (a divergence
+    // would throw here).
+    setCutover(null);
+    venue = await openVenue(db.file);
+    assert.equal(Journal.peekMeta(db.file, FUNDING_IMPACT_FROM), String(length + 1n));
+    assert.equal(venue.lastFundingOf(1)!.delta, -fundingCap(P), "the replayed update is the journaled one");
+    // The interval begun under the mid rule ends with the premium it sampled; its update is the
+    // first command under the impact rule, whose sample starts the next interval at 0.
+    assert.equal(ethDelta(), -fundingCap(P), "the interval sampled under the mid rule");
+    assert.equal(ethDelta(), 0n, "from the next command on, the impact rule: the far bid moves nothing");
+    const last = JSON.stringify(venue.lastFundingOf(1), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+    venue.close();
+    // Both rules replay as executed.
+    venue = await openVenue(db.file);
+    assert.equal(
+      JSON.stringify(venue.lastFundingOf(1), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
+      last,
+    );
+    venue.close();
   });
 });
 
@@ -219,7 +358,8 @@ describe("risk engine", () => {
     const outcome = venue.execute({ kind: "funding" }, tick());
     assert.equal(outcome.kind, "funding");
     if (outcome.kind !== "funding") return;
-    // mid 2,745.00 − oracle 2,700.00 = 4,500 cents, capped at 10 bps of 2,700.00 = 270 cents.
+    // impact bid 2,740.00 (a full unit: 2,740 USDC of depth) − oracle 2,700.00 = 4,000 cents,
+    // capped at 10 bps of 2,700.00 = 270 cents.
     assert.deepEqual(
       outcome.updates.map((u) => [u.underlying, u.delta, u.index]),
       [

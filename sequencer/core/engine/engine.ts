@@ -26,6 +26,8 @@ import type { BookSnapshot, BookSnapshotData, LevelChange, RestingOrder } from "
 import { OrderBook } from "./book.ts";
 import type { OpenTotal } from "./totals.ts";
 import { OpenTotals } from "./totals.ts";
+import { MmpWindow } from "./mmp.ts";
+import type { MmpFill } from "./mmp.ts";
 import type { Market } from "./markets.ts";
 import type { DecodedFlags } from "./flags.ts";
 import { decodeFlags } from "./flags.ts";
@@ -190,8 +192,18 @@ export interface MmpConfig {
 export interface MmpState {
   readonly config: MmpConfig;
   /** Maker fills inside the window: time (unix ms), size and signed delta (see `fillDelta`). */
-  fills: { readonly time: bigint; readonly size: bigint; readonly delta: bigint }[];
+  readonly window: MmpWindow;
   frozen: boolean;
+}
+
+/**
+ * Market-maker protection as snapshots store it (`EngineSnapshot.mmp`), the window as a list:
+ * the shape `MmpState` had before the window kept running totals, so snapshots are unchanged.
+ */
+export interface MmpSnapshotState {
+  readonly config: MmpConfig;
+  readonly fills: readonly MmpFill[];
+  readonly frozen: boolean;
 }
 
 /**
@@ -250,7 +262,8 @@ export interface EngineSnapshot {
   readonly highestByAccount: ReadonlyMap<bigint, bigint>;
   readonly clientIds: ReadonlyMap<bigint, ReadonlyMap<string, RestingOrder>>;
   readonly deadlines: ReadonlyMap<bigint, bigint>;
-  readonly mmp: ReadonlyMap<string, MmpState>;
+  /** `${accountId}:${underlying}` → protection, accounts in the order they first set one. */
+  readonly mmp: ReadonlyMap<string, MmpSnapshotState>;
   readonly groups: ReadonlyMap<string, ReadonlySet<RestingOrder>>;
   readonly nextTradeId: bigint;
 }
@@ -280,8 +293,8 @@ export class MatchingEngine {
   private readonly clientIds = new Map<bigint, Map<string, RestingOrder>>();
   /** accountId → unix ms at which the dead-man switch cancels every order of the account. */
   private readonly deadlines = new Map<bigint, bigint>();
-  /** `${accountId}:${underlying}` → market-maker protection. */
-  private readonly mmp = new Map<string, MmpState>();
+  /** accountId → underlying → market-maker protection (an account's map is never empty). */
+  private readonly mmp = new Map<bigint, Map<number, MmpState>>();
   /** Cancel-on-disconnect group → its resting orders. */
   private readonly groups = new Map<string, Set<RestingOrder>>();
   /** Each account's resting size and notional per instrument and side (derived: not in snapshots). */
@@ -321,7 +334,7 @@ export class MatchingEngine {
       highestByAccount: this.highestByAccount,
       clientIds: this.clientIds,
       deadlines: this.deadlines,
-      mmp: this.mmp,
+      mmp: this.mmpSnapshot(),
       groups: this.groups,
       nextTradeId: this.nextTradeId,
     };
@@ -347,7 +360,15 @@ export class MatchingEngine {
     refill(this.highestByAccount, snapshot.highestByAccount);
     refill(this.clientIds, snapshot.clientIds as Map<bigint, Map<string, RestingOrder>>);
     refill(this.deadlines, snapshot.deadlines);
-    refill(this.mmp, snapshot.mmp);
+    this.mmp.clear();
+    for (const [key, state] of snapshot.mmp) {
+      const [account, underlying] = key.split(":");
+      this.mmpStates(BigInt(account!), true).set(Number(underlying), {
+        config: state.config,
+        window: MmpWindow.of(state.fills),
+        frozen: state.frozen,
+      });
+    }
     refill(this.groups, snapshot.groups as Map<string, Set<RestingOrder>>);
     this.nextTradeId = snapshot.nextTradeId;
     this.totals.clear();
@@ -529,7 +550,7 @@ export class MatchingEngine {
     const o = signed.order;
     const market = this.precheck(signed, flags, now);
     this.checkOrderId(o.accountId, o.orderId, replacing);
-    if (flags.timeInForce === "GTC" && this.mmp.get(`${o.accountId}:${market.underlying}`)?.frozen === true)
+    if (flags.timeInForce === "GTC" && this.mmp.get(o.accountId)?.get(market.underlying)?.frozen === true)
       throw new SequencerError(
         "MMP_FROZEN",
         `market-maker protection froze account ${o.accountId}'s quotes in underlying ${market.underlying}: reset it (POST /v1/mmp/reset)`,
@@ -920,36 +941,53 @@ export class MatchingEngine {
     underlying: number,
     config: (Omit<MmpConfig, "maxDelta"> & { readonly maxDelta?: bigint }) | null,
   ): void {
-    const key = `${accountId}:${underlying}`;
-    if (config === null) this.mmp.delete(key);
-    else
-      this.mmp.set(key, {
-        config: { ...config, maxDelta: config.maxDelta ?? 0n },
-        fills: [],
-        frozen: this.mmp.get(key)?.frozen ?? false,
-      });
+    if (config === null) {
+      const states = this.mmp.get(accountId);
+      states?.delete(underlying);
+      if (states?.size === 0) this.mmp.delete(accountId);
+      return;
+    }
+    const states = this.mmpStates(accountId, true);
+    states.set(underlying, {
+      config: { ...config, maxDelta: config.maxDelta ?? 0n },
+      window: new MmpWindow(),
+      frozen: states.get(underlying)?.frozen ?? false,
+    });
+  }
+
+  /** An account's protection per underlying (`create`: made when it has none). */
+  private mmpStates(accountId: bigint, create: true): Map<number, MmpState>;
+  private mmpStates(accountId: bigint, create?: false): Map<number, MmpState> | undefined;
+  private mmpStates(accountId: bigint, create = false): Map<number, MmpState> | undefined {
+    let states = this.mmp.get(accountId);
+    if (states === undefined && create) this.mmp.set(accountId, (states = new Map()));
+    return states;
+  }
+
+  /** The protection as snapshots store it (`MmpSnapshotState`). */
+  private mmpSnapshot(): Map<string, MmpSnapshotState> {
+    const out = new Map<string, MmpSnapshotState>();
+    for (const [accountId, states] of this.mmp)
+      for (const [underlying, s] of states)
+        out.set(`${accountId}:${underlying}`, { config: s.config, fills: s.window.fills(), frozen: s.frozen });
+    return out;
   }
 
   /** Unfreezes an account's quotes in an underlying and clears its window. */
   resetMmp(accountId: bigint, underlying: number): void {
-    const state = this.mmp.get(`${accountId}:${underlying}`);
+    const state = this.mmp.get(accountId)?.get(underlying);
     if (state === undefined)
       throw new SequencerError(
         "NOT_FOUND",
         `account ${accountId} has no market-maker protection in underlying ${underlying}`,
       );
     state.frozen = false;
-    state.fills = [];
+    state.window.clear();
   }
 
-  /** An account's protection per underlying. */
+  /** An account's protection per underlying (O(its underlyings)). */
   mmpOf(accountId: bigint): { underlying: number; state: MmpState }[] {
-    const out: { underlying: number; state: MmpState }[] = [];
-    for (const [key, state] of this.mmp) {
-      const [account, underlying] = key.split(":");
-      if (account === accountId.toString()) out.push({ underlying: Number(underlying), state });
-    }
-    return out;
+    return [...(this.mmp.get(accountId) ?? [])].map(([underlying, state]) => ({ underlying, state }));
   }
 
   /** Counts makers' fills against their protection; a tripped one cancels the maker's orders there. */
@@ -957,16 +995,15 @@ export class MatchingEngine {
     if (this.mmp.size === 0) return;
     for (const f of fills) {
       const underlying = this.market(f.instrument).underlying;
-      const state = this.mmp.get(`${f.makerAccount}:${underlying}`);
+      const state = this.mmp.get(f.makerAccount)?.get(underlying);
       if (state === undefined || state.frozen) continue;
-      const since = now - state.config.windowMs;
-      state.fills = state.fills.filter((x) => x.time > since);
-      state.fills.push({ time: now, size: f.size, delta: fillDelta(f.instrument, opposite(f.takerSide), f.size) });
-      const quantity = state.fills.reduce((sum, x) => sum + x.size, 0n);
-      const delta = state.fills.reduce((sum, x) => sum + x.delta, 0n);
+      // O(1) amortised: expired entries leave from the head, the sums are running (mmp.ts).
+      const w = state.window;
+      w.prune(now - state.config.windowMs);
+      w.push({ time: now, size: f.size, delta: fillDelta(f.instrument, opposite(f.takerSide), f.size) });
       const { maxQuantity, maxCount, maxDelta } = state.config;
-      const deltaTripped = maxDelta > 0n && (delta >= maxDelta || -delta >= maxDelta);
-      if (quantity < maxQuantity && state.fills.length < maxCount && !deltaTripped) continue;
+      const deltaTripped = maxDelta > 0n && (w.delta >= maxDelta || -w.delta >= maxDelta);
+      if (w.quantity < maxQuantity && w.count < maxCount && !deltaTripped) continue;
       state.frozen = true;
       for (const order of this.openOrders(f.makerAccount)) {
         if (this.market(order.instrument).underlying !== underlying) continue;

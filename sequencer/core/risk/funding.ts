@@ -4,12 +4,17 @@
  * the interval, of the perpetual book's premium over the oracle, clamped to
  * `|delta| ≤ ⌊FUNDING_CAP_BPS × oracle / 10^4⌋` so that protocol/'s `FUNDING_CAP` check holds.
  *
- * The premium at an instant is `mid − oracle` in cents per unit, `mid = ⌊(bestBid + bestAsk) /
- * 2⌋`, with the oracle price of that instant; without both sides of the book it is 0. A
- * premium that one order can set for a moment (a thin book pushed just before the update)
- * therefore weighs only for the time it stood. A positive delta raises the index: longs pay
- * shorts (the perp traded above the oracle). The update still happens with delta 0 when there
- * was no premium, so the schedule keeps its pace.
+ * The premium at an instant is one-sided, from the impact prices of the book (`premiumOf`): the
+ * impact bid minus the oracle when the impact bid is above the oracle (buyers pay more than the
+ * index for real size), the impact ask minus the oracle when the impact ask is below it, else 0.
+ * A side's impact price is the price at which a market order of `FUNDING_IMPACT_NOTIONAL` would
+ * complete against it (`impactPrice`); a side without that much depth within
+ * `FUNDING_IMPACT_MAX_LEVELS` levels has none. So a quote far from the oracle on the other side
+ * (a bid at one cent under a fair ask) moves nothing, and moving the premium takes real size
+ * offered beyond the oracle, which anyone can take. A premium that one order sets for a moment
+ * weighs only for the time it stood. A positive delta raises the index: longs pay shorts (the
+ * perp traded above the oracle). The update still happens with delta 0 when there was no
+ * premium, so the schedule keeps its pace.
  *
  * Everything here is bigint and takes time as an argument (unix ms): the venue samples at each
  * journaled command with that command's `now`, so a replay computes the same averages.
@@ -21,8 +26,62 @@ export function fundingCap(oracle: bigint): bigint {
   return (FUNDING_CAP_BPS * oracle) / BPS;
 }
 
-/** The book's premium over the oracle at one instant (cents per unit, signed; 0 without both sides). */
-export function premiumOf(bestBid: bigint | null, bestAsk: bigint | null, oracle: bigint): bigint {
+/**
+ * The depth a side of a perpetual book must show for its price to count in the premium: a market
+ * order of this notional (USDC base units, `price × size`: 1,000 USDC) must complete against it.
+ */
+export const FUNDING_IMPACT_NOTIONAL = 1_000_000_000n;
+/**
+ * The most price levels `impactPrice` walks: a side that needs more to reach the impact notional
+ * (dust spread over many levels) has no impact price. It bounds the work per sample, which runs
+ * after every command.
+ */
+export const FUNDING_IMPACT_MAX_LEVELS = 32;
+
+/** A price level as `impactPrice` reads it: its price (cents) and its total size (1e-4 units). */
+export interface DepthLevel {
+  readonly price: bigint;
+  readonly total: bigint;
+}
+
+/**
+ * The price at which a market order of `notional` (USDC base units) completes against `levels`
+ * (one side of a book, best first): the price of the level where the cumulative `price × size`
+ * first reaches it; null when `maxLevels` levels do not hold that much.
+ */
+export function impactPrice(
+  levels: Iterable<DepthLevel>,
+  notional = FUNDING_IMPACT_NOTIONAL,
+  maxLevels = FUNDING_IMPACT_MAX_LEVELS,
+): bigint | null {
+  let depth = 0n;
+  let walked = 0;
+  for (const level of levels) {
+    if (walked++ >= maxLevels) return null;
+    depth += level.price * level.total;
+    if (depth >= notional) return level.price;
+  }
+  return null;
+}
+
+/**
+ * The book's premium over the oracle at one instant, from its impact bid and ask (cents per
+ * unit, signed): `impactBid − oracle` when the impact bid is above the oracle, `impactAsk −
+ * oracle` when the impact ask is below it, else 0 (both cannot hold: the bid is below the ask).
+ */
+export function premiumOf(impactBid: bigint | null, impactAsk: bigint | null, oracle: bigint): bigint {
+  if (impactBid !== null && impactBid > oracle) return impactBid - oracle;
+  if (impactAsk !== null && impactAsk < oracle) return impactAsk - oracle;
+  return 0n;
+}
+
+/**
+ * The premium rule before the impact prices: `⌊(bestBid + bestAsk) / 2⌋ − oracle`, 0 without a
+ * two-sided book. A quote far from the oracle moved it (a bid at one cent under a fair ask put the
+ * mid near half the oracle), so it is kept only to replay the commands of journals written under
+ * it (the venue's `FUNDING_IMPACT_FROM`).
+ */
+export function midPremiumOf(bestBid: bigint | null, bestAsk: bigint | null, oracle: bigint): bigint {
   if (bestBid === null || bestAsk === null) return 0n;
   return (bestBid + bestAsk) / 2n - oracle;
 }
@@ -33,9 +92,9 @@ export function clampFunding(premium: bigint, oracle: bigint): bigint {
   return premium > cap ? cap : premium < -cap ? -cap : premium;
 }
 
-/** The funding delta from one instant's best bid/ask and the oracle (the premium, clamped). */
-export function fundingDelta(bestBid: bigint | null, bestAsk: bigint | null, oracle: bigint): bigint {
-  return clampFunding(premiumOf(bestBid, bestAsk, oracle), oracle);
+/** The funding delta from one instant's impact bid and ask and the oracle (the premium, clamped). */
+export function fundingDelta(impactBid: bigint | null, impactAsk: bigint | null, oracle: bigint): bigint {
+  return clampFunding(premiumOf(impactBid, impactAsk, oracle), oracle);
 }
 
 /** A `PremiumAverage` as plain data (`toSnapshot`). */
