@@ -32,7 +32,7 @@ template Batch(nTx, accountDepth, orderDepth, P, U, K, I, D, fundingInterval) {
     // The one public input: 253 bits (PublicCommitment).
     signal input commitment;
     // The public data L1 hashes (§8); t: 32 bits, prices: 40 bits, settlement records: 80 bits,
-    // instrument-table entries: 88 bits, deposit owners: 160 bits, f0: 128 bits, f1: 96 bits,
+    // instrument-table entries: 88 bits, deposit owners: 160 bits, f0: 128 bits, f1: 64 bits,
     // range-checked below and by the commitment's fixed widths.
     signal input publicData[nPub];
 
