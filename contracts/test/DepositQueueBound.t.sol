@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {TestBase} from "./utils/TestBase.sol";
+import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TesseraRollup} from "../TesseraRollup.sol";
 import {ITesseraRollup} from "../interfaces/ITesseraRollup.sol";
-import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
-import {MockAggregator} from "../oracle/MockAggregator.sol";
-import {TestUSDC} from "../token/TestUSDC.sol";
-import {MockVerifier} from "../mocks/MockVerifier.sol";
 
 /// @notice The bound on unconsumed deposits (review finding: a flood of 1-unit deposits, refunded
 /// in the exodus, outran the provers and forced the exodus). On a `test`-profile rollup (nTx 2,
@@ -16,73 +11,26 @@ import {MockVerifier} from "../mocks/MockVerifier.sol";
 /// round 1 stays usable however long the tests run (finding F13).
 // Test names follow test_<fn>_<condition> and testFuzz_<fn>_<condition>.
 // solhint-disable func-name-mixedcase
-contract DepositQueueBoundTest is TestBase {
-    int256 internal constant ETH_ANSWER = 300_012_345_678;
-    int256 internal constant BTC_ANSWER = 6_000_050_000_000;
-    uint256 internal constant DEADLINE = 7 days;
+contract DepositQueueBoundTest is RollupFixture {
     /// @dev Written out independently of the contract's DEPOSIT_QUEUE_BATCHES.
     uint256 internal constant QUEUE_BATCHES = 64;
     uint256 internal constant PK = 7;
-    address internal constant OPERATOR = address(0x0B);
     address internal constant MALLORY = address(0xBAD);
     address internal constant ALICE = address(0xA11CE);
 
-    TestUSDC internal usdc;
-    MockAggregator internal ethFeed;
-    MockAggregator internal btcFeed;
-    MockVerifier internal verifier;
     TesseraRollup internal r;
     /// @dev Mallory's account, the target of the flood.
     uint256 internal id;
 
     function setUp() public {
-        vm.warp(1_800_000_000);
-        usdc = new TestUSDC(address(this));
-        ethFeed = new MockAggregator("ETH / USD", address(this));
-        btcFeed = new MockAggregator("BTC / USD", address(this));
-        ethFeed.pushAnswer(ETH_ANSWER);
-        btcFeed.pushAnswer(BTC_ANSWER);
-        verifier = new MockVerifier(1);
+        _setUpMarket();
         r = _deploy(2);
         id = _registerAndFund(r);
     }
 
+    /// @dev A `test`-profile rollup (K 1) with `d` deposit records per batch.
     function _deploy(uint8 d) internal returns (TesseraRollup) {
-        AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
-        feeds[0] = ethFeed;
-        feeds[1] = btcFeed;
-        address[8] memory hashers;
-        for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
-        return
-            new TesseraRollup(
-                ITesseraRollup.Config({
-                    collateral: IERC20(address(usdc)),
-                    feeds: feeds,
-                    verifier: address(verifier),
-                    profile: ITesseraRollup.Profile({
-                        nTx: 2,
-                        settlements: 1,
-                        accountDepth: 4,
-                        positions: 2,
-                        deposits: d,
-                        instruments: 2
-                    }),
-                    genesisStateRoot: 0x1234,
-                    feeAccountOwner: address(0xFEE),
-                    feeAccountPkHash: 11,
-                    insuranceFundOwner: address(0x1F),
-                    insuranceFundPkHash: 22,
-                    operator: OPERATOR,
-                    admin: address(this),
-                    maxOracleAge: 3600,
-                    forcedRequestDeadline: DEADLINE,
-                    maxBatchLag: 3600,
-                    priceRoundGrace: 0,
-                    feedChangeDelay: 8 days,
-                    exitClaimWindow: 3 days,
-                    poseidonHashers: hashers
-                })
-            );
+        return new TesseraRollup(_config(ethFeed, _profile(1, d), address(verifier)));
     }
 
     /// @dev Registers Mallory's account on `rollup` and gives her plenty of 1-unit deposits.

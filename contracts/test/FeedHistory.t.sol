@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {TestBase} from "./utils/TestBase.sol";
+import {RollupFixture} from "./utils/RollupFixture.sol";
 import {ITesseraRollup} from "../interfaces/ITesseraRollup.sol";
 import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 import {MockAggregator} from "../oracle/MockAggregator.sol";
-import {TestUSDC} from "../token/TestUSDC.sol";
-import {MockVerifier} from "../mocks/MockVerifier.sol";
-import {FeedHistoryHarness} from "./utils/FeedHistoryHarness.sol";
+import {ExodusHarness} from "./utils/ExodusHarness.sol";
 import {Feed18} from "./utils/Feed18.sol";
 
 /// @notice Settlement prices come from the feed in force at the expiry, which a feed change no
@@ -16,68 +13,22 @@ import {Feed18} from "./utils/Feed18.sol";
 /// never be settled nor exited). `test`-profile rollup (nTx 2, U 2, K 1) with a MockVerifier.
 // Test names follow test_<fn>_<condition>.
 // solhint-disable func-name-mixedcase
-contract FeedHistoryTest is TestBase {
-    int256 internal constant ETH_ANSWER = 300_012_345_678;
+contract FeedHistoryTest is RollupFixture {
     /// @dev The new feed answers differently, so a price read from the wrong feed shows.
     int256 internal constant NEW_ANSWER = 310_000_000_000;
-    int256 internal constant BTC_ANSWER = 6_000_050_000_000;
-    uint256 internal constant DELAY = 8 days;
-    address internal constant OPERATOR = address(0x0B);
+    uint256 internal constant DELAY = FEED_CHANGE_DELAY;
 
-    TestUSDC internal usdc;
-    MockAggregator internal ethFeed;
-    MockAggregator internal btcFeed;
-    MockVerifier internal verifier;
-    FeedHistoryHarness internal r;
+    ExodusHarness internal r;
     uint256 internal root = 1;
 
     function setUp() public {
-        vm.warp(1_800_000_000);
-        usdc = new TestUSDC(address(this));
-        ethFeed = new MockAggregator("ETH / USD", address(this));
-        btcFeed = new MockAggregator("BTC / USD", address(this));
-        ethFeed.pushAnswer(ETH_ANSWER);
-        btcFeed.pushAnswer(BTC_ANSWER);
-        verifier = new MockVerifier(1);
+        _setUpMarket();
         r = _deploy(ethFeed);
     }
 
-    function _deploy(AggregatorV3Interface eth) internal returns (FeedHistoryHarness) {
-        AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
-        feeds[0] = eth;
-        feeds[1] = btcFeed;
-        address[8] memory hashers;
-        for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
-        return
-            new FeedHistoryHarness(
-                ITesseraRollup.Config({
-                    collateral: IERC20(address(usdc)),
-                    feeds: feeds,
-                    verifier: address(verifier),
-                    profile: ITesseraRollup.Profile({
-                        nTx: 2,
-                        settlements: 1,
-                        accountDepth: 4,
-                        positions: 2,
-                        deposits: 2,
-                        instruments: 2
-                    }),
-                    genesisStateRoot: 0x1234,
-                    feeAccountOwner: address(0xFEE),
-                    feeAccountPkHash: 11,
-                    insuranceFundOwner: address(0x1F),
-                    insuranceFundPkHash: 22,
-                    operator: OPERATOR,
-                    admin: address(this),
-                    maxOracleAge: 3600,
-                    forcedRequestDeadline: 7 days,
-                    maxBatchLag: 3600,
-                    priceRoundGrace: 0,
-                    feedChangeDelay: DELAY,
-                    exitClaimWindow: 3 days,
-                    poseidonHashers: hashers
-                })
-            );
+    /// @dev A `test`-profile rollup (K 1, D 2) whose ETH feed is `eth`.
+    function _deploy(AggregatorV3Interface eth) internal returns (ExodusHarness) {
+        return new ExodusHarness(_config(eth, _profile(1, 2), address(verifier)));
     }
 
     /// @dev An empty batch stamped now at the given latest rounds, settling `record` at `roundId`

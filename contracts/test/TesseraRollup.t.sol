@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {TestBase} from "./utils/TestBase.sol";
+import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TesseraRollup} from "../TesseraRollup.sol";
 import {ITesseraRollup} from "../interfaces/ITesseraRollup.sol";
 import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 import {MockAggregator} from "../oracle/MockAggregator.sol";
-import {TestUSDC} from "../token/TestUSDC.sol";
 import {MockVerifier} from "../mocks/MockVerifier.sol";
 import {PhasedAggregator} from "../mocks/PhasedAggregator.sol";
 import {ExodusHarness} from "./utils/ExodusHarness.sol";
@@ -17,14 +15,11 @@ import {ExodusHarness} from "./utils/ExodusHarness.sol";
 /// (on-chain Poseidon) is covered by test/contracts/exodus.test.ts.
 // Test names follow test_<fn>_<condition> and testFuzz_<fn>_<condition>.
 // solhint-disable func-name-mixedcase
-contract TesseraRollupTest is TestBase {
+contract TesseraRollupTest is RollupFixture {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant MAX_AMOUNT = (1 << 56) - 1;
-    uint256 internal constant N_TX = 2;
     uint256 internal constant U = 2;
     uint256 internal constant K = 1;
-    /// @dev Instrument-table entries per batch (I).
-    uint256 internal constant N_INST = 2;
     uint256 internal constant D = 2;
     uint256 internal constant N_DATA = 4 + U + K + N_INST + 2 * D + 2 * N_TX;
     /// @dev Bytes of a slot: f0 in 16, then f1 in 8 (docs/protocol.md §7).
@@ -37,32 +32,12 @@ contract TesseraRollupTest is TestBase {
     /// @dev Public-data index of the first instrument-table word and of the first deposit record word.
     uint256 internal constant INSTRUMENTS_AT = 4 + U + K;
     uint256 internal constant RECORDS_AT = INSTRUMENTS_AT + N_INST;
-    uint256 internal constant GENESIS_ROOT = 0x1234;
-    uint256 internal constant MAX_BATCH_LAG = 3600;
-    int256 internal constant ETH_ANSWER = 300_012_345_678;
-    int256 internal constant BTC_ANSWER = 6_000_050_000_000;
-
-    address internal constant OPERATOR = address(0x0B);
     address internal constant ALICE = address(0xA11CE);
-    address internal constant FEE_OWNER = address(0xFEE);
-    address internal constant INSURANCE_OWNER = address(0x1F);
 
-    TestUSDC internal usdc;
-    MockAggregator internal ethFeed;
-    MockAggregator internal btcFeed;
-    MockVerifier internal verifier;
     TesseraRollup internal rollup;
-    /// @dev priceRoundGrace of the rollups `_deployWith` makes (0: the strict rule).
-    uint256 internal grace;
 
     function setUp() public {
-        vm.warp(1_800_000_000);
-        usdc = new TestUSDC(address(this));
-        ethFeed = new MockAggregator("ETH / USD", address(this));
-        btcFeed = new MockAggregator("BTC / USD", address(this));
-        ethFeed.pushAnswer(ETH_ANSWER);
-        btcFeed.pushAnswer(BTC_ANSWER);
-        verifier = new MockVerifier(1);
+        _setUpMarket();
         rollup = _deploy(ethFeed);
     }
 
@@ -84,54 +59,6 @@ contract TesseraRollupTest is TestBase {
         address verifier_
     ) internal returns (TesseraRollup) {
         return new TesseraRollup(_config(eth, _profile(k, d), verifier_));
-    }
-
-    /// @dev The `test` profile with `k` settlement and `d` deposit records per batch.
-    function _profile(uint256 k, uint256 d) internal pure returns (ITesseraRollup.Profile memory) {
-        return
-            ITesseraRollup.Profile({
-                nTx: uint16(N_TX),
-                settlements: uint8(k),
-                accountDepth: 4,
-                positions: 2,
-                deposits: uint8(d),
-                instruments: uint8(N_INST)
-            });
-    }
-
-    /// @dev The set-up rollup's configuration with `profile`, ETH feed `eth` and `verifier_`.
-    function _config(
-        AggregatorV3Interface eth,
-        ITesseraRollup.Profile memory profile,
-        address verifier_
-    ) internal view returns (ITesseraRollup.Config memory) {
-        AggregatorV3Interface[] memory feeds = new AggregatorV3Interface[](2);
-        feeds[0] = eth;
-        feeds[1] = btcFeed;
-        address[8] memory hashers;
-        // Exit is not exercised here: any nonzero address satisfies the constructor.
-        for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
-        return
-            ITesseraRollup.Config({
-                collateral: IERC20(address(usdc)),
-                feeds: feeds,
-                verifier: verifier_,
-                profile: profile,
-                genesisStateRoot: GENESIS_ROOT,
-                feeAccountOwner: FEE_OWNER,
-                feeAccountPkHash: 11,
-                insuranceFundOwner: INSURANCE_OWNER,
-                insuranceFundPkHash: 22,
-                operator: OPERATOR,
-                admin: address(this),
-                maxOracleAge: 3600,
-                forcedRequestDeadline: 7 days,
-                maxBatchLag: MAX_BATCH_LAG,
-                priceRoundGrace: grace,
-                feedChangeDelay: 8 days,
-                exitClaimWindow: 3 days,
-                poseidonHashers: hashers
-            });
     }
 
     // ---------------------------------------------------------------- profile

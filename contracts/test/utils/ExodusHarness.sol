@@ -5,7 +5,7 @@ import {TesseraRollup} from "../../TesseraRollup.sol";
 
 /// @notice TEST ONLY: a rollup whose exodus state a test sets directly (the exit proof, which
 /// needs the on-chain Poseidon, is covered by test/contracts/exodus.test.ts), to fuzz the
-/// claim-window and pro-rata payout rule.
+/// claim-window and pro-rata payout rule and the exit's valuation of a position.
 contract ExodusHarness is TesseraRollup {
     constructor(Config memory cfg) TesseraRollup(cfg) {}
 
@@ -20,6 +20,15 @@ contract ExodusHarness is TesseraRollup {
     /// @notice The mark `exit` values one unit of `instrument` at (no settlement round).
     function markOf(uint256 instrument, uint256[] calldata globalPreimage) external returns (int256) {
         return _mark(instrument, globalPreimage, 0);
+    }
+
+    /// @notice The same with the settlement round `exit` is given for an expired option.
+    function markWithRound(
+        uint256 instrument,
+        uint256[] calldata globalPreimage,
+        uint80 roundId
+    ) external returns (int256) {
+        return _mark(instrument, globalPreimage, roundId);
     }
 
     /// @notice What `exit` does after a valid proof of `equity` for `accountId` owned by `owner`.
