@@ -340,7 +340,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (p.accountDepth < 2 || p.accountDepth > ACCOUNT_ID_BITS || p.accountDepth % 2 != 0) {
             revert InvalidConfig("accountDepth");
         }
-        if (p.positions < 2 || p.positions > 16 || p.positions % 2 != 0) revert InvalidConfig("positions");
+        // At most MAX_OPEN_FORCED_REQUESTS: an owner closes every position with one round of forced
+        // closes, served within one deadline, which `feedChangeDelay` exceeds (a feed change never
+        // lands before a user could leave).
+        if (p.positions < 2 || p.positions > MAX_OPEN_FORCED_REQUESTS || p.positions % 2 != 0) {
+            revert InvalidConfig("positions");
+        }
         if (p.deposits == 0 || p.deposits > p.nTx) revert InvalidConfig("deposits");
         // uint8: at most 255, the trades' 8-bit instrument index.
         if (p.instruments == 0) revert InvalidConfig("instruments");

@@ -82,6 +82,23 @@ contract TesseraRollupTest is RollupFixture {
         assertEq(new TesseraRollup(_config(ethFeed, p, address(verifier))).accountDepth(), 2, "2 accepted");
     }
 
+    /// P positions per account, even and at most MAX_OPEN_FORCED_REQUESTS (review finding): one round
+    /// of forced closes empties an account within one deadline, which the feed-change delay exceeds.
+    function test_constructor_positionsAtMostTheOpenForcedRequests() public {
+        ITesseraRollup.Profile memory p = _profile(K, D);
+        uint8[7] memory refused = [0, 1, 3, 5, 6, 8, 16];
+        for (uint256 i = 0; i < refused.length; ++i) {
+            p.positions = refused[i];
+            vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidConfig.selector, "positions"));
+            new TesseraRollup(_config(ethFeed, p, address(verifier)));
+        }
+        assertEq(rollup.MAX_OPEN_FORCED_REQUESTS(), 4, "the bound");
+        p.positions = 4;
+        assertEq(new TesseraRollup(_config(ethFeed, p, address(verifier))).positionsPerAccount(), 4, "4 accepted");
+        p.positions = 2;
+        assertEq(new TesseraRollup(_config(ethFeed, p, address(verifier))).positionsPerAccount(), 2, "2 accepted");
+    }
+
     /// I instrument-table entries, 1..255 (0 refused): the public data counts I words and the
     /// commitment 11 bytes for each, and a batch header carries exactly I.
     function testFuzz_constructor_instrumentTable(uint8 instruments) public {
