@@ -5,8 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { FUNDING_IMPACT_FROM } from "../../sequencer/core/sequencer.ts";
-import type { Sequencer } from "../../sequencer/core/sequencer.ts";
+import { FUNDING_IMPACT_FROM, Sequencer } from "../../sequencer/core/sequencer.ts";
 import {
   FUNDING_IMPACT_MAX_LEVELS,
   FUNDING_IMPACT_NOTIONAL,
@@ -21,7 +20,8 @@ import { Side } from "../../protocol/types.ts";
 import Database from "better-sqlite3";
 import { WebSocket } from "ws";
 import { Journal } from "../../sequencer/journal/journal.ts";
-import { ADMIN_TOKEN, ETH_PERP, openVenue, startVenue, tempDb, Trader } from "./helpers.ts";
+import { ADMIN_TOKEN, ETH_PERP, openVenue, startVenue, tempDb, Trader, venueConfig } from "./helpers.ts";
+import type { Command } from "../../sequencer/core/commands.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -267,6 +267,35 @@ describe("a journal written under the mid rule", () => {
       last,
     );
     venue.close();
+  });
+
+  test("a rebuild keeps the cut-over where the old journal's commands crossed it", async () => {
+    const old = await openVenue(db.file);
+    const cutover = BigInt(Journal.peekMeta(db.file, FUNDING_IMPACT_FROM)!);
+    const fundingIndex = (v: Sequencer) => v.ledger.state.marks(v.ledger.oraclePrices).fundingIndex;
+    const expected = fundingIndex(old);
+    assert.equal(expected[0], -2n * fundingCap(P), "two updates at −cap under the mid rule, then 0");
+    old.close();
+    // Drop the first `expire` (before the cut-over): the rebuilt journal's seqs shift by one.
+    const to = tempDb();
+    try {
+      let first = true;
+      const drop = (c: Command) => {
+        if (c.kind !== "expire" || !first) return false;
+        first = false;
+        return true;
+      };
+      const { venue: rebuilt, dropped } = Sequencer.rebuild(venueConfig(), db.file, to.file, drop);
+      assert.equal(dropped.length, 1);
+      assert.deepEqual(fundingIndex(rebuilt), expected, "the mid rule's updates rebuilt as executed");
+      rebuilt.close();
+      assert.equal(Journal.peekMeta(to.file, FUNDING_IMPACT_FROM), String(cutover - 1n));
+      const reopened = await openVenue(to.file);
+      assert.deepEqual(fundingIndex(reopened), expected, "and replayed as rebuilt");
+      reopened.close();
+    } finally {
+      to.cleanup();
+    }
   });
 });
 
