@@ -190,7 +190,8 @@ function fillsPage(
   limit: number,
   before: bigint | null,
 ): StoredFill[] {
-  const below = before === null ? Number.MAX_SAFE_INTEGER : Number(before);
+  // Bound as an exact integer (better-sqlite3 binds a bigint as INTEGER): no id loses precision.
+  const below = before ?? (1n << 63n) - 1n;
   const rows = statement.all({ account: accountId, below, limit }) as FillRow[];
   return rows.map((r) => ({
     tradeId: BigInt(r.trade_id),
