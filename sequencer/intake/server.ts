@@ -87,6 +87,13 @@ function toReply(err: unknown, log: Logger): { status: number; code: string; mes
       return { status: 413, code: "BODY_TOO_LARGE", message: `request body too large: ${fe.message ?? ""}` };
     if (fe.statusCode === 415)
       return { status: 415, code: "UNSUPPORTED_MEDIA_TYPE", message: "send Content-Type: application/json" };
+    // Fastify gives malformed JSON and a body with a prototype-poisoning key the same words.
+    if (fe.code === "FST_ERR_CTP_INVALID_JSON_BODY")
+      return {
+        status: 400,
+        code: "BAD_REQUEST",
+        message: "the body is not valid JSON, or it has a key named __proto__ or constructor, which is refused",
+      };
     return { status: 400, code: "BAD_REQUEST", message: fe.message ?? "bad request" };
   }
   log.error({ err }, "internal error");

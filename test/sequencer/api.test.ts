@@ -94,6 +94,19 @@ describe("sequencer API", () => {
     );
   });
 
+  test("bad input: a __proto__ or constructor key is refused with a message that names it", async () => {
+    for (const body of ['{"__proto__": {"admin": true}}', '{"order": {"constructor": {"prototype": {}}}}']) {
+      await expectRejected(
+        client,
+        () => client.request("POST", "/v1/orders", undefined, undefined, body),
+        400,
+        "BAD_REQUEST",
+      );
+      const r = await client.request("POST", "/v1/orders", undefined, undefined, body);
+      assert.match(String(r.body.message), /__proto__ or constructor/, "the message says which key is refused");
+    }
+  });
+
   test("bad input: wrong types, missing and unknown fields are rejected with 400 BAD_REQUEST", async () => {
     const good = toWire(bob.sign({ side: Side.BUY, size: ONE, price: P - 100n, orderId: nextId() })) as Record<
       string,
