@@ -706,7 +706,11 @@ export class Sequencer {
       venue.impactPremiumFrom = venue.journal.length + 1n;
       venue.journal.setMeta(FUNDING_IMPACT_FROM, String(venue.impactPremiumFrom));
     };
-    if (cutover > 1n) venue.impactPremiumFrom = BigInt(Number.MAX_SAFE_INTEGER);
+    if (cutover > 1n) {
+      // Recorded at once: a rebuild cut short leaves a journal that still says how it was written.
+      venue.impactPremiumFrom = BigInt(Number.MAX_SAFE_INTEGER);
+      venue.journal.setMeta(FUNDING_IMPACT_FROM, String(venue.impactPremiumFrom));
+    }
     try {
       for (const entry of old.journal.entries()) {
         if (entry.seq === cutover) moveCutover();
