@@ -303,6 +303,53 @@ const SECTIONS: Readonly<Record<string, Section>> = {
     ];
   },
 
+  // The venue thread's time in each journal commit: checkpoints on their own thread, and SQLite's default.
+  async journal() {
+    await runTs("bench/journal.ts", "bench/journal.ts", 5 * MINUTE);
+    const j = readJson("bench/journal.json");
+    const src = "bench/journal.ts";
+    const how = `${numberAt(j, "commands", src)} signed orders journaled ${numberAt(j, "group", src)} to a group commit, each group synced before the next`;
+    const over = (mode: string): number => numberAt(j, `${mode}.over2Ms`, src);
+    return [
+      fig(
+        "journal_commit_p999_ms",
+        "any",
+        numberAt(j, "thread.p999Ms", src),
+        "ms",
+        "lower",
+        src,
+        `${how}; WAL checkpoints on their own thread (${numberAt(j, "thread.checkpoints", src)} run, ${numberAt(j, "thread.restarts", src)} log restarts), ${over("thread")} commits over 2 ms`,
+      ),
+      fig(
+        "journal_commit_max_ms",
+        "any",
+        numberAt(j, "thread.maxMs", src),
+        "ms",
+        "lower",
+        src,
+        `the same, the slowest commit`,
+      ),
+      fig(
+        "journal_commit_p999_ms_sqlite_checkpoints",
+        "any",
+        numberAt(j, "sqlite.p999Ms", src),
+        "ms",
+        "lower",
+        src,
+        `${how}; SQLite's default, the commit past 1,000 pages checkpoints on the venue's thread (before 12-06 night), ${over("sqlite")} commits over 2 ms`,
+      ),
+      fig(
+        "journal_commit_max_ms_sqlite_checkpoints",
+        "any",
+        numberAt(j, "sqlite.maxMs", src),
+        "ms",
+        "lower",
+        src,
+        `the same, the slowest commit`,
+      ),
+    ];
+  },
+
   // The liquidation engine's search per oracle tick: the index against the full scan.
   async risk() {
     await runTs("bench/risk.ts", "bench/risk.ts", 10 * MINUTE);

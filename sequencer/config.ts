@@ -17,6 +17,7 @@ import { DEFAULT_MAX_QUEUE } from "./intake/verify-pool.ts";
 import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
+import { DEFAULT_CHECKPOINT_POLICY } from "./journal/checkpoints.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
 import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_PREHASH, DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
 
@@ -122,6 +123,13 @@ const envSchema = z.object({
   TESSERA_SNAPSHOT_EVERY_BATCHES: z.coerce.number().int().min(1).default(DEFAULT_SNAPSHOT_POLICY.everyBatches),
   /** Snapshots kept in the journal file (the newest). */
   TESSERA_SNAPSHOT_KEEP: z.coerce.number().int().min(1).max(100).default(DEFAULT_SNAPSHOT_POLICY.keep),
+  /**
+   * The journal's write-ahead log is checkpointed on a thread of its own once this many commands
+   * were appended since the last checkpoint (sequencer/journal/checkpoints.ts)...
+   */
+  TESSERA_CHECKPOINT_EVERY_COMMANDS: z.coerce.number().int().min(1).default(DEFAULT_CHECKPOINT_POLICY.everyCommands),
+  /** ...and restarted once it holds this many frames (pages; 16,384 = 64 MiB). */
+  TESSERA_CHECKPOINT_RESTART_FRAMES: z.coerce.number().int().min(1).default(DEFAULT_CHECKPOINT_POLICY.restartFrames),
   /** Group commit (default on): the commands of one event-loop turn share one journal commit. */
   TESSERA_GROUP_COMMIT: z
     .enum(["0", "1", "false", "true"])
@@ -291,6 +299,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
           keep: e.TESSERA_SNAPSHOT_KEEP,
         }
       : false,
+    checkpoints: {
+      everyCommands: e.TESSERA_CHECKPOINT_EVERY_COMMANDS,
+      startAfterCommands: e.TESSERA_CHECKPOINT_EVERY_COMMANDS,
+      restartFrames: e.TESSERA_CHECKPOINT_RESTART_FRAMES,
+    },
     logLevel: e.TESSERA_LOG_LEVEL,
     provers: e.TESSERA_PROVERS,
     proverQueue: e.TESSERA_PROVER_QUEUE ?? null,

@@ -25,6 +25,7 @@ import type { ApiOptions } from "./intake/server.ts";
 import { SessionStore } from "./intake/sessions.ts";
 import { Sequencer } from "./core/sequencer.ts";
 import type { SystemAccountKeys } from "../protocol/state.ts";
+import type { CheckpointPolicy } from "./journal/checkpoints.ts";
 import type { Synchronous } from "./journal/journal.ts";
 import type { SnapshotPolicy } from "./journal/snapshot.ts";
 import { defaultListing } from "./core/listing.ts";
@@ -88,6 +89,8 @@ export interface ServiceConfig {
    * none: a restart then replays the whole journal.
    */
   readonly snapshots?: SnapshotPolicy | false;
+  /** When the journal's write-ahead log is checkpointed, off the core's thread (sequencer/journal/checkpoints.ts). */
+  readonly checkpoints?: Partial<CheckpointPolicy>;
   readonly logLevel: string;
   /**
    * Prover processes of the embedded pool; 0 runs the venue without proving (batches stay
@@ -226,6 +229,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       ...(cfg.builderNice === undefined ? {} : { builderNice: cfg.builderNice }),
       ...(cfg.builderPrehash === undefined ? {} : { builderPrehash: cfg.builderPrehash }),
       snapshots: cfg.snapshots ?? {},
+      ...(cfg.checkpoints === undefined ? {} : { checkpoints: cfg.checkpoints }),
       log: (level, message, fields) => log[level](fields, message),
     },
   );

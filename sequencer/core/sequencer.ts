@@ -21,6 +21,8 @@ import { MatchingEngine } from "./engine/engine.ts";
 import type { LevelChange, RestingOrder } from "./engine/book.ts";
 import type { Market } from "./engine/markets.ts";
 import { SequencerError } from "../errors.ts";
+import { DEFAULT_CHECKPOINT_POLICY } from "../journal/checkpoints.ts";
+import type { CheckpointPolicy } from "../journal/checkpoints.ts";
 import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
 import { batchHead, BuilderDisagreementError } from "../builder/builder.ts";
@@ -260,6 +262,11 @@ export interface OpenOptions {
   readonly groupCommit?: boolean;
   /** Commands that wait for one commit at most (default 4096). */
   readonly maxGroup?: number;
+  /**
+   * When the journal's write-ahead log is checkpointed, off the core's thread
+   * (sequencer/journal/checkpoints.ts; default `DEFAULT_CHECKPOINT_POLICY`).
+   */
+  readonly checkpoints?: Partial<CheckpointPolicy>;
   /**
    * Where closed batches are built (sequencer/builder): "inline", on the core's thread as each
    * batch closes (the default), or "process", in a builder process of their own while the core
@@ -632,6 +639,7 @@ export class Sequencer {
       },
       synchronous,
       groupCommit,
+      { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoints },
     );
     const log = options.log ?? (() => {});
     const loaded = options.loadSnapshot === false ? null : Sequencer.fromSnapshots(config, journal, options, log);

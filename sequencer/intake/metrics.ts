@@ -1,5 +1,6 @@
 /** Prometheus metrics of the venue (served at `/metrics`). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { CheckpointStats } from "../journal/checkpoints.ts";
 import type { PipelineView } from "../provers/proving.ts";
 
 export class VenueMetrics {
@@ -36,6 +37,27 @@ export class VenueMetrics {
   readonly journalLength = new Gauge({
     name: "tessera_journal_commands",
     help: "Commands in the journal",
+    registers: [this.registry],
+  });
+  readonly journalCheckpoints = new Gauge({
+    name: "tessera_journal_checkpoints",
+    help: "Checkpoints of the journal's write-ahead log run off the core's thread since the venue started",
+    registers: [this.registry],
+  });
+  readonly journalLogRestarts = new Gauge({
+    name: "tessera_journal_log_restarts",
+    help: "Restarts of the journal's write-ahead log (its file reused from the start) since the venue started",
+    registers: [this.registry],
+  });
+  readonly journalLogFrames = new Gauge({
+    name: "tessera_journal_log_frames",
+    help: "Pages in the journal's write-ahead log at its last checkpoint",
+    registers: [this.registry],
+  });
+  readonly journalCheckpointMode = new Gauge({
+    name: "tessera_journal_checkpoint_mode",
+    help: "1 for where the journal's checkpoints run: idle (no thread yet), thread (off the core's thread), sqlite (the thread failed: on the core's thread)",
+    labelNames: ["mode"] as const,
     registers: [this.registry],
   });
   readonly wsClients = new Gauge({
@@ -130,6 +152,15 @@ export class VenueMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Sets the journal's checkpoint gauges (on each scrape). */
+  setCheckpoints(stats: CheckpointStats | null): void {
+    this.journalCheckpoints.set(stats?.passes ?? 0);
+    this.journalLogRestarts.set(stats?.restarts ?? 0);
+    this.journalLogFrames.set(stats?.logFrames ?? 0);
+    for (const mode of ["idle", "thread", "sqlite"] as const)
+      this.journalCheckpointMode.set({ mode }, stats?.mode === mode ? 1 : 0);
   }
 
   /** Sets the pipeline gauges from `GET /v1/status`'s `pipeline` (on each scrape). */

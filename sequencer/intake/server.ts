@@ -202,6 +202,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   app.get("/health", () => ({ ok: true }));
   app.get("/metrics", async (_req, reply) => {
     api.metrics.journalLength.set(Number(api.venue.journal.length));
+    api.metrics.setCheckpoints(api.venue.journal.checkpoints?.stats() ?? null);
     api.metrics.rateLimitKeys.set(api.limits.size);
     api.metrics.verifyQueue.set(api.verifier.queued);
     api.metrics.setPipeline(pipelineView(api.venue, api.proving ?? null, api.clock()));

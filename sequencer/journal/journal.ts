@@ -26,6 +26,9 @@
  * reply and event about the group's commands until then. Without it, each append commits alone.
  * Every other write (batch status, proofs) commits the open group first, then itself.
  *
+ * Checkpoints (copying the WAL back into the database file) run on a thread of their own
+ * (checkpoints.ts), never inside the venue's commits.
+ *
  * Snapshots (sequencer/journal/snapshot.ts) are kept beside the journal in a file of their own,
  * written off the caller's thread (`snapshots`, snapshot-store.ts): a restart loads the newest
  * valid one and replays `entries(after)` only.
@@ -41,6 +44,8 @@ import { commandSchema } from "../core/commands.ts";
 import type { SettledPosition } from "../core/sequencer.ts";
 import type { Fill } from "../core/engine/engine.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
+import { WalCheckpointer } from "./checkpoints.ts";
+import type { CheckpointPolicy } from "./checkpoints.ts";
 import { openSnapshotStore } from "./snapshot-store.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import { toJson } from "../wire.ts";
@@ -302,6 +307,11 @@ export class Journal {
   private dirty = false;
   /** The venue's snapshots: a file of their own, written off this thread (snapshot-store.ts). */
   readonly snapshots: SnapshotStore;
+  /**
+   * The write-ahead log's checkpoints, off this thread (checkpoints.ts); null for a database not
+   * in WAL mode (an in-memory one).
+   */
+  readonly checkpoints: WalCheckpointer | null;
   /** This journal's identity (a random UUID made when the file was created; meta `journal_id`). */
   readonly id: string;
 
@@ -309,11 +319,13 @@ export class Journal {
     file: string,
     synchronous: Synchronous,
     readonly groupCommit: boolean,
+    checkpoints: CheckpointPolicy | undefined,
   ) {
     this.db = new Database(file);
     const wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     this.syncsApart = wal && groupCommit && synchronous === "FULL";
     this.db.pragma(`synchronous = ${this.syncsApart ? "NORMAL" : synchronous}`);
+    this.checkpoints = wal ? new WalCheckpointer(file, this.db, checkpoints) : null;
     this.db.exec(SCHEMA);
     // The journal's identity, made once: its snapshots, in a file of their own, carry it, so a
     // snapshots file left beside another journal is never read as this one's.
@@ -406,8 +418,10 @@ export class Journal {
     meta: Readonly<Record<string, string>>,
     synchronous: Synchronous = "FULL",
     groupCommit = false,
+    /** When the write-ahead log is checkpointed (checkpoints.ts `DEFAULT_CHECKPOINT_POLICY`). */
+    checkpoints?: CheckpointPolicy,
   ): Journal {
-    const journal = new Journal(file, synchronous, groupCommit);
+    const journal = new Journal(file, synchronous, groupCommit, checkpoints);
     journal.checkMeta(meta);
     return journal;
   }
@@ -493,6 +507,7 @@ export class Journal {
       seq = this.appendTx(now, command, outcome, fills, settled);
     }
     if (this.groupOpen) this.grouped += 1;
+    this.checkpoints?.appended();
     return seq;
   }
 
@@ -736,6 +751,8 @@ export class Journal {
     } catch {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
     }
+    // Its connection closed first: this one is then the last, whose close empties the log.
+    this.checkpoints?.close();
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
     this.db.close();

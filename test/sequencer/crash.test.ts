@@ -24,6 +24,12 @@ const RICH = 100_000_000_000n;
 const P = 300_000n;
 const ONE = 10_000n;
 const KILL_AFTER_ACKS = 250;
+/**
+ * The journal's checkpoint thread (sequencer/journal/checkpoints.ts) from the 16th command on,
+ * every 16 commands, restarting the log past 32 frames: the kill lands among checkpoints and
+ * restarts of the log, as it would after hours of load at the defaults.
+ */
+const CHECKPOINT_OFTEN = { TESSERA_CHECKPOINT_EVERY_COMMANDS: "16", TESSERA_CHECKPOINT_RESTART_FRAMES: "32" };
 
 const db = tempDb();
 after(() => db.cleanup());
@@ -60,6 +66,7 @@ test(
       TESSERA_PROFILE: "prod",
       TESSERA_ORDER_RATE: "100000",
       TESSERA_ORDER_BURST: "100000",
+      ...CHECKPOINT_OFTEN,
     });
     let child = await startChild(env);
     let client = new Client(child.url);
@@ -164,6 +171,7 @@ test(
       TESSERA_SNAPSHOT_EVERY_ENTRIES: "40",
       TESSERA_SNAPSHOT_EVERY_BATCHES: "3",
       TESSERA_SNAPSHOT_KEEP: "3",
+      ...CHECKPOINT_OFTEN,
     });
     let child = await startChild(env);
     let client = new Client(child.url);
