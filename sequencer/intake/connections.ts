@@ -12,7 +12,7 @@
 import type { WebSocket } from "ws";
 import { SequencerError } from "../errors.ts";
 import { describeIssues } from "./route.ts";
-import { wsMessageSchema } from "./schemas.ts";
+import { fastWsMessage, wsMessageSchema } from "./schemas.ts";
 import type { WsMessage } from "./schemas.ts";
 import type { WsLimits } from "./ws.ts";
 
@@ -249,6 +249,9 @@ export function decodeFrame(text: string, isBinary: boolean, ref: { id?: string 
     const id = (raw as { id: unknown }).id;
     if (typeof id === "string" || typeof id === "number") ref.id = id;
   }
+  // The order messages' fast path first: zod's output, or undefined for zod to parse.
+  const fast = fastWsMessage(raw);
+  if (fast !== undefined) return fast;
   const r = wsMessageSchema.safeParse(raw);
   if (!r.success) throw new SequencerError("BAD_REQUEST", `invalid message: ${describeIssues(r.error)}`);
   return r.data;

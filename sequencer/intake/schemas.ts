@@ -4,7 +4,18 @@
  */
 import { z } from "zod";
 import { BITS } from "../../protocol/constants.ts";
-import { accountIdSchema, clientOrderIdSchema, fieldElement, orderIdSchema, signedOrderSchema, uint } from "../wire.ts";
+import {
+  accountIdSchema,
+  clientOrderIdSchema,
+  fastClientOrderId,
+  fastSignedOrder,
+  fieldElement,
+  isRecord,
+  onlyKeys,
+  orderIdSchema,
+  signedOrderSchema,
+  uint,
+} from "../wire.ts";
 
 export const emptySchema = z.object({}).strict();
 
@@ -231,3 +242,87 @@ export const wsMessageSchema = z.discriminatedUnion("op", [
     .strict(),
 ]);
 export type WsMessage = z.output<typeof wsMessageSchema>;
+
+/*
+ * Fast paths of the order messages (as sequencer/wire.ts `fastSignedOrder`): exactly the zod
+ * parse's output for what they accept, undefined for anything else (zod then parses it). The
+ * intake tries them first: `POST /v1/orders`, `POST /v1/orders/batch`, and the WebSocket's
+ * `place` and `placeBatch` (test/sequencer/fastparse.test.ts).
+ */
+
+type PlaceOrder = z.output<typeof placeOrderSchema>;
+const PLACE_ORDER_KEYS: ReadonlySet<string> = new Set(["order", "clientOrderId"]);
+const PLACE_ONE_KEYS: ReadonlySet<string> = new Set(["order", "clientOrderId", "cancelOnDisconnect"]);
+const PLACE_BATCH_KEYS: ReadonlySet<string> = new Set(["orders", "cancelOnDisconnect"]);
+const WS_PLACE_KEYS: ReadonlySet<string> = new Set(["op", "id", "order", "clientOrderId"]);
+const WS_PLACE_BATCH_KEYS: ReadonlySet<string> = new Set(["op", "id", "orders"]);
+const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The order and client order id of `v` (keys already checked), in the schema's order. */
+function orderAndClientId(v: Readonly<Record<string, unknown>>): PlaceOrder | undefined {
+  const order = fastSignedOrder(v["order"]);
+  if (order === undefined) return undefined;
+  if (!Object.hasOwn(v, "clientOrderId")) return { order };
+  const clientOrderId = fastClientOrderId(v["clientOrderId"]);
+  return clientOrderId === undefined ? undefined : { order, clientOrderId };
+}
+
+function fastPlaceOrders(v: unknown): PlaceOrder[] | undefined {
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_BATCH_ITEMS) return undefined;
+  const out: PlaceOrder[] = [];
+  for (const item of v as unknown[]) {
+    if (!isRecord(item) || !onlyKeys(item, PLACE_ORDER_KEYS)) return undefined;
+    const parsed = orderAndClientId(item);
+    if (parsed === undefined) return undefined;
+    out.push(parsed);
+  }
+  return out;
+}
+
+function fastConnectionId(v: unknown): string | undefined {
+  return typeof v === "string" && CONNECTION_ID.test(v) ? v : undefined;
+}
+
+/** `placeOneSchema`'s parse, fast. */
+export function fastPlaceOne(v: unknown): z.output<typeof placeOneSchema> | undefined {
+  if (!isRecord(v) || !onlyKeys(v, PLACE_ONE_KEYS)) return undefined;
+  const parsed = orderAndClientId(v);
+  if (parsed === undefined || !Object.hasOwn(v, "cancelOnDisconnect")) return parsed;
+  const cancelOnDisconnect = fastConnectionId(v["cancelOnDisconnect"]);
+  return cancelOnDisconnect === undefined ? undefined : { ...parsed, cancelOnDisconnect };
+}
+
+/** `placeBatchSchema`'s parse, fast. */
+export function fastPlaceBatch(v: unknown): z.output<typeof placeBatchSchema> | undefined {
+  if (!isRecord(v) || !onlyKeys(v, PLACE_BATCH_KEYS)) return undefined;
+  const orders = fastPlaceOrders(v["orders"]);
+  if (orders === undefined || !Object.hasOwn(v, "cancelOnDisconnect")) return orders && { orders };
+  const cancelOnDisconnect = fastConnectionId(v["cancelOnDisconnect"]);
+  return cancelOnDisconnect === undefined ? undefined : { orders, cancelOnDisconnect };
+}
+
+/** A WebSocket request id as `wsRequestIdSchema` takes it (a string of at most 64, or an integer), or undefined. */
+function fastRequestId(v: unknown): string | number | undefined {
+  return (typeof v === "string" && v.length <= 64) || Number.isSafeInteger(v) ? (v as string | number) : undefined;
+}
+
+/** `wsMessageSchema`'s parse of a `place` or `placeBatch` message, fast; undefined for any other. */
+export function fastWsMessage(v: unknown): WsMessage | undefined {
+  if (!isRecord(v)) return undefined;
+  const op = v["op"];
+  if (op !== "place" && op !== "placeBatch") return undefined;
+  if (!onlyKeys(v, op === "place" ? WS_PLACE_KEYS : WS_PLACE_BATCH_KEYS)) return undefined;
+  let id: string | number | undefined;
+  if (Object.hasOwn(v, "id")) {
+    id = fastRequestId(v["id"]);
+    if (id === undefined) return undefined;
+  }
+  if (op === "place") {
+    const parsed = orderAndClientId(v);
+    if (parsed === undefined) return undefined;
+    return id === undefined ? { op, ...parsed } : { op, id, ...parsed };
+  }
+  const orders = fastPlaceOrders(v["orders"]);
+  if (orders === undefined) return undefined;
+  return id === undefined ? { op, orders } : { op, id, orders };
+}
