@@ -420,11 +420,13 @@ async function wsRun(
     verifyWorkers: 2,
     // A market maker's budgets; the open-order cap too: when the venue falls behind a paced
     // load, one connection's orders can run ahead of the other's and rest for a while.
-    // The fan-out's subscribers all come from 127.0.0.1: the per-IP connection cap is raised.
+    // The fan-out's subscribers all come from 127.0.0.1: the per-IP connection caps (WebSocket,
+    // and HTTP on both endpoints, which counts the upgraded sockets too) are raised.
     api: {
       rateLimits: { readRate: MM_RATE, readBurst: MM_RATE },
       maxOpenOrders: MM_RATE,
       ws: { maxConnectionsPerIp: 10 * FANOUT_CONNECTIONS },
+      http: { maxConnectionsPerIp: 10 * FANOUT_CONNECTIONS },
     },
   });
   try {
