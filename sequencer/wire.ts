@@ -8,16 +8,18 @@ import { FIELD_MODULUS } from "../protocol/field.ts";
 import { BITS } from "../protocol/constants.ts";
 import type { SideCode, SignedOrder } from "../protocol/types.ts";
 
+/** A non-negative decimal integer without leading zeros, at most 78 digits (the schemas and their fast paths). */
+const DECIMAL = /^(0|[1-9]\d{0,77})$/;
+
 /** An unsigned integer below 2^bits, as a decimal string. */
 export function uint(bits: number, description: string) {
   const limit = 1n << BigInt(bits);
-  const digits = /^(0|[1-9]\d{0,77})$/;
   // zod runs every check even after one failed: the refinement re-tests the format so that
   // `BigInt` never sees a malformed string.
   return z
     .string()
-    .regex(digits, "expected a decimal integer string without leading zeros")
-    .refine((s) => digits.test(s) && BigInt(s) < limit, `must be below 2^${bits}`)
+    .regex(DECIMAL, "expected a decimal integer string without leading zeros")
+    .refine((s) => DECIMAL.test(s) && BigInt(s) < limit, `must be below 2^${bits}`)
     .transform((s) => BigInt(s))
     .describe(description);
 }
@@ -41,11 +43,8 @@ export function int(bits: number, description: string) {
 /** A BN254 scalar field element as a decimal string. */
 export const fieldElement = z
   .string()
-  .regex(/^(0|[1-9]\d{0,77})$/, "expected a decimal field element")
-  .refine(
-    (s) => /^(0|[1-9]\d{0,77})$/.test(s) && BigInt(s) < FIELD_MODULUS,
-    "must be below the BN254 scalar field modulus",
-  )
+  .regex(DECIMAL, "expected a decimal field element")
+  .refine((s) => DECIMAL.test(s) && BigInt(s) < FIELD_MODULUS, "must be below the BN254 scalar field modulus")
   .transform((s) => BigInt(s));
 
 export const accountIdSchema = uint(BITS.maxAccountDepth, "account id");
@@ -55,9 +54,10 @@ export const sideSchema = z
   .union([z.literal(0), z.literal(1)])
   .describe("0 buy, 1 sell")
   .transform((s) => s as SideCode);
+const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
 export const clientOrderIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,36}$/, "1-36 characters of A-Z a-z 0-9 _ . : -")
+  .regex(CLIENT_ORDER_ID, "1-36 characters of A-Z a-z 0-9 _ . : -")
   .describe("optional client order id, unique among the account's open orders");
 
 export const orderSchema = z
@@ -100,8 +100,6 @@ export function toWire<T>(value: T): unknown {
  * (test/sequencer/fastparse.test.ts compares the two on the edges of every field). zod tests each
  * decimal three times and converts it twice, and allocates for every step; these test once.
  */
-
-const DECIMAL = /^(0|[1-9]\d{0,77})$/;
 
 /** A plain JSON object (not null, not an array). */
 export function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
@@ -182,8 +180,6 @@ export function fastSignedOrder(v: unknown): SignedOrder | undefined {
     publicKey: { x, y },
   };
 }
-
-const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
 
 /** `clientOrderIdSchema`'s parse, fast: the string, or undefined. */
 export function fastClientOrderId(v: unknown): string | undefined {

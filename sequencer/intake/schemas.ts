@@ -33,9 +33,10 @@ export const placeOrderSchema = z
   .strict();
 
 /** A cancel-on-disconnect group: the `connectionId` a WebSocket `authenticated` message gave. */
+const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const connectionIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, "the connectionId of a WebSocket authenticated with cancelOnDisconnect");
+  .regex(CONNECTION_ID, "the connectionId of a WebSocket authenticated with cancelOnDisconnect");
 
 /** `POST /v1/orders`: optionally covered by a live WebSocket connection's cancel-on-disconnect. */
 export const placeOneSchema = placeOrderSchema.extend({ cancelOnDisconnect: connectionIdSchema.optional() }).strict();
@@ -256,7 +257,6 @@ const PLACE_ONE_KEYS: ReadonlySet<string> = new Set(["order", "clientOrderId", "
 const PLACE_BATCH_KEYS: ReadonlySet<string> = new Set(["orders", "cancelOnDisconnect"]);
 const WS_PLACE_KEYS: ReadonlySet<string> = new Set(["op", "id", "order", "clientOrderId"]);
 const WS_PLACE_BATCH_KEYS: ReadonlySet<string> = new Set(["op", "id", "orders"]);
-const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The order and client order id of `v` (keys already checked), in the schema's order. */
 function orderAndClientId(v: Readonly<Record<string, unknown>>): PlaceOrder | undefined {

@@ -117,7 +117,6 @@ export interface CheckpointStats {
 export class WalCheckpointer {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * CTL.length));
   private worker: Worker | null = null;
-  private appendedSinceOpen = 0;
   private mode: CheckpointStats["mode"] = "idle";
   private error: string | null = null;
   private closed = false;
@@ -133,10 +132,9 @@ export class WalCheckpointer {
 
   /** Counts `n` commands appended (the venue's thread; a few nanoseconds). */
   appended(n = 1): void {
-    Atomics.add(this.ctl, CTL.appended, n);
-    if (this.mode !== "idle" || this.closed) return;
-    this.appendedSinceOpen += n;
-    if (this.appendedSinceOpen >= this.policy.startAfterCommands) this.start();
+    // The count since open (`Atomics.add` returns the one before).
+    const appended = Atomics.add(this.ctl, CTL.appended, n) + n;
+    if (this.mode === "idle" && !this.closed && appended >= this.policy.startAfterCommands) this.start();
   }
 
   private start(): void {
