@@ -106,15 +106,24 @@ describe("verifier threads and processes hash and verify orders", () => {
           const s = signed({ ...base, orderId: BigInt(i), price: BigInt(i % 97) });
           return i % 10 === 3 ? { ...s, order: { ...s.order, price: s.order.price + 1n } } : s;
         });
+        // A process is stopped while the requests are written, so that its socket fills whatever
+        // the other core's reader could drain meanwhile (a race a fast machine won in CI).
+        const worker =
+          transport === "processes"
+            ? (pool as unknown as { slots: { worker: ChildProcess }[] }).slots[0]!.worker
+            : null;
+        worker?.kill("SIGSTOP");
         const answers = Promise.all(orders.map((s) => pool.verifyOrder(s, DOMAIN)));
         // The pool sends a turn's requests at its end.
         assert.equal(pool.queued, orders.length);
         await new Promise<void>((resolve) => process.nextTick(resolve));
         // A process's channel holds back what its socket's buffer cannot take; threads get every
         // job at once.
-        if (transport === "processes")
-          assert.ok(pool.unwrittenMessages > 0, "the requests outgrow the channel's buffer");
-        else assert.equal(pool.queued, 0, "every request is with the threads");
+        if (worker !== null) {
+          const heldBack = pool.unwrittenMessages;
+          worker.kill("SIGCONT");
+          assert.ok(heldBack > 0, "the requests outgrow the channel's buffer");
+        } else assert.equal(pool.queued, 0, "every request is with the threads");
         await pool.written();
         assert.equal(pool.unwrittenMessages, 0);
         // The thread is held, as a build holds it: the worker has all it needs meanwhile.
