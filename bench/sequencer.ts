@@ -443,6 +443,8 @@ async function wsRun(
     const childrenBefore = childrenCpuMs();
     const threadsBefore = verifierThreadsCpuMs();
     const venueThreadBefore = venueThreadCpuMs();
+    const wakesBefore = service.verifier.wakes;
+    const syncBefore = service.venue.journal.syncStats;
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [...process.execArgv, path.join(ROOT, "sequencer/tools/wsload.ts"), JSON.stringify(options)],
@@ -457,8 +459,14 @@ async function wsRun(
     const verifierThreads = threadsCpuSince(threadsBefore, verifierThreadsCpuMs());
     const cpu = { verifier: verifierThreads, builder: 0, marketData: 0, other: 0 };
     for (const [pid, { role, ms }] of childrenCpuMs()) cpu[role] += ms - (childrenBefore.get(pid)?.ms ?? 0);
+    const wakes = service.verifier.wakes;
+    const sync = service.venue.journal.syncStats;
     return {
       fanout,
+      verifierWakes: (wakes?.signals ?? 0) - (wakesBefore?.signals ?? 0),
+      verifierPolls: (wakes?.polls ?? 0) - (wakesBefore?.polls ?? 0),
+      syncWakes: (sync?.signals ?? 0) - (syncBefore?.signals ?? 0),
+      syncs: (sync?.syncs ?? 0) - (syncBefore?.syncs ?? 0),
       venueMarketDataCpuMs: Math.round(cpu.marketData),
       ...report,
       // The load averages at the end: other work on the machine shows in them.
@@ -490,6 +498,13 @@ interface WsCpu {
   readonly venueVerifiersCpuMs: number;
   /** CPU of the batch builder's process, its verifier threads included (batches it had not built by the end are not in it), ms. */
   readonly venueBuilderCpuMs: number;
+  /** Verifier threads the venue's thread woke (each a cross-core wake on it), over the run. */
+  readonly verifierWakes: number;
+  /** Looks at the verify queue by a polling verifier thread over the run (TESSERA_VERIFY_POLL_US). */
+  readonly verifierPolls: number;
+  /** Group-commit syncs that woke the journal's sleeping sync thread, and syncs run, over the run. */
+  readonly syncWakes: number;
+  readonly syncs: number;
 }
 
 function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
@@ -525,6 +540,13 @@ function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
     marketDataCpuMsPerOrder: perOrder(r.venueMarketDataCpuMs),
     ...(r.fanout === null ? {} : { subscribers: r.fanout }),
     clientCpuMsPerOrder: perOrder(r.clientCpuMs),
+    // Per accepted order, warm-up included as the CPU: how often an order cost the venue's
+    // thread a wake of a verifier thread, and how often a polling thread looked meanwhile.
+    verifierWakesPerOrder: processed === 0 ? 0 : Math.round((r.verifierWakes / processed) * 1000) / 1000,
+    verifierPollsPerOrder: processed === 0 ? 0 : Math.round((r.verifierPolls / processed) * 1000) / 1000,
+    // The same for the journal's group-commit syncs (TESSERA_SYNC_POLL_US).
+    syncsPerOrder: processed === 0 ? 0 : Math.round((r.syncs / processed) * 1000) / 1000,
+    syncWakesPerOrder: processed === 0 ? 0 : Math.round((r.syncWakes / processed) * 1000) / 1000,
     warmup:
       r.warmup === null
         ? null

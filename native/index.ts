@@ -49,9 +49,15 @@ export interface NativeCrypto {
    * EdDSA verification on `threads` (1..64) threads of this process (native/src/verify_pool.h),
    * each with its own key cache. `onDone(id, results)` runs on this thread once per
    * `verifierSubmit`: `results[k]` is request k's message if its signature is valid, else null.
-   * An idle verifier does not keep the process alive.
+   * An idle verifier does not keep the process alive. For `pollWindowUs` (0..1,000,000, default 0)
+   * after its last job one idle thread looks at the queue every 100 µs instead of sleeping, so
+   * that a submit it will find need not wake a thread (native/src/verify_pool.c).
    */
-  verifierCreate(threads: number, onDone: (id: number, results: readonly (bigint | null)[]) => void): NativeVerifier;
+  verifierCreate(
+    threads: number,
+    onDone: (id: number, results: readonly (bigint | null)[]) => void,
+    pollWindowUs?: number,
+  ): NativeVerifier;
   /**
    * Queues one job. Request k takes `items`' next elements: ax, ay, r8x, r8y, s, then its message
    * (`widths[k]` 0) or the `widths[k]` (1..16) inputs whose Poseidon hash is its message. A value
@@ -59,11 +65,32 @@ export interface NativeCrypto {
    * element that is not a bigint, or lengths that disagree, throw and queue nothing.
    */
   verifierSubmit(verifier: NativeVerifier, id: number, widths: Uint8Array, items: readonly bigint[]): void;
+  /** Sleepers the verifier's submits signalled, and looks at its queue by a polling thread, so far. */
+  verifierStats(verifier: NativeVerifier): { readonly signals: number; readonly polls: number };
+  /**
+   * `fdatasync(fd)` on a thread of its own (native/src/sync_thread.h), for the journal's group
+   * commit. `onDone(token, errno)` runs on this thread after each sync, with the latest token
+   * it covers (errno 0 on success). For `pollWindowUs` (0..1,000,000) after its last sync the
+   * thread polls for the next request every 200 µs, so that a request wakes no thread. The fd
+   * must stay open until `syncerClose`. An idle syncer does not keep the process alive.
+   */
+  syncerCreate(fd: number, onDone: (token: number, errno: number) => void, pollWindowUs: number): NativeSyncer;
+  /** Asks for a sync covering every write made to the file before this call. */
+  syncerRequest(syncer: NativeSyncer, token: number): void;
+  /** While `on`, the syncer keeps the process alive (a sync is awaited); off by default. */
+  syncerKeepAlive(syncer: NativeSyncer, on: boolean): void;
+  /** Requests that woke the sleeping thread, looks by the polling thread, and syncs run, so far. */
+  syncerStats(syncer: NativeSyncer): { readonly signals: number; readonly polls: number; readonly syncs: number };
+  /** Stops the thread (joined: a sync running reports first; a request not started is dropped). Idempotent. */
+  syncerClose(syncer: NativeSyncer): void;
   /** Stops the verifier's threads: running jobs still report, queued ones do not. Idempotent. */
   verifierClose(verifier: NativeVerifier): void;
   /** `(Σ a[i]·b[i]) · 2^-256 mod p` with one reduction (1..17 terms): Poseidon's lazy sums, for tests. */
   fieldDotMontgomery(a: readonly bigint[], b: readonly bigint[], portable: boolean): bigint;
 }
+
+/** The journal's sync thread in the addon (`syncerCreate`); stopped when closed or collected. */
+export type NativeSyncer = { readonly __nativeSyncer: unique symbol };
 
 /** Verifier threads in the addon (`verifierCreate`); stopped when closed or collected. */
 export type NativeVerifier = { readonly __nativeVerifier: unique symbol };

@@ -155,11 +155,18 @@ export class TreeStore implements TxStore {
   }
 }
 
+/**
+ * `BAD_CONTEXT`. A module function, not a closure in `validateContext`: the sequencer runs under
+ * tsx, whose esbuild keeps function names by defining `name` on every named closure each time
+ * it is made, and `validateContext` runs once per transaction.
+ */
+function contextFail(why: string): never {
+  throw new ProtocolError("BAD_CONTEXT", why);
+}
+
 /** Checks a batch context against the profile's shape and the field widths (`BAD_CONTEXT`). */
 export function validateContext(ctx: BatchContext, profile: Profile): void {
-  const fail = (why: string): never => {
-    throw new ProtocolError("BAD_CONTEXT", why);
-  };
+  const fail = contextFail;
   if (!fitsUnsigned(ctx.timestamp, BITS.timestamp)) fail(`timestamp ${ctx.timestamp}`);
   if (!fitsUnsigned(ctx.domain, 252)) fail("domain must be a 252-bit value");
   if (ctx.prices.length !== profile.underlyings) fail(`expected ${profile.underlyings} prices`);
@@ -188,15 +195,19 @@ export function settlementKey(r: { readonly underlying: number; readonly expiry:
 
 /** Range checks of §1 on an order as signed (`OUT_OF_RANGE`). */
 function checkOrderRanges(order: Order, profile: Profile): void {
-  const where = (): string => `order ${order.orderId} of account ${order.accountId}`;
-  ensure(fitsUnsigned(order.accountId, profile.accountDepth), "OUT_OF_RANGE", () => `${where()}: accountId`);
-  ensure(fitsUnsigned(order.instrument, BITS.instrument), "OUT_OF_RANGE", () => `${where()}: instrument`);
-  ensure(order.side === Side.BUY || order.side === Side.SELL, "OUT_OF_RANGE", () => `${where()}: side`);
-  ensure(order.size >= 1n && fitsUnsigned(order.size, BITS.size), "OUT_OF_RANGE", () => `${where()}: size`);
-  ensure(fitsUnsigned(order.price, BITS.price), "OUT_OF_RANGE", () => `${where()}: price`);
-  ensure(fitsUnsigned(order.orderId, BITS.orderId), "OUT_OF_RANGE", () => `${where()}: orderId`);
-  ensure(fitsUnsigned(order.expiry, BITS.timestamp), "OUT_OF_RANGE", () => `${where()}: expiry`);
-  ensure(fitsUnsigned(order.flags, BITS.flags), "OUT_OF_RANGE", () => `${where()}: flags`);
+  // The messages' closures are anonymous (see `contextFail`): `orderWhere` is a module function.
+  ensure(fitsUnsigned(order.accountId, profile.accountDepth), "OUT_OF_RANGE", () => `${orderWhere(order)}: accountId`);
+  ensure(fitsUnsigned(order.instrument, BITS.instrument), "OUT_OF_RANGE", () => `${orderWhere(order)}: instrument`);
+  ensure(order.side === Side.BUY || order.side === Side.SELL, "OUT_OF_RANGE", () => `${orderWhere(order)}: side`);
+  ensure(order.size >= 1n && fitsUnsigned(order.size, BITS.size), "OUT_OF_RANGE", () => `${orderWhere(order)}: size`);
+  ensure(fitsUnsigned(order.price, BITS.price), "OUT_OF_RANGE", () => `${orderWhere(order)}: price`);
+  ensure(fitsUnsigned(order.orderId, BITS.orderId), "OUT_OF_RANGE", () => `${orderWhere(order)}: orderId`);
+  ensure(fitsUnsigned(order.expiry, BITS.timestamp), "OUT_OF_RANGE", () => `${orderWhere(order)}: expiry`);
+  ensure(fitsUnsigned(order.flags, BITS.flags), "OUT_OF_RANGE", () => `${orderWhere(order)}: flags`);
+}
+
+function orderWhere(order: Order): string {
+  return `order ${order.orderId} of account ${order.accountId}`;
 }
 
 /** Range checks of §1 on an account after a transaction (`OUT_OF_RANGE`). */

@@ -14,7 +14,7 @@
  *
  * Sections, in order: circuits (in this process: constraint counts and proving of the test and
  * demo circuits), slotprod (in this process: a prod-depth slot's constraints and their parts),
- * tree, eddsa, sequencer, risk, attack, gas, e2e, fleet (child processes: the scripts under
+ * tree, crypto, eddsa, sequencer, journal, wakes, risk, attack, gas, e2e, fleet (child processes: the scripts under
  * bench/); batchsize, after gas, computes in this process the proving model of the prod batch
  * size from the figures before it (bench/lib/batchsize.ts).
  * A section that fails is listed in the report with its error, the others still run, and the
@@ -346,6 +346,54 @@ const SECTIONS: Readonly<Record<string, Section>> = {
         "lower",
         src,
         `the same, the slowest commit`,
+      ),
+    ];
+  },
+
+  // What a lone request costs the venue's thread: a signature to the verifier threads, a group-commit sync.
+  async wakes() {
+    await runTs("bench/wakes.ts", "bench/wakes.ts", 5 * MINUTE);
+    const j = readJson("bench/wakes.json");
+    const src = "bench/wakes.ts";
+    const how = `${numberAt(j, "requests", src)} requests one at a time, the caller's thread asleep in its event loop between them (1 ms)`;
+    const run = (path: string): string =>
+      `answered in ${numberAt(j, `${path}.answerUsP50`, src)} µs (p50); process CPU ${numberAt(j, `${path}.processCpuUsPerRequest`, src)} µs a request, polling included; ${numberAt(j, `${path}.wakes`, src)} wakes, ${numberAt(j, `${path}.polls`, src)} polls`;
+    return [
+      fig(
+        "verify_submit_us_lone",
+        "any",
+        numberAt(j, "verify.poll.requestUsMean", src),
+        "µs",
+        "lower",
+        src,
+        `${how}: verifierSubmit to 2 verifier threads, one polling (TESSERA_VERIFY_POLL_US default), mean; ${run("verify.poll")}`,
+      ),
+      fig(
+        "verify_submit_us_lone_no_poll",
+        "any",
+        numberAt(j, "verify.noPoll.requestUsMean", src),
+        "µs",
+        "lower",
+        src,
+        `the same with the threads asleep (TESSERA_VERIFY_POLL_US=0): each submit wakes one; ${run("verify.noPoll")}`,
+      ),
+      fig(
+        "journal_sync_request_us_lone",
+        "any",
+        numberAt(j, "sync.thread.requestUsMean", src),
+        "µs",
+        "lower",
+        src,
+        `${how}: Journal.sync() after a one-command group commit, on the addon's sync thread (TESSERA_SYNC_POLL_US default), mean; ${run("sync.thread")}`,
+      ),
+      fig(
+        "journal_sync_request_us_lone_libuv",
+        "any",
+        numberAt(j, "sync.libuv.requestUsMean", src),
+        "µs",
+        "lower",
+        src,
+        `the same through libuv's thread pool (fs.fdatasync, before 12-07), which wakes a pool thread; ${run("sync.libuv")}`,
       ),
     ];
   },

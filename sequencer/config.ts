@@ -13,11 +13,12 @@ import { DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
 import { DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
 import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
-import { DEFAULT_MAX_QUEUE } from "./intake/verify-pool.ts";
+import { DEFAULT_MAX_QUEUE, DEFAULT_POLL_WINDOW_US } from "./intake/verify-pool.ts";
 import { DEFAULT_HEALTH_BOUNDS } from "./core/health.ts";
 import { DEFAULT_SUBMITTER } from "./l1/submitter.ts";
 import { DEFAULT_QUEUE_NAME, parseQueueUrl } from "../prover/queue/config.ts";
 import { DEFAULT_CHECKPOINT_POLICY } from "./journal/checkpoints.ts";
+import { DEFAULT_SYNC_POLL_US } from "./journal/sync-thread.ts";
 import { DEFAULT_SNAPSHOT_POLICY } from "./journal/snapshot.ts";
 import { DEFAULT_BUILDER_NICE, DEFAULT_BUILDER_PREHASH, DEFAULT_BUILDER_VERIFIERS } from "./builder/remote.ts";
 
@@ -130,6 +131,11 @@ const envSchema = z.object({
   TESSERA_CHECKPOINT_EVERY_COMMANDS: z.coerce.number().int().min(1).default(DEFAULT_CHECKPOINT_POLICY.everyCommands),
   /** ...and restarted once it holds this many frames (pages; 16,384 = 64 MiB). */
   TESSERA_CHECKPOINT_RESTART_FRAMES: z.coerce.number().int().min(1).default(DEFAULT_CHECKPOINT_POLICY.restartFrames),
+  /**
+   * How long the journal's sync thread polls for the next group's sync after one, µs
+   * (sequencer/journal/sync-thread.ts); 0 never polls (each sync wakes it).
+   */
+  TESSERA_SYNC_POLL_US: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_SYNC_POLL_US),
   /** Group commit (default on): the commands of one event-loop turn share one journal commit. */
   TESSERA_GROUP_COMMIT: z
     .enum(["0", "1", "false", "true"])
@@ -144,6 +150,8 @@ const envSchema = z.object({
   TESSERA_RATE_LIMIT_KEYS: z.coerce.number().int().min(100).default(DEFAULT_RATE_LIMITS.maxKeys),
   TESSERA_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).default(DEFAULT_MAX_OPEN_ORDERS),
   TESSERA_VERIFY_QUEUE: z.coerce.number().int().min(1).default(DEFAULT_MAX_QUEUE),
+  /** How long a verifier thread polls the queue after its last job (verify-pool.ts), µs; 0 never. */
+  TESSERA_VERIFY_POLL_US: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_POLL_WINDOW_US),
   /** `false` (default), `true`, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
   TESSERA_TRUST_PROXY: z
     .string()
@@ -304,6 +312,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
       startAfterCommands: e.TESSERA_CHECKPOINT_EVERY_COMMANDS,
       restartFrames: e.TESSERA_CHECKPOINT_RESTART_FRAMES,
     },
+    syncPollUs: e.TESSERA_SYNC_POLL_US,
     logLevel: e.TESSERA_LOG_LEVEL,
     provers: e.TESSERA_PROVERS,
     proverQueue: e.TESSERA_PROVER_QUEUE ?? null,
@@ -330,6 +339,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
       },
       maxOpenOrders: e.TESSERA_MAX_OPEN_ORDERS,
       verifyQueue: e.TESSERA_VERIFY_QUEUE,
+      verifyPollUs: e.TESSERA_VERIFY_POLL_US,
       trustProxy: e.TESSERA_TRUST_PROXY,
       http: {
         idleTimeoutMs: e.TESSERA_HTTP_IDLE_TIMEOUT_MS,

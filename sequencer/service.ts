@@ -91,6 +91,11 @@ export interface ServiceConfig {
   readonly snapshots?: SnapshotPolicy | false;
   /** When the journal's write-ahead log is checkpointed, off the core's thread (sequencer/journal/checkpoints.ts). */
   readonly checkpoints?: Partial<CheckpointPolicy>;
+  /**
+   * How long the journal's sync thread polls for the next group's sync after one, µs
+   * (sequencer/journal/sync-thread.ts); null syncs through libuv's thread pool.
+   */
+  readonly syncPollUs?: number | null;
   readonly logLevel: string;
   /**
    * Prover processes of the embedded pool; 0 runs the venue without proving (batches stay
@@ -230,6 +235,7 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       ...(cfg.builderPrehash === undefined ? {} : { builderPrehash: cfg.builderPrehash }),
       snapshots: cfg.snapshots ?? {},
       ...(cfg.checkpoints === undefined ? {} : { checkpoints: cfg.checkpoints }),
+      ...(cfg.syncPollUs === undefined ? {} : { syncPollUs: cfg.syncPollUs }),
       log: (level, message, fields) => log[level](fields, message),
     },
   );
@@ -296,7 +302,11 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
             if (outcome === "accepted") onProved();
           },
         });
-  const verifier = new VerifyPool(cfg.verifyWorkers, cfg.api?.verifyQueue);
+  const verifier = new VerifyPool(
+    cfg.verifyWorkers,
+    cfg.api?.verifyQueue,
+    cfg.api?.verifyPollUs === undefined ? {} : { pollWindowUs: cfg.api.verifyPollUs },
+  );
   const api = {
     venue,
     verifier,

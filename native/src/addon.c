@@ -38,6 +38,7 @@
 #include "eddsa.h"
 #include "poseidon.h"
 #include "poseidon_memo.h"
+#include "sync_thread.h"
 #include "verify_pool.h"
 
 #define CHECK(call)                                          \
@@ -485,21 +486,26 @@ static void verifier_wrap_finalize(napi_env env, void *data, void *hint) {
   verifier_unref(v);
 }
 
-/* verifierCreate(threads: number, onDone: (id, results) => void) -> verifier */
+/* verifierCreate(threads: number, onDone: (id, results) => void, pollWindowUs = 0) -> verifier */
 static napi_value js_verifier_create(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], name, obj;
+  size_t argc = 3;
+  napi_value argv[3], name, obj;
   napi_valuetype t;
   int32_t threads;
+  int64_t poll_window_us = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1 || threads > 64)
-    return throw_range(env, "verifierCreate(threads, onDone): threads must be 1..64");
+    return throw_range(env, "verifierCreate(threads, onDone, pollWindowUs): threads must be 1..64");
   if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
     napi_throw_type_error(env, "INVALID_ARG", "verifierCreate: onDone must be a function");
     return NULL;
   }
+  if (argc >= 3 && napi_typeof(env, argv[2], &t) == napi_ok && t != napi_undefined &&
+      (t != napi_number || napi_get_value_int64(env, argv[2], &poll_window_us) != napi_ok || poll_window_us < 0 ||
+       poll_window_us > 1000000))
+    return throw_range(env, "verifierCreate: pollWindowUs must be 0..1,000,000 microseconds");
   verifier *v = calloc(1, sizeof *v);
-  if (v == NULL || (v->pool = verify_pool_new(threads, verifier_done, v)) == NULL) {
+  if (v == NULL || (v->pool = verify_pool_new(threads, poll_window_us * 1000, verifier_done, v)) == NULL) {
     free(v);
     napi_throw_error(env, "NO_MEMORY", "verifierCreate: out of memory");
     return NULL;
@@ -601,6 +607,25 @@ static napi_value js_verifier_submit(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* verifierStats(verifier) -> { signals, polls }: sleepers its submits signalled, and looks at the
+ * queue by a polling thread, so far (numbers: exact up to 2^53). */
+static napi_value js_verifier_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, value;
+  uint64_t signals = 0, polls = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_range(env, "verifierStats(verifier) takes one argument");
+  verifier *v = verifier_arg(env, argv[0], "verifierStats");
+  if (v == NULL) return NULL;
+  verify_pool_stats(v->pool, &signals, &polls);
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_double(env, (double)signals, &value));
+  CHECK(napi_set_named_property(env, result, "signals", value));
+  CHECK(napi_create_double(env, (double)polls, &value));
+  CHECK(napi_set_named_property(env, result, "polls", value));
+  return result;
+}
+
 /* verifierClose(verifier): stops its threads (running jobs still report, queued ones do not). */
 static napi_value js_verifier_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -610,6 +635,218 @@ static napi_value js_verifier_close(napi_env env, napi_callback_info info) {
   verifier *v = verifier_arg(env, argv[0], "verifierClose");
   if (v == NULL) return NULL;
   verifier_release(v);
+  return NULL;
+}
+
+/*
+ * The journal's sync thread (sync_thread.h), wrapped like the verifier: `onDone(token, errno)`
+ * runs on the JavaScript thread after each sync through a thread-safe function, and the struct
+ * is freed once both the wrapper's and the function's finalizers have run. The thread is always
+ * stopped (joined) before the function can go.
+ */
+typedef struct {
+  sync_thread *thread;
+  napi_threadsafe_function tsfn;
+  int refs;
+  int released;
+  int tsfn_gone;
+} syncer;
+
+typedef struct {
+  uint32_t token;
+  int error;
+} sync_report;
+
+static const napi_type_tag SYNCER_TAG = {0x5e7c0a11fda7a5e1ull, 0x7e55e2a5f0c0ffeeull};
+
+static void syncer_unref(syncer *s) {
+  if (--s->refs > 0) return;
+  sync_thread_free(s->thread);
+  free(s);
+}
+
+/* On the sync thread: hands the report to the JavaScript thread (dropped if that is gone). */
+static void syncer_done(void *ctx, uint32_t token, int error) {
+  syncer *s = ctx;
+  sync_report *r = malloc(sizeof *r);
+  if (r == NULL) return;
+  r->token = token;
+  r->error = error;
+  if (napi_call_threadsafe_function(s->tsfn, r, napi_tsfn_nonblocking) != napi_ok) free(r);
+}
+
+static void syncer_call_js(napi_env env, napi_value on_done, void *context, void *data) {
+  (void)context;
+  sync_report *r = data;
+  if (env != NULL && on_done != NULL) {
+    napi_value args[2], undefined, result;
+    if (napi_get_undefined(env, &undefined) == napi_ok && napi_create_uint32(env, r->token, &args[0]) == napi_ok &&
+        napi_create_int32(env, r->error, &args[1]) == napi_ok)
+      napi_call_function(env, undefined, on_done, 2, args, &result);
+  }
+  free(r);
+}
+
+static void syncer_tsfn_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  syncer *s = data;
+  if (s->thread != NULL) sync_thread_stop(s->thread);
+  s->tsfn_gone = 1;
+  syncer_unref(s);
+}
+
+static void syncer_release(syncer *s) {
+  if (s->released) return;
+  s->released = 1;
+  sync_thread_stop(s->thread);
+  if (!s->tsfn_gone) napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+}
+
+static void syncer_wrap_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  syncer *s = data;
+  syncer_release(s);
+  syncer_unref(s);
+}
+
+/* syncerCreate(fd: number, onDone: (token, errno) => void, pollWindowUs: number) -> syncer */
+static napi_value js_syncer_create(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], name, obj;
+  napi_valuetype t;
+  int32_t fd;
+  int64_t poll_window_us;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
+    return throw_range(env, "syncerCreate(fd, onDone, pollWindowUs): fd must be an open file descriptor");
+  if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, "INVALID_ARG", "syncerCreate: onDone must be a function");
+    return NULL;
+  }
+  if (napi_typeof(env, argv[2], &t) != napi_ok || t != napi_number ||
+      napi_get_value_int64(env, argv[2], &poll_window_us) != napi_ok || poll_window_us < 0 ||
+      poll_window_us > 1000000)
+    return throw_range(env, "syncerCreate: pollWindowUs must be 0..1,000,000 microseconds");
+  syncer *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    napi_throw_error(env, "NO_MEMORY", "syncerCreate: out of memory");
+    return NULL;
+  }
+  s->refs = 2;
+  if (napi_create_string_utf8(env, "tessera.syncer", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, s, syncer_tsfn_finalize, NULL, syncer_call_js,
+                                      &s->tsfn) != napi_ok) {
+    free(s);
+    napi_throw_error(env, "NAPI_FAILED", "syncerCreate: napi_create_threadsafe_function failed");
+    return NULL;
+  }
+  /* The thread starts once the function exists: its first report has somewhere to go. */
+  s->thread = sync_thread_new(fd, poll_window_us * 1000, syncer_done, s);
+  if (s->thread == NULL) {
+    /* No wrapper will exist: the function's finalizer frees `s` (no thread to stop). */
+    s->released = 1;
+    s->refs = 1;
+    napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+    napi_throw_error(env, "NO_THREAD", "syncerCreate: could not start the sync thread");
+    return NULL;
+  }
+  /* Like the verifier, an idle syncer does not keep the process alive. */
+  napi_unref_threadsafe_function(env, s->tsfn);
+  if (napi_create_object(env, &obj) != napi_ok || napi_type_tag_object(env, obj, &SYNCER_TAG) != napi_ok ||
+      napi_wrap(env, obj, s, syncer_wrap_finalize, NULL, NULL) != napi_ok) {
+    syncer_release(s);
+    syncer_unref(s);
+    napi_throw_error(env, "NAPI_FAILED", "syncerCreate: could not wrap the syncer");
+    return NULL;
+  }
+  return obj;
+}
+
+static syncer *syncer_arg(napi_env env, napi_value obj, const char *fn) {
+  bool tagged = false;
+  void *data = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object ||
+      napi_check_object_type_tag(env, obj, &SYNCER_TAG, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, obj, &data) != napi_ok || data == NULL) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s takes a syncer from syncerCreate", fn);
+    napi_throw_type_error(env, "INVALID_ARG", msg);
+    return NULL;
+  }
+  return data;
+}
+
+/* syncerRequest(syncer, token: number): a sync covering every write made before this call. */
+static napi_value js_syncer_request(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t token;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_range(env, "syncerRequest(syncer, token) takes two arguments");
+  syncer *s = syncer_arg(env, argv[0], "syncerRequest");
+  if (s == NULL) return NULL;
+  if (napi_get_value_uint32(env, argv[1], &token) != napi_ok) {
+    napi_throw_type_error(env, "INVALID_ARG", "syncerRequest: token must be a number");
+    return NULL;
+  }
+  if (s->released || sync_thread_request(s->thread, token) != 0) {
+    napi_throw_error(env, "CLOSED", "syncerRequest: the syncer is closed");
+    return NULL;
+  }
+  return NULL;
+}
+
+/* syncerKeepAlive(syncer, on: boolean): while on, the syncer keeps the process alive (a sync
+ * awaited); off (the default), an idle syncer does not. */
+static napi_value js_syncer_keep_alive(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool on = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_range(env, "syncerKeepAlive(syncer, on) takes two arguments");
+  syncer *s = syncer_arg(env, argv[0], "syncerKeepAlive");
+  if (s == NULL) return NULL;
+  if (napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, "INVALID_ARG", "syncerKeepAlive: on must be a boolean");
+    return NULL;
+  }
+  if (s->released || s->tsfn_gone) return NULL;
+  if (on) CHECK(napi_ref_threadsafe_function(env, s->tsfn));
+  else CHECK(napi_unref_threadsafe_function(env, s->tsfn));
+  return NULL;
+}
+
+/* syncerStats(syncer) -> { signals, polls, syncs } */
+static napi_value js_syncer_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, value;
+  uint64_t counts[3] = {0, 0, 0};
+  const char *names[3] = {"signals", "polls", "syncs"};
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_range(env, "syncerStats(syncer) takes one argument");
+  syncer *s = syncer_arg(env, argv[0], "syncerStats");
+  if (s == NULL) return NULL;
+  sync_thread_stats(s->thread, &counts[0], &counts[1], &counts[2]);
+  CHECK(napi_create_object(env, &result));
+  for (int i = 0; i < 3; i++) {
+    CHECK(napi_create_double(env, (double)counts[i], &value));
+    CHECK(napi_set_named_property(env, result, names[i], value));
+  }
+  return result;
+}
+
+/* syncerClose(syncer): stops its thread (a sync running reports first). Idempotent. */
+static napi_value js_syncer_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_range(env, "syncerClose(syncer) takes one argument");
+  syncer *s = syncer_arg(env, argv[0], "syncerClose");
+  if (s == NULL) return NULL;
+  syncer_release(s);
   return NULL;
 }
 
@@ -668,6 +905,12 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"poseidonMemoStats", NULL, js_poseidon_memo_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"verifierCreate", NULL, js_verifier_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"verifierSubmit", NULL, js_verifier_submit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifierStats", NULL, js_verifier_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syncerCreate", NULL, js_syncer_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syncerRequest", NULL, js_syncer_request, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syncerStats", NULL, js_syncer_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syncerKeepAlive", NULL, js_syncer_keep_alive, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syncerClose", NULL, js_syncer_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"verifierClose", NULL, js_verifier_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value multiplier;

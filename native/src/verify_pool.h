@@ -53,8 +53,15 @@ typedef void (*verify_done_fn)(void *ctx, verify_job *job);
 
 typedef struct verify_pool verify_pool;
 
-/* A pool of `threads` (1..64) threads, started at the first submit; NULL when out of memory. */
-verify_pool *verify_pool_new(int threads, verify_done_fn done, void *ctx);
+/*
+ * A pool of `threads` (1..64) threads, started at the first submit; NULL when out of memory or
+ * when an argument is out of range. For `poll_window_ns` after its last job one idle thread polls
+ * the queue instead of sleeping (verify_pool.c; 0: every idle thread sleeps until signalled).
+ */
+verify_pool *verify_pool_new(int threads, int64_t poll_window_ns, verify_done_fn done, void *ctx);
+
+/* Sleepers signalled by submits, and looks at the queue by a polling thread, so far. */
+void verify_pool_stats(verify_pool *pool, uint64_t *signals, uint64_t *polls);
 
 /*
  * Queues the job; the pool's next free thread runs it and hands it to `done`. If no thread can

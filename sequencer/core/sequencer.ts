@@ -23,6 +23,7 @@ import type { Market } from "./engine/markets.ts";
 import { SequencerError } from "../errors.ts";
 import { DEFAULT_CHECKPOINT_POLICY } from "../journal/checkpoints.ts";
 import type { CheckpointPolicy } from "../journal/checkpoints.ts";
+import { DEFAULT_SYNC_POLL_US } from "../journal/sync-thread.ts";
 import type { ProofStatus, Synchronous } from "../journal/journal.ts";
 import { Journal } from "../journal/journal.ts";
 import { batchHead, BuilderDisagreementError } from "../builder/builder.ts";
@@ -267,6 +268,12 @@ export interface OpenOptions {
    * (sequencer/journal/checkpoints.ts; default `DEFAULT_CHECKPOINT_POLICY`).
    */
   readonly checkpoints?: Partial<CheckpointPolicy>;
+  /**
+   * How long the journal's sync thread polls for the next group's sync after one, µs
+   * (sequencer/journal/sync-thread.ts; default `DEFAULT_SYNC_POLL_US`); null syncs through
+   * libuv's thread pool.
+   */
+  readonly syncPollUs?: number | null;
   /**
    * Where closed batches are built (sequencer/builder): "inline", on the core's thread as each
    * batch closes (the default), or "process", in a builder process of their own while the core
@@ -640,6 +647,7 @@ export class Sequencer {
       synchronous,
       groupCommit,
       { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoints },
+      options.syncPollUs === undefined ? DEFAULT_SYNC_POLL_US : options.syncPollUs,
     );
     const log = options.log ?? (() => {});
     const loaded = options.loadSnapshot === false ? null : Sequencer.fromSnapshots(config, journal, options, log);

@@ -60,6 +60,16 @@ export class VenueMetrics {
     labelNames: ["mode"] as const,
     registers: [this.registry],
   });
+  readonly journalSyncWakes = new Gauge({
+    name: "tessera_journal_sync_wakes",
+    help: "Group-commit syncs that woke the journal's sleeping sync thread since the venue started (each a cross-core wake on the venue's thread)",
+    registers: [this.registry],
+  });
+  readonly journalSyncPolls = new Gauge({
+    name: "tessera_journal_sync_polls",
+    help: "Looks for a sync request by the journal's polling sync thread since the venue started (TESSERA_SYNC_POLL_US)",
+    registers: [this.registry],
+  });
   readonly wsClients = new Gauge({
     name: "tessera_ws_clients",
     help: "Open WebSocket connections",
@@ -80,6 +90,16 @@ export class VenueMetrics {
   readonly verifyQueue = new Gauge({
     name: "tessera_verify_queue",
     help: "Signatures waiting for a verifier thread or process (bounded)",
+    registers: [this.registry],
+  });
+  readonly verifyWakes = new Gauge({
+    name: "tessera_verify_wakes",
+    help: "Verifier threads woken by the venue's thread since it started (each a cross-core wake on that thread)",
+    registers: [this.registry],
+  });
+  readonly verifyPolls = new Gauge({
+    name: "tessera_verify_polls",
+    help: "Looks at the verify queue by a polling verifier thread since the venue started (TESSERA_VERIFY_POLL_US)",
     registers: [this.registry],
   });
 
@@ -161,6 +181,16 @@ export class VenueMetrics {
     this.journalLogFrames.set(stats?.logFrames ?? 0);
     for (const mode of ["idle", "thread", "sqlite"] as const)
       this.journalCheckpointMode.set({ mode }, stats?.mode === mode ? 1 : 0);
+  }
+
+  setVerifyWakes(wakes: { readonly signals: number; readonly polls: number } | null): void {
+    this.verifyWakes.set(wakes?.signals ?? 0);
+    this.verifyPolls.set(wakes?.polls ?? 0);
+  }
+
+  setSyncWakes(wakes: { readonly signals: number; readonly polls: number } | null): void {
+    this.journalSyncWakes.set(wakes?.signals ?? 0);
+    this.journalSyncPolls.set(wakes?.polls ?? 0);
   }
 
   /** Sets the pipeline gauges from `GET /v1/status`'s `pipeline` (on each scrape). */

@@ -60,6 +60,8 @@ export interface ApiOptions {
   readonly maxOpenOrders?: number;
   /** Signatures that may wait for a verifier (default 4,096). */
   readonly verifyQueue?: number;
+  /** How long a verifier thread polls after its last job, µs (verify-pool.ts `DEFAULT_POLL_WINDOW_US`). */
+  readonly verifyPollUs?: number;
   /** fastify `trustProxy` (default false). */
   readonly trustProxy?: boolean | string;
 }
@@ -205,6 +207,8 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     api.metrics.setCheckpoints(api.venue.journal.checkpoints?.stats() ?? null);
     api.metrics.rateLimitKeys.set(api.limits.size);
     api.metrics.verifyQueue.set(api.verifier.queued);
+    api.metrics.setVerifyWakes(api.verifier.wakes);
+    api.metrics.setSyncWakes(api.venue.journal.syncStats);
     api.metrics.setPipeline(pipelineView(api.venue, api.proving ?? null, api.clock()));
     void reply.header("content-type", api.metrics.registry.contentType);
     return api.metrics.registry.metrics();

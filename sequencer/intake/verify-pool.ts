@@ -84,7 +84,20 @@ export interface VerifyPoolShape {
    * and the js backend is not forced, else "processes".
    */
   readonly transport?: VerifyTransport;
+  /**
+   * Threads only: for this long after its last job one idle verifier thread polls the queue
+   * every 200 µs instead of sleeping (native/src/verify_pool.c), so that orders arriving one at
+   * a time are not each charged a cross-core wake on the caller's thread. Default
+   * `DEFAULT_POLL_WINDOW_US`; 0 never polls.
+   */
+  readonly pollWindowUs?: number;
 }
+
+/**
+ * How long a verifier thread polls after its last job. At 2,000 orders a second (one every
+ * 500 µs) a thread keeps polling; after 10 ms without an order it sleeps until signalled.
+ */
+export const DEFAULT_POLL_WINDOW_US = 10_000;
 
 export type VerifyTransport = "threads" | "processes";
 
@@ -152,7 +165,11 @@ export class VerifyPool {
       const addon = loadNativeCrypto().addon;
       if (addon === null) throw new Error("verifier threads need the native addon (npm run build:native)");
       const jobs = new Map<number, readonly number[]>();
-      const verifier = addon.verifierCreate(size, (job, results) => this.onAnswers(job, results));
+      const verifier = addon.verifierCreate(
+        size,
+        (job, results) => this.onAnswers(job, results),
+        shape.pollWindowUs ?? DEFAULT_POLL_WINDOW_US,
+      );
       this.threads = { addon, verifier, jobs, nextJob: 1 };
     } else for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
@@ -303,6 +320,14 @@ export class VerifyPool {
   /** Messages sent to a worker and not yet written to its channel (see `written`). */
   get unwrittenMessages(): number {
     return this.unwritten;
+  }
+
+  /**
+   * Threads only (null for processes): how often a submit woke a sleeping verifier thread, and
+   * how often a polling thread looked at the queue, since the pool started.
+   */
+  get wakes(): { readonly signals: number; readonly polls: number } | null {
+    return this.threads === null ? null : this.threads.addon.verifierStats(this.threads.verifier);
   }
 
   /** Requests waiting for a worker. */

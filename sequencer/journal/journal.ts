@@ -12,8 +12,9 @@
  * fsyncs each commit itself, before `append` returns. With group commit the fsync leaves the
  * caller's thread (`syncsApart`): SQLite commits without one (its `NORMAL`, which in WAL mode
  * still syncs the WAL before each checkpoint and the database after it), and `sync()` runs
- * `fdatasync` on the WAL file in libuv's thread pool, covering every commit made before it was
- * called; the venue acknowledges a group once a sync started after its commit has finished.
+ * `fdatasync` on the WAL file on a thread of its own (sync-thread.ts: the native addon's, which
+ * asks for a sync without waking a thread while syncs are recent; libuv's thread pool without
+ * the addon), covering every commit made before it was called; the venue acknowledges a group once a sync started after its commit has finished.
  * Because the WAL is only ever appended (and rewritten from its start only after a checkpoint
  * copied and synced it into the database), a power loss keeps a prefix of the commits: never a
  * later one without an earlier one. `NORMAL` (an explicit choice, `TESSERA_SYNCHRONOUS=NORMAL`)
@@ -46,6 +47,7 @@ import type { Fill } from "../core/engine/engine.ts";
 import type { SolidityProof } from "../../protocol/types.ts";
 import { WalCheckpointer } from "./checkpoints.ts";
 import type { CheckpointPolicy } from "./checkpoints.ts";
+import { DEFAULT_SYNC_POLL_US, WalSyncThread } from "./sync-thread.ts";
 import { openSnapshotStore } from "./snapshot-store.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import { toJson } from "../wire.ts";
@@ -303,6 +305,8 @@ export class Journal {
   readonly syncsApart: boolean;
   /** The WAL file, opened for `sync()` (read-only: fdatasync needs no write access). */
   private walFd: number | null = null;
+  /** `sync()`'s thread (sync-thread.ts), or null: libuv's thread pool (no native addon, or asked for). */
+  private syncThread: WalSyncThread | null = null;
   /** A commit was made since the last `sync()` was called. */
   private dirty = false;
   /** The venue's snapshots: a file of their own, written off this thread (snapshot-store.ts). */
@@ -320,6 +324,7 @@ export class Journal {
     synchronous: Synchronous,
     readonly groupCommit: boolean,
     checkpoints: CheckpointPolicy | undefined,
+    syncPollUs: number | null,
   ) {
     this.db = new Database(file);
     const wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
@@ -335,7 +340,10 @@ export class Journal {
     this.tidyBuiltBatches();
     // The schema's write created the WAL file; it keeps its inode while this connection is
     // open (SQLite deletes it only when the last connection closes).
-    if (this.syncsApart) this.walFd = openSync(`${file}-wal`, "r");
+    if (this.syncsApart) {
+      this.walFd = openSync(`${file}-wal`, "r");
+      if (syncPollUs !== null) this.syncThread = WalSyncThread.open(this.walFd, syncPollUs);
+    }
     // Journals written before liquidations existed have no fill kind: every fill was a trade.
     const columns = this.db.prepare("PRAGMA table_info(fills)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "kind"))
@@ -420,8 +428,13 @@ export class Journal {
     groupCommit = false,
     /** When the write-ahead log is checkpointed (checkpoints.ts `DEFAULT_CHECKPOINT_POLICY`). */
     checkpoints?: CheckpointPolicy,
+    /**
+     * How long `sync()`'s thread polls after a sync, µs (sync-thread.ts, default
+     * `DEFAULT_SYNC_POLL_US`); null syncs through libuv's thread pool instead.
+     */
+    syncPollUs: number | null = DEFAULT_SYNC_POLL_US,
   ): Journal {
-    const journal = new Journal(file, synchronous, groupCommit, checkpoints);
+    const journal = new Journal(file, synchronous, groupCommit, checkpoints, syncPollUs);
     journal.checkMeta(meta);
     return journal;
   }
@@ -511,6 +524,14 @@ export class Journal {
     return seq;
   }
 
+  /**
+   * The sync thread's counts (sync-thread.ts): requests that woke it, its looks while polling,
+   * syncs run; null when syncs go through libuv's thread pool or need no thread.
+   */
+  get syncStats(): { readonly signals: number; readonly polls: number; readonly syncs: number } | null {
+    return this.syncThread?.stats ?? null;
+  }
+
   /** Commands appended since the last commit (group commit; 0 without it). */
   get uncommitted(): number {
     return this.grouped;
@@ -529,8 +550,9 @@ export class Journal {
   }
 
   /**
-   * Makes every commit made so far durable (`syncsApart`): `fdatasync` of the WAL file in
-   * libuv's thread pool, so the caller's thread goes on (matching the next group) meanwhile.
+   * Makes every commit made so far durable (`syncsApart`): `fdatasync` of the WAL file on the
+   * addon's sync thread (sync-thread.ts; libuv's thread pool without the addon), so the caller's
+   * thread goes on (matching the next group) meanwhile.
    * Resolves at once when nothing was committed since the last call, or when commits fsync
    * themselves. Rejects when the file could not be synced: the commits it covers may not be
    * durable, so nothing they hold may be acknowledged.
@@ -539,6 +561,7 @@ export class Journal {
     const fd = this.walFd;
     if (!this.dirty || fd === null) return Promise.resolve();
     this.dirty = false;
+    if (this.syncThread !== null) return this.syncThread.sync();
     return new Promise((resolve, reject) => {
       fdatasync(fd, (err) => {
         // Closed meanwhile: `close()` synced everything first.
@@ -753,6 +776,9 @@ export class Journal {
     }
     // Its connection closed first: this one is then the last, whose close empties the log.
     this.checkpoints?.close();
+    // Stopped before the file it syncs is closed; every commit was synced just above.
+    this.syncThread?.close();
+    this.syncThread = null;
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
     this.db.close();

@@ -593,47 +593,65 @@ describe("native EdDSA-Poseidon verification on the addon's threads (verifierCre
   });
 
   it(
-    "wake a sleeping thread whenever no awake one will take a job: every rhythm is answered",
-    { timeout: 30_000 },
+    "wake a sleeping thread whenever no awake one will take a job, polling or not: every rhythm is answered",
+    { timeout: 60_000 },
     async () => {
       // The pool signals a sleeper only for jobs beyond the threads awake (verify_pool.c): a
       // missed wake would leave a job unanswered with every thread asleep, and this test would
-      // time out. Each rhythm lets the threads fall asleep between its steps.
+      // time out. Each rhythm lets the threads fall asleep between its steps: without polling;
+      // with a window shorter than the pause (each pause ends the polling, so the threads go
+      // from polling to sleeping); and with one longer than the whole test (a thread polls).
       const all = cases(77n, 48);
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       // The addon's answers do not keep the loop alive (its thread-safe function is unref'd).
       const alive = setInterval(() => undefined, 1000);
       try {
-        for (const threads of [1, 2, 3])
-          for (const step of [1, 2, 5]) {
-            const answers = new Map<number, readonly (bigint | null)[]>();
-            let notify: (() => void) | null = null;
-            const v = addon.verifierCreate(threads, (id, results) => {
-              assert.equal(answers.has(id), false, `job ${id} answered twice`);
-              answers.set(id, results);
-              notify?.();
-            });
-            try {
-              for (let at = 0; at < all.length; at += step) {
-                // `step` jobs of one request each at once, then a pause once they are answered.
-                const jobs = all.slice(at, at + step);
-                const answered = new Promise<void>((resolve) => {
-                  notify = () => {
-                    if (answers.size >= at + jobs.length) resolve();
-                  };
-                });
-                jobs.forEach((c, k) => addon.verifierSubmit(v, at + k, new Uint8Array([c.width]), [...c.items]));
-                notify!();
-                await answered;
-                await sleep(2);
+        for (const pollUs of [0, 1_000, 1_000_000])
+          for (const threads of [1, 2, 3])
+            for (const step of [1, 2, 5]) {
+              const answers = new Map<number, readonly (bigint | null)[]>();
+              let notify: (() => void) | null = null;
+              const v = addon.verifierCreate(
+                threads,
+                (id, results) => {
+                  assert.equal(answers.has(id), false, `job ${id} answered twice`);
+                  answers.set(id, results);
+                  notify?.();
+                },
+                pollUs,
+              );
+              try {
+                for (let at = 0; at < all.length; at += step) {
+                  // `step` jobs of one request each at once, then a pause once they are answered.
+                  const jobs = all.slice(at, at + step);
+                  const answered = new Promise<void>((resolve) => {
+                    notify = () => {
+                      if (answers.size >= at + jobs.length) resolve();
+                    };
+                  });
+                  jobs.forEach((c, k) => addon.verifierSubmit(v, at + k, new Uint8Array([c.width]), [...c.items]));
+                  notify!();
+                  await answered;
+                  await sleep(2);
+                }
+              } finally {
+                addon.verifierClose(v);
               }
-            } finally {
-              addon.verifierClose(v);
+              const rhythm = `${threads} threads, ${step} at once, polling ${pollUs} µs`;
+              all.forEach((c, id) => assert.deepEqual(answers.get(id), [c.expected], `${c.what}, ${rhythm}`));
+              const { signals, polls } = addon.verifierStats(v);
+              if (pollUs === 0) {
+                assert.equal(polls, 0, `no thread polls: ${rhythm}`);
+                // Each pause lets every thread fall asleep, so a lone job must wake one.
+                if (step === 1) assert.ok(signals > 0, `lone jobs woke a sleeper: ${rhythm}`);
+              }
+              // One job at a time while a thread polls: it finds each, so no submit wakes anyone
+              // (the point of polling: no cross-core wake on the submitter's thread).
+              if (pollUs === 1_000_000 && step === 1) {
+                assert.equal(signals, 0, `lone jobs found by the poller: ${rhythm}`);
+                assert.ok(polls > 0, `a thread polled: ${rhythm}`);
+              }
             }
-            all.forEach((c, id) =>
-              assert.deepEqual(answers.get(id), [c.expected], `${c.what}, ${threads} threads, ${step} at once`),
-            );
-          }
       } finally {
         clearInterval(alive);
       }
@@ -661,6 +679,8 @@ describe("native EdDSA-Poseidon verification on the addon's threads (verifierCre
       /verifier from verifierCreate/,
     );
     expectError(() => addon.verifierCreate(0, () => undefined), "RangeError", /1\.\.64/);
+    expectError(() => addon.verifierCreate(1, () => undefined, -1), "RangeError", /pollWindowUs/);
+    expectError(() => addon.verifierCreate(1, () => undefined, 1_000_001), "RangeError", /pollWindowUs/);
     // A well-formed job after the refused ones: only it is answered.
     const alive = setInterval(() => undefined, 1000);
     addon.verifierSubmit(v, 6, widths, good.items);

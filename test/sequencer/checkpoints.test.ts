@@ -179,6 +179,8 @@ describe("journal checkpoints", () => {
   test("the venue's journal checkpoints on its thread under the configured policy, and /metrics says so", async () => {
     const { client, cleanup } = await startVenue({
       checkpoints: { everyCommands: 10, startAfterCommands: 10, restartFrames: 20, maxDelayMs: 20, pollMs: 5 },
+      // As deployed: each group's sync on the journal's sync thread (sync-thread.ts).
+      synchronous: "FULL",
     });
     try {
       const scrape = async (): Promise<Map<string, number>> => {
@@ -214,6 +216,12 @@ describe("journal checkpoints", () => {
       );
       assert.equal(last.get('tessera_journal_checkpoint_mode{mode="thread"}'), 1);
       assert.equal(last.get('tessera_journal_checkpoint_mode{mode="sqlite"}'), 0);
+      // 200 deposits one after another, each acknowledged after its own group's sync: the sync
+      // thread, polling between them, was found by nearly every request rather than woken.
+      const polls = last.get("tessera_journal_sync_polls") ?? 0;
+      const wakes = last.get("tessera_journal_sync_wakes") ?? Number.NaN;
+      assert.ok(polls > 0, `the sync thread polled (${polls})`);
+      assert.ok(wakes < 100, `most syncs woke no thread (${wakes} wakes for 200 groups)`);
     } finally {
       await cleanup();
     }
