@@ -532,20 +532,26 @@ static napi_value js_verifier_create(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-/* The verifier an argument wraps, or NULL after throwing. */
-static verifier *verifier_arg(napi_env env, napi_value obj, const char *fn) {
+/* What an argument made by `maker` and tagged `tag` wraps, or NULL after throwing: an object from
+ * elsewhere is refused, never misread. */
+static void *tagged_arg(napi_env env, napi_value obj, const napi_type_tag *tag, const char *fn, const char *maker) {
   bool tagged = false;
   void *data = NULL;
   napi_valuetype t;
   if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object ||
-      napi_check_object_type_tag(env, obj, &VERIFIER_TAG, &tagged) != napi_ok || !tagged ||
+      napi_check_object_type_tag(env, obj, tag, &tagged) != napi_ok || !tagged ||
       napi_unwrap(env, obj, &data) != napi_ok || data == NULL) {
     char msg[96];
-    snprintf(msg, sizeof msg, "%s takes a verifier from verifierCreate", fn);
+    snprintf(msg, sizeof msg, "%s takes a %s", fn, maker);
     napi_throw_type_error(env, "INVALID_ARG", msg);
     return NULL;
   }
   return data;
+}
+
+/* The verifier an argument wraps, or NULL after throwing. */
+static verifier *verifier_arg(napi_env env, napi_value obj, const char *fn) {
+  return tagged_arg(env, obj, &VERIFIER_TAG, fn, "verifier from verifierCreate");
 }
 
 /* verifierSubmit(verifier, id: number, widths: Uint8Array, items: bigint[]): request k takes
@@ -764,19 +770,9 @@ static napi_value js_syncer_create(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+/* The syncer an argument wraps, or NULL after throwing. */
 static syncer *syncer_arg(napi_env env, napi_value obj, const char *fn) {
-  bool tagged = false;
-  void *data = NULL;
-  napi_valuetype t;
-  if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object ||
-      napi_check_object_type_tag(env, obj, &SYNCER_TAG, &tagged) != napi_ok || !tagged ||
-      napi_unwrap(env, obj, &data) != napi_ok || data == NULL) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s takes a syncer from syncerCreate", fn);
-    napi_throw_type_error(env, "INVALID_ARG", msg);
-    return NULL;
-  }
-  return data;
+  return tagged_arg(env, obj, &SYNCER_TAG, fn, "syncer from syncerCreate");
 }
 
 /* syncerRequest(syncer, token: number): a sync covering every write made before this call. */
