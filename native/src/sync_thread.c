@@ -10,14 +10,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+#include "poll.h"
 #include "sync_thread.h"
-
-#define POLL_INTERVAL_NS 200000L
 
 struct sync_thread {
   pthread_mutex_t lock;
@@ -28,32 +26,24 @@ struct sync_thread {
   int requested; /* a request waits for the next sync */
   uint32_t token; /* the latest request's token */
   int sleeping;  /* the thread waits on `wake` */
-  int stopping;
-  int joined;
+  int stopping; /* set once, by the stop that joins the thread */
   uint64_t signals, polls, syncs;
   sync_done_fn done;
   void *ctx;
 };
-
-static int64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static void *sync_main(void *arg) {
   sync_thread *s = arg;
 #ifdef __linux__
   prctl(PR_SET_NAME, SYNC_THREAD_NAME, 0, 0, 0);
 #endif
-  int64_t last = now_ns();
+  int64_t last = poll_now_ns();
   pthread_mutex_lock(&s->lock);
   for (;;) {
     while (!s->requested && !s->stopping) {
-      if (now_ns() - last < s->poll_window_ns) {
+      if (poll_now_ns() - last < s->poll_window_ns) {
         pthread_mutex_unlock(&s->lock);
-        const struct timespec interval = {0, POLL_INTERVAL_NS};
-        nanosleep(&interval, NULL);
+        poll_sleep();
         pthread_mutex_lock(&s->lock);
         s->polls += 1;
         continue;
@@ -68,7 +58,7 @@ static void *sync_main(void *arg) {
     pthread_mutex_unlock(&s->lock);
     const int error = fdatasync(s->fd) == 0 ? 0 : errno;
     s->done(s->ctx, token, error);
-    last = now_ns();
+    last = poll_now_ns();
     pthread_mutex_lock(&s->lock);
     s->syncs += 1;
   }
@@ -127,12 +117,11 @@ void sync_thread_stats(sync_thread *s, uint64_t *signals, uint64_t *polls, uint6
 
 void sync_thread_stop(sync_thread *s) {
   pthread_mutex_lock(&s->lock);
-  if (s->joined) {
+  if (s->stopping) {
     pthread_mutex_unlock(&s->lock);
     return;
   }
   s->stopping = 1;
-  s->joined = 1;
   pthread_cond_broadcast(&s->wake);
   pthread_mutex_unlock(&s->lock);
   pthread_join(s->thread, NULL);

@@ -29,15 +29,12 @@
 #include <sys/prctl.h>
 #endif
 #include <string.h>
-#include <time.h>
 #include "eddsa.h"
+#include "poll.h"
 #include "poseidon.h"
 #include "verify_pool.h"
 
 #define VERIFY_POOL_MAX_THREADS 64
-
-/* How often a polling thread looks at the queue. */
-#define POLL_INTERVAL_NS 200000L
 
 struct verify_pool {
   pthread_mutex_t lock;
@@ -103,28 +100,21 @@ void verify_job_run(verify_job *j) {
   }
 }
 
-static int64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 static void *pool_thread(void *arg) {
   verify_pool *p = arg;
 #ifdef __linux__
   /* Named, so that its CPU time can be told from the event loop's (/proc/<pid>/task/<tid>/comm). */
   prctl(PR_SET_NAME, VERIFY_THREAD_NAME, 0, 0, 0);
 #endif
-  int64_t last_job = now_ns();
+  int64_t last_job = poll_now_ns();
   for (;;) {
     pthread_mutex_lock(&p->lock);
     while (p->head == NULL && !p->stopping) {
-      if (p->polling == 0 && now_ns() - last_job < p->poll_window_ns) {
+      if (p->polling == 0 && poll_now_ns() - last_job < p->poll_window_ns) {
         /* The poller: counted awake, so a submit leaves its job to this look (see the header). */
         p->polling = 1;
         pthread_mutex_unlock(&p->lock);
-        const struct timespec interval = {0, POLL_INTERVAL_NS};
-        nanosleep(&interval, NULL);
+        poll_sleep();
         pthread_mutex_lock(&p->lock);
         p->polling = 0;
         p->polls += 1;
@@ -146,7 +136,7 @@ static void *pool_thread(void *arg) {
     j->next = NULL;
     verify_job_run(j);
     p->done(p->ctx, j);
-    last_job = now_ns();
+    last_job = poll_now_ns();
   }
 }
 
