@@ -45,6 +45,7 @@ import { cpus, loadavg } from "node:os";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -385,6 +386,68 @@ function threadsCpuSince(before: Map<number, number>, after: Map<number, number>
 }
 
 
+/**
+ * The venue process's garbage-collection pauses from now until `stop()`: each stops the venue's
+ * thread, so the longest show in the acknowledgement tail. Young-generation scavenges and full
+ * mark-compacts apart (incremental marking steps and weak-callback passes count in the totals
+ * only). With them, the event loop's delay (how late a 1 ms timer ran: how long the thread was
+ * held by anything, GC included) at its 99th percentile and worst.
+ */
+function venueStalls(): { stop(): VenueStalls } {
+  const all = { n: 0, ms: 0, max: 0, over5: 0 };
+  const scavenges = { n: 0, max: 0 };
+  const markCompacts = { n: 0, max: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      all.n += 1;
+      all.ms += e.duration;
+      all.max = Math.max(all.max, e.duration);
+      if (e.duration > 5) all.over5 += 1;
+      const kind = (e as PerformanceEntry & { readonly detail?: { readonly kind?: number } }).detail?.kind;
+      const k = kind === constants.NODE_PERFORMANCE_GC_MINOR ? scavenges : kind === constants.NODE_PERFORMANCE_GC_MAJOR ? markCompacts : null;
+      if (k !== null) {
+        k.n += 1;
+        k.max = Math.max(k.max, e.duration);
+      }
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  return {
+    stop() {
+      observer.disconnect();
+      loop.disable();
+      const ms = (x: number): number => Math.round(x * 10) / 10;
+      return {
+        gcPauses: all.n,
+        gcMs: Math.round(all.ms),
+        gcMaxMs: ms(all.max),
+        gcPausesOver5Ms: all.over5,
+        gcScavenges: scavenges.n,
+        gcScavengeMaxMs: ms(scavenges.max),
+        gcMarkCompacts: markCompacts.n,
+        gcMarkCompactMaxMs: ms(markCompacts.max),
+        loopDelayP99Ms: ms(loop.percentile(99) / 1e6),
+        loopDelayMaxMs: ms(loop.max / 1e6),
+      };
+    },
+  };
+}
+
+interface VenueStalls {
+  readonly gcPauses: number;
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
+  readonly gcPausesOver5Ms: number;
+  readonly gcScavenges: number;
+  readonly gcScavengeMaxMs: number;
+  readonly gcMarkCompacts: number;
+  readonly gcMarkCompactMaxMs: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+}
+
 /** A service as deployed (sequencer/config.ts defaults) with a market maker's order budgets. */
 const DEPLOYED_SERVICE = {
   ...BENCH_VENUE,
@@ -445,6 +508,7 @@ async function wsRun(
     const venueThreadBefore = venueThreadCpuMs();
     const wakesBefore = service.verifier.wakes;
     const syncBefore = service.venue.journal.syncStats;
+    const stalls = venueStalls();
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [...process.execArgv, path.join(ROOT, "sequencer/tools/wsload.ts"), JSON.stringify(options)],
@@ -453,6 +517,7 @@ async function wsRun(
     const report = JSON.parse(stdout) as WsLoadReport;
     // The subscribers have read what the run made once the venue's processes are idle again.
     const fanout = watchers === null ? null : await watchers.stop();
+    const venueStallsReport = stalls.stop();
     if (service.venue.halt !== null) throw new Error(`the venue halted: ${service.venue.halt.reason}`);
     const main = process.cpuUsage(mainBefore);
     // The verifier threads (the default) run in this process: theirs is the verifiers' share.
@@ -467,6 +532,7 @@ async function wsRun(
       verifierPolls: (wakes?.polls ?? 0) - (wakesBefore?.polls ?? 0),
       syncWakes: (sync?.signals ?? 0) - (syncBefore?.signals ?? 0),
       syncs: (sync?.syncs ?? 0) - (syncBefore?.syncs ?? 0),
+      venueStalls: venueStallsReport,
       venueMarketDataCpuMs: Math.round(cpu.marketData),
       ...report,
       // The load averages at the end: other work on the machine shows in them.
@@ -505,6 +571,8 @@ interface WsCpu {
   /** Group-commit syncs that woke the journal's sleeping sync thread, and syncs run, over the run. */
   readonly syncWakes: number;
   readonly syncs: number;
+  /** The venue process's GC pauses and event-loop delay over the run, warm-up included (`venueStalls`). */
+  readonly venueStalls: VenueStalls;
 }
 
 function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
@@ -547,6 +615,10 @@ function wsFigures(r: WsLoadReport & WsCpu): Record<string, unknown> {
     // The same for the journal's group-commit syncs (TESSERA_SYNC_POLL_US).
     syncsPerOrder: processed === 0 ? 0 : Math.round((r.syncs / processed) * 1000) / 1000,
     syncWakesPerOrder: processed === 0 ? 0 : Math.round((r.syncWakes / processed) * 1000) / 1000,
+    // The venue process's GC pauses (its thread stops for each): per order, the longest, how
+    // many were longer than ack_p99_ms's goal; and how late its event loop ran.
+    gcMsPerOrder: perOrder(r.venueStalls.gcMs),
+    ...r.venueStalls,
     warmup:
       r.warmup === null
         ? null

@@ -883,6 +883,31 @@ function wsFigures(j: unknown, profile: string, src: string): Figure[] {
       src,
       `the paced run's warm-up alone: the first ${at("ws.paced.warmup.orders")} orders a fresh venue process takes at the same pace (JIT, first keys, first batches); ${load("paced")}`,
     ),
+    // What held the venue's thread during the paced run (absent from a sequencer.json written
+    // before bench/sequencer.ts measured it): its event loop's delay and its GC pauses, so that
+    // the acknowledgement tail can be set against the thread's own stalls.
+    ...((j as { ws?: { paced?: { loopDelayP99Ms?: unknown } } }).ws?.paced?.loopDelayP99Ms === undefined
+      ? []
+      : [
+          fig(
+            "ws_paced_loop_delay_p99_ms",
+            profile,
+            at("ws.paced.loopDelayP99Ms"),
+            "ms",
+            "lower",
+            src,
+            `how late the venue's event loop ran a 1 ms timer, 99th percentile (worst ${at("ws.paced.loopDelayMaxMs")} ms), warm-up included; ${paced}`,
+          ),
+          fig(
+            "ws_paced_gc_max_ms",
+            profile,
+            at("ws.paced.gcMaxMs"),
+            "ms",
+            "lower",
+            src,
+            `the venue process's longest GC pause (${at("ws.paced.gcPauses")} pauses, ${at("ws.paced.gcPausesOver5Ms")} over 5 ms; scavenges up to ${at("ws.paced.gcScavengeMaxMs")} ms, ${at("ws.paced.gcMarkCompacts")} mark-compacts up to ${at("ws.paced.gcMarkCompactMaxMs")} ms), warm-up included; ${paced}`,
+          ),
+        ]),
     fig(
       "ws_paced_orders_per_s",
       profile,

@@ -54,7 +54,8 @@ export const sideSchema = z
   .union([z.literal(0), z.literal(1)])
   .describe("0 buy, 1 sell")
   .transform((s) => s as SideCode);
-const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
+/** What a client order id may be (`clientOrderIdSchema`). */
+export const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
 export const clientOrderIdSchema = z
   .string()
   .regex(CLIENT_ORDER_ID, "1-36 characters of A-Z a-z 0-9 _ . : -")
@@ -121,7 +122,8 @@ function fastBelow(v: unknown, limit: bigint): bigint | undefined {
   return b < limit ? b : undefined;
 }
 
-const LIMIT = {
+/** Each order field's exclusive upper bound (`orderSchema`'s bit widths). */
+export const ORDER_FIELD_LIMITS = {
   accountId: 1n << BigInt(BITS.maxAccountDepth),
   instrument: 1n << BigInt(BITS.instrument),
   size: 1n << BigInt(BITS.size),
@@ -147,13 +149,13 @@ export function fastSignedOrder(v: unknown): SignedOrder | undefined {
     return undefined;
   const side = o["side"];
   if (side !== 0 && side !== 1) return undefined;
-  const accountId = fastBelow(o["accountId"], LIMIT.accountId);
-  const instrument = fastBelow(o["instrument"], LIMIT.instrument);
-  const size = fastBelow(o["size"], LIMIT.size);
-  const price = fastBelow(o["price"], LIMIT.price);
-  const orderId = fastBelow(o["orderId"], LIMIT.orderId);
-  const expiry = fastBelow(o["expiry"], LIMIT.expiry);
-  const flags = fastBelow(o["flags"], LIMIT.flags);
+  const accountId = fastBelow(o["accountId"], ORDER_FIELD_LIMITS.accountId);
+  const instrument = fastBelow(o["instrument"], ORDER_FIELD_LIMITS.instrument);
+  const size = fastBelow(o["size"], ORDER_FIELD_LIMITS.size);
+  const price = fastBelow(o["price"], ORDER_FIELD_LIMITS.price);
+  const orderId = fastBelow(o["orderId"], ORDER_FIELD_LIMITS.orderId);
+  const expiry = fastBelow(o["expiry"], ORDER_FIELD_LIMITS.expiry);
+  const flags = fastBelow(o["flags"], ORDER_FIELD_LIMITS.flags);
   const R8x = fastBelow(sig["R8x"], FIELD_MODULUS);
   const R8y = fastBelow(sig["R8y"], FIELD_MODULUS);
   const S = fastBelow(sig["S"], FIELD_MODULUS);

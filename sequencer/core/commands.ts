@@ -143,8 +143,11 @@ export type CommandKind = Command["kind"];
 
 const reasonSchema = z.enum(["user", "self_trade", "replaced", "disconnect", "maker_rejected", "scheduled", "mmp"]);
 
+/** What a cancel-on-disconnect group (a WebSocket connection id) may be. */
+export const GROUP_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** A cancel-on-disconnect group: a WebSocket connection id. */
-export const groupSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a connection id");
+export const groupSchema = z.string().regex(GROUP_ID, "a connection id");
 
 /** Decodes a journaled command (the same wire format as the API). */
 export const commandSchema = z.discriminatedUnion("kind", [

@@ -574,6 +574,8 @@ export class Sequencer {
   private readonly lastFunding = new Map<number, FundingUpdate>();
   /** Time-weighted premium of each underlying's perp book over the current funding interval. */
   private readonly premiums = new Map<number, PremiumAverage>();
+  /** Each underlying's perp instrument id (`perpId(u)` at index u − 1): sampled after every command. */
+  private readonly perps: readonly bigint[];
   /**
    * The first journal seq whose premium sample uses the impact prices (risk/funding.ts); commands
    * before it were executed under the mid rule and replay under it (`FUNDING_IMPACT_FROM`).
@@ -617,6 +619,7 @@ export class Sequencer {
       config.limits?.maxOracleAge ?? null,
     );
     this.engine = new MatchingEngine(this.ledger, config.markets);
+    this.perps = Array.from({ length: config.profile.underlyings }, (_, i) => perpId(i + 1));
     for (const m of config.markets) this.stats.set(m.instrument, { lastPrice: null, volume: 0n, trades: 0n });
     this.impactPremiumFrom = BigInt(journal.metaOnce(FUNDING_IMPACT_FROM, (length) => String(length + 1n)));
   }
@@ -1437,8 +1440,8 @@ export class Sequencer {
   private samplePremiums(now: bigint, seq: bigint): void {
     const prices = this.ledger.oraclePrices;
     const impact = seq >= this.impactPremiumFrom;
-    for (let u = 1; u <= this.config.profile.underlyings; u++) {
-      const perp = perpId(u);
+    for (let u = 1; u <= this.perps.length; u++) {
+      const perp = this.perps[u - 1]!;
       if (!this.engine.hasMarket(perp)) continue;
       const book = this.engine.book(perp);
       const oracle = prices[u - 1]!;

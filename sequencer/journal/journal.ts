@@ -52,6 +52,7 @@ import { openSnapshotStore } from "./snapshot-store.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
 import { toJson } from "../wire.ts";
 import { placeCommandJson } from "../core/journal-text.ts";
+import { decodePlaceBody, encodePlaceBody } from "./place-body.ts";
 
 export type Synchronous = "NORMAL" | "FULL";
 
@@ -87,7 +88,7 @@ CREATE TABLE IF NOT EXISTS commands (
   seq INTEGER PRIMARY KEY,
   now TEXT NOT NULL,
   kind TEXT NOT NULL,
-  body TEXT NOT NULL,
+  body TEXT NOT NULL, -- JSON text; a place command's binary body (place-body.ts) as a BLOB
   outcome TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS fills (
@@ -396,7 +397,8 @@ export class Journal {
   }
 
   private writeCommand(seq: bigint, now: bigint, command: Command, outcome: string): void {
-    const body = command.kind === "place" ? placeCommandJson(command) : toJson(command);
+    // A place command (every order) in binary (place-body.ts); the rest, rarer, as JSON text.
+    const body = command.kind === "place" ? (encodePlaceBody(command) ?? placeCommandJson(command)) : toJson(command);
     this.insertCommand.run(seq, now.toString(), command.kind, body, outcome);
   }
 
@@ -435,7 +437,13 @@ export class Journal {
     syncPollUs: number | null = DEFAULT_SYNC_POLL_US,
   ): Journal {
     const journal = new Journal(file, synchronous, groupCommit, checkpoints, syncPollUs);
-    journal.checkMeta(meta);
+    try {
+      journal.checkMeta(meta);
+    } catch (e) {
+      // Refused (another venue's file): nothing of this one stays open, its threads included.
+      journal.close();
+      throw e;
+    }
     return journal;
   }
 
@@ -607,14 +615,18 @@ export class Journal {
       .iterate(after) as Iterable<{
       seq: number;
       now: string;
-      body: string;
+      /** JSON text, or a place command's binary body (place-body.ts). */
+      body: string | Uint8Array;
       outcome: string;
     }>;
     for (const row of rows) {
       yield {
         seq: BigInt(row.seq),
         now: BigInt(row.now),
-        command: commandSchema.parse(JSON.parse(row.body)) as Command,
+        command:
+          typeof row.body === "string"
+            ? (commandSchema.parse(JSON.parse(row.body)) as Command)
+            : decodePlaceBody(row.body),
         outcome: row.outcome,
       };
     }

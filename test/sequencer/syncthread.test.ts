@@ -6,11 +6,11 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadNativeCrypto } from "../../native/index.ts";
 import type { Command } from "../../sequencer/core/commands.ts";
-import { Journal } from "../../sequencer/journal/journal.ts";
+import { Journal, JournalMismatchError } from "../../sequencer/journal/journal.ts";
 import { WalSyncThread } from "../../sequencer/journal/sync-thread.ts";
 import { tempDb } from "./traders.ts";
 
@@ -160,5 +160,22 @@ describe("the journal's sync thread", () => {
         db.cleanup();
       }
     }
+  });
+
+  test("a journal refused for another venue's meta leaves no thread or file open behind it", () => {
+    const db = tempDb();
+    const threads = (): number => readdirSync("/proc/self/task").length;
+    const files = (): number => readdirSync("/proc/self/fd").length;
+    Journal.open(db.file, { domain: "1" }, "FULL", true).close();
+    const before = threads();
+    const open = files();
+    for (let i = 0; i < 3; i++)
+      assert.throws(() => Journal.open(db.file, { domain: "2" }, "FULL", true), JournalMismatchError);
+    // Its sync thread and its checkpointer's worker are stopped, its connections closed.
+    assert.equal(threads(), before, "no thread outlives a refused open");
+    assert.equal(files(), open, "no file descriptor outlives a refused open");
+    const again = Journal.open(db.file, { domain: "1" }, "FULL", true);
+    again.close();
+    db.cleanup();
   });
 });
