@@ -141,16 +141,31 @@ export function decodePlaceBody(body: Uint8Array): PlaceCommand {
     if (at >= b.length) throw new JournalBodyError("ends early");
     return b[at++]!;
   };
-  const numbers: bigint[] = [];
-  for (let i = 0; i < BOUNDS.length; i++) {
+  let index = 0;
+  /** The next number, below its bound (the layout's order). */
+  const num = (): bigint => {
     const n = length();
     if (n > 32 || at + n > b.length) throw new JournalBodyError(`has a number of ${n} bytes at ${at - 1}`);
     if (n > 0 && b[at] === 0) throw new JournalBodyError(`has a leading zero byte at ${at}`);
     const v = n === 0 ? 0n : BigInt(`0x${b.toString("hex", at, at + n)}`);
-    if (v >= BOUNDS[i]!) throw new JournalBodyError(`has number ${i} out of range`);
-    numbers.push(v);
+    if (v >= BOUNDS[index]!) throw new JournalBodyError(`has number ${index} out of range`);
+    index += 1;
     at += n;
-  }
+    return v;
+  };
+  // Evaluated in the layout's order (an object literal's values are, left to right).
+  const order = {
+    accountId: num(),
+    instrument: num(),
+    side: side as SideCode,
+    size: num(),
+    price: num(),
+    orderId: num(),
+    expiry: num(),
+    flags: num(),
+  };
+  const signature = { R8x: num(), R8y: num(), S: num() };
+  const publicKey = { x: num(), y: num() };
   const id = (pattern: RegExp, what: string): string | null => {
     const n = length();
     if (n === 0) return null;
@@ -167,27 +182,9 @@ export function decodePlaceBody(body: Uint8Array): PlaceCommand {
     group = undefined;
   } else group = id(GROUP_ID, "group");
   if (at !== b.length) throw new JournalBodyError(`has ${b.length - at} bytes after its end`);
-  const [accountId, instrument, size, price, orderId, expiry, flags, R8x, R8y, S, x, y] = numbers as [
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-  ];
   const command = {
     kind: "place" as const,
-    order: {
-      order: { accountId, instrument, side: side as SideCode, size, price, orderId, expiry, flags },
-      signature: { R8x, R8y, S },
-      publicKey: { x, y },
-    },
+    order: { order, signature, publicKey },
     clientOrderId,
   };
   return group === undefined ? command : { ...command, group };

@@ -17,27 +17,13 @@ import type { RestingOrder } from "../../sequencer/core/engine/book.ts";
 import { placeCommandJson, placedDigest, placedDigestValue } from "../../sequencer/core/journal-text.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { toJson } from "../../sequencer/wire.ts";
-
-/** A deterministic generator (xorshift64*), so a failure names its case. */
-function rng(seed: bigint): () => bigint {
-  let x = seed | 1n;
-  return () => {
-    x ^= x >> 12n;
-    x ^= (x << 25n) & 0xffff_ffff_ffff_ffffn;
-    x ^= x >> 27n;
-    return (x * 0x2545_f491_4f6c_dd1dn) & 0xffff_ffff_ffff_ffffn;
-  };
-}
+import { pick, rng } from "./generate.ts";
 
 function edges(bits: number): bigint[] {
   return [0n, 1n, 2n, (1n << BigInt(bits)) - 2n, (1n << BigInt(bits)) - 1n];
 }
 
 const FIELD_EDGES = [0n, 1n, FIELD_MODULUS - 1n, FIELD_MODULUS / 3n];
-
-function pick<T>(next: () => bigint, xs: readonly T[]): T {
-  return xs[Number(next() % BigInt(xs.length))]!;
-}
 
 /** An edge value of a `bits`-wide field. */
 function edge(next: () => bigint, bits: number): bigint {

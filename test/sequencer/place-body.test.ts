@@ -22,23 +22,9 @@ import { Journal } from "../../sequencer/journal/journal.ts";
 import { decodePlaceBody, encodePlaceBody, JournalBodyError } from "../../sequencer/journal/place-body.ts";
 import { ORDER_FIELD_LIMITS } from "../../sequencer/wire.ts";
 import { tempDb } from "./traders.ts";
+import { pick, rng } from "./generate.ts";
 
 type PlaceCommand = Extract<Command, { kind: "place" }>;
-
-/** A deterministic generator (xorshift64*), so a failure names its case. */
-function rng(seed: bigint): () => bigint {
-  let x = seed | 1n;
-  return () => {
-    x ^= x >> 12n;
-    x ^= (x << 25n) & 0xffff_ffff_ffff_ffffn;
-    x ^= x >> 27n;
-    return (x * 0x2545_f491_4f6c_dd1dn) & 0xffff_ffff_ffff_ffffn;
-  };
-}
-
-function pick<T>(next: () => bigint, xs: readonly T[]): T {
-  return xs[Number(next() % BigInt(xs.length))]!;
-}
 
 /** The admitted edges of a number below `bound`, and a random value below it. */
 function edge(next: () => bigint, bound: bigint): bigint {
