@@ -88,7 +88,7 @@ function putId(id: string | null, pattern: RegExp, at: number): number {
     scratch[at] = 0;
     return at + 1;
   }
-  if (!pattern.test(id)) return -1;
+  if (typeof id !== "string" || !pattern.test(id)) return -1;
   scratch[at] = id.length;
   scratch.write(id, at + 1, "latin1");
   return at + 1 + id.length;
