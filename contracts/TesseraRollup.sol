@@ -8,6 +8,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {ITesseraRollup} from "./interfaces/ITesseraRollup.sol";
+import {TesseraExitRoot} from "./TesseraExitRoot.sol";
 
 /// @title TesseraRollup
 /// @notice Custody and settlement contract of the Tessera zk-rollup (perpetuals and European options).
@@ -168,11 +169,6 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Seconds after the exodus activation in which owners register their exit equity.
     uint256 public immutable exitClaimWindow;
 
-    /// @dev `bytes4(keccak256("poseidon(uint256[n])"))` of n = 1..8, four bytes each from the top:
-    /// the hashers' selectors as a table, where building each signature at run time pulled in a
-    /// decimal formatter. test/contracts/exodus.test.ts calls real hashers through every arity it uses.
-    bytes32 internal constant POSEIDON_SELECTORS = 0x1caab9a729a5f2f625cc70e8248f66774937a258f5b4a7887bbb2cf6aa0e3207;
-
     /// @notice Most underlyings a deployment can have: the global preimage (1 + 2·U words) is hashed
     /// by a Poseidon of at most 8 inputs.
     uint256 public constant MAX_UNDERLYINGS = 3;
@@ -194,8 +190,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @dev Per underlying (index underlying − 1), fixed-size: no length word to read.
     Feed[MAX_UNDERLYINGS] internal _feeds;
     LastPrice[MAX_UNDERLYINGS] internal _last;
-    /// @dev Poseidon hashers by arity (index n − 1).
-    address[8] internal _poseidon;
+    /// @notice Hashes an exit proof to the state root it leads to (deployed by the constructor with
+    /// the Poseidon hashers; apart so that this contract's code fits EIP-170).
+    TesseraExitRoot public immutable exitRootHasher;
 
     /// @notice The address allowed to submit batches.
     address public operator;
@@ -291,7 +288,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         for (uint256 i = 0; i < u; ++i) {
             _feeds[i] = Feed({feed: cfg.feeds[i], decimals: _decimalsOf(cfg.feeds[i])});
         }
-        _poseidon = cfg.poseidonHashers;
+        exitRootHasher = new TesseraExitRoot(cfg.poseidonHashers, p.positions);
 
         collateral = cfg.collateral;
         verifier = cfg.verifier;
@@ -403,7 +400,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
                 (uint256(uint160(owner)) << DEPOSIT_OWNER_SHIFT);
         queueIndex = _enqueue(f0, accountPkHash[accountId]);
         emit DepositQueued(queueIndex, accountId, msg.sender, amount);
+        // The queue credits `amount`: it must all arrive. A token with a fee on transfer (a fee
+        // switch turned on after deployment, say) would otherwise leave the L2 state backed by less
+        // than it holds, and the last owners to leave would find it missing.
+        uint256 held = collateral.balanceOf(address(this));
         collateral.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = collateral.balanceOf(address(this)) - held;
+        if (received < amount) revert CollateralShortfall(amount, received);
     }
 
     /// @inheritdoc ITesseraRollup
@@ -1079,11 +1082,23 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
 
     /// @inheritdoc ITesseraRollup
     function claim(address owner) external nonReentrant returns (uint256 amount) {
+        amount = _takeClaimable(owner);
+        collateral.safeTransfer(owner, amount);
+    }
+
+    /// @inheritdoc ITesseraRollup
+    function claimTo(address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroRecipient();
+        amount = _takeClaimable(msg.sender);
+        collateral.safeTransfer(to, amount);
+    }
+
+    /// @dev Zeroes `owner`'s claimable balance and returns it; reverts when there is none.
+    function _takeClaimable(address owner) internal returns (uint256 amount) {
         amount = claimable[owner];
         if (amount == 0) revert NothingToClaim(owner);
         claimable[owner] = 0;
         emit Claimed(owner, amount);
-        collateral.safeTransfer(owner, amount);
     }
 
     // ================================================================ exodus
@@ -1110,7 +1125,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256 amount = (op.f0 >> AMOUNT_SHIFT) & MASK_56;
         address depositor = op.requester;
         emit DepositRefunded(queueIndex, depositor, amount);
-        collateral.safeTransfer(depositor, amount);
+        _payOrCredit(depositor, amount);
     }
 
     /// @inheritdoc ITesseraRollup
@@ -1159,7 +1174,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         exitPaid[accountId] = true;
         l2Custody -= payout;
         emit Exited(accountId, owner, equity, payout);
-        if (payout != 0) collateral.safeTransfer(owner, payout);
+        if (payout != 0) _payOrCredit(owner, payout);
     }
 
     /// @inheritdoc ITesseraRollup
@@ -1175,7 +1190,18 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         l2Custody -= payout;
         address owner = accountOwner[accountId];
         emit Exited(accountId, owner, int256(equity), payout);
-        if (payout != 0) collateral.safeTransfer(owner, payout);
+        if (payout != 0) _payOrCredit(owner, payout);
+    }
+
+    /// @dev Pays `amount` to `to`; when the token refuses (an address its issuer froze), credits it
+    /// to `to`'s claimable balance instead, which `claimTo` sends elsewhere. So an exodus payment
+    /// never reverts for its recipient's sake: it is owed to them either way. (A caller who gives
+    /// the transfer too little gas only moves the payment to that balance, where `claim` pays it.)
+    function _payOrCredit(address to, uint256 amount) internal {
+        if (!collateral.trySafeTransfer(to, amount)) {
+            claimable[to] += amount;
+            emit PayoutCredited(to, amount);
+        }
     }
 
     /// @inheritdoc ITesseraRollup
@@ -1218,48 +1244,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             globalPreimage.length != 1 + 2 * underlyings
         ) revert BadExitProofShape();
         if (leafPreimage[1] != uint256(uint160(owner))) revert LeafOwnerMismatch(accountId, leafPreimage[1], owner);
-        uint256 root = _exitRoot(accountId, leafPreimage, siblings, globalPreimage);
+        uint256 root = exitRootHasher.root(accountId, leafPreimage, siblings, globalPreimage);
         if (root != stateRoot) revert ExitProofMismatch(root, stateRoot);
-    }
-
-    /// @dev State root from an account leaf preimage, its Merkle path and the global preimage
-    /// (docs/protocol.md §4). The account tree is quaternary: at level l the path node is child
-    /// `(accountId >> 2l) & 3` of its parent, and `siblings[3l..3l+2]` are the parent's other
-    /// children in child order.
-    function _exitRoot(
-        uint256 accountId,
-        uint256[] calldata leafPreimage,
-        uint256[] calldata siblings,
-        uint256[] calldata globalPreimage
-    ) internal view returns (uint256 node) {
-        uint256[] memory leaf = new uint256[](5);
-        for (uint256 i = 0; i < 4; ++i) leaf[i] = leafPreimage[i];
-        leaf[4] = _positionsHash(leafPreimage);
-        node = _hash(leaf);
-        uint256[] memory children = new uint256[](4);
-        uint256 levels = siblings.length / 3;
-        for (uint256 level = 0; level < levels; ++level) {
-            uint256 own = (accountId >> (2 * level)) & 3;
-            uint256 next = 3 * level;
-            for (uint256 c = 0; c < 4; ++c) children[c] = c == own ? node : siblings[next++];
-            node = _hash(children);
-        }
-        uint256[] memory pair = new uint256[](2);
-        pair[0] = node;
-        pair[1] = _hash(globalPreimage);
-        node = _hash(pair);
-    }
-
-    /// @dev positionsHash: H(6 words) when P = 2, else H(pairHash[0..P/2)) with pairHash[j] = H(6 words).
-    function _positionsHash(uint256[] calldata leafPreimage) internal view returns (uint256) {
-        uint256 pairs = positionsPerAccount / 2;
-        uint256[] memory pairHashes = new uint256[](pairs);
-        uint256[] memory pair = new uint256[](6);
-        for (uint256 j = 0; j < pairs; ++j) {
-            for (uint256 w = 0; w < 6; ++w) pair[w] = leafPreimage[4 + 6 * j + w];
-            pairHashes[j] = _hash(pair);
-        }
-        return pairs == 1 ? pairHashes[0] : _hash(pairHashes);
     }
 
     function _exitEquity(
@@ -1316,18 +1302,6 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @dev Field encoding → signed integer (docs/protocol.md §1). `x` is below the modulus (checked when hashed).
     function _signed(uint256 x) internal pure returns (int256) {
         return x > FIELD_MODULUS / 2 ? -int256(FIELD_MODULUS - x) : int256(x);
-    }
-
-    /// @dev circomlib Poseidon of `inputs` through the deployed hasher of that arity.
-    function _hash(uint256[] memory inputs) internal view returns (uint256) {
-        uint256 n = inputs.length;
-        for (uint256 i = 0; i < n; ++i) {
-            if (inputs[i] >= FIELD_MODULUS) revert NotAFieldElement(inputs[i]);
-        }
-        bytes4 selector = bytes4(POSEIDON_SELECTORS << (32 * (n - 1)));
-        (bool ok, bytes memory ret) = _poseidon[n - 1].staticcall(abi.encodePacked(selector, inputs));
-        if (!ok || ret.length != 32) revert HasherFailed(n);
-        return abi.decode(ret, (uint256));
     }
 
     function _requireHasher(address[8] memory hashers, uint256 arity) internal pure {

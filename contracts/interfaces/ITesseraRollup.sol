@@ -167,6 +167,9 @@ interface ITesseraRollup {
     );
     /// @notice `amount` of claimable balance was paid to `owner`.
     event Claimed(address indexed owner, uint256 amount);
+    /// @notice An exodus payment (an exit payout, a deposit refund) the token refused to send to
+    /// `owner` (a frozen address) was added to `owner`'s claimable balance instead (`claimTo`).
+    event PayoutCredited(address indexed owner, uint256 amount);
     /// @notice The exodus started because priority operation `queueIndex`, queued at `queuedAt`, was not served in time.
     event ExodusActivated(uint256 indexed queueIndex, uint64 queuedAt);
     /// @notice The unconsumed deposit at `queueIndex` was refunded to `depositor`.
@@ -287,6 +290,11 @@ interface ITesseraRollup {
     error UnusedDepositRecordNotZero(uint256 record);
     /// @notice `owner` has nothing to claim.
     error NothingToClaim(address owner);
+    /// @notice A deposit of `amount` brought the rollup only `received` (a token that takes a fee on
+    /// transfer): crediting `amount` would back the L2 state with collateral the rollup does not hold.
+    error CollateralShortfall(uint256 amount, uint256 received);
+    /// @notice A claim to the zero address.
+    error ZeroRecipient();
     /// @notice No priority operation is waiting.
     error NoPendingPriorityOp();
     /// @notice The oldest waiting priority operation becomes overdue only after `overdueAt`.
@@ -394,6 +402,11 @@ interface ITesseraRollup {
 
     /// @notice Pays `owner` its whole claimable balance. Anyone may trigger it; the funds go to `owner`.
     function claim(address owner) external returns (uint256 amount);
+
+    /// @notice Pays the caller's whole claimable balance to `to`: for an owner the collateral token
+    /// will not pay (a blocklisted address, a wallet that cannot hold it). Emits `Claimed` for the
+    /// caller, as `claim` does.
+    function claimTo(address to) external returns (uint256 amount);
 
     // ---------------------------------------------------------------- exodus
 

@@ -140,17 +140,6 @@ contract TesseraRollupTest is RollupFixture {
         usdc.approve(address(rollup), amount);
     }
 
-    /// @dev `seed` mapped to `lo`, `lo + 1`, `hi` or anywhere in `[lo, hi]`, a quarter of the runs
-    /// each: a field of n bits is fuzzed at 0, 1 and 2^n − 1 every time (2^n, which does not fit,
-    /// by the tests that refuse it).
-    function _edge(uint256 seed, uint256 lo, uint256 hi) internal pure returns (uint256) {
-        uint256 pick = seed % 4;
-        if (pick == 0) return lo;
-        if (pick == 1) return lo < hi ? lo + 1 : hi;
-        if (pick == 2) return hi;
-        return bound(seed / 4, lo, hi);
-    }
-
     /// @dev A deposit slot's f0 (docs/protocol.md §7), written out independently of the contract:
     /// `1 | accountId << 4 | amount << 28`; the owner and key travel in the batch's deposit records.
     function _depositF0(uint256 accountId, uint256 amount) internal pure returns (uint256) {

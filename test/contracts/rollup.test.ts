@@ -531,6 +531,97 @@ describe("TesseraRollup", () => {
         .to.be.revertedWithCustomError(f.rollup, "NothingToClaim")
         .withArgs(f.alice.address);
     });
+
+    /** A rollup on HostileToken where alice deposited 1,000 and a batch credited her `credited`. */
+    async function hostileWithCredit(credited: bigint): Promise<{ f: Fixture; token: Contract }> {
+      const token = await ethers.deployContract("HostileToken");
+      await token.waitForDeployment();
+      const f = await deployWithMockVerifier(ethers, { collateral: await token.getAddress() });
+      const id = await registerAndDeposit(f, f.alice, 77n, 1_000n);
+      const slots = slotsOf([depositData(id, 1_000n), withdrawData(id, credited, 3n)]);
+      const header = await headerNow(f, 1n, [{ owner: f.alice.address, pkHash: 77n }]);
+      await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), credited);
+      return { f, token };
+    }
+
+    it("test_claimTo_paysTheCallersBalanceElsewhere: once, never another owner's, never to address zero", async () => {
+      const { f, token } = await hostileWithCredit(700n);
+      const rollupAddress = await f.rollup.getAddress();
+      await expect(as(f.rollup, f.alice).getFunction("claimTo")(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        f.rollup,
+        "ZeroRecipient",
+      );
+      // Carol has nothing credited: she cannot draw on alice's balance by naming herself.
+      await expect(as(f.rollup, f.carol).getFunction("claimTo")(f.carol.address))
+        .to.be.revertedWithCustomError(f.rollup, "NothingToClaim")
+        .withArgs(f.carol.address);
+      const bobBefore = (await token.getFunction("balanceOf")(f.bob.address)) as bigint;
+      await expect(as(f.rollup, f.alice).getFunction("claimTo")(f.bob.address))
+        .to.emit(f.rollup, "Claimed")
+        .withArgs(f.alice.address, 700n);
+      assert.equal(await token.getFunction("balanceOf")(f.bob.address), bobBefore + 700n);
+      assert.equal(await token.getFunction("balanceOf")(rollupAddress), 300n);
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), 0n);
+      await expect(as(f.rollup, f.alice).getFunction("claimTo")(f.bob.address))
+        .to.be.revertedWithCustomError(f.rollup, "NothingToClaim")
+        .withArgs(f.alice.address);
+      await expect(as(f.rollup, f.carol).getFunction("claim")(f.alice.address)).to.be.revertedWithCustomError(
+        f.rollup,
+        "NothingToClaim",
+      );
+    });
+
+    it("attack: a collateral token that blocklists an owner cannot lock the owner's withdrawal in", async () => {
+      const { f, token } = await hostileWithCredit(700n);
+      await (await token.getFunction("setBlocked")(f.alice.address, true)).wait();
+      // The pull payment to the owner is refused by the token, and changes nothing...
+      await expect(as(f.rollup, f.carol).getFunction("claim")(f.alice.address))
+        .to.be.revertedWithCustomError(token, "Blocklisted")
+        .withArgs(f.alice.address);
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), 700n);
+      // ...and the owner, blocklisted or not, sends it to an address the token still pays.
+      await (await as(f.rollup, f.alice).getFunction("claimTo")(f.carol.address)).wait();
+      assert.equal(await token.getFunction("balanceOf")(f.carol.address), USER_FUNDS + 700n);
+      assert.equal(await f.rollup.getFunction("claimable")(f.alice.address), 0n);
+      assert.equal(await token.getFunction("balanceOf")(await f.rollup.getAddress()), 300n);
+    });
+  });
+
+  describe("collateral with a fee on transfer", () => {
+    it("attack: once the token's fee switch is on, a deposit cannot credit more than the rollup received", async () => {
+      const token = await ethers.deployContract("HostileToken");
+      await token.waitForDeployment();
+      const f = await deployWithMockVerifier(ethers, { collateral: await token.getAddress() });
+      const rollupAddress = await f.rollup.getAddress();
+      const queued = async () => (await f.rollup.getFunction("priorityQueueLength")()) as bigint;
+      // Fee off: the whole amount arrives and is queued.
+      await registerAndDeposit(f, f.alice, 77n, 10_000n);
+      assert.equal(await token.getFunction("balanceOf")(rollupAddress), 10_000n);
+      assert.equal(await queued(), 1n);
+      // 1 basis point: 10,000 loses 1 and is refused whole; 9,999 loses nothing (the fee rounds down) and is queued.
+      await (await token.getFunction("setFee")(1n)).wait();
+      const id = 2n;
+      await expect(as(f.rollup, f.alice).getFunction("deposit")(id, 10_000n))
+        .to.be.revertedWithCustomError(f.rollup, "CollateralShortfall")
+        .withArgs(10_000n, 9_999n);
+      await expect(as(f.rollup, f.bob).getFunction("registerAndDeposit")(88n, 20_000n))
+        .to.be.revertedWithCustomError(f.rollup, "CollateralShortfall")
+        .withArgs(20_000n, 19_998n);
+      assert.equal(await queued(), 1n);
+      assert.equal(await token.getFunction("balanceOf")(rollupAddress), 10_000n);
+      await (await as(f.rollup, f.alice).getFunction("deposit")(id, 9_999n)).wait();
+      assert.equal(await queued(), 2n);
+      // The whole value as the fee: nothing arrives, nothing is queued.
+      await (await token.getFunction("setFee")(10_000n)).wait();
+      await expect(as(f.rollup, f.alice).getFunction("deposit")(id, 1n))
+        .to.be.revertedWithCustomError(f.rollup, "CollateralShortfall")
+        .withArgs(1n, 0n);
+      assert.equal(await queued(), 2n);
+      // Custody equals what the queue credits.
+      assert.equal(await token.getFunction("balanceOf")(rollupAddress), 10_000n + 9_999n);
+      assert.equal(await f.rollup.getFunction("queuedDeposits")(), 2n);
+    });
   });
 
   describe("reentrancy", () => {

@@ -21,6 +21,10 @@ test("errors read as plain words", () => {
   });
   assert.match(explain(revert), /faucet gives test USDC once an hour/);
   assert.match(explain(new Error("reverted with custom error 'Unlisted(1)'")), /refused the transaction \(Unlisted\)/);
+  assert.match(
+    explain(new Error("reverted with custom error 'CollateralShortfall(10000, 9999)'")),
+    /took a fee on this transfer.*nothing moved/,
+  );
   let input: unknown;
   try {
     parseUsdc("1.0000001");

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { getAddress } from "viem";
 import {
   AmountInputError,
   formatDuration,
@@ -11,6 +12,7 @@ import {
   formatUsdc,
   parseFixed,
   parsePrice,
+  parseRecipient,
   parseSize,
   parseUsdc,
 } from "../../web/lib/format.ts";
@@ -97,5 +99,50 @@ describe("percent and duration", () => {
     assert.equal(formatDuration(12000n), "3h 20m");
     assert.equal(formatDuration(187200n), "2d 4h");
     assert.equal(formatDuration(-5n), "0s");
+  });
+});
+
+describe("parseRecipient (claim to another address)", () => {
+  const hex = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
+
+  test("any address in lower case or with its checksum is that address, checksummed", () => {
+    fc.assert(
+      fc.property(hex, (lower) => {
+        fc.pre(BigInt(lower) !== 0n);
+        const checksummed = getAddress(lower);
+        for (const text of [lower, checksummed, `  ${checksummed} `])
+          assert.deepEqual(parseRecipient(text), { address: checksummed });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("a checksum broken by one letter's case is refused, never read as another address", () => {
+    fc.assert(
+      fc.property(hex, fc.nat(), (lower, pick) => {
+        const checksummed = getAddress(lower);
+        const letters = [...checksummed.slice(2)].flatMap((c, i) => (/[a-fA-F]/.test(c) ? [i + 2] : []));
+        fc.pre(letters.length > 0);
+        const at = letters[pick % letters.length]!;
+        const c = checksummed[at]!;
+        const flipped =
+          checksummed.slice(0, at) +
+          (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) +
+          checksummed.slice(at + 1);
+        // Flipping one letter can only leave a valid checksum if the result is all lower case.
+        if (flipped.slice(2) === flipped.slice(2).toLowerCase()) return;
+        const parsed = parseRecipient(flipped);
+        assert.ok("error" in parsed && parsed.error !== null && /checksum/.test(parsed.error), flipped);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("nothing typed, the zero address and what is not an address", () => {
+    assert.deepEqual(parseRecipient(""), { error: null });
+    assert.deepEqual(parseRecipient("   "), { error: null });
+    assert.match((parseRecipient(`0x${"0".repeat(40)}`) as { error: string }).error, /zero address/);
+    for (const text of ["0x1234", `0x${"g".repeat(40)}`, `${"a".repeat(40)}`, `0x${"a".repeat(41)}`, "alice.eth"])
+      assert.match((parseRecipient(text) as { error: string }).error, /0x followed by 40 hex digits/, text);
   });
 });

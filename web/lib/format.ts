@@ -6,6 +6,7 @@
  * into text or text into them, and it never goes through JS `number`, so a displayed balance is
  * exactly the state's balance, digit for digit.
  */
+import { getAddress, isAddress } from "viem";
 import { PRICE_DECIMALS, QUOTE_DECIMALS, SIZE_DECIMALS } from "../../protocol/constants.ts";
 
 /** A number a person typed that the app cannot turn into an amount. */
@@ -160,4 +161,23 @@ export function formatDuration(seconds: bigint): string {
   if (s < 3600n) return `${s / 60n}m ${s % 60n}s`;
   if (s < 86400n) return `${s / 3600n}h ${(s % 3600n) / 60n}m`;
   return `${s / 86400n}d ${(s % 86400n) / 3600n}h`;
+}
+
+/**
+ * An L1 address typed in (any case; a mixed-case one must carry a valid checksum), checksummed;
+ * or why it cannot receive: `error` null while nothing is typed.
+ */
+export function parseRecipient(text: string): { readonly address: `0x${string}` } | { readonly error: string | null } {
+  const trimmed = text.trim();
+  if (trimmed === "") return { error: null };
+  if (!isAddress(trimmed)) {
+    return {
+      error: /^0x[0-9a-fA-F]{40}$/.test(trimmed)
+        ? "The address's mixed case does not match its checksum: check it for a typo."
+        : "Enter an address: 0x followed by 40 hex digits.",
+    };
+  }
+  const address = getAddress(trimmed);
+  if (BigInt(address) === 0n) return { error: "The zero address cannot receive USDC." };
+  return { address };
 }

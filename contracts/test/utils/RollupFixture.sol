@@ -33,6 +33,8 @@ abstract contract RollupFixture is TestBase {
     MockVerifier internal verifier;
     /// @dev priceRoundGrace of the configurations `_config` makes (0: the strict rule).
     uint256 internal grace;
+    /// @dev The collateral of the configurations `_config` makes when set; `usdc` when zero.
+    IERC20 internal collateralToken;
 
     /// @dev The clock, the collateral, the feeds (round 1 each) and the verifier.
     function _setUpMarket() internal {
@@ -72,7 +74,7 @@ abstract contract RollupFixture is TestBase {
         for (uint256 n = 1; n <= 8; ++n) hashers[n - 1] = address(uint160(0x9000 + n));
         return
             ITesseraRollup.Config({
-                collateral: IERC20(address(usdc)),
+                collateral: address(collateralToken) == address(0) ? IERC20(address(usdc)) : collateralToken,
                 feeds: feeds,
                 verifier: verifier_,
                 profile: profile,

@@ -17,6 +17,7 @@ import { txLabel, useL1Tx } from "../../lib/tx.ts";
 import { useVenue } from "../../lib/venue.tsx";
 import { explain } from "../../lib/errors.ts";
 import { Badge, Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
+import { ClaimElsewhere } from "./ClaimElsewhere.tsx";
 import { L2Withdraw } from "./L2Withdraw.tsx";
 import { WithdrawalList } from "./WithdrawalList.tsx";
 import { WithdrawRequest } from "./WithdrawRequest.tsx";
@@ -234,6 +235,7 @@ export function FundsPanel() {
             {txLabel(claim.state, "Claim to wallet")}
           </button>
           <TxStatus state={claim.state} done="Claimed: the USDC is in your wallet." />
+          <ClaimElsewhere claimable={claimable.data ?? 0n} onDone={refresh} />
           <h3 className="muted" style={{ fontSize: 12, margin: "8px 0 0" }}>
             If the operator ignores you
           </h3>
