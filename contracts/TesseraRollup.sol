@@ -1088,7 +1088,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
 
     /// @inheritdoc ITesseraRollup
     function claimTo(address to) external nonReentrant returns (uint256 amount) {
-        if (to == address(0)) revert ZeroRecipient();
+        if (to == address(0) || to == address(this)) revert InvalidRecipient(to);
         amount = _takeClaimable(msg.sender);
         collateral.safeTransfer(to, amount);
     }

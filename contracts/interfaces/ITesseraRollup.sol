@@ -293,8 +293,8 @@ interface ITesseraRollup {
     /// @notice A deposit of `amount` brought the rollup only `received` (a token that takes a fee on
     /// transfer): crediting `amount` would back the L2 state with collateral the rollup does not hold.
     error CollateralShortfall(uint256 amount, uint256 received);
-    /// @notice A claim to the zero address.
-    error ZeroRecipient();
+    /// @notice A claim to the zero address, or to the rollup itself (the funds would stay, owed to nobody).
+    error InvalidRecipient(address to);
     /// @notice No priority operation is waiting.
     error NoPendingPriorityOp();
     /// @notice The oldest waiting priority operation becomes overdue only after `overdueAt`.

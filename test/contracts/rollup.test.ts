@@ -545,13 +545,13 @@ describe("TesseraRollup", () => {
       return { f, token };
     }
 
-    it("test_claimTo_paysTheCallersBalanceElsewhere: once, never another owner's, never to address zero", async () => {
+    it("test_claimTo_paysTheCallersBalanceElsewhere: once, never another owner's, never to address zero or the rollup", async () => {
       const { f, token } = await hostileWithCredit(700n);
       const rollupAddress = await f.rollup.getAddress();
-      await expect(as(f.rollup, f.alice).getFunction("claimTo")(ethers.ZeroAddress)).to.be.revertedWithCustomError(
-        f.rollup,
-        "ZeroRecipient",
-      );
+      for (const to of [ethers.ZeroAddress, rollupAddress])
+        await expect(as(f.rollup, f.alice).getFunction("claimTo")(to))
+          .to.be.revertedWithCustomError(f.rollup, "InvalidRecipient")
+          .withArgs(to);
       // Carol has nothing credited: she cannot draw on alice's balance by naming herself.
       await expect(as(f.rollup, f.carol).getFunction("claimTo")(f.carol.address))
         .to.be.revertedWithCustomError(f.rollup, "NothingToClaim")

@@ -60,7 +60,7 @@ export const rollupAbi = parseAbi([
   "error InvalidAmount(uint256 amount)",
   "error NotAccountOwner(uint256 accountId, address caller)",
   "error NothingToClaim(address owner)",
-  "error ZeroRecipient()",
+  "error InvalidRecipient(address to)",
   "error CollateralShortfall(uint256 amount, uint256 received)",
   "error NoPendingPriorityOp()",
   "error ExodusTooEarly(uint256 queueIndex, uint256 overdueAt)",

@@ -49,7 +49,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   InvalidAmount: "The amount must be positive and below 2^56 base units.",
   CollateralShortfall:
     "The collateral token took a fee on this transfer, so less than the amount would reach the rollup. The deposit was refused and nothing moved.",
-  ZeroRecipient: "Choose an address to receive the USDC.",
+  InvalidRecipient:
+    "That address cannot receive the claim: choose another of your addresses (not the zero address, not the rollup).",
   NotAccountOwner: "Only the wallet that owns this account can do that.",
   TooManyForcedRequests:
     "This account already has 4 forced requests waiting on L1. Each one served frees a place; the operator must serve them within the deadline or the exodus opens.",

@@ -17,7 +17,11 @@ export function ClaimElsewhere({ claimable, onDone }: { readonly claimable: bigi
   const { mutateAsync: write } = useWriteContract();
   const claim = useL1Tx(onDone);
   const [text, setText] = useState("");
-  const recipient = parseRecipient(text);
+  const parsed = parseRecipient(text);
+  const recipient =
+    "address" in parsed && parsed.address.toLowerCase() === deployment.contracts.rollup.toLowerCase()
+      ? { error: "That is the rollup's own address: the USDC would stay in it, owed to nobody." }
+      : parsed;
   return (
     <details>
       <summary className="muted">Claim to another address</summary>
