@@ -54,7 +54,7 @@ export function fullTradeBatch(profile: Profile) {
 export async function circuitFigures(profileName: string, log: (msg: string) => void): Promise<Figure[]> {
   const profile = getProfile(profileName);
   const built = await ensureProfileBuilt(profileName);
-  const perSlot = Math.round(built.nConstraints / profile.nTx);
+  const slot = await slotCost(profile, `slot-${profileName}`, log);
   const figures: Figure[] = [
     {
       name: "constraints_per_batch",
@@ -68,11 +68,29 @@ export async function circuitFigures(profileName: string, log: (msg: string) => 
     {
       name: "constraints_per_trade",
       profile: profileName,
-      value: perSlot,
+      value: slot.perTrade,
+      unit: "constraints",
+      better: "lower",
+      source: "bench/lib/circuits.ts slotCost",
+      note: `one slot at this profile's depths (batch of 2 − batch of 1, SHA-256 at the slot's ${slot.slotBytes}/64 of a block); every slot costs this whatever type it holds`,
+    },
+    {
+      name: "constraints_batch_overhead",
+      profile: profileName,
+      value: slot.overhead,
+      unit: "constraints",
+      better: "lower",
+      source: "bench/lib/circuits.ts slotCost",
+      note: "roots, global hashes, prices, settlement and deposit records, the instrument table: once per batch",
+    },
+    {
+      name: "constraints_per_slot_in_batch",
+      profile: profileName,
+      value: Math.round(built.nConstraints / profile.nTx),
       unit: "constraints",
       better: "lower",
       source: "scripts/zk/build.ts",
-      note: "batch ÷ nTx; every slot costs this whatever type it holds",
+      note: `constraints_per_batch ÷ nTx: a slot with the batch's fixed part spread over ${profile.nTx} slots`,
     },
   ];
 
@@ -135,6 +153,44 @@ export function sha256Blocks(bytes: number): number {
   return Math.floor((8 * bytes + 64) / 512) + 1;
 }
 
+/** One slot's exact cost at a profile's depths and widths, and the batch's fixed part (see below). */
+export interface SlotCost {
+  readonly perTrade: number;
+  readonly overhead: number;
+  /** Bytes a slot adds to the committed data. */
+  readonly slotBytes: number;
+  /** Constraints of one 64-byte SHA-256 block past the first. */
+  readonly block: number;
+  /** The slot's share of the commitment: `slotBytes / 64` of a block. */
+  readonly shaShare: number;
+}
+
+/**
+ * `p`'s depths and widths compiled at nTx 1 and 2 (no setup; `tag` names the compilations): one
+ * slot's cost is the difference of the two batches, with the correction `slotProdFigures`
+ * describes (the SHA-256 blocks the difference holds replaced by the slot's exact share), and
+ * the batch's fixed part is what the batch of 1 holds besides it.
+ */
+export async function slotCost(p: Profile, tag: string, log: (msg: string) => void): Promise<SlotCost> {
+  const params = (nTx: number): string => batchArgs({ ...p, nTx });
+  const count = async (nTx: number): Promise<number> => {
+    log(`[bench circuits ${tag}] compiling Batch(${params(nTx)}) (no setup)`);
+    return countOf("batch.circom", `Batch(${params(nTx)})`, `${tag}-${nTx}`);
+  };
+  const one = await count(1);
+  const two = await count(2);
+  log(`[bench circuits ${tag}] SHA-256 constraints per 64-byte block (circomlib Sha256 at 2 and 3 blocks)`);
+  const sha = async (bits: number): Promise<number> =>
+    countOf("circomlib/circuits/sha256/sha256.circom", `Sha256(${bits})`, `sha256-${bits}`);
+  const block = (await sha(1000)) - (await sha(512));
+  const bytes = (nTx: number): number => publicDataWidths({ ...p, nTx }).reduce((a, b) => a + b, 0);
+  const slotBytes = bytes(2) - bytes(1);
+  const wholeBlocks = sha256Blocks(bytes(2)) - sha256Blocks(bytes(1));
+  const shaShare = Math.round((slotBytes / 64) * block);
+  const perTrade = two - one - wholeBlocks * block + shaShare;
+  return { perTrade, overhead: one - perTrade, slotBytes, block, shaShare };
+}
+
 /**
  * `slot-prod`: the prod profile's depths and widths compiled at nTx 1 and 2 (no setup), so a
  * slot's cost at production depths is counted exactly: the difference of the two batches, with
@@ -146,22 +202,7 @@ export function sha256Blocks(bytes: number): number {
  */
 export async function slotProdFigures(log: (msg: string) => void): Promise<Figure[]> {
   const p = getProfile("prod");
-  const params = (nTx: number): string => batchArgs({ ...p, nTx });
-  const count = async (nTx: number): Promise<number> => {
-    log(`[bench circuits slot-prod] compiling Batch(${params(nTx)}) (no setup)`);
-    return countOf("batch.circom", `Batch(${params(nTx)})`, `slot-prod-${nTx}`);
-  };
-  const one = await count(1);
-  const two = await count(2);
-  log("[bench circuits slot-prod] SHA-256 constraints per 64-byte block (circomlib Sha256 at 2 and 3 blocks)");
-  const sha = async (bits: number): Promise<number> =>
-    countOf("circomlib/circuits/sha256/sha256.circom", `Sha256(${bits})`, `sha256-${bits}`);
-  const block = (await sha(1000)) - (await sha(512));
-  const bytes = (nTx: number): number => publicDataWidths({ ...p, nTx }).reduce((a, b) => a + b, 0);
-  const slotBytes = bytes(2) - bytes(1);
-  const wholeBlocks = sha256Blocks(bytes(2)) - sha256Blocks(bytes(1));
-  const shaShare = Math.round((slotBytes / 64) * block);
-  const perTrade = two - one - wholeBlocks * block + shaShare;
+  const { perTrade, overhead, slotBytes, block, shaShare } = await slotCost(p, "slot-prod", log);
   const note = `accountDepth ${p.accountDepth}, orderDepth ${p.orderDepth}, P ${p.positions}, U ${p.underlyings}, K ${p.settlements}, I ${p.instruments}, D ${p.deposits}`;
   // Where a slot's constraints go at prod depths (issue 17 item 3: the levers, measured): each
   // gadget compiled alone with prod's parameters, times its instances per slot.
@@ -215,7 +256,7 @@ export async function slotProdFigures(log: (msg: string) => void): Promise<Figur
     {
       name: "constraints_batch_overhead",
       profile: "slot-prod",
-      value: 2 * one - two + (wholeBlocks * block - shaShare),
+      value: overhead,
       unit: "constraints",
       better: "lower",
       source: "bench/lib/circuits.ts slotProdFigures",
