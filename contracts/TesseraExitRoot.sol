@@ -8,8 +8,10 @@ pragma solidity 0.8.28;
 /// arguments; `TesseraRollup` deploys one in its constructor and compares what it returns with its
 /// last verified state root.
 /// @dev Apart from the rollup so that the rollup's runtime code stays under EIP-170's 24,576 bytes
-/// (docs/contracts.md, "Code size"). The rollup checks the proof's shape and that every input is a
-/// field element before it calls `root`; the checks here are kept so the contract is correct alone.
+/// (docs/contracts.md, "Code size"). The rollup checks the proof's shape and the leaf's owner
+/// before it calls `root`; `root` refuses any input that is not a field element
+/// (`NotAFieldElement`: `x` and `x + r` would hash alike but decode differently), and the rollup
+/// passes the refusal on.
 contract TesseraExitRoot {
     /// @notice BN254 scalar field modulus (the circuit's native field).
     uint256 public constant FIELD_MODULUS =
