@@ -60,15 +60,32 @@ contract HostileCollateralTest is RollupFixture {
         assertEq(token.balanceOf(ALICE), received < amount ? amount : 0, "a refused deposit moves nothing");
     }
 
-    /// @dev What `owner` got from a payment: its balance and claimable balance, before and after.
-    function _received(
+    /// @dev `owner` (none of whose funds the test held before) got `amount` exactly once: in its
+    /// wallet, or, when the token refuses it, in its claimable balance.
+    function _owedOnce(
         ExodusHarness h,
         address owner,
-        uint256 balanceBefore,
-        uint256 claimableBefore
-    ) internal view returns (uint256 paid, uint256 credited) {
-        paid = token.balanceOf(owner) - balanceBefore;
-        credited = h.claimable(owner) - claimableBefore;
+        bool isFrozen,
+        uint256 amount,
+        string memory what
+    ) internal view {
+        uint256 paid = token.balanceOf(owner);
+        uint256 credited = h.claimable(owner);
+        assertEq(isFrozen ? credited : paid, amount, what);
+        assertEq(paid + credited, amount, "exactly once");
+    }
+
+    /// @dev `owner`'s claimable balance, if any, taken out to a fresh address by the owner only.
+    function _claimOut(ExodusHarness h, address owner, address to) internal {
+        uint256 due = h.claimable(owner);
+        if (due == 0) return;
+        vm.prank(to);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NothingToClaim.selector, to));
+        h.claimTo(to);
+        vm.prank(owner);
+        h.claimTo(to);
+        assertEq(token.balanceOf(to), due, "claimed elsewhere");
+        assertEq(h.claimable(owner), 0, "once");
     }
 
     function testFuzz_exodusPayments_owedToAFrozenOwnerToo(
@@ -104,42 +121,20 @@ contract HostileCollateralTest is RollupFixture {
         // none (BOB's), the refund: each reaches its owner, or its owner's claimable balance.
         uint256 payout = h.payExit(2);
         assertEq(payout, equity, "E <= C: paid in full");
-        (uint256 paid, uint256 credited) = _received(h, ALICE, 0, 0);
-        assertEq(frozen & 1 != 0 ? credited : paid, payout, "ALICE owed her payout");
-        assertEq(paid + credited, payout, "exactly once");
+        _owedOnce(h, ALICE, frozen & 1 != 0, payout, "ALICE owed her payout");
         uint256 available = custody - equity;
         h.proveExit(3, BOB, int256(lateEquity));
-        uint256 late = lateEquity < available ? lateEquity : available;
-        (paid, credited) = _received(h, BOB, 0, 0);
-        assertEq(frozen & 2 != 0 ? credited : paid, late, "BOB owed min(equity, what is left)");
-        assertEq(paid + credited, late, "exactly once");
+        _owedOnce(h, BOB, frozen & 2 != 0, lateEquity < available ? lateEquity : available, "BOB owed min(e, rest)");
         h.refundDeposit(0);
-        (paid, credited) = _received(h, CAROL, 0, 0);
-        assertEq(frozen & 4 != 0 ? credited : paid, refund, "CAROL owed her deposit");
-        assertEq(paid + credited, refund, "exactly once");
+        _owedOnce(h, CAROL, frozen & 4 != 0, refund, "CAROL owed her deposit");
 
         // What the rollup still holds is what it owes: the claimable balances and the custody left.
         uint256 owed = h.claimable(ALICE) + h.claimable(BOB) + h.claimable(CAROL) + h.l2Custody();
         assertEq(token.balanceOf(address(h)), owed, "balance = claimable + custody");
         // A frozen owner takes it out through another address; nobody else can.
-        for (uint256 i = 0; i < 3; ++i) {
-            address owner =
-                i == 0
-                    ? ALICE
-                    : i == 1
-                        ? BOB
-                        : CAROL;
-            uint256 due = h.claimable(owner);
-            if (due == 0) continue;
-            address to = address(uint160(0xD00D + i));
-            vm.prank(to);
-            vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NothingToClaim.selector, to));
-            h.claimTo(to);
-            vm.prank(owner);
-            h.claimTo(to);
-            assertEq(token.balanceOf(to), due, "claimed elsewhere");
-            assertEq(h.claimable(owner), 0, "once");
-        }
+        _claimOut(h, ALICE, address(0xD00D));
+        _claimOut(h, BOB, address(0xD00E));
+        _claimOut(h, CAROL, address(0xD00F));
         assertEq(token.balanceOf(address(h)), h.l2Custody(), "only the custody is left");
     }
 }

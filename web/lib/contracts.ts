@@ -16,6 +16,7 @@ export const rollupAbi = parseAbi([
   "event BatchVerified(uint256 indexed batchNumber, uint256 oldStateRoot, uint256 newStateRoot, uint64 timestamp, uint256 priorityOpsConsumed)",
   "event WithdrawalCredited(uint256 indexed batchNumber, uint256 indexed accountId, address indexed owner, uint256 amount, bool forced)",
   "event Claimed(address indexed owner, uint256 amount)",
+  "event PayoutCredited(address indexed owner, uint256 amount)",
   "event ExodusActivated(uint256 indexed queueIndex, uint64 queuedAt)",
   "event Exited(uint256 indexed accountId, address indexed owner, int256 equity, uint256 payout)",
   "event ExitRegistered(uint256 indexed accountId, address indexed owner, int256 equity)",

@@ -5,8 +5,9 @@
  * done and the time left, then sends `exit` for every account the connected wallet owns. In the
  * exodus claim window `exit` registers the equity; after the window "Collect my payout" sends
  * `payExit`, which pays every registered account the same share of the custody (issue 14 F12,
- * docs/contracts.md). An exit sent after the window is paid at once. Leaving the page cancels the
- * rebuild.
+ * docs/contracts.md). An exit sent after the window is paid at once. A payment the USDC contract
+ * refuses to send to the wallet (a frozen address) is kept in the wallet's claimable balance
+ * (`PayoutCredited`), and the page says so. Leaving the page cancels the rebuild.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { flushSync } from "react-dom";
@@ -26,8 +27,12 @@ type Step =
   | { readonly phase: "preparing"; readonly progress: ExitProgress | null }
   | { readonly phase: "exiting"; readonly accountId: bigint; readonly index: number; readonly count: number }
   | { readonly phase: "collecting"; readonly accountId: bigint }
-  /** `paid`: the USDC base units the rollup's `Exited` events report as paid to the wallet. */
-  | { readonly phase: "done"; readonly count: number; readonly paid: bigint }
+  /**
+   * `paid`: the USDC base units the rollup's `Exited` events report as paid to the wallet;
+   * `credited`: what of the wallet's exodus payments the token refused to send, which the rollup
+   * added to its claimable balance instead (`PayoutCredited`).
+   */
+  | { readonly phase: "done"; readonly count: number; readonly paid: bigint; readonly credited: bigint }
   | { readonly phase: "error"; readonly message: string };
 
 function progressText(progress: ExitProgress | null): string {
@@ -68,16 +73,19 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
     loadRegistered().catch(() => setRegistered(null));
   }, [loadRegistered]);
 
-  /** Sums the `Exited` payouts of `accountIds`. */
-  const paidTo = async (accountIds: readonly bigint[]): Promise<bigint> => {
-    const exited = await client!.getContractEvents({
-      address: deployment.contracts.rollup,
-      abi: rollupAbi,
-      eventName: "Exited",
-      args: { accountId: [...accountIds] },
-      fromBlock: BigInt(deployment.deployBlock),
-    });
-    return exited.reduce((sum, log) => sum + log.args.payout!, 0n);
+  /** The `done` step: the `Exited` payouts of `accountIds`, and the wallet's exodus payments credited instead of sent. */
+  const outcome = async (accountIds: readonly bigint[]) => {
+    const base = { address: deployment.contracts.rollup, abi: rollupAbi, fromBlock: BigInt(deployment.deployBlock) };
+    const [exited, credits] = await Promise.all([
+      client!.getContractEvents({ ...base, eventName: "Exited", args: { accountId: [...accountIds] } }),
+      client!.getContractEvents({ ...base, eventName: "PayoutCredited", args: { owner: address } }),
+    ]);
+    return {
+      phase: "done" as const,
+      count: accountIds.length,
+      paid: exited.reduce((sum, log) => sum + log.args.payout!, 0n),
+      credited: credits.reduce((sum, log) => sum + log.args.amount!, 0n),
+    };
   };
 
   const collect = async () => {
@@ -109,7 +117,7 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
         }
       }
       const ids = found.accounts.map((a) => a.accountId);
-      setStep({ phase: "done", count: ids.length, paid: await paidTo(ids) });
+      setStep(await outcome(ids));
       await loadRegistered();
       onDone();
     } catch (e) {
@@ -159,7 +167,7 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
         onDone();
         return;
       }
-      setStep({ phase: "done", count: exits.length, paid: await paidTo(ids) });
+      setStep(await outcome(ids));
       onDone();
     } catch (e) {
       if (!controller.signal.aborted) setStep({ phase: "error", message: explain(e) });
@@ -207,8 +215,15 @@ export function ExitWithFunds({ onDone }: { readonly onDone: () => void }) {
       {step.phase === "done" && (
         <p className="ok" role="status">
           {step.count === 1 ? "Your account has exited" : `Your ${step.count} accounts have exited`}:{" "}
-          {formatUsdc(step.paid)} USDC was paid to your wallet (your equity at the last verified state, or its pro-rata
-          share of the custody if the system carries bad debt).
+          {formatUsdc(step.paid)} USDC {step.credited === 0n ? "was paid to your wallet" : "was paid out"} (your equity
+          at the last verified state, or its pro-rata share of the custody if the system carries bad debt).
+        </p>
+      )}
+      {step.phase === "done" && step.credited > 0n && (
+        <p className="warn" role="status">
+          {formatUsdc(step.credited)} USDC of your exodus payments could not be sent to this wallet: the USDC contract
+          refused it (a frozen address). The rollup keeps it in your claimable balance: claim it on the Portfolio page
+          (Withdraw, &quot;Claim to another address&quot;).
         </p>
       )}
       {step.phase === "error" && <ErrorText>{step.message}</ErrorText>}
