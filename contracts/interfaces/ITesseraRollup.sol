@@ -338,7 +338,9 @@ interface ITesseraRollup {
     /// @notice Pulls `amount` collateral from `msg.sender` and queues a deposit into `accountId`.
     /// @param accountId A registered account (any depositor may fund any account).
     /// @param amount Collateral base units, in `[1, 2^56)`.
-    /// At most `maxQueuedDeposits` (D · 64) deposits may wait unconsumed (`DepositQueueFull`).
+    /// At most `maxQueuedDeposits` (D · 64) deposits may wait unconsumed (`DepositQueueFull`). The
+    /// whole amount must arrive: a token that keeps part of it (a fee on transfer) makes the
+    /// deposit revert with `CollateralShortfall`.
     /// @return queueIndex Position of the deposit in the priority queue.
     function deposit(uint256 accountId, uint256 amount) external returns (uint256 queueIndex);
 
