@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ITesseraRollup} from "./interfaces/ITesseraRollup.sol";
+
 /// @title TesseraExitRoot
 /// @notice The state root an exit proof leads to (docs/protocol.md §4): an account leaf's
 /// preimage, its path in the quaternary account tree and the global state's preimage, hashed with
@@ -25,11 +27,6 @@ contract TesseraExitRoot {
     uint256 public immutable positionsPerAccount;
     /// @dev Poseidon hashers by arity (index n − 1); the rollup's constructor checked the arities an exit uses.
     address[8] internal _poseidon;
-
-    /// @notice A Poseidon hasher call failed.
-    error HasherFailed(uint256 arity);
-    /// @notice A hash input is not below the BN254 scalar field modulus.
-    error NotAFieldElement(uint256 value);
 
     /// @param hashers Poseidon hashers by arity (index n − 1).
     /// @param positions Positions per account leaf.
@@ -86,11 +83,11 @@ contract TesseraExitRoot {
     function _hash(uint256[] memory inputs) internal view returns (uint256) {
         uint256 n = inputs.length;
         for (uint256 i = 0; i < n; ++i) {
-            if (inputs[i] >= FIELD_MODULUS) revert NotAFieldElement(inputs[i]);
+            if (inputs[i] >= FIELD_MODULUS) revert ITesseraRollup.NotAFieldElement(inputs[i]);
         }
         bytes4 selector = bytes4(POSEIDON_SELECTORS << (32 * (n - 1)));
         (bool ok, bytes memory ret) = _poseidon[n - 1].staticcall(abi.encodePacked(selector, inputs));
-        if (!ok || ret.length != 32) revert HasherFailed(n);
+        if (!ok || ret.length != 32) revert ITesseraRollup.HasherFailed(n);
         return abi.decode(ret, (uint256));
     }
 }
