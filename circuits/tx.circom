@@ -261,20 +261,32 @@ template TxSlot(accountDepth, orderDepth, P, U, K, I, fundingInterval) {
     (intrinsicNow, otmNow) <== OptionMoneyness()(mkt.price, mkt.strike, mkt.isCall, mkt.isPut);
     signal liqPrice <== mkt.isPerp * mkt.price + intrinsicNow;
 
-    // Forced close (§6.10): served iff B holds the instrument (refused only when no slot does: the
-    // count below is over B's slots before the slot's update). An option expired at t is settled
-    // (§6.6, settleLike); anything else goes to the fund at X (liqLike). A forced settlement
-    // (flag) is served only as a settlement.
+    // Forced close (§6.10): served iff B holds the instrument (the count below is over B's slots
+    // before the slot's update), unless what it holds is a short position in a live option
+    // (finding F17: the fund would take its time value for the intrinsic value). The held size is
+    // read from the slot that holds the instrument, never from the prover's slot choice. An
+    // option expired at t is settled (§6.6, settleLike); anything else goes to the fund at X
+    // (liqLike). A forced settlement (flag) is served only as a settlement.
     signal instLive <== LessThan(32)([env.t, mkt.expiry]);
     signal instExpired <== (1 - mkt.isPerp) * (1 - instLive);
     signal fcHolds[P];
+    signal fcHeldSizes[P];
     var fcHeld = 0;
+    var fcHeldSize = 0;
     for (var j = 0; j < P; j++) {
         fcHolds[j] <== IsEqual()([b.posInst[j], tx.instrument]);
+        fcHeldSizes[j] <== fcHolds[j] * b.posSize[j];
         fcHeld += fcHolds[j];
+        fcHeldSize += fcHeldSizes[j];
     }
-    signal fcServed <== isFClose * fcHeld;
-    AssertBit()(fcServed);
+    signal fcHolding <== isFClose * fcHeld;
+    AssertBit()(fcHolding);
+    signal fcSize <== isFClose * fcHeldSize;                    // 0 unless a forced close
+    signal fcShort <== SignedRange(48)(fcSize);
+    signal liveOption <== (mkt.isCall + mkt.isPut) * instLive;
+    signal liveShort <== liveOption * fcShort;
+    signal fcRefusedShort <== fcHolding * liveShort;
+    signal fcServed <== fcHolding - fcRefusedShort;
     signal fcExp <== fcServed * instExpired;
     signal fcLive <== fcServed - fcExp;
     tx.flag * fcLive === 0;                                                            // NOT_EXPIRED: forced settlement

@@ -30,11 +30,15 @@ import type { Tx } from "./types.ts";
 const PRICE_FREE_TYPES: ReadonlySet<number> = new Set([TxType.NOOP, TxType.DEPOSIT, TxType.SETTLE, TxType.FEE_SWEEP]);
 const MASK_32 = (1n << 32n) - 1n;
 
-/** An option (call or put) whose expiry is at or before `t`, read from its id's bits. */
-function expiredOptionAt(instrument: bigint, t: bigint): boolean {
+/** An option (call or put), read from its id's bits. */
+function isOptionId(instrument: bigint): boolean {
   const kind = Number((instrument >> 8n) & 3n);
-  const expiry = (instrument >> 50n) & MASK_32;
-  return (kind === InstrumentKind.CALL || kind === InstrumentKind.PUT) && expiry <= t;
+  return kind === InstrumentKind.CALL || kind === InstrumentKind.PUT;
+}
+
+/** An option whose expiry is at or before `t`, read from its id's bits. */
+function expiredOptionAt(instrument: bigint, t: bigint): boolean {
+  return isOptionId(instrument) && ((instrument >> 50n) & MASK_32) <= t;
 }
 
 /**
@@ -65,7 +69,8 @@ export function slotsUsePrices(slots: readonly bigint[], t: bigint): boolean {
 /**
  * Whether `tx`, applied to `state` (commit or check) in a batch stamped `t`, makes a slot that reads the batch's
  * prices. Exact: a forced close is refused (reads nothing) when the account holds no position in
- * the instrument, and is a settlement when it is flagged or its option has expired at `t`.
+ * the instrument or a short one in a live option, and is a settlement when it is flagged or its
+ * option has expired at `t`.
  */
 export function txUsesPrices(tx: Tx, state: Pick<StateView, "account">, t: bigint): boolean {
   if (PRICE_FREE_TYPES.has(tx.type)) return false;
@@ -73,8 +78,10 @@ export function txUsesPrices(tx: Tx, state: Pick<StateView, "account">, t: bigin
   if (tx.type === TxType.FORCED_WITHDRAW) return !flat(state, tx.accountId);
   if (tx.type === TxType.FORCED_CLOSE) {
     if (tx.settlement || expiredOptionAt(tx.instrument, t)) return false;
-    // Served iff a slot of the account holds the instrument (the circuit's count, §6.10).
-    return state.account(tx.accountId).positions.some((p) => p.instrument === tx.instrument);
+    // Served iff a slot of the account holds the instrument (the circuit's count, §6.10), unless
+    // it is a short position in a (live, here) option (finding F17).
+    const held = state.account(tx.accountId).positions.find((p) => p.instrument === tx.instrument);
+    return held !== undefined && !(held.size < 0n && isOptionId(tx.instrument));
   }
   return true;
 }

@@ -867,8 +867,9 @@ function settle(t: Transition, accountId: bigint, instrument: bigint): Effect {
 /**
  * §6.10 forced close (issue 14 F11), queued on L1 by the account's owner, or a forced settlement
  * (`settlement`), queued by anyone for an expired series. A = the insurance fund account (posted),
- * B = the requester. Refused (nothing changes, `served` 0) only when B holds no position in
- * `instrument`. Otherwise B's whole position goes:
+ * B = the requester. Refused (nothing changes, `served` 0) when B holds no position in
+ * `instrument`, or holds a short position in a live option (finding F17: the fund would take its
+ * time value for the intrinsic value; it settles at expiry instead). Otherwise B's whole position goes:
  * - option expired at t: settled at the batch's record as §6.6, A absorbing any shortfall;
  * - else (only without `settlement`): to A at the rules' price X of §6.4 (perp `price[u]`, option
  *   intrinsic), with the liquidation penalty (`LIQ_PENALTY_BPS` of the maintenance margin it
@@ -891,14 +892,16 @@ function forcedClose(t: Transition, tx: Extract<Tx, { type: typeof TxType.FORCED
   ensure(!t.isInsurance(acc), "BAD_LIQUIDATION", "an insurance fund account is not force-closed");
   const data = (served: boolean) => forcedCloseData(id, insuranceId, served, tx.settlement, instrument);
   const slot = findSlot(acc, instrument);
-  if (slot < 0) {
+  const spec = decodeInstrument(instrument);
+  const pos = slot < 0 ? null : acc.positions[slot]!;
+  const expired = isOption(spec) && spec.expiry <= t.ctx.timestamp;
+  // Refused: no position, or a live short option. The fund would take that obligation, time value
+  // and all, for its intrinsic value (finding F17); it settles at expiry instead.
+  if (pos === null || (isOption(spec) && !expired && pos.size < 0n)) {
     const a = t.write(insuranceId, null);
     const b = t.write(id, null);
     return { a, b, served: 0n, publicData: data(false) };
   }
-  const spec = decodeInstrument(instrument);
-  const pos = acc.positions[slot]!;
-  const expired = isOption(spec) && spec.expiry <= t.ctx.timestamp;
   if (expired) {
     const settlementIndex = t.ctx.settlements.findIndex(
       (r) => r.underlying === spec.underlying && r.expiry === spec.expiry,

@@ -212,7 +212,7 @@ describe("findings against the circuit (test profile)", () => {
   });
 
   test("finding F11: a forced close cannot be refused while the account holds the position", () => {
-    // Slot 0: account 12's short perp goes to the fund. Publishing it as refused (served bit 0)
+    // Slot 0: account 12's long perp goes to the fund. Publishing it as refused (served bit 0)
     // with any root fails: the circuit computes `served` from the account's own slots.
     const inp = input(FC_PERP);
     const { published } = adversarialWitness(c, inp, [], trees.get(inp));
@@ -241,7 +241,7 @@ describe("findings against the circuit (test profile)", () => {
   });
 
   test("finding F11: a refusal is accepted only when the account holds no position in the instrument", () => {
-    // Slot 1: account 12 no longer holds the call: refused, and the proof shows it.
+    // Slot 1: account 12 no longer holds the perp: refused, and the proof shows it.
     assertAccepted(input(FC_LONG_OPTION));
     const f0 = scenario(FC_LONG_OPTION).batch.publicData[f0Index(1)]!;
     assert.equal((f0 >> SERVED) & 1n, 0n, "refused");
@@ -249,6 +249,46 @@ describe("findings against the circuit (test profile)", () => {
     const inp = input(FC_LONG_OPTION);
     setPublic(inp, f0Index(1), f0 + (1n << SERVED));
     assertRejected(inp, "PUBLIC_DATA", [f0Index(1)]);
+  });
+
+  test("finding F17: a live short option's forced close is refused, and the refusal is forced", () => {
+    // Slot 1 of FC_PERP: account 12's short call is live. Refused: served bit 0, and 1 is rejected.
+    const honest = scenario(FC_PERP).batch;
+    assert.equal(honest.witnesses[1]!.b.accountId, FC_SHORT);
+    assert.ok(honest.witnesses[1]!.b.before.positions.some((p) => p.size < 0n && p.instrument !== 0n));
+    assert.equal((honest.publicData[f0Index(1)]! >> SERVED) & 1n, 0n, "refused");
+    const inp = input(FC_PERP);
+    setPublic(inp, f0Index(1), honest.publicData[f0Index(1)]! + (1n << SERVED));
+    assertRejected(inp, "PUBLIC_DATA", [f0Index(1)]);
+    // The held size is read from the slot that holds the call, not from the prover's slot choice:
+    // pointing the slot elsewhere (at the empty slot the perp left, say) serves nothing either.
+    for (let j = 0n; j < 2n; j++) {
+      const moved = input(FC_PERP);
+      setSlot(moved, "posSlotB", 1, j);
+      const out = proves(moved);
+      if (out === null) continue;
+      assert.equal((out[f0Index(1)]! >> SERVED) & 1n, 0n, `posSlotB ${j} served the short call`);
+      assert.equal(out[1], honest.publicData[1], `posSlotB ${j} moved the root`);
+    }
+  });
+
+  test("finding F17: a live long option's forced close is served whatever the prover's slot choice", () => {
+    // Slot 0 of FC_LONG_OPTION: account 11's long call goes to the second fund account.
+    const honest = scenario(FC_LONG_OPTION).batch;
+    assert.equal((honest.publicData[f0Index(0)]! >> SERVED) & 1n, 1n, "served");
+    const refused = input(FC_LONG_OPTION);
+    setPublic(refused, f0Index(0), honest.publicData[f0Index(0)]! - (1n << SERVED));
+    assertRejected(refused, "PUBLIC_DATA", [f0Index(0)]);
+    // Its other slot holds a short perp: a slot choice read as "the held size" would refuse it.
+    assert.ok(honest.witnesses[0]!.b.before.positions.some((p) => p.size < 0n && p.instrument !== 0n));
+    for (let j = 0n; j < 2n; j++) {
+      const moved = input(FC_LONG_OPTION);
+      setSlot(moved, "posSlotB", 0, j);
+      const out = proves(moved);
+      if (out === null) continue;
+      assert.equal((out[f0Index(0)]! >> SERVED) & 1n, 1n, `posSlotB ${j} refused the long call`);
+      assert.equal(out[1], honest.publicData[1], `posSlotB ${j} moved the root`);
+    }
   });
 
   test("finding F11: the whole position is closed at the rules' price whatever the prover's parameters", () => {

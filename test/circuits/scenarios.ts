@@ -304,9 +304,11 @@ export function buildScenarios(): readonly Scenario[] {
   // Finding F11: L1 forced closes (§6.10) and forced withdrawals of min(requested, withdrawable).
   add("accounts for forced closes", ctx(), [depositTx(FC_LONG, 2_000n * USDC), depositTx(FC_SHORT, 2_000n * USDC)]);
   add("a perp and a call for forced closes", ctx(), [
+    // Account 11 sells the perp: its long call then sits beside a short position (F17's tests
+    // point the slot choice at it).
     tradeTx(
-      order({ accountId: FC_LONG, side: Side.BUY, orderId: 1n, size: UNIT / 10n }),
-      order({ accountId: FC_SHORT, side: Side.SELL, orderId: 1n, size: UNIT / 10n }),
+      order({ accountId: FC_LONG, side: Side.SELL, orderId: 1n, size: UNIT / 10n }),
+      order({ accountId: FC_SHORT, side: Side.BUY, orderId: 1n, size: UNIT / 10n }),
       UNIT / 10n,
       ETH_PRICE,
     ),
@@ -318,7 +320,8 @@ export function buildScenarios(): readonly Scenario[] {
     ),
   ]);
   add("forced close of a perp and of a short option", ctx(), [
-    // Account 1 holds ETH: it takes the short perp. The short call goes to the second fund account.
+    // Account 1 holds ETH: it takes the long perp. The short call is live: refused (finding F17),
+    // though the second fund account is named and has room for it.
     { type: TxType.FORCED_CLOSE, accountId: FC_SHORT, instrument: ETH, settlement: false },
     {
       type: TxType.FORCED_CLOSE,
@@ -329,13 +332,13 @@ export function buildScenarios(): readonly Scenario[] {
     },
   ]);
   add("forced close of a long option and a refusal", ctx(), [
-    // The second fund account's short call is closed out by the long it takes (realised).
+    // The long call goes to the second fund account, which is never short an option this way.
     { type: TxType.FORCED_CLOSE, accountId: FC_LONG, instrument: NEAR_CALL, settlement: false, insurance: SECOND_FUND },
-    // Account 12 holds no call any more: refused, and the proof shows why.
-    { type: TxType.FORCED_CLOSE, accountId: FC_SHORT, instrument: NEAR_CALL, settlement: false },
+    // Account 12 holds no perp any more: refused, and the proof shows why.
+    { type: TxType.FORCED_CLOSE, accountId: FC_SHORT, instrument: ETH, settlement: false },
   ]);
   add("forced withdrawals of min(requested, withdrawable)", ctx(), [
-    // Account 11 still holds its perp: initial margin binds. Account 12 holds nothing: all its equity.
+    // Account 11 still holds its perp, account 12 its short call (F17): initial margin binds both.
     { type: TxType.FORCED_WITHDRAW, accountId: FC_LONG, requested: 10_000n * USDC },
     { type: TxType.FORCED_WITHDRAW, accountId: FC_SHORT, requested: 10_000n * USDC },
   ]);

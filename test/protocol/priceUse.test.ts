@@ -52,6 +52,16 @@ describe("finding F13: what reads a price", () => {
       { type: TxType.FORCED_CLOSE, accountId: 4n, instrument: expired, settlement: true },
       { type: TxType.FORCED_CLOSE, accountId: 4n, instrument: live, settlement: false },
       { type: TxType.FORCED_CLOSE, accountId: 2n, instrument: perp, settlement: false },
+      // Account 3 writes the live put to account 4: the writer's forced close is refused (finding
+      // F17) and reads nothing; the holder's is served at the rules price.
+      tradeTx(
+        order({ accountId: 3n, side: 1, orderId: 2n, instrument: live, price: 5_000n }),
+        order({ accountId: 4n, side: 0, orderId: 7n, instrument: live, price: 5_000n }),
+        UNIT,
+        5_000n,
+      ),
+      { type: TxType.FORCED_CLOSE, accountId: 3n, instrument: live, settlement: false },
+      { type: TxType.FORCED_CLOSE, accountId: 4n, instrument: live, settlement: false },
       { type: TxType.FUNDING, underlying: 1, delta: 0n },
       { type: TxType.NOOP },
     ];

@@ -274,6 +274,77 @@ describe("forced close (§6.10, finding F11)", () => {
   });
 });
 
+describe("forced close of options: the fund never takes a short option for its intrinsic value (finding F17)", () => {
+  const EXPIRY = T0 + 10n;
+  const close = (accountId: bigint, instrument: bigint, settlement = false): Tx => ({
+    type: TxType.FORCED_CLOSE,
+    accountId,
+    instrument,
+    settlement,
+  });
+
+  test("for calls and puts, in and out of the money, at every time around expiry: refused iff short and live", () => {
+    // Account 2 writes the option to account 3 at a premium far above its intrinsic value: the
+    // time value a forced close at intrinsic would hand from the fund to the writer.
+    for (const kind of [InstrumentKind.CALL, InstrumentKind.PUT])
+      for (const strike of [ETH_PRICE - 10_000n, ETH_PRICE, ETH_PRICE + 10_000n])
+        for (const [who, short] of [
+          [2n, true],
+          [3n, false],
+        ] as const)
+          for (const t of [T0, EXPIRY - 1n, EXPIRY, EXPIRY + 1n]) {
+            const name = `${kind === InstrumentKind.CALL ? "call" : "put"} ${strike} ${short ? "short" : "long"} at ${t - EXPIRY}`;
+            const s = world([1000n * USDC, 1000n * USDC]);
+            const option = optionId(1, kind, strike, EXPIRY);
+            const o = (id: bigint, side: 0 | 1) => order({ accountId: id, side, instrument: option, price: 20_000n });
+            s.applyTx(tradeTx(o(2n, 1), o(3n, 0), UNIT, 20_000n), ctx());
+            const settlements = t >= EXPIRY ? [{ underlying: 1, expiry: EXPIRY, price: ETH_PRICE }] : [];
+            const root = s.stateRoot;
+            const fund = s.account(INSURANCE_ACCOUNT);
+            const w = s.applyTx(close(who, option), ctx({ timestamp: t, settlements }));
+            checkWitness(w, TEST);
+            const live = t < EXPIRY;
+            assert.equal(w.served, short && live ? 0n : 1n, name);
+            assert.equal((w.publicData[0] >> 111n) & 1n, w.served, `${name}: the posted served bit`);
+            if (w.served === 0n) {
+              assert.equal(s.stateRoot, root, `${name}: a refusal changes nothing`);
+              assert.ok(
+                s.account(who).positions.some((p) => p.instrument === option && p.size === -UNIT),
+                name,
+              );
+            } else {
+              assert.ok(
+                s.account(who).positions.every((p) => p.instrument !== option || p.size === 0n),
+                name,
+              );
+            }
+            // The invariant: whatever the fund took, it took no short option.
+            const took = s.account(INSURANCE_ACCOUNT).positions.find((p) => p.instrument === option);
+            assert.ok(took === undefined || took.size >= 0n, `${name}: the fund is short the option`);
+            if (!live) assert.deepEqual(s.account(INSURANCE_ACCOUNT).positions, fund.positions, `${name}: settled`);
+          }
+  });
+
+  test("the short writer's margin stays until expiry, then a forced settlement frees it", () => {
+    const s = world([1000n * USDC, 1000n * USDC]);
+    const call = optionId(1, InstrumentKind.CALL, ETH_PRICE, EXPIRY);
+    const o = (id: bigint, side: 0 | 1) => order({ accountId: id, side, instrument: call, price: 20_000n });
+    s.applyTx(tradeTx(o(2n, 1), o(3n, 0), UNIT, 20_000n), ctx());
+    assert.equal(s.applyTx(close(2n, call), ctx()).served, 0n);
+    const settle = ctx({
+      timestamp: EXPIRY,
+      settlements: [{ underlying: 1, expiry: EXPIRY, price: ETH_PRICE + 1_000n }],
+    });
+    const collateral = s.account(2n).collateral;
+    const w = s.applyTx(close(2n, call, true), settle);
+    assert.equal(w.served, 1n);
+    // Short 1 call settled 1,000 cents in the money: the writer keeps the premium it was paid
+    // (booked in the position's cost until now) less the intrinsic value.
+    assert.equal(s.account(2n).collateral, collateral + UNIT * (20_000n - 1_000n));
+    assert.ok(s.account(2n).positions.every((p) => p.size === 0n));
+  });
+});
+
 describe("fee sweep and no-op (§6.8)", () => {
   test("a sweep moves fees from the pool to the fee account; more than the pool is FEE_POOL", () => {
     const s = world([1000n * USDC, 1000n * USDC]);

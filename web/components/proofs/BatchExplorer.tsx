@@ -66,7 +66,7 @@ function describe(slot: DecodedSlot, instruments: readonly bigint[]): string {
     case TxType.FEE_SWEEP:
       return `${formatUsdc(slot.amount)} USDC to the fee account`;
     case TxType.FORCED_CLOSE:
-      return `#${slot.accountId} ${instrumentName(slot.instrument)} ${slot.settlement ? "forced settlement" : "forced close"}: ${slot.served ? `served, fund #${slot.insurance}` : "refused (no position)"}`;
+      return `#${slot.accountId} ${instrumentName(slot.instrument)} ${slot.settlement ? "forced settlement" : "forced close"}: ${slot.served ? `served, fund #${slot.insurance}` : "refused (no position, or a live short option)"}`;
     default:
       return `unknown type ${slot.code}`;
   }

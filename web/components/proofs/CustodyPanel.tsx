@@ -243,7 +243,8 @@ export function CustodyPanel() {
               <WithdrawRequest onDone={refresh} />
               <p className="muted" style={{ margin: 0 }}>
                 Margin held in a position is freed by a forced close first: the insurance fund takes the whole position
-                at the oracle price, for the liquidation penalty, under the same deadline.
+                at the oracle price, for the liquidation penalty, under the same deadline. A short option waits for its
+                expiry, when the forced close settles it.
               </p>
               <ForceCloseRequest onDone={refresh} />
             </>
