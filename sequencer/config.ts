@@ -10,6 +10,7 @@ import { DEFAULT_FEE_SWEEP_THRESHOLD } from "./service.ts";
 import type { L1Link, ServiceConfig } from "./service.ts";
 import { fieldElement, uint } from "./wire.ts";
 import { DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
+import { DEFAULT_CHALLENGE_LIMITS } from "./intake/sessions.ts";
 import { DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
 import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
@@ -148,6 +149,9 @@ const envSchema = z.object({
   TESSERA_READ_RATE: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.readRate),
   TESSERA_READ_BURST: z.coerce.number().positive().default(DEFAULT_RATE_LIMITS.readBurst),
   TESSERA_RATE_LIMIT_KEYS: z.coerce.number().int().min(100).default(DEFAULT_RATE_LIMITS.maxKeys),
+  /** Session challenges pending in all, and per client IP (sequencer/intake/sessions.ts). */
+  TESSERA_AUTH_MAX_CHALLENGES: z.coerce.number().int().min(1).default(DEFAULT_CHALLENGE_LIMITS.max),
+  TESSERA_AUTH_CHALLENGES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_CHALLENGE_LIMITS.perIp),
   TESSERA_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).default(DEFAULT_MAX_OPEN_ORDERS),
   TESSERA_VERIFY_QUEUE: z.coerce.number().int().min(1).default(DEFAULT_MAX_QUEUE),
   /** How long a verifier thread polls the queue after its last job (verify-pool.ts), µs; 0 never. */
@@ -338,6 +342,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
         maxKeys: e.TESSERA_RATE_LIMIT_KEYS,
       },
       maxOpenOrders: e.TESSERA_MAX_OPEN_ORDERS,
+      challenges: { max: e.TESSERA_AUTH_MAX_CHALLENGES, perIp: e.TESSERA_AUTH_CHALLENGES_PER_IP },
       verifyQueue: e.TESSERA_VERIFY_QUEUE,
       verifyPollUs: e.TESSERA_VERIFY_POLL_US,
       trustProxy: e.TESSERA_TRUST_PROXY,

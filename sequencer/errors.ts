@@ -45,6 +45,8 @@ export const SEQUENCER_ERRORS = {
   RATE_LIMITED: 429,
   TOO_MANY_SUBSCRIPTIONS: 429,
   TOO_MANY_OPEN_ORDERS: 429,
+  /** A client IP holds the most pending session challenges it may (sequencer/intake/sessions.ts). */
+  TOO_MANY_CHALLENGES: 429,
   /** An op the market-data endpoint does not serve (auth, order entry): use the venue's endpoint. */
   WRONG_ENDPOINT: 421,
   INTERNAL: 500,

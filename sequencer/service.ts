@@ -22,7 +22,7 @@ import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
 import { MarketDataFeed } from "./marketdata/feed.ts";
 import type { ApiOptions } from "./intake/server.ts";
-import { SessionStore } from "./intake/sessions.ts";
+import { DEFAULT_CHALLENGE_LIMITS, SessionStore } from "./intake/sessions.ts";
 import { Sequencer } from "./core/sequencer.ts";
 import type { SystemAccountKeys } from "../protocol/state.ts";
 import type { CheckpointPolicy } from "./journal/checkpoints.ts";
@@ -310,7 +310,10 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
   const api = {
     venue,
     verifier,
-    sessions: new SessionStore(cfg.sessionTtlMs),
+    sessions: new SessionStore(cfg.sessionTtlMs, undefined, {
+      ...DEFAULT_CHALLENGE_LIMITS,
+      ...cfg.api?.challenges,
+    }),
     limits: new ApiLimits({
       ...DEFAULT_RATE_LIMITS,
       ...cfg.api?.rateLimits,

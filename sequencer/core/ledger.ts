@@ -10,9 +10,17 @@
  * A batch opens at the first transaction after the previous one closed, with the context
  * `{ timestamp: now in seconds, domain, prices: the latest oracle prices, settlements: the
  * records of the settlement in progress }`, and closes when it holds `nTx` transactions, on a
- * `closeBatch` command, or when a transaction needs a context the open batch does not have
- * (`ensureContext`: new prices for a liquidation, a later timestamp for funding, a settlement
- * record). Closed batches wait in `takeClosed()` for the proving pipeline.
+ * `closeBatch` command, on a new oracle round (`ensureContext`), or when a transaction needs
+ * the next batch: the open one has no room for it (its deposit records or instrument table are
+ * used up) or lacks the context it needs (`apply`'s `accept`: the latest prices for a
+ * liquidation, a later timestamp for funding; a settlement record). Closed batches wait in
+ * `takeClosed()` for the proving pipeline.
+ *
+ * Guarantee: a refused transaction changes nothing, the batch numbering included. One that needs
+ * the next batch is checked there first (every check `apply` runs, on a scratch copy of the
+ * records) and the open batch closes only once it passes: a rejected command never closes a
+ * batch the journal does not hold (finding F1, which `closeBeforeCheck` keeps for the journals
+ * written before it).
  */
 import { namedInstrument, namedInstruments, refuseStalePriceReads } from "../../protocol/batch.ts";
 import type { CheckState, CheckStateSnapshot } from "../../protocol/check.ts";
@@ -180,7 +188,6 @@ export interface Applied extends FillLocation {
 
 const MS_PER_SECOND = 1000n;
 
-/** The open batch: its context and the transactions the core accepted into it. */
 /** Deposits among `txs`: each uses one of the batch's deposit records. */
 function depositsIn(txs: readonly Tx[]): number {
   let n = 0;
@@ -188,6 +195,14 @@ function depositsIn(txs: readonly Tx[]): number {
   return n;
 }
 
+/** Whether a batch context carries every one of `settlements`' records. */
+function carries(ctx: BatchContext, settlements: readonly SettlementWithRound[]): boolean {
+  const has = (r: SettlementRecord): boolean =>
+    ctx.settlements.some((c) => c.underlying === r.underlying && c.expiry === r.expiry && c.price === r.price);
+  return settlements.every((s) => has(s.record));
+}
+
+/** The open batch: its context and the transactions the core accepted into it. */
 export interface OpenBatch {
   readonly context: BatchContext;
   readonly pricesStale: boolean;
@@ -245,6 +260,17 @@ export class ProtocolLedger implements Ledger {
   private closed: ClosedBatch[] = [];
   /** Batches built and the milliseconds spent building them (the builder's share of the thread). */
   readonly builder = { batches: 0, ms: 0 };
+  /**
+   * Bumped by every change of the batches or the records (a transaction applied, a batch closed,
+   * new prices): the venue checks that a refused command left it where it was.
+   */
+  private changes = 0;
+  /**
+   * The rule before finding F1, for replaying the commands of a journal written under it: a
+   * transaction that needs the next batch closes the open one before it is checked, refused or
+   * not. Set by the venue per command (`ACCEPTED_CLOSE_FROM`); false for every new command.
+   */
+  closeBeforeCheck = false;
 
   /** Closed batches handed to a remote builder and not built yet, with what their ClosedBatch needs. */
   private readonly building = new Map<bigint, BatchMeta>();
@@ -505,15 +531,18 @@ export class ProtocolLedger implements Ledger {
 
   /**
    * Closes the open batch unless `accept` holds for its context, so that the next transaction
-   * opens a batch at `now` with the latest prices (and the settlement records in progress).
+   * opens a batch at `now` with the latest prices (and the settlement records in progress). Only
+   * for a command that is journaled whatever follows (a new oracle round): a transaction that
+   * needs a context passes `accept` to `apply`, which closes the batch only once it passes.
    */
   ensureContext(now: bigint, accept: (ctx: BatchContext) => boolean): void {
     if (this.open !== null && !accept(this.open.context)) this.closeBatch(now);
   }
 
   /**
-   * Runs `fn` with `settlements` carried by every batch opened meanwhile (the open batch is
-   * closed first unless it already carries them all). At most `profile.settlements` records.
+   * Runs `fn` with `settlements` carried by every batch opened meanwhile: a transaction `fn`
+   * applies closes the open batch first unless it carries them all (`apply`). At most
+   * `profile.settlements` records.
    */
   withSettlements<T>(settlements: readonly SettlementWithRound[], now: bigint, fn: () => T): T {
     if (settlements.length > this.profile.settlements)
@@ -521,9 +550,8 @@ export class ProtocolLedger implements Ledger {
         "BAD_REQUEST",
         `a batch carries at most ${this.profile.settlements} settlement records, got ${settlements.length}`,
       );
-    const has = (ctx: BatchContext, r: SettlementRecord): boolean =>
-      ctx.settlements.some((c) => c.underlying === r.underlying && c.expiry === r.expiry && c.price === r.price);
-    this.ensureContext(now, (ctx) => settlements.every((s) => has(ctx, s.record)));
+    // Before finding F1 the open batch closed here, before any transaction was checked.
+    if (this.closeBeforeCheck && this.open !== null && !carries(this.open.context, settlements)) this.closeBatch(now);
     // Canonical order (protocol/'s validateContext, the circuit and the contract): by series key.
     this.settling = settlements.slice().sort((x, y) => (settlementKey(x.record) < settlementKey(y.record) ? -1 : 1));
     try {
@@ -549,22 +577,20 @@ export class ProtocolLedger implements Ledger {
   }
 
   /**
-   * Applies `tx` through protocol/'s `check` in the open batch, opening one if needed. Throws
-   * ProtocolError and changes nothing (a batch opened for a rejected transaction is discarded,
-   * so the batch context depends only on accepted commands). Closing a full batch builds it
-   * (may throw `BuilderDisagreementError`).
+   * Applies `tx` through protocol/'s `check` in the open batch, opening one if needed. `accept`:
+   * what the transaction needs of its batch's context (the latest prices for a liquidation, a
+   * timestamp past a funding interval); an open batch whose context fails it is closed first, as
+   * one with no room for `tx` is, or one without the settlement records in progress. Throws
+   * ProtocolError or SequencerError (PRICE_STALE) and changes nothing: a transaction that needs
+   * the next batch is checked there before the open batch closes, and a batch opened for a
+   * rejected transaction is discarded, so the batches depend only on accepted commands. Closing a
+   * batch builds it (may throw `BuilderDisagreementError`).
    */
-  apply(tx: Tx, now: bigint): Applied {
-    // A batch carries at most `profile.deposits` deposit records (§8): a deposit that finds them
-    // all used closes the open batch and opens the next one, as a full batch does.
-    if (tx.type === TxType.DEPOSIT && this.open !== null && depositsIn(this.open.txs) >= this.profile.deposits)
-      this.closeBatch(now);
-    // Likewise its instrument table (§8): a trade or liquidation of an instrument the table does
-    // not hold, when every entry is used.
+  apply(tx: Tx, now: bigint, accept?: (ctx: BatchContext) => boolean): Applied {
     const named = namedInstrument(tx);
-    if (named !== null && this.open !== null) {
-      const table = this.instrumentTable(this.open);
-      if (!table.includes(named) && table.length >= this.profile.instruments) this.closeBatch(now);
+    if (this.open !== null && this.needsNextBatch(this.open, tx, named, accept)) {
+      if (!this.closeBeforeCheck) this.checkInNextBatch(tx, now);
+      this.closeBatch(now);
     }
     const t = now / MS_PER_SECOND;
     const stale = this.staleAt(t);
@@ -591,6 +617,7 @@ export class ProtocolLedger implements Ledger {
     refuseStalePriceReads(open.pricesStale, tx, this.state, open.context.timestamp);
     const table = this.instrumentTable(open);
     const outcome = this.state.applyTx(tx, open.context, table);
+    this.changes += 1;
     this.open = open;
     open.txs.push(tx);
     if (named !== null && !table.includes(named)) table.push(named);
@@ -610,12 +637,56 @@ export class ProtocolLedger implements Ledger {
   }
 
   /**
+   * Whether `tx` must go in the next batch rather than the open one: the open batch's deposit
+   * records are all used (a batch carries at most `profile.deposits`, §8) and `tx` is a deposit;
+   * its instrument table is full (§8) and `tx` trades or liquidates an instrument it does not
+   * hold; its context lacks the settlement records in progress, or fails `accept`.
+   */
+  private needsNextBatch(
+    open: OpenBatch,
+    tx: Tx,
+    named: bigint | null,
+    accept: ((ctx: BatchContext) => boolean) | undefined,
+  ): boolean {
+    if (tx.type === TxType.DEPOSIT && depositsIn(open.txs) >= this.profile.deposits) return true;
+    if (named !== null) {
+      const table = this.instrumentTable(open);
+      if (!table.includes(named) && table.length >= this.profile.instruments) return true;
+    }
+    if (this.settling.length > 0 && !carries(open.context, this.settling)) return true;
+    return accept !== undefined && !accept(open.context);
+  }
+
+  /**
+   * Every check `apply` runs on a transaction that opens a batch at `now` (the stale-price rules,
+   * then protocol/'s rules at the fresh context with an empty instrument table), on a scratch
+   * copy of the records: throws as `apply` would there, and changes nothing. Closing the open
+   * batch changes no record (it reads them for the builder), so `tx` then passes for real.
+   */
+  private checkInNextBatch(tx: Tx, now: bigint): void {
+    const t = now / MS_PER_SECOND;
+    const stale = this.staleAt(t);
+    if (stale.length > 0 && txUsesPrices(tx, this.state, t)) throw this.staleError(stale);
+    refuseStalePriceReads(stale.length > 0, tx, this.state, t);
+    this.state.scratch().applyTx(tx, this.freshContext(now), []);
+  }
+
+  /**
+   * A number that changes with every change of the batches or the records (a transaction
+   * applied, a batch closed, new prices): equal before and after a command that changed nothing.
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /**
    * Closes the open batch (padding it with no-ops) and builds it on the committed state (see
    * the header); returns its number, or null if none. Throws `BuilderDisagreementError`.
    */
   closeBatch(now: bigint): bigint | null {
     const open = this.open;
     if (open === null) return null;
+    this.changes += 1;
     const number = this.nextBatch;
     const accepted = { number, context: open.context, pricesStale: open.pricesStale, txs: open.txs };
     const meta = {
@@ -685,6 +756,7 @@ export class ProtocolLedger implements Ledger {
     this.prices = prices;
     this.roundIds = roundIds;
     this.updatedAts = updatedAts ?? prices.map(() => 0n);
+    this.changes += 1;
   }
 
   trade(fill: PlannedFill, now: bigint): FillLocation {

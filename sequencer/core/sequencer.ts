@@ -14,7 +14,7 @@ import { CheckState } from "../../protocol/check.ts";
 import { RollupState } from "../../protocol/state.ts";
 import type { RollupStateSnapshot, SystemAccountKeys } from "../../protocol/state.ts";
 import { Side, TxType } from "../../protocol/types.ts";
-import type { Batch, Profile, SignedOrder, SolidityProof, Tx } from "../../protocol/types.ts";
+import type { Batch, BatchContext, Profile, SignedOrder, SolidityProof, Tx } from "../../protocol/types.ts";
 import type { Command } from "./commands.ts";
 import type { CancelledOrder, EngineSnapshot, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
 import { MatchingEngine } from "./engine/engine.ts";
@@ -87,7 +87,7 @@ export type Outcome =
       readonly served: bigint;
       readonly withdrawal: WithdrawalRecord;
     }
-  /** An L1 forced close or forced settlement (§6.10): `served` false when the account held no such position. */
+  /** An L1 forced close or forced settlement (§6.10): `served` false when the account held no such position, or a short one in a live option (F17). */
   | { readonly kind: "forcedClose"; readonly at: FillLocation; readonly served: boolean }
   | { readonly kind: "oracle"; readonly risk: RiskActions }
   | { readonly kind: "closeBatch"; readonly batch: bigint | null }
@@ -501,6 +501,15 @@ export const RECENT_TRADES = 200;
  * seq after its last command when first opened, so that its older commands replay as executed.
  */
 export const FUNDING_IMPACT_FROM = "fundingImpactFrom";
+/**
+ * The journal meta key holding the first seq executed under finding F1's rule: a transaction that
+ * needs the next batch (sequencer/core/ledger.ts `apply`) closes the open one only once it passes,
+ * so a refused command never closes a batch. A journal created by this release records 1; one
+ * written before records the seq after its last command when first opened, so that its older
+ * commands replay as executed (the open batch closed before the transaction was checked). A
+ * rebuild (`Sequencer.rebuild`) numbers its batches afresh and records 1.
+ */
+export const ACCEPTED_CLOSE_FROM = "acceptedCloseFrom";
 const MS_PER_SECOND = 1000n;
 
 export interface MarketStats {
@@ -581,6 +590,8 @@ export class Sequencer {
    * before it were executed under the mid rule and replay under it (`FUNDING_IMPACT_FROM`).
    */
   private impactPremiumFrom: bigint;
+  /** The first journal seq executed under finding F1's batch-closing rule (`ACCEPTED_CLOSE_FROM`). */
+  private readonly acceptedCloseFrom: bigint;
   /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
   private readonly expired = new Set<bigint>();
   private readonly settledSeries = new Map<string, SeriesSettlement>();
@@ -622,6 +633,7 @@ export class Sequencer {
     this.perps = Array.from({ length: config.profile.underlyings }, (_, i) => perpId(i + 1));
     for (const m of config.markets) this.stats.set(m.instrument, { lastPrice: null, volume: 0n, trades: 0n });
     this.impactPremiumFrom = BigInt(journal.metaOnce(FUNDING_IMPACT_FROM, (length) => String(length + 1n)));
+    this.acceptedCloseFrom = BigInt(journal.metaOnce(ACCEPTED_CLOSE_FROM, (length) => String(length + 1n)));
   }
 
   /**
@@ -714,6 +726,8 @@ export class Sequencer {
       },
       "FULL",
     );
+    // Its batches are numbered afresh, so every command runs under finding F1's rule (the new
+    // journal records ACCEPTED_CLOSE_FROM 1): none closes a batch unless it is kept.
     const venue = new Sequencer(config, journal);
     const dropped: { seq: bigint; kind: string; reason: string }[] = [];
     let kept = 0;
@@ -1112,6 +1126,7 @@ export class Sequencer {
       for (const entry of this.journal.entries(after)) {
         replayed += 1;
         this.journaledNow = entry.now;
+        this.ledger.closeBeforeCheck = entry.seq < this.acceptedCloseFrom;
         let outcome: Outcome;
         try {
           outcome = this.run(entry.command, entry.now);
@@ -1136,6 +1151,7 @@ export class Sequencer {
       for (const c of this.unstored.splice(0)) this.handBuilt(c);
     } finally {
       this.replaying = false;
+      this.ledger.closeBeforeCheck = false;
     }
     return replayed;
   }
@@ -1153,7 +1169,10 @@ export class Sequencer {
    * Applies a command at `now` (unix ms; a `now` earlier than the last command's is raised to
    * it) and journals it when it changed anything. Throws SequencerError when the command is
    * rejected; the venue is then unchanged unless untradeable resting orders were purged on the
-   * way (those changes are journaled before the error is thrown).
+   * way (those changes are journaled before the error is thrown). A command refused, or one that
+   * changed nothing, after the ledger moved (a batch closed, a transaction applied: finding F1's
+   * kind of bug) would leave memory ahead of the journal: the venue halts instead (UNAVAILABLE,
+   * and a restart replays the journal), so that it never runs ahead of what a restart rebuilds.
    */
   execute(command: Command, now: bigint): Outcome {
     if (this.refused !== null) throw new SequencerError("HALTED", this.refused.reason);
@@ -1167,6 +1186,10 @@ export class Sequencer {
     let outcome: Outcome;
     // A commit inside (a full group) takes no snapshot: the command is not published yet.
     this.executing = true;
+    // The rule the command runs under: a journal written before finding F1 replays its older
+    // commands under the old one; every new command runs under the new one.
+    this.ledger.closeBeforeCheck = this.journal.length + 1n < this.acceptedCloseFrom;
+    const revision = this.ledger.revision;
     try {
       outcome = this.run(command, at);
       if (changed(outcome)) {
@@ -1174,22 +1197,30 @@ export class Sequencer {
         this.journaledNow = at;
         if (this.journal.uncommitted >= this.maxGroup) this.commit();
         else if (this.journal.uncommitted > 0) this.scheduleCommit();
-      }
+      } else if (this.ledger.revision !== revision)
+        throw new Error(`internal: a ${command.kind} command that changed nothing moved the ledger`);
     } catch (e) {
-      // A SequencerError is a rejection that changed nothing. The batch builder refusing what the
-      // core accepted halts the venue for good (fail closed, sequencer/builder). Anything else (a
-      // failed journal write, a bug) may leave memory ahead of the journal: stop taking commands;
-      // a restart replays the journal into a consistent venue.
-      if (e instanceof SequencerError) throw e;
+      // A SequencerError is a rejection that changed nothing (checked: one that moved the ledger
+      // is a bug, handled as one below). The batch builder refusing what the core accepted halts
+      // the venue for good (fail closed, sequencer/builder). Anything else (a failed journal
+      // write, a bug) may leave memory ahead of the journal: stop taking commands; a restart
+      // replays the journal into a consistent venue.
+      if (e instanceof SequencerError && this.ledger.revision === revision) throw e;
       if (e instanceof BuilderDisagreementError) {
         this.refuseDisagreement(e);
         throw new SequencerError("HALTED", this.refused!.reason);
       }
-      this.halted = e instanceof Error ? e : new Error(String(e));
+      this.halted =
+        e instanceof SequencerError
+          ? new Error(`internal: a ${command.kind} command refused (${e.code}: ${e.message}) moved the ledger`)
+          : e instanceof Error
+            ? e
+            : new Error(String(e));
       this.emit({ type: "halted", error: this.halted });
       throw new SequencerError("UNAVAILABLE", "the venue halted on an internal error: it must be restarted");
     } finally {
       this.executing = false;
+      this.ledger.closeBeforeCheck = false;
     }
     if (changed(outcome)) {
       this.samplePremiums(at, this.journal.length);
@@ -1398,19 +1429,19 @@ export class Sequencer {
     const prices = this.ledger.oraclePrices;
     const g = this.ledger.state.globalState;
     const interval = this.config.profile.fundingInterval;
-    this.ledger.ensureContext(
-      now,
-      (ctx) =>
-        samePrices(ctx.prices, prices) && due.every((u) => ctx.timestamp >= g.lastFundingTime[u - 1]! + interval),
-    );
+    // The latest prices, and a timestamp past every due interval: an open batch without them
+    // closes once the first update is known to pass (`apply`).
+    const accept = (ctx: BatchContext): boolean =>
+      samePrices(ctx.prices, prices) && due.every((u) => ctx.timestamp >= g.lastFundingTime[u - 1]! + interval);
+    if (this.ledger.closeBeforeCheck) this.ledger.ensureContext(now, accept);
     const updates: FundingUpdate[] = [];
     for (const u of due) {
       const perp = perpId(u);
       const listed = this.engine.listMarkets().some((m) => m.instrument === perp);
       const average = listed ? this.premiumAverage(u) : null;
       const delta = average === null ? 0n : clampFunding(average.average(now), prices[u - 1]!);
+      const { batch, slot } = this.ledger.apply({ type: TxType.FUNDING, underlying: u, delta }, now, accept);
       average?.restart(now);
-      const { batch, slot } = this.ledger.apply({ type: TxType.FUNDING, underlying: u, delta }, now);
       const after = this.ledger.state.globalState;
       const update = {
         underlying: u,

@@ -238,6 +238,11 @@ export class Connections<C extends Connection> {
  * binary frame, malformed JSON or a message outside `wsMessageSchema`; `id` is set before.
  */
 export function decodeFrame(text: string, isBinary: boolean, ref: { id?: string | number }): WsMessage {
+  return validateFrame(parseFrame(text, isBinary, ref));
+}
+
+/** A frame's JSON (its `id` into `ref`), not yet checked against the schema; throws BAD_REQUEST. */
+export function parseFrame(text: string, isBinary: boolean, ref: { id?: string | number }): unknown {
   if (isBinary) throw new SequencerError("BAD_REQUEST", "send JSON text messages");
   let raw: unknown;
   try {
@@ -249,6 +254,18 @@ export function decodeFrame(text: string, isBinary: boolean, ref: { id?: string 
     const id = (raw as { id: unknown }).id;
     if (typeof id === "string" || typeof id === "number") ref.id = id;
   }
+  return raw;
+}
+
+/** The `op` a parsed frame names, if it names one (before the schema checks it). */
+export function frameOp(raw: unknown): string | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const op = (raw as { op?: unknown }).op;
+  return typeof op === "string" ? op : undefined;
+}
+
+/** A parsed frame checked against the message schema; throws BAD_REQUEST. */
+export function validateFrame(raw: unknown): WsMessage {
   // The order messages' fast path first: zod's output, or undefined for zod to parse.
   const fast = fastWsMessage(raw);
   if (fast !== undefined) return fast;

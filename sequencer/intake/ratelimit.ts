@@ -4,8 +4,11 @@
  * Guarantee: a bucket is charged only to the party the venue has authenticated for it. Traffic
  * that has not authenticated (market data, a signed order before its signature is checked, a
  * bad session token) is charged to the caller's IP; an account's buckets are charged only after
- * its session token or its order signature checked out. Cancels have their own bucket, so order
- * traffic can never use up an account's cancels. Each limiter keeps at most `maxKeys` buckets and
+ * its session token or its order signature checked out. Every order costs a token before its
+ * signature is checked: the IP's for an order sent without a session (given back for each
+ * signature that checks out, when the account pays instead), the session account's order budget
+ * for one sent on an authenticated WebSocket. Cancels have their own bucket, so order traffic
+ * can never use up an account's cancels. Each limiter keeps at most `maxKeys` buckets and
  * evicts the least recently used one (an evicted bucket comes back full, which is what an idle
  * bucket would have refilled to anyway); it never resets all of them.
  */
@@ -212,15 +215,18 @@ export class RequestLimits {
   }
 
   /**
-   * The request authenticated as `accountId`: what it paid on its IP is given back and the
-   * account's `budget` is charged instead.
+   * The request (or `refund` of the actions it paid for on its IP) authenticated as `accountId`:
+   * the account's `budget` is charged `cost`, then what those actions paid on the IP is given
+   * back (at most what the request paid). When the account's budget refuses, the IP keeps the
+   * charge: the venue did the work of checking the signatures.
    */
-  authenticated(accountId: bigint, budget: AccountBudget, cost = 1): void {
-    if (this.ipCharged > 0) {
-      this.limits.ip.refund(`ip ${this.ip}`, this.clock(), this.ipCharged);
-      this.ipCharged = 0;
-    }
+  authenticated(accountId: bigint, budget: AccountBudget, cost = 1, refund = this.ipCharged): void {
     this.chargeAccount(accountId, budget, cost);
+    const back = Math.min(refund, this.ipCharged);
+    if (back > 0) {
+      this.limits.ip.refund(`ip ${this.ip}`, this.clock(), back);
+      this.ipCharged -= back;
+    }
   }
 
   /** Charges an account's budget (the caller has authenticated it). */

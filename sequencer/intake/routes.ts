@@ -367,10 +367,19 @@ function requireOwnOrder(session: Session, signed: SignedOrder): void {
 }
 
 /**
- * Places a signed order for the REST route, a batch item and the WebSocket `place` op. Until
- * the signature checks out the request is the caller's IP's (the server charged it); only the
- * checks that reveal nothing about the account run before it (`MatchingEngine.check`). Then
- * the account's order budget is charged and the open-order cap applies.
+ * Who paid for an order before its signature was checked: `ip`, the caller's IP (a request
+ * without a session: the order budget of the account is charged once the signature checks out,
+ * and the IP's token given back); `account`, the order budget of the session's account (an
+ * authenticated WebSocket: the orders are its own, and nothing more is charged).
+ */
+export type OrderPayer = "ip" | "account";
+
+/**
+ * Places a signed order for the REST route and the WebSocket `place` op. Until the signature
+ * checks out the request is its payer's (the server charged the IP, or the WebSocket hub the
+ * session account's order budget); only the checks that reveal nothing about the account run
+ * before it (`MatchingEngine.check`). Then the account's order budget is charged (paid by the IP)
+ * and the open-order cap applies.
  */
 export async function placeOrder(
   api: ApiContext,
@@ -378,12 +387,13 @@ export async function placeOrder(
   clientOrderId: string | null,
   group: string | null,
   limits: RequestLimits,
+  payer: OrderPayer = "ip",
 ): Promise<PlaceResult> {
   const t0 = performance.now();
   try {
     api.venue.engine.check(signed, api.clock());
     await verifyOrder(api, signed);
-    limits.authenticated(signed.order.accountId, "order");
+    if (payer === "ip") limits.authenticated(signed.order.accountId, "order");
   } catch (e) {
     if (e instanceof SequencerError) api.metrics.orders.inc({ outcome: e.code });
     api.metrics.ackLatency.observe((performance.now() - t0) / 1000);
@@ -434,21 +444,27 @@ export function itemError(e: unknown) {
 
 /**
  * Places up to 50 signed orders of one account, in order, each with its own result (REST
- * `POST /v1/orders/batch` and the WebSocket `placeBatch` op). Before authentication the batch
- * costs its IP one token per order (the caller charged one); once signatures check out, the
- * account's order budget pays one per valid order instead.
+ * `POST /v1/orders/batch` and the WebSocket `placeBatch` op). Every order costs its payer a token
+ * before any signature is checked (the caller charged the first): for REST the IP, which gets
+ * back the token of each order whose signature checks out while the account's order budget pays
+ * for it instead (a junk signature stays on the IP); on an authenticated WebSocket the session
+ * account's order budget, which pays for every order, valid or not. So a batch costs as many
+ * tokens as it asks signature checks, whoever sends it.
  */
 export async function placeBatchOrders(
   api: ApiContext,
   orders: readonly { readonly order: SignedOrder; readonly clientOrderId?: string | undefined }[],
   group: string | null,
   limits: RequestLimits,
-  ipCharged = 1,
+  payer: OrderPayer = "ip",
 ): Promise<unknown[]> {
   const accountId = orders[0]!.order.order.accountId;
   if (orders.some((o) => o.order.order.accountId !== accountId))
     throw new SequencerError("BAD_REQUEST", "every order of a batch must be of the same account");
-  if (orders.length > ipCharged) limits.chargeIp(orders.length - ipCharged);
+  if (orders.length > 1) {
+    if (payer === "ip") limits.chargeIp(orders.length - 1);
+    else limits.chargeAccount(accountId, "order", orders.length - 1);
+  }
   // Signatures are checked together (the verifier pool batches them); the fields first.
   const now = api.clock();
   const checked = await Promise.all(
@@ -463,7 +479,7 @@ export async function placeBatchOrders(
     }),
   );
   const valid = checked.filter((e) => e === null).length;
-  if (valid > 0) limits.authenticated(accountId, "order", valid);
+  if (valid > 0 && payer === "ip") limits.authenticated(accountId, "order", valid, valid);
   if (group !== null && valid > 0) requireLiveGroup(api, group, accountId);
   const results: unknown[] = [];
   for (let i = 0; i < orders.length; i++) {
@@ -1309,10 +1325,15 @@ export function buildRoutes(api: ApiContext): Route[] {
     auth: "none",
     budget: "auth",
     body: challengeSchema,
-    responses: { 200: "challenge", ...ERR_400, 429: "RATE_LIMITED" },
-    handle({ body }) {
+    responses: {
+      200: "challenge",
+      ...ERR_400,
+      429: "RATE_LIMITED / TOO_MANY_CHALLENGES (the caller's IP holds the most pending challenges it may)",
+      503: "OVERLOADED (the venue holds the most pending challenges it keeps; Retry-After)",
+    },
+    handle({ body, ip }) {
       const now = Number(api.clock());
-      const c = api.sessions.challenge(body.accountId, now);
+      const c = api.sessions.challenge(body.accountId, now, ip);
       return ok({
         challenge: c.challenge,
         expiresAt: c.expiresAt,

@@ -16,7 +16,7 @@ import type { Reply } from "./route.ts";
 import type { ApiContext } from "./routes.ts";
 import { BATCH_BODY_LIMIT, buildRoutes } from "./routes.ts";
 import { bearerToken } from "./sessions.ts";
-import type { Session } from "./sessions.ts";
+import type { ChallengeLimits, Session } from "./sessions.ts";
 import { RequestLimits } from "./ratelimit.ts";
 import type { BucketState, RateLimitConfig } from "./ratelimit.ts";
 import { DEFAULT_WS_LIMITS, StreamHub } from "./ws.ts";
@@ -64,6 +64,8 @@ export interface ApiOptions {
   readonly verifyPollUs?: number;
   /** fastify `trustProxy` (default false). */
   readonly trustProxy?: boolean | string;
+  /** Bounds of the pending session challenges (sessions.ts `DEFAULT_CHALLENGE_LIMITS`). */
+  readonly challenges?: Partial<ChallengeLimits>;
 }
 
 export const DEFAULT_MAX_OPEN_ORDERS = 1000;

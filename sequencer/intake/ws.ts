@@ -14,6 +14,12 @@
  * `pongTimeoutMs`, so a half-open connection (no FIN) is detected and its cancel-on-disconnect
  * fires.
  *
+ * Rate limits: before `auth` every message is the IP's (charged before the frame is parsed);
+ * after it the account's, by op, before the message is checked: `place` and `placeBatch` one
+ * order token per order (before any signature is checked: junk signatures cost their sender),
+ * `cancel` and `cancelBatch` one cancel token per order id (and nothing else, so order traffic
+ * never blocks a cancel), every other message one read token.
+ *
  * Private messages (`fill`, `orders`, `withdrawal`, `settlement`) carry `seq`, numbered per
  * connection from 1: a gap means a lost message, and a new connection starts again at 1 —
  * reconcile from REST (open orders, fills) after either. Public trades carry `tradeId`, the
@@ -38,9 +44,19 @@ import type { VenueEvent } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
 import { healthView } from "../core/health.ts";
 import { toJson } from "../wire.ts";
-import { Connections, decodeFrame, errorMessage, sweepPeriodMs, WS_CLOSE } from "./connections.ts";
+import {
+  Connections,
+  decodeFrame,
+  errorMessage,
+  frameOp,
+  parseFrame,
+  sweepPeriodMs,
+  validateFrame,
+  WS_CLOSE,
+} from "./connections.ts";
 import type { Connection, CorkableStream } from "./connections.ts";
 import { RequestLimits } from "./ratelimit.ts";
+import type { AccountBudget } from "./ratelimit.ts";
 import type { ApiContext } from "./routes.ts";
 import {
   bookSnapshotView,
@@ -90,6 +106,13 @@ interface Client extends Connection {
   cancelOnDisconnect: boolean;
   /** Sequence number of the last private message sent on this connection (from 1). */
   privateSeq: number;
+}
+
+/** The account budget a message of an authenticated connection is charged to, by its op. */
+function budgetOf(op: string | undefined): AccountBudget {
+  if (op === "place" || op === "placeBatch") return "order";
+  if (op === "cancel" || op === "cancelBatch") return "cancel";
+  return "read";
 }
 
 /** Levels per side of the `book_snapshot` a subscription starts with. */
@@ -231,10 +254,28 @@ export class StreamHub {
     const ref: { id?: string | number } = {};
     try {
       const limits = new RequestLimits(this.api.limits, client.ip, () => this.now());
-      // Unauthenticated traffic is the IP's; an authenticated connection's is its account's.
-      if (client.session === null) limits.chargeIp();
-      else limits.chargeAccount(client.session.accountId, "read");
-      await this.onMessage(client, decodeFrame(text, isBinary, ref), limits);
+      let msg: WsMessage;
+      // Unauthenticated traffic is the IP's, charged before the frame is even parsed. An
+      // authenticated connection's is its account's, charged by op before the message is checked
+      // (as a REST route's budget is known from its URL): `place` and `placeBatch` to the order
+      // budget, `cancel` and `cancelBatch` to the cancel budget — which order traffic can never
+      // use up — and everything else to the read budget.
+      if (client.session === null) {
+        limits.chargeIp();
+        msg = decodeFrame(text, isBinary, ref);
+      } else {
+        const accountId = client.session.accountId;
+        let raw: unknown;
+        try {
+          raw = parseFrame(text, isBinary, ref);
+        } catch (e) {
+          limits.chargeAccount(accountId, "read");
+          throw e;
+        }
+        limits.chargeAccount(accountId, budgetOf(frameOp(raw)));
+        msg = validateFrame(raw);
+      }
+      await this.onMessage(client, msg, limits);
     } catch (e) {
       // A rejection may have journaled a purge on the way: answered after its commit too.
       await this.api.venue.durable().catch(() => undefined);
@@ -279,12 +320,14 @@ export class StreamHub {
             "FORBIDDEN",
             `this connection is authenticated for account ${session.accountId}, the order is for ${msg.order.order.accountId}`,
           );
+        // The message paid one token of the account's order budget (`onRaw`).
         const result = await placeOrder(
           this.api,
           msg.order,
           msg.clientOrderId ?? null,
           client.cancelOnDisconnect ? client.id : null,
           limits,
+          "account",
         );
         // Acknowledged after the journal commit that covers it (group commit).
         await this.api.venue.durable();
@@ -292,8 +335,8 @@ export class StreamHub {
         return;
       }
       case "cancel": {
+        // The message paid one token of the account's cancel budget (`onRaw`).
         const session = this.requireSession(client);
-        limits.chargeAccount(session.accountId, "cancel");
         const outcome = this.api.venue.execute(
           { kind: "cancel", accountId: session.accountId, orderId: msg.orderId, reason: "user" },
           this.api.clock(),
@@ -309,13 +352,14 @@ export class StreamHub {
         const session = this.requireSession(client);
         if (msg.orders.some((o) => o.order.order.accountId !== session.accountId))
           throw new SequencerError("FORBIDDEN", `this connection is authenticated for account ${session.accountId}`);
-        // The message itself was charged to the account's read budget, not to the IP.
+        // One token of the account's order budget per order, before any signature is checked:
+        // the message paid the first (`onRaw`), the batch the rest.
         const results = await placeBatchOrders(
           this.api,
           msg.orders,
           client.cancelOnDisconnect ? client.id : null,
           limits,
-          msg.orders.length,
+          "account",
         );
         // Acknowledged after the journal commit that covers it (group commit).
         await this.api.venue.durable();
@@ -323,8 +367,9 @@ export class StreamHub {
         return;
       }
       case "cancelBatch": {
+        // One token of the account's cancel budget per order id: the message paid the first.
         const session = this.requireSession(client);
-        limits.chargeAccount(session.accountId, "cancel", msg.orderIds.length);
+        if (msg.orderIds.length > 1) limits.chargeAccount(session.accountId, "cancel", msg.orderIds.length - 1);
         const results = msg.orderIds.map((orderId) => {
           try {
             const outcome = this.api.venue.execute(

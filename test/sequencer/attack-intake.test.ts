@@ -1,18 +1,21 @@
 /**
  * `attack:` tests of the intake (review of the sequencer): a replace that would dodge the
- * resting-order margin rule, and HTTP connections held open (idle, slow headers, slow body) or
- * piled up from one address. Each runs from this process against a venue in a child process
- * (sequencer/main.ts) over 127.0.0.1, bounded in count; waits are bounded polls.
+ * resting-order margin rule, HTTP connections held open (idle, slow headers, slow body) or
+ * piled up from one address, a flood of session challenges from several addresses, and junk
+ * signatures in WebSocket batches. Each runs from this process against a venue in a child
+ * process (sequencer/main.ts) over 127.0.0.x, bounded in count; waits are bounded polls.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import net from "node:net";
 import { WebSocket } from "ws";
 import { Side } from "../../protocol/types.ts";
 import { toWire } from "../../sequencer/wire.ts";
-import { ChildVenueHandle, eventually, fund, nextMessage, openWs, wsUrl } from "./attackers.ts";
+import { authedWs, ChildVenueHandle, eventually, fund, metric, nextMessage, openWs, pool, wsUrl } from "./attackers.ts";
+import type { WsMessage } from "./attackers.ts";
 import { Trader } from "./traders.ts";
-import type { Client } from "./traders.ts";
+import type { Client, HttpReply } from "./traders.ts";
 
 const TIMEOUT = { timeout: 180_000 };
 const BOOK = "/v1/instruments/ETH-PERP/book?depth=5";
@@ -262,4 +265,181 @@ describe("attack: HTTP connections", () => {
       await v.stop();
     }
   });
+});
+
+/** A JSON POST from `localAddress` (any 127.0.0.x is loopback): another client address. */
+function postFrom(url: string, route: string, body: unknown, localAddress: string): Promise<HttpReply> {
+  const target = new URL(url + route);
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: Number(target.port),
+        path: target.pathname,
+        method: "POST",
+        localAddress,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data), connection: "close" },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers.set(k, v);
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, headers });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+describe("attack: sessions", () => {
+  test(
+    "attack: a challenge flood from five addresses is refused with stable codes and evicts no one; the victim's session still works",
+    TIMEOUT,
+    async () => {
+      const PER_IP = 16;
+      const MAX = 60;
+      const v = await ChildVenueHandle.start({
+        TESSERA_AUTH_CHALLENGES_PER_IP: String(PER_IP),
+        TESSERA_AUTH_MAX_CHALLENGES: String(MAX),
+      });
+      try {
+        const client = v.client;
+        const alice = new Trader("alice", 2n);
+        await fund(client, alice);
+        // Alice asks for a challenge (from 127.0.0.1) and signs it later.
+        const c = await client.post("/v1/auth/challenge", { accountId: "2" });
+        assert.equal(c.status, 200, JSON.stringify(c.body));
+
+        // Five addresses, one after the other, 40 challenges each (their whole auth burst), naming
+        // alice and others: the first three meet their own cap, the last two the venue's.
+        const flooders = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"];
+        const replies: HttpReply[] = [];
+        for (const ip of flooders)
+          replies.push(
+            ...(await pool(40, 4, (i) =>
+              postFrom(client.url, "/v1/auth/challenge", { accountId: String(i % 3 === 0 ? 2 : 100 + i) }, ip),
+            )),
+          );
+        const codes = new Map<string, number>();
+        for (const r of replies) {
+          const k = r.status === 200 ? "200" : `${r.status} ${r.body.code as string}`;
+          codes.set(k, (codes.get(k) ?? 0) + 1);
+          if (r.status === 503) assert.ok(Number(r.headers?.get("retry-after")) >= 1, "OVERLOADED says when to retry");
+        }
+        assert.equal(codes.get("200"), MAX - 1, `the flood got the places alice's left: ${JSON.stringify([...codes])}`);
+        assert.deepEqual(
+          [...codes.keys()].sort(),
+          ["200", "429 TOO_MANY_CHALLENGES", "503 OVERLOADED"],
+          JSON.stringify([...codes]),
+        );
+        // No address got more than its share; the last ones found the venue full.
+        flooders.forEach((ip, k) => {
+          const got = replies.slice(40 * k, 40 * k + 40).filter((r) => r.status === 200).length;
+          assert.equal(got, k < 3 ? PER_IP : k === 3 ? MAX - 1 - 3 * PER_IP : 0, ip);
+        });
+
+        // Alice's challenge survived the flood: she signs it and reads her account.
+        const s = await client.post("/v1/auth/session", alice.signSession(BigInt(c.body.challenge as string)));
+        assert.equal(s.status, 200, JSON.stringify(s.body));
+        const account = await client.get("/v1/account", s.body.token as string);
+        assert.equal(account.status, 200, JSON.stringify(account.body));
+        assert.equal((await client.get("/health")).status, 200);
+      } finally {
+        await v.stop();
+      }
+    },
+  );
+});
+
+describe("attack: signature checks", () => {
+  test(
+    "attack: WebSocket batches of junk signatures pay per order and are RATE_LIMITED; another account's orders never see OVERLOADED",
+    TIMEOUT,
+    async () => {
+      // An order budget of one batch (50) that barely refills (a token in 100 s), and a signature
+      // queue a little deeper than that.
+      const v = await ChildVenueHandle.start({
+        TESSERA_ORDER_RATE: "0.01",
+        TESSERA_ORDER_BURST: "50",
+        TESSERA_VERIFY_QUEUE: "64",
+      });
+      const sockets: WebSocket[] = [];
+      try {
+        const client = v.client;
+        const dust = new Trader("dust", 2n);
+        const forger = new Trader("forger", 3n);
+        const honest = new Trader("honest", 4n);
+        await fund(client, dust, 1_000_000n);
+        await fund(client, honest);
+        const { ws } = await authedWs(client, dust);
+        sockets.push(ws);
+        ws.on("error", () => undefined);
+        // 20 rounds of 10 messages of 50 orders (the dust account's key, another key's
+        // signature), each round followed by one order of the honest account over REST: without a
+        // per-order charge the round's 500 signatures would fill the queue (64) as the honest
+        // order arrives.
+        const ROUNDS = 20;
+        const MESSAGES = 10 * ROUNDS;
+        const junk = (orderId: bigint) => {
+          const signed = forger.sign(dust.order({ side: Side.BUY, size: 10_000n, price: 290_000n, orderId }));
+          return { order: toWire({ ...signed, publicKey: dust.publicKey }) };
+        };
+        const answers: WsMessage[] = [];
+        const all = new Promise<void>((resolve) => {
+          ws.on("message", (data: Buffer) => {
+            const m = JSON.parse(data.toString()) as WsMessage;
+            if (typeof m.id !== "string" || !m.id.startsWith("junk")) return;
+            answers.push(m);
+            if (answers.length === MESSAGES) resolve();
+          });
+        });
+        const honestCodes: string[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          for (let j = 0; j < 10; j++) {
+            const i = 10 * round + j;
+            ws.send(
+              JSON.stringify({
+                op: "placeBatch",
+                id: `junk${i}`,
+                orders: Array.from({ length: 50 }, (_, k) => junk(BigInt(1 + ((i * 50 + k) % 4000)))),
+              }),
+            );
+          }
+          const id = BigInt(round + 1);
+          const r = await client.place(
+            honest.sign({ side: Side.BUY, size: 10_000n, price: 280_000n - id, orderId: id }),
+          );
+          honestCodes.push(r.status === 200 ? "ok" : `${r.status} ${r.body.code as string}`);
+        }
+        await all;
+
+        assert.deepEqual(honestCodes, Array(ROUNDS).fill("ok"), "the honest account's orders never met a full queue");
+        const refused = answers.filter((m) => m.type === "error");
+        const checked = answers.filter((m) => m.type === "placedBatch");
+        assert.ok(refused.length > 0 && refused.every((m) => m.code === "RATE_LIMITED"), JSON.stringify(refused[0]));
+        const itemCodes = new Set(checked.flatMap((m) => (m.results as { code?: string }[]).map((r) => r.code)));
+        assert.deepEqual(
+          [...itemCodes],
+          ["BAD_SIGNATURE"],
+          "every junk order checked was refused as such, none OVERLOADED",
+        );
+        // The budget bounds the work: 50 tokens, a batch, with at most a token or two refilled
+        // meanwhile, against the 10,000 signatures the flood asked for.
+        assert.equal(checked.length, 1, `${checked.length} batches were checked`);
+        assert.ok(
+          (await metric(client.url, "tessera_orders_total", 'outcome="BAD_SIGNATURE"')) <= 50,
+          "at most the budget's worth of signatures checked",
+        );
+        assert.equal((await client.get("/health")).status, 200);
+      } finally {
+        for (const s of sockets) s.terminate();
+        await v.stop();
+      }
+    },
+  );
 });

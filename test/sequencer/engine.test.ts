@@ -1,15 +1,19 @@
 /**
  * Matching through the journaled core with the real protocol/ state: priority, time in force,
- * post-only, reduce-only, self-trade prevention, increments, margin, cancel/replace, replay.
+ * post-only, reduce-only, self-trade prevention, increments, margin, cancel/replace, replay; a
+ * fill-or-kill order's plan stops at the fill cap (cap + 1 resting orders looked at, however
+ * deep the book).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Sequencer } from "../../sequencer/core/sequencer.ts";
+import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { encodeInstrument } from "../../protocol/instruments.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
-import { fillDelta } from "../../sequencer/core/engine/engine.ts";
-import { BTC_PERP, ETH_PERP, openVenue, tempDb, Trader } from "./helpers.ts";
+import { fillDelta, MAX_FILLS_PER_ORDER, planFillOrKill } from "../../sequencer/core/engine/engine.ts";
+import { initCrypto } from "../../protocol/index.ts";
+import { getProfile } from "../../protocol/profiles.ts";
+import { BTC_PERP, ETH_PERP, openVenue, tempDb, Trader, venueConfig } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n; // 100,000 USDC
@@ -295,5 +299,74 @@ describe("market-maker protection: the delta of a maker's fill", () => {
     assert.equal(fillDelta(call, Side.SELL, 5n), -5n);
     assert.equal(fillDelta(put, Side.BUY, 5n), -5n, "a long put is short the underlying");
     assert.equal(fillDelta(put, Side.SELL, 5n), 5n);
+  });
+});
+
+describe("fill-or-kill planning", () => {
+  test("planning stops past the fill cap: the same FOK_UNFILLED, at most cap + 1 resting orders looked at", async () => {
+    const db = tempDb();
+    await initCrypto();
+    // The prod order tree (4,096 slots an account): 600 one-lot asks from two makers.
+    const venue = Sequencer.open(
+      { ...venueConfig(), profile: getProfile("prod") },
+      db.file,
+      "FULL",
+      {},
+      { snapshots: false },
+    );
+    const makers = [new Trader("fok-maker-a", 2n), new Trader("fok-maker-b", 3n)];
+    const taker = new Trader("fok-taker", 4n);
+    try {
+      for (const t of [...makers, taker]) deposit(venue, t, RICH);
+      const LOT = 10n;
+      for (let i = 0; i < 600; i++)
+        place(venue, makers[i % 2]!, {
+          side: Side.SELL,
+          size: LOT,
+          price: P + BigInt(i % 7),
+          orderId: BigInt(1 + (i >> 1)),
+        });
+      const asks = () => venue.engine.book(ETH_PERP).levels(Side.SELL);
+      const journal = venue.journal.length;
+      const fok = (size: bigint, orderId: bigint) =>
+        taker.sign({ side: Side.BUY, size, price: P + 10n, orderId, tif: "FOK" });
+
+      // 600 fills available, 501 needed: refused, and the planner stopped at the 501st ask.
+      const over = planFillOrKill(asks(), fok(501n * LOT, 1n), MAX_FILLS_PER_ORDER);
+      assert.equal(over.over, true);
+      assert.equal(over.visited, MAX_FILLS_PER_ORDER + 1, "at most cap + 1 resting orders looked at, of 600");
+      assert.throws(
+        () => venue.execute({ kind: "place", order: fok(501n * LOT, 1n), clientOrderId: null }, tick()),
+        (e: unknown) =>
+          e instanceof SequencerError &&
+          e.code === "FOK_UNFILLED" &&
+          e.status === 422 &&
+          /more than the 500 fills/.test(e.message),
+      );
+      // More than the book holds, and more than the cap: the same code, the same bound on the walk.
+      const short = planFillOrKill(asks(), fok(700n * LOT, 2n), MAX_FILLS_PER_ORDER);
+      assert.equal(short.visited, MAX_FILLS_PER_ORDER + 1);
+      rejects(
+        () => venue.execute({ kind: "place", order: fok(700n * LOT, 2n), clientOrderId: null }, tick()),
+        "FOK_UNFILLED",
+      );
+      assert.equal(venue.journal.length, journal, "nothing journaled");
+      assert.equal(venue.engine.openOrders(2n).length + venue.engine.openOrders(3n).length, 600, "nothing traded");
+      // Within the cap, the plan is complete and the order fills.
+      const exact = planFillOrKill(asks(), fok(500n * LOT, 3n), MAX_FILLS_PER_ORDER);
+      assert.deepEqual([exact.over, exact.unfilled, exact.plan.length, exact.visited], [false, 0n, 500, 500]);
+      const filled = place(venue, taker, { side: Side.BUY, size: 500n * LOT, price: P + 10n, orderId: 3n, tif: "FOK" });
+      assert.equal(filled.status, "filled");
+      assert.equal(filled.fills.length, MAX_FILLS_PER_ORDER);
+      // Less liquidity than the size, within the cap: FOK_UNFILLED naming what is available.
+      rejects(
+        () => place(venue, taker, { side: Side.BUY, size: 101n * LOT, price: P + 10n, orderId: 4n, tif: "FOK" }),
+        "FOK_UNFILLED",
+      );
+      assert.equal(planFillOrKill(asks(), fok(101n * LOT, 4n), MAX_FILLS_PER_ORDER).unfilled, LOT);
+    } finally {
+      venue.close();
+      db.cleanup();
+    }
   });
 });

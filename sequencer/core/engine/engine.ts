@@ -22,7 +22,7 @@ import { ORDER_ID_WINDOW } from "../../../protocol/pubdata.ts";
 import type { SideCode, SignedOrder } from "../../../protocol/types.ts";
 import { InstrumentKind, Side } from "../../../protocol/types.ts";
 import { SequencerError } from "../../errors.ts";
-import type { BookSnapshot, BookSnapshotData, LevelChange, RestingOrder } from "./book.ts";
+import type { BookSnapshot, BookSnapshotData, LevelChange, PriceLevel, RestingOrder } from "./book.ts";
 import { OrderBook } from "./book.ts";
 import type { OpenTotal } from "./totals.ts";
 import { OpenTotals } from "./totals.ts";
@@ -246,6 +246,42 @@ const MAX_FILL_PRICE = (1n << BigInt(BITS.fillPrice)) - 1n;
  * cannot hold the matching thread for an unbounded sweep. A constant, so replays agree.
  */
 export const MAX_FILLS_PER_ORDER = 500;
+
+/** A fill-or-kill order's fills planned against the book (`planFillOrKill`). */
+export interface FillOrKillPlan {
+  readonly plan: PlannedFill[];
+  /** The size no planned fill covers (0: the crossing liquidity suffices). */
+  readonly unfilled: bigint;
+  /** The plan needs more than `cap` fills: planning stopped at `cap + 1`. */
+  readonly over: boolean;
+  /** Resting orders of other accounts looked at: at most `cap + 1`. */
+  readonly visited: number;
+}
+
+/**
+ * The fills a fill-or-kill order `taker` would make against `levels` (the crossing side, best
+ * price first), stepping over its own account's orders (self-trade prevention cancels those,
+ * and they are capped by the open-order limit). Planning stops once the taker is filled, at the
+ * first level that does not cross, or once the plan holds `cap + 1` fills: a sweep of the whole
+ * book is never walked for an order that may make at most `cap` fills.
+ */
+export function planFillOrKill(levels: Iterable<PriceLevel>, taker: SignedOrder, cap: number): FillOrKillPlan {
+  const o = taker.order;
+  const plan: PlannedFill[] = [];
+  let need = o.size;
+  let visited = 0;
+  for (const level of levels) {
+    if (need === 0n || plan.length > cap || !crosses(o.side, o.price, level.price)) break;
+    for (let m = level.head; m !== null && need > 0n && plan.length <= cap; m = m.next) {
+      if (m.accountId === o.accountId) continue;
+      visited += 1;
+      const q = need < m.remaining ? need : m.remaining;
+      plan.push({ maker: m.signed, taker, size: q, price: m.price });
+      need -= q;
+    }
+  }
+  return { plan, unfilled: need, over: plan.length > cap, visited };
+}
 
 /**
  * The engine's state as plain data (`MatchingEngine.toSnapshot`): books, the indexes of resting
@@ -830,24 +866,14 @@ export class MatchingEngine {
   private checkFillOrKill(signed: SignedOrder, now: bigint): void {
     const o = signed.order;
     const book = this.books.get(o.instrument)!;
-    const plan: PlannedFill[] = [];
-    let need = o.size;
-    for (const level of book.levels(opposite(o.side))) {
-      if (need === 0n || !crosses(o.side, o.price, level.price)) break;
-      for (let m = level.head; m !== null && need > 0n; m = m.next) {
-        if (m.accountId === o.accountId) continue;
-        const q = need < m.remaining ? need : m.remaining;
-        plan.push({ maker: m.signed, taker: signed, size: q, price: m.price });
-        need -= q;
-      }
-    }
-    if (need > 0n)
-      throw new SequencerError("FOK_UNFILLED", `fill-or-kill: only ${o.size - need} of ${o.size} is available`);
-    if (plan.length > MAX_FILLS_PER_ORDER)
+    const { plan, unfilled, over } = planFillOrKill(book.levels(opposite(o.side)), signed, MAX_FILLS_PER_ORDER);
+    if (over)
       throw new SequencerError(
         "FOK_UNFILLED",
-        `fill-or-kill: filling ${o.size} takes ${plan.length} fills, above the ${MAX_FILLS_PER_ORDER} one order may make`,
+        `fill-or-kill: filling ${o.size} takes more than the ${MAX_FILLS_PER_ORDER} fills one order may make`,
       );
+    if (unfilled > 0n)
+      throw new SequencerError("FOK_UNFILLED", `fill-or-kill: only ${o.size - unfilled} of ${o.size} is available`);
     const error = this.ledger.dryRun(plan, now);
     if (error !== null)
       throw new SequencerError(error.code, `fill-or-kill cannot fill completely: ${error.message}`, 422);

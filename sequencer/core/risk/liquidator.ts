@@ -5,7 +5,8 @@
  * further fill at those prices:
  *
  * - the open batch is closed first unless it already carries the latest prices, so the
- *   liquidations (and every later fill) are checked at them;
+ *   liquidations (and every later fill) are checked at them (once the first liquidation is
+ *   known to pass there: a pass that liquidates nothing closes nothing);
  * - every resting order of the account is cancelled (reason `liquidation`): they were placed
  *   against margin the account no longer has;
  * - an account holding an expired option that is not settled yet waits for its settlement
@@ -35,7 +36,7 @@ import { largestLiquidation } from "../../../protocol/transition.ts";
 import type { StateView } from "../../../protocol/check.ts";
 import { abs } from "../../../protocol/field.ts";
 import { Side, TxType } from "../../../protocol/types.ts";
-import type { Position } from "../../../protocol/types.ts";
+import type { BatchContext, Position } from "../../../protocol/types.ts";
 import type { CancelledOrder, Fill, MatchingEngine } from "../engine/engine.ts";
 import type { ProtocolLedger } from "../ledger.ts";
 
@@ -110,7 +111,9 @@ export function liquidateUnderwater(
     INSURANCE_ACCOUNT,
     ...[...ledger.registeredAccounts()].filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
   ];
-  ledger.ensureContext(now, (ctx) => samePrices(ctx.prices, prices));
+  // Checked at the latest prices: an open batch without them closes once a liquidation passes.
+  const latest = (ctx: BatchContext): boolean => samePrices(ctx.prices, prices);
+  if (ledger.closeBeforeCheck) ledger.ensureContext(now, latest);
 
   const fills: Fill[] = [];
   const cancelled: CancelledOrder[] = [];
@@ -136,6 +139,7 @@ export function liquidateUnderwater(
         const at = ledger.apply(
           { type: TxType.LIQUIDATE, accountId, instrument: position.instrument, size, insurance },
           now,
+          latest,
         );
         fills.push({
           tradeId: engine.allocateTradeId(),
