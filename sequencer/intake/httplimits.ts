@@ -16,6 +16,7 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { clientKey } from "./clientip.ts";
 
 export interface HttpLimits {
   /** A connection with no byte in or out for this long is closed (ms; Node's socket timeout). */
@@ -102,14 +103,14 @@ export class HttpConnectionLimiter {
     return this.refusedSockets.has(socket);
   }
 
-  /** Open counted connections of `ip` (tests). */
+  /** Open counted connections of the client key `ip` (`clientKey`; tests). */
   openFrom(ip: string): number {
     return this.perIp.get(ip) ?? 0;
   }
 
   private admit(socket: Socket): void {
     if (!this.perIpEnabled) return;
-    const ip = socket.remoteAddress ?? "";
+    const ip = clientKey(socket.remoteAddress ?? "");
     const open = this.perIp.get(ip) ?? 0;
     if (open >= this.limits.maxConnectionsPerIp) {
       this.refused++;

@@ -21,6 +21,7 @@ import { RequestLimits } from "./ratelimit.ts";
 import type { BucketState, RateLimitConfig } from "./ratelimit.ts";
 import { DEFAULT_WS_LIMITS, StreamHub } from "./ws.ts";
 import type { WsLimits } from "./ws.ts";
+import { clientKey } from "./clientip.ts";
 import { DEFAULT_HTTP_LIMITS, fastifyHttpOptions, limitConnections } from "./httplimits.ts";
 import type { HttpLimits } from "./httplimits.ts";
 
@@ -129,7 +130,8 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
   const charged = new WeakMap<FastifyRequest, RequestLimits>();
   const limitsOf = (req: FastifyRequest): RequestLimits => {
     let l = charged.get(req);
-    if (l === undefined) charged.set(req, (l = new RequestLimits(api.limits, req.ip, () => Number(api.clock()))));
+    if (l === undefined)
+      charged.set(req, (l = new RequestLimits(api.limits, clientKey(req.ip), () => Number(api.clock()))));
     return l;
   };
   // JSON only: a text/plain body is refused with 415 rather than parsed as a string.
@@ -200,7 +202,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     hub.disconnectAll();
     done();
   });
-  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip, req.socket));
+  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, clientKey(req.ip), req.socket));
 
   app.get("/openapi.json", () => document);
   app.get("/health", () => ({ ok: true }));
@@ -249,7 +251,7 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
           r = await route.run(
             { params: req.params, query: req.query, body: req.body },
             session,
-            req.ip,
+            clientKey(req.ip),
             Date.now(),
             limits,
             token,

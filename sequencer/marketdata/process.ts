@@ -28,6 +28,7 @@ import { pino } from "pino";
 import type { z } from "zod";
 import type { WebSocket } from "ws";
 import { SequencerError } from "../errors.ts";
+import { clientKey } from "../intake/clientip.ts";
 import { fastifyHttpOptions, limitConnections } from "../intake/httplimits.ts";
 import { RateLimiter } from "../intake/ratelimit.ts";
 import { describeIssues } from "../intake/route.ts";
@@ -249,7 +250,7 @@ function accountRoutes(
     try {
       session = key.check(bearerToken(req.headers.authorization), now);
     } catch (e) {
-      ipLimiter.take(`ip ${req.ip}`, now);
+      ipLimiter.take(`ip ${clientKey(req.ip)}`, now);
       throw e;
     }
     readLimiter.take(`${session.accountId}`, now);
@@ -338,14 +339,15 @@ async function serve(
     try {
       // Session account reads are charged to the account once authenticated (accountRoutes);
       // `/v1/accounts/...` is public, charged here.
-      if (req.url !== "/v1/ws" && !/^\/v1\/account(\/|\?|$)/.test(req.url)) ipLimiter.take(`ip ${req.ip}`, Date.now());
+      if (req.url !== "/v1/ws" && !/^\/v1\/account(\/|\?|$)/.test(req.url))
+        ipLimiter.take(`ip ${clientKey(req.ip)}`, Date.now());
     } catch (e) {
       done(e as SequencerError);
       return;
     }
     done();
   });
-  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, req.ip, req.socket));
+  app.get("/v1/ws", { websocket: true }, (socket, req) => hub.handle(socket, clientKey(req.ip), req.socket));
   app.get("/health", () => ({ ok: true, version: options.version, pid: process.pid, connections: hub.size }));
   app.get("/v1/instruments/:instrument/book", (req, reply) => {
     const params = parsed(instrumentParamsSchema, req.params);
