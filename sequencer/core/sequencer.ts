@@ -510,6 +510,15 @@ export const FUNDING_IMPACT_FROM = "fundingImpactFrom";
  * rebuild (`Sequencer.rebuild`) numbers its batches afresh and records 1.
  */
 export const ACCEPTED_CLOSE_FROM = "acceptedCloseFrom";
+/**
+ * The journal meta key holding the first seq executed under the maker-expiry rule: a resting order
+ * whose signed expiry is before the command's time is cancelled when a taker reaches it
+ * (`maker_rejected`, `ORDER_EXPIRED`), never filled (sequencer/core/engine/engine.ts
+ * `makersExpireAtVenueTime`). A journal created by this release records 1; one written before
+ * records the seq after its last command when first opened, so that its older commands (which
+ * could fill such a maker within the batch it opened before its expiry) replay as executed.
+ */
+export const MAKER_EXPIRY_FROM = "makerExpiryFrom";
 const MS_PER_SECOND = 1000n;
 
 export interface MarketStats {
@@ -592,6 +601,8 @@ export class Sequencer {
   private impactPremiumFrom: bigint;
   /** The first journal seq executed under finding F1's batch-closing rule (`ACCEPTED_CLOSE_FROM`). */
   private readonly acceptedCloseFrom: bigint;
+  /** The first journal seq executed under the maker-expiry rule (`MAKER_EXPIRY_FROM`). */
+  private makerExpiryFrom: bigint;
   /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
   private readonly expired = new Set<bigint>();
   private readonly settledSeries = new Map<string, SeriesSettlement>();
@@ -634,6 +645,7 @@ export class Sequencer {
     for (const m of config.markets) this.stats.set(m.instrument, { lastPrice: null, volume: 0n, trades: 0n });
     this.impactPremiumFrom = BigInt(journal.metaOnce(FUNDING_IMPACT_FROM, (length) => String(length + 1n)));
     this.acceptedCloseFrom = BigInt(journal.metaOnce(ACCEPTED_CLOSE_FROM, (length) => String(length + 1n)));
+    this.makerExpiryFrom = BigInt(journal.metaOnce(MAKER_EXPIRY_FROM, (length) => String(length + 1n)));
   }
 
   /**
@@ -744,9 +756,21 @@ export class Sequencer {
       venue.impactPremiumFrom = BigInt(Number.MAX_SAFE_INTEGER);
       venue.journal.setMeta(FUNDING_IMPACT_FROM, String(venue.impactPremiumFrom));
     }
+    // Likewise the maker-expiry rule: the old journal's commands before it keep the fills they
+    // made (acknowledged to both traders), those from it on run under it.
+    const expiryCutover = old.makerExpiryFrom;
+    const moveExpiryCutover = (): void => {
+      venue.makerExpiryFrom = venue.journal.length + 1n;
+      venue.journal.setMeta(MAKER_EXPIRY_FROM, String(venue.makerExpiryFrom));
+    };
+    if (expiryCutover > 1n) {
+      venue.makerExpiryFrom = BigInt(Number.MAX_SAFE_INTEGER);
+      venue.journal.setMeta(MAKER_EXPIRY_FROM, String(venue.makerExpiryFrom));
+    }
     try {
       for (const entry of old.journal.entries()) {
         if (entry.seq === cutover) moveCutover();
+        if (entry.seq === expiryCutover) moveExpiryCutover();
         if (drop(entry.command)) {
           dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: "dropped by the rebuild (not on L1)" });
           continue;
@@ -760,6 +784,7 @@ export class Sequencer {
         }
       }
       if (cutover > old.journal.length) moveCutover();
+      if (expiryCutover > old.journal.length) moveExpiryCutover();
     } finally {
       venue.rebuilding = false;
       old.close();
@@ -1127,6 +1152,7 @@ export class Sequencer {
         replayed += 1;
         this.journaledNow = entry.now;
         this.ledger.closeBeforeCheck = entry.seq < this.acceptedCloseFrom;
+        this.engine.makersExpireAtVenueTime = entry.seq >= this.makerExpiryFrom;
         let outcome: Outcome;
         try {
           outcome = this.run(entry.command, entry.now);
@@ -1152,6 +1178,7 @@ export class Sequencer {
     } finally {
       this.replaying = false;
       this.ledger.closeBeforeCheck = false;
+      this.engine.makersExpireAtVenueTime = true;
     }
     return replayed;
   }
@@ -1189,6 +1216,7 @@ export class Sequencer {
     // The rule the command runs under: a journal written before finding F1 replays its older
     // commands under the old one; every new command runs under the new one.
     this.ledger.closeBeforeCheck = this.journal.length + 1n < this.acceptedCloseFrom;
+    this.engine.makersExpireAtVenueTime = this.journal.length + 1n >= this.makerExpiryFrom;
     const revision = this.ledger.revision;
     try {
       outcome = this.run(command, at);
@@ -1221,6 +1249,7 @@ export class Sequencer {
     } finally {
       this.executing = false;
       this.ledger.closeBeforeCheck = false;
+      this.engine.makersExpireAtVenueTime = true;
     }
     if (changed(outcome)) {
       this.samplePremiums(at, this.journal.length);

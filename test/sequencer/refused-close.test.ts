@@ -21,7 +21,12 @@ import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 import type { BatchContext, Profile, Tx } from "../../protocol/types.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
 import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
-import { ACCEPTED_CLOSE_FROM, ReplayDivergenceError, Sequencer } from "../../sequencer/core/sequencer.ts";
+import {
+  ACCEPTED_CLOSE_FROM,
+  MAKER_EXPIRY_FROM,
+  ReplayDivergenceError,
+  Sequencer,
+} from "../../sequencer/core/sequencer.ts";
 import type { VenueConfig } from "../../sequencer/core/sequencer.ts";
 import type { Command } from "../../sequencer/core/commands.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
@@ -345,8 +350,11 @@ describe("a journal written before the fix", () => {
   function setCutover(value: string | null): void {
     const raw = new Database(db.file);
     try {
-      if (value === null) raw.prepare("DELETE FROM meta WHERE key = ?").run(ACCEPTED_CLOSE_FROM);
-      else raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(ACCEPTED_CLOSE_FROM, value);
+      // A release before the fix predates the maker-expiry rule too (MAKER_EXPIRY_FROM).
+      for (const key of [ACCEPTED_CLOSE_FROM, MAKER_EXPIRY_FROM]) {
+        if (value === null) raw.prepare("DELETE FROM meta WHERE key = ?").run(key);
+        else raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+      }
     } finally {
       raw.close();
     }

@@ -261,11 +261,18 @@ export interface FillOrKillPlan {
 /**
  * The fills a fill-or-kill order `taker` would make against `levels` (the crossing side, best
  * price first), stepping over its own account's orders (self-trade prevention cancels those,
- * and they are capped by the open-order limit). Planning stops once the taker is filled, at the
+ * and they are capped by the open-order limit) and, when `expiredBefore` (unix seconds) is given,
+ * makers whose signed expiry is before it (matching cancels those, `maker_rejected`
+ * `ORDER_EXPIRED`: they are no liquidity). Planning stops once the taker is filled, at the
  * first level that does not cross, or once the plan holds `cap + 1` fills: a sweep of the whole
  * book is never walked for an order that may make at most `cap` fills.
  */
-export function planFillOrKill(levels: Iterable<PriceLevel>, taker: SignedOrder, cap: number): FillOrKillPlan {
+export function planFillOrKill(
+  levels: Iterable<PriceLevel>,
+  taker: SignedOrder,
+  cap: number,
+  expiredBefore: bigint | null = null,
+): FillOrKillPlan {
   const o = taker.order;
   const plan: PlannedFill[] = [];
   let need = o.size;
@@ -274,6 +281,7 @@ export function planFillOrKill(levels: Iterable<PriceLevel>, taker: SignedOrder,
     if (need === 0n || plan.length > cap || !crosses(o.side, o.price, level.price)) break;
     for (let m = level.head; m !== null && need > 0n && plan.length <= cap; m = m.next) {
       if (m.accountId === o.accountId) continue;
+      if (expiredBefore !== null && makerExpired(m, expiredBefore)) continue;
       visited += 1;
       const q = need < m.remaining ? need : m.remaining;
       plan.push({ maker: m.signed, taker, size: q, price: m.price });
@@ -281,6 +289,15 @@ export function planFillOrKill(levels: Iterable<PriceLevel>, taker: SignedOrder,
     }
   }
   return { plan, unfilled: need, over: plan.length > cap, visited };
+}
+
+/**
+ * A resting order whose signed expiry (unix seconds) is before `nowSeconds`: it must not fill.
+ * The same rule as a taker's (`expiry < nowSeconds` is expired; an expiry equal to the current
+ * second is still live).
+ */
+function makerExpired(maker: RestingOrder, nowSeconds: bigint): boolean {
+  return maker.signed.order.expiry < nowSeconds;
 }
 
 /**
@@ -343,6 +360,14 @@ export class MatchingEngine {
   private orderChanges: Set<RestingOrder> | null = null;
   /** Accounts whose `nextOrderId` moved since the last `flushOrderChanges` (null: not tracked). */
   private nextOrderIdChanges: Set<bigint> | null = null;
+  /**
+   * Resting orders whose signed expiry is before the command's time (venue time, seconds) are
+   * cancelled when a taker reaches them (`maker_rejected`, `ORDER_EXPIRED`), never filled. Off
+   * only while a journal written before the rule replays its older commands, which filled such
+   * makers when protocol/ let them (against the batch's timestamp): set per command by the
+   * sequencer (`MAKER_EXPIRY_FROM`).
+   */
+  makersExpireAtVenueTime = true;
 
   constructor(
     private readonly ledger: Ledger,
@@ -721,6 +746,7 @@ export class MatchingEngine {
     let remaining = o.size;
     let stopCode: string | null = null;
     let stopError: ProtocolError | null = null;
+    const expiredBefore = this.expiredBefore(now);
 
     // One pass over the crossing part of the book: a cursor (level, order) moves forward only.
     // The taker's own orders are stepped over (cancelled after matching) and makers removed by a
@@ -743,6 +769,14 @@ export class MatchingEngine {
       const next = maker.next;
       if (maker.accountId === o.accountId) {
         selfTrades.push(maker);
+        m = next;
+        continue;
+      }
+      if (expiredBefore !== null && makerExpired(maker, expiredBefore)) {
+        // Past its signed expiry at venue time: protocol/ checks it only against the batch's
+        // timestamp (when the batch opened), so it is removed here, as a maker protocol/ rejects.
+        this.cancelResting(maker);
+        cancelled.push({ order: maker, reason: "maker_rejected", code: "ORDER_EXPIRED" });
         m = next;
         continue;
       }
@@ -866,7 +900,12 @@ export class MatchingEngine {
   private checkFillOrKill(signed: SignedOrder, now: bigint): void {
     const o = signed.order;
     const book = this.books.get(o.instrument)!;
-    const { plan, unfilled, over } = planFillOrKill(book.levels(opposite(o.side)), signed, MAX_FILLS_PER_ORDER);
+    const { plan, unfilled, over } = planFillOrKill(
+      book.levels(opposite(o.side)),
+      signed,
+      MAX_FILLS_PER_ORDER,
+      this.expiredBefore(now),
+    );
     if (over)
       throw new SequencerError(
         "FOK_UNFILLED",
@@ -877,6 +916,11 @@ export class MatchingEngine {
     const error = this.ledger.dryRun(plan, now);
     if (error !== null)
       throw new SequencerError(error.code, `fill-or-kill cannot fill completely: ${error.message}`, 422);
+  }
+
+  /** The venue time (unix seconds) before which a maker's expiry is past, or null when the rule is off. */
+  private expiredBefore(now: bigint): bigint | null {
+    return this.makersExpireAtVenueTime ? now / MS_PER_SECOND : null;
   }
 
   /** Cancels one resting order of `accountId`. Throws ORDER_NOT_FOUND. */
