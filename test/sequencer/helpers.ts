@@ -2,6 +2,7 @@
  * Test helpers that run the venue in-process (they load better-sqlite3): configurations, a
  * venue on a temp database, an in-process service. Actors live in traders.ts.
  */
+import Database from "better-sqlite3";
 import type { Service, ServiceConfig } from "../../sequencer/service.ts";
 import { startService } from "../../sequencer/service.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
@@ -100,4 +101,21 @@ export function protocolLedger(profile: Profile): ProtocolLedger {
     300_000n,
     6_000_000n,
   ]);
+}
+
+/**
+ * Sets (or, with `value` null, deletes) journal meta keys of the closed journal `file`, as a
+ * release that predates a rule's cut-over key would have left them (`FUNDING_IMPACT_FROM`,
+ * `ACCEPTED_CLOSE_FROM`, `MAKER_EXPIRY_FROM` in sequencer/core/sequencer.ts).
+ */
+export function setJournalMeta(file: string, keys: readonly string[], value: string | null): void {
+  const raw = new Database(file);
+  try {
+    for (const key of keys) {
+      if (value === null) raw.prepare("DELETE FROM meta WHERE key = ?").run(key);
+      else raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+    }
+  } finally {
+    raw.close();
+  }
 }

@@ -9,7 +9,6 @@
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import Database from "better-sqlite3";
 import { initCrypto } from "../../protocol/index.ts";
 import { Side } from "../../protocol/types.ts";
 import { MAX_FILLS_PER_ORDER, planFillOrKill } from "../../sequencer/core/engine/engine.ts";
@@ -19,7 +18,7 @@ import type { Command } from "../../sequencer/core/commands.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { Journal } from "../../sequencer/journal/journal.ts";
 import { stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
-import { ETH_PERP, tempDb, Trader, venueConfig } from "./helpers.ts";
+import { ETH_PERP, setJournalMeta, tempDb, Trader, venueConfig } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -222,13 +221,7 @@ describe("a journal written before the maker-expiry rule", () => {
   after(() => db.cleanup());
 
   function setCutover(value: string | null): void {
-    const raw = new Database(db.file);
-    try {
-      if (value === null) raw.prepare("DELETE FROM meta WHERE key = ?").run(MAKER_EXPIRY_FROM);
-      else raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(MAKER_EXPIRY_FROM, value);
-    } finally {
-      raw.close();
-    }
+    setJournalMeta(db.file, [MAKER_EXPIRY_FROM], value);
   }
 
   test("replays its fills of expired makers as executed, and takes the rule from the next command on", async () => {

@@ -13,7 +13,6 @@
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import Database from "better-sqlite3";
 import fc from "fast-check";
 import { CheckState, initCrypto, RollupState } from "../../protocol/index.ts";
 import { optionId } from "../../protocol/instruments.ts";
@@ -47,7 +46,7 @@ import {
   UNIT,
   USDC,
 } from "../protocol/fixtures.ts";
-import { BTC_PERP, ETH_PERP, tempDb, Trader, venueConfig } from "./helpers.ts";
+import { BTC_PERP, ETH_PERP, setJournalMeta, tempDb, Trader, venueConfig } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -348,16 +347,8 @@ describe("a journal written before the fix", () => {
   after(() => db.cleanup());
 
   function setCutover(value: string | null): void {
-    const raw = new Database(db.file);
-    try {
-      // A release before the fix predates the maker-expiry rule too (MAKER_EXPIRY_FROM).
-      for (const key of [ACCEPTED_CLOSE_FROM, MAKER_EXPIRY_FROM]) {
-        if (value === null) raw.prepare("DELETE FROM meta WHERE key = ?").run(key);
-        else raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
-      }
-    } finally {
-      raw.close();
-    }
+    // A release before the fix predates the maker-expiry rule too (MAKER_EXPIRY_FROM).
+    setJournalMeta(db.file, [ACCEPTED_CLOSE_FROM, MAKER_EXPIRY_FROM], value);
   }
 
   test("replays its commands under the old rule, and takes the new one from the next command on", async () => {
