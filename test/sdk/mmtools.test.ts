@@ -208,17 +208,24 @@ describe("market-maker tools", () => {
     assert.equal(limits.account!.order.bucket, "order");
     assert.equal(limits.account!.cancel.bucket, "cancel");
 
-    // The auth budget (20/s, burst 40) runs out: 429 with both headers.
+    // The auth budget (20/s, burst 40) runs out: 429 RATE_LIMITED with both headers. On the way
+    // the IP's pending challenges reach their cap (32): 429 TOO_MANY_CHALLENGES, a different
+    // limit, which the budget still pays for.
     let refused: Response | null = null;
+    const codes = new Set<string>();
     for (let i = 0; i < 100 && refused === null; i++) {
       const r = await fetch(`${v.url}/v1/auth/challenge`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ accountId: "2" }),
       });
-      if (r.status === 429) refused = r;
+      if (r.status !== 429) continue;
+      const { code } = (await r.json()) as { code: string };
+      codes.add(code);
+      if (code === "RATE_LIMITED") refused = r;
     }
     assert.ok(refused !== null);
+    assert.deepEqual([...codes].sort(), ["RATE_LIMITED", "TOO_MANY_CHALLENGES"]);
     const ms = Number(refused.headers.get("x-retry-after-ms"));
     assert.ok(ms >= 1);
     assert.equal(refused.headers.get("retry-after"), String(Math.max(1, Math.ceil(ms / 1000))));
