@@ -64,7 +64,7 @@ const RECORD_STATUS = `(() => {
 
 test(
   "exodus in chromium: the operator disappears, the trader forces the exodus and exits with its equity rebuilt from L1 in a worker",
-  { timeout: 240_000 },
+  { timeout: 420_000 },
   async () => {
     const stack = await startStack(children, "exodus", 500);
     const signers = await stack.ethers.getSigners();
@@ -95,11 +95,29 @@ test(
       120_000,
     );
 
-    // What the venue says the account holds, all of it in verified batches; then the operator goes.
-    const account = await trader.account();
-    const funding = (await (await fetch(`${stack.sequencerUrl}/v1/funding`)).json()) as {
-      underlyings: { underlying: number; fundingIndex: string }[];
-    };
+    // What the venue says the account holds, read when every batch it closed is verified on L1
+    // and none is open, the journal unchanged across the reads: a funding update can come at any
+    // interval (its premium sampled while the maker's offer rested below the oracle price), and a
+    // read between it and its verification would mix the venue's state with L1's. Then the
+    // operator goes.
+    type VenueStatus = { openBatch: string; openSince: string | null; journal: string };
+    const status = async () => (await (await fetch(`${stack.sequencerUrl}/v1/status`)).json()) as VenueStatus;
+    const { account, funding } = await until(
+      "the venue's whole state verified on L1",
+      async () => {
+        const before = await status();
+        if (before.openSince !== null) return undefined;
+        const verified = (await rollup.getFunction("batchNumber")()) as bigint;
+        if (verified < BigInt(before.openBatch) - 1n) return undefined;
+        const account = await trader.account();
+        const funding = (await (await fetch(`${stack.sequencerUrl}/v1/funding`)).json()) as {
+          underlyings: { underlying: number; fundingIndex: string }[];
+        };
+        const after = await status();
+        return after.journal === before.journal && after.openSince === null ? { account, funding } : undefined;
+      },
+      180_000,
+    );
 
     // The operator runs out of ETH: the next batch (a deposit by account 9) is never sent, its
     // retries fail, and the venue halts; the custody panel says so, with the reason.
