@@ -744,33 +744,23 @@ export class Sequencer {
     const dropped: { seq: bigint; kind: string; reason: string }[] = [];
     let kept = 0;
     venue.rebuilding = true;
-    // The old journal's commands before its funding rule change replay under the mid rule here
-    // too: the new journal's change comes where the old one's does, at its own seq.
-    const cutover = old.impactPremiumFrom;
-    const moveCutover = (): void => {
-      venue.impactPremiumFrom = venue.journal.length + 1n;
-      venue.journal.setMeta(FUNDING_IMPACT_FROM, String(venue.impactPremiumFrom));
+    // The old journal's rule changes carry over: its commands before the funding rule change
+    // replay under the mid rule, and those before the maker-expiry rule keep the fills they made
+    // (acknowledged to both traders). Each new cut-over comes where the old one's does, at the new
+    // journal's own seq; one the old journal had from its start (1) is the default already.
+    const cutovers = [
+      { key: FUNDING_IMPACT_FROM, from: old.impactPremiumFrom, set: (seq: bigint) => (venue.impactPremiumFrom = seq) },
+      { key: MAKER_EXPIRY_FROM, from: old.makerExpiryFrom, set: (seq: bigint) => (venue.makerExpiryFrom = seq) },
+    ];
+    const moveCutover = (c: (typeof cutovers)[number], seq: bigint): void => {
+      c.set(seq);
+      venue.journal.setMeta(c.key, String(seq));
     };
-    if (cutover > 1n) {
-      // Recorded at once: a rebuild cut short leaves a journal that still says how it was written.
-      venue.impactPremiumFrom = BigInt(Number.MAX_SAFE_INTEGER);
-      venue.journal.setMeta(FUNDING_IMPACT_FROM, String(venue.impactPremiumFrom));
-    }
-    // Likewise the maker-expiry rule: the old journal's commands before it keep the fills they
-    // made (acknowledged to both traders), those from it on run under it.
-    const expiryCutover = old.makerExpiryFrom;
-    const moveExpiryCutover = (): void => {
-      venue.makerExpiryFrom = venue.journal.length + 1n;
-      venue.journal.setMeta(MAKER_EXPIRY_FROM, String(venue.makerExpiryFrom));
-    };
-    if (expiryCutover > 1n) {
-      venue.makerExpiryFrom = BigInt(Number.MAX_SAFE_INTEGER);
-      venue.journal.setMeta(MAKER_EXPIRY_FROM, String(venue.makerExpiryFrom));
-    }
+    // Recorded at once: a rebuild cut short leaves a journal that still says how it was written.
+    for (const c of cutovers) if (c.from > 1n) moveCutover(c, BigInt(Number.MAX_SAFE_INTEGER));
     try {
       for (const entry of old.journal.entries()) {
-        if (entry.seq === cutover) moveCutover();
-        if (entry.seq === expiryCutover) moveExpiryCutover();
+        for (const c of cutovers) if (entry.seq === c.from) moveCutover(c, venue.journal.length + 1n);
         if (drop(entry.command)) {
           dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: "dropped by the rebuild (not on L1)" });
           continue;
@@ -783,8 +773,7 @@ export class Sequencer {
           dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: `${e.code}: ${e.message}` });
         }
       }
-      if (cutover > old.journal.length) moveCutover();
-      if (expiryCutover > old.journal.length) moveExpiryCutover();
+      for (const c of cutovers) if (c.from > old.journal.length) moveCutover(c, venue.journal.length + 1n);
     } finally {
       venue.rebuilding = false;
       old.close();

@@ -12,6 +12,7 @@ import { getProfile } from "../../protocol/profiles.ts";
 import { CheckState, initCrypto, RollupState } from "../../protocol/index.ts";
 import type { Profile } from "../../protocol/types.ts";
 import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
+import { stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
 import { DOMAIN, ownerOf, pkHashOf } from "../protocol/fixtures.ts";
 import { ADMIN_TOKEN, Client, domain, LISTED_AT, tempDb } from "./traders.ts";
 
@@ -117,5 +118,35 @@ export function setJournalMeta(file: string, keys: readonly string[], value: str
     }
   } finally {
     raw.close();
+  }
+}
+
+/** A journaled venue on `file` that builds batches on its own thread and takes no snapshots. */
+export async function openInline(file: string, config: VenueConfig = venueConfig()): Promise<Sequencer> {
+  await initCrypto();
+  return Sequencer.open(config, file, "FULL", {}, { builder: "inline", snapshots: false });
+}
+
+/**
+ * What a full replay of `live`'s journal (no snapshot) does not rebuild, but for `lastNow`, which
+ * refused commands move: empty when replaying the journal rebuilds the live venue.
+ */
+export async function replayDifferences(
+  live: Sequencer,
+  file: string,
+  config: VenueConfig = venueConfig(),
+): Promise<string[]> {
+  await initCrypto();
+  const replayed = Sequencer.open(
+    config,
+    file,
+    "FULL",
+    {},
+    { builder: "inline", snapshots: false, loadSnapshot: false },
+  );
+  try {
+    return stateDifferences(live, replayed).filter((d) => d !== "lastNow");
+  } finally {
+    replayed.close();
   }
 }

@@ -9,7 +9,6 @@
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { initCrypto } from "../../protocol/index.ts";
 import { Side } from "../../protocol/types.ts";
 import { MAX_FILLS_PER_ORDER, planFillOrKill } from "../../sequencer/core/engine/engine.ts";
 import type { PlaceResult } from "../../sequencer/core/engine/engine.ts";
@@ -17,8 +16,7 @@ import { MAKER_EXPIRY_FROM, ReplayDivergenceError, Sequencer } from "../../seque
 import type { Command } from "../../sequencer/core/commands.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { Journal } from "../../sequencer/journal/journal.ts";
-import { stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
-import { ETH_PERP, setJournalMeta, tempDb, Trader, venueConfig } from "./helpers.ts";
+import { ETH_PERP, openInline, replayDifferences, setJournalMeta, tempDb, Trader } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -34,31 +32,7 @@ const TAKER = new Trader("mx-taker", 3n);
 const THIRD = new Trader("mx-third", 4n);
 const MAKER2 = new Trader("mx-maker2", 5n);
 
-async function open(file: string): Promise<Sequencer> {
-  await initCrypto();
-  return Sequencer.open(venueConfig(), file, "FULL", {}, { builder: "inline", snapshots: false });
-}
-
-/** What a full replay of `live`'s journal does not rebuild (lastNow moves on refusals). */
-async function replayDifferences(live: Sequencer, file: string): Promise<string[]> {
-  await initCrypto();
-  const replayed = Sequencer.open(
-    venueConfig(),
-    file,
-    "FULL",
-    {},
-    {
-      builder: "inline",
-      snapshots: false,
-      loadSnapshot: false,
-    },
-  );
-  try {
-    return stateDifferences(live, replayed).filter((d) => d !== "lastNow");
-  } finally {
-    replayed.close();
-  }
-}
+const open = (file: string): Promise<Sequencer> => openInline(file);
 
 function deposit(venue: Sequencer, t: Trader, now: bigint): void {
   const command: Command = {

@@ -14,7 +14,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CheckState, initCrypto, RollupState } from "../../protocol/index.ts";
+import { CheckState, RollupState } from "../../protocol/index.ts";
 import { optionId } from "../../protocol/instruments.ts";
 import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 import type { BatchContext, Profile, Tx } from "../../protocol/types.ts";
@@ -30,7 +30,6 @@ import type { VenueConfig } from "../../sequencer/core/sequencer.ts";
 import type { Command } from "../../sequencer/core/commands.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { Journal } from "../../sequencer/journal/journal.ts";
-import { stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
 import {
   BTC,
   buy,
@@ -46,7 +45,16 @@ import {
   UNIT,
   USDC,
 } from "../protocol/fixtures.ts";
-import { BTC_PERP, ETH_PERP, setJournalMeta, tempDb, Trader, venueConfig } from "./helpers.ts";
+import {
+  BTC_PERP,
+  ETH_PERP,
+  openInline,
+  replayDifferences,
+  setJournalMeta,
+  tempDb,
+  Trader,
+  venueConfig,
+} from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -227,20 +235,8 @@ function config(over: Partial<Profile> = { instruments: 1 }): VenueConfig {
   return { ...base, profile: { ...base.profile, ...over } };
 }
 
-async function open(file: string, cfg = config()): Promise<Sequencer> {
-  await initCrypto();
-  return Sequencer.open(cfg, file, "FULL", {}, { builder: "inline", snapshots: false });
-}
-
-/** The parts of `live` a full replay of its journal does not rebuild (lastNow moves on refusals). */
-async function replayDifferences(live: Sequencer, file: string, cfg = config()): Promise<string[]> {
-  await initCrypto();
-  const replayed = Sequencer.open(cfg, file, "FULL", {}, { builder: "inline", snapshots: false, loadSnapshot: false });
-  try {
-    return stateDifferences(live, replayed).filter((d) => d !== "lastNow");
-  } finally {
-    replayed.close();
-  }
+function open(file: string, cfg = config()): Promise<Sequencer> {
+  return openInline(file, cfg);
 }
 
 function depositCommand(t: Trader, amount: bigint): Command {
@@ -318,7 +314,11 @@ describe("the venue: a refused order keeps the batch numbering the journal rebui
         ),
       );
       assert.deepEqual(btc, [[3n, 0]]);
-      assert.deepEqual(await replayDifferences(venue, db.file), [], "a full replay of the journal is the live venue");
+      assert.deepEqual(
+        await replayDifferences(venue, db.file, config()),
+        [],
+        "a full replay of the journal is the live venue",
+      );
     } finally {
       venue.close();
     }
@@ -404,7 +404,7 @@ describe("a journal written before the fix", () => {
     venue = await open(db.file);
     try {
       assert.equal(Journal.peekMeta(db.file, ACCEPTED_CLOSE_FROM), String(length + 1n));
-      assert.deepEqual(await replayDifferences(venue, db.file), []);
+      assert.deepEqual(await replayDifferences(venue, db.file, config()), []);
       // From the next command on, the new rule: a refused order closes nothing.
       venue.execute(depositCommand(BROKE, 0n), tick());
       venue.execute(
@@ -428,7 +428,7 @@ describe("a journal written before the fix", () => {
         (e: unknown) => e instanceof SequencerError && e.code === "MARGIN",
       );
       assert.equal(venue.ledger.currentBatch, batch);
-      assert.deepEqual(await replayDifferences(venue, db.file), []);
+      assert.deepEqual(await replayDifferences(venue, db.file, config()), []);
     } finally {
       venue.close();
     }
