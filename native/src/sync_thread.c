@@ -57,10 +57,14 @@ static void *sync_main(void *arg) {
     s->requested = 0;
     pthread_mutex_unlock(&s->lock);
     const int error = fdatasync(s->fd) == 0 ? 0 : errno;
+    /* Counted before the caller hears of it: a caller that reads the stats once its sync
+     * resolved sees that sync counted. */
+    pthread_mutex_lock(&s->lock);
+    s->syncs += 1;
+    pthread_mutex_unlock(&s->lock);
     s->done(s->ctx, token, error);
     last = poll_now_ns();
     pthread_mutex_lock(&s->lock);
-    s->syncs += 1;
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;
