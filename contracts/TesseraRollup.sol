@@ -1376,6 +1376,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         if (address(change.feed) == address(0)) revert NoFeedChangeQueued(underlying);
         if (block.timestamp < change.executableAt) revert FeedChangeTooEarly(underlying, change.executableAt);
         uint8 decimals = _decimalsOf(change.feed);
+        _requireRound(underlying, change.feed);
         delete pendingFeedChange[underlying];
         Feed storage current = _feeds[underlying - 1];
         AggregatorV3Interface previous = current.feed;
@@ -1387,6 +1388,19 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         // The new feed numbers its rounds afresh.
         _last[underlying - 1].roundId = 0;
         emit FeedChanged(underlying, address(previous), address(change.feed));
+    }
+
+    /// @dev Reverts unless `feed` has a round now: a positive answer updated at or before this block.
+    /// The new feed prices every expiry after the change (`_feedInForceAt`), and a series whose
+    /// expiry fell before the feed's first round would have no round in force at it: no batch could
+    /// settle it and no exit value it, so its holders' collateral would stay locked. With a round
+    /// at or before the change, every later expiry has one.
+    function _requireRound(uint256 underlying, AggregatorV3Interface feed) internal view {
+        try feed.latestRoundData() returns (uint80, int256 answer, uint256, uint256 at, uint80) {
+            if (answer <= 0 || at == 0 || at > block.timestamp) revert FeedHasNoRound(underlying, address(feed));
+        } catch {
+            revert FeedHasNoRound(underlying, address(feed));
+        }
     }
 
     /// @dev 10^(decimals − 2), the divisor from a feed's answer to cents. `decimals` is 2..38

@@ -321,6 +321,10 @@ interface ITesseraRollup {
     error NoFeedChangeQueued(uint256 underlying);
     /// @notice The queued feed change of `underlying` executes only from `executableAt`.
     error FeedChangeTooEarly(uint256 underlying, uint256 executableAt);
+    /// @notice The queued feed `feed` of `underlying` has no valid round yet (a positive answer
+    /// updated at or before now): every expiry after the change is priced by it, and one before
+    /// its first round could never be settled nor exited.
+    error FeedHasNoRound(uint256 underlying, address feed);
     /// @notice The exit claim window is open until `endsAt`: payouts start after it.
     error ExitClaimWindowOpen(uint256 endsAt);
     /// @notice Account `accountId` registered no exit in the claim window.
@@ -488,6 +492,7 @@ interface ITesseraRollup {
     /// @notice Cancels the queued feed change of `underlying`. Admin only.
     function cancelFeedChange(uint256 underlying) external;
 
-    /// @notice Executes the queued feed change of `underlying` once its delay has passed. Admin only, not in exodus.
+    /// @notice Executes the queued feed change of `underlying` once its delay has passed, if the new
+    /// feed already has a round (`FeedHasNoRound`). Admin only, not in exodus.
     function executeFeedChange(uint256 underlying) external;
 }

@@ -176,6 +176,41 @@ contract FeedHistoryTest is RollupFixture {
         assertEq(price, newCents, "new feed's round 1");
     }
 
+    /// Review of 12-07: a feed with no round yet could be made current, and a series expiring
+    /// after the change but before the feed's first round then had no round in force: no batch
+    /// could settle it and its exit reverted for every round id, locking its holders' collateral.
+    /// The change now waits for the new feed's first valid round; then every expiry after the
+    /// change, however far (`gap`), has a round in force, and the exit values it.
+    function test_executeFeedChange_waitsForTheNewFeedsFirstRound(uint256 gap) public {
+        gap = bound(gap, 1, 30 days);
+        MockAggregator next = new MockAggregator("ETH / USD v2", address(this));
+        r.queueFeedChange(1, next);
+        vm.warp(block.timestamp + DELAY);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.FeedHasNoRound.selector, 1, address(next)));
+        r.executeFeedChange(1);
+        next.pushAnswer(0); // a round, but no price
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.FeedHasNoRound.selector, 1, address(next)));
+        r.executeFeedChange(1);
+        assertEq(_feedAt(block.timestamp + 1), address(ethFeed), "refused changes change nothing");
+
+        next.pushAnswer(NEW_ANSWER); // round 2, the first valid one
+        r.executeFeedChange(1);
+        uint256 changedAt = block.timestamp;
+        uint256 expiry = changedAt + gap;
+        assertEq(_feedAt(expiry), address(next), "the new feed prices the expiry");
+
+        vm.warp(expiry + 10);
+        next.pushAnswer(NEW_ANSWER + 1e8); // round 3, after the expiry
+        btcFeed.pushAnswer(BTC_ANSWER);
+        _submit(_header(3, 2, uint256(NEW_ANSWER + 1e8) / 1e6, 0, 0)); // the series left unsettled
+        r.startExodus(1e6);
+        uint256[] memory g = new uint256[](5);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.RoundNotInForceAtExpiry.selector, 1, 3, expiry));
+        r.markWithRound(_call0(expiry), g, 3);
+        int256 mark = r.markWithRound(_call0(expiry), g, 2);
+        assertEq(uint256(mark), uint256(NEW_ANSWER) / 1e6, "round 2 in force at the expiry");
+    }
+
     /// The old feed is in force up to and including the second of the change; the new one from
     /// the next second. A settlement at expiry == change time takes the old feed's round.
     function test_feedInForceAt_boundaryAtTheChangeSecond() public {
