@@ -484,11 +484,12 @@ async function wsRun(
     // A market maker's budgets; the open-order cap too: when the venue falls behind a paced
     // load, one connection's orders can run ahead of the other's and rest for a while.
     // The fan-out's subscribers all come from 127.0.0.1: the per-IP connection caps (WebSocket,
-    // and HTTP on both endpoints, which counts the upgraded sockets too) are raised.
+    // and HTTP on both endpoints, which counts the upgraded sockets too) are raised, and so is
+    // the venue endpoint's cap on subscribers without a session, whose cost this run measures.
     api: {
       rateLimits: { readRate: MM_RATE, readBurst: MM_RATE },
       maxOpenOrders: MM_RATE,
-      ws: { maxConnectionsPerIp: 10 * FANOUT_CONNECTIONS },
+      ws: { maxConnectionsPerIp: 10 * FANOUT_CONNECTIONS, maxAnonymousSubscribersPerChannel: 10 * FANOUT_CONNECTIONS },
       http: { maxConnectionsPerIp: 10 * FANOUT_CONNECTIONS },
     },
   });

@@ -167,6 +167,16 @@ const envSchema = z.object({
   TESSERA_WS_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_WS_LIMITS.idleTimeoutMs),
   TESSERA_WS_PING_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pingIntervalMs),
   TESSERA_WS_PONG_TIMEOUT_MS: z.coerce.number().int().min(50).default(DEFAULT_WS_LIMITS.pongTimeoutMs),
+  TESSERA_WS_MAX_ANONYMOUS_SUBSCRIBERS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_WS_LIMITS.maxAnonymousSubscribersPerChannel),
+  TESSERA_WS_MAX_CONNECTIONS_PER_ACCOUNT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_WS_LIMITS.maxConnectionsPerAccount),
   /** HTTP (sequencer/intake/httplimits.ts): a connection with no traffic this long is closed. */
   TESSERA_HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_HTTP_LIMITS.idleTimeoutMs),
   /** A request's headers must be in within this long (at most TESSERA_HTTP_REQUEST_TIMEOUT_MS)... */
@@ -361,6 +371,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
         idleTimeoutMs: e.TESSERA_WS_IDLE_TIMEOUT_MS,
         pingIntervalMs: e.TESSERA_WS_PING_MS,
         pongTimeoutMs: e.TESSERA_WS_PONG_TIMEOUT_MS,
+        maxAnonymousSubscribersPerChannel: e.TESSERA_WS_MAX_ANONYMOUS_SUBSCRIBERS,
+        maxConnectionsPerAccount: e.TESSERA_WS_MAX_CONNECTIONS_PER_ACCOUNT,
       },
     },
   };

@@ -44,6 +44,8 @@ export const SEQUENCER_ERRORS = {
   PROTOCOL_REJECTED: 422,
   RATE_LIMITED: 429,
   TOO_MANY_SUBSCRIPTIONS: 429,
+  /** An account holds the most authenticated WebSocket connections it may on the venue's endpoint. */
+  TOO_MANY_CONNECTIONS: 429,
   TOO_MANY_OPEN_ORDERS: 429,
   /** A client IP holds the most pending session challenges it may (sequencer/intake/sessions.ts). */
   TOO_MANY_CHALLENGES: 429,
@@ -52,6 +54,11 @@ export const SEQUENCER_ERRORS = {
   INTERNAL: 500,
   UNAVAILABLE: 503,
   OVERLOADED: 503,
+  /**
+   * A public channel of the venue's own WebSocket endpoint holds the most subscribers without a
+   * session it takes: subscribe on the market-data endpoint, or after `auth`.
+   */
+  CHANNEL_FULL: 503,
   HALTED: 503,
   /** The venue's health gate (issue 14 F15): only cancels are taken while the proving backlog drains. */
   CANCEL_ONLY: 503,

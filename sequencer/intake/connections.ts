@@ -152,14 +152,26 @@ export class Connections<C extends Connection> {
     for (const c of [...set]) this.sendText(c, t);
   }
 
-  /** Subscribes `c` to `key`; throws TOO_MANY_SUBSCRIPTIONS past the cap (re-subscribing is free). */
-  subscribe(c: C, key: string): void {
-    if (!c.channels.has(key) && c.channels.size >= this.limits.maxSubscriptions)
+  /**
+   * Subscribes `c` to `key`; throws TOO_MANY_SUBSCRIPTIONS past the connection's cap, and
+   * CHANNEL_FULL when `channelCap` is given and the channel already has that many subscribers
+   * (re-subscribing is free).
+   */
+  subscribe(c: C, key: string, channelCap: number | null = null): void {
+    if (c.channels.has(key)) return;
+    if (c.channels.size >= this.limits.maxSubscriptions)
       throw new SequencerError(
         "TOO_MANY_SUBSCRIPTIONS",
         `a connection may hold ${this.limits.maxSubscriptions} subscriptions: unsubscribe first or open another connection`,
       );
     let set = this.channels.get(key);
+    if (channelCap !== null && (set?.size ?? 0) >= channelCap)
+      throw new SequencerError(
+        "CHANNEL_FULL",
+        `${key} already has ${channelCap} subscribers on the venue's endpoint, which writes public data ` +
+          "on its matching thread: without a session, subscribe on the market-data endpoint " +
+          "(GET /v1/status names it: marketData), or send auth first",
+      );
     if (set === undefined) this.channels.set(key, (set = new Set()));
     set.add(c);
     c.channels.add(key);

@@ -10,6 +10,10 @@
  * that does not read is closed with 4001), subscriptions are capped (`maxSubscriptions`), a
  * connection that neither authenticates nor subscribes is closed after `idleTimeoutMs` (4003),
  * an authenticated one when its session expires (4004); per IP, connections are capped (4002).
+ * Since the venue writes every stream message on its matching thread, what anyone can make it
+ * write is bounded too: a public channel takes `maxAnonymousSubscribersPerChannel` subscribers
+ * without a session (`CHANNEL_FULL`; public data at scale is the market-data endpoint's job), and
+ * an account `maxConnectionsPerAccount` authenticated connections (`TOO_MANY_CONNECTIONS`).
  * The server pings every `pingIntervalMs` and drops a connection that has not answered within
  * `pongTimeoutMs`, so a half-open connection (no FIN) is detected and its cancel-on-disconnect
  * fires.
@@ -87,6 +91,20 @@ export interface WsLimits {
   readonly pingIntervalMs: number;
   /** A ping unanswered for this long drops the connection. */
   readonly pongTimeoutMs: number;
+  /**
+   * The venue's endpoint only: a connection without a session may subscribe to a public channel
+   * holding fewer subscribers than this (else `CHANNEL_FULL`). The venue writes every public
+   * message to every subscriber on its matching thread, so the channel's cost per event is
+   * bounded by this plus the authenticated subscribers; the market-data endpoint serves any
+   * number off that thread.
+   */
+  readonly maxAnonymousSubscribersPerChannel: number;
+  /**
+   * The venue's endpoint only: connections authenticated for one account (an `auth` past it is
+   * refused `TOO_MANY_CONNECTIONS`; the connection stays as it was). Every private message goes
+   * to each of them, on the matching thread.
+   */
+  readonly maxConnectionsPerAccount: number;
 }
 
 export const DEFAULT_WS_LIMITS: WsLimits = {
@@ -96,6 +114,8 @@ export const DEFAULT_WS_LIMITS: WsLimits = {
   idleTimeoutMs: 60_000,
   pingIntervalMs: 15_000,
   pongTimeoutMs: 10_000,
+  maxAnonymousSubscribersPerChannel: 32,
+  maxConnectionsPerAccount: 16,
 };
 
 export { WS_CLOSE };
@@ -292,6 +312,13 @@ export class StreamHub {
       case "auth": {
         const session = this.api.sessions.check(msg.token, this.now());
         const previous = client.session;
+        const held = this.accounts.get(session.accountId);
+        if (previous?.accountId !== session.accountId && (held?.size ?? 0) >= this.limits.maxConnectionsPerAccount)
+          throw new SequencerError(
+            "TOO_MANY_CONNECTIONS",
+            `account ${session.accountId} holds ${this.limits.maxConnectionsPerAccount} authenticated connections ` +
+              "on this endpoint, the most it may: close one, or place and cancel over one connection",
+          );
         if (previous !== null) {
           this.accounts.get(previous.accountId)?.delete(client);
           // Another account on this connection: the old account's group is cancelled.
@@ -390,7 +417,11 @@ export class StreamHub {
       }
       case "subscribe": {
         const instrument = resolveInstrument(this.api, msg.instrument);
-        this.conns.subscribe(client, `${msg.channel}:${instrument}`);
+        this.conns.subscribe(
+          client,
+          `${msg.channel}:${instrument}`,
+          client.session === null ? this.limits.maxAnonymousSubscribersPerChannel : null,
+        );
         this.send(client, { type: "subscribed", channel: msg.channel, instrument });
         if (msg.channel === "book") {
           const snap = this.api.venue.engine.snapshot(instrument, BOOK_SNAPSHOT_DEPTH);

@@ -403,6 +403,92 @@ describe("attack: WebSocket", () => {
     }
   });
 
+  test(
+    "attack: what a client without an account, or one account, can make the venue's matching thread write over WebSocket is capped",
+    TIMEOUT,
+    async () => {
+      // The venue writes every public message to each subscriber, and every private one to each of
+      // the account's connections, on its matching thread. Without a session a channel takes at
+      // most 4 subscribers here (CHANNEL_FULL, pointing at the market-data endpoint); an account at
+      // most 2 authenticated connections (TOO_MANY_CONNECTIONS on the auth, the connection kept).
+      const v = await ChildVenueHandle.start({
+        TESSERA_IP_RATE: "100000",
+        TESSERA_IP_BURST: "100000",
+        TESSERA_WS_MAX_ANONYMOUS_SUBSCRIBERS: "4",
+        TESSERA_WS_MAX_CONNECTIONS_PER_ACCOUNT: "2",
+      });
+      const sockets: WebSocket[] = [];
+      try {
+        const client = v.client;
+        // The reply to `message` (book snapshots, tickers and `status` messages aside).
+        const replies = new Set(["subscribed", "unsubscribed", "authenticated", "error"]);
+        const ask = async (ws: WebSocket, message: Record<string, unknown>): Promise<WsMessage> => {
+          const reply = nextMessage(ws, (m) => replies.has(String(m.type)));
+          ws.send(JSON.stringify(message));
+          return reply;
+        };
+        const book = { op: "subscribe", channel: "book", instrument: "ETH-PERP" };
+        const anonymous: WebSocket[] = [];
+        for (let i = 0; i < 6; i++) {
+          const ws = await openWs(client.url);
+          sockets.push(ws);
+          anonymous.push(ws);
+        }
+        const answers = [];
+        for (const ws of anonymous) answers.push(await ask(ws, book));
+        assert.deepEqual(
+          answers.map((m) => (m.type === "error" ? m.code : m.type)),
+          ["subscribed", "subscribed", "subscribed", "subscribed", "CHANNEL_FULL", "CHANNEL_FULL"],
+        );
+        assert.match(String(answers[4]!.message), /market-data endpoint/);
+        // Re-subscribing to a held channel is no new subscriber; another channel has its own room.
+        assert.equal((await ask(anonymous[0]!, book)).type, "subscribed");
+        assert.equal((await ask(anonymous[4]!, { ...book, channel: "trades" })).type, "subscribed");
+
+        // An authenticated connection subscribes past the cap (it is bounded per account instead).
+        const maker = new Trader("maker", 2n);
+        await fund(client, maker);
+        const first = (await authedWs(client, maker)).ws;
+        sockets.push(first);
+        assert.equal((await ask(first, book)).type, "subscribed");
+        const second = (await authedWs(client, maker)).ws;
+        sockets.push(second);
+        const third = await openWs(client.url);
+        sockets.push(third);
+        const refused = await ask(third, { op: "auth", token: await client.session(maker) });
+        assert.equal(refused.type, "error");
+        assert.equal(refused.code, "TOO_MANY_CONNECTIONS");
+        // The refused connection stays open, without a session.
+        third.send(JSON.stringify({ op: "ping" }));
+        assert.equal((await nextMessage(third, (m) => m.type === "pong")).type, "pong");
+        const denied = await ask(third, { op: "cancel", orderId: "1" });
+        assert.equal(denied.code, "UNAUTHORIZED", JSON.stringify(denied));
+
+        // Room is given back: a closed connection frees its account's, unsubscribing the channel's.
+        second.close();
+        await closed(second);
+        const again = await eventually(
+          async () => ask(third, { op: "auth", token: await client.session(maker) }),
+          (m) => m.type === "authenticated",
+          20,
+        );
+        assert.equal(again.type, "authenticated");
+        for (const ws of anonymous.slice(0, 2)) {
+          const gone = nextMessage(ws, (m) => m.type === "unsubscribed");
+          ws.send(JSON.stringify({ op: "unsubscribe", channel: "book", instrument: "ETH-PERP" }));
+          await gone;
+        }
+        // 2 anonymous + 1 authenticated subscriber left: room for one more without a session.
+        assert.equal((await ask(anonymous[4]!, book)).type, "subscribed");
+        assert.equal((await ask(anonymous[5]!, book)).code, "CHANNEL_FULL");
+        await stillServes(client);
+      } finally {
+        for (const s of sockets) s.terminate();
+        await v.stop();
+      }
+    },
+  );
+
   test("attack: a half-open connection (no FIN) still cancels its orders, and only its orders", TIMEOUT, async () => {
     const v = await ChildVenueHandle.start({ TESSERA_WS_PING_MS: "200", TESSERA_WS_PONG_TIMEOUT_MS: "400" });
     const proxy = await SilentProxy.start(v.url);
