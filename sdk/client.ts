@@ -499,13 +499,15 @@ export class TesseraClient {
   }
 
   /**
-   * `GET /v1/accounts/:accountId/nextOrderId`: the order id the account should sign next, one
-   * above the highest the venue has seen from it (orders of any outcome, withdrawal messages),
-   * 1 when none. Public; `accountId` defaults to this client's. Read where account reads go
-   * (`accountReads`). The client's allocator asks it once (`orderIds()`) and counts up.
+   * `GET /v1/accounts/:accountId/nextOrderId` of this client's account, with its session: the
+   * order id to sign next, one above the highest the venue has seen from it (orders of any
+   * outcome, withdrawal messages), 1 when none. Read where account reads go (`accountReads`).
+   * The client's allocator asks it once (`orderIds()`) and counts up. No other account's can be
+   * read: it moves with each order sent, so it would tie the anonymous book's changes to it.
    */
-  async nextOrderId(accountId?: bigint): Promise<bigint> {
-    const r = await this.request("GET", nextOrderIdPath(accountId ?? this.accountId), nextOrderIdSchema, {
+  async nextOrderId(): Promise<bigint> {
+    const r = await this.request("GET", nextOrderIdPath(this.accountId), nextOrderIdSchema, {
+      auth: "session",
       accountRead: true,
     });
     return r.nextOrderId;

@@ -7,7 +7,8 @@
 /**
  * The path of an account's next order id (`GET /v1/accounts/{accountId}/nextOrderId`, docs/api.md
  * "Choosing order ids"): `{accountId, nextOrderId}`, one above every id the venue has seen from
- * the account. Served by the venue and by the market-data endpoint.
+ * the account. Read with the account's own session; served by the venue and by the market-data
+ * endpoint.
  */
 export function nextOrderIdPath(accountId: bigint): string {
   return `/v1/accounts/${accountId}/nextOrderId`;

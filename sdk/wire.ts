@@ -499,7 +499,7 @@ export const challengeSchema = z.object({ challenge: big, expiresAt: z.number() 
 export const sessionSchema = z.object({ token: z.string(), accountId: big, expiresAt: z.number() });
 export type SessionToken = z.output<typeof sessionSchema>;
 
-/** `GET /v1/accounts/:accountId/nextOrderId`: the order id the account should sign next. */
+/** `GET /v1/accounts/:accountId/nextOrderId` (the account's session): the order id it should sign next. */
 export const nextOrderIdSchema = z.object({ accountId: big, nextOrderId: big });
 
 export const depositResultSchema = z.object({ batch: big, slot: z.number().int() });

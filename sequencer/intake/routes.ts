@@ -237,8 +237,9 @@ export function settlementView(p: SettledPosition) {
 }
 
 /**
- * `GET /v1/accounts/{accountId}/nextOrderId` (the venue's and the market-data endpoint's): the
- * id to sign next, one above the highest the venue has seen from the account.
+ * `GET /v1/accounts/{accountId}/nextOrderId` (the venue's and the market-data endpoint's, with
+ * the account's own session): the id to sign next, one above the highest the venue has seen
+ * from the account.
  */
 export function nextOrderIdView(accountId: bigint, nextOrderId: bigint) {
   return { accountId, nextOrderId };
@@ -356,6 +357,15 @@ async function verifyOrder(api: ApiContext, signed: SignedOrder): Promise<void> 
 function sessionOf(session: Session | null): Session {
   if (session === null) throw new SequencerError("UNAUTHORIZED", "this route needs a session token");
   return session;
+}
+
+/** Refuses a session of another account than `accountId` (FORBIDDEN). */
+export function requireOwnAccount(session: Session, accountId: bigint): void {
+  if (session.accountId !== accountId)
+    throw new SequencerError(
+      "FORBIDDEN",
+      `this session is account ${session.accountId}'s: an account's next order id is read with its own session`,
+    );
 }
 
 function requireOwnOrder(session: Session, signed: SignedOrder): void {
@@ -1232,29 +1242,28 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
-  // --- account (public) ---
+  // --- account (session) ---
 
   const nextOrderId = defineRoute({
     method: "GET",
     url: "/v1/accounts/:accountId/nextOrderId",
     summary:
-      "The order id the account should sign next: 1 + the highest id the venue has seen from it (orders of any outcome, withdrawal messages, its order tree), 1 when none. Ask once, then count up (skipping slots your resting orders hold)",
+      "The order id the account should sign next: 1 + the highest id the venue has seen from it (orders of any outcome, withdrawal messages, its order tree), 1 when none. Ask once, then count up (skipping slots your resting orders hold). Only with the account's own session: the id moves with every order the account sends, resting ones too, so anyone else reading it could tie the anonymous book's changes to the account",
     tag: "account",
-    auth: "none",
+    auth: "session",
     params: accountParamsSchema,
     responses: {
       200: "`{accountId, nextOrderId}`",
       ...ERR_400,
-      404: "UNKNOWN_ACCOUNT",
+      ...ERR_AUTH,
+      403: "FORBIDDEN (a session of another account)",
       429: "RATE_LIMITED",
     },
-    handle({ params }) {
-      venue.ledger.requireAccount(params.accountId);
+    handle({ params, session }) {
+      requireOwnAccount(sessionOf(session), params.accountId);
       return ok(nextOrderIdView(params.accountId, engine.nextOrderId(params.accountId)));
     },
   });
-
-  // --- account (session) ---
 
   const account = defineRoute({
     method: "GET",

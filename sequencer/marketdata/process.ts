@@ -10,7 +10,7 @@
  * - `GET /v1/instruments/:instrument/book`, `/v1/instruments/:instrument/trades`, `/v1/tickers`:
  *   the same replies as the venue's routes of those names.
  * - `GET /v1/account`, `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements` with
- *   the venue's session tokens, and the public `GET /v1/accounts/:accountId/nextOrderId`;
+ *   the venue's session tokens, and `GET /v1/accounts/:accountId/nextOrderId` (with the account's own);
  *   `X-Tessera-Min-Seq` makes a read wait until the copy includes the client's own last command
  *   (accountRoutes).
  * - `GET /health`: `{ ok, version, pid, connections }`.
@@ -204,8 +204,8 @@ const MIN_SEQ_WAIT_MS = 2000;
  * The account reads, as the venue's routes of the same names answer them: `GET /v1/account`,
  * `/v1/account/orders`, `/v1/account/fills`, `/v1/account/settlements`, with the venue's session
  * tokens (checked with the key it shares) and a per-account read budget of this process's own.
- * A request without a valid token is charged to its IP. And the public
- * `GET /v1/accounts/:accountId/nextOrderId`, charged to the IP like any public read. Returns the
+ * A request without a valid token is charged to its IP. And `GET /v1/accounts/:accountId/nextOrderId`,
+ * with the account's own session, charged the same way. Returns the
  * journal reader to close, or null when the process serves no account reads (then these routes
  * answer `WRONG_ENDPOINT`).
  */
@@ -283,11 +283,16 @@ function accountRoutes(
     const query = parsed(limitQuerySchema, req.query);
     return json(reply, { settlements: reader.settlementsOf(id, query.limit).map(settlementView) });
   });
-  // Public (order ids are in the batches' calldata): charged to the IP by the onRequest hook.
+  // With the account's own session, as on the venue: the id moves with every order sent, resting
+  // ones too, so anyone else reading it could tie the anonymous book's changes to the account.
   app.get("/v1/accounts/:accountId/nextOrderId", async (req, reply) => {
     const { accountId } = parsed(accountParamsSchema, req.params);
-    await minSeq(req);
-    accounts().requireAccount(accountId);
+    const id = await accountOf(req);
+    if (id !== accountId)
+      throw new SequencerError(
+        "FORBIDDEN",
+        `this session is account ${id}'s: an account's next order id is read with its own session`,
+      );
     return json(reply, nextOrderIdView(accountId, accounts().nextOrderId(accountId)));
   });
   return reader;
@@ -337,9 +342,13 @@ async function serve(
   // Every request is charged to its IP (WebSocket messages are, one by one, in the hub).
   app.addHook("onRequest", (req, _reply, done) => {
     try {
-      // Session account reads are charged to the account once authenticated (accountRoutes);
-      // `/v1/accounts/...` is public, charged here.
-      if (req.url !== "/v1/ws" && !/^\/v1\/account(\/|\?|$)/.test(req.url))
+      // Session account reads (`/v1/account...`, an account's next order id) are charged to the
+      // account once authenticated (accountRoutes).
+      if (
+        req.url !== "/v1/ws" &&
+        !/^\/v1\/account(\/|\?|$)/.test(req.url) &&
+        !/^\/v1\/accounts\/[^/?]+\/nextOrderId(\?|$)/.test(req.url)
+      )
         ipLimiter.take(`ip ${clientKey(req.ip)}`, Date.now());
     } catch (e) {
       done(e as SequencerError);

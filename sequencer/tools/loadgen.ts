@@ -15,7 +15,7 @@ import { TIF_SHIFT, TimeInForce } from "../../protocol/constants.ts";
 import { publicKeyFast, signFast } from "../../protocol/eddsa-fast.ts";
 import { initCrypto } from "../../protocol/index.ts";
 import { pkHash } from "../../protocol/keys.ts";
-import { orderHash } from "../../protocol/signing.ts";
+import { orderHash, sessionMessage } from "../../protocol/signing.ts";
 import type { Order, SignedOrder } from "../../protocol/types.ts";
 import { toJson } from "../wire.ts";
 
@@ -34,7 +34,7 @@ export interface LoadOptions {
   readonly maxMs: number;
   /**
    * First order id of every account; default: each account's own next order id from the venue
-   * (`GET /v1/accounts/{id}/nextOrderId`), so runs against one venue never reuse an id.
+   * (`GET /v1/accounts/{id}/nextOrderId`, with its session), so runs against one venue never reuse an id.
    */
   readonly firstOrderId?: string;
   readonly mode: "rest" | "cross";
@@ -70,12 +70,38 @@ export function loadgenPkHash(accountId: bigint): bigint {
   return pkHash(publicKeyFast(loadgenKey(accountId)));
 }
 
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: toJson(body) });
+  const reply = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${String(reply.code)}: ${String(reply.message)}`);
+  return reply;
+}
+
+/** A session token of load account `accountId` at the venue at `url`: the challenge signed with its key. */
+export async function loadgenSession(url: string, domain: bigint, accountId: bigint): Promise<string> {
+  const base = url.replace(/\/+$/, "");
+  const prv = loadgenKey(accountId);
+  const { challenge } = await post(`${base}/v1/auth/challenge`, { accountId: accountId.toString() });
+  const signature = signFast(prv, sessionMessage(domain, accountId, BigInt(String(challenge))));
+  const { token } = await post(`${base}/v1/auth/session`, {
+    accountId: accountId.toString(),
+    challenge,
+    publicKey: publicKeyFast(prv),
+    signature,
+  });
+  return String(token);
+}
+
 /**
- * The order id `accountId` should sign next, from the venue at `url` (docs/api.md "Choosing order
- * ids"): one above the highest it has seen from the account. Load tools count up from it.
+ * The order id load account `accountId` should sign next, from the venue at `url` (docs/api.md
+ * "Choosing order ids", read with the account's session): one above the highest it has seen from
+ * the account. Load tools count up from it.
  */
-export async function venueNextOrderId(url: string, accountId: bigint): Promise<bigint> {
-  const res = await fetch(`${url.replace(/\/+$/, "")}/v1/accounts/${accountId}/nextOrderId`);
+export async function venueNextOrderId(url: string, domain: bigint, accountId: bigint): Promise<bigint> {
+  const token = await loadgenSession(url, domain, accountId);
+  const res = await fetch(`${url.replace(/\/+$/, "")}/v1/accounts/${accountId}/nextOrderId`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const body = (await res.json()) as Record<string, unknown>;
   if (res.status !== 200 || typeof body.nextOrderId !== "string")
     throw new Error(`nextOrderId of account ${accountId}: ${res.status} ${String(body.code)}: ${String(body.message)}`);
@@ -83,9 +109,14 @@ export async function venueNextOrderId(url: string, accountId: bigint): Promise<
 }
 
 /** The first order id of each account: `firstOrderId` when given, else the venue's next id. */
-export function firstOrderIds(url: string, accounts: readonly bigint[], firstOrderId?: string): Promise<bigint[]> {
+export function firstOrderIds(
+  url: string,
+  domain: bigint,
+  accounts: readonly bigint[],
+  firstOrderId?: string,
+): Promise<bigint[]> {
   if (firstOrderId !== undefined) return Promise.resolve(accounts.map(() => BigInt(firstOrderId)));
-  return Promise.all(accounts.map((a) => venueNextOrderId(url, a)));
+  return Promise.all(accounts.map((a) => venueNextOrderId(url, domain, a)));
 }
 
 function plan(o: LoadOptions, firstIds: readonly bigint[]): SignedOrder[] {
@@ -133,7 +164,7 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Runs the load; `onAck` sees each acknowledgement as it arrives. */
 export async function runLoad(o: LoadOptions, onAck: (ack: Ack) => void = () => undefined): Promise<LoadReport> {
   await initCrypto();
-  const firstIds = await firstOrderIds(o.url, o.accounts.map(BigInt), o.firstOrderId);
+  const firstIds = await firstOrderIds(o.url, BigInt(o.domain), o.accounts.map(BigInt), o.firstOrderId);
   const t0 = performance.now();
   const orders = plan(o, firstIds);
   const signMs = performance.now() - t0;

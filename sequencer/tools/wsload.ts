@@ -48,10 +48,10 @@ import { WebSocket } from "ws";
 import { TIF_SHIFT, TimeInForce } from "../../protocol/constants.ts";
 import { publicKeyFast, signFast } from "../../protocol/eddsa-fast.ts";
 import { initCrypto } from "../../protocol/index.ts";
-import { orderHash, sessionMessage } from "../../protocol/signing.ts";
+import { orderHash } from "../../protocol/signing.ts";
 import type { Order, SignedOrder } from "../../protocol/types.ts";
 import { toJson } from "../wire.ts";
-import { firstOrderIds, loadgenKey } from "./loadgen.ts";
+import { firstOrderIds, loadgenKey, loadgenSession } from "./loadgen.ts";
 
 export interface WsLoadOptions {
   /** The venue's base URL (`http://127.0.0.1:port`); the socket is `/v1/ws` on it. */
@@ -286,22 +286,6 @@ class Connection {
   }
 }
 
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: toJson(body) });
-  const reply = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${String(reply.code)}: ${String(reply.message)}`);
-  return reply;
-}
-
-/** A session token for `account`: the challenge signed with its trading key. */
-async function session(base: string, domain: bigint, account: Account): Promise<string> {
-  const accountId = account.id.toString();
-  const { challenge } = await post(`${base}/v1/auth/challenge`, { accountId });
-  const signature = signFast(account.prv, sessionMessage(domain, account.id, BigInt(String(challenge))));
-  const { token } = await post(`${base}/v1/auth/session`, { accountId, challenge, publicKey: account.pub, signature });
-  return String(token);
-}
-
 function account(id: string, firstOrderId: bigint): Account {
   const prv = loadgenKey(BigInt(id));
   return { id: BigInt(id), prv, pub: publicKeyFast(prv), nextOrderId: firstOrderId };
@@ -329,7 +313,12 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
   const tick = BigInt(o.tick);
   const lot = BigInt(o.lot);
   const base = o.url.replace(/\/$/, "");
-  const [makerFirst, takerFirst] = await firstOrderIds(base, [BigInt(o.maker), BigInt(o.taker)], o.firstOrderId);
+  const [makerFirst, takerFirst] = await firstOrderIds(
+    base,
+    domain,
+    [BigInt(o.maker), BigInt(o.taker)],
+    o.firstOrderId,
+  );
   const maker = account(o.maker, makerFirst!);
   const taker = account(o.taker, takerFirst!);
   // The seed orders' order-tree slots, filled in once they are signed.
@@ -391,8 +380,8 @@ export async function runWsLoad(o: WsLoadOptions): Promise<WsLoadReport> {
   const signMs = performance.now() - t0;
 
   const connections = [
-    await Connection.open(base, await session(base, domain, maker)),
-    await Connection.open(base, await session(base, domain, taker)),
+    await Connection.open(base, await loadgenSession(base, domain, maker.id)),
+    await Connection.open(base, await loadgenSession(base, domain, taker.id)),
   ];
   const [makerConn, takerConn] = connections as [Connection, Connection];
   try {

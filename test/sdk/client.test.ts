@@ -274,10 +274,16 @@ describe("order ids from the venue's nextOrderId", () => {
   test("the allocator starts at the venue's next id, follows another client of the account, and a restart", async () => {
     const first = await v.trader("ids", 5n);
     assert.equal(await first.nextOrderId(), 1n, "an account that used no id starts at 1");
-    assert.equal(await v.admin.nextOrderId(5n), 1n, "public: no key needed");
-    const unknown = await rejection(v.admin.nextOrderId(77n));
-    assert.equal(unknown.code, "UNKNOWN_ACCOUNT");
-    assert.equal(unknown.status, 404);
+    // Only the account's own session reads it: it moves with every order the account sends.
+    const other = await v.trader("ids-other", 6n);
+    const foreign = await fetch(`${v.url}/v1/accounts/5/nextOrderId`, {
+      headers: { authorization: `Bearer ${(await other.sessionToken()).token}` },
+    });
+    assert.equal(foreign.status, 403);
+    assert.equal(((await foreign.json()) as { code: string }).code, "FORBIDDEN");
+    const anonymous = await fetch(`${v.url}/v1/accounts/5/nextOrderId`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { code: string }).code, "UNAUTHORIZED");
     const quote = { instrument: 1n, side: "buy", size: ONE } as const;
     const a = await first.placeOrder({ ...quote, price: ETH_PRICE - 1000n });
     assert.equal(a.orderId, 1n);

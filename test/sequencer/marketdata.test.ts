@@ -142,11 +142,11 @@ describe("market-data process", () => {
       );
       const account = await get(md, "/v1/account", takerToken, take.headers!.get("x-tessera-seq")!);
       assert.deepEqual(account.body, (await client.get("/v1/account", takerToken)).body);
-      // The public next order id reads its own writes too: one above the taker's order.
+      // The next order id (the taker's own session) reads its own writes too: one above its order.
       const next = await get(
         md,
         `/v1/accounts/${taker.accountId}/nextOrderId`,
-        undefined,
+        takerToken,
         take.headers!.get("x-tessera-seq")!,
       );
       assert.deepEqual(next.body, { accountId: taker.accountId.toString(), nextOrderId: (orderId + 1n).toString() });
@@ -272,14 +272,14 @@ describe("market-data process", () => {
           assert.deepEqual((await get(md, route, token)).body, (await client.get(route, token)).body);
         }
         positions += ((await get(md, "/v1/account", token)).body.positions as unknown[]).length;
-        // The public next order id: the same from both endpoints.
+        // The next order id, with the account's session: the same from both endpoints.
         const route = `/v1/accounts/${trader.accountId}/nextOrderId`;
-        const want = await client.get(route);
+        const want = await client.get(route, token);
         assert.equal(want.status, 200, JSON.stringify(want.body));
         assert.ok(BigInt(want.body.nextOrderId as string) > 1n, "the history used ids of every trader");
         await eventually(
           `${trader.name} ${route} on the market-data endpoint reaches the venue's`,
-          async () => JSON.stringify((await get(md, route)).body) === JSON.stringify(want.body),
+          async () => JSON.stringify((await get(md, route, token)).body) === JSON.stringify(want.body),
           10_000,
         );
       }
@@ -344,16 +344,21 @@ describe("market-data process", () => {
     const none = await get(md, "/v1/oracle");
     assert.equal(none.status, 404);
     assert.equal(none.body.code, "NOT_FOUND");
-    // The next order id: public, with the venue's errors for an account that is not registered
-    // (or beyond the tree) and for a malformed id.
-    for (const route of ["/v1/accounts/99/nextOrderId", "/v1/accounts/1000/nextOrderId"]) {
-      const [here, there] = [await get(md, route), await client.get(route)];
-      assert.equal(here.status, 404, route);
+    // The next order id: only with the account's own session, with the venue's refusals for none,
+    // for another account's (registered or not, or beyond the tree) and for a malformed id.
+    const own = await client.session(traders[0]!);
+    for (const [route, token, status] of [
+      [`/v1/accounts/${traders[0]!.accountId}/nextOrderId`, undefined, 401],
+      [`/v1/accounts/${traders[1]!.accountId}/nextOrderId`, own, 403],
+      ["/v1/accounts/99/nextOrderId", own, 403],
+      ["/v1/accounts/1000/nextOrderId", own, 403],
+    ] as const) {
+      const [here, there] = [await get(md, route, token), await client.get(route, token)];
+      assert.equal(here.status, status, route);
       assert.deepEqual(here.body, there.body, `${route}: the venue's reply`);
-      assert.equal(here.body.code, "UNKNOWN_ACCOUNT");
     }
     for (const id of ["abc", "-1", "01", (1n << 24n).toString()]) {
-      const r = await get(md, `/v1/accounts/${id}/nextOrderId`);
+      const r = await get(md, `/v1/accounts/${id}/nextOrderId`, own);
       assert.equal(r.status, 400, id);
       assert.equal(r.body.code, "BAD_REQUEST");
     }

@@ -25,8 +25,16 @@ const WINDOW = 1n << 32n;
 
 type Venue = Awaited<ReturnType<typeof startVenue>>;
 
+/** Session tokens of the traders, one each (a fresh one after a restart, which forgets them). */
+const tokens = new Map<Trader, string>();
+
 async function nextOf(client: Client, t: Trader): Promise<bigint> {
-  const r = await client.get(`/v1/accounts/${t.accountId}/nextOrderId`);
+  const path = `/v1/accounts/${t.accountId}/nextOrderId`;
+  let r = tokens.has(t) ? await client.get(path, tokens.get(t)) : null;
+  if (r === null || r.status === 401) {
+    tokens.set(t, await client.session(t));
+    r = await client.get(path, tokens.get(t));
+  }
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.deepEqual(Object.keys(r.body).sort(), ["accountId", "nextOrderId"]);
   assert.equal(r.body.accountId, t.accountId.toString());
@@ -55,33 +63,37 @@ describe("GET /v1/accounts/{id}/nextOrderId", () => {
     await v.cleanup();
   });
 
-  test("unknown and malformed account ids get the errors of the other account routes", async () => {
-    // Not registered, and beyond the demo profile's tree (2^8 accounts): what an order names
-    // such an account gets.
-    for (const id of [9n, 1000n]) {
-      const r = await client.get(`/v1/accounts/${id}/nextOrderId`);
-      assert.equal(r.status, 404, id.toString());
-      assert.equal(r.body.code, "UNKNOWN_ACCOUNT");
-      const order = await client.place(
-        new Trader("nobody", id).sign({ side: Side.BUY, size: ONE, price: P, orderId: 1n }),
-      );
-      assert.deepEqual([order.status, order.body], [r.status, r.body], "the same error as an order's");
+  test("only the account's own session reads it; other accounts, no session and malformed ids are refused", async () => {
+    const token = await client.session(alice);
+    // The id moves with every order an account sends, resting ones too: read by anyone, it would
+    // tie the anonymous book's changes to the account. Without a session, or with another
+    // account's (bob's, an unregistered one, one beyond the tree), it is refused.
+    const anonymous = await client.get(`/v1/accounts/${alice.accountId}/nextOrderId`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.code, "UNAUTHORIZED");
+    for (const id of [bob.accountId, 9n, 1000n]) {
+      const r = await client.get(`/v1/accounts/${id}/nextOrderId`, token);
+      assert.equal(r.status, 403, id.toString());
+      assert.equal(r.body.code, "FORBIDDEN");
+      assert.match(r.body.message as string, /read with its own session/);
     }
-    const unregistered = await client.get("/v1/accounts/9/nextOrderId");
-    assert.match(unregistered.body.message as string, /not registered: deposit on L1 first/);
     for (const id of ["abc", "-1", "01", "1.5", (1n << 24n).toString()]) {
-      const r = await client.get(`/v1/accounts/${id}/nextOrderId`);
+      const r = await client.get(`/v1/accounts/${id}/nextOrderId`, token);
       assert.equal(r.status, 400, id);
       assert.equal(r.body.code, "BAD_REQUEST");
     }
-    // Public: no session needed, charged to the IP.
-    const r = await client.get(`/v1/accounts/${alice.accountId}/nextOrderId`);
-    assert.equal(r.headers!.get("x-ratelimit-bucket"), "ip");
+    // The account's own: charged to its read budget.
+    const r = await client.get(`/v1/accounts/${alice.accountId}/nextOrderId`, token);
+    assert.equal(r.headers!.get("x-ratelimit-bucket"), "read");
     assert.deepEqual(r.body, { accountId: "2", nextOrderId: "1" }, "1 for an account that used no id");
-    // In the OpenAPI document with its parameter and responses.
+    // In the OpenAPI document with its parameter, security and responses.
     const doc = (await client.get("/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
-    const op = doc.paths["/v1/accounts/{accountId}/nextOrderId"]!.get as { responses: Record<string, unknown> };
-    assert.deepEqual(Object.keys(op.responses).sort(), ["200", "400", "404", "429"]);
+    const op = doc.paths["/v1/accounts/{accountId}/nextOrderId"]!.get as {
+      responses: Record<string, unknown>;
+      security?: unknown;
+    };
+    assert.deepEqual(Object.keys(op.responses).sort(), ["200", "400", "401", "403", "429"]);
+    assert.deepEqual(op.security, [{ session: [] }]);
   });
 
   test("it follows orders (resting, cancelled, filled, IOC), withdrawals, and not refusals", async () => {

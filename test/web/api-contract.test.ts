@@ -112,9 +112,13 @@ describe("web API client against the sequencer", () => {
     assert.equal(fills[0]!.size, 4_000n);
     await api.cancelOrder(session.token, 1_000n);
     assert.deepEqual(await api.openOrders(session.token), []);
-    // The next order ids the app counts up from: one above each account's highest id.
-    assert.equal(await api.nextOrderId(alice.accountId), 1_001n);
-    assert.equal(await api.nextOrderId(bob.accountId), 2_001n);
+    // The next order id the app counts up from: one above the account's highest id, read with its
+    // own session only (another account's session is refused).
+    assert.equal(await api.nextOrderId(alice.accountId, session.token), 1_001n);
+    await assert.rejects(
+      api.nextOrderId(bob.accountId, session.token),
+      (e: unknown) => e instanceof ApiError && e.code === "FORBIDDEN",
+    );
     const batch = await api.batchStatus(0);
     assert.equal(batch.number, 0);
   });
@@ -128,7 +132,10 @@ describe("web API client against the sequencer", () => {
       api.account("not-a-token"),
       (e: unknown) => e instanceof ApiError && e.code === "UNAUTHORIZED",
     );
-    await assert.rejects(api.nextOrderId(99n), (e: unknown) => e instanceof ApiError && e.code === "UNKNOWN_ACCOUNT");
+    await assert.rejects(
+      api.nextOrderId(99n, "not-a-token"),
+      (e: unknown) => e instanceof ApiError && e.code === "UNAUTHORIZED",
+    );
     // An id out of its slot's window, as the old clock-seeded ids were: a plain-words refusal.
     await assert.rejects(
       api.placeOrder(sign(bob.privateKey, order(bob, Side.BUY, 1_000n, 299_000n, 1_795_000_000n << 16n), domain())),

@@ -487,10 +487,11 @@ export class SequencerClient {
   /**
    * The order id the account should sign next: one above the highest the venue has seen from it
    * (orders of any outcome, withdrawal messages), 1 when none (docs/api.md "Choosing order ids").
-   * Public; asked right before signing (web/lib/orderIds.ts `allocateOrderId`).
+   * Read with the account's session `token`; asked right before signing (web/lib/orderIds.ts
+   * `allocateOrderId`).
    */
-  nextOrderId(accountId: bigint): Promise<bigint> {
-    return this.accountRead(nextOrderIdPath(accountId), nextOrderIdSchema).then((r) => r.nextOrderId);
+  nextOrderId(accountId: bigint, token: string): Promise<bigint> {
+    return this.accountRead(nextOrderIdPath(accountId), nextOrderIdSchema, token).then((r) => r.nextOrderId);
   }
 
   /** Posts a signed withdrawal message (protocol/signing.ts `withdrawalOrder`, §5.2). */

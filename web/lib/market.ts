@@ -279,21 +279,26 @@ export function useFills() {
 }
 
 /**
- * Asks the venue for an account's next order id (`GET /v1/accounts/{id}/nextOrderId`) through
- * the query cache, always fresh: called right before signing an order or a withdrawal message,
- * whose id is `allocateOrderId(store, accountId, next, ...)` (web/lib/orderIds.ts).
+ * Asks the venue for an account's next order id (`GET /v1/accounts/{id}/nextOrderId`, with the
+ * session's token) through the query cache, always fresh: called right before signing an order
+ * or a withdrawal message, whose id is `allocateOrderId(store, accountId, next, ...)`
+ * (web/lib/orderIds.ts).
  */
 export function useFetchNextOrderId(): (accountId: bigint) => Promise<bigint> {
   const { api } = useVenue();
+  const { token } = useSession();
   const client = useQueryClient();
   return useCallback(
-    (accountId: bigint) =>
-      client.fetchQuery({
+    (accountId: bigint) => {
+      if (token === null)
+        return Promise.reject(new Error("The venue session is still opening: try again in a moment."));
+      return client.fetchQuery({
         queryKey: ["account", accountId.toString(), "nextOrderId"],
-        queryFn: () => api.nextOrderId(accountId),
+        queryFn: () => api.nextOrderId(accountId, token),
         staleTime: 0,
-      }),
-    [api, client],
+      });
+    },
+    [api, client, token],
   );
 }
 

@@ -45,6 +45,11 @@ export function L2Withdraw() {
   let blocker: string | null = null;
   if (session.key === null) blocker = "Unlock trading to sign a withdrawal.";
   else if (session.accountId === null) blocker = "You need an account (make a deposit) to withdraw.";
+  else if (session.token === null)
+    blocker =
+      session.tokenError === null || session.tokenError === undefined
+        ? "Opening your venue session…"
+        : "The venue session could not be opened (the account panel says why): try again in a moment.";
   else if (amount.amount !== null && freeShown !== null && amount.amount > freeShown)
     blocker = `Only ${formatUsdc(freeShown)} USDC is free: the rest of your collateral backs open positions.`;
 

@@ -127,6 +127,11 @@ export function OrderTicket({
   else if (!session.onChain) blocker = "Switch your wallet to the venue's chain.";
   else if (session.key === null) blocker = "Unlock trading: your wallet signs one message to derive your trading key.";
   else if (session.accountId === null) blocker = "Deposit USDC on the Portfolio page to open your account.";
+  else if (session.token === null)
+    blocker =
+      session.tokenError === null || session.tokenError === undefined
+        ? "Opening your venue session…"
+        : "The venue session could not be opened (the account panel says why): try again in a moment.";
   else if (parsed.error !== null) blocker = parsed.error;
   else if (parsed.size === null || parsed.size === 0n) blocker = "Enter a size.";
   else if (parsed.price === null) blocker = "Enter a price.";
