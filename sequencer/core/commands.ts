@@ -46,6 +46,8 @@ export type Command =
   | { readonly kind: "mmpReset"; readonly accountId: bigint; readonly underlying: number }
   /** The dead-man switch of the account ran out: cancel all its orders (if still due at `now`). */
   | { readonly kind: "cancelScheduled"; readonly accountId: bigint }
+  /** Cancels every resting order whose own signed expiry is before `now` (seconds). */
+  | { readonly kind: "cancelExpired" }
   /**
    * Cancels every resting order of a cancel-on-disconnect group: its connection closed, or the
    * venue restarted (no connection outlives a restart).
@@ -166,6 +168,7 @@ export const commandSchema = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("scheduleCancel"), accountId: accountIdSchema, at: uint(63, "unix ms").nullable() }),
   z.object({ kind: z.literal("cancelScheduled"), accountId: accountIdSchema }),
+  z.object({ kind: z.literal("cancelExpired") }),
   z.object({
     kind: z.literal("mmpConfig"),
     accountId: accountIdSchema,

@@ -198,6 +198,7 @@ const ALWAYS: ReadonlySet<string> = new Set<CommandKind>([
   "cancelAll",
   "cancelGroup",
   "cancelScheduled",
+  "cancelExpired",
   "scheduleCancel",
   "amend",
   "mmpConfig",

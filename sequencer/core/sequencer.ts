@@ -1289,6 +1289,8 @@ export class Sequencer {
       }
       case "cancel":
         return { kind: "cancel", cancelled: [this.engine.cancel(command.accountId, command.orderId, command.reason)] };
+      case "cancelExpired":
+        return { kind: "cancel", cancelled: this.engine.cancelExpired(now / MS_PER_SECOND) };
       case "cancelAll":
         return {
           kind: "cancel",
@@ -1571,9 +1573,10 @@ export class Sequencer {
   }
 
   /**
-   * The housekeeping commands due at `now`, in the order to run them: stop expired series,
-   * funding updates, and a fee sweep once the fee pool exceeds `feeSweepThreshold` (quote
-   * units). The service's timer executes them; each is journaled like any command.
+   * The housekeeping commands due at `now`, in the order to run them: cancel resting orders
+   * whose own expiry passed, stop expired series, funding updates, and a fee sweep once the fee
+   * pool exceeds `feeSweepThreshold` (quote units). The service's timer executes them; each is
+   * journaled like any command.
    */
   dueCommands(now: bigint, feeSweepThreshold: bigint): Command[] {
     const due: Command[] = [];
@@ -1581,6 +1584,8 @@ export class Sequencer {
     // Nothing that needs a batch while a price is stale or the gate is closed (issue 14 F14, F15).
     const health = this.health(now);
     const open = (kind: Command["kind"]) => gateError(health, kind) === null;
+    const earliest = this.engine.earliestOrderExpiry();
+    if (earliest !== null && earliest < t) due.push({ kind: "cancelExpired" });
     if (this.engine.listMarkets().some((m) => m.expiry !== 0n && m.expiry <= t && !this.expired.has(m.instrument)))
       due.push({ kind: "expire" });
     if (this.fundingDueAt(now).length > 0 && open("funding")) due.push({ kind: "funding" });

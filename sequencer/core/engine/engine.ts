@@ -26,6 +26,7 @@ import type { BookSnapshot, BookSnapshotData, LevelChange, PriceLevel, RestingOr
 import { OrderBook } from "./book.ts";
 import type { OpenTotal } from "./totals.ts";
 import { OpenTotals } from "./totals.ts";
+import { ExpiryHeap } from "./expiries.ts";
 import { MmpWindow } from "./mmp.ts";
 import type { MmpFill } from "./mmp.ts";
 import type { Market } from "./markets.ts";
@@ -109,13 +110,16 @@ export type CancelReason =
   | "mmp"
   /** The account was liquidated: every resting order of it is cancelled. */
   | "liquidation"
-  /** The option reached its expiry: the series stopped trading. */
+  /**
+   * The option reached its expiry: the series stopped trading (code null); or the order's own
+   * signed expiry passed while it rested (code `ORDER_EXPIRED`, `cancelExpired`).
+   */
   | "expired";
 
 export interface CancelledOrder {
   readonly order: RestingOrder;
   readonly reason: CancelReason;
-  /** For `maker_rejected`: the protocol code that made the order untradeable. */
+  /** For `maker_rejected`: the protocol code that made the order untradeable; `ORDER_EXPIRED` for an order whose own expiry passed. */
   readonly code: string | null;
 }
 
@@ -352,6 +356,11 @@ export class MatchingEngine {
   private readonly groups = new Map<string, Set<RestingOrder>>();
   /** Each account's resting size and notional per instrument and side (derived: not in snapshots). */
   private readonly totals = new OpenTotals();
+  /** The resting orders by signed expiry (derived: rebuilt on restore, not in snapshots). */
+  private readonly expiries = new ExpiryHeap<RestingOrder>(
+    (o) => this.open.get(o.accountId)?.get(o.orderId) === o,
+    () => this.restingOrders(),
+  );
   private nextTradeId = 1n;
   /**
    * Resting orders entered, shrunk or gone since the last `flushOrderChanges` (null: not
@@ -434,6 +443,11 @@ export class MatchingEngine {
     this.nextTradeId = snapshot.nextTradeId;
     this.totals.clear();
     for (const byId of this.open.values()) for (const order of byId.values()) this.totals.add(order);
+    this.expiries.rebuild();
+  }
+
+  private *restingOrders(): Generator<RestingOrder> {
+    for (const byId of this.open.values()) yield* byId.values();
   }
 
   market(instrument: bigint): Market {
@@ -987,6 +1001,26 @@ export class MatchingEngine {
     return this.deadlines.get(accountId) ?? null;
   }
 
+  /** The earliest signed expiry among the resting orders, unix seconds, or null when none rests. */
+  earliestOrderExpiry(): bigint | null {
+    return this.expiries.earliest();
+  }
+
+  /**
+   * Cancels every resting order whose signed expiry is before `nowSeconds` (`expiry < now`, as
+   * for a taker), earliest first (`expired`, code `ORDER_EXPIRED`): such an order can no longer
+   * fill, so it must not stand in the book as liquidity (the public book, the funding premium's
+   * impact prices) until a taker happens to reach it.
+   */
+  cancelExpired(nowSeconds: bigint): CancelledOrder[] {
+    const out: CancelledOrder[] = [];
+    for (let o = this.expiries.nextExpired(nowSeconds); o !== null; o = this.expiries.nextExpired(nowSeconds)) {
+      this.cancelResting(o);
+      out.push({ order: o, reason: "expired", code: "ORDER_EXPIRED" });
+    }
+    return out;
+  }
+
   /** Accounts whose dead-man switch ran out at `now`. */
   dueScheduledCancels(now: bigint): bigint[] {
     const due: bigint[] = [];
@@ -1130,6 +1164,7 @@ export class MatchingEngine {
     if (byId === undefined) this.open.set(order.accountId, (byId = new Map()));
     byId.set(order.orderId, order);
     this.totals.add(order);
+    this.expiries.push(order);
     this.orderChanges?.add(order);
     let bySlot = this.slots.get(order.accountId);
     if (bySlot === undefined) this.slots.set(order.accountId, (bySlot = new Map()));
@@ -1153,6 +1188,7 @@ export class MatchingEngine {
     byId?.delete(order.orderId);
     if (byId?.size === 0) this.open.delete(order.accountId);
     this.totals.remove(order);
+    this.expiries.left();
     this.orderChanges?.add(order);
     const bySlot = this.slots.get(order.accountId);
     bySlot?.delete(this.ledger.slotOf(order.orderId));
