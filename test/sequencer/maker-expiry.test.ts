@@ -16,7 +16,7 @@ import { MAKER_EXPIRY_FROM, ReplayDivergenceError, Sequencer } from "../../seque
 import type { Command } from "../../sequencer/core/commands.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { Journal } from "../../sequencer/journal/journal.ts";
-import { ETH_PERP, openInline, replayDifferences, setJournalMeta, tempDb, Trader } from "./helpers.ts";
+import { ETH_PERP, openInline, replayDifferences, setJournalMeta, tempDb, Trader, venueConfig } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -205,6 +205,8 @@ describe("a journal written before the maker-expiry rule", () => {
     setCutover(String(Number.MAX_SAFE_INTEGER));
     venue = await open(db.file);
     const batch = reproduction(venue);
+    // A command that changes no ledger state, which the rebuild below leaves out.
+    venue.execute({ kind: "scheduleCancel", accountId: THIRD.accountId, at: null }, at(4n, 500n));
     // The bug as it was: at T0 + 8 s the quote that expired at T0 + 5 s fills (protocol/ checks
     // it against the batch's timestamp, T0 + 4 s).
     const old = place(venue, TAKER, { side: Side.BUY, size: ONE, price: P, orderId: 2n, tif: "IOC" }, at(8n));
@@ -237,6 +239,49 @@ describe("a journal written before the maker-expiry rule", () => {
       assert.deepEqual(await replayDifferences(venue, db.file), [], "full replay = live, across the cut-over");
     } finally {
       venue.close();
+    }
+  });
+
+  test("a rebuild keeps the cut-over where the old journal's commands crossed it: the old fill of the expired maker and the later cancellation both stand", async () => {
+    const cutover = BigInt(Journal.peekMeta(db.file, MAKER_EXPIRY_FROM)!);
+    const old = await open(db.file);
+    const taker = (v: Sequencer) =>
+      v.ledger.state.account(TAKER.accountId).positions.map((p) => [p.instrument, p.size, p.cost]);
+    const expected = taker(old);
+    assert.notDeepEqual(
+      expected.filter(([, size]) => size !== 0n),
+      [],
+      "the taker holds the old fill",
+    );
+    old.close();
+    // Drop the scheduleCancel (before the cut-over, no ledger effect, so the batches stay as they
+    // were: protocol/ checks a maker's expiry against its batch's timestamp): the seqs shift by one.
+    const to = tempDb();
+    try {
+      const drop = (c: Command) => c.kind === "scheduleCancel";
+      const { venue: rebuilt, dropped } = Sequencer.rebuild(venueConfig(), db.file, to.file, drop);
+      try {
+        assert.deepEqual(
+          dropped.map((d) => d.kind),
+          ["scheduleCancel"],
+          "only the dropped command: no later command was refused",
+        );
+        assert.deepEqual(taker(rebuilt), expected, "the fill made before the rule rebuilt as executed");
+        assert.equal(rebuilt.engine.findOpen(MAKER.accountId, 1n), null);
+        assert.equal(rebuilt.engine.findOpen(MAKER.accountId, 3n), null, "the quote cancelled under the rule");
+      } finally {
+        rebuilt.close();
+      }
+      assert.equal(Journal.peekMeta(to.file, MAKER_EXPIRY_FROM), String(cutover - 1n));
+      const reopened = await open(to.file);
+      try {
+        assert.deepEqual(taker(reopened), expected, "and replayed as rebuilt");
+        assert.deepEqual(await replayDifferences(reopened, to.file), [], "full replay of the rebuilt journal = live");
+      } finally {
+        reopened.close();
+      }
+    } finally {
+      to.cleanup();
     }
   });
 });
