@@ -436,6 +436,52 @@ function digest(outcome: Outcome): string {
   }
 }
 
+/**
+ * What a command's journaled outcome told the traders, from its digest (`digest`), without the
+ * numbers a rebuild gives afresh (trade ids, batches, slots): a rebuild reports the kept commands
+ * whose projection changed (`Sequencer.rebuild`). A fill is its size, price and maker; a
+ * deposit, a withdrawal or a closed batch has nothing more to tell than that it was kept.
+ */
+function tradersView(kind: Command["kind"], text: string): string {
+  type Row = readonly unknown[];
+  const placed = (v: { s: unknown; f: Row[]; c: unknown; r: unknown; e: unknown }) => ({
+    s: v.s,
+    f: v.f.map((f) => f.slice(1, 5)),
+    c: v.c,
+    r: v.r,
+    e: v.e,
+  });
+  const risk = (r: { f: Row[]; c: unknown; s: unknown }) => ({ f: r.f.map((f) => f.slice(1, 5)), c: r.c, s: r.s });
+  const v: unknown = JSON.parse(text);
+  switch (kind) {
+    case "place":
+      return JSON.stringify(placed(v as Parameters<typeof placed>[0]));
+    case "replace": {
+      const r = v as { old: unknown; new: Parameters<typeof placed>[0] };
+      return JSON.stringify({ old: r.old, new: placed(r.new) });
+    }
+    case "oracle":
+      return JSON.stringify(risk(v as Parameters<typeof risk>[0]));
+    case "funding": {
+      const f = v as { u: Row[]; r: Parameters<typeof risk>[0] };
+      return JSON.stringify({ u: f.u.map((u) => u.slice(0, 2)), r: risk(f.r) });
+    }
+    case "settle":
+      return JSON.stringify((v as Row[]).map((p) => p.slice(0, 3)));
+    case "sweepFees":
+      return JSON.stringify((v as Row)[0]);
+    case "forcedWithdrawal":
+    case "forcedClose":
+      return JSON.stringify((v as Row)[2]);
+    case "deposit":
+    case "withdraw":
+    case "closeBatch":
+      return "";
+    default:
+      return text;
+  }
+}
+
 function risk(r: RiskActions) {
   return {
     f: r.fills.map((f) => [f.tradeId, f.takerAccount, f.instrument, f.size, f.price, f.batch, f.slot]),
@@ -713,7 +759,9 @@ export class Sequencer {
    * the confirmation depth took away (drop every one from the first lost queue index on: the
    * watcher reads the survivors from L1 again). A later command that no longer passes the rules
    * (an order of the dropped depositor, a fill that needed its collateral) is left out and
-   * reported; every other acknowledged order is kept. Batches are numbered afresh and proved
+   * reported; every other acknowledged order is kept, and those whose outcome as the traders were
+   * told it changed (a taker that filled against a dropped order now meets the next one, or
+   * nothing) are reported in `changed` with the old and new digests: the operator tells them. Batches are numbered afresh and proved
    * again; the submitter finds those L1 already holds by their roots. The health gate is not
    * applied while rebuilding.
    */
@@ -723,7 +771,12 @@ export class Sequencer {
     to: string,
     drop: (command: Command) => boolean,
     extraMeta: Readonly<Record<string, string>> = {},
-  ): { venue: Sequencer; kept: number; dropped: { seq: bigint; kind: string; reason: string }[] } {
+  ): {
+    venue: Sequencer;
+    kept: number;
+    dropped: { seq: bigint; kind: string; reason: string }[];
+    changed: { seq: bigint; kind: string; was: string; now: string }[];
+  } {
     // The old journal is read, never written (no snapshot taken into it).
     const old = Sequencer.open(config, from, "FULL", extraMeta, { snapshots: false });
     const journal = Journal.open(
@@ -742,6 +795,7 @@ export class Sequencer {
     // journal records ACCEPTED_CLOSE_FROM 1): none closes a batch unless it is kept.
     const venue = new Sequencer(config, journal);
     const dropped: { seq: bigint; kind: string; reason: string }[] = [];
+    const changed: { seq: bigint; kind: string; was: string; now: string }[] = [];
     let kept = 0;
     venue.rebuilding = true;
     // The old journal's rule changes carry over: its commands before the funding rule change
@@ -766,8 +820,13 @@ export class Sequencer {
           continue;
         }
         try {
-          venue.execute(entry.command, entry.now);
+          const outcome = venue.execute(entry.command, entry.now);
           kept += 1;
+          // Kept, but did it tell the traders the same? (A fill against a dropped depositor's
+          // order now meets the next one, or nothing.)
+          const now = digest(outcome);
+          if (tradersView(entry.command.kind, now) !== tradersView(entry.command.kind, entry.outcome))
+            changed.push({ seq: entry.seq, kind: entry.command.kind, was: entry.outcome, now });
         } catch (e) {
           if (!(e instanceof SequencerError || e instanceof ProtocolError)) throw e;
           dropped.push({ seq: entry.seq, kind: entry.command.kind, reason: `${e.code}: ${e.message}` });
@@ -778,7 +837,7 @@ export class Sequencer {
       venue.rebuilding = false;
       old.close();
     }
-    return { venue, kept, dropped };
+    return { venue, kept, dropped, changed };
   }
 
   /**

@@ -3,7 +3,7 @@
  * venue's journal (`TESSERA_DB`, with the configuration of the environment, sequencer/config.ts)
  * into `<new journal>` without the L1 operations from `<first lost queue index>` on, which a reorg
  * deeper than the confirmation depth took away (issue 14 F15, docs/deployment.md §3.4). Prints
- * what was kept and left out; then start the venue on the new journal (the watcher reads the
+ * what was kept, left out, and kept with another outcome than the traders were told; then start the venue on the new journal (the watcher reads the
  * surviving queue entries from L1 again). The old journal is not changed.
  */
 import { initCrypto } from "../../protocol/index.ts";
@@ -20,7 +20,7 @@ const lostFrom = BigInt(firstLost);
 const cfg = configFromEnv(process.env, Date.now());
 const l1 = l1FromEnv(process.env);
 await initCrypto();
-const { venue, kept, dropped } = Sequencer.rebuild(
+const { venue, kept, dropped, changed } = Sequencer.rebuild(
   await venueSetup(cfg, l1),
   cfg.dbFile,
   out,
@@ -36,6 +36,7 @@ process.stdout.write(
     {
       kept,
       dropped: dropped.map((d) => ({ ...d, seq: d.seq.toString() })),
+      changed: changed.map((c) => ({ ...c, seq: c.seq.toString() })),
       nextQueueIndex: venue.expectedQueueIndex.toString(),
     },
     null,

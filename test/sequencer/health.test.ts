@@ -631,7 +631,7 @@ describe("finding F15: a deposit a deep reorg took away is undone by rebuilding 
       // L1 lost queue entries from 2 on: rebuild without them.
       const lost = (c: { kind: string; queueIndex?: bigint | null }) =>
         (c.kind === "deposit" || c.kind === "forcedWithdrawal") && c.queueIndex != null && c.queueIndex >= 2n;
-      const { venue: rebuilt, kept, dropped } = Sequencer.rebuild(venueConfig(), from.file, to.file, lost);
+      const { venue: rebuilt, kept, dropped, changed } = Sequencer.rebuild(venueConfig(), from.file, to.file, lost);
       try {
         assert.deepEqual(
           dropped.map((d) => [d.kind, d.reason.split(":")[0]]),
@@ -641,6 +641,17 @@ describe("finding F15: a deposit a deep reorg took away is undone by rebuilding 
           ],
         );
         assert.equal(kept, 6);
+        // Kept, but told otherwise: bob's first order filled against carol's offer and now
+        // against alice's; his second filled against alice's and now finds nothing. Alice's own
+        // order, the deposits and the batch close (renumbered) tell the same: not reported.
+        const makers = (digest: string) => (JSON.parse(digest) as { f: string[][] }).f.map((f) => f[3]!);
+        assert.deepEqual(
+          changed.map((c) => [c.kind, makers(c.was), makers(c.now)]),
+          [
+            ["place", [carol.accountId.toString()], [alice.accountId.toString()]],
+            ["place", [alice.accountId.toString()], []],
+          ],
+        );
         assert.equal(rebuilt.expectedQueueIndex, 2n, "the watcher reads queue entry 2 from L1 again");
         assert.equal(rebuilt.ledger.state.account(carol.accountId).pkHash, 0n, "carol is not credited");
         // Both of bob's orders now fill against alice's offer and the rest of the book as it is.
