@@ -14,7 +14,10 @@ import type { Profile } from "../../protocol/types.ts";
 import { ProtocolLedger } from "../../sequencer/core/ledger.ts";
 import { stateDifferences } from "../../sequencer/tools/snapshot-check.ts";
 import { DOMAIN, ownerOf, pkHashOf } from "../protocol/fixtures.ts";
+import type { Command } from "../../sequencer/core/commands.ts";
+import type { PlaceResult } from "../../sequencer/core/engine/engine.ts";
 import { ADMIN_TOKEN, Client, domain, LISTED_AT, tempDb } from "./traders.ts";
+import type { OrderSpec, Trader } from "./traders.ts";
 
 export * from "./traders.ts";
 
@@ -119,6 +122,26 @@ export function setJournalMeta(file: string, keys: readonly string[], value: str
   } finally {
     raw.close();
   }
+}
+
+/** Credits `t` with `amount` at `now` (unix ms) as an L2 deposit with no L1 queue entry. */
+export function depositAt(venue: Sequencer, t: Trader, amount: bigint, now: bigint): void {
+  const command: Command = {
+    kind: "deposit",
+    accountId: t.accountId,
+    owner: t.owner,
+    pkHash: t.pkHash,
+    amount,
+    queueIndex: null,
+  };
+  venue.execute(command, now);
+}
+
+/** `t`'s order `spec`, placed at `now` (unix ms): the engine's result (a refusal throws). */
+export function placeAt(venue: Sequencer, t: Trader, spec: OrderSpec, now: bigint): PlaceResult {
+  const outcome = venue.execute({ kind: "place", order: t.sign(spec), clientOrderId: null }, now);
+  if (outcome.kind !== "place") throw new Error(`expected a place outcome, got ${outcome.kind}`);
+  return outcome.result;
 }
 
 /** A journaled venue on `file` that builds batches on its own thread and takes no snapshots. */

@@ -16,8 +16,17 @@ import { MAKER_EXPIRY_FROM, ReplayDivergenceError, Sequencer } from "../../seque
 import type { Command } from "../../sequencer/core/commands.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
 import { Journal } from "../../sequencer/journal/journal.ts";
-import { ETH_PERP, openInline, replayDifferences, setJournalMeta, tempDb, Trader, venueConfig } from "./helpers.ts";
-import type { OrderSpec } from "./helpers.ts";
+import {
+  depositAt,
+  ETH_PERP,
+  openInline,
+  placeAt,
+  replayDifferences,
+  setJournalMeta,
+  tempDb,
+  Trader,
+  venueConfig,
+} from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
 const ONE = 10_000n;
@@ -34,23 +43,8 @@ const MAKER2 = new Trader("mx-maker2", 5n);
 
 const open = (file: string): Promise<Sequencer> => openInline(file);
 
-function deposit(venue: Sequencer, t: Trader, now: bigint): void {
-  const command: Command = {
-    kind: "deposit",
-    accountId: t.accountId,
-    owner: t.owner,
-    pkHash: t.pkHash,
-    amount: RICH,
-    queueIndex: null,
-  };
-  venue.execute(command, now);
-}
-
-function place(venue: Sequencer, t: Trader, spec: OrderSpec, now: bigint): PlaceResult {
-  const outcome = venue.execute({ kind: "place", order: t.sign(spec), clientOrderId: null }, now);
-  if (outcome.kind !== "place") throw new Error("expected a place outcome");
-  return outcome.result;
-}
+const deposit = (venue: Sequencer, t: Trader, now: bigint): void => depositAt(venue, t, RICH, now);
+const place: typeof placeAt = placeAt;
 
 function rejects(fn: () => unknown, code: string): void {
   assert.throws(fn, (e: unknown) => e instanceof SequencerError && e.code === code);

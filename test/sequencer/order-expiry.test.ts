@@ -18,8 +18,7 @@ import { ExpiryHeap } from "../../sequencer/core/engine/expiries.ts";
 import type { PlaceResult } from "../../sequencer/core/engine/engine.ts";
 import { Sequencer } from "../../sequencer/core/sequencer.ts";
 import type { Outcome } from "../../sequencer/core/sequencer.ts";
-import type { Command } from "../../sequencer/core/commands.ts";
-import { ETH_PERP, openInline, replayDifferences, tempDb, Trader, venueConfig } from "./helpers.ts";
+import { depositAt, ETH_PERP, openInline, placeAt, replayDifferences, tempDb, Trader, venueConfig } from "./helpers.ts";
 import type { OrderSpec } from "./helpers.ts";
 
 const RICH = 100_000_000_000n;
@@ -98,23 +97,12 @@ describe("the expiry index", () => {
   });
 });
 
-function deposit(venue: Sequencer, t: Trader, now: bigint): void {
-  const command: Command = {
-    kind: "deposit",
-    accountId: t.accountId,
-    owner: t.owner,
-    pkHash: t.pkHash,
-    amount: RICH,
-    queueIndex: null,
-  };
-  venue.execute(command, now);
-}
+const deposit = (venue: Sequencer, t: Trader, now: bigint): void => depositAt(venue, t, RICH, now);
 
 function place(venue: Sequencer, t: Trader, spec: OrderSpec, now: bigint): PlaceResult {
-  const outcome = venue.execute({ kind: "place", order: t.sign(spec), clientOrderId: null }, now);
-  if (outcome.kind !== "place") throw new Error("expected a place outcome");
-  assert.equal(outcome.result.rejection, null, String(outcome.result.rejection));
-  return outcome.result;
+  const result = placeAt(venue, t, spec, now);
+  assert.equal(result.rejection, null, String(result.rejection));
+  return result;
 }
 
 /** Whether the timer would cancel expired orders at `now`. */
