@@ -761,9 +761,9 @@ export class Sequencer {
    * (an order of the dropped depositor, a fill that needed its collateral) is left out and
    * reported; every other acknowledged order is kept, and those whose outcome as the traders were
    * told it changed (a taker that filled against a dropped order now meets the next one, or
-   * nothing) are reported in `changed` with the old and new digests: the operator tells them. Batches are numbered afresh and proved
-   * again; the submitter finds those L1 already holds by their roots. The health gate is not
-   * applied while rebuilding.
+   * nothing) are reported in `changed` with the old and new digests: the operator tells them.
+   * Batches are numbered afresh and proved again; the submitter finds those L1 already holds by
+   * their roots. The health gate is not applied while rebuilding.
    */
   static rebuild(
     config: VenueConfig,

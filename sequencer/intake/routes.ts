@@ -359,12 +359,15 @@ function sessionOf(session: Session | null): Session {
   return session;
 }
 
-/** Refuses a session of another account than `accountId` (FORBIDDEN). */
-export function requireOwnAccount(session: Session, accountId: bigint): void {
-  if (session.accountId !== accountId)
+/**
+ * Refuses a session of account `sessionAccount` a read of account `accountId`'s next order id
+ * (FORBIDDEN): the venue's route and the market-data endpoint's.
+ */
+export function requireOwnAccount(sessionAccount: bigint, accountId: bigint): void {
+  if (sessionAccount !== accountId)
     throw new SequencerError(
       "FORBIDDEN",
-      `this session is account ${session.accountId}'s: an account's next order id is read with its own session`,
+      `this session is account ${sessionAccount}'s: an account's next order id is read with its own session`,
     );
 }
 
@@ -1260,7 +1263,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       429: "RATE_LIMITED",
     },
     handle({ params, session }) {
-      requireOwnAccount(sessionOf(session), params.accountId);
+      requireOwnAccount(sessionOf(session).accountId, params.accountId);
       return ok(nextOrderIdView(params.accountId, engine.nextOrderId(params.accountId)));
     },
   });

@@ -37,6 +37,7 @@ import {
   fillView,
   nextOrderIdView,
   parseInstrumentRef,
+  requireOwnAccount,
   restingView,
   settlementView,
   tickerRow,
@@ -287,12 +288,7 @@ function accountRoutes(
   // ones too, so anyone else reading it could tie the anonymous book's changes to the account.
   app.get("/v1/accounts/:accountId/nextOrderId", async (req, reply) => {
     const { accountId } = parsed(accountParamsSchema, req.params);
-    const id = await accountOf(req);
-    if (id !== accountId)
-      throw new SequencerError(
-        "FORBIDDEN",
-        `this session is account ${id}'s: an account's next order id is read with its own session`,
-      );
+    requireOwnAccount(await accountOf(req), accountId);
     return json(reply, nextOrderIdView(accountId, accounts().nextOrderId(accountId)));
   });
   return reader;
