@@ -49,6 +49,17 @@ export interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
+/**
+ * Why an order or a withdrawal cannot be signed yet for want of the venue session (its token
+ * names the account's next order id), in plain words; null once the session is open.
+ */
+export function venueSessionBlocker(session: Pick<Session, "token" | "tokenError">): string | null {
+  if (session.token !== null) return null;
+  return session.tokenError === null || session.tokenError === undefined
+    ? "Opening your venue session…"
+    : "The venue session could not be opened (the account panel says why): try again in a moment.";
+}
+
 export function useSession(): Session {
   const session = useContext(SessionContext);
   if (session === null) throw new Error("useSession outside <SessionProvider>");

@@ -17,7 +17,7 @@ import { formatFixed, formatUsdc } from "../../lib/format.ts";
 import { useAccount, useFetchNextOrderId, useOpenOrders } from "../../lib/market.ts";
 import { allocateOrderId } from "../../lib/orderIds.ts";
 import { sign } from "../../lib/orders.ts";
-import { useSession } from "../../lib/session.tsx";
+import { useSession, venueSessionBlocker } from "../../lib/session.tsx";
 import { useVenue } from "../../lib/venue.tsx";
 import { ErrorText } from "../ui.tsx";
 
@@ -45,11 +45,7 @@ export function L2Withdraw() {
   let blocker: string | null = null;
   if (session.key === null) blocker = "Unlock trading to sign a withdrawal.";
   else if (session.accountId === null) blocker = "You need an account (make a deposit) to withdraw.";
-  else if (session.token === null)
-    blocker =
-      session.tokenError === null || session.tokenError === undefined
-        ? "Opening your venue session…"
-        : "The venue session could not be opened (the account panel says why): try again in a moment.";
+  else if (session.token === null) blocker = venueSessionBlocker(session);
   else if (amount.amount !== null && freeShown !== null && amount.amount > freeShown)
     blocker = `Only ${formatUsdc(freeShown)} USDC is free: the rest of your collateral backs open positions.`;
 

@@ -25,7 +25,7 @@ import { accountOf, useAccount, useFetchNextOrderId, useMarks, useOpenOrders } f
 import { allocateOrderId } from "../../lib/orderIds.ts";
 import { leverageX100, orderFlags, previewFill, sign } from "../../lib/orders.ts";
 import type { TimeInForceName } from "../../lib/orders.ts";
-import { useSession } from "../../lib/session.tsx";
+import { useSession, venueSessionBlocker } from "../../lib/session.tsx";
 import { useVenue } from "../../lib/venue.tsx";
 import { TabList } from "../ui.tsx";
 
@@ -127,11 +127,7 @@ export function OrderTicket({
   else if (!session.onChain) blocker = "Switch your wallet to the venue's chain.";
   else if (session.key === null) blocker = "Unlock trading: your wallet signs one message to derive your trading key.";
   else if (session.accountId === null) blocker = "Deposit USDC on the Portfolio page to open your account.";
-  else if (session.token === null)
-    blocker =
-      session.tokenError === null || session.tokenError === undefined
-        ? "Opening your venue session…"
-        : "The venue session could not be opened (the account panel says why): try again in a moment.";
+  else if (session.token === null) blocker = venueSessionBlocker(session);
   else if (parsed.error !== null) blocker = parsed.error;
   else if (parsed.size === null || parsed.size === 0n) blocker = "Enter a size.";
   else if (parsed.price === null) blocker = "Enter a price.";
