@@ -451,7 +451,7 @@ function tradersView(kind: Command["kind"], text: string): string {
     r: v.r,
     e: v.e,
   });
-  const risk = (r: { f: Row[]; c: unknown; s: unknown }) => ({ f: r.f.map((f) => f.slice(1, 5)), c: r.c, s: r.s });
+  const riskView = (r: { f: Row[]; c: unknown; s: unknown }) => ({ f: r.f.map((f) => f.slice(1, 5)), c: r.c, s: r.s });
   const v: unknown = JSON.parse(text);
   switch (kind) {
     case "place":
@@ -461,10 +461,10 @@ function tradersView(kind: Command["kind"], text: string): string {
       return JSON.stringify({ old: r.old, new: placed(r.new) });
     }
     case "oracle":
-      return JSON.stringify(risk(v as Parameters<typeof risk>[0]));
+      return JSON.stringify(riskView(v as Parameters<typeof riskView>[0]));
     case "funding": {
-      const f = v as { u: Row[]; r: Parameters<typeof risk>[0] };
-      return JSON.stringify({ u: f.u.map((u) => u.slice(0, 2)), r: risk(f.r) });
+      const f = v as { u: Row[]; r: Parameters<typeof riskView>[0] };
+      return JSON.stringify({ u: f.u.map((u) => u.slice(0, 2)), r: riskView(f.r) });
     }
     case "settle":
       return JSON.stringify((v as Row[]).map((p) => p.slice(0, 3)));

@@ -442,7 +442,7 @@ export class MatchingEngine {
     refill(this.groups, snapshot.groups as Map<string, Set<RestingOrder>>);
     this.nextTradeId = snapshot.nextTradeId;
     this.totals.clear();
-    for (const byId of this.open.values()) for (const order of byId.values()) this.totals.add(order);
+    for (const order of this.restingOrders()) this.totals.add(order);
     this.expiries.rebuild();
   }
 
@@ -533,7 +533,7 @@ export class MatchingEngine {
   /** Every open order as a record, per account in `openOrders` order. */
   openOrderRecords(): OrderRecord[] {
     const out: OrderRecord[] = [];
-    for (const byId of this.open.values()) for (const o of byId.values()) out.push(orderRecord(o));
+    for (const o of this.restingOrders()) out.push(orderRecord(o));
     return out;
   }
 
