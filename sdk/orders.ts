@@ -68,6 +68,17 @@ export function buildOrder(accountId: bigint, r: OrderRequest, orderId: bigint, 
   };
 }
 
+/**
+ * The smallest size `market` takes at `price` (cents): its minimum size, or the lots its minimum
+ * notional (`minNotional`, collateral units) needs at that price when more. The venue takes a
+ * buy's notional at the lower of its limit and the best ask, so pass that price for a buy.
+ */
+export function minimumSize(market: Market, price: bigint): bigint {
+  if (price <= 0n) return market.minSize;
+  const lots = ceilTo((market.minNotional + price - 1n) / price, market.lotSize);
+  return lots > market.minSize ? lots : market.minSize;
+}
+
 /** Checks an order against a market's increments before it is signed (the venue checks too). */
 export function checkIncrements(market: Market, size: bigint, price: bigint): void {
   if (size < market.minSize || size % market.lotSize !== 0n)

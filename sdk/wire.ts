@@ -31,6 +31,11 @@ export const marketSchema = z.object({
   /** Sizes are multiples of this many 1e-4 units. */
   lotSize: big,
   minSize: big,
+  /**
+   * Smallest order notional, collateral units (1e-6 USD): size × the lowest price the order can
+   * fill at (a buy's limit or the best ask when lower); 0 when the venue sets none.
+   */
+  minNotional: big,
   /** `active`, `expired` (an option past expiry, awaiting settlement) or `settled`. */
   status: z.enum(["active", "expired", "settled"]),
   /** Cents; the settlement price of a settled option series, else null. */

@@ -11,6 +11,7 @@ import type { L1Link, ServiceConfig } from "./service.ts";
 import { fieldElement, uint } from "./wire.ts";
 import { DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
 import { DEFAULT_CHALLENGE_LIMITS } from "./intake/sessions.ts";
+import { DEFAULT_MIN_ORDER_NOTIONAL, DEFAULT_MIN_WITHDRAWAL } from "./intake/dust.ts";
 import { DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
 import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
@@ -153,6 +154,10 @@ const envSchema = z.object({
   TESSERA_AUTH_MAX_CHALLENGES: z.coerce.number().int().min(1).default(DEFAULT_CHALLENGE_LIMITS.max),
   TESSERA_AUTH_CHALLENGES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_CHALLENGE_LIMITS.perIp),
   TESSERA_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).default(DEFAULT_MAX_OPEN_ORDERS),
+  /** The smallest order notional (sequencer/intake/notional.ts); 0 turns the rule off. */
+  TESSERA_MIN_ORDER_NOTIONAL: uint(64, "collateral units (1e-6 USD)").default(DEFAULT_MIN_ORDER_NOTIONAL),
+  /** The smallest withdrawal but the account's whole free collateral (dust.ts); 0 turns it off. */
+  TESSERA_MIN_WITHDRAWAL: uint(64, "collateral units (1e-6 USD)").default(DEFAULT_MIN_WITHDRAWAL),
   TESSERA_VERIFY_QUEUE: z.coerce.number().int().min(1).default(DEFAULT_MAX_QUEUE),
   /** How long a verifier thread polls the queue after its last job (verify-pool.ts), µs; 0 never. */
   TESSERA_VERIFY_POLL_US: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_POLL_WINDOW_US),
@@ -352,6 +357,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, nowMs: number): ServiceCon
         maxKeys: e.TESSERA_RATE_LIMIT_KEYS,
       },
       maxOpenOrders: e.TESSERA_MAX_OPEN_ORDERS,
+      minOrderNotional: e.TESSERA_MIN_ORDER_NOTIONAL,
+      minWithdrawal: e.TESSERA_MIN_WITHDRAWAL,
       challenges: { max: e.TESSERA_AUTH_MAX_CHALLENGES, perIp: e.TESSERA_AUTH_CHALLENGES_PER_IP },
       verifyQueue: e.TESSERA_VERIFY_QUEUE,
       verifyPollUs: e.TESSERA_VERIFY_POLL_US,

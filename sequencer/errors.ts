@@ -27,6 +27,10 @@ export const SEQUENCER_ERRORS = {
   TICK_SIZE: 422,
   LOT_SIZE: 422,
   MIN_SIZE: 422,
+  /** Below the venue's minimum order notional (sequencer/intake/notional.ts). */
+  MIN_NOTIONAL: 422,
+  /** A withdrawal below the venue's minimum that is not the whole free collateral (dust.ts). */
+  MIN_WITHDRAWAL: 422,
   /** Size or price beyond what a trade slot posts (32 bits each, docs/protocol.md §7). */
   MAX_SIZE: 422,
   MAX_PRICE: 422,

@@ -17,6 +17,7 @@ import { getProfile } from "../protocol/profiles.ts";
 import { VerifyPool } from "./intake/verify-pool.ts";
 import { VenueMetrics } from "./intake/metrics.ts";
 import { ApiLimits, DEFAULT_RATE_LIMITS } from "./intake/ratelimit.ts";
+import { DEFAULT_MIN_ORDER_NOTIONAL, DEFAULT_MIN_WITHDRAWAL } from "./intake/dust.ts";
 import { buildServer, DEFAULT_MAX_OPEN_ORDERS } from "./intake/server.ts";
 import { DEFAULT_HTTP_LIMITS } from "./intake/httplimits.ts";
 import { DEFAULT_WS_LIMITS } from "./intake/ws.ts";
@@ -321,6 +322,8 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
       orderBurst: cfg.orderBurst,
     }),
     maxOpenOrders: cfg.api?.maxOpenOrders ?? DEFAULT_MAX_OPEN_ORDERS,
+    minOrderNotional: cfg.api?.minOrderNotional ?? DEFAULT_MIN_ORDER_NOTIONAL,
+    minWithdrawal: cfg.api?.minWithdrawal ?? DEFAULT_MIN_WITHDRAWAL,
     liveGroups: new Map<string, bigint>(),
     metrics,
     clock,

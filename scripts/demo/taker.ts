@@ -10,7 +10,7 @@
  */
 import type { TesseraClient } from "../../sdk/client.ts";
 import { TesseraApiError } from "../../sdk/errors.ts";
-import { floorTo, ceilTo } from "../../sdk/orders.ts";
+import { ceilTo, floorTo, minimumSize } from "../../sdk/orders.ts";
 import type { Market } from "../../sdk/wire.ts";
 import { SeededRandom } from "./oracle.ts";
 
@@ -83,15 +83,18 @@ export function startTakerFlow(client: TesseraClient, options: TakerFlowOptions)
           take.side === "buy"
             ? ceilTo((index * (10_000n + options.slippageBps)) / 10_000n, take.market.tickSize)
             : floorTo((index * (10_000n - options.slippageBps)) / 10_000n, take.market.tickSize);
+        // The venue's minimum notional, at the lowest price the protective limit lets it fill.
+        const least = minimumSize(take.market, (index * (10_000n - options.slippageBps)) / 10_000n);
+        const size = take.size >= least ? take.size : least;
         const r = await client.placeOrder({
           instrument: take.market.instrument,
           side: take.side,
-          size: take.size,
+          size,
           price: limit,
           timeInForce: "IOC",
         });
         options.log(
-          `${take.side} ${take.size} ${take.market.name}: ${r.status}, filled ${r.filled} in ${r.fills.length} fill(s)`,
+          `${take.side} ${size} ${take.market.name}: ${r.status}, filled ${r.filled} in ${r.fills.length} fill(s)`,
         );
       } catch (e) {
         options.log(`order failed: ${e instanceof TesseraApiError ? e.code : ""} ${String(e)}`);

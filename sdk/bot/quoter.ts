@@ -20,7 +20,7 @@ import { initialMarginScaled, equity } from "../../protocol/margin.ts";
 import type { Marks } from "../../protocol/margin.ts";
 import { InstrumentKind } from "../../protocol/types.ts";
 import type { Account } from "../../protocol/types.ts";
-import { ceilTo, floorTo } from "../orders.ts";
+import { ceilTo, floorTo, minimumSize } from "../orders.ts";
 import type { SideName } from "../orders.ts";
 import type { Market } from "../wire.ts";
 import { blackScholes } from "./blackscholes.ts";
@@ -86,9 +86,16 @@ export interface OptionParams {
   readonly rate: number;
 }
 
-function sizeOn(market: Market, size: bigint): bigint | null {
+/**
+ * A quote's size on `market` at `price`: `size` rounded down to the lot (null below the minimum
+ * size), raised to the lots the venue's minimum notional needs at that price, so a cheap option
+ * is quoted for at least the minimum notional rather than refused (`MIN_NOTIONAL`).
+ */
+function sizeOn(market: Market, size: bigint, price: bigint): bigint | null {
   const s = floorTo(size, market.lotSize);
-  return s >= market.minSize ? s : null;
+  if (s < market.minSize) return null;
+  const least = minimumSize(market, price);
+  return s >= least ? s : least;
 }
 
 /** Perp quotes around the oracle index, skewed against net delta. */
@@ -100,14 +107,15 @@ export function quotePerp(market: Market, index: bigint, netDelta: bigint, p: Pe
   let askPrice = ceilTo(reservation + half, market.tickSize);
   if (askPrice <= bidPrice) askPrice = bidPrice + market.tickSize;
   if (bidPrice <= 0n) bidPrice = 0n;
-  const size = sizeOn(market, p.size);
+  const bidSize = sizeOn(market, p.size, bidPrice);
+  const askSize = sizeOn(market, p.size, askPrice);
   const bid =
-    size !== null && bidPrice > 0n && netDelta < p.maxDelta
-      ? { instrument: market.instrument, side: "buy" as const, price: bidPrice, size }
+    bidSize !== null && bidPrice > 0n && netDelta < p.maxDelta
+      ? { instrument: market.instrument, side: "buy" as const, price: bidPrice, size: bidSize }
       : null;
   const ask =
-    size !== null && netDelta > -p.maxDelta
-      ? { instrument: market.instrument, side: "sell" as const, price: askPrice, size }
+    askSize !== null && netDelta > -p.maxDelta
+      ? { instrument: market.instrument, side: "sell" as const, price: askPrice, size: askSize }
       : null;
   return {
     instrument: market.instrument,
@@ -164,7 +172,8 @@ export function quoteOption(
   const minAsk = bidPrice + p.minSpreadTicks * market.tickSize;
   if (askPrice < minAsk) askPrice = minAsk;
   if (askPrice <= 0n) askPrice = market.tickSize;
-  const size = sizeOn(market, p.size);
+  const bidSize = sizeOn(market, p.size, bidPrice);
+  const askSize = sizeOn(market, p.size, askPrice);
   return {
     instrument: market.instrument,
     name: market.name,
@@ -172,12 +181,12 @@ export function quoteOption(
     vol: mid.vol,
     greeks: mid.greeks,
     bid:
-      size !== null && bidPrice > 0n && position < p.maxPosition
-        ? { instrument: market.instrument, side: "buy", price: bidPrice, size }
+      bidSize !== null && bidPrice > 0n && position < p.maxPosition
+        ? { instrument: market.instrument, side: "buy", price: bidPrice, size: bidSize }
         : null,
     ask:
-      size !== null && position > -p.maxPosition
-        ? { instrument: market.instrument, side: "sell", price: askPrice, size }
+      askSize !== null && position > -p.maxPosition
+        ? { instrument: market.instrument, side: "sell", price: askPrice, size: askSize }
         : null,
   };
 }
@@ -232,9 +241,12 @@ export function hedgeOrder(
   const size = floorTo(BigInt(Math.floor(Math.abs(netDelta) * SIZE_UNIT)), perp.lotSize);
   if (size < perp.minSize) return null;
   const slip = (index * slippageBps) / BPS;
-  return netDelta > 0
-    ? { instrument: perp.instrument, side: "sell", price: floorTo(index - slip, perp.tickSize), size }
-    : { instrument: perp.instrument, side: "buy", price: ceilTo(index + slip, perp.tickSize), size };
+  const order: Quote =
+    netDelta > 0
+      ? { instrument: perp.instrument, side: "sell", price: floorTo(index - slip, perp.tickSize), size }
+      : { instrument: perp.instrument, side: "buy", price: ceilTo(index + slip, perp.tickSize), size };
+  // Below the venue's minimum notional the hedge would be refused (MIN_NOTIONAL): wait for more delta.
+  return size * order.price >= perp.minNotional ? order : null;
 }
 
 /**

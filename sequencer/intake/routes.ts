@@ -32,6 +32,7 @@ import { accountView } from "./views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
 import type { ApiLimits, BucketState, RequestLimits } from "./ratelimit.ts";
+import { checkMinNotional, checkMinWithdrawal } from "./dust.ts";
 import { checkOpenOrderMargin } from "./reserve.ts";
 import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
@@ -75,6 +76,10 @@ export interface ApiContext {
   readonly limits: ApiLimits;
   /** Open orders an account may have at most (TOO_MANY_OPEN_ORDERS beyond). */
   readonly maxOpenOrders: number;
+  /** The smallest order notional, collateral units (MIN_NOTIONAL below; 0: none; notional.ts). */
+  readonly minOrderNotional: bigint;
+  /** The smallest withdrawal, collateral units, unless it is the whole free collateral (dust.ts). */
+  readonly minWithdrawal: bigint;
   /**
    * Cancel-on-disconnect groups (WebSocket connection ids) that are live, with their account:
    * a REST order may join only a live group of its own account.
@@ -105,7 +110,7 @@ const sideName = (s: SideCode): "buy" | "sell" => (s === Side.BUY ? "buy" : "sel
 const kindName = (k: number): "perp" | "call" | "put" =>
   k === InstrumentKind.PERP ? "perp" : k === InstrumentKind.CALL ? "call" : "put";
 
-export function marketView(m: Market) {
+export function marketView(m: Market, minNotional: bigint) {
   return {
     instrument: m.instrument,
     name: m.name,
@@ -116,6 +121,7 @@ export function marketView(m: Market) {
     tickSize: m.tickSize,
     lotSize: m.lotSize,
     minSize: m.minSize,
+    minNotional,
   };
 }
 
@@ -433,6 +439,7 @@ export function placeVerified(
         "TOO_MANY_OPEN_ORDERS",
         `account ${accountId} has ${api.maxOpenOrders} open orders, the most allowed: cancel some first`,
       );
+    checkMinNotional(venue, signed, api.minOrderNotional);
     if (api.reserveMargin !== false && decodeFlags(signed.order.flags).timeInForce === "GTC")
       checkOpenOrderMargin(venue, signed);
     const outcome = venue.execute({ kind: "place", order: signed, clientOrderId, group }, api.clock());
@@ -557,7 +564,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "KEY_MISMATCH",
       404: "UNKNOWN_INSTRUMENT / UNKNOWN_ACCOUNT",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY / DUPLICATE_CLIENT_ORDER_ID",
-      422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
+      422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / MIN_NOTIONAL / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
       429: "RATE_LIMITED",
     },
     async handle({ body, limits }) {
@@ -679,6 +686,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       const old = venue.engine.findOpen(s.accountId, params.orderId);
       if (old === null)
         throw new SequencerError("ORDER_NOT_FOUND", `account ${s.accountId} has no open order ${params.orderId}`);
+      checkMinNotional(venue, body.order, api.minOrderNotional);
       if (api.reserveMargin !== false && decodeFlags(body.order.order.flags).timeInForce === "GTC")
         checkOpenOrderMargin(venue, body.order, old);
       const outcome = venue.execute(
@@ -917,7 +925,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     method: "GET",
     url: "/v1/instruments",
     summary:
-      "Listed instruments: perpetuals and the option chain, with tick and lot sizes, status (active, expired, settled) and settlement price",
+      "Listed instruments: perpetuals and the option chain, with tick and lot sizes, the minimum order notional, status (active, expired, settled) and settlement price",
     tag: "market data",
     auth: "none",
     query: instrumentsQuerySchema,
@@ -931,7 +939,7 @@ export function buildRoutes(api: ApiContext): Route[] {
         .filter((m) => query.status === undefined || m.status === query.status);
       return ok({
         instruments: list.map((m) => ({
-          ...marketView(m.market),
+          ...marketView(m.market, api.minOrderNotional),
           status: m.status,
           settlementPrice: m.settlement?.price ?? null,
         })),
@@ -1203,7 +1211,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "KEY_MISMATCH",
       404: "UNKNOWN_ACCOUNT",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
-      422: "BAD_MESSAGE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE",
+      422: "BAD_MESSAGE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE / MIN_WITHDRAWAL (below the venue's minimum and not the whole free collateral)",
       429: "RATE_LIMITED",
     },
     async handle({ body, limits }) {
@@ -1211,6 +1219,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       venue.ledger.checkKey(signed.order.accountId, signed.publicKey);
       await verifyOrder(api, signed);
       limits.authenticated(signed.order.accountId, "order");
+      checkMinWithdrawal(venue, signed, api.minWithdrawal);
       const outcome = venue.execute({ kind: "withdraw", withdrawal: signed }, api.clock());
       if (outcome.kind !== "withdraw") throw new Error("unexpected outcome");
       return ok(withdrawalView(venue, outcome.withdrawal, api.batchMaxAgeMs));

@@ -59,6 +59,10 @@ export interface ApiOptions {
   readonly http?: Partial<HttpLimits>;
   /** Open orders per account (default 1,000). */
   readonly maxOpenOrders?: number;
+  /** The smallest order notional, collateral units (default 1 USD; 0: none; notional.ts). */
+  readonly minOrderNotional?: bigint;
+  /** The smallest withdrawal but the whole free collateral, collateral units (default 1 USD; dust.ts). */
+  readonly minWithdrawal?: bigint;
   /** Signatures that may wait for a verifier (default 4,096). */
   readonly verifyQueue?: number;
   /** How long a verifier thread polls after its last job, µs (verify-pool.ts `DEFAULT_POLL_WINDOW_US`). */

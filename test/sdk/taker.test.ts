@@ -18,6 +18,7 @@ const perp = (instrument: bigint, name: string, underlying: number): Market => (
   tickSize: 1n,
   lotSize: 10n,
   minSize: 10n,
+  minNotional: 10_000_000n,
   status: "active",
   settlementPrice: null,
 });

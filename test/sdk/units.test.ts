@@ -13,7 +13,7 @@ import { InstrumentKind, Side } from "../../protocol/types.ts";
 import type { Account } from "../../protocol/types.ts";
 import { LocalOrderBook } from "../../sdk/book.ts";
 import { RateLimitError, retryAfterMs, apiError, TesseraSdkError } from "../../sdk/errors.ts";
-import { ceilTo, floorTo, OrderIdAllocator, orderFlags } from "../../sdk/orders.ts";
+import { ceilTo, floorTo, minimumSize, OrderIdAllocator, orderFlags } from "../../sdk/orders.ts";
 import { fitsMargin, hedgeOrder, optionModel, quoteOption, quotePerp } from "../../sdk/bot/quoter.ts";
 import type { OptionParams } from "../../sdk/bot/quoter.ts";
 import { DEFAULT_SURFACE, VolSurface } from "../../sdk/bot/volsurface.ts";
@@ -162,6 +162,7 @@ const perp: Market = {
   tickSize: 1n,
   lotSize: 10n,
   minSize: 10n,
+  minNotional: 10_000_000n,
   status: "active",
   settlementPrice: null,
 };
@@ -177,6 +178,7 @@ function option(kind: "call" | "put", strike: bigint): Market {
     tickSize: 10n,
     lotSize: 100n,
     minSize: 100n,
+    minNotional: 10_000_000n,
     status: "active",
     settlementPrice: null,
   };
@@ -245,6 +247,30 @@ describe("quoter", () => {
     assert.deepEqual(sell, { instrument: perp.instrument, side: "sell", price: 298_500n, size: 12_340n });
     const buy = hedgeOrder(perp, INDEX, -2, 0.5, 50n)!;
     assert.deepEqual([buy.side, buy.price, buy.size], ["buy", 301_500n, 20_000n]);
+  });
+
+  test("the venue's minimum notional: the smallest size at a price, quotes raised to it, small hedges held", () => {
+    // 10 USD at 3,000 USD is 0.00334 ETH, rounded up to the 0.001 lot; never below the minimum size.
+    assert.equal(minimumSize(perp, INDEX), 40n);
+    assert.equal(minimumSize(perp, 100_000_000n), perp.minSize);
+    assert.equal(minimumSize({ ...perp, minNotional: 0n }, INDEX), perp.minSize);
+    for (const price of [1n, 10n, 333n, INDEX - 1n, INDEX, INDEX + 1n, 1_000_000n, 100_000_000n]) {
+      const least = minimumSize(perp, price);
+      assert.ok(least * price >= perp.minNotional && least % perp.lotSize === 0n, `${least} at ${price}`);
+      assert.ok(least === perp.minSize || (least - perp.lotSize) * price < perp.minNotional, "and no smaller");
+    }
+    // A far out-of-the-money option quoted for 1 contract: each side carries at least 10 USD.
+    const far = option("call", 450_000n);
+    const q = quoteOption(far, INDEX, NOW, 0n, surface, optionParams)!;
+    for (const side of [q.bid, q.ask]) {
+      if (side === null) continue;
+      assert.ok(side.size * side.price >= far.minNotional, `${side.side} ${side.size} at ${side.price}`);
+      assert.ok(side.size > optionParams.size, "raised above the configured size");
+    }
+    assert.ok(q.ask !== null);
+    // A hedge below the minimum (0.002 ETH, 6 USD) waits for more delta.
+    assert.equal(hedgeOrder(perp, INDEX, 0.002, 0.001, 50n), null);
+    assert.notEqual(hedgeOrder(perp, INDEX, 0.004, 0.001, 50n), null);
   });
 
   test("margin: a quote is kept only if its full fill would keep the buffer over initial margin", () => {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { pino } from "pino";
 import { getProfile } from "../../protocol/profiles.ts";
 import { VerifyPool } from "../../sequencer/intake/verify-pool.ts";
+import { DEFAULT_MIN_ORDER_NOTIONAL, DEFAULT_MIN_WITHDRAWAL } from "../../sequencer/intake/dust.ts";
 import { VenueMetrics } from "../../sequencer/intake/metrics.ts";
 import { ApiLimits, DEFAULT_RATE_LIMITS } from "../../sequencer/intake/ratelimit.ts";
 import type { ApiContext } from "../../sequencer/intake/routes.ts";
@@ -38,6 +39,8 @@ describe("API configuration", () => {
     sessions: new SessionStore(60_000),
     limits: new ApiLimits({ ...DEFAULT_RATE_LIMITS, ipRate: 1, ipBurst: 2 }),
     maxOpenOrders: 10,
+    minOrderNotional: DEFAULT_MIN_ORDER_NOTIONAL,
+    minWithdrawal: DEFAULT_MIN_WITHDRAWAL,
     liveGroups: new Map(),
     metrics: new VenueMetrics(),
     clock: () => BigInt(Date.now()),

@@ -9,11 +9,14 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { withdrawalOrder } from "../../protocol/signing.ts";
 import type { Order } from "../../protocol/types.ts";
+import { DEFAULT_MIN_WITHDRAWAL } from "../../sequencer/intake/dust.ts";
 import { toWire } from "../../sequencer/wire.ts";
 import { ADMIN_TOKEN, FAR_EXPIRY, startVenue, Trader } from "./helpers.ts";
 import type { Client, HttpReply } from "./helpers.ts";
 
 const FUNDS = 1_000_000_000n; // 1,000 USDC
+/** The smallest withdrawal the venue takes (but an account's whole free collateral). */
+const MIN = DEFAULT_MIN_WITHDRAWAL;
 
 type Venue = Awaited<ReturnType<typeof startVenue>>;
 
@@ -107,40 +110,47 @@ describe("withdrawals, batches and settlements API", () => {
     );
     await expectRejected(
       client,
-      () => client.post("/v1/withdrawals", withdrawal(alice, 1n, 7n)),
+      () => client.post("/v1/withdrawals", withdrawal(alice, MIN, 7n)),
       409,
       "DUPLICATE_ORDER_ID",
     );
     await expectRejected(
       client,
-      () => client.post("/v1/withdrawals", withdrawal(alice, 1n, 9n, { price: 1n })),
+      () => client.post("/v1/withdrawals", withdrawal(alice, MIN, 9n, { price: 1n })),
       422,
       "BAD_MESSAGE",
     );
     await expectRejected(
       client,
-      () => client.post("/v1/withdrawals", withdrawal(alice, 1n, 10n, { expiry: 1n })),
+      () => client.post("/v1/withdrawals", withdrawal(alice, MIN, 10n, { expiry: 1n })),
       422,
       "ORDER_EXPIRED",
     );
-    const forged = withdrawal(alice, 1n, 11n);
+    const forged = withdrawal(alice, MIN, 11n);
     (forged.withdrawal as { signature: { S: string } }).signature.S = "1";
     await expectRejected(client, () => client.post("/v1/withdrawals", forged), 401, "BAD_SIGNATURE");
     const mallory = new Trader("mallory", 2n);
     await expectRejected(
       client,
-      () => client.post("/v1/withdrawals", withdrawal(mallory, 1n, 12n)),
+      () => client.post("/v1/withdrawals", withdrawal(mallory, MIN, 12n)),
       403,
       "KEY_MISMATCH",
     );
     await expectRejected(client, () => client.post("/v1/withdrawals", {}), 400, "BAD_REQUEST");
     await expectRejected(
       client,
-      () => client.post("/v1/withdrawals", { ...withdrawal(alice, 1n, 13n), extra: 1 }),
+      () => client.post("/v1/withdrawals", { ...withdrawal(alice, MIN, 13n), extra: 1 }),
       400,
       "BAD_REQUEST",
     );
     await expectRejected(client, () => client.get("/v1/account/withdrawals"), 401, "UNAUTHORIZED");
+    // Below the venue's minimum withdrawal and not the whole free collateral (attack-dust.test.ts).
+    await expectRejected(
+      client,
+      () => client.post("/v1/withdrawals", withdrawal(alice, MIN - 1n, 14n)),
+      422,
+      "MIN_WITHDRAWAL",
+    );
   });
 
   test("forced withdrawals are listed as served or refused", async () => {

@@ -28,6 +28,7 @@ function option(kind: "call" | "put", strike: bigint): Instrument {
     tickSize: 100n,
     lotSize: 100n,
     minSize: 100n,
+    minNotional: 10_000_000n,
     status: "settled",
     settlementPrice: null,
   };

@@ -106,11 +106,17 @@ export function OrderTicket({
       if (market !== null && size !== null && size < market.minSize) {
         return { size, price, error: `The smallest order is ${formatSize(market.minSize)}.` };
       }
+      // The venue's minimum notional, at the lowest price the order can fill at (a buy meets the
+      // asks from the best up); a reduce-only order closing the whole position is exempt there.
+      const floor = side === Side.BUY && bestAsk !== null && price !== null && bestAsk < price ? bestAsk : price;
+      if (market !== null && size !== null && floor !== null && !reduceOnly && size * floor < market.minNotional) {
+        return { size, price, error: `The smallest order is ${formatUsdc(market.minNotional)} USD (size × price).` };
+      }
       return { size, price, error: null };
     } catch (e) {
       return { size: null, price: null, error: e instanceof AmountInputError ? e.message : explain(e) };
     }
-  }, [sizeText, priceText, type, side, bestBid, bestAsk, market]);
+  }, [sizeText, priceText, type, side, bestBid, bestAsk, market, reduceOnly]);
 
   const preview = useMemo(() => {
     if (account.data === undefined || marks === null || market === null) return null;
