@@ -35,7 +35,7 @@ export const marketSchema = z.object({
    * Smallest order notional, collateral units (1e-6 USD): size × the lowest price the order can
    * fill at (a buy's limit or the best ask when lower); 0 when the venue sets none.
    */
-  minNotional: big,
+  minNotional: big.default(0n),
   /** `active`, `expired` (an option past expiry, awaiting settlement) or `settled`. */
   status: z.enum(["active", "expired", "settled"]),
   /** Cents; the settlement price of a settled option series, else null. */

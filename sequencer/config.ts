@@ -154,7 +154,7 @@ const envSchema = z.object({
   TESSERA_AUTH_MAX_CHALLENGES: z.coerce.number().int().min(1).default(DEFAULT_CHALLENGE_LIMITS.max),
   TESSERA_AUTH_CHALLENGES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_CHALLENGE_LIMITS.perIp),
   TESSERA_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).default(DEFAULT_MAX_OPEN_ORDERS),
-  /** The smallest order notional (sequencer/intake/notional.ts); 0 turns the rule off. */
+  /** The smallest order notional (sequencer/intake/dust.ts); 0 turns the rule off. */
   TESSERA_MIN_ORDER_NOTIONAL: uint(64, "collateral units (1e-6 USD)").default(DEFAULT_MIN_ORDER_NOTIONAL),
   /** The smallest withdrawal but the account's whole free collateral (dust.ts); 0 turns it off. */
   TESSERA_MIN_WITHDRAWAL: uint(64, "collateral units (1e-6 USD)").default(DEFAULT_MIN_WITHDRAWAL),

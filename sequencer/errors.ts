@@ -27,7 +27,7 @@ export const SEQUENCER_ERRORS = {
   TICK_SIZE: 422,
   LOT_SIZE: 422,
   MIN_SIZE: 422,
-  /** Below the venue's minimum order notional (sequencer/intake/notional.ts). */
+  /** Below the venue's minimum order notional (sequencer/intake/dust.ts). */
   MIN_NOTIONAL: 422,
   /** A withdrawal below the venue's minimum that is not the whole free collateral (dust.ts). */
   MIN_WITHDRAWAL: 422,

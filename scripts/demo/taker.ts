@@ -83,8 +83,12 @@ export function startTakerFlow(client: TesseraClient, options: TakerFlowOptions)
           take.side === "buy"
             ? ceilTo((index * (10_000n + options.slippageBps)) / 10_000n, take.market.tickSize)
             : floorTo((index * (10_000n - options.slippageBps)) / 10_000n, take.market.tickSize);
-        // The venue's minimum notional, at the lowest price the protective limit lets it fill.
-        const least = minimumSize(take.market, (index * (10_000n - options.slippageBps)) / 10_000n);
+        // The venue's minimum notional, at the lowest price either side's protective limit allows
+        // (a buy meets the asks from the best up, which a sell's limit bounds here).
+        const least = minimumSize(
+          take.market,
+          floorTo((index * (10_000n - options.slippageBps)) / 10_000n, take.market.tickSize),
+        );
         const size = take.size >= least ? take.size : least;
         const r = await client.placeOrder({
           instrument: take.market.instrument,

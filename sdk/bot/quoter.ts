@@ -245,8 +245,9 @@ export function hedgeOrder(
     netDelta > 0
       ? { instrument: perp.instrument, side: "sell", price: floorTo(index - slip, perp.tickSize), size }
       : { instrument: perp.instrument, side: "buy", price: ceilTo(index + slip, perp.tickSize), size };
-  // Below the venue's minimum notional the hedge would be refused (MIN_NOTIONAL): wait for more delta.
-  return size * order.price >= perp.minNotional ? order : null;
+  // Below the venue's minimum notional the hedge would be refused (MIN_NOTIONAL): wait for more
+  // delta. A buy is valued at the best ask when lower, so both are valued at the lower limit.
+  return size * floorTo(index - slip, perp.tickSize) >= perp.minNotional ? order : null;
 }
 
 /**

@@ -15,19 +15,30 @@
  * limit). The book is read in the same synchronous step that executes the order, so nothing moves
  * it in between.
  *
- * Exempt: a reduce-only order for exactly the account's whole position in the instrument, so a
- * position the market moved below the minimum (an option's premium decays) can always be closed.
+ * An amend (a reduction in place) of an order that never filled is held to the same minimum at
+ * the order's own price (it rests, so it fills there).
+ *
+ * Exempt: an immediate (IOC or FOK) reduce-only order for exactly the account's whole position
+ * in the instrument, so a position the market moved below the minimum (an option's premium
+ * decays) can always be closed. Its fills are the one kind below the minimum that need not
+ * complete an order that filled before, at most one per position closed (a maker order that never
+ * filled is at least the minimum, so this taker completes no such order): to close a dust position
+ * again the account needs a new one, which takes a fill of its own. A resting order is never
+ * exempt: many of them, each the size of one small position, would each be a dust fill.
  *
  * A withdrawal takes a slot too, and pays no fee: it must be at least the minimum withdrawal, or
- * exactly the account's whole free collateral (what protocol/ would let it take now), so a
- * balance below the minimum can always leave, once.
+ * empty the account (its whole collateral, no position held), so a balance below the minimum can
+ * leave once, and another needs a deposit or a trade first.
+ *
+ * Both exemptions read the account, so the order id is checked first: a replayed message gets
+ * DUPLICATE_ORDER_ID, as before, and learns nothing of the account's position or balance.
  *
  * Not replayed: the journal records the orders that passed it and a rebuild re-executes them as
  * they are, so changing the minimum needs no cut-over.
  */
-import { freeCollateral } from "../../protocol/margin.ts";
 import { Side } from "../../protocol/types.ts";
 import type { SignedOrder } from "../../protocol/types.ts";
+import type { RestingOrder } from "../core/engine/book.ts";
 import { decodeFlags } from "../core/engine/flags.ts";
 import type { Sequencer } from "../core/sequencer.ts";
 import { SequencerError } from "../errors.ts";
@@ -41,8 +52,16 @@ export const DEFAULT_MIN_ORDER_NOTIONAL = 1_000_000n;
 /** Collateral units (1e-6 USD): 1 USD. */
 export const DEFAULT_MIN_WITHDRAWAL = 1_000_000n;
 
-/** Throws MIN_NOTIONAL when `signed` is below `min` (collateral units) and not exempt. */
-export function checkMinNotional(venue: Sequencer, signed: SignedOrder, min: bigint): void {
+/**
+ * Throws MIN_NOTIONAL when `signed` is below `min` (collateral units) and not exempt (and the
+ * order-id errors first, `replacing` being the order a replace cancels).
+ */
+export function checkMinNotional(
+  venue: Sequencer,
+  signed: SignedOrder,
+  min: bigint,
+  replacing: RestingOrder | null = null,
+): void {
   if (min === 0n) return;
   const o = signed.order;
   let price = o.price;
@@ -51,29 +70,43 @@ export function checkMinNotional(venue: Sequencer, signed: SignedOrder, min: big
     if (ask !== null && ask.price < price) price = ask.price;
   }
   if (o.size * price >= min) return;
-  if (decodeFlags(o.flags).reduceOnly) {
+  venue.engine.checkOrderId(o.accountId, o.orderId, replacing);
+  const flags = decodeFlags(o.flags);
+  if (flags.reduceOnly && flags.timeInForce !== "GTC") {
     const position = venue.ledger.positionSize(o.accountId, o.instrument);
     if (position === (o.side === Side.BUY ? -o.size : o.size)) return;
   }
   throw new SequencerError(
     "MIN_NOTIONAL",
-    `size ${o.size} at ${price === o.price ? "its limit" : "the best ask"} of ${price} cents is ${o.size * price} in collateral units (1e-6 USD), below the venue's minimum order notional ${min}: send a larger size (a reduce-only order for the whole position is exempt)`,
+    `size ${o.size} at ${price === o.price ? "its limit" : "the best ask"} of ${price} cents is ${o.size * price} in collateral units (1e-6 USD), below the venue's minimum order notional ${min}: send a larger size (an IOC or FOK reduce-only order for the whole position is exempt)`,
+  );
+}
+
+/**
+ * Throws MIN_NOTIONAL when amending `order` (never filled) down to `size` would leave it below
+ * `min` at its own price. An order that filled before may shrink to any size: its last fill is
+ * the one fill below the minimum the rule allows it.
+ */
+export function checkMinAmend(order: RestingOrder | null, size: bigint, min: bigint): void {
+  if (min === 0n || order === null || order.filled > 0n || size * order.price >= min) return;
+  throw new SequencerError(
+    "MIN_NOTIONAL",
+    `size ${size} at the order's price of ${order.price} cents is ${size * order.price} in collateral units (1e-6 USD), below the venue's minimum order notional ${min}: amend to a larger size, or cancel`,
   );
 }
 
 /**
  * Throws MIN_WITHDRAWAL when the withdrawal message `signed` takes less than `min` (collateral
- * units) and is not the account's whole free collateral. Call it after the signature checked:
- * its message tells the free collateral.
+ * units) and does not empty the account (and the order-id errors first).
  */
 export function checkMinWithdrawal(venue: Sequencer, signed: SignedOrder, min: bigint): void {
-  const amount = signed.order.size;
-  if (min === 0n || amount >= min) return;
-  const account = venue.ledger.state.account(signed.order.accountId);
-  const whole = freeCollateral(account, venue.ledger.state.marks(venue.ledger.oraclePrices));
-  if (amount > 0n && amount === whole) return;
+  const w = signed.order;
+  if (min === 0n || w.size >= min) return;
+  venue.engine.checkOrderId(w.accountId, w.orderId);
+  const account = venue.ledger.state.account(w.accountId);
+  if (w.size > 0n && w.size === account.collateral && account.positions.every((p) => p.size === 0n)) return;
   throw new SequencerError(
     "MIN_WITHDRAWAL",
-    `a withdrawal of ${amount} is below the venue's minimum withdrawal ${min} (collateral units, 1e-6 USD): withdraw at least ${min}, or exactly the account's whole free collateral, now ${whole}`,
+    `a withdrawal of ${w.size} is below the venue's minimum withdrawal ${min} (collateral units, 1e-6 USD): withdraw at least ${min}, or all the collateral of an account that holds no position`,
   );
 }

@@ -32,7 +32,7 @@ import { accountView } from "./views.ts";
 import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
 import type { ApiLimits, BucketState, RequestLimits } from "./ratelimit.ts";
-import { checkMinNotional, checkMinWithdrawal } from "./dust.ts";
+import { checkMinAmend, checkMinNotional, checkMinWithdrawal } from "./dust.ts";
 import { checkOpenOrderMargin } from "./reserve.ts";
 import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
@@ -76,7 +76,7 @@ export interface ApiContext {
   readonly limits: ApiLimits;
   /** Open orders an account may have at most (TOO_MANY_OPEN_ORDERS beyond). */
   readonly maxOpenOrders: number;
-  /** The smallest order notional, collateral units (MIN_NOTIONAL below; 0: none; notional.ts). */
+  /** The smallest order notional, collateral units (MIN_NOTIONAL below; 0: none; dust.ts). */
   readonly minOrderNotional: bigint;
   /** The smallest withdrawal, collateral units, unless it is the whole free collateral (dust.ts). */
   readonly minWithdrawal: bigint;
@@ -686,7 +686,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       const old = venue.engine.findOpen(s.accountId, params.orderId);
       if (old === null)
         throw new SequencerError("ORDER_NOT_FOUND", `account ${s.accountId} has no open order ${params.orderId}`);
-      checkMinNotional(venue, body.order, api.minOrderNotional);
+      checkMinNotional(venue, body.order, api.minOrderNotional, old);
       if (api.reserveMargin !== false && decodeFlags(body.order.order.flags).timeInForce === "GTC")
         checkOpenOrderMargin(venue, body.order, old);
       const outcome = venue.execute(
@@ -796,10 +796,11 @@ export function buildRoutes(api: ApiContext): Route[] {
       ...ERR_400,
       ...ERR_AUTH,
       404: "ORDER_NOT_FOUND",
-      422: "BAD_ORDER (not a reduction, or nothing left open) / LOT_SIZE",
+      422: "BAD_ORDER (not a reduction, or nothing left open) / LOT_SIZE / MIN_NOTIONAL (an order that never filled, below the minimum order notional at its price)",
     },
     handle({ params, body, session }) {
       const s = sessionOf(session);
+      checkMinAmend(venue.engine.findOpen(s.accountId, params.orderId), body.size, api.minOrderNotional);
       const outcome = venue.execute(
         { kind: "amend", accountId: s.accountId, orderId: params.orderId, size: body.size },
         api.clock(),

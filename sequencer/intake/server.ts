@@ -59,7 +59,7 @@ export interface ApiOptions {
   readonly http?: Partial<HttpLimits>;
   /** Open orders per account (default 1,000). */
   readonly maxOpenOrders?: number;
-  /** The smallest order notional, collateral units (default 1 USD; 0: none; notional.ts). */
+  /** The smallest order notional, collateral units (default 1 USD; 0: none; dust.ts). */
   readonly minOrderNotional?: bigint;
   /** The smallest withdrawal but the whole free collateral, collateral units (default 1 USD; dust.ts). */
   readonly minWithdrawal?: bigint;

@@ -1,5 +1,5 @@
 /**
- * `attack:` dust (sequencer/intake/notional.ts). Every fill takes a batch slot, which costs the
+ * `attack:` dust (sequencer/intake/dust.ts). Every fill takes a batch slot, which costs the
  * operator the same L1 gas and proving whatever its size, while its fee is a few bps of its
  * notional, rounded down. An account must not be able to fill the batches with fills that pay
  * (almost) nothing: every order is at least the venue's minimum notional at the lowest price it
@@ -115,12 +115,24 @@ describe("attack: dust orders", () => {
           token,
         ),
       );
+      // So is an amend of an order that never filled: 4 lots shrunk to 1 would rest as dust, and a
+      // thousand such orders would be a thousand dust fills for one sweep.
+      await refusedAsDust(client, () => client.post(`/v1/orders/${resting}/amend`, { size: LOT.toString() }, token));
       accepted(await client.post("/v1/orders/cancel-batch", { orderIds: [resting.toString()] }, token));
+      // An order that filled before may shrink to any size: its last fill completes it. The
+      // maker's ask filled 4 lots; it keeps 1 lot open.
+      const makerToken = await client.session(maker);
+      const amended = accepted(await client.post("/v1/orders/1/amend", { size: (5n * LOT).toString() }, makerToken));
+      assert.equal((amended.order as Record<string, string>).remaining, LOT.toString());
 
-      // Mallory is long 4 lots, 6 USD at half the price. Closing it all there is exempt (a position
-      // the market moved below the minimum can always be closed); part of it, or without
-      // reduce-only, is dust.
+      // Mallory is long 4 lots, 6 USD at half the price. Closing it all there at once is exempt (a
+      // position the market moved below the minimum can always be closed); part of it, without
+      // reduce-only, or as a resting order (many of those, each the size of the position, would
+      // each be a dust fill), is dust.
       const half = P / 2n;
+      await refusedAsDust(client, () =>
+        client.place(mallory.sign({ side: Side.SELL, size: 4n * LOT, price: half, orderId: ++id, reduceOnly: true })),
+      );
       await refusedAsDust(client, () =>
         client.place(
           mallory.sign({ side: Side.SELL, size: 3n * LOT, price: half, orderId: ++id, tif: "IOC", reduceOnly: true }),
@@ -129,12 +141,19 @@ describe("attack: dust orders", () => {
       await refusedAsDust(client, () =>
         client.place(mallory.sign({ side: Side.SELL, size: 4n * LOT, price: half, orderId: ++id, tif: "IOC" })),
       );
-      const close = accepted(
-        await client.place(
-          mallory.sign({ side: Side.SELL, size: 4n * LOT, price: half, orderId: ++id, tif: "IOC", reduceOnly: true }),
-        ),
-      );
+      const closing = mallory.sign({
+        side: Side.SELL,
+        size: 4n * LOT,
+        price: half,
+        orderId: ++id,
+        tif: "IOC",
+        reduceOnly: true,
+      });
+      const close = accepted(await client.place(closing));
       assert.equal(close.filled, (4n * LOT).toString(), "the whole position closed against the bid");
+      // Replayed by anyone, it is a used order id, whatever the position now (nothing learnt).
+      const replay = await client.place(closing);
+      assert.deepEqual([replay.status, replay.body.code], [409, "DUPLICATE_ORDER_ID"]);
       const account = accepted(await client.get("/v1/account", token));
       assert.deepEqual(
         (account.positions as Record<string, string>[]).filter((p) => p.size !== "0"),
@@ -147,53 +166,51 @@ describe("attack: dust orders", () => {
     }
   });
 
-  test(
-    "attack: a withdrawal below the minimum is refused unless it takes the whole free collateral",
-    TIMEOUT,
-    async () => {
-      const v = await ChildVenueHandle.start({ TESSERA_MIN_WITHDRAWAL: MIN.toString() });
-      try {
-        const client = v.client;
-        const rich = new Trader("rich", 2n);
-        const dusty = new Trader("dusty", 3n);
-        await fund(client, rich);
-        const small = MIN / 2n;
-        await fund(client, dusty, small);
-        const withdraw = (t: Trader, amount: bigint, orderId: bigint) =>
-          client.post("/v1/withdrawals", {
-            withdrawal: toWire(t.sign(withdrawalOrder(t.accountId, amount, orderId, FAR_EXPIRY))),
-          });
-        // A withdrawal takes a batch slot and pays no fee: one unit at a time would fill the batches.
-        for (const [amount, id] of [
-          [0n, 1n],
-          [1n, 2n],
-          [MIN - 1n, 3n],
-        ] as const) {
-          const before = await fingerprint(client);
-          const r = await withdraw(rich, amount, id);
-          assert.equal(r.status, 422, JSON.stringify(r.body));
-          assert.equal(r.body.code, "MIN_WITHDRAWAL");
-          assert.match(r.body.message as string, /whole free collateral/);
-          assert.equal(await fingerprint(client), before, "a refused withdrawal changes nothing");
-        }
-        assert.equal(accepted(await withdraw(rich, MIN, 4n)).served, MIN.toString());
-        // Less than the minimum can always leave, exactly and once.
-        for (const [amount, id] of [
-          [small - 1n, 10n],
-          [small + 1n, 11n],
-        ] as const) {
-          const r = await withdraw(dusty, amount, id);
-          assert.equal(r.status, 422, JSON.stringify(r.body));
-        }
-        assert.equal(accepted(await withdraw(dusty, small, 12n)).served, small.toString());
-        const after = await withdraw(dusty, 0n, 13n);
-        assert.equal(after.body.code, "MIN_WITHDRAWAL", "nothing is left to take");
-        assert.equal((await client.get("/health")).status, 200);
-      } finally {
-        await v.stop();
+  test("attack: a withdrawal below the minimum is refused unless it empties the account", TIMEOUT, async () => {
+    const v = await ChildVenueHandle.start({ TESSERA_MIN_WITHDRAWAL: MIN.toString() });
+    try {
+      const client = v.client;
+      const rich = new Trader("rich", 2n);
+      const dusty = new Trader("dusty", 3n);
+      await fund(client, rich);
+      const small = MIN / 2n;
+      await fund(client, dusty, small);
+      const withdraw = (t: Trader, amount: bigint, orderId: bigint) =>
+        client.post("/v1/withdrawals", {
+          withdrawal: toWire(t.sign(withdrawalOrder(t.accountId, amount, orderId, FAR_EXPIRY))),
+        });
+      // A withdrawal takes a batch slot and pays no fee: one unit at a time would fill the batches.
+      for (const [amount, id] of [
+        [0n, 1n],
+        [1n, 2n],
+        [MIN - 1n, 3n],
+      ] as const) {
+        const before = await fingerprint(client);
+        const r = await withdraw(rich, amount, id);
+        assert.equal(r.status, 422, JSON.stringify(r.body));
+        assert.equal(r.body.code, "MIN_WITHDRAWAL");
+        assert.match(r.body.message as string, /holds no position/);
+        assert.equal(await fingerprint(client), before, "a refused withdrawal changes nothing");
       }
-    },
-  );
+      assert.equal(accepted(await withdraw(rich, MIN, 4n)).served, MIN.toString());
+      // Less than the minimum can always leave, all of it and once.
+      for (const [amount, id] of [
+        [small - 1n, 10n],
+        [small + 1n, 11n],
+      ] as const) {
+        const r = await withdraw(dusty, amount, id);
+        assert.equal(r.status, 422, JSON.stringify(r.body));
+      }
+      assert.equal(accepted(await withdraw(dusty, small, 12n)).served, small.toString());
+      const replay = await withdraw(dusty, small, 12n);
+      assert.deepEqual([replay.status, replay.body.code], [409, "DUPLICATE_ORDER_ID"], "a replay learns nothing");
+      const after = await withdraw(dusty, 0n, 13n);
+      assert.equal(after.body.code, "MIN_WITHDRAWAL", "nothing is left to take");
+      assert.equal((await client.get("/health")).status, 200);
+    } finally {
+      await v.stop();
+    }
+  });
 
   test(
     "attack: seeded order flow: every fill below the minimum completes an order that filled before",

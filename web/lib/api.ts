@@ -59,7 +59,7 @@ const instrumentSchema = z.object({
   /** Smallest order size, 1e-4 units. */
   minSize: int,
   /** Smallest order notional (size × price), collateral units of 1e-6 USD; 0 when none. */
-  minNotional: int,
+  minNotional: int.default(0n),
   /** `active`, `expired` (an option past expiry, awaiting settlement) or `settled`. */
   status: z.enum(INSTRUMENT_STATUSES),
   /** Cents: the price a settled option series was settled at; null until then. */

@@ -107,16 +107,24 @@ export function OrderTicket({
         return { size, price, error: `The smallest order is ${formatSize(market.minSize)}.` };
       }
       // The venue's minimum notional, at the lowest price the order can fill at (a buy meets the
-      // asks from the best up); a reduce-only order closing the whole position is exempt there.
+      // asks from the best up); an immediate reduce-only order closing the whole position is exempt.
       const floor = side === Side.BUY && bestAsk !== null && price !== null && bestAsk < price ? bestAsk : price;
-      if (market !== null && size !== null && floor !== null && !reduceOnly && size * floor < market.minNotional) {
+      const held =
+        market === null || account.data === undefined
+          ? 0n
+          : (accountOf(account.data, deployment.profile.positions).positions.find(
+              (p) => p.instrument === market.instrument,
+            )?.size ?? 0n);
+      const closesAll =
+        reduceOnly && (type === "market" || tif !== "GTC") && size === (side === Side.BUY ? -held : held);
+      if (market !== null && size !== null && floor !== null && !closesAll && size * floor < market.minNotional) {
         return { size, price, error: `The smallest order is ${formatUsdc(market.minNotional)} USD (size × price).` };
       }
       return { size, price, error: null };
     } catch (e) {
       return { size: null, price: null, error: e instanceof AmountInputError ? e.message : explain(e) };
     }
-  }, [sizeText, priceText, type, side, bestBid, bestAsk, market, reduceOnly]);
+  }, [sizeText, priceText, type, side, bestBid, bestAsk, market, reduceOnly, tif, account.data, deployment]);
 
   const preview = useMemo(() => {
     if (account.data === undefined || marks === null || market === null) return null;
