@@ -156,7 +156,7 @@ const envSchema = z.object({
   TESSERA_MAX_OPEN_ORDERS: z.coerce.number().int().min(1).default(DEFAULT_MAX_OPEN_ORDERS),
   /** The smallest order notional (sequencer/intake/dust.ts); 0 turns the rule off. */
   TESSERA_MIN_ORDER_NOTIONAL: uint(64, "collateral units (1e-6 USD)").default(DEFAULT_MIN_ORDER_NOTIONAL),
-  /** The smallest withdrawal but the account's whole free collateral (dust.ts); 0 turns it off. */
+  /** The smallest withdrawal but one that empties a flat account (dust.ts); 0 turns it off. */
   TESSERA_MIN_WITHDRAWAL: uint(64, "collateral units (1e-6 USD)").default(DEFAULT_MIN_WITHDRAWAL),
   TESSERA_VERIFY_QUEUE: z.coerce.number().int().min(1).default(DEFAULT_MAX_QUEUE),
   /** How long a verifier thread polls the queue after its last job (verify-pool.ts), µs; 0 never. */

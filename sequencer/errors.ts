@@ -29,7 +29,7 @@ export const SEQUENCER_ERRORS = {
   MIN_SIZE: 422,
   /** Below the venue's minimum order notional (sequencer/intake/dust.ts). */
   MIN_NOTIONAL: 422,
-  /** A withdrawal below the venue's minimum that is not the whole free collateral (dust.ts). */
+  /** A withdrawal below the venue's minimum that does not empty a flat account (dust.ts). */
   MIN_WITHDRAWAL: 422,
   /** Size or price beyond what a trade slot posts (32 bits each, docs/protocol.md §7). */
   MAX_SIZE: 422,

@@ -78,7 +78,7 @@ export interface ApiContext {
   readonly maxOpenOrders: number;
   /** The smallest order notional, collateral units (MIN_NOTIONAL below; 0: none; dust.ts). */
   readonly minOrderNotional: bigint;
-  /** The smallest withdrawal, collateral units, unless it is the whole free collateral (dust.ts). */
+  /** The smallest withdrawal, collateral units, unless it empties a flat account (dust.ts). */
   readonly minWithdrawal: bigint;
   /**
    * Cancel-on-disconnect groups (WebSocket connection ids) that are live, with their account:
@@ -1212,7 +1212,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       403: "KEY_MISMATCH",
       404: "UNKNOWN_ACCOUNT",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
-      422: "BAD_MESSAGE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE / MIN_WITHDRAWAL (below the venue's minimum and not the whole free collateral)",
+      422: "BAD_MESSAGE / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / INSUFFICIENT_FREE_COLLATERAL / OUT_OF_RANGE / MIN_WITHDRAWAL (below the venue's minimum, and not all the collateral of an account holding no position)",
       429: "RATE_LIMITED",
     },
     async handle({ body, limits }) {

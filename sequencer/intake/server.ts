@@ -61,7 +61,7 @@ export interface ApiOptions {
   readonly maxOpenOrders?: number;
   /** The smallest order notional, collateral units (default 1 USD; 0: none; dust.ts). */
   readonly minOrderNotional?: bigint;
-  /** The smallest withdrawal but the whole free collateral, collateral units (default 1 USD; dust.ts). */
+  /** The smallest withdrawal but one that empties a flat account, collateral units (default 1 USD; dust.ts). */
   readonly minWithdrawal?: bigint;
   /** Signatures that may wait for a verifier (default 4,096). */
   readonly verifyQueue?: number;

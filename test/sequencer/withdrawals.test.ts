@@ -15,7 +15,7 @@ import { ADMIN_TOKEN, FAR_EXPIRY, startVenue, Trader } from "./helpers.ts";
 import type { Client, HttpReply } from "./helpers.ts";
 
 const FUNDS = 1_000_000_000n; // 1,000 USDC
-/** The smallest withdrawal the venue takes (but an account's whole free collateral). */
+/** The smallest withdrawal the venue takes (but one that empties an account holding no position). */
 const MIN = DEFAULT_MIN_WITHDRAWAL;
 
 type Venue = Awaited<ReturnType<typeof startVenue>>;
@@ -144,7 +144,7 @@ describe("withdrawals, batches and settlements API", () => {
       "BAD_REQUEST",
     );
     await expectRejected(client, () => client.get("/v1/account/withdrawals"), 401, "UNAUTHORIZED");
-    // Below the venue's minimum withdrawal and not the whole free collateral (attack-dust.test.ts).
+    // Below the venue's minimum withdrawal and not emptying the account (attack-dust.test.ts).
     await expectRejected(
       client,
       () => client.post("/v1/withdrawals", withdrawal(alice, MIN - 1n, 14n)),

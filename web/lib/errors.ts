@@ -36,7 +36,7 @@ const MESSAGES: Readonly<Record<string, string>> = {
   TICK_SIZE: "The price must be a multiple of the market's tick size.",
   LOT_SIZE: "The size must be a multiple of the market's lot size.",
   MIN_SIZE: "The size is below the market's minimum order size.",
-  MIN_WITHDRAWAL: "The withdrawal is below the venue's minimum: withdraw more, or your whole free collateral.",
+  MIN_WITHDRAWAL: "The withdrawal is below the venue's minimum: withdraw more, or everything once no position is open.",
   MIN_NOTIONAL: "The order is below the venue's minimum order value (size × price): enlarge it.",
   MAX_SIZE: "The size is above the largest order the exchange takes (429,496.7295 units).",
   MAX_PRICE: "The price is above the largest price the exchange takes (42,949,672.95 USD).",
