@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { leverageX100, orderFlags, previewFill } from "../../web/lib/orders.ts";
+import { belowMinimumNotional, leverageX100, orderFlags, previewFill } from "../../web/lib/orders.ts";
 import { optionId, perpId } from "../../protocol/instruments.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
-import type { Account } from "../../protocol/types.ts";
+import type { Account, SideCode } from "../../protocol/types.ts";
 
 const ETH = perpId(1);
 const marks = { prices: [300000n, 6000000n], fundingIndex: [0n, 0n] };
@@ -52,4 +52,44 @@ test("no free slot for a third instrument; a held instrument keeps its slot", ()
   const call = optionId(1, InstrumentKind.CALL, 300000n, 2_000_000_000n);
   assert.equal(previewFill(full, marks, call, Side.BUY, 1n, 100n).noSlot, true);
   assert.equal(previewFill(full, marks, ETH, Side.BUY, 1n, 300000n).noSlot, false);
+});
+
+test("the order ticket's dust check agrees with the venue's rule at its edges (sequencer/intake/dust.ts)", () => {
+  const MIN = 1_000_000n; // 1 USD in collateral units
+  const P = 300_000n; // 3,000 USD: 4 size units (1e-4 ETH) are 1.2 USD, 3 are 0.9 USD
+  const order = (side: SideCode, size: bigint, price: bigint, reduceOnly = false, immediate = false) => ({
+    side,
+    size,
+    price,
+    reduceOnly,
+    immediate,
+  });
+  const cases: [ReturnType<typeof order>, bigint, bigint | null, bigint, boolean][] = [
+    [order(Side.SELL, 4n, P), MIN, null, 0n, false],
+    [order(Side.SELL, 3n, P), MIN, null, 0n, true],
+    [order(Side.SELL, 1n, MIN), MIN, null, 0n, false],
+    [order(Side.SELL, 1n, MIN - 1n), MIN, null, 0n, true],
+    [order(Side.BUY, 4n, P), MIN, null, 0n, false],
+    // A buy through the book is valued at the best ask.
+    [order(Side.BUY, 4n, 2n * P), MIN, P - 100_000n, 0n, true],
+    [order(Side.BUY, 4n, 2n * P), MIN, 250_000n, 0n, false],
+    [order(Side.BUY, 4n, 2n * P), MIN, 249_999n, 0n, true],
+    [order(Side.BUY, 4n, 2n * P), MIN, P, 0n, false],
+    [order(Side.BUY, 3n, P), MIN, P + 1n, 0n, true],
+    // Exempt: an immediate reduce-only close of the whole position; not part of it, not resting.
+    [order(Side.SELL, 3n, P, true, true), MIN, null, 3n, false],
+    [order(Side.BUY, 3n, P, true, true), MIN, null, -3n, false],
+    [order(Side.SELL, 3n, P, true, true), MIN, null, -3n, true],
+    [order(Side.SELL, 2n, P, true, true), MIN, null, 3n, true],
+    [order(Side.SELL, 3n, P, true, false), MIN, null, 3n, true],
+    [order(Side.SELL, 3n, P, false, true), MIN, null, 3n, true],
+    // A venue without a minimum.
+    [order(Side.SELL, 1n, 1n), 0n, null, 0n, false],
+  ];
+  for (const [o, min, bestAsk, held, below] of cases)
+    assert.equal(
+      belowMinimumNotional(o, min, bestAsk, held),
+      below,
+      JSON.stringify(o, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+    );
 });

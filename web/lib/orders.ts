@@ -44,6 +44,30 @@ export function orderFlags(options: {
   );
 }
 
+/**
+ * Whether the venue would refuse an order as dust (`MIN_NOTIONAL`, sequencer/intake/dust.ts): its
+ * size times the lowest price it can fill at (a buy's limit, or the best ask when lower) below
+ * `minNotional`, and it is not an immediate reduce-only order closing the whole position `held`
+ * (signed size in the instrument).
+ */
+export function belowMinimumNotional(
+  order: {
+    readonly side: SideCode;
+    readonly size: bigint;
+    readonly price: bigint;
+    readonly reduceOnly: boolean;
+    readonly immediate: boolean;
+  },
+  minNotional: bigint,
+  bestAsk: bigint | null,
+  held: bigint,
+): boolean {
+  const floor = order.side === Side.BUY && bestAsk !== null && bestAsk < order.price ? bestAsk : order.price;
+  if (order.size * floor >= minNotional) return false;
+  const closesAll = order.reduceOnly && order.immediate && order.size === (order.side === Side.BUY ? -held : held);
+  return !closesAll;
+}
+
 /** Signs `order` with the trading key for this deployment's domain. */
 export function sign(privateKey: PrivateKey, order: Order, domain: bigint): SignedOrder {
   return signOrder(privateKey, order, domain);

@@ -23,7 +23,7 @@ import {
 } from "../../lib/format.ts";
 import { accountOf, useAccount, useFetchNextOrderId, useMarks, useOpenOrders } from "../../lib/market.ts";
 import { allocateOrderId } from "../../lib/orderIds.ts";
-import { leverageX100, orderFlags, previewFill, sign } from "../../lib/orders.ts";
+import { belowMinimumNotional, leverageX100, orderFlags, previewFill, sign } from "../../lib/orders.ts";
 import type { TimeInForceName } from "../../lib/orders.ts";
 import { useSession, venueSessionBlocker } from "../../lib/session.tsx";
 import { useVenue } from "../../lib/venue.tsx";
@@ -106,18 +106,20 @@ export function OrderTicket({
       if (market !== null && size !== null && size < market.minSize) {
         return { size, price, error: `The smallest order is ${formatSize(market.minSize)}.` };
       }
-      // The venue's minimum notional, at the lowest price the order can fill at (a buy meets the
-      // asks from the best up); an immediate reduce-only order closing the whole position is exempt.
-      const floor = side === Side.BUY && bestAsk !== null && price !== null && bestAsk < price ? bestAsk : price;
+      // The venue's minimum notional (an immediate reduce-only close of the whole position is exempt).
       const held =
         market === null || account.data === undefined
           ? 0n
           : (accountOf(account.data, deployment.profile.positions).positions.find(
               (p) => p.instrument === market.instrument,
             )?.size ?? 0n);
-      const closesAll =
-        reduceOnly && (type === "market" || tif !== "GTC") && size === (side === Side.BUY ? -held : held);
-      if (market !== null && size !== null && floor !== null && !closesAll && size * floor < market.minNotional) {
+      const immediate = type === "market" || tif !== "GTC";
+      if (
+        market !== null &&
+        size !== null &&
+        price !== null &&
+        belowMinimumNotional({ side, size, price, reduceOnly, immediate }, market.minNotional, bestAsk, held)
+      ) {
         return { size, price, error: `The smallest order is ${formatUsdc(market.minNotional)} USD (size × price).` };
       }
       return { size, price, error: null };
