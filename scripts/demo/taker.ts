@@ -79,16 +79,12 @@ export function startTakerFlow(client: TesseraClient, options: TakerFlowOptions)
         const positions = new Map(account.positions.map((p) => [p.instrument, p.size]));
         const take = nextTake(random, perps, positions, options.maxLots, options.maxPosition);
         const index = oracle.find((u) => u.underlying === take.market.underlying)!.indexPrice;
+        const low = floorTo((index * (10_000n - options.slippageBps)) / 10_000n, take.market.tickSize);
         const limit =
-          take.side === "buy"
-            ? ceilTo((index * (10_000n + options.slippageBps)) / 10_000n, take.market.tickSize)
-            : floorTo((index * (10_000n - options.slippageBps)) / 10_000n, take.market.tickSize);
+          take.side === "buy" ? ceilTo((index * (10_000n + options.slippageBps)) / 10_000n, take.market.tickSize) : low;
         // The venue's minimum notional, at the lowest price either side's protective limit allows
         // (a buy meets the asks from the best up, which a sell's limit bounds here).
-        const least = minimumSize(
-          take.market,
-          floorTo((index * (10_000n - options.slippageBps)) / 10_000n, take.market.tickSize),
-        );
+        const least = minimumSize(take.market, low);
         const size = take.size >= least ? take.size : least;
         const r = await client.placeOrder({
           instrument: take.market.instrument,

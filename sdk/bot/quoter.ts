@@ -241,13 +241,13 @@ export function hedgeOrder(
   const size = floorTo(BigInt(Math.floor(Math.abs(netDelta) * SIZE_UNIT)), perp.lotSize);
   if (size < perp.minSize) return null;
   const slip = (index * slippageBps) / BPS;
-  const order: Quote =
-    netDelta > 0
-      ? { instrument: perp.instrument, side: "sell", price: floorTo(index - slip, perp.tickSize), size }
-      : { instrument: perp.instrument, side: "buy", price: ceilTo(index + slip, perp.tickSize), size };
+  const low = floorTo(index - slip, perp.tickSize);
   // Below the venue's minimum notional the hedge would be refused (MIN_NOTIONAL): wait for more
   // delta. A buy is valued at the best ask when lower, so both are valued at the lower limit.
-  return size * floorTo(index - slip, perp.tickSize) >= perp.minNotional ? order : null;
+  if (size * low < perp.minNotional) return null;
+  return netDelta > 0
+    ? { instrument: perp.instrument, side: "sell", price: low, size }
+    : { instrument: perp.instrument, side: "buy", price: ceilTo(index + slip, perp.tickSize), size };
 }
 
 /**

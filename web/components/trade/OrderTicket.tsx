@@ -84,6 +84,12 @@ export function OrderTicket({
 
   const option = market !== null && isOption(decodeInstrument(market.instrument));
 
+  // The account as protocol/ sees it, for the dust rule's exemption and the fill preview.
+  const current = useMemo(
+    () => (account.data === undefined ? null : accountOf(account.data, deployment.profile.positions)),
+    [account.data, deployment.profile.positions],
+  );
+
   // The limit price the order will carry: typed, or for a market order the worst acceptable.
   const parsed = useMemo(() => {
     try {
@@ -108,11 +114,9 @@ export function OrderTicket({
       }
       // The venue's minimum notional (an immediate reduce-only close of the whole position is exempt).
       const held =
-        market === null || account.data === undefined
+        market === null || current === null
           ? 0n
-          : (accountOf(account.data, deployment.profile.positions).positions.find(
-              (p) => p.instrument === market.instrument,
-            )?.size ?? 0n);
+          : (current.positions.find((p) => p.instrument === market.instrument)?.size ?? 0n);
       const immediate = type === "market" || tif !== "GTC";
       if (
         market !== null &&
@@ -126,14 +130,13 @@ export function OrderTicket({
     } catch (e) {
       return { size: null, price: null, error: e instanceof AmountInputError ? e.message : explain(e) };
     }
-  }, [sizeText, priceText, type, side, bestBid, bestAsk, market, reduceOnly, tif, account.data, deployment]);
+  }, [sizeText, priceText, type, side, bestBid, bestAsk, market, reduceOnly, tif, current]);
 
   const preview = useMemo(() => {
-    if (account.data === undefined || marks === null || market === null) return null;
+    if (current === null || marks === null || market === null) return null;
     if (parsed.size === null || parsed.price === null || parsed.size === 0n) return null;
-    const current = accountOf(account.data, deployment.profile.positions);
     return previewFill(current, marks, market.instrument, side, parsed.size, parsed.price);
-  }, [account.data, marks, market, side, parsed, deployment.profile.positions]);
+  }, [current, marks, market, side, parsed]);
 
   const leverage = preview === null || marks === null ? null : leverageX100(preview.after, marks);
 
