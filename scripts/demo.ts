@@ -41,6 +41,8 @@ import {
   deployStack,
   depositOnL1,
   devWallet,
+  fundAccountsFor,
+  registerFundAccounts,
   startChain,
   startSequencer,
 } from "./demo/stack.ts";
@@ -197,6 +199,20 @@ try {
   });
   supervise(sequencer.process);
   say(`sequencer on ${sequencer.url} (L1 watcher, submitter, ${args.provers} prover(s))`);
+
+  // Insurance fund capacity: a slot for every listed instrument (account 1 and as many more fund
+  // accounts as that takes), so no order is refused NO_FUND_CAPACITY (docs/deployment.md).
+  const positions = getProfile(args.profile).positions;
+  const listed = deployed.feeds.length * (1 + DEMO_LISTING.optionsPerUnderlying);
+  const funds = await registerFundAccounts(
+    deployed,
+    deployer,
+    signers[DEV_ROLES.insuranceOwner]!,
+    fundAccountsFor(listed, positions) - 1,
+  );
+  say(
+    `insurance fund accounts 1, ${funds.join(", ")}: ${(funds.length + 1) * positions} position slots for ${listed} instruments`,
+  );
 
   // Market makers: every listed instrument gets a two-sided quote. A quote needs a position
   // slot free for its fill, and each bot keeps one slot for its perp hedge, so each bot account

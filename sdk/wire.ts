@@ -323,6 +323,13 @@ export const statusSchema = z.object({
   /** Absent from venues older than the prover fleet (issue 18). */
   pipeline: pipelineSchema.optional(),
   /**
+   * The insurance fund's capacity (docs/api.md, "Insurance fund capacity"): its accounts' free
+   * position slots, and the instruments held by others that it holds none of, each needing one of
+   * them. Orders that would open a new instrument are refused (NO_FUND_CAPACITY) while
+   * `uncoveredInstruments ≥ freeSlots`. Absent from older venues.
+   */
+  insuranceFund: z.object({ freeSlots: z.number().int(), uncoveredInstruments: z.number().int() }).optional(),
+  /**
    * The market-data endpoint (public channels and reads in a process of their own): its port
    * on the venue's host, and the public URL when the deployment advertises one. Null: the
    * venue runs none; absent: a venue older than it.

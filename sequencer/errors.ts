@@ -66,6 +66,11 @@ export const SEQUENCER_ERRORS = {
   HALTED: 503,
   /** The venue's health gate (issue 14 F15): only cancels are taken while the proving backlog drains. */
   CANCEL_ONLY: 503,
+  /**
+   * An order that would give an instrument nobody holds its first fill while the insurance fund
+   * has no free position slot to back it (sequencer/core/risk/fund-capacity.ts).
+   */
+  NO_FUND_CAPACITY: 503,
   /** A feed's round is older than L1's maxOracleAge (issue 14 F14): price-dependent commands wait. */
   PRICE_STALE: 503,
 } as const;

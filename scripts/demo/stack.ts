@@ -154,6 +154,38 @@ export async function depositOnL1(
   throw new DemoError("NO_ACCOUNT_EVENT", "registerAndDeposit emitted no AccountRegistered");
 }
 
+/**
+ * Registers `count` more insurance fund accounts through the real L1 path: the fund's L1 owner
+ * registers account 1's trading key again with a small deposit (`depositOnL1`), and every account
+ * with that owner and key is an insurance fund account (docs/protocol.md §4.1). Each adds P
+ * position slots for liquidations and forced closes to use; the venue opens an instrument to
+ * trading only while the fund has a free slot for it (docs/deployment.md, "Insurance fund
+ * capacity"). Returns the account ids.
+ */
+export async function registerFundAccounts(
+  d: Deployed,
+  deployer: HardhatEthersSigner,
+  fundOwner: HardhatEthersSigner,
+  count: number,
+): Promise<bigint[]> {
+  if (fundOwner.address.toLowerCase() !== d.insurance.owner.toLowerCase())
+    throw new DemoError(
+      "NOT_FUND_OWNER",
+      `${fundOwner.address} is not the insurance fund's owner ${d.insurance.owner}`,
+    );
+  const ids: bigint[] = [];
+  for (let k = 0; k < count; k++) ids.push(await depositOnL1(d, deployer, fundOwner, d.insurance.pkHash, FUND_DEPOSIT));
+  return ids;
+}
+
+/** What each further insurance fund account is opened with: 1 USDC (base units). */
+const FUND_DEPOSIT = 1_000_000n;
+
+/** Insurance fund accounts (account 1 included) that give every one of `instruments` a slot at `positions` slots each. */
+export function fundAccountsFor(instruments: number, positions: number): number {
+  return Math.ceil(instruments / positions);
+}
+
 export interface SequencerOptions {
   readonly deployed: Deployed;
   readonly rpcUrl: string;

@@ -50,6 +50,7 @@ import { SequencerError } from "../errors.ts";
 import { requireRegistered } from "./registered.ts";
 import { LiquidationIndex } from "./risk/candidates.ts";
 import type { LiquidationIndexSnapshot } from "./risk/candidates.ts";
+import { FundCapacity } from "./risk/fund-capacity.ts";
 
 /** A closed batch's place in the pipeline, without its built form. */
 export interface BatchMeta {
@@ -253,6 +254,12 @@ export class ProtocolLedger implements Ledger {
    * (rebuilding it examines every registered account).
    */
   readonly liquidationIndex: LiquidationIndex;
+  /**
+   * The insurance fund's free position slots against the instruments it may have to take
+   * (risk/fund-capacity.ts), told which accounts each transaction wrote. Derived from the records
+   * alone: rebuilt on a restore, never stored.
+   */
+  readonly fundCapacity: FundCapacity;
   private open: OpenBatch | null = null;
   /** The open batch's instrument table so far (§8), and the batch it belongs to (recomputed on a change). */
   private openTable: { readonly batch: OpenBatch; readonly entries: bigint[] } | null = null;
@@ -305,6 +312,7 @@ export class ProtocolLedger implements Ledger {
     this.updatedAts = initialPrices.map(() => 0n);
     this.lastRoot = committedState.stateRoot;
     this.liquidationIndex = new LiquidationIndex(this.registered, state.profile.underlyings);
+    this.fundCapacity = new FundCapacity(state);
   }
 
   /**
@@ -429,6 +437,7 @@ export class ProtocolLedger implements Ledger {
     this.builder.batches = s.builder.batches;
     this.builder.ms = s.builder.ms;
     this.liquidationIndex.restore(s.liquidationIndex);
+    this.fundCapacity.rebuild(this.state, this.registered);
   }
 
   /** A batch the remote builder built (in batch order): it joins the closed batches. */
@@ -625,6 +634,7 @@ export class ProtocolLedger implements Ledger {
     open.orders.push(...ordersOf(tx));
     if (tx.type === TxType.DEPOSIT) this.registered.add(tx.accountId);
     this.liquidationIndex.touch(outcome.accounts);
+    this.fundCapacity.touch(this.state, outcome.accounts);
     if (this.accountChanges !== null) for (const id of outcome.accounts) this.accountChanges.add(id);
     const at = {
       batch: this.nextBatch,

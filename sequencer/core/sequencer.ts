@@ -43,7 +43,7 @@ import { clampFunding, impactPrice, midPremiumOf, PremiumAverage, premiumOf } fr
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
 import { checkStored, decodePart, DEFAULT_SNAPSHOT_POLICY, encodePart, SnapshotError } from "../journal/snapshot.ts";
 import type { SnapshotPolicy } from "../journal/snapshot.ts";
-import { liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
+import { fundAccountFor, fundAccounts, liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
 import { assessHealth, backlogGate, DEFAULT_HEALTH_BOUNDS, effectiveBounds, gateError } from "./health.ts";
 import type { Health, HealthBounds, L1Limits } from "./health.ts";
@@ -1414,16 +1414,26 @@ export class Sequencer {
         // fund at the batch's rules price, or an expired option is settled (its series must be
         // settled by the venue first: protocol/ refuses it without the record, NO_SETTLEMENT_PRICE).
         this.checkQueueOrder(command.queueIndex);
-        const { batch, slot, served } = this.applyL1(
-          {
-            type: TxType.FORCED_CLOSE,
-            accountId: command.accountId,
-            instrument: command.instrument,
-            settlement: command.settlement,
-          },
-          command.queueIndex,
-          now,
-        );
+        const tx = {
+          type: TxType.FORCED_CLOSE,
+          accountId: command.accountId,
+          instrument: command.instrument,
+          settlement: command.settlement,
+        } as const;
+        let applied: Applied;
+        try {
+          // Account 1 (the protocol's default) takes it whenever it can, as every forced close
+          // journaled before other fund accounts were used here was served.
+          applied = this.applyL1(tx, command.queueIndex, now);
+        } catch (e) {
+          // Account 1 neither holds the instrument nor has a free slot: another insurance fund
+          // account that does takes the position (intake keeps one: risk/fund-capacity.ts).
+          if (!(e instanceof SequencerError) || e.code !== "NO_POSITION_SLOT") throw e;
+          const other = fundAccountFor(this.ledger.state, fundAccounts(this.ledger), command.instrument);
+          if (other === null || other === INSURANCE_ACCOUNT) throw e;
+          applied = this.applyL1({ ...tx, insurance: other }, command.queueIndex, now);
+        }
+        const { batch, slot, served } = applied;
         return { kind: "forcedClose", at: { batch, slot }, served: served === 1n };
       }
       case "oracle": {

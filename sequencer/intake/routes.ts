@@ -33,6 +33,7 @@ import { toWire } from "../wire.ts";
 import type { VenueMetrics } from "./metrics.ts";
 import type { ApiLimits, BucketState, RequestLimits } from "./ratelimit.ts";
 import { checkMinAmend, checkMinNotional, checkMinWithdrawal } from "./dust.ts";
+import { checkFundCapacity } from "./fund-capacity.ts";
 import { checkOpenOrderMargin } from "./reserve.ts";
 import type { Reply, Route } from "./route.ts";
 import { defineRoute } from "./route.ts";
@@ -45,6 +46,7 @@ import {
   challengeSchema,
   clientOrderIdParamsSchema,
   depositSchema,
+  forcedCloseSchema,
   forcedWithdrawalSchema,
   depthQuerySchema,
   fillsQuerySchema,
@@ -440,6 +442,7 @@ export function placeVerified(
         `account ${accountId} has ${api.maxOpenOrders} open orders, the most allowed: cancel some first`,
       );
     checkMinNotional(venue, signed, api.minOrderNotional);
+    checkFundCapacity(venue, signed);
     if (api.reserveMargin !== false && decodeFlags(signed.order.flags).timeInForce === "GTC")
       checkOpenOrderMargin(venue, signed);
     const outcome = venue.execute({ kind: "place", order: signed, clientOrderId, group }, api.clock());
@@ -687,6 +690,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       if (old === null)
         throw new SequencerError("ORDER_NOT_FOUND", `account ${s.accountId} has no open order ${params.orderId}`);
       checkMinNotional(venue, body.order, api.minOrderNotional, old);
+      checkFundCapacity(venue, body.order, old);
       if (api.reserveMargin !== false && decodeFlags(body.order.order.flags).timeInForce === "GTC")
         checkOpenOrderMargin(venue, body.order, old);
       const outcome = venue.execute(
@@ -1112,6 +1116,12 @@ export function buildRoutes(api: ApiContext): Route[] {
         health: healthView(venue.health(api.clock())),
         // How far proving trails the book, the proof queue and each prover (issue 18).
         pipeline: pipelineView(venue, api.proving ?? null, api.clock()),
+        // The insurance fund's capacity (NO_FUND_CAPACITY): its accounts' free position slots,
+        // and the instruments it would take without holding them, each needing one of those.
+        insuranceFund: {
+          freeSlots: venue.ledger.fundCapacity.freeSlots,
+          uncoveredInstruments: venue.ledger.fundCapacity.uncovered,
+        },
         // Public channels and market-data reads off the core's thread: at `url` when the
         // deployment advertises one, else on the venue's host at `port`.
         marketData: api.marketData?.() ?? null,
@@ -1476,6 +1486,38 @@ export function buildRoutes(api: ApiContext): Route[] {
     },
   });
 
+  const forcedClose = defineRoute({
+    method: "POST",
+    url: "/v1/admin/forced-closes",
+    l1Source: true,
+    summary:
+      "Operator: serve an L1 forced close (the account's whole position to an insurance fund account) or forced settlement until the L1 watcher does it",
+    tag: "operator",
+    auth: "admin",
+    body: forcedCloseSchema,
+    responses: {
+      200: "applied: batch, slot and whether it was served (false = refused by the rules, nothing changed)",
+      ...ERR_400,
+      401: "UNAUTHORIZED",
+      409: "L1_OUT_OF_ORDER",
+      422: "NO_POSITION_SLOT (no insurance fund account holds the instrument or has a free slot) / NO_SETTLEMENT_PRICE",
+    },
+    handle({ body }) {
+      const outcome = venue.execute(
+        {
+          kind: "forcedClose",
+          accountId: body.accountId,
+          instrument: body.instrument,
+          settlement: body.settlement,
+          queueIndex: body.queueIndex ?? null,
+        },
+        api.clock(),
+      );
+      if (outcome.kind !== "forcedClose") throw new Error("unexpected outcome");
+      return ok({ ...outcome.at, served: outcome.served });
+    },
+  });
+
   const setOracle = defineRoute({
     method: "POST",
     url: "/v1/admin/oracle",
@@ -1570,6 +1612,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     session,
     deposit,
     forcedWithdrawal,
+    forcedClose,
     setOracle,
     settle,
     closeBatch,

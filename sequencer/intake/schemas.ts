@@ -184,6 +184,16 @@ export const forcedWithdrawalSchema = z
     queueIndex: uint(64, "L1 priority queue index (omit without L1)").optional(),
   })
   .strict();
+export const forcedCloseSchema = z
+  .object({
+    accountId: accountIdSchema,
+    /** Any instrument id L1 queues (1 ≤ id < 2^82): one the account does not hold is refused (served false). */
+    instrument: uint(82, "instrument id"),
+    /** A forced settlement of an expired option rather than a close (docs/protocol.md §6.10). */
+    settlement: z.boolean().default(false),
+    queueIndex: uint(64, "L1 priority queue index (omit without L1)").optional(),
+  })
+  .strict();
 export const oracleSchema = z
   .object({
     prices: z.array(uint(BITS.price, "cents")).min(1).max(8),

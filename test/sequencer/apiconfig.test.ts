@@ -64,6 +64,7 @@ describe("API configuration", () => {
       for (const url of [
         "/v1/admin/deposits",
         "/v1/admin/forced-withdrawals",
+        "/v1/admin/forced-closes",
         "/v1/admin/oracle",
         "/v1/admin/settlements",
       ]) {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { getProfile } from "../../protocol/profiles.ts";
 import { nextWeeklyExpiry } from "../../protocol/instruments.ts";
 import { Side } from "../../protocol/types.ts";
-import { ADMIN_TOKEN, CHILD_PROFILE, ChildVenueHandle, eventually, fund } from "./attackers.ts";
+import { ADMIN_TOKEN, CHILD_PROFILE, ChildVenueHandle, eventually, fund, registerFundAccounts } from "./attackers.ts";
 import { Trader } from "./traders.ts";
 import type { Client, HttpReply } from "./traders.ts";
 
@@ -68,6 +68,9 @@ describe("attack: batch numbering", () => {
         const takers = Array.from({ length: pairs }, (_, i) => new Trader(`f1-taker-${i}`, BigInt(20 + i)));
         const broke = new Trader("f1-broke", 40n);
         for (const t of [...makers, ...takers]) await fund(client, t);
+        // 17 instruments with open positions need as many free insurance fund slots (intake's
+        // NO_FUND_CAPACITY): account 1's and four more fund accounts'.
+        await registerFundAccounts(client, [60n, 61n, 62n, 63n]);
         assert.equal((await client.deposit(broke, 0n)).status, 200);
         // Deposits may share the batch the trades open in: start the trades on a fresh one.
         assert.equal((await client.post("/v1/admin/close-batch", {}, ADMIN_TOKEN)).status, 200);

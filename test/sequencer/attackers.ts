@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocket } from "ws";
 import { startChild, stopChild } from "./child.ts";
 import type { ChildVenue } from "./child.ts";
+import { toWire } from "../../sequencer/wire.ts";
 import { ADMIN_TOKEN, Client, tempDb, venueEnv } from "./traders.ts";
 import type { Trader } from "./traders.ts";
 
@@ -60,6 +61,25 @@ export class ChildVenueHandle {
 export async function fund(client: Client, trader: Trader, amount = RICH): Promise<void> {
   const r = await client.deposit(trader, amount);
   if (r.status !== 200) throw new Error(`deposit failed: ${JSON.stringify(r.body)}`);
+}
+
+/** The insurance fund's owner and trading-key hash in the child venues (sequencer/config.ts's defaults). */
+export const FUND_KEYS = { owner: 0n, pkHash: 1n } as const;
+
+/**
+ * Registers insurance fund accounts `ids` through the operator route: accounts with the fund's
+ * owner and key (docs/protocol.md §4.1), as docs/deployment.md ("Insurance fund capacity") has an
+ * operator do before trading opens in more instruments than account 1 has position slots.
+ */
+export async function registerFundAccounts(client: Client, ids: readonly bigint[]): Promise<void> {
+  for (const accountId of ids) {
+    const r = await client.post(
+      "/v1/admin/deposits",
+      toWire({ accountId, owner: FUND_KEYS.owner, pkHash: FUND_KEYS.pkHash, amount: 0n }),
+      ADMIN_TOKEN,
+    );
+    if (r.status !== 200) throw new Error(`fund account ${accountId}: ${JSON.stringify(r.body)}`);
+  }
 }
 
 /** Runs `fn(i)` for i in [0, count) with at most `concurrency` in flight. */

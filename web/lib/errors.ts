@@ -38,6 +38,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   MIN_SIZE: "The size is below the market's minimum order size.",
   MIN_WITHDRAWAL: "The withdrawal is below the venue's minimum: withdraw more, or everything once no position is open.",
   MIN_NOTIONAL: "The order is below the venue's minimum order value (size × price): enlarge it.",
+  NO_FUND_CAPACITY:
+    "Nobody holds this market yet, and the insurance fund has no room to back a new one: the order can rest without crossing, or retry once the operator adds insurance fund capacity.",
   MAX_SIZE: "The size is above the largest order the exchange takes (429,496.7295 units).",
   MAX_PRICE: "The price is above the largest price the exchange takes (42,949,672.95 USD).",
   POST_ONLY_WOULD_CROSS: "A post-only order would have traded immediately, so it was not placed.",

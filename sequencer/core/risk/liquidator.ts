@@ -73,10 +73,19 @@ function largestFirst(positions: readonly Position[], prices: readonly bigint[])
 }
 
 /** The insurance fund account to take `instrument`: one that holds it, else one with a free slot. */
-function fundAccountFor(state: StateView, funds: readonly bigint[], instrument: bigint): bigint | null {
+export function fundAccountFor(state: StateView, funds: readonly bigint[], instrument: bigint): bigint | null {
   const holding = funds.find((id) => findSlot(state.account(id), instrument) >= 0);
   if (holding !== undefined) return holding;
   return funds.find((id) => state.account(id).positions.some((p) => p.size === 0n)) ?? null;
+}
+
+/** The insurance fund accounts (docs/protocol.md §4.1): account 1, then the registered ones, in registration order. */
+export function fundAccounts(ledger: ProtocolLedger): bigint[] {
+  const state = ledger.state;
+  return [
+    INSURANCE_ACCOUNT,
+    ...[...ledger.registeredAccounts()].filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
+  ];
 }
 
 /**
@@ -106,11 +115,8 @@ export function liquidateUnderwater(
       expiredOption(state.account(id), t) === null,
   );
   if (underwater.length === 0) return NO_RISK_ACTIONS;
-  // Only when someone is liquidated: the fund accounts are found by a scan (account 1 first).
-  const funds = [
-    INSURANCE_ACCOUNT,
-    ...[...ledger.registeredAccounts()].filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
-  ];
+  // Only when someone is liquidated: the fund accounts are found by a scan.
+  const funds = fundAccounts(ledger);
   // Checked at the latest prices: an open batch without them closes once a liquidation passes.
   const latest = (ctx: BatchContext): boolean => samePrices(ctx.prices, prices);
   if (ledger.closeBeforeCheck) ledger.ensureContext(now, latest);
