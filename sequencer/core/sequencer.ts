@@ -43,7 +43,7 @@ import { clampFunding, impactPrice, midPremiumOf, PremiumAverage, premiumOf } fr
 import type { PremiumAverageSnapshot } from "./risk/funding.ts";
 import { checkStored, decodePart, DEFAULT_SNAPSHOT_POLICY, encodePart, SnapshotError } from "../journal/snapshot.ts";
 import type { SnapshotPolicy } from "../journal/snapshot.ts";
-import { fundAccountFor, fundAccounts, liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
+import { fundAccountFor, fundAccounts, holdingFund, liquidateUnderwater, NO_RISK_ACTIONS } from "./risk/liquidator.ts";
 import type { RiskActions } from "./risk/liquidator.ts";
 import { assessHealth, backlogGate, DEFAULT_HEALTH_BOUNDS, effectiveBounds, gateError } from "./health.ts";
 import type { Health, HealthBounds, L1Limits } from "./health.ts";
@@ -565,6 +565,17 @@ export const ACCEPTED_CLOSE_FROM = "acceptedCloseFrom";
  * could fill such a maker within the batch it opened before its expiry) replay as executed.
  */
 export const MAKER_EXPIRY_FROM = "makerExpiryFrom";
+/**
+ * The journal meta key holding the first seq executed under the fund-holder rule for forced
+ * closes: the position goes to the insurance fund account that already holds the instrument, if
+ * one does, before account 1 takes it into a free slot (as liquidations always have: risk/
+ * liquidator.ts `fundAccountFor`). Without it a forced close could spend a fund slot on an
+ * instrument the fund already held, and the capacity bound (risk/fund-capacity.ts) would not
+ * hold. A journal created by this release records 1; one written before records the seq after its
+ * last command when first opened, so that its older forced closes replay as executed (account 1
+ * whenever it could take the position).
+ */
+export const FORCED_CLOSE_HOLDER_FROM = "forcedCloseHolderFrom";
 const MS_PER_SECOND = 1000n;
 
 export interface MarketStats {
@@ -649,6 +660,10 @@ export class Sequencer {
   private readonly acceptedCloseFrom: bigint;
   /** The first journal seq executed under the maker-expiry rule (`MAKER_EXPIRY_FROM`). */
   private makerExpiryFrom: bigint;
+  /** The first journal seq executed under the fund-holder rule for forced closes (`FORCED_CLOSE_HOLDER_FROM`). */
+  private forcedCloseHolderFrom: bigint;
+  /** Whether the command running now is under the fund-holder rule (set per command, as the others). */
+  private forcedCloseToHolder = true;
   /** Options whose expiry passed (trading stopped), and settled series by `underlying:expiry`. */
   private readonly expired = new Set<bigint>();
   private readonly settledSeries = new Map<string, SeriesSettlement>();
@@ -692,6 +707,7 @@ export class Sequencer {
     this.impactPremiumFrom = BigInt(journal.metaOnce(FUNDING_IMPACT_FROM, (length) => String(length + 1n)));
     this.acceptedCloseFrom = BigInt(journal.metaOnce(ACCEPTED_CLOSE_FROM, (length) => String(length + 1n)));
     this.makerExpiryFrom = BigInt(journal.metaOnce(MAKER_EXPIRY_FROM, (length) => String(length + 1n)));
+    this.forcedCloseHolderFrom = BigInt(journal.metaOnce(FORCED_CLOSE_HOLDER_FROM, (length) => String(length + 1n)));
   }
 
   /**
@@ -805,6 +821,11 @@ export class Sequencer {
     const cutovers = [
       { key: FUNDING_IMPACT_FROM, from: old.impactPremiumFrom, set: (seq: bigint) => (venue.impactPremiumFrom = seq) },
       { key: MAKER_EXPIRY_FROM, from: old.makerExpiryFrom, set: (seq: bigint) => (venue.makerExpiryFrom = seq) },
+      {
+        key: FORCED_CLOSE_HOLDER_FROM,
+        from: old.forcedCloseHolderFrom,
+        set: (seq: bigint) => (venue.forcedCloseHolderFrom = seq),
+      },
     ];
     const moveCutover = (c: (typeof cutovers)[number], seq: bigint): void => {
       c.set(seq);
@@ -1201,6 +1222,7 @@ export class Sequencer {
         this.journaledNow = entry.now;
         this.ledger.closeBeforeCheck = entry.seq < this.acceptedCloseFrom;
         this.engine.makersExpireAtVenueTime = entry.seq >= this.makerExpiryFrom;
+        this.forcedCloseToHolder = entry.seq >= this.forcedCloseHolderFrom;
         let outcome: Outcome;
         try {
           outcome = this.run(entry.command, entry.now);
@@ -1265,6 +1287,7 @@ export class Sequencer {
     // commands under the old one; every new command runs under the new one.
     this.ledger.closeBeforeCheck = this.journal.length + 1n < this.acceptedCloseFrom;
     this.engine.makersExpireAtVenueTime = this.journal.length + 1n >= this.makerExpiryFrom;
+    this.forcedCloseToHolder = this.journal.length + 1n >= this.forcedCloseHolderFrom;
     const revision = this.ledger.revision;
     try {
       outcome = this.run(command, at);
@@ -1420,16 +1443,23 @@ export class Sequencer {
           instrument: command.instrument,
           settlement: command.settlement,
         } as const;
+        const funds = fundAccounts(this.ledger);
+        // Under the fund-holder rule a fund account that holds the instrument takes it (no slot
+        // spent on an instrument the fund already holds); else account 1, the protocol's default.
+        const holder = this.forcedCloseToHolder ? holdingFund(this.ledger.state, funds, command.instrument) : null;
         let applied: Applied;
         try {
-          // Account 1 (the protocol's default) takes it whenever it can, as every forced close
-          // journaled before other fund accounts were used here was served.
-          applied = this.applyL1(tx, command.queueIndex, now);
+          applied = this.applyL1(
+            holder === null || holder === INSURANCE_ACCOUNT ? tx : { ...tx, insurance: holder },
+            command.queueIndex,
+            now,
+          );
         } catch (e) {
-          // Account 1 neither holds the instrument nor has a free slot: another insurance fund
-          // account that does takes the position (intake keeps one: risk/fund-capacity.ts).
-          if (!(e instanceof SequencerError) || e.code !== "NO_POSITION_SLOT") throw e;
-          const other = fundAccountFor(this.ledger.state, fundAccounts(this.ledger), command.instrument);
+          // Account 1 has no free slot (and no fund account holds the instrument): another fund
+          // account with one takes the position (intake keeps one: risk/fund-capacity.ts). A
+          // forced close that threw was never journaled, so this changes no older outcome.
+          if (!(e instanceof SequencerError) || e.code !== "NO_POSITION_SLOT" || holder !== null) throw e;
+          const other = fundAccountFor(this.ledger.state, funds, command.instrument);
           if (other === null || other === INSURANCE_ACCOUNT) throw e;
           applied = this.applyL1({ ...tx, insurance: other }, command.queueIndex, now);
         }

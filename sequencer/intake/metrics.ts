@@ -135,6 +135,16 @@ export class VenueMetrics {
     help: "Proofs accepted in the last 60 s",
     registers: [this.registry],
   });
+  readonly fundFreeSlots = new Gauge({
+    name: "tessera_insurance_fund_free_slots",
+    help: "Empty position slots across the insurance fund accounts (GET /v1/status insuranceFund)",
+    registers: [this.registry],
+  });
+  readonly fundUncovered = new Gauge({
+    name: "tessera_insurance_fund_uncovered_instruments",
+    help: "Instruments others hold that no insurance fund account holds; new instruments open only while below the free slots",
+    registers: [this.registry],
+  });
   readonly provingLagBatches = new Gauge({
     name: "tessera_proving_lag_batches",
     help: "Closed batches not yet proved (how far proving trails the book)",

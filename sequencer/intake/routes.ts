@@ -442,9 +442,10 @@ export function placeVerified(
         `account ${accountId} has ${api.maxOpenOrders} open orders, the most allowed: cancel some first`,
       );
     checkMinNotional(venue, signed, api.minOrderNotional);
-    checkFundCapacity(venue, signed);
     if (api.reserveMargin !== false && decodeFlags(signed.order.flags).timeInForce === "GTC")
       checkOpenOrderMargin(venue, signed);
+    // After the account's own refusals (a 503 invites a retry that would fail anyway).
+    checkFundCapacity(venue, signed);
     const outcome = venue.execute({ kind: "place", order: signed, clientOrderId, group }, api.clock());
     if (outcome.kind !== "place") throw new Error("unexpected outcome");
     metrics.orders.inc({ outcome: outcome.result.status });
@@ -690,9 +691,9 @@ export function buildRoutes(api: ApiContext): Route[] {
       if (old === null)
         throw new SequencerError("ORDER_NOT_FOUND", `account ${s.accountId} has no open order ${params.orderId}`);
       checkMinNotional(venue, body.order, api.minOrderNotional, old);
-      checkFundCapacity(venue, body.order, old);
       if (api.reserveMargin !== false && decodeFlags(body.order.order.flags).timeInForce === "GTC")
         checkOpenOrderMargin(venue, body.order, old);
+      checkFundCapacity(venue, body.order, old);
       const outcome = venue.execute(
         {
           kind: "replace",

@@ -218,6 +218,8 @@ export async function buildServer(api: ApiContext, log: Logger, options: ServerO
     api.metrics.setVerifyWakes(api.verifier.wakes);
     api.metrics.setSyncWakes(api.venue.journal.syncStats);
     api.metrics.setPipeline(pipelineView(api.venue, api.proving ?? null, api.clock()));
+    api.metrics.fundFreeSlots.set(api.venue.ledger.fundCapacity.freeSlots);
+    api.metrics.fundUncovered.set(api.venue.ledger.fundCapacity.uncovered);
     void reply.header("content-type", api.metrics.registry.contentType);
     return api.metrics.registry.metrics();
   });

@@ -14,7 +14,7 @@ import { nextWeeklyExpiry } from "../../protocol/instruments.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { Side } from "../../protocol/types.ts";
 import { toWire } from "../../sequencer/wire.ts";
-import { ADMIN_TOKEN, CHILD_PROFILE, ChildVenueHandle, fund, registerFundAccounts } from "./attackers.ts";
+import { ADMIN_TOKEN, CHILD_PROFILE, ChildVenueHandle, fund, metric, registerFundAccounts } from "./attackers.ts";
 import { Trader } from "./traders.ts";
 import type { Client, HttpReply } from "./traders.ts";
 
@@ -113,6 +113,27 @@ describe("attack: insurance fund capacity", () => {
         assert.match(refused.body.message as string, new RegExp(next.name));
         assert.match(refused.body.message as string, /insurance fund account/);
         assert.equal(await stable(), before, "a refused order changes nothing");
+        // Nor does it get through a batch, or a replace of a resting bid by a crossing one.
+        const batch = accepted(
+          await client.post("/v1/orders/batch", {
+            orders: [{ order: toWire(order(griefers[1]!, next, Side.BUY, "IOC")) }],
+          }),
+        ).results as Record<string, unknown>[];
+        assert.deepEqual([batch[0]!.ok, batch[0]!.code], [false, "NO_FUND_CAPACITY"]);
+        const token = await client.session(griefers[1]!);
+        const bid = order(griefers[1]!, next, Side.BUY, "GTC");
+        const low = { ...bid.order, size: 2n * bid.order.size, price: bid.order.price - 10n * BigInt(next.tickSize) };
+        accepted(await client.place(griefers[1]!.sign(low)));
+        const resting = await stable();
+        const replaced = await client.post(
+          `/v1/orders/${low.orderId}/replace`,
+          { order: toWire(order(griefers[1]!, next, Side.BUY, "GTC")) },
+          token,
+        );
+        assert.deepEqual([replaced.status, replaced.body.code], [503, "NO_FUND_CAPACITY"]);
+        assert.equal(await stable(), resting, "a refused replace changes nothing: the bid still rests");
+        assert.equal(await metric(v.url, "tessera_insurance_fund_free_slots"), SLOTS);
+        assert.equal(await metric(v.url, "tessera_insurance_fund_uncovered_instruments"), SLOTS);
         // Trading goes on where positions exist: the griefer adds to a held instrument.
         accepted(await client.place(order(makers[0]!, options[0]!, Side.SELL, "GTC")));
         assert.equal(
@@ -147,6 +168,8 @@ describe("attack: insurance fund capacity", () => {
           );
           assert.equal(r.served, true, `forced close of ${m.name}`);
         }
+        // The batch holding them closes, so the state root says which fund account took each.
+        accepted(await client.post("/v1/admin/close-batch", {}, ADMIN_TOKEN));
         const closed = await status(client);
         assert.deepEqual(closed.insuranceFund, { freeSlots: SLOTS - 2, uncoveredInstruments: 0 });
 
@@ -154,8 +177,8 @@ describe("attack: insurance fund capacity", () => {
         await v.restart("SIGKILL");
         const replayed = await status(v.client);
         assert.deepEqual(
-          [replayed.journal, replayed.insuranceFund, replayed.openBatch],
-          [closed.journal, closed.insuranceFund, closed.openBatch],
+          [replayed.journal, replayed.insuranceFund, replayed.openBatch, replayed.stateRoot],
+          [closed.journal, closed.insuranceFund, closed.openBatch, closed.stateRoot],
         );
       } finally {
         await v.stop();

@@ -29,7 +29,7 @@
  */
 import { ProtocolError } from "../../../protocol/errors.ts";
 import { findSlot } from "../../../protocol/account.ts";
-import { INSURANCE_ACCOUNT } from "../../../protocol/constants.ts";
+import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../../protocol/constants.ts";
 import { decodeInstrument } from "../../../protocol/instruments.ts";
 import { belowMM, expiredOption } from "../../../protocol/margin.ts";
 import { largestLiquidation } from "../../../protocol/transition.ts";
@@ -72,11 +72,18 @@ function largestFirst(positions: readonly Position[], prices: readonly bigint[])
     });
 }
 
+/** The first of the insurance fund accounts `funds` that holds `instrument`, or null. */
+export function holdingFund(state: StateView, funds: readonly bigint[], instrument: bigint): bigint | null {
+  return funds.find((id) => findSlot(state.account(id), instrument) >= 0) ?? null;
+}
+
 /** The insurance fund account to take `instrument`: one that holds it, else one with a free slot. */
 export function fundAccountFor(state: StateView, funds: readonly bigint[], instrument: bigint): bigint | null {
-  const holding = funds.find((id) => findSlot(state.account(id), instrument) >= 0);
-  if (holding !== undefined) return holding;
-  return funds.find((id) => state.account(id).positions.some((p) => p.size === 0n)) ?? null;
+  return (
+    holdingFund(state, funds, instrument) ??
+    funds.find((id) => state.account(id).positions.some((p) => p.size === 0n)) ??
+    null
+  );
 }
 
 /** The insurance fund accounts (docs/protocol.md §4.1): account 1, then the registered ones, in registration order. */
@@ -84,7 +91,10 @@ export function fundAccounts(ledger: ProtocolLedger): bigint[] {
   const state = ledger.state;
   return [
     INSURANCE_ACCOUNT,
-    ...[...ledger.registeredAccounts()].filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
+    // The fee account never takes a position, whatever its keys (a test configuration gives it the fund's).
+    ...[...ledger.registeredAccounts()].filter(
+      (id) => id !== INSURANCE_ACCOUNT && id !== FEE_ACCOUNT && state.isInsuranceAccount(id),
+    ),
   ];
 }
 
