@@ -549,6 +549,9 @@ const STATUS_UNPROVED_LIMIT = 100;
 
 const ERR_400 = { 400: "invalid request (code BAD_REQUEST)" };
 const ERR_AUTH = { 401: "missing or expired session (UNAUTHORIZED)" };
+/** What an order can meet besides its own faults (docs/api.md, error table). */
+const ERR_503_ORDER =
+  "NO_FUND_CAPACITY (it would open an instrument the insurance fund has no free slot to back) / OVERLOADED / UNAVAILABLE / CANCEL_ONLY / PRICE_STALE / HALTED";
 
 export function buildRoutes(api: ApiContext): Route[] {
   const { venue, metrics } = api;
@@ -570,6 +573,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY / DUPLICATE_CLIENT_ORDER_ID",
       422: "TICK_SIZE / LOT_SIZE / MIN_SIZE / MIN_NOTIONAL / ORDER_EXPIRED / ORDER_ID_WINDOW (count up from GET /v1/accounts/{accountId}/nextOrderId) / POST_ONLY_WOULD_CROSS / FOK_UNFILLED / protocol codes (MARGIN, REDUCE_ONLY, ...)",
       429: "RATE_LIMITED",
+      503: ERR_503_ORDER,
     },
     async handle({ body, limits }) {
       const result = await placeOrder(
@@ -676,6 +680,7 @@ export function buildRoutes(api: ApiContext): Route[] {
       404: "ORDER_NOT_FOUND",
       409: "DUPLICATE_ORDER_ID / ORDER_SLOT_BUSY",
       422: "validation codes as for placing (ORDER_ID_WINDOW, ...); MARGIN / NO_POSITION_SLOT: the account's open orders, the replaced one left out and the new one in, could not be carried at initial margin (as for placing)",
+      503: ERR_503_ORDER,
     },
     async handle({ params, body, session }) {
       const s = sessionOf(session);

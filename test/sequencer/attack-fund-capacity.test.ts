@@ -134,6 +134,11 @@ describe("attack: insurance fund capacity", () => {
         assert.equal(await stable(), resting, "a refused replace changes nothing: the bid still rests");
         assert.equal(await metric(v.url, "tessera_insurance_fund_free_slots"), SLOTS);
         assert.equal(await metric(v.url, "tessera_insurance_fund_uncovered_instruments"), SLOTS);
+        // Crossing only its own ask fills nothing (self-trade prevention cancels it): not refused.
+        const own = options[SLOTS + 1]!;
+        accepted(await client.place(order(griefers[1]!, own, Side.SELL, "GTC")));
+        assert.deepEqual(accepted(await client.place(order(griefers[1]!, own, Side.BUY, "IOC"))).fills, []);
+        assert.deepEqual(await capacity(client), { freeSlots: SLOTS, uncoveredInstruments: SLOTS });
         // Trading goes on where positions exist: the griefer adds to a held instrument.
         accepted(await client.place(order(makers[0]!, options[0]!, Side.SELL, "GTC")));
         assert.equal(
