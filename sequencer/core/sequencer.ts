@@ -13,7 +13,7 @@ import { intrinsic } from "../../protocol/margin.ts";
 import { CheckState } from "../../protocol/check.ts";
 import { RollupState } from "../../protocol/state.ts";
 import type { RollupStateSnapshot, SystemAccountKeys } from "../../protocol/state.ts";
-import { Side, TxType } from "../../protocol/types.ts";
+import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 import type { Batch, BatchContext, Profile, SignedOrder, SolidityProof, Tx } from "../../protocol/types.ts";
 import type { Command } from "./commands.ts";
 import type { CancelledOrder, EngineSnapshot, Fill, FillLocation, PlaceResult } from "./engine/engine.ts";
@@ -88,7 +88,13 @@ export type Outcome =
       readonly withdrawal: WithdrawalRecord;
     }
   /** An L1 forced close or forced settlement (§6.10): `served` false when the account held no such position, or a short one in a live option (F17). */
-  | { readonly kind: "forcedClose"; readonly at: FillLocation; readonly served: boolean }
+  | {
+      readonly kind: "forcedClose";
+      readonly at: FillLocation;
+      readonly served: boolean;
+      /** The insurance fund account the transaction names (account 1 unless the holder rule or a full account 1 chose another). */
+      readonly insurance: bigint;
+    }
   | { readonly kind: "oracle"; readonly risk: RiskActions }
   | { readonly kind: "closeBatch"; readonly batch: bigint | null }
   | { readonly kind: "withdraw"; readonly withdrawal: WithdrawalRecord }
@@ -418,7 +424,14 @@ function digest(outcome: Outcome): string {
     case "forcedWithdrawal":
       return toJson([outcome.at.batch, outcome.at.slot, outcome.served]);
     case "forcedClose":
-      return toJson([outcome.at.batch, outcome.at.slot, outcome.served]);
+      // The fund account only when not account 1: every forced close journaled before other fund
+      // accounts were named took account 1, so their digests read as before, and a replay that
+      // names another account than the live venue did diverges loudly.
+      return toJson(
+        outcome.insurance === INSURANCE_ACCOUNT
+          ? [outcome.at.batch, outcome.at.slot, outcome.served]
+          : [outcome.at.batch, outcome.at.slot, outcome.served, outcome.insurance],
+      );
     case "oracle":
       return toJson(risk(outcome.risk));
     case "closeBatch":
@@ -471,8 +484,10 @@ function tradersView(kind: Command["kind"], text: string): string {
     case "sweepFees":
       return JSON.stringify((v as Row)[0]);
     case "forcedWithdrawal":
-    case "forcedClose":
       return JSON.stringify((v as Row)[2]);
+    case "forcedClose":
+      // Served or not, and the fund account when not account 1.
+      return JSON.stringify((v as Row).slice(2));
     case "deposit":
     case "withdraw":
     case "closeBatch":
@@ -1249,6 +1264,7 @@ export class Sequencer {
       this.replaying = false;
       this.ledger.closeBeforeCheck = false;
       this.engine.makersExpireAtVenueTime = true;
+      this.forcedCloseToHolder = true;
     }
     return replayed;
   }
@@ -1321,6 +1337,7 @@ export class Sequencer {
       this.executing = false;
       this.ledger.closeBeforeCheck = false;
       this.engine.makersExpireAtVenueTime = true;
+      this.forcedCloseToHolder = true;
     }
     if (changed(outcome)) {
       this.samplePremiums(at, this.journal.length);
@@ -1444,16 +1461,17 @@ export class Sequencer {
           settlement: command.settlement,
         } as const;
         const funds = fundAccounts(this.ledger);
-        // Under the fund-holder rule a fund account that holds the instrument takes it (no slot
-        // spent on an instrument the fund already holds); else account 1, the protocol's default.
-        const holder = this.forcedCloseToHolder ? holdingFund(this.ledger.state, funds, command.instrument) : null;
+        // Under the fund-holder rule a close that moves the position goes to a fund account that
+        // holds the instrument (no slot spent on an instrument the fund already holds); else, and
+        // for a refusal or a settlement, account 1, the protocol's default.
+        const holder =
+          this.forcedCloseToHolder && this.forcedCloseMoves(command, now)
+            ? holdingFund(this.ledger.state, funds, command.instrument)
+            : null;
+        let named: Tx = holder === null || holder === INSURANCE_ACCOUNT ? tx : { ...tx, insurance: holder };
         let applied: Applied;
         try {
-          applied = this.applyL1(
-            holder === null || holder === INSURANCE_ACCOUNT ? tx : { ...tx, insurance: holder },
-            command.queueIndex,
-            now,
-          );
+          applied = this.applyL1(named, command.queueIndex, now);
         } catch (e) {
           // Account 1 has no free slot (and no fund account holds the instrument): another fund
           // account with one takes the position (intake keeps one: risk/fund-capacity.ts). A
@@ -1461,10 +1479,13 @@ export class Sequencer {
           if (!(e instanceof SequencerError) || e.code !== "NO_POSITION_SLOT" || holder !== null) throw e;
           const other = fundAccountFor(this.ledger.state, funds, command.instrument);
           if (other === null || other === INSURANCE_ACCOUNT) throw e;
-          applied = this.applyL1({ ...tx, insurance: other }, command.queueIndex, now);
+          named = { ...tx, insurance: other };
+          applied = this.applyL1(named, command.queueIndex, now);
         }
         const { batch, slot, served } = applied;
-        return { kind: "forcedClose", at: { batch, slot }, served: served === 1n };
+        const insurance =
+          named.type === TxType.FORCED_CLOSE ? (named.insurance ?? INSURANCE_ACCOUNT) : INSURANCE_ACCOUNT;
+        return { kind: "forcedClose", at: { batch, slot }, served: served === 1n, insurance };
       }
       case "oracle": {
         const wasStale = this.ledger.pricesStale;
@@ -1766,6 +1787,21 @@ export class Sequencer {
     }
     if (queueIndex !== null) this.nextQueueIndex = queueIndex + 1n;
     return applied;
+  }
+
+  /**
+   * Whether a forced close moves the account's position to the fund (§6.10): it holds one, and it
+   * is a perp or a long option still live at the batch time. A short live option is refused and an
+   * expired one settled, and neither takes a fund slot. Should the close land in a later batch in
+   * which the option has expired, it is settled and the named holder, a fund account all the same,
+   * absorbs any shortfall.
+   */
+  private forcedCloseMoves(command: { readonly accountId: bigint; readonly instrument: bigint }, now: bigint): boolean {
+    const size = this.ledger.positionSize(command.accountId, command.instrument);
+    if (size === 0n) return false;
+    const spec = decodeInstrument(command.instrument);
+    if (spec.kind === InstrumentKind.PERP) return true;
+    return size > 0n && spec.expiry > this.ledger.context(now).timestamp;
   }
 
   /** The L1 priority queue index the venue expects next (where an L1 watcher resumes). */

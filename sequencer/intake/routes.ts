@@ -444,7 +444,8 @@ export function placeVerified(
     checkMinNotional(venue, signed, api.minOrderNotional);
     if (api.reserveMargin !== false && decodeFlags(signed.order.flags).timeInForce === "GTC")
       checkOpenOrderMargin(venue, signed);
-    // After the account's own refusals (a 503 invites a retry that would fail anyway).
+    // After the resting-order margin refusal (a 503 invites a retry that would fail anyway); an
+    // IOC or FOK order's own margin is checked by protocol/ at its fill, after this.
     checkFundCapacity(venue, signed);
     const outcome = venue.execute({ kind: "place", order: signed, clientOrderId, group }, api.clock());
     if (outcome.kind !== "place") throw new Error("unexpected outcome");
@@ -1502,7 +1503,7 @@ export function buildRoutes(api: ApiContext): Route[] {
     auth: "admin",
     body: forcedCloseSchema,
     responses: {
-      200: "applied: batch, slot and whether it was served (false = refused by the rules, nothing changed)",
+      200: "applied: batch, slot, whether it was served (false = refused by the rules, nothing changed) and the insurance fund account it names",
       ...ERR_400,
       401: "UNAUTHORIZED",
       409: "L1_OUT_OF_ORDER",
@@ -1520,7 +1521,7 @@ export function buildRoutes(api: ApiContext): Route[] {
         api.clock(),
       );
       if (outcome.kind !== "forcedClose") throw new Error("unexpected outcome");
-      return ok({ ...outcome.at, served: outcome.served });
+      return ok({ ...outcome.at, served: outcome.served, insurance: outcome.insurance });
     },
   });
 

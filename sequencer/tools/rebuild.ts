@@ -38,6 +38,13 @@ process.stdout.write(
       dropped: dropped.map((d) => ({ ...d, seq: d.seq.toString() })),
       changed: changed.map((c) => ({ ...c, seq: c.seq.toString() })),
       nextQueueIndex: venue.expectedQueueIndex.toString(),
+      // The kept orders were re-executed without intake's checks: a lost fund-account deposit can
+      // leave more uncovered instruments than free fund slots (docs/api.md, "Insurance fund capacity").
+      insuranceFund: {
+        freeSlots: venue.ledger.fundCapacity.freeSlots,
+        uncoveredInstruments: venue.ledger.fundCapacity.uncovered,
+        withinBound: venue.ledger.fundCapacity.uncovered <= venue.ledger.fundCapacity.freeSlots,
+      },
     },
     null,
     2,

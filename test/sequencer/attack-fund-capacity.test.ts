@@ -172,6 +172,8 @@ describe("attack: insurance fund capacity", () => {
             ),
           );
           assert.equal(r.served, true, `forced close of ${m.name}`);
+          // Account 1 takes the first SLOTS (its slots), fund account 70 the rest.
+          assert.equal(String(r.insurance), k < SLOTS ? "1" : "70", `the fund account of ${m.name}`);
         }
         // The batch holding them closes, so the state root says which fund account took each.
         accepted(await client.post("/v1/admin/close-batch", {}, ADMIN_TOKEN));

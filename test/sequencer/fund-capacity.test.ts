@@ -20,8 +20,8 @@ import fc from "fast-check";
 import { INSURANCE_ACCOUNT } from "../../protocol/constants.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { InstrumentKind, Side } from "../../protocol/types.ts";
-import { FORCED_CLOSE_HOLDER_FROM } from "../../sequencer/core/sequencer.ts";
-import type { Sequencer, VenueConfig } from "../../sequencer/core/sequencer.ts";
+import { FORCED_CLOSE_HOLDER_FROM, ReplayDivergenceError, Sequencer } from "../../sequencer/core/sequencer.ts";
+import type { VenueConfig } from "../../sequencer/core/sequencer.ts";
 import { Journal } from "../../sequencer/journal/journal.ts";
 import type { Market } from "../../sequencer/core/engine/markets.ts";
 import { SequencerError } from "../../sequencer/errors.ts";
@@ -136,7 +136,10 @@ describe("insurance fund capacity", () => {
    * new rule) after every new instrument's forced close. `oldRule`: on a journal marked as written
    * before the fund-holder rule, where account 1 took the close into its free slot.
    */
-  async function holderScenario(file: string, oldRule: boolean): Promise<{ venue: Sequencer; held: Market }> {
+  async function holderScenario(
+    file: string,
+    oldRule: boolean,
+  ): Promise<{ venue: Sequencer; held: Market; open: { trader: Trader; market: Market } }> {
     if (oldRule) {
       (await openInline(file)).close();
       setJournalMeta(file, [FORCED_CLOSE_HOLDER_FROM], String(Number.MAX_SAFE_INTEGER));
@@ -201,13 +204,13 @@ describe("insurance fund capacity", () => {
     for (const [k, m] of fresh.entries()) trade(m, k < 2 ? e : f, k < 2 ? c : a);
     assert.equal(venue.ledger.fundCapacity.uncovered, venue.ledger.fundCapacity.freeSlots);
     forcedClose(d, held);
-    if (oldRule) return { venue, held };
+    if (oldRule) return { venue, held, open: { trader: e, market: fresh[0]! } };
     // D's short went to account 50, which holds the perp, not into account 1's free slot.
     assert.equal(fundPosition(venue, 50n, held), 0n, "account 50's long and D's short net out");
     assert.equal(fundPosition(venue, INSURANCE_ACCOUNT, held), 0n, "account 1 took nothing");
     // Every new instrument's forced close is served.
     for (const [k, m] of fresh.entries()) forcedClose(k < 2 ? e : f, m);
-    return { venue, held };
+    return { venue, held, open: { trader: e, market: fresh[0]! } };
   }
 
   test("finding (review of 12-07): a forced close goes to the fund account that holds the instrument, never into a new slot of account 1", async () => {
@@ -224,11 +227,11 @@ describe("insurance fund capacity", () => {
     }
   });
 
-  test("a journal written before the fund-holder rule replays its forced closes as executed", async () => {
+  test("a journal written before the fund-holder rule replays its forced closes as executed, on both sides of the cut-over and through a rebuild", async () => {
     const db = tempDb();
     cleanups.push(db.cleanup);
     const scenario = await holderScenario(db.file, true);
-    const held = scenario.held;
+    const { held, open } = scenario;
     let venue = scenario.venue;
     // The rule as it was: account 1 took D's short into its free slot.
     assert.ok(fundPosition(venue, INSURANCE_ACCOUNT, held) < 0n);
@@ -241,19 +244,39 @@ describe("insurance fund capacity", () => {
     try {
       assert.equal(Journal.peekMeta(db.file, FORCED_CLOSE_HOLDER_FROM), String(length + 1n));
       assert.ok(fundPosition(venue, INSURANCE_ACCOUNT, held) < 0n, "replayed as executed");
-      assert.deepEqual(await replayDifferences(venue, db.file), [], "full replay = live");
+      // A forced close after the cut-over: account 1 is full and nobody holds the instrument, so
+      // fund account 50 takes it; the journal now holds closes of both rules.
+      const later = venue.execute(
+        {
+          kind: "forcedClose",
+          accountId: open.trader.accountId,
+          instrument: open.market.instrument,
+          settlement: false,
+          queueIndex: null,
+        },
+        LISTED_AT * 1000n + 1_000_000n,
+      );
+      assert.ok(later.kind === "forcedClose" && later.served);
+      assert.equal(later.insurance, 50n);
+      assert.deepEqual(await replayDifferences(venue, db.file), [], "full replay = live, across the cut-over");
     } finally {
       venue.close();
     }
-    // Under this release's rule from the start the same journal would serve it otherwise: the
-    // cut-over is what keeps the old batches.
-    setJournalMeta(db.file, [FORCED_CLOSE_HOLDER_FROM], "1");
-    venue = await openInline(db.file);
+    // A rebuild carries the cut-over to its own journal.
+    const to = tempDb();
+    cleanups.push(to.cleanup);
+    const { venue: rebuilt, dropped } = Sequencer.rebuild(venueConfig(), db.file, to.file, () => false);
     try {
-      assert.equal(fundPosition(venue, INSURANCE_ACCOUNT, held), 0n);
+      assert.deepEqual(dropped, []);
+      assert.ok(fundPosition(rebuilt, INSURANCE_ACCOUNT, held) < 0n, "rebuilt as executed");
+      assert.ok(fundPosition(rebuilt, 50n, open.market) > 0n);
     } finally {
-      venue.close();
+      rebuilt.close();
     }
+    assert.equal(Journal.peekMeta(to.file, FORCED_CLOSE_HOLDER_FROM), String(length + 1n));
+    // This release's rule from the start serves the old close otherwise, and the replay says so.
+    setJournalMeta(db.file, [FORCED_CLOSE_HOLDER_FROM], "1");
+    await assert.rejects(openInline(db.file), (e: unknown) => e instanceof ReplayDivergenceError);
   });
 
   // The test profile's two slots an account bring the fund's bound within reach of short flows.

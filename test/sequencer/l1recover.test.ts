@@ -171,8 +171,10 @@ test(
         kept: number;
         dropped: { seq: string; kind: string; reason: string }[];
         nextQueueIndex: string;
+        insuranceFund: { freeSlots: number; uncoveredInstruments: number; withinBound: boolean };
       };
       assert.equal(report.nextQueueIndex, "2", "the new venue's watcher reads queue entry 2 from L1 again");
+      assert.equal(report.insuranceFund.withinBound, true, JSON.stringify(report.insuranceFund));
       assert.deepEqual(
         report.dropped.map((x) => [x.kind, x.reason.split(":")[0]]),
         [

@@ -128,8 +128,9 @@ function shareOf(state: StateView, id: bigint): Share {
     if (p.size === 0n) free += 1;
     else held.push(p.instrument);
   }
-  // The fee account is never one the venue hands a position to (a deployment may give it the
-  // fund's key and owner, as the test configuration does): not counted as a fund account.
+  // The fee account is not counted as a fund account even where a configuration gives it the
+  // fund's key and owner (the test one does): its slots are never counted free and what it holds
+  // counts as held by others, which only makes the bound stricter.
   const fund = id !== FEE_ACCOUNT && state.isInsuranceAccount(id);
   if (!fund && held.length === 0) return NOTHING;
   return { fund, held, free: fund ? free : 0 };

@@ -29,7 +29,7 @@
  */
 import { ProtocolError } from "../../../protocol/errors.ts";
 import { findSlot } from "../../../protocol/account.ts";
-import { FEE_ACCOUNT, INSURANCE_ACCOUNT } from "../../../protocol/constants.ts";
+import { INSURANCE_ACCOUNT } from "../../../protocol/constants.ts";
 import { decodeInstrument } from "../../../protocol/instruments.ts";
 import { belowMM, expiredOption } from "../../../protocol/margin.ts";
 import { largestLiquidation } from "../../../protocol/transition.ts";
@@ -91,10 +91,7 @@ export function fundAccounts(ledger: ProtocolLedger): bigint[] {
   const state = ledger.state;
   return [
     INSURANCE_ACCOUNT,
-    // The fee account never takes a position, whatever its keys (a test configuration gives it the fund's).
-    ...[...ledger.registeredAccounts()].filter(
-      (id) => id !== INSURANCE_ACCOUNT && id !== FEE_ACCOUNT && state.isInsuranceAccount(id),
-    ),
+    ...[...ledger.registeredAccounts()].filter((id) => id !== INSURANCE_ACCOUNT && state.isInsuranceAccount(id)),
   ];
 }
 
