@@ -92,7 +92,10 @@ export type Outcome =
       readonly kind: "forcedClose";
       readonly at: FillLocation;
       readonly served: boolean;
-      /** The insurance fund account the transaction names (account 1 unless the holder rule or a full account 1 chose another). */
+      /**
+       * The insurance fund account the transaction names: account 1, unless the holder rule or a
+       * full account 1 chose another.
+       */
       readonly insurance: bigint;
     }
   | { readonly kind: "oracle"; readonly risk: RiskActions }

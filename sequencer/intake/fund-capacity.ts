@@ -7,9 +7,9 @@
  *
  * Only an order that crosses another account's resting order is refused: a resting order fills
  * only when a taker meets it, and the taker is checked then; the taker's own orders it meets are
- * cancelled by self-trade prevention, never filled. The book and the counts are read in the same synchronous
- * step that executes the order, so nothing moves them in between. Venue policy, not a protocol
- * rule: not replayed (the journal holds the orders that passed it).
+ * cancelled by self-trade prevention, never filled. The book and the counts are read in the same
+ * synchronous step that executes the order, so nothing moves them in between. Venue policy, not a
+ * protocol rule: not replayed (the journal holds the orders that passed it).
  */
 import { instrumentName } from "../../protocol/instruments.ts";
 import { Side } from "../../protocol/types.ts";
