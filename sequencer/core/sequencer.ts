@@ -1471,10 +1471,12 @@ export class Sequencer {
           this.forcedCloseToHolder && this.forcedCloseMoves(command, now)
             ? holdingFund(this.ledger.state, funds, command.instrument)
             : null;
-        let named: Tx = holder === null || holder === INSURANCE_ACCOUNT ? tx : { ...tx, insurance: holder };
+        // Account 1 is the protocol's default: the transaction names only another fund account.
+        const naming = (fund: bigint): Tx => (fund === INSURANCE_ACCOUNT ? tx : { ...tx, insurance: fund });
+        let insurance = holder ?? INSURANCE_ACCOUNT;
         let applied: Applied;
         try {
-          applied = this.applyL1(named, command.queueIndex, now);
+          applied = this.applyL1(naming(insurance), command.queueIndex, now);
         } catch (e) {
           // Account 1 has no free slot (and no fund account holds the instrument): another fund
           // account with one takes the position (intake keeps one: risk/fund-capacity.ts). A
@@ -1482,12 +1484,10 @@ export class Sequencer {
           if (!(e instanceof SequencerError) || e.code !== "NO_POSITION_SLOT" || holder !== null) throw e;
           const other = fundAccountFor(this.ledger.state, funds, command.instrument);
           if (other === null || other === INSURANCE_ACCOUNT) throw e;
-          named = { ...tx, insurance: other };
-          applied = this.applyL1(named, command.queueIndex, now);
+          insurance = other;
+          applied = this.applyL1(naming(insurance), command.queueIndex, now);
         }
         const { batch, slot, served } = applied;
-        const insurance =
-          named.type === TxType.FORCED_CLOSE ? (named.insurance ?? INSURANCE_ACCOUNT) : INSURANCE_ACCOUNT;
         return { kind: "forcedClose", at: { batch, slot }, served: served === 1n, insurance };
       }
       case "oracle": {

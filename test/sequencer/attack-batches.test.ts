@@ -8,9 +8,17 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { getProfile } from "../../protocol/profiles.ts";
-import { nextWeeklyExpiry } from "../../protocol/instruments.ts";
 import { Side } from "../../protocol/types.ts";
-import { ADMIN_TOKEN, CHILD_PROFILE, ChildVenueHandle, eventually, fund, registerFundAccounts } from "./attackers.ts";
+import {
+  ADMIN_TOKEN,
+  CHILD_PROFILE,
+  ChildVenueHandle,
+  eventually,
+  farOptionsEnv,
+  fund,
+  registerFundAccounts,
+} from "./attackers.ts";
+import type { Listed } from "./attackers.ts";
 import { Trader } from "./traders.ts";
 import type { Client, HttpReply } from "./traders.ts";
 
@@ -19,15 +27,6 @@ const TIMEOUT = { timeout: 180_000 };
 const TABLE = getProfile(CHILD_PROFILE).instruments;
 /** Position slots an account has: each pair of traders trades this many instruments. */
 const SLOTS = getProfile(CHILD_PROFILE).positions;
-
-interface Listed {
-  readonly instrument: string;
-  readonly name: string;
-  readonly kind: string;
-  readonly underlying: number;
-  readonly tickSize: string;
-  readonly lotSize: string;
-}
 
 /** A price well inside each instrument's range, on its tick: the perps at the oracle, options at 100 ticks. */
 function priceOf(m: Listed): bigint {
@@ -52,12 +51,7 @@ describe("attack: batch numbering", () => {
     TIMEOUT,
     async () => {
       // One far option expiry besides the perps, enough strikes for 16 + 1 instruments.
-      const expiry = nextWeeklyExpiry(BigInt(Math.floor(Date.now() / 1000)) + 60n * 86_400n, 5);
-      const v = await ChildVenueHandle.start({
-        TESSERA_OPTION_WEEKS: "0",
-        TESSERA_OPTION_EXPIRIES: String(expiry),
-        TESSERA_STRIKES_EACH_SIDE: "2",
-      });
+      const v = await ChildVenueHandle.start(farOptionsEnv());
       try {
         let client = v.client;
         const listed = (await client.get("/v1/instruments?status=active")).body.instruments as Listed[];

@@ -10,25 +10,24 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { nextWeeklyExpiry } from "../../protocol/instruments.ts";
 import { getProfile } from "../../protocol/profiles.ts";
 import { Side } from "../../protocol/types.ts";
 import { toWire } from "../../sequencer/wire.ts";
-import { ADMIN_TOKEN, CHILD_PROFILE, ChildVenueHandle, fund, metric, registerFundAccounts } from "./attackers.ts";
+import {
+  ADMIN_TOKEN,
+  CHILD_PROFILE,
+  ChildVenueHandle,
+  farOptionsEnv,
+  fund,
+  metric,
+  registerFundAccounts,
+} from "./attackers.ts";
+import type { Listed } from "./attackers.ts";
 import { Trader } from "./traders.ts";
 import type { Client, HttpReply } from "./traders.ts";
 
 const TIMEOUT = { timeout: 180_000 };
 const SLOTS = getProfile(CHILD_PROFILE).positions;
-
-interface Listed {
-  readonly instrument: string;
-  readonly name: string;
-  readonly kind: string;
-  readonly underlying: number;
-  readonly tickSize: string;
-  readonly lotSize: string;
-}
 
 async function status(client: Client): Promise<Record<string, unknown>> {
   const r = await client.get("/v1/status");
@@ -51,12 +50,7 @@ describe("attack: insurance fund capacity", () => {
     TIMEOUT,
     async () => {
       // One option expiry 60 days out, strikes enough for SLOTS + 2 series of one underlying.
-      const expiry = nextWeeklyExpiry(BigInt(Math.floor(Date.now() / 1000)) + 60n * 86_400n, 5);
-      const v = await ChildVenueHandle.start({
-        TESSERA_OPTION_WEEKS: "0",
-        TESSERA_OPTION_EXPIRIES: String(expiry),
-        TESSERA_STRIKES_EACH_SIDE: "2",
-      });
+      const v = await ChildVenueHandle.start(farOptionsEnv());
       try {
         const client = v.client;
         const options = ((await client.get("/v1/instruments?kind=option&status=active")).body.instruments as Listed[])

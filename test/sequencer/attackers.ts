@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocket } from "ws";
 import { startChild, stopChild } from "./child.ts";
 import type { ChildVenue } from "./child.ts";
+import { nextWeeklyExpiry } from "../../protocol/instruments.ts";
 import { toWire } from "../../sequencer/wire.ts";
 import { ADMIN_TOKEN, Client, tempDb, venueEnv } from "./traders.ts";
 import type { Trader } from "./traders.ts";
@@ -80,6 +81,25 @@ export async function registerFundAccounts(client: Client, ids: readonly bigint[
     );
     if (r.status !== 200) throw new Error(`fund account ${accountId}: ${JSON.stringify(r.body)}`);
   }
+}
+
+/** A market as `GET /v1/instruments` lists it (the fields the attack tests read). */
+export interface Listed {
+  readonly instrument: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly underlying: number;
+  readonly tickSize: string;
+  readonly lotSize: string;
+}
+
+/**
+ * Child venue settings listing, besides the perps, one option expiry 60 days out (a Friday) with
+ * two strikes each side: live whatever today's date, with enough series for many instruments.
+ */
+export function farOptionsEnv(): Record<string, string> {
+  const expiry = nextWeeklyExpiry(BigInt(Math.floor(Date.now() / 1000)) + 60n * 86_400n, 5);
+  return { TESSERA_OPTION_WEEKS: "0", TESSERA_OPTION_EXPIRIES: String(expiry), TESSERA_STRIKES_EACH_SIDE: "2" };
 }
 
 /** Runs `fn(i)` for i in [0, count) with at most `concurrency` in flight. */

@@ -102,6 +102,14 @@ function recount(venue: Sequencer): { free: number; uncovered: number } {
   return { free, uncovered: [...held].filter((i) => !fundHeld.has(i)).length };
 }
 
+/** The venue's counts equal a recount from the records, and the bound holds. */
+function checkBound(venue: Sequencer): void {
+  const { free, uncovered } = recount(venue);
+  assert.equal(venue.ledger.fundCapacity.freeSlots, free, "free slots as recounted");
+  assert.equal(venue.ledger.fundCapacity.uncovered, uncovered, "uncovered instruments as recounted");
+  assert.ok(uncovered <= free, `${uncovered} uncovered instruments, ${free} free fund slots`);
+}
+
 /** Every position held by an account other than a fund account, as (account, instrument, size). */
 function positions(venue: Sequencer): { accountId: bigint; instrument: bigint; size: bigint }[] {
   const state = venue.ledger.state;
@@ -150,12 +158,7 @@ describe("insurance fund capacity", () => {
     const traders = Array.from({ length: 8 }, (_, i) => new Trader(`holder-${i}`, BigInt(2 + i)));
     for (const t of traders) depositAt(venue, t, RICH, tick());
     const ids = new Map<bigint, bigint>();
-    const check = (): void => {
-      const { free, uncovered } = recount(venue);
-      assert.equal(venue.ledger.fundCapacity.freeSlots, free);
-      assert.equal(venue.ledger.fundCapacity.uncovered, uncovered);
-      assert.ok(uncovered <= free, `${uncovered} uncovered instruments, ${free} free fund slots`);
-    };
+    const check = (): void => checkBound(venue);
     /** `long` buys one order's size from `short` in market `m`, through intake's check. */
     const trade = (m: Market, long: Trader, short: Trader): void => {
       const sign = (t: Trader, side: 0 | 1, tif: "GTC" | "IOC") => {
@@ -302,12 +305,7 @@ describe("insurance fund capacity", () => {
               return id;
             };
             let funds = 0;
-            const check = (): void => {
-              const { free, uncovered } = recount(venue);
-              assert.equal(venue.ledger.fundCapacity.freeSlots, free, "free slots as recounted");
-              assert.equal(venue.ledger.fundCapacity.uncovered, uncovered, "uncovered instruments as recounted");
-              assert.ok(uncovered <= free, `${uncovered} uncovered instruments, ${free} free fund slots`);
-            };
+            const check = (): void => checkBound(venue);
             const forcedClose = (p: { accountId: bigint; instrument: bigint; size: bigint }): void => {
               const out = venue.execute(
                 {
