@@ -255,6 +255,16 @@ export async function startService(cfg: ServiceConfig, l1: L1Link | null = null)
     },
     "journal replayed",
   );
+  // Intake keeps uncovered ≤ freeSlots from here on, but a journal written before the rule (or a
+  // rebuild that lost a fund account's deposit) can restore past it: a liquidation or forced
+  // close may then find no fund slot until the operator registers another fund account.
+  const fund = venue.ledger.fundCapacity;
+  if (fund.uncovered > fund.freeSlots)
+    log.warn(
+      { freeSlots: fund.freeSlots, uncoveredInstruments: fund.uncovered },
+      "the insurance fund backs more instruments than it has free position slots: register another " +
+        "insurance fund account (docs/deployment.md) before a forced close finds none",
+    );
   const clock = monotonicClock();
   const built = cfg.provers > 0 || queueUrl !== null ? await ensureProfileBuilt(profile.name, { quiet: true }) : null;
   // The proof backend: a fleet's queue (checked now, so a bad URL fails the start), or the pool.
