@@ -45,6 +45,7 @@ import { order, sign, world } from "../test/protocol/fixtures.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
 import { releaseCurve } from "../scripts/zk/ptau.ts";
 import * as snarkjs from "snarkjs";
+import { OPTIMIZER_RUNS } from "../hardhat.config.ts";
 
 /** The newest hardfork Hardhat 3.18's EDR supports (its default; Prague's EIP-7623 included). */
 const HARDFORK = "osaka";
@@ -172,7 +173,7 @@ async function header(feeds: readonly Contract[], profile: Profile, newStateRoot
 }
 
 const report: Record<string, unknown> = {
-  evm: `hardhat in-process EDR, hardfork ${hardfork}, solc 0.8.28 (evmVersion cancun) optimizer 200 runs`,
+  evm: `hardhat in-process EDR, hardfork ${hardfork}, solc 0.8.28 (evmVersion cancun) optimizer ${OPTIMIZER_RUNS} runs`,
   hardfork,
 };
 
@@ -385,7 +386,11 @@ report.batchSizeSweep = sweep;
   const batch = builder.close();
   const { header: hdr, slots } = l1Calldata(batch, { priceRoundIds: h.priceRoundIds, settlementRoundIds: [] });
   await (await as(d.rollup, operator!).getFunction("submitBatch")(hdr, slots, Array(8).fill(0n))).wait();
-  await networkHelpers.time.increase(86_401n);
+  // The second deposit waits at the head, queued behind the first: its deadline is 86,400 s plus
+  // one operation's share (`overdueAt`).
+  const head = (await rollup.getFunction("queueHead")()) as bigint;
+  const overdueAt = (await rollup.getFunction("overdueAt")(head)) as bigint;
+  await networkHelpers.time.increaseTo(overdueAt + 1n);
   const activateExodus = await gasOf(rollup.getFunction("activateExodus")());
   const p = state.exitProof(2n);
   const a = p.account;

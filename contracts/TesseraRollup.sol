@@ -105,9 +105,9 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 internal constant KIND_CALL = 1;
     uint256 internal constant KIND_PUT = 2;
     /// @notice Forced requests (withdrawal, close, settlement) an account may have queued and not
-    /// yet served. Each is served within `forcedRequestDeadline` or the exodus opens, so an unbounded
-    /// number per account would let one key holder spend gas to outrun the provers and end the
-    /// exchange for everyone; a bound makes that cost one registration per 4 requests.
+    /// yet served. Each is served by its deadline (`overdueAt`) or the exodus opens; the bound
+    /// makes a flood cost one registration per 4 requests, and the deadlines that grow with the
+    /// queue ahead (`_overdueAt`) keep any flood from opening the exodus.
     uint256 public constant MAX_OPEN_FORCED_REQUESTS = 4;
     /// @notice Batches in which the operator must be able to drain a full deposit queue: at most
     /// `DEPOSIT_QUEUE_BATCHES · D` deposits may wait unconsumed (`maxQueuedDeposits`). A deposit
@@ -157,8 +157,12 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     uint256 public constant COMMITMENT_MASK = (1 << 253) - 1;
     /// @notice Maximum age (seconds) of a batch price's oracle round at the batch timestamp.
     uint256 public immutable maxOracleAge;
-    /// @notice Seconds a priority operation may wait before anyone can activate the exodus.
+    /// @notice Seconds a priority operation may wait before anyone can activate the exodus, behind
+    /// an empty queue (`overdueAt`: more behind a longer one).
     uint256 public immutable forcedRequestDeadline;
+    /// @dev What each operation ahead adds to a deadline: `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)`,
+    /// a deadline's share of one slot (`_overdueAt`).
+    uint256 internal immutable _deadlinePerOpAhead;
     /// @notice Maximum seconds between a batch's timestamp and the block that accepts it.
     uint256 public immutable maxBatchLag;
     /// @notice Seconds a price round stays usable after the next round was updated (0: strictly the
@@ -306,6 +310,7 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         commitmentByteLength = head + 52 * uint256(p.deposits) + SLOT_BYTES * uint256(p.nTx);
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
+        _deadlinePerOpAhead = cfg.forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES * p.nTx);
         maxBatchLag = cfg.maxBatchLag;
         priceRoundGrace = cfg.priceRoundGrace;
         feedChangeDelay = cfg.feedChangeDelay;
@@ -354,7 +359,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
             revert InvalidConfig("insuranceFund");
         }
         if (cfg.maxOracleAge == 0) revert InvalidConfig("maxOracleAge");
-        if (cfg.forcedRequestDeadline == 0) revert InvalidConfig("forcedRequestDeadline");
+        // At most 2^32 s (136 years): `_overdueAt` then needs no overflow checks.
+        if (cfg.forcedRequestDeadline == 0 || cfg.forcedRequestDeadline > MASK_32) {
+            revert InvalidConfig("forcedRequestDeadline");
+        }
         if (cfg.maxBatchLag == 0) revert InvalidConfig("maxBatchLag");
         if (cfg.priceRoundGrace > cfg.maxOracleAge) revert InvalidConfig("priceRoundGrace");
         // Users must be able to leave (request, wait out the deadline, activate the exodus) before a new feed rules.
@@ -486,8 +494,42 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     function _enqueue(uint256 f0, uint256 f1) internal returns (uint256 queueIndex) {
         queueIndex = _queue.length;
         uint64 queuedAt = uint64(block.timestamp);
-        _queue.push(PriorityOp({f0: f0, f1: f1, requester: msg.sender, queuedAt: queuedAt, refunded: false}));
+        // The operations waiting ahead of this one: its deadline waits for them (`_overdueAt`). The
+        // cap only ever shortens that wait (2^24 operations is far beyond any queue L1 gas buys).
+        uint256 ahead;
+        // queueHead ≤ the queue's length.
+        unchecked {
+            ahead = queueIndex - queueHead;
+        }
+        if (ahead > MASK_24) ahead = MASK_24;
+        _queue.push(
+            PriorityOp({
+                f0: f0,
+                f1: f1,
+                requester: msg.sender,
+                queuedAt: queuedAt,
+                refunded: false,
+                ahead: uint24(ahead)
+            })
+        );
         emit PriorityOpQueued(queueIndex, f0, f1, queuedAt);
+    }
+
+    /// @dev The operation's deadline: `forcedRequestDeadline` after it was queued, plus the share of
+    /// a deadline the operator needs to serve the operations that were ahead of it, at the capacity
+    /// the deposit bound already assumes (`DEPOSIT_QUEUE_BATCHES` full batches of nTx slots per
+    /// deadline). Without the share, a flood of forced requests (4 per registered account, gas
+    /// alone) queued faster than any prover serves them would age the head past a fixed deadline,
+    /// and anyone could then end the exchange for everyone (review of 12-08). With it, a request
+    /// queued behind an empty queue has exactly the fixed deadline, and an operator serving at
+    /// that capacity meets every deadline however long the flood; what the flood still buys is
+    /// later deadlines for those behind it, at the price of one request's gas per
+    /// `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)` seconds (about 18 s at prod).
+    function _overdueAt(PriorityOp storage op) internal view returns (uint256) {
+        // Below 2^64 + 2^32 + 2^24 · 2^32: no overflow.
+        unchecked {
+            return uint256(op.queuedAt) + forcedRequestDeadline + uint256(op.ahead) * _deadlinePerOpAhead;
+        }
     }
 
     // ================================================================ batches
@@ -499,6 +541,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         uint256[8] calldata proof
     ) external notInExodus {
         if (msg.sender != operator) revert NotOperator(msg.sender);
+        // The batch's data must be the transaction's own input: the exit tools (protocol/rebuild.ts,
+        // web/lib/verifiedBatches.ts) rebuild the state from the input of each BatchVerified
+        // transaction. Called through a forwarder (a contract operator, or an EOA whose EIP-7702
+        // code calls on), the input would be the forwarder's, and the state readable only from
+        // call traces. tx.origin is the point here, not authorisation (the operator check is above).
+        // solhint-disable-next-line avoid-tx-origin
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender, tx.origin);
         _checkShape(header, slots);
         uint64 t = header.timestamp;
         if (t < lastBatchTimestamp) revert TimestampBeforeLastBatch(t, lastBatchTimestamp);
@@ -1107,9 +1156,10 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     function activateExodus() external notInExodus {
         uint256 head = queueHead;
         if (head == _queue.length) revert NoPendingPriorityOp();
-        uint64 queuedAt = _queue[head].queuedAt;
-        uint256 overdueAt = uint256(queuedAt) + forcedRequestDeadline;
-        if (block.timestamp <= overdueAt) revert ExodusTooEarly(head, overdueAt);
+        PriorityOp storage op = _queue[head];
+        uint64 queuedAt = op.queuedAt;
+        uint256 due = _overdueAt(op);
+        if (block.timestamp <= due) revert ExodusTooEarly(head, due);
         exodus = true;
         exodusActivatedAt = uint64(block.timestamp);
         exitCustody = l2Custody;
@@ -1321,6 +1371,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     }
 
     /// @inheritdoc ITesseraRollup
+    function overdueAt(uint256 queueIndex) external view returns (uint256) {
+        return _overdueAt(_queue[queueIndex]);
+    }
+
+    /// @inheritdoc ITesseraRollup
     function feeds() external view returns (AggregatorV3Interface[] memory list) {
         list = new AggregatorV3Interface[](underlyings);
         for (uint256 i = 0; i < list.length; ++i) list[i] = _feeds[i].feed;
@@ -1375,6 +1430,13 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         FeedChange memory change = pendingFeedChange[underlying];
         if (address(change.feed) == address(0)) revert NoFeedChangeQueued(underlying);
         if (block.timestamp < change.executableAt) revert FeedChangeTooEarly(underlying, change.executableAt);
+        // A request queued in time to leave before the change (by `executableAt − deadline`) may be
+        // due later than `executableAt` behind a long queue (`_overdueAt`): the change waits until
+        // every such request is served, or overdue (then anyone may open the exodus, which stops it).
+        uint256 head = queueHead;
+        if (head < _queue.length && _queue[head].queuedAt <= change.executableAt - forcedRequestDeadline) {
+            revert FeedChangeAwaitsQueue(underlying, head);
+        }
         uint8 decimals = _decimalsOf(change.feed);
         _requireRound(underlying, change.feed);
         delete pendingFeedChange[underlying];

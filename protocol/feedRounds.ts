@@ -104,6 +104,47 @@ export async function roundInForceAt(
 }
 
 /**
+ * The round in force at `time` by bisection, for a search far back (an exit long after an
+ * expiry: a walk of one read per round would need as many reads as rounds since). Inside a phase
+ * the rounds 1..N exist and their update times never decrease (Chainlink's aggregators), so the
+ * last round updated at or before `time` takes O(log N) reads; when the phase's first round is
+ * already later, the search goes on in the phase before (its last round found as `previousRound`
+ * does). Null when no round is in force, or when a round inside the range does not exist (a feed
+ * that does not serve it): the caller then has `roundInForceAt`'s walk, which assumes nothing about
+ * update times, and checks a found round with `usableAt` if the feed may break the order.
+ */
+export async function roundInForceAtBisect(
+  read: RoundReader,
+  latest: FeedRound,
+  time: bigint,
+): Promise<FeedRound | null> {
+  if (latest.updatedAt !== 0n && latest.updatedAt <= time) return latest;
+  let { phase, n: later } = splitRoundId(latest.roundId);
+  for (;;) {
+    // Rounds 1..later of `phase` exist and round `later` is after `time`: find the last one not after it.
+    let lo = 0n;
+    let found: FeedRound | null = null;
+    let hi = later;
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n;
+      const r = await read(roundIdOf(phase, mid));
+      if (r === null) return null;
+      if (r.updatedAt <= time) {
+        lo = mid;
+        found = r;
+      } else hi = mid;
+    }
+    if (found !== null) return found;
+    // Round 1 of `phase` is after `time`: the last round of an earlier phase, if any.
+    let previous: FeedRound | null = null;
+    for (let p = phase - 1n; p >= 0n && previous === null; p--) previous = await lastRoundOfPhase(read, p);
+    if (previous === null) return null;
+    if (previous.updatedAt !== 0n && previous.updatedAt <= time) return previous;
+    ({ phase, n: later } = splitRoundId(previous.roundId));
+  }
+}
+
+/**
  * The round after `roundId` by the rollup's rule (TesseraRollup `_nextRound`): `roundId + 1` if
  * it exists, else round 1 of the next phase; null when neither exists.
  */

@@ -112,6 +112,10 @@ interface ITesseraRollup {
         uint64 queuedAt;
         /// Deposit refunded during exodus.
         bool refunded;
+        /// Operations queued before it and not yet consumed when it was queued (at most 2^24 − 1):
+        /// each moves its deadline later by `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)`
+        /// (`overdueAt`).
+        uint24 ahead;
     }
 
     // ---------------------------------------------------------------- events
@@ -195,6 +199,10 @@ interface ITesseraRollup {
     error InvalidConfig(string field);
     /// @notice The caller is not the operator.
     error NotOperator(address caller);
+    /// @notice `submitBatch` was reached through a contract (or from an account with code): the
+    /// batch's data must be the top-level calldata of an operator transaction, where every exit
+    /// tool reads it (docs/contracts.md, "Batches").
+    error NotDirectCall(address caller, address origin);
     /// @notice The operation is not allowed once the exodus is active.
     error ExodusIsActive();
     /// @notice The operation needs the exodus to be active.
@@ -321,6 +329,9 @@ interface ITesseraRollup {
     error NoFeedChangeQueued(uint256 underlying);
     /// @notice The queued feed change of `underlying` executes only from `executableAt`.
     error FeedChangeTooEarly(uint256 underlying, uint256 executableAt);
+    /// @notice Priority operation `queueIndex`, queued early enough to be served before the feed
+    /// change of `underlying`, still waits: the change executes once it is served.
+    error FeedChangeAwaitsQueue(uint256 underlying, uint256 queueIndex);
     /// @notice The queued feed `feed` of `underlying` has no valid round yet (a positive answer
     /// updated at or before now): every expiry after the change is priced by it, and one before
     /// its first round could never be settled nor exited.
@@ -384,7 +395,8 @@ interface ITesseraRollup {
     /// trailing partial slot is ignored.
     function slotsUsePrices(bytes calldata slots, uint64 t) external pure returns (bool);
 
-    /// @notice Verifies and applies one batch. Operator only, not during exodus.
+    /// @notice Verifies and applies one batch. Operator only, sent directly from the operator's
+    /// account (no contract in between, no code at the account: `NotDirectCall`), not during exodus.
     /// @param header New root, timestamp, oracle prices, settlement records, instrument table and
     /// deposit records (docs/protocol.md §8.1).
     /// @param slots The slots' public data packed: 24 bytes per slot, nTx slots; slot i at byte
@@ -416,7 +428,8 @@ interface ITesseraRollup {
 
     // ---------------------------------------------------------------- exodus
 
-    /// @notice Starts the exodus if the oldest waiting priority operation is older than `forcedRequestDeadline`.
+    /// @notice Starts the exodus if the oldest waiting priority operation is overdue: the block's
+    /// time is past its `overdueAt`.
     function activateExodus() external;
 
     /// @notice During exodus, refunds the unconsumed deposit at `queueIndex` to its depositor.
@@ -461,6 +474,11 @@ interface ITesseraRollup {
     /// @notice The priority operation at `queueIndex`.
     function priorityOp(uint256 queueIndex) external view returns (PriorityOp memory);
 
+    /// @notice When the operation at `queueIndex` becomes overdue (the exodus may start after it
+    /// while it waits at the queue's head): `queuedAt + forcedRequestDeadline` plus
+    /// `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)` for each operation that was ahead of it.
+    function overdueAt(uint256 queueIndex) external view returns (uint256);
+
     /// @notice The oracle feeds; index u-1 is underlying u.
     function feeds() external view returns (AggregatorV3Interface[] memory);
 
@@ -493,6 +511,8 @@ interface ITesseraRollup {
     function cancelFeedChange(uint256 underlying) external;
 
     /// @notice Executes the queued feed change of `underlying` once its delay has passed, if the new
-    /// feed already has a round (`FeedHasNoRound`). Admin only, not in exodus.
+    /// feed already has a round (`FeedHasNoRound`) and no priority operation queued up to
+    /// `executableAt − forcedRequestDeadline` still waits (`FeedChangeAwaitsQueue`). Admin only,
+    /// not in exodus.
     function executeFeedChange(uint256 underlying) external;
 }

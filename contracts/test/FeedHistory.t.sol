@@ -58,13 +58,13 @@ contract FeedHistoryTest is RollupFixture {
 
     function _submit(ITesseraRollup.BatchHeader memory h) internal {
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         r.submitBatch(h, new bytes(48), proof);
     }
 
     function _expectSubmitRevert(ITesseraRollup.BatchHeader memory h, bytes memory err) internal {
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         vm.expectRevert(err);
         r.submitBatch(h, new bytes(48), proof);
     }

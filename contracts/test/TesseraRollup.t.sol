@@ -8,6 +8,7 @@ import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 import {MockAggregator} from "../oracle/MockAggregator.sol";
 import {MockVerifier} from "../mocks/MockVerifier.sol";
 import {PhasedAggregator} from "../mocks/PhasedAggregator.sol";
+import {BatchForwarder} from "./utils/BatchForwarder.sol";
 import {ExodusHarness} from "./utils/ExodusHarness.sol";
 
 /// @notice Fuzz tests of deposits, claims, forced withdrawals and the public-input array, on a
@@ -162,17 +163,6 @@ contract TesseraRollupTest is RollupFixture {
         return 3 + accountId * 2 ** 4 + served * 2 ** 28;
     }
 
-    /// @dev A forced close's f0, `9 | accountId << 4 | instrument << 28 | settlement << 110 | served << 111`
-    /// (queued with `served` 0 and f1 = 0); a slot's f1 is the insurance fund account.
-    function _forcedCloseF0(
-        uint256 accountId,
-        uint256 instrument,
-        bool served,
-        bool settlement
-    ) internal pure returns (uint256) {
-        return 9 + accountId * 2 ** 4 + instrument * 2 ** 28 + (settlement ? 2 ** 110 : 0) + (served ? 2 ** 111 : 0);
-    }
-
     function _header(uint256 newRoot) internal view returns (ITesseraRollup.BatchHeader memory h) {
         h.newStateRoot = newRoot;
         h.timestamp = uint64(block.timestamp);
@@ -208,7 +198,7 @@ contract TesseraRollupTest is RollupFixture {
 
     function _submit(ITesseraRollup.BatchHeader memory h, bytes memory slots) internal {
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         rollup.submitBatch(h, slots, proof);
     }
 
@@ -925,12 +915,44 @@ contract TesseraRollupTest is RollupFixture {
         verifier.setExpectedInputsHash(keccak256(abi.encodePacked(rollup.commitment(h, slots))));
         ITesseraRollup.BatchHeader memory other = _header(tamperedRoot);
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.InvalidProof.selector));
         rollup.submitBatch(other, slots, proof);
         _submit(h, slots);
         assertEq(rollup.stateRoot(), newRoot, "root");
         assertEq(rollup.batchNumber(), 1, "batch number");
+    }
+
+    /// @dev Review of 12-08: a batch reached through a contract leaves its data in a forwarder's
+    /// input, where the exit tools (which read each BatchVerified transaction's own input) cannot
+    /// find it. Three ways an operator could do it, each refused with nothing applied; the same
+    /// batch sent directly lands.
+    function test_attack_submitBatchOnlyAsTheTransactionsOwnCall() public {
+        ITesseraRollup.BatchHeader memory h = _header(7);
+        bytes memory slots = _slots(0, 0, 0, 0);
+        verifier.setExpectedInputsHash(keccak256(abi.encodePacked(rollup.commitment(h, slots))));
+        uint256[8] memory proof;
+        // 1. The operator's EOA reached from another transaction's origin (a relayer's call).
+        vm.prank(OPERATOR, ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NotDirectCall.selector, OPERATOR, ALICE));
+        rollup.submitBatch(h, slots, proof);
+        // 2. An operator EOA with EIP-7702 code sending to itself: its own origin, but code.
+        address delegated = address(0x7702);
+        vm.etch(delegated, abi.encodePacked(hex"ef0100", address(0xAA)));
+        rollup.setOperator(delegated);
+        vm.prank(delegated, delegated);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NotDirectCall.selector, delegated, delegated));
+        rollup.submitBatch(h, slots, proof);
+        // 3. A forwarder contract made operator by the admin, called by an EOA.
+        BatchForwarder forwarder = new BatchForwarder();
+        rollup.setOperator(address(forwarder));
+        vm.prank(ALICE, ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NotDirectCall.selector, address(forwarder), ALICE));
+        forwarder.forward(rollup, h, slots, proof);
+        assertEq(rollup.batchNumber(), 0, "nothing applied");
+        rollup.setOperator(OPERATOR);
+        _submit(h, slots);
+        assertEq(rollup.stateRoot(), 7, "the direct call lands");
     }
 
     function testFuzz_submitBatch_rejectsInventedPrice(uint256 delta) public {
@@ -939,7 +961,7 @@ contract TesseraRollupTest is RollupFixture {
         uint256 real = h.prices[1];
         h.prices[1] = real + delta;
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.OraclePriceMismatch.selector, 2, 1, real, real + delta));
         rollup.submitBatch(h, _slots(0, 0, 0, 0), proof);
     }
@@ -973,7 +995,7 @@ contract TesseraRollupTest is RollupFixture {
         uint256 expiry = t - 10;
         h.settlements[0] = _record(1, expiry, uint256(ETH_ANSWER + 1e8) / 1e6);
         h.settlementRoundIds[0] = lastOfPhase1;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         vm.expectRevert(
             abi.encodeWithSelector(ITesseraRollup.RoundNotInForceAtExpiry.selector, 1, lastOfPhase1, expiry)
         );
@@ -981,7 +1003,7 @@ contract TesseraRollupTest is RollupFixture {
 
         h.settlements[0] = _record(1, expiry, uint256(ETH_ANSWER + 2e8) / 1e6);
         h.settlementRoundIds[0] = firstOfPhase2;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         r.submitBatch(h, _slots(0, 0, 0, 0), proof);
         assertEq(r.batchNumber(), 1, "the record with the round in force is accepted");
 
@@ -991,7 +1013,7 @@ contract TesseraRollupTest is RollupFixture {
         h2.priceRoundIds[0] = firstOfPhase2;
         h2.settlements[0] = _record(1, t - 30, uint256(ETH_ANSWER + 1e8) / 1e6);
         h2.settlementRoundIds[0] = lastOfPhase1;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         r.submitBatch(h2, _slots(0, 0, 0, 0), proof);
         assertEq(r.batchNumber(), 2, "the last round of a phase is in force until the next phase's first");
     }
@@ -1000,7 +1022,7 @@ contract TesseraRollupTest is RollupFixture {
 
     function _submitTo(TesseraRollup r, ITesseraRollup.BatchHeader memory h) internal {
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         r.submitBatch(h, _slots(0, 0, 0, 0), proof);
     }
 
@@ -1015,14 +1037,14 @@ contract TesseraRollupTest is RollupFixture {
         bytes memory err
     ) internal {
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         vm.expectRevert(err);
         r.submitBatch(h, slots, proof);
     }
 
     function _submitSlotsTo(TesseraRollup r, ITesseraRollup.BatchHeader memory h, bytes memory slots) internal {
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         r.submitBatch(h, slots, proof);
     }
 
@@ -1156,7 +1178,7 @@ contract TesseraRollupTest is RollupFixture {
             index = where == 1 ? RECORDS_AT + 1 : RECORDS_AT + 3;
         }
         uint256[8] memory proof;
-        vm.prank(OPERATOR);
+        vm.prank(OPERATOR, OPERATOR);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.PublicInputNotInField.selector, index, word));
         rollup.submitBatch(h, slots, proof);
     }

@@ -13,7 +13,7 @@ export type { FeedRound } from "../../protocol/feedRounds.ts";
 
 export const ROLLUP_ABI = [
   "function priorityQueueLength() view returns (uint256)",
-  "function priorityOp(uint256 queueIndex) view returns (tuple(uint256 f0, uint256 f1, address requester, uint64 queuedAt, bool refunded))",
+  "function priorityOp(uint256 queueIndex) view returns (tuple(uint256 f0, uint256 f1, address requester, uint64 queuedAt, bool refunded, uint24 ahead))",
   "function feeds() view returns (address[])",
   "function stateRoot() view returns (uint256)",
   "function priceRoundGrace() view returns (uint256)",

@@ -21,7 +21,15 @@ import { signOrder } from "../../protocol/signing.ts";
 import { RollupState } from "../../protocol/state.ts";
 import { InstrumentKind, Side, TxType } from "../../protocol/types.ts";
 import type { Batch, BatchContext, Order, Tx } from "../../protocol/types.ts";
-import { EXIT_CLAIM_WINDOW, FORCED_DEADLINE, PROFILE, deployWithMockVerifier, latestPrices, now } from "./fixtures.ts";
+import {
+  EXIT_CLAIM_WINDOW,
+  FORCED_DEADLINE,
+  PROFILE,
+  deployWithMockVerifier,
+  latestPrices,
+  now,
+  passHeadsDeadline,
+} from "./fixtures.ts";
 import type { Fixture } from "./fixtures.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -326,7 +334,8 @@ describe("exodus end to end with protocol/ state", () => {
     const [alice, bob] = traders as [Trader, Trader];
     for (const t of [alice, bob]) await (await as(f.rollup, t.signer).getFunction("deposit")(t.id, DEPOSIT)).wait();
     await proveAndSubmit(f, state, [depositTx(alice, DEPOSIT)]); // bob's deposit stays queued
-    await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
+    // bob's deposit was queued behind alice's: its deadline is one operation's share later.
+    await passHeadsDeadline(ethers, f.rollup);
     await (await f.rollup.getFunction("activateExodus")()).wait();
 
     const args = exitArgs(state, alice.id, [0n, 0n]);
@@ -379,8 +388,8 @@ describe("exodus end to end with protocol/ state", () => {
     const { f, state, traders } = await deployAtGenesis(await token.getAddress());
     const [alice, bob] = traders as [Trader, Trader];
     for (const t of [alice, bob]) await (await as(f.rollup, t.signer).getFunction("deposit")(t.id, DEPOSIT)).wait();
-    await proveAndSubmit(f, state, [depositTx(alice, DEPOSIT)]);
-    await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
+    await proveAndSubmit(f, state, [depositTx(alice, DEPOSIT)]); // bob's deposit stays queued
+    await passHeadsDeadline(ethers, f.rollup);
     await (await f.rollup.getFunction("activateExodus")()).wait();
     // After the claim window an exit pays at once: the transfer is where a token could re-enter.
     await networkHelpers.time.increase(EXIT_CLAIM_WINDOW + 1n);

@@ -151,6 +151,21 @@ export async function now(ethers: HardhatEthers): Promise<bigint> {
 }
 
 /**
+ * Moves the chain just past the queue head's deadline (`overdueAt(queueHead)`: the fixed
+ * `forcedRequestDeadline`, plus a share for each operation that was ahead of the head when it was
+ * queued), so that `activateExodus` succeeds in the next block.
+ */
+export async function passHeadsDeadline(ethers: HardhatEthers, rollup: Contract): Promise<void> {
+  const head = (await rollup.getFunction("queueHead")()) as bigint;
+  const overdueAt = (await rollup.getFunction("overdueAt")(head)) as bigint;
+  const wait = overdueAt + 1n - (await now(ethers));
+  if (wait > 0n) {
+    await ethers.provider.send("evm_increaseTime", [Number(wait)]);
+    await ethers.provider.send("evm_mine", []);
+  }
+}
+
+/**
  * A header at the latest block's time with the feeds' latest rounds, no settlement, the deposit
  * records `deposits` (the batch's deposit slots' owners and keys, in slot order) and the
  * instrument table `instruments` (padded with zeros to I entries).

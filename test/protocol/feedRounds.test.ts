@@ -11,6 +11,7 @@ import {
   previousRound,
   roundIdOf,
   roundInForceAt,
+  roundInForceAtBisect,
   type FeedRound,
   type RoundReader,
 } from "../../protocol/feedRounds.ts";
@@ -49,16 +50,43 @@ describe("feed rounds across phases", () => {
   );
   const latest = f.rounds.at(-1)!;
 
-  test("inside the latest phase, the round updated last at or before the time", async () => {
-    assert.equal((await roundInForceAt(f.read, latest, 650n, 100))?.roundId, roundIdOf(2n, 1n));
-    assert.equal((await roundInForceAt(f.read, latest, 800n, 100))?.roundId, roundIdOf(2n, 3n));
-    assert.equal((await roundInForceAt(f.read, latest, 10_000n, 100))?.roundId, latest.roundId);
-  });
+  // The walk and the bisection give the same answers.
+  const searches = [
+    ["walk", (l: FeedRound, t: bigint) => roundInForceAt(f.read, l, t, 100)],
+    ["bisection", (l: FeedRound, t: bigint) => roundInForceAtBisect(f.read, l, t)],
+  ] as const;
 
-  test("before the new aggregator's first round: the last round of the previous phase", async () => {
-    assert.equal((await roundInForceAt(f.read, latest, 599n, 100))?.roundId, roundIdOf(1n, 5n));
-    assert.equal((await roundInForceAt(f.read, latest, 250n, 100))?.roundId, roundIdOf(1n, 2n));
-    assert.equal(await roundInForceAt(f.read, latest, 99n, 100), null, "no round yet");
+  for (const [name, search] of searches) {
+    test(`${name}: inside the latest phase, the round updated last at or before the time`, async () => {
+      assert.equal((await search(latest, 650n))?.roundId, roundIdOf(2n, 1n));
+      assert.equal((await search(latest, 800n))?.roundId, roundIdOf(2n, 3n));
+      assert.equal((await search(latest, 10_000n))?.roundId, latest.roundId);
+    });
+
+    test(`${name}: before the new aggregator's first round, the last round of the previous phase`, async () => {
+      assert.equal((await search(latest, 599n))?.roundId, roundIdOf(1n, 5n));
+      assert.equal((await search(latest, 250n))?.roundId, roundIdOf(1n, 2n));
+      assert.equal(await search(latest, 99n), null, "no round yet");
+    });
+  }
+
+  test("bisection: a round far back in a long phase in O(log n) reads; a missing round gives null", async () => {
+    const n = 1_000_000;
+    // A million rounds a second apart, served without materialising them.
+    const read: RoundReader = (id) => {
+      reads += 1;
+      const k = id & ((1n << 64n) - 1n);
+      return Promise.resolve(
+        id >> 64n === 5n && k >= 1n && k <= BigInt(n) ? { roundId: id, answer: 7n, updatedAt: 1_000n + k } : null,
+      );
+    };
+    let reads = 0;
+    const last: FeedRound = { roundId: roundIdOf(5n, BigInt(n)), answer: 7n, updatedAt: 1_000n + BigInt(n) };
+    assert.equal((await roundInForceAtBisect(read, last, 1_005n))?.roundId, roundIdOf(5n, 5n));
+    assert.ok(reads <= Math.ceil(Math.log2(n)) + 1, `${reads} reads`);
+    // A feed that stops serving old rounds: the bisection gives up instead of guessing.
+    const gap: RoundReader = (id) => (id === roundIdOf(2n, 2n) ? Promise.resolve(null) : f.read(id));
+    assert.equal(await roundInForceAtBisect(gap, latest, 650n), null);
   });
 
   test("the walk stops after maxSteps rounds", async () => {
@@ -103,6 +131,8 @@ describe("feed rounds across phases", () => {
           const expected = fd.rounds.filter((r) => r.updatedAt <= BigInt(time)).at(-1) ?? null;
           const found = await roundInForceAt(fd.read, fd.rounds.at(-1)!, BigInt(time), 1_000);
           assert.equal(found?.roundId ?? null, expected?.roundId ?? null);
+          const bisected = await roundInForceAtBisect(fd.read, fd.rounds.at(-1)!, BigInt(time));
+          assert.equal(bisected?.roundId ?? null, expected?.roundId ?? null, "the bisection agrees");
         },
       ),
       { numRuns: 200 },

@@ -41,6 +41,8 @@ const ONE = 10_000n;
 const FILL_PRICE = 290_000n;
 /** The forced withdrawal the operator never serves: 100 USDC. */
 const FORCED_USDC = "100";
+/** A deposit queued after the operator has gone, refunded in the exodus: 25 USDC. */
+const LATE_DEPOSIT = 25_000_000n;
 
 const children: Managed[] = [];
 let browser: Browser | null = null;
@@ -148,6 +150,21 @@ test(
     await screenshot(page, "venue-halted");
     await stopProcess(stack.sequencer);
 
+    // A deposit of the trader's that no batch will consume, queued behind the others: in the
+    // exodus the page finds it from the wallet's own DepositQueued events and refunds it.
+    const trader1 = signers[TRADER]!;
+    await (await (usdc.connect(admin) as Contract).getFunction("mint")(trader1.address, LATE_DEPOSIT)).wait();
+    await (
+      await (usdc.connect(trader1) as Contract).getFunction("approve")(stack.deployed.rollup, LATE_DEPOSIT)
+    ).wait();
+    const lateReceipt = await (
+      await (rollup.connect(trader1) as Contract).getFunction("deposit")(traderId, LATE_DEPOSIT)
+    ).wait();
+    const lateIndex = lateReceipt!.logs
+      .map((l: { topics: readonly string[]; data: string }) => rollup.interface.parseLog(l))
+      .find((e: { name: string } | null) => e?.name === "DepositQueued")!
+      .args.getValue("queueIndex") as bigint;
+
     // Equity at the last verified batch (docs/protocol.md §6.1): collateral + Σ size × (price[u] −
     // F[u]) − cost over the perp positions, with the batch prices the rollup stores on L1 and the
     // funding index F of the venue's state (the book is empty after the fill, so no funding moved it).
@@ -188,6 +205,20 @@ test(
     await sees(page.getByRole("alert").filter({ hasText: "Exodus mode" }), "the exodus activated");
     assert.equal(await rollup.getFunction("exodus")(), true);
     await screenshot(page, "exodus-active");
+
+    const beforeRefund = (await usdc.getFunction("balanceOf")(trader1.address)) as bigint;
+    await page.getByRole("button", { name: `Refund deposit #${lateIndex} (${formatUsdc(LATE_DEPOSIT)} USDC)` }).click();
+    await sees(page.getByText("Refunded to your wallet."), "the deposit refunded");
+    assert.equal(
+      ((await usdc.getFunction("balanceOf")(trader1.address)) as bigint) - beforeRefund,
+      LATE_DEPOSIT,
+      "the unconsumed deposit came back",
+    );
+    assert.equal(((await rollup.getFunction("priorityOp")(lateIndex)) as { refunded: boolean }).refunded, true);
+    await until(
+      "the refund button gone once refunded",
+      async () => (await page.getByRole("button", { name: /^Refund deposit/ }).count()) === 0 || undefined,
+    );
 
     // Exit: rebuild from L1 in a worker, then `exit`.
     const before = (await usdc.getFunction("balanceOf")(traderWallet.address)) as bigint;

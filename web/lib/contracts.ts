@@ -8,7 +8,7 @@ import { parseAbi } from "viem";
 
 export const rollupAbi = parseAbi([
   "struct BatchHeader { uint256 newStateRoot; uint64 timestamp; uint256[] prices; uint80[] priceRoundIds; uint256[] settlements; uint80[] settlementRoundIds; uint256[] instruments; uint256[] deposits; }",
-  "struct PriorityOp { uint256 f0; uint256 f1; address requester; uint64 queuedAt; bool refunded; }",
+  "struct PriorityOp { uint256 f0; uint256 f1; address requester; uint64 queuedAt; bool refunded; uint24 ahead; }",
   "event AccountRegistered(uint256 indexed accountId, address indexed owner, uint256 pkHash)",
   "event DepositQueued(uint256 indexed queueIndex, uint256 indexed accountId, address indexed depositor, uint256 amount)",
   "event ForcedWithdrawalRequested(uint256 indexed queueIndex, uint256 indexed accountId, uint256 amount)",
@@ -39,9 +39,11 @@ export const rollupAbi = parseAbi([
   "function exitClaimWindowEnd() view returns (uint256)",
   "function priorityQueueLength() view returns (uint256)",
   "function priorityOp(uint256 queueIndex) view returns (PriorityOp)",
+  "function overdueAt(uint256 queueIndex) view returns (uint256)",
   "function lastPrices() view returns (uint256[])",
   "function feeds() view returns (address[])",
   "function feedInForceAt(uint256 underlying, uint256 time) view returns (address feed, uint8 decimals)",
+  "function settlementPrice(uint256 underlying, uint256 expiry) view returns (bool isFixed, uint256 price)",
   "function domain() view returns (uint256)",
   "function stateRoot() view returns (uint256)",
   "function batchNumber() view returns (uint256)",

@@ -7,7 +7,7 @@
  * still prices it). Nothing comes from the sequencer, which may be gone.
  */
 import type { Address, PublicClient } from "viem";
-import { roundInForceAt as inForceAt } from "../../protocol/feedRounds.ts";
+import { roundInForceAt as inForceAt, roundInForceAtBisect, usableAt } from "../../protocol/feedRounds.ts";
 import type { FeedRound } from "../../protocol/feedRounds.ts";
 import { decodeInstrument, isOption } from "../../protocol/instruments.ts";
 import type { ExitArguments } from "../../protocol/rebuild.ts";
@@ -17,7 +17,10 @@ import { ExitError, fromFailure } from "./exitWorkerJob.ts";
 import type { NumberedBatch, RebuildRequest, RebuiltExit, WorkerMessage } from "./exitWorkerJob.ts";
 import { readBatchCalldata, readVerifiedBatches } from "./verifiedBatches.ts";
 
-/** Feed rounds walked back from the latest at most, looking for the one in force at an expiry. */
+/**
+ * Feed rounds walked back from the latest at most, looking for the one in force at an expiry,
+ * when the bisection (O(log n) reads however far back) finds none the rollup would accept.
+ */
 const MAX_ROUNDS_BACK = 10_000;
 
 /** Where the preparation is, for the progress line. */
@@ -245,6 +248,14 @@ async function settlementRoundAt(
   underlying: number,
   expiry: bigint,
 ): Promise<bigint> {
+  // A series whose price an earlier batch (or exit) fixed is valued at that price, whatever round
+  // id is given: no feed to search.
+  const [isFixed] = await client.readContract({
+    ...rollup,
+    functionName: "settlementPrice",
+    args: [BigInt(underlying), expiry],
+  });
+  if (isFixed) return 0n;
   const [feed] = await client.readContract({
     ...rollup,
     functionName: "feedInForceAt",
@@ -276,7 +287,15 @@ async function roundInForceAt(client: PublicClient, feed: Address, at: bigint): 
     abi: feedAbi,
     functionName: "latestRoundData",
   });
-  const round = await inForceAt(read, { roundId, answer, updatedAt }, at, MAX_ROUNDS_BACK);
+  const latest = { roundId, answer, updatedAt };
+  // Bisection first (an exit can come long after an expiry: a walk would read every round since),
+  // checked against the rollup's rule, which a feed with out-of-order update times could break;
+  // then the walk, which assumes no order.
+  const bisected = await roundInForceAtBisect(read, latest, at);
+  const round =
+    bisected !== null && (await usableAt(read, bisected, at, 0n))
+      ? bisected
+      : await inForceAt(read, latest, at, MAX_ROUNDS_BACK);
   if (round === null) {
     throw new ExitError(
       "NO_ROUND",

@@ -94,4 +94,37 @@ abstract contract RollupFixture is TestBase {
                 poseidonHashers: hashers
             });
     }
+
+    /// @dev A forced close's f0, `9 | accountId << 4 | instrument << 28 | settlement << 110 | served << 111`
+    /// (queued with `served` 0 and f1 = 0); a slot's f1 is the insurance fund account.
+    function _forcedCloseF0(
+        uint256 accountId,
+        uint256 instrument,
+        bool served,
+        bool settlement
+    ) internal pure returns (uint256) {
+        return 9 + accountId * 2 ** 4 + instrument * 2 ** 28 + (settlement ? 2 ** 110 : 0) + (served ? 2 ** 111 : 0);
+    }
+
+    /// @dev The header of a batch stamped now whose slots read no price (deposits, refused forced
+    /// closes: finding F13), so round 1 of both feeds stays usable however far the test moves
+    /// time; K = 1, two instrument-table words, `d` deposit records left zero. Its new root is
+    /// derived from the time and `queueHead`, so consecutive batches differ.
+    function _priceFreeHeader(
+        uint256 queueHead,
+        uint256 d
+    ) internal view returns (ITesseraRollup.BatchHeader memory h) {
+        h.newStateRoot = uint256(keccak256(abi.encode(block.timestamp, queueHead))) >> 8;
+        h.timestamp = uint64(block.timestamp);
+        h.prices = new uint256[](2);
+        h.prices[0] = uint256(ETH_ANSWER) / 1e6;
+        h.prices[1] = uint256(BTC_ANSWER) / 1e6;
+        h.priceRoundIds = new uint80[](2);
+        h.priceRoundIds[0] = 1;
+        h.priceRoundIds[1] = 1;
+        h.settlements = new uint256[](1);
+        h.settlementRoundIds = new uint80[](1);
+        h.instruments = new uint256[](2);
+        h.deposits = new uint256[](2 * d);
+    }
 }

@@ -9,6 +9,10 @@ pragma solidity 0.8.28;
 interface Vm {
     function warp(uint256 newTimestamp) external;
     function prank(address sender) external;
+    /// @dev The next call comes from `sender`, in a transaction whose `tx.origin` is `origin`.
+    function prank(address sender, address origin) external;
+    /// @dev Sets the code at `target` (an EIP-7702 delegation designator, say).
+    function etch(address target, bytes calldata code) external;
     function startPrank(address sender) external;
     function stopPrank() external;
     function expectRevert(bytes calldata revertData) external;

@@ -13,6 +13,7 @@ import { TxType } from "../../../protocol/types.ts";
 import { rollupAbi, usdcAbi } from "../../lib/contracts.ts";
 import { explain } from "../../lib/errors.ts";
 import { fieldHex, formatDuration, formatUsdc, shortHex } from "../../lib/format.ts";
+import { useL1Funds } from "../../lib/funds.ts";
 import { useNow, useVenueStatus } from "../../lib/market.ts";
 import { decodeSlot } from "../../../protocol/pubdata.ts";
 import { useSession } from "../../lib/session.tsx";
@@ -23,7 +24,7 @@ import { WithdrawRequest } from "../funds/WithdrawRequest.tsx";
 import { ExitWithFunds } from "./ExitWithFunds.tsx";
 import { Empty, ErrorText, Panel, TxStatus } from "../ui.tsx";
 
-/** Pending queue entries shown at most. */
+/** Pending queue entries shown at most (the wallet's own deposits are refundable wherever they wait). */
 const SHOWN = 20n;
 
 const MODE_LABEL = {
@@ -116,10 +117,29 @@ export function CustodyPanel() {
       const ops = [];
       for (let i = head!; i < end; i++) {
         ops.push(
-          client!.readContract({ ...base, functionName: "priorityOp", args: [i] }).then((op) => ({ index: i, ...op })),
+          Promise.all([
+            client!.readContract({ ...base, functionName: "priorityOp", args: [i] }),
+            // The contract's deadline: the fixed one plus a share for each operation that was
+            // ahead of it when it was queued (a flood cannot open the exodus).
+            client!.readContract({ ...base, functionName: "overdueAt", args: [i] }),
+          ]).then(([op, overdueAt]) => ({ index: i, ...op, overdueAt })),
         );
       }
       return Promise.all(ops);
+    },
+  });
+  // In the exodus, the wallet's deposits that no batch consumed and that are not refunded yet,
+  // found from its own DepositQueued events (however far behind the queue's head they wait).
+  const l1funds = useL1Funds();
+  const refundable = useQuery({
+    queryKey: ["refundable", head?.toString(), l1funds.data?.deposits.length],
+    enabled: exodus === true && head !== undefined && l1funds.data !== undefined && client !== undefined,
+    queryFn: async () => {
+      const waiting = l1funds.data!.deposits.filter((d) => d.queueIndex >= head!);
+      const ops = await Promise.all(
+        waiting.map((d) => client!.readContract({ ...base, functionName: "priorityOp", args: [d.queueIndex] })),
+      );
+      return waiting.filter((_, i) => !ops[i]!.refunded);
     },
   });
 
@@ -127,8 +147,7 @@ export function CustodyPanel() {
   if (reads.data === undefined) return <Empty>Reading the rollup contract…</Empty>;
 
   const oldest = pending.data?.[0];
-  const overdueAt = oldest === undefined ? null : oldest.queuedAt + deadline!;
-  const mine = (pending.data ?? []).filter((op) => op.requester === session.address);
+  const overdueAt = oldest === undefined ? null : oldest.overdueAt;
 
   return (
     <div className="two-col" style={{ gridTemplateColumns: "minmax(0,1fr) minmax(0,1fr)" }}>
@@ -152,7 +171,7 @@ export function CustodyPanel() {
             <dd>{formatUsdc(held!)}</dd>
             <dt>Waiting in the L1 queue</dt>
             <dd>{(length! - head!).toString()}</dd>
-            <dt>Deadline per request</dt>
+            <dt>Deadline per request (longer behind a long queue)</dt>
             <dd>{formatDuration(deadline!)}</dd>
             <dt>Oldest request overdue</dt>
             <dd className={overdueAt !== null && now >= overdueAt ? "neg" : undefined}>
@@ -167,6 +186,7 @@ export function CustodyPanel() {
                   <th>Type</th>
                   <th>Requester</th>
                   <th className="num">Waiting</th>
+                  <th className="num">Overdue</th>
                 </tr>
               </thead>
               <tbody>
@@ -184,6 +204,9 @@ export function CustodyPanel() {
                       </td>
                       <td className="hex">{shortHex(op.requester)}</td>
                       <td className="num">{formatDuration(now - op.queuedAt)}</td>
+                      <td className="num">
+                        {now >= op.overdueAt ? "now" : `in ${formatDuration(op.overdueAt - now)}`}
+                      </td>
                     </tr>
                   );
                 })}
@@ -214,19 +237,17 @@ export function CustodyPanel() {
                 is paid the same share of the rollup&apos;s custody (all of its equity unless the system carries bad
                 debt).
               </p>
-              {mine
-                .filter((op) => decodeSlot(op.f0, op.f1).type === TxType.DEPOSIT && !op.refunded)
-                .map((op) => (
-                  <button
-                    key={op.index.toString()}
-                    disabled={refund.busy}
-                    onClick={() =>
-                      void refund.run(() => write({ ...base, functionName: "refundDeposit", args: [op.index] }))
-                    }
-                  >
-                    Refund deposit #{op.index.toString()}
-                  </button>
-                ))}
+              {(refundable.data ?? []).map((d) => (
+                <button
+                  key={d.queueIndex.toString()}
+                  disabled={refund.busy}
+                  onClick={() =>
+                    void refund.run(() => write({ ...base, functionName: "refundDeposit", args: [d.queueIndex] }))
+                  }
+                >
+                  Refund deposit #{d.queueIndex.toString()} ({formatUsdc(d.amount)} USDC)
+                </button>
+              ))}
               <TxStatus state={refund.state} done="Refunded to your wallet." />
               <p className="muted" style={{ margin: 0 }}>
                 The app reads every verified batch from L1, rebuilds your account in a background worker of this browser
