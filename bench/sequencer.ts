@@ -30,7 +30,9 @@
  * `--only ws` runs the WebSocket section alone and prints it without writing the file;
  * `--ws-seconds N` shortens the paced run to N seconds and the saturating run to N × 2,500
  * orders (a quick check; the figures are defined at 30 s); with `--only ws`, `--ws-batch N`
- * sends `placeBatch` messages of N orders instead of one `place` per order.
+ * sends `placeBatch` messages of N orders instead of one `place` per order, and
+ * `--builder-nice N` sets the builder process's nice value (0–19; the default is the service's,
+ * `TESSERA_BUILDER_NICE`).
  * - fanout: the paced load (2,000 orders/s, 10 s after the same warm-up) with 100 subscribers in
  *   another process, on the venue's endpoint, then on the market-data process's
  *   (sequencer/marketdata/): the CPU of the service's process per order in each case.
@@ -480,6 +482,7 @@ async function wsRun(
     profile: PROFILE,
     domain: DOMAIN,
     ...DEPLOYED_SERVICE,
+    ...(wsBuilderNice === undefined ? {} : { builderNice: wsBuilderNice }),
     verifyWorkers: 2,
     // A market maker's budgets; the open-order cap too: when the venue falls behind a paced
     // load, one connection's orders can run ahead of the other's and rest for a while.
@@ -953,6 +956,11 @@ if (!Number.isInteger(wsSeconds) || wsSeconds < 1) throw new Error("--ws-seconds
 const wsBatch = Number(flag("--ws-batch") ?? 1);
 if (!Number.isInteger(wsBatch) || wsBatch < 1 || wsBatch > 50) throw new Error("--ws-batch takes 1..50 orders per message");
 if (wsBatch !== 1 && flag("--only") !== "ws") throw new Error("--ws-batch is for --only ws: the figures are one order per message");
+const niceFlag = flag("--builder-nice");
+const wsBuilderNice = niceFlag === undefined ? undefined : Number(niceFlag);
+if (wsBuilderNice !== undefined && (!Number.isInteger(wsBuilderNice) || wsBuilderNice < 0 || wsBuilderNice > 19))
+  throw new Error("--builder-nice takes 0..19");
+if (wsBuilderNice !== undefined && flag("--only") !== "ws") throw new Error("--builder-nice is for --only ws: the figures use the default");
 
 try {
   if (flag("--only") === "ws") console.log(JSON.stringify(await ws(wsSeconds, wsBatch), null, 2));
