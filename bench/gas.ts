@@ -391,7 +391,7 @@ report.batchSizeSweep = sweep;
   const head = (await rollup.getFunction("queueHead")()) as bigint;
   const overdueAt = (await rollup.getFunction("overdueAt")(head)) as bigint;
   await networkHelpers.time.increaseTo(overdueAt + 1n);
-  const activateExodus = await gasOf(rollup.getFunction("activateExodus")());
+  const activateExodus = await gasOf(rollup.getFunction("activateExodus")(head));
   const p = state.exitProof(2n);
   const a = p.account;
   const leaf = [a.pkHash, a.owner, toField(a.collateral), a.orderRoot, ...a.positions.flatMap((x) => [x.instrument, toField(x.size), toField(x.cost)])];

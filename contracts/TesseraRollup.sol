@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {ITesseraRollup} from "./interfaces/ITesseraRollup.sol";
 import {TesseraExitRoot} from "./TesseraExitRoot.sol";
@@ -160,8 +161,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// @notice Seconds a priority operation may wait before anyone can activate the exodus, behind
     /// an empty queue (`overdueAt`: more behind a longer one).
     uint256 public immutable forcedRequestDeadline;
-    /// @dev What each operation ahead adds to a deadline: `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)`,
-    /// a deadline's share of one slot (`_overdueAt`).
+    /// @dev What each operation ahead adds to a deadline: `⌈forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)⌉`,
+    /// a deadline's share of one slot, rounded up (`_overdueAt`).
     uint256 internal immutable _deadlinePerOpAhead;
     /// @notice Maximum seconds between a batch's timestamp and the block that accepts it.
     uint256 public immutable maxBatchLag;
@@ -310,7 +311,8 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
         commitmentByteLength = head + 52 * uint256(p.deposits) + SLOT_BYTES * uint256(p.nTx);
         maxOracleAge = cfg.maxOracleAge;
         forcedRequestDeadline = cfg.forcedRequestDeadline;
-        _deadlinePerOpAhead = cfg.forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES * p.nTx);
+        // Rounded up: never less than a slot's share (never 0 for a positive deadline).
+        _deadlinePerOpAhead = Math.ceilDiv(cfg.forcedRequestDeadline, DEPOSIT_QUEUE_BATCHES * p.nTx);
         maxBatchLag = cfg.maxBatchLag;
         priceRoundGrace = cfg.priceRoundGrace;
         feedChangeDelay = cfg.feedChangeDelay;
@@ -522,9 +524,11 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     /// alone) queued faster than any prover serves them would age the head past a fixed deadline,
     /// and anyone could then end the exchange for everyone (review of 12-08). With it, a request
     /// queued behind an empty queue has exactly the fixed deadline, and an operator serving at
-    /// that capacity meets every deadline however long the flood; what the flood still buys is
-    /// later deadlines for those behind it, at the price of one request's gas per
-    /// `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)` seconds (about 18 s at prod).
+    /// that capacity meets every deadline however long the flood (the share is rounded up); what
+    /// the flood still buys is later deadlines for those behind it, at the price of one request's
+    /// gas per share (about 18.5 s at prod). `activateExodus` takes any waiting operation past its
+    /// own deadline, so an operation ahead with a later deadline (one queued behind a flood the
+    /// operator then served quickly) does not hold back the exodus for those behind it.
     function _overdueAt(PriorityOp storage op) internal view returns (uint256) {
         // Below 2^64 + 2^32 + 2^24 · 2^32: no overflow.
         unchecked {
@@ -1153,17 +1157,16 @@ contract TesseraRollup is ITesseraRollup, Ownable2Step, ReentrancyGuardTransient
     // ================================================================ exodus
 
     /// @inheritdoc ITesseraRollup
-    function activateExodus() external notInExodus {
-        uint256 head = queueHead;
-        if (head == _queue.length) revert NoPendingPriorityOp();
-        PriorityOp storage op = _queue[head];
+    function activateExodus(uint256 queueIndex) external notInExodus {
+        if (queueIndex < queueHead || queueIndex >= _queue.length) revert NoPendingPriorityOp();
+        PriorityOp storage op = _queue[queueIndex];
         uint64 queuedAt = op.queuedAt;
         uint256 due = _overdueAt(op);
-        if (block.timestamp <= due) revert ExodusTooEarly(head, due);
+        if (block.timestamp <= due) revert ExodusTooEarly(queueIndex, due);
         exodus = true;
         exodusActivatedAt = uint64(block.timestamp);
         exitCustody = l2Custody;
-        emit ExodusActivated(head, queuedAt);
+        emit ExodusActivated(queueIndex, queuedAt);
     }
 
     /// @inheritdoc ITesseraRollup

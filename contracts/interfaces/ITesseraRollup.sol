@@ -113,7 +113,7 @@ interface ITesseraRollup {
         /// Deposit refunded during exodus.
         bool refunded;
         /// Operations queued before it and not yet consumed when it was queued (at most 2^24 − 1):
-        /// each moves its deadline later by `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)`
+        /// each moves its deadline later by `⌈forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)⌉`
         /// (`overdueAt`).
         uint24 ahead;
     }
@@ -303,9 +303,9 @@ interface ITesseraRollup {
     error CollateralShortfall(uint256 amount, uint256 received);
     /// @notice A claim to the zero address, or to the rollup itself (the funds would stay, owed to nobody).
     error InvalidRecipient(address to);
-    /// @notice No priority operation is waiting.
+    /// @notice No priority operation waits at the queue index given (consumed, or never queued).
     error NoPendingPriorityOp();
-    /// @notice The oldest waiting priority operation becomes overdue only after `overdueAt`.
+    /// @notice The waiting priority operation `queueIndex` becomes overdue only after `overdueAt`.
     error ExodusTooEarly(uint256 queueIndex, uint256 overdueAt);
     /// @notice Queue entry `queueIndex` is not an unconsumed, unrefunded deposit.
     error NotRefundable(uint256 queueIndex);
@@ -428,9 +428,12 @@ interface ITesseraRollup {
 
     // ---------------------------------------------------------------- exodus
 
-    /// @notice Starts the exodus if the oldest waiting priority operation is overdue: the block's
-    /// time is past its `overdueAt`.
-    function activateExodus() external;
+    /// @notice Starts the exodus if the waiting priority operation `queueIndex` is overdue: not yet
+    /// consumed, and the block's time is past its `overdueAt`. Any waiting operation may be named,
+    /// not only the head: the queue is served in order, so an operation overdue by its own deadline
+    /// (which counts every operation that was ahead of it) means the operator failed it, whatever
+    /// the deadlines of the operations still ahead of it.
+    function activateExodus(uint256 queueIndex) external;
 
     /// @notice During exodus, refunds the unconsumed deposit at `queueIndex` to its depositor.
     function refundDeposit(uint256 queueIndex) external;
@@ -474,9 +477,9 @@ interface ITesseraRollup {
     /// @notice The priority operation at `queueIndex`.
     function priorityOp(uint256 queueIndex) external view returns (PriorityOp memory);
 
-    /// @notice When the operation at `queueIndex` becomes overdue (the exodus may start after it
-    /// while it waits at the queue's head): `queuedAt + forcedRequestDeadline` plus
-    /// `forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)` for each operation that was ahead of it.
+    /// @notice When the operation at `queueIndex` becomes overdue (`activateExodus(queueIndex)` may
+    /// start the exodus after it while it waits): `queuedAt + forcedRequestDeadline` plus
+    /// `⌈forcedRequestDeadline / (DEPOSIT_QUEUE_BATCHES · nTx)⌉` for each operation that was ahead of it.
     function overdueAt(uint256 queueIndex) external view returns (uint256);
 
     /// @notice The oracle feeds; index u-1 is underlying u.

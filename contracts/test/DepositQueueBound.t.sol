@@ -106,7 +106,10 @@ contract DepositQueueBoundTest is RollupFixture {
             "head waits <= 64 batches"
         );
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExodusTooEarly.selector, head, overdueAt));
-        r.activateExodus();
+        r.activateExodus(head);
+        // Nor by any other waiting deposit (activateExodus takes any of them).
+        for (uint256 i = head; i < r.priorityQueueLength(); ++i)
+            assertTrue(r.overdueAt(i) >= block.timestamp, "not due");
 
         // Drained in 64 batches, well inside the deadline.
         for (uint256 b = 0; b < QUEUE_BATCHES; ++b) {
@@ -115,8 +118,9 @@ contract DepositQueueBoundTest is RollupFixture {
         }
         assertEq(r.queuedDeposits(), 0, "drained");
         assertEq(r.queueHead(), r.priorityQueueLength(), "queue empty");
+        uint256 end = r.queueHead();
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NoPendingPriorityOp.selector));
-        r.activateExodus();
+        r.activateExodus(end);
     }
 
     /// Forced requests are not deposits: a full deposit queue does not stop an owner from forcing

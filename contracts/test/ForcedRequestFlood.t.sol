@@ -36,9 +36,10 @@ contract ForcedRequestFloodTest is RollupFixture {
     }
 
     /// @dev What one operation ahead adds to a deadline: a deadline's share of one slot at
-    /// QUEUE_BATCHES full batches per deadline.
+    /// QUEUE_BATCHES full batches per deadline, rounded up.
     function _spacing() internal view returns (uint256) {
-        return DEADLINE / (QUEUE_BATCHES * r.nTx());
+        uint256 slots = QUEUE_BATCHES * r.nTx();
+        return (DEADLINE + slots - 1) / slots;
     }
 
     function _queueForcedClose(address owner, uint256 accountId) internal {
@@ -98,8 +99,9 @@ contract ForcedRequestFloodTest is RollupFixture {
             uint256 head = r.queueHead();
             if (head == n) break;
             if (block.timestamp > r.priorityOp(head).queuedAt + DEADLINE) olderThanTheFixedDeadline = true;
+            // The head's deadline is the earliest of those waiting (all queued at t0, `ahead` rising).
             vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExodusTooEarly.selector, head, r.overdueAt(head)));
-            r.activateExodus();
+            r.activateExodus(head);
         }
         assertTrue(olderThanTheFixedDeadline, "past a fixed deadline");
         assertEq(r.openForcedRequests(requester[0]), 0, "all served");
@@ -112,9 +114,13 @@ contract ForcedRequestFloodTest is RollupFixture {
         assertEq(r.overdueAt(n), queuedAt + DEADLINE, "the fixed deadline");
         vm.warp(queuedAt + DEADLINE);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExodusTooEarly.selector, n, queuedAt + DEADLINE));
-        r.activateExodus();
+        r.activateExodus(n);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NoPendingPriorityOp.selector));
+        r.activateExodus(n - 1); // served
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.NoPendingPriorityOp.selector));
+        r.activateExodus(n + 1); // never queued
         vm.warp(queuedAt + DEADLINE + 1);
-        r.activateExodus();
+        r.activateExodus(n);
         assertTrue(r.exodus(), "her deadline passed: exodus");
     }
 
@@ -132,10 +138,36 @@ contract ForcedRequestFloodTest is RollupFixture {
         assertEq(due, r.priorityOp(head).queuedAt + DEADLINE + 10 * _spacing(), "ten were ahead of it");
         vm.warp(due);
         vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExodusTooEarly.selector, head, due));
-        r.activateExodus();
+        r.activateExodus(head);
         vm.warp(due + 1);
-        r.activateExodus();
+        r.activateExodus(head);
         assertTrue(r.exodus(), "overdue");
+    }
+
+    /// Review of 12-08, second round: deadlines are not in queue order. A hostile operator queues
+    /// a flood of its own, then request B behind it, and serves the flood at once: B, now the head,
+    /// keeps the flood's extension, while Alice, queued next with only B ahead, has nearly the
+    /// fixed deadline. Alice's own deadline opens the exodus (served in order, she can only be
+    /// late if everything ahead of her was served in time for her), while the head's still runs.
+    function test_attack_aLaterDeadlineAheadDoesNotHoldBackTheExodus() public {
+        _flood(10); // 40, then B from another account of hers
+        vm.prank(MALLORY);
+        uint256 other = r.register(PK);
+        _queueForcedClose(MALLORY, other);
+        uint256 b = 40;
+        for (uint256 k = 0; k < 20; ++k) _serveTwo(); // the flood, served at once
+        assertEq(r.queueHead(), b, "B is the head");
+        vm.prank(ALICE);
+        uint256 alice = r.register(9);
+        _queueForcedClose(ALICE, alice);
+        uint256 mine = b + 1;
+        assertEq(r.priorityOp(mine).ahead, 1, "only B ahead of her");
+        assertTrue(r.overdueAt(mine) < r.overdueAt(b), "her deadline comes first");
+        vm.warp(r.overdueAt(mine) + 1);
+        vm.expectRevert(abi.encodeWithSelector(ITesseraRollup.ExodusTooEarly.selector, b, r.overdueAt(b)));
+        r.activateExodus(b);
+        r.activateExodus(mine);
+        assertTrue(r.exodus(), "her own deadline opened it");
     }
 
     /// The feed-change delay exceeds the fixed deadline so that a trader who sees a change queued

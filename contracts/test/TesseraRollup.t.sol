@@ -279,7 +279,7 @@ contract TesseraRollupTest is RollupFixture {
         assertEq((f0 >> 28) & MAX_AMOUNT, amount, "amount at 28");
         assertEq(f0 >> 84, uint160(owner), "owner at 84");
         vm.warp(block.timestamp + 7 days + 1);
-        rollup.activateExodus();
+        rollup.activateExodus(rollup.queueHead());
         rollup.refundDeposit(queueIndex);
         assertEq(usdc.balanceOf(ALICE), amount, "refunded the amount at bit 28");
     }

@@ -171,7 +171,7 @@ describe("exodus end to end with protocol/ state", () => {
       "ExodusNotActive",
     );
     await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
-    await (await f.rollup.getFunction("activateExodus")()).wait();
+    await (await f.rollup.getFunction("activateExodus")(await f.rollup.getFunction("queueHead")())).wait();
 
     const fundingIndex = state.globalState.fundingIndex;
     const lastBatchTimestamp = (await f.rollup.getFunction("lastBatchTimestamp")()) as bigint;
@@ -300,7 +300,7 @@ describe("exodus end to end with protocol/ state", () => {
     carol.id = (await f.rollup.getFunction("nextAccountId")()) as bigint;
     await (await as(f.rollup, carol.signer).getFunction("registerAndDeposit")(carol.pkHash, 1_234n)).wait();
     await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
-    await (await f.rollup.getFunction("activateExodus")()).wait();
+    await (await f.rollup.getFunction("activateExodus")(await f.rollup.getFunction("queueHead")())).wait();
     const custody = (await f.rollup.getFunction("exitCustody")()) as bigint;
     assert.equal(custody, 2n * small);
 
@@ -336,7 +336,7 @@ describe("exodus end to end with protocol/ state", () => {
     await proveAndSubmit(f, state, [depositTx(alice, DEPOSIT)]); // bob's deposit stays queued
     // bob's deposit was queued behind alice's: its deadline is one operation's share later.
     await passHeadsDeadline(ethers, f.rollup);
-    await (await f.rollup.getFunction("activateExodus")()).wait();
+    await (await f.rollup.getFunction("activateExodus")(await f.rollup.getFunction("queueHead")())).wait();
 
     const args = exitArgs(state, alice.id, [0n, 0n]);
     const leaf = args[1] as bigint[];
@@ -390,7 +390,7 @@ describe("exodus end to end with protocol/ state", () => {
     for (const t of [alice, bob]) await (await as(f.rollup, t.signer).getFunction("deposit")(t.id, DEPOSIT)).wait();
     await proveAndSubmit(f, state, [depositTx(alice, DEPOSIT)]); // bob's deposit stays queued
     await passHeadsDeadline(ethers, f.rollup);
-    await (await f.rollup.getFunction("activateExodus")()).wait();
+    await (await f.rollup.getFunction("activateExodus")(await f.rollup.getFunction("queueHead")())).wait();
     // After the claim window an exit pays at once: the transfer is where a token could re-enter.
     await networkHelpers.time.increase(EXIT_CLAIM_WINDOW + 1n);
 

@@ -322,7 +322,7 @@ describe("issue 14 findings", () => {
       const rollup = as(f.rollup, f.alice);
       await mined(rollup.getFunction("registerAndDeposit")(77n, 1_000n));
       await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
-      await mined(f.rollup.getFunction("activateExodus")());
+      await mined(f.rollup.getFunction("activateExodus")(await f.rollup.getFunction("queueHead")()));
       await networkHelpers.time.increase(delay);
       await expect(admin.getFunction("executeFeedChange")(1n)).to.be.revertedWithCustomError(
         f.rollup,
@@ -599,13 +599,14 @@ describe("issue 14 findings", () => {
       await mined(as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)));
       // The operator keeps proving batches without it (its own funding, no-ops) ...
       await proveAndSubmit(f, state, [{ type: TxType.NOOP }]);
-      await expect(as(f.rollup, bob.signer).getFunction("activateExodus")()).to.be.revertedWithCustomError(
-        f.rollup,
-        "ExodusTooEarly",
-      );
+      await expect(
+        as(f.rollup, bob.signer).getFunction("activateExodus")(await f.rollup.getFunction("queueHead")()),
+      ).to.be.revertedWithCustomError(f.rollup, "ExodusTooEarly");
       // ... until the deadline passes: then anyone opens the exodus.
       await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
-      await expect(as(f.rollup, bob.signer).getFunction("activateExodus")()).to.emit(f.rollup, "ExodusActivated");
+      await expect(
+        as(f.rollup, bob.signer).getFunction("activateExodus")(await f.rollup.getFunction("queueHead")()),
+      ).to.emit(f.rollup, "ExodusActivated");
       await expect(
         as(f.rollup, alice.signer).getFunction("requestForcedClose")(alice.id, perpId(1)),
       ).to.be.revertedWithCustomError(f.rollup, "ExodusIsActive");

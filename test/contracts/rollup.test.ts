@@ -650,20 +650,23 @@ describe("TesseraRollup", () => {
   describe("exodus", () => {
     it("test_activateExodus_tooEarly and without pending operations", async () => {
       const f = await networkHelpers.loadFixture(fixture);
-      await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(
+      await expect(f.rollup.getFunction("activateExodus")(0n)).to.be.revertedWithCustomError(
         f.rollup,
         "NoPendingPriorityOp",
       );
       await registerAndDeposit(f, f.alice, 77n, 1_000n);
       const op = (await f.rollup.getFunction("priorityOp")(0n)) as { queuedAt: bigint };
-      await expect(f.rollup.getFunction("activateExodus")())
+      await expect(f.rollup.getFunction("activateExodus")(0n))
         .to.be.revertedWithCustomError(f.rollup, "ExodusTooEarly")
         .withArgs(0n, op.queuedAt + FORCED_DEADLINE);
       // At exactly queuedAt + deadline it is still too early; one second later it opens.
       await networkHelpers.time.increaseTo(op.queuedAt + FORCED_DEADLINE - 1n);
-      await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(f.rollup, "ExodusTooEarly");
+      await expect(f.rollup.getFunction("activateExodus")(0n)).to.be.revertedWithCustomError(
+        f.rollup,
+        "ExodusTooEarly",
+      );
       await networkHelpers.time.increaseTo(op.queuedAt + FORCED_DEADLINE);
-      await expect(f.rollup.getFunction("activateExodus")())
+      await expect(f.rollup.getFunction("activateExodus")(0n))
         .to.emit(f.rollup, "ExodusActivated")
         .withArgs(0n, op.queuedAt);
     });
@@ -675,7 +678,7 @@ describe("TesseraRollup", () => {
       const header = await headerNow(f, 1n, [{ owner: f.alice.address, pkHash: 77n }]);
       await ((await await submit(f, header, slots)) as { wait(): Promise<unknown> }).wait();
       await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
-      await expect(f.rollup.getFunction("activateExodus")()).to.be.revertedWithCustomError(
+      await expect(f.rollup.getFunction("activateExodus")(0n)).to.be.revertedWithCustomError(
         f.rollup,
         "NoPendingPriorityOp",
       );
@@ -690,7 +693,7 @@ describe("TesseraRollup", () => {
         "ExodusNotActive",
       );
       await networkHelpers.time.increase(FORCED_DEADLINE + 1n);
-      await expect(as(f.rollup, f.carol).getFunction("activateExodus")()).to.emit(f.rollup, "ExodusActivated");
+      await expect(as(f.rollup, f.carol).getFunction("activateExodus")(0n)).to.emit(f.rollup, "ExodusActivated");
       await expect(submit(f, await headerNow(f, 1n), slotsOf([]))).to.be.revertedWithCustomError(
         f.rollup,
         "ExodusIsActive",

@@ -180,11 +180,16 @@ test(
     await (
       await (rollup.connect(aliceWallet) as Contract).getFunction("requestForcedWithdrawal")(aliceId, 1_000_000n)
     ).wait();
-    const early = await revertOf(rollup, (rollup.connect(stranger) as Contract).getFunction("activateExodus")());
+    const early = await revertOf(
+      rollup,
+      (rollup.connect(stranger) as Contract).getFunction("activateExodus")(await read<bigint>("queueHead")),
+    );
     assert.equal(early.name, "ExodusTooEarly");
     await provider.send("evm_increaseTime", [Number(DAYS_7) + 1]);
     await provider.send("evm_mine", []);
-    await (await (rollup.connect(stranger) as Contract).getFunction("activateExodus")()).wait();
+    await (
+      await (rollup.connect(stranger) as Contract).getFunction("activateExodus")(await read<bigint>("queueHead"))
+    ).wait();
     assert.equal(await read("exodus"), true);
     const custody = await read<bigint>("exitCustody");
     assert.equal(custody, 2n * DEPOSIT + CAROL_DEPOSIT, "the custody is what the verified batches deposited");

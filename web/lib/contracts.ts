@@ -29,7 +29,7 @@ export const rollupAbi = parseAbi([
   "function submitBatch(BatchHeader header, bytes slots, uint256[8] proof)",
   "function claim(address owner) returns (uint256 amount)",
   "function claimTo(address to) returns (uint256 amount)",
-  "function activateExodus()",
+  "function activateExodus(uint256 queueIndex)",
   "function refundDeposit(uint256 queueIndex)",
   "function exit(uint256 accountId, uint256[] leafPreimage, uint256[] siblings, uint256[] globalPreimage, uint80[] settlementRoundIds)",
   "function payExit(uint256 accountId) returns (uint256 payout)",

@@ -132,8 +132,15 @@ export function CustodyPanel() {
   // found from its own DepositQueued events (however far behind the queue's head they wait).
   const l1funds = useL1Funds();
   const refundable = useQuery({
-    queryKey: ["refundable", head?.toString(), l1funds.data?.deposits.length],
+    queryKey: [
+      "refundable",
+      rollup,
+      session.address,
+      head?.toString(),
+      l1funds.data?.deposits.map((d) => d.queueIndex.toString()).join(","),
+    ],
     enabled: exodus === true && head !== undefined && l1funds.data !== undefined && client !== undefined,
+    refetchInterval: 5_000,
     queryFn: async () => {
       const waiting = l1funds.data!.deposits.filter((d) => d.queueIndex >= head!);
       const ops = await Promise.all(
@@ -146,8 +153,11 @@ export function CustodyPanel() {
   if (reads.error !== null) return <ErrorText>{explain(reads.error)}</ErrorText>;
   if (reads.data === undefined) return <Empty>Reading the rollup contract…</Empty>;
 
-  const oldest = pending.data?.[0];
-  const overdueAt = oldest === undefined ? null : oldest.overdueAt;
+  // The waiting request whose own deadline comes first (not always the oldest: a deadline counts
+  // the queue that was ahead of its request); the exodus may be activated on any overdue one.
+  const waiting = pending.data ?? [];
+  const first = waiting.length === 0 ? undefined : waiting.reduce((a, op) => (op.overdueAt < a.overdueAt ? op : a));
+  const overdueAt = first === undefined ? null : first.overdueAt;
 
   return (
     <div className="two-col" style={{ gridTemplateColumns: "minmax(0,1fr) minmax(0,1fr)" }}>
@@ -173,7 +183,7 @@ export function CustodyPanel() {
             <dd>{(length! - head!).toString()}</dd>
             <dt>Deadline per request (longer behind a long queue)</dt>
             <dd>{formatDuration(deadline!)}</dd>
-            <dt>Oldest request overdue</dt>
+            <dt>Next request overdue</dt>
             <dd className={overdueAt !== null && now >= overdueAt ? "neg" : undefined}>
               {overdueAt === null ? "—" : now >= overdueAt ? "now" : `in ${formatDuration(overdueAt - now)}`}
             </dd>
@@ -217,8 +227,10 @@ export function CustodyPanel() {
             <>
               <button
                 disabled={overdueAt === null || now < overdueAt || activate.busy}
-                onClick={() => void activate.run(() => write({ ...base, functionName: "activateExodus" }))}
-                title="Possible only when the oldest waiting request is past its deadline"
+                onClick={() =>
+                  void activate.run(() => write({ ...base, functionName: "activateExodus", args: [first!.index] }))
+                }
+                title="Possible only when a waiting request is past its deadline"
               >
                 {txLabel(activate.state, "Activate exodus")}
               </button>
@@ -259,7 +271,8 @@ export function CustodyPanel() {
             <>
               <p className="muted" style={{ margin: 0 }}>
                 Ask for your collateral on L1 without the operator. The next batches must serve the request within{" "}
-                {formatDuration(deadline!)}, or anyone can stop the exchange and let every account exit.
+                {formatDuration(deadline!)} (longer behind a long queue: its deadline is in the table above), or anyone
+                can stop the exchange and let every account exit.
               </p>
               <WithdrawRequest onDone={refresh} />
               <p className="muted" style={{ margin: 0 }}>
