@@ -42,6 +42,7 @@ import { Side, TxType } from "../protocol/types.ts";
 import type { Profile } from "../protocol/types.ts";
 import { deployTessera } from "../scripts/deploy.ts";
 import { order, sign, world } from "../test/protocol/fixtures.ts";
+import { passHeadsDeadline } from "../test/contracts/fixtures.ts";
 import { ensureProfileBuilt } from "../scripts/zk/build.ts";
 import { releaseCurve } from "../scripts/zk/ptau.ts";
 import * as snarkjs from "snarkjs";
@@ -49,7 +50,7 @@ import { OPTIMIZER_RUNS } from "../hardhat.config.ts";
 
 /** The newest hardfork Hardhat 3.18's EDR supports (its default; Prague's EIP-7623 included). */
 const HARDFORK = "osaka";
-const { ethers, networkHelpers, networkConfig } = await network.create({ override: { hardfork: HARDFORK } });
+const { ethers, networkConfig } = await network.create({ override: { hardfork: HARDFORK } });
 const hardfork = (networkConfig as { hardfork?: string }).hardfork;
 if (hardfork !== HARDFORK) throw new Error(`the network runs ${String(hardfork)}, not ${HARDFORK}`);
 const [admin, operator, alice, feeOwner, insuranceOwner] = await ethers.getSigners();
@@ -388,9 +389,8 @@ report.batchSizeSweep = sweep;
   await (await as(d.rollup, operator!).getFunction("submitBatch")(hdr, slots, Array(8).fill(0n))).wait();
   // The second deposit waits at the head, queued behind the first: its deadline is 86,400 s plus
   // one operation's share (`overdueAt`).
+  await passHeadsDeadline(ethers, rollup);
   const head = (await rollup.getFunction("queueHead")()) as bigint;
-  const overdueAt = (await rollup.getFunction("overdueAt")(head)) as bigint;
-  await networkHelpers.time.increaseTo(overdueAt + 1n);
   const activateExodus = await gasOf(rollup.getFunction("activateExodus")(head));
   const p = state.exitProof(2n);
   const a = p.account;

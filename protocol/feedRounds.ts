@@ -136,8 +136,7 @@ export async function roundInForceAtBisect(
     }
     if (found !== null) return found;
     // Round 1 of `phase` is after `time`: the last round of an earlier phase, if any.
-    let previous: FeedRound | null = null;
-    for (let p = phase - 1n; p >= 0n && previous === null; p--) previous = await lastRoundOfPhase(read, p);
+    const previous = await previousRound(read, roundIdOf(phase, 1n));
     if (previous === null) return null;
     if (previous.updatedAt !== 0n && previous.updatedAt <= time) return previous;
     ({ phase, n: later } = splitRoundId(previous.roundId));
